@@ -1,0 +1,53 @@
+# HTX Market — the two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Services for the test run: "auto" starts what this machine can (skipping the rest),
+# "none" uses only what is already in the environment.
+TEST_SERVICES ?= auto
+
+.PHONY: run test install migrate seed services-up services-down services-status lint messages bench clean
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	@touch $@
+
+install: $(VENV)/.installed
+
+messages: install
+	$(PY) manage.py compilemessages --ignore=.venv -v0
+
+migrate: install messages
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	@echo "HTX Market on http://$(HOST):$(PORT)/  (admin: admin@htx.market / admin12345)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install messages
+	@if [ "$(TEST_SERVICES)" = "auto" ]; then services/svc all start || exit 1; fi
+	@set -a; [ -f .services/env ] && . .services/env; set +a; \
+	  services/run-tests $(PY) $(PYTEST_ARGS)
+
+services-up: install
+	services/svc all start
+
+services-down:
+	services/svc all stop
+
+services-status:
+	services/svc all status
+
+bench: install
+	@ls bench/*.py
+
+clean:
+	rm -rf $(VENV) .services db.sqlite3 media private_media staticfiles test-artifacts

@@ -1,0 +1,213 @@
+"""Catalog: categories, products, price tiers, stock, images, certifications."""
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from catalog.units import Unit
+from market.base import TimeStampedModel
+from market.models import Cooperative, Province
+
+QTY = {"max_digits": 14, "decimal_places": 3}
+
+
+class Category(models.Model):
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    slug = models.SlugField(max_length=100, unique=True)
+    name_vi = models.CharField(max_length=120)
+    name_en = models.CharField(max_length=120)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name_vi"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name_vi
+
+    def descendant_ids(self) -> list[int]:
+        """This category and everything below it (the tree is small: a few hundred nodes)."""
+        ids, frontier = [self.pk], [self.pk]
+        while frontier:
+            frontier = list(Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+            ids += frontier
+        return ids
+
+
+class Incoterm(models.TextChoices):
+    EXW = "EXW", "EXW"
+    FCA = "FCA", "FCA"
+    FOB = "FOB", "FOB"
+    CFR = "CFR", "CFR"
+    CIF = "CIF", "CIF"
+    DAP = "DAP", "DAP"
+    DDP = "DDP", "DDP"
+
+
+class Product(TimeStampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "DRAFT", _("Draft")
+        ACTIVE = "ACTIVE", _("Active")
+        ARCHIVED = "ARCHIVED", _("Archived")
+
+    class Availability(models.TextChoices):
+        IN_STOCK = "IN_STOCK", _("In stock")
+        PRE_ORDER = "PRE_ORDER", _("Pre-order")
+        SEASONAL = "SEASONAL", _("Seasonal")
+
+    cooperative = models.ForeignKey(Cooperative, on_delete=models.PROTECT, related_name="products")
+    sku = models.CharField(max_length=64)
+    slug = models.SlugField(max_length=255)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=255)
+    name_en = models.CharField(_("name (English)"), max_length=255, blank=True)
+    description_vi = models.TextField(_("description (Vietnamese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products", null=True, blank=True)
+    origin_province = models.ForeignKey(Province, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    unit = models.CharField(_("unit of sale"), max_length=8, choices=Unit.choices, default=Unit.KG)
+    price_vnd = models.PositiveBigIntegerField(_("price per unit (VND)"), null=True, blank=True)
+    min_order_qty = models.DecimalField(_("minimum order quantity"), default=Decimal("1"), **QTY)
+    order_step = models.DecimalField(_("order multiple"), default=Decimal("1"), **QTY)
+    stock_qty = models.DecimalField(_("stock on hand"), default=Decimal("0"), **QTY)
+    unit_weight_kg = models.DecimalField(_("shipping weight per unit (kg)"), null=True, blank=True, **QTY)
+
+    availability = models.CharField(max_length=10, choices=Availability.choices, default=Availability.IN_STOCK)
+    harvest_start = models.DateField(null=True, blank=True)
+    harvest_end = models.DateField(null=True, blank=True)
+    season_months = models.JSONField(default=list, blank=True)  # [1..12]
+    lead_time_days = models.PositiveSmallIntegerField(default=2)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    # Export data.
+    hs_code = models.CharField(
+        _("HS code"), max_length=12, blank=True,
+        validators=[RegexValidator(r"^\d{4}(\.?\d{2}){0,3}$", _("HS code must be 4 to 10 digits, e.g. 0901.11"))],
+    )
+    incoterms = models.JSONField(default=list, blank=True)  # ["FOB", "CIF"]
+    packaging = models.CharField(max_length=255, blank=True)
+    port_of_loading = models.CharField(max_length=100, blank=True)
+    monthly_capacity = models.DecimalField(null=True, blank=True, **QTY)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["cooperative", "sku"], name="product_sku_unique_per_coop"),
+            models.CheckConstraint(condition=models.Q(stock_qty__gte=0), name="product_stock_not_negative"),
+            models.CheckConstraint(condition=models.Q(price_vnd__isnull=True) | models.Q(price_vnd__gt=0),
+                                   name="product_price_positive"),
+            models.CheckConstraint(condition=models.Q(min_order_qty__gt=0), name="product_moq_positive"),
+            models.CheckConstraint(condition=models.Q(order_step__gt=0), name="product_step_positive"),
+        ]
+        indexes = [models.Index(fields=["cooperative", "status"])]
+
+    def __str__(self):
+        return self.name_vi
+
+    @property
+    def is_purchasable(self) -> bool:
+        return self.status == self.Status.ACTIVE and self.cooperative.status == Cooperative.Status.VERIFIED
+
+    def unit_price_for(self, quantity: Decimal) -> int:
+        """Price per unit at this quantity: the best tier reached, else the base price."""
+        price = self.price_vnd
+        for tier in self.price_tiers.all():  # ordered by min_qty
+            if quantity >= tier.min_qty:
+                price = tier.price_vnd
+        return price
+
+
+class PriceTier(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="price_tiers")
+    min_qty = models.DecimalField(**QTY)
+    price_vnd = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["min_qty"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "min_qty"], name="tier_unique_qty"),
+            models.CheckConstraint(condition=models.Q(price_vnd__gt=0), name="tier_price_positive"),
+        ]
+
+
+class ProductImage(models.Model):
+    """One uploaded image, re-encoded without metadata, with sized WebP + JPEG variants.
+    `variants` maps size name -> {"webp": path, "jpeg": path, "width": w, "height": h}."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    position = models.PositiveSmallIntegerField(default=0)
+    original = models.ImageField(upload_to="products/%Y/%m/")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    variants = models.JSONField(default=dict)
+    alt_vi = models.CharField(max_length=255, blank=True)
+    alt_en = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+
+class Certification(TimeStampedModel):
+    class Kind(models.TextChoices):
+        VIETGAP = "VIETGAP", "VietGAP"
+        GLOBALGAP = "GLOBALGAP", "GlobalG.A.P."
+        ORGANIC_VN = "ORGANIC_VN", _("Organic (TCVN 11041)")
+        ORGANIC_EU = "ORGANIC_EU", _("Organic (EU)")
+        ORGANIC_USDA = "ORGANIC_USDA", _("Organic (USDA)")
+        ORGANIC_JAS = "ORGANIC_JAS", _("Organic (JAS)")
+        OCOP = "OCOP", "OCOP"
+        HACCP = "HACCP", "HACCP"
+        ISO22000 = "ISO22000", "ISO 22000"
+        GROWING_AREA = "GROWING_AREA", _("Growing-area code")
+
+    class Status(models.TextChoices):
+        CLAIMED = "CLAIMED", _("Waiting for check")
+        VERIFIED = "VERIFIED", _("Verified")
+        REJECTED = "REJECTED", _("Rejected")
+
+    cooperative = models.ForeignKey(Cooperative, on_delete=models.CASCADE, related_name="certifications")
+    products = models.ManyToManyField(Product, blank=True, related_name="certifications")
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    ocop_stars = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    issuer = models.CharField(max_length=200)
+    number = models.CharField(max_length=100)
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True, blank=True)
+    document = models.FileField(upload_to="certifications/%Y/%m/", blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CLAIMED)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    expiry_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="OCOP") | models.Q(ocop_stars__gte=1, ocop_stars__lte=5),
+                name="cert_ocop_has_stars",
+            ),
+        ]
+
+    def is_shown(self, today) -> bool:
+        """Shown as verified only when checked by an admin and not expired."""
+        return self.status == self.Status.VERIFIED and (self.valid_until is None or self.valid_until >= today)
+
+
+class ProductEvent(models.Model):
+    """Who changed what on a product, and when."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=30)  # created, updated, published, archived, stock, import...
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]

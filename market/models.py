@@ -1,0 +1,284 @@
+"""The market's parties: users and roles, cooperatives, memberships, seller verification,
+Vietnamese administrative units, and the search outbox shared infrastructure."""
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from market.base import TimeStampedModel
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who signs in with an e-mail address. Platform admins are `is_staff` users;
+    cooperative staff are users with a `Membership`; buyers are everyone (a `BuyerProfile`
+    carries company data for business buyers)."""
+
+    username = None
+    email = models.EmailField(_("email"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES, default="vi")
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+    objects = UserManager()
+
+    def __str__(self):
+        return self.email
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.is_active and self.is_staff
+
+
+class BuyerProfile(TimeStampedModel):
+    class Kind(models.TextChoices):
+        PERSON = "PERSON", _("Individual")
+        COMPANY = "COMPANY", _("Company")
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="buyer_profile")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    company_name = models.CharField(_("company name"), max_length=255, blank=True)
+    tax_code = models.CharField(_("tax code"), max_length=32, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="VN", help_text="ISO 3166-1 alpha-2")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="PERSON") | ~models.Q(company_name=""),
+                name="buyer_company_has_name",
+            )
+        ]
+
+
+# --- Vietnamese administrative units (2025 structure: 34 provinces, province → ward) ---
+
+
+class Province(models.Model):
+    code = models.PositiveSmallIntegerField(primary_key=True)
+    name = models.CharField(max_length=100)
+    short_name = models.CharField(max_length=100)
+    codename = models.CharField(max_length=100, unique=True)
+    division_type = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Ward(models.Model):
+    code = models.PositiveIntegerField(primary_key=True)
+    name = models.CharField(max_length=100)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="wards")
+    codename = models.CharField(max_length=120)
+    division_type = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["province", "name"])]
+
+    def __str__(self):
+        return self.name
+
+
+class FormerProvince(models.Model):
+    """One of the 63 pre-2025 provinces, mapped to the province that absorbed it."""
+
+    key = models.CharField(max_length=100, primary_key=True)  # folded, e.g. "tinhbacgiang"
+    name = models.CharField(max_length=100)  # "Tỉnh Bắc Giang"
+    short_name = models.CharField(max_length=100)  # "Bắc Giang"
+    former_code = models.CharField(max_length=4)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="former_provinces")
+
+    def __str__(self):
+        return f"{self.name} → {self.province}"
+
+
+# --- Cooperatives and verification ---
+
+
+class Cooperative(TimeStampedModel):
+    class Kind(models.TextChoices):
+        HTX = "HTX", _("Cooperative (HTX)")
+        LHHTX = "LHHTX", _("Cooperative union (Liên hiệp HTX)")
+        THT = "THT", _("Cooperative group (Tổ hợp tác)")
+
+    class Sector(models.TextChoices):
+        CROPS = "CROPS", _("Crops")
+        LIVESTOCK = "LIVESTOCK", _("Livestock")
+        FISHERY = "FISHERY", _("Fishery and aquaculture")
+        FORESTRY = "FORESTRY", _("Forestry")
+        PROCESSING = "PROCESSING", _("Food processing")
+        HANDICRAFT = "HANDICRAFT", _("Handicrafts")
+        SERVICES = "SERVICES", _("Services")
+        OTHER = "OTHER", _("Other")
+
+    AGRICULTURAL_SECTORS = {Sector.CROPS, Sector.LIVESTOCK, Sector.FISHERY, Sector.FORESTRY}
+
+    class Status(models.TextChoices):
+        DRAFT = "DRAFT", _("Draft")
+        SUBMITTED = "SUBMITTED", _("Waiting for verification")
+        VERIFIED = "VERIFIED", _("Verified")
+        REJECTED = "REJECTED", _("Rejected")
+        SUSPENDED = "SUSPENDED", _("Suspended")
+
+    # Allowed verification moves, declared once. `cooperative_*` services perform them.
+    ALLOWED_TRANSITIONS = {
+        Status.DRAFT: {Status.SUBMITTED},
+        Status.SUBMITTED: {Status.VERIFIED, Status.REJECTED},
+        Status.REJECTED: {Status.SUBMITTED},
+        Status.VERIFIED: {Status.SUSPENDED},
+        Status.SUSPENDED: {Status.VERIFIED},
+    }
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.HTX)
+    legal_name = models.CharField(_("legal name"), max_length=255)
+    trading_name = models.CharField(_("trading name"), max_length=255, blank=True)
+    slug = models.SlugField(max_length=255, unique=True)
+    registration_number = models.CharField(_("registration number"), max_length=50, unique=True)
+    tax_code = models.CharField(_("tax code (MST)"), max_length=14, unique=True)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="cooperatives")
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="cooperatives", null=True, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    representative = models.CharField(_("legal representative"), max_length=150, blank=True)
+    description_vi = models.TextField(_("description (Vietnamese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    logo = models.ImageField(_("logo"), upload_to="cooperatives/logos/", blank=True)
+    sector = models.CharField(_("main sector"), max_length=12, choices=Sector.choices, default=Sector.CROPS)
+    is_agricultural = models.BooleanField(_("agricultural"), default=True)
+    member_count = models.PositiveIntegerField(_("number of members"), null=True, blank=True)
+    year_founded = models.PositiveSmallIntegerField(_("year founded"), null=True, blank=True)
+    # Where buyers pay by bank transfer (VietQR): NAPAS bank BIN + account.
+    bank_bin = models.CharField(_("bank BIN"), max_length=6, blank=True)
+    bank_account = models.CharField(_("bank account number"), max_length=19, blank=True)
+    bank_account_name = models.CharField(_("account holder"), max_length=100, blank=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    status_reason = models.TextField(_("reason"), blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    members = models.ManyToManyField(User, through="Membership", related_name="cooperatives")
+
+    class Meta:
+        ordering = ["legal_name"]
+        indexes = [models.Index(fields=["status", "submitted_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(year_founded__isnull=True) | models.Q(year_founded__gte=1900),
+                name="coop_year_founded_sane",
+            )
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.trading_name or self.legal_name
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == self.Status.VERIFIED
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.ALLOWED_TRANSITIONS.get(self.status, set())
+
+
+class Membership(TimeStampedModel):
+    class Role(models.TextChoices):
+        OWNER = "OWNER", _("Owner")
+        MANAGER = "MANAGER", _("Manager")
+        STAFF = "STAFF", _("Staff")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    cooperative = models.ForeignKey(Cooperative, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.STAFF)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "cooperative"], name="membership_unique")]
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role in (self.Role.OWNER, self.Role.MANAGER)
+
+
+def _private_storage():
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+class CooperativeDocument(TimeStampedModel):
+    """A private document (never under MEDIA_URL): only the cooperative's staff and admins
+    can download it, through an authorised view."""
+
+    class Kind(models.TextChoices):
+        BUSINESS_REGISTRATION = "BUSINESS_REGISTRATION", _("Business registration certificate")
+        CERTIFICATION = "CERTIFICATION", _("Certification")
+        OTHER = "OTHER", _("Other")
+
+    cooperative = models.ForeignKey(Cooperative, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    title = models.CharField(max_length=200, blank=True)
+    file = models.FileField(storage=_private_storage, upload_to="coop-docs/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class VerificationEvent(models.Model):
+    """Audit row for every verification move: who, when, from, to, reason."""
+
+    cooperative = models.ForeignKey(Cooperative, on_delete=models.CASCADE, related_name="verification_events")
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    from_status = models.CharField(max_length=10, choices=Cooperative.Status.choices)
+    to_status = models.CharField(max_length=10, choices=Cooperative.Status.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class OutboxEvent(models.Model):
+    """A change that the search index must learn about, written in the same transaction as the
+    change itself (see `market.outbox`). `search` drains these rows; `market` and `catalog`
+    never import `search`."""
+
+    entity = models.CharField(max_length=40)  # "product" | "cooperative" | ...
+    entity_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["entity", "entity_id"])]

@@ -1,0 +1,111 @@
+"""Shared pytest setup.
+
+Real services are found through environment variables that `services/svc` writes to
+`.services/env` (the Makefile sources it): PG_TEST_URL (the suite then runs on PostgreSQL),
+ELASTICSEARCH_URL, OPENSEARCH_URL, STRIPE_MOCK_URL, CHROMIUM_PATH. A test marked with a service
+marker is skipped with a one-line reason when that service is not there, and fails instead when
+REQUIRE_SERVICES=1 (CI).
+"""
+import os
+
+import pytest
+from django.db import connection
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+SERVICE_MARKERS = {
+    "elasticsearch": ("ELASTICSEARCH_TEST_URL", "no Elasticsearch node (services/svc elasticsearch start)"),
+    "opensearch": ("OPENSEARCH_TEST_URL", "no OpenSearch node (services/svc opensearch start)"),
+    "stripe_mock": ("STRIPE_MOCK_URL", "no stripe-mock (services/svc stripe-mock start)"),
+    "browser": ("CHROMIUM_PATH", "no Chromium (apt-get install chromium; services/svc chromium status)"),
+}
+
+
+def service_missing(reason: str):
+    """Skip locally; fail in CI (REQUIRE_SERVICES=1) where every service must be present."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _require_marked_services(request):
+    for marker, (var, reason) in SERVICE_MARKERS.items():
+        if request.node.get_closest_marker(marker) and not os.environ.get(var):
+            service_missing(reason)
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        service_missing("needs PostgreSQL (run with PG_TEST_URL, e.g. services/svc postgres start)")
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    lines = [f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or db.get('NAME')}"]
+    for var in ("ELASTICSEARCH_TEST_URL", "OPENSEARCH_TEST_URL", "STRIPE_MOCK_URL", "CHROMIUM_PATH"):
+        lines.append(f"{var}: {os.environ.get(var) or '-'}")
+    lines.append(f"REQUIRE_SERVICES={int(REQUIRE_SERVICES)}")
+    return lines
+
+
+_service_counts: dict[str, int] = {}
+
+
+def pytest_runtest_logreport(report):
+    if report.when != "call" or report.outcome != "passed":
+        return
+    for marker in ("postgres", *SERVICE_MARKERS):
+        if marker in report.keywords:
+            _service_counts[marker] = _service_counts.get(marker, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    counts = ", ".join(f"{k}={v}" for k, v in sorted(_service_counts.items())) or "none"
+    terminalreporter.write_line(f"tests passed against real services: {counts}")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+        },
+    }
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def actors(db):
+    """The five actors of every permission matrix, around one verified cooperative."""
+    from tests.factories import market as f
+
+    coop = f.CooperativeFactory(verified=True)
+    other = f.CooperativeFactory(verified=True)
+    return {
+        "coop": coop,
+        "other_coop": other,
+        "anonymous": None,
+        "buyer": f.UserFactory(),
+        "staff": f.MembershipFactory(cooperative=coop, role="OWNER").user,
+        "other_staff": f.MembershipFactory(cooperative=other, role="OWNER").user,
+        "admin": f.UserFactory(is_staff=True),
+    }
+
+
+def client_for(user):
+    from rest_framework.test import APIClient
+
+    c = APIClient()
+    if user is not None:
+        c.force_authenticate(user)
+    return c

@@ -1,0 +1,57 @@
+import factory
+from django.utils import timezone
+
+from market.demo import example_tax_code
+from market.models import Cooperative, Membership, Province, User, Ward
+
+
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.vn")
+    full_name = factory.Faker("name", locale="vi_VN")
+    password = factory.PostGenerationMethodCall("set_password", "mat-khau-123")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kw):
+        if create:
+            obj.save()
+
+
+class CooperativeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cooperative
+
+    class Params:
+        verified = factory.Trait(
+            status=Cooperative.Status.VERIFIED,
+            verified_at=factory.LazyFunction(timezone.now),
+            submitted_at=factory.LazyFunction(timezone.now),
+        )
+
+    kind = Cooperative.Kind.HTX
+    legal_name = factory.Sequence(lambda n: f"Hợp tác xã Nông nghiệp Số {n}")
+    slug = factory.Sequence(lambda n: f"htx-nong-nghiep-{n}")
+    registration_number = factory.Sequence(lambda n: f"1207{n:06d}")
+    tax_code = factory.Sequence(lambda n: example_tax_code(n + 5000))
+    province = factory.LazyFunction(lambda: Province.objects.get(code=20))  # Lạng Sơn
+    ward = factory.LazyAttribute(lambda o: Ward.objects.filter(province=o.province).order_by("code").first())
+    address = "Thôn Bản Chu"
+    phone = "0912345678"
+    representative = "Hoàng Văn Minh"
+    bank_bin = "970405"
+    bank_account = "8888123456789"
+    bank_account_name = "HTX NONG NGHIEP"
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    cooperative = factory.SubFactory(CooperativeFactory)
+    role = Membership.Role.OWNER
