@@ -19,10 +19,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 install: $(VENV)/.installed
 
+# Translations: .po and compiled .mo files are committed, so running needs no gettext tools.
 messages: install
 	$(PY) manage.py compilemessages --ignore=.venv -v0
 
-migrate: install messages
+migrate: install
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
@@ -32,7 +33,7 @@ run: seed
 	@echo "HTX Market on http://$(HOST):$(PORT)/  (admin: admin@htx.market / admin12345)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install messages
+test: install
 	@if [ "$(TEST_SERVICES)" = "auto" ]; then services/svc all start || exit 1; fi
 	@set -a; [ -f .services/env ] && . .services/env; set +a; \
 	  services/run-tests $(PY) $(PYTEST_ARGS)
