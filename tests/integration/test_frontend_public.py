@@ -1,0 +1,141 @@
+"""Public buyer pages through the Django test client: they render, in Vietnamese by default,
+and the no-JS cart path works with plain form posts."""
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from orders.models import Cart, CartLine
+from tests.factories.catalog import ProductFactory
+from tests.factories.market import CooperativeFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_lists_verified_cooperatives_only_in_vietnamese():
+    verified = CooperativeFactory(verified=True, trading_name="HTX Đã Duyệt")
+    CooperativeFactory(trading_name="HTX Chưa Duyệt")
+
+    response = Client().get(reverse("frontend:home"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="vi">' in html
+    assert verified.display_name in html
+    assert "HTX Chưa Duyệt" not in html
+
+
+def test_english_is_one_form_post_away():
+    client = Client()
+
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"}, follow=True)
+
+    assert response.status_code == 200
+    assert '<html lang="en">' in response.content.decode()
+
+
+def test_unverified_cooperative_profile_is_404():
+    coop = CooperativeFactory(status="SUBMITTED")
+
+    response = Client().get(reverse("frontend:coop_profile", args=[coop.slug]))
+
+    assert response.status_code == 404
+
+
+def test_product_page_shows_price_in_vnd_and_moq():
+    product = ProductFactory(price_vnd=1_234_567, min_order_qty=Decimal("5"))
+
+    response = Client().get(reverse("frontend:product", args=[product.cooperative.slug, product.slug]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "1.234.567\xa0₫" in html
+    assert 'min="5"' in html
+
+
+def test_product_of_unverified_cooperative_is_404():
+    product = ProductFactory(cooperative=CooperativeFactory(status="SUBMITTED"))
+
+    response = Client().get(reverse("frontend:product", args=[product.cooperative.slug, product.slug]))
+
+    assert response.status_code == 404
+
+
+def test_guest_adds_to_cart_without_js_and_sees_the_line():
+    product = ProductFactory(price_vnd=100_000)
+    client = Client()
+
+    response = client.post(reverse("frontend:cart_add"), {"product": product.pk, "quantity": "3"}, follow=True)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "300.000\xa0₫" in html
+    assert CartLine.objects.get().quantity == Decimal("3")
+
+
+def test_add_below_minimum_order_shows_error_and_changes_nothing():
+    product = ProductFactory(min_order_qty=Decimal("10"))
+    client = Client()
+
+    response = client.post(reverse("frontend:cart_add"), {"product": product.pk, "quantity": "2"}, follow=True)
+
+    assert response.status_code == 200
+    assert CartLine.objects.count() == 0
+    assert 'class="error"' in response.content.decode()
+
+
+def test_add_with_garbage_quantity_is_rejected_without_500():
+    product = ProductFactory()
+
+    response = Client().post(reverse("frontend:cart_add"), {"product": product.pk, "quantity": "abc"}, follow=True)
+
+    assert response.status_code == 200
+    assert CartLine.objects.count() == 0
+
+
+def test_guest_cart_is_merged_at_login():
+    product = ProductFactory()
+    user = UserFactory(email="lan@example.vn")
+    client = Client()
+    client.post(reverse("frontend:cart_add"), {"product": product.pk, "quantity": "2"})
+
+    response = client.post(reverse("frontend:login"), {"username": "lan@example.vn", "password": "mat-khau-123"})
+
+    assert response.status_code == 302
+    cart = Cart.objects.get()
+    assert cart.user == user
+    assert [(ln.product_id, ln.quantity) for ln in cart.lines.all()] == [(product.pk, Decimal("2"))]
+
+
+def test_signup_creates_account_and_logs_in():
+    client = Client()
+
+    response = client.post(reverse("frontend:signup"), {
+        "email": "moi@example.vn", "full_name": "Trần Văn Mới", "phone": "0901234567",
+        "password1": "Hat-Dieu-2026", "password2": "Hat-Dieu-2026",
+    })
+
+    assert response.status_code == 302
+    assert client.get(reverse("frontend:home")).context["user"].email == "moi@example.vn"
+
+
+def test_signup_with_mismatched_passwords_creates_nobody():
+    from market.models import User
+
+    before = User.objects.count()
+
+    response = Client().post(reverse("frontend:signup"), {
+        "email": "moi@example.vn", "password1": "Hat-Dieu-2026", "password2": "khac-nhau-2026",
+    })
+
+    assert response.status_code == 200
+    assert User.objects.count() == before
+
+
+def test_forms_carry_csrf_tokens():
+    product = ProductFactory()
+
+    html = Client().get(reverse("frontend:product", args=[product.cooperative.slug, product.slug])).content.decode()
+
+    assert html.count('name="csrfmiddlewaretoken"') == html.count("<form method=\"post\"") + html.count('<form class="lang"')
