@@ -1,0 +1,108 @@
+"""Reads, scoped to who is asking. "Missing" and "not yours" give the same NotFound."""
+from django.db.models import Q, QuerySet
+
+from market.errors import NotFound
+from market.models import Cooperative, CooperativeDocument, Province, User, VerificationEvent, Ward
+
+Status = Cooperative.Status
+
+
+def _authenticated(user) -> bool:
+    return user is not None and user.is_authenticated
+
+
+def cooperative_list_public(*, filters: dict | None = None) -> QuerySet[Cooperative]:
+    """The public directory: VERIFIED cooperatives only, filtered by province code, kind,
+    sector, is_agricultural and `q` (part of the legal or trading name)."""
+    filters = filters or {}
+    qs = Cooperative.objects.filter(status=Status.VERIFIED).select_related("province", "ward")
+    if filters.get("province") is not None:
+        qs = qs.filter(province_id=filters["province"])
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
+    if filters.get("sector"):
+        qs = qs.filter(sector=filters["sector"])
+    if filters.get("is_agricultural") is not None:
+        qs = qs.filter(is_agricultural=filters["is_agricultural"])
+    if filters.get("q"):
+        q = filters["q"].strip()
+        qs = qs.filter(Q(legal_name__icontains=q) | Q(trading_name__icontains=q) | Q(slug__icontains=q))
+    return qs.order_by("legal_name", "id")
+
+
+def cooperative_get_public(*, key: str | int) -> Cooperative:
+    """A verified cooperative by id or slug."""
+    qs = Cooperative.objects.filter(status=Status.VERIFIED).select_related("province", "ward")
+    lookup = {"pk": int(key)} if str(key).isdigit() else {"slug": key}
+    coop = qs.filter(**lookup).first()
+    if coop is None:
+        raise NotFound()
+    return coop
+
+
+def cooperative_list_for_user(*, user: User) -> QuerySet[Cooperative]:
+    """The cooperatives the user belongs to, in any status."""
+    if not _authenticated(user):
+        return Cooperative.objects.none()
+    return Cooperative.objects.filter(memberships__user=user).select_related("province", "ward").order_by("id")
+
+
+def cooperative_get_for_staff(*, user: User, cooperative_id: int) -> Cooperative:
+    """A cooperative the user works for, or any cooperative for a platform admin; NotFound otherwise."""
+    if not _authenticated(user):
+        raise NotFound()
+    qs = Cooperative.objects.select_related("province", "ward")
+    if not user.is_platform_admin:
+        qs = qs.filter(memberships__user=user)
+    coop = qs.filter(pk=cooperative_id).first()
+    if coop is None:
+        raise NotFound()
+    return coop
+
+
+def cooperative_get_for_viewer(*, user: User, key: str | int) -> Cooperative:
+    """Detail page data: a verified cooperative for everyone, any status for its staff and admins."""
+    try:
+        return cooperative_get_public(key=key)
+    except NotFound:
+        if not (_authenticated(user) and str(key).isdigit()):
+            raise
+        return cooperative_get_for_staff(user=user, cooperative_id=int(key))
+
+
+def document_list_for_user(*, user: User, cooperative_id: int) -> QuerySet[CooperativeDocument]:
+    coop = cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
+    return coop.documents.order_by("created_at", "id")
+
+
+def document_get_for_user(*, user: User, cooperative_id: int, document_id: int) -> CooperativeDocument:
+    """A document the user may download: staff of its cooperative or a platform admin."""
+    doc = document_list_for_user(user=user, cooperative_id=cooperative_id).filter(pk=document_id).first()
+    if doc is None:
+        raise NotFound()
+    return doc
+
+
+def verification_event_list_for_user(*, user: User, cooperative_id: int) -> QuerySet[VerificationEvent]:
+    coop = cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
+    return coop.verification_events.select_related("actor").order_by("created_at", "id")
+
+
+def verification_queue_for_admin() -> QuerySet[Cooperative]:
+    """Cooperatives waiting for an admin, oldest submission first. Callers check the admin role."""
+    return (
+        Cooperative.objects.filter(status=Status.SUBMITTED)
+        .select_related("province", "ward")
+        .prefetch_related("documents")
+        .order_by("submitted_at", "id")
+    )
+
+
+def province_list() -> QuerySet[Province]:
+    return Province.objects.order_by("code")
+
+
+def ward_list_for_province(*, province_code: int) -> QuerySet[Ward]:
+    if not Province.objects.filter(code=province_code).exists():
+        raise NotFound()
+    return Ward.objects.filter(province_id=province_code).order_by("name", "code")

@@ -1,0 +1,92 @@
+"""File responses: private document download and the open-data export of the directory."""
+import csv
+import io
+import json
+
+from django.core.files.storage import storages
+from django.http import FileResponse, HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+from market import selectors
+from market.errors import NotFound
+
+EXPORT_FIELDS = (
+    "id", "slug", "registration_number", "tax_code", "kind", "legal_name", "trading_name",
+    "province_code", "province_name", "ward_code", "ward_name", "address", "sector", "is_agricultural",
+    "member_count", "year_founded", "verified_at", "updated_at",
+)
+
+
+class DocumentDownloadView(APIView):
+    """Stream a private document to the cooperative's staff or a platform admin. Everyone else,
+    signed in or not, gets 404: the answer never reveals that a document exists."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: OpenApiResponse()},
+                   summary="Download a private cooperative document (its staff and admins only)")
+    def get(self, request, pk, document_id):
+        doc = selectors.document_get_for_user(user=request.user, cooperative_id=pk, document_id=document_id)
+        storage = storages["private"]
+        if not storage.exists(doc.file.name):
+            raise NotFound()
+        response = FileResponse(storage.open(doc.file.name, "rb"), content_type=doc.content_type,
+                                as_attachment=request.query_params.get("inline") != "1",
+                                filename=doc.original_name)
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def export_rows():
+    """One dict per verified cooperative, in a stable order (by id), with administrative-unit codes."""
+    for coop in selectors.cooperative_list_public().order_by("id"):
+        yield {
+            "id": coop.pk, "slug": coop.slug, "registration_number": coop.registration_number,
+            "tax_code": coop.tax_code, "kind": coop.kind, "legal_name": coop.legal_name,
+            "trading_name": coop.trading_name, "province_code": coop.province_id,
+            "province_name": coop.province.name, "ward_code": coop.ward_id,
+            "ward_name": coop.ward.name if coop.ward else None, "address": coop.address, "sector": coop.sector,
+            "is_agricultural": coop.is_agricultural, "member_count": coop.member_count,
+            "year_founded": coop.year_founded,
+            "verified_at": coop.verified_at.isoformat() if coop.verified_at else None,
+            "updated_at": coop.updated_at.isoformat(),
+        }
+
+
+def _attachment(response, ext: str):
+    response["Content-Disposition"] = f'attachment; filename="htx-cooperatives-{timezone.localdate()}.{ext}"'
+    return response
+
+
+class CooperativeExportCsvView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(operation_id="v1_cooperatives_export_csv", responses={(200, "text/csv"): OpenApiTypes.STR},
+                   summary="All verified cooperatives as CSV (UTF-8 with BOM, for Excel)")
+    def get(self, request):
+        buffer = io.StringIO()
+        buffer.write("\ufeff")  # the BOM makes Excel read UTF-8, so Vietnamese names survive
+        writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
+        writer.writeheader()
+        for row in export_rows():
+            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        return _attachment(HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8"),
+                           "csv")
+
+
+class CooperativeExportJsonView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(operation_id="v1_cooperatives_export_json", responses={(200, "application/json"): OpenApiTypes.OBJECT},
+                   summary="All verified cooperatives as JSON ({generated_at, count, cooperatives})")
+    def get(self, request):
+        rows = list(export_rows())
+        body = {"generated_at": timezone.now().isoformat(), "count": len(rows), "fields": list(EXPORT_FIELDS),
+                "cooperatives": rows}
+        return _attachment(HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json"),
+                           "json")
