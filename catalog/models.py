@@ -57,6 +57,13 @@ class Product(TimeStampedModel):
         PRE_ORDER = "PRE_ORDER", _("Pre-order")
         SEASONAL = "SEASONAL", _("Seasonal")
 
+    # Allowed status moves, declared once; product_publish / product_archive perform them.
+    ALLOWED_TRANSITIONS = {
+        Status.DRAFT: {Status.ACTIVE, Status.ARCHIVED},
+        Status.ACTIVE: {Status.ARCHIVED},
+        Status.ARCHIVED: {Status.ACTIVE},
+    }
+
     cooperative = models.ForeignKey(Cooperative, on_delete=models.PROTECT, related_name="products")
     sku = models.CharField(max_length=64)
     slug = models.SlugField(max_length=255)
@@ -111,6 +118,9 @@ class Product(TimeStampedModel):
     @property
     def is_purchasable(self) -> bool:
         return self.status == self.Status.ACTIVE and self.cooperative.status == Cooperative.Status.VERIFIED
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.ALLOWED_TRANSITIONS.get(self.status, set())
 
     def unit_price_for(self, quantity: Decimal) -> int:
         """Price per unit at this quantity: the best tier reached, else the base price."""
@@ -211,3 +221,43 @@ class ProductEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+def _private_storage():
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
+class ImportJob(TimeStampedModel):
+    """One spreadsheet import: validated row by row (progress committed as it goes, so the web
+    can poll it), then applied all-or-nothing in one transaction."""
+
+    class Status(models.TextChoices):
+        VALIDATING = "VALIDATING", _("Checking rows")
+        VALID = "VALID", _("Checked, ready to apply")
+        INVALID = "INVALID", _("Rows with errors")
+        APPLYING = "APPLYING", _("Importing")
+        DONE = "DONE", _("Imported")
+        FAILED = "FAILED", _("Failed")
+
+    cooperative = models.ForeignKey(Cooperative, on_delete=models.CASCADE, related_name="import_jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    file = models.FileField(storage=_private_storage, upload_to="imports/%Y/%m/", blank=True)
+    original_name = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=4)  # csv | xlsx
+    encoding = models.CharField(max_length=20, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALIDATING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_created = models.PositiveIntegerField(default=0)
+    rows_updated = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"row", "column", "message"}]
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def progress_percent(self) -> int:
+        return int(self.rows_done * 100 / self.rows_total) if self.rows_total else 0

@@ -1,0 +1,133 @@
+"""Certifications: a cooperative claims one (with its document), an admin checks it, and
+`certifications_expire` hides expired ones and tells the cooperative once."""
+import datetime
+import io
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.errors import CertificationAlreadyChecked, CertificationInvalid
+from catalog.models import Certification, Product, ProductEvent
+from catalog.services.common import check_staff
+from market.errors import NotFound, PermissionDenied
+from market.models import Membership
+from market.outbox import record_changes
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+def _document_kind(data: bytes) -> str | None:
+    """PDF by its signature, images by decoding (never by the file name)."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return im.format.lower() if im.format in ("JPEG", "PNG", "WEBP") else None
+    except Exception:  # noqa: BLE001 - any decoding failure means "not an image"
+        return None
+
+
+def _claim_errors(*, kind, ocop_stars, issuer, number, valid_from, valid_until, document) -> dict:
+    errors = {}
+    if kind not in Certification.Kind.values:
+        errors["kind"] = _("Unknown certification kind.")
+    if kind == Certification.Kind.OCOP and ocop_stars not in (1, 2, 3, 4, 5):
+        errors["ocop_stars"] = _("OCOP needs 1 to 5 stars.")
+    if kind != Certification.Kind.OCOP and ocop_stars is not None:
+        errors["ocop_stars"] = _("Stars are only for OCOP.")
+    if not (issuer or "").strip():
+        errors["issuer"] = _("The issuer is required.")
+    if not (number or "").strip():
+        errors["number"] = _("The certificate number is required.")
+    if valid_until and valid_until < valid_from:
+        errors["valid_until"] = _("The end date is before the start date.")
+    if not document or len(document) > MAX_DOCUMENT_BYTES or _document_kind(document) is None:
+        errors["document"] = _("Attach the certificate as a PDF, JPEG, PNG or WebP file (at most 10 MB).")
+    return errors
+
+
+@transaction.atomic
+def certification_claim(*, actor, cooperative_id: int, kind: str, issuer: str, number: str,
+                        valid_from: datetime.date, valid_until: datetime.date | None = None,
+                        ocop_stars: int | None = None, document: bytes, product_ids: list[int] = ()) -> Certification:
+    """Record a claimed certification (shown only after an admin checks the document).
+    Raises NotFound (not staff, or a product not of this cooperative), CertificationInvalid."""
+    check_staff(actor, cooperative_id)
+    errors = _claim_errors(kind=kind, ocop_stars=ocop_stars, issuer=issuer, number=number,
+                           valid_from=valid_from, valid_until=valid_until, document=document)
+    products = list(Product.objects.filter(pk__in=set(product_ids), cooperative_id=cooperative_id))
+    if len(products) != len(set(product_ids)):
+        raise NotFound()
+    if errors:
+        raise CertificationInvalid(fields=errors)
+    cert = Certification(cooperative_id=cooperative_id, kind=kind, ocop_stars=ocop_stars, issuer=issuer.strip(),
+                         number=number.strip(), valid_from=valid_from, valid_until=valid_until)
+    ext = _document_kind(document)
+    cert.document.save(f"{cooperative_id}-{kind.lower()}.{'jpg' if ext == 'jpeg' else ext}", ContentFile(document),
+                       save=False)
+    cert.save()
+    cert.products.set(products)
+    _touch_products(cert, actor, "certification_claimed")
+    return cert
+
+
+def _touch_products(cert: Certification, actor, action: str) -> None:
+    ids = list(cert.products.values_list("pk", flat=True))
+    ProductEvent.objects.bulk_create(
+        [ProductEvent(product_id=i, actor=actor, action=action, changes={"certification_id": cert.pk}) for i in ids]
+    )
+    record_changes(entity="product", ids=ids)  # certifications are search facets
+
+
+@transaction.atomic
+def certification_check(*, actor, certification_id: int, verified: bool, reason: str = "") -> Certification:
+    """Admin decision on a claimed certification. Raises PermissionDenied (not a platform admin),
+    NotFound, CertificationAlreadyChecked."""
+    if not getattr(actor, "is_platform_admin", False):
+        raise PermissionDenied()
+    cert = Certification.objects.select_for_update().filter(pk=certification_id).first()
+    if cert is None:
+        raise NotFound()
+    if cert.status != Certification.Status.CLAIMED:
+        raise CertificationAlreadyChecked()
+    cert.status = Certification.Status.VERIFIED if verified else Certification.Status.REJECTED
+    cert.checked_by, cert.checked_at = actor, timezone.now()
+    cert.save(update_fields=["status", "checked_by", "checked_at", "updated_at"])
+    _touch_products(cert, actor, "certification_verified" if verified else "certification_rejected")
+    return cert
+
+
+def _recipients(cooperative) -> list[str]:
+    emails = [cooperative.email] if cooperative.email else []
+    emails += list(Membership.objects.filter(cooperative=cooperative, role__in=["OWNER", "MANAGER"])
+                   .values_list("user__email", flat=True))
+    return sorted(set(emails))
+
+
+@transaction.atomic
+def certifications_expire(*, today: datetime.date) -> int:
+    """Mark verified certifications past `valid_until` as notified (they already stop showing via
+    `is_shown`), reindex their products and e-mail each cooperative once per certification.
+    Safe to re-run: `expiry_notified_at` makes each one count once. Returns how many expired."""
+    expired = list(Certification.objects.select_for_update().filter(
+        status=Certification.Status.VERIFIED, valid_until__lt=today, expiry_notified_at__isnull=True
+    ).select_related("cooperative"))
+    now = timezone.now()
+    for cert in expired:
+        cert.expiry_notified_at = now
+        cert.save(update_fields=["expiry_notified_at", "updated_at"])
+        _touch_products(cert, None, "certification_expired")
+        to = _recipients(cert.cooperative)
+        subject = _("Certification %(kind)s no. %(number)s has expired") % {
+            "kind": cert.get_kind_display(), "number": cert.number}
+        body = _("It expired on %(date)s and is no longer shown to buyers. Upload the renewed certificate to show "
+                 "it again.") % {"date": cert.valid_until.strftime("%d/%m/%Y")}
+        if to:  # after commit: a rolled-back run must not e-mail anyone
+            transaction.on_commit(lambda s=subject, b=body, t=to: send_mail(s, b, settings.DEFAULT_FROM_EMAIL, t))
+    return len(expired)

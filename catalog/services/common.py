@@ -1,0 +1,42 @@
+"""Helpers every catalog service uses inside its transaction: fetch-and-authorize with a row
+lock, the audit event, and the outbox row for search."""
+from django.db import transaction
+from django.utils.text import slugify
+
+from catalog.models import Product, ProductEvent
+from catalog.selectors import is_staff_of
+from market.admin_units import fold
+from market.errors import NotFound
+from market.outbox import record_changes
+
+
+def check_staff(actor, cooperative_id: int) -> None:
+    """Services re-check membership even though the API did: the same answer as a missing row."""
+    if not is_staff_of(actor, cooperative_id):
+        raise NotFound()
+
+
+def lock_own_product(*, actor, cooperative_id: int, product_id: int) -> Product:
+    """Lock the product for this transaction if it belongs to the actor's cooperative."""
+    assert transaction.get_connection().in_atomic_block
+    check_staff(actor, cooperative_id)
+    try:
+        return Product.objects.select_for_update().get(pk=product_id, cooperative_id=cooperative_id)
+    except Product.DoesNotExist:
+        raise NotFound() from None
+
+
+def changed(product: Product, *, actor, action: str, changes: dict | None = None) -> None:
+    """Audit row + search outbox row, in the caller's transaction."""
+    ProductEvent.objects.create(product=product, actor=actor, action=action, changes=changes or {})
+    record_changes(entity="product", ids=[product.pk])
+
+
+def product_slug(name: str) -> str:
+    return slugify(fold(name))[:200] or "san-pham"
+
+
+def jsonable(value):
+    if value is None or isinstance(value, (bool, int, str, list, dict)):
+        return value
+    return str(value)
