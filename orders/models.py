@@ -1,1 +1,365 @@
-"""Models live here."""
+"""Orders: carts, checkouts split into one order per cooperative, order events, payments,
+refunds, webhook events and idempotency keys.
+
+Money is in VND integers (VND has no minor unit). A checkout paid in USD keeps the rate used.
+"""
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Incoterm, Product
+from market.base import TimeStampedModel
+from market.models import Cooperative, Province, User, Ward
+
+QTY = {"max_digits": 14, "decimal_places": 3}
+
+
+class PaymentMethod(models.TextChoices):
+    STRIPE = "stripe", _("Card (Stripe)")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer (VietQR)")
+    COD = "cod", _("Cash on delivery")
+
+
+class Currency(models.TextChoices):
+    VND = "VND", "VND"
+    USD = "USD", "USD"
+
+
+# --- Cart ---
+
+
+class Cart(TimeStampedModel):
+    """A signed-in buyer's cart (`user`) or a guest's (`session_key`); merged at login."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, null=True, blank=True, related_name="cart")
+    session_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | models.Q(session_key__isnull=False), name="cart_has_owner"
+            )
+        ]
+
+
+class CartLine(TimeStampedModel):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    quantity = models.DecimalField(**QTY)
+    # The unit price the buyer last saw: a difference from today's price becomes a message.
+    unit_price_seen = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "product"], name="cartline_unique_product"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="cartline_qty_positive"),
+        ]
+
+
+# --- Shipping ---
+
+
+class ShippingRule(TimeStampedModel):
+    """How a cooperative charges shipping: a flat fee, or a base fee plus a fee per started kg.
+    Orders at or above `free_over_vnd` ship free. A cooperative without a rule uses `DEFAULT`."""
+
+    class Kind(models.TextChoices):
+        FLAT = "FLAT", _("Flat fee")
+        WEIGHT = "WEIGHT", _("By weight")
+
+    cooperative = models.OneToOneField(Cooperative, on_delete=models.CASCADE, related_name="shipping_rule")
+    kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.FLAT)
+    flat_fee_vnd = models.PositiveBigIntegerField(default=30_000)
+    base_fee_vnd = models.PositiveBigIntegerField(default=0)
+    per_kg_vnd = models.PositiveBigIntegerField(default=0)
+    free_over_vnd = models.PositiveBigIntegerField(null=True, blank=True)
+
+    DEFAULT = {"kind": "FLAT", "flat_fee_vnd": 30_000, "base_fee_vnd": 0, "per_kg_vnd": 0, "free_over_vnd": None}
+
+
+# --- Checkout and orders ---
+
+
+class Checkout(TimeStampedModel):
+    """One buyer payment holding one Order per cooperative."""
+
+    buyer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="checkouts")
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.VND)
+    usd_vnd_rate = models.PositiveIntegerField(null=True, blank=True)  # the rate used for a USD quote
+    subtotal_vnd = models.PositiveBigIntegerField()
+    shipping_vnd = models.PositiveBigIntegerField()
+    total_vnd = models.PositiveBigIntegerField()
+    total_usd = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    payment_method = models.CharField(max_length=16, choices=PaymentMethod.choices)
+    # Shipping address: Vietnamese (province + ward) or export (country + Incoterm).
+    recipient_name = models.CharField(max_length=150)
+    recipient_phone = models.CharField(max_length=20)
+    country = models.CharField(max_length=2, default="VN")
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    address_line = models.CharField(max_length=255)
+    city = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    incoterm = models.CharField(max_length=3, choices=Incoterm.choices, blank=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # The backstop behind a double click: one checkout per (buyer, form token / key).
+            models.UniqueConstraint(fields=["buyer", "idempotency_key"], name="checkout_idempotency_unique"),
+            models.CheckConstraint(
+                condition=models.Q(country="VN", province__isnull=False, ward__isnull=False)
+                | (~models.Q(country="VN") & ~models.Q(incoterm="")),
+                name="checkout_address_complete",
+            ),
+        ]
+
+    @property
+    def is_domestic(self) -> bool:
+        return self.country == "VN"
+
+
+class Order(TimeStampedModel):
+    """The part of a checkout that one cooperative fulfils."""
+
+    class Status(models.TextChoices):
+        PLACED = "PLACED", _("Placed")
+        CONFIRMED = "CONFIRMED", _("Confirmed")
+        PACKED = "PACKED", _("Packed")
+        SHIPPED = "SHIPPED", _("Shipped")
+        DELIVERED = "DELIVERED", _("Delivered")
+        COMPLETED = "COMPLETED", _("Completed")
+        CANCELLED = "CANCELLED", _("Cancelled")
+        REFUSED = "REFUSED", _("Refused")
+
+    class PaymentStatus(models.TextChoices):
+        UNPAID = "UNPAID", _("Unpaid")
+        AUTHORIZED = "AUTHORIZED", _("Authorized")
+        PAID = "PAID", _("Paid")
+        PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED", _("Partially refunded")
+        REFUNDED = "REFUNDED", _("Refunded")
+
+    # Allowed moves, declared once; `orders.services.transitions` performs them.
+    ALLOWED_TRANSITIONS = {
+        Status.PLACED: {Status.CONFIRMED, Status.REFUSED, Status.CANCELLED},
+        Status.CONFIRMED: {Status.PACKED, Status.CANCELLED},
+        Status.PACKED: {Status.SHIPPED, Status.CANCELLED},
+        Status.SHIPPED: {Status.DELIVERED},
+        Status.DELIVERED: {Status.COMPLETED},
+        Status.COMPLETED: set(),
+        Status.CANCELLED: set(),
+        Status.REFUSED: set(),
+    }
+    # Who may make each move ("buyer", "coop" = the cooperative's staff, "admin", "system").
+    # A buyer may cancel only before confirmation (checked in the service).
+    TRANSITION_ACTORS = {
+        Status.CONFIRMED: {"coop", "admin"},
+        Status.REFUSED: {"coop", "admin"},
+        Status.PACKED: {"coop", "admin"},
+        Status.SHIPPED: {"coop", "admin"},
+        Status.DELIVERED: {"coop", "admin"},
+        Status.COMPLETED: {"buyer", "admin"},
+        Status.CANCELLED: {"buyer", "coop", "admin", "system"},
+    }
+    STOCK_RELEASING = {Status.CANCELLED, Status.REFUSED}
+
+    checkout = models.ForeignKey(Checkout, on_delete=models.PROTECT, related_name="orders")
+    cooperative = models.ForeignKey(Cooperative, on_delete=models.PROTECT, related_name="orders")
+    buyer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="orders")
+    code = models.CharField(max_length=32, unique=True, null=True)  # HTX-2026-000123, set after insert
+    subtotal_vnd = models.PositiveBigIntegerField()
+    shipping_fee_vnd = models.PositiveBigIntegerField()
+    commission_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    commission_vnd = models.PositiveBigIntegerField()
+    total_vnd = models.PositiveBigIntegerField()
+    amount_refunded_vnd = models.PositiveBigIntegerField(default=0)
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLACED, db_index=True)
+    payment_status = models.CharField(max_length=18, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID)
+    payment_method = models.CharField(max_length=16, choices=PaymentMethod.choices)
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    reserved_until = models.DateTimeField(null=True, blank=True)  # unpaid orders expire then
+    placed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        indexes = [
+            models.Index(fields=["cooperative", "status"]),
+            models.Index(fields=["buyer", "placed_at"]),
+            models.Index(fields=["payment_status", "reserved_until"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_refunded_vnd__lte=models.F("total_vnd")),
+                                   name="order_refund_within_total"),
+        ]
+
+    def __str__(self):
+        return self.code or f"order #{self.pk}"
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.ALLOWED_TRANSITIONS.get(self.status, set())
+
+    @property
+    def is_paid(self) -> bool:
+        return self.payment_status in {self.PaymentStatus.PAID, self.PaymentStatus.PARTIALLY_REFUNDED,
+                                       self.PaymentStatus.REFUNDED}
+
+    @property
+    def vietqr_memo(self) -> str:
+        return self.code
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    # Snapshot at placement: later catalog edits never change a placed order.
+    product_name = models.CharField(max_length=255)
+    sku = models.CharField(max_length=64)
+    unit = models.CharField(max_length=8)
+    unit_price_vnd = models.PositiveBigIntegerField()
+    quantity = models.DecimalField(**QTY)
+    line_total_vnd = models.PositiveBigIntegerField()
+    weight_kg = models.DecimalField(default=Decimal("0"), **QTY)
+    refused = models.BooleanField(default=False)
+    refused_reason = models.TextField(blank=True)
+    # Set once when this line's stock goes back: the guard that makes a second release impossible.
+    stock_released = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="orderline_qty_positive")]
+
+
+class OrderEvent(models.Model):
+    """Audit row for every change of an order: who, when, what, note."""
+
+    class Kind(models.TextChoices):
+        STATUS = "STATUS", _("Status change")
+        PAYMENT = "PAYMENT", _("Payment")
+        LINE_REFUSED = "LINE_REFUSED", _("Line refused")
+        REFUND = "REFUND", _("Refund")
+        NOTE = "NOTE", _("Note")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.STATUS)
+    from_status = models.CharField(max_length=18, blank=True)
+    to_status = models.CharField(max_length=18, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+# --- Payments ---
+
+
+class Payment(TimeStampedModel):
+    """Money expected for a checkout (Stripe: one per checkout) or an order (bank transfer, COD)."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("Pending")
+        SUCCEEDED = "SUCCEEDED", _("Succeeded")
+        FAILED = "FAILED", _("Failed")
+        PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED", _("Partially refunded")
+        REFUNDED = "REFUNDED", _("Refunded")
+        CANCELLED = "CANCELLED", _("Cancelled")
+
+    checkout = models.ForeignKey(Checkout, on_delete=models.PROTECT, related_name="payments")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
+    provider = models.CharField(max_length=16, choices=PaymentMethod.choices)
+    amount = models.DecimalField(max_digits=16, decimal_places=2)  # in `currency` (VND integral)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    amount_refunded = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    status = models.CharField(max_length=18, choices=Status.choices, default=Status.PENDING)
+    provider_id = models.CharField(max_length=255, blank=True, db_index=True)  # e.g. pi_...
+    client_secret = models.CharField(max_length=255, blank=True)
+    last_error = models.TextField(blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    @property
+    def stripe_amount(self) -> int:
+        """Amount in Stripe's smallest unit: VND is zero-decimal (never x100), USD in cents."""
+        if self.currency == Currency.VND:
+            return int(self.amount)
+        return int((self.amount * 100).to_integral_value())
+
+    def stripe_idempotency_key(self) -> str:
+        return f"checkout:{self.checkout_id}:pi:v1"
+
+
+class Refund(TimeStampedModel):
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("Pending")
+        SUCCEEDED = "SUCCEEDED", _("Succeeded")
+        FAILED = "FAILED", _("Failed")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount_vnd = models.PositiveBigIntegerField()
+    reason = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    provider_id = models.CharField(max_length=255, blank=True)
+    last_error = models.TextField(blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount_vnd__gt=0), name="refund_amount_positive")]
+
+    def stripe_idempotency_key(self) -> str:
+        return f"refund:{self.pk}"
+
+
+class PaymentWebhookEvent(models.Model):
+    """Each provider notification stored once by its id (Stripe event id, bank transaction id)."""
+
+    provider = models.CharField(max_length=16)  # "stripe" | "bankfeed"
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    result = models.CharField(max_length=40, blank=True)  # e.g. "paid", "unmatched", "ignored"
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_once")]
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` claimed by a principal for one operation, with the stored response."""
+
+    class State(models.TextChoices):
+        STARTED = "STARTED", "started"
+        FINISHED = "FINISHED", "finished"
+
+    principal = models.CharField(max_length=64)  # "user:42"
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=100)  # "POST /api/v1/checkout/"
+    fingerprint = models.CharField(max_length=64)  # sha256 of the canonical JSON body
+    state = models.CharField(max_length=8, choices=State.choices, default=State.STARTED)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_once")]
+
+
+def commission_percent() -> Decimal:
+    return Decimal(str(settings.PLATFORM_COMMISSION_PERCENT)).quantize(Decimal("0.01"))

@@ -1,0 +1,153 @@
+"""Errors of the orders app, each with a stable machine code."""
+from django.utils.translation import gettext_lazy as _
+
+from market.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed  # noqa: F401
+
+
+class QuantityInvalid(DomainError):
+    code = "quantity_invalid"
+    status = 400
+    default_message = _("This quantity cannot be ordered.")
+
+
+class BelowMinimumOrder(QuantityInvalid):
+    code = "below_minimum_order"
+    default_message = _("The quantity is below the minimum order quantity.")
+
+
+class OffOrderStep(QuantityInvalid):
+    code = "off_order_step"
+    default_message = _("The quantity must be a multiple of the order step.")
+
+
+class NotDivisible(QuantityInvalid):
+    code = "quantity_not_divisible"
+    default_message = _("This product is sold in whole units only.")
+
+
+class NotPurchasable(DomainError):
+    code = "not_purchasable"
+    status = 409
+    default_message = _("This product cannot be bought right now.")
+
+
+class CartEmpty(DomainError):
+    code = "cart_empty"
+    status = 409
+    default_message = _("Your cart is empty.")
+
+
+class CartChanged(DomainError):
+    """The cart changed under the buyer (price, stock, withdrawn product): review and retry."""
+
+    code = "cart_changed"
+    status = 409
+    default_message = _("Your cart has changed. Please review it before placing the order.")
+
+
+class PriceChanged(CartChanged):
+    code = "price_changed"
+    default_message = _("Prices have changed since you last saw them. Please review your cart.")
+
+
+class OutOfStock(DomainError):
+    code = "out_of_stock"
+    status = 409
+    default_message = _("Not enough stock.")
+
+
+class PaymentMethodNotAllowed(DomainError):
+    code = "payment_method_not_allowed"
+    status = 400
+    default_message = _("This payment method is not available for this order.")
+
+
+class AddressInvalid(ValidationFailed):
+    code = "address_invalid"
+    default_message = _("The shipping address is incomplete or invalid.")
+
+
+class ReasonRequired(ValidationFailed):
+    code = "reason_required"
+    default_message = _("A reason is required.")
+
+
+class TrackingRequired(ValidationFailed):
+    code = "tracking_required"
+    default_message = _("A carrier and a tracking number are required to ship.")
+
+
+class TransitionNotAllowed(InvalidTransition):
+    code = "invalid_transition"
+
+
+class ActionForbidden(DomainError):
+    code = "permission_denied"
+    status = 403
+    default_message = _("You do not have permission to do this.")
+
+
+class RefundInvalid(DomainError):
+    code = "refund_invalid"
+    status = 409
+    default_message = _("This refund is not possible.")
+
+
+class PaymentNotConfirmable(DomainError):
+    code = "payment_not_confirmable"
+    status = 409
+    default_message = _("This payment cannot be confirmed.")
+
+
+class UnknownPayment(DomainError):
+    code = "unknown_payment"
+    status = 422
+    default_message = _("No payment matches this notification.")
+
+
+class PaymentProviderError(DomainError):
+    code = "payment_provider_error"
+    status = 502
+    default_message = _("The payment provider could not be reached. Please try again.")
+
+
+class VietQRUnavailable(DomainError):
+    code = "vietqr_unavailable"
+    status = 409
+    default_message = _("Bank transfer details are not available for this order.")
+
+
+class IdempotencyKeyMissing(DomainError):
+    code = "idempotency_key_missing"
+    status = 400
+    default_message = _("The Idempotency-Key header is required.")
+
+
+class IdempotencyKeyInvalid(DomainError):
+    code = "idempotency_key_invalid"
+    status = 400
+    default_message = _("The Idempotency-Key header must be 1 to 255 printable ASCII characters.")
+
+
+class IdempotencyKeyInFlight(DomainError):
+    code = "idempotency_key_in_flight"
+    status = 409
+    default_message = _("A request with this Idempotency-Key is still being processed.")
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    status = 422
+    default_message = _("This Idempotency-Key was already used with a different request.")
+
+
+class WebhookSignatureInvalid(DomainError):
+    code = "webhook_signature_invalid"
+    status = 400
+    default_message = _("The webhook signature is missing or invalid.")
+
+
+class WebhookPayloadInvalid(DomainError):
+    code = "webhook_payload_invalid"
+    status = 400
+    default_message = _("The webhook payload is not valid.")

@@ -1,0 +1,229 @@
+"""Cart services: lines respect MOQ, order step, divisibility, stock and purchasability; prices
+always come from the database, and a refresh explains to the buyer what changed."""
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from catalog.models import Product
+from catalog.units import is_divisible
+from market.models import User
+from orders.errors import BelowMinimumOrder, NotDivisible, NotPurchasable, OffOrderStep, OutOfStock, QuantityInvalid
+from orders.models import Cart, CartLine
+
+
+@dataclass
+class PricedLine:
+    line: CartLine
+    product: Product
+    quantity: Decimal
+    unit_price_vnd: int
+    line_total_vnd: int
+
+
+@dataclass
+class CartView:
+    cart: Cart | None
+    lines: list[PricedLine] = field(default_factory=list)
+    messages: list[dict] = field(default_factory=list)
+
+    @property
+    def subtotal_vnd(self) -> int:
+        return sum(p.line_total_vnd for p in self.lines)
+
+
+def _fmt(q: Decimal) -> str:
+    return f"{q.normalize():f}"
+
+
+def quantity_parse(value) -> Decimal:
+    try:
+        q = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise QuantityInvalid(fields={"quantity": [_("Enter a number.")]})
+    if not q.is_finite() or q <= 0 or q != q.quantize(Decimal("0.001")) or q >= Decimal("1e11"):
+        raise QuantityInvalid(fields={"quantity": [_("Enter a positive quantity with at most 3 decimals.")]})
+    return q
+
+
+def quantity_validate(*, product: Product, quantity: Decimal) -> None:
+    """Raise a specific error unless `quantity` may be ordered (MOQ, step, divisibility)."""
+    if not is_divisible(product.unit) and quantity != quantity.to_integral_value():
+        raise NotDivisible(fields={"quantity": [_("Whole units only.")]})
+    if quantity < product.min_order_qty:
+        raise BelowMinimumOrder(
+            _("The minimum order is %(moq)s %(unit)s.") % {"moq": _fmt(product.min_order_qty),
+                                                          "unit": product.get_unit_display()},
+            fields={"quantity": [_fmt(product.min_order_qty)]},
+        )
+    if quantity % product.order_step != 0:
+        raise OffOrderStep(
+            _("Order in multiples of %(step)s %(unit)s.") % {"step": _fmt(product.order_step),
+                                                            "unit": product.get_unit_display()},
+            fields={"quantity": [_fmt(product.order_step)]},
+        )
+
+
+def product_check_purchasable(product: Product) -> None:
+    if not product.is_purchasable or product.price_vnd is None:
+        raise NotPurchasable(_("“%(name)s” cannot be bought right now.") % {"name": product.name_vi},
+                             fields={"product_id": product.pk})
+
+
+def _stock_check(product: Product, quantity: Decimal) -> None:
+    if quantity > product.stock_qty:
+        raise OutOfStock(
+            _("Only %(available)s %(unit)s of “%(name)s” left.")
+            % {"available": _fmt(product.stock_qty), "unit": product.get_unit_display(), "name": product.name_vi},
+            fields={"product_id": product.pk, "available": str(product.stock_qty)},
+        )
+
+
+def cart_get_or_create(*, user: User | None = None, session_key: str | None = None) -> Cart:
+    if user is not None and user.is_authenticated:
+        return Cart.objects.get_or_create(user=user)[0]
+    if not session_key:
+        raise ValueError("a guest cart needs a session key")
+    return Cart.objects.get_or_create(session_key=session_key)[0]
+
+
+def _product_for_cart(product_id: int) -> Product:
+    product = (Product.objects.select_related("cooperative").prefetch_related("price_tiers")
+               .filter(pk=product_id).first())
+    if product is None:
+        raise NotPurchasable(fields={"product_id": product_id})
+    return product
+
+
+@transaction.atomic
+def cart_line_set(*, cart: Cart, product_id: int, quantity, add: bool = False) -> CartLine:
+    """Set (or with `add`, increase) the quantity of a product in the cart.
+
+    Raises NotPurchasable, QuantityInvalid (BelowMinimumOrder, OffOrderStep, NotDivisible) or
+    OutOfStock; the cart is unchanged then."""
+    qty = quantity_parse(quantity)
+    product = _product_for_cart(product_id)
+    product_check_purchasable(product)
+    line = CartLine.objects.select_for_update().filter(cart=cart, product=product).first()
+    if add and line is not None:
+        qty += line.quantity
+    quantity_validate(product=product, quantity=qty)
+    _stock_check(product, qty)
+    price = product.unit_price_for(qty)
+    if line is None:
+        line = CartLine.objects.create(cart=cart, product=product, quantity=qty, unit_price_seen=price)
+    else:
+        line.quantity, line.unit_price_seen = qty, price
+        line.save(update_fields=["quantity", "unit_price_seen", "updated_at"])
+    Cart.objects.filter(pk=cart.pk).update(updated_at=line.updated_at)
+    return line
+
+
+@transaction.atomic
+def cart_line_remove(*, cart: Cart, product_id: int) -> bool:
+    """Remove a product from the cart; returns False when it was not there."""
+    deleted, _n = CartLine.objects.filter(cart=cart, product_id=product_id).delete()
+    return bool(deleted)
+
+
+def _line_message(kind: str, product: Product, text: str, **extra) -> dict:
+    return {"code": kind, "product_id": product.pk, "message": text, **extra}
+
+
+def _refresh_line(line: CartLine, messages: list[dict]) -> PricedLine | None:
+    """Bring one line in line with the database; returns None when the line had to go."""
+    product = line.product
+    name = product.name_vi
+    if not product.is_purchasable or product.price_vnd is None:
+        messages.append(_line_message("product_withdrawn", product,
+                                      _("“%(name)s” is no longer available and was removed.") % {"name": name}))
+        line.delete()
+        return None
+    qty = line.quantity
+    if qty > product.stock_qty:
+        qty = _largest_orderable(product, product.stock_qty)
+        if qty is None:
+            messages.append(_line_message("out_of_stock", product,
+                                          _("“%(name)s” is out of stock and was removed.") % {"name": name}))
+            line.delete()
+            return None
+        messages.append(_line_message(
+            "stock_reduced", product,
+            _("Only %(qty)s %(unit)s of “%(name)s” left: your quantity was reduced.")
+            % {"qty": _fmt(qty), "unit": product.get_unit_display(), "name": name},
+            old_quantity=str(line.quantity), new_quantity=str(qty)))
+    price = product.unit_price_for(qty)
+    if price != line.unit_price_seen:
+        messages.append(_line_message(
+            "price_changed", product,
+            _("The price of “%(name)s” changed from %(old)s ₫ to %(new)s ₫.")
+            % {"name": name, "old": f"{line.unit_price_seen:,}", "new": f"{price:,}"},
+            old_price_vnd=line.unit_price_seen, new_price_vnd=price))
+    if qty != line.quantity or price != line.unit_price_seen:
+        line.quantity, line.unit_price_seen = qty, price
+        line.save(update_fields=["quantity", "unit_price_seen", "updated_at"])
+    return PricedLine(line=line, product=product, quantity=qty, unit_price_vnd=price,
+                      line_total_vnd=_line_total(price, qty))
+
+
+def _line_total(price: int, qty: Decimal) -> int:
+    return int((Decimal(price) * qty).to_integral_value())
+
+
+def _largest_orderable(product: Product, available: Decimal) -> Decimal | None:
+    """The largest quantity ≤ available that respects MOQ, step and divisibility."""
+    qty = (available // product.order_step) * product.order_step
+    if not is_divisible(product.unit):
+        qty = qty.to_integral_value(rounding="ROUND_FLOOR")
+    if qty < product.min_order_qty or qty <= 0:
+        return None
+    try:
+        quantity_validate(product=product, quantity=qty)
+    except QuantityInvalid:
+        return None
+    return qty
+
+
+@transaction.atomic
+def cart_refresh(*, cart: Cart | None) -> CartView:
+    """Reprice every line from the database and fix what changed (withdrawn products go, too
+    large quantities shrink to the stock); returns the lines and one message per change."""
+    view = CartView(cart=cart)
+    if cart is None:
+        return view
+    lines = (cart.lines.select_related("product__cooperative").prefetch_related("product__price_tiers")
+             .order_by("id"))
+    for line in lines:
+        priced = _refresh_line(line, view.messages)
+        if priced is not None:
+            view.lines.append(priced)
+    return view
+
+
+@transaction.atomic
+def cart_merge(*, user: User, session_key: str) -> Cart:
+    """Move a guest cart (by session key) into the user's cart at login. Quantities of a product
+    in both carts are added when the sum is still orderable, otherwise the larger one is kept.
+    The guest cart is deleted. Safe to call twice (the second call finds no guest cart)."""
+    user_cart = cart_get_or_create(user=user)
+    guest = Cart.objects.select_for_update().filter(session_key=session_key, user__isnull=True).first()
+    if guest is None or not session_key:
+        return user_cart
+    existing = {ln.product_id: ln for ln in user_cart.lines.select_for_update()}
+    for gl in guest.lines.select_related("product"):
+        mine = existing.get(gl.product_id)
+        if mine is None:
+            gl.cart = user_cart
+            gl.save(update_fields=["cart", "updated_at"])
+            continue
+        total = mine.quantity + gl.quantity
+        try:
+            quantity_validate(product=gl.product, quantity=total)
+            _stock_check(gl.product, total)
+        except (QuantityInvalid, OutOfStock):
+            total = max(mine.quantity, gl.quantity)
+        mine.quantity = total
+        mine.save(update_fields=["quantity", "updated_at"])
+    guest.delete()
+    return user_cart

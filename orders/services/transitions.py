@@ -1,0 +1,190 @@
+"""Order status moves. One service, `order_transition`, checks the table declared on `Order`
+and the actor's rights, saves, releases stock when the order ends without shipping, writes the
+OrderEvent in the same transaction, and sends mail after commit."""
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.stock import lock_products, stock_increase
+from market.models import Membership, User
+from orders.errors import (ActionForbidden, NotFound, ReasonRequired, TrackingRequired, TransitionNotAllowed,
+                           ValidationFailed)
+from orders.models import Order, OrderEvent, OrderLine, Payment, PaymentMethod
+
+S = Order.Status
+
+
+def actor_roles(*, actor: User | None, order: Order) -> set[str]:
+    """The roles `actor` holds on `order`: buyer, coop (its staff), admin; None is the system."""
+    if actor is None:
+        return {"system"}
+    if not actor.is_authenticated or not actor.is_active:
+        return set()
+    roles = set()
+    if order.buyer_id == actor.pk:
+        roles.add("buyer")
+    if Membership.objects.filter(user=actor, cooperative_id=order.cooperative_id).exists():
+        roles.add("coop")
+    if actor.is_platform_admin:
+        roles.add("admin")
+    return roles
+
+
+def _lock_order(order_id: int) -> Order:
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound()
+    return order
+
+
+def _check_move(*, order: Order, to: str, roles: set[str], reason: str) -> None:
+    if not roles:
+        raise NotFound()  # not yours looks like missing
+    if not roles & Order.TRANSITION_ACTORS.get(to, set()):
+        raise ActionForbidden()
+    if not order.can_move_to(to):
+        raise TransitionNotAllowed(
+            _("An order that is %(from)s cannot become %(to)s.") % {"from": order.get_status_display(),
+                                                                    "to": S(to).label},
+            fields={"status": order.status, "to": to})
+    if to == S.CANCELLED and roles & {"coop", "admin", "system"} == set() and order.status != S.PLACED:
+        raise TransitionNotAllowed(_("You can cancel an order only before the cooperative confirms it."),
+                                   fields={"status": order.status, "to": to})
+    needs_reason = to == S.REFUSED or (to == S.CANCELLED and not roles & {"buyer", "system"})
+    if needs_reason and not reason.strip():
+        raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
+
+
+def release_stock(*, order: Order, lines: list[OrderLine], actor: User | None, reason: str) -> None:
+    """Give back the stock of `lines` that still hold it. The `stock_released` flag, read and
+    written under the order's row lock, makes a second release impossible."""
+    pending = [ln for ln in lines if not ln.stock_released]
+    if not pending:
+        return
+    products = lock_products(ln.product_id for ln in pending)
+    for ln in sorted(pending, key=lambda x: x.product_id):
+        stock_increase(product=products[ln.product_id], quantity=ln.quantity, reason=reason, actor=actor)
+    OrderLine.objects.filter(pk__in=[ln.pk for ln in pending], stock_released=False).update(stock_released=True)
+
+
+def _recompute_totals(order: Order) -> None:
+    kept = [ln for ln in order.lines.all() if not ln.refused]
+    order.subtotal_vnd = sum(ln.line_total_vnd for ln in kept)
+    order.commission_vnd = int(round(order.subtotal_vnd * order.commission_percent / 100))
+    order.total_vnd = order.subtotal_vnd + order.shipping_fee_vnd
+
+
+def _refuse_lines(*, order: Order, refused: list[dict], actor) -> str | None:
+    """Mark lines refused with a reason and release their stock; returns REFUSED when none is left."""
+    by_id = {ln.pk: ln for ln in order.lines.select_for_update()}
+    chosen = []
+    for item in refused:
+        line = by_id.get(int(item.get("line_id") or 0))
+        if line is None or line.refused:
+            raise ValidationFailed(fields={"refused_lines": [_("Unknown line %(id)s.") % {"id": item.get("line_id")}]})
+        if not (item.get("reason") or "").strip():
+            raise ReasonRequired(fields={"refused_lines": [_("Give a reason for each refused line.")]})
+        line.refused, line.refused_reason = True, item["reason"].strip()
+        chosen.append(line)
+    for line in chosen:
+        line.save(update_fields=["refused", "refused_reason"])
+        OrderEvent.objects.create(order=order, actor=actor, kind=OrderEvent.Kind.LINE_REFUSED,
+                                  note=f"{line.product_name}: {line.refused_reason}")
+    release_stock(order=order, lines=chosen, actor=actor, reason=f"order:{order.code}:line-refused")
+    if all(ln.refused for ln in by_id.values()):
+        return S.REFUSED
+    _recompute_totals(order)
+    return None
+
+
+def _on_enter(*, order: Order, to: str, actor, carrier: str, tracking_number: str, reason: str) -> list[str]:
+    """Field changes for the new status; returns the names of changed fields."""
+    changed = ["status"]
+    if to == S.SHIPPED:
+        if not carrier.strip() or not tracking_number.strip():
+            raise TrackingRequired(fields={"carrier": [carrier], "tracking_number": [tracking_number]})
+        order.carrier, order.tracking_number = carrier.strip(), tracking_number.strip()
+        changed += ["carrier", "tracking_number"]
+    if to in Order.STOCK_RELEASING:
+        order.cancel_reason = reason.strip()
+        release_stock(order=order, lines=list(order.lines.all()), actor=actor,
+                      reason=f"order:{order.code}:{to.lower()}")
+        Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(status=Payment.Status.CANCELLED)
+        order.reserved_until = None
+        changed += ["cancel_reason", "reserved_until"]
+    if to == S.DELIVERED and order.payment_method == PaymentMethod.COD and not order.is_paid:
+        # Cash on delivery: the courier collected the money at the door.
+        Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
+            status=Payment.Status.SUCCEEDED, paid_at=timezone.now())
+        OrderEvent.objects.create(order=order, actor=actor, kind=OrderEvent.Kind.PAYMENT,
+                                  from_status=order.payment_status, to_status=Order.PaymentStatus.PAID,
+                                  note="cod")
+        order.payment_status = Order.PaymentStatus.PAID
+        changed.append("payment_status")
+    return changed
+
+
+@transaction.atomic
+def order_transition(*, actor: User | None, order_id: int, to: str, note: str = "", reason: str = "",
+                     carrier: str = "", tracking_number: str = "", refused_lines: list[dict] | None = None) -> Order:
+    """Move an order to status `to`.
+
+    Raises NotFound (missing or not visible to the actor), ActionForbidden (visible but not the
+    actor's move), TransitionNotAllowed (not allowed from the current status), ReasonRequired,
+    TrackingRequired or ValidationFailed (bad refused lines). Nothing changes when it raises."""
+    from orders.services import notifications
+
+    order = _lock_order(order_id)
+    roles = actor_roles(actor=actor, order=order)
+    _check_move(order=order, to=to, roles=roles, reason=reason)
+    if refused_lines and to != S.CONFIRMED:
+        raise ValidationFailed(fields={"refused_lines": [_("Lines can be refused only when confirming.")]})
+    if refused_lines:
+        to = _refuse_lines(order=order, refused=refused_lines, actor=actor) or to
+        if to == S.REFUSED and not reason:
+            reason = "; ".join(ln["reason"] for ln in refused_lines)
+    before = order.status
+    changed = _on_enter(order=order, to=to, actor=actor, carrier=carrier, tracking_number=tracking_number,
+                        reason=reason)
+    order.status = to
+    order.save(update_fields=[*changed, "subtotal_vnd", "commission_vnd", "total_vnd", "updated_at"])
+    event = OrderEvent.objects.create(order=order, actor=actor, from_status=before, to_status=to,
+                                      note=(reason or note).strip())
+    transaction.on_commit(lambda: notifications.order_status_changed(order_id=order.pk, event_id=event.pk))
+    return order
+
+
+def order_expire_unpaid(*, now: datetime | None = None, progress=None) -> tuple[int, int]:
+    """Cancel unpaid orders (bank transfer, card) whose reservation ran out, releasing their stock.
+    Each order in its own transaction; re-checked under its lock. Returns (expired, checked)."""
+    now = now or timezone.now()
+    ids = list(Order.objects.filter(
+        payment_status=Order.PaymentStatus.UNPAID, reserved_until__lt=now,
+        status__in=[S.PLACED, S.CONFIRMED, S.PACKED]).exclude(payment_method=PaymentMethod.COD)
+        .order_by("pk").values_list("pk", flat=True))
+    expired = 0
+    for i, order_id in enumerate(ids, 1):
+        expired += _expire_one(order_id=order_id, now=now)
+        if progress:
+            progress(i, len(ids))
+    return expired, len(ids)
+
+
+@transaction.atomic
+def _expire_one(*, order_id: int, now: datetime) -> int:
+    order = _lock_order(order_id)
+    still_due = (order.payment_status == Order.PaymentStatus.UNPAID and order.reserved_until
+                 and order.reserved_until < now and order.can_move_to(S.CANCELLED))
+    if not still_due:
+        return 0  # paid or moved meanwhile
+    order_transition(actor=None, order_id=order_id, to=S.CANCELLED,
+                     reason=_("Not paid within %(hours)s hours.") % {"hours": _hours()})
+    return 1
+
+
+def _hours() -> int:
+    from django.conf import settings
+
+    return settings.ORDER_UNPAID_TIMEOUT_HOURS
