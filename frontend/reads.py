@@ -1,63 +1,90 @@
-"""Reads for pages whose domain selectors have not landed yet.
-
-Each function is a thin, actor-scoped query against the models. When the owning app ships its
-selector, the view switches to it and the function here goes away.
-"""
+"""Page data assembled from the domain selectors (presentation only: which rows a page shows)."""
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from catalog.models import Category, Certification, Product, ProductImage
-from market.models import Cooperative
+from catalog import selectors as catalog_selectors
+from catalog.models import Category, ProductImage
+from market import selectors as market_selectors
+from market.errors import NotFound
 
 
-def _images():
+def images_prefetch():
     return Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
-
-
-def public_products():
-    """Purchasable products only: active, from a verified cooperative."""
-    return (
-        Product.objects.filter(status=Product.Status.ACTIVE, cooperative__status=Cooperative.Status.VERIFIED)
-        .select_related("cooperative", "origin_province")
-        .prefetch_related(_images())
-    )
 
 
 def home_data() -> dict:
     return {
         "categories": list(Category.objects.filter(parent__isnull=True)[:12]),
-        "cooperatives": list(
-            Cooperative.objects.filter(status=Cooperative.Status.VERIFIED)
-            .select_related("province").order_by("-verified_at", "pk")[:8]
-        ),
+        "cooperatives": list(market_selectors.cooperative_list_public().order_by("-verified_at", "pk")[:8]),
     }
 
 
-def cooperative_directory(*, province: int | None, sector: str | None):
-    qs = Cooperative.objects.filter(status=Cooperative.Status.VERIFIED).select_related("province")
-    if province:
-        qs = qs.filter(province_id=province)
-    if sector:
-        qs = qs.filter(sector=sector)
-    return qs.order_by("legal_name")
-
-
 def cooperative_profile(*, slug: str) -> dict:
-    coop = get_object_or_404(
-        Cooperative.objects.select_related("province", "ward"), slug=slug, status=Cooperative.Status.VERIFIED
-    )
+    coop = market_selectors.cooperative_get_public(key=slug)
     today = timezone.localdate()
     certs = [c for c in coop.certifications.all() if c.is_shown(today)]
-    products = public_products().filter(cooperative=coop)[:48]
+    products = (catalog_selectors.product_list_purchasable().filter(cooperative=coop)
+                .prefetch_related(images_prefetch())[:48])
     return {"coop": coop, "certifications": certs, "products": products}
 
 
-def product_detail(*, coop_slug: str, slug: str) -> dict:
-    product = get_object_or_404(
-        public_products().select_related("category").prefetch_related("price_tiers"),
-        cooperative__slug=coop_slug, slug=slug,
-    )
+def product_detail(*, product_id: int) -> dict:
+    product = catalog_selectors.product_get_for_public(product_id=product_id)
     today = timezone.localdate()
-    certs = [c for c in product.certifications.all() if c.is_shown(today)]
-    return {"product": product, "certifications": certs}
+    return {"product": product, "certifications": [c for c in product.certifications.all() if c.is_shown(today)]}
+
+
+# --- Buyer orders. Scoped to the buyer; "missing" and "not yours" are the same NotFound. ---
+
+
+def _buyer_orders(user):
+    from orders.models import Order
+
+    return Order.objects.filter(buyer=user).select_related("cooperative", "checkout")
+
+
+def orders_for_buyer(*, user):
+    return _buyer_orders(user).order_by("-placed_at", "-id")[:100]
+
+
+def order_for_buyer(*, user, pk: int) -> dict:
+    order = _buyer_orders(user).prefetch_related("lines", "events").filter(pk=pk).first()
+    if order is None:
+        raise NotFound()
+    return {"order": order, "lines": list(order.lines.all()), "events": list(order.events.all()),
+            "vietqr": _vietqr_details(order)}
+
+
+def checkout_for_buyer(*, user, pk: int) -> dict:
+    from orders.models import Checkout
+
+    checkout = Checkout.objects.filter(buyer=user, pk=pk).select_related("province", "ward").first()
+    if checkout is None:
+        raise NotFound()
+    orders = list(checkout.orders.select_related("cooperative").prefetch_related("lines").order_by("id"))
+    return {"checkout": checkout, "orders": [(o, _vietqr_details(o)) for o in orders]}
+
+
+def _vietqr_details(order) -> dict | None:
+    """Transfer details for an unpaid bank-transfer order whose cooperative has an account."""
+    from orders.models import Order, PaymentMethod
+
+    coop = order.cooperative
+    if (order.payment_method != PaymentMethod.BANK_TRANSFER or order.payment_status != Order.PaymentStatus.UNPAID
+            or order.status in (Order.Status.CANCELLED, Order.Status.REFUSED)
+            or not (coop.bank_bin and coop.bank_account)):
+        return None
+    return {"bank_bin": coop.bank_bin, "account": coop.bank_account, "holder": coop.bank_account_name,
+            "amount": order.total_vnd, "memo": order.vietqr_memo}
+
+
+def order_vietqr_svg(*, user, pk: int) -> bytes:
+    from orders import vietqr
+
+    order = _buyer_orders(user).filter(pk=pk).first()
+    details = _vietqr_details(order) if order else None
+    if details is None:
+        raise NotFound()
+    data = vietqr.payload(bin_code=details["bank_bin"], account=details["account"], amount=details["amount"],
+                          memo=details["memo"])
+    return vietqr.image(data, kind="svg", scale=6)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend.views import auth, cart, public
+from frontend.views import auth, cart, checkout, public
 
 app_name = "frontend"
 
@@ -8,7 +8,7 @@ urlpatterns = [
     path("", public.home, name="home"),
     path("hop-tac-xa/", public.directory, name="directory"),
     path("hop-tac-xa/<slug:slug>/", public.coop_profile, name="coop_profile"),
-    path("san-pham/<slug:coop_slug>/<slug:slug>/", public.product, name="product"),
+    path("san-pham/<int:pk>/<slug:slug>/", public.product, name="product"),
     # Auth.
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
@@ -22,4 +22,11 @@ urlpatterns = [
     path("gio-hang/them/", cart.cart_add, name="cart_add"),
     path("gio-hang/sua/", cart.cart_update, name="cart_update"),
     path("gio-hang/xoa/", cart.cart_remove, name="cart_remove"),
+    # Checkout and orders.
+    path("thanh-toan/", checkout.checkout, name="checkout"),
+    path("thanh-toan/phuong-xa/", checkout.wards, name="wards"),
+    path("thanh-toan/<int:pk>/", checkout.checkout_done, name="checkout_done"),
+    path("don-hang/", checkout.order_list, name="order_list"),
+    path("don-hang/<int:pk>/", checkout.order_detail, name="order_detail"),
+    path("don-hang/<int:pk>/vietqr.svg", checkout.order_vietqr, name="order_vietqr"),
 ]

@@ -1,14 +1,16 @@
 """Sign in, sign up, sign out and password reset, on Django's auth views."""
 from django.contrib import messages
-from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from frontend import cart_session
-from frontend.forms import LoginForm, SignupForm
+from frontend.forms import LoginForm, SignupForm, add_domain_errors
+from market.accounts import user_signup
+from market.errors import DomainError
 
 
 class LoginView(auth_views.LoginView):
@@ -33,12 +35,16 @@ def signup(request):
         return redirect("frontend:home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        guest_cart = cart_session.peek(request)
-        user = form.save()
-        auth_login(request, user, backend="market.auth.EmailBackend")
-        cart_session.merge_into_user(request, guest_cart)
-        messages.success(request, _("Welcome! Your account is ready."))
-        return redirect("frontend:home")
+        try:
+            user_signup(email=form.cleaned_data["email"], password=form.cleaned_data["password"],
+                        full_name=form.cleaned_data["full_name"], language=get_language()[:2])
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            # The same answer whether or not the address was already registered (no account probing).
+            messages.success(request, _("Thank you! If this address is new, your account is ready: log in. "
+                                        "We have also sent you an email."))
+            return redirect("frontend:login")
     return render(request, "frontend/auth/signup.html", {"form": form})
 
 

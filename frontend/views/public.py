@@ -1,11 +1,13 @@
 """Public buyer pages: home, cooperative directory and profile, product page."""
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from frontend import reads
 from frontend.forms import AddToCartForm, DirectoryFilterForm
-from market.models import Cooperative, Province
+from frontend.views.common import not_found_as_404, page_params
+from market import selectors as market_selectors
+from market.models import Cooperative
 
 
 @require_GET
@@ -16,26 +18,27 @@ def home(request):
 @require_GET
 def directory(request):
     form = DirectoryFilterForm(request.GET)
-    data = form.cleaned_data if form.is_valid() else {}
-    qs = reads.cooperative_directory(province=data.get("province"), sector=data.get("sector"))
-    page = Paginator(qs, 24).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
+    page = Paginator(market_selectors.cooperative_list_public(filters=filters), 24).get_page(request.GET.get("page"))
     return render(request, "frontend/directory.html", {
-        "page": page, "provinces": Province.objects.all(), "sectors": Cooperative.Sector.choices,
-        "province": data.get("province"), "sector": data.get("sector") or "",
-        "querystring_base": params.urlencode() + "&" if params else "",
+        "page": page, "provinces": market_selectors.province_list().order_by("name"),
+        "sectors": Cooperative.Sector.choices, "province": filters.get("province"),
+        "sector": filters.get("sector", ""), "querystring_base": page_params(request),
     })
 
 
 @require_GET
+@not_found_as_404
 def coop_profile(request, slug):
     return render(request, "frontend/coop_profile.html", reads.cooperative_profile(slug=slug))
 
 
 @require_GET
-def product(request, coop_slug, slug):
-    context = reads.product_detail(coop_slug=coop_slug, slug=slug)
+@not_found_as_404
+def product(request, pk, slug):
+    context = reads.product_detail(product_id=pk)
     p = context["product"]
-    context["cart_form"] = AddToCartForm(initial={"product": p.pk, "quantity": p.min_order_qty.normalize()})
+    if slug != p.slug:
+        return redirect("frontend:product", pk=p.pk, slug=p.slug, permanent=True)
+    context["cart_form"] = AddToCartForm(initial={"product": p.pk})
     return render(request, "frontend/product.html", context)

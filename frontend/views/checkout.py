@@ -1,0 +1,111 @@
+"""Checkout (address with province → ward, payment choice), the placed checkout with VietQR,
+order history and the order page with its timeline. All of it works without JavaScript."""
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from frontend import cart_session, reads
+from frontend.forms import CheckoutForm, add_domain_errors
+from frontend.views.common import not_found_as_404
+from market import selectors as market_selectors
+from market.errors import DomainError, NotFound
+from orders.models import PaymentMethod
+from orders.services.cart import cart_refresh
+from orders.services.checkout import ShippingAddress, checkout_place
+
+
+def _payment_choices():
+    labels = dict(PaymentMethod.choices)
+    return [(m, labels[m]) for m in settings.PAYMENT_METHODS if m in labels and m != PaymentMethod.STRIPE]
+
+
+def _province_code(raw) -> int | None:
+    return int(raw) if str(raw or "").isdigit() else None
+
+
+def _wards(province_code):
+    if province_code is None:
+        return []
+    try:
+        return list(market_selectors.ward_list_for_province(province_code=province_code))
+    except NotFound:
+        return []
+
+
+_KEPT_ON_RELOAD = ("recipient_name", "recipient_phone", "address_line", "payment_method", "token")
+
+
+def _checkout_form(request, data):
+    province = _province_code((data or request.GET).get("province_code"))
+    initial = {"token": uuid.uuid4().hex, "province_code": province, "payment_method": PaymentMethod.BANK_TRANSFER,
+               "recipient_name": request.user.full_name, "recipient_phone": request.user.phone}
+    # Without JS, "show wards" reloads the page by GET: keep what the buyer already typed.
+    initial.update({k: request.GET[k] for k in _KEPT_ON_RELOAD if request.GET.get(k)})
+    return CheckoutForm(data, provinces=market_selectors.province_list().order_by("name"), wards=_wards(province),
+                        payment_methods=_payment_choices(), initial=initial)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkout(request):
+    cart = cart_session.current(request)
+    form = _checkout_form(request, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        address = ShippingAddress(recipient_name=d["recipient_name"], recipient_phone=d["recipient_phone"],
+                                  address_line=d["address_line"], province_code=d["province_code"],
+                                  ward_code=d["ward_code"] or None)
+        try:
+            placed = checkout_place(buyer=request.user, cart=cart, payment_method=d["payment_method"],
+                                    address=address, idempotency_key=f"web:{d['token']}")
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            return redirect("frontend:checkout_done", pk=placed.pk)
+    view = cart_refresh(cart=cart)
+    if not view.lines and request.method == "GET":
+        messages.info(request, _("Your cart is empty."))
+        return redirect("frontend:cart")
+    return render(request, "frontend/orders/checkout.html", {"form": form, "view": view})
+
+
+@require_GET
+def wards(request):
+    """The ward <select> for a province (htmx swaps it in when the province changes)."""
+    province = _province_code(request.GET.get("province_code"))
+    form = CheckoutForm(provinces=[], wards=_wards(province), payment_methods=[])
+    return HttpResponse(form["ward_code"].as_widget())
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def checkout_done(request, pk):
+    return render(request, "frontend/orders/checkout_done.html", reads.checkout_for_buyer(user=request.user, pk=pk))
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def order_vietqr(request, pk):
+    """The VietQR for one unpaid bank-transfer order, as SVG (served by us: no third party)."""
+    return HttpResponse(reads.order_vietqr_svg(user=request.user, pk=pk), content_type="image/svg+xml")
+
+
+@login_required
+@require_GET
+def order_list(request):
+    return render(request, "frontend/orders/order_list.html", {"orders": reads.orders_for_buyer(user=request.user)})
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def order_detail(request, pk):
+    return render(request, "frontend/orders/order_detail.html", reads.order_for_buyer(user=request.user, pk=pk))
