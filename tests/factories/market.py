@@ -2,7 +2,7 @@ import factory
 from django.utils import timezone
 
 from market.demo import example_tax_code
-from market.models import Cooperative, Membership, Province, User, Ward
+from market.models import Cooperative, CooperativeDocument, Membership, Province, User, Ward
 
 
 
@@ -55,3 +55,36 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     cooperative = factory.SubFactory(CooperativeFactory)
     role = Membership.Role.OWNER
+
+
+# --- documents and uploads ---------------------------------------------------------------------
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG_BYTES = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+
+
+def upload(name: str = "giay-dang-ky.pdf", content: bytes = PDF_BYTES, content_type: str = "application/pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+class CooperativeDocumentFactory(factory.django.DjangoModelFactory):
+    """A business registration PDF stored in the private storage configured for the test."""
+
+    class Meta:
+        model = CooperativeDocument
+
+    cooperative = factory.SubFactory(CooperativeFactory)
+    kind = CooperativeDocument.Kind.BUSINESS_REGISTRATION
+    original_name = "giay-dang-ky.pdf"
+    content_type = "application/pdf"
+    size = len(PDF_BYTES)
+
+    @factory.lazy_attribute
+    def file(self):
+        from django.core.files.base import ContentFile
+        from django.core.files.storage import storages
+
+        return storages["private"].save("coop-docs/test/doc.pdf", ContentFile(PDF_BYTES))

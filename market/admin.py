@@ -1,0 +1,187 @@
+"""Django admin: the verification queue, document previews and verification actions.
+
+Status changes go through `market.services` (lock, transition check, audit row, outbox, mail);
+the admin never writes `status` itself.
+"""
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from market import services
+from market.errors import DomainError
+from market.models import (
+    BuyerProfile, Cooperative, CooperativeDocument, Membership, Province, User, VerificationEvent,
+)
+
+
+class VerificationQueueFilter(admin.SimpleListFilter):
+    title = _("verification queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Waiting for verification (oldest first)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(status=Cooperative.Status.SUBMITTED)
+        return queryset
+
+
+class DocumentInline(admin.TabularInline):
+    model = CooperativeDocument
+    extra = 0
+    can_delete = False
+    fields = ("kind", "title", "original_name", "content_type", "size", "created_at", "preview")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False  # uploads go through the service that checks type and size
+
+    @admin.display(description=_("preview"))
+    def preview(self, doc):
+        url = reverse("market:document-download", args=[doc.cooperative_id, doc.pk])
+        if doc.content_type.startswith("image/"):
+            return format_html('<a href="{0}?inline=1" target="_blank" rel="noopener">'
+                               '<img src="{0}?inline=1" alt="" style="max-height:120px;max-width:200px"></a>', url)
+        return format_html('<a href="{}?inline=1" target="_blank" rel="noopener">{}</a>', url, _("Open PDF"))
+
+
+class VerificationEventInline(admin.TabularInline):
+    model = VerificationEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "actor", "from_status", "to_status", "reason")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (the cooperative will see it)"), widget=forms.Textarea, max_length=2000)
+
+
+def _run(modeladmin, request, queryset, service, **kwargs):
+    done = 0
+    for coop in queryset.order_by("pk"):
+        try:
+            service(actor=request.user, cooperative_id=coop.pk, **kwargs)
+            done += 1
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{coop}: {exc.message}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, _("%(count)d cooperative(s) updated.") % {"count": done}, messages.SUCCESS)
+
+
+def _with_reason(modeladmin, request, queryset, service, title):
+    """An intermediate page asks for the reason, then runs the service on each selected row."""
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        _run(modeladmin, request, queryset, service, reason=form.cleaned_data["reason"])
+        return None
+    context = {**modeladmin.admin_site.each_context(request), "title": title, "form": form,
+               "queryset": queryset, "action": request.POST.get("action"),
+               "opts": modeladmin.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME}
+    return TemplateResponse(request, "admin/market/cooperative/reason.html", context)
+
+
+@admin.register(Cooperative)
+class CooperativeAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "kind", "province", "sector", "status", "submitted_at", "verified_at")
+    list_filter = (VerificationQueueFilter, "status", "kind", "sector", "is_agricultural", "province")
+    search_fields = ("legal_name", "trading_name", "registration_number", "tax_code", "slug")
+    readonly_fields = ("status", "status_reason", "submitted_at", "verified_at", "created_at", "updated_at")
+    autocomplete_fields = ("province",)
+    raw_id_fields = ("ward",)
+    inlines = (MembershipInline, DocumentInline, VerificationEventInline)
+    actions = ("verify", "reject", "suspend", "reinstate")
+    list_select_related = ("province",)
+
+    def get_ordering(self, request):
+        if request.GET.get("queue") == "1":
+            return ("submitted_at", "id")  # the queue: whoever waited longest comes first
+        return super().get_ordering(request)
+
+    @admin.action(description=_("Verify selected cooperatives"))
+    def verify(self, request, queryset):
+        _run(self, request, queryset, services.cooperative_verify)
+
+    @admin.action(description=_("Reject selected cooperatives (asks for a reason)"))
+    def reject(self, request, queryset):
+        return _with_reason(self, request, queryset, services.cooperative_reject, _("Reject cooperatives"))
+
+    @admin.action(description=_("Suspend selected cooperatives (asks for a reason)"))
+    def suspend(self, request, queryset):
+        return _with_reason(self, request, queryset, services.cooperative_suspend, _("Suspend cooperatives"))
+
+    @admin.action(description=_("Reinstate selected cooperatives"))
+    def reinstate(self, request, queryset):
+        _run(self, request, queryset, services.cooperative_reinstate)
+
+
+@admin.register(VerificationEvent)
+class VerificationEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "cooperative", "from_status", "to_status", "actor")
+    list_filter = ("to_status",)
+    readonly_fields = ("cooperative", "actor", "from_status", "to_status", "reason", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the audit trail is append-only
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ("email",)
+    list_display = ("email", "full_name", "language", "is_staff", "is_active")
+    search_fields = ("email", "full_name")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Profile"), {"fields": ("full_name", "phone", "language")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(BuyerProfile)
+class BuyerProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "company_name", "country")
+    list_filter = ("kind", "country")
+    search_fields = ("user__email", "company_name", "tax_code")
+
+
+@admin.register(Province)
+class ProvinceAdmin(admin.ModelAdmin):
+    """Reference data loaded from `vietnam-provinces` by a migration: read-only here."""
+
+    list_display = ("code", "name", "division_type")
+    search_fields = ("name", "codename")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
