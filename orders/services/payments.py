@@ -100,10 +100,12 @@ def order_code_from_memo(memo: str) -> str | None:
     return f"HTX-{m.group(1)}-{m.group(2)}" if m else None
 
 
-def bankfeed_reconcile(*, transaction_id: str, amount_vnd: int, memo: str, payload: dict) -> PaymentWebhookEvent:
+def bankfeed_reconcile(*, transaction_id: str, amount_vnd: int, memo: str,
+                       payload: dict) -> tuple[PaymentWebhookEvent, bool]:
     """Match one incoming bank transaction to an order by the code in its memo and the amount.
     Idempotent by the bank's transaction id; every transaction is stored with its result
-    (paid, unmatched, amount_mismatch, already_paid, order_cancelled)."""
+    (paid, unmatched, amount_mismatch, already_paid, order_cancelled).
+    Returns (event, duplicate)."""
 
     def handle(event: PaymentWebhookEvent) -> str:
         code = order_code_from_memo(memo)
@@ -119,6 +121,5 @@ def bankfeed_reconcile(*, transaction_id: str, amount_vnd: int, memo: str, paylo
         order_mark_paid(order=order, actor=None, note=_("Bank transfer %(id)s matched.") % {"id": transaction_id})
         return "paid"
 
-    event, _dup = webhook_event_process(provider="bankfeed", event_id=transaction_id, type="bank.credit",
-                                        payload=payload, handler=handle)
-    return event
+    return webhook_event_process(provider="bankfeed", event_id=transaction_id, type="bank.credit",
+                                 payload=payload, handler=handle)

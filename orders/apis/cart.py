@@ -1,0 +1,97 @@
+"""Cart API: works for signed-in buyers and for guests (by session)."""
+from drf_spectacular.utils import extend_schema_serializer, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders.models import Cart
+from orders.services.cart import cart_get_or_create, cart_line_remove, cart_line_set, cart_refresh
+
+
+def _cart(request, *, create: bool) -> Cart | None:
+    if request.user.is_authenticated:
+        return cart_get_or_create(user=request.user) if create else Cart.objects.filter(user=request.user).first()
+    session = request._request.session
+    if not session.session_key:
+        if not create:
+            return None
+        session.save()
+    if create:
+        return cart_get_or_create(session_key=session.session_key)
+    return Cart.objects.filter(session_key=session.session_key).first()
+
+
+class CartOutput(serializers.Serializer):
+    @extend_schema_serializer(component_name="CartOutputLineOutput")
+    class LineOutput(serializers.Serializer):
+        product_id = serializers.IntegerField(source="product.pk")
+        name = serializers.CharField(source="product.name_vi")
+        cooperative_id = serializers.IntegerField(source="product.cooperative_id")
+        unit = serializers.CharField(source="product.unit")
+        quantity = serializers.DecimalField(max_digits=14, decimal_places=3, normalize_output=True)
+        unit_price_vnd = serializers.IntegerField()
+        line_total_vnd = serializers.IntegerField()
+
+    @extend_schema_serializer(component_name="CartOutputMessageOutput")
+    class MessageOutput(serializers.Serializer):
+        code = serializers.CharField()
+        product_id = serializers.IntegerField()
+        message = serializers.CharField()
+
+    lines = LineOutput(many=True)
+    messages = MessageOutput(many=True)
+    subtotal_vnd = serializers.IntegerField()
+
+
+def _render(cart) -> Response:
+    return Response(CartOutput(cart_refresh(cart=cart)).data)
+
+
+class CartGetApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=CartOutput, summary="The cart, repriced from the database, with change messages")
+    def get(self, request):
+        return _render(_cart(request, create=False))
+
+
+class CartLineAddApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema_serializer(component_name="CartLineAddInput")
+    class Input(serializers.Serializer):
+        product_id = serializers.IntegerField(min_value=1)
+        quantity = serializers.CharField(max_length=20)
+
+    @extend_schema(request=Input, responses=CartOutput, summary="Add a quantity of a product to the cart")
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart = _cart(request, create=True)
+        cart_line_set(cart=cart, product_id=data.validated_data["product_id"],
+                      quantity=data.validated_data["quantity"], add=True)
+        return _render(cart)
+
+
+class CartLineUpdateApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema_serializer(component_name="CartLineUpdateInput")
+    class Input(serializers.Serializer):
+        quantity = serializers.CharField(max_length=20)
+
+    @extend_schema(request=Input, responses=CartOutput, summary="Set the quantity of a product in the cart")
+    def patch(self, request, product_id: int):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart = _cart(request, create=True)
+        cart_line_set(cart=cart, product_id=product_id, quantity=data.validated_data["quantity"])
+        return _render(cart)
+
+    @extend_schema(responses=CartOutput, summary="Remove a product from the cart")
+    def delete(self, request, product_id: int):
+        cart = _cart(request, create=False)
+        if cart is not None:
+            cart_line_remove(cart=cart, product_id=product_id)
+        return _render(cart)

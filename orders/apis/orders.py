@@ -1,0 +1,134 @@
+"""Order reading (buyer, cooperative desk, admin) and status moves, one view per move."""
+from drf_spectacular.utils import extend_schema_serializer, OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from market.api import Pagination
+from orders.apis.serializers import OrderListOutput, OrderOutput
+from orders.models import Order
+from orders.selectors import (order_get_for_actor, order_list_for_admin, order_list_for_buyer,
+                              order_list_for_cooperative_staff)
+from orders.services.transitions import order_transition
+
+STATUS_PARAM = OpenApiParameter("status", str, enum=Order.Status.values, required=False)
+
+
+class IsPlatformAdmin(BasePermission):
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and request.user.is_platform_admin)
+
+
+def _status(request) -> str | None:
+    status = request.query_params.get("status") or None
+    if status and status not in Order.Status.values:
+        from orders.errors import ValidationFailed
+
+        raise ValidationFailed(fields={"status": [status]})
+    return status
+
+
+def _page(view, request, qs):
+    paginator = Pagination()
+    page = paginator.paginate_queryset(qs, request, view=view)
+    return paginator.get_paginated_response(OrderListOutput(page, many=True).data)
+
+
+class OrderListMineApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[STATUS_PARAM], responses=OrderListOutput(many=True), summary="My orders")
+    def get(self, request):
+        return _page(self, request, order_list_for_buyer(user=request.user, status=_status(request)))
+
+
+class OrderListCooperativeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[STATUS_PARAM, OpenApiParameter("cooperative", int, required=False)],
+                   responses=OrderListOutput(many=True), summary="The cooperative order desk")
+    def get(self, request):
+        coop = request.query_params.get("cooperative")
+        coop_id = int(coop) if coop and coop.isdigit() else None
+        qs = order_list_for_cooperative_staff(user=request.user, status=_status(request), cooperative_id=coop_id)
+        return _page(self, request, qs)
+
+
+class OrderListAdminApi(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(parameters=[STATUS_PARAM], responses=OrderListOutput(many=True), summary="All orders (admin)")
+    def get(self, request):
+        return _page(self, request, order_list_for_admin(user=request.user, status=_status(request)))
+
+
+class OrderDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=OrderOutput, summary="One order with its lines and timeline")
+    def get(self, request, code: str):
+        return Response(OrderOutput(order_get_for_actor(user=request.user, code=code)).data)
+
+
+class _TransitionApi(APIView):
+    """Base of the move views: 404 unless the actor may see the order, then one service call."""
+
+    permission_classes = [IsAuthenticated]
+    to: str = ""
+
+    @extend_schema_serializer(component_name="OrderTransitionInput")
+    class Input(serializers.Serializer):
+        note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def post(self, request, code: str):
+        order = order_get_for_actor(user=request.user, code=code)
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        order_transition(actor=request.user, order_id=order.pk, to=self.to, **data.validated_data)
+        return Response(OrderOutput(order_get_for_actor(user=request.user, code=code)).data)
+
+
+def _move(name: str, to: str, input_cls=None, summary: str = ""):
+    attrs = {"to": to, "__doc__": summary}
+    if input_cls is not None:
+        attrs["Input"] = input_cls
+    cls = type(name, (_TransitionApi,), attrs)
+
+    def post(self, request, code: str):  # a fresh function per view: the schema is attached to it
+        return _TransitionApi.post(self, request, code)
+
+    cls.post = extend_schema(request=cls.Input, responses=OrderOutput, summary=summary)(post)
+    return cls
+
+
+@extend_schema_serializer(component_name="OrderConfirmInput")
+class _ConfirmInput(_TransitionApi.Input):
+    @extend_schema_serializer(component_name="OrderConfirmRefusedLine")
+    class RefusedLine(serializers.Serializer):
+        line_id = serializers.IntegerField()
+        reason = serializers.CharField(max_length=1000, allow_blank=True)
+
+    refused_lines = RefusedLine(many=True, required=False, default=list)
+
+
+@extend_schema_serializer(component_name="OrderReasonInput")
+class _ReasonInput(_TransitionApi.Input):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+@extend_schema_serializer(component_name="OrderShipInput")
+class _ShipInput(_TransitionApi.Input):
+    carrier = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    tracking_number = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+S = Order.Status
+OrderConfirmApi = _move("OrderConfirmApi", S.CONFIRMED, _ConfirmInput, "Confirm (optionally refusing lines)")
+OrderRefuseApi = _move("OrderRefuseApi", S.REFUSED, _ReasonInput, "Refuse the whole order (reason required)")
+OrderPackApi = _move("OrderPackApi", S.PACKED, None, "Mark packed")
+OrderShipApi = _move("OrderShipApi", S.SHIPPED, _ShipInput, "Mark shipped (carrier and tracking number)")
+OrderDeliverApi = _move("OrderDeliverApi", S.DELIVERED, None, "Mark delivered (cash on delivery becomes paid)")
+OrderCompleteApi = _move("OrderCompleteApi", S.COMPLETED, None, "Mark completed")
+OrderCancelApi = _move("OrderCancelApi", S.CANCELLED, _ReasonInput,
+                       "Cancel (buyer before confirmation; cooperative or admin with a reason)")

@@ -1,0 +1,199 @@
+"""Payment endpoints: VietQR per order, bank-transfer confirmation, the bank-feed reconcile hook,
+the Stripe webhook and refunds."""
+import hmac
+import logging
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from market.errors import DomainError
+from orders import vietqr
+from orders.apis.serializers import OrderOutput, RefundOutput
+from orders.errors import VietQRUnavailable
+from orders.models import Order, PaymentMethod
+from orders.selectors import order_get_for_actor
+from orders.services.payments import bankfeed_reconcile, payment_bank_transfer_confirm
+from orders.services.refunds import refund_create
+from orders.services.stripe_payments import stripe_webhook_handle
+
+log = logging.getLogger("htx.orders.webhook")
+
+
+def order_vietqr_payload(order: Order) -> str:
+    coop = order.cooperative
+    if order.payment_method != PaymentMethod.BANK_TRANSFER or not (coop.bank_bin and coop.bank_account):
+        raise VietQRUnavailable()
+    try:
+        return vietqr.payload(bin_code=coop.bank_bin, account=coop.bank_account, amount=order.total_vnd,
+                              memo=order.code)
+    except ValueError:
+        raise VietQRUnavailable()
+
+
+class OrderVietQRApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="OrderVietQROutput")
+    class Output(serializers.Serializer):
+        payload = serializers.CharField()
+        bank_bin = serializers.CharField()
+        bank_account = serializers.CharField()
+        bank_account_name = serializers.CharField()
+        amount_vnd = serializers.IntegerField()
+        memo = serializers.CharField()
+
+    @extend_schema(responses=Output, summary="VietQR (EMVCo) payload for paying an order by bank transfer")
+    def get(self, request, code: str):
+        order = order_get_for_actor(user=request.user, code=code)
+        data = order_vietqr_payload(order)
+        coop = order.cooperative
+        return Response(self.Output({"payload": data, "bank_bin": coop.bank_bin, "bank_account": coop.bank_account,
+                                     "bank_account_name": coop.bank_account_name, "amount_vnd": order.total_vnd,
+                                     "memo": order.code}).data)
+
+
+class OrderVietQRImageApi(APIView):
+    permission_classes = [IsAuthenticated]
+    KINDS = {"svg": "image/svg+xml", "png": "image/png"}
+
+    @extend_schema(responses={(200, "image/svg+xml"): OpenApiTypes.BINARY, (200, "image/png"): OpenApiTypes.BINARY},
+                   summary="VietQR as an SVG or PNG image")
+    def get(self, request, code: str, kind: str):
+        order = order_get_for_actor(user=request.user, code=code)
+        body = vietqr.image(order_vietqr_payload(order), kind=kind)
+        response = HttpResponse(body, content_type=self.KINDS[kind])
+        response["Cache-Control"] = "private, max-age=300"
+        return response
+
+
+class OrderPaymentConfirmApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="OrderPaymentConfirmInput")
+    class Input(serializers.Serializer):
+        note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    @extend_schema(request=Input, responses=OrderOutput, summary="Confirm a bank transfer arrived (cooperative, admin)")
+    def post(self, request, code: str):
+        order = order_get_for_actor(user=request.user, code=code)
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment_bank_transfer_confirm(actor=request.user, order_id=order.pk, note=data.validated_data["note"])
+        return Response(OrderOutput(order_get_for_actor(user=request.user, code=code)).data)
+
+
+class OrderRefundApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="OrderRefundInput")
+    class Input(serializers.Serializer):
+        amount_vnd = serializers.IntegerField(min_value=1)
+        reason = serializers.CharField(max_length=2000)
+
+    @extend_schema(responses=RefundOutput(many=True), summary="Refunds of an order")
+    def get(self, request, code: str):
+        order = order_get_for_actor(user=request.user, code=code)
+        return Response(RefundOutput(order.refunds.all(), many=True).data)
+
+    @extend_schema(request=Input, responses={201: RefundOutput}, summary="Refund part or all of a paid order")
+    def post(self, request, code: str):
+        order = order_get_for_actor(user=request.user, code=code)
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        refund = refund_create(actor=request.user, order_id=order.pk, **data.validated_data)
+        refund.refresh_from_db()
+        return Response(RefundOutput(refund).data, status=201)
+
+
+@extend_schema_serializer(component_name="WebhookOutput")
+class _WebhookOutput(serializers.Serializer):
+    received = serializers.BooleanField()
+    duplicate = serializers.BooleanField()
+    result = serializers.CharField()
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class StripeWebhookApi(APIView):
+    """Stripe calls this; it is authenticated by the Stripe-Signature over the raw body."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request={"application/json": dict}, responses=_WebhookOutput, summary="Stripe webhook")
+    def post(self, request):
+        payload = request._request.body  # the raw bytes: re-serialised JSON would break the HMAC
+        try:
+            event, duplicate = stripe_webhook_handle(payload=payload, sig_header=request.headers.get("Stripe-Signature"))
+        except DomainError:
+            raise
+        except Exception:
+            # A 5xx makes Stripe retry later; the failure is recorded on the event row.
+            log.exception("stripe webhook failed")
+            return Response({"code": "webhook_failed", "message": "internal error", "fields": {}}, status=500)
+        return Response({"received": True, "duplicate": duplicate, "result": event.result})
+
+
+class BankFeedAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <BANK_RECONCILE_TOKEN>`, compared in constant time."""
+
+    def authenticate(self, request):
+        header = request.headers.get("Authorization", "")
+        token = settings.BANK_RECONCILE_TOKEN
+        if not header.startswith("Bearer ") or not token:
+            raise AuthenticationFailed()
+        if not hmac.compare_digest(header[7:].strip().encode(), token.encode()):
+            raise AuthenticationFailed()
+        return (None, "bankfeed")
+
+    def authenticate_header(self, request):
+        return "Bearer"
+
+
+class BankFeedAuthScheme(OpenApiAuthenticationExtension):
+    target_class = "orders.apis.payments.BankFeedAuthentication"
+    name = "bankFeedBearer"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "BANK_RECONCILE_TOKEN"}
+
+
+class BankReconcileApi(APIView):
+    authentication_classes = [BankFeedAuthentication]
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "reconcile"
+
+    @extend_schema_serializer(component_name="BankReconcileInput")
+    class Input(serializers.Serializer):
+        transaction_id = serializers.CharField(max_length=255)
+        amount_vnd = serializers.IntegerField(min_value=1)
+        memo = serializers.CharField(max_length=500, allow_blank=True)
+        account = serializers.CharField(max_length=32, required=False, allow_blank=True)
+        occurred_at = serializers.DateTimeField(required=False)
+
+    @extend_schema_serializer(component_name="BankReconcileOutput")
+    class Output(serializers.Serializer):
+        transaction_id = serializers.CharField()
+        result = serializers.CharField()
+        duplicate = serializers.BooleanField()
+
+    @extend_schema(request=Input, responses=Output, summary="Bank-feed service reports an incoming transfer")
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        event, duplicate = bankfeed_reconcile(transaction_id=v["transaction_id"], amount_vnd=v["amount_vnd"],
+                                              memo=v["memo"], payload=self.Input(v).data)
+        return Response({"transaction_id": event.event_id, "result": event.result, "duplicate": duplicate})

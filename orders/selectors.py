@@ -1,0 +1,63 @@
+"""Reads scoped to the actor: a buyer sees their orders, a cooperative's staff only its own,
+admins all. "Missing" and "not yours" give the same NotFound."""
+from django.db.models import Prefetch, QuerySet
+
+from market.models import Membership, User
+from orders.errors import NotFound
+from orders.models import Checkout, Order, OrderEvent, OrderLine
+
+_DETAIL = (
+    Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+    Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id")),
+)
+
+
+def _base() -> QuerySet[Order]:
+    return Order.objects.select_related("cooperative", "buyer", "checkout").prefetch_related(*_DETAIL)
+
+
+def order_list_for_buyer(*, user: User, status: str | None = None) -> QuerySet[Order]:
+    qs = _base().filter(buyer=user)
+    return qs.filter(status=status) if status else qs
+
+
+def cooperative_ids_for_staff(user: User) -> list[int]:
+    return list(Membership.objects.filter(user=user).values_list("cooperative_id", flat=True))
+
+
+def order_list_for_cooperative_staff(*, user: User, status: str | None = None,
+                                     cooperative_id: int | None = None) -> QuerySet[Order]:
+    ids = cooperative_ids_for_staff(user)
+    if cooperative_id is not None:
+        ids = [i for i in ids if i == cooperative_id]
+    qs = _base().filter(cooperative_id__in=ids)
+    return qs.filter(status=status) if status else qs
+
+
+def order_list_for_admin(*, user: User, status: str | None = None) -> QuerySet[Order]:
+    if not user.is_platform_admin:
+        return Order.objects.none()
+    qs = _base()
+    return qs.filter(status=status) if status else qs
+
+
+def order_get_for_actor(*, user: User, code: str) -> Order:
+    """The order if `user` is its buyer, staff of its cooperative, or an admin; else NotFound."""
+    if user is None or not user.is_authenticated:
+        raise NotFound()
+    order = _base().filter(code=code).first()
+    if order is None:
+        raise NotFound()
+    if user.is_platform_admin or order.buyer_id == user.pk:
+        return order
+    if Membership.objects.filter(user=user, cooperative_id=order.cooperative_id).exists():
+        return order
+    raise NotFound()
+
+
+def checkout_get_for_buyer(*, user: User, checkout_id: int) -> Checkout:
+    checkout = (Checkout.objects.filter(pk=checkout_id, buyer=user)
+                .prefetch_related(Prefetch("orders", queryset=_base().order_by("pk")), "payments").first())
+    if checkout is None:
+        raise NotFound()
+    return checkout

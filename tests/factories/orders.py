@@ -1,0 +1,54 @@
+"""Orders test helpers: set state up through our own services (cart → checkout_place)."""
+from decimal import Decimal
+
+import factory
+
+from market.models import Ward
+from orders.models import ShippingRule
+from orders.services.cart import cart_get_or_create, cart_line_set
+from orders.services.checkout import ShippingAddress, checkout_place
+from tests.factories.market import CooperativeFactory
+
+
+class ShippingRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ShippingRule
+
+    cooperative = factory.SubFactory(CooperativeFactory, verified=True)
+    kind = ShippingRule.Kind.FLAT
+    flat_fee_vnd = 25_000
+
+
+def vn_address(**overrides) -> ShippingAddress:
+    ward = Ward.objects.filter(province_id=20).order_by("code").first()
+    data = {"recipient_name": "Nguyễn Thị Lan", "recipient_phone": "0987654321",
+            "address_line": "12 Lê Lợi", "country": "VN", "province_code": 20, "ward_code": ward.code}
+    data.update(overrides)
+    return ShippingAddress(**data)
+
+
+def export_address(**overrides) -> ShippingAddress:
+    data = {"recipient_name": "Anna Schmidt", "recipient_phone": "+4930123456", "address_line": "Hauptstr. 1",
+            "country": "DE", "city": "Berlin", "postal_code": "10115", "incoterm": "FOB"}
+    data.update(overrides)
+    return ShippingAddress(**data)
+
+
+def fill_cart(user, *items):
+    """items: (product, quantity) pairs; returns the user's cart."""
+    cart = cart_get_or_create(user=user)
+    for product, qty in items:
+        cart_line_set(cart=cart, product_id=product.pk, quantity=Decimal(str(qty)))
+    return cart
+
+
+def place(buyer, *items, payment_method="bank_transfer", address=None, **kw):
+    """Put items in the buyer's cart and place it; returns the Checkout."""
+    cart = fill_cart(buyer, *items)
+    return checkout_place(buyer=buyer, cart=cart, payment_method=payment_method,
+                          address=address or vn_address(), **kw)
+
+
+def place_order(buyer, product, qty=1, **kw):
+    """One order for one product; returns the Order."""
+    return place(buyer, (product, qty), **kw).orders.get()
