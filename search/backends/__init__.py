@@ -1,0 +1,38 @@
+"""Backend selection by settings.SEARCH_BACKEND: "database" (default), "elasticsearch", "opensearch"."""
+import threading
+
+from django.conf import settings
+
+from search.backends.base import Query, SearchBackend, SearchResult
+
+__all__ = ["get_backend", "make_backend", "Query", "SearchBackend", "SearchResult"]
+
+_local = threading.local()
+
+
+def make_backend(name: str | None = None, **options) -> SearchBackend:
+    name = name or settings.SEARCH_BACKEND
+    if name == "database":
+        from search.backends.database import DatabaseBackend
+
+        return DatabaseBackend(**options)
+    if name == "elasticsearch":
+        from search.backends.elastic import ElasticsearchBackend
+
+        return ElasticsearchBackend(url=options.pop("url", settings.ELASTICSEARCH_URL), **options)
+    if name == "opensearch":
+        from search.backends.opensearch import OpenSearchBackend
+
+        return OpenSearchBackend(url=options.pop("url", settings.OPENSEARCH_URL), **options)
+    raise ValueError(f"unknown SEARCH_BACKEND {name!r}")
+
+
+def get_backend() -> SearchBackend:
+    """The configured backend, one per thread (clients hold connection pools)."""
+    key = (settings.SEARCH_BACKEND, settings.SEARCH_INDEX_PREFIX,
+           settings.ELASTICSEARCH_URL, settings.OPENSEARCH_URL)
+    cached = getattr(_local, "backend", None)
+    if cached is None or cached[0] != key:
+        cached = (key, make_backend())
+        _local.backend = cached
+    return cached[1]

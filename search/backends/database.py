@@ -1,0 +1,359 @@
+"""The embedded default: SQLite FTS5 or PostgreSQL full text over `SearchDocument`.
+
+Both vendors share the table, the filters, the facet aggregation and paging; only the text
+match and its rank differ (`_SqliteText`, `_PostgresText`). Text queries are built from folded
+tokens (letters and digits only), so no operator a buyer types can reach the SQL or FTS syntax.
+"""
+import difflib
+import json
+import time
+
+from django.db import connection, transaction
+
+from catalog.models import Category
+from search.backends.base import (
+    FACETS, PRICE_BUCKETS, Query, SearchBackend, SearchResult, decode_cursor, encode_cursor,
+)
+from search.models import SearchDocument
+from search.text import ParsedQuery, parse, tokens
+
+TABLE = SearchDocument._meta.db_table
+VOCAB_TTL = 300  # seconds a cached vocabulary (for "did you mean") stays fresh
+
+
+def _fts_phrase(phrase: tuple[str, ...]) -> str:
+    return '"' + " ".join(phrase) + '"'
+
+
+class _SqliteText:
+    """FTS5: `(A) AND ((A) OR phrase OR exact)` keeps A's matches while bm25 adds score for
+    the adjacent phrase in the name and for tokens typed with their exact diacritics."""
+
+    join = f"JOIN search_fts f ON f.rowid = d.product_id"
+    weights = "10.0, 1.0, 4.0"  # name_fold, body_fold, name_exact
+
+    def match(self, parsed: ParsedQuery) -> tuple[str, list, str]:
+        clauses = " AND ".join("(" + " OR ".join(_fts_phrase(a) for a in c) + ")" for c in parsed.clauses)
+        recall = "{name_fold body_fold} : (" + clauses + ")"
+        boosts = [recall]
+        if len(parsed.folded) > 1:
+            boosts.append("{name_fold} : " + _fts_phrase(parsed.folded))
+        if parsed.has_diacritics:
+            boosts.append("{name_exact} : (" + " OR ".join(_fts_phrase((t,)) for t in parsed.exact) + ")")
+        expr = f"({recall}) AND ({' OR '.join(boosts)})"
+        return "search_fts MATCH %s", [expr], f"bm25(search_fts, {self.weights})"
+
+    def prefix(self, parsed_tokens: list[str]) -> tuple[str, list]:
+        *head, last = parsed_tokens
+        expr = " AND ".join([_fts_phrase((t,)) for t in head] + [_fts_phrase((last,)) + "*"])
+        return "search_fts MATCH %s", ["{name_fold} : (" + expr + ")"]
+
+    def write(self, cursor, docs, ids):
+        cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({','.join(['%s'] * len(ids))})", ids)
+        cursor.executemany(
+            "INSERT INTO search_fts (rowid, name_fold, body_fold, name_exact) VALUES (%s, %s, %s, %s)",
+            [(d["id"], d["name_fold"], d["body_fold"], d["name_exact"]) for d in docs],
+        )
+
+    def delete(self, cursor, ids):
+        cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({','.join(['%s'] * len(ids))})", ids)
+
+    def clear(self, cursor):
+        cursor.execute("DELETE FROM search_fts")
+
+    def vocabulary(self, cursor) -> list[str]:
+        cursor.execute("SELECT term FROM search_fts_vocab")
+        return [r[0] for r in cursor.fetchall()]
+
+    def facet_unnest(self, column: str) -> str:
+        return f"FROM m, json_each(m.{column}) j GROUP BY j.value", "j.value"
+
+
+def _ts_phrase(phrase: tuple[str, ...]) -> str:
+    return " <-> ".join(f"'{t}'" for t in phrase)
+
+
+class _PostgresText:
+    """tsvector ('simple') with weights A=folded name, B=exact name, C=folded body; the rank
+    query ORs in the exact tokens and the adjacent phrase so those rank above plain matches."""
+
+    join = ""
+
+    def match(self, parsed: ParsedQuery) -> tuple[str, list, str]:
+        recall = " & ".join("(" + " | ".join(_ts_phrase(a) for a in c) + ")" for c in parsed.clauses)
+        rank = [f"({recall})"]
+        if len(parsed.folded) > 1:
+            rank.append(f"({_ts_phrase(parsed.folded)})")
+        if parsed.has_diacritics:
+            rank.append("(" + " | ".join(f"'{t}'" for t in parsed.exact) + ")")
+        where = "d.tsv @@ to_tsquery('simple', %s)"
+        rank_sql = "-ts_rank('{0.05, 0.2, 0.6, 1.0}', d.tsv, to_tsquery('simple', %s))"
+        return where, [recall, " | ".join(rank)], rank_sql
+
+    def prefix(self, parsed_tokens: list[str]) -> tuple[str, list]:
+        *head, last = parsed_tokens
+        expr = " & ".join([f"'{t}':A" for t in head] + [f"'{last}':*A"])
+        return "d.tsv @@ to_tsquery('simple', %s)", [expr]
+
+    def write(self, cursor, docs, ids):
+        pass  # the tsvector is a generated column
+
+    def delete(self, cursor, ids):
+        pass
+
+    def clear(self, cursor):
+        pass
+
+    def vocabulary(self, cursor) -> list[str]:
+        cursor.execute(f"SELECT word FROM ts_stat('SELECT to_tsvector(''simple'', name_fold) FROM {TABLE}')")
+        return [r[0] for r in cursor.fetchall()]
+
+    def facet_unnest(self, column: str):
+        return f"FROM m, json_array_elements_text(m.{column}::json) j(value) GROUP BY j.value", "j.value"
+
+
+class DatabaseBackend(SearchBackend):
+    name = "database"
+    _vocab: tuple[float, list[str]] | None = None
+
+    def __init__(self, **_options):
+        pass
+
+    @property
+    def text(self):
+        return _PostgresText() if connection.vendor == "postgresql" else _SqliteText()
+
+    # --- writes ---
+
+    def index_many(self, docs: list[dict]) -> int:
+        if not docs:
+            return 0
+        rows = [_row(d) for d in docs]
+        fields = [f.name for f in SearchDocument._meta.concrete_fields if f.name != "product_id"]
+        with transaction.atomic():
+            SearchDocument.objects.bulk_create(rows, batch_size=500, update_conflicts=True,
+                                               unique_fields=["product_id"], update_fields=fields)
+            with connection.cursor() as cursor:
+                self.text.write(cursor, docs, [d["id"] for d in docs])
+        return len(docs)
+
+    def delete_many(self, ids: list[int]) -> int:
+        ids = list(ids)
+        if not ids:
+            return 0
+        with transaction.atomic():
+            deleted, _ = SearchDocument.objects.filter(product_id__in=ids).delete()
+            with connection.cursor() as cursor:
+                self.text.delete(cursor, ids)
+        return deleted
+
+    def clear(self) -> None:
+        with transaction.atomic():
+            SearchDocument.objects.all().delete()
+            with connection.cursor() as cursor:
+                self.text.clear(cursor)
+
+    def rebuild(self, docs_iter, *, after_load=None, progress=None) -> int:
+        """One transaction: readers keep seeing the old rows until the new ones commit."""
+        total = 0
+        with transaction.atomic():
+            self.clear()
+            for docs in docs_iter:
+                total += self.index_many(docs)
+                if progress:
+                    progress(total)
+            if after_load:
+                after_load()
+        DatabaseBackend._vocab = None
+        return total
+
+    def count(self) -> int:
+        return SearchDocument.objects.count()
+
+    def snapshot(self) -> dict[int, int | None]:
+        return dict(SearchDocument.objects.values_list("product_id", "price_vnd"))
+
+    # --- reads ---
+
+    def search(self, query: Query) -> SearchResult:
+        parsed = query.parsed
+        where, params, rank, rank_params, text_join = self._where(query, parsed)
+        base = f"FROM {TABLE} d {text_join} WHERE {' AND '.join(where) or '1=1'}"
+        offset = query.offset
+        if query.cursor:
+            values = decode_cursor(query.cursor)
+            offset = int(values[0]) if values and isinstance(values[0], int) and values[0] >= 0 else 0
+        order, order_params = self._order(query, parsed, rank, rank_params)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT d.product_id {base} ORDER BY {order} LIMIT %s OFFSET %s",
+                           params + order_params + [query.size, offset])
+            ids = [r[0] for r in cursor.fetchall()]
+            facets, total = self._facets(cursor, base, params, query.facets)
+        result = SearchResult(ids=ids, total=total, facets=facets)
+        if offset + len(ids) < total:
+            result.next_cursor = encode_cursor([offset + len(ids)])
+        if not total and not parsed.empty:
+            result.suggestions = self._did_you_mean(parsed)
+        return result
+
+    def _where(self, query: Query, parsed: ParsedQuery):
+        where, params, rank, rank_params, join = [], [], None, [], ""
+        if not parsed.empty:
+            sql, text_params, rank = self.text.match(parsed)
+            join = self.text.join
+            where.append(sql)
+            params += text_params[:1]
+            rank_params = text_params[1:]  # PostgreSQL ranks with its own tsquery
+        for sql, value in _filters(query):
+            where.append(sql)
+            params += value
+        return where, params, rank, rank_params, join
+
+    def _order(self, query: Query, parsed: ParsedQuery, rank, rank_params):
+        if query.sort == "price_asc":
+            return "d.price_vnd IS NULL, d.price_vnd ASC, d.product_id ASC", []
+        if query.sort == "price_desc":
+            return "d.price_vnd IS NULL, d.price_vnd DESC, d.product_id DESC", []
+        if query.sort == "newest" or parsed.empty:
+            return "d.created DESC, d.product_id DESC", []
+        return f"{rank}, d.product_id ASC", list(rank_params)
+
+    def _facets(self, cursor, base, params, wanted: bool) -> tuple[dict, int]:
+        if not wanted:
+            cursor.execute(f"SELECT count(*) {base}", params)
+            return {}, cursor.fetchone()[0]
+        price_case = " ".join(
+            f"WHEN m.price_vnd >= {lo or 0} AND m.price_vnd < {hi} THEN {i}" if hi else
+            f"WHEN m.price_vnd >= {lo} THEN {i}" for i, (lo, hi) in enumerate(PRICE_BUCKETS))
+        parts = [
+            "SELECT 'total', NULL, count(*) FROM m",
+            "SELECT 'category', CAST(m.category_id AS TEXT), count(*) FROM m GROUP BY m.category_id",
+            "SELECT 'province', CAST(m.province_id AS TEXT), count(*) FROM m GROUP BY m.province_id",
+            "SELECT 'cooperative', CAST(m.cooperative_id AS TEXT), count(*) FROM m GROUP BY m.cooperative_id",
+            "SELECT 'ocop_stars', CAST(m.ocop_stars AS TEXT), count(*) FROM m GROUP BY m.ocop_stars",
+            "SELECT 'in_stock', CASE WHEN m.in_stock THEN 'true' ELSE 'false' END, count(*) FROM m GROUP BY 2",
+            f"SELECT 'price', CAST(CASE {price_case} END AS TEXT), count(*) FROM m GROUP BY 2",
+        ]
+        for facet, column in (("certification", "certifications"), ("incoterm", "incoterms")):
+            from_sql, value = self.text.facet_unnest(column)
+            parts.append(f"SELECT '{facet}', {value}, count(*) {from_sql}")
+        columns = ("d.category_id, d.province_id, d.cooperative_id, d.ocop_stars, d.in_stock, "
+                   "d.price_vnd, d.certifications, d.incoterms")
+        sql = (f"WITH m AS MATERIALIZED (SELECT {columns} {base}) "
+               + " UNION ALL ".join(parts))
+        cursor.execute(sql, params)
+        facets: dict[str, dict] = {name: {} for name in FACETS}
+        total = 0
+        for facet, value, n in cursor.fetchall():
+            if facet == "total":
+                total = n
+            elif value is not None:
+                facets.setdefault(facet, {})[_facet_value(facet, value)] = n
+        facets["category"] = _roll_up(facets.get("category", {}))
+        return facets, total
+
+    def _did_you_mean(self, parsed: ParsedQuery) -> list[str]:
+        vocab = self._vocabulary()
+        known = set(vocab)
+        fixed, changed = [], False
+        for token in parsed.folded:
+            if token in known or len(token) < 3:
+                fixed.append(token)
+                continue
+            close = difflib.get_close_matches(token, vocab, n=1, cutoff=0.75)
+            fixed.append(close[0] if close else token)
+            changed |= bool(close)
+        return [" ".join(fixed)] if changed else []
+
+    def _vocabulary(self) -> list[str]:
+        cached = DatabaseBackend._vocab
+        if cached and time.monotonic() - cached[0] < VOCAB_TTL:
+            return cached[1]
+        with connection.cursor() as cursor:
+            words = sorted({w for w in self.text.vocabulary(cursor) if w.isascii() and not w.isdigit()})
+        DatabaseBackend._vocab = (time.monotonic(), words)
+        return words
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        parsed_tokens = tokens(prefix[:100])[:6]
+        if not parsed_tokens:
+            return []
+        sql, params = self.text.prefix(parsed_tokens)
+        join = self.text.join
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT d.name_vi FROM {TABLE} d {join} WHERE {sql} "
+                           f"ORDER BY length(d.name_vi), d.product_id LIMIT %s", params + [limit * 3])
+            names = []
+            for (name,) in cursor.fetchall():
+                if name not in names:
+                    names.append(name)
+        return names[:limit]
+
+
+def _row(doc: dict) -> SearchDocument:
+    return SearchDocument(
+        product_id=doc["id"], name_vi=doc["name_vi"], name_en=doc["name_en"] or "",
+        name_exact=doc["name_exact"], name_fold=doc["name_fold"], body_fold=doc["body_fold"],
+        category_id=doc["category_id"], category_path=json.dumps(doc["category_path"]),
+        province_id=doc["province_id"], cooperative_id=doc["cooperative_id"],
+        certifications=json.dumps(doc["certifications"]), ocop_stars=doc["ocop_stars"],
+        price_vnd=doc["price_vnd"], in_stock=doc["in_stock"], incoterms=json.dumps(doc["incoterms"]),
+        export_ready=doc["export_ready"], created=doc["created"],
+    )
+
+
+def _filters(query: Query):
+    if query.category is not None:
+        ids = Category(pk=query.category).descendant_ids()
+        yield f"d.category_id IN ({','.join(['%s'] * len(ids))})", ids
+    if query.province is not None:
+        yield "d.province_id = %s", [query.province]
+    if query.cooperative is not None:
+        yield "d.cooperative_id = %s", [query.cooperative]
+    if query.certification:
+        yield "d.certifications LIKE %s", [f'%"{query.certification}"%']
+    if query.ocop_stars is not None:
+        yield "d.ocop_stars >= %s", [query.ocop_stars]
+    if query.price_min is not None:
+        yield "d.price_vnd >= %s", [query.price_min]
+    if query.price_max is not None:
+        yield "d.price_vnd <= %s", [query.price_max]
+    if query.in_stock is not None:
+        yield "d.in_stock = %s", [query.in_stock]
+    if query.export_ready is not None:
+        yield "d.export_ready = %s", [query.export_ready]
+    if query.incoterm:
+        yield "d.incoterms LIKE %s", [f'%"{query.incoterm}"%']
+
+
+def _facet_value(facet: str, value: str):
+    if facet in ("category", "province", "cooperative", "ocop_stars", "price"):
+        return int(value)
+    if facet == "in_stock":
+        return value in ("true", "1", True, 1)
+    return value
+
+
+_tree_cache: tuple[float, dict[int, int | None]] | None = None
+
+
+def _roll_up(counts: dict[int, int]) -> dict[int, int]:
+    """Counts per category including its descendants (what a category filter would return)."""
+    global _tree_cache
+    if _tree_cache is None or time.monotonic() - _tree_cache[0] > 60:
+        _tree_cache = (time.monotonic(), dict(Category.objects.values_list("pk", "parent_id")))
+    parents = _tree_cache[1]
+    if any(c not in parents for c in counts):
+        parents = dict(Category.objects.values_list("pk", "parent_id"))
+        _tree_cache = (time.monotonic(), parents)
+    rolled: dict[int, int] = {}
+    for category, n in counts.items():
+        seen = set()
+        while category is not None and category not in seen:
+            seen.add(category)
+            rolled[category] = rolled.get(category, 0) + n
+            category = parents.get(category)
+    return rolled
+
+
+__all__ = ["DatabaseBackend", "parse"]

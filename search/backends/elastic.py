@@ -1,0 +1,249 @@
+"""Elasticsearch backend (elasticsearch-dsl over elasticsearch-py 8), and the index lifecycle the
+OpenSearch backend shares.
+
+Index names come from settings.SEARCH_INDEX_PREFIX. Readers use `<prefix>-products`, writers
+`<prefix>-products-write`; both point at one physical index `<prefix>-products-<ms>`. A rebuild
+creates the next physical index behind `<prefix>-products-next`: while that alias exists every
+write goes to both indices and drains keep their outbox rows (see `search.sync.reindex`), then
+one atomic `_aliases` call moves read and write aliases and drops the `-next` alias.
+"""
+import logging
+import time
+
+from django.conf import settings
+
+from search.backends import engine_query as eq
+from search.backends.base import BackendUnavailable, Query, SearchBackend, SearchResult, encode_cursor
+from search.text import tokens
+
+log = logging.getLogger("htx.search")
+BULK_CHUNK = 1000
+
+
+class EngineBackend(SearchBackend):
+    """Everything but the client calls, which subclasses provide."""
+
+    def __init__(self, *, url: str, prefix: str | None = None, timeout: float = 10.0):
+        self.url = url
+        self.prefix = (prefix or settings.SEARCH_INDEX_PREFIX).lower()
+        self.read_alias = f"{self.prefix}-products"
+        self.write_alias = f"{self.prefix}-products-write"
+        self.next_alias = f"{self.prefix}-products-next"
+        self.client = self._connect(url, timeout)
+        self._ready = False
+
+    # --- client calls (subclasses) ---
+    def _connect(self, url, timeout): raise NotImplementedError
+    def _search(self, search, index): raise NotImplementedError  # -> elasticsearch_dsl Response
+    def _bulk(self, actions) -> tuple[int, list]: raise NotImplementedError
+    def _create_index(self, name, body): raise NotImplementedError
+    def _put_settings(self, name, settings_): raise NotImplementedError
+    def _update_aliases(self, actions): raise NotImplementedError
+    def _alias_indices(self, alias) -> list[str]: raise NotImplementedError
+    def _delete_index(self, pattern): raise NotImplementedError
+    def _refresh(self, name): raise NotImplementedError
+    def _count(self, name) -> int: raise NotImplementedError
+    def _scan(self, name, source): raise NotImplementedError
+    errors: tuple = ()
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except self.errors as exc:
+            raise BackendUnavailable(f"{self.name}: {type(exc).__name__}: {str(exc)[:300]}") from exc
+
+    # --- index lifecycle ---
+
+    def _new_index(self, *, loading: bool) -> str:
+        name = f"{self.read_alias}-{int(time.time() * 1000)}"
+        self._call(self._create_index, name, eq.index_body(loading=loading))
+        return name
+
+    def ensure_index(self) -> None:
+        if self._ready:
+            return
+        if not self._call(self._alias_indices, self.read_alias):
+            name = self._new_index(loading=False)
+            self._call(self._update_aliases, [{"add": {"index": name, "alias": self.read_alias}},
+                                              {"add": {"index": name, "alias": self.write_alias}}])
+        self._ready = True
+
+    def _targets(self) -> list[str]:
+        self.ensure_index()
+        return sorted(set(self._call(self._alias_indices, self.write_alias))
+                      | set(self._call(self._alias_indices, self.next_alias)))
+
+    @property
+    def keeps_outbox(self) -> bool:
+        return bool(self._call(self._alias_indices, self.next_alias))
+
+    # --- writes ---
+
+    def index_many(self, docs: list[dict], targets: list[str] | None = None) -> int:
+        if not docs:
+            return 0
+        targets = targets or self._targets()
+        actions = [{"_op_type": "index", "_index": t, "_id": d["id"], "_source": eq.ProductDocument.source(d)}
+                   for d in docs for t in targets]
+        for start in range(0, len(actions), BULK_CHUNK):
+            self._bulk_checked(actions[start:start + BULK_CHUNK])
+        return len(docs)
+
+    def delete_many(self, ids: list[int]) -> int:
+        ids = list(ids)
+        if not ids:
+            return 0
+        actions = [{"_op_type": "delete", "_index": t, "_id": i} for i in ids for t in self._targets()]
+        self._bulk_checked(actions)
+        return len(ids)
+
+    def _bulk_checked(self, actions) -> None:
+        _, errors = self._call(self._bulk, actions)
+        real = [e for e in errors if next(iter(e.values())).get("status") != 404]  # deleting the absent is fine
+        if real:
+            raise BackendUnavailable(f"{self.name}: bulk rejected {len(real)} actions: {str(real[0])[:300]}")
+
+    def refresh(self) -> None:
+        for name in self._targets():
+            self._call(self._refresh, name)
+
+    def clear(self) -> None:
+        self._call(self._delete_index, f"{self.read_alias}-*")
+        self._ready = False
+        self.ensure_index()
+
+    def rebuild(self, docs_iter, *, after_load=None, progress=None) -> int:
+        self.ensure_index()
+        old = self._call(self._alias_indices, self.read_alias)
+        stale_next = self._call(self._alias_indices, self.next_alias)
+        for name in stale_next:  # a crashed earlier rebuild: its half-loaded index is useless
+            self._call(self._delete_index, name)
+        new = self._new_index(loading=True)
+        self._call(self._update_aliases, [{"add": {"index": new, "alias": self.next_alias}}])
+        total = 0
+        try:
+            for docs in docs_iter:
+                total += self.index_many(docs, targets=[new])
+                if progress:
+                    progress(total)
+            if after_load:
+                after_load()  # drains now write to old and new
+            self._call(self._put_settings, new, {"index": {"refresh_interval": "1s"}})
+            self._call(self._refresh, new)
+        except BaseException:
+            self._call(self._delete_index, new)
+            raise
+        actions = [{"remove": {"index": i, "alias": a}} for i in old for a in (self.read_alias, self.write_alias)]
+        actions += [{"add": {"index": new, "alias": self.read_alias}},
+                    {"add": {"index": new, "alias": self.write_alias}},
+                    {"remove": {"index": new, "alias": self.next_alias}}]
+        self._call(self._update_aliases, actions)  # atomic: readers switch in one step
+        for name in old:
+            self._call(self._delete_index, name)
+        return total
+
+    # --- reads ---
+
+    def count(self) -> int:
+        self.ensure_index()
+        return self._call(self._count, self.read_alias)
+
+    def snapshot(self) -> dict[int, int | None]:
+        self.ensure_index()
+        return {int(h["_id"]): h["_source"].get("price_vnd")
+                for h in self._call(lambda: list(self._scan(self.read_alias, ["price_vnd"])))}
+
+    def search(self, query: Query) -> SearchResult:
+        self.ensure_index()
+        response = self._call(self._search, eq.build_search(query), self.read_alias)
+        hits = list(response.hits)
+        total = response.hits.total.value
+        result = SearchResult(ids=[int(h.meta.id) for h in hits], total=total)
+        if query.facets:
+            result.facets = eq.read_facets(response.aggregations.to_dict())
+        if hits and (query.offset + len(hits) < total or query.cursor) and len(hits) == query.size:
+            result.next_cursor = encode_cursor(list(hits[-1].meta.sort))
+        if not total and not query.parsed.empty:
+            result.suggestions = self._did_you_mean(query)
+        return result
+
+    def _did_you_mean(self, query: Query) -> list[str]:
+        """The query with each unknown word replaced by a close indexed one (fuzzy hit's words)."""
+        parsed = query.parsed
+        s = eq.Search().query(eq.Q("bool", should=[
+            eq.Q("match", name_fold={"query": t, "fuzziness": "AUTO", "prefix_length": 1})
+            for t in parsed.folded])).source(["name_fold"]).extra(size=5)
+        response = self._call(self._search, s, self.read_alias)
+        words = {w for h in response.hits for w in tokens(h.name_fold)}
+        fixed = [_closest(t, words) for t in parsed.folded]
+        return [" ".join(fixed)] if fixed != list(parsed.folded) else []
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        parts = tokens(prefix[:100])[:6]
+        if not parts:
+            return []
+        self.ensure_index()
+        response = self._call(self._search, eq.suggest_search(parts, limit), self.read_alias)
+        names = []
+        for hit in response.hits:
+            if hit.name_vi not in names:
+                names.append(hit.name_vi)
+        return names[:limit]
+
+
+def _closest(token: str, words: set[str]) -> str:
+    import difflib
+
+    if token in words or len(token) < 3:
+        return token
+    close = difflib.get_close_matches(token, sorted(words), n=1, cutoff=0.7)
+    return close[0] if close else token
+
+
+class ElasticsearchBackend(EngineBackend):
+    name = "elasticsearch"
+
+    def _connect(self, url, timeout):
+        import elasticsearch
+
+        self.errors = (elasticsearch.ApiError, elasticsearch.TransportError)
+        return elasticsearch.Elasticsearch(url, request_timeout=timeout, retry_on_timeout=True, max_retries=2)
+
+    def _search(self, search, index):
+        return search.using(self.client).index(index).execute()
+
+    def _bulk(self, actions):
+        from elasticsearch.helpers import bulk
+
+        return bulk(self.client, actions, raise_on_error=False, refresh=False)
+
+    def _create_index(self, name, body):
+        index = eq.ProductDocument._index.clone(name)
+        index.settings(**body["settings"])
+        index.create(using=self.client)
+
+    def _put_settings(self, name, settings_):
+        self.client.indices.put_settings(index=name, settings=settings_)
+
+    def _update_aliases(self, actions):
+        self.client.indices.update_aliases(actions=actions)
+
+    def _alias_indices(self, alias):
+        if not self.client.indices.exists_alias(name=alias):
+            return []
+        return sorted(self.client.indices.get_alias(name=alias).body)
+
+    def _delete_index(self, pattern):
+        self.client.indices.delete(index=pattern, ignore_unavailable=True, allow_no_indices=True,
+                                   expand_wildcards="open,closed")
+
+    def _refresh(self, name):
+        self.client.indices.refresh(index=name)
+
+    def _count(self, name):
+        return self.client.count(index=name)["count"]
+
+    def _scan(self, name, source):
+        from elasticsearch.helpers import scan
+
+        return scan(self.client, index=name, query={"query": {"match_all": {}}, "_source": source}, size=2000)

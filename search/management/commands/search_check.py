@@ -1,0 +1,46 @@
+"""Compare the database with the search index: `manage.py search_check [--repair]`.
+
+Reports purchasable products missing from the index, indexed products that are no longer
+purchasable (or gone), and indexed prices that differ from the database. `--repair` re-indexes
+and deletes exactly those. Exits with status 1 when drift remains (usable in monitoring)."""
+import sys
+
+from django.core.management.base import BaseCommand
+
+from search.backends import get_backend
+from search.check import compare
+from search.sync import apply
+
+
+class Command(BaseCommand):
+    help = "Find (and with --repair, fix) differences between the database and the search index."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--repair", action="store_true")
+
+    def handle(self, *args, repair, **options):
+        backend = get_backend()
+        self.stdout.write(f"search_check: comparing the database with the {backend.name} index")
+        drift = compare(backend)
+        for label, ids in (("missing from the index", drift.missing), ("not purchasable but indexed", drift.extra),
+                           ("price differs", drift.stale)):
+            sample = ", ".join(str(i) for i in sorted(ids)[:10])
+            self.stdout.write(f"  {label}: {len(ids)}" + (f" (e.g. {sample})" if ids else ""))
+        if drift.total and repair:
+            ids = drift.missing | drift.extra | drift.stale
+            for start in range(0, len(ids), 500):
+                apply(set(sorted(ids)[start:start + 500]), backend)
+                self.stdout.write(f"  repaired {min(start + 500, len(ids))}/{len(ids)}")
+            backend.refresh()
+            after = compare(backend)
+            self.stdout.write(self.style.SUCCESS(
+                f"search_check: repaired {drift.total} differences; {after.total} remain"))
+            if after.total:
+                sys.exit(1)
+            return
+        line = f"search_check: {drift.total} differences ({len(drift.missing)} missing, " \
+               f"{len(drift.extra)} extra, {len(drift.stale)} stale)"
+        if drift.total:
+            self.stdout.write(self.style.WARNING(line + "; run with --repair to fix"))
+            sys.exit(1)
+        self.stdout.write(self.style.SUCCESS(line))

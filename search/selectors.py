@@ -1,0 +1,140 @@
+"""Reads: product search and autocomplete for buyers (anyone may search the public catalog).
+
+`product_search()` is what the API and the server-rendered pages call. The index only chooses
+and orders product ids; everything shown (price, stock, names) is read fresh from the database,
+and anything no longer purchasable is dropped even if the index has not caught up yet.
+"""
+import logging
+from dataclasses import dataclass, field
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from catalog.models import Category, Certification, Product
+from market.models import Cooperative, Province
+from search.backends import Query, get_backend
+from search.backends.base import MAX_SIZE, MAX_WINDOW, PRICE_BUCKETS, SORTS, BackendUnavailable, decode_cursor
+from search.documents import PURCHASABLE
+from search.errors import InvalidSearch, PageTooDeep, SearchUnavailable
+from search.text import highlight, parse
+
+log = logging.getLogger("htx.search")
+
+INCOTERMS = ("EXW", "FCA", "FOB", "CFR", "CIF", "DAP", "DDP")
+
+
+@dataclass
+class ProductSearchPage:
+    results: list[Product]
+    total: int
+    page: int
+    size: int
+    facets: dict[str, list[dict]] = field(default_factory=dict)
+    suggestions: list[str] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def validate_query(query: Query) -> Query:
+    """Raise InvalidSearch / PageTooDeep for anything a backend must not see."""
+    errors = {}
+    if query.sort not in SORTS:
+        errors["sort"] = [_("Unknown sort order.")]
+    if query.page < 1:
+        errors["page"] = [_("The page must be 1 or more.")]
+    if not 1 <= query.size <= MAX_SIZE:
+        errors["size"] = [_("The page size must be between 1 and %(max)s.") % {"max": MAX_SIZE}]
+    for name in ("price_min", "price_max", "ocop_stars"):
+        if (value := getattr(query, name)) is not None and value < 0:
+            errors[name] = [_("Must not be negative.")]
+    if query.price_min is not None and query.price_max is not None and query.price_min > query.price_max:
+        errors["price_max"] = [_("The maximum price must not be below the minimum price.")]
+    if query.certification and query.certification not in Certification.Kind.values:
+        errors["certification"] = [_("Unknown certification.")]
+    if query.incoterm and query.incoterm not in INCOTERMS:
+        errors["incoterm"] = [_("Unknown Incoterm.")]
+    if query.cursor and decode_cursor(query.cursor) is None:
+        errors["cursor"] = [_("This cursor is not valid; start again from the first page.")]
+    for name, model in (("category", Category), ("province", Province), ("cooperative", Cooperative)):
+        value = getattr(query, name)
+        if value is not None and not model.objects.filter(pk=value).exists():
+            errors[name] = [_("Unknown value.")]
+    if errors:
+        raise InvalidSearch(fields=errors)
+    if not query.cursor and query.page * query.size > MAX_WINDOW:
+        raise PageTooDeep()
+    return query
+
+
+def product_search(query: Query) -> ProductSearchPage:
+    """Search purchasable products; results hydrated from the database in index order.
+    Raises InvalidSearch, PageTooDeep (400) or SearchUnavailable (503: the engine is down)."""
+    validate_query(query)
+    try:
+        result = get_backend().search(query)
+    except BackendUnavailable:
+        log.exception("search backend unavailable")
+        raise SearchUnavailable() from None
+    products = _hydrate(result.ids)
+    parsed = parse(query.q)
+    for product in products:
+        product.highlight = {"name_vi": highlight(product.name_vi, parsed),
+                             "name_en": highlight(product.name_en, parsed)}
+    return ProductSearchPage(
+        results=products, total=result.total, page=query.page, size=query.size,
+        facets=_label_facets(result.facets, query), suggestions=result.suggestions,
+        next_cursor=result.next_cursor,
+    )
+
+
+def product_suggest(prefix: str, limit: int = 8) -> list[str]:
+    """Product names for an autocomplete box. Raises SearchUnavailable."""
+    if not (prefix or "").strip():
+        return []
+    try:
+        return get_backend().suggest(prefix, limit=limit)
+    except BackendUnavailable:
+        log.exception("search backend unavailable")
+        raise SearchUnavailable() from None
+
+
+def _hydrate(ids: list[int]) -> list[Product]:
+    if not ids:
+        return []
+    rows = (Product.objects.filter(PURCHASABLE, pk__in=ids)
+            .select_related("cooperative", "category", "origin_province"))
+    by_id = {p.pk: p for p in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _label_facets(facets: dict, query: Query) -> dict[str, list[dict]]:
+    english = (get_language() or "vi").startswith("en")
+    labels = {
+        "category": lambda ids: {c.pk: c.name_en if english and c.name_en else c.name_vi
+                                 for c in Category.objects.filter(pk__in=ids)},
+        "province": lambda ids: dict(Province.objects.filter(pk__in=ids).values_list("pk", "name")),
+        "cooperative": lambda ids: {c.pk: c.display_name for c in Cooperative.objects.filter(pk__in=ids)},
+        "certification": lambda ids: dict(Certification.Kind.choices),
+        "ocop_stars": lambda ids: {s: _("%(n)s stars") % {"n": s} for s in ids},
+        "price": lambda ids: {i: _price_label(i) for i in ids},
+        "in_stock": lambda ids: {True: _("In stock"), False: _("Out of stock")},
+        "incoterm": lambda ids: {i: i for i in ids},
+    }
+    out = {}
+    for name, counts in facets.items():
+        names = labels[name](list(counts))
+        values = [{"value": v, "label": str(names.get(v, v)), "count": n} for v, n in counts.items() if v in names]
+        if name == "price":
+            for v in values:
+                v["from"], v["to"] = PRICE_BUCKETS[v["value"]]
+        key = (lambda v: v["value"]) if name in ("price", "ocop_stars") else (lambda v: (-v["count"], v["label"]))
+        out[name] = sorted(values, key=key)
+    return out
+
+
+def _price_label(index: int) -> str:
+    lo, hi = PRICE_BUCKETS[index]
+    if lo is None:
+        return _("Under %(hi)s ₫") % {"hi": f"{hi:,}".replace(",", ".")}
+    if hi is None:
+        return _("From %(lo)s ₫") % {"lo": f"{lo:,}".replace(",", ".")}
+    return _("%(lo)s – %(hi)s ₫") % {"lo": f"{lo:,}".replace(",", "."), "hi": f"{hi:,}".replace(",", ".")}

@@ -1,0 +1,144 @@
+"""Keep the index in step with the database through the outbox (`market.OutboxEvent`).
+
+The outbox row is written in the same transaction as the change, so a rolled-back change never
+reaches the index. A drain reads rows in id order, rebuilds each touched product's document from
+the database as it is *now* (so replays are harmless), writes the index, and only then deletes
+exactly the rows it processed: a crash at any point leaves them for the next drain.
+"""
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from catalog.models import Category, Certification, Product
+from market.models import OutboxEvent
+from search import documents
+from search.backends import SearchBackend, get_backend
+
+log = logging.getLogger("htx.search")
+
+BATCH_SIZE = 500
+
+
+@dataclass
+class DrainStats:
+    events: int = 0
+    indexed: int = 0
+    deleted: int = 0
+    batches: int = 0
+
+    def __str__(self):
+        return f"{self.events} outbox events, {self.indexed} indexed, {self.deleted} removed"
+
+
+def product_ids_for(events: list[OutboxEvent]) -> set[int]:
+    """The products whose documents a set of outbox rows touches."""
+    by_entity: dict[str, set[int]] = {}
+    for e in events:
+        by_entity.setdefault(e.entity, set()).add(e.entity_id)
+    ids = set(by_entity.pop("product", set()))
+    if coops := by_entity.pop("cooperative", None):  # verification moves: all of its products
+        ids |= set(Product.objects.filter(cooperative_id__in=coops).values_list("pk", flat=True))
+    if certs := by_entity.pop("certification", None):
+        through = Certification.products.through.objects.filter(certification_id__in=certs)
+        ids |= set(through.values_list("product_id", flat=True))
+    if categories := by_entity.pop("category", None):  # names and paths are in the documents
+        below = set()
+        for category in Category.objects.filter(pk__in=categories):
+            below |= set(category.descendant_ids())
+        ids |= set(Product.objects.filter(category_id__in=below).values_list("pk", flat=True))
+    for entity in by_entity:
+        log.warning("search outbox: unknown entity %r ignored", entity)
+    return ids
+
+
+def apply(product_ids: set[int], backend: SearchBackend) -> tuple[int, int]:
+    """Index the purchasable ones among `product_ids`, delete the others from the index."""
+    docs, gone = documents.build_for(product_ids)
+    return backend.index_many(docs), backend.delete_many(gone)
+
+
+def _process(events: list[OutboxEvent], backend: SearchBackend, stats: DrainStats,
+             delete_rows: bool | None = None) -> None:
+    if delete_rows is None:  # during a rebuild the rebuild itself re-drains these rows
+        delete_rows = not backend.keeps_outbox
+    for chunk_start in range(0, len(events), BATCH_SIZE):
+        chunk = events[chunk_start:chunk_start + BATCH_SIZE]
+        indexed, deleted = apply(product_ids_for(chunk), backend)
+        if delete_rows:
+            OutboxEvent.objects.filter(pk__in=[e.pk for e in chunk]).delete()
+        stats.events += len(chunk)
+        stats.indexed += indexed
+        stats.deleted += deleted
+        stats.batches += 1
+
+
+def drain(*, backend: SearchBackend | None = None, batch_size: int = BATCH_SIZE, upto: int | None = None,
+          progress: Callable[[DrainStats], None] | None = None, delete_rows: bool | None = None) -> DrainStats:
+    """Process every outbox row (ids up to `upto` if given) in batches; returns what it did.
+    Raises whatever the backend raises; rows of the failed batch stay for the next drain."""
+    backend = backend or get_backend()
+    stats, last = DrainStats(), 0
+    while True:
+        rows = OutboxEvent.objects.filter(pk__gt=last).order_by("pk")
+        if upto is not None:
+            rows = rows.filter(pk__lte=upto)
+        events = list(rows[:batch_size])
+        if not events:
+            return stats
+        last = events[-1].pk
+        _process(events, backend, stats, delete_rows)
+        if progress:
+            progress(stats)
+
+
+def drain_ids(*, entity: str, ids: list[int], backend: SearchBackend | None = None) -> DrainStats:
+    """Process only the outbox rows of one committed change (what `on_commit` kicks)."""
+    backend = backend or get_backend()
+    stats = DrainStats()
+    events = list(OutboxEvent.objects.filter(entity=entity, entity_id__in=ids).order_by("pk"))
+    if events:
+        _process(events, backend, stats)
+    return stats
+
+
+def on_changes_committed(sender, *, entity: str, ids: list[int], **kwargs) -> None:
+    """Receiver of `market.outbox.changes_committed`: index right after the commit.
+    Never raises into the request; rows left behind are drained by `search_sync`."""
+    if not settings.SEARCH_SYNC_ON_COMMIT:
+        return
+    try:
+        drain_ids(entity=entity, ids=ids)
+    except Exception:  # noqa: BLE001 - the request already succeeded; the outbox keeps the work
+        log.exception("search sync after commit failed (%s %s); search_sync will retry", entity, ids[:10])
+
+
+@dataclass
+class ReindexStats:
+    loaded: int = 0
+    drained: DrainStats | None = None
+
+    def __str__(self):
+        return f"{self.loaded} documents loaded, then {self.drained} drained before the switch"
+
+
+def reindex(*, backend: SearchBackend | None = None, batch_size: int = 1000,
+            progress: Callable[[int], None] | None = None,
+            after_load: Callable[[], None] | None = None) -> ReindexStats:
+    """Rebuild the whole index from the database with no gap for readers and no lost write:
+    the backend loads a new index (engines: a new physical index behind the aliases), then the
+    outbox is drained into it (changes made during the load), then readers switch atomically.
+    `after_load` runs between the load and that drain (tests use it to write meanwhile)."""
+    backend = backend or get_backend()
+    stats = ReindexStats()
+
+    def finish_load():
+        if after_load:
+            after_load()
+        # Rows written while loading: apply them to the new index and delete them now; both
+        # indices receive every write until the switch.
+        stats.drained = drain(backend=backend, delete_rows=True)
+
+    stats.loaded = backend.rebuild(documents.iter_all(batch_size), after_load=finish_load, progress=progress)
+    return stats

@@ -1,0 +1,138 @@
+"""Vietnamese text for search: the one fold, tokens, query-time synonyms, highlighting.
+
+Every backend gets the same folded text (indexed next to the original) and the same parsed query,
+so "ca phe", "cà phê", "CA PHÊ" and NFD input behave alike on SQLite, PostgreSQL and the engines.
+The fold lives in `market.admin_units` (addresses use it too); it is re-exported here.
+"""
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from market.admin_units import fold
+
+__all__ = ["fold", "normalize", "tokens", "parse", "ParsedQuery", "highlight", "SYNONYMS"]
+
+MAX_QUERY_CHARS = 200  # longer input is cut: nobody types more, and it bounds the work per query
+MAX_TOKENS = 12
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+# Synonym groups, written naturally; compared on folded tokens. North/south variants and
+# Vietnamese/English pairs. Expanded at query time only (the index stays what sellers wrote).
+SYNONYM_GROUPS = [
+    ["lạc", "đậu phộng", "peanut", "groundnut"],
+    ["ngô", "bắp", "corn", "maize"],
+    ["lợn", "heo", "pork", "pig"],
+    ["dứa", "thơm", "khóm", "pineapple"],
+    ["sắn", "khoai mì", "cassava", "tapioca"],
+    ["vừng", "mè", "sesame"],
+    ["quả", "trái", "fruit"],
+    ["hồi", "hoa hồi", "đại hồi", "star anise", "anise"],
+    ["quế", "cinnamon", "cassia"],
+    ["cà phê", "cafe", "coffee"],
+    ["hạt điều", "điều", "cashew"],
+    ["hồ tiêu", "tiêu", "pepper"],
+    ["gạo", "rice"],
+    ["mật ong", "honey"],
+    ["chè", "trà", "tea"],
+    ["nước mắm", "fish sauce"],
+    ["bưởi", "pomelo"],
+    ["xoài", "mango"],
+    ["vải", "vải thiều", "lychee", "litchi"],
+    ["thanh long", "dragon fruit"],
+    ["sầu riêng", "durian"],
+    ["nhãn", "longan"],
+    ["chuối", "banana"],
+    ["dừa", "coconut"],
+    ["gừng", "ginger"],
+    ["nghệ", "turmeric"],
+    ["tỏi", "garlic"],
+    ["ớt", "chili", "chilli"],
+    ["nấm", "mushroom"],
+    ["tôm", "shrimp", "prawn"],
+    ["cá", "fish"],
+    ["mực", "squid"],
+    ["ca cao", "cacao", "cocoa"],
+    ["bò", "beef"],
+    ["gà", "chicken"],
+    ["sâm", "ginseng"],
+    ["hữu cơ", "organic"],
+]
+
+
+def normalize(text: str) -> str:
+    """NFC, whitespace collapsed: how original text is stored and compared for exact matches."""
+    return " ".join(unicodedata.normalize("NFC", text or "").split()).lower()
+
+
+def tokens(text: str) -> list[str]:
+    """Folded word tokens (letters and digits only: operator characters never reach a backend)."""
+    return _WORD.findall(fold(text).replace("_", " "))
+
+
+def _build_synonyms() -> dict[tuple[str, ...], list[tuple[str, ...]]]:
+    table: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for group in SYNONYM_GROUPS:
+        phrases = [tuple(tokens(p)) for p in group]
+        for p in phrases:
+            alts = table.setdefault(p, [p])
+            alts += [q for q in phrases if q not in alts]
+    return table
+
+
+SYNONYMS = _build_synonyms()
+_MAX_PHRASE = max(len(k) for k in SYNONYMS)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query as clauses: every clause must match; within a clause, any alternative phrase
+    (a tuple of folded tokens, adjacent when longer than one) may. `exact` holds the
+    NFC-lowercased tokens as typed, for the exact-diacritic boost; `folded` the plain tokens."""
+
+    clauses: tuple[tuple[tuple[str, ...], ...], ...]
+    folded: tuple[str, ...]
+    exact: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.clauses
+
+    @property
+    def has_diacritics(self) -> bool:
+        return self.exact != self.folded
+
+    def all_terms(self) -> set[str]:
+        return {t for clause in self.clauses for alt in clause for t in alt}
+
+
+def parse(q: str) -> ParsedQuery:
+    """Fold the query, cut it to a sane size, and expand synonyms (longest phrase first)."""
+    q = (q or "")[:MAX_QUERY_CHARS]
+    folded = tokens(q)[:MAX_TOKENS]
+    exact = [t for t in _WORD.findall(normalize(q).replace("_", " "))][:MAX_TOKENS]
+    clauses, i = [], 0
+    while i < len(folded):
+        for n in range(min(_MAX_PHRASE, len(folded) - i), 0, -1):
+            phrase = tuple(folded[i:i + n])
+            if phrase in SYNONYMS or n == 1:
+                clauses.append(tuple(SYNONYMS.get(phrase, [phrase])))
+                i += n
+                break
+    return ParsedQuery(clauses=tuple(clauses), folded=tuple(folded), exact=tuple(exact))
+
+
+def highlight(text: str, parsed: ParsedQuery, tag: str = "mark") -> str:
+    """HTML-escaped `text` with words whose fold is a query term wrapped in <mark>.
+    Done on the original text in Python so every backend highlights Vietnamese the same way."""
+    terms = parsed.all_terms()
+    if not text or not terms:
+        return html.escape(text or "")
+    out, last = [], 0
+    for m in _WORD.finditer(text):
+        if fold(m.group()) in terms:
+            out.append(html.escape(text[last:m.start()]))
+            out.append(f"<{tag}>{html.escape(m.group())}</{tag}>")
+            last = m.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
