@@ -78,3 +78,24 @@ class TransitionForm(forms.Form):
     carrier = forms.CharField(label=_("Carrier"), max_length=100, required=False)
     tracking_number = forms.CharField(label=_("Tracking number"), max_length=100, required=False)
     reason = forms.CharField(label=_("Reason"), max_length=1000, required=False)
+
+
+class SearchForm(forms.Form):
+    """The search page's GET parameters. Bad values are dropped (a stale link still searches)."""
+
+    q = forms.CharField(required=False, max_length=200)
+    category = forms.IntegerField(required=False, min_value=1)
+    province = forms.IntegerField(required=False, min_value=1)
+    cooperative = forms.IntegerField(required=False, min_value=1)
+    certification = forms.CharField(required=False, max_length=20)
+    ocop_stars = forms.IntegerField(required=False, min_value=1, max_value=5)
+    price = forms.IntegerField(required=False, min_value=0)  # index of a price bucket
+    in_stock = forms.BooleanField(required=False)
+    sort = forms.CharField(required=False, max_length=20)
+    page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
+
+    def values(self) -> dict:
+        """Cleaned values; an invalid field counts as not given."""
+        self.is_valid()
+        data = {name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors}
+        return {k: v for k, v in data.items() if v not in (None, "", False)}

@@ -6,6 +6,7 @@ from catalog import selectors as catalog_selectors
 from catalog.models import Category, ProductImage
 from market import selectors as market_selectors
 from market.errors import NotFound
+from orders import selectors as order_selectors
 
 
 def images_prefetch():
@@ -34,35 +35,22 @@ def product_detail(*, product_id: int) -> dict:
     return {"product": product, "certifications": [c for c in product.certifications.all() if c.is_shown(today)]}
 
 
-# --- Buyer orders. Scoped to the buyer; "missing" and "not yours" are the same NotFound. ---
-
-
-def _buyer_orders(user):
-    from orders.models import Order
-
-    return Order.objects.filter(buyer=user).select_related("cooperative", "checkout")
+# --- Orders: the orders app's selectors decide who sees what. ---
 
 
 def orders_for_buyer(*, user):
-    return _buyer_orders(user).order_by("-placed_at", "-id")[:100]
+    return order_selectors.order_list_for_buyer(user=user).order_by("-placed_at", "-id")[:100]
 
 
-def order_for_buyer(*, user, pk: int) -> dict:
-    order = _buyer_orders(user).prefetch_related("lines", "events").filter(pk=pk).first()
-    if order is None:
-        raise NotFound()
+def order_for_actor(*, user, code: str) -> dict:
+    order = order_selectors.order_get_for_actor(user=user, code=code)
     return {"order": order, "lines": list(order.lines.all()), "events": list(order.events.all()),
             "vietqr": _vietqr_details(order)}
 
 
 def checkout_for_buyer(*, user, pk: int) -> dict:
-    from orders.models import Checkout
-
-    checkout = Checkout.objects.filter(buyer=user, pk=pk).select_related("province", "ward").first()
-    if checkout is None:
-        raise NotFound()
-    orders = list(checkout.orders.select_related("cooperative").prefetch_related("lines").order_by("id"))
-    return {"checkout": checkout, "orders": [(o, _vietqr_details(o)) for o in orders]}
+    checkout = order_selectors.checkout_get_for_buyer(user=user, checkout_id=pk)
+    return {"checkout": checkout, "orders": [(o, _vietqr_details(o)) for o in checkout.orders.all()]}
 
 
 def _vietqr_details(order) -> dict | None:
@@ -78,11 +66,10 @@ def _vietqr_details(order) -> dict | None:
             "amount": order.total_vnd, "memo": order.vietqr_memo}
 
 
-def order_vietqr_svg(*, user, pk: int) -> bytes:
+def order_vietqr_svg(*, user, code: str) -> bytes:
     from orders import vietqr
 
-    order = _buyer_orders(user).filter(pk=pk).first()
-    details = _vietqr_details(order) if order else None
+    details = _vietqr_details(order_selectors.order_get_for_actor(user=user, code=code))
     if details is None:
         raise NotFound()
     data = vietqr.payload(bin_code=details["bank_bin"], account=details["account"], amount=details["amount"],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend.views import auth, cart, checkout, public
+from frontend.views import auth, cart, checkout, public, search
 
 app_name = "frontend"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("hop-tac-xa/", public.directory, name="directory"),
     path("hop-tac-xa/<slug:slug>/", public.coop_profile, name="coop_profile"),
     path("san-pham/<int:pk>/<slug:slug>/", public.product, name="product"),
+    path("tim-kiem/", search.search, name="search"),
+    path("tim-kiem/goi-y/", search.suggest, name="suggest"),
     # Auth.
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
@@ -27,6 +29,6 @@ urlpatterns = [
     path("thanh-toan/phuong-xa/", checkout.wards, name="wards"),
     path("thanh-toan/<int:pk>/", checkout.checkout_done, name="checkout_done"),
     path("don-hang/", checkout.order_list, name="order_list"),
-    path("don-hang/<int:pk>/", checkout.order_detail, name="order_detail"),
-    path("don-hang/<int:pk>/vietqr.svg", checkout.order_vietqr, name="order_vietqr"),
+    path("don-hang/<str:code>/", checkout.order_detail, name="order_detail"),
+    path("don-hang/<str:code>/vietqr.svg", checkout.order_vietqr, name="order_vietqr"),
 ]

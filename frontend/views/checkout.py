@@ -93,9 +93,9 @@ def checkout_done(request, pk):
 @login_required
 @require_GET
 @not_found_as_404
-def order_vietqr(request, pk):
+def order_vietqr(request, code):
     """The VietQR for one unpaid bank-transfer order, as SVG (served by us: no third party)."""
-    return HttpResponse(reads.order_vietqr_svg(user=request.user, pk=pk), content_type="image/svg+xml")
+    return HttpResponse(reads.order_vietqr_svg(user=request.user, code=code), content_type="image/svg+xml")
 
 
 @login_required
@@ -107,5 +107,5 @@ def order_list(request):
 @login_required
 @require_GET
 @not_found_as_404
-def order_detail(request, pk):
-    return render(request, "frontend/orders/order_detail.html", reads.order_for_buyer(user=request.user, pk=pk))
+def order_detail(request, code):
+    return render(request, "frontend/orders/order_detail.html", reads.order_for_actor(user=request.user, code=code))

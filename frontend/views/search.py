@@ -1,0 +1,80 @@
+"""Search results with facets (htmx swaps the results area and pushes the URL; without JS the
+same GET form reloads the page) and the autocomplete partial."""
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from frontend.forms import SearchForm
+from frontend.views.common import page_params
+from market.errors import DomainError
+from search.backends import Query
+from search.backends.base import PRICE_BUCKETS
+from search.errors import SearchUnavailable
+from search.selectors import product_search, product_suggest
+
+PAGE_SIZE = 24
+SHOWN_FACETS = (("category", gettext_lazy("Category")), ("province", gettext_lazy("Province")),
+                ("certification", gettext_lazy("Certification")), ("price", gettext_lazy("Price")))
+
+
+def _query(values: dict) -> Query:
+    price = values.pop("price", None)
+    if price is not None and price < len(PRICE_BUCKETS):
+        values["price_min"], values["price_max"] = PRICE_BUCKETS[price]
+    values.setdefault("sort", "relevance")
+    return Query(**values, size=PAGE_SIZE)
+
+
+def _facets(page, values: dict) -> list[dict]:
+    out = []
+    for name, label in SHOWN_FACETS:
+        chosen = values.get(name)
+        options = [{**o, "selected": o["value"] == chosen} for o in page.facets.get(name, [])]
+        out.append({"name": name, "label": label, "options": options, "selected": chosen is not None})
+    return out
+
+
+@require_GET
+def search(request):
+    values = SearchForm(request.GET).values()
+    context = {"q": values.get("q", ""), "form": values, "products": [], "total": 0, "facets": [],
+               "errors": [], "querystring_base": page_params(request),
+               "sorts": [("relevance", _("Most relevant")), ("price_asc", _("Price: low to high")),
+                         ("price_desc", _("Price: high to low")), ("newest", _("Newest"))]}
+    status = 200
+    try:
+        page = product_search(_query(dict(values)))
+    except DomainError as exc:
+        status = 503 if isinstance(exc, SearchUnavailable) else 400
+        context["errors"] = [exc.message]
+    else:
+        context.update(products=page.results, total=page.total, facets=_facets(page, values),
+                       suggestions=page.suggestions, page=_Pager(page))
+    template = "frontend/partials/search_area.html" if request.htmx and not request.htmx.boosted else "frontend/search.html"
+    return render(request, template, context, status=status)
+
+
+class _Pager:
+    """The slice of Django's Page API the pager template uses."""
+
+    def __init__(self, page):
+        self.number, self._last = page.page, max(1, -(-page.total // page.size))
+        self.paginator = self
+
+    num_pages = property(lambda self: self._last)
+    has_previous = property(lambda self: self.number > 1)
+    has_next = property(lambda self: self.number < self._last)
+    has_other_pages = property(lambda self: self._last > 1)
+    previous_page_number = property(lambda self: self.number - 1)
+    next_page_number = property(lambda self: self.number + 1)
+
+
+@require_GET
+def suggest(request):
+    prefix = request.GET.get("q", "")[:100]
+    try:
+        suggestions = product_suggest(prefix, limit=8)
+    except DomainError:
+        suggestions = []  # autocomplete is a nicety: the search form still works
+    return render(request, "frontend/partials/suggest.html", {"suggestions": suggestions})
