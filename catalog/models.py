@@ -205,6 +205,10 @@ class Certification(TimeStampedModel):
             ),
         ]
 
+    def __str__(self):
+        stars = f" {self.ocop_stars}★" if self.ocop_stars else ""
+        return f"{self.get_kind_display()}{stars} {self.number}"
+
     def is_shown(self, today) -> bool:
         """Shown as verified only when checked by an admin and not expired."""
         return self.status == self.Status.VERIFIED and (self.valid_until is None or self.valid_until >= today)

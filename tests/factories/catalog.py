@@ -1,8 +1,10 @@
+import datetime
+import io
 from decimal import Decimal
 
 import factory
 
-from catalog.models import Category, Product
+from catalog.models import Category, Certification, PriceTier, Product
 from tests.factories.market import CooperativeFactory
 
 
@@ -36,3 +38,41 @@ class ProductFactory(factory.django.DjangoModelFactory):
     stock_qty = Decimal("100")
     unit_weight_kg = Decimal("1")
     status = Product.Status.ACTIVE
+
+
+class DraftProductFactory(ProductFactory):
+    """A DRAFT product (not yet visible), complete except for images."""
+
+    status = Product.Status.DRAFT
+
+
+class PriceTierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PriceTier
+
+    product = factory.SubFactory(ProductFactory)
+    min_qty = Decimal("10")
+    price_vnd = 110_000
+
+
+class CertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Certification
+
+    cooperative = factory.SubFactory(CooperativeFactory, verified=True)
+    kind = Certification.Kind.VIETGAP
+    issuer = "Trung tâm Chứng nhận Phù hợp (QUACERT)"
+    number = factory.Sequence(lambda n: f"VG-{n:04d}")
+    valid_from = datetime.date(2025, 1, 1)
+    valid_until = datetime.date(2027, 12, 31)
+    status = Certification.Status.CLAIMED
+
+
+def jpeg_bytes(size=(64, 48), color=(180, 120, 40), exif=None) -> bytes:
+    """A real JPEG made in memory (optionally with EXIF)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    kwargs = {"exif": exif} if exif is not None else {}
+    Image.new("RGB", size, color).save(out, "JPEG", **kwargs)
+    return out.getvalue()

@@ -1,0 +1,93 @@
+"""Django admin: categories, products (tiers and images inline), certifications with a check
+action that goes through the same service as the API (event rows, outbox, re-check)."""
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Category, Certification, ImportJob, PriceTier, Product, ProductEvent, ProductImage
+from catalog.services import certification_check
+from market.errors import DomainError
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name_vi", "name_en", "slug", "parent", "position")
+    list_filter = (("parent", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("name_vi", "name_en", "slug")
+    prepopulated_fields = {"slug": ("name_en",)}
+
+
+class PriceTierInline(admin.TabularInline):
+    model = PriceTier
+    extra = 0
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    extra = 0
+    fields = ("position", "original", "width", "height", "alt_vi", "alt_en")
+    readonly_fields = ("original", "width", "height")  # uploads go through the Pillow pipeline (API)
+
+
+class ProductEventInline(admin.TabularInline):
+    model = ProductEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "actor", "action", "changes")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name_vi", "sku", "cooperative", "category", "unit", "price_vnd", "stock_qty", "status")
+    list_filter = ("status", "availability", "unit", ("category", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("name_vi", "name_en", "sku", "cooperative__legal_name")
+    list_select_related = ("cooperative", "category")
+    raw_id_fields = ("cooperative", "origin_province")
+    readonly_fields = ("stock_qty", "published_at")  # stock only through catalog.stock (locks, events)
+    inlines = [PriceTierInline, ProductImageInline, ProductEventInline]
+
+
+@admin.action(description=_("Verify the selected certifications"))
+def verify_certifications(modeladmin, request, queryset):
+    _check(modeladmin, request, queryset, True)
+
+
+@admin.action(description=_("Reject the selected certifications"))
+def reject_certifications(modeladmin, request, queryset):
+    _check(modeladmin, request, queryset, False)
+
+
+def _check(modeladmin, request, queryset, verified):
+    done = 0
+    for cert in queryset:
+        try:
+            certification_check(actor=request.user, certification_id=cert.pk, verified=verified)
+            done += 1
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{cert}: {exc.message}", messages.WARNING)
+    modeladmin.message_user(request, _("%(n)s certifications checked.") % {"n": done}, messages.SUCCESS)
+
+
+@admin.register(Certification)
+class CertificationAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "cooperative", "kind", "ocop_stars", "number", "valid_until", "status")
+    list_filter = ("status", "kind")
+    search_fields = ("number", "issuer", "cooperative__legal_name")
+    readonly_fields = ("status", "checked_by", "checked_at", "expiry_notified_at")
+    raw_id_fields = ("cooperative",)
+    filter_horizontal = ("products",)
+    actions = [verify_certifications, reject_certifications]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ("pk", "cooperative", "original_name", "status", "rows_total", "rows_created", "rows_updated",
+                    "created_at")
+    list_filter = ("status", "file_format")
+    readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,121 @@
+"""Output serializers shared by the catalog API views."""
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from rest_framework import serializers
+
+
+def media_url(path: str | None) -> str | None:
+    return default_storage.url(path) if path else None
+
+
+class TierOutput(serializers.Serializer):
+    min_qty = serializers.DecimalField(max_digits=14, decimal_places=3)
+    price_vnd = serializers.IntegerField()
+
+
+class ImageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    alt_vi = serializers.CharField()
+    alt_en = serializers.CharField()
+    is_cover = serializers.SerializerMethodField()
+    variants = serializers.SerializerMethodField()
+
+    def get_is_cover(self, image) -> bool:
+        return image.position == 0
+
+    def get_variants(self, image) -> dict:
+        return {name: {"width": v["width"], "height": v["height"], "webp": media_url(v.get("webp")),
+                       "jpeg": media_url(v.get("jpeg"))} for name, v in (image.variants or {}).items()}
+
+
+class CertificationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_display = serializers.CharField(source="get_kind_display")
+    ocop_stars = serializers.IntegerField(allow_null=True)
+    issuer = serializers.CharField()
+    number = serializers.CharField()
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField(allow_null=True)
+    status = serializers.CharField()
+    is_shown = serializers.SerializerMethodField()
+    product_ids = serializers.SerializerMethodField()
+
+    def get_is_shown(self, cert) -> bool:
+        return cert.is_shown(timezone.localdate())
+
+    def get_product_ids(self, cert) -> list[int]:
+        return sorted(p.pk for p in cert.products.all())
+
+
+class ProductOutput(serializers.Serializer):
+    """What the cooperative's staff see of their own product."""
+
+    id = serializers.IntegerField()
+    cooperative_id = serializers.IntegerField()
+    sku = serializers.CharField()
+    slug = serializers.CharField()
+    name_vi = serializers.CharField()
+    name_en = serializers.CharField()
+    description_vi = serializers.CharField()
+    description_en = serializers.CharField()
+    category_id = serializers.IntegerField(allow_null=True)
+    origin_province_id = serializers.IntegerField(allow_null=True)
+    unit = serializers.CharField()
+    unit_display = serializers.CharField(source="get_unit_display")
+    price_vnd = serializers.IntegerField(allow_null=True)
+    min_order_qty = serializers.DecimalField(max_digits=14, decimal_places=3)
+    order_step = serializers.DecimalField(max_digits=14, decimal_places=3)
+    stock_qty = serializers.DecimalField(max_digits=14, decimal_places=3)
+    unit_weight_kg = serializers.DecimalField(max_digits=14, decimal_places=3, allow_null=True)
+    availability = serializers.CharField()
+    harvest_start = serializers.DateField(allow_null=True)
+    harvest_end = serializers.DateField(allow_null=True)
+    season_months = serializers.ListField(child=serializers.IntegerField())
+    lead_time_days = serializers.IntegerField()
+    status = serializers.CharField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    hs_code = serializers.CharField()
+    incoterms = serializers.ListField(child=serializers.CharField())
+    packaging = serializers.CharField()
+    port_of_loading = serializers.CharField()
+    monthly_capacity = serializers.DecimalField(max_digits=14, decimal_places=3, allow_null=True)
+    price_tiers = TierOutput(many=True)
+    images = ImageOutput(many=True)
+    updated_at = serializers.DateTimeField()
+
+
+class PublicProductOutput(ProductOutput):
+    cooperative = serializers.SerializerMethodField()
+    category = serializers.SerializerMethodField()
+    certifications = serializers.SerializerMethodField()
+
+    def get_cooperative(self, p) -> dict:
+        return {"id": p.cooperative_id, "slug": p.cooperative.slug, "name": p.cooperative.display_name}
+
+    def get_category(self, p) -> dict | None:
+        c = p.category
+        return {"id": c.pk, "slug": c.slug, "name_vi": c.name_vi, "name_en": c.name_en} if c else None
+
+    def get_certifications(self, p) -> list[dict]:
+        today = timezone.localdate()
+        return CertificationOutput([c for c in p.certifications.all() if c.is_shown(today)], many=True).data
+
+
+class ImportJobOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    original_name = serializers.CharField()
+    file_format = serializers.CharField()
+    encoding = serializers.CharField()
+    rows_total = serializers.IntegerField()
+    rows_done = serializers.IntegerField()
+    progress_percent = serializers.IntegerField()
+    rows_created = serializers.IntegerField()
+    rows_updated = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.DictField())
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)

@@ -1,0 +1,93 @@
+"""Public reads (categories, purchasable product detail) and the spreadsheet import."""
+from django.http import HttpResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog import selectors, services
+from catalog.apis.outputs import ImportJobOutput, PublicProductOutput
+from catalog.importing.columns import template_csv, template_xlsx
+from catalog.models import ImportJob
+from market.api import created
+from market.apis_accounts import ERROR, name_nested_serializers
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+class CategoryTreeApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: serializers.ListField(child=serializers.DictField())},
+                   summary="The category tree (Vietnamese and English names)")
+    def get(self, request):
+        return Response(selectors.category_tree())
+
+
+class ProductPublicDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: PublicProductOutput, 404: ERROR},
+                   summary="A purchasable product (ACTIVE, verified cooperative)")
+    def get(self, request, product_id):
+        return Response(PublicProductOutput(selectors.product_get_for_public(product_id=product_id)).data)
+
+
+class ImportTemplateApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={(200, "text/csv"): bytes, (200, XLSX): bytes},
+                   summary="Import template with Vietnamese headers (.csv or .xlsx)")
+    def get(self, request, fmt):
+        body, ctype = (template_xlsx(), XLSX) if fmt == "xlsx" else (template_csv(), "text/csv; charset=utf-8")
+        response = HttpResponse(body, content_type=ctype)
+        response["Content-Disposition"] = f'attachment; filename="mau-nhap-san-pham.{fmt}"'
+        return response
+
+
+class ImportStartApi(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class Input(serializers.Serializer):
+        file = serializers.FileField(allow_empty_file=True)
+        apply = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(request=Input, responses={201: ImportJobOutput, 400: ERROR, 404: ERROR},
+                   summary="Check a CSV/XLSX file row by row (dry run); with apply=true import it all-or-nothing")
+    def post(self, request, coop_id):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            from catalog.errors import ImportFileInvalid
+
+            raise ImportFileInvalid(fields={"file": ["at most 20 MB"]})
+        job = services.import_job_start(actor=request.user, cooperative_id=coop_id, file_name=upload.name,
+                                        data=upload.read(), apply=data.validated_data["apply"])
+        return created(ImportJobOutput(job).data)
+
+
+class ImportJobDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: ImportJobOutput, 404: ERROR}, summary="Progress and report of an import")
+    def get(self, request, coop_id, job_id):
+        return Response(ImportJobOutput(
+            selectors.import_job_get_for_staff(user=request.user, cooperative_id=coop_id, job_id=job_id)).data)
+
+
+class ImportJobApplyApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: ImportJobOutput, 404: ERROR, 409: ERROR},
+                   summary="Apply a checked import (all-or-nothing)")
+    def post(self, request, coop_id, job_id):
+        job = services.import_job_apply(actor=request.user, cooperative_id=coop_id, job_id=job_id)
+        return Response(ImportJobOutput(job).data, status=200 if job.status == ImportJob.Status.DONE else 422)
+
+
+name_nested_serializers(globals())
