@@ -1,12 +1,13 @@
 """DRF permission classes: who may call at all. Selectors then scope what they see (404), and
 services re-check before writing."""
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 
 class IsPlatformAdmin(BasePermission):
     """Platform admins (`is_staff`, active): the verification queue and verification moves."""
 
-    message = "Only platform administrators can do this."
+    message = _("Only platform administrators can do this.")
 
     def has_permission(self, request, view):
         user = request.user

@@ -11,6 +11,11 @@ pytestmark = pytest.mark.django_db
 Status = Cooperative.Status
 
 
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def coop_data(**extra):
     data = {"legal_name": "Hợp tác xã Cà phê Cư M'gar", "registration_number": "4007000123",
             "tax_code": "0100109106", "province": "Đắk Lắk", "sector": "CROPS", "phone": "+84 912 345 678",
