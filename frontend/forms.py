@@ -5,7 +5,9 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from market.models import Cooperative
+from catalog.models import Product
+from catalog.units import Unit
+from market.models import Cooperative, CooperativeDocument
 
 
 class DirectoryFilterForm(forms.Form):
@@ -99,3 +101,80 @@ class SearchForm(forms.Form):
         self.is_valid()
         data = {name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors}
         return {k: v for k, v in data.items() if v not in (None, "", False)}
+
+
+# --- Cooperative staff ---
+
+
+class CoopProfileForm(forms.Form):
+    trading_name = forms.CharField(label=_("Trading name"), max_length=255, required=False)
+    representative = forms.CharField(label=_("Legal representative"), max_length=150, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+    description_vi = forms.CharField(label=_("Description (Vietnamese)"), widget=forms.Textarea(attrs={"rows": 4}),
+                                     required=False)
+    description_en = forms.CharField(label=_("Description (English)"), widget=forms.Textarea(attrs={"rows": 4}),
+                                     required=False)
+    bank_bin = forms.CharField(label=_("Bank BIN (6 digits)"), max_length=6, required=False)
+    bank_account = forms.CharField(label=_("Bank account number"), max_length=19, required=False)
+    bank_account_name = forms.CharField(label=_("Account holder"), max_length=100, required=False)
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Document type"), choices=CooperativeDocument.Kind.choices)
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    file = forms.FileField(label=_("File (PDF, JPEG or PNG, at most 10 MB)"))
+
+
+class ProductForm(forms.Form):
+    """Maps to catalog's editable fields; the catalog service checks the rules."""
+
+    sku = forms.CharField(label=_("SKU"), max_length=64)
+    name_vi = forms.CharField(label=_("Name (Vietnamese)"), max_length=255)
+    name_en = forms.CharField(label=_("Name (English)"), max_length=255, required=False)
+    description_vi = forms.CharField(label=_("Description (Vietnamese)"), widget=forms.Textarea(attrs={"rows": 4}),
+                                     required=False)
+    description_en = forms.CharField(label=_("Description (English)"), widget=forms.Textarea(attrs={"rows": 4}),
+                                     required=False)
+    category_id = forms.TypedChoiceField(label=_("Category"), coerce=int, required=False, empty_value=None)
+    origin_province_id = forms.TypedChoiceField(label=_("Origin province"), coerce=int, required=False,
+                                                empty_value=None)
+    unit = forms.ChoiceField(label=_("Unit of sale"), choices=Unit.choices)
+    price_vnd = forms.IntegerField(label=_("Price per unit (VND)"), min_value=1, required=False)
+    min_order_qty = forms.DecimalField(label=_("Minimum order quantity"), min_value=Decimal("0.001"),
+                                       max_digits=14, decimal_places=3)
+    order_step = forms.DecimalField(label=_("Order multiple"), min_value=Decimal("0.001"), max_digits=14,
+                                    decimal_places=3)
+    unit_weight_kg = forms.DecimalField(label=_("Shipping weight per unit (kg)"), required=False, max_digits=14,
+                                        decimal_places=3, min_value=Decimal("0"))
+    availability = forms.ChoiceField(label=_("Availability"), choices=Product.Availability.choices)
+    lead_time_days = forms.IntegerField(label=_("Days to ship"), min_value=0, max_value=365)
+
+    def __init__(self, *args, categories, provinces, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category_id"].choices = [("", "—")] + [(c.pk, c.name_vi) for c in categories]
+        self.fields["origin_province_id"].choices = [("", "—")] + [(p.code, p.name) for p in provinces]
+
+
+class StockForm(forms.Form):
+    quantity = forms.DecimalField(label=_("Stock on hand"), min_value=Decimal("0"), max_digits=14, decimal_places=3)
+
+
+class ImageForm(forms.Form):
+    image = forms.FileField(label=_("Photo (JPEG, PNG or WebP)"))
+    alt_vi = forms.CharField(label=_("Photo description (Vietnamese)"), max_length=255, required=False)
+
+
+class ImageMoveForm(forms.Form):
+    image = forms.IntegerField(min_value=1)
+    direction = forms.ChoiceField(choices=[("up", "up"), ("down", "down")])
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("Spreadsheet (CSV or XLSX)"))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, required=False,
+                             widget=forms.Textarea(attrs={"rows": 3}))

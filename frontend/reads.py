@@ -75,3 +75,67 @@ def order_vietqr_svg(*, user, code: str) -> bytes:
     data = vietqr.payload(bin_code=details["bank_bin"], account=details["account"], amount=details["amount"],
                           memo=details["memo"])
     return vietqr.image(data, kind="svg", scale=6)
+
+
+# --- Cooperative staff ---
+
+
+def onboarding(*, user, coop) -> dict:
+    """The four onboarding steps (profile → documents → first product → first order) and the
+    verification status with the admin's last reason."""
+    from market.models import CooperativeDocument
+
+    docs = market_selectors.document_list_for_user(user=user, cooperative_id=coop.pk)
+    products = catalog_selectors.product_list_for_staff(user=user, cooperative_id=coop.pk)
+    orders = order_selectors.order_list_for_cooperative_staff(user=user, cooperative_id=coop.pk)
+    steps = [
+        ("profile", bool(coop.representative and coop.phone and coop.bank_bin and coop.bank_account)),
+        ("documents", docs.filter(kind=CooperativeDocument.Kind.BUSINESS_REGISTRATION).exists()),
+        ("product", products.exists()),
+        ("order", orders.exists()),
+    ]
+    events = market_selectors.verification_event_list_for_user(user=user, cooperative_id=coop.pk)
+    return {"coop": coop, "steps": dict(steps), "done_count": sum(done for _, done in steps),
+            "events": list(events)[-5:], "can_submit": coop.can_move_to(coop.Status.SUBMITTED)}
+
+
+def order_desk(*, user, coop, status: str) -> dict:
+    from django.db.models import Count
+
+    from orders.models import Order
+
+    status = status if status in Order.Status.values else Order.Status.PLACED
+    mine = order_selectors.order_list_for_cooperative_staff(user=user, cooperative_id=coop.pk)
+    counts = dict(mine.order_by().values_list("status").annotate(n=Count("id")))
+    tabs = [(value, label, counts.get(value, 0)) for value, label in Order.Status.choices]
+    return {"coop": coop, "status": status, "tabs": tabs,
+            "orders": list(mine.filter(status=status).order_by("placed_at", "id")[:200])}
+
+
+# --- Platform admins (the views check the role first) ---
+
+
+def admin_queue() -> dict:
+    return {"queue": list(market_selectors.verification_queue_for_admin()[:200])}
+
+
+def admin_cooperative(*, user, coop_id: int) -> dict:
+    coop = market_selectors.cooperative_get_for_staff(user=user, cooperative_id=coop_id)
+    return {"coop": coop,
+            "documents": list(market_selectors.document_list_for_user(user=user, cooperative_id=coop.pk)),
+            "events": list(market_selectors.verification_event_list_for_user(user=user, cooperative_id=coop.pk))}
+
+
+def admin_certifications() -> dict:
+    from catalog.models import Certification
+
+    claimed = (Certification.objects.filter(status=Certification.Status.CLAIMED)
+               .select_related("cooperative").order_by("created_at", "id")[:200])
+    return {"certifications": list(claimed)}
+
+
+def admin_suspended() -> dict:
+    from market.models import Cooperative
+
+    rows = Cooperative.objects.filter(status=Cooperative.Status.SUSPENDED).select_related("province")
+    return {"cooperatives": list(rows.order_by("legal_name")[:500])}

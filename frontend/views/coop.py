@@ -1,0 +1,314 @@
+"""Cooperative staff pages: onboarding checklist and verification, profile and documents,
+products (create, edit, photos, stock, publish), spreadsheet import, order desk, printouts.
+
+Every page first fetches the cooperative through catalog's staff selector: a stranger (buyer,
+staff of another cooperative) gets the same 404 as for a missing cooperative."""
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from catalog import selectors as catalog_selectors
+from catalog.models import Category
+from catalog.services import images as image_services
+from catalog.services import imports as import_services
+from catalog.services import products as product_services
+from frontend import reads
+from frontend.forms import (CoopProfileForm, DocumentForm, ImageForm, ImageMoveForm, ImportForm, ProductForm,
+                            StockForm, TransitionForm, add_domain_errors)
+from market import selectors as market_selectors
+from market import services as market_services
+from market.errors import DomainError, NotFound
+from orders import selectors as order_selectors
+from orders.models import Order
+from orders.services.transitions import order_transition
+
+
+def coop_staff(view):
+    """Login required, then the cooperative must be the user's own (else 404)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, coop_id, *args, **kwargs):
+        try:
+            coop = catalog_selectors.cooperative_get_for_staff(user=request.user, cooperative_id=int(coop_id))
+            return view(request, coop, *args, **kwargs)
+        except NotFound:
+            raise Http404() from None
+
+    return wrapper
+
+
+def _done(request, message, to, *args):
+    messages.success(request, message)
+    return redirect(to, *args)
+
+
+@login_required
+@require_GET
+def coop_home(request):
+    coops = list(market_selectors.cooperative_list_for_user(user=request.user))
+    if len(coops) == 1:
+        return redirect("frontend:coop_dashboard", coops[0].pk)
+    return render(request, "frontend/coop/choose.html", {"coops": coops})
+
+
+@require_GET
+@coop_staff
+def dashboard(request, coop):
+    return render(request, "frontend/coop/dashboard.html", reads.onboarding(user=request.user, coop=coop))
+
+
+@require_POST
+@coop_staff
+def submit(request, coop):
+    try:
+        market_services.cooperative_submit(actor=request.user, cooperative_id=coop.pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("frontend:coop_dashboard", coop.pk)
+    return _done(request, _("Sent for verification. An administrator will check your documents."),
+                 "frontend:coop_dashboard", coop.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@coop_staff
+def profile(request, coop):
+    initial = {name: getattr(coop, name) for name in CoopProfileForm.base_fields}
+    form = CoopProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data}
+        try:
+            market_services.cooperative_update(actor=request.user, cooperative_id=coop.pk, data=changed)
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            return _done(request, _("Profile saved."), "frontend:coop_dashboard", coop.pk)
+    return render(request, "frontend/coop/profile.html", {"coop": coop, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@coop_staff
+def documents(request, coop):
+    form = DocumentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            market_services.cooperative_document_add(actor=request.user, cooperative_id=coop.pk, kind=d["kind"],
+                                                     file=d["file"], title=d["title"])
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            return _done(request, _("Document uploaded."), "frontend:coop_documents", coop.pk)
+    docs = market_selectors.document_list_for_user(user=request.user, cooperative_id=coop.pk)
+    return render(request, "frontend/coop/documents.html", {"coop": coop, "form": form, "documents": docs})
+
+
+# --- Products ---
+
+
+@require_GET
+@coop_staff
+def product_list(request, coop):
+    products = catalog_selectors.product_list_for_staff(user=request.user, cooperative_id=coop.pk).order_by("name_vi")
+    return render(request, "frontend/coop/product_list.html", {"coop": coop, "products": products})
+
+
+def _product_form(data=None, initial=None):
+    return ProductForm(data, initial=initial, categories=Category.objects.all(),
+                       provinces=market_selectors.province_list().order_by("name"))
+
+
+@require_http_methods(["GET", "POST"])
+@coop_staff
+def product_create(request, coop):
+    form = _product_form(request.POST or None, initial={"min_order_qty": 1, "order_step": 1, "lead_time_days": 2,
+                                                        "origin_province_id": coop.province_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            p = product_services.product_create(actor=request.user, cooperative_id=coop.pk, data=form.cleaned_data)
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            return _done(request, _("Product created as a draft. Add photos, then publish."),
+                         "frontend:coop_product_edit", coop.pk, p.pk)
+    return render(request, "frontend/coop/product_form.html", {"coop": coop, "form": form, "product": None})
+
+
+@require_http_methods(["GET", "POST"])
+@coop_staff
+def product_edit(request, coop, product_id):
+    product = _own_product(request, coop, product_id)
+    initial = {name: getattr(product, name) for name in ProductForm.base_fields}
+    form = _product_form(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {k: form.cleaned_data[k] for k in form.changed_data}
+        try:
+            product_services.product_update(actor=request.user, cooperative_id=coop.pk, product_id=product.pk,
+                                            data=data)
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            return _done(request, _("Product saved."), "frontend:coop_product_edit", coop.pk, product.pk)
+    return render(request, "frontend/coop/product_form.html", {
+        "coop": coop, "form": form, "product": product, "image_form": ImageForm(),
+        "stock_form": StockForm(initial={"quantity": product.stock_qty}),
+        "images": list(product.images.order_by("position", "id")),
+    })
+
+
+def _own_product(request, coop, product_id):
+    return catalog_selectors.product_get_for_staff(user=request.user, cooperative_id=coop.pk, product_id=product_id)
+
+
+def _product_action(request, coop, product_id, call, ok_message):
+    """Run one catalog service for a product form post; show its error or the success message."""
+    try:
+        call()
+    except DomainError as exc:
+        messages.error(request, "; ".join([str(exc.message), *_field_messages(exc)]))
+    else:
+        messages.success(request, ok_message)
+    return redirect("frontend:coop_product_edit", coop.pk, product_id)
+
+
+def _field_messages(exc) -> list[str]:
+    out = []
+    for name, msgs in (exc.fields or {}).items():
+        for m in msgs if isinstance(msgs, (list, tuple)) else [msgs]:
+            out.append(f"{name}: {m}")
+    return out[:5]
+
+
+@require_POST
+@coop_staff
+def product_publish(request, coop, product_id):
+    return _product_action(request, coop, product_id, lambda: product_services.product_publish(
+        actor=request.user, cooperative_id=coop.pk, product_id=product_id), _("Published: buyers can find it now."))
+
+
+@require_POST
+@coop_staff
+def product_stock(request, coop, product_id):
+    form = StockForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter a valid quantity."))
+        return redirect("frontend:coop_product_edit", coop.pk, product_id)
+    return _product_action(request, coop, product_id, lambda: product_services.product_stock_adjust(
+        actor=request.user, cooperative_id=coop.pk, product_id=product_id, mode="set",
+        quantity=form.cleaned_data["quantity"], reason="web"), _("Stock saved."))
+
+
+@require_POST
+@coop_staff
+def product_image_add(request, coop, product_id):
+    form = ImageForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a photo to upload."))
+        return redirect("frontend:coop_product_edit", coop.pk, product_id)
+    return _product_action(request, coop, product_id, lambda: image_services.product_image_add(
+        actor=request.user, cooperative_id=coop.pk, product_id=product_id, data=form.cleaned_data["image"].read(),
+        alt_vi=form.cleaned_data["alt_vi"]), _("Photo added."))
+
+
+@require_POST
+@coop_staff
+def product_image_move(request, coop, product_id):
+    """Move one photo up or down (buttons, so it works without drag and drop or JS)."""
+    form = ImageMoveForm(request.POST)
+    ids = list(_own_product(request, coop, product_id).images.order_by("position", "id").values_list("pk", flat=True))
+    if not form.is_valid() or form.cleaned_data["image"] not in ids:
+        messages.error(request, _("This photo cannot be moved."))
+        return redirect("frontend:coop_product_edit", coop.pk, product_id)
+    i = ids.index(form.cleaned_data["image"])
+    j = max(0, i - 1) if form.cleaned_data["direction"] == "up" else min(len(ids) - 1, i + 1)
+    ids[i], ids[j] = ids[j], ids[i]
+    return _product_action(request, coop, product_id, lambda: image_services.product_image_reorder(
+        actor=request.user, cooperative_id=coop.pk, product_id=product_id, image_ids=ids), _("Photo order saved."))
+
+
+# --- Import ---
+
+
+@require_http_methods(["GET", "POST"])
+@coop_staff
+def import_start(request, coop):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = import_services.import_job_start(actor=request.user, cooperative_id=coop.pk,
+                                                   file_name=upload.name, data=upload.read(), apply=False)
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            return redirect("frontend:coop_import_job", coop.pk, job.pk)
+    return render(request, "frontend/coop/import.html", {"coop": coop, "form": form})
+
+
+@require_GET
+@coop_staff
+def import_job(request, coop, job_id):
+    job = catalog_selectors.import_job_get_for_staff(user=request.user, cooperative_id=coop.pk, job_id=job_id)
+    template = "frontend/coop/_import_progress.html" if request.htmx else "frontend/coop/import_job.html"
+    return render(request, template, {"coop": coop, "job": job})
+
+
+@require_POST
+@coop_staff
+def import_apply(request, coop, job_id):
+    try:
+        import_services.import_job_apply(actor=request.user, cooperative_id=coop.pk, job_id=job_id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("frontend:coop_import_job", coop.pk, job_id)
+
+
+# --- Orders ---
+
+
+@require_GET
+@coop_staff
+def order_desk(request, coop):
+    return render(request, "frontend/coop/order_desk.html",
+                  reads.order_desk(user=request.user, coop=coop, status=request.GET.get("status", "PLACED")))
+
+
+@require_POST
+@coop_staff
+def order_move(request, coop, code):
+    form = TransitionForm(request.POST)
+    order = _own_order(request, coop, code)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            order_transition(actor=request.user, order_id=order.pk, to=d["to"], carrier=d["carrier"],
+                             tracking_number=d["tracking_number"], reason=d["reason"])
+        except DomainError as exc:
+            messages.error(request, "; ".join([str(exc.message), *_field_messages(exc)]))
+        else:
+            messages.success(request, _("Order %(code)s updated.") % {"code": order.code})
+    tab = request.POST.get("tab", "")
+    suffix = f"?status={tab}" if tab in Order.Status.values else ""
+    return redirect(reverse("frontend:coop_orders", args=[coop.pk]) + suffix)
+
+
+def _own_order(request, coop, code):
+    order = order_selectors.order_list_for_cooperative_staff(user=request.user, cooperative_id=coop.pk).filter(
+        code=code).first()
+    if order is None:
+        raise Http404()
+    return order
+
+
+@require_GET
+@coop_staff
+def order_print(request, coop, code, kind):
+    order = _own_order(request, coop, code)
+    template = {"slip": "frontend/coop/packing_slip.html", "invoice": "frontend/coop/invoice.html"}[kind]
+    return render(request, template, {"coop": coop, "order": order, "lines": list(order.lines.all())})

@@ -1,0 +1,99 @@
+"""Platform admin pages: verification queue (documents through the authorised download view,
+approve or reject with a reason), certification checks, suspended sellers. Everyone who is
+not a platform admin gets 404, the same as for a page that does not exist."""
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from catalog.services.certifications import certification_check
+from frontend import reads
+from frontend.forms import ReasonForm
+from frontend.views.common import not_found_as_404
+from market import services as market_services
+from market.errors import DomainError
+
+
+def platform_admin(view):
+    @login_required
+    @not_found_as_404
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_platform_admin:
+            raise Http404()
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _run(request, call, ok_message) -> bool:
+    try:
+        call()
+    except DomainError as exc:
+        details = [str(m) for msgs in (exc.fields or {}).values() for m in (msgs if isinstance(msgs, list) else [msgs])]
+        messages.error(request, " ".join([str(exc.message), *details[:3]]))
+        return False
+    messages.success(request, ok_message)
+    return True
+
+
+@require_GET
+@platform_admin
+def queue(request):
+    return render(request, "frontend/staff/queue.html", reads.admin_queue())
+
+
+@require_GET
+@platform_admin
+def cooperative(request, coop_id):
+    return render(request, "frontend/staff/cooperative.html",
+                  {**reads.admin_cooperative(user=request.user, coop_id=coop_id), "form": ReasonForm()})
+
+
+_DECISIONS = {
+    "verify": (lambda u, c, r: market_services.cooperative_verify(actor=u, cooperative_id=c), "Cooperative verified."),
+    "reject": (lambda u, c, r: market_services.cooperative_reject(actor=u, cooperative_id=c, reason=r),
+               "Cooperative rejected; the reason was sent to its staff."),
+    "suspend": (lambda u, c, r: market_services.cooperative_suspend(actor=u, cooperative_id=c, reason=r),
+                "Cooperative suspended."),
+    "reinstate": (lambda u, c, r: market_services.cooperative_reinstate(actor=u, cooperative_id=c, reason=r),
+                  "Cooperative reinstated."),
+}
+
+
+@require_POST
+@platform_admin
+def decide(request, coop_id, decision):
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    call, ok = _DECISIONS[decision]
+    coop_id = int(coop_id)  # from a regex route
+    _run(request, lambda: call(request.user, coop_id, reason), _(ok))
+    return redirect("frontend:staff_cooperative", coop_id)
+
+
+@require_GET
+@platform_admin
+def certifications(request):
+    return render(request, "frontend/staff/certifications.html", reads.admin_certifications())
+
+
+@require_POST
+@platform_admin
+def certification_decide(request, cert_id, decision):
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    _run(request, lambda: certification_check(actor=request.user, certification_id=int(cert_id),
+                                              verified=decision == "verify", reason=reason),
+         _("Certification checked."))
+    return redirect("frontend:staff_certifications")
+
+
+@require_GET
+@platform_admin
+def suspended(request):
+    return render(request, "frontend/staff/suspended.html", reads.admin_suspended())

@@ -1,0 +1,117 @@
+"""Who may open each cooperative and admin page: anonymous → login, buyer / other cooperative's
+staff → 404 (same as missing), own staff or admin → 200. Denied posts change nothing."""
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from catalog.models import Product
+from market.models import Cooperative
+from tests.factories.catalog import ProductFactory
+from tests.factories.market import CooperativeFactory, MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user):
+    c = Client()
+    if user is not None:
+        c.force_login(user)
+    return c
+
+
+def _coop_pages(coop, product):
+    return [reverse(name, args=args) for name, args in [
+        ("frontend:coop_dashboard", [coop.pk]), ("frontend:coop_profile_edit", [coop.pk]),
+        ("frontend:coop_documents", [coop.pk]), ("frontend:coop_products", [coop.pk]),
+        ("frontend:coop_product_create", [coop.pk]), ("frontend:coop_product_edit", [coop.pk, product.pk]),
+        ("frontend:coop_import", [coop.pk]), ("frontend:coop_orders", [coop.pk]),
+    ]]
+
+
+@pytest.mark.parametrize("who, expected", [("anonymous", 302), ("buyer", 404), ("staff", 200),
+                                           ("other_staff", 404), ("admin", 404)])
+def test_cooperative_pages(actors, who, expected):
+    product = ProductFactory(cooperative=actors["coop"])
+    client = _client(actors[who])
+
+    codes = [client.get(url).status_code for url in _coop_pages(actors["coop"], product)]
+
+    assert codes == [expected] * 8
+
+
+STAFF_PAGES = ["frontend:staff_queue", "frontend:staff_certifications", "frontend:staff_suspended"]
+
+
+@pytest.mark.parametrize("who, expected", [("anonymous", 302), ("buyer", 404), ("staff", 404),
+                                           ("other_staff", 404), ("admin", 200)])
+def test_admin_pages(actors, who, expected):
+    client = _client(actors[who])
+
+    codes = [client.get(reverse(name)).status_code for name in STAFF_PAGES]
+    codes.append(client.get(reverse("frontend:staff_cooperative", args=[actors["coop"].pk])).status_code)
+
+    assert codes == [expected] * 4
+
+
+@pytest.mark.parametrize("who", ["anonymous", "buyer", "staff", "other_staff"])
+def test_only_admins_can_verify(actors, who):
+    waiting = CooperativeFactory(status=Cooperative.Status.SUBMITTED)
+
+    _client(actors[who]).post(reverse("frontend:staff_decide", args=[waiting.pk, "verify"]))
+
+    waiting.refresh_from_db()
+    assert waiting.status == Cooperative.Status.SUBMITTED
+
+
+def test_admin_rejects_with_reason_and_staff_sees_it(actors):
+    waiting = CooperativeFactory(status=Cooperative.Status.SUBMITTED)
+    owner = MembershipFactory(cooperative=waiting).user
+
+    _client(actors["admin"]).post(reverse("frontend:staff_decide", args=[waiting.pk, "reject"]),
+                                  {"reason": "Giấy phép bị mờ, xin gửi lại"})
+
+    waiting.refresh_from_db()
+    assert waiting.status == Cooperative.Status.REJECTED
+    page = _client(owner).get(reverse("frontend:coop_dashboard", args=[waiting.pk])).content.decode()
+    assert "Giấy phép bị mờ, xin gửi lại" in page
+    assert reverse("frontend:coop_submit", args=[waiting.pk]) in page
+
+
+def test_reject_without_reason_changes_nothing(actors):
+    waiting = CooperativeFactory(status=Cooperative.Status.SUBMITTED)
+
+    response = _client(actors["admin"]).post(reverse("frontend:staff_decide", args=[waiting.pk, "reject"]),
+                                             {"reason": ""}, follow=True)
+
+    waiting.refresh_from_db()
+    assert response.status_code == 200
+    assert waiting.status == Cooperative.Status.SUBMITTED
+
+
+def test_staff_creates_product_without_js(actors):
+    from tests.factories.catalog import CategoryFactory
+
+    category = CategoryFactory()
+    client = _client(actors["staff"])
+
+    response = client.post(reverse("frontend:coop_product_create", args=[actors["coop"].pk]), {
+        "sku": "CF-01", "name_vi": "Cà phê hạt rang", "category_id": category.pk, "unit": "KG",
+        "price_vnd": "150000", "min_order_qty": "1", "order_step": "1", "availability": "IN_STOCK",
+        "lead_time_days": "2", "origin_province_id": "",
+    })
+
+    product = Product.objects.get(cooperative=actors["coop"], sku="CF-01")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("frontend:coop_product_edit", args=[actors["coop"].pk, product.pk])
+    assert product.status == Product.Status.DRAFT
+
+
+def test_other_staff_cannot_edit_product(actors):
+    product = ProductFactory(cooperative=actors["coop"], name_vi="Tên cũ")
+
+    response = _client(actors["other_staff"]).post(
+        reverse("frontend:coop_product_edit", args=[actors["coop"].pk, product.pk]), {"name_vi": "Tên mới"})
+
+    product.refresh_from_db()
+    assert response.status_code == 404
+    assert product.name_vi == "Tên cũ"
