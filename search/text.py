@@ -70,18 +70,38 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(fold(text).replace("_", " "))
 
 
-def _build_synonyms() -> dict[tuple[str, ...], list[tuple[str, ...]]]:
-    table: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+def _exact(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(normalize(text).replace("_", " ")))
+
+
+def _build_synonyms() -> dict[tuple[str, ...], list[tuple[set, list[tuple[str, ...]]]]]:
+    """folded phrase -> [(the phrase as written with diacritics, its group's folded phrases)]."""
+    table: dict[tuple[str, ...], list] = {}
     for group in SYNONYM_GROUPS:
-        phrases = [tuple(tokens(p)) for p in group]
-        for p in phrases:
-            alts = table.setdefault(p, [p])
-            alts += [q for q in phrases if q not in alts]
+        phrases = list(dict.fromkeys(tuple(tokens(p)) for p in group))
+        for written in group:
+            table.setdefault(tuple(tokens(written)), []).append((_exact(written), phrases))
     return table
 
 
 SYNONYMS = _build_synonyms()
 _MAX_PHRASE = max(len(k) for k in SYNONYMS)
+
+
+def _alternatives(folded: tuple[str, ...], exact: tuple[str, ...]) -> list[tuple[str, ...]] | None:
+    """Synonyms for a phrase. Typed without diacritics it may mean any word that folds the same
+    ("ca": cà or cá); typed with them, only the groups of that very word ("cà" is not "cá")."""
+    entries = SYNONYMS.get(folded)
+    if not entries:
+        return None
+    if exact != folded:
+        entries = [e for e in entries if e[0] == exact]
+    if not entries:
+        return None
+    alts = [folded]
+    for _, phrases in entries:
+        alts += [p for p in phrases if p not in alts]
+    return alts
 
 
 @dataclass(frozen=True)
@@ -111,12 +131,15 @@ def parse(q: str) -> ParsedQuery:
     q = (q or "")[:MAX_QUERY_CHARS]
     folded = tokens(q)[:MAX_TOKENS]
     exact = [t for t in _WORD.findall(normalize(q).replace("_", " "))][:MAX_TOKENS]
+    if len(exact) != len(folded):  # tokenisers disagree (rare symbols): ignore diacritics for synonyms
+        exact = folded
     clauses, i = [], 0
     while i < len(folded):
         for n in range(min(_MAX_PHRASE, len(folded) - i), 0, -1):
             phrase = tuple(folded[i:i + n])
-            if phrase in SYNONYMS or n == 1:
-                clauses.append(tuple(SYNONYMS.get(phrase, [phrase])))
+            alts = _alternatives(phrase, tuple(exact[i:i + n]))
+            if alts or n == 1:
+                clauses.append(tuple(alts or [phrase]))
                 i += n
                 break
     return ParsedQuery(clauses=tuple(clauses), folded=tuple(folded), exact=tuple(exact))

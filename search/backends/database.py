@@ -30,7 +30,7 @@ class _SqliteText:
     the adjacent phrase in the name and for tokens typed with their exact diacritics."""
 
     join = f"JOIN search_fts f ON f.rowid = d.product_id"
-    weights = "10.0, 1.0, 4.0"  # name_fold, body_fold, name_exact
+    weights = "10.0, 1.0, 20.0"  # name_fold, body_fold, name_exact
 
     def match(self, parsed: ParsedQuery) -> tuple[str, list, str]:
         clauses = " AND ".join("(" + " OR ".join(_fts_phrase(a) for a in c) + ")" for c in parsed.clauses)

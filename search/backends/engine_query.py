@@ -65,8 +65,8 @@ def _alternative(phrase: tuple[str, ...]):
     if len(phrase) > 1:
         return Q("multi_match", query=" ".join(phrase), type="phrase", fields=fields)
     token = phrase[0]
-    if len(token) >= 4 and not token.isdigit():  # typos only on longer words: short ones are too ambiguous
-        return Q("multi_match", query=token, fields=fields, fuzziness="AUTO:4,7", prefix_length=1,
+    if len(token) >= 5 and not token.isdigit():  # typos only on longer words: short syllables are too close
+        return Q("multi_match", query=token, fields=fields, fuzziness="AUTO:5,8", prefix_length=1,
                  max_expansions=20)
     return Q("multi_match", query=token, fields=fields)
 

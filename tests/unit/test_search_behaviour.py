@@ -1,0 +1,260 @@
+"""One behaviour suite for every search backend (database always; engines when their node runs)."""
+import unicodedata
+
+import pytest
+
+from search.backends import Query
+from search.selectors import product_search, product_suggest
+from tests.factories.search import build_catalog, index_everything, search_backend  # noqa: F401
+
+NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
+
+# (query, products that must all be in the top results, how many top results to look at)
+RELEVANCE = [
+    ("ca phe", ["robusta", "arabica"], 2),
+    ("cà phê", ["robusta", "arabica"], 2),
+    ("CÀ PHÊ", ["robusta", "arabica"], 2),
+    (NFD("cà phê robusta"), ["robusta"], 1),
+    ("robusta", ["robusta"], 1),
+    ("ROBUSTA", ["robusta"], 1),
+    ("coffee", ["robusta", "arabica"], 2),
+    ("cafe", ["robusta", "arabica"], 2),
+    ("arabica cau dat", ["arabica"], 1),
+    ("dak lak", ["robusta"], 1),
+    (NFD("Đắk Lắk"), ["robusta"], 1),
+    ("hoi", ["star_anise"], 1),
+    ("hồi", ["star_anise"], 1),
+    ("hoa hoi", ["star_anise"], 1),
+    ("star anise", ["star_anise"], 1),
+    ("que", ["cinnamon"], 1),
+    ("cinnamon", ["cinnamon"], 1),
+    ("tieu", ["pepper"], 1),
+    ("ho tieu", ["pepper"], 1),
+    ("pepper", ["pepper"], 1),
+    ("hat dieu", ["cashew"], 1),
+    ("cashew", ["cashew"], 1),
+    ("dau phong", ["peanut_south", "peanut_north"], 2),
+    ("lạc", ["peanut_north", "peanut_south"], 2),
+    ("peanut", ["peanut_south", "peanut_north"], 2),
+    ("ngo", ["corn_north", "corn_south"], 2),
+    ("bắp", ["corn_south", "corn_north"], 2),
+    ("corn", ["corn_south", "corn_north"], 2),
+    ("heo", ["pork_south", "pork_north"], 2),
+    ("lợn", ["pork_north", "pork_south"], 2),
+    ("thom", ["pineapple_south", "pineapple_north"], 2),
+    ("khom", ["pineapple_south", "pineapple_north"], 2),
+    ("dứa", ["pineapple_north", "pineapple_south"], 2),
+    ("pineapple", ["pineapple_south", "pineapple_north"], 2),
+    ("khoai mi", ["cassava"], 1),
+    ("sắn", ["cassava"], 1),
+    ("cassava", ["cassava"], 1),
+    ("vung", ["sesame"], 1),
+    ("mè", ["sesame"], 1),
+    ("sesame", ["sesame"], 1),
+    ("quả bưởi", ["pomelo"], 1),
+    ("gao st25", ["rice"], 1),
+    ("rice", ["rice"], 1),
+    ("mat ong", ["honey"], 1),
+    ("honey", ["honey"], 1),
+    ("che", ["shan_tea", "oolong"], 2),
+    ("trà", ["oolong", "shan_tea"], 3),
+    ("tea", ["shan_tea", "oolong"], 2),
+    ("nuoc mam phu quoc", ["fish_sauce"], 1),
+    ("fish sauce", ["fish_sauce"], 1),
+    ("vai thieu", ["lychee"], 1),
+    ("lychee", ["lychee"], 1),
+    ("thanh long", ["dragon_fruit"], 1),
+    ("dragon fruit", ["dragon_fruit"], 1),
+    ("xoai", ["mango"], 1),
+    ("sau rieng", ["durian"], 1),
+    ("  Hoa   HỒI  ", ["star_anise"], 1),
+    ("cá", ["basa"], 1),  # exact diacritics first: cá (fish) above cà (phê)
+    ("cà", ["robusta", "arabica"], 2),
+]
+# Misspelled: the engines find the product (fuzziness); the database backend proposes the fix.
+TYPOS = [("robsta", "robusta", "robusta"), ("arabika", "arabica", "arabica"), ("cashw", "cashew", "cashew"),
+         ("peper", "pepper", "pepper"), ("honney", "honey", "honey"), ("lyche", "lychee", "lychee")]
+
+
+def ids(page):
+    return [p.pk for p in page.results]
+
+
+def search(**kw):
+    return product_search(Query(**kw))
+
+
+@pytest.fixture
+def catalog(search_backend):
+    data = build_catalog()
+    index_everything(search_backend)
+    data["p"] = {k: p.pk for k, p in data["products"].items()}
+    return data
+
+
+def test_relevance_set_passes(catalog):
+    assert len(RELEVANCE) >= 40
+    failures = []
+
+    for q, expected, top in RELEVANCE:
+        got = ids(search(q=q, size=top))
+        want = [catalog["p"][k] for k in expected]
+        if set(want) - set(got):
+            names = {v: k for k, v in catalog["p"].items()}
+            failures.append(f"{q!r}: wanted {expected} in top {top}, got {[names.get(i, i) for i in got]}")
+
+    assert failures == []
+
+
+def test_misspelled_words_are_found_on_engines_and_suggested_on_the_database(catalog, search_backend):
+    for typo, product, fixed in TYPOS:
+        page = search(q=typo)
+
+        if search_backend.name == "database":
+            assert page.total == 0, typo
+            assert page.suggestions == [fixed], typo
+        else:
+            assert ids(page)[:1] == [catalog["p"][product]], typo
+
+
+def test_only_purchasable_products_are_indexed_and_found(catalog, search_backend):
+    page = search(q="ca phe", size=50)
+
+    assert search_backend.count() == len(catalog["products"])
+    assert set(ids(page)) == {catalog["p"]["robusta"], catalog["p"]["arabica"]}
+    for hidden in ("culi", "moka", "excelsa"):
+        assert search(q=hidden).total == 0
+
+
+def test_exact_diacritics_rank_above_folded_matches(catalog):
+    assert ids(search(q="cá"))[0] == catalog["p"]["basa"]
+    assert ids(search(q="cà"))[0] in (catalog["p"]["robusta"], catalog["p"]["arabica"])
+
+
+@pytest.mark.parametrize("filters, expected", [
+    ({"category": "farm", "q": "rang"}, {"cashew", "peanut_south", "sesame"}),
+    ({"category": "meat", "q": "rang"}, set()),
+    ({"category": "coffee"}, {"robusta", "arabica"}),
+    ({"category": "seafood"}, {"fish_sauce", "basa"}),
+    ({"province": 68}, {"arabica", "oolong", "dragon_fruit"}),
+    ({"certification": "VIETGAP"}, {"robusta"}),
+    ({"certification": "GLOBALGAP"}, set()),  # claimed, not verified
+    ({"certification": "OCOP"}, {"honey", "fish_sauce"}),  # the tea's OCOP has expired
+    ({"ocop_stars": 5}, {"fish_sauce"}),
+    ({"price_min": 300_000, "price_max": 450_000}, {"cashew", "oolong", "shan_tea", "macadamia"}),
+    ({"price_max": 20_000}, {"pineapple_south", "pineapple_north", "cassava"}),
+    ({"in_stock": False}, {"basa"}),
+    ({"export_ready": True}, {"robusta", "arabica", "star_anise", "rice"}),
+    ({"incoterm": "CIF"}, {"robusta"}),
+    ({"q": "coffee", "incoterm": "FOB", "price_max": 200_000}, {"robusta"}),
+])
+def test_filters(catalog, filters, expected):
+    filters = dict(filters)
+    if isinstance(filters.get("category"), str):
+        filters["category"] = catalog["categories"][filters["category"]].pk
+
+    page = search(size=100, **filters)
+
+    assert set(ids(page)) == {catalog["p"][k] for k in expected}
+    assert page.total == len(expected)
+
+
+def test_cooperative_filter(catalog):
+    coop_a, _ = catalog["coops"]
+
+    page = search(cooperative=coop_a.pk, size=100)
+
+    assert set(ids(page)) == {p.pk for p in catalog["products"].values() if p.cooperative_id == coop_a.pk}
+
+
+def test_facet_counts_follow_the_results(catalog):
+    page = search(q="coffee")
+
+    facets = {name: {v["value"]: v["count"] for v in values} for name, values in page.facets.items()}
+    cats = catalog["categories"]
+    assert facets["category"] == {cats["farm"].pk: 2, cats["coffee"].pk: 2}
+    assert facets["province"] == {66: 1, 68: 1}
+    assert facets["certification"] == {"VIETGAP": 1}
+    assert facets["incoterm"] == {"FOB": 2, "CIF": 1}
+    assert facets["in_stock"] == {True: 2}
+    assert facets["price"] == {2: 1, 3: 1}
+    assert sum(facets["cooperative"].values()) == 2
+    assert facets["ocop_stars"] == {}
+
+
+def test_ocop_and_stock_facets_over_everything(catalog):
+    page = search(q="")
+
+    facets = {name: {v["value"]: v["count"] for v in values} for name, values in page.facets.items()}
+    assert page.total == len(catalog["products"])
+    assert facets["ocop_stars"] == {4: 1, 5: 1}
+    assert facets["in_stock"] == {True: len(catalog["products"]) - 1, False: 1}
+    assert facets["category"][catalog["categories"]["farm"].pk] == 24
+
+
+@pytest.mark.parametrize("sort, reverse", [("price_asc", False), ("price_desc", True)])
+def test_price_sorts(catalog, sort, reverse):
+    page = search(sort=sort, size=100)
+
+    prices = [p.price_vnd for p in page.results]
+    assert prices == sorted(prices, reverse=reverse)
+    assert len(prices) == len(catalog["products"])
+
+
+def test_newest_first(catalog):
+    page = search(sort="newest", size=3)
+
+    newest = sorted(catalog["products"].values(), key=lambda p: (p.created_at, p.pk), reverse=True)[:3]
+    assert ids(page) == [p.pk for p in newest]
+
+
+def test_pages_and_cursor_walk_the_same_order_without_gaps(catalog):
+    full = ids(search(sort="price_asc", size=100))
+
+    pages = [ids(search(sort="price_asc", size=5, page=n)) for n in range(1, 8)]
+    walked, cursor = [], None
+    while True:
+        page = search(sort="price_asc", size=5, cursor=cursor)
+        walked += ids(page)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+
+    assert [i for p in pages for i in p] == full
+    assert walked == full
+    assert len(full) == len(catalog["products"])
+
+
+def test_relevance_cursor_paging(catalog):
+    full = ids(search(q="tra che tea", size=100))
+
+    first = search(q="tra che tea", size=2)
+    second = search(q="tra che tea", size=2, cursor=first.next_cursor)
+
+    assert ids(first) + ids(second) == full[:4]
+
+
+def test_suggest_completes_prefixes(catalog):
+    assert "Hoa hồi khô Lạng Sơn" in product_suggest("hoa h")
+    assert set(product_suggest("ca phe")) == {"Cà phê Robusta Đắk Lắk", "Cà phê Arabica Cầu Đất"}
+    assert product_suggest("CÀ PHÊ RO") == ["Cà phê Robusta Đắk Lắk"]
+    assert product_suggest("   ") == []
+    assert product_suggest("zzzz") == []
+
+
+def test_highlights_mark_the_words_that_matched(catalog):
+    page = search(q="ca phe")
+
+    assert page.results[0].highlight["name_vi"].startswith("<mark>Cà</mark> <mark>phê</mark>")
+
+
+def test_results_show_database_price_and_drop_what_is_no_longer_purchasable(catalog):
+    robusta, arabica = catalog["products"]["robusta"], catalog["products"]["arabica"]
+    robusta.price_vnd = 99_000
+    robusta.save()  # no outbox row, no reindex: the index still has the old price
+    arabica.status = "ARCHIVED"
+    arabica.save()
+
+    page = search(q="ca phe")
+
+    assert [(p.pk, p.price_vnd) for p in page.results] == [(robusta.pk, 99_000)]
