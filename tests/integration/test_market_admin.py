@@ -1,0 +1,85 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from market.models import Cooperative, VerificationEvent
+from tests.factories import market as f
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "/admin/market/cooperative/"
+
+
+@pytest.fixture
+def admin_client(client, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    admin = f.UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    client.admin = admin
+    return client
+
+
+def test_queue_filter_lists_submitted_oldest_first(admin_client):
+    now = timezone.now()
+    newer = f.CooperativeFactory(status="SUBMITTED", submitted_at=now)
+    older = f.CooperativeFactory(status="SUBMITTED", submitted_at=now - timedelta(days=2))
+    f.CooperativeFactory(verified=True)
+
+    response = admin_client.get(CHANGELIST, {"queue": "1"})
+
+    assert response.status_code == 200
+    assert [c.pk for c in response.context["cl"].result_list] == [older.pk, newer.pk]
+
+
+def test_change_page_previews_documents_through_authorised_view(admin_client):
+    coop = f.CooperativeFactory(status="SUBMITTED")
+    pdf = f.CooperativeDocumentFactory(cooperative=coop)
+    image = f.CooperativeDocumentFactory(cooperative=coop, content_type="image/png", original_name="dau.png")
+
+    html = admin_client.get(f"{CHANGELIST}{coop.pk}/change/").content.decode()
+
+    base = f"/api/v1/cooperatives/{coop.pk}/documents"
+    assert f'<img src="{base}/{image.pk}/download/?inline=1"' in html
+    assert f'href="{base}/{pdf.pk}/download/?inline=1"' in html
+    assert "/media/" not in html
+
+
+def test_verify_action_calls_service(admin_client):
+    coop = f.CooperativeFactory(status="SUBMITTED")
+
+    admin_client.post(CHANGELIST, {"action": "verify", "_selected_action": [coop.pk]})
+
+    coop.refresh_from_db()
+    assert coop.status == "VERIFIED"
+    assert list(VerificationEvent.objects.values_list("actor", "to_status")) == [(admin_client.admin.pk, "VERIFIED")]
+
+
+def test_reject_action_asks_for_reason_then_rejects(admin_client):
+    coop = f.CooperativeFactory(status="SUBMITTED")
+
+    page = admin_client.post(CHANGELIST, {"action": "reject", "_selected_action": [coop.pk]})
+    coop.refresh_from_db()
+    status_after_first_post = coop.status
+    empty = admin_client.post(CHANGELIST, {"action": "reject", "_selected_action": [coop.pk], "apply": "1",
+                                           "reason": ""})
+    done = admin_client.post(CHANGELIST, {"action": "reject", "_selected_action": [coop.pk], "apply": "1",
+                                          "reason": "Giấy chứng nhận hết hạn"})
+
+    coop.refresh_from_db()
+    assert page.status_code == 200 and 'name="reason"' in page.content.decode()
+    assert status_after_first_post == "SUBMITTED"
+    assert empty.status_code == 200  # the form again, with its error
+    assert done.status_code == 302
+    assert (coop.status, coop.status_reason) == ("REJECTED", "Giấy chứng nhận hết hạn")
+    assert VerificationEvent.objects.count() == 1
+
+
+def test_action_on_wrong_status_reports_error_and_changes_nothing(admin_client):
+    coop = f.CooperativeFactory(status="DRAFT")
+
+    response = admin_client.post(CHANGELIST, {"action": "verify", "_selected_action": [coop.pk]}, follow=True)
+
+    coop.refresh_from_db()
+    assert coop.status == Cooperative.Status.DRAFT
+    assert VerificationEvent.objects.count() == 0
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
