@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 import factory
+import pytest
 
 from market.models import Ward
 from orders.models import ShippingRule
@@ -52,3 +53,9 @@ def place(buyer, *items, payment_method="bank_transfer", address=None, **kw):
 def place_order(buyer, product, qty=1, **kw):
     """One order for one product; returns the Order."""
     return place(buyer, (product, qty), **kw).orders.get()
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Import into a test module: factories hash passwords with MD5 there (PBKDF2 costs ~0.5 s a user)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,167 @@
+"""Cart services: orderability rules, prices from the database, change messages, merge at login."""
+from decimal import Decimal
+
+import pytest
+
+from catalog.models import PriceTier, Product
+from market.models import Cooperative
+from orders.errors import BelowMinimumOrder, NotDivisible, NotPurchasable, OffOrderStep, OutOfStock, QuantityInvalid
+from orders.models import Cart, CartLine
+from orders.services.cart import cart_get_or_create, cart_line_remove, cart_line_set, cart_merge, cart_refresh
+from tests.factories.catalog import ProductFactory
+from tests.factories.market import UserFactory
+
+from tests.factories.orders import fast_passwords  # noqa: F401,E402  (autouse fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cart():
+    return cart_get_or_create(user=UserFactory())
+
+
+def test_add_then_add_again_sums_quantities(cart):
+    product = ProductFactory()
+
+    cart_line_set(cart=cart, product_id=product.pk, quantity="2", add=True)
+    cart_line_set(cart=cart, product_id=product.pk, quantity="3", add=True)
+
+    line = CartLine.objects.get(cart=cart)
+    assert line.quantity == Decimal("5") and line.unit_price_seen == 120_000
+
+
+def test_tier_price_applies_from_its_minimum(cart):
+    product = ProductFactory(price_vnd=100_000)
+    PriceTier.objects.create(product=product, min_qty=Decimal("10"), price_vnd=90_000)
+
+    cart_line_set(cart=cart, product_id=product.pk, quantity="10")
+
+    view = cart_refresh(cart=cart)
+    assert view.lines[0].unit_price_vnd == 90_000 and view.subtotal_vnd == 900_000 and view.messages == []
+
+
+@pytest.mark.parametrize("product_kw, qty, error", [
+    ({"min_order_qty": Decimal("5")}, "4", BelowMinimumOrder),
+    ({"order_step": Decimal("2"), "min_order_qty": Decimal("2")}, "3", OffOrderStep),
+    ({"unit": "THUNG"}, "1.5", NotDivisible),
+    ({}, "0", QuantityInvalid),
+    ({}, "-1", QuantityInvalid),
+    ({}, "abc", QuantityInvalid),
+    ({}, "1.0001", QuantityInvalid),
+    ({"stock_qty": Decimal("3")}, "4", OutOfStock),
+])
+def test_unorderable_quantities_are_refused_and_nothing_changes(cart, product_kw, qty, error):
+    product = ProductFactory(**product_kw)
+
+    with pytest.raises(error):
+        cart_line_set(cart=cart, product_id=product.pk, quantity=qty)
+
+    assert CartLine.objects.count() == 0
+
+
+def test_divisible_unit_accepts_fractions(cart):
+    product = ProductFactory(unit="KG", min_order_qty=Decimal("0.5"), order_step=Decimal("0.5"))
+
+    cart_line_set(cart=cart, product_id=product.pk, quantity="2.5")
+
+    assert CartLine.objects.get().quantity == Decimal("2.5")
+
+
+@pytest.mark.parametrize("change", ["archived", "suspended", "draft"])
+def test_products_that_cannot_be_bought_are_refused(cart, change):
+    product = ProductFactory()
+    if change == "archived":
+        Product.objects.filter(pk=product.pk).update(status=Product.Status.ARCHIVED)
+    elif change == "draft":
+        Product.objects.filter(pk=product.pk).update(status=Product.Status.DRAFT)
+    else:
+        Cooperative.objects.filter(pk=product.cooperative_id).update(status=Cooperative.Status.SUSPENDED)
+
+    with pytest.raises(NotPurchasable):
+        cart_line_set(cart=cart, product_id=product.pk, quantity="1")
+
+    assert CartLine.objects.count() == 0
+
+
+def test_unknown_product_is_not_purchasable(cart):
+    with pytest.raises(NotPurchasable):
+        cart_line_set(cart=cart, product_id=999_999, quantity="1")
+
+
+def test_refresh_reports_price_change_and_remembers_new_price(cart):
+    product = ProductFactory(price_vnd=100_000)
+    cart_line_set(cart=cart, product_id=product.pk, quantity="1")
+    Product.objects.filter(pk=product.pk).update(price_vnd=110_000)
+
+    view = cart_refresh(cart=cart)
+
+    assert [m["code"] for m in view.messages] == ["price_changed"]
+    assert view.messages[0]["old_price_vnd"] == 100_000 and view.messages[0]["new_price_vnd"] == 110_000
+    assert CartLine.objects.get().unit_price_seen == 110_000
+    assert cart_refresh(cart=cart).messages == []
+
+
+def test_refresh_shrinks_to_stock_respecting_the_step(cart):
+    product = ProductFactory(order_step=Decimal("2"), min_order_qty=Decimal("2"), stock_qty=Decimal("10"))
+    cart_line_set(cart=cart, product_id=product.pk, quantity="8")
+    Product.objects.filter(pk=product.pk).update(stock_qty=Decimal("5"))
+
+    view = cart_refresh(cart=cart)
+
+    assert [m["code"] for m in view.messages] == ["stock_reduced"]
+    assert CartLine.objects.get().quantity == Decimal("4")
+
+
+def test_refresh_removes_out_of_stock_and_withdrawn_lines(cart):
+    gone = ProductFactory(stock_qty=Decimal("5"))
+    withdrawn = ProductFactory()
+    kept = ProductFactory()
+    for p in (gone, withdrawn, kept):
+        cart_line_set(cart=cart, product_id=p.pk, quantity="1")
+    Product.objects.filter(pk=gone.pk).update(stock_qty=Decimal("0"))
+    Product.objects.filter(pk=withdrawn.pk).update(status=Product.Status.ARCHIVED)
+
+    view = cart_refresh(cart=cart)
+
+    assert sorted(m["code"] for m in view.messages) == ["out_of_stock", "product_withdrawn"]
+    assert [pl.product.pk for pl in view.lines] == [kept.pk]
+    assert list(CartLine.objects.values_list("product_id", flat=True)) == [kept.pk]
+
+
+def test_remove_line(cart):
+    product = ProductFactory()
+    cart_line_set(cart=cart, product_id=product.pk, quantity="1")
+
+    assert cart_line_remove(cart=cart, product_id=product.pk) is True
+    assert cart_line_remove(cart=cart, product_id=product.pk) is False
+    assert CartLine.objects.count() == 0
+
+
+def test_merge_moves_guest_lines_and_sums_shared_products():
+    user = UserFactory()
+    shared, guest_only = ProductFactory(), ProductFactory()
+    mine = cart_get_or_create(user=user)
+    cart_line_set(cart=mine, product_id=shared.pk, quantity="2")
+    guest = cart_get_or_create(session_key="s3ss10n")
+    cart_line_set(cart=guest, product_id=shared.pk, quantity="3")
+    cart_line_set(cart=guest, product_id=guest_only.pk, quantity="1")
+
+    merged = cart_merge(user=user, session_key="s3ss10n")
+    again = cart_merge(user=user, session_key="s3ss10n")
+
+    assert merged.pk == again.pk == mine.pk
+    assert dict(CartLine.objects.values_list("product_id", "quantity")) == {shared.pk: Decimal("5"),
+                                                                           guest_only.pk: Decimal("1")}
+    assert not Cart.objects.filter(session_key="s3ss10n").exists()
+
+
+def test_merge_keeps_the_larger_quantity_when_the_sum_exceeds_stock():
+    user = UserFactory()
+    product = ProductFactory(stock_qty=Decimal("4"))
+    cart_line_set(cart=cart_get_or_create(user=user), product_id=product.pk, quantity="3")
+    cart_line_set(cart=cart_get_or_create(session_key="g"), product_id=product.pk, quantity="2")
+
+    cart_merge(user=user, session_key="g")
+
+    assert CartLine.objects.get().quantity == Decimal("3")
