@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.services.certifications import certification_check
@@ -55,13 +56,13 @@ def cooperative(request, coop_id):
 
 
 _DECISIONS = {
-    "verify": (lambda u, c, r: market_services.cooperative_verify(actor=u, cooperative_id=c), "Cooperative verified."),
+    "verify": (lambda u, c, r: market_services.cooperative_verify(actor=u, cooperative_id=c), gettext_lazy("Cooperative verified.")),
     "reject": (lambda u, c, r: market_services.cooperative_reject(actor=u, cooperative_id=c, reason=r),
-               "Cooperative rejected; the reason was sent to its staff."),
+               gettext_lazy("Cooperative rejected; the reason was sent to its staff.")),
     "suspend": (lambda u, c, r: market_services.cooperative_suspend(actor=u, cooperative_id=c, reason=r),
-                "Cooperative suspended."),
+                gettext_lazy("Cooperative suspended.")),
     "reinstate": (lambda u, c, r: market_services.cooperative_reinstate(actor=u, cooperative_id=c, reason=r),
-                  "Cooperative reinstated."),
+                  gettext_lazy("Cooperative reinstated.")),
 }
 
 
@@ -72,7 +73,7 @@ def decide(request, coop_id, decision):
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     call, ok = _DECISIONS[decision]
     coop_id = int(coop_id)  # from a regex route
-    _run(request, lambda: call(request.user, coop_id, reason), _(ok))
+    _run(request, lambda: call(request.user, coop_id, reason), str(ok))
     return redirect("frontend:staff_cooperative", coop_id)
 
 
