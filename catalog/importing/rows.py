@@ -143,11 +143,10 @@ def parse_row(raw: dict, lookups: Lookups, base: dict | None = None) -> tuple[di
     _numbers(raw, data, errors)
     _references(raw, data, errors, lookups)
     already = {e["column"] for e in errors}
-    if "unit" in data:
-        state = {"min_order_qty": Decimal(1), "order_step": Decimal(1), **(base or {}), **data}
-        for field, message in rules.product_errors(state).items():
-            if HEADER_OF.get(field, field) not in already:
-                _put(errors, field, message)
+    state = {"min_order_qty": Decimal(1), "order_step": Decimal(1), **(base or {}), **data}
+    for field, message in rules.product_errors(state).items():
+        if HEADER_OF.get(field, field) not in already:
+            _put(errors, field, message)
     if len(data.get("sku", "")) > 64:
         _put(errors, "sku", _("At most 64 characters."))
     if len(data.get("name_vi", "")) > 255:

@@ -96,6 +96,7 @@ def _validate(job: ImportJob, rows, on_progress) -> tuple[list[tuple[int, dict]]
         errors += [{"row": number, **e} for e in row_errors]
         parsed.append((number, data))
         if done % PROGRESS_EVERY == 0 or done == len(rows):
+            job.rows_done = done
             ImportJob.objects.filter(pk=job.pk).update(rows_done=done)
             if on_progress:
                 on_progress(done, len(rows))
