@@ -58,6 +58,23 @@ def export_rows():
         }
 
 
+def export_csv() -> str:
+    """UTF-8 CSV text with a BOM: Excel reads Vietnamese correctly only with it."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in export_rows():
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def export_json() -> dict:
+    rows = list(export_rows())
+    return {"generated_at": timezone.now().isoformat(), "count": len(rows), "fields": list(EXPORT_FIELDS),
+            "cooperatives": rows}
+
+
 def _attachment(response, ext: str):
     response["Content-Disposition"] = f'attachment; filename="htx-cooperatives-{timezone.localdate()}.{ext}"'
     return response
@@ -69,14 +86,7 @@ class CooperativeExportCsvView(APIView):
     @extend_schema(operation_id="v1_cooperatives_export_csv", responses={(200, "text/csv"): OpenApiTypes.STR},
                    summary="All verified cooperatives as CSV (UTF-8 with BOM, for Excel)")
     def get(self, request):
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # the BOM makes Excel read UTF-8, so Vietnamese names survive
-        writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
-        writer.writeheader()
-        for row in export_rows():
-            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
-        return _attachment(HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8"),
-                           "csv")
+        return _attachment(HttpResponse(export_csv().encode("utf-8"), content_type="text/csv; charset=utf-8"), "csv")
 
 
 class CooperativeExportJsonView(APIView):
@@ -85,8 +95,5 @@ class CooperativeExportJsonView(APIView):
     @extend_schema(operation_id="v1_cooperatives_export_json", responses={(200, "application/json"): OpenApiTypes.OBJECT},
                    summary="All verified cooperatives as JSON ({generated_at, count, cooperatives})")
     def get(self, request):
-        rows = list(export_rows())
-        body = {"generated_at": timezone.now().isoformat(), "count": len(rows), "fields": list(EXPORT_FIELDS),
-                "cooperatives": rows}
-        return _attachment(HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json"),
+        return _attachment(HttpResponse(json.dumps(export_json(), ensure_ascii=False), content_type="application/json"),
                            "json")

@@ -122,3 +122,15 @@ def test_schema_lists_market_endpoints_without_warnings(client):
                  "/api/v1/cooperatives/export.csv", "/api/v1/cooperatives/{id}/verify/",
                  "/api/v1/admin/verification-queue/", "/api/v1/cooperatives/{id}/documents/{document_id}/download/"):
         assert path in paths
+
+
+def test_export_command_writes_same_rows_as_api(directory, client, tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "htx.csv"
+
+    call_command("cooperatives_export", "--format", "csv", "--output", str(target))
+
+    api = client.get(f"{API}/cooperatives/export.csv").content.decode("utf-8")
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert target.read_bytes().decode("utf-8") == api
