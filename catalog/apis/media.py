@@ -2,11 +2,11 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors, services
+from catalog.permissions import IsCooperativeStaff
 from catalog.apis.outputs import CertificationOutput, ImageOutput
 from catalog.models import Certification
 from market.api import created
@@ -15,7 +15,7 @@ from market.permissions import IsPlatformAdmin
 
 
 class ProductImageAddApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsCooperativeStaff]
     parser_classes = [MultiPartParser, FormParser]
 
     class Input(serializers.Serializer):
@@ -37,7 +37,7 @@ class ProductImageAddApi(APIView):
 
 
 class ProductImageReorderApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsCooperativeStaff]
 
     class Input(serializers.Serializer):
         image_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
@@ -53,7 +53,7 @@ class ProductImageReorderApi(APIView):
 
 
 class ProductImageDeleteApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsCooperativeStaff]
 
     @extend_schema(responses={204: None, 404: ERROR, 422: ERROR}, summary="Delete an image")
     def delete(self, request, coop_id, product_id, image_id):
@@ -63,7 +63,7 @@ class ProductImageDeleteApi(APIView):
 
 
 class CertificationListClaimApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsCooperativeStaff]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     class Input(serializers.Serializer):

@@ -2,11 +2,11 @@
 Each view parses input, makes one domain call and renders the result."""
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors, services
+from catalog.permissions import IsCooperativeStaff
 from catalog.apis.outputs import ProductOutput, TierOutput
 from catalog.models import Product
 from market.api import Pagination, created
@@ -50,7 +50,7 @@ def _model_fields(validated: dict) -> dict:
 
 
 class ProductListCreateApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsCooperativeStaff]
 
     class Input(ProductInput):
         pass
@@ -75,7 +75,7 @@ class ProductListCreateApi(APIView):
 
 
 class ProductDetailUpdateApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsCooperativeStaff]
 
     class Input(ProductInput):
         pass
@@ -100,7 +100,7 @@ def _fresh(request, coop_id, product_id):
 
 
 class ProductPublishApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsCooperativeStaff]
 
     @extend_schema(request=None, responses={200: ProductOutput, 404: ERROR, 409: ERROR, 422: ERROR},
                    summary="Publish (needs a verified cooperative and a complete product)")
@@ -110,7 +110,7 @@ class ProductPublishApi(APIView):
 
 
 class ProductArchiveApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsCooperativeStaff]
 
     @extend_schema(request=None, responses={200: ProductOutput, 404: ERROR, 409: ERROR}, summary="Archive")
     def post(self, request, coop_id, product_id):
@@ -119,7 +119,7 @@ class ProductArchiveApi(APIView):
 
 
 class ProductTiersSetApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsCooperativeStaff]
 
     class Input(serializers.Serializer):
         tiers = serializers.ListField(
@@ -144,7 +144,7 @@ class ProductTiersSetApi(APIView):
 
 
 class ProductStockAdjustApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsCooperativeStaff]
 
     class Input(serializers.Serializer):
         mode = serializers.ChoiceField(["set", "increase", "decrease"])

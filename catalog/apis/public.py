@@ -3,11 +3,12 @@ from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors, services
+from catalog.permissions import IsCooperativeStaff
 from catalog.apis.outputs import ImportJobOutput, PublicProductOutput
 from catalog.importing.columns import template_csv, template_xlsx
 from catalog.models import ImportJob
@@ -49,7 +50,7 @@ class ImportTemplateApi(APIView):
 
 
 class ImportStartApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsCooperativeStaff]
     parser_classes = [MultiPartParser, FormParser]
 
     class Input(serializers.Serializer):
@@ -72,7 +73,7 @@ class ImportStartApi(APIView):
 
 
 class ImportJobDetailApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsCooperativeStaff]
 
     @extend_schema(responses={200: ImportJobOutput, 404: ERROR}, summary="Progress and report of an import")
     def get(self, request, coop_id, job_id):
@@ -81,7 +82,7 @@ class ImportJobDetailApi(APIView):
 
 
 class ImportJobApplyApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsCooperativeStaff]
 
     @extend_schema(request=None, responses={200: ImportJobOutput, 404: ERROR, 409: ERROR},
                    summary="Apply a checked import (all-or-nothing)")
