@@ -1,0 +1,202 @@
+"""Index sync through the outbox, on every backend (engines when their node runs): commit, rollback,
+a crash in the middle of a drain, a reindex while writes keep coming, the consistency check."""
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from catalog.models import Product
+from market.models import Cooperative, OutboxEvent
+from market.outbox import record_changes
+from search import sync
+from search.backends import Query
+from search.selectors import product_search
+from tests.factories.catalog import ProductFactory
+from tests.factories.market import CooperativeFactory
+from tests.factories.search import index_everything, search_backend  # noqa: F401
+
+
+def found(q, **kw):
+    return [p.pk for p in product_search(Query(q=q, size=100, **kw)).results]
+
+
+def change(product, **fields):
+    """What a catalog service does: the change and its outbox row in one transaction."""
+    with transaction.atomic():
+        for k, v in fields.items():
+            setattr(product, k, v)
+        product.save()
+        record_changes(entity="product", ids=[product.pk])
+
+
+def test_drain_indexes_changes_and_empties_the_outbox(search_backend):
+    p = ProductFactory(name_vi="Hạt tiêu sọ Chư Sê", name_en="White pepper")
+    record_changes(entity="product", ids=[p.pk])
+
+    stats = sync.drain()
+    search_backend.refresh()
+
+    assert (stats.events, stats.indexed, stats.deleted) == (1, 1, 0)
+    assert found("tieu so") == [p.pk]
+    assert OutboxEvent.objects.count() == 0
+
+
+def test_commit_kicks_a_drain_and_price_changes_reach_the_index(search_backend, django_capture_on_commit_callbacks):
+    p = ProductFactory(name_vi="Măng tây xanh", name_en="Green asparagus", price_vnd=90_000)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        change(p, price_vnd=80_000)
+    search_backend.refresh()
+
+    assert search_backend.snapshot() == {p.pk: 80_000}
+    assert found("mang tay") == [p.pk]
+    assert OutboxEvent.objects.count() == 0
+
+
+def test_a_failing_index_after_commit_never_breaks_the_request(search_backend, django_capture_on_commit_callbacks,
+                                                               monkeypatch):
+    p = ProductFactory(name_vi="Nấm hương rừng")
+
+    def down(docs):  # the engine is a process boundary we cannot break for real inside a test
+        raise ConnectionError("engine down")
+
+    monkeypatch.setattr(search_backend, "index_many", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        change(p, price_vnd=70_000)
+
+    assert OutboxEvent.objects.filter(entity="product", entity_id=p.pk).count() == 1
+
+
+def test_rolled_back_change_never_reaches_the_index(search_backend):
+    p = ProductFactory(name_vi="Gừng sẻ")
+    index_everything(search_backend)
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        p.name_vi = "Gừng gió"
+        p.save()
+        record_changes(entity="product", ids=[p.pk])
+        raise RuntimeError("the service failed after recording")
+    stats = sync.drain()
+    search_backend.refresh()
+
+    assert OutboxEvent.objects.count() == 0
+    assert stats.events == 0
+    assert found("gio") == []
+    assert found("gung se") == [p.pk]
+
+
+def test_cooperative_change_reindexes_all_its_products(search_backend):
+    coop = CooperativeFactory(verified=True)
+    a = ProductFactory(cooperative=coop, name_vi="Bơ sáp 034")
+    b = ProductFactory(cooperative=coop, name_vi="Bơ booth")
+    index_everything(search_backend)
+
+    with transaction.atomic():
+        Cooperative.objects.filter(pk=coop.pk).update(status=Cooperative.Status.SUSPENDED)
+        record_changes(entity="cooperative", ids=[coop.pk])
+    stats = sync.drain()
+    search_backend.refresh()
+
+    assert (stats.indexed, stats.deleted) == (0, 2)
+    assert found("bo") == []
+    assert search_backend.count() == 0
+    assert {a.pk, b.pk} == set(Product.objects.values_list("pk", flat=True))
+
+
+def test_crash_in_the_middle_of_a_drain_loses_nothing(search_backend, monkeypatch):
+    products = [ProductFactory(name_vi=f"Chè búp Thái Nguyên loại {i}") for i in range(6)]
+    record_changes(entity="product", ids=[p.pk for p in products])
+    real = search_backend.index_many
+    calls = []
+
+    def crash_after_part(docs, **kw):
+        calls.append(len(docs))
+        real(docs[:2], **kw)  # part of the batch reaches the index, then the process dies
+        raise RuntimeError("killed mid-batch")
+
+    monkeypatch.setattr(search_backend, "index_many", crash_after_part)
+    with pytest.raises(RuntimeError):
+        sync.drain(batch_size=4)
+    assert OutboxEvent.objects.count() == 6  # nothing acknowledged
+    monkeypatch.setattr(search_backend, "index_many", real)
+
+    stats = sync.drain(batch_size=4)
+    search_backend.refresh()
+
+    assert calls == [4]
+    assert stats.events == 6 and stats.indexed == 6
+    assert OutboxEvent.objects.count() == 0
+    assert sorted(found("che bup")) == sorted(p.pk for p in products)
+
+
+def test_reindex_keeps_writes_made_during_the_load(search_backend):
+    old = [ProductFactory(name_vi=f"Gạo nếp cái hoa vàng {i}", price_vnd=40_000) for i in range(5)]
+    index_everything(search_backend)
+    newcomer = {}
+
+    def meanwhile():  # a seller edits and another publishes while the bulk load runs
+        change(old[0], price_vnd=45_000)
+        change(old[1], status=Product.Status.ARCHIVED)
+        newcomer["p"] = ProductFactory(name_vi="Gạo nếp cẩm Điện Biên")
+        record_changes(entity="product", ids=[newcomer["p"].pk])
+        if search_backend.name != "database":  # engines: drains during the load keep their rows
+            assert search_backend.keeps_outbox is True
+
+    stats = sync.reindex(after_load=meanwhile)
+    search_backend.refresh()
+
+    assert stats.loaded == 5
+    assert stats.drained.events == 3
+    assert OutboxEvent.objects.count() == 0
+    assert search_backend.keeps_outbox is False
+    expected = {p.pk: 40_000 for p in old[2:]} | {old[0].pk: 45_000, newcomer["p"].pk: newcomer["p"].price_vnd}
+    assert search_backend.snapshot() == expected
+    assert found("nep cam") == [newcomer["p"].pk]
+
+
+def test_reindex_twice_is_safe(search_backend):
+    ProductFactory(name_vi="Bưởi da xanh")
+
+    first = sync.reindex()
+    second = sync.reindex()
+    search_backend.refresh()
+
+    assert (first.loaded, second.loaded) == (1, 1)
+    assert search_backend.count() == 1
+
+
+def test_search_check_reports_drift_and_repair_fixes_it(search_backend):
+    kept, moved, gone = (ProductFactory(name_vi=f"Hạt sen Huế {i}", price_vnd=200_000) for i in range(3))
+    index_everything(search_backend)
+    Product.objects.filter(pk=moved.pk).update(price_vnd=210_000)  # bypasses the outbox: drift
+    Product.objects.filter(pk=gone.pk).update(status=Product.Status.ARCHIVED)
+    added = ProductFactory(name_vi="Hạt sen sấy")
+    out = io.StringIO()
+
+    with pytest.raises(SystemExit):
+        call_command("search_check", stdout=out)
+    call_command("search_check", "--repair", stdout=out)
+    again = io.StringIO()
+    call_command("search_check", stdout=again)
+
+    text = out.getvalue()
+    assert "missing from the index: 1" in text and "not purchasable but indexed: 1" in text
+    assert "price differs: 1" in text
+    assert "search_check: repaired 3 differences; 0 remain" in text
+    assert again.getvalue().strip().endswith("search_check: 0 differences (0 missing, 0 extra, 0 stale)")
+    assert search_backend.snapshot() == {kept.pk: 200_000, moved.pk: 210_000, added.pk: added.price_vnd}
+
+
+def test_commands_show_progress_and_a_summary(search_backend):
+    p = ProductFactory(name_vi="Tỏi Lý Sơn")
+    record_changes(entity="product", ids=[p.pk])
+    out = io.StringIO()
+
+    call_command("search_sync", stdout=out)
+    call_command("search_reindex", stdout=out)
+
+    lines = out.getvalue().strip().splitlines()
+    assert "search_sync: done: 1 outbox events, 1 indexed, 0 removed" in out.getvalue()
+    assert lines[-1].startswith("search_reindex: done: 1 documents loaded")
+    assert lines[-1].endswith("index now holds 1 documents")
