@@ -75,7 +75,7 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
             image = flat
         image.save(out, "JPEG", quality=82, optimize=True, progressive=True)
     else:
-        image.save(out, "WEBP", quality=80, method=4)
+        image.save(out, "WEBP", quality=80, method=2)  # method 2: half the CPU of 4 for ~4% more bytes
     return out.getvalue()
 
 
