@@ -1,0 +1,114 @@
+"""Outgoing Stripe requests checked against stripe-mock (env STRIPE_MOCK_URL). stripe-mock
+validates parameters and reflects them; we also wrap stripe-python's real HTTP client to read
+exactly what went over the wire (amount, currency, Idempotency-Key) — a recording wrapper at the
+process boundary, the request itself still goes to stripe-mock."""
+import os
+from decimal import Decimal
+from urllib.parse import parse_qs
+
+import pytest
+import stripe
+
+from orders.models import Payment, Refund
+from orders.services import stripe_payments
+from orders.services.refunds import refund_create
+from orders.services.stripe_payments import payment_intent_ensure, refund_submit
+from tests.factories.catalog import ProductFactory
+from tests.factories.market import MembershipFactory, UserFactory
+from tests.factories.orders import export_address, fast_passwords, place  # noqa: F401
+
+pytestmark = [pytest.mark.stripe_mock, pytest.mark.django_db]
+
+
+@pytest.fixture
+def wire(settings, monkeypatch):
+    settings.STRIPE_API_BASE = os.environ.get("STRIPE_MOCK_URL", "")
+    settings.STRIPE_SECRET_KEY = "sk_test_123"
+    settings.PAYMENT_METHODS = ["bank_transfer", "cod", "stripe"]
+    settings.USD_VND_RATE = 25_000
+    client, calls = stripe.new_default_http_client(), []
+    real = client.request_with_retries
+
+    def recording(method, url, headers, post_data=None, *args, **kwargs):
+        calls.append({"method": method, "url": url, "headers": dict(headers),
+                      "data": {k: v[0] for k, v in parse_qs(post_data or "").items()}})
+        return real(method, url, headers, post_data, *args, **kwargs)
+
+    client.request_with_retries = recording
+    monkeypatch.setattr(stripe_payments, "_http_client", client)
+    return calls
+
+
+def _checkout(currency, price=150_000):
+    # placed without Stripe (no key yet); the intent is created explicitly below
+    return place(UserFactory(), (ProductFactory(price_vnd=price), 1), payment_method="stripe", currency=currency,
+                 address=export_address())
+
+
+def test_vnd_intent_is_zero_decimal_with_our_idempotency_key(wire, settings):
+    checkout = _checkout("VND")
+    wire.clear()
+
+    payment = payment_intent_ensure(checkout_id=checkout.pk)
+
+    (call,) = wire
+    assert call["method"] == "post" and call["url"].endswith("/v1/payment_intents")
+    assert call["data"]["amount"] == str(checkout.total_vnd) == "180000"  # never x100
+    assert call["data"]["currency"] == "vnd"
+    assert call["data"]["metadata[checkout_id]"] == str(checkout.pk)
+    assert call["headers"]["Idempotency-Key"] == f"checkout:{checkout.pk}:pi:v1"
+    assert payment.provider_id.startswith("pi_") and payment.client_secret
+
+
+def test_usd_intent_in_cents_and_second_call_reuses_the_stored_intent(wire):
+    checkout = _checkout("USD", price=100_000)
+    wire.clear()
+
+    first = payment_intent_ensure(checkout_id=checkout.pk)
+    again = payment_intent_ensure(checkout_id=checkout.pk)
+
+    assert len(wire) == 1 and again.provider_id == first.provider_id
+    assert wire[0]["data"]["amount"] == "520" and wire[0]["data"]["currency"] == "usd"
+
+
+def test_checkout_creates_the_intent_after_commit(wire, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        checkout = _checkout("VND")
+
+    assert [c["url"].rsplit("/", 1)[-1] for c in wire] == ["payment_intents"]
+    assert Payment.objects.get(checkout=checkout).provider_id.startswith("pi_")
+
+
+def test_refund_per_order_with_refund_key(wire, django_capture_on_commit_callbacks):
+    checkout = _checkout("VND")
+    order = checkout.orders.get()
+    staff = MembershipFactory(cooperative=order.cooperative).user
+    Payment.objects.filter(checkout=checkout).update(provider_id="pi_123", status="SUCCEEDED")
+    type(order).objects.filter(pk=order.pk).update(payment_status="PAID")
+    wire.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = refund_create(actor=staff, order_id=order.pk, amount_vnd=50_000, reason="Hàng dập")
+
+    (call,) = wire
+    assert call["url"].endswith("/v1/refunds")
+    assert call["data"] == {"payment_intent": "pi_123", "amount": "50000", "metadata[refund_id]": str(refund.pk),
+                            "metadata[order]": order.code}
+    assert call["headers"]["Idempotency-Key"] == f"refund:{refund.pk}"
+    refund.refresh_from_db(), order.refresh_from_db()
+    assert refund.status == Refund.Status.SUCCEEDED and refund.provider_id.startswith("re_")
+    assert (order.payment_status, order.amount_refunded_vnd) == ("PARTIALLY_REFUNDED", 50_000)
+    assert refund_submit(refund_id=refund.pk).status == "SUCCEEDED" and len(wire) == 1  # settled once
+
+
+def test_stripe_rejection_keeps_the_checkout_and_records_the_error(wire, settings):
+    settings.STRIPE_SECRET_KEY = "not-a-key"  # stripe-mock answers 401 to a malformed key
+    checkout = _checkout("VND")
+
+    with pytest.raises(Exception) as info:
+        payment_intent_ensure(checkout_id=checkout.pk)
+
+    assert info.value.code == "payment_provider_error"
+    payment = Payment.objects.get(checkout=checkout)
+    assert payment.provider_id == "" and payment.last_error and payment.status == "PENDING"
+    assert payment.amount == Decimal(checkout.total_vnd)
