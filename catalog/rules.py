@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from catalog.models import Incoterm
 from catalog.units import Unit, is_divisible
 
+UNITS = frozenset(Unit.values)
+INCOTERMS = frozenset(Incoterm.values)
 HS_CODE_RE = re.compile(r"^\d{4}(\.?\d{2}){0,3}$")
 MAX_PRICE_VND = 10**12
 
@@ -43,7 +45,7 @@ def product_errors(data: dict) -> dict[str, str]:
         errors["sku"] = _("SKU is required.")
     if not (data.get("name_vi") or "").strip():
         errors["name_vi"] = _("The Vietnamese name is required.")
-    if data.get("unit") not in Unit.values:
+    if data.get("unit") not in UNITS:
         errors["unit"] = _("Unknown unit “%(unit)s”.") % {"unit": data.get("unit")}
     price = data.get("price_vnd")
     if price is not None and not (0 < int(price) < MAX_PRICE_VND):
@@ -51,7 +53,7 @@ def product_errors(data: dict) -> dict[str, str]:
     hs = data.get("hs_code") or ""
     if hs and not HS_CODE_RE.match(hs):
         errors["hs_code"] = _("HS code must be 4 to 10 digits, e.g. 0901.11")
-    bad = [t for t in data.get("incoterms") or [] if t not in Incoterm.values]
+    bad = [t for t in data.get("incoterms") or [] if t not in INCOTERMS]
     if bad:
         errors["incoterms"] = _("Unknown Incoterms: %(terms)s.") % {"terms": ", ".join(map(str, bad))}
     months = data.get("season_months") or []
@@ -63,7 +65,7 @@ def product_errors(data: dict) -> dict[str, str]:
     weight = _dec(data.get("unit_weight_kg"))
     if weight is not None and weight <= 0:
         errors["unit_weight_kg"] = _("Must be greater than zero.")
-    if data.get("unit") in Unit.values:
+    if data.get("unit") in UNITS:
         _quantity_errors(data, errors)
     return errors
 
