@@ -8,6 +8,7 @@ from django.contrib.auth import logout as session_logout
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -88,6 +89,9 @@ class LoginApi(_Throttled):
         user = accounts.user_login(request=request, email=data.validated_data["email"],
                                    password=data.validated_data["password"])
         if data.validated_data["session"]:
+            # A session is a cookie the browser sends by itself: require the CSRF token, or a
+            # third-party page could sign a visitor into the attacker's account (login CSRF).
+            SessionAuthentication().enforce_csrf(request)
             session_login(request._request, user)
         return Response(self.Output({"token": accounts.user_token(user=user), "user": user}).data)
 

@@ -215,3 +215,28 @@ def test_password_reset_throttled(api):
         assert api.post(f"{API}/password-reset/", {"email": "x@example.vn"}, format="json").status_code == 202
 
     assert api.post(f"{API}/password-reset/", {"email": "x@example.vn"}, format="json").status_code == 429
+
+
+def test_session_login_requires_csrf_token():
+    from django.test import Client
+
+    f.UserFactory(email="an@example.vn")
+    browser = Client(enforce_csrf_checks=True)
+
+    response = browser.post(f"{API}/login/", {"email": "an@example.vn", "password": "mat-khau-123", "session": True},
+                            content_type="application/json")
+
+    assert response.status_code == 403
+    assert "_auth_user_id" not in browser.session
+    assert Token.objects.count() == 0
+
+
+def test_token_login_needs_no_csrf_token():
+    from django.test import Client
+
+    f.UserFactory(email="an@example.vn")
+
+    response = Client(enforce_csrf_checks=True).post(
+        f"{API}/login/", {"email": "an@example.vn", "password": "mat-khau-123"}, content_type="application/json")
+
+    assert response.status_code == 200
