@@ -29,7 +29,9 @@ COLUMNS = [
 HEADERS = [c[0] for c in COLUMNS]
 REQUIRED = [c[1] for c in COLUMNS if c[2]]
 HEADER_OF = {c[1]: c[0] for c in COLUMNS}
-_BY_FOLDED = {fold(c[0]): c[1] for c in COLUMNS} | {c[1]: c[1] for c in COLUMNS}
+# Full header, the header without its "(…)" note ("Giá"), and the field name itself.
+_BY_FOLDED = ({fold(c[0]).split("(")[0].strip(): c[1] for c in COLUMNS} | {fold(c[0]): c[1] for c in COLUMNS}
+              | {c[1]: c[1] for c in COLUMNS})
 
 
 def field_for_header(header) -> str | None:
