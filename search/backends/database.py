@@ -44,9 +44,8 @@ class _SqliteText:
         return "search_fts MATCH %s", [expr], f"bm25(search_fts, {self.weights})"
 
     def prefix(self, parsed_tokens: list[str]) -> tuple[str, list]:
-        *head, last = parsed_tokens
-        expr = " AND ".join([_fts_phrase((t,)) for t in head] + [_fts_phrase((last,)) + "*"])
-        return "search_fts MATCH %s", ["{name_fold} : (" + expr + ")"]
+        # A phrase whose last token is a prefix: "hoa h" completes "Hoa hồi", not "Hòa Bình".
+        return "search_fts MATCH %s", ["{name_fold} : " + _fts_phrase(tuple(parsed_tokens)) + "*"]
 
     def write(self, cursor, docs, ids):
         cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({','.join(['%s'] * len(ids))})", ids)
@@ -92,7 +91,7 @@ class _PostgresText:
 
     def prefix(self, parsed_tokens: list[str]) -> tuple[str, list]:
         *head, last = parsed_tokens
-        expr = " & ".join([f"'{t}':A" for t in head] + [f"'{last}':*A"])
+        expr = " <-> ".join([f"'{t}':A" for t in head] + [f"'{last}':*A"])
         return "d.tsv @@ to_tsquery('simple', %s)", [expr]
 
     def write(self, cursor, docs, ids):

@@ -154,5 +154,5 @@ def read_facets(aggs: dict) -> dict:
 
 
 def suggest_search(tokens: list[str], limit: int) -> Search:
-    q = Q("match_bool_prefix", name_fold={"query": " ".join(tokens), "operator": "and"})
+    q = Q("match_phrase_prefix", name_fold={"query": " ".join(tokens), "max_expansions": 50})
     return Search().query(q).source(["name_vi"]).extra(size=limit * 3)

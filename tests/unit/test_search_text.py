@@ -1,0 +1,56 @@
+"""Vietnamese folding, query parsing with synonyms, highlighting (no database needed)."""
+import unicodedata
+
+import pytest
+
+from search.text import fold, highlight, parse, tokens
+
+
+@pytest.mark.parametrize("text, folded", [
+    ("Cà phê Robusta Đắk Lắk", "ca phe robusta dak lak"),
+    (unicodedata.normalize("NFD", "Cầu Đất"), "cau dat"),
+    ("NƯỚC MẮM PHÚ QUỐC", "nuoc mam phu quoc"),
+    ("Bưởi Năm Roi", "buoi nam roi"),
+    ("", ""),
+])
+def test_fold(text, folded):
+    assert fold(text) == folded
+
+
+def test_search_uses_the_market_fold_itself():
+    from market.admin_units import fold as market_fold
+
+    assert fold is market_fold
+
+
+def test_tokens_drop_every_operator_character():
+    assert tokens('"cà*phê" (AND) -robusta: ~1 ^2 {x} [y] NEAR/2') == [
+        "ca", "phe", "and", "robusta", "1", "2", "x", "y", "near", "2"]
+
+
+def test_regional_synonyms_expand_on_folded_phrases_longest_first():
+    parsed = parse("Đậu phộng rang")
+
+    assert parsed.clauses == (
+        (("dau", "phong"), ("lac",), ("peanut",), ("groundnut",)),
+        (("rang",),),
+    )
+    assert parsed.exact == ("đậu", "phộng", "rang")
+    assert parsed.has_diacritics
+
+
+def test_typed_diacritics_choose_the_synonym_group():
+    assert parse("ca").clauses == ((("ca",), ("fish",)),)  # ambiguous without marks: cà or cá
+    assert parse("cá").clauses == ((("ca",), ("fish",)),)
+    assert parse("cà").clauses == ((("ca",),),)  # cà is not cá: no "fish"
+
+
+def test_query_size_is_bounded():
+    parsed = parse("gạo " * 5000)
+
+    assert len(parsed.folded) == 12
+
+
+def test_highlight_marks_original_words_and_escapes_html():
+    assert highlight("Trà <b>Ô long</b> Lâm Đồng", parse("tra o long")) == (
+        "<mark>Trà</mark> &lt;b&gt;<mark>Ô</mark> <mark>long</mark>&lt;/b&gt; Lâm Đồng")
