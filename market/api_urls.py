@@ -28,6 +28,7 @@ urlpatterns = [
     path("cooperatives/<int:pk>/documents/", apis.DocumentListUploadApi.as_view(), name="document-list"),
     path("cooperatives/<int:pk>/documents/<int:document_id>/download/", views.DocumentDownloadView.as_view(),
          name="document-download"),
+    path("cooperatives/<int:pk>/logo/", apis.CooperativeLogoApi.as_view(), name="cooperative-logo"),
     path("cooperatives/<int:pk>/submit/", apis.CooperativeSubmitApi.as_view(), name="cooperative-submit"),
     path("cooperatives/<int:pk>/verification-events/", apis.VerificationHistoryApi.as_view(),
          name="verification-events"),

@@ -257,6 +257,22 @@ class DocumentListUploadApi(APIView):
         return created(DocumentOutput(doc).data)
 
 
+class CooperativeLogoApi(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class Input(serializers.Serializer):
+        file = serializers.FileField(allow_empty_file=True)
+
+    @extend_schema(request=Input, responses={200: CooperativePrivateOutput, 400: ERROR, 403: ERROR, 404: ERROR},
+                   summary="Replace the logo (JPEG/PNG ≤ 2 MB; owner or manager)")
+    def put(self, request, pk):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        coop = services.cooperative_logo_set(actor=request.user, cooperative_id=pk, file=data.validated_data["file"])
+        return Response(_private(coop))
+
+
 # --- verification --------------------------------------------------------------------------
 
 

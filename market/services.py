@@ -250,6 +250,55 @@ def cooperative_document_add(*, actor: User, cooperative_id: int, kind: str, fil
         raise
 
 
+LOGO_MAX_BYTES = 2 * 1024 * 1024
+LOGO_MAX_PIXELS = 4000 * 4000
+
+
+def _check_image(upload) -> str:
+    """A real JPEG/PNG that Pillow can open, within size and pixel limits (no decompression bombs)."""
+    from PIL import Image, UnidentifiedImageError
+
+    content_type, ext = _sniff(upload)
+    if content_type == "application/pdf":
+        message = _("The logo must be a JPEG or PNG image.")
+        raise ValidationFailed(message, fields={"file": [message]}, code="unsupported_file_type")
+    if upload.size > LOGO_MAX_BYTES:
+        message = _("The logo is larger than 2 MB.")
+        raise ValidationFailed(message, fields={"file": [message]}, code="file_too_large")
+    try:
+        with Image.open(upload) as image:
+            too_big = image.width * image.height > LOGO_MAX_PIXELS
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        message = _("The image file is damaged.")
+        raise ValidationFailed(message, fields={"file": [message]}, code="invalid_image") from None
+    if too_big:
+        message = _("The logo may have at most 4000 × 4000 pixels.")
+        raise ValidationFailed(message, fields={"file": [message]}, code="image_too_large")
+    upload.seek(0)
+    return ext
+
+
+@transaction.atomic
+def cooperative_logo_set(*, actor: User, cooperative_id: int, file) -> Cooperative:
+    """Replace the cooperative's public logo (owner/manager): JPEG/PNG checked by content, ≤ 2 MB.
+
+    Raises NotFound, PermissionDenied, ValidationFailed."""
+    coop = _lock(cooperative_id)
+    _require_manager(actor, coop)
+    if file is None or not file.size:
+        raise ValidationFailed(fields={"file": [_("The file is empty.")]}, code="empty_file")
+    ext = _check_image(file)
+    old = coop.logo.name if coop.logo else ""
+    coop.logo.save(f"{coop.slug}-{os.urandom(4).hex()}{ext}", file, save=False)
+    coop.save(update_fields=["logo", "updated_at"])
+    if old:
+        transaction.on_commit(lambda: coop.logo.storage.delete(old))
+    if coop.status == Status.VERIFIED:
+        record_changes(entity="cooperative", ids=[coop.pk])
+    return coop
+
+
 # --- verification ----------------------------------------------------------------------------
 
 

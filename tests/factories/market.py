@@ -88,3 +88,14 @@ class CooperativeDocumentFactory(factory.django.DjangoModelFactory):
         from django.core.files.storage import storages
 
         return storages["private"].save("coop-docs/test/doc.pdf", ContentFile(PDF_BYTES))
+
+
+def image_bytes(width: int = 64, height: int = 64, fmt: str = "PNG") -> bytes:
+    """A real image Pillow can open (the logo check decodes the file, not only its first bytes)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (34, 139, 34)).save(buffer, fmt)
+    return buffer.getvalue()

@@ -22,7 +22,8 @@ def _fast(settings):
 def world():
     """Everything an endpoint could change, in comparable form."""
     return (
-        list(Cooperative.objects.order_by("pk").values_list("pk", "status", "status_reason", "legal_name", "address")),
+        list(Cooperative.objects.order_by("pk").values_list("pk", "status", "status_reason", "legal_name", "address",
+                                                                 "logo")),
         list(Membership.objects.order_by("pk").values_list("pk", "user_id", "cooperative_id", "role")),
         list(CooperativeDocument.objects.order_by("pk").values_list("pk", "cooperative_id")),
         VerificationEvent.objects.count(),
@@ -70,6 +71,9 @@ ENDPOINTS = {
     "document_download": (lambda a: ("get", f"/cooperatives/{a['coop'].pk}/documents/{_doc(a['coop']).pk}/download/",
                                      None, None),
                           {"anonymous": 404, "buyer": 404, "staff": 200, "other_staff": 404, "admin": 200}),
+    "logo": (lambda a: ("put", f"/cooperatives/{a['coop'].pk}/logo/",
+                        {"file": f.upload("logo.png", f.image_bytes(), "image/png")}, "multipart"),
+             {"anonymous": 401, "buyer": 404, "staff": 200, "other_staff": 404, "admin": 403}),
     "submit": (lambda a: (_doc(_status(a["coop"], "DRAFT")) and "post", f"/cooperatives/{a['coop'].pk}/submit/",
                           None, None),
                {"anonymous": 401, "buyer": 404, "staff": 200, "other_staff": 404, "admin": 403}),

@@ -352,3 +352,36 @@ def test_resubmission_after_rejection_keeps_full_history():
     assert list(VerificationEvent.objects.values_list("from_status", "to_status", "reason")) == [
         ("DRAFT", "SUBMITTED", ""), ("SUBMITTED", "REJECTED", "Thiếu con dấu"),
         ("REJECTED", "SUBMITTED", ""), ("SUBMITTED", "VERIFIED", "")]
+
+
+# --- logo --------------------------------------------------------------------------------------
+
+
+def test_logo_replaced_and_verified_coop_reindexed():
+    owner = f.MembershipFactory(cooperative__verified=True)
+
+    coop = services.cooperative_logo_set(actor=owner.user, cooperative_id=owner.cooperative_id,
+                                         file=f.upload("logo.jpg", f.image_bytes(fmt="JPEG"), "image/jpeg"))
+
+    assert coop.logo.name.startswith(f"cooperatives/logos/{coop.slug}-")
+    assert coop.logo.name.endswith(".jpg")
+    assert list(OutboxEvent.objects.values_list("entity", "entity_id")) == [("cooperative", coop.pk)]
+
+
+@pytest.mark.parametrize(
+    "content, code",
+    [(lambda: f.PDF_BYTES, "unsupported_file_type"), (lambda: f.PNG_BYTES, "invalid_image"),
+     (lambda: f.image_bytes()[:40], "invalid_image"), (lambda: f.image_bytes(4001, 4000), "image_too_large"),
+     (lambda: b"GIF89a" + b"\x00" * 32, "unsupported_file_type")],
+)
+def test_bad_logo_refused_and_nothing_changes(content, code):
+    owner = f.MembershipFactory()
+    before = snapshot(owner.cooperative)
+
+    with pytest.raises(ValidationFailed) as exc:
+        services.cooperative_logo_set(actor=owner.user, cooperative_id=owner.cooperative_id,
+                                      file=f.upload("logo.png", content(), "image/png"))
+
+    assert exc.value.code == code
+    assert snapshot(owner.cooperative) == before
+    assert not owner.cooperative.logo
