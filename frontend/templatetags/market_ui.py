@@ -1,7 +1,7 @@
 """Presentation helpers: money, language-picked fields, responsive product pictures."""
 from babel.numbers import format_currency
 from django import template
-from django.conf import settings
+from django.core.files.storage import default_storage
 from django.utils.html import format_html
 from django.utils.translation import get_language
 
@@ -48,7 +48,7 @@ def qty(value):
 
 
 def _url(path):
-    return settings.MEDIA_URL + path if path else ""
+    return default_storage.url(path) if path else ""
 
 
 @register.simple_tag

@@ -115,3 +115,71 @@ def test_other_staff_cannot_edit_product(actors):
     product.refresh_from_db()
     assert response.status_code == 404
     assert product.name_vi == "Tên cũ"
+
+
+def _png(color) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (800, 600), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_staff_uploads_and_reorders_photos_and_buyers_get_lazy_webp_pictures(actors):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    product = ProductFactory(cooperative=actors["coop"])
+    client = _client(actors["staff"])
+    url = reverse("frontend:coop_product_image_add", args=[actors["coop"].pk, product.pk])
+    for name, color in (("a.png", "red"), ("b.png", "blue")):
+        client.post(url, {"image": SimpleUploadedFile(name, _png(color), "image/png")})
+    first, second = product.images.order_by("position")
+
+    client.post(reverse("frontend:coop_product_image_move", args=[actors["coop"].pk, product.pk]),
+                {"image": second.pk, "direction": "up"})
+
+    assert list(product.images.order_by("position").values_list("pk", flat=True)) == [second.pk, first.pk]
+    html = Client().get(reverse("frontend:product", args=[product.pk, product.slug])).content.decode()
+    assert '<source srcset="/media/' in html and 'type="image/webp"' in html
+    assert 'loading="lazy"' in html
+    assert second.variants["full"]["jpeg"] in html
+
+
+def test_bad_photo_upload_stores_nothing(actors):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    product = ProductFactory(cooperative=actors["coop"])
+
+    response = _client(actors["staff"]).post(
+        reverse("frontend:coop_product_image_add", args=[actors["coop"].pk, product.pk]),
+        {"image": SimpleUploadedFile("x.png", b"not an image", "image/png")}, follow=True)
+
+    assert response.status_code == 200
+    assert product.images.count() == 0
+
+
+def test_import_dry_run_shows_row_errors_and_stores_no_product(actors):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from catalog.models import ImportJob
+
+    from catalog.importing.columns import template_csv
+
+    header, good = template_csv().decode("utf-8-sig").strip().splitlines()[:2]
+    bad = good.replace("CF-ROB-1KG", "CF-ROB-2KG").replace(",185.000,", ",giá sai,")
+    csv = "\n".join([header, good, bad]).encode("utf-8")
+    before = Product.objects.count()
+
+    response = _client(actors["staff"]).post(
+        reverse("frontend:coop_import", args=[actors["coop"].pk]),
+        {"file": SimpleUploadedFile("hang.csv", csv, "text/csv")}, follow=True)
+
+    job = ImportJob.objects.get(cooperative=actors["coop"])
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert job.status == ImportJob.Status.INVALID
+    assert [e["row"] for e in job.errors] == [3]
+    assert f"<td>{job.errors[0]['message']}</td>" in html
+    assert Product.objects.count() == before
