@@ -1,0 +1,65 @@
+from django.contrib import admin
+
+from orders.models import (Checkout, IdempotencyKey, Order, OrderEvent, OrderLine, Payment, PaymentWebhookEvent,
+                           Refund, ShippingRule)
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    readonly_fields = ["product", "product_name", "sku", "unit", "unit_price_vnd", "quantity", "line_total_vnd",
+                       "refused", "refused_reason", "stock_released"]
+    can_delete = False
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    readonly_fields = ["created_at", "actor", "kind", "from_status", "to_status", "note"]
+    can_delete = False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    """Read-mostly: status moves go through the services (events, stock), not this form."""
+
+    list_display = ["code", "cooperative", "buyer", "status", "payment_status", "payment_method", "total_vnd",
+                    "placed_at"]
+    list_filter = ["status", "payment_status", "payment_method"]
+    search_fields = ["code", "buyer__email", "cooperative__legal_name", "tracking_number"]
+    readonly_fields = [f.name for f in Order._meta.fields]
+    inlines = [OrderLineInline, OrderEventInline]
+
+
+@admin.register(Checkout)
+class CheckoutAdmin(admin.ModelAdmin):
+    list_display = ["id", "buyer", "currency", "total_vnd", "payment_method", "country", "created_at"]
+    readonly_fields = [f.name for f in Checkout._meta.fields]
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ["id", "checkout", "order", "provider", "amount", "currency", "status", "provider_id"]
+    list_filter = ["provider", "status"]
+    readonly_fields = [f.name for f in Payment._meta.fields]
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    list_display = ["id", "order", "amount_vnd", "status", "created_at"]
+    readonly_fields = [f.name for f in Refund._meta.fields]
+
+
+@admin.register(PaymentWebhookEvent)
+class PaymentWebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["provider", "event_id", "type", "result", "attempts", "received_at", "processed_at"]
+    list_filter = ["provider", "type", "result"]
+    readonly_fields = [f.name for f in PaymentWebhookEvent._meta.fields]
+
+
+@admin.register(ShippingRule)
+class ShippingRuleAdmin(admin.ModelAdmin):
+    list_display = ["cooperative", "kind", "flat_fee_vnd", "base_fee_vnd", "per_kg_vnd", "free_over_vnd"]
+
+
+admin.site.register(IdempotencyKey, list_display=["principal", "key", "state", "response_status", "expires_at"])
