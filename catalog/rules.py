@@ -62,6 +62,10 @@ def product_errors(data: dict) -> dict[str, str]:
     start, end = data.get("harvest_start"), data.get("harvest_end")
     if start and end and end < start:
         errors["harvest_end"] = _("The harvest window ends before it starts.")
+    if data.get("availability") == "PRE_ORDER" and not (start and end):
+        errors["harvest_start"] = _("A pre-order needs a harvest window (start and end).")
+    if data.get("availability") == "SEASONAL" and not months:
+        errors["season_months"] = _("A seasonal product needs its months.")
     weight = _dec(data.get("unit_weight_kg"))
     if weight is not None and weight <= 0:
         errors["unit_weight_kg"] = _("Must be greater than zero.")

@@ -19,10 +19,19 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
+class CategoryNodeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name_vi = serializers.CharField()
+    name_en = serializers.CharField()
+    parent_id = serializers.IntegerField(allow_null=True)
+    children = serializers.ListField(child=serializers.DictField(), help_text="nodes of the same shape")
+
+
 class CategoryTreeApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: serializers.ListField(child=serializers.DictField())},
+    @extend_schema(responses={200: CategoryNodeOutput(many=True)},
                    summary="The category tree (Vietnamese and English names)")
     def get(self, request):
         return Response(selectors.category_tree())

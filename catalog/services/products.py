@@ -23,6 +23,7 @@ def _state(product: Product) -> dict:
     return {f: getattr(product, f) for f in (*EDITABLE_FIELDS, "stock_qty")}
 
 
+
 def _validate(product: Product) -> None:
     from django.utils.translation import gettext as _
 

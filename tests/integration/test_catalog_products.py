@@ -1,4 +1,5 @@
 """Product services: rules, permissions, audit events and outbox rows."""
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -283,3 +284,24 @@ def test_a_rolled_back_change_leaves_no_outbox_row_and_no_event(actors):
     assert product.price_vnd == 100_000
     assert OutboxEvent.objects.count() == 0
     assert ProductEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("over, field", [
+    ({"availability": "PRE_ORDER"}, "harvest_start"),
+    ({"availability": "SEASONAL"}, "season_months"),
+    ({"availability": "SEASONAL", "season_months": [0, 13]}, "season_months"),
+    ({"harvest_start": datetime.date(2027, 6, 1), "harvest_end": datetime.date(2027, 5, 1)}, "harvest_end"),
+])
+def test_availability_needs_its_dates(actors, over, field):
+    with pytest.raises(ProductInvalid) as exc:
+        services.product_create(actor=actors["staff"], cooperative_id=actors["coop"].pk, data=_data(**over))
+
+    assert field in exc.value.fields
+    assert Product.objects.count() == 0
+
+
+def test_a_pre_order_with_its_harvest_window(actors):
+    product = services.product_create(actor=actors["staff"], cooperative_id=actors["coop"].pk, data=_data(
+        availability="PRE_ORDER", harvest_start=datetime.date(2027, 5, 1), harvest_end=datetime.date(2027, 7, 31)))
+
+    assert (product.availability, product.harvest_end) == ("PRE_ORDER", datetime.date(2027, 7, 31))
