@@ -32,8 +32,9 @@ def _order_url(order: Order, role: str) -> str:
 def _body(order: Order, role: str, headline: str) -> str:
     lines = [headline, "", _("Order %(code)s — %(coop)s") % {"code": order.code,
                                                              "coop": order.cooperative.display_name}]
+    refused = _("refused")
     for ln in order.lines.all():
-        mark = f" ({_('refused')}: {ln.refused_reason})" if ln.refused else ""
+        mark = f" ({refused}: {ln.refused_reason})" if ln.refused else ""
         lines.append(f"- {ln.product_name}: {ln.quantity.normalize():f} × {ln.unit_price_vnd:,} ₫{mark}")
     lines += ["", _("Total: %(total)s ₫") % {"total": f"{order.total_vnd:,}"}, "", _order_url(order, role)]
     return "\n".join(lines)
