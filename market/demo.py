@@ -42,7 +42,7 @@ def seed(log) -> str:
         admin, _ = User.objects.get_or_create(
             email=ADMIN_EMAIL, defaults={"is_staff": True, "is_superuser": True, "full_name": "Quản trị viên"}
         )
-        if not admin.has_usable_password():
+        if not admin.password or not admin.has_usable_password():  # get_or_create leaves ""
             admin.set_password(ADMIN_PASSWORD)
             admin.save()
         buyer = _user("buyer@htx.market", "Nguyễn Thị Lan")
