@@ -1,7 +1,7 @@
 """Orders API under /api/v1/."""
 from django.urls import path
 
-from orders.apis import cart, checkout, orders, payments
+from orders.apis import cart, checkout, desk, orders, payments
 
 app_name = "orders"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("checkouts/<int:checkout_id>/", checkout.CheckoutDetailApi.as_view(), name="checkout-detail"),
     path("orders/", orders.OrderListMineApi.as_view(), name="order-list-mine"),
     path("coop/orders/", orders.OrderListCooperativeApi.as_view(), name="order-list-coop"),
+    path("coop/orders/bulk/", desk.OrderBulkMoveApi.as_view(), name="order-bulk-move"),
+    path("coop/orders/export.csv", desk.OrderExportCsvApi.as_view(), name="order-export-csv"),
     path("admin/orders/", orders.OrderListAdminApi.as_view(), name="order-list-admin"),
     path("orders/<str:code>/", orders.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<str:code>/confirm/", orders.OrderConfirmApi.as_view(), name="order-confirm"),

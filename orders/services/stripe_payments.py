@@ -47,6 +47,8 @@ def payment_intent_ensure(*, checkout_id: int) -> Payment:
         raise UnknownPayment()
     if payment.provider_id:
         return payment
+    if not settings.STRIPE_SECRET_KEY:
+        raise PaymentProviderError(fields={"provider": "stripe", "detail": "STRIPE_SECRET_KEY is not set"})
     try:
         intent = stripe_client().v1.payment_intents.create(
             params=_intent_params(payment), options={"idempotency_key": payment.stripe_idempotency_key()})

@@ -188,3 +188,18 @@ def _hours() -> int:
     from django.conf import settings
 
     return settings.ORDER_UNPAID_TIMEOUT_HOURS
+
+
+def order_transition_bulk(*, actor: User, order_ids: list[int], to: str) -> dict[int, str]:
+    """Apply one move (confirm, pack) to many orders, each in its own transaction, so one
+    refused order does not hold back the others. Returns {order_id: "ok" or an error code}."""
+    from orders.errors import DomainError
+
+    results = {}
+    for order_id in order_ids:
+        try:
+            order_transition(actor=actor, order_id=order_id, to=to)
+            results[order_id] = "ok"
+        except DomainError as exc:
+            results[order_id] = exc.code
+    return results

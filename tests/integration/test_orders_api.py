@@ -350,3 +350,31 @@ def test_openapi_lists_the_order_endpoints():
                  "/api/v1/payments/stripe/webhook", "/api/v1/payments/bank-transfer/reconcile",
                  "/api/v1/orders/{code}/vietqr/", "/api/v1/coop/orders/", "/api/v1/admin/orders/"):
         assert path in paths, path
+
+
+# --- desk extras ---
+
+
+def test_bulk_confirm_reports_each_order(actors, order):
+    other = place_order(actors["other_staff"], ProductFactory(cooperative=actors["other_coop"]), 1)
+    second = place_order(actors["buyer"], ProductFactory(cooperative=actors["coop"]), 1)
+    client_for(actors["staff"]).post(f"/api/v1/orders/{second.code}/cancel/", {"reason": "x"}, format="json")
+
+    response = client_for(actors["staff"]).post("/api/v1/coop/orders/bulk/", {
+        "action": "confirm", "codes": [order.code, second.code, other.code, "HTX-0000-000000"]}, format="json")
+
+    assert response.json()["results"] == {order.code: "ok", second.code: "invalid_transition",
+                                          other.code: "not_found", "HTX-0000-000000": "not_found"}
+    assert dict(Order.objects.values_list("code", "status")) == {order.code: "CONFIRMED", second.code: "CANCELLED",
+                                                                 other.code: "PLACED"}
+
+
+def test_csv_export_only_my_orders(actors, order):
+    place_order(actors["other_staff"], ProductFactory(cooperative=actors["other_coop"]), 1)
+
+    response = client_for(actors["staff"]).get("/api/v1/coop/orders/export.csv")
+
+    text = response.content.decode("utf-8-sig").splitlines()
+    assert response["Content-Type"].startswith("text/csv")
+    assert text[0].startswith("code,placed_at,status") and len(text) == 2
+    assert text[1].startswith(order.code + ",") and f",{order.total_vnd}," in text[1]
