@@ -2,102 +2,111 @@
 
 Only purchasable products (cooperative VERIFIED, product ACTIVE) get a document; every other id
 asked for is reported back so the caller deletes it from the index. Text is stored twice: as
-written (NFC, for the exact-diacritic boost) and folded (for recall).
+written (NFC, for the exact-diacritic boost) and folded (for recall). Rows are read with
+`values()` (no model instances): a full reindex of 100,000 products is bound by this code.
 """
 from collections.abc import Iterable, Iterator
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Category, Certification, Product
-from market.models import Cooperative
-from search.text import fold, normalize
+from market.models import Cooperative, Province
+from search.text import fold_text, normalize
 
 PURCHASABLE = Q(status=Product.Status.ACTIVE, cooperative__status=Cooperative.Status.VERIFIED)
+FIELDS = ("pk", "name_vi", "name_en", "description_vi", "description_en", "category_id", "origin_province_id",
+          "cooperative_id", "price_vnd", "stock_qty", "incoterms", "created_at",
+          "cooperative__legal_name", "cooperative__trading_name", "cooperative__province_id")
 
 
 def purchasable_products():
     return Product.objects.filter(PURCHASABLE)
 
 
-def _category_tree() -> dict[int, tuple[int | None, str, str]]:
-    return {c.pk: (c.parent_id, c.name_vi, c.name_en)
-            for c in Category.objects.only("pk", "parent_id", "name_vi", "name_en")}
+class _Context:
+    """Reference data shared by a whole batch (or a whole reindex): category tree, provinces,
+    certification labels, today's date."""
+
+    def __init__(self):
+        self.tree = {c["pk"]: (c["parent_id"], c["name_vi"], c["name_en"])
+                     for c in Category.objects.values("pk", "parent_id", "name_vi", "name_en")}
+        self.provinces = dict(Province.objects.values_list("pk", "name"))
+        self.kinds = {k: str(label) for k, label in Certification.Kind.choices}
+        self.today = timezone.localdate()
+
+    def path(self, category_id) -> list[int]:
+        path, seen = [], set()
+        while category_id is not None and category_id in self.tree and category_id not in seen:
+            seen.add(category_id)
+            path.append(category_id)
+            category_id = self.tree[category_id][0]
+        return path[::-1]
+
+    def certifications(self, product_ids) -> dict[int, list[tuple[str, int | None]]]:
+        """Shown certifications (verified, not expired) per product."""
+        through = Certification.products.through.objects.filter(
+            product_id__in=product_ids, certification__status=Certification.Status.VERIFIED,
+        ).filter(Q(certification__valid_until__isnull=True) | Q(certification__valid_until__gte=self.today))
+        out: dict[int, list] = {}
+        for pid, kind, stars in through.values_list("product_id", "certification__kind", "certification__ocop_stars"):
+            out.setdefault(pid, []).append((kind, stars))
+        return out
 
 
-def _path(tree, category_id) -> list[int]:
-    path, seen = [], set()
-    while category_id is not None and category_id in tree and category_id not in seen:
-        seen.add(category_id)
-        path.append(category_id)
-        category_id = tree[category_id][0]
-    return path[::-1]
-
-
-def _certs(product, today) -> list[Certification]:
-    return [c for c in product.certifications.all() if c.is_shown(today)]
-
-
-def build(product: Product, tree, today) -> dict:
-    """One document. `product` comes from `_queryset()` (related rows already loaded)."""
-    coop = product.cooperative
-    province = product.origin_province or coop.province
-    path = _path(tree, product.category_id)
-    certs = _certs(product, today)
-    stars = [c.ocop_stars for c in certs if c.kind == Certification.Kind.OCOP and c.ocop_stars]
-    names = f"{product.name_vi} {product.name_en}".strip()
+def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context) -> dict:
+    province_id = row["origin_province_id"] or row["cooperative__province_id"]
+    path = ctx.path(row["category_id"])
+    stars = [s for kind, s in certs if kind == Certification.Kind.OCOP and s]
+    names = f"{row['name_vi']} {row['name_en']}".strip()
     context = " ".join(
-        [product.description_vi, product.description_en, coop.display_name, province.name if province else ""]
-        + [f"{tree[c][1]} {tree[c][2]}" for c in path]
-        + [c.get_kind_display() for c in certs]
+        [row["description_vi"], row["description_en"], row["cooperative__trading_name"] or row["cooperative__legal_name"],
+         ctx.provinces.get(province_id, "")]
+        + [f"{ctx.tree[c][1]} {ctx.tree[c][2]}" for c in path]
+        + [ctx.kinds.get(kind, kind) for kind, _ in certs]
     )
-    incoterms = sorted({str(i) for i in (product.incoterms or [])})
+    incoterms = sorted({str(i) for i in (row["incoterms"] or [])})
     return {
-        "id": product.pk,
-        "name_vi": product.name_vi,
-        "name_en": product.name_en,
+        "id": row["pk"],
+        "name_vi": row["name_vi"],
+        "name_en": row["name_en"],
         "name_exact": normalize(names),
-        "name_fold": fold(names),
-        "body_exact": normalize(context),
-        "body_fold": fold(context),
-        "category_id": product.category_id,
+        "name_fold": fold_text(names),
+        "body_fold": fold_text(context),
+        "category_id": row["category_id"],
         "category_path": path,
-        "province_id": province.pk if province else None,
-        "cooperative_id": coop.pk,
-        "certifications": sorted({c.kind for c in certs}),
+        "province_id": province_id,
+        "cooperative_id": row["cooperative_id"],
+        "certifications": sorted({kind for kind, _ in certs}),
         "ocop_stars": max(stars) if stars else None,
-        "price_vnd": product.price_vnd,
-        "in_stock": product.stock_qty > 0,
+        "price_vnd": row["price_vnd"],
+        "in_stock": row["stock_qty"] > 0,
         "incoterms": incoterms,
         "export_ready": bool(incoterms),
-        "created": product.created_at,
+        "created": row["created_at"],
     }
 
 
-def _queryset():
-    today = timezone.localdate()
-    certs = Certification.objects.filter(status=Certification.Status.VERIFIED).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-    return (purchasable_products()
-            .select_related("cooperative__province", "origin_province")
-            .prefetch_related(Prefetch("certifications", queryset=certs)))
+def _build_rows(rows: list[dict], ctx: _Context) -> list[dict]:
+    certs = ctx.certifications([r["pk"] for r in rows]) if rows else {}
+    return [build(r, certs.get(r["pk"], []), ctx) for r in rows]
 
 
 def build_for(ids: Iterable[int]) -> tuple[list[dict], list[int]]:
     """Documents for the purchasable ones among `ids`, and the ids to delete from the index."""
     ids = sorted(set(ids))
-    tree, today = _category_tree(), timezone.localdate()
-    docs = [build(p, tree, today) for p in _queryset().filter(pk__in=ids)]
+    ctx = _Context()
+    docs = _build_rows(list(purchasable_products().filter(pk__in=ids).values(*FIELDS)), ctx)
     found = {d["id"] for d in docs}
     return docs, [i for i in ids if i not in found]
 
 
 def iter_all(batch_size: int = 1000) -> Iterator[list[dict]]:
     """Every purchasable product's document, in batches, paging by primary key."""
-    tree, today, last = _category_tree(), timezone.localdate(), 0
+    ctx, last = _Context(), 0
     while True:
-        batch = list(_queryset().filter(pk__gt=last).order_by("pk")[:batch_size])
-        if not batch:
+        rows = list(purchasable_products().filter(pk__gt=last).order_by("pk").values(*FIELDS)[:batch_size])
+        if not rows:
             return
-        last = batch[-1].pk
-        yield [build(p, tree, today) for p in batch]
+        last = rows[-1]["pk"]
+        yield _build_rows(rows, ctx)

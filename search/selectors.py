@@ -14,12 +14,12 @@ from catalog.models import Category, Certification, Product
 from market.models import Cooperative, Province
 from search.backends import Query, get_backend
 from search.backends.base import MAX_SIZE, MAX_WINDOW, PRICE_BUCKETS, SORTS, BackendUnavailable, decode_cursor
-from search.documents import PURCHASABLE
 from search.errors import InvalidSearch, PageTooDeep, SearchUnavailable
 from search.text import highlight, parse
 
 log = logging.getLogger("htx.search")
 
+FACET_LIMIT = {"cooperative": 20, "category": 200, "province": 50}
 INCOTERMS = ("EXW", "FCA", "FOB", "CFR", "CIF", "DAP", "DDP")
 
 
@@ -100,19 +100,22 @@ def product_suggest(prefix: str, limit: int = 8) -> list[str]:
 def _hydrate(ids: list[int]) -> list[Product]:
     if not ids:
         return []
-    rows = (Product.objects.filter(PURCHASABLE, pk__in=ids)
-            .select_related("cooperative", "category", "origin_province"))
-    by_id = {p.pk: p for p in rows}
+    # By primary key only, purchasability checked in Python: with the status filter in SQL,
+    # SQLite preferred the status index and walked every active product.
+    rows = Product.objects.filter(pk__in=ids).select_related("cooperative").order_by()  # no ORDER BY:
+    # with the model's default (-created_at) SQLite walked the created_at index over every row
+    by_id = {p.pk: p for p in rows if p.is_purchasable}
     return [by_id[i] for i in ids if i in by_id]
 
 
 def _label_facets(facets: dict, query: Query) -> dict[str, list[dict]]:
     english = (get_language() or "vi").startswith("en")
     labels = {
-        "category": lambda ids: {c.pk: c.name_en if english and c.name_en else c.name_vi
-                                 for c in Category.objects.filter(pk__in=ids)},
-        "province": lambda ids: dict(Province.objects.filter(pk__in=ids).values_list("pk", "name")),
-        "cooperative": lambda ids: {c.pk: c.display_name for c in Cooperative.objects.filter(pk__in=ids)},
+        "category": lambda ids: {pk: en if english and en else vi for pk, vi, en in Category.objects.filter(
+            pk__in=ids).order_by().values_list("pk", "name_vi", "name_en")},
+        "province": lambda ids: dict(Province.objects.filter(pk__in=ids).order_by().values_list("pk", "name")),
+        "cooperative": lambda ids: {pk: trading or legal for pk, legal, trading in Cooperative.objects.filter(
+            pk__in=ids).order_by().values_list("pk", "legal_name", "trading_name")},
         "certification": lambda ids: dict(Certification.Kind.choices),
         "ocop_stars": lambda ids: {s: _("%(n)s stars") % {"n": s} for s in ids},
         "price": lambda ids: {i: _price_label(i) for i in ids},
@@ -121,6 +124,8 @@ def _label_facets(facets: dict, query: Query) -> dict[str, list[dict]]:
     }
     out = {}
     for name, counts in facets.items():
+        if len(counts) > FACET_LIMIT.get(name, 1000):  # the long tail is not shown, so not labelled
+            counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:FACET_LIMIT[name]])
         names = labels[name](list(counts))
         values = [{"value": v, "label": str(names.get(v, v)), "count": n} for v, n in counts.items() if v in names]
         if name == "price":

@@ -127,13 +127,13 @@ class DatabaseBackend(SearchBackend):
     def index_many(self, docs: list[dict]) -> int:
         if not docs:
             return 0
-        rows = [_row(d) for d in docs]
-        fields = [f.name for f in SearchDocument._meta.concrete_fields if f.name != "product_id"]
-        with transaction.atomic():
-            SearchDocument.objects.bulk_create(rows, batch_size=500, update_conflicts=True,
-                                               unique_fields=["product_id"], update_fields=fields)
-            with connection.cursor() as cursor:
-                self.text.write(cursor, docs, [d["id"] for d in docs])
+        # Raw upsert: the ORM's bulk_create compiles SQL per field and row, which dominated a
+        # 100,000-product reindex; ON CONFLICT works on SQLite >= 3.24 and PostgreSQL alike.
+        created = SearchDocument._meta.get_field("created")
+        rows = [_row(d, created) for d in docs]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(UPSERT, rows)
+            self.text.write(cursor, docs, [d["id"] for d in docs])
         return len(docs)
 
     def delete_many(self, ids: list[int]) -> int:
@@ -289,16 +289,23 @@ class DatabaseBackend(SearchBackend):
         return names[:limit]
 
 
-def _row(doc: dict) -> SearchDocument:
-    return SearchDocument(
-        product_id=doc["id"], name_vi=doc["name_vi"], name_en=doc["name_en"] or "",
-        name_exact=doc["name_exact"], name_fold=doc["name_fold"], body_fold=doc["body_fold"],
-        category_id=doc["category_id"], category_path=json.dumps(doc["category_path"]),
-        province_id=doc["province_id"], cooperative_id=doc["cooperative_id"],
-        certifications=json.dumps(doc["certifications"]), ocop_stars=doc["ocop_stars"],
-        price_vnd=doc["price_vnd"], in_stock=doc["in_stock"], incoterms=json.dumps(doc["incoterms"]),
-        export_ready=doc["export_ready"], created=doc["created"],
-    )
+COLUMNS = [f.column for f in SearchDocument._meta.concrete_fields]
+UPSERT = (f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
+          f"ON CONFLICT (product_id) DO UPDATE SET "
+          + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "product_id"))
+
+
+def _row(doc: dict, created_field) -> tuple:
+    values = {
+        "product_id": doc["id"], "name_vi": doc["name_vi"], "name_en": doc["name_en"] or "",
+        "name_exact": doc["name_exact"], "name_fold": doc["name_fold"], "body_fold": doc["body_fold"],
+        "category_id": doc["category_id"], "category_path": json.dumps(doc["category_path"]),
+        "province_id": doc["province_id"], "cooperative_id": doc["cooperative_id"],
+        "certifications": json.dumps(doc["certifications"]), "ocop_stars": doc["ocop_stars"],
+        "price_vnd": doc["price_vnd"], "in_stock": doc["in_stock"], "incoterms": json.dumps(doc["incoterms"]),
+        "export_ready": doc["export_ready"], "created": created_field.get_db_prep_value(doc["created"], connection),
+    }
+    return tuple(values[c] for c in COLUMNS)
 
 
 def _filters(query: Query):

@@ -16,7 +16,7 @@ from search.text import ParsedQuery
 FACET_FIELDS = {  # facet name -> (field, max buckets)
     "category": ("category_path", 500),
     "province": ("province_id", 100),
-    "cooperative": ("cooperative_id", 100),
+    "cooperative": ("cooperative_id", 20),
     "certification": ("certifications", 20),
     "ocop_stars": ("ocop_stars", 5),
     "in_stock": ("in_stock", 2),
