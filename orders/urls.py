@@ -11,6 +11,8 @@ urlpatterns = [
     path("cart/lines/<int:product_id>/", cart.CartLineUpdateApi.as_view(), name="cart-line"),
     path("checkout/", checkout.CheckoutPlaceApi.as_view(), name="checkout-place"),
     path("checkouts/<int:checkout_id>/", checkout.CheckoutDetailApi.as_view(), name="checkout-detail"),
+    path("checkouts/<int:checkout_id>/stripe-intent/", checkout.CheckoutStripeIntentApi.as_view(),
+         name="checkout-stripe-intent"),
     path("orders/", orders.OrderListMineApi.as_view(), name="order-list-mine"),
     path("coop/orders/", orders.OrderListCooperativeApi.as_view(), name="order-list-coop"),
     path("coop/orders/bulk/", desk.OrderBulkMoveApi.as_view(), name="order-bulk-move"),

@@ -1,5 +1,5 @@
 """Cart API: works for signed-in buyers and for guests (by session)."""
-from drf_spectacular.utils import extend_schema_serializer, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response

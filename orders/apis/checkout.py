@@ -1,5 +1,5 @@
 """Placing an order (Idempotency-Key required) and reading a checkout."""
-from drf_spectacular.utils import extend_schema_serializer, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -7,10 +7,12 @@ from rest_framework.views import APIView
 
 from catalog.models import Incoterm
 from orders.apis.serializers import CheckoutOutput
-from orders.models import Cart, Currency, PaymentMethod
+from orders.models import Currency, PaymentMethod
 from orders.selectors import checkout_get_for_buyer
+from orders.services.cart import cart_get_or_create
 from orders.services.checkout import ShippingAddress, checkout_place
 from orders.services.idempotency import idempotency_claim, idempotency_finish, idempotency_release
+from orders.services.stripe_payments import payment_intent_ensure
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
@@ -62,7 +64,7 @@ class CheckoutPlaceApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        cart = Cart.objects.filter(user=request.user).first() or Cart(user=request.user)
+        cart = cart_get_or_create(user=request.user)
         notes = {int(k): s for k, s in (v.get("notes") or {}).items() if str(k).isdigit()}
         return checkout_place(buyer=request.user, cart=cart, payment_method=v["payment_method"],
                               currency=v["currency"], address=ShippingAddress(**v["address"]), notes=notes,
@@ -74,4 +76,17 @@ class CheckoutDetailApi(APIView):
 
     @extend_schema(responses=CheckoutOutput, summary="A checkout of mine, with its orders and payments")
     def get(self, request, checkout_id: int):
+        return Response(CheckoutOutput(checkout_get_for_buyer(user=request.user, checkout_id=checkout_id)).data)
+
+
+class CheckoutStripeIntentApi(APIView):
+    """Create the card PaymentIntent again when the after-commit attempt failed (Stripe outage).
+    The idempotency key derived from the checkout id makes this safe to call any number of times."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=CheckoutOutput, summary="Ensure the Stripe PaymentIntent exists")
+    def post(self, request, checkout_id: int):
+        checkout = checkout_get_for_buyer(user=request.user, checkout_id=checkout_id)
+        payment_intent_ensure(checkout_id=checkout.pk)
         return Response(CheckoutOutput(checkout_get_for_buyer(user=request.user, checkout_id=checkout_id)).data)

@@ -1,5 +1,5 @@
 """Order reading (buyer, cooperative desk, admin) and status moves, one view per move."""
-from drf_spectacular.utils import extend_schema_serializer, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response

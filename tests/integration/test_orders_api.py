@@ -378,3 +378,26 @@ def test_csv_export_only_my_orders(actors, order):
     assert response["Content-Type"].startswith("text/csv")
     assert text[0].startswith("code,placed_at,status") and len(text) == 2
     assert text[1].startswith(order.code + ",") and f",{order.total_vnd}," in text[1]
+
+
+def test_checkout_with_no_cart_is_cart_empty():
+    user = UserFactory()
+
+    response = client_for(user).post("/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="e")
+
+    assert response.status_code == 409 and response.json()["code"] == "cart_empty"
+    assert Checkout.objects.count() == 0 and IdempotencyKey.objects.count() == 0
+
+
+def test_stripe_intent_retry_endpoint_is_scoped_to_the_buyer(actors, settings):
+    settings.PAYMENT_METHODS = ["bank_transfer", "cod", "stripe"]
+    settings.STRIPE_SECRET_KEY = ""
+    from tests.factories.orders import export_address, place
+
+    checkout = place(actors["buyer"], (ProductFactory(), 1), payment_method="stripe", address=export_address())
+
+    other = client_for(actors["other_staff"]).post(f"/api/v1/checkouts/{checkout.pk}/stripe-intent/")
+    mine = client_for(actors["buyer"]).post(f"/api/v1/checkouts/{checkout.pk}/stripe-intent/")
+
+    assert other.status_code == 404
+    assert mine.status_code == 502 and mine.json()["code"] == "payment_provider_error"  # no key configured

@@ -1,7 +1,6 @@
 """Real threads, each with its own PostgreSQL connection, released together by a barrier:
 no oversell, no deadlock, stock released once, webhook events applied once, one order per key."""
 import threading
-import time
 from decimal import Decimal
 
 import pytest

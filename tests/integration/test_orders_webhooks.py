@@ -7,9 +7,8 @@ import time
 from decimal import Decimal
 
 import pytest
-from django.urls import reverse
 
-from orders.models import Order, OrderEvent, Payment, PaymentWebhookEvent
+from orders.models import OrderEvent, Payment, PaymentWebhookEvent
 from tests.conftest import client_for
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import UserFactory
