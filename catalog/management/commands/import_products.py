@@ -27,7 +27,10 @@ class Command(BaseCommand):
         parser.add_argument("--max-errors", type=int, default=50, help="how many row errors to print")
 
     def handle(self, *args, **opts):
-        translation.activate("vi")
+        with translation.override("vi"):  # row messages in Vietnamese; leave the caller's language alone
+            self._handle(opts)
+
+    def _handle(self, opts):
         coop = Cooperative.objects.filter(slug=opts["cooperative"]).first()
         if coop is None:
             raise CommandError(f"no cooperative with slug {opts['cooperative']!r}")
