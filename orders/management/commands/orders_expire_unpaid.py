@@ -2,6 +2,7 @@
 Safe to re-run; run it from cron every few minutes."""
 from django.core.management.base import BaseCommand
 
+from orders.services.idempotency import idempotency_purge
 from orders.services.transitions import order_expire_unpaid
 
 
@@ -14,4 +15,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {i}/{total} checked")
 
         expired, checked = order_expire_unpaid(progress=progress)
-        self.stdout.write(self.style.SUCCESS(f"orders_expire_unpaid: expired {expired} of {checked} overdue orders"))
+        purged = idempotency_purge()  # keys older than their 24 h lifetime
+        self.stdout.write(self.style.SUCCESS(
+            f"orders_expire_unpaid: expired {expired} of {checked} overdue orders, purged {purged} idempotency keys"))
