@@ -110,6 +110,18 @@ class _PostgresText:
     def facet_unnest(self, column: str):
         return f"FROM m, json_array_elements_text(m.{column}::json) j(value) GROUP BY j.value", "j.value"
 
+    def close_words(self, cursor, token: str) -> set[str] | None:
+        """Words of names that look like `token` (pg_trgm word similarity, GIN-indexed), or
+        None when the extension is missing (then the vocabulary is used)."""
+        try:
+            with transaction.atomic():
+                cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.3")
+                cursor.execute(f"SELECT name_fold FROM {TABLE} WHERE %s <%% name_fold "
+                               f"ORDER BY word_similarity(%s, name_fold) DESC LIMIT 5", [token, token])
+                return {w for (name,) in cursor.fetchall() for w in tokens(name)} or None
+        except Exception:  # noqa: BLE001 - pg_trgm not installed for this role
+            return None
+
 
 class DatabaseBackend(SearchBackend):
     name = "database"
@@ -252,17 +264,24 @@ class DatabaseBackend(SearchBackend):
         return facets, total
 
     def _did_you_mean(self, parsed: ParsedQuery) -> list[str]:
-        vocab = self._vocabulary()
-        known = set(vocab)
         fixed, changed = [], False
         for token in parsed.folded:
-            if token in known or len(token) < 3:
+            vocab = self._candidates(token)
+            if token in vocab or len(token) < 3:
                 fixed.append(token)
                 continue
-            close = difflib.get_close_matches(token, vocab, n=1, cutoff=0.75)
+            close = difflib.get_close_matches(token, sorted(vocab), n=1, cutoff=0.75)
             fixed.append(close[0] if close else token)
             changed |= bool(close)
         return [" ".join(fixed)] if changed else []
+
+    def _candidates(self, token: str) -> set[str]:
+        if hasattr(self.text, "close_words"):
+            with connection.cursor() as cursor:
+                words = self.text.close_words(cursor, token)
+            if words is not None:
+                return words
+        return set(self._vocabulary())
 
     def _vocabulary(self) -> list[str]:
         cached = DatabaseBackend._vocab
