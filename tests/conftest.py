@@ -65,6 +65,20 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(autouse=True)
+def _reload_reference_data_after_flush(request, django_db_blocker):
+    """Transactional tests end with a flush that also empties the administrative units a data
+    migration loaded; reload them so the tests after still see the 34 provinces."""
+    yield
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        from market.admin_units import load
+        from market.models import Province
+
+        with django_db_blocker.unblock():
+            if not Province.objects.exists():
+                load()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     # PBKDF2 costs ~0.3 s per user on these machines; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
