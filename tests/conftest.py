@@ -69,7 +69,9 @@ def _reload_reference_data_after_flush(request, django_db_blocker):
     """Transactional tests end with a flush that also empties the administrative units a data
     migration loaded; reload them so the tests after still see the 34 provinces."""
     yield
-    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
         from market.admin_units import load
         from market.models import Province
 
