@@ -86,11 +86,11 @@ def _exact(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(normalize(text).replace("_", " ")))
 
 
-def _build_synonyms() -> dict[tuple[str, ...], list[tuple[set, list[tuple[str, ...]]]]]:
-    """folded phrase -> [(the phrase as written with diacritics, its group's folded phrases)]."""
+def _build_synonyms() -> dict[tuple[str, ...], list[tuple[tuple, list[tuple[str, ...]]]]]:
+    """folded phrase -> [(the phrase as written with diacritics, its group's phrases as written)]."""
     table: dict[tuple[str, ...], list] = {}
     for group in SYNONYM_GROUPS:
-        phrases = list(dict.fromkeys(tuple(tokens(p)) for p in group))
+        phrases = list(dict.fromkeys(_exact(p) for p in group))
         for written in group:
             table.setdefault(tuple(tokens(written)), []).append((_exact(written), phrases))
     return table
@@ -101,28 +101,32 @@ _MAX_PHRASE = max(len(k) for k in SYNONYMS)
 
 
 def _alternatives(folded: tuple[str, ...], exact: tuple[str, ...]) -> list[tuple[str, ...]] | None:
-    """Synonyms for a phrase. Typed without diacritics it may mean any word that folds the same
-    ("ca": cà or cá); typed with them, only the groups of that very word ("cà" is not "cá")."""
+    """Synonyms for a phrase, as written (with diacritics). Typed without diacritics it may mean
+    any word that folds the same ("ca": cà or cá); typed with them, only the groups of that very
+    word ("cà" is not "cá"). Synonyms are matched exactly: folded, "sắn" would also be "sản"."""
     entries = SYNONYMS.get(folded)
     if not entries:
         return None
     if exact != folded:
         entries = [e for e in entries if e[0] == exact]
-    if not entries:
-        return None
-    alts = [folded]
-    for _, phrases in entries:
-        alts += [p for p in phrases if p not in alts]
-    return alts
+    alts: list[tuple[str, ...]] = []
+    for written, phrases in entries:
+        alts += [p for p in phrases if p not in alts and tuple(fold(t) for t in p) != folded]
+    return alts or None
+
+
+FOLDED, EXACT = "fold", "exact"
 
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    """A query as clauses: every clause must match; within a clause, any alternative phrase
-    (a tuple of folded tokens, adjacent when longer than one) may. `exact` holds the
-    NFC-lowercased tokens as typed, for the exact-diacritic boost; `folded` the plain tokens."""
+    """A query as clauses: every clause must match; within a clause, any alternative may.
+    An alternative is (FOLDED, tokens) for what the buyer typed, matched on folded text, or
+    (EXACT, tokens) for a synonym, matched on the names as written; tokens of a phrase must be
+    adjacent. `exact` holds the NFC-lowercased tokens as typed (for the exact-diacritic boost),
+    `folded` the folded ones."""
 
-    clauses: tuple[tuple[tuple[str, ...], ...], ...]
+    clauses: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]
     folded: tuple[str, ...]
     exact: tuple[str, ...]
 
@@ -135,7 +139,7 @@ class ParsedQuery:
         return self.exact != self.folded
 
     def all_terms(self) -> set[str]:
-        return {t for clause in self.clauses for alt in clause for t in alt}
+        return {fold(t) for clause in self.clauses for _, alt in clause for t in alt}
 
 
 def parse(q: str) -> ParsedQuery:
@@ -151,7 +155,7 @@ def parse(q: str) -> ParsedQuery:
             phrase = tuple(folded[i:i + n])
             alts = _alternatives(phrase, tuple(exact[i:i + n]))
             if alts or n == 1:
-                clauses.append(tuple(alts or [phrase]))
+                clauses.append(((FOLDED, phrase),) + tuple((EXACT, a) for a in alts or []))
                 i += n
                 break
     return ParsedQuery(clauses=tuple(clauses), folded=tuple(folded), exact=tuple(exact))

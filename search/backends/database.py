@@ -10,19 +10,25 @@ import time
 
 from django.db import connection, transaction
 
-from catalog.models import Category
+from catalog.models import Category, Certification, Incoterm
 from search.backends.base import (
     FACETS, PRICE_BUCKETS, Query, SearchBackend, SearchResult, decode_cursor, encode_cursor,
 )
 from search.models import SearchDocument
-from search.text import ParsedQuery, parse, tokens
+from search.text import EXACT, FOLDED, ParsedQuery, parse, tokens
 
 TABLE = SearchDocument._meta.db_table
+INCOTERMS = Incoterm.values
 VOCAB_TTL = 300  # seconds a cached vocabulary (for "did you mean") stays fresh
 
 
 def _fts_phrase(phrase: tuple[str, ...]) -> str:
     return '"' + " ".join(phrase) + '"'
+
+
+def _fts_alternative(kind: str, phrase: tuple[str, ...]) -> str:
+    columns = "{name_fold body_fold}" if kind == FOLDED else "{name_exact}"
+    return f"({columns} : {_fts_phrase(phrase)})"
 
 
 class _SqliteText:
@@ -33,8 +39,8 @@ class _SqliteText:
     weights = "10.0, 1.0, 20.0"  # name_fold, body_fold, name_exact
 
     def match(self, parsed: ParsedQuery) -> tuple[str, list, str]:
-        clauses = " AND ".join("(" + " OR ".join(_fts_phrase(a) for a in c) + ")" for c in parsed.clauses)
-        recall = "{name_fold body_fold} : (" + clauses + ")"
+        clauses = " AND ".join("(" + " OR ".join(_fts_alternative(k, a) for k, a in c) + ")" for c in parsed.clauses)
+        recall = "(" + clauses + ")"
         boosts = [recall]
         if len(parsed.folded) > 1:
             boosts.append("{name_fold} : " + _fts_phrase(parsed.folded))
@@ -64,12 +70,11 @@ class _SqliteText:
         cursor.execute("SELECT term FROM search_fts_vocab")
         return [r[0] for r in cursor.fetchall()]
 
-    def facet_unnest(self, column: str) -> str:
-        return f"FROM m, json_each(m.{column}) j GROUP BY j.value", "j.value"
 
 
-def _ts_phrase(phrase: tuple[str, ...]) -> str:
-    return " <-> ".join(f"'{t}'" for t in phrase)
+def _ts_phrase(phrase: tuple[str, ...], kind: str = FOLDED) -> str:
+    weight = ":B" if kind == EXACT else ""  # B: the names as written (synonyms match exactly)
+    return " <-> ".join(f"'{t}'{weight}" for t in phrase)
 
 
 class _PostgresText:
@@ -79,7 +84,7 @@ class _PostgresText:
     join = ""
 
     def match(self, parsed: ParsedQuery) -> tuple[str, list, str]:
-        recall = " & ".join("(" + " | ".join(_ts_phrase(a) for a in c) + ")" for c in parsed.clauses)
+        recall = " & ".join("(" + " | ".join(_ts_phrase(a, k) for k, a in c) + ")" for c in parsed.clauses)
         rank = [f"({recall})"]
         if len(parsed.folded) > 1:
             rank.append(f"({_ts_phrase(parsed.folded)})")
@@ -107,8 +112,6 @@ class _PostgresText:
         cursor.execute(f"SELECT word FROM ts_stat('SELECT to_tsvector(''simple'', name_fold) FROM {TABLE}')")
         return [r[0] for r in cursor.fetchall()]
 
-    def facet_unnest(self, column: str):
-        return f"FROM m, json_array_elements_text(m.{column}::json) j(value) GROUP BY j.value", "j.value"
 
     def close_words(self, cursor, token: str) -> set[str] | None:
         """Words of names that look like `token` (pg_trgm word similarity, GIN-indexed), or
@@ -230,37 +233,47 @@ class DatabaseBackend(SearchBackend):
         return f"{rank}, d.product_id ASC", list(rank_params)
 
     def _facets(self, cursor, base, params, wanted: bool) -> tuple[dict, int]:
+        """Total and facet counts over the matching rows, materialised once: one pass of sums
+        for the small facets, one GROUP BY each for category, province and cooperative."""
         if not wanted:
             cursor.execute(f"SELECT count(*) {base}", params)
             return {}, cursor.fetchone()[0]
-        price_case = " ".join(
-            f"WHEN m.price_vnd >= {lo or 0} AND m.price_vnd < {hi} THEN {i}" if hi else
-            f"WHEN m.price_vnd >= {lo} THEN {i}" for i, (lo, hi) in enumerate(PRICE_BUCKETS))
-        parts = [
-            "SELECT 'total', NULL, count(*) FROM m",
-            "SELECT 'category', CAST(m.category_id AS TEXT), count(*) FROM m GROUP BY m.category_id",
-            "SELECT 'province', CAST(m.province_id AS TEXT), count(*) FROM m GROUP BY m.province_id",
-            "SELECT 'cooperative', CAST(m.cooperative_id AS TEXT), count(*) FROM m GROUP BY m.cooperative_id",
-            "SELECT 'ocop_stars', CAST(m.ocop_stars AS TEXT), count(*) FROM m GROUP BY m.ocop_stars",
-            "SELECT 'in_stock', CASE WHEN m.in_stock THEN 'true' ELSE 'false' END, count(*) FROM m GROUP BY 2",
-            f"SELECT 'price', CAST(CASE {price_case} END AS TEXT), count(*) FROM m GROUP BY 2",
-        ]
-        for facet, column in (("certification", "certifications"), ("incoterm", "incoterms")):
-            from_sql, value = self.text.facet_unnest(column)
-            parts.append(f"SELECT '{facet}', {value}, count(*) {from_sql}")
+        sums = ["count(*)", "sum(CASE WHEN m.in_stock THEN 1 ELSE 0 END)"]
+        keys: list[tuple[str, object]] = [("in_stock", True)]
+        for i, (lo, hi) in enumerate(PRICE_BUCKETS):
+            cond = " AND ".join(([f"m.price_vnd >= {lo}"] if lo else ["m.price_vnd IS NOT NULL"])
+                                + ([f"m.price_vnd < {hi}"] if hi else []))
+            sums.append(f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END)")
+            keys.append(("price", i))
+        for stars in range(1, 6):
+            sums.append(f"sum(CASE WHEN m.ocop_stars = {stars} THEN 1 ELSE 0 END)")
+            keys.append(("ocop_stars", stars))
+        for facet, column, values in (("certification", "certifications", Certification.Kind.values),
+                                      ("incoterm", "incoterms", INCOTERMS)):
+            for value in values:  # JSON lists of known codes: a quoted LIKE is exact
+                sums.append(f"sum(CASE WHEN m.{column} LIKE '%%\"{value}\"%%' THEN 1 ELSE 0 END)")
+                keys.append((facet, value))
         columns = ("d.category_id, d.province_id, d.cooperative_id, d.ocop_stars, d.in_stock, "
                    "d.price_vnd, d.certifications, d.incoterms")
-        sql = (f"WITH m AS MATERIALIZED (SELECT {columns} {base}) "
-               + " UNION ALL ".join(parts))
-        cursor.execute(sql, params)
+        parts = [f"SELECT 'sums', NULL, {', '.join(sums)} FROM m"]
+        pad = ", NULL" * (len(sums) - 1)
+        for facet in ("category", "province", "cooperative"):
+            parts.append(f"SELECT '{facet}', CAST(m.{facet}_id AS TEXT), count(*){pad} "
+                         f"FROM m WHERE m.{facet}_id IS NOT NULL GROUP BY m.{facet}_id")
+        cursor.execute(f"WITH m AS MATERIALIZED (SELECT {columns} {base}) " + " UNION ALL ".join(parts), params)
         facets: dict[str, dict] = {name: {} for name in FACETS}
         total = 0
-        for facet, value, n in cursor.fetchall():
-            if facet == "total":
-                total = n
-            elif value is not None:
-                facets.setdefault(facet, {})[_facet_value(facet, value)] = n
-        facets["category"] = _roll_up(facets.get("category", {}))
+        for row in cursor.fetchall():
+            if row[0] == "sums":
+                total = row[2]
+                for (facet, value), n in zip(keys, row[3:]):
+                    if n:
+                        facets[facet][value] = n
+                if total - (row[3] or 0):
+                    facets["in_stock"][False] = total - (row[3] or 0)
+            else:
+                facets[row[0]][int(row[1])] = row[2]
+        facets["category"] = _roll_up(facets["category"])
         return facets, total
 
     def _did_you_mean(self, parsed: ParsedQuery) -> list[str]:
@@ -315,10 +328,12 @@ UPSERT = (f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s']
 
 
 def _row(doc: dict, created_field) -> tuple:
+    # On SQLite the text lives in the FTS5 table only: a narrow row keeps facet scans fast.
+    text = connection.vendor != "sqlite"
     values = {
         "product_id": doc["id"], "name_vi": doc["name_vi"], "name_en": doc["name_en"] or "",
-        "name_exact": doc["name_exact"], "name_fold": doc["name_fold"], "body_fold": doc["body_fold"],
-        "category_id": doc["category_id"], "category_path": json.dumps(doc["category_path"]),
+        "name_exact": doc["name_exact"] if text else "", "name_fold": doc["name_fold"] if text else "",
+        "body_fold": doc["body_fold"] if text else "", "category_id": doc["category_id"], "category_path": json.dumps(doc["category_path"]),
         "province_id": doc["province_id"], "cooperative_id": doc["cooperative_id"],
         "certifications": json.dumps(doc["certifications"]), "ocop_stars": doc["ocop_stars"],
         "price_vnd": doc["price_vnd"], "in_stock": doc["in_stock"], "incoterms": json.dumps(doc["incoterms"]),
@@ -349,14 +364,6 @@ def _filters(query: Query):
         yield "d.export_ready = %s", [query.export_ready]
     if query.incoterm:
         yield "d.incoterms LIKE %s", [f'%"{query.incoterm}"%']
-
-
-def _facet_value(facet: str, value: str):
-    if facet in ("category", "province", "cooperative", "ocop_stars", "price"):
-        return int(value)
-    if facet == "in_stock":
-        return value in ("true", "1", True, 1)
-    return value
 
 
 _tree_cache: tuple[float, dict[int, int | None]] | None = None

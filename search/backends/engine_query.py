@@ -11,7 +11,7 @@ from elasticsearch_dsl import A as Agg
 
 from catalog.models import Category
 from search.backends.base import PRICE_BUCKETS, Query, decode_cursor
-from search.text import ParsedQuery
+from search.text import EXACT, ParsedQuery
 
 FACET_FIELDS = {  # facet name -> (field, max buckets)
     "category": ("category_path", 500),
@@ -60,7 +60,9 @@ def index_body(*, loading: bool = False) -> dict:
     }
 
 
-def _alternative(phrase: tuple[str, ...]):
+def _alternative(kind: str, phrase: tuple[str, ...]):
+    if kind == EXACT:  # a synonym: matched on the names as written ("sắn", not every "sản")
+        return Q("match_phrase", name_exact=" ".join(phrase))
     fields = ["name_fold^3", "body_fold"]
     if len(phrase) > 1:
         return Q("multi_match", query=" ".join(phrase), type="phrase", fields=fields)
@@ -72,7 +74,7 @@ def _alternative(phrase: tuple[str, ...]):
 
 
 def text_query(parsed: ParsedQuery):
-    must = [Q("bool", should=[_alternative(a) for a in clause], minimum_should_match=1)
+    must = [Q("bool", should=[_alternative(k, a) for k, a in clause], minimum_should_match=1)
             for clause in parsed.clauses]
     should = []
     if len(parsed.folded) > 1:

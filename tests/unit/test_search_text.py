@@ -32,17 +32,22 @@ def test_regional_synonyms_expand_on_folded_phrases_longest_first():
     parsed = parse("Đậu phộng rang")
 
     assert parsed.clauses == (
-        (("dau", "phong"), ("lac",), ("peanut",), ("groundnut",)),
-        (("rang",),),
+        (("fold", ("dau", "phong")), ("exact", ("lạc",)), ("exact", ("peanut",)), ("exact", ("groundnut",))),
+        (("fold", ("rang",)),),
     )
     assert parsed.exact == ("đậu", "phộng", "rang")
     assert parsed.has_diacritics
 
 
 def test_typed_diacritics_choose_the_synonym_group():
-    assert parse("ca").clauses == ((("ca",), ("fish",)),)  # ambiguous without marks: cà or cá
-    assert parse("cá").clauses == ((("ca",), ("fish",)),)
-    assert parse("cà").clauses == ((("ca",),),)  # cà is not cá: no "fish"
+    assert parse("ca").clauses == ((("fold", ("ca",)), ("exact", ("fish",))),)  # ambiguous: cà or cá
+    assert parse("cá").clauses == ((("fold", ("ca",)), ("exact", ("fish",))),)
+    assert parse("cà").clauses == ((("fold", ("ca",)),),)  # cà is not cá: no "fish"
+
+
+def test_synonyms_are_matched_as_written_so_folding_cannot_widen_them():
+    assert parse("khoai mi").clauses == ((("fold", ("khoai", "mi")), ("exact", ("sắn",)),
+                                          ("exact", ("cassava",)), ("exact", ("tapioca",))),)
 
 
 def test_query_size_is_bounded():
