@@ -21,6 +21,10 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 def chromium():
     from playwright.sync_api import sync_playwright
 
+    from tests.conftest import service_missing
+
+    if not os.environ.get("CHROMIUM_PATH"):  # session fixtures run before the per-test marker check
+        service_missing("no Chromium (apt-get install chromium; services/svc chromium status)")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=os.environ["CHROMIUM_PATH"], args=CHROMIUM_ARGS)
         yield browser

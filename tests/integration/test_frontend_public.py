@@ -13,6 +13,15 @@ from tests.factories.market import CooperativeFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _restore_language():
+    """Requests made in English leave English active in this thread: give later tests the default."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 def test_home_lists_verified_cooperatives_only_in_vietnamese():
     verified = CooperativeFactory(verified=True, trading_name="HTX Đã Duyệt")
     CooperativeFactory(trading_name="HTX Chưa Duyệt")

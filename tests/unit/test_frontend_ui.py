@@ -11,6 +11,15 @@ from frontend.templatetags.market_ui import plain, qty, vnd
 PO = Path(__file__).resolve().parents[2] / "frontend/locale/vi/LC_MESSAGES/django.po"
 
 
+@pytest.fixture(autouse=True)
+def _restore_language():
+    """Requests made in English leave English active in this thread: give later tests the default."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.mark.parametrize("lang, value, expected", [
     ("vi", 1234567, "1.234.567\xa0₫"), ("en", 1234567, "₫1,234,567"), ("vi", 0, "0\xa0₫"),
     ("vi", None, ""), ("vi", "abc", ""),
