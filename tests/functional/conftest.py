@@ -34,8 +34,9 @@ def chromium():
 class Session:
     """One person's browser context, with helpers for screenshots, axe and CSP reports."""
 
-    def __init__(self, browser, base_url: str, name: str):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    def __init__(self, browser, base_url: str, name: str, javascript: bool = True):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN",
+                                           java_script_enabled=javascript)
         self.page = self.context.new_page()
         self.base_url, self.name = base_url, name
         self.csp_errors: list[str] = []
@@ -81,8 +82,8 @@ class Session:
 def open_session(chromium, live_server):
     sessions = []
 
-    def make(name: str) -> Session:
-        s = Session(chromium, live_server.url, name)
+    def make(name: str, javascript: bool = True) -> Session:
+        s = Session(chromium, live_server.url, name, javascript)
         sessions.append(s)
         return s
 

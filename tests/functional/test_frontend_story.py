@@ -139,3 +139,39 @@ def test_whole_story(units, open_session):
     assert page.locator('#results a:has-text("Cà phê Culi Mới Duyệt")').count() == 1
     assert {k: v for k, v in axe.items() if v} == {}
     assert buyer.csp_errors + admin.csp_errors + guest.csp_errors == []
+
+
+def test_core_buying_path_without_javascript(units, open_session):
+    w = _world()
+    s = open_session("nojs", javascript=False)
+
+    page = s.go("/")
+    page.fill("#q", "ca phe")
+    page.press("#q", "Enter")
+    page.check('input[name="province"][value="66"]')
+    page.click('button:has-text("Áp dụng bộ lọc")')  # the plain GET form reloads the page
+    page.wait_for_url("**province=66**")
+    assert page.locator("#results .card").count() == 1
+    page.click('#results a:has-text("Cà phê Robusta Đắk Lắk")')
+    page.click('form[action$="/gio-hang/them/"] button[type=submit]')
+    page.wait_for_url("**/gio-hang/")
+    page.click('a[href="/thanh-toan/"]')
+    page.fill("#id_username", "lan@example.vn")
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/thanh-toan/")
+    page.fill("#id_recipient_phone", "0912345678")
+    page.select_option('select[name="province_code"]', "66")
+    page.click('button:has-text("Hiện phường / xã của tỉnh này")')  # GET reload with the wards
+    page.wait_for_url("**province_code=66**")
+    page.select_option("#id_ward_code", index=1)
+    page.fill("#id_address_line", "12 Lê Lợi")
+    s.screenshot("checkout")
+    page.click('form[action="/thanh-toan/"] button:has-text("Đặt hàng")')
+    page.wait_for_url("**/thanh-toan/*/")
+
+    order = Order.objects.get(buyer=w["buyer"])
+    assert order.cooperative_id == w["a"].pk
+    assert page.locator(f'.qr img[src="/don-hang/{order.code}/vietqr.svg"]').count() == 1
+    page.click(f'a:has-text("{order.code}")')
+    assert page.locator("ol.timeline li").count() == 1
