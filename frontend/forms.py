@@ -5,7 +5,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Product
+from catalog.models import Certification, Product
 from catalog.units import Unit
 from market.models import Cooperative, CooperativeDocument
 
@@ -178,3 +178,21 @@ class ImportForm(forms.Form):
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=2000, required=False,
                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CertificationClaimForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Certification"), choices=Certification.Kind.choices)
+    ocop_stars = forms.TypedChoiceField(label=_("OCOP stars (OCOP only)"), coerce=int, required=False,
+                                        empty_value=None, choices=[("", "—")] + [(i, i) for i in range(1, 6)])
+    issuer = forms.CharField(label=_("Issued by"), max_length=200)
+    number = forms.CharField(label=_("Certificate number"), max_length=100)
+    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_until = forms.DateField(label=_("Valid until"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    document = forms.FileField(label=_("Certificate (PDF, JPEG or PNG)"))
+    product_ids = forms.TypedMultipleChoiceField(label=_("Products it covers"), coerce=int, required=False,
+                                                 widget=forms.CheckboxSelectMultiple, choices=())
+
+    def __init__(self, *args, products, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product_ids"].choices = [(p.pk, p.name_vi) for p in products]

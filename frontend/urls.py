@@ -45,6 +45,7 @@ urlpatterns = [
     path("htx/<int:coop_id>/san-pham/<int:product_id>/anh/", coop.product_image_add, name="coop_product_image_add"),
     path("htx/<int:coop_id>/san-pham/<int:product_id>/anh/sap-xep/", coop.product_image_move,
          name="coop_product_image_move"),
+    path("htx/<int:coop_id>/chung-nhan/", coop.certifications, name="coop_certifications"),
     path("htx/<int:coop_id>/nhap/", coop.import_start, name="coop_import"),
     path("htx/<int:coop_id>/nhap/<int:job_id>/", coop.import_job, name="coop_import_job"),
     path("htx/<int:coop_id>/nhap/<int:job_id>/ap-dung/", coop.import_apply, name="coop_import_apply"),

@@ -15,11 +15,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Category
+from catalog.services import certifications as certification_services
 from catalog.services import images as image_services
 from catalog.services import imports as import_services
 from catalog.services import products as product_services
 from frontend import reads
-from frontend.forms import (CoopProfileForm, DocumentForm, ImageForm, ImageMoveForm, ImportForm, ProductForm,
+from frontend.forms import (CertificationClaimForm, CoopProfileForm, DocumentForm, ImageForm, ImageMoveForm, ImportForm, ProductForm,
                             StockForm, TransitionForm, add_domain_errors)
 from market import selectors as market_selectors
 from market import services as market_services
@@ -230,6 +231,25 @@ def product_image_move(request, coop, product_id):
     ids[i], ids[j] = ids[j], ids[i]
     return _product_action(request, coop, product_id, lambda: image_services.product_image_reorder(
         actor=request.user, cooperative_id=coop.pk, product_id=product_id, image_ids=ids), _("Photo order saved."))
+
+
+@require_http_methods(["GET", "POST"])
+@coop_staff
+def certifications(request, coop):
+    products = catalog_selectors.product_list_for_staff(user=request.user, cooperative_id=coop.pk).order_by("name_vi")
+    form = CertificationClaimForm(request.POST or None, request.FILES or None, products=products)
+    if request.method == "POST" and form.is_valid():
+        d = {**form.cleaned_data, "document": form.cleaned_data["document"].read()}
+        try:
+            certification_services.certification_claim(actor=request.user, cooperative_id=coop.pk, **d)
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            return _done(request, _("Certification sent: an administrator will check the document."),
+                         "frontend:coop_certifications", coop.pk)
+    certs = catalog_selectors.certification_list_for_staff(user=request.user, cooperative_id=coop.pk)
+    return render(request, "frontend/coop/certifications.html",
+                  {"coop": coop, "form": form, "certifications": certs.order_by("-created_at")})
 
 
 # --- Import ---

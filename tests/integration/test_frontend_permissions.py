@@ -25,6 +25,7 @@ def _coop_pages(coop, product):
         ("frontend:coop_documents", [coop.pk]), ("frontend:coop_products", [coop.pk]),
         ("frontend:coop_product_create", [coop.pk]), ("frontend:coop_product_edit", [coop.pk, product.pk]),
         ("frontend:coop_import", [coop.pk]), ("frontend:coop_orders", [coop.pk]),
+        ("frontend:coop_certifications", [coop.pk]),
     ]]
 
 
@@ -36,7 +37,7 @@ def test_cooperative_pages(actors, who, expected):
 
     codes = [client.get(url).status_code for url in _coop_pages(actors["coop"], product)]
 
-    assert codes == [expected] * 8
+    assert codes == [expected] * 9
 
 
 STAFF_PAGES = ["frontend:staff_queue", "frontend:staff_certifications", "frontend:staff_suspended"]
@@ -183,3 +184,24 @@ def test_import_dry_run_shows_row_errors_and_stores_no_product(actors):
     assert [e["row"] for e in job.errors] == [3]
     assert f"<td>{job.errors[0]['message']}</td>" in html
     assert Product.objects.count() == before
+
+
+def test_staff_claims_certification_then_admin_confirms_and_buyers_see_the_badge(actors):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from catalog.models import Certification
+
+    product = ProductFactory(cooperative=actors["coop"])
+    _client(actors["staff"]).post(reverse("frontend:coop_certifications", args=[actors["coop"].pk]), {
+        "kind": "VIETGAP", "issuer": "Trung tâm Chứng nhận Phù hợp", "number": "VG-2026-001",
+        "valid_from": "2026-01-01", "document": SimpleUploadedFile("vg.png", _png("green"), "image/png"),
+        "product_ids": [product.pk]})
+    cert = Certification.objects.get(cooperative=actors["coop"])
+    product_url = reverse("frontend:product", args=[product.pk, product.slug])
+    assert "VG-2026-001" not in Client().get(product_url).content.decode()
+
+    _client(actors["admin"]).post(reverse("frontend:staff_certification_decide", args=[cert.pk, "verify"]))
+
+    cert.refresh_from_db()
+    assert cert.status == Certification.Status.VERIFIED
+    assert "VG-2026-001" in Client().get(product_url).content.decode()
