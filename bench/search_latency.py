@@ -196,8 +196,13 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--backends", default="database,elasticsearch,opensearch")
+    parser.add_argument("--facet-cache-seconds", type=int, default=0,
+                        help="database backend facet cache (0 = every query counts its facets: the cold figure)")
     args = parser.parse_args()
     setup_django(args.database_url)
+    from django.conf import settings
+
+    settings.SEARCH_FACET_CACHE_SECONDS = args.facet_cache_seconds
     from django.db import connection
 
     generate(args.products)
@@ -207,7 +212,7 @@ def main():
         print(f"[{b}] skipped: {b.upper()}_URL is not set")
     results = [bench_backend(b, args.rounds) for b in available]
     print(f"\n{args.products:,} products, {len(QUERIES)} queries x {args.rounds} rounds with facets, "
-          f"database {connection.vendor}, {os.cpu_count()} CPUs")
+          f"database {connection.vendor}, facet cache {args.facet_cache_seconds}s, {os.cpu_count()} CPUs")
     for r in results:
         line = (f"{r['backend']:<14} API p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms   "
                 f"reindex {r['docs_per_s']:7,.0f} docs/s")

@@ -5,9 +5,12 @@ match and its rank differ (`_SqliteText`, `_PostgresText`). Text queries are bui
 tokens (letters and digits only), so no operator a buyer types can reach the SQL or FTS syntax.
 """
 import difflib
+import hashlib
 import json
 import time
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from catalog.models import Category, Certification, Incoterm
@@ -19,6 +22,7 @@ from search.text import EXACT, FOLDED, ParsedQuery, parse, tokens
 
 TABLE = SearchDocument._meta.db_table
 INCOTERMS = Incoterm.values
+GENERATION_KEY = "search:index-generation"
 VOCAB_TTL = 300  # seconds a cached vocabulary (for "did you mean") stays fresh
 
 
@@ -142,6 +146,7 @@ class DatabaseBackend(SearchBackend):
     def index_many(self, docs: list[dict]) -> int:
         if not docs:
             return 0
+        _bump_generation()
         # Raw upsert: the ORM's bulk_create compiles SQL per field and row, which dominated a
         # 100,000-product reindex; ON CONFLICT works on SQLite >= 3.24 and PostgreSQL alike.
         created = SearchDocument._meta.get_field("created")
@@ -155,6 +160,7 @@ class DatabaseBackend(SearchBackend):
         ids = list(ids)
         if not ids:
             return 0
+        _bump_generation()
         with transaction.atomic():
             deleted, _ = SearchDocument.objects.filter(product_id__in=ids).delete()
             with connection.cursor() as cursor:
@@ -162,6 +168,7 @@ class DatabaseBackend(SearchBackend):
         return deleted
 
     def clear(self) -> None:
+        _bump_generation()
         with transaction.atomic():
             SearchDocument.objects.all().delete()
             with connection.cursor() as cursor:
@@ -238,6 +245,15 @@ class DatabaseBackend(SearchBackend):
         if not wanted:
             cursor.execute(f"SELECT count(*) {base}", params)
             return {}, cursor.fetchone()[0]
+        key = _facet_cache_key(base, params)
+        if key and (hit := cache.get(key)) is not None:
+            return hit
+        result = self._count_facets(cursor, base, params)
+        if key:
+            cache.set(key, result, facet_cache_seconds())
+        return result
+
+    def _count_facets(self, cursor, base, params) -> tuple[dict, int]:
         sums = ["count(*)", "sum(CASE WHEN m.in_stock THEN 1 ELSE 0 END)"]
         keys: list[tuple[str, object]] = [("in_stock", True)]
         for i, (lo, hi) in enumerate(PRICE_BUCKETS):
@@ -364,6 +380,28 @@ def _filters(query: Query):
         yield "d.export_ready = %s", [query.export_ready]
     if query.incoterm:
         yield "d.incoterms LIKE %s", [f'%"{query.incoterm}"%']
+
+
+def facet_cache_seconds() -> int:
+    return getattr(settings, "SEARCH_FACET_CACHE_SECONDS", 30)
+
+
+def _facet_cache_key(base: str, params: list) -> str | None:
+    """Facet counts over a big match (browsing, a common word) cost a scan of the matching rows;
+    buyers paging or re-sorting ask the same again. Cached briefly, and keyed by an index
+    generation that every index write bumps (in the shared cache), so writes show at once."""
+    if facet_cache_seconds() <= 0:
+        return None
+    generation = cache.get_or_set(GENERATION_KEY, 1, None)
+    digest = hashlib.sha1(repr((connection.alias, base, params)).encode()).hexdigest()
+    return f"search:facets:{generation}:{digest}"
+
+
+def _bump_generation() -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 2, None)
 
 
 _tree_cache: tuple[float, dict[int, int | None]] | None = None
