@@ -65,10 +65,15 @@ class CheckoutForm(forms.Form):
     address_line = forms.CharField(label=_("House number, street"), max_length=255,
                                    widget=forms.TextInput(attrs={"autocomplete": "street-address"}))
     payment_method = forms.ChoiceField(label=_("Payment"), widget=forms.RadioSelect, choices=())
+    # Only with card payment (orders takes USD by card only); removed from the form otherwise.
+    currency = forms.ChoiceField(label=_("Currency"), widget=forms.RadioSelect, required=False,
+                                 choices=[("VND", _("Vietnamese đồng (VND)")), ("USD", _("US dollars (USD), by card"))])
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, provinces, wards, payment_methods, **kwargs):
+    def __init__(self, *args, provinces, wards, payment_methods, card_offered=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if not card_offered:
+            del self.fields["currency"]
         self.fields["province_code"].choices = [("", _("Choose a province"))] + [(p.code, p.name) for p in provinces]
         self.fields["ward_code"].choices = [("", _("Choose a ward"))] + [(w.code, w.name) for w in wards]
         self.fields["payment_method"].choices = payment_methods

@@ -53,6 +53,34 @@ def checkout_for_buyer(*, user, pk: int) -> dict:
     return {"checkout": checkout, "orders": [(o, _vietqr_details(o)) for o in checkout.orders.all()]}
 
 
+def card_payment_for_buyer(*, user, pk: int) -> dict:
+    """The buyer's checkout and its Stripe payment; NotFound when missing, not theirs, or not by card.
+    `payable` is False once paid, refunded, or when an order of it was cancelled or refused."""
+    from orders.models import Order, Payment, PaymentMethod
+
+    checkout = order_selectors.checkout_get_for_buyer(user=user, checkout_id=pk)
+    payment = next((p for p in checkout.payments.all() if p.provider == PaymentMethod.STRIPE), None)
+    if payment is None:
+        raise NotFound()
+    orders = list(checkout.orders.all())
+    closed = any(o.status in (Order.Status.CANCELLED, Order.Status.REFUSED) for o in orders)
+    payable = payment.status in (Payment.Status.PENDING, Payment.Status.FAILED) and not closed
+    return {"checkout": checkout, "payment": payment, "orders": orders, "payable": payable}
+
+
+def card_state(*, order, redirect_status: str) -> str:
+    """What the order page says about a card payment: "" (not by card, or settled), "processing"
+    (back from Stripe, webhook not in yet), "failed" (Stripe declined: pay again) or "unpaid"."""
+    from orders.models import Order, PaymentMethod
+
+    if (order.payment_method != PaymentMethod.STRIPE or order.payment_status != Order.PaymentStatus.UNPAID
+            or order.status in (Order.Status.CANCELLED, Order.Status.REFUSED)):
+        return ""
+    if redirect_status in ("succeeded", "processing"):
+        return "processing"
+    return "failed" if redirect_status == "requires_payment_method" else "unpaid"
+
+
 def _vietqr_details(order) -> dict | None:
     """Transfer details for an unpaid bank-transfer order whose cooperative has an account."""
     from orders.models import Order, PaymentMethod

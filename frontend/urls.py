@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from frontend.views import auth, cart, checkout, coop, public, search, staff
+from frontend.views import auth, card, cart, checkout, coop, public, search, staff
 
 app_name = "frontend"
 
@@ -28,6 +28,7 @@ urlpatterns = [
     path("thanh-toan/", checkout.checkout, name="checkout"),
     path("thanh-toan/phuong-xa/", checkout.wards, name="wards"),
     path("thanh-toan/<int:pk>/", checkout.checkout_done, name="checkout_done"),
+    path("thanh-toan/<int:pk>/the/", card.checkout_pay, name="checkout_pay"),
     path("don-hang/", checkout.order_list, name="order_list"),
     path("don-hang/<str:code>/", checkout.order_detail, name="order_detail"),
     path("don-hang/<str:code>/vietqr.svg", checkout.order_vietqr, name="order_vietqr"),

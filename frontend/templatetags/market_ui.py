@@ -24,6 +24,17 @@ def vnd(value):
 
 
 @register.filter
+def money(value, currency):
+    """`{{ payment.amount|money:payment.currency }}`: VND as `vnd`, USD with cents ("12,34 US$" / "$12.34")."""
+    if currency != "USD":
+        return vnd(value)
+    if value is None or value == "":
+        return ""
+    locale = _BABEL_LOCALE.get((get_language() or "vi")[:2], "vi_VN")
+    return format_currency(value, "USD", locale=locale, format_type="standard")
+
+
+@register.filter
 def tr(obj, field):
     """`{{ product|tr:"name" }}`: name_en in English when given, else name_vi."""
     lang = (get_language() or "vi")[:2]

@@ -15,14 +15,15 @@ from frontend.forms import CheckoutForm, add_domain_errors
 from frontend.views.common import not_found_as_404
 from market import selectors as market_selectors
 from market.errors import DomainError, NotFound
-from orders.models import PaymentMethod
+from orders.models import Currency, PaymentMethod
 from orders.services.cart import cart_refresh
 from orders.services.checkout import ShippingAddress, checkout_place
 
 
 def _payment_choices():
+    """The enabled methods; "stripe" is there only when orders has a Stripe key (settings)."""
     labels = dict(PaymentMethod.choices)
-    return [(m, labels[m]) for m in settings.PAYMENT_METHODS if m in labels and m != PaymentMethod.STRIPE]
+    return [(m, labels[m]) for m in settings.PAYMENT_METHODS if m in labels]
 
 
 def _province_code(raw) -> int | None:
@@ -38,17 +39,20 @@ def _wards(province_code):
         return []
 
 
-_KEPT_ON_RELOAD = ("recipient_name", "recipient_phone", "address_line", "payment_method", "token")
+_KEPT_ON_RELOAD = ("recipient_name", "recipient_phone", "address_line", "payment_method", "currency", "token")
 
 
 def _checkout_form(request, data):
     province = _province_code((data or request.GET).get("province_code"))
     initial = {"token": uuid.uuid4().hex, "province_code": province, "payment_method": PaymentMethod.BANK_TRANSFER,
-               "recipient_name": request.user.full_name, "recipient_phone": request.user.phone}
+               "currency": Currency.VND, "recipient_name": request.user.full_name,
+               "recipient_phone": request.user.phone}
     # Without JS, "show wards" reloads the page by GET: keep what the buyer already typed.
     initial.update({k: request.GET[k] for k in _KEPT_ON_RELOAD if request.GET.get(k)})
+    methods = _payment_choices()
     return CheckoutForm(data, provinces=market_selectors.province_list().order_by("name"), wards=_wards(province),
-                        payment_methods=_payment_choices(), initial=initial)
+                        payment_methods=methods, card_offered=any(m == PaymentMethod.STRIPE for m, _l in methods),
+                        initial=initial)
 
 
 @login_required
@@ -62,11 +66,15 @@ def checkout(request):
                                   address_line=d["address_line"], province_code=d["province_code"],
                                   ward_code=d["ward_code"] or None)
         try:
+            # USD is refused by orders for anything but card (the error shows on the currency field).
             placed = checkout_place(buyer=request.user, cart=cart, payment_method=d["payment_method"],
-                                    address=address, idempotency_key=f"web:{d['token']}")
+                                    currency=d.get("currency") or Currency.VND, address=address,
+                                    idempotency_key=f"web:{d['token']}")
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
+            if placed.payment_method == PaymentMethod.STRIPE:
+                return redirect("frontend:checkout_pay", pk=placed.pk)
             return redirect("frontend:checkout_done", pk=placed.pk)
     view = cart_refresh(cart=cart)
     if not view.lines and request.method == "GET":
@@ -108,4 +116,8 @@ def order_list(request):
 @require_GET
 @not_found_as_404
 def order_detail(request, code):
-    return render(request, "frontend/orders/order_detail.html", reads.order_for_actor(user=request.user, code=code))
+    # Stripe sends the buyer back here with ?redirect_status=...; the order says "paid" only once
+    # the webhook has confirmed it, until then the page shows "payment processing".
+    data = reads.order_for_actor(user=request.user, code=code)
+    data["card"] = reads.card_state(order=data["order"], redirect_status=request.GET.get("redirect_status", ""))
+    return render(request, "frontend/orders/order_detail.html", data)
