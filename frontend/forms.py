@@ -40,44 +40,94 @@ class RemoveLineForm(forms.Form):
     product = forms.IntegerField(min_value=1)
 
 
-def add_domain_errors(form: forms.Form, exc) -> None:
-    """Show a DomainError on the form: field messages on their fields, the rest on top."""
+def add_domain_errors(form: forms.Form, exc, renamed: dict[str, str] | None = None) -> None:
+    """Show a DomainError on the form: field messages on their fields, the rest on top.
+
+    Some domain errors list the offending value under the field ({"payment_method": ["cod"]})
+    rather than a message: then the error's own message goes next to that field. `renamed` maps a
+    domain field name to the form field that holds it (export address lines)."""
     placed = False
     for name, msgs in (exc.fields or {}).items():
-        if name in form.fields:
-            for m in msgs if isinstance(msgs, (list, tuple)) else [msgs]:
-                form.add_error(name, str(m))
-            placed = True
+        name = (renamed or {}).get(name, name)
+        if name not in form.fields:
+            continue
+        submitted = str(form.data.get(form.add_prefix(name), ""))
+        for m in msgs if isinstance(msgs, (list, tuple)) else [msgs]:
+            form.add_error(name, str(exc.message) if str(m) == submitted else str(m))
+        placed = True
     if not placed:
         form.add_error(None, str(exc.message))
 
 
 class CheckoutForm(forms.Form):
-    """The shipping address and payment choice. Province and ward are plain selects so the page
-    works without JavaScript; the ward list follows the chosen province."""
+    """The shipping address and payment choice. Delivery in Vietnam takes province and ward (plain
+    selects so the page works without JavaScript; the ward list follows the chosen province);
+    export takes a country, address lines, city, postal code and an Incoterm. Both fieldsets are
+    in the page; the `destination` radio decides which one counts (JS only hides the other)."""
 
+    DOMESTIC, EXPORT = "VN", "EXPORT"
+
+    # Not required: a form posted without it (a page cached before export existed) is domestic.
+    destination = forms.ChoiceField(label=_("Where should we deliver?"), widget=forms.RadioSelect, required=False,
+                                    choices=[(DOMESTIC, _("Deliver in Vietnam")), (EXPORT, _("Export"))])
     recipient_name = forms.CharField(label=_("Recipient name"), max_length=150,
                                      widget=forms.TextInput(attrs={"autocomplete": "name"}))
     recipient_phone = forms.CharField(label=_("Phone"), max_length=20,
                                       widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}))
-    province_code = forms.TypedChoiceField(label=_("Province / city"), coerce=int, choices=())
+    province_code = forms.TypedChoiceField(label=_("Province / city"), coerce=int, choices=(), required=False,
+                                           empty_value=None)
     ward_code = forms.TypedChoiceField(label=_("Ward / commune"), coerce=int, choices=(), required=False)
-    address_line = forms.CharField(label=_("House number, street"), max_length=255,
+    address_line = forms.CharField(label=_("House number, street"), max_length=255, required=False,
                                    widget=forms.TextInput(attrs={"autocomplete": "street-address"}))
+    country = forms.ChoiceField(label=_("Country"), choices=(), required=False,
+                                widget=forms.Select(attrs={"autocomplete": "country"}))
+    export_address_line1 = forms.CharField(label=_("Address line 1"), max_length=150, required=False,
+                                           widget=forms.TextInput(attrs={"autocomplete": "address-line1"}))
+    export_address_line2 = forms.CharField(label=_("Address line 2 (optional)"), max_length=100, required=False,
+                                           widget=forms.TextInput(attrs={"autocomplete": "address-line2"}))
+    city = forms.CharField(label=_("City"), max_length=100, required=False,
+                           widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False,
+                                  widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
+    incoterm = forms.ChoiceField(label=_("Incoterm"), choices=(), required=False, error_messages={
+        "invalid_choice": _("This Incoterm is not offered by every cooperative in your cart.")})
     payment_method = forms.ChoiceField(label=_("Payment"), widget=forms.RadioSelect, choices=())
     # Only with card payment (orders takes USD by card only); removed from the form otherwise.
     currency = forms.ChoiceField(label=_("Currency"), widget=forms.RadioSelect, required=False,
                                  choices=[("VND", _("Vietnamese đồng (VND)")), ("USD", _("US dollars (USD), by card"))])
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, provinces, wards, payment_methods, card_offered=False, **kwargs):
+    def __init__(self, *args, provinces, wards, payment_methods, card_offered=False, countries=(), incoterms=(),
+                 **kwargs):
         super().__init__(*args, **kwargs)
         if not card_offered:
             del self.fields["currency"]
         self.fields["province_code"].choices = [("", _("Choose a province"))] + [(p.code, p.name) for p in provinces]
         self.fields["ward_code"].choices = [("", _("Choose a ward"))] + [(w.code, w.name) for w in wards]
+        self.fields["country"].choices = [("", _("Choose a country"))] + list(countries)
+        self.fields["incoterm"].choices = [("", _("Choose an Incoterm"))] + [(t, t) for t in incoterms]
         self.fields["payment_method"].choices = payment_methods
         self.fields["province_code"].widget.attrs.update({"autocomplete": "address-level1"})
+
+    @property
+    def is_export(self) -> bool:
+        return (self.cleaned_data if hasattr(self, "cleaned_data") else {}).get("destination") == self.EXPORT
+
+    def clean(self):
+        # What the chosen destination needs and orders cannot say better: a select left empty.
+        data = super().clean()
+        if data.get("destination") == self.EXPORT:
+            required = {"country": _("Choose the destination country."),
+                        "export_address_line1": _("Enter the street address."),
+                        "incoterm": _("Choose an Incoterm.")}
+            for name, message in required.items():
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, message)
+        return data
+
+    def export_address_line(self) -> str:
+        lines = (self.cleaned_data.get("export_address_line1", ""), self.cleaned_data.get("export_address_line2", ""))
+        return ", ".join(line.strip() for line in lines if line.strip())
 
 
 class TransitionForm(forms.Form):

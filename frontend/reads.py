@@ -1,4 +1,6 @@
 """Page data assembled from the domain selectors (presentation only: which rows a page shows)."""
+from decimal import Decimal
+
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -167,3 +169,51 @@ def admin_suspended() -> dict:
 
     rows = Cooperative.objects.filter(status=Cooperative.Status.SUSPENDED).select_related("province")
     return {"cooperatives": list(rows.order_by("legal_name")[:500])}
+
+
+# --- Checkout page ---
+
+
+def cart_summary(*, cart):
+    """The cart's lines priced as they stand, changing nothing (the checkout page after a refused
+    submit: the submit was the request's one domain call)."""
+    from orders.services.cart import CartView, PricedLine
+
+    view = CartView(cart=cart)
+    if cart is None:
+        return view
+    for line in (cart.lines.select_related("product__cooperative").prefetch_related("product__price_tiers")
+                 .order_by("id")):
+        price = line.product.unit_price_for(line.quantity)
+        view.lines.append(PricedLine(line=line, product=line.product, quantity=line.quantity, unit_price_vnd=price,
+                                     line_total_vnd=int((Decimal(price) * line.quantity).to_integral_value())))
+    return view
+
+
+def cart_incoterms(*, cart) -> tuple[list[str], bool]:
+    """The Incoterms every cooperative in the cart offers (a cooperative offers what any of its
+    products in the cart lists), and whether that narrowed the list. Cooperatives that list none
+    do not narrow it; with no term in common, every term orders accepts is offered."""
+    from catalog.models import Incoterm
+
+    allowed = list(Incoterm.values)
+    if cart is None:
+        return allowed, False
+    offered: dict[int, set[str]] = {}
+    for coop_id, terms in cart.lines.values_list("product__cooperative_id", "product__incoterms"):
+        offered.setdefault(coop_id, set()).update(str(t) for t in (terms or []))
+    common = set(allowed)
+    for terms in offered.values():
+        if terms:
+            common &= terms
+    narrowed = [t for t in allowed if t in common]
+    if not narrowed or len(narrowed) == len(allowed):
+        return allowed, False
+    return narrowed, True
+
+
+def buyer_country(*, user) -> str:
+    """The country on the buyer's profile (VN when there is no profile)."""
+    from market.models import BuyerProfile
+
+    return (BuyerProfile.objects.filter(user=user).values_list("country", flat=True).first() or "VN").upper()

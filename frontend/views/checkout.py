@@ -1,4 +1,4 @@
-"""Checkout (address with province → ward, payment choice), the placed checkout with VietQR,
+"""Checkout (address in Vietnam with province → ward, or export with country and Incoterm; payment choice), the placed checkout with VietQR,
 order history and the order page with its timeline. All of it works without JavaScript."""
 import uuid
 
@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from frontend import cart_session, reads
+from frontend.countries import export_country_choices
 from frontend.forms import CheckoutForm, add_domain_errors
 from frontend.views.common import not_found_as_404
 from market import selectors as market_selectors
@@ -39,45 +40,76 @@ def _wards(province_code):
         return []
 
 
-_KEPT_ON_RELOAD = ("recipient_name", "recipient_phone", "address_line", "payment_method", "currency", "token")
+_KEPT_ON_RELOAD = ("destination", "recipient_name", "recipient_phone", "address_line", "country",
+                   "export_address_line1", "export_address_line2", "city", "postal_code", "incoterm",
+                   "payment_method", "currency", "token")
 
 
-def _checkout_form(request, data):
-    province = _province_code((data or request.GET).get("province_code"))
+def _initial(request, province, methods) -> dict:
     initial = {"token": uuid.uuid4().hex, "province_code": province, "payment_method": PaymentMethod.BANK_TRANSFER,
                "currency": Currency.VND, "recipient_name": request.user.full_name,
-               "recipient_phone": request.user.phone}
+               "recipient_phone": request.user.phone, "destination": CheckoutForm.DOMESTIC}
+    country = reads.buyer_country(user=request.user)
+    if country != CheckoutForm.DOMESTIC:
+        # An importer abroad: export to their country, and by card in USD when card payment is on.
+        initial.update({"destination": CheckoutForm.EXPORT, "country": country})
+        if any(m == PaymentMethod.STRIPE for m, _l in methods):
+            initial.update({"payment_method": PaymentMethod.STRIPE, "currency": Currency.USD})
     # Without JS, "show wards" reloads the page by GET: keep what the buyer already typed.
     initial.update({k: request.GET[k] for k in _KEPT_ON_RELOAD if request.GET.get(k)})
+    return initial
+
+
+def _checkout_form(request, data, cart):
+    province = _province_code((data or request.GET).get("province_code"))
     methods = _payment_choices()
-    return CheckoutForm(data, provinces=market_selectors.province_list().order_by("name"), wards=_wards(province),
+    incoterms, narrowed = reads.cart_incoterms(cart=cart)
+    form = CheckoutForm(data, provinces=market_selectors.province_list().order_by("name"), wards=_wards(province),
                         payment_methods=methods, card_offered=any(m == PaymentMethod.STRIPE for m, _l in methods),
-                        initial=initial)
+                        countries=export_country_choices(), incoterms=incoterms,
+                        initial=_initial(request, province, methods))
+    if narrowed:
+        form.fields["incoterm"].help_text = _("Only the terms every cooperative in your cart offers.")
+    return form
+
+
+def _address(form) -> ShippingAddress:
+    d = form.cleaned_data
+    common = {"recipient_name": d["recipient_name"], "recipient_phone": d["recipient_phone"]}
+    if form.is_export:
+        return ShippingAddress(**common, address_line=form.export_address_line(), country=d["country"],
+                               city=d["city"], postal_code=d["postal_code"], incoterm=d["incoterm"])
+    return ShippingAddress(**common, address_line=d["address_line"], province_code=d["province_code"],
+                           ward_code=d["ward_code"] or None)
+
+
+# orders names the one address line `address_line`; on the export fieldset it is line 1.
+_EXPORT_FIELD_NAMES = {"address_line": "export_address_line1"}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkout(request):
     cart = cart_session.current(request)
-    form = _checkout_form(request, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        address = ShippingAddress(recipient_name=d["recipient_name"], recipient_phone=d["recipient_phone"],
-                                  address_line=d["address_line"], province_code=d["province_code"],
-                                  ward_code=d["ward_code"] or None)
-        try:
-            # USD is refused by orders for anything but card (the error shows on the currency field).
-            placed = checkout_place(buyer=request.user, cart=cart, payment_method=d["payment_method"],
-                                    currency=d.get("currency") or Currency.VND, address=address,
-                                    idempotency_key=f"web:{d['token']}")
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            if placed.payment_method == PaymentMethod.STRIPE:
-                return redirect("frontend:checkout_pay", pk=placed.pk)
-            return redirect("frontend:checkout_done", pk=placed.pk)
+    form = _checkout_form(request, request.POST if request.method == "POST" else None, cart)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                # The request's one domain call. Orders refuses cash on delivery abroad and USD
+                # for anything but card; its messages show next to the fields they concern.
+                d = form.cleaned_data
+                placed = checkout_place(buyer=request.user, cart=cart, payment_method=d["payment_method"],
+                                        currency=d.get("currency") or Currency.VND, address=_address(form),
+                                        idempotency_key=f"web:{d['token']}")
+            except DomainError as exc:
+                add_domain_errors(form, exc, renamed=_EXPORT_FIELD_NAMES if form.is_export else None)
+            else:
+                if placed.payment_method == PaymentMethod.STRIPE:
+                    return redirect("frontend:checkout_pay", pk=placed.pk)
+                return redirect("frontend:checkout_done", pk=placed.pk)
+        return render(request, "frontend/orders/checkout.html", {"form": form, "view": reads.cart_summary(cart=cart)})
     view = cart_refresh(cart=cart)
-    if not view.lines and request.method == "GET":
+    if not view.lines:
         messages.info(request, _("Your cart is empty."))
         return redirect("frontend:cart")
     return render(request, "frontend/orders/checkout.html", {"form": form, "view": view})

@@ -21,6 +21,33 @@
   if (window.htmx) {
     document.documentElement.classList.add("js");
   }
+  // Checkout: show only the address fieldset of the chosen destination (without this script both
+  // are shown and the radio decides), and hide cash on delivery for export, which orders refuses.
+  function syncDestination(form) {
+    var chosen = form.querySelector('input[name="destination"]:checked');
+    if (!chosen) return;
+    var domestic = chosen.value === "VN";
+    form.querySelectorAll("[data-destination]").forEach(function (fs) {
+      fs.hidden = fs.getAttribute("data-destination") !== chosen.value;
+    });
+    form.querySelectorAll("[data-domestic-only]").forEach(function (el) {
+      el.hidden = !domestic;
+      var input = el.querySelector("input");
+      if (input && input.checked && !domestic) {
+        input.checked = false;
+        var radios = form.querySelectorAll('input[name="payment_method"]');
+        for (var i = 0; i < radios.length; i++) {
+          if (!radios[i].closest("[data-domestic-only]")) { radios[i].checked = true; break; }
+        }
+      }
+    });
+  }
+  document.querySelectorAll("[data-destination-choice]").forEach(function (fs) {
+    syncDestination(fs.form || fs.closest("form"));
+  });
+  document.addEventListener("change", function (e) {
+    if (e.target.name === "destination" && e.target.form) syncDestination(e.target.form);
+  });
   // Print buttons on packing slips and invoices.
   document.addEventListener("click", function (e) {
     if (e.target.closest("[data-print]")) window.print();
