@@ -65,19 +65,20 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(autouse=True)
-def _reload_reference_data_after_flush(request, django_db_blocker):
+def _reference_data_present(request, django_db_blocker):
     """Transactional tests end with a flush that also empties the administrative units a data
-    migration loaded; reload them so the tests after still see the 34 provinces."""
-    yield
-    marker = request.node.get_closest_marker("django_db")
-    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
-    if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
+    migration loaded; put them back before any database test that runs after one."""
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db", "transactional_db", "live_server", "django_db_reset_sequences"
+    } & set(request.fixturenames)
+    if uses_db:
         from market.admin_units import load
         from market.models import Province
 
         with django_db_blocker.unblock():
             if not Province.objects.exists():
                 load()
+    yield
 
 
 @pytest.fixture(autouse=True)
