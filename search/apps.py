@@ -10,3 +10,9 @@ class SearchConfig(AppConfig):
         from search.sync import on_changes_committed
 
         changes_committed.connect(on_changes_committed, dispatch_uid="search.sync.on_changes_committed")
+
+        from django.db.backends.signals import connection_created
+
+        from search.backends.database import tune_sqlite
+
+        connection_created.connect(tune_sqlite, dispatch_uid="search.backends.database.tune_sqlite")

@@ -7,8 +7,17 @@ repaired by the next drain or by `search_check --repair`.
 from django.db import models
 
 
+class RowIdField(models.BigIntegerField):
+    """A 64-bit key that is SQLite's rowid: declared `integer PRIMARY KEY` there (bigint
+    elsewhere), so the join from the FTS5 table (keyed by rowid) is one direct B-tree lookup
+    instead of a lookup in a separate primary-key index and then in the table."""
+
+    def db_type(self, connection):
+        return "integer" if connection.vendor == "sqlite" else super().db_type(connection)
+
+
 class SearchDocument(models.Model):
-    product_id = models.BigIntegerField(primary_key=True)
+    product_id = RowIdField(primary_key=True)
     name_vi = models.TextField()
     name_en = models.TextField(blank=True)
     name_exact = models.TextField()
@@ -25,6 +34,8 @@ class SearchDocument(models.Model):
     incoterms = models.TextField(default="[]")  # JSON list
     export_ready = models.BooleanField(default=False)
     created = models.DateTimeField()
+    # stock, price bucket, OCOP stars, certifications, Incoterms: see search/backends/packed.py
+    facet_bits = models.IntegerField(default=0)
 
     class Meta:
         indexes = [
@@ -33,6 +44,12 @@ class SearchDocument(models.Model):
             models.Index(fields=["cooperative_id"], name="searchdoc_coop"),
             models.Index(fields=["price_vnd", "product_id"], name="searchdoc_price"),
             models.Index(fields=["created", "product_id"], name="searchdoc_created"),
+            # Covering indexes for the two facet GROUP BYs of a browse (no words): grouped in
+            # index order with every filter column at hand, so no sort and no table lookups.
+            models.Index(fields=["cooperative_id", "category_id", "province_id", "in_stock", "export_ready",
+                                 "price_vnd", "ocop_stars"], name="searchdoc_facet_groups"),
+            models.Index(fields=["facet_bits", "category_id", "province_id", "cooperative_id", "in_stock",
+                                 "export_ready", "price_vnd", "ocop_stars"], name="searchdoc_facet_bits"),
         ]
 
     def __str__(self):

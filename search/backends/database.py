@@ -13,7 +13,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from catalog.models import Category, Certification, Incoterm
+from catalog.models import Category
+from search.backends.packed import pack, unpack
 from search.backends.base import (
     FACETS, PRICE_BUCKETS, Query, SearchBackend, SearchResult, decode_cursor, encode_cursor,
 )
@@ -21,7 +22,6 @@ from search.models import SearchDocument
 from search.text import EXACT, FOLDED, ParsedQuery, parse, tokens
 
 TABLE = SearchDocument._meta.db_table
-INCOTERMS = Incoterm.values
 GENERATION_KEY = "search:index-generation"
 VOCAB_TTL = 300  # seconds a cached vocabulary (for "did you mean") stays fresh
 
@@ -36,22 +36,35 @@ def _fts_alternative(kind: str, phrase: tuple[str, ...]) -> str:
 
 
 class _SqliteText:
-    """FTS5: `(A) AND ((A) OR phrase OR exact)` keeps A's matches while bm25 adds score for
-    the adjacent phrase in the name and for tokens typed with their exact diacritics."""
+    """FTS5. The rank is bm25 of `(A) AND ((A) OR phrase OR exact)`: A's matches, with extra
+    score for the adjacent phrase in the name and for tokens typed with their exact diacritics.
+    bm25 is a sum over the query's phrases, so that equals 2 x bm25(A) + bm25(phrase OR exact),
+    which is how it is computed: matching A twice in one expression cost twice the time."""
 
     join = f"JOIN search_fts f ON f.rowid = d.product_id"
     weights = "10.0, 1.0, 20.0"  # name_fold, body_fold, name_exact
 
     def match(self, parsed: ParsedQuery) -> tuple[str, list, str]:
         clauses = " AND ".join("(" + " OR ".join(_fts_alternative(k, a) for k, a in c) + ")" for c in parsed.clauses)
-        recall = "(" + clauses + ")"
-        boosts = [recall]
+        if not self._boosts(parsed):
+            return "search_fts MATCH %s", [clauses], f"bm25(search_fts, {self.weights})"
+        return "search_fts MATCH %s", [clauses], f"2 * bm25(search_fts, {self.weights}) + coalesce(fb.r, 0)"
+
+    def rank_join(self, parsed: ParsedQuery) -> tuple[str, list]:
+        """The boosts' share of the rank, matched once (not once per row)."""
+        if not (boosts := self._boosts(parsed)):
+            return "", []
+        return (f"LEFT JOIN (SELECT rowid AS id, bm25(search_fts, {self.weights}) AS r FROM search_fts "
+                f"WHERE search_fts MATCH %s) fb ON fb.id = d.product_id", [" OR ".join(boosts)])
+
+    @staticmethod
+    def _boosts(parsed: ParsedQuery) -> list[str]:
+        boosts = []
         if len(parsed.folded) > 1:
             boosts.append("{name_fold} : " + _fts_phrase(parsed.folded))
         if parsed.has_diacritics:
             boosts.append("{name_exact} : (" + " OR ".join(_fts_phrase((t,)) for t in parsed.exact) + ")")
-        expr = f"({recall}) AND ({' OR '.join(boosts)})"
-        return "search_fts MATCH %s", [expr], f"bm25(search_fts, {self.weights})"
+        return boosts
 
     def prefix(self, parsed_tokens: list[str]) -> tuple[str, list]:
         # A phrase whose last token is a prefix: "hoa h" completes "Hoa hồi", not "Hòa Bình".
@@ -97,6 +110,9 @@ class _PostgresText:
         where = "d.tsv @@ to_tsquery('simple', %s)"
         rank_sql = "-ts_rank('{0.05, 0.2, 0.6, 1.0}', d.tsv, to_tsquery('simple', %s))"
         return where, [recall, " | ".join(rank)], rank_sql
+
+    def rank_join(self, parsed: ParsedQuery) -> tuple[str, list]:
+        return "", []
 
     def prefix(self, parsed_tokens: list[str]) -> tuple[str, list]:
         *head, last = parsed_tokens
@@ -205,11 +221,23 @@ class DatabaseBackend(SearchBackend):
             values = decode_cursor(query.cursor)
             offset = int(values[0]) if values and isinstance(values[0], int) and values[0] >= 0 else 0
         order, order_params = self._order(query, parsed, rank, rank_params)
+        ranked, ranked_params = base, params
+        if rank and rank in order:  # the rank's own join (SQLite: the boosts), only when ordering by it
+            rank_join, rank_join_params = self.text.rank_join(parsed)
+            ranked = f"FROM {TABLE} d {text_join} {rank_join} WHERE {' AND '.join(where)}"
+            ranked_params = rank_join_params + params
+        key = _facet_cache_key(base, params) if query.facets else None
+        cached = cache.get(key) if key else None
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT d.product_id {base} ORDER BY {order} LIMIT %s OFFSET %s",
-                           params + order_params + [query.size, offset])
-            ids = [r[0] for r in cursor.fetchall()]
-            facets, total = self._facets(cursor, base, params, query.facets)
+            if query.facets and cached is None and not parsed.empty and connection.vendor == "sqlite":
+                ids, (facets, total) = self._match_once(cursor, ranked, ranked_params, query, rank, offset)
+                if key:
+                    cache.set(key, (facets, total), facet_cache_seconds())
+            else:
+                cursor.execute(f"SELECT d.product_id {ranked} ORDER BY {order} LIMIT %s OFFSET %s",
+                               ranked_params + order_params + [query.size, offset])
+                ids = [r[0] for r in cursor.fetchall()]
+                facets, total = cached or self._facets(cursor, base, params, query.facets, key=key)
         result = SearchResult(ids=ids, total=total, facets=facets)
         if offset + len(ids) < total:
             result.next_cursor = encode_cursor([offset + len(ids)])
@@ -239,58 +267,45 @@ class DatabaseBackend(SearchBackend):
             return "d.created DESC, d.product_id DESC", []
         return f"{rank}, d.product_id ASC", list(rank_params)
 
-    def _facets(self, cursor, base, params, wanted: bool) -> tuple[dict, int]:
-        """Total and facet counts over the matching rows, materialised once: one pass of sums
-        for the small facets, one GROUP BY each for category, province and cooperative."""
+    def _facets(self, cursor, base, params, wanted: bool, *, key: str | None) -> tuple[dict, int]:
+        """Total and facet counts over the matching rows (cached briefly when configured)."""
         if not wanted:
             cursor.execute(f"SELECT count(*) {base}", params)
             return {}, cursor.fetchone()[0]
-        key = _facet_cache_key(base, params)
-        if key and (hit := cache.get(key)) is not None:
-            return hit
-        result = self._count_facets(cursor, base, params)
+        result = self._count_facets(cursor, base, params, text=False)
         if key:
             cache.set(key, result, facet_cache_seconds())
         return result
 
-    def _count_facets(self, cursor, base, params) -> tuple[dict, int]:
-        sums = ["count(*)", "sum(CASE WHEN m.in_stock THEN 1 ELSE 0 END)"]
-        keys: list[tuple[str, object]] = [("in_stock", True)]
-        for i, (lo, hi) in enumerate(PRICE_BUCKETS):
-            cond = " AND ".join(([f"m.price_vnd >= {lo}"] if lo else ["m.price_vnd IS NOT NULL"])
-                                + ([f"m.price_vnd < {hi}"] if hi else []))
-            sums.append(f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END)")
-            keys.append(("price", i))
-        for stars in range(1, 6):
-            sums.append(f"sum(CASE WHEN m.ocop_stars = {stars} THEN 1 ELSE 0 END)")
-            keys.append(("ocop_stars", stars))
-        for facet, column, values in (("certification", "certifications", Certification.Kind.values),
-                                      ("incoterm", "incoterms", INCOTERMS)):
-            for value in values:  # JSON lists of known codes: a quoted LIKE is exact
-                sums.append(f"sum(CASE WHEN m.{column} LIKE '%%\"{value}\"%%' THEN 1 ELSE 0 END)")
-                keys.append((facet, value))
-        columns = ("d.category_id, d.province_id, d.cooperative_id, d.ocop_stars, d.in_stock, "
-                   "d.price_vnd, d.certifications, d.incoterms")
-        parts = [f"SELECT 'sums', NULL, {', '.join(sums)} FROM m"]
-        pad = ", NULL" * (len(sums) - 1)
-        for facet in ("category", "province", "cooperative"):
-            parts.append(f"SELECT '{facet}', CAST(m.{facet}_id AS TEXT), count(*){pad} "
-                         f"FROM m WHERE m.{facet}_id IS NOT NULL GROUP BY m.{facet}_id")
-        cursor.execute(f"WITH m AS MATERIALIZED (SELECT {columns} {base}) " + " UNION ALL ".join(parts), params)
-        facets: dict[str, dict] = {name: {} for name in FACETS}
-        total = 0
-        for row in cursor.fetchall():
-            if row[0] == "sums":
-                total = row[2]
-                for (facet, value), n in zip(keys, row[3:]):
-                    if n:
-                        facets[facet][value] = n
-                if total - (row[3] or 0):
-                    facets["in_stock"][False] = total - (row[3] or 0)
-            else:
-                facets[row[0]][int(row[1])] = row[2]
-        facets["category"] = _roll_up(facets["category"])
-        return facets, total
+    def _match_once(self, cursor, base, params, query, rank, offset):
+        """A text search with facets in one statement: the MATCH (and its rank) runs once into a
+        materialised set, which gives the page of ids and both facet GROUP BYs. SQLite only: it
+        returns UNION ALL parts in order (PostgreSQL may not, e.g. under a parallel append)."""
+        order = self._order(query, query.parsed, "m.r", [])[0].replace("d.", "m.")
+        if "m.r" not in order:  # sorted by price or date: skip the rank of every match
+            rank = "0"
+        cursor.execute(
+            f"WITH m AS MATERIALIZED (SELECT d.product_id, {rank} AS r, d.price_vnd, d.created, "
+            f"d.cooperative_id, d.category_id, d.province_id, d.facet_bits {base}) "
+            f"SELECT 2, product_id, NULL, NULL, NULL FROM "
+            f"(SELECT m.product_id FROM m ORDER BY {order} LIMIT %s OFFSET %s) page UNION ALL "
+            + _GROUPS.format(p="", src="FROM m") + " UNION ALL " + _BITS.format(p="", src="FROM m"),
+            params + [query.size, offset])
+        rows = cursor.fetchall()
+        return [r[1] for r in rows if r[0] == 2], _tally([r for r in rows if r[0] != 2])
+
+    def _count_facets(self, cursor, base, params, *, text: bool) -> tuple[dict, int]:
+        """Two GROUP BYs and nothing computed per row: (cooperative, category, province) and
+        the packed small facets (`packed.py`). A browse reads both off covering indexes (no
+        sort, no table lookups); a text match is materialised once and grouped twice."""
+        if text:
+            cursor.execute(f"WITH m AS MATERIALIZED (SELECT d.cooperative_id, d.category_id, d.province_id, "
+                           f"d.facet_bits {base}) " + _GROUPS.format(p="", src="FROM m") + " UNION ALL "
+                           + _BITS.format(p="", src="FROM m"), params)
+        else:
+            cursor.execute(_GROUPS.format(p="d.", src=base) + " UNION ALL " + _BITS.format(p="d.", src=base),
+                           params + params)
+        return _tally(cursor.fetchall())
 
     def _did_you_mean(self, parsed: ParsedQuery) -> list[str]:
         fixed, changed = [], False
@@ -337,6 +352,28 @@ class DatabaseBackend(SearchBackend):
         return names[:limit]
 
 
+_GROUPS = ("SELECT 0, {p}cooperative_id, {p}category_id, {p}province_id, count(*) {src} "
+           "GROUP BY {p}cooperative_id, {p}category_id, {p}province_id")
+_BITS = "SELECT 1, {p}facet_bits, NULL, NULL, count(*) {src} GROUP BY {p}facet_bits"
+
+
+def _tally(rows) -> tuple[dict, int]:
+    """Facet counts and total from the rows of `_GROUPS` (kind 0) and `_BITS` (kind 1)."""
+    facets: dict[str, dict] = {name: {} for name in FACETS}
+    total = 0
+    for kind, a, b, c, n in rows:
+        if kind == 0:
+            total += n
+            for facet, value in (("cooperative", a), ("category", b), ("province", c)):
+                if value is not None:
+                    facets[facet][value] = facets[facet].get(value, 0) + n
+            continue
+        for facet, value in unpack(a):
+            facets[facet][value] = facets[facet].get(value, 0) + n
+    facets["category"] = _roll_up(facets["category"])
+    return facets, total
+
+
 COLUMNS = [f.column for f in SearchDocument._meta.concrete_fields]
 UPSERT = (f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
           f"ON CONFLICT (product_id) DO UPDATE SET "
@@ -354,6 +391,8 @@ def _row(doc: dict, created_field) -> tuple:
         "certifications": json.dumps(doc["certifications"]), "ocop_stars": doc["ocop_stars"],
         "price_vnd": doc["price_vnd"], "in_stock": doc["in_stock"], "incoterms": json.dumps(doc["incoterms"]),
         "export_ready": doc["export_ready"], "created": created_field.get_db_prep_value(doc["created"], connection),
+        "facet_bits": pack(in_stock=doc["in_stock"], price_vnd=doc["price_vnd"], ocop_stars=doc["ocop_stars"],
+                           certifications=doc["certifications"], incoterms=doc["incoterms"]),
     }
     return tuple(values[c] for c in COLUMNS)
 
@@ -380,6 +419,18 @@ def _filters(query: Query):
         yield "d.export_ready = %s", [query.export_ready]
     if query.incoterm:
         yield "d.incoterms LIKE %s", [f'%"{query.incoterm}"%']
+
+
+def tune_sqlite(sender, connection, **_kwargs) -> None:
+    """`connection_created` receiver: SQLite's defaults (2 MB page cache, temp B-trees on disk)
+    make every facet scan re-read the index pages; a bigger cache, memory-mapped reads and
+    in-memory temp structures keep them in RAM. Per connection, so no settings change needed."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size = -65536")  # KiB: 64 MB
+        cursor.execute("PRAGMA mmap_size = 268435456")
+        cursor.execute("PRAGMA temp_store = MEMORY")
 
 
 def facet_cache_seconds() -> int:
