@@ -83,6 +83,12 @@ class _SqliteText:
     def clear(self, cursor):
         cursor.execute("DELETE FROM search_fts")
 
+    def optimize(self, cursor):
+        # A rebuild deletes every row and inserts them again: FTS5 keeps the deleted entries in
+        # extra segments until merged (after a few rebuilds, 3x the size and 1.5x the query
+        # time). Merging once at the end costs ~2.5 s per 100,000 products.
+        cursor.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+
     def vocabulary(self, cursor) -> list[str]:
         cursor.execute("SELECT term FROM search_fts_vocab")
         return [r[0] for r in cursor.fetchall()]
@@ -126,6 +132,9 @@ class _PostgresText:
         pass
 
     def clear(self, cursor):
+        pass
+
+    def optimize(self, cursor):
         pass
 
     def vocabulary(self, cursor) -> list[str]:
@@ -201,6 +210,8 @@ class DatabaseBackend(SearchBackend):
                     progress(total)
             if after_load:
                 after_load()
+            with connection.cursor() as cursor:
+                self.text.optimize(cursor)
         DatabaseBackend._vocab = None
         return total
 
