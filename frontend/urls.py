@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from frontend.views import auth, card, cart, checkout, coop, public, search, staff
+from frontend.views import auth, card, cart, checkout, coop, public, register, search, staff
 
 app_name = "frontend"
 
@@ -34,6 +34,8 @@ urlpatterns = [
     path("don-hang/<str:code>/vietqr.svg", checkout.order_vietqr, name="order_vietqr"),
     # Cooperative staff.
     path("htx/", coop.coop_home, name="coop_home"),
+    path("htx/dang-ky/", register.register, name="coop_register"),
+    path("htx/dang-ky/phuong-xa/", register.wards, name="coop_register_wards"),
     path("htx/<int:coop_id>/", coop.dashboard, name="coop_dashboard"),
     path("htx/<int:coop_id>/gui-xac-minh/", coop.submit, name="coop_submit"),
     path("htx/<int:coop_id>/ho-so/", coop.profile, name="coop_profile_edit"),

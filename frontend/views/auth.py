@@ -2,7 +2,8 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -34,6 +35,11 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("frontend:home")
     form = SignupForm(request.POST or None)
+    # "Are you a cooperative?" sends people here with ?next=; after sign-up, login continues there.
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        next_url = ""
     if request.method == "POST" and form.is_valid():
         try:
             user_signup(email=form.cleaned_data["email"], password=form.cleaned_data["password"],
@@ -44,8 +50,9 @@ def signup(request):
             # The same answer whether or not the address was already registered (no account probing).
             messages.success(request, _("Thank you! If this address is new, your account is ready: log in. "
                                         "We have also sent you an email."))
-            return redirect("frontend:login")
-    return render(request, "frontend/auth/signup.html", {"form": form})
+            login_url = reverse("frontend:login")
+            return redirect(f"{login_url}?{urlencode({'next': next_url})}" if next_url else login_url)
+    return render(request, "frontend/auth/signup.html", {"form": form, "next": next_url})
 
 
 password_reset = auth_views.PasswordResetView.as_view(
