@@ -238,6 +238,7 @@ class ImportJob(TimeStampedModel):
     can poll it), then applied all-or-nothing in one transaction."""
 
     class Status(models.TextChoices):
+        PENDING = "PENDING", _("Waiting to start")
         VALIDATING = "VALIDATING", _("Checking rows")
         VALID = "VALID", _("Checked, ready to apply")
         INVALID = "INVALID", _("Rows with errors")
@@ -251,7 +252,16 @@ class ImportJob(TimeStampedModel):
     original_name = models.CharField(max_length=255)
     file_format = models.CharField(max_length=4)  # csv | xlsx
     encoding = models.CharField(max_length=20, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALIDATING)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Background runner bookkeeping (catalog.importing.runner): what to run when claimed, who
+    # holds the job (each claim bumps `attempts`; a worker whose attempt is no longer current
+    # stops writing), and a heartbeat refreshed with the progress, so a dead worker is noticed.
+    apply_requested = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    retryable = models.BooleanField(default=False)  # FAILED by an internal error, not by the file
     rows_total = models.PositiveIntegerField(default=0)
     rows_done = models.PositiveIntegerField(default=0)
     rows_created = models.PositiveIntegerField(default=0)
@@ -261,6 +271,13 @@ class ImportJob(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+
+    RUNNING = (Status.VALIDATING, Status.APPLYING)
+
+    @property
+    def is_active(self) -> bool:
+        """Waiting or running: the page keeps polling."""
+        return self.status in (self.Status.PENDING, *self.RUNNING)
 
     @property
     def progress_percent(self) -> int:

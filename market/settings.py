@@ -186,6 +186,12 @@ OPENSEARCH_URL = env.str("OPENSEARCH_URL", default="http://127.0.0.1:9201")
 SEARCH_INDEX_PREFIX = env.str("SEARCH_INDEX_PREFIX", default="htx")
 SEARCH_SYNC_ON_COMMIT = env.bool("SEARCH_SYNC_ON_COMMIT", default=True)
 
+# Catalog spreadsheet import: "thread" runs each job in a background thread of the web process;
+# "inline" runs it inside the request (a thread cannot see an in-memory SQLite database).
+CATALOG_IMPORT_RUNNER = env.str("CATALOG_IMPORT_RUNNER", default=(
+    "inline" if DATABASES["default"]["NAME"] in ("", ":memory:") else "thread"))
+CATALOG_IMPORT_STALE_SECONDS = env.int("CATALOG_IMPORT_STALE_SECONDS", default=120)
+
 # Payments.
 PAYMENT_METHODS = env.list("PAYMENT_METHODS", default=["bank_transfer", "cod"])
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")

@@ -108,6 +108,7 @@ class PublicProductOutput(ProductOutput):
 class ImportJobOutput(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
+    active = serializers.BooleanField(source="is_active")  # PENDING or running: poll again
     original_name = serializers.CharField()
     file_format = serializers.CharField()
     encoding = serializers.CharField()

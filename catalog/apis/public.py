@@ -67,7 +67,8 @@ class ImportStartApi(APIView):
         apply = serializers.BooleanField(required=False, default=False)
 
     @extend_schema(request=Input, responses={201: ImportJobOutput, 400: ERROR, 404: ERROR},
-                   summary="Check a CSV/XLSX file row by row (dry run); with apply=true import it all-or-nothing")
+                   summary="Store a CSV/XLSX file as an import job and check it row by row in the background "
+                           "(dry run); with apply=true import it all-or-nothing. Poll the job for progress.")
     def post(self, request, coop_id):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -86,18 +87,22 @@ class ImportJobDetailApi(APIView):
 
     @extend_schema(responses={200: ImportJobOutput, 404: ERROR}, summary="Progress and report of an import")
     def get(self, request, coop_id, job_id):
-        return Response(ImportJobOutput(
-            selectors.import_job_get_for_staff(user=request.user, cooperative_id=coop_id, job_id=job_id)).data)
+        job = selectors.import_job_get_for_staff(user=request.user, cooperative_id=coop_id, job_id=job_id)
+        if services.import_job_resume_if_stale(job=job):  # its worker died: start another one
+            job.refresh_from_db()
+        return Response(ImportJobOutput(job).data)
 
 
 class ImportJobApplyApi(APIView):
     permission_classes = [IsCooperativeStaff]
 
-    @extend_schema(request=None, responses={200: ImportJobOutput, 404: ERROR, 409: ERROR},
-                   summary="Apply a checked import (all-or-nothing)")
+    @extend_schema(request=None, responses={202: ImportJobOutput, 200: ImportJobOutput, 404: ERROR, 409: ERROR,
+                                            422: ImportJobOutput},
+                   summary="Apply a checked import (all-or-nothing) in the background: 202 while it runs")
     def post(self, request, coop_id, job_id):
         job = services.import_job_apply(actor=request.user, cooperative_id=coop_id, job_id=job_id)
-        return Response(ImportJobOutput(job).data, status=200 if job.status == ImportJob.Status.DONE else 422)
+        status = 202 if job.is_active else 200 if job.status == ImportJob.Status.DONE else 422
+        return Response(ImportJobOutput(job).data, status=status)
 
 
 name_nested_serializers(globals())

@@ -91,3 +91,28 @@ def read(data: bytes, name: str) -> tuple[list[tuple[int, dict]], str, str]:
         raise ImportFileInvalid()
     rows, encoding = read_csv(data)
     return rows, "csv", encoding
+
+
+def check_header(data: bytes, name: str) -> None:
+    """Read only the header row, so an upload can refuse an unreadable file or missing columns
+    at once (the rows are read by the background job). Raises ImportFileInvalid."""
+    if data.startswith(b"PK\x03\x04"):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+            raise ImportFileInvalid() from None
+        try:
+            header = next(wb.worksheets[0].iter_rows(values_only=True, max_row=1), None)
+        finally:
+            wb.close()
+    else:
+        if b"\x00" in data[:4096]:
+            raise ImportFileInvalid()
+        head = data if len(data) <= 65536 else data[:data.rfind(b"\n", 0, 65536) + 1] or data
+        first = (decode(head)[0].splitlines() or [""])[0]
+        header = next(csv.reader(io.StringIO(first), delimiter=max(",;\t", key=first.count)), None)
+    if header is None:
+        raise ImportFileInvalid()
+    _header_map(header)

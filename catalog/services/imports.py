@@ -3,78 +3,188 @@
 job ends INVALID with a per-row report and nothing is stored. Otherwise every row is written in
 one transaction: new SKUs are created as DRAFT, known SKUs of the cooperative are updated
 (re-importing the same file changes nothing), one ProductEvent per changed product and one
-outbox call with all changed ids."""
+outbox call with all changed ids.
+
+The work runs off the request (catalog.importing.runner): an upload or an "apply" only stores
+a PENDING job; a worker claims it (conditional UPDATE, so never two at once), checks the rows
+and, if asked, applies them. A job whose worker died keeps a stale heartbeat and is run again
+from the start, which is safe: the check stores nothing, the apply is one transaction (a crash
+rolled it back) and idempotent by SKU."""
+import logging
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.errors import ImportFileInvalid, ImportNotApplicable
-from catalog.importing import reader
+from catalog.importing import reader, runner
 from catalog.importing.rows import Lookups, parse_row
 from catalog.models import ImportJob, Product, ProductEvent
 from catalog.selectors import import_job_get_for_staff
 from catalog.services.common import check_staff, jsonable, product_slug
 from market.outbox import record_changes
 
-PROGRESS_EVERY = 500
+logger = logging.getLogger(__name__)
+PROGRESS_EVERY = 500  # rows between two progress/heartbeat writes
+WRITE_BATCH = 500
+MAX_ATTEMPTS = 5  # a job that keeps killing its worker is not retried for ever
 STATE_FIELDS = ("unit", "min_order_qty", "order_step", "stock_qty", "price_vnd", "category_id")
 MAX_ERRORS_KEPT = 1000
+Status = ImportJob.Status
+
+
+class _ClaimLost(Exception):
+    """Another worker claimed the job (ours was presumed dead): stop without writing."""
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=getattr(settings, "CATALOG_IMPORT_STALE_SECONDS", 120))
 
 
 def import_job_start(*, actor, cooperative_id: int, file_name: str, data: bytes, apply: bool = False,
-                     on_progress=None) -> ImportJob:
-    """Check a CSV/XLSX file row by row (a dry run) and, when `apply` and no row is wrong, import
-    it. Returns the job (status VALID, INVALID, DONE or FAILED). Raises NotFound (not staff),
-    ImportFileInvalid (unreadable file or missing columns; the job is kept as FAILED)."""
+                     run_inline: bool = False, on_progress=None) -> ImportJob:
+    """Store the file (private storage) as a PENDING job and check it row by row (a dry run) in
+    the background after commit; with `apply`, import it too when no row is wrong. Only the
+    header is read here. `run_inline` (the command) runs it now, reporting `on_progress(done,
+    total)`. Returns the job as it stands. Raises NotFound (not staff), ImportFileInvalid
+    (unreadable file or missing columns; the job is kept as FAILED)."""
     check_staff(actor, cooperative_id)
-    job = ImportJob(cooperative_id=cooperative_id, created_by=actor, original_name=file_name[:255], file_format="")
+    job = ImportJob(cooperative_id=cooperative_id, created_by=actor, original_name=file_name[:255], file_format="",
+                    apply_requested=apply, applied_by=actor if apply else None, heartbeat_at=timezone.now())
     job.file.save(file_name.rsplit("/", 1)[-1][-100:] or "import", ContentFile(data), save=False)
     job.save()
-    return _run(job, actor, data, apply, on_progress)
-
-
-def import_job_apply(*, actor, cooperative_id: int, job_id: int, on_progress=None) -> ImportJob:
-    """Apply a job whose dry run was clean. The stored file is checked again (categories or other
-    rows may have changed since). Raises NotFound, ImportNotApplicable."""
-    job = import_job_get_for_staff(user=actor, cooperative_id=cooperative_id, job_id=job_id)
-    if job.status != ImportJob.Status.VALID:
-        raise ImportNotApplicable(fields={"status": job.status})
-    with job.file.open("rb") as fh:
-        data = fh.read()
-    return _run(job, actor, data, True, on_progress)
-
-
-def _run(job: ImportJob, actor, data: bytes, apply: bool, on_progress) -> ImportJob:
     try:
-        rows, job.file_format, job.encoding = reader.read(data, job.original_name)
+        reader.check_header(data, job.original_name)
     except ImportFileInvalid as exc:
-        _finish(job, ImportJob.Status.FAILED, errors=[{"row": 1, "column": "", "message": str(exc.message)}])
+        job.status, job.errors = Status.FAILED, [{"row": 1, "column": "", "message": str(exc.message)}]
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "errors", "finished_at", "updated_at"])
         raise
-    job.rows_total, job.rows_done, job.status = len(rows), 0, ImportJob.Status.VALIDATING
-    job.save(update_fields=["file_format", "encoding", "rows_total", "rows_done", "status", "updated_at"])
+    return _launch(job, run_inline, on_progress)
+
+
+def import_job_apply(*, actor, cooperative_id: int, job_id: int, run_inline: bool = False,
+                     on_progress=None) -> ImportJob:
+    """Queue the import of a job whose dry run was clean; the worker checks the stored file again
+    (categories or other rows may have changed since) and stores it all-or-nothing. Raises
+    NotFound, ImportNotApplicable (not VALID, e.g. a second click)."""
+    job = import_job_get_for_staff(user=actor, cooperative_id=cooperative_id, job_id=job_id)
+    queued = ImportJob.objects.filter(pk=job.pk, status=Status.VALID).update(
+        status=Status.PENDING, apply_requested=True, applied_by=actor, heartbeat_at=timezone.now(),
+        rows_done=0, updated_at=timezone.now())
+    if not queued:
+        raise ImportNotApplicable(fields={"status": job.status})
+    job.refresh_from_db()
+    return _launch(job, run_inline, on_progress)
+
+
+def _launch(job: ImportJob, run_inline: bool, on_progress) -> ImportJob:
+    if run_inline or runner.mode() == "inline":
+        import_job_run(job_id=job.pk, on_progress=on_progress)
+        job.refresh_from_db()
+    else:
+        pk = job.pk
+        transaction.on_commit(lambda: runner.start(pk))
+    return job
+
+
+def _claimable(include_failed: bool) -> Q:
+    stale = Q(status__in=ImportJob.RUNNING, attempts__lt=MAX_ATTEMPTS) & (
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=timezone.now() - stale_after()))
+    q = Q(status=Status.PENDING) | stale
+    if include_failed:
+        q |= Q(status=Status.FAILED, retryable=True, attempts__lt=MAX_ATTEMPTS)
+    return q
+
+
+def import_job_claim(*, job_id: int, include_failed: bool = False) -> ImportJob | None:
+    """Take a PENDING job, a running one whose heartbeat is stale (its worker died) or, with
+    `include_failed`, one that FAILED on an internal error. Returns the job (status VALIDATING,
+    attempts + 1) or None when it is not claimable or another worker has it. Safe under
+    concurrency: the row is locked with SKIP LOCKED (a job being applied holds its lock, so
+    the claim does not wait) and the UPDATE re-checks the condition and the attempt number."""
+    claimable = _claimable(include_failed)
+    with transaction.atomic():
+        seen = list(ImportJob.objects.select_for_update(skip_locked=True).filter(claimable, pk=job_id)
+                    .values_list("attempts", flat=True)[:1])
+        if not seen:
+            return None
+        won = ImportJob.objects.filter(claimable, pk=job_id, attempts=seen[0]).update(
+            status=Status.VALIDATING, attempts=seen[0] + 1, heartbeat_at=timezone.now(), rows_done=0, errors=[],
+            retryable=False, finished_at=None)
+    return ImportJob.objects.get(pk=job_id) if won else None
+
+
+def import_job_run(*, job_id: int, include_failed: bool = False, on_progress=None) -> ImportJob | None:
+    """Claim the job and run it to its end: VALID, INVALID, DONE or FAILED (an internal error is
+    FAILED with `retryable`, and nothing stored). Returns None when it could not be claimed."""
+    job = import_job_claim(job_id=job_id, include_failed=include_failed)
+    if job is None:
+        return None
+    try:
+        return _execute(job, on_progress)
+    except _ClaimLost:
+        return None
+    except Exception:
+        logger.exception("import job %s failed", job.pk)
+        message = _("Import failed; nothing was stored. It will be retried.")
+        _finish(job, Status.FAILED, errors=[{"row": 0, "column": "", "message": message}], retryable=True)
+        return job
+
+
+def import_job_ids_to_resume(*, include_failed: bool = True) -> list[int]:
+    """Jobs a worker should pick up (PENDING, stale running, retryable FAILED), oldest first."""
+    return list(ImportJob.objects.filter(_claimable(include_failed)).order_by("pk").values_list("pk", flat=True))
+
+
+def import_job_resume_if_stale(*, job: ImportJob) -> bool:
+    """Called when a job page is polled: start a worker for a job nobody is running (its heartbeat
+    is older than CATALOG_IMPORT_STALE_SECONDS). The claim keeps it to one worker."""
+    if not job.is_active or (job.heartbeat_at and job.heartbeat_at >= timezone.now() - stale_after()):
+        return False
+    runner.start(job.pk)
+    return True
+
+
+def _execute(job: ImportJob, on_progress) -> ImportJob:
+    try:
+        with job.file.open("rb") as fh:
+            rows, job.file_format, job.encoding = reader.read(fh.read(), job.original_name)
+    except ImportFileInvalid as exc:
+        return _finish(job, Status.FAILED, errors=[{"row": 1, "column": "", "message": str(exc.message)}])
+    job.rows_total = len(rows)
+    _save(job, file_format=job.file_format, encoding=job.encoding, rows_total=job.rows_total)
     parsed, errors = _validate(job, rows, on_progress)
     if errors or not rows:
         errors = errors or [{"row": 1, "column": "", "message": _("The file has no product rows.")}]
-        return _finish(job, ImportJob.Status.INVALID, errors=errors)
-    if not apply:
-        return _finish(job, ImportJob.Status.VALID)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.APPLYING)
-    try:
-        created, updated = _apply(job, actor, parsed)
-    except Exception:
-        _finish(job, ImportJob.Status.FAILED,
-                errors=[{"row": 0, "column": "", "message": _("Import failed; nothing was stored.")}])
-        raise
-    job.rows_created, job.rows_updated = created, updated
-    return _finish(job, ImportJob.Status.DONE)
+        return _finish(job, Status.INVALID, errors=errors)
+    if not job.apply_requested:
+        return _finish(job, Status.VALID)
+    _save(job, status=Status.APPLYING)
+    job.rows_created, job.rows_updated = _apply(job, parsed)
+    job.refresh_from_db()
+    return job
 
 
-def _finish(job: ImportJob, status: str, errors=None) -> ImportJob:
-    job.status, job.errors, job.finished_at = status, (errors or [])[:MAX_ERRORS_KEPT], timezone.now()
-    if status in (ImportJob.Status.VALID, ImportJob.Status.DONE):
-        job.rows_done = job.rows_total
-    job.save()
+def _save(job: ImportJob, **fields) -> None:
+    """Write as the current worker only: zero rows means another worker claimed the job."""
+    fields["heartbeat_at"] = timezone.now()
+    if not ImportJob.objects.filter(pk=job.pk, attempts=job.attempts).update(**fields):
+        raise _ClaimLost()
+    for name, value in fields.items():
+        setattr(job, name, value)
+
+
+def _finish(job: ImportJob, status: str, errors=None, retryable: bool = False) -> ImportJob:
+    fields = {"status": status, "errors": (errors or [])[:MAX_ERRORS_KEPT], "finished_at": timezone.now(),
+              "retryable": retryable, "rows_created": job.rows_created, "rows_updated": job.rows_updated}
+    if status in (Status.VALID, Status.DONE):
+        fields["rows_done"] = job.rows_total
+    _save(job, **fields)
     return job
 
 
@@ -96,44 +206,66 @@ def _validate(job: ImportJob, rows, on_progress) -> tuple[list[tuple[int, dict]]
         errors += [{"row": number, **e} for e in row_errors]
         parsed.append((number, data))
         if done % PROGRESS_EVERY == 0 or done == len(rows):
-            job.rows_done = done
-            ImportJob.objects.filter(pk=job.pk).update(rows_done=done)
+            _save(job, rows_done=done)  # its own short transaction (autocommit): the page sees it
             if on_progress:
                 on_progress(done, len(rows))
     return parsed, errors
 
 
 @transaction.atomic
-def _apply(job: ImportJob, actor, parsed: list[tuple[int, dict]]) -> tuple[int, int]:
+def _apply(job: ImportJob, parsed: list[tuple[int, dict]]) -> tuple[int, int]:
+    # The job row stays locked until this transaction ends: a claim meanwhile skips it (SKIP
+    # LOCKED), so however long the apply takes nobody else starts it. If the process dies here,
+    # the transaction rolls back and the job is left APPLYING with a stale heartbeat.
+    if not ImportJob.objects.select_for_update().filter(pk=job.pk, attempts=job.attempts,
+                                                         status=Status.APPLYING).exists():
+        raise _ClaimLost()
     # Lock the cooperative's products in pk order (as catalog.stock does) so a checkout that is
     # taking stock right now cannot interleave with the absolute stock values written here.
     current = {p.sku: p for p in Product.objects.filter(cooperative_id=job.cooperative_id)
                .order_by("pk").select_for_update()}
+    actor_id = job.applied_by_id or job.created_by_id
     new, dirty, events, fields = [], [], [], set()
     for _number, data in parsed:
         product = current.get(data["sku"])
         if product is None:
-            product = Product(cooperative_id=job.cooperative_id, status=Product.Status.DRAFT,
-                              slug=product_slug(data["name_vi"]), **data)
-            new.append(product)
+            new.append(Product(cooperative_id=job.cooperative_id, status=Product.Status.DRAFT,
+                               slug=product_slug(data["name_vi"]), **data))
             continue
-        diff = {f: [jsonable(getattr(product, f)), jsonable(v)] for f, v in data.items() if getattr(product, f) != v}
-        if not diff:
-            continue
-        for f in diff:
-            setattr(product, f, data[f])
-        if "name_vi" in diff:
-            product.slug, fields = product_slug(product.name_vi), fields | {"slug"}
-        product.updated_at = timezone.now()
-        fields |= set(diff) | {"updated_at"}
-        dirty.append(product)
-        events.append(ProductEvent(product=product, actor=actor, action="imported",
-                                   changes={"import_job": job.pk, **diff}))
-    Product.objects.bulk_create(new, batch_size=500)
+        diff = _update(product, data, fields)
+        if diff:
+            dirty.append(product)
+            events.append(ProductEvent(product=product, actor_id=actor_id, action="imported",
+                                       changes={"import_job": job.pk, **diff}))
+    for i in range(0, len(new), WRITE_BATCH):
+        _write_batch(new[i:i + WRITE_BATCH])
     if dirty:
-        Product.objects.bulk_update(dirty, sorted(fields), batch_size=500)
-    events += [ProductEvent(product=p, actor=actor, action="imported", changes={"import_job": job.pk, "created": True})
-               for p in new]
+        Product.objects.bulk_update(dirty, sorted(fields), batch_size=WRITE_BATCH)
+    events += [ProductEvent(product=p, actor_id=actor_id, action="imported",
+                            changes={"import_job": job.pk, "created": True}) for p in new]
     ProductEvent.objects.bulk_create(events, batch_size=1000)
     record_changes(entity="product", ids=[p.pk for p in new + dirty])
+    job.rows_created, job.rows_updated = len(new), len(dirty)
+    _finish(job, Status.DONE)  # in this transaction: DONE exactly when the products are stored
     return len(new), len(dirty)
+
+
+def _update(product: Product, data: dict, fields: set) -> dict:
+    """Set the changed fields on `product`; returns {field: [old, new]} and adds to `fields`."""
+    diff = {f: [jsonable(getattr(product, f)), jsonable(v)] for f, v in data.items() if getattr(product, f) != v}
+    if not diff:
+        return diff
+    for f in diff:
+        setattr(product, f, data[f])
+    if "name_vi" in diff:
+        product.slug = product_slug(product.name_vi)
+        fields.add("slug")
+    product.updated_at = timezone.now()
+    fields |= set(diff) | {"updated_at"}
+    return diff
+
+
+def _write_batch(products: list[Product]) -> None:
+    """Insert new products. The tests inject a crash here (the database write is the boundary
+    a dying process would cut) to prove a half-written import rolls back."""
+    Product.objects.bulk_create(products)

@@ -22,6 +22,9 @@ HEAD = "Mã SKU,Tên sản phẩm,Danh mục,Đơn vị,Giá (VND),Tồn kho,SL 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Run jobs in the caller: these tests sit in a transaction that threads cannot see (the
+    # background runner is tested in test_catalog_import_runner.py).
+    settings.CATALOG_IMPORT_RUNNER = "inline"
 
 
 def _start(actors, body: bytes, apply=False, name="sp.csv"):

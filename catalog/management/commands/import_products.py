@@ -1,7 +1,8 @@
 """`manage.py import_products FILE --cooperative SLUG [--apply] [--user EMAIL]`
 
 Checks every row (dry run) and prints a per-row report; with --apply imports the file when no row
-is wrong (all-or-nothing). Prints progress and ends with a one-line summary. Re-running the same
+is wrong (all-or-nothing). Runs in this process, whatever CATALOG_IMPORT_RUNNER says.
+Prints progress and ends with a one-line summary. Re-running the same
 file updates nothing (idempotent by SKU)."""
 import sys
 import time
@@ -46,7 +47,8 @@ class Command(BaseCommand):
         started = time.monotonic()
         try:
             job = import_job_start(actor=membership.user, cooperative_id=coop.pk, file_name=path.name,
-                                   data=path.read_bytes(), apply=opts["apply"], on_progress=self._progress)
+                                   data=path.read_bytes(), apply=opts["apply"], run_inline=True,
+                                   on_progress=self._progress)
         except ImportFileInvalid as exc:
             raise CommandError(str(exc.message)) from None
         self._report(job, opts["max_errors"], time.monotonic() - started)
