@@ -275,6 +275,8 @@ def import_start(request, coop):
 @coop_staff
 def import_job(request, coop, job_id):
     job = catalog_selectors.import_job_get_for_staff(user=request.user, cooperative_id=coop.pk, job_id=job_id)
+    if import_services.import_job_resume_if_stale(job=job):  # its worker died: start another one
+        job.refresh_from_db()
     template = "frontend/coop/_import_progress.html" if request.htmx else "frontend/coop/import_job.html"
     return render(request, template, {"coop": coop, "job": job})
 

@@ -161,7 +161,8 @@ def test_bad_photo_upload_stores_nothing(actors):
     assert product.images.count() == 0
 
 
-def test_import_dry_run_shows_row_errors_and_stores_no_product(actors):
+def test_import_dry_run_shows_row_errors_and_stores_no_product(actors, settings):
+    settings.CATALOG_IMPORT_RUNNER = "inline"  # the job runs in the request (threads: test_catalog_import_runner)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from catalog.models import ImportJob
