@@ -172,19 +172,22 @@ def bench_backend(name: str, rounds: int) -> dict:
     qs = queries()
     for q in qs:  # warm caches (vocabulary, category tree, engine segments)
         product_search(q)
-    api, raw = [], []
+    api, raw, slow = [], [], []
     for _ in range(rounds):
         for q in qs:
             t = time.perf_counter()
             product_search(q)
             api.append(time.perf_counter() - t)
+            slow.append((api[-1], q.q))
             if name != "database":
                 body = eq.build_search(q).to_dict()
                 t = time.perf_counter()
                 backend.client.search(index=backend.read_alias, body=body)
                 raw.append(time.perf_counter() - t)
     result = {"backend": name, "docs": stats.loaded, "docs_per_s": stats.loaded / took,
-              "p50": pct(api, 50), "p95": pct(api, 95), "n": len(api)}
+              "p50": pct(api, 50), "p95": pct(api, 95), "n": len(api),
+              # the samples at and above p95: what the tail is made of
+              "tail": sorted(slow, reverse=True)[:len(api) - int(round(0.95 * (len(api) - 1)))]}
     if raw:
         result.update(raw_p50=pct(raw, 50), raw_p95=pct(raw, 95))
     return result
@@ -220,6 +223,7 @@ def main():
             line += f"   engine-only p50 {r['raw_p50']:6.1f} ms  p95 {r['raw_p95']:6.1f} ms" \
                     f"  (API/engine p95 = {r['p95'] / r['raw_p95']:.2f}x)"
         print(line)
+        print(" " * 15 + "tail: " + ", ".join(f"{q or '(browse)'!s} {t * 1000:.0f}" for t, q in r["tail"]))
 
 
 if __name__ == "__main__":
