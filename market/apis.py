@@ -98,7 +98,7 @@ def _private(coop):
 
 
 class DirectoryFilter(serializers.Serializer):
-    province = serializers.IntegerField(required=False)
+    province = serializers.IntegerField(required=False, min_value=1, max_value=selectors.MAX_ID)
     kind = serializers.ChoiceField(Cooperative.Kind.choices, required=False)
     sector = serializers.ChoiceField(Cooperative.Sector.choices, required=False)
     is_agricultural = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -153,11 +153,12 @@ class CooperativeDetailApi(APIView):
     def patch(self, request, key):
         if not request.user.is_authenticated:
             self.permission_denied(request)
-        if not str(key).isdigit():
+        cooperative_id = selectors.as_id(key)
+        if cooperative_id is None:
             raise NotFound()
         data = CooperativeInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        coop = services.cooperative_update(actor=request.user, cooperative_id=int(key),
+        coop = services.cooperative_update(actor=request.user, cooperative_id=cooperative_id,
                                            data=dict(data.validated_data))
         return Response(_private(coop))
 

@@ -7,8 +7,20 @@ from market.models import Cooperative, CooperativeDocument, Province, User, Veri
 Status = Cooperative.Status
 
 
+MAX_ID = 2**63 - 1  # the largest primary key a database holds; bigger ids exist nowhere
+
+
 def _authenticated(user) -> bool:
     return user is not None and user.is_authenticated
+
+
+def as_id(key) -> int | None:
+    """`key` as a primary key when it is plain ASCII digits in range, else None. str.isdigit()
+    alone also accepts "²" and "١", which int() refuses or which no row can have."""
+    text = str(key)
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+        return None
+    return int(text)
 
 
 def cooperative_list_public(*, filters: dict | None = None) -> QuerySet[Cooperative]:
@@ -33,8 +45,8 @@ def cooperative_list_public(*, filters: dict | None = None) -> QuerySet[Cooperat
 def cooperative_get_public(*, key: str | int) -> Cooperative:
     """A verified cooperative by id or slug."""
     qs = Cooperative.objects.filter(status=Status.VERIFIED).select_related("province", "ward")
-    lookup = {"pk": int(key)} if str(key).isdigit() else {"slug": key}
-    coop = qs.filter(**lookup).first()
+    pk = as_id(key)
+    coop = qs.filter(**({"pk": pk} if pk is not None else {"slug": key})).first()
     if coop is None:
         raise NotFound()
     return coop
@@ -65,9 +77,9 @@ def cooperative_get_for_viewer(*, user: User, key: str | int) -> Cooperative:
     try:
         return cooperative_get_public(key=key)
     except NotFound:
-        if not (_authenticated(user) and str(key).isdigit()):
+        if not (_authenticated(user) and as_id(key) is not None):
             raise
-        return cooperative_get_for_staff(user=user, cooperative_id=int(key))
+        return cooperative_get_for_staff(user=user, cooperative_id=as_id(key))
 
 
 def document_list_for_user(*, user: User, cooperative_id: int) -> QuerySet[CooperativeDocument]:
