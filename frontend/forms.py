@@ -8,15 +8,16 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Certification, Product
 from catalog.units import Unit
 from market.models import Cooperative, CooperativeDocument
+from market.selectors import MAX_ID
 
 
 class DirectoryFilterForm(forms.Form):
-    province = forms.IntegerField(required=False, min_value=1)
+    province = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     sector = forms.ChoiceField(required=False, choices=[("", "")] + list(Cooperative.Sector.choices))
 
 
 class AddToCartForm(forms.Form):
-    product = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    product = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.001"), max_digits=14, decimal_places=3)
 
 
@@ -37,7 +38,7 @@ class CartLineForm(AddToCartForm):
 
 
 class RemoveLineForm(forms.Form):
-    product = forms.IntegerField(min_value=1)
+    product = forms.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 def add_domain_errors(form: forms.Form, exc, renamed: dict[str, str] | None = None) -> None:

@@ -36,6 +36,8 @@ def coop_staff(view):
     @login_required
     @wraps(view)
     def wrapper(request, coop_id, *args, **kwargs):
+        if market_selectors.as_id(coop_id) is None:  # an id beyond any integer column: no such cooperative
+            raise Http404()
         try:
             coop = catalog_selectors.cooperative_get_for_staff(user=request.user, cooperative_id=int(coop_id))
             return view(request, coop, *args, **kwargs)

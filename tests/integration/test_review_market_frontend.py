@@ -1,10 +1,22 @@
 """Review of the market and frontend apps: bad input that gave a 500, and the web login that
 could be guessed at without limit. Each test failed before its fix."""
 import pytest
+from django.test import Client
+from django.urls import reverse
+
+from market.models import Cooperative
+from orders.models import Cart
 
 pytestmark = pytest.mark.django_db
 
 HUGE = "9" * 30  # more digits than any database integer holds
+
+
+def _client(user=None):
+    client = Client(raise_request_exception=False)
+    if user is not None:
+        client.force_login(user)
+    return client
 
 
 @pytest.mark.parametrize("key", ["²", "¹²"])  # str.isdigit() is true for these, int() refuses them
@@ -32,3 +44,41 @@ def test_directory_api_with_a_province_code_too_large_is_400_not_500(actors, api
 
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["province"]
+
+
+def test_directory_page_with_a_province_code_too_large_shows_every_cooperative(actors):
+    response = _client().get(reverse("frontend:directory"), {"province": HUGE})
+
+    assert response.status_code == 200
+    assert set(response.context["page"].object_list) == {actors["coop"], actors["other_coop"]}
+
+
+def test_cart_remove_with_a_product_id_too_large_changes_nothing(actors):
+    from orders.services.cart import cart_get_or_create
+
+    cart = cart_get_or_create(user=actors["buyer"])
+    client = _client(actors["buyer"])
+    carts_before = Cart.objects.count()
+
+    response = client.post(reverse("frontend:cart_remove"), {"product": HUGE})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("frontend:cart")
+    assert Cart.objects.count() == carts_before
+    assert Cart.objects.filter(pk=cart.pk).exists()
+
+
+@pytest.mark.parametrize("who", ["buyer", "staff", "admin"])
+def test_cooperative_page_with_an_id_too_large_is_404(actors, who):
+    response = _client(actors[who]).get(f"/htx/{HUGE}/")
+
+    assert response.status_code == 404
+
+
+def test_cooperative_post_with_an_id_too_large_is_404_and_changes_nothing(actors):
+    statuses = list(Cooperative.objects.order_by("pk").values_list("status", flat=True))
+
+    response = _client(actors["staff"]).post(f"/htx/{HUGE}/gui-xac-minh/")
+
+    assert response.status_code == 404
+    assert list(Cooperative.objects.order_by("pk").values_list("status", flat=True)) == statuses
