@@ -65,7 +65,7 @@ class CheckoutPlaceApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         cart = cart_get_or_create(user=request.user)
-        notes = {int(k): s for k, s in (v.get("notes") or {}).items() if str(k).isdigit()}
+        notes = {int(k): s for k, s in (v.get("notes") or {}).items() if str(k).isdecimal()}
         return checkout_place(buyer=request.user, cart=cart, payment_method=v["payment_method"],
                               currency=v["currency"], address=ShippingAddress(**v["address"]), notes=notes,
                               expected_total_vnd=v.get("expected_total_vnd"), idempotency_key=key)

@@ -57,7 +57,7 @@ class OrderExportCsvApi(APIView):
     def get(self, request):
         coop = request.query_params.get("cooperative")
         qs = order_list_for_cooperative_staff(user=request.user, status=_status(request),
-                                              cooperative_id=int(coop) if coop and coop.isdigit() else None)
+                                              cooperative_id=int(coop) if coop and coop.isdecimal() else None)
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(CSV_COLUMNS)

@@ -50,7 +50,7 @@ class OrderListCooperativeApi(APIView):
                    responses=OrderListOutput(many=True), summary="The cooperative order desk")
     def get(self, request):
         coop = request.query_params.get("cooperative")
-        coop_id = int(coop) if coop and coop.isdigit() else None
+        coop_id = int(coop) if coop and coop.isdecimal() else None
         qs = order_list_for_cooperative_staff(user=request.user, status=_status(request), cooperative_id=coop_id)
         return _page(self, request, qs)
 

@@ -42,7 +42,8 @@ def quantity_parse(value) -> Decimal:
         q = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise QuantityInvalid(fields={"quantity": [_("Enter a number.")]})
-    if not q.is_finite() or q <= 0 or q != q.quantize(Decimal("0.001")) or q >= Decimal("1e11"):
+    # The size check comes before quantize(), which raises InvalidOperation on e.g. 1e400.
+    if not q.is_finite() or q <= 0 or q >= Decimal("1e11") or q != q.quantize(Decimal("0.001")):
         raise QuantityInvalid(fields={"quantity": [_("Enter a positive quantity with at most 3 decimals.")]})
     return q
 
