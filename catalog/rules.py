@@ -12,6 +12,7 @@ UNITS = frozenset(Unit.values)
 INCOTERMS = frozenset(Incoterm.values)
 HS_CODE_RE = re.compile(r"^\d{4}(\.?\d{2}){0,3}$")
 MAX_PRICE_VND = 10**12
+MAX_QTY = Decimal(10**11)  # quantity columns are numeric(14, 3): below 10^11, 3 decimals at most
 
 
 def _dec(value) -> Decimal | None:
@@ -25,7 +26,9 @@ def _quantity_errors(data: dict, errors: dict) -> None:
         value = _dec(data.get(field))
         if value is None:
             continue
-        if field == "stock_qty" and value < 0:
+        if abs(value) >= MAX_QTY or value != value.quantize(Decimal("0.001")):
+            errors[field] = _("Use a number below 100,000,000,000 with at most 3 decimals.")
+        elif field == "stock_qty" and value < 0:
             errors[field] = _("Stock cannot be negative.")
         elif field != "stock_qty" and value <= 0:
             errors[field] = _("Must be greater than zero.")

@@ -155,7 +155,9 @@ def product_stock_adjust(*, actor, cooperative_id: int, product_id: int, mode: s
     from django.utils.translation import gettext as _
 
     product = lock_own_product(actor=actor, cooperative_id=cooperative_id, product_id=product_id)
-    errors = rules.product_errors({**_state(product), "stock_qty": quantity})
+    # Check the stock the operation leaves (an increase can overflow the column), not the operand.
+    after = product.stock_qty + quantity if mode == "increase" else quantity
+    errors = rules.product_errors({**_state(product), "stock_qty": after})
     if mode not in STOCK_MODES:
         raise ProductInvalid(fields={"mode": _("Unknown stock operation.")})
     if mode != "set" and quantity <= 0:
