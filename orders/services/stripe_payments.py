@@ -2,11 +2,12 @@
 refunds per cooperative order. Every Stripe call carries an idempotency key derived from our ids,
 so a retried call (crash, double submit, second worker) can never create a second object."""
 import logging
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import stripe
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from orders.errors import PaymentProviderError, UnknownPayment, WebhookPayloadInvalid, WebhookSignatureInvalid
@@ -190,11 +191,19 @@ HANDLERS = {
 
 
 def stripe_refund_amount(refund: Refund) -> int:
+    """USD cents for a refund: the difference of the charge's rounding (ceil of VND / rate) applied
+    to the payment's refunded VND after and before this refund (earlier refunds by id, failed ones
+    left out). The parts then add up to exactly the charge: rounding each refund on its own lost a
+    cent per order."""
+    from orders.services.checkout import _usd
+
     payment = refund.payment
     if payment.currency == Currency.VND:
         return refund.amount_vnd
-    usd = (Decimal(refund.amount_vnd) / Decimal(payment.checkout.usd_vnd_rate)).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP)
+    rate = payment.checkout.usd_vnd_rate
+    earlier = (Refund.objects.filter(payment=payment, pk__lt=refund.pk).exclude(status=Refund.Status.FAILED)
+               .aggregate(s=Sum("amount_vnd"))["s"] or 0)
+    usd = _usd(earlier + refund.amount_vnd, rate) - _usd(earlier, rate)
     remaining = payment.amount - payment.amount_refunded
     return int((min(usd, remaining) * 100).to_integral_value())
 
