@@ -7,6 +7,8 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
 
 from frontend import cart_session
 from frontend.forms import LoginForm, SignupForm, add_domain_errors
@@ -14,10 +16,48 @@ from market.accounts import user_signup
 from market.errors import DomainError
 
 
+class LoginThrottle(SimpleRateThrottle):
+    """The API login's limit (scope `login`, per client address) on the web form too, kept in the
+    same cache entries: a password guesser gains nothing by switching between the two. The web
+    form counts failed attempts only, so people who sign in correctly never meet the limit."""
+
+    scope = "login"
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]  # read now: settings may change in tests
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def exhausted(self, request) -> bool:
+        self.key = self.get_cache_key(request, None)
+        self.history = self.cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        return len(self.history) >= self.num_requests
+
+    def record_failure(self) -> None:
+        self.throttle_success()  # DRF's name: it appends this attempt to the history
+
+
 class LoginView(auth_views.LoginView):
     template_name = "frontend/auth/login.html"
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        throttle = LoginThrottle()
+        if throttle.exhausted(request):
+            # An unbound form: the password is not even checked once the limit is reached.
+            form = self.get_form_class()(request, initial={"username": request.POST.get("username", "")})
+            context = self.get_context_data(form=form)
+            context["throttled"] = _("Too many login attempts. Wait a few minutes and try again.")
+            return self.render_to_response(context, status=429)
+        response = super().post(request, *args, **kwargs)
+        if not request.user.is_authenticated:
+            throttle.record_failure()
+        return response
 
     def form_valid(self, form):
         guest_cart = cart_session.peek(self.request)  # before login() rotates the session

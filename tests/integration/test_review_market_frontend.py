@@ -1,11 +1,13 @@
 """Review of the market and frontend apps: bad input that gave a 500, and the web login that
 could be guessed at without limit. Each test failed before its fix."""
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
 from market.models import Cooperative
 from orders.models import Cart
+from tests.factories.market import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +84,51 @@ def test_cooperative_post_with_an_id_too_large_is_404_and_changes_nothing(actors
 
     assert response.status_code == 404
     assert list(Cooperative.objects.order_by("pk").values_list("status", flat=True)) == statuses
+
+
+@pytest.fixture
+def _login_throttle(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                                                          "login": "3/min"}}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_web_login_is_throttled_like_the_api_login(_login_throttle):
+    user = UserFactory(email="chu@htx.vn")
+    client = _client()
+    url = reverse("frontend:login")
+    wrong = [client.post(url, {"username": "chu@htx.vn", "password": f"sai-{i}"}).status_code for i in range(3)]
+
+    response = client.post(url, {"username": "chu@htx.vn", "password": "mat-khau-123"})
+
+    assert wrong == [200, 200, 200]
+    assert response.status_code == 429
+    assert "Bạn đã đăng nhập sai quá nhiều lần. Hãy đợi vài phút rồi thử lại." in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    user.refresh_from_db()
+    assert user.last_login is None
+
+
+def test_web_login_under_the_limit_still_signs_in(_login_throttle):
+    UserFactory(email="chu@htx.vn")
+    client = _client()
+
+    response = client.post(reverse("frontend:login"), {"username": "chu@htx.vn", "password": "mat-khau-123"})
+
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_successful_web_logins_do_not_use_up_the_limit(_login_throttle):
+    UserFactory(email="chu@htx.vn")
+    codes = []
+
+    for _ in range(5):
+        client = _client()
+        codes.append(client.post(reverse("frontend:login"),
+                                 {"username": "chu@htx.vn", "password": "mat-khau-123"}).status_code)
+
+    assert codes == [302] * 5
