@@ -185,8 +185,9 @@ def checkout_place(*, buyer: User, cart: Cart, payment_method: str, address: Shi
     try:
         return _place(buyer=buyer, cart=cart, payment_method=payment_method, currency=currency, fields=fields,
                       notes=notes or {}, expected_total_vnd=expected_total_vnd, idempotency_key=idempotency_key)
-    except IntegrityError:
-        # Two submits with one token raced: the other committed first; ours rolled back whole.
+    except (IntegrityError, CartEmpty):
+        # Two submits with one token raced: the other committed first; ours rolled back whole
+        # (on the unique key, or it waited on the cart lines' locks and found them gone).
         if idempotency_key:
             existing = Checkout.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
             if existing is not None:

@@ -11,6 +11,7 @@ from tests.factories.catalog import ProductFactory
 from tests.factories.market import MembershipFactory, UserFactory
 from tests.factories.orders import fast_passwords, fill_cart, place_order  # noqa: F401
 from tests.integration.test_orders_api import address
+from tests.integration.test_orders_concurrency import admin_units  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +115,29 @@ def test_refunding_every_order_of_a_usd_checkout_returns_every_cent_charged(sett
 
     assert checkout.total_vnd == 260_002 and Payment.objects.get().amount == Decimal("10.41")
     assert [stripe_refund_amount(r) for r in refunds] == [521, 520]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_double_submit_of_one_web_form_token_returns_the_placed_checkout_to_both(admin_units):
+    # The second submit waits on the cart lines' row lock; when the first commits they are gone,
+    # so it used to fail with CartEmpty ("your cart is empty") instead of showing the order.
+    from orders.services.checkout import checkout_place
+    from tests.factories.orders import vn_address
+    from tests.integration.test_orders_concurrency import race
+
+    product = ProductFactory(stock_qty=Decimal("10"))
+    buyer = UserFactory()
+    cart = fill_cart(buyer, (product, 1))
+    address = vn_address()
+
+    def submit():
+        return checkout_place(buyer=buyer, cart=cart, payment_method="cod", address=address,
+                              idempotency_key="web:token-1").pk
+
+    outcomes = race([submit, submit, submit])
+
+    checkout = Checkout.objects.get()
+    assert outcomes == [("ok", checkout.pk)] * 3
+    product.refresh_from_db()
+    assert product.stock_qty == Decimal("9") and Order.objects.count() == 1
