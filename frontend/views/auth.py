@@ -1,6 +1,9 @@
 """Sign in, sign up, sign out and password reset, on Django's auth views."""
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -16,12 +19,13 @@ from market.accounts import user_signup
 from market.errors import DomainError
 
 
-class LoginThrottle(SimpleRateThrottle):
-    """The API login's limit (scope `login`, per client address) on the web form too, kept in the
-    same cache entries: a password guesser gains nothing by switching between the two. The web
-    form counts failed attempts only, so people who sign in correctly never meet the limit."""
+class ScopeThrottle(SimpleRateThrottle):
+    """The API's limits (scopes `login`, `signup`, `password_reset`, per client address) on the web
+    forms too, kept in the same cache entries: nobody gains by switching between the two."""
 
-    scope = "login"
+    def __init__(self, scope: str):
+        self.scope = scope
+        super().__init__()
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES[self.scope]  # read now: settings may change in tests
@@ -37,8 +41,32 @@ class LoginThrottle(SimpleRateThrottle):
             self.history.pop()
         return len(self.history) >= self.num_requests
 
-    def record_failure(self) -> None:
+    def record(self) -> None:
         self.throttle_success()  # DRF's name: it appends this attempt to the history
+
+
+def _too_many(request, template: str, form, **context):
+    """The form again, unbound (nothing checked, nothing sent), with a 429."""
+    context.update(form=form, throttled=_("Too many attempts. Wait a few minutes and try again."))
+    return render(request, template, context, status=429)
+
+
+def _limit_posts(scope: str, template: str, form_class):
+    """Count every POST against `scope`, like the API does; past the limit answer 429 unprocessed."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method == "POST":
+                throttle = ScopeThrottle(scope)
+                if throttle.exhausted(request):
+                    return _too_many(request, template, form_class())
+                throttle.record()
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 class LoginView(auth_views.LoginView):
@@ -47,16 +75,15 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        throttle = LoginThrottle()
+        # Failed attempts only count here, so people who sign in correctly never meet the limit.
+        throttle = ScopeThrottle("login")
         if throttle.exhausted(request):
-            # An unbound form: the password is not even checked once the limit is reached.
             form = self.get_form_class()(request, initial={"username": request.POST.get("username", "")})
             context = self.get_context_data(form=form)
-            context["throttled"] = _("Too many login attempts. Wait a few minutes and try again.")
-            return self.render_to_response(context, status=429)
+            return _too_many(request, self.template_name, context.pop("form"), **context)
         response = super().post(request, *args, **kwargs)
         if not request.user.is_authenticated:
-            throttle.record_failure()
+            throttle.record()
         return response
 
     def form_valid(self, form):
@@ -71,6 +98,7 @@ class LogoutView(auth_views.LogoutView):
 
 
 @require_http_methods(["GET", "POST"])
+@_limit_posts("signup", "frontend/auth/signup.html", SignupForm)
 def signup(request):
     if request.user.is_authenticated:
         return redirect("frontend:home")
@@ -95,12 +123,13 @@ def signup(request):
     return render(request, "frontend/auth/signup.html", {"form": form, "next": next_url})
 
 
-password_reset = auth_views.PasswordResetView.as_view(
+password_reset = _limit_posts("password_reset", "frontend/auth/password_reset.html", PasswordResetForm)(
+    auth_views.PasswordResetView.as_view(
     template_name="frontend/auth/password_reset.html",
     email_template_name="frontend/auth/password_reset_email.txt",
     subject_template_name="frontend/auth/password_reset_subject.txt",
     success_url=reverse_lazy("frontend:password_reset_done"),
-)
+))
 password_reset_done = auth_views.PasswordResetDoneView.as_view(template_name="frontend/auth/password_reset_done.html")
 password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
     template_name="frontend/auth/password_reset_confirm.html",

@@ -106,7 +106,7 @@ def test_web_login_is_throttled_like_the_api_login(_login_throttle):
 
     assert wrong == [200, 200, 200]
     assert response.status_code == 429
-    assert "Bạn đã đăng nhập sai quá nhiều lần. Hãy đợi vài phút rồi thử lại." in response.content.decode()
+    assert "Bạn đã thử quá nhiều lần. Hãy đợi vài phút rồi thử lại." in response.content.decode()
     assert "_auth_user_id" not in client.session
     user.refresh_from_db()
     assert user.last_login is None
@@ -132,3 +132,35 @@ def test_successful_web_logins_do_not_use_up_the_limit(_login_throttle):
                                  {"username": "chu@htx.vn", "password": "mat-khau-123"}).status_code)
 
     assert codes == [302] * 5
+
+
+@pytest.fixture
+def _form_throttles(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                                                          "signup": "2/hour", "password_reset": "2/hour"}}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_web_signup_is_throttled_like_the_api_signup(_form_throttles):
+    from market.models import User
+
+    client = _client()
+    url = reverse("frontend:signup")
+    codes = [client.post(url, {"email": f"moi{i}@htx.vn", "password": "mat-khau-dai-123"}).status_code
+             for i in range(3)]
+
+    assert codes == [302, 302, 429]
+    assert sorted(User.objects.values_list("email", flat=True)) == ["moi0@htx.vn", "moi1@htx.vn"]
+
+
+def test_web_password_reset_is_throttled_like_the_api_reset(_form_throttles, mailoutbox):
+    UserFactory(email="chu@htx.vn")
+    client = _client()
+    url = reverse("frontend:password_reset")
+    codes = [client.post(url, {"email": "chu@htx.vn"}).status_code for _ in range(3)]
+
+    assert codes == [302, 302, 429]
+    assert len(mailoutbox) == 2
