@@ -88,6 +88,14 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _imports_run_in_the_request(settings):
+    # Web imports run in a background thread in production; a test outside a real transaction
+    # cannot see a thread's writes, so tests run them inline unless they test the thread runner
+    # (tests/integration/test_catalog_import_runner.py sets "thread" itself).
+    settings.CATALOG_IMPORT_RUNNER = "inline"
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
