@@ -38,16 +38,6 @@ class OpenSearchBackend(EngineBackend):
             return []
         return sorted(self.client.indices.get_alias(name=alias))
 
-    def _delete_index(self, pattern):
-        self.client.indices.delete(index=pattern, ignore_unavailable=True, allow_no_indices=True,
-                                   expand_wildcards="open,closed")
-
-    def _refresh(self, name):
-        self.client.indices.refresh(index=name)
-
-    def _count(self, name):
-        return self.client.count(index=name)["count"]
-
     def _scan(self, name, source):
         from opensearchpy.helpers import scan
 
