@@ -187,12 +187,27 @@ def test_download_streams_private_file_without_media_url(actors, settings):
     assert response["Content-Disposition"] == 'attachment; filename="giay-dang-ky.pdf"'
 
 
-def test_document_not_reachable_under_media_url(actors, client):
-    doc = _doc(actors["coop"])
+def test_document_not_reachable_under_media_url(actors, rf, settings):
+    # The test settings never route /media/ (DEBUG is off), so asking the client for /media/...
+    # would answer 404 even for a public file: check where the upload really lands instead, and
+    # what the development static view (the one market/urls.py mounts on MEDIA_URL) would serve.
+    from pathlib import Path
 
-    response = client.get(f"/media/{doc.file.name}")
+    from django.core.files.storage import storages
+    from django.http import Http404
+    from django.views.static import serve
 
-    assert response.status_code == 404
+    client_for(actors["staff"]).post(f"{API}/cooperatives/{actors['coop'].pk}/documents/",
+                                     {"kind": "BUSINESS_REGISTRATION", "file": f.upload()}, format="multipart")
+    doc = CooperativeDocument.objects.get(cooperative=actors["coop"])
+    stored = Path(storages["private"].path(doc.file.name))
+    media_root = Path(settings.MEDIA_ROOT)
+
+    assert stored.read_bytes() == f.PDF_BYTES
+    assert not stored.is_relative_to(media_root)
+    assert not any(p.is_file() and p.read_bytes() == f.PDF_BYTES for p in media_root.rglob("*"))
+    with pytest.raises(Http404):
+        serve(rf.get(f"/media/{doc.file.name}"), doc.file.name, document_root=media_root)
 
 
 def test_document_of_other_coop_is_404_even_with_right_document_id(actors):
