@@ -164,3 +164,27 @@ def test_web_password_reset_is_throttled_like_the_api_reset(_form_throttles, mai
 
     assert codes == [302, 302, 429]
     assert len(mailoutbox) == 2
+
+
+def test_directory_and_verification_queue_queries_do_not_grow_with_rows(actors, django_assert_max_num_queries):
+    from tests.factories.market import CooperativeDocumentFactory, CooperativeFactory
+
+    for _ in range(15):
+        CooperativeFactory(verified=True)
+        CooperativeDocumentFactory(cooperative=CooperativeFactory(status=Cooperative.Status.SUBMITTED))
+    admin = _client(actors["admin"])
+
+    with django_assert_max_num_queries(3):
+        directory = _client().get(reverse("frontend:directory"))
+    with django_assert_max_num_queries(2):
+        directory_api = _client().get("/api/v1/cooperatives/")
+    with django_assert_max_num_queries(5):
+        queue = admin.get(reverse("frontend:staff_queue"))
+    with django_assert_max_num_queries(5):
+        queue_api = admin.get("/api/v1/admin/verification-queue/")
+
+    assert [r.status_code for r in (directory, directory_api, queue, queue_api)] == [200] * 4
+    assert len(directory.context["page"].object_list) == 17
+    assert directory_api.json()["count"] == 17
+    assert len(queue.context["queue"]) == 15
+    assert queue_api.json()["count"] == 15
