@@ -40,11 +40,19 @@ class EngineBackend(SearchBackend):
     def _put_settings(self, name, settings_): raise NotImplementedError
     def _update_aliases(self, actions): raise NotImplementedError
     def _alias_indices(self, alias) -> list[str]: raise NotImplementedError
-    def _delete_index(self, pattern): raise NotImplementedError
-    def _refresh(self, name): raise NotImplementedError
-    def _count(self, name) -> int: raise NotImplementedError
     def _scan(self, name, source): raise NotImplementedError
     errors: tuple = ()
+
+    # The same call on both clients (elasticsearch-py and opensearch-py).
+    def _delete_index(self, pattern):
+        self.client.indices.delete(index=pattern, ignore_unavailable=True, allow_no_indices=True,
+                                   expand_wildcards="open,closed")
+
+    def _refresh(self, name):
+        self.client.indices.refresh(index=name)
+
+    def _count(self, name) -> int:
+        return self.client.count(index=name)["count"]
 
     def _call(self, fn, *args, **kwargs):
         try:
@@ -232,16 +240,6 @@ class ElasticsearchBackend(EngineBackend):
         if not self.client.indices.exists_alias(name=alias):
             return []
         return sorted(self.client.indices.get_alias(name=alias).body)
-
-    def _delete_index(self, pattern):
-        self.client.indices.delete(index=pattern, ignore_unavailable=True, allow_no_indices=True,
-                                   expand_wildcards="open,closed")
-
-    def _refresh(self, name):
-        self.client.indices.refresh(index=name)
-
-    def _count(self, name):
-        return self.client.count(index=name)["count"]
 
     def _scan(self, name, source):
         from elasticsearch.helpers import scan
