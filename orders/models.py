@@ -176,6 +176,9 @@ class Order(TimeStampedModel):
     commission_percent = models.DecimalField(max_digits=5, decimal_places=2)
     commission_vnd = models.PositiveBigIntegerField()
     total_vnd = models.PositiveBigIntegerField()
+    # Money received for this order (VND), set when it is paid. `total_vnd` can drop afterwards
+    # (refused lines); refunds are measured against what was received, never against the total.
+    amount_paid_vnd = models.PositiveBigIntegerField(default=0)
     amount_refunded_vnd = models.PositiveBigIntegerField(default=0)
     note = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLACED, db_index=True)
@@ -195,8 +198,8 @@ class Order(TimeStampedModel):
             models.Index(fields=["payment_status", "reserved_until"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount_refunded_vnd__lte=models.F("total_vnd")),
-                                   name="order_refund_within_total"),
+            models.CheckConstraint(condition=models.Q(amount_refunded_vnd__lte=models.F("amount_paid_vnd")),
+                                   name="order_refund_within_paid"),
         ]
 
     def __str__(self):
@@ -209,6 +212,14 @@ class Order(TimeStampedModel):
     def is_paid(self) -> bool:
         return self.payment_status in {self.PaymentStatus.PAID, self.PaymentStatus.PARTIALLY_REFUNDED,
                                        self.PaymentStatus.REFUNDED}
+
+    def derived_payment_status(self) -> str:
+        """PAID, PARTIALLY_REFUNDED or REFUNDED from the money received and refunded so far."""
+        if self.amount_refunded_vnd <= 0:
+            return self.PaymentStatus.PAID
+        if self.amount_refunded_vnd >= self.amount_paid_vnd:
+            return self.PaymentStatus.REFUNDED
+        return self.PaymentStatus.PARTIALLY_REFUNDED
 
     @property
     def vietqr_memo(self) -> str:
@@ -262,7 +273,13 @@ class OrderEvent(models.Model):
 
 
 class Payment(TimeStampedModel):
-    """Money expected for a checkout (Stripe: one per checkout) or an order (bank transfer, COD)."""
+    """Money for a checkout (Stripe: one per checkout) or an order (bank transfer, COD).
+
+    `amount` is the amount to collect while PENDING and the amount received once SUCCEEDED; it
+    always says what the buyer pays (or paid), never an older figure. Before payment it follows
+    the orders (refused lines, cancelled orders of a card checkout; `amount_version` counts those
+    changes and keys the Stripe update). After payment it never changes: money going back is in
+    `Refund` rows (and `amount_refunded`)."""
 
     class Status(models.TextChoices):
         PENDING = "PENDING", _("Pending")
@@ -283,6 +300,7 @@ class Payment(TimeStampedModel):
     client_secret = models.CharField(max_length=255, blank=True)
     last_error = models.TextField(blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    amount_version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["id"]
@@ -297,8 +315,16 @@ class Payment(TimeStampedModel):
     def stripe_idempotency_key(self) -> str:
         return f"checkout:{self.checkout_id}:pi:v1"
 
+    def stripe_update_idempotency_key(self) -> str:
+        return f"payment:{self.pk}:amount:v{self.amount_version}"
+
 
 class Refund(TimeStampedModel):
+    """Money going back to the buyer for one order. Card refunds are PENDING until Stripe accepts
+    them (submitted after commit with key `refund:{id}`); bank-transfer and cash refunds made by a
+    cancellation or refused lines are PENDING until an admin pays them back by bank transfer and
+    marks them paid out. Only a SUCCEEDED refund counts in `Order.amount_refunded_vnd`."""
+
     class Status(models.TextChoices):
         PENDING = "PENDING", _("Pending")
         SUCCEEDED = "SUCCEEDED", _("Succeeded")

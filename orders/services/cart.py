@@ -106,6 +106,9 @@ def cart_line_set(*, cart: Cart, product_id: int, quantity, add: bool = False) -
     qty = quantity_parse(quantity)
     product = _product_for_cart(product_id)
     product_check_purchasable(product)
+    # The cart row lock serialises writers of one cart: two simultaneous first adds of a product
+    # would otherwise both find no line and the second insert would break the unique constraint.
+    Cart.objects.select_for_update().filter(pk=cart.pk).values_list("pk", flat=True).first()
     line = CartLine.objects.select_for_update().filter(cart=cart, product=product).first()
     if add and line is not None:
         qty += line.quantity

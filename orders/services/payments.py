@@ -21,7 +21,8 @@ def order_mark_paid(*, order: Order, actor: User | None, note: str) -> None:
 
     before = order.payment_status
     order.payment_status, order.reserved_until = Order.PaymentStatus.PAID, None
-    order.save(update_fields=["payment_status", "reserved_until", "updated_at"])
+    order.amount_paid_vnd = order.total_vnd
+    order.save(update_fields=["payment_status", "reserved_until", "amount_paid_vnd", "updated_at"])
     Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
         status=Payment.Status.SUCCEEDED, paid_at=timezone.now())
     OrderEvent.objects.create(order=order, actor=actor, kind=OrderEvent.Kind.PAYMENT, from_status=before,

@@ -73,6 +73,64 @@ def payment_intent_ensure_safe(*, checkout_id: int) -> None:
         log.exception("PaymentIntent for checkout %s not created yet", checkout_id)
 
 
+# --- amount changes before payment ---
+
+
+def payment_intent_resync(*, checkout_id: int) -> None:
+    """Inside the caller's transaction (payment locked first): make an unpaid card payment ask
+    for the total of the checkout's live orders. A changed amount bumps `amount_version` and is
+    sent to Stripe after commit; no live order left cancels the PaymentIntent."""
+    payment = Payment.objects.select_for_update().select_related("checkout").filter(
+        checkout_id=checkout_id, provider=PaymentMethod.STRIPE).first()
+    if payment is None or payment.status not in (Payment.Status.PENDING, Payment.Status.FAILED):
+        return
+    live = Order.objects.filter(checkout_id=checkout_id).exclude(status__in=Order.STOCK_RELEASING)
+    if not live.exists():
+        payment.status = Payment.Status.CANCELLED
+        payment.save(update_fields=["status", "updated_at"])
+        transaction.on_commit(lambda: payment_intent_cancel_safe(payment_id=payment.pk))
+        return
+    total_vnd = sum(live.values_list("total_vnd", flat=True))
+    amount = _from_stripe_amount(payment, _stripe_amount_of(payment, total_vnd))
+    if amount == payment.amount:
+        return
+    payment.amount, payment.amount_version = amount, payment.amount_version + 1
+    payment.save(update_fields=["amount", "amount_version", "updated_at"])
+    transaction.on_commit(lambda: payment_intent_update_safe(payment_id=payment.pk))
+
+
+def payment_intent_update_safe(*, payment_id: int) -> None:
+    """After commit: send the payment's current amount to its PaymentIntent, keyed by our ids and
+    the amount version (a retry of the same change is one change at Stripe). No intent yet: the
+    intent is created later with the current amount. Failures are logged and stored on the
+    payment; a charge that beat the update is settled by the webhook (refunds)."""
+    payment = Payment.objects.select_related("checkout").get(pk=payment_id)
+    if not payment.provider_id or payment.status not in (Payment.Status.PENDING, Payment.Status.FAILED):
+        return
+    try:
+        stripe_client().v1.payment_intents.update(
+            payment.provider_id,
+            params={"amount": payment.stripe_amount, "metadata": {"amount_version": str(payment.amount_version)}},
+            options={"idempotency_key": payment.stripe_update_idempotency_key()})
+    except Exception as exc:
+        log.exception("PaymentIntent %s amount not updated", payment.provider_id)
+        Payment.objects.filter(pk=payment.pk).update(last_error=str(exc)[:2000])
+
+
+def payment_intent_cancel_safe(*, payment_id: int) -> None:
+    """After commit: cancel the PaymentIntent of a checkout whose orders were all cancelled."""
+    payment = Payment.objects.get(pk=payment_id)
+    if not payment.provider_id or payment.status != Payment.Status.CANCELLED:
+        return
+    try:
+        stripe_client().v1.payment_intents.cancel(
+            payment.provider_id, params={"cancellation_reason": "abandoned"},
+            options={"idempotency_key": f"payment:{payment.pk}:cancel"})
+    except Exception as exc:
+        log.exception("PaymentIntent %s not cancelled", payment.provider_id)
+        Payment.objects.filter(pk=payment.pk).update(last_error=str(exc)[:2000])
+
+
 # --- webhook ---
 
 
@@ -133,15 +191,21 @@ def _set_orders(payment: Payment, status: str, *, note: str, refunded_all: bool 
         before = order.payment_status
         order.payment_status, order.reserved_until = status, None
         if refunded_all:
-            order.amount_refunded_vnd = order.total_vnd
+            order.amount_refunded_vnd = order.amount_paid_vnd
         order.save(update_fields=["payment_status", "reserved_until", "amount_refunded_vnd", "updated_at"])
         OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.PAYMENT, from_status=before,
                                   to_status=status, note=note)
 
 
 def on_intent_succeeded(obj: dict) -> str:
+    """The charge went through. Orders still alive become PAID; an order cancelled (or expired)
+    while the buyer was paying stays CANCELLED, and when the charge included it, it is marked
+    paid and its share refunded (one Refund per order, after commit). A replay finds those
+    orders already paid and creates nothing."""
     payment = _lock_payment(obj, obj.get("id"))
-    if obj.get("amount") != payment.stripe_amount or (obj.get("currency") or "").upper() != payment.currency:
+    orders = list(Order.objects.select_for_update().filter(checkout_id=payment.checkout_id).order_by("pk"))
+    charged = _charged_orders(payment, orders, obj)
+    if charged is None:
         payment.last_error = f"amount/currency mismatch: {obj.get('amount')} {obj.get('currency')}"
         payment.save(update_fields=["provider_id", "last_error", "updated_at"])
         return "amount_mismatch"
@@ -149,10 +213,63 @@ def on_intent_succeeded(obj: dict) -> str:
     if payment.status in (Payment.Status.REFUNDED, Payment.Status.PARTIALLY_REFUNDED):
         payment.save(update_fields=["provider_id", "paid_at", "updated_at"])
         return "already_refunded"  # the refund event came first; keep the refunded state
-    payment.status = Payment.Status.SUCCEEDED
-    payment.save(update_fields=["provider_id", "status", "paid_at", "updated_at"])
-    _set_orders(payment, Order.PaymentStatus.PAID, note=f"stripe:{obj.get('id')}")
-    return "paid"
+    # `amount` is what was received (it can be an older intent amount when the buyer paid before
+    # our update reached Stripe).
+    payment.status, payment.amount = Payment.Status.SUCCEEDED, _from_stripe_amount(payment, obj["amount"])
+    payment.save(update_fields=["provider_id", "status", "amount", "paid_at", "updated_at"])
+    note = f"stripe:{obj.get('id')}"
+    for order in charged:
+        _order_paid(order, note=note)
+    ended = [o for o in charged if o.status in Order.STOCK_RELEASING]
+    for order in ended:
+        _refund_late_charge(order)
+    return "paid_with_refunds" if ended else "paid"
+
+
+def _stripe_amount_of(payment: Payment, total_vnd: int) -> int:
+    from orders.services.checkout import _usd
+
+    if payment.currency == Currency.VND:
+        return total_vnd
+    return int((_usd(total_vnd, payment.checkout.usd_vnd_rate) * 100).to_integral_value())
+
+
+def _charged_orders(payment: Payment, orders: list[Order], obj: dict) -> list[Order] | None:
+    """The orders the charged amount paid for: the live ones, plus the cancelled ones whose
+    cancellation had not yet lowered the intent (latest cancelled first). None: no match."""
+    if (obj.get("currency") or "").upper() != payment.currency:
+        return None
+    live = [o for o in orders if o.status not in Order.STOCK_RELEASING]
+    ended = sorted((o for o in orders if o.status in Order.STOCK_RELEASING), key=_ended_at, reverse=True)
+    for k in range(len(ended) + 1):
+        chosen = live + ended[:k]
+        if chosen and _stripe_amount_of(payment, sum(o.total_vnd for o in chosen)) == obj.get("amount"):
+            return chosen
+    return None
+
+
+def _ended_at(order: Order) -> int:
+    return (OrderEvent.objects.filter(order=order, kind=OrderEvent.Kind.STATUS, to_status__in=Order.STOCK_RELEASING)
+            .order_by("-pk").values_list("pk", flat=True).first() or 0)
+
+
+def _order_paid(order: Order, *, note: str) -> None:
+    if order.payment_status != Order.PaymentStatus.UNPAID:
+        return  # a replay: already paid (and refunded if cancelled)
+    before = order.payment_status
+    order.payment_status, order.reserved_until, order.amount_paid_vnd = Order.PaymentStatus.PAID, None, order.total_vnd
+    order.save(update_fields=["payment_status", "reserved_until", "amount_paid_vnd", "updated_at"])
+    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.PAYMENT, from_status=before,
+                              to_status=order.payment_status, note=note)
+
+
+def _refund_late_charge(order: Order) -> None:
+    from django.utils.translation import gettext as _
+
+    from orders.services.refunds import refund_owed
+
+    refund_owed(order=order, amount_vnd=order.amount_paid_vnd, actor=None,
+                reason=_("Card payment received after the order was cancelled."))
 
 
 def on_intent_failed(obj: dict) -> str:

@@ -39,6 +39,16 @@ def _lock_order(order_id: int) -> Order:
     return order
 
 
+def _lock_card_payment_first(order_id: int) -> None:
+    """The Stripe webhook locks the checkout's payment, then its orders; a move that may change
+    the PaymentIntent takes the same locks in the same order, so the two cannot deadlock."""
+    checkout_id = Order.objects.filter(pk=order_id, payment_method=PaymentMethod.STRIPE).values_list(
+        "checkout_id", flat=True).first()
+    if checkout_id is not None:
+        list(Payment.objects.select_for_update().filter(checkout_id=checkout_id, provider=PaymentMethod.STRIPE)
+             .order_by("pk").values_list("pk", flat=True))
+
+
 def _check_move(*, order: Order, to: str, roles: set[str], reason: str) -> None:
     if not roles:
         raise NotFound()  # not yours looks like missing
@@ -94,9 +104,24 @@ def _refuse_lines(*, order: Order, refused: list[dict], actor) -> str | None:
                                   note=f"{line.product_name}: {line.refused_reason}")
     release_stock(order=order, lines=chosen, actor=actor, reason=f"order:{order.code}:line-refused")
     if all(ln.refused for ln in by_id.values()):
-        return S.REFUSED
+        return S.REFUSED  # the whole order ends: _on_enter refunds everything received
     _recompute_totals(order)
+    _settle_refused_lines(order=order, lines=chosen, actor=actor)
     return None
+
+
+def _settle_refused_lines(*, order: Order, lines: list[OrderLine], actor) -> None:
+    """Money for refused lines: refunded when already received; otherwise the buyer is asked
+    for less (the pending bank-transfer/cash payment follows the new total)."""
+    from orders.services.refunds import refund_owed
+
+    if order.is_paid:
+        names = ", ".join(ln.product_name for ln in lines)
+        refund_owed(order=order, amount_vnd=sum(ln.line_total_vnd for ln in lines), actor=actor,
+                    reason=_("Lines refused by the cooperative: %(lines)s") % {"lines": names})
+        return
+    Payment.objects.filter(order=order, status__in=[Payment.Status.PENDING, Payment.Status.FAILED]).update(
+        amount=order.total_vnd, updated_at=timezone.now())
 
 
 def _on_enter(*, order: Order, to: str, actor, carrier: str, tracking_number: str, reason: str) -> list[str]:
@@ -114,6 +139,7 @@ def _on_enter(*, order: Order, to: str, actor, carrier: str, tracking_number: st
         Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(status=Payment.Status.CANCELLED)
         order.reserved_until = None
         changed += ["cancel_reason", "reserved_until"]
+        _refund_ended(order=order, to=to, actor=actor, reason=reason)
     if to == S.DELIVERED and order.payment_method == PaymentMethod.COD and not order.is_paid:
         # Cash on delivery: the courier collected the money at the door.
         Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
@@ -121,9 +147,19 @@ def _on_enter(*, order: Order, to: str, actor, carrier: str, tracking_number: st
         OrderEvent.objects.create(order=order, actor=actor, kind=OrderEvent.Kind.PAYMENT,
                                   from_status=order.payment_status, to_status=Order.PaymentStatus.PAID,
                                   note="cod")
-        order.payment_status = Order.PaymentStatus.PAID
-        changed.append("payment_status")
+        order.payment_status, order.amount_paid_vnd = Order.PaymentStatus.PAID, order.total_vnd
+        changed += ["payment_status", "amount_paid_vnd"]
     return changed
+
+
+def _refund_ended(*, order: Order, to: str, actor, reason: str) -> None:
+    """A paid order that is cancelled or refused gets back everything received for it."""
+    from orders.services.refunds import refund_owed
+
+    if order.is_paid:
+        label = _("Order cancelled") if to == S.CANCELLED else _("Order refused")
+        refund_owed(order=order, amount_vnd=order.amount_paid_vnd, actor=actor,
+                    reason=f"{label}: {reason.strip()}" if reason.strip() else label)
 
 
 @transaction.atomic
@@ -134,8 +170,9 @@ def order_transition(*, actor: User | None, order_id: int, to: str, note: str = 
     Raises NotFound (missing or not visible to the actor), ActionForbidden (visible but not the
     actor's move), TransitionNotAllowed (not allowed from the current status), ReasonRequired,
     TrackingRequired or ValidationFailed (bad refused lines). Nothing changes when it raises."""
-    from orders.services import notifications
+    from orders.services import notifications, stripe_payments
 
+    _lock_card_payment_first(order_id)
     order = _lock_order(order_id)
     roles = actor_roles(actor=actor, order=order)
     _check_move(order=order, to=to, roles=roles, reason=reason)
@@ -152,6 +189,9 @@ def order_transition(*, actor: User | None, order_id: int, to: str, note: str = 
     order.save(update_fields=[*changed, "subtotal_vnd", "commission_vnd", "total_vnd", "updated_at"])
     event = OrderEvent.objects.create(order=order, actor=actor, from_status=before, to_status=to,
                                       note=(reason or note).strip())
+    if order.payment_method == PaymentMethod.STRIPE and not order.is_paid and (
+            refused_lines or to in Order.STOCK_RELEASING):
+        stripe_payments.payment_intent_resync(checkout_id=order.checkout_id)
     transaction.on_commit(lambda: notifications.order_status_changed(order_id=order.pk, event_id=event.pk))
     return order
 

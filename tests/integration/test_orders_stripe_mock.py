@@ -84,7 +84,7 @@ def test_refund_per_order_with_refund_key(wire, django_capture_on_commit_callbac
     order = checkout.orders.get()
     staff = MembershipFactory(cooperative=order.cooperative).user
     Payment.objects.filter(checkout=checkout).update(provider_id="pi_123", status="SUCCEEDED")
-    type(order).objects.filter(pk=order.pk).update(payment_status="PAID")
+    type(order).objects.filter(pk=order.pk).update(payment_status="PAID", amount_paid_vnd=order.total_vnd)
     wire.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
