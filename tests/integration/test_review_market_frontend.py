@@ -220,3 +220,24 @@ def test_server_error_page_is_in_vietnamese(rf):
 
     assert response.status_code == 500
     assert "Đã có lỗi xảy ra" in response.content.decode()
+
+
+def test_a_forged_x_forwarded_for_does_not_reset_the_login_limit(_login_throttle, api_client):
+    UserFactory(email="chu@htx.vn")
+    web = _client()
+    for i in range(3):
+        web.post(reverse("frontend:login"), {"username": "chu@htx.vn", "password": f"sai-{i}"},
+                 HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
+
+    for i in range(10):  # the API's rate is bound when DRF is imported (10/min), not by the fixture
+        api_client.post("/api/v1/auth/login/", {"email": "chu@htx.vn", "password": f"sai-{i}"}, format="json",
+                        HTTP_X_FORWARDED_FOR=f"192.0.2.{i}")
+
+    web_answer = web.post(reverse("frontend:login"), {"username": "chu@htx.vn", "password": "mat-khau-123"},
+                          HTTP_X_FORWARDED_FOR="198.51.100.7")
+    api_answer = api_client.post("/api/v1/auth/login/", {"email": "chu@htx.vn", "password": "mat-khau-123"},
+                                 format="json", HTTP_X_FORWARDED_FOR="198.51.100.8")
+
+    assert web_answer.status_code == 429
+    assert api_answer.status_code == 429
+    assert "_auth_user_id" not in web.session
