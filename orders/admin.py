@@ -1,4 +1,5 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from orders.models import (Checkout, IdempotencyKey, Order, OrderEvent, OrderLine, Payment, PaymentWebhookEvent,
                            Refund, ShippingRule)
@@ -44,10 +45,38 @@ class PaymentAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Payment._meta.fields]
 
 
+@admin.action(description=_("Mark selected bank-transfer refunds as paid out"))
+def mark_paid_out(modeladmin, request, queryset):
+    from orders.errors import DomainError
+    from orders.services.refunds import refund_mark_paid_out
+
+    done = 0
+    for refund_id in queryset.order_by("pk").values_list("pk", flat=True):
+        try:
+            refund_mark_paid_out(actor=request.user, refund_id=refund_id)
+            done += 1
+        except DomainError as exc:
+            modeladmin.message_user(request, f"#{refund_id}: {exc.message}", level=messages.WARNING)
+    modeladmin.message_user(request, _("%(n)s refund(s) marked as paid out.") % {"n": done})
+
+
 @admin.register(Refund)
 class RefundAdmin(admin.ModelAdmin):
-    list_display = ["id", "order", "amount_vnd", "status", "created_at"]
+    """Pending bank-transfer refunds are the list to pay back: filter status=Pending and
+    provider=Bank transfer, pay, then use the action (it goes through the service)."""
+
+    list_display = ["id", "order", "payment_provider", "amount_vnd", "status", "created_at"]
+    list_filter = ["status", "payment__provider"]
+    search_fields = ["order__code"]
     readonly_fields = [f.name for f in Refund._meta.fields]
+    actions = [mark_paid_out]
+
+    @admin.display(description=_("Payment method"), ordering="payment__provider")
+    def payment_provider(self, obj):
+        return obj.payment.get_provider_display()
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order", "payment")
 
 
 @admin.register(PaymentWebhookEvent)

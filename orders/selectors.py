@@ -61,3 +61,16 @@ def checkout_get_for_buyer(*, user: User, checkout_id: int) -> Checkout:
     if checkout is None:
         raise NotFound()
     return checkout
+
+
+def refund_list_for_admin(*, user: User, status: str | None = None, provider: str | None = None):
+    """Every refund (newest first) for a platform admin; nothing for anyone else. `provider`
+    filters by the payment rail (bank transfers to pay back: status=PENDING, provider=bank_transfer)."""
+    from orders.models import Refund
+
+    if not user.is_platform_admin:
+        return Refund.objects.none()
+    qs = Refund.objects.select_related("order", "payment").order_by("-id")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.filter(payment__provider=provider) if provider else qs

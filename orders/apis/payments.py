@@ -9,7 +9,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -18,14 +18,16 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from market.api import Pagination
 from market.errors import DomainError
+from market.permissions import IsPlatformAdmin
 from orders import vietqr
-from orders.apis.serializers import OrderOutput, RefundOutput
-from orders.errors import VietQRUnavailable
-from orders.models import Order, PaymentMethod
-from orders.selectors import order_get_for_actor
+from orders.apis.serializers import OrderOutput, RefundAdminOutput, RefundOutput
+from orders.errors import ValidationFailed, VietQRUnavailable
+from orders.models import Order, PaymentMethod, Refund
+from orders.selectors import order_get_for_actor, refund_list_for_admin
 from orders.services.payments import bankfeed_reconcile, payment_bank_transfer_confirm
-from orders.services.refunds import refund_create
+from orders.services.refunds import refund_create, refund_mark_paid_out
 from orders.services.stripe_payments import stripe_webhook_handle
 
 log = logging.getLogger("htx.orders.webhook")
@@ -115,6 +117,40 @@ class OrderRefundApi(APIView):
         refund = refund_create(actor=request.user, order_id=order.pk, **data.validated_data)
         refund.refresh_from_db()
         return Response(RefundOutput(refund).data, status=201)
+
+
+class RefundListAdminApi(APIView):
+    """Refunds for admins; `?status=PENDING&provider=bank_transfer` is the pay-back list."""
+
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=Refund.Status.values, required=False),
+                               OpenApiParameter("provider", str, enum=PaymentMethod.values, required=False)],
+                   responses=RefundAdminOutput(many=True), summary="All refunds (admin)")
+    def get(self, request):
+        status, provider = request.query_params.get("status") or None, request.query_params.get("provider") or None
+        if (status and status not in Refund.Status.values) or (provider and provider not in PaymentMethod.values):
+            raise ValidationFailed(fields={"status": [status or ""], "provider": [provider or ""]})
+        paginator = Pagination()
+        page = paginator.paginate_queryset(refund_list_for_admin(user=request.user, status=status,
+                                                                 provider=provider), request, view=self)
+        return paginator.get_paginated_response(RefundAdminOutput(page, many=True).data)
+
+
+class RefundPaidOutApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="RefundPaidOutInput")
+    class Input(serializers.Serializer):
+        note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    @extend_schema(request=Input, responses=RefundAdminOutput,
+                   summary="Record that a pending bank-transfer/cash refund was paid back (admin)")
+    def post(self, request, refund_id: int):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        refund = refund_mark_paid_out(actor=request.user, refund_id=refund_id, note=data.validated_data["note"])
+        return Response(RefundAdminOutput(refund).data)
 
 
 @extend_schema_serializer(component_name="WebhookOutput")

@@ -67,3 +67,12 @@ class RefundOutput(serializers.ModelSerializer):
     class Meta:
         model = Refund
         fields = ["id", "amount_vnd", "reason", "status", "provider_id", "created_at"]
+
+
+class RefundAdminOutput(serializers.ModelSerializer):
+    order = serializers.CharField(source="order.code")
+    provider = serializers.CharField(source="payment.provider")
+
+    class Meta:
+        model = Refund
+        fields = ["id", "order", "provider", "amount_vnd", "reason", "status", "provider_id", "created_at"]

@@ -190,9 +190,11 @@ def _set_orders(payment: Payment, status: str, *, note: str, refunded_all: bool 
             continue
         before = order.payment_status
         order.payment_status, order.reserved_until = status, None
-        if refunded_all:
+        if refunded_all:  # the charge was refunded in full: it was received first
+            order.amount_paid_vnd = order.amount_paid_vnd or order.total_vnd
             order.amount_refunded_vnd = order.amount_paid_vnd
-        order.save(update_fields=["payment_status", "reserved_until", "amount_refunded_vnd", "updated_at"])
+        order.save(update_fields=["payment_status", "reserved_until", "amount_paid_vnd", "amount_refunded_vnd",
+                                  "updated_at"])
         OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.PAYMENT, from_status=before,
                                   to_status=status, note=note)
 

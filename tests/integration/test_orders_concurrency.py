@@ -141,3 +141,17 @@ def test_double_click_with_one_key_makes_one_order():
     assert Checkout.objects.count() == 1 and Order.objects.count() == 1
     product.refresh_from_db()
     assert product.stock_qty == Decimal("9")
+
+
+def test_two_simultaneous_first_adds_of_a_product_make_one_line_with_both_quantities():
+    from orders.models import CartLine
+    from orders.services.cart import cart_get_or_create, cart_line_set
+
+    product = ProductFactory(stock_qty=Decimal("10"))
+    cart = cart_get_or_create(user=UserFactory())
+
+    outcomes = race([lambda: cart_line_set(cart=cart, product_id=product.pk, quantity="1", add=True)] * 4)
+
+    assert [kind for kind, _value in outcomes] == ["ok"] * 4  # no IntegrityError, no 500
+    assert list(CartLine.objects.filter(cart=cart).values_list("product_id", "quantity")) == [
+        (product.pk, Decimal("4.000"))]

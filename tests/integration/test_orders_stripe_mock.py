@@ -112,3 +112,67 @@ def test_stripe_rejection_keeps_the_checkout_and_records_the_error(wire, setting
     payment = Payment.objects.get(checkout=checkout)
     assert payment.provider_id == "" and payment.last_error and payment.status == "PENDING"
     assert payment.amount == Decimal(checkout.total_vnd)
+
+
+def _two_orders(currency):
+    """130,000 + 80,000 ₫ from two cooperatives in one card checkout, its intent created."""
+    from tests.factories.orders import place as place_checkout
+
+    checkout = place_checkout(UserFactory(), (ProductFactory(price_vnd=100_000), 1),
+                              (ProductFactory(price_vnd=50_000), 1), payment_method="stripe", currency=currency,
+                              address=export_address())
+    return checkout, payment_intent_ensure(checkout_id=checkout.pk)
+
+
+@pytest.mark.parametrize("currency, first_amount", [("VND", "80000"), ("USD", "320")])
+def test_cancelling_orders_before_payment_lowers_then_cancels_the_intent(
+        wire, django_capture_on_commit_callbacks, currency, first_amount):
+    from orders.services.transitions import order_transition
+
+    checkout, payment = _two_orders(currency)
+    first, second = checkout.orders.order_by("pk")
+    wire.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_transition(actor=checkout.buyer, order_id=first.pk, to="CANCELLED")
+
+    (update,) = wire
+    assert update["method"] == "post" and update["url"].endswith(f"/v1/payment_intents/{payment.provider_id}")
+    assert update["data"] == {"amount": first_amount, "metadata[amount_version]": "2"}
+    assert update["headers"]["Idempotency-Key"] == f"payment:{payment.pk}:amount:v2"
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_version, payment.stripe_amount) == ("PENDING", 2, int(first_amount))
+    assert payment.last_error == ""
+    wire.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_transition(actor=checkout.buyer, order_id=second.pk, to="CANCELLED")
+
+    (cancel,) = wire
+    assert cancel["url"].endswith(f"/v1/payment_intents/{payment.provider_id}/cancel")
+    assert cancel["data"] == {"cancellation_reason": "abandoned"}
+    assert cancel["headers"]["Idempotency-Key"] == f"payment:{payment.pk}:cancel"
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_version, payment.last_error) == ("CANCELLED", 2, "")
+
+
+def test_cancelling_a_paid_card_order_refunds_it_through_stripe(wire, django_capture_on_commit_callbacks):
+    from orders.services.stripe_payments import on_intent_succeeded
+    from orders.services.transitions import order_transition
+
+    checkout, payment = _two_orders("VND")
+    on_intent_succeeded({"id": payment.provider_id, "amount": 210_000, "currency": "vnd", "metadata": {}})
+    first = checkout.orders.order_by("pk").first()
+    admin = UserFactory(is_staff=True)
+    wire.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_transition(actor=admin, order_id=first.pk, to="CANCELLED", reason="Hết hàng")
+
+    refund = Refund.objects.get()
+    (call,) = wire
+    assert call["url"].endswith("/v1/refunds") and call["headers"]["Idempotency-Key"] == f"refund:{refund.pk}"
+    assert (call["data"]["payment_intent"], call["data"]["amount"]) == (payment.provider_id, "130000")
+    first.refresh_from_db(), refund.refresh_from_db()
+    assert refund.status == "SUCCEEDED" and refund.amount_vnd == 130_000
+    assert (first.status, first.payment_status, first.amount_refunded_vnd) == ("CANCELLED", "REFUNDED", 130_000)
