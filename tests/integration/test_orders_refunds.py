@@ -262,3 +262,19 @@ def test_cancelling_a_paid_card_order_submits_its_refund_after_commit(
     assert (refund.order_id, refund.amount_vnd, refund.status) == (first.pk, 130_000, "PENDING")
     assert any("refund_submit_safe" in cb.__code__.co_names for cb in callbacks)
     assert Payment.objects.get().amount == Decimal("210000")  # paid: the intent is not touched
+
+
+def test_refund_messages_are_in_vietnamese(actors, paid_transfer):
+    from django.utils import translation
+
+    with translation.override("vi"):
+        order_transition(actor=actors["buyer"], order_id=paid_transfer.pk, to=S.CANCELLED)
+        refund = Refund.objects.get()
+        refund_mark_paid_out(actor=actors["admin"], refund_id=refund.pk)
+        with pytest.raises(RefundInvalid) as info:
+            refund_mark_paid_out(actor=actors["admin"], refund_id=refund.pk)
+
+    assert str(info.value.message) == ("Chỉ khoản hoàn tiền chuyển khoản hoặc tiền mặt đang chờ mới có thể đánh dấu "
+                                       "là đã trả.")
+    assert OrderEvent.objects.filter(kind="REFUND").order_by("pk").first().note == (
+        f"Đã lập khoản hoàn tiền #{refund.pk}, 230,000 ₫ (cần hoàn lại bằng chuyển khoản): Đơn hàng đã bị hủy")
