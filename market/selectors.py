@@ -45,6 +45,8 @@ def cooperative_list_public(*, filters: dict | None = None) -> QuerySet[Cooperat
 def cooperative_get_public(*, key: str | int) -> Cooperative:
     """A verified cooperative by id or slug."""
     qs = Cooperative.objects.filter(status=Status.VERIFIED).select_related("province", "ward")
+    if "\x00" in str(key):  # no slug holds NUL, and PostgreSQL refuses it as a parameter
+        raise NotFound()
     pk = as_id(key)
     coop = qs.filter(**({"pk": pk} if pk is not None else {"slug": key})).first()
     if coop is None:

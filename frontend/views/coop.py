@@ -22,6 +22,7 @@ from catalog.services import products as product_services
 from frontend import reads
 from frontend.forms import (CertificationClaimForm, CoopProfileForm, DocumentForm, ImageForm, ImageMoveForm, ImportForm, ProductForm,
                             StockForm, TransitionForm, add_domain_errors)
+from frontend.views.common import has_nul
 from market import selectors as market_selectors
 from market import services as market_services
 from market.errors import DomainError, NotFound
@@ -36,7 +37,7 @@ def coop_staff(view):
     @login_required
     @wraps(view)
     def wrapper(request, coop_id, *args, **kwargs):
-        if market_selectors.as_id(coop_id) is None:  # an id beyond any integer column: no such cooperative
+        if market_selectors.as_id(coop_id) is None or has_nul(kwargs):  # beyond any integer column, or NUL
             raise Http404()
         try:
             coop = catalog_selectors.cooperative_get_for_staff(user=request.user, cooperative_id=int(coop_id))

@@ -241,3 +241,25 @@ def test_a_forged_x_forwarded_for_does_not_reset_the_login_limit(_login_throttle
     assert web_answer.status_code == 429
     assert api_answer.status_code == 429
     assert "_auth_user_id" not in web.session
+
+
+@pytest.mark.postgres  # PostgreSQL refuses NUL in a text parameter (ValueError); SQLite just finds nothing
+def test_a_nul_byte_in_a_path_is_404_not_500(actors, api_client):
+    from tests.factories.orders import place_order
+    from tests.factories.catalog import ProductFactory
+
+    order = place_order(actors["buyer"], ProductFactory(cooperative=actors["coop"]))
+    staff, buyer = _client(actors["staff"]), _client(actors["buyer"])
+    status_before = order.status
+
+    answers = [
+        api_client.get("/api/v1/cooperatives/a%00b/").status_code,
+        buyer.get("/don-hang/HTX%00/").status_code,
+        buyer.get("/don-hang/HTX%00/vietqr.svg").status_code,
+        staff.get(f"/htx/{actors['coop'].pk}/don-hang/HTX%00/slip/").status_code,
+        staff.post(f"/htx/{actors['coop'].pk}/don-hang/HTX%00/chuyen/", {"to": "CONFIRMED"}).status_code,
+    ]
+
+    order.refresh_from_db()
+    assert answers == [404] * 5
+    assert order.status == status_before
