@@ -214,6 +214,8 @@ class MemberRemoveApi(APIView):
 
     @extend_schema(responses={204: None, 403: ERROR, 404: ERROR}, summary="Remove a member (owner only)")
     def delete(self, request, pk, user_id):
+        if selectors.as_id(user_id) is None:  # beyond any integer column: nobody has that id
+            raise NotFound()
         services.membership_remove(actor=request.user, cooperative_id=pk, user_id=user_id)
         return Response(status=204)
 

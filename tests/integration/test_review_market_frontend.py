@@ -263,3 +263,15 @@ def test_a_nul_byte_in_a_path_is_404_not_500(actors, api_client):
     order.refresh_from_db()
     assert answers == [404] * 5
     assert order.status == status_before
+
+
+def test_removing_a_member_id_too_large_is_404_and_changes_nothing(actors):
+    from market.models import Membership
+    from tests.conftest import client_for
+
+    members = list(Membership.objects.order_by("pk").values_list("pk", flat=True))
+
+    response = client_for(actors["staff"]).delete(f"/api/v1/cooperatives/{actors['coop'].pk}/members/{HUGE}/")
+
+    assert response.status_code == 404
+    assert list(Membership.objects.order_by("pk").values_list("pk", flat=True)) == members
