@@ -164,7 +164,8 @@ REST_FRAMEWORK = {
     # Throttles identify clients by REMOTE_ADDR, or by the Nth-from-last X-Forwarded-For entry
     # behind N trusted proxies. Unset, DRF would key on the whole header the client sends, and a
     # forged header per request would escape every limit (login guessing, mail flooding).
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    # Production already trusts one TLS proxy (SECURE_PROXY_SSL_HEADER below), hence 1 there.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=1 if PRODUCTION else 0),
     "DEFAULT_THROTTLE_RATES": {
         "login": env.str("THROTTLE_LOGIN", default="10/min"),
         "signup": env.str("THROTTLE_SIGNUP", default="10/hour"),
