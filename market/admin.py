@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from market import services
+from market import services, validators
 from market.errors import DomainError
+from market.outbox import record_changes
 from market.models import (
     BuyerProfile, Cooperative, CooperativeDocument, Membership, Province, User, VerificationEvent,
 )
@@ -99,8 +100,33 @@ def _with_reason(modeladmin, request, queryset, service, title):
     return TemplateResponse(request, "admin/market/cooperative/reason.html", context)
 
 
+class CooperativeAdminForm(forms.ModelForm):
+    """The profile rules the services apply, for edits made here: a valid MST, a ward of the province."""
+
+    class Meta:
+        model = Cooperative
+        fields = "__all__"
+
+    def clean_tax_code(self):
+        try:
+            return validators.tax_code(self.cleaned_data["tax_code"])
+        except validators.InvalidField as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+    def clean(self):
+        cleaned = super().clean()
+        province, ward = cleaned.get("province"), cleaned.get("ward")
+        if province and ward:
+            try:
+                validators.ward(ward, province=province)
+            except validators.InvalidField as exc:
+                self.add_error("ward", str(exc.message))
+        return cleaned
+
+
 @admin.register(Cooperative)
 class CooperativeAdmin(admin.ModelAdmin):
+    form = CooperativeAdminForm
     list_display = ("display_name", "kind", "province", "sector", "status", "submitted_at", "verified_at")
     list_filter = (VerificationQueueFilter, "status", "kind", "sector", "is_agricultural", "province")
     search_fields = ("legal_name", "trading_name", "registration_number", "tax_code", "slug")
@@ -110,6 +136,10 @@ class CooperativeAdmin(admin.ModelAdmin):
     inlines = (MembershipInline, DocumentInline, VerificationEventInline)
     actions = ("verify", "reject", "suspend", "reinstate")
     list_select_related = ("province",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        record_changes(entity="cooperative", ids=[obj.pk])  # the search index shows the new profile
 
     def get_ordering(self, request):
         if request.GET.get("queue") == "1":

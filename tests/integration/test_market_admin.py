@@ -83,3 +83,50 @@ def test_action_on_wrong_status_reports_error_and_changes_nothing(admin_client):
     assert coop.status == Cooperative.Status.DRAFT
     assert VerificationEvent.objects.count() == 0
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
+
+
+def _admin_form_data(coop, **changes):
+    from django.forms.models import model_to_dict
+
+    data = {k: v for k, v in model_to_dict(coop).items() if v is not None and k != "logo"}
+    data.update(changes)
+    return data
+
+
+def test_admin_change_form_refuses_an_invalid_tax_code_and_a_ward_of_another_province(admin_client, rf):
+    from django.contrib import admin as django_admin
+
+    from market.admin import CooperativeAdmin
+    from market.models import Ward
+
+    coop = f.CooperativeFactory(verified=True)
+    other_ward = Ward.objects.exclude(province=coop.province).order_by("code").first()
+    request = rf.post("/")
+    request.user = admin_client.admin
+    form_class = CooperativeAdmin(Cooperative, django_admin.site).get_form(request, coop)
+
+    form = form_class(_admin_form_data(coop, tax_code="0100109107", ward=other_ward.pk), instance=coop)
+
+    assert not form.is_valid()
+    assert set(form.errors) == {"tax_code", "ward"}
+
+
+def test_admin_save_records_the_change_for_the_search_index(admin_client, rf, django_capture_on_commit_callbacks):
+    from django.contrib import admin as django_admin
+
+    from market.admin import CooperativeAdmin
+    from market.models import OutboxEvent
+
+    coop = f.CooperativeFactory(verified=True)
+    model_admin = CooperativeAdmin(Cooperative, django_admin.site)
+    request = rf.post("/")
+    request.user = admin_client.admin
+    form = model_admin.get_form(request, coop)(_admin_form_data(coop, trading_name="HTX Tên Mới"), instance=coop)
+    assert form.is_valid(), form.errors
+
+    with django_capture_on_commit_callbacks(execute=False):
+        model_admin.save_model(request, form.save(commit=False), form, change=True)
+
+    assert list(OutboxEvent.objects.filter(entity="cooperative").values_list("entity_id", flat=True)) == [coop.pk]
+    coop.refresh_from_db()
+    assert coop.trading_name == "HTX Tên Mới"
