@@ -45,9 +45,9 @@ class DocumentInline(admin.TabularInline):
     @admin.display(description=_("preview"))
     def preview(self, doc):
         url = reverse("market:document-download", args=[doc.cooperative_id, doc.pk])
-        if doc.content_type.startswith("image/"):
+        if doc.content_type.startswith("image/"):  # a height attribute: the CSP blocks style="..."
             return format_html('<a href="{0}?inline=1" target="_blank" rel="noopener">'
-                               '<img src="{0}?inline=1" alt="" style="max-height:120px;max-width:200px"></a>', url)
+                               '<img src="{0}?inline=1" alt="" height="120"></a>', url)
         return format_html('<a href="{}?inline=1" target="_blank" rel="noopener">{}</a>', url, _("Open PDF"))
 
 

@@ -130,3 +130,17 @@ def test_admin_save_records_the_change_for_the_search_index(admin_client, rf, dj
     assert list(OutboxEvent.objects.filter(entity="cooperative").values_list("entity_id", flat=True)) == [coop.pk]
     coop.refresh_from_db()
     assert coop.trading_name == "HTX Tên Mới"
+
+
+def test_image_preview_has_no_inline_style_the_csp_would_block():
+    from django.contrib import admin as django_admin
+
+    from market.admin import DocumentInline
+
+    doc = f.CooperativeDocumentFactory(content_type="image/png", original_name="dau.png")
+    inline = DocumentInline(Cooperative, django_admin.site)
+
+    html = str(inline.preview(doc))
+
+    assert "style=" not in html
+    assert 'height="120"' in html
