@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from market.models import Cooperative
 from orders.models import Cart
-from tests.factories.market import UserFactory
+from tests.factories.market import CooperativeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -275,3 +275,38 @@ def test_removing_a_member_id_too_large_is_404_and_changes_nothing(actors):
 
     assert response.status_code == 404
     assert list(Membership.objects.order_by("pk").values_list("pk", flat=True)) == members
+
+
+def test_web_signup_answers_a_taken_address_exactly_like_a_new_one(_form_throttles):
+    from market.models import User
+
+    UserFactory(email="da-co@htx.vn")
+    answers = []
+
+    for email in ("da-co@htx.vn", "moi-tinh@htx.vn"):
+        response = _client().post(reverse("frontend:signup"), {"email": email, "password": "mat-khau-dai-123"},
+                                  follow=True)
+        answers.append((response.redirect_chain, [str(m) for m in response.context["messages"]]))
+
+    assert answers[0] == answers[1]
+    assert User.objects.filter(email="da-co@htx.vn").count() == 1
+
+
+def test_posts_without_a_csrf_token_are_refused_and_change_nothing(actors):
+    from market.models import User
+
+    waiting = CooperativeFactory(status=Cooperative.Status.SUBMITTED)
+    admin = Client(enforce_csrf_checks=True)
+    admin.force_login(actors["admin"])
+    users_before = User.objects.count()
+
+    codes = [
+        admin.post(reverse("frontend:staff_decide", args=[waiting.pk, "verify"])).status_code,
+        Client(enforce_csrf_checks=True).post(reverse("frontend:signup"),
+                                              {"email": "x@htx.vn", "password": "mat-khau-dai-123"}).status_code,
+    ]
+
+    waiting.refresh_from_db()
+    assert codes == [403, 403]
+    assert waiting.status == Cooperative.Status.SUBMITTED
+    assert User.objects.count() == users_before
