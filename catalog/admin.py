@@ -1,6 +1,8 @@
 """Django admin: categories, products (tiers and images inline), certifications with a check
 action that goes through the same service as the API (event rows, outbox, re-check)."""
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Category, Certification, ImportJob, PriceTier, Product, ProductEvent, ProductImage
@@ -76,10 +78,20 @@ class CertificationAdmin(admin.ModelAdmin):
     list_display = ("__str__", "cooperative", "kind", "ocop_stars", "number", "valid_until", "status")
     list_filter = ("status", "kind")
     search_fields = ("number", "issuer", "cooperative__legal_name")
-    readonly_fields = ("status", "checked_by", "checked_at", "expiry_notified_at")
+    # The scan is private: no upload widget here (it would skip the content checks and show a
+    # /media/ link); a link to the authorised download view instead.
+    exclude = ("document",)
+    readonly_fields = ("document_link", "status", "checked_by", "checked_at", "expiry_notified_at")
     raw_id_fields = ("cooperative",)
     filter_horizontal = ("products",)
     actions = [verify_certifications, reject_certifications]
+
+    @admin.display(description=_("Certificate file"))
+    def document_link(self, cert):
+        if not cert.pk or not cert.document:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("catalog:certification-document", args=[cert.pk]),
+                           _("Download"))
 
 
 @admin.register(ImportJob)

@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -162,6 +163,11 @@ class ProductImage(models.Model):
         ordering = ["position", "id"]
 
 
+def _private_storage():
+    """Resolved at use time so tests (and deployments) can point "private" elsewhere."""
+    return storages["private"]
+
+
 class Certification(TimeStampedModel):
     class Kind(models.TextChoices):
         VIETGAP = "VIETGAP", "VietGAP"
@@ -190,7 +196,8 @@ class Certification(TimeStampedModel):
     number = models.CharField(max_length=100)
     valid_from = models.DateField()
     valid_until = models.DateField(null=True, blank=True)
-    document = models.FileField(upload_to="certifications/%Y/%m/", blank=True)
+    # Private (never under MEDIA_URL): served only by the authorised certification-document view.
+    document = models.FileField(storage=_private_storage, upload_to="certifications/%Y/%m/", blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CLAIMED)
     checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")

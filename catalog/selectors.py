@@ -66,6 +66,18 @@ def certification_list_for_staff(*, user, cooperative_id: int) -> QuerySet[Certi
     return Certification.objects.filter(cooperative_id=cooperative_id).prefetch_related("products")
 
 
+def certification_get_for_staff(*, user, certification_id: int) -> Certification:
+    """A certification of a cooperative the user works for (any, for a platform admin); NotFound
+    otherwise, so the answer never reveals that it exists."""
+    cert = Certification.objects.filter(pk=certification_id).only("pk", "cooperative_id", "document").first()
+    if cert is None:
+        raise NotFound()
+    is_admin = bool(user is not None and user.is_authenticated and user.is_platform_admin)
+    if not (is_admin or is_staff_of(user, cert.cooperative_id)):
+        raise NotFound()
+    return cert
+
+
 def import_job_get_for_staff(*, user, cooperative_id: int, job_id: int) -> ImportJob:
     cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
     try:

@@ -1,7 +1,7 @@
 """Catalog API under /api/v1/."""
 from django.urls import path
 
-from catalog.apis import media, products, public
+from catalog.apis import downloads, media, products, public
 
 app_name = "catalog"
 P = "cooperatives/<int:coop_id>/products/<int:product_id>/"
@@ -20,6 +20,8 @@ urlpatterns = [
     path(P + "images/<int:image_id>/", media.ProductImageDeleteApi.as_view(), name="product-image-delete"),
     path("cooperatives/<int:coop_id>/certifications/", media.CertificationListClaimApi.as_view(),
          name="certification-list"),
+    path("certifications/<int:cert_id>/document/", downloads.CertificationDocumentDownloadApi.as_view(),
+         name="certification-document"),
     path("certifications/<int:cert_id>/check/", media.CertificationCheckApi.as_view(), name="certification-check"),
     path("cooperatives/<int:coop_id>/imports/", public.ImportStartApi.as_view(), name="import-start"),
     path("cooperatives/<int:coop_id>/imports/<int:job_id>/", public.ImportJobDetailApi.as_view(), name="import-detail"),

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from catalog import selectors, services
 from catalog.permissions import IsCooperativeStaff
-from catalog.apis.outputs import CertificationOutput, ImageOutput
+from catalog.apis.outputs import CertificationStaffOutput, ImageOutput
 from catalog.models import Certification
 from market.api import created
 from market.apis_accounts import ERROR, name_nested_serializers
@@ -76,12 +76,12 @@ class CertificationListClaimApi(APIView):
         document = serializers.FileField(allow_empty_file=True)
         product_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
 
-    @extend_schema(responses={200: CertificationOutput(many=True), 404: ERROR}, summary="My certifications")
+    @extend_schema(responses={200: CertificationStaffOutput(many=True), 404: ERROR}, summary="My certifications")
     def get(self, request, coop_id):
         certs = selectors.certification_list_for_staff(user=request.user, cooperative_id=coop_id)
-        return Response(CertificationOutput(certs, many=True).data)
+        return Response(CertificationStaffOutput(certs, many=True).data)
 
-    @extend_schema(request=Input, responses={201: CertificationOutput, 400: ERROR, 404: ERROR},
+    @extend_schema(request=Input, responses={201: CertificationStaffOutput, 400: ERROR, 404: ERROR},
                    summary="Claim a certification (shown after an admin checks the document)")
     def post(self, request, coop_id):
         data = self.Input(data=request.data)
@@ -89,7 +89,7 @@ class CertificationListClaimApi(APIView):
         fields = dict(data.validated_data)
         fields["document"] = fields["document"].read()
         cert = services.certification_claim(actor=request.user, cooperative_id=coop_id, **fields)
-        return created(CertificationOutput(cert).data)
+        return created(CertificationStaffOutput(cert).data)
 
 
 class CertificationCheckApi(APIView):
@@ -99,7 +99,7 @@ class CertificationCheckApi(APIView):
         decision = serializers.ChoiceField(["verify", "reject"])
         reason = serializers.CharField(required=False, allow_blank=True, default="")
 
-    @extend_schema(request=Input, responses={200: CertificationOutput, 403: ERROR, 404: ERROR, 409: ERROR},
+    @extend_schema(request=Input, responses={200: CertificationStaffOutput, 403: ERROR, 404: ERROR, 409: ERROR},
                    summary="Admin: verify or reject a claimed certification")
     def post(self, request, cert_id):
         data = self.Input(data=request.data)
@@ -107,7 +107,7 @@ class CertificationCheckApi(APIView):
         cert = services.certification_check(actor=request.user, certification_id=cert_id,
                                             verified=data.validated_data["decision"] == "verify",
                                             reason=data.validated_data["reason"])
-        return Response(CertificationOutput(cert).data)
+        return Response(CertificationStaffOutput(cert).data)
 
 
 name_nested_serializers(globals())

@@ -1,5 +1,6 @@
 """Output serializers shared by the catalog API views."""
 from django.core.files.storage import default_storage
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -49,6 +50,15 @@ class CertificationOutput(serializers.Serializer):
 
     def get_product_ids(self, cert) -> list[int]:
         return sorted(p.pk for p in cert.products.all())
+
+
+class CertificationStaffOutput(CertificationOutput):
+    """What the cooperative's staff and admins see: also where to download the private scan."""
+
+    document_url = serializers.SerializerMethodField()
+
+    def get_document_url(self, cert) -> str | None:
+        return reverse("catalog:certification-document", args=[cert.pk]) if cert.document else None
 
 
 class ProductOutput(serializers.Serializer):

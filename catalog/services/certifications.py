@@ -2,9 +2,11 @@
 `certifications_expire` hides expired ones and tells the cooperative once."""
 import datetime
 import io
+import os
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -15,22 +17,38 @@ from catalog.models import Certification, Product, ProductEvent
 from catalog.services.common import check_staff
 from market.errors import NotFound, PermissionDenied
 from market.models import Membership
+from market.services import _MAGIC, DOCUMENT_MAX_BYTES
 from market.outbox import record_changes
 
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+# One list of accepted document types and one size cap for the whole platform (market's documents).
+ACCEPTED_DOCUMENTS = _MAGIC  # ((magic bytes, content type, extension), ...): PDF, JPEG, PNG
+MAX_DOCUMENT_BYTES = DOCUMENT_MAX_BYTES
 
 
-def _document_kind(data: bytes) -> str | None:
-    """PDF by its signature, images by decoding (never by the file name)."""
-    if data.startswith(b"%PDF-"):
-        return "pdf"
+def _document_type(data: bytes) -> tuple[str, str] | None:
+    """(content type, extension) from the content, never from the name or the client's header.
+    Images must also decode: a JPEG/PNG signature in front of anything else is not accepted."""
+    found = next(((ctype, ext) for magic, ctype, ext in ACCEPTED_DOCUMENTS if data.startswith(magic)), None)
+    if found is None or found[0] == "application/pdf":
+        return found
     from PIL import Image
 
     try:
         with Image.open(io.BytesIO(data)) as im:
-            return im.format.lower() if im.format in ("JPEG", "PNG", "WEBP") else None
+            im.verify()
     except Exception:  # noqa: BLE001 - any decoding failure means "not an image"
         return None
+    return found
+
+
+def _document_error(document: bytes | None) -> str | None:
+    if not document:
+        return _("The file is empty.")
+    if len(document) > MAX_DOCUMENT_BYTES:
+        return _("The file is larger than 10 MB.")
+    if _document_type(document) is None:
+        return _("Only PDF, JPEG or PNG files are accepted.")
+    return None
 
 
 def _claim_errors(*, kind, ocop_stars, issuer, number, valid_from, valid_until, document) -> dict:
@@ -47,8 +65,8 @@ def _claim_errors(*, kind, ocop_stars, issuer, number, valid_from, valid_until, 
         errors["number"] = _("The certificate number is required.")
     if valid_until and valid_until < valid_from:
         errors["valid_until"] = _("The end date is before the start date.")
-    if not document or len(document) > MAX_DOCUMENT_BYTES or _document_kind(document) is None:
-        errors["document"] = _("Attach the certificate as a PDF, JPEG, PNG or WebP file (at most 10 MB).")
+    if message := _document_error(document):
+        errors["document"] = message
     return errors
 
 
@@ -68,13 +86,25 @@ def certification_claim(*, actor, cooperative_id: int, kind: str, issuer: str, n
         raise CertificationInvalid(fields=errors)
     cert = Certification(cooperative_id=cooperative_id, kind=kind, ocop_stars=ocop_stars, issuer=issuer.strip(),
                          number=number.strip(), valid_from=valid_from, valid_until=valid_until)
-    ext = _document_kind(document)
-    cert.document.save(f"{cooperative_id}-{kind.lower()}.{'jpg' if ext == 'jpeg' else ext}", ContentFile(document),
-                       save=False)
-    cert.save()
-    cert.products.set(products)
-    _touch_products(cert, actor, "certification_claimed")
+    _content_type, ext = _document_type(document)
+    # A random name with the extension the content proves, in private storage (never under MEDIA_URL).
+    storage = storages["private"]
+    cert.document = storage.save(
+        f"certifications/{cooperative_id}/{timezone.now():%Y/%m}/{os.urandom(12).hex()}{ext}", ContentFile(document))
+    try:
+        cert.save()
+        cert.products.set(products)
+        _touch_products(cert, actor, "certification_claimed")
+    except Exception:
+        storage.delete(cert.document.name)  # no row, no file
+        raise
     return cert
+
+
+def certification_document_type(cert: Certification) -> str:
+    """The content type to serve a stored document with (its extension was set from its content)."""
+    ext = os.path.splitext(cert.document.name)[1].lower()
+    return next((ctype for _magic, ctype, known in ACCEPTED_DOCUMENTS if known == ext), "application/octet-stream")
 
 
 def _touch_products(cert: Certification, actor, action: str) -> None:
