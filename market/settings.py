@@ -145,6 +145,8 @@ STORAGES = {
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="HTX Market <no-reply@htx.market>")
+# Account and invitation mails leave from a background thread after commit (market/mail.py).
+MARKET_MAIL_ASYNC = env.bool("MARKET_MAIL_ASYNC", default=True)
 if PRODUCTION:
     EMAIL_CONFIG = env.email_url("EMAIL_URL")
     vars().update(EMAIL_CONFIG)

@@ -88,6 +88,13 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _market_mail_inline(settings):
+    # market.mail sends from a thread in production; tests send in the on_commit callback so
+    # mailoutbox is filled deterministically (test_market_accounts_api.py tests the thread path).
+    settings.MARKET_MAIL_ASYNC = False
+
+
+@pytest.fixture(autouse=True)
 def _imports_run_in_the_request(settings):
     # Web imports run in a background thread in production; a test outside a real transaction
     # cannot see a thread's writes, so tests run them inline unless they test the thread runner

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
@@ -17,6 +18,7 @@ from frontend import cart_session
 from frontend.forms import LoginForm, SignupForm, add_domain_errors
 from market.accounts import user_signup
 from market.errors import DomainError
+from market.mail import send_async
 
 
 class ScopeThrottle(SimpleRateThrottle):
@@ -123,8 +125,21 @@ def signup(request):
     return render(request, "frontend/auth/signup.html", {"form": form, "next": next_url})
 
 
-password_reset = _limit_posts("password_reset", "frontend/auth/password_reset.html", PasswordResetForm)(
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, but the mail leaves after the answer from a background thread
+    (market.mail): sent inline, the SMTP round-trip only for known addresses would show in the
+    response time and reveal which addresses have accounts."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        send_async(subject=subject, body=body, to=[to_email])
+
+
+password_reset = _limit_posts("password_reset", "frontend/auth/password_reset.html", QueuedPasswordResetForm)(
     auth_views.PasswordResetView.as_view(
+    form_class=QueuedPasswordResetForm,
     template_name="frontend/auth/password_reset.html",
     email_template_name="frontend/auth/password_reset_email.txt",
     subject_template_name="frontend/auth/password_reset_subject.txt",

@@ -1,10 +1,14 @@
 import re
+import threading
+import time
 
 import pytest
 from django.core.cache import cache
+from django.core.mail.backends import locmem
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from market import mail
 from market.models import BuyerProfile, User
 from tests.factories import market as f
 
@@ -167,11 +171,12 @@ def test_anonymous_language_choice_sets_cookie_only(api):
     assert api.post(f"{API}/language/", {"language": "xx"}, format="json").status_code == 400
 
 
-def test_password_reset_same_answer_for_known_and_unknown(api, mailoutbox):
+def test_password_reset_same_answer_for_known_and_unknown(api, mailoutbox, django_capture_on_commit_callbacks):
     f.UserFactory(email="an@example.vn", language="en")
 
-    known = api.post(f"{API}/password-reset/", {"email": "an@example.vn"}, format="json")
-    unknown = api.post(f"{API}/password-reset/", {"email": "nobody@example.vn"}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        known = api.post(f"{API}/password-reset/", {"email": "an@example.vn"}, format="json")
+        unknown = api.post(f"{API}/password-reset/", {"email": "nobody@example.vn"}, format="json")
 
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
@@ -179,10 +184,11 @@ def test_password_reset_same_answer_for_known_and_unknown(api, mailoutbox):
     assert mailoutbox[0].subject == "Reset your HTX Market password"
 
 
-def test_password_reset_confirm_sets_password_once(api, mailoutbox):
+def test_password_reset_confirm_sets_password_once(api, mailoutbox, django_capture_on_commit_callbacks):
     user = f.UserFactory(email="an@example.vn")
     Token.objects.create(user=user)
-    api.post(f"{API}/password-reset/", {"email": "an@example.vn"}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(f"{API}/password-reset/", {"email": "an@example.vn"}, format="json")
     uid, token = re.search(r"/password-reset/([^/]+)/([^/]+)/", mailoutbox[0].body).groups()
 
     first = api.post(f"{API}/password-reset/confirm/", {"uid": uid, "token": token, "new_password": "Mat-khau-moi-42"},
@@ -240,3 +246,79 @@ def test_token_login_needs_no_csrf_token():
         f"{API}/login/", {"email": "an@example.vn", "password": "mat-khau-123"}, content_type="application/json")
 
     assert response.status_code == 200
+
+
+# A stand-in for a slow SMTP server (the process boundary we cannot reach in tests): it holds every
+# send until the test releases it, then stores the mail like the locmem backend.
+SMTP_RELEASED = threading.Event()
+
+
+class SlowSmtpBackend(locmem.EmailBackend):
+    def send_messages(self, messages):
+        SMTP_RELEASED.wait(5)
+        return super().send_messages(messages)
+
+
+@pytest.mark.parametrize("path, email", [("password-reset/", "an@example.vn"), ("signup/", "an@example.vn")])
+def test_account_mails_leave_in_a_thread_after_the_answer(path, email, api, mailoutbox, settings,
+                                                          django_capture_on_commit_callbacks):
+    settings.MARKET_MAIL_ASYNC = True
+    settings.EMAIL_BACKEND = f"{__name__}.SlowSmtpBackend"
+    SMTP_RELEASED.clear()
+    f.UserFactory(email="an@example.vn", language="en")
+    body = {"email": email, "password": "Ca-phe-sua-da-9"}
+
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        known = api.post(f"{API}/{path}", body, format="json")
+    unknown = api.post(f"{API}/{path}", {**body, "email": "nobody@example.vn"}, format="json")
+    elapsed = time.monotonic() - started
+    sent_before_release = len(mailoutbox)
+    SMTP_RELEASED.set()
+    joined = mail.wait_for_pending()
+
+    assert known.status_code == 202
+    assert (unknown.status_code, unknown.json()) == (202, known.json())
+    assert elapsed < 2  # the SMTP server holds a send 5 s: the answers did not wait for it
+    assert (sent_before_release, joined) == (0, 1)
+    assert [m.to for m in mailoutbox] == [["an@example.vn"]]
+
+
+def test_password_reset_mail_is_not_sent_when_the_transaction_rolls_back(mailoutbox):
+    from django.db import transaction
+
+    from market import accounts
+
+    f.UserFactory(email="an@example.vn")
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        accounts.password_reset_request(email="an@example.vn")
+        raise RuntimeError("rolled back")
+
+    assert mailoutbox == []
+
+
+def test_web_password_reset_mail_leaves_in_a_thread_after_the_answer(client, mailoutbox, settings,
+                                                                     django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    settings.MARKET_MAIL_ASYNC = True
+    settings.EMAIL_BACKEND = f"{__name__}.SlowSmtpBackend"
+    SMTP_RELEASED.clear()
+    f.UserFactory(email="an@example.vn", language="en")
+
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        known = client.post(reverse("frontend:password_reset"), {"email": "an@example.vn"})
+    unknown = client.post(reverse("frontend:password_reset"), {"email": "nobody@example.vn"})
+    elapsed = time.monotonic() - started
+    sent_before_release = len(mailoutbox)
+    SMTP_RELEASED.set()
+    joined = mail.wait_for_pending()
+
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"]) == (
+        302, reverse("frontend:password_reset_done"))
+    assert elapsed < 2
+    assert (sent_before_release, joined) == (0, 1)
+    assert [m.to for m in mailoutbox] == [["an@example.vn"]]
+    assert re.search(r"http://testserver/password-reset/[^/]+/[^/]+/\n", mailoutbox[0].body)
