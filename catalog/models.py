@@ -234,12 +234,6 @@ class ProductEvent(models.Model):
         ordering = ["created_at", "id"]
 
 
-def _private_storage():
-    from django.core.files.storage import storages
-
-    return storages["private"]
-
-
 class ImportJob(TimeStampedModel):
     """One spreadsheet import: validated row by row (progress committed as it goes, so the web
     can poll it), then applied all-or-nothing in one transaction."""
