@@ -1,7 +1,7 @@
 """Market API under /api/v1/: accounts, cooperatives, verification, directory, reference data."""
 from django.urls import path
 
-from market import apis, apis_accounts, views
+from market import apis, apis_accounts, apis_invitations, views
 
 app_name = "market"
 urlpatterns = [
@@ -25,6 +25,10 @@ urlpatterns = [
     path("me/cooperatives/", apis.MyCooperativeListApi.as_view(), name="my-cooperatives"),
     path("cooperatives/<int:pk>/members/", apis.MemberListAddApi.as_view(), name="member-list"),
     path("cooperatives/<int:pk>/members/<int:user_id>/", apis.MemberRemoveApi.as_view(), name="member-remove"),
+    path("cooperatives/<int:pk>/invitations/", apis_invitations.InvitationListApi.as_view(), name="invitation-list"),
+    path("cooperatives/<int:pk>/invitations/<int:invitation_id>/", apis_invitations.InvitationRevokeApi.as_view(),
+         name="invitation-revoke"),
+    path("invitations/accept/", apis_invitations.InvitationAcceptApi.as_view(), name="invitation-accept"),
     path("cooperatives/<int:pk>/documents/", apis.DocumentListUploadApi.as_view(), name="document-list"),
     path("cooperatives/<int:pk>/documents/<int:document_id>/download/", views.DocumentDownloadView.as_view(),
          name="document-download"),

@@ -14,10 +14,10 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market import selectors, services
+from market import invitations, selectors, services
 from market.admin_units import resolve_province
 from market.api import Pagination, created
-from market.apis_accounts import ERROR, name_nested_serializers
+from market.apis_accounts import DETAIL, ERROR, name_nested_serializers
 from market.errors import NotFound, ValidationFailed
 from market.models import Cooperative, CooperativeDocument, Membership
 from market.permissions import IsPlatformAdmin
@@ -200,13 +200,14 @@ class MemberListAddApi(APIView):
         coop = selectors.cooperative_get_for_staff(user=request.user, cooperative_id=pk)
         return Response(MemberOutput(coop.memberships.select_related("user").order_by("id"), many=True).data)
 
-    @extend_schema(request=Input, responses={201: MemberOutput, 400: ERROR, 403: ERROR, 404: ERROR},
-                   summary="Add a member (owner only)")
+    @extend_schema(request=Input, responses={202: DETAIL, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+                   summary="Invite a member by e-mail (owner only); the same answer whether or not the address "
+                           "has an account")
     def post(self, request, pk):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = services.membership_add(actor=request.user, cooperative_id=pk, **data.validated_data)
-        return created(MemberOutput(membership).data)
+        invitations.membership_invite(actor=request.user, cooperative_id=pk, **data.validated_data)
+        return Response({"detail": _("If the address can receive mail, an invitation is on its way.")}, status=202)
 
 
 class MemberRemoveApi(APIView):

@@ -3,6 +3,7 @@ Vietnamese administrative units, and the search outbox shared infrastructure."""
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from market.base import TimeStampedModel
@@ -226,6 +227,35 @@ class Membership(TimeStampedModel):
     @property
     def can_manage(self) -> bool:
         return self.role in (self.Role.OWNER, self.Role.MANAGER)
+
+
+class Invitation(models.Model):
+    """An owner's invitation for an e-mail address to join a cooperative. The membership exists only
+    once the person, signed in with that address, accepts: nobody is added without consent, and the
+    inviter never learns whether the address has an account. Only a SHA-256 of the token is stored,
+    so a database leak gives no working links."""
+
+    VALID_FOR_DAYS = 7
+
+    cooperative = models.ForeignKey(Cooperative, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email"))
+    role = models.CharField(max_length=8, choices=Membership.Role.choices, default=Membership.Role.STAFF)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cooperative", "email"], name="invitation_unique_pending",
+                                    condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True)),
+        ]
+
+    def is_pending(self, now) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
 
 
 def _private_storage():

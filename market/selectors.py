@@ -1,8 +1,11 @@
 """Reads, scoped to who is asking. "Missing" and "not yours" give the same NotFound."""
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from market.errors import NotFound
-from market.models import Cooperative, CooperativeDocument, Province, User, VerificationEvent, Ward
+from market.errors import NotFound, PermissionDenied
+from market.models import (Cooperative, CooperativeDocument, Invitation, Membership, Province, User,
+                           VerificationEvent, Ward)
 
 Status = Cooperative.Status
 
@@ -72,6 +75,15 @@ def cooperative_get_for_staff(*, user: User, cooperative_id: int) -> Cooperative
     if coop is None:
         raise NotFound()
     return coop
+
+
+def invitation_list_for_owner(*, user: User, cooperative_id: int) -> QuerySet[Invitation]:
+    """Pending, unexpired invitations of a cooperative, for its owners only. Strangers get
+    NotFound; other members and admins PermissionDenied (the same answers as the write side)."""
+    coop = cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
+    if not Membership.objects.filter(user=user, cooperative=coop, role=Membership.Role.OWNER).exists():
+        raise PermissionDenied(_("Only the cooperative's owner can do this."))
+    return coop.invitations.filter(accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()).order_by("id")
 
 
 def cooperative_get_for_viewer(*, user: User, key: str | int) -> Cooperative:

@@ -3,7 +3,8 @@
 Each public service is one transaction. Verification moves lock the cooperative row, check
 `Cooperative.ALLOWED_TRANSITIONS`, save, write a `VerificationEvent` and an outbox row (the move
 changes what buyers can find) in that transaction, and e-mail the cooperative after commit.
-Accounts (sign-up, login, password reset) live in `market.accounts`.
+Accounts (sign-up, login, password reset) live in `market.accounts`; invitations in
+`market.invitations`.
 """
 import logging
 import os
@@ -169,24 +170,6 @@ def cooperative_update(*, actor: User, cooperative_id: int, data: dict) -> Coope
 
 
 # --- members ---------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def membership_add(*, actor: User, cooperative_id: int, email: str, role: str) -> Membership:
-    """Give an existing user a role in the cooperative (owner only).
-
-    Raises NotFound, PermissionDenied, ValidationFailed (unknown role or user), Conflict (already a member)."""
-    coop = _lock(cooperative_id)
-    _require_owner(actor, coop)
-    if role not in Membership.Role.values:
-        raise ValidationFailed(fields={"role": [_("Unknown role.")]}, code="invalid_role")
-    user = User.objects.filter(email=(email or "").strip().lower(), is_active=True).first()
-    if user is None:
-        message = _("No account uses this e-mail address; ask the person to sign up first.")
-        raise ValidationFailed(message, fields={"email": [message]}, code="unknown_user")
-    if Membership.objects.filter(user=user, cooperative=coop).exists():
-        raise Conflict(_("This person is already a member."), code="already_member")
-    return Membership.objects.create(user=user, cooperative=coop, role=role)
 
 
 @transaction.atomic

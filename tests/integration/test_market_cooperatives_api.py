@@ -1,10 +1,13 @@
 """Permission matrix for every cooperative and verification endpoint, over the five actors.
 
 For each denial the test also asserts that nothing changed in the database."""
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from django.core.cache import cache
 
-from market.models import Cooperative, CooperativeDocument, Membership, OutboxEvent, VerificationEvent
+from market.models import Cooperative, CooperativeDocument, Invitation, Membership, OutboxEvent, VerificationEvent
 from tests.conftest import client_for
 from tests.factories import market as f
 
@@ -26,6 +29,7 @@ def world():
                                                                  "logo")),
         list(Membership.objects.order_by("pk").values_list("pk", "user_id", "cooperative_id", "role")),
         list(CooperativeDocument.objects.order_by("pk").values_list("pk", "cooperative_id")),
+        list(Invitation.objects.order_by("pk").values_list("pk", "email", "role", "accepted_at", "revoked_at")),
         VerificationEvent.objects.count(),
         OutboxEvent.objects.count(),
     )
@@ -35,6 +39,11 @@ def _status(coop, status):
     Cooperative.objects.filter(pk=coop.pk).update(status=status)
     coop.refresh_from_db()
     return coop
+
+
+def _invitation(a):
+    return Invitation.objects.create(cooperative=a["coop"], email="moi@htx.vn", role="STAFF", token_hash="0" * 64,
+                                     invited_by=a["staff"], expires_at=timezone.now() + timedelta(days=7))
 
 
 def _doc(coop):
@@ -59,7 +68,12 @@ ENDPOINTS = {
                      {"anonymous": 401, "buyer": 404, "staff": 200, "other_staff": 404, "admin": 200}),
     "members_add": (lambda a: ("post", f"/cooperatives/{a['coop'].pk}/members/",
                                {"email": f.UserFactory(email="thu.kho@htx.vn").email, "role": "STAFF"}, "json"),
-                    {"anonymous": 401, "buyer": 404, "staff": 201, "other_staff": 404, "admin": 403}),
+                    {"anonymous": 401, "buyer": 404, "staff": 202, "other_staff": 404, "admin": 403}),
+    "invitations_list": (lambda a: ("get", f"/cooperatives/{a['coop'].pk}/invitations/", None, None),
+                         {"anonymous": 401, "buyer": 404, "staff": 200, "other_staff": 404, "admin": 403}),
+    "invitations_revoke": (lambda a: ("delete", f"/cooperatives/{a['coop'].pk}/invitations/{_invitation(a).pk}/",
+                                      None, None),
+                           {"anonymous": 401, "buyer": 404, "staff": 204, "other_staff": 404, "admin": 403}),
     "members_remove": (lambda a: ("delete", f"/cooperatives/{a['coop'].pk}/members/"
                                   f"{f.MembershipFactory(cooperative=a['coop'], role='STAFF').user_id}/", None, None),
                        {"anonymous": 401, "buyer": 404, "staff": 204, "other_staff": 404, "admin": 403}),
@@ -93,7 +107,7 @@ ENDPOINTS = {
     "export_csv": (lambda a: ("get", "/cooperatives/export.csv", None, None), dict.fromkeys(ACTORS, 200)),
     "export_json": (lambda a: ("get", "/cooperatives/export.json", None, None), dict.fromkeys(ACTORS, 200)),
 }
-READ_ONLY = {"directory", "detail_verified", "detail_draft", "my_cooperatives", "members_list", "documents_list",
+READ_ONLY = {"directory", "detail_verified", "detail_draft", "my_cooperatives", "members_list", "invitations_list", "documents_list",
              "document_download", "history", "queue", "export_csv", "export_json"}
 
 
@@ -277,3 +291,50 @@ def test_history_shows_reason_to_the_cooperative(actors):
 
     assert [(e["from_status"], e["to_status"], e["reason"], e["actor"]) for e in events] == [
         ("SUBMITTED", "REJECTED", "Thiếu dấu", "platform")]
+
+
+INVITE_BODY = {"detail": "If the address can receive mail, an invitation is on its way."}
+
+
+def test_member_add_sends_invitations_with_the_same_answer_for_any_address(actors, mailoutbox,
+                                                                           django_capture_on_commit_callbacks):
+    f.UserFactory(email="co.tai.khoan@htx.vn", full_name="Trần Văn Có")
+    client = client_for(actors["staff"])
+    url = f"{API}/cooperatives/{actors['coop'].pk}/members/"
+    members_before = list(Membership.objects.order_by("pk").values_list("pk", flat=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        known = client.post(url, {"email": "co.tai.khoan@htx.vn", "role": "STAFF"}, format="json")
+        unknown = client.post(url, {"email": "khong.co@htx.vn", "role": "STAFF"}, format="json")
+    listed = client.get(f"{API}/cooperatives/{actors['coop'].pk}/invitations/").json()
+
+    assert (known.status_code, known.json()) == (unknown.status_code, unknown.json()) == (202, INVITE_BODY)
+    assert "Trần" not in known.content.decode()
+    assert list(Membership.objects.order_by("pk").values_list("pk", flat=True)) == members_before
+    assert sorted(m.to[0] for m in mailoutbox) == ["co.tai.khoan@htx.vn", "khong.co@htx.vn"]
+    assert [(i["email"], i["role"]) for i in listed] == [("co.tai.khoan@htx.vn", "STAFF"), ("khong.co@htx.vn", "STAFF")]
+    assert set(listed[0]) == {"id", "email", "role", "created_at", "expires_at"}
+
+
+def test_invitation_accept_api(actors, mailoutbox, django_capture_on_commit_callbacks):
+    import re
+
+    invitee = f.UserFactory(email="moi@htx.vn")
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(actors["staff"]).post(f"{API}/cooperatives/{actors['coop'].pk}/members/",
+                                         {"email": "moi@htx.vn", "role": "MANAGER"}, format="json")
+    token = re.search(r"/invitations/([A-Za-z0-9_-]+)/", mailoutbox[0].body).group(1)
+    before = world()
+
+    wrong = client_for(actors["buyer"]).post(f"{API}/invitations/accept/", {"token": token}, format="json")
+    anonymous = client_for(None).post(f"{API}/invitations/accept/", {"token": token}, format="json")
+    unchanged = world() == before
+    accepted = client_for(invitee).post(f"{API}/invitations/accept/", {"token": token}, format="json")
+    again = client_for(invitee).post(f"{API}/invitations/accept/", {"token": token}, format="json")
+
+    assert (wrong.status_code, wrong.json()["code"]) == (403, "invitation_email_mismatch")
+    assert anonymous.status_code == 401
+    assert unchanged
+    assert (accepted.status_code, accepted.json()) == (201, {"cooperative_id": actors["coop"].pk, "role": "MANAGER"})
+    assert (again.status_code, again.json()["code"]) == (400, "invalid_invitation")
+    assert Membership.objects.get(user=invitee).role == "MANAGER"

@@ -139,28 +139,6 @@ def test_identity_frozen_after_submission():
 # --- members ---------------------------------------------------------------------------------
 
 
-def test_owner_adds_and_removes_member():
-    owner = f.MembershipFactory()
-    newcomer = f.UserFactory(email="ke.toan@htx.vn")
-
-    services.membership_add(actor=owner.user, cooperative_id=owner.cooperative_id, email="KE.TOAN@htx.vn",
-                            role="STAFF")
-    services.membership_remove(actor=owner.user, cooperative_id=owner.cooperative_id, user_id=newcomer.pk)
-
-    assert list(Membership.objects.values_list("user_id", flat=True)) == [owner.user_id]
-
-
-def test_manager_cannot_add_members():
-    manager = f.MembershipFactory(role="MANAGER")
-    f.UserFactory(email="x@htx.vn")
-
-    with pytest.raises(PermissionDenied):
-        services.membership_add(actor=manager.user, cooperative_id=manager.cooperative_id, email="x@htx.vn",
-                                role="STAFF")
-
-    assert Membership.objects.count() == 1
-
-
 def test_last_owner_cannot_be_removed():
     owner = f.MembershipFactory()
 
