@@ -293,7 +293,7 @@ def test_history_shows_reason_to_the_cooperative(actors):
         ("SUBMITTED", "REJECTED", "Thiếu dấu", "platform")]
 
 
-INVITE_BODY = {"detail": "If the address can receive mail, an invitation is on its way."}
+INVITE_BODY = {"detail": "Nếu địa chỉ này nhận được thư, lời mời đang được gửi tới."}  # Vietnamese by default
 
 
 def test_member_add_sends_invitations_with_the_same_answer_for_any_address(actors, mailoutbox,
