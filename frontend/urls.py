@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from frontend.views import auth, card, cart, checkout, coop, public, register, search, staff
+from frontend.views import auth, card, cart, checkout, coop, invitations, public, register, search, staff
 
 app_name = "frontend"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("password-reset/sent/", auth.password_reset_done, name="password_reset_done"),
     path("password-reset/<uidb64>/<token>/", auth.password_reset_confirm, name="password_reset_confirm"),
     path("password-reset/done/", auth.password_reset_complete, name="password_reset_complete"),
+    path("invitations/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
     # Cart.
     path("gio-hang/", cart.cart, name="cart"),
     path("gio-hang/them/", cart.cart_add, name="cart_add"),

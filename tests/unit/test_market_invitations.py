@@ -193,3 +193,31 @@ def test_owner_removes_member():
     services.membership_remove(actor=owner.user, cooperative_id=owner.cooperative_id, user_id=staff.user_id)
 
     assert list(Membership.objects.values_list("user_id", flat=True)) == [owner.user_id]
+
+
+def test_accept_page_asks_then_accepts_for_the_invited_address_only(invite, client):
+    owner = f.MembershipFactory(cooperative__legal_name="HTX Chè Tân Cương")
+    invitee = f.UserFactory(email="dung@htx.vn")
+    stranger = f.UserFactory(email="khac@htx.vn")
+    token = invite(owner, email="dung@htx.vn", role="MANAGER")
+    url = f"/invitations/{token}/"
+
+    anonymous = client.get(url)
+    client.force_login(stranger)
+    refused = client.post(url)
+    members_after_refusal = Membership.objects.filter(cooperative=owner.cooperative).count()
+    client.force_login(invitee)
+    page = client.get(url)
+    accepted = client.post(url)
+    used = client.get(url)
+
+    assert (anonymous.status_code, anonymous["Location"]) == (302, f"/login/?next={url}")
+    assert refused.status_code == 403
+    assert "Lời mời này được gửi tới một địa chỉ e-mail khác." in refused.content.decode()
+    assert members_after_refusal == 1
+    assert page.status_code == 200
+    assert "HTX Chè Tân Cương mời bạn tham gia đội ngũ với vai trò Quản lý." in page.content.decode()
+    assert "Chấp nhận lời mời" in page.content.decode()
+    assert (accepted.status_code, accepted["Location"]) == (302, "/")
+    assert Membership.objects.get(user=invitee).role == "MANAGER"
+    assert used.status_code == 400
