@@ -37,6 +37,30 @@ def _require_marked_services(request):
         service_missing("needs PostgreSQL (run with PG_TEST_URL, e.g. services/svc postgres start)")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI (REQUIRE_SERVICES=1) a skip is a failure, whatever its reason."""
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_SERVICES and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped under REQUIRE_SERVICES=1: {reason}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests about SQLite itself are not run on PostgreSQL at all (the SQLite pass runs them), so
+    that a skip always means a missing service, which CI treats as a failure."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        return
+    kept = [i for i in items if not i.get_closest_marker("sqlite_only")]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i.get_closest_marker("sqlite_only")])
+        items[:] = kept
+
+
 def pytest_report_header(config):
     from django.conf import settings
 

@@ -119,6 +119,16 @@ ENGINE_URL_VARS = {"elasticsearch": ("ELASTICSEARCH_URL", "ELASTICSEARCH_TEST_UR
 
 @pytest.fixture(params=BACKEND_PARAMS)
 def search_backend(request, settings, db):
+    yield from from_param(request, settings)
+
+
+@pytest.fixture(params=BACKEND_PARAMS[1:])
+def engine_backend(request, settings, db):
+    """Like `search_backend`, over the engines only (for what only a separate process can do)."""
+    yield from from_param(request, settings)
+
+
+def from_param(request, settings):
     """Each available backend in turn, configured as *the* backend (so selectors, sync and the
     API use it), with a per-test index prefix on engines; the indices are deleted afterwards."""
     from search.backends import get_backend

@@ -72,7 +72,7 @@ QUERIES = ["ca phe", "cà phê robusta", "CÀ PHÊ ĐẮK LẮK", "dak lak", "s�
 
 
 @pytest.mark.sqlite
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5 ranking is SQLite's")
+@pytest.mark.sqlite_only  # FTS5 ranking is SQLite's: runs in the SQLite pass
 @pytest.mark.parametrize("q", QUERIES)
 def test_split_boost_rank_orders_like_bm25_of_the_whole_expression(indexed, q):
     parsed = parse(q)
