@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from market import validators
 from market.admin_units import fold
+from market.documents import DOCUMENT_MAX_BYTES, document_type, signature_type
 from market.errors import Conflict, InvalidTransition, MissingDocuments, NotFound, PermissionDenied, ValidationFailed
 from market.models import Cooperative, CooperativeDocument, Membership, User, VerificationEvent
 from market.outbox import record_changes
@@ -35,9 +36,6 @@ PROFILE_FIELDS = (
 # The legal identity an admin checked: frozen once submitted, so a verified badge cannot be
 # moved to another legal entity by editing.
 IDENTITY_FIELDS = ("kind", "legal_name", "registration_number", "tax_code")
-DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
-_MAGIC = ((b"%PDF-", "application/pdf", ".pdf"), (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-          (b"\x89PNG\r\n\x1a\n", "image/png", ".png"))
 
 
 # --- profile ---------------------------------------------------------------------------------
@@ -191,14 +189,14 @@ def membership_remove(*, actor: User, cooperative_id: int, user_id: int) -> None
 # --- documents -------------------------------------------------------------------------------
 
 
-def _sniff(upload) -> tuple[str, str]:
-    """Content type from the first bytes, never from the name or the client's header."""
+def _sniff(upload, *, decode: bool = True) -> tuple[str, str]:
+    """Content type from the content, never from the name or the client's header. With
+    `decode=False` only the leading bytes count (the caller decodes the image itself)."""
     upload.seek(0)
-    head = upload.read(16)
+    found = document_type(upload.read()) if decode else signature_type(upload.read(16))
     upload.seek(0)
-    for magic, content_type, ext in _MAGIC:
-        if head.startswith(magic):
-            return content_type, ext
+    if found is not None:
+        return found
     message = _("Only PDF, JPEG or PNG files are accepted.")
     raise ValidationFailed(message, fields={"file": [message]}, code="unsupported_file_type")
 
@@ -241,7 +239,7 @@ def _check_image(upload) -> str:
     """A real JPEG/PNG that Pillow can open, within size and pixel limits (no decompression bombs)."""
     from PIL import Image, UnidentifiedImageError
 
-    content_type, ext = _sniff(upload)
+    content_type, ext = _sniff(upload, decode=False)  # decoded below, with a specific error
     if content_type == "application/pdf":
         message = _("The logo must be a JPEG or PNG image.")
         raise ValidationFailed(message, fields={"file": [message]}, code="unsupported_file_type")

@@ -1,7 +1,6 @@
 """Certifications: a cooperative claims one (with its document), an admin checks it, and
 `certifications_expire` hides expired ones and tells the cooperative once."""
 import datetime
-import io
 import os
 
 from django.conf import settings
@@ -17,28 +16,11 @@ from catalog.models import Certification, Product, ProductEvent
 from catalog.services.common import check_staff
 from market.errors import NotFound, PermissionDenied
 from market.models import Membership
-from market.services import _MAGIC, DOCUMENT_MAX_BYTES
+from market.documents import DOCUMENT_MAX_BYTES as MAX_DOCUMENT_BYTES
+from market.documents import content_type_for, document_type
 from market.outbox import record_changes
 
 # One list of accepted document types and one size cap for the whole platform (market's documents).
-ACCEPTED_DOCUMENTS = _MAGIC  # ((magic bytes, content type, extension), ...): PDF, JPEG, PNG
-MAX_DOCUMENT_BYTES = DOCUMENT_MAX_BYTES
-
-
-def _document_type(data: bytes) -> tuple[str, str] | None:
-    """(content type, extension) from the content, never from the name or the client's header.
-    Images must also decode: a JPEG/PNG signature in front of anything else is not accepted."""
-    found = next(((ctype, ext) for magic, ctype, ext in ACCEPTED_DOCUMENTS if data.startswith(magic)), None)
-    if found is None or found[0] == "application/pdf":
-        return found
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.verify()
-    except Exception:  # noqa: BLE001 - any decoding failure means "not an image"
-        return None
-    return found
 
 
 def _document_error(document: bytes | None) -> str | None:
@@ -46,7 +28,7 @@ def _document_error(document: bytes | None) -> str | None:
         return _("The file is empty.")
     if len(document) > MAX_DOCUMENT_BYTES:
         return _("The file is larger than 10 MB.")
-    if _document_type(document) is None:
+    if document_type(document) is None:
         return _("Only PDF, JPEG or PNG files are accepted.")
     return None
 
@@ -86,7 +68,7 @@ def certification_claim(*, actor, cooperative_id: int, kind: str, issuer: str, n
         raise CertificationInvalid(fields=errors)
     cert = Certification(cooperative_id=cooperative_id, kind=kind, ocop_stars=ocop_stars, issuer=issuer.strip(),
                          number=number.strip(), valid_from=valid_from, valid_until=valid_until)
-    _content_type, ext = _document_type(document)
+    _content_type, ext = document_type(document)
     # A random name with the extension the content proves, in private storage (never under MEDIA_URL).
     storage = storages["private"]
     cert.document = storage.save(
@@ -104,7 +86,7 @@ def certification_claim(*, actor, cooperative_id: int, kind: str, issuer: str, n
 def certification_document_type(cert: Certification) -> str:
     """The content type to serve a stored document with (its extension was set from its content)."""
     ext = os.path.splitext(cert.document.name)[1].lower()
-    return next((ctype for _magic, ctype, known in ACCEPTED_DOCUMENTS if known == ext), "application/octet-stream")
+    return content_type_for(ext)
 
 
 def _touch_products(cert: Certification, actor, action: str) -> None:

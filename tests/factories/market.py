@@ -61,7 +61,8 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG_BYTES = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+JPEG_BYTES = b"\xff\xd8\xff\xe0" + b"\x00" * 64  # a signature in front of nothing: not an image
+
 
 
 def upload(name: str = "giay-dang-ky.pdf", content: bytes = PDF_BYTES, content_type: str = "application/pdf"):

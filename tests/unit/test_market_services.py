@@ -152,8 +152,9 @@ def test_last_owner_cannot_be_removed():
 # --- documents ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("content, content_type", [(f.PDF_BYTES, "application/pdf"), (f.PNG_BYTES, "image/png"),
-                                                   (f.JPEG_BYTES, "image/jpeg")])
+@pytest.mark.parametrize("content, content_type", [(f.PDF_BYTES, "application/pdf"),
+                                                   (f.image_bytes(fmt="PNG"), "image/png"),
+                                                   (f.image_bytes(fmt="JPEG"), "image/jpeg")])
 def test_document_type_comes_from_content(content, content_type, settings):
     owner = f.MembershipFactory()
 
@@ -171,6 +172,7 @@ def test_document_type_comes_from_content(content, content_type, settings):
     "upload, code",
     [(lambda: f.upload("virus.pdf", b"MZ\x90\x00 not a pdf"), "unsupported_file_type"),
      (lambda: f.upload("empty.pdf", b""), "empty_file"),
+     (lambda: f.upload("scan.png", f.PNG_BYTES, "image/png"), "unsupported_file_type"),  # signature, no image
      (lambda: f.upload("big.pdf", f.PDF_BYTES + b"0" * (10 * 1024 * 1024)), "file_too_large")],
 )
 def test_bad_documents_refused_and_nothing_stored(upload, code, settings):
