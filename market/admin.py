@@ -15,7 +15,7 @@ from market import services, validators
 from market.errors import DomainError
 from market.outbox import record_changes
 from market.models import (
-    BuyerProfile, Cooperative, CooperativeDocument, Membership, Province, User, VerificationEvent,
+    BuyerProfile, Cooperative, CooperativeDocument, Invitation, Membership, Province, User, VerificationEvent,
 )
 
 
@@ -214,4 +214,22 @@ class ProvinceAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are made and accepted through the services (the token exists only
+    in the e-mail; the database keeps its hash)."""
+
+    list_display = ("email", "cooperative", "role", "invited_by", "created_at", "expires_at", "accepted_at")
+    list_filter = ("role", ("accepted_at", admin.EmptyFieldListFilter))
+    search_fields = ("email", "cooperative__legal_name", "cooperative__trading_name")
+    list_select_related = ("cooperative", "invited_by")
+    exclude = ("token_hash",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
