@@ -1,4 +1,5 @@
 """The one search-backend interface, the query and result types every backend shares."""
+import abc
 import base64
 import json
 from dataclasses import dataclass, field
@@ -78,41 +79,49 @@ class BackendUnavailable(Exception):
     """The engine could not answer (down, timeout, rejected request). Never shown raw to users."""
 
 
-class SearchBackend:
+class SearchBackend(abc.ABC):
     """Index and query purchasable products. Documents come from `search.documents`."""
 
     name = "base"
 
+    @abc.abstractmethod
     def index_many(self, docs: list[dict]) -> int:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def delete_many(self, ids: list[int]) -> int:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def search(self, query: Query) -> SearchResult:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def rebuild(self, docs_iter, *, after_load=None, progress=None) -> int:
         """Replace the whole index with `docs_iter` (batches of documents) without a gap for
         readers; `after_load()` runs after the bulk load and before readers switch over."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def count(self) -> int:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def snapshot(self) -> dict[int, int | None]:
         """Every indexed product id with its indexed price (for `search_check`)."""
-        raise NotImplementedError
+        ...
 
     def refresh(self) -> None:
         """Make writes visible to search (engines refresh periodically; tests need it now)."""
 
+    @abc.abstractmethod
     def clear(self) -> None:
         """Drop everything (tests and benchmarks)."""
-        raise NotImplementedError
+        ...
 
     @property
     def keeps_outbox(self) -> bool:

@@ -7,6 +7,7 @@ creates the next physical index behind `<prefix>-products-next`: while that alia
 write goes to both indices and drains keep their outbox rows (see `search.sync.reindex`), then
 one atomic `_aliases` call moves read and write aliases and drops the `-next` alias.
 """
+import abc
 import logging
 import time
 
@@ -33,14 +34,22 @@ class EngineBackend(SearchBackend):
         self._ready = False
 
     # --- client calls (subclasses) ---
-    def _connect(self, url, timeout): raise NotImplementedError
-    def _search(self, search, index): raise NotImplementedError  # -> elasticsearch_dsl Response
-    def _bulk(self, actions) -> tuple[int, list]: raise NotImplementedError
-    def _create_index(self, name, body): raise NotImplementedError
-    def _put_settings(self, name, settings_): raise NotImplementedError
-    def _update_aliases(self, actions): raise NotImplementedError
-    def _alias_indices(self, alias) -> list[str]: raise NotImplementedError
-    def _scan(self, name, source): raise NotImplementedError
+    @abc.abstractmethod
+    def _connect(self, url, timeout): ...
+    @abc.abstractmethod
+    def _search(self, search, index): ...  # -> elasticsearch_dsl Response
+    @abc.abstractmethod
+    def _bulk(self, actions) -> tuple[int, list]: ...
+    @abc.abstractmethod
+    def _create_index(self, name, body): ...
+    @abc.abstractmethod
+    def _put_settings(self, name, settings_): ...
+    @abc.abstractmethod
+    def _update_aliases(self, actions): ...
+    @abc.abstractmethod
+    def _alias_indices(self, alias) -> list[str]: ...
+    @abc.abstractmethod
+    def _scan(self, name, source): ...
     errors: tuple = ()
 
     # The same call on both clients (elasticsearch-py and opensearch-py).
