@@ -4,6 +4,7 @@ Everything is read from the environment through one django-environ reader, with 
 defaults (SQLite, the database search backend, console e-mail). `DJANGO_ENV=production` turns on
 the strict checks: a missing secret fails loudly instead of falling back.
 """
+import os
 from pathlib import Path
 
 import environ
@@ -11,7 +12,8 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 PRODUCTION = DJANGO_ENV == "production"
@@ -90,8 +92,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    import os
-
     # A test database per test process, so parallel runs on one server never collide.
     DATABASES["default"]["TEST"] = {"NAME": f"test_htx_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -192,6 +192,9 @@ ELASTICSEARCH_URL = env.str("ELASTICSEARCH_URL", default="http://127.0.0.1:9200"
 OPENSEARCH_URL = env.str("OPENSEARCH_URL", default="http://127.0.0.1:9201")
 SEARCH_INDEX_PREFIX = env.str("SEARCH_INDEX_PREFIX", default="htx")
 SEARCH_SYNC_ON_COMMIT = env.bool("SEARCH_SYNC_ON_COMMIT", default=True)
+# Database backend: facet counts of a repeated query are cached this long (0 = off); every index
+# write bumps a generation that invalidates them.
+SEARCH_FACET_CACHE_SECONDS = env.int("SEARCH_FACET_CACHE_SECONDS", default=30)
 
 # Catalog spreadsheet import: "thread" runs each job in a background thread of the web process;
 # "inline" runs it inside the request (a thread cannot see an in-memory SQLite database).
