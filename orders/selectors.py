@@ -12,12 +12,17 @@ _DETAIL = (
 )
 
 
+def _list_base() -> QuerySet[Order]:
+    # Lists (API pages, CSV export) show no lines or timeline: nothing to prefetch.
+    return Order.objects.select_related("cooperative", "buyer", "checkout")
+
+
 def _base() -> QuerySet[Order]:
-    return Order.objects.select_related("cooperative", "buyer", "checkout").prefetch_related(*_DETAIL)
+    return _list_base().prefetch_related(*_DETAIL)
 
 
 def order_list_for_buyer(*, user: User, status: str | None = None) -> QuerySet[Order]:
-    qs = _base().filter(buyer=user)
+    qs = _list_base().filter(buyer=user)
     return qs.filter(status=status) if status else qs
 
 
@@ -30,14 +35,15 @@ def order_list_for_cooperative_staff(*, user: User, status: str | None = None,
     ids = cooperative_ids_for_staff(user)
     if cooperative_id is not None:
         ids = [i for i in ids if i == cooperative_id]
-    qs = _base().filter(cooperative_id__in=ids)
+    # The desk page (frontend) lists each order's lines; API callers that don't clear this.
+    qs = _list_base().filter(cooperative_id__in=ids).prefetch_related(_DETAIL[0])
     return qs.filter(status=status) if status else qs
 
 
 def order_list_for_admin(*, user: User, status: str | None = None) -> QuerySet[Order]:
     if not user.is_platform_admin:
         return Order.objects.none()
-    qs = _base()
+    qs = _list_base()
     return qs.filter(status=status) if status else qs
 
 

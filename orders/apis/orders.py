@@ -52,7 +52,7 @@ class OrderListCooperativeApi(APIView):
         coop = request.query_params.get("cooperative")
         coop_id = int(coop) if coop and coop.isdecimal() else None
         qs = order_list_for_cooperative_staff(user=request.user, status=_status(request), cooperative_id=coop_id)
-        return _page(self, request, qs)
+        return _page(self, request, qs.prefetch_related(None))  # the list output shows no lines
 
 
 class OrderListAdminApi(APIView):
