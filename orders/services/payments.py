@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from market.models import User
-from orders.errors import ActionForbidden, DomainError, PaymentNotConfirmable
+from orders.errors import DomainError, PaymentNotConfirmable
 from orders.models import Order, OrderEvent, Payment, PaymentMethod, PaymentWebhookEvent
-from orders.services.transitions import _lock_order, actor_roles
+from orders.services.transitions import lock_order_for
 
 ORDER_CODE_RE = re.compile(r"HTX[\s\-_.]?(\d{4})[\s\-_.]?(\d{6,9})", re.IGNORECASE)
 
@@ -36,14 +36,7 @@ def payment_bank_transfer_confirm(*, actor: User, order_id: int, note: str = "")
 
     Raises NotFound, ActionForbidden (the buyer cannot confirm their own payment) or
     PaymentNotConfirmable (not a bank transfer, already paid, or the order was cancelled)."""
-    order = _lock_order(order_id)
-    roles = actor_roles(actor=actor, order=order)
-    if not roles:
-        from orders.errors import NotFound
-
-        raise NotFound()
-    if not roles & {"coop", "admin"}:
-        raise ActionForbidden()
+    order = lock_order_for(actor=actor, order_id=order_id, allowed={"coop", "admin"})
     if (order.payment_method != PaymentMethod.BANK_TRANSFER or order.payment_status != Order.PaymentStatus.UNPAID
             or order.status in Order.STOCK_RELEASING):
         raise PaymentNotConfirmable(fields={"payment_method": order.payment_method,

@@ -11,9 +11,9 @@ from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from market.models import User
-from orders.errors import ActionForbidden, NotFound, ReasonRequired, RefundInvalid
+from orders.errors import NotFound, ReasonRequired, RefundInvalid
 from orders.models import Order, OrderEvent, Payment, PaymentMethod, Refund
-from orders.services.transitions import _lock_order, actor_roles
+from orders.services.transitions import _lock_order, lock_order_for
 
 
 def _refundable(order: Order) -> int:
@@ -35,12 +35,7 @@ def refund_create(*, actor: User, order_id: int, amount_vnd: int, reason: str) -
     positive or above what is left to refund)."""
     from orders.services import stripe_payments
 
-    order = _lock_order(order_id)
-    roles = actor_roles(actor=actor, order=order)
-    if not roles:
-        raise NotFound()
-    if not roles & {"coop", "admin"}:
-        raise ActionForbidden()
+    order = lock_order_for(actor=actor, order_id=order_id, allowed={"coop", "admin"})
     if not (reason or "").strip():
         raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
     payment = _payment_for(order)

@@ -39,6 +39,18 @@ def _lock_order(order_id: int) -> Order:
     return order
 
 
+def lock_order_for(*, actor: User | None, order_id: int, allowed: set[str]) -> Order:
+    """Lock the order and check the actor holds one of the `allowed` roles on it.
+    Raises NotFound (missing or not visible: no role at all) or ActionForbidden."""
+    order = _lock_order(order_id)
+    roles = actor_roles(actor=actor, order=order)
+    if not roles:
+        raise NotFound()  # not yours looks like missing
+    if not roles & allowed:
+        raise ActionForbidden()
+    return order
+
+
 def _lock_card_payment_first(order_id: int) -> None:
     """The Stripe webhook locks the checkout's payment, then its orders; a move that may change
     the PaymentIntent takes the same locks in the same order, so the two cannot deadlock."""
