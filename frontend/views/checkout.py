@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from frontend import cart_session, reads
 from frontend.countries import export_country_choices
 from frontend.forms import CheckoutForm, add_domain_errors
-from frontend.views.common import not_found_as_404
+from frontend.views.common import not_found_as_404, province_code, ward_list
 from market import selectors as market_selectors
-from market.errors import DomainError, NotFound
+from market.errors import DomainError
 from orders.models import Currency, PaymentMethod
 from orders.services.cart import cart_refresh
 from orders.services.checkout import ShippingAddress, checkout_place
@@ -25,19 +25,6 @@ def _payment_choices():
     """The enabled methods; "stripe" is there only when orders has a Stripe key (settings)."""
     labels = dict(PaymentMethod.choices)
     return [(m, labels[m]) for m in settings.PAYMENT_METHODS if m in labels]
-
-
-def _province_code(raw) -> int | None:
-    return int(raw) if str(raw or "").isdigit() else None
-
-
-def _wards(province_code):
-    if province_code is None:
-        return []
-    try:
-        return list(market_selectors.ward_list_for_province(province_code=province_code))
-    except NotFound:
-        return []
 
 
 _KEPT_ON_RELOAD = ("destination", "recipient_name", "recipient_phone", "address_line", "country",
@@ -61,10 +48,10 @@ def _initial(request, province, methods) -> dict:
 
 
 def _checkout_form(request, data, cart):
-    province = _province_code((data or request.GET).get("province_code"))
+    province = province_code((data or request.GET).get("province_code"))
     methods = _payment_choices()
     incoterms, narrowed = reads.cart_incoterms(cart=cart)
-    form = CheckoutForm(data, provinces=market_selectors.province_list().order_by("name"), wards=_wards(province),
+    form = CheckoutForm(data, provinces=market_selectors.province_list().order_by("name"), wards=ward_list(province),
                         payment_methods=methods, card_offered=any(m == PaymentMethod.STRIPE for m, _l in methods),
                         countries=export_country_choices(), incoterms=incoterms,
                         initial=_initial(request, province, methods))
@@ -118,8 +105,8 @@ def checkout(request):
 @require_GET
 def wards(request):
     """The ward <select> for a province (htmx swaps it in when the province changes)."""
-    province = _province_code(request.GET.get("province_code"))
-    form = CheckoutForm(provinces=[], wards=_wards(province), payment_methods=[])
+    province = province_code(request.GET.get("province_code"))
+    form = CheckoutForm(provinces=[], wards=ward_list(province), payment_methods=[])
     return HttpResponse(form["ward_code"].as_widget())
 
 

@@ -3,6 +3,7 @@ from functools import wraps
 
 from django.http import Http404
 
+from market import selectors as market_selectors
 from market.errors import NotFound
 
 
@@ -31,3 +32,18 @@ def page_params(request) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode() + "&" if params else ""
+
+
+def province_code(raw) -> int | None:
+    """A posted province code as an int, or None when it is not plain ASCII digits (e.g. "²")."""
+    return market_selectors.as_id(raw or "")
+
+
+def ward_list(province_code: int | None) -> list:
+    """The wards a ward picker lists: none until a known province is chosen."""
+    if province_code is None:
+        return []
+    try:
+        return list(market_selectors.ward_list_for_province(province_code=province_code))
+    except NotFound:
+        return []

@@ -16,10 +16,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from frontend.forms import add_domain_errors
+from frontend.views.common import province_code, ward_list
 from market import selectors as market_selectors
 from market import services as market_services
 from market import validators
-from market.errors import DomainError, NotFound
+from market.errors import DomainError
 from market.models import Cooperative
 
 # Common banks with their NAPAS BINs (VietQR tag 38). Cross-checked: /work/shared/notes/payments.md
@@ -143,9 +144,9 @@ class CooperativeRegisterForm(forms.Form):
 
 def _province_for_wards(source) -> int | None:
     """The province whose wards the picker lists: the chosen code, else a typed (maybe former) name."""
-    code = str(source.get("province_code") or "")
-    if code.isdigit():
-        return int(code)
+    code = province_code(source.get("province_code"))
+    if code is not None:
+        return code
     name = (source.get("province_name") or "").strip()
     if name:
         try:
@@ -155,18 +156,9 @@ def _province_for_wards(source) -> int | None:
     return None
 
 
-def _wards(province_code):
-    if province_code is None:
-        return []
-    try:
-        return list(market_selectors.ward_list_for_province(province_code=province_code))
-    except NotFound:
-        return []
-
-
 def _form(source=None, *, bound: bool):
     provinces = market_selectors.province_list().order_by("name")
-    wards = _wards(_province_for_wards(source or {}))
+    wards = ward_list(_province_for_wards(source or {}))
     if bound:
         return CooperativeRegisterForm(source, provinces=provinces, wards=wards)
     initial = {k: v for k, v in (source or {}).items() if k != "csrfmiddlewaretoken"}
@@ -199,5 +191,5 @@ def register(request):
 @require_GET
 def wards(request):
     """The ward <select> for the chosen or typed province (htmx swaps it in)."""
-    form = CooperativeRegisterForm(provinces=[], wards=_wards(_province_for_wards(request.GET)))
+    form = CooperativeRegisterForm(provinces=[], wards=ward_list(_province_for_wards(request.GET)))
     return HttpResponse(form["ward_code"].as_widget())
