@@ -1,0 +1,68 @@
+"""Page query counts do not grow with the rows shown: each page is measured with 1 row and with
+10, and must take the same number of queries."""
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.factories.catalog import CertificationFactory, PriceTierFactory, ProductFactory
+from tests.factories.market import CooperativeFactory, MembershipFactory, UserFactory
+from tests.factories.orders import fast_passwords, fill_cart, place_order  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def _count(client, url) -> int:
+    client.get(url)  # warm: per-process caches (sessions, content types, translations) fill once
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+def _client(user=None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _world(rows: int) -> dict:
+    coop = CooperativeFactory(verified=True)
+    owner = MembershipFactory(cooperative=coop, role="OWNER").user
+    buyer = UserFactory()
+    products = []
+    for _ in range(rows):
+        product = ProductFactory(cooperative=coop)
+        PriceTierFactory(product=product)
+        CertificationFactory(cooperative=coop, status="VERIFIED")
+        CooperativeFactory(verified=True)
+        products.append(product)
+    for product in products:
+        place_order(buyer, product)
+    fill_cart(buyer, *[(p, 1) for p in products])
+    return {"coop": coop, "owner": owner, "buyer": buyer, "product": products[0]}
+
+
+def _counts(rows: int) -> dict:
+    w = _world(rows)
+    anonymous, buyer, owner = _client(), _client(w["buyer"]), _client(w["owner"])
+    return {
+        "home": _count(anonymous, reverse("frontend:home")),
+        "directory": _count(anonymous, reverse("frontend:directory")),
+        "coop_profile": _count(anonymous, reverse("frontend:coop_profile", args=[w["coop"].slug])),
+        "product": _count(anonymous, reverse("frontend:product", args=[w["product"].pk, w["product"].slug])),
+        "cart": _count(buyer, reverse("frontend:cart")),
+        "order_list": _count(buyer, reverse("frontend:order_list")),
+        "order_desk": _count(owner, reverse("frontend:coop_orders", args=[w["coop"].pk])),
+        "coop_products": _count(owner, reverse("frontend:coop_products", args=[w["coop"].pk])),
+    }
+
+
+def test_page_queries_do_not_grow_from_one_row_to_ten(transactional_db):
+    one = _counts(1)
+
+    ten = _counts(10)
+
+    assert ten == one
