@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.apis.orders import STATUS_PARAM, _status
+from orders.apis.orders import STATUS_PARAM, _cooperative, _status
 from orders.models import Order
 from orders.selectors import order_list_for_cooperative_staff
 from orders.services.transitions import order_transition_bulk
@@ -55,9 +55,8 @@ class OrderExportCsvApi(APIView):
                    responses={(200, "text/csv"): OpenApiTypes.BINARY},
                    summary="My cooperative's orders as CSV (UTF-8 with BOM, opens in Excel)")
     def get(self, request):
-        coop = request.query_params.get("cooperative")
         qs = order_list_for_cooperative_staff(user=request.user, status=_status(request),
-                                              cooperative_id=int(coop) if coop and coop.isdecimal() else None)
+                                              cooperative_id=_cooperative(request))
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(CSV_COLUMNS)

@@ -1,11 +1,12 @@
 """Order reading (buyer, cooperative desk, admin) and status moves, one view per move."""
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from market.api import Pagination
+from market.permissions import IsPlatformAdmin
 from orders.apis.serializers import OrderListOutput, OrderOutput
 from orders.models import Order
 from orders.selectors import (order_get_for_actor, order_list_for_admin, order_list_for_buyer,
@@ -15,11 +16,6 @@ from orders.services.transitions import order_transition
 STATUS_PARAM = OpenApiParameter("status", str, enum=Order.Status.values, required=False)
 
 
-class IsPlatformAdmin(BasePermission):
-    def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.user.is_platform_admin)
-
-
 def _status(request) -> str | None:
     status = request.query_params.get("status") or None
     if status and status not in Order.Status.values:
@@ -27,6 +23,11 @@ def _status(request) -> str | None:
 
         raise ValidationFailed(fields={"status": [status]})
     return status
+
+
+def _cooperative(request) -> int | None:
+    coop = request.query_params.get("cooperative")
+    return int(coop) if coop and coop.isdecimal() else None
 
 
 def _page(view, request, qs):
@@ -49,9 +50,8 @@ class OrderListCooperativeApi(APIView):
     @extend_schema(parameters=[STATUS_PARAM, OpenApiParameter("cooperative", int, required=False)],
                    responses=OrderListOutput(many=True), summary="The cooperative order desk")
     def get(self, request):
-        coop = request.query_params.get("cooperative")
-        coop_id = int(coop) if coop and coop.isdecimal() else None
-        qs = order_list_for_cooperative_staff(user=request.user, status=_status(request), cooperative_id=coop_id)
+        qs = order_list_for_cooperative_staff(user=request.user, status=_status(request),
+                                              cooperative_id=_cooperative(request))
         return _page(self, request, qs.prefetch_related(None))  # the list output shows no lines
 
 
