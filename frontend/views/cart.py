@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from frontend import cart_session
 from frontend.forms import AddToCartForm, CartLineForm, RemoveLineForm
-from market.errors import DomainError
+from frontend.views.common import run_one
 from orders.services.cart import cart_line_remove, cart_line_set, cart_refresh
 
 
@@ -21,13 +21,9 @@ def _set_line(request, form_class, *, add: bool, ok_message: str):
     if not form.is_valid():
         messages.error(request, _("Enter a valid quantity."))
         return redirect("frontend:cart")
-    try:
-        cart_line_set(cart=cart_session.current(request, create=True), product_id=form.cleaned_data["product"],
-                      quantity=form.cleaned_data["quantity"], add=add)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, ok_message)
+    run_one(request, lambda: cart_line_set(cart=cart_session.current(request, create=True),
+                                           product_id=form.cleaned_data["product"],
+                                           quantity=form.cleaned_data["quantity"], add=add), ok_message)
     return redirect("frontend:cart")
 
 

@@ -1,10 +1,11 @@
 """Small helpers shared by the page views."""
 from functools import wraps
 
+from django.contrib import messages
 from django.http import Http404
 
 from market import selectors as market_selectors
-from market.errors import NotFound
+from market.errors import DomainError, NotFound
 
 
 def has_nul(kwargs) -> bool:
@@ -47,3 +48,16 @@ def ward_list(province_code: int | None) -> list:
         return list(market_selectors.ward_list_for_province(province_code=province_code))
     except NotFound:
         return []
+
+
+def run_one(request, call, ok_message=None, *, describe=lambda exc: exc.message) -> bool:
+    """A post's one domain call: on DomainError flash `describe(exc)`, else `ok_message` (if any).
+    True when the call went through; the view then redirects either way."""
+    try:
+        call()
+    except DomainError as exc:
+        messages.error(request, describe(exc))
+        return False
+    if ok_message:
+        messages.success(request, ok_message)
+    return True

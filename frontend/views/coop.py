@@ -22,7 +22,7 @@ from catalog.services import products as product_services
 from frontend import reads
 from frontend.forms import (CertificationClaimForm, CoopProfileForm, DocumentForm, ImageForm, ImageMoveForm, ImportForm, ProductForm,
                             StockForm, TransitionForm, add_domain_errors)
-from frontend.views.common import has_nul
+from frontend.views.common import has_nul, run_one
 from market import selectors as market_selectors
 from market import services as market_services
 from market.errors import DomainError, NotFound
@@ -71,13 +71,9 @@ def dashboard(request, coop):
 @require_POST
 @coop_staff
 def submit(request, coop):
-    try:
-        market_services.cooperative_submit(actor=request.user, cooperative_id=coop.pk)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("frontend:coop_dashboard", coop.pk)
-    return _done(request, _("Sent for verification. An administrator will check your documents."),
-                 "frontend:coop_dashboard", coop.pk)
+    run_one(request, lambda: market_services.cooperative_submit(actor=request.user, cooperative_id=coop.pk),
+            _("Sent for verification. An administrator will check your documents."))
+    return redirect("frontend:coop_dashboard", coop.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -172,13 +168,12 @@ def _own_product(request, coop, product_id):
 
 def _product_action(request, coop, product_id, call, ok_message):
     """Run one catalog service for a product form post; show its error or the success message."""
-    try:
-        call()
-    except DomainError as exc:
-        messages.error(request, "; ".join([str(exc.message), *_field_messages(exc)]))
-    else:
-        messages.success(request, ok_message)
+    run_one(request, call, ok_message, describe=_with_field_messages)
     return redirect("frontend:coop_product_edit", coop.pk, product_id)
+
+
+def _with_field_messages(exc) -> str:
+    return "; ".join([str(exc.message), *_field_messages(exc)])
 
 
 def _field_messages(exc) -> list[str]:
@@ -287,10 +282,8 @@ def import_job(request, coop, job_id):
 @require_POST
 @coop_staff
 def import_apply(request, coop, job_id):
-    try:
-        import_services.import_job_apply(actor=request.user, cooperative_id=coop.pk, job_id=job_id)
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    run_one(request, lambda: import_services.import_job_apply(actor=request.user, cooperative_id=coop.pk,
+                                                              job_id=job_id))
     return redirect("frontend:coop_import_job", coop.pk, job_id)
 
 
@@ -311,13 +304,10 @@ def order_move(request, coop, code):
     order = _own_order(request, coop, code)
     if form.is_valid():
         d = form.cleaned_data
-        try:
-            order_transition(actor=request.user, order_id=order.pk, to=d["to"], carrier=d["carrier"],
-                             tracking_number=d["tracking_number"], reason=d["reason"])
-        except DomainError as exc:
-            messages.error(request, "; ".join([str(exc.message), *_field_messages(exc)]))
-        else:
-            messages.success(request, _("Order %(code)s updated.") % {"code": order.code})
+        run_one(request, lambda: order_transition(actor=request.user, order_id=order.pk, to=d["to"],
+                                                  carrier=d["carrier"], tracking_number=d["tracking_number"],
+                                                  reason=d["reason"]),
+                _("Order %(code)s updated.") % {"code": order.code}, describe=_with_field_messages)
     tab = request.POST.get("tab", "")
     suffix = f"?status={tab}" if tab in Order.Status.values else ""
     return redirect(reverse("frontend:coop_orders", args=[coop.pk]) + suffix)

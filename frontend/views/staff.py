@@ -3,7 +3,6 @@ approve or reject with a reason), certification checks, suspended sellers. Every
 not a platform admin gets 404, the same as for a page that does not exist."""
 from functools import wraps
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -14,9 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from catalog.services.certifications import certification_check
 from frontend import reads
 from frontend.forms import ReasonForm
-from frontend.views.common import not_found_as_404
+from frontend.views.common import not_found_as_404, run_one
 from market import services as market_services
-from market.errors import DomainError
 
 
 def platform_admin(view):
@@ -31,15 +29,13 @@ def platform_admin(view):
     return wrapper
 
 
+def _with_details(exc) -> str:
+    details = [str(m) for msgs in (exc.fields or {}).values() for m in (msgs if isinstance(msgs, list) else [msgs])]
+    return " ".join([str(exc.message), *details[:3]])
+
+
 def _run(request, call, ok_message) -> bool:
-    try:
-        call()
-    except DomainError as exc:
-        details = [str(m) for msgs in (exc.fields or {}).values() for m in (msgs if isinstance(msgs, list) else [msgs])]
-        messages.error(request, " ".join([str(exc.message), *details[:3]]))
-        return False
-    messages.success(request, ok_message)
-    return True
+    return run_one(request, call, ok_message, describe=_with_details)
 
 
 @require_GET
