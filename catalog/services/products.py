@@ -77,8 +77,8 @@ def product_update(*, actor, cooperative_id: int, product_id: int, data: dict) -
     if "name_vi" in data:
         product.slug = product_slug(product.name_vi or "")
     _validate(product)
-    if product.status == Product.Status.ACTIVE and rules.publish_errors(product):
-        raise ProductIncomplete(fields=rules.publish_errors(product))
+    if product.status == Product.Status.ACTIVE and (missing := rules.publish_errors(product)):
+        raise ProductIncomplete(fields=missing)
     diff = {f: [jsonable(before[f]), jsonable(getattr(product, f))] for f in data if before[f] != getattr(product, f)}
     if not diff:
         return product
