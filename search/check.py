@@ -1,8 +1,8 @@
 """Consistency between the database and the index (used by `search_check`)."""
 from dataclasses import dataclass, field
 
+from catalog.selectors import product_list_purchasable
 from search.backends import SearchBackend
-from search.documents import purchasable_products
 
 
 @dataclass
@@ -18,7 +18,7 @@ class Drift:
 
 def compare(backend: SearchBackend) -> Drift:
     backend.refresh()
-    db = dict(purchasable_products().values_list("pk", "price_vnd"))
+    db = dict(product_list_purchasable().values_list("pk", "price_vnd"))
     indexed = backend.snapshot()
     return Drift(
         missing=set(db) - set(indexed),

@@ -10,18 +10,14 @@ from collections.abc import Iterable, Iterator
 from django.db.models import Q
 from django.utils import timezone
 
-from catalog.models import Category, Certification, Product
-from market.models import Cooperative, Province
+from catalog.models import Category, Certification
+from catalog.selectors import product_list_purchasable
+from market.models import Province
 from search.text import fold_text, normalize
 
-PURCHASABLE = Q(status=Product.Status.ACTIVE, cooperative__status=Cooperative.Status.VERIFIED)
 FIELDS = ("pk", "name_vi", "name_en", "description_vi", "description_en", "category_id", "origin_province_id",
           "cooperative_id", "price_vnd", "stock_qty", "incoterms", "created_at",
           "cooperative__legal_name", "cooperative__trading_name", "cooperative__province_id")
-
-
-def purchasable_products():
-    return Product.objects.filter(PURCHASABLE)
 
 
 class _Context:
@@ -96,7 +92,7 @@ def build_for(ids: Iterable[int]) -> tuple[list[dict], list[int]]:
     """Documents for the purchasable ones among `ids`, and the ids to delete from the index."""
     ids = sorted(set(ids))
     ctx = _Context()
-    docs = _build_rows(list(purchasable_products().filter(pk__in=ids).values(*FIELDS)), ctx)
+    docs = _build_rows(list(product_list_purchasable().filter(pk__in=ids).values(*FIELDS)), ctx)
     found = {d["id"] for d in docs}
     return docs, [i for i in ids if i not in found]
 
@@ -105,7 +101,7 @@ def iter_all(batch_size: int = 1000) -> Iterator[list[dict]]:
     """Every purchasable product's document, in batches, paging by primary key."""
     ctx, last = _Context(), 0
     while True:
-        rows = list(purchasable_products().filter(pk__gt=last).order_by("pk").values(*FIELDS)[:batch_size])
+        rows = list(product_list_purchasable().filter(pk__gt=last).order_by("pk").values(*FIELDS)[:batch_size])
         if not rows:
             return
         last = rows[-1]["pk"]

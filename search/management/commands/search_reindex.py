@@ -7,8 +7,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from catalog.selectors import product_list_purchasable
 from search.backends import get_backend
-from search.documents import purchasable_products
 from search.sync import reindex
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch_size, **options):
         backend = get_backend()
-        expected = purchasable_products().count()
+        expected = product_list_purchasable().count()
         self.stdout.write(f"search_reindex: {expected} purchasable products into the {backend.name} backend")
         started = time.monotonic()
 
