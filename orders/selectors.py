@@ -47,11 +47,12 @@ def order_list_for_admin(*, user: User, status: str | None = None) -> QuerySet[O
     return qs.filter(status=status) if status else qs
 
 
-def order_get_for_actor(*, user: User, code: str) -> Order:
-    """The order if `user` is its buyer, staff of its cooperative, or an admin; else NotFound."""
+def order_get_for_actor(*, user: User, code: str, detail: bool = True) -> Order:
+    """The order if `user` is its buyer, staff of its cooperative, or an admin; else NotFound.
+    `detail=False` skips the lines and timeline (a visibility check before a service call)."""
     if user is None or not user.is_authenticated:
         raise NotFound()
-    order = _base().filter(code=code).first()
+    order = (_base() if detail else _list_base()).filter(code=code).first()
     if order is None:
         raise NotFound()
     if user.is_platform_admin or order.buyer_id == user.pk:

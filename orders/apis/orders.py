@@ -82,7 +82,7 @@ class _TransitionApi(APIView):
         note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
     def post(self, request, code: str):
-        order = order_get_for_actor(user=request.user, code=code)
+        order = order_get_for_actor(user=request.user, code=code, detail=False)
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         order_transition(actor=request.user, order_id=order.pk, to=self.to, **data.validated_data)

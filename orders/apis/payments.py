@@ -58,7 +58,7 @@ class OrderVietQRApi(APIView):
 
     @extend_schema(responses=Output, summary="VietQR (EMVCo) payload for paying an order by bank transfer")
     def get(self, request, code: str):
-        order = order_get_for_actor(user=request.user, code=code)
+        order = order_get_for_actor(user=request.user, code=code, detail=False)
         data = order_vietqr_payload(order)
         coop = order.cooperative
         return Response(self.Output({"payload": data, "bank_bin": coop.bank_bin, "bank_account": coop.bank_account,
@@ -73,7 +73,7 @@ class OrderVietQRImageApi(APIView):
     @extend_schema(responses={(200, "image/svg+xml"): OpenApiTypes.BINARY, (200, "image/png"): OpenApiTypes.BINARY},
                    summary="VietQR as an SVG or PNG image")
     def get(self, request, code: str, kind: str):
-        order = order_get_for_actor(user=request.user, code=code)
+        order = order_get_for_actor(user=request.user, code=code, detail=False)
         body = vietqr.image(order_vietqr_payload(order), kind=kind)
         response = HttpResponse(body, content_type=self.KINDS[kind])
         response["Cache-Control"] = "private, max-age=300"
@@ -89,7 +89,7 @@ class OrderPaymentConfirmApi(APIView):
 
     @extend_schema(request=Input, responses=OrderOutput, summary="Confirm a bank transfer arrived (cooperative, admin)")
     def post(self, request, code: str):
-        order = order_get_for_actor(user=request.user, code=code)
+        order = order_get_for_actor(user=request.user, code=code, detail=False)
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         payment_bank_transfer_confirm(actor=request.user, order_id=order.pk, note=data.validated_data["note"])
@@ -106,12 +106,12 @@ class OrderRefundApi(APIView):
 
     @extend_schema(responses=RefundOutput(many=True), summary="Refunds of an order")
     def get(self, request, code: str):
-        order = order_get_for_actor(user=request.user, code=code)
+        order = order_get_for_actor(user=request.user, code=code, detail=False)
         return Response(RefundOutput(order.refunds.all(), many=True).data)
 
     @extend_schema(request=Input, responses={201: RefundOutput}, summary="Refund part or all of a paid order")
     def post(self, request, code: str):
-        order = order_get_for_actor(user=request.user, code=code)
+        order = order_get_for_actor(user=request.user, code=code, detail=False)
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         refund = refund_create(actor=request.user, order_id=order.pk, **data.validated_data)
