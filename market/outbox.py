@@ -21,7 +21,3 @@ def record_changes(*, entity: str, ids: Iterable[int]) -> None:
         return
     OutboxEvent.objects.bulk_create([OutboxEvent(entity=entity, entity_id=i) for i in ids], batch_size=1000)
     transaction.on_commit(lambda: changes_committed.send(sender=OutboxEvent, entity=entity, ids=ids))
-
-
-def record_change(*, entity: str, id: int) -> None:
-    record_changes(entity=entity, ids=[id])
