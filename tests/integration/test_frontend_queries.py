@@ -7,8 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories.catalog import CertificationFactory, PriceTierFactory, ProductFactory
-from tests.factories.market import CooperativeFactory, MembershipFactory, UserFactory
-from tests.factories.orders import fast_passwords, fill_cart, place_order  # noqa: F401
+from tests.factories.market import CooperativeDocumentFactory, CooperativeFactory, MembershipFactory, UserFactory
+from tests.factories.orders import fast_passwords, fill_cart, place, place_order  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -41,13 +41,17 @@ def _world(rows: int) -> dict:
         products.append(product)
     for product in products:
         place_order(buyer, product)
+        CooperativeDocumentFactory(cooperative=coop)
+        CooperativeFactory(status="SUSPENDED")
+    big = place(buyer, *[(p, 1) for p in products]).orders.get()
     fill_cart(buyer, *[(p, 1) for p in products])
-    return {"coop": coop, "owner": owner, "buyer": buyer, "product": products[0]}
+    return {"coop": coop, "owner": owner, "buyer": buyer, "product": products[0], "order": big,
+            "admin": UserFactory(is_staff=True)}
 
 
 def _counts(rows: int) -> dict:
     w = _world(rows)
-    anonymous, buyer, owner = _client(), _client(w["buyer"]), _client(w["owner"])
+    anonymous, buyer, owner, admin = _client(), _client(w["buyer"]), _client(w["owner"]), _client(w["admin"])
     return {
         "home": _count(anonymous, reverse("frontend:home")),
         "directory": _count(anonymous, reverse("frontend:directory")),
@@ -57,6 +61,16 @@ def _counts(rows: int) -> dict:
         "order_list": _count(buyer, reverse("frontend:order_list")),
         "order_desk": _count(owner, reverse("frontend:coop_orders", args=[w["coop"].pk])),
         "coop_products": _count(owner, reverse("frontend:coop_products", args=[w["coop"].pk])),
+        "checkout": _count(buyer, reverse("frontend:checkout")),
+        "order_detail": _count(buyer, reverse("frontend:order_detail", args=[w["order"].code])),
+        "checkout_done": _count(buyer, reverse("frontend:checkout_done", args=[w["order"].checkout_id])),
+        "order_print": _count(owner, reverse("frontend:coop_order_print", args=[w["coop"].pk, w["order"].code, "invoice"])),
+        "dashboard": _count(owner, reverse("frontend:coop_dashboard", args=[w["coop"].pk])),
+        "documents": _count(owner, reverse("frontend:coop_documents", args=[w["coop"].pk])),
+        "certifications": _count(owner, reverse("frontend:coop_certifications", args=[w["coop"].pk])),
+        "staff_cooperative": _count(admin, reverse("frontend:staff_cooperative", args=[w["coop"].pk])),
+        "staff_certifications": _count(admin, reverse("frontend:staff_certifications")),
+        "staff_suspended": _count(admin, reverse("frontend:staff_suspended")),
     }
 
 
