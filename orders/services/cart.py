@@ -72,7 +72,7 @@ def product_check_purchasable(product: Product) -> None:
                              fields={"product_id": product.pk})
 
 
-def _stock_check(product: Product, quantity: Decimal) -> None:
+def stock_check(product: Product, quantity: Decimal) -> None:
     if quantity > product.stock_qty:
         raise OutOfStock(
             _("Only %(available)s %(unit)s of “%(name)s” left.")
@@ -113,7 +113,7 @@ def cart_line_set(*, cart: Cart, product_id: int, quantity, add: bool = False) -
     if add and line is not None:
         qty += line.quantity
     quantity_validate(product=product, quantity=qty)
-    _stock_check(product, qty)
+    stock_check(product, qty)
     price = product.unit_price_for(qty)
     if line is None:
         line = CartLine.objects.create(cart=cart, product=product, quantity=qty, unit_price_seen=price)
@@ -168,10 +168,10 @@ def _refresh_line(line: CartLine, messages: list[dict]) -> PricedLine | None:
         line.quantity, line.unit_price_seen = qty, price
         line.save(update_fields=["quantity", "unit_price_seen", "updated_at"])
     return PricedLine(line=line, product=product, quantity=qty, unit_price_vnd=price,
-                      line_total_vnd=_line_total(price, qty))
+                      line_total_vnd=line_total(price, qty))
 
 
-def _line_total(price: int, qty: Decimal) -> int:
+def line_total(price: int, qty: Decimal) -> int:
     return int((Decimal(price) * qty).to_integral_value())
 
 
@@ -224,7 +224,7 @@ def cart_merge(*, user: User, session_key: str) -> Cart:
         total = mine.quantity + gl.quantity
         try:
             quantity_validate(product=gl.product, quantity=total)
-            _stock_check(gl.product, total)
+            stock_check(gl.product, total)
         except (QuantityInvalid, OutOfStock):
             total = max(mine.quantity, gl.quantity)
         mine.quantity = total

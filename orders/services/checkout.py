@@ -18,7 +18,7 @@ from orders.errors import (AddressInvalid, CartEmpty, CartChanged, OutOfStock, P
                            PriceChanged, QuantityInvalid, ValidationFailed)
 from orders.models import (Cart, CartLine, Checkout, Currency, Order, OrderEvent, OrderLine, Payment,
                            PaymentMethod, ShippingRule, commission_percent)
-from orders.services.cart import product_check_purchasable, quantity_validate
+from orders.services.cart import line_total, product_check_purchasable, quantity_validate, stock_check
 
 
 @dataclass
@@ -106,12 +106,7 @@ def _revalidate(lines: list[CartLine], products: dict[int, Product]) -> list[tup
             quantity_validate(product=product, quantity=line.quantity)
         except QuantityInvalid as exc:
             raise CartChanged(fields={"product_id": product.pk, "detail": str(exc.message)})
-        if line.quantity > product.stock_qty:
-            raise OutOfStock(
-                _("Only %(available)s %(unit)s of “%(name)s” left.")
-                % {"available": f"{product.stock_qty.normalize():f}", "unit": product.get_unit_display(),
-                   "name": product.name_vi},
-                fields={"product_id": product.pk, "available": str(product.stock_qty)})
+        stock_check(product, line.quantity)
         price = product.unit_price_for(line.quantity)
         if price != line.unit_price_seen:
             changed.append({"product_id": product.pk, "old_price_vnd": line.unit_price_seen, "new_price_vnd": price})
@@ -132,7 +127,7 @@ def _order_code(order: Order) -> str:
 def _create_order(*, checkout: Checkout, cooperative: Cooperative, items, note: str, now, actor) -> Order:
     lines, subtotal, weight = [], 0, Decimal("0")
     for line, product, price in items:
-        total = int((Decimal(price) * line.quantity).to_integral_value())
+        total = line_total(price, line.quantity)
         w = (product.unit_weight_kg or Decimal("0")) * line.quantity
         subtotal, weight = subtotal + total, weight + w
         lines.append(OrderLine(product=product, product_name=product.name_vi, sku=product.sku, unit=product.unit,
