@@ -389,3 +389,8 @@ class IdempotencyKey(models.Model):
 
 def commission_percent() -> Decimal:
     return Decimal(str(settings.PLATFORM_COMMISSION_PERCENT)).quantize(Decimal("0.01"))
+
+
+def commission_vnd(subtotal_vnd: int, percent: Decimal) -> int:
+    """The platform's commission in whole đồng (half-even rounding), at placement and after refused lines."""
+    return int((Decimal(subtotal_vnd) * percent / 100).to_integral_value())

@@ -17,7 +17,7 @@ from market.models import Cooperative, Province, User, Ward
 from orders.errors import (AddressInvalid, CartEmpty, CartChanged, OutOfStock, PaymentMethodNotAllowed,
                            PriceChanged, QuantityInvalid, ValidationFailed)
 from orders.models import (Cart, CartLine, Checkout, Currency, Order, OrderEvent, OrderLine, Payment,
-                           PaymentMethod, ShippingRule, commission_percent)
+                           PaymentMethod, ShippingRule, commission_percent, commission_vnd)
 from orders.services.cart import line_total, product_check_purchasable, quantity_validate, stock_check
 
 
@@ -138,7 +138,7 @@ def _create_order(*, checkout: Checkout, cooperative: Cooperative, items, note: 
     order = Order.objects.create(
         checkout=checkout, cooperative=cooperative, buyer=checkout.buyer, subtotal_vnd=subtotal,
         shipping_fee_vnd=fee, commission_percent=pct,
-        commission_vnd=int((Decimal(subtotal) * pct / 100).to_integral_value()), total_vnd=subtotal + fee,
+        commission_vnd=commission_vnd(subtotal, pct), total_vnd=subtotal + fee,
         note=note, payment_method=checkout.payment_method, placed_at=now,
         reserved_until=now + timedelta(hours=settings.ORDER_UNPAID_TIMEOUT_HOURS) if unpaid_timeout else None)
     order.code = _order_code(order)

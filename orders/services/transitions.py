@@ -11,7 +11,7 @@ from catalog.stock import lock_products, stock_increase
 from market.models import Membership, User
 from orders.errors import (ActionForbidden, NotFound, ReasonRequired, TrackingRequired, TransitionNotAllowed,
                            ValidationFailed)
-from orders.models import Order, OrderEvent, OrderLine, Payment, PaymentMethod
+from orders.models import Order, OrderEvent, OrderLine, Payment, PaymentMethod, commission_vnd
 
 S = Order.Status
 
@@ -94,7 +94,7 @@ def release_stock(*, order: Order, lines: list[OrderLine], actor: User | None, r
 def _recompute_totals(order: Order) -> None:
     kept = [ln for ln in order.lines.all() if not ln.refused]
     order.subtotal_vnd = sum(ln.line_total_vnd for ln in kept)
-    order.commission_vnd = int(round(order.subtotal_vnd * order.commission_percent / 100))
+    order.commission_vnd = commission_vnd(order.subtotal_vnd, order.commission_percent)
     order.total_vnd = order.subtotal_vnd + order.shipping_fee_vnd
 
 
