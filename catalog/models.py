@@ -30,7 +30,13 @@ class Category(models.Model):
 
     def descendant_ids(self) -> list[int]:
         """This category and everything below it (the tree is small: a few hundred nodes)."""
-        ids, frontier = [self.pk], [self.pk]
+        return Category.subtree_ids([self.pk])
+
+    @staticmethod
+    def subtree_ids(roots) -> list[int]:
+        """The given categories and everything below them: one query per tree level, however
+        many roots."""
+        ids, frontier = list(roots), list(roots)
         while frontier:
             frontier = list(Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
             ids += frontier

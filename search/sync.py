@@ -44,9 +44,7 @@ def product_ids_for(events: list[OutboxEvent]) -> set[int]:
         through = Certification.products.through.objects.filter(certification_id__in=certs)
         ids |= set(through.values_list("product_id", flat=True))
     if categories := by_entity.pop("category", None):  # names and paths are in the documents
-        below = set()
-        for category in Category.objects.filter(pk__in=categories):
-            below |= set(category.descendant_ids())
+        below = Category.subtree_ids(categories)
         ids |= set(Product.objects.filter(category_id__in=below).values_list("pk", flat=True))
     for entity in by_entity:
         log.warning("search outbox: unknown entity %r ignored", entity)
