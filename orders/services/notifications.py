@@ -6,6 +6,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -25,7 +26,15 @@ def _recipients(order: Order) -> list[tuple[str, str, str]]:
 
 
 def _order_url(order: Order, role: str) -> str:
-    path = f"/orders/{order.code}/" if role == "buyer" else f"/coop/orders/{order.code}/"
+    """The page the recipient acts on. Pages are found by URL name (orders does not import the
+    frontend); without those pages, the API resource is the link."""
+    try:
+        if role == "buyer":
+            path = reverse("frontend:order_detail", kwargs={"code": order.code})
+        else:
+            path = reverse("frontend:coop_orders", kwargs={"coop_id": order.cooperative_id})
+    except NoReverseMatch:
+        path = f"/api/v1/orders/{order.code}/"
     return settings.SITE_URL.rstrip("/") + path
 
 

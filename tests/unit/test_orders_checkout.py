@@ -115,6 +115,26 @@ def test_emails_after_commit_in_each_recipients_language(django_capture_on_commi
     assert staff_mail.subject == f"Đơn hàng mới {order.code}"
 
 
+def test_emails_link_to_the_pages_each_recipient_acts_on(django_capture_on_commit_callbacks, client, settings):
+    settings.SITE_URL = "https://htx.example"
+    product = ProductFactory()
+    staff = MembershipFactory(cooperative=product.cooperative).user
+    buyer = UserFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place(buyer, (product, 1)).orders.get()
+
+    by_to = {m.to[0]: m for m in mail.outbox}
+    buyer_link = by_to[buyer.email].body.splitlines()[-1]
+    staff_link = by_to[staff.email].body.splitlines()[-1]
+    assert buyer_link == f"https://htx.example/don-hang/{order.code}/"  # was /orders/<code>/: no such page
+    assert staff_link == f"https://htx.example/htx/{product.cooperative_id}/don-hang/"
+    client.force_login(buyer)
+    assert client.get(buyer_link.removeprefix("https://htx.example")).status_code == 200
+    client.force_login(staff)
+    assert client.get(staff_link.removeprefix("https://htx.example")).status_code == 200
+
+
 def test_rollback_sends_no_mail(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(CartEmpty):
         checkout_place(buyer=UserFactory(), cart=cart_get_or_create(user=UserFactory()),
