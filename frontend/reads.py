@@ -177,7 +177,7 @@ def admin_suspended() -> dict:
 def cart_summary(*, cart):
     """The cart's lines priced as they stand, changing nothing (the checkout page after a refused
     submit: the submit was the request's one domain call)."""
-    from orders.services.cart import CartView, PricedLine
+    from orders.services.cart import CartView, PricedLine, line_total
 
     view = CartView(cart=cart)
     if cart is None:
@@ -186,7 +186,7 @@ def cart_summary(*, cart):
                  .order_by("id")):
         price = line.product.unit_price_for(line.quantity)
         view.lines.append(PricedLine(line=line, product=line.product, quantity=line.quantity, unit_price_vnd=price,
-                                     line_total_vnd=int((Decimal(price) * line.quantity).to_integral_value())))
+                                     line_total_vnd=line_total(price, line.quantity)))
     return view
 
 
