@@ -1,5 +1,4 @@
 """Page data assembled from the domain selectors (presentation only: which rows a page shows)."""
-from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.utils import timezone
