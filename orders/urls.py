@@ -1,7 +1,7 @@
 """Orders API under /api/v1/."""
 from django.urls import path
 
-from orders.apis import cart, checkout, desk, orders, payments
+from orders.apis import cart, checkout, desk, documents, orders, payments
 
 app_name = "orders"
 
@@ -21,6 +21,9 @@ urlpatterns = [
     path("admin/refunds/", payments.RefundListAdminApi.as_view(), name="refund-list-admin"),
     path("admin/refunds/<int:refund_id>/paid-out/", payments.RefundPaidOutApi.as_view(), name="refund-paid-out"),
     path("orders/<str:code>/", orders.OrderDetailApi.as_view(), name="order-detail"),
+    path("orders/<str:code>/packing-slip.pdf", documents.OrderPackingSlipPdfApi.as_view(),
+         name="order-packing-slip-pdf"),
+    path("orders/<str:code>/invoice.pdf", documents.OrderInvoicePdfApi.as_view(), name="order-invoice-pdf"),
     path("orders/<str:code>/confirm/", orders.OrderConfirmApi.as_view(), name="order-confirm"),
     path("orders/<str:code>/refuse/", orders.OrderRefuseApi.as_view(), name="order-refuse"),
     path("orders/<str:code>/pack/", orders.OrderPackApi.as_view(), name="order-pack"),

@@ -1,0 +1,105 @@
+"""Per-order PDFs: packing slip and invoice in Vietnamese, scoped like the other order endpoints."""
+import re
+
+import pytest
+
+from orders.documents import format_vnd, invoice_pdf, packing_slip_pdf
+from orders.models import Order
+from tests.conftest import client_for
+from tests.factories.catalog import ProductFactory
+from tests.factories.orders import fast_passwords, place_order  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def _cmap(stream: str) -> dict[int, str]:
+    cmap = {}
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", stream, re.S):
+        for gid, uni in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+            cmap[int(gid, 16)] = bytes.fromhex(uni).decode("utf-16-be")
+    return cmap
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of an uncompressed fpdf2 PDF. Unicode TTF text is written as 2-byte glyph ids, so
+    each (...) Tj string is mapped back through the ToUnicode CMap of the font selected by Tf."""
+    raw = pdf.decode("latin-1")
+    objects = dict(re.findall(r"(\d+) 0 obj(.*?)endobj", raw, re.S))
+    cmaps = {}
+    for name, number in re.findall(r"/(F\d+) (\d+) 0 R", raw):
+        to_unicode = re.search(r"/ToUnicode (\d+) 0 R", objects[number])
+        cmaps[name] = _cmap(objects[to_unicode.group(1)]) if to_unicode else {}
+    escapes = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
+    text, cmap = [], {}
+    for m in re.finditer(r"/(F\d+) [\d.]+ Tf|\(((?:\\.|[^\\)])*)\)\s*Tj", raw, re.S):
+        if m.group(1):
+            cmap = cmaps[m.group(1)]
+            continue
+        codes = re.sub(r"\\(.)", lambda e: escapes.get(e.group(1), e.group(1)), m.group(2), flags=re.S)
+        glyphs = [ord(codes[k]) << 8 | ord(codes[k + 1]) for k in range(0, len(codes) - 1, 2)]
+        text.append("".join(cmap.get(g, "?") for g in glyphs))
+    return "\n".join(text)
+
+
+@pytest.fixture
+def order(actors):
+    product = ProductFactory(cooperative=actors["coop"])
+    return place_order(actors["buyer"], product, qty=2)
+
+
+def test_format_vnd_uses_vietnamese_grouping():
+    assert format_vnd(1_234_567) == "1.234.567 ₫"
+
+
+def test_invoice_text_has_title_code_and_total(order):
+    text = pdf_text(invoice_pdf(order, compress=False))
+
+    assert "HÓA ĐƠN" in text
+    assert order.code in text
+    assert order.cooperative.tax_code in text
+    assert format_vnd(order.total_vnd) in text
+    assert format_vnd(order.shipping_fee_vnd) in text
+
+
+def test_packing_slip_text_has_title_code_and_recipient(order):
+    text = pdf_text(packing_slip_pdf(order, compress=False))
+
+    assert "PHIẾU ĐÓNG GÓI" in text
+    assert order.code in text
+    assert order.checkout.recipient_name in text
+
+
+def test_staff_gets_both_pdfs(actors, order):
+    staff = client_for(actors["staff"])
+
+    slip = staff.get(f"/api/v1/orders/{order.code}/packing-slip.pdf")
+    invoice = staff.get(f"/api/v1/orders/{order.code}/invoice.pdf")
+
+    assert slip.status_code == 200 and invoice.status_code == 200
+    assert slip["Content-Type"] == "application/pdf" and invoice["Content-Type"] == "application/pdf"
+    assert slip.content.startswith(b"%PDF") and invoice.content.startswith(b"%PDF")
+    assert slip["Content-Disposition"] == f'attachment; filename="phieu-dong-goi-{order.code}.pdf"'
+    assert invoice["Content-Disposition"] == f'attachment; filename="hoa-don-{order.code}.pdf"'
+
+
+@pytest.mark.parametrize("actor, slip_status, invoice_status", [
+    ("admin", 200, 200),
+    ("buyer", 404, 200),
+    ("other_staff", 404, 404),
+    ("anonymous", 401, 401),
+])
+def test_pdf_permissions(actors, order, actor, slip_status, invoice_status):
+    before = list(Order.objects.values_list("pk", "status", "updated_at"))
+    client = client_for(actors[actor])
+
+    slip = client.get(f"/api/v1/orders/{order.code}/packing-slip.pdf")
+    invoice = client.get(f"/api/v1/orders/{order.code}/invoice.pdf")
+
+    assert (slip.status_code, invoice.status_code) == (slip_status, invoice_status)
+    assert list(Order.objects.values_list("pk", "status", "updated_at")) == before
+
+
+def test_unknown_code_is_404(actors):
+    response = client_for(actors["staff"]).get("/api/v1/orders/HTX-0000-000000/invoice.pdf")
+
+    assert response.status_code == 404
