@@ -5,6 +5,8 @@ asked for is reported back so the caller deletes it from the index. Text is stor
 written (NFC, for the exact-diacritic boost) and folded (for recall). Rows are read with
 `values()` (no model instances): a full reindex of 100,000 products is bound by this code.
 """
+import hashlib
+import json
 from collections.abc import Iterable, Iterator
 
 from django.db.models import Q
@@ -62,7 +64,7 @@ def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context) -> dict
         + [ctx.kinds.get(kind, kind) for kind, _ in certs]
     )
     incoterms = sorted({str(i) for i in (row["incoterms"] or [])})
-    return {
+    doc = {
         "id": row["pk"],
         "name_vi": row["name_vi"],
         "name_en": row["name_en"],
@@ -81,6 +83,17 @@ def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context) -> dict
         "export_ready": bool(incoterms),
         "created": row["created_at"],
     }
+    doc["doc_hash"] = doc_hash(doc)
+    return doc
+
+
+def doc_hash(doc: dict) -> str:
+    """A short stable fingerprint of a document's fields (all but itself): stored with the
+    document on every backend, so `search_check` sees any drift (names, stock, category...)
+    by comparing it with the hash of the document built from the database now."""
+    fields = {k: v for k, v in doc.items() if k != "doc_hash"}
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha1(canonical.encode()).hexdigest()[:16]
 
 
 def _build_rows(rows: list[dict], ctx: _Context) -> list[dict]:

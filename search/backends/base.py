@@ -111,8 +111,9 @@ class SearchBackend(abc.ABC):
         ...
 
     @abc.abstractmethod
-    def snapshot(self) -> dict[int, int | None]:
-        """Every indexed product id with its indexed price (for `search_check`)."""
+    def snapshot(self) -> dict[int, str]:
+        """Every indexed product id with its document's `doc_hash` ("" when indexed before
+        hashes existed), for `search_check`."""
         ...
 
     def refresh(self) -> None:

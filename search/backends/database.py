@@ -218,8 +218,8 @@ class DatabaseBackend(SearchBackend):
     def count(self) -> int:
         return SearchDocument.objects.count()
 
-    def snapshot(self) -> dict[int, int | None]:
-        return dict(SearchDocument.objects.values_list("product_id", "price_vnd"))
+    def snapshot(self) -> dict[int, str]:
+        return dict(SearchDocument.objects.values_list("product_id", "doc_hash"))
 
     # --- reads ---
 
@@ -404,6 +404,7 @@ def _row(doc: dict, created_field) -> tuple:
         "export_ready": doc["export_ready"], "created": created_field.get_db_prep_value(doc["created"], connection),
         "facet_bits": pack(in_stock=doc["in_stock"], price_vnd=doc["price_vnd"], ocop_stars=doc["ocop_stars"],
                            certifications=doc["certifications"], incoterms=doc["incoterms"]),
+        "doc_hash": doc.get("doc_hash", ""),  # "" = unknown: search_check repairs it
     }
     return tuple(values[c] for c in COLUMNS)
 

@@ -165,10 +165,10 @@ class EngineBackend(SearchBackend):
         self.ensure_index()
         return self._call(self._count, self.read_alias)
 
-    def snapshot(self) -> dict[int, int | None]:
+    def snapshot(self) -> dict[int, str]:
         self.ensure_index()
-        return {int(h["_id"]): h["_source"].get("price_vnd")
-                for h in self._call(lambda: list(self._scan(self.read_alias, ["price_vnd"])))}
+        return {int(h["_id"]): h["_source"].get("doc_hash", "")
+                for h in self._call(lambda: list(self._scan(self.read_alias, ["doc_hash"])))}
 
     def search(self, query: Query) -> SearchResult:
         self.ensure_index()

@@ -42,6 +42,7 @@ class ProductDocument(Document):
     incoterms = Keyword()
     export_ready = Boolean()
     created = Date()
+    doc_hash = Keyword(index=False, doc_values=True)  # read back by search_check's scan only
 
     class Index:
         name = "products"  # replaced per prefix/version when an index is created

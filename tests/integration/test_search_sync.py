@@ -9,7 +9,8 @@ from django.db import transaction
 from catalog.models import Product
 from market.models import Cooperative, OutboxEvent
 from market.outbox import record_changes
-from search import sync
+from search import documents, sync
+from search.check import current_hashes
 from search.backends import Query
 from search.selectors import product_search
 from tests.factories.catalog import ProductFactory
@@ -49,8 +50,8 @@ def test_commit_kicks_a_drain_and_price_changes_reach_the_index(search_backend, 
         change(p, price_vnd=80_000)
     search_backend.refresh()
 
-    assert search_backend.snapshot() == {p.pk: 80_000}
-    assert found("mang tay") == [p.pk]
+    assert search_backend.snapshot() == current_hashes()
+    assert found("mang tay", price_min=80_000, price_max=80_000) == [p.pk]
     assert OutboxEvent.objects.count() == 0
 
 
@@ -150,8 +151,9 @@ def test_reindex_keeps_writes_made_during_the_load(search_backend):
     assert stats.drained.events == 3
     assert OutboxEvent.objects.count() == 0
     assert search_backend.keeps_outbox is False
-    expected = {p.pk: 40_000 for p in old[2:]} | {old[0].pk: 45_000, newcomer["p"].pk: newcomer["p"].price_vnd}
-    assert search_backend.snapshot() == expected
+    assert set(search_backend.snapshot()) == {p.pk for p in old[2:]} | {old[0].pk, newcomer["p"].pk}
+    assert search_backend.snapshot() == current_hashes()
+    assert found("nep cai", price_min=45_000, price_max=45_000) == [old[0].pk]
     assert found("nep cam") == [newcomer["p"].pk]
 
 
@@ -182,21 +184,48 @@ def test_search_check_reports_drift_and_repair_fixes_it(search_backend):
 
     text = out.getvalue()
     assert "missing from the index: 1" in text and "not purchasable but indexed: 1" in text
-    assert "price differs: 1" in text
+    assert f"stale: 1 (e.g. {moved.pk})" in text
     assert "search_check: repaired 3 differences; 0 remain" in text
     assert again.getvalue().strip().endswith("search_check: 0 differences (0 missing, 0 extra, 0 stale)")
-    assert search_backend.snapshot() == {kept.pk: 200_000, moved.pk: 210_000, added.pk: added.price_vnd}
+    assert search_backend.snapshot() == current_hashes()
+    assert set(current_hashes()) == {kept.pk, moved.pk, added.pk}
+    assert found("hat sen", price_min=210_000, price_max=210_000) == [moved.pk]
 
 
-def test_commands_show_progress_and_a_summary(search_backend):
-    p = ProductFactory(name_vi="Tỏi Lý Sơn")
-    record_changes(entity="product", ids=[p.pk])
+@pytest.mark.parametrize("fields", [{"name_vi": "Hạt điều rang muối Bình Phước"}, {"stock_qty": 0}],
+                         ids=["name", "stock"])
+def test_search_check_sees_any_field_changed_behind_the_index(search_backend, fields):
+    p = ProductFactory(name_vi="Cà phê Arabica Cầu Đất", stock_qty=25)
+    ProductFactory(name_vi="Cà phê phin giấy")
+    index_everything(search_backend)
+    Product.objects.filter(pk=p.pk).update(**fields)  # bypasses the outbox: drift no price shows
+    first, repair, again = io.StringIO(), io.StringIO(), io.StringIO()
+
+    with pytest.raises(SystemExit):
+        call_command("search_check", stdout=first)
+    call_command("search_check", "--repair", stdout=repair)
+    call_command("search_check", stdout=again)
+
+    assert f"  stale: 1 (e.g. {p.pk})" in first.getvalue()
+    assert first.getvalue().strip().splitlines()[-1] == (
+        "search_check: 1 differences (0 missing, 0 extra, 1 stale); run with --repair to fix")
+    assert repair.getvalue().strip().splitlines()[-1] == "search_check: repaired 1 differences; 0 remain"
+    assert again.getvalue().strip().splitlines()[-1] == "search_check: 0 differences (0 missing, 0 extra, 0 stale)"
+    if "name_vi" in fields:
+        assert found("dieu rang muoi") == [p.pk]
+    else:
+        assert found("ca phe", in_stock=False) == [p.pk]
+
+
+def test_search_check_reports_documents_indexed_before_hashes_as_stale(search_backend):
+    p = ProductFactory(name_vi="Mật ong bạc hà")
+    docs, _ = documents.build_for([p.pk])
+    search_backend.index_many([{k: v for k, v in d.items() if k != "doc_hash"} for d in docs])  # as before
     out = io.StringIO()
 
-    call_command("search_sync", stdout=out)
-    call_command("search_reindex", stdout=out)
+    call_command("search_check", "--repair", stdout=out)
+    search_backend.refresh()
 
-    lines = out.getvalue().strip().splitlines()
-    assert "search_sync: done: 1 outbox events, 1 indexed, 0 removed" in out.getvalue()
-    assert lines[-1].startswith("search_reindex: done: 1 documents loaded")
-    assert lines[-1].endswith("index now holds 1 documents")
+    assert f"  stale: 1 (e.g. {p.pk})" in out.getvalue()
+    assert "search_check: repaired 1 differences; 0 remain" in out.getvalue()
+    assert search_backend.snapshot() == {p.pk: current_hashes()[p.pk]}

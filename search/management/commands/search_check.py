@@ -1,7 +1,9 @@
 """Compare the database with the search index: `manage.py search_check [--repair]`.
 
 Reports purchasable products missing from the index, indexed products that are no longer
-purchasable (or gone), and indexed prices that differ from the database. `--repair` re-indexes
+purchasable (or gone), and stale documents: any indexed field (name, description, stock,
+category, certifications, province, price...) that differs from the document the database
+builds now, seen by comparing each document's stored `doc_hash`. `--repair` re-indexes
 and deletes exactly those. Exits with status 1 when drift remains (usable in monitoring)."""
 import sys
 
@@ -23,7 +25,7 @@ class Command(BaseCommand):
         self.stdout.write(f"search_check: comparing the database with the {backend.name} index")
         drift = compare(backend)
         for label, ids in (("missing from the index", drift.missing), ("not purchasable but indexed", drift.extra),
-                           ("price differs", drift.stale)):
+                           ("stale", drift.stale)):
             sample = ", ".join(str(i) for i in sorted(ids)[:10])
             self.stdout.write(f"  {label}: {len(ids)}" + (f" (e.g. {sample})" if ids else ""))
         if drift.total and repair:
