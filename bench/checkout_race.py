@@ -5,6 +5,7 @@ duplicated, every attempt answered (an order or a clear out-of-stock); prints ch
     set -a; . .services/env; set +a; .venv/bin/python bench/checkout_race.py [--buyers 50] [--attempts 1000]
 
 Creates and drops its own database `bench_checkout_race` on the server of PG_TEST_URL."""
+
 import argparse
 import os
 import random
@@ -19,7 +20,9 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-ADMIN_URL = os.environ.get("PG_TEST_URL") or sys.exit("PG_TEST_URL is not set (services/svc postgres start)")
+ADMIN_URL = os.environ.get("PG_TEST_URL") or sys.exit(
+    "PG_TEST_URL is not set (services/svc postgres start)"
+)
 DB = "bench_checkout_race"
 os.environ["DATABASE_URL"] = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "market.settings")
@@ -87,7 +90,9 @@ def run(args):
                 cart = cart_get_or_create(user=buyer)
                 cart.lines.all().delete()
                 for p in r.sample(products, r.randint(1, 3)):
-                    cart.lines.create(product_id=p.pk, quantity=Decimal(1), unit_price_seen=p.price_vnd)
+                    cart.lines.create(
+                        product_id=p.pk, quantity=Decimal(1), unit_price_seen=p.price_vnd
+                    )
                 started = time.perf_counter()
                 try:
                     checkout_place(buyer=buyer, cart=cart, payment_method="cod", address=address)
@@ -112,15 +117,27 @@ def run(args):
         t.join()
     wall = time.perf_counter() - t0
     sold = sum(OrderLine.objects.values_list("quantity", flat=True), Decimal(0))
-    left = sum(Product.objects.filter(pk__in=[p.pk for p in products]).values_list("stock_qty", flat=True))
+    left = sum(
+        Product.objects.filter(pk__in=[p.pk for p in products]).values_list("stock_qty", flat=True)
+    )
     latencies.sort()
     p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
-    print(f"answered {len(latencies)}/{per_buyer * args.buyers}: {outcome}; checkouts={Checkout.objects.count()} "
-          f"orders={Order.objects.count()}")
-    print(f"units: initial {initial}, sold {sold}, left {left}, oversold {max(Decimal(0), sold - initial)}")
-    print(f"checkout_race: {len(latencies) / wall:.1f} attempts/s, {outcome['order'] / wall:.1f} checkouts/s, "
-          f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95:.0f} ms, wall {wall:.1f} s")
-    ok = sold + left == initial and outcome["other"] == 0 and outcome["order"] == Checkout.objects.count()
+    print(
+        f"answered {len(latencies)}/{per_buyer * args.buyers}: {outcome}; checkouts={Checkout.objects.count()} "
+        f"orders={Order.objects.count()}"
+    )
+    print(
+        f"units: initial {initial}, sold {sold}, left {left}, oversold {max(Decimal(0), sold - initial)}"
+    )
+    print(
+        f"checkout_race: {len(latencies) / wall:.1f} attempts/s, {outcome['order'] / wall:.1f} checkouts/s, "
+        f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95:.0f} ms, wall {wall:.1f} s"
+    )
+    ok = (
+        sold + left == initial
+        and outcome["other"] == 0
+        and outcome["order"] == Checkout.objects.count()
+    )
     sys.exit(0 if ok and len(latencies) == per_buyer * args.buyers else 1)
 
 

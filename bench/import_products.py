@@ -6,6 +6,7 @@ Runs against a throwaway SQLite database in a temp directory unless DATABASE_URL
 at a scratch PostgreSQL database, never at real data: the benchmark creates a cooperative).
 Each size: a fresh cooperative, a dry run, an apply (all rows created), and a re-import of the same
 file (idempotent: nothing changes)."""
+
 import argparse
 import io
 import os
@@ -31,9 +32,14 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 
 HEAD = "Mã SKU,Tên sản phẩm,Tên tiếng Anh,Danh mục,Đơn vị,Giá (VND),Tồn kho,SL tối thiểu,Bước đặt hàng,Mã HS,Tỉnh xuất xứ\n"
-NAMES = [("Cà phê Robusta nhân xanh", "Cà phê nhân xanh", "kg"), ("Gạo ST25", "gao-thom", "bao"),
-         ("Hạt điều rang muối", "Hạt điều", "hộp"), ("Tiêu đen Phú Quốc", "Tiêu", "gói"),
-         ("Mật ong hoa nhãn", "Mật ong hoa", "chai"), ("Hồi khô Văn Quan", "Hồi", "kg")]
+NAMES = [
+    ("Cà phê Robusta nhân xanh", "Cà phê nhân xanh", "kg"),
+    ("Gạo ST25", "gao-thom", "bao"),
+    ("Hạt điều rang muối", "Hạt điều", "hộp"),
+    ("Tiêu đen Phú Quốc", "Tiêu", "gói"),
+    ("Mật ong hoa nhãn", "Mật ong hoa", "chai"),
+    ("Hồi khô Văn Quan", "Hồi", "kg"),
+]
 
 
 def make_csv(n: int) -> bytes:
@@ -41,8 +47,10 @@ def make_csv(n: int) -> bytes:
     out.write(HEAD)
     for i in range(n):
         name, cat, unit = NAMES[i % len(NAMES)]
-        out.write(f"B-{i:06d},{name} lô {i},{name} lot {i},{cat},{unit},{100_000 + i % 9000 * 10},{i % 700},"
-                  f"1,1,0901.11,Đắk Lắk\n")
+        out.write(
+            f"B-{i:06d},{name} lô {i},{name} lot {i},{cat},{unit},{100_000 + i % 9000 * 10},{i % 700},"
+            f"1,1,0901.11,Đắk Lắk\n"
+        )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -64,8 +72,13 @@ def setup_cooperative(n: int):
 
     user = User.objects.create_user(email=f"bench{n}-{time.time_ns()}@htx.market", password=None)
     coop = Cooperative.objects.create(
-        legal_name=f"HTX Bench {n}", slug=f"htx-bench-{n}-{time.time_ns()}", registration_number=str(time.time_ns()),
-        tax_code=example_tax_code(time.time_ns() % 10**6), province=Province.objects.get(code=66), status="VERIFIED")
+        legal_name=f"HTX Bench {n}",
+        slug=f"htx-bench-{n}-{time.time_ns()}",
+        registration_number=str(time.time_ns()),
+        tax_code=example_tax_code(time.time_ns() % 10**6),
+        province=Province.objects.get(code=66),
+        status="VERIFIED",
+    )
     Membership.objects.create(user=user, cooperative=coop, role="OWNER")
     return user, coop
 
@@ -76,14 +89,25 @@ def run(n: int, xlsx: bool) -> None:
     data = make_xlsx(n) if xlsx else make_csv(n)
     user, coop = setup_cooperative(n)
     figures = []
-    for label, apply in (("dry run", False), ("apply (create)", True), ("re-import (no change)", True)):
+    for label, apply in (
+        ("dry run", False),
+        ("apply (create)", True),
+        ("re-import (no change)", True),
+    ):
         started = time.monotonic()
-        job = import_job_start(actor=user, cooperative_id=coop.pk, file_name="bench." + ("xlsx" if xlsx else "csv"),
-                               data=data, apply=apply)
+        job = import_job_start(
+            actor=user,
+            cooperative_id=coop.pk,
+            file_name="bench." + ("xlsx" if xlsx else "csv"),
+            data=data,
+            apply=apply,
+        )
         took = time.monotonic() - started
         assert not job.errors, job.errors[:3]
-        figures.append(f"{label}: {took:6.2f}s = {n / took:8.0f} rows/s ({job.status}, +{job.rows_created} "
-                       f"~{job.rows_updated})")
+        figures.append(
+            f"{label}: {took:6.2f}s = {n / took:8.0f} rows/s ({job.status}, +{job.rows_created} "
+            f"~{job.rows_updated})"
+        )
     print(f"{n:>6} rows {'xlsx' if xlsx else 'csv '} | " + " | ".join(figures), flush=True)
 
 

@@ -9,6 +9,7 @@ queries with facets through `search.selectors.product_search` (what the API view
 backend query plus the database hydration), and on the engines the same body sent straight to the
 engine. Prints p50/p95 per backend and the reindex rate.
 """
+
 import argparse
 import os
 import random
@@ -22,47 +23,161 @@ sys.path.insert(0, str(ROOT))
 
 # (name vi, name en, category slug)
 ITEMS = [
-    ("Cà phê Robusta", "Robusta coffee", "ca-phe"), ("Cà phê Arabica", "Arabica coffee", "ca-phe"),
-    ("Cà phê Culi", "Peaberry coffee", "ca-phe"), ("Hoa hồi khô", "Dried star anise", "gia-vi"),
-    ("Quế thanh", "Cinnamon sticks", "gia-vi"), ("Hồ tiêu đen", "Black pepper", "gia-vi"),
-    ("Tiêu sọ", "White pepper", "gia-vi"), ("Hạt điều rang muối", "Roasted salted cashews", "hat"),
-    ("Đậu phộng rang", "Roasted peanuts", "hat"), ("Lạc nhân", "Shelled peanuts", "hat"),
-    ("Mè đen", "Black sesame", "hat"), ("Hạt mắc ca", "Macadamia nuts", "hat"),
-    ("Gạo ST25", "ST25 rice", "gao"), ("Gạo nếp cái hoa vàng", "Yellow flower sticky rice", "gao"),
-    ("Gạo lứt đỏ", "Red brown rice", "gao"), ("Mật ong hoa nhãn", "Longan honey", "mat-ong"),
-    ("Mật ong rừng", "Wild honey", "mat-ong"), ("Chè Shan tuyết", "Shan Tuyet tea", "che"),
-    ("Chè búp", "Green tea buds", "che"), ("Trà Ô long", "Oolong tea", "che"),
-    ("Nước mắm cá cơm", "Anchovy fish sauce", "thuy-san"), ("Tôm khô", "Dried shrimp", "thuy-san"),
-    ("Cá basa phi lê", "Basa fillet", "thuy-san"), ("Mực một nắng", "Sun-dried squid", "thuy-san"),
-    ("Vải thiều", "Lychee", "trai-cay"), ("Xoài cát Hòa Lộc", "Hoa Loc mango", "trai-cay"),
-    ("Bưởi da xanh", "Green skin pomelo", "trai-cay"), ("Thanh long ruột đỏ", "Red dragon fruit", "trai-cay"),
-    ("Sầu riêng Ri6", "Ri6 durian", "trai-cay"), ("Dứa", "Pineapple", "trai-cay"),
-    ("Khóm", "Pineapple", "trai-cay"), ("Chuối già", "Banana", "trai-cay"),
-    ("Ngô nếp", "Sticky corn", "luong-thuc"), ("Bắp ngọt", "Sweet corn", "luong-thuc"),
-    ("Khoai mì", "Cassava", "luong-thuc"), ("Khoai lang tím", "Purple sweet potato", "luong-thuc"),
-    ("Thịt heo", "Pork", "thit"), ("Lợn cắp nách", "Small pig", "thit"),
-    ("Gà đồi", "Hill chicken", "thit"), ("Nấm hương", "Shiitake mushroom", "rau-cu"),
-    ("Măng khô", "Dried bamboo shoots", "rau-cu"), ("Gừng", "Ginger", "gia-vi"),
-    ("Nghệ đỏ", "Red turmeric", "gia-vi"), ("Tỏi Lý Sơn", "Ly Son garlic", "gia-vi"),
-    ("Ca cao lên men", "Fermented cacao", "ca-phe"), ("Dừa xiêm", "Siamese coconut", "trai-cay"),
+    ("Cà phê Robusta", "Robusta coffee", "ca-phe"),
+    ("Cà phê Arabica", "Arabica coffee", "ca-phe"),
+    ("Cà phê Culi", "Peaberry coffee", "ca-phe"),
+    ("Hoa hồi khô", "Dried star anise", "gia-vi"),
+    ("Quế thanh", "Cinnamon sticks", "gia-vi"),
+    ("Hồ tiêu đen", "Black pepper", "gia-vi"),
+    ("Tiêu sọ", "White pepper", "gia-vi"),
+    ("Hạt điều rang muối", "Roasted salted cashews", "hat"),
+    ("Đậu phộng rang", "Roasted peanuts", "hat"),
+    ("Lạc nhân", "Shelled peanuts", "hat"),
+    ("Mè đen", "Black sesame", "hat"),
+    ("Hạt mắc ca", "Macadamia nuts", "hat"),
+    ("Gạo ST25", "ST25 rice", "gao"),
+    ("Gạo nếp cái hoa vàng", "Yellow flower sticky rice", "gao"),
+    ("Gạo lứt đỏ", "Red brown rice", "gao"),
+    ("Mật ong hoa nhãn", "Longan honey", "mat-ong"),
+    ("Mật ong rừng", "Wild honey", "mat-ong"),
+    ("Chè Shan tuyết", "Shan Tuyet tea", "che"),
+    ("Chè búp", "Green tea buds", "che"),
+    ("Trà Ô long", "Oolong tea", "che"),
+    ("Nước mắm cá cơm", "Anchovy fish sauce", "thuy-san"),
+    ("Tôm khô", "Dried shrimp", "thuy-san"),
+    ("Cá basa phi lê", "Basa fillet", "thuy-san"),
+    ("Mực một nắng", "Sun-dried squid", "thuy-san"),
+    ("Vải thiều", "Lychee", "trai-cay"),
+    ("Xoài cát Hòa Lộc", "Hoa Loc mango", "trai-cay"),
+    ("Bưởi da xanh", "Green skin pomelo", "trai-cay"),
+    ("Thanh long ruột đỏ", "Red dragon fruit", "trai-cay"),
+    ("Sầu riêng Ri6", "Ri6 durian", "trai-cay"),
+    ("Dứa", "Pineapple", "trai-cay"),
+    ("Khóm", "Pineapple", "trai-cay"),
+    ("Chuối già", "Banana", "trai-cay"),
+    ("Ngô nếp", "Sticky corn", "luong-thuc"),
+    ("Bắp ngọt", "Sweet corn", "luong-thuc"),
+    ("Khoai mì", "Cassava", "luong-thuc"),
+    ("Khoai lang tím", "Purple sweet potato", "luong-thuc"),
+    ("Thịt heo", "Pork", "thit"),
+    ("Lợn cắp nách", "Small pig", "thit"),
+    ("Gà đồi", "Hill chicken", "thit"),
+    ("Nấm hương", "Shiitake mushroom", "rau-cu"),
+    ("Măng khô", "Dried bamboo shoots", "rau-cu"),
+    ("Gừng", "Ginger", "gia-vi"),
+    ("Nghệ đỏ", "Red turmeric", "gia-vi"),
+    ("Tỏi Lý Sơn", "Ly Son garlic", "gia-vi"),
+    ("Ca cao lên men", "Fermented cacao", "ca-phe"),
+    ("Dừa xiêm", "Siamese coconut", "trai-cay"),
 ]
-QUALIFIERS = ["", "hữu cơ", "loại 1", "sấy khô", "rang mộc", "đặc sản", "tươi", "xuất khẩu", "VietGAP",
-              "OCOP", "túi 500g", "hộp quà", "nguyên chất", "thượng hạng", "cao cấp"]
-PLACES = ["Đắk Lắk", "Cầu Đất", "Lạng Sơn", "Phú Quốc", "Bình Phước", "Sóc Trăng", "Hưng Yên", "Hà Giang",
-          "Thái Nguyên", "Lục Ngạn", "Tiền Giang", "Bến Tre", "Mộc Châu", "Sơn La", "Lâm Đồng", "Cà Mau",
-          "Quảng Ngãi", "Nghệ An", "Đồng Tháp", "Tây Ninh", "Gia Lai", "Kon Tum", "Điện Biên", "Hòa Bình"]
-CATEGORIES = [("nong-san", "Nông sản", "Farm produce", None), ("ca-phe", "Cà phê", "Coffee", "nong-san"),
-              ("gia-vi", "Gia vị", "Spices", "nong-san"), ("hat", "Các loại hạt", "Nuts", "nong-san"),
-              ("gao", "Gạo", "Rice", "nong-san"), ("mat-ong", "Mật ong", "Honey", "nong-san"),
-              ("che", "Chè", "Tea", "nong-san"), ("trai-cay", "Trái cây", "Fruit", "nong-san"),
-              ("luong-thuc", "Lương thực", "Staples", "nong-san"), ("rau-cu", "Rau củ", "Vegetables", "nong-san"),
-              ("thuy-san", "Thủy sản", "Seafood", None), ("thit", "Thịt", "Meat", None)]
+QUALIFIERS = [
+    "",
+    "hữu cơ",
+    "loại 1",
+    "sấy khô",
+    "rang mộc",
+    "đặc sản",
+    "tươi",
+    "xuất khẩu",
+    "VietGAP",
+    "OCOP",
+    "túi 500g",
+    "hộp quà",
+    "nguyên chất",
+    "thượng hạng",
+    "cao cấp",
+]
+PLACES = [
+    "Đắk Lắk",
+    "Cầu Đất",
+    "Lạng Sơn",
+    "Phú Quốc",
+    "Bình Phước",
+    "Sóc Trăng",
+    "Hưng Yên",
+    "Hà Giang",
+    "Thái Nguyên",
+    "Lục Ngạn",
+    "Tiền Giang",
+    "Bến Tre",
+    "Mộc Châu",
+    "Sơn La",
+    "Lâm Đồng",
+    "Cà Mau",
+    "Quảng Ngãi",
+    "Nghệ An",
+    "Đồng Tháp",
+    "Tây Ninh",
+    "Gia Lai",
+    "Kon Tum",
+    "Điện Biên",
+    "Hòa Bình",
+]
+CATEGORIES = [
+    ("nong-san", "Nông sản", "Farm produce", None),
+    ("ca-phe", "Cà phê", "Coffee", "nong-san"),
+    ("gia-vi", "Gia vị", "Spices", "nong-san"),
+    ("hat", "Các loại hạt", "Nuts", "nong-san"),
+    ("gao", "Gạo", "Rice", "nong-san"),
+    ("mat-ong", "Mật ong", "Honey", "nong-san"),
+    ("che", "Chè", "Tea", "nong-san"),
+    ("trai-cay", "Trái cây", "Fruit", "nong-san"),
+    ("luong-thuc", "Lương thực", "Staples", "nong-san"),
+    ("rau-cu", "Rau củ", "Vegetables", "nong-san"),
+    ("thuy-san", "Thủy sản", "Seafood", None),
+    ("thit", "Thịt", "Meat", None),
+]
 QUERIES = [
-    "ca phe", "cà phê robusta", "CÀ PHÊ ĐẮK LẮK", "robusta", "coffee", "hoi", "star anise", "hồ tiêu",
-    "pepper", "hat dieu", "cashew", "dau phong", "lạc", "ngo", "bắp", "heo", "lợn", "thom", "khom", "khoai mi",
-    "sắn", "vung", "gao st25", "rice", "mat ong", "honey", "che", "tea", "nuoc mam", "fish sauce", "vai thieu",
-    "xoai", "sau rieng", "thanh long", "nam huong", "tom kho", "huu co", "organic", "dac san lang son",
-    "gao nep", "tra o long", "ca cao", "gung", "toi ly son", "", "", "", "qua", "trai", "cafe",
+    "ca phe",
+    "cà phê robusta",
+    "CÀ PHÊ ĐẮK LẮK",
+    "robusta",
+    "coffee",
+    "hoi",
+    "star anise",
+    "hồ tiêu",
+    "pepper",
+    "hat dieu",
+    "cashew",
+    "dau phong",
+    "lạc",
+    "ngo",
+    "bắp",
+    "heo",
+    "lợn",
+    "thom",
+    "khom",
+    "khoai mi",
+    "sắn",
+    "vung",
+    "gao st25",
+    "rice",
+    "mat ong",
+    "honey",
+    "che",
+    "tea",
+    "nuoc mam",
+    "fish sauce",
+    "vai thieu",
+    "xoai",
+    "sau rieng",
+    "thanh long",
+    "nam huong",
+    "tom kho",
+    "huu co",
+    "organic",
+    "dac san lang son",
+    "gao nep",
+    "tra o long",
+    "ca cao",
+    "gung",
+    "toi ly son",
+    "",
+    "",
+    "",
+    "qua",
+    "trai",
+    "cafe",
 ]
 
 
@@ -97,35 +212,72 @@ def generate(n: int) -> None:
         cats = {}
         for slug, vi, en, parent in CATEGORIES:
             cats[f"b-{slug}"], _ = Category.objects.get_or_create(
-                slug=f"b-{slug}", defaults={"name_vi": vi, "name_en": en, "parent": cats.get(f"b-{parent}")})
+                slug=f"b-{slug}",
+                defaults={"name_vi": vi, "name_en": en, "parent": cats.get(f"b-{parent}")},
+            )
         provinces = list(Province.objects.all())
         now = timezone.now()
-        coops = Cooperative.objects.bulk_create([
-            Cooperative(legal_name=f"Hợp tác xã Nông nghiệp {PLACES[i % len(PLACES)]} số {i}",
-                        slug=f"b-htx-{i}-{rnd.randrange(10**9)}", registration_number=f"B{rnd.randrange(10**12)}",
-                        tax_code=example_tax_code(900_000 + i + rnd.randrange(10**6)), province=rnd.choice(provinces),
-                        status=Cooperative.Status.VERIFIED, verified_at=now)
-            for i in range(300)], batch_size=500)
+        coops = Cooperative.objects.bulk_create(
+            [
+                Cooperative(
+                    legal_name=f"Hợp tác xã Nông nghiệp {PLACES[i % len(PLACES)]} số {i}",
+                    slug=f"b-htx-{i}-{rnd.randrange(10**9)}",
+                    registration_number=f"B{rnd.randrange(10**12)}",
+                    tax_code=example_tax_code(900_000 + i + rnd.randrange(10**6)),
+                    province=rnd.choice(provinces),
+                    status=Cooperative.Status.VERIFIED,
+                    verified_at=now,
+                )
+                for i in range(300)
+            ],
+            batch_size=500,
+        )
         rows, certs = [], []
         for i in range(have, n):
             vi, en, cat = rnd.choice(ITEMS)
             qual, place = rnd.choice(QUALIFIERS), rnd.choice(PLACES)
             coop = coops[i % len(coops)]
-            rows.append(Product(
-                cooperative=coop, sku=f"B-{i:07d}", slug=f"b-{i}", name_vi=" ".join(x for x in (vi, qual, place) if x),
-                name_en=f"{place} {en}", category=cats[f"b-{cat}"], origin_province=coop.province,
-                description_vi=f"{vi} {qual} từ {place}, do {coop.legal_name} sản xuất và đóng gói.",
-                description_en=f"{en} from {place}.", price_vnd=rnd.randrange(10, 2000) * 1000,
-                stock_qty=rnd.choice([0, 5, 50, 500]), status=Product.Status.ACTIVE,
-                incoterms=rnd.choice([[], [], ["FOB"], ["FOB", "CIF"], ["EXW"]])))
+            rows.append(
+                Product(
+                    cooperative=coop,
+                    sku=f"B-{i:07d}",
+                    slug=f"b-{i}",
+                    name_vi=" ".join(x for x in (vi, qual, place) if x),
+                    name_en=f"{place} {en}",
+                    category=cats[f"b-{cat}"],
+                    origin_province=coop.province,
+                    description_vi=f"{vi} {qual} từ {place}, do {coop.legal_name} sản xuất và đóng gói.",
+                    description_en=f"{en} from {place}.",
+                    price_vnd=rnd.randrange(10, 2000) * 1000,
+                    stock_qty=rnd.choice([0, 5, 50, 500]),
+                    status=Product.Status.ACTIVE,
+                    incoterms=rnd.choice([[], [], ["FOB"], ["FOB", "CIF"], ["EXW"]]),
+                )
+            )
         Product.objects.bulk_create(rows, batch_size=2000)
-        ocop = [Certification(cooperative=coops[k], kind="OCOP", ocop_stars=3 + k % 3, issuer="UBND tỉnh",
-                              number=f"OCOP-{k}", valid_from="2024-01-01", status="VERIFIED") for k in range(60)]
+        ocop = [
+            Certification(
+                cooperative=coops[k],
+                kind="OCOP",
+                ocop_stars=3 + k % 3,
+                issuer="UBND tỉnh",
+                number=f"OCOP-{k}",
+                valid_from="2024-01-01",
+                status="VERIFIED",
+            )
+            for k in range(60)
+        ]
         Certification.objects.bulk_create(ocop)
         through = Certification.products.through
-        ids = list(Product.objects.filter(sku__startswith="B-", cooperative__in=coops[:60]).values_list("pk", "cooperative_id"))
+        ids = list(
+            Product.objects.filter(sku__startswith="B-", cooperative__in=coops[:60]).values_list(
+                "pk", "cooperative_id"
+            )
+        )
         by_coop = {c.cooperative_id: c.pk for c in ocop}
-        through.objects.bulk_create([through(certification_id=by_coop[c], product_id=p) for p, c in ids], batch_size=5000)
+        through.objects.bulk_create(
+            [through(certification_id=by_coop[c], product_id=p) for p, c in ids], batch_size=5000
+        )
     print(f"catalog: generated {n - have} products in {time.monotonic() - started:.1f}s")
 
 
@@ -156,8 +308,8 @@ def pct(samples, p):
 def bench_backend(name: str, rounds: int) -> dict:
     from django.conf import settings
 
-    from search.backends import get_backend
     from search.backends import engine_query as eq
+    from search.backends import get_backend
     from search.selectors import product_search
     from search.sync import reindex
 
@@ -168,7 +320,9 @@ def bench_backend(name: str, rounds: int) -> dict:
     stats = reindex(backend=backend, batch_size=2000)
     backend.refresh()
     took = time.monotonic() - started
-    print(f"[{name}] reindex: {stats.loaded} docs in {took:.1f}s = {stats.loaded / took:,.0f} docs/s")
+    print(
+        f"[{name}] reindex: {stats.loaded} docs in {took:.1f}s = {stats.loaded / took:,.0f} docs/s"
+    )
     qs = queries()
     for q in qs:  # warm caches (vocabulary, category tree, engine segments)
         product_search(q)
@@ -184,10 +338,16 @@ def bench_backend(name: str, rounds: int) -> dict:
                 t = time.perf_counter()
                 backend.client.search(index=backend.read_alias, body=body)
                 raw.append(time.perf_counter() - t)
-    result = {"backend": name, "docs": stats.loaded, "docs_per_s": stats.loaded / took,
-              "p50": pct(api, 50), "p95": pct(api, 95), "n": len(api),
-              # the samples at and above p95: what the tail is made of
-              "tail": sorted(slow, reverse=True)[:len(api) - int(round(0.95 * (len(api) - 1)))]}
+    result = {
+        "backend": name,
+        "docs": stats.loaded,
+        "docs_per_s": stats.loaded / took,
+        "p50": pct(api, 50),
+        "p95": pct(api, 95),
+        "n": len(api),
+        # the samples at and above p95: what the tail is made of
+        "tail": sorted(slow, reverse=True)[: len(api) - int(round(0.95 * (len(api) - 1)))],
+    }
     if raw:
         result.update(raw_p50=pct(raw, 50), raw_p95=pct(raw, 95))
     return result
@@ -199,8 +359,12 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--backends", default="database,elasticsearch,opensearch")
-    parser.add_argument("--facet-cache-seconds", type=int, default=0,
-                        help="database backend facet cache (0 = every query counts its facets: the cold figure)")
+    parser.add_argument(
+        "--facet-cache-seconds",
+        type=int,
+        default=0,
+        help="database backend facet cache (0 = every query counts its facets: the cold figure)",
+    )
     args = parser.parse_args()
     setup_django(args.database_url)
     from django.conf import settings
@@ -214,16 +378,26 @@ def main():
     for b in set(wanted) - set(available):
         print(f"[{b}] skipped: {b.upper()}_URL is not set")
     results = [bench_backend(b, args.rounds) for b in available]
-    print(f"\n{args.products:,} products, {len(QUERIES)} queries x {args.rounds} rounds with facets, "
-          f"database {connection.vendor}, facet cache {args.facet_cache_seconds}s, {os.cpu_count()} CPUs")
+    print(
+        f"\n{args.products:,} products, {len(QUERIES)} queries x {args.rounds} rounds with facets, "
+        f"database {connection.vendor}, facet cache {args.facet_cache_seconds}s, {os.cpu_count()} CPUs"
+    )
     for r in results:
-        line = (f"{r['backend']:<14} API p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms   "
-                f"reindex {r['docs_per_s']:7,.0f} docs/s")
+        line = (
+            f"{r['backend']:<14} API p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms   "
+            f"reindex {r['docs_per_s']:7,.0f} docs/s"
+        )
         if "raw_p95" in r:
-            line += f"   engine-only p50 {r['raw_p50']:6.1f} ms  p95 {r['raw_p95']:6.1f} ms" \
-                    f"  (API/engine p95 = {r['p95'] / r['raw_p95']:.2f}x)"
+            line += (
+                f"   engine-only p50 {r['raw_p50']:6.1f} ms  p95 {r['raw_p95']:6.1f} ms"
+                f"  (API/engine p95 = {r['p95'] / r['raw_p95']:.2f}x)"
+            )
         print(line)
-        print(" " * 15 + "tail: " + ", ".join(f"{q or '(browse)'!s} {t * 1000:.0f}" for t, q in r["tail"]))
+        print(
+            " " * 15
+            + "tail: "
+            + ", ".join(f"{q or '(browse)'!s} {t * 1000:.0f}" for t, q in r["tail"])
+        )
 
 
 if __name__ == "__main__":

@@ -1,11 +1,20 @@
 """Django admin: categories, products (tiers and images inline), certifications with a check
 action that goes through the same service as the API (event rows, outbox, re-check)."""
+
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Category, Certification, ImportJob, PriceTier, Product, ProductEvent, ProductImage
+from catalog.models import (
+    Category,
+    Certification,
+    ImportJob,
+    PriceTier,
+    Product,
+    ProductEvent,
+    ProductImage,
+)
 from catalog.services import certification_check
 from market.errors import DomainError
 
@@ -27,7 +36,11 @@ class ProductImageInline(admin.TabularInline):
     model = ProductImage
     extra = 0
     fields = ("position", "original", "width", "height", "alt_vi", "alt_en")
-    readonly_fields = ("original", "width", "height")  # uploads go through the Pillow pipeline (API)
+    readonly_fields = (
+        "original",
+        "width",
+        "height",
+    )  # uploads go through the Pillow pipeline (API)
 
 
 class ProductEventInline(admin.TabularInline):
@@ -43,12 +56,24 @@ class ProductEventInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("name_vi", "sku", "cooperative", "category", "unit", "price_vnd", "stock_qty", "status")
+    list_display = (
+        "name_vi",
+        "sku",
+        "cooperative",
+        "category",
+        "unit",
+        "price_vnd",
+        "stock_qty",
+        "status",
+    )
     list_filter = ("status", "availability", "unit", ("category", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name_vi", "name_en", "sku", "cooperative__legal_name")
     list_select_related = ("cooperative", "category")
     raw_id_fields = ("cooperative", "origin_province")
-    readonly_fields = ("stock_qty", "published_at")  # stock only through catalog.stock (locks, events)
+    readonly_fields = (
+        "stock_qty",
+        "published_at",
+    )  # stock only through catalog.stock (locks, events)
     inlines = [PriceTierInline, ProductImageInline, ProductEventInline]
 
 
@@ -70,12 +95,22 @@ def _check(modeladmin, request, queryset, verified):
             done += 1
         except DomainError as exc:
             modeladmin.message_user(request, f"{cert}: {exc.message}", messages.WARNING)
-    modeladmin.message_user(request, _("%(n)s certifications checked.") % {"n": done}, messages.SUCCESS)
+    modeladmin.message_user(
+        request, _("%(n)s certifications checked.") % {"n": done}, messages.SUCCESS
+    )
 
 
 @admin.register(Certification)
 class CertificationAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "cooperative", "kind", "ocop_stars", "number", "valid_until", "status")
+    list_display = (
+        "__str__",
+        "cooperative",
+        "kind",
+        "ocop_stars",
+        "number",
+        "valid_until",
+        "status",
+    )
     list_filter = ("status", "kind")
     search_fields = ("number", "issuer", "cooperative__legal_name")
     # The scan is private: no upload widget here (it would skip the content checks and show a
@@ -90,14 +125,25 @@ class CertificationAdmin(admin.ModelAdmin):
     def document_link(self, cert):
         if not cert.pk or not cert.document:
             return "—"
-        return format_html('<a href="{}">{}</a>', reverse("catalog:certification-document", args=[cert.pk]),
-                           _("Download"))
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("catalog:certification-document", args=[cert.pk]),
+            _("Download"),
+        )
 
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ("pk", "cooperative", "original_name", "status", "rows_total", "rows_created", "rows_updated",
-                    "created_at")
+    list_display = (
+        "pk",
+        "cooperative",
+        "original_name",
+        "status",
+        "rows_total",
+        "rows_created",
+        "rows_updated",
+        "created_at",
+    )
     list_filter = ("status", "file_format")
     readonly_fields = [f.name for f in ImportJob._meta.fields]
 

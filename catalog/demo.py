@@ -5,6 +5,7 @@ images. The images are drawn locally with Pillow (no network): a few dozen disti
 processed once through the real upload pipeline (`catalog.images.process_image`) and then shared by
 many products. Idempotent: a cooperative that already has its demo products is skipped.
 """
+
 import datetime
 import io
 import random
@@ -31,7 +32,11 @@ PDF = b"%PDF-1.4\n% demo certificate\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 def seed(log) -> str:
     coops = {c.slug: c for c in Cooperative.objects.filter(slug__in=LINES)}
-    todo = [slug for slug in LINES if slug in coops and not coops[slug].products.filter(sku__startswith="DEMO-").exists()]
+    todo = [
+        slug
+        for slug in LINES
+        if slug in coops and not coops[slug].products.filter(sku__startswith="DEMO-").exists()
+    ]
     if not todo:
         total = Product.objects.filter(sku__startswith="DEMO-").count()
         log(f"catalog already seeded ({total} demo products)")
@@ -56,12 +61,17 @@ def _draw(theme: str, variant: int) -> bytes:
     draw = ImageDraw.Draw(img)
     for y in range(0, h, 4):  # vertical gradient
         t = y / h
-        draw.rectangle([0, y, w, y + 4], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
+        draw.rectangle(
+            [0, y, w, y + 4], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom))
+        )
     rnd = random.Random(f"{theme}-{variant}")
     for _ in range(60 + 40 * variant):
         x, y, r = rnd.randrange(w), rnd.randrange(h), rnd.randrange(12, 60)
-        draw.ellipse([x - r, y - int(r * 0.7), x + r, y + int(r * 0.7)], fill=rnd.choice(blobs),
-                     outline=tuple(max(0, c - 40) for c in rnd.choice(blobs)))
+        draw.ellipse(
+            [x - r, y - int(r * 0.7), x + r, y + int(r * 0.7)],
+            fill=rnd.choice(blobs),
+            outline=tuple(max(0, c - 40) for c in rnd.choice(blobs)),
+        )
     draw.rectangle([0, h - 100, w, h], fill=(255, 255, 255))
     font = ImageFont.load_default(size=48)
     draw.text((32, h - 80), f"{label}  ·  HTX MARKET", fill=(40, 40, 40), font=font)
@@ -74,8 +84,10 @@ def _pictures(log) -> dict[str, list[images.ProcessedImage]]:
     """Draw and process PICTURES_PER_THEME pictures per theme, through the real pipeline."""
     pictures = {}
     for theme in THEMES:
-        pictures[theme] = [images.process_image(_draw(theme, v), folder="products/demo") for v in
-                           range(PICTURES_PER_THEME)]
+        pictures[theme] = [
+            images.process_image(_draw(theme, v), folder="products/demo")
+            for v in range(PICTURES_PER_THEME)
+        ]
     log(f"{len(THEMES) * PICTURES_PER_THEME} demo images drawn and processed")
     return pictures
 
@@ -105,15 +117,26 @@ def _product(coop, line, categories, n, gi, grade, second, pack, rnd, active: bo
     unit_price = _round_price(price * size * factor * (1 + 0.12 * gi))
     name = f"{name_vi} {grade[0]} {second[0]} – {pack_vi}"
     product = Product(
-        cooperative=coop, sku=f"DEMO-{code}-{n:03d}", slug=product_slug(name), name_vi=name,
+        cooperative=coop,
+        sku=f"DEMO-{code}-{n:03d}",
+        slug=product_slug(name),
+        name_vi=name,
         name_en=f"{name_en}, {grade[1]}, {second[1]} – {pack_en}",
         description_vi=f"{name_vi} {grade[0]}, {pack_vi}. {coop.description_vi}",
         description_en=f"{name_en} ({grade[1]}, {pack_en}) from {coop.display_name}, Vietnam.",
-        category_id=categories[cat], origin_province_id=coop.province_id, unit=unit, price_vnd=unit_price,
-        min_order_qty=Decimal(str(moq)), order_step=Decimal(str(step)),
-        stock_qty=Decimal(rnd.choice([0, 5, 20, 50, 120, 300, 800])) * (Decimal(moq) if moq > 1 else 1),
-        unit_weight_kg=Decimal(str(size)), lead_time_days=rnd.choice([1, 2, 3, 5, 7, 14] if export else [1, 2, 3]),
-        hs_code=hs, packaging=pack_vi, status=Product.Status.ACTIVE if active else Product.Status.DRAFT,
+        category_id=categories[cat],
+        origin_province_id=coop.province_id,
+        unit=unit,
+        price_vnd=unit_price,
+        min_order_qty=Decimal(str(moq)),
+        order_step=Decimal(str(step)),
+        stock_qty=Decimal(rnd.choice([0, 5, 20, 50, 120, 300, 800]))
+        * (Decimal(moq) if moq > 1 else 1),
+        unit_weight_kg=Decimal(str(size)),
+        lead_time_days=rnd.choice([1, 2, 3, 5, 7, 14] if export else [1, 2, 3]),
+        hs_code=hs,
+        packaging=pack_vi,
+        status=Product.Status.ACTIVE if active else Product.Status.DRAFT,
         published_at=timezone.now() if active else None,
     )
     if export:
@@ -143,20 +166,33 @@ def _tiers(product: Product) -> list[PriceTier]:
 @transaction.atomic
 def _seed_cooperative(coop: Cooperative, pictures, categories) -> int:
     rnd = random.Random(coop.slug)
-    owner = Membership.objects.filter(cooperative=coop).order_by("pk").values_list("user_id", flat=True).first()
+    owner = (
+        Membership.objects.filter(cooperative=coop)
+        .order_by("pk")
+        .values_list("user_id", flat=True)
+        .first()
+    )
     verified = coop.status == Cooperative.Status.VERIFIED
     products, themes = [], []
     for line in LINES[coop.slug]:
         for n, gi, _si, grade, second, pack in _variants(line):
             active = verified and rnd.random() > 0.06  # a few drafts in every verified cooperative
-            products.append(_product(coop, line, categories, n, gi, grade, second, pack, rnd, active))
+            products.append(
+                _product(coop, line, categories, n, gi, grade, second, pack, rnd, active)
+            )
             themes.append(line[8])
     Product.objects.bulk_create(products, batch_size=500)
     _attach(products, themes, pictures, rnd)
-    PriceTier.objects.bulk_create([t for p in products if rnd.random() < 0.4 for t in _tiers(p)], batch_size=1000)
+    PriceTier.objects.bulk_create(
+        [t for p in products if rnd.random() < 0.4 for t in _tiers(p)], batch_size=1000
+    )
     ProductEvent.objects.bulk_create(
-        [ProductEvent(product=p, actor_id=owner, action="created", changes={"demo": True}) for p in products],
-        batch_size=1000)
+        [
+            ProductEvent(product=p, actor_id=owner, action="created", changes={"demo": True})
+            for p in products
+        ],
+        batch_size=1000,
+    )
     _certifications(coop, products, rnd)
     record_changes(entity="product", ids=[p.pk for p in products])
     return len(products)
@@ -167,10 +203,19 @@ def _attach(products, themes, pictures, rnd) -> None:
     for product, theme in zip(products, themes):
         choices = pictures[theme]
         first = rnd.randrange(len(choices))
-        order = [choices[first]] + ([choices[1 - first]] if len(choices) > 1 and rnd.random() < 0.5 else [])
+        order = [choices[first]] + (
+            [choices[1 - first]] if len(choices) > 1 and rnd.random() < 0.5 else []
+        )
         for position, pic in enumerate(order):
-            row = ProductImage(product=product, position=position, width=pic.width, height=pic.height,
-                               variants=pic.variants, alt_vi=product.name_vi[:255], alt_en=product.name_en[:255])
+            row = ProductImage(
+                product=product,
+                position=position,
+                width=pic.width,
+                height=pic.height,
+                variants=pic.variants,
+                alt_vi=product.name_vi[:255],
+                alt_en=product.name_en[:255],
+            )
             row.original.name = pic.original
             rows.append(row)
     ProductImage.objects.bulk_create(rows, batch_size=1000)
@@ -180,17 +225,41 @@ def _certifications(coop: Cooperative, products: list[Product], rnd) -> None:
     today = timezone.localdate()
     verified = coop.status == Cooperative.Status.VERIFIED
     specs = [
-        ("VIETGAP", None, "Trung tâm Chứng nhận Phù hợp (QUACERT)", verified, today + datetime.timedelta(days=500)),
-        ("OCOP", rnd.choice([3, 4, 4, 5]), f"UBND {coop.province.name}", verified, today + datetime.timedelta(days=900)),
+        (
+            "VIETGAP",
+            None,
+            "Trung tâm Chứng nhận Phù hợp (QUACERT)",
+            verified,
+            today + datetime.timedelta(days=500),
+        ),
+        (
+            "OCOP",
+            rnd.choice([3, 4, 4, 5]),
+            f"UBND {coop.province.name}",
+            verified,
+            today + datetime.timedelta(days=900),
+        ),
         ("ORGANIC_EU", None, "Control Union", False, today + datetime.timedelta(days=300)),
-        ("GLOBALGAP", None, "SGS Việt Nam", verified, today - datetime.timedelta(days=20)),  # expired
+        (
+            "GLOBALGAP",
+            None,
+            "SGS Việt Nam",
+            verified,
+            today - datetime.timedelta(days=20),
+        ),  # expired
     ]
     for i, (kind, stars, issuer, is_verified, until) in enumerate(specs):
-        cert = Certification(cooperative=coop, kind=kind, ocop_stars=stars, issuer=issuer,
-                             number=f"{kind[:4]}-{coop.pk:03d}-{i + 1:02d}", valid_from=today.replace(year=today.year - 2),
-                             valid_until=until,
-                             status=Certification.Status.VERIFIED if is_verified else Certification.Status.CLAIMED,
-                             checked_at=timezone.now() if is_verified else None)
+        cert = Certification(
+            cooperative=coop,
+            kind=kind,
+            ocop_stars=stars,
+            issuer=issuer,
+            number=f"{kind[:4]}-{coop.pk:03d}-{i + 1:02d}",
+            valid_from=today.replace(year=today.year - 2),
+            valid_until=until,
+            status=Certification.Status.VERIFIED if is_verified else Certification.Status.CLAIMED,
+            checked_at=timezone.now() if is_verified else None,
+        )
         cert.document.save(f"demo-{coop.slug}-{kind.lower()}.pdf", ContentFile(PDF), save=False)
         cert.save()
         cert.products.set(rnd.sample(products, k=min(len(products), 40)))

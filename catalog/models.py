@@ -1,4 +1,5 @@
 """Catalog: categories, products, price tiers, stock, images, certifications."""
+
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,7 +16,9 @@ QTY = {"max_digits": 14, "decimal_places": 3}
 
 
 class Category(models.Model):
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
     slug = models.SlugField(max_length=100, unique=True)
     name_vi = models.CharField(max_length=120)
     name_en = models.CharField(max_length=120)
@@ -38,7 +41,9 @@ class Category(models.Model):
         many roots."""
         ids, frontier = list(roots), list(roots)
         while frontier:
-            frontier = list(Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+            frontier = list(
+                Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            )
             ids += frontier
         return ids
 
@@ -78,29 +83,45 @@ class Product(TimeStampedModel):
     name_en = models.CharField(_("name (English)"), max_length=255, blank=True)
     description_vi = models.TextField(_("description (Vietnamese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products", null=True, blank=True)
-    origin_province = models.ForeignKey(Province, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", null=True, blank=True
+    )
+    origin_province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     unit = models.CharField(_("unit of sale"), max_length=8, choices=Unit.choices, default=Unit.KG)
     price_vnd = models.PositiveBigIntegerField(_("price per unit (VND)"), null=True, blank=True)
     min_order_qty = models.DecimalField(_("minimum order quantity"), default=Decimal("1"), **QTY)
     order_step = models.DecimalField(_("order multiple"), default=Decimal("1"), **QTY)
     stock_qty = models.DecimalField(_("stock on hand"), default=Decimal("0"), **QTY)
-    unit_weight_kg = models.DecimalField(_("shipping weight per unit (kg)"), null=True, blank=True, **QTY)
+    unit_weight_kg = models.DecimalField(
+        _("shipping weight per unit (kg)"), null=True, blank=True, **QTY
+    )
 
-    availability = models.CharField(max_length=10, choices=Availability.choices, default=Availability.IN_STOCK)
+    availability = models.CharField(
+        max_length=10, choices=Availability.choices, default=Availability.IN_STOCK
+    )
     harvest_start = models.DateField(null=True, blank=True)
     harvest_end = models.DateField(null=True, blank=True)
     season_months = models.JSONField(default=list, blank=True)  # [1..12]
     lead_time_days = models.PositiveSmallIntegerField(default=2)
 
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
     published_at = models.DateTimeField(null=True, blank=True)
 
     # Export data.
     hs_code = models.CharField(
-        _("HS code"), max_length=12, blank=True,
-        validators=[RegexValidator(r"^\d{4}(\.?\d{2}){0,3}$", _("HS code must be 4 to 10 digits, e.g. 0901.11"))],
+        _("HS code"),
+        max_length=12,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^\d{4}(\.?\d{2}){0,3}$", _("HS code must be 4 to 10 digits, e.g. 0901.11")
+            )
+        ],
     )
     incoterms = models.JSONField(default=list, blank=True)  # ["FOB", "CIF"]
     packaging = models.CharField(max_length=255, blank=True)
@@ -110,12 +131,22 @@ class Product(TimeStampedModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["cooperative", "sku"], name="product_sku_unique_per_coop"),
-            models.CheckConstraint(condition=models.Q(stock_qty__gte=0), name="product_stock_not_negative"),
-            models.CheckConstraint(condition=models.Q(price_vnd__isnull=True) | models.Q(price_vnd__gt=0),
-                                   name="product_price_positive"),
-            models.CheckConstraint(condition=models.Q(min_order_qty__gt=0), name="product_moq_positive"),
-            models.CheckConstraint(condition=models.Q(order_step__gt=0), name="product_step_positive"),
+            models.UniqueConstraint(
+                fields=["cooperative", "sku"], name="product_sku_unique_per_coop"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(stock_qty__gte=0), name="product_stock_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price_vnd__isnull=True) | models.Q(price_vnd__gt=0),
+                name="product_price_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_order_qty__gt=0), name="product_moq_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(order_step__gt=0), name="product_step_positive"
+            ),
         ]
         indexes = [models.Index(fields=["cooperative", "status"])]
 
@@ -124,7 +155,10 @@ class Product(TimeStampedModel):
 
     @property
     def is_purchasable(self) -> bool:
-        return self.status == self.Status.ACTIVE and self.cooperative.status == Cooperative.Status.VERIFIED
+        return (
+            self.status == self.Status.ACTIVE
+            and self.cooperative.status == Cooperative.Status.VERIFIED
+        )
 
     def can_move_to(self, status: str) -> bool:
         return status in self.ALLOWED_TRANSITIONS.get(self.status, set())
@@ -192,7 +226,9 @@ class Certification(TimeStampedModel):
         VERIFIED = "VERIFIED", _("Verified")
         REJECTED = "REJECTED", _("Rejected")
 
-    cooperative = models.ForeignKey(Cooperative, on_delete=models.CASCADE, related_name="certifications")
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.CASCADE, related_name="certifications"
+    )
     products = models.ManyToManyField(Product, blank=True, related_name="certifications")
     kind = models.CharField(max_length=14, choices=Kind.choices)
     ocop_stars = models.PositiveSmallIntegerField(
@@ -203,10 +239,13 @@ class Certification(TimeStampedModel):
     valid_from = models.DateField()
     valid_until = models.DateField(null=True, blank=True)
     # Private (never under MEDIA_URL): served only by the authorised certification-document view.
-    document = models.FileField(storage=_private_storage, upload_to="certifications/%Y/%m/", blank=True)
+    document = models.FileField(
+        storage=_private_storage, upload_to="certifications/%Y/%m/", blank=True
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CLAIMED)
-    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     checked_at = models.DateTimeField(null=True, blank=True)
     expiry_notified_at = models.DateTimeField(null=True, blank=True)
 
@@ -224,15 +263,21 @@ class Certification(TimeStampedModel):
 
     def is_shown(self, today) -> bool:
         """Shown as verified only when checked by an admin and not expired."""
-        return self.status == self.Status.VERIFIED and (self.valid_until is None or self.valid_until >= today)
+        return self.status == self.Status.VERIFIED and (
+            self.valid_until is None or self.valid_until >= today
+        )
 
 
 class ProductEvent(models.Model):
     """Who changed what on a product, and when."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    action = models.CharField(max_length=30)  # created, updated, published, archived, stock, import...
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(
+        max_length=30
+    )  # created, updated, published, archived, stock, import...
     changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -253,8 +298,12 @@ class ImportJob(TimeStampedModel):
         DONE = "DONE", _("Imported")
         FAILED = "FAILED", _("Failed")
 
-    cooperative = models.ForeignKey(Cooperative, on_delete=models.CASCADE, related_name="import_jobs")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     file = models.FileField(storage=_private_storage, upload_to="imports/%Y/%m/", blank=True)
     original_name = models.CharField(max_length=255)
     file_format = models.CharField(max_length=4)  # csv | xlsx
@@ -266,8 +315,9 @@ class ImportJob(TimeStampedModel):
     apply_requested = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
-    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     retryable = models.BooleanField(default=False)  # FAILED by an internal error, not by the file
     rows_total = models.PositiveIntegerField(default=0)
     rows_done = models.PositiveIntegerField(default=0)

@@ -1,4 +1,5 @@
 """DRF permission classes for the catalog API."""
+
 from rest_framework.permissions import IsAuthenticated
 
 from catalog.selectors import is_staff_of

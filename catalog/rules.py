@@ -1,5 +1,6 @@
 """Catalog rules as pure functions over plain values, shared by services, the API and the
 spreadsheet import (which reports them per row and column instead of raising)."""
+
 import re
 from decimal import Decimal
 
@@ -36,9 +37,9 @@ def _quantity_errors(data: dict, errors: dict) -> None:
             errors[field] = _("Unit “%(unit)s” is sold in whole numbers only.") % {"unit": unit}
     moq, step = _dec(data.get("min_order_qty")), _dec(data.get("order_step"))
     if moq and step and moq > 0 and step > 0 and "min_order_qty" not in errors and moq % step != 0:
-        errors["min_order_qty"] = _("The minimum order quantity must be a multiple of the order step (%(step)s).") % {
-            "step": f"{step.normalize():f}"
-        }
+        errors["min_order_qty"] = _(
+            "The minimum order quantity must be a multiple of the order step (%(step)s)."
+        ) % {"step": f"{step.normalize():f}"}
 
 
 def product_errors(data: dict) -> dict[str, str]:
@@ -58,7 +59,9 @@ def product_errors(data: dict) -> dict[str, str]:
         errors["hs_code"] = _("HS code must be 4 to 10 digits, e.g. 0901.11")
     bad = [t for t in data.get("incoterms") or [] if t not in INCOTERMS]
     if bad:
-        errors["incoterms"] = _("Unknown Incoterms: %(terms)s.") % {"terms": ", ".join(map(str, bad))}
+        errors["incoterms"] = _("Unknown Incoterms: %(terms)s.") % {
+            "terms": ", ".join(map(str, bad))
+        }
     months = data.get("season_months") or []
     if any(not isinstance(m, int) or not 1 <= m <= 12 for m in months):
         errors["season_months"] = _("Months must be numbers from 1 to 12.")
@@ -77,7 +80,9 @@ def product_errors(data: dict) -> dict[str, str]:
     return errors
 
 
-def tier_errors(*, tiers: list[dict], price_vnd: int | None, unit: str, min_order_qty: Decimal) -> list[str]:
+def tier_errors(
+    *, tiers: list[dict], price_vnd: int | None, unit: str, min_order_qty: Decimal
+) -> list[str]:
     """Tiers (sorted or not) must start above the MOQ, rise in quantity and strictly fall in price,
     every tier price below the base price."""
     errors = []
@@ -92,14 +97,19 @@ def tier_errors(*, tiers: list[dict], price_vnd: int | None, unit: str, min_orde
         elif price >= price_vnd:
             errors.append(_("%(tier)s: the price must be below the base price.") % {"tier": label})
         if qty <= min_order_qty:
-            errors.append(_("%(tier)s: the quantity must be above the minimum order quantity.") % {"tier": label})
+            errors.append(
+                _("%(tier)s: the quantity must be above the minimum order quantity.")
+                % {"tier": label}
+            )
         if not is_divisible(unit) and qty != qty.to_integral_value():
             errors.append(_("%(tier)s: this unit is sold in whole numbers only.") % {"tier": label})
         if previous is not None:
             if qty == previous[0]:
                 errors.append(_("%(tier)s: two tiers have the same quantity.") % {"tier": label})
             if price >= previous[1]:
-                errors.append(_("%(tier)s: prices must decrease as the quantity rises.") % {"tier": label})
+                errors.append(
+                    _("%(tier)s: prices must decrease as the quantity rises.") % {"tier": label}
+                )
         previous = (qty, price)
     return errors
 

@@ -1,4 +1,5 @@
 """Reads, always scoped to the actor. "Missing" and "not yours" give the same NotFound."""
+
 from django.db.models import Prefetch, QuerySet
 
 from catalog.models import Category, Certification, ImportJob, Product
@@ -8,7 +9,9 @@ from market.models import Cooperative, Membership
 
 def is_staff_of(user, cooperative_id: int) -> bool:
     return bool(
-        user is not None and user.is_authenticated and user.is_active
+        user is not None
+        and user.is_authenticated
+        and user.is_active
         and Membership.objects.filter(user=user, cooperative_id=cooperative_id).exists()
     )
 
@@ -22,8 +25,10 @@ def cooperative_get_for_staff(*, user, cooperative_id: int) -> Cooperative:
 
 def product_list_for_staff(*, user, cooperative_id: int) -> QuerySet[Product]:
     cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
-    return Product.objects.filter(cooperative_id=cooperative_id).select_related("category").prefetch_related(
-        "images", "price_tiers"
+    return (
+        Product.objects.filter(cooperative_id=cooperative_id)
+        .select_related("category")
+        .prefetch_related("images", "price_tiers")
     )
 
 
@@ -44,17 +49,28 @@ def product_list_purchasable() -> QuerySet[Product]:
 def product_get_for_public(*, product_id: int) -> Product:
     certs = Certification.objects.filter(status=Certification.Status.VERIFIED)
     try:
-        return product_list_purchasable().prefetch_related(
-            "images", "price_tiers", Prefetch("certifications", queryset=certs)
-        ).get(pk=product_id)
+        return (
+            product_list_purchasable()
+            .prefetch_related("images", "price_tiers", Prefetch("certifications", queryset=certs))
+            .get(pk=product_id)
+        )
     except Product.DoesNotExist:
         raise NotFound() from None
 
 
 def category_tree() -> list[dict]:
     """The whole tree as nested dicts, in one query."""
-    nodes = {c.pk: {"id": c.pk, "slug": c.slug, "name_vi": c.name_vi, "name_en": c.name_en,
-                    "parent_id": c.parent_id, "children": []} for c in Category.objects.all()}
+    nodes = {
+        c.pk: {
+            "id": c.pk,
+            "slug": c.slug,
+            "name_vi": c.name_vi,
+            "name_en": c.name_en,
+            "parent_id": c.parent_id,
+            "children": [],
+        }
+        for c in Category.objects.all()
+    }
     roots = []
     for node in nodes.values():  # already ordered by position, name
         (nodes[node["parent_id"]]["children"] if node["parent_id"] else roots).append(node)
@@ -69,7 +85,11 @@ def certification_list_for_staff(*, user, cooperative_id: int) -> QuerySet[Certi
 def certification_get_for_staff(*, user, certification_id: int) -> Certification:
     """A certification of a cooperative the user works for (any, for a platform admin); NotFound
     otherwise, so the answer never reveals that it exists."""
-    cert = Certification.objects.filter(pk=certification_id).only("pk", "cooperative_id", "document").first()
+    cert = (
+        Certification.objects.filter(pk=certification_id)
+        .only("pk", "cooperative_id", "document")
+        .first()
+    )
     if cert is None:
         raise NotFound()
     is_admin = bool(user is not None and user.is_authenticated and user.is_platform_admin)

@@ -4,6 +4,7 @@ Locks are taken in primary-key order (`lock_products`) so two checkouts touching
 products can never deadlock, and the database constraint `product_stock_not_negative` backs the
 check below: even a buggy caller cannot sell stock that is not there.
 """
+
 from decimal import Decimal
 
 from django.db import transaction
@@ -50,7 +51,9 @@ def _apply(product: Product, delta: Decimal, reason: str, actor) -> Product:
     before = product.stock_qty
     product.refresh_from_db(fields=["stock_qty", "updated_at"])
     ProductEvent.objects.create(
-        product=product, actor=actor, action="stock",
+        product=product,
+        actor=actor,
+        action="stock",
         changes={"reason": reason, "before": str(before), "after": str(product.stock_qty)},
     )
     record_changes(entity="product", ids=[product.pk])  # "in stock" is a search filter

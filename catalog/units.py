@@ -1,4 +1,5 @@
 """Units of sale and their conversion to a base unit (where one exists)."""
+
 from decimal import Decimal
 
 from django.db import models

@@ -1,4 +1,5 @@
 """Catalog API under /api/v1/."""
+
 from django.urls import path
 
 from catalog.apis import downloads, media, products, public
@@ -7,24 +8,59 @@ app_name = "catalog"
 P = "cooperatives/<int:coop_id>/products/<int:product_id>/"
 urlpatterns = [
     path("categories/", public.CategoryTreeApi.as_view(), name="category-tree"),
-    path("products/<int:product_id>/", public.ProductPublicDetailApi.as_view(), name="product-public"),
-    path("catalog/import-template.<str:fmt>", public.ImportTemplateApi.as_view(), name="import-template"),
-    path("cooperatives/<int:coop_id>/products/", products.ProductListCreateApi.as_view(), name="product-list"),
+    path(
+        "products/<int:product_id>/", public.ProductPublicDetailApi.as_view(), name="product-public"
+    ),
+    path(
+        "catalog/import-template.<str:fmt>",
+        public.ImportTemplateApi.as_view(),
+        name="import-template",
+    ),
+    path(
+        "cooperatives/<int:coop_id>/products/",
+        products.ProductListCreateApi.as_view(),
+        name="product-list",
+    ),
     path(P, products.ProductDetailUpdateApi.as_view(), name="product-detail"),
     path(P + "publish/", products.ProductPublishApi.as_view(), name="product-publish"),
     path(P + "archive/", products.ProductArchiveApi.as_view(), name="product-archive"),
     path(P + "price-tiers/", products.ProductTiersSetApi.as_view(), name="product-tiers"),
     path(P + "stock/", products.ProductStockAdjustApi.as_view(), name="product-stock"),
     path(P + "images/", media.ProductImageAddApi.as_view(), name="product-image-add"),
-    path(P + "images/reorder/", media.ProductImageReorderApi.as_view(), name="product-image-reorder"),
-    path(P + "images/<int:image_id>/", media.ProductImageDeleteApi.as_view(), name="product-image-delete"),
-    path("cooperatives/<int:coop_id>/certifications/", media.CertificationListClaimApi.as_view(),
-         name="certification-list"),
-    path("certifications/<int:cert_id>/document/", downloads.CertificationDocumentDownloadApi.as_view(),
-         name="certification-document"),
-    path("certifications/<int:cert_id>/check/", media.CertificationCheckApi.as_view(), name="certification-check"),
-    path("cooperatives/<int:coop_id>/imports/", public.ImportStartApi.as_view(), name="import-start"),
-    path("cooperatives/<int:coop_id>/imports/<int:job_id>/", public.ImportJobDetailApi.as_view(), name="import-detail"),
-    path("cooperatives/<int:coop_id>/imports/<int:job_id>/apply/", public.ImportJobApplyApi.as_view(),
-         name="import-apply"),
+    path(
+        P + "images/reorder/", media.ProductImageReorderApi.as_view(), name="product-image-reorder"
+    ),
+    path(
+        P + "images/<int:image_id>/",
+        media.ProductImageDeleteApi.as_view(),
+        name="product-image-delete",
+    ),
+    path(
+        "cooperatives/<int:coop_id>/certifications/",
+        media.CertificationListClaimApi.as_view(),
+        name="certification-list",
+    ),
+    path(
+        "certifications/<int:cert_id>/document/",
+        downloads.CertificationDocumentDownloadApi.as_view(),
+        name="certification-document",
+    ),
+    path(
+        "certifications/<int:cert_id>/check/",
+        media.CertificationCheckApi.as_view(),
+        name="certification-check",
+    ),
+    path(
+        "cooperatives/<int:coop_id>/imports/", public.ImportStartApi.as_view(), name="import-start"
+    ),
+    path(
+        "cooperatives/<int:coop_id>/imports/<int:job_id>/",
+        public.ImportJobDetailApi.as_view(),
+        name="import-detail",
+    ),
+    path(
+        "cooperatives/<int:coop_id>/imports/<int:job_id>/apply/",
+        public.ImportJobApplyApi.as_view(),
+        name="import-apply",
+    ),
 ]

@@ -1,5 +1,6 @@
 """The request's cart: the user's when signed in, else the guest cart of the session.
 A guest cart is merged into the user's cart by orders at login."""
+
 from orders.models import Cart
 from orders.services.cart import cart_get_or_create, cart_merge
 
@@ -7,7 +8,11 @@ from orders.services.cart import cart_get_or_create, cart_merge
 def current(request, *, create: bool = False) -> Cart | None:
     """The cart for this request; with `create`, make one (and a session for a guest)."""
     if request.user.is_authenticated:
-        return cart_get_or_create(user=request.user) if create else Cart.objects.filter(user=request.user).first()
+        return (
+            cart_get_or_create(user=request.user)
+            if create
+            else Cart.objects.filter(user=request.user).first()
+        )
     if create and not request.session.session_key:
         request.session.save()
     key = request.session.session_key

@@ -1,4 +1,5 @@
 """Forms parse and check page input; domain rules stay in the services they call."""
+
 from decimal import Decimal
 
 from django import forms
@@ -13,24 +14,40 @@ from market.selectors import MAX_ID
 
 class DirectoryFilterForm(forms.Form):
     province = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    sector = forms.ChoiceField(required=False, choices=[("", "")] + list(Cooperative.Sector.choices))
+    sector = forms.ChoiceField(
+        required=False, choices=[("", "")] + list(Cooperative.Sector.choices)
+    )
 
 
 class AddToCartForm(forms.Form):
     product = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
-    quantity = forms.DecimalField(label=_("Quantity"), min_value=Decimal("0.001"), max_digits=14, decimal_places=3)
+    quantity = forms.DecimalField(
+        label=_("Quantity"), min_value=Decimal("0.001"), max_digits=14, decimal_places=3
+    )
 
 
 class LoginForm(AuthenticationForm):
-    username = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+    username = forms.EmailField(
+        label=_("Email"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
 
 
 class SignupForm(forms.Form):
-    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    full_name = forms.CharField(label=_("Full name"), max_length=150, required=False,
-                                widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    password = forms.CharField(label=_("Password"), help_text=_("At least 8 characters, not only digits."),
-                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    full_name = forms.CharField(
+        label=_("Full name"),
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        help_text=_("At least 8 characters, not only digits."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
 
 class CartLineForm(AddToCartForm):
@@ -69,65 +86,134 @@ class CheckoutForm(forms.Form):
     DOMESTIC, EXPORT = "VN", "EXPORT"
 
     # Not required: a form posted without it (a page cached before export existed) is domestic.
-    destination = forms.ChoiceField(label=_("Where should we deliver?"), widget=forms.RadioSelect, required=False,
-                                    choices=[(DOMESTIC, _("Deliver in Vietnam")), (EXPORT, _("Export"))])
-    recipient_name = forms.CharField(label=_("Recipient name"), max_length=150,
-                                     widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    recipient_phone = forms.CharField(label=_("Phone"), max_length=20,
-                                      widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}))
-    province_code = forms.TypedChoiceField(label=_("Province / city"), coerce=int, choices=(), required=False,
-                                           empty_value=None)
-    ward_code = forms.TypedChoiceField(label=_("Ward / commune"), coerce=int, choices=(), required=False)
-    address_line = forms.CharField(label=_("House number, street"), max_length=255, required=False,
-                                   widget=forms.TextInput(attrs={"autocomplete": "street-address"}))
-    country = forms.ChoiceField(label=_("Country"), choices=(), required=False,
-                                widget=forms.Select(attrs={"autocomplete": "country"}))
-    export_address_line1 = forms.CharField(label=_("Address line 1"), max_length=150, required=False,
-                                           widget=forms.TextInput(attrs={"autocomplete": "address-line1"}))
-    export_address_line2 = forms.CharField(label=_("Address line 2 (optional)"), max_length=100, required=False,
-                                           widget=forms.TextInput(attrs={"autocomplete": "address-line2"}))
-    city = forms.CharField(label=_("City"), max_length=100, required=False,
-                           widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
-    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False,
-                                  widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
-    incoterm = forms.ChoiceField(label=_("Incoterm"), choices=(), required=False, error_messages={
-        "invalid_choice": _("This Incoterm is not offered by every cooperative in your cart.")})
+    destination = forms.ChoiceField(
+        label=_("Where should we deliver?"),
+        widget=forms.RadioSelect,
+        required=False,
+        choices=[(DOMESTIC, _("Deliver in Vietnam")), (EXPORT, _("Export"))],
+    )
+    recipient_name = forms.CharField(
+        label=_("Recipient name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    recipient_phone = forms.CharField(
+        label=_("Phone"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    province_code = forms.TypedChoiceField(
+        label=_("Province / city"), coerce=int, choices=(), required=False, empty_value=None
+    )
+    ward_code = forms.TypedChoiceField(
+        label=_("Ward / commune"), coerce=int, choices=(), required=False
+    )
+    address_line = forms.CharField(
+        label=_("House number, street"),
+        max_length=255,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+    country = forms.ChoiceField(
+        label=_("Country"),
+        choices=(),
+        required=False,
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
+    export_address_line1 = forms.CharField(
+        label=_("Address line 1"),
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
+    )
+    export_address_line2 = forms.CharField(
+        label=_("Address line 2 (optional)"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
+    )
+    city = forms.CharField(
+        label=_("City"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
+    )
+    postal_code = forms.CharField(
+        label=_("Postal code"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
+    )
+    incoterm = forms.ChoiceField(
+        label=_("Incoterm"),
+        choices=(),
+        required=False,
+        error_messages={
+            "invalid_choice": _("This Incoterm is not offered by every cooperative in your cart.")
+        },
+    )
     payment_method = forms.ChoiceField(label=_("Payment"), widget=forms.RadioSelect, choices=())
     # Only with card payment (orders takes USD by card only); removed from the form otherwise.
-    currency = forms.ChoiceField(label=_("Currency"), widget=forms.RadioSelect, required=False,
-                                 choices=[("VND", _("Vietnamese đồng (VND)")), ("USD", _("US dollars (USD), by card"))])
+    currency = forms.ChoiceField(
+        label=_("Currency"),
+        widget=forms.RadioSelect,
+        required=False,
+        choices=[("VND", _("Vietnamese đồng (VND)")), ("USD", _("US dollars (USD), by card"))],
+    )
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, provinces, wards, payment_methods, card_offered=False, countries=(), incoterms=(),
-                 **kwargs):
+    def __init__(
+        self,
+        *args,
+        provinces,
+        wards,
+        payment_methods,
+        card_offered=False,
+        countries=(),
+        incoterms=(),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         if not card_offered:
             del self.fields["currency"]
-        self.fields["province_code"].choices = [("", _("Choose a province"))] + [(p.code, p.name) for p in provinces]
-        self.fields["ward_code"].choices = [("", _("Choose a ward"))] + [(w.code, w.name) for w in wards]
+        self.fields["province_code"].choices = [("", _("Choose a province"))] + [
+            (p.code, p.name) for p in provinces
+        ]
+        self.fields["ward_code"].choices = [("", _("Choose a ward"))] + [
+            (w.code, w.name) for w in wards
+        ]
         self.fields["country"].choices = [("", _("Choose a country"))] + list(countries)
-        self.fields["incoterm"].choices = [("", _("Choose an Incoterm"))] + [(t, t) for t in incoterms]
+        self.fields["incoterm"].choices = [("", _("Choose an Incoterm"))] + [
+            (t, t) for t in incoterms
+        ]
         self.fields["payment_method"].choices = payment_methods
         self.fields["province_code"].widget.attrs.update({"autocomplete": "address-level1"})
 
     @property
     def is_export(self) -> bool:
-        return (self.cleaned_data if hasattr(self, "cleaned_data") else {}).get("destination") == self.EXPORT
+        return (self.cleaned_data if hasattr(self, "cleaned_data") else {}).get(
+            "destination"
+        ) == self.EXPORT
 
     def clean(self):
         # What the chosen destination needs and orders cannot say better: a select left empty.
         data = super().clean()
         if data.get("destination") == self.EXPORT:
-            required = {"country": _("Choose the destination country."),
-                        "export_address_line1": _("Enter the street address."),
-                        "incoterm": _("Choose an Incoterm.")}
+            required = {
+                "country": _("Choose the destination country."),
+                "export_address_line1": _("Enter the street address."),
+                "incoterm": _("Choose an Incoterm."),
+            }
             for name, message in required.items():
                 if not data.get(name) and name not in self.errors:
                     self.add_error(name, message)
         return data
 
     def export_address_line(self) -> str:
-        lines = (self.cleaned_data.get("export_address_line1", ""), self.cleaned_data.get("export_address_line2", ""))
+        lines = (
+            self.cleaned_data.get("export_address_line1", ""),
+            self.cleaned_data.get("export_address_line2", ""),
+        )
         return ", ".join(line.strip() for line in lines if line.strip())
 
 
@@ -155,7 +241,9 @@ class SearchForm(forms.Form):
     def values(self) -> dict:
         """Cleaned values; an invalid field counts as not given."""
         self.is_valid()
-        data = {name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors}
+        data = {
+            name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors
+        }
         return {k: v for k, v in data.items() if v not in (None, "", False)}
 
 
@@ -164,14 +252,20 @@ class SearchForm(forms.Form):
 
 class CoopProfileForm(forms.Form):
     trading_name = forms.CharField(label=_("Trading name"), max_length=255, required=False)
-    representative = forms.CharField(label=_("Legal representative"), max_length=150, required=False)
+    representative = forms.CharField(
+        label=_("Legal representative"), max_length=150, required=False
+    )
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
     address = forms.CharField(label=_("Address"), max_length=255, required=False)
-    description_vi = forms.CharField(label=_("Description (Vietnamese)"), widget=forms.Textarea(attrs={"rows": 4}),
-                                     required=False)
-    description_en = forms.CharField(label=_("Description (English)"), widget=forms.Textarea(attrs={"rows": 4}),
-                                     required=False)
+    description_vi = forms.CharField(
+        label=_("Description (Vietnamese)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
+    description_en = forms.CharField(
+        label=_("Description (English)"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
     bank_bin = forms.CharField(label=_("Bank BIN (6 digits)"), max_length=6, required=False)
     bank_account = forms.CharField(label=_("Bank account number"), max_length=19, required=False)
     bank_account_name = forms.CharField(label=_("Account holder"), max_length=100, required=False)
@@ -189,37 +283,60 @@ class ProductForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64)
     name_vi = forms.CharField(label=_("Name (Vietnamese)"), max_length=255)
     name_en = forms.CharField(label=_("Name (English)"), max_length=255, required=False)
-    description_vi = forms.CharField(label=_("Description (Vietnamese)"), widget=forms.Textarea(attrs={"rows": 4}),
-                                     required=False)
-    description_en = forms.CharField(label=_("Description (English)"), widget=forms.Textarea(attrs={"rows": 4}),
-                                     required=False)
-    category_id = forms.TypedChoiceField(label=_("Category"), coerce=int, required=False, empty_value=None)
-    origin_province_id = forms.TypedChoiceField(label=_("Origin province"), coerce=int, required=False,
-                                                empty_value=None)
+    description_vi = forms.CharField(
+        label=_("Description (Vietnamese)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
+    description_en = forms.CharField(
+        label=_("Description (English)"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    category_id = forms.TypedChoiceField(
+        label=_("Category"), coerce=int, required=False, empty_value=None
+    )
+    origin_province_id = forms.TypedChoiceField(
+        label=_("Origin province"), coerce=int, required=False, empty_value=None
+    )
     unit = forms.ChoiceField(label=_("Unit of sale"), choices=Unit.choices)
     price_vnd = forms.IntegerField(label=_("Price per unit (VND)"), min_value=1, required=False)
-    min_order_qty = forms.DecimalField(label=_("Minimum order quantity"), min_value=Decimal("0.001"),
-                                       max_digits=14, decimal_places=3)
-    order_step = forms.DecimalField(label=_("Order multiple"), min_value=Decimal("0.001"), max_digits=14,
-                                    decimal_places=3)
-    unit_weight_kg = forms.DecimalField(label=_("Shipping weight per unit (kg)"), required=False, max_digits=14,
-                                        decimal_places=3, min_value=Decimal("0"))
+    min_order_qty = forms.DecimalField(
+        label=_("Minimum order quantity"),
+        min_value=Decimal("0.001"),
+        max_digits=14,
+        decimal_places=3,
+    )
+    order_step = forms.DecimalField(
+        label=_("Order multiple"), min_value=Decimal("0.001"), max_digits=14, decimal_places=3
+    )
+    unit_weight_kg = forms.DecimalField(
+        label=_("Shipping weight per unit (kg)"),
+        required=False,
+        max_digits=14,
+        decimal_places=3,
+        min_value=Decimal("0"),
+    )
     availability = forms.ChoiceField(label=_("Availability"), choices=Product.Availability.choices)
     lead_time_days = forms.IntegerField(label=_("Days to ship"), min_value=0, max_value=365)
 
     def __init__(self, *args, categories, provinces, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category_id"].choices = [("", "—")] + [(c.pk, c.name_vi) for c in categories]
-        self.fields["origin_province_id"].choices = [("", "—")] + [(p.code, p.name) for p in provinces]
+        self.fields["origin_province_id"].choices = [("", "—")] + [
+            (p.code, p.name) for p in provinces
+        ]
 
 
 class StockForm(forms.Form):
-    quantity = forms.DecimalField(label=_("Stock on hand"), min_value=Decimal("0"), max_digits=14, decimal_places=3)
+    quantity = forms.DecimalField(
+        label=_("Stock on hand"), min_value=Decimal("0"), max_digits=14, decimal_places=3
+    )
 
 
 class ImageForm(forms.Form):
     image = forms.FileField(label=_("Photo (JPEG, PNG or WebP)"))
-    alt_vi = forms.CharField(label=_("Photo description (Vietnamese)"), max_length=255, required=False)
+    alt_vi = forms.CharField(
+        label=_("Photo description (Vietnamese)"), max_length=255, required=False
+    )
 
 
 class ImageMoveForm(forms.Form):
@@ -232,22 +349,36 @@ class ImportForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=2000, required=False,
-                             widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class CertificationClaimForm(forms.Form):
     kind = forms.ChoiceField(label=_("Certification"), choices=Certification.Kind.choices)
-    ocop_stars = forms.TypedChoiceField(label=_("OCOP stars (OCOP only)"), coerce=int, required=False,
-                                        empty_value=None, choices=[("", "—")] + [(i, i) for i in range(1, 6)])
+    ocop_stars = forms.TypedChoiceField(
+        label=_("OCOP stars (OCOP only)"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=[("", "—")] + [(i, i) for i in range(1, 6)],
+    )
     issuer = forms.CharField(label=_("Issued by"), max_length=200)
     number = forms.CharField(label=_("Certificate number"), max_length=100)
-    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("Valid until"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(
+        label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_until = forms.DateField(
+        label=_("Valid until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     document = forms.FileField(label=_("Certificate (PDF, JPEG or PNG)"))
-    product_ids = forms.TypedMultipleChoiceField(label=_("Products it covers"), coerce=int, required=False,
-                                                 widget=forms.CheckboxSelectMultiple, choices=())
+    product_ids = forms.TypedMultipleChoiceField(
+        label=_("Products it covers"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=(),
+    )
 
     def __init__(self, *args, products, **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,7 +17,9 @@ def images_prefetch():
 def home_data() -> dict:
     return {
         "categories": list(Category.objects.filter(parent__isnull=True)[:12]),
-        "cooperatives": list(market_selectors.cooperative_list_public().order_by("-verified_at", "pk")[:8]),
+        "cooperatives": list(
+            market_selectors.cooperative_list_public().order_by("-verified_at", "pk")[:8]
+        ),
     }
 
 
@@ -25,15 +27,21 @@ def cooperative_profile(*, slug: str) -> dict:
     coop = market_selectors.cooperative_get_public(key=slug)
     today = timezone.localdate()
     certs = [c for c in coop.certifications.all() if c.is_shown(today)]
-    products = (catalog_selectors.product_list_purchasable().filter(cooperative=coop)
-                .prefetch_related(images_prefetch())[:48])
+    products = (
+        catalog_selectors.product_list_purchasable()
+        .filter(cooperative=coop)
+        .prefetch_related(images_prefetch())[:48]
+    )
     return {"coop": coop, "certifications": certs, "products": products}
 
 
 def product_detail(*, product_id: int) -> dict:
     product = catalog_selectors.product_get_for_public(product_id=product_id)
     today = timezone.localdate()
-    return {"product": product, "certifications": [c for c in product.certifications.all() if c.is_shown(today)]}
+    return {
+        "product": product,
+        "certifications": [c for c in product.certifications.all() if c.is_shown(today)],
+    }
 
 
 # --- Orders: the orders app's selectors decide who sees what. ---
@@ -45,13 +53,20 @@ def orders_for_buyer(*, user):
 
 def order_for_actor(*, user, code: str) -> dict:
     order = order_selectors.order_get_for_actor(user=user, code=code)
-    return {"order": order, "lines": list(order.lines.all()), "events": list(order.events.all()),
-            "vietqr": _vietqr_details(order)}
+    return {
+        "order": order,
+        "lines": list(order.lines.all()),
+        "events": list(order.events.all()),
+        "vietqr": _vietqr_details(order),
+    }
 
 
 def checkout_for_buyer(*, user, pk: int) -> dict:
     checkout = order_selectors.checkout_get_for_buyer(user=user, checkout_id=pk)
-    return {"checkout": checkout, "orders": [(o, _vietqr_details(o)) for o in checkout.orders.all()]}
+    return {
+        "checkout": checkout,
+        "orders": [(o, _vietqr_details(o)) for o in checkout.orders.all()],
+    }
 
 
 def card_payment_for_buyer(*, user, pk: int) -> dict:
@@ -74,8 +89,11 @@ def card_state(*, order, redirect_status: str) -> str:
     (back from Stripe, webhook not in yet), "failed" (Stripe declined: pay again) or "unpaid"."""
     from orders.models import Order, PaymentMethod
 
-    if (order.payment_method != PaymentMethod.STRIPE or order.payment_status != Order.PaymentStatus.UNPAID
-            or order.status in (Order.Status.CANCELLED, Order.Status.REFUSED)):
+    if (
+        order.payment_method != PaymentMethod.STRIPE
+        or order.payment_status != Order.PaymentStatus.UNPAID
+        or order.status in (Order.Status.CANCELLED, Order.Status.REFUSED)
+    ):
         return ""
     if redirect_status in ("succeeded", "processing"):
         return "processing"
@@ -87,12 +105,20 @@ def _vietqr_details(order) -> dict | None:
     from orders.models import Order, PaymentMethod
 
     coop = order.cooperative
-    if (order.payment_method != PaymentMethod.BANK_TRANSFER or order.payment_status != Order.PaymentStatus.UNPAID
-            or order.status in (Order.Status.CANCELLED, Order.Status.REFUSED)
-            or not (coop.bank_bin and coop.bank_account)):
+    if (
+        order.payment_method != PaymentMethod.BANK_TRANSFER
+        or order.payment_status != Order.PaymentStatus.UNPAID
+        or order.status in (Order.Status.CANCELLED, Order.Status.REFUSED)
+        or not (coop.bank_bin and coop.bank_account)
+    ):
         return None
-    return {"bank_bin": coop.bank_bin, "account": coop.bank_account, "holder": coop.bank_account_name,
-            "amount": order.total_vnd, "memo": order.vietqr_memo}
+    return {
+        "bank_bin": coop.bank_bin,
+        "account": coop.bank_account,
+        "holder": coop.bank_account_name,
+        "amount": order.total_vnd,
+        "memo": order.vietqr_memo,
+    }
 
 
 def order_vietqr_svg(*, user, code: str) -> bytes:
@@ -101,8 +127,12 @@ def order_vietqr_svg(*, user, code: str) -> bytes:
     details = _vietqr_details(order_selectors.order_get_for_actor(user=user, code=code))
     if details is None:
         raise NotFound()
-    data = vietqr.payload(bin_code=details["bank_bin"], account=details["account"], amount=details["amount"],
-                          memo=details["memo"])
+    data = vietqr.payload(
+        bin_code=details["bank_bin"],
+        account=details["account"],
+        amount=details["amount"],
+        memo=details["memo"],
+    )
     return vietqr.image(data, kind="svg", scale=6)
 
 
@@ -118,14 +148,22 @@ def onboarding(*, user, coop) -> dict:
     products = catalog_selectors.product_list_for_staff(user=user, cooperative_id=coop.pk)
     orders = order_selectors.order_list_for_cooperative_staff(user=user, cooperative_id=coop.pk)
     steps = [
-        ("profile", bool(coop.representative and coop.phone and coop.bank_bin and coop.bank_account)),
+        (
+            "profile",
+            bool(coop.representative and coop.phone and coop.bank_bin and coop.bank_account),
+        ),
         ("documents", docs.filter(kind=CooperativeDocument.Kind.BUSINESS_REGISTRATION).exists()),
         ("product", products.exists()),
         ("order", orders.exists()),
     ]
     events = market_selectors.verification_event_list_for_user(user=user, cooperative_id=coop.pk)
-    return {"coop": coop, "steps": dict(steps), "done_count": sum(done for _, done in steps),
-            "events": list(events)[-5:], "can_submit": coop.can_move_to(coop.Status.SUBMITTED)}
+    return {
+        "coop": coop,
+        "steps": dict(steps),
+        "done_count": sum(done for _, done in steps),
+        "events": list(events)[-5:],
+        "can_submit": coop.can_move_to(coop.Status.SUBMITTED),
+    }
 
 
 def order_desk(*, user, coop, status: str) -> dict:
@@ -137,8 +175,12 @@ def order_desk(*, user, coop, status: str) -> dict:
     mine = order_selectors.order_list_for_cooperative_staff(user=user, cooperative_id=coop.pk)
     counts = dict(mine.order_by().values_list("status").annotate(n=Count("id")))
     tabs = [(value, label, counts.get(value, 0)) for value, label in Order.Status.choices]
-    return {"coop": coop, "status": status, "tabs": tabs,
-            "orders": list(mine.filter(status=status).order_by("placed_at", "id")[:200])}
+    return {
+        "coop": coop,
+        "status": status,
+        "tabs": tabs,
+        "orders": list(mine.filter(status=status).order_by("placed_at", "id")[:200]),
+    }
 
 
 # --- Platform admins (the views check the role first) ---
@@ -150,23 +192,34 @@ def admin_queue() -> dict:
 
 def admin_cooperative(*, user, coop_id: int) -> dict:
     coop = market_selectors.cooperative_get_for_staff(user=user, cooperative_id=coop_id)
-    return {"coop": coop,
-            "documents": list(market_selectors.document_list_for_user(user=user, cooperative_id=coop.pk)),
-            "events": list(market_selectors.verification_event_list_for_user(user=user, cooperative_id=coop.pk))}
+    return {
+        "coop": coop,
+        "documents": list(
+            market_selectors.document_list_for_user(user=user, cooperative_id=coop.pk)
+        ),
+        "events": list(
+            market_selectors.verification_event_list_for_user(user=user, cooperative_id=coop.pk)
+        ),
+    }
 
 
 def admin_certifications() -> dict:
     from catalog.models import Certification
 
-    claimed = (Certification.objects.filter(status=Certification.Status.CLAIMED)
-               .select_related("cooperative").order_by("created_at", "id")[:200])
+    claimed = (
+        Certification.objects.filter(status=Certification.Status.CLAIMED)
+        .select_related("cooperative")
+        .order_by("created_at", "id")[:200]
+    )
     return {"certifications": list(claimed)}
 
 
 def admin_suspended() -> dict:
     from market.models import Cooperative
 
-    rows = Cooperative.objects.filter(status=Cooperative.Status.SUSPENDED).select_related("province")
+    rows = Cooperative.objects.filter(status=Cooperative.Status.SUSPENDED).select_related(
+        "province"
+    )
     return {"cooperatives": list(rows.order_by("legal_name")[:500])}
 
 
@@ -181,11 +234,21 @@ def cart_summary(*, cart):
     view = CartView(cart=cart)
     if cart is None:
         return view
-    for line in (cart.lines.select_related("product__cooperative").prefetch_related("product__price_tiers")
-                 .order_by("id")):
+    for line in (
+        cart.lines.select_related("product__cooperative")
+        .prefetch_related("product__price_tiers")
+        .order_by("id")
+    ):
         price = line.product.unit_price_for(line.quantity)
-        view.lines.append(PricedLine(line=line, product=line.product, quantity=line.quantity, unit_price_vnd=price,
-                                     line_total_vnd=line_total(price, line.quantity)))
+        view.lines.append(
+            PricedLine(
+                line=line,
+                product=line.product,
+                quantity=line.quantity,
+                unit_price_vnd=price,
+                line_total_vnd=line_total(price, line.quantity),
+            )
+        )
     return view
 
 
@@ -215,4 +278,6 @@ def buyer_country(*, user) -> str:
     """The country on the buyer's profile (VN when there is no profile)."""
     from market.models import BuyerProfile
 
-    return (BuyerProfile.objects.filter(user=user).values_list("country", flat=True).first() or "VN").upper()
+    return (
+        BuyerProfile.objects.filter(user=user).values_list("country", flat=True).first() or "VN"
+    ).upper()

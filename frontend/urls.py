@@ -1,6 +1,17 @@
 from django.urls import path, re_path
 
-from frontend.views import auth, card, cart, checkout, coop, invitations, public, register, search, staff
+from frontend.views import (
+    auth,
+    card,
+    cart,
+    checkout,
+    coop,
+    invitations,
+    public,
+    register,
+    search,
+    staff,
+)
 
 app_name = "frontend"
 
@@ -17,7 +28,11 @@ urlpatterns = [
     path("signup/", auth.signup, name="signup"),
     path("password-reset/", auth.password_reset, name="password_reset"),
     path("password-reset/sent/", auth.password_reset_done, name="password_reset_done"),
-    path("password-reset/<uidb64>/<token>/", auth.password_reset_confirm, name="password_reset_confirm"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
     path("password-reset/done/", auth.password_reset_complete, name="password_reset_complete"),
     path("invitations/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
     # Cart.
@@ -43,26 +58,55 @@ urlpatterns = [
     path("htx/<int:coop_id>/giay-to/", coop.documents, name="coop_documents"),
     path("htx/<int:coop_id>/san-pham/", coop.product_list, name="coop_products"),
     path("htx/<int:coop_id>/san-pham/moi/", coop.product_create, name="coop_product_create"),
-    path("htx/<int:coop_id>/san-pham/<int:product_id>/", coop.product_edit, name="coop_product_edit"),
-    path("htx/<int:coop_id>/san-pham/<int:product_id>/dang-ban/", coop.product_publish, name="coop_product_publish"),
-    path("htx/<int:coop_id>/san-pham/<int:product_id>/ton-kho/", coop.product_stock, name="coop_product_stock"),
-    path("htx/<int:coop_id>/san-pham/<int:product_id>/anh/", coop.product_image_add, name="coop_product_image_add"),
-    path("htx/<int:coop_id>/san-pham/<int:product_id>/anh/sap-xep/", coop.product_image_move,
-         name="coop_product_image_move"),
+    path(
+        "htx/<int:coop_id>/san-pham/<int:product_id>/", coop.product_edit, name="coop_product_edit"
+    ),
+    path(
+        "htx/<int:coop_id>/san-pham/<int:product_id>/dang-ban/",
+        coop.product_publish,
+        name="coop_product_publish",
+    ),
+    path(
+        "htx/<int:coop_id>/san-pham/<int:product_id>/ton-kho/",
+        coop.product_stock,
+        name="coop_product_stock",
+    ),
+    path(
+        "htx/<int:coop_id>/san-pham/<int:product_id>/anh/",
+        coop.product_image_add,
+        name="coop_product_image_add",
+    ),
+    path(
+        "htx/<int:coop_id>/san-pham/<int:product_id>/anh/sap-xep/",
+        coop.product_image_move,
+        name="coop_product_image_move",
+    ),
     path("htx/<int:coop_id>/chung-nhan/", coop.certifications, name="coop_certifications"),
     path("htx/<int:coop_id>/nhap/", coop.import_start, name="coop_import"),
     path("htx/<int:coop_id>/nhap/<int:job_id>/", coop.import_job, name="coop_import_job"),
-    path("htx/<int:coop_id>/nhap/<int:job_id>/ap-dung/", coop.import_apply, name="coop_import_apply"),
+    path(
+        "htx/<int:coop_id>/nhap/<int:job_id>/ap-dung/", coop.import_apply, name="coop_import_apply"
+    ),
     path("htx/<int:coop_id>/don-hang/", coop.order_desk, name="coop_orders"),
     path("htx/<int:coop_id>/don-hang/<str:code>/chuyen/", coop.order_move, name="coop_order_move"),
-    re_path(r"^htx/(?P<coop_id>\d+)/don-hang/(?P<code>[^/]+)/(?P<kind>slip|invoice)/$", coop.order_print, name="coop_order_print"),
+    re_path(
+        r"^htx/(?P<coop_id>\d+)/don-hang/(?P<code>[^/]+)/(?P<kind>slip|invoice)/$",
+        coop.order_print,
+        name="coop_order_print",
+    ),
     # Platform admins.
     path("quan-tri/", staff.queue, name="staff_queue"),
     path("quan-tri/htx/<int:coop_id>/", staff.cooperative, name="staff_cooperative"),
-    re_path(r"^quan-tri/htx/(?P<coop_id>\d+)/(?P<decision>verify|reject|suspend|reinstate)/$", staff.decide,
-            name="staff_decide"),
+    re_path(
+        r"^quan-tri/htx/(?P<coop_id>\d+)/(?P<decision>verify|reject|suspend|reinstate)/$",
+        staff.decide,
+        name="staff_decide",
+    ),
     path("quan-tri/chung-nhan/", staff.certifications, name="staff_certifications"),
-    re_path(r"^quan-tri/chung-nhan/(?P<cert_id>\d+)/(?P<decision>verify|reject)/$", staff.certification_decide,
-            name="staff_certification_decide"),
+    re_path(
+        r"^quan-tri/chung-nhan/(?P<cert_id>\d+)/(?P<decision>verify|reject)/$",
+        staff.certification_decide,
+        name="staff_certification_decide",
+    ),
     path("quan-tri/tam-ngung/", staff.suspended, name="staff_suspended"),
 ]

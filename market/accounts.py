@@ -7,6 +7,7 @@ has an account. Mails go out after commit, in the recipient's language, from a b
 (`market.mail.send_async`): an SMTP round-trip only for existing accounts would otherwise show in
 the response time.
 """
+
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.hashers import make_password
@@ -20,8 +21,8 @@ from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from market import validators
-from market.mail import send_async
 from market.errors import DomainError, ValidationFailed
+from market.mail import send_async
 from market.models import BuyerProfile, User
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
@@ -52,16 +53,22 @@ def _check_password(password: str, user: User | None = None) -> None:
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ValidationFailed(fields={"password": list(exc.messages)}, code="weak_password") from exc
+        raise ValidationFailed(
+            fields={"password": list(exc.messages)}, code="weak_password"
+        ) from exc
 
 
 def _clean_buyer(kind: str, company_name: str, tax_code: str, country: str) -> dict:
     if kind not in BuyerProfile.Kind.values:
-        raise ValidationFailed(fields={"kind": [_("Choose PERSON or COMPANY.")]}, code="invalid_buyer_kind")
+        raise ValidationFailed(
+            fields={"kind": [_("Choose PERSON or COMPANY.")]}, code="invalid_buyer_kind"
+        )
     country = (country or "VN").strip().upper()
     if len(country) != 2 or not country.isalpha():
-        raise ValidationFailed(fields={"country": [_("Use a two-letter country code, e.g. VN or DE.")]},
-                               code="invalid_country")
+        raise ValidationFailed(
+            fields={"country": [_("Use a two-letter country code, e.g. VN or DE.")]},
+            code="invalid_country",
+        )
     if kind == BuyerProfile.Kind.PERSON:
         return {"kind": kind, "country": country}
     errors = {}
@@ -76,12 +83,25 @@ def _clean_buyer(kind: str, company_name: str, tax_code: str, country: str) -> d
             errors.update(exc.fields)
     if errors:
         raise ValidationFailed(fields=errors)
-    return {"kind": kind, "country": country, "company_name": company_name.strip(), "tax_code": tax_code.strip()}
+    return {
+        "kind": kind,
+        "country": country,
+        "company_name": company_name.strip(),
+        "tax_code": tax_code.strip(),
+    }
 
 
-def user_signup(*, email: str, password: str, full_name: str = "", language: str = "vi",
-                kind: str = BuyerProfile.Kind.PERSON, company_name: str = "", tax_code: str = "",
-                country: str = "VN") -> None:
+def user_signup(
+    *,
+    email: str,
+    password: str,
+    full_name: str = "",
+    language: str = "vi",
+    kind: str = BuyerProfile.Kind.PERSON,
+    company_name: str = "",
+    tax_code: str = "",
+    country: str = "VN",
+) -> None:
     """Create a buyer account, or, if the e-mail is taken, e-mail its owner instead. Returns
     nothing on purpose: the caller must answer both cases the same way.
 
@@ -101,8 +121,9 @@ def user_signup(*, email: str, password: str, full_name: str = "", language: str
             return
         try:
             with transaction.atomic():
-                user = User.objects.create_user(email=email, password=password, full_name=full_name.strip(),
-                                                language=language)
+                user = User.objects.create_user(
+                    email=email, password=password, full_name=full_name.strip(), language=language
+                )
         except IntegrityError:  # a concurrent sign-up with the same e-mail won the race
             return
         BuyerProfile.objects.create(user=user, **profile)
@@ -128,8 +149,13 @@ def user_logout(*, user: User) -> None:
 
 
 @transaction.atomic
-def user_update(*, user: User, full_name: str | None = None, phone: str | None = None,
-                language: str | None = None) -> User:
+def user_update(
+    *,
+    user: User,
+    full_name: str | None = None,
+    phone: str | None = None,
+    language: str | None = None,
+) -> User:
     """Change the user's own name, phone or language. Raises ValidationFailed."""
     if full_name is not None:
         user.full_name = full_name.strip()[:150]
@@ -162,10 +188,15 @@ def password_reset_request(*, email: str) -> None:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     with translation.override(user.language or "vi"):
-        _mail(user, _("Reset your HTX Market password"),
-              _("Open this link to choose a new password (valid for a limited time):\n%(link)s\n\n"
-                "If you did not ask for it, ignore this e-mail.")
-              % {"link": f"{settings.SITE_URL}/password-reset/{uid}/{token}/"})
+        _mail(
+            user,
+            _("Reset your HTX Market password"),
+            _(
+                "Open this link to choose a new password (valid for a limited time):\n%(link)s\n\n"
+                "If you did not ask for it, ignore this e-mail."
+            )
+            % {"link": f"{settings.SITE_URL}/password-reset/{uid}/{token}/"},
+        )
 
 
 @transaction.atomic
@@ -194,14 +225,22 @@ def _mail(user: User, subject, body) -> None:
 
 def _mail_welcome(user: User) -> None:
     with translation.override(user.language):
-        _mail(user, _("Welcome to HTX Market"),
-              _("Your account is ready. Sign in at %(url)s/login/ with this e-mail address.")
-              % {"url": settings.SITE_URL})
+        _mail(
+            user,
+            _("Welcome to HTX Market"),
+            _("Your account is ready. Sign in at %(url)s/login/ with this e-mail address.")
+            % {"url": settings.SITE_URL},
+        )
 
 
 def _mail_signup_attempt(user: User) -> None:
     with translation.override(user.language):
-        _mail(user, _("Someone tried to sign up with your e-mail address"),
-              _("An account already uses this address. If this was you, sign in at %(url)s/login/ or reset "
-                "your password at %(url)s/password-reset/. Otherwise you can ignore this e-mail.")
-              % {"url": settings.SITE_URL})
+        _mail(
+            user,
+            _("Someone tried to sign up with your e-mail address"),
+            _(
+                "An account already uses this address. If this was you, sign in at %(url)s/login/ or reset "
+                "your password at %(url)s/password-reset/. Otherwise you can ignore this e-mail."
+            )
+            % {"url": settings.SITE_URL},
+        )

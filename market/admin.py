@@ -3,6 +3,7 @@
 Status changes go through `market.services` (lock, transition check, audit row, outbox, mail);
 the admin never writes `status` itself.
 """
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -13,10 +14,17 @@ from django.utils.translation import gettext_lazy as _
 
 from market import services, validators
 from market.errors import DomainError
-from market.outbox import record_changes
 from market.models import (
-    BuyerProfile, Cooperative, CooperativeDocument, Invitation, Membership, Province, User, VerificationEvent,
+    BuyerProfile,
+    Cooperative,
+    CooperativeDocument,
+    Invitation,
+    Membership,
+    Province,
+    User,
+    VerificationEvent,
 )
+from market.outbox import record_changes
 
 
 class VerificationQueueFilter(admin.SimpleListFilter):
@@ -46,9 +54,14 @@ class DocumentInline(admin.TabularInline):
     def preview(self, doc):
         url = reverse("market:document-download", args=[doc.cooperative_id, doc.pk])
         if doc.content_type.startswith("image/"):  # a height attribute: the CSP blocks style="..."
-            return format_html('<a href="{0}?inline=1" target="_blank" rel="noopener">'
-                               '<img src="{0}?inline=1" alt="" height="120"></a>', url)
-        return format_html('<a href="{}?inline=1" target="_blank" rel="noopener">{}</a>', url, _("Open PDF"))
+            return format_html(
+                '<a href="{0}?inline=1" target="_blank" rel="noopener">'
+                '<img src="{0}?inline=1" alt="" height="120"></a>',
+                url,
+            )
+        return format_html(
+            '<a href="{}?inline=1" target="_blank" rel="noopener">{}</a>', url, _("Open PDF")
+        )
 
 
 class VerificationEventInline(admin.TabularInline):
@@ -73,7 +86,9 @@ class MembershipInline(admin.TabularInline):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason (the cooperative will see it)"), widget=forms.Textarea, max_length=2000)
+    reason = forms.CharField(
+        label=_("Reason (the cooperative will see it)"), widget=forms.Textarea, max_length=2000
+    )
 
 
 def _run(modeladmin, request, queryset, service, **kwargs):
@@ -85,7 +100,9 @@ def _run(modeladmin, request, queryset, service, **kwargs):
         except DomainError as exc:
             modeladmin.message_user(request, f"{coop}: {exc.message}", messages.ERROR)
     if done:
-        modeladmin.message_user(request, _("%(count)d cooperative(s) updated.") % {"count": done}, messages.SUCCESS)
+        modeladmin.message_user(
+            request, _("%(count)d cooperative(s) updated.") % {"count": done}, messages.SUCCESS
+        )
 
 
 def _with_reason(modeladmin, request, queryset, service, title):
@@ -94,9 +111,15 @@ def _with_reason(modeladmin, request, queryset, service, title):
     if form.is_bound and form.is_valid():
         _run(modeladmin, request, queryset, service, reason=form.cleaned_data["reason"])
         return None
-    context = {**modeladmin.admin_site.each_context(request), "title": title, "form": form,
-               "queryset": queryset, "action": request.POST.get("action"),
-               "opts": modeladmin.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME}
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "queryset": queryset,
+        "action": request.POST.get("action"),
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
     return TemplateResponse(request, "admin/market/cooperative/reason.html", context)
 
 
@@ -127,10 +150,32 @@ class CooperativeAdminForm(forms.ModelForm):
 @admin.register(Cooperative)
 class CooperativeAdmin(admin.ModelAdmin):
     form = CooperativeAdminForm
-    list_display = ("display_name", "kind", "province", "sector", "status", "submitted_at", "verified_at")
-    list_filter = (VerificationQueueFilter, "status", "kind", "sector", "is_agricultural", "province")
+    list_display = (
+        "display_name",
+        "kind",
+        "province",
+        "sector",
+        "status",
+        "submitted_at",
+        "verified_at",
+    )
+    list_filter = (
+        VerificationQueueFilter,
+        "status",
+        "kind",
+        "sector",
+        "is_agricultural",
+        "province",
+    )
     search_fields = ("legal_name", "trading_name", "registration_number", "tax_code", "slug")
-    readonly_fields = ("status", "status_reason", "submitted_at", "verified_at", "created_at", "updated_at")
+    readonly_fields = (
+        "status",
+        "status_reason",
+        "submitted_at",
+        "verified_at",
+        "created_at",
+        "updated_at",
+    )
     autocomplete_fields = ("province",)
     raw_id_fields = ("ward",)
     inlines = (MembershipInline, DocumentInline, VerificationEventInline)
@@ -152,11 +197,15 @@ class CooperativeAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Reject selected cooperatives (asks for a reason)"))
     def reject(self, request, queryset):
-        return _with_reason(self, request, queryset, services.cooperative_reject, _("Reject cooperatives"))
+        return _with_reason(
+            self, request, queryset, services.cooperative_reject, _("Reject cooperatives")
+        )
 
     @admin.action(description=_("Suspend selected cooperatives (asks for a reason)"))
     def suspend(self, request, queryset):
-        return _with_reason(self, request, queryset, services.cooperative_suspend, _("Suspend cooperatives"))
+        return _with_reason(
+            self, request, queryset, services.cooperative_suspend, _("Suspend cooperatives")
+        )
 
     @admin.action(description=_("Reinstate selected cooperatives"))
     def reinstate(self, request, queryset):
@@ -187,7 +236,10 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Profile"), {"fields": ("full_name", "phone", "language")}),
-        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
@@ -222,7 +274,15 @@ class InvitationAdmin(admin.ModelAdmin):
     """Read-only: invitations are made and accepted through the services (the token exists only
     in the e-mail; the database keeps its hash)."""
 
-    list_display = ("email", "cooperative", "role", "invited_by", "created_at", "expires_at", "accepted_at")
+    list_display = (
+        "email",
+        "cooperative",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+    )
     list_filter = ("role", ("accepted_at", admin.EmptyFieldListFilter))
     search_fields = ("email", "cooperative__legal_name", "cooperative__trading_name")
     list_select_related = ("cooperative", "invited_by")

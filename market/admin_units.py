@@ -4,6 +4,7 @@
 - `vietnamadminunits`: the 63 former provinces and which new province absorbed each, so
   addresses and documents written before the reform are accepted and mapped.
 """
+
 import json
 import unicodedata
 from importlib import resources
@@ -29,19 +30,38 @@ def load(apps=None) -> tuple[int, int, int]:
     Province, Ward, FormerProvince = get("Province"), get("Ward"), get("FormerProvince")
 
     provinces = [
-        Province(code=int(p.code), name=p.name, short_name=_short(p.name), codename=p.codename,
-                 division_type=str(p.division_type.value))
+        Province(
+            code=int(p.code),
+            name=p.name,
+            short_name=_short(p.name),
+            codename=p.codename,
+            division_type=str(p.division_type.value),
+        )
         for p in VP.iter_all()
     ]
-    Province.objects.bulk_create(provinces, update_conflicts=True, unique_fields=["code"],
-                                 update_fields=["name", "short_name", "codename", "division_type"])
+    Province.objects.bulk_create(
+        provinces,
+        update_conflicts=True,
+        unique_fields=["code"],
+        update_fields=["name", "short_name", "codename", "division_type"],
+    )
     wards = [
-        Ward(code=int(w.code), name=w.name, province_id=int(w.province_code), codename=w.codename,
-             division_type=str(w.division_type.value))
+        Ward(
+            code=int(w.code),
+            name=w.name,
+            province_id=int(w.province_code),
+            codename=w.codename,
+            division_type=str(w.division_type.value),
+        )
         for w in VW.iter_all()
     ]
-    Ward.objects.bulk_create(wards, batch_size=1000, update_conflicts=True, unique_fields=["code"],
-                             update_fields=["name", "province", "codename", "division_type"])
+    Ward.objects.bulk_create(
+        wards,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["code"],
+        update_fields=["name", "province", "codename", "division_type"],
+    )
 
     by_key = {}
     for p in provinces:  # the converter keys new provinces as "tinh<name>" / "thanhpho<name>"
@@ -54,18 +74,31 @@ def load(apps=None) -> tuple[int, int, int]:
     for old_key, info in legacy.items():
         new_code = by_key.get(old_to_new.get(old_key, old_key))
         if new_code is None:
-            raise RuntimeError(f"former province {info['province']} has no 2025 successor in the data")
-        former.append(FormerProvince(key=old_key, name=info["province"], short_name=info["provinceShort"],
-                                     former_code=info["provinceCode"], province_id=new_code))
-    FormerProvince.objects.bulk_create(former, update_conflicts=True, unique_fields=["key"],
-                                       update_fields=["name", "short_name", "former_code", "province"])
+            raise RuntimeError(
+                f"former province {info['province']} has no 2025 successor in the data"
+            )
+        former.append(
+            FormerProvince(
+                key=old_key,
+                name=info["province"],
+                short_name=info["provinceShort"],
+                former_code=info["provinceCode"],
+                province_id=new_code,
+            )
+        )
+    FormerProvince.objects.bulk_create(
+        former,
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["name", "short_name", "former_code", "province"],
+    )
     return len(provinces), len(wards), len(former)
 
 
 def _short(name: str) -> str:
     for prefix in ("Thành phố ", "Tỉnh "):
         if name.startswith(prefix):
-            return name[len(prefix):]
+            return name[len(prefix) :]
     return name
 
 
@@ -83,7 +116,7 @@ def resolve_province(text: str):
     key = _key(text)
     for prefix in ("thanhpho", "tinh", "tp"):  # "TP Hồ Chí Minh", "Tỉnh Bắc Giang"
         if key.startswith(prefix) and len(key) > len(prefix) + 2:
-            key = key[len(prefix):]
+            key = key[len(prefix) :]
             break
     if not key:
         return None

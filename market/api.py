@@ -1,4 +1,5 @@
 """Shared API infrastructure: the one exception handler, pagination, helpers."""
+
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -17,7 +18,9 @@ log = logging.getLogger("htx.api")
 
 def _error(code: str, message, http_status: int, fields=None, headers=None):
     return Response(
-        {"code": code, "message": str(message), "fields": fields or {}}, status=http_status, headers=headers
+        {"code": code, "message": str(message), "fields": fields or {}},
+        status=http_status,
+        headers=headers,
     )
 
 
@@ -34,7 +37,9 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return _error(exc.code, exc.message, exc.status, exc.fields)
     if isinstance(exc, DjangoValidationError):
-        fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        fields = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         return _error("validation_failed", _("Some fields are invalid."), 400, fields)
     if isinstance(exc, Http404):
         return _error("not_found", _("Not found."), 404)

@@ -3,6 +3,7 @@ directory and its export, and administrative-unit reference data.
 
 Each view parses input, makes one domain call and renders the result.
 """
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -83,7 +84,9 @@ class CooperativeInput(serializers.Serializer):
     description_en = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     sector = serializers.ChoiceField(Cooperative.Sector.choices, required=False)
     is_agricultural = serializers.BooleanField(required=False)
-    member_count = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=10_000_000)
+    member_count = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=10_000_000
+    )
     year_founded = serializers.IntegerField(required=False, allow_null=True)
     bank_bin = serializers.CharField(max_length=6, required=False, allow_blank=True)
     bank_account = serializers.CharField(max_length=25, required=False, allow_blank=True)
@@ -121,15 +124,21 @@ class CooperativeListCreateApi(GenericAPIView):
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "POST" else [AllowAny()]
 
-    @extend_schema(parameters=[DirectoryFilter], responses={200: CooperativePublicOutput(many=True)},
-                   summary="Public directory of verified cooperatives")
+    @extend_schema(
+        parameters=[DirectoryFilter],
+        responses={200: CooperativePublicOutput(many=True)},
+        summary="Public directory of verified cooperatives",
+    )
     def get(self, request):
         qs = selectors.cooperative_list_public(filters=_directory_filters(request))
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(CooperativePublicOutput(page, many=True).data)
 
-    @extend_schema(request=CooperativeInput, responses={201: CooperativePrivateOutput, 400: ERROR, 409: ERROR},
-                   summary="Register a cooperative (you become its owner; status DRAFT)")
+    @extend_schema(
+        request=CooperativeInput,
+        responses={201: CooperativePrivateOutput, 400: ERROR, 409: ERROR},
+        summary="Register a cooperative (you become its owner; status DRAFT)",
+    )
     def post(self, request):
         data = CooperativeInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -140,16 +149,21 @@ class CooperativeListCreateApi(GenericAPIView):
 class CooperativeDetailApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: CooperativePrivateOutput, 404: ERROR},
-                   summary="A cooperative by id or slug (verified; any status for its staff and admins)")
+    @extend_schema(
+        responses={200: CooperativePrivateOutput, 404: ERROR},
+        summary="A cooperative by id or slug (verified; any status for its staff and admins)",
+    )
     def get(self, request, key):
         coop = selectors.cooperative_get_for_viewer(user=request.user, key=key)
         if coop.is_verified and not _sees_private(request.user, coop):
             return Response(CooperativePublicOutput(coop).data)
         return Response(_private(coop))
 
-    @extend_schema(request=CooperativeInput, responses={200: CooperativePrivateOutput, 400: ERROR, 404: ERROR},
-                   summary="Change a cooperative's profile (owner or manager)")
+    @extend_schema(
+        request=CooperativeInput,
+        responses={200: CooperativePrivateOutput, 400: ERROR, 404: ERROR},
+        summary="Change a cooperative's profile (owner or manager)",
+    )
     def patch(self, request, key):
         if not request.user.is_authenticated:
             self.permission_denied(request)
@@ -158,8 +172,9 @@ class CooperativeDetailApi(APIView):
             raise NotFound()
         data = CooperativeInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        coop = services.cooperative_update(actor=request.user, cooperative_id=cooperative_id,
-                                           data=dict(data.validated_data))
+        coop = services.cooperative_update(
+            actor=request.user, cooperative_id=cooperative_id, data=dict(data.validated_data)
+        )
         return Response(_private(coop))
 
 
@@ -172,10 +187,15 @@ def _sees_private(user, coop) -> bool:
 class MyCooperativeListApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: CooperativePrivateOutput(many=True)}, summary="Cooperatives I work for")
+    @extend_schema(
+        responses={200: CooperativePrivateOutput(many=True)}, summary="Cooperatives I work for"
+    )
     def get(self, request):
-        return Response(CooperativePrivateOutput(selectors.cooperative_list_for_user(user=request.user),
-                                                 many=True).data)
+        return Response(
+            CooperativePrivateOutput(
+                selectors.cooperative_list_for_user(user=request.user), many=True
+            ).data
+        )
 
 
 # --- members -----------------------------------------------------------------------------------
@@ -195,25 +215,37 @@ class MemberListAddApi(APIView):
         email = serializers.CharField(max_length=254)
         role = serializers.ChoiceField(Membership.Role.choices)
 
-    @extend_schema(responses={200: MemberOutput(many=True), 404: ERROR}, summary="Members of a cooperative")
+    @extend_schema(
+        responses={200: MemberOutput(many=True), 404: ERROR}, summary="Members of a cooperative"
+    )
     def get(self, request, pk):
         coop = selectors.cooperative_get_for_staff(user=request.user, cooperative_id=pk)
-        return Response(MemberOutput(coop.memberships.select_related("user").order_by("id"), many=True).data)
+        return Response(
+            MemberOutput(coop.memberships.select_related("user").order_by("id"), many=True).data
+        )
 
-    @extend_schema(request=Input, responses={202: DETAIL, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
-                   summary="Invite a member by e-mail (owner only); the same answer whether or not the address "
-                           "has an account")
+    @extend_schema(
+        request=Input,
+        responses={202: DETAIL, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        summary="Invite a member by e-mail (owner only); the same answer whether or not the address "
+        "has an account",
+    )
     def post(self, request, pk):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         invitations.membership_invite(actor=request.user, cooperative_id=pk, **data.validated_data)
-        return Response({"detail": _("If the address can receive mail, an invitation is on its way.")}, status=202)
+        return Response(
+            {"detail": _("If the address can receive mail, an invitation is on its way.")},
+            status=202,
+        )
 
 
 class MemberRemoveApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={204: None, 403: ERROR, 404: ERROR}, summary="Remove a member (owner only)")
+    @extend_schema(
+        responses={204: None, 403: ERROR, 404: ERROR}, summary="Remove a member (owner only)"
+    )
     def delete(self, request, pk, user_id):
         if selectors.as_id(user_id) is None:  # beyond any integer column: nobody has that id
             raise NotFound()
@@ -247,17 +279,24 @@ class DocumentListUploadApi(APIView):
         title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
         file = serializers.FileField(allow_empty_file=True)
 
-    @extend_schema(responses={200: DocumentOutput(many=True), 404: ERROR}, summary="Documents of a cooperative")
+    @extend_schema(
+        responses={200: DocumentOutput(many=True), 404: ERROR}, summary="Documents of a cooperative"
+    )
     def get(self, request, pk):
         docs = selectors.document_list_for_user(user=request.user, cooperative_id=pk)
         return Response(DocumentOutput(docs, many=True).data)
 
-    @extend_schema(request=Input, responses={201: DocumentOutput, 400: ERROR, 403: ERROR, 404: ERROR},
-                   summary="Upload a PDF/JPEG/PNG document (≤ 10 MB; private)")
+    @extend_schema(
+        request=Input,
+        responses={201: DocumentOutput, 400: ERROR, 403: ERROR, 404: ERROR},
+        summary="Upload a PDF/JPEG/PNG document (≤ 10 MB; private)",
+    )
     def post(self, request, pk):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        doc = services.cooperative_document_add(actor=request.user, cooperative_id=pk, **data.validated_data)
+        doc = services.cooperative_document_add(
+            actor=request.user, cooperative_id=pk, **data.validated_data
+        )
         return created(DocumentOutput(doc).data)
 
 
@@ -268,12 +307,17 @@ class CooperativeLogoApi(APIView):
     class Input(serializers.Serializer):
         file = serializers.FileField(allow_empty_file=True)
 
-    @extend_schema(request=Input, responses={200: CooperativePrivateOutput, 400: ERROR, 403: ERROR, 404: ERROR},
-                   summary="Replace the logo (JPEG/PNG ≤ 2 MB; owner or manager)")
+    @extend_schema(
+        request=Input,
+        responses={200: CooperativePrivateOutput, 400: ERROR, 403: ERROR, 404: ERROR},
+        summary="Replace the logo (JPEG/PNG ≤ 2 MB; owner or manager)",
+    )
     def put(self, request, pk):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        coop = services.cooperative_logo_set(actor=request.user, cooperative_id=pk, file=data.validated_data["file"])
+        coop = services.cooperative_logo_set(
+            actor=request.user, cooperative_id=pk, file=data.validated_data["file"]
+        )
         return Response(_private(coop))
 
 
@@ -297,7 +341,9 @@ class EventOutput(serializers.Serializer):
 class VerificationHistoryApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: EventOutput(many=True), 404: ERROR}, summary="Verification history")
+    @extend_schema(
+        responses={200: EventOutput(many=True), 404: ERROR}, summary="Verification history"
+    )
     def get(self, request, pk):
         events = selectors.verification_event_list_for_user(user=request.user, cooperative_id=pk)
         return Response(EventOutput(events, many=True).data)
@@ -306,10 +352,15 @@ class VerificationHistoryApi(APIView):
 class CooperativeSubmitApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: CooperativePrivateOutput, 403: ERROR, 404: ERROR, 409: ERROR,
-                                            422: ERROR}, summary="Submit for verification (owner or manager)")
+    @extend_schema(
+        request=None,
+        responses={200: CooperativePrivateOutput, 403: ERROR, 404: ERROR, 409: ERROR, 422: ERROR},
+        summary="Submit for verification (owner or manager)",
+    )
     def post(self, request, pk):
-        return Response(_private(services.cooperative_submit(actor=request.user, cooperative_id=pk)))
+        return Response(
+            _private(services.cooperative_submit(actor=request.user, cooperative_id=pk))
+        )
 
 
 class ReasonInput(serializers.Serializer):
@@ -320,9 +371,17 @@ def _admin_move(service, needs_reason: bool, summary: str):
     class _Move(APIView):
         permission_classes = [IsPlatformAdmin]
 
-        @extend_schema(request=ReasonInput if needs_reason else None,
-                       responses={200: CooperativePrivateOutput, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
-                       summary=summary)
+        @extend_schema(
+            request=ReasonInput if needs_reason else None,
+            responses={
+                200: CooperativePrivateOutput,
+                400: ERROR,
+                403: ERROR,
+                404: ERROR,
+                409: ERROR,
+            },
+            summary=summary,
+        )
         def post(self, request, pk):
             kwargs = {"actor": request.user, "cooperative_id": pk}
             if needs_reason:
@@ -334,10 +393,18 @@ def _admin_move(service, needs_reason: bool, summary: str):
     return _Move
 
 
-CooperativeVerifyApi = _admin_move(services.cooperative_verify, False, "Verify a submitted cooperative (admin)")
-CooperativeRejectApi = _admin_move(services.cooperative_reject, True, "Reject with a reason (admin)")
-CooperativeSuspendApi = _admin_move(services.cooperative_suspend, True, "Suspend with a reason (admin)")
-CooperativeReinstateApi = _admin_move(services.cooperative_reinstate, True, "Reinstate a suspended cooperative (admin)")
+CooperativeVerifyApi = _admin_move(
+    services.cooperative_verify, False, "Verify a submitted cooperative (admin)"
+)
+CooperativeRejectApi = _admin_move(
+    services.cooperative_reject, True, "Reject with a reason (admin)"
+)
+CooperativeSuspendApi = _admin_move(
+    services.cooperative_suspend, True, "Suspend with a reason (admin)"
+)
+CooperativeReinstateApi = _admin_move(
+    services.cooperative_reinstate, True, "Reinstate a suspended cooperative (admin)"
+)
 for _name in ("Verify", "Reject", "Suspend", "Reinstate"):
     globals()[f"Cooperative{_name}Api"].__name__ = f"Cooperative{_name}Api"
     globals()[f"Cooperative{_name}Api"].__qualname__ = f"Cooperative{_name}Api"
@@ -352,8 +419,10 @@ class VerificationQueueApi(GenericAPIView):
     pagination_class = Pagination
     serializer_class = QueueItemOutput
 
-    @extend_schema(responses={200: QueueItemOutput(many=True), 403: ERROR},
-                   summary="Verification queue: submitted cooperatives, oldest first (admin)")
+    @extend_schema(
+        responses={200: QueueItemOutput(many=True), 403: ERROR},
+        summary="Verification queue: submitted cooperatives, oldest first (admin)",
+    )
     def get(self, request):
         page = self.paginate_queryset(selectors.verification_queue_for_admin())
         return self.get_paginated_response(QueueItemOutput(page, many=True).data)
@@ -372,7 +441,9 @@ class ProvinceOutput(serializers.Serializer):
 class ProvinceListApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: ProvinceOutput(many=True)}, summary="The 34 provinces (2025 structure)")
+    @extend_schema(
+        responses={200: ProvinceOutput(many=True)}, summary="The 34 provinces (2025 structure)"
+    )
     def get(self, request):
         return Response(ProvinceOutput(selectors.province_list(), many=True).data)
 
@@ -386,18 +457,27 @@ class WardOutput(serializers.Serializer):
 class WardListApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: WardOutput(many=True), 404: ERROR}, summary="Wards of a province")
+    @extend_schema(
+        responses={200: WardOutput(many=True), 404: ERROR}, summary="Wards of a province"
+    )
     def get(self, request, code):
-        return Response(WardOutput(selectors.ward_list_for_province(province_code=code), many=True).data)
+        return Response(
+            WardOutput(selectors.ward_list_for_province(province_code=code), many=True).data
+        )
 
 
 class ProvinceResolveApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[OpenApiParameter("q", OpenApiTypes.STR, required=True,
-                                                description="A province name, old or new")],
-                   responses={200: ProvinceOutput, 400: ERROR, 404: ERROR},
-                   summary="Resolve a typed province name, old (pre-2025) or new")
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "q", OpenApiTypes.STR, required=True, description="A province name, old or new"
+            )
+        ],
+        responses={200: ProvinceOutput, 400: ERROR, 404: ERROR},
+        summary="Resolve a typed province name, old (pre-2025) or new",
+    )
     def get(self, request):
         q = request.query_params.get("q", "").strip()
         if not q:

@@ -2,6 +2,7 @@
 
 Throttled with the scopes in settings (`login`, `signup`, `password_reset`).
 """
+
 from django.conf import settings
 from django.contrib.auth import login as session_login
 from django.contrib.auth import logout as session_logout
@@ -17,8 +18,14 @@ from rest_framework.views import APIView
 from market import accounts
 from market.models import BuyerProfile
 
-ERROR = inline_serializer("Error", {"code": serializers.CharField(), "message": serializers.CharField(),
-                                    "fields": serializers.DictField()})
+ERROR = inline_serializer(
+    "Error",
+    {
+        "code": serializers.CharField(),
+        "message": serializers.CharField(),
+        "fields": serializers.DictField(),
+    },
+)
 DETAIL = inline_serializer("Detail", {"detail": serializers.CharField()})
 
 
@@ -44,7 +51,9 @@ class UserOutput(serializers.Serializer):
         return profile.kind if profile else None
 
     def get_cooperative_ids(self, user) -> list[int]:
-        return list(user.memberships.order_by("cooperative_id").values_list("cooperative_id", flat=True))
+        return list(
+            user.memberships.order_by("cooperative_id").values_list("cooperative_id", flat=True)
+        )
 
 
 class SignupApi(_Throttled):
@@ -53,11 +62,19 @@ class SignupApi(_Throttled):
     class Input(serializers.Serializer):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
-        full_name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
+        full_name = serializers.CharField(
+            max_length=150, required=False, default="", allow_blank=True
+        )
         language = serializers.CharField(max_length=5, required=False, default="vi")
-        kind = serializers.CharField(max_length=10, required=False, default=BuyerProfile.Kind.PERSON)
-        company_name = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
-        tax_code = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
+        kind = serializers.CharField(
+            max_length=10, required=False, default=BuyerProfile.Kind.PERSON
+        )
+        company_name = serializers.CharField(
+            max_length=255, required=False, default="", allow_blank=True
+        )
+        tax_code = serializers.CharField(
+            max_length=32, required=False, default="", allow_blank=True
+        )
         country = serializers.CharField(max_length=2, required=False, default="VN")
 
     @extend_schema(request=Input, responses={202: DETAIL, 400: ERROR}, summary="Sign up as a buyer")
@@ -82,12 +99,19 @@ class LoginApi(_Throttled):
         token = serializers.CharField()
         user = UserOutput()
 
-    @extend_schema(request=Input, responses={200: Output, 400: ERROR}, summary="Log in (API token, optional session)")
+    @extend_schema(
+        request=Input,
+        responses={200: Output, 400: ERROR},
+        summary="Log in (API token, optional session)",
+    )
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        user = accounts.user_login(request=request, email=data.validated_data["email"],
-                                   password=data.validated_data["password"])
+        user = accounts.user_login(
+            request=request,
+            email=data.validated_data["email"],
+            password=data.validated_data["password"],
+        )
         if data.validated_data["session"]:
             # A session is a cookie the browser sends by itself: require the CSRF token, or a
             # third-party page could sign a visitor into the attacker's account (login CSRF).
@@ -99,7 +123,9 @@ class LoginApi(_Throttled):
 class LogoutApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None}, summary="Log out (revoke token, end session)")
+    @extend_schema(
+        request=None, responses={204: None}, summary="Log out (revoke token, end session)"
+    )
     def post(self, request):
         accounts.user_logout(user=request.user)
         session_logout(request._request)
@@ -118,7 +144,11 @@ class MeApi(APIView):
     def get(self, request):
         return Response(UserOutput(request.user).data)
 
-    @extend_schema(request=Input, responses={200: UserOutput, 400: ERROR}, summary="Change my name, phone or language")
+    @extend_schema(
+        request=Input,
+        responses={200: UserOutput, 400: ERROR},
+        summary="Change my name, phone or language",
+    )
     def patch(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -137,13 +167,19 @@ class LanguageApi(APIView):
     class Output(serializers.Serializer):
         language = serializers.CharField()
 
-    @extend_schema(request=Input, responses={200: Output, 400: ERROR}, summary="Choose the interface language")
+    @extend_schema(
+        request=Input, responses={200: Output, 400: ERROR}, summary="Choose the interface language"
+    )
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        language = accounts.user_set_language(user=request.user, language=data.validated_data["language"])
+        language = accounts.user_set_language(
+            user=request.user, language=data.validated_data["language"]
+        )
         response = Response({"language": language})
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax"
+        )
         return response
 
 
@@ -153,12 +189,16 @@ class PasswordResetApi(_Throttled):
     class Input(serializers.Serializer):
         email = serializers.CharField(max_length=254)
 
-    @extend_schema(request=Input, responses={202: DETAIL}, summary="Ask for a password reset e-mail")
+    @extend_schema(
+        request=Input, responses={202: DETAIL}, summary="Ask for a password reset e-mail"
+    )
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         accounts.password_reset_request(email=data.validated_data["email"])
-        return Response({"detail": _("If an account uses this address, we sent it a reset link.")}, status=202)
+        return Response(
+            {"detail": _("If an account uses this address, we sent it a reset link.")}, status=202
+        )
 
 
 class PasswordResetConfirmApi(_Throttled):
@@ -169,7 +209,11 @@ class PasswordResetConfirmApi(_Throttled):
         token = serializers.CharField(max_length=128)
         new_password = serializers.CharField(max_length=128, trim_whitespace=False)
 
-    @extend_schema(request=Input, responses={200: DETAIL, 400: ERROR}, summary="Set a new password from a reset link")
+    @extend_schema(
+        request=Input,
+        responses={200: DETAIL, 400: ERROR},
+        summary="Set a new password from a reset link",
+    )
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,6 +1,7 @@
 """Invitation API: an owner's pending invitations (list, revoke) and accepting one.
 
 Inviting is `POST cooperatives/<id>/members/` (market.apis.MemberListAddApi)."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -23,8 +24,10 @@ class InvitationListApi(APIView):
         created_at = serializers.DateTimeField()
         expires_at = serializers.DateTimeField()
 
-    @extend_schema(responses={200: Output(many=True), 403: ERROR, 404: ERROR},
-                   summary="Pending invitations of a cooperative (owner only)")
+    @extend_schema(
+        responses={200: Output(many=True), 403: ERROR, 404: ERROR},
+        summary="Pending invitations of a cooperative (owner only)",
+    )
     def get(self, request, pk):
         pending = selectors.invitation_list_for_owner(user=request.user, cooperative_id=pk)
         return Response(self.Output(pending, many=True).data)
@@ -33,11 +36,16 @@ class InvitationListApi(APIView):
 class InvitationRevokeApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={204: None, 403: ERROR, 404: ERROR}, summary="Withdraw a pending invitation (owner only)")
+    @extend_schema(
+        responses={204: None, 403: ERROR, 404: ERROR},
+        summary="Withdraw a pending invitation (owner only)",
+    )
     def delete(self, request, pk, invitation_id):
         if selectors.as_id(invitation_id) is None:
             raise NotFound()
-        invitations.invitation_revoke(actor=request.user, cooperative_id=pk, invitation_id=invitation_id)
+        invitations.invitation_revoke(
+            actor=request.user, cooperative_id=pk, invitation_id=invitation_id
+        )
         return Response(status=204)
 
 
@@ -51,12 +59,17 @@ class InvitationAcceptApi(APIView):
         cooperative_id = serializers.IntegerField()
         role = serializers.CharField()
 
-    @extend_schema(request=Input, responses={201: Output, 400: ERROR, 403: ERROR, 409: ERROR},
-                   summary="Accept an invitation (signed in with the invited e-mail address)")
+    @extend_schema(
+        request=Input,
+        responses={201: Output, 400: ERROR, 403: ERROR, 409: ERROR},
+        summary="Accept an invitation (signed in with the invited e-mail address)",
+    )
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = invitations.membership_accept(user=request.user, token=data.validated_data["token"])
+        membership = invitations.membership_accept(
+            user=request.user, token=data.validated_data["token"]
+        )
         return created(self.Output(membership).data)
 
 

@@ -2,6 +2,7 @@
 
 Shared by cooperative documents (market) and certification scans (catalog), so both accept
 exactly the same files."""
+
 import io
 
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
@@ -15,7 +16,9 @@ ACCEPTED_DOCUMENTS = (
 
 def signature_type(data: bytes) -> tuple[str, str] | None:
     """(content type, extension) from the leading bytes alone; None when not accepted."""
-    return next(((ctype, ext) for magic, ctype, ext in ACCEPTED_DOCUMENTS if data.startswith(magic)), None)
+    return next(
+        ((ctype, ext) for magic, ctype, ext in ACCEPTED_DOCUMENTS if data.startswith(magic)), None
+    )
 
 
 def document_type(data: bytes) -> tuple[str, str] | None:
@@ -36,4 +39,7 @@ def document_type(data: bytes) -> tuple[str, str] | None:
 
 
 def content_type_for(extension: str) -> str:
-    return next((ctype for _m, ctype, ext in ACCEPTED_DOCUMENTS if ext == extension), "application/octet-stream")
+    return next(
+        (ctype for _m, ctype, ext in ACCEPTED_DOCUMENTS if ext == extension),
+        "application/octet-stream",
+    )

@@ -4,6 +4,7 @@ Every app's `errors.py` subclasses `DomainError`. The one DRF exception handler
 (`market.api.exception_handler`) turns them into `{"code", "message", "fields"}` with `status`;
 forms show the same `message`. Messages are lazily translated (Vietnamese by default).
 """
+
 from django.utils.translation import gettext_lazy as _
 
 

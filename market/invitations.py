@@ -5,6 +5,7 @@ address, accepts and only then becomes a member. Nobody is added without consent
 gets the same answer whether or not the address has an account (no account probing, no names).
 Only a SHA-256 of the token is stored.
 """
+
 import hashlib
 import secrets
 from datetime import timedelta
@@ -48,15 +49,25 @@ def membership_invite(*, actor: User, cooperative_id: int, email: str, role: str
     _require_owner(actor, coop)
     email = _clean(email, role)
     now = timezone.now()
-    Invitation.objects.filter(cooperative=coop, email=email, accepted_at=None, revoked_at=None,
-                              expires_at__lte=now).update(revoked_at=now)
+    Invitation.objects.filter(
+        cooperative=coop, email=email, accepted_at=None, revoked_at=None, expires_at__lte=now
+    ).update(revoked_at=now)
     token = secrets.token_urlsafe(32)
     try:
         with transaction.atomic():  # savepoint: the pending-unique constraint becomes a clean 409
-            Invitation.objects.create(cooperative=coop, email=email, role=role, token_hash=token_hash(token),
-                                      invited_by=actor, created_at=now, expires_at=now + timedelta(days=Invitation.VALID_FOR_DAYS))
+            Invitation.objects.create(
+                cooperative=coop,
+                email=email,
+                role=role,
+                token_hash=token_hash(token),
+                invited_by=actor,
+                created_at=now,
+                expires_at=now + timedelta(days=Invitation.VALID_FOR_DAYS),
+            )
     except IntegrityError as exc:
-        raise Conflict(_("This address already has a pending invitation."), code="already_invited") from exc
+        raise Conflict(
+            _("This address already has a pending invitation."), code="already_invited"
+        ) from exc
     _mail_invitation(coop, email, token)
 
 
@@ -65,21 +76,31 @@ def _mail_invitation(coop: Cooperative, email: str, token: str) -> None:
     account = User.objects.filter(email=email, is_active=True).only("language").first()
     with translation.override((account.language if account else "") or "vi"):
         subject = _("You are invited to join %(name)s on HTX Market") % {"name": coop.display_name}
-        body = _("%(name)s invites you to work on its HTX Market account. Sign in (or sign up) with this "
-                 "e-mail address and open this link within 7 days to accept:\n%(link)s\n\n"
-                 "If you do not know this cooperative, ignore this e-mail.") % {
-            "name": coop.display_name, "link": f"{settings.SITE_URL}/invitations/{token}/"}
+        body = _(
+            "%(name)s invites you to work on its HTX Market account. Sign in (or sign up) with this "
+            "e-mail address and open this link within 7 days to accept:\n%(link)s\n\n"
+            "If you do not know this cooperative, ignore this e-mail."
+        ) % {"name": coop.display_name, "link": f"{settings.SITE_URL}/invitations/{token}/"}
     send_async(subject=subject, body=body, to=[email])
 
 
 def invitation_get_pending(*, token: str) -> Invitation:
     """The pending, unexpired invitation for `token`. Raises ValidationFailed (invalid_invitation)."""
-    invitation = (Invitation.objects.select_related("cooperative")
-                  .filter(token_hash=token_hash(token), accepted_at=None, revoked_at=None,
-                          expires_at__gt=timezone.now()).first())
+    invitation = (
+        Invitation.objects.select_related("cooperative")
+        .filter(
+            token_hash=token_hash(token),
+            accepted_at=None,
+            revoked_at=None,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
     if invitation is None:
-        raise ValidationFailed(_("This invitation is invalid, expired or was withdrawn. Ask the owner for a new one."),
-                               code="invalid_invitation")
+        raise ValidationFailed(
+            _("This invitation is invalid, expired or was withdrawn. Ask the owner for a new one."),
+            code="invalid_invitation",
+        )
     return invitation
 
 
@@ -94,11 +115,15 @@ def membership_accept(*, user: User, token: str) -> Membership:
     coop = _lock(pending.cooperative_id)  # parent before child, like every membership change
     invitation = Invitation.objects.select_for_update().get(pk=pending.pk)
     if invitation.accepted_at or invitation.revoked_at:  # a concurrent accept or revoke won
-        raise ValidationFailed(_("This invitation is invalid, expired or was withdrawn. Ask the owner for a new one."),
-                               code="invalid_invitation")
+        raise ValidationFailed(
+            _("This invitation is invalid, expired or was withdrawn. Ask the owner for a new one."),
+            code="invalid_invitation",
+        )
     if user.email.lower() != invitation.email:
-        raise PermissionDenied(_("This invitation was sent to another e-mail address. Sign in with that address."),
-                               code="invitation_email_mismatch")
+        raise PermissionDenied(
+            _("This invitation was sent to another e-mail address. Sign in with that address."),
+            code="invitation_email_mismatch",
+        )
     if Membership.objects.filter(user=user, cooperative=coop).exists():
         raise Conflict(_("This person is already a member."), code="already_member")
     membership = Membership.objects.create(user=user, cooperative=coop, role=invitation.role)
@@ -114,7 +139,8 @@ def invitation_revoke(*, actor: User, cooperative_id: int, invitation_id: int) -
     Raises NotFound (missing, not this cooperative's, or no longer pending), PermissionDenied."""
     coop = _lock(cooperative_id)
     _require_owner(actor, coop)
-    updated = Invitation.objects.filter(pk=invitation_id, cooperative=coop, accepted_at=None,
-                                        revoked_at=None).update(revoked_at=timezone.now())
+    updated = Invitation.objects.filter(
+        pk=invitation_id, cooperative=coop, accepted_at=None, revoked_at=None
+    ).update(revoked_at=timezone.now())
     if not updated:
         raise NotFound()

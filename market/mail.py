@@ -9,6 +9,7 @@ request path. Mail is never sent for a rolled-back transaction (on_commit).
 
 `MARKET_MAIL_ASYNC=False` (the test default) sends in the on_commit callback instead of a thread.
 """
+
 import logging
 import threading
 
@@ -32,7 +33,9 @@ def _dispatch(subject: str, body: str, to: list[str]) -> None:
     if not getattr(settings, "MARKET_MAIL_ASYNC", True):
         _send(subject, body, to)
         return
-    thread = threading.Thread(target=_send_and_forget, args=(subject, body, to), name="htx-mail", daemon=True)
+    thread = threading.Thread(
+        target=_send_and_forget, args=(subject, body, to), name="htx-mail", daemon=True
+    )
     with _pending_lock:
         _pending.add(thread)
     thread.start()

@@ -1,5 +1,6 @@
 """The market's parties: users and roles, cooperatives, memberships, seller verification,
 Vietnamese administrative units, and the search outbox shared infrastructure."""
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -39,7 +40,9 @@ class User(AbstractUser):
     email = models.EmailField(_("email"), unique=True)
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
-    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES, default="vi")
+    language = models.CharField(
+        _("language"), max_length=5, choices=settings.LANGUAGES, default="vi"
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -62,7 +65,9 @@ class BuyerProfile(TimeStampedModel):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERSON)
     company_name = models.CharField(_("company name"), max_length=255, blank=True)
     tax_code = models.CharField(_("tax code"), max_length=32, blank=True)
-    country = models.CharField(_("country"), max_length=2, default="VN", help_text="ISO 3166-1 alpha-2")
+    country = models.CharField(
+        _("country"), max_length=2, default="VN", help_text="ISO 3166-1 alpha-2"
+    )
 
     class Meta:
         constraints = [
@@ -112,7 +117,9 @@ class FormerProvince(models.Model):
     name = models.CharField(max_length=100)  # "Tỉnh Bắc Giang"
     short_name = models.CharField(max_length=100)  # "Bắc Giang"
     former_code = models.CharField(max_length=4)
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="former_provinces")
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="former_provinces"
+    )
 
     def __str__(self):
         return f"{self.name} → {self.province}"
@@ -162,7 +169,9 @@ class Cooperative(TimeStampedModel):
     registration_number = models.CharField(_("registration number"), max_length=50, unique=True)
     tax_code = models.CharField(_("tax code (MST)"), max_length=14, unique=True)
     province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="cooperatives")
-    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="cooperatives", null=True, blank=True)
+    ward = models.ForeignKey(
+        Ward, on_delete=models.PROTECT, related_name="cooperatives", null=True, blank=True
+    )
     address = models.CharField(_("address"), max_length=255, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -170,7 +179,9 @@ class Cooperative(TimeStampedModel):
     description_vi = models.TextField(_("description (Vietnamese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
     logo = models.ImageField(_("logo"), upload_to="cooperatives/logos/", blank=True)
-    sector = models.CharField(_("main sector"), max_length=12, choices=Sector.choices, default=Sector.CROPS)
+    sector = models.CharField(
+        _("main sector"), max_length=12, choices=Sector.choices, default=Sector.CROPS
+    )
     is_agricultural = models.BooleanField(_("agricultural"), default=True)
     member_count = models.PositiveIntegerField(_("number of members"), null=True, blank=True)
     year_founded = models.PositiveSmallIntegerField(_("year founded"), null=True, blank=True)
@@ -179,7 +190,9 @@ class Cooperative(TimeStampedModel):
     bank_account = models.CharField(_("bank account number"), max_length=19, blank=True)
     bank_account_name = models.CharField(_("account holder"), max_length=100, blank=True)
 
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
     status_reason = models.TextField(_("reason"), blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
@@ -218,11 +231,15 @@ class Membership(TimeStampedModel):
         STAFF = "STAFF", _("Staff")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    cooperative = models.ForeignKey(Cooperative, on_delete=models.CASCADE, related_name="memberships")
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=8, choices=Role.choices, default=Role.STAFF)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "cooperative"], name="membership_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "cooperative"], name="membership_unique")
+        ]
 
     @property
     def can_manage(self) -> bool:
@@ -237,21 +254,30 @@ class Invitation(models.Model):
 
     VALID_FOR_DAYS = 7
 
-    cooperative = models.ForeignKey(Cooperative, on_delete=models.CASCADE, related_name="invitations")
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.CASCADE, related_name="invitations"
+    )
     email = models.EmailField(_("email"))
-    role = models.CharField(max_length=8, choices=Membership.Role.choices, default=Membership.Role.STAFF)
+    role = models.CharField(
+        max_length=8, choices=Membership.Role.choices, default=Membership.Role.STAFF
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
-    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["cooperative", "email"], name="invitation_unique_pending",
-                                    condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True)),
+            models.UniqueConstraint(
+                fields=["cooperative", "email"],
+                name="invitation_unique_pending",
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+            ),
         ]
 
     def is_pending(self, now) -> bool:
@@ -289,7 +315,9 @@ class CooperativeDocument(TimeStampedModel):
 class VerificationEvent(models.Model):
     """Audit row for every verification move: who, when, from, to, reason."""
 
-    cooperative = models.ForeignKey(Cooperative, on_delete=models.CASCADE, related_name="verification_events")
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.CASCADE, related_name="verification_events"
+    )
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     from_status = models.CharField(max_length=10, choices=Cooperative.Status.choices)
     to_status = models.CharField(max_length=10, choices=Cooperative.Status.choices)

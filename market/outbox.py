@@ -5,6 +5,7 @@ change leaves no row. After commit, the `changes_committed` signal fires; `searc
 receiver that drains the outbox early. The rows, not the signal, are the source of truth: a drain
 that never runs (crash, no receiver) is caught up by `manage.py search_sync`.
 """
+
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -19,5 +20,9 @@ def record_changes(*, entity: str, ids: Iterable[int]) -> None:
     ids = sorted(set(int(i) for i in ids))
     if not ids:
         return
-    OutboxEvent.objects.bulk_create([OutboxEvent(entity=entity, entity_id=i) for i in ids], batch_size=1000)
-    transaction.on_commit(lambda: changes_committed.send(sender=OutboxEvent, entity=entity, ids=ids))
+    OutboxEvent.objects.bulk_create(
+        [OutboxEvent(entity=entity, entity_id=i) for i in ids], batch_size=1000
+    )
+    transaction.on_commit(
+        lambda: changes_committed.send(sender=OutboxEvent, entity=entity, ids=ids)
+    )

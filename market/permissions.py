@@ -1,5 +1,6 @@
 """DRF permission classes: who may call at all. Selectors then scope what they see (404), and
 services re-check before writing."""
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 

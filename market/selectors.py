@@ -1,11 +1,20 @@
 """Reads, scoped to who is asking. "Missing" and "not yours" give the same NotFound."""
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from market.errors import NotFound, PermissionDenied
-from market.models import (Cooperative, CooperativeDocument, Invitation, Membership, Province, User,
-                           VerificationEvent, Ward)
+from market.models import (
+    Cooperative,
+    CooperativeDocument,
+    Invitation,
+    Membership,
+    Province,
+    User,
+    VerificationEvent,
+    Ward,
+)
 
 Status = Cooperative.Status
 
@@ -41,7 +50,9 @@ def cooperative_list_public(*, filters: dict | None = None) -> QuerySet[Cooperat
         qs = qs.filter(is_agricultural=filters["is_agricultural"])
     if filters.get("q"):
         q = filters["q"].strip()
-        qs = qs.filter(Q(legal_name__icontains=q) | Q(trading_name__icontains=q) | Q(slug__icontains=q))
+        qs = qs.filter(
+            Q(legal_name__icontains=q) | Q(trading_name__icontains=q) | Q(slug__icontains=q)
+        )
     return qs.order_by("legal_name", "id")
 
 
@@ -61,7 +72,11 @@ def cooperative_list_for_user(*, user: User) -> QuerySet[Cooperative]:
     """The cooperatives the user belongs to, in any status."""
     if not _authenticated(user):
         return Cooperative.objects.none()
-    return Cooperative.objects.filter(memberships__user=user).select_related("province", "ward").order_by("id")
+    return (
+        Cooperative.objects.filter(memberships__user=user)
+        .select_related("province", "ward")
+        .order_by("id")
+    )
 
 
 def cooperative_get_for_staff(*, user: User, cooperative_id: int) -> Cooperative:
@@ -81,9 +96,13 @@ def invitation_list_for_owner(*, user: User, cooperative_id: int) -> QuerySet[In
     """Pending, unexpired invitations of a cooperative, for its owners only. Strangers get
     NotFound; other members and admins PermissionDenied (the same answers as the write side)."""
     coop = cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
-    if not Membership.objects.filter(user=user, cooperative=coop, role=Membership.Role.OWNER).exists():
+    if not Membership.objects.filter(
+        user=user, cooperative=coop, role=Membership.Role.OWNER
+    ).exists():
         raise PermissionDenied(_("Only the cooperative's owner can do this."))
-    return coop.invitations.filter(accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()).order_by("id")
+    return coop.invitations.filter(
+        accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
+    ).order_by("id")
 
 
 def cooperative_get_for_viewer(*, user: User, key: str | int) -> Cooperative:
@@ -101,15 +120,23 @@ def document_list_for_user(*, user: User, cooperative_id: int) -> QuerySet[Coope
     return coop.documents.order_by("created_at", "id")
 
 
-def document_get_for_user(*, user: User, cooperative_id: int, document_id: int) -> CooperativeDocument:
+def document_get_for_user(
+    *, user: User, cooperative_id: int, document_id: int
+) -> CooperativeDocument:
     """A document the user may download: staff of its cooperative or a platform admin."""
-    doc = document_list_for_user(user=user, cooperative_id=cooperative_id).filter(pk=document_id).first()
+    doc = (
+        document_list_for_user(user=user, cooperative_id=cooperative_id)
+        .filter(pk=document_id)
+        .first()
+    )
     if doc is None:
         raise NotFound()
     return doc
 
 
-def verification_event_list_for_user(*, user: User, cooperative_id: int) -> QuerySet[VerificationEvent]:
+def verification_event_list_for_user(
+    *, user: User, cooperative_id: int
+) -> QuerySet[VerificationEvent]:
     coop = cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
     return coop.verification_events.select_related("actor").order_by("created_at", "id")
 

@@ -6,6 +6,7 @@ changes what buyers can find) in that transaction, and e-mail the cooperative af
 Accounts (sign-up, login, password reset) live in `market.accounts`; invitations in
 `market.invitations`.
 """
+
 import logging
 import os
 
@@ -20,7 +21,14 @@ from django.utils.translation import gettext_lazy
 from market import validators
 from market.admin_units import fold
 from market.documents import DOCUMENT_MAX_BYTES, document_type, signature_type
-from market.errors import Conflict, InvalidTransition, MissingDocuments, NotFound, PermissionDenied, ValidationFailed
+from market.errors import (
+    Conflict,
+    InvalidTransition,
+    MissingDocuments,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from market.models import Cooperative, CooperativeDocument, Membership, User, VerificationEvent
 from market.outbox import record_changes
 
@@ -29,9 +37,26 @@ Status = Cooperative.Status
 
 # Fields a cooperative may change about itself. Status fields only move through the services below.
 PROFILE_FIELDS = (
-    "kind", "legal_name", "trading_name", "registration_number", "tax_code", "province", "ward", "address",
-    "phone", "email", "representative", "description_vi", "description_en", "sector", "is_agricultural",
-    "member_count", "year_founded", "bank_bin", "bank_account", "bank_account_name",
+    "kind",
+    "legal_name",
+    "trading_name",
+    "registration_number",
+    "tax_code",
+    "province",
+    "ward",
+    "address",
+    "phone",
+    "email",
+    "representative",
+    "description_vi",
+    "description_en",
+    "sector",
+    "is_agricultural",
+    "member_count",
+    "year_founded",
+    "bank_bin",
+    "bank_account",
+    "bank_account_name",
 )
 # The legal identity an admin checked: frozen once submitted, so a verified badge cannot be
 # moved to another legal entity by editing.
@@ -45,11 +70,18 @@ def _clean_profile(data: dict, *, instance: Cooperative | None = None) -> dict:
     """Validate and normalise profile fields. Collects every field error into one ValidationFailed."""
     unknown = set(data) - set(PROFILE_FIELDS)
     if unknown:
-        raise ValidationFailed(fields={f: [_("This field cannot be set.")] for f in sorted(unknown)})
+        raise ValidationFailed(
+            fields={f: [_("This field cannot be set.")] for f in sorted(unknown)}
+        )
     cleaned, errors = dict(data), {}
-    checks = {"tax_code": validators.tax_code, "phone": validators.phone, "year_founded": validators.year_founded,
-              "bank_bin": validators.bank_bin, "bank_account": validators.bank_account,
-              "province": validators.province}
+    checks = {
+        "tax_code": validators.tax_code,
+        "phone": validators.phone,
+        "year_founded": validators.year_founded,
+        "bank_bin": validators.bank_bin,
+        "bank_account": validators.bank_account,
+        "province": validators.province,
+    }
     for name, check in checks.items():
         if name in cleaned and cleaned[name] not in ("", None):
             try:
@@ -57,7 +89,12 @@ def _clean_profile(data: dict, *, instance: Cooperative | None = None) -> dict:
             except validators.InvalidField as exc:
                 errors.update(exc.fields)
     province = cleaned.get("province") or (instance.province if instance else None)
-    if "ward" in cleaned and cleaned["ward"] not in ("", None) and "province" not in errors and province:
+    if (
+        "ward" in cleaned
+        and cleaned["ward"] not in ("", None)
+        and "province" not in errors
+        and province
+    ):
         try:
             cleaned["ward"] = validators.ward(cleaned["ward"], province=province)
         except validators.InvalidField as exc:
@@ -79,7 +116,10 @@ def _clean_profile(data: dict, *, instance: Cooperative | None = None) -> dict:
 def _check_unique(cleaned: dict, instance: Cooperative | None) -> None:
     others = Cooperative.objects.exclude(pk=instance.pk) if instance else Cooperative.objects.all()
     for name, message in (
-        ("registration_number", gettext_lazy("A cooperative with this registration number already exists.")),
+        (
+            "registration_number",
+            gettext_lazy("A cooperative with this registration number already exists."),
+        ),
         ("tax_code", gettext_lazy("A cooperative with this tax code already exists.")),
     ):
         if name in cleaned and others.filter(**{name: cleaned[name]}).exists():
@@ -124,8 +164,10 @@ def _save(coop: Cooperative, fields: list[str] | None = None) -> None:
         with transaction.atomic():  # a savepoint: a unique race becomes a clean 409, not a 500
             coop.save(update_fields=fields)
     except IntegrityError as exc:
-        raise Conflict(_("A cooperative with this registration number or tax code already exists."),
-                       code="duplicate_cooperative") from exc
+        raise Conflict(
+            _("A cooperative with this registration number or tax code already exists."),
+            code="duplicate_cooperative",
+        ) from exc
 
 
 @transaction.atomic
@@ -137,10 +179,15 @@ def cooperative_create(*, actor: User, data: dict) -> Cooperative:
     for name in ("legal_name", "registration_number", "tax_code", "province"):
         data.setdefault(name, "")
     cleaned = _clean_profile(data)
-    cleaned.setdefault("is_agricultural", cleaned.get("sector", Cooperative.Sector.CROPS)
-                       in Cooperative.AGRICULTURAL_SECTORS)
-    coop = Cooperative(**cleaned, status=Status.DRAFT,
-                       slug=_unique_slug(cleaned.get("trading_name") or cleaned["legal_name"]))
+    cleaned.setdefault(
+        "is_agricultural",
+        cleaned.get("sector", Cooperative.Sector.CROPS) in Cooperative.AGRICULTURAL_SECTORS,
+    )
+    coop = Cooperative(
+        **cleaned,
+        status=Status.DRAFT,
+        slug=_unique_slug(cleaned.get("trading_name") or cleaned["legal_name"]),
+    )
     _save(coop)
     Membership.objects.create(user=actor, cooperative=coop, role=Membership.Role.OWNER)
     return coop
@@ -202,14 +249,18 @@ def _sniff(upload, *, decode: bool = True) -> tuple[str, str]:
 
 
 @transaction.atomic
-def cooperative_document_add(*, actor: User, cooperative_id: int, kind: str, file, title: str = "") -> CooperativeDocument:
+def cooperative_document_add(
+    *, actor: User, cooperative_id: int, kind: str, file, title: str = ""
+) -> CooperativeDocument:
     """Store a PDF/JPEG/PNG (≤ 10 MB, checked by content) in private storage (owner/manager only).
 
     Raises NotFound, PermissionDenied, ValidationFailed (type, size, kind)."""
     coop = _lock(cooperative_id)
     _require_manager(actor, coop)
     if kind not in CooperativeDocument.Kind.values:
-        raise ValidationFailed(fields={"kind": [_("Unknown document kind.")]}, code="invalid_document_kind")
+        raise ValidationFailed(
+            fields={"kind": [_("Unknown document kind.")]}, code="invalid_document_kind"
+        )
     if file is None or not file.size:
         raise ValidationFailed(fields={"file": [_("The file is empty.")]}, code="empty_file")
     if file.size > DOCUMENT_MAX_BYTES:
@@ -223,8 +274,14 @@ def cooperative_document_add(*, actor: User, cooperative_id: int, kind: str, fil
     name = storage.save(path, file)
     try:
         return CooperativeDocument.objects.create(
-            cooperative=coop, kind=kind, title=(title or "")[:200], file=name, original_name=original,
-            content_type=content_type, size=file.size, uploaded_by=actor,
+            cooperative=coop,
+            kind=kind,
+            title=(title or "")[:200],
+            file=name,
+            original_name=original,
+            content_type=content_type,
+            size=file.size,
+            uploaded_by=actor,
         )
     except Exception:
         storage.delete(name)  # no row, no file: an orphan in private storage is never served
@@ -303,11 +360,16 @@ def _move(coop: Cooperative, *, actor: User, to: str, reason: str = "") -> Coope
         coop.submitted_at = now
     if to == Status.VERIFIED and from_status == Status.SUBMITTED:
         coop.verified_at = now
-    coop.save(update_fields=["status", "status_reason", "submitted_at", "verified_at", "updated_at"])
-    VerificationEvent.objects.create(cooperative=coop, actor=actor, from_status=from_status, to_status=to,
-                                     reason=reason)
+    coop.save(
+        update_fields=["status", "status_reason", "submitted_at", "verified_at", "updated_at"]
+    )
+    VerificationEvent.objects.create(
+        cooperative=coop, actor=actor, from_status=from_status, to_status=to, reason=reason
+    )
     record_changes(entity="cooperative", ids=[coop.pk])
-    transaction.on_commit(lambda: notify_status_change(cooperative_id=coop.pk, status=to, reason=reason))
+    transaction.on_commit(
+        lambda: notify_status_change(cooperative_id=coop.pk, status=to, reason=reason)
+    )
     return coop
 
 
@@ -367,14 +429,24 @@ def cooperative_suspend(*, actor: User, cooperative_id: int, reason: str) -> Coo
 def cooperative_reinstate(*, actor: User, cooperative_id: int, reason: str = "") -> Cooperative:
     """SUSPENDED → VERIFIED (platform admins). Raises PermissionDenied, NotFound, InvalidTransition."""
     _require_admin(actor)
-    return _move(_lock(cooperative_id), actor=actor, to=Status.VERIFIED, reason=(reason or "").strip())
+    return _move(
+        _lock(cooperative_id), actor=actor, to=Status.VERIFIED, reason=(reason or "").strip()
+    )
 
 
 _STATUS_MAIL = {
-    Status.SUBMITTED: gettext_lazy("%(name)s was submitted for verification. We will review the documents soon."),
-    Status.VERIFIED: gettext_lazy("%(name)s is verified: its products can now be published and ordered."),
-    Status.REJECTED: gettext_lazy("%(name)s was not verified. Reason: %(reason)s. Correct it and submit again."),
-    Status.SUSPENDED: gettext_lazy("%(name)s is suspended. Reason: %(reason)s. Its products are hidden."),
+    Status.SUBMITTED: gettext_lazy(
+        "%(name)s was submitted for verification. We will review the documents soon."
+    ),
+    Status.VERIFIED: gettext_lazy(
+        "%(name)s is verified: its products can now be published and ordered."
+    ),
+    Status.REJECTED: gettext_lazy(
+        "%(name)s was not verified. Reason: %(reason)s. Correct it and submit again."
+    ),
+    Status.SUSPENDED: gettext_lazy(
+        "%(name)s is suspended. Reason: %(reason)s. Its products are hidden."
+    ),
 }
 
 
@@ -384,8 +456,9 @@ def notify_status_change(*, cooperative_id: int, status: str, reason: str = "") 
     coop = Cooperative.objects.filter(pk=cooperative_id).first()
     if coop is None:
         return 0
-    owners = User.objects.filter(memberships__cooperative=coop, memberships__role=Membership.Role.OWNER,
-                                 is_active=True)
+    owners = User.objects.filter(
+        memberships__cooperative=coop, memberships__role=Membership.Role.OWNER, is_active=True
+    )
     sent = 0
     for owner in owners:
         with translation.override(owner.language or "vi"):

@@ -4,6 +4,7 @@ Everything is read from the environment through one django-environ reader, with 
 defaults (SQLite, the database search backend, console e-mail). `DJANGO_ENV=production` turns on
 the strict checks: a missing secret fails loudly instead of falling back.
 """
+
 import os
 from pathlib import Path
 
@@ -62,7 +63,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
 ]
 
-if PRODUCTION:  # runserver serves static files in development; WhiteNoise after collectstatic in production
+if (
+    PRODUCTION
+):  # runserver serves static files in development; WhiteNoise after collectstatic in production
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "market.urls"
@@ -100,7 +103,10 @@ AUTH_USER_MODEL = "market.User"
 AUTHENTICATION_BACKENDS = ["market.auth.EmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -198,8 +204,10 @@ SEARCH_FACET_CACHE_SECONDS = env.int("SEARCH_FACET_CACHE_SECONDS", default=30)
 
 # Catalog spreadsheet import: "thread" runs each job in a background thread of the web process;
 # "inline" runs it inside the request (a thread cannot see an in-memory SQLite database).
-CATALOG_IMPORT_RUNNER = env.str("CATALOG_IMPORT_RUNNER", default=(
-    "inline" if DATABASES["default"]["NAME"] in ("", ":memory:") else "thread"))
+CATALOG_IMPORT_RUNNER = env.str(
+    "CATALOG_IMPORT_RUNNER",
+    default=("inline" if DATABASES["default"]["NAME"] in ("", ":memory:") else "thread"),
+)
 CATALOG_IMPORT_STALE_SECONDS = env.int("CATALOG_IMPORT_STALE_SECONDS", default=120)
 
 # Payments.
@@ -215,7 +223,9 @@ if PRODUCTION and "stripe" in PAYMENT_METHODS and not STRIPE_WEBHOOK_SECRET:
 PLATFORM_COMMISSION_PERCENT = env.float("PLATFORM_COMMISSION_PERCENT", default=5.0)
 ORDER_UNPAID_TIMEOUT_HOURS = env.int("ORDER_UNPAID_TIMEOUT_HOURS", default=48)
 USD_VND_RATE = env.int("USD_VND_RATE", default=26000)
-BANK_RECONCILE_TOKEN = env.str("BANK_RECONCILE_TOKEN", default="" if PRODUCTION else "dev-bank-feed-token")
+BANK_RECONCILE_TOKEN = env.str(
+    "BANK_RECONCILE_TOKEN", default="" if PRODUCTION else "dev-bank-feed-token"
+)
 
 # Security.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION

@@ -1,4 +1,5 @@
 """Root URLs. Each app owns its `urls.py`; APIs live under /api/v1/."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path

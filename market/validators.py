@@ -5,6 +5,7 @@ Each validator returns the normalised value or raises `InvalidField`, a `Validat
 carrying a stable machine code and the offending field, so APIs, forms and CSV imports give the
 same specific message.
 """
+
 import re
 
 from django.utils import timezone
@@ -51,7 +52,9 @@ def phone(value: str, *, field: str = "phone") -> str:
         number = "0" + number[2:]
     if not _PHONE.match(number):
         raise InvalidField(
-            field, _("Enter a Vietnamese phone number, e.g. 0912 345 678 or +84 912 345 678."), code="invalid_phone"
+            field,
+            _("Enter a Vietnamese phone number, e.g. 0912 345 678 or +84 912 345 678."),
+            code="invalid_phone",
         )
     return number
 
@@ -65,7 +68,8 @@ def year_founded(value, *, field: str = "year_founded") -> int:
         year = None
     if year is None or not 1900 <= year <= this_year:
         raise InvalidField(
-            field, _("The year founded must be between 1900 and %(year)s.") % {"year": this_year},
+            field,
+            _("The year founded must be between 1900 and %(year)s.") % {"year": this_year},
             code="invalid_year_founded",
         )
     return year
@@ -75,14 +79,18 @@ def bank_bin(value: str, *, field: str = "bank_bin") -> str:
     """A NAPAS bank identification number: exactly 6 digits (e.g. 970405)."""
     value = (value or "").strip()
     if not re.fullmatch(r"\d{6}", value):
-        raise InvalidField(field, _("A bank BIN has exactly 6 digits, e.g. 970405."), code="invalid_bank_bin")
+        raise InvalidField(
+            field, _("A bank BIN has exactly 6 digits, e.g. 970405."), code="invalid_bank_bin"
+        )
     return value
 
 
 def bank_account(value: str, *, field: str = "bank_account") -> str:
     value = re.sub(r"[\s.\-]", "", value or "")
     if not re.fullmatch(r"\d{6,19}", value):
-        raise InvalidField(field, _("A bank account number has 6 to 19 digits."), code="invalid_bank_account")
+        raise InvalidField(
+            field, _("A bank account number has 6 to 19 digits."), code="invalid_bank_account"
+        )
     return value
 
 
@@ -100,7 +108,9 @@ def province(value, *, field: str = "province"):
     elif isinstance(value, str) and value.strip():
         found = resolve_province(value)
     if found is None:
-        raise InvalidField(field, _("Unknown province: %(value)s.") % {"value": value}, code="unknown_province")
+        raise InvalidField(
+            field, _("Unknown province: %(value)s.") % {"value": value}, code="unknown_province"
+        )
     return found
 
 
@@ -113,9 +123,15 @@ def ward(value, *, province, field: str = "ward"):
         code = int(value.code if isinstance(value, Ward) else value)
     except (TypeError, ValueError):
         code = None
-    found = Ward.objects.filter(code=code).select_related("province").first() if code is not None else None
+    found = (
+        Ward.objects.filter(code=code).select_related("province").first()
+        if code is not None
+        else None
+    )
     if found is None:
-        raise InvalidField(field, _("Unknown ward: %(value)s.") % {"value": value}, code="unknown_ward")
+        raise InvalidField(
+            field, _("Unknown ward: %(value)s.") % {"value": value}, code="unknown_ward"
+        )
     if found.province_id != province.code:
         raise InvalidField(
             field,
@@ -134,5 +150,7 @@ def email(value: str, *, field: str = "email") -> str:
     try:
         validate_email(value)
     except ValidationError:
-        raise InvalidField(field, _("Enter a valid e-mail address."), code="invalid_email") from None
+        raise InvalidField(
+            field, _("Enter a valid e-mail address."), code="invalid_email"
+        ) from None
     return value

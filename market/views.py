@@ -1,4 +1,5 @@
 """File responses: private document download and the open-data export of the directory."""
+
 import csv
 import io
 import json
@@ -15,9 +16,24 @@ from market import selectors
 from market.errors import NotFound
 
 EXPORT_FIELDS = (
-    "id", "slug", "registration_number", "tax_code", "kind", "legal_name", "trading_name",
-    "province_code", "province_name", "ward_code", "ward_name", "address", "sector", "is_agricultural",
-    "member_count", "year_founded", "verified_at", "updated_at",
+    "id",
+    "slug",
+    "registration_number",
+    "tax_code",
+    "kind",
+    "legal_name",
+    "trading_name",
+    "province_code",
+    "province_name",
+    "ward_code",
+    "ward_name",
+    "address",
+    "sector",
+    "is_agricultural",
+    "member_count",
+    "year_founded",
+    "verified_at",
+    "updated_at",
 )
 
 
@@ -27,16 +43,23 @@ class DocumentDownloadView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: OpenApiResponse()},
-                   summary="Download a private cooperative document (its staff and admins only)")
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: OpenApiResponse()},
+        summary="Download a private cooperative document (its staff and admins only)",
+    )
     def get(self, request, pk, document_id):
-        doc = selectors.document_get_for_user(user=request.user, cooperative_id=pk, document_id=document_id)
+        doc = selectors.document_get_for_user(
+            user=request.user, cooperative_id=pk, document_id=document_id
+        )
         storage = storages["private"]
         if not storage.exists(doc.file.name):
             raise NotFound()
-        response = FileResponse(storage.open(doc.file.name, "rb"), content_type=doc.content_type,
-                                as_attachment=request.query_params.get("inline") != "1",
-                                filename=doc.original_name)
+        response = FileResponse(
+            storage.open(doc.file.name, "rb"),
+            content_type=doc.content_type,
+            as_attachment=request.query_params.get("inline") != "1",
+            filename=doc.original_name,
+        )
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"
         return response
@@ -46,12 +69,21 @@ def export_rows():
     """One dict per verified cooperative, in a stable order (by id), with administrative-unit codes."""
     for coop in selectors.cooperative_list_public().order_by("id"):
         yield {
-            "id": coop.pk, "slug": coop.slug, "registration_number": coop.registration_number,
-            "tax_code": coop.tax_code, "kind": coop.kind, "legal_name": coop.legal_name,
-            "trading_name": coop.trading_name, "province_code": coop.province_id,
-            "province_name": coop.province.name, "ward_code": coop.ward_id,
-            "ward_name": coop.ward.name if coop.ward else None, "address": coop.address, "sector": coop.sector,
-            "is_agricultural": coop.is_agricultural, "member_count": coop.member_count,
+            "id": coop.pk,
+            "slug": coop.slug,
+            "registration_number": coop.registration_number,
+            "tax_code": coop.tax_code,
+            "kind": coop.kind,
+            "legal_name": coop.legal_name,
+            "trading_name": coop.trading_name,
+            "province_code": coop.province_id,
+            "province_name": coop.province.name,
+            "ward_code": coop.ward_id,
+            "ward_name": coop.ward.name if coop.ward else None,
+            "address": coop.address,
+            "sector": coop.sector,
+            "is_agricultural": coop.is_agricultural,
+            "member_count": coop.member_count,
             "year_founded": coop.year_founded,
             "verified_at": coop.verified_at.isoformat() if coop.verified_at else None,
             "updated_at": coop.updated_at.isoformat(),
@@ -87,29 +119,48 @@ def export_csv() -> str:
 
 def export_json() -> dict:
     rows = list(export_rows())
-    return {"generated_at": timezone.now().isoformat(), "count": len(rows), "fields": list(EXPORT_FIELDS),
-            "cooperatives": rows}
+    return {
+        "generated_at": timezone.now().isoformat(),
+        "count": len(rows),
+        "fields": list(EXPORT_FIELDS),
+        "cooperatives": rows,
+    }
 
 
 def _attachment(response, ext: str):
-    response["Content-Disposition"] = f'attachment; filename="htx-cooperatives-{timezone.localdate()}.{ext}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="htx-cooperatives-{timezone.localdate()}.{ext}"'
+    )
     return response
 
 
 class CooperativeExportCsvView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(operation_id="v1_cooperatives_export_csv", responses={(200, "text/csv"): OpenApiTypes.STR},
-                   summary="All verified cooperatives as CSV (UTF-8 with BOM, for Excel)")
+    @extend_schema(
+        operation_id="v1_cooperatives_export_csv",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        summary="All verified cooperatives as CSV (UTF-8 with BOM, for Excel)",
+    )
     def get(self, request):
-        return _attachment(HttpResponse(export_csv().encode("utf-8"), content_type="text/csv; charset=utf-8"), "csv")
+        return _attachment(
+            HttpResponse(export_csv().encode("utf-8"), content_type="text/csv; charset=utf-8"),
+            "csv",
+        )
 
 
 class CooperativeExportJsonView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(operation_id="v1_cooperatives_export_json", responses={(200, "application/json"): OpenApiTypes.OBJECT},
-                   summary="All verified cooperatives as JSON ({generated_at, count, cooperatives})")
+    @extend_schema(
+        operation_id="v1_cooperatives_export_json",
+        responses={(200, "application/json"): OpenApiTypes.OBJECT},
+        summary="All verified cooperatives as JSON ({generated_at, count, cooperatives})",
+    )
     def get(self, request):
-        return _attachment(HttpResponse(json.dumps(export_json(), ensure_ascii=False), content_type="application/json"),
-                           "json")
+        return _attachment(
+            HttpResponse(
+                json.dumps(export_json(), ensure_ascii=False), content_type="application/json"
+            ),
+            "json",
+        )

@@ -1,15 +1,34 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import (Checkout, IdempotencyKey, Order, OrderEvent, OrderLine, Payment, PaymentWebhookEvent,
-                           Refund, ShippingRule)
+from orders.models import (
+    Checkout,
+    IdempotencyKey,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    PaymentWebhookEvent,
+    Refund,
+    ShippingRule,
+)
 
 
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
-    readonly_fields = ["product", "product_name", "sku", "unit", "unit_price_vnd", "quantity", "line_total_vnd",
-                       "refused", "refused_reason", "stock_released"]
+    readonly_fields = [
+        "product",
+        "product_name",
+        "sku",
+        "unit",
+        "unit_price_vnd",
+        "quantity",
+        "line_total_vnd",
+        "refused",
+        "refused_reason",
+        "stock_released",
+    ]
     can_delete = False
 
 
@@ -24,8 +43,16 @@ class OrderEventInline(admin.TabularInline):
 class OrderAdmin(admin.ModelAdmin):
     """Read-mostly: status moves go through the services (events, stock), not this form."""
 
-    list_display = ["code", "cooperative", "buyer", "status", "payment_status", "payment_method", "total_vnd",
-                    "placed_at"]
+    list_display = [
+        "code",
+        "cooperative",
+        "buyer",
+        "status",
+        "payment_status",
+        "payment_method",
+        "total_vnd",
+        "placed_at",
+    ]
     list_filter = ["status", "payment_status", "payment_method"]
     search_fields = ["code", "buyer__email", "cooperative__legal_name", "tracking_number"]
     readonly_fields = [f.name for f in Order._meta.fields]
@@ -34,13 +61,30 @@ class OrderAdmin(admin.ModelAdmin):
 
 @admin.register(Checkout)
 class CheckoutAdmin(admin.ModelAdmin):
-    list_display = ["id", "buyer", "currency", "total_vnd", "payment_method", "country", "created_at"]
+    list_display = [
+        "id",
+        "buyer",
+        "currency",
+        "total_vnd",
+        "payment_method",
+        "country",
+        "created_at",
+    ]
     readonly_fields = [f.name for f in Checkout._meta.fields]
 
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["id", "checkout", "order", "provider", "amount", "currency", "status", "provider_id"]
+    list_display = [
+        "id",
+        "checkout",
+        "order",
+        "provider",
+        "amount",
+        "currency",
+        "status",
+        "provider_id",
+    ]
     list_filter = ["provider", "status"]
     readonly_fields = [f.name for f in Payment._meta.fields]
 
@@ -81,14 +125,31 @@ class RefundAdmin(admin.ModelAdmin):
 
 @admin.register(PaymentWebhookEvent)
 class PaymentWebhookEventAdmin(admin.ModelAdmin):
-    list_display = ["provider", "event_id", "type", "result", "attempts", "received_at", "processed_at"]
+    list_display = [
+        "provider",
+        "event_id",
+        "type",
+        "result",
+        "attempts",
+        "received_at",
+        "processed_at",
+    ]
     list_filter = ["provider", "type", "result"]
     readonly_fields = [f.name for f in PaymentWebhookEvent._meta.fields]
 
 
 @admin.register(ShippingRule)
 class ShippingRuleAdmin(admin.ModelAdmin):
-    list_display = ["cooperative", "kind", "flat_fee_vnd", "base_fee_vnd", "per_kg_vnd", "free_over_vnd"]
+    list_display = [
+        "cooperative",
+        "kind",
+        "flat_fee_vnd",
+        "base_fee_vnd",
+        "per_kg_vnd",
+        "free_over_vnd",
+    ]
 
 
-admin.site.register(IdempotencyKey, list_display=["principal", "key", "state", "response_status", "expires_at"])
+admin.site.register(
+    IdempotencyKey, list_display=["principal", "key", "state", "response_status", "expires_at"]
+)

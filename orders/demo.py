@@ -2,6 +2,7 @@
 
 Placed through the real services, each with a fixed idempotency key, so re-running finds the
 orders already there instead of placing them again."""
+
 from django.db.models import F
 from django.test.utils import override_settings
 
@@ -26,9 +27,16 @@ PLAN = [
 
 def _products() -> list[Product]:
     seen, out = set(), []
-    qs = (Product.objects.filter(status=Product.Status.ACTIVE, cooperative__status="VERIFIED",
-                                 price_vnd__isnull=False, stock_qty__gte=F("min_order_qty") * 3)
-          .select_related("cooperative").order_by("cooperative_id", "pk"))
+    qs = (
+        Product.objects.filter(
+            status=Product.Status.ACTIVE,
+            cooperative__status="VERIFIED",
+            price_vnd__isnull=False,
+            stock_qty__gte=F("min_order_qty") * 3,
+        )
+        .select_related("cooperative")
+        .order_by("cooperative_id", "pk")
+    )
     for p in qs:
         if p.cooperative_id not in seen:
             seen.add(p.cooperative_id)
@@ -37,13 +45,25 @@ def _products() -> list[Product]:
 
 
 def _address() -> ShippingAddress:
-    ward = Ward.objects.filter(province_id=1).order_by("code").first() or Ward.objects.order_by("code").first()
-    return ShippingAddress(recipient_name="Nguyễn Thị Lan", recipient_phone="0987654321",
-                           address_line="12 Tràng Tiền", province_code=ward.province_id, ward_code=ward.code)
+    ward = (
+        Ward.objects.filter(province_id=1).order_by("code").first()
+        or Ward.objects.order_by("code").first()
+    )
+    return ShippingAddress(
+        recipient_name="Nguyễn Thị Lan",
+        recipient_phone="0987654321",
+        address_line="12 Tràng Tiền",
+        province_code=ward.province_id,
+        ward_code=ward.code,
+    )
 
 
 def _move(order: Order, step: str, buyer: User) -> None:
-    staff = Membership.objects.filter(cooperative_id=order.cooperative_id).select_related("user").first()
+    staff = (
+        Membership.objects.filter(cooperative_id=order.cooperative_id)
+        .select_related("user")
+        .first()
+    )
     actor = staff.user if staff else User.objects.filter(is_staff=True).first()
     if step == "PAY":
         payment_bank_transfer_confirm(actor=actor, order_id=order.pk, note="demo")
@@ -52,10 +72,18 @@ def _move(order: Order, step: str, buyer: User) -> None:
     elif step == S.CANCELLED:
         order_transition(actor=buyer, order_id=order.pk, to=step, note="Đặt nhầm")
     else:
-        order_transition(actor=actor, order_id=order.pk, to=step, carrier="GHN", tracking_number=f"GHN{order.pk:08d}")
+        order_transition(
+            actor=actor,
+            order_id=order.pk,
+            to=step,
+            carrier="GHN",
+            tracking_number=f"GHN{order.pk:08d}",
+        )
 
 
-@override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")  # demo data mails nobody
+@override_settings(
+    EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
+)  # demo data mails nobody
 def seed(log) -> str:
     buyer = User.objects.filter(email="buyer@htx.market").first()
     products = _products()
@@ -69,8 +97,9 @@ def seed(log) -> str:
         cart = cart_get_or_create(user=buyer)
         cart.lines.all().delete()
         cart_line_set(cart=cart, product_id=product.pk, quantity=product.min_order_qty)
-        checkout = checkout_place(buyer=buyer, cart=cart, payment_method=method, address=_address(),
-                                  idempotency_key=key)
+        checkout = checkout_place(
+            buyer=buyer, cart=cart, payment_method=method, address=_address(), idempotency_key=key
+        )
         order = checkout.orders.get()
         for step in moves:
             _move(order, step, buyer)

@@ -3,6 +3,7 @@
 Both are in Vietnamese on purpose (issue 6, item 8): they are paper for the cooperative, the
 carrier and the buyer's bookkeeping in Vietnam, so the labels are not run through gettext.
 DejaVu Sans ships in orders/fonts/ (Vietnamese needs a Unicode TTF; CI has no system fonts)."""
+
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +20,9 @@ FONT = "DejaVu"
 def format_vnd(amount: int) -> str:
     """1234567 -> "1.234.567 ₫" (Vietnamese grouping; VND has no minor unit)."""
     # Babel puts a no-break space before ₫; a plain space keeps the PDF text searchable.
-    return format_currency(int(amount), "VND", locale="vi_VN", format_type="standard").replace("\xa0", " ")
+    return format_currency(int(amount), "VND", locale="vi_VN", format_type="standard").replace(
+        "\xa0", " "
+    )
 
 
 def format_qty(value: Decimal) -> str:
@@ -57,7 +60,10 @@ def _seller(pdf: FPDF, order: Order) -> None:
     coop = order.cooperative
     _para(pdf, coop.legal_name, bold=True, size=11)
     _para(pdf, f"MST: {coop.tax_code}")
-    _para(pdf, "Địa chỉ: " + _place(coop.address, coop.ward.name if coop.ward else "", coop.province.name))
+    _para(
+        pdf,
+        "Địa chỉ: " + _place(coop.address, coop.ward.name if coop.ward else "", coop.province.name),
+    )
     if coop.phone:
         _para(pdf, f"Điện thoại: {coop.phone}")
 
@@ -66,8 +72,17 @@ def _ship_to(pdf: FPDF, order: Order) -> None:
     c = order.checkout
     _para(pdf, "Giao đến", bold=True)
     _para(pdf, f"{c.recipient_name} · {c.recipient_phone}")
-    _para(pdf, _place(c.address_line, c.ward.name if c.ward else "", c.province.name if c.province else "",
-                      c.city, c.postal_code, c.country if c.country != "VN" else ""))
+    _para(
+        pdf,
+        _place(
+            c.address_line,
+            c.ward.name if c.ward else "",
+            c.province.name if c.province else "",
+            c.city,
+            c.postal_code,
+            c.country if c.country != "VN" else "",
+        ),
+    )
 
 
 def _buyer(pdf: FPDF, order: Order) -> None:
@@ -90,8 +105,9 @@ def _header(pdf: FPDF, title: str, order: Order) -> None:
 
 def _table(pdf: FPDF, headings: tuple, rows: list[tuple], widths: tuple) -> None:
     pdf.ln(3)
-    with pdf.table(col_widths=widths, text_align=("LEFT",) + ("RIGHT",) * (len(widths) - 1),
-                   line_height=6) as table:
+    with pdf.table(
+        col_widths=widths, text_align=("LEFT",) + ("RIGHT",) * (len(widths) - 1), line_height=6
+    ) as table:
         pdf.set_font(FONT, "B", 9)
         table.row(headings)
         pdf.set_font(FONT, "", 9)
@@ -110,8 +126,14 @@ def packing_slip_pdf(order: Order, *, compress: bool = True) -> bytes:
     _seller(pdf, order)
     pdf.ln(2)
     _ship_to(pdf, order)
-    rows = [(f"{ln.product_name} ({ln.sku})" + (" — TỪ CHỐI, không đóng gói" if ln.refused else ""),
-             "0" if ln.refused else format_qty(ln.quantity), ln.unit) for ln in _lines(order)]
+    rows = [
+        (
+            f"{ln.product_name} ({ln.sku})" + (" — TỪ CHỐI, không đóng gói" if ln.refused else ""),
+            "0" if ln.refused else format_qty(ln.quantity),
+            ln.unit,
+        )
+        for ln in _lines(order)
+    ]
     _table(pdf, ("Sản phẩm", "Số lượng", "Đơn vị"), rows, (120, 30, 30))
     if order.note:
         pdf.ln(2)
@@ -129,13 +151,23 @@ def invoice_pdf(order: Order, *, compress: bool = True) -> bytes:
     _buyer(pdf, order)
     pdf.ln(2)
     _ship_to(pdf, order)
-    rows = [(ln.product_name + (" — TỪ CHỐI" if ln.refused else ""), format_qty(ln.quantity), ln.unit,
-             format_vnd(ln.unit_price_vnd), format_vnd(0 if ln.refused else ln.line_total_vnd))
-            for ln in _lines(order)]
+    rows = [
+        (
+            ln.product_name + (" — TỪ CHỐI" if ln.refused else ""),
+            format_qty(ln.quantity),
+            ln.unit,
+            format_vnd(ln.unit_price_vnd),
+            format_vnd(0 if ln.refused else ln.line_total_vnd),
+        )
+        for ln in _lines(order)
+    ]
     rows.append(("Phí vận chuyển", "", "", "", format_vnd(order.shipping_fee_vnd)))
     rows.append(("Tổng cộng", "", "", "", format_vnd(order.total_vnd)))
     headings = ("Sản phẩm", "Số lượng", "Đơn vị", "Đơn giá", "Thành tiền")
     _table(pdf, headings, rows, (70, 22, 18, 35, 35))
     pdf.ln(2)
-    _para(pdf, f"Thanh toán: {order.get_payment_method_display()} · {order.get_payment_status_display()}")
+    _para(
+        pdf,
+        f"Thanh toán: {order.get_payment_method_display()} · {order.get_payment_status_display()}",
+    )
     return bytes(pdf.output())

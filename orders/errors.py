@@ -1,4 +1,5 @@
 """Errors of the orders app, each with a stable machine code."""
+
 from django.utils.translation import gettext_lazy as _
 
 from market.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed  # noqa: F401

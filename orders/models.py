@@ -3,6 +3,7 @@ refunds, webhook events and idempotency keys.
 
 Money is in VND integers (VND has no minor unit). A checkout paid in USD keeps the rate used.
 """
+
 from decimal import Decimal
 
 from django.conf import settings
@@ -33,13 +34,16 @@ class Currency(models.TextChoices):
 class Cart(TimeStampedModel):
     """A signed-in buyer's cart (`user`) or a guest's (`session_key`); merged at login."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, null=True, blank=True, related_name="cart")
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="cart"
+    )
     session_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(user__isnull=False) | models.Q(session_key__isnull=False), name="cart_has_owner"
+                condition=models.Q(user__isnull=False) | models.Q(session_key__isnull=False),
+                name="cart_has_owner",
             )
         ]
 
@@ -55,7 +59,9 @@ class CartLine(TimeStampedModel):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["cart", "product"], name="cartline_unique_product"),
-            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="cartline_qty_positive"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="cartline_qty_positive"
+            ),
         ]
 
 
@@ -70,14 +76,22 @@ class ShippingRule(TimeStampedModel):
         FLAT = "FLAT", _("Flat fee")
         WEIGHT = "WEIGHT", _("By weight")
 
-    cooperative = models.OneToOneField(Cooperative, on_delete=models.CASCADE, related_name="shipping_rule")
+    cooperative = models.OneToOneField(
+        Cooperative, on_delete=models.CASCADE, related_name="shipping_rule"
+    )
     kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.FLAT)
     flat_fee_vnd = models.PositiveBigIntegerField(default=30_000)
     base_fee_vnd = models.PositiveBigIntegerField(default=0)
     per_kg_vnd = models.PositiveBigIntegerField(default=0)
     free_over_vnd = models.PositiveBigIntegerField(null=True, blank=True)
 
-    DEFAULT = {"kind": "FLAT", "flat_fee_vnd": 30_000, "base_fee_vnd": 0, "per_kg_vnd": 0, "free_over_vnd": None}
+    DEFAULT = {
+        "kind": "FLAT",
+        "flat_fee_vnd": 30_000,
+        "base_fee_vnd": 0,
+        "per_kg_vnd": 0,
+        "free_over_vnd": None,
+    }
 
 
 # --- Checkout and orders ---
@@ -88,7 +102,9 @@ class Checkout(TimeStampedModel):
 
     buyer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="checkouts")
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.VND)
-    usd_vnd_rate = models.PositiveIntegerField(null=True, blank=True)  # the rate used for a USD quote
+    usd_vnd_rate = models.PositiveIntegerField(
+        null=True, blank=True
+    )  # the rate used for a USD quote
     subtotal_vnd = models.PositiveBigIntegerField()
     shipping_vnd = models.PositiveBigIntegerField()
     total_vnd = models.PositiveBigIntegerField()
@@ -98,8 +114,12 @@ class Checkout(TimeStampedModel):
     recipient_name = models.CharField(max_length=150)
     recipient_phone = models.CharField(max_length=20)
     country = models.CharField(max_length=2, default="VN")
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ward = models.ForeignKey(
+        Ward, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     address_line = models.CharField(max_length=255)
     city = models.CharField(max_length=100, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
@@ -110,7 +130,9 @@ class Checkout(TimeStampedModel):
         ordering = ["-created_at"]
         constraints = [
             # The backstop behind a double click: one checkout per (buyer, form token / key).
-            models.UniqueConstraint(fields=["buyer", "idempotency_key"], name="checkout_idempotency_unique"),
+            models.UniqueConstraint(
+                fields=["buyer", "idempotency_key"], name="checkout_idempotency_unique"
+            ),
             models.CheckConstraint(
                 condition=models.Q(country="VN", province__isnull=False, ward__isnull=False)
                 | (~models.Q(country="VN") & ~models.Q(incoterm="")),
@@ -170,7 +192,9 @@ class Order(TimeStampedModel):
     checkout = models.ForeignKey(Checkout, on_delete=models.PROTECT, related_name="orders")
     cooperative = models.ForeignKey(Cooperative, on_delete=models.PROTECT, related_name="orders")
     buyer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="orders")
-    code = models.CharField(max_length=32, unique=True, null=True)  # HTX-2026-000123, set after insert
+    code = models.CharField(
+        max_length=32, unique=True, null=True
+    )  # HTX-2026-000123, set after insert
     subtotal_vnd = models.PositiveBigIntegerField()
     shipping_fee_vnd = models.PositiveBigIntegerField()
     commission_percent = models.DecimalField(max_digits=5, decimal_places=2)
@@ -181,8 +205,12 @@ class Order(TimeStampedModel):
     amount_paid_vnd = models.PositiveBigIntegerField(default=0)
     amount_refunded_vnd = models.PositiveBigIntegerField(default=0)
     note = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLACED, db_index=True)
-    payment_status = models.CharField(max_length=18, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PLACED, db_index=True
+    )
+    payment_status = models.CharField(
+        max_length=18, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
+    )
     payment_method = models.CharField(max_length=16, choices=PaymentMethod.choices)
     carrier = models.CharField(max_length=100, blank=True)
     tracking_number = models.CharField(max_length=100, blank=True)
@@ -198,8 +226,10 @@ class Order(TimeStampedModel):
             models.Index(fields=["payment_status", "reserved_until"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount_refunded_vnd__lte=models.F("amount_paid_vnd")),
-                                   name="order_refund_within_paid"),
+            models.CheckConstraint(
+                condition=models.Q(amount_refunded_vnd__lte=models.F("amount_paid_vnd")),
+                name="order_refund_within_paid",
+            ),
         ]
 
     def __str__(self):
@@ -210,8 +240,11 @@ class Order(TimeStampedModel):
 
     @property
     def is_paid(self) -> bool:
-        return self.payment_status in {self.PaymentStatus.PAID, self.PaymentStatus.PARTIALLY_REFUNDED,
-                                       self.PaymentStatus.REFUNDED}
+        return self.payment_status in {
+            self.PaymentStatus.PAID,
+            self.PaymentStatus.PARTIALLY_REFUNDED,
+            self.PaymentStatus.REFUNDED,
+        }
 
     def derived_payment_status(self) -> str:
         """PAID, PARTIALLY_REFUNDED or REFUNDED from the money received and refunded so far."""
@@ -244,7 +277,11 @@ class OrderLine(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="orderline_qty_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="orderline_qty_positive"
+            )
+        ]
 
 
 class OrderEvent(models.Model):
@@ -258,7 +295,9 @@ class OrderEvent(models.Model):
         NOTE = "NOTE", _("Note")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.STATUS)
     from_status = models.CharField(max_length=18, blank=True)
     to_status = models.CharField(max_length=18, blank=True)
@@ -290,7 +329,9 @@ class Payment(TimeStampedModel):
         CANCELLED = "CANCELLED", _("Cancelled")
 
     checkout = models.ForeignKey(Checkout, on_delete=models.PROTECT, related_name="payments")
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
     provider = models.CharField(max_length=16, choices=PaymentMethod.choices)
     amount = models.DecimalField(max_digits=16, decimal_places=2)  # in `currency` (VND integral)
     currency = models.CharField(max_length=3, choices=Currency.choices)
@@ -341,7 +382,11 @@ class Refund(TimeStampedModel):
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.CheckConstraint(condition=models.Q(amount_vnd__gt=0), name="refund_amount_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_vnd__gt=0), name="refund_amount_positive"
+            )
+        ]
 
     def stripe_idempotency_key(self) -> str:
         return f"refund:{self.pk}"
@@ -362,7 +407,9 @@ class PaymentWebhookEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
-        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_once")
+        ]
 
 
 class IdempotencyKey(models.Model):
@@ -384,7 +431,9 @@ class IdempotencyKey(models.Model):
     expires_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_once")
+        ]
 
 
 def commission_percent() -> Decimal:

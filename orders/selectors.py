@@ -1,5 +1,6 @@
 """Reads scoped to the actor: a buyer sees their orders, a cooperative's staff only its own,
 admins all. "Missing" and "not yours" give the same NotFound."""
+
 from django.db.models import Prefetch, QuerySet
 
 from market.models import Membership, User
@@ -8,7 +9,9 @@ from orders.models import Checkout, Order, OrderEvent, OrderLine
 
 _DETAIL = (
     Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
-    Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id")),
+    Prefetch(
+        "events", queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id")
+    ),
 )
 
 
@@ -30,8 +33,9 @@ def cooperative_ids_for_staff(user: User) -> list[int]:
     return list(Membership.objects.filter(user=user).values_list("cooperative_id", flat=True))
 
 
-def order_list_for_cooperative_staff(*, user: User, status: str | None = None,
-                                     cooperative_id: int | None = None) -> QuerySet[Order]:
+def order_list_for_cooperative_staff(
+    *, user: User, status: str | None = None, cooperative_id: int | None = None
+) -> QuerySet[Order]:
     ids = cooperative_ids_for_staff(user)
     if cooperative_id is not None:
         ids = [i for i in ids if i == cooperative_id]
@@ -63,8 +67,11 @@ def order_get_for_actor(*, user: User, code: str, detail: bool = True) -> Order:
 
 
 def checkout_get_for_buyer(*, user: User, checkout_id: int) -> Checkout:
-    checkout = (Checkout.objects.filter(pk=checkout_id, buyer=user)
-                .prefetch_related(Prefetch("orders", queryset=_base().order_by("pk")), "payments").first())
+    checkout = (
+        Checkout.objects.filter(pk=checkout_id, buyer=user)
+        .prefetch_related(Prefetch("orders", queryset=_base().order_by("pk")), "payments")
+        .first()
+    )
     if checkout is None:
         raise NotFound()
     return checkout

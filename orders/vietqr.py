@@ -3,6 +3,7 @@
 Format: TLV, `ID(2) LEN(2, decimal) VALUE`; tag 63 is a CRC-16/CCITT-FALSE (poly 0x1021,
 init 0xFFFF) over the whole string including "6304", which is what `binascii.crc_hqx` computes.
 Checked against the published vectors of the `vietnam-qr-pay` tests (see tests/unit)."""
+
 import binascii
 import io
 import re
@@ -30,8 +31,14 @@ def ascii_memo(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9 \-]", "", text)[:MEMO_MAX].strip()
 
 
-def payload(*, bin_code: str, account: str, amount: int | None = None, memo: str = "",
-            service: str = SERVICE_TO_ACCOUNT) -> str:
+def payload(
+    *,
+    bin_code: str,
+    account: str,
+    amount: int | None = None,
+    memo: str = "",
+    service: str = SERVICE_TO_ACCOUNT,
+) -> str:
     """The VietQR string: dynamic (12) when it carries an amount, static (11) otherwise."""
     if not re.fullmatch(r"\d{6}", bin_code or ""):
         raise ValueError("bank BIN must be 6 digits")
@@ -39,7 +46,12 @@ def payload(*, bin_code: str, account: str, amount: int | None = None, memo: str
         raise ValueError("account must be 1 to 19 letters or digits")
     beneficiary = tlv("00", bin_code) + tlv("01", account)
     merchant = tlv("00", NAPAS_GUID) + tlv("01", beneficiary) + tlv("02", service)
-    parts = [tlv("00", "01"), tlv("01", "12" if amount else "11"), tlv("38", merchant), tlv("53", "704")]
+    parts = [
+        tlv("00", "01"),
+        tlv("01", "12" if amount else "11"),
+        tlv("38", merchant),
+        tlv("53", "704"),
+    ]
     if amount:
         if amount <= 0 or len(str(amount)) > 13:
             raise ValueError("amount must be a positive integer of at most 13 digits")
@@ -56,8 +68,8 @@ def parse(data: str) -> dict[str, str]:
     """Top-level TLV walk (for tests and diagnostics)."""
     out, i = {}, 0
     while i < len(data):
-        tag, length = data[i:i + 2], int(data[i + 2:i + 4])
-        out[tag] = data[i + 4:i + 4 + length]
+        tag, length = data[i : i + 2], int(data[i + 2 : i + 4])
+        out[tag] = data[i + 4 : i + 4 + length]
         i += 4 + length
     return out
 

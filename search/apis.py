@@ -1,4 +1,5 @@
 """Search API: GET /api/v1/search/products and GET /api/v1/search/suggest (public, read-only)."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -21,7 +22,9 @@ class ProductSearchApi(APIView):
     permission_classes = [AllowAny]
 
     class InputSerializer(serializers.Serializer):
-        q = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=True)
+        q = serializers.CharField(
+            required=False, allow_blank=True, default="", trim_whitespace=True
+        )
         category = serializers.IntegerField(required=False, min_value=1)
         province = serializers.IntegerField(required=False, min_value=1)
         cooperative = serializers.IntegerField(required=False, min_value=1)
@@ -64,8 +67,12 @@ class ProductSearchApi(APIView):
         suggestions = serializers.ListField(child=serializers.CharField())
         facets = serializers.DictField(child=_Facet(many=True))
 
-    @extend_schema(parameters=[InputSerializer], responses=OutputSerializer, tags=["search"],
-                   summary="Search purchasable products (full text, filters, facets, sorting, paging)")
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses=OutputSerializer,
+        tags=["search"],
+        summary="Search purchasable products (full text, filters, facets, sorting, paging)",
+    )
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -83,8 +90,12 @@ class ProductSuggestApi(APIView):
     class OutputSerializer(serializers.Serializer):
         suggestions = serializers.ListField(child=serializers.CharField())
 
-    @extend_schema(parameters=[InputSerializer], responses=OutputSerializer, tags=["search"],
-                   summary="Autocomplete product names from a prefix")
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses=OutputSerializer,
+        tags=["search"],
+        summary="Autocomplete product names from a prefix",
+    )
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)

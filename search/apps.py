@@ -9,7 +9,9 @@ class SearchConfig(AppConfig):
         from market.outbox import changes_committed
         from search.sync import on_changes_committed
 
-        changes_committed.connect(on_changes_committed, dispatch_uid="search.sync.on_changes_committed")
+        changes_committed.connect(
+            on_changes_committed, dispatch_uid="search.sync.on_changes_committed"
+        )
 
         from django.db.backends.signals import connection_created
 

@@ -1,4 +1,5 @@
 """Consistency between the database and the index (used by `search_check`)."""
+
 from dataclasses import dataclass, field
 
 from search import documents

@@ -5,6 +5,7 @@ asked for is reported back so the caller deletes it from the index. Text is stor
 written (NFC, for the exact-diacritic boost) and folded (for recall). Rows are read with
 `values()` (no model instances): a full reindex of 100,000 products is bound by this code.
 """
+
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -17,9 +18,23 @@ from catalog.selectors import product_list_purchasable
 from market.models import Province
 from search.text import fold_text, normalize
 
-FIELDS = ("pk", "name_vi", "name_en", "description_vi", "description_en", "category_id", "origin_province_id",
-          "cooperative_id", "price_vnd", "stock_qty", "incoterms", "created_at",
-          "cooperative__legal_name", "cooperative__trading_name", "cooperative__province_id")
+FIELDS = (
+    "pk",
+    "name_vi",
+    "name_en",
+    "description_vi",
+    "description_en",
+    "category_id",
+    "origin_province_id",
+    "cooperative_id",
+    "price_vnd",
+    "stock_qty",
+    "incoterms",
+    "created_at",
+    "cooperative__legal_name",
+    "cooperative__trading_name",
+    "cooperative__province_id",
+)
 
 
 class _Context:
@@ -27,8 +42,10 @@ class _Context:
     certification labels, today's date."""
 
     def __init__(self):
-        self.tree = {c["pk"]: (c["parent_id"], c["name_vi"], c["name_en"])
-                     for c in Category.objects.values("pk", "parent_id", "name_vi", "name_en")}
+        self.tree = {
+            c["pk"]: (c["parent_id"], c["name_vi"], c["name_en"])
+            for c in Category.objects.values("pk", "parent_id", "name_vi", "name_en")
+        }
         self.provinces = dict(Province.objects.values_list("pk", "name"))
         self.kinds = {k: str(label) for k, label in Certification.Kind.choices}
         self.today = timezone.localdate()
@@ -44,10 +61,16 @@ class _Context:
     def certifications(self, product_ids) -> dict[int, list[tuple[str, int | None]]]:
         """Shown certifications (verified, not expired) per product."""
         through = Certification.products.through.objects.filter(
-            product_id__in=product_ids, certification__status=Certification.Status.VERIFIED,
-        ).filter(Q(certification__valid_until__isnull=True) | Q(certification__valid_until__gte=self.today))
+            product_id__in=product_ids,
+            certification__status=Certification.Status.VERIFIED,
+        ).filter(
+            Q(certification__valid_until__isnull=True)
+            | Q(certification__valid_until__gte=self.today)
+        )
         out: dict[int, list] = {}
-        for pid, kind, stars in through.values_list("product_id", "certification__kind", "certification__ocop_stars"):
+        for pid, kind, stars in through.values_list(
+            "product_id", "certification__kind", "certification__ocop_stars"
+        ):
             out.setdefault(pid, []).append((kind, stars))
         return out
 
@@ -58,8 +81,12 @@ def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context) -> dict
     stars = [s for kind, s in certs if kind == Certification.Kind.OCOP and s]
     names = f"{row['name_vi']} {row['name_en']}".strip()
     context = " ".join(
-        [row["description_vi"], row["description_en"], row["cooperative__trading_name"] or row["cooperative__legal_name"],
-         ctx.provinces.get(province_id, "")]
+        [
+            row["description_vi"],
+            row["description_en"],
+            row["cooperative__trading_name"] or row["cooperative__legal_name"],
+            ctx.provinces.get(province_id, ""),
+        ]
         + [f"{ctx.tree[c][1]} {ctx.tree[c][2]}" for c in path]
         + [ctx.kinds.get(kind, kind) for kind, _ in certs]
     )
@@ -92,7 +119,9 @@ def doc_hash(doc: dict) -> str:
     document on every backend, so `search_check` sees any drift (names, stock, category...)
     by comparing it with the hash of the document built from the database now."""
     fields = {k: v for k, v in doc.items() if k != "doc_hash"}
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    canonical = json.dumps(
+        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
     return hashlib.sha1(canonical.encode()).hexdigest()[:16]
 
 
@@ -114,7 +143,12 @@ def iter_all(batch_size: int = 1000) -> Iterator[list[dict]]:
     """Every purchasable product's document, in batches, paging by primary key."""
     ctx, last = _Context(), 0
     while True:
-        rows = list(product_list_purchasable().filter(pk__gt=last).order_by("pk").values(*FIELDS)[:batch_size])
+        rows = list(
+            product_list_purchasable()
+            .filter(pk__gt=last)
+            .order_by("pk")
+            .values(*FIELDS)[:batch_size]
+        )
         if not rows:
             return
         last = rows[-1]["pk"]

@@ -1,4 +1,5 @@
 """Search errors with stable codes (rendered by market.api.exception_handler)."""
+
 from django.utils.translation import gettext_lazy as _
 
 from market.errors import DomainError, ValidationFailed
@@ -12,7 +13,9 @@ class InvalidSearch(ValidationFailed):
 class PageTooDeep(DomainError):
     code = "page_too_deep"
     status = 400
-    default_message = _("This page is too deep. Use the cursor from the previous page to go further.")
+    default_message = _(
+        "This page is too deep. Use the cursor from the previous page to go further."
+    )
 
 
 class SearchUnavailable(DomainError):

@@ -4,6 +4,7 @@ A denormalised copy of each purchasable product, maintained only by `search.sync
 foreign keys on purpose: the index must never block a delete in the catalog, and a stale row is
 repaired by the next drain or by `search_check --repair`.
 """
+
 from django.db import models
 
 
@@ -49,10 +50,31 @@ class SearchDocument(models.Model):
             models.Index(fields=["created", "product_id"], name="searchdoc_created"),
             # Covering indexes for the two facet GROUP BYs of a browse (no words): grouped in
             # index order with every filter column at hand, so no sort and no table lookups.
-            models.Index(fields=["cooperative_id", "category_id", "province_id", "in_stock", "export_ready",
-                                 "price_vnd", "ocop_stars"], name="searchdoc_facet_groups"),
-            models.Index(fields=["facet_bits", "category_id", "province_id", "cooperative_id", "in_stock",
-                                 "export_ready", "price_vnd", "ocop_stars"], name="searchdoc_facet_bits"),
+            models.Index(
+                fields=[
+                    "cooperative_id",
+                    "category_id",
+                    "province_id",
+                    "in_stock",
+                    "export_ready",
+                    "price_vnd",
+                    "ocop_stars",
+                ],
+                name="searchdoc_facet_groups",
+            ),
+            models.Index(
+                fields=[
+                    "facet_bits",
+                    "category_id",
+                    "province_id",
+                    "cooperative_id",
+                    "in_stock",
+                    "export_ready",
+                    "price_vnd",
+                    "ocop_stars",
+                ],
+                name="searchdoc_facet_bits",
+            ),
         ]
 
     def __str__(self):

@@ -4,6 +4,7 @@
 and orders product ids; everything shown (price, stock, names) is read fresh from the database,
 and anything no longer purchasable is dropped even if the index has not caught up yet.
 """
+
 import logging
 from dataclasses import dataclass, field
 
@@ -13,7 +14,14 @@ from django.utils.translation import gettext as _
 from catalog.models import Category, Certification, Product
 from market.models import Cooperative, Province
 from search.backends import Query, get_backend
-from search.backends.base import MAX_SIZE, MAX_WINDOW, PRICE_BUCKETS, SORTS, BackendUnavailable, decode_cursor
+from search.backends.base import (
+    MAX_SIZE,
+    MAX_WINDOW,
+    PRICE_BUCKETS,
+    SORTS,
+    BackendUnavailable,
+    decode_cursor,
+)
 from search.errors import InvalidSearch, PageTooDeep, SearchUnavailable
 from search.text import highlight, parse
 
@@ -46,7 +54,11 @@ def validate_query(query: Query) -> Query:
     for name in ("price_min", "price_max", "ocop_stars"):
         if (value := getattr(query, name)) is not None and value < 0:
             errors[name] = [_("Must not be negative.")]
-    if query.price_min is not None and query.price_max is not None and query.price_min > query.price_max:
+    if (
+        query.price_min is not None
+        and query.price_max is not None
+        and query.price_min > query.price_max
+    ):
         errors["price_max"] = [_("The maximum price must not be below the minimum price.")]
     if query.certification and query.certification not in Certification.Kind.values:
         errors["certification"] = [_("Unknown certification.")]
@@ -54,7 +66,11 @@ def validate_query(query: Query) -> Query:
         errors["incoterm"] = [_("Unknown Incoterm.")]
     if query.cursor and decode_cursor(query.cursor) is None:
         errors["cursor"] = [_("This cursor is not valid; start again from the first page.")]
-    for name, model in (("category", Category), ("province", Province), ("cooperative", Cooperative)):
+    for name, model in (
+        ("category", Category),
+        ("province", Province),
+        ("cooperative", Cooperative),
+    ):
         value = getattr(query, name)
         if value is not None and not model.objects.filter(pk=value).exists():
             errors[name] = [_("Unknown value.")]
@@ -77,11 +93,17 @@ def product_search(query: Query) -> ProductSearchPage:
     products = _hydrate(result.ids)
     parsed = parse(query.q)
     for product in products:
-        product.highlight = {"name_vi": highlight(product.name_vi, parsed),
-                             "name_en": highlight(product.name_en, parsed)}
+        product.highlight = {
+            "name_vi": highlight(product.name_vi, parsed),
+            "name_en": highlight(product.name_en, parsed),
+        }
     return ProductSearchPage(
-        results=products, total=result.total, page=query.page, size=query.size,
-        facets=_label_facets(result.facets, query), suggestions=result.suggestions,
+        results=products,
+        total=result.total,
+        page=query.page,
+        size=query.size,
+        facets=_label_facets(result.facets, query),
+        suggestions=result.suggestions,
         next_cursor=result.next_cursor,
     )
 
@@ -102,7 +124,9 @@ def _hydrate(ids: list[int]) -> list[Product]:
         return []
     # By primary key only, purchasability checked in Python: with the status filter in SQL,
     # SQLite preferred the status index and walked every active product.
-    rows = Product.objects.filter(pk__in=ids).select_related("cooperative").order_by()  # no ORDER BY:
+    rows = (
+        Product.objects.filter(pk__in=ids).select_related("cooperative").order_by()
+    )  # no ORDER BY:
     # with the model's default (-created_at) SQLite walked the created_at index over every row
     by_id = {p.pk: p for p in rows if p.is_purchasable}
     return [by_id[i] for i in ids if i in by_id]
@@ -111,11 +135,21 @@ def _hydrate(ids: list[int]) -> list[Product]:
 def _label_facets(facets: dict, query: Query) -> dict[str, list[dict]]:
     english = (get_language() or "vi").startswith("en")
     labels = {
-        "category": lambda ids: {pk: en if english and en else vi for pk, vi, en in Category.objects.filter(
-            pk__in=ids).order_by().values_list("pk", "name_vi", "name_en")},
-        "province": lambda ids: dict(Province.objects.filter(pk__in=ids).order_by().values_list("pk", "name")),
-        "cooperative": lambda ids: {pk: trading or legal for pk, legal, trading in Cooperative.objects.filter(
-            pk__in=ids).order_by().values_list("pk", "legal_name", "trading_name")},
+        "category": lambda ids: {
+            pk: en if english and en else vi
+            for pk, vi, en in Category.objects.filter(pk__in=ids)
+            .order_by()
+            .values_list("pk", "name_vi", "name_en")
+        },
+        "province": lambda ids: dict(
+            Province.objects.filter(pk__in=ids).order_by().values_list("pk", "name")
+        ),
+        "cooperative": lambda ids: {
+            pk: trading or legal
+            for pk, legal, trading in Cooperative.objects.filter(pk__in=ids)
+            .order_by()
+            .values_list("pk", "legal_name", "trading_name")
+        },
         "certification": lambda ids: dict(Certification.Kind.choices),
         "ocop_stars": lambda ids: {s: _("%(n)s stars") % {"n": s} for s in ids},
         "price": lambda ids: {i: _price_label(i) for i in ids},
@@ -125,13 +159,23 @@ def _label_facets(facets: dict, query: Query) -> dict[str, list[dict]]:
     out = {}
     for name, counts in facets.items():
         if len(counts) > FACET_LIMIT.get(name, 1000):  # the long tail is not shown, so not labelled
-            counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:FACET_LIMIT[name]])
+            counts = dict(
+                sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[: FACET_LIMIT[name]]
+            )
         names = labels[name](list(counts))
-        values = [{"value": v, "label": str(names.get(v, v)), "count": n} for v, n in counts.items() if v in names]
+        values = [
+            {"value": v, "label": str(names.get(v, v)), "count": n}
+            for v, n in counts.items()
+            if v in names
+        ]
         if name == "price":
             for v in values:
                 v["from"], v["to"] = PRICE_BUCKETS[v["value"]]
-        key = (lambda v: v["value"]) if name in ("price", "ocop_stars") else (lambda v: (-v["count"], v["label"]))
+        key = (
+            (lambda v: v["value"])
+            if name in ("price", "ocop_stars")
+            else (lambda v: (-v["count"], v["label"]))
+        )
         out[name] = sorted(values, key=key)
     return out
 
@@ -142,4 +186,7 @@ def _price_label(index: int) -> str:
         return _("Under %(hi)s ₫") % {"hi": f"{hi:,}".replace(",", ".")}
     if hi is None:
         return _("From %(lo)s ₫") % {"lo": f"{lo:,}".replace(",", ".")}
-    return _("%(lo)s – %(hi)s ₫") % {"lo": f"{lo:,}".replace(",", "."), "hi": f"{hi:,}".replace(",", ".")}
+    return _("%(lo)s – %(hi)s ₫") % {
+        "lo": f"{lo:,}".replace(",", "."),
+        "hi": f"{hi:,}".replace(",", "."),
+    }

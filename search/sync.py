@@ -5,6 +5,7 @@ reaches the index. A drain reads rows in id order, rebuilds each touched product
 the database as it is *now* (so replays are harmless), writes the index, and only then deletes
 exactly the rows it processed: a crash at any point leaves them for the next drain.
 """
+
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,12 +58,16 @@ def apply(product_ids: set[int], backend: SearchBackend) -> tuple[int, int]:
     return backend.index_many(docs), backend.delete_many(gone)
 
 
-def _process(events: list[OutboxEvent], backend: SearchBackend, stats: DrainStats,
-             delete_rows: bool | None = None) -> None:
+def _process(
+    events: list[OutboxEvent],
+    backend: SearchBackend,
+    stats: DrainStats,
+    delete_rows: bool | None = None,
+) -> None:
     if delete_rows is None:  # during a rebuild the rebuild itself re-drains these rows
         delete_rows = not backend.keeps_outbox
     for chunk_start in range(0, len(events), BATCH_SIZE):
-        chunk = events[chunk_start:chunk_start + BATCH_SIZE]
+        chunk = events[chunk_start : chunk_start + BATCH_SIZE]
         indexed, deleted = apply(product_ids_for(chunk), backend)
         if delete_rows:
             OutboxEvent.objects.filter(pk__in=[e.pk for e in chunk]).delete()
@@ -72,8 +77,14 @@ def _process(events: list[OutboxEvent], backend: SearchBackend, stats: DrainStat
         stats.batches += 1
 
 
-def drain(*, backend: SearchBackend | None = None, batch_size: int = BATCH_SIZE, upto: int | None = None,
-          progress: Callable[[DrainStats], None] | None = None, delete_rows: bool | None = None) -> DrainStats:
+def drain(
+    *,
+    backend: SearchBackend | None = None,
+    batch_size: int = BATCH_SIZE,
+    upto: int | None = None,
+    progress: Callable[[DrainStats], None] | None = None,
+    delete_rows: bool | None = None,
+) -> DrainStats:
     """Process every outbox row (ids up to `upto` if given) in batches; returns what it did.
     Raises whatever the backend raises; rows of the failed batch stay for the next drain."""
     backend = backend or get_backend()
@@ -109,7 +120,9 @@ def on_changes_committed(sender, *, entity: str, ids: list[int], **kwargs) -> No
     try:
         drain_ids(entity=entity, ids=ids)
     except Exception:  # noqa: BLE001 - the request already succeeded; the outbox keeps the work
-        log.exception("search sync after commit failed (%s %s); search_sync will retry", entity, ids[:10])
+        log.exception(
+            "search sync after commit failed (%s %s); search_sync will retry", entity, ids[:10]
+        )
 
 
 @dataclass
@@ -121,9 +134,13 @@ class ReindexStats:
         return f"{self.loaded} documents loaded, then {self.drained} drained before the switch"
 
 
-def reindex(*, backend: SearchBackend | None = None, batch_size: int = 1000,
-            progress: Callable[[int], None] | None = None,
-            after_load: Callable[[], None] | None = None) -> ReindexStats:
+def reindex(
+    *,
+    backend: SearchBackend | None = None,
+    batch_size: int = 1000,
+    progress: Callable[[int], None] | None = None,
+    after_load: Callable[[], None] | None = None,
+) -> ReindexStats:
     """Rebuild the whole index from the database with no gap for readers and no lost write:
     the backend loads a new index (engines: a new physical index behind the aliases), then the
     outbox is drained into it (changes made during the load), then readers switch atomically.
@@ -138,5 +155,7 @@ def reindex(*, backend: SearchBackend | None = None, batch_size: int = 1000,
         # indices receive every write until the switch.
         stats.drained = drain(backend=backend, delete_rows=True)
 
-    stats.loaded = backend.rebuild(documents.iter_all(batch_size), after_load=finish_load, progress=progress)
+    stats.loaded = backend.rebuild(
+        documents.iter_all(batch_size), after_load=finish_load, progress=progress
+    )
     return stats

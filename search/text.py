@@ -4,6 +4,7 @@ Every backend gets the same folded text (indexed next to the original) and the s
 so "ca phe", "cà phê", "CA PHÊ" and NFD input behave alike on SQLite, PostgreSQL and the engines.
 The fold lives in `market.admin_units` (addresses use it too); it is re-exported here.
 """
+
 import html
 import re
 import unicodedata
@@ -12,7 +13,16 @@ from functools import lru_cache
 
 from market.admin_units import fold
 
-__all__ = ["fold", "fold_text", "normalize", "tokens", "parse", "ParsedQuery", "highlight", "SYNONYMS"]
+__all__ = [
+    "fold",
+    "fold_text",
+    "normalize",
+    "tokens",
+    "parse",
+    "ParsedQuery",
+    "highlight",
+    "SYNONYMS",
+]
 
 MAX_QUERY_CHARS = 200  # longer input is cut: nobody types more, and it bounds the work per query
 MAX_TOKENS = 12
@@ -147,13 +157,15 @@ def parse(q: str) -> ParsedQuery:
     q = (q or "")[:MAX_QUERY_CHARS]
     folded = tokens(q)[:MAX_TOKENS]
     exact = [t for t in _WORD.findall(normalize(q).replace("_", " "))][:MAX_TOKENS]
-    if len(exact) != len(folded):  # tokenisers disagree (rare symbols): ignore diacritics for synonyms
+    if len(exact) != len(
+        folded
+    ):  # tokenisers disagree (rare symbols): ignore diacritics for synonyms
         exact = folded
     clauses, i = [], 0
     while i < len(folded):
         for n in range(min(_MAX_PHRASE, len(folded) - i), 0, -1):
-            phrase = tuple(folded[i:i + n])
-            alts = _alternatives(phrase, tuple(exact[i:i + n]))
+            phrase = tuple(folded[i : i + n])
+            alts = _alternatives(phrase, tuple(exact[i : i + n]))
             if alts or n == 1:
                 clauses.append(((FOLDED, phrase),) + tuple((EXACT, a) for a in alts or []))
                 i += n
@@ -170,7 +182,7 @@ def highlight(text: str, parsed: ParsedQuery, tag: str = "mark") -> str:
     out, last = [], 0
     for m in _WORD.finditer(text):
         if fold(m.group()) in terms:
-            out.append(html.escape(text[last:m.start()]))
+            out.append(html.escape(text[last : m.start()]))
             out.append(f"<{tag}>{html.escape(m.group())}</{tag}>")
             last = m.end()
     out.append(html.escape(text[last:]))

@@ -6,6 +6,7 @@ ELASTICSEARCH_URL, OPENSEARCH_URL, STRIPE_MOCK_URL, CHROMIUM_PATH. A test marked
 marker is skipped with a one-line reason when that service is not there, and fails instead when
 REQUIRE_SERVICES=1 (CI).
 """
+
 import os
 
 import pytest
@@ -14,10 +15,16 @@ from django.db import connection
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 SERVICE_MARKERS = {
-    "elasticsearch": ("ELASTICSEARCH_TEST_URL", "no Elasticsearch node (services/svc elasticsearch start)"),
+    "elasticsearch": (
+        "ELASTICSEARCH_TEST_URL",
+        "no Elasticsearch node (services/svc elasticsearch start)",
+    ),
     "opensearch": ("OPENSEARCH_TEST_URL", "no OpenSearch node (services/svc opensearch start)"),
     "stripe_mock": ("STRIPE_MOCK_URL", "no stripe-mock (services/svc stripe-mock start)"),
-    "browser": ("CHROMIUM_PATH", "no Chromium (apt-get install chromium; services/svc chromium status)"),
+    "browser": (
+        "CHROMIUM_PATH",
+        "no Chromium (apt-get install chromium; services/svc chromium status)",
+    ),
 }
 
 
@@ -57,7 +64,9 @@ def pytest_collection_modifyitems(config, items):
         return
     kept = [i for i in items if not i.get_closest_marker("sqlite_only")]
     if len(kept) != len(items):
-        config.hook.pytest_deselected(items=[i for i in items if i.get_closest_marker("sqlite_only")])
+        config.hook.pytest_deselected(
+            items=[i for i in items if i.get_closest_marker("sqlite_only")]
+        )
         items[:] = kept
 
 
@@ -66,7 +75,12 @@ def pytest_report_header(config):
 
     db = settings.DATABASES["default"]
     lines = [f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or db.get('NAME')}"]
-    for var in ("ELASTICSEARCH_TEST_URL", "OPENSEARCH_TEST_URL", "STRIPE_MOCK_URL", "CHROMIUM_PATH"):
+    for var in (
+        "ELASTICSEARCH_TEST_URL",
+        "OPENSEARCH_TEST_URL",
+        "STRIPE_MOCK_URL",
+        "CHROMIUM_PATH",
+    ):
         lines.append(f"{var}: {os.environ.get(var) or '-'}")
     lines.append(f"REQUIRE_SERVICES={int(REQUIRE_SERVICES)}")
     return lines
@@ -93,7 +107,10 @@ def _reference_data_present(request, django_db_blocker):
     """Transactional tests end with a flush that also empties the administrative units a data
     migration loaded; put them back before any database test that runs after one."""
     uses_db = request.node.get_closest_marker("django_db") or {
-        "db", "transactional_db", "live_server", "django_db_reset_sequences"
+        "db",
+        "transactional_db",
+        "live_server",
+        "django_db_reset_sequences",
     } & set(request.fixturenames)
     if uses_db:
         from market.admin_units import load

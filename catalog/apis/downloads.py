@@ -1,4 +1,5 @@
 """File responses: the private certificate scan, for its cooperative's staff and platform admins."""
+
 from django.core.files.storage import storages
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -17,17 +18,22 @@ class CertificationDocumentDownloadApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: OpenApiResponse()},
-                   summary="Download a certificate scan (the cooperative's staff and admins only)")
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: OpenApiResponse()},
+        summary="Download a certificate scan (the cooperative's staff and admins only)",
+    )
     def get(self, request, cert_id):
         cert = selectors.certification_get_for_staff(user=request.user, certification_id=cert_id)
         storage = storages["private"]
         if not cert.document or not storage.exists(cert.document.name):
             raise NotFound()
         content_type = certification_document_type(cert)
-        response = FileResponse(storage.open(cert.document.name, "rb"), content_type=content_type,
-                                as_attachment=request.query_params.get("inline") != "1",
-                                filename=f"certification-{cert.pk}{cert.document.name[cert.document.name.rfind('.'):]}")
+        response = FileResponse(
+            storage.open(cert.document.name, "rb"),
+            content_type=content_type,
+            as_attachment=request.query_params.get("inline") != "1",
+            filename=f"certification-{cert.pk}{cert.document.name[cert.document.name.rfind('.') :]}",
+        )
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"
         return response

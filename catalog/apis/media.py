@@ -1,4 +1,5 @@
 """Images and certifications."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -6,9 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors, services
-from catalog.permissions import IsCooperativeStaff
 from catalog.apis.outputs import CertificationStaffOutput, ImageOutput
 from catalog.models import Certification
+from catalog.permissions import IsCooperativeStaff
 from market.api import created
 from market.apis_accounts import ERROR, name_nested_serializers
 from market.permissions import IsPlatformAdmin
@@ -23,14 +24,20 @@ class ProductImageAddApi(APIView):
         alt_vi = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
         alt_en = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
-    @extend_schema(request=Input, responses={201: ImageOutput, 400: ERROR, 404: ERROR},
-                   summary="Upload an image (JPEG/PNG/WebP, recognised by decoding; metadata stripped)")
+    @extend_schema(
+        request=Input,
+        responses={201: ImageOutput, 400: ERROR, 404: ERROR},
+        summary="Upload an image (JPEG/PNG/WebP, recognised by decoding; metadata stripped)",
+    )
     def post(self, request, coop_id, product_id):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         image = services.product_image_add(
-            actor=request.user, cooperative_id=coop_id, product_id=product_id,
-            data=data.validated_data["image"].read(), alt_vi=data.validated_data["alt_vi"],
+            actor=request.user,
+            cooperative_id=coop_id,
+            product_id=product_id,
+            data=data.validated_data["image"].read(),
+            alt_vi=data.validated_data["alt_vi"],
             alt_en=data.validated_data["alt_en"],
         )
         return created(ImageOutput(image).data)
@@ -42,13 +49,20 @@ class ProductImageReorderApi(APIView):
     class Input(serializers.Serializer):
         image_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
 
-    @extend_schema(request=Input, responses={200: ImageOutput(many=True), 400: ERROR, 404: ERROR},
-                   summary="Reorder images (the first is the cover)")
+    @extend_schema(
+        request=Input,
+        responses={200: ImageOutput(many=True), 400: ERROR, 404: ERROR},
+        summary="Reorder images (the first is the cover)",
+    )
     def post(self, request, coop_id, product_id):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        ordered = services.product_image_reorder(actor=request.user, cooperative_id=coop_id, product_id=product_id,
-                                                 image_ids=data.validated_data["image_ids"])
+        ordered = services.product_image_reorder(
+            actor=request.user,
+            cooperative_id=coop_id,
+            product_id=product_id,
+            image_ids=data.validated_data["image_ids"],
+        )
         return Response(ImageOutput(ordered, many=True).data)
 
 
@@ -57,8 +71,9 @@ class ProductImageDeleteApi(APIView):
 
     @extend_schema(responses={204: None, 404: ERROR, 422: ERROR}, summary="Delete an image")
     def delete(self, request, coop_id, product_id, image_id):
-        services.product_image_delete(actor=request.user, cooperative_id=coop_id, product_id=product_id,
-                                      image_id=image_id)
+        services.product_image_delete(
+            actor=request.user, cooperative_id=coop_id, product_id=product_id, image_id=image_id
+        )
         return Response(status=204)
 
 
@@ -74,15 +89,23 @@ class CertificationListClaimApi(APIView):
         valid_from = serializers.DateField()
         valid_until = serializers.DateField(required=False, allow_null=True, default=None)
         document = serializers.FileField(allow_empty_file=True)
-        product_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+        product_ids = serializers.ListField(
+            child=serializers.IntegerField(), required=False, default=list
+        )
 
-    @extend_schema(responses={200: CertificationStaffOutput(many=True), 404: ERROR}, summary="My certifications")
+    @extend_schema(
+        responses={200: CertificationStaffOutput(many=True), 404: ERROR},
+        summary="My certifications",
+    )
     def get(self, request, coop_id):
         certs = selectors.certification_list_for_staff(user=request.user, cooperative_id=coop_id)
         return Response(CertificationStaffOutput(certs, many=True).data)
 
-    @extend_schema(request=Input, responses={201: CertificationStaffOutput, 400: ERROR, 404: ERROR},
-                   summary="Claim a certification (shown after an admin checks the document)")
+    @extend_schema(
+        request=Input,
+        responses={201: CertificationStaffOutput, 400: ERROR, 404: ERROR},
+        summary="Claim a certification (shown after an admin checks the document)",
+    )
     def post(self, request, coop_id):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -99,14 +122,20 @@ class CertificationCheckApi(APIView):
         decision = serializers.ChoiceField(["verify", "reject"])
         reason = serializers.CharField(required=False, allow_blank=True, default="")
 
-    @extend_schema(request=Input, responses={200: CertificationStaffOutput, 403: ERROR, 404: ERROR, 409: ERROR},
-                   summary="Admin: verify or reject a claimed certification")
+    @extend_schema(
+        request=Input,
+        responses={200: CertificationStaffOutput, 403: ERROR, 404: ERROR, 409: ERROR},
+        summary="Admin: verify or reject a claimed certification",
+    )
     def post(self, request, cert_id):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        cert = services.certification_check(actor=request.user, certification_id=cert_id,
-                                            verified=data.validated_data["decision"] == "verify",
-                                            reason=data.validated_data["reason"])
+        cert = services.certification_check(
+            actor=request.user,
+            certification_id=cert_id,
+            verified=data.validated_data["decision"] == "verify",
+            reason=data.validated_data["reason"],
+        )
         return Response(CertificationStaffOutput(cert).data)
 
 

@@ -1,4 +1,5 @@
 """Output serializers shared by the catalog API views."""
+
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
@@ -28,8 +29,15 @@ class ImageOutput(serializers.Serializer):
         return image.position == 0
 
     def get_variants(self, image) -> dict:
-        return {name: {"width": v["width"], "height": v["height"], "webp": media_url(v.get("webp")),
-                       "jpeg": media_url(v.get("jpeg"))} for name, v in (image.variants or {}).items()}
+        return {
+            name: {
+                "width": v["width"],
+                "height": v["height"],
+                "webp": media_url(v.get("webp")),
+                "jpeg": media_url(v.get("jpeg")),
+            }
+            for name, v in (image.variants or {}).items()
+        }
 
 
 class CertificationOutput(serializers.Serializer):
@@ -104,15 +112,23 @@ class PublicProductOutput(ProductOutput):
     certifications = serializers.SerializerMethodField()
 
     def get_cooperative(self, p) -> dict:
-        return {"id": p.cooperative_id, "slug": p.cooperative.slug, "name": p.cooperative.display_name}
+        return {
+            "id": p.cooperative_id,
+            "slug": p.cooperative.slug,
+            "name": p.cooperative.display_name,
+        }
 
     def get_category(self, p) -> dict | None:
         c = p.category
-        return {"id": c.pk, "slug": c.slug, "name_vi": c.name_vi, "name_en": c.name_en} if c else None
+        return (
+            {"id": c.pk, "slug": c.slug, "name_vi": c.name_vi, "name_en": c.name_en} if c else None
+        )
 
     def get_certifications(self, p) -> list[dict]:
         today = timezone.localdate()
-        return CertificationOutput([c for c in p.certifications.all() if c.is_shown(today)], many=True).data
+        return CertificationOutput(
+            [c for c in p.certifications.all() if c.is_shown(today)], many=True
+        ).data
 
 
 class ImportJobOutput(serializers.Serializer):

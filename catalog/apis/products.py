@@ -1,14 +1,15 @@
 """Product API for cooperative staff: list/create, detail/update, publish, archive, tiers, stock.
 Each view parses input, makes one domain call and renders the result."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors, services
-from catalog.permissions import IsCooperativeStaff
 from catalog.apis.outputs import ProductOutput, TierOutput
 from catalog.models import Product
+from catalog.permissions import IsCooperativeStaff
 from market.api import Pagination, created
 from market.apis_accounts import ERROR, name_nested_serializers
 
@@ -55,7 +56,9 @@ class ProductListCreateApi(APIView):
     class Input(ProductInput):
         pass
 
-    @extend_schema(responses={200: ProductOutput(many=True), 404: ERROR}, summary="Products of my cooperative")
+    @extend_schema(
+        responses={200: ProductOutput(many=True), 404: ERROR}, summary="Products of my cooperative"
+    )
     def get(self, request, coop_id):
         qs = selectors.product_list_for_staff(user=request.user, cooperative_id=coop_id)
         if request.query_params.get("status") in Product.Status.values:
@@ -64,13 +67,17 @@ class ProductListCreateApi(APIView):
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(ProductOutput(page, many=True).data)
 
-    @extend_schema(request=Input, responses={201: ProductOutput, 400: ERROR, 404: ERROR},
-                   summary="Create a draft product")
+    @extend_schema(
+        request=Input,
+        responses={201: ProductOutput, 400: ERROR, 404: ERROR},
+        summary="Create a draft product",
+    )
     def post(self, request, coop_id):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        product = services.product_create(actor=request.user, cooperative_id=coop_id,
-                                          data=_model_fields(data.validated_data))
+        product = services.product_create(
+            actor=request.user, cooperative_id=coop_id, data=_model_fields(data.validated_data)
+        )
         return created(ProductOutput(product).data)
 
 
@@ -82,28 +89,42 @@ class ProductDetailUpdateApi(APIView):
 
     @extend_schema(responses={200: ProductOutput, 404: ERROR}, summary="One of my products")
     def get(self, request, coop_id, product_id):
-        product = selectors.product_get_for_staff(user=request.user, cooperative_id=coop_id, product_id=product_id)
+        product = selectors.product_get_for_staff(
+            user=request.user, cooperative_id=coop_id, product_id=product_id
+        )
         return Response(ProductOutput(product).data)
 
-    @extend_schema(request=Input, responses={200: ProductOutput, 400: ERROR, 404: ERROR, 409: ERROR, 422: ERROR},
-                   summary="Change product fields (stock: use the stock endpoint)")
+    @extend_schema(
+        request=Input,
+        responses={200: ProductOutput, 400: ERROR, 404: ERROR, 409: ERROR, 422: ERROR},
+        summary="Change product fields (stock: use the stock endpoint)",
+    )
     def patch(self, request, coop_id, product_id):
         data = self.Input(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        product = services.product_update(actor=request.user, cooperative_id=coop_id, product_id=product_id,
-                                          data=_model_fields(data.validated_data))
+        product = services.product_update(
+            actor=request.user,
+            cooperative_id=coop_id,
+            product_id=product_id,
+            data=_model_fields(data.validated_data),
+        )
         return Response(ProductOutput(_fresh(request, coop_id, product.pk)).data)
 
 
 def _fresh(request, coop_id, product_id):
-    return selectors.product_get_for_staff(user=request.user, cooperative_id=coop_id, product_id=product_id)
+    return selectors.product_get_for_staff(
+        user=request.user, cooperative_id=coop_id, product_id=product_id
+    )
 
 
 class ProductPublishApi(APIView):
     permission_classes = [IsCooperativeStaff]
 
-    @extend_schema(request=None, responses={200: ProductOutput, 404: ERROR, 409: ERROR, 422: ERROR},
-                   summary="Publish (needs a verified cooperative and a complete product)")
+    @extend_schema(
+        request=None,
+        responses={200: ProductOutput, 404: ERROR, 409: ERROR, 422: ERROR},
+        summary="Publish (needs a verified cooperative and a complete product)",
+    )
     def post(self, request, coop_id, product_id):
         services.product_publish(actor=request.user, cooperative_id=coop_id, product_id=product_id)
         return Response(ProductOutput(_fresh(request, coop_id, product_id)).data)
@@ -112,7 +133,9 @@ class ProductPublishApi(APIView):
 class ProductArchiveApi(APIView):
     permission_classes = [IsCooperativeStaff]
 
-    @extend_schema(request=None, responses={200: ProductOutput, 404: ERROR, 409: ERROR}, summary="Archive")
+    @extend_schema(
+        request=None, responses={200: ProductOutput, 404: ERROR, 409: ERROR}, summary="Archive"
+    )
     def post(self, request, coop_id, product_id):
         services.product_archive(actor=request.user, cooperative_id=coop_id, product_id=product_id)
         return Response(ProductOutput(_fresh(request, coop_id, product_id)).data)
@@ -123,7 +146,9 @@ class ProductTiersSetApi(APIView):
 
     class Input(serializers.Serializer):
         tiers = serializers.ListField(
-            child=serializers.DictField(), allow_empty=True, max_length=10,
+            child=serializers.DictField(),
+            allow_empty=True,
+            max_length=10,
             help_text='[{"min_qty": "100", "price_vnd": 95000}, …]; [] removes the tiers',
         )
 
@@ -131,15 +156,22 @@ class ProductTiersSetApi(APIView):
         min_qty = serializers.DecimalField(**QTY)
         price_vnd = serializers.IntegerField()
 
-    @extend_schema(request=Input, responses={200: TierOutput(many=True), 400: ERROR, 404: ERROR},
-                   summary="Replace the volume price tiers")
+    @extend_schema(
+        request=Input,
+        responses={200: TierOutput(many=True), 400: ERROR, 404: ERROR},
+        summary="Replace the volume price tiers",
+    )
     def put(self, request, coop_id, product_id):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         tiers = self.TierInput(data=data.validated_data["tiers"], many=True)
         tiers.is_valid(raise_exception=True)
-        made = services.product_price_tiers_set(actor=request.user, cooperative_id=coop_id, product_id=product_id,
-                                                tiers=tiers.validated_data)
+        made = services.product_price_tiers_set(
+            actor=request.user,
+            cooperative_id=coop_id,
+            product_id=product_id,
+            tiers=tiers.validated_data,
+        )
         return Response(TierOutput(made, many=True).data)
 
 
@@ -151,13 +183,17 @@ class ProductStockAdjustApi(APIView):
         quantity = serializers.DecimalField(**QTY)
         reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
-    @extend_schema(request=Input, responses={200: ProductOutput, 400: ERROR, 404: ERROR, 409: ERROR},
-                   summary="Set, add to or take from stock (never below zero)")
+    @extend_schema(
+        request=Input,
+        responses={200: ProductOutput, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="Set, add to or take from stock (never below zero)",
+    )
     def post(self, request, coop_id, product_id):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        services.product_stock_adjust(actor=request.user, cooperative_id=coop_id, product_id=product_id,
-                                      **data.validated_data)
+        services.product_stock_adjust(
+            actor=request.user, cooperative_id=coop_id, product_id=product_id, **data.validated_data
+        )
         return Response(ProductOutput(_fresh(request, coop_id, product_id)).data)
 
 

@@ -1,4 +1,5 @@
 """Public reads (categories, purchasable product detail) and the spreadsheet import."""
+
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -8,10 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors, services
-from catalog.permissions import IsCooperativeStaff
 from catalog.apis.outputs import ImportJobOutput, PublicProductOutput
 from catalog.importing.columns import template_csv, template_xlsx
 from catalog.models import ImportJob
+from catalog.permissions import IsCooperativeStaff
 from market.api import created
 from market.apis_accounts import ERROR, name_nested_serializers
 
@@ -25,14 +26,18 @@ class CategoryNodeOutput(serializers.Serializer):
     name_vi = serializers.CharField()
     name_en = serializers.CharField()
     parent_id = serializers.IntegerField(allow_null=True)
-    children = serializers.ListField(child=serializers.DictField(), help_text="nodes of the same shape")
+    children = serializers.ListField(
+        child=serializers.DictField(), help_text="nodes of the same shape"
+    )
 
 
 class CategoryTreeApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: CategoryNodeOutput(many=True)},
-                   summary="The category tree (Vietnamese and English names)")
+    @extend_schema(
+        responses={200: CategoryNodeOutput(many=True)},
+        summary="The category tree (Vietnamese and English names)",
+    )
     def get(self, request):
         return Response(selectors.category_tree())
 
@@ -40,19 +45,29 @@ class CategoryTreeApi(APIView):
 class ProductPublicDetailApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: PublicProductOutput, 404: ERROR},
-                   summary="A purchasable product (ACTIVE, verified cooperative)")
+    @extend_schema(
+        responses={200: PublicProductOutput, 404: ERROR},
+        summary="A purchasable product (ACTIVE, verified cooperative)",
+    )
     def get(self, request, product_id):
-        return Response(PublicProductOutput(selectors.product_get_for_public(product_id=product_id)).data)
+        return Response(
+            PublicProductOutput(selectors.product_get_for_public(product_id=product_id)).data
+        )
 
 
 class ImportTemplateApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={(200, "text/csv"): bytes, (200, XLSX): bytes},
-                   summary="Import template with Vietnamese headers (.csv or .xlsx)")
+    @extend_schema(
+        responses={(200, "text/csv"): bytes, (200, XLSX): bytes},
+        summary="Import template with Vietnamese headers (.csv or .xlsx)",
+    )
     def get(self, request, fmt):
-        body, ctype = (template_xlsx(), XLSX) if fmt == "xlsx" else (template_csv(), "text/csv; charset=utf-8")
+        body, ctype = (
+            (template_xlsx(), XLSX)
+            if fmt == "xlsx"
+            else (template_csv(), "text/csv; charset=utf-8")
+        )
         response = HttpResponse(body, content_type=ctype)
         response["Content-Disposition"] = f'attachment; filename="mau-nhap-san-pham.{fmt}"'
         return response
@@ -66,9 +81,12 @@ class ImportStartApi(APIView):
         file = serializers.FileField(allow_empty_file=True)
         apply = serializers.BooleanField(required=False, default=False)
 
-    @extend_schema(request=Input, responses={201: ImportJobOutput, 400: ERROR, 404: ERROR},
-                   summary="Store a CSV/XLSX file as an import job and check it row by row in the background "
-                           "(dry run); with apply=true import it all-or-nothing. Poll the job for progress.")
+    @extend_schema(
+        request=Input,
+        responses={201: ImportJobOutput, 400: ERROR, 404: ERROR},
+        summary="Store a CSV/XLSX file as an import job and check it row by row in the background "
+        "(dry run); with apply=true import it all-or-nothing. Poll the job for progress.",
+    )
     def post(self, request, coop_id):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -77,17 +95,26 @@ class ImportStartApi(APIView):
             from catalog.errors import ImportFileInvalid
 
             raise ImportFileInvalid(fields={"file": ["at most 20 MB"]})
-        job = services.import_job_start(actor=request.user, cooperative_id=coop_id, file_name=upload.name,
-                                        data=upload.read(), apply=data.validated_data["apply"])
+        job = services.import_job_start(
+            actor=request.user,
+            cooperative_id=coop_id,
+            file_name=upload.name,
+            data=upload.read(),
+            apply=data.validated_data["apply"],
+        )
         return created(ImportJobOutput(job).data)
 
 
 class ImportJobDetailApi(APIView):
     permission_classes = [IsCooperativeStaff]
 
-    @extend_schema(responses={200: ImportJobOutput, 404: ERROR}, summary="Progress and report of an import")
+    @extend_schema(
+        responses={200: ImportJobOutput, 404: ERROR}, summary="Progress and report of an import"
+    )
     def get(self, request, coop_id, job_id):
-        job = selectors.import_job_get_for_staff(user=request.user, cooperative_id=coop_id, job_id=job_id)
+        job = selectors.import_job_get_for_staff(
+            user=request.user, cooperative_id=coop_id, job_id=job_id
+        )
         if services.import_job_resume_if_stale(job=job):  # its worker died: start another one
             job.refresh_from_db()
         return Response(ImportJobOutput(job).data)
@@ -96,9 +123,17 @@ class ImportJobDetailApi(APIView):
 class ImportJobApplyApi(APIView):
     permission_classes = [IsCooperativeStaff]
 
-    @extend_schema(request=None, responses={202: ImportJobOutput, 200: ImportJobOutput, 404: ERROR, 409: ERROR,
-                                            422: ImportJobOutput},
-                   summary="Apply a checked import (all-or-nothing) in the background: 202 while it runs")
+    @extend_schema(
+        request=None,
+        responses={
+            202: ImportJobOutput,
+            200: ImportJobOutput,
+            404: ERROR,
+            409: ERROR,
+            422: ImportJobOutput,
+        },
+        summary="Apply a checked import (all-or-nothing) in the background: 202 while it runs",
+    )
     def post(self, request, coop_id, job_id):
         job = services.import_job_apply(actor=request.user, cooperative_id=coop_id, job_id=job_id)
         status = 202 if job.is_active else 200 if job.status == ImportJob.Status.DONE else 422

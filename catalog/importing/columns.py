@@ -1,5 +1,6 @@
 """The import template: Vietnamese headers (what cooperatives see), the field each fills, and
 example rows. Headers are matched after folding, so "Ma SKU" and "MÃ SKU" work too."""
+
 import csv
 import io
 
@@ -19,7 +20,12 @@ COLUMNS = [
     ("Khối lượng (kg/đơn vị)", "unit_weight_kg", False, "1,05"),
     ("Tỉnh xuất xứ", "origin_province", False, "Đắk Lắk"),
     ("Mô tả", "description_vi", False, "Cà phê Robusta Cư M'gar, thu hái chín, phơi giàn."),
-    ("Mô tả tiếng Anh", "description_en", False, "Cu M'gar Robusta, ripe-picked, raised-bed dried."),
+    (
+        "Mô tả tiếng Anh",
+        "description_en",
+        False,
+        "Cu M'gar Robusta, ripe-picked, raised-bed dried.",
+    ),
     ("Mã HS", "hs_code", False, "0901.21"),
     ("Điều kiện giao hàng (Incoterms)", "incoterms", False, "FOB, CIF"),
     ("Quy cách đóng gói", "packaging", False, "Túi zip 1 kg, thùng 20 túi"),
@@ -30,8 +36,11 @@ HEADERS = [c[0] for c in COLUMNS]
 REQUIRED = [c[1] for c in COLUMNS if c[2]]
 HEADER_OF = {c[1]: c[0] for c in COLUMNS}
 # Full header, the header without its "(…)" note ("Giá"), and the field name itself.
-_BY_FOLDED = ({fold(c[0]).split("(")[0].strip(): c[1] for c in COLUMNS} | {fold(c[0]): c[1] for c in COLUMNS}
-              | {c[1]: c[1] for c in COLUMNS})
+_BY_FOLDED = (
+    {fold(c[0]).split("(")[0].strip(): c[1] for c in COLUMNS}
+    | {fold(c[0]): c[1] for c in COLUMNS}
+    | {c[1]: c[1] for c in COLUMNS}
+)
 
 
 def field_for_header(header) -> str | None:
@@ -60,7 +69,9 @@ def template_xlsx() -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for i, header in enumerate(HEADERS, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = max(14, len(header) + 4)
+        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = max(
+            14, len(header) + 4
+        )
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

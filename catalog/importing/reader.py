@@ -6,6 +6,7 @@ Vietnamese offices still produce. Windows-1258 writes many tone marks as *combin
 every byte, so we pick by evidence: cp1258 wins when its decoding contains letters only Vietnamese
 uses (ă, ơ, ư, đ or a combining tone mark); otherwise cp1252.
 """
+
 import csv
 import io
 import unicodedata
@@ -110,7 +111,7 @@ def check_header(data: bytes, name: str) -> None:
     else:
         if b"\x00" in data[:4096]:
             raise ImportFileInvalid()
-        head = data if len(data) <= 65536 else data[:data.rfind(b"\n", 0, 65536) + 1] or data
+        head = data if len(data) <= 65536 else data[: data.rfind(b"\n", 0, 65536) + 1] or data
         first = (decode(head)[0].splitlines() or [""])[0]
         header = next(csv.reader(io.StringIO(first), delimiter=max(",;\t", key=first.count)), None)
     if header is None:

@@ -1,5 +1,6 @@
 """Turn one spreadsheet row into product fields, or into per-column errors in Vietnamese
 (the message language follows the active translation; the import runs in Vietnamese)."""
+
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -13,12 +14,40 @@ from market.admin_units import fold, resolve_province
 
 # What people type in the "Đơn vị" column (folded) -> Unit.
 UNIT_ALIASES = {
-    "kg": Unit.KG, "kilogram": Unit.KG, "kilo": Unit.KG, "ky": Unit.KG, "g": Unit.G, "gam": Unit.G, "gram": Unit.G,
-    "yen": Unit.YEN, "ta": Unit.TA, "tan": Unit.TAN, "lit": Unit.LIT, "l": Unit.LIT, "litre": Unit.LIT,
-    "liter": Unit.LIT, "ml": Unit.ML, "thung": Unit.THUNG, "carton": Unit.THUNG, "bao": Unit.BAO, "sack": Unit.BAO,
-    "chai": Unit.CHAI, "bottle": Unit.CHAI, "hop": Unit.HOP, "box": Unit.HOP, "goi": Unit.GOI, "pack": Unit.GOI,
-    "cai": Unit.CAI, "chiec": Unit.CAI, "piece": Unit.CAI, "bo": Unit.BO, "set": Unit.BO, "qua": Unit.QUA,
-    "trai": Unit.QUA, "fruit": Unit.QUA, "chuc": Unit.CHUC,
+    "kg": Unit.KG,
+    "kilogram": Unit.KG,
+    "kilo": Unit.KG,
+    "ky": Unit.KG,
+    "g": Unit.G,
+    "gam": Unit.G,
+    "gram": Unit.G,
+    "yen": Unit.YEN,
+    "ta": Unit.TA,
+    "tan": Unit.TAN,
+    "lit": Unit.LIT,
+    "l": Unit.LIT,
+    "litre": Unit.LIT,
+    "liter": Unit.LIT,
+    "ml": Unit.ML,
+    "thung": Unit.THUNG,
+    "carton": Unit.THUNG,
+    "bao": Unit.BAO,
+    "sack": Unit.BAO,
+    "chai": Unit.CHAI,
+    "bottle": Unit.CHAI,
+    "hop": Unit.HOP,
+    "box": Unit.HOP,
+    "goi": Unit.GOI,
+    "pack": Unit.GOI,
+    "cai": Unit.CAI,
+    "chiec": Unit.CAI,
+    "piece": Unit.CAI,
+    "bo": Unit.BO,
+    "set": Unit.BO,
+    "qua": Unit.QUA,
+    "trai": Unit.QUA,
+    "fruit": Unit.QUA,
+    "chuc": Unit.CHUC,
 }
 _THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
 _DOT_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
@@ -93,7 +122,11 @@ def _numbers(raw: dict, data: dict, errors: list) -> None:
         try:
             data["price_vnd"] = parse_price(raw["price_vnd"])
         except (InvalidOperation, ValueError):
-            _put(errors, "price_vnd", _("“%(v)s” is not a whole number of đồng.") % {"v": _text(raw["price_vnd"])})
+            _put(
+                errors,
+                "price_vnd",
+                _("“%(v)s” is not a whole number of đồng.") % {"v": _text(raw["price_vnd"])},
+            )
     else:
         _put(errors, "price_vnd", _("The price is required."))
     for field in ("stock_qty", "min_order_qty", "order_step", "unit_weight_kg"):
@@ -114,7 +147,9 @@ def _numbers(raw: dict, data: dict, errors: list) -> None:
 
 def _references(raw: dict, data: dict, errors: list, lookups: Lookups) -> None:
     unit_text = _text(raw.get("unit"))
-    unit = UNIT_ALIASES.get(fold(unit_text)) or (unit_text.upper() if unit_text.upper() in Unit.values else None)
+    unit = UNIT_ALIASES.get(fold(unit_text)) or (
+        unit_text.upper() if unit_text.upper() in Unit.values else None
+    )
     if unit:
         data["unit"] = unit
     else:
@@ -135,11 +170,21 @@ def parse_row(raw: dict, lookups: Lookups, base: dict | None = None) -> tuple[di
     with this SKU (re-import), so rules see the values the columns leave unchanged."""
     data: dict = {}
     errors: list[dict] = []
-    for field in ("sku", "name_vi", "name_en", "description_vi", "description_en", "hs_code", "packaging",
-                  "port_of_loading"):
+    for field in (
+        "sku",
+        "name_vi",
+        "name_en",
+        "description_vi",
+        "description_en",
+        "hs_code",
+        "packaging",
+        "port_of_loading",
+    ):
         if field in raw:
             data[field] = _text(raw.get(field))
-    data["incoterms"] = [t.strip().upper() for t in re.split(r"[,;/ ]+", _text(raw.get("incoterms"))) if t.strip()]
+    data["incoterms"] = [
+        t.strip().upper() for t in re.split(r"[,;/ ]+", _text(raw.get("incoterms"))) if t.strip()
+    ]
     _numbers(raw, data, errors)
     _references(raw, data, errors, lookups)
     already = {e["column"] for e in errors}

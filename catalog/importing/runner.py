@@ -8,6 +8,7 @@ with a conditional UPDATE (catalog.services.imports.import_job_claim), so two th
 processes never run the same job, and refreshes a heartbeat with its progress. If the process
 dies, the job stays PENDING/VALIDATING/APPLYING with a stale heartbeat and
 `manage.py import_jobs_resume` (or the next poll of its page) runs it again from the start."""
+
 import logging
 import threading
 
@@ -34,7 +35,9 @@ def start(job_id: int, *, on_progress=None):
         if job_id in _running:  # already running here; the claim would refuse it anyway
             return None
         _running.add(job_id)
-    thread = threading.Thread(target=_work, args=(job_id,), name=f"import-job-{job_id}", daemon=True)
+    thread = threading.Thread(
+        target=_work, args=(job_id,), name=f"import-job-{job_id}", daemon=True
+    )
     thread.start()
     return thread
 

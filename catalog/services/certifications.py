@@ -1,5 +1,6 @@
 """Certifications: a cooperative claims one (with its document), an admin checks it, and
 `certifications_expire` hides expired ones and tells the cooperative once."""
+
 import datetime
 import os
 
@@ -14,10 +15,10 @@ from django.utils.translation import gettext as _
 from catalog.errors import CertificationAlreadyChecked, CertificationInvalid
 from catalog.models import Certification, Product, ProductEvent
 from catalog.services.common import check_staff
-from market.errors import NotFound, PermissionDenied
-from market.models import Membership
 from market.documents import DOCUMENT_MAX_BYTES as MAX_DOCUMENT_BYTES
 from market.documents import content_type_for, document_type
+from market.errors import NotFound, PermissionDenied
+from market.models import Membership
 from market.outbox import record_changes
 
 # One list of accepted document types and one size cap for the whole platform (market's documents).
@@ -53,26 +54,52 @@ def _claim_errors(*, kind, ocop_stars, issuer, number, valid_from, valid_until, 
 
 
 @transaction.atomic
-def certification_claim(*, actor, cooperative_id: int, kind: str, issuer: str, number: str,
-                        valid_from: datetime.date, valid_until: datetime.date | None = None,
-                        ocop_stars: int | None = None, document: bytes, product_ids: list[int] = ()) -> Certification:
+def certification_claim(
+    *,
+    actor,
+    cooperative_id: int,
+    kind: str,
+    issuer: str,
+    number: str,
+    valid_from: datetime.date,
+    valid_until: datetime.date | None = None,
+    ocop_stars: int | None = None,
+    document: bytes,
+    product_ids: list[int] = (),
+) -> Certification:
     """Record a claimed certification (shown only after an admin checks the document).
     Raises NotFound (not staff, or a product not of this cooperative), CertificationInvalid."""
     check_staff(actor, cooperative_id)
-    errors = _claim_errors(kind=kind, ocop_stars=ocop_stars, issuer=issuer, number=number,
-                           valid_from=valid_from, valid_until=valid_until, document=document)
+    errors = _claim_errors(
+        kind=kind,
+        ocop_stars=ocop_stars,
+        issuer=issuer,
+        number=number,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        document=document,
+    )
     products = list(Product.objects.filter(pk__in=set(product_ids), cooperative_id=cooperative_id))
     if len(products) != len(set(product_ids)):
         raise NotFound()
     if errors:
         raise CertificationInvalid(fields=errors)
-    cert = Certification(cooperative_id=cooperative_id, kind=kind, ocop_stars=ocop_stars, issuer=issuer.strip(),
-                         number=number.strip(), valid_from=valid_from, valid_until=valid_until)
+    cert = Certification(
+        cooperative_id=cooperative_id,
+        kind=kind,
+        ocop_stars=ocop_stars,
+        issuer=issuer.strip(),
+        number=number.strip(),
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
     _content_type, ext = document_type(document)
     # A random name with the extension the content proves, in private storage (never under MEDIA_URL).
     storage = storages["private"]
     cert.document = storage.save(
-        f"certifications/{cooperative_id}/{timezone.now():%Y/%m}/{os.urandom(12).hex()}{ext}", ContentFile(document))
+        f"certifications/{cooperative_id}/{timezone.now():%Y/%m}/{os.urandom(12).hex()}{ext}",
+        ContentFile(document),
+    )
     try:
         cert.save()
         cert.products.set(products)
@@ -92,13 +119,20 @@ def certification_document_type(cert: Certification) -> str:
 def _touch_products(cert: Certification, actor, action: str) -> None:
     ids = list(cert.products.values_list("pk", flat=True))
     ProductEvent.objects.bulk_create(
-        [ProductEvent(product_id=i, actor=actor, action=action, changes={"certification_id": cert.pk}) for i in ids]
+        [
+            ProductEvent(
+                product_id=i, actor=actor, action=action, changes={"certification_id": cert.pk}
+            )
+            for i in ids
+        ]
     )
     record_changes(entity="product", ids=ids)  # certifications are search facets
 
 
 @transaction.atomic
-def certification_check(*, actor, certification_id: int, verified: bool, reason: str = "") -> Certification:
+def certification_check(
+    *, actor, certification_id: int, verified: bool, reason: str = ""
+) -> Certification:
     """Admin decision on a claimed certification. Raises PermissionDenied (not a platform admin),
     NotFound, CertificationAlreadyChecked."""
     if not getattr(actor, "is_platform_admin", False):
@@ -117,8 +151,11 @@ def certification_check(*, actor, certification_id: int, verified: bool, reason:
 
 def _recipients(cooperative) -> list[str]:
     emails = [cooperative.email] if cooperative.email else []
-    emails += list(Membership.objects.filter(cooperative=cooperative, role__in=["OWNER", "MANAGER"])
-                   .values_list("user__email", flat=True))
+    emails += list(
+        Membership.objects.filter(
+            cooperative=cooperative, role__in=["OWNER", "MANAGER"]
+        ).values_list("user__email", flat=True)
+    )
     return sorted(set(emails))
 
 
@@ -127,9 +164,15 @@ def certifications_expire(*, today: datetime.date) -> int:
     """Mark verified certifications past `valid_until` as notified (they already stop showing via
     `is_shown`), reindex their products and e-mail each cooperative once per certification.
     Safe to re-run: `expiry_notified_at` makes each one count once. Returns how many expired."""
-    expired = list(Certification.objects.select_for_update().filter(
-        status=Certification.Status.VERIFIED, valid_until__lt=today, expiry_notified_at__isnull=True
-    ).select_related("cooperative"))
+    expired = list(
+        Certification.objects.select_for_update()
+        .filter(
+            status=Certification.Status.VERIFIED,
+            valid_until__lt=today,
+            expiry_notified_at__isnull=True,
+        )
+        .select_related("cooperative")
+    )
     now = timezone.now()
     for cert in expired:
         cert.expiry_notified_at = now
@@ -137,9 +180,15 @@ def certifications_expire(*, today: datetime.date) -> int:
         _touch_products(cert, None, "certification_expired")
         to = _recipients(cert.cooperative)
         subject = _("Certification %(kind)s no. %(number)s has expired") % {
-            "kind": cert.get_kind_display(), "number": cert.number}
-        body = _("It expired on %(date)s and is no longer shown to buyers. Upload the renewed certificate to show "
-                 "it again.") % {"date": cert.valid_until.strftime("%d/%m/%Y")}
+            "kind": cert.get_kind_display(),
+            "number": cert.number,
+        }
+        body = _(
+            "It expired on %(date)s and is no longer shown to buyers. Upload the renewed certificate to show "
+            "it again."
+        ) % {"date": cert.valid_until.strftime("%d/%m/%Y")}
         if to:  # after commit: a rolled-back run must not e-mail anyone
-            transaction.on_commit(lambda s=subject, b=body, t=to: send_mail(s, b, settings.DEFAULT_FROM_EMAIL, t))
+            transaction.on_commit(
+                lambda s=subject, b=body, t=to: send_mail(s, b, settings.DEFAULT_FROM_EMAIL, t)
+            )
     return len(expired)

@@ -1,5 +1,6 @@
 """Helpers every catalog service uses inside its transaction: fetch-and-authorize with a row
 lock, the audit event, and the outbox row for search."""
+
 from django.db import transaction
 from django.utils.text import slugify
 

@@ -1,4 +1,5 @@
 """Product images: add (through the Pillow pipeline), reorder (first = cover), delete."""
+
 from django.db import transaction
 from django.db.models import Max
 
@@ -9,8 +10,9 @@ from catalog.selectors import product_get_for_staff
 from catalog.services.common import changed, lock_own_product
 
 
-def product_image_add(*, actor, cooperative_id: int, product_id: int, data: bytes, alt_vi: str = "",
-                      alt_en: str = "") -> ProductImage:
+def product_image_add(
+    *, actor, cooperative_id: int, product_id: int, data: bytes, alt_vi: str = "", alt_en: str = ""
+) -> ProductImage:
     """Decode, clean and store an image, then append it to the product (the first one is the
     cover). Raises NotFound, ProductArchived, ImageInvalid, ImageTooLarge; stores nothing then."""
     # Authorise before touching the file: strangers must not make us decode or write anything.
@@ -31,19 +33,35 @@ def _attach(actor, cooperative_id, product_id, processed, alt_vi, alt_en) -> Pro
     return attach_processed(product, processed, actor=actor, alt_vi=alt_vi, alt_en=alt_en)
 
 
-def attach_processed(product: Product, processed: images.ProcessedImage, *, actor, alt_vi="", alt_en=""):
+def attach_processed(
+    product: Product, processed: images.ProcessedImage, *, actor, alt_vi="", alt_en=""
+):
     """Append an already processed image (also used by the demo seeder, which reuses images)."""
     last = product.images.aggregate(m=Max("position"))["m"]
-    image = ProductImage(product=product, position=0 if last is None else last + 1, width=processed.width,
-                         height=processed.height, variants=processed.variants, alt_vi=alt_vi, alt_en=alt_en)
+    image = ProductImage(
+        product=product,
+        position=0 if last is None else last + 1,
+        width=processed.width,
+        height=processed.height,
+        variants=processed.variants,
+        alt_vi=alt_vi,
+        alt_en=alt_en,
+    )
     image.original.name = processed.original
     image.save()
-    changed(product, actor=actor, action="image_added", changes={"image_id": image.pk, "position": image.position})
+    changed(
+        product,
+        actor=actor,
+        action="image_added",
+        changes={"image_id": image.pk, "position": image.position},
+    )
     return image
 
 
 @transaction.atomic
-def product_image_reorder(*, actor, cooperative_id: int, product_id: int, image_ids: list[int]) -> list[ProductImage]:
+def product_image_reorder(
+    *, actor, cooperative_id: int, product_id: int, image_ids: list[int]
+) -> list[ProductImage]:
     """Put the images in this order; the first becomes the cover. `image_ids` must list every image
     of the product once. Raises NotFound, ImageOrderInvalid."""
     product = lock_own_product(actor=actor, cooperative_id=cooperative_id, product_id=product_id)
@@ -55,7 +73,12 @@ def product_image_reorder(*, actor, cooperative_id: int, product_id: int, image_
     for position, pk in enumerate(image_ids):
         by_id[pk].position = position
     ProductImage.objects.bulk_update(current, ["position"])
-    changed(product, actor=actor, action="images_reordered", changes={"before": before, "after": image_ids})
+    changed(
+        product,
+        actor=actor,
+        action="images_reordered",
+        changes={"before": before, "after": image_ids},
+    )
     return [by_id[pk] for pk in image_ids]
 
 
@@ -72,7 +95,9 @@ def product_image_delete(*, actor, cooperative_id: int, product_id: int, image_i
     if image is None:
         raise NotFound()
     if product.status == Product.Status.ACTIVE and product.images.count() == 1:
-        raise ProductIncomplete(fields={"images": _("A published product needs at least one image.")})
+        raise ProductIncomplete(
+            fields={"images": _("A published product needs at least one image.")}
+        )
     paths = images.image_paths(image.original.name, image.variants)
     image.delete()
     rest = list(product.images.order_by("position", "id"))

@@ -10,6 +10,7 @@ a PENDING job; a worker claims it (conditional UPDATE, so never two at once), ch
 and, if asked, applies them. A job whose worker died keeps a stale heartbeat and is run again
 from the start, which is safe: the check stores nothing, the apply is one transaction (a crash
 rolled it back) and idempotent by SKU."""
+
 import logging
 from datetime import timedelta
 
@@ -45,37 +46,61 @@ def stale_after() -> timedelta:
     return timedelta(seconds=getattr(settings, "CATALOG_IMPORT_STALE_SECONDS", 120))
 
 
-def import_job_start(*, actor, cooperative_id: int, file_name: str, data: bytes, apply: bool = False,
-                     run_inline: bool = False, on_progress=None) -> ImportJob:
+def import_job_start(
+    *,
+    actor,
+    cooperative_id: int,
+    file_name: str,
+    data: bytes,
+    apply: bool = False,
+    run_inline: bool = False,
+    on_progress=None,
+) -> ImportJob:
     """Store the file (private storage) as a PENDING job and check it row by row (a dry run) in
     the background after commit; with `apply`, import it too when no row is wrong. Only the
     header is read here. `run_inline` (the command) runs it now, reporting `on_progress(done,
     total)`. Returns the job as it stands. Raises NotFound (not staff), ImportFileInvalid
     (unreadable file or missing columns; the job is kept as FAILED)."""
     check_staff(actor, cooperative_id)
-    job = ImportJob(cooperative_id=cooperative_id, created_by=actor, original_name=file_name[:255], file_format="",
-                    apply_requested=apply, applied_by=actor if apply else None, heartbeat_at=timezone.now())
+    job = ImportJob(
+        cooperative_id=cooperative_id,
+        created_by=actor,
+        original_name=file_name[:255],
+        file_format="",
+        apply_requested=apply,
+        applied_by=actor if apply else None,
+        heartbeat_at=timezone.now(),
+    )
     job.file.save(file_name.rsplit("/", 1)[-1][-100:] or "import", ContentFile(data), save=False)
     job.save()
     try:
         reader.check_header(data, job.original_name)
     except ImportFileInvalid as exc:
-        job.status, job.errors = Status.FAILED, [{"row": 1, "column": "", "message": str(exc.message)}]
+        job.status, job.errors = (
+            Status.FAILED,
+            [{"row": 1, "column": "", "message": str(exc.message)}],
+        )
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "errors", "finished_at", "updated_at"])
         raise
     return _launch(job, run_inline, on_progress)
 
 
-def import_job_apply(*, actor, cooperative_id: int, job_id: int, run_inline: bool = False,
-                     on_progress=None) -> ImportJob:
+def import_job_apply(
+    *, actor, cooperative_id: int, job_id: int, run_inline: bool = False, on_progress=None
+) -> ImportJob:
     """Queue the import of a job whose dry run was clean; the worker checks the stored file again
     (categories or other rows may have changed since) and stores it all-or-nothing. Raises
     NotFound, ImportNotApplicable (not VALID, e.g. a second click)."""
     job = import_job_get_for_staff(user=actor, cooperative_id=cooperative_id, job_id=job_id)
     queued = ImportJob.objects.filter(pk=job.pk, status=Status.VALID).update(
-        status=Status.PENDING, apply_requested=True, applied_by=actor, heartbeat_at=timezone.now(),
-        rows_done=0, updated_at=timezone.now())
+        status=Status.PENDING,
+        apply_requested=True,
+        applied_by=actor,
+        heartbeat_at=timezone.now(),
+        rows_done=0,
+        updated_at=timezone.now(),
+    )
     if not queued:
         raise ImportNotApplicable(fields={"status": job.status})
     job.refresh_from_db()
@@ -94,7 +119,8 @@ def _launch(job: ImportJob, run_inline: bool, on_progress) -> ImportJob:
 
 def _claimable(include_failed: bool) -> Q:
     stale = Q(status__in=ImportJob.RUNNING, attempts__lt=MAX_ATTEMPTS) & (
-        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=timezone.now() - stale_after()))
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=timezone.now() - stale_after())
+    )
     q = Q(status=Status.PENDING) | stale
     if include_failed:
         q |= Q(status=Status.FAILED, retryable=True, attempts__lt=MAX_ATTEMPTS)
@@ -109,17 +135,28 @@ def import_job_claim(*, job_id: int, include_failed: bool = False) -> ImportJob 
     the claim does not wait) and the UPDATE re-checks the condition and the attempt number."""
     claimable = _claimable(include_failed)
     with transaction.atomic():
-        seen = list(ImportJob.objects.select_for_update(skip_locked=True).filter(claimable, pk=job_id)
-                    .values_list("attempts", flat=True)[:1])
+        seen = list(
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(claimable, pk=job_id)
+            .values_list("attempts", flat=True)[:1]
+        )
         if not seen:
             return None
         won = ImportJob.objects.filter(claimable, pk=job_id, attempts=seen[0]).update(
-            status=Status.VALIDATING, attempts=seen[0] + 1, heartbeat_at=timezone.now(), rows_done=0, errors=[],
-            retryable=False, finished_at=None)
+            status=Status.VALIDATING,
+            attempts=seen[0] + 1,
+            heartbeat_at=timezone.now(),
+            rows_done=0,
+            errors=[],
+            retryable=False,
+            finished_at=None,
+        )
     return ImportJob.objects.get(pk=job_id) if won else None
 
 
-def import_job_run(*, job_id: int, include_failed: bool = False, on_progress=None) -> ImportJob | None:
+def import_job_run(
+    *, job_id: int, include_failed: bool = False, on_progress=None
+) -> ImportJob | None:
     """Claim the job and run it to its end: VALID, INVALID, DONE or FAILED (an internal error is
     FAILED with `retryable`, and nothing stored). Returns None when it could not be claimed."""
     job = import_job_claim(job_id=job_id, include_failed=include_failed)
@@ -132,19 +169,30 @@ def import_job_run(*, job_id: int, include_failed: bool = False, on_progress=Non
     except Exception:
         logger.exception("import job %s failed", job.pk)
         message = _("Import failed; nothing was stored. It will be retried.")
-        _finish(job, Status.FAILED, errors=[{"row": 0, "column": "", "message": message}], retryable=True)
+        _finish(
+            job,
+            Status.FAILED,
+            errors=[{"row": 0, "column": "", "message": message}],
+            retryable=True,
+        )
         return job
 
 
 def import_job_ids_to_resume(*, include_failed: bool = True) -> list[int]:
     """Jobs a worker should pick up (PENDING, stale running, retryable FAILED), oldest first."""
-    return list(ImportJob.objects.filter(_claimable(include_failed)).order_by("pk").values_list("pk", flat=True))
+    return list(
+        ImportJob.objects.filter(_claimable(include_failed))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def import_job_resume_if_stale(*, job: ImportJob) -> bool:
     """Called when a job page is polled: start a worker for a job nobody is running (its heartbeat
     is older than CATALOG_IMPORT_STALE_SECONDS). The claim keeps it to one worker."""
-    if not job.is_active or (job.heartbeat_at and job.heartbeat_at >= timezone.now() - stale_after()):
+    if not job.is_active or (
+        job.heartbeat_at and job.heartbeat_at >= timezone.now() - stale_after()
+    ):
         return False
     runner.start(job.pk)
     return True
@@ -155,7 +203,9 @@ def _execute(job: ImportJob, on_progress) -> ImportJob:
         with job.file.open("rb") as fh:
             rows, job.file_format, job.encoding = reader.read(fh.read(), job.original_name)
     except ImportFileInvalid as exc:
-        return _finish(job, Status.FAILED, errors=[{"row": 1, "column": "", "message": str(exc.message)}])
+        return _finish(
+            job, Status.FAILED, errors=[{"row": 1, "column": "", "message": str(exc.message)}]
+        )
     job.rows_total = len(rows)
     _save(job, file_format=job.file_format, encoding=job.encoding, rows_total=job.rows_total)
     parsed, errors = _validate(job, rows, on_progress)
@@ -180,8 +230,14 @@ def _save(job: ImportJob, **fields) -> None:
 
 
 def _finish(job: ImportJob, status: str, errors=None, retryable: bool = False) -> ImportJob:
-    fields = {"status": status, "errors": (errors or [])[:MAX_ERRORS_KEPT], "finished_at": timezone.now(),
-              "retryable": retryable, "rows_created": job.rows_created, "rows_updated": job.rows_updated}
+    fields = {
+        "status": status,
+        "errors": (errors or [])[:MAX_ERRORS_KEPT],
+        "finished_at": timezone.now(),
+        "retryable": retryable,
+        "rows_created": job.rows_created,
+        "rows_updated": job.rows_updated,
+    }
     if status in (Status.VALID, Status.DONE):
         fields["rows_done"] = job.rows_total
     _save(job, **fields)
@@ -200,8 +256,13 @@ def _validate(job: ImportJob, rows, on_progress) -> tuple[list[tuple[int, dict]]
         data, row_errors = parse_row(raw, lookups, existing.get(str(raw.get("sku") or "").strip()))
         sku = data.get("sku")
         if sku and sku in seen:
-            row_errors.append({"column": "Mã SKU", "message": _("SKU “%(sku)s” already appears on row %(row)s.")
-                               % {"sku": sku, "row": seen[sku]}})
+            row_errors.append(
+                {
+                    "column": "Mã SKU",
+                    "message": _("SKU “%(sku)s” already appears on row %(row)s.")
+                    % {"sku": sku, "row": seen[sku]},
+                }
+            )
         seen.setdefault(sku, number)
         errors += [{"row": number, **e} for e in row_errors]
         parsed.append((number, data))
@@ -217,32 +278,58 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict]]) -> tuple[int, int]:
     # The job row stays locked until this transaction ends: a claim meanwhile skips it (SKIP
     # LOCKED), so however long the apply takes nobody else starts it. If the process dies here,
     # the transaction rolls back and the job is left APPLYING with a stale heartbeat.
-    if not ImportJob.objects.select_for_update().filter(pk=job.pk, attempts=job.attempts,
-                                                         status=Status.APPLYING).exists():
+    if (
+        not ImportJob.objects.select_for_update()
+        .filter(pk=job.pk, attempts=job.attempts, status=Status.APPLYING)
+        .exists()
+    ):
         raise _ClaimLost()
     # Lock the cooperative's products in pk order (as catalog.stock does) so a checkout that is
     # taking stock right now cannot interleave with the absolute stock values written here.
-    current = {p.sku: p for p in Product.objects.filter(cooperative_id=job.cooperative_id)
-               .order_by("pk").select_for_update()}
+    current = {
+        p.sku: p
+        for p in Product.objects.filter(cooperative_id=job.cooperative_id)
+        .order_by("pk")
+        .select_for_update()
+    }
     actor_id = job.applied_by_id or job.created_by_id
     new, dirty, events, fields = [], [], [], set()
     for _number, data in parsed:
         product = current.get(data["sku"])
         if product is None:
-            new.append(Product(cooperative_id=job.cooperative_id, status=Product.Status.DRAFT,
-                               slug=product_slug(data["name_vi"]), **data))
+            new.append(
+                Product(
+                    cooperative_id=job.cooperative_id,
+                    status=Product.Status.DRAFT,
+                    slug=product_slug(data["name_vi"]),
+                    **data,
+                )
+            )
             continue
         diff = _update(product, data, fields)
         if diff:
             dirty.append(product)
-            events.append(ProductEvent(product=product, actor_id=actor_id, action="imported",
-                                       changes={"import_job": job.pk, **diff}))
+            events.append(
+                ProductEvent(
+                    product=product,
+                    actor_id=actor_id,
+                    action="imported",
+                    changes={"import_job": job.pk, **diff},
+                )
+            )
     for i in range(0, len(new), WRITE_BATCH):
-        _write_batch(new[i:i + WRITE_BATCH])
+        _write_batch(new[i : i + WRITE_BATCH])
     if dirty:
         Product.objects.bulk_update(dirty, sorted(fields), batch_size=WRITE_BATCH)
-    events += [ProductEvent(product=p, actor_id=actor_id, action="imported",
-                            changes={"import_job": job.pk, "created": True}) for p in new]
+    events += [
+        ProductEvent(
+            product=p,
+            actor_id=actor_id,
+            action="imported",
+            changes={"import_job": job.pk, "created": True},
+        )
+        for p in new
+    ]
     ProductEvent.objects.bulk_create(events, batch_size=1000)
     record_changes(entity="product", ids=[p.pk for p in new + dirty])
     job.rows_created, job.rows_updated = len(new), len(dirty)
@@ -252,7 +339,11 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict]]) -> tuple[int, int]:
 
 def _update(product: Product, data: dict, fields: set) -> dict:
     """Set the changed fields on `product`; returns {field: [old, new]} and adds to `fields`."""
-    diff = {f: [jsonable(getattr(product, f)), jsonable(v)] for f, v in data.items() if getattr(product, f) != v}
+    diff = {
+        f: [jsonable(getattr(product, f)), jsonable(v)]
+        for f, v in data.items()
+        if getattr(product, f) != v
+    }
     if not diff:
         return diff
     for f in diff:

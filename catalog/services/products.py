@@ -1,4 +1,5 @@
 """Product writes: create, update, publish, archive, price tiers, stock adjustments."""
+
 from decimal import Decimal
 
 from django.db import transaction
@@ -12,9 +13,27 @@ from market.errors import InvalidTransition, ValidationFailed
 from market.models import Cooperative, Province
 
 EDITABLE_FIELDS = (
-    "sku", "name_vi", "name_en", "description_vi", "description_en", "category_id", "origin_province_id",
-    "unit", "price_vnd", "min_order_qty", "order_step", "unit_weight_kg", "availability", "harvest_start",
-    "harvest_end", "season_months", "lead_time_days", "hs_code", "incoterms", "packaging", "port_of_loading",
+    "sku",
+    "name_vi",
+    "name_en",
+    "description_vi",
+    "description_en",
+    "category_id",
+    "origin_province_id",
+    "unit",
+    "price_vnd",
+    "min_order_qty",
+    "order_step",
+    "unit_weight_kg",
+    "availability",
+    "harvest_start",
+    "harvest_end",
+    "season_months",
+    "lead_time_days",
+    "hs_code",
+    "incoterms",
+    "packaging",
+    "port_of_loading",
     "monthly_capacity",
 )
 
@@ -23,16 +42,20 @@ def _state(product: Product) -> dict:
     return {f: getattr(product, f) for f in (*EDITABLE_FIELDS, "stock_qty")}
 
 
-
 def _validate(product: Product) -> None:
     from django.utils.translation import gettext as _
 
     errors = rules.product_errors(_state(product))
     if product.category_id and not Category.objects.filter(pk=product.category_id).exists():
         errors["category"] = _("Unknown category.")
-    if product.origin_province_id and not Province.objects.filter(pk=product.origin_province_id).exists():
+    if (
+        product.origin_province_id
+        and not Province.objects.filter(pk=product.origin_province_id).exists()
+    ):
         errors["origin_province"] = _("Unknown province.")
-    clash = Product.objects.filter(cooperative_id=product.cooperative_id, sku=product.sku).exclude(pk=product.pk)
+    clash = Product.objects.filter(cooperative_id=product.cooperative_id, sku=product.sku).exclude(
+        pk=product.pk
+    )
     if product.sku and clash.exists():
         errors["sku"] = _("Another product of this cooperative already uses this SKU.")
     if errors:
@@ -56,7 +79,9 @@ def product_create(*, actor, cooperative_id: int, data: dict) -> Product:
     product.slug = product_slug(product.name_vi or "")
     _validate(product)
     product.save()
-    changed(product, actor=actor, action="created", changes={k: jsonable(v) for k, v in data.items()})
+    changed(
+        product, actor=actor, action="created", changes={k: jsonable(v) for k, v in data.items()}
+    )
     return product
 
 
@@ -79,7 +104,11 @@ def product_update(*, actor, cooperative_id: int, product_id: int, data: dict) -
     _validate(product)
     if product.status == Product.Status.ACTIVE and (missing := rules.publish_errors(product)):
         raise ProductIncomplete(fields=missing)
-    diff = {f: [jsonable(before[f]), jsonable(getattr(product, f))] for f in data if before[f] != getattr(product, f)}
+    diff = {
+        f: [jsonable(before[f]), jsonable(getattr(product, f))]
+        for f in data
+        if before[f] != getattr(product, f)
+    }
     if not diff:
         return product
     product.save()
@@ -124,20 +153,29 @@ def product_archive(*, actor, cooperative_id: int, product_id: int) -> Product:
 
 
 @transaction.atomic
-def product_price_tiers_set(*, actor, cooperative_id: int, product_id: int, tiers: list[dict]) -> list[PriceTier]:
+def product_price_tiers_set(
+    *, actor, cooperative_id: int, product_id: int, tiers: list[dict]
+) -> list[PriceTier]:
     """Replace the volume tiers ([{min_qty, price_vnd}]; [] removes them). Raises NotFound,
     ProductArchived, TiersInvalid (quantities must rise, prices strictly fall below the base)."""
     product = lock_own_product(actor=actor, cooperative_id=cooperative_id, product_id=product_id)
     if product.status == Product.Status.ARCHIVED:
         raise ProductArchived()
-    errors = rules.tier_errors(tiers=tiers, price_vnd=product.price_vnd, unit=product.unit,
-                               min_order_qty=product.min_order_qty)
+    errors = rules.tier_errors(
+        tiers=tiers,
+        price_vnd=product.price_vnd,
+        unit=product.unit,
+        min_order_qty=product.min_order_qty,
+    )
     if errors:
         raise TiersInvalid(fields={"tiers": errors})
     before = [[str(t.min_qty), t.price_vnd] for t in product.price_tiers.all()]
     product.price_tiers.all().delete()
     made = PriceTier.objects.bulk_create(
-        [PriceTier(product=product, min_qty=Decimal(t["min_qty"]), price_vnd=int(t["price_vnd"])) for t in tiers]
+        [
+            PriceTier(product=product, min_qty=Decimal(t["min_qty"]), price_vnd=int(t["price_vnd"]))
+            for t in tiers
+        ]
     )
     after = sorted([[str(t.min_qty), t.price_vnd] for t in made], key=lambda t: Decimal(t[0]))
     changed(product, actor=actor, action="tiers", changes={"before": before, "after": after})
@@ -148,8 +186,9 @@ STOCK_MODES = ("set", "increase", "decrease")
 
 
 @transaction.atomic
-def product_stock_adjust(*, actor, cooperative_id: int, product_id: int, mode: str, quantity: Decimal,
-                         reason: str = "") -> Product:
+def product_stock_adjust(
+    *, actor, cooperative_id: int, product_id: int, mode: str, quantity: Decimal, reason: str = ""
+) -> Product:
     """Set, add to or take from stock through `catalog.stock` (row locked, never negative).
     Raises NotFound, ProductInvalid (fraction for a whole unit, bad mode), InsufficientStock."""
     from django.utils.translation import gettext as _
@@ -164,5 +203,9 @@ def product_stock_adjust(*, actor, cooperative_id: int, product_id: int, mode: s
         raise ProductInvalid(fields={"quantity": _("Must be greater than zero.")})
     if "stock_qty" in errors:
         raise ProductInvalid(fields={"quantity": errors["stock_qty"]})
-    op = {"set": stock.stock_set, "increase": stock.stock_increase, "decrease": stock.stock_decrease}[mode]
+    op = {
+        "set": stock.stock_set,
+        "increase": stock.stock_increase,
+        "decrease": stock.stock_decrease,
+    }[mode]
     return op(product=product, quantity=quantity, reason=reason or f"manual {mode}", actor=actor)

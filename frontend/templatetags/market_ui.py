@@ -1,4 +1,5 @@
 """Presentation helpers: money, language-picked fields, responsive product pictures."""
+
 from babel.numbers import format_currency
 from django import template
 from django.core.files.storage import default_storage
@@ -77,7 +78,12 @@ def picture(image, size="card", alt="", eager=False):
     source = format_html('<source srcset="{}" type="image/webp">', webp) if webp else ""
     return format_html(
         '<picture>{}<img src="{}" alt="{}" width="{}" height="{}" loading="{}" decoding="async"></picture>',
-        source, jpeg, alt, width, height, "eager" if eager else "lazy",
+        source,
+        jpeg,
+        alt,
+        width,
+        height,
+        "eager" if eager else "lazy",
     )
 
 

@@ -1,4 +1,5 @@
 """Sign in, sign up, sign out and password reset, on Django's auth views."""
+
 from functools import wraps
 
 from django.contrib import messages
@@ -30,7 +31,9 @@ class ScopeThrottle(SimpleRateThrottle):
         super().__init__()
 
     def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]  # read now: settings may change in tests
+        return api_settings.DEFAULT_THROTTLE_RATES[
+            self.scope
+        ]  # read now: settings may change in tests
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
@@ -80,7 +83,9 @@ class LoginView(auth_views.LoginView):
         # Failed attempts only count here, so people who sign in correctly never meet the limit.
         throttle = ScopeThrottle("login")
         if throttle.exhausted(request):
-            form = self.get_form_class()(request, initial={"username": request.POST.get("username", "")})
+            form = self.get_form_class()(
+                request, initial={"username": request.POST.get("username", "")}
+            )
             context = self.get_context_data(form=form)
             return _too_many(request, self.template_name, context.pop("form"), **context)
         response = super().post(request, *args, **kwargs)
@@ -107,21 +112,33 @@ def signup(request):
     form = SignupForm(request.POST or None)
     # "Are you a cooperative?" sends people here with ?next=; after sign-up, login continues there.
     next_url = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = ""
     if request.method == "POST" and form.is_valid():
         try:
-            user_signup(email=form.cleaned_data["email"], password=form.cleaned_data["password"],
-                        full_name=form.cleaned_data["full_name"], language=get_language()[:2])
+            user_signup(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                full_name=form.cleaned_data["full_name"],
+                language=get_language()[:2],
+            )
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
             # The same answer whether or not the address was already registered (no account probing).
-            messages.success(request, _("Thank you! If this address is new, your account is ready: log in. "
-                                        "We have also sent you an email."))
+            messages.success(
+                request,
+                _(
+                    "Thank you! If this address is new, your account is ready: log in. "
+                    "We have also sent you an email."
+                ),
+            )
             login_url = reverse("frontend:login")
-            return redirect(f"{login_url}?{urlencode({'next': next_url})}" if next_url else login_url)
+            return redirect(
+                f"{login_url}?{urlencode({'next': next_url})}" if next_url else login_url
+            )
     return render(request, "frontend/auth/signup.html", {"form": form, "next": next_url})
 
 
@@ -130,22 +147,34 @@ class QueuedPasswordResetForm(PasswordResetForm):
     (market.mail): sent inline, the SMTP round-trip only for known addresses would show in the
     response time and reveal which addresses have accounts."""
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
-                  html_email_template_name=None):
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
         send_async(subject=subject, body=body, to=[to_email])
 
 
-password_reset = _limit_posts("password_reset", "frontend/auth/password_reset.html", QueuedPasswordResetForm)(
+password_reset = _limit_posts(
+    "password_reset", "frontend/auth/password_reset.html", QueuedPasswordResetForm
+)(
     auth_views.PasswordResetView.as_view(
-    form_class=QueuedPasswordResetForm,
-    template_name="frontend/auth/password_reset.html",
-    email_template_name="frontend/auth/password_reset_email.txt",
-    subject_template_name="frontend/auth/password_reset_subject.txt",
-    success_url=reverse_lazy("frontend:password_reset_done"),
-))
-password_reset_done = auth_views.PasswordResetDoneView.as_view(template_name="frontend/auth/password_reset_done.html")
+        form_class=QueuedPasswordResetForm,
+        template_name="frontend/auth/password_reset.html",
+        email_template_name="frontend/auth/password_reset_email.txt",
+        subject_template_name="frontend/auth/password_reset_subject.txt",
+        success_url=reverse_lazy("frontend:password_reset_done"),
+    )
+)
+password_reset_done = auth_views.PasswordResetDoneView.as_view(
+    template_name="frontend/auth/password_reset_done.html"
+)
 password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
     template_name="frontend/auth/password_reset_confirm.html",
     success_url=reverse_lazy("frontend:password_reset_complete"),

@@ -2,6 +2,7 @@
 
 Stripe.js must be loaded from js.stripe.com and runs in Stripe's frames, so only this page widens
 the CSP (csp_update below); every other page keeps the global 'self'-only policy."""
+
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -40,7 +41,11 @@ def checkout_pay(request, pk):
         except DomainError as exc:
             data["error"] = str(exc.message)
     first = data["orders"][0] if data["orders"] else None
-    data["return_url"] = request.build_absolute_uri(reverse("frontend:order_detail", args=[first.code])) if first else ""
+    data["return_url"] = (
+        request.build_absolute_uri(reverse("frontend:order_detail", args=[first.code]))
+        if first
+        else ""
+    )
     data["publishable_key"] = settings.STRIPE_PUBLISHABLE_KEY
     data["unpaid_hours"] = settings.ORDER_UNPAID_TIMEOUT_HOURS
     return render(request, "frontend/orders/checkout_pay.html", data)

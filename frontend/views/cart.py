@@ -1,4 +1,5 @@
 """The cart page and its three actions (add, change quantity, remove). Works without JS."""
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -21,9 +22,16 @@ def _set_line(request, form_class, *, add: bool, ok_message: str):
     if not form.is_valid():
         messages.error(request, _("Enter a valid quantity."))
         return redirect("frontend:cart")
-    run_one(request, lambda: cart_line_set(cart=cart_session.current(request, create=True),
-                                           product_id=form.cleaned_data["product"],
-                                           quantity=form.cleaned_data["quantity"], add=add), ok_message)
+    run_one(
+        request,
+        lambda: cart_line_set(
+            cart=cart_session.current(request, create=True),
+            product_id=form.cleaned_data["product"],
+            quantity=form.cleaned_data["quantity"],
+            add=add,
+        ),
+        ok_message,
+    )
     return redirect("frontend:cart")
 
 
@@ -41,6 +49,10 @@ def cart_update(request):
 def cart_remove(request):
     form = RemoveLineForm(request.POST)
     cart = cart_session.current(request)
-    if cart is not None and form.is_valid() and cart_line_remove(cart=cart, product_id=form.cleaned_data["product"]):
+    if (
+        cart is not None
+        and form.is_valid()
+        and cart_line_remove(cart=cart, product_id=form.cleaned_data["product"])
+    ):
         messages.success(request, _("Removed from your cart."))
     return redirect("frontend:cart")

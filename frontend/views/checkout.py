@@ -1,5 +1,6 @@
 """Checkout (address in Vietnam with province → ward, or export with country and Incoterm; payment choice), the placed checkout with VietQR,
 order history and the order page with its timeline. All of it works without JavaScript."""
+
 import uuid
 
 from django.conf import settings
@@ -27,15 +28,33 @@ def _payment_choices():
     return [(m, labels[m]) for m in settings.PAYMENT_METHODS if m in labels]
 
 
-_KEPT_ON_RELOAD = ("destination", "recipient_name", "recipient_phone", "address_line", "country",
-                   "export_address_line1", "export_address_line2", "city", "postal_code", "incoterm",
-                   "payment_method", "currency", "token")
+_KEPT_ON_RELOAD = (
+    "destination",
+    "recipient_name",
+    "recipient_phone",
+    "address_line",
+    "country",
+    "export_address_line1",
+    "export_address_line2",
+    "city",
+    "postal_code",
+    "incoterm",
+    "payment_method",
+    "currency",
+    "token",
+)
 
 
 def _initial(request, province, methods) -> dict:
-    initial = {"token": uuid.uuid4().hex, "province_code": province, "payment_method": PaymentMethod.BANK_TRANSFER,
-               "currency": Currency.VND, "recipient_name": request.user.full_name,
-               "recipient_phone": request.user.phone, "destination": CheckoutForm.DOMESTIC}
+    initial = {
+        "token": uuid.uuid4().hex,
+        "province_code": province,
+        "payment_method": PaymentMethod.BANK_TRANSFER,
+        "currency": Currency.VND,
+        "recipient_name": request.user.full_name,
+        "recipient_phone": request.user.phone,
+        "destination": CheckoutForm.DOMESTIC,
+    }
     country = reads.buyer_country(user=request.user)
     if country != CheckoutForm.DOMESTIC:
         # An importer abroad: export to their country, and by card in USD when card payment is on.
@@ -51,12 +70,20 @@ def _checkout_form(request, data, cart):
     province = province_code((data or request.GET).get("province_code"))
     methods = _payment_choices()
     incoterms, narrowed = reads.cart_incoterms(cart=cart)
-    form = CheckoutForm(data, provinces=market_selectors.province_list().order_by("name"), wards=ward_list(province),
-                        payment_methods=methods, card_offered=any(m == PaymentMethod.STRIPE for m, _l in methods),
-                        countries=export_country_choices(), incoterms=incoterms,
-                        initial=_initial(request, province, methods))
+    form = CheckoutForm(
+        data,
+        provinces=market_selectors.province_list().order_by("name"),
+        wards=ward_list(province),
+        payment_methods=methods,
+        card_offered=any(m == PaymentMethod.STRIPE for m, _l in methods),
+        countries=export_country_choices(),
+        incoterms=incoterms,
+        initial=_initial(request, province, methods),
+    )
     if narrowed:
-        form.fields["incoterm"].help_text = _("Only the terms every cooperative in your cart offers.")
+        form.fields["incoterm"].help_text = _(
+            "Only the terms every cooperative in your cart offers."
+        )
     return form
 
 
@@ -64,10 +91,20 @@ def _address(form) -> ShippingAddress:
     d = form.cleaned_data
     common = {"recipient_name": d["recipient_name"], "recipient_phone": d["recipient_phone"]}
     if form.is_export:
-        return ShippingAddress(**common, address_line=form.export_address_line(), country=d["country"],
-                               city=d["city"], postal_code=d["postal_code"], incoterm=d["incoterm"])
-    return ShippingAddress(**common, address_line=d["address_line"], province_code=d["province_code"],
-                           ward_code=d["ward_code"] or None)
+        return ShippingAddress(
+            **common,
+            address_line=form.export_address_line(),
+            country=d["country"],
+            city=d["city"],
+            postal_code=d["postal_code"],
+            incoterm=d["incoterm"],
+        )
+    return ShippingAddress(
+        **common,
+        address_line=d["address_line"],
+        province_code=d["province_code"],
+        ward_code=d["ward_code"] or None,
+    )
 
 
 # orders names the one address line `address_line`; on the export fieldset it is line 1.
@@ -85,16 +122,27 @@ def checkout(request):
                 # The request's one domain call. Orders refuses cash on delivery abroad and USD
                 # for anything but card; its messages show next to the fields they concern.
                 d = form.cleaned_data
-                placed = checkout_place(buyer=request.user, cart=cart, payment_method=d["payment_method"],
-                                        currency=d.get("currency") or Currency.VND, address=_address(form),
-                                        idempotency_key=f"web:{d['token']}")
+                placed = checkout_place(
+                    buyer=request.user,
+                    cart=cart,
+                    payment_method=d["payment_method"],
+                    currency=d.get("currency") or Currency.VND,
+                    address=_address(form),
+                    idempotency_key=f"web:{d['token']}",
+                )
             except DomainError as exc:
-                add_domain_errors(form, exc, renamed=_EXPORT_FIELD_NAMES if form.is_export else None)
+                add_domain_errors(
+                    form, exc, renamed=_EXPORT_FIELD_NAMES if form.is_export else None
+                )
             else:
                 if placed.payment_method == PaymentMethod.STRIPE:
                     return redirect("frontend:checkout_pay", pk=placed.pk)
                 return redirect("frontend:checkout_done", pk=placed.pk)
-        return render(request, "frontend/orders/checkout.html", {"form": form, "view": reads.cart_summary(cart=cart)})
+        return render(
+            request,
+            "frontend/orders/checkout.html",
+            {"form": form, "view": reads.cart_summary(cart=cart)},
+        )
     view = cart_refresh(cart=cart)
     if not view.lines:
         messages.info(request, _("Your cart is empty."))
@@ -114,7 +162,11 @@ def wards(request):
 @require_GET
 @not_found_as_404
 def checkout_done(request, pk):
-    return render(request, "frontend/orders/checkout_done.html", reads.checkout_for_buyer(user=request.user, pk=pk))
+    return render(
+        request,
+        "frontend/orders/checkout_done.html",
+        reads.checkout_for_buyer(user=request.user, pk=pk),
+    )
 
 
 @login_required
@@ -122,13 +174,19 @@ def checkout_done(request, pk):
 @not_found_as_404
 def order_vietqr(request, code):
     """The VietQR for one unpaid bank-transfer order, as SVG (served by us: no third party)."""
-    return HttpResponse(reads.order_vietqr_svg(user=request.user, code=code), content_type="image/svg+xml")
+    return HttpResponse(
+        reads.order_vietqr_svg(user=request.user, code=code), content_type="image/svg+xml"
+    )
 
 
 @login_required
 @require_GET
 def order_list(request):
-    return render(request, "frontend/orders/order_list.html", {"orders": reads.orders_for_buyer(user=request.user)})
+    return render(
+        request,
+        "frontend/orders/order_list.html",
+        {"orders": reads.orders_for_buyer(user=request.user)},
+    )
 
 
 @login_required
@@ -138,5 +196,7 @@ def order_detail(request, code):
     # Stripe sends the buyer back here with ?redirect_status=...; the order says "paid" only once
     # the webhook has confirmed it, until then the page shows "payment processing".
     data = reads.order_for_actor(user=request.user, code=code)
-    data["card"] = reads.card_state(order=data["order"], redirect_status=request.GET.get("redirect_status", ""))
+    data["card"] = reads.card_state(
+        order=data["order"], redirect_status=request.GET.get("redirect_status", "")
+    )
     return render(request, "frontend/orders/order_detail.html", data)

@@ -1,4 +1,5 @@
 """Small helpers shared by the page views."""
+
 from functools import wraps
 
 from django.contrib import messages

@@ -3,6 +3,7 @@ products (create, edit, photos, stock, publish), spreadsheet import, order desk,
 
 Every page first fetches the cooperative through catalog's staff selector: a stranger (buyer,
 staff of another cooperative) gets the same 404 as for a missing cooperative."""
+
 from functools import wraps
 
 from django.contrib import messages
@@ -20,8 +21,18 @@ from catalog.services import images as image_services
 from catalog.services import imports as import_services
 from catalog.services import products as product_services
 from frontend import reads
-from frontend.forms import (CertificationClaimForm, CoopProfileForm, DocumentForm, ImageForm, ImageMoveForm, ImportForm, ProductForm,
-                            StockForm, TransitionForm, add_domain_errors)
+from frontend.forms import (
+    CertificationClaimForm,
+    CoopProfileForm,
+    DocumentForm,
+    ImageForm,
+    ImageMoveForm,
+    ImportForm,
+    ProductForm,
+    StockForm,
+    TransitionForm,
+    add_domain_errors,
+)
 from frontend.views.common import has_nul, run_one
 from market import selectors as market_selectors
 from market import services as market_services
@@ -37,10 +48,14 @@ def coop_staff(view):
     @login_required
     @wraps(view)
     def wrapper(request, coop_id, *args, **kwargs):
-        if market_selectors.as_id(coop_id) is None or has_nul(kwargs):  # beyond any integer column, or NUL
+        if market_selectors.as_id(coop_id) is None or has_nul(
+            kwargs
+        ):  # beyond any integer column, or NUL
             raise Http404()
         try:
-            coop = catalog_selectors.cooperative_get_for_staff(user=request.user, cooperative_id=int(coop_id))
+            coop = catalog_selectors.cooperative_get_for_staff(
+                user=request.user, cooperative_id=int(coop_id)
+            )
             return view(request, coop, *args, **kwargs)
         except NotFound:
             raise Http404() from None
@@ -65,14 +80,19 @@ def coop_home(request):
 @require_GET
 @coop_staff
 def dashboard(request, coop):
-    return render(request, "frontend/coop/dashboard.html", reads.onboarding(user=request.user, coop=coop))
+    return render(
+        request, "frontend/coop/dashboard.html", reads.onboarding(user=request.user, coop=coop)
+    )
 
 
 @require_POST
 @coop_staff
 def submit(request, coop):
-    run_one(request, lambda: market_services.cooperative_submit(actor=request.user, cooperative_id=coop.pk),
-            _("Sent for verification. An administrator will check your documents."))
+    run_one(
+        request,
+        lambda: market_services.cooperative_submit(actor=request.user, cooperative_id=coop.pk),
+        _("Sent for verification. An administrator will check your documents."),
+    )
     return redirect("frontend:coop_dashboard", coop.pk)
 
 
@@ -84,7 +104,9 @@ def profile(request, coop):
     if request.method == "POST" and form.is_valid():
         changed = {k: v for k, v in form.cleaned_data.items() if k in form.changed_data}
         try:
-            market_services.cooperative_update(actor=request.user, cooperative_id=coop.pk, data=changed)
+            market_services.cooperative_update(
+                actor=request.user, cooperative_id=coop.pk, data=changed
+            )
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
@@ -99,14 +121,21 @@ def documents(request, coop):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            market_services.cooperative_document_add(actor=request.user, cooperative_id=coop.pk, kind=d["kind"],
-                                                     file=d["file"], title=d["title"])
+            market_services.cooperative_document_add(
+                actor=request.user,
+                cooperative_id=coop.pk,
+                kind=d["kind"],
+                file=d["file"],
+                title=d["title"],
+            )
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
             return _done(request, _("Document uploaded."), "frontend:coop_documents", coop.pk)
     docs = market_selectors.document_list_for_user(user=request.user, cooperative_id=coop.pk)
-    return render(request, "frontend/coop/documents.html", {"coop": coop, "form": form, "documents": docs})
+    return render(
+        request, "frontend/coop/documents.html", {"coop": coop, "form": form, "documents": docs}
+    )
 
 
 # --- Products ---
@@ -115,29 +144,51 @@ def documents(request, coop):
 @require_GET
 @coop_staff
 def product_list(request, coop):
-    products = catalog_selectors.product_list_for_staff(user=request.user, cooperative_id=coop.pk).order_by("name_vi")
+    products = catalog_selectors.product_list_for_staff(
+        user=request.user, cooperative_id=coop.pk
+    ).order_by("name_vi")
     return render(request, "frontend/coop/product_list.html", {"coop": coop, "products": products})
 
 
 def _product_form(data=None, initial=None):
-    return ProductForm(data, initial=initial, categories=Category.objects.all(),
-                       provinces=market_selectors.province_list().order_by("name"))
+    return ProductForm(
+        data,
+        initial=initial,
+        categories=Category.objects.all(),
+        provinces=market_selectors.province_list().order_by("name"),
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @coop_staff
 def product_create(request, coop):
-    form = _product_form(request.POST or None, initial={"min_order_qty": 1, "order_step": 1, "lead_time_days": 2,
-                                                        "origin_province_id": coop.province_id})
+    form = _product_form(
+        request.POST or None,
+        initial={
+            "min_order_qty": 1,
+            "order_step": 1,
+            "lead_time_days": 2,
+            "origin_province_id": coop.province_id,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            p = product_services.product_create(actor=request.user, cooperative_id=coop.pk, data=form.cleaned_data)
+            p = product_services.product_create(
+                actor=request.user, cooperative_id=coop.pk, data=form.cleaned_data
+            )
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
-            return _done(request, _("Product created as a draft. Add photos, then publish."),
-                         "frontend:coop_product_edit", coop.pk, p.pk)
-    return render(request, "frontend/coop/product_form.html", {"coop": coop, "form": form, "product": None})
+            return _done(
+                request,
+                _("Product created as a draft. Add photos, then publish."),
+                "frontend:coop_product_edit",
+                coop.pk,
+                p.pk,
+            )
+    return render(
+        request, "frontend/coop/product_form.html", {"coop": coop, "form": form, "product": None}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -149,21 +200,33 @@ def product_edit(request, coop, product_id):
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in form.changed_data}
         try:
-            product_services.product_update(actor=request.user, cooperative_id=coop.pk, product_id=product.pk,
-                                            data=data)
+            product_services.product_update(
+                actor=request.user, cooperative_id=coop.pk, product_id=product.pk, data=data
+            )
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
-            return _done(request, _("Product saved."), "frontend:coop_product_edit", coop.pk, product.pk)
-    return render(request, "frontend/coop/product_form.html", {
-        "coop": coop, "form": form, "product": product, "image_form": ImageForm(),
-        "stock_form": StockForm(initial={"quantity": product.stock_qty}),
-        "images": list(product.images.order_by("position", "id")),
-    })
+            return _done(
+                request, _("Product saved."), "frontend:coop_product_edit", coop.pk, product.pk
+            )
+    return render(
+        request,
+        "frontend/coop/product_form.html",
+        {
+            "coop": coop,
+            "form": form,
+            "product": product,
+            "image_form": ImageForm(),
+            "stock_form": StockForm(initial={"quantity": product.stock_qty}),
+            "images": list(product.images.order_by("position", "id")),
+        },
+    )
 
 
 def _own_product(request, coop, product_id):
-    return catalog_selectors.product_get_for_staff(user=request.user, cooperative_id=coop.pk, product_id=product_id)
+    return catalog_selectors.product_get_for_staff(
+        user=request.user, cooperative_id=coop.pk, product_id=product_id
+    )
 
 
 def _product_action(request, coop, product_id, call, ok_message):
@@ -187,8 +250,15 @@ def _field_messages(exc) -> list[str]:
 @require_POST
 @coop_staff
 def product_publish(request, coop, product_id):
-    return _product_action(request, coop, product_id, lambda: product_services.product_publish(
-        actor=request.user, cooperative_id=coop.pk, product_id=product_id), _("Published: buyers can find it now."))
+    return _product_action(
+        request,
+        coop,
+        product_id,
+        lambda: product_services.product_publish(
+            actor=request.user, cooperative_id=coop.pk, product_id=product_id
+        ),
+        _("Published: buyers can find it now."),
+    )
 
 
 @require_POST
@@ -198,9 +268,20 @@ def product_stock(request, coop, product_id):
     if not form.is_valid():
         messages.error(request, _("Enter a valid quantity."))
         return redirect("frontend:coop_product_edit", coop.pk, product_id)
-    return _product_action(request, coop, product_id, lambda: product_services.product_stock_adjust(
-        actor=request.user, cooperative_id=coop.pk, product_id=product_id, mode="set",
-        quantity=form.cleaned_data["quantity"], reason="web"), _("Stock saved."))
+    return _product_action(
+        request,
+        coop,
+        product_id,
+        lambda: product_services.product_stock_adjust(
+            actor=request.user,
+            cooperative_id=coop.pk,
+            product_id=product_id,
+            mode="set",
+            quantity=form.cleaned_data["quantity"],
+            reason="web",
+        ),
+        _("Stock saved."),
+    )
 
 
 @require_POST
@@ -210,9 +291,19 @@ def product_image_add(request, coop, product_id):
     if not form.is_valid():
         messages.error(request, _("Choose a photo to upload."))
         return redirect("frontend:coop_product_edit", coop.pk, product_id)
-    return _product_action(request, coop, product_id, lambda: image_services.product_image_add(
-        actor=request.user, cooperative_id=coop.pk, product_id=product_id, data=form.cleaned_data["image"].read(),
-        alt_vi=form.cleaned_data["alt_vi"]), _("Photo added."))
+    return _product_action(
+        request,
+        coop,
+        product_id,
+        lambda: image_services.product_image_add(
+            actor=request.user,
+            cooperative_id=coop.pk,
+            product_id=product_id,
+            data=form.cleaned_data["image"].read(),
+            alt_vi=form.cleaned_data["alt_vi"],
+        ),
+        _("Photo added."),
+    )
 
 
 @require_POST
@@ -220,34 +311,58 @@ def product_image_add(request, coop, product_id):
 def product_image_move(request, coop, product_id):
     """Move one photo up or down (buttons, so it works without drag and drop or JS)."""
     form = ImageMoveForm(request.POST)
-    ids = list(_own_product(request, coop, product_id).images.order_by("position", "id").values_list("pk", flat=True))
+    ids = list(
+        _own_product(request, coop, product_id)
+        .images.order_by("position", "id")
+        .values_list("pk", flat=True)
+    )
     if not form.is_valid() or form.cleaned_data["image"] not in ids:
         messages.error(request, _("This photo cannot be moved."))
         return redirect("frontend:coop_product_edit", coop.pk, product_id)
     i = ids.index(form.cleaned_data["image"])
     j = max(0, i - 1) if form.cleaned_data["direction"] == "up" else min(len(ids) - 1, i + 1)
     ids[i], ids[j] = ids[j], ids[i]
-    return _product_action(request, coop, product_id, lambda: image_services.product_image_reorder(
-        actor=request.user, cooperative_id=coop.pk, product_id=product_id, image_ids=ids), _("Photo order saved."))
+    return _product_action(
+        request,
+        coop,
+        product_id,
+        lambda: image_services.product_image_reorder(
+            actor=request.user, cooperative_id=coop.pk, product_id=product_id, image_ids=ids
+        ),
+        _("Photo order saved."),
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @coop_staff
 def certifications(request, coop):
-    products = catalog_selectors.product_list_for_staff(user=request.user, cooperative_id=coop.pk).order_by("name_vi")
+    products = catalog_selectors.product_list_for_staff(
+        user=request.user, cooperative_id=coop.pk
+    ).order_by("name_vi")
     form = CertificationClaimForm(request.POST or None, request.FILES or None, products=products)
     if request.method == "POST" and form.is_valid():
         d = {**form.cleaned_data, "document": form.cleaned_data["document"].read()}
         try:
-            certification_services.certification_claim(actor=request.user, cooperative_id=coop.pk, **d)
+            certification_services.certification_claim(
+                actor=request.user, cooperative_id=coop.pk, **d
+            )
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
-            return _done(request, _("Certification sent: an administrator will check the document."),
-                         "frontend:coop_certifications", coop.pk)
-    certs = catalog_selectors.certification_list_for_staff(user=request.user, cooperative_id=coop.pk)
-    return render(request, "frontend/coop/certifications.html",
-                  {"coop": coop, "form": form, "certifications": certs.order_by("-created_at")})
+            return _done(
+                request,
+                _("Certification sent: an administrator will check the document."),
+                "frontend:coop_certifications",
+                coop.pk,
+            )
+    certs = catalog_selectors.certification_list_for_staff(
+        user=request.user, cooperative_id=coop.pk
+    )
+    return render(
+        request,
+        "frontend/coop/certifications.html",
+        {"coop": coop, "form": form, "certifications": certs.order_by("-created_at")},
+    )
 
 
 # --- Import ---
@@ -260,8 +375,13 @@ def import_start(request, coop):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            job = import_services.import_job_start(actor=request.user, cooperative_id=coop.pk,
-                                                   file_name=upload.name, data=upload.read(), apply=False)
+            job = import_services.import_job_start(
+                actor=request.user,
+                cooperative_id=coop.pk,
+                file_name=upload.name,
+                data=upload.read(),
+                apply=False,
+            )
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
@@ -272,18 +392,26 @@ def import_start(request, coop):
 @require_GET
 @coop_staff
 def import_job(request, coop, job_id):
-    job = catalog_selectors.import_job_get_for_staff(user=request.user, cooperative_id=coop.pk, job_id=job_id)
+    job = catalog_selectors.import_job_get_for_staff(
+        user=request.user, cooperative_id=coop.pk, job_id=job_id
+    )
     if import_services.import_job_resume_if_stale(job=job):  # its worker died: start another one
         job.refresh_from_db()
-    template = "frontend/coop/_import_progress.html" if request.htmx else "frontend/coop/import_job.html"
+    template = (
+        "frontend/coop/_import_progress.html" if request.htmx else "frontend/coop/import_job.html"
+    )
     return render(request, template, {"coop": coop, "job": job})
 
 
 @require_POST
 @coop_staff
 def import_apply(request, coop, job_id):
-    run_one(request, lambda: import_services.import_job_apply(actor=request.user, cooperative_id=coop.pk,
-                                                              job_id=job_id))
+    run_one(
+        request,
+        lambda: import_services.import_job_apply(
+            actor=request.user, cooperative_id=coop.pk, job_id=job_id
+        ),
+    )
     return redirect("frontend:coop_import_job", coop.pk, job_id)
 
 
@@ -293,8 +421,11 @@ def import_apply(request, coop, job_id):
 @require_GET
 @coop_staff
 def order_desk(request, coop):
-    return render(request, "frontend/coop/order_desk.html",
-                  reads.order_desk(user=request.user, coop=coop, status=request.GET.get("status", "PLACED")))
+    return render(
+        request,
+        "frontend/coop/order_desk.html",
+        reads.order_desk(user=request.user, coop=coop, status=request.GET.get("status", "PLACED")),
+    )
 
 
 @require_POST
@@ -304,18 +435,30 @@ def order_move(request, coop, code):
     order = _own_order(request, coop, code)
     if form.is_valid():
         d = form.cleaned_data
-        run_one(request, lambda: order_transition(actor=request.user, order_id=order.pk, to=d["to"],
-                                                  carrier=d["carrier"], tracking_number=d["tracking_number"],
-                                                  reason=d["reason"]),
-                _("Order %(code)s updated.") % {"code": order.code}, describe=_with_field_messages)
+        run_one(
+            request,
+            lambda: order_transition(
+                actor=request.user,
+                order_id=order.pk,
+                to=d["to"],
+                carrier=d["carrier"],
+                tracking_number=d["tracking_number"],
+                reason=d["reason"],
+            ),
+            _("Order %(code)s updated.") % {"code": order.code},
+            describe=_with_field_messages,
+        )
     tab = request.POST.get("tab", "")
     suffix = f"?status={tab}" if tab in Order.Status.values else ""
     return redirect(reverse("frontend:coop_orders", args=[coop.pk]) + suffix)
 
 
 def _own_order(request, coop, code):
-    order = order_selectors.order_list_for_cooperative_staff(user=request.user, cooperative_id=coop.pk).filter(
-        code=code).first()
+    order = (
+        order_selectors.order_list_for_cooperative_staff(user=request.user, cooperative_id=coop.pk)
+        .filter(code=code)
+        .first()
+    )
     if order is None:
         raise Http404()
     return order
@@ -325,5 +468,9 @@ def _own_order(request, coop, code):
 @coop_staff
 def order_print(request, coop, code, kind):
     order = _own_order(request, coop, code)
-    template = {"slip": "frontend/coop/packing_slip.html", "invoice": "frontend/coop/invoice.html"}[kind]
-    return render(request, template, {"coop": coop, "order": order, "lines": list(order.lines.all())})
+    template = {"slip": "frontend/coop/packing_slip.html", "invoice": "frontend/coop/invoice.html"}[
+        kind
+    ]
+    return render(
+        request, template, {"coop": coop, "order": order, "lines": list(order.lines.all())}
+    )

@@ -1,4 +1,5 @@
 """Public buyer pages: home, cooperative directory and profile, product page."""
+
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -19,12 +20,21 @@ def home(request):
 def directory(request):
     form = DirectoryFilterForm(request.GET)
     filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
-    page = Paginator(market_selectors.cooperative_list_public(filters=filters), 24).get_page(request.GET.get("page"))
-    return render(request, "frontend/directory.html", {
-        "page": page, "provinces": market_selectors.province_list().order_by("name"),
-        "sectors": Cooperative.Sector.choices, "province": filters.get("province"),
-        "sector": filters.get("sector", ""), "querystring_base": page_params(request),
-    })
+    page = Paginator(market_selectors.cooperative_list_public(filters=filters), 24).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "frontend/directory.html",
+        {
+            "page": page,
+            "provinces": market_selectors.province_list().order_by("name"),
+            "sectors": Cooperative.Sector.choices,
+            "province": filters.get("province"),
+            "sector": filters.get("sector", ""),
+            "querystring_base": page_params(request),
+        },
+    )
 
 
 @require_GET

@@ -1,5 +1,6 @@
 """Search results with facets (htmx swaps the results area and pushes the URL; without JS the
 same GET form reloads the page) and the autocomplete partial."""
+
 from django.db.models import prefetch_related_objects
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -16,8 +17,12 @@ from search.errors import SearchUnavailable
 from search.selectors import product_search, product_suggest
 
 PAGE_SIZE = 24
-SHOWN_FACETS = (("category", gettext_lazy("Category")), ("province", gettext_lazy("Province")),
-                ("certification", gettext_lazy("Certification")), ("price", gettext_lazy("Price")))
+SHOWN_FACETS = (
+    ("category", gettext_lazy("Category")),
+    ("province", gettext_lazy("Province")),
+    ("certification", gettext_lazy("Certification")),
+    ("price", gettext_lazy("Price")),
+)
 
 
 def _query(values: dict) -> Query:
@@ -33,17 +38,30 @@ def _facets(page, values: dict) -> list[dict]:
     for name, label in SHOWN_FACETS:
         chosen = values.get(name)
         options = [{**o, "selected": o["value"] == chosen} for o in page.facets.get(name, [])]
-        out.append({"name": name, "label": label, "options": options, "selected": chosen is not None})
+        out.append(
+            {"name": name, "label": label, "options": options, "selected": chosen is not None}
+        )
     return out
 
 
 @require_GET
 def search(request):
     values = SearchForm(request.GET).values()
-    context = {"q": values.get("q", ""), "form": values, "products": [], "total": 0, "facets": [],
-               "errors": [], "querystring_base": page_params(request),
-               "sorts": [("relevance", _("Most relevant")), ("price_asc", _("Price: low to high")),
-                         ("price_desc", _("Price: high to low")), ("newest", _("Newest"))]}
+    context = {
+        "q": values.get("q", ""),
+        "form": values,
+        "products": [],
+        "total": 0,
+        "facets": [],
+        "errors": [],
+        "querystring_base": page_params(request),
+        "sorts": [
+            ("relevance", _("Most relevant")),
+            ("price_asc", _("Price: low to high")),
+            ("price_desc", _("Price: high to low")),
+            ("newest", _("Newest")),
+        ],
+    }
     status = 200
     try:
         page = product_search(_query(dict(values)))
@@ -53,9 +71,18 @@ def search(request):
     else:
         # Card photos in one query instead of one per card.
         prefetch_related_objects(page.results, reads.images_prefetch())
-        context.update(products=page.results, total=page.total, facets=_facets(page, values),
-                       suggestions=page.suggestions, page=_Pager(page))
-    template = "frontend/partials/search_area.html" if request.htmx and not request.htmx.boosted else "frontend/search.html"
+        context.update(
+            products=page.results,
+            total=page.total,
+            facets=_facets(page, values),
+            suggestions=page.suggestions,
+            page=_Pager(page),
+        )
+    template = (
+        "frontend/partials/search_area.html"
+        if request.htmx and not request.htmx.boosted
+        else "frontend/search.html"
+    )
     return render(request, template, context, status=status)
 
 

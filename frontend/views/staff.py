@@ -1,6 +1,7 @@
 """Platform admin pages: verification queue (documents through the authorised download view,
 approve or reject with a reason), certification checks, suspended sellers. Everyone who is
 not a platform admin gets 404, the same as for a page that does not exist."""
+
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -30,7 +31,11 @@ def platform_admin(view):
 
 
 def _with_details(exc) -> str:
-    details = [str(m) for msgs in (exc.fields or {}).values() for m in (msgs if isinstance(msgs, list) else [msgs])]
+    details = [
+        str(m)
+        for msgs in (exc.fields or {}).values()
+        for m in (msgs if isinstance(msgs, list) else [msgs])
+    ]
     return " ".join([str(exc.message), *details[:3]])
 
 
@@ -47,18 +52,30 @@ def queue(request):
 @require_GET
 @platform_admin
 def cooperative(request, coop_id):
-    return render(request, "frontend/staff/cooperative.html",
-                  {**reads.admin_cooperative(user=request.user, coop_id=coop_id), "form": ReasonForm()})
+    return render(
+        request,
+        "frontend/staff/cooperative.html",
+        {**reads.admin_cooperative(user=request.user, coop_id=coop_id), "form": ReasonForm()},
+    )
 
 
 _DECISIONS = {
-    "verify": (lambda u, c, r: market_services.cooperative_verify(actor=u, cooperative_id=c), gettext_lazy("Cooperative verified.")),
-    "reject": (lambda u, c, r: market_services.cooperative_reject(actor=u, cooperative_id=c, reason=r),
-               gettext_lazy("Cooperative rejected; the reason was sent to its staff.")),
-    "suspend": (lambda u, c, r: market_services.cooperative_suspend(actor=u, cooperative_id=c, reason=r),
-                gettext_lazy("Cooperative suspended.")),
-    "reinstate": (lambda u, c, r: market_services.cooperative_reinstate(actor=u, cooperative_id=c, reason=r),
-                  gettext_lazy("Cooperative reinstated.")),
+    "verify": (
+        lambda u, c, r: market_services.cooperative_verify(actor=u, cooperative_id=c),
+        gettext_lazy("Cooperative verified."),
+    ),
+    "reject": (
+        lambda u, c, r: market_services.cooperative_reject(actor=u, cooperative_id=c, reason=r),
+        gettext_lazy("Cooperative rejected; the reason was sent to its staff."),
+    ),
+    "suspend": (
+        lambda u, c, r: market_services.cooperative_suspend(actor=u, cooperative_id=c, reason=r),
+        gettext_lazy("Cooperative suspended."),
+    ),
+    "reinstate": (
+        lambda u, c, r: market_services.cooperative_reinstate(actor=u, cooperative_id=c, reason=r),
+        gettext_lazy("Cooperative reinstated."),
+    ),
 }
 
 
@@ -84,9 +101,16 @@ def certifications(request):
 def certification_decide(request, cert_id, decision):
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    _run(request, lambda: certification_check(actor=request.user, certification_id=int(cert_id),
-                                              verified=decision == "verify", reason=reason),
-         _("Certification checked."))
+    _run(
+        request,
+        lambda: certification_check(
+            actor=request.user,
+            certification_id=int(cert_id),
+            verified=decision == "verify",
+            reason=reason,
+        ),
+        _("Certification checked."),
+    )
     return redirect("frontend:staff_certifications")
 
 

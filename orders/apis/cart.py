@@ -1,4 +1,5 @@
 """Cart API: works for signed-in buyers and for guests (by session)."""
+
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -11,7 +12,11 @@ from orders.services.cart import cart_get_or_create, cart_line_remove, cart_line
 
 def _cart(request, *, create: bool) -> Cart | None:
     if request.user.is_authenticated:
-        return cart_get_or_create(user=request.user) if create else Cart.objects.filter(user=request.user).first()
+        return (
+            cart_get_or_create(user=request.user)
+            if create
+            else Cart.objects.filter(user=request.user).first()
+        )
     session = request._request.session
     if not session.session_key:
         if not create:
@@ -51,7 +56,9 @@ def _render(cart) -> Response:
 class CartGetApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=CartOutput, summary="The cart, repriced from the database, with change messages")
+    @extend_schema(
+        responses=CartOutput, summary="The cart, repriced from the database, with change messages"
+    )
     def get(self, request):
         return _render(_cart(request, create=False))
 
@@ -64,13 +71,19 @@ class CartLineAddApi(APIView):
         product_id = serializers.IntegerField(min_value=1)
         quantity = serializers.CharField(max_length=20)
 
-    @extend_schema(request=Input, responses=CartOutput, summary="Add a quantity of a product to the cart")
+    @extend_schema(
+        request=Input, responses=CartOutput, summary="Add a quantity of a product to the cart"
+    )
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         cart = _cart(request, create=True)
-        cart_line_set(cart=cart, product_id=data.validated_data["product_id"],
-                      quantity=data.validated_data["quantity"], add=True)
+        cart_line_set(
+            cart=cart,
+            product_id=data.validated_data["product_id"],
+            quantity=data.validated_data["quantity"],
+            add=True,
+        )
         return _render(cart)
 
 
@@ -81,7 +94,9 @@ class CartLineUpdateApi(APIView):
     class Input(serializers.Serializer):
         quantity = serializers.CharField(max_length=20)
 
-    @extend_schema(request=Input, responses=CartOutput, summary="Set the quantity of a product in the cart")
+    @extend_schema(
+        request=Input, responses=CartOutput, summary="Set the quantity of a product in the cart"
+    )
     def patch(self, request, product_id: int):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)

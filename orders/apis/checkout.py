@@ -1,4 +1,5 @@
 """Placing an order (Idempotency-Key required) and reading a checkout."""
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -15,9 +16,13 @@ from orders.services.idempotency import idempotency_claim, idempotency_finish, i
 from orders.services.stripe_payments import payment_intent_ensure
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
     description="A unique key per intended order (e.g. a UUID). 400 when missing, 409 while in flight, "
-                "422 when reused with a different body; the stored response is replayed otherwise.")
+    "422 when reused with a different body; the stored response is replayed otherwise.",
+)
 
 
 class CheckoutPlaceApi(APIView):
@@ -33,21 +38,37 @@ class CheckoutPlaceApi(APIView):
             country = serializers.CharField(max_length=2, default="VN")
             province_code = serializers.IntegerField(required=False, allow_null=True)
             ward_code = serializers.IntegerField(required=False, allow_null=True)
-            city = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-            postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-            incoterm = serializers.ChoiceField(choices=Incoterm.choices, required=False, allow_blank=True, default="")
+            city = serializers.CharField(
+                max_length=100, required=False, allow_blank=True, default=""
+            )
+            postal_code = serializers.CharField(
+                max_length=20, required=False, allow_blank=True, default=""
+            )
+            incoterm = serializers.ChoiceField(
+                choices=Incoterm.choices, required=False, allow_blank=True, default=""
+            )
 
         payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
         currency = serializers.ChoiceField(choices=Currency.choices, default=Currency.VND)
         address = AddressInput()
-        notes = serializers.DictField(child=serializers.CharField(max_length=1000, allow_blank=True), required=False)
+        notes = serializers.DictField(
+            child=serializers.CharField(max_length=1000, allow_blank=True), required=False
+        )
         expected_total_vnd = serializers.IntegerField(required=False, min_value=0)
 
-    @extend_schema(request=Input, responses={201: CheckoutOutput}, parameters=[IDEMPOTENCY_HEADER],
-                   summary="Place the cart: one checkout, one order per cooperative")
+    @extend_schema(
+        request=Input,
+        responses={201: CheckoutOutput},
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Place the cart: one checkout, one order per cooperative",
+    )
     def post(self, request):
-        claim = idempotency_claim(principal=f"user:{request.user.pk}", key=request.headers.get("Idempotency-Key"),
-                                  scope="POST checkout", body=request.data)
+        claim = idempotency_claim(
+            principal=f"user:{request.user.pk}",
+            key=request.headers.get("Idempotency-Key"),
+            scope="POST checkout",
+            body=request.data,
+        )
         if claim.replay is not None:
             status, body = claim.replay
             return Response(body, status=status, headers={"Idempotent-Replayed": "true"})
@@ -56,7 +77,9 @@ class CheckoutPlaceApi(APIView):
         except Exception:
             idempotency_release(claim=claim)  # nothing was written: the same key may be retried
             raise
-        body = CheckoutOutput(checkout_get_for_buyer(user=request.user, checkout_id=checkout.pk)).data
+        body = CheckoutOutput(
+            checkout_get_for_buyer(user=request.user, checkout_id=checkout.pk)
+        ).data
         idempotency_finish(claim=claim, status=201, body=body)
         return Response(body, status=201)
 
@@ -66,17 +89,28 @@ class CheckoutPlaceApi(APIView):
         v = data.validated_data
         cart = cart_get_or_create(user=request.user)
         notes = {int(k): s for k, s in (v.get("notes") or {}).items() if str(k).isdecimal()}
-        return checkout_place(buyer=request.user, cart=cart, payment_method=v["payment_method"],
-                              currency=v["currency"], address=ShippingAddress(**v["address"]), notes=notes,
-                              expected_total_vnd=v.get("expected_total_vnd"), idempotency_key=key)
+        return checkout_place(
+            buyer=request.user,
+            cart=cart,
+            payment_method=v["payment_method"],
+            currency=v["currency"],
+            address=ShippingAddress(**v["address"]),
+            notes=notes,
+            expected_total_vnd=v.get("expected_total_vnd"),
+            idempotency_key=key,
+        )
 
 
 class CheckoutDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=CheckoutOutput, summary="A checkout of mine, with its orders and payments")
+    @extend_schema(
+        responses=CheckoutOutput, summary="A checkout of mine, with its orders and payments"
+    )
     def get(self, request, checkout_id: int):
-        return Response(CheckoutOutput(checkout_get_for_buyer(user=request.user, checkout_id=checkout_id)).data)
+        return Response(
+            CheckoutOutput(checkout_get_for_buyer(user=request.user, checkout_id=checkout_id)).data
+        )
 
 
 class CheckoutStripeIntentApi(APIView):
@@ -85,8 +119,12 @@ class CheckoutStripeIntentApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=CheckoutOutput, summary="Ensure the Stripe PaymentIntent exists")
+    @extend_schema(
+        request=None, responses=CheckoutOutput, summary="Ensure the Stripe PaymentIntent exists"
+    )
     def post(self, request, checkout_id: int):
         checkout = checkout_get_for_buyer(user=request.user, checkout_id=checkout_id)
         payment_intent_ensure(checkout_id=checkout.pk)
-        return Response(CheckoutOutput(checkout_get_for_buyer(user=request.user, checkout_id=checkout_id)).data)
+        return Response(
+            CheckoutOutput(checkout_get_for_buyer(user=request.user, checkout_id=checkout_id)).data
+        )

@@ -1,4 +1,5 @@
 """Cooperative order desk extras: bulk confirm/pack and a CSV export for bookkeeping."""
+
 import csv
 import io
 
@@ -16,9 +17,22 @@ from orders.models import Order
 from orders.selectors import order_list_for_cooperative_staff
 from orders.services.transitions import order_transition_bulk
 
-CSV_COLUMNS = ["code", "placed_at", "status", "payment_status", "payment_method", "buyer_email", "subtotal_vnd",
-               "shipping_fee_vnd", "commission_percent", "commission_vnd", "total_vnd", "amount_refunded_vnd",
-               "carrier", "tracking_number"]
+CSV_COLUMNS = [
+    "code",
+    "placed_at",
+    "status",
+    "payment_status",
+    "payment_method",
+    "buyer_email",
+    "subtotal_vnd",
+    "shipping_fee_vnd",
+    "commission_percent",
+    "commission_vnd",
+    "total_vnd",
+    "amount_refunded_vnd",
+    "carrier",
+    "tracking_number",
+]
 
 
 class OrderBulkMoveApi(APIView):
@@ -28,21 +42,31 @@ class OrderBulkMoveApi(APIView):
     @extend_schema_serializer(component_name="OrderBulkMoveInput")
     class Input(serializers.Serializer):
         action = serializers.ChoiceField(choices=["confirm", "pack"])
-        codes = serializers.ListField(child=serializers.CharField(max_length=32), min_length=1, max_length=200)
+        codes = serializers.ListField(
+            child=serializers.CharField(max_length=32), min_length=1, max_length=200
+        )
 
     @extend_schema_serializer(component_name="OrderBulkMoveOutput")
     class Output(serializers.Serializer):
         results = serializers.DictField(child=serializers.CharField())
 
-    @extend_schema(request=Input, responses=Output, summary="Confirm or pack many orders of my cooperative")
+    @extend_schema(
+        request=Input, responses=Output, summary="Confirm or pack many orders of my cooperative"
+    )
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         codes = data.validated_data["codes"]
-        visible = dict(order_list_for_cooperative_staff(user=request.user).filter(code__in=codes)
-                       .values_list("pk", "code"))
-        done = order_transition_bulk(actor=request.user, order_ids=sorted(visible),
-                                     to=self.MOVES[data.validated_data["action"]])
+        visible = dict(
+            order_list_for_cooperative_staff(user=request.user)
+            .filter(code__in=codes)
+            .values_list("pk", "code")
+        )
+        done = order_transition_bulk(
+            actor=request.user,
+            order_ids=sorted(visible),
+            to=self.MOVES[data.validated_data["action"]],
+        )
         results = {code: "not_found" for code in codes}
         results.update({visible[pk]: outcome for pk, outcome in done.items()})
         return Response({"results": results})
@@ -51,20 +75,39 @@ class OrderBulkMoveApi(APIView):
 class OrderExportCsvApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[STATUS_PARAM, OpenApiParameter("cooperative", int, required=False)],
-                   responses={(200, "text/csv"): OpenApiTypes.BINARY},
-                   summary="My cooperative's orders as CSV (UTF-8 with BOM, opens in Excel)")
+    @extend_schema(
+        parameters=[STATUS_PARAM, OpenApiParameter("cooperative", int, required=False)],
+        responses={(200, "text/csv"): OpenApiTypes.BINARY},
+        summary="My cooperative's orders as CSV (UTF-8 with BOM, opens in Excel)",
+    )
     def get(self, request):
-        qs = order_list_for_cooperative_staff(user=request.user, status=_status(request),
-                                              cooperative_id=_cooperative(request))
+        qs = order_list_for_cooperative_staff(
+            user=request.user, status=_status(request), cooperative_id=_cooperative(request)
+        )
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(CSV_COLUMNS)
         for o in qs.prefetch_related(None).order_by("placed_at", "pk").iterator(chunk_size=500):
-            writer.writerow([o.code, timezone.localtime(o.placed_at).isoformat(), o.status, o.payment_status,
-                             o.payment_method, o.buyer.email, o.subtotal_vnd, o.shipping_fee_vnd,
-                             o.commission_percent, o.commission_vnd, o.total_vnd, o.amount_refunded_vnd,
-                             o.carrier, o.tracking_number])
-        response = HttpResponse(("\ufeff" + buf.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
+            writer.writerow(
+                [
+                    o.code,
+                    timezone.localtime(o.placed_at).isoformat(),
+                    o.status,
+                    o.payment_status,
+                    o.payment_method,
+                    o.buyer.email,
+                    o.subtotal_vnd,
+                    o.shipping_fee_vnd,
+                    o.commission_percent,
+                    o.commission_vnd,
+                    o.total_vnd,
+                    o.amount_refunded_vnd,
+                    o.carrier,
+                    o.tracking_number,
+                ]
+            )
+        response = HttpResponse(
+            ("\ufeff" + buf.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = 'attachment; filename="don-hang.csv"'
         return response

@@ -1,4 +1,5 @@
 """Per-order PDFs: packing slip (cooperative staff, admins) and invoice (also the buyer)."""
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -20,13 +21,20 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 class OrderPackingSlipPdfApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="order_packing_slip_pdf", responses={(200, "application/pdf"): OpenApiTypes.BINARY},
-                   summary="Packing slip of one order as PDF (Vietnamese); cooperative staff and admins")
+    @extend_schema(
+        operation_id="order_packing_slip_pdf",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        summary="Packing slip of one order as PDF (Vietnamese); cooperative staff and admins",
+    )
     def get(self, request, code: str):
         order = order_get_for_actor(user=request.user, code=code)
         # The buyer may read the order but the packing slip is the cooperative's paper: same 404.
-        if not (request.user.is_platform_admin
-                or Membership.objects.filter(user=request.user, cooperative_id=order.cooperative_id).exists()):
+        if not (
+            request.user.is_platform_admin
+            or Membership.objects.filter(
+                user=request.user, cooperative_id=order.cooperative_id
+            ).exists()
+        ):
             raise NotFound()
         return _pdf_response(packing_slip_pdf(order), f"phieu-dong-goi-{order.code}.pdf")
 
@@ -34,8 +42,11 @@ class OrderPackingSlipPdfApi(APIView):
 class OrderInvoicePdfApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="order_invoice_pdf", responses={(200, "application/pdf"): OpenApiTypes.BINARY},
-                   summary="Invoice of one order as PDF (Vietnamese); cooperative staff, admins and the buyer")
+    @extend_schema(
+        operation_id="order_invoice_pdf",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        summary="Invoice of one order as PDF (Vietnamese); cooperative staff, admins and the buyer",
+    )
     def get(self, request, code: str):
         order = order_get_for_actor(user=request.user, code=code)
         return _pdf_response(invoice_pdf(order), f"hoa-don-{order.code}.pdf")

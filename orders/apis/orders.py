@@ -1,4 +1,5 @@
 """Order reading (buyer, cooperative desk, admin) and status moves, one view per move."""
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -9,8 +10,12 @@ from market.api import Pagination
 from market.permissions import IsPlatformAdmin
 from orders.apis.serializers import OrderListOutput, OrderOutput
 from orders.models import Order
-from orders.selectors import (order_get_for_actor, order_list_for_admin, order_list_for_buyer,
-                              order_list_for_cooperative_staff)
+from orders.selectors import (
+    order_get_for_actor,
+    order_list_for_admin,
+    order_list_for_buyer,
+    order_list_for_cooperative_staff,
+)
 from orders.services.transitions import order_transition
 
 STATUS_PARAM = OpenApiParameter("status", str, enum=Order.Status.values, required=False)
@@ -39,28 +44,42 @@ def _page(view, request, qs):
 class OrderListMineApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[STATUS_PARAM], responses=OrderListOutput(many=True), summary="My orders")
+    @extend_schema(
+        parameters=[STATUS_PARAM], responses=OrderListOutput(many=True), summary="My orders"
+    )
     def get(self, request):
-        return _page(self, request, order_list_for_buyer(user=request.user, status=_status(request)))
+        return _page(
+            self, request, order_list_for_buyer(user=request.user, status=_status(request))
+        )
 
 
 class OrderListCooperativeApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[STATUS_PARAM, OpenApiParameter("cooperative", int, required=False)],
-                   responses=OrderListOutput(many=True), summary="The cooperative order desk")
+    @extend_schema(
+        parameters=[STATUS_PARAM, OpenApiParameter("cooperative", int, required=False)],
+        responses=OrderListOutput(many=True),
+        summary="The cooperative order desk",
+    )
     def get(self, request):
-        qs = order_list_for_cooperative_staff(user=request.user, status=_status(request),
-                                              cooperative_id=_cooperative(request))
+        qs = order_list_for_cooperative_staff(
+            user=request.user, status=_status(request), cooperative_id=_cooperative(request)
+        )
         return _page(self, request, qs.prefetch_related(None))  # the list output shows no lines
 
 
 class OrderListAdminApi(APIView):
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(parameters=[STATUS_PARAM], responses=OrderListOutput(many=True), summary="All orders (admin)")
+    @extend_schema(
+        parameters=[STATUS_PARAM],
+        responses=OrderListOutput(many=True),
+        summary="All orders (admin)",
+    )
     def get(self, request):
-        return _page(self, request, order_list_for_admin(user=request.user, status=_status(request)))
+        return _page(
+            self, request, order_list_for_admin(user=request.user, status=_status(request))
+        )
 
 
 class OrderDetailApi(APIView):
@@ -120,15 +139,29 @@ class _ReasonInput(_TransitionApi.Input):
 @extend_schema_serializer(component_name="OrderShipInput")
 class _ShipInput(_TransitionApi.Input):
     carrier = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    tracking_number = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    tracking_number = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
 
 
 S = Order.Status
-OrderConfirmApi = _move("OrderConfirmApi", S.CONFIRMED, _ConfirmInput, "Confirm (optionally refusing lines)")
-OrderRefuseApi = _move("OrderRefuseApi", S.REFUSED, _ReasonInput, "Refuse the whole order (reason required)")
+OrderConfirmApi = _move(
+    "OrderConfirmApi", S.CONFIRMED, _ConfirmInput, "Confirm (optionally refusing lines)"
+)
+OrderRefuseApi = _move(
+    "OrderRefuseApi", S.REFUSED, _ReasonInput, "Refuse the whole order (reason required)"
+)
 OrderPackApi = _move("OrderPackApi", S.PACKED, None, "Mark packed")
-OrderShipApi = _move("OrderShipApi", S.SHIPPED, _ShipInput, "Mark shipped (carrier and tracking number)")
-OrderDeliverApi = _move("OrderDeliverApi", S.DELIVERED, None, "Mark delivered (cash on delivery becomes paid)")
+OrderShipApi = _move(
+    "OrderShipApi", S.SHIPPED, _ShipInput, "Mark shipped (carrier and tracking number)"
+)
+OrderDeliverApi = _move(
+    "OrderDeliverApi", S.DELIVERED, None, "Mark delivered (cash on delivery becomes paid)"
+)
 OrderCompleteApi = _move("OrderCompleteApi", S.COMPLETED, None, "Mark completed")
-OrderCancelApi = _move("OrderCancelApi", S.CANCELLED, _ReasonInput,
-                       "Cancel (buyer before confirmation; cooperative or admin with a reason)")
+OrderCancelApi = _move(
+    "OrderCancelApi",
+    S.CANCELLED,
+    _ReasonInput,
+    "Cancel (buyer before confirmation; cooperative or admin with a reason)",
+)

@@ -1,5 +1,6 @@
 """Payment endpoints: VietQR per order, bank-transfer confirmation, the bank-feed reconcile hook,
 the Stripe webhook and refunds."""
+
 import hmac
 import logging
 
@@ -35,11 +36,17 @@ log = logging.getLogger("htx.orders.webhook")
 
 def order_vietqr_payload(order: Order) -> str:
     coop = order.cooperative
-    if order.payment_method != PaymentMethod.BANK_TRANSFER or not (coop.bank_bin and coop.bank_account):
+    if order.payment_method != PaymentMethod.BANK_TRANSFER or not (
+        coop.bank_bin and coop.bank_account
+    ):
         raise VietQRUnavailable()
     try:
-        return vietqr.payload(bin_code=coop.bank_bin, account=coop.bank_account, amount=order.total_vnd,
-                              memo=order.code)
+        return vietqr.payload(
+            bin_code=coop.bank_bin,
+            account=coop.bank_account,
+            amount=order.total_vnd,
+            memo=order.code,
+        )
     except ValueError:
         raise VietQRUnavailable()
 
@@ -56,22 +63,38 @@ class OrderVietQRApi(APIView):
         amount_vnd = serializers.IntegerField()
         memo = serializers.CharField()
 
-    @extend_schema(responses=Output, summary="VietQR (EMVCo) payload for paying an order by bank transfer")
+    @extend_schema(
+        responses=Output, summary="VietQR (EMVCo) payload for paying an order by bank transfer"
+    )
     def get(self, request, code: str):
         order = order_get_for_actor(user=request.user, code=code, detail=False)
         data = order_vietqr_payload(order)
         coop = order.cooperative
-        return Response(self.Output({"payload": data, "bank_bin": coop.bank_bin, "bank_account": coop.bank_account,
-                                     "bank_account_name": coop.bank_account_name, "amount_vnd": order.total_vnd,
-                                     "memo": order.code}).data)
+        return Response(
+            self.Output(
+                {
+                    "payload": data,
+                    "bank_bin": coop.bank_bin,
+                    "bank_account": coop.bank_account,
+                    "bank_account_name": coop.bank_account_name,
+                    "amount_vnd": order.total_vnd,
+                    "memo": order.code,
+                }
+            ).data
+        )
 
 
 class OrderVietQRImageApi(APIView):
     permission_classes = [IsAuthenticated]
     KINDS = {"svg": "image/svg+xml", "png": "image/png"}
 
-    @extend_schema(responses={(200, "image/svg+xml"): OpenApiTypes.BINARY, (200, "image/png"): OpenApiTypes.BINARY},
-                   summary="VietQR as an SVG or PNG image")
+    @extend_schema(
+        responses={
+            (200, "image/svg+xml"): OpenApiTypes.BINARY,
+            (200, "image/png"): OpenApiTypes.BINARY,
+        },
+        summary="VietQR as an SVG or PNG image",
+    )
     def get(self, request, code: str, kind: str):
         order = order_get_for_actor(user=request.user, code=code, detail=False)
         body = vietqr.image(order_vietqr_payload(order), kind=kind)
@@ -87,12 +110,18 @@ class OrderPaymentConfirmApi(APIView):
     class Input(serializers.Serializer):
         note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
-    @extend_schema(request=Input, responses=OrderOutput, summary="Confirm a bank transfer arrived (cooperative, admin)")
+    @extend_schema(
+        request=Input,
+        responses=OrderOutput,
+        summary="Confirm a bank transfer arrived (cooperative, admin)",
+    )
     def post(self, request, code: str):
         order = order_get_for_actor(user=request.user, code=code, detail=False)
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        payment_bank_transfer_confirm(actor=request.user, order_id=order.pk, note=data.validated_data["note"])
+        payment_bank_transfer_confirm(
+            actor=request.user, order_id=order.pk, note=data.validated_data["note"]
+        )
         return Response(OrderOutput(order_get_for_actor(user=request.user, code=code)).data)
 
 
@@ -109,7 +138,9 @@ class OrderRefundApi(APIView):
         order = order_get_for_actor(user=request.user, code=code, detail=False)
         return Response(RefundOutput(order.refunds.all(), many=True).data)
 
-    @extend_schema(request=Input, responses={201: RefundOutput}, summary="Refund part or all of a paid order")
+    @extend_schema(
+        request=Input, responses={201: RefundOutput}, summary="Refund part or all of a paid order"
+    )
     def post(self, request, code: str):
         order = order_get_for_actor(user=request.user, code=code, detail=False)
         data = self.Input(data=request.data)
@@ -124,16 +155,29 @@ class RefundListAdminApi(APIView):
 
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(parameters=[OpenApiParameter("status", str, enum=Refund.Status.values, required=False),
-                               OpenApiParameter("provider", str, enum=PaymentMethod.values, required=False)],
-                   responses=RefundAdminOutput(many=True), summary="All refunds (admin)")
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=Refund.Status.values, required=False),
+            OpenApiParameter("provider", str, enum=PaymentMethod.values, required=False),
+        ],
+        responses=RefundAdminOutput(many=True),
+        summary="All refunds (admin)",
+    )
     def get(self, request):
-        status, provider = request.query_params.get("status") or None, request.query_params.get("provider") or None
-        if (status and status not in Refund.Status.values) or (provider and provider not in PaymentMethod.values):
+        status, provider = (
+            request.query_params.get("status") or None,
+            request.query_params.get("provider") or None,
+        )
+        if (status and status not in Refund.Status.values) or (
+            provider and provider not in PaymentMethod.values
+        ):
             raise ValidationFailed(fields={"status": [status or ""], "provider": [provider or ""]})
         paginator = Pagination()
-        page = paginator.paginate_queryset(refund_list_for_admin(user=request.user, status=status,
-                                                                 provider=provider), request, view=self)
+        page = paginator.paginate_queryset(
+            refund_list_for_admin(user=request.user, status=status, provider=provider),
+            request,
+            view=self,
+        )
         return paginator.get_paginated_response(RefundAdminOutput(page, many=True).data)
 
 
@@ -144,12 +188,17 @@ class RefundPaidOutApi(APIView):
     class Input(serializers.Serializer):
         note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
-    @extend_schema(request=Input, responses=RefundAdminOutput,
-                   summary="Record that a pending bank-transfer/cash refund was paid back (admin)")
+    @extend_schema(
+        request=Input,
+        responses=RefundAdminOutput,
+        summary="Record that a pending bank-transfer/cash refund was paid back (admin)",
+    )
     def post(self, request, refund_id: int):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        refund = refund_mark_paid_out(actor=request.user, refund_id=refund_id, note=data.validated_data["note"])
+        refund = refund_mark_paid_out(
+            actor=request.user, refund_id=refund_id, note=data.validated_data["note"]
+        )
         return Response(RefundAdminOutput(refund).data)
 
 
@@ -167,17 +216,23 @@ class StripeWebhookApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request={"application/json": dict}, responses=_WebhookOutput, summary="Stripe webhook")
+    @extend_schema(
+        request={"application/json": dict}, responses=_WebhookOutput, summary="Stripe webhook"
+    )
     def post(self, request):
         payload = request._request.body  # the raw bytes: re-serialised JSON would break the HMAC
         try:
-            event, duplicate = stripe_webhook_handle(payload=payload, sig_header=request.headers.get("Stripe-Signature"))
+            event, duplicate = stripe_webhook_handle(
+                payload=payload, sig_header=request.headers.get("Stripe-Signature")
+            )
         except DomainError:
             raise
         except Exception:
             # A 5xx makes Stripe retry later; the failure is recorded on the event row.
             log.exception("stripe webhook failed")
-            return Response({"code": "webhook_failed", "message": "internal error", "fields": {}}, status=500)
+            return Response(
+                {"code": "webhook_failed", "message": "internal error", "fields": {}}, status=500
+            )
         return Response({"received": True, "duplicate": duplicate, "result": event.result})
 
 
@@ -225,11 +280,19 @@ class BankReconcileApi(APIView):
         result = serializers.CharField()
         duplicate = serializers.BooleanField()
 
-    @extend_schema(request=Input, responses=Output, summary="Bank-feed service reports an incoming transfer")
+    @extend_schema(
+        request=Input, responses=Output, summary="Bank-feed service reports an incoming transfer"
+    )
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        event, duplicate = bankfeed_reconcile(transaction_id=v["transaction_id"], amount_vnd=v["amount_vnd"],
-                                              memo=v["memo"], payload=self.Input(v).data)
-        return Response({"transaction_id": event.event_id, "result": event.result, "duplicate": duplicate})
+        event, duplicate = bankfeed_reconcile(
+            transaction_id=v["transaction_id"],
+            amount_vnd=v["amount_vnd"],
+            memo=v["memo"],
+            payload=self.Input(v).data,
+        )
+        return Response(
+            {"transaction_id": event.event_id, "result": event.result, "duplicate": duplicate}
+        )

@@ -1,4 +1,5 @@
 """Output serializers shared by the order views."""
+
 from rest_framework import serializers
 
 from orders.models import Checkout, Order, OrderEvent, OrderLine, Payment, Refund
@@ -9,8 +10,18 @@ class OrderLineOutput(serializers.ModelSerializer):
 
     class Meta:
         model = OrderLine
-        fields = ["id", "product_id", "product_name", "sku", "unit", "unit_price_vnd", "quantity",
-                  "line_total_vnd", "refused", "refused_reason"]
+        fields = [
+            "id",
+            "product_id",
+            "product_name",
+            "sku",
+            "unit",
+            "unit_price_vnd",
+            "quantity",
+            "line_total_vnd",
+            "refused",
+            "refused_reason",
+        ]
 
 
 class OrderEventOutput(serializers.ModelSerializer):
@@ -33,13 +44,38 @@ class OrderOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Order
-        fields = ["id", "code", "checkout_id", "cooperative", "status", "status_display", "payment_status",
-                  "payment_status_display", "payment_method", "subtotal_vnd", "shipping_fee_vnd",
-                  "commission_percent", "commission_vnd", "total_vnd", "amount_refunded_vnd", "note", "carrier",
-                  "tracking_number", "cancel_reason", "placed_at", "reserved_until", "lines", "timeline"]
+        fields = [
+            "id",
+            "code",
+            "checkout_id",
+            "cooperative",
+            "status",
+            "status_display",
+            "payment_status",
+            "payment_status_display",
+            "payment_method",
+            "subtotal_vnd",
+            "shipping_fee_vnd",
+            "commission_percent",
+            "commission_vnd",
+            "total_vnd",
+            "amount_refunded_vnd",
+            "note",
+            "carrier",
+            "tracking_number",
+            "cancel_reason",
+            "placed_at",
+            "reserved_until",
+            "lines",
+            "timeline",
+        ]
 
     def get_cooperative(self, obj) -> dict:
-        return {"id": obj.cooperative_id, "name": obj.cooperative.display_name, "slug": obj.cooperative.slug}
+        return {
+            "id": obj.cooperative_id,
+            "name": obj.cooperative.display_name,
+            "slug": obj.cooperative.slug,
+        }
 
 
 class OrderListOutput(OrderOutput):
@@ -50,7 +86,16 @@ class OrderListOutput(OrderOutput):
 class PaymentOutput(serializers.ModelSerializer):
     class Meta:
         model = Payment
-        fields = ["id", "order_id", "provider", "amount", "currency", "status", "provider_id", "client_secret"]
+        fields = [
+            "id",
+            "order_id",
+            "provider",
+            "amount",
+            "currency",
+            "status",
+            "provider_id",
+            "client_secret",
+        ]
 
 
 class CheckoutOutput(serializers.ModelSerializer):
@@ -59,8 +104,21 @@ class CheckoutOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Checkout
-        fields = ["id", "currency", "usd_vnd_rate", "subtotal_vnd", "shipping_vnd", "total_vnd", "total_usd",
-                  "payment_method", "country", "incoterm", "created_at", "orders", "payments"]
+        fields = [
+            "id",
+            "currency",
+            "usd_vnd_rate",
+            "subtotal_vnd",
+            "shipping_vnd",
+            "total_vnd",
+            "total_usd",
+            "payment_method",
+            "country",
+            "incoterm",
+            "created_at",
+            "orders",
+            "payments",
+        ]
 
 
 class RefundOutput(serializers.ModelSerializer):
@@ -75,4 +133,13 @@ class RefundAdminOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Refund
-        fields = ["id", "order", "provider", "amount_vnd", "reason", "status", "provider_id", "created_at"]
+        fields = [
+            "id",
+            "order",
+            "provider",
+            "amount_vnd",
+            "reason",
+            "status",
+            "provider_id",
+            "created_at",
+        ]

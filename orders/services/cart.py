@@ -1,5 +1,6 @@
 """Cart services: lines respect MOQ, order step, divisibility, stock and purchasability; prices
 always come from the database, and a refresh explains to the buyer what changed."""
+
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -9,7 +10,14 @@ from django.utils.translation import gettext as _
 from catalog.models import Product
 from catalog.units import is_divisible
 from market.models import User
-from orders.errors import BelowMinimumOrder, NotDivisible, NotPurchasable, OffOrderStep, OutOfStock, QuantityInvalid
+from orders.errors import (
+    BelowMinimumOrder,
+    NotDivisible,
+    NotPurchasable,
+    OffOrderStep,
+    OutOfStock,
+    QuantityInvalid,
+)
 from orders.models import Cart, CartLine
 
 
@@ -44,7 +52,9 @@ def quantity_parse(value) -> Decimal:
         raise QuantityInvalid(fields={"quantity": [_("Enter a number.")]})
     # The size check comes before quantize(), which raises InvalidOperation on e.g. 1e400.
     if not q.is_finite() or q <= 0 or q >= Decimal("1e11") or q != q.quantize(Decimal("0.001")):
-        raise QuantityInvalid(fields={"quantity": [_("Enter a positive quantity with at most 3 decimals.")]})
+        raise QuantityInvalid(
+            fields={"quantity": [_("Enter a positive quantity with at most 3 decimals.")]}
+        )
     return q
 
 
@@ -54,29 +64,35 @@ def quantity_validate(*, product: Product, quantity: Decimal) -> None:
         raise NotDivisible(fields={"quantity": [_("Whole units only.")]})
     if quantity < product.min_order_qty:
         raise BelowMinimumOrder(
-            _("The minimum order is %(moq)s %(unit)s.") % {"moq": _fmt(product.min_order_qty),
-                                                          "unit": product.get_unit_display()},
+            _("The minimum order is %(moq)s %(unit)s.")
+            % {"moq": _fmt(product.min_order_qty), "unit": product.get_unit_display()},
             fields={"quantity": [_fmt(product.min_order_qty)]},
         )
     if quantity % product.order_step != 0:
         raise OffOrderStep(
-            _("Order in multiples of %(step)s %(unit)s.") % {"step": _fmt(product.order_step),
-                                                            "unit": product.get_unit_display()},
+            _("Order in multiples of %(step)s %(unit)s.")
+            % {"step": _fmt(product.order_step), "unit": product.get_unit_display()},
             fields={"quantity": [_fmt(product.order_step)]},
         )
 
 
 def product_check_purchasable(product: Product) -> None:
     if not product.is_purchasable or product.price_vnd is None:
-        raise NotPurchasable(_("“%(name)s” cannot be bought right now.") % {"name": product.name_vi},
-                             fields={"product_id": product.pk})
+        raise NotPurchasable(
+            _("“%(name)s” cannot be bought right now.") % {"name": product.name_vi},
+            fields={"product_id": product.pk},
+        )
 
 
 def stock_check(product: Product, quantity: Decimal) -> None:
     if quantity > product.stock_qty:
         raise OutOfStock(
             _("Only %(available)s %(unit)s of “%(name)s” left.")
-            % {"available": _fmt(product.stock_qty), "unit": product.get_unit_display(), "name": product.name_vi},
+            % {
+                "available": _fmt(product.stock_qty),
+                "unit": product.get_unit_display(),
+                "name": product.name_vi,
+            },
             fields={"product_id": product.pk, "available": str(product.stock_qty)},
         )
 
@@ -90,8 +106,12 @@ def cart_get_or_create(*, user: User | None = None, session_key: str | None = No
 
 
 def _product_for_cart(product_id: int) -> Product:
-    product = (Product.objects.select_related("cooperative").prefetch_related("price_tiers")
-               .filter(pk=product_id).first())
+    product = (
+        Product.objects.select_related("cooperative")
+        .prefetch_related("price_tiers")
+        .filter(pk=product_id)
+        .first()
+    )
     if product is None:
         raise NotPurchasable(fields={"product_id": product_id})
     return product
@@ -116,7 +136,9 @@ def cart_line_set(*, cart: Cart, product_id: int, quantity, add: bool = False) -
     stock_check(product, qty)
     price = product.unit_price_for(qty)
     if line is None:
-        line = CartLine.objects.create(cart=cart, product=product, quantity=qty, unit_price_seen=price)
+        line = CartLine.objects.create(
+            cart=cart, product=product, quantity=qty, unit_price_seen=price
+        )
     else:
         line.quantity, line.unit_price_seen = qty, price
         line.save(update_fields=["quantity", "unit_price_seen", "updated_at"])
@@ -140,35 +162,60 @@ def _refresh_line(line: CartLine, messages: list[dict]) -> PricedLine | None:
     product = line.product
     name = product.name_vi
     if not product.is_purchasable or product.price_vnd is None:
-        messages.append(_line_message("product_withdrawn", product,
-                                      _("“%(name)s” is no longer available and was removed.") % {"name": name}))
+        messages.append(
+            _line_message(
+                "product_withdrawn",
+                product,
+                _("“%(name)s” is no longer available and was removed.") % {"name": name},
+            )
+        )
         line.delete()
         return None
     qty = line.quantity
     if qty > product.stock_qty:
         qty = _largest_orderable(product, product.stock_qty)
         if qty is None:
-            messages.append(_line_message("out_of_stock", product,
-                                          _("“%(name)s” is out of stock and was removed.") % {"name": name}))
+            messages.append(
+                _line_message(
+                    "out_of_stock",
+                    product,
+                    _("“%(name)s” is out of stock and was removed.") % {"name": name},
+                )
+            )
             line.delete()
             return None
-        messages.append(_line_message(
-            "stock_reduced", product,
-            _("Only %(qty)s %(unit)s of “%(name)s” left: your quantity was reduced.")
-            % {"qty": _fmt(qty), "unit": product.get_unit_display(), "name": name},
-            old_quantity=str(line.quantity), new_quantity=str(qty)))
+        messages.append(
+            _line_message(
+                "stock_reduced",
+                product,
+                _("Only %(qty)s %(unit)s of “%(name)s” left: your quantity was reduced.")
+                % {"qty": _fmt(qty), "unit": product.get_unit_display(), "name": name},
+                old_quantity=str(line.quantity),
+                new_quantity=str(qty),
+            )
+        )
     price = product.unit_price_for(qty)
     if price != line.unit_price_seen:
-        messages.append(_line_message(
-            "price_changed", product,
-            _("The price of “%(name)s” changed from %(old)s ₫ to %(new)s ₫.")
-            % {"name": name, "old": f"{line.unit_price_seen:,}", "new": f"{price:,}"},
-            old_price_vnd=line.unit_price_seen, new_price_vnd=price))
+        messages.append(
+            _line_message(
+                "price_changed",
+                product,
+                _("The price of “%(name)s” changed from %(old)s ₫ to %(new)s ₫.")
+                % {"name": name, "old": f"{line.unit_price_seen:,}", "new": f"{price:,}"},
+                old_price_vnd=line.unit_price_seen,
+                new_price_vnd=price,
+            )
+        )
     if qty != line.quantity or price != line.unit_price_seen:
         line.quantity, line.unit_price_seen = qty, price
         line.save(update_fields=["quantity", "unit_price_seen", "updated_at"])
-    return PricedLine(line=line, product=product, quantity=qty, unit_price_vnd=price,
-                      line_total_vnd=line_total(price, qty))
+    return PricedLine(
+        line=line,
+        product=product,
+        quantity=qty,
+        unit_price_vnd=price,
+        line_total_vnd=line_total(price, qty),
+    )
 
 
 def line_total(price: int, qty: Decimal) -> int:
@@ -196,8 +243,11 @@ def cart_refresh(*, cart: Cart | None) -> CartView:
     view = CartView(cart=cart)
     if cart is None:
         return view
-    lines = (cart.lines.select_related("product__cooperative").prefetch_related("product__price_tiers")
-             .order_by("id"))
+    lines = (
+        cart.lines.select_related("product__cooperative")
+        .prefetch_related("product__price_tiers")
+        .order_by("id")
+    )
     for line in lines:
         priced = _refresh_line(line, view.messages)
         if priced is not None:
@@ -211,7 +261,9 @@ def cart_merge(*, user: User, session_key: str) -> Cart:
     in both carts are added when the sum is still orderable, otherwise the larger one is kept.
     The guest cart is deleted. Safe to call twice (the second call finds no guest cart)."""
     user_cart = cart_get_or_create(user=user)
-    guest = Cart.objects.select_for_update().filter(session_key=session_key, user__isnull=True).first()
+    guest = (
+        Cart.objects.select_for_update().filter(session_key=session_key, user__isnull=True).first()
+    )
     if guest is None or not session_key:
         return user_cart
     existing = {ln.product_id: ln for ln in user_cart.lines.select_for_update()}

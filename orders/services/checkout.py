@@ -1,5 +1,6 @@
 """Order placement: one transaction that locks the products, re-validates the cart, takes the
 stock, and writes the Checkout, one Order per cooperative, their lines, events and payments."""
+
 import math
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,11 +15,36 @@ from catalog.errors import InsufficientStock
 from catalog.models import Incoterm, Product
 from catalog.stock import lock_products, stock_decrease
 from market.models import Cooperative, Province, User, Ward
-from orders.errors import (AddressInvalid, CartEmpty, CartChanged, OutOfStock, PaymentMethodNotAllowed,
-                           PriceChanged, QuantityInvalid, ValidationFailed)
-from orders.models import (Cart, CartLine, Checkout, Currency, Order, OrderEvent, OrderLine, Payment,
-                           PaymentMethod, ShippingRule, commission_percent, commission_vnd)
-from orders.services.cart import line_total, product_check_purchasable, quantity_validate, stock_check
+from orders.errors import (
+    AddressInvalid,
+    CartChanged,
+    CartEmpty,
+    OutOfStock,
+    PaymentMethodNotAllowed,
+    PriceChanged,
+    QuantityInvalid,
+    ValidationFailed,
+)
+from orders.models import (
+    Cart,
+    CartLine,
+    Checkout,
+    Currency,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    PaymentMethod,
+    ShippingRule,
+    commission_percent,
+    commission_vnd,
+)
+from orders.services.cart import (
+    line_total,
+    product_check_purchasable,
+    quantity_validate,
+    stock_check,
+)
 
 
 @dataclass
@@ -45,21 +71,37 @@ def _address_fields(address: ShippingAddress) -> dict:
         errors["country"] = [_("Use a two-letter country code (ISO 3166-1).")]
     province = ward = None
     if country == "VN":
-        province = Province.objects.filter(code=address.province_code).first() if address.province_code else None
-        ward = (Ward.objects.filter(code=address.ward_code, province=province).first()
-                if province and address.ward_code else None)
+        province = (
+            Province.objects.filter(code=address.province_code).first()
+            if address.province_code
+            else None
+        )
+        ward = (
+            Ward.objects.filter(code=address.ward_code, province=province).first()
+            if province and address.ward_code
+            else None
+        )
         if province is None:
             errors["province_code"] = [_("Choose a province.")]
         if ward is None:
             errors["ward_code"] = [_("Choose a ward of this province.")]
     elif address.incoterm not in Incoterm.values:
-        errors["incoterm"] = [_("Choose an Incoterm: %(list)s.") % {"list": ", ".join(Incoterm.values)}]
+        errors["incoterm"] = [
+            _("Choose an Incoterm: %(list)s.") % {"list": ", ".join(Incoterm.values)}
+        ]
     if errors:
         raise AddressInvalid(fields=errors)
-    return {"recipient_name": address.recipient_name.strip(), "recipient_phone": address.recipient_phone.strip(),
-            "address_line": address.address_line.strip(), "country": country, "province": province,
-            "ward": ward, "city": address.city.strip(), "postal_code": address.postal_code.strip(),
-            "incoterm": address.incoterm if country != "VN" else ""}
+    return {
+        "recipient_name": address.recipient_name.strip(),
+        "recipient_phone": address.recipient_phone.strip(),
+        "address_line": address.address_line.strip(),
+        "country": country,
+        "province": province,
+        "ward": ward,
+        "city": address.city.strip(),
+        "postal_code": address.postal_code.strip(),
+        "incoterm": address.incoterm if country != "VN" else "",
+    }
 
 
 def _payment_check(*, method: str, currency: str, country: str) -> None:
@@ -68,15 +110,20 @@ def _payment_check(*, method: str, currency: str, country: str) -> None:
     if currency not in Currency.values:
         raise ValidationFailed(fields={"currency": [_("Use VND or USD.")]})
     if method == PaymentMethod.COD and country != "VN":
-        raise PaymentMethodNotAllowed(_("Cash on delivery is only available in Vietnam."),
-                                      fields={"payment_method": [method]})
+        raise PaymentMethodNotAllowed(
+            _("Cash on delivery is only available in Vietnam."), fields={"payment_method": [method]}
+        )
     if currency == Currency.USD and method != PaymentMethod.STRIPE:
-        raise PaymentMethodNotAllowed(_("Payments in USD are by card only."), fields={"currency": [currency]})
+        raise PaymentMethodNotAllowed(
+            _("Payments in USD are by card only."), fields={"currency": [currency]}
+        )
 
 
 def shipping_fee_for(*, cooperative: Cooperative, subtotal_vnd: int, weight_kg: Decimal) -> int:
     """The cooperative's rule (or the default): flat, or base + per started kilogram."""
-    rule = ShippingRule.objects.filter(cooperative=cooperative).first() or ShippingRule(**ShippingRule.DEFAULT)
+    rule = ShippingRule.objects.filter(cooperative=cooperative).first() or ShippingRule(
+        **ShippingRule.DEFAULT
+    )
     if rule.free_over_vnd is not None and subtotal_vnd >= rule.free_over_vnd:
         return 0
     if rule.kind == ShippingRule.Kind.WEIGHT:
@@ -88,14 +135,22 @@ def _locked_cart_lines(cart: Cart) -> tuple[list[CartLine], dict[int, Product]]:
     lines = list(CartLine.objects.select_for_update().filter(cart=cart).order_by("id"))
     if not lines:
         raise CartEmpty()
-    locked = lock_products(ln.product_id for ln in lines)  # pk order: no deadlocks between checkouts
+    locked = lock_products(
+        ln.product_id for ln in lines
+    )  # pk order: no deadlocks between checkouts
     # Read again with relations: under the lock, this read sees the latest committed stock and price.
-    products = {p.pk: p for p in Product.objects.filter(pk__in=locked).select_related("cooperative")
-                .prefetch_related("price_tiers")}
+    products = {
+        p.pk: p
+        for p in Product.objects.filter(pk__in=locked)
+        .select_related("cooperative")
+        .prefetch_related("price_tiers")
+    }
     return lines, products
 
 
-def _revalidate(lines: list[CartLine], products: dict[int, Product]) -> list[tuple[CartLine, Product, int]]:
+def _revalidate(
+    lines: list[CartLine], products: dict[int, Product]
+) -> list[tuple[CartLine, Product, int]]:
     """Every line still purchasable, orderable, in stock, at the price the buyer saw.
     Raises CartChanged/PriceChanged/OutOfStock/NotPurchasable; the caller rolls back."""
     priced, changed = [], []
@@ -109,7 +164,13 @@ def _revalidate(lines: list[CartLine], products: dict[int, Product]) -> list[tup
         stock_check(product, line.quantity)
         price = product.unit_price_for(line.quantity)
         if price != line.unit_price_seen:
-            changed.append({"product_id": product.pk, "old_price_vnd": line.unit_price_seen, "new_price_vnd": price})
+            changed.append(
+                {
+                    "product_id": product.pk,
+                    "old_price_vnd": line.unit_price_seen,
+                    "new_price_vnd": price,
+                }
+            )
         priced.append((line, product, price))
     if changed:
         raise PriceChanged(fields={"lines": changed})
@@ -124,46 +185,93 @@ def _order_code(order: Order) -> str:
     return f"HTX-{order.placed_at.year}-{order.pk:06d}"
 
 
-def _create_order(*, checkout: Checkout, cooperative: Cooperative, items, note: str, now, actor) -> Order:
+def _create_order(
+    *, checkout: Checkout, cooperative: Cooperative, items, note: str, now, actor
+) -> Order:
     lines, subtotal, weight = [], 0, Decimal("0")
     for line, product, price in items:
         total = line_total(price, line.quantity)
         w = (product.unit_weight_kg or Decimal("0")) * line.quantity
         subtotal, weight = subtotal + total, weight + w
-        lines.append(OrderLine(product=product, product_name=product.name_vi, sku=product.sku, unit=product.unit,
-                               unit_price_vnd=price, quantity=line.quantity, line_total_vnd=total, weight_kg=w))
+        lines.append(
+            OrderLine(
+                product=product,
+                product_name=product.name_vi,
+                sku=product.sku,
+                unit=product.unit,
+                unit_price_vnd=price,
+                quantity=line.quantity,
+                line_total_vnd=total,
+                weight_kg=w,
+            )
+        )
     fee = shipping_fee_for(cooperative=cooperative, subtotal_vnd=subtotal, weight_kg=weight)
     pct = commission_percent()
-    unpaid_timeout = (checkout.payment_method != PaymentMethod.COD)
+    unpaid_timeout = checkout.payment_method != PaymentMethod.COD
     order = Order.objects.create(
-        checkout=checkout, cooperative=cooperative, buyer=checkout.buyer, subtotal_vnd=subtotal,
-        shipping_fee_vnd=fee, commission_percent=pct,
-        commission_vnd=commission_vnd(subtotal, pct), total_vnd=subtotal + fee,
-        note=note, payment_method=checkout.payment_method, placed_at=now,
-        reserved_until=now + timedelta(hours=settings.ORDER_UNPAID_TIMEOUT_HOURS) if unpaid_timeout else None)
+        checkout=checkout,
+        cooperative=cooperative,
+        buyer=checkout.buyer,
+        subtotal_vnd=subtotal,
+        shipping_fee_vnd=fee,
+        commission_percent=pct,
+        commission_vnd=commission_vnd(subtotal, pct),
+        total_vnd=subtotal + fee,
+        note=note,
+        payment_method=checkout.payment_method,
+        placed_at=now,
+        reserved_until=now + timedelta(hours=settings.ORDER_UNPAID_TIMEOUT_HOURS)
+        if unpaid_timeout
+        else None,
+    )
     order.code = _order_code(order)
     order.save(update_fields=["code"])
     for ol in lines:
         ol.order = order
     OrderLine.objects.bulk_create(lines)
-    OrderEvent.objects.create(order=order, actor=actor, from_status="", to_status=Order.Status.PLACED)
+    OrderEvent.objects.create(
+        order=order, actor=actor, from_status="", to_status=Order.Status.PLACED
+    )
     return order
 
 
 def _create_payments(checkout: Checkout, orders: list[Order]) -> None:
     if checkout.payment_method == PaymentMethod.STRIPE:
-        amount = checkout.total_usd if checkout.currency == Currency.USD else Decimal(checkout.total_vnd)
-        Payment.objects.create(checkout=checkout, provider=PaymentMethod.STRIPE, amount=amount,
-                               currency=checkout.currency)
+        amount = (
+            checkout.total_usd if checkout.currency == Currency.USD else Decimal(checkout.total_vnd)
+        )
+        Payment.objects.create(
+            checkout=checkout,
+            provider=PaymentMethod.STRIPE,
+            amount=amount,
+            currency=checkout.currency,
+        )
         return
-    Payment.objects.bulk_create([
-        Payment(checkout=checkout, order=o, provider=checkout.payment_method, amount=Decimal(o.total_vnd),
-                currency=Currency.VND) for o in orders])
+    Payment.objects.bulk_create(
+        [
+            Payment(
+                checkout=checkout,
+                order=o,
+                provider=checkout.payment_method,
+                amount=Decimal(o.total_vnd),
+                currency=Currency.VND,
+            )
+            for o in orders
+        ]
+    )
 
 
-def checkout_place(*, buyer: User, cart: Cart, payment_method: str, address: ShippingAddress,
-                   currency: str = Currency.VND, notes: dict[int, str] | None = None,
-                   expected_total_vnd: int | None = None, idempotency_key: str | None = None) -> Checkout:
+def checkout_place(
+    *,
+    buyer: User,
+    cart: Cart,
+    payment_method: str,
+    address: ShippingAddress,
+    currency: str = Currency.VND,
+    notes: dict[int, str] | None = None,
+    expected_total_vnd: int | None = None,
+    idempotency_key: str | None = None,
+) -> Checkout:
     """Place the buyer's cart: one Checkout, one Order per cooperative, stock taken under row locks.
 
     With `idempotency_key` (an API key or a web form token) a repeated call returns the checkout
@@ -178,8 +286,16 @@ def checkout_place(*, buyer: User, cart: Cart, payment_method: str, address: Shi
     fields = _address_fields(address)
     _payment_check(method=payment_method, currency=currency, country=fields["country"])
     try:
-        return _place(buyer=buyer, cart=cart, payment_method=payment_method, currency=currency, fields=fields,
-                      notes=notes or {}, expected_total_vnd=expected_total_vnd, idempotency_key=idempotency_key)
+        return _place(
+            buyer=buyer,
+            cart=cart,
+            payment_method=payment_method,
+            currency=currency,
+            fields=fields,
+            notes=notes or {},
+            expected_total_vnd=expected_total_vnd,
+            idempotency_key=idempotency_key,
+        )
     except (IntegrityError, CartEmpty):
         # Two submits with one token raced: the other committed first; ours rolled back whole
         # (on the unique key, or it waited on the cart lines' locks and found them gone).
@@ -191,22 +307,38 @@ def checkout_place(*, buyer: User, cart: Cart, payment_method: str, address: Shi
 
 
 @transaction.atomic
-def _place(*, buyer, cart, payment_method, currency, fields, notes, expected_total_vnd, idempotency_key):
+def _place(
+    *, buyer, cart, payment_method, currency, fields, notes, expected_total_vnd, idempotency_key
+):
     from orders.services import notifications, stripe_payments
 
     lines, products = _locked_cart_lines(cart)
     priced = _revalidate(lines, products)
     now = timezone.now()
     rate = settings.USD_VND_RATE if currency == Currency.USD else None
-    checkout = Checkout.objects.create(buyer=buyer, currency=currency, usd_vnd_rate=rate, subtotal_vnd=0,
-                                       shipping_vnd=0, total_vnd=0, payment_method=payment_method,
-                                       idempotency_key=idempotency_key or None, **fields)
+    checkout = Checkout.objects.create(
+        buyer=buyer,
+        currency=currency,
+        usd_vnd_rate=rate,
+        subtotal_vnd=0,
+        shipping_vnd=0,
+        total_vnd=0,
+        payment_method=payment_method,
+        idempotency_key=idempotency_key or None,
+        **fields,
+    )
     by_coop: dict[int, list] = {}
     for item in priced:
         by_coop.setdefault(item[1].cooperative_id, []).append(item)
     orders = [
-        _create_order(checkout=checkout, cooperative=items[0][1].cooperative, items=items,
-                      note=(notes.get(coop_id) or notes.get(str(coop_id)) or "").strip(), now=now, actor=buyer)
+        _create_order(
+            checkout=checkout,
+            cooperative=items[0][1].cooperative,
+            items=items,
+            note=(notes.get(coop_id) or notes.get(str(coop_id)) or "").strip(),
+            now=now,
+            actor=buyer,
+        )
         for coop_id, items in sorted(by_coop.items())
     ]
     checkout.subtotal_vnd = sum(o.subtotal_vnd for o in orders)
@@ -214,17 +346,28 @@ def _place(*, buyer, cart, payment_method, currency, fields, notes, expected_tot
     checkout.total_vnd = checkout.subtotal_vnd + checkout.shipping_vnd
     checkout.total_usd = _usd(checkout.total_vnd, rate) if rate else None
     if expected_total_vnd is not None and int(expected_total_vnd) != checkout.total_vnd:
-        raise PriceChanged(fields={"expected_total_vnd": expected_total_vnd, "total_vnd": checkout.total_vnd})
+        raise PriceChanged(
+            fields={"expected_total_vnd": expected_total_vnd, "total_vnd": checkout.total_vnd}
+        )
     checkout.save(update_fields=["subtotal_vnd", "shipping_vnd", "total_vnd", "total_usd"])
     for line, product, _price in priced:
         try:
-            stock_decrease(product=product, quantity=line.quantity, reason=f"checkout:{checkout.pk}", actor=buyer)
-        except InsufficientStock as exc:  # cannot happen after _revalidate under the lock; kept as a guard
+            stock_decrease(
+                product=product,
+                quantity=line.quantity,
+                reason=f"checkout:{checkout.pk}",
+                actor=buyer,
+            )
+        except (
+            InsufficientStock
+        ) as exc:  # cannot happen after _revalidate under the lock; kept as a guard
             raise OutOfStock(exc.message, fields=exc.fields)
     _create_payments(checkout, orders)
     CartLine.objects.filter(pk__in=[ln.pk for ln in lines]).delete()
     if payment_method == PaymentMethod.STRIPE:
-        transaction.on_commit(lambda: stripe_payments.payment_intent_ensure_safe(checkout_id=checkout.pk))
+        transaction.on_commit(
+            lambda: stripe_payments.payment_intent_ensure_safe(checkout_id=checkout.pk)
+        )
     for order in orders:
         transaction.on_commit(lambda oid=order.pk: notifications.order_placed(order_id=oid))
     return checkout

@@ -5,6 +5,7 @@ the stored response replayed otherwise.
 The claim is its own short transaction, so a concurrent request sees it at once; the response
 is stored when the operation finishes. A failed operation (a DomainError: nothing was written)
 releases the key, so the client may retry with the same key after fixing the cause."""
+
 import hashlib
 import json
 from dataclasses import dataclass
@@ -13,7 +14,12 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from orders.errors import IdempotencyKeyInFlight, IdempotencyKeyInvalid, IdempotencyKeyMissing, IdempotencyKeyReused
+from orders.errors import (
+    IdempotencyKeyInFlight,
+    IdempotencyKeyInvalid,
+    IdempotencyKeyMissing,
+    IdempotencyKeyReused,
+)
 from orders.models import IdempotencyKey
 
 KEY_TTL = timedelta(hours=24)
@@ -29,7 +35,9 @@ class Claim:
 
 
 def fingerprint(body) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, default=str, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 def _validate(key: str | None) -> str:
@@ -48,8 +56,14 @@ def idempotency_claim(*, principal: str, key: str | None, scope: str, body) -> C
     key, fp, now = _validate(key), fingerprint(body), timezone.now()
     try:
         with transaction.atomic():
-            record = IdempotencyKey.objects.create(principal=principal, key=key, scope=scope, fingerprint=fp,
-                                                   locked_at=now, expires_at=now + KEY_TTL)
+            record = IdempotencyKey.objects.create(
+                principal=principal,
+                key=key,
+                scope=scope,
+                fingerprint=fp,
+                locked_at=now,
+                expires_at=now + KEY_TTL,
+            )
             return Claim(record=record)
     except IntegrityError:
         pass
@@ -71,8 +85,11 @@ def idempotency_claim(*, principal: str, key: str | None, scope: str, body) -> C
 
 def idempotency_finish(*, claim: Claim, status: int, body) -> None:
     IdempotencyKey.objects.filter(pk=claim.record.pk).update(
-        state=IdempotencyKey.State.FINISHED, response_status=status,
-        response_body=json.loads(json.dumps(body, default=str)), locked_at=None)
+        state=IdempotencyKey.State.FINISHED,
+        response_status=status,
+        response_body=json.loads(json.dumps(body, default=str)),
+        locked_at=None,
+    )
 
 
 def idempotency_release(*, claim: Claim) -> None:

@@ -2,6 +2,7 @@
 
 Called from `transaction.on_commit`, so a rolled-back change never mails anyone. A mail failure
 is logged and does not undo the order change that is already committed."""
+
 import logging
 
 from django.conf import settings
@@ -18,8 +19,11 @@ log = logging.getLogger("htx.orders.mail")
 def _recipients(order: Order) -> list[tuple[str, str, str]]:
     """(email, language, role) for the buyer and the cooperative's staff (or its address)."""
     out = [(order.buyer.email, order.buyer.language or settings.LANGUAGE_CODE, "buyer")]
-    staff = [(m.user.email, m.user.language or settings.LANGUAGE_CODE, "coop")
-             for m in order.cooperative.memberships.select_related("user") if m.user.is_active]
+    staff = [
+        (m.user.email, m.user.language or settings.LANGUAGE_CODE, "coop")
+        for m in order.cooperative.memberships.select_related("user")
+        if m.user.is_active
+    ]
     if not staff and order.cooperative.email:
         staff = [(order.cooperative.email, settings.LANGUAGE_CODE, "coop")]
     return out + staff
@@ -39,13 +43,24 @@ def _order_url(order: Order, role: str) -> str:
 
 
 def _body(order: Order, role: str, headline: str) -> str:
-    lines = [headline, "", _("Order %(code)s — %(coop)s") % {"code": order.code,
-                                                             "coop": order.cooperative.display_name}]
+    lines = [
+        headline,
+        "",
+        _("Order %(code)s — %(coop)s")
+        % {"code": order.code, "coop": order.cooperative.display_name},
+    ]
     refused = _("refused")
     for ln in order.lines.all():
         mark = f" ({refused}: {ln.refused_reason})" if ln.refused else ""
-        lines.append(f"- {ln.product_name}: {ln.quantity.normalize():f} × {ln.unit_price_vnd:,} ₫{mark}")
-    lines += ["", _("Total: %(total)s ₫") % {"total": f"{order.total_vnd:,}"}, "", _order_url(order, role)]
+        lines.append(
+            f"- {ln.product_name}: {ln.quantity.normalize():f} × {ln.unit_price_vnd:,} ₫{mark}"
+        )
+    lines += [
+        "",
+        _("Total: %(total)s ₫") % {"total": f"{order.total_vnd:,}"},
+        "",
+        _order_url(order, role),
+    ]
     return "\n".join(lines)
 
 
@@ -54,8 +69,14 @@ def _send(order: Order, subject_and_headline) -> int:
     for email, lang, role in _recipients(order):
         with translation.override(lang):
             subject, headline = subject_and_headline(role)
-            messages.append(EmailMessage(subject=str(subject), body=_body(order, role, str(headline)),
-                                         from_email=settings.DEFAULT_FROM_EMAIL, to=[email]))
+            messages.append(
+                EmailMessage(
+                    subject=str(subject),
+                    body=_body(order, role, str(headline)),
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=[email],
+                )
+            )
     try:
         return get_connection().send_messages(messages) or 0
     except Exception:  # mail must never break a committed order change
@@ -68,10 +89,15 @@ def order_placed(*, order_id: int) -> int:
 
     def text(role):
         if role == "buyer":
-            return (_("Your order %(code)s has been placed") % {"code": order.code},
-                    _("Thank you! %(coop)s has received your order.") % {"coop": order.cooperative.display_name})
-        return (_("New order %(code)s") % {"code": order.code},
-                _("You have a new order. Please confirm it."))
+            return (
+                _("Your order %(code)s has been placed") % {"code": order.code},
+                _("Thank you! %(coop)s has received your order.")
+                % {"coop": order.cooperative.display_name},
+            )
+        return (
+            _("New order %(code)s") % {"code": order.code},
+            _("You have a new order. Please confirm it."),
+        )
 
     return _send(order, text)
 
@@ -88,7 +114,9 @@ def order_status_changed(*, order_id: int, event_id: int) -> int:
             headline += "\n" + _("Note: %(note)s") % {"note": event.note}
         if order.tracking_number and event.to_status == Order.Status.SHIPPED:
             headline += "\n" + _("Carrier: %(carrier)s, tracking number: %(number)s") % {
-                "carrier": order.carrier, "number": order.tracking_number}
+                "carrier": order.carrier,
+                "number": order.tracking_number,
+            }
         return subject, headline
 
     return _send(order, text)
@@ -98,7 +126,9 @@ def payment_received(*, order_id: int) -> int:
     order = Order.objects.select_related("buyer", "cooperative").get(pk=order_id)
 
     def text(role):
-        return (_("Payment received for order %(code)s") % {"code": order.code},
-                _("The payment for order %(code)s has been received.") % {"code": order.code})
+        return (
+            _("Payment received for order %(code)s") % {"code": order.code},
+            _("The payment for order %(code)s has been received.") % {"code": order.code},
+        )
 
     return _send(order, text)

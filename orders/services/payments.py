@@ -1,5 +1,6 @@
 """Payment bookkeeping shared by the rails: marking orders paid, bank-transfer confirmation by
 the cooperative or an admin, bank-feed reconciliation, and the once-only webhook event log."""
+
 import re
 from collections.abc import Callable
 
@@ -24,9 +25,16 @@ def order_mark_paid(*, order: Order, actor: User | None, note: str) -> None:
     order.amount_paid_vnd = order.total_vnd
     order.save(update_fields=["payment_status", "reserved_until", "amount_paid_vnd", "updated_at"])
     Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
-        status=Payment.Status.SUCCEEDED, paid_at=timezone.now())
-    OrderEvent.objects.create(order=order, actor=actor, kind=OrderEvent.Kind.PAYMENT, from_status=before,
-                              to_status=order.payment_status, note=note)
+        status=Payment.Status.SUCCEEDED, paid_at=timezone.now()
+    )
+    OrderEvent.objects.create(
+        order=order,
+        actor=actor,
+        kind=OrderEvent.Kind.PAYMENT,
+        from_status=before,
+        to_status=order.payment_status,
+        note=note,
+    )
     transaction.on_commit(lambda: notifications.payment_received(order_id=order.pk))
 
 
@@ -37,27 +45,45 @@ def payment_bank_transfer_confirm(*, actor: User, order_id: int, note: str = "")
     Raises NotFound, ActionForbidden (the buyer cannot confirm their own payment) or
     PaymentNotConfirmable (not a bank transfer, already paid, or the order was cancelled)."""
     order = lock_order_for(actor=actor, order_id=order_id, allowed={"coop", "admin"})
-    if (order.payment_method != PaymentMethod.BANK_TRANSFER or order.payment_status != Order.PaymentStatus.UNPAID
-            or order.status in Order.STOCK_RELEASING):
-        raise PaymentNotConfirmable(fields={"payment_method": order.payment_method,
-                                            "payment_status": order.payment_status, "status": order.status})
+    if (
+        order.payment_method != PaymentMethod.BANK_TRANSFER
+        or order.payment_status != Order.PaymentStatus.UNPAID
+        or order.status in Order.STOCK_RELEASING
+    ):
+        raise PaymentNotConfirmable(
+            fields={
+                "payment_method": order.payment_method,
+                "payment_status": order.payment_status,
+                "status": order.status,
+            }
+        )
     order_mark_paid(order=order, actor=actor, note=note.strip() or "bank_transfer:confirmed")
     return order
 
 
-def webhook_event_process(*, provider: str, event_id: str, type: str, payload: dict,
-                          handler: Callable[[PaymentWebhookEvent], str]) -> tuple[PaymentWebhookEvent, bool]:
+def webhook_event_process(
+    *,
+    provider: str,
+    event_id: str,
+    type: str,
+    payload: dict,
+    handler: Callable[[PaymentWebhookEvent], str],
+) -> tuple[PaymentWebhookEvent, bool]:
     """Store a provider event once by (provider, event_id) and run `handler` on it exactly once.
 
     Returns (event, duplicate). A DomainError from the handler rolls everything back (nothing
     stored) and propagates; any other error is recorded on the event (attempts, last_error) in a
     separate transaction and re-raised, so the provider retries."""
     try:
-        return _process(provider=provider, event_id=event_id, type=type, payload=payload, handler=handler)
+        return _process(
+            provider=provider, event_id=event_id, type=type, payload=payload, handler=handler
+        )
     except DomainError:
         raise
     except Exception as exc:
-        _record_failure(provider=provider, event_id=event_id, type=type, payload=payload, error=repr(exc))
+        _record_failure(
+            provider=provider, event_id=event_id, type=type, payload=payload, error=repr(exc)
+        )
         raise
 
 
@@ -65,9 +91,12 @@ def webhook_event_process(*, provider: str, event_id: str, type: str, payload: d
 def _process(*, provider, event_id, type, payload, handler):
     # On PostgreSQL a concurrent duplicate blocks on the unique index until the first commits,
     # then finds its row here and sees processed_at set.
-    PaymentWebhookEvent.objects.get_or_create(provider=provider, event_id=event_id,
-                                              defaults={"type": type, "payload": payload})
-    event = PaymentWebhookEvent.objects.select_for_update().get(provider=provider, event_id=event_id)
+    PaymentWebhookEvent.objects.get_or_create(
+        provider=provider, event_id=event_id, defaults={"type": type, "payload": payload}
+    )
+    event = PaymentWebhookEvent.objects.select_for_update().get(
+        provider=provider, event_id=event_id
+    )
     if event.processed_at is not None:
         return event, True
     event.attempts += 1
@@ -81,9 +110,11 @@ def _record_failure(*, provider, event_id, type, payload, error) -> None:
     try:
         with transaction.atomic():
             event, _c = PaymentWebhookEvent.objects.get_or_create(
-                provider=provider, event_id=event_id, defaults={"type": type, "payload": payload})
-            PaymentWebhookEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1,
-                                                                    last_error=error[:2000])
+                provider=provider, event_id=event_id, defaults={"type": type, "payload": payload}
+            )
+            PaymentWebhookEvent.objects.filter(pk=event.pk).update(
+                attempts=event.attempts + 1, last_error=error[:2000]
+            )
     except IntegrityError:
         pass
 
@@ -94,8 +125,9 @@ def order_code_from_memo(memo: str) -> str | None:
     return f"HTX-{m.group(1)}-{m.group(2)}" if m else None
 
 
-def bankfeed_reconcile(*, transaction_id: str, amount_vnd: int, memo: str,
-                       payload: dict) -> tuple[PaymentWebhookEvent, bool]:
+def bankfeed_reconcile(
+    *, transaction_id: str, amount_vnd: int, memo: str, payload: dict
+) -> tuple[PaymentWebhookEvent, bool]:
     """Match one incoming bank transaction to an order by the code in its memo and the amount.
     Idempotent by the bank's transaction id; every transaction is stored with its result
     (paid, unmatched, amount_mismatch, already_paid, order_cancelled).
@@ -112,8 +144,17 @@ def bankfeed_reconcile(*, transaction_id: str, amount_vnd: int, memo: str,
             return "order_cancelled"  # money arrived after expiry: an admin refunds or re-opens
         if amount_vnd != order.total_vnd:
             return "amount_mismatch"
-        order_mark_paid(order=order, actor=None, note=_("Bank transfer %(id)s matched.") % {"id": transaction_id})
+        order_mark_paid(
+            order=order,
+            actor=None,
+            note=_("Bank transfer %(id)s matched.") % {"id": transaction_id},
+        )
         return "paid"
 
-    return webhook_event_process(provider="bankfeed", event_id=transaction_id, type="bank.credit",
-                                 payload=payload, handler=handle)
+    return webhook_event_process(
+        provider="bankfeed",
+        event_id=transaction_id,
+        type="bank.credit",
+        payload=payload,
+        handler=handle,
+    )

@@ -6,6 +6,7 @@ refused, refused lines, a card charge that arrived after its order was cancelled
 queues exactly one refund for it in the same transaction as the change. Refunds are counted
 against `Order.amount_paid_vnd`, so a second call finds nothing left to refund. The order's
 payment status is derived from the succeeded refunds (`Order.derived_payment_status`)."""
+
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils.translation import gettext as _
@@ -17,13 +18,17 @@ from orders.services.transitions import _lock_order, lock_order_for
 
 
 def _refundable(order: Order) -> int:
-    pending = order.refunds.filter(status=Refund.Status.PENDING).aggregate(s=Sum("amount_vnd"))["s"] or 0
+    pending = (
+        order.refunds.filter(status=Refund.Status.PENDING).aggregate(s=Sum("amount_vnd"))["s"] or 0
+    )
     return order.amount_paid_vnd - order.amount_refunded_vnd - pending
 
 
 def _payment_for(order: Order) -> Payment | None:
     if order.payment_method == PaymentMethod.STRIPE:
-        return Payment.objects.filter(checkout_id=order.checkout_id, provider=PaymentMethod.STRIPE).first()
+        return Payment.objects.filter(
+            checkout_id=order.checkout_id, provider=PaymentMethod.STRIPE
+        ).first()
     return Payment.objects.filter(order=order).first()
 
 
@@ -40,13 +45,18 @@ def refund_create(*, actor: User, order_id: int, amount_vnd: int, reason: str) -
         raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
     payment = _payment_for(order)
     if not order.is_paid or payment is None or order.payment_status == Order.PaymentStatus.REFUNDED:
-        raise RefundInvalid(_("Only paid orders can be refunded."), fields={"payment_status": order.payment_status})
+        raise RefundInvalid(
+            _("Only paid orders can be refunded."), fields={"payment_status": order.payment_status}
+        )
     left = _refundable(order)
     if not isinstance(amount_vnd, int) or amount_vnd <= 0 or amount_vnd > left:
-        raise RefundInvalid(_("The amount must be between 1 and %(left)s ₫.") % {"left": f"{left:,}"},
-                            fields={"amount_vnd": amount_vnd, "refundable_vnd": left})
-    refund = Refund.objects.create(order=order, payment=payment, amount_vnd=amount_vnd, reason=reason.strip(),
-                                   created_by=actor)
+        raise RefundInvalid(
+            _("The amount must be between 1 and %(left)s ₫.") % {"left": f"{left:,}"},
+            fields={"amount_vnd": amount_vnd, "refundable_vnd": left},
+        )
+    refund = Refund.objects.create(
+        order=order, payment=payment, amount_vnd=amount_vnd, reason=reason.strip(), created_by=actor
+    )
     if payment.provider == PaymentMethod.STRIPE:
         transaction.on_commit(lambda: stripe_payments.refund_submit_safe(refund_id=refund.pk))
     else:
@@ -65,14 +75,23 @@ def refund_owed(*, order: Order, amount_vnd: int, reason: str, actor: User | Non
     payment = _payment_for(order)
     if not order.is_paid or payment is None or amount <= 0:
         return None
-    refund = Refund.objects.create(order=order, payment=payment, amount_vnd=amount, reason=reason.strip(),
-                                   created_by=actor)
-    how = (_("to Stripe") if payment.provider == PaymentMethod.STRIPE
-           else _("to pay back by bank transfer"))
-    OrderEvent.objects.create(order=order, actor=actor, kind=OrderEvent.Kind.REFUND,
-                              from_status=order.payment_status, to_status=order.payment_status,
-                              note=_("Refund #%(id)s of %(amount)s ₫ queued (%(how)s): %(reason)s")
-                              % {"id": refund.pk, "amount": f"{amount:,}", "how": how, "reason": refund.reason})
+    refund = Refund.objects.create(
+        order=order, payment=payment, amount_vnd=amount, reason=reason.strip(), created_by=actor
+    )
+    how = (
+        _("to Stripe")
+        if payment.provider == PaymentMethod.STRIPE
+        else _("to pay back by bank transfer")
+    )
+    OrderEvent.objects.create(
+        order=order,
+        actor=actor,
+        kind=OrderEvent.Kind.REFUND,
+        from_status=order.payment_status,
+        to_status=order.payment_status,
+        note=_("Refund #%(id)s of %(amount)s ₫ queued (%(how)s): %(reason)s")
+        % {"id": refund.pk, "amount": f"{amount:,}", "how": how, "reason": refund.reason},
+    )
     if payment.provider == PaymentMethod.STRIPE:
         transaction.on_commit(lambda: stripe_payments.refund_submit_safe(refund_id=refund.pk))
     return refund
@@ -92,8 +111,10 @@ def refund_mark_paid_out(*, actor: User, refund_id: int, note: str = "") -> Refu
     order = _lock_order(found)  # order before refund: the same order as refund_settle
     refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
     if refund.status != Refund.Status.PENDING or refund.payment.provider == PaymentMethod.STRIPE:
-        raise RefundInvalid(_("Only a pending bank-transfer or cash refund can be marked as paid out."),
-                            fields={"status": refund.status, "provider": refund.payment.provider})
+        raise RefundInvalid(
+            _("Only a pending bank-transfer or cash refund can be marked as paid out."),
+            fields={"status": refund.status, "provider": refund.payment.provider},
+        )
     if note.strip():
         refund.reason = f"{refund.reason} — {note.strip()}"
     refund.save(update_fields=["reason", "updated_at"])
@@ -110,13 +131,24 @@ def _apply(*, order: Order, refund: Refund, actor) -> None:
     order.save(update_fields=["amount_refunded_vnd", "payment_status", "updated_at"])
     if refund.payment.provider != PaymentMethod.STRIPE:
         # VND, one payment per order; Stripe's own total arrives with charge.refunded (USD cents).
-        Payment.objects.filter(pk=refund.payment_id).update(amount_refunded=F("amount_refunded") + refund.amount_vnd)
+        Payment.objects.filter(pk=refund.payment_id).update(
+            amount_refunded=F("amount_refunded") + refund.amount_vnd
+        )
         payment = Payment.objects.get(pk=refund.payment_id)
-        payment.status = (Payment.Status.REFUNDED if payment.amount_refunded >= payment.amount
-                          else Payment.Status.PARTIALLY_REFUNDED)
+        payment.status = (
+            Payment.Status.REFUNDED
+            if payment.amount_refunded >= payment.amount
+            else Payment.Status.PARTIALLY_REFUNDED
+        )
         payment.save(update_fields=["status", "updated_at"])
-    OrderEvent.objects.create(order=order, actor=actor, kind=OrderEvent.Kind.REFUND, from_status=before,
-                              to_status=order.payment_status, note=f"{refund.amount_vnd:,} ₫: {refund.reason}")
+    OrderEvent.objects.create(
+        order=order,
+        actor=actor,
+        kind=OrderEvent.Kind.REFUND,
+        from_status=before,
+        to_status=order.payment_status,
+        note=f"{refund.amount_vnd:,} ₫: {refund.reason}",
+    )
 
 
 @transaction.atomic

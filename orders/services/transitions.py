@@ -1,6 +1,7 @@
 """Order status moves. One service, `order_transition`, checks the table declared on `Order`
 and the actor's rights, saves, releases stock when the order ends without shipping, writes the
 OrderEvent in the same transaction, and sends mail after commit."""
+
 from datetime import datetime
 
 from django.db import transaction
@@ -9,8 +10,14 @@ from django.utils.translation import gettext as _
 
 from catalog.stock import lock_products, stock_increase
 from market.models import Membership, User
-from orders.errors import (ActionForbidden, NotFound, ReasonRequired, TrackingRequired, TransitionNotAllowed,
-                           ValidationFailed)
+from orders.errors import (
+    ActionForbidden,
+    NotFound,
+    ReasonRequired,
+    TrackingRequired,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from orders.models import Order, OrderEvent, OrderLine, Payment, PaymentMethod, commission_vnd
 
 S = Order.Status
@@ -54,11 +61,18 @@ def lock_order_for(*, actor: User | None, order_id: int, allowed: set[str]) -> O
 def _lock_card_payment_first(order_id: int) -> None:
     """The Stripe webhook locks the checkout's payment, then its orders; a move that may change
     the PaymentIntent takes the same locks in the same order, so the two cannot deadlock."""
-    checkout_id = Order.objects.filter(pk=order_id, payment_method=PaymentMethod.STRIPE).values_list(
-        "checkout_id", flat=True).first()
+    checkout_id = (
+        Order.objects.filter(pk=order_id, payment_method=PaymentMethod.STRIPE)
+        .values_list("checkout_id", flat=True)
+        .first()
+    )
     if checkout_id is not None:
-        list(Payment.objects.select_for_update().filter(checkout_id=checkout_id, provider=PaymentMethod.STRIPE)
-             .order_by("pk").values_list("pk", flat=True))
+        list(
+            Payment.objects.select_for_update()
+            .filter(checkout_id=checkout_id, provider=PaymentMethod.STRIPE)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
 
 
 def _check_move(*, order: Order, to: str, roles: set[str], reason: str) -> None:
@@ -68,12 +82,19 @@ def _check_move(*, order: Order, to: str, roles: set[str], reason: str) -> None:
         raise ActionForbidden()
     if not order.can_move_to(to):
         raise TransitionNotAllowed(
-            _("An order that is %(from)s cannot become %(to)s.") % {"from": order.get_status_display(),
-                                                                    "to": S(to).label},
-            fields={"status": order.status, "to": to})
-    if to == S.CANCELLED and roles & {"coop", "admin", "system"} == set() and order.status != S.PLACED:
-        raise TransitionNotAllowed(_("You can cancel an order only before the cooperative confirms it."),
-                                   fields={"status": order.status, "to": to})
+            _("An order that is %(from)s cannot become %(to)s.")
+            % {"from": order.get_status_display(), "to": S(to).label},
+            fields={"status": order.status, "to": to},
+        )
+    if (
+        to == S.CANCELLED
+        and roles & {"coop", "admin", "system"} == set()
+        and order.status != S.PLACED
+    ):
+        raise TransitionNotAllowed(
+            _("You can cancel an order only before the cooperative confirms it."),
+            fields={"status": order.status, "to": to},
+        )
     needs_reason = to == S.REFUSED or (to == S.CANCELLED and not roles & {"buyer", "system"})
     if needs_reason and not reason.strip():
         raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
@@ -87,8 +108,12 @@ def release_stock(*, order: Order, lines: list[OrderLine], actor: User | None, r
         return
     products = lock_products(ln.product_id for ln in pending)
     for ln in sorted(pending, key=lambda x: x.product_id):
-        stock_increase(product=products[ln.product_id], quantity=ln.quantity, reason=reason, actor=actor)
-    OrderLine.objects.filter(pk__in=[ln.pk for ln in pending], stock_released=False).update(stock_released=True)
+        stock_increase(
+            product=products[ln.product_id], quantity=ln.quantity, reason=reason, actor=actor
+        )
+    OrderLine.objects.filter(pk__in=[ln.pk for ln in pending], stock_released=False).update(
+        stock_released=True
+    )
 
 
 def _recompute_totals(order: Order) -> None:
@@ -105,15 +130,23 @@ def _refuse_lines(*, order: Order, refused: list[dict], actor) -> str | None:
     for item in refused:
         line = by_id.get(int(item.get("line_id") or 0))
         if line is None or line.refused:
-            raise ValidationFailed(fields={"refused_lines": [_("Unknown line %(id)s.") % {"id": item.get("line_id")}]})
+            raise ValidationFailed(
+                fields={"refused_lines": [_("Unknown line %(id)s.") % {"id": item.get("line_id")}]}
+            )
         if not (item.get("reason") or "").strip():
-            raise ReasonRequired(fields={"refused_lines": [_("Give a reason for each refused line.")]})
+            raise ReasonRequired(
+                fields={"refused_lines": [_("Give a reason for each refused line.")]}
+            )
         line.refused, line.refused_reason = True, item["reason"].strip()
         chosen.append(line)
     for line in chosen:
         line.save(update_fields=["refused", "refused_reason"])
-        OrderEvent.objects.create(order=order, actor=actor, kind=OrderEvent.Kind.LINE_REFUSED,
-                                  note=f"{line.product_name}: {line.refused_reason}")
+        OrderEvent.objects.create(
+            order=order,
+            actor=actor,
+            kind=OrderEvent.Kind.LINE_REFUSED,
+            note=f"{line.product_name}: {line.refused_reason}",
+        )
     release_stock(order=order, lines=chosen, actor=actor, reason=f"order:{order.code}:line-refused")
     if all(ln.refused for ln in by_id.values()):
         return S.REFUSED  # the whole order ends: _on_enter refunds everything received
@@ -129,36 +162,57 @@ def _settle_refused_lines(*, order: Order, lines: list[OrderLine], actor) -> Non
 
     if order.is_paid:
         names = ", ".join(ln.product_name for ln in lines)
-        refund_owed(order=order, amount_vnd=sum(ln.line_total_vnd for ln in lines), actor=actor,
-                    reason=_("Lines refused by the cooperative: %(lines)s") % {"lines": names})
+        refund_owed(
+            order=order,
+            amount_vnd=sum(ln.line_total_vnd for ln in lines),
+            actor=actor,
+            reason=_("Lines refused by the cooperative: %(lines)s") % {"lines": names},
+        )
         return
-    Payment.objects.filter(order=order, status__in=[Payment.Status.PENDING, Payment.Status.FAILED]).update(
-        amount=order.total_vnd, updated_at=timezone.now())
+    Payment.objects.filter(
+        order=order, status__in=[Payment.Status.PENDING, Payment.Status.FAILED]
+    ).update(amount=order.total_vnd, updated_at=timezone.now())
 
 
-def _on_enter(*, order: Order, to: str, actor, carrier: str, tracking_number: str, reason: str) -> list[str]:
+def _on_enter(
+    *, order: Order, to: str, actor, carrier: str, tracking_number: str, reason: str
+) -> list[str]:
     """Field changes for the new status; returns the names of changed fields."""
     changed = ["status"]
     if to == S.SHIPPED:
         if not carrier.strip() or not tracking_number.strip():
-            raise TrackingRequired(fields={"carrier": [carrier], "tracking_number": [tracking_number]})
+            raise TrackingRequired(
+                fields={"carrier": [carrier], "tracking_number": [tracking_number]}
+            )
         order.carrier, order.tracking_number = carrier.strip(), tracking_number.strip()
         changed += ["carrier", "tracking_number"]
     if to in Order.STOCK_RELEASING:
         order.cancel_reason = reason.strip()
-        release_stock(order=order, lines=list(order.lines.all()), actor=actor,
-                      reason=f"order:{order.code}:{to.lower()}")
-        Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(status=Payment.Status.CANCELLED)
+        release_stock(
+            order=order,
+            lines=list(order.lines.all()),
+            actor=actor,
+            reason=f"order:{order.code}:{to.lower()}",
+        )
+        Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
+            status=Payment.Status.CANCELLED
+        )
         order.reserved_until = None
         changed += ["cancel_reason", "reserved_until"]
         _refund_ended(order=order, to=to, actor=actor, reason=reason)
     if to == S.DELIVERED and order.payment_method == PaymentMethod.COD and not order.is_paid:
         # Cash on delivery: the courier collected the money at the door.
         Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
-            status=Payment.Status.SUCCEEDED, paid_at=timezone.now())
-        OrderEvent.objects.create(order=order, actor=actor, kind=OrderEvent.Kind.PAYMENT,
-                                  from_status=order.payment_status, to_status=Order.PaymentStatus.PAID,
-                                  note="cod")
+            status=Payment.Status.SUCCEEDED, paid_at=timezone.now()
+        )
+        OrderEvent.objects.create(
+            order=order,
+            actor=actor,
+            kind=OrderEvent.Kind.PAYMENT,
+            from_status=order.payment_status,
+            to_status=Order.PaymentStatus.PAID,
+            note="cod",
+        )
         order.payment_status, order.amount_paid_vnd = Order.PaymentStatus.PAID, order.total_vnd
         changed += ["payment_status", "amount_paid_vnd"]
     return changed
@@ -170,13 +224,26 @@ def _refund_ended(*, order: Order, to: str, actor, reason: str) -> None:
 
     if order.is_paid:
         label = _("Order cancelled") if to == S.CANCELLED else _("Order refused")
-        refund_owed(order=order, amount_vnd=order.amount_paid_vnd, actor=actor,
-                    reason=f"{label}: {reason.strip()}" if reason.strip() else label)
+        refund_owed(
+            order=order,
+            amount_vnd=order.amount_paid_vnd,
+            actor=actor,
+            reason=f"{label}: {reason.strip()}" if reason.strip() else label,
+        )
 
 
 @transaction.atomic
-def order_transition(*, actor: User | None, order_id: int, to: str, note: str = "", reason: str = "",
-                     carrier: str = "", tracking_number: str = "", refused_lines: list[dict] | None = None) -> Order:
+def order_transition(
+    *,
+    actor: User | None,
+    order_id: int,
+    to: str,
+    note: str = "",
+    reason: str = "",
+    carrier: str = "",
+    tracking_number: str = "",
+    refused_lines: list[dict] | None = None,
+) -> Order:
     """Move an order to status `to`.
 
     Raises NotFound (missing or not visible to the actor), ActionForbidden (visible but not the
@@ -189,22 +256,38 @@ def order_transition(*, actor: User | None, order_id: int, to: str, note: str = 
     roles = actor_roles(actor=actor, order=order)
     _check_move(order=order, to=to, roles=roles, reason=reason)
     if refused_lines and to != S.CONFIRMED:
-        raise ValidationFailed(fields={"refused_lines": [_("Lines can be refused only when confirming.")]})
+        raise ValidationFailed(
+            fields={"refused_lines": [_("Lines can be refused only when confirming.")]}
+        )
     if refused_lines:
         to = _refuse_lines(order=order, refused=refused_lines, actor=actor) or to
         if to == S.REFUSED and not reason:
             reason = "; ".join(ln["reason"] for ln in refused_lines)
     before = order.status
-    changed = _on_enter(order=order, to=to, actor=actor, carrier=carrier, tracking_number=tracking_number,
-                        reason=reason)
+    changed = _on_enter(
+        order=order,
+        to=to,
+        actor=actor,
+        carrier=carrier,
+        tracking_number=tracking_number,
+        reason=reason,
+    )
     order.status = to
-    order.save(update_fields=[*changed, "subtotal_vnd", "commission_vnd", "total_vnd", "updated_at"])
-    event = OrderEvent.objects.create(order=order, actor=actor, from_status=before, to_status=to,
-                                      note=(reason or note).strip())
-    if order.payment_method == PaymentMethod.STRIPE and not order.is_paid and (
-            refused_lines or to in Order.STOCK_RELEASING):
+    order.save(
+        update_fields=[*changed, "subtotal_vnd", "commission_vnd", "total_vnd", "updated_at"]
+    )
+    event = OrderEvent.objects.create(
+        order=order, actor=actor, from_status=before, to_status=to, note=(reason or note).strip()
+    )
+    if (
+        order.payment_method == PaymentMethod.STRIPE
+        and not order.is_paid
+        and (refused_lines or to in Order.STOCK_RELEASING)
+    ):
         stripe_payments.payment_intent_resync(checkout_id=order.checkout_id)
-    transaction.on_commit(lambda: notifications.order_status_changed(order_id=order.pk, event_id=event.pk))
+    transaction.on_commit(
+        lambda: notifications.order_status_changed(order_id=order.pk, event_id=event.pk)
+    )
     return order
 
 
@@ -212,10 +295,16 @@ def order_expire_unpaid(*, now: datetime | None = None, progress=None) -> tuple[
     """Cancel unpaid orders (bank transfer, card) whose reservation ran out, releasing their stock.
     Each order in its own transaction; re-checked under its lock. Returns (expired, checked)."""
     now = now or timezone.now()
-    ids = list(Order.objects.filter(
-        payment_status=Order.PaymentStatus.UNPAID, reserved_until__lt=now,
-        status__in=[S.PLACED, S.CONFIRMED, S.PACKED]).exclude(payment_method=PaymentMethod.COD)
-        .order_by("pk").values_list("pk", flat=True))
+    ids = list(
+        Order.objects.filter(
+            payment_status=Order.PaymentStatus.UNPAID,
+            reserved_until__lt=now,
+            status__in=[S.PLACED, S.CONFIRMED, S.PACKED],
+        )
+        .exclude(payment_method=PaymentMethod.COD)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     expired = 0
     for i, order_id in enumerate(ids, 1):
         expired += _expire_one(order_id=order_id, now=now)
@@ -227,12 +316,20 @@ def order_expire_unpaid(*, now: datetime | None = None, progress=None) -> tuple[
 @transaction.atomic
 def _expire_one(*, order_id: int, now: datetime) -> int:
     order = _lock_order(order_id)
-    still_due = (order.payment_status == Order.PaymentStatus.UNPAID and order.reserved_until
-                 and order.reserved_until < now and order.can_move_to(S.CANCELLED))
+    still_due = (
+        order.payment_status == Order.PaymentStatus.UNPAID
+        and order.reserved_until
+        and order.reserved_until < now
+        and order.can_move_to(S.CANCELLED)
+    )
     if not still_due:
         return 0  # paid or moved meanwhile
-    order_transition(actor=None, order_id=order_id, to=S.CANCELLED,
-                     reason=_("Not paid within %(hours)s hours.") % {"hours": _hours()})
+    order_transition(
+        actor=None,
+        order_id=order_id,
+        to=S.CANCELLED,
+        reason=_("Not paid within %(hours)s hours.") % {"hours": _hours()},
+    )
     return 1
 
 

@@ -1,4 +1,5 @@
 """Backend selection by settings.SEARCH_BACKEND: "database" (default), "elasticsearch", "opensearch"."""
+
 import threading
 
 from django.conf import settings
@@ -29,8 +30,12 @@ def make_backend(name: str | None = None, **options) -> SearchBackend:
 
 def get_backend() -> SearchBackend:
     """The configured backend, one per thread (clients hold connection pools)."""
-    key = (settings.SEARCH_BACKEND, settings.SEARCH_INDEX_PREFIX,
-           settings.ELASTICSEARCH_URL, settings.OPENSEARCH_URL)
+    key = (
+        settings.SEARCH_BACKEND,
+        settings.SEARCH_INDEX_PREFIX,
+        settings.ELASTICSEARCH_URL,
+        settings.OPENSEARCH_URL,
+    )
     cached = getattr(_local, "backend", None)
     if cached is None or cached[0] != key:
         cached = (key, make_backend())

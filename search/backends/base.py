@@ -1,4 +1,5 @@
 """The one search-backend interface, the query and result types every backend shares."""
+
 import abc
 import base64
 import json
@@ -13,8 +14,23 @@ MAX_SIZE = 100
 # max_result_window; the database backend keeps the same limit so behaviour is identical).
 MAX_WINDOW = 10_000
 # Fixed price buckets for the price facet, VND: [from, to).
-PRICE_BUCKETS = [(None, 50_000), (50_000, 100_000), (100_000, 200_000), (200_000, 500_000), (500_000, None)]
-FACETS = ("category", "province", "cooperative", "certification", "ocop_stars", "price", "in_stock", "incoterm")
+PRICE_BUCKETS = [
+    (None, 50_000),
+    (50_000, 100_000),
+    (100_000, 200_000),
+    (200_000, 500_000),
+    (500_000, None),
+]
+FACETS = (
+    "category",
+    "province",
+    "cooperative",
+    "certification",
+    "ocop_stars",
+    "price",
+    "in_stock",
+    "incoterm",
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +74,11 @@ class SearchResult:
 
 
 def encode_cursor(values: list) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+    return (
+        base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode())
+        .decode()
+        .rstrip("=")
+    )
 
 
 def decode_cursor(cursor: str) -> list | None:
@@ -85,20 +105,16 @@ class SearchBackend(abc.ABC):
     name = "base"
 
     @abc.abstractmethod
-    def index_many(self, docs: list[dict]) -> int:
-        ...
+    def index_many(self, docs: list[dict]) -> int: ...
 
     @abc.abstractmethod
-    def delete_many(self, ids: list[int]) -> int:
-        ...
+    def delete_many(self, ids: list[int]) -> int: ...
 
     @abc.abstractmethod
-    def search(self, query: Query) -> SearchResult:
-        ...
+    def search(self, query: Query) -> SearchResult: ...
 
     @abc.abstractmethod
-    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
-        ...
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]: ...
 
     @abc.abstractmethod
     def rebuild(self, docs_iter, *, after_load=None, progress=None) -> int:
@@ -107,8 +123,7 @@ class SearchBackend(abc.ABC):
         ...
 
     @abc.abstractmethod
-    def count(self) -> int:
-        ...
+    def count(self) -> int: ...
 
     @abc.abstractmethod
     def snapshot(self) -> dict[int, str]:

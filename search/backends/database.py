@@ -4,6 +4,7 @@ Both vendors share the table, the filters, the facet aggregation and paging; onl
 match and its rank differ (`_SqliteText`, `_PostgresText`). Text queries are built from folded
 tokens (letters and digits only), so no operator a buyer types can reach the SQL or FTS syntax.
 """
+
 import difflib
 import hashlib
 import json
@@ -14,10 +15,16 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from catalog.models import Category
-from search.backends.packed import pack, unpack
 from search.backends.base import (
-    FACETS, PRICE_BUCKETS, Query, SearchBackend, SearchResult, decode_cursor, encode_cursor,
+    FACETS,
+    PRICE_BUCKETS,
+    Query,
+    SearchBackend,
+    SearchResult,
+    decode_cursor,
+    encode_cursor,
 )
+from search.backends.packed import pack, unpack
 from search.models import SearchDocument
 from search.text import EXACT, FOLDED, ParsedQuery, parse, tokens
 
@@ -45,17 +52,26 @@ class _SqliteText:
     weights = "10.0, 1.0, 20.0"  # name_fold, body_fold, name_exact
 
     def match(self, parsed: ParsedQuery) -> tuple[str, list, str]:
-        clauses = " AND ".join("(" + " OR ".join(_fts_alternative(k, a) for k, a in c) + ")" for c in parsed.clauses)
+        clauses = " AND ".join(
+            "(" + " OR ".join(_fts_alternative(k, a) for k, a in c) + ")" for c in parsed.clauses
+        )
         if not self._boosts(parsed):
             return "search_fts MATCH %s", [clauses], f"bm25(search_fts, {self.weights})"
-        return "search_fts MATCH %s", [clauses], f"2 * bm25(search_fts, {self.weights}) + coalesce(fb.r, 0)"
+        return (
+            "search_fts MATCH %s",
+            [clauses],
+            f"2 * bm25(search_fts, {self.weights}) + coalesce(fb.r, 0)",
+        )
 
     def rank_join(self, parsed: ParsedQuery) -> tuple[str, list]:
         """The boosts' share of the rank, matched once (not once per row)."""
         if not (boosts := self._boosts(parsed)):
             return "", []
-        return (f"LEFT JOIN (SELECT rowid AS id, bm25(search_fts, {self.weights}) AS r FROM search_fts "
-                f"WHERE search_fts MATCH %s) fb ON fb.id = d.product_id", [" OR ".join(boosts)])
+        return (
+            f"LEFT JOIN (SELECT rowid AS id, bm25(search_fts, {self.weights}) AS r FROM search_fts "
+            f"WHERE search_fts MATCH %s) fb ON fb.id = d.product_id",
+            [" OR ".join(boosts)],
+        )
 
     @staticmethod
     def _boosts(parsed: ParsedQuery) -> list[str]:
@@ -63,7 +79,9 @@ class _SqliteText:
         if len(parsed.folded) > 1:
             boosts.append("{name_fold} : " + _fts_phrase(parsed.folded))
         if parsed.has_diacritics:
-            boosts.append("{name_exact} : (" + " OR ".join(_fts_phrase((t,)) for t in parsed.exact) + ")")
+            boosts.append(
+                "{name_exact} : (" + " OR ".join(_fts_phrase((t,)) for t in parsed.exact) + ")"
+            )
         return boosts
 
     def prefix(self, parsed_tokens: list[str]) -> tuple[str, list]:
@@ -71,14 +89,18 @@ class _SqliteText:
         return "search_fts MATCH %s", ["{name_fold} : " + _fts_phrase(tuple(parsed_tokens)) + "*"]
 
     def write(self, cursor, docs, ids):
-        cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({','.join(['%s'] * len(ids))})", ids)
+        cursor.execute(
+            f"DELETE FROM search_fts WHERE rowid IN ({','.join(['%s'] * len(ids))})", ids
+        )
         cursor.executemany(
             "INSERT INTO search_fts (rowid, name_fold, body_fold, name_exact) VALUES (%s, %s, %s, %s)",
             [(d["id"], d["name_fold"], d["body_fold"], d["name_exact"]) for d in docs],
         )
 
     def delete(self, cursor, ids):
-        cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({','.join(['%s'] * len(ids))})", ids)
+        cursor.execute(
+            f"DELETE FROM search_fts WHERE rowid IN ({','.join(['%s'] * len(ids))})", ids
+        )
 
     def clear(self, cursor):
         cursor.execute("DELETE FROM search_fts")
@@ -94,7 +116,6 @@ class _SqliteText:
         return [r[0] for r in cursor.fetchall()]
 
 
-
 def _ts_phrase(phrase: tuple[str, ...], kind: str = FOLDED) -> str:
     weight = ":B" if kind == EXACT else ""  # B: the names as written (synonyms match exactly)
     return " <-> ".join(f"'{t}'{weight}" for t in phrase)
@@ -107,7 +128,9 @@ class _PostgresText:
     join = ""
 
     def match(self, parsed: ParsedQuery) -> tuple[str, list, str]:
-        recall = " & ".join("(" + " | ".join(_ts_phrase(a, k) for k, a in c) + ")" for c in parsed.clauses)
+        recall = " & ".join(
+            "(" + " | ".join(_ts_phrase(a, k) for k, a in c) + ")" for c in parsed.clauses
+        )
         rank = [f"({recall})"]
         if len(parsed.folded) > 1:
             rank.append(f"({_ts_phrase(parsed.folded)})")
@@ -138,9 +161,10 @@ class _PostgresText:
         pass
 
     def vocabulary(self, cursor) -> list[str]:
-        cursor.execute(f"SELECT word FROM ts_stat('SELECT to_tsvector(''simple'', name_fold) FROM {TABLE}')")
+        cursor.execute(
+            f"SELECT word FROM ts_stat('SELECT to_tsvector(''simple'', name_fold) FROM {TABLE}')"
+        )
         return [r[0] for r in cursor.fetchall()]
-
 
     def close_words(self, cursor, token: str) -> set[str] | None:
         """Words of names that look like `token` (pg_trgm word similarity, GIN-indexed), or
@@ -148,8 +172,11 @@ class _PostgresText:
         try:
             with transaction.atomic():
                 cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.3")
-                cursor.execute(f"SELECT name_fold FROM {TABLE} WHERE %s <%% name_fold "
-                               f"ORDER BY word_similarity(%s, name_fold) DESC LIMIT 5", [token, token])
+                cursor.execute(
+                    f"SELECT name_fold FROM {TABLE} WHERE %s <%% name_fold "
+                    f"ORDER BY word_similarity(%s, name_fold) DESC LIMIT 5",
+                    [token, token],
+                )
                 return {w for (name,) in cursor.fetchall() for w in tokens(name)} or None
         except Exception:  # noqa: BLE001 - pg_trgm not installed for this role
             return None
@@ -230,23 +257,36 @@ class DatabaseBackend(SearchBackend):
         offset = query.offset
         if query.cursor:
             values = decode_cursor(query.cursor)
-            offset = int(values[0]) if values and isinstance(values[0], int) and values[0] >= 0 else 0
+            offset = (
+                int(values[0]) if values and isinstance(values[0], int) and values[0] >= 0 else 0
+            )
         order, order_params = self._order(query, parsed, rank, rank_params)
         ranked, ranked_params = base, params
-        if rank and rank in order:  # the rank's own join (SQLite: the boosts), only when ordering by it
+        if (
+            rank and rank in order
+        ):  # the rank's own join (SQLite: the boosts), only when ordering by it
             rank_join, rank_join_params = self.text.rank_join(parsed)
             ranked = f"FROM {TABLE} d {text_join} {rank_join} WHERE {' AND '.join(where)}"
             ranked_params = rank_join_params + params
         key = _facet_cache_key(base, params) if query.facets else None
         cached = cache.get(key) if key else None
         with connection.cursor() as cursor:
-            if query.facets and cached is None and not parsed.empty and connection.vendor == "sqlite":
-                ids, (facets, total) = self._match_once(cursor, ranked, ranked_params, query, rank, offset)
+            if (
+                query.facets
+                and cached is None
+                and not parsed.empty
+                and connection.vendor == "sqlite"
+            ):
+                ids, (facets, total) = self._match_once(
+                    cursor, ranked, ranked_params, query, rank, offset
+                )
                 if key:
                     cache.set(key, (facets, total), facet_cache_seconds())
             else:
-                cursor.execute(f"SELECT d.product_id {ranked} ORDER BY {order} LIMIT %s OFFSET %s",
-                               ranked_params + order_params + [query.size, offset])
+                cursor.execute(
+                    f"SELECT d.product_id {ranked} ORDER BY {order} LIMIT %s OFFSET %s",
+                    ranked_params + order_params + [query.size, offset],
+                )
                 ids = [r[0] for r in cursor.fetchall()]
                 facets, total = cached or self._facets(cursor, base, params, query.facets, key=key)
         result = SearchResult(ids=ids, total=total, facets=facets)
@@ -300,8 +340,11 @@ class DatabaseBackend(SearchBackend):
             f"d.cooperative_id, d.category_id, d.province_id, d.facet_bits {base}) "
             f"SELECT 2, product_id, NULL, NULL, NULL FROM "
             f"(SELECT m.product_id FROM m ORDER BY {order} LIMIT %s OFFSET %s) page UNION ALL "
-            + _GROUPS.format(p="", src="FROM m") + " UNION ALL " + _BITS.format(p="", src="FROM m"),
-            params + [query.size, offset])
+            + _GROUPS.format(p="", src="FROM m")
+            + " UNION ALL "
+            + _BITS.format(p="", src="FROM m"),
+            params + [query.size, offset],
+        )
         rows = cursor.fetchall()
         return [r[1] for r in rows if r[0] == 2], _tally([r for r in rows if r[0] != 2])
 
@@ -310,12 +353,19 @@ class DatabaseBackend(SearchBackend):
         the packed small facets (`packed.py`). A browse reads both off covering indexes (no
         sort, no table lookups); a text match is materialised once and grouped twice."""
         if text:
-            cursor.execute(f"WITH m AS MATERIALIZED (SELECT d.cooperative_id, d.category_id, d.province_id, "
-                           f"d.facet_bits {base}) " + _GROUPS.format(p="", src="FROM m") + " UNION ALL "
-                           + _BITS.format(p="", src="FROM m"), params)
+            cursor.execute(
+                f"WITH m AS MATERIALIZED (SELECT d.cooperative_id, d.category_id, d.province_id, "
+                f"d.facet_bits {base}) "
+                + _GROUPS.format(p="", src="FROM m")
+                + " UNION ALL "
+                + _BITS.format(p="", src="FROM m"),
+                params,
+            )
         else:
-            cursor.execute(_GROUPS.format(p="d.", src=base) + " UNION ALL " + _BITS.format(p="d.", src=base),
-                           params + params)
+            cursor.execute(
+                _GROUPS.format(p="d.", src=base) + " UNION ALL " + _BITS.format(p="d.", src=base),
+                params + params,
+            )
         return _tally(cursor.fetchall())
 
     def _did_you_mean(self, parsed: ParsedQuery) -> list[str]:
@@ -343,7 +393,9 @@ class DatabaseBackend(SearchBackend):
         if cached and time.monotonic() - cached[0] < VOCAB_TTL:
             return cached[1]
         with connection.cursor() as cursor:
-            words = sorted({w for w in self.text.vocabulary(cursor) if w.isascii() and not w.isdigit()})
+            words = sorted(
+                {w for w in self.text.vocabulary(cursor) if w.isascii() and not w.isdigit()}
+            )
         DatabaseBackend._vocab = (time.monotonic(), words)
         return words
 
@@ -354,8 +406,11 @@ class DatabaseBackend(SearchBackend):
         sql, params = self.text.prefix(parsed_tokens)
         join = self.text.join
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT d.name_vi FROM {TABLE} d {join} WHERE {sql} "
-                           f"ORDER BY length(d.name_vi), d.product_id LIMIT %s", params + [limit * 3])
+            cursor.execute(
+                f"SELECT d.name_vi FROM {TABLE} d {join} WHERE {sql} "
+                f"ORDER BY length(d.name_vi), d.product_id LIMIT %s",
+                params + [limit * 3],
+            )
             names = []
             for (name,) in cursor.fetchall():
                 if name not in names:
@@ -363,8 +418,10 @@ class DatabaseBackend(SearchBackend):
         return names[:limit]
 
 
-_GROUPS = ("SELECT 0, {p}cooperative_id, {p}category_id, {p}province_id, count(*) {src} "
-           "GROUP BY {p}cooperative_id, {p}category_id, {p}province_id")
+_GROUPS = (
+    "SELECT 0, {p}cooperative_id, {p}category_id, {p}province_id, count(*) {src} "
+    "GROUP BY {p}cooperative_id, {p}category_id, {p}province_id"
+)
 _BITS = "SELECT 1, {p}facet_bits, NULL, NULL, count(*) {src} GROUP BY {p}facet_bits"
 
 
@@ -386,24 +443,41 @@ def _tally(rows) -> tuple[dict, int]:
 
 
 COLUMNS = [f.column for f in SearchDocument._meta.concrete_fields]
-UPSERT = (f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
-          f"ON CONFLICT (product_id) DO UPDATE SET "
-          + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "product_id"))
+UPSERT = (
+    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
+    f"ON CONFLICT (product_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "product_id")
+)
 
 
 def _row(doc: dict, created_field) -> tuple:
     # On SQLite the text lives in the FTS5 table only: a narrow row keeps facet scans fast.
     text = connection.vendor != "sqlite"
     values = {
-        "product_id": doc["id"], "name_vi": doc["name_vi"], "name_en": doc["name_en"] or "",
-        "name_exact": doc["name_exact"] if text else "", "name_fold": doc["name_fold"] if text else "",
-        "body_fold": doc["body_fold"] if text else "", "category_id": doc["category_id"], "category_path": json.dumps(doc["category_path"]),
-        "province_id": doc["province_id"], "cooperative_id": doc["cooperative_id"],
-        "certifications": json.dumps(doc["certifications"]), "ocop_stars": doc["ocop_stars"],
-        "price_vnd": doc["price_vnd"], "in_stock": doc["in_stock"], "incoterms": json.dumps(doc["incoterms"]),
-        "export_ready": doc["export_ready"], "created": created_field.get_db_prep_value(doc["created"], connection),
-        "facet_bits": pack(in_stock=doc["in_stock"], price_vnd=doc["price_vnd"], ocop_stars=doc["ocop_stars"],
-                           certifications=doc["certifications"], incoterms=doc["incoterms"]),
+        "product_id": doc["id"],
+        "name_vi": doc["name_vi"],
+        "name_en": doc["name_en"] or "",
+        "name_exact": doc["name_exact"] if text else "",
+        "name_fold": doc["name_fold"] if text else "",
+        "body_fold": doc["body_fold"] if text else "",
+        "category_id": doc["category_id"],
+        "category_path": json.dumps(doc["category_path"]),
+        "province_id": doc["province_id"],
+        "cooperative_id": doc["cooperative_id"],
+        "certifications": json.dumps(doc["certifications"]),
+        "ocop_stars": doc["ocop_stars"],
+        "price_vnd": doc["price_vnd"],
+        "in_stock": doc["in_stock"],
+        "incoterms": json.dumps(doc["incoterms"]),
+        "export_ready": doc["export_ready"],
+        "created": created_field.get_db_prep_value(doc["created"], connection),
+        "facet_bits": pack(
+            in_stock=doc["in_stock"],
+            price_vnd=doc["price_vnd"],
+            ocop_stars=doc["ocop_stars"],
+            certifications=doc["certifications"],
+            incoterms=doc["incoterms"],
+        ),
         "doc_hash": doc.get("doc_hash", ""),  # "" = unknown: search_check repairs it
     }
     return tuple(values[c] for c in COLUMNS)

@@ -7,6 +7,7 @@ creates the next physical index behind `<prefix>-products-next`: while that alia
 write goes to both indices and drains keep their outbox rows (see `search.sync.reindex`), then
 one atomic `_aliases` call moves read and write aliases and drops the `-next` alias.
 """
+
 import abc
 import logging
 import time
@@ -14,7 +15,13 @@ import time
 from django.conf import settings
 
 from search.backends import engine_query as eq
-from search.backends.base import BackendUnavailable, Query, SearchBackend, SearchResult, encode_cursor
+from search.backends.base import (
+    BackendUnavailable,
+    Query,
+    SearchBackend,
+    SearchResult,
+    encode_cursor,
+)
 from search.text import tokens
 
 log = logging.getLogger("htx.search")
@@ -50,12 +57,17 @@ class EngineBackend(SearchBackend):
     def _alias_indices(self, alias) -> list[str]: ...
     @abc.abstractmethod
     def _scan(self, name, source): ...
+
     errors: tuple = ()
 
     # The same call on both clients (elasticsearch-py and opensearch-py).
     def _delete_index(self, pattern):
-        self.client.indices.delete(index=pattern, ignore_unavailable=True, allow_no_indices=True,
-                                   expand_wildcards="open,closed")
+        self.client.indices.delete(
+            index=pattern,
+            ignore_unavailable=True,
+            allow_no_indices=True,
+            expand_wildcards="open,closed",
+        )
 
     def _refresh(self, name):
         self.client.indices.refresh(index=name)
@@ -67,7 +79,9 @@ class EngineBackend(SearchBackend):
         try:
             return fn(*args, **kwargs)
         except self.errors as exc:
-            raise BackendUnavailable(f"{self.name}: {type(exc).__name__}: {str(exc)[:300]}") from exc
+            raise BackendUnavailable(
+                f"{self.name}: {type(exc).__name__}: {str(exc)[:300]}"
+            ) from exc
 
     # --- index lifecycle ---
 
@@ -81,14 +95,21 @@ class EngineBackend(SearchBackend):
             return
         if not self._call(self._alias_indices, self.read_alias):
             name = self._new_index(loading=False)
-            self._call(self._update_aliases, [{"add": {"index": name, "alias": self.read_alias}},
-                                              {"add": {"index": name, "alias": self.write_alias}}])
+            self._call(
+                self._update_aliases,
+                [
+                    {"add": {"index": name, "alias": self.read_alias}},
+                    {"add": {"index": name, "alias": self.write_alias}},
+                ],
+            )
         self._ready = True
 
     def _targets(self) -> list[str]:
         self.ensure_index()
-        return sorted(set(self._call(self._alias_indices, self.write_alias))
-                      | set(self._call(self._alias_indices, self.next_alias)))
+        return sorted(
+            set(self._call(self._alias_indices, self.write_alias))
+            | set(self._call(self._alias_indices, self.next_alias))
+        )
 
     @property
     def keeps_outbox(self) -> bool:
@@ -100,25 +121,39 @@ class EngineBackend(SearchBackend):
         if not docs:
             return 0
         targets = targets or self._targets()
-        actions = [{"_op_type": "index", "_index": t, "_id": d["id"], "_source": eq.ProductDocument.source(d)}
-                   for d in docs for t in targets]
+        actions = [
+            {
+                "_op_type": "index",
+                "_index": t,
+                "_id": d["id"],
+                "_source": eq.ProductDocument.source(d),
+            }
+            for d in docs
+            for t in targets
+        ]
         for start in range(0, len(actions), BULK_CHUNK):
-            self._bulk_checked(actions[start:start + BULK_CHUNK])
+            self._bulk_checked(actions[start : start + BULK_CHUNK])
         return len(docs)
 
     def delete_many(self, ids: list[int]) -> int:
         ids = list(ids)
         if not ids:
             return 0
-        actions = [{"_op_type": "delete", "_index": t, "_id": i} for i in ids for t in self._targets()]
+        actions = [
+            {"_op_type": "delete", "_index": t, "_id": i} for i in ids for t in self._targets()
+        ]
         self._bulk_checked(actions)
         return len(ids)
 
     def _bulk_checked(self, actions) -> None:
         _, errors = self._call(self._bulk, actions)
-        real = [e for e in errors if next(iter(e.values())).get("status") != 404]  # deleting the absent is fine
+        real = [
+            e for e in errors if next(iter(e.values())).get("status") != 404
+        ]  # deleting the absent is fine
         if real:
-            raise BackendUnavailable(f"{self.name}: bulk rejected {len(real)} actions: {str(real[0])[:300]}")
+            raise BackendUnavailable(
+                f"{self.name}: bulk rejected {len(real)} actions: {str(real[0])[:300]}"
+            )
 
     def refresh(self) -> None:
         for name in self._targets():
@@ -150,10 +185,16 @@ class EngineBackend(SearchBackend):
         except BaseException:
             self._call(self._delete_index, new)
             raise
-        actions = [{"remove": {"index": i, "alias": a}} for i in old for a in (self.read_alias, self.write_alias)]
-        actions += [{"add": {"index": new, "alias": self.read_alias}},
-                    {"add": {"index": new, "alias": self.write_alias}},
-                    {"remove": {"index": new, "alias": self.next_alias}}]
+        actions = [
+            {"remove": {"index": i, "alias": a}}
+            for i in old
+            for a in (self.read_alias, self.write_alias)
+        ]
+        actions += [
+            {"add": {"index": new, "alias": self.read_alias}},
+            {"add": {"index": new, "alias": self.write_alias}},
+            {"remove": {"index": new, "alias": self.next_alias}},
+        ]
         self._call(self._update_aliases, actions)  # atomic: readers switch in one step
         for name in old:
             self._call(self._delete_index, name)
@@ -167,8 +208,10 @@ class EngineBackend(SearchBackend):
 
     def snapshot(self) -> dict[int, str]:
         self.ensure_index()
-        return {int(h["_id"]): h["_source"].get("doc_hash", "")
-                for h in self._call(lambda: list(self._scan(self.read_alias, ["doc_hash"])))}
+        return {
+            int(h["_id"]): h["_source"].get("doc_hash", "")
+            for h in self._call(lambda: list(self._scan(self.read_alias, ["doc_hash"])))
+        }
 
     def search(self, query: Query) -> SearchResult:
         self.ensure_index()
@@ -187,9 +230,22 @@ class EngineBackend(SearchBackend):
     def _did_you_mean(self, query: Query) -> list[str]:
         """The query with each unknown word replaced by a close indexed one (fuzzy hit's words)."""
         parsed = query.parsed
-        s = eq.Search().query(eq.Q("bool", should=[
-            eq.Q("match", name_fold={"query": t, "fuzziness": "AUTO", "prefix_length": 1})
-            for t in parsed.folded])).source(["name_fold"]).extra(size=5)
+        s = (
+            eq.Search()
+            .query(
+                eq.Q(
+                    "bool",
+                    should=[
+                        eq.Q(
+                            "match", name_fold={"query": t, "fuzziness": "AUTO", "prefix_length": 1}
+                        )
+                        for t in parsed.folded
+                    ],
+                )
+            )
+            .source(["name_fold"])
+            .extra(size=5)
+        )
         response = self._call(self._search, s, self.read_alias)
         words = {w for h in response.hits for w in tokens(h.name_fold)}
         fixed = [_closest(t, words) for t in parsed.folded]
@@ -224,7 +280,9 @@ class ElasticsearchBackend(EngineBackend):
         import elasticsearch
 
         self.errors = (elasticsearch.ApiError, elasticsearch.TransportError)
-        return elasticsearch.Elasticsearch(url, request_timeout=timeout, retry_on_timeout=True, max_retries=2)
+        return elasticsearch.Elasticsearch(
+            url, request_timeout=timeout, retry_on_timeout=True, max_retries=2
+        )
 
     def _search(self, search, index):
         return search.using(self.client).index(index).execute()
@@ -253,4 +311,9 @@ class ElasticsearchBackend(EngineBackend):
     def _scan(self, name, source):
         from elasticsearch.helpers import scan
 
-        return scan(self.client, index=name, query={"query": {"match_all": {}}, "_source": source}, size=2000)
+        return scan(
+            self.client,
+            index=name,
+            query={"query": {"match_all": {}}, "_source": source},
+            size=2000,
+        )

@@ -6,8 +6,9 @@ the engines see already-folded text: `standard` tokenises and lowercases, that i
 Both engine backends send exactly these bodies (Elasticsearch through elasticsearch-py,
 OpenSearch as `.to_dict()` through opensearch-py).
 """
-from elasticsearch_dsl import Boolean, Date, Document, Integer, Keyword, Long, Q, Search, Text
+
 from elasticsearch_dsl import A as Agg
+from elasticsearch_dsl import Boolean, Date, Document, Integer, Keyword, Long, Q, Search, Text
 
 from catalog.models import Category
 from search.backends.base import PRICE_BUCKETS, Query, decode_cursor
@@ -55,8 +56,11 @@ class ProductDocument(Document):
 def index_body(*, loading: bool = False) -> dict:
     """Settings and mappings for a new physical index (single node: no replicas)."""
     return {
-        "settings": {"number_of_shards": 1, "number_of_replicas": 0,
-                     "refresh_interval": "-1" if loading else "1s"},
+        "settings": {
+            "number_of_shards": 1,
+            "number_of_replicas": 0,
+            "refresh_interval": "-1" if loading else "1s",
+        },
         "mappings": ProductDocument._doc_type.mapping.to_dict(),
     }
 
@@ -68,15 +72,25 @@ def _alternative(kind: str, phrase: tuple[str, ...]):
     if len(phrase) > 1:
         return Q("multi_match", query=" ".join(phrase), type="phrase", fields=fields)
     token = phrase[0]
-    if len(token) >= 5 and not token.isdigit():  # typos only on longer words: short syllables are too close
-        return Q("multi_match", query=token, fields=fields, fuzziness="AUTO:5,8", prefix_length=1,
-                 max_expansions=20)
+    if (
+        len(token) >= 5 and not token.isdigit()
+    ):  # typos only on longer words: short syllables are too close
+        return Q(
+            "multi_match",
+            query=token,
+            fields=fields,
+            fuzziness="AUTO:5,8",
+            prefix_length=1,
+            max_expansions=20,
+        )
     return Q("multi_match", query=token, fields=fields)
 
 
 def text_query(parsed: ParsedQuery):
-    must = [Q("bool", should=[_alternative(k, a) for k, a in clause], minimum_should_match=1)
-            for clause in parsed.clauses]
+    must = [
+        Q("bool", should=[_alternative(k, a) for k, a in clause], minimum_should_match=1)
+        for clause in parsed.clauses
+    ]
     should = []
     if len(parsed.folded) > 1:
         should.append(Q("match_phrase", name_fold={"query": " ".join(parsed.folded), "boost": 3}))
@@ -131,8 +145,10 @@ def build_search(query: Query) -> Search:
     if query.facets:
         for name, (field, size) in FACET_FIELDS.items():
             s.aggs.bucket(name, Agg("terms", field=field, size=size))
-        ranges = [{k: v for k, v in (("key", str(i)), ("from", lo), ("to", hi)) if v is not None}
-                  for i, (lo, hi) in enumerate(PRICE_BUCKETS)]
+        ranges = [
+            {k: v for k, v in (("key", str(i)), ("from", lo), ("to", hi)) if v is not None}
+            for i, (lo, hi) in enumerate(PRICE_BUCKETS)
+        ]
         s.aggs.bucket("price", Agg("range", field="price_vnd", ranges=ranges))
     return s
 
@@ -149,9 +165,13 @@ def read_facets(aggs: dict) -> dict:
             values[key] = b["doc_count"]
         facets[name] = values
     if "price" in aggs:
-        facets["price"] = {int(b["key"]): b["doc_count"] for b in aggs["price"]["buckets"] if b["doc_count"]}
+        facets["price"] = {
+            int(b["key"]): b["doc_count"] for b in aggs["price"]["buckets"] if b["doc_count"]
+        }
     if facets.get("category"):
-        known = set(Category.objects.filter(pk__in=list(facets["category"])).values_list("pk", flat=True))
+        known = set(
+            Category.objects.filter(pk__in=list(facets["category"])).values_list("pk", flat=True)
+        )
         facets["category"] = {k: v for k, v in facets["category"].items() if k in known}
     return facets
 

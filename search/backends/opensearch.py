@@ -1,6 +1,7 @@
 """OpenSearch backend: the same mapping and query bodies (elasticsearch-dsl `.to_dict()`), sent with
 opensearch-py; responses are wrapped back into elasticsearch-dsl `Response` objects so the shared
 code reads hits, sort values and aggregations the same way."""
+
 from elasticsearch_dsl.response import Response
 
 from search.backends.elastic import EngineBackend
@@ -41,4 +42,9 @@ class OpenSearchBackend(EngineBackend):
     def _scan(self, name, source):
         from opensearchpy.helpers import scan
 
-        return scan(self.client, index=name, query={"query": {"match_all": {}}, "_source": source}, size=2000)
+        return scan(
+            self.client,
+            index=name,
+            query={"query": {"match_all": {}}, "_source": source},
+            size=2000,
+        )

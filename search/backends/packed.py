@@ -8,6 +8,7 @@ unpacked here in Python. Layout, low bit first: in stock (1), price bucket + 1 (
 price), OCOP stars (3), one bit per certification kind, one bit per Incoterm. Changing the
 certification or Incoterm lists changes the layout: run `manage.py search_reindex` after it.
 """
+
 from functools import lru_cache
 
 from catalog.models import Certification, Incoterm
@@ -29,8 +30,14 @@ def price_bucket(price: int | None) -> int | None:
     return None
 
 
-def pack(*, in_stock: bool, price_vnd: int | None, ocop_stars: int | None,
-         certifications: list[str], incoterms: list[str]) -> int:
+def pack(
+    *,
+    in_stock: bool,
+    price_vnd: int | None,
+    ocop_stars: int | None,
+    certifications: list[str],
+    incoterms: list[str],
+) -> int:
     bits = 1 if in_stock else 0
     bucket = price_bucket(price_vnd)
     bits |= (0 if bucket is None else bucket + 1) << PRICE_SHIFT
@@ -52,6 +59,12 @@ def unpack(bits: int) -> tuple[tuple[str, object], ...]:
         out.append(("price", bucket - 1))
     if stars := (bits >> STARS_SHIFT) & 0b111:
         out.append(("ocop_stars", stars))
-    out += [("certification", kind) for i, kind in enumerate(CERTIFICATIONS) if bits >> (CERT_SHIFT + i) & 1]
-    out += [("incoterm", term) for i, term in enumerate(INCOTERMS) if bits >> (INCOTERM_SHIFT + i) & 1]
+    out += [
+        ("certification", kind)
+        for i, kind in enumerate(CERTIFICATIONS)
+        if bits >> (CERT_SHIFT + i) & 1
+    ]
+    out += [
+        ("incoterm", term) for i, term in enumerate(INCOTERMS) if bits >> (INCOTERM_SHIFT + i) & 1
+    ]
     return tuple(out)

@@ -5,8 +5,6 @@ from market.demo import example_tax_code
 from market.models import Cooperative, CooperativeDocument, Membership, Province, User, Ward
 
 
-
-
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
@@ -39,7 +37,9 @@ class CooperativeFactory(factory.django.DjangoModelFactory):
     registration_number = factory.Sequence(lambda n: f"1207{n:06d}")
     tax_code = factory.Sequence(lambda n: example_tax_code(n + 5000))
     province = factory.LazyFunction(lambda: Province.objects.get(code=20))  # Lạng Sơn
-    ward = factory.LazyAttribute(lambda o: Ward.objects.filter(province=o.province).order_by("code").first())
+    ward = factory.LazyAttribute(
+        lambda o: Ward.objects.filter(province=o.province).order_by("code").first()
+    )
     address = "Thôn Bản Chu"
     phone = "0912345678"
     representative = "Hoàng Văn Minh"
@@ -64,8 +64,11 @@ PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG_BYTES = b"\xff\xd8\xff\xe0" + b"\x00" * 64  # a signature in front of nothing: not an image
 
 
-
-def upload(name: str = "giay-dang-ky.pdf", content: bytes = PDF_BYTES, content_type: str = "application/pdf"):
+def upload(
+    name: str = "giay-dang-ky.pdf",
+    content: bytes = PDF_BYTES,
+    content_type: str = "application/pdf",
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content, content_type=content_type)

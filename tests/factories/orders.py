@@ -1,4 +1,5 @@
 """Orders test helpers: set state up through our own services (cart → checkout_place)."""
+
 from decimal import Decimal
 
 import factory
@@ -22,15 +23,28 @@ class ShippingRuleFactory(factory.django.DjangoModelFactory):
 
 def vn_address(**overrides) -> ShippingAddress:
     ward = Ward.objects.filter(province_id=20).order_by("code").first()
-    data = {"recipient_name": "Nguyễn Thị Lan", "recipient_phone": "0987654321",
-            "address_line": "12 Lê Lợi", "country": "VN", "province_code": 20, "ward_code": ward.code}
+    data = {
+        "recipient_name": "Nguyễn Thị Lan",
+        "recipient_phone": "0987654321",
+        "address_line": "12 Lê Lợi",
+        "country": "VN",
+        "province_code": 20,
+        "ward_code": ward.code,
+    }
     data.update(overrides)
     return ShippingAddress(**data)
 
 
 def export_address(**overrides) -> ShippingAddress:
-    data = {"recipient_name": "Anna Schmidt", "recipient_phone": "+4930123456", "address_line": "Hauptstr. 1",
-            "country": "DE", "city": "Berlin", "postal_code": "10115", "incoterm": "FOB"}
+    data = {
+        "recipient_name": "Anna Schmidt",
+        "recipient_phone": "+4930123456",
+        "address_line": "Hauptstr. 1",
+        "country": "DE",
+        "city": "Berlin",
+        "postal_code": "10115",
+        "incoterm": "FOB",
+    }
     data.update(overrides)
     return ShippingAddress(**data)
 
@@ -46,8 +60,9 @@ def fill_cart(user, *items):
 def place(buyer, *items, payment_method="bank_transfer", address=None, **kw):
     """Put items in the buyer's cart and place it; returns the Checkout."""
     cart = fill_cart(buyer, *items)
-    return checkout_place(buyer=buyer, cart=cart, payment_method=payment_method,
-                          address=address or vn_address(), **kw)
+    return checkout_place(
+        buyer=buyer, cart=cart, payment_method=payment_method, address=address or vn_address(), **kw
+    )
 
 
 def place_order(buyer, product, qty=1, **kw):

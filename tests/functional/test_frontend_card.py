@@ -5,6 +5,7 @@ Payment Element, confirmPayment, 3-D Secure, the redirect back) is NOT exercised
 js.stripe.com are intercepted at the network boundary instead: once refused (our page must say
 so), once answered by a tiny stand-in that records what our card-payment.js passes to Stripe()
 (key, client secret, return URL). The PaymentIntent itself is real, created on stripe-mock."""
+
 import json
 import os
 
@@ -46,7 +47,9 @@ def card_checkout(units, settings):
     return checkout, payment
 
 
-def test_without_javascript_the_page_explains_and_points_to_bank_transfer(open_session, card_checkout):
+def test_without_javascript_the_page_explains_and_points_to_bank_transfer(
+    open_session, card_checkout
+):
     checkout, _ = card_checkout
     s = open_session("card-nojs", javascript=False)
     s.login("anna@example.com", PASSWORD)
@@ -57,7 +60,10 @@ def test_without_javascript_the_page_explains_and_points_to_bank_transfer(open_s
     # <noscript> as if scripting were on, so we read its content rather than asking whether it is
     # visible; the form (hidden until our script shows it) must stay hidden.
     noscript = page.locator("main noscript").inner_html()
-    assert "Thanh toán bằng thẻ cần JavaScript, nhưng trình duyệt của bạn đang tắt JavaScript." in noscript
+    assert (
+        "Thanh toán bằng thẻ cần JavaScript, nhưng trình duyệt của bạn đang tắt JavaScript."
+        in noscript
+    )
     assert 'href="/gio-hang/"' in noscript and "Đến giỏ hàng" in noscript
     assert not page.locator("#card-payment").is_visible()
     s.screenshot("pay-nojs")
@@ -76,12 +82,18 @@ def test_when_stripe_js_cannot_load_the_page_says_so(open_session, card_checkout
     assert s.csp_errors == []
 
 
-def test_our_script_hands_stripe_the_key_secret_and_return_url(open_session, card_checkout, live_server):
+def test_our_script_hands_stripe_the_key_secret_and_return_url(
+    open_session, card_checkout, live_server
+):
     checkout, payment = card_checkout
     s = open_session("card-stub")
     s.login("anna@example.com", PASSWORD)
-    s.page.route("https://js.stripe.com/**",
-                 lambda route: route.fulfill(status=200, content_type="application/javascript", body=FAKE_STRIPE_JS))
+    s.page.route(
+        "https://js.stripe.com/**",
+        lambda route: route.fulfill(
+            status=200, content_type="application/javascript", body=FAKE_STRIPE_JS
+        ),
+    )
 
     page = s.go(f"/thanh-toan/{checkout.pk}/the/")
     page.wait_for_selector("#card-payment", state="visible")
@@ -93,7 +105,10 @@ def test_our_script_hands_stripe_the_key_secret_and_return_url(open_session, car
     assert calls[0] == ["Stripe", "pk_test_123", {"locale": "vi"}]
     assert calls[1] == ["elements", {"clientSecret": payment.client_secret}]
     assert calls[2:4] == [["create", "payment"], ["mount", "#payment-element"]]
-    assert calls[4] == ["confirmPayment", {"return_url": f"{live_server.url}/don-hang/{order.code}/"}]
+    assert calls[4] == [
+        "confirmPayment",
+        {"return_url": f"{live_server.url}/don-hang/{order.code}/"},
+    ]
     assert page.locator("#card-message").inner_text() == "Thẻ bị từ chối (giả lập)"
     assert page.locator("#card-submit").is_enabled()
     assert s.csp_errors == []  # Stripe's script and ours both allowed by this page's CSP

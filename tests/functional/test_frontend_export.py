@@ -1,6 +1,7 @@
 """Export checkout in a real browser (Chromium, JavaScript on, 1280 px): choosing "Export" hides the
 Vietnamese address and cash on delivery, the buyer fills country, address and Incoterm, and the
 order is placed for Germany on FOB terms. The CSP must not fire; axe (WCAG 2.2 AA) runs on the form."""
+
 import re
 
 import pytest
@@ -20,7 +21,10 @@ def test_export_checkout_with_javascript(units, open_session):
     s = open_session("export-checkout")
     s.login("anna@example.com", PASSWORD)
     page = s.go("/thanh-toan/")
-    domestic, export = page.locator('fieldset[data-destination="VN"]'), page.locator('fieldset[data-destination="EXPORT"]')
+    domestic, export = (
+        page.locator('fieldset[data-destination="VN"]'),
+        page.locator('fieldset[data-destination="EXPORT"]'),
+    )
     cod = page.locator("[data-domestic-only]")
     before_switch = (domestic.is_visible(), export.is_visible(), cod.is_visible())
 
@@ -38,10 +42,19 @@ def test_export_checkout_with_javascript(units, open_session):
     page.get_by_role("button", name="Đặt hàng").click()
     page.wait_for_url(re.compile(r"/thanh-toan/\d+/$"))
 
-    assert before_switch == (True, False, True)  # a buyer in Vietnam starts with the domestic address
+    assert before_switch == (
+        True,
+        False,
+        True,
+    )  # a buyer in Vietnam starts with the domestic address
     assert after_switch == (False, True, False)  # export: no province/ward, no cash on delivery
     checkout = Checkout.objects.get(buyer=buyer)
-    assert (checkout.country, checkout.incoterm, checkout.city, checkout.postal_code) == ("DE", "FOB", "Hamburg", "20457")
+    assert (checkout.country, checkout.incoterm, checkout.city, checkout.postal_code) == (
+        "DE",
+        "FOB",
+        "Hamburg",
+        "20457",
+    )
     assert checkout.payment_method == "bank_transfer"
     assert violations == []
     assert s.csp_errors == []

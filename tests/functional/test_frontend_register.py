@@ -3,6 +3,7 @@
 uploads the business registration certificate, sends it for verification; an admin verifies it.
 axe (WCAG 2.2 AA) runs on the register page; the CSP must never fire; screenshots at 360 px.
 Also: the search page on a phone puts the results before the filters and htmx still filters."""
+
 import pytest
 
 from market.models import Cooperative, CooperativeDocument, Membership, User
@@ -51,7 +52,9 @@ def _register(s, axe):
     page.fill("#id_tax_code", "0100109106")
     page.fill("#id_representative", "Hoàng Văn Sơn")
     page.select_option("#id_province_code", label="Lạng Sơn")
-    page.wait_for_selector("#id_ward_code option:nth-child(2)", state="attached")  # htmx brought the wards
+    page.wait_for_selector(
+        "#id_ward_code option:nth-child(2)", state="attached"
+    )  # htmx brought the wards
     page.select_option("#id_ward_code", index=1)
     page.fill("#id_address", "Thôn Bản Lải")
     page.fill("#id_phone", "0912 345 678")
@@ -71,7 +74,10 @@ def _upload_and_submit(s, coop):
     page.click('a:has-text("Tải lên giấy chứng nhận đăng ký")')
     page.wait_for_url(f"**/htx/{coop.pk}/giay-to/")
     page.select_option("#id_kind", CooperativeDocument.Kind.BUSINESS_REGISTRATION)
-    page.set_input_files("#id_file", files=[{"name": "dang-ky-htx.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    page.set_input_files(
+        "#id_file",
+        files=[{"name": "dang-ky-htx.pdf", "mimeType": "application/pdf", "buffer": PDF}],
+    )
     page.click('main button:has-text("Tải lên")')
     page.wait_for_selector("text=dang-ky-htx.pdf")
     s.go(f"/htx/{coop.pk}/")
@@ -93,9 +99,18 @@ def test_director_registers_on_a_phone_and_admin_verifies(units, open_session):
 
     coop.refresh_from_db()
     assert (coop.status, coop.province.name, coop.ward.province_id, coop.bank_bin) == (
-        Cooperative.Status.SUBMITTED, "Lạng Sơn", 20, "970405")
-    assert list(Membership.objects.values_list("user_id", "role")) == [(owner.pk, Membership.Role.OWNER)]
-    assert CooperativeDocument.objects.filter(cooperative=coop, kind="BUSINESS_REGISTRATION").count() == 1
+        Cooperative.Status.SUBMITTED,
+        "Lạng Sơn",
+        20,
+        "970405",
+    )
+    assert list(Membership.objects.values_list("user_id", "role")) == [
+        (owner.pk, Membership.Role.OWNER)
+    ]
+    assert (
+        CooperativeDocument.objects.filter(cooperative=coop, kind="BUSINESS_REGISTRATION").count()
+        == 1
+    )
 
     admin = _phone(open_session, "register-admin")
     admin.login("admin@example.vn", "mat-khau-123")
@@ -117,7 +132,11 @@ def test_search_on_a_phone_shows_results_before_filters(units, open_session):
 
     coffee = CategoryFactory(slug="ca-phe", name_vi="Cà phê", name_en="Coffee")
     for code, name in ((66, "Cà phê Robusta Đắk Lắk"), (68, "Cà phê Arabica Cầu Đất")):
-        ProductFactory(cooperative=CooperativeFactory(verified=True, province_id=code), category=coffee, name_vi=name)
+        ProductFactory(
+            cooperative=CooperativeFactory(verified=True, province_id=code),
+            category=coffee,
+            name_vi=name,
+        )
     index_everything(get_backend())
     s = _phone(open_session, "search-phone")
 
@@ -127,7 +146,9 @@ def test_search_on_a_phone_shows_results_before_filters(units, open_session):
     axe = s.axe_violations()
     _shot(s, "results")
     page.click('a:has-text("Lọc")')
-    page.check('input[name="province"][value="68"]')  # outside the <form>, joined by form="search-form"
+    page.check(
+        'input[name="province"][value="68"]'
+    )  # outside the <form>, joined by form="search-form"
     page.wait_for_url("**province=68**")
 
     assert results_y < filters_y

@@ -3,6 +3,7 @@ products from two cooperatives, pays by bank transfer and sees the VietQR; each 
 confirms, packs and ships its order; the buyer sees both timelines; an admin verifies a waiting
 cooperative whose products then become searchable. axe (WCAG 2.2 AA) runs on the main pages,
 the CSP must never fire, and screenshots at 360 px and 1280 px are kept."""
+
 from decimal import Decimal
 
 import pytest
@@ -23,19 +24,41 @@ def _world():
     dak_lak, lam_dong = Province.objects.get(code=66), Province.objects.get(code=68)
     coop_a = CooperativeFactory(verified=True, trading_name="HTX Cà phê Ea Tul", province=dak_lak)
     coop_b = CooperativeFactory(verified=True, trading_name="HTX Cà phê Cầu Đất", province=lam_dong)
-    waiting = CooperativeFactory(status=Cooperative.Status.SUBMITTED, trading_name="HTX Cà phê Chờ Duyệt",
-                                 province=lam_dong)
-    ProductFactory(cooperative=coop_a, category=coffee, name_vi="Cà phê Robusta Đắk Lắk", price_vnd=120_000,
-                   slug="robusta")
-    ProductFactory(cooperative=coop_b, category=coffee, name_vi="Cà phê Arabica Cầu Đất", price_vnd=250_000,
-                   slug="arabica", min_order_qty=Decimal("2"))
-    ProductFactory(cooperative=waiting, category=coffee, name_vi="Cà phê Culi Mới Duyệt", price_vnd=180_000,
-                   slug="culi")
+    waiting = CooperativeFactory(
+        status=Cooperative.Status.SUBMITTED, trading_name="HTX Cà phê Chờ Duyệt", province=lam_dong
+    )
+    ProductFactory(
+        cooperative=coop_a,
+        category=coffee,
+        name_vi="Cà phê Robusta Đắk Lắk",
+        price_vnd=120_000,
+        slug="robusta",
+    )
+    ProductFactory(
+        cooperative=coop_b,
+        category=coffee,
+        name_vi="Cà phê Arabica Cầu Đất",
+        price_vnd=250_000,
+        slug="arabica",
+        min_order_qty=Decimal("2"),
+    )
+    ProductFactory(
+        cooperative=waiting,
+        category=coffee,
+        name_vi="Cà phê Culi Mới Duyệt",
+        price_vnd=180_000,
+        slug="culi",
+    )
     index_everything(get_backend())
     return {
-        "a": coop_a, "b": coop_b, "waiting": waiting,
-        "buyer": UserFactory(email="lan@example.vn", full_name="Nguyễn Thị Lan", phone="0912345678"),
-        "staff_a": MembershipFactory(cooperative=coop_a).user, "staff_b": MembershipFactory(cooperative=coop_b).user,
+        "a": coop_a,
+        "b": coop_b,
+        "waiting": waiting,
+        "buyer": UserFactory(
+            email="lan@example.vn", full_name="Nguyễn Thị Lan", phone="0912345678"
+        ),
+        "staff_a": MembershipFactory(cooperative=coop_a).user,
+        "staff_b": MembershipFactory(cooperative=coop_b).user,
         "admin": UserFactory(email="admin@example.vn", is_staff=True),
     }
 
@@ -43,7 +66,9 @@ def _world():
 def _search_and_add(s, province: int, product_name: str):
     page = s.page
     page.wait_for_selector(f'input[name="province"][value="{province}"]')
-    page.check(f'input[name="province"][value="{province}"]')  # htmx swaps the results, pushes the URL
+    page.check(
+        f'input[name="province"][value="{province}"]'
+    )  # htmx swaps the results, pushes the URL
     page.wait_for_url(f"**province={province}**")
     page.wait_for_selector(f'#results a:has-text("{product_name}")')
     page.click(f'#results a:has-text("{product_name}")')
@@ -73,7 +98,9 @@ def _buy(s, axe: dict) -> None:
     page.click("main button[type=submit]")
     page.wait_for_url("**/thanh-toan/")  # the guest cart was merged into the buyer's
     page.select_option('select[name="province_code"]', "66")
-    page.wait_for_selector("#id_ward_code option:nth-child(2)", state="attached")  # htmx brought the wards
+    page.wait_for_selector(
+        "#id_ward_code option:nth-child(2)", state="attached"
+    )  # htmx brought the wards
     page.select_option("#id_ward_code", index=1)
     page.fill("#id_address_line", "12 Lê Lợi")
     page.check('input[name="payment_method"][value="bank_transfer"]')
@@ -81,7 +108,9 @@ def _buy(s, axe: dict) -> None:
     s.screenshot("checkout")
     page.click('form[action="/thanh-toan/"] button:has-text("Đặt hàng")')
     page.wait_for_url("**/thanh-toan/*/")
-    page.wait_for_function("() => [...document.querySelectorAll('.qr img')].every(i => i.naturalWidth > 0)")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.qr img')].every(i => i.naturalWidth > 0)"
+    )
     assert page.locator(".qr img").count() == 2
     axe["placed"] = s.axe_violations()
     s.screenshot("vietqr")

@@ -1,5 +1,6 @@
 """Certificate scans are private: stored outside MEDIA_ROOT, downloadable only by the owning
 cooperative's staff and platform admins (everyone else 404), validated by content."""
+
 import datetime
 import importlib
 import io
@@ -25,8 +26,14 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
 
 def _claim(actors, document=PDF):
     return services.certification_claim(
-        actor=actors["staff"], cooperative_id=actors["coop"].pk, kind="VIETGAP", issuer="QUACERT",
-        number="VG-0001", valid_from=datetime.date(2025, 1, 1), document=document)
+        actor=actors["staff"],
+        cooperative_id=actors["coop"].pk,
+        kind="VIETGAP",
+        issuer="QUACERT",
+        number="VG-0001",
+        valid_from=datetime.date(2025, 1, 1),
+        document=document,
+    )
 
 
 def _files(root) -> list[Path]:
@@ -91,19 +98,28 @@ def test_a_certification_without_a_document_is_404(actors):
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"<html>not a certificate</html>", "Chỉ chấp nhận tệp PDF, JPEG hoặc PNG."),
-    (b"\xff\xd8\xff" + b"not really a jpeg" * 10, "Chỉ chấp nhận tệp PDF, JPEG hoặc PNG."),
-    (b"", "Tệp rỗng."),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"<html>not a certificate</html>", "Chỉ chấp nhận tệp PDF, JPEG hoặc PNG."),
+        (b"\xff\xd8\xff" + b"not really a jpeg" * 10, "Chỉ chấp nhận tệp PDF, JPEG hoặc PNG."),
+        (b"", "Tệp rỗng."),
+    ],
+)
 def test_a_non_pdf_or_image_upload_is_rejected_and_nothing_stored(actors, settings, data, message):
     api = client_for(actors["staff"])
 
     response = api.post(
         f"/api/v1/cooperatives/{actors['coop'].pk}/certifications/",
-        {"kind": "VIETGAP", "issuer": "QUACERT", "number": "VG-1", "valid_from": "2025-01-01",
-         "document": SimpleUploadedFile("scan.pdf", data, content_type="application/pdf")},
-        format="multipart")
+        {
+            "kind": "VIETGAP",
+            "issuer": "QUACERT",
+            "number": "VG-1",
+            "valid_from": "2025-01-01",
+            "document": SimpleUploadedFile("scan.pdf", data, content_type="application/pdf"),
+        },
+        format="multipart",
+    )
 
     assert response.status_code == 400
     assert response.json()["code"] == "certification_invalid"
@@ -150,7 +166,11 @@ def test_a_jpeg_is_stored_with_a_random_name_and_served_as_jpeg(actors):
 def test_api_output_gives_the_authorised_url_not_a_media_url(actors):
     cert = _claim(actors)
 
-    rows = client_for(actors["staff"]).get(f"/api/v1/cooperatives/{actors['coop'].pk}/certifications/").json()
+    rows = (
+        client_for(actors["staff"])
+        .get(f"/api/v1/cooperatives/{actors['coop'].pk}/certifications/")
+        .json()
+    )
 
     assert [r["document_url"] for r in rows] == [f"/api/v1/certifications/{cert.pk}/document/"]
     assert "/media/" not in str(rows)

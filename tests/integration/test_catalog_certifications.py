@@ -1,4 +1,5 @@
 """Certifications: claim with a document, admin check, expiry (hidden + one e-mail)."""
+
 import datetime
 
 import pytest
@@ -23,9 +24,18 @@ def _fast_password_hashing(settings):
 
 
 def _claim(actors, **over):
-    kw = {"kind": "OCOP", "ocop_stars": 4, "issuer": "UBND tỉnh Thái Nguyên", "number": "OCOP-2025-118",
-          "valid_from": datetime.date(2025, 3, 1), "valid_until": datetime.date(2028, 3, 1), "document": PDF}
-    return services.certification_claim(actor=actors["staff"], cooperative_id=actors["coop"].pk, **{**kw, **over})
+    kw = {
+        "kind": "OCOP",
+        "ocop_stars": 4,
+        "issuer": "UBND tỉnh Thái Nguyên",
+        "number": "OCOP-2025-118",
+        "valid_from": datetime.date(2025, 3, 1),
+        "valid_until": datetime.date(2028, 3, 1),
+        "document": PDF,
+    }
+    return services.certification_claim(
+        actor=actors["staff"], cooperative_id=actors["coop"].pk, **{**kw, **over}
+    )
 
 
 def test_a_claim_is_stored_but_not_shown_until_an_admin_verifies_it(actors):
@@ -38,21 +48,30 @@ def test_a_claim_is_stored_but_not_shown_until_an_admin_verifies_it(actors):
     cert.refresh_from_db()
 
     assert shown_before is False
-    assert (cert.status, cert.checked_by, cert.is_shown(today)) == ("VERIFIED", actors["admin"], True)
+    assert (cert.status, cert.checked_by, cert.is_shown(today)) == (
+        "VERIFIED",
+        actors["admin"],
+        True,
+    )
     assert list(ProductEvent.objects.filter(product=product).values_list("action", flat=True)) == [
-        "certification_claimed", "certification_verified"]
+        "certification_claimed",
+        "certification_verified",
+    ]
     assert OutboxEvent.objects.filter(entity_id=product.pk).count() == 2
 
 
-@pytest.mark.parametrize("over, field", [
-    ({"ocop_stars": None}, "ocop_stars"),
-    ({"ocop_stars": 6}, "ocop_stars"),
-    ({"kind": "VIETGAP", "ocop_stars": 3}, "ocop_stars"),
-    ({"kind": "MAGIC", "ocop_stars": None}, "kind"),
-    ({"valid_until": datetime.date(2024, 1, 1)}, "valid_until"),
-    ({"document": b"<html>not a certificate</html>"}, "document"),
-    ({"issuer": " "}, "issuer"),
-])
+@pytest.mark.parametrize(
+    "over, field",
+    [
+        ({"ocop_stars": None}, "ocop_stars"),
+        ({"ocop_stars": 6}, "ocop_stars"),
+        ({"kind": "VIETGAP", "ocop_stars": 3}, "ocop_stars"),
+        ({"kind": "MAGIC", "ocop_stars": None}, "kind"),
+        ({"valid_until": datetime.date(2024, 1, 1)}, "valid_until"),
+        ({"document": b"<html>not a certificate</html>"}, "document"),
+        ({"issuer": " "}, "issuer"),
+    ],
+)
 def test_bad_claims_are_rejected_and_nothing_is_stored(actors, over, field):
     with pytest.raises(CertificationInvalid) as exc:
         _claim(actors, **over)
@@ -85,15 +104,23 @@ def test_only_admins_check_and_only_once(actors):
     assert cert.status == "REJECTED"
 
 
-def test_expired_certifications_stop_showing_and_the_cooperative_is_told_once(actors, django_capture_on_commit_callbacks):
+def test_expired_certifications_stop_showing_and_the_cooperative_is_told_once(
+    actors, django_capture_on_commit_callbacks
+):
     coop = actors["coop"]
     coop.email = "lienhe@htx.vn"
     coop.save()
     product = ProductFactory(cooperative=coop)
-    expired = CertificationFactory(cooperative=coop, status="VERIFIED", valid_until=datetime.date(2026, 1, 31))
+    expired = CertificationFactory(
+        cooperative=coop, status="VERIFIED", valid_until=datetime.date(2026, 1, 31)
+    )
     expired.products.add(product)
-    CertificationFactory(cooperative=coop, status="VERIFIED", valid_until=datetime.date(2026, 12, 31))
-    CertificationFactory(cooperative=coop, status="CLAIMED", valid_until=datetime.date(2025, 12, 31))
+    CertificationFactory(
+        cooperative=coop, status="VERIFIED", valid_until=datetime.date(2026, 12, 31)
+    )
+    CertificationFactory(
+        cooperative=coop, status="CLAIMED", valid_until=datetime.date(2025, 12, 31)
+    )
     today = datetime.date(2026, 2, 1)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -114,14 +141,21 @@ def test_claim_and_check_over_the_api(actors):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     url = f"/api/v1/cooperatives/{actors['coop'].pk}/certifications/"
-    body = {"kind": "VIETGAP", "issuer": "QUACERT", "number": "VG-1", "valid_from": "2025-01-01",
-            "document": SimpleUploadedFile("c.pdf", PDF)}
+    body = {
+        "kind": "VIETGAP",
+        "issuer": "QUACERT",
+        "number": "VG-1",
+        "valid_from": "2025-01-01",
+        "document": SimpleUploadedFile("c.pdf", PDF),
+    }
 
     made = client_for(actors["staff"]).post(url, body, format="multipart")
-    by_staff = client_for(actors["staff"]).post(f"/api/v1/certifications/{made.json()['id']}/check/",
-                                                {"decision": "verify"}, format="json")
-    by_admin = client_for(actors["admin"]).post(f"/api/v1/certifications/{made.json()['id']}/check/",
-                                                {"decision": "verify"}, format="json")
+    by_staff = client_for(actors["staff"]).post(
+        f"/api/v1/certifications/{made.json()['id']}/check/", {"decision": "verify"}, format="json"
+    )
+    by_admin = client_for(actors["admin"]).post(
+        f"/api/v1/certifications/{made.json()['id']}/check/", {"decision": "verify"}, format="json"
+    )
     listed = client_for(actors["staff"]).get(url)
 
     assert made.status_code == 201 and made.json()["is_shown"] is False

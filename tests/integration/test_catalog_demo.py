@@ -1,4 +1,5 @@
 """The demo seeder: 2,000+ products that obey every catalog rule, idempotent, images local."""
+
 import pytest
 from django.core.files.storage import default_storage
 
@@ -27,13 +28,35 @@ def test_seed_makes_2000_valid_products_once():
     assert summary.startswith(f"{total} products ({total} new)")
     assert again == f"{total} products (0 new)"
     for product in Product.objects.prefetch_related("price_tiers", "images"):
-        state = {f: getattr(product, f) for f in ("sku", "name_vi", "unit", "price_vnd", "min_order_qty",
-                                                  "order_step", "stock_qty", "hs_code", "incoterms", "season_months",
-                                                  "unit_weight_kg")}
+        state = {
+            f: getattr(product, f)
+            for f in (
+                "sku",
+                "name_vi",
+                "unit",
+                "price_vnd",
+                "min_order_qty",
+                "order_step",
+                "stock_qty",
+                "hs_code",
+                "incoterms",
+                "season_months",
+                "unit_weight_kg",
+            )
+        }
         assert rules.product_errors(state) == {}, (product.sku, rules.product_errors(state))
-        tiers = [{"min_qty": t.min_qty, "price_vnd": t.price_vnd} for t in product.price_tiers.all()]
-        assert rules.tier_errors(tiers=tiers, price_vnd=product.price_vnd, unit=product.unit,
-                                 min_order_qty=product.min_order_qty) == []
+        tiers = [
+            {"min_qty": t.min_qty, "price_vnd": t.price_vnd} for t in product.price_tiers.all()
+        ]
+        assert (
+            rules.tier_errors(
+                tiers=tiers,
+                price_vnd=product.price_vnd,
+                unit=product.unit,
+                min_order_qty=product.min_order_qty,
+            )
+            == []
+        )
         assert product.status == "DRAFT" or rules.publish_errors(product) == {}
     unverified = Product.objects.exclude(cooperative__status=Cooperative.Status.VERIFIED)
     assert unverified.exists()
@@ -41,6 +64,8 @@ def test_seed_makes_2000_valid_products_once():
     assert product_list_purchasable().count() > 1500
     image = ProductImage.objects.first()
     assert default_storage.exists(image.original.name)
-    assert all(default_storage.exists(v["webp"]) and default_storage.exists(v["jpeg"])
-               for v in image.variants.values())
+    assert all(
+        default_storage.exists(v["webp"]) and default_storage.exists(v["jpeg"])
+        for v in image.variants.values()
+    )
     assert Certification.objects.filter(status="VERIFIED", kind="OCOP", ocop_stars__gte=3).exists()

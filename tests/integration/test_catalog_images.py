@@ -1,4 +1,5 @@
 """The image pipeline, on files generated inside each test."""
+
 import io
 import struct
 import zlib
@@ -23,7 +24,12 @@ def _fast_password_hashing(settings):
 
 
 def _png_chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(body))
+        + kind
+        + body
+        + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    )
 
 
 def png_bomb(width=20_000, height=20_000) -> bytes:
@@ -32,7 +38,12 @@ def png_bomb(width=20_000, height=20_000) -> bytes:
     compressor = zlib.compressobj(9)
     data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", data) + _png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", data)
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def gps_jpeg(orientation=None) -> bytes:
@@ -50,8 +61,9 @@ def _files(tmp_media):
 
 
 def _add(actors, product, data):
-    return services.product_image_add(actor=actors["staff"], cooperative_id=actors["coop"].pk,
-                                      product_id=product.pk, data=data)
+    return services.product_image_add(
+        actor=actors["staff"], cooperative_id=actors["coop"].pk, product_id=product.pk, data=data
+    )
 
 
 def test_an_upload_gets_webp_and_jpeg_variants_of_three_sizes(actors, settings):
@@ -61,7 +73,10 @@ def test_an_upload_gets_webp_and_jpeg_variants_of_three_sizes(actors, settings):
 
     assert (image.width, image.height, image.position) == (2000, 1000, 0)
     assert {k: (v["width"], v["height"]) for k, v in image.variants.items()} == {
-        "thumb": (160, 80), "card": (480, 240), "full": (1280, 640)}
+        "thumb": (160, 80),
+        "card": (480, 240),
+        "full": (1280, 640),
+    }
     for entry in image.variants.values():
         with default_storage.open(entry["webp"]) as fh:
             assert Image.open(fh).format == "WEBP"
@@ -80,13 +95,19 @@ def test_gps_and_all_exif_are_gone_after_upload_and_orientation_is_applied(actor
     image = _add(actors, product, upload)
 
     assert (image.width, image.height) == (100, 200)  # rotated upright
-    paths = [image.original.name] + [e[k] for e in image.variants.values() for k in ("webp", "jpeg")]
+    paths = [image.original.name] + [
+        e[k] for e in image.variants.values() for k in ("webp", "jpeg")
+    ]
     for path in paths:
         with default_storage.open(path) as fh:
             stored = Image.open(fh)
             stored.load()
             assert dict(stored.getexif()) == {}
-            assert "exif" not in stored.info and "xmp" not in stored.info and "icc_profile" not in stored.info
+            assert (
+                "exif" not in stored.info
+                and "xmp" not in stored.info
+                and "icc_profile" not in stored.info
+            )
             assert b"PhoneMaker" not in default_storage.open(path).read()
 
 
@@ -149,8 +170,12 @@ def test_strangers_cannot_upload_and_nothing_is_decoded_or_written(actors, setti
     product = ProductFactory(cooperative=actors["coop"])
 
     with pytest.raises(NotFound):
-        services.product_image_add(actor=actors["other_staff"], cooperative_id=actors["coop"].pk,
-                                   product_id=product.pk, data=jpeg_bytes())
+        services.product_image_add(
+            actor=actors["other_staff"],
+            cooperative_id=actors["coop"].pk,
+            product_id=product.pk,
+            data=jpeg_bytes(),
+        )
 
     assert ProductImage.objects.count() == 0
     assert _files(settings.MEDIA_ROOT) == []
@@ -160,23 +185,37 @@ def test_reorder_makes_the_first_image_the_cover(actors):
     product = DraftProductFactory(cooperative=actors["coop"])
     a, b, c = (_add(actors, product, jpeg_bytes(color=(i * 60, 0, 0))) for i in range(3))
 
-    services.product_image_reorder(actor=actors["staff"], cooperative_id=actors["coop"].pk, product_id=product.pk,
-                                   image_ids=[c.pk, a.pk, b.pk])
+    services.product_image_reorder(
+        actor=actors["staff"],
+        cooperative_id=actors["coop"].pk,
+        product_id=product.pk,
+        image_ids=[c.pk, a.pk, b.pk],
+    )
 
     assert list(product.images.values_list("pk", flat=True)) == [c.pk, a.pk, b.pk]
     with pytest.raises(ImageOrderInvalid):
-        services.product_image_reorder(actor=actors["staff"], cooperative_id=actors["coop"].pk,
-                                       product_id=product.pk, image_ids=[a.pk, b.pk])
+        services.product_image_reorder(
+            actor=actors["staff"],
+            cooperative_id=actors["coop"].pk,
+            product_id=product.pk,
+            image_ids=[a.pk, b.pk],
+        )
     assert list(product.images.values_list("pk", flat=True)) == [c.pk, a.pk, b.pk]
 
 
-def test_delete_renumbers_and_removes_files_after_commit(actors, settings, django_capture_on_commit_callbacks):
+def test_delete_renumbers_and_removes_files_after_commit(
+    actors, settings, django_capture_on_commit_callbacks
+):
     product = DraftProductFactory(cooperative=actors["coop"])
     a, b = _add(actors, product, jpeg_bytes()), _add(actors, product, jpeg_bytes())
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.product_image_delete(actor=actors["staff"], cooperative_id=actors["coop"].pk,
-                                      product_id=product.pk, image_id=a.pk)
+        services.product_image_delete(
+            actor=actors["staff"],
+            cooperative_id=actors["coop"].pk,
+            product_id=product.pk,
+            image_id=a.pk,
+        )
 
     assert list(product.images.values_list("pk", "position")) == [(b.pk, 0)]
     assert not (settings.MEDIA_ROOT / a.original.name).exists()
@@ -186,10 +225,16 @@ def test_delete_renumbers_and_removes_files_after_commit(actors, settings, djang
 def test_an_active_product_keeps_its_last_image(actors):
     product = DraftProductFactory(cooperative=actors["coop"])
     image = _add(actors, product, jpeg_bytes())
-    services.product_publish(actor=actors["staff"], cooperative_id=actors["coop"].pk, product_id=product.pk)
+    services.product_publish(
+        actor=actors["staff"], cooperative_id=actors["coop"].pk, product_id=product.pk
+    )
 
     with pytest.raises(ProductIncomplete):
-        services.product_image_delete(actor=actors["staff"], cooperative_id=actors["coop"].pk,
-                                      product_id=product.pk, image_id=image.pk)
+        services.product_image_delete(
+            actor=actors["staff"],
+            cooperative_id=actors["coop"].pk,
+            product_id=product.pk,
+            image_id=image.pk,
+        )
 
     assert ProductImage.objects.filter(pk=image.pk).exists()

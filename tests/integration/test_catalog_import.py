@@ -1,4 +1,5 @@
 """Spreadsheet import: dry run, apply (all-or-nothing), encodings, idempotency, speed."""
+
 import io
 import time
 from decimal import Decimal
@@ -28,15 +29,20 @@ def _fast_password_hashing(settings):
 
 
 def _start(actors, body: bytes, apply=False, name="sp.csv"):
-    return import_job_start(actor=actors["staff"], cooperative_id=actors["coop"].pk, file_name=name, data=body,
-                            apply=apply)
+    return import_job_start(
+        actor=actors["staff"],
+        cooperative_id=actors["coop"].pk,
+        file_name=name,
+        data=body,
+        apply=apply,
+    )
 
 
 def _csv(*lines, encoding="utf-8") -> bytes:
     return (HEAD + "".join(line + "\n" for line in lines)).encode(encoding)
 
 
-GOOD = ['CF-1,Cà phê Robusta rang mộc,Cà phê Robusta,kg,185.000,250,2,1,0901.21,Đắk Lắk']
+GOOD = ["CF-1,Cà phê Robusta rang mộc,Cà phê Robusta,kg,185.000,250,2,1,0901.21,Đắk Lắk"]
 
 
 def to_cp1258(text: str) -> bytes:
@@ -63,12 +69,12 @@ def to_cp1258(text: str) -> bytes:
 
 def test_dry_run_reports_each_bad_row_in_vietnamese_and_stores_nothing(actors):
     body = _csv(
-        'CF-1,Cà phê Robusta rang mộc,Cà phê Robusta,kg,185.000,250,2,1,0901.21,Đắk Lắk',
-        'CF-2,Cà phê hỏng giá,Cà phê Robusta,kg,0,10,1,1,,',
-        'CF-3,Cà phê âm giá,Cà phê Robusta,kg,-5000,10,1,1,,',
-        'CF-4,Cà phê,Cà phê Robusta,kg,100000,10,3,2,,',
-        'CF-5,Cà phê,Danh mục lạ,thùng to,100000,10,1,1,09x1,',
-        'CF-1,Trùng mã,Cà phê Robusta,kg,100000,10,1,1,,',
+        "CF-1,Cà phê Robusta rang mộc,Cà phê Robusta,kg,185.000,250,2,1,0901.21,Đắk Lắk",
+        "CF-2,Cà phê hỏng giá,Cà phê Robusta,kg,0,10,1,1,,",
+        "CF-3,Cà phê âm giá,Cà phê Robusta,kg,-5000,10,1,1,,",
+        "CF-4,Cà phê,Cà phê Robusta,kg,100000,10,3,2,,",
+        "CF-5,Cà phê,Danh mục lạ,thùng to,100000,10,1,1,09x1,",
+        "CF-1,Trùng mã,Cà phê Robusta,kg,100000,10,1,1,,",
     )
 
     job = _start(actors, body, apply=True)
@@ -76,12 +82,25 @@ def test_dry_run_reports_each_bad_row_in_vietnamese_and_stores_nothing(actors):
     assert job.status == ImportJob.Status.INVALID
     assert (job.rows_total, job.rows_done) == (6, 6)
     got = {(e["row"], e["column"]) for e in job.errors}
-    assert got == {(3, "Giá (VND)"), (4, "Giá (VND)"), (5, "SL tối thiểu"), (6, "Danh mục"), (6, "Đơn vị"),
-                   (6, "Mã HS"), (7, "Mã SKU")}
+    assert got == {
+        (3, "Giá (VND)"),
+        (4, "Giá (VND)"),
+        (5, "SL tối thiểu"),
+        (6, "Danh mục"),
+        (6, "Đơn vị"),
+        (6, "Mã HS"),
+        (7, "Mã SKU"),
+    }
     messages = {(e["row"], e["column"]): e["message"] for e in job.errors}
     assert messages[(6, "Đơn vị")] == "Đơn vị “thùng to” không có trong danh sách."
-    assert messages[(5, "SL tối thiểu")].startswith("Số lượng tối thiểu phải là bội số của bước đặt hàng")
-    assert Product.objects.count() == 0 and ProductEvent.objects.count() == 0 and OutboxEvent.objects.count() == 0
+    assert messages[(5, "SL tối thiểu")].startswith(
+        "Số lượng tối thiểu phải là bội số của bước đặt hàng"
+    )
+    assert (
+        Product.objects.count() == 0
+        and ProductEvent.objects.count() == 0
+        and OutboxEvent.objects.count() == 0
+    )
 
 
 def test_apply_creates_drafts_with_one_outbox_call_for_all_ids(actors):
@@ -93,17 +112,31 @@ def test_apply_creates_drafts_with_one_outbox_call_for_all_ids(actors):
     assert (job.rows_created, job.rows_updated, job.encoding) == (2, 0, "utf-8")
     coffee = Product.objects.get(sku="CF-1")
     assert (coffee.price_vnd, coffee.stock_qty, coffee.min_order_qty, coffee.status) == (
-        185_000, Decimal("250"), Decimal("2"), "DRAFT")
+        185_000,
+        Decimal("250"),
+        Decimal("2"),
+        "DRAFT",
+    )
     assert coffee.origin_province.name == "Đắk Lắk"
     rice = Product.objects.get(sku="GAO-5")
-    assert (rice.unit, rice.origin_province.name, rice.category.slug) == ("BAO", "Thành phố Cần Thơ", "gao-thom")
-    assert sorted(OutboxEvent.objects.values_list("entity_id", flat=True)) == sorted([coffee.pk, rice.pk])
+    assert (rice.unit, rice.origin_province.name, rice.category.slug) == (
+        "BAO",
+        "Thành phố Cần Thơ",
+        "gao-thom",
+    )
+    assert sorted(OutboxEvent.objects.values_list("entity_id", flat=True)) == sorted(
+        [coffee.pk, rice.pk]
+    )
     assert ProductEvent.objects.filter(action="imported").count() == 2
 
 
 def test_re_import_updates_by_sku_and_changes_nothing_the_second_time(actors):
-    existing = ProductFactory(cooperative=actors["coop"], sku="CF-1", price_vnd=150_000, status="ACTIVE")
-    other_coop_same_sku = ProductFactory(cooperative=actors["other_coop"], sku="CF-1", price_vnd=99_000)
+    existing = ProductFactory(
+        cooperative=actors["coop"], sku="CF-1", price_vnd=150_000, status="ACTIVE"
+    )
+    other_coop_same_sku = ProductFactory(
+        cooperative=actors["other_coop"], sku="CF-1", price_vnd=99_000
+    )
     CategoryFactory(slug="ca-phe-robusta")
 
     first = _start(actors, _csv(GOOD[0]), apply=True)
@@ -114,7 +147,11 @@ def test_re_import_updates_by_sku_and_changes_nothing_the_second_time(actors):
     assert (second.rows_created, second.rows_updated) == (0, 0)
     existing.refresh_from_db()
     other_coop_same_sku.refresh_from_db()
-    assert (existing.price_vnd, existing.status, existing.name_vi) == (185_000, "ACTIVE", "Cà phê Robusta rang mộc")
+    assert (existing.price_vnd, existing.status, existing.name_vi) == (
+        185_000,
+        "ACTIVE",
+        "Cà phê Robusta rang mộc",
+    )
     assert other_coop_same_sku.price_vnd == 99_000
     assert OutboxEvent.objects.count() == outbox_after_first == 1
     assert ProductEvent.objects.get(action="imported").changes["price_vnd"] == [150_000, 185_000]
@@ -183,7 +220,9 @@ def test_dry_run_then_apply_and_only_once(actors):
     assert (job.status, Product.objects.count()) == ("VALID", 0)
 
     with pytest.raises(NotFound):
-        import_job_apply(actor=actors["other_staff"], cooperative_id=actors["coop"].pk, job_id=job.pk)
+        import_job_apply(
+            actor=actors["other_staff"], cooperative_id=actors["coop"].pk, job_id=job.pk
+        )
     done = import_job_apply(actor=actors["staff"], cooperative_id=actors["coop"].pk, job_id=job.pk)
     with pytest.raises(ImportNotApplicable):
         import_job_apply(actor=actors["staff"], cooperative_id=actors["coop"].pk, job_id=job.pk)
@@ -193,15 +232,22 @@ def test_dry_run_then_apply_and_only_once(actors):
 
 def test_strangers_cannot_import(actors):
     with pytest.raises(NotFound):
-        import_job_start(actor=actors["buyer"], cooperative_id=actors["coop"].pk, file_name="a.csv",
-                         data=_csv(GOOD[0]), apply=True)
+        import_job_start(
+            actor=actors["buyer"],
+            cooperative_id=actors["coop"].pk,
+            file_name="a.csv",
+            data=_csv(GOOD[0]),
+            apply=True,
+        )
 
     assert ImportJob.objects.count() == 0 and Product.objects.count() == 0
 
 
 def _big_csv(n: int) -> bytes:
-    lines = [f"SKU-{i:06d},Hạt điều rang muối loại {i},Hạt điều,kg,{200_000 + i},{i % 500},1,1,0801.32,Đồng Nai"
-             for i in range(n)]
+    lines = [
+        f"SKU-{i:06d},Hạt điều rang muối loại {i},Hạt điều,kg,{200_000 + i},{i % 500},1,1,0801.32,Đồng Nai"
+        for i in range(n)
+    ]
     return _csv(*lines)
 
 
@@ -229,6 +275,9 @@ def test_the_command_prints_progress_and_a_summary(actors, tmp_path, capsys):
     applied = capsys.readouterr().out
 
     assert "checked 500/1200 rows" in dry and "checked 1200/1200 rows" in dry
-    assert dry.strip().splitlines()[-1].startswith(f"import job ") and " VALID: 1200 rows (csv utf-8)" in dry
+    assert (
+        dry.strip().splitlines()[-1].startswith(f"import job ")
+        and " VALID: 1200 rows (csv utf-8)" in dry
+    )
     assert " DONE: 1200 rows" in applied and "1200 created, 0 updated" in applied
     assert Product.objects.count() == 1200

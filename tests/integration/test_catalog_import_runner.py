@@ -1,5 +1,6 @@
 """Import jobs off the request: the background thread runner (PostgreSQL, real threads), the claim
 that keeps a job to one worker, crash recovery with `import_jobs_resume`."""
+
 import threading
 import time
 from datetime import timedelta
@@ -30,14 +31,23 @@ def _settings(settings):
 
 
 def _csv(n: int) -> bytes:
-    return (HEAD + "".join(f"SKU-{i:05d},Hạt điều rang muối {i},Hạt điều test,kg,{200_000 + i},{i % 50}\n"
-                           for i in range(n))).encode()
+    return (
+        HEAD
+        + "".join(
+            f"SKU-{i:05d},Hạt điều rang muối {i},Hạt điều test,kg,{200_000 + i},{i % 50}\n"
+            for i in range(n)
+        )
+    ).encode()
 
 
 def _job(actors, n: int, **fields) -> ImportJob:
     """A job row as a web upload leaves it, without starting a worker."""
-    job = ImportJob(cooperative=actors["coop"], created_by=actors["staff"], original_name="sp.csv",
-                    **{"heartbeat_at": timezone.now(), **fields})
+    job = ImportJob(
+        cooperative=actors["coop"],
+        created_by=actors["staff"],
+        original_name="sp.csv",
+        **{"heartbeat_at": timezone.now(), **fields},
+    )
     job.file.save("sp.csv", ContentFile(_csv(n)), save=False)
     job.save()
     return job
@@ -50,13 +60,17 @@ def _wait_for_thread(job_id: int) -> None:
 
 
 @pytest.mark.postgres
-def test_upload_returns_at_once_then_progress_grows_until_the_products_are_stored(actors, monkeypatch):
+def test_upload_returns_at_once_then_progress_grows_until_the_products_are_stored(
+    actors, monkeypatch
+):
     monkeypatch.setattr(imports, "PROGRESS_EVERY", 100)
     upload = ContentFile(_csv(3000), name="sp.csv")
 
     response = client_for(actors["staff"]).post(
-        reverse("catalog:import-start", args=[actors["coop"].pk]), {"file": upload, "apply": "true"},
-        format="multipart")
+        reverse("catalog:import-start", args=[actors["coop"].pk]),
+        {"file": upload, "apply": "true"},
+        format="multipart",
+    )
     job_id = response.data["id"]
     at_return = ImportJob.objects.get(pk=job_id)
     seen, deadline = [], time.monotonic() + 60
@@ -68,11 +82,17 @@ def test_upload_returns_at_once_then_progress_grows_until_the_products_are_store
         time.sleep(0.005)
     _wait_for_thread(job_id)
 
-    assert (response.status_code, response.data["status"], response.data["active"]) == (201, "PENDING", True)
+    assert (response.status_code, response.data["status"], response.data["active"]) == (
+        201,
+        "PENDING",
+        True,
+    )
     assert at_return.status in ("PENDING", "VALIDATING") and at_return.rows_done < 3000
     assert any(0 < done < 3000 for done in seen), seen
     assert seen == sorted(seen)
-    assert (job.status, job.rows_done, job.rows_created, job.attempts) == ("DONE", 3000, 3000, 1), job.errors[:3]
+    assert (job.status, job.rows_done, job.rows_created, job.attempts) == ("DONE", 3000, 3000, 1), (
+        job.errors[:3]
+    )
     assert Product.objects.filter(cooperative=actors["coop"], status="DRAFT").count() == 3000
     assert OutboxEvent.objects.count() == 3000
 
@@ -122,8 +142,14 @@ def test_a_claimed_job_cannot_be_claimed_again_until_its_heartbeat_is_stale(acto
 
 
 def test_the_command_resumes_a_stale_running_job_and_leaves_a_live_one(actors):
-    dead = _job(actors, 40, status="APPLYING", apply_requested=True, attempts=1,
-                heartbeat_at=timezone.now() - timedelta(minutes=10))
+    dead = _job(
+        actors,
+        40,
+        status="APPLYING",
+        apply_requested=True,
+        attempts=1,
+        heartbeat_at=timezone.now() - timedelta(minutes=10),
+    )
     live = _job(actors, 5, status="VALIDATING", attempts=1, rows_done=2)
 
     call_command("import_jobs_resume", stdout=(out := _Out()))
@@ -139,7 +165,9 @@ def test_the_command_resumes_a_stale_running_job_and_leaves_a_live_one(actors):
     assert again.text.strip().startswith("import_jobs_resume: 0 jobs (nothing to do) in ")
 
 
-def test_a_crash_mid_apply_stores_nothing_and_the_resume_reruns_it_cleanly(actors, monkeypatch, settings):
+def test_a_crash_mid_apply_stores_nothing_and_the_resume_reruns_it_cleanly(
+    actors, monkeypatch, settings
+):
     # The crash is injected at the product writer (the database write a dying process would cut),
     # after the first batch of 500 rows went into the apply transaction.
     settings.CATALOG_IMPORT_RUNNER = "inline"
@@ -152,18 +180,41 @@ def test_a_crash_mid_apply_stores_nothing_and_the_resume_reruns_it_cleanly(actor
             raise OSError("connection lost")
 
     monkeypatch.setattr(imports, "_write_batch", write_then_crash)
-    job = imports.import_job_start(actor=actors["staff"], cooperative_id=actors["coop"].pk, file_name="sp.csv",
-                                   data=_csv(1200), apply=True)
-    failed = (job.status, job.retryable, job.errors, Product.objects.count(), ProductEvent.objects.count(),
-              OutboxEvent.objects.count())
+    job = imports.import_job_start(
+        actor=actors["staff"],
+        cooperative_id=actors["coop"].pk,
+        file_name="sp.csv",
+        data=_csv(1200),
+        apply=True,
+    )
+    failed = (
+        job.status,
+        job.retryable,
+        job.errors,
+        Product.objects.count(),
+        ProductEvent.objects.count(),
+        OutboxEvent.objects.count(),
+    )
     monkeypatch.setattr(imports, "_write_batch", real_write)
 
     call_command("import_jobs_resume", stdout=_Out())
 
     job.refresh_from_db()
     assert calls == [500, 500]
-    assert failed == ("FAILED", True, [{"row": 0, "column": "",
-                                        "message": "Nhập thất bại; chưa lưu dữ liệu nào. Hệ thống sẽ thử lại."}], 0, 0, 0)
+    assert failed == (
+        "FAILED",
+        True,
+        [
+            {
+                "row": 0,
+                "column": "",
+                "message": "Nhập thất bại; chưa lưu dữ liệu nào. Hệ thống sẽ thử lại.",
+            }
+        ],
+        0,
+        0,
+        0,
+    )
     assert (job.status, job.attempts, job.rows_created, job.retryable) == ("DONE", 2, 1200, False)
     assert job.errors == []
     assert Product.objects.count() == 1200
@@ -172,9 +223,17 @@ def test_a_crash_mid_apply_stores_nothing_and_the_resume_reruns_it_cleanly(actor
 
 @pytest.mark.postgres
 def test_polling_a_job_whose_worker_died_starts_a_new_worker(actors):
-    job = _job(actors, 20, status="VALIDATING", attempts=1, heartbeat_at=timezone.now() - timedelta(minutes=5))
+    job = _job(
+        actors,
+        20,
+        status="VALIDATING",
+        attempts=1,
+        heartbeat_at=timezone.now() - timedelta(minutes=5),
+    )
 
-    response = client_for(actors["staff"]).get(reverse("catalog:import-detail", args=[actors["coop"].pk, job.pk]))
+    response = client_for(actors["staff"]).get(
+        reverse("catalog:import-detail", args=[actors["coop"].pk, job.pk])
+    )
     _wait_for_thread(job.pk)
 
     job.refresh_from_db()

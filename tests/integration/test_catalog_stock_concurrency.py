@@ -1,4 +1,5 @@
 """Stock under real concurrency (PostgreSQL, real threads): never oversold, never negative."""
+
 import threading
 from decimal import Decimal
 
@@ -23,8 +24,13 @@ def test_concurrent_decreases_never_oversell(settings):
     def take_one():
         try:
             barrier.wait()
-            product_stock_adjust(actor=staff, cooperative_id=product.cooperative_id, product_id=product.pk,
-                                 mode="decrease", quantity=Decimal("1"))
+            product_stock_adjust(
+                actor=staff,
+                cooperative_id=product.cooperative_id,
+                product_id=product.pk,
+                mode="decrease",
+                quantity=Decimal("1"),
+            )
             results.append("ok")
         except InsufficientStock:
             results.append("short")

@@ -5,6 +5,7 @@ PaymentIntents are created against stripe-mock (STRIPE_MOCK_URL). js.stripe.com 
 reached here (no internet), so the browser side of Stripe (Payment Element, confirmPayment, the
 redirect back) is not exercised: these tests check what our pages send to the browser — the data-
 attributes, the script tags and the Content-Security-Policy header — and the return page's states."""
+
 import hashlib
 import hmac
 import json
@@ -60,9 +61,16 @@ def _buyer_with_cart(product, quantity="1"):
 
 def _form(method="stripe", currency="VND", token="t1"):
     ward = Ward.objects.filter(province_id=20).order_by("code").first()
-    return {"recipient_name": "Anna Schmidt", "recipient_phone": "0912345678", "province_code": ward.province_id,
-            "ward_code": ward.code, "address_line": "12 Lê Lợi", "payment_method": method, "currency": currency,
-            "token": token}
+    return {
+        "recipient_name": "Anna Schmidt",
+        "recipient_phone": "0912345678",
+        "province_code": ward.province_id,
+        "ward_code": ward.code,
+        "address_line": "12 Lê Lợi",
+        "payment_method": method,
+        "currency": currency,
+        "token": token,
+    }
 
 
 def _csp(response) -> str:
@@ -111,7 +119,9 @@ def test_usd_with_bank_transfer_is_refused_by_orders_and_places_nothing(card_ena
     product = ProductFactory()
     _, client = _buyer_with_cart(product)
 
-    response = client.post(reverse("frontend:checkout"), _form(method="bank_transfer", currency="USD"))
+    response = client.post(
+        reverse("frontend:checkout"), _form(method="bank_transfer", currency="USD")
+    )
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -123,7 +133,8 @@ def test_usd_with_bank_transfer_is_refused_by_orders_and_places_nothing(card_ena
 
 @pytest.mark.stripe_mock
 def test_placing_with_card_creates_the_intent_and_the_pay_page_mounts_stripe(
-        stripe_mock, django_capture_on_commit_callbacks):
+    stripe_mock, django_capture_on_commit_callbacks
+):
     buyer, client = _buyer_with_cart(ProductFactory(price_vnd=150_000))
 
     with django_capture_on_commit_callbacks(execute=True):  # the after-commit PaymentIntent call
@@ -154,16 +165,20 @@ def test_placing_with_card_creates_the_intent_and_the_pay_page_mounts_stripe(
 
 
 @pytest.mark.stripe_mock
-def test_only_the_pay_page_allows_stripe_in_its_csp(stripe_mock, django_capture_on_commit_callbacks):
+def test_only_the_pay_page_allows_stripe_in_its_csp(
+    stripe_mock, django_capture_on_commit_callbacks
+):
     buyer, client = _buyer_with_cart(ProductFactory())
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("frontend:checkout"), _form())
     checkout = Checkout.objects.get(buyer=buyer)
 
     pay = client.get(reverse("frontend:checkout_pay", args=[checkout.pk]))
-    others = [client.get(reverse("frontend:checkout_done", args=[checkout.pk])),
-              client.get(reverse("frontend:order_detail", args=[checkout.orders.get().code])),
-              client.get(reverse("frontend:home"))]
+    others = [
+        client.get(reverse("frontend:checkout_done", args=[checkout.pk])),
+        client.get(reverse("frontend:order_detail", args=[checkout.orders.get().code])),
+        client.get(reverse("frontend:home")),
+    ]
 
     directives = dict(d.strip().split(" ", 1) for d in _csp(pay).split(";"))
     assert directives["script-src"] == "'self' https://js.stripe.com"
@@ -196,7 +211,9 @@ def test_pay_page_creates_the_missing_intent_in_usd(stripe_mock):
 
 def test_pay_page_says_so_when_stripe_cannot_be_reached(card_enabled):
     card_enabled.STRIPE_SECRET_KEY = "sk_test_123"
-    card_enabled.STRIPE_API_BASE = "http://127.0.0.1:9"  # discard port: connection refused, no retry wait
+    card_enabled.STRIPE_API_BASE = (
+        "http://127.0.0.1:9"  # discard port: connection refused, no retry wait
+    )
     buyer, client = _buyer_with_cart(ProductFactory())
     client.post(reverse("frontend:checkout"), _form())
     checkout = Checkout.objects.get(buyer=buyer)
@@ -231,17 +248,24 @@ def test_pay_page_is_only_for_its_buyer_and_only_for_card_checkouts(card_enabled
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
     assert (stranger.status_code, missing.status_code, bank.status_code) == (404, 404, 404)
     payment = Payment.objects.get(checkout=checkout)
-    assert (payment.provider_id, payment.client_secret) == ("", "")  # a stranger triggers no Stripe call
+    assert (payment.provider_id, payment.client_secret) == (
+        "",
+        "",
+    )  # a stranger triggers no Stripe call
     assert Payment.objects.filter(checkout=bank_checkout, provider="stripe").count() == 0
 
 
 def _signed(body: bytes, secret: str) -> str:
     t = int(time.time())
-    return f"t={t},v1={hmac.new(secret.encode(), f'{t}.'.encode() + body, hashlib.sha256).hexdigest()}"
+    return (
+        f"t={t},v1={hmac.new(secret.encode(), f'{t}.'.encode() + body, hashlib.sha256).hexdigest()}"
+    )
 
 
 @pytest.mark.stripe_mock
-def test_return_page_shows_processing_until_the_webhook_marks_it_paid(stripe_mock, django_capture_on_commit_callbacks):
+def test_return_page_shows_processing_until_the_webhook_marks_it_paid(
+    stripe_mock, django_capture_on_commit_callbacks
+):
     stripe_mock.STRIPE_WEBHOOK_SECRET = "whsec_test"
     buyer, client = _buyer_with_cart(ProductFactory())
     with django_capture_on_commit_callbacks(execute=True):
@@ -250,14 +274,34 @@ def test_return_page_shows_processing_until_the_webhook_marks_it_paid(stripe_moc
     payment, order = checkout.payments.get(), checkout.orders.get()
     back = reverse("frontend:order_detail", args=[order.code])
 
-    before = client.get(back, {"redirect_status": "succeeded", "payment_intent": payment.provider_id})
-    body = json.dumps({"id": "evt_card_1", "object": "event", "type": "payment_intent.succeeded",
-                       "data": {"object": {"id": payment.provider_id, "object": "payment_intent",
-                                           "amount": payment.stripe_amount, "currency": "vnd",
-                                           "metadata": {"checkout_id": str(checkout.pk)}}}}).encode()
-    hook = Client().post("/api/v1/payments/stripe/webhook", data=body, content_type="application/json",
-                         HTTP_STRIPE_SIGNATURE=_signed(body, "whsec_test"))
-    after = client.get(back, {"redirect_status": "succeeded", "payment_intent": payment.provider_id})
+    before = client.get(
+        back, {"redirect_status": "succeeded", "payment_intent": payment.provider_id}
+    )
+    body = json.dumps(
+        {
+            "id": "evt_card_1",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "data": {
+                "object": {
+                    "id": payment.provider_id,
+                    "object": "payment_intent",
+                    "amount": payment.stripe_amount,
+                    "currency": "vnd",
+                    "metadata": {"checkout_id": str(checkout.pk)},
+                }
+            },
+        }
+    ).encode()
+    hook = Client().post(
+        "/api/v1/payments/stripe/webhook",
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=_signed(body, "whsec_test"),
+    )
+    after = client.get(
+        back, {"redirect_status": "succeeded", "payment_intent": payment.provider_id}
+    )
 
     assert before.status_code == 200
     assert "Đang xử lý thanh toán" in before.content.decode()
@@ -274,8 +318,10 @@ def test_declined_card_return_offers_the_pay_page_again(card_enabled):
     checkout = Checkout.objects.get(buyer=buyer)
     order = checkout.orders.get()
 
-    response = client.get(reverse("frontend:order_detail", args=[order.code]),
-                          {"redirect_status": "requires_payment_method"})
+    response = client.get(
+        reverse("frontend:order_detail", args=[order.code]),
+        {"redirect_status": "requires_payment_method"},
+    )
 
     html = response.content.decode()
     assert "Thanh toán bằng thẻ không thành công." in html

@@ -1,4 +1,5 @@
 """Checkout and order pages through plain form posts (the no-JS path), and who may see them."""
+
 from decimal import Decimal
 
 import pytest
@@ -23,8 +24,15 @@ def _buyer_with_cart(*products):
 
 
 def _address(ward, token="t1", method="bank_transfer"):
-    return {"recipient_name": "Nguyễn Thị Lan", "recipient_phone": "0912345678", "province_code": ward.province_id,
-            "ward_code": ward.code, "address_line": "12 Lê Lợi", "payment_method": method, "token": token}
+    return {
+        "recipient_name": "Nguyễn Thị Lan",
+        "recipient_phone": "0912345678",
+        "province_code": ward.province_id,
+        "ward_code": ward.code,
+        "address_line": "12 Lê Lợi",
+        "payment_method": method,
+        "token": token,
+    }
 
 
 def test_checkout_requires_login():
@@ -38,7 +46,9 @@ def test_ward_list_follows_province_without_js():
     ward = Ward.objects.filter(province_id=66).order_by("code").first()
     _, client = _buyer_with_cart(ProductFactory())
 
-    response = client.get(reverse("frontend:checkout"), {"province_code": 66, "recipient_name": "Lan"})
+    response = client.get(
+        reverse("frontend:checkout"), {"province_code": 66, "recipient_name": "Lan"}
+    )
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -102,10 +112,17 @@ def test_checkout_without_ward_shows_error_and_places_nothing():
     assert product.__class__.objects.get(pk=product.pk).stock_qty == Decimal("100")
 
 
-@pytest.mark.parametrize("who, statuses", [
-    ("anonymous", [302, 302, 302]), ("owner", [200, 200, 200]), ("other_buyer", [404, 404, 404]),
-    ("coop_staff", [200, 200, 404]), ("other_coop_staff", [404, 404, 404]), ("admin", [200, 200, 404]),
-])
+@pytest.mark.parametrize(
+    "who, statuses",
+    [
+        ("anonymous", [302, 302, 302]),
+        ("owner", [200, 200, 200]),
+        ("other_buyer", [404, 404, 404]),
+        ("coop_staff", [200, 200, 404]),
+        ("other_coop_staff", [404, 404, 404]),
+        ("admin", [200, 200, 404]),
+    ],
+)
 def test_order_page_is_for_its_buyer_cooperative_and_admins(who, statuses):
     from tests.factories.market import MembershipFactory
 
@@ -113,16 +130,22 @@ def test_order_page_is_for_its_buyer_cooperative_and_admins(who, statuses):
     buyer, client = _buyer_with_cart(product)
     client.post(reverse("frontend:checkout"), _address(Ward.objects.filter(province_id=20).first()))
     order = Order.objects.get(buyer=buyer)
-    viewers = {"anonymous": None, "owner": buyer, "other_buyer": UserFactory(),
-               "coop_staff": MembershipFactory(cooperative=product.cooperative).user,
-               "other_coop_staff": MembershipFactory().user,
-               "admin": UserFactory(is_staff=True)}
+    viewers = {
+        "anonymous": None,
+        "owner": buyer,
+        "other_buyer": UserFactory(),
+        "coop_staff": MembershipFactory(cooperative=product.cooperative).user,
+        "other_coop_staff": MembershipFactory().user,
+        "admin": UserFactory(is_staff=True),
+    }
     c = Client()
     if viewers[who]:
         c.force_login(viewers[who])
 
-    responses = [c.get(reverse("frontend:order_detail", args=[order.code])),
-                 c.get(reverse("frontend:order_vietqr", args=[order.code])),
-                 c.get(reverse("frontend:checkout_done", args=[order.checkout_id]))]
+    responses = [
+        c.get(reverse("frontend:order_detail", args=[order.code])),
+        c.get(reverse("frontend:order_vietqr", args=[order.code])),
+        c.get(reverse("frontend:checkout_done", args=[order.checkout_id])),
+    ]
 
     assert [r.status_code for r in responses] == statuses

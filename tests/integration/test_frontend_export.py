@@ -1,6 +1,7 @@
 """Export checkout on the web pages (plain form posts, the no-JS path): a buyer abroad ships to a
 country with an Incoterm; what orders refuses (cash on delivery abroad, USD without card) shows next
 to the field, and a refused submit stores nothing."""
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -24,8 +25,12 @@ def _restore_language():
 
 def _importer_with_cart(*products, country="DE"):
     buyer = UserFactory(full_name="Anna Schmidt")
-    BuyerProfile.objects.create(user=buyer, kind=BuyerProfile.Kind.COMPANY, company_name="Hanse Kaffee GmbH",
-                                country=country)
+    BuyerProfile.objects.create(
+        user=buyer,
+        kind=BuyerProfile.Kind.COMPANY,
+        company_name="Hanse Kaffee GmbH",
+        country=country,
+    )
     client = Client()
     client.force_login(buyer)
     for p in products:
@@ -34,16 +39,30 @@ def _importer_with_cart(*products, country="DE"):
 
 
 def _export(token="e1", **overrides):
-    data = {"destination": "EXPORT", "recipient_name": "Anna Schmidt", "recipient_phone": "+49 40 123456",
-            "country": "DE", "export_address_line1": "Am Sandtorkai 1", "export_address_line2": "3. OG",
-            "city": "Hamburg", "postal_code": "20457", "incoterm": "FOB", "payment_method": "bank_transfer",
-            "token": token}
+    data = {
+        "destination": "EXPORT",
+        "recipient_name": "Anna Schmidt",
+        "recipient_phone": "+49 40 123456",
+        "country": "DE",
+        "export_address_line1": "Am Sandtorkai 1",
+        "export_address_line2": "3. OG",
+        "city": "Hamburg",
+        "postal_code": "20457",
+        "incoterm": "FOB",
+        "payment_method": "bank_transfer",
+        "token": token,
+    }
     data.update(overrides)
     return data
 
 
 def _counts():
-    return Checkout.objects.count(), Order.objects.count(), Payment.objects.count(), CartLine.objects.count()
+    return (
+        Checkout.objects.count(),
+        Order.objects.count(),
+        Payment.objects.count(),
+        CartLine.objects.count(),
+    )
 
 
 def test_export_buyer_places_fob_order_to_germany_by_bank_transfer():
@@ -55,8 +74,17 @@ def test_export_buyer_places_fob_order_to_germany_by_bank_transfer():
     checkout = Checkout.objects.get(buyer=buyer)
     assert response.status_code == 302
     assert response["Location"] == reverse("frontend:checkout_done", args=[checkout.pk])
-    assert (checkout.country, checkout.incoterm, checkout.province_id, checkout.ward_id) == ("DE", "FOB", None, None)
-    assert (checkout.address_line, checkout.city, checkout.postal_code) == ("Am Sandtorkai 1, 3. OG", "Hamburg", "20457")
+    assert (checkout.country, checkout.incoterm, checkout.province_id, checkout.ward_id) == (
+        "DE",
+        "FOB",
+        None,
+        None,
+    )
+    assert (checkout.address_line, checkout.city, checkout.postal_code) == (
+        "Am Sandtorkai 1, 3. OG",
+        "Hamburg",
+        "20457",
+    )
     assert (checkout.payment_method, checkout.currency) == ("bank_transfer", Currency.VND)
     assert checkout.orders.count() == 1
     assert CartLine.objects.filter(cart__user=buyer).count() == 0
@@ -69,12 +97,19 @@ def test_export_buyer_pays_by_card_in_usd(settings):
     settings.USD_VND_RATE = 25_000
     buyer, client = _importer_with_cart(ProductFactory(price_vnd=100_000))
 
-    response = client.post(reverse("frontend:checkout"), _export(payment_method="stripe", currency="USD"))
+    response = client.post(
+        reverse("frontend:checkout"), _export(payment_method="stripe", currency="USD")
+    )
 
     checkout = Checkout.objects.get(buyer=buyer)
     assert response.status_code == 302
     assert response["Location"] == reverse("frontend:checkout_pay", args=[checkout.pk])
-    assert (checkout.country, checkout.incoterm, checkout.currency, checkout.usd_vnd_rate) == ("DE", "FOB", "USD", 25_000)
+    assert (checkout.country, checkout.incoterm, checkout.currency, checkout.usd_vnd_rate) == (
+        "DE",
+        "FOB",
+        "USD",
+        25_000,
+    )
     assert checkout.payments.get().currency == "USD"
 
 
@@ -91,7 +126,9 @@ def test_page_defaults_to_export_to_the_profile_country_and_card_in_usd(settings
     assert form["country"].value() == "DE"
     assert (form["payment_method"].value(), form["currency"].value()) == ("stripe", "USD")
     assert '<option value="DE" selected>Đức</option>' in html
-    assert 'data-destination="VN"' in html and 'data-destination="EXPORT"' in html  # both there without JS
+    assert (
+        'data-destination="VN"' in html and 'data-destination="EXPORT"' in html
+    )  # both there without JS
 
 
 def test_domestic_buyer_defaults_to_delivery_in_vietnam():
@@ -116,10 +153,13 @@ def test_country_names_follow_the_language():
     assert '<option value="VN"' not in vi.split('name="country"')[1].split("</select>")[0]
 
 
-@pytest.mark.parametrize("missing, message", [
-    ("country", "Hãy chọn quốc gia nhận hàng."),
-    ("incoterm", "Hãy chọn điều kiện giao hàng (Incoterm)."),
-])
+@pytest.mark.parametrize(
+    "missing, message",
+    [
+        ("country", "Hãy chọn quốc gia nhận hàng."),
+        ("incoterm", "Hãy chọn điều kiện giao hàng (Incoterm)."),
+    ],
+)
 def test_missing_country_or_incoterm_is_named_and_stores_nothing(missing, message):
     buyer, client = _importer_with_cart(ProductFactory())
     before = _counts()
@@ -142,7 +182,8 @@ def test_cash_on_delivery_is_refused_for_export_with_the_orders_message():
 
     assert response.status_code == 200
     assert response.context["form"].errors == {
-        "payment_method": ["Thanh toán khi nhận hàng chỉ áp dụng trong Việt Nam."]}
+        "payment_method": ["Thanh toán khi nhận hàng chỉ áp dụng trong Việt Nam."]
+    }
     assert _counts() == before
 
 
@@ -169,17 +210,30 @@ def test_only_incoterms_every_cooperative_offers_are_choosable():
 
     assert [v for v, _l in page.context["form"].fields["incoterm"].choices] == ["", "FOB"]
     assert refused.context["form"].errors == {
-        "incoterm": ["Không phải hợp tác xã nào trong giỏ hàng cũng áp dụng điều kiện giao hàng (Incoterm) này."]}
+        "incoterm": [
+            "Không phải hợp tác xã nào trong giỏ hàng cũng áp dụng điều kiện giao hàng (Incoterm) này."
+        ]
+    }
     assert _counts() == before
 
 
 def test_cart_without_incoterm_data_offers_every_term_orders_accepts():
-    _, client = _importer_with_cart(ProductFactory(), ProductFactory(cooperative=CooperativeFactory(verified=True)))
+    _, client = _importer_with_cart(
+        ProductFactory(), ProductFactory(cooperative=CooperativeFactory(verified=True))
+    )
 
     page = client.get(reverse("frontend:checkout"))
 
     assert [v for v, _l in page.context["form"].fields["incoterm"].choices] == [
-        "", "EXW", "FCA", "FOB", "CFR", "CIF", "DAP", "DDP"]
+        "",
+        "EXW",
+        "FCA",
+        "FOB",
+        "CFR",
+        "CIF",
+        "DAP",
+        "DDP",
+    ]
 
 
 def test_blank_phone_is_refused_next_to_the_field():
@@ -194,7 +248,21 @@ def test_blank_phone_is_refused_next_to_the_field():
 
 def test_vietnamese_translations_of_the_export_form():
     with translation.override("vi"):
-        translated = [str(translation.gettext(s)) for s in (
-            "Deliver in Vietnam", "Export", "Country", "Postal code", "Choose the destination country.")]
+        translated = [
+            str(translation.gettext(s))
+            for s in (
+                "Deliver in Vietnam",
+                "Export",
+                "Country",
+                "Postal code",
+                "Choose the destination country.",
+            )
+        ]
 
-    assert translated == ["Giao trong Việt Nam", "Xuất khẩu", "Quốc gia", "Mã bưu chính", "Hãy chọn quốc gia nhận hàng."]
+    assert translated == [
+        "Giao trong Việt Nam",
+        "Xuất khẩu",
+        "Quốc gia",
+        "Mã bưu chính",
+        "Hãy chọn quốc gia nhận hàng.",
+    ]

@@ -1,5 +1,6 @@
 """Import pages with background jobs: the upload answers at once, the job page polls itself with
 htmx while the job waits or runs (a plain refresh link without JavaScript), stops when it ends."""
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -28,28 +29,44 @@ def _client(user):
 
 
 def _pending(actors, **fields) -> ImportJob:
-    job = ImportJob(cooperative=actors["coop"], created_by=actors["staff"], original_name="sp.csv",
-                    heartbeat_at=timezone.now(), **fields)
+    job = ImportJob(
+        cooperative=actors["coop"],
+        created_by=actors["staff"],
+        original_name="sp.csv",
+        heartbeat_at=timezone.now(),
+        **fields,
+    )
     job.file.save("sp.csv", ContentFile(CSV), save=False)
     job.save()
     return job
 
 
 def test_upload_with_the_thread_runner_redirects_to_a_polling_job_page(
-        actors, settings, django_capture_on_commit_callbacks):
+    actors, settings, django_capture_on_commit_callbacks
+):
     # The worker would start on commit; the callbacks are captured, not run, so the page shows
     # the job exactly as the upload left it.
     settings.CATALOG_IMPORT_RUNNER = "thread"
     url = reverse("frontend:coop_import", args=[actors["coop"].pk])
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = _client(actors["staff"]).post(url, {"file": SimpleUploadedFile("sp.csv", CSV, "text/csv")},
-                                                 follow=True)
+        response = _client(actors["staff"]).post(
+            url, {"file": SimpleUploadedFile("sp.csv", CSV, "text/csv")}, follow=True
+        )
 
     job = ImportJob.objects.get()
     html = response.content.decode()
-    assert (response.status_code, len(callbacks), job.status, job.rows_done) == (200, 1, "PENDING", 0)
-    assert POLL in html and f'hx-get="{reverse("frontend:coop_import_job", args=[actors["coop"].pk, job.pk])}"' in html
+    assert (response.status_code, len(callbacks), job.status, job.rows_done) == (
+        200,
+        1,
+        "PENDING",
+        0,
+    )
+    assert (
+        POLL in html
+        and f'hx-get="{reverse("frontend:coop_import_job", args=[actors["coop"].pk, job.pk])}"'
+        in html
+    )
     assert "Làm mới</a>" in html  # the refresh link for browsers without JavaScript
     assert Product.objects.count() == 0
 
@@ -67,7 +84,9 @@ def test_a_poll_of_a_running_job_keeps_polling_and_a_finished_one_stops(actors):
     assert 'value="40"' in running and "<html" not in running
     assert POLL not in done and 'value="100"' in done
     assert reverse("frontend:coop_import_apply", args=[actors["coop"].pk, job.pk]) in done
-    assert ImportJob.objects.get(pk=job.pk).attempts == 1  # a live job is not taken over by the poll
+    assert (
+        ImportJob.objects.get(pk=job.pk).attempts == 1
+    )  # a live job is not taken over by the poll
 
 
 def test_apply_starts_the_import_and_the_page_reports_it(actors, settings):
@@ -79,17 +98,25 @@ def test_apply_starts_the_import_and_the_page_reports_it(actors, settings):
     again = _client(actors["staff"]).post(apply_url, follow=True)
 
     job.refresh_from_db()
-    assert (response.status_code, job.status, job.rows_created, job.applied_by) == (200, "DONE", 1, actors["staff"])
+    assert (response.status_code, job.status, job.rows_created, job.applied_by) == (
+        200,
+        "DONE",
+        1,
+        actors["staff"],
+    )
     assert POLL not in response.content.decode()
     assert Product.objects.filter(cooperative=actors["coop"], sku="CF-1").count() == 1
-    assert again.status_code == 200 and Product.objects.count() == 1  # a second click imports nothing more
+    assert (
+        again.status_code == 200 and Product.objects.count() == 1
+    )  # a second click imports nothing more
 
 
 def test_strangers_cannot_apply_someone_elses_import(actors):
     job = _pending(actors, status="VALID", rows_total=1)
 
     response = _client(actors["other_staff"]).post(
-        reverse("frontend:coop_import_apply", args=[actors["coop"].pk, job.pk]))
+        reverse("frontend:coop_import_apply", args=[actors["coop"].pk, job.pk])
+    )
 
     assert response.status_code == 404
     assert ImportJob.objects.get(pk=job.pk).status == "VALID" and Product.objects.count() == 0

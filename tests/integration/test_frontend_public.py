@@ -1,5 +1,6 @@
 """Public buyer pages through the Django test client: they render, in Vietnamese by default,
 and the no-JS cart path works with plain form posts."""
+
 from decimal import Decimal
 
 import pytest
@@ -75,7 +76,9 @@ def test_guest_adds_to_cart_without_js_and_sees_the_line():
     product = ProductFactory(price_vnd=100_000)
     client = Client()
 
-    response = client.post(reverse("frontend:cart_add"), {"product": product.pk, "quantity": "3"}, follow=True)
+    response = client.post(
+        reverse("frontend:cart_add"), {"product": product.pk, "quantity": "3"}, follow=True
+    )
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -87,7 +90,9 @@ def test_add_below_minimum_order_shows_error_and_changes_nothing():
     product = ProductFactory(min_order_qty=Decimal("10"))
     client = Client()
 
-    response = client.post(reverse("frontend:cart_add"), {"product": product.pk, "quantity": "2"}, follow=True)
+    response = client.post(
+        reverse("frontend:cart_add"), {"product": product.pk, "quantity": "2"}, follow=True
+    )
 
     assert response.status_code == 200
     assert CartLine.objects.count() == 0
@@ -97,7 +102,9 @@ def test_add_below_minimum_order_shows_error_and_changes_nothing():
 def test_add_with_garbage_quantity_is_rejected_without_500():
     product = ProductFactory()
 
-    response = Client().post(reverse("frontend:cart_add"), {"product": product.pk, "quantity": "abc"}, follow=True)
+    response = Client().post(
+        reverse("frontend:cart_add"), {"product": product.pk, "quantity": "abc"}, follow=True
+    )
 
     assert response.status_code == 200
     assert CartLine.objects.count() == 0
@@ -109,7 +116,9 @@ def test_guest_cart_is_merged_at_login():
     client = Client()
     client.post(reverse("frontend:cart_add"), {"product": product.pk, "quantity": "2"})
 
-    response = client.post(reverse("frontend:login"), {"username": "lan@example.vn", "password": "mat-khau-123"})
+    response = client.post(
+        reverse("frontend:login"), {"username": "lan@example.vn", "password": "mat-khau-123"}
+    )
 
     assert response.status_code == 302
     cart = Cart.objects.get()
@@ -122,9 +131,14 @@ def test_signup_creates_account_then_login_works():
 
     client = Client()
 
-    response = client.post(reverse("frontend:signup"), {
-        "email": "moi@example.vn", "full_name": "Trần Văn Mới", "password": "Hat-Dieu-2026",
-    })
+    response = client.post(
+        reverse("frontend:signup"),
+        {
+            "email": "moi@example.vn",
+            "full_name": "Trần Văn Mới",
+            "password": "Hat-Dieu-2026",
+        },
+    )
 
     assert response.status_code == 302
     assert response["Location"] == reverse("frontend:login")
@@ -137,7 +151,9 @@ def test_signup_with_too_short_password_creates_nobody():
 
     before = User.objects.count()
 
-    response = Client().post(reverse("frontend:signup"), {"email": "moi@example.vn", "password": "123"})
+    response = Client().post(
+        reverse("frontend:signup"), {"email": "moi@example.vn", "password": "123"}
+    )
 
     assert response.status_code == 200
     assert 'class="errorlist' in response.content.decode()
@@ -147,6 +163,10 @@ def test_signup_with_too_short_password_creates_nobody():
 def test_forms_carry_csrf_tokens():
     product = ProductFactory()
 
-    html = Client().get(reverse("frontend:product", args=[product.pk, product.slug])).content.decode()
+    html = (
+        Client().get(reverse("frontend:product", args=[product.pk, product.slug])).content.decode()
+    )
 
-    assert html.count('name="csrfmiddlewaretoken"') == html.count("<form method=\"post\"") + html.count('<form class="lang"')
+    assert html.count('name="csrfmiddlewaretoken"') == html.count(
+        '<form method="post"'
+    ) + html.count('<form class="lang"')

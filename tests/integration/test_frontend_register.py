@@ -1,6 +1,7 @@
-""""Register your cooperative" through plain form posts (the no-JS path): the happy path, each
+""" "Register your cooperative" through plain form posts (the no-JS path): the happy path, each
 refused input with its Vietnamese message and no row written, former province names, the ward
 picker, and the links that lead there."""
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -24,13 +25,29 @@ def _ward(province_code=LANG_SON) -> Ward:
 
 def _form(**changes) -> dict:
     ward = _ward()
-    data = {"kind": "HTX", "legal_name": "Hợp tác xã Hồi Văn Quan", "trading_name": "HTX Hồi Văn Quan",
-            "registration_number": "14070001", "tax_code": "0100109106", "province_code": str(LANG_SON),
-            "province_name": "", "ward_code": str(ward.code), "address": "Thôn Bản Lải",
-            "phone": "0912 345 678", "email": "htx@example.vn", "representative": "Hoàng Văn Sơn",
-            "sector": "CROPS", "is_agricultural": "on", "member_count": "46", "year_founded": "2018",
-            "description_vi": "Hoa hồi khô.", "description_en": "Dried star anise.", "bank_bin": "970405",
-            "bank_account": "1234 5678 9012", "bank_account_name": "HTX HOI VAN QUAN"}
+    data = {
+        "kind": "HTX",
+        "legal_name": "Hợp tác xã Hồi Văn Quan",
+        "trading_name": "HTX Hồi Văn Quan",
+        "registration_number": "14070001",
+        "tax_code": "0100109106",
+        "province_code": str(LANG_SON),
+        "province_name": "",
+        "ward_code": str(ward.code),
+        "address": "Thôn Bản Lải",
+        "phone": "0912 345 678",
+        "email": "htx@example.vn",
+        "representative": "Hoàng Văn Sơn",
+        "sector": "CROPS",
+        "is_agricultural": "on",
+        "member_count": "46",
+        "year_founded": "2018",
+        "description_vi": "Hoa hồi khô.",
+        "description_en": "Dried star anise.",
+        "bank_bin": "970405",
+        "bank_account": "1234 5678 9012",
+        "bank_account_name": "HTX HOI VAN QUAN",
+    }
     data.update(changes)
     return data
 
@@ -58,8 +75,13 @@ def test_page_is_in_vietnamese_with_mobile_inputs():
     assert 'type="tel"' in html and 'autocomplete="tel"' in html
     assert '<option value="970415">VietinBank (970415)</option>' in html
     assert html.count('<option value="97') == 10
-    assert 'name="province_code"' in html and html.count("<option", html.index('name="province_code"'),
-                                                          html.index('name="province_name"')) == 35
+    assert (
+        'name="province_code"' in html
+        and html.count(
+            "<option", html.index('name="province_code"'), html.index('name="province_name"')
+        )
+        == 35
+    )
 
 
 def test_register_creates_a_draft_cooperative_owned_by_the_user():
@@ -71,11 +93,21 @@ def test_register_creates_a_draft_cooperative_owned_by_the_user():
     coop = Cooperative.objects.get()
     assert response.redirect_chain == [(f"/htx/{coop.pk}/", 302)]
     assert (coop.status, coop.legal_name, coop.tax_code, coop.province_id) == (
-        "DRAFT", "Hợp tác xã Hồi Văn Quan", "0100109106", LANG_SON)
+        "DRAFT",
+        "Hợp tác xã Hồi Văn Quan",
+        "0100109106",
+        LANG_SON,
+    )
     assert (coop.ward_id, coop.phone, coop.bank_bin, coop.bank_account) == (
-        _ward().code, "0912345678", "970405", "123456789012")
+        _ward().code,
+        "0912345678",
+        "970405",
+        "123456789012",
+    )
     assert (coop.member_count, coop.year_founded, coop.is_agricultural) == (46, 2018, True)
-    assert list(Membership.objects.values_list("user_id", "cooperative_id", "role")) == [(user.pk, coop.pk, "OWNER")]
+    assert list(Membership.objects.values_list("user_id", "cooperative_id", "role")) == [
+        (user.pk, coop.pk, "OWNER")
+    ]
     html = response.content.decode()
     assert "Tiếp theo: tải lên giấy chứng nhận đăng ký" in html
     assert "Bắt đầu: đã xong 1 / 4 bước" in html  # the profile step; documents come next
@@ -104,14 +136,17 @@ def test_ward_of_another_province_is_refused():
     assert _rows() == (0, 0)
 
 
-@pytest.mark.parametrize(("field", "message"), [
-    ("legal_name", "Nhập tên pháp lý của hợp tác xã."),
-    ("registration_number", "Nhập số đăng ký trên giấy chứng nhận."),
-    ("tax_code", "Nhập mã số thuế (MST)."),
-    ("province_code", "Chọn tỉnh/thành phố nơi hợp tác xã đăng ký."),
-    ("phone", "Nhập số điện thoại để người mua liên hệ."),
-    ("representative", "Nhập tên người đại diện theo pháp luật."),
-])
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("legal_name", "Nhập tên pháp lý của hợp tác xã."),
+        ("registration_number", "Nhập số đăng ký trên giấy chứng nhận."),
+        ("tax_code", "Nhập mã số thuế (MST)."),
+        ("province_code", "Chọn tỉnh/thành phố nơi hợp tác xã đăng ký."),
+        ("phone", "Nhập số điện thoại để người mua liên hệ."),
+        ("representative", "Nhập tên người đại diện theo pháp luật."),
+    ],
+)
 def test_missing_required_field_is_named(field, message):
     client = _client()
 
@@ -127,7 +162,9 @@ def test_invalid_phone_and_duplicate_tax_code_are_refused():
     client = _client()
     client.post(reverse("frontend:coop_register"), _form())
 
-    bad_phone = client.post(reverse("frontend:coop_register"), _form(registration_number="99", phone="12345"))
+    bad_phone = client.post(
+        reverse("frontend:coop_register"), _form(registration_number="99", phone="12345")
+    )
     duplicate = client.post(reverse("frontend:coop_register"), _form(registration_number="99"))
 
     assert "Hãy nhập số điện thoại Việt Nam, ví dụ 0912 345 678" in bad_phone.content.decode()
@@ -140,8 +177,10 @@ def test_former_province_name_is_mapped_to_the_current_province():
     ward = _ward(province_code=bac_ninh.code)
     client = _client()
 
-    response = client.post(reverse("frontend:coop_register"),
-                           _form(province_code="", province_name="Bắc Giang", ward_code=str(ward.code)))
+    response = client.post(
+        reverse("frontend:coop_register"),
+        _form(province_code="", province_name="Bắc Giang", ward_code=str(ward.code)),
+    )
 
     assert response.status_code == 302
     coop = Cooperative.objects.get()
@@ -151,19 +190,25 @@ def test_former_province_name_is_mapped_to_the_current_province():
 def test_unknown_typed_province_is_refused_next_to_the_name():
     client = _client()
 
-    response = client.post(reverse("frontend:coop_register"),
-                           _form(province_code="", province_name="Xứ Đoài", ward_code=""))
+    response = client.post(
+        reverse("frontend:coop_register"),
+        _form(province_code="", province_name="Xứ Đoài", ward_code=""),
+    )
 
-    assert '<ul class="errorlist" id="id_province_name_error"><li>Không tìm thấy tỉnh, thành phố: Xứ Đoài.</li></ul>' in (
-        response.content.decode())
+    assert (
+        '<ul class="errorlist" id="id_province_name_error"><li>Không tìm thấy tỉnh, thành phố: Xứ Đoài.</li></ul>'
+        in (response.content.decode())
+    )
     assert _rows() == (0, 0)
 
 
 def test_show_wards_without_js_keeps_what_was_typed_and_stores_nothing():
     client = _client()
 
-    response = client.post(reverse("frontend:coop_register"),
-                           _form(province_name="Bắc Giang", province_code="", ward_code="", show_wards="1"))
+    response = client.post(
+        reverse("frontend:coop_register"),
+        _form(province_name="Bắc Giang", province_code="", ward_code="", show_wards="1"),
+    )
 
     html = response.content.decode()
     bac_ninh_ward = _ward(province_code=Province.objects.get(name__endswith="Bắc Ninh").code)
@@ -177,7 +222,9 @@ def test_ward_picker_partial_follows_chosen_or_typed_province():
     client = _client()
 
     by_code = client.get(reverse("frontend:coop_register_wards"), {"province_code": LANG_SON})
-    by_name = client.get(reverse("frontend:coop_register_wards"), {"province_code": "", "province_name": "Lạng Sơn"})
+    by_name = client.get(
+        reverse("frontend:coop_register_wards"), {"province_code": "", "province_name": "Lạng Sơn"}
+    )
 
     expected = Ward.objects.filter(province_id=LANG_SON).count() + 1
     assert by_code.content.decode().count("<option") == expected
@@ -206,15 +253,19 @@ def test_member_sees_my_cooperative_instead_of_register_link():
 
 
 def test_signup_carries_next_to_login():
-    response = Client().post(reverse("frontend:signup") + "?next=/htx/dang-ky/",
-                             {"email": "moi@example.vn", "full_name": "Hoàng Văn Sơn", "password": "mat-khau-123"})
+    response = Client().post(
+        reverse("frontend:signup") + "?next=/htx/dang-ky/",
+        {"email": "moi@example.vn", "full_name": "Hoàng Văn Sơn", "password": "mat-khau-123"},
+    )
 
     assert response.status_code == 302
     assert response["Location"] == "/login/?next=%2Fhtx%2Fdang-ky%2F"
 
 
 def test_signup_ignores_an_offsite_next():
-    response = Client().post(reverse("frontend:signup") + "?next=https://evil.example/",
-                             {"email": "moi@example.vn", "full_name": "A", "password": "mat-khau-123"})
+    response = Client().post(
+        reverse("frontend:signup") + "?next=https://evil.example/",
+        {"email": "moi@example.vn", "full_name": "A", "password": "mat-khau-123"},
+    )
 
     assert response["Location"] == "/login/"

@@ -1,5 +1,6 @@
 """The search page on the embedded database backend: plain GET (no JS), htmx partial, facets,
 autocomplete, and bad parameters answered without a 500."""
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -31,7 +32,9 @@ def test_search_without_js_finds_ca_phe_with_vnd_prices(catalog):
 
 
 def test_province_filter_narrows_results_and_htmx_gets_only_the_area(catalog):
-    response = Client().get(reverse("frontend:search"), {"q": "ca phe", "province": 66}, HTTP_HX_REQUEST="true")
+    response = Client().get(
+        reverse("frontend:search"), {"q": "ca phe", "province": 66}, HTTP_HX_REQUEST="true"
+    )
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -48,8 +51,16 @@ def test_suggest_partial_lists_names(catalog):
     assert "data-suggest=" in response.content.decode()
 
 
-@pytest.mark.parametrize("params", [{"province": "abc"}, {"page": "-3"}, {"certification": "NOPE"},
-                                    {"sort": "drop table"}, {"category": "999999"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"province": "abc"},
+        {"page": "-3"},
+        {"certification": "NOPE"},
+        {"sort": "drop table"},
+        {"category": "999999"},
+    ],
+)
 def test_bad_parameters_never_500(catalog, params):
     response = Client().get(reverse("frontend:search"), params)
 

@@ -1,5 +1,6 @@
 """Page weight: each main page's HTML plus the CSS and JS it links stay under 150 KB (before
 images), and pages link no third-party asset."""
+
 import re
 
 import pytest
@@ -36,18 +37,34 @@ def test_main_pages_weigh_less_than_150_kb():
     client.force_login(buyer)
     client.post(reverse("frontend:cart_add"), {"product": product.pk, "quantity": "2"})
     ward = Ward.objects.filter(province_id=20).first()
-    pages = {"home": "/", "search": reverse("frontend:search") + "?q=ca+phe",
-             "product": reverse("frontend:product", args=[product.pk, product.slug]),
-             "cart": reverse("frontend:cart"), "checkout": reverse("frontend:checkout")}
+    pages = {
+        "home": "/",
+        "search": reverse("frontend:search") + "?q=ca+phe",
+        "product": reverse("frontend:product", args=[product.pk, product.slug]),
+        "cart": reverse("frontend:cart"),
+        "checkout": reverse("frontend:checkout"),
+    }
     weights = {name: _weight(client.get(url).content.decode()) for name, url in pages.items()}
-    client.post(reverse("frontend:checkout"), {
-        "recipient_name": "Lan", "recipient_phone": "0912345678", "province_code": 20, "ward_code": ward.code,
-        "address_line": "1 Lê Lợi", "payment_method": "bank_transfer", "token": "w"})
+    client.post(
+        reverse("frontend:checkout"),
+        {
+            "recipient_name": "Lan",
+            "recipient_phone": "0912345678",
+            "province_code": 20,
+            "ward_code": ward.code,
+            "address_line": "1 Lê Lợi",
+            "payment_method": "bank_transfer",
+            "token": "w",
+        },
+    )
     order = Order.objects.get(buyer=buyer)
-    weights["order"] = _weight(client.get(reverse("frontend:order_detail", args=[order.code])).content.decode())
+    weights["order"] = _weight(
+        client.get(reverse("frontend:order_detail", args=[order.code])).content.decode()
+    )
     client.force_login(staff)
-    weights["order_desk"] = _weight(client.get(reverse("frontend:coop_orders", args=[product.cooperative_id]))
-                                    .content.decode())
+    weights["order_desk"] = _weight(
+        client.get(reverse("frontend:coop_orders", args=[product.cooperative_id])).content.decode()
+    )
 
     too_heavy = {name: w for name, w in weights.items() if w >= LIMIT}
 

@@ -30,7 +30,12 @@ def api():
 
 
 def signup(api, **extra):
-    data = {"email": "lan@example.vn", "password": "Ca-phe-sua-da-9", "full_name": "Nguyễn Thị Lan", **extra}
+    data = {
+        "email": "lan@example.vn",
+        "password": "Ca-phe-sua-da-9",
+        "full_name": "Nguyễn Thị Lan",
+        **extra,
+    }
     with_commit = api.post(f"{API}/signup/", data, format="json")
     return with_commit
 
@@ -42,28 +47,46 @@ def test_signup_person(api, mailoutbox, django_capture_on_commit_callbacks):
     user = User.objects.get()
     assert (response.status_code, response.json()) == (202, SIGNUP_BODY)
     assert (user.email, user.full_name, user.language, user.check_password("Ca-phe-sua-da-9")) == (
-        "lan@example.vn", "Nguyễn Thị Lan", "vi", True)
+        "lan@example.vn",
+        "Nguyễn Thị Lan",
+        "vi",
+        True,
+    )
     assert (user.buyer_profile.kind, user.buyer_profile.country) == ("PERSON", "VN")
     assert [m.to for m in mailoutbox] == [["lan@example.vn"]]
     assert mailoutbox[0].subject == "Chào mừng bạn đến với HTX Market"
 
 
 def test_signup_company(api):
-    response = signup(api, kind="COMPANY", company_name="Hamburg Spice Import GmbH", tax_code="DE123456789",
-                      country="de", language="en")
+    response = signup(
+        api,
+        kind="COMPANY",
+        company_name="Hamburg Spice Import GmbH",
+        tax_code="DE123456789",
+        country="de",
+        language="en",
+    )
 
     profile = BuyerProfile.objects.get()
     assert response.status_code == 202
     assert (profile.kind, profile.company_name, profile.tax_code, profile.country) == (
-        "COMPANY", "Hamburg Spice Import GmbH", "DE123456789", "DE")
+        "COMPANY",
+        "Hamburg Spice Import GmbH",
+        "DE123456789",
+        "DE",
+    )
 
 
 @pytest.mark.parametrize(
     "extra, field",
-    [({"kind": "COMPANY", "tax_code": "0100109106"}, "company_name"),
-     ({"kind": "COMPANY", "company_name": "Cty TNHH A", "tax_code": "0100109107"}, "tax_code"),
-     ({"password": "12345678"}, "password"), ({"email": "not-an-email"}, "email"),
-     ({"language": "fr"}, "language"), ({"kind": "ROBOT"}, "kind")],
+    [
+        ({"kind": "COMPANY", "tax_code": "0100109106"}, "company_name"),
+        ({"kind": "COMPANY", "company_name": "Cty TNHH A", "tax_code": "0100109107"}, "tax_code"),
+        ({"password": "12345678"}, "password"),
+        ({"email": "not-an-email"}, "email"),
+        ({"language": "fr"}, "language"),
+        ({"kind": "ROBOT"}, "kind"),
+    ],
 )
 def test_signup_bad_input_creates_nothing(api, extra, field):
     response = signup(api, **extra)
@@ -73,8 +96,9 @@ def test_signup_bad_input_creates_nothing(api, extra, field):
     assert User.objects.count() == 0
 
 
-def test_signup_with_existing_email_answers_the_same_and_mails_owner(api, mailoutbox,
-                                                                     django_capture_on_commit_callbacks):
+def test_signup_with_existing_email_answers_the_same_and_mails_owner(
+    api, mailoutbox, django_capture_on_commit_callbacks
+):
     owner = f.UserFactory(email="lan@example.vn", language="en")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -91,7 +115,9 @@ def test_signup_with_existing_email_answers_the_same_and_mails_owner(api, mailou
 def test_login_returns_token_and_user(api):
     user = f.UserFactory(email="an@example.vn")
 
-    response = api.post(f"{API}/login/", {"email": " AN@example.vn ", "password": "mat-khau-123"}, format="json")
+    response = api.post(
+        f"{API}/login/", {"email": " AN@example.vn ", "password": "mat-khau-123"}, format="json"
+    )
 
     body = response.json()
     assert response.status_code == 200
@@ -104,8 +130,11 @@ def test_login_returns_token_and_user(api):
 def test_session_login_for_web(client):
     f.UserFactory(email="an@example.vn")
 
-    response = client.post(f"{API}/login/", {"email": "an@example.vn", "password": "mat-khau-123", "session": True},
-                           content_type="application/json")
+    response = client.post(
+        f"{API}/login/",
+        {"email": "an@example.vn", "password": "mat-khau-123", "session": True},
+        content_type="application/json",
+    )
 
     assert response.status_code == 200
     assert client.get(f"{API}/me/").json()["email"] == "an@example.vn"
@@ -115,22 +144,43 @@ def test_login_same_error_for_unknown_email_and_wrong_password(api):
     f.UserFactory(email="an@example.vn")
     f.UserFactory(email="off@example.vn", is_active=False)
 
-    unknown = api.post(f"{API}/login/", {"email": "nobody@example.vn", "password": "mat-khau-123"}, format="json")
-    wrong = api.post(f"{API}/login/", {"email": "an@example.vn", "password": "sai-mat-khau"}, format="json")
-    inactive = api.post(f"{API}/login/", {"email": "off@example.vn", "password": "mat-khau-123"}, format="json")
+    unknown = api.post(
+        f"{API}/login/", {"email": "nobody@example.vn", "password": "mat-khau-123"}, format="json"
+    )
+    wrong = api.post(
+        f"{API}/login/", {"email": "an@example.vn", "password": "sai-mat-khau"}, format="json"
+    )
+    inactive = api.post(
+        f"{API}/login/", {"email": "off@example.vn", "password": "mat-khau-123"}, format="json"
+    )
 
     assert unknown.status_code == wrong.status_code == inactive.status_code == 400
-    assert unknown.json() == wrong.json() == inactive.json() == {
-        "code": "invalid_credentials", "message": "The e-mail address or the password is wrong.", "fields": {}}
+    assert (
+        unknown.json()
+        == wrong.json()
+        == inactive.json()
+        == {
+            "code": "invalid_credentials",
+            "message": "The e-mail address or the password is wrong.",
+            "fields": {},
+        }
+    )
     assert Token.objects.count() == 0
 
 
 def test_login_throttled_after_ten_attempts_per_minute(api):
     f.UserFactory(email="an@example.vn")
     for _ in range(10):
-        assert api.post(f"{API}/login/", {"email": "an@example.vn", "password": "x"}, format="json").status_code == 400
+        assert (
+            api.post(
+                f"{API}/login/", {"email": "an@example.vn", "password": "x"}, format="json"
+            ).status_code
+            == 400
+        )
 
-    response = api.post(f"{API}/login/", {"email": "an@example.vn", "password": "mat-khau-123"}, format="json")
+    response = api.post(
+        f"{API}/login/", {"email": "an@example.vn", "password": "mat-khau-123"}, format="json"
+    )
 
     assert response.status_code == 429
     assert response.json()["code"] == "throttled"
@@ -153,7 +203,9 @@ def test_me_update_and_language(api):
     user = f.UserFactory()
     api.force_authenticate(user)
 
-    patched = api.patch(f"{API}/me/", {"phone": "+84 912 345 678", "full_name": "Trần Văn Bình"}, format="json")
+    patched = api.patch(
+        f"{API}/me/", {"phone": "+84 912 345 678", "full_name": "Trần Văn Bình"}, format="json"
+    )
     bad = api.patch(f"{API}/me/", {"phone": "123"}, format="json")
     language = api.post(f"{API}/language/", {"language": "en"}, format="json")
 
@@ -171,7 +223,9 @@ def test_anonymous_language_choice_sets_cookie_only(api):
     assert api.post(f"{API}/language/", {"language": "xx"}, format="json").status_code == 400
 
 
-def test_password_reset_same_answer_for_known_and_unknown(api, mailoutbox, django_capture_on_commit_callbacks):
+def test_password_reset_same_answer_for_known_and_unknown(
+    api, mailoutbox, django_capture_on_commit_callbacks
+):
     f.UserFactory(email="an@example.vn", language="en")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -184,17 +238,25 @@ def test_password_reset_same_answer_for_known_and_unknown(api, mailoutbox, djang
     assert mailoutbox[0].subject == "Reset your HTX Market password"
 
 
-def test_password_reset_confirm_sets_password_once(api, mailoutbox, django_capture_on_commit_callbacks):
+def test_password_reset_confirm_sets_password_once(
+    api, mailoutbox, django_capture_on_commit_callbacks
+):
     user = f.UserFactory(email="an@example.vn")
     Token.objects.create(user=user)
     with django_capture_on_commit_callbacks(execute=True):
         api.post(f"{API}/password-reset/", {"email": "an@example.vn"}, format="json")
     uid, token = re.search(r"/password-reset/([^/]+)/([^/]+)/", mailoutbox[0].body).groups()
 
-    first = api.post(f"{API}/password-reset/confirm/", {"uid": uid, "token": token, "new_password": "Mat-khau-moi-42"},
-                     format="json")
-    second = api.post(f"{API}/password-reset/confirm/", {"uid": uid, "token": token, "new_password": "Lan-nua-99x"},
-                      format="json")
+    first = api.post(
+        f"{API}/password-reset/confirm/",
+        {"uid": uid, "token": token, "new_password": "Mat-khau-moi-42"},
+        format="json",
+    )
+    second = api.post(
+        f"{API}/password-reset/confirm/",
+        {"uid": uid, "token": token, "new_password": "Lan-nua-99x"},
+        format="json",
+    )
 
     user.refresh_from_db()
     assert first.status_code == 200
@@ -208,8 +270,11 @@ def test_password_reset_confirm_sets_password_once(api, mailoutbox, django_captu
 def test_password_reset_confirm_bad_link(api, uid, token):
     user = f.UserFactory()
 
-    response = api.post(f"{API}/password-reset/confirm/", {"uid": uid or "x", "token": token or "x",
-                                                           "new_password": "Mat-khau-moi-42"}, format="json")
+    response = api.post(
+        f"{API}/password-reset/confirm/",
+        {"uid": uid or "x", "token": token or "x", "new_password": "Mat-khau-moi-42"},
+        format="json",
+    )
 
     user.refresh_from_db()
     assert response.json()["code"] == "invalid_reset_link"
@@ -218,9 +283,15 @@ def test_password_reset_confirm_bad_link(api, uid, token):
 
 def test_password_reset_throttled(api):
     for _ in range(5):
-        assert api.post(f"{API}/password-reset/", {"email": "x@example.vn"}, format="json").status_code == 202
+        assert (
+            api.post(f"{API}/password-reset/", {"email": "x@example.vn"}, format="json").status_code
+            == 202
+        )
 
-    assert api.post(f"{API}/password-reset/", {"email": "x@example.vn"}, format="json").status_code == 429
+    assert (
+        api.post(f"{API}/password-reset/", {"email": "x@example.vn"}, format="json").status_code
+        == 429
+    )
 
 
 def test_session_login_requires_csrf_token():
@@ -229,8 +300,11 @@ def test_session_login_requires_csrf_token():
     f.UserFactory(email="an@example.vn")
     browser = Client(enforce_csrf_checks=True)
 
-    response = browser.post(f"{API}/login/", {"email": "an@example.vn", "password": "mat-khau-123", "session": True},
-                            content_type="application/json")
+    response = browser.post(
+        f"{API}/login/",
+        {"email": "an@example.vn", "password": "mat-khau-123", "session": True},
+        content_type="application/json",
+    )
 
     assert response.status_code == 403
     assert "_auth_user_id" not in browser.session
@@ -243,7 +317,10 @@ def test_token_login_needs_no_csrf_token():
     f.UserFactory(email="an@example.vn")
 
     response = Client(enforce_csrf_checks=True).post(
-        f"{API}/login/", {"email": "an@example.vn", "password": "mat-khau-123"}, content_type="application/json")
+        f"{API}/login/",
+        {"email": "an@example.vn", "password": "mat-khau-123"},
+        content_type="application/json",
+    )
 
     assert response.status_code == 200
 
@@ -259,9 +336,12 @@ class SlowSmtpBackend(locmem.EmailBackend):
         return super().send_messages(messages)
 
 
-@pytest.mark.parametrize("path, email", [("password-reset/", "an@example.vn"), ("signup/", "an@example.vn")])
-def test_account_mails_leave_in_a_thread_after_the_answer(path, email, api, mailoutbox, settings,
-                                                          django_capture_on_commit_callbacks):
+@pytest.mark.parametrize(
+    "path, email", [("password-reset/", "an@example.vn"), ("signup/", "an@example.vn")]
+)
+def test_account_mails_leave_in_a_thread_after_the_answer(
+    path, email, api, mailoutbox, settings, django_capture_on_commit_callbacks
+):
     settings.MARKET_MAIL_ASYNC = True
     settings.EMAIL_BACKEND = f"{__name__}.SlowSmtpBackend"
     SMTP_RELEASED.clear()
@@ -298,8 +378,9 @@ def test_password_reset_mail_is_not_sent_when_the_transaction_rolls_back(mailout
     assert mailoutbox == []
 
 
-def test_web_password_reset_mail_leaves_in_a_thread_after_the_answer(client, mailoutbox, settings,
-                                                                     django_capture_on_commit_callbacks):
+def test_web_password_reset_mail_leaves_in_a_thread_after_the_answer(
+    client, mailoutbox, settings, django_capture_on_commit_callbacks
+):
     from django.urls import reverse
 
     settings.MARKET_MAIL_ASYNC = True
@@ -316,8 +397,11 @@ def test_web_password_reset_mail_leaves_in_a_thread_after_the_answer(client, mai
     SMTP_RELEASED.set()
     joined = mail.wait_for_pending()
 
-    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"]) == (
-        302, reverse("frontend:password_reset_done"))
+    assert (
+        (known.status_code, known["Location"])
+        == (unknown.status_code, unknown["Location"])
+        == (302, reverse("frontend:password_reset_done"))
+    )
     assert elapsed < 2
     assert (sent_before_release, joined) == (0, 1)
     assert [m.to for m in mailoutbox] == [["an@example.vn"]]

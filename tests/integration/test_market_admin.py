@@ -34,7 +34,9 @@ def test_queue_filter_lists_submitted_oldest_first(admin_client):
 def test_change_page_previews_documents_through_authorised_view(admin_client):
     coop = f.CooperativeFactory(status="SUBMITTED")
     pdf = f.CooperativeDocumentFactory(cooperative=coop)
-    image = f.CooperativeDocumentFactory(cooperative=coop, content_type="image/png", original_name="dau.png")
+    image = f.CooperativeDocumentFactory(
+        cooperative=coop, content_type="image/png", original_name="dau.png"
+    )
 
     html = admin_client.get(f"{CHANGELIST}{coop.pk}/change/").content.decode()
 
@@ -51,7 +53,9 @@ def test_verify_action_calls_service(admin_client):
 
     coop.refresh_from_db()
     assert coop.status == "VERIFIED"
-    assert list(VerificationEvent.objects.values_list("actor", "to_status")) == [(admin_client.admin.pk, "VERIFIED")]
+    assert list(VerificationEvent.objects.values_list("actor", "to_status")) == [
+        (admin_client.admin.pk, "VERIFIED")
+    ]
 
 
 def test_reject_action_asks_for_reason_then_rejects(admin_client):
@@ -60,10 +64,18 @@ def test_reject_action_asks_for_reason_then_rejects(admin_client):
     page = admin_client.post(CHANGELIST, {"action": "reject", "_selected_action": [coop.pk]})
     coop.refresh_from_db()
     status_after_first_post = coop.status
-    empty = admin_client.post(CHANGELIST, {"action": "reject", "_selected_action": [coop.pk], "apply": "1",
-                                           "reason": ""})
-    done = admin_client.post(CHANGELIST, {"action": "reject", "_selected_action": [coop.pk], "apply": "1",
-                                          "reason": "Giấy chứng nhận hết hạn"})
+    empty = admin_client.post(
+        CHANGELIST, {"action": "reject", "_selected_action": [coop.pk], "apply": "1", "reason": ""}
+    )
+    done = admin_client.post(
+        CHANGELIST,
+        {
+            "action": "reject",
+            "_selected_action": [coop.pk],
+            "apply": "1",
+            "reason": "Giấy chứng nhận hết hạn",
+        },
+    )
 
     coop.refresh_from_db()
     assert page.status_code == 200 and 'name="reason"' in page.content.decode()
@@ -77,7 +89,9 @@ def test_reject_action_asks_for_reason_then_rejects(admin_client):
 def test_action_on_wrong_status_reports_error_and_changes_nothing(admin_client):
     coop = f.CooperativeFactory(status="DRAFT")
 
-    response = admin_client.post(CHANGELIST, {"action": "verify", "_selected_action": [coop.pk]}, follow=True)
+    response = admin_client.post(
+        CHANGELIST, {"action": "verify", "_selected_action": [coop.pk]}, follow=True
+    )
 
     coop.refresh_from_db()
     assert coop.status == Cooperative.Status.DRAFT
@@ -93,7 +107,9 @@ def _admin_form_data(coop, **changes):
     return data
 
 
-def test_admin_change_form_refuses_an_invalid_tax_code_and_a_ward_of_another_province(admin_client, rf):
+def test_admin_change_form_refuses_an_invalid_tax_code_and_a_ward_of_another_province(
+    admin_client, rf
+):
     from django.contrib import admin as django_admin
 
     from market.admin import CooperativeAdmin
@@ -105,13 +121,17 @@ def test_admin_change_form_refuses_an_invalid_tax_code_and_a_ward_of_another_pro
     request.user = admin_client.admin
     form_class = CooperativeAdmin(Cooperative, django_admin.site).get_form(request, coop)
 
-    form = form_class(_admin_form_data(coop, tax_code="0100109107", ward=other_ward.pk), instance=coop)
+    form = form_class(
+        _admin_form_data(coop, tax_code="0100109107", ward=other_ward.pk), instance=coop
+    )
 
     assert not form.is_valid()
     assert set(form.errors) == {"tax_code", "ward"}
 
 
-def test_admin_save_records_the_change_for_the_search_index(admin_client, rf, django_capture_on_commit_callbacks):
+def test_admin_save_records_the_change_for_the_search_index(
+    admin_client, rf, django_capture_on_commit_callbacks
+):
     from django.contrib import admin as django_admin
 
     from market.admin import CooperativeAdmin
@@ -121,13 +141,17 @@ def test_admin_save_records_the_change_for_the_search_index(admin_client, rf, dj
     model_admin = CooperativeAdmin(Cooperative, django_admin.site)
     request = rf.post("/")
     request.user = admin_client.admin
-    form = model_admin.get_form(request, coop)(_admin_form_data(coop, trading_name="HTX Tên Mới"), instance=coop)
+    form = model_admin.get_form(request, coop)(
+        _admin_form_data(coop, trading_name="HTX Tên Mới"), instance=coop
+    )
     assert form.is_valid(), form.errors
 
     with django_capture_on_commit_callbacks(execute=False):
         model_admin.save_model(request, form.save(commit=False), form, change=True)
 
-    assert list(OutboxEvent.objects.filter(entity="cooperative").values_list("entity_id", flat=True)) == [coop.pk]
+    assert list(
+        OutboxEvent.objects.filter(entity="cooperative").values_list("entity_id", flat=True)
+    ) == [coop.pk]
     coop.refresh_from_db()
     assert coop.trading_name == "HTX Tên Mới"
 

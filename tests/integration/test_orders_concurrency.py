@@ -1,5 +1,6 @@
 """Real threads, each with its own PostgreSQL connection, released together by a barrier:
 no oversell, no deadlock, stock released once, webhook events applied once, one order per key."""
+
 import threading
 from decimal import Decimal
 
@@ -58,8 +59,12 @@ def test_n_buyers_race_for_the_last_unit():
     carts = [fill_cart(b, (product, 1)) for b in buyers]
     address = vn_address()
 
-    outcomes = race([lambda b=b, c=c: checkout_place(buyer=b, cart=c, payment_method="cod", address=address)
-                     for b, c in zip(buyers, carts)])
+    outcomes = race(
+        [
+            lambda b=b, c=c: checkout_place(buyer=b, cart=c, payment_method="cod", address=address)
+            for b, c in zip(buyers, carts)
+        ]
+    )
 
     kinds = sorted(type(v).__name__ if k == "error" else "Checkout" for k, v in outcomes)
     assert kinds == ["Checkout"] + ["OutOfStock"] * 7
@@ -72,11 +77,18 @@ def test_n_buyers_race_for_the_last_unit():
 def test_crossing_carts_never_deadlock_or_oversell():
     a, b = ProductFactory(stock_qty=Decimal("3")), ProductFactory(stock_qty=Decimal("3"))
     buyers = [UserFactory() for _ in range(6)]
-    carts = [fill_cart(u, *([(a, 1), (b, 1)] if i % 2 else [(b, 1), (a, 1)])) for i, u in enumerate(buyers)]
+    carts = [
+        fill_cart(u, *([(a, 1), (b, 1)] if i % 2 else [(b, 1), (a, 1)]))
+        for i, u in enumerate(buyers)
+    ]
     address = vn_address()
 
-    outcomes = race([lambda u=u, c=c: checkout_place(buyer=u, cart=c, payment_method="cod", address=address)
-                     for u, c in zip(buyers, carts)])
+    outcomes = race(
+        [
+            lambda u=u, c=c: checkout_place(buyer=u, cart=c, payment_method="cod", address=address)
+            for u, c in zip(buyers, carts)
+        ]
+    )
 
     errors = [v for k, v in outcomes if k == "error"]
     assert all(isinstance(e, OutOfStock) for e in errors) and len(errors) == 3
@@ -90,11 +102,17 @@ def test_concurrent_cancellations_release_stock_once(actors):
     product = ProductFactory(cooperative=actors["coop"], stock_qty=Decimal("5"))
     order = place_order(actors["buyer"], product, 2)
 
-    outcomes = race([
-        lambda: order_transition(actor=actors["buyer"], order_id=order.pk, to="CANCELLED"),
-        lambda: order_transition(actor=actors["admin"], order_id=order.pk, to="CANCELLED", reason="trùng"),
-        lambda: order_transition(actor=actors["staff"], order_id=order.pk, to="CANCELLED", reason="hết"),
-    ])
+    outcomes = race(
+        [
+            lambda: order_transition(actor=actors["buyer"], order_id=order.pk, to="CANCELLED"),
+            lambda: order_transition(
+                actor=actors["admin"], order_id=order.pk, to="CANCELLED", reason="trùng"
+            ),
+            lambda: order_transition(
+                actor=actors["staff"], order_id=order.pk, to="CANCELLED", reason="hết"
+            ),
+        ]
+    )
 
     assert sorted(k for k, _v in outcomes) == ["error", "error", "ok"]
     assert all(isinstance(v, TransitionNotAllowed) for k, v in outcomes if k == "error")
@@ -108,13 +126,17 @@ def test_concurrent_duplicate_webhook_is_applied_once(settings):
 
     settings.STRIPE_WEBHOOK_SECRET, settings.STRIPE_SECRET_KEY = SECRET, ""
     settings.PAYMENT_METHODS = ["bank_transfer", "cod", "stripe"]
-    checkout = place(UserFactory(), (ProductFactory(), 1), (ProductFactory(), 1), payment_method="stripe")
+    checkout = place(
+        UserFactory(), (ProductFactory(), 1), (ProductFactory(), 1), payment_method="stripe"
+    )
     Payment.objects.update(provider_id="pi_123")
     body = event("payment_intent.succeeded", succeeded(checkout))
     header = sign(body)
     from orders.services.stripe_payments import stripe_webhook_handle
 
-    outcomes = race([lambda: stripe_webhook_handle(payload=body, sig_header=header) for _ in range(4)])
+    outcomes = race(
+        [lambda: stripe_webhook_handle(payload=body, sig_header=header) for _ in range(4)]
+    )
 
     duplicates = sorted(v[1] for k, v in outcomes if k == "ok")
     assert duplicates == [False, True, True, True]
@@ -127,12 +149,23 @@ def test_double_click_with_one_key_makes_one_order():
     user = UserFactory()
     fill_cart(user, (product, 1))
     ward = vn_address().ward_code
-    body = {"payment_method": "cod", "address": {"recipient_name": "Lan", "recipient_phone": "0900000000",
-                                                 "address_line": "1 Lê Lợi", "province_code": 20,
-                                                 "ward_code": ward}}
+    body = {
+        "payment_method": "cod",
+        "address": {
+            "recipient_name": "Lan",
+            "recipient_phone": "0900000000",
+            "address_line": "1 Lê Lợi",
+            "province_code": 20,
+            "ward_code": ward,
+        },
+    }
 
     def click():
-        return client_for(user).post("/api/v1/checkout/", body, format="json", HTTP_IDEMPOTENCY_KEY="dbl").status_code
+        return (
+            client_for(user)
+            .post("/api/v1/checkout/", body, format="json", HTTP_IDEMPOTENCY_KEY="dbl")
+            .status_code
+        )
 
     outcomes = race([click, click, click])
 
@@ -150,8 +183,11 @@ def test_two_simultaneous_first_adds_of_a_product_make_one_line_with_both_quanti
     product = ProductFactory(stock_qty=Decimal("10"))
     cart = cart_get_or_create(user=UserFactory())
 
-    outcomes = race([lambda: cart_line_set(cart=cart, product_id=product.pk, quantity="1", add=True)] * 4)
+    outcomes = race(
+        [lambda: cart_line_set(cart=cart, product_id=product.pk, quantity="1", add=True)] * 4
+    )
 
     assert [kind for kind, _value in outcomes] == ["ok"] * 4  # no IntegrityError, no 500
     assert list(CartLine.objects.filter(cart=cart).values_list("product_id", "quantity")) == [
-        (product.pk, Decimal("4.000"))]
+        (product.pk, Decimal("4.000"))
+    ]

@@ -1,4 +1,5 @@
 """Per-order PDFs: packing slip and invoice in Vietnamese, scoped like the other order endpoints."""
+
 import re
 
 import pytest
@@ -35,7 +36,9 @@ def pdf_text(pdf: bytes) -> str:
         if m.group(1):
             cmap = cmaps[m.group(1)]
             continue
-        codes = re.sub(r"\\(.)", lambda e: escapes.get(e.group(1), e.group(1)), m.group(2), flags=re.S)
+        codes = re.sub(
+            r"\\(.)", lambda e: escapes.get(e.group(1), e.group(1)), m.group(2), flags=re.S
+        )
         glyphs = [ord(codes[k]) << 8 | ord(codes[k + 1]) for k in range(0, len(codes) - 1, 2)]
         text.append("".join(cmap.get(g, "?") for g in glyphs))
     return "\n".join(text)
@@ -76,18 +79,23 @@ def test_staff_gets_both_pdfs(actors, order):
     invoice = staff.get(f"/api/v1/orders/{order.code}/invoice.pdf")
 
     assert slip.status_code == 200 and invoice.status_code == 200
-    assert slip["Content-Type"] == "application/pdf" and invoice["Content-Type"] == "application/pdf"
+    assert (
+        slip["Content-Type"] == "application/pdf" and invoice["Content-Type"] == "application/pdf"
+    )
     assert slip.content.startswith(b"%PDF") and invoice.content.startswith(b"%PDF")
     assert slip["Content-Disposition"] == f'attachment; filename="phieu-dong-goi-{order.code}.pdf"'
     assert invoice["Content-Disposition"] == f'attachment; filename="hoa-don-{order.code}.pdf"'
 
 
-@pytest.mark.parametrize("actor, slip_status, invoice_status", [
-    ("admin", 200, 200),
-    ("buyer", 404, 200),
-    ("other_staff", 404, 404),
-    ("anonymous", 401, 401),
-])
+@pytest.mark.parametrize(
+    "actor, slip_status, invoice_status",
+    [
+        ("admin", 200, 200),
+        ("buyer", 404, 200),
+        ("other_staff", 404, 404),
+        ("anonymous", 401, 401),
+    ],
+)
 def test_pdf_permissions(actors, order, actor, slip_status, invoice_status):
     before = list(Order.objects.values_list("pk", "status", "updated_at"))
     client = client_for(actors[actor])

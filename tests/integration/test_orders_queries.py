@@ -1,5 +1,6 @@
 """Query counts on the order list endpoints and the CSV export: constant in the number of
 orders, and no prefetch of lines or events the list output does not show."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,8 +11,12 @@ from tests.factories.orders import fast_passwords, place_order  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
-ENDPOINTS = [("buyer", "/api/v1/orders/"), ("staff", "/api/v1/coop/orders/"), ("admin", "/api/v1/admin/orders/"),
-             ("staff", "/api/v1/coop/orders/export.csv")]
+ENDPOINTS = [
+    ("buyer", "/api/v1/orders/"),
+    ("staff", "/api/v1/coop/orders/"),
+    ("admin", "/api/v1/admin/orders/"),
+    ("staff", "/api/v1/coop/orders/export.csv"),
+]
 
 
 def _queries(client, url) -> list[str]:

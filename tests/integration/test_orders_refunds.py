@@ -2,6 +2,7 @@
 cancelled/refused paid orders, refused lines, card charges that arrive after a cancellation;
 bank-transfer refunds wait for an admin to pay them back. Stripe is not called here (on_commit
 callbacks are captured, not run); the wire format is in test_orders_stripe_mock.py."""
+
 from decimal import Decimal
 
 import pytest
@@ -35,44 +36,71 @@ def paid_transfer(actors):
     order = place(actors["buyer"], (a, 1), (b, 2)).orders.get()
     payment_bank_transfer_confirm(actor=actors["staff"], order_id=order.pk)
     order.refresh_from_db()
-    assert (order.total_vnd, order.amount_paid_vnd, order.payment_status) == (230_000, 230_000, "PAID")
+    assert (order.total_vnd, order.amount_paid_vnd, order.payment_status) == (
+        230_000,
+        230_000,
+        "PAID",
+    )
     return order
 
 
 def _snapshot(order):
     order.refresh_from_db()
-    return (order.status, order.payment_status, order.total_vnd, order.amount_paid_vnd, order.amount_refunded_vnd,
-            list(Refund.objects.values_list("id", "status", "amount_vnd")),
-            list(Payment.objects.values_list("id", "status", "amount", "amount_refunded")),
-            OrderEvent.objects.count())
+    return (
+        order.status,
+        order.payment_status,
+        order.total_vnd,
+        order.amount_paid_vnd,
+        order.amount_refunded_vnd,
+        list(Refund.objects.values_list("id", "status", "amount_vnd")),
+        list(Payment.objects.values_list("id", "status", "amount", "amount_refunded")),
+        OrderEvent.objects.count(),
+    )
 
 
-def test_buyer_cancelling_a_paid_transfer_order_queues_one_refund_of_the_paid_amount(actors, paid_transfer):
+def test_buyer_cancelling_a_paid_transfer_order_queues_one_refund_of_the_paid_amount(
+    actors, paid_transfer
+):
     order_transition(actor=actors["buyer"], order_id=paid_transfer.pk, to=S.CANCELLED)
 
     (refund,) = Refund.objects.all()
     assert (refund.order_id, refund.amount_vnd, refund.status, refund.created_by) == (
-        paid_transfer.pk, 230_000, "PENDING", actors["buyer"])
+        paid_transfer.pk,
+        230_000,
+        "PENDING",
+        actors["buyer"],
+    )
     assert refund.payment.provider == "bank_transfer"
     paid_transfer.refresh_from_db()
-    assert (paid_transfer.status, paid_transfer.payment_status, paid_transfer.amount_refunded_vnd) == (
-        "CANCELLED", "PAID", 0)  # not refunded until the money is actually paid back
+    assert (
+        paid_transfer.status,
+        paid_transfer.payment_status,
+        paid_transfer.amount_refunded_vnd,
+    ) == ("CANCELLED", "PAID", 0)  # not refunded until the money is actually paid back
     note = OrderEvent.objects.get(order=paid_transfer, kind="REFUND").note
     assert "230,000" in note and f"#{refund.pk}" in note
 
 
 def test_admin_marks_the_transfer_refund_paid_out_once(actors, paid_transfer):
-    order_transition(actor=actors["admin"], order_id=paid_transfer.pk, to=S.CANCELLED, reason="Hết hàng")
+    order_transition(
+        actor=actors["admin"], order_id=paid_transfer.pk, to=S.CANCELLED, reason="Hết hàng"
+    )
     refund = Refund.objects.get()
 
     refund_mark_paid_out(actor=actors["admin"], refund_id=refund.pk, note="UNC 123")
 
     refund.refresh_from_db(), paid_transfer.refresh_from_db()
     assert refund.status == "SUCCEEDED" and refund.reason.endswith("— UNC 123")
-    assert (paid_transfer.payment_status, paid_transfer.amount_refunded_vnd) == ("REFUNDED", 230_000)
+    assert (paid_transfer.payment_status, paid_transfer.amount_refunded_vnd) == (
+        "REFUNDED",
+        230_000,
+    )
     payment = Payment.objects.get()
     assert (payment.status, payment.amount, payment.amount_refunded) == (
-        "REFUNDED", Decimal("230000"), Decimal("230000"))
+        "REFUNDED",
+        Decimal("230000"),
+        Decimal("230000"),
+    )
     before = _snapshot(paid_transfer)
     with pytest.raises(RefundInvalid):
         refund_mark_paid_out(actor=actors["admin"], refund_id=refund.pk)
@@ -103,33 +131,50 @@ def test_a_refused_cancel_queues_no_refund(actors, paid_transfer):
 def test_refused_lines_of_a_paid_order_are_refunded_then_the_rest_on_cancel(actors, paid_transfer):
     line_b = paid_transfer.lines.get(unit_price_vnd=50_000)
 
-    order_transition(actor=actors["staff"], order_id=paid_transfer.pk, to=S.CONFIRMED,
-                     refused_lines=[{"line_id": line_b.pk, "reason": "Hết hàng"}])
+    order_transition(
+        actor=actors["staff"],
+        order_id=paid_transfer.pk,
+        to=S.CONFIRMED,
+        refused_lines=[{"line_id": line_b.pk, "reason": "Hết hàng"}],
+    )
 
     first = Refund.objects.get()
     assert (first.amount_vnd, first.status) == (100_000, "PENDING")
     paid_transfer.refresh_from_db()
     assert (paid_transfer.status, paid_transfer.total_vnd, paid_transfer.amount_paid_vnd) == (
-        "CONFIRMED", 130_000, 230_000)
+        "CONFIRMED",
+        130_000,
+        230_000,
+    )
     assert Payment.objects.get().amount == Decimal("230000")  # received stays received
     refund_mark_paid_out(actor=actors["admin"], refund_id=first.pk)
     paid_transfer.refresh_from_db()
-    assert (paid_transfer.payment_status, paid_transfer.amount_refunded_vnd) == ("PARTIALLY_REFUNDED", 100_000)
+    assert (paid_transfer.payment_status, paid_transfer.amount_refunded_vnd) == (
+        "PARTIALLY_REFUNDED",
+        100_000,
+    )
 
-    order_transition(actor=actors["staff"], order_id=paid_transfer.pk, to=S.CANCELLED, reason="Mưa bão")
+    order_transition(
+        actor=actors["staff"], order_id=paid_transfer.pk, to=S.CANCELLED, reason="Mưa bão"
+    )
     second = Refund.objects.exclude(pk=first.pk).get()
     refund_mark_paid_out(actor=actors["admin"], refund_id=second.pk)
 
     paid_transfer.refresh_from_db()
     assert second.amount_vnd == 130_000
-    assert (paid_transfer.payment_status, paid_transfer.amount_refunded_vnd) == ("REFUNDED", 230_000)
+    assert (paid_transfer.payment_status, paid_transfer.amount_refunded_vnd) == (
+        "REFUNDED",
+        230_000,
+    )
     assert Payment.objects.get().status == "REFUNDED"
 
 
 def test_refusing_every_line_of_a_paid_order_refunds_it_whole_once(actors, paid_transfer):
     lines = [{"line_id": ln.pk, "reason": "Hỏng"} for ln in paid_transfer.lines.all()]
 
-    order_transition(actor=actors["staff"], order_id=paid_transfer.pk, to=S.CONFIRMED, refused_lines=lines)
+    order_transition(
+        actor=actors["staff"], order_id=paid_transfer.pk, to=S.CONFIRMED, refused_lines=lines
+    )
 
     paid_transfer.refresh_from_db()
     assert paid_transfer.status == "REFUSED"
@@ -142,14 +187,27 @@ def test_refused_lines_before_payment_lower_what_the_transfer_must_be(actors):
     order = place(actors["buyer"], (a, 1), (b, 2)).orders.get()
     line_b = order.lines.get(unit_price_vnd=50_000)
 
-    order_transition(actor=actors["staff"], order_id=order.pk, to=S.CONFIRMED,
-                     refused_lines=[{"line_id": line_b.pk, "reason": "Hết hàng"}])
-    event, _dup = bankfeed_reconcile(transaction_id="ft-1", amount_vnd=130_000, memo=order.code, payload={})
+    order_transition(
+        actor=actors["staff"],
+        order_id=order.pk,
+        to=S.CONFIRMED,
+        refused_lines=[{"line_id": line_b.pk, "reason": "Hết hàng"}],
+    )
+    event, _dup = bankfeed_reconcile(
+        transaction_id="ft-1", amount_vnd=130_000, memo=order.code, payload={}
+    )
 
     order.refresh_from_db()
     assert event.result == "paid" and Refund.objects.count() == 0
-    assert (order.total_vnd, order.amount_paid_vnd, order.payment_status) == (130_000, 130_000, "PAID")
-    assert (Payment.objects.get().amount, Payment.objects.get().status) == (Decimal("130000"), "SUCCEEDED")
+    assert (order.total_vnd, order.amount_paid_vnd, order.payment_status) == (
+        130_000,
+        130_000,
+        "PAID",
+    )
+    assert (Payment.objects.get().amount, Payment.objects.get().status) == (
+        Decimal("130000"),
+        "SUCCEEDED",
+    )
 
 
 def test_admin_api_lists_pending_transfer_refunds_and_marks_one_paid_out(actors, paid_transfer):
@@ -158,11 +216,15 @@ def test_admin_api_lists_pending_transfer_refunds_and_marks_one_paid_out(actors,
     admin = client_for(actors["admin"])
 
     listed = admin.get("/api/v1/admin/refunds/?status=PENDING&provider=bank_transfer")
-    paid = admin.post(f"/api/v1/admin/refunds/{refund.pk}/paid-out/", {"note": "UNC 9"}, format="json")
+    paid = admin.post(
+        f"/api/v1/admin/refunds/{refund.pk}/paid-out/", {"note": "UNC 9"}, format="json"
+    )
 
     assert listed.status_code == 200
-    assert [(r["id"], r["order"], r["provider"], r["amount_vnd"], r["status"]) for r in listed.json()["results"]] == [
-        (refund.pk, paid_transfer.code, "bank_transfer", 230_000, "PENDING")]
+    assert [
+        (r["id"], r["order"], r["provider"], r["amount_vnd"], r["status"])
+        for r in listed.json()["results"]
+    ] == [(refund.pk, paid_transfer.code, "bank_transfer", 230_000, "PENDING")]
     assert paid.status_code == 200 and paid.json()["status"] == "SUCCEEDED"
 
 
@@ -192,8 +254,14 @@ def test_refund_admin_api_rejects_an_unknown_status_filter(actors):
 @pytest.fixture
 def card_checkout(actors):
     """Two cooperatives' orders in one card checkout: 130,000 + 80,000 = 210,000 ₫."""
-    checkout = place(actors["buyer"], (ProductFactory(price_vnd=100_000), 1), (ProductFactory(price_vnd=50_000), 1),
-                     payment_method="stripe", currency="VND", address=export_address())
+    checkout = place(
+        actors["buyer"],
+        (ProductFactory(price_vnd=100_000), 1),
+        (ProductFactory(price_vnd=50_000), 1),
+        payment_method="stripe",
+        currency="VND",
+        address=export_address(),
+    )
     Payment.objects.filter(checkout=checkout).update(provider_id="pi_123")
     return checkout
 
@@ -204,7 +272,8 @@ def _pay(checkout, amount, event_id="evt_paid"):
 
 
 def test_card_charge_after_a_cancellation_keeps_it_cancelled_and_refunds_its_share(
-        actors, card_checkout, django_capture_on_commit_callbacks):
+    actors, card_checkout, django_capture_on_commit_callbacks
+):
     first, second = card_checkout.orders.order_by("pk")
     with django_capture_on_commit_callbacks(execute=False):
         order_transition(actor=actors["buyer"], order_id=second.pk, to=S.CANCELLED)
@@ -215,16 +284,30 @@ def test_card_charge_after_a_cancellation_keeps_it_cancelled_and_refunds_its_sha
 
     first.refresh_from_db(), second.refresh_from_db()
     assert result["result"] == "paid_with_refunds"
-    assert (first.status, first.payment_status, first.amount_paid_vnd) == ("PLACED", "PAID", 130_000)
-    assert (second.status, second.payment_status, second.amount_paid_vnd) == ("CANCELLED", "PAID", 80_000)
+    assert (first.status, first.payment_status, first.amount_paid_vnd) == (
+        "PLACED",
+        "PAID",
+        130_000,
+    )
+    assert (second.status, second.payment_status, second.amount_paid_vnd) == (
+        "CANCELLED",
+        "PAID",
+        80_000,
+    )
     (refund,) = Refund.objects.all()
     assert (refund.order_id, refund.amount_vnd, refund.status, refund.payment.provider) == (
-        second.pk, 80_000, "PENDING", "stripe")
+        second.pk,
+        80_000,
+        "PENDING",
+        "stripe",
+    )
     payment = Payment.objects.get()
     assert (payment.status, payment.amount) == ("SUCCEEDED", Decimal("210000"))
     assert len([cb for cb in callbacks if "refund_submit_safe" in cb.__code__.co_names]) == 1
 
-    again = _pay(card_checkout, 210_000, event_id="evt_paid_again")  # a second delivery, new event id
+    again = _pay(
+        card_checkout, 210_000, event_id="evt_paid_again"
+    )  # a second delivery, new event id
 
     assert again["result"] == "paid_with_refunds" and Refund.objects.count() == 1
 
@@ -237,7 +320,11 @@ def test_card_charge_of_the_lowered_amount_refunds_nothing(actors, card_checkout
 
     first.refresh_from_db(), second.refresh_from_db()
     assert result["result"] == "paid" and Refund.objects.count() == 0
-    assert (first.payment_status, second.status, second.payment_status) == ("PAID", "CANCELLED", "UNPAID")
+    assert (first.payment_status, second.status, second.payment_status) == (
+        "PAID",
+        "CANCELLED",
+        "UNPAID",
+    )
 
 
 def test_card_charge_matching_no_set_of_orders_changes_nothing(actors, card_checkout):
@@ -251,12 +338,15 @@ def test_card_charge_matching_no_set_of_orders_changes_nothing(actors, card_chec
 
 
 def test_cancelling_a_paid_card_order_submits_its_refund_after_commit(
-        actors, card_checkout, django_capture_on_commit_callbacks):
+    actors, card_checkout, django_capture_on_commit_callbacks
+):
     _pay(card_checkout, 210_000)
     first = card_checkout.orders.order_by("pk").first()
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        order_transition(actor=actors["admin"], order_id=first.pk, to=S.CANCELLED, reason="Khách đổi ý")
+        order_transition(
+            actor=actors["admin"], order_id=first.pk, to=S.CANCELLED, reason="Khách đổi ý"
+        )
 
     (refund,) = Refund.objects.all()
     assert (refund.order_id, refund.amount_vnd, refund.status) == (first.pk, 130_000, "PENDING")
@@ -274,7 +364,9 @@ def test_refund_messages_are_in_vietnamese(actors, paid_transfer):
         with pytest.raises(RefundInvalid) as info:
             refund_mark_paid_out(actor=actors["admin"], refund_id=refund.pk)
 
-    assert str(info.value.message) == ("Chỉ khoản hoàn tiền chuyển khoản hoặc tiền mặt đang chờ mới có thể đánh dấu "
-                                       "là đã trả.")
+    assert str(info.value.message) == (
+        "Chỉ khoản hoàn tiền chuyển khoản hoặc tiền mặt đang chờ mới có thể đánh dấu là đã trả."
+    )
     assert OrderEvent.objects.filter(kind="REFUND").order_by("pk").first().note == (
-        f"Đã lập khoản hoàn tiền #{refund.pk}, 230,000 ₫ (cần hoàn lại bằng chuyển khoản): Đơn hàng đã bị hủy")
+        f"Đã lập khoản hoàn tiền #{refund.pk}, 230,000 ₫ (cần hoàn lại bằng chuyển khoản): Đơn hàng đã bị hủy"
+    )

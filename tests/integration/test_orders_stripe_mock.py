@@ -2,6 +2,7 @@
 validates parameters and reflects them; we also wrap stripe-python's real HTTP client to read
 exactly what went over the wire (amount, currency, Idempotency-Key) — a recording wrapper at the
 process boundary, the request itself still goes to stripe-mock."""
+
 import os
 from decimal import Decimal
 from urllib.parse import parse_qs
@@ -30,8 +31,14 @@ def wire(settings, monkeypatch):
     real = client.request_with_retries
 
     def recording(method, url, headers, post_data=None, *args, **kwargs):
-        calls.append({"method": method, "url": url, "headers": dict(headers),
-                      "data": {k: v[0] for k, v in parse_qs(post_data or "").items()}})
+        calls.append(
+            {
+                "method": method,
+                "url": url,
+                "headers": dict(headers),
+                "data": {k: v[0] for k, v in parse_qs(post_data or "").items()},
+            }
+        )
         return real(method, url, headers, post_data, *args, **kwargs)
 
     client.request_with_retries = recording
@@ -41,8 +48,13 @@ def wire(settings, monkeypatch):
 
 def _checkout(currency, price=150_000):
     # placed without Stripe (no key yet); the intent is created explicitly below
-    return place(UserFactory(), (ProductFactory(price_vnd=price), 1), payment_method="stripe", currency=currency,
-                 address=export_address())
+    return place(
+        UserFactory(),
+        (ProductFactory(price_vnd=price), 1),
+        payment_method="stripe",
+        currency=currency,
+        address=export_address(),
+    )
 
 
 def test_vnd_intent_is_zero_decimal_with_our_idempotency_key(wire, settings):
@@ -84,7 +96,9 @@ def test_refund_per_order_with_refund_key(wire, django_capture_on_commit_callbac
     order = checkout.orders.get()
     staff = MembershipFactory(cooperative=order.cooperative).user
     Payment.objects.filter(checkout=checkout).update(provider_id="pi_123", status="SUCCEEDED")
-    type(order).objects.filter(pk=order.pk).update(payment_status="PAID", amount_paid_vnd=order.total_vnd)
+    type(order).objects.filter(pk=order.pk).update(
+        payment_status="PAID", amount_paid_vnd=order.total_vnd
+    )
     wire.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -92,13 +106,19 @@ def test_refund_per_order_with_refund_key(wire, django_capture_on_commit_callbac
 
     (call,) = wire
     assert call["url"].endswith("/v1/refunds")
-    assert call["data"] == {"payment_intent": "pi_123", "amount": "50000", "metadata[refund_id]": str(refund.pk),
-                            "metadata[order]": order.code}
+    assert call["data"] == {
+        "payment_intent": "pi_123",
+        "amount": "50000",
+        "metadata[refund_id]": str(refund.pk),
+        "metadata[order]": order.code,
+    }
     assert call["headers"]["Idempotency-Key"] == f"refund:{refund.pk}"
     refund.refresh_from_db(), order.refresh_from_db()
     assert refund.status == Refund.Status.SUCCEEDED and refund.provider_id.startswith("re_")
     assert (order.payment_status, order.amount_refunded_vnd) == ("PARTIALLY_REFUNDED", 50_000)
-    assert refund_submit(refund_id=refund.pk).status == "SUCCEEDED" and len(wire) == 1  # settled once
+    assert (
+        refund_submit(refund_id=refund.pk).status == "SUCCEEDED" and len(wire) == 1
+    )  # settled once
 
 
 def test_stripe_rejection_keeps_the_checkout_and_records_the_error(wire, settings):
@@ -118,15 +138,21 @@ def _two_orders(currency):
     """130,000 + 80,000 ₫ from two cooperatives in one card checkout, its intent created."""
     from tests.factories.orders import place as place_checkout
 
-    checkout = place_checkout(UserFactory(), (ProductFactory(price_vnd=100_000), 1),
-                              (ProductFactory(price_vnd=50_000), 1), payment_method="stripe", currency=currency,
-                              address=export_address())
+    checkout = place_checkout(
+        UserFactory(),
+        (ProductFactory(price_vnd=100_000), 1),
+        (ProductFactory(price_vnd=50_000), 1),
+        payment_method="stripe",
+        currency=currency,
+        address=export_address(),
+    )
     return checkout, payment_intent_ensure(checkout_id=checkout.pk)
 
 
 @pytest.mark.parametrize("currency, first_amount", [("VND", "80000"), ("USD", "320")])
 def test_cancelling_orders_before_payment_lowers_then_cancels_the_intent(
-        wire, django_capture_on_commit_callbacks, currency, first_amount):
+    wire, django_capture_on_commit_callbacks, currency, first_amount
+):
     from orders.services.transitions import order_transition
 
     checkout, payment = _two_orders(currency)
@@ -137,11 +163,17 @@ def test_cancelling_orders_before_payment_lowers_then_cancels_the_intent(
         order_transition(actor=checkout.buyer, order_id=first.pk, to="CANCELLED")
 
     (update,) = wire
-    assert update["method"] == "post" and update["url"].endswith(f"/v1/payment_intents/{payment.provider_id}")
+    assert update["method"] == "post" and update["url"].endswith(
+        f"/v1/payment_intents/{payment.provider_id}"
+    )
     assert update["data"] == {"amount": first_amount, "metadata[amount_version]": "2"}
     assert update["headers"]["Idempotency-Key"] == f"payment:{payment.pk}:amount:v2"
     payment.refresh_from_db()
-    assert (payment.status, payment.amount_version, payment.stripe_amount) == ("PENDING", 2, int(first_amount))
+    assert (payment.status, payment.amount_version, payment.stripe_amount) == (
+        "PENDING",
+        2,
+        int(first_amount),
+    )
     assert payment.last_error == ""
     wire.clear()
 
@@ -156,12 +188,16 @@ def test_cancelling_orders_before_payment_lowers_then_cancels_the_intent(
     assert (payment.status, payment.amount_version, payment.last_error) == ("CANCELLED", 2, "")
 
 
-def test_cancelling_a_paid_card_order_refunds_it_through_stripe(wire, django_capture_on_commit_callbacks):
+def test_cancelling_a_paid_card_order_refunds_it_through_stripe(
+    wire, django_capture_on_commit_callbacks
+):
     from orders.services.stripe_payments import on_intent_succeeded
     from orders.services.transitions import order_transition
 
     checkout, payment = _two_orders("VND")
-    on_intent_succeeded({"id": payment.provider_id, "amount": 210_000, "currency": "vnd", "metadata": {}})
+    on_intent_succeeded(
+        {"id": payment.provider_id, "amount": 210_000, "currency": "vnd", "metadata": {}}
+    )
     first = checkout.orders.order_by("pk").first()
     admin = UserFactory(is_staff=True)
     wire.clear()
@@ -171,8 +207,18 @@ def test_cancelling_a_paid_card_order_refunds_it_through_stripe(wire, django_cap
 
     refund = Refund.objects.get()
     (call,) = wire
-    assert call["url"].endswith("/v1/refunds") and call["headers"]["Idempotency-Key"] == f"refund:{refund.pk}"
-    assert (call["data"]["payment_intent"], call["data"]["amount"]) == (payment.provider_id, "130000")
+    assert (
+        call["url"].endswith("/v1/refunds")
+        and call["headers"]["Idempotency-Key"] == f"refund:{refund.pk}"
+    )
+    assert (call["data"]["payment_intent"], call["data"]["amount"]) == (
+        payment.provider_id,
+        "130000",
+    )
     first.refresh_from_db(), refund.refresh_from_db()
     assert refund.status == "SUCCEEDED" and refund.amount_vnd == 130_000
-    assert (first.status, first.payment_status, first.amount_refunded_vnd) == ("CANCELLED", "REFUNDED", 130_000)
+    assert (first.status, first.payment_status, first.amount_refunded_vnd) == (
+        "CANCELLED",
+        "REFUNDED",
+        130_000,
+    )

@@ -1,5 +1,6 @@
 """Stripe webhook with self-signed events (HMAC-SHA256 over "t.payload", as stripe-python checks),
 and the bank-feed reconciliation endpoint."""
+
 import hashlib
 import hmac
 import json
@@ -33,8 +34,15 @@ def sign(body: bytes, secret: str = SECRET, t: int | None = None) -> str:
 
 
 def event(type_: str, obj: dict, event_id: str = "evt_1") -> bytes:
-    return json.dumps({"id": event_id, "object": "event", "type": type_, "api_version": "2025-01-27",
-                       "data": {"object": obj}}).encode()
+    return json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": type_,
+            "api_version": "2025-01-27",
+            "data": {"object": obj},
+        }
+    ).encode()
 
 
 def post(body: bytes, header: str | None):
@@ -45,15 +53,27 @@ def post(body: bytes, header: str | None):
 
 @pytest.fixture
 def card_checkout():
-    checkout = place(UserFactory(), (ProductFactory(price_vnd=100_000), 1), (ProductFactory(price_vnd=50_000), 2),
-                     payment_method="stripe", currency="VND", address=export_address())
+    checkout = place(
+        UserFactory(),
+        (ProductFactory(price_vnd=100_000), 1),
+        (ProductFactory(price_vnd=50_000), 2),
+        payment_method="stripe",
+        currency="VND",
+        address=export_address(),
+    )
     Payment.objects.filter(checkout=checkout).update(provider_id="pi_123")
     return checkout
 
 
 def succeeded(checkout, amount=None, currency="vnd", pi="pi_123"):
-    return {"id": pi, "object": "payment_intent", "amount": checkout.total_vnd if amount is None else amount,
-            "currency": currency, "status": "succeeded", "metadata": {"checkout_id": str(checkout.pk)}}
+    return {
+        "id": pi,
+        "object": "payment_intent",
+        "amount": checkout.total_vnd if amount is None else amount,
+        "currency": currency,
+        "status": "succeeded",
+        "metadata": {"checkout_id": str(checkout.pk)},
+    }
 
 
 def statuses(checkout):
@@ -65,25 +85,38 @@ def test_valid_event_marks_payment_and_every_order_paid(card_checkout):
 
     response = post(body, sign(body))
 
-    assert response.status_code == 200 and response.json() == {"received": True, "duplicate": False,
-                                                                "result": "paid"}
+    assert response.status_code == 200 and response.json() == {
+        "received": True,
+        "duplicate": False,
+        "result": "paid",
+    }
     payment = Payment.objects.get()
     assert payment.status == "SUCCEEDED" and payment.paid_at is not None
     assert statuses(card_checkout) == ["PAID", "PAID"]
     row = PaymentWebhookEvent.objects.get()
     assert (row.provider, row.event_id, row.type, row.attempts, row.result) == (
-        "stripe", "evt_1", "payment_intent.succeeded", 1, "paid")
+        "stripe",
+        "evt_1",
+        "payment_intent.succeeded",
+        1,
+        "paid",
+    )
     assert row.processed_at is not None
 
 
-@pytest.mark.parametrize("name, make_header, body_change", [
-    ("wrong secret", lambda b: sign(b, secret="whsec_other"), None),
-    ("tampered body", lambda b: sign(b), lambda b: b.replace(b'"amount": 2', b'"amount": 1')),
-    ("missing header", lambda b: None, None),
-    ("old timestamp", lambda b: sign(b, t=int(time.time()) - 301), None),
-    ("garbage header", lambda b: "nonsense", None),
-])
-def test_bad_signatures_are_400_and_nothing_is_stored(card_checkout, name, make_header, body_change):
+@pytest.mark.parametrize(
+    "name, make_header, body_change",
+    [
+        ("wrong secret", lambda b: sign(b, secret="whsec_other"), None),
+        ("tampered body", lambda b: sign(b), lambda b: b.replace(b'"amount": 2', b'"amount": 1')),
+        ("missing header", lambda b: None, None),
+        ("old timestamp", lambda b: sign(b, t=int(time.time()) - 301), None),
+        ("garbage header", lambda b: "nonsense", None),
+    ],
+)
+def test_bad_signatures_are_400_and_nothing_is_stored(
+    card_checkout, name, make_header, body_change
+):
     body = event("payment_intent.succeeded", succeeded(card_checkout))
     header = make_header(body)
     sent = body_change(body) if body_change else body
@@ -92,7 +125,10 @@ def test_bad_signatures_are_400_and_nothing_is_stored(card_checkout, name, make_
 
     assert response.status_code == 400 and response.json()["code"] == "webhook_signature_invalid"
     assert PaymentWebhookEvent.objects.count() == 0
-    assert Payment.objects.get().status == "PENDING" and statuses(card_checkout) == ["UNPAID", "UNPAID"]
+    assert Payment.objects.get().status == "PENDING" and statuses(card_checkout) == [
+        "UNPAID",
+        "UNPAID",
+    ]
 
 
 def test_two_v1_signatures_one_valid_is_accepted(card_checkout):
@@ -112,13 +148,22 @@ def test_replay_is_acknowledged_once(card_checkout):
     first, second = post(body, sign(body)), post(body, sign(body))
 
     assert (first.json()["duplicate"], second.json()["duplicate"]) == (False, True)
-    assert PaymentWebhookEvent.objects.count() == 1 and PaymentWebhookEvent.objects.get().attempts == 1
+    assert (
+        PaymentWebhookEvent.objects.count() == 1 and PaymentWebhookEvent.objects.get().attempts == 1
+    )
     assert OrderEvent.objects.filter(kind="PAYMENT").count() == 2  # one per order, not four
 
 
 def test_refund_before_succeeded_keeps_refunded(card_checkout):
-    refunded = {"id": "ch_1", "object": "charge", "payment_intent": "pi_123", "amount": card_checkout.total_vnd,
-                "amount_refunded": card_checkout.total_vnd, "currency": "vnd", "metadata": {}}
+    refunded = {
+        "id": "ch_1",
+        "object": "charge",
+        "payment_intent": "pi_123",
+        "amount": card_checkout.total_vnd,
+        "amount_refunded": card_checkout.total_vnd,
+        "currency": "vnd",
+        "metadata": {},
+    }
     first = event("charge.refunded", refunded, "evt_refund")
     second = event("payment_intent.succeeded", succeeded(card_checkout), "evt_paid")
 
@@ -126,14 +171,23 @@ def test_refund_before_succeeded_keeps_refunded(card_checkout):
 
     assert (r1.json()["result"], r2.json()["result"]) == ("refunded", "already_refunded")
     payment = Payment.objects.get()
-    assert payment.status == "REFUNDED" and payment.amount_refunded == Decimal(card_checkout.total_vnd)
+    assert payment.status == "REFUNDED" and payment.amount_refunded == Decimal(
+        card_checkout.total_vnd
+    )
     assert statuses(card_checkout) == ["REFUNDED", "REFUNDED"]
 
 
 def test_failure_after_success_changes_nothing(card_checkout):
     ok = event("payment_intent.succeeded", succeeded(card_checkout), "evt_ok")
-    failed = event("payment_intent.payment_failed", {**succeeded(card_checkout), "status": "requires_payment_method",
-                                                     "last_payment_error": {"message": "declined"}}, "evt_fail")
+    failed = event(
+        "payment_intent.payment_failed",
+        {
+            **succeeded(card_checkout),
+            "status": "requires_payment_method",
+            "last_payment_error": {"message": "declined"},
+        },
+        "evt_fail",
+    )
 
     post(ok, sign(ok))
     response = post(failed, sign(failed))
@@ -142,8 +196,10 @@ def test_failure_after_success_changes_nothing(card_checkout):
 
 
 def test_failed_payment_is_recorded(card_checkout):
-    body = event("payment_intent.payment_failed", {**succeeded(card_checkout),
-                                                   "last_payment_error": {"message": "card declined"}})
+    body = event(
+        "payment_intent.payment_failed",
+        {**succeeded(card_checkout), "last_payment_error": {"message": "card declined"}},
+    )
 
     post(body, sign(body))
 
@@ -153,12 +209,17 @@ def test_failed_payment_is_recorded(card_checkout):
 
 
 def test_amount_mismatch_does_not_mark_paid(card_checkout):
-    body = event("payment_intent.succeeded", succeeded(card_checkout, amount=card_checkout.total_vnd * 100))
+    body = event(
+        "payment_intent.succeeded", succeeded(card_checkout, amount=card_checkout.total_vnd * 100)
+    )
 
     response = post(body, sign(body))
 
     assert response.json()["result"] == "amount_mismatch"
-    assert Payment.objects.get().status == "PENDING" and statuses(card_checkout) == ["UNPAID", "UNPAID"]
+    assert Payment.objects.get().status == "PENDING" and statuses(card_checkout) == [
+        "UNPAID",
+        "UNPAID",
+    ]
 
 
 def test_unknown_payment_is_422_and_nothing_stored(card_checkout):
@@ -215,10 +276,17 @@ def test_handler_error_is_500_and_recorded_for_the_retry(card_checkout, monkeypa
 
 def test_usd_amount_in_cents(settings):
     settings.USD_VND_RATE = 25_000
-    checkout = place(UserFactory(), (ProductFactory(price_vnd=100_000), 1), payment_method="stripe",
-                     currency="USD", address=export_address())
+    checkout = place(
+        UserFactory(),
+        (ProductFactory(price_vnd=100_000), 1),
+        payment_method="stripe",
+        currency="USD",
+        address=export_address(),
+    )
     Payment.objects.update(provider_id="pi_usd")
-    body = event("payment_intent.succeeded", succeeded(checkout, amount=520, currency="usd", pi="pi_usd"))
+    body = event(
+        "payment_intent.succeeded", succeeded(checkout, amount=520, currency="usd", pi="pi_usd")
+    )
 
     response = post(body, sign(body))
 
@@ -245,8 +313,12 @@ def transfer_order(settings):
 def test_bank_feed_matches_memo_and_amount(transfer_order):
     memo = f"CT DEN:123 {transfer_order.code.replace('-', '')} thanh toan"
 
-    response = reconcile({"transaction_id": "FT2611", "amount_vnd": transfer_order.total_vnd, "memo": memo})
-    again = reconcile({"transaction_id": "FT2611", "amount_vnd": transfer_order.total_vnd, "memo": memo})
+    response = reconcile(
+        {"transaction_id": "FT2611", "amount_vnd": transfer_order.total_vnd, "memo": memo}
+    )
+    again = reconcile(
+        {"transaction_id": "FT2611", "amount_vnd": transfer_order.total_vnd, "memo": memo}
+    )
 
     assert response.status_code == 200
     assert response.json() == {"transaction_id": "FT2611", "result": "paid", "duplicate": False}
@@ -256,14 +328,20 @@ def test_bank_feed_matches_memo_and_amount(transfer_order):
     assert transfer_order.events.filter(kind="PAYMENT").count() == 1
 
 
-@pytest.mark.parametrize("memo, amount, result", [
-    ("no code here", None, "unmatched"),
-    ("HTX-2026-999999", None, "unmatched"),
-    ("{code}", 1, "amount_mismatch"),
-])
+@pytest.mark.parametrize(
+    "memo, amount, result",
+    [
+        ("no code here", None, "unmatched"),
+        ("HTX-2026-999999", None, "unmatched"),
+        ("{code}", 1, "amount_mismatch"),
+    ],
+)
 def test_bank_feed_unmatched_transfers_are_stored_not_applied(transfer_order, memo, amount, result):
-    body = {"transaction_id": "FT1", "amount_vnd": amount or transfer_order.total_vnd,
-            "memo": memo.format(code=transfer_order.code)}
+    body = {
+        "transaction_id": "FT1",
+        "amount_vnd": amount or transfer_order.total_vnd,
+        "memo": memo.format(code=transfer_order.code),
+    }
 
     response = reconcile(body)
 
@@ -275,8 +353,14 @@ def test_bank_feed_unmatched_transfers_are_stored_not_applied(transfer_order, me
 
 @pytest.mark.parametrize("token", [None, "wrong-token"])
 def test_bank_feed_requires_the_bearer_token(transfer_order, token):
-    response = reconcile({"transaction_id": "FT1", "amount_vnd": transfer_order.total_vnd,
-                          "memo": transfer_order.code}, token=token)
+    response = reconcile(
+        {
+            "transaction_id": "FT1",
+            "amount_vnd": transfer_order.total_vnd,
+            "memo": transfer_order.code,
+        },
+        token=token,
+    )
 
     assert response.status_code in (401, 403)
     assert PaymentWebhookEvent.objects.count() == 0
@@ -287,5 +371,9 @@ def test_bank_feed_requires_the_bearer_token(transfer_order, token):
 def test_bank_feed_bad_body_is_400(transfer_order):
     response = reconcile({"transaction_id": "", "amount_vnd": -5})
 
-    assert response.status_code == 400 and set(response.json()["fields"]) == {"transaction_id", "amount_vnd", "memo"}
+    assert response.status_code == 400 and set(response.json()["fields"]) == {
+        "transaction_id",
+        "amount_vnd",
+        "memo",
+    }
     assert PaymentWebhookEvent.objects.count() == 0

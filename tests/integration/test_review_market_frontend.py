@@ -1,5 +1,6 @@
 """Review of the market and frontend apps: bad input that gave a 500, and the web login that
 could be guessed at without limit. Each test failed before its fix."""
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -34,7 +35,9 @@ def test_cooperative_patch_with_a_non_ascii_digit_key_is_404_and_changes_nothing
 
     name = actors["coop"].legal_name
 
-    response = client_for(actors["admin"]).patch("/api/v1/cooperatives/²/", {"legal_name": "Đổi tên"}, format="json")
+    response = client_for(actors["admin"]).patch(
+        "/api/v1/cooperatives/²/", {"legal_name": "Đổi tên"}, format="json"
+    )
 
     actors["coop"].refresh_from_db()
     assert response.status_code == 404
@@ -88,9 +91,13 @@ def test_cooperative_post_with_an_id_too_large_is_404_and_changes_nothing(actors
 
 @pytest.fixture
 def _login_throttle(settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-                                                          "login": "3/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "login": "3/min",
+        },
+    }
     cache.clear()
     yield
     cache.clear()
@@ -100,7 +107,10 @@ def test_web_login_is_throttled_like_the_api_login(_login_throttle):
     user = UserFactory(email="chu@htx.vn")
     client = _client()
     url = reverse("frontend:login")
-    wrong = [client.post(url, {"username": "chu@htx.vn", "password": f"sai-{i}"}).status_code for i in range(3)]
+    wrong = [
+        client.post(url, {"username": "chu@htx.vn", "password": f"sai-{i}"}).status_code
+        for i in range(3)
+    ]
 
     response = client.post(url, {"username": "chu@htx.vn", "password": "mat-khau-123"})
 
@@ -116,7 +126,9 @@ def test_web_login_under_the_limit_still_signs_in(_login_throttle):
     UserFactory(email="chu@htx.vn")
     client = _client()
 
-    response = client.post(reverse("frontend:login"), {"username": "chu@htx.vn", "password": "mat-khau-123"})
+    response = client.post(
+        reverse("frontend:login"), {"username": "chu@htx.vn", "password": "mat-khau-123"}
+    )
 
     assert response.status_code == 302
     assert "_auth_user_id" in client.session
@@ -128,17 +140,25 @@ def test_successful_web_logins_do_not_use_up_the_limit(_login_throttle):
 
     for _ in range(5):
         client = _client()
-        codes.append(client.post(reverse("frontend:login"),
-                                 {"username": "chu@htx.vn", "password": "mat-khau-123"}).status_code)
+        codes.append(
+            client.post(
+                reverse("frontend:login"), {"username": "chu@htx.vn", "password": "mat-khau-123"}
+            ).status_code
+        )
 
     assert codes == [302] * 5
 
 
 @pytest.fixture
 def _form_throttles(settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-                                                          "signup": "2/hour", "password_reset": "2/hour"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "signup": "2/hour",
+            "password_reset": "2/hour",
+        },
+    }
     cache.clear()
     yield
     cache.clear()
@@ -149,15 +169,18 @@ def test_web_signup_is_throttled_like_the_api_signup(_form_throttles):
 
     client = _client()
     url = reverse("frontend:signup")
-    codes = [client.post(url, {"email": f"moi{i}@htx.vn", "password": "mat-khau-dai-123"}).status_code
-             for i in range(3)]
+    codes = [
+        client.post(url, {"email": f"moi{i}@htx.vn", "password": "mat-khau-dai-123"}).status_code
+        for i in range(3)
+    ]
 
     assert codes == [302, 302, 429]
     assert sorted(User.objects.values_list("email", flat=True)) == ["moi0@htx.vn", "moi1@htx.vn"]
 
 
-def test_web_password_reset_is_throttled_like_the_api_reset(_form_throttles, mailoutbox,
-                                                           django_capture_on_commit_callbacks):
+def test_web_password_reset_is_throttled_like_the_api_reset(
+    _form_throttles, mailoutbox, django_capture_on_commit_callbacks
+):
     UserFactory(email="chu@htx.vn")
     client = _client()
     url = reverse("frontend:password_reset")
@@ -168,12 +191,16 @@ def test_web_password_reset_is_throttled_like_the_api_reset(_form_throttles, mai
     assert len(mailoutbox) == 2
 
 
-def test_directory_and_verification_queue_queries_do_not_grow_with_rows(actors, django_assert_max_num_queries):
+def test_directory_and_verification_queue_queries_do_not_grow_with_rows(
+    actors, django_assert_max_num_queries
+):
     from tests.factories.market import CooperativeDocumentFactory, CooperativeFactory
 
     for _ in range(15):
         CooperativeFactory(verified=True)
-        CooperativeDocumentFactory(cooperative=CooperativeFactory(status=Cooperative.Status.SUBMITTED))
+        CooperativeDocumentFactory(
+            cooperative=CooperativeFactory(status=Cooperative.Status.SUBMITTED)
+        )
     admin = _client(actors["admin"])
 
     with django_assert_max_num_queries(3):
@@ -200,14 +227,18 @@ def test_not_found_page_is_in_vietnamese_with_the_site_header_and_language_switc
     assert "<h1>Không tìm thấy trang này</h1>" in html
     assert "Not Found" not in html
     assert 'action="/i18n/setlang/"' in html
-    assert {"default-src 'self'", "script-src 'self'"} <= set(response["Content-Security-Policy"].split("; "))
+    assert {"default-src 'self'", "script-src 'self'"} <= set(
+        response["Content-Security-Policy"].split("; ")
+    )
 
 
 def test_not_found_page_in_english_after_the_switch(actors):
     client = _client(actors["buyer"])
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
 
-    html = client.get(f"/htx/{actors['other_coop'].pk}/").content.decode()  # another cooperative's page
+    html = client.get(
+        f"/htx/{actors['other_coop'].pk}/"
+    ).content.decode()  # another cooperative's page
 
     assert "<h1>We could not find this page</h1>" in html
     assert 'lang="en"' in html
@@ -228,17 +259,31 @@ def test_a_forged_x_forwarded_for_does_not_reset_the_login_limit(_login_throttle
     UserFactory(email="chu@htx.vn")
     web = _client()
     for i in range(3):
-        web.post(reverse("frontend:login"), {"username": "chu@htx.vn", "password": f"sai-{i}"},
-                 HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
+        web.post(
+            reverse("frontend:login"),
+            {"username": "chu@htx.vn", "password": f"sai-{i}"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+        )
 
     for i in range(10):  # the API's rate is bound when DRF is imported (10/min), not by the fixture
-        api_client.post("/api/v1/auth/login/", {"email": "chu@htx.vn", "password": f"sai-{i}"}, format="json",
-                        HTTP_X_FORWARDED_FOR=f"192.0.2.{i}")
+        api_client.post(
+            "/api/v1/auth/login/",
+            {"email": "chu@htx.vn", "password": f"sai-{i}"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{i}",
+        )
 
-    web_answer = web.post(reverse("frontend:login"), {"username": "chu@htx.vn", "password": "mat-khau-123"},
-                          HTTP_X_FORWARDED_FOR="198.51.100.7")
-    api_answer = api_client.post("/api/v1/auth/login/", {"email": "chu@htx.vn", "password": "mat-khau-123"},
-                                 format="json", HTTP_X_FORWARDED_FOR="198.51.100.8")
+    web_answer = web.post(
+        reverse("frontend:login"),
+        {"username": "chu@htx.vn", "password": "mat-khau-123"},
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
+    api_answer = api_client.post(
+        "/api/v1/auth/login/",
+        {"email": "chu@htx.vn", "password": "mat-khau-123"},
+        format="json",
+        HTTP_X_FORWARDED_FOR="198.51.100.8",
+    )
 
     assert web_answer.status_code == 429
     assert api_answer.status_code == 429
@@ -247,8 +292,8 @@ def test_a_forged_x_forwarded_for_does_not_reset_the_login_limit(_login_throttle
 
 @pytest.mark.postgres  # PostgreSQL refuses NUL in a text parameter (ValueError); SQLite just finds nothing
 def test_a_nul_byte_in_a_path_is_404_not_500(actors, api_client):
-    from tests.factories.orders import place_order
     from tests.factories.catalog import ProductFactory
+    from tests.factories.orders import place_order
 
     order = place_order(actors["buyer"], ProductFactory(cooperative=actors["coop"]))
     staff, buyer = _client(actors["staff"]), _client(actors["buyer"])
@@ -259,7 +304,9 @@ def test_a_nul_byte_in_a_path_is_404_not_500(actors, api_client):
         buyer.get("/don-hang/HTX%00/").status_code,
         buyer.get("/don-hang/HTX%00/vietqr.svg").status_code,
         staff.get(f"/htx/{actors['coop'].pk}/don-hang/HTX%00/slip/").status_code,
-        staff.post(f"/htx/{actors['coop'].pk}/don-hang/HTX%00/chuyen/", {"to": "CONFIRMED"}).status_code,
+        staff.post(
+            f"/htx/{actors['coop'].pk}/don-hang/HTX%00/chuyen/", {"to": "CONFIRMED"}
+        ).status_code,
     ]
 
     order.refresh_from_db()
@@ -273,7 +320,9 @@ def test_removing_a_member_id_too_large_is_404_and_changes_nothing(actors):
 
     members = list(Membership.objects.order_by("pk").values_list("pk", flat=True))
 
-    response = client_for(actors["staff"]).delete(f"/api/v1/cooperatives/{actors['coop'].pk}/members/{HUGE}/")
+    response = client_for(actors["staff"]).delete(
+        f"/api/v1/cooperatives/{actors['coop'].pk}/members/{HUGE}/"
+    )
 
     assert response.status_code == 404
     assert list(Membership.objects.order_by("pk").values_list("pk", flat=True)) == members
@@ -286,8 +335,11 @@ def test_web_signup_answers_a_taken_address_exactly_like_a_new_one(_form_throttl
     answers = []
 
     for email in ("da-co@htx.vn", "moi-tinh@htx.vn"):
-        response = _client().post(reverse("frontend:signup"), {"email": email, "password": "mat-khau-dai-123"},
-                                  follow=True)
+        response = _client().post(
+            reverse("frontend:signup"),
+            {"email": email, "password": "mat-khau-dai-123"},
+            follow=True,
+        )
         answers.append((response.redirect_chain, [str(m) for m in response.context["messages"]]))
 
     assert answers[0] == answers[1]
@@ -304,8 +356,9 @@ def test_posts_without_a_csrf_token_are_refused_and_change_nothing(actors):
 
     codes = [
         admin.post(reverse("frontend:staff_decide", args=[waiting.pk, "verify"])).status_code,
-        Client(enforce_csrf_checks=True).post(reverse("frontend:signup"),
-                                              {"email": "x@htx.vn", "password": "mat-khau-dai-123"}).status_code,
+        Client(enforce_csrf_checks=True)
+        .post(reverse("frontend:signup"), {"email": "x@htx.vn", "password": "mat-khau-dai-123"})
+        .status_code,
     ]
 
     waiting.refresh_from_db()

@@ -1,5 +1,6 @@
 """Review of orders and catalog: each test pins a defect found in review (a 500 on bad input,
 wrong money arithmetic, ...) and fails without its fix."""
+
 from decimal import Decimal
 
 import pytest
@@ -30,8 +31,12 @@ def test_cart_quantity_with_a_huge_exponent_is_a_validation_error_not_a_500(quan
     product = ProductFactory()
     buyer = UserFactory()
 
-    added = client(buyer).post("/api/v1/cart/lines/", {"product_id": product.pk, "quantity": quantity}, format="json")
-    updated = client(buyer).patch(f"/api/v1/cart/lines/{product.pk}/", {"quantity": quantity}, format="json")
+    added = client(buyer).post(
+        "/api/v1/cart/lines/", {"product_id": product.pk, "quantity": quantity}, format="json"
+    )
+    updated = client(buyer).patch(
+        f"/api/v1/cart/lines/{product.pk}/", {"quantity": quantity}, format="json"
+    )
 
     assert (added.status_code, added.json()["code"]) == (400, "quantity_invalid")
     assert (updated.status_code, updated.json()["code"]) == (400, "quantity_invalid")
@@ -45,15 +50,23 @@ def test_checkout_note_keyed_by_a_superscript_digit_is_ignored_not_a_500():
     fill_cart(buyer, (product, 1))
 
     response = client(buyer).post(
-        "/api/v1/checkout/", {"payment_method": "bank_transfer", "address": address(),
-                              "notes": {"²": "giao buổi sáng", str(product.cooperative_id): "gọi trước"}},
-        format="json", HTTP_IDEMPOTENCY_KEY="note-key-1")
+        "/api/v1/checkout/",
+        {
+            "payment_method": "bank_transfer",
+            "address": address(),
+            "notes": {"²": "giao buổi sáng", str(product.cooperative_id): "gọi trước"},
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="note-key-1",
+    )
 
     assert response.status_code == 201
     assert Order.objects.get().note == "gọi trước"
 
 
-@pytest.mark.parametrize("url", ["/api/v1/coop/orders/?cooperative=²", "/api/v1/coop/orders/export.csv?cooperative=²"])
+@pytest.mark.parametrize(
+    "url", ["/api/v1/coop/orders/?cooperative=²", "/api/v1/coop/orders/export.csv?cooperative=²"]
+)
 def test_order_desk_cooperative_filter_with_a_superscript_digit_is_ignored_not_a_500(url):
     product = ProductFactory()
     staff = MembershipFactory(cooperative=product.cooperative, role="OWNER").user
@@ -70,8 +83,11 @@ def test_stock_increase_past_the_column_limit_is_refused_and_changes_nothing():
     staff = MembershipFactory(cooperative=product.cooperative, role="OWNER").user
     events = ProductEvent.objects.count()
 
-    response = client(staff).post(f"/api/v1/cooperatives/{product.cooperative_id}/products/{product.pk}/stock/",
-                                  {"mode": "increase", "quantity": "99999999999.999"}, format="json")
+    response = client(staff).post(
+        f"/api/v1/cooperatives/{product.cooperative_id}/products/{product.pk}/stock/",
+        {"mode": "increase", "quantity": "99999999999.999"},
+        format="json",
+    )
 
     assert response.status_code == 400
     assert response.json()["code"] == "product_invalid"
@@ -81,19 +97,36 @@ def test_stock_increase_past_the_column_limit_is_refused_and_changes_nothing():
     assert ProductEvent.objects.count() == events
 
 
-@pytest.mark.parametrize("field, value", [("stock_qty", "1e20"), ("min_order_qty", "100000000000"),
-                                          ("order_step", "0.0005"), ("stock_qty", "2.0001")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("stock_qty", "1e20"),
+        ("min_order_qty", "100000000000"),
+        ("order_step", "0.0005"),
+        ("stock_qty", "2.0001"),
+    ],
+)
 def test_quantity_rules_refuse_what_the_numeric_14_3_column_cannot_hold(field, value):
     # The spreadsheet import relies on these rules alone (no serializer limits its numbers).
     from catalog import rules
 
-    errors = rules.product_errors({"sku": "A1", "name_vi": "Gạo", "unit": "KG", "min_order_qty": Decimal("1"),
-                                   "order_step": Decimal("0.001"), field: Decimal(value)})
+    errors = rules.product_errors(
+        {
+            "sku": "A1",
+            "name_vi": "Gạo",
+            "unit": "KG",
+            "min_order_qty": Decimal("1"),
+            "order_step": Decimal("0.001"),
+            field: Decimal(value),
+        }
+    )
 
     assert list(errors) == [field]
 
 
-def test_refunding_every_order_of_a_usd_checkout_returns_every_cent_charged(settings, django_capture_on_commit_callbacks):
+def test_refunding_every_order_of_a_usd_checkout_returns_every_cent_charged(
+    settings, django_capture_on_commit_callbacks
+):
     # The charge is ceil(total VND / rate) cents; refunds rounded half-up per order summed to a
     # cent less, so the buyer never got it back and the payment stayed PARTIALLY_REFUNDED.
     from orders.models import Payment
@@ -104,15 +137,23 @@ def test_refunding_every_order_of_a_usd_checkout_returns_every_cent_charged(sett
     settings.PAYMENT_METHODS = ["bank_transfer", "cod", "stripe"]
     settings.USD_VND_RATE = 25_000
     first, second = ProductFactory(price_vnd=100_001), ProductFactory(price_vnd=100_001)
-    checkout = place(UserFactory(), (first, 1), (second, 1), payment_method="stripe", currency="USD",
-                     address=export_address())
+    checkout = place(
+        UserFactory(),
+        (first, 1),
+        (second, 1),
+        payment_method="stripe",
+        currency="USD",
+        address=export_address(),
+    )
     Order.objects.update(payment_status=Order.PaymentStatus.PAID, amount_paid_vnd=F("total_vnd"))
     Payment.objects.update(provider_id="pi_review", status=Payment.Status.SUCCEEDED)
     admin = UserFactory(is_staff=True)
 
     with django_capture_on_commit_callbacks(execute=False):  # no call to Stripe: amounts only
-        refunds = [refund_create(actor=admin, order_id=o.pk, amount_vnd=o.total_vnd, reason="Hàng hỏng")
-                   for o in checkout.orders.order_by("pk")]
+        refunds = [
+            refund_create(actor=admin, order_id=o.pk, amount_vnd=o.total_vnd, reason="Hàng hỏng")
+            for o in checkout.orders.order_by("pk")
+        ]
 
     assert checkout.total_vnd == 260_002 and Payment.objects.get().amount == Decimal("10.41")
     assert [stripe_refund_amount(r) for r in refunds] == [521, 520]
@@ -133,8 +174,13 @@ def test_double_submit_of_one_web_form_token_returns_the_placed_checkout_to_both
     address = vn_address()
 
     def submit():
-        return checkout_place(buyer=buyer, cart=cart, payment_method="cod", address=address,
-                              idempotency_key="web:token-1").pk
+        return checkout_place(
+            buyer=buyer,
+            cart=cart,
+            payment_method="cod",
+            address=address,
+            idempotency_key="web:token-1",
+        ).pk
 
     outcomes = race([submit, submit, submit])
 

@@ -1,5 +1,6 @@
 """Index sync through the outbox, on every backend (engines when their node runs): commit, rollback,
 a crash in the middle of a drain, a reindex while writes keep coming, the consistency check."""
+
 import io
 
 import pytest
@@ -10,8 +11,8 @@ from catalog.models import Product
 from market.models import Cooperative, OutboxEvent
 from market.outbox import record_changes
 from search import documents, sync
-from search.check import current_hashes
 from search.backends import Query
+from search.check import current_hashes
 from search.selectors import product_search
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import CooperativeFactory
@@ -43,7 +44,9 @@ def test_drain_indexes_changes_and_empties_the_outbox(search_backend):
     assert OutboxEvent.objects.count() == 0
 
 
-def test_commit_kicks_a_drain_and_price_changes_reach_the_index(search_backend, django_capture_on_commit_callbacks):
+def test_commit_kicks_a_drain_and_price_changes_reach_the_index(
+    search_backend, django_capture_on_commit_callbacks
+):
     p = ProductFactory(name_vi="Măng tây xanh", name_en="Green asparagus", price_vnd=90_000)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -55,8 +58,9 @@ def test_commit_kicks_a_drain_and_price_changes_reach_the_index(search_backend, 
     assert OutboxEvent.objects.count() == 0
 
 
-def test_a_failing_index_after_commit_never_breaks_the_request(search_backend, django_capture_on_commit_callbacks,
-                                                               monkeypatch):
+def test_a_failing_index_after_commit_never_breaks_the_request(
+    search_backend, django_capture_on_commit_callbacks, monkeypatch
+):
     p = ProductFactory(name_vi="Nấm hương rừng")
 
     def down(docs):  # the engine is a process boundary we cannot break for real inside a test
@@ -169,7 +173,9 @@ def test_reindex_twice_is_safe(search_backend):
 
 
 def test_search_check_reports_drift_and_repair_fixes_it(search_backend):
-    kept, moved, gone = (ProductFactory(name_vi=f"Hạt sen Huế {i}", price_vnd=200_000) for i in range(3))
+    kept, moved, gone = (
+        ProductFactory(name_vi=f"Hạt sen Huế {i}", price_vnd=200_000) for i in range(3)
+    )
     index_everything(search_backend)
     Product.objects.filter(pk=moved.pk).update(price_vnd=210_000)  # bypasses the outbox: drift
     Product.objects.filter(pk=gone.pk).update(status=Product.Status.ARCHIVED)
@@ -186,14 +192,21 @@ def test_search_check_reports_drift_and_repair_fixes_it(search_backend):
     assert "missing from the index: 1" in text and "not purchasable but indexed: 1" in text
     assert f"stale: 1 (e.g. {moved.pk})" in text
     assert "search_check: repaired 3 differences; 0 remain" in text
-    assert again.getvalue().strip().endswith("search_check: 0 differences (0 missing, 0 extra, 0 stale)")
+    assert (
+        again.getvalue()
+        .strip()
+        .endswith("search_check: 0 differences (0 missing, 0 extra, 0 stale)")
+    )
     assert search_backend.snapshot() == current_hashes()
     assert set(current_hashes()) == {kept.pk, moved.pk, added.pk}
     assert found("hat sen", price_min=210_000, price_max=210_000) == [moved.pk]
 
 
-@pytest.mark.parametrize("fields", [{"name_vi": "Hạt điều rang muối Bình Phước"}, {"stock_qty": 0}],
-                         ids=["name", "stock"])
+@pytest.mark.parametrize(
+    "fields",
+    [{"name_vi": "Hạt điều rang muối Bình Phước"}, {"stock_qty": 0}],
+    ids=["name", "stock"],
+)
 def test_search_check_sees_any_field_changed_behind_the_index(search_backend, fields):
     p = ProductFactory(name_vi="Cà phê Arabica Cầu Đất", stock_qty=25)
     ProductFactory(name_vi="Cà phê phin giấy")
@@ -208,9 +221,16 @@ def test_search_check_sees_any_field_changed_behind_the_index(search_backend, fi
 
     assert f"  stale: 1 (e.g. {p.pk})" in first.getvalue()
     assert first.getvalue().strip().splitlines()[-1] == (
-        "search_check: 1 differences (0 missing, 0 extra, 1 stale); run with --repair to fix")
-    assert repair.getvalue().strip().splitlines()[-1] == "search_check: repaired 1 differences; 0 remain"
-    assert again.getvalue().strip().splitlines()[-1] == "search_check: 0 differences (0 missing, 0 extra, 0 stale)"
+        "search_check: 1 differences (0 missing, 0 extra, 1 stale); run with --repair to fix"
+    )
+    assert (
+        repair.getvalue().strip().splitlines()[-1]
+        == "search_check: repaired 1 differences; 0 remain"
+    )
+    assert (
+        again.getvalue().strip().splitlines()[-1]
+        == "search_check: 0 differences (0 missing, 0 extra, 0 stale)"
+    )
     if "name_vi" in fields:
         assert found("dieu rang muoi") == [p.pk]
     else:
@@ -220,7 +240,9 @@ def test_search_check_sees_any_field_changed_behind_the_index(search_backend, fi
 def test_search_check_reports_documents_indexed_before_hashes_as_stale(search_backend):
     p = ProductFactory(name_vi="Mật ong bạc hà")
     docs, _ = documents.build_for([p.pk])
-    search_backend.index_many([{k: v for k, v in d.items() if k != "doc_hash"} for d in docs])  # as before
+    search_backend.index_many(
+        [{k: v for k, v in d.items() if k != "doc_hash"} for d in docs]
+    )  # as before
     out = io.StringIO()
 
     call_command("search_check", "--repair", stdout=out)

@@ -1,4 +1,5 @@
 """Presentation helpers and the Vietnamese catalogue of the web pages."""
+
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,10 +21,16 @@ def _restore_language():
     translation.deactivate()
 
 
-@pytest.mark.parametrize("lang, value, expected", [
-    ("vi", 1234567, "1.234.567\xa0₫"), ("en", 1234567, "₫1,234,567"), ("vi", 0, "0\xa0₫"),
-    ("vi", None, ""), ("vi", "abc", ""),
-])
+@pytest.mark.parametrize(
+    "lang, value, expected",
+    [
+        ("vi", 1234567, "1.234.567\xa0₫"),
+        ("en", 1234567, "₫1,234,567"),
+        ("vi", 0, "0\xa0₫"),
+        ("vi", None, ""),
+        ("vi", "abc", ""),
+    ],
+)
 def test_vnd(lang, value, expected):
     with translation.override(lang):
         result = vnd(value)
@@ -31,9 +38,14 @@ def test_vnd(lang, value, expected):
     assert result == expected
 
 
-@pytest.mark.parametrize("lang, value, expected", [
-    ("vi", Decimal("2.500"), "2,5"), ("en", Decimal("2.500"), "2.5"), ("vi", Decimal("10.000"), "10"),
-])
+@pytest.mark.parametrize(
+    "lang, value, expected",
+    [
+        ("vi", Decimal("2.500"), "2,5"),
+        ("en", Decimal("2.500"), "2.5"),
+        ("vi", Decimal("10.000"), "10"),
+    ],
+)
 def test_qty(lang, value, expected):
     with translation.override(lang):
         result = qty(value)
@@ -42,13 +54,21 @@ def test_qty(lang, value, expected):
 
 
 def test_plain_for_html_attributes():
-    assert [plain(Decimal("10.000")), plain(Decimal("0.500")), plain(Decimal("1E+1"))] == ["10", "0.5", "10"]
+    assert [plain(Decimal("10.000")), plain(Decimal("0.500")), plain(Decimal("1E+1"))] == [
+        "10",
+        "0.5",
+        "10",
+    ]
 
 
 def test_every_interface_string_has_a_vietnamese_translation():
     catalog = read_po(PO.open("rb"), locale="vi")
 
-    untranslated = [m.id for m in catalog if m.id and not (m.string[0] if isinstance(m.string, tuple) else m.string)]
+    untranslated = [
+        m.id
+        for m in catalog
+        if m.id and not (m.string[0] if isinstance(m.string, tuple) else m.string)
+    ]
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
 
     assert untranslated == []

@@ -15,6 +15,9 @@ def test_demo_logins_work_and_seed_is_idempotent(settings):
 
     assert authenticate(email=demo.ADMIN_EMAIL, password=demo.ADMIN_PASSWORD).is_platform_admin
     assert authenticate(email="buyer@htx.market", password=demo.DEMO_PASSWORD) is not None
-    assert authenticate(email="owner+htx-ca-phe-ea-tul@htx.market", password=demo.DEMO_PASSWORD) is not None
+    assert (
+        authenticate(email="owner+htx-ca-phe-ea-tul@htx.market", password=demo.DEMO_PASSWORD)
+        is not None
+    )
     assert Cooperative.objects.count() == len(demo.COOPERATIVES)
     assert Cooperative.objects.filter(status="SUBMITTED").count() >= 1

@@ -1,5 +1,6 @@
 """Members join by invitation: nobody is added without consent, and the inviter learns nothing
 about whether an address has an account."""
+
 import re
 from datetime import timedelta
 
@@ -20,15 +21,23 @@ def invite(mailoutbox, django_capture_on_commit_callbacks):
 
     def _invite(owner, email="KE.TOAN@htx.vn", role="STAFF"):
         with django_capture_on_commit_callbacks(execute=True):
-            invitations.membership_invite(actor=owner.user, cooperative_id=owner.cooperative_id, email=email, role=role)
+            invitations.membership_invite(
+                actor=owner.user, cooperative_id=owner.cooperative_id, email=email, role=role
+            )
         return re.search(r"/invitations/([A-Za-z0-9_-]+)/", mailoutbox[-1].body).group(1)
 
     return _invite
 
 
 def rows():
-    return (list(Invitation.objects.order_by("pk").values_list("email", "role", "accepted_at", "revoked_at")),
-            list(Membership.objects.order_by("pk").values_list("user_id", "cooperative_id", "role")))
+    return (
+        list(
+            Invitation.objects.order_by("pk").values_list(
+                "email", "role", "accepted_at", "revoked_at"
+            )
+        ),
+        list(Membership.objects.order_by("pk").values_list("user_id", "cooperative_id", "role")),
+    )
 
 
 def test_invite_then_accept_creates_membership_only_on_acceptance(invite, mailoutbox):
@@ -41,8 +50,16 @@ def test_invite_then_accept_creates_membership_only_on_acceptance(invite, mailou
 
     invitation = Invitation.objects.get()
     assert members_before_accept == 0
-    assert (membership.user, membership.cooperative_id, membership.role) == (newcomer, owner.cooperative_id, "STAFF")
-    assert (invitation.email, invitation.invited_by, invitation.accepted_by) == ("ke.toan@htx.vn", owner.user, newcomer)
+    assert (membership.user, membership.cooperative_id, membership.role) == (
+        newcomer,
+        owner.cooperative_id,
+        "STAFF",
+    )
+    assert (invitation.email, invitation.invited_by, invitation.accepted_by) == (
+        "ke.toan@htx.vn",
+        owner.user,
+        newcomer,
+    )
     assert invitation.accepted_at is not None
     assert invitation.expires_at - invitation.created_at == timedelta(days=7)
     assert token not in Invitation.objects.values_list("token_hash", flat=True)[0]
@@ -62,10 +79,15 @@ def test_invite_answers_the_same_for_known_and_unknown_addresses(invite, mailout
     owner = f.MembershipFactory()
     f.UserFactory(email="co.tai.khoan@htx.vn")
 
-    known = invitations.membership_invite(actor=owner.user, cooperative_id=owner.cooperative_id,
-                                       email="co.tai.khoan@htx.vn", role="STAFF")
-    unknown = invitations.membership_invite(actor=owner.user, cooperative_id=owner.cooperative_id,
-                                         email="khong.co@htx.vn", role="STAFF")
+    known = invitations.membership_invite(
+        actor=owner.user,
+        cooperative_id=owner.cooperative_id,
+        email="co.tai.khoan@htx.vn",
+        role="STAFF",
+    )
+    unknown = invitations.membership_invite(
+        actor=owner.user, cooperative_id=owner.cooperative_id, email="khong.co@htx.vn", role="STAFF"
+    )
 
     assert known is None and unknown is None
     assert Invitation.objects.count() == 2
@@ -78,8 +100,9 @@ def test_only_owner_can_invite(role, invite):
     before = rows()
 
     with pytest.raises(PermissionDenied):
-        invitations.membership_invite(actor=member.user, cooperative_id=member.cooperative_id, email="x@htx.vn",
-                                   role="STAFF")
+        invitations.membership_invite(
+            actor=member.user, cooperative_id=member.cooperative_id, email="x@htx.vn", role="STAFF"
+        )
 
     assert rows() == before
 
@@ -90,8 +113,9 @@ def test_stranger_who_created_a_draft_cannot_invite_into_another_cooperative():
     before = rows()
 
     with pytest.raises(NotFound):
-        invitations.membership_invite(actor=stranger, cooperative_id=target.cooperative_id, email="x@htx.vn",
-                                   role="STAFF")
+        invitations.membership_invite(
+            actor=stranger, cooperative_id=target.cooperative_id, email="x@htx.vn", role="STAFF"
+        )
 
     assert rows() == before
 
@@ -118,7 +142,9 @@ def test_accept_refuses_unusable_invitations(spoil, invite):
     if spoil == "expired":
         Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     elif spoil == "revoked":
-        invitations.invitation_revoke(actor=owner.user, cooperative_id=owner.cooperative_id, invitation_id=invitation.pk)
+        invitations.invitation_revoke(
+            actor=owner.user, cooperative_id=owner.cooperative_id, invitation_id=invitation.pk
+        )
     elif spoil == "accepted":
         invitations.membership_accept(user=user, token=token)
         Membership.objects.filter(user=user).delete()
@@ -139,8 +165,12 @@ def test_second_pending_invitation_for_same_address_conflicts(invite):
     before = rows()
 
     with pytest.raises(Conflict) as exc:
-        invitations.membership_invite(actor=owner.user, cooperative_id=owner.cooperative_id, email="DUNG@htx.vn",
-                                   role="MANAGER")
+        invitations.membership_invite(
+            actor=owner.user,
+            cooperative_id=owner.cooperative_id,
+            email="DUNG@htx.vn",
+            role="MANAGER",
+        )
 
     assert exc.value.code == "already_invited"
     assert rows() == before
@@ -154,7 +184,9 @@ def test_expired_invitation_can_be_renewed(invite):
     invite(owner, email="dung@htx.vn", role="MANAGER")
 
     assert [(e, r, rev is None) for e, r, _a, rev in rows()[0]] == [
-        ("dung@htx.vn", "STAFF", False), ("dung@htx.vn", "MANAGER", True)]
+        ("dung@htx.vn", "STAFF", False),
+        ("dung@htx.vn", "MANAGER", True),
+    ]
 
 
 def test_owner_lists_and_revokes_pending_invitations_manager_cannot(invite):
@@ -164,11 +196,25 @@ def test_owner_lists_and_revokes_pending_invitations_manager_cannot(invite):
     invite(owner, email="b@htx.vn")
     first = Invitation.objects.order_by("pk").first()
 
-    listed = [i.email for i in selectors.invitation_list_for_owner(user=owner.user, cooperative_id=owner.cooperative_id)]
+    listed = [
+        i.email
+        for i in selectors.invitation_list_for_owner(
+            user=owner.user, cooperative_id=owner.cooperative_id
+        )
+    ]
     with pytest.raises(PermissionDenied):
-        invitations.invitation_revoke(actor=manager.user, cooperative_id=owner.cooperative_id, invitation_id=first.pk)
-    invitations.invitation_revoke(actor=owner.user, cooperative_id=owner.cooperative_id, invitation_id=first.pk)
-    after = [i.email for i in selectors.invitation_list_for_owner(user=owner.user, cooperative_id=owner.cooperative_id)]
+        invitations.invitation_revoke(
+            actor=manager.user, cooperative_id=owner.cooperative_id, invitation_id=first.pk
+        )
+    invitations.invitation_revoke(
+        actor=owner.user, cooperative_id=owner.cooperative_id, invitation_id=first.pk
+    )
+    after = [
+        i.email
+        for i in selectors.invitation_list_for_owner(
+            user=owner.user, cooperative_id=owner.cooperative_id
+        )
+    ]
 
     assert (listed, after) == (["a@htx.vn", "b@htx.vn"], ["b@htx.vn"])
     with pytest.raises(PermissionDenied):
@@ -190,7 +236,9 @@ def test_owner_removes_member():
     owner = f.MembershipFactory()
     staff = f.MembershipFactory(cooperative=owner.cooperative, role="STAFF")
 
-    services.membership_remove(actor=owner.user, cooperative_id=owner.cooperative_id, user_id=staff.user_id)
+    services.membership_remove(
+        actor=owner.user, cooperative_id=owner.cooperative_id, user_id=staff.user_id
+    )
 
     assert list(Membership.objects.values_list("user_id", flat=True)) == [owner.user_id]
 
@@ -216,7 +264,9 @@ def test_accept_page_asks_then_accepts_for_the_invited_address_only(invite, clie
     assert "Lời mời này được gửi tới một địa chỉ e-mail khác." in refused.content.decode()
     assert members_after_refusal == 1
     assert page.status_code == 200
-    assert "HTX Chè Tân Cương mời bạn tham gia đội ngũ với vai trò Quản lý." in page.content.decode()
+    assert (
+        "HTX Chè Tân Cương mời bạn tham gia đội ngũ với vai trò Quản lý." in page.content.decode()
+    )
     assert "Chấp nhận lời mời" in page.content.decode()
     assert (accepted.status_code, accepted["Location"]) == (302, "/")
     assert Membership.objects.get(user=invitee).role == "MANAGER"

@@ -6,7 +6,11 @@ from market.validators import InvalidField
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("0100109106", "0100109106"), (" 0100 109 106 ", "0100109106"), ("0100109106-001", "0100109106001")],
+    [
+        ("0100109106", "0100109106"),
+        (" 0100 109 106 ", "0100109106"),
+        ("0100109106-001", "0100109106001"),
+    ],
 )
 def test_tax_code_valid_forms_are_compacted(raw, expected):
     assert validators.tax_code(raw) == expected
@@ -34,8 +38,13 @@ def test_tax_code_invalid_gets_specific_message(raw, message_start, settings):
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("0912345678", "0912345678"), ("+84 912 345 678", "0912345678"), ("84912345678", "0912345678"),
-     ("0912.345.678", "0912345678"), ("024 3825 1234", "02438251234")],
+    [
+        ("0912345678", "0912345678"),
+        ("+84 912 345 678", "0912345678"),
+        ("84912345678", "0912345678"),
+        ("0912.345.678", "0912345678"),
+        ("024 3825 1234", "02438251234"),
+    ],
 )
 def test_phone_normalised_to_national_form(raw, expected):
     assert validators.phone(raw) == expected
@@ -74,8 +83,16 @@ def test_bank_bin_six_digits():
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "typed, code",
-    [(20, 20), ("20", 20), ("Lạng Sơn", 20), ("lang son", 20), ("Tỉnh Bắc Giang", 24), ("Bắc Giang", 24),
-     ("Sóc Trăng", 92), ("Kiên Giang", 91)],
+    [
+        (20, 20),
+        ("20", 20),
+        ("Lạng Sơn", 20),
+        ("lang son", 20),
+        ("Tỉnh Bắc Giang", 24),
+        ("Bắc Giang", 24),
+        ("Sóc Trăng", 92),
+        ("Kiên Giang", 91),
+    ],
 )
 def test_province_by_code_new_or_former_name(typed, code):
     assert validators.province(typed).code == code

@@ -1,16 +1,29 @@
 """Cart services: orderability rules, prices from the database, change messages, merge at login."""
+
 from decimal import Decimal
 
 import pytest
 
 from catalog.models import PriceTier, Product
 from market.models import Cooperative
-from orders.errors import BelowMinimumOrder, NotDivisible, NotPurchasable, OffOrderStep, OutOfStock, QuantityInvalid
+from orders.errors import (
+    BelowMinimumOrder,
+    NotDivisible,
+    NotPurchasable,
+    OffOrderStep,
+    OutOfStock,
+    QuantityInvalid,
+)
 from orders.models import Cart, CartLine
-from orders.services.cart import cart_get_or_create, cart_line_remove, cart_line_set, cart_merge, cart_refresh
+from orders.services.cart import (
+    cart_get_or_create,
+    cart_line_remove,
+    cart_line_set,
+    cart_merge,
+    cart_refresh,
+)
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import UserFactory
-
 from tests.factories.orders import fast_passwords  # noqa: F401,E402  (autouse fixture)
 
 pytestmark = pytest.mark.django_db
@@ -38,19 +51,26 @@ def test_tier_price_applies_from_its_minimum(cart):
     cart_line_set(cart=cart, product_id=product.pk, quantity="10")
 
     view = cart_refresh(cart=cart)
-    assert view.lines[0].unit_price_vnd == 90_000 and view.subtotal_vnd == 900_000 and view.messages == []
+    assert (
+        view.lines[0].unit_price_vnd == 90_000
+        and view.subtotal_vnd == 900_000
+        and view.messages == []
+    )
 
 
-@pytest.mark.parametrize("product_kw, qty, error", [
-    ({"min_order_qty": Decimal("5")}, "4", BelowMinimumOrder),
-    ({"order_step": Decimal("2"), "min_order_qty": Decimal("2")}, "3", OffOrderStep),
-    ({"unit": "THUNG"}, "1.5", NotDivisible),
-    ({}, "0", QuantityInvalid),
-    ({}, "-1", QuantityInvalid),
-    ({}, "abc", QuantityInvalid),
-    ({}, "1.0001", QuantityInvalid),
-    ({"stock_qty": Decimal("3")}, "4", OutOfStock),
-])
+@pytest.mark.parametrize(
+    "product_kw, qty, error",
+    [
+        ({"min_order_qty": Decimal("5")}, "4", BelowMinimumOrder),
+        ({"order_step": Decimal("2"), "min_order_qty": Decimal("2")}, "3", OffOrderStep),
+        ({"unit": "THUNG"}, "1.5", NotDivisible),
+        ({}, "0", QuantityInvalid),
+        ({}, "-1", QuantityInvalid),
+        ({}, "abc", QuantityInvalid),
+        ({}, "1.0001", QuantityInvalid),
+        ({"stock_qty": Decimal("3")}, "4", OutOfStock),
+    ],
+)
 def test_unorderable_quantities_are_refused_and_nothing_changes(cart, product_kw, qty, error):
     product = ProductFactory(**product_kw)
 
@@ -76,7 +96,9 @@ def test_products_that_cannot_be_bought_are_refused(cart, change):
     elif change == "draft":
         Product.objects.filter(pk=product.pk).update(status=Product.Status.DRAFT)
     else:
-        Cooperative.objects.filter(pk=product.cooperative_id).update(status=Cooperative.Status.SUSPENDED)
+        Cooperative.objects.filter(pk=product.cooperative_id).update(
+            status=Cooperative.Status.SUSPENDED
+        )
 
     with pytest.raises(NotPurchasable):
         cart_line_set(cart=cart, product_id=product.pk, quantity="1")
@@ -97,13 +119,18 @@ def test_refresh_reports_price_change_and_remembers_new_price(cart):
     view = cart_refresh(cart=cart)
 
     assert [m["code"] for m in view.messages] == ["price_changed"]
-    assert view.messages[0]["old_price_vnd"] == 100_000 and view.messages[0]["new_price_vnd"] == 110_000
+    assert (
+        view.messages[0]["old_price_vnd"] == 100_000
+        and view.messages[0]["new_price_vnd"] == 110_000
+    )
     assert CartLine.objects.get().unit_price_seen == 110_000
     assert cart_refresh(cart=cart).messages == []
 
 
 def test_refresh_shrinks_to_stock_respecting_the_step(cart):
-    product = ProductFactory(order_step=Decimal("2"), min_order_qty=Decimal("2"), stock_qty=Decimal("10"))
+    product = ProductFactory(
+        order_step=Decimal("2"), min_order_qty=Decimal("2"), stock_qty=Decimal("10")
+    )
     cart_line_set(cart=cart, product_id=product.pk, quantity="8")
     Product.objects.filter(pk=product.pk).update(stock_qty=Decimal("5"))
 
@@ -151,8 +178,10 @@ def test_merge_moves_guest_lines_and_sums_shared_products():
     again = cart_merge(user=user, session_key="s3ss10n")
 
     assert merged.pk == again.pk == mine.pk
-    assert dict(CartLine.objects.values_list("product_id", "quantity")) == {shared.pk: Decimal("5"),
-                                                                           guest_only.pk: Decimal("1")}
+    assert dict(CartLine.objects.values_list("product_id", "quantity")) == {
+        shared.pk: Decimal("5"),
+        guest_only.pk: Decimal("1"),
+    }
     assert not Cart.objects.filter(session_key="s3ss10n").exists()
 
 

@@ -1,4 +1,5 @@
 """Idempotency keys: claim, replay, in flight, reuse, crash recovery, expiry."""
+
 from datetime import timedelta
 
 import pytest
@@ -6,8 +7,13 @@ from django.utils import timezone
 
 from orders.errors import IdempotencyKeyInFlight, IdempotencyKeyMissing, IdempotencyKeyReused
 from orders.models import IdempotencyKey
-from orders.services.idempotency import (STALE_AFTER, idempotency_claim, idempotency_finish, idempotency_purge,
-                                         idempotency_release)
+from orders.services.idempotency import (
+    STALE_AFTER,
+    idempotency_claim,
+    idempotency_finish,
+    idempotency_purge,
+    idempotency_release,
+)
 
 pytestmark = pytest.mark.django_db
 BODY = {"payment_method": "cod", "address": {"ward_code": 1}}

@@ -1,5 +1,6 @@
 """order_transition: the declared table, actor rights, events, stock released exactly once,
 cash on delivery, unpaid expiry."""
+
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
@@ -10,14 +11,22 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from catalog.models import ProductEvent
-from orders.errors import (ActionForbidden, NotFound, ReasonRequired, TrackingRequired, TransitionNotAllowed,
-                           ValidationFailed)
+from orders.errors import (
+    ActionForbidden,
+    NotFound,
+    ReasonRequired,
+    TrackingRequired,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from orders.models import Order, OrderEvent, Payment
 from orders.services.transitions import order_expire_unpaid, order_transition
 from tests.factories.catalog import ProductFactory
-from tests.factories.orders import place, place_order
-
-from tests.factories.orders import fast_passwords  # noqa: F401,E402  (autouse fixture)
+from tests.factories.orders import (
+    fast_passwords,  # noqa: F401,E402  (autouse fixture)
+    place,
+    place_order,
+)
 
 pytestmark = pytest.mark.django_db
 S = Order.Status
@@ -39,7 +48,9 @@ def _stock(order):
     return line.product.stock_qty
 
 
-def test_full_happy_path_writes_one_event_per_move(actors, order, django_capture_on_commit_callbacks):
+def test_full_happy_path_writes_one_event_per_move(
+    actors, order, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         _move(actors, order, S.CONFIRMED)
         _move(actors, order, S.PACKED)
@@ -48,19 +59,34 @@ def test_full_happy_path_writes_one_event_per_move(actors, order, django_capture
         _move(actors, order, S.COMPLETED, who="buyer")
 
     order.refresh_from_db()
-    assert order.status == S.COMPLETED and (order.carrier, order.tracking_number) == ("GHN", "GHN123")
-    moves = list(order.events.filter(kind="STATUS").values_list("from_status", "to_status", "actor_id"))
+    assert order.status == S.COMPLETED and (order.carrier, order.tracking_number) == (
+        "GHN",
+        "GHN123",
+    )
+    moves = list(
+        order.events.filter(kind="STATUS").values_list("from_status", "to_status", "actor_id")
+    )
     staff, buyer = actors["staff"].pk, actors["buyer"].pk
-    assert moves == [("", "PLACED", buyer), ("PLACED", "CONFIRMED", staff), ("CONFIRMED", "PACKED", staff),
-                     ("PACKED", "SHIPPED", staff), ("SHIPPED", "DELIVERED", staff),
-                     ("DELIVERED", "COMPLETED", buyer)]
+    assert moves == [
+        ("", "PLACED", buyer),
+        ("PLACED", "CONFIRMED", staff),
+        ("CONFIRMED", "PACKED", staff),
+        ("PACKED", "SHIPPED", staff),
+        ("SHIPPED", "DELIVERED", staff),
+        ("DELIVERED", "COMPLETED", buyer),
+    ]
     assert len(mail.outbox) == 5 * 2  # buyer + the cooperative's owner per move
     assert _stock(order) == Decimal("7")
 
 
 NOT_ALLOWED = [
-    (S.PLACED, S.SHIPPED), (S.PLACED, S.PACKED), (S.PLACED, S.DELIVERED), (S.PLACED, S.COMPLETED),
-    (S.CONFIRMED, S.DELIVERED), (S.CONFIRMED, S.REFUSED), (S.PACKED, S.CONFIRMED),
+    (S.PLACED, S.SHIPPED),
+    (S.PLACED, S.PACKED),
+    (S.PLACED, S.DELIVERED),
+    (S.PLACED, S.COMPLETED),
+    (S.CONFIRMED, S.DELIVERED),
+    (S.CONFIRMED, S.REFUSED),
+    (S.PACKED, S.CONFIRMED),
 ]
 
 
@@ -83,13 +109,16 @@ def test_final_states_allow_nothing(final):
     assert Order.ALLOWED_TRANSITIONS[final] == set()
 
 
-@pytest.mark.parametrize("who, to, error", [
-    ("buyer", S.CONFIRMED, ActionForbidden),
-    ("buyer", S.REFUSED, ActionForbidden),
-    ("other_staff", S.CONFIRMED, NotFound),
-    ("other_staff", S.CANCELLED, NotFound),
-    ("staff", S.COMPLETED, ActionForbidden),
-])
+@pytest.mark.parametrize(
+    "who, to, error",
+    [
+        ("buyer", S.CONFIRMED, ActionForbidden),
+        ("buyer", S.REFUSED, ActionForbidden),
+        ("other_staff", S.CONFIRMED, NotFound),
+        ("other_staff", S.CANCELLED, NotFound),
+        ("staff", S.COMPLETED, ActionForbidden),
+    ],
+)
 def test_actor_rights(actors, order, who, to, error):
     with pytest.raises(error):
         _move(actors, order, to, who=who, reason="r")
@@ -141,7 +170,10 @@ def test_cooperative_or_admin_cancel_needs_a_reason(actors, order, who):
     _move(actors, order, S.CANCELLED, who=who, reason="Hết hàng do mưa bão")
 
     order.refresh_from_db()
-    assert order.cancel_reason == "Hết hàng do mưa bão" and order.events.last().note == "Hết hàng do mưa bão"
+    assert (
+        order.cancel_reason == "Hết hàng do mưa bão"
+        and order.events.last().note == "Hết hàng do mưa bão"
+    )
 
 
 def test_cancel_twice_releases_stock_once(actors, order):
@@ -151,7 +183,10 @@ def test_cancel_twice_releases_stock_once(actors, order):
         _move(actors, order, S.CANCELLED, who="admin", reason="again")
 
     assert _stock(order) == Decimal("10")
-    assert ProductEvent.objects.filter(action="stock", changes__reason__endswith=":cancelled").count() == 1
+    assert (
+        ProductEvent.objects.filter(action="stock", changes__reason__endswith=":cancelled").count()
+        == 1
+    )
 
 
 def test_ship_requires_carrier_and_tracking(actors, order):
@@ -171,11 +206,20 @@ def test_confirm_refusing_some_lines_releases_their_stock_and_recomputes(actors)
     order = place(actors["buyer"], (a, 2), (b, 1)).orders.get()
     line_b = order.lines.get(product=b)
 
-    _move(actors, order, S.CONFIRMED, refused_lines=[{"line_id": line_b.pk, "reason": "Hỏng do vận chuyển"}])
+    _move(
+        actors,
+        order,
+        S.CONFIRMED,
+        refused_lines=[{"line_id": line_b.pk, "reason": "Hỏng do vận chuyển"}],
+    )
 
     order.refresh_from_db(), a.refresh_from_db(), b.refresh_from_db()
     line_b.refresh_from_db()
-    assert order.status == S.CONFIRMED and line_b.refused and line_b.refused_reason == "Hỏng do vận chuyển"
+    assert (
+        order.status == S.CONFIRMED
+        and line_b.refused
+        and line_b.refused_reason == "Hỏng do vận chuyển"
+    )
     assert (a.stock_qty, b.stock_qty) == (Decimal("3"), Decimal("5"))
     assert (order.subtotal_vnd, order.total_vnd) == (200_000, 200_000 + order.shipping_fee_vnd)
     assert order.events.filter(kind="LINE_REFUSED").count() == 1
@@ -184,7 +228,9 @@ def test_confirm_refusing_some_lines_releases_their_stock_and_recomputes(actors)
 def test_refusing_every_line_refuses_the_order(actors, order):
     line = order.lines.get()
 
-    _move(actors, order, S.CONFIRMED, refused_lines=[{"line_id": line.pk, "reason": "Không đủ hàng"}])
+    _move(
+        actors, order, S.CONFIRMED, refused_lines=[{"line_id": line.pk, "reason": "Không đủ hàng"}]
+    )
 
     order.refresh_from_db()
     assert order.status == S.REFUSED and _stock(order) == Decimal("10")
@@ -194,11 +240,14 @@ def test_refusing_every_line_refuses_the_order(actors, order):
     assert _stock(order) == Decimal("10")
 
 
-@pytest.mark.parametrize("refused, error", [
-    ([{"line_id": 999999, "reason": "x"}], ValidationFailed),
-    ([{"line_id": None, "reason": "x"}], ValidationFailed),
-    (["line"], "line"),
-])
+@pytest.mark.parametrize(
+    "refused, error",
+    [
+        ([{"line_id": 999999, "reason": "x"}], ValidationFailed),
+        ([{"line_id": None, "reason": "x"}], ValidationFailed),
+        (["line"], "line"),
+    ],
+)
 def test_bad_refused_lines_change_nothing(actors, order, refused, error):
     refused = [{"line_id": order.lines.get().pk, "reason": ""}] if error == "line" else refused
     error = ReasonRequired if error == "line" else error
@@ -207,7 +256,9 @@ def test_bad_refused_lines_change_nothing(actors, order, refused, error):
         _move(actors, order, S.CONFIRMED, refused_lines=refused)
 
     order.refresh_from_db()
-    assert order.status == S.PLACED and not order.lines.get().refused and _stock(order) == Decimal("7")
+    assert (
+        order.status == S.PLACED and not order.lines.get().refused and _stock(order) == Decimal("7")
+    )
 
 
 def test_refuse_whole_order_needs_reason_and_releases(actors, order):
@@ -221,7 +272,9 @@ def test_refuse_whole_order_needs_reason_and_releases(actors, order):
 
 
 def test_cash_on_delivery_is_paid_at_delivery(actors):
-    order = place_order(actors["buyer"], ProductFactory(cooperative=actors["coop"]), 1, payment_method="cod")
+    order = place_order(
+        actors["buyer"], ProductFactory(cooperative=actors["coop"]), 1, payment_method="cod"
+    )
     _move(actors, order, S.CONFIRMED)
     _move(actors, order, S.PACKED)
     _move(actors, order, S.SHIPPED, carrier="GHTK", tracking_number="S1")
@@ -252,7 +305,12 @@ def test_expire_unpaid_cancels_only_overdue_unpaid_bank_transfers(actors, settin
     call_command("orders_expire_unpaid", stdout=out)  # safe to re-run
 
     statuses = dict(Order.objects.values_list("pk", "status"))
-    assert statuses == {overdue.pk: "CANCELLED", fresh.pk: "PLACED", paid.pk: "PLACED", cod.pk: "PLACED"}
+    assert statuses == {
+        overdue.pk: "CANCELLED",
+        fresh.pk: "PLACED",
+        paid.pk: "PLACED",
+        cod.pk: "PLACED",
+    }
     product.refresh_from_db()
     assert product.stock_qty == Decimal("7")
     assert "expired 1 of 1" in out.getvalue() and "expired 0 of 0" in out.getvalue()

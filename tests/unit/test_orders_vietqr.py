@@ -1,4 +1,5 @@
 """VietQR payloads against the published vectors (vietnam-qr-pay tests; CRCs from the notes)."""
+
 import binascii
 
 import pytest
@@ -6,8 +7,10 @@ import pytest
 from orders import vietqr
 
 # Full vector (ACB 970416), from vietnam-qr-pay's tests; CRC BBB8.
-ACB = ("00020101021238530010A0000007270123000697041601092576788590208QRIBFTTA5303704540410005802VN"
-       "62150811Chuyen tien6304BBB8")
+ACB = (
+    "00020101021238530010A0000007270123000697041601092576788590208QRIBFTTA5303704540410005802VN"
+    "62150811Chuyen tien6304BBB8"
+)
 
 
 def test_payload_reproduces_the_published_acb_vector():
@@ -31,7 +34,9 @@ def test_crc16_standard_check_value():
 
 
 def test_tlv_walk_of_an_order_payload():
-    data = vietqr.payload(bin_code="970405", account="8888123456789", amount=270_000, memo="HTX-2026-000123")
+    data = vietqr.payload(
+        bin_code="970405", account="8888123456789", amount=270_000, memo="HTX-2026-000123"
+    )
 
     top = vietqr.parse(data)
     merchant = vietqr.parse(top["38"])
@@ -52,16 +57,21 @@ def test_static_payload_without_amount_is_point_of_initiation_11():
 
 
 def test_memo_is_folded_to_ascii_and_capped_at_25_chars():
-    assert vietqr.ascii_memo("Thanh toán đơn hàng HTX-2026-000123 nhé") == "Thanh toan don hang HTX-2"
+    assert (
+        vietqr.ascii_memo("Thanh toán đơn hàng HTX-2026-000123 nhé") == "Thanh toan don hang HTX-2"
+    )
     assert len(vietqr.ascii_memo("x" * 40)) == 25
 
 
-@pytest.mark.parametrize("kw", [
-    {"bin_code": "97041", "account": "1"},
-    {"bin_code": "970416", "account": ""},
-    {"bin_code": "970416", "account": "12345678901234567890"},
-    {"bin_code": "970416", "account": "1", "amount": -5},
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"bin_code": "97041", "account": "1"},
+        {"bin_code": "970416", "account": ""},
+        {"bin_code": "970416", "account": "12345678901234567890"},
+        {"bin_code": "970416", "account": "1", "amount": -5},
+    ],
+)
 def test_bad_bank_details_are_refused(kw):
     with pytest.raises(ValueError):
         vietqr.payload(**kw)

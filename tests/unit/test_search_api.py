@@ -1,4 +1,5 @@
 """The search HTTP API: shape, OpenAPI, and bad input (never a 500, never an engine error)."""
+
 import pytest
 
 from tests.factories.search import build_catalog, engine_backend, index_everything, search_backend  # noqa: F401
@@ -23,7 +24,10 @@ def test_search_returns_results_facets_and_highlights(catalog, api_client):
     assert body["total"] == 1
     assert body["results"][0]["id"] == robusta.pk
     assert body["results"][0]["price_vnd"] == 120_000
-    assert body["results"][0]["highlight"]["name_vi"] == "<mark>Cà</mark> <mark>phê</mark> <mark>Robusta</mark> Đắk Lắk"
+    assert (
+        body["results"][0]["highlight"]["name_vi"]
+        == "<mark>Cà</mark> <mark>phê</mark> <mark>Robusta</mark> Đắk Lắk"
+    )
     assert body["results"][0]["cooperative_name"] == robusta.cooperative.display_name
     assert body["facets"]["certification"] == [{"value": "VIETGAP", "label": "VietGAP", "count": 1}]
     assert body["next_cursor"] is None
@@ -49,10 +53,24 @@ def test_did_you_mean_on_no_results(catalog, api_client, search_backend):
         assert body["total"] >= 0
 
 
-@pytest.mark.parametrize("q", [
-    "x" * 10_000, '"cà phê"', "*", "cà:phê", "(robusta]", "{}[]^~!&&||", "NOT AND OR", "'; DROP TABLE x; --",
-    "ca phe*", "\\", "😀", "-robusta", "NEAR(a b)",
-])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "x" * 10_000,
+        '"cà phê"',
+        "*",
+        "cà:phê",
+        "(robusta]",
+        "{}[]^~!&&||",
+        "NOT AND OR",
+        "'; DROP TABLE x; --",
+        "ca phe*",
+        "\\",
+        "😀",
+        "-robusta",
+        "NEAR(a b)",
+    ],
+)
 def test_operator_characters_and_huge_queries_are_just_text(catalog, api_client, q):
     response = api_client.get(URL, {"q": q})
 
@@ -60,23 +78,26 @@ def test_operator_characters_and_huge_queries_are_just_text(catalog, api_client,
     assert isinstance(response.json()["total"], int)
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"price_min": -1}, "price_min"),
-    ({"price_min": 500, "price_max": 100}, "price_max"),
-    ({"certification": "HALAL"}, "certification"),
-    ({"incoterm": "XYZ"}, "incoterm"),
-    ({"sort": "cheapest"}, "sort"),
-    ({"category": 999_999}, "category"),
-    ({"province": 3}, "province"),
-    ({"cooperative": 999_999}, "cooperative"),
-    ({"page": 0}, "page"),
-    ({"size": 1000}, "size"),
-    ({"ocop_stars": 9}, "ocop_stars"),
-    ({"in_stock": "maybe"}, "in_stock"),
-    ({"cursor": "not-a-cursor!"}, "cursor"),
-    ({"category": "abc"}, "category"),
-    ({"q": "cà\x00phê"}, "q"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"price_min": -1}, "price_min"),
+        ({"price_min": 500, "price_max": 100}, "price_max"),
+        ({"certification": "HALAL"}, "certification"),
+        ({"incoterm": "XYZ"}, "incoterm"),
+        ({"sort": "cheapest"}, "sort"),
+        ({"category": 999_999}, "category"),
+        ({"province": 3}, "province"),
+        ({"cooperative": 999_999}, "cooperative"),
+        ({"page": 0}, "page"),
+        ({"size": 1000}, "size"),
+        ({"ocop_stars": 9}, "ocop_stars"),
+        ({"in_stock": "maybe"}, "in_stock"),
+        ({"cursor": "not-a-cursor!"}, "cursor"),
+        ({"category": "abc"}, "category"),
+        ({"q": "cà\x00phê"}, "q"),
+    ],
+)
 def test_bad_filters_get_a_400_naming_the_field(catalog, api_client, params, field):
     response = api_client.get(URL, params)
 
@@ -101,7 +122,9 @@ def engine_catalog(engine_backend):
 
 
 def test_engine_down_is_a_503_not_an_engine_error(engine_catalog, api_client, settings):
-    settings.ELASTICSEARCH_URL = settings.OPENSEARCH_URL = "http://127.0.0.1:9"  # nothing listens there
+    settings.ELASTICSEARCH_URL = settings.OPENSEARCH_URL = (
+        "http://127.0.0.1:9"  # nothing listens there
+    )
 
     response = api_client.get(URL, {"q": "ca phe"})
 
@@ -127,4 +150,13 @@ def test_both_endpoints_are_in_the_openapi_schema(db, api_client):
     assert response.status_code == 200
     assert {"/api/v1/search/products", "/api/v1/search/suggest"} <= set(paths)
     params = {p["name"] for p in paths["/api/v1/search/products"]["get"]["parameters"]}
-    assert {"q", "category", "province", "certification", "price_min", "sort", "page", "cursor"} <= params
+    assert {
+        "q",
+        "category",
+        "province",
+        "certification",
+        "price_min",
+        "sort",
+        "page",
+        "cursor",
+    } <= params

@@ -1,4 +1,5 @@
 """One behaviour suite for every search backend (database always; engines when their node runs)."""
+
 import unicodedata
 
 import pytest
@@ -72,8 +73,14 @@ RELEVANCE = [
     ("cà", ["robusta", "arabica"], 2),
 ]
 # Misspelled: the engines find the product (fuzziness); the database backend proposes the fix.
-TYPOS = [("robsta", "robusta", "robusta"), ("arabika", "arabica", "arabica"), ("cashw", "cashew", "cashew"),
-         ("peper", "pepper", "pepper"), ("honney", "honey", "honey"), ("lyche", "lychee", "lychee")]
+TYPOS = [
+    ("robsta", "robusta", "robusta"),
+    ("arabika", "arabica", "arabica"),
+    ("cashw", "cashew", "cashew"),
+    ("peper", "pepper", "pepper"),
+    ("honney", "honey", "honey"),
+    ("lyche", "lychee", "lychee"),
+]
 
 
 def ids(page):
@@ -101,12 +108,16 @@ def test_relevance_set_passes(catalog):
         want = [catalog["p"][k] for k in expected]
         if set(want) - set(got):
             names = {v: k for k, v in catalog["p"].items()}
-            failures.append(f"{q!r}: wanted {expected} in top {top}, got {[names.get(i, i) for i in got]}")
+            failures.append(
+                f"{q!r}: wanted {expected} in top {top}, got {[names.get(i, i) for i in got]}"
+            )
 
     assert failures == []
 
 
-def test_misspelled_words_are_found_on_engines_and_suggested_on_the_database(catalog, search_backend):
+def test_misspelled_words_are_found_on_engines_and_suggested_on_the_database(
+    catalog, search_backend
+):
     for typo, product, fixed in TYPOS:
         page = search(q=typo)
 
@@ -131,23 +142,29 @@ def test_exact_diacritics_rank_above_folded_matches(catalog):
     assert ids(search(q="cà"))[0] in (catalog["p"]["robusta"], catalog["p"]["arabica"])
 
 
-@pytest.mark.parametrize("filters, expected", [
-    ({"category": "farm", "q": "rang"}, {"cashew", "peanut_south", "sesame"}),
-    ({"category": "meat", "q": "rang"}, set()),
-    ({"category": "coffee"}, {"robusta", "arabica"}),
-    ({"category": "seafood"}, {"fish_sauce", "basa"}),
-    ({"province": 68}, {"arabica", "oolong", "dragon_fruit"}),
-    ({"certification": "VIETGAP"}, {"robusta"}),
-    ({"certification": "GLOBALGAP"}, set()),  # claimed, not verified
-    ({"certification": "OCOP"}, {"honey", "fish_sauce"}),  # the tea's OCOP has expired
-    ({"ocop_stars": 5}, {"fish_sauce"}),
-    ({"price_min": 300_000, "price_max": 450_000}, {"cashew", "oolong", "shan_tea", "macadamia"}),
-    ({"price_max": 20_000}, {"pineapple_south", "pineapple_north", "cassava"}),
-    ({"in_stock": False}, {"basa"}),
-    ({"export_ready": True}, {"robusta", "arabica", "star_anise", "rice"}),
-    ({"incoterm": "CIF"}, {"robusta"}),
-    ({"q": "coffee", "incoterm": "FOB", "price_max": 200_000}, {"robusta"}),
-])
+@pytest.mark.parametrize(
+    "filters, expected",
+    [
+        ({"category": "farm", "q": "rang"}, {"cashew", "peanut_south", "sesame"}),
+        ({"category": "meat", "q": "rang"}, set()),
+        ({"category": "coffee"}, {"robusta", "arabica"}),
+        ({"category": "seafood"}, {"fish_sauce", "basa"}),
+        ({"province": 68}, {"arabica", "oolong", "dragon_fruit"}),
+        ({"certification": "VIETGAP"}, {"robusta"}),
+        ({"certification": "GLOBALGAP"}, set()),  # claimed, not verified
+        ({"certification": "OCOP"}, {"honey", "fish_sauce"}),  # the tea's OCOP has expired
+        ({"ocop_stars": 5}, {"fish_sauce"}),
+        (
+            {"price_min": 300_000, "price_max": 450_000},
+            {"cashew", "oolong", "shan_tea", "macadamia"},
+        ),
+        ({"price_max": 20_000}, {"pineapple_south", "pineapple_north", "cassava"}),
+        ({"in_stock": False}, {"basa"}),
+        ({"export_ready": True}, {"robusta", "arabica", "star_anise", "rice"}),
+        ({"incoterm": "CIF"}, {"robusta"}),
+        ({"q": "coffee", "incoterm": "FOB", "price_max": 200_000}, {"robusta"}),
+    ],
+)
 def test_filters(catalog, filters, expected):
     filters = dict(filters)
     if isinstance(filters.get("category"), str):
@@ -164,13 +181,17 @@ def test_cooperative_filter(catalog):
 
     page = search(cooperative=coop_a.pk, size=100)
 
-    assert set(ids(page)) == {p.pk for p in catalog["products"].values() if p.cooperative_id == coop_a.pk}
+    assert set(ids(page)) == {
+        p.pk for p in catalog["products"].values() if p.cooperative_id == coop_a.pk
+    }
 
 
 def test_facet_counts_follow_the_results(catalog):
     page = search(q="coffee")
 
-    facets = {name: {v["value"]: v["count"] for v in values} for name, values in page.facets.items()}
+    facets = {
+        name: {v["value"]: v["count"] for v in values} for name, values in page.facets.items()
+    }
     cats = catalog["categories"]
     assert facets["category"] == {cats["farm"].pk: 2, cats["coffee"].pk: 2}
     assert facets["province"] == {66: 1, 68: 1}
@@ -185,7 +206,9 @@ def test_facet_counts_follow_the_results(catalog):
 def test_ocop_and_stock_facets_over_everything(catalog):
     page = search(q="")
 
-    facets = {name: {v["value"]: v["count"] for v in values} for name, values in page.facets.items()}
+    facets = {
+        name: {v["value"]: v["count"] for v in values} for name, values in page.facets.items()
+    }
     assert page.total == len(catalog["products"])
     assert facets["ocop_stars"] == {4: 1, 5: 1}
     assert facets["in_stock"] == {True: len(catalog["products"]) - 1, False: 1}
@@ -204,7 +227,9 @@ def test_price_sorts(catalog, sort, reverse):
 def test_newest_first(catalog):
     page = search(sort="newest", size=3)
 
-    newest = sorted(catalog["products"].values(), key=lambda p: (p.created_at, p.pk), reverse=True)[:3]
+    newest = sorted(catalog["products"].values(), key=lambda p: (p.created_at, p.pk), reverse=True)[
+        :3
+    ]
     assert ids(page) == [p.pk for p in newest]
 
 

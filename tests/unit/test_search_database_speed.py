@@ -1,5 +1,6 @@
 """The database backend's fast paths give exactly what the plain SQL would (see docs/search.md,
 "Performance"): packed small facets, one MATCH per text search with facets, boosts ranked apart."""
+
 import pytest
 from django.db import connection
 
@@ -13,10 +14,22 @@ from tests.factories.search import build_catalog, index_everything
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("price, bucket", [
-    (None, None), (0, 0), (49_999, 0), (50_000, 1), (99_999, 1), (100_000, 2), (199_999, 2),
-    (200_000, 3), (499_999, 3), (500_000, 4), (10**12, 4),
-])
+@pytest.mark.parametrize(
+    "price, bucket",
+    [
+        (None, None),
+        (0, 0),
+        (49_999, 0),
+        (50_000, 1),
+        (99_999, 1),
+        (100_000, 2),
+        (199_999, 2),
+        (200_000, 3),
+        (499_999, 3),
+        (500_000, 4),
+        (10**12, 4),
+    ],
+)
 def test_price_buckets_are_half_open(price, bucket):
     got = price_bucket(price)
 
@@ -27,13 +40,25 @@ def test_price_buckets_are_half_open(price, bucket):
 
 
 def test_pack_and_unpack_every_small_facet():
-    bits = pack(in_stock=True, price_vnd=150_000, ocop_stars=4, certifications=["OCOP", "VIETGAP"],
-                incoterms=["CIF", "FOB"])
+    bits = pack(
+        in_stock=True,
+        price_vnd=150_000,
+        ocop_stars=4,
+        certifications=["OCOP", "VIETGAP"],
+        incoterms=["CIF", "FOB"],
+    )
 
     pairs = unpack(bits)
 
-    assert set(pairs) == {("in_stock", True), ("price", 2), ("ocop_stars", 4), ("certification", "OCOP"),
-                          ("certification", "VIETGAP"), ("incoterm", "CIF"), ("incoterm", "FOB")}
+    assert set(pairs) == {
+        ("in_stock", True),
+        ("price", 2),
+        ("ocop_stars", 4),
+        ("certification", "OCOP"),
+        ("certification", "VIETGAP"),
+        ("incoterm", "CIF"),
+        ("incoterm", "FOB"),
+    }
 
 
 def test_unpack_of_a_bare_document_counts_only_out_of_stock():
@@ -46,16 +71,22 @@ def test_unpack_of_a_bare_document_counts_only_out_of_stock():
 
 
 def test_every_certification_and_incoterm_has_its_own_bit():
-    singles = [pack(in_stock=False, price_vnd=None, ocop_stars=None, certifications=[c], incoterms=[])
-               for c in CERTIFICATIONS]
-    singles += [pack(in_stock=False, price_vnd=None, ocop_stars=None, certifications=[], incoterms=[i])
-                for i in INCOTERMS]
+    singles = [
+        pack(in_stock=False, price_vnd=None, ocop_stars=None, certifications=[c], incoterms=[])
+        for c in CERTIFICATIONS
+    ]
+    singles += [
+        pack(in_stock=False, price_vnd=None, ocop_stars=None, certifications=[], incoterms=[i])
+        for i in INCOTERMS
+    ]
 
     unpacked = [unpack(b)[1] for b in singles]
 
     assert len(set(singles)) == len(CERTIFICATIONS) + len(INCOTERMS)
     assert all(b and b & (b - 1) == 0 for b in singles)  # one bit each
-    assert unpacked == [("certification", c) for c in CERTIFICATIONS] + [("incoterm", i) for i in INCOTERMS]
+    assert unpacked == [("certification", c) for c in CERTIFICATIONS] + [
+        ("incoterm", i) for i in INCOTERMS
+    ]
 
 
 @pytest.fixture
@@ -68,7 +99,17 @@ def indexed(settings):
     return backend
 
 
-QUERIES = ["ca phe", "cà phê robusta", "CÀ PHÊ ĐẮK LẮK", "dak lak", "sắn", "hoa hoi", "quả bưởi", "trà", "coffee"]
+QUERIES = [
+    "ca phe",
+    "cà phê robusta",
+    "CÀ PHÊ ĐẮK LẮK",
+    "dak lak",
+    "sắn",
+    "hoa hoi",
+    "quả bưởi",
+    "trà",
+    "coffee",
+]
 
 
 @pytest.mark.sqlite
@@ -76,11 +117,16 @@ QUERIES = ["ca phe", "cà phê robusta", "CÀ PHÊ ĐẮK LẮK", "dak lak", "s�
 @pytest.mark.parametrize("q", QUERIES)
 def test_split_boost_rank_orders_like_bm25_of_the_whole_expression(indexed, q):
     parsed = parse(q)
-    recall = " AND ".join("(" + " OR ".join(_fts_alternative(k, a) for k, a in c) + ")" for c in parsed.clauses)
+    recall = " AND ".join(
+        "(" + " OR ".join(_fts_alternative(k, a) for k, a in c) + ")" for c in parsed.clauses
+    )
     whole = f"({recall}) AND ({' OR '.join([recall] + _SqliteText._boosts(parsed))})"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH %s "
-                       "ORDER BY bm25(search_fts, 10.0, 1.0, 20.0), rowid", [whole])
+        cursor.execute(
+            "SELECT rowid FROM search_fts WHERE search_fts MATCH %s "
+            "ORDER BY bm25(search_fts, 10.0, 1.0, 20.0), rowid",
+            [whole],
+        )
         expected = [r[0] for r in cursor.fetchall()]
 
     with_facets = indexed.search(Query(q=q, size=100)).ids
@@ -91,10 +137,17 @@ def test_split_boost_rank_orders_like_bm25_of_the_whole_expression(indexed, q):
     assert without_facets == expected
 
 
-@pytest.mark.parametrize("q, filters", [
-    ("ca phe", {}), ("coffee", {"in_stock": True}), ("", {}), ("", {"price_max": 200_000}),
-    ("hoi", {"export_ready": True}), ("", {"certification": "OCOP"}),
-])
+@pytest.mark.parametrize(
+    "q, filters",
+    [
+        ("ca phe", {}),
+        ("coffee", {"in_stock": True}),
+        ("", {}),
+        ("", {"price_max": 200_000}),
+        ("hoi", {"export_ready": True}),
+        ("", {"certification": "OCOP"}),
+    ],
+)
 def test_one_statement_facets_equal_the_separate_count(indexed, q, filters):
     query = Query(q=q, size=5, **filters)
     where, params, _rank, _rank_params, join = indexed._where(query, query.parsed)

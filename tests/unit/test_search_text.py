@@ -1,4 +1,5 @@
 """Vietnamese folding, query parsing with synonyms, highlighting (no database needed)."""
+
 import unicodedata
 
 import pytest
@@ -6,13 +7,16 @@ import pytest
 from search.text import fold, highlight, parse, tokens
 
 
-@pytest.mark.parametrize("text, folded", [
-    ("Cà phê Robusta Đắk Lắk", "ca phe robusta dak lak"),
-    (unicodedata.normalize("NFD", "Cầu Đất"), "cau dat"),
-    ("NƯỚC MẮM PHÚ QUỐC", "nuoc mam phu quoc"),
-    ("Bưởi Năm Roi", "buoi nam roi"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "text, folded",
+    [
+        ("Cà phê Robusta Đắk Lắk", "ca phe robusta dak lak"),
+        (unicodedata.normalize("NFD", "Cầu Đất"), "cau dat"),
+        ("NƯỚC MẮM PHÚ QUỐC", "nuoc mam phu quoc"),
+        ("Bưởi Năm Roi", "buoi nam roi"),
+        ("", ""),
+    ],
+)
 def test_fold(text, folded):
     assert fold(text) == folded
 
@@ -25,14 +29,29 @@ def test_search_uses_the_market_fold_itself():
 
 def test_tokens_drop_every_operator_character():
     assert tokens('"cà*phê" (AND) -robusta: ~1 ^2 {x} [y] NEAR/2') == [
-        "ca", "phe", "and", "robusta", "1", "2", "x", "y", "near", "2"]
+        "ca",
+        "phe",
+        "and",
+        "robusta",
+        "1",
+        "2",
+        "x",
+        "y",
+        "near",
+        "2",
+    ]
 
 
 def test_regional_synonyms_expand_on_folded_phrases_longest_first():
     parsed = parse("Đậu phộng rang")
 
     assert parsed.clauses == (
-        (("fold", ("dau", "phong")), ("exact", ("lạc",)), ("exact", ("peanut",)), ("exact", ("groundnut",))),
+        (
+            ("fold", ("dau", "phong")),
+            ("exact", ("lạc",)),
+            ("exact", ("peanut",)),
+            ("exact", ("groundnut",)),
+        ),
         (("fold", ("rang",)),),
     )
     assert parsed.exact == ("đậu", "phộng", "rang")
@@ -40,14 +59,22 @@ def test_regional_synonyms_expand_on_folded_phrases_longest_first():
 
 
 def test_typed_diacritics_choose_the_synonym_group():
-    assert parse("ca").clauses == ((("fold", ("ca",)), ("exact", ("fish",))),)  # ambiguous: cà or cá
+    assert parse("ca").clauses == (
+        (("fold", ("ca",)), ("exact", ("fish",))),
+    )  # ambiguous: cà or cá
     assert parse("cá").clauses == ((("fold", ("ca",)), ("exact", ("fish",))),)
     assert parse("cà").clauses == ((("fold", ("ca",)),),)  # cà is not cá: no "fish"
 
 
 def test_synonyms_are_matched_as_written_so_folding_cannot_widen_them():
-    assert parse("khoai mi").clauses == ((("fold", ("khoai", "mi")), ("exact", ("sắn",)),
-                                          ("exact", ("cassava",)), ("exact", ("tapioca",))),)
+    assert parse("khoai mi").clauses == (
+        (
+            ("fold", ("khoai", "mi")),
+            ("exact", ("sắn",)),
+            ("exact", ("cassava",)),
+            ("exact", ("tapioca",)),
+        ),
+    )
 
 
 def test_query_size_is_bounded():
@@ -58,4 +85,5 @@ def test_query_size_is_bounded():
 
 def test_highlight_marks_original_words_and_escapes_html():
     assert highlight("Trà <b>Ô long</b> Lâm Đồng", parse("tra o long")) == (
-        "<mark>Trà</mark> &lt;b&gt;<mark>Ô</mark> <mark>long</mark>&lt;/b&gt; Lâm Đồng")
+        "<mark>Trà</mark> &lt;b&gt;<mark>Ô</mark> <mark>long</mark>&lt;/b&gt; Lâm Đồng"
+    )

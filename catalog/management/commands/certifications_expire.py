@@ -1,6 +1,7 @@
 """`manage.py certifications_expire [--today YYYY-MM-DD]`: verified certifications past their end
 date stop showing (their products are re-indexed) and each cooperative is e-mailed once.
 Safe to run daily and to re-run."""
+
 import datetime
 
 from django.core.management.base import BaseCommand
@@ -18,4 +19,8 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         today = opts["today"] or timezone.localdate()
         count = certifications_expire(today=today)
-        self.stdout.write(self.style.SUCCESS(f"certifications_expire {today}: {count} newly expired, cooperatives told"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"certifications_expire {today}: {count} newly expired, cooperatives told"
+            )
+        )

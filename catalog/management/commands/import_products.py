@@ -4,6 +4,7 @@ Checks every row (dry run) and prints a per-row report; with --apply imports the
 is wrong (all-or-nothing). Runs in this process, whatever CATALOG_IMPORT_RUNNER says.
 Prints progress and ends with a one-line summary. Re-running the same
 file updates nothing (idempotent by SKU)."""
+
 import sys
 import time
 from pathlib import Path
@@ -23,19 +24,31 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--cooperative", required=True, help="cooperative slug")
-        parser.add_argument("--apply", action="store_true", help="store the rows (default: only check)")
-        parser.add_argument("--user", help="e-mail of the staff member recorded as the author (default: the owner)")
-        parser.add_argument("--max-errors", type=int, default=50, help="how many row errors to print")
+        parser.add_argument(
+            "--apply", action="store_true", help="store the rows (default: only check)"
+        )
+        parser.add_argument(
+            "--user", help="e-mail of the staff member recorded as the author (default: the owner)"
+        )
+        parser.add_argument(
+            "--max-errors", type=int, default=50, help="how many row errors to print"
+        )
 
     def handle(self, *args, **opts):
-        with translation.override("vi"):  # row messages in Vietnamese; leave the caller's language alone
+        with translation.override(
+            "vi"
+        ):  # row messages in Vietnamese; leave the caller's language alone
             self._handle(opts)
 
     def _handle(self, opts):
         coop = Cooperative.objects.filter(slug=opts["cooperative"]).first()
         if coop is None:
             raise CommandError(f"no cooperative with slug {opts['cooperative']!r}")
-        member = Membership.objects.filter(cooperative=coop).select_related("user").order_by("role", "pk")
+        member = (
+            Membership.objects.filter(cooperative=coop)
+            .select_related("user")
+            .order_by("role", "pk")
+        )
         if opts["user"]:
             member = member.filter(user__email=opts["user"].lower())
         membership = member.first()
@@ -46,9 +59,15 @@ class Command(BaseCommand):
             raise CommandError(f"no such file: {path}")
         started = time.monotonic()
         try:
-            job = import_job_start(actor=membership.user, cooperative_id=coop.pk, file_name=path.name,
-                                   data=path.read_bytes(), apply=opts["apply"], run_inline=True,
-                                   on_progress=self._progress)
+            job = import_job_start(
+                actor=membership.user,
+                cooperative_id=coop.pk,
+                file_name=path.name,
+                data=path.read_bytes(),
+                apply=opts["apply"],
+                run_inline=True,
+                on_progress=self._progress,
+            )
         except ImportFileInvalid as exc:
             raise CommandError(str(exc.message)) from None
         self._report(job, opts["max_errors"], time.monotonic() - started)
@@ -64,8 +83,14 @@ class Command(BaseCommand):
             self.stdout.write(f"  dòng {err['row']}, cột “{err['column']}”: {err['message']}")
         if len(job.errors) > max_errors:
             self.stdout.write(f"  … {len(job.errors) - max_errors} more errors")
-        summary = (f"import job {job.pk} {job.status}: {job.rows_total} rows ({job.file_format} "
-                   f"{job.encoding or ''}), {len(job.errors)} errors, {job.rows_created} created, "
-                   f"{job.rows_updated} updated in {took:.1f}s")
-        style = self.style.SUCCESS if job.status in (ImportJob.Status.DONE, ImportJob.Status.VALID) else self.style.ERROR
+        summary = (
+            f"import job {job.pk} {job.status}: {job.rows_total} rows ({job.file_format} "
+            f"{job.encoding or ''}), {len(job.errors)} errors, {job.rows_created} created, "
+            f"{job.rows_updated} updated in {took:.1f}s"
+        )
+        style = (
+            self.style.SUCCESS
+            if job.status in (ImportJob.Status.DONE, ImportJob.Status.VALID)
+            else self.style.ERROR
+        )
         self.stdout.write(style(summary))

@@ -4,6 +4,7 @@
 
 Same rows as /api/v1/cooperatives/export.csv|json. Safe to re-run: it replaces the file atomically.
 """
+
 import json
 import os
 import tempfile
@@ -18,7 +19,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
-        parser.add_argument("--output", required=True, help="file to write ('-' for standard output)")
+        parser.add_argument(
+            "--output", required=True, help="file to write ('-' for standard output)"
+        )
 
     def handle(self, *args, format, output, **options):
         if format == "csv":
@@ -31,7 +34,9 @@ class Command(BaseCommand):
             self.stdout.write(text, ending="")
             return
         self._write(output, text)
-        self.stderr.write(self.style.SUCCESS(f"exported {count} verified cooperatives ({format}) to {output}"))
+        self.stderr.write(
+            self.style.SUCCESS(f"exported {count} verified cooperatives ({format}) to {output}")
+        )
 
     def _write(self, output: str, text: str) -> None:
         directory = os.path.dirname(os.path.abspath(output))

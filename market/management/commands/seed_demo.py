@@ -4,6 +4,7 @@ Each app may have a `demo.py` with `seed(log) -> str` (a one-line summary); they
 INSTALLED_APPS order, so `market` seeds people and cooperatives before `catalog` seeds products.
 Found by name, so `market` does not import the apps above it.
 """
+
 import importlib
 import time
 
@@ -27,4 +28,6 @@ class Command(BaseCommand):
             self.stdout.write(f"seeding {app.label} …")
             summaries.append(module.seed(lambda msg: self.stdout.write(f"  {msg}")))
         took = time.monotonic() - started
-        self.stdout.write(self.style.SUCCESS(f"seed_demo done in {took:.1f}s: " + "; ".join(summaries)))
+        self.stdout.write(
+            self.style.SUCCESS(f"seed_demo done in {took:.1f}s: " + "; ".join(summaries))
+        )

@@ -1,5 +1,6 @@
 """Cancel unpaid bank-transfer (and card) orders past ORDER_UNPAID_TIMEOUT_HOURS, releasing stock.
 Safe to re-run; run it from cron every few minutes."""
+
 from django.core.management.base import BaseCommand
 
 from orders.services.idempotency import idempotency_purge
@@ -16,5 +17,8 @@ class Command(BaseCommand):
 
         expired, checked = order_expire_unpaid(progress=progress)
         purged = idempotency_purge()  # keys older than their 24 h lifetime
-        self.stdout.write(self.style.SUCCESS(
-            f"orders_expire_unpaid: expired {expired} of {checked} overdue orders, purged {purged} idempotency keys"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"orders_expire_unpaid: expired {expired} of {checked} overdue orders, purged {purged} idempotency keys"
+            )
+        )

@@ -5,6 +5,7 @@ purchasable (or gone), and stale documents: any indexed field (name, description
 category, certifications, province, price...) that differs from the document the database
 builds now, seen by comparing each document's stored `doc_hash`. `--repair` re-indexes
 and deletes exactly those. Exits with status 1 when drift remains (usable in monitoring)."""
+
 import sys
 
 from django.core.management.base import BaseCommand
@@ -24,24 +25,32 @@ class Command(BaseCommand):
         backend = get_backend()
         self.stdout.write(f"search_check: comparing the database with the {backend.name} index")
         drift = compare(backend)
-        for label, ids in (("missing from the index", drift.missing), ("not purchasable but indexed", drift.extra),
-                           ("stale", drift.stale)):
+        for label, ids in (
+            ("missing from the index", drift.missing),
+            ("not purchasable but indexed", drift.extra),
+            ("stale", drift.stale),
+        ):
             sample = ", ".join(str(i) for i in sorted(ids)[:10])
             self.stdout.write(f"  {label}: {len(ids)}" + (f" (e.g. {sample})" if ids else ""))
         if drift.total and repair:
             ids = drift.missing | drift.extra | drift.stale
             for start in range(0, len(ids), 500):
-                apply(set(sorted(ids)[start:start + 500]), backend)
+                apply(set(sorted(ids)[start : start + 500]), backend)
                 self.stdout.write(f"  repaired {min(start + 500, len(ids))}/{len(ids)}")
             backend.refresh()
             after = compare(backend)
-            self.stdout.write(self.style.SUCCESS(
-                f"search_check: repaired {drift.total} differences; {after.total} remain"))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"search_check: repaired {drift.total} differences; {after.total} remain"
+                )
+            )
             if after.total:
                 sys.exit(1)
             return
-        line = f"search_check: {drift.total} differences ({len(drift.missing)} missing, " \
-               f"{len(drift.extra)} extra, {len(drift.stale)} stale)"
+        line = (
+            f"search_check: {drift.total} differences ({len(drift.missing)} missing, "
+            f"{len(drift.extra)} extra, {len(drift.stale)} stale)"
+        )
         if drift.total:
             self.stdout.write(self.style.WARNING(line + "; run with --repair to fix"))
             sys.exit(1)

@@ -3,6 +3,7 @@
 Engines: a new physical index, bulk-loaded, then the changes made meanwhile are drained into it,
 then the read/write aliases move in one atomic call. Database backend: the table is rebuilt in
 one transaction. Readers never see an empty or half-built index. Safe to re-run."""
+
 import time
 
 from django.core.management.base import BaseCommand
@@ -21,7 +22,9 @@ class Command(BaseCommand):
     def handle(self, *args, batch_size, **options):
         backend = get_backend()
         expected = product_list_purchasable().count()
-        self.stdout.write(f"search_reindex: {expected} purchasable products into the {backend.name} backend")
+        self.stdout.write(
+            f"search_reindex: {expected} purchasable products into the {backend.name} backend"
+        )
         started = time.monotonic()
 
         def progress(done):
@@ -30,6 +33,9 @@ class Command(BaseCommand):
 
         stats = reindex(backend=backend, batch_size=batch_size, progress=progress)
         elapsed = time.monotonic() - started
-        self.stdout.write(self.style.SUCCESS(
-            f"search_reindex: done: {stats}; {elapsed:.1f}s ({stats.loaded / max(elapsed, 1e-6):,.0f} docs/s); "
-            f"index now holds {backend.count()} documents"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"search_reindex: done: {stats}; {elapsed:.1f}s ({stats.loaded / max(elapsed, 1e-6):,.0f} docs/s); "
+                f"index now holds {backend.count()} documents"
+            )
+        )

@@ -1,4 +1,5 @@
 """Drain the search outbox in bulk: `manage.py search_sync [--batch-size N]`. Safe to re-run."""
+
 import time
 
 from django.core.management.base import BaseCommand
@@ -19,8 +20,13 @@ class Command(BaseCommand):
         started = time.monotonic()
 
         def progress(stats):
-            self.stdout.write(f"  {stats.events}/{pending} events, {stats.indexed} indexed, {stats.deleted} removed")
+            self.stdout.write(
+                f"  {stats.events}/{pending} events, {stats.indexed} indexed, {stats.deleted} removed"
+            )
 
         stats = drain(batch_size=batch_size, progress=progress)
-        self.stdout.write(self.style.SUCCESS(
-            f"search_sync: done: {stats} in {stats.batches} batches, {time.monotonic() - started:.1f}s"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"search_sync: done: {stats} in {stats.batches} batches, {time.monotonic() - started:.1f}s"
+            )
+        )
