@@ -13,7 +13,6 @@ engine. Prints p50/p95 per backend and the reindex rate.
 import argparse
 import os
 import random
-import statistics
 import sys
 import time
 from pathlib import Path

@@ -33,7 +33,7 @@ def document_type(data: bytes) -> tuple[str, str] | None:
     try:
         with Image.open(io.BytesIO(data)) as im:
             im.verify()
-    except Exception:  # noqa: BLE001 - any decoding failure means "not an image"
+    except Exception:
         return None
     return found
 

@@ -52,7 +52,7 @@ def _send_and_forget(subject: str, body: str, to: list[str]) -> None:
 def _send(subject: str, body: str, to: list[str]) -> None:
     try:
         send_mail(subject, body, None, to)
-    except Exception:  # noqa: BLE001 - a mail server failure must not surface to whoever triggered it
+    except Exception:
         log.exception("mail %r to %d recipient(s) failed", subject, len(to))
 
 

@@ -466,6 +466,6 @@ def notify_status_change(*, cooperative_id: int, status: str, reason: str = "") 
             body = str(_STATUS_MAIL[status]) % {"name": coop.display_name, "reason": reason}
         try:
             sent += send_mail(subject, body, None, [owner.email])
-        except Exception:  # noqa: BLE001 - the move is committed; a lost mail must not become a 500
+        except Exception:
             log.exception("verification mail to %s failed", owner.email)
     return sent

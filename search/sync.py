@@ -119,7 +119,7 @@ def on_changes_committed(sender, *, entity: str, ids: list[int], **kwargs) -> No
         return
     try:
         drain_ids(entity=entity, ids=ids)
-    except Exception:  # noqa: BLE001 - the request already succeeded; the outbox keeps the work
+    except Exception:
         log.exception(
             "search sync after commit failed (%s %s); search_sync will retry", entity, ids[:10]
         )

@@ -67,7 +67,7 @@ class OrderBulkMoveApi(APIView):
             order_ids=sorted(visible),
             to=self.MOVES[data.validated_data["action"]],
         )
-        results = {code: "not_found" for code in codes}
+        results = dict.fromkeys(codes, "not_found")
         results.update({visible[pk]: outcome for pk, outcome in done.items()})
         return Response({"results": results})
 

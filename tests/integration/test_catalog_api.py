@@ -212,7 +212,7 @@ def test_import_over_the_api_with_progress_and_template(actors):
     base = f"/api/v1/cooperatives/{actors['coop'].pk}/imports/"
     body = (
         "Mã SKU,Tên sản phẩm,Danh mục,Đơn vị,Giá (VND)\nT-1,Chè Tân Cương 200 g,Chè xanh,gói,120000\n"
-    ).encode("utf-8")
+    ).encode()
 
     template = client_for(None).get("/api/v1/catalog/import-template.xlsx")
     dry = client.post(base, {"file": SimpleUploadedFile("che.csv", body)}, format="multipart")

@@ -276,7 +276,7 @@ def test_the_command_prints_progress_and_a_summary(actors, tmp_path, capsys):
 
     assert "checked 500/1200 rows" in dry and "checked 1200/1200 rows" in dry
     assert (
-        dry.strip().splitlines()[-1].startswith(f"import job ")
+        dry.strip().splitlines()[-1].startswith("import job ")
         and " VALID: 1200 rows (csv utf-8)" in dry
     )
     assert " DONE: 1200 rows" in applied and "1200 created, 0 updated" in applied

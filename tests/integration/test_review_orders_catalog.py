@@ -7,8 +7,8 @@ import pytest
 from django.db.models import F
 from rest_framework.test import APIClient
 
-from catalog.models import Product, ProductEvent
-from orders.models import CartLine, Checkout, IdempotencyKey, Order
+from catalog.models import ProductEvent
+from orders.models import CartLine, Checkout, Order
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import MembershipFactory, UserFactory
 from tests.factories.orders import fast_passwords, fill_cart, place_order  # noqa: F401
