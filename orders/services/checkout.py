@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from catalog.errors import InsufficientStock
 from catalog.models import Incoterm, Product
 from catalog.stock import lock_products, stock_decrease
+from market.background import enqueue
 from market.models import Cooperative, Province, User, Ward
 from orders.errors import (
     AddressInvalid,
@@ -310,7 +311,7 @@ def checkout_place(
 def _place(
     *, buyer, cart, payment_method, currency, fields, notes, expected_total_vnd, idempotency_key
 ):
-    from orders.services import notifications, stripe_payments
+    from orders.services import stripe_payments
 
     lines, products = _locked_cart_lines(cart)
     priced = _revalidate(lines, products)
@@ -368,6 +369,6 @@ def _place(
         transaction.on_commit(
             lambda: stripe_payments.payment_intent_ensure_safe(checkout_id=checkout.pk)
         )
-    for order in orders:
-        transaction.on_commit(lambda oid=order.pk: notifications.order_placed(order_id=oid))
+    for order in orders:  # mails composed and sent by a worker, after commit
+        enqueue("orders.mail_order_placed", order_id=order.pk)
     return checkout

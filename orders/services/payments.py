@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from market.background import enqueue
 from market.models import User
 from orders.errors import DomainError, PaymentNotConfirmable
 from orders.models import Order, OrderEvent, Payment, PaymentMethod, PaymentWebhookEvent
@@ -18,7 +19,6 @@ ORDER_CODE_RE = re.compile(r"HTX[\s\-_.]?(\d{4})[\s\-_.]?(\d{6,9})", re.IGNORECA
 
 def order_mark_paid(*, order: Order, actor: User | None, note: str) -> None:
     """Set a locked order PAID (its pending payment row too), write the event, mail after commit."""
-    from orders.services import notifications
 
     before = order.payment_status
     order.payment_status, order.reserved_until = Order.PaymentStatus.PAID, None
@@ -35,7 +35,7 @@ def order_mark_paid(*, order: Order, actor: User | None, note: str) -> None:
         to_status=order.payment_status,
         note=note,
     )
-    transaction.on_commit(lambda: notifications.payment_received(order_id=order.pk))
+    enqueue("orders.mail_payment_received", order_id=order.pk)
 
 
 @transaction.atomic

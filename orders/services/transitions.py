@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.stock import lock_products, stock_increase
+from market.background import enqueue
 from market.models import Membership, User
 from orders.errors import (
     ActionForbidden,
@@ -249,7 +250,7 @@ def order_transition(
     Raises NotFound (missing or not visible to the actor), ActionForbidden (visible but not the
     actor's move), TransitionNotAllowed (not allowed from the current status), ReasonRequired,
     TrackingRequired or ValidationFailed (bad refused lines). Nothing changes when it raises."""
-    from orders.services import notifications, stripe_payments
+    from orders.services import stripe_payments
 
     _lock_card_payment_first(order_id)
     order = _lock_order(order_id)
@@ -285,9 +286,7 @@ def order_transition(
         and (refused_lines or to in Order.STOCK_RELEASING)
     ):
         stripe_payments.payment_intent_resync(checkout_id=order.checkout_id)
-    transaction.on_commit(
-        lambda: notifications.order_status_changed(order_id=order.pk, event_id=event.pk)
-    )
+    enqueue("orders.mail_order_status_changed", order_id=order.pk, event_id=event.pk)
     return order
 
 
