@@ -200,6 +200,13 @@ def stripe_webhook_handle(
 
 
 def _dispatch(event: PaymentWebhookEvent) -> str:
+    obj = event.payload["data"]["object"]
+    if event.type == "payment_intent.succeeded" and (obj.get("metadata") or {}).get(
+        "installment_id"
+    ):
+        from orders.services.export import on_installment_intent_succeeded
+
+        return on_installment_intent_succeeded(obj)  # an export order's installment
     handler = HANDLERS.get(event.type)
     if handler is None:
         return "ignored"
