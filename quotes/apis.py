@@ -1,5 +1,6 @@
 """RFQ API under /api/v1/rfqs/: one small view per operation; services do the work."""
 
+from django.core.files.storage import storages
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -372,7 +373,11 @@ class MessageAttachmentApi(APIView):
         )
         if message is None:
             raise NotFound()
-        response = FileResponse(message.attachment.open("rb"), content_type=message.attachment_type)
+        # Opened through the storage resolved now (the field's storage was bound at import).
+        storage = storages["private"]
+        response = FileResponse(
+            storage.open(message.attachment.name, "rb"), content_type=message.attachment_type
+        )
         response["Content-Disposition"] = (
             f'attachment; filename="{message.attachment_name or "file"}"'
         )

@@ -45,9 +45,11 @@ def quote_comparison(*, rfq: Rfq, quotes: list[Quote], currency: str) -> dict:
             }
         )
     rows.sort(key=lambda r: r["price_per_base_unit"])
+    for row in rows:  # exact decimals as strings (JSON numbers would go through float)
+        row.update({k: str(v) for k, v in row.items() if isinstance(v, Decimal)})
     return {
         "currency": currency,
         "base_unit": base_unit,
-        "rate": {"usd_vnd": rate.rate_vnd, "date": rate.date, "source": rate.source},
+        "rate": {"usd_vnd": str(rate.rate_vnd), "date": rate.date, "source": rate.source},
         "quotes": rows,
     }

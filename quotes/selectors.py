@@ -89,8 +89,11 @@ def cooperatives_matching(*, rfq: Rfq) -> list[Cooperative]:
 
 
 def _base() -> QuerySet[Rfq]:
-    return Rfq.objects.select_related("buyer", "cooperative", "product", "category").annotate(
-        quote_count=Count("quotes", filter=~Q(quotes__status=Quote.Status.WITHDRAWN))
+    # Meta.ordering is dropped by an aggregate (GROUP BY) query: order explicitly.
+    return (
+        Rfq.objects.select_related("buyer", "cooperative", "product", "category")
+        .annotate(quote_count=Count("quotes", filter=~Q(quotes__status=Quote.Status.WITHDRAWN)))
+        .order_by("-created_at", "-id")
     )
 
 

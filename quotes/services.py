@@ -184,8 +184,8 @@ def rfq_create(*, buyer: User, data: dict) -> Rfq:
     cooperative) or open (`direct=False` with a product, or a category). The cooperatives it is
     shown to are told after commit. Raises CompanyBuyerRequired, ValidationFailed,
     IncotermInvalid, CurrencyUnsupported."""
-    _require_company_buyer(buyer)
-    values = _rfq_values(data)
+    profile = _require_company_buyer(buyer)
+    values = _rfq_values({"destination_country": profile.country, **data})
     rfq = Rfq.objects.create(buyer=buyer, **values)
     rfq.code = f"RFQ-{rfq.created_at.year}-{rfq.pk:06d}"
     rfq.save(update_fields=["code"])
