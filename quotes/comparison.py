@@ -6,7 +6,8 @@ quote keeps the rate stored when it was submitted, which is the rate its order w
 from decimal import Decimal
 
 from catalog.units import to_base
-from orders.services.export import money_round, rate_in_force
+from orders.money import money_round
+from orders.services.export import rate_in_force
 from quotes.models import Quote, Rfq
 
 

@@ -7,7 +7,7 @@ installments. An export order is created inside the caller's transaction (quotes
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.files.storage import storages
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product
 from market.models import Cooperative, User
+from orders import locks, stripe_adapter
 from orders.errors import (
     InstallmentNotPayable,
     NotFound,
@@ -38,13 +39,11 @@ from orders.models import (
     OrderLine,
     Payment,
     PaymentMethod,
-    commission_percent,
-    commission_vnd,
 )
-from orders.services.transitions import actor_roles, lock_order_for, order_transition
-
-CENT = Decimal("0.01")
-
+from orders.money import commission_percent, commission_vnd, money_round, to_vnd
+from orders.services import payment_status
+from orders.services.access import actor_roles, lock_order_for
+from orders.services.transitions import order_transition
 
 # --- rates ---
 
@@ -64,24 +63,6 @@ def rate_in_force(*, currency: str = "USD", on: date | None = None) -> Rate:
     if row is not None:
         return Rate(row.rate_vnd, row.date, row.source)
     return Rate(Decimal(settings.USD_VND_RATE), on, "USD_VND_RATE setting")
-
-
-def money_round(amount: Decimal, currency: str) -> Decimal:
-    """VND in whole đồng, USD in cents; half-even."""
-    step = Decimal("1") if currency == Currency.VND else CENT
-    return Decimal(amount).quantize(step, rounding=ROUND_HALF_EVEN)
-
-
-def to_vnd(amount: Decimal, currency: str, rate: Decimal) -> int:
-    if currency == Currency.VND:
-        return int(money_round(amount, Currency.VND))
-    return int(money_round(Decimal(amount) * rate, Currency.VND))
-
-
-def from_vnd(amount_vnd: int, currency: str, rate: Decimal) -> Decimal:
-    if currency == Currency.VND:
-        return Decimal(amount_vnd)
-    return money_round(Decimal(amount_vnd) / rate, currency)
 
 
 def _rate_row(number: int, row: dict) -> tuple[dict | None, list[str]]:
@@ -287,14 +268,10 @@ def _lock_installment(
     )
     if order_id is None:
         raise NotFound()
-    payment_ids = list(
-        Installment.objects.filter(pk=installment_id, payment__isnull=False).values_list(
-            "payment_id", flat=True
-        )
-    )
-    list(Payment.objects.select_for_update().filter(pk__in=payment_ids).order_by("pk"))
+    # The lock order of orders.locks: the order's payments (its installments' card payments),
+    # then the order, then the installment.
     order = lock_order_for(actor=actor, order_id=order_id, allowed=allowed)
-    installment = Installment.objects.select_for_update().get(pk=installment_id)
+    installment = Installment.objects.select_for_update(of=("self",)).get(pk=installment_id)
     return order, installment
 
 
@@ -314,33 +291,28 @@ def _apply_receipt(
     if installment.is_paid:
         installment.paid_at = timezone.now()
     installment.save(update_fields=["amount_paid", "paid_at", "updated_at"])
-    OrderEvent.objects.create(
+    schedule = list(Installment.objects.filter(order=order).order_by("sequence"))
+    terms = order.export
+    paid = all(i.is_paid for i in schedule)
+    payment_status.order_installment_received(
         order=order,
+        received_vnd=to_vnd(
+            sum(i.amount_paid for i in schedule), terms.currency, terms.usd_vnd_rate
+        ),
+        schedule_paid=paid,
         actor=actor,
-        kind=OrderEvent.Kind.PAYMENT,
         note=f"{installment.get_kind_display()} {installment.sequence}: {amount} "
         f"{installment.currency} ({method} {reference})",
     )
-    schedule = list(Installment.objects.filter(order=order).order_by("sequence"))
-    terms = order.export
-    received = sum(i.amount_paid for i in schedule)
-    order.amount_paid_vnd = min(
-        order.total_vnd, to_vnd(received, terms.currency, terms.usd_vnd_rate)
-    )
-    fields = ["amount_paid_vnd", "updated_at"]
-    if all(i.is_paid for i in schedule):
-        order.payment_status, order.amount_paid_vnd = Order.PaymentStatus.PAID, order.total_vnd
-        fields.append("payment_status")
-        if terms.documents_released_at is None:
-            terms.documents_released_at = timezone.now()
-            terms.save(update_fields=["documents_released_at", "updated_at"])
-            OrderEvent.objects.create(
-                order=order,
-                actor=actor,
-                kind=OrderEvent.Kind.NOTE,
-                note=_("Paid in full: the shipping documents are released to the buyer."),
-            )
-    order.save(update_fields=fields)
+    if paid and terms.documents_released_at is None:
+        terms.documents_released_at = timezone.now()
+        terms.save(update_fields=["documents_released_at", "updated_at"])
+        OrderEvent.objects.create(
+            order=order,
+            actor=actor,
+            kind=OrderEvent.Kind.NOTE,
+            note=_("Paid in full: the shipping documents are released to the buyer."),
+        )
     if order.status == Order.Status.PLACED and schedule[0].is_paid:
         order_transition(
             actor=None,
@@ -402,8 +374,7 @@ def _installment_card_payment(*, actor: User, installment_id: int) -> Payment:
     if payment is not None and payment.status == Payment.Status.PENDING:
         if payment.amount == installment.amount_due:
             return payment
-        payment.status = Payment.Status.CANCELLED  # a wire paid part of it since: a new intent
-        payment.save(update_fields=["status", "updated_at"])
+        payment_status.card_payment_cancel(payment=payment)  # a wire paid part of it since
     payment = Payment.objects.create(
         checkout_id=order.checkout_id,
         order=order,
@@ -422,15 +393,14 @@ def installment_card_start(*, actor: User, installment_id: int) -> Payment:
     The network call is made outside the transaction. Raises InstallmentNotPayable,
     PaymentProviderError (no Stripe keys, or Stripe failed)."""
     from orders.errors import PaymentProviderError
-    from orders.services.stripe_payments import stripe_client
 
-    if not settings.STRIPE_SECRET_KEY:
+    if not stripe_adapter.configured():
         raise PaymentProviderError(fields={"provider": "stripe", "detail": "card payment is off"})
     payment = _installment_card_payment(actor=actor, installment_id=installment_id)
     if payment.provider_id:
         return payment
     try:
-        intent = stripe_client().v1.payment_intents.create(
+        intent = stripe_adapter.intent_create(
             params={
                 "amount": payment.stripe_amount,
                 "currency": payment.currency.lower(),
@@ -442,10 +412,10 @@ def installment_card_start(*, actor: User, installment_id: int) -> Payment:
                 },
                 "description": f"HTX Market {payment.order.code} installment {installment_id}",
             },
-            options={"idempotency_key": f"installment:{installment_id}:payment:{payment.pk}"},
+            key=f"installment:{installment_id}:payment:{payment.pk}",
         )
-    except Exception as exc:
-        Payment.objects.filter(pk=payment.pk).update(last_error=str(exc)[:2000])
+    except stripe_adapter.StripeError as exc:
+        payment_status.card_payment_error(payment_id=payment.pk, error=str(exc))
         raise PaymentProviderError(fields={"provider": "stripe"}) from exc
     Payment.objects.filter(pk=payment.pk, provider_id="").update(
         provider_id=intent.id, client_secret=intent.client_secret or ""
@@ -455,32 +425,31 @@ def installment_card_start(*, actor: User, installment_id: int) -> Payment:
 
 
 def on_installment_intent_succeeded(obj: dict) -> str:
-    """Webhook (inside its transaction): a card charge for an installment. Stored once as a
-    receipt keyed by the PaymentIntent id; a replay or a charge for a cancelled payment changes
-    nothing but is reported."""
+    """Webhook (inside its transaction): a card charge for an installment. Locks payment, order,
+    installment (orders.locks); stored once as a receipt keyed by the PaymentIntent id. A replay
+    changes nothing."""
+    from orders.errors import UnknownPayment
+
     payment_id = str((obj.get("metadata") or {}).get("payment_id") or "")
-    payment = (
-        Payment.objects.select_for_update()
-        .filter(pk=int(payment_id) if payment_id.isdigit() else 0, provider=PaymentMethod.STRIPE)
-        .first()
+    payment = locks.lock_payment_by(
+        pk=int(payment_id) if payment_id.isdigit() else 0, provider=PaymentMethod.STRIPE
     )
     if payment is None or (payment.provider_id and payment.provider_id != obj.get("id")):
-        from orders.errors import UnknownPayment
-
         raise UnknownPayment(fields={"payment_intent": obj.get("id")})
     if payment.status == Payment.Status.SUCCEEDED:
         return "duplicate"
     if (obj.get("currency") or "").upper() != payment.currency or obj.get(
         "amount"
     ) != payment.stripe_amount:
-        payment.last_error = f"amount/currency mismatch: {obj.get('amount')} {obj.get('currency')}"
-        payment.save(update_fields=["last_error", "updated_at"])
+        payment_status.card_payment_error(
+            payment_id=payment.pk,
+            error=f"amount/currency mismatch: {obj.get('amount')} {obj.get('currency')}",
+        )
         return "amount_mismatch"
-    order = Order.objects.select_for_update().get(pk=payment.order_id)
-    installment = Installment.objects.select_for_update().get(payment=payment)
-    payment.status, payment.paid_at = Payment.Status.SUCCEEDED, timezone.now()
+    order = locks.lock_order(payment.order_id)
+    installment = Installment.objects.select_for_update(of=("self",)).get(payment=payment)
     payment.provider_id = payment.provider_id or obj.get("id") or ""
-    payment.save(update_fields=["status", "paid_at", "provider_id", "updated_at"])
+    payment_status.installment_payment_succeeded(payment=payment)
     amount = min(payment.amount, installment.amount_due)
     if amount <= 0:
         return "overpaid"  # paid meanwhile by wire: an admin refunds the card charge
