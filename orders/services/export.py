@@ -41,7 +41,7 @@ from orders.models import (
     PaymentMethod,
 )
 from orders.money import commission_percent, commission_vnd, money_round, to_vnd
-from orders.services import payment_status
+from orders.services import payment_status, stripe_payments
 from orders.services.access import actor_roles, lock_order_for
 from orders.services.transitions import order_transition
 
@@ -567,16 +567,11 @@ def export_transport_document_upload(*, actor: User, order_id: int, kind: str, f
     return terms
 
 
-def export_due_on(*, order: Order, trigger: str) -> None:
-    """Inside a move's transaction: installments due `trigger` (before shipment: at packing;
-    on arrival: at delivery) get their due date."""
-    Installment.objects.filter(order=order, due=trigger, due_date__isnull=True).update(
-        due_date=timezone.localdate() + timedelta(days=_payment_days())
-    )
-
-
 def export_roles(*, actor: User, order: Order) -> set[str]:
     """buyer / coop / admin roles of `actor` on an export order (empty: not visible)."""
     if not hasattr(order, "export"):
         return set()
     return actor_roles(actor=actor, order=order) - {"system"}
+
+
+stripe_payments.INTENT_SUCCEEDED_BY_METADATA["installment_id"] = on_installment_intent_succeeded

@@ -56,6 +56,22 @@ def _check_move(*, order: Order, to: str, roles: set[str], reason: str) -> None:
         raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
 
 
+def _export_installments_due(*, order: Order, to: str) -> None:
+    """An export order's installments due before shipment become due at packing, those due on
+    arrival at shipment (EXPORT_PAYMENT_DAYS from today)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from orders.models import BalanceDue, Installment
+
+    trigger = BalanceDue.BEFORE_SHIPMENT if to == S.PACKED else BalanceDue.ON_ARRIVAL
+    days = int(getattr(settings, "EXPORT_PAYMENT_DAYS", 7))
+    Installment.objects.filter(order=order, due=trigger, due_date__isnull=True).update(
+        due_date=timezone.localdate() + timedelta(days=days)
+    )
+
+
 def _check_export_move(*, order: Order, to: str, roles: set[str]) -> None:
     """An export order goes into production when its deposit is paid (the system confirms it),
     and its goods are released (delivered) only once every installment is paid."""
@@ -232,11 +248,7 @@ def order_transition(
         order=order, actor=actor, from_status=before, to_status=to, note=(reason or note).strip()
     )
     if order.payment_method == PaymentMethod.INSTALLMENTS and to in (S.PACKED, S.SHIPPED):
-        from orders.models import BalanceDue
-        from orders.services.export import export_due_on
-
-        trigger = BalanceDue.BEFORE_SHIPMENT if to == S.PACKED else BalanceDue.ON_ARRIVAL
-        export_due_on(order=order, trigger=trigger)
+        _export_installments_due(order=order, to=to)
     if (
         order.payment_method == PaymentMethod.STRIPE
         and not order.is_paid
