@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from market.models import User
-from orders.errors import DomainError, PaymentNotConfirmable
+from orders.errors import DomainError, PaymentAmountMismatch, PaymentNotConfirmable
 from orders.models import Order, OrderEvent, Payment, PaymentMethod, PaymentWebhookEvent
 from orders.services.transitions import lock_order_for
 
@@ -39,11 +39,21 @@ def order_mark_paid(*, order: Order, actor: User | None, note: str) -> None:
 
 
 @transaction.atomic
-def payment_bank_transfer_confirm(*, actor: User, order_id: int, note: str = "") -> Order:
-    """The cooperative (or an admin) confirms the bank transfer for an order arrived.
+def payment_bank_transfer_confirm(
+    *,
+    actor: User,
+    order_id: int,
+    note: str = "",
+    amount_vnd: int | None = None,
+    bank_reference: str = "",
+) -> Order:
+    """The cooperative (or an admin) confirms the bank transfer for an order arrived. With
+    `amount_vnd` (what the bank statement shows) it must equal the order's total; the amount and
+    `bank_reference` (the bank's transaction number) are written into the payment event.
 
-    Raises NotFound, ActionForbidden (the buyer cannot confirm their own payment) or
-    PaymentNotConfirmable (not a bank transfer, already paid, or the order was cancelled)."""
+    Raises NotFound, ActionForbidden (the buyer cannot confirm their own payment),
+    PaymentNotConfirmable (not a bank transfer, already paid, or the order was cancelled) or
+    PaymentAmountMismatch (the amount received is not the order's total)."""
     order = lock_order_for(actor=actor, order_id=order_id, allowed={"coop", "admin"})
     if (
         order.payment_method != PaymentMethod.BANK_TRANSFER
@@ -57,7 +67,21 @@ def payment_bank_transfer_confirm(*, actor: User, order_id: int, note: str = "")
                 "status": order.status,
             }
         )
-    order_mark_paid(order=order, actor=actor, note=note.strip() or "bank_transfer:confirmed")
+    if amount_vnd is not None and amount_vnd != order.total_vnd:
+        raise PaymentAmountMismatch(
+            _("The amount received (%(got)s ₫) is not the order's total (%(total)s ₫).")
+            % {
+                "got": f"{amount_vnd:,}".replace(",", "."),
+                "total": f"{order.total_vnd:,}".replace(",", "."),
+            },
+            fields={"amount_vnd": [_("It must equal the order's total.")]},
+        )
+    details = [note.strip() or "bank_transfer:confirmed"]
+    if amount_vnd is not None:
+        details.append(f"amount={amount_vnd}")
+    if bank_reference.strip():
+        details.append(f"ref={bank_reference.strip()}")
+    order_mark_paid(order=order, actor=actor, note=" ".join(details))
     return order
 
 
