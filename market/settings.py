@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "search",
     "orders",
     "ledger",
+    "quotes",
     "frontend",
 ]
 
@@ -83,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "frontend.context_processors.cart",
             ],
         },
     },

@@ -11,6 +11,7 @@ api_v1 = [
     path("search/", include("search.urls")),
     path("", include("orders.urls")),
     path("", include("ledger.urls")),
+    path("", include("quotes.urls")),
 ]
 
 urlpatterns = [

@@ -10,3 +10,5 @@ class OrdersConfig(AppConfig):
 
         # ledger_check recomputes the accounts orders post to from payments, refunds and orders.
         register_source(expected_legs)
+        # Registers the export installments' PaymentIntent handler with the Stripe webhook.
+        from orders.services import export  # noqa: F401

@@ -103,6 +103,18 @@ def post_payment(order, *, actor=None) -> None:
     )
 
 
+def post_payment_part(order, *, amount_vnd: int, actor=None) -> None:
+    """Part of an order's money arrived (export installments): the same legs as a payment, for
+    the part. Keyed by the cumulative amount received, which only grows. Installments are booked
+    as received by the cooperative (wire), like bank transfers."""
+    if amount_vnd <= 0:
+        return
+    coop = order.cooperative_id
+    legs = [_leg(_received_into(order), amount_vnd, coop), _leg(K.COOP_PENDING, -amount_vnd, coop)]
+    key = f"order:{order.pk}:paid-to:{order.amount_paid_vnd}"
+    _post(Transaction.Kind.PAYMENT, key, order, legs, actor=actor)
+
+
 def post_refund_queued(order, refund, *, actor=None) -> None:
     legs = refund_queued_legs(order, refund)
     _post(Transaction.Kind.REFUND, f"refund:{refund.pk}:queued", order, legs, refund.reason, actor)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0002_paid_amount_and_intent_version'),
+        ('orders', '0003_export_orders'),
     ]
 
     operations = [
