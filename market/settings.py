@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "catalog",
     "search",
     "orders",
+    "quotes",
     "frontend",
 ]
 

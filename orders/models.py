@@ -22,6 +22,9 @@ class PaymentMethod(models.TextChoices):
     STRIPE = "stripe", _("Card (Stripe)")
     BANK_TRANSFER = "bank_transfer", _("Bank transfer (VietQR)")
     COD = "cod", _("Cash on delivery")
+    # Export orders made from an accepted quote: a schedule of installments, each paid by
+    # international wire or by card (orders.models_export.Installment).
+    INSTALLMENTS = "installments", _("Payment schedule (wire or card)")
 
 
 class Currency(models.TextChoices):
@@ -180,7 +183,8 @@ class Order(TimeStampedModel):
     # Who may make each move ("buyer", "coop" = the cooperative's staff, "admin", "system").
     # A buyer may cancel only before confirmation (checked in the service).
     TRANSITION_ACTORS = {
-        Status.CONFIRMED: {"coop", "admin"},
+        # "system": an export order is confirmed (in production) when its deposit is paid.
+        Status.CONFIRMED: {"coop", "admin", "system"},
         Status.REFUSED: {"coop", "admin"},
         Status.PACKED: {"coop", "admin"},
         Status.SHIPPED: {"coop", "admin"},
@@ -433,3 +437,12 @@ class IdempotencyKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_once")
         ]
+
+
+from orders.models_export import (  # noqa: E402, F401  (export orders: models of this app)
+    BalanceDue,
+    ExchangeRate,
+    ExportTerms,
+    Installment,
+    InstallmentReceipt,
+)

@@ -188,3 +188,6 @@ def client_for(user):
     if user is not None:
         c.force_authenticate(user)
     return c
+
+
+from tests.factories.quotes import trade  # noqa: E402, F401  (the RFQ actors and market)

@@ -191,3 +191,28 @@ def card_payment_cancel(*, payment: Payment) -> None:
 def card_payment_error(*, payment_id: int, error: str) -> None:
     """Remember the last provider error on the payment (after commit, outside any lock)."""
     Payment.objects.filter(pk=payment_id).update(last_error=error[:2000])
+
+
+# --- export orders: a schedule of installments (orders.services.export) ---
+
+
+def order_installment_received(
+    *, order: Order, received_vnd: int, schedule_paid: bool, actor: User | None, note: str
+) -> None:
+    """Money arrived for an installment of an export order (wire or card, in part or whole):
+    `amount_paid_vnd` follows what the schedule has received (at the order's rate, capped by the
+    total); the order becomes PAID once every installment is paid. Writes the event; the
+    "payment received" mail goes out when the order is paid in full."""
+    before = order.payment_status
+    order.amount_paid_vnd = order.total_vnd if schedule_paid else min(order.total_vnd, received_vnd)
+    if schedule_paid and order.payment_status == Order.PaymentStatus.UNPAID:
+        order.payment_status = Order.PaymentStatus.PAID
+        transaction.on_commit(lambda: notifications.payment_received(order_id=order.pk))
+    order.save(update_fields=["payment_status", "amount_paid_vnd", "updated_at"])
+    _event(order, actor=actor, kind=OrderEvent.Kind.PAYMENT, before=before, note=note)
+
+
+def installment_payment_succeeded(*, payment: Payment) -> None:
+    """The card payment of one installment was charged (its amount is what it asked for)."""
+    payment.status, payment.paid_at = P.SUCCEEDED, payment.paid_at or timezone.now()
+    payment.save(update_fields=["provider_id", "status", "paid_at", "updated_at"])

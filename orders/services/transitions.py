@@ -5,7 +5,7 @@ products (`orders.locks`); payment status moves through `orders.services.payment
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,9 +49,46 @@ def _check_move(*, order: Order, to: str, roles: set[str], reason: str) -> None:
             _("You can cancel an order only before the cooperative confirms it."),
             fields={"status": order.status, "to": to},
         )
+    if order.payment_method == PaymentMethod.INSTALLMENTS:
+        _check_export_move(order=order, to=to, roles=roles)
     needs_reason = to == S.REFUSED or (to == S.CANCELLED and not roles & {"buyer", "system"})
     if needs_reason and not reason.strip():
         raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
+
+
+def _export_installments_due(*, order: Order, to: str) -> None:
+    """An export order's installments due before shipment become due at packing, those due on
+    arrival at shipment (EXPORT_PAYMENT_DAYS from today)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from orders.models import BalanceDue, Installment
+
+    trigger = BalanceDue.BEFORE_SHIPMENT if to == S.PACKED else BalanceDue.ON_ARRIVAL
+    days = int(getattr(settings, "EXPORT_PAYMENT_DAYS", 7))
+    Installment.objects.filter(order=order, due=trigger, due_date__isnull=True).update(
+        due_date=timezone.localdate() + timedelta(days=days)
+    )
+
+
+def _check_export_move(*, order: Order, to: str, roles: set[str]) -> None:
+    """An export order goes into production when its deposit is paid (the system confirms it),
+    and its goods are released (delivered) only once every installment is paid."""
+    from orders.models import Installment
+
+    if to == S.CONFIRMED and "system" not in roles:
+        raise TransitionNotAllowed(
+            _("An export order is confirmed when its deposit is paid."),
+            fields={"status": order.status, "to": to},
+        )
+    if to == S.DELIVERED:
+        unpaid = Installment.objects.filter(order=order, amount_paid__lt=models.F("amount"))
+        if unpaid.exists():
+            raise TransitionNotAllowed(
+                _("The balance must be paid before the goods and documents are released."),
+                fields={"status": order.status, "to": to},
+            )
 
 
 def release_stock(*, order: Order, lines: list[OrderLine], actor: User | None, reason: str) -> None:
@@ -210,6 +247,8 @@ def order_transition(
     event = OrderEvent.objects.create(
         order=order, actor=actor, from_status=before, to_status=to, note=(reason or note).strip()
     )
+    if order.payment_method == PaymentMethod.INSTALLMENTS and to in (S.PACKED, S.SHIPPED):
+        _export_installments_due(order=order, to=to)
     if (
         order.payment_method == PaymentMethod.STRIPE
         and not order.is_paid
