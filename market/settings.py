@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "catalog",
     "search",
     "orders",
+    "ledger",
     "quotes",
     "frontend",
 ]
@@ -231,6 +232,11 @@ if PRODUCTION and "stripe" in PAYMENT_METHODS and not STRIPE_WEBHOOK_SECRET:
     raise environ.ImproperlyConfigured("STRIPE_WEBHOOK_SECRET is required when Stripe is enabled")
 PLATFORM_COMMISSION_PERCENT = env.float("PLATFORM_COMMISSION_PERCENT", default=5.0)
 ORDER_UNPAID_TIMEOUT_HOURS = env.int("ORDER_UNPAID_TIMEOUT_HOURS", default=48)
+# Money for a delivered order is released to its cooperative when the buyer completes it, or
+# automatically this many days after delivery (no open refund).
+ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=7)
+# The weekly payout run pays a cooperative only when it is owed at least this much.
+LEDGER_PAYOUT_MINIMUM_VND = env.int("LEDGER_PAYOUT_MINIMUM_VND", default=200_000)
 USD_VND_RATE = env.int("USD_VND_RATE", default=26000)
 BANK_RECONCILE_TOKEN = env.str(
     "BANK_RECONCILE_TOKEN", default="" if PRODUCTION else "dev-bank-feed-token"
