@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from market.models import User
-from orders.errors import PaymentNotConfirmable
+from orders.errors import PaymentAmountMismatch, PaymentNotConfirmable
 from orders.locks import lock_order_and_payments
 from orders.models import Order, PaymentMethod, PaymentWebhookEvent
 from orders.services import payment_status
@@ -18,11 +18,21 @@ ORDER_CODE_RE = re.compile(r"HTX[\s\-_.]?(\d{4})[\s\-_.]?(\d{6,9})", re.IGNORECA
 
 
 @transaction.atomic
-def payment_bank_transfer_confirm(*, actor: User, order_id: int, note: str = "") -> Order:
-    """The cooperative (or an admin) confirms the bank transfer for an order arrived.
+def payment_bank_transfer_confirm(
+    *,
+    actor: User,
+    order_id: int,
+    note: str = "",
+    amount_vnd: int | None = None,
+    bank_reference: str = "",
+) -> Order:
+    """The cooperative (or an admin) confirms the bank transfer for an order arrived. With
+    `amount_vnd` (what the bank statement shows) it must equal the order's total; the amount and
+    `bank_reference` (the bank's transaction number) are written into the payment event.
 
-    Raises NotFound, ActionForbidden (the buyer cannot confirm their own payment) or
-    PaymentNotConfirmable (not a bank transfer, already paid, or the order was cancelled)."""
+    Raises NotFound, ActionForbidden (the buyer cannot confirm their own payment),
+    PaymentNotConfirmable (not a bank transfer, already paid, or the order was cancelled) or
+    PaymentAmountMismatch (the amount received is not the order's total)."""
     order = lock_order_for(actor=actor, order_id=order_id, allowed={"coop", "admin"})
     if (
         order.payment_method != PaymentMethod.BANK_TRANSFER
@@ -36,9 +46,21 @@ def payment_bank_transfer_confirm(*, actor: User, order_id: int, note: str = "")
                 "status": order.status,
             }
         )
-    payment_status.order_paid(
-        order=order, actor=actor, note=note.strip() or "bank_transfer:confirmed"
-    )
+    if amount_vnd is not None and amount_vnd != order.total_vnd:
+        raise PaymentAmountMismatch(
+            _("The amount received (%(got)s ₫) is not the order's total (%(total)s ₫).")
+            % {
+                "got": f"{amount_vnd:,}".replace(",", "."),
+                "total": f"{order.total_vnd:,}".replace(",", "."),
+            },
+            fields={"amount_vnd": [_("It must equal the order's total.")]},
+        )
+    details = [note.strip() or "bank_transfer:confirmed"]
+    if amount_vnd is not None:
+        details.append(f"amount={amount_vnd}")
+    if bank_reference.strip():
+        details.append(f"ref={bank_reference.strip()}")
+    payment_status.order_paid(order=order, actor=actor, note=" ".join(details))
     return order
 
 

@@ -152,7 +152,18 @@ def stripe_webhook_handle(
     )
 
 
+# PaymentIntents that pay something other than a checkout, by the metadata key naming it
+# (export installments: "installment_id"). The owning module registers its handler here
+# (orders.services.export, imported by OrdersConfig.ready), so this module imports none of them.
+INTENT_SUCCEEDED_BY_METADATA: dict = {}
+
+
 def _dispatch(event: PaymentWebhookEvent) -> str:
+    obj = event.payload["data"]["object"]
+    if event.type == "payment_intent.succeeded":
+        for key, handler in INTENT_SUCCEEDED_BY_METADATA.items():
+            if (obj.get("metadata") or {}).get(key):
+                return handler(obj)
     handler = HANDLERS.get(event.type)
     if handler is None:
         return "ignored"
