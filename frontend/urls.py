@@ -28,6 +28,7 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("signup/", auth.signup, name="signup"),
+    path("ngon-ngu/", auth.language_switch, name="language"),
     path("password-reset/", auth.password_reset, name="password_reset"),
     path("password-reset/sent/", auth.password_reset_done, name="password_reset_done"),
     path(

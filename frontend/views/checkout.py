@@ -73,7 +73,7 @@ def _checkout_form(request, data, cart):
     incoterms, narrowed = reads.cart_incoterms(cart=cart)
     form = CheckoutForm(
         data,
-        provinces=market_selectors.province_list().order_by("name"),
+        provinces=market_selectors.province_list_for_picker(),
         wards=ward_list(province),
         payment_methods=methods,
         card_offered=any(m == PaymentMethod.STRIPE for m, _l in methods),
