@@ -10,6 +10,7 @@ from frontend.views import (
     invitations,
     public,
     register,
+    rfq,
     search,
     staff,
 )
@@ -27,6 +28,7 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("signup/", auth.signup, name="signup"),
+    path("ngon-ngu/", auth.language_switch, name="language"),
     path("password-reset/", auth.password_reset, name="password_reset"),
     path("password-reset/sent/", auth.password_reset_done, name="password_reset_done"),
     path(
@@ -118,4 +120,41 @@ urlpatterns = [
         name="staff_certification_decide",
     ),
     path("quan-tri/tam-ngung/", staff.suspended, name="staff_suspended"),
+    # Export trade: requests for quotation, quotes, export orders.
+    path("rfq/", rfq.rfq_list, name="rfq_list"),
+    path("rfq/new/", rfq.rfq_new, name="rfq_new"),
+    path("rfq/<int:rfq_id>/", rfq.rfq_detail, name="rfq_detail"),
+    path("rfq/<int:rfq_id>/close/", rfq.rfq_close, name="rfq_close"),
+    path("rfq/<int:rfq_id>/quote/", rfq.quote_submit, name="rfq_quote"),
+    path("rfq/<int:rfq_id>/quotes/<int:quote_id>/accept/", rfq.quote_accept, name="rfq_accept"),
+    path(
+        "rfq/<int:rfq_id>/quotes/<int:quote_id>/withdraw/", rfq.quote_withdraw, name="rfq_withdraw"
+    ),
+    path("rfq/<int:rfq_id>/messages/<int:coop_id>/", rfq.rfq_thread, name="rfq_thread"),
+    path(
+        "rfq/<int:rfq_id>/messages/<int:coop_id>/<int:message_id>/file",
+        rfq.rfq_attachment,
+        name="rfq_attachment",
+    ),
+    path("htx/<int:coop_id>/nhu-cau/", rfq.demand, name="coop_demand"),
+    path("export/<str:code>/", rfq.export_order, name="export_order"),
+    path("export/<str:code>/move/", rfq.export_move, name="export_move"),
+    path("export/<str:code>/shipment/", rfq.export_shipment, name="export_shipment"),
+    path("export/<str:code>/document/", rfq.export_document_upload, name="export_document"),
+    path(
+        "export/<str:code>/transport-document",
+        rfq.export_transport_document,
+        name="export_transport_document",
+    ),
+    path("export/<str:code>/<str:name>.pdf", rfq.export_pdf, name="export_pdf"),
+    path(
+        "export/<str:code>/installments/<int:installment_id>/wire/",
+        rfq.export_wire,
+        name="export_wire",
+    ),
+    path(
+        "export/<str:code>/installments/<int:installment_id>/card/",
+        rfq.export_card,
+        name="export_card",
+    ),
 ]

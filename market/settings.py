@@ -126,7 +126,14 @@ LOGIN_REDIRECT_URL = "/"
 # Vietnamese first, English second.
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our apps' catalogues are LOCALE_PATHS, which win over every INSTALLED_APPS catalogue: without
+# this, django.contrib.admin (listed first) replaced our words for shared msgids ("Log out" read
+# "Thoát", "Remove" read "Gỡ bỏ"). The pages' own app comes first.
+LOCALE_PATHS = [
+    BASE_DIR / app / "locale"
+    for app in ("frontend", "orders", "quotes", "search", "catalog", "market")
+    if (BASE_DIR / app / "locale").is_dir()
+] + [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True

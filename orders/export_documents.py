@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.utils import timezone
 from fpdf import FPDF
 
-from orders.documents import FONT, _new_pdf, _para, _table
+from orders.documents import FONT, _new_pdf, _table
 from orders.models import Order
 
 # SWIFT/BIC of Vietnamese banks by NAPAS BIN, for the wire instructions on the proforma.
@@ -32,6 +32,13 @@ BANKS = {
     "970423": ("Tien Phong Commercial Joint Stock Bank (TPBank)", "TPBVVNVX"),
     "970403": ("Saigon Thuong Tin Commercial Joint Stock Bank (Sacombank)", "SGTTVNVX"),
 }
+
+
+def _para(pdf: FPDF, text: str, *, bold: bool = False, size: int = 10) -> None:
+    # Left-aligned: a justified line is written word by word, which text extraction (and a
+    # customs officer's copy-paste) reads badly.
+    pdf.set_font(FONT, "B" if bold else "", size)
+    pdf.multi_cell(0, 5.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
 
 
 def wire_details(order: Order) -> dict:

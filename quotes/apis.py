@@ -3,7 +3,7 @@
 from django.core.files.storage import storages
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -131,6 +131,7 @@ class MessageOutput(serializers.ModelSerializer):
 class RfqListCreateApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema_serializer(component_name="RfqCreateInput")
     class Input(serializers.Serializer):
         title = serializers.CharField(max_length=200)
         product_id = serializers.IntegerField(required=False, allow_null=True)
@@ -208,6 +209,7 @@ class RfqCloseApi(APIView):
 class QuoteListSubmitApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema_serializer(component_name="QuoteSubmitInput")
     class Input(serializers.Serializer):
         cooperative_id = serializers.IntegerField(required=False, allow_null=True)
         product_id = serializers.IntegerField()
@@ -287,6 +289,7 @@ class QuoteRevisionsApi(APIView):
 class QuoteAcceptApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema_serializer(component_name="QuoteAcceptInput")
     class Input(serializers.Serializer):
         quantity = serializers.DecimalField(
             max_digits=14, decimal_places=3, required=False, allow_null=True
@@ -326,6 +329,7 @@ class MessageListPostApi(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
+    @extend_schema_serializer(component_name="RfqMessageInput")
     class Input(serializers.Serializer):
         body = serializers.CharField(required=False, allow_blank=True, default="")
         file = serializers.FileField(required=False, allow_null=True)

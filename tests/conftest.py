@@ -123,7 +123,12 @@ def pytest_runtest_logreport(report):
             _service_counts[marker] = _service_counts.get(marker, 0) + 1
 
 
+RELEVANCE_REPORT: list[str] = []  # lines from tests/unit/test_search_relevance.py
+
+
 def pytest_terminal_summary(terminalreporter):
+    for line in RELEVANCE_REPORT:
+        terminalreporter.write_line(line)
     counts = ", ".join(f"{k}={v}" for k, v in sorted(_service_counts.items())) or "none"
     terminalreporter.write_line(f"tests passed against real services: {counts}")
 

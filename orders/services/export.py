@@ -19,6 +19,7 @@ from catalog.models import Product
 from market.models import Cooperative, User
 from orders import locks, stripe_adapter
 from orders.errors import (
+    ActionForbidden,
     InstallmentNotPayable,
     NotFound,
     RatesInvalid,
@@ -394,6 +395,12 @@ def installment_card_start(*, actor: User, installment_id: int) -> Payment:
     PaymentProviderError (no Stripe keys, or Stripe failed)."""
     from orders.errors import PaymentProviderError
 
+    order = Order.objects.filter(installments__pk=installment_id).first()
+    roles = actor_roles(actor=actor, order=order) if order is not None else set()
+    if not roles:
+        raise NotFound()
+    if "buyer" not in roles:
+        raise ActionForbidden()
     if not stripe_adapter.configured():
         raise PaymentProviderError(fields={"provider": "stripe", "detail": "card payment is off"})
     payment = _installment_card_payment(actor=actor, installment_id=installment_id)

@@ -36,6 +36,7 @@ NOT_PAGES = {
     "order_vietqr_png": "PNG attachment",
     "checkout_pay": "card payment page, only for card checkouts (needs Stripe keys)",
     "logout": "POST only",
+    "language": "POST only (the header's language button)",
     "cart_add": "POST only",
     "cart_update": "POST only",
     "cart_remove": "POST only",
