@@ -21,6 +21,12 @@ def mail_order_placed(*, order_id: int) -> int:
         raise _missing(exc, order_id=order_id) from exc
 
 
+@shared_task(base=HtxTask, name="orders.mail_orders_placed")
+def mail_orders_placed(*, order_ids: list[int]) -> int:
+    """The placement mails of one checkout's orders (an order that is gone is skipped)."""
+    return notifications.orders_placed(order_ids=order_ids)
+
+
 @shared_task(base=HtxTask, name="orders.mail_order_status_changed")
 def mail_order_status_changed(*, order_id: int, event_id: int) -> int:
     try:

@@ -65,14 +65,14 @@ def test_work_queued_in_a_rolled_back_transaction_never_runs(transactional_db, b
 def test_a_permanent_error_fails_at_once_without_retries_and_an_admin_retry_runs_it_again(
     transactional_db, broker
 ):
-    # given an order mail for an order that does not exist (PermanentError in the task)
-    task_id = enqueue("orders.mail_order_placed", order_id=987654321)
+    # given an order mail about an order that does not exist (PermanentError in the task)
+    task_id = enqueue("orders.mail_order_status_changed", order_id=987654321, event_id=1)
 
     # then it ends FAILED after one attempt, with the reason
     row = wait_for(lambda: _row(task_id).status == Status.FAILED and _row(task_id), what="FAIL")
     assert row.attempts == 1
     assert "PermanentError" in row.last_error and "987654321" in row.last_error
-    assert f"Task orders.mail_order_placed[{task_id}] retry" not in broker.log()
+    assert f"Task orders.mail_order_status_changed[{task_id}] retry" not in broker.log()
 
     # when an admin retries it, it runs again (and fails again: still no such order)
     assert retry_failed(task_ids=[task_id]) == 1

@@ -245,7 +245,7 @@ def test_a_worker_killed_mid_import_leaves_the_job_to_the_next_worker_which_ends
 ):
     # given a worker that takes a dead worker's job after 3 s without heartbeat
     url = os.environ.get("REDIS_TEST_URL")
-    stale = {"CATALOG_IMPORT_STALE_SECONDS": "3"}
+    stale = {"CATALOG_IMPORT_STALE_SECONDS": "3", "SEARCH_SYNC_ON_COMMIT": "false"}
     first, second = Worker(url, tmp_path, stale), None
     first.start()
     try:
