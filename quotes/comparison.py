@@ -28,6 +28,7 @@ def quote_comparison(*, rfq: Rfq, quotes: list[Quote], currency: str) -> dict:
             {
                 "quote_id": q.pk,
                 "cooperative": q.cooperative.display_name,
+                "cooperative_id": q.cooperative_id,
                 "status": q.status,
                 "revision": q.revision,
                 "incoterm": q.incoterm,

@@ -237,10 +237,11 @@ def _with_field_messages(exc) -> str:
 
 
 def _field_messages(exc) -> list[str]:
+    """The domain's messages in words ("Add at least one image."), never its field keys."""
     out = []
-    for name, msgs in (exc.fields or {}).items():
+    for msgs in (exc.fields or {}).values():
         for m in msgs if isinstance(msgs, (list, tuple)) else [msgs]:
-            out.append(f"{name}: {m}")
+            out.append(str(m))
     return out[:5]
 
 
