@@ -40,14 +40,19 @@
     form.querySelectorAll("[data-destination]").forEach(function (fs) {
       fs.hidden = fs.getAttribute("data-destination") !== chosen.value;
     });
-    form.querySelectorAll("[data-domestic-only]").forEach(function (el) {
-      el.hidden = !domestic;
+    // Domestic-only methods (VietQR, cash on delivery) and export-only ones (international wire):
+    // a choice hidden by the switch moves to the first method shown.
+    var hide = domestic ? "[data-export-only]" : "[data-domestic-only]";
+    var show = domestic ? "[data-domestic-only]" : "[data-export-only]";
+    form.querySelectorAll(show).forEach(function (el) { el.hidden = false; });
+    form.querySelectorAll(hide).forEach(function (el) {
+      el.hidden = true;
       var input = el.querySelector("input");
-      if (input && input.checked && !domestic) {
+      if (input && input.checked) {
         input.checked = false;
         var radios = form.querySelectorAll('input[name="payment_method"]');
         for (var i = 0; i < radios.length; i++) {
-          if (!radios[i].closest("[data-domestic-only]")) { radios[i].checked = true; break; }
+          if (!radios[i].closest(hide)) { radios[i].checked = true; break; }
         }
       }
     });
