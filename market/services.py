@@ -11,7 +11,6 @@ import logging
 import os
 
 from django.core.files.storage import storages
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.text import slugify
@@ -29,6 +28,7 @@ from market.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from market.mail import mail_queue
 from market.models import Cooperative, CooperativeDocument, Membership, User, VerificationEvent
 from market.outbox import record_changes
 
@@ -367,9 +367,7 @@ def _move(coop: Cooperative, *, actor: User, to: str, reason: str = "") -> Coope
         cooperative=coop, actor=actor, from_status=from_status, to_status=to, reason=reason
     )
     record_changes(entity="cooperative", ids=[coop.pk])
-    transaction.on_commit(
-        lambda: notify_status_change(cooperative_id=coop.pk, status=to, reason=reason)
-    )
+    notify_status_change(cooperative_id=coop.pk, status=to, reason=reason)
     return coop
 
 
@@ -452,7 +450,8 @@ _STATUS_MAIL = {
 
 def notify_status_change(*, cooperative_id: int, status: str, reason: str = "") -> int:
     """E-mail the cooperative's owners about a verification move, each in their own language.
-    Runs after commit; a mail failure is logged, never undoes the move. Returns mails sent."""
+    The mails leave after commit (market.mail); a mail failure never undoes the move. Returns
+    how many mails were queued."""
     coop = Cooperative.objects.filter(pk=cooperative_id).first()
     if coop is None:
         return 0
@@ -461,11 +460,10 @@ def notify_status_change(*, cooperative_id: int, status: str, reason: str = "") 
     )
     sent = 0
     for owner in owners:
-        with translation.override(owner.language or "vi"):
+        language = owner.language or "vi"
+        with translation.override(language):
             subject = _("HTX Market: verification status of %(name)s") % {"name": coop.display_name}
             body = str(_STATUS_MAIL[status]) % {"name": coop.display_name, "reason": reason}
-        try:
-            sent += send_mail(subject, body, None, [owner.email])
-        except Exception:
-            log.exception("verification mail to %s failed", owner.email)
+        mail_queue(to=[owner.email], language=language, subject=subject, body=body)
+        sent += 1
     return sent

@@ -7,9 +7,8 @@ import os
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from catalog.errors import CertificationAlreadyChecked, CertificationInvalid
@@ -18,6 +17,7 @@ from catalog.services.common import check_staff
 from market.documents import DOCUMENT_MAX_BYTES as MAX_DOCUMENT_BYTES
 from market.documents import content_type_for, document_type
 from market.errors import NotFound, PermissionDenied
+from market.mail import mail_queue
 from market.models import Membership
 from market.outbox import record_changes
 
@@ -179,16 +179,15 @@ def certifications_expire(*, today: datetime.date) -> int:
         cert.save(update_fields=["expiry_notified_at", "updated_at"])
         _touch_products(cert, None, "certification_expired")
         to = _recipients(cert.cooperative)
-        subject = _("Certification %(kind)s no. %(number)s has expired") % {
-            "kind": cert.get_kind_display(),
-            "number": cert.number,
-        }
-        body = _(
-            "It expired on %(date)s and is no longer shown to buyers. Upload the renewed certificate to show "
-            "it again."
-        ) % {"date": cert.valid_until.strftime("%d/%m/%Y")}
-        if to:  # after commit: a rolled-back run must not e-mail anyone
-            transaction.on_commit(
-                lambda s=subject, b=body, t=to: send_mail(s, b, settings.DEFAULT_FROM_EMAIL, t)
-            )
+        with translation.override(settings.LANGUAGE_CODE):  # cooperatives: Vietnamese
+            subject = _("Certification %(kind)s no. %(number)s has expired") % {
+                "kind": cert.get_kind_display(),
+                "number": cert.number,
+            }
+            body = _(
+                "It expired on %(date)s and is no longer shown to buyers. Upload the renewed certificate to show "
+                "it again."
+            ) % {"date": cert.valid_until.strftime("%d/%m/%Y")}
+        if to:  # queued after commit: a rolled-back run e-mails nobody
+            mail_queue(to=to, language=settings.LANGUAGE_CODE, subject=subject, body=body)
     return len(expired)

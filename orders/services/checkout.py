@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from catalog.errors import InsufficientStock
 from catalog.models import Incoterm, Product
 from catalog.stock import stock_decrease_many
+from market.background import enqueue
 from market.models import Cooperative, Province, User, Ward
 from orders import money
 from orders.errors import (
@@ -38,7 +39,7 @@ from orders.models import (
     PaymentMethod,
     ShippingRule,
 )
-from orders.services import notifications, stripe_payments
+from orders.services import stripe_payments
 from orders.services.cart import (
     line_total,
     product_check_purchasable,
@@ -396,6 +397,6 @@ def _place(
         transaction.on_commit(
             lambda: stripe_payments.payment_intent_ensure_safe(checkout_id=checkout.pk)
         )
-    ids = [o.pk for o in orders]
-    transaction.on_commit(lambda: notifications.orders_placed(order_ids=ids))
+    # the placement mails are composed and sent by a worker, after commit
+    enqueue("orders.mail_orders_placed", order_ids=[o.pk for o in orders])
     return checkout
