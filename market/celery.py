@@ -23,6 +23,7 @@ app.conf.beat_schedule = {
     "search-check": {"task": "search.check", "schedule": crontab(hour=2, minute=30)},
     "import-jobs-resume": {"task": "catalog.import_jobs_resume", "schedule": 60.0},
     "orders-expire-unpaid": {"task": "orders.expire_unpaid", "schedule": crontab(minute=5)},
+    "rfqs-close-due": {"task": "quotes.rfqs_close_due", "schedule": crontab(minute="*/15")},
     "certifications-expire": {
         "task": "catalog.certifications_expire",
         "schedule": crontab(hour=0, minute=15),
