@@ -32,6 +32,7 @@ app.conf.beat_schedule = {
         "task": "ledger.payout_run",
         "schedule": crontab(day_of_week="mon", hour=6, minute=0),
     },
+    "rfqs-close-due": {"task": "quotes.rfqs_close_due", "schedule": crontab(minute="*/15")},
     "certifications-expire": {
         "task": "catalog.certifications_expire",
         "schedule": crontab(hour=0, minute=15),
