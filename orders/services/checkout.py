@@ -115,8 +115,25 @@ def _address_fields(address: ShippingAddress) -> dict:
 
 
 def _payment_check(*, method: str, currency: str, country: str) -> None:
+    abroad = country != "VN"
+    if method == PaymentMethod.INSTALLMENTS:
+        # International wire: offered to every buyer abroad, no keys needed.
+        if not abroad:
+            raise PaymentMethodNotAllowed(
+                _("International wire is for buyers abroad; in Vietnam pay by bank transfer."),
+                fields={"payment_method": [method]},
+            )
+        return
     if method not in settings.PAYMENT_METHODS or method not in PaymentMethod.values:
         raise PaymentMethodNotAllowed(fields={"payment_method": [method]})
+    if abroad and method == PaymentMethod.BANK_TRANSFER:
+        # A domestic VietQR (NAPAS) transfer cannot be paid from a foreign bank.
+        raise PaymentMethodNotAllowed(
+            _(
+                "Buyers abroad pay by international wire or by card; VietQR is for banks in Vietnam."
+            ),
+            fields={"payment_method": [method]},
+        )
     if currency not in Currency.values:
         raise ValidationFailed(fields={"currency": [_("Use VND or USD.")]})
     if method == PaymentMethod.COD and country != "VN":
@@ -261,6 +278,11 @@ def _write_orders(checkout: Checkout, orders: list[Order], actor) -> None:
 
 
 def _create_payments(checkout: Checkout, orders: list[Order]) -> None:
+    if checkout.payment_method == PaymentMethod.INSTALLMENTS:
+        from orders.services.export import export_schedule_for_checkout
+
+        export_schedule_for_checkout(checkout=checkout, orders=orders)  # paid per installment
+        return
     if checkout.payment_method == PaymentMethod.STRIPE:
         amount = (
             checkout.total_usd if checkout.currency == Currency.USD else Decimal(checkout.total_vnd)
