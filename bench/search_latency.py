@@ -199,7 +199,7 @@ def generate(n: int) -> None:
     from django.utils import timezone
 
     from catalog.models import Category, Certification, Product
-    from market.demo import example_tax_code
+    from market.cooperatives.demo import example_tax_code
     from market.models import Cooperative, Province
 
     have = Product.objects.filter(sku__startswith="B-").count()

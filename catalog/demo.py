@@ -21,7 +21,7 @@ from catalog.data.demo_products import GRADES, LINES, SEASONS, THEMES
 from catalog.models import Category, Certification, PriceTier, Product, ProductEvent, ProductImage
 from catalog.services.common import product_slug
 from market.models import Cooperative, Membership
-from market.outbox import record_changes
+from market.shared.outbox import record_changes
 
 PICTURES_PER_THEME = 2
 SECOND = {"craft": [("mẫu truyền thống", "traditional design"), ("mẫu hiện đại", "modern design")]}

@@ -9,8 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from catalog.units import Unit
-from market.base import TimeStampedModel
 from market.models import Cooperative, Province
+from market.shared.base import TimeStampedModel
 
 QTY = {"max_digits": 14, "decimal_places": 3}
 

@@ -12,7 +12,7 @@ from django.db.models import F
 
 from catalog.errors import InsufficientStock
 from catalog.models import Product, ProductEvent
-from market.outbox import record_changes
+from market.shared.outbox import record_changes
 
 
 def lock_products(ids) -> dict[int, Product]:

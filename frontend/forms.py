@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Certification, Product
 from catalog.units import Unit
+from market.cooperatives.selectors import MAX_ID
 from market.models import Cooperative, CooperativeDocument
-from market.selectors import MAX_ID
 
 
 class DirectoryFilterForm(forms.Form):

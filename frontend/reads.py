@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Category, ProductImage
-from market import selectors as market_selectors
+from market.cooperatives import selectors as market_selectors
 from market.errors import NotFound
 from orders import selectors as order_selectors
 

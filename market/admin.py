@@ -1,6 +1,6 @@
 """Django admin: the verification queue, document previews and verification actions.
 
-Status changes go through `market.services` (lock, transition check, audit row, outbox, mail);
+Status changes go through `market.cooperatives.services` (lock, transition check, audit row, outbox, mail);
 the admin never writes `status` itself.
 """
 
@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from market import services, validators
+from market.cooperatives import services
 from market.errors import DomainError
 from market.models import (
     BuyerProfile,
@@ -24,7 +24,8 @@ from market.models import (
     User,
     VerificationEvent,
 )
-from market.outbox import record_changes
+from market.reference import validators
+from market.shared.outbox import record_changes
 
 
 class VerificationQueueFilter(admin.SimpleListFilter):

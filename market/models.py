@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from market.base import TimeStampedModel
+from market.shared.base import TimeStampedModel
 
 
 class UserManager(BaseUserManager):
@@ -330,7 +330,7 @@ class VerificationEvent(models.Model):
 
 class OutboxEvent(models.Model):
     """A change that the search index must learn about, written in the same transaction as the
-    change itself (see `market.outbox`). `search` drains these rows; `market` and `catalog`
+    change itself (see `market.shared.outbox`). `search` drains these rows; `market` and `catalog`
     never import `search`."""
 
     entity = models.CharField(max_length=40)  # "product" | "cooperative" | ...

@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 api_v1 = [
-    path("", include("market.api_urls")),
+    path("", include("market.api.urls")),
     path("", include("catalog.urls")),
     path("search/", include("search.urls")),
     path("", include("orders.urls")),

@@ -11,8 +11,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Incoterm, Product
-from market.base import TimeStampedModel
 from market.models import Cooperative, Province, User, Ward
+from market.shared.base import TimeStampedModel
 
 QTY = {"max_digits": 14, "decimal_places": 3}
 

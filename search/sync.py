@@ -113,7 +113,7 @@ def drain_ids(*, entity: str, ids: list[int], backend: SearchBackend | None = No
 
 
 def on_changes_committed(sender, *, entity: str, ids: list[int], **kwargs) -> None:
-    """Receiver of `market.outbox.changes_committed`: index right after the commit.
+    """Receiver of `market.shared.outbox.changes_committed`: index right after the commit.
     Never raises into the request; rows left behind are drained by `search_sync`."""
     if not settings.SEARCH_SYNC_ON_COMMIT:
         return

@@ -2,7 +2,7 @@
 
 Every backend gets the same folded text (indexed next to the original) and the same parsed query,
 so "ca phe", "cà phê", "CA PHÊ" and NFD input behave alike on SQLite, PostgreSQL and the engines.
-The fold lives in `market.admin_units` (addresses use it too); it is re-exported here.
+The fold lives in `market.reference.admin_units` (addresses use it too); it is re-exported here.
 """
 
 import html
@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from market.admin_units import fold
+from market.reference.admin_units import fold
 
 __all__ = [
     "fold",

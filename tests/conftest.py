@@ -113,8 +113,8 @@ def _reference_data_present(request, django_db_blocker):
         "django_db_reset_sequences",
     } & set(request.fixturenames)
     if uses_db:
-        from market.admin_units import load
         from market.models import Province
+        from market.reference.admin_units import load
 
         with django_db_blocker.unblock():
             if not Province.objects.exists():
@@ -130,7 +130,7 @@ def _fast_password_hasher(settings):
 
 @pytest.fixture(autouse=True)
 def _market_mail_inline(settings):
-    # market.mail sends from a thread in production; tests send in the on_commit callback so
+    # market.shared.mail sends from a thread in production; tests send in the on_commit callback so
     # mailoutbox is filled deterministically (test_market_accounts_api.py tests the thread path).
     settings.MARKET_MAIL_ASYNC = False
 

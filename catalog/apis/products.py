@@ -10,8 +10,8 @@ from catalog import selectors, services
 from catalog.apis.outputs import ProductOutput, TierOutput
 from catalog.models import Product
 from catalog.permissions import IsCooperativeStaff
-from market.api import Pagination, created
-from market.apis_accounts import ERROR, name_nested_serializers
+from market.accounts.apis import ERROR, name_nested_serializers
+from market.api.responses import Pagination, created
 
 QTY = {"max_digits": 14, "decimal_places": 3}
 

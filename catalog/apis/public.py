@@ -13,8 +13,8 @@ from catalog.apis.outputs import ImportJobOutput, PublicProductOutput
 from catalog.importing.columns import template_csv, template_xlsx
 from catalog.models import ImportJob
 from catalog.permissions import IsCooperativeStaff
-from market.api import created
-from market.apis_accounts import ERROR, name_nested_serializers
+from market.accounts.apis import ERROR, name_nested_serializers
+from market.api.responses import created
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_IMPORT_BYTES = 20 * 1024 * 1024

@@ -10,7 +10,7 @@ from catalog import rules
 from catalog.importing.columns import HEADER_OF
 from catalog.models import Category
 from catalog.units import Unit
-from market.admin_units import fold, resolve_province
+from market.reference.admin_units import fold, resolve_province
 
 # What people type in the "Đơn vị" column (folded) -> Unit.
 UNIT_ALIASES = {

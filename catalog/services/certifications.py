@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from catalog.errors import CertificationAlreadyChecked, CertificationInvalid
 from catalog.models import Certification, Product, ProductEvent
 from catalog.services.common import check_staff
-from market.documents import DOCUMENT_MAX_BYTES as MAX_DOCUMENT_BYTES
-from market.documents import content_type_for, document_type
 from market.errors import NotFound, PermissionDenied
 from market.models import Membership
-from market.outbox import record_changes
+from market.shared.document_files import DOCUMENT_MAX_BYTES as MAX_DOCUMENT_BYTES
+from market.shared.document_files import content_type_for, document_type
+from market.shared.outbox import record_changes
 
 # One list of accepted document types and one size cap for the whole platform (market's documents).
 

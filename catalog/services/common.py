@@ -6,9 +6,9 @@ from django.utils.text import slugify
 
 from catalog.models import Product, ProductEvent
 from catalog.selectors import is_staff_of
-from market.admin_units import fold
 from market.errors import NotFound
-from market.outbox import record_changes
+from market.reference.admin_units import fold
+from market.shared.outbox import record_changes
 
 
 def check_staff(actor, cooperative_id: int) -> None:

@@ -27,7 +27,7 @@ from catalog.importing.rows import Lookups, parse_row
 from catalog.models import ImportJob, Product, ProductEvent
 from catalog.selectors import import_job_get_for_staff
 from catalog.services.common import check_staff, jsonable, product_slug
-from market.outbox import record_changes
+from market.shared.outbox import record_changes
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY = 500  # rows between two progress/heartbeat writes

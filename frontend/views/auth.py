@@ -17,9 +17,9 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from frontend import cart_session
 from frontend.forms import LoginForm, SignupForm, add_domain_errors
-from market.accounts import user_signup
+from market.accounts.services import user_signup
 from market.errors import DomainError
-from market.mail import send_async
+from market.shared.mail import send_async
 
 
 class ScopeThrottle(SimpleRateThrottle):
@@ -144,7 +144,7 @@ def signup(request):
 
 class QueuedPasswordResetForm(PasswordResetForm):
     """Django's reset form, but the mail leaves after the answer from a background thread
-    (market.mail): sent inline, the SMTP round-trip only for known addresses would show in the
+    (market.shared.mail): sent inline, the SMTP round-trip only for known addresses would show in the
     response time and reveal which addresses have accounts."""
 
     def send_mail(

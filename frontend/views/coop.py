@@ -34,8 +34,8 @@ from frontend.forms import (
     add_domain_errors,
 )
 from frontend.views.common import has_nul, run_one
-from market import selectors as market_selectors
-from market import services as market_services
+from market.cooperatives import selectors as market_selectors
+from market.cooperatives import services as market_services
 from market.errors import DomainError, NotFound
 from orders import selectors as order_selectors
 from orders.models import Order

@@ -1,5 +1,5 @@
 """ "Register your cooperative": a signed-in person creates a DRAFT cooperative and becomes its
-owner (market.services.cooperative_create), then lands on the dashboard's onboarding checklist
+owner (market.cooperatives.services.cooperative_create), then lands on the dashboard's onboarding checklist
 (upload documents → send for verification).
 
 Mobile first and usable without JavaScript: the ward list follows the province through
@@ -18,11 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from frontend.forms import add_domain_errors
 from frontend.views.common import province_code, ward_list
-from market import selectors as market_selectors
-from market import services as market_services
-from market import validators
+from market.cooperatives import selectors as market_selectors
+from market.cooperatives import services as market_services
 from market.errors import DomainError
 from market.models import Cooperative
+from market.reference import validators
 
 # Common banks with their NAPAS BINs (VietQR tag 38). Cross-checked: /work/shared/notes/payments.md
 # (Agribank, BIDV, Vietcombank, ACB) and several public VietQR bank tables (all ten agree).

@@ -6,8 +6,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import Pagination
-from market.permissions import IsPlatformAdmin
+from market.api.permissions import IsPlatformAdmin
+from market.api.responses import Pagination
 from orders.apis.serializers import OrderListOutput, OrderOutput
 from orders.models import Order
 from orders.selectors import (

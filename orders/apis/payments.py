@@ -19,9 +19,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from market.api import Pagination
+from market.api.permissions import IsPlatformAdmin
+from market.api.responses import Pagination
 from market.errors import DomainError
-from market.permissions import IsPlatformAdmin
 from orders import vietqr
 from orders.apis.serializers import OrderOutput, RefundAdminOutput, RefundOutput
 from orders.errors import ValidationFailed, VietQRUnavailable

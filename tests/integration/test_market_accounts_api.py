@@ -8,8 +8,8 @@ from django.core.mail.backends import locmem
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from market import mail
 from market.models import BuyerProfile, User
+from market.shared import mail
 from tests.factories import market as f
 
 pytestmark = pytest.mark.django_db
@@ -367,7 +367,7 @@ def test_account_mails_leave_in_a_thread_after_the_answer(
 def test_password_reset_mail_is_not_sent_when_the_transaction_rolls_back(mailoutbox):
     from django.db import transaction
 
-    from market import accounts
+    from market.accounts import services as accounts
 
     f.UserFactory(email="an@example.vn")
 

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from catalog.models import Product
 from market.models import Cooperative, OutboxEvent
-from market.outbox import record_changes
+from market.shared.outbox import record_changes
 from search import documents, sync
 from search.backends import Query
 from search.check import current_hashes

@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from market import selectors
+from market.cooperatives import selectors
 from market.errors import NotFound
 
 EXPORT_FIELDS = (

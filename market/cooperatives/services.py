@@ -18,9 +18,6 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from market import validators
-from market.admin_units import fold
-from market.documents import DOCUMENT_MAX_BYTES, document_type, signature_type
 from market.errors import (
     Conflict,
     InvalidTransition,
@@ -30,7 +27,10 @@ from market.errors import (
     ValidationFailed,
 )
 from market.models import Cooperative, CooperativeDocument, Membership, User, VerificationEvent
-from market.outbox import record_changes
+from market.reference import validators
+from market.reference.admin_units import fold
+from market.shared.document_files import DOCUMENT_MAX_BYTES, document_type, signature_type
+from market.shared.outbox import record_changes
 
 log = logging.getLogger("htx.market")
 Status = Cooperative.Status

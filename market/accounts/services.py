@@ -4,7 +4,7 @@ No account enumeration: sign-up with a known e-mail answers like a new one (the 
 e-mail instead), login gives one error for an unknown e-mail and a wrong password (the backend
 hashes even for a missing user), and a reset request answers the same whether or not the address
 has an account. Mails go out after commit, in the recipient's language, from a background thread
-(`market.mail.send_async`): an SMTP round-trip only for existing accounts would otherwise show in
+(`market.shared.mail.send_async`): an SMTP round-trip only for existing accounts would otherwise show in
 the response time.
 """
 
@@ -20,10 +20,10 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from market import validators
 from market.errors import DomainError, ValidationFailed
-from market.mail import send_async
 from market.models import BuyerProfile, User
+from market.reference import validators
+from market.shared.mail import send_async
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 

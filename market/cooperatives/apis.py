@@ -15,13 +15,14 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market import invitations, selectors, services
-from market.admin_units import resolve_province
-from market.api import Pagination, created
-from market.apis_accounts import DETAIL, ERROR, name_nested_serializers
+from market.accounts.apis import DETAIL, ERROR, name_nested_serializers
+from market.api.permissions import IsPlatformAdmin
+from market.api.responses import Pagination, created
+from market.cooperatives import selectors, services
 from market.errors import NotFound, ValidationFailed
+from market.invitations import services as invitations
 from market.models import Cooperative, CooperativeDocument, Membership
-from market.permissions import IsPlatformAdmin
+from market.reference.admin_units import resolve_province
 
 
 class UnitOutput(serializers.Serializer):

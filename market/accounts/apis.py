@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from market import accounts
+from market.accounts import services as accounts
 from market.models import BuyerProfile
 
 ERROR = inline_serializer(

@@ -2,7 +2,10 @@
 
 from django.urls import path
 
-from market import apis, apis_accounts, apis_invitations, views
+from market.accounts import apis as apis_accounts
+from market.cooperatives import apis
+from market.cooperatives import downloads as views
+from market.invitations import apis as apis_invitations
 
 app_name = "market"
 urlpatterns = [
