@@ -7,8 +7,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from market.models import Membership
-from orders.documents import invoice_pdf, packing_slip_pdf
 from orders.errors import NotFound
+from orders.printouts import invoice_pdf, packing_slip_pdf
 from orders.selectors import order_get_for_actor
 
 

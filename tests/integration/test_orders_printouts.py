@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from orders.documents import format_vnd, invoice_pdf, packing_slip_pdf
 from orders.models import Order
+from orders.printouts import format_vnd, invoice_pdf, packing_slip_pdf
 from tests.conftest import client_for
 from tests.factories.catalog import ProductFactory
 from tests.factories.orders import fast_passwords, place_order  # noqa: F401
