@@ -14,7 +14,7 @@ from django.conf import settings
 
 from catalog.models import Category, Certification, Product
 from market.models import OutboxEvent
-from search import documents
+from search import product_documents as documents
 from search.backends import SearchBackend, get_backend
 
 log = logging.getLogger("htx.search")

@@ -100,7 +100,7 @@ class BackendUnavailable(Exception):
 
 
 class SearchBackend(abc.ABC):
-    """Index and query purchasable products. Documents come from `search.documents`."""
+    """Index and query purchasable products. Documents come from `search.product_documents`."""
 
     name = "base"
 

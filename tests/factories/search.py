@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from catalog.models import Certification, Product
 from market.models import Cooperative, Province
-from search import documents
+from search import product_documents as documents
 from tests.factories.catalog import CategoryFactory, ProductFactory
 from tests.factories.market import CooperativeFactory
 

@@ -10,7 +10,8 @@ from django.db import transaction
 from catalog.models import Product
 from market.models import Cooperative, OutboxEvent
 from market.shared.outbox import record_changes
-from search import documents, sync
+from search import product_documents as documents
+from search import sync
 from search.backends import Query
 from search.check import current_hashes
 from search.selectors import product_search
