@@ -8,7 +8,7 @@ from orders.models import Order
 from orders.printouts import format_vnd, invoice_pdf, packing_slip_pdf
 from tests.conftest import client_for
 from tests.factories.catalog import ProductFactory
-from tests.factories.orders import fast_passwords, place_order  # noqa: F401
+from tests.factories.orders import place_order
 
 pytestmark = pytest.mark.django_db
 

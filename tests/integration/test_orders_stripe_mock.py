@@ -16,7 +16,7 @@ from orders.services.refunds import refund_create
 from orders.services.stripe_payments import payment_intent_ensure, refund_submit
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import MembershipFactory, UserFactory
-from tests.factories.orders import export_address, fast_passwords, place  # noqa: F401
+from tests.factories.orders import export_address, place
 
 pytestmark = [pytest.mark.stripe_mock, pytest.mark.django_db]
 

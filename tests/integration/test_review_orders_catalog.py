@@ -11,9 +11,7 @@ from catalog.models import ProductEvent
 from orders.models import CartLine, Checkout, Order
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import MembershipFactory, UserFactory
-from tests.factories.orders import fast_passwords, fill_cart, place_order  # noqa: F401
-from tests.integration.test_orders_api import address
-from tests.integration.test_orders_concurrency import admin_units  # noqa: F401  (fixture)
+from tests.factories.orders import api_address, fill_cart, place_order
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +51,7 @@ def test_checkout_note_keyed_by_a_superscript_digit_is_ignored_not_a_500():
         "/api/v1/checkout/",
         {
             "payment_method": "bank_transfer",
-            "address": address(),
+            "address": api_address(),
             "notes": {"²": "giao buổi sáng", str(product.cooperative_id): "gọi trước"},
         },
         format="json",
@@ -165,8 +163,8 @@ def test_double_submit_of_one_web_form_token_returns_the_placed_checkout_to_both
     # The second submit waits on the cart lines' row lock; when the first commits they are gone,
     # so it used to fail with CartEmpty ("your cart is empty") instead of showing the order.
     from orders.services.checkout import checkout_place
+    from tests.concurrency import race
     from tests.factories.orders import vn_address
-    from tests.integration.test_orders_concurrency import race
 
     product = ProductFactory(stock_qty=Decimal("10"))
     buyer = UserFactory()

@@ -17,7 +17,7 @@ from search.check import current_hashes
 from search.selectors import product_search
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import CooperativeFactory
-from tests.factories.search import index_everything, search_backend  # noqa: F401
+from tests.factories.search import index_everything
 
 
 def found(q, **kw):
