@@ -231,7 +231,7 @@ def generate(n: int) -> None:
             ],
             batch_size=500,
         )
-        rows, certs = [], []
+        rows = []
         for i in range(have, n):
             vi, en, cat = rnd.choice(ITEMS)
             qual, place = rnd.choice(QUALIFIERS), rnd.choice(PLACES)

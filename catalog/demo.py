@@ -62,7 +62,8 @@ def _draw(theme: str, variant: int) -> bytes:
     for y in range(0, h, 4):  # vertical gradient
         t = y / h
         draw.rectangle(
-            [0, y, w, y + 4], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom))
+            [0, y, w, y + 4],
+            fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)),
         )
     rnd = random.Random(f"{theme}-{variant}")
     for _ in range(60 + 40 * variant):
@@ -200,7 +201,7 @@ def _seed_cooperative(coop: Cooperative, pictures, categories) -> int:
 
 def _attach(products, themes, pictures, rnd) -> None:
     rows = []
-    for product, theme in zip(products, themes):
+    for product, theme in zip(products, themes, strict=True):
         choices = pictures[theme]
         first = rnd.randrange(len(choices))
         order = [choices[first]] + (

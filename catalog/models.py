@@ -184,6 +184,9 @@ class PriceTier(models.Model):
             models.CheckConstraint(condition=models.Q(price_vnd__gt=0), name="tier_price_positive"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.price_vnd} VND from {self.min_qty}"
+
 
 class ProductImage(models.Model):
     """One uploaded image, re-encoded without metadata, with sized WebP + JPEG variants.
@@ -201,6 +204,9 @@ class ProductImage(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} #{self.position}"
 
 
 def _private_storage():
@@ -283,6 +289,9 @@ class ProductEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class ImportJob(TimeStampedModel):

@@ -280,6 +280,9 @@ class Invitation(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.email} → {self.cooperative_id}"
+
     def is_pending(self, now) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
 
@@ -327,6 +330,9 @@ class VerificationEvent(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.cooperative_id}: {self.from_status} → {self.to_status}"
+
 
 class OutboxEvent(models.Model):
     """A change that the search index must learn about, written in the same transaction as the
@@ -340,3 +346,6 @@ class OutboxEvent(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["entity", "entity_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.entity_id}"

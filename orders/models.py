@@ -283,6 +283,9 @@ class OrderLine(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.sku} × {self.quantity}"
+
 
 class OrderEvent(models.Model):
     """Audit row for every change of an order: who, when, what, note."""
@@ -306,6 +309,9 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind}"
 
 
 # --- Payments ---
@@ -411,6 +417,9 @@ class PaymentWebhookEvent(models.Model):
             models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_id}"
+
 
 class IdempotencyKey(models.Model):
     """An `Idempotency-Key` claimed by a principal for one operation, with the stored response."""
@@ -434,6 +443,9 @@ class IdempotencyKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.scope} {self.key}"
 
 
 def commission_percent() -> Decimal:

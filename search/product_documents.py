@@ -122,7 +122,7 @@ def doc_hash(doc: dict) -> str:
     canonical = json.dumps(
         fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     )
-    return hashlib.sha1(canonical.encode()).hexdigest()[:16]
+    return hashlib.sha1(canonical.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def _build_rows(rows: list[dict], ctx: _Context) -> list[dict]:

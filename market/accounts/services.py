@@ -183,7 +183,8 @@ def password_reset_request(*, email: str) -> None:
     from a background thread, so the answer time does not depend on the mail server."""
     user = User.objects.filter(email=_normalise_email(email), is_active=True).first()
     if user is None or not user.has_usable_password():
-        default_token_generator.make_token(User(pk=0, password="!", email=""))  # same HMAC work
+        # Same HMAC work as a real reset; "!" is Django's unusable-password marker, not a secret.
+        default_token_generator.make_token(User(pk=0, password="!", email=""))  # noqa: S106
         return
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)

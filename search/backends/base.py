@@ -131,7 +131,8 @@ class SearchBackend(abc.ABC):
         hashes existed), for `search_check`."""
         ...
 
-    def refresh(self) -> None:
+    # An optional hook, not abstract: the database backend's writes are visible at once.
+    def refresh(self) -> None:  # noqa: B027
         """Make writes visible to search (engines refresh periodically; tests need it now)."""
 
     @abc.abstractmethod

@@ -5,6 +5,10 @@ match and its rank differ (`_SqliteText`, `_PostgresText`). Text queries are bui
 tokens (letters and digits only), so no operator a buyer types can reach the SQL or FTS syntax.
 """
 
+# S608 (SQL built from strings): the SQL here is assembled from the constant table name, column
+# lists taken from the model, and fragments built by this module; every value a user sends goes
+# through %s parameters. Each such line carries `noqa: S608`.
+
 import difflib
 import hashlib
 import json
@@ -67,7 +71,7 @@ class _SqliteText:
         if not (boosts := self._boosts(parsed)):
             return "", []
         return (
-            f"LEFT JOIN (SELECT rowid AS id, bm25(search_fts, {self.weights}) AS r FROM search_fts "
+            f"LEFT JOIN (SELECT rowid AS id, bm25(search_fts, {self.weights}) AS r FROM search_fts "  # noqa: S608 (see the note at the top)
             f"WHERE search_fts MATCH %s) fb ON fb.id = d.product_id",
             [" OR ".join(boosts)],
         )
@@ -89,7 +93,8 @@ class _SqliteText:
 
     def write(self, cursor, docs, ids):
         cursor.execute(
-            f"DELETE FROM search_fts WHERE rowid IN ({','.join(['%s'] * len(ids))})", ids
+            f"DELETE FROM search_fts WHERE rowid IN ({','.join(['%s'] * len(ids))})",  # noqa: S608
+            ids,
         )
         cursor.executemany(
             "INSERT INTO search_fts (rowid, name_fold, body_fold, name_exact) VALUES (%s, %s, %s, %s)",
@@ -98,7 +103,8 @@ class _SqliteText:
 
     def delete(self, cursor, ids):
         cursor.execute(
-            f"DELETE FROM search_fts WHERE rowid IN ({','.join(['%s'] * len(ids))})", ids
+            f"DELETE FROM search_fts WHERE rowid IN ({','.join(['%s'] * len(ids))})",  # noqa: S608
+            ids,
         )
 
     def clear(self, cursor):
@@ -161,7 +167,7 @@ class _PostgresText:
 
     def vocabulary(self, cursor) -> list[str]:
         cursor.execute(
-            f"SELECT word FROM ts_stat('SELECT to_tsvector(''simple'', name_fold) FROM {TABLE}')"
+            f"SELECT word FROM ts_stat('SELECT to_tsvector(''simple'', name_fold) FROM {TABLE}')"  # noqa: S608 (see the note at the top)
         )
         return [r[0] for r in cursor.fetchall()]
 
@@ -172,7 +178,7 @@ class _PostgresText:
             with transaction.atomic():
                 cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.3")
                 cursor.execute(
-                    f"SELECT name_fold FROM {TABLE} WHERE %s <%% name_fold "
+                    f"SELECT name_fold FROM {TABLE} WHERE %s <%% name_fold "  # noqa: S608 (see the note at the top)
                     f"ORDER BY word_similarity(%s, name_fold) DESC LIMIT 5",
                     [token, token],
                 )
@@ -335,7 +341,7 @@ class DatabaseBackend(SearchBackend):
         if "m.r" not in order:  # sorted by price or date: skip the rank of every match
             rank = "0"
         cursor.execute(
-            f"WITH m AS MATERIALIZED (SELECT d.product_id, {rank} AS r, d.price_vnd, d.created, "
+            f"WITH m AS MATERIALIZED (SELECT d.product_id, {rank} AS r, d.price_vnd, d.created, "  # noqa: S608 (see the note at the top)
             f"d.cooperative_id, d.category_id, d.province_id, d.facet_bits {base}) "
             f"SELECT 2, product_id, NULL, NULL, NULL FROM "
             f"(SELECT m.product_id FROM m ORDER BY {order} LIMIT %s OFFSET %s) page UNION ALL "
@@ -406,7 +412,7 @@ class DatabaseBackend(SearchBackend):
         join = self.text.join
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT d.name_vi FROM {TABLE} d {join} WHERE {sql} "
+                f"SELECT d.name_vi FROM {TABLE} d {join} WHERE {sql} "  # noqa: S608 (see the note at the top)
                 f"ORDER BY length(d.name_vi), d.product_id LIMIT %s",
                 params + [limit * 3],
             )
@@ -443,7 +449,7 @@ def _tally(rows) -> tuple[dict, int]:
 
 COLUMNS = [f.column for f in SearchDocument._meta.concrete_fields]
 UPSERT = (
-    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
+    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "  # noqa: S608 (see the note at the top)
     f"ON CONFLICT (product_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "product_id")
 )
@@ -529,7 +535,9 @@ def _facet_cache_key(base: str, params: list) -> str | None:
     if facet_cache_seconds() <= 0:
         return None
     generation = cache.get_or_set(GENERATION_KEY, 1, None)
-    digest = hashlib.sha1(repr((connection.alias, base, params)).encode()).hexdigest()
+    digest = hashlib.sha1(
+        repr((connection.alias, base, params)).encode(), usedforsecurity=False
+    ).hexdigest()
     return f"search:facets:{generation}:{digest}"
 
 
