@@ -1,6 +1,7 @@
 """Catalog: categories, products, price tiers, stock, images, certifications."""
 
 from decimal import Decimal
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.files.storage import storages
@@ -12,7 +13,7 @@ from catalog.units import Unit
 from market.models import Cooperative, Province
 from market.shared.base import TimeStampedModel
 
-QTY = {"max_digits": 14, "decimal_places": 3}
+QTY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
 
 
 class Category(models.Model):
@@ -70,7 +71,7 @@ class Product(TimeStampedModel):
         SEASONAL = "SEASONAL", _("Seasonal")
 
     # Allowed status moves, declared once; product_publish / product_archive perform them.
-    ALLOWED_TRANSITIONS = {
+    ALLOWED_TRANSITIONS: ClassVar[dict[str, set[str]]] = {
         Status.DRAFT: {Status.ACTIVE, Status.ARCHIVED},
         Status.ACTIVE: {Status.ARCHIVED},
         Status.ARCHIVED: {Status.ACTIVE},
@@ -163,7 +164,7 @@ class Product(TimeStampedModel):
     def can_move_to(self, status: str) -> bool:
         return status in self.ALLOWED_TRANSITIONS.get(self.status, set())
 
-    def unit_price_for(self, quantity: Decimal) -> int:
+    def unit_price_for(self, quantity: Decimal) -> int | None:
         """Price per unit at this quantity: the best tier reached, else the base price."""
         price = self.price_vnd
         for tier in self.price_tiers.all():  # ordered by min_qty

@@ -12,6 +12,13 @@ from market.cooperatives.selectors import MAX_ID
 from market.models import Cooperative, CooperativeDocument
 
 
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """`form.fields[name]`, known to be a choice field (its choices are filled per request)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
 class DirectoryFilterForm(forms.Form):
     province = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     sector = forms.ChoiceField(
@@ -176,17 +183,17 @@ class CheckoutForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not card_offered:
             del self.fields["currency"]
-        self.fields["province_code"].choices = [("", _("Choose a province"))] + [
+        choice_field(self, "province_code").choices = [("", _("Choose a province"))] + [
             (p.code, p.name) for p in provinces
         ]
-        self.fields["ward_code"].choices = [("", _("Choose a ward"))] + [
+        choice_field(self, "ward_code").choices = [("", _("Choose a ward"))] + [
             (w.code, w.name) for w in wards
         ]
-        self.fields["country"].choices = [("", _("Choose a country"))] + list(countries)
-        self.fields["incoterm"].choices = [("", _("Choose an Incoterm"))] + [
+        choice_field(self, "country").choices = [("", _("Choose a country"))] + list(countries)
+        choice_field(self, "incoterm").choices = [("", _("Choose an Incoterm"))] + [
             (t, t) for t in incoterms
         ]
-        self.fields["payment_method"].choices = payment_methods
+        choice_field(self, "payment_method").choices = payment_methods
         self.fields["province_code"].widget.attrs.update({"autocomplete": "address-level1"})
 
     @property
@@ -198,6 +205,7 @@ class CheckoutForm(forms.Form):
     def clean(self):
         # What the chosen destination needs and orders cannot say better: a select left empty.
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if data.get("destination") == self.EXPORT:
             required = {
                 "country": _("Choose the destination country."),
@@ -320,8 +328,10 @@ class ProductForm(forms.Form):
 
     def __init__(self, *args, categories, provinces, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category_id"].choices = [("", "—")] + [(c.pk, c.name_vi) for c in categories]
-        self.fields["origin_province_id"].choices = [("", "—")] + [
+        choice_field(self, "category_id").choices = [("", "—")] + [
+            (c.pk, c.name_vi) for c in categories
+        ]
+        choice_field(self, "origin_province_id").choices = [("", "—")] + [
             (p.code, p.name) for p in provinces
         ]
 
@@ -382,4 +392,4 @@ class CertificationClaimForm(forms.Form):
 
     def __init__(self, *args, products, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["product_ids"].choices = [(p.pk, p.name_vi) for p in products]
+        choice_field(self, "product_ids").choices = [(p.pk, p.name_vi) for p in products]

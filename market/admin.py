@@ -6,6 +6,7 @@ the admin never writes `status` itself.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -119,7 +120,7 @@ def _with_reason(modeladmin, request, queryset, service, title):
         "queryset": queryset,
         "action": request.POST.get("action"),
         "opts": modeladmin.model._meta,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
     }
     return TemplateResponse(request, "admin/market/cooperative/reason.html", context)
 
@@ -140,6 +141,7 @@ class CooperativeAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # a ModelForm's clean() returns cleaned_data
         province, ward = cleaned.get("province"), cleaned.get("ward")
         if province and ward:
             try:

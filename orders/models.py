@@ -5,6 +5,7 @@ Money is in VND integers (VND has no minor unit). A checkout paid in USD keeps t
 """
 
 from decimal import Decimal
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -14,7 +15,7 @@ from catalog.models import Incoterm, Product
 from market.models import Cooperative, Province, User, Ward
 from market.shared.base import TimeStampedModel
 
-QTY = {"max_digits": 14, "decimal_places": 3}
+QTY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
 
 
 class PaymentMethod(models.TextChoices):
@@ -166,7 +167,7 @@ class Order(TimeStampedModel):
         REFUNDED = "REFUNDED", _("Refunded")
 
     # Allowed moves, declared once; `orders.services.transitions` performs them.
-    ALLOWED_TRANSITIONS = {
+    ALLOWED_TRANSITIONS: ClassVar[dict[str, set[str]]] = {
         Status.PLACED: {Status.CONFIRMED, Status.REFUSED, Status.CANCELLED},
         Status.CONFIRMED: {Status.PACKED, Status.CANCELLED},
         Status.PACKED: {Status.SHIPPED, Status.CANCELLED},
@@ -255,7 +256,7 @@ class Order(TimeStampedModel):
         return self.PaymentStatus.PARTIALLY_REFUNDED
 
     @property
-    def vietqr_memo(self) -> str:
+    def vietqr_memo(self) -> str | None:
         return self.code
 
 

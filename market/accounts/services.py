@@ -8,14 +8,18 @@ has an account. Mails go out after commit, in the recipient's language, from a b
 the response time.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import translation
 from django.utils.encoding import force_bytes, force_str
+from django.utils.functional import Promise as StrPromise
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
@@ -58,7 +62,7 @@ def _check_password(password: str, user: User | None = None) -> None:
         ) from exc
 
 
-def _clean_buyer(kind: str, company_name: str, tax_code: str, country: str) -> dict:
+def _clean_buyer(kind: str, company_name: str, tax_code: str, country: str) -> dict[str, Any]:
     if kind not in BuyerProfile.Kind.values:
         raise ValidationFailed(
             fields={"kind": [_("Choose PERSON or COMPANY.")]}, code="invalid_buyer_kind"
@@ -130,17 +134,17 @@ def user_signup(
         _mail_welcome(user)
 
 
-def user_login(*, request, email: str, password: str) -> User:
+def user_login(*, request: HttpRequest | None, email: str, password: str) -> User:
     """Check e-mail and password. One error for every failure (unknown, wrong, inactive)."""
     user = authenticate(request, email=_normalise_email(email), password=password or "")
-    if user is None:
+    if not isinstance(user, User):  # None: unknown, wrong or inactive
         raise InvalidCredentials(_("The e-mail address or the password is wrong."))
     return user
 
 
 def user_token(*, user: User) -> str:
     token, _created = Token.objects.get_or_create(user=user)
-    return token.key
+    return str(token.key)
 
 
 def user_logout(*, user: User) -> None:
@@ -217,7 +221,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     return user
 
 
-def _mail(user: User, subject, body) -> None:
+def _mail(user: User, subject: str | StrPromise, body: str | StrPromise) -> None:
     """Render in the user's language now (the sending thread has no active language) and queue."""
     with translation.override(user.language or "vi"):
         subject, body = str(subject), str(body)

@@ -52,7 +52,7 @@ class DocumentDownloadView(APIView):
             user=request.user, cooperative_id=pk, document_id=document_id
         )
         storage = storages["private"]
-        if not storage.exists(doc.file.name):
+        if not doc.file.name or not storage.exists(doc.file.name):
             raise NotFound()
         response = FileResponse(
             storage.open(doc.file.name, "rb"),

@@ -1,5 +1,7 @@
 """Reads, scoped to who is asking. "Missing" and "not yours" give the same NotFound."""
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,11 +24,11 @@ Status = Cooperative.Status
 MAX_ID = 2**63 - 1  # the largest primary key a database holds; bigger ids exist nowhere
 
 
-def _authenticated(user) -> bool:
+def _authenticated(user: User | None) -> bool:
     return user is not None and user.is_authenticated
 
 
-def as_id(key) -> int | None:
+def as_id(key: object) -> int | None:
     """`key` as a primary key when it is plain ASCII digits in range, else None. str.isdigit()
     alone also accepts "²" and "١", which int() refuses or which no row can have."""
     text = str(key)
@@ -35,7 +37,7 @@ def as_id(key) -> int | None:
     return int(text)
 
 
-def cooperative_list_public(*, filters: dict | None = None) -> QuerySet[Cooperative]:
+def cooperative_list_public(*, filters: dict[str, Any] | None = None) -> QuerySet[Cooperative]:
     """The public directory: VERIFIED cooperatives only, filtered by province code, kind,
     sector, is_agricultural and `q` (part of the legal or trading name)."""
     filters = filters or {}
@@ -110,9 +112,10 @@ def cooperative_get_for_viewer(*, user: User, key: str | int) -> Cooperative:
     try:
         return cooperative_get_public(key=key)
     except NotFound:
-        if not (_authenticated(user) and as_id(key) is not None):
+        cooperative_id = as_id(key)
+        if not (_authenticated(user) and cooperative_id is not None):
             raise
-        return cooperative_get_for_staff(user=user, cooperative_id=as_id(key))
+        return cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
 
 
 def document_list_for_user(*, user: User, cooperative_id: int) -> QuerySet[CooperativeDocument]:
