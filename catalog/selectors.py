@@ -3,22 +3,14 @@
 from django.db.models import Prefetch, QuerySet
 
 from catalog.models import Category, Certification, ImportJob, Product
+from market.cooperatives.selectors import is_cooperative_staff
 from market.errors import NotFound
-from market.models import Cooperative, Membership
-
-
-def is_staff_of(user, cooperative_id: int) -> bool:
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and Membership.objects.filter(user=user, cooperative_id=cooperative_id).exists()
-    )
+from market.models import Cooperative
 
 
 def cooperative_get_for_staff(*, user, cooperative_id: int) -> Cooperative:
     """The cooperative, if `user` works for it. Otherwise NotFound (never say which)."""
-    if not is_staff_of(user, cooperative_id):
+    if not is_cooperative_staff(user=user, cooperative_id=cooperative_id):
         raise NotFound()
     return Cooperative.objects.get(pk=cooperative_id)
 
@@ -93,7 +85,7 @@ def certification_get_for_staff(*, user, certification_id: int) -> Certification
     if cert is None:
         raise NotFound()
     is_admin = bool(user is not None and user.is_authenticated and user.is_platform_admin)
-    if not (is_admin or is_staff_of(user, cert.cooperative_id)):
+    if not (is_admin or is_cooperative_staff(user=user, cooperative_id=cert.cooperative_id)):
         raise NotFound()
     return cert
 

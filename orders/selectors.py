@@ -3,6 +3,7 @@ admins all. "Missing" and "not yours" give the same NotFound."""
 
 from django.db.models import Prefetch, QuerySet
 
+from market.cooperatives.selectors import is_cooperative_staff
 from market.models import Membership, User
 from orders.errors import NotFound
 from orders.models import Checkout, Order, OrderEvent, OrderLine
@@ -61,7 +62,7 @@ def order_get_for_actor(*, user: User, code: str, detail: bool = True) -> Order:
         raise NotFound()
     if user.is_platform_admin or order.buyer_id == user.pk:
         return order
-    if Membership.objects.filter(user=user, cooperative_id=order.cooperative_id).exists():
+    if is_cooperative_staff(user=user, cooperative_id=order.cooperative_id):
         return order
     raise NotFound()
 

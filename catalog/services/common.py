@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from catalog.models import Product, ProductEvent
-from catalog.selectors import is_staff_of
+from market.cooperatives.selectors import is_cooperative_staff
 from market.errors import NotFound
 from market.reference.admin_units import fold
 from market.shared.outbox import record_changes
@@ -13,7 +13,7 @@ from market.shared.outbox import record_changes
 
 def check_staff(actor, cooperative_id: int) -> None:
     """Services re-check membership even though the API did: the same answer as a missing row."""
-    if not is_staff_of(actor, cooperative_id):
+    if not is_cooperative_staff(user=actor, cooperative_id=cooperative_id):
         raise NotFound()
 
 

@@ -182,7 +182,9 @@ class CooperativeDetailApi(APIView):
 def _sees_private(user, coop) -> bool:
     if not user.is_authenticated:
         return False
-    return user.is_platform_admin or Membership.objects.filter(user=user, cooperative=coop).exists()
+    return user.is_platform_admin or selectors.is_cooperative_staff(
+        user=user, cooperative_id=coop.pk
+    )
 
 
 class MyCooperativeListApi(APIView):

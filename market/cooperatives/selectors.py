@@ -1,5 +1,6 @@
 """Reads, scoped to who is asking. "Missing" and "not yours" give the same NotFound."""
 
+from collections.abc import Collection
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -35,6 +36,27 @@ def as_id(key: object) -> int | None:
     if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
         return None
     return int(text)
+
+
+def is_cooperative_staff(
+    *, user: User | None, cooperative_id: int, roles: Collection[str] | None = None
+) -> bool:
+    """Is `user` staff of the cooperative (with one of `roles`, when given)? The one answer to
+    that question for every app: anonymous and inactive users never are; platform admins are
+    not staff unless they are members (callers that let admins in say so themselves)."""
+    if not (_authenticated(user) and user is not None and user.is_active):
+        return False
+    members = Membership.objects.filter(user=user, cooperative_id=cooperative_id)
+    if roles is not None:
+        members = members.filter(role__in=roles)
+    return members.exists()
+
+
+def membership_get(*, user: User | None, cooperative_id: int) -> Membership | None:
+    """The user's membership of the cooperative (for its role); None for anyone else."""
+    if not (_authenticated(user) and user is not None and user.is_active):
+        return None
+    return Membership.objects.filter(user=user, cooperative_id=cooperative_id).first()
 
 
 def cooperative_list_public(*, filters: dict[str, Any] | None = None) -> QuerySet[Cooperative]:
@@ -98,9 +120,7 @@ def invitation_list_for_owner(*, user: User, cooperative_id: int) -> QuerySet[In
     """Pending, unexpired invitations of a cooperative, for its owners only. Strangers get
     NotFound; other members and admins PermissionDenied (the same answers as the write side)."""
     coop = cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
-    if not Membership.objects.filter(
-        user=user, cooperative=coop, role=Membership.Role.OWNER
-    ).exists():
+    if not is_cooperative_staff(user=user, cooperative_id=coop.pk, roles=[Membership.Role.OWNER]):
         raise PermissionDenied(_("Only the cooperative's owner can do this."))
     return coop.invitations.filter(
         accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()

@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from market.cooperatives.selectors import membership_get
 from market.errors import (
     Conflict,
     InvalidTransition,
@@ -138,16 +139,10 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-def _membership(actor: User, cooperative: Cooperative) -> Membership | None:
-    if actor is None or not actor.is_authenticated:
-        return None
-    return Membership.objects.filter(user=actor, cooperative=cooperative).first()
-
-
 def _require_manager(actor: User, cooperative: Cooperative) -> Membership:
     """Owners and managers may change the cooperative. Non-members get 404 (they must not learn
     that an unpublished cooperative exists); admins and plain staff, who can see it, get 403."""
-    membership = _membership(actor, cooperative)
+    membership = membership_get(user=actor, cooperative_id=cooperative.pk)
     if membership and membership.can_manage:
         return membership
     if membership or (actor and actor.is_authenticated and actor.is_platform_admin):

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from market.models import Membership
+from market.cooperatives.selectors import is_cooperative_staff
 from orders.errors import NotFound
 from orders.printouts import invoice_pdf, packing_slip_pdf
 from orders.selectors import order_get_for_actor
@@ -31,9 +31,7 @@ class OrderPackingSlipPdfApi(APIView):
         # The buyer may read the order but the packing slip is the cooperative's paper: same 404.
         if not (
             request.user.is_platform_admin
-            or Membership.objects.filter(
-                user=request.user, cooperative_id=order.cooperative_id
-            ).exists()
+            or is_cooperative_staff(user=request.user, cooperative_id=order.cooperative_id)
         ):
             raise NotFound()
         return _pdf_response(packing_slip_pdf(order), f"phieu-dong-goi-{order.code}.pdf")

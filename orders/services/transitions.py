@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.stock import lock_products, stock_increase
-from market.models import Membership, User
+from market.cooperatives.selectors import is_cooperative_staff
+from market.models import User
 from orders.errors import (
     ActionForbidden,
     NotFound,
@@ -32,7 +33,7 @@ def actor_roles(*, actor: User | None, order: Order) -> set[str]:
     roles = set()
     if order.buyer_id == actor.pk:
         roles.add("buyer")
-    if Membership.objects.filter(user=actor, cooperative_id=order.cooperative_id).exists():
+    if is_cooperative_staff(user=actor, cooperative_id=order.cooperative_id):
         roles.add("coop")
     if actor.is_platform_admin:
         roles.add("admin")
