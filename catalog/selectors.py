@@ -8,15 +8,17 @@ from market.errors import NotFound
 from market.models import Cooperative
 
 
-def cooperative_get_for_staff(*, user, cooperative_id: int) -> Cooperative:
-    """The cooperative, if `user` works for it. Otherwise NotFound (never say which)."""
+def cooperative_get_for_member(*, user, cooperative_id: int) -> Cooperative:
+    """The cooperative, if `user` works for it (members only: unlike
+    `market.cooperatives.selectors.cooperative_get_for_staff`, platform admins are not let in).
+    Otherwise NotFound (never say which)."""
     if not is_cooperative_staff(user=user, cooperative_id=cooperative_id):
         raise NotFound()
     return Cooperative.objects.get(pk=cooperative_id)
 
 
 def product_list_for_staff(*, user, cooperative_id: int) -> QuerySet[Product]:
-    cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
+    cooperative_get_for_member(user=user, cooperative_id=cooperative_id)
     return (
         Product.objects.filter(cooperative_id=cooperative_id)
         .select_related("category")
@@ -70,7 +72,7 @@ def category_tree() -> list[dict]:
 
 
 def certification_list_for_staff(*, user, cooperative_id: int) -> QuerySet[Certification]:
-    cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
+    cooperative_get_for_member(user=user, cooperative_id=cooperative_id)
     return Certification.objects.filter(cooperative_id=cooperative_id).prefetch_related("products")
 
 
@@ -91,7 +93,7 @@ def certification_get_for_staff(*, user, certification_id: int) -> Certification
 
 
 def import_job_get_for_staff(*, user, cooperative_id: int, job_id: int) -> ImportJob:
-    cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
+    cooperative_get_for_member(user=user, cooperative_id=cooperative_id)
     try:
         return ImportJob.objects.get(pk=job_id, cooperative_id=cooperative_id)
     except ImportJob.DoesNotExist:

@@ -53,7 +53,7 @@ def coop_staff(view):
         ):  # beyond any integer column, or NUL
             raise Http404()
         try:
-            coop = catalog_selectors.cooperative_get_for_staff(
+            coop = catalog_selectors.cooperative_get_for_member(
                 user=request.user, cooperative_id=int(coop_id)
             )
             return view(request, coop, *args, **kwargs)
