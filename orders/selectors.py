@@ -67,6 +67,18 @@ def order_get_for_actor(*, user: User, code: str, detail: bool = True) -> Order:
     raise NotFound()
 
 
+def order_get_for_cooperative_staff(*, user: User, code: str) -> Order:
+    """An order for its cooperative's staff and platform admins (the packing slip is the
+    cooperative's paper); the buyer gets the same NotFound as a stranger."""
+    order = order_get_for_actor(user=user, code=code)
+    if not (
+        user.is_platform_admin
+        or is_cooperative_staff(user=user, cooperative_id=order.cooperative_id)
+    ):
+        raise NotFound()
+    return order
+
+
 def checkout_get_for_buyer(*, user: User, checkout_id: int) -> Checkout:
     checkout = (
         Checkout.objects.filter(pk=checkout_id, buyer=user)
