@@ -15,7 +15,7 @@ import threading
 from django.conf import settings
 from django.db import connections
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("htx.catalog.import_runner")
 _lock = threading.Lock()
 _running: set[int] = set()
 

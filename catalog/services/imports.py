@@ -29,7 +29,7 @@ from catalog.selectors import import_job_get_for_staff
 from catalog.services.common import check_staff, jsonable, product_slug
 from market.shared.outbox import record_changes
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("htx.catalog.imports")
 PROGRESS_EVERY = 500  # rows between two progress/heartbeat writes
 WRITE_BATCH = 500
 MAX_ATTEMPTS = 5  # a job that keeps killing its worker is not retried for ever
