@@ -189,7 +189,12 @@ def _seed_cooperative(coop: Cooperative, pictures, categories) -> int:
     )
     ProductEvent.objects.bulk_create(
         [
-            ProductEvent(product=p, actor_id=owner, action="created", changes={"demo": True})
+            ProductEvent(
+                product=p,
+                actor_id=owner,
+                action=ProductEvent.Action.CREATED,
+                changes={"demo": True},
+            )
             for p in products
         ],
         batch_size=1000,

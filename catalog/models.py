@@ -278,13 +278,28 @@ class Certification(TimeStampedModel):
 class ProductEvent(models.Model):
     """Who changed what on a product, and when."""
 
+    class Action(models.TextChoices):
+        # Lowercase values: they are the strings stored since the first event (no data migration).
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
+        TIERS = "tiers", _("Volume tiers changed")
+        STOCK = "stock", _("Stock changed")
+        IMPORTED = "imported", _("Imported")
+        IMAGE_ADDED = "image_added", _("Image added")
+        IMAGES_REORDERED = "images_reordered", _("Images reordered")
+        IMAGE_DELETED = "image_deleted", _("Image deleted")
+        CERTIFICATION_CLAIMED = "certification_claimed", _("Certification claimed")
+        CERTIFICATION_VERIFIED = "certification_verified", _("Certification verified")
+        CERTIFICATION_REJECTED = "certification_rejected", _("Certification rejected")
+        CERTIFICATION_EXPIRED = "certification_expired", _("Certification expired")
+
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    action = models.CharField(
-        max_length=30
-    )  # created, updated, published, archived, stock, import...
+    action = models.CharField(max_length=30, choices=Action.choices)
     changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

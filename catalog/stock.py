@@ -53,7 +53,7 @@ def _apply(product: Product, delta: Decimal, reason: str, actor) -> Product:
     ProductEvent.objects.create(
         product=product,
         actor=actor,
-        action="stock",
+        action=ProductEvent.Action.STOCK,
         changes={"reason": reason, "before": str(before), "after": str(product.stock_qty)},
     )
     record_changes(entity="product", ids=[product.pk])  # "in stock" is a search filter

@@ -103,7 +103,7 @@ def certification_claim(
     try:
         cert.save()
         cert.products.set(products)
-        _touch_products(cert, actor, "certification_claimed")
+        _touch_products(cert, actor, ProductEvent.Action.CERTIFICATION_CLAIMED)
     except Exception:
         storage.delete(cert.document.name)  # no row, no file
         raise
@@ -145,7 +145,13 @@ def certification_check(
     cert.status = Certification.Status.VERIFIED if verified else Certification.Status.REJECTED
     cert.checked_by, cert.checked_at = actor, timezone.now()
     cert.save(update_fields=["status", "checked_by", "checked_at", "updated_at"])
-    _touch_products(cert, actor, "certification_verified" if verified else "certification_rejected")
+    _touch_products(
+        cert,
+        actor,
+        ProductEvent.Action.CERTIFICATION_VERIFIED
+        if verified
+        else ProductEvent.Action.CERTIFICATION_REJECTED,
+    )
     return cert
 
 
@@ -177,7 +183,7 @@ def certifications_expire(*, today: datetime.date) -> int:
     for cert in expired:
         cert.expiry_notified_at = now
         cert.save(update_fields=["expiry_notified_at", "updated_at"])
-        _touch_products(cert, None, "certification_expired")
+        _touch_products(cert, None, ProductEvent.Action.CERTIFICATION_EXPIRED)
         to = _recipients(cert.cooperative)
         subject = _("Certification %(kind)s no. %(number)s has expired") % {
             "kind": cert.get_kind_display(),

@@ -5,7 +5,7 @@ from django.db.models import Max
 
 from catalog import images
 from catalog.errors import ImageOrderInvalid, ProductArchived, ProductIncomplete
-from catalog.models import Product, ProductImage
+from catalog.models import Product, ProductEvent, ProductImage
 from catalog.selectors import product_get_for_staff
 from catalog.services.common import changed, lock_own_product
 
@@ -52,7 +52,7 @@ def attach_processed(
     changed(
         product,
         actor=actor,
-        action="image_added",
+        action=ProductEvent.Action.IMAGE_ADDED,
         changes={"image_id": image.pk, "position": image.position},
     )
     return image
@@ -76,7 +76,7 @@ def product_image_reorder(
     changed(
         product,
         actor=actor,
-        action="images_reordered",
+        action=ProductEvent.Action.IMAGES_REORDERED,
         changes={"before": before, "after": image_ids},
     )
     return [by_id[pk] for pk in image_ids]
@@ -104,7 +104,12 @@ def product_image_delete(*, actor, cooperative_id: int, product_id: int, image_i
     for position, img in enumerate(rest):
         img.position = position
     ProductImage.objects.bulk_update(rest, ["position"])
-    changed(product, actor=actor, action="image_deleted", changes={"image_id": image_id})
+    changed(
+        product,
+        actor=actor,
+        action=ProductEvent.Action.IMAGE_DELETED,
+        changes={"image_id": image_id},
+    )
     # Demo products share image files; only delete files no other row points to.
     if not ProductImage.objects.filter(original=image.original.name).exists():
         transaction.on_commit(lambda: images.delete_files(paths))

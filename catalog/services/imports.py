@@ -313,7 +313,7 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict]]) -> tuple[int, int]:
                 ProductEvent(
                     product=product,
                     actor_id=actor_id,
-                    action="imported",
+                    action=ProductEvent.Action.IMPORTED,
                     changes={"import_job": job.pk, **diff},
                 )
             )
@@ -325,7 +325,7 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict]]) -> tuple[int, int]:
         ProductEvent(
             product=p,
             actor_id=actor_id,
-            action="imported",
+            action=ProductEvent.Action.IMPORTED,
             changes={"import_job": job.pk, "created": True},
         )
         for p in new

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from catalog import rules, stock
 from catalog.errors import ProductArchived, ProductIncomplete, ProductInvalid, TiersInvalid
-from catalog.models import Category, PriceTier, Product
+from catalog.models import Category, PriceTier, Product, ProductEvent
 from catalog.services.common import changed, check_staff, jsonable, lock_own_product, product_slug
 from market.errors import InvalidTransition, ValidationFailed
 from market.models import Cooperative, Province
@@ -80,7 +80,10 @@ def product_create(*, actor, cooperative_id: int, data: dict) -> Product:
     _validate(product)
     product.save()
     changed(
-        product, actor=actor, action="created", changes={k: jsonable(v) for k, v in data.items()}
+        product,
+        actor=actor,
+        action=ProductEvent.Action.CREATED,
+        changes={k: jsonable(v) for k, v in data.items()},
     )
     return product
 
@@ -112,7 +115,7 @@ def product_update(*, actor, cooperative_id: int, product_id: int, data: dict) -
     if not diff:
         return product
     product.save()
-    changed(product, actor=actor, action="updated", changes=diff)
+    changed(product, actor=actor, action=ProductEvent.Action.UPDATED, changes=diff)
     return product
 
 
@@ -137,7 +140,7 @@ def product_publish(*, actor, cooperative_id: int, product_id: int) -> Product:
         raise ProductIncomplete(fields=missing)
     product.status, product.published_at = Product.Status.ACTIVE, timezone.now()
     product.save(update_fields=["status", "published_at", "updated_at"])
-    changed(product, actor=actor, action="published")
+    changed(product, actor=actor, action=ProductEvent.Action.PUBLISHED)
     return product
 
 
@@ -148,7 +151,7 @@ def product_archive(*, actor, cooperative_id: int, product_id: int) -> Product:
     _move(product, Product.Status.ARCHIVED)
     product.status = Product.Status.ARCHIVED
     product.save(update_fields=["status", "updated_at"])
-    changed(product, actor=actor, action="archived")
+    changed(product, actor=actor, action=ProductEvent.Action.ARCHIVED)
     return product
 
 
@@ -178,7 +181,12 @@ def product_price_tiers_set(
         ]
     )
     after = sorted([[str(t.min_qty), t.price_vnd] for t in made], key=lambda t: Decimal(t[0]))
-    changed(product, actor=actor, action="tiers", changes={"before": before, "after": after})
+    changed(
+        product,
+        actor=actor,
+        action=ProductEvent.Action.TIERS,
+        changes={"before": before, "after": after},
+    )
     return sorted(made, key=lambda t: t.min_qty)
 
 
