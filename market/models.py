@@ -285,9 +285,6 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"{self.email} → {self.cooperative_id}"
 
-    def is_pending(self, now) -> bool:
-        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
-
 
 def _private_storage():
     from django.core.files.storage import storages

@@ -141,10 +141,6 @@ class Checkout(TimeStampedModel):
             ),
         ]
 
-    @property
-    def is_domestic(self) -> bool:
-        return self.country == "VN"
-
 
 class Order(TimeStampedModel):
     """The part of a checkout that one cooperative fulfils."""
@@ -161,7 +157,6 @@ class Order(TimeStampedModel):
 
     class PaymentStatus(models.TextChoices):
         UNPAID = "UNPAID", _("Unpaid")
-        AUTHORIZED = "AUTHORIZED", _("Authorized")
         PAID = "PAID", _("Paid")
         PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED", _("Partially refunded")
         REFUNDED = "REFUNDED", _("Refunded")
