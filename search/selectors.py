@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from catalog.models import Category, Certification, Product
+from catalog.models import Category, Certification, Incoterm, Product
 from market.models import Cooperative, Province
 from search.backends import Query, get_backend
 from search.backends.base import (
@@ -28,7 +28,7 @@ from search.text import highlight, parse
 log = logging.getLogger("htx.search")
 
 FACET_LIMIT = {"cooperative": 20, "category": 200, "province": 50}
-INCOTERMS = ("EXW", "FCA", "FOB", "CFR", "CIF", "DAP", "DDP")
+INCOTERMS = tuple(Incoterm.values)  # the catalog model's choices, in their order
 
 
 @dataclass
