@@ -1,5 +1,7 @@
 """Units of sale and their conversion to a base unit (where one exists)."""
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +24,18 @@ class Unit(models.TextChoices):
     QUA = "QUA", _("fruit (quả)")
     CHUC = "CHUC", _("ten (chục)")
 
+
+# unit -> (base unit, factor). Units without a physical base (carton, sack...) map to themselves.
+BASE_UNIT: dict[str, tuple[str, Decimal]] = {
+    Unit.G: (Unit.KG, Decimal("0.001")),
+    Unit.KG: (Unit.KG, Decimal("1")),
+    Unit.YEN: (Unit.KG, Decimal("10")),
+    Unit.TA: (Unit.KG, Decimal("100")),
+    Unit.TAN: (Unit.KG, Decimal("1000")),
+    Unit.ML: (Unit.LIT, Decimal("0.001")),
+    Unit.LIT: (Unit.LIT, Decimal("1")),
+    Unit.CHUC: (Unit.QUA, Decimal("10")),
+}
 
 # Units that may be sold in fractions (2.5 kg); the others are whole numbers.
 DIVISIBLE_UNITS = {Unit.KG, Unit.G, Unit.YEN, Unit.TA, Unit.TAN, Unit.LIT, Unit.ML}

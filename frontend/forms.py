@@ -230,6 +230,21 @@ class TransitionForm(forms.Form):
     carrier = forms.CharField(label=_("Carrier"), max_length=100, required=False)
     tracking_number = forms.CharField(label=_("Tracking number"), max_length=100, required=False)
     reason = forms.CharField(label=_("Reason"), max_length=1000, required=False)
+    unpaid_ok = forms.BooleanField(required=False)
+
+
+class BankTransferReceivedForm(forms.Form):
+    amount_vnd = forms.IntegerField(
+        label=_("Amount received (₫)"),
+        min_value=1,
+        max_value=10**13,
+        error_messages={"required": _("Enter the amount shown on the bank statement.")},
+    )
+    bank_reference = forms.CharField(
+        label=_("Bank reference"),
+        max_length=100,
+        error_messages={"required": _("Enter the bank's transaction reference.")},
+    )
 
 
 class SearchForm(forms.Form):

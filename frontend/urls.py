@@ -6,6 +6,7 @@ from frontend.views import (
     cart,
     checkout,
     coop,
+    desk,
     invitations,
     public,
     register,
@@ -48,6 +49,9 @@ urlpatterns = [
     path("don-hang/", checkout.order_list, name="order_list"),
     path("don-hang/<str:code>/", checkout.order_detail, name="order_detail"),
     path("don-hang/<str:code>/vietqr.svg", checkout.order_vietqr, name="order_vietqr"),
+    path("don-hang/<str:code>/vietqr.png", checkout.order_vietqr_png, name="order_vietqr_png"),
+    path("don-hang/<str:code>/huy/", checkout.order_cancel, name="order_cancel"),
+    path("don-hang/<str:code>/da-nhan-hang/", checkout.order_received, name="order_received"),
     # Cooperative staff.
     path("htx/", coop.coop_home, name="coop_home"),
     path("htx/dang-ky/", register.register, name="coop_register"),
@@ -87,11 +91,16 @@ urlpatterns = [
     path(
         "htx/<int:coop_id>/nhap/<int:job_id>/ap-dung/", coop.import_apply, name="coop_import_apply"
     ),
-    path("htx/<int:coop_id>/don-hang/", coop.order_desk, name="coop_orders"),
-    path("htx/<int:coop_id>/don-hang/<str:code>/chuyen/", coop.order_move, name="coop_order_move"),
+    path("htx/<int:coop_id>/don-hang/", desk.order_desk, name="coop_orders"),
+    path("htx/<int:coop_id>/don-hang/<str:code>/chuyen/", desk.order_move, name="coop_order_move"),
+    path(
+        "htx/<int:coop_id>/don-hang/<str:code>/da-nhan-tien/",
+        desk.order_paid,
+        name="coop_order_paid",
+    ),
     re_path(
         r"^htx/(?P<coop_id>\d+)/don-hang/(?P<code>[^/]+)/(?P<kind>slip|invoice)/$",
-        coop.order_print,
+        desk.order_print,
         name="coop_order_print",
     ),
     # Platform admins.

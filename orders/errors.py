@@ -100,6 +100,12 @@ class PaymentNotConfirmable(DomainError):
     default_message = _("This payment cannot be confirmed.")
 
 
+class PaymentAmountMismatch(DomainError):
+    code = "payment_amount_mismatch"
+    status = 422
+    default_message = _("The amount received is not the order's total.")
+
+
 class UnknownPayment(DomainError):
     code = "unknown_payment"
     status = 422

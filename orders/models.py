@@ -7,13 +7,14 @@ Money is in VND integers (VND has no minor unit). A checkout paid in USD keeps t
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Incoterm, Product
 from market.models import Cooperative, Province, User, Ward
 from market.shared.base import TimeStampedModel
+from orders import money
+from orders.money import commission_percent, commission_vnd  # noqa: F401  (kept importable)
 
 QTY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
 
@@ -351,9 +352,7 @@ class Payment(TimeStampedModel):
     @property
     def stripe_amount(self) -> int:
         """Amount in Stripe's smallest unit: VND is zero-decimal (never x100), USD in cents."""
-        if self.currency == Currency.VND:
-            return int(self.amount)
-        return int((self.amount * 100).to_integral_value())
+        return money.to_minor(self.amount, self.currency)
 
     def stripe_idempotency_key(self) -> str:
         return f"checkout:{self.checkout_id}:pi:v1"
@@ -442,12 +441,3 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.principal} {self.scope} {self.key}"
-
-
-def commission_percent() -> Decimal:
-    return Decimal(str(settings.PLATFORM_COMMISSION_PERCENT)).quantize(Decimal("0.01"))
-
-
-def commission_vnd(subtotal_vnd: int, percent: Decimal) -> int:
-    """The platform's commission in whole đồng (half-even rounding), at placement and after refused lines."""
-    return int((Decimal(subtotal_vnd) * percent / 100).to_integral_value())

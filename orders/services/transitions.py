@@ -1,6 +1,7 @@
 """Order status moves. One service, `order_transition`, checks the table declared on `Order`
 and the actor's rights, saves, releases stock when the order ends without shipping, writes the
-OrderEvent in the same transaction, and sends mail after commit."""
+OrderEvent in the same transaction, and sends mail after commit. Locks: payments, order, lines,
+products (`orders.locks`); payment status moves through `orders.services.payment_status`."""
 
 from datetime import datetime
 
@@ -9,71 +10,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.stock import lock_products, stock_increase
-from market.cooperatives.selectors import is_cooperative_staff
 from market.models import User
+from orders import locks, money
 from orders.errors import (
     ActionForbidden,
+    DomainError,
     NotFound,
     ReasonRequired,
     TrackingRequired,
     TransitionNotAllowed,
     ValidationFailed,
 )
-from orders.models import Order, OrderEvent, OrderLine, Payment, PaymentMethod, commission_vnd
+from orders.models import Order, OrderEvent, OrderLine, PaymentMethod
+from orders.services import notifications, payment_status, stripe_payments
+from orders.services.access import actor_roles
+from orders.services.refunds import refund_owed
 
 S = Order.Status
-
-
-def actor_roles(*, actor: User | None, order: Order) -> set[str]:
-    """The roles `actor` holds on `order`: buyer, coop (its staff), admin; None is the system."""
-    if actor is None:
-        return {"system"}
-    if not actor.is_authenticated or not actor.is_active:
-        return set()
-    roles = set()
-    if order.buyer_id == actor.pk:
-        roles.add("buyer")
-    if is_cooperative_staff(user=actor, cooperative_id=order.cooperative_id):
-        roles.add("coop")
-    if actor.is_platform_admin:
-        roles.add("admin")
-    return roles
-
-
-def _lock_order(order_id: int) -> Order:
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound()
-    return order
-
-
-def lock_order_for(*, actor: User | None, order_id: int, allowed: set[str]) -> Order:
-    """Lock the order and check the actor holds one of the `allowed` roles on it.
-    Raises NotFound (missing or not visible: no role at all) or ActionForbidden."""
-    order = _lock_order(order_id)
-    roles = actor_roles(actor=actor, order=order)
-    if not roles:
-        raise NotFound()  # not yours looks like missing
-    if not roles & allowed:
-        raise ActionForbidden()
-    return order
-
-
-def _lock_card_payment_first(order_id: int) -> None:
-    """The Stripe webhook locks the checkout's payment, then its orders; a move that may change
-    the PaymentIntent takes the same locks in the same order, so the two cannot deadlock."""
-    checkout_id = (
-        Order.objects.filter(pk=order_id, payment_method=PaymentMethod.STRIPE)
-        .values_list("checkout_id", flat=True)
-        .first()
-    )
-    if checkout_id is not None:
-        list(
-            Payment.objects.select_for_update()
-            .filter(checkout_id=checkout_id, provider=PaymentMethod.STRIPE)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
 
 
 def _check_move(*, order: Order, to: str, roles: set[str], reason: str) -> None:
@@ -120,13 +73,13 @@ def release_stock(*, order: Order, lines: list[OrderLine], actor: User | None, r
 def _recompute_totals(order: Order) -> None:
     kept = [ln for ln in order.lines.all() if not ln.refused]
     order.subtotal_vnd = sum(ln.line_total_vnd for ln in kept)
-    order.commission_vnd = commission_vnd(order.subtotal_vnd, order.commission_percent)
+    order.commission_vnd = money.commission_vnd(order.subtotal_vnd, order.commission_percent)
     order.total_vnd = order.subtotal_vnd + order.shipping_fee_vnd
 
 
 def _refuse_lines(*, order: Order, refused: list[dict], actor) -> str | None:
     """Mark lines refused with a reason and release their stock; returns REFUSED when none is left."""
-    by_id = {ln.pk: ln for ln in order.lines.select_for_update()}
+    by_id = {ln.pk: ln for ln in locks.lock_order_lines(order)}
     chosen = []
     for item in refused:
         line = by_id.get(int(item.get("line_id") or 0))
@@ -159,8 +112,6 @@ def _refuse_lines(*, order: Order, refused: list[dict], actor) -> str | None:
 def _settle_refused_lines(*, order: Order, lines: list[OrderLine], actor) -> None:
     """Money for refused lines: refunded when already received; otherwise the buyer is asked
     for less (the pending bank-transfer/cash payment follows the new total)."""
-    from orders.services.refunds import refund_owed
-
     if order.is_paid:
         names = ", ".join(ln.product_name for ln in lines)
         refund_owed(
@@ -170,9 +121,7 @@ def _settle_refused_lines(*, order: Order, lines: list[OrderLine], actor) -> Non
             reason=_("Lines refused by the cooperative: %(lines)s") % {"lines": names},
         )
         return
-    Payment.objects.filter(
-        order=order, status__in=[Payment.Status.PENDING, Payment.Status.FAILED]
-    ).update(amount=order.total_vnd, updated_at=timezone.now())
+    payment_status.order_payments_follow_total(order=order)
 
 
 def _on_enter(
@@ -195,34 +144,18 @@ def _on_enter(
             actor=actor,
             reason=f"order:{order.code}:{to.lower()}",
         )
-        Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
-            status=Payment.Status.CANCELLED
-        )
+        payment_status.order_payments_cancel(order=order)
         order.reserved_until = None
         changed += ["cancel_reason", "reserved_until"]
         _refund_ended(order=order, to=to, actor=actor, reason=reason)
     if to == S.DELIVERED and order.payment_method == PaymentMethod.COD and not order.is_paid:
         # Cash on delivery: the courier collected the money at the door.
-        Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
-            status=Payment.Status.SUCCEEDED, paid_at=timezone.now()
-        )
-        OrderEvent.objects.create(
-            order=order,
-            actor=actor,
-            kind=OrderEvent.Kind.PAYMENT,
-            from_status=order.payment_status,
-            to_status=Order.PaymentStatus.PAID,
-            note="cod",
-        )
-        order.payment_status, order.amount_paid_vnd = Order.PaymentStatus.PAID, order.total_vnd
-        changed += ["payment_status", "amount_paid_vnd"]
+        payment_status.order_paid(order=order, actor=actor, note="cod")
     return changed
 
 
 def _refund_ended(*, order: Order, to: str, actor, reason: str) -> None:
     """A paid order that is cancelled or refused gets back everything received for it."""
-    from orders.services.refunds import refund_owed
-
     if order.is_paid:
         label = _("Order cancelled") if to == S.CANCELLED else _("Order refused")
         refund_owed(
@@ -250,10 +183,7 @@ def order_transition(
     Raises NotFound (missing or not visible to the actor), ActionForbidden (visible but not the
     actor's move), TransitionNotAllowed (not allowed from the current status), ReasonRequired,
     TrackingRequired or ValidationFailed (bad refused lines). Nothing changes when it raises."""
-    from orders.services import notifications, stripe_payments
-
-    _lock_card_payment_first(order_id)
-    order = _lock_order(order_id)
+    order = locks.lock_order_and_payments(order_id)
     roles = actor_roles(actor=actor, order=order)
     _check_move(order=order, to=to, roles=roles, reason=reason)
     if refused_lines and to != S.CONFIRMED:
@@ -316,7 +246,7 @@ def order_expire_unpaid(*, now: datetime | None = None, progress=None) -> tuple[
 
 @transaction.atomic
 def _expire_one(*, order_id: int, now: datetime) -> int:
-    order = _lock_order(order_id)
+    order = locks.lock_order_and_payments(order_id)  # payments first, as the webhook does
     still_due = (
         order.payment_status == Order.PaymentStatus.UNPAID
         and order.reserved_until
@@ -343,8 +273,6 @@ def _hours() -> int:
 def order_transition_bulk(*, actor: User, order_ids: list[int], to: str) -> dict[int, str]:
     """Apply one move (confirm, pack) to many orders, each in its own transaction, so one
     refused order does not hold back the others. Returns {order_id: "ok" or an error code}."""
-    from orders.errors import DomainError
-
     results = {}
     for order_id in order_ids:
         try:

@@ -10,10 +10,10 @@ from urllib.parse import parse_qs
 import pytest
 import stripe
 
+from orders import stripe_adapter
 from orders.models import Payment, Refund
-from orders.services import stripe_payments
-from orders.services.refunds import refund_create
-from orders.services.stripe_payments import payment_intent_ensure, refund_submit
+from orders.services.refunds import refund_create, refund_submit
+from orders.services.stripe_payments import payment_intent_ensure
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import MembershipFactory, UserFactory
 from tests.factories.orders import export_address, place
@@ -42,7 +42,7 @@ def wire(settings, monkeypatch):
         return real(method, url, headers, post_data, *args, **kwargs)
 
     client.request_with_retries = recording
-    monkeypatch.setattr(stripe_payments, "_http_client", client)
+    monkeypatch.setattr(stripe_adapter, "_http_client", client)
     return calls
 
 

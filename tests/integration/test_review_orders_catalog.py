@@ -128,8 +128,7 @@ def test_refunding_every_order_of_a_usd_checkout_returns_every_cent_charged(
     # The charge is ceil(total VND / rate) cents; refunds rounded half-up per order summed to a
     # cent less, so the buyer never got it back and the payment stayed PARTIALLY_REFUNDED.
     from orders.models import Payment
-    from orders.services.refunds import refund_create
-    from orders.services.stripe_payments import stripe_refund_amount
+    from orders.services.refunds import refund_create, stripe_refund_amount
     from tests.factories.orders import export_address, place
 
     settings.PAYMENT_METHODS = ["bank_transfer", "cod", "stripe"]
