@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Category, ProductImage
-from market.banks import bank_name
 from market.cooperatives import selectors as market_selectors
 from market.errors import NotFound
+from market.reference.banks import bank_name
 from orders import selectors as order_selectors
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from market.banks import bank_name
+from market.reference.banks import bank_name
 from orders.models import Order, OrderEvent
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import MembershipFactory, UserFactory
