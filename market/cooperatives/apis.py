@@ -370,47 +370,60 @@ class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-def _admin_move(service, needs_reason: bool, summary: str):
-    class _Move(APIView):
-        permission_classes = [IsPlatformAdmin]
-
-        @extend_schema(
-            request=ReasonInput if needs_reason else None,
-            responses={
-                200: CooperativePrivateOutput,
-                400: ERROR,
-                403: ERROR,
-                404: ERROR,
-                409: ERROR,
-            },
-            summary=summary,
-        )
-        def post(self, request, pk):
-            kwargs = {"actor": request.user, "cooperative_id": pk}
-            if needs_reason:
-                data = ReasonInput(data=request.data)
-                data.is_valid(raise_exception=True)
-                kwargs["reason"] = data.validated_data["reason"]
-            return Response(_private(service(**kwargs)))
-
-    return _Move
+_MOVE_RESPONSES = {200: CooperativePrivateOutput, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
 
 
-CooperativeVerifyApi = _admin_move(
-    services.cooperative_verify, False, "Verify a submitted cooperative (admin)"
-)
-CooperativeRejectApi = _admin_move(
-    services.cooperative_reject, True, "Reject with a reason (admin)"
-)
-CooperativeSuspendApi = _admin_move(
-    services.cooperative_suspend, True, "Suspend with a reason (admin)"
-)
-CooperativeReinstateApi = _admin_move(
-    services.cooperative_reinstate, True, "Reinstate a suspended cooperative (admin)"
-)
-for _name in ("Verify", "Reject", "Suspend", "Reinstate"):
-    globals()[f"Cooperative{_name}Api"].__name__ = f"Cooperative{_name}Api"
-    globals()[f"Cooperative{_name}Api"].__qualname__ = f"Cooperative{_name}Api"
+def _admin_move(request, pk, service, *, with_reason: bool) -> Response:
+    """One verification move by a platform admin: parse the reason when the move takes one,
+    call the service, answer with the cooperative's private view."""
+    kwargs = {"actor": request.user, "cooperative_id": pk}
+    if with_reason:
+        data = ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        kwargs["reason"] = data.validated_data["reason"]
+    return Response(_private(service(**kwargs)))
+
+
+class CooperativeVerifyApi(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(
+        request=None, responses=_MOVE_RESPONSES, summary="Verify a submitted cooperative (admin)"
+    )
+    def post(self, request, pk):
+        return _admin_move(request, pk, services.cooperative_verify, with_reason=False)
+
+
+class CooperativeRejectApi(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(
+        request=ReasonInput, responses=_MOVE_RESPONSES, summary="Reject with a reason (admin)"
+    )
+    def post(self, request, pk):
+        return _admin_move(request, pk, services.cooperative_reject, with_reason=True)
+
+
+class CooperativeSuspendApi(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(
+        request=ReasonInput, responses=_MOVE_RESPONSES, summary="Suspend with a reason (admin)"
+    )
+    def post(self, request, pk):
+        return _admin_move(request, pk, services.cooperative_suspend, with_reason=True)
+
+
+class CooperativeReinstateApi(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(
+        request=ReasonInput,
+        responses=_MOVE_RESPONSES,
+        summary="Reinstate a suspended cooperative (admin)",
+    )
+    def post(self, request, pk):
+        return _admin_move(request, pk, services.cooperative_reinstate, with_reason=True)
 
 
 class QueueItemOutput(CooperativePrivateOutput):

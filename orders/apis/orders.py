@@ -108,19 +108,6 @@ class _TransitionApi(APIView):
         return Response(OrderOutput(order_get_for_actor(user=request.user, code=code)).data)
 
 
-def _move(name: str, to: str, input_cls=None, summary: str = ""):
-    attrs = {"to": to, "__doc__": summary}
-    if input_cls is not None:
-        attrs["Input"] = input_cls
-    cls = type(name, (_TransitionApi,), attrs)
-
-    def post(self, request, code: str):  # a fresh function per view: the schema is attached to it
-        return _TransitionApi.post(self, request, code)
-
-    cls.post = extend_schema(request=cls.Input, responses=OrderOutput, summary=summary)(post)
-    return cls
-
-
 @extend_schema_serializer(component_name="OrderConfirmInput")
 class _ConfirmInput(_TransitionApi.Input):
     @extend_schema_serializer(component_name="OrderConfirmRefusedLine")
@@ -144,24 +131,103 @@ class _ShipInput(_TransitionApi.Input):
     )
 
 
-S = Order.Status
-OrderConfirmApi = _move(
-    "OrderConfirmApi", S.CONFIRMED, _ConfirmInput, "Confirm (optionally refusing lines)"
-)
-OrderRefuseApi = _move(
-    "OrderRefuseApi", S.REFUSED, _ReasonInput, "Refuse the whole order (reason required)"
-)
-OrderPackApi = _move("OrderPackApi", S.PACKED, None, "Mark packed")
-OrderShipApi = _move(
-    "OrderShipApi", S.SHIPPED, _ShipInput, "Mark shipped (carrier and tracking number)"
-)
-OrderDeliverApi = _move(
-    "OrderDeliverApi", S.DELIVERED, None, "Mark delivered (cash on delivery becomes paid)"
-)
-OrderCompleteApi = _move("OrderCompleteApi", S.COMPLETED, None, "Mark completed")
-OrderCancelApi = _move(
-    "OrderCancelApi",
-    S.CANCELLED,
-    _ReasonInput,
-    "Cancel (buyer before confirmation; cooperative or admin with a reason)",
-)
+class OrderConfirmApi(_TransitionApi):
+    """Confirm (optionally refusing lines)"""
+
+    to = Order.Status.CONFIRMED
+    Input = _ConfirmInput
+
+    @extend_schema(
+        request=_ConfirmInput,
+        responses=OrderOutput,
+        summary="Confirm (optionally refusing lines)",
+    )
+    def post(self, request, code: str):
+        return super().post(request, code)
+
+
+class OrderRefuseApi(_TransitionApi):
+    """Refuse the whole order (reason required)"""
+
+    to = Order.Status.REFUSED
+    Input = _ReasonInput
+
+    @extend_schema(
+        request=_ReasonInput,
+        responses=OrderOutput,
+        summary="Refuse the whole order (reason required)",
+    )
+    def post(self, request, code: str):
+        return super().post(request, code)
+
+
+class OrderPackApi(_TransitionApi):
+    """Mark packed"""
+
+    to = Order.Status.PACKED
+
+    @extend_schema(
+        request=_TransitionApi.Input,
+        responses=OrderOutput,
+        summary="Mark packed",
+    )
+    def post(self, request, code: str):
+        return super().post(request, code)
+
+
+class OrderShipApi(_TransitionApi):
+    """Mark shipped (carrier and tracking number)"""
+
+    to = Order.Status.SHIPPED
+    Input = _ShipInput
+
+    @extend_schema(
+        request=_ShipInput,
+        responses=OrderOutput,
+        summary="Mark shipped (carrier and tracking number)",
+    )
+    def post(self, request, code: str):
+        return super().post(request, code)
+
+
+class OrderDeliverApi(_TransitionApi):
+    """Mark delivered (cash on delivery becomes paid)"""
+
+    to = Order.Status.DELIVERED
+
+    @extend_schema(
+        request=_TransitionApi.Input,
+        responses=OrderOutput,
+        summary="Mark delivered (cash on delivery becomes paid)",
+    )
+    def post(self, request, code: str):
+        return super().post(request, code)
+
+
+class OrderCompleteApi(_TransitionApi):
+    """Mark completed"""
+
+    to = Order.Status.COMPLETED
+
+    @extend_schema(
+        request=_TransitionApi.Input,
+        responses=OrderOutput,
+        summary="Mark completed",
+    )
+    def post(self, request, code: str):
+        return super().post(request, code)
+
+
+class OrderCancelApi(_TransitionApi):
+    """Cancel (buyer before confirmation; cooperative or admin with a reason)"""
+
+    to = Order.Status.CANCELLED
+    Input = _ReasonInput
+
+    @extend_schema(
+        request=_ReasonInput,
+        responses=OrderOutput,
+        summary="Cancel (buyer before confirmation; cooperative or admin with a reason)",
+    )
+    def post(self, request, code: str):
+        return super().post(request, code)
