@@ -166,7 +166,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "market.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "market.api.responses.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "market.api.responses.Pagination",
     "PAGE_SIZE": 24,

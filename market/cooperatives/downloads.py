@@ -138,7 +138,6 @@ class CooperativeExportCsvView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        operation_id="v1_cooperatives_export_csv",
         responses={(200, "text/csv"): OpenApiTypes.STR},
         summary="All verified cooperatives as CSV (UTF-8 with BOM, for Excel)",
     )
@@ -153,7 +152,6 @@ class CooperativeExportJsonView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        operation_id="v1_cooperatives_export_json",
         responses={(200, "application/json"): OpenApiTypes.OBJECT},
         summary="All verified cooperatives as JSON ({generated_at, count, cooperatives})",
     )

@@ -20,7 +20,6 @@ class OrderPackingSlipPdfApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        operation_id="order_packing_slip_pdf",
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
         summary="Packing slip of one order as PDF (Vietnamese); cooperative staff and admins",
     )
@@ -33,7 +32,6 @@ class OrderInvoicePdfApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        operation_id="order_invoice_pdf",
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
         summary="Invoice of one order as PDF (Vietnamese); cooperative staff, admins and the buyer",
     )
