@@ -1,0 +1,173 @@
+"""The web login, sign-up and password-reset forms are limited like their API twins, and answer
+a taken address exactly like a new one."""
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories.market import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user=None):
+    client = Client(raise_request_exception=False)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def _login_throttle(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "login": "3/min",
+        },
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def _form_throttles(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "signup": "2/hour",
+            "password_reset": "2/hour",
+        },
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_web_login_is_throttled_like_the_api_login(_login_throttle):
+    user = UserFactory(email="chu@htx.vn")
+    client = _client()
+    url = reverse("frontend:login")
+    wrong = [
+        client.post(url, {"username": "chu@htx.vn", "password": f"sai-{i}"}).status_code
+        for i in range(3)
+    ]
+
+    response = client.post(url, {"username": "chu@htx.vn", "password": "mat-khau-123"})
+
+    assert wrong == [200, 200, 200]
+    assert response.status_code == 429
+    assert "Bạn đã thử quá nhiều lần. Hãy đợi vài phút rồi thử lại." in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    user.refresh_from_db()
+    assert user.last_login is None
+
+
+def test_web_login_under_the_limit_still_signs_in(_login_throttle):
+    UserFactory(email="chu@htx.vn")
+    client = _client()
+
+    response = client.post(
+        reverse("frontend:login"), {"username": "chu@htx.vn", "password": "mat-khau-123"}
+    )
+
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_successful_web_logins_do_not_use_up_the_limit(_login_throttle):
+    UserFactory(email="chu@htx.vn")
+    codes = []
+
+    for _ in range(5):
+        client = _client()
+        codes.append(
+            client.post(
+                reverse("frontend:login"), {"username": "chu@htx.vn", "password": "mat-khau-123"}
+            ).status_code
+        )
+
+    assert codes == [302] * 5
+
+
+def test_web_signup_is_throttled_like_the_api_signup(_form_throttles):
+    from market.models import User
+
+    client = _client()
+    url = reverse("frontend:signup")
+    codes = [
+        client.post(url, {"email": f"moi{i}@htx.vn", "password": "mat-khau-dai-123"}).status_code
+        for i in range(3)
+    ]
+
+    assert codes == [302, 302, 429]
+    assert sorted(User.objects.values_list("email", flat=True)) == ["moi0@htx.vn", "moi1@htx.vn"]
+
+
+def test_web_password_reset_is_throttled_like_the_api_reset(
+    _form_throttles, mailoutbox, django_capture_on_commit_callbacks
+):
+    UserFactory(email="chu@htx.vn")
+    client = _client()
+    url = reverse("frontend:password_reset")
+    with django_capture_on_commit_callbacks(execute=True):
+        codes = [client.post(url, {"email": "chu@htx.vn"}).status_code for _ in range(3)]
+
+    assert codes == [302, 302, 429]
+    assert len(mailoutbox) == 2
+
+
+def test_a_forged_x_forwarded_for_does_not_reset_the_login_limit(_login_throttle, api_client):
+    UserFactory(email="chu@htx.vn")
+    web = _client()
+    for i in range(3):
+        web.post(
+            reverse("frontend:login"),
+            {"username": "chu@htx.vn", "password": f"sai-{i}"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+        )
+
+    for i in range(10):  # the API's rate is bound when DRF is imported (10/min), not by the fixture
+        api_client.post(
+            "/api/v1/auth/login/",
+            {"email": "chu@htx.vn", "password": f"sai-{i}"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{i}",
+        )
+
+    web_answer = web.post(
+        reverse("frontend:login"),
+        {"username": "chu@htx.vn", "password": "mat-khau-123"},
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
+    api_answer = api_client.post(
+        "/api/v1/auth/login/",
+        {"email": "chu@htx.vn", "password": "mat-khau-123"},
+        format="json",
+        HTTP_X_FORWARDED_FOR="198.51.100.8",
+    )
+
+    assert web_answer.status_code == 429
+    assert api_answer.status_code == 429
+    assert "_auth_user_id" not in web.session
+
+
+def test_web_signup_answers_a_taken_address_exactly_like_a_new_one(_form_throttles):
+    from market.models import User
+
+    UserFactory(email="da-co@htx.vn")
+    answers = []
+
+    for email in ("da-co@htx.vn", "moi-tinh@htx.vn"):
+        response = _client().post(
+            reverse("frontend:signup"),
+            {"email": email, "password": "mat-khau-dai-123"},
+            follow=True,
+        )
+        answers.append((response.redirect_chain, [str(m) for m in response.context["messages"]]))
+
+    assert answers[0] == answers[1]
+    assert User.objects.filter(email="da-co@htx.vn").count() == 1
