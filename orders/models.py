@@ -175,7 +175,7 @@ class Order(TimeStampedModel):
     }
     # Who may make each move ("buyer", "coop" = the cooperative's staff, "admin", "system").
     # A buyer may cancel only before confirmation (checked in the service).
-    TRANSITION_ACTORS = {
+    TRANSITION_ACTORS: ClassVar[dict[str, set[str]]] = {
         Status.CONFIRMED: {"coop", "admin"},
         Status.REFUSED: {"coop", "admin"},
         Status.PACKED: {"coop", "admin"},

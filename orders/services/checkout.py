@@ -3,8 +3,10 @@ stock, and writes the Checkout, one Order per cooperative, their lines, events a
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -46,6 +48,9 @@ from orders.services.cart import (
     stock_check,
 )
 
+# A cart line with its locked product and the unit price it sells at now.
+PricedItem = tuple[CartLine, Product, int]
+
 
 @dataclass
 class ShippingAddress:
@@ -60,9 +65,9 @@ class ShippingAddress:
     incoterm: str = ""
 
 
-def _address_fields(address: ShippingAddress) -> dict:
+def _address_fields(address: ShippingAddress) -> dict[str, Any]:
     """Validate the address and return Checkout field values. Raises AddressInvalid."""
-    errors: dict[str, list] = {}
+    errors: dict[str, list[Any]] = {}
     for name in ("recipient_name", "recipient_phone", "address_line"):
         if not (getattr(address, name) or "").strip():
             errors[name] = [_("This field is required.")]
@@ -148,9 +153,7 @@ def _locked_cart_lines(cart: Cart) -> tuple[list[CartLine], dict[int, Product]]:
     return lines, products
 
 
-def _revalidate(
-    lines: list[CartLine], products: dict[int, Product]
-) -> list[tuple[CartLine, Product, int]]:
+def _revalidate(lines: list[CartLine], products: dict[int, Product]) -> list[PricedItem]:
     """Every line still purchasable, orderable, in stock, at the price the buyer saw.
     Raises CartChanged/PriceChanged/OutOfStock/NotPurchasable; the caller rolls back."""
     priced, changed = [], []
@@ -171,6 +174,7 @@ def _revalidate(
                     "new_price_vnd": price,
                 }
             )
+        assert price is not None  # a purchasable product has a base price
         priced.append((line, product, price))
     if changed:
         raise PriceChanged(fields={"lines": changed})
@@ -182,7 +186,13 @@ def _order_code(order: Order) -> str:
 
 
 def _create_order(
-    *, checkout: Checkout, cooperative: Cooperative, items, note: str, now, actor
+    *,
+    checkout: Checkout,
+    cooperative: Cooperative,
+    items: list[PricedItem],
+    note: str,
+    now: datetime,
+    actor: User | None,
 ) -> Order:
     lines, subtotal, weight = [], 0, Decimal("0")
     for line, product, price in items:
@@ -233,9 +243,11 @@ def _create_order(
 
 def _create_payments(checkout: Checkout, orders: list[Order]) -> None:
     if checkout.payment_method == PaymentMethod.STRIPE:
-        amount = (
-            checkout.total_usd if checkout.currency == Currency.USD else Decimal(checkout.total_vnd)
-        )
+        if checkout.currency == Currency.USD:
+            assert checkout.total_usd is not None  # set for every USD checkout
+            amount = checkout.total_usd
+        else:
+            amount = Decimal(checkout.total_vnd)
         Payment.objects.create(
             checkout=checkout,
             provider=PaymentMethod.STRIPE,
@@ -304,8 +316,16 @@ def checkout_place(
 
 @transaction.atomic
 def _place(
-    *, buyer, cart, payment_method, currency, fields, notes, expected_total_vnd, idempotency_key
-):
+    *,
+    buyer: User,
+    cart: Cart,
+    payment_method: str,
+    currency: str,
+    fields: dict[str, Any],
+    notes: dict[Any, str],  # by cooperative id, int or (from JSON) str
+    expected_total_vnd: int | None,
+    idempotency_key: str | None,
+) -> Checkout:
     lines, products = _locked_cart_lines(cart)
     priced = _revalidate(lines, products)
     now = timezone.now()
@@ -321,7 +341,7 @@ def _place(
         idempotency_key=idempotency_key or None,
         **fields,
     )
-    by_coop: dict[int, list] = {}
+    by_coop: dict[int, list[PricedItem]] = {}
     for item in priced:
         by_coop.setdefault(item[1].cooperative_id, []).append(item)
     orders = [
@@ -363,5 +383,5 @@ def _place(
             lambda: stripe_payments.payment_intent_ensure_safe(checkout_id=checkout.pk)
         )
     for order in orders:
-        transaction.on_commit(lambda oid=order.pk: notifications.order_placed(order_id=oid))
+        transaction.on_commit(partial(notifications.order_placed, order_id=order.pk))
     return checkout

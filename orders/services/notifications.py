@@ -4,6 +4,7 @@ Called from `transaction.on_commit`, so a rolled-back change never mails anyone.
 is logged and does not undo the order change that is already committed."""
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -39,7 +40,7 @@ def _order_url(order: Order, role: str) -> str:
             path = reverse("frontend:coop_orders", kwargs={"coop_id": order.cooperative_id})
     except NoReverseMatch:
         path = f"/api/v1/orders/{order.code}/"
-    return settings.SITE_URL.rstrip("/") + path
+    return str(settings.SITE_URL).rstrip("/") + path
 
 
 def _body(order: Order, role: str, headline: str) -> str:
@@ -64,7 +65,7 @@ def _body(order: Order, role: str, headline: str) -> str:
     return "\n".join(lines)
 
 
-def _send(order: Order, subject_and_headline) -> int:
+def _send(order: Order, subject_and_headline: Callable[[str], tuple[object, object]]) -> int:
     messages = []
     for email, lang, role in _recipients(order):
         with translation.override(lang):
@@ -87,7 +88,7 @@ def _send(order: Order, subject_and_headline) -> int:
 def order_placed(*, order_id: int) -> int:
     order = Order.objects.select_related("buyer", "cooperative").get(pk=order_id)
 
-    def text(role):
+    def text(role: str) -> tuple[object, object]:
         if role == "buyer":
             return (
                 _("Your order %(code)s has been placed") % {"code": order.code},
@@ -106,7 +107,7 @@ def order_status_changed(*, order_id: int, event_id: int) -> int:
     order = Order.objects.select_related("buyer", "cooperative").get(pk=order_id)
     event = OrderEvent.objects.get(pk=event_id)
 
-    def text(role):
+    def text(role: str) -> tuple[object, object]:
         status = str(Order.Status(event.to_status).label)
         subject = _("Order %(code)s: %(status)s") % {"code": order.code, "status": status}
         headline = _("Order %(code)s is now: %(status)s.") % {"code": order.code, "status": status}
@@ -125,7 +126,7 @@ def order_status_changed(*, order_id: int, event_id: int) -> int:
 def payment_received(*, order_id: int) -> int:
     order = Order.objects.select_related("buyer", "cooperative").get(pk=order_id)
 
-    def text(role):
+    def text(role: str) -> tuple[object, object]:
         return (
             _("Payment received for order %(code)s") % {"code": order.code},
             _("The payment for order %(code)s has been received.") % {"code": order.code},
