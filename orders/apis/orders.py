@@ -1,6 +1,11 @@
 """Order reading (buyer, cooperative desk, admin) and status moves, one view per move."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -131,103 +136,88 @@ class _ShipInput(_TransitionApi.Input):
     )
 
 
+@extend_schema_view(
+    post=extend_schema(
+        request=_ConfirmInput, responses=OrderOutput, summary="Confirm (optionally refusing lines)"
+    )
+)
 class OrderConfirmApi(_TransitionApi):
     """Confirm (optionally refusing lines)"""
 
     to = Order.Status.CONFIRMED
     Input = _ConfirmInput
 
-    @extend_schema(
-        request=_ConfirmInput,
+
+@extend_schema_view(
+    post=extend_schema(
+        request=_ReasonInput,
         responses=OrderOutput,
-        summary="Confirm (optionally refusing lines)",
+        summary="Refuse the whole order (reason required)",
     )
-    def post(self, request, code: str):
-        return super().post(request, code)
-
-
+)
 class OrderRefuseApi(_TransitionApi):
     """Refuse the whole order (reason required)"""
 
     to = Order.Status.REFUSED
     Input = _ReasonInput
 
-    @extend_schema(
-        request=_ReasonInput,
-        responses=OrderOutput,
-        summary="Refuse the whole order (reason required)",
-    )
-    def post(self, request, code: str):
-        return super().post(request, code)
 
-
+@extend_schema_view(
+    post=extend_schema(request=_TransitionApi.Input, responses=OrderOutput, summary="Mark packed")
+)
 class OrderPackApi(_TransitionApi):
     """Mark packed"""
 
     to = Order.Status.PACKED
 
-    @extend_schema(
-        request=_TransitionApi.Input,
+
+@extend_schema_view(
+    post=extend_schema(
+        request=_ShipInput,
         responses=OrderOutput,
-        summary="Mark packed",
+        summary="Mark shipped (carrier and tracking number)",
     )
-    def post(self, request, code: str):
-        return super().post(request, code)
-
-
+)
 class OrderShipApi(_TransitionApi):
     """Mark shipped (carrier and tracking number)"""
 
     to = Order.Status.SHIPPED
     Input = _ShipInput
 
-    @extend_schema(
-        request=_ShipInput,
+
+@extend_schema_view(
+    post=extend_schema(
+        request=_TransitionApi.Input,
         responses=OrderOutput,
-        summary="Mark shipped (carrier and tracking number)",
+        summary="Mark delivered (cash on delivery becomes paid)",
     )
-    def post(self, request, code: str):
-        return super().post(request, code)
-
-
+)
 class OrderDeliverApi(_TransitionApi):
     """Mark delivered (cash on delivery becomes paid)"""
 
     to = Order.Status.DELIVERED
 
-    @extend_schema(
-        request=_TransitionApi.Input,
-        responses=OrderOutput,
-        summary="Mark delivered (cash on delivery becomes paid)",
+
+@extend_schema_view(
+    post=extend_schema(
+        request=_TransitionApi.Input, responses=OrderOutput, summary="Mark completed"
     )
-    def post(self, request, code: str):
-        return super().post(request, code)
-
-
+)
 class OrderCompleteApi(_TransitionApi):
     """Mark completed"""
 
     to = Order.Status.COMPLETED
 
-    @extend_schema(
-        request=_TransitionApi.Input,
+
+@extend_schema_view(
+    post=extend_schema(
+        request=_ReasonInput,
         responses=OrderOutput,
-        summary="Mark completed",
+        summary="Cancel (buyer before confirmation; cooperative or admin with a reason)",
     )
-    def post(self, request, code: str):
-        return super().post(request, code)
-
-
+)
 class OrderCancelApi(_TransitionApi):
     """Cancel (buyer before confirmation; cooperative or admin with a reason)"""
 
     to = Order.Status.CANCELLED
     Input = _ReasonInput
-
-    @extend_schema(
-        request=_ReasonInput,
-        responses=OrderOutput,
-        summary="Cancel (buyer before confirmation; cooperative or admin with a reason)",
-    )
-    def post(self, request, code: str):
-        return super().post(request, code)
