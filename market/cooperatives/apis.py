@@ -4,10 +4,12 @@ directory and its export, and administrative-unit reference data.
 Each view parses input, makes one domain call and renders the result.
 """
 
+from collections.abc import Callable
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -373,57 +375,51 @@ class ReasonInput(serializers.Serializer):
 _MOVE_RESPONSES = {200: CooperativePrivateOutput, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
 
 
-def _admin_move(request, pk, service, *, with_reason: bool) -> Response:
-    """One verification move by a platform admin: parse the reason when the move takes one,
-    call the service, answer with the cooperative's private view."""
-    kwargs = {"actor": request.user, "cooperative_id": pk}
-    if with_reason:
-        data = ReasonInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        kwargs["reason"] = data.validated_data["reason"]
-    return Response(_private(service(**kwargs)))
-
-
-class CooperativeVerifyApi(APIView):
+# A verification move by a platform admin: parse the reason when the move takes one, call the
+# move's service, answer with the cooperative's private view.
+class _CooperativeMoveApi(APIView):
     permission_classes = [IsPlatformAdmin]
+    service: Callable[..., Cooperative]
+    with_reason = True
 
-    @extend_schema(
-        request=None, responses=_MOVE_RESPONSES, summary="Verify a submitted cooperative (admin)"
-    )
     def post(self, request, pk):
-        return _admin_move(request, pk, services.cooperative_verify, with_reason=False)
+        kwargs = {"actor": request.user, "cooperative_id": pk}
+        if self.with_reason:
+            data = ReasonInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            kwargs["reason"] = data.validated_data["reason"]
+        return Response(_private(self.service(**kwargs)))
 
 
-class CooperativeRejectApi(APIView):
-    permission_classes = [IsPlatformAdmin]
-
-    @extend_schema(
-        request=ReasonInput, responses=_MOVE_RESPONSES, summary="Reject with a reason (admin)"
+def _move_schema(summary: str, *, with_reason: bool = True):
+    return extend_schema_view(
+        post=extend_schema(
+            request=ReasonInput if with_reason else None,
+            responses=_MOVE_RESPONSES,
+            summary=summary,
+        )
     )
-    def post(self, request, pk):
-        return _admin_move(request, pk, services.cooperative_reject, with_reason=True)
 
 
-class CooperativeSuspendApi(APIView):
-    permission_classes = [IsPlatformAdmin]
-
-    @extend_schema(
-        request=ReasonInput, responses=_MOVE_RESPONSES, summary="Suspend with a reason (admin)"
-    )
-    def post(self, request, pk):
-        return _admin_move(request, pk, services.cooperative_suspend, with_reason=True)
+@_move_schema("Verify a submitted cooperative (admin)", with_reason=False)
+class CooperativeVerifyApi(_CooperativeMoveApi):
+    service = staticmethod(services.cooperative_verify)
+    with_reason = False
 
 
-class CooperativeReinstateApi(APIView):
-    permission_classes = [IsPlatformAdmin]
+@_move_schema("Reject with a reason (admin)")
+class CooperativeRejectApi(_CooperativeMoveApi):
+    service = staticmethod(services.cooperative_reject)
 
-    @extend_schema(
-        request=ReasonInput,
-        responses=_MOVE_RESPONSES,
-        summary="Reinstate a suspended cooperative (admin)",
-    )
-    def post(self, request, pk):
-        return _admin_move(request, pk, services.cooperative_reinstate, with_reason=True)
+
+@_move_schema("Suspend with a reason (admin)")
+class CooperativeSuspendApi(_CooperativeMoveApi):
+    service = staticmethod(services.cooperative_suspend)
+
+
+@_move_schema("Reinstate a suspended cooperative (admin)")
+class CooperativeReinstateApi(_CooperativeMoveApi):
+    service = staticmethod(services.cooperative_reinstate)
 
 
 class QueueItemOutput(CooperativePrivateOutput):
