@@ -1,20 +1,14 @@
 """The 404 and 500 pages: in Vietnamese first, English after the switch, with the site header."""
 
 import pytest
-from django.test import Client
+
+from tests.clients import web_client
 
 pytestmark = pytest.mark.django_db
 
 
-def _client(user=None):
-    client = Client(raise_request_exception=False)
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
 def test_not_found_page_is_in_vietnamese_with_the_site_header_and_language_switch(actors):
-    response = _client(actors["buyer"]).get("/hop-tac-xa/khong-co-htx-nay/")
+    response = web_client(actors["buyer"]).get("/hop-tac-xa/khong-co-htx-nay/")
 
     html = response.content.decode()
     assert response.status_code == 404
@@ -27,7 +21,7 @@ def test_not_found_page_is_in_vietnamese_with_the_site_header_and_language_switc
 
 
 def test_not_found_page_in_english_after_the_switch(actors):
-    client = _client(actors["buyer"])
+    client = web_client(actors["buyer"])
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
 
     html = client.get(

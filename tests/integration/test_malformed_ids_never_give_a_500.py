@@ -2,22 +2,15 @@
 or 400, never a 500, and change nothing."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from market.models import Cooperative
 from orders.models import Cart
+from tests.clients import web_client
 
 pytestmark = pytest.mark.django_db
 
 HUGE = "9" * 30  # more digits than any database integer holds
-
-
-def _client(user=None):
-    client = Client(raise_request_exception=False)
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize("key", ["²", "¹²"])  # str.isdigit() is true for these, int() refuses them
@@ -50,7 +43,7 @@ def test_directory_api_with_a_province_code_too_large_is_400_not_500(actors, api
 
 
 def test_directory_page_with_a_province_code_too_large_shows_every_cooperative(actors):
-    response = _client().get(reverse("frontend:directory"), {"province": HUGE})
+    response = web_client().get(reverse("frontend:directory"), {"province": HUGE})
 
     assert response.status_code == 200
     assert set(response.context["page"].object_list) == {actors["coop"], actors["other_coop"]}
@@ -60,7 +53,7 @@ def test_cart_remove_with_a_product_id_too_large_changes_nothing(actors):
     from orders.services.cart import cart_get_or_create
 
     cart = cart_get_or_create(user=actors["buyer"])
-    client = _client(actors["buyer"])
+    client = web_client(actors["buyer"])
     carts_before = Cart.objects.count()
 
     response = client.post(reverse("frontend:cart_remove"), {"product": HUGE})
@@ -73,7 +66,7 @@ def test_cart_remove_with_a_product_id_too_large_changes_nothing(actors):
 
 @pytest.mark.parametrize("who", ["buyer", "staff", "admin"])
 def test_cooperative_page_with_an_id_too_large_is_404(actors, who):
-    response = _client(actors[who]).get(f"/htx/{HUGE}/")
+    response = web_client(actors[who]).get(f"/htx/{HUGE}/")
 
     assert response.status_code == 404
 
@@ -81,7 +74,7 @@ def test_cooperative_page_with_an_id_too_large_is_404(actors, who):
 def test_cooperative_post_with_an_id_too_large_is_404_and_changes_nothing(actors):
     statuses = list(Cooperative.objects.order_by("pk").values_list("status", flat=True))
 
-    response = _client(actors["staff"]).post(f"/htx/{HUGE}/gui-xac-minh/")
+    response = web_client(actors["staff"]).post(f"/htx/{HUGE}/gui-xac-minh/")
 
     assert response.status_code == 404
     assert list(Cooperative.objects.order_by("pk").values_list("status", flat=True)) == statuses
@@ -93,7 +86,7 @@ def test_a_nul_byte_in_a_path_is_404_not_500(actors, api_client):
     from tests.factories.orders import place_order
 
     order = place_order(actors["buyer"], ProductFactory(cooperative=actors["coop"]))
-    staff, buyer = _client(actors["staff"]), _client(actors["buyer"])
+    staff, buyer = web_client(actors["staff"]), web_client(actors["buyer"])
     status_before = order.status
 
     answers = [

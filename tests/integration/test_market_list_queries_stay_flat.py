@@ -1,20 +1,13 @@
 """The directory and the verification queue cost the same queries for 1 row as for 10."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from market.models import Cooperative
+from tests.clients import web_client
 from tests.factories.market import CooperativeFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user=None):
-    client = Client(raise_request_exception=False)
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def test_directory_and_verification_queue_queries_do_not_grow_with_rows(
@@ -27,12 +20,12 @@ def test_directory_and_verification_queue_queries_do_not_grow_with_rows(
         CooperativeDocumentFactory(
             cooperative=CooperativeFactory(status=Cooperative.Status.SUBMITTED)
         )
-    admin = _client(actors["admin"])
+    admin = web_client(actors["admin"])
 
     with django_assert_max_num_queries(3):
-        directory = _client().get(reverse("frontend:directory"))
+        directory = web_client().get(reverse("frontend:directory"))
     with django_assert_max_num_queries(2):
-        directory_api = _client().get("/api/v1/cooperatives/")
+        directory_api = web_client().get("/api/v1/cooperatives/")
     with django_assert_max_num_queries(6):  # + the header's cart badge (one count query)
         queue = admin.get(reverse("frontend:staff_queue"))
     with django_assert_max_num_queries(5):

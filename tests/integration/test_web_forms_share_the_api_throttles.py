@@ -3,19 +3,12 @@ a taken address exactly like a new one."""
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 from django.urls import reverse
 
+from tests.clients import web_client
 from tests.factories.market import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user=None):
-    client = Client(raise_request_exception=False)
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -49,7 +42,7 @@ def _form_throttles(settings):
 
 def test_web_login_is_throttled_like_the_api_login(_login_throttle):
     user = UserFactory(email="chu@htx.vn")
-    client = _client()
+    client = web_client()
     url = reverse("frontend:login")
     wrong = [
         client.post(url, {"username": "chu@htx.vn", "password": f"sai-{i}"}).status_code
@@ -68,7 +61,7 @@ def test_web_login_is_throttled_like_the_api_login(_login_throttle):
 
 def test_web_login_under_the_limit_still_signs_in(_login_throttle):
     UserFactory(email="chu@htx.vn")
-    client = _client()
+    client = web_client()
 
     response = client.post(
         reverse("frontend:login"), {"username": "chu@htx.vn", "password": "mat-khau-123"}
@@ -83,7 +76,7 @@ def test_successful_web_logins_do_not_use_up_the_limit(_login_throttle):
     codes = []
 
     for _ in range(5):
-        client = _client()
+        client = web_client()
         codes.append(
             client.post(
                 reverse("frontend:login"), {"username": "chu@htx.vn", "password": "mat-khau-123"}
@@ -96,7 +89,7 @@ def test_successful_web_logins_do_not_use_up_the_limit(_login_throttle):
 def test_web_signup_is_throttled_like_the_api_signup(_form_throttles):
     from market.models import User
 
-    client = _client()
+    client = web_client()
     url = reverse("frontend:signup")
     codes = [
         client.post(url, {"email": f"moi{i}@htx.vn", "password": "mat-khau-dai-123"}).status_code
@@ -111,7 +104,7 @@ def test_web_password_reset_is_throttled_like_the_api_reset(
     _form_throttles, mailoutbox, django_capture_on_commit_callbacks
 ):
     UserFactory(email="chu@htx.vn")
-    client = _client()
+    client = web_client()
     url = reverse("frontend:password_reset")
     with django_capture_on_commit_callbacks(execute=True):
         codes = [client.post(url, {"email": "chu@htx.vn"}).status_code for _ in range(3)]
@@ -122,7 +115,7 @@ def test_web_password_reset_is_throttled_like_the_api_reset(
 
 def test_a_forged_x_forwarded_for_does_not_reset_the_login_limit(_login_throttle, api_client):
     UserFactory(email="chu@htx.vn")
-    web = _client()
+    web = web_client()
     for i in range(3):
         web.post(
             reverse("frontend:login"),
@@ -162,7 +155,7 @@ def test_web_signup_answers_a_taken_address_exactly_like_a_new_one(_form_throttl
     answers = []
 
     for email in ("da-co@htx.vn", "moi-tinh@htx.vn"):
-        response = _client().post(
+        response = web_client().post(
             reverse("frontend:signup"),
             {"email": email, "password": "mat-khau-dai-123"},
             follow=True,
