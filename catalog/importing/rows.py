@@ -57,7 +57,7 @@ class Lookups:
     """Per-import caches so 50,000 rows cost a handful of queries."""
 
     def __init__(self):
-        self.categories = {}
+        self.categories: dict[str, int] = {}
         for c in Category.objects.all():
             for key in (c.slug, fold(c.name_vi), fold(c.name_en)):
                 self.categories.setdefault(key, c.pk)

@@ -1,5 +1,7 @@
 """Order reading (buyer, cooperative desk, admin) and status moves, one view per move."""
 
+from typing import Any
+
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -42,7 +44,7 @@ def _cooperative(request) -> int | None:
 
 def _page(view, request, qs):
     paginator = Pagination()
-    page = paginator.paginate_queryset(qs, request, view=view)
+    page: list[Any] | None = paginator.paginate_queryset(qs, request, view=view)
     return paginator.get_paginated_response(OrderListOutput(page, many=True).data)
 
 
