@@ -1,14 +1,16 @@
 """Reads, always scoped to the actor. "Missing" and "not yours" give the same NotFound."""
 
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 
 from catalog.models import Category, Certification, ImportJob, Product
 from market.cooperatives.selectors import is_cooperative_staff
 from market.errors import NotFound
-from market.models import Cooperative
+from market.models import Cooperative, User
 
 
-def cooperative_get_for_member(*, user, cooperative_id: int) -> Cooperative:
+def cooperative_get_for_member(*, user: User | None, cooperative_id: int) -> Cooperative:
     """The cooperative, if `user` works for it (members only: unlike
     `market.cooperatives.selectors.cooperative_get_for_staff`, platform admins are not let in).
     Otherwise NotFound (never say which)."""
@@ -17,7 +19,7 @@ def cooperative_get_for_member(*, user, cooperative_id: int) -> Cooperative:
     return Cooperative.objects.get(pk=cooperative_id)
 
 
-def product_list_for_staff(*, user, cooperative_id: int) -> QuerySet[Product]:
+def product_list_for_staff(*, user: User | None, cooperative_id: int) -> QuerySet[Product]:
     cooperative_get_for_member(user=user, cooperative_id=cooperative_id)
     return (
         Product.objects.filter(cooperative_id=cooperative_id)
@@ -26,7 +28,7 @@ def product_list_for_staff(*, user, cooperative_id: int) -> QuerySet[Product]:
     )
 
 
-def product_get_for_staff(*, user, cooperative_id: int, product_id: int) -> Product:
+def product_get_for_staff(*, user: User | None, cooperative_id: int, product_id: int) -> Product:
     try:
         return product_list_for_staff(user=user, cooperative_id=cooperative_id).get(pk=product_id)
     except Product.DoesNotExist:
@@ -52,9 +54,9 @@ def product_get_for_public(*, product_id: int) -> Product:
         raise NotFound() from None
 
 
-def category_tree() -> list[dict]:
+def category_tree() -> list[dict[str, Any]]:
     """The whole tree as nested dicts, in one query."""
-    nodes = {
+    nodes: dict[int, dict[str, Any]] = {
         c.pk: {
             "id": c.pk,
             "slug": c.slug,
@@ -65,18 +67,20 @@ def category_tree() -> list[dict]:
         }
         for c in Category.objects.all()
     }
-    roots = []
+    roots: list[dict[str, Any]] = []
     for node in nodes.values():  # already ordered by position, name
         (nodes[node["parent_id"]]["children"] if node["parent_id"] else roots).append(node)
     return roots
 
 
-def certification_list_for_staff(*, user, cooperative_id: int) -> QuerySet[Certification]:
+def certification_list_for_staff(
+    *, user: User | None, cooperative_id: int
+) -> QuerySet[Certification]:
     cooperative_get_for_member(user=user, cooperative_id=cooperative_id)
     return Certification.objects.filter(cooperative_id=cooperative_id).prefetch_related("products")
 
 
-def certification_get_for_staff(*, user, certification_id: int) -> Certification:
+def certification_get_for_staff(*, user: User | None, certification_id: int) -> Certification:
     """A certification of a cooperative the user works for (any, for a platform admin); NotFound
     otherwise, so the answer never reveals that it exists."""
     cert = (
@@ -92,7 +96,7 @@ def certification_get_for_staff(*, user, certification_id: int) -> Certification
     return cert
 
 
-def import_job_get_for_staff(*, user, cooperative_id: int, job_id: int) -> ImportJob:
+def import_job_get_for_staff(*, user: User | None, cooperative_id: int, job_id: int) -> ImportJob:
     cooperative_get_for_member(user=user, cooperative_id=cooperative_id)
     try:
         return ImportJob.objects.get(pk=job_id, cooperative_id=cooperative_id)

@@ -56,7 +56,7 @@ _DOT_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
 class Lookups:
     """Per-import caches so 50,000 rows cost a handful of queries."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.categories: dict[str, int] = {}
         for c in Category.objects.all():
             for key in (c.slug, fold(c.name_vi), fold(c.name_en)):

@@ -8,10 +8,17 @@ from catalog.errors import ImageOrderInvalid, ProductArchived, ProductIncomplete
 from catalog.models import Product, ProductEvent, ProductImage
 from catalog.selectors import product_get_for_staff
 from catalog.services.common import changed, lock_own_product
+from market.models import User
 
 
 def product_image_add(
-    *, actor, cooperative_id: int, product_id: int, data: bytes, alt_vi: str = "", alt_en: str = ""
+    *,
+    actor: User,
+    cooperative_id: int,
+    product_id: int,
+    data: bytes,
+    alt_vi: str = "",
+    alt_en: str = "",
 ) -> ProductImage:
     """Decode, clean and store an image, then append it to the product (the first one is the
     cover). Raises NotFound, ProductArchived, ImageInvalid, ImageTooLarge; stores nothing then."""
@@ -26,7 +33,14 @@ def product_image_add(
 
 
 @transaction.atomic
-def _attach(actor, cooperative_id, product_id, processed, alt_vi, alt_en) -> ProductImage:
+def _attach(
+    actor: User,
+    cooperative_id: int,
+    product_id: int,
+    processed: images.ProcessedImage,
+    alt_vi: str,
+    alt_en: str,
+) -> ProductImage:
     product = lock_own_product(actor=actor, cooperative_id=cooperative_id, product_id=product_id)
     if product.status == Product.Status.ARCHIVED:
         raise ProductArchived()
@@ -34,8 +48,13 @@ def _attach(actor, cooperative_id, product_id, processed, alt_vi, alt_en) -> Pro
 
 
 def attach_processed(
-    product: Product, processed: images.ProcessedImage, *, actor, alt_vi="", alt_en=""
-):
+    product: Product,
+    processed: images.ProcessedImage,
+    *,
+    actor: User | None,
+    alt_vi: str = "",
+    alt_en: str = "",
+) -> ProductImage:
     """Append an already processed image (also used by the demo seeder, which reuses images)."""
     last = product.images.aggregate(m=Max("position"))["m"]
     image = ProductImage(
@@ -60,7 +79,7 @@ def attach_processed(
 
 @transaction.atomic
 def product_image_reorder(
-    *, actor, cooperative_id: int, product_id: int, image_ids: list[int]
+    *, actor: User, cooperative_id: int, product_id: int, image_ids: list[int]
 ) -> list[ProductImage]:
     """Put the images in this order; the first becomes the cover. `image_ids` must list every image
     of the product once. Raises NotFound, ImageOrderInvalid."""
@@ -83,7 +102,9 @@ def product_image_reorder(
 
 
 @transaction.atomic
-def product_image_delete(*, actor, cooperative_id: int, product_id: int, image_id: int) -> None:
+def product_image_delete(
+    *, actor: User, cooperative_id: int, product_id: int, image_id: int
+) -> None:
     """Remove one image (files go after commit). An ACTIVE product keeps at least one image.
     Raises NotFound, ProductIncomplete."""
     from django.utils.translation import gettext as _
@@ -98,7 +119,7 @@ def product_image_delete(*, actor, cooperative_id: int, product_id: int, image_i
         raise ProductIncomplete(
             fields={"images": _("A published product needs at least one image.")}
         )
-    paths = images.image_paths(image.original.name, image.variants)
+    paths = images.image_paths(image.original.name or "", image.variants)
     image.delete()
     rest = list(product.images.order_by("position", "id"))
     for position, img in enumerate(rest):
