@@ -41,5 +41,10 @@ BASE_UNIT: dict[str, tuple[str, Decimal]] = {
 DIVISIBLE_UNITS = {Unit.KG, Unit.G, Unit.YEN, Unit.TA, Unit.TAN, Unit.LIT, Unit.ML}
 
 
+def to_base(quantity: Decimal, unit: str) -> tuple[Decimal, str]:
+    base, factor = BASE_UNIT.get(unit, (unit, Decimal("1")))
+    return quantity * factor, base
+
+
 def is_divisible(unit: str) -> bool:
     return unit in DIVISIBLE_UNITS

@@ -284,6 +284,47 @@ def cart_summary(*, cart):
     return view
 
 
+def saved_address(*, user) -> dict:
+    """The buyer's last delivery details (name, phone, address), to fill the next checkout."""
+    from orders.models import Checkout
+
+    last = (
+        Checkout.objects.filter(buyer=user)
+        .order_by("-created_at", "-id")
+        .values(
+            "recipient_name",
+            "recipient_phone",
+            "address_line",
+            "province_id",
+            "ward_id",
+            "country",
+            "city",
+            "postal_code",
+            "incoterm",
+        )
+        .first()
+    )
+    if last is None:
+        return {}
+    saved = {"recipient_name": last["recipient_name"], "recipient_phone": last["recipient_phone"]}
+    if last["country"] in ("", "VN"):
+        saved.update(
+            address_line=last["address_line"],
+            province_code=last["province_id"],
+            ward_code=last["ward_id"],
+        )
+    else:
+        saved.update(
+            destination="EXPORT",
+            country=last["country"],
+            export_address_line1=last["address_line"],
+            city=last["city"],
+            postal_code=last["postal_code"],
+            incoterm=last["incoterm"],
+        )
+    return {k: v for k, v in saved.items() if v not in (None, "")}
+
+
 def checkout_groups(*, view) -> dict:
     """The cart's lines grouped as checkout will split them, one group per cooperative, each
     with its subtotal and shipping fee (orders' own rule), and the grand total."""

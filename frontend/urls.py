@@ -7,9 +7,11 @@ from frontend.views import (
     checkout,
     coop,
     desk,
+    finance,
     invitations,
     public,
     register,
+    rfq,
     search,
     staff,
 )
@@ -27,6 +29,7 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("signup/", auth.signup, name="signup"),
+    path("ngon-ngu/", auth.language_switch, name="language"),
     path("password-reset/", auth.password_reset, name="password_reset"),
     path("password-reset/sent/", auth.password_reset_done, name="password_reset_done"),
     path(
@@ -92,6 +95,7 @@ urlpatterns = [
         "htx/<int:coop_id>/nhap/<int:job_id>/ap-dung/", coop.import_apply, name="coop_import_apply"
     ),
     path("htx/<int:coop_id>/don-hang/", desk.order_desk, name="coop_orders"),
+    path("htx/<int:coop_id>/doanh-thu/", finance.coop_earnings, name="coop_earnings"),
     path("htx/<int:coop_id>/don-hang/<str:code>/chuyen/", desk.order_move, name="coop_order_move"),
     path(
         "htx/<int:coop_id>/don-hang/<str:code>/da-nhan-tien/",
@@ -105,6 +109,18 @@ urlpatterns = [
     ),
     # Platform admins.
     path("quan-tri/", staff.queue, name="staff_queue"),
+    path("quan-tri/tai-chinh/", finance.staff_finance, name="staff_finance"),
+    path("quan-tri/tai-chinh/chi-tra/", finance.staff_payout_run, name="staff_payout_run"),
+    path(
+        "quan-tri/tai-chinh/chi-tra/<int:line_id>/da-chuyen/",
+        finance.staff_payout_line_paid,
+        name="staff_payout_line_paid",
+    ),
+    path(
+        "quan-tri/tai-chinh/chi-tra/<int:line_id>/loi/",
+        finance.staff_payout_line_failed,
+        name="staff_payout_line_failed",
+    ),
     path("quan-tri/htx/<int:coop_id>/", staff.cooperative, name="staff_cooperative"),
     re_path(
         r"^quan-tri/htx/(?P<coop_id>\d+)/(?P<decision>verify|reject|suspend|reinstate)/$",
@@ -118,4 +134,41 @@ urlpatterns = [
         name="staff_certification_decide",
     ),
     path("quan-tri/tam-ngung/", staff.suspended, name="staff_suspended"),
+    # Export trade: requests for quotation, quotes, export orders.
+    path("rfq/", rfq.rfq_list, name="rfq_list"),
+    path("rfq/new/", rfq.rfq_new, name="rfq_new"),
+    path("rfq/<int:rfq_id>/", rfq.rfq_detail, name="rfq_detail"),
+    path("rfq/<int:rfq_id>/close/", rfq.rfq_close, name="rfq_close"),
+    path("rfq/<int:rfq_id>/quote/", rfq.quote_submit, name="rfq_quote"),
+    path("rfq/<int:rfq_id>/quotes/<int:quote_id>/accept/", rfq.quote_accept, name="rfq_accept"),
+    path(
+        "rfq/<int:rfq_id>/quotes/<int:quote_id>/withdraw/", rfq.quote_withdraw, name="rfq_withdraw"
+    ),
+    path("rfq/<int:rfq_id>/messages/<int:coop_id>/", rfq.rfq_thread, name="rfq_thread"),
+    path(
+        "rfq/<int:rfq_id>/messages/<int:coop_id>/<int:message_id>/file",
+        rfq.rfq_attachment,
+        name="rfq_attachment",
+    ),
+    path("htx/<int:coop_id>/nhu-cau/", rfq.demand, name="coop_demand"),
+    path("export/<str:code>/", rfq.export_order, name="export_order"),
+    path("export/<str:code>/move/", rfq.export_move, name="export_move"),
+    path("export/<str:code>/shipment/", rfq.export_shipment, name="export_shipment"),
+    path("export/<str:code>/document/", rfq.export_document_upload, name="export_document"),
+    path(
+        "export/<str:code>/transport-document",
+        rfq.export_transport_document,
+        name="export_transport_document",
+    ),
+    path("export/<str:code>/<str:name>.pdf", rfq.export_pdf, name="export_pdf"),
+    path(
+        "export/<str:code>/installments/<int:installment_id>/wire/",
+        rfq.export_wire,
+        name="export_wire",
+    ),
+    path(
+        "export/<str:code>/installments/<int:installment_id>/card/",
+        rfq.export_card,
+        name="export_card",
+    ),
 ]

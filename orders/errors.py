@@ -158,3 +158,25 @@ class WebhookPayloadInvalid(DomainError):
     code = "webhook_payload_invalid"
     status = 400
     default_message = _("The webhook payload is not valid.")
+
+
+class WireAmountInvalid(DomainError):
+    code = "wire_amount_invalid"
+    status = 422
+    default_message = _("The amount confirmed is more than what is due on this installment.")
+
+
+class InstallmentNotPayable(DomainError):
+    code = "installment_not_payable"
+    status = 409
+    default_message = _("This installment cannot be paid now.")
+
+
+class RatesInvalid(ValidationFailed):
+    code = "rates_invalid"
+    default_message = _("The rate file has errors; nothing was loaded.")
+
+
+class ShipmentInvalid(ValidationFailed):
+    code = "shipment_invalid"
+    default_message = _("The shipment data is incomplete or invalid.")

@@ -23,6 +23,9 @@ class PaymentMethod(models.TextChoices):
     STRIPE = "stripe", _("Card (Stripe)")
     BANK_TRANSFER = "bank_transfer", _("Bank transfer (VietQR)")
     COD = "cod", _("Cash on delivery")
+    # Export orders made from an accepted quote: a schedule of installments, each paid by
+    # international wire or by card (orders.models_export.Installment).
+    INSTALLMENTS = "installments", _("Payment schedule (wire or card)")
 
 
 class Currency(models.TextChoices):
@@ -176,12 +179,13 @@ class Order(TimeStampedModel):
     # Who may make each move ("buyer", "coop" = the cooperative's staff, "admin", "system").
     # A buyer may cancel only before confirmation (checked in the service).
     TRANSITION_ACTORS: ClassVar[dict[str, set[str]]] = {
-        Status.CONFIRMED: {"coop", "admin"},
+        # "system": an export order is confirmed (in production) when its deposit is paid.
+        Status.CONFIRMED: {"coop", "admin", "system"},
         Status.REFUSED: {"coop", "admin"},
         Status.PACKED: {"coop", "admin"},
         Status.SHIPPED: {"coop", "admin"},
         Status.DELIVERED: {"coop", "admin"},
-        Status.COMPLETED: {"buyer", "admin"},
+        Status.COMPLETED: {"buyer", "admin", "system"},  # system: N days after delivery
         Status.CANCELLED: {"buyer", "coop", "admin", "system"},
     }
     STOCK_RELEASING = {Status.CANCELLED, Status.REFUSED}
@@ -201,6 +205,10 @@ class Order(TimeStampedModel):
     # (refused lines); refunds are measured against what was received, never against the total.
     amount_paid_vnd = models.PositiveBigIntegerField(default=0)
     amount_refunded_vnd = models.PositiveBigIntegerField(default=0)
+    # Escrow-style release (`orders.services.release`): when the money held for this order became
+    # the cooperative's (COMPLETED, or N days after DELIVERED), and how much was held then.
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_vnd = models.PositiveBigIntegerField(default=0)
     note = models.TextField(blank=True)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PLACED, db_index=True
@@ -380,6 +388,9 @@ class Refund(TimeStampedModel):
     provider_id = models.CharField(max_length=255, blank=True)
     last_error = models.TextField(blank=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Made after the order's money was released to the cooperative: it comes out of the
+    # cooperative's payable (card) instead of the money still held (ledger postings).
+    after_release = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
@@ -441,3 +452,12 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.principal} {self.scope} {self.key}"
+
+
+from orders.models_export import (  # noqa: E402, F401  (export orders: models of this app)
+    BalanceDue,
+    ExchangeRate,
+    ExportTerms,
+    Installment,
+    InstallmentReceipt,
+)

@@ -3,7 +3,7 @@ Stripe's smallest units, line totals and the platform's commission.
 
 Nothing here touches the database; every rounding rule of the orders app is written once here."""
 
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 
 from django.conf import settings
 
@@ -52,3 +52,19 @@ def vnd_to_minor(total_vnd: int, currency: str, rate: int | None) -> int:
     if rate is None:
         raise ValueError("a USD amount needs the checkout's exchange rate")
     return to_minor(usd(total_vnd, rate), USD)
+
+
+# --- amounts quoted in a currency (export orders from a quote) ---
+
+
+def money_round(amount: Decimal, currency: str) -> Decimal:
+    """An amount in `currency` rounded half-even: VND to whole đồng, USD to the cent."""
+    step = Decimal("1") if currency == VND else CENT
+    return Decimal(amount).quantize(step, rounding=ROUND_HALF_EVEN)
+
+
+def to_vnd(amount: Decimal, currency: str, rate: Decimal) -> int:
+    """A quoted amount in whole đồng at `rate` (VND per USD), half-even."""
+    if currency == VND:
+        return int(money_round(amount, VND))
+    return int(money_round(Decimal(amount) * rate, VND))

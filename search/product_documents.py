@@ -105,6 +105,7 @@ def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context, orders:
     stars = [s for kind, s in certs if kind == Certification.Kind.OCOP and s]
     names = f"{row['name_vi']} {row['name_en']}".strip()
     coops = {row["cooperative__trading_name"], row["cooperative__legal_name"]} - {"", None}
+    coops |= {_abbreviation(row["cooperative__legal_name"])} - {""}
     context = " ".join(
         sorted(coops)
         + ctx.provinces.get(province_id, [])
@@ -139,6 +140,20 @@ def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context, orders:
     }
     doc["doc_hash"] = doc_hash(doc)
     return doc
+
+
+# What buyers type for a cooperative's legal form ("htx chè hoàng bình").
+_FORMS = (
+    ("lien hiep hop tac xa", "LHHTX"),
+    ("lien hiep htx", "LHHTX"),
+    ("hop tac xa", "HTX"),
+    ("to hop tac", "THT"),
+)
+
+
+def _abbreviation(legal_name: str) -> str:
+    folded = fold_text(legal_name or "").lower()
+    return next((short for form, short in _FORMS if folded.startswith(form)), "")
 
 
 def doc_hash(doc: dict) -> str:

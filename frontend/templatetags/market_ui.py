@@ -173,3 +173,27 @@ def plain(value):
         return ""
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.simple_tag
+def availability(product, today=None):
+    """What the product page says about availability, from stock and the harvest window (never
+    "In stock" with nothing in stock): (text, "ok" | "warn" | "err")."""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext as _
+
+    today = today or timezone.localdate()
+    stock = product.stock_qty or 0
+    kind = getattr(product, "availability", "IN_STOCK")
+    start, end = getattr(product, "harvest_start", None), getattr(product, "harvest_end", None)
+    if kind == "PRE_ORDER" and start and (end or start) >= today:
+        when = date_format(start, "SHORT_DATE_FORMAT")
+        return (_("Pre-order: harvest from %(date)s") % {"date": when}, "warn")
+    if stock > 0:
+        return (_("In stock: %(qty)s") % {"qty": qty_unit(stock, product.unit)}, "ok")
+    months = getattr(product, "season_months", None) or []
+    if kind == "SEASONAL" and months and today.month not in months:
+        listed = ", ".join(str(m) for m in sorted(months))
+        return (_("Out of season (harvest months: %(months)s)") % {"months": listed}, "err")
+    return (_("Out of stock"), "err")

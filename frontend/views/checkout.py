@@ -46,7 +46,7 @@ _KEPT_ON_RELOAD = (
 )
 
 
-def _initial(request, province, methods) -> dict:
+def _initial(request, province, methods, saved) -> dict:
     initial = {
         "token": uuid.uuid4().hex,
         "province_code": province,
@@ -56,8 +56,10 @@ def _initial(request, province, methods) -> dict:
         "recipient_phone": request.user.phone,
         "destination": CheckoutForm.DOMESTIC,
     }
+    initial.update(saved)  # the last checkout's name, phone and address: typed once, offered again
+    initial["province_code"] = province  # "show wards" (no JS) may have chosen another one
     country = reads.buyer_country(user=request.user)
-    if country != CheckoutForm.DOMESTIC:
+    if country != CheckoutForm.DOMESTIC and not saved:
         # An importer abroad: export to their country, and by card in USD when card payment is on.
         initial.update({"destination": CheckoutForm.EXPORT, "country": country})
         if any(m == PaymentMethod.STRIPE for m, _l in methods):
@@ -68,18 +70,21 @@ def _initial(request, province, methods) -> dict:
 
 
 def _checkout_form(request, data, cart):
-    province = province_code((data or request.GET).get("province_code"))
+    saved = {} if data is not None else reads.saved_address(user=request.user)
+    province = province_code((data or request.GET).get("province_code")) or saved.get(
+        "province_code"
+    )
     methods = _payment_choices()
     incoterms, narrowed = reads.cart_incoterms(cart=cart)
     form = CheckoutForm(
         data,
-        provinces=market_selectors.province_list().order_by("name"),
+        provinces=market_selectors.province_list_for_picker(),
         wards=ward_list(province),
         payment_methods=methods,
         card_offered=any(m == PaymentMethod.STRIPE for m, _l in methods),
         countries=export_country_choices(),
         incoterms=incoterms,
-        initial=_initial(request, province, methods),
+        initial=_initial(request, province, methods, saved),
     )
     if narrowed:
         form.fields["incoterm"].help_text = _(

@@ -146,12 +146,13 @@ def product_list(request, coop):
     return render(request, "frontend/coop/product_list.html", {"coop": coop, "products": products})
 
 
-def _product_form(data=None, initial=None):
+def _product_form(data=None, initial=None, with_stock=True):
     return ProductForm(
         data,
         initial=initial,
         categories=Category.objects.all(),
-        provinces=market_selectors.province_list().order_by("name"),
+        provinces=market_selectors.province_list_for_picker(),
+        with_stock=with_stock,
     )
 
 
@@ -192,7 +193,7 @@ def product_create(request, coop):
 def product_edit(request, coop, product_id):
     product = _own_product(request, coop, product_id)
     initial = {name: getattr(product, name) for name in ProductForm.base_fields}
-    form = _product_form(request.POST or None, initial=initial)
+    form = _product_form(request.POST or None, initial=initial, with_stock=False)
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in form.changed_data}
         try:
@@ -236,10 +237,11 @@ def _with_field_messages(exc) -> str:
 
 
 def _field_messages(exc) -> list[str]:
+    """The domain's messages in words ("Add at least one image."), never its field keys."""
     out = []
-    for name, msgs in (exc.fields or {}).items():
+    for msgs in (exc.fields or {}).values():
         for m in msgs if isinstance(msgs, (list, tuple)) else [msgs]:
-            out.append(f"{name}: {m}")
+            out.append(str(m))
     return out[:5]
 
 

@@ -3,8 +3,8 @@
 Each public service is one transaction. Verification moves lock the cooperative row, check
 `Cooperative.ALLOWED_TRANSITIONS`, save, write a `VerificationEvent` and an outbox row (the move
 changes what buyers can find) in that transaction, and e-mail the cooperative after commit.
-Accounts (sign-up, login, password reset) live in `market.accounts`; invitations in
-`market.invitations`.
+Accounts (sign-up, login, password reset) live in `market.accounts.services`; invitations in
+`market.invitations.services`.
 """
 
 import logging

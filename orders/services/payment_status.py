@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from market.models import User
+from orders import ledger
 from orders.models import Order, OrderEvent, Payment, PaymentMethod, Refund
 from orders.services import notifications
 
@@ -48,6 +49,7 @@ def order_paid(*, order: Order, actor: User | None, note: str) -> bool:
             status=P.SUCCEEDED, paid_at=timezone.now(), updated_at=timezone.now()
         )
     _event(order, actor=actor, kind=OrderEvent.Kind.PAYMENT, before=before, note=note)
+    ledger.post_payment(order, actor=actor)
     transaction.on_commit(lambda: notifications.payment_received(order_id=order.pk))
     return True
 
@@ -78,6 +80,30 @@ def refundable_vnd(order: Order) -> int:
     return order.amount_paid_vnd - order.amount_refunded_vnd - refund_pending_vnd(order)
 
 
+def refund_open(
+    *,
+    order: Order,
+    payment: Payment,
+    amount_vnd: int,
+    reason: str,
+    actor: User | None,
+    provider_id: str = "",
+) -> Refund:
+    """A refund of `amount_vnd` is on its way to the buyer (PENDING): no longer held for the
+    cooperative (ledger: refunds owed). `order` is locked."""
+    refund = Refund.objects.create(
+        order=order,
+        payment=payment,
+        amount_vnd=amount_vnd,
+        reason=reason.strip(),
+        created_by=actor,
+        provider_id=provider_id,
+        after_release=order.released_at is not None,
+    )
+    ledger.post_refund_queued(order, refund, actor=actor)
+    return refund
+
+
 def refund_succeeded(*, order: Order, refund: Refund, actor: User | None) -> None:
     """A refund reached the buyer: counted on the order (payment status derived from it) and, for
     an order's own bank-transfer/cash payment, on the payment row (VND). A card payment's
@@ -104,12 +130,15 @@ def refund_succeeded(*, order: Order, refund: Refund, actor: User | None) -> Non
         before=before,
         note=f"{refund.amount_vnd:,} ₫: {refund.reason}",
     )
+    ledger.post_refund_paid(order, refund, actor=actor)
 
 
-def refund_failed(*, refund: Refund, error: str) -> None:
-    """The provider refused a pending refund: it no longer counts as on its way."""
+def refund_failed(*, order: Order, refund: Refund, error: str) -> None:
+    """The provider refused a pending refund: it no longer counts as on its way, and the money
+    is held for the cooperative again (the queued posting reversed)."""
     refund.status, refund.last_error = Refund.Status.FAILED, error[:2000]
     refund.save(update_fields=["status", "last_error", "updated_at"])
+    ledger.post_refund_reversed(order, refund)
 
 
 # --- the card payment row (one per checkout) ---
@@ -162,11 +191,12 @@ def card_orders_refunded_in_full(*, payment: Payment, orders: list[Order], note:
         order_paid(order=order, actor=None, note=note)
         left = refundable_vnd(order)
         if left > 0:
-            refund = Refund.objects.create(
+            refund = refund_open(
                 order=order,
                 payment=payment,
                 amount_vnd=left,
                 reason=_("Refunded at Stripe (%(ref)s).") % {"ref": note},
+                actor=None,
                 provider_id=note,
             )
             refund_succeeded(order=order, refund=refund, actor=None)
@@ -191,3 +221,29 @@ def card_payment_cancel(*, payment: Payment) -> None:
 def card_payment_error(*, payment_id: int, error: str) -> None:
     """Remember the last provider error on the payment (after commit, outside any lock)."""
     Payment.objects.filter(pk=payment_id).update(last_error=error[:2000])
+
+
+# --- export orders: a schedule of installments (orders.services.export) ---
+
+
+def order_installment_received(
+    *, order: Order, received_vnd: int, schedule_paid: bool, actor: User | None, note: str
+) -> None:
+    """Money arrived for an installment of an export order (wire or card, in part or whole):
+    `amount_paid_vnd` follows what the schedule has received (at the order's rate, capped by the
+    total); the order becomes PAID once every installment is paid. Writes the event; the
+    "payment received" mail goes out when the order is paid in full."""
+    before, paid_before = order.payment_status, order.amount_paid_vnd
+    order.amount_paid_vnd = order.total_vnd if schedule_paid else min(order.total_vnd, received_vnd)
+    if schedule_paid and order.payment_status == Order.PaymentStatus.UNPAID:
+        order.payment_status = Order.PaymentStatus.PAID
+        transaction.on_commit(lambda: notifications.payment_received(order_id=order.pk))
+    order.save(update_fields=["payment_status", "amount_paid_vnd", "updated_at"])
+    _event(order, actor=actor, kind=OrderEvent.Kind.PAYMENT, before=before, note=note)
+    ledger.post_payment_part(order, amount_vnd=order.amount_paid_vnd - paid_before, actor=actor)
+
+
+def installment_payment_succeeded(*, payment: Payment) -> None:
+    """The card payment of one installment was charged (its amount is what it asked for)."""
+    payment.status, payment.paid_at = P.SUCCEEDED, payment.paid_at or timezone.now()
+    payment.save(update_fields=["provider_id", "status", "paid_at", "updated_at"])

@@ -56,8 +56,8 @@ def refund_create(*, actor: User, order_id: int, amount_vnd: int, reason: str) -
             _("The amount must be between 1 and %(left)s ₫.") % {"left": f"{left:,}"},
             fields={"amount_vnd": amount_vnd, "refundable_vnd": left},
         )
-    refund = Refund.objects.create(
-        order=order, payment=payment, amount_vnd=amount_vnd, reason=reason.strip(), created_by=actor
+    refund = payment_status.refund_open(
+        order=order, payment=payment, amount_vnd=amount_vnd, reason=reason, actor=actor
     )
     if payment.provider == PaymentMethod.STRIPE:
         _submit_after_commit(refund)
@@ -75,8 +75,8 @@ def refund_owed(*, order: Order, amount_vnd: int, reason: str, actor: User | Non
     payment = _payment_for(order)
     if not order.is_paid or payment is None or amount <= 0:
         return None
-    refund = Refund.objects.create(
-        order=order, payment=payment, amount_vnd=amount, reason=reason.strip(), created_by=actor
+    refund = payment_status.refund_open(
+        order=order, payment=payment, amount_vnd=amount, reason=reason, actor=actor
     )
     how = (
         _("to Stripe")
@@ -133,9 +133,9 @@ def refund_settle(*, refund_id: int, provider_id: str) -> Refund:
 @transaction.atomic
 def refund_fail(*, refund_id: int, error: str) -> Refund:
     """Record that the provider refused a pending refund (once)."""
-    _order, refund = lock_refund_with_parents(refund_id)
+    order, refund = lock_refund_with_parents(refund_id)
     if refund.status == Refund.Status.PENDING:
-        payment_status.refund_failed(refund=refund, error=error)
+        payment_status.refund_failed(order=order, refund=refund, error=error)
     return refund
 
 

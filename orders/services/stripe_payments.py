@@ -5,6 +5,7 @@ status change through `orders.services.payment_status`; locks through `orders.lo
 then the checkout's orders)."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -158,7 +159,18 @@ def stripe_webhook_handle(
     )
 
 
+# PaymentIntents that pay something other than a checkout, by the metadata key naming it
+# (export installments: "installment_id"). The owning module registers its handler here
+# (orders.services.export, imported by OrdersConfig.ready), so this module imports none of them.
+INTENT_SUCCEEDED_BY_METADATA: dict[str, Callable[[dict[str, Any]], str]] = {}
+
+
 def _dispatch(event: PaymentWebhookEvent) -> str:
+    obj = event.payload["data"]["object"]
+    if event.type == "payment_intent.succeeded":
+        for key, by_metadata in INTENT_SUCCEEDED_BY_METADATA.items():
+            if (obj.get("metadata") or {}).get(key):
+                return by_metadata(obj)
     handler = HANDLERS.get(event.type)
     if handler is None:
         return "ignored"

@@ -4,16 +4,17 @@ OrderEvent in the same transaction, and sends mail after commit. Locks: payments
 products (`orders.locks`); payment status moves through `orders.services.payment_status`."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.stock import lock_products, stock_increase
 from market.models import User
-from orders import locks, money
+from orders import ledger, locks, money
 from orders.errors import (
     ActionForbidden,
     DomainError,
@@ -23,7 +24,7 @@ from orders.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
-from orders.models import Order, OrderEvent, OrderLine, PaymentMethod
+from orders.models import Order, OrderEvent, OrderLine, PaymentMethod, Refund
 from orders.services import notifications, payment_status, stripe_payments
 from orders.services.access import actor_roles
 from orders.services.refunds import refund_owed
@@ -51,9 +52,46 @@ def _check_move(*, order: Order, to: str, roles: set[str], reason: str) -> None:
             _("You can cancel an order only before the cooperative confirms it."),
             fields={"status": order.status, "to": to},
         )
+    if order.payment_method == PaymentMethod.INSTALLMENTS:
+        _check_export_move(order=order, to=to, roles=roles)
     needs_reason = to == S.REFUSED or (to == S.CANCELLED and not roles & {"buyer", "system"})
     if needs_reason and not reason.strip():
         raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
+
+
+def _export_installments_due(*, order: Order, to: str) -> None:
+    """An export order's installments due before shipment become due at packing, those due on
+    arrival at shipment (EXPORT_PAYMENT_DAYS from today)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from orders.models import BalanceDue, Installment
+
+    trigger = BalanceDue.BEFORE_SHIPMENT if to == S.PACKED else BalanceDue.ON_ARRIVAL
+    days = int(getattr(settings, "EXPORT_PAYMENT_DAYS", 7))
+    Installment.objects.filter(order=order, due=trigger, due_date__isnull=True).update(
+        due_date=timezone.localdate() + timedelta(days=days)
+    )
+
+
+def _check_export_move(*, order: Order, to: str, roles: set[str]) -> None:
+    """An export order goes into production when its deposit is paid (the system confirms it),
+    and its goods are released (delivered) only once every installment is paid."""
+    from orders.models import Installment
+
+    if to == S.CONFIRMED and "system" not in roles:
+        raise TransitionNotAllowed(
+            _("An export order is confirmed when its deposit is paid."),
+            fields={"status": order.status, "to": to},
+        )
+    if to == S.DELIVERED:
+        unpaid = Installment.objects.filter(order=order, amount_paid__lt=models.F("amount"))
+        if unpaid.exists():
+            raise TransitionNotAllowed(
+                _("The balance must be paid before the goods and documents are released."),
+                fields={"status": order.status, "to": to},
+            )
 
 
 def release_stock(*, order: Order, lines: list[OrderLine], actor: User | None, reason: str) -> None:
@@ -156,6 +194,10 @@ def _on_enter(
         order.reserved_until = None
         changed += ["cancel_reason", "reserved_until"]
         _refund_ended(order=order, to=to, actor=actor, reason=reason)
+    if to == S.COMPLETED:
+        # Escrow-style release: what is held for the order becomes the cooperative's, less the
+        # commission (ledger postings in this transaction).
+        ledger.post_release(order, actor=actor)
     if to == S.DELIVERED and order.payment_method == PaymentMethod.COD and not order.is_paid:
         # Cash on delivery: the courier collected the money at the door.
         payment_status.order_paid(order=order, actor=actor, note="cod")
@@ -218,6 +260,8 @@ def order_transition(
     event = OrderEvent.objects.create(
         order=order, actor=actor, from_status=before, to_status=to, note=(reason or note).strip()
     )
+    if order.payment_method == PaymentMethod.INSTALLMENTS and to in (S.PACKED, S.SHIPPED):
+        _export_installments_due(order=order, to=to)
     if (
         order.payment_method == PaymentMethod.STRIPE
         and not order.is_paid
@@ -272,6 +316,48 @@ def _expire_one(*, order_id: int, now: datetime) -> int:
         reason=_("Not paid within %(hours)s hours.") % {"hours": _hours()},
     )
     return 1
+
+
+def order_complete_delivered(
+    *, now: datetime | None = None, progress: Callable[[int, int], object] | None = None
+) -> tuple[int, int]:
+    """Complete orders DELIVERED at least `ORDER_AUTO_COMPLETE_DAYS` ago with no refund on its
+    way (a pending refund is an open dispute), which releases their money to the cooperative.
+    Each order in its own transaction, re-checked under its lock. Returns (completed, checked)."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.ORDER_AUTO_COMPLETE_DAYS)
+    delivered_long_ago = OrderEvent.objects.filter(
+        order=OuterRef("pk"),
+        kind=OrderEvent.Kind.STATUS,
+        to_status=S.DELIVERED,
+        created_at__lte=cutoff,
+    )
+    disputed = Refund.objects.filter(order=OuterRef("pk"), status=Refund.Status.PENDING)
+    ids = list(
+        Order.objects.filter(status=S.DELIVERED)
+        .filter(Exists(delivered_long_ago))
+        .exclude(Exists(disputed))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    done = 0
+    for i, order_id in enumerate(ids, 1):
+        try:
+            order_transition(
+                actor=None,
+                order_id=order_id,
+                to=S.COMPLETED,
+                note=_("Completed automatically %(days)s days after delivery.")
+                % {"days": settings.ORDER_AUTO_COMPLETE_DAYS},
+            )
+            done += 1
+        except DomainError:
+            pass  # moved meanwhile (the buyer completed it)
+        if progress:
+            progress(i, len(ids))
+    return done, len(ids)
 
 
 def _hours() -> int:

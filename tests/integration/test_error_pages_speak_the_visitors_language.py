@@ -14,7 +14,7 @@ def test_not_found_page_is_in_vietnamese_with_the_site_header_and_language_switc
     assert response.status_code == 404
     assert "<h1>Không tìm thấy trang này</h1>" in html
     assert "Not Found" not in html
-    assert 'action="/i18n/setlang/"' in html
+    assert 'action="/ngon-ngu/"' in html
     assert {"default-src 'self'", "script-src 'self'"} <= set(
         response["Content-Security-Policy"].split("; ")
     )

@@ -3,9 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from django.db.models import F
 
-from orders.models import Order
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import UserFactory
 
@@ -19,7 +17,7 @@ def test_refunding_every_order_of_a_usd_checkout_returns_every_cent_charged(
     # cent less, so the buyer never got it back and the payment stayed PARTIALLY_REFUNDED.
     from orders.models import Payment
     from orders.services.refunds import refund_create, stripe_refund_amount
-    from tests.factories.orders import export_address, place
+    from tests.factories.orders import export_address, pay_by_card, place
 
     settings.PAYMENT_METHODS = ["bank_transfer", "cod", "stripe"]
     settings.USD_VND_RATE = 25_000
@@ -32,8 +30,7 @@ def test_refunding_every_order_of_a_usd_checkout_returns_every_cent_charged(
         currency="USD",
         address=export_address(),
     )
-    Order.objects.update(payment_status=Order.PaymentStatus.PAID, amount_paid_vnd=F("total_vnd"))
-    Payment.objects.update(provider_id="pi_review", status=Payment.Status.SUCCEEDED)
+    pay_by_card(checkout, "pi_review")
     admin = UserFactory(is_staff=True)
 
     with django_capture_on_commit_callbacks(execute=False):  # no call to Stripe: amounts only
