@@ -334,7 +334,7 @@ class ImportJob(TimeStampedModel):
     file_format = models.CharField(max_length=4)  # csv | xlsx
     encoding = models.CharField(max_length=20, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    # Background runner bookkeeping (catalog.importing.runner): what to run when claimed, who
+    # Background bookkeeping (the catalog.import_job_run task): what to run when claimed, who
     # holds the job (each claim bumps `attempts`; a worker whose attempt is no longer current
     # stops writing), and a heartbeat refreshed with the progress, so a dead worker is noticed.
     apply_requested = models.BooleanField(default=False)

@@ -13,9 +13,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from market import background
 from market.cooperatives import services
 from market.errors import DomainError
 from market.models import (
+    BackgroundTask,
     BuyerProfile,
     Cooperative,
     CooperativeDocument,
@@ -291,6 +293,43 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ("email", "cooperative__legal_name", "cooperative__trading_name")
     list_select_related = ("cooperative", "invited_by")
     exclude = ("token_hash",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BackgroundTask)
+class BackgroundTaskAdmin(admin.ModelAdmin):
+    """Background work: what failed for good (after its retries) and why, with a "retry" action;
+    what is queued while the broker is down. Rows are written by market.background only."""
+
+    list_display = ("name", "status", "attempts", "created_at", "finished_at", "short_error")
+    list_filter = ("status", "name")
+    search_fields = ("id", "name", "request_id")
+    ordering = ("-created_at",)
+    actions = ["retry"]
+    readonly_fields = [f.name for f in BackgroundTask._meta.fields]
+
+    @admin.display(description=_("error"))
+    def short_error(self, obj):
+        lines = [ln for ln in obj.last_error.strip().splitlines() if ln.strip()]
+        return lines[-1][:160] if lines else ""
+
+    @admin.action(description=_("Retry the selected failed tasks"))
+    def retry(self, request, queryset):
+        queued = background.retry_failed(task_ids=queryset.values_list("pk", flat=True))
+        skipped = queryset.count() - queued
+        self.message_user(
+            request,
+            _(
+                "%(queued)d task(s) queued again; %(skipped)d skipped (only FAILED ones are retried)."
+            )
+            % {"queued": queued, "skipped": skipped},
+            messages.SUCCESS if queued else messages.WARNING,
+        )
 
     def has_add_permission(self, request):
         return False

@@ -348,3 +348,43 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity} {self.entity_id}"
+
+
+class BackgroundTask(models.Model):
+    """One piece of queued background work (`market.background.enqueue`), and the record of a
+    task that failed for good. The row is written in the enqueuing transaction, so work is never
+    lost between the commit and the broker: a row still QUEUED (the broker was down) is
+    re-published by the periodic `background_flush`. Its id is the Celery task id.
+
+    FAILED rows are what admins see and retry (admin: Background tasks). Periodic tasks from beat
+    get a row only when they fail."""
+
+    class Status(models.TextChoices):
+        QUEUED = "QUEUED", _("queued (not yet on the broker)")
+        SENT = "SENT", _("sent to the workers")
+        RUNNING = "RUNNING", _("running")
+        DONE = "DONE", _("done")
+        FAILED = "FAILED", _("failed")
+
+    id = models.UUIDField(primary_key=True)
+    name = models.CharField(_("task"), max_length=120)
+    kwargs = models.JSONField(_("arguments"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("background task")
+        verbose_name_plural = _("background tasks")
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.name} {self.id} ({self.status})"

@@ -116,6 +116,7 @@ class Installment(TimeStampedModel):
     class Kind(models.TextChoices):
         DEPOSIT = "DEPOSIT", _("Deposit")
         BALANCE = "BALANCE", _("Balance")
+        FULL = "FULL", _("Payment")  # a cart order paid by wire in one installment
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="installments")
     sequence = models.PositiveSmallIntegerField()

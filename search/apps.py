@@ -13,6 +13,11 @@ class SearchConfig(AppConfig):
             on_changes_committed, dispatch_uid="search.sync.on_changes_committed"
         )
 
+        from market.observability import register_ready_probe
+        from search.backends import get_backend
+
+        register_ready_probe("search", lambda: get_backend().count())  # /readyz
+
         from django.db.backends.signals import connection_created
 
         from search.backends.database import tune_sqlite

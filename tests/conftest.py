@@ -22,6 +22,7 @@ SERVICE_MARKERS = {
     ),
     "opensearch": ("OPENSEARCH_TEST_URL", "no OpenSearch node (services/svc opensearch start)"),
     "stripe_mock": ("STRIPE_MOCK_URL", "no stripe-mock (services/svc stripe-mock start)"),
+    "redis": ("REDIS_TEST_URL", "no Redis (services/svc redis start)"),
     "browser": (
         "CHROMIUM_PATH",
         "no Chromium (apt-get install chromium; services/svc chromium status)",
@@ -106,6 +107,7 @@ def pytest_report_header(config):
         "ELASTICSEARCH_TEST_URL",
         "OPENSEARCH_TEST_URL",
         "STRIPE_MOCK_URL",
+        "REDIS_TEST_URL",
         "CHROMIUM_PATH",
     ):
         lines.append(f"{var}: {os.environ.get(var) or '-'}")
@@ -161,17 +163,17 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
-def _market_mail_inline(settings):
-    # market.shared.mail sends from a thread in production; tests send in the on_commit callback so
-    # mailoutbox is filled deterministically (test_market_accounts_api.py tests the thread path).
-    settings.MARKET_MAIL_ASYNC = False
+def _background_tasks_in_process(settings):
+    # No broker: every queued task runs in this process after commit (market.background), so a
+    # test sees mails in mailoutbox once the on_commit callbacks ran. The worker tests
+    # (tests/integration/test_background_worker.py) start a real Celery worker and broker.
+    settings.CELERY_BROKER_URL = ""
 
 
 @pytest.fixture(autouse=True)
 def _imports_run_in_the_request(settings):
-    # Web imports run in a background thread in production; a test outside a real transaction
-    # cannot see a thread's writes, so tests run them inline unless they test the thread runner
-    # (tests/integration/test_catalog_import_runner.py sets "thread" itself).
+    # Web imports are a background task after commit; a test inside a transaction never commits,
+    # so tests run them inline unless they test the task itself (test_catalog_import_runner.py).
     settings.CATALOG_IMPORT_RUNNER = "inline"
 
 
@@ -268,3 +270,30 @@ def from_param(request, settings):
 
 
 from tests.factories.quotes import trade  # noqa: E402, F401  (the RFQ actors and market)
+
+
+@pytest.fixture(scope="module")
+def celery_worker_process(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real `celery -A market worker` on REDIS_TEST_URL and this run's test database, for the
+    tests of a module (tests/celery_worker.py). Use with `transactional_db` and `broker`."""
+    from tests.celery_worker import Worker
+
+    url = os.environ.get("REDIS_TEST_URL")
+    if not url:
+        service_missing("no Redis (services/svc redis start)")
+    worker = Worker(url, tmp_path_factory.mktemp("worker"))
+    with django_db_blocker.unblock():
+        worker.start()
+    yield worker
+    worker.stop()
+    if request.session.testsfailed:
+        print(f"\n--- celery worker log ({worker.log_path}) ---\n{worker.log()[-3000:]}")
+
+
+@pytest.fixture
+def broker(celery_worker_process, settings):
+    """This test process queues to the worker's broker and queue (enqueue publishes to Redis)."""
+    from tests.celery_worker import use_broker
+
+    use_broker(settings, celery_worker_process.broker_url, celery_worker_process.queue)
+    return celery_worker_process

@@ -4,15 +4,13 @@
 import datetime
 import os
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from catalog.errors import CertificationAlreadyChecked, CertificationInvalid
@@ -22,6 +20,7 @@ from market.errors import NotFound, PermissionDenied
 from market.models import Cooperative, Membership, User
 from market.shared.document_files import DOCUMENT_MAX_BYTES as MAX_DOCUMENT_BYTES
 from market.shared.document_files import content_type_for, document_type
+from market.shared.mail import mail_queue
 from market.shared.outbox import record_changes
 
 # One list of accepted document types and one size cap for the whole platform (market's documents).
@@ -199,16 +198,15 @@ def certifications_expire(*, today: datetime.date) -> int:
         cert.save(update_fields=["expiry_notified_at", "updated_at"])
         _touch_products(cert, None, ProductEvent.Action.CERTIFICATION_EXPIRED)
         to = _recipients(cert.cooperative)
-        subject = _("Certification %(kind)s no. %(number)s has expired") % {
-            "kind": cert.get_kind_display(),
-            "number": cert.number,
-        }
-        body = _(
-            "It expired on %(date)s and is no longer shown to buyers. Upload the renewed certificate to show "
-            "it again."
-        ) % {"date": cert.valid_until.strftime("%d/%m/%Y") if cert.valid_until else ""}
-        if to:  # after commit: a rolled-back run must not e-mail anyone
-            transaction.on_commit(
-                partial(send_mail, subject, body, settings.DEFAULT_FROM_EMAIL, to)
-            )
+        with translation.override(settings.LANGUAGE_CODE):  # cooperatives: Vietnamese
+            subject = _("Certification %(kind)s no. %(number)s has expired") % {
+                "kind": cert.get_kind_display(),
+                "number": cert.number,
+            }
+            body = _(
+                "It expired on %(date)s and is no longer shown to buyers. Upload the renewed certificate to show "
+                "it again."
+            ) % {"date": cert.valid_until.strftime("%d/%m/%Y") if cert.valid_until else ""}
+        if to:  # queued after commit: a rolled-back run e-mails nobody
+            mail_queue(to=to, language=settings.LANGUAGE_CODE, subject=subject, body=body)
     return len(expired)

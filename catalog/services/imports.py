@@ -5,8 +5,8 @@ one transaction: new SKUs are created as DRAFT, known SKUs of the cooperative ar
 (re-importing the same file changes nothing), one ProductEvent per changed product and one
 outbox call with all changed ids.
 
-The work runs off the request (catalog.importing.runner): an upload or an "apply" only stores
-a PENDING job; a worker claims it (conditional UPDATE, so never two at once), checks the rows
+The work runs off the request (the `catalog.import_job_run` background task, catalog/tasks.py):
+an upload or an "apply" only stores a PENDING job and queues the task; a worker claims it (conditional UPDATE, so never two at once), checks the rows
 and, if asked, applies them. A job whose worker died keeps a stale heartbeat and is run again
 from the start, which is safe: the check stores nothing, the apply is one transaction (a crash
 rolled it back) and idempotent by SKU."""
@@ -23,11 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.errors import ImportFileInvalid, ImportNotApplicable
-from catalog.importing import reader, runner
+from catalog.importing import reader
 from catalog.importing.rows import Lookups, parse_row
 from catalog.models import ImportJob, Product, ProductEvent
 from catalog.selectors import import_job_get_for_staff
 from catalog.services.common import Progress, check_staff, jsonable, product_slug
+from market.background import broker_configured, enqueue
 from market.models import User
 from market.shared.outbox import record_changes
 
@@ -115,12 +116,13 @@ def import_job_apply(
 
 
 def _launch(job: ImportJob, run_inline: bool, on_progress: Progress | None) -> ImportJob:
-    if run_inline or runner.mode() == "inline":
+    """Run the job now (the command; CATALOG_IMPORT_RUNNER=inline in tests) or queue the
+    background task, which runs after commit (a worker; in-process without a broker)."""
+    if run_inline or getattr(settings, "CATALOG_IMPORT_RUNNER", "task") == "inline":
         import_job_run(job_id=job.pk, on_progress=on_progress)
         job.refresh_from_db()
     else:
-        pk = job.pk
-        transaction.on_commit(lambda: runner.start(pk))
+        enqueue("catalog.import_job_run", job_id=job.pk)
     return job
 
 
@@ -195,13 +197,15 @@ def import_job_ids_to_resume(*, include_failed: bool = True) -> list[int]:
 
 
 def import_job_resume_if_stale(*, job: ImportJob) -> bool:
-    """Called when a job page is polled: start a worker for a job nobody is running (its heartbeat
-    is older than CATALOG_IMPORT_STALE_SECONDS). The claim keeps it to one worker."""
-    if not job.is_active or (
-        job.heartbeat_at and job.heartbeat_at >= timezone.now() - stale_after()
-    ):
+    """Called when a job page is polled, without a broker (`make run`): run a job nobody is
+    running (its heartbeat is older than CATALOG_IMPORT_STALE_SECONDS, e.g. the server stopped
+    mid-import). With Celery the periodic `catalog.import_jobs_resume` task does this instead (a
+    page poll must not queue a task per poll). The claim keeps it to one worker."""
+    if broker_configured() or not job.is_active:
         return False
-    runner.start(job.pk)
+    if job.heartbeat_at and job.heartbeat_at >= timezone.now() - stale_after():
+        return False
+    enqueue("catalog.import_job_run", job_id=job.pk)
     return True
 
 

@@ -3,9 +3,9 @@
 No account enumeration: sign-up with a known e-mail answers like a new one (the owner gets an
 e-mail instead), login gives one error for an unknown e-mail and a wrong password (the backend
 hashes even for a missing user), and a reset request answers the same whether or not the address
-has an account. Mails go out after commit, in the recipient's language, from a background thread
-(`market.shared.mail.send_async`): an SMTP round-trip only for existing accounts would otherwise show in
-the response time.
+has an account. Mails go out after commit, in the recipient's language, as background tasks
+(`market.shared.mail.mail_queue`, sent by a Celery worker in production): an SMTP round-trip only for
+existing accounts would otherwise show in the response time.
 """
 
 from typing import Any
@@ -27,7 +27,7 @@ from rest_framework.authtoken.models import Token
 from market.errors import DomainError, ValidationFailed
 from market.models import BuyerProfile, User
 from market.reference import validators
-from market.shared.mail import send_async
+from market.shared.mail import mail_queue
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 
@@ -222,10 +222,8 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
 
 
 def _mail(user: User, subject: str | StrPromise, body: str | StrPromise) -> None:
-    """Render in the user's language now (the sending thread has no active language) and queue."""
-    with translation.override(user.language or "vi"):
-        subject, body = str(subject), str(body)
-    send_async(subject=subject, body=body, to=[user.email])
+    """Render in the user's language now (the worker has no active language) and queue."""
+    mail_queue(to=[user.email], language=user.language or "vi", subject=subject, body=body)
 
 
 def _mail_welcome(user: User) -> None:

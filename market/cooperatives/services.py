@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.files import File
 from django.core.files.storage import storages
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise as StrPromise
@@ -34,6 +33,7 @@ from market.models import Cooperative, CooperativeDocument, Membership, User, Ve
 from market.reference import validators
 from market.reference.admin_units import fold
 from market.shared.document_files import DOCUMENT_MAX_BYTES, document_type, signature_type
+from market.shared.mail import mail_queue
 from market.shared.outbox import record_changes
 
 log = logging.getLogger("htx.market")
@@ -365,9 +365,7 @@ def _move(coop: Cooperative, *, actor: User, to: str, reason: str = "") -> Coope
         cooperative=coop, actor=actor, from_status=from_status, to_status=to, reason=reason
     )
     record_changes(entity="cooperative", ids=[coop.pk])
-    transaction.on_commit(
-        lambda: notify_status_change(cooperative_id=coop.pk, status=to, reason=reason)
-    )
+    notify_status_change(cooperative_id=coop.pk, status=to, reason=reason)
     return coop
 
 
@@ -450,7 +448,8 @@ _STATUS_MAIL: dict[str, StrPromise] = {
 
 def notify_status_change(*, cooperative_id: int, status: str, reason: str = "") -> int:
     """E-mail the cooperative's owners about a verification move, each in their own language.
-    Runs after commit; a mail failure is logged, never undoes the move. Returns mails sent."""
+    The mails leave after commit (market.shared.mail); a mail failure never undoes the move. Returns
+    how many mails were queued."""
     coop = Cooperative.objects.filter(pk=cooperative_id).first()
     if coop is None:
         return 0
@@ -459,11 +458,10 @@ def notify_status_change(*, cooperative_id: int, status: str, reason: str = "") 
     )
     sent = 0
     for owner in owners:
-        with translation.override(owner.language or "vi"):
+        language = owner.language or "vi"
+        with translation.override(language):
             subject = _("HTX Market: verification status of %(name)s") % {"name": coop.display_name}
             body = str(_STATUS_MAIL[status]) % {"name": coop.display_name, "reason": reason}
-        try:
-            sent += send_mail(subject, body, None, [owner.email])
-        except Exception:
-            log.exception("verification mail to %s failed", owner.email)
+        mail_queue(to=[owner.email], language=language, subject=subject, body=body)
+        sent += 1
     return sent

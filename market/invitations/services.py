@@ -19,7 +19,7 @@ from market.cooperatives.services import _lock, _require_owner
 from market.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from market.models import Cooperative, Invitation, Membership, User
 from market.reference import validators
-from market.shared.mail import send_async
+from market.shared.mail import mail_queue
 
 
 def token_hash(token: str) -> str:
@@ -74,14 +74,15 @@ def membership_invite(*, actor: User, cooperative_id: int, email: str, role: str
 def _mail_invitation(coop: Cooperative, email: str, token: str) -> None:
     # The language lookup is the only place the address's account matters; the answer is the same.
     account = User.objects.filter(email=email, is_active=True).only("language").first()
-    with translation.override((account.language if account else "") or "vi"):
+    language = (account.language if account else "") or "vi"
+    with translation.override(language):
         subject = _("You are invited to join %(name)s on HTX Market") % {"name": coop.display_name}
         body = _(
             "%(name)s invites you to work on its HTX Market account. Sign in (or sign up) with this "
             "e-mail address and open this link within 7 days to accept:\n%(link)s\n\n"
             "If you do not know this cooperative, ignore this e-mail."
         ) % {"name": coop.display_name, "link": f"{settings.SITE_URL}/invitations/{token}/"}
-    send_async(subject=subject, body=body, to=[email])
+    mail_queue(to=[email], language=language, subject=subject, body=body)
 
 
 def invitation_get_pending(*, token: str) -> Invitation:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from catalog.errors import InsufficientStock
 from catalog.models import Incoterm, Product
 from catalog.stock import stock_decrease_many
+from market.background import enqueue
 from market.models import Cooperative, Province, User, Ward
 from orders import money
 from orders.errors import (
@@ -39,7 +40,7 @@ from orders.models import (
     PaymentMethod,
     ShippingRule,
 )
-from orders.services import notifications, stripe_payments
+from orders.services import stripe_payments
 from orders.services.cart import (
     line_total,
     product_check_purchasable,
@@ -118,8 +119,25 @@ def _address_fields(address: ShippingAddress) -> dict[str, Any]:
 
 
 def _payment_check(*, method: str, currency: str, country: str) -> None:
+    abroad = country != "VN"
+    if method == PaymentMethod.INSTALLMENTS:
+        # International wire: offered to every buyer abroad, no keys needed.
+        if not abroad:
+            raise PaymentMethodNotAllowed(
+                _("International wire is for buyers abroad; in Vietnam pay by bank transfer."),
+                fields={"payment_method": [method]},
+            )
+        return
     if method not in settings.PAYMENT_METHODS or method not in PaymentMethod.values:
         raise PaymentMethodNotAllowed(fields={"payment_method": [method]})
+    if abroad and method == PaymentMethod.BANK_TRANSFER:
+        # A domestic VietQR (NAPAS) transfer cannot be paid from a foreign bank.
+        raise PaymentMethodNotAllowed(
+            _(
+                "Buyers abroad pay by international wire or by card; VietQR is for banks in Vietnam."
+            ),
+            fields={"payment_method": [method]},
+        )
     if currency not in Currency.values:
         raise ValidationFailed(fields={"currency": [_("Use VND or USD.")]})
     if method == PaymentMethod.COD and country != "VN":
@@ -263,6 +281,11 @@ def _write_orders(checkout: Checkout, orders: list[Order], actor) -> None:
 
 
 def _create_payments(checkout: Checkout, orders: list[Order]) -> None:
+    if checkout.payment_method == PaymentMethod.INSTALLMENTS:
+        from orders.services.export import export_schedule_for_checkout
+
+        export_schedule_for_checkout(checkout=checkout, orders=orders)  # paid per installment
+        return
     if checkout.payment_method == PaymentMethod.STRIPE:
         if checkout.currency == Currency.USD:
             assert checkout.total_usd is not None  # set for every USD checkout
@@ -409,6 +432,6 @@ def _place(
         transaction.on_commit(
             lambda: stripe_payments.payment_intent_ensure_safe(checkout_id=checkout.pk)
         )
-    ids = [o.pk for o in orders]
-    transaction.on_commit(lambda: notifications.orders_placed(order_ids=ids))
+    # the placement mails are composed and sent by a worker, after commit
+    enqueue("orders.mail_orders_placed", order_ids=[o.pk for o in orders])
     return checkout

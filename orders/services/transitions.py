@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.stock import lock_products, stock_increase
+from market.background import enqueue
 from market.models import User
 from orders import ledger, locks, money
 from orders.errors import (
@@ -25,7 +26,7 @@ from orders.errors import (
     ValidationFailed,
 )
 from orders.models import Order, OrderEvent, OrderLine, PaymentMethod, Refund
-from orders.services import notifications, payment_status, stripe_payments
+from orders.services import payment_status, stripe_payments
 from orders.services.access import actor_roles
 from orders.services.refunds import refund_owed
 
@@ -268,9 +269,7 @@ def order_transition(
         and (refused_lines or to in Order.STOCK_RELEASING)
     ):
         stripe_payments.payment_intent_resync(checkout_id=order.checkout_id)
-    transaction.on_commit(
-        lambda: notifications.order_status_changed(order_id=order.pk, event_id=event.pk)
-    )
+    enqueue("orders.mail_order_status_changed", order_id=order.pk, event_id=event.pk)
     return order
 
 

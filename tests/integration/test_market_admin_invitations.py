@@ -8,7 +8,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_admin_lists_invitations_read_only_without_the_token(client, settings):
-    settings.MARKET_MAIL_ASYNC = False
     owner = f.MembershipFactory(role="OWNER")
     membership_invite(
         actor=owner.user,
