@@ -13,7 +13,7 @@ from search.selectors import product_search
 from tests.factories.catalog import CategoryFactory, ProductFactory
 from tests.factories.market import CooperativeFactory, UserFactory
 from tests.factories.orders import place_order
-from tests.factories.search import index_everything, search_backend  # noqa: F401
+from tests.factories.search import index_everything
 
 
 def order_of(q: str, size: int = 20) -> list[int]:

@@ -77,14 +77,22 @@
       if (status) status.textContent = status.getAttribute("data-copied");
     });
   });
-  // After a search filter changes (htmx swap), bring the results count into view.
-  document.addEventListener("htmx:afterSwap", function (e) {
-    if (!e.target || e.target.id !== "search-area") return;
-    var count = document.getElementById("results-count");
-    if (count && count.getBoundingClientRect().top < 0 || count && window.innerWidth < 720) {
-      count.scrollIntoView({ block: "start" });
-    }
+  // Search on a phone: the "Filter" button opens the filter panel above the results.
+  function filterToggle() {
+    var btn = document.querySelector(".filter-toggle");
+    if (btn) btn.hidden = false;
+  }
+  filterToggle();
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest(".filter-toggle");
+    if (!btn) return;
+    var panel = document.getElementById("filters");
+    var open = panel.classList.toggle("open");
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
   });
+  // After a filter changes, htmx swaps the search area and scrolls to the results count
+  // (hx-swap "show:#results-count:top"); the new area needs its "Filter" button shown again.
+  document.addEventListener("htmx:afterSettle", filterToggle);
   // Print buttons on packing slips and invoices.
   document.addEventListener("click", function (e) {
     if (e.target.closest("[data-print]")) window.print();
