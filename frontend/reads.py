@@ -284,6 +284,22 @@ def cart_summary(*, cart):
     return view
 
 
+def import_columns() -> list[dict]:
+    """The import template's columns as the import page explains them (the template itself has
+    the same words on its instruction sheet)."""
+    from catalog.importing.columns import COLUMNS, HELP, NUMBER_EXAMPLES
+
+    return [
+        {
+            "header": c[0],
+            "required": c[2],
+            "help": HELP.get(c[1], ""),
+            "example": NUMBER_EXAMPLES.get(c[1], c[3]),
+        }
+        for c in COLUMNS
+    ]
+
+
 def category_tree(options: list[dict]) -> list[dict]:
     """Category facet options in their hierarchy: each parent followed by its children (depth 1).
     A parent with no products of its own still heads its children (without a count)."""

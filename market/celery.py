@@ -23,6 +23,15 @@ app.conf.beat_schedule = {
     "search-check": {"task": "search.check", "schedule": crontab(hour=2, minute=30)},
     "import-jobs-resume": {"task": "catalog.import_jobs_resume", "schedule": 60.0},
     "orders-expire-unpaid": {"task": "orders.expire_unpaid", "schedule": crontab(minute=5)},
+    "orders-complete-delivered": {
+        "task": "orders.complete_delivered",
+        "schedule": crontab(hour=1, minute=20),
+    },
+    "ledger-check": {"task": "ledger.check", "schedule": crontab(hour=4, minute=0)},
+    "ledger-payout-run": {
+        "task": "ledger.payout_run",
+        "schedule": crontab(day_of_week="mon", hour=6, minute=0),
+    },
     "rfqs-close-due": {"task": "quotes.rfqs_close_due", "schedule": crontab(minute="*/15")},
     "certifications-expire": {
         "task": "catalog.certifications_expire",

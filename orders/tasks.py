@@ -52,3 +52,14 @@ def expire_unpaid() -> dict:
 
     expired, checked = order_expire_unpaid()
     return {"expired": expired, "checked": checked, "purged": idempotency_purge()}
+
+
+@shared_task(base=HtxTask, name="orders.complete_delivered")
+def complete_delivered() -> dict:
+    """Complete orders delivered ORDER_AUTO_COMPLETE_DAYS ago with no open refund, releasing
+    their money to the cooperative (ledger); nightly from beat. Each order is locked and
+    re-checked, so overlapping runs complete an order once."""
+    from orders.services.transitions import order_complete_delivered
+
+    completed, checked = order_complete_delivered()
+    return {"completed": completed, "checked": checked}

@@ -384,7 +384,11 @@ def import_start(request, coop):
             add_domain_errors(form, exc)
         else:
             return redirect("frontend:coop_import_job", coop.pk, job.pk)
-    return render(request, "frontend/coop/import.html", {"coop": coop, "form": form})
+    return render(
+        request,
+        "frontend/coop/import.html",
+        {"coop": coop, "form": form, "columns": reads.import_columns()},
+    )
 
 
 @require_GET

@@ -50,6 +50,8 @@ NOT_PAGES = {
     "coop_import_apply": "POST only",
     "coop_order_move": "POST only",
     "coop_order_paid": "POST only",
+    "coop_products_bulk": "POST only",
+    "coop_import_photos": "POST only",
     "staff_decide": "POST only",
     "staff_certification_decide": "POST only",
 }
