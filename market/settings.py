@@ -108,7 +108,7 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "market.User"
-AUTHENTICATION_BACKENDS = ["market.auth.EmailBackend"]
+AUTHENTICATION_BACKENDS = ["market.accounts.backends.EmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -194,9 +194,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "market.api.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "market.api.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "market.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "market.api.responses.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "market.api.responses.Pagination",
     "PAGE_SIZE": 24,
     # Throttles identify clients by REMOTE_ADDR, or by the Nth-from-last X-Forwarded-For entry
     # behind N trusted proxies. Unset, DRF would key on the whole header the client sends, and a

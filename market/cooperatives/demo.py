@@ -18,7 +18,8 @@ from market.models import (
     Ward,
 )
 
-DEMO_PASSWORD = "demo12345"
+# Demo logins, printed by `make run` and listed in the README: public on purpose.
+DEMO_PASSWORD = "demo12345"  # noqa: S105
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@htx.market", "admin12345"
 
 # (slug, legal name, trading name, province code, sector, kind, status, members, founded, description)

@@ -2,7 +2,10 @@
 
 from django.urls import path
 
-from market import apis, apis_accounts, apis_invitations, views
+from market.accounts import apis as apis_accounts
+from market.cooperatives import apis
+from market.cooperatives import downloads as views
+from market.invitations import apis as apis_invitations
 
 app_name = "market"
 urlpatterns = [
@@ -12,7 +15,7 @@ urlpatterns = [
     # API clients often POST without the slash; APPEND_SLASH cannot redirect a POST (500).
     path(
         "auth/login",
-        type("LoginNoSlashApi", (apis_accounts.LoginApi,), {"schema": None}).as_view(),
+        apis_accounts.LoginNoSlashApi.as_view(),
         name="login-no-slash",
     ),
     path("auth/logout/", apis_accounts.LogoutApi.as_view(), name="logout"),

@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from market import selectors
+from market.cooperatives import selectors
 from market.errors import NotFound
 
 EXPORT_FIELDS = (
@@ -52,7 +52,7 @@ class DocumentDownloadView(APIView):
             user=request.user, cooperative_id=pk, document_id=document_id
         )
         storage = storages["private"]
-        if not storage.exists(doc.file.name):
+        if not doc.file.name or not storage.exists(doc.file.name):
             raise NotFound()
         response = FileResponse(
             storage.open(doc.file.name, "rb"),
@@ -138,7 +138,6 @@ class CooperativeExportCsvView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        operation_id="v1_cooperatives_export_csv",
         responses={(200, "text/csv"): OpenApiTypes.STR},
         summary="All verified cooperatives as CSV (UTF-8 with BOM, for Excel)",
     )
@@ -153,7 +152,6 @@ class CooperativeExportJsonView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        operation_id="v1_cooperatives_export_json",
         responses={(200, "application/json"): OpenApiTypes.OBJECT},
         summary="All verified cooperatives as JSON ({generated_at, count, cooperatives})",
     )

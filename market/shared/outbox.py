@@ -17,7 +17,7 @@ changes_committed = Signal()  # sender=OutboxEvent, entity=str, ids=list[int]
 
 
 def record_changes(*, entity: str, ids: Iterable[int]) -> None:
-    ids = sorted(set(int(i) for i in ids))
+    ids = sorted({int(i) for i in ids})
     if not ids:
         return
     OutboxEvent.objects.bulk_create(

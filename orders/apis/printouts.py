@@ -6,10 +6,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
-from market.models import Membership
-from orders.documents import invoice_pdf, packing_slip_pdf
-from orders.errors import NotFound
-from orders.selectors import order_get_for_actor
+from orders.printouts import invoice_pdf, packing_slip_pdf
+from orders.selectors import order_get_for_actor, order_get_for_cooperative_staff
 
 
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
@@ -22,20 +20,11 @@ class OrderPackingSlipPdfApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        operation_id="order_packing_slip_pdf",
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
         summary="Packing slip of one order as PDF (Vietnamese); cooperative staff and admins",
     )
     def get(self, request, code: str):
-        order = order_get_for_actor(user=request.user, code=code)
-        # The buyer may read the order but the packing slip is the cooperative's paper: same 404.
-        if not (
-            request.user.is_platform_admin
-            or Membership.objects.filter(
-                user=request.user, cooperative_id=order.cooperative_id
-            ).exists()
-        ):
-            raise NotFound()
+        order = order_get_for_cooperative_staff(user=request.user, code=code)
         return _pdf_response(packing_slip_pdf(order), f"phieu-dong-goi-{order.code}.pdf")
 
 
@@ -43,7 +32,6 @@ class OrderInvoicePdfApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        operation_id="order_invoice_pdf",
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
         summary="Invoice of one order as PDF (Vietnamese); cooperative staff, admins and the buyer",
     )

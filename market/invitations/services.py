@@ -15,11 +15,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from market import validators
+from market.cooperatives.services import _lock, _require_owner
 from market.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from market.mail import mail_queue
 from market.models import Cooperative, Invitation, Membership, User
-from market.services import _lock, _require_owner
+from market.reference import validators
+from market.shared.mail import mail_queue
 
 
 def token_hash(token: str) -> str:

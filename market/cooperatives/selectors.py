@@ -1,5 +1,8 @@
 """Reads, scoped to who is asking. "Missing" and "not yours" give the same NotFound."""
 
+from collections.abc import Collection
+from typing import Any
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,11 +26,11 @@ Status = Cooperative.Status
 MAX_ID = 2**63 - 1  # the largest primary key a database holds; bigger ids exist nowhere
 
 
-def _authenticated(user) -> bool:
+def _authenticated(user: User | None) -> bool:
     return user is not None and user.is_authenticated
 
 
-def as_id(key) -> int | None:
+def as_id(key: object) -> int | None:
     """`key` as a primary key when it is plain ASCII digits in range, else None. str.isdigit()
     alone also accepts "²" and "١", which int() refuses or which no row can have."""
     text = str(key)
@@ -36,7 +39,28 @@ def as_id(key) -> int | None:
     return int(text)
 
 
-def cooperative_list_public(*, filters: dict | None = None) -> QuerySet[Cooperative]:
+def is_cooperative_staff(
+    *, user: User | None, cooperative_id: int, roles: Collection[str] | None = None
+) -> bool:
+    """Is `user` staff of the cooperative (with one of `roles`, when given)? The one answer to
+    that question for every app: anonymous and inactive users never are; platform admins are
+    not staff unless they are members (callers that let admins in say so themselves)."""
+    if not (_authenticated(user) and user is not None and user.is_active):
+        return False
+    members = Membership.objects.filter(user=user, cooperative_id=cooperative_id)
+    if roles is not None:
+        members = members.filter(role__in=roles)
+    return members.exists()
+
+
+def membership_get(*, user: User | None, cooperative_id: int) -> Membership | None:
+    """The user's membership of the cooperative (for its role); None for anyone else."""
+    if not (_authenticated(user) and user is not None and user.is_active):
+        return None
+    return Membership.objects.filter(user=user, cooperative_id=cooperative_id).first()
+
+
+def cooperative_list_public(*, filters: dict[str, Any] | None = None) -> QuerySet[Cooperative]:
     """The public directory: VERIFIED cooperatives only, filtered by province code, kind,
     sector, is_agricultural and `q` (part of the legal or trading name)."""
     filters = filters or {}
@@ -97,9 +121,7 @@ def invitation_list_for_owner(*, user: User, cooperative_id: int) -> QuerySet[In
     """Pending, unexpired invitations of a cooperative, for its owners only. Strangers get
     NotFound; other members and admins PermissionDenied (the same answers as the write side)."""
     coop = cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
-    if not Membership.objects.filter(
-        user=user, cooperative=coop, role=Membership.Role.OWNER
-    ).exists():
+    if not is_cooperative_staff(user=user, cooperative_id=coop.pk, roles=[Membership.Role.OWNER]):
         raise PermissionDenied(_("Only the cooperative's owner can do this."))
     return coop.invitations.filter(
         accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
@@ -111,9 +133,10 @@ def cooperative_get_for_viewer(*, user: User, key: str | int) -> Cooperative:
     try:
         return cooperative_get_public(key=key)
     except NotFound:
-        if not (_authenticated(user) and as_id(key) is not None):
+        cooperative_id = as_id(key)
+        if not (_authenticated(user) and cooperative_id is not None):
             raise
-        return cooperative_get_for_staff(user=user, cooperative_id=as_id(key))
+        return cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
 
 
 def document_list_for_user(*, user: User, cooperative_id: int) -> QuerySet[CooperativeDocument]:

@@ -97,8 +97,8 @@ def bank_account(value: str, *, field: str = "bank_account") -> str:
 def province(value, *, field: str = "province"):
     """A current province from its code (int or digit string) or a typed name, old or new
     ("Bắc Giang" → Bắc Ninh). Raises InvalidField when nothing matches."""
-    from market.admin_units import resolve_province
     from market.models import Province
+    from market.reference.admin_units import resolve_province
 
     found = None
     if isinstance(value, Province):

@@ -1,6 +1,6 @@
 """Invitation API: an owner's pending invitations (list, revoke) and accepting one.
 
-Inviting is `POST cooperatives/<id>/members/` (market.apis.MemberListAddApi)."""
+Inviting is `POST cooperatives/<id>/members/` (market.cooperatives.apis.MemberListAddApi)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -8,10 +8,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market import invitations, selectors
-from market.api import created
-from market.apis_accounts import ERROR, name_nested_serializers
+from market.accounts.apis import ERROR, name_nested_serializers
+from market.api.responses import created
+from market.cooperatives import selectors
 from market.errors import NotFound
+from market.invitations import services as invitations
 
 
 class InvitationListApi(APIView):

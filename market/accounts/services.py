@@ -4,9 +4,11 @@ No account enumeration: sign-up with a known e-mail answers like a new one (the 
 e-mail instead), login gives one error for an unknown e-mail and a wrong password (the backend
 hashes even for a missing user), and a reset request answers the same whether or not the address
 has an account. Mails go out after commit, in the recipient's language, as background tasks
-(`market.mail.mail_queue`, sent by a Celery worker in production): an SMTP round-trip only for
+(`market.shared.mail.mail_queue`, sent by a Celery worker in production): an SMTP round-trip only for
 existing accounts would otherwise show in the response time.
 """
+
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
@@ -14,16 +16,18 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import translation
 from django.utils.encoding import force_bytes, force_str
+from django.utils.functional import Promise as StrPromise
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from market import validators
 from market.errors import DomainError, ValidationFailed
-from market.mail import mail_queue
 from market.models import BuyerProfile, User
+from market.reference import validators
+from market.shared.mail import mail_queue
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 
@@ -58,7 +62,7 @@ def _check_password(password: str, user: User | None = None) -> None:
         ) from exc
 
 
-def _clean_buyer(kind: str, company_name: str, tax_code: str, country: str) -> dict:
+def _clean_buyer(kind: str, company_name: str, tax_code: str, country: str) -> dict[str, Any]:
     if kind not in BuyerProfile.Kind.values:
         raise ValidationFailed(
             fields={"kind": [_("Choose PERSON or COMPANY.")]}, code="invalid_buyer_kind"
@@ -130,17 +134,17 @@ def user_signup(
         _mail_welcome(user)
 
 
-def user_login(*, request, email: str, password: str) -> User:
+def user_login(*, request: HttpRequest | None, email: str, password: str) -> User:
     """Check e-mail and password. One error for every failure (unknown, wrong, inactive)."""
     user = authenticate(request, email=_normalise_email(email), password=password or "")
-    if user is None:
+    if not isinstance(user, User):  # None: unknown, wrong or inactive
         raise InvalidCredentials(_("The e-mail address or the password is wrong."))
     return user
 
 
 def user_token(*, user: User) -> str:
     token, _created = Token.objects.get_or_create(user=user)
-    return token.key
+    return str(token.key)
 
 
 def user_logout(*, user: User) -> None:
@@ -183,7 +187,8 @@ def password_reset_request(*, email: str) -> None:
     from a background thread, so the answer time does not depend on the mail server."""
     user = User.objects.filter(email=_normalise_email(email), is_active=True).first()
     if user is None or not user.has_usable_password():
-        default_token_generator.make_token(User(pk=0, password="!", email=""))  # same HMAC work
+        # Same HMAC work as a real reset; "!" is Django's unusable-password marker, not a secret.
+        default_token_generator.make_token(User(pk=0, password="!", email=""))  # noqa: S106
         return
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
@@ -216,7 +221,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     return user
 
 
-def _mail(user: User, subject, body) -> None:
+def _mail(user: User, subject: str | StrPromise, body: str | StrPromise) -> None:
     """Render in the user's language now (the worker has no active language) and queue."""
     mail_queue(to=[user.email], language=user.language or "vi", subject=subject, body=body)
 

@@ -54,7 +54,7 @@ class _Context:
             self.provinces.setdefault(pk, []).append(former)
         # Labels in both languages, whatever language the request that published it spoke: the
         # document must not depend on who triggered the indexing (search_check compares hashes).
-        self.kinds = {}
+        self.kinds: dict[str, list[str]] = {}
         for language in ("vi", "en"):
             with translation.override(language):
                 for kind, label in Certification.Kind.choices:
@@ -164,7 +164,7 @@ def doc_hash(doc: dict) -> str:
     canonical = json.dumps(
         fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     )
-    return hashlib.sha1(canonical.encode()).hexdigest()[:16]
+    return hashlib.sha1(canonical.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def _build_rows(rows: list[dict], ctx: _Context) -> list[dict]:

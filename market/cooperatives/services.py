@@ -3,23 +3,24 @@
 Each public service is one transaction. Verification moves lock the cooperative row, check
 `Cooperative.ALLOWED_TRANSITIONS`, save, write a `VerificationEvent` and an outbox row (the move
 changes what buyers can find) in that transaction, and e-mail the cooperative after commit.
-Accounts (sign-up, login, password reset) live in `market.accounts`; invitations in
-`market.invitations`.
+Accounts (sign-up, login, password reset) live in `market.accounts.services`; invitations in
+`market.invitations.services`.
 """
 
 import logging
 import os
+from typing import Any
 
+from django.core.files import File
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
+from django.utils.functional import Promise as StrPromise
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from market import validators
-from market.admin_units import fold
-from market.documents import DOCUMENT_MAX_BYTES, document_type, signature_type
+from market.cooperatives.selectors import membership_get
 from market.errors import (
     Conflict,
     InvalidTransition,
@@ -28,9 +29,12 @@ from market.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from market.mail import mail_queue
 from market.models import Cooperative, CooperativeDocument, Membership, User, VerificationEvent
-from market.outbox import record_changes
+from market.reference import validators
+from market.reference.admin_units import fold
+from market.shared.document_files import DOCUMENT_MAX_BYTES, document_type, signature_type
+from market.shared.mail import mail_queue
+from market.shared.outbox import record_changes
 
 log = logging.getLogger("htx.market")
 Status = Cooperative.Status
@@ -66,7 +70,7 @@ IDENTITY_FIELDS = ("kind", "legal_name", "registration_number", "tax_code")
 # --- profile ---------------------------------------------------------------------------------
 
 
-def _clean_profile(data: dict, *, instance: Cooperative | None = None) -> dict:
+def _clean_profile(data: dict[str, Any], *, instance: Cooperative | None = None) -> dict[str, Any]:
     """Validate and normalise profile fields. Collects every field error into one ValidationFailed."""
     unknown = set(data) - set(PROFILE_FIELDS)
     if unknown:
@@ -100,7 +104,7 @@ def _clean_profile(data: dict, *, instance: Cooperative | None = None) -> dict:
         except validators.InvalidField as exc:
             errors.update(exc.fields)
     elif "province" in cleaned and instance and instance.ward_id and "ward" not in cleaned:
-        if province and instance.ward.province_id != province.code:
+        if province and instance.ward and instance.ward.province_id != province.code:
             cleaned["ward"] = None  # the old ward belongs to the old province
     for name in ("legal_name", "registration_number", "tax_code", "province"):
         if name in cleaned and cleaned[name] in ("", None):
@@ -113,7 +117,7 @@ def _clean_profile(data: dict, *, instance: Cooperative | None = None) -> dict:
     return cleaned
 
 
-def _check_unique(cleaned: dict, instance: Cooperative | None) -> None:
+def _check_unique(cleaned: dict[str, Any], instance: Cooperative | None) -> None:
     others = Cooperative.objects.exclude(pk=instance.pk) if instance else Cooperative.objects.all()
     for name, message in (
         (
@@ -135,16 +139,10 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-def _membership(actor: User, cooperative: Cooperative) -> Membership | None:
-    if actor is None or not actor.is_authenticated:
-        return None
-    return Membership.objects.filter(user=actor, cooperative=cooperative).first()
-
-
 def _require_manager(actor: User, cooperative: Cooperative) -> Membership:
     """Owners and managers may change the cooperative. Non-members get 404 (they must not learn
     that an unpublished cooperative exists); admins and plain staff, who can see it, get 403."""
-    membership = _membership(actor, cooperative)
+    membership = membership_get(user=actor, cooperative_id=cooperative.pk)
     if membership and membership.can_manage:
         return membership
     if membership or (actor and actor.is_authenticated and actor.is_platform_admin):
@@ -171,7 +169,7 @@ def _save(coop: Cooperative, fields: list[str] | None = None) -> None:
 
 
 @transaction.atomic
-def cooperative_create(*, actor: User, data: dict) -> Cooperative:
+def cooperative_create(*, actor: User, data: dict[str, Any]) -> Cooperative:
     """Create a DRAFT cooperative with `actor` as its OWNER.
 
     Raises ValidationFailed/InvalidField (bad or missing fields) and Conflict (duplicate
@@ -194,7 +192,7 @@ def cooperative_create(*, actor: User, data: dict) -> Cooperative:
 
 
 @transaction.atomic
-def cooperative_update(*, actor: User, cooperative_id: int, data: dict) -> Cooperative:
+def cooperative_update(*, actor: User, cooperative_id: int, data: dict[str, Any]) -> Cooperative:
     """Change profile fields (owner/manager only). Identity fields are frozen once the cooperative
     has been submitted. A verified cooperative's change is recorded for the search index.
 
@@ -236,7 +234,7 @@ def membership_remove(*, actor: User, cooperative_id: int, user_id: int) -> None
 # --- documents -------------------------------------------------------------------------------
 
 
-def _sniff(upload, *, decode: bool = True) -> tuple[str, str]:
+def _sniff(upload: "File[bytes]", *, decode: bool = True) -> tuple[str, str]:
     """Content type from the content, never from the name or the client's header. With
     `decode=False` only the leading bytes count (the caller decodes the image itself)."""
     upload.seek(0)
@@ -250,7 +248,7 @@ def _sniff(upload, *, decode: bool = True) -> tuple[str, str]:
 
 @transaction.atomic
 def cooperative_document_add(
-    *, actor: User, cooperative_id: int, kind: str, file, title: str = ""
+    *, actor: User, cooperative_id: int, kind: str, file: "File[bytes]", title: str = ""
 ) -> CooperativeDocument:
     """Store a PDF/JPEG/PNG (≤ 10 MB, checked by content) in private storage (owner/manager only).
 
@@ -292,7 +290,7 @@ LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_MAX_PIXELS = 4000 * 4000
 
 
-def _check_image(upload) -> str:
+def _check_image(upload: "File[bytes]") -> str:
     """A real JPEG/PNG that Pillow can open, within size and pixel limits (no decompression bombs)."""
     from PIL import Image, UnidentifiedImageError
 
@@ -318,7 +316,7 @@ def _check_image(upload) -> str:
 
 
 @transaction.atomic
-def cooperative_logo_set(*, actor: User, cooperative_id: int, file) -> Cooperative:
+def cooperative_logo_set(*, actor: User, cooperative_id: int, file: "File[bytes]") -> Cooperative:
     """Replace the cooperative's public logo (owner/manager): JPEG/PNG checked by content, ≤ 2 MB.
 
     Raises NotFound, PermissionDenied, ValidationFailed."""
@@ -432,7 +430,7 @@ def cooperative_reinstate(*, actor: User, cooperative_id: int, reason: str = "")
     )
 
 
-_STATUS_MAIL = {
+_STATUS_MAIL: dict[str, StrPromise] = {
     Status.SUBMITTED: gettext_lazy(
         "%(name)s was submitted for verification. We will review the documents soon."
     ),
@@ -450,7 +448,7 @@ _STATUS_MAIL = {
 
 def notify_status_change(*, cooperative_id: int, status: str, reason: str = "") -> int:
     """E-mail the cooperative's owners about a verification move, each in their own language.
-    The mails leave after commit (market.mail); a mail failure never undoes the move. Returns
+    The mails leave after commit (market.shared.mail); a mail failure never undoes the move. Returns
     how many mails were queued."""
     coop = Cooperative.objects.filter(pk=cooperative_id).first()
     if coop is None:

@@ -4,10 +4,12 @@ directory and its export, and administrative-unit reference data.
 Each view parses input, makes one domain call and renders the result.
 """
 
+from collections.abc import Callable
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -15,13 +17,14 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market import invitations, selectors, services
-from market.admin_units import resolve_province
-from market.api import Pagination, created
-from market.apis_accounts import DETAIL, ERROR, name_nested_serializers
+from market.accounts.apis import DETAIL, ERROR, name_nested_serializers
+from market.api.permissions import IsPlatformAdmin
+from market.api.responses import Pagination, created
+from market.cooperatives import selectors, services
 from market.errors import NotFound, ValidationFailed
+from market.invitations import services as invitations
 from market.models import Cooperative, CooperativeDocument, Membership
-from market.permissions import IsPlatformAdmin
+from market.reference.admin_units import resolve_province
 
 
 class UnitOutput(serializers.Serializer):
@@ -181,7 +184,9 @@ class CooperativeDetailApi(APIView):
 def _sees_private(user, coop) -> bool:
     if not user.is_authenticated:
         return False
-    return user.is_platform_admin or Membership.objects.filter(user=user, cooperative=coop).exists()
+    return user.is_platform_admin or selectors.is_cooperative_staff(
+        user=user, cooperative_id=coop.pk
+    )
 
 
 class MyCooperativeListApi(APIView):
@@ -367,47 +372,54 @@ class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-def _admin_move(service, needs_reason: bool, summary: str):
-    class _Move(APIView):
-        permission_classes = [IsPlatformAdmin]
+_MOVE_RESPONSES = {200: CooperativePrivateOutput, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
 
-        @extend_schema(
-            request=ReasonInput if needs_reason else None,
-            responses={
-                200: CooperativePrivateOutput,
-                400: ERROR,
-                403: ERROR,
-                404: ERROR,
-                409: ERROR,
-            },
+
+# A verification move by a platform admin: parse the reason when the move takes one, call the
+# move's service, answer with the cooperative's private view.
+class _CooperativeMoveApi(APIView):
+    permission_classes = [IsPlatformAdmin]
+    service: Callable[..., Cooperative]
+    with_reason = True
+
+    def post(self, request, pk):
+        kwargs = {"actor": request.user, "cooperative_id": pk}
+        if self.with_reason:
+            data = ReasonInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            kwargs["reason"] = data.validated_data["reason"]
+        return Response(_private(self.service(**kwargs)))
+
+
+def _move_schema(summary: str, *, with_reason: bool = True):
+    return extend_schema_view(
+        post=extend_schema(
+            request=ReasonInput if with_reason else None,
+            responses=_MOVE_RESPONSES,
             summary=summary,
         )
-        def post(self, request, pk):
-            kwargs = {"actor": request.user, "cooperative_id": pk}
-            if needs_reason:
-                data = ReasonInput(data=request.data)
-                data.is_valid(raise_exception=True)
-                kwargs["reason"] = data.validated_data["reason"]
-            return Response(_private(service(**kwargs)))
-
-    return _Move
+    )
 
 
-CooperativeVerifyApi = _admin_move(
-    services.cooperative_verify, False, "Verify a submitted cooperative (admin)"
-)
-CooperativeRejectApi = _admin_move(
-    services.cooperative_reject, True, "Reject with a reason (admin)"
-)
-CooperativeSuspendApi = _admin_move(
-    services.cooperative_suspend, True, "Suspend with a reason (admin)"
-)
-CooperativeReinstateApi = _admin_move(
-    services.cooperative_reinstate, True, "Reinstate a suspended cooperative (admin)"
-)
-for _name in ("Verify", "Reject", "Suspend", "Reinstate"):
-    globals()[f"Cooperative{_name}Api"].__name__ = f"Cooperative{_name}Api"
-    globals()[f"Cooperative{_name}Api"].__qualname__ = f"Cooperative{_name}Api"
+@_move_schema("Verify a submitted cooperative (admin)", with_reason=False)
+class CooperativeVerifyApi(_CooperativeMoveApi):
+    service = staticmethod(services.cooperative_verify)
+    with_reason = False
+
+
+@_move_schema("Reject with a reason (admin)")
+class CooperativeRejectApi(_CooperativeMoveApi):
+    service = staticmethod(services.cooperative_reject)
+
+
+@_move_schema("Suspend with a reason (admin)")
+class CooperativeSuspendApi(_CooperativeMoveApi):
+    service = staticmethod(services.cooperative_suspend)
+
+
+@_move_schema("Reinstate a suspended cooperative (admin)")
+class CooperativeReinstateApi(_CooperativeMoveApi):
+    service = staticmethod(services.cooperative_reinstate)
 
 
 class QueueItemOutput(CooperativePrivateOutput):

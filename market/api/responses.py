@@ -54,7 +54,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.Throttled):
         code = "throttled"
     message = exc.detail if isinstance(exc.detail, str) else _("The request is invalid.")
-    headers = {k: v for k, v in response.items()}
+    headers = dict(response.items())
     return _error(code, message, response.status_code, None, headers)
 
 
