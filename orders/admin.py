@@ -180,7 +180,16 @@ class InstallmentInline(admin.TabularInline):
     model = Installment
     extra = 0
     fields = ["sequence", "kind", "percent", "amount", "currency", "due", "due_date", "amount_paid"]
-    readonly_fields = fields
+    readonly_fields = [
+        "sequence",
+        "kind",
+        "percent",
+        "amount",
+        "currency",
+        "due",
+        "due_date",
+        "amount_paid",
+    ]
     can_delete = False
 
 

@@ -15,7 +15,15 @@ class QuoteInline(admin.TabularInline):
         "incoterm",
         "valid_until",
     ]
-    readonly_fields = fields
+    readonly_fields = [
+        "cooperative",
+        "status",
+        "revision",
+        "unit_price",
+        "currency",
+        "incoterm",
+        "valid_until",
+    ]
     can_delete = False
     show_change_link = True
 
