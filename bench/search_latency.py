@@ -209,7 +209,7 @@ def generate(n: int) -> None:
     from django.utils import timezone
 
     from catalog.models import Category, Certification, Product
-    from market.demo import example_tax_code
+    from market.cooperatives.demo import example_tax_code
     from market.models import Cooperative, Province
 
     have = Product.objects.filter(sku__startswith="B-").count()
@@ -241,7 +241,7 @@ def generate(n: int) -> None:
             ],
             batch_size=500,
         )
-        rows, certs = [], []
+        rows = []
         for i in range(have, n):
             vi, en, cat = rnd.choice(ITEMS)
             qual, place = rnd.choice(QUALIFIERS), rnd.choice(PLACES)

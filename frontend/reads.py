@@ -1,6 +1,7 @@
 """Page data assembled from the domain selectors (presentation only: which rows a page shows)."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -8,9 +9,9 @@ from django.utils.translation import get_language
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Category, ProductImage
-from market import selectors as market_selectors
-from market.banks import bank_name
+from market.cooperatives import selectors as market_selectors
 from market.errors import NotFound
+from market.reference.banks import bank_name
 from orders import selectors as order_selectors
 
 
@@ -284,6 +285,22 @@ def cart_summary(*, cart):
     return view
 
 
+def import_columns() -> list[dict]:
+    """The import template's columns as the import page explains them (the template itself has
+    the same words on its instruction sheet)."""
+    from catalog.importing.columns import COLUMNS, HELP, NUMBER_EXAMPLES
+
+    return [
+        {
+            "header": c[0],
+            "required": c[2],
+            "help": HELP.get(c[1], ""),
+            "example": NUMBER_EXAMPLES.get(c[1], c[3]),
+        }
+        for c in COLUMNS
+    ]
+
+
 def category_tree(options: list[dict]) -> list[dict]:
     """Category facet options in their hierarchy: each parent followed by its children (depth 1).
     A parent with no products of its own still heads its children (without a count)."""
@@ -324,7 +341,7 @@ def filter_value_label(name: str, value) -> str:
 def nearest_categories(*, q: str, limit: int = 6) -> list:
     """Categories whose name shares a word with the query (folded), else the top-level ones: what
     a page with no results offers instead."""
-    from market.admin_units import fold
+    from market.reference.admin_units import fold
 
     words = {w for w in fold(q).split() if len(w) > 1}
     rows = list(Category.objects.only("pk", "slug", "name_vi", "name_en", "parent_id"))
@@ -378,7 +395,7 @@ def checkout_groups(*, view) -> dict:
     with its subtotal and shipping fee (orders' own rule), and the grand total."""
     from orders.services.checkout import shipping_fee_for
 
-    groups = {}
+    groups: dict[int, dict[str, Any]] = {}
     for pl in view.lines:
         coop = pl.product.cooperative
         g = groups.setdefault(

@@ -6,6 +6,7 @@ from frontend.views import (
     cart,
     checkout,
     coop,
+    coop_bulk,
     desk,
     finance,
     invitations,
@@ -64,6 +65,10 @@ urlpatterns = [
     path("htx/<int:coop_id>/ho-so/", coop.profile, name="coop_profile_edit"),
     path("htx/<int:coop_id>/giay-to/", coop.documents, name="coop_documents"),
     path("htx/<int:coop_id>/san-pham/", coop.product_list, name="coop_products"),
+    path(
+        "htx/<int:coop_id>/san-pham/hang-loat/", coop_bulk.products_bulk, name="coop_products_bulk"
+    ),
+    path("htx/<int:coop_id>/nhap/anh/", coop_bulk.import_photos, name="coop_import_photos"),
     path("htx/<int:coop_id>/san-pham/moi/", coop.product_create, name="coop_product_create"),
     path(
         "htx/<int:coop_id>/san-pham/<int:product_id>/", coop.product_edit, name="coop_product_edit"

@@ -108,7 +108,7 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "market.User"
-AUTHENTICATION_BACKENDS = ["market.auth.EmailBackend"]
+AUTHENTICATION_BACKENDS = ["market.accounts.backends.EmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -194,9 +194,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "market.api.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "market.api.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "market.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "market.api.responses.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "market.api.responses.Pagination",
     "PAGE_SIZE": 24,
     # Throttles identify clients by REMOTE_ADDR, or by the Nth-from-last X-Forwarded-For entry
     # behind N trusted proxies. Unset, DRF would key on the whole header the client sends, and a
@@ -292,9 +292,13 @@ BANK_RECONCILE_TOKEN = env.str(
 )
 
 # Security.
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+# SECURE_COOKIES / SECURE_SSL_REDIRECT=false only for a production stack served over plain HTTP on
+# loopback (`make stack-up`); a real host has a TLS proxy in front and keeps the defaults.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PRODUCTION)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
 SECURE_HSTS_SECONDS = 31536000 if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

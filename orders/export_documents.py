@@ -10,8 +10,8 @@ from decimal import Decimal
 from django.utils import timezone
 from fpdf import FPDF
 
-from orders.documents import FONT, _new_pdf, _table
 from orders.models import Order
+from orders.printouts import FONT, _new_pdf, _table
 
 # SWIFT/BIC of Vietnamese banks by NAPAS BIN, for the wire instructions on the proforma.
 BANKS = {

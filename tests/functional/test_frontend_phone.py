@@ -16,7 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from catalog.services import imports as import_services
 from frontend import urls as frontend_urls
-from market import invitations
+from market.invitations import services as invitations
 from market.models import Membership
 from tests.factories.catalog import CategoryFactory, CertificationFactory, ProductFactory
 from tests.factories.market import CooperativeFactory, MembershipFactory, UserFactory
@@ -50,6 +50,8 @@ NOT_PAGES = {
     "coop_import_apply": "POST only",
     "coop_order_move": "POST only",
     "coop_order_paid": "POST only",
+    "coop_products_bulk": "POST only",
+    "coop_import_photos": "POST only",
     "staff_decide": "POST only",
     "staff_certification_decide": "POST only",
 }

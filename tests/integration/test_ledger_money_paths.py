@@ -20,8 +20,8 @@ from orders.services.transitions import order_complete_delivered, order_transiti
 from tests.conftest import client_for
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import UserFactory
-from tests.factories.orders import export_address, fast_passwords, place, place_order  # noqa: F401
-from tests.integration.test_orders_webhooks import SECRET, event, post, sign, succeeded
+from tests.factories.orders import export_address, place, place_order
+from tests.factories.stripe import SECRET, event, post, sign, succeeded
 
 pytestmark = pytest.mark.django_db
 K = Account.Kind

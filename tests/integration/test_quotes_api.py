@@ -13,7 +13,6 @@ from orders.models import Installment, Order
 from quotes.models import Quote, QuoteRevision, Rfq, RfqMessage
 from tests.conftest import client_for
 from tests.factories.market import PDF_BYTES, upload
-from tests.factories.orders import fast_passwords  # noqa: F401
 from tests.factories.quotes import give_quote, post_rfq, quote_data, rfq_data
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,8 @@ from orders.models import ExchangeRate, Installment, InstallmentReceipt, Order
 from quotes.services import quote_accept
 from tests.conftest import client_for
 from tests.factories.market import PDF_BYTES, upload
-from tests.factories.orders import fast_passwords  # noqa: F401
 from tests.factories.quotes import give_quote, post_rfq
-from tests.integration.test_orders_documents import pdf_text
+from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth import authenticate
 
-from market import demo
+from market.cooperatives import demo
 from market.models import Cooperative
 
 pytestmark = pytest.mark.django_db
