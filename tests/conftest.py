@@ -226,15 +226,13 @@ def client_for(user):
 
 # --- the backend fixtures shared by the search suites (unit and integration) ---------------------
 
+from tests.factories.search import ENGINE_URL_VARS  # noqa: E402
+
 BACKEND_PARAMS = [
     pytest.param("database", marks=pytest.mark.sqlite, id="database"),
     pytest.param("elasticsearch", marks=pytest.mark.elasticsearch, id="elasticsearch"),
     pytest.param("opensearch", marks=pytest.mark.opensearch, id="opensearch"),
 ]
-ENGINE_URL_VARS = {
-    "elasticsearch": ("ELASTICSEARCH_URL", "ELASTICSEARCH_TEST_URL"),
-    "opensearch": ("OPENSEARCH_URL", "OPENSEARCH_TEST_URL"),
-}
 
 
 @pytest.fixture(params=BACKEND_PARAMS)

@@ -3,6 +3,8 @@ services re-check before writing."""
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 
 class IsPlatformAdmin(BasePermission):
@@ -10,6 +12,6 @@ class IsPlatformAdmin(BasePermission):
 
     message = _("Only platform administrators can do this.")
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.is_platform_admin)

@@ -1,6 +1,7 @@
 """Shared API infrastructure: the one exception handler, pagination, helpers."""
 
 import logging
+from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -32,7 +33,7 @@ def _flatten(detail):
     return [str(detail)]
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map every error to `{"code", "message", "fields"}` with a fitting HTTP status."""
     if isinstance(exc, DomainError):
         return _error(exc.code, exc.message, exc.status, exc.fields)
@@ -53,7 +54,8 @@ def exception_handler(exc, context):
     code = getattr(exc, "default_code", "error")
     if isinstance(exc, exceptions.Throttled):
         code = "throttled"
-    message = exc.detail if isinstance(exc.detail, str) else _("The request is invalid.")
+    detail = getattr(exc, "detail", None)  # DRF handled it, so an APIException with a detail
+    message = detail if isinstance(detail, str) else _("The request is invalid.")
     headers = dict(response.items())
     return _error(code, message, response.status_code, None, headers)
 
@@ -63,5 +65,5 @@ class Pagination(PageNumberPagination):
     max_page_size = 100
 
 
-def created(data):
+def created(data: Any) -> Response:
     return Response(data, status=status.HTTP_201_CREATED)

@@ -1,6 +1,7 @@
 """Demo people and cooperatives. Logins are listed in the README."""
 
 import functools
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -616,7 +617,7 @@ COOPERATIVES += [
 ]
 
 
-def seed(log) -> str:
+def seed(log: Callable[[str], object]) -> str:
     with transaction.atomic():
         admin, _ = User.objects.get_or_create(
             email=ADMIN_EMAIL,

@@ -3,6 +3,8 @@
 import csv
 import io
 import json
+from collections.abc import Iterator
+from typing import Any
 
 from django.core.files.storage import storages
 from django.http import FileResponse, HttpResponse
@@ -65,7 +67,7 @@ class DocumentDownloadView(APIView):
         return response
 
 
-def export_rows():
+def export_rows() -> Iterator[dict[str, Any]]:
     """One dict per verified cooperative, in a stable order (by id), with administrative-unit codes."""
     for coop in selectors.cooperative_list_public().order_by("id"):
         yield {
@@ -95,7 +97,7 @@ def export_rows():
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_cell(value):
+def csv_cell(value: object) -> object:
     """A CSV-safe cell: None → "", text that a spreadsheet would read as a formula → "'" + text.
     Numbers and booleans are ours, not user text, and stay as they are."""
     if value is None:

@@ -8,6 +8,10 @@
 import json
 import unicodedata
 from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from market.models import Province
 
 
 def fold(text: str) -> str:
@@ -21,7 +25,7 @@ def _key(name: str) -> str:
     return "".join(ch for ch in fold(name) if ch.isalnum())
 
 
-def load(apps=None) -> tuple[int, int, int]:
+def load(apps: Any = None) -> tuple[int, int, int]:
     """Create or update provinces, wards and former provinces. Safe to re-run."""
     from vietnam_provinces import Province as VP
     from vietnam_provinces import Ward as VW
@@ -108,7 +112,7 @@ def _models(name):
     return django_apps.get_model("market", name)
 
 
-def resolve_province(text: str):
+def resolve_province(text: str) -> "Province | None":
     """Find the current province for a name typed by a person: a 2025 name ("Bắc Ninh",
     "Tỉnh Bắc Ninh", "bac ninh") or a former one ("Bắc Giang" → Bắc Ninh). None if unknown."""
     from market.models import FormerProvince, Province

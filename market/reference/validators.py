@@ -7,6 +7,7 @@ same specific message.
 """
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,9 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.vn import mst
 
 from market.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from market.models import Province, Ward
 
 
 class InvalidField(ValidationFailed):
@@ -59,7 +63,7 @@ def phone(value: str, *, field: str = "phone") -> str:
     return number
 
 
-def year_founded(value, *, field: str = "year_founded") -> int:
+def year_founded(value: Any, *, field: str = "year_founded") -> int:
     """A founding year between 1900 and this year."""
     this_year = timezone.localdate().year
     try:
@@ -94,7 +98,7 @@ def bank_account(value: str, *, field: str = "bank_account") -> str:
     return value
 
 
-def province(value, *, field: str = "province"):
+def province(value: Any, *, field: str = "province") -> "Province":
     """A current province from its code (int or digit string) or a typed name, old or new
     ("Bắc Giang" → Bắc Ninh). Raises InvalidField when nothing matches."""
     from market.models import Province
@@ -114,7 +118,7 @@ def province(value, *, field: str = "province"):
     return found
 
 
-def ward(value, *, province, field: str = "ward"):
+def ward(value: Any, *, province: "Province", field: str = "ward") -> "Ward":
     """A ward by code that must belong to `province` (wards moved with the 2025 reform, so a
     ward from another province is a common mistake worth a specific message)."""
     from market.models import Ward

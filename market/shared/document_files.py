@@ -4,6 +4,9 @@ Shared by cooperative documents (market) and certification scans (catalog), so b
 exactly the same files."""
 
 import io
+from typing import Any
+
+from django.core.files import File
 
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 # (leading bytes, content type, extension)
@@ -45,7 +48,7 @@ def content_type_for(extension: str) -> str:
     )
 
 
-def private_document_store(file, *, prefix: str) -> dict:
+def private_document_store(file: "File[bytes]", *, prefix: str) -> dict[str, Any]:
     """The safe upload rules in one place for new callers: not empty, at most 10 MB, PDF/JPEG/PNG
     recognised by content (never by name or header), saved in private storage under a random
     name with the extension the content proves. Returns the stored name, the original file name,

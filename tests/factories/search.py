@@ -179,3 +179,10 @@ def index_everything(backend) -> int:
     total = sum(backend.index_many(docs) for docs in documents.iter_all())
     backend.refresh()
     return total
+
+
+# Settings the engine backends read their URL from, and the test environment variable for each.
+ENGINE_URL_VARS = {
+    "elasticsearch": ("ELASTICSEARCH_URL", "ELASTICSEARCH_TEST_URL"),
+    "opensearch": ("OPENSEARCH_URL", "OPENSEARCH_TEST_URL"),
+}
