@@ -1,4 +1,4 @@
-# HTX Market — the two commands: `make run` and `make test`.
+# HTX Market — the two commands: `make run` and `make test` (and `make lint` before a commit).
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -37,6 +37,13 @@ test: install
 	@if [ "$(TEST_SERVICES)" = "auto" ]; then services/svc all start || exit 1; fi
 	@set -a; [ -f .services/env ] && . .services/env; set +a; \
 	  services/run-tests $(PY) $(PYTEST_ARGS)
+
+# Lint: ruff (lint rules and formatting) and mypy (strict on services, selectors, search backends
+# and money code; checked elsewhere). Configured in pyproject.toml; CI runs it before the tests.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 services-up: install
 	services/svc all start

@@ -177,7 +177,7 @@ def scenario_es(host, load):
     say("es: Elasticsearch stopped")
     time.sleep(10)
     pk = shell(
-        "from catalog.models import Product; from market.outbox import record_changes\n"
+        "from catalog.models import Product; from market.shared.outbox import record_changes\n"
         "from django.db import transaction\n"
         "p = Product.objects.filter(status='ACTIVE').order_by('pk').first()\n"
         "with transaction.atomic():\n"

@@ -1,6 +1,7 @@
 """Page data assembled from the domain selectors (presentation only: which rows a page shows)."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -8,9 +9,9 @@ from django.utils.translation import get_language
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Category, ProductImage
-from market import selectors as market_selectors
-from market.banks import bank_name
+from market.cooperatives import selectors as market_selectors
 from market.errors import NotFound
+from market.reference.banks import bank_name
 from orders import selectors as order_selectors
 
 
@@ -340,7 +341,7 @@ def filter_value_label(name: str, value) -> str:
 def nearest_categories(*, q: str, limit: int = 6) -> list:
     """Categories whose name shares a word with the query (folded), else the top-level ones: what
     a page with no results offers instead."""
-    from market.admin_units import fold
+    from market.reference.admin_units import fold
 
     words = {w for w in fold(q).split() if len(w) > 1}
     rows = list(Category.objects.only("pk", "slug", "name_vi", "name_en", "parent_id"))
@@ -394,7 +395,7 @@ def checkout_groups(*, view) -> dict:
     with its subtotal and shipping fee (orders' own rule), and the grand total."""
     from orders.services.checkout import shipping_fee_for
 
-    groups = {}
+    groups: dict[int, dict[str, Any]] = {}
     for pl in view.lines:
         coop = pl.product.cooperative
         g = groups.setdefault(

@@ -113,7 +113,7 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "market.User"
-AUTHENTICATION_BACKENDS = ["market.auth.EmailBackend"]
+AUTHENTICATION_BACKENDS = ["market.accounts.backends.EmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -199,9 +199,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "market.api.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "market.api.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "market.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "market.api.responses.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "market.api.responses.Pagination",
     "PAGE_SIZE": 24,
     # Throttles identify clients by REMOTE_ADDR, or by the Nth-from-last X-Forwarded-For entry
     # behind N trusted proxies. Unset, DRF would key on the whole header the client sends, and a
@@ -295,6 +295,8 @@ ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=7)
 # The weekly payout run pays a cooperative only when it is owed at least this much.
 LEDGER_PAYOUT_MINIMUM_VND = env.int("LEDGER_PAYOUT_MINIMUM_VND", default=200_000)
 USD_VND_RATE = env.int("USD_VND_RATE", default=26000)
+# Days an export installment is due after its trigger (acceptance, packing, shipment, B/L copy).
+EXPORT_PAYMENT_DAYS = env.int("EXPORT_PAYMENT_DAYS", default=7)
 BANK_RECONCILE_TOKEN = env.str(
     "BANK_RECONCILE_TOKEN", default="" if PRODUCTION else "dev-bank-feed-token"
 )

@@ -13,7 +13,7 @@ from market.models import BackgroundTask
 
 @shared_task(base=HtxTask, name="market.send_mail")
 def send_mail(*, to: list[str], subject: str, body: str) -> int:
-    """Send one rendered plain-text mail (queued by market.mail.mail_queue). An SMTP error raises:
+    """Send one rendered plain-text mail (queued by market.shared.mail.mail_queue). An SMTP error raises:
     the task is retried with backoff, then recorded as FAILED."""
     return django_send_mail(subject, body, None, to, fail_silently=False)
 

@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from market import observability
 
 api_v1 = [
-    path("", include("market.api_urls")),
+    path("", include("market.api.urls")),
     path("", include("catalog.urls")),
     path("search/", include("search.urls")),
     path("", include("orders.urls")),

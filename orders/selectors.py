@@ -1,10 +1,12 @@
 """Reads scoped to the actor: a buyer sees their orders, a cooperative's staff only its own,
 admins all. "Missing" and "not yours" give the same NotFound."""
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from market.cooperatives.selectors import is_cooperative_staff
 from market.models import Membership, User
 from orders.errors import NotFound
 from orders.models import Checkout, Order, OrderEvent, OrderLine
@@ -63,9 +65,21 @@ def order_get_for_actor(*, user: User, code: str, detail: bool = True) -> Order:
         raise NotFound()
     if user.is_platform_admin or order.buyer_id == user.pk:
         return order
-    if Membership.objects.filter(user=user, cooperative_id=order.cooperative_id).exists():
+    if is_cooperative_staff(user=user, cooperative_id=order.cooperative_id):
         return order
     raise NotFound()
+
+
+def order_get_for_cooperative_staff(*, user: User, code: str) -> Order:
+    """An order for its cooperative's staff and platform admins (the packing slip is the
+    cooperative's paper); the buyer gets the same NotFound as a stranger."""
+    order = order_get_for_actor(user=user, code=code)
+    if not (
+        user.is_platform_admin
+        or is_cooperative_staff(user=user, cooperative_id=order.cooperative_id)
+    ):
+        raise NotFound()
+    return order
 
 
 def checkout_get_for_buyer(*, user: User, checkout_id: int) -> Checkout:
@@ -126,7 +140,9 @@ def sales_per_week_for_cooperative(
     return sorted(buckets.items())
 
 
-def top_products_for_cooperative(*, cooperative_id: int, since, limit: int = 5) -> list[dict]:
+def top_products_for_cooperative(
+    *, cooperative_id: int, since: datetime, limit: int = 5
+) -> list[Any]:  # [{product_id, product_name, unit, quantity, revenue_vnd}]
     """The cooperative's best sellers since `since` by revenue: name, quantity, revenue."""
     from django.db.models import Sum
 

@@ -1,4 +1,4 @@
-"""RFQ mail, queued in each recipient's language (market.mail.mail_queue: a background task after
+"""RFQ mail, queued in each recipient's language (market.shared.mail.mail_queue: a background task after
 commit, retried on failure, never undoing the committed change)."""
 
 import logging
@@ -7,8 +7,8 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from market.mail import mail_queue
 from market.models import Cooperative
+from market.shared.mail import mail_queue
 from quotes.models import Quote, Rfq, RfqMessage
 
 log = logging.getLogger("htx.quotes.mail")

@@ -6,7 +6,7 @@ class SearchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from market.outbox import changes_committed
+        from market.shared.outbox import changes_committed
         from search.sync import on_changes_committed
 
         changes_committed.connect(

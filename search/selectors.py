@@ -15,7 +15,7 @@ from django.db.models import Prefetch
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from catalog.models import Category, Certification, Product, ProductImage
+from catalog.models import Category, Certification, Incoterm, Product, ProductImage
 from catalog.units import BASE_UNIT, Unit
 from market import metrics
 from market.models import Cooperative, Province
@@ -34,7 +34,7 @@ from search.text import highlight, parse
 log = logging.getLogger("htx.search")
 
 FACET_LIMIT = {"cooperative": 20, "category": 200, "province": 50}
-INCOTERMS = ("EXW", "FCA", "FOB", "CFR", "CIF", "DAP", "DDP")
+INCOTERMS = tuple(Incoterm.values)  # the catalog model's choices, in their order
 
 
 @dataclass

@@ -15,7 +15,7 @@ from django.conf import settings
 from catalog.models import Category, Certification, Product
 from market.background import enqueue
 from market.models import OutboxEvent
-from search import documents
+from search import product_documents as documents
 from search.backends import SearchBackend, get_backend, get_fallback
 
 log = logging.getLogger("htx.search")
@@ -126,7 +126,7 @@ def drain_ids(*, entity: str, ids: list[int], backend: SearchBackend | None = No
 
 
 def on_changes_committed(sender, *, entity: str, ids: list[int], **kwargs) -> None:
-    """Receiver of `market.outbox.changes_committed`: kick a drain of these rows right after the
+    """Receiver of `market.shared.outbox.changes_committed`: kick a drain of these rows right after the
     commit (a worker's task, or in this process without a broker). Never raises into the request;
     the kick is not durable because the outbox rows are the record: rows a lost or failed kick
     leaves behind are drained by the periodic `search.sync` task (or `manage.py search_sync`)."""

@@ -8,6 +8,7 @@ REQUIRE_SERVICES=1 (CI).
 """
 
 import os
+import uuid
 
 import pytest
 from django.db import connection
@@ -146,8 +147,8 @@ def _reference_data_present(request, django_db_blocker):
         "django_db_reset_sequences",
     } & set(request.fixturenames)
     if uses_db:
-        from market.admin_units import load
         from market.models import Province
+        from market.reference.admin_units import load
 
         with django_db_blocker.unblock():
             if not Province.objects.exists():
@@ -221,6 +222,49 @@ def client_for(user):
     if user is not None:
         c.force_authenticate(user)
     return c
+
+
+# --- the backend fixtures shared by the search suites (unit and integration) ---------------------
+
+from tests.factories.search import ENGINE_URL_VARS  # noqa: E402
+
+BACKEND_PARAMS = [
+    pytest.param("database", marks=pytest.mark.sqlite, id="database"),
+    pytest.param("elasticsearch", marks=pytest.mark.elasticsearch, id="elasticsearch"),
+    pytest.param("opensearch", marks=pytest.mark.opensearch, id="opensearch"),
+]
+
+
+@pytest.fixture(params=BACKEND_PARAMS)
+def search_backend(request, settings, db):
+    yield from from_param(request, settings)
+
+
+@pytest.fixture(params=BACKEND_PARAMS[1:])
+def engine_backend(request, settings, db):
+    """Like `search_backend`, over the engines only (for what only a separate process can do)."""
+    yield from from_param(request, settings)
+
+
+def from_param(request, settings):
+    """Each available backend in turn, configured as *the* backend (so selectors, sync and the
+    API use it), with a per-test index prefix on engines; the indices are deleted afterwards."""
+    from search.backends import get_backend
+
+    name = request.param
+    settings.SEARCH_BACKEND = name
+    settings.SEARCH_SYNC_ON_COMMIT = True
+    settings.SEARCH_INDEX_PREFIX = (
+        f"{os.environ.get('SEARCH_INDEX_PREFIX', 'test')}-{uuid.uuid4().hex[:8]}"
+    )
+    if name in ENGINE_URL_VARS:
+        setting, var = ENGINE_URL_VARS[name]
+        setattr(settings, setting, os.environ[var])
+    backend = get_backend()
+    backend.clear()
+    yield backend
+    if name in ENGINE_URL_VARS:
+        backend._call(backend._delete_index, f"{backend.read_alias}*")
 
 
 from tests.factories.quotes import trade  # noqa: E402, F401  (the RFQ actors and market)

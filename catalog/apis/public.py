@@ -13,8 +13,8 @@ from catalog.apis.outputs import ImportJobOutput, PublicProductOutput
 from catalog.importing.columns import template_csv, template_xlsx
 from catalog.models import Category, ImportJob
 from catalog.permissions import IsCooperativeStaff
-from market.api import created
-from market.apis_accounts import ERROR, name_nested_serializers
+from market.accounts.apis import ERROR, name_nested_serializers
+from market.api.responses import created
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -64,7 +64,7 @@ class ImportTemplateApi(APIView):
     )
     def get(self, request, fmt):
         if fmt == "xlsx":  # drop-downs list the categories and provinces of this market
-            from market.selectors import province_list_for_picker
+            from market.cooperatives.selectors import province_list_for_picker
 
             categories = Category.objects.order_by("name_vi").values_list("name_vi", flat=True)
             provinces = [p.name for p in province_list_for_picker()]

@@ -4,7 +4,7 @@ example rows. Headers are matched after folding, so "Ma SKU" and "MÃ SKU" work 
 import csv
 import io
 
-from market.admin_units import fold
+from market.reference.admin_units import fold
 
 # (header, field, required, example)
 COLUMNS = [

@@ -20,9 +20,9 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from frontend import cart_session
 from frontend.forms import LoginForm, SignupForm, add_domain_errors
-from market.accounts import user_set_language, user_signup
+from market.accounts.services import user_set_language, user_signup
 from market.errors import DomainError
-from market.mail import mail_queue
+from market.shared.mail import mail_queue
 
 
 class ScopeThrottle(SimpleRateThrottle):
@@ -179,7 +179,7 @@ def signup(request):
 
 class QueuedPasswordResetForm(PasswordResetForm):
     """Django's reset form, but the mail leaves after the answer as a background task
-    (market.mail.mail_queue): sent inline, the SMTP round-trip only for known addresses would show in the
+    (market.shared.mail.mail_queue): sent inline, the SMTP round-trip only for known addresses would show in the
     response time and reveal which addresses have accounts."""
 
     def send_mail(

@@ -15,7 +15,7 @@ from frontend import cart_session, reads
 from frontend.countries import export_country_choices
 from frontend.forms import CheckoutForm, add_domain_errors
 from frontend.views.common import not_found_as_404, province_code, run_one, ward_list
-from market import selectors as market_selectors
+from market.cooperatives import selectors as market_selectors
 from market.errors import DomainError
 from orders.models import Currency, Order, PaymentMethod
 from orders.services.cart import cart_refresh

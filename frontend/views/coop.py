@@ -33,8 +33,8 @@ from frontend.forms import (
     add_domain_errors,
 )
 from frontend.views.common import has_nul, run_one
-from market import selectors as market_selectors
-from market import services as market_services
+from market.cooperatives import selectors as market_selectors
+from market.cooperatives import services as market_services
 from market.errors import DomainError, NotFound
 
 
@@ -49,7 +49,7 @@ def coop_staff(view):
         ):  # beyond any integer column, or NUL
             raise Http404()
         try:
-            coop = catalog_selectors.cooperative_get_for_staff(
+            coop = catalog_selectors.cooperative_get_for_member(
                 user=request.user, cooperative_id=int(coop_id)
             )
             return view(request, coop, *args, **kwargs)

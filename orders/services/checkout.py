@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -50,6 +51,9 @@ from orders.services.cart import (
     stock_check,
 )
 
+# A cart line with its locked product and the unit price it sells at now.
+PricedItem = tuple[CartLine, Product, int]
+
 
 @dataclass
 class ShippingAddress:
@@ -64,9 +68,9 @@ class ShippingAddress:
     incoterm: str = ""
 
 
-def _address_fields(address: ShippingAddress) -> dict:
+def _address_fields(address: ShippingAddress) -> dict[str, Any]:
     """Validate the address and return Checkout field values. Raises AddressInvalid."""
-    errors: dict[str, list] = {}
+    errors: dict[str, list[Any]] = {}
     for name in ("recipient_name", "recipient_phone", "address_line"):
         if not (getattr(address, name) or "").strip():
             errors[name] = [_("This field is required.")]
@@ -173,9 +177,7 @@ def _locked_cart_lines(cart: Cart) -> tuple[list[CartLine], dict[int, Product]]:
     return lines, products
 
 
-def _revalidate(
-    lines: list[CartLine], products: dict[int, Product]
-) -> list[tuple[CartLine, Product, int]]:
+def _revalidate(lines: list[CartLine], products: dict[int, Product]) -> list[PricedItem]:
     """Every line still purchasable, orderable, in stock, at the price the buyer saw.
     Raises CartChanged/PriceChanged/OutOfStock/NotPurchasable; the caller rolls back."""
     priced, changed = [], []
@@ -196,6 +198,7 @@ def _revalidate(
                     "new_price_vnd": price,
                 }
             )
+        assert price is not None  # a purchasable product has a base price
         priced.append((line, product, price))
     if changed:
         raise PriceChanged(fields={"lines": changed})
@@ -287,9 +290,11 @@ def _create_payments(checkout: Checkout, orders: list[Order]) -> None:
         export_schedule_for_checkout(checkout=checkout, orders=orders)  # paid per installment
         return
     if checkout.payment_method == PaymentMethod.STRIPE:
-        amount = (
-            checkout.total_usd if checkout.currency == Currency.USD else Decimal(checkout.total_vnd)
-        )
+        if checkout.currency == Currency.USD:
+            assert checkout.total_usd is not None  # set for every USD checkout
+            amount = checkout.total_usd
+        else:
+            amount = Decimal(checkout.total_vnd)
         Payment.objects.create(
             checkout=checkout,
             provider=PaymentMethod.STRIPE,
@@ -384,8 +389,16 @@ def _stock_precheck(cart: Cart) -> None:
 
 @transaction.atomic
 def _place(
-    *, buyer, cart, payment_method, currency, fields, notes, expected_total_vnd, idempotency_key
-):
+    *,
+    buyer: User,
+    cart: Cart,
+    payment_method: str,
+    currency: str,
+    fields: dict[str, Any],
+    notes: dict[Any, str],  # by cooperative id, int or (from JSON) str
+    expected_total_vnd: int | None,
+    idempotency_key: str | None,
+) -> Checkout:
     lines, products = _locked_cart_lines(cart)
     priced = _revalidate(lines, products)
     now = timezone.now()

@@ -583,7 +583,7 @@ def export_transport_document_upload(*, actor: User, order_id: int, kind: str, f
     """The bill of lading (BL) or airway bill (AWB) of a shipped export order, through the safe
     upload rules; the buyer can then download it. A balance due against the B/L copy becomes due.
     Raises NotFound, ActionForbidden, ValidationFailed."""
-    from market.documents import private_document_store
+    from market.shared.document_files import private_document_store
 
     order = lock_order_for(actor=actor, order_id=order_id, allowed={"coop", "admin"})
     terms = ExportTerms.objects.select_for_update().filter(order=order).first()

@@ -21,7 +21,7 @@ P = Payment.Status
 OPEN = (P.PENDING, P.FAILED)  # a payment that can still be paid or changed
 
 
-def _event(order: Order, *, actor, kind, before: str, note: str) -> None:
+def _event(order: Order, *, actor: User | None, kind: str, before: str, note: str) -> None:
     OrderEvent.objects.create(
         order=order,
         actor=actor,

@@ -16,7 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from catalog.services import imports as import_services
 from frontend import urls as frontend_urls
-from market import invitations
+from market.invitations import services as invitations
 from market.models import Membership
 from tests.factories.catalog import CategoryFactory, CertificationFactory, ProductFactory
 from tests.factories.market import CooperativeFactory, MembershipFactory, UserFactory

@@ -30,8 +30,8 @@ from orders.models import Installment, InstallmentReceipt, Order, Payment
 from quotes.models import Quote, QuoteRevision, Rfq
 from tests.factories.catalog import CategoryFactory, ProductFactory
 from tests.factories.market import CooperativeFactory, MembershipFactory, UserFactory
-from tests.integration.test_orders_documents import pdf_text
-from tests.integration.test_orders_webhooks import sign
+from tests.factories.stripe import sign
+from tests.pdf import pdf_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.stripe_mock, pytest.mark.slow]
 PASSWORD = "mat-khau-123"  # UserFactory's

@@ -9,8 +9,8 @@ import pytest
 from django.db import transaction
 
 from market.background import enqueue, flush, request_id_var, retry_failed
-from market.mail import mail_queue
 from market.models import BackgroundTask
+from market.shared.mail import mail_queue
 from tests.celery_worker import use_broker, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]

@@ -14,7 +14,6 @@ from django.urls import reverse
 from catalog.models import Product, ProductImage
 from tests.factories.catalog import DraftProductFactory, ProductFactory, jpeg_bytes
 from tests.factories.market import CooperativeFactory, MembershipFactory
-from tests.factories.orders import fast_passwords  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

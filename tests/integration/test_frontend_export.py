@@ -11,7 +11,6 @@ from market.models import BuyerProfile
 from orders.models import CartLine, Checkout, Currency, Order, Payment
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import CooperativeFactory, UserFactory
-from tests.factories.orders import fast_passwords  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from ledger.models import PayoutBatch, PayoutLine, Transaction
 from ledger.services import payout_run
 from tests.conftest import client_for
 from tests.factories.catalog import ProductFactory
-from tests.factories.orders import export_address, fast_passwords, pay_by_card, place  # noqa: F401
+from tests.factories.orders import export_address, pay_by_card, place
 
 pytestmark = pytest.mark.django_db
 ROLES = ["anonymous", "buyer", "staff", "other_staff", "admin"]

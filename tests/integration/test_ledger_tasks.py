@@ -11,7 +11,7 @@ from orders.models import OrderEvent
 from orders.services.transitions import order_transition
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import UserFactory
-from tests.factories.orders import fast_passwords, place_order  # noqa: F401
+from tests.factories.orders import place_order
 
 pytestmark = pytest.mark.django_db
 

@@ -388,7 +388,7 @@ def test_account_mails_leave_as_background_tasks_after_the_answer(
 def test_password_reset_mail_is_not_sent_when_the_transaction_rolls_back(mailoutbox):
     from django.db import transaction
 
-    from market import accounts
+    from market.accounts import services as accounts
 
     f.UserFactory(email="an@example.vn")
 

@@ -1,6 +1,6 @@
 import pytest
 
-from market.invitations import membership_invite
+from market.invitations.services import membership_invite
 from market.models import Invitation
 from tests.factories import market as f
 

@@ -13,10 +13,9 @@ from django.utils import timezone
 from orders.models import ExchangeRate, Installment, InstallmentReceipt, Order
 from quotes.services import quote_accept
 from tests.conftest import client_for
-from tests.factories.market import PDF_BYTES, upload
-from tests.factories.orders import fast_passwords  # noqa: F401
+from tests.factories.market import PDF_BYTES, UserFactory, upload
 from tests.factories.quotes import give_quote, post_rfq
-from tests.integration.test_orders_documents import pdf_text
+from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -257,3 +256,24 @@ def test_admin_adds_a_rate_and_others_cannot(trade):
     assert bad.status_code == 400 and bad.json()["code"] == "rates_invalid"
     assert ExchangeRate.objects.get().rate_vnd == Decimal("25400")
     assert client_for(None).get("/api/v1/rates/").json()["in_force"]["source"] == "SBV"
+
+
+def test_admin_pages_of_the_rate_table_and_rfqs_open(trade, order):
+    from django.test import Client
+
+    admin = Client()
+    admin.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    pages = [
+        "/admin/orders/exchangerate/",
+        "/admin/orders/exchangerate/add/",
+        "/admin/orders/exportterms/",
+        "/admin/orders/installmentreceipt/",
+        "/admin/quotes/rfq/",
+        f"/admin/quotes/rfq/{order.quote.rfq_id}/change/",
+        "/admin/quotes/quote/",
+        f"/admin/quotes/quote/{order.quote.pk}/change/",
+        "/admin/quotes/rfqmessage/",
+    ]
+
+    assert {p: admin.get(p).status_code for p in pages} == dict.fromkeys(pages, 200)

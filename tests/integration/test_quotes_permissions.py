@@ -7,7 +7,6 @@ import pytest
 from orders.models import Order
 from quotes.models import Quote, QuoteRevision, Rfq, RfqMessage
 from tests.conftest import client_for
-from tests.factories.orders import fast_passwords  # noqa: F401
 from tests.factories.quotes import give_quote, post_rfq, quote_data
 
 pytestmark = pytest.mark.django_db

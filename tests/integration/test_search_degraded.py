@@ -6,16 +6,16 @@ import pytest
 from django.db import transaction
 
 from market.models import OutboxEvent
-from market.outbox import record_changes
+from market.shared.outbox import record_changes
 from search import sync
 from search.check import compare
-from tests.factories.search import build_catalog, engine_backend  # noqa: F401
+from tests.factories.search import build_catalog
 
 DEAD = "http://127.0.0.1:9"  # nothing listens there: the engine's process is gone
 
 
 @pytest.fixture
-def catalog(engine_backend, settings):  # noqa: F811
+def catalog(engine_backend, settings):
     settings.SEARCH_FALLBACK = "database"
     data = build_catalog()
     sync.reindex()  # the engine index and the database fallback
@@ -31,7 +31,7 @@ def test_searches_answer_degraded_from_the_database_while_the_engine_is_down(
     client,
     api_client,
     settings,
-    engine_backend,  # noqa: F811
+    engine_backend,
 ):
     url_setting = (
         "ELASTICSEARCH_URL" if engine_backend.name == "elasticsearch" else "OPENSEARCH_URL"
