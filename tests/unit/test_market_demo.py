@@ -47,3 +47,14 @@ def test_demo_market_has_40_verified_cooperatives_in_20_provinces(settings):
         ("An Giang", "htx-nuoc-mam-phu-quoc"),
     ]:
         assert (province, slug) in by_place
+
+
+def test_seed_demo_finds_the_market_demo_first():
+    # market's demo moved into market/cooperatives/; seed_demo looked for market.demo only and
+    # silently seeded no cooperatives, products, orders or ledger entries.
+    from market.management.commands.seed_demo import demo_modules
+
+    names = [module.__name__ for _label, module in demo_modules()]
+
+    assert names[:2] == ["market.cooperatives.demo", "catalog.demo"]
+    assert "orders.demo" in names
