@@ -287,6 +287,8 @@ ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=7)
 # The weekly payout run pays a cooperative only when it is owed at least this much.
 LEDGER_PAYOUT_MINIMUM_VND = env.int("LEDGER_PAYOUT_MINIMUM_VND", default=200_000)
 USD_VND_RATE = env.int("USD_VND_RATE", default=26000)
+# Days an export installment is due after its trigger (acceptance, packing, shipment, B/L copy).
+EXPORT_PAYMENT_DAYS = env.int("EXPORT_PAYMENT_DAYS", default=7)
 BANK_RECONCILE_TOKEN = env.str(
     "BANK_RECONCILE_TOKEN", default="" if PRODUCTION else "dev-bank-feed-token"
 )

@@ -49,12 +49,16 @@ def test_demo_market_has_40_verified_cooperatives_in_20_provinces(settings):
         assert (province, slug) in by_place
 
 
-def test_seed_demo_finds_the_market_demo_first():
-    # market's demo moved into market/cooperatives/; seed_demo looked for market.demo only and
-    # silently seeded no cooperatives, products, orders or ledger entries.
-    from market.management.commands.seed_demo import demo_modules
+def test_seed_demo_finds_every_apps_demo_module():
+    # seed_demo imports `<app>.demo` by name; a module moved elsewhere would silently seed nothing
+    # (the demo market lost its cooperatives once when market/demo.py moved into a subpackage).
+    import importlib
 
-    names = [module.__name__ for _label, module in demo_modules()]
+    from market.cooperatives import demo as cooperatives_demo
 
-    assert names[:2] == ["market.cooperatives.demo", "catalog.demo"]
-    assert "orders.demo" in names
+    found = {
+        app: importlib.import_module(f"{app}.demo").seed for app in ("market", "catalog", "orders")
+    }
+
+    assert found["market"] is cooperatives_demo.seed
+    assert all(callable(seed) for seed in found.values())

@@ -11,23 +11,6 @@ import time
 from django.apps import apps
 from django.core.management.base import BaseCommand
 
-# Apps whose demo module is not `<app>.demo` (market's moved into its cooperatives package; a
-# missing market demo silently left the demo without cooperatives, products or orders).
-DEMO_MODULES = {"market": "market.cooperatives.demo"}
-
-
-def demo_modules() -> list:
-    """The apps' demo modules, in INSTALLED_APPS order."""
-    found = []
-    for app in apps.get_app_configs():
-        name = DEMO_MODULES.get(app.name, f"{app.name}.demo")
-        try:
-            found.append((app.label, importlib.import_module(name)))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return found
-
 
 class Command(BaseCommand):
     help = "Load demo cooperatives, products and users (idempotent)."
@@ -35,8 +18,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.monotonic()
         summaries = []
-        for label, module in demo_modules():
-            self.stdout.write(f"seeding {label} …")
+        for app in apps.get_app_configs():
+            try:
+                module = importlib.import_module(f"{app.name}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{app.name}.demo":
+                    raise
+                continue
+            self.stdout.write(f"seeding {app.label} …")
             summaries.append(module.seed(lambda msg: self.stdout.write(f"  {msg}")))
         took = time.monotonic() - started
         self.stdout.write(
