@@ -4,9 +4,11 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.db import DataError
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from django.views import defaults
+from rest_framework import exceptions, parsers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -47,6 +49,13 @@ def exception_handler(exc, context):
         return _error("permission_denied", _("You do not have permission to do this."), 403)
     if isinstance(exc, exceptions.ValidationError):
         return _error("validation_failed", _("Some fields are invalid."), 400, _flatten(exc.detail))
+    if isinstance(exc, (OverflowError, DataError)):
+        # Last line of defence: a value the database cannot hold (SQLite raises OverflowError for
+        # integers beyond int64, PostgreSQL DataError for "out of range"). The transaction that
+        # met it has rolled back. Input fields and URL converters bound their numbers; one that
+        # slips through is still bad input, not a server error.
+        log.warning("number out of range reached the database: %s", exc)
+        return _error("out_of_range", _("A number in the request is too large."), 400)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a real bug: let Django log it and answer 500
@@ -65,3 +74,44 @@ class Pagination(PageNumberPagination):
 
 def created(data):
     return Response(data, status=status.HTTP_201_CREATED)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, but JSON nested deeper than Python's recursion limit is a 400.
+
+    The standard library's decoder recurses once per level and raises RecursionError (which DRF
+    does not catch) for a body like `{"a":{"a":...}}` 3,000 levels deep."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise exceptions.ParseError(
+                _("JSON parse error - the document is nested too deeply.")
+            ) from exc
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _json_error(code: str, message, http_status: int) -> JsonResponse:
+    return JsonResponse(
+        {"code": code, "message": str(message), "fields": {}},
+        status=http_status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def handler404(request, exception):
+    """Under /api/ a 404 is our `{code, message, fields}` error; pages keep the HTML one."""
+    if _is_api(request):
+        return _json_error("not_found", _("Not found."), 404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    """Under /api/ a 500 is JSON too (the error itself is logged by Django)."""
+    if _is_api(request):
+        return _json_error("server_error", _("Something went wrong on our side. Try again."), 500)
+    return defaults.server_error(request)

@@ -21,7 +21,7 @@ urlpatterns = [
     # reference data
     path("provinces/", apis.ProvinceListApi.as_view(), name="province-list"),
     path("provinces/resolve/", apis.ProvinceResolveApi.as_view(), name="province-resolve"),
-    path("provinces/<int:code>/wards/", apis.WardListApi.as_view(), name="ward-list"),
+    path("provinces/<id:code>/wards/", apis.WardListApi.as_view(), name="ward-list"),
     # directory and own cooperatives
     path("cooperatives/", apis.CooperativeListCreateApi.as_view(), name="cooperative-list"),
     path(
@@ -35,19 +35,19 @@ urlpatterns = [
         name="cooperative-export-json",
     ),
     path("me/cooperatives/", apis.MyCooperativeListApi.as_view(), name="my-cooperatives"),
-    path("cooperatives/<int:pk>/members/", apis.MemberListAddApi.as_view(), name="member-list"),
+    path("cooperatives/<id:pk>/members/", apis.MemberListAddApi.as_view(), name="member-list"),
     path(
-        "cooperatives/<int:pk>/members/<int:user_id>/",
+        "cooperatives/<id:pk>/members/<id:user_id>/",
         apis.MemberRemoveApi.as_view(),
         name="member-remove",
     ),
     path(
-        "cooperatives/<int:pk>/invitations/",
+        "cooperatives/<id:pk>/invitations/",
         apis_invitations.InvitationListApi.as_view(),
         name="invitation-list",
     ),
     path(
-        "cooperatives/<int:pk>/invitations/<int:invitation_id>/",
+        "cooperatives/<id:pk>/invitations/<id:invitation_id>/",
         apis_invitations.InvitationRevokeApi.as_view(),
         name="invitation-revoke",
     ),
@@ -57,43 +57,43 @@ urlpatterns = [
         name="invitation-accept",
     ),
     path(
-        "cooperatives/<int:pk>/documents/",
+        "cooperatives/<id:pk>/documents/",
         apis.DocumentListUploadApi.as_view(),
         name="document-list",
     ),
     path(
-        "cooperatives/<int:pk>/documents/<int:document_id>/download/",
+        "cooperatives/<id:pk>/documents/<id:document_id>/download/",
         views.DocumentDownloadView.as_view(),
         name="document-download",
     ),
-    path("cooperatives/<int:pk>/logo/", apis.CooperativeLogoApi.as_view(), name="cooperative-logo"),
+    path("cooperatives/<id:pk>/logo/", apis.CooperativeLogoApi.as_view(), name="cooperative-logo"),
     path(
-        "cooperatives/<int:pk>/submit/",
+        "cooperatives/<id:pk>/submit/",
         apis.CooperativeSubmitApi.as_view(),
         name="cooperative-submit",
     ),
     path(
-        "cooperatives/<int:pk>/verification-events/",
+        "cooperatives/<id:pk>/verification-events/",
         apis.VerificationHistoryApi.as_view(),
         name="verification-events",
     ),
     path(
-        "cooperatives/<int:pk>/verify/",
+        "cooperatives/<id:pk>/verify/",
         apis.CooperativeVerifyApi.as_view(),
         name="cooperative-verify",
     ),
     path(
-        "cooperatives/<int:pk>/reject/",
+        "cooperatives/<id:pk>/reject/",
         apis.CooperativeRejectApi.as_view(),
         name="cooperative-reject",
     ),
     path(
-        "cooperatives/<int:pk>/suspend/",
+        "cooperatives/<id:pk>/suspend/",
         apis.CooperativeSuspendApi.as_view(),
         name="cooperative-suspend",
     ),
     path(
-        "cooperatives/<int:pk>/reinstate/",
+        "cooperatives/<id:pk>/reinstate/",
         apis.CooperativeReinstateApi.as_view(),
         name="cooperative-reinstate",
     ),

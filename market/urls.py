@@ -12,6 +12,9 @@ api_v1 = [
     path("", include("orders.urls")),
 ]
 
+handler404 = "market.api.handler404"
+handler500 = "market.api.handler500"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -9,13 +9,13 @@ app_name = "orders"
 urlpatterns = [
     path("cart/", cart.CartGetApi.as_view(), name="cart"),
     path("cart/lines/", cart.CartLineAddApi.as_view(), name="cart-line-add"),
-    path("cart/lines/<int:product_id>/", cart.CartLineUpdateApi.as_view(), name="cart-line"),
+    path("cart/lines/<id:product_id>/", cart.CartLineUpdateApi.as_view(), name="cart-line"),
     path("checkout/", checkout.CheckoutPlaceApi.as_view(), name="checkout-place"),
     path(
-        "checkouts/<int:checkout_id>/", checkout.CheckoutDetailApi.as_view(), name="checkout-detail"
+        "checkouts/<id:checkout_id>/", checkout.CheckoutDetailApi.as_view(), name="checkout-detail"
     ),
     path(
-        "checkouts/<int:checkout_id>/stripe-intent/",
+        "checkouts/<id:checkout_id>/stripe-intent/",
         checkout.CheckoutStripeIntentApi.as_view(),
         name="checkout-stripe-intent",
     ),
@@ -26,7 +26,7 @@ urlpatterns = [
     path("admin/orders/", orders.OrderListAdminApi.as_view(), name="order-list-admin"),
     path("admin/refunds/", payments.RefundListAdminApi.as_view(), name="refund-list-admin"),
     path(
-        "admin/refunds/<int:refund_id>/paid-out/",
+        "admin/refunds/<id:refund_id>/paid-out/",
         payments.RefundPaidOutApi.as_view(),
         name="refund-paid-out",
     ),

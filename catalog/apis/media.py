@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,7 +10,7 @@ from catalog import selectors, services
 from catalog.apis.outputs import CertificationStaffOutput, ImageOutput
 from catalog.models import Certification
 from catalog.permissions import IsCooperativeStaff
-from market.api import created
+from market.api import JSONParser, created
 from market.apis_accounts import ERROR, name_nested_serializers
 from market.permissions import IsPlatformAdmin
 
