@@ -104,18 +104,18 @@ def _vietqr_details(order) -> dict | None:
     """Transfer details for an unpaid bank-transfer order whose cooperative has an account."""
     from orders.models import Order, PaymentMethod
 
-    coop = order.cooperative
+    payee = order.payee  # snapshotted at checkout: a later account change never retargets it
     if (
         order.payment_method != PaymentMethod.BANK_TRANSFER
         or order.payment_status != Order.PaymentStatus.UNPAID
         or order.status in (Order.Status.CANCELLED, Order.Status.REFUSED)
-        or not (coop.bank_bin and coop.bank_account)
+        or not (payee["bank_bin"] and payee["bank_account"])
     ):
         return None
     return {
-        "bank_bin": coop.bank_bin,
-        "account": coop.bank_account,
-        "holder": coop.bank_account_name,
+        "bank_bin": payee["bank_bin"],
+        "account": payee["bank_account"],
+        "holder": payee["bank_account_name"],
         "amount": order.total_vnd,
         "memo": order.vietqr_memo,
     }

@@ -34,6 +34,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password-reset/done/", auth.password_reset_complete, name="password_reset_complete"),
+    path("verify-email/", auth.verify_email, name="verify_email"),
     path("invitations/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
     # Cart.
     path("gio-hang/", cart.cart, name="cart"),

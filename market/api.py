@@ -8,7 +8,7 @@ from django.db import DataError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
-from rest_framework import exceptions, parsers, status
+from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -74,21 +74,6 @@ class Pagination(PageNumberPagination):
 
 def created(data):
     return Response(data, status=status.HTTP_201_CREATED)
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, but JSON nested deeper than Python's recursion limit is a 400.
-
-    The standard library's decoder recurses once per level and raises RecursionError (which DRF
-    does not catch) for a body like `{"a":{"a":...}}` 3,000 levels deep."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError as exc:
-            raise exceptions.ParseError(
-                _("JSON parse error - the document is nested too deeply.")
-            ) from exc
 
 
 def _is_api(request) -> bool:

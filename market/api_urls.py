@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from market import apis, apis_accounts, apis_invitations, views
+from market import apis, apis_accounts, apis_invitations, apis_payee, views
 
 app_name = "market"
 urlpatterns = [
@@ -17,6 +17,12 @@ urlpatterns = [
         "auth/password-reset/confirm/",
         apis_accounts.PasswordResetConfirmApi.as_view(),
         name="password-reset-confirm",
+    ),
+    path("auth/verify-email/", apis_accounts.EmailVerifyApi.as_view(), name="verify-email"),
+    path(
+        "auth/verify-email/send/",
+        apis_accounts.EmailVerifySendApi.as_view(),
+        name="verify-email-send",
     ),
     # reference data
     path("provinces/", apis.ProvinceListApi.as_view(), name="province-list"),
@@ -71,6 +77,26 @@ urlpatterns = [
         "cooperatives/<id:pk>/submit/",
         apis.CooperativeSubmitApi.as_view(),
         name="cooperative-submit",
+    ),
+    path(
+        "cooperatives/<id:pk>/payee-changes/",
+        apis_payee.PayeeChangeListApi.as_view(),
+        name="payee-change-list",
+    ),
+    path(
+        "cooperatives/<id:pk>/payee-changes/<id:change_id>/approve/",
+        apis_payee.PayeeChangeApproveApi.as_view(),
+        name="payee-change-approve",
+    ),
+    path(
+        "cooperatives/<id:pk>/payee-changes/<id:change_id>/reject/",
+        apis_payee.PayeeChangeRejectApi.as_view(),
+        name="payee-change-reject",
+    ),
+    path(
+        "admin/payee-changes/",
+        apis_payee.PayeeChangePendingListApi.as_view(),
+        name="payee-change-pending",
     ),
     path(
         "cooperatives/<id:pk>/verification-events/",

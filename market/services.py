@@ -31,6 +31,7 @@ from market.errors import (
 )
 from market.models import Cooperative, CooperativeDocument, Membership, User, VerificationEvent
 from market.outbox import record_changes
+from market.payee import PAYEE_FIELDS, payee_change_request
 
 log = logging.getLogger("htx.market")
 Status = Cooperative.Status
@@ -54,13 +55,13 @@ PROFILE_FIELDS = (
     "is_agricultural",
     "member_count",
     "year_founded",
-    "bank_bin",
-    "bank_account",
-    "bank_account_name",
 )
+# The payee (PAYEE_FIELDS: bank BIN, account, holder) only changes through market.payee: owners
+# only, approved by an admin once the cooperative was submitted.
 # The legal identity an admin checked: frozen once submitted, so a verified badge cannot be
 # moved to another legal entity by editing.
 IDENTITY_FIELDS = ("kind", "legal_name", "registration_number", "tax_code")
+SINGLE_LINE_FIELDS = ("legal_name", "trading_name", "representative", "address")
 
 
 # --- profile ---------------------------------------------------------------------------------
@@ -78,8 +79,6 @@ def _clean_profile(data: dict, *, instance: Cooperative | None = None) -> dict:
         "tax_code": validators.tax_code,
         "phone": validators.phone,
         "year_founded": validators.year_founded,
-        "bank_bin": validators.bank_bin,
-        "bank_account": validators.bank_account,
         "province": validators.province,
     }
     for name, check in checks.items():
@@ -102,8 +101,16 @@ def _clean_profile(data: dict, *, instance: Cooperative | None = None) -> dict:
     elif "province" in cleaned and instance and instance.ward_id and "ward" not in cleaned:
         if province and instance.ward.province_id != province.code:
             cleaned["ward"] = None  # the old ward belongs to the old province
+    for name in SINGLE_LINE_FIELDS:  # names go into e-mail headers, PDFs and CSVs
+        if name in cleaned and name not in errors:
+            try:
+                cleaned[name] = validators.single_line(
+                    cleaned[name] or "", field=name, required=name == "legal_name"
+                )
+            except validators.InvalidField as exc:
+                errors.update(exc.fields)
     for name in ("legal_name", "registration_number", "tax_code", "province"):
-        if name in cleaned and cleaned[name] in ("", None):
+        if name in cleaned and cleaned[name] in ("", None) and name not in errors:
             errors[name] = [_("This field is required.")]
     if "sector" in cleaned and "is_agricultural" not in data:
         cleaned["is_agricultural"] = cleaned["sector"] in Cooperative.AGRICULTURAL_SECTORS
@@ -178,6 +185,7 @@ def cooperative_create(*, actor: User, data: dict) -> Cooperative:
     registration number or tax code)."""
     for name in ("legal_name", "registration_number", "tax_code", "province"):
         data.setdefault(name, "")
+    payee = {name: data.pop(name) for name in PAYEE_FIELDS if name in data}
     cleaned = _clean_profile(data)
     cleaned.setdefault(
         "is_agricultural",
@@ -190,17 +198,22 @@ def cooperative_create(*, actor: User, data: dict) -> Cooperative:
     )
     _save(coop)
     Membership.objects.create(user=actor, cooperative=coop, role=Membership.Role.OWNER)
+    if payee:
+        payee_change_request(actor=actor, cooperative=coop, data=payee)
     return coop
 
 
 @transaction.atomic
 def cooperative_update(*, actor: User, cooperative_id: int, data: dict) -> Cooperative:
     """Change profile fields (owner/manager only). Identity fields are frozen once the cooperative
-    has been submitted. A verified cooperative's change is recorded for the search index.
+    has been submitted. Bank fields are a payee change (`market.payee`: owners only, pending an
+    admin's approval once submitted). A verified cooperative's change is recorded for the search
+    index.
 
     Raises NotFound, PermissionDenied, ValidationFailed, Conflict."""
     coop = _lock(cooperative_id)
     _require_manager(actor, coop)
+    payee = {name: data.pop(name) for name in PAYEE_FIELDS if name in data}
     cleaned = _clean_profile(data, instance=coop)
     frozen = [f for f in IDENTITY_FIELDS if f in cleaned and cleaned[f] != getattr(coop, f)]
     if frozen and coop.status != Status.DRAFT and coop.status != Status.REJECTED:
@@ -209,6 +222,8 @@ def cooperative_update(*, actor: User, cooperative_id: int, data: dict) -> Coope
     for name, value in cleaned.items():
         setattr(coop, name, value)
     _save(coop)
+    if payee:
+        payee_change_request(actor=actor, cooperative=coop, data=payee)
     if coop.status == Status.VERIFIED:
         record_changes(entity="cooperative", ids=[coop.pk])
     return coop

@@ -21,6 +21,8 @@ PRODUCTION = DJANGO_ENV == "production"
 
 if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")  # no default: production must set it
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise environ.ImproperlyConfigured("SECRET_KEY must be a long random string (50+ chars)")
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-htx-market-key-change-me-0123456789")
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
@@ -174,7 +176,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PARSER_CLASSES": [
-        "market.api.JSONParser",  # answers JSON nested too deeply with 400, not RecursionError
+        "market.parsers.JSONParser",  # answers JSON nested too deeply with 400, not RecursionError
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -202,6 +204,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set (without these, check --deploy warns of colliding enum names).
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "PaymentOutcomeEnum": "orders.models.Payment.Status",
+        "RefundStatusEnum": "orders.models.Refund.Status",
+        "PaymentMethodEnum": "orders.models.PaymentMethod",
+    },
     # <id:…> (market.converters) is a positive int64.
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1}
@@ -237,16 +246,39 @@ if STRIPE_SECRET_KEY and "stripe" not in PAYMENT_METHODS:
 if PRODUCTION and "stripe" in PAYMENT_METHODS and not STRIPE_WEBHOOK_SECRET:
     raise environ.ImproperlyConfigured("STRIPE_WEBHOOK_SECRET is required when Stripe is enabled")
 PLATFORM_COMMISSION_PERCENT = env.float("PLATFORM_COMMISSION_PERCENT", default=5.0)
+# Unpaid card orders expire after this.
 ORDER_UNPAID_TIMEOUT_HOURS = env.int("ORDER_UNPAID_TIMEOUT_HOURS", default=48)
+# Stock held for an unpaid bank-transfer order. 6 hours: VietQR transfers go over NAPAS 247 and
+# arrive within seconds at any hour, so a real buyer pays within minutes of checkout; 6 hours
+# still covers a buyer who has to wait for an OTP, a spouse's phone or the end of a work shift.
+# 48 hours let one unpaid checkout keep a product off sale for two days; 6 hours (with the caps
+# below) bounds what a never-paying account can hold to a few hours of a few orders.
+ORDER_BANK_TRANSFER_RESERVATION_HOURS = env.int("ORDER_BANK_TRANSFER_RESERVATION_HOURS", default=6)
+# Per buyer: open unpaid bank-transfer orders, and their value.
+ORDER_UNPAID_MAX_OPEN = env.int("ORDER_UNPAID_MAX_OPEN", default=3)
+ORDER_UNPAID_MAX_VALUE_VND = env.int("ORDER_UNPAID_MAX_VALUE_VND", default=50_000_000)
+# Per buyer, counted in the database (shared by every app server, API and web alike).
+ORDER_CHECKOUTS_PER_HOUR = env.int("ORDER_CHECKOUTS_PER_HOUR", default=10)
+# A checkout above this total needs a confirmed e-mail address.
+ORDER_VERIFIED_EMAIL_ABOVE_VND = env.int("ORDER_VERIFIED_EMAIL_ABOVE_VND", default=5_000_000)
 USD_VND_RATE = env.int("USD_VND_RATE", default=26000)
-BANK_RECONCILE_TOKEN = env.str(
-    "BANK_RECONCILE_TOKEN", default="" if PRODUCTION else "dev-bank-feed-token"
-)
+# The bank feed's bearer token: required in production (an empty token would either lock the
+# feed out or, worse, be compared against an empty header).
+if PRODUCTION:
+    BANK_RECONCILE_TOKEN = env.str("BANK_RECONCILE_TOKEN")
+    if len(BANK_RECONCILE_TOKEN) < 32:
+        raise environ.ImproperlyConfigured("BANK_RECONCILE_TOKEN must be at least 32 characters")
+else:
+    BANK_RECONCILE_TOKEN = env.str("BANK_RECONCILE_TOKEN", default="dev-bank-feed-token")
 
 # Security.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
 SECURE_HSTS_SECONDS = 31536000 if PRODUCTION else 0
+# Every subdomain is ours and served over TLS; preload puts the domain in browsers' HSTS lists
+# (so even the first visit is HTTPS). `manage.py check --deploy` expects both.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

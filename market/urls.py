@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from market.admin_login import admin_login
+
 api_v1 = [
     path("", include("market.api_urls")),
     path("", include("catalog.urls")),
@@ -16,6 +18,7 @@ handler404 = "market.api.handler404"
 handler500 = "market.api.handler500"
 
 urlpatterns = [
+    path("admin/login/", admin_login, name="admin-login"),  # throttled; must precede admin/
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -24,6 +24,11 @@ urlpatterns = [
     path("coop/orders/bulk/", desk.OrderBulkMoveApi.as_view(), name="order-bulk-move"),
     path("coop/orders/export.csv", desk.OrderExportCsvApi.as_view(), name="order-export-csv"),
     path("admin/orders/", orders.OrderListAdminApi.as_view(), name="order-list-admin"),
+    path(
+        "admin/unpaid-holders/",
+        orders.UnpaidHolderListAdminApi.as_view(),
+        name="unpaid-holder-list-admin",
+    ),
     path("admin/refunds/", payments.RefundListAdminApi.as_view(), name="refund-list-admin"),
     path(
         "admin/refunds/<id:refund_id>/paid-out/",

@@ -10,8 +10,9 @@ from catalog import selectors, services
 from catalog.apis.outputs import CertificationStaffOutput, ImageOutput
 from catalog.models import Certification
 from catalog.permissions import IsCooperativeStaff
-from market.api import JSONParser, created
+from market.api import created
 from market.apis_accounts import ERROR, name_nested_serializers
+from market.parsers import JSONParser
 from market.permissions import IsPlatformAdmin
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from catalog.errors import InsufficientStock
 from catalog.models import Incoterm, Product
 from catalog.stock import lock_products, stock_decrease
+from market import validators
 from market.models import Cooperative, Province, User, Ward
 from orders.errors import (
     AddressInvalid,
@@ -39,6 +40,7 @@ from orders.models import (
     commission_percent,
     commission_vnd,
 )
+from orders.services import limits
 from orders.services.cart import (
     line_total,
     product_check_purchasable,
@@ -63,9 +65,15 @@ class ShippingAddress:
 def _address_fields(address: ShippingAddress) -> dict:
     """Validate the address and return Checkout field values. Raises AddressInvalid."""
     errors: dict[str, list] = {}
-    for name in ("recipient_name", "recipient_phone", "address_line"):
-        if not (getattr(address, name) or "").strip():
-            errors[name] = [_("This field is required.")]
+    for name in ("recipient_name", "recipient_phone", "address_line", "city", "postal_code"):
+        try:  # printed on packing slips and shown in e-mails: one visible line each
+            validators.single_line(
+                getattr(address, name) or "",
+                field=name,
+                required=name in ("recipient_name", "recipient_phone", "address_line"),
+            )
+        except validators.InvalidField as exc:
+            errors.update(exc.fields)
     country = (address.country or "").upper()
     if len(country) != 2 or not country.isalpha():
         errors["country"] = [_("Use a two-letter country code (ISO 3166-1).")]
@@ -220,7 +228,10 @@ def _create_order(
         note=note,
         payment_method=checkout.payment_method,
         placed_at=now,
-        reserved_until=now + timedelta(hours=settings.ORDER_UNPAID_TIMEOUT_HOURS)
+        payee_bank_bin=cooperative.bank_bin,
+        payee_bank_account=cooperative.bank_account,
+        payee_bank_account_name=cooperative.bank_account_name,
+        reserved_until=now + timedelta(hours=limits.reservation_hours(checkout.payment_method))
         if unpaid_timeout
         else None,
     )
@@ -312,6 +323,7 @@ def _place(
 ):
     from orders.services import notifications, stripe_payments
 
+    limits.buyer_lock(buyer)  # before the stock rows: one buyer's checkouts count in turn
     lines, products = _locked_cart_lines(cart)
     priced = _revalidate(lines, products)
     now = timezone.now()
@@ -350,6 +362,7 @@ def _place(
             fields={"expected_total_vnd": expected_total_vnd, "total_vnd": checkout.total_vnd}
         )
     checkout.save(update_fields=["subtotal_vnd", "shipping_vnd", "total_vnd", "total_usd"])
+    limits.checkout_limits_check(checkout=checkout, new_orders=len(orders), now=now)
     for line, product, _price in priced:
         try:
             stock_decrease(

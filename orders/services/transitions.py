@@ -19,6 +19,7 @@ from orders.errors import (
     ValidationFailed,
 )
 from orders.models import Order, OrderEvent, OrderLine, Payment, PaymentMethod, commission_vnd
+from orders.services.limits import reservation_hours
 
 S = Order.Status
 
@@ -328,15 +329,10 @@ def _expire_one(*, order_id: int, now: datetime) -> int:
         actor=None,
         order_id=order_id,
         to=S.CANCELLED,
-        reason=_("Not paid within %(hours)s hours.") % {"hours": _hours()},
+        reason=_("Not paid within %(hours)s hours.")
+        % {"hours": reservation_hours(order.payment_method)},
     )
     return 1
-
-
-def _hours() -> int:
-    from django.conf import settings
-
-    return settings.ORDER_UNPAID_TIMEOUT_HOURS
 
 
 def order_transition_bulk(*, actor: User, order_ids: list[int], to: str) -> dict[int, str]:

@@ -147,7 +147,7 @@ def test_refunding_every_order_of_a_usd_checkout_returns_every_cent_charged(
     )
     Order.objects.update(payment_status=Order.PaymentStatus.PAID, amount_paid_vnd=F("total_vnd"))
     Payment.objects.update(provider_id="pi_review", status=Payment.Status.SUCCEEDED)
-    admin = UserFactory(is_staff=True)
+    admin = UserFactory(platform_admin=True)
 
     with django_capture_on_commit_callbacks(execute=False):  # no call to Stripe: amounts only
         refunds = [
