@@ -213,6 +213,8 @@ class Cooperative(TimeStampedModel):
         max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
     status_reason = models.TextField(_("reason"), blank=True)
+    # Bytes of images and files stored for this cooperative (market.quota keeps it).
+    storage_used_bytes = models.PositiveBigIntegerField(default=0)
     submitted_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
 

@@ -10,6 +10,7 @@ Accounts (sign-up, login, password reset) live in `market.accounts`; invitations
 import logging
 import os
 
+from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -18,7 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from market import validators
+from market import quota, validators
 from market.admin_units import fold
 from market.documents import DOCUMENT_MAX_BYTES, document_type, signature_type
 from market.errors import (
@@ -29,6 +30,7 @@ from market.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from market.imaging import encode_png_or_jpeg, rebuild_from_pixels
 from market.models import Cooperative, CooperativeDocument, Membership, User, VerificationEvent
 from market.outbox import record_changes
 from market.payee import PAYEE_FIELDS, payee_change_request
@@ -282,6 +284,7 @@ def cooperative_document_add(
         message = _("The file is larger than 10 MB.")
         raise ValidationFailed(message, fields={"file": [message]}, code="file_too_large")
     content_type, ext = _sniff(file)
+    quota.storage_reserve(cooperative_id=coop.pk, nbytes=file.size)  # rolls back with us
     original = os.path.basename(getattr(file, "name", "") or "document")[:255]
     # A random name with the extension the content proves, so nothing is guessable or misleading.
     path = f"coop-docs/{coop.pk}/{timezone.now():%Y/%m}/{os.urandom(12).hex()}{ext}"
@@ -304,52 +307,78 @@ def cooperative_document_add(
 
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
-LOGO_MAX_PIXELS = 4000 * 4000
+LOGO_MAX_PIXELS = 4096 * 4096  # the same cap as product images
+LOGO_SIZE = 512  # longest side stored: a logo is shown at most 256 px wide (2x for sharp screens)
 
 
-def _check_image(upload) -> str:
-    """A real JPEG/PNG that Pillow can open, within size and pixel limits (no decompression bombs)."""
+def _logo_invalid(message, code: str):
+    return ValidationFailed(message, fields={"file": [str(message)]}, code=code)
+
+
+def _logo_from_pixels(upload) -> tuple[bytes, str]:
+    """A real JPEG/PNG within size and pixel limits, rebuilt from its pixels (no EXIF/GPS, no
+    trailing bytes) at most LOGO_SIZE px: (bytes, extension)."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
-    content_type, ext = _sniff(upload, decode=False)  # decoded below, with a specific error
+    content_type, _ext = _sniff(upload, decode=False)  # decoded below, with a specific error
     if content_type == "application/pdf":
-        message = _("The logo must be a JPEG or PNG image.")
-        raise ValidationFailed(message, fields={"file": [message]}, code="unsupported_file_type")
+        raise _logo_invalid(_("The logo must be a JPEG or PNG image."), "unsupported_file_type")
     if upload.size > LOGO_MAX_BYTES:
-        message = _("The logo is larger than 2 MB.")
-        raise ValidationFailed(message, fields={"file": [message]}, code="file_too_large")
+        raise _logo_invalid(_("The logo is larger than 2 MB."), "file_too_large")
+    too_big = _logo_invalid(_("The logo may have at most 4096 × 4096 pixels."), "image_too_large")
     try:
-        with Image.open(upload) as image:
-            too_big = image.width * image.height > LOGO_MAX_PIXELS
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        message = _("The image file is damaged.")
-        raise ValidationFailed(message, fields={"file": [message]}, code="invalid_image") from None
-    if too_big:
-        message = _("The logo may have at most 4000 × 4000 pixels.")
-        raise ValidationFailed(message, fields={"file": [message]}, code="image_too_large")
-    upload.seek(0)
-    return ext
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(upload) as probe:
+                if probe.width * probe.height > LOGO_MAX_PIXELS:
+                    raise too_big  # from the header: nothing decoded yet
+                probe.verify()
+            upload.seek(0)
+            with Image.open(upload) as image:
+                if image.format == "JPEG":
+                    image.draft(None, (LOGO_SIZE, LOGO_SIZE))  # decode at a fraction of the cost
+                image.load()
+                clean = rebuild_from_pixels(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_big from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise _logo_invalid(_("The image file is damaged."), "invalid_image") from None
+    clean.thumbnail((LOGO_SIZE, LOGO_SIZE), Image.Resampling.LANCZOS)
+    return encode_png_or_jpeg(clean)
 
 
 @transaction.atomic
 def cooperative_logo_set(*, actor: User, cooperative_id: int, file) -> Cooperative:
-    """Replace the cooperative's public logo (owner/manager): JPEG/PNG checked by content, ≤ 2 MB.
+    """Replace the cooperative's public logo (owner/manager; submitted or verified cooperatives):
+    JPEG/PNG checked by content, ≤ 2 MB, ≤ 4096 × 4096 px, stored rebuilt from its pixels.
 
-    Raises NotFound, PermissionDenied, ValidationFailed."""
+    Raises NotFound, PermissionDenied, CooperativeNotSubmitted, StorageQuotaExceeded,
+    ValidationFailed."""
     coop = _lock(cooperative_id)
     _require_manager(actor, coop)
+    quota.upload_allowed_check(coop)
     if file is None or not file.size:
         raise ValidationFailed(fields={"file": [_("The file is empty.")]}, code="empty_file")
-    ext = _check_image(file)
+    data, ext = _logo_from_pixels(file)
     old = coop.logo.name if coop.logo else ""
-    coop.logo.save(f"{coop.slug}-{os.urandom(4).hex()}{ext}", file, save=False)
+    old_size = _stored_size(coop.logo.storage, old)
+    quota.storage_reserve(cooperative_id=coop.pk, nbytes=len(data) - old_size)
+    coop.logo.save(f"{coop.slug}-{os.urandom(4).hex()}{ext}", ContentFile(data), save=False)
     coop.save(update_fields=["logo", "updated_at"])
     if old:
         transaction.on_commit(lambda: coop.logo.storage.delete(old))
     if coop.status == Status.VERIFIED:
         record_changes(entity="cooperative", ids=[coop.pk])
     return coop
+
+
+def _stored_size(storage, name: str) -> int:
+    try:
+        return storage.size(name) if name else 0
+    except OSError:
+        return 0
 
 
 # --- verification ----------------------------------------------------------------------------

@@ -234,6 +234,17 @@ CATALOG_IMPORT_RUNNER = env.str(
     default=("inline" if DATABASES["default"]["NAME"] in ("", ":memory:") else "thread"),
 )
 CATALOG_IMPORT_STALE_SECONDS = env.int("CATALOG_IMPORT_STALE_SECONDS", default=120)
+# What one import may cost: declared unpacked size of an XLSX (checked before parsing), product
+# rows, characters in one cell.
+CATALOG_IMPORT_MAX_UNZIPPED_BYTES = env.int(
+    "CATALOG_IMPORT_MAX_UNZIPPED_BYTES", default=50 * 1024 * 1024
+)
+CATALOG_IMPORT_MAX_ROWS = env.int("CATALOG_IMPORT_MAX_ROWS", default=5_000)
+CATALOG_IMPORT_MAX_CELL_CHARS = env.int("CATALOG_IMPORT_MAX_CELL_CHARS", default=10_000)
+# Product images and logos: at most this many pixels (header-checked before decoding).
+CATALOG_IMAGE_MAX_PIXELS = env.int("CATALOG_IMAGE_MAX_PIXELS", default=4096 * 4096)
+# Images and files stored per cooperative (market.quota).
+COOPERATIVE_STORAGE_QUOTA_MB = env.int("COOPERATIVE_STORAGE_QUOTA_MB", default=500)
 
 # Payments.
 PAYMENT_METHODS = env.list("PAYMENT_METHODS", default=["bank_transfer", "cod"])

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from catalog.errors import CertificationAlreadyChecked, CertificationInvalid
 from catalog.models import Certification, Product, ProductEvent
-from catalog.services.common import check_staff
+from catalog.services.common import check_staff, upload_check
+from market import quota
 from market.documents import DOCUMENT_MAX_BYTES as MAX_DOCUMENT_BYTES
 from market.documents import content_type_for, document_type
 from market.errors import NotFound, PermissionDenied
@@ -68,8 +69,10 @@ def certification_claim(
     product_ids: list[int] = (),
 ) -> Certification:
     """Record a claimed certification (shown only after an admin checks the document).
-    Raises NotFound (not staff, or a product not of this cooperative), CertificationInvalid."""
+    Raises NotFound (not staff, or a product not of this cooperative), CertificationInvalid,
+    CooperativeNotSubmitted, StorageQuotaExceeded."""
     check_staff(actor, cooperative_id)
+    upload_check(cooperative_id)
     errors = _claim_errors(
         kind=kind,
         ocop_stars=ocop_stars,
@@ -94,6 +97,7 @@ def certification_claim(
         valid_until=valid_until,
     )
     _content_type, ext = document_type(document)
+    quota.storage_reserve(cooperative_id=cooperative_id, nbytes=len(document))
     # A random name with the extension the content proves, in private storage (never under MEDIA_URL).
     storage = storages["private"]
     cert.document = storage.save(

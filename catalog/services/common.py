@@ -17,6 +17,17 @@ def check_staff(actor, cooperative_id: int) -> None:
         raise NotFound()
 
 
+def upload_check(cooperative_id: int) -> None:
+    """Before decoding or storing an upload: only submitted/verified cooperatives, and only with
+    storage quota left (market.quota). Raises CooperativeNotSubmitted, StorageQuotaExceeded."""
+    from market import quota
+    from market.models import Cooperative
+
+    cooperative = Cooperative.objects.only("status", "storage_used_bytes").get(pk=cooperative_id)
+    quota.upload_allowed_check(cooperative)
+    quota.storage_check(cooperative)
+
+
 def lock_own_product(*, actor, cooperative_id: int, product_id: int) -> Product:
     """Lock the product for this transaction if it belongs to the actor's cooperative."""
     assert transaction.get_connection().in_atomic_block

@@ -13,7 +13,7 @@ from orders.models import Order
 from orders.services.transitions import order_transition
 from tests.conftest import client_for
 from tests.factories.catalog import ProductFactory
-from tests.factories.market import CooperativeFactory, MembershipFactory, UserFactory
+from tests.factories.market import MembershipFactory, UserFactory
 from tests.factories.orders import place_order
 
 pytestmark = pytest.mark.django_db
