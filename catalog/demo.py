@@ -100,6 +100,14 @@ def _round_price(value: float) -> int:
     return max(step, int(Decimal(value / step).quantize(Decimal(1), ROUND_HALF_UP)) * step)
 
 
+def _stock(rnd, moq) -> Decimal:
+    """Stock on hand, in units of sale, consistent with what the product page will say: a few
+    products are sold out (0, "Hết hàng"); every other one can be bought at its minimum."""
+    if rnd.random() < 0.03:
+        return Decimal(0)
+    return Decimal(rnd.choice([5, 20, 50, 120, 300, 800])) * (Decimal(moq) if moq > 1 else 1)
+
+
 def _variants(line):
     code, name_vi, name_en, cat, family, packs, price, hs, theme = line
     second = SECOND.get(family, CROPS)
@@ -130,8 +138,7 @@ def _product(coop, line, categories, n, gi, grade, second, pack, rnd, active: bo
         price_vnd=unit_price,
         min_order_qty=Decimal(str(moq)),
         order_step=Decimal(str(step)),
-        stock_qty=Decimal(rnd.choice([0, 5, 20, 50, 120, 300, 800]))
-        * (Decimal(moq) if moq > 1 else 1),
+        stock_qty=_stock(rnd, moq),
         unit_weight_kg=Decimal(str(size)),
         lead_time_days=rnd.choice([1, 2, 3, 5, 7, 14] if export else [1, 2, 3]),
         hs_code=hs,

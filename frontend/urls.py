@@ -6,6 +6,7 @@ from frontend.views import (
     cart,
     checkout,
     coop,
+    desk,
     invitations,
     public,
     register,
@@ -26,6 +27,7 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("signup/", auth.signup, name="signup"),
+    path("ngon-ngu/", auth.language_switch, name="language"),
     path("password-reset/", auth.password_reset, name="password_reset"),
     path("password-reset/sent/", auth.password_reset_done, name="password_reset_done"),
     path(
@@ -49,6 +51,9 @@ urlpatterns = [
     path("don-hang/", checkout.order_list, name="order_list"),
     path("don-hang/<str:code>/", checkout.order_detail, name="order_detail"),
     path("don-hang/<str:code>/vietqr.svg", checkout.order_vietqr, name="order_vietqr"),
+    path("don-hang/<str:code>/vietqr.png", checkout.order_vietqr_png, name="order_vietqr_png"),
+    path("don-hang/<str:code>/huy/", checkout.order_cancel, name="order_cancel"),
+    path("don-hang/<str:code>/da-nhan-hang/", checkout.order_received, name="order_received"),
     # Cooperative staff.
     path("htx/", coop.coop_home, name="coop_home"),
     path("htx/dang-ky/", register.register, name="coop_register"),
@@ -84,11 +89,16 @@ urlpatterns = [
     path("htx/<id:coop_id>/nhap/", coop.import_start, name="coop_import"),
     path("htx/<id:coop_id>/nhap/<id:job_id>/", coop.import_job, name="coop_import_job"),
     path("htx/<id:coop_id>/nhap/<id:job_id>/ap-dung/", coop.import_apply, name="coop_import_apply"),
-    path("htx/<id:coop_id>/don-hang/", coop.order_desk, name="coop_orders"),
-    path("htx/<id:coop_id>/don-hang/<str:code>/chuyen/", coop.order_move, name="coop_order_move"),
+    path("htx/<id:coop_id>/don-hang/", desk.order_desk, name="coop_orders"),
+    path("htx/<id:coop_id>/don-hang/<str:code>/chuyen/", desk.order_move, name="coop_order_move"),
+    path(
+        "htx/<id:coop_id>/don-hang/<str:code>/da-nhan-tien/",
+        desk.order_paid,
+        name="coop_order_paid",
+    ),
     re_path(
         r"^htx/(?P<coop_id>\d+)/don-hang/(?P<code>[^/]+)/(?P<kind>slip|invoice)/$",
-        coop.order_print,
+        desk.order_print,
         name="coop_order_print",
     ),
     # Platform admins.

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "catalog",
     "search",
     "orders",
+    "ledger",
+    "quotes",
     "frontend",
 ]
 
@@ -84,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "frontend.context_processors.cart",
             ],
         },
     },
@@ -132,7 +135,14 @@ LOGIN_REDIRECT_URL = "/"
 # Vietnamese first, English second.
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our apps' catalogues are LOCALE_PATHS, which win over every INSTALLED_APPS catalogue: without
+# this, django.contrib.admin (listed first) replaced our words for shared msgids ("Log out" read
+# "Thoát", "Remove" read "Gỡ bỏ"). The pages' own app comes first.
+LOCALE_PATHS = [
+    BASE_DIR / app / "locale"
+    for app in ("frontend", "orders", "quotes", "search", "catalog", "market")
+    if (BASE_DIR / app / "locale").is_dir()
+] + [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
@@ -272,6 +282,11 @@ ORDER_UNPAID_MAX_VALUE_VND = env.int("ORDER_UNPAID_MAX_VALUE_VND", default=50_00
 ORDER_CHECKOUTS_PER_HOUR = env.int("ORDER_CHECKOUTS_PER_HOUR", default=10)
 # A checkout above this total needs a confirmed e-mail address.
 ORDER_VERIFIED_EMAIL_ABOVE_VND = env.int("ORDER_VERIFIED_EMAIL_ABOVE_VND", default=5_000_000)
+# Money for a delivered order is released to its cooperative when the buyer completes it, or
+# automatically this many days after delivery (no open refund).
+ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=7)
+# The weekly payout run pays a cooperative only when it is owed at least this much.
+LEDGER_PAYOUT_MINIMUM_VND = env.int("LEDGER_PAYOUT_MINIMUM_VND", default=200_000)
 USD_VND_RATE = env.int("USD_VND_RATE", default=26000)
 # The bank feed's bearer token: required in production (an empty token would either lock the
 # feed out or, worse, be compared against an empty header).

@@ -12,6 +12,8 @@ api_v1 = [
     path("", include("catalog.urls")),
     path("search/", include("search.urls")),
     path("", include("orders.urls")),
+    path("", include("ledger.urls")),
+    path("", include("quotes.urls")),
 ]
 
 handler404 = "market.api.handler404"

@@ -10,16 +10,17 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import Count, Q
+from django.utils import timezone, translation
 
-from catalog.models import Category, Certification
+from catalog.models import Category, Certification, Product
 from catalog.selectors import product_list_purchasable
-from market.models import Province
-from search.text import fold_text, normalize
+from market.models import FormerProvince, Province
+from search.text import fold_text, normalize, tokens
 
 FIELDS = (
     "pk",
+    "sku",
     "name_vi",
     "name_en",
     "description_vi",
@@ -46,8 +47,18 @@ class _Context:
             c["pk"]: (c["parent_id"], c["name_vi"], c["name_en"])
             for c in Category.objects.values("pk", "parent_id", "name_vi", "name_en")
         }
-        self.provinces = dict(Province.objects.values_list("pk", "name"))
-        self.kinds = {k: str(label) for k, label in Certification.Kind.choices}
+        # A province is found by its 2025 name and by the names of the provinces it absorbed
+        # ("Bắc Giang" finds Bắc Ninh's products).
+        self.provinces = {pk: [name] for pk, name in Province.objects.values_list("pk", "name")}
+        for pk, former in FormerProvince.objects.values_list("province_id", "short_name"):
+            self.provinces.setdefault(pk, []).append(former)
+        # Labels in both languages, whatever language the request that published it spoke: the
+        # document must not depend on who triggered the indexing (search_check compares hashes).
+        self.kinds = {}
+        for language in ("vi", "en"):
+            with translation.override(language):
+                for kind, label in Certification.Kind.choices:
+                    self.kinds.setdefault(kind, []).append(str(label))
         self.today = timezone.localdate()
 
     def path(self, category_id) -> list[int]:
@@ -74,30 +85,45 @@ class _Context:
             out.setdefault(pid, []).append((kind, stars))
         return out
 
+    @staticmethod
+    def orders(product_ids) -> dict[int, int]:
+        """Orders that bought each product: the quality signal that breaks ranking ties.
+        Read through the catalog's reverse relation (search never imports orders)."""
+        rows = (
+            Product.objects.filter(pk__in=product_ids, order_lines__isnull=False)
+            .values("pk")
+            .annotate(n=Count("order_lines__order", distinct=True))
+            .values_list("pk", "n")
+        )
+        return dict(rows)
 
-def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context) -> dict:
+
+def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context, orders: int = 0) -> dict:
+    """One product's document. Every text is language-independent (both languages' labels)."""
     province_id = row["origin_province_id"] or row["cooperative__province_id"]
     path = ctx.path(row["category_id"])
     stars = [s for kind, s in certs if kind == Certification.Kind.OCOP and s]
     names = f"{row['name_vi']} {row['name_en']}".strip()
+    coops = {row["cooperative__trading_name"], row["cooperative__legal_name"]} - {"", None}
     context = " ".join(
-        [
-            row["description_vi"],
-            row["description_en"],
-            row["cooperative__trading_name"] or row["cooperative__legal_name"],
-            ctx.provinces.get(province_id, ""),
-        ]
+        sorted(coops)
+        + ctx.provinces.get(province_id, [])
         + [f"{ctx.tree[c][1]} {ctx.tree[c][2]}" for c in path]
-        + [ctx.kinds.get(kind, kind) for kind, _ in certs]
+        + [label for kind in sorted({k for k, _ in certs}) for label in ctx.kinds.get(kind, [kind])]
+        + [row["sku"]]
     )
+    name_fold = fold_text(names)
     incoterms = sorted({str(i) for i in (row["incoterms"] or [])})
     doc = {
         "id": row["pk"],
+        "sku": normalize(row["sku"]),
         "name_vi": row["name_vi"],
         "name_en": row["name_en"],
         "name_exact": normalize(names),
-        "name_fold": fold_text(names),
-        "body_fold": fold_text(context),
+        "name_fold": name_fold,
+        "name_len": len(tokens(name_fold)),
+        "context_fold": fold_text(context),
+        "body_fold": fold_text(f"{row['description_vi']} {row['description_en']}"),
         "category_id": row["category_id"],
         "category_path": path,
         "province_id": province_id,
@@ -109,6 +135,7 @@ def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context) -> dict
         "incoterms": incoterms,
         "export_ready": bool(incoterms),
         "created": row["created_at"],
+        "orders": orders,
     }
     doc["doc_hash"] = doc_hash(doc)
     return doc
@@ -126,8 +153,11 @@ def doc_hash(doc: dict) -> str:
 
 
 def _build_rows(rows: list[dict], ctx: _Context) -> list[dict]:
-    certs = ctx.certifications([r["pk"] for r in rows]) if rows else {}
-    return [build(r, certs.get(r["pk"], []), ctx) for r in rows]
+    if not rows:
+        return []
+    ids = [r["pk"] for r in rows]
+    certs, orders = ctx.certifications(ids), ctx.orders(ids)
+    return [build(r, certs.get(r["pk"], []), ctx, orders.get(r["pk"], 0)) for r in rows]
 
 
 def build_for(ids: Iterable[int]) -> tuple[list[dict], list[int]]:

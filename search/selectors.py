@@ -7,11 +7,15 @@ and anything no longer purchasable is dropped even if the index has not caught u
 
 import logging
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.files.storage import default_storage
+from django.db.models import Prefetch
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from catalog.models import Category, Certification, Product
+from catalog.models import Category, Certification, Product, ProductImage
+from catalog.units import BASE_UNIT, Unit
 from market.models import Cooperative, Province
 from search.backends import Query, get_backend
 from search.backends.base import (
@@ -40,6 +44,39 @@ class ProductSearchPage:
     facets: dict[str, list[dict]] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)
     next_cursor: str | None = None
+    corrected_query: str | None = None  # the typo-corrected query these results are for
+
+
+@dataclass
+class ProductCard:
+    """What a result card shows, read fresh from the database, in the request's language."""
+
+    id: int
+    slug: str
+    sku: str
+    name: str
+    name_vi: str
+    name_en: str
+    highlight: dict
+    cooperative_id: int
+    cooperative_name: str
+    cooperative_province_id: int
+    cooperative_province_name: str
+    origin_province_id: int | None
+    origin_province_name: str | None
+    category_id: int | None
+    category_name: str | None
+    thumbnail_url: str | None
+    unit: str
+    unit_label: str
+    price_vnd: int | None
+    base_unit: str | None
+    base_unit_label: str | None
+    price_per_base_unit_vnd: int | None
+    stock_qty: Decimal
+    in_stock: bool
+    availability: str
+    availability_label: str
 
 
 def validate_query(query: Query) -> Query:
@@ -91,7 +128,7 @@ def product_search(query: Query) -> ProductSearchPage:
         log.exception("search backend unavailable")
         raise SearchUnavailable() from None
     products = _hydrate(result.ids)
-    parsed = parse(query.q)
+    parsed = parse(result.corrected_query or query.q)
     for product in products:
         product.highlight = {
             "name_vi": highlight(product.name_vi, parsed),
@@ -103,8 +140,62 @@ def product_search(query: Query) -> ProductSearchPage:
         page=query.page,
         size=query.size,
         facets=_label_facets(result.facets, query),
-        suggestions=result.suggestions,
+        suggestions=[] if result.corrected_query else result.suggestions,
         next_cursor=result.next_cursor,
+        corrected_query=result.corrected_query,
+    )
+
+
+def product_cards(products: list[Product]) -> list[ProductCard]:
+    """Result cards for hydrated search results (`product_search(...).results`): names,
+    cooperative and province names, category name, thumbnail, unit and base-unit price, SKU,
+    availability; a client renders them without a second request. No queries: `_hydrate`
+    already loaded the related rows and images."""
+    english = (get_language() or "vi").startswith("en")
+    return [_card(p, english) for p in products]
+
+
+def _card(p: Product, english: bool) -> ProductCard:
+    local = lambda vi, en: en if english and en else vi  # noqa: E731
+    images = list(p.images.all())
+    thumb = (images[0].variants or {}).get("thumb", {}) if images else {}
+    thumbnail = (
+        (default_storage.url(thumb["jpeg"]) if thumb.get("jpeg") else images[0].original.url)
+        if images
+        else None
+    )
+    base, factor = BASE_UNIT.get(p.unit, (None, None))
+    per_base = None
+    if base and p.price_vnd is not None:
+        per_base = int((Decimal(p.price_vnd) / factor).quantize(Decimal(1), ROUND_HALF_UP))
+    coop = p.cooperative
+    return ProductCard(
+        id=p.pk,
+        slug=p.slug,
+        sku=p.sku,
+        name=local(p.name_vi, p.name_en),
+        name_vi=p.name_vi,
+        name_en=p.name_en,
+        highlight=getattr(p, "highlight", {}),
+        cooperative_id=coop.pk,
+        cooperative_name=coop.display_name,
+        cooperative_province_id=coop.province_id,
+        cooperative_province_name=coop.province.name,
+        origin_province_id=p.origin_province_id,
+        origin_province_name=p.origin_province.name if p.origin_province else None,
+        category_id=p.category_id,
+        category_name=local(p.category.name_vi, p.category.name_en) if p.category else None,
+        thumbnail_url=thumbnail,
+        unit=p.unit,
+        unit_label=str(p.get_unit_display()),
+        price_vnd=p.price_vnd,
+        base_unit=str(base) if base else None,
+        base_unit_label=str(Unit(base).label) if base else None,
+        price_per_base_unit_vnd=per_base,
+        stock_qty=p.stock_qty,
+        in_stock=p.stock_qty > 0,
+        availability=p.availability,
+        availability_label=str(p.get_availability_display()),
     )
 
 
@@ -125,7 +216,12 @@ def _hydrate(ids: list[int]) -> list[Product]:
     # By primary key only, purchasability checked in Python: with the status filter in SQL,
     # SQLite preferred the status index and walked every active product.
     rows = (
-        Product.objects.filter(pk__in=ids).select_related("cooperative").order_by()
+        Product.objects.filter(pk__in=ids)
+        .select_related("cooperative__province", "category", "origin_province")
+        .prefetch_related(
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+        )
+        .order_by()
     )  # no ORDER BY:
     # with the model's default (-created_at) SQLite walked the created_at index over every row
     by_id = {p.pk: p for p in rows if p.is_purchasable}

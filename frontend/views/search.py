@@ -76,6 +76,7 @@ def search(request):
             total=page.total,
             facets=_facets(page, values),
             suggestions=page.suggestions,
+            corrected_query=page.corrected_query,
             page=_Pager(page),
         )
     template = (

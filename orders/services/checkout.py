@@ -4,7 +4,7 @@ stock, and writes the Checkout, one Order per cooperative, their lines, events a
 import math
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -16,6 +16,7 @@ from catalog.models import Incoterm, Product
 from catalog.stock import lock_products, stock_decrease
 from market import validators
 from market.models import Cooperative, Province, User, Ward
+from orders import money
 from orders.errors import (
     AddressInvalid,
     CartChanged,
@@ -37,10 +38,8 @@ from orders.models import (
     Payment,
     PaymentMethod,
     ShippingRule,
-    commission_percent,
-    commission_vnd,
 )
-from orders.services import limits
+from orders.services import limits, notifications, stripe_payments
 from orders.services.cart import (
     line_total,
     product_check_purchasable,
@@ -140,7 +139,7 @@ def shipping_fee_for(*, cooperative: Cooperative, subtotal_vnd: int, weight_kg: 
 
 
 def _locked_cart_lines(cart: Cart) -> tuple[list[CartLine], dict[int, Product]]:
-    lines = list(CartLine.objects.select_for_update().filter(cart=cart).order_by("id"))
+    lines = list(CartLine.objects.select_for_update(of=("self",)).filter(cart=cart).order_by("id"))
     if not lines:
         raise CartEmpty()
     locked = lock_products(
@@ -185,10 +184,6 @@ def _revalidate(
     return priced
 
 
-def _usd(total_vnd: int, rate: int) -> Decimal:
-    return (Decimal(total_vnd) / Decimal(rate)).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
-
-
 def _order_code(order: Order) -> str:
     return f"HTX-{order.placed_at.year}-{order.pk:06d}"
 
@@ -214,7 +209,7 @@ def _create_order(
             )
         )
     fee = shipping_fee_for(cooperative=cooperative, subtotal_vnd=subtotal, weight_kg=weight)
-    pct = commission_percent()
+    pct = money.commission_percent()
     unpaid_timeout = checkout.payment_method != PaymentMethod.COD
     order = Order.objects.create(
         checkout=checkout,
@@ -223,7 +218,7 @@ def _create_order(
         subtotal_vnd=subtotal,
         shipping_fee_vnd=fee,
         commission_percent=pct,
-        commission_vnd=commission_vnd(subtotal, pct),
+        commission_vnd=money.commission_vnd(subtotal, pct),
         total_vnd=subtotal + fee,
         note=note,
         payment_method=checkout.payment_method,
@@ -321,8 +316,6 @@ def checkout_place(
 def _place(
     *, buyer, cart, payment_method, currency, fields, notes, expected_total_vnd, idempotency_key
 ):
-    from orders.services import notifications, stripe_payments
-
     limits.buyer_lock(buyer)  # before the stock rows: one buyer's checkouts count in turn
     lines, products = _locked_cart_lines(cart)
     priced = _revalidate(lines, products)
@@ -356,7 +349,7 @@ def _place(
     checkout.subtotal_vnd = sum(o.subtotal_vnd for o in orders)
     checkout.shipping_vnd = sum(o.shipping_fee_vnd for o in orders)
     checkout.total_vnd = checkout.subtotal_vnd + checkout.shipping_vnd
-    checkout.total_usd = _usd(checkout.total_vnd, rate) if rate else None
+    checkout.total_usd = money.usd(checkout.total_vnd, rate) if rate else None
     if expected_total_vnd is not None and int(expected_total_vnd) != checkout.total_vnd:
         raise PriceChanged(
             fields={"expected_total_vnd": expected_total_vnd, "total_vnd": checkout.total_vnd}

@@ -20,7 +20,7 @@ def snapshot_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0002_paid_amount_and_intent_version'),
+        ('orders', '0004_order_release_and_refund_after_release'),
     ]
 
     operations = [
