@@ -100,7 +100,13 @@ def _clean_profile(data: dict, *, instance: Cooperative | None = None) -> dict:
             cleaned["ward"] = validators.ward(cleaned["ward"], province=province)
         except validators.InvalidField as exc:
             errors.update(exc.fields)
-    elif "province" in cleaned and instance and instance.ward_id and "ward" not in cleaned:
+    elif (
+        "province" in cleaned
+        and "province" not in errors  # a bad province stays the raw text: nothing to compare
+        and instance
+        and instance.ward_id
+        and "ward" not in cleaned
+    ):
         if province and instance.ward.province_id != province.code:
             cleaned["ward"] = None  # the old ward belongs to the old province
     for name in SINGLE_LINE_FIELDS:  # names go into e-mail headers, PDFs and CSVs

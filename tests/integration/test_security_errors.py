@@ -170,3 +170,19 @@ def test_sqlite_transactions_are_immediate_so_concurrent_writers_wait(settings, 
     assert immediate_total == 4
     assert any("locked" in e for e in deferred_errors)
     assert deferred_total < 4
+
+
+def test_bad_province_on_a_cooperative_with_a_ward_is_400_not_500():
+    """Found by the schema fuzzing: the ward check compared against the unvalidated text."""
+    owner = MembershipFactory(cooperative__verified=True).user
+    coop = owner.memberships.get().cooperative
+    before = (coop.province_id, coop.ward_id)
+
+    response = client_for(owner).patch(
+        f"/api/v1/cooperatives/{coop.pk}/", {"province": "\x9e\x06Æ0"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "province" in response.json()["fields"]
+    coop.refresh_from_db()
+    assert (coop.province_id, coop.ward_id) == before
