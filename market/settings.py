@@ -219,6 +219,7 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.models.Order.Status",
         "PaymentOutcomeEnum": "orders.models.Payment.Status",
         "RefundStatusEnum": "orders.models.Refund.Status",
+        "QuoteCurrencyEnum": "quotes.models.CURRENCIES",
         "PaymentMethodEnum": "orders.models.PaymentMethod",
     },
     # <id:…> (market.converters) is a positive int64.

@@ -129,3 +129,50 @@ def test_a_vietnamese_name_with_diacritics_passes():
 
     assert response.status_code == 200
     assert response.json()["trading_name"] == "HTX Nông nghiệp Đồng Tâm – Lạng Sơn"
+
+
+@pytest.mark.postgres  # SQLite has no row locks to compare
+def test_refund_paths_lock_order_before_refund_in_the_same_order(actors):
+    """The audit: refund_mark_paid_out locked order → refund, refund_settle refund → order (a
+    deadlock when both ran for one refund). Both now lock through orders.locks in one order."""
+    import re
+
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.models import Refund
+    from orders.services.payments import payment_bank_transfer_confirm
+    from orders.services.refunds import refund_mark_paid_out, refund_settle
+
+    order = place_order(actors["buyer"], ProductFactory(cooperative=actors["coop"]), 1)
+    payment_bank_transfer_confirm(actor=actors["staff"], order_id=order.pk)
+    order_transition(actor=actors["buyer"], order_id=order.pk, to=Order.Status.CANCELLED)
+    refund = Refund.objects.get(order=order)
+
+    def locked_tables(call) -> list[str]:
+        with CaptureQueriesContext(connection) as ctx:
+            call()
+        return [
+            re.search(r'FROM "(\w+)"', q["sql"]).group(1)
+            for q in ctx.captured_queries
+            if "FOR UPDATE" in q["sql"]
+        ]
+
+    class Rollback(Exception):
+        pass
+
+    def settle_then_roll_back():
+        try:
+            with transaction.atomic():
+                refund_settle(refund_id=refund.pk, provider_id="re_test")
+                raise Rollback
+        except Rollback:
+            pass
+
+    settle = locked_tables(settle_then_roll_back)
+    paid_out = locked_tables(
+        lambda: refund_mark_paid_out(actor=actors["admin"], refund_id=refund.pk)
+    )
+
+    assert settle == paid_out
+    assert settle.index("orders_order") < settle.index("orders_refund")
