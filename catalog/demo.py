@@ -21,7 +21,7 @@ from catalog.data.demo_products import GRADES, LINES, SEASONS, THEMES
 from catalog.models import Category, Certification, PriceTier, Product, ProductEvent, ProductImage
 from catalog.services.common import product_slug
 from market.models import Cooperative, Membership
-from market.outbox import record_changes
+from market.shared.outbox import record_changes
 
 PICTURES_PER_THEME = 2
 SECOND = {"craft": [("mẫu truyền thống", "traditional design"), ("mẫu hiện đại", "modern design")]}
@@ -62,7 +62,8 @@ def _draw(theme: str, variant: int) -> bytes:
     for y in range(0, h, 4):  # vertical gradient
         t = y / h
         draw.rectangle(
-            [0, y, w, y + 4], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom))
+            [0, y, w, y + 4],
+            fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)),
         )
     rnd = random.Random(f"{theme}-{variant}")
     for _ in range(60 + 40 * variant):
@@ -195,7 +196,12 @@ def _seed_cooperative(coop: Cooperative, pictures, categories) -> int:
     )
     ProductEvent.objects.bulk_create(
         [
-            ProductEvent(product=p, actor_id=owner, action="created", changes={"demo": True})
+            ProductEvent(
+                product=p,
+                actor_id=owner,
+                action=ProductEvent.Action.CREATED,
+                changes={"demo": True},
+            )
             for p in products
         ],
         batch_size=1000,
@@ -207,7 +213,7 @@ def _seed_cooperative(coop: Cooperative, pictures, categories) -> int:
 
 def _attach(products, themes, pictures, rnd) -> None:
     rows = []
-    for product, theme in zip(products, themes):
+    for product, theme in zip(products, themes, strict=True):
         choices = pictures[theme]
         first = rnd.randrange(len(choices))
         order = [choices[first]] + (

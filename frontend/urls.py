@@ -6,10 +6,13 @@ from frontend.views import (
     cart,
     checkout,
     coop,
+    coop_bulk,
     desk,
+    finance,
     invitations,
     public,
     register,
+    rfq,
     search,
     staff,
 )
@@ -63,8 +66,11 @@ urlpatterns = [
     path("htx/<id:coop_id>/ho-so/", coop.profile, name="coop_profile_edit"),
     path("htx/<id:coop_id>/giay-to/", coop.documents, name="coop_documents"),
     path("htx/<id:coop_id>/san-pham/", coop.product_list, name="coop_products"),
+    path(
+        "htx/<id:coop_id>/san-pham/hang-loat/", coop_bulk.products_bulk, name="coop_products_bulk"
+    ),
+    path("htx/<id:coop_id>/nhap/anh/", coop_bulk.import_photos, name="coop_import_photos"),
     path("htx/<id:coop_id>/san-pham/moi/", coop.product_create, name="coop_product_create"),
-    path("htx/<id:coop_id>/san-pham/<id:product_id>/", coop.product_edit, name="coop_product_edit"),
     path(
         "htx/<id:coop_id>/san-pham/<id:product_id>/dang-ban/",
         coop.product_publish,
@@ -91,6 +97,10 @@ urlpatterns = [
     path("htx/<id:coop_id>/nhap/<id:job_id>/ap-dung/", coop.import_apply, name="coop_import_apply"),
     path("htx/<id:coop_id>/don-hang/", desk.order_desk, name="coop_orders"),
     path("htx/<id:coop_id>/don-hang/<str:code>/chuyen/", desk.order_move, name="coop_order_move"),
+    path("htx/<id:coop_id>/nhap/<id:job_id>/ap-dung/", coop.import_apply, name="coop_import_apply"),
+    path("htx/<id:coop_id>/don-hang/", desk.order_desk, name="coop_orders"),
+    path("htx/<id:coop_id>/doanh-thu/", finance.coop_earnings, name="coop_earnings"),
+    path("htx/<id:coop_id>/don-hang/<str:code>/chuyen/", desk.order_move, name="coop_order_move"),
     path(
         "htx/<id:coop_id>/don-hang/<str:code>/da-nhan-tien/",
         desk.order_paid,
@@ -103,6 +113,18 @@ urlpatterns = [
     ),
     # Platform admins.
     path("quan-tri/", staff.queue, name="staff_queue"),
+    path("quan-tri/tai-chinh/", finance.staff_finance, name="staff_finance"),
+    path("quan-tri/tai-chinh/chi-tra/", finance.staff_payout_run, name="staff_payout_run"),
+    path(
+        "quan-tri/tai-chinh/chi-tra/<id:line_id>/da-chuyen/",
+        finance.staff_payout_line_paid,
+        name="staff_payout_line_paid",
+    ),
+    path(
+        "quan-tri/tai-chinh/chi-tra/<id:line_id>/loi/",
+        finance.staff_payout_line_failed,
+        name="staff_payout_line_failed",
+    ),
     path("quan-tri/htx/<id:coop_id>/", staff.cooperative, name="staff_cooperative"),
     re_path(
         r"^quan-tri/htx/(?P<coop_id>\d+)/(?P<decision>verify|reject|suspend|reinstate)/$",
@@ -116,4 +138,39 @@ urlpatterns = [
         name="staff_certification_decide",
     ),
     path("quan-tri/tam-ngung/", staff.suspended, name="staff_suspended"),
+    # Export trade: requests for quotation, quotes, export orders.
+    path("rfq/", rfq.rfq_list, name="rfq_list"),
+    path("rfq/new/", rfq.rfq_new, name="rfq_new"),
+    path("rfq/<id:rfq_id>/", rfq.rfq_detail, name="rfq_detail"),
+    path("rfq/<id:rfq_id>/close/", rfq.rfq_close, name="rfq_close"),
+    path("rfq/<id:rfq_id>/quote/", rfq.quote_submit, name="rfq_quote"),
+    path("rfq/<id:rfq_id>/quotes/<id:quote_id>/accept/", rfq.quote_accept, name="rfq_accept"),
+    path("rfq/<id:rfq_id>/quotes/<id:quote_id>/withdraw/", rfq.quote_withdraw, name="rfq_withdraw"),
+    path("rfq/<id:rfq_id>/messages/<id:coop_id>/", rfq.rfq_thread, name="rfq_thread"),
+    path(
+        "rfq/<id:rfq_id>/messages/<id:coop_id>/<id:message_id>/file",
+        rfq.rfq_attachment,
+        name="rfq_attachment",
+    ),
+    path("htx/<id:coop_id>/nhu-cau/", rfq.demand, name="coop_demand"),
+    path("export/<str:code>/", rfq.export_order, name="export_order"),
+    path("export/<str:code>/move/", rfq.export_move, name="export_move"),
+    path("export/<str:code>/shipment/", rfq.export_shipment, name="export_shipment"),
+    path("export/<str:code>/document/", rfq.export_document_upload, name="export_document"),
+    path(
+        "export/<str:code>/transport-document",
+        rfq.export_transport_document,
+        name="export_transport_document",
+    ),
+    path("export/<str:code>/<str:name>.pdf", rfq.export_pdf, name="export_pdf"),
+    path(
+        "export/<str:code>/installments/<id:installment_id>/wire/",
+        rfq.export_wire,
+        name="export_wire",
+    ),
+    path(
+        "export/<str:code>/installments/<id:installment_id>/card/",
+        rfq.export_card,
+        name="export_card",
+    ),
 ]

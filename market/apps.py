@@ -6,6 +6,6 @@ class MarketConfig(AppConfig):
     verbose_name = "Market: parties, cooperatives, verification"
 
     def ready(self):
-        from market import converters
+        from market.api import converters
 
         converters.register()

@@ -5,10 +5,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from market.admin_login import admin_login
+from market import observability
+from market.accounts.admin_login import admin_login
 
 api_v1 = [
-    path("", include("market.api_urls")),
+    path("", include("market.api.urls")),
     path("", include("catalog.urls")),
     path("search/", include("search.urls")),
     path("", include("orders.urls")),
@@ -16,11 +17,14 @@ api_v1 = [
     path("", include("quotes.urls")),
 ]
 
-handler404 = "market.api.handler404"
-handler500 = "market.api.handler500"
+handler404 = "market.api.responses.handler404"
+handler500 = "market.api.responses.handler500"
 
 urlpatterns = [
     path("admin/login/", admin_login, name="admin-login"),  # throttled; must precede admin/
+    path("healthz", observability.healthz, name="healthz"),
+    path("readyz", observability.readyz, name="readyz"),
+    path("metrics", observability.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

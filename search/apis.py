@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Certification
-from market.converters import ID_MAX
+from market.api.converters import ID_MAX
 from search.backends import Query
 from search.backends.base import MAX_SIZE, SORTS
 from search.selectors import INCOTERMS, product_cards, product_search, product_suggest
@@ -83,6 +83,10 @@ class ProductSearchApi(APIView):
         size = serializers.IntegerField()
         next_cursor = serializers.CharField(allow_null=True)
         suggestions = serializers.ListField(child=serializers.CharField())
+        degraded = serializers.BooleanField(
+            help_text="True when the search engine is down and the database answered "
+            "(also the X-Search-Degraded: 1 header): results are simpler, still current."
+        )
         corrected_query = serializers.CharField(
             allow_null=True, help_text="Set when typos were corrected to find these results."
         )
@@ -99,7 +103,10 @@ class ProductSearchApi(APIView):
         params.is_valid(raise_exception=True)
         page = product_search(Query(**params.validated_data))
         page.results = product_cards(page.results)
-        return Response(self.OutputSerializer(page).data)
+        response = Response(self.OutputSerializer(page).data)
+        if page.degraded:
+            response["X-Search-Degraded"] = "1"
+        return response
 
 
 class ProductSuggestApi(APIView):

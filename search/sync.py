@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from catalog.models import Category, Certification, Product
+from market.background import enqueue
 from market.models import OutboxEvent
-from search import documents
-from search.backends import SearchBackend, get_backend
+from search import product_documents as documents
+from search.backends import SearchBackend, get_backend, get_fallback
 
 log = logging.getLogger("htx.search")
 
@@ -53,9 +54,21 @@ def product_ids_for(events: list[OutboxEvent]) -> set[int]:
 
 
 def apply(product_ids: set[int], backend: SearchBackend) -> tuple[int, int]:
-    """Index the purchasable ones among `product_ids`, delete the others from the index."""
+    """Index the purchasable ones among `product_ids`, delete the others from the index. Writes
+    to the configured engine go to the database fallback first (it stays current while the
+    engine is down; the outbox rows stay until the engine has them too)."""
     docs, gone = documents.build_for(product_ids)
+    fallback = _fallback_for(backend)
+    if fallback is not None:
+        fallback.index_many(docs)
+        fallback.delete_many(gone)
     return backend.index_many(docs), backend.delete_many(gone)
+
+
+def _fallback_for(backend: SearchBackend) -> SearchBackend | None:
+    if backend.name != settings.SEARCH_BACKEND:  # an explicit other backend (tests, tools)
+        return None
+    return get_fallback()
 
 
 def _process(
@@ -113,15 +126,17 @@ def drain_ids(*, entity: str, ids: list[int], backend: SearchBackend | None = No
 
 
 def on_changes_committed(sender, *, entity: str, ids: list[int], **kwargs) -> None:
-    """Receiver of `market.outbox.changes_committed`: index right after the commit.
-    Never raises into the request; rows left behind are drained by `search_sync`."""
+    """Receiver of `market.shared.outbox.changes_committed`: kick a drain of these rows right after the
+    commit (a worker's task, or in this process without a broker). Never raises into the request;
+    the kick is not durable because the outbox rows are the record: rows a lost or failed kick
+    leaves behind are drained by the periodic `search.sync` task (or `manage.py search_sync`)."""
     if not settings.SEARCH_SYNC_ON_COMMIT:
         return
     try:
-        drain_ids(entity=entity, ids=ids)
+        enqueue("search.drain_changes", durable=False, entity=entity, ids=list(ids))
     except Exception:
         log.exception(
-            "search sync after commit failed (%s %s); search_sync will retry", entity, ids[:10]
+            "search drain kick failed (%s %s); search_sync will catch up", entity, ids[:10]
         )
 
 
@@ -158,4 +173,7 @@ def reindex(
     stats.loaded = backend.rebuild(
         documents.iter_all(batch_size), after_load=finish_load, progress=progress
     )
+    fallback = _fallback_for(backend)
+    if fallback is not None:  # the database fallback, rebuilt from the database as it is now
+        fallback.rebuild(documents.iter_all(batch_size))
     return stats

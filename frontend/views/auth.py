@@ -18,10 +18,10 @@ from django.views.i18n import set_language
 
 from frontend import cart_session
 from frontend.forms import LoginForm, SignupForm, add_domain_errors
-from market.accounts import user_set_language, user_signup
+from market.accounts.services import user_set_language, user_signup
+from market.accounts.throttles import ScopeThrottle
 from market.errors import DomainError
-from market.mail import send_async
-from market.throttles import ScopeThrottle
+from market.shared.mail import mail_queue
 
 
 def _too_many(request, template: str, form, **context):
@@ -149,8 +149,8 @@ def signup(request):
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
-    """Django's reset form, but the mail leaves after the answer from a background thread
-    (market.mail): sent inline, the SMTP round-trip only for known addresses would show in the
+    """Django's reset form, but the mail leaves after the answer as a background task
+    (market.shared.mail.mail_queue): sent inline, the SMTP round-trip only for known addresses would show in the
     response time and reveal which addresses have accounts."""
 
     def send_mail(
@@ -164,7 +164,7 @@ class QueuedPasswordResetForm(PasswordResetForm):
     ):
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
-        send_async(subject=subject, body=body, to=[to_email])
+        mail_queue(to=[to_email], language=get_language(), subject=subject, body=body)
 
 
 password_reset = _limit_posts(
@@ -194,7 +194,7 @@ password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
 def verify_email(request):
     """The link from the confirmation mail. GET only shows a button: mail scanners that fetch
     links must not confirm an address on the person's behalf."""
-    from market.accounts import user_email_verify
+    from market.accounts.services import user_email_verify
 
     token = request.POST.get("token") if request.method == "POST" else request.GET.get("token")
     context = {"token": token or "", "done": False, "error": ""}

@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.csvsafe import SafeWriter
+from market.shared.csvsafe import SafeWriter
 from orders.apis.orders import STATUS_PARAM, _cooperative, _status
 from orders.models import Order
 from orders.selectors import order_list_for_cooperative_staff

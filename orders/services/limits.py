@@ -45,14 +45,14 @@ def buyer_lock(buyer: User) -> None:
     User.objects.select_for_update().filter(pk=buyer.pk).values_list("pk").first()
 
 
-def checkout_limits_check(*, checkout: Checkout, new_orders: int, now=None) -> None:
-    """Raise CheckoutThrottled, EmailNotVerified or UnpaidOrdersLimit when this (priced, not yet
-    committed) checkout would go past a bound. Call with the buyer locked (`buyer_lock`)."""
+def checkout_limits_check(
+    *, buyer: User, payment_method: str, new_orders: int, total_vnd: int, now=None
+) -> None:
+    """Raise CheckoutThrottled, EmailNotVerified or UnpaidOrdersLimit when a checkout priced at
+    `total_vnd` in `new_orders` orders would go past a bound. Call with the buyer locked
+    (`buyer_lock`), before the checkout is written."""
     now = now or timezone.now()
-    buyer, payment_method, total_vnd = checkout.buyer, checkout.payment_method, checkout.total_vnd
-    recent = Checkout.objects.filter(buyer=buyer, created_at__gte=now - timedelta(hours=1)).exclude(
-        pk=checkout.pk
-    )
+    recent = Checkout.objects.filter(buyer=buyer, created_at__gte=now - timedelta(hours=1))
     if recent.count() >= settings.ORDER_CHECKOUTS_PER_HOUR:
         raise CheckoutThrottled()
     if total_vnd > settings.ORDER_VERIFIED_EMAIL_ABOVE_VND and not buyer.email_verified_at:
@@ -65,10 +65,8 @@ def checkout_limits_check(*, checkout: Checkout, new_orders: int, now=None) -> N
         )
     if payment_method != PaymentMethod.BANK_TRANSFER:
         return
-    held = (
-        Order.objects.filter(unpaid_bank_transfer_orders(), buyer=buyer)
-        .exclude(checkout=checkout)
-        .aggregate(count=Count("pk"), value=Sum("total_vnd"))
+    held = Order.objects.filter(unpaid_bank_transfer_orders(), buyer=buyer).aggregate(
+        count=Count("pk"), value=Sum("total_vnd")
     )
     count, value = held["count"] + new_orders, (held["value"] or 0) + total_vnd
     if count > settings.ORDER_UNPAID_MAX_OPEN or value > settings.ORDER_UNPAID_MAX_VALUE_VND:

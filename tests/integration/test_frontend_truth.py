@@ -19,7 +19,6 @@ from market.models import User
 from market.textsort import vietnamese_sort_key
 from tests.factories.catalog import CategoryFactory, ProductFactory
 from tests.factories.market import MembershipFactory, UserFactory
-from tests.factories.orders import fast_passwords  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "mat-khau-123"  # UserFactory's
@@ -243,3 +242,42 @@ def test_search_wording_says_show_only_in_stock():
     html = Client().get(reverse("frontend:search"), {"q": "ca phe"}).content.decode()
 
     assert "Chỉ hiện hàng còn" in html
+
+
+def test_publishing_an_incomplete_product_lists_what_is_missing_in_words():
+    from tests.factories.catalog import DraftProductFactory
+    from tests.factories.market import CooperativeFactory
+
+    staff = MembershipFactory(cooperative=CooperativeFactory(verified=True)).user
+    coop = staff.memberships.get().cooperative
+    product = DraftProductFactory(cooperative=coop, price_vnd=None)
+    client = Client()
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("frontend:coop_product_publish", args=[coop.pk, product.pk]), follow=True
+    )
+
+    text = " ".join(str(m) for m in response.context["messages"])
+    product.refresh_from_db()
+    assert product.status == "DRAFT"
+    assert "Hãy đặt giá." in text and "Hãy thêm ít nhất một ảnh." in text
+    for key in ("price_vnd", "images", "category", "unit:"):
+        assert key not in text
+
+
+def test_the_next_checkout_offers_the_saved_address_and_phone():
+    from tests.factories.orders import place_order, vn_address
+
+    buyer = UserFactory(phone="")
+    address = vn_address(recipient_phone="0987000111", address_line="45 Trần Phú")
+    place_order(buyer, ProductFactory(), address=address)
+    client = Client()
+    client.force_login(buyer)
+    client.post(reverse("frontend:cart_add"), {"product": ProductFactory().pk, "quantity": "1"})
+
+    html = client.get(reverse("frontend:checkout")).content.decode()
+
+    assert 'value="0987000111"' in html
+    assert 'value="45 Trần Phú"' in html
+    assert f'<option value="{address.ward_code}" selected>' in html

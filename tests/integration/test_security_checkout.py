@@ -135,7 +135,7 @@ def test_unverified_email_cannot_check_out_above_the_value(limits):
 
 
 def test_email_verification_link_round_trip(mailoutbox, django_capture_on_commit_callbacks):
-    from market.accounts import email_verification_link
+    from market.accounts.services import email_verification_link
 
     buyer = UserFactory()
     token = parse_qs(urlsplit(email_verification_link(buyer)).query)["token"][0]

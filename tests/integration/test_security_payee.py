@@ -4,8 +4,8 @@ already placed showed the new account). Payee changes are now identity changes."
 
 import pytest
 
+from market.cooperatives.payee import payee_name_matches
 from market.models import Cooperative, Membership, PayeeChange, VerificationEvent
-from market.payee import payee_name_matches
 from tests.conftest import client_for
 from tests.factories import market as f
 from tests.factories.catalog import ProductFactory

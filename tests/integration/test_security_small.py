@@ -7,8 +7,8 @@ import io
 import pytest
 
 from catalog.models import Product
-from market.csvsafe import csv_cell
 from market.models import Cooperative, User
+from market.shared.csvsafe import csv_cell
 from orders.models import Order
 from orders.services.transitions import order_transition
 from tests.conftest import client_for

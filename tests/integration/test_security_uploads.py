@@ -14,8 +14,8 @@ from PIL import Image
 from catalog import services
 from catalog.errors import ImageTooLarge, ImportFileInvalid
 from catalog.models import ImportJob, ProductImage
+from market.cooperatives.quota import CooperativeNotSubmitted, StorageQuotaExceeded
 from market.models import Cooperative
-from market.quota import CooperativeNotSubmitted, StorageQuotaExceeded
 from tests.conftest import client_for
 from tests.factories.catalog import DraftProductFactory, ProductFactory, jpeg_bytes
 from tests.factories.market import MembershipFactory, upload
