@@ -55,7 +55,7 @@ def product_errors(data: dict) -> dict[str, str]:
             try:
                 single_line(data[name], field=name, required=False)
             except InvalidField as exc:
-                errors[name] = exc.message
+                errors[name] = str(exc.message)
     if data.get("unit") not in UNITS:
         errors["unit"] = _("Unknown unit “%(unit)s”.") % {"unit": data.get("unit")}
     price = data.get("price_vnd")

@@ -28,7 +28,7 @@ def admin_login(request, extra_context=None):
 def _too_many(request):
     """The login form again, with nothing checked (the password is not even tried), and 429."""
     form = AdminAuthenticationForm(request, initial={"username": request.POST.get("username", "")})
-    form.cleaned_data, form._errors = {}, ErrorDict()  # unbound, yet showing one error
+    form.cleaned_data, form._errors = {}, ErrorDict()  # type: ignore[attr-defined]  # unbound, one error
     form.add_error(None, _("Too many attempts. Wait a few minutes and try again."))
     context = {
         **admin.site.each_context(request),

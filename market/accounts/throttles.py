@@ -9,14 +9,18 @@ class ScopeThrottle(SimpleRateThrottle):
     forms and the admin login too, kept in the same cache entries: nobody gains by switching
     between them."""
 
-    def __init__(self, scope: str):
+    scope: str
+
+    def __init__(self, scope: str) -> None:
         self.scope = scope
         super().__init__()
+        # SimpleRateThrottle sets these from the rate; declared here for the type checker.
+        self.num_requests: int
+        self.duration: int
 
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES[
-            self.scope
-        ]  # read now: settings may change in tests
+    def get_rate(self) -> str:
+        # Read now, not at import: settings may change in tests.
+        return str(api_settings.DEFAULT_THROTTLE_RATES[self.scope])
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

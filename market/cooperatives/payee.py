@@ -244,7 +244,7 @@ def notify_payee_change(*, cooperative_id: int, change_id: int, kind: str) -> in
         language = owner.language or "vi"
         with translation.override(language):
             subject = _("HTX Market: bank account of %(name)s") % {"name": coop.display_name}
-            body = str(_MAIL[kind]) % {
+            body = str(_MAIL[VerificationEvent.Kind(kind)]) % {
                 "name": coop.display_name,
                 "account": _masked(change.bank_account),
                 "holder": change.bank_account_name,

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.storage import storages
+from django.core.files.storage import Storage, storages
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise as StrPromise
@@ -316,11 +316,11 @@ LOGO_MAX_PIXELS = 4096 * 4096  # the same cap as product images
 LOGO_SIZE = 512  # longest side stored: a logo is shown at most 256 px wide (2x for sharp screens)
 
 
-def _logo_invalid(message, code: str):
+def _logo_invalid(message: "str | StrPromise", code: str) -> ValidationFailed:
     return ValidationFailed(message, fields={"file": [str(message)]}, code=code)
 
 
-def _logo_from_pixels(upload) -> tuple[bytes, str]:
+def _logo_from_pixels(upload: "File[bytes]") -> tuple[bytes, str]:
     """A real JPEG/PNG within size and pixel limits, rebuilt from its pixels (no EXIF/GPS, no
     trailing bytes) at most LOGO_SIZE px: (bytes, extension)."""
     import warnings
@@ -355,7 +355,9 @@ def _logo_from_pixels(upload) -> tuple[bytes, str]:
 
 
 @transaction.atomic
-def cooperative_logo_set(*, actor: User, cooperative_id: int, file) -> Cooperative:
+def cooperative_logo_set(
+    *, actor: User, cooperative_id: int, file: "File[bytes] | None"
+) -> Cooperative:
     """Replace the cooperative's public logo (owner/manager; submitted or verified cooperatives):
     JPEG/PNG checked by content, ≤ 2 MB, ≤ 4096 × 4096 px, stored rebuilt from its pixels.
 
@@ -379,7 +381,7 @@ def cooperative_logo_set(*, actor: User, cooperative_id: int, file) -> Cooperati
     return coop
 
 
-def _stored_size(storage, name: str) -> int:
+def _stored_size(storage: Storage, name: str | None) -> int:
     try:
         return storage.size(name) if name else 0
     except OSError:

@@ -18,7 +18,7 @@ what gets bounded:
 two concurrent checkouts of one buyer are counted one after the other.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Q, Sum
@@ -46,7 +46,12 @@ def buyer_lock(buyer: User) -> None:
 
 
 def checkout_limits_check(
-    *, buyer: User, payment_method: str, new_orders: int, total_vnd: int, now=None
+    *,
+    buyer: User,
+    payment_method: str,
+    new_orders: int,
+    total_vnd: int,
+    now: datetime | None = None,
 ) -> None:
     """Raise CheckoutThrottled, EmailNotVerified or UnpaidOrdersLimit when a checkout priced at
     `total_vnd` in `new_orders` orders would go past a bound. Call with the buyer locked
@@ -82,5 +87,5 @@ def checkout_limits_check(
 
 def reservation_hours(payment_method: str) -> int:
     if payment_method == PaymentMethod.BANK_TRANSFER:
-        return settings.ORDER_BANK_TRANSFER_RESERVATION_HOURS
-    return settings.ORDER_UNPAID_TIMEOUT_HOURS
+        return int(settings.ORDER_BANK_TRANSFER_RESERVATION_HOURS)
+    return int(settings.ORDER_UNPAID_TIMEOUT_HOURS)
