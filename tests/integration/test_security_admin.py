@@ -82,7 +82,7 @@ def test_bare_is_staff_has_no_platform_admin_powers():
 def test_the_platform_admin_permission_or_group_grants_the_powers():
     from django.contrib.auth.models import Group
 
-    from market.demo import platform_admins_group
+    from market.cooperatives.demo import platform_admins_group
 
     member = f.UserFactory()
     member.groups.add(platform_admins_group())
