@@ -133,11 +133,11 @@ LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 # Our apps' catalogues are LOCALE_PATHS, which win over every INSTALLED_APPS catalogue: without
 # this, django.contrib.admin (listed first) replaced our words for shared msgids ("Log out" read
-# "Thoát", "Remove" read "Gỡ bỏ"). The pages' own app comes first.
+# "Thoát", "Remove" read "Gỡ bỏ"). Among our apps the order stays INSTALLED_APPS' (the first wins).
 LOCALE_PATHS = [
     BASE_DIR / app / "locale"
-    for app in ("frontend", "orders", "quotes", "search", "catalog", "market")
-    if (BASE_DIR / app / "locale").is_dir()
+    for app in INSTALLED_APPS
+    if "." not in app and (BASE_DIR / app / "locale").is_dir()
 ] + [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
