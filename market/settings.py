@@ -224,6 +224,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per choice set used by several fields (else drf_spectacular.W001).
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentMethodEnum": "orders.models.PaymentMethod",
+        "QuoteCurrencyEnum": "quotes.models.CURRENCIES",
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "OrderPaymentStatusEnum": "orders.models.Order.PaymentStatus",
+        "PaymentStatusEnum": "orders.models.Payment.Status",
+        "RefundStatusEnum": "orders.models.Refund.Status",
+        "RfqStatusEnum": "quotes.models.Rfq.Status",
+        "QuoteStatusEnum": "quotes.models.Quote.Status",
+        "PayoutLineStatusEnum": "ledger.models.PayoutLine.Status",
+        "ProductStatusEnum": "catalog.models.Product.Status",
+        "CertificationStatusEnum": "catalog.models.Certification.Status",
+        "ImportJobStatusEnum": "catalog.models.ImportJob.Status",
+        "CooperativeStatusEnum": "market.models.Cooperative.Status",
+    },
 }
 
 # Search: "database" (default, embedded), "elasticsearch" or "opensearch".

@@ -1,6 +1,6 @@
 """Search API: GET /api/v1/search/products and GET /api/v1/search/suggest (public, read-only)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -43,6 +43,7 @@ class ProductSearchApi(APIView):
         def validate_q(self, value):
             return value[:1000]  # the parser keeps far less; this bounds what we hold at all
 
+    @extend_schema_serializer(component_name="ProductSearchPage")
     class OutputSerializer(serializers.Serializer):
         class Result(serializers.Serializer):
             id = serializers.IntegerField()
@@ -111,6 +112,7 @@ class ProductSuggestApi(APIView):
         q = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
         limit = serializers.IntegerField(required=False, min_value=1, max_value=20, default=8)
 
+    @extend_schema_serializer(component_name="ProductSuggestions")
     class OutputSerializer(serializers.Serializer):
         suggestions = serializers.ListField(child=serializers.CharField())
 
