@@ -3,6 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -166,6 +167,7 @@ def order_moves_for_buyer(*, user, order) -> dict:
         and order.can_move_to(Order.Status.CANCELLED)
         and order.status == Order.Status.PLACED,
         "can_receive": mine and order.can_move_to(Order.Status.COMPLETED),
+        "auto_complete_days": getattr(settings, "ORDER_AUTO_COMPLETE_DAYS", None),
     }
 
 

@@ -147,11 +147,11 @@ LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 # Our apps' catalogues are LOCALE_PATHS, which win over every INSTALLED_APPS catalogue: without
 # this, django.contrib.admin (listed first) replaced our words for shared msgids ("Log out" read
-# "Thoát", "Remove" read "Gỡ bỏ"). The pages' own app comes first.
+# "Thoát", "Remove" read "Gỡ bỏ"). Among our apps the order stays INSTALLED_APPS' (the first wins).
 LOCALE_PATHS = [
     BASE_DIR / app / "locale"
-    for app in ("frontend", "orders", "quotes", "search", "catalog", "market")
-    if (BASE_DIR / app / "locale").is_dir()
+    for app in INSTALLED_APPS
+    if "." not in app and (BASE_DIR / app / "locale").is_dir()
 ] + [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
@@ -238,13 +238,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # One name per choice set (without these, check --deploy warns of colliding enum names).
+    # One schema name per choice set used by several fields (else drf_spectacular.W001).
     "ENUM_NAME_OVERRIDES": {
-        "OrderStatusEnum": "orders.models.Order.Status",
-        "PaymentOutcomeEnum": "orders.models.Payment.Status",
-        "RefundStatusEnum": "orders.models.Refund.Status",
-        "QuoteCurrencyEnum": "quotes.models.CURRENCIES",
         "PaymentMethodEnum": "orders.models.PaymentMethod",
+        "QuoteCurrencyEnum": "quotes.models.CURRENCIES",
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "OrderPaymentStatusEnum": "orders.models.Order.PaymentStatus",
+        "PaymentStatusEnum": "orders.models.Payment.Status",
+        "RefundStatusEnum": "orders.models.Refund.Status",
+        "RfqStatusEnum": "quotes.models.Rfq.Status",
+        "QuoteStatusEnum": "quotes.models.Quote.Status",
+        "PayoutLineStatusEnum": "ledger.models.PayoutLine.Status",
+        "ProductStatusEnum": "catalog.models.Product.Status",
+        "CertificationStatusEnum": "catalog.models.Certification.Status",
+        "ImportJobStatusEnum": "catalog.models.ImportJob.Status",
+        "CooperativeStatusEnum": "market.models.Cooperative.Status",
     },
     # <id:…> (market.api.converters) is a positive int64.
     "PATH_CONVERTER_OVERRIDES": {

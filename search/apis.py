@@ -47,7 +47,7 @@ class ProductSearchApi(APIView):
         def validate_q(self, value):
             return value[:1000]  # the parser keeps far less; this bounds what we hold at all
 
-    @extend_schema_serializer(component_name="ProductSearchOutput")
+    @extend_schema_serializer(component_name="ProductSearchPage")
     class OutputSerializer(serializers.Serializer):
         class Result(serializers.Serializer):
             id = serializers.IntegerField()
@@ -116,7 +116,7 @@ class ProductSuggestApi(APIView):
         q = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
         limit = serializers.IntegerField(required=False, min_value=1, max_value=20, default=8)
 
-    @extend_schema_serializer(component_name="ProductSuggestOutput")
+    @extend_schema_serializer(component_name="ProductSuggestions")
     class OutputSerializer(serializers.Serializer):
         suggestions = serializers.ListField(child=serializers.CharField())
 
