@@ -103,6 +103,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Fail fast while the server is away (restart, failover): a 503 in seconds, not a hang;
+    # keep connections for a minute and check them before reuse (a restart drops them).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # A test database per test process, so parallel runs on one server never collide.
     DATABASES["default"]["TEST"] = {"NAME": f"test_htx_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -227,6 +232,9 @@ ELASTICSEARCH_URL = env.str("ELASTICSEARCH_URL", default="http://127.0.0.1:9200"
 OPENSEARCH_URL = env.str("OPENSEARCH_URL", default="http://127.0.0.1:9201")
 SEARCH_INDEX_PREFIX = env.str("SEARCH_INDEX_PREFIX", default="htx")
 SEARCH_SYNC_ON_COMMIT = env.bool("SEARCH_SYNC_ON_COMMIT", default=True)
+# With an engine, the database backend is kept up to date beside it ("database"; "" = off) and
+# answers searches, marked degraded, while the engine is down.
+SEARCH_FALLBACK = env.str("SEARCH_FALLBACK", default="database")
 # Database backend: facet counts of a repeated query are cached this long (0 = off); every index
 # write bumps a generation that invalidates them.
 SEARCH_FACET_CACHE_SECONDS = env.int("SEARCH_FACET_CACHE_SECONDS", default=30)
@@ -287,6 +295,8 @@ ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=7)
 # The weekly payout run pays a cooperative only when it is owed at least this much.
 LEDGER_PAYOUT_MINIMUM_VND = env.int("LEDGER_PAYOUT_MINIMUM_VND", default=200_000)
 USD_VND_RATE = env.int("USD_VND_RATE", default=26000)
+# Days an export installment is due after its trigger (acceptance, packing, shipment, B/L copy).
+EXPORT_PAYMENT_DAYS = env.int("EXPORT_PAYMENT_DAYS", default=7)
 BANK_RECONCILE_TOKEN = env.str(
     "BANK_RECONCILE_TOKEN", default="" if PRODUCTION else "dev-bank-feed-token"
 )

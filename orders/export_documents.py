@@ -7,7 +7,7 @@ foreign buyer, its bank and its customs broker."""
 
 from decimal import Decimal
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from fpdf import FPDF
 
 from orders.models import Order
@@ -155,6 +155,7 @@ def _terms(pdf: FPDF, order: Order) -> None:
         )
 
 
+@translation.override("en")  # trade documents are in English whatever the page language
 def proforma_pdf(order: Order, *, compress: bool = True) -> bytes:
     """Proforma invoice: both parties, the lines with HS codes, the Incoterm, the payment
     schedule and the bank details for an international wire."""
@@ -202,6 +203,7 @@ def _shipment(pdf: FPDF, order: Order) -> None:
     _para(pdf, f"Shipped on: {t.shipped_on or '-'} · Marks: {t.marks}")
 
 
+@translation.override("en")  # trade documents are in English whatever the page language
 def commercial_invoice_pdf(order: Order, *, compress: bool = True) -> bytes:
     t = order.export
     pdf = _new_pdf(compress)
@@ -224,6 +226,7 @@ def commercial_invoice_pdf(order: Order, *, compress: bool = True) -> bytes:
     return bytes(pdf.output())
 
 
+@translation.override("en")  # trade documents are in English whatever the page language
 def packing_list_pdf(order: Order, *, compress: bool = True) -> bytes:
     t = order.export
     pdf = _new_pdf(compress)

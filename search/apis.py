@@ -78,6 +78,10 @@ class ProductSearchApi(APIView):
         size = serializers.IntegerField()
         next_cursor = serializers.CharField(allow_null=True)
         suggestions = serializers.ListField(child=serializers.CharField())
+        degraded = serializers.BooleanField(
+            help_text="True when the search engine is down and the database answered "
+            "(also the X-Search-Degraded: 1 header): results are simpler, still current."
+        )
         corrected_query = serializers.CharField(
             allow_null=True, help_text="Set when typos were corrected to find these results."
         )
@@ -94,7 +98,10 @@ class ProductSearchApi(APIView):
         params.is_valid(raise_exception=True)
         page = product_search(Query(**params.validated_data))
         page.results = product_cards(page.results)
-        return Response(self.OutputSerializer(page).data)
+        response = Response(self.OutputSerializer(page).data)
+        if page.degraded:
+            response["X-Search-Degraded"] = "1"
+        return response
 
 
 class ProductSuggestApi(APIView):

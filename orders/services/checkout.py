@@ -1,6 +1,7 @@
 """Order placement: one transaction that locks the products, re-validates the cart, takes the
 stock, and writes the Checkout, one Order per cooperative, their lines, events and payments."""
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,7 +16,9 @@ from django.utils.translation import gettext as _
 from catalog.errors import InsufficientStock
 from catalog.models import Incoterm, Product
 from catalog.stock import stock_decrease_many
+from market import metrics
 from market.background import enqueue
+from market.errors import DomainError as MarketDomainError
 from market.models import Cooperative, Province, User, Ward
 from orders import money
 from orders.errors import (
@@ -313,6 +316,23 @@ def _create_payments(checkout: Checkout, orders: list[Order]) -> None:
     )
 
 
+def _counted(place):
+    """Checkout outcomes for /metrics: placed, or the error code (out_of_stock, price_changed…)."""
+
+    @functools.wraps(place)
+    def counted(**kwargs):
+        try:
+            checkout = place(**kwargs)
+        except MarketDomainError as exc:
+            metrics.CHECKOUTS.labels(exc.code).inc()
+            raise
+        metrics.CHECKOUTS.labels("placed").inc()
+        return checkout
+
+    return counted
+
+
+@_counted
 def checkout_place(
     *,
     buyer: User,

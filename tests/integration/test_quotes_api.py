@@ -247,9 +247,9 @@ def test_accepting_a_quote_creates_the_order_and_declines_the_others(
     loser.refresh_from_db()
     rfq.refresh_from_db()
     assert loser.status == "DECLINED" and rfq.status == "AWARDED"
-    told = {m.to[0]: m.subject for m in mail.outbox}
-    assert "declined" in told[trade["other_staff"].email]
-    assert "accepted" in told[trade["staff"].email]
+    told = {m.to[0]: m.subject for m in mail.outbox}  # each in the staff's language (vi)
+    assert told[trade["other_staff"].email] == f"Báo giá của bạn cho {rfq.code} không được chọn"
+    assert told[trade["staff"].email] == f"Báo giá của bạn cho {rfq.code} đã được chấp nhận"
 
 
 def test_accepting_twice_returns_the_same_order(trade):
@@ -406,3 +406,16 @@ def test_the_beat_task_closes_rfqs_at_their_date(trade):
     assert result == {"closed": 1, "checked": 1}
     assert Rfq.objects.get(pk=due.pk).status == "CLOSED"
     assert app.conf.beat_schedule["rfqs-close-due"]["task"] == "quotes.rfqs_close_due"
+
+
+def test_an_attachment_name_is_quoted_safely_in_the_download_header(trade):
+    rfq = post_rfq(trade)
+    url = f"/api/v1/rfqs/{rfq.pk}/threads/{trade['coop'].pk}/messages/"
+    client_for(trade["staff"]).post(
+        url, {"body": "x", "file": upload('spec "v2"; x=1.pdf')}, format="multipart"
+    )
+
+    listed = client_for(trade["buyer"]).get(url).json()
+    r = client_for(trade["buyer"]).get(listed[0]["attachment"])
+
+    assert r["Content-Disposition"] == 'attachment; filename="spec \\"v2\\"; x=1.pdf"'
