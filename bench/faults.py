@@ -53,7 +53,7 @@ ENV: dict = {}
 
 def shell(code: str) -> str:
     """Run Python in the stack's Django (manage.py shell) and return its stdout."""
-    p = subprocess.run([PY, "manage.py", "shell", "-c", code], cwd=REPO, env=ENV,
+    p = subprocess.run([PY, "manage.py", "shell", "--no-imports", "-c", code], cwd=REPO, env=ENV,
                        capture_output=True, text=True, timeout=300)  # fmt: skip
     if p.returncode:
         raise RuntimeError(p.stderr[-800:])
