@@ -44,12 +44,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, buyers, owners, products, checkout_buyers, **options):
         with transaction.atomic():
-            data = {
+            data: dict[str, list] = {
                 "buyers": self._buyers(buyers),
                 "checkout_buyers": self._pool(checkout_buyers),
                 "owners": self._owners(owners),
                 "products": self._products(products),
-                "address": self._address(),
                 "categories": list(Category.objects.order_by("pk").values_list("pk", flat=True)),
                 "provinces": list(
                     Product.objects.filter(origin_province__isnull=False)
@@ -58,7 +57,7 @@ class Command(BaseCommand):
                     .distinct()
                 ),
             }
-        self.stdout.write(json.dumps(data))
+        self.stdout.write(json.dumps({**data, "address": self._address()}))
         self.stderr.write(
             f"loadtest_prepare: {len(data['buyers'])} buyers, {len(data['owners'])} cooperative "
             f"owners, {len(data['products'])} products with deep stock"
