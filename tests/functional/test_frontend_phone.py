@@ -92,6 +92,7 @@ NOT_VISITED = {
     "rfq_thread": "needs an export RFQ and a quote",
     "export_order": "needs an accepted export quote",
     "export_card": "card payment of an export installment (Stripe)",
+    "verify_email": "needs the signed link of a verification e-mail",
 }
 NOT_PAGE_PREFIXES = ("coop_products_bulk", "coop_import_template")  # POST / file download
 
