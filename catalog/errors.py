@@ -97,3 +97,17 @@ class ImportNotApplicable(DomainError):
     code = "import_not_applicable"
     status = 409
     default_message = _("This import cannot be applied in its current state.")
+
+
+class LastVariant(DomainError):
+    code = "last_variant"
+    status = 409
+    default_message = _(
+        "This is the last variant of a published product; archive the product instead."
+    )
+
+
+class VariantInOrders(DomainError):
+    code = "variant_in_orders"
+    status = 409
+    default_message = _("This variant has been ordered; archive it instead of deleting it.")

@@ -1,4 +1,5 @@
-"""Catalog: categories, products, price tiers, stock, images, certifications."""
+"""Catalog: categories, product families and their variants, price tiers, stock, images,
+certifications."""
 
 from decimal import Decimal
 
@@ -58,16 +59,82 @@ class Incoterm(models.TextChoices):
     DDP = "DDP", "DDP"
 
 
+class Availability(models.TextChoices):
+    IN_STOCK = "IN_STOCK", _("In stock")
+    PRE_ORDER = "PRE_ORDER", _("Pre-order")
+    SEASONAL = "SEASONAL", _("Seasonal")
+
+
+class ProductFamily(TimeStampedModel):
+    """What a cooperative's product shares across the packs, grades and crop years it is sold in:
+    names, descriptions, category, origin, photos (`images`), certifications, export data and
+    seasonality. What is sold is a variant (`Product`, alias `ProductVariant`). The shared fields
+    are copied onto each variant row by `catalog.services.families` (see docs/catalog.md)."""
+
+    # The fields shared by every variant (same names on both models; the family is the truth).
+    SHARED_FIELDS = (
+        "name_vi",
+        "name_en",
+        "description_vi",
+        "description_en",
+        "category_id",
+        "origin_province_id",
+        "availability",
+        "harvest_start",
+        "harvest_end",
+        "season_months",
+        "hs_code",
+        "incoterms",
+        "port_of_loading",
+    )
+
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.PROTECT, related_name="product_families"
+    )
+    slug = models.SlugField(max_length=255)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=255)
+    name_en = models.CharField(_("name (English)"), max_length=255, blank=True)
+    description_vi = models.TextField(_("description (Vietnamese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="families", null=True, blank=True
+    )
+    origin_province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    availability = models.CharField(
+        max_length=10, choices=Availability.choices, default=Availability.IN_STOCK
+    )
+    harvest_start = models.DateField(null=True, blank=True)
+    harvest_end = models.DateField(null=True, blank=True)
+    season_months = models.JSONField(default=list, blank=True)
+    hs_code = models.CharField(_("HS code"), max_length=12, blank=True)
+    incoterms = models.JSONField(default=list, blank=True)
+    port_of_loading = models.CharField(max_length=100, blank=True)
+    # Grouping key of the spreadsheet import ("Mã nhóm"): rows with one key are one family.
+    family_key = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["cooperative", "family_key"])]
+
+    def __str__(self):
+        return self.name_vi
+
+    def shared_values(self) -> dict:
+        return {f: getattr(self, f) for f in self.SHARED_FIELDS}
+
+
 class Product(TimeStampedModel):
+    """A variant: what is sold (SKU, options, unit, price, tiers, MOQ, stock). Kept under its
+    old name and table so cart lines, order lines and stock locks did not change."""
+
     class Status(models.TextChoices):
         DRAFT = "DRAFT", _("Draft")
         ACTIVE = "ACTIVE", _("Active")
         ARCHIVED = "ARCHIVED", _("Archived")
 
-    class Availability(models.TextChoices):
-        IN_STOCK = "IN_STOCK", _("In stock")
-        PRE_ORDER = "PRE_ORDER", _("Pre-order")
-        SEASONAL = "SEASONAL", _("Seasonal")
+    Availability = Availability
 
     # Allowed status moves, declared once; product_publish / product_archive perform them.
     ALLOWED_TRANSITIONS = {
@@ -77,7 +144,18 @@ class Product(TimeStampedModel):
     }
 
     cooperative = models.ForeignKey(Cooperative, on_delete=models.PROTECT, related_name="products")
+    family = models.ForeignKey(ProductFamily, on_delete=models.PROTECT, related_name="variants")
     sku = models.CharField(max_length=64)
+    # {kind: value} of catalog.options.KINDS; options_key is its canonical form (unique per family).
+    options = models.JSONField(default=dict, blank=True)
+    options_key = models.CharField(max_length=255, blank=True, default="")
+    position = models.PositiveSmallIntegerField(default=0)
+    image = models.ForeignKey(
+        "ProductImage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # One unit of sale holds base_qty of base_unit (1 BAO = 5 KG); empty when it has no base.
+    base_qty = models.DecimalField(null=True, blank=True, **QTY)
+    base_unit = models.CharField(max_length=8, choices=Unit.choices, blank=True)
     slug = models.SlugField(max_length=255)
     name_vi = models.CharField(_("name (Vietnamese)"), max_length=255)
     name_en = models.CharField(_("name (English)"), max_length=255, blank=True)
@@ -134,6 +212,9 @@ class Product(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["cooperative", "sku"], name="product_sku_unique_per_coop"
             ),
+            models.UniqueConstraint(
+                fields=["family", "options_key"], name="variant_options_unique_per_family"
+            ),
             models.CheckConstraint(
                 condition=models.Q(stock_qty__gte=0), name="product_stock_not_negative"
             ),
@@ -151,7 +232,24 @@ class Product(TimeStampedModel):
         indexes = [models.Index(fields=["cooperative", "status"])]
 
     def __str__(self):
-        return self.name_vi
+        return f"{self.name_vi} — {self.variant_label}" if self.options else self.name_vi
+
+    def save(self, *args, **kwargs):
+        # A product saved without a family becomes a one-variant family (how products were made
+        # before families; the services create families explicitly).
+        if self.family_id is None:
+            self.family = ProductFamily.objects.create(
+                cooperative_id=self.cooperative_id,
+                slug=self.slug,
+                **{f: getattr(self, f) for f in ProductFamily.SHARED_FIELDS},
+            )
+        super().save(*args, **kwargs)
+
+    @property
+    def variant_label(self) -> str:
+        from catalog.options import label
+
+        return label(self.options)
 
     @property
     def is_purchasable(self) -> bool:
@@ -189,7 +287,7 @@ class ProductImage(models.Model):
     """One uploaded image, re-encoded without metadata, with sized WebP + JPEG variants.
     `variants` maps size name -> {"webp": path, "jpeg": path, "width": w, "height": h}."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    family = models.ForeignKey(ProductFamily, on_delete=models.CASCADE, related_name="images")
     position = models.PositiveSmallIntegerField(default=0)
     original = models.ImageField(upload_to="products/%Y/%m/")
     width = models.PositiveIntegerField()
@@ -229,7 +327,7 @@ class Certification(TimeStampedModel):
     cooperative = models.ForeignKey(
         Cooperative, on_delete=models.CASCADE, related_name="certifications"
     )
-    products = models.ManyToManyField(Product, blank=True, related_name="certifications")
+    families = models.ManyToManyField(ProductFamily, blank=True, related_name="certifications")
     kind = models.CharField(max_length=14, choices=Kind.choices)
     ocop_stars = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
@@ -339,3 +437,6 @@ class ImportJob(TimeStampedModel):
     @property
     def progress_percent(self) -> int:
         return int(self.rows_done * 100 / self.rows_total) if self.rows_total else 0
+
+
+ProductVariant = Product  # what a family sells; the model keeps its old name (docs/catalog.md)

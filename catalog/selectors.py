@@ -27,8 +27,8 @@ def product_list_for_staff(*, user, cooperative_id: int) -> QuerySet[Product]:
     cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
     return (
         Product.objects.filter(cooperative_id=cooperative_id)
-        .select_related("category")
-        .prefetch_related("images", "price_tiers")
+        .select_related("category", "family")
+        .prefetch_related("family__images", "price_tiers")
     )
 
 
@@ -43,7 +43,7 @@ def product_list_purchasable() -> QuerySet[Product]:
     """What buyers may see and buy: ACTIVE products of VERIFIED cooperatives."""
     return Product.objects.filter(
         status=Product.Status.ACTIVE, cooperative__status=Cooperative.Status.VERIFIED
-    ).select_related("cooperative", "category", "origin_province")
+    ).select_related("cooperative", "category", "origin_province", "family")
 
 
 def product_get_for_public(*, product_id: int) -> Product:
@@ -51,7 +51,11 @@ def product_get_for_public(*, product_id: int) -> Product:
     try:
         return (
             product_list_purchasable()
-            .prefetch_related("images", "price_tiers", Prefetch("certifications", queryset=certs))
+            .prefetch_related(
+                "family__images",
+                "price_tiers",
+                Prefetch("family__certifications", queryset=certs),
+            )
             .get(pk=product_id)
         )
     except Product.DoesNotExist:
@@ -79,7 +83,9 @@ def category_tree() -> list[dict]:
 
 def certification_list_for_staff(*, user, cooperative_id: int) -> QuerySet[Certification]:
     cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
-    return Certification.objects.filter(cooperative_id=cooperative_id).prefetch_related("products")
+    return Certification.objects.filter(cooperative_id=cooperative_id).prefetch_related(
+        "families__variants"
+    )
 
 
 def certification_get_for_staff(*, user, certification_id: int) -> Certification:

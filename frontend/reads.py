@@ -11,7 +11,7 @@ from orders import selectors as order_selectors
 
 
 def images_prefetch():
-    return Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+    return Prefetch("family__images", queryset=ProductImage.objects.order_by("position", "id"))
 
 
 def home_data() -> dict:
@@ -40,7 +40,7 @@ def product_detail(*, product_id: int) -> dict:
     today = timezone.localdate()
     return {
         "product": product,
-        "certifications": [c for c in product.certifications.all() if c.is_shown(today)],
+        "certifications": [c for c in product.family.certifications.all() if c.is_shown(today)],
     }
 
 

@@ -60,8 +60,9 @@ class _Context:
 
     def certifications(self, product_ids) -> dict[int, list[tuple[str, int | None]]]:
         """Shown certifications (verified, not expired) per product."""
-        through = Certification.products.through.objects.filter(
-            product_id__in=product_ids,
+        # Certifications belong to the family: each variant shows its family's.
+        through = Certification.families.through.objects.filter(
+            productfamily__variants__in=product_ids,
             certification__status=Certification.Status.VERIFIED,
         ).filter(
             Q(certification__valid_until__isnull=True)
@@ -69,7 +70,7 @@ class _Context:
         )
         out: dict[int, list] = {}
         for pid, kind, stars in through.values_list(
-            "product_id", "certification__kind", "certification__ocop_stars"
+            "productfamily__variants", "certification__kind", "certification__ocop_stars"
         ):
             out.setdefault(pid, []).append((kind, stars))
         return out

@@ -42,8 +42,8 @@ def product_ids_for(events: list[OutboxEvent]) -> set[int]:
     if coops := by_entity.pop("cooperative", None):  # verification moves: all of its products
         ids |= set(Product.objects.filter(cooperative_id__in=coops).values_list("pk", flat=True))
     if certs := by_entity.pop("certification", None):
-        through = Certification.products.through.objects.filter(certification_id__in=certs)
-        ids |= set(through.values_list("product_id", flat=True))
+        through = Certification.families.through.objects.filter(certification_id__in=certs)
+        ids |= set(through.values_list("productfamily__variants", flat=True))
     if categories := by_entity.pop("category", None):  # names and paths are in the documents
         below = Category.subtree_ids(categories)
         ids |= set(Product.objects.filter(category_id__in=below).values_list("pk", flat=True))

@@ -51,13 +51,19 @@ class CertificationOutput(serializers.Serializer):
     valid_until = serializers.DateField(allow_null=True)
     status = serializers.CharField()
     is_shown = serializers.SerializerMethodField()
-    product_ids = serializers.SerializerMethodField()
+    family_ids = serializers.SerializerMethodField()
+    product_ids = serializers.SerializerMethodField(
+        help_text="the variants of the certified families"
+    )
 
     def get_is_shown(self, cert) -> bool:
         return cert.is_shown(timezone.localdate())
 
+    def get_family_ids(self, cert) -> list[int]:
+        return sorted(f.pk for f in cert.families.all())
+
     def get_product_ids(self, cert) -> list[int]:
-        return sorted(p.pk for p in cert.products.all())
+        return sorted(v.pk for f in cert.families.all() for v in f.variants.all())
 
 
 class CertificationStaffOutput(CertificationOutput):
@@ -72,9 +78,15 @@ class CertificationStaffOutput(CertificationOutput):
 class ProductOutput(serializers.Serializer):
     """What the cooperative's staff see of their own product."""
 
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(help_text="the variant id (variant_id in cart and checkout)")
     cooperative_id = serializers.IntegerField()
+    family_id = serializers.IntegerField()
     sku = serializers.CharField()
+    options = serializers.DictField(child=serializers.CharField())
+    variant_label = serializers.CharField()
+    base_qty = serializers.DecimalField(max_digits=14, decimal_places=3, allow_null=True)
+    base_unit = serializers.CharField()
+    image_id = serializers.IntegerField(allow_null=True)
     slug = serializers.CharField()
     name_vi = serializers.CharField()
     name_en = serializers.CharField()
@@ -102,7 +114,7 @@ class ProductOutput(serializers.Serializer):
     port_of_loading = serializers.CharField()
     monthly_capacity = serializers.DecimalField(max_digits=14, decimal_places=3, allow_null=True)
     price_tiers = TierOutput(many=True)
-    images = ImageOutput(many=True)
+    images = ImageOutput(many=True, source="family.images.all", help_text="the family's photos")
     updated_at = serializers.DateTimeField()
 
 
@@ -127,7 +139,7 @@ class PublicProductOutput(ProductOutput):
     def get_certifications(self, p) -> list[dict]:
         today = timezone.localdate()
         return CertificationOutput(
-            [c for c in p.certifications.all() if c.is_shown(today)], many=True
+            [c for c in p.family.certifications.all() if c.is_shown(today)], many=True
         ).data
 
 

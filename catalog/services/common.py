@@ -4,7 +4,7 @@ lock, the audit event, and the outbox row for search."""
 from django.db import transaction
 from django.utils.text import slugify
 
-from catalog.models import Product, ProductEvent
+from catalog.models import Product, ProductEvent, ProductFamily
 from catalog.selectors import is_staff_of
 from market.admin_units import fold
 from market.errors import NotFound
@@ -31,6 +31,23 @@ def changed(product: Product, *, actor, action: str, changes: dict | None = None
     """Audit row + search outbox row, in the caller's transaction."""
     ProductEvent.objects.create(product=product, actor=actor, action=action, changes=changes or {})
     record_changes(entity="product", ids=[product.pk])
+
+
+def copy_shared_to_variants(
+    family: ProductFamily, values: dict, *, slug: str | None = None
+) -> list:
+    """Write shared values on the family and copy them to every variant row (the read copy, see
+    docs/catalog.md), in the caller's transaction. Returns the variant ids (for the outbox)."""
+    for field, value in values.items():
+        setattr(family, field, value)
+    if slug:
+        family.slug = slug
+    family.save()
+    ids = list(family.variants.order_by("pk").values_list("pk", flat=True))
+    if copy := {**values, **({"slug": slug} if slug else {})}:
+        Product.objects.filter(pk__in=ids).update(**copy)
+    record_changes(entity="product", ids=ids)
+    return ids
 
 
 def product_slug(name: str) -> str:

@@ -218,7 +218,7 @@ def product_edit(request, coop, product_id):
             "product": product,
             "image_form": ImageForm(),
             "stock_form": StockForm(initial={"quantity": product.stock_qty}),
-            "images": list(product.images.order_by("position", "id")),
+            "images": list(product.family.images.order_by("position", "id")),
         },
     )
 
@@ -313,7 +313,7 @@ def product_image_move(request, coop, product_id):
     form = ImageMoveForm(request.POST)
     ids = list(
         _own_product(request, coop, product_id)
-        .images.order_by("position", "id")
+        .family.images.order_by("position", "id")
         .values_list("pk", flat=True)
     )
     if not form.is_valid() or form.cleaned_data["image"] not in ids:

@@ -27,7 +27,7 @@ def test_seed_makes_2000_valid_products_once():
     assert total >= 2000
     assert summary.startswith(f"{total} products ({total} new)")
     assert again == f"{total} products (0 new)"
-    for product in Product.objects.prefetch_related("price_tiers", "images"):
+    for product in Product.objects.prefetch_related("price_tiers", "family__images"):
         state = {
             f: getattr(product, f)
             for f in (
