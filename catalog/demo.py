@@ -116,6 +116,14 @@ def _round_price(value: float) -> int:
     return max(step, int(Decimal(value / step).quantize(Decimal(1), ROUND_HALF_UP)) * step)
 
 
+def _stock(rnd, moq) -> Decimal:
+    """Stock on hand, in units of sale, consistent with what the product page will say: a few
+    products are sold out (0, "Hết hàng"); every other one can be bought at its minimum."""
+    if rnd.random() < 0.03:
+        return Decimal(0)
+    return Decimal(rnd.choice([5, 20, 50, 120, 300, 800])) * (Decimal(moq) if moq > 1 else 1)
+
+
 def _variants(line):
     """Every (n, grade index, second index, grade, second, pack) of a line; n numbers the SKU
     exactly as before families existed, so a regroup finds each old product by its SKU."""
@@ -175,8 +183,7 @@ def _product(coop, line, categories, n, gi, grade, second, pack, rnd, active: bo
         price_vnd=unit_price,
         min_order_qty=Decimal(str(moq)),
         order_step=Decimal(str(step)),
-        stock_qty=Decimal(rnd.choice([0, 5, 20, 50, 120, 300, 800]))
-        * (Decimal(moq) if moq > 1 else 1),
+        stock_qty=_stock(rnd, moq),
         unit_weight_kg=Decimal(str(size)),
         base_qty=Decimal(str(size)) if unit not in ("KG", "TAN", "LIT") else None,
         base_unit=("LIT" if pack in LIQUID_PACKS else "KG")

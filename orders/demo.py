@@ -22,6 +22,14 @@ PLAN = [
     ("demo-3", "cod", [S.CONFIRMED, S.PACKED, S.SHIPPED]),
     ("demo-4", "cod", [S.CONFIRMED, S.PACKED, S.SHIPPED, S.DELIVERED, S.COMPLETED]),
     ("demo-5", "bank_transfer", [S.CANCELLED]),
+    # every other state, and more bank transfers waiting for their payment
+    ("demo-6", "cod", [S.CONFIRMED]),
+    ("demo-7", "cod", [S.CONFIRMED, S.PACKED, S.SHIPPED, S.DELIVERED]),
+    ("demo-8", "cod", [S.REFUSED]),
+    ("demo-9", "bank_transfer", []),
+    ("demo-10", "bank_transfer", ["PAY", S.CONFIRMED]),
+    ("demo-11", "bank_transfer", ["PAY", S.CONFIRMED, S.PACKED, S.SHIPPED, S.DELIVERED]),
+    ("demo-12", "cod", []),
 ]
 
 
@@ -71,6 +79,8 @@ def _move(order: Order, step: str, buyer: User) -> None:
         order_transition(actor=buyer, order_id=order.pk, to=step)
     elif step == S.CANCELLED:
         order_transition(actor=buyer, order_id=order.pk, to=step, note="Đặt nhầm")
+    elif step == S.REFUSED:
+        order_transition(actor=actor, order_id=order.pk, to=step, reason="Hết vụ, không đủ hàng")
     else:
         order_transition(
             actor=actor,

@@ -64,6 +64,7 @@ GRADES = {
     ],
     "fruit": [("loại 1", "grade 1"), ("xuất khẩu", "export grade"), ("VietGAP", "VietGAP")],
     "veg": [("loại 1", "grade 1"), ("hữu cơ", "organic"), ("thủy canh", "hydroponic")],
+    "fishsauce": [("40 độ đạm", "40°N"), ("35 độ đạm", "35°N"), ("nhãn đỏ thượng hạng", "premium")],
 }
 
 # line: (code, name_vi, name_en, category slug, family, packs, price per kg/litre/piece, HS code, image theme)
@@ -644,6 +645,576 @@ LINES = {
     ],
 }
 
+
+def _line(code, name_vi, name_en, category, family, packs, price, hs, theme):
+    return (code, name_vi, name_en, category, family, packs, price, hs, theme)
+
+
+# The rest of the demo market (market/demo.py): one product line per cooperative.
+LINES.update(
+    {
+        "htx-ca-phe-cau-dat": [
+            _line(
+                "ACD",
+                "Cà phê Arabica Cầu Đất",
+                "Cau Dat Arabica coffee",
+                "ca-phe-arabica",
+                "coffee",
+                DRY_PACKS,
+                210_000,
+                "0901.11",
+                "coffee",
+            )
+        ],
+        "htx-ca-phe-chu-prong": [
+            _line(
+                "RGL",
+                "Cà phê Robusta Gia Lai",
+                "Gia Lai Robusta coffee",
+                "ca-phe-robusta",
+                "coffee",
+                DRY_PACKS,
+                112_000,
+                "0901.11",
+                "coffee",
+            )
+        ],
+        "htx-ca-phe-rang-xay-sai-gon": [
+            _line(
+                "RXS",
+                "Cà phê rang xay mộc",
+                "Pure roasted ground coffee",
+                "ca-phe-rang-xay",
+                "coffee",
+                DRY_PACKS,
+                240_000,
+                "0901.21",
+                "coffee",
+            )
+        ],
+        "htx-gao-thoai-son": [
+            _line(
+                "JAS",
+                "Gạo Jasmine An Giang",
+                "An Giang jasmine rice",
+                "gao-thom",
+                "rice",
+                DRY_PACKS,
+                22_000,
+                "1006.30",
+                "rice",
+            )
+        ],
+        "htx-gao-dien-bien": [
+            _line(
+                "SCU",
+                "Gạo Séng Cù Điện Biên",
+                "Dien Bien Seng Cu rice",
+                "gao-thom",
+                "rice",
+                DRY_PACKS,
+                30_000,
+                "1006.30",
+                "rice",
+            )
+        ],
+        "htx-nep-cai-hoa-vang": [
+            _line(
+                "NCH",
+                "Gạo nếp cái hoa vàng",
+                "Yellow-flower glutinous rice",
+                "gao-nep",
+                "rice",
+                DRY_PACKS,
+                38_000,
+                "1006.30",
+                "rice",
+            )
+        ],
+        "htx-gao-huu-co-vinh-long": [
+            _line(
+                "GLH",
+                "Gạo lứt hữu cơ",
+                "Organic brown rice",
+                "gao-lut",
+                "rice",
+                DRY_PACKS,
+                42_000,
+                "1006.20",
+                "rice",
+            )
+        ],
+        "htx-na-chi-lang": [
+            _line(
+                "NCL",
+                "Na (mãng cầu) Chi Lăng",
+                "Chi Lang custard apple",
+                "trai-cay",
+                "fruit",
+                FRUIT_PACKS,
+                60_000,
+                "0810.90",
+                "custard",
+            )
+        ],
+        "htx-mang-cau-ba-den": [
+            _line(
+                "MCB",
+                "Mãng cầu (na) Bà Đen",
+                "Ba Den custard apple",
+                "trai-cay",
+                "fruit",
+                FRUIT_PACKS,
+                50_000,
+                "0810.90",
+                "custard",
+            )
+        ],
+        "htx-hoi-cao-bang": [
+            _line(
+                "HCB",
+                "Hoa hồi khô Trùng Khánh",
+                "Trung Khanh dried star anise",
+                "hoi",
+                "spice",
+                DRY_PACKS,
+                140_000,
+                "0909.61",
+                "spice",
+            )
+        ],
+        "htx-que-van-yen": [
+            _line(
+                "QVY",
+                "Quế ống Văn Yên",
+                "Van Yen cinnamon sticks",
+                "que",
+                "spice",
+                DRY_PACKS,
+                75_000,
+                "0906.11",
+                "spice",
+            )
+        ],
+        "htx-que-tra-my": [
+            _line(
+                "QTM",
+                "Quế vỏ Trà My",
+                "Tra My cinnamon bark",
+                "que",
+                "spice",
+                DRY_PACKS,
+                95_000,
+                "0906.11",
+                "spice",
+            )
+        ],
+        "htx-che-shan-tuyet": [
+            _line(
+                "CST",
+                "Chè Shan tuyết cổ thụ",
+                "Ancient Shan tuyet tea",
+                "che-shan-tuyet",
+                "tea",
+                DRY_PACKS,
+                480_000,
+                "0902.10",
+                "tea",
+            )
+        ],
+        "htx-che-o-long-moc-chau": [
+            _line(
+                "OLM",
+                "Chè ô long Mộc Châu",
+                "Moc Chau oolong tea",
+                "che-xanh",
+                "tea",
+                DRY_PACKS,
+                420_000,
+                "0902.10",
+                "tea",
+            )
+        ],
+        "htx-che-phu-tho": [
+            _line(
+                "CLC",
+                "Chè xanh Long Cốc",
+                "Long Coc green tea",
+                "che-xanh",
+                "tea",
+                DRY_PACKS,
+                260_000,
+                "0902.10",
+                "tea",
+            )
+        ],
+        "htx-tieu-chu-se": [
+            _line(
+                "TCS",
+                "Hồ tiêu đen Chư Sê",
+                "Chu Se black pepper",
+                "tieu",
+                "spice",
+                DRY_PACKS,
+                145_000,
+                "0904.11",
+                "pepper",
+            )
+        ],
+        "htx-dieu-bu-dang": [
+            _line(
+                "DBD",
+                "Hạt điều Bù Đăng",
+                "Bu Dang cashew nuts",
+                "hat-dieu",
+                "nuts",
+                DRY_PACKS,
+                230_000,
+                "0801.32",
+                "nuts",
+            )
+        ],
+        "htx-nuoc-mam-phu-quoc": [
+            _line(
+                "NPQ",
+                "Nước mắm cá cơm Phú Quốc",
+                "Phu Quoc anchovy fish sauce",
+                "nuoc-mam",
+                "fishsauce",
+                LIQUID_PACKS,
+                90_000,
+                "2103.90",
+                "fishsauce",
+            )
+        ],
+        "htx-nuoc-mam-cat-hai": [
+            _line(
+                "NCT",
+                "Nước mắm Cát Hải",
+                "Cat Hai fish sauce",
+                "nuoc-mam",
+                "fishsauce",
+                LIQUID_PACKS,
+                70_000,
+                "2103.90",
+                "fishsauce",
+            )
+        ],
+        "htx-nuoc-mam-nha-trang": [
+            _line(
+                "NNT",
+                "Nước mắm Nha Trang",
+                "Nha Trang fish sauce",
+                "nuoc-mam",
+                "fishsauce",
+                LIQUID_PACKS,
+                80_000,
+                "2103.90",
+                "fishsauce",
+            )
+        ],
+        "htx-mat-ong-bac-ha": [
+            _line(
+                "MBH",
+                "Mật ong hoa bạc hà",
+                "Mint flower honey",
+                "mat-ong-hoa",
+                "honey",
+                LIQUID_PACKS,
+                520_000,
+                "0409.00",
+                "honey",
+            )
+        ],
+        "htx-mat-ong-dak-lak": [
+            _line(
+                "MCP",
+                "Mật ong hoa cà phê",
+                "Coffee blossom honey",
+                "mat-ong-hoa",
+                "honey",
+                LIQUID_PACKS,
+                260_000,
+                "0409.00",
+                "honey",
+            )
+        ],
+        "htx-sau-rieng-krong-pac": [
+            _line(
+                "SRK",
+                "Sầu riêng Ri6 Krông Pắc",
+                "Krong Pac Ri6 durian",
+                "sau-rieng",
+                "fruit",
+                FRUIT_PACKS,
+                95_000,
+                "0810.60",
+                "durian",
+            )
+        ],
+        "htx-xoai-cao-lanh": [
+            _line(
+                "XCL",
+                "Xoài cát Chu Cao Lãnh",
+                "Cao Lanh Cat Chu mango",
+                "xoai",
+                "fruit",
+                FRUIT_PACKS,
+                45_000,
+                "0804.50",
+                "mango",
+            )
+        ],
+        "htx-thanh-long-ham-thuan": [
+            _line(
+                "TLB",
+                "Thanh long ruột đỏ Bình Thuận",
+                "Binh Thuan red dragon fruit",
+                "thanh-long",
+                "fruit",
+                FRUIT_PACKS,
+                30_000,
+                "0810.90",
+                "dragon",
+            )
+        ],
+        "htx-buoi-phuc-trach": [
+            _line(
+                "BPT",
+                "Bưởi Phúc Trạch",
+                "Phuc Trach pomelo",
+                "buoi-cam",
+                "fruit",
+                FRUIT_PACKS,
+                40_000,
+                "0805.40",
+                "pineapple",
+            )
+        ],
+        "htx-cam-vinh": [
+            _line(
+                "CVN",
+                "Cam Vinh",
+                "Vinh orange",
+                "buoi-cam",
+                "fruit",
+                FRUIT_PACKS,
+                35_000,
+                "0805.10",
+                "mango",
+            )
+        ],
+        "htx-dua-dong-giao": [
+            _line(
+                "DDG",
+                "Dứa (thơm, khóm) Đồng Giao",
+                "Dong Giao pineapple",
+                "dua-thom-khom",
+                "fruit",
+                FRUIT_PACKS,
+                15_000,
+                "0804.30",
+                "pineapple",
+            )
+        ],
+        "htx-tom-su-nam-can": [
+            _line(
+                "TSN",
+                "Tôm sú sinh thái Năm Căn",
+                "Nam Can eco black tiger shrimp",
+                "tom",
+                "seafood",
+                FRUIT_PACKS,
+                320_000,
+                "0306.17",
+                "seafood",
+            )
+        ],
+        "htx-muc-kho-van-don": [
+            _line(
+                "MKV",
+                "Mực khô Vân Đồn",
+                "Van Don dried squid",
+                "hai-san-kho",
+                "seafood",
+                DRY_PACKS,
+                900_000,
+                "0307.49",
+                "seafood",
+            )
+        ],
+        "htx-mac-ca-tam-duong": [
+            _line(
+                "MTD",
+                "Hạt mắc ca Tam Đường",
+                "Tam Duong macadamia",
+                "mac-ca",
+                "nuts",
+                DRY_PACKS,
+                280_000,
+                "0802.62",
+                "nuts",
+            )
+        ],
+        "htx-lac-nghi-loc": [
+            _line(
+                "LNL",
+                "Lạc (đậu phộng) đỏ Nghi Lộc",
+                "Nghi Loc red peanuts",
+                "lac-dau-phong",
+                "nuts",
+                DRY_PACKS,
+                55_000,
+                "1202.42",
+                "nuts",
+            )
+        ],
+        "htx-gom-bat-trang": [
+            _line(
+                "GBT",
+                "Bình gốm men rạn Bát Tràng",
+                "Bat Trang crackle-glaze vase",
+                "gom-su",
+                "craft",
+                CRAFT_PACKS,
+                350_000,
+                "6913.90",
+                "craft",
+            )
+        ],
+        "htx-may-tre-dan-thai-binh": [
+            _line(
+                "KMT",
+                "Khay mây tre đan",
+                "Rattan and bamboo tray",
+                "may-tre-dan",
+                "craft",
+                CRAFT_PACKS,
+                120_000,
+                "4602.11",
+                "craft",
+            )
+        ],
+        "htx-non-la-hue": [
+            _line(
+                "NLH",
+                "Nón lá bài thơ Huế",
+                "Hue poem conical hat",
+                "thu-cong-my-nghe",
+                "craft",
+                CRAFT_PACKS,
+                90_000,
+                "6504.00",
+                "craft",
+            )
+        ],
+        "htx-do-go-thanh-hoa": [
+            _line(
+                "DGT",
+                "Hộp gỗ mỹ nghệ",
+                "Carved wooden box",
+                "do-go",
+                "craft",
+                CRAFT_PACKS,
+                260_000,
+                "4420.90",
+                "craft",
+            )
+        ],
+        "htx-tinh-dau-sa-quang-tri": [
+            _line(
+                "TDS",
+                "Tinh dầu sả chanh",
+                "Lemongrass essential oil",
+                "tinh-dau",
+                "honey",
+                LIQUID_PACKS,
+                600_000,
+                "3301.29",
+                "oil",
+            )
+        ],
+        "htx-ot-binh-son": [
+            _line(
+                "OBS",
+                "Ớt bột Bình Sơn",
+                "Binh Son chilli powder",
+                "ot",
+                "spice",
+                DRY_PACKS,
+                110_000,
+                "0904.22",
+                "pepper",
+            )
+        ],
+        "htx-duoc-lieu-sa-pa": [
+            _line(
+                "TTM",
+                "Trà thảo mộc người Dao",
+                "Dao herbal tea",
+                "tra-thao-moc",
+                "tea",
+                DRY_PACKS,
+                300_000,
+                "1211.90",
+                "tea",
+            )
+        ],
+        "htx-rau-huu-co-hung-yen": [
+            _line(
+                "RVG",
+                "Rau cải hữu cơ Văn Giang",
+                "Van Giang organic greens",
+                "rau-la",
+                "veg",
+                FRUIT_PACKS,
+                35_000,
+                "0704.90",
+                "veg",
+            )
+        ],
+        "htx-keo-dua-ben-tre": [
+            _line(
+                "KDB",
+                "Kẹo dừa Bến Tre",
+                "Ben Tre coconut candy",
+                "thuc-pham-che-bien",
+                "nuts",
+                DRY_PACKS,
+                90_000,
+                "1704.90",
+                "nuts",
+            )
+        ],
+        "htx-vai-thanh-ha": [
+            _line(
+                "VTH",
+                "Vải thiều Thanh Hà",
+                "Thanh Ha lychee",
+                "vai-nhan",
+                "fruit",
+                FRUIT_PACKS,
+                32_000,
+                "0810.90",
+                "lychee",
+            )
+        ],
+        "htx-sam-ngoc-linh": [
+            _line(
+                "SNL",
+                "Sâm Ngọc Linh",
+                "Ngoc Linh ginseng",
+                "duoc-lieu",
+                "veg",
+                FRUIT_PACKS,
+                9_000_000,
+                "1211.20",
+                "veg",
+            )
+        ],
+    }
+)
+
 SEASONS = {
     "mango": [3, 4, 5, 6],
     "durian": [5, 6, 7],
@@ -651,6 +1222,7 @@ SEASONS = {
     "pineapple": [3, 4, 5, 6, 7, 8],
     "dragon": list(range(1, 13)),
     "corn": [6, 7, 8, 9],
+    "custard": [6, 7, 8, 9],
 }
 
 # theme -> (background top, background bottom, blob colours, label)
@@ -674,4 +1246,11 @@ THEMES = {
     "pork": ((220, 150, 150), (160, 90, 90), [(230, 170, 170), (250, 230, 225)], "PORK"),
     "cassava": ((230, 220, 200), (170, 150, 120), [(240, 235, 220), (150, 110, 80)], "CASSAVA"),
     "veg": ((110, 180, 80), (50, 120, 40), [(130, 200, 90), (200, 60, 40)], "VEGETABLES"),
+    "custard": (
+        (150, 190, 110),
+        (80, 120, 60),
+        [(170, 210, 130), (240, 240, 225)],
+        "CUSTARD APPLE",
+    ),
+    "fishsauce": ((190, 110, 40), (120, 60, 20), [(210, 140, 60), (240, 200, 120)], "FISH SAUCE"),
 }

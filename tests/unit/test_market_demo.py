@@ -21,3 +21,29 @@ def test_demo_logins_work_and_seed_is_idempotent(settings):
     )
     assert Cooperative.objects.count() == len(demo.COOPERATIVES)
     assert Cooperative.objects.filter(status="SUBMITTED").count() >= 1
+
+
+def test_demo_market_has_40_verified_cooperatives_in_20_provinces(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+    demo.seed(lambda message: None)
+
+    verified = Cooperative.objects.filter(status="VERIFIED")
+    assert verified.count() >= 40
+    assert len(set(verified.values_list("province_id", flat=True))) >= 20
+    lychee = Cooperative.objects.get(slug="htx-nong-san-bac-giang")
+    assert (lychee.status, lychee.province.name) == ("VERIFIED", "Bắc Ninh")
+    assert "Lục Ngạn" in lychee.legal_name
+    # the products the foundation issue names, each sold by a verified cooperative where it grows
+    by_place = {(c.province.name, c.slug) for c in verified.select_related("province")}
+    for province, slug in [
+        ("Đắk Lắk", "htx-ca-phe-ea-tul"),
+        ("Lâm Đồng", "htx-ca-phe-cau-dat"),
+        ("Thành phố Cần Thơ", "htx-lua-gao-soc-trang"),
+        ("An Giang", "htx-gao-thoai-son"),
+        ("Lạng Sơn", "htx-hoi-que-lang-son"),
+        ("Lạng Sơn", "htx-na-chi-lang"),
+        ("Thái Nguyên", "htx-che-tan-cuong"),
+        ("An Giang", "htx-nuoc-mam-phu-quoc"),
+    ]:
+        assert (province, slug) in by_place
