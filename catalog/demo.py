@@ -354,14 +354,10 @@ def regroup(log) -> int:
     the demo families (same keys as a fresh seed). Variant ids, stock, prices, tiers, events and
     order lines stay as they are; photos and certifications move to the merged family.
     Idempotent: a variant already in its demo family is left alone. Returns variants moved."""
-    lines = {line[0]: line for coop_lines in LINES.values() for line in coop_lines}
     moved = 0
-    for coop_id in (
-        Product.objects.filter(sku__startswith="DEMO-")
-        .values_list("cooperative_id", flat=True)
-        .distinct()
-        .order_by("cooperative_id")
-    ):
+    for coop_id, slug in Cooperative.objects.filter(slug__in=LINES).values_list("pk", "slug"):
+        # Line codes repeat across cooperatives: each one is read with its own lines.
+        lines = {line[0]: line for line in LINES[slug]}
         moved += _regroup_cooperative(coop_id, lines)
     if moved:
         log(f"{moved} demo variants regrouped into families")

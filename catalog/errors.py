@@ -111,3 +111,9 @@ class VariantInOrders(DomainError):
     code = "variant_in_orders"
     status = 409
     default_message = _("This variant has been ordered; archive it instead of deleting it.")
+
+
+class VariantRequired(DomainError):
+    code = "variant_required"
+    status = 400
+    default_message = _("This product comes in several variants: choose one (variant_id).")

@@ -252,6 +252,12 @@ class Product(TimeStampedModel):
         return label(self.options)
 
     @property
+    def full_name_vi(self) -> str:
+        """The family name and the variant's options: what an order line snapshots."""
+        label = self.variant_label
+        return (f"{self.name_vi} — {label}" if label else self.name_vi)[:255]
+
+    @property
     def is_purchasable(self) -> bool:
         return (
             self.status == self.Status.ACTIVE

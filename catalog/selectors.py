@@ -62,6 +62,18 @@ def product_get_for_public(*, product_id: int) -> Product:
         raise NotFound() from None
 
 
+def variant_id_for_product(*, product_id: int) -> int:
+    """The deprecated `product_id` of API clients: a product id is its first variant's id, and
+    only a one-variant family may still be bought by it. Raises VariantRequired otherwise (an
+    unknown id passes through: the cart answers it as it always did)."""
+    from catalog.errors import VariantRequired
+
+    family_id = Product.objects.filter(pk=product_id).values_list("family_id", flat=True).first()
+    if family_id is not None and Product.objects.filter(family_id=family_id).count() > 1:
+        raise VariantRequired(fields={"product_id": product_id})
+    return product_id
+
+
 def category_tree() -> list[dict]:
     """The whole tree as nested dicts, in one query."""
     nodes = {

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from catalog.errors import ImportFileInvalid, ImportNotApplicable
 from catalog.importing import reader, runner
 from catalog.importing.rows import Lookups, parse_row
-from catalog.models import ImportJob, Product, ProductEvent
+from catalog.models import ImportJob, Product, ProductEvent, ProductFamily
 from catalog.selectors import import_job_get_for_staff
 from catalog.services.common import check_staff, jsonable, product_slug
 from market.outbox import record_changes
@@ -357,6 +357,20 @@ def _update(product: Product, data: dict, fields: set) -> dict:
 
 
 def _write_batch(products: list[Product]) -> None:
-    """Insert new products. The tests inject a crash here (the database write is the boundary
-    a dying process would cut) to prove a half-written import rolls back."""
+    """Insert new products (a new product without a family gets a one-variant family). The
+    tests inject a crash here (the database write is the boundary a dying process would cut)
+    to prove a half-written import rolls back."""
+    alone = [p for p in products if p.family_id is None]
+    families = ProductFamily.objects.bulk_create(
+        [
+            ProductFamily(
+                cooperative_id=p.cooperative_id,
+                slug=p.slug,
+                **{f: getattr(p, f) for f in ProductFamily.SHARED_FIELDS},
+            )
+            for p in alone
+        ]
+    )
+    for product, family in zip(alone, families, strict=True):
+        product.family = family
     Product.objects.bulk_create(products)
