@@ -427,6 +427,9 @@ class ImportJob(TimeStampedModel):
     rows_done = models.PositiveIntegerField(default=0)
     rows_created = models.PositiveIntegerField(default=0)
     rows_updated = models.PositiveIntegerField(default=0)
+    # Products (families) the rows make, by "Mã nhóm sản phẩm"; rows are their variants.
+    families_total = models.PositiveIntegerField(default=0)
+    families_created = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)  # [{"row", "column", "message"}]
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from catalog.models import Category, Certification, ImportJob, Product
+from catalog.models import Category, Certification, ImportJob, Product, ProductFamily
 from market.errors import NotFound
 from market.models import Cooperative, Membership
 
@@ -60,6 +60,71 @@ def product_get_for_public(*, product_id: int) -> Product:
         )
     except Product.DoesNotExist:
         raise NotFound() from None
+
+
+def _variants_prefetch(variants: QuerySet[Product]) -> Prefetch:
+    return Prefetch(
+        "variants",
+        queryset=variants.prefetch_related("price_tiers").order_by("position", "pk"),
+        to_attr="shown_variants",
+    )
+
+
+def family_list_purchasable() -> QuerySet[ProductFamily]:
+    """Families with at least one purchasable variant; `shown_variants` holds only those."""
+    variants = product_list_purchasable()
+    return (
+        ProductFamily.objects.filter(pk__in=variants.values("family_id"))
+        .select_related("cooperative", "category", "origin_province")
+        .prefetch_related("images", _variants_prefetch(variants))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def family_for_card(family: ProductFamily) -> ProductFamily | None:
+    """Set what a family card shows from its `shown_variants` (fresh from the database): the
+    cheapest variant (`variant`, the card's link and unit), the price range and how many
+    variants there are. None when no variant is left to show."""
+    variants = family.shown_variants
+    if not variants:
+        return None
+    priced = [v for v in variants if v.price_vnd is not None] or variants
+    family.variant = min(priced, key=lambda v: (v.price_vnd or 0, v.position, v.pk))
+    prices = [v.price_vnd for v in variants if v.price_vnd is not None]
+    family.price_min_vnd = min(prices, default=None)
+    family.price_max_vnd = max(prices, default=None)
+    family.variant_count = len(variants)
+    return family
+
+
+def family_get_for_public(*, family_id: int) -> ProductFamily:
+    certs = Certification.objects.filter(status=Certification.Status.VERIFIED)
+    family = (
+        family_list_purchasable()
+        .prefetch_related(Prefetch("certifications", queryset=certs))
+        .filter(pk=family_id)
+        .first()
+    )
+    if family is None:
+        raise NotFound()
+    return family
+
+
+def family_list_for_staff(*, user, cooperative_id: int) -> QuerySet[ProductFamily]:
+    cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
+    return (
+        ProductFamily.objects.filter(cooperative_id=cooperative_id)
+        .select_related("category")
+        .prefetch_related("images", _variants_prefetch(Product.objects.all()))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def family_get_for_staff(*, user, cooperative_id: int, family_id: int) -> ProductFamily:
+    family = family_list_for_staff(user=user, cooperative_id=cooperative_id).filter(pk=family_id)
+    if not (found := family.first()):
+        raise NotFound()
+    return found
 
 
 def variant_id_for_product(*, product_id: int) -> int:

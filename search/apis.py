@@ -35,6 +35,9 @@ class ProductSearchApi(APIView):
         in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
         export_ready = serializers.BooleanField(required=False, allow_null=True, default=None)
         incoterm = serializers.ChoiceField(choices=INCOTERMS, required=False)
+        pack = serializers.CharField(required=False, max_length=60, help_text="a variant's pack")
+        grade = serializers.CharField(required=False, max_length=60)
+        crop_year = serializers.CharField(required=False, max_length=4)
         sort = serializers.ChoiceField(choices=SORTS, required=False, default="relevance")
         page = serializers.IntegerField(required=False, min_value=1, default=1)
         size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_SIZE, default=24)
@@ -45,14 +48,33 @@ class ProductSearchApi(APIView):
 
     class OutputSerializer(serializers.Serializer):
         class Result(serializers.Serializer):
-            id = serializers.IntegerField()
+            """One product family (one card); `variant_id` is its cheapest purchasable variant."""
+
+            class Variant(serializers.Serializer):
+                id = serializers.IntegerField()
+                label = serializers.CharField(source="variant_label")
+                options = serializers.DictField(child=serializers.CharField())
+                price_vnd = serializers.IntegerField(allow_null=True)
+                unit = serializers.CharField()
+                stock_qty = serializers.DecimalField(max_digits=14, decimal_places=3)
+
+            id = serializers.IntegerField(help_text="the product family id")
+            variant_id = serializers.IntegerField(source="variant.pk")
             slug = serializers.CharField()
             name_vi = serializers.CharField()
             name_en = serializers.CharField()
             highlight = serializers.DictField(child=serializers.CharField())
-            price_vnd = serializers.IntegerField(allow_null=True)
-            unit = serializers.CharField()
-            stock_qty = serializers.DecimalField(max_digits=14, decimal_places=3)
+            price_vnd = serializers.IntegerField(
+                source="price_min_vnd", allow_null=True, help_text="the lowest variant price"
+            )
+            price_min_vnd = serializers.IntegerField(allow_null=True)
+            price_max_vnd = serializers.IntegerField(allow_null=True)
+            variant_count = serializers.IntegerField()
+            variants = Variant(many=True, source="shown_variants")
+            unit = serializers.CharField(source="variant.unit")
+            stock_qty = serializers.DecimalField(
+                source="variant.stock_qty", max_digits=14, decimal_places=3
+            )
             availability = serializers.CharField()
             cooperative_id = serializers.IntegerField()
             cooperative_name = serializers.CharField(source="cooperative.display_name")

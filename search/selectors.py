@@ -1,8 +1,9 @@
 """Reads: product search and autocomplete for buyers (anyone may search the public catalog).
 
 `product_search()` is what the API and the server-rendered pages call. The index only chooses
-and orders product ids; everything shown (price, stock, names) is read fresh from the database,
-and anything no longer purchasable is dropped even if the index has not caught up yet.
+and orders product family ids (one document per family); everything shown (price range, stock,
+names, variants) is read fresh from the database, and a family with no purchasable variant left
+is dropped even if the index has not caught up yet.
 """
 
 import logging
@@ -11,7 +12,8 @@ from dataclasses import dataclass, field
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from catalog.models import Category, Certification, Product
+from catalog.models import Category, Certification, ProductFamily
+from catalog.selectors import family_for_card, family_list_purchasable
 from market.models import Cooperative, Province
 from search.backends import Query, get_backend
 from search.backends.base import (
@@ -27,13 +29,20 @@ from search.text import highlight, parse
 
 log = logging.getLogger("htx.search")
 
-FACET_LIMIT = {"cooperative": 20, "category": 200, "province": 50}
+FACET_LIMIT = {
+    "cooperative": 20,
+    "category": 200,
+    "province": 50,
+    "pack": 50,
+    "grade": 50,
+    "crop_year": 20,
+}
 INCOTERMS = ("EXW", "FCA", "FOB", "CFR", "CIF", "DAP", "DDP")
 
 
 @dataclass
 class ProductSearchPage:
-    results: list[Product]
+    results: list[ProductFamily]  # each with `shown_variants`, `price_min_vnd`, `variant`...
     total: int
     page: int
     size: int
@@ -92,7 +101,7 @@ def product_search(query: Query) -> ProductSearchPage:
         raise SearchUnavailable() from None
     products = _hydrate(result.ids)
     parsed = parse(query.q)
-    for product in products:
+    for product in products:  # a family
         product.highlight = {
             "name_vi": highlight(product.name_vi, parsed),
             "name_en": highlight(product.name_en, parsed),
@@ -119,16 +128,13 @@ def product_suggest(prefix: str, limit: int = 8) -> list[str]:
         raise SearchUnavailable() from None
 
 
-def _hydrate(ids: list[int]) -> list[Product]:
+def _hydrate(ids: list[int]) -> list[ProductFamily]:
+    """Families in index order with their purchasable variants (fresh prices and stock); the
+    card shows the cheapest variant (`variant`), the price range and how many there are."""
     if not ids:
         return []
-    # By primary key only, purchasability checked in Python: with the status filter in SQL,
-    # SQLite preferred the status index and walked every active product.
-    rows = (
-        Product.objects.filter(pk__in=ids).select_related("cooperative").order_by()
-    )  # no ORDER BY:
-    # with the model's default (-created_at) SQLite walked the created_at index over every row
-    by_id = {p.pk: p for p in rows if p.is_purchasable}
+    rows = family_list_purchasable().filter(pk__in=ids).order_by()
+    by_id = {f.pk: f for f in rows if family_for_card(f)}
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -155,6 +161,9 @@ def _label_facets(facets: dict, query: Query) -> dict[str, list[dict]]:
         "price": lambda ids: {i: _price_label(i) for i in ids},
         "in_stock": lambda ids: {True: _("In stock"), False: _("Out of stock")},
         "incoterm": lambda ids: {i: i for i in ids},
+        "pack": lambda ids: {i: i for i in ids},
+        "grade": lambda ids: {i: i for i in ids},
+        "crop_year": lambda ids: {i: i for i in ids},
     }
     out = {}
     for name, counts in facets.items():

@@ -143,6 +143,120 @@ class PublicProductOutput(ProductOutput):
         ).data
 
 
+class VariantOutput(serializers.Serializer):
+    """What is sold: the id to put in the cart (`variant_id`), options, unit, price, stock."""
+
+    id = serializers.IntegerField(help_text="variant_id for the cart")
+    sku = serializers.CharField()
+    options = serializers.DictField(child=serializers.CharField())
+    label = serializers.CharField(source="variant_label")
+    unit = serializers.CharField()
+    unit_display = serializers.CharField(source="get_unit_display")
+    base_qty = serializers.DecimalField(max_digits=14, decimal_places=3, allow_null=True)
+    base_unit = serializers.CharField()
+    price_vnd = serializers.IntegerField(allow_null=True)
+    price_tiers = TierOutput(many=True)
+    min_order_qty = serializers.DecimalField(max_digits=14, decimal_places=3)
+    order_step = serializers.DecimalField(max_digits=14, decimal_places=3)
+    stock_qty = serializers.DecimalField(max_digits=14, decimal_places=3)
+    unit_weight_kg = serializers.DecimalField(max_digits=14, decimal_places=3, allow_null=True)
+    lead_time_days = serializers.IntegerField()
+    packaging = serializers.CharField()
+    image_id = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+
+
+class FamilyOutput(serializers.Serializer):
+    """A product family: what its variants share, its price range and its variants."""
+
+    id = serializers.IntegerField(help_text="the family (product) id")
+    cooperative_id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name_vi = serializers.CharField()
+    name_en = serializers.CharField()
+    description_vi = serializers.CharField()
+    description_en = serializers.CharField()
+    category_id = serializers.IntegerField(allow_null=True)
+    origin_province_id = serializers.IntegerField(allow_null=True)
+    availability = serializers.CharField()
+    harvest_start = serializers.DateField(allow_null=True)
+    harvest_end = serializers.DateField(allow_null=True)
+    season_months = serializers.ListField(child=serializers.IntegerField())
+    hs_code = serializers.CharField()
+    incoterms = serializers.ListField(child=serializers.CharField())
+    port_of_loading = serializers.CharField()
+    family_key = serializers.CharField()
+    images = ImageOutput(many=True, source="images.all")
+    price_min_vnd = serializers.SerializerMethodField()
+    price_max_vnd = serializers.SerializerMethodField()
+    variant_count = serializers.SerializerMethodField()
+    option_values = serializers.SerializerMethodField(
+        help_text="{kind: [values in variant order]}: the chips of a variant picker"
+    )
+    variants = VariantOutput(many=True, source="shown_variants")
+
+    def _prices(self, f) -> list[int]:
+        return [v.price_vnd for v in f.shown_variants if v.price_vnd]
+
+    def get_price_min_vnd(self, f) -> int | None:
+        return min(self._prices(f), default=None)
+
+    def get_price_max_vnd(self, f) -> int | None:
+        return max(self._prices(f), default=None)
+
+    def get_variant_count(self, f) -> int:
+        return len(f.shown_variants)
+
+    def get_option_values(self, f) -> dict[str, list[str]]:
+        from catalog.options import KINDS
+
+        out: dict[str, list[str]] = {}
+        for v in f.shown_variants:
+            for kind in KINDS:
+                value = (v.options or {}).get(kind)
+                if value and value not in out.setdefault(kind, []):
+                    out[kind].append(value)
+        return {k: vals for k, vals in out.items() if vals}
+
+
+class PublicFamilyOutput(FamilyOutput):
+    cooperative = serializers.SerializerMethodField()
+    category = serializers.SerializerMethodField()
+
+    def get_cooperative(self, f) -> dict:
+        return {
+            "id": f.cooperative_id,
+            "slug": f.cooperative.slug,
+            "name": f.cooperative.display_name,
+        }
+
+    def get_category(self, f) -> dict | None:
+        c = f.category
+        return (
+            {"id": c.pk, "slug": c.slug, "name_vi": c.name_vi, "name_en": c.name_en} if c else None
+        )
+
+
+class PublicFamilyDetailOutput(PublicFamilyOutput):
+    certifications = serializers.SerializerMethodField()
+
+    def get_certifications(self, f) -> list[dict]:
+        today = timezone.localdate()
+        shown = [c for c in f.certifications.all() if c.is_shown(today)]
+        return [
+            {
+                "id": c.pk,
+                "kind": c.kind,
+                "kind_display": c.get_kind_display(),
+                "ocop_stars": c.ocop_stars,
+                "issuer": c.issuer,
+                "number": c.number,
+                "valid_until": c.valid_until,
+            }
+            for c in shown
+        ]
+
+
 class ImportJobOutput(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()

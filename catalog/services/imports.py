@@ -26,7 +26,7 @@ from catalog.importing import reader, runner
 from catalog.importing.rows import Lookups, parse_row
 from catalog.models import ImportJob, Product, ProductEvent, ProductFamily
 from catalog.selectors import import_job_get_for_staff
-from catalog.services.common import check_staff, jsonable, product_slug
+from catalog.services.common import check_staff, copy_shared_to_variants, jsonable, product_slug
 from market.outbox import record_changes
 
 logger = logging.getLogger(__name__)
@@ -249,11 +249,81 @@ def _existing(cooperative_id: int) -> dict[str, dict]:
     return {r.pop("sku"): r for r in rows}
 
 
+class _Groups:
+    """Rows grouped into families by "Mã nhóm sản phẩm" (a row without a key is a family of its
+    own): two rows of a group, or a row and a variant already in that family, may not have the
+    same option values; a known SKU stays in the family it is in."""
+
+    def __init__(self, cooperative_id: int):
+        self.sku_family = {}  # sku -> (family_id, family_key)
+        self.family_options: dict[str, dict[str, str]] = {}  # family_key -> {options_key: sku}
+        for sku, family_id, key, okey in Product.objects.filter(
+            cooperative_id=cooperative_id
+        ).values_list("sku", "family_id", "family__family_key", "options_key"):
+            self.sku_family[sku] = (family_id, key)
+            if key:
+                self.family_options.setdefault(key, {})[okey] = sku
+        self.seen: dict[str, dict[str, str]] = {}  # group -> {options_key: "row N"}
+
+    def key(self, data: dict) -> str:
+        return data.get("family_key") or f"\0{data.get('sku')}"
+
+    def check(self, number: int, data: dict) -> list[dict]:
+        sku, key = data.get("sku"), self.key(data)
+        known = self.sku_family.get(sku)
+        if known and data.get("family_key") and known[1] not in ("", data["family_key"]):
+            return [
+                _error(
+                    "family_key",
+                    _("SKU “%(sku)s” belongs to the group “%(key)s”.")
+                    % {"sku": sku, "key": known[1]},
+                )
+            ]
+        okey = data.get("options_key", "")
+        group = self.seen.setdefault(key, {})
+        other = group.get(okey) or self._in_family(key, okey, sku)
+        group.setdefault(okey, _("row %(n)s") % {"n": number})
+        if other is None:
+            return []
+        return [
+            _error(
+                "opt_pack",
+                _(
+                    "Same option values as %(other)s in this product group: give each variant its own Quy cách, Phân loại, Năm vụ or Mẫu."
+                )
+                % {"other": other},
+            )
+        ]
+
+    def _in_family(self, key: str, okey: str, sku) -> str | None:
+        twin = self.family_options.get(key, {}).get(okey)
+        return f"SKU {twin}" if twin and twin != sku else None
+
+    def counts(self) -> tuple[int, int]:
+        """(families in the file, of which new)."""
+        new = 0
+        for key in self.seen:
+            if key.startswith("\0"):
+                new += key[1:] not in self.sku_family
+            else:
+                new += key not in self.family_options
+        return len(self.seen), new
+
+
+def _error(field: str, message: str) -> dict:
+    from catalog.importing.columns import HEADER_OF
+
+    return {"column": HEADER_OF.get(field, field), "message": str(message)}
+
+
 def _validate(job: ImportJob, rows, on_progress) -> tuple[list[tuple[int, dict]], list[dict]]:
     lookups, existing, seen = Lookups(), _existing(job.cooperative_id), {}
+    groups = _Groups(job.cooperative_id)
     parsed, errors = [], []
     for done, (number, raw) in enumerate(rows, start=1):
         data, row_errors = parse_row(raw, lookups, existing.get(str(raw.get("sku") or "").strip()))
+        if not row_errors:
+            row_errors = groups.check(number, data)
         sku = data.get("sku")
         if sku and sku in seen:
             row_errors.append(
@@ -270,6 +340,8 @@ def _validate(job: ImportJob, rows, on_progress) -> tuple[list[tuple[int, dict]]
             _save(job, rows_done=done)  # its own short transaction (autocommit): the page sees it
             if on_progress:
                 on_progress(done, len(rows))
+    job.families_total, job.families_created = groups.counts()
+    _save(job, families_total=job.families_total, families_created=job.families_created)
     return parsed, errors
 
 
@@ -284,8 +356,15 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict]]) -> tuple[int, int]:
         .exists()
     ):
         raise _ClaimLost()
-    # Lock the cooperative's products in pk order (as catalog.stock does) so a checkout that is
-    # taking stock right now cannot interleave with the absolute stock values written here.
+    # Lock the cooperative's families, then its products, each in pk order (parent before
+    # child, as catalog.stock does) so a checkout taking stock right now cannot interleave with
+    # the absolute stock values written here.
+    by_pk = {
+        f.pk: f
+        for f in ProductFamily.objects.filter(cooperative_id=job.cooperative_id)
+        .order_by("pk")
+        .select_for_update()
+    }
     current = {
         p.sku: p
         for p in Product.objects.filter(cooperative_id=job.cooperative_id)
@@ -293,30 +372,38 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict]]) -> tuple[int, int]:
         .select_for_update()
     }
     actor_id = job.applied_by_id or job.created_by_id
-    new, dirty, events, fields = [], [], [], set()
+    groups: dict[str, list[dict]] = {}
     for _number, data in parsed:
-        product = current.get(data["sku"])
-        if product is None:
-            new.append(
-                Product(
-                    cooperative_id=job.cooperative_id,
-                    status=Product.Status.DRAFT,
-                    slug=product_slug(data["name_vi"]),
-                    **data,
+        groups.setdefault(data.get("family_key") or f"\0{data['sku']}", []).append(data)
+    families = _families_for(job, groups, current, by_pk)
+    new, dirty, events, fields = [], [], [], set()
+    for key, rows in groups.items():
+        family = families[key]
+        shared = {f: rows[0][f] for f in ProductFamily.SHARED_FIELDS if f in rows[0]}
+        for data in rows:
+            data = {k: v for k, v in data.items() if k != "family_key"} | shared
+            product = current.get(data["sku"])
+            if product is None:
+                new.append(
+                    Product(
+                        cooperative_id=job.cooperative_id,
+                        family=family,
+                        status=Product.Status.DRAFT,
+                        **{**family.shared_values(), "slug": family.slug, **data},
+                    )
                 )
-            )
-            continue
-        diff = _update(product, data, fields)
-        if diff:
-            dirty.append(product)
-            events.append(
-                ProductEvent(
-                    product=product,
-                    actor_id=actor_id,
-                    action="imported",
-                    changes={"import_job": job.pk, **diff},
+                continue
+            diff = _update(product, data, fields)
+            if diff:
+                dirty.append(product)
+                events.append(
+                    ProductEvent(
+                        product=product,
+                        actor_id=actor_id,
+                        action="imported",
+                        changes={"import_job": job.pk, **diff},
+                    )
                 )
-            )
     for i in range(0, len(new), WRITE_BATCH):
         _write_batch(new[i : i + WRITE_BATCH])
     if dirty:
@@ -335,6 +422,42 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict]]) -> tuple[int, int]:
     job.rows_created, job.rows_updated = len(new), len(dirty)
     _finish(job, Status.DONE)  # in this transaction: DONE exactly when the products are stored
     return len(new), len(dirty)
+
+
+def _families_for(job, groups: dict, current: dict, by_pk: dict) -> dict[str, ProductFamily]:
+    """The family of each group of rows: the one with that key, else the family of a known SKU
+    of the group (which takes the key), else a new family (shared fields from the group's first
+    row). Shared fields that a group changes are written on the family and all its variants."""
+    by_key = {f.family_key: f for f in by_pk.values() if f.family_key}
+    out, fresh = {}, []
+    for key, rows in groups.items():
+        keyed = not key.startswith("\0")
+        known = next((current[r["sku"]] for r in rows if r["sku"] in current), None)
+        family = (by_key.get(key) if keyed else None) or (by_pk[known.family_id] if known else None)
+        shared = {f: rows[0][f] for f in ProductFamily.SHARED_FIELDS if f in rows[0]}
+        if family is None:
+            family = ProductFamily(
+                cooperative_id=job.cooperative_id,
+                family_key=key if keyed else "",
+                slug=product_slug(rows[0].get("name_vi", "")),
+                **shared,
+            )
+            fresh.append(family)
+        else:
+            _family_apply(family, shared, key if keyed else None)
+        out[key] = family
+    ProductFamily.objects.bulk_create(fresh)
+    return out
+
+
+def _family_apply(family: ProductFamily, shared: dict, key: str | None) -> None:
+    changes = {f: v for f, v in shared.items() if getattr(family, f) != v}
+    if key and family.family_key != key:
+        family.family_key = key
+        family.save(update_fields=["family_key", "updated_at"])
+    if changes:
+        slug = product_slug(changes["name_vi"]) if "name_vi" in changes else None
+        copy_shared_to_variants(family, changes, slug=slug)
 
 
 def _update(product: Product, data: dict, fields: set) -> dict:

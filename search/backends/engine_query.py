@@ -11,7 +11,7 @@ from elasticsearch_dsl import A as Agg
 from elasticsearch_dsl import Boolean, Date, Document, Integer, Keyword, Long, Q, Search, Text
 
 from catalog.models import Category
-from search.backends.base import PRICE_BUCKETS, Query, decode_cursor
+from search.backends.base import OPTION_FIELDS, PRICE_BUCKETS, Query, decode_cursor
 from search.text import EXACT, ParsedQuery
 
 FACET_FIELDS = {  # facet name -> (field, max buckets)
@@ -22,6 +22,9 @@ FACET_FIELDS = {  # facet name -> (field, max buckets)
     "ocop_stars": ("ocop_stars", 5),
     "in_stock": ("in_stock", 2),
     "incoterm": ("incoterms", 10),
+    "pack": ("packs", 50),
+    "grade": ("grades", 50),
+    "crop_year": ("crop_years", 20),
 }
 
 
@@ -39,6 +42,12 @@ class ProductDocument(Document):
     certifications = Keyword()
     ocop_stars = Integer()
     price_vnd = Long()
+    price_max_vnd = Long()
+    variant_count = Integer()
+    variant_ids = Long()
+    packs = Keyword()
+    grades = Keyword()
+    crop_years = Keyword()
     in_stock = Boolean()
     incoterms = Keyword()
     export_ready = Boolean()
@@ -118,6 +127,9 @@ def filters(query: Query) -> list:
             out.append(Q("term", **{name: value}))
     if query.incoterm:
         out.append(Q("term", incoterms=query.incoterm))
+    for name, field in OPTION_FIELDS.items():
+        if value := getattr(query, name):
+            out.append(Q("term", **{field: value}))
     return out
 
 
