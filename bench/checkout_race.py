@@ -4,7 +4,7 @@ duplicated, every attempt answered (an order or a clear out-of-stock); prints ch
 
     set -a; . .services/env; set +a; .venv/bin/python bench/checkout_race.py [--buyers 50] [--attempts 1000]
 
-Creates and drops its own database `bench_checkout_race` on the server of PG_TEST_URL."""
+Creates and drops its own database (`bench_checkout_race_<pid>`) on the server of PG_TEST_URL."""
 
 import argparse
 import os
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 ADMIN_URL = os.environ.get("PG_TEST_URL") or sys.exit(
     "PG_TEST_URL is not set (services/svc postgres start)"
 )
-DB = "bench_checkout_race"
+DB = f"bench_checkout_race_{os.getpid()}"  # own database: runs of several people never collide
 os.environ["DATABASE_URL"] = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "market.settings")
 os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"

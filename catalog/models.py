@@ -124,6 +124,24 @@ class ProductFamily(TimeStampedModel):
     def shared_values(self) -> dict:
         return {f: getattr(self, f) for f in self.SHARED_FIELDS}
 
+    @classmethod
+    def bulk_for(cls, products) -> None:
+        """Give each unsaved product without a family a one-variant family of its own (bulk
+        inserts skip `Product.save`, which would do it one by one)."""
+        alone = [p for p in products if p.family_id is None]
+        families = cls.objects.bulk_create(
+            [
+                cls(
+                    cooperative_id=p.cooperative_id,
+                    slug=p.slug,
+                    **{f: getattr(p, f) for f in cls.SHARED_FIELDS},
+                )
+                for p in alone
+            ]
+        )
+        for product, family in zip(alone, families, strict=True):
+            product.family = family
+
 
 class Product(TimeStampedModel):
     """A variant: what is sold (SKU, options, unit, price, tiers, MOQ, stock). Kept under its

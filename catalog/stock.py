@@ -8,7 +8,7 @@ check below: even a buggy caller cannot sell stock that is not there.
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, DecimalField, F, Value, When
 
 from catalog.errors import InsufficientStock
 from catalog.models import Product, ProductEvent
@@ -32,6 +32,37 @@ def stock_decrease(*, product: Product, quantity: Decimal, reason: str, actor=No
     return _apply(product, -quantity, reason, actor)
 
 
+def stock_decrease_many(*, items: list[tuple[Product, Decimal]], reason: str, actor=None) -> None:
+    """Take stock out of several products locked with `lock_products`, in three statements
+    (one UPDATE, one batch of ProductEvents, one outbox batch) whatever their number.
+    Raises InsufficientStock (and changes nothing) when any is short."""
+    for product, quantity in items:
+        if quantity <= 0:
+            raise ValueError("quantity must be positive")
+        if product.stock_qty < quantity:
+            raise InsufficientStock(product=product, requested=quantity)
+    if not items:
+        return
+    Product.objects.filter(pk__in=[p.pk for p, _q in items]).update(
+        stock_qty=F("stock_qty")
+        - Case(*(When(pk=p.pk, then=Value(q)) for p, q in items), output_field=DecimalField())
+    )
+    events = []
+    for product, quantity in items:
+        before = product.stock_qty
+        product.stock_qty = before - quantity
+        events.append(
+            ProductEvent(
+                product=product,
+                actor=actor,
+                action="stock",
+                changes={"reason": reason, "before": str(before), "after": str(product.stock_qty)},
+            )
+        )
+    ProductEvent.objects.bulk_create(events)
+    record_changes(entity="product", ids=[p.pk for p, _q in items])  # "in stock" is a filter
+
+
 def stock_increase(*, product: Product, quantity: Decimal, reason: str, actor=None) -> Product:
     if quantity <= 0:
         raise ValueError("quantity must be positive")
@@ -48,8 +79,9 @@ def _apply(product: Product, delta: Decimal, reason: str, actor) -> Product:
     if delta == 0:
         return product
     Product.objects.filter(pk=product.pk).update(stock_qty=F("stock_qty") + delta)
+    # The row is locked by the caller: the new stock is known without reading it back.
     before = product.stock_qty
-    product.refresh_from_db(fields=["stock_qty", "updated_at"])
+    product.stock_qty = before + delta
     ProductEvent.objects.create(
         product=product,
         actor=actor,

@@ -31,6 +31,14 @@ class LoginForm(AuthenticationForm):
         label=_("Email"),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
+    # Our own words, true about case: e-mail addresses are matched whatever their case, only the
+    # password is case-sensitive (Django's text says both fields may be).
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "The e-mail or the password is wrong. Passwords are case-sensitive: check Caps Lock."
+        ),
+    }
 
 
 class SignupForm(forms.Form):
@@ -222,6 +230,21 @@ class TransitionForm(forms.Form):
     carrier = forms.CharField(label=_("Carrier"), max_length=100, required=False)
     tracking_number = forms.CharField(label=_("Tracking number"), max_length=100, required=False)
     reason = forms.CharField(label=_("Reason"), max_length=1000, required=False)
+    unpaid_ok = forms.BooleanField(required=False)
+
+
+class BankTransferReceivedForm(forms.Form):
+    amount_vnd = forms.IntegerField(
+        label=_("Amount received (₫)"),
+        min_value=1,
+        max_value=10**13,
+        error_messages={"required": _("Enter the amount shown on the bank statement.")},
+    )
+    bank_reference = forms.CharField(
+        label=_("Bank reference"),
+        max_length=100,
+        error_messages={"required": _("Enter the bank's transaction reference.")},
+    )
 
 
 class SearchForm(forms.Form):
@@ -315,11 +338,22 @@ class ProductForm(forms.Form):
         decimal_places=3,
         min_value=Decimal("0"),
     )
+    stock_qty = forms.DecimalField(
+        label=_("Stock on hand (in units of sale)"),
+        help_text=_("0 shows the product as out of stock until you add stock."),
+        min_value=Decimal("0"),
+        max_digits=14,
+        decimal_places=3,
+    )
     availability = forms.ChoiceField(label=_("Availability"), choices=Product.Availability.choices)
-    lead_time_days = forms.IntegerField(label=_("Days to ship"), min_value=0, max_value=365)
+    lead_time_days = forms.IntegerField(
+        label=_("Preparation time before shipping (days)"), min_value=0, max_value=365
+    )
 
-    def __init__(self, *args, categories, provinces, **kwargs):
+    def __init__(self, *args, categories, provinces, with_stock=True, **kwargs):
         super().__init__(*args, **kwargs)
+        if not with_stock:  # an existing product's stock changes through its own stock form
+            del self.fields["stock_qty"]
         self.fields["category_id"].choices = [("", "—")] + [(c.pk, c.name_vi) for c in categories]
         self.fields["origin_province_id"].choices = [("", "—")] + [
             (p.code, p.name) for p in provinces

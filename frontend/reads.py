@@ -1,11 +1,14 @@
 """Page data assembled from the domain selectors (presentation only: which rows a page shows)."""
 
+from decimal import Decimal
+
 from django.db.models import Prefetch
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Category, ProductImage
 from market import selectors as market_selectors
+from market.banks import bank_name
 from market.errors import NotFound
 from orders import selectors as order_selectors
 
@@ -27,12 +30,9 @@ def cooperative_profile(*, slug: str) -> dict:
     coop = market_selectors.cooperative_get_public(key=slug)
     today = timezone.localdate()
     certs = [c for c in coop.certifications.all() if c.is_shown(today)]
-    products = (
-        catalog_selectors.product_list_purchasable()
-        .filter(cooperative=coop)
-        .prefetch_related(images_prefetch())[:48]
-    )
-    return {"coop": coop, "certifications": certs, "products": products}
+    families = catalog_selectors.family_list_purchasable().filter(cooperative=coop)[:48]
+    cards = [f for f in families if catalog_selectors.family_for_card(f)]
+    return {"coop": coop, "certifications": certs, "products": cards}
 
 
 def product_detail(*, product_id: int) -> dict:
@@ -58,6 +58,7 @@ def order_for_actor(*, user, code: str) -> dict:
         "lines": list(order.lines.all()),
         "events": list(order.events.all()),
         "vietqr": _vietqr_details(order),
+        **order_moves_for_buyer(user=user, order=order),
     }
 
 
@@ -114,6 +115,8 @@ def _vietqr_details(order) -> dict | None:
         return None
     return {
         "bank_bin": coop.bank_bin,
+        "bank_name": bank_name(coop.bank_bin),
+        "deadline": order.reserved_until,
         "account": coop.bank_account,
         "holder": coop.bank_account_name,
         "amount": order.total_vnd,
@@ -121,7 +124,8 @@ def _vietqr_details(order) -> dict | None:
     }
 
 
-def order_vietqr_svg(*, user, code: str) -> bytes:
+def order_vietqr_image(*, user, code: str, kind: str = "svg") -> bytes:
+    """The VietQR of an unpaid bank-transfer order as SVG (shown) or PNG (saved to the phone)."""
     from orders import vietqr
 
     details = _vietqr_details(order_selectors.order_get_for_actor(user=user, code=code))
@@ -133,7 +137,31 @@ def order_vietqr_svg(*, user, code: str) -> bytes:
         amount=details["amount"],
         memo=details["memo"],
     )
-    return vietqr.image(data, kind="svg", scale=6)
+    return vietqr.image(data, kind=kind, scale=6 if kind == "svg" else 8)
+
+
+def awaits_bank_transfer(order) -> bool:
+    """A live bank-transfer order whose money has not arrived (the desk warns before moving it)."""
+    from orders.models import Order, PaymentMethod
+
+    return (
+        order.payment_method == PaymentMethod.BANK_TRANSFER
+        and order.payment_status == Order.PaymentStatus.UNPAID
+        and order.status not in Order.STOCK_RELEASING
+    )
+
+
+def order_moves_for_buyer(*, user, order) -> dict:
+    """What the buyer may do on their order page (orders re-checks each move when it is made)."""
+    from orders.models import Order
+
+    mine = order.buyer_id == user.pk
+    return {
+        "can_cancel": mine
+        and order.can_move_to(Order.Status.CANCELLED)
+        and order.status == Order.Status.PLACED,
+        "can_receive": mine and order.can_move_to(Order.Status.COMPLETED),
+    }
 
 
 # --- Cooperative staff ---
@@ -250,6 +278,70 @@ def cart_summary(*, cart):
             )
         )
     return view
+
+
+def saved_address(*, user) -> dict:
+    """The buyer's last delivery details (name, phone, address), to fill the next checkout."""
+    from orders.models import Checkout
+
+    last = (
+        Checkout.objects.filter(buyer=user)
+        .order_by("-created_at", "-id")
+        .values(
+            "recipient_name",
+            "recipient_phone",
+            "address_line",
+            "province_id",
+            "ward_id",
+            "country",
+            "city",
+            "postal_code",
+            "incoterm",
+        )
+        .first()
+    )
+    if last is None:
+        return {}
+    saved = {"recipient_name": last["recipient_name"], "recipient_phone": last["recipient_phone"]}
+    if last["country"] in ("", "VN"):
+        saved.update(
+            address_line=last["address_line"],
+            province_code=last["province_id"],
+            ward_code=last["ward_id"],
+        )
+    else:
+        saved.update(
+            destination="EXPORT",
+            country=last["country"],
+            export_address_line1=last["address_line"],
+            city=last["city"],
+            postal_code=last["postal_code"],
+            incoterm=last["incoterm"],
+        )
+    return {k: v for k, v in saved.items() if v not in (None, "")}
+
+
+def checkout_groups(*, view) -> dict:
+    """The cart's lines grouped as checkout will split them, one group per cooperative, each
+    with its subtotal and shipping fee (orders' own rule), and the grand total."""
+    from orders.services.checkout import shipping_fee_for
+
+    groups = {}
+    for pl in view.lines:
+        coop = pl.product.cooperative
+        g = groups.setdefault(
+            coop.pk, {"cooperative": coop, "lines": [], "subtotal": 0, "weight": Decimal(0)}
+        )
+        g["lines"].append(pl)
+        g["subtotal"] += pl.line_total_vnd
+        g["weight"] += (pl.product.unit_weight_kg or Decimal(0)) * pl.quantity
+    for g in groups.values():
+        g["shipping"] = shipping_fee_for(
+            cooperative=g["cooperative"], subtotal_vnd=g["subtotal"], weight_kg=g["weight"]
+        )
+        g["total"] = g["subtotal"] + g["shipping"]
+    listed = list(groups.values())
+    return {"groups": listed, "grand_total": sum(g["total"] for g in listed)}
 
 
 def cart_incoterms(*, cart) -> tuple[list[str], bool]:

@@ -6,9 +6,11 @@ from frontend.views import (
     cart,
     checkout,
     coop,
+    desk,
     invitations,
     public,
     register,
+    rfq,
     search,
     staff,
 )
@@ -26,6 +28,7 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("signup/", auth.signup, name="signup"),
+    path("ngon-ngu/", auth.language_switch, name="language"),
     path("password-reset/", auth.password_reset, name="password_reset"),
     path("password-reset/sent/", auth.password_reset_done, name="password_reset_done"),
     path(
@@ -48,6 +51,9 @@ urlpatterns = [
     path("don-hang/", checkout.order_list, name="order_list"),
     path("don-hang/<str:code>/", checkout.order_detail, name="order_detail"),
     path("don-hang/<str:code>/vietqr.svg", checkout.order_vietqr, name="order_vietqr"),
+    path("don-hang/<str:code>/vietqr.png", checkout.order_vietqr_png, name="order_vietqr_png"),
+    path("don-hang/<str:code>/huy/", checkout.order_cancel, name="order_cancel"),
+    path("don-hang/<str:code>/da-nhan-hang/", checkout.order_received, name="order_received"),
     # Cooperative staff.
     path("htx/", coop.coop_home, name="coop_home"),
     path("htx/dang-ky/", register.register, name="coop_register"),
@@ -87,11 +93,16 @@ urlpatterns = [
     path(
         "htx/<int:coop_id>/nhap/<int:job_id>/ap-dung/", coop.import_apply, name="coop_import_apply"
     ),
-    path("htx/<int:coop_id>/don-hang/", coop.order_desk, name="coop_orders"),
-    path("htx/<int:coop_id>/don-hang/<str:code>/chuyen/", coop.order_move, name="coop_order_move"),
+    path("htx/<int:coop_id>/don-hang/", desk.order_desk, name="coop_orders"),
+    path("htx/<int:coop_id>/don-hang/<str:code>/chuyen/", desk.order_move, name="coop_order_move"),
+    path(
+        "htx/<int:coop_id>/don-hang/<str:code>/da-nhan-tien/",
+        desk.order_paid,
+        name="coop_order_paid",
+    ),
     re_path(
         r"^htx/(?P<coop_id>\d+)/don-hang/(?P<code>[^/]+)/(?P<kind>slip|invoice)/$",
-        coop.order_print,
+        desk.order_print,
         name="coop_order_print",
     ),
     # Platform admins.
@@ -109,4 +120,41 @@ urlpatterns = [
         name="staff_certification_decide",
     ),
     path("quan-tri/tam-ngung/", staff.suspended, name="staff_suspended"),
+    # Export trade: requests for quotation, quotes, export orders.
+    path("rfq/", rfq.rfq_list, name="rfq_list"),
+    path("rfq/new/", rfq.rfq_new, name="rfq_new"),
+    path("rfq/<int:rfq_id>/", rfq.rfq_detail, name="rfq_detail"),
+    path("rfq/<int:rfq_id>/close/", rfq.rfq_close, name="rfq_close"),
+    path("rfq/<int:rfq_id>/quote/", rfq.quote_submit, name="rfq_quote"),
+    path("rfq/<int:rfq_id>/quotes/<int:quote_id>/accept/", rfq.quote_accept, name="rfq_accept"),
+    path(
+        "rfq/<int:rfq_id>/quotes/<int:quote_id>/withdraw/", rfq.quote_withdraw, name="rfq_withdraw"
+    ),
+    path("rfq/<int:rfq_id>/messages/<int:coop_id>/", rfq.rfq_thread, name="rfq_thread"),
+    path(
+        "rfq/<int:rfq_id>/messages/<int:coop_id>/<int:message_id>/file",
+        rfq.rfq_attachment,
+        name="rfq_attachment",
+    ),
+    path("htx/<int:coop_id>/nhu-cau/", rfq.demand, name="coop_demand"),
+    path("export/<str:code>/", rfq.export_order, name="export_order"),
+    path("export/<str:code>/move/", rfq.export_move, name="export_move"),
+    path("export/<str:code>/shipment/", rfq.export_shipment, name="export_shipment"),
+    path("export/<str:code>/document/", rfq.export_document_upload, name="export_document"),
+    path(
+        "export/<str:code>/transport-document",
+        rfq.export_transport_document,
+        name="export_transport_document",
+    ),
+    path("export/<str:code>/<str:name>.pdf", rfq.export_pdf, name="export_pdf"),
+    path(
+        "export/<str:code>/installments/<int:installment_id>/wire/",
+        rfq.export_wire,
+        name="export_wire",
+    ),
+    path(
+        "export/<str:code>/installments/<int:installment_id>/card/",
+        rfq.export_card,
+        name="export_card",
+    ),
 ]

@@ -9,6 +9,12 @@ urlpatterns = [
     # accounts
     path("auth/signup/", apis_accounts.SignupApi.as_view(), name="signup"),
     path("auth/login/", apis_accounts.LoginApi.as_view(), name="login"),
+    # API clients often POST without the slash; APPEND_SLASH cannot redirect a POST (500).
+    path(
+        "auth/login",
+        type("LoginNoSlashApi", (apis_accounts.LoginApi,), {"schema": None}).as_view(),
+        name="login-no-slash",
+    ),
     path("auth/logout/", apis_accounts.LogoutApi.as_view(), name="logout"),
     path("auth/me/", apis_accounts.MeApi.as_view(), name="me"),
     path("auth/language/", apis_accounts.LanguageApi.as_view(), name="language"),

@@ -43,3 +43,38 @@ def content_type_for(extension: str) -> str:
         (ctype for _m, ctype, ext in ACCEPTED_DOCUMENTS if ext == extension),
         "application/octet-stream",
     )
+
+
+def private_document_store(file, *, prefix: str) -> dict:
+    """The safe upload rules in one place for new callers: not empty, at most 10 MB, PDF/JPEG/PNG
+    recognised by content (never by name or header), saved in private storage under a random
+    name with the extension the content proves. Returns the stored name, the original file name,
+    the content type and the size; the caller deletes the file if its row is not written.
+    Raises ValidationFailed (empty_file, file_too_large, unsupported_file_type)."""
+    import os
+
+    from django.core.files.storage import storages
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from market.errors import ValidationFailed
+
+    if file is None or not file.size:
+        raise ValidationFailed(fields={"file": [_("The file is empty.")]}, code="empty_file")
+    if file.size > DOCUMENT_MAX_BYTES:
+        message = _("The file is larger than 10 MB.")
+        raise ValidationFailed(message, fields={"file": [message]}, code="file_too_large")
+    file.seek(0)
+    found = document_type(file.read())
+    file.seek(0)
+    if found is None:
+        message = _("Only PDF, JPEG or PNG files are accepted.")
+        raise ValidationFailed(message, fields={"file": [message]}, code="unsupported_file_type")
+    content_type, ext = found
+    path = f"{prefix}/{timezone.now():%Y/%m}/{os.urandom(12).hex()}{ext}"
+    return {
+        "name": storages["private"].save(path, file),
+        "original_name": os.path.basename(getattr(file, "name", "") or "document")[:255],
+        "content_type": content_type,
+        "size": file.size,
+    }

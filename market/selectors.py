@@ -15,6 +15,7 @@ from market.models import (
     VerificationEvent,
     Ward,
 )
+from market.textsort import vietnamese_sort_key
 
 Status = Cooperative.Status
 
@@ -153,6 +154,12 @@ def verification_queue_for_admin() -> QuerySet[Cooperative]:
 
 def province_list() -> QuerySet[Province]:
     return Province.objects.order_by("code")
+
+
+def province_list_for_picker() -> list[Province]:
+    """The provinces as people look for them: Vietnamese alphabetical order of the name without
+    its "Thành phố"/"Tỉnh" prefix (Đ after D, Ơ after Ô…), tones only breaking ties."""
+    return sorted(province_list(), key=lambda p: vietnamese_sort_key(p.name))
 
 
 def ward_list_for_province(*, province_code: int) -> QuerySet[Ward]:

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "catalog",
     "search",
     "orders",
+    "ledger",
+    "quotes",
     "frontend",
 ]
 
@@ -82,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "frontend.context_processors.cart",
             ],
         },
     },
@@ -123,7 +126,14 @@ LOGIN_REDIRECT_URL = "/"
 # Vietnamese first, English second.
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our apps' catalogues are LOCALE_PATHS, which win over every INSTALLED_APPS catalogue: without
+# this, django.contrib.admin (listed first) replaced our words for shared msgids ("Log out" read
+# "Thoát", "Remove" read "Gỡ bỏ"). The pages' own app comes first.
+LOCALE_PATHS = [
+    BASE_DIR / app / "locale"
+    for app in ("frontend", "orders", "quotes", "search", "catalog", "market")
+    if (BASE_DIR / app / "locale").is_dir()
+] + [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
@@ -222,6 +232,11 @@ if PRODUCTION and "stripe" in PAYMENT_METHODS and not STRIPE_WEBHOOK_SECRET:
     raise environ.ImproperlyConfigured("STRIPE_WEBHOOK_SECRET is required when Stripe is enabled")
 PLATFORM_COMMISSION_PERCENT = env.float("PLATFORM_COMMISSION_PERCENT", default=5.0)
 ORDER_UNPAID_TIMEOUT_HOURS = env.int("ORDER_UNPAID_TIMEOUT_HOURS", default=48)
+# Money for a delivered order is released to its cooperative when the buyer completes it, or
+# automatically this many days after delivery (no open refund).
+ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=7)
+# The weekly payout run pays a cooperative only when it is owed at least this much.
+LEDGER_PAYOUT_MINIMUM_VND = env.int("LEDGER_PAYOUT_MINIMUM_VND", default=200_000)
 USD_VND_RATE = env.int("USD_VND_RATE", default=26000)
 BANK_RECONCILE_TOKEN = env.str(
     "BANK_RECONCILE_TOKEN", default="" if PRODUCTION else "dev-bank-feed-token"

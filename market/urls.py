@@ -10,6 +10,8 @@ api_v1 = [
     path("", include("catalog.urls")),
     path("search/", include("search.urls")),
     path("", include("orders.urls")),
+    path("", include("ledger.urls")),
+    path("", include("quotes.urls")),
 ]
 
 urlpatterns = [

@@ -11,7 +11,7 @@ from babel.numbers import format_currency
 from django.utils import timezone
 from fpdf import FPDF
 
-from orders.models import Order
+from orders.models import Order, PaymentMethod
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVu"
@@ -135,6 +135,12 @@ def packing_slip_pdf(order: Order, *, compress: bool = True) -> bytes:
         for ln in _lines(order)
     ]
     _table(pdf, ("Sản phẩm", "Số lượng", "Đơn vị"), rows, (120, 30, 30))
+    if (
+        order.payment_method == PaymentMethod.COD
+        and order.payment_status == Order.PaymentStatus.UNPAID
+    ):
+        pdf.ln(2)  # the carrier collects this amount from the recipient
+        _para(pdf, f"THU HỘ (COD): {format_vnd(order.total_vnd)}", bold=True, size=12)
     if order.note:
         pdf.ln(2)
         _para(pdf, f"Ghi chú của người mua: {order.note}")

@@ -100,6 +100,12 @@ class PaymentNotConfirmable(DomainError):
     default_message = _("This payment cannot be confirmed.")
 
 
+class PaymentAmountMismatch(DomainError):
+    code = "payment_amount_mismatch"
+    status = 422
+    default_message = _("The amount received is not the order's total.")
+
+
 class UnknownPayment(DomainError):
     code = "unknown_payment"
     status = 422
@@ -152,3 +158,25 @@ class WebhookPayloadInvalid(DomainError):
     code = "webhook_payload_invalid"
     status = 400
     default_message = _("The webhook payload is not valid.")
+
+
+class WireAmountInvalid(DomainError):
+    code = "wire_amount_invalid"
+    status = 422
+    default_message = _("The amount confirmed is more than what is due on this installment.")
+
+
+class InstallmentNotPayable(DomainError):
+    code = "installment_not_payable"
+    status = 409
+    default_message = _("This installment cannot be paid now.")
+
+
+class RatesInvalid(ValidationFailed):
+    code = "rates_invalid"
+    default_message = _("The rate file has errors; nothing was loaded.")
+
+
+class ShipmentInvalid(ValidationFailed):
+    code = "shipment_invalid"
+    default_message = _("The shipment data is incomplete or invalid.")

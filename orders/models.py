@@ -6,13 +6,14 @@ Money is in VND integers (VND has no minor unit). A checkout paid in USD keeps t
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Incoterm, Product
 from market.base import TimeStampedModel
 from market.models import Cooperative, Province, User, Ward
+from orders import money
+from orders.money import commission_percent, commission_vnd  # noqa: F401  (kept importable)
 
 QTY = {"max_digits": 14, "decimal_places": 3}
 
@@ -21,6 +22,9 @@ class PaymentMethod(models.TextChoices):
     STRIPE = "stripe", _("Card (Stripe)")
     BANK_TRANSFER = "bank_transfer", _("Bank transfer (VietQR)")
     COD = "cod", _("Cash on delivery")
+    # Export orders made from an accepted quote: a schedule of installments, each paid by
+    # international wire or by card (orders.models_export.Installment).
+    INSTALLMENTS = "installments", _("Payment schedule (wire or card)")
 
 
 class Currency(models.TextChoices):
@@ -179,12 +183,13 @@ class Order(TimeStampedModel):
     # Who may make each move ("buyer", "coop" = the cooperative's staff, "admin", "system").
     # A buyer may cancel only before confirmation (checked in the service).
     TRANSITION_ACTORS = {
-        Status.CONFIRMED: {"coop", "admin"},
+        # "system": an export order is confirmed (in production) when its deposit is paid.
+        Status.CONFIRMED: {"coop", "admin", "system"},
         Status.REFUSED: {"coop", "admin"},
         Status.PACKED: {"coop", "admin"},
         Status.SHIPPED: {"coop", "admin"},
         Status.DELIVERED: {"coop", "admin"},
-        Status.COMPLETED: {"buyer", "admin"},
+        Status.COMPLETED: {"buyer", "admin", "system"},  # system: N days after delivery
         Status.CANCELLED: {"buyer", "coop", "admin", "system"},
     }
     STOCK_RELEASING = {Status.CANCELLED, Status.REFUSED}
@@ -204,6 +209,10 @@ class Order(TimeStampedModel):
     # (refused lines); refunds are measured against what was received, never against the total.
     amount_paid_vnd = models.PositiveBigIntegerField(default=0)
     amount_refunded_vnd = models.PositiveBigIntegerField(default=0)
+    # Escrow-style release (`orders.services.release`): when the money held for this order became
+    # the cooperative's (COMPLETED, or N days after DELIVERED), and how much was held then.
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_vnd = models.PositiveBigIntegerField(default=0)
     note = models.TextField(blank=True)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PLACED, db_index=True
@@ -349,9 +358,7 @@ class Payment(TimeStampedModel):
     @property
     def stripe_amount(self) -> int:
         """Amount in Stripe's smallest unit: VND is zero-decimal (never x100), USD in cents."""
-        if self.currency == Currency.VND:
-            return int(self.amount)
-        return int((self.amount * 100).to_integral_value())
+        return money.to_minor(self.amount, self.currency)
 
     def stripe_idempotency_key(self) -> str:
         return f"checkout:{self.checkout_id}:pi:v1"
@@ -379,6 +386,9 @@ class Refund(TimeStampedModel):
     provider_id = models.CharField(max_length=255, blank=True)
     last_error = models.TextField(blank=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Made after the order's money was released to the cooperative: it comes out of the
+    # cooperative's payable (card) instead of the money still held (ledger postings).
+    after_release = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
@@ -436,10 +446,10 @@ class IdempotencyKey(models.Model):
         ]
 
 
-def commission_percent() -> Decimal:
-    return Decimal(str(settings.PLATFORM_COMMISSION_PERCENT)).quantize(Decimal("0.01"))
-
-
-def commission_vnd(subtotal_vnd: int, percent: Decimal) -> int:
-    """The platform's commission in whole đồng (half-even rounding), at placement and after refused lines."""
-    return int((Decimal(subtotal_vnd) * percent / 100).to_integral_value())
+from orders.models_export import (  # noqa: E402, F401  (export orders: models of this app)
+    BalanceDue,
+    ExchangeRate,
+    ExportTerms,
+    Installment,
+    InstallmentReceipt,
+)

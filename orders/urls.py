@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orders.apis import cart, checkout, desk, documents, orders, payments
+from orders.apis import cart, checkout, desk, documents, export, orders, payments
 
 app_name = "orders"
 
@@ -72,5 +72,35 @@ urlpatterns = [
         "payments/bank-transfer/reconcile",
         payments.BankReconcileApi.as_view(),
         name="bank-reconcile",
+    ),
+    # Export orders made from an accepted quote, and the USD/VND rate table.
+    path("rates/", export.RateListAddApi.as_view(), name="rate-list"),
+    path("orders/<str:code>/export/", export.ExportOrderApi.as_view(), name="order-export"),
+    path(
+        "orders/<str:code>/installments/<int:installment_id>/wire/",
+        export.InstallmentWireConfirmApi.as_view(),
+        name="installment-wire",
+    ),
+    path(
+        "orders/<str:code>/installments/<int:installment_id>/card/",
+        export.InstallmentCardApi.as_view(),
+        name="installment-card",
+    ),
+    path("orders/<str:code>/shipment/", export.ShipmentApi.as_view(), name="order-shipment"),
+    path(
+        "orders/<str:code>/transport-document/",
+        export.TransportDocumentApi.as_view(),
+        name="order-transport-document",
+    ),
+    path("orders/<str:code>/proforma.pdf", export.ProformaPdfApi.as_view(), name="order-proforma"),
+    path(
+        "orders/<str:code>/commercial-invoice.pdf",
+        export.CommercialInvoicePdfApi.as_view(),
+        name="order-commercial-invoice",
+    ),
+    path(
+        "orders/<str:code>/packing-list.pdf",
+        export.PackingListPdfApi.as_view(),
+        name="order-packing-list",
     ),
 ]

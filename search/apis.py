@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from catalog.models import Certification
 from search.backends import Query
 from search.backends.base import MAX_SIZE, SORTS
-from search.selectors import INCOTERMS, product_search, product_suggest
+from search.selectors import INCOTERMS, product_cards, product_search, product_suggest
 
 
 class _Facet(serializers.Serializer):
@@ -52,34 +52,43 @@ class ProductSearchApi(APIView):
 
             class Variant(serializers.Serializer):
                 id = serializers.IntegerField()
-                label = serializers.CharField(source="variant_label")
+                label = serializers.CharField()
                 options = serializers.DictField(child=serializers.CharField())
                 price_vnd = serializers.IntegerField(allow_null=True)
                 unit = serializers.CharField()
                 stock_qty = serializers.DecimalField(max_digits=14, decimal_places=3)
 
             id = serializers.IntegerField(help_text="the product family id")
-            variant_id = serializers.IntegerField(source="variant.pk")
             slug = serializers.CharField()
+            sku = serializers.CharField()
+            name = serializers.CharField(help_text="In the request's language.")
             name_vi = serializers.CharField()
             name_en = serializers.CharField()
             highlight = serializers.DictField(child=serializers.CharField())
-            price_vnd = serializers.IntegerField(
-                source="price_min_vnd", allow_null=True, help_text="the lowest variant price"
-            )
+            variant_id = serializers.IntegerField(help_text="its cheapest purchasable variant")
             price_min_vnd = serializers.IntegerField(allow_null=True)
             price_max_vnd = serializers.IntegerField(allow_null=True)
             variant_count = serializers.IntegerField()
-            variants = Variant(many=True, source="shown_variants")
-            unit = serializers.CharField(source="variant.unit")
-            stock_qty = serializers.DecimalField(
-                source="variant.stock_qty", max_digits=14, decimal_places=3
-            )
-            availability = serializers.CharField()
+            variants = Variant(many=True)
             cooperative_id = serializers.IntegerField()
-            cooperative_name = serializers.CharField(source="cooperative.display_name")
-            category_id = serializers.IntegerField(allow_null=True)
+            cooperative_name = serializers.CharField()
+            cooperative_province_id = serializers.IntegerField()
+            cooperative_province_name = serializers.CharField()
             origin_province_id = serializers.IntegerField(allow_null=True)
+            origin_province_name = serializers.CharField(allow_null=True)
+            category_id = serializers.IntegerField(allow_null=True)
+            category_name = serializers.CharField(allow_null=True)
+            thumbnail_url = serializers.CharField(allow_null=True)
+            unit = serializers.CharField()
+            unit_label = serializers.CharField()
+            price_vnd = serializers.IntegerField(allow_null=True)
+            base_unit = serializers.CharField(allow_null=True)
+            base_unit_label = serializers.CharField(allow_null=True)
+            price_per_base_unit_vnd = serializers.IntegerField(allow_null=True)
+            stock_qty = serializers.DecimalField(max_digits=14, decimal_places=3)
+            in_stock = serializers.BooleanField()
+            availability = serializers.CharField()
+            availability_label = serializers.CharField()
 
         results = Result(many=True)
         total = serializers.IntegerField()
@@ -87,6 +96,9 @@ class ProductSearchApi(APIView):
         size = serializers.IntegerField()
         next_cursor = serializers.CharField(allow_null=True)
         suggestions = serializers.ListField(child=serializers.CharField())
+        corrected_query = serializers.CharField(
+            allow_null=True, help_text="Set when typos were corrected to find these results."
+        )
         facets = serializers.DictField(child=_Facet(many=True))
 
     @extend_schema(
@@ -99,6 +111,7 @@ class ProductSearchApi(APIView):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         page = product_search(Query(**params.validated_data))
+        page.results = product_cards(page.results)
         return Response(self.OutputSerializer(page).data)
 
 

@@ -11,18 +11,21 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import Count, Q
+from django.utils import timezone, translation
 
 from catalog.models import Category, Certification, Product, ProductFamily
 from catalog.selectors import product_list_purchasable
-from market.models import Province
-from search.text import fold_text, normalize
+from market.models import FormerProvince, Province
+from search.text import fold_text, normalize, tokens
 
+# Variant option kinds that are search facets (catalog.options.KINDS; "style" is not one).
+OPTION_FACETS = ("pack", "grade", "crop_year")
 FIELDS = (
     "pk",
     "family_id",
     "options",
+    "sku",
     "name_vi",
     "name_en",
     "description_vi",
@@ -40,10 +43,6 @@ FIELDS = (
 )
 
 
-# Variant option kinds that are search facets (catalog.options.KINDS; "style" is not one).
-OPTION_FACETS = ("pack", "grade", "crop_year")
-
-
 class _Context:
     """Reference data shared by a whole batch (or a whole reindex): category tree, provinces,
     certification labels, today's date."""
@@ -53,8 +52,18 @@ class _Context:
             c["pk"]: (c["parent_id"], c["name_vi"], c["name_en"])
             for c in Category.objects.values("pk", "parent_id", "name_vi", "name_en")
         }
-        self.provinces = dict(Province.objects.values_list("pk", "name"))
-        self.kinds = {k: str(label) for k, label in Certification.Kind.choices}
+        # A province is found by its 2025 name and by the names of the provinces it absorbed
+        # ("Bắc Giang" finds Bắc Ninh's products).
+        self.provinces = {pk: [name] for pk, name in Province.objects.values_list("pk", "name")}
+        for pk, former in FormerProvince.objects.values_list("province_id", "short_name"):
+            self.provinces.setdefault(pk, []).append(former)
+        # Labels in both languages, whatever language the request that published it spoke: the
+        # document must not depend on who triggered the indexing (search_check compares hashes).
+        self.kinds = {}
+        for language in ("vi", "en"):
+            with translation.override(language):
+                for kind, label in Certification.Kind.choices:
+                    self.kinds.setdefault(kind, []).append(str(label))
         self.today = timezone.localdate()
 
     def path(self, category_id) -> list[int]:
@@ -81,10 +90,23 @@ class _Context:
             out.setdefault(pid, []).append((kind, stars))
         return out
 
+    @staticmethod
+    def orders(family_ids) -> dict[int, int]:
+        """Orders that bought a variant of each family: the quality signal that breaks ranking
+        ties. Read through the catalog's reverse relation (search never imports orders)."""
+        rows = (
+            Product.objects.filter(family_id__in=family_ids, order_lines__isnull=False)
+            .values("family_id")
+            .annotate(n=Count("order_lines__order", distinct=True))
+            .values_list("family_id", "n")
+        )
+        return dict(rows)
+
 
 def _family_row(variants: list[dict]) -> dict:
     """One row for a family from its purchasable variants (shared fields agree across them):
-    the lowest price is the one sorted and filtered on, the highest is shown beside it."""
+    the lowest price is the one sorted and filtered on, the highest is shown beside it; every
+    SKU is searchable text, the first one is the exact-SKU key."""
     prices = [v["price_vnd"] for v in variants if v["price_vnd"] is not None]
     row = {**variants[0], "pk": variants[0]["family_id"]}
     row["price_vnd"] = min(prices, default=None)
@@ -92,36 +114,41 @@ def _family_row(variants: list[dict]) -> dict:
     row["stock_qty"] = max(v["stock_qty"] for v in variants)
     row["created_at"] = min(v["created_at"] for v in variants)
     row["variant_ids"] = sorted(v["pk"] for v in variants)
+    row["skus"] = [v["sku"] for v in variants]
     for kind in OPTION_FACETS:
         row[kind] = sorted({str(v["options"][kind]) for v in variants if v["options"].get(kind)})
     return row
 
 
-def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context) -> dict:
+def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context, orders: int = 0) -> dict:
+    """One product's document. Every text is language-independent (both languages' labels)."""
     province_id = row["origin_province_id"] or row["cooperative__province_id"]
     path = ctx.path(row["category_id"])
     stars = [s for kind, s in certs if kind == Certification.Kind.OCOP and s]
     names = f"{row['name_vi']} {row['name_en']}".strip()
+    coops = {row["cooperative__trading_name"], row["cooperative__legal_name"]} - {"", None}
+    coops |= {_abbreviation(row["cooperative__legal_name"])} - {""}
     context = " ".join(
-        [
-            row["description_vi"],
-            row["description_en"],
-            row["cooperative__trading_name"] or row["cooperative__legal_name"],
-            ctx.provinces.get(province_id, ""),
-            " ".join(row.get("pack", [])),
-            " ".join(row.get("grade", [])),
-        ]
+        sorted(coops)
+        + ctx.provinces.get(province_id, [])
         + [f"{ctx.tree[c][1]} {ctx.tree[c][2]}" for c in path]
-        + [ctx.kinds.get(kind, kind) for kind, _ in certs]
+        + [label for kind in sorted({k for k, _ in certs}) for label in ctx.kinds.get(kind, [kind])]
+        + row.get("skus", [row["sku"]])
+        + row.get("pack", [])
+        + row.get("grade", [])
     )
+    name_fold = fold_text(names)
     incoterms = sorted({str(i) for i in (row["incoterms"] or [])})
     doc = {
         "id": row["pk"],
+        "sku": normalize(row["sku"]),
         "name_vi": row["name_vi"],
         "name_en": row["name_en"],
         "name_exact": normalize(names),
-        "name_fold": fold_text(names),
-        "body_fold": fold_text(context),
+        "name_fold": name_fold,
+        "name_len": len(tokens(name_fold)),
+        "context_fold": fold_text(context),
+        "body_fold": fold_text(f"{row['description_vi']} {row['description_en']}"),
         "category_id": row["category_id"],
         "category_path": path,
         "province_id": province_id,
@@ -139,9 +166,24 @@ def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context) -> dict
         "incoterms": incoterms,
         "export_ready": bool(incoterms),
         "created": row["created_at"],
+        "orders": orders,
     }
     doc["doc_hash"] = doc_hash(doc)
     return doc
+
+
+# What buyers type for a cooperative's legal form ("htx chè hoàng bình").
+_FORMS = (
+    ("lien hiep hop tac xa", "LHHTX"),
+    ("lien hiep htx", "LHHTX"),
+    ("hop tac xa", "HTX"),
+    ("to hop tac", "THT"),
+)
+
+
+def _abbreviation(legal_name: str) -> str:
+    folded = fold_text(legal_name or "").lower()
+    return next((short for form, short in _FORMS if folded.startswith(form)), "")
 
 
 def doc_hash(doc: dict) -> str:
@@ -159,9 +201,12 @@ def _build_rows(variant_rows: list[dict], ctx: _Context) -> list[dict]:
     by_family: dict[int, list[dict]] = {}
     for v in variant_rows:
         by_family.setdefault(v["family_id"], []).append(v)
+    if not by_family:
+        return []
     rows = [_family_row(variants) for variants in by_family.values()]
-    certs = ctx.certifications(list(by_family)) if rows else {}
-    return [build(r, certs.get(r["pk"], []), ctx) for r in rows]
+    ids = list(by_family)
+    certs, orders = ctx.certifications(ids), ctx.orders(ids)
+    return [build(r, certs.get(r["pk"], []), ctx, orders.get(r["pk"], 0)) for r in rows]
 
 
 def _variants_of(family_ids) -> list[dict]:

@@ -20,11 +20,17 @@ class RowIdField(models.BigIntegerField):
 class SearchDocument(models.Model):
     # The document's id: a product family's id (one document per family, docs/search.md).
     product_id = RowIdField(primary_key=True)
+    sku = models.CharField(max_length=64, blank=True, default="")  # NFC, lowercase
     name_vi = models.TextField()
     name_en = models.TextField(blank=True)
     name_exact = models.TextField()
     name_fold = models.TextField()
-    body_fold = models.TextField(blank=True)
+    # category path (both languages), cooperative, province (2025 and former names),
+    # certification labels (both languages), SKU: all folded
+    context_fold = models.TextField(blank=True, default="")
+    body_fold = models.TextField(blank=True)  # the descriptions, folded
+    name_len = models.PositiveSmallIntegerField(default=0)  # words in name_fold: length norm
+    orders = models.PositiveIntegerField(default=0)  # quality signal: orders that bought it
     category_id = models.BigIntegerField(null=True)
     category_path = models.TextField(default="[]")  # JSON list of ids, root first
     province_id = models.IntegerField(null=True)
@@ -49,6 +55,7 @@ class SearchDocument(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["category_id"], name="searchdoc_category"),
+            models.Index(fields=["sku"], name="searchdoc_sku"),
             models.Index(fields=["province_id"], name="searchdoc_province"),
             models.Index(fields=["cooperative_id"], name="searchdoc_coop"),
             models.Index(fields=["price_vnd", "product_id"], name="searchdoc_price"),
@@ -84,3 +91,16 @@ class SearchDocument(models.Model):
 
     def __str__(self):
         return self.name_vi
+
+
+class SearchWord(models.Model):
+    """The vocabulary of folded product-name words, for typo correction on the database
+    backend (PostgreSQL: pg_trgm similarity over it; SQLite: edit-distance-1 candidates looked
+    up in it). Filled as documents are indexed; a full reindex rebuilds it, so words of
+    products gone since then linger until the next reindex (a correction to such a word finds
+    nothing and is not offered)."""
+
+    word = models.CharField(max_length=100, primary_key=True)
+
+    def __str__(self):
+        return self.word

@@ -1,19 +1,22 @@
 """Reads: product search and autocomplete for buyers (anyone may search the public catalog).
 
 `product_search()` is what the API and the server-rendered pages call. The index only chooses
-and orders product family ids (one document per family); everything shown (price range, stock,
-names, variants) is read fresh from the database, and a family with no purchasable variant left
-is dropped even if the index has not caught up yet.
+and orders product family ids (one document per family, docs/search.md); everything shown
+(price range, stock, names, variants) is read fresh from the database, and a family with no
+purchasable variant left is dropped even if the index has not caught up yet.
 """
 
 import logging
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.files.storage import default_storage
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from catalog.models import Category, Certification, ProductFamily
 from catalog.selectors import family_for_card, family_list_purchasable
+from catalog.units import BASE_UNIT, Unit
 from market.models import Cooperative, Province
 from search.backends import Query, get_backend
 from search.backends.base import (
@@ -42,13 +45,52 @@ INCOTERMS = ("EXW", "FCA", "FOB", "CFR", "CIF", "DAP", "DDP")
 
 @dataclass
 class ProductSearchPage:
-    results: list[ProductFamily]  # each with `shown_variants`, `price_min_vnd`, `variant`...
+    results: list[ProductFamily]  # with `shown_variants`, `variant`, price range (family_for_card)
     total: int
     page: int
     size: int
     facets: dict[str, list[dict]] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)
     next_cursor: str | None = None
+    corrected_query: str | None = None  # the typo-corrected query these results are for
+
+
+@dataclass
+class ProductCard:
+    """What a result card shows, read fresh from the database, in the request's language: one
+    product family; unit, SKU and stock are those of its cheapest variant (`variant_id`)."""
+
+    id: int  # the family
+    variant_id: int
+    price_min_vnd: int | None
+    price_max_vnd: int | None
+    variant_count: int
+    variants: list[dict]
+    slug: str
+    sku: str
+    name: str
+    name_vi: str
+    name_en: str
+    highlight: dict
+    cooperative_id: int
+    cooperative_name: str
+    cooperative_province_id: int
+    cooperative_province_name: str
+    origin_province_id: int | None
+    origin_province_name: str | None
+    category_id: int | None
+    category_name: str | None
+    thumbnail_url: str | None
+    unit: str
+    unit_label: str
+    price_vnd: int | None
+    base_unit: str | None
+    base_unit_label: str | None
+    price_per_base_unit_vnd: int | None
+    stock_qty: Decimal
+    in_stock: bool
+    availability: str
+    availability_label: str
 
 
 def validate_query(query: Query) -> Query:
@@ -100,8 +142,8 @@ def product_search(query: Query) -> ProductSearchPage:
         log.exception("search backend unavailable")
         raise SearchUnavailable() from None
     products = _hydrate(result.ids)
-    parsed = parse(query.q)
-    for product in products:  # a family
+    parsed = parse(result.corrected_query or query.q)
+    for product in products:
         product.highlight = {
             "name_vi": highlight(product.name_vi, parsed),
             "name_en": highlight(product.name_en, parsed),
@@ -112,8 +154,78 @@ def product_search(query: Query) -> ProductSearchPage:
         page=query.page,
         size=query.size,
         facets=_label_facets(result.facets, query),
-        suggestions=result.suggestions,
+        suggestions=[] if result.corrected_query else result.suggestions,
         next_cursor=result.next_cursor,
+        corrected_query=result.corrected_query,
+    )
+
+
+def product_cards(products: list[ProductFamily]) -> list[ProductCard]:
+    """Result cards for hydrated search results (`product_search(...).results`): names,
+    cooperative and province names, category name, thumbnail, unit and base-unit price, SKU,
+    availability; a client renders them without a second request. No queries: `_hydrate`
+    already loaded the related rows and images."""
+    english = (get_language() or "vi").startswith("en")
+    return [_card(p, english) for p in products]
+
+
+def _card(family: ProductFamily, english: bool) -> ProductCard:
+    local = lambda vi, en: en if english and en else vi  # noqa: E731
+    p = family.variant
+    images = list(family.images.all())
+    thumb = (images[0].variants or {}).get("thumb", {}) if images else {}
+    thumbnail = (
+        (default_storage.url(thumb["jpeg"]) if thumb.get("jpeg") else images[0].original.url)
+        if images
+        else None
+    )
+    base, factor = BASE_UNIT.get(p.unit, (None, None))
+    per_base = None
+    if base and p.price_vnd is not None:
+        per_base = int((Decimal(p.price_vnd) / factor).quantize(Decimal(1), ROUND_HALF_UP))
+    coop = family.cooperative
+    return ProductCard(
+        id=family.pk,
+        variant_id=p.pk,
+        price_min_vnd=family.price_min_vnd,
+        price_max_vnd=family.price_max_vnd,
+        variant_count=family.variant_count,
+        variants=[
+            {
+                "id": v.pk,
+                "label": v.variant_label,
+                "options": v.options,
+                "price_vnd": v.price_vnd,
+                "unit": v.unit,
+                "stock_qty": v.stock_qty,
+            }
+            for v in family.shown_variants
+        ],
+        slug=p.slug,
+        sku=p.sku,
+        name=local(p.name_vi, p.name_en),
+        name_vi=p.name_vi,
+        name_en=p.name_en,
+        highlight=getattr(p, "highlight", {}),
+        cooperative_id=coop.pk,
+        cooperative_name=coop.display_name,
+        cooperative_province_id=coop.province_id,
+        cooperative_province_name=coop.province.name,
+        origin_province_id=p.origin_province_id,
+        origin_province_name=p.origin_province.name if p.origin_province else None,
+        category_id=p.category_id,
+        category_name=local(p.category.name_vi, p.category.name_en) if p.category else None,
+        thumbnail_url=thumbnail,
+        unit=p.unit,
+        unit_label=str(p.get_unit_display()),
+        price_vnd=p.price_vnd,
+        base_unit=str(base) if base else None,
+        base_unit_label=str(Unit(base).label) if base else None,
+        price_per_base_unit_vnd=per_base,
+        stock_qty=p.stock_qty,
+        in_stock=p.stock_qty > 0,
+        availability=family.availability,
+        availability_label=str(family.get_availability_display()),
     )
 
 
@@ -129,11 +241,15 @@ def product_suggest(prefix: str, limit: int = 8) -> list[str]:
 
 
 def _hydrate(ids: list[int]) -> list[ProductFamily]:
-    """Families in index order with their purchasable variants (fresh prices and stock); the
-    card shows the cheapest variant (`variant`), the price range and how many there are."""
+    """Families in index order with their purchasable variants, fresh from the database."""
     if not ids:
         return []
-    rows = family_list_purchasable().filter(pk__in=ids).order_by()
+    rows = (
+        family_list_purchasable()
+        .filter(pk__in=ids)
+        .select_related("cooperative__province")
+        .order_by()
+    )
     by_id = {f.pk: f for f in rows if family_for_card(f)}
     return [by_id[i] for i in ids if i in by_id]
 

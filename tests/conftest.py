@@ -55,6 +55,32 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped under REQUIRE_SERVICES=1: {reason}"
 
 
+def _uses_db(item) -> bool:
+    names = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+    return bool(item.get_closest_marker("django_db") or names & set(item.fixturenames))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After every database test (still inside its data), the ledger must agree with the money
+    events: every transaction balanced, every account equal to its recomputation from payments,
+    refunds, orders and payouts (`manage.py ledger_check`). Tests that tamper with the ledger on
+    purpose are marked `ledger_drift_expected`."""
+    result = yield
+    if _uses_db(item) and not item.get_closest_marker("ledger_drift_expected"):
+        from django.db import connection
+
+        from ledger.checks import account_label, ledger_check
+
+        if connection.connection is not None or connection.in_atomic_block:
+            check = ledger_check()
+            assert check.ok, "ledger does not agree after this test: " + "; ".join(
+                [f"{account_label(k)} expected {e} ledger {a}" for k, (e, a) in check.drift.items()]
+                + [f"transaction #{t} unbalanced" for t in check.unbalanced]
+            )
+    return result
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests about SQLite itself are not run on PostgreSQL at all (the SQLite pass runs them), so
     that a skip always means a missing service, which CI treats as a failure."""
@@ -97,7 +123,12 @@ def pytest_runtest_logreport(report):
             _service_counts[marker] = _service_counts.get(marker, 0) + 1
 
 
+RELEVANCE_REPORT: list[str] = []  # lines from tests/unit/test_search_relevance.py
+
+
 def pytest_terminal_summary(terminalreporter):
+    for line in RELEVANCE_REPORT:
+        terminalreporter.write_line(line)
     counts = ", ".join(f"{k}={v}" for k, v in sorted(_service_counts.items())) or "none"
     terminalreporter.write_line(f"tests passed against real services: {counts}")
 
@@ -188,3 +219,6 @@ def client_for(user):
     if user is not None:
         c.force_authenticate(user)
     return c
+
+
+from tests.factories.quotes import trade  # noqa: E402, F401  (the RFQ actors and market)

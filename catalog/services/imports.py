@@ -483,17 +483,5 @@ def _write_batch(products: list[Product]) -> None:
     """Insert new products (a new product without a family gets a one-variant family). The
     tests inject a crash here (the database write is the boundary a dying process would cut)
     to prove a half-written import rolls back."""
-    alone = [p for p in products if p.family_id is None]
-    families = ProductFamily.objects.bulk_create(
-        [
-            ProductFamily(
-                cooperative_id=p.cooperative_id,
-                slug=p.slug,
-                **{f: getattr(p, f) for f in ProductFamily.SHARED_FIELDS},
-            )
-            for p in alone
-        ]
-    )
-    for product, family in zip(alone, families, strict=True):
-        product.family = family
+    ProductFamily.bulk_for(products)
     Product.objects.bulk_create(products)

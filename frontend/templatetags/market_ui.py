@@ -1,10 +1,12 @@
 """Presentation helpers: money, language-picked fields, responsive product pictures."""
 
-from babel.numbers import format_currency
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import format_currency, format_decimal
 from django import template
 from django.core.files.storage import default_storage
 from django.utils.html import format_html
-from django.utils.translation import get_language
+from django.utils.translation import get_language, npgettext, npgettext_lazy
 
 register = template.Library()
 
@@ -46,17 +48,94 @@ def tr(obj, field):
     return getattr(obj, f"{field}_vi", "")
 
 
+def _locale() -> str:
+    return _BABEL_LOCALE.get((get_language() or "vi")[:2], "vi_VN")
+
+
 @register.filter
 def qty(value):
-    """Decimal quantities without trailing zeros: 10.000 -> 10, 2.500 -> 2.5 (2,5 in Vietnamese)."""
-    if value is None:
+    """A quantity in the page's number format, without trailing zeros: Decimal("10000.000") is
+    "10.000" (ten thousand) in Vietnamese and "10,000" in English; 2.500 is "2,5" / "2.5"."""
+    if value is None or value == "":
         return ""
-    text = format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if (get_language() or "vi")[:2] == "vi":
-        text = text.replace(".", ",")
-    return text
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return ""
+    return format_decimal(number.normalize(), format="#,##0.###", locale=_locale())
+
+
+@register.filter
+def number(value):
+    """A whole number in the page's format (10.000 / 10,000), e.g. counts and facet bounds."""
+    return qty(value)
+
+
+# Short unit names for quantities ("10 kg", "2,5 tấn", "1 bao"; "10 kg", "2.5 tonnes", "1 sack"),
+# plural in English. Catalog's own labels ("sack (bao)") stay for its forms and admin.
+UNIT_NAMES = {
+    "KG": ("kg", "kg"),
+    "G": ("g", "g"),
+    "YEN": ("yến (10 kg)", "yến (10 kg)"),
+    "TA": ("tạ (100 kg)", "tạ (100 kg)"),
+    "TAN": ("tonne", "tonnes"),
+    "LIT": ("litre", "litres"),
+    "ML": ("ml", "ml"),
+    "THUNG": ("carton", "cartons"),
+    "BAO": ("sack", "sacks"),
+    "CHAI": ("bottle", "bottles"),
+    "HOP": ("box", "boxes"),
+    "GOI": ("pack", "packs"),
+    "CAI": ("piece", "pieces"),
+    "BO": ("set", "sets"),
+    "QUA": ("fruit", "fruits"),
+    "CHUC": ("bundle of ten", "bundles of ten"),
+}
+# Marked for makemessages; the English words above are the msgids, translated per app .po.
+_MARKED_FOR_TRANSLATION = (
+    npgettext_lazy("unit", "tonne", "tonnes", 1),
+    npgettext_lazy("unit", "litre", "litres", 1),
+    npgettext_lazy("unit", "carton", "cartons", 1),
+    npgettext_lazy("unit", "sack", "sacks", 1),
+    npgettext_lazy("unit", "bottle", "bottles", 1),
+    npgettext_lazy("unit", "box", "boxes", 1),
+    npgettext_lazy("unit", "pack", "packs", 1),
+    npgettext_lazy("unit", "piece", "pieces", 1),
+    npgettext_lazy("unit", "set", "sets", 1),
+    npgettext_lazy("unit", "fruit", "fruits", 1),
+    npgettext_lazy("unit", "bundle of ten", "bundles of ten", 1),
+    npgettext_lazy("unit", "yến (10 kg)", "yến (10 kg)", 1),
+    npgettext_lazy("unit", "tạ (100 kg)", "tạ (100 kg)", 1),
+)
+
+
+@register.filter
+def unit_label(code, quantity=1):
+    """`{{ product.unit|unit_label }}` (price "per …") or `{{ code|unit_label:quantity }}`."""
+    singular, plural = UNIT_NAMES.get(code, (code or "", code or ""))
+    try:
+        count = 1 if Decimal(str(quantity)) == 1 else 2
+    except (InvalidOperation, ValueError):
+        count = 1
+    if singular in ("kg", "g", "ml"):
+        return singular
+    return npgettext("unit", singular, plural, count)
+
+
+@register.filter
+def qty_unit(value, code):
+    """`{{ line.quantity|qty_unit:line.unit }}` -> "10 kg", "2,5 tấn", "1 bao"."""
+    if value is None or value == "":
+        return ""
+    return f"{qty(value)} {unit_label(code, value)}"
+
+
+@register.filter
+def awaits_transfer(order) -> bool:
+    """A live bank-transfer order whose money has not arrived (the desk warns about it)."""
+    from frontend.reads import awaits_bank_transfer
+
+    return awaits_bank_transfer(order)
 
 
 def _url(path):
@@ -94,3 +173,27 @@ def plain(value):
         return ""
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.simple_tag
+def availability(product, today=None):
+    """What the product page says about availability, from stock and the harvest window (never
+    "In stock" with nothing in stock): (text, "ok" | "warn" | "err")."""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext as _
+
+    today = today or timezone.localdate()
+    stock = product.stock_qty or 0
+    kind = getattr(product, "availability", "IN_STOCK")
+    start, end = getattr(product, "harvest_start", None), getattr(product, "harvest_end", None)
+    if kind == "PRE_ORDER" and start and (end or start) >= today:
+        when = date_format(start, "SHORT_DATE_FORMAT")
+        return (_("Pre-order: harvest from %(date)s") % {"date": when}, "warn")
+    if stock > 0:
+        return (_("In stock: %(qty)s") % {"qty": qty_unit(stock, product.unit)}, "ok")
+    months = getattr(product, "season_months", None) or []
+    if kind == "SEASONAL" and months and today.month not in months:
+        listed = ", ".join(str(m) for m in sorted(months))
+        return (_("Out of season (harvest months: %(months)s)") % {"months": listed}, "err")
+    return (_("Out of stock"), "err")

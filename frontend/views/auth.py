@@ -2,7 +2,9 @@
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.shortcuts import redirect, render
@@ -11,13 +13,14 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from frontend import cart_session
 from frontend.forms import LoginForm, SignupForm, add_domain_errors
-from market.accounts import user_signup
+from market.accounts import user_set_language, user_signup
 from market.errors import DomainError
 from market.mail import send_async
 
@@ -97,7 +100,29 @@ class LoginView(auth_views.LoginView):
         guest_cart = cart_session.peek(self.request)  # before login() rotates the session
         response = super().form_valid(form)
         cart_session.merge_into_user(self.request, guest_cart)
-        return response
+        return follow_account_language(response, form.get_user())
+
+
+def follow_account_language(response, user):
+    """After login the pages speak the account's language, whatever the browser asked for: the
+    language cookie (read by LocaleMiddleware before Accept-Language) is set to it."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        user.language,
+        max_age=settings.LANGUAGE_COOKIE_AGE or 365 * 24 * 3600,
+        samesite="Lax",
+    )
+    return response
+
+
+@require_POST
+def language_switch(request):
+    """The header's language button: Django's set_language, and for a signed-in user the account
+    remembers the choice (the next login follows it)."""
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        user_set_language(user=request.user, language=language)
+    return set_language(request)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -127,7 +152,17 @@ def signup(request):
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
-            # The same answer whether or not the address was already registered (no account probing).
+            # A new account (or the owner's own password) signs in at once. Otherwise the same
+            # answer whether or not the address was already registered.
+            user = authenticate(
+                request, username=form.cleaned_data["email"], password=form.cleaned_data["password"]
+            )
+            if user is not None:
+                guest_cart = cart_session.peek(request)
+                login(request, user)
+                cart_session.merge_into_user(request, guest_cart)
+                messages.success(request, _("Welcome! Your account is ready."))
+                return follow_account_language(redirect(next_url or "frontend:home"), user)
             messages.success(
                 request,
                 _(

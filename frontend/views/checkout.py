@@ -9,17 +9,18 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from frontend import cart_session, reads
 from frontend.countries import export_country_choices
 from frontend.forms import CheckoutForm, add_domain_errors
-from frontend.views.common import not_found_as_404, province_code, ward_list
+from frontend.views.common import not_found_as_404, province_code, run_one, ward_list
 from market import selectors as market_selectors
 from market.errors import DomainError
-from orders.models import Currency, PaymentMethod
+from orders.models import Currency, Order, PaymentMethod
 from orders.services.cart import cart_refresh
 from orders.services.checkout import ShippingAddress, checkout_place
+from orders.services.transitions import order_transition
 
 
 def _payment_choices():
@@ -45,7 +46,7 @@ _KEPT_ON_RELOAD = (
 )
 
 
-def _initial(request, province, methods) -> dict:
+def _initial(request, province, methods, saved) -> dict:
     initial = {
         "token": uuid.uuid4().hex,
         "province_code": province,
@@ -55,8 +56,10 @@ def _initial(request, province, methods) -> dict:
         "recipient_phone": request.user.phone,
         "destination": CheckoutForm.DOMESTIC,
     }
+    initial.update(saved)  # the last checkout's name, phone and address: typed once, offered again
+    initial["province_code"] = province  # "show wards" (no JS) may have chosen another one
     country = reads.buyer_country(user=request.user)
-    if country != CheckoutForm.DOMESTIC:
+    if country != CheckoutForm.DOMESTIC and not saved:
         # An importer abroad: export to their country, and by card in USD when card payment is on.
         initial.update({"destination": CheckoutForm.EXPORT, "country": country})
         if any(m == PaymentMethod.STRIPE for m, _l in methods):
@@ -67,18 +70,21 @@ def _initial(request, province, methods) -> dict:
 
 
 def _checkout_form(request, data, cart):
-    province = province_code((data or request.GET).get("province_code"))
+    saved = {} if data is not None else reads.saved_address(user=request.user)
+    province = province_code((data or request.GET).get("province_code")) or saved.get(
+        "province_code"
+    )
     methods = _payment_choices()
     incoterms, narrowed = reads.cart_incoterms(cart=cart)
     form = CheckoutForm(
         data,
-        provinces=market_selectors.province_list().order_by("name"),
+        provinces=market_selectors.province_list_for_picker(),
         wards=ward_list(province),
         payment_methods=methods,
         card_offered=any(m == PaymentMethod.STRIPE for m, _l in methods),
         countries=export_country_choices(),
         incoterms=incoterms,
-        initial=_initial(request, province, methods),
+        initial=_initial(request, province, methods, saved),
     )
     if narrowed:
         form.fields["incoterm"].help_text = _(
@@ -138,16 +144,21 @@ def checkout(request):
                 if placed.payment_method == PaymentMethod.STRIPE:
                     return redirect("frontend:checkout_pay", pk=placed.pk)
                 return redirect("frontend:checkout_done", pk=placed.pk)
+        view = reads.cart_summary(cart=cart)
         return render(
             request,
             "frontend/orders/checkout.html",
-            {"form": form, "view": reads.cart_summary(cart=cart)},
+            {"form": form, "view": view, "summary": reads.checkout_groups(view=view)},
         )
     view = cart_refresh(cart=cart)
     if not view.lines:
         messages.info(request, _("Your cart is empty."))
         return redirect("frontend:cart")
-    return render(request, "frontend/orders/checkout.html", {"form": form, "view": view})
+    return render(
+        request,
+        "frontend/orders/checkout.html",
+        {"form": form, "view": view, "summary": reads.checkout_groups(view=view)},
+    )
 
 
 @require_GET
@@ -175,7 +186,56 @@ def checkout_done(request, pk):
 def order_vietqr(request, code):
     """The VietQR for one unpaid bank-transfer order, as SVG (served by us: no third party)."""
     return HttpResponse(
-        reads.order_vietqr_svg(user=request.user, code=code), content_type="image/svg+xml"
+        reads.order_vietqr_image(user=request.user, code=code), content_type="image/svg+xml"
+    )
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def order_vietqr_png(request, code):
+    """The same VietQR as a PNG attachment: "save QR image" puts it in the phone's gallery, and
+    the buyer opens it from their banking app's "scan from image"."""
+    response = HttpResponse(
+        reads.order_vietqr_image(user=request.user, code=code, kind="png"),
+        content_type="image/png",
+    )
+    response["Content-Disposition"] = f'attachment; filename="VietQR-{code}.png"'
+    return response
+
+
+def _buyer_move(request, code, to, ok_message, reason=""):
+    """One buyer move on their own order (orders checks it is theirs and allowed now)."""
+    order = reads.order_for_actor(user=request.user, code=code)["order"]
+    run_one(
+        request,
+        lambda: order_transition(actor=request.user, order_id=order.pk, to=to, reason=reason),
+        ok_message,
+    )
+    return redirect("frontend:order_detail", code=order.code)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def order_cancel(request, code):
+    """The buyer cancels before the cooperative confirms (the reason is optional for them)."""
+    return _buyer_move(
+        request,
+        code,
+        Order.Status.CANCELLED,
+        _("Your order is cancelled."),
+        reason=(request.POST.get("reason") or "").strip()[:1000],
+    )
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def order_received(request, code):
+    """ "I received the goods": the buyer completes a delivered order."""
+    return _buyer_move(
+        request, code, Order.Status.COMPLETED, _("Thank you: the order is completed.")
     )
 
 

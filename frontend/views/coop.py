@@ -1,5 +1,6 @@
 """Cooperative staff pages: onboarding checklist and verification, profile and documents,
-products (create, edit, photos, stock, publish), spreadsheet import, order desk, printouts.
+products (create, edit, photos, stock, publish), spreadsheet import. The order desk and its
+printouts are in `desk.py`.
 
 Every page first fetches the cooperative through catalog's staff selector: a stranger (buyer,
 staff of another cooperative) gets the same 404 as for a missing cooperative."""
@@ -10,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -30,16 +30,12 @@ from frontend.forms import (
     ImportForm,
     ProductForm,
     StockForm,
-    TransitionForm,
     add_domain_errors,
 )
 from frontend.views.common import has_nul, run_one
 from market import selectors as market_selectors
 from market import services as market_services
 from market.errors import DomainError, NotFound
-from orders import selectors as order_selectors
-from orders.models import Order
-from orders.services.transitions import order_transition
 
 
 def coop_staff(view):
@@ -150,12 +146,13 @@ def product_list(request, coop):
     return render(request, "frontend/coop/product_list.html", {"coop": coop, "products": products})
 
 
-def _product_form(data=None, initial=None):
+def _product_form(data=None, initial=None, with_stock=True):
     return ProductForm(
         data,
         initial=initial,
         categories=Category.objects.all(),
-        provinces=market_selectors.province_list().order_by("name"),
+        provinces=market_selectors.province_list_for_picker(),
+        with_stock=with_stock,
     )
 
 
@@ -196,7 +193,7 @@ def product_create(request, coop):
 def product_edit(request, coop, product_id):
     product = _own_product(request, coop, product_id)
     initial = {name: getattr(product, name) for name in ProductForm.base_fields}
-    form = _product_form(request.POST or None, initial=initial)
+    form = _product_form(request.POST or None, initial=initial, with_stock=False)
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in form.changed_data}
         try:
@@ -240,10 +237,11 @@ def _with_field_messages(exc) -> str:
 
 
 def _field_messages(exc) -> list[str]:
+    """The domain's messages in words ("Add at least one image."), never its field keys."""
     out = []
-    for name, msgs in (exc.fields or {}).items():
+    for msgs in (exc.fields or {}).values():
         for m in msgs if isinstance(msgs, (list, tuple)) else [msgs]:
-            out.append(f"{name}: {m}")
+            out.append(str(m))
     return out[:5]
 
 
@@ -413,64 +411,3 @@ def import_apply(request, coop, job_id):
         ),
     )
     return redirect("frontend:coop_import_job", coop.pk, job_id)
-
-
-# --- Orders ---
-
-
-@require_GET
-@coop_staff
-def order_desk(request, coop):
-    return render(
-        request,
-        "frontend/coop/order_desk.html",
-        reads.order_desk(user=request.user, coop=coop, status=request.GET.get("status", "PLACED")),
-    )
-
-
-@require_POST
-@coop_staff
-def order_move(request, coop, code):
-    form = TransitionForm(request.POST)
-    order = _own_order(request, coop, code)
-    if form.is_valid():
-        d = form.cleaned_data
-        run_one(
-            request,
-            lambda: order_transition(
-                actor=request.user,
-                order_id=order.pk,
-                to=d["to"],
-                carrier=d["carrier"],
-                tracking_number=d["tracking_number"],
-                reason=d["reason"],
-            ),
-            _("Order %(code)s updated.") % {"code": order.code},
-            describe=_with_field_messages,
-        )
-    tab = request.POST.get("tab", "")
-    suffix = f"?status={tab}" if tab in Order.Status.values else ""
-    return redirect(reverse("frontend:coop_orders", args=[coop.pk]) + suffix)
-
-
-def _own_order(request, coop, code):
-    order = (
-        order_selectors.order_list_for_cooperative_staff(user=request.user, cooperative_id=coop.pk)
-        .filter(code=code)
-        .first()
-    )
-    if order is None:
-        raise Http404()
-    return order
-
-
-@require_GET
-@coop_staff
-def order_print(request, coop, code, kind):
-    order = _own_order(request, coop, code)
-    template = {"slip": "frontend/coop/packing_slip.html", "invoice": "frontend/coop/invoice.html"}[
-        kind
-    ]
-    return render(
-        request, template, {"coop": coop, "order": order, "lines": list(order.lines.all())}
-    )

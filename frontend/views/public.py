@@ -28,7 +28,7 @@ def directory(request):
         "frontend/directory.html",
         {
             "page": page,
-            "provinces": market_selectors.province_list().order_by("name"),
+            "provinces": market_selectors.province_list_for_picker(),
             "sectors": Cooperative.Sector.choices,
             "province": filters.get("province"),
             "sector": filters.get("sector", ""),

@@ -279,7 +279,7 @@ def _province_for_wards(source) -> int | None:
 
 
 def _form(source=None, *, bound: bool):
-    provinces = market_selectors.province_list().order_by("name")
+    provinces = market_selectors.province_list_for_picker()
     wards = ward_list(_province_for_wards(source or {}))
     if bound:
         return CooperativeRegisterForm(source, provinces=provinces, wards=wards)

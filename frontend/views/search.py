@@ -1,13 +1,11 @@
 """Search results with facets (htmx swaps the results area and pushes the URL; without JS the
 same GET form reloads the page) and the autocomplete partial."""
 
-from django.db.models import prefetch_related_objects
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from frontend import reads
 from frontend.forms import SearchForm
 from frontend.views.common import page_params
 from market.errors import DomainError
@@ -69,13 +67,13 @@ def search(request):
         status = 503 if isinstance(exc, SearchUnavailable) else 400
         context["errors"] = [exc.message]
     else:
-        # Card photos in one query instead of one per card.
-        prefetch_related_objects(page.results, reads.images_prefetch())
+        # One card per product family; its photos came with it (search._hydrate).
         context.update(
             products=page.results,
             total=page.total,
             facets=_facets(page, values),
             suggestions=page.suggestions,
+            corrected_query=page.corrected_query,
             page=_Pager(page),
         )
     template = (

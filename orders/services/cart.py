@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from catalog.models import Product
 from catalog.units import is_divisible
 from market.models import User
+from orders import money
 from orders.errors import (
     BelowMinimumOrder,
     NotDivisible,
@@ -128,8 +129,12 @@ def cart_line_set(*, cart: Cart, product_id: int, quantity, add: bool = False) -
     product_check_purchasable(product)
     # The cart row lock serialises writers of one cart: two simultaneous first adds of a product
     # would otherwise both find no line and the second insert would break the unique constraint.
-    Cart.objects.select_for_update().filter(pk=cart.pk).values_list("pk", flat=True).first()
-    line = CartLine.objects.select_for_update().filter(cart=cart, product=product).first()
+    Cart.objects.select_for_update(of=("self",)).filter(pk=cart.pk).values_list(
+        "pk", flat=True
+    ).first()
+    line = (
+        CartLine.objects.select_for_update(of=("self",)).filter(cart=cart, product=product).first()
+    )
     if add and line is not None:
         qty += line.quantity
     quantity_validate(product=product, quantity=qty)
@@ -219,7 +224,7 @@ def _refresh_line(line: CartLine, messages: list[dict]) -> PricedLine | None:
 
 
 def line_total(price: int, qty: Decimal) -> int:
-    return int((Decimal(price) * qty).to_integral_value())
+    return money.line_total(price, qty)
 
 
 def _largest_orderable(product: Product, available: Decimal) -> Decimal | None:
@@ -262,11 +267,13 @@ def cart_merge(*, user: User, session_key: str) -> Cart:
     The guest cart is deleted. Safe to call twice (the second call finds no guest cart)."""
     user_cart = cart_get_or_create(user=user)
     guest = (
-        Cart.objects.select_for_update().filter(session_key=session_key, user__isnull=True).first()
+        Cart.objects.select_for_update(of=("self",))
+        .filter(session_key=session_key, user__isnull=True)
+        .first()
     )
     if guest is None or not session_key:
         return user_cart
-    existing = {ln.product_id: ln for ln in user_cart.lines.select_for_update()}
+    existing = {ln.product_id: ln for ln in user_cart.lines.select_for_update(of=("self",))}
     for gl in guest.lines.select_related("product"):
         mine = existing.get(gl.product_id)
         if mine is None:

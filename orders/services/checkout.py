@@ -4,7 +4,7 @@ stock, and writes the Checkout, one Order per cooperative, their lines, events a
 import math
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 
 from catalog.errors import InsufficientStock
 from catalog.models import Incoterm, Product
-from catalog.stock import lock_products, stock_decrease
+from catalog.stock import stock_decrease_many
 from market.models import Cooperative, Province, User, Ward
+from orders import money
 from orders.errors import (
     AddressInvalid,
     CartChanged,
@@ -36,9 +37,8 @@ from orders.models import (
     Payment,
     PaymentMethod,
     ShippingRule,
-    commission_percent,
-    commission_vnd,
 )
+from orders.services import notifications, stripe_payments
 from orders.services.cart import (
     line_total,
     product_check_purchasable,
@@ -70,7 +70,16 @@ def _address_fields(address: ShippingAddress) -> dict:
     if len(country) != 2 or not country.isalpha():
         errors["country"] = [_("Use a two-letter country code (ISO 3166-1).")]
     province = ward = None
-    if country == "VN":
+    found = (  # one query when both are right; the two below say which one is wrong
+        Ward.objects.select_related("province")
+        .filter(code=address.ward_code, province_id=address.province_code)
+        .first()
+        if country == "VN" and address.province_code and address.ward_code
+        else None
+    )
+    if found is not None:
+        province, ward = found.province, found
+    elif country == "VN":
         province = (
             Province.objects.filter(code=address.province_code).first()
             if address.province_code
@@ -121,27 +130,22 @@ def _payment_check(*, method: str, currency: str, country: str) -> None:
 
 def shipping_fee_for(*, cooperative: Cooperative, subtotal_vnd: int, weight_kg: Decimal) -> int:
     """The cooperative's rule (or the default): flat, or base + per started kilogram."""
-    rule = ShippingRule.objects.filter(cooperative=cooperative).first() or ShippingRule(
-        **ShippingRule.DEFAULT
+    return _fee(
+        ShippingRule.objects.filter(cooperative=cooperative).first(), subtotal_vnd, weight_kg
     )
-    if rule.free_over_vnd is not None and subtotal_vnd >= rule.free_over_vnd:
-        return 0
-    if rule.kind == ShippingRule.Kind.WEIGHT:
-        return rule.base_fee_vnd + rule.per_kg_vnd * math.ceil(weight_kg)
-    return rule.flat_fee_vnd
 
 
 def _locked_cart_lines(cart: Cart) -> tuple[list[CartLine], dict[int, Product]]:
-    lines = list(CartLine.objects.select_for_update().filter(cart=cart).order_by("id"))
+    lines = list(CartLine.objects.select_for_update(of=("self",)).filter(cart=cart).order_by("id"))
     if not lines:
         raise CartEmpty()
-    locked = lock_products(
-        ln.product_id for ln in lines
-    )  # pk order: no deadlocks between checkouts
-    # Read again with relations: under the lock, this read sees the latest committed stock and price.
+    # Locked in pk order (no deadlock between checkouts), read with their cooperative (not locked:
+    # of=self) and price tiers; under the lock this read sees the latest committed stock and price.
     products = {
         p.pk: p
-        for p in Product.objects.filter(pk__in=locked)
+        for p in Product.objects.filter(pk__in={ln.product_id for ln in lines})
+        .order_by("pk")
+        .select_for_update(of=("self",))
         .select_related("cooperative")
         .prefetch_related("price_tiers")
     }
@@ -177,17 +181,25 @@ def _revalidate(
     return priced
 
 
-def _usd(total_vnd: int, rate: int) -> Decimal:
-    return (Decimal(total_vnd) / Decimal(rate)).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
-
-
 def _order_code(order: Order) -> str:
     return f"HTX-{order.placed_at.year}-{order.pk:06d}"
 
 
-def _create_order(
-    *, checkout: Checkout, cooperative: Cooperative, items, note: str, now, actor
-) -> Order:
+def _shipping_rules(coop_ids) -> dict[int, ShippingRule]:
+    return {r.cooperative_id: r for r in ShippingRule.objects.filter(cooperative_id__in=coop_ids)}
+
+
+def _fee(rule: ShippingRule | None, subtotal_vnd: int, weight_kg: Decimal) -> int:
+    rule = rule or ShippingRule(**ShippingRule.DEFAULT)
+    if rule.free_over_vnd is not None and subtotal_vnd >= rule.free_over_vnd:
+        return 0
+    if rule.kind == ShippingRule.Kind.WEIGHT:
+        return rule.base_fee_vnd + rule.per_kg_vnd * math.ceil(weight_kg)
+    return rule.flat_fee_vnd
+
+
+def _draft_order(*, checkout_fields: dict, cooperative, items, rule, note: str, now) -> Order:
+    """An unsaved Order with its unsaved lines (`order.draft_lines`): priced, no query."""
     lines, subtotal, weight = [], 0, Decimal("0")
     for line, product, price in items:
         total = line_total(price, line.quantity)
@@ -205,34 +217,46 @@ def _create_order(
                 weight_kg=w,
             )
         )
-    fee = shipping_fee_for(cooperative=cooperative, subtotal_vnd=subtotal, weight_kg=weight)
-    pct = commission_percent()
-    unpaid_timeout = checkout.payment_method != PaymentMethod.COD
-    order = Order.objects.create(
-        checkout=checkout,
+    fee = _fee(rule, subtotal, weight)
+    pct = money.commission_percent()
+    method = checkout_fields["payment_method"]
+    order = Order(
         cooperative=cooperative,
-        buyer=checkout.buyer,
+        buyer=checkout_fields["buyer"],
         subtotal_vnd=subtotal,
         shipping_fee_vnd=fee,
         commission_percent=pct,
-        commission_vnd=commission_vnd(subtotal, pct),
+        commission_vnd=money.commission_vnd(subtotal, pct),
         total_vnd=subtotal + fee,
         note=note,
-        payment_method=checkout.payment_method,
+        payment_method=method,
         placed_at=now,
         reserved_until=now + timedelta(hours=settings.ORDER_UNPAID_TIMEOUT_HOURS)
-        if unpaid_timeout
+        if method != PaymentMethod.COD
         else None,
     )
-    order.code = _order_code(order)
-    order.save(update_fields=["code"])
-    for ol in lines:
-        ol.order = order
-    OrderLine.objects.bulk_create(lines)
-    OrderEvent.objects.create(
-        order=order, actor=actor, from_status="", to_status=Order.Status.PLACED
-    )
+    order.draft_lines = lines
     return order
+
+
+def _write_orders(checkout: Checkout, orders: list[Order], actor) -> None:
+    """Orders, their codes, lines and first events in four statements, whatever their number."""
+    for o in orders:
+        o.checkout = checkout
+    Order.objects.bulk_create(orders)
+    for o in orders:
+        o.code = _order_code(o)
+    Order.objects.bulk_update(orders, ["code"])
+    lines = []
+    for o in orders:
+        for ln in o.draft_lines:
+            ln.order = o
+            lines.append(ln)
+    OrderLine.objects.bulk_create(lines)
+    OrderEvent.objects.bulk_create(
+        OrderEvent(order=o, actor=actor, from_status="", to_status=Order.Status.PLACED)
+        for o in orders
+    )
 
 
 def _create_payments(checkout: Checkout, orders: list[Order]) -> None:
@@ -285,6 +309,7 @@ def checkout_place(
             return existing
     fields = _address_fields(address)
     _payment_check(method=payment_method, currency=currency, country=fields["country"])
+    _stock_precheck(cart)
     try:
         return _place(
             buyer=buyer,
@@ -306,68 +331,71 @@ def checkout_place(
         raise
 
 
+def _stock_precheck(cart: Cart) -> None:
+    """Out of stock as last committed, without a lock: the answer is already known, so the
+    attempt does not queue behind the checkouts holding the product rows (under a race for the
+    last units most attempts end here). Stock that is there is checked again under the lock."""
+    for line in CartLine.objects.filter(cart=cart).select_related("product").order_by("pk"):
+        stock_check(line.product, line.quantity)
+
+
 @transaction.atomic
 def _place(
     *, buyer, cart, payment_method, currency, fields, notes, expected_total_vnd, idempotency_key
 ):
-    from orders.services import notifications, stripe_payments
-
     lines, products = _locked_cart_lines(cart)
     priced = _revalidate(lines, products)
     now = timezone.now()
     rate = settings.USD_VND_RATE if currency == Currency.USD else None
+    by_coop: dict[int, list] = {}
+    for item in priced:
+        by_coop.setdefault(item[1].cooperative_id, []).append(item)
+    rules = _shipping_rules(by_coop)
+    head = {"buyer": buyer, "payment_method": payment_method}
+    orders = [
+        _draft_order(
+            checkout_fields=head,
+            cooperative=items[0][1].cooperative,
+            items=items,
+            rule=rules.get(coop_id),
+            note=(notes.get(coop_id) or notes.get(str(coop_id)) or "").strip(),
+            now=now,
+        )
+        for coop_id, items in sorted(by_coop.items())
+    ]
+    subtotal = sum(o.subtotal_vnd for o in orders)
+    shipping = sum(o.shipping_fee_vnd for o in orders)
+    if expected_total_vnd is not None and int(expected_total_vnd) != subtotal + shipping:
+        raise PriceChanged(
+            fields={"expected_total_vnd": expected_total_vnd, "total_vnd": subtotal + shipping}
+        )
     checkout = Checkout.objects.create(
         buyer=buyer,
         currency=currency,
         usd_vnd_rate=rate,
-        subtotal_vnd=0,
-        shipping_vnd=0,
-        total_vnd=0,
+        subtotal_vnd=subtotal,
+        shipping_vnd=shipping,
+        total_vnd=subtotal + shipping,
+        total_usd=money.usd(subtotal + shipping, rate) if rate else None,
         payment_method=payment_method,
         idempotency_key=idempotency_key or None,
         **fields,
     )
-    by_coop: dict[int, list] = {}
-    for item in priced:
-        by_coop.setdefault(item[1].cooperative_id, []).append(item)
-    orders = [
-        _create_order(
-            checkout=checkout,
-            cooperative=items[0][1].cooperative,
-            items=items,
-            note=(notes.get(coop_id) or notes.get(str(coop_id)) or "").strip(),
-            now=now,
+    _write_orders(checkout, orders, buyer)
+    try:
+        stock_decrease_many(
+            items=[(product, line.quantity) for line, product, _price in priced],
+            reason=f"checkout:{checkout.pk}",
             actor=buyer,
         )
-        for coop_id, items in sorted(by_coop.items())
-    ]
-    checkout.subtotal_vnd = sum(o.subtotal_vnd for o in orders)
-    checkout.shipping_vnd = sum(o.shipping_fee_vnd for o in orders)
-    checkout.total_vnd = checkout.subtotal_vnd + checkout.shipping_vnd
-    checkout.total_usd = _usd(checkout.total_vnd, rate) if rate else None
-    if expected_total_vnd is not None and int(expected_total_vnd) != checkout.total_vnd:
-        raise PriceChanged(
-            fields={"expected_total_vnd": expected_total_vnd, "total_vnd": checkout.total_vnd}
-        )
-    checkout.save(update_fields=["subtotal_vnd", "shipping_vnd", "total_vnd", "total_usd"])
-    for line, product, _price in priced:
-        try:
-            stock_decrease(
-                product=product,
-                quantity=line.quantity,
-                reason=f"checkout:{checkout.pk}",
-                actor=buyer,
-            )
-        except (
-            InsufficientStock
-        ) as exc:  # cannot happen after _revalidate under the lock; kept as a guard
-            raise OutOfStock(exc.message, fields=exc.fields)
+    except InsufficientStock as exc:  # cannot happen after _revalidate under the lock: a guard
+        raise OutOfStock(exc.message, fields=exc.fields)
     _create_payments(checkout, orders)
     CartLine.objects.filter(pk__in=[ln.pk for ln in lines]).delete()
     if payment_method == PaymentMethod.STRIPE:
         transaction.on_commit(
             lambda: stripe_payments.payment_intent_ensure_safe(checkout_id=checkout.pk)
         )
-    for order in orders:
-        transaction.on_commit(lambda oid=order.pk: notifications.order_placed(order_id=oid))
+    ids = [o.pk for o in orders]
+    transaction.on_commit(lambda: notifications.orders_placed(order_ids=ids))
     return checkout

@@ -68,7 +68,9 @@ def idempotency_claim(*, principal: str, key: str | None, scope: str, body) -> C
     except IntegrityError:
         pass
     with transaction.atomic():
-        record = IdempotencyKey.objects.select_for_update().get(principal=principal, key=key)
+        record = IdempotencyKey.objects.select_for_update(of=("self",)).get(
+            principal=principal, key=key
+        )
         if record.expires_at < now:
             record.delete()
             return idempotency_claim(principal=principal, key=key, scope=scope, body=body)

@@ -84,8 +84,22 @@ def _send(order: Order, subject_and_headline) -> int:
         return 0
 
 
+def orders_placed(*, order_ids: list[int]) -> int:
+    """The placement mails of one checkout's orders (one read of the orders and their lines)."""
+    orders = (
+        Order.objects.filter(pk__in=order_ids)
+        .select_related("buyer", "cooperative")
+        .prefetch_related("lines")
+        .order_by("pk")
+    )
+    return sum(_order_placed(order) for order in orders)
+
+
 def order_placed(*, order_id: int) -> int:
-    order = Order.objects.select_related("buyer", "cooperative").get(pk=order_id)
+    return orders_placed(order_ids=[order_id])
+
+
+def _order_placed(order: Order) -> int:
 
     def text(role):
         if role == "buyer":

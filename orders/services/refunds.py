@@ -5,23 +5,23 @@ The rule for money received for goods that will not be delivered (a paid order c
 refused, refused lines, a card charge that arrived after its order was cancelled): `refund_owed`
 queues exactly one refund for it in the same transaction as the change. Refunds are counted
 against `Order.amount_paid_vnd`, so a second call finds nothing left to refund. The order's
-payment status is derived from the succeeded refunds (`Order.derived_payment_status`)."""
+payment status is derived from the succeeded refunds (`Order.derived_payment_status`), moved by
+`orders.services.payment_status`. Locks: payment, order, refund (`orders.locks`)."""
+
+import logging
 
 from django.db import transaction
-from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from market.models import User
+from orders import money, stripe_adapter
 from orders.errors import NotFound, ReasonRequired, RefundInvalid
-from orders.models import Order, OrderEvent, Payment, PaymentMethod, Refund
-from orders.services.transitions import _lock_order, lock_order_for
+from orders.locks import lock_refund_with_parents
+from orders.models import Currency, Order, OrderEvent, Payment, PaymentMethod, Refund
+from orders.services import payment_status
+from orders.services.access import lock_order_for
 
-
-def _refundable(order: Order) -> int:
-    pending = (
-        order.refunds.filter(status=Refund.Status.PENDING).aggregate(s=Sum("amount_vnd"))["s"] or 0
-    )
-    return order.amount_paid_vnd - order.amount_refunded_vnd - pending
+log = logging.getLogger("htx.orders.refunds")
 
 
 def _payment_for(order: Order) -> Payment | None:
@@ -32,14 +32,16 @@ def _payment_for(order: Order) -> Payment | None:
     return Payment.objects.filter(order=order).first()
 
 
+def _submit_after_commit(refund: Refund) -> None:
+    transaction.on_commit(lambda: refund_submit_safe(refund_id=refund.pk))
+
+
 @transaction.atomic
 def refund_create(*, actor: User, order_id: int, amount_vnd: int, reason: str) -> Refund:
     """Refund part or all of a paid order. Only the cooperative's staff or an admin may.
 
     Raises NotFound, ActionForbidden, ReasonRequired or RefundInvalid (unpaid order, amount not
-    positive or above what is left to refund)."""
-    from orders.services import stripe_payments
-
+    positive or above what is left to refund). Nothing changes when it raises."""
     order = lock_order_for(actor=actor, order_id=order_id, allowed={"coop", "admin"})
     if not (reason or "").strip():
         raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
@@ -48,19 +50,19 @@ def refund_create(*, actor: User, order_id: int, amount_vnd: int, reason: str) -
         raise RefundInvalid(
             _("Only paid orders can be refunded."), fields={"payment_status": order.payment_status}
         )
-    left = _refundable(order)
+    left = payment_status.refundable_vnd(order)
     if not isinstance(amount_vnd, int) or amount_vnd <= 0 or amount_vnd > left:
         raise RefundInvalid(
             _("The amount must be between 1 and %(left)s ₫.") % {"left": f"{left:,}"},
             fields={"amount_vnd": amount_vnd, "refundable_vnd": left},
         )
-    refund = Refund.objects.create(
-        order=order, payment=payment, amount_vnd=amount_vnd, reason=reason.strip(), created_by=actor
+    refund = payment_status.refund_open(
+        order=order, payment=payment, amount_vnd=amount_vnd, reason=reason, actor=actor
     )
     if payment.provider == PaymentMethod.STRIPE:
-        transaction.on_commit(lambda: stripe_payments.refund_submit_safe(refund_id=refund.pk))
+        _submit_after_commit(refund)
     else:
-        _apply(order=order, refund=refund, actor=actor)
+        payment_status.refund_succeeded(order=order, refund=refund, actor=actor)
     return refund
 
 
@@ -69,14 +71,12 @@ def refund_owed(*, order: Order, amount_vnd: int, reason: str, actor: User | Non
     caller's transaction with `order` locked; at most what is left to refund, so calling it twice
     for the same money creates nothing the second time. Card: submitted to Stripe after commit.
     Bank transfer / cash: PENDING until an admin pays it back and calls `refund_mark_paid_out`."""
-    from orders.services import stripe_payments
-
-    amount = min(int(amount_vnd), _refundable(order))
+    amount = min(int(amount_vnd), payment_status.refundable_vnd(order))
     payment = _payment_for(order)
     if not order.is_paid or payment is None or amount <= 0:
         return None
-    refund = Refund.objects.create(
-        order=order, payment=payment, amount_vnd=amount, reason=reason.strip(), created_by=actor
+    refund = payment_status.refund_open(
+        order=order, payment=payment, amount_vnd=amount, reason=reason, actor=actor
     )
     how = (
         _("to Stripe")
@@ -93,7 +93,7 @@ def refund_owed(*, order: Order, amount_vnd: int, reason: str, actor: User | Non
         % {"id": refund.pk, "amount": f"{amount:,}", "how": how, "reason": refund.reason},
     )
     if payment.provider == PaymentMethod.STRIPE:
-        transaction.on_commit(lambda: stripe_payments.refund_submit_safe(refund_id=refund.pk))
+        _submit_after_commit(refund)
     return refund
 
 
@@ -105,11 +105,7 @@ def refund_mark_paid_out(*, actor: User, refund_id: int, note: str = "") -> Refu
     refund, which Stripe settles). Nothing changes when it raises."""
     if not (actor and actor.is_authenticated and actor.is_active and actor.is_platform_admin):
         raise NotFound()
-    found = Refund.objects.filter(pk=refund_id).values_list("order_id", flat=True).first()
-    if found is None:
-        raise NotFound()
-    order = _lock_order(found)  # order before refund: the same order as refund_settle
-    refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
+    order, refund = lock_refund_with_parents(refund_id)
     if refund.status != Refund.Status.PENDING or refund.payment.provider == PaymentMethod.STRIPE:
         raise RefundInvalid(
             _("Only a pending bank-transfer or cash refund can be marked as paid out."),
@@ -118,47 +114,70 @@ def refund_mark_paid_out(*, actor: User, refund_id: int, note: str = "") -> Refu
     if note.strip():
         refund.reason = f"{refund.reason} — {note.strip()}"
     refund.save(update_fields=["reason", "updated_at"])
-    _apply(order=order, refund=refund, actor=actor)
+    payment_status.refund_succeeded(order=order, refund=refund, actor=actor)
     return refund
-
-
-def _apply(*, order: Order, refund: Refund, actor) -> None:
-    refund.status = Refund.Status.SUCCEEDED
-    refund.save(update_fields=["status", "provider_id", "updated_at"])
-    before = order.payment_status
-    order.amount_refunded_vnd += refund.amount_vnd
-    order.payment_status = order.derived_payment_status()
-    order.save(update_fields=["amount_refunded_vnd", "payment_status", "updated_at"])
-    if refund.payment.provider != PaymentMethod.STRIPE:
-        # VND, one payment per order; Stripe's own total arrives with charge.refunded (USD cents).
-        Payment.objects.filter(pk=refund.payment_id).update(
-            amount_refunded=F("amount_refunded") + refund.amount_vnd
-        )
-        payment = Payment.objects.get(pk=refund.payment_id)
-        payment.status = (
-            Payment.Status.REFUNDED
-            if payment.amount_refunded >= payment.amount
-            else Payment.Status.PARTIALLY_REFUNDED
-        )
-        payment.save(update_fields=["status", "updated_at"])
-    OrderEvent.objects.create(
-        order=order,
-        actor=actor,
-        kind=OrderEvent.Kind.REFUND,
-        from_status=before,
-        to_status=order.payment_status,
-        note=f"{refund.amount_vnd:,} ₫: {refund.reason}",
-    )
 
 
 @transaction.atomic
 def refund_settle(*, refund_id: int, provider_id: str) -> Refund:
-    """Record that the provider accepted a pending refund (once)."""
-    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    """Record that the provider accepted a pending refund (once). Locks payment, order, refund:
+    the order the refund webhook (charge.refunded) takes too."""
+    order, refund = lock_refund_with_parents(refund_id)
     if refund.status != Refund.Status.PENDING:
         return refund
-    order = _lock_order(refund.order_id)
     refund.provider_id = provider_id
-    _apply(order=order, refund=refund, actor=refund.created_by)
-    Payment.objects.filter(pk=refund.payment_id).update(updated_at=refund.updated_at)
+    payment_status.refund_succeeded(order=order, refund=refund, actor=refund.created_by)
     return refund
+
+
+@transaction.atomic
+def refund_fail(*, refund_id: int, error: str) -> Refund:
+    """Record that the provider refused a pending refund (once)."""
+    order, refund = lock_refund_with_parents(refund_id)
+    if refund.status == Refund.Status.PENDING:
+        payment_status.refund_failed(order=order, refund=refund, error=error)
+    return refund
+
+
+def stripe_refund_amount(refund: Refund) -> int:
+    """USD cents for a refund: the difference of the charge's rounding (ceil of VND / rate) applied
+    to the payment's refunded VND after and before this refund (earlier refunds by id, failed ones
+    left out). The parts then add up to exactly the charge: rounding each refund on its own lost a
+    cent per order."""
+    payment = refund.payment
+    if payment.currency == Currency.VND:
+        return refund.amount_vnd
+    rate = payment.checkout.usd_vnd_rate
+    earlier = sum(
+        Refund.objects.filter(payment=payment, pk__lt=refund.pk)
+        .exclude(status=Refund.Status.FAILED)
+        .values_list("amount_vnd", flat=True)
+    )
+    part = money.usd(earlier + refund.amount_vnd, rate) - money.usd(earlier, rate)
+    remaining = payment.amount - payment.amount_refunded
+    return money.to_minor(min(part, remaining), Currency.USD)
+
+
+def refund_submit(*, refund_id: int) -> Refund:
+    """Send a pending card refund to Stripe with key f"refund:{id}" (no lock held during the
+    call) and record the answer."""
+    refund = Refund.objects.select_related("payment__checkout", "order").get(pk=refund_id)
+    if refund.status != Refund.Status.PENDING:
+        return refund
+    try:
+        provider_id = stripe_adapter.refund_create(
+            intent_id=refund.payment.provider_id,
+            amount=stripe_refund_amount(refund),
+            metadata={"refund_id": str(refund.pk), "order": refund.order.code},
+            key=refund.stripe_idempotency_key(),
+        )
+    except stripe_adapter.StripeError as exc:
+        return refund_fail(refund_id=refund.pk, error=str(exc))
+    return refund_settle(refund_id=refund.pk, provider_id=provider_id)
+
+
+def refund_submit_safe(*, refund_id: int) -> None:
+    try:
+        refund_submit(refund_id=refund_id)
+    except Exception:
+        log.exception("refund %s not submitted", refund_id)

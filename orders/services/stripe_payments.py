@@ -1,44 +1,22 @@
-"""Stripe, for card payments by export buyers: one PaymentIntent per checkout, the webhook, and
-refunds per cooperative order. Every Stripe call carries an idempotency key derived from our ids,
-so a retried call (crash, double submit, second worker) can never create a second object."""
+"""Card payments by export buyers, the domain side: one PaymentIntent per checkout, what a Stripe
+event means for our payment and orders, and amount changes before payment. Every call to Stripe
+goes through `orders.stripe_adapter` (API calls, webhook signature and parsing); every payment
+status change through `orders.services.payment_status`; locks through `orders.locks` (payment,
+then the checkout's orders)."""
 
 import logging
-from decimal import Decimal
 
-import stripe
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
-from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from orders.errors import (
-    PaymentProviderError,
-    UnknownPayment,
-    WebhookPayloadInvalid,
-    WebhookSignatureInvalid,
-)
-from orders.models import (
-    Currency,
-    Order,
-    OrderEvent,
-    Payment,
-    PaymentMethod,
-    PaymentWebhookEvent,
-    Refund,
-)
-from orders.services.payments import webhook_event_process
+from orders import locks, money, stripe_adapter
+from orders.errors import PaymentProviderError, UnknownPayment
+from orders.models import Order, OrderEvent, Payment, PaymentMethod, PaymentWebhookEvent
+from orders.services import payment_status
+from orders.services.refunds import refund_owed
+from orders.services.webhooks import webhook_event_process
 
 log = logging.getLogger("htx.orders.stripe")
-_http_client = None  # tests may wrap the real HTTP client to inspect requests (process boundary)
-
-
-def stripe_client() -> stripe.StripeClient:
-    kwargs = {"max_network_retries": 2}
-    if settings.STRIPE_API_BASE:
-        kwargs["base_addresses"] = {"api": settings.STRIPE_API_BASE}
-    if _http_client is not None:
-        kwargs["http_client"] = _http_client
-    return stripe.StripeClient(settings.STRIPE_SECRET_KEY or "sk_test_missing", **kwargs)
 
 
 def _intent_params(payment: Payment) -> dict:
@@ -69,20 +47,19 @@ def payment_intent_ensure(*, checkout_id: int) -> Payment:
         raise UnknownPayment()
     if payment.provider_id:
         return payment
-    if not settings.STRIPE_SECRET_KEY:
+    if not stripe_adapter.configured():
         raise PaymentProviderError(
             fields={"provider": "stripe", "detail": "STRIPE_SECRET_KEY is not set"}
         )
     try:
-        intent = stripe_client().v1.payment_intents.create(
-            params=_intent_params(payment),
-            options={"idempotency_key": payment.stripe_idempotency_key()},
+        intent = stripe_adapter.intent_create(
+            params=_intent_params(payment), key=payment.stripe_idempotency_key()
         )
-    except stripe.StripeError as exc:
-        Payment.objects.filter(pk=payment.pk).update(last_error=str(exc)[:2000])
+    except stripe_adapter.StripeError as exc:
+        payment_status.card_payment_error(payment_id=payment.pk, error=str(exc))
         raise PaymentProviderError(fields={"provider": "stripe"}) from exc
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = locks.lock_payment_by(pk=payment.pk)
         if not payment.provider_id:
             payment.provider_id, payment.client_secret = intent.id, intent.client_secret or ""
             payment.save(update_fields=["provider_id", "client_secret", "updated_at"])
@@ -105,27 +82,20 @@ def payment_intent_resync(*, checkout_id: int) -> None:
     """Inside the caller's transaction (payment locked first): make an unpaid card payment ask
     for the total of the checkout's live orders. A changed amount bumps `amount_version` and is
     sent to Stripe after commit; no live order left cancels the PaymentIntent."""
-    payment = (
-        Payment.objects.select_for_update()
-        .select_related("checkout")
-        .filter(checkout_id=checkout_id, provider=PaymentMethod.STRIPE)
-        .first()
-    )
-    if payment is None or payment.status not in (Payment.Status.PENDING, Payment.Status.FAILED):
+    payment = locks.lock_payment_by(checkout_id=checkout_id, provider=PaymentMethod.STRIPE)
+    if payment is None or payment.status not in payment_status.OPEN:
         return
     live = Order.objects.filter(checkout_id=checkout_id).exclude(status__in=Order.STOCK_RELEASING)
     if not live.exists():
-        payment.status = Payment.Status.CANCELLED
-        payment.save(update_fields=["status", "updated_at"])
+        payment_status.card_payment_cancel(payment=payment)
         transaction.on_commit(lambda: payment_intent_cancel_safe(payment_id=payment.pk))
         return
     total_vnd = sum(live.values_list("total_vnd", flat=True))
-    amount = _from_stripe_amount(payment, _stripe_amount_of(payment, total_vnd))
-    if amount == payment.amount:
-        return
-    payment.amount, payment.amount_version = amount, payment.amount_version + 1
-    payment.save(update_fields=["amount", "amount_version", "updated_at"])
-    transaction.on_commit(lambda: payment_intent_update_safe(payment_id=payment.pk))
+    minor = money.vnd_to_minor(total_vnd, payment.currency, payment.checkout.usd_vnd_rate)
+    if payment_status.card_payment_amount_set(
+        payment=payment, amount=money.from_minor(minor, payment.currency)
+    ):
+        transaction.on_commit(lambda: payment_intent_update_safe(payment_id=payment.pk))
 
 
 def payment_intent_update_safe(*, payment_id: int) -> None:
@@ -133,24 +103,19 @@ def payment_intent_update_safe(*, payment_id: int) -> None:
     the amount version (a retry of the same change is one change at Stripe). No intent yet: the
     intent is created later with the current amount. Failures are logged and stored on the
     payment; a charge that beat the update is settled by the webhook (refunds)."""
-    payment = Payment.objects.select_related("checkout").get(pk=payment_id)
-    if not payment.provider_id or payment.status not in (
-        Payment.Status.PENDING,
-        Payment.Status.FAILED,
-    ):
+    payment = Payment.objects.get(pk=payment_id)
+    if not payment.provider_id or payment.status not in payment_status.OPEN:
         return
     try:
-        stripe_client().v1.payment_intents.update(
-            payment.provider_id,
-            params={
-                "amount": payment.stripe_amount,
-                "metadata": {"amount_version": str(payment.amount_version)},
-            },
-            options={"idempotency_key": payment.stripe_update_idempotency_key()},
+        stripe_adapter.intent_update_amount(
+            intent_id=payment.provider_id,
+            amount=payment.stripe_amount,
+            version=payment.amount_version,
+            key=payment.stripe_update_idempotency_key(),
         )
     except Exception as exc:
         log.exception("PaymentIntent %s amount not updated", payment.provider_id)
-        Payment.objects.filter(pk=payment.pk).update(last_error=str(exc)[:2000])
+        payment_status.card_payment_error(payment_id=payment.pk, error=str(exc))
 
 
 def payment_intent_cancel_safe(*, payment_id: int) -> None:
@@ -159,14 +124,12 @@ def payment_intent_cancel_safe(*, payment_id: int) -> None:
     if not payment.provider_id or payment.status != Payment.Status.CANCELLED:
         return
     try:
-        stripe_client().v1.payment_intents.cancel(
-            payment.provider_id,
-            params={"cancellation_reason": "abandoned"},
-            options={"idempotency_key": f"payment:{payment.pk}:cancel"},
+        stripe_adapter.intent_cancel(
+            intent_id=payment.provider_id, key=f"payment:{payment.pk}:cancel"
         )
     except Exception as exc:
         log.exception("PaymentIntent %s not cancelled", payment.provider_id)
-        Payment.objects.filter(pk=payment.pk).update(last_error=str(exc)[:2000])
+        payment_status.card_payment_error(payment_id=payment.pk, error=str(exc))
 
 
 # --- webhook ---
@@ -179,27 +142,28 @@ def stripe_webhook_handle(
 
     Raises WebhookSignatureInvalid / WebhookPayloadInvalid (nothing stored) or UnknownPayment
     (nothing stored, Stripe retries). Returns (event, duplicate)."""
-    if not sig_header or not settings.STRIPE_WEBHOOK_SECRET:
-        raise WebhookSignatureInvalid()
-    try:
-        event = stripe.Webhook.construct_event(payload, sig_header, settings.STRIPE_WEBHOOK_SECRET)
-    except stripe.SignatureVerificationError:
-        raise WebhookSignatureInvalid()
-    except ValueError:
-        raise WebhookPayloadInvalid()
-    data = event.to_dict()
-    if not data.get("id") or not isinstance(data.get("data", {}).get("object"), dict):
-        raise WebhookPayloadInvalid()
+    event = stripe_adapter.webhook_parse(payload=payload, sig_header=sig_header)
     return webhook_event_process(
         provider="stripe",
-        event_id=data["id"],
-        type=data.get("type", ""),
-        payload=data,
+        event_id=event.id,
+        type=event.type,
+        payload=event.payload,
         handler=_dispatch,
     )
 
 
+# PaymentIntents that pay something other than a checkout, by the metadata key naming it
+# (export installments: "installment_id"). The owning module registers its handler here
+# (orders.services.export, imported by OrdersConfig.ready), so this module imports none of them.
+INTENT_SUCCEEDED_BY_METADATA: dict = {}
+
+
 def _dispatch(event: PaymentWebhookEvent) -> str:
+    obj = event.payload["data"]["object"]
+    if event.type == "payment_intent.succeeded":
+        for key, handler in INTENT_SUCCEEDED_BY_METADATA.items():
+            if (obj.get("metadata") or {}).get(key):
+                return handler(obj)
     handler = HANDLERS.get(event.type)
     if handler is None:
         return "ignored"
@@ -209,19 +173,11 @@ def _dispatch(event: PaymentWebhookEvent) -> str:
 def _lock_payment(obj: dict, intent_id: str | None) -> Payment:
     payment = None
     if intent_id:
-        payment = (
-            Payment.objects.select_for_update()
-            .filter(provider=PaymentMethod.STRIPE, provider_id=intent_id)
-            .first()
-        )
+        payment = locks.lock_payment_by(provider=PaymentMethod.STRIPE, provider_id=intent_id)
     checkout_id = (obj.get("metadata") or {}).get("checkout_id")
     if payment is None and checkout_id and str(checkout_id).isdigit():
         # The event can beat us to storing the intent id (it is stored after Stripe answers).
-        payment = (
-            Payment.objects.select_for_update()
-            .filter(provider=PaymentMethod.STRIPE, checkout_id=int(checkout_id))
-            .first()
-        )
+        payment = locks.lock_payment_by(provider=PaymentMethod.STRIPE, checkout_id=int(checkout_id))
         if payment is not None and intent_id and payment.provider_id not in ("", intent_id):
             payment = None
     if payment is None:
@@ -231,79 +187,33 @@ def _lock_payment(obj: dict, intent_id: str | None) -> Payment:
     return payment
 
 
-def _from_stripe_amount(payment: Payment, amount: int) -> Decimal:
-    return Decimal(amount) if payment.currency == Currency.VND else (Decimal(amount) / 100)
-
-
-def _set_orders(payment: Payment, status: str, *, note: str, refunded_all: bool = False) -> None:
-    for order in (
-        Order.objects.select_for_update().filter(checkout_id=payment.checkout_id).order_by("pk")
-    ):
-        if order.payment_status == status:
-            continue
-        before = order.payment_status
-        order.payment_status, order.reserved_until = status, None
-        if refunded_all:  # the charge was refunded in full: it was received first
-            order.amount_paid_vnd = order.amount_paid_vnd or order.total_vnd
-            order.amount_refunded_vnd = order.amount_paid_vnd
-        order.save(
-            update_fields=[
-                "payment_status",
-                "reserved_until",
-                "amount_paid_vnd",
-                "amount_refunded_vnd",
-                "updated_at",
-            ]
-        )
-        OrderEvent.objects.create(
-            order=order,
-            kind=OrderEvent.Kind.PAYMENT,
-            from_status=before,
-            to_status=status,
-            note=note,
-        )
-
-
 def on_intent_succeeded(obj: dict) -> str:
     """The charge went through. Orders still alive become PAID; an order cancelled (or expired)
     while the buyer was paying stays CANCELLED, and when the charge included it, it is marked
     paid and its share refunded (one Refund per order, after commit). A replay finds those
     orders already paid and creates nothing."""
     payment = _lock_payment(obj, obj.get("id"))
-    orders = list(
-        Order.objects.select_for_update().filter(checkout_id=payment.checkout_id).order_by("pk")
-    )
+    orders = locks.lock_orders_of_checkout(payment.checkout_id)
     charged = _charged_orders(payment, orders, obj)
     if charged is None:
         payment.last_error = f"amount/currency mismatch: {obj.get('amount')} {obj.get('currency')}"
         payment.save(update_fields=["provider_id", "last_error", "updated_at"])
         return "amount_mismatch"
-    payment.paid_at = payment.paid_at or timezone.now()
-    if payment.status in (Payment.Status.REFUNDED, Payment.Status.PARTIALLY_REFUNDED):
-        payment.save(update_fields=["provider_id", "paid_at", "updated_at"])
+    received = money.from_minor(obj["amount"], payment.currency)
+    if not payment_status.card_payment_succeeded(payment=payment, amount=received):
         return "already_refunded"  # the refund event came first; keep the refunded state
-    # `amount` is what was received (it can be an older intent amount when the buyer paid before
-    # our update reached Stripe).
-    payment.status, payment.amount = (
-        Payment.Status.SUCCEEDED,
-        _from_stripe_amount(payment, obj["amount"]),
-    )
-    payment.save(update_fields=["provider_id", "status", "amount", "paid_at", "updated_at"])
     note = f"stripe:{obj.get('id')}"
     for order in charged:
-        _order_paid(order, note=note)
+        payment_status.order_paid(order=order, actor=None, note=note)
     ended = [o for o in charged if o.status in Order.STOCK_RELEASING]
     for order in ended:
-        _refund_late_charge(order)
+        refund_owed(
+            order=order,
+            amount_vnd=order.amount_paid_vnd,
+            actor=None,
+            reason=_("Card payment received after the order was cancelled."),
+        )
     return "paid_with_refunds" if ended else "paid"
-
-
-def _stripe_amount_of(payment: Payment, total_vnd: int) -> int:
-    from orders.services.checkout import _usd
-
-    if payment.currency == Currency.VND:
-        return total_vnd
-    return int((_usd(total_vnd, payment.checkout.usd_vnd_rate) * 100).to_integral_value())
 
 
 def _charged_orders(payment: Payment, orders: list[Order], obj: dict) -> list[Order] | None:
@@ -315,11 +225,11 @@ def _charged_orders(payment: Payment, orders: list[Order], obj: dict) -> list[Or
     ended = sorted(
         (o for o in orders if o.status in Order.STOCK_RELEASING), key=_ended_at, reverse=True
     )
+    rate = payment.checkout.usd_vnd_rate
     for k in range(len(ended) + 1):
         chosen = live + ended[:k]
-        if chosen and _stripe_amount_of(payment, sum(o.total_vnd for o in chosen)) == obj.get(
-            "amount"
-        ):
+        total = sum(o.total_vnd for o in chosen)
+        if chosen and money.vnd_to_minor(total, payment.currency, rate) == obj.get("amount"):
             return chosen
     return None
 
@@ -336,63 +246,21 @@ def _ended_at(order: Order) -> int:
     )
 
 
-def _order_paid(order: Order, *, note: str) -> None:
-    if order.payment_status != Order.PaymentStatus.UNPAID:
-        return  # a replay: already paid (and refunded if cancelled)
-    before = order.payment_status
-    order.payment_status, order.reserved_until, order.amount_paid_vnd = (
-        Order.PaymentStatus.PAID,
-        None,
-        order.total_vnd,
-    )
-    order.save(update_fields=["payment_status", "reserved_until", "amount_paid_vnd", "updated_at"])
-    OrderEvent.objects.create(
-        order=order,
-        kind=OrderEvent.Kind.PAYMENT,
-        from_status=before,
-        to_status=order.payment_status,
-        note=note,
-    )
-
-
-def _refund_late_charge(order: Order) -> None:
-    from django.utils.translation import gettext as _
-
-    from orders.services.refunds import refund_owed
-
-    refund_owed(
-        order=order,
-        amount_vnd=order.amount_paid_vnd,
-        actor=None,
-        reason=_("Card payment received after the order was cancelled."),
-    )
-
-
 def on_intent_failed(obj: dict) -> str:
     payment = _lock_payment(obj, obj.get("id"))
-    if payment.status != Payment.Status.PENDING:
-        payment.save(update_fields=["provider_id", "updated_at"])
-        return "stale"  # a failure reported after success (retries, reordering) changes nothing
-    payment.status = Payment.Status.FAILED
-    payment.last_error = ((obj.get("last_payment_error") or {}).get("message") or "failed")[:2000]
-    payment.save(update_fields=["provider_id", "status", "last_error", "updated_at"])
-    return "failed"
+    error = (obj.get("last_payment_error") or {}).get("message") or "failed"
+    return "failed" if payment_status.card_payment_failed(payment=payment, error=error) else "stale"
 
 
 def on_charge_refunded(obj: dict) -> str:
     payment = _lock_payment(obj, obj.get("payment_intent"))
-    refunded = _from_stripe_amount(payment, int(obj.get("amount_refunded") or 0))
-    # Monotonic: events may arrive in any order, the largest refunded total wins.
-    payment.amount_refunded = max(payment.amount_refunded, min(refunded, payment.amount))
-    full = payment.amount_refunded >= payment.amount
-    payment.status = Payment.Status.REFUNDED if full else Payment.Status.PARTIALLY_REFUNDED
-    payment.paid_at = payment.paid_at or timezone.now()  # a refund implies the charge succeeded
-    payment.save(
-        update_fields=["provider_id", "amount_refunded", "status", "paid_at", "updated_at"]
-    )
+    refunded = money.from_minor(int(obj.get("amount_refunded") or 0), payment.currency)
+    full = payment_status.card_payment_refunded_total(payment=payment, refunded=refunded)
     if full:
-        _set_orders(
-            payment, Order.PaymentStatus.REFUNDED, note=f"stripe:{obj.get('id')}", refunded_all=True
+        payment_status.card_orders_refunded_in_full(
+            payment=payment,
+            orders=locks.lock_orders_of_checkout(payment.checkout_id),
+            note=f"stripe:{obj.get('id')}",
         )
     return "refunded" if full else "partially_refunded"
 
@@ -402,60 +270,3 @@ HANDLERS = {
     "payment_intent.payment_failed": on_intent_failed,
     "charge.refunded": on_charge_refunded,
 }
-
-
-# --- refunds ---
-
-
-def stripe_refund_amount(refund: Refund) -> int:
-    """USD cents for a refund: the difference of the charge's rounding (ceil of VND / rate) applied
-    to the payment's refunded VND after and before this refund (earlier refunds by id, failed ones
-    left out). The parts then add up to exactly the charge: rounding each refund on its own lost a
-    cent per order."""
-    from orders.services.checkout import _usd
-
-    payment = refund.payment
-    if payment.currency == Currency.VND:
-        return refund.amount_vnd
-    rate = payment.checkout.usd_vnd_rate
-    earlier = (
-        Refund.objects.filter(payment=payment, pk__lt=refund.pk)
-        .exclude(status=Refund.Status.FAILED)
-        .aggregate(s=Sum("amount_vnd"))["s"]
-        or 0
-    )
-    usd = _usd(earlier + refund.amount_vnd, rate) - _usd(earlier, rate)
-    remaining = payment.amount - payment.amount_refunded
-    return int((min(usd, remaining) * 100).to_integral_value())
-
-
-def refund_submit(*, refund_id: int) -> Refund:
-    """Send a pending refund to Stripe with key f"refund:{id}" and record the answer."""
-    from orders.services.refunds import refund_settle
-
-    refund = Refund.objects.select_related("payment__checkout").get(pk=refund_id)
-    if refund.status != Refund.Status.PENDING:
-        return refund
-    try:
-        result = stripe_client().v1.refunds.create(
-            params={
-                "payment_intent": refund.payment.provider_id,
-                "amount": stripe_refund_amount(refund),
-                "metadata": {"refund_id": str(refund.pk), "order": refund.order.code},
-            },
-            options={"idempotency_key": refund.stripe_idempotency_key()},
-        )
-    except stripe.StripeError as exc:
-        Refund.objects.filter(pk=refund.pk).update(
-            status=Refund.Status.FAILED, last_error=str(exc)[:2000]
-        )
-        refund.refresh_from_db()
-        return refund
-    return refund_settle(refund_id=refund.pk, provider_id=result.id)
-
-
-def refund_submit_safe(*, refund_id: int) -> None:
-    try:
-        refund_submit(refund_id=refund_id)
-    except Exception:
-        log.exception("refund %s not submitted", refund_id)

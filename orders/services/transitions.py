@@ -1,78 +1,33 @@
 """Order status moves. One service, `order_transition`, checks the table declared on `Order`
 and the actor's rights, saves, releases stock when the order ends without shipping, writes the
-OrderEvent in the same transaction, and sends mail after commit."""
+OrderEvent in the same transaction, and sends mail after commit. Locks: payments, order, lines,
+products (`orders.locks`); payment status moves through `orders.services.payment_status`."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.stock import lock_products, stock_increase
-from market.models import Membership, User
+from market.models import User
+from orders import ledger, locks, money
 from orders.errors import (
     ActionForbidden,
+    DomainError,
     NotFound,
     ReasonRequired,
     TrackingRequired,
     TransitionNotAllowed,
     ValidationFailed,
 )
-from orders.models import Order, OrderEvent, OrderLine, Payment, PaymentMethod, commission_vnd
+from orders.models import Order, OrderEvent, OrderLine, PaymentMethod, Refund
+from orders.services import notifications, payment_status, stripe_payments
+from orders.services.access import actor_roles
+from orders.services.refunds import refund_owed
 
 S = Order.Status
-
-
-def actor_roles(*, actor: User | None, order: Order) -> set[str]:
-    """The roles `actor` holds on `order`: buyer, coop (its staff), admin; None is the system."""
-    if actor is None:
-        return {"system"}
-    if not actor.is_authenticated or not actor.is_active:
-        return set()
-    roles = set()
-    if order.buyer_id == actor.pk:
-        roles.add("buyer")
-    if Membership.objects.filter(user=actor, cooperative_id=order.cooperative_id).exists():
-        roles.add("coop")
-    if actor.is_platform_admin:
-        roles.add("admin")
-    return roles
-
-
-def _lock_order(order_id: int) -> Order:
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound()
-    return order
-
-
-def lock_order_for(*, actor: User | None, order_id: int, allowed: set[str]) -> Order:
-    """Lock the order and check the actor holds one of the `allowed` roles on it.
-    Raises NotFound (missing or not visible: no role at all) or ActionForbidden."""
-    order = _lock_order(order_id)
-    roles = actor_roles(actor=actor, order=order)
-    if not roles:
-        raise NotFound()  # not yours looks like missing
-    if not roles & allowed:
-        raise ActionForbidden()
-    return order
-
-
-def _lock_card_payment_first(order_id: int) -> None:
-    """The Stripe webhook locks the checkout's payment, then its orders; a move that may change
-    the PaymentIntent takes the same locks in the same order, so the two cannot deadlock."""
-    checkout_id = (
-        Order.objects.filter(pk=order_id, payment_method=PaymentMethod.STRIPE)
-        .values_list("checkout_id", flat=True)
-        .first()
-    )
-    if checkout_id is not None:
-        list(
-            Payment.objects.select_for_update()
-            .filter(checkout_id=checkout_id, provider=PaymentMethod.STRIPE)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
 
 
 def _check_move(*, order: Order, to: str, roles: set[str], reason: str) -> None:
@@ -95,9 +50,46 @@ def _check_move(*, order: Order, to: str, roles: set[str], reason: str) -> None:
             _("You can cancel an order only before the cooperative confirms it."),
             fields={"status": order.status, "to": to},
         )
+    if order.payment_method == PaymentMethod.INSTALLMENTS:
+        _check_export_move(order=order, to=to, roles=roles)
     needs_reason = to == S.REFUSED or (to == S.CANCELLED and not roles & {"buyer", "system"})
     if needs_reason and not reason.strip():
         raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
+
+
+def _export_installments_due(*, order: Order, to: str) -> None:
+    """An export order's installments due before shipment become due at packing, those due on
+    arrival at shipment (EXPORT_PAYMENT_DAYS from today)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from orders.models import BalanceDue, Installment
+
+    trigger = BalanceDue.BEFORE_SHIPMENT if to == S.PACKED else BalanceDue.ON_ARRIVAL
+    days = int(getattr(settings, "EXPORT_PAYMENT_DAYS", 7))
+    Installment.objects.filter(order=order, due=trigger, due_date__isnull=True).update(
+        due_date=timezone.localdate() + timedelta(days=days)
+    )
+
+
+def _check_export_move(*, order: Order, to: str, roles: set[str]) -> None:
+    """An export order goes into production when its deposit is paid (the system confirms it),
+    and its goods are released (delivered) only once every installment is paid."""
+    from orders.models import Installment
+
+    if to == S.CONFIRMED and "system" not in roles:
+        raise TransitionNotAllowed(
+            _("An export order is confirmed when its deposit is paid."),
+            fields={"status": order.status, "to": to},
+        )
+    if to == S.DELIVERED:
+        unpaid = Installment.objects.filter(order=order, amount_paid__lt=models.F("amount"))
+        if unpaid.exists():
+            raise TransitionNotAllowed(
+                _("The balance must be paid before the goods and documents are released."),
+                fields={"status": order.status, "to": to},
+            )
 
 
 def release_stock(*, order: Order, lines: list[OrderLine], actor: User | None, reason: str) -> None:
@@ -119,13 +111,13 @@ def release_stock(*, order: Order, lines: list[OrderLine], actor: User | None, r
 def _recompute_totals(order: Order) -> None:
     kept = [ln for ln in order.lines.all() if not ln.refused]
     order.subtotal_vnd = sum(ln.line_total_vnd for ln in kept)
-    order.commission_vnd = commission_vnd(order.subtotal_vnd, order.commission_percent)
+    order.commission_vnd = money.commission_vnd(order.subtotal_vnd, order.commission_percent)
     order.total_vnd = order.subtotal_vnd + order.shipping_fee_vnd
 
 
 def _refuse_lines(*, order: Order, refused: list[dict], actor) -> str | None:
     """Mark lines refused with a reason and release their stock; returns REFUSED when none is left."""
-    by_id = {ln.pk: ln for ln in order.lines.select_for_update()}
+    by_id = {ln.pk: ln for ln in locks.lock_order_lines(order)}
     chosen = []
     for item in refused:
         line = by_id.get(int(item.get("line_id") or 0))
@@ -158,8 +150,6 @@ def _refuse_lines(*, order: Order, refused: list[dict], actor) -> str | None:
 def _settle_refused_lines(*, order: Order, lines: list[OrderLine], actor) -> None:
     """Money for refused lines: refunded when already received; otherwise the buyer is asked
     for less (the pending bank-transfer/cash payment follows the new total)."""
-    from orders.services.refunds import refund_owed
-
     if order.is_paid:
         names = ", ".join(ln.product_name for ln in lines)
         refund_owed(
@@ -169,9 +159,7 @@ def _settle_refused_lines(*, order: Order, lines: list[OrderLine], actor) -> Non
             reason=_("Lines refused by the cooperative: %(lines)s") % {"lines": names},
         )
         return
-    Payment.objects.filter(
-        order=order, status__in=[Payment.Status.PENDING, Payment.Status.FAILED]
-    ).update(amount=order.total_vnd, updated_at=timezone.now())
+    payment_status.order_payments_follow_total(order=order)
 
 
 def _on_enter(
@@ -194,34 +182,22 @@ def _on_enter(
             actor=actor,
             reason=f"order:{order.code}:{to.lower()}",
         )
-        Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
-            status=Payment.Status.CANCELLED
-        )
+        payment_status.order_payments_cancel(order=order)
         order.reserved_until = None
         changed += ["cancel_reason", "reserved_until"]
         _refund_ended(order=order, to=to, actor=actor, reason=reason)
+    if to == S.COMPLETED:
+        # Escrow-style release: what is held for the order becomes the cooperative's, less the
+        # commission (ledger postings in this transaction).
+        ledger.post_release(order, actor=actor)
     if to == S.DELIVERED and order.payment_method == PaymentMethod.COD and not order.is_paid:
         # Cash on delivery: the courier collected the money at the door.
-        Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
-            status=Payment.Status.SUCCEEDED, paid_at=timezone.now()
-        )
-        OrderEvent.objects.create(
-            order=order,
-            actor=actor,
-            kind=OrderEvent.Kind.PAYMENT,
-            from_status=order.payment_status,
-            to_status=Order.PaymentStatus.PAID,
-            note="cod",
-        )
-        order.payment_status, order.amount_paid_vnd = Order.PaymentStatus.PAID, order.total_vnd
-        changed += ["payment_status", "amount_paid_vnd"]
+        payment_status.order_paid(order=order, actor=actor, note="cod")
     return changed
 
 
 def _refund_ended(*, order: Order, to: str, actor, reason: str) -> None:
     """A paid order that is cancelled or refused gets back everything received for it."""
-    from orders.services.refunds import refund_owed
-
     if order.is_paid:
         label = _("Order cancelled") if to == S.CANCELLED else _("Order refused")
         refund_owed(
@@ -249,10 +225,7 @@ def order_transition(
     Raises NotFound (missing or not visible to the actor), ActionForbidden (visible but not the
     actor's move), TransitionNotAllowed (not allowed from the current status), ReasonRequired,
     TrackingRequired or ValidationFailed (bad refused lines). Nothing changes when it raises."""
-    from orders.services import notifications, stripe_payments
-
-    _lock_card_payment_first(order_id)
-    order = _lock_order(order_id)
+    order = locks.lock_order_and_payments(order_id)
     roles = actor_roles(actor=actor, order=order)
     _check_move(order=order, to=to, roles=roles, reason=reason)
     if refused_lines and to != S.CONFIRMED:
@@ -279,6 +252,8 @@ def order_transition(
     event = OrderEvent.objects.create(
         order=order, actor=actor, from_status=before, to_status=to, note=(reason or note).strip()
     )
+    if order.payment_method == PaymentMethod.INSTALLMENTS and to in (S.PACKED, S.SHIPPED):
+        _export_installments_due(order=order, to=to)
     if (
         order.payment_method == PaymentMethod.STRIPE
         and not order.is_paid
@@ -315,7 +290,7 @@ def order_expire_unpaid(*, now: datetime | None = None, progress=None) -> tuple[
 
 @transaction.atomic
 def _expire_one(*, order_id: int, now: datetime) -> int:
-    order = _lock_order(order_id)
+    order = locks.lock_order_and_payments(order_id)  # payments first, as the webhook does
     still_due = (
         order.payment_status == Order.PaymentStatus.UNPAID
         and order.reserved_until
@@ -333,6 +308,46 @@ def _expire_one(*, order_id: int, now: datetime) -> int:
     return 1
 
 
+def order_complete_delivered(*, now: datetime | None = None, progress=None) -> tuple[int, int]:
+    """Complete orders DELIVERED at least `ORDER_AUTO_COMPLETE_DAYS` ago with no refund on its
+    way (a pending refund is an open dispute), which releases their money to the cooperative.
+    Each order in its own transaction, re-checked under its lock. Returns (completed, checked)."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.ORDER_AUTO_COMPLETE_DAYS)
+    delivered_long_ago = OrderEvent.objects.filter(
+        order=OuterRef("pk"),
+        kind=OrderEvent.Kind.STATUS,
+        to_status=S.DELIVERED,
+        created_at__lte=cutoff,
+    )
+    disputed = Refund.objects.filter(order=OuterRef("pk"), status=Refund.Status.PENDING)
+    ids = list(
+        Order.objects.filter(status=S.DELIVERED)
+        .filter(Exists(delivered_long_ago))
+        .exclude(Exists(disputed))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    done = 0
+    for i, order_id in enumerate(ids, 1):
+        try:
+            order_transition(
+                actor=None,
+                order_id=order_id,
+                to=S.COMPLETED,
+                note=_("Completed automatically %(days)s days after delivery.")
+                % {"days": settings.ORDER_AUTO_COMPLETE_DAYS},
+            )
+            done += 1
+        except DomainError:
+            pass  # moved meanwhile (the buyer completed it)
+        if progress:
+            progress(i, len(ids))
+    return done, len(ids)
+
+
 def _hours() -> int:
     from django.conf import settings
 
@@ -342,8 +357,6 @@ def _hours() -> int:
 def order_transition_bulk(*, actor: User, order_ids: list[int], to: str) -> dict[int, str]:
     """Apply one move (confirm, pack) to many orders, each in its own transaction, so one
     refused order does not hold back the others. Returns {order_id: "ok" or an error code}."""
-    from orders.errors import DomainError
-
     results = {}
     for order_id in order_ids:
         try:

@@ -2,11 +2,12 @@
 
 import abc
 import base64
+import difflib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from search.text import ParsedQuery, parse
+from search.text import SYNONYMS, ParsedQuery, parse
 
 SORTS = ("relevance", "price_asc", "price_desc", "newest")
 MAX_SIZE = 100
@@ -79,6 +80,42 @@ class SearchResult:
     suggestions: list[str] = field(default_factory=list)
     highlights: dict[int, dict[str, str]] = field(default_factory=dict)
     next_cursor: str | None = None
+    corrected_query: str | None = None  # set when typos were corrected to find these results
+
+
+SYNONYM_WORDS = {t for phrase in SYNONYMS for t in phrase}  # known words even if unindexed
+TYPO_FEW = 2  # a query finding this many results or fewer gets its typos corrected
+CANDIDATES_TRIED = 4  # close words tried per unknown word (each costs one count query)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein (optimal string alignment) distance."""
+    prev2, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def rank_candidates(token: str, words: set[str]) -> list[str]:
+    """Close words, most likely first: fewest edits; a doubled letter typed once too often
+    ("caa" -> "ca"); most alike; then alphabetical (deterministic)."""
+    limit = 1 if len(token) <= 5 else 2
+    scored = []
+    for w in words:
+        distance = edit_distance(token, w)
+        if 0 < distance <= limit:
+            doubled = len(w) == len(token) - 1 and any(
+                token[k] == token[k + 1] and token[:k] + token[k + 1 :] == w
+                for k in range(len(token) - 1)
+            )
+            ratio = difflib.SequenceMatcher(None, token, w).ratio()
+            scored.append((distance, not doubled, -ratio, w))
+    return [w for *_, w in sorted(scored)]
 
 
 def encode_cursor(values: list) -> str:
@@ -96,7 +133,7 @@ def decode_cursor(cursor: str) -> list | None:
         values = json.loads(raw)
     except (ValueError, TypeError):
         return None
-    if not isinstance(values, list) or not 1 <= len(values) <= 3:
+    if not isinstance(values, list) or not 1 <= len(values) <= 6:
         return None
     if not all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in values):
         return None
@@ -118,8 +155,57 @@ class SearchBackend(abc.ABC):
     @abc.abstractmethod
     def delete_many(self, ids: list[int]) -> int: ...
 
+    def search(self, query: Query) -> SearchResult:
+        """The results of `query`; when it finds few (TYPO_FEW or fewer), the results of the
+        query with its unknown words corrected instead, if those are more, marked as such."""
+        result = self.run(query)
+        if query.parsed.empty or result.total > TYPO_FEW:
+            return result
+        fixed = self.correct(query)
+        if not fixed:
+            return result
+        better = self.run(replace(query, q=fixed))
+        if better.total <= result.total:
+            return result
+        better.corrected_query = fixed
+        better.suggestions = [fixed]
+        return better
+
     @abc.abstractmethod
-    def search(self, query: Query) -> SearchResult: ...
+    def run(self, query: Query) -> SearchResult:
+        """The results of exactly `query` (no typo correction)."""
+        ...
+
+    @abc.abstractmethod
+    def close_words(self, token: str) -> set[str]:
+        """Indexed name/context words within a typo of folded `token`; {token} if it is one."""
+        ...
+
+    def correct(self, query: Query) -> str | None:
+        """`query` with each word the index does not know (3+ letters) replaced by the close
+        known word that finds the most products together with the other words as typed: so a
+        typo in a short syllable ("caa phe", "chee") is fixed without matching everything."""
+        parsed = query.parsed
+        words, changed = list(parsed.exact), False
+        for i, token in enumerate(parsed.folded):
+            if len(token) < 3 or token.isdigit() or token in SYNONYM_WORDS:
+                continue
+            close = self.close_words(token)
+            if token in close:
+                continue
+            candidates = rank_candidates(token, close)[:CANDIDATES_TRIED]
+            if not candidates:
+                continue
+            # The likeliest by default (a later word may be mistyped too, so that no trial
+            # finds anything yet); another one if it finds more with the words around it.
+            best, best_total = candidates[0], 0
+            for candidate in candidates:
+                trial = " ".join(words[:i] + [candidate] + words[i + 1 :])
+                total = self.run(Query(q=trial, size=1, facets=False)).total
+                if total > best_total:
+                    best, best_total = candidate, total
+            words[i], changed = best, True
+        return " ".join(words) if changed else None
 
     @abc.abstractmethod
     def suggest(self, prefix: str, limit: int = 8) -> list[str]: ...

@@ -5,7 +5,6 @@ match and its rank differ (`_SqliteText`, `_PostgresText`). Text queries are bui
 tokens (letters and digits only), so no operator a buyer types can reach the SQL or FTS syntax.
 """
 
-import difflib
 import hashlib
 import json
 import time
@@ -15,6 +14,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from catalog.models import Category
+from search import ranking
 from search.backends.base import (
     FACETS,
     OPTION_FIELDS,
@@ -25,64 +25,58 @@ from search.backends.base import (
     encode_cursor,
 )
 from search.backends.packed import pack, unpack
-from search.models import SearchDocument
-from search.text import EXACT, FOLDED, ParsedQuery, parse, tokens
+from search.models import SearchDocument, SearchWord
+from search.text import FOLDED, parse, tokens
 
 TABLE = SearchDocument._meta.db_table
+WORDS = SearchWord._meta.db_table
 GENERATION_KEY = "search:index-generation"
-VOCAB_TTL = 300  # seconds a cached vocabulary (for "did you mean") stays fresh
+
+
+_FTS_COLUMNS = {"name": "name_fold", "context": "context_fold", "body": "body_fold"}
 
 
 def _fts_phrase(phrase: tuple[str, ...]) -> str:
     return '"' + " ".join(phrase) + '"'
 
 
-def _fts_alternative(kind: str, phrase: tuple[str, ...]) -> str:
-    columns = "{name_fold body_fold}" if kind == FOLDED else "{name_exact}"
-    return f"({columns} : {_fts_phrase(phrase)})"
+def _fts_clause(clause, fields) -> str:
+    """One clause as FTS5: any alternative, typed words in `fields`, synonyms in the name."""
+    columns = " ".join(_FTS_COLUMNS[f] for f in fields)
+    return (
+        "("
+        + " OR ".join(
+            f"({{{columns}}} : {_fts_phrase(a)})"
+            if k == FOLDED
+            else f"({{name_exact}} : {_fts_phrase(a)})"
+            for k, a in clause
+        )
+        + ")"
+    )
+
+
+def _fts_all(clauses, fields) -> str:
+    return " AND ".join(_fts_clause(c, fields) for c in clauses)
 
 
 class _SqliteText:
-    """FTS5. The rank is bm25 of `(A) AND ((A) OR phrase OR exact)`: A's matches, with extra
-    score for the adjacent phrase in the name and for tokens typed with their exact diacritics.
-    bm25 is a sum over the query's phrases, so that equals 2 x bm25(A) + bm25(phrase OR exact),
-    which is how it is computed: matching A twice in one expression cost twice the time."""
+    """FTS5. The recall is one MATCH; each rank signal (search/ranking.py) is a MATCH of its
+    own, run once into a set that each matching row is looked up in."""
 
     join = "JOIN search_fts f ON f.rowid = d.product_id"
-    weights = "10.0, 1.0, 20.0"  # name_fold, body_fold, name_exact
 
-    def match(self, parsed: ParsedQuery) -> tuple[str, list, str]:
-        clauses = " AND ".join(
-            "(" + " OR ".join(_fts_alternative(k, a) for k, a in c) + ")" for c in parsed.clauses
-        )
-        if not self._boosts(parsed):
-            return "search_fts MATCH %s", [clauses], f"bm25(search_fts, {self.weights})"
-        return (
-            "search_fts MATCH %s",
-            [clauses],
-            f"2 * bm25(search_fts, {self.weights}) + coalesce(fb.r, 0)",
-        )
+    def match(self, plan: ranking.Plan) -> tuple[str, list]:
+        return "search_fts MATCH %s", [_fts_all(plan.recall, ranking.RECALL)]
 
-    def rank_join(self, parsed: ParsedQuery) -> tuple[str, list]:
-        """The boosts' share of the rank, matched once (not once per row)."""
-        if not (boosts := self._boosts(parsed)):
-            return "", []
-        return (
-            f"LEFT JOIN (SELECT rowid AS id, bm25(search_fts, {self.weights}) AS r FROM search_fts "
-            f"WHERE search_fts MATCH %s) fb ON fb.id = d.product_id",
-            [" OR ".join(boosts)],
-        )
-
-    @staticmethod
-    def _boosts(parsed: ParsedQuery) -> list[str]:
-        boosts = []
-        if len(parsed.folded) > 1:
-            boosts.append("{name_fold} : " + _fts_phrase(parsed.folded))
-        if parsed.has_diacritics:
-            boosts.append(
-                "{name_exact} : (" + " OR ".join(_fts_phrase((t,)) for t in parsed.exact) + ")"
+    def rank(self, plan: ranking.Plan) -> tuple[str, list]:
+        parts, params = ["(CASE WHEN d.sku = %s THEN %s ELSE 0 END)"], [plan.sku, ranking.SKU]
+        for signal in plan.signals:
+            parts.append(
+                "(CASE WHEN d.product_id IN (SELECT rowid FROM search_fts WHERE search_fts "
+                "MATCH %s) THEN %s ELSE 0 END)"
             )
-        return boosts
+            params += [_fts_all(signal.clauses, signal.fields), signal.weight]
+        return " + ".join(parts), params
 
     def prefix(self, parsed_tokens: list[str]) -> tuple[str, list]:
         # A phrase whose last token is a prefix: "hoa h" completes "Hoa hồi", not "Hòa Bình".
@@ -93,8 +87,12 @@ class _SqliteText:
             f"DELETE FROM search_fts WHERE rowid IN ({','.join(['%s'] * len(ids))})", ids
         )
         cursor.executemany(
-            "INSERT INTO search_fts (rowid, name_fold, body_fold, name_exact) VALUES (%s, %s, %s, %s)",
-            [(d["id"], d["name_fold"], d["body_fold"], d["name_exact"]) for d in docs],
+            "INSERT INTO search_fts (rowid, name_fold, context_fold, body_fold, name_exact) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            [
+                (d["id"], d["name_fold"], d["context_fold"], d["body_fold"], d["name_exact"])
+                for d in docs
+            ],
         )
 
     def delete(self, cursor, ids):
@@ -111,37 +109,56 @@ class _SqliteText:
         # time). Merging once at the end costs ~2.5 s per 100,000 products.
         cursor.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
 
-    def vocabulary(self, cursor) -> list[str]:
-        cursor.execute("SELECT term FROM search_fts_vocab")
-        return [r[0] for r in cursor.fetchall()]
+    def close_words(self, cursor, token: str) -> set[str]:
+        """Vocabulary words one edit away from `token` (delete, transpose, replace, insert)."""
+        candidates = sorted(_edits1(token))
+        found = set()
+        for start in range(0, len(candidates), 500):
+            chunk = candidates[start : start + 500]
+            cursor.execute(
+                f"SELECT word FROM {WORDS} WHERE word IN ({','.join(['%s'] * len(chunk))})", chunk
+            )
+            found |= {w for (w,) in cursor.fetchall()}
+        return found
 
 
-def _ts_phrase(phrase: tuple[str, ...], kind: str = FOLDED) -> str:
-    weight = ":B" if kind == EXACT else ""  # B: the names as written (synonyms match exactly)
-    return " <-> ".join(f"'{t}'{weight}" for t in phrase)
+_TS_WEIGHTS = {"name": "A", "context": "C", "body": "D"}
+
+
+def _ts_phrase(phrase: tuple[str, ...], weights: str = "") -> str:
+    return " <-> ".join(f"'{t}'" + (f":{weights}" if weights else "") for t in phrase)
+
+
+def _ts_clause(clause, weights: str) -> str:
+    # B: the names as written (synonyms and exact diacritics match there)
+    return "(" + " | ".join(_ts_phrase(a, weights if k == FOLDED else "B") for k, a in clause) + ")"
+
+
+def _ts_all(clauses, fields) -> str:
+    weights = "".join(_TS_WEIGHTS[f] for f in fields)
+    return " & ".join(_ts_clause(c, weights) for c in clauses)
 
 
 class _PostgresText:
-    """tsvector ('simple') with weights A=folded name, B=exact name, C=folded body; the rank
-    query ORs in the exact tokens and the adjacent phrase so those rank above plain matches."""
+    """tsvector ('simple') with weights A = folded name, B = name as written, C = context,
+    D = description. The recall is one GIN-indexed match; each rank signal (search/ranking.py)
+    is a weight-restricted tsquery tested on the matching rows' tsvector."""
 
     join = ""
 
-    def match(self, parsed: ParsedQuery) -> tuple[str, list, str]:
+    def match(self, plan: ranking.Plan) -> tuple[str, list]:
         recall = " & ".join(
-            "(" + " | ".join(_ts_phrase(a, k) for k, a in c) + ")" for c in parsed.clauses
+            "(" + " | ".join(_ts_phrase(a, "" if k == FOLDED else "B") for k, a in c) + ")"
+            for c in plan.recall
         )
-        rank = [f"({recall})"]
-        if len(parsed.folded) > 1:
-            rank.append(f"({_ts_phrase(parsed.folded)})")
-        if parsed.has_diacritics:
-            rank.append("(" + " | ".join(f"'{t}'" for t in parsed.exact) + ")")
-        where = "d.tsv @@ to_tsquery('simple', %s)"
-        rank_sql = "-ts_rank('{0.05, 0.2, 0.6, 1.0}', d.tsv, to_tsquery('simple', %s))"
-        return where, [recall, " | ".join(rank)], rank_sql
+        return "d.tsv @@ to_tsquery('simple', %s)", [recall]
 
-    def rank_join(self, parsed: ParsedQuery) -> tuple[str, list]:
-        return "", []
+    def rank(self, plan: ranking.Plan) -> tuple[str, list]:
+        parts, params = ["(CASE WHEN d.sku = %s THEN %s ELSE 0 END)"], [plan.sku, ranking.SKU]
+        for signal in plan.signals:
+            parts.append("(CASE WHEN d.tsv @@ to_tsquery('simple', %s) THEN %s ELSE 0 END)")
+            params += [_ts_all(signal.clauses, signal.fields), signal.weight]
+        return " + ".join(parts), params
 
     def prefix(self, parsed_tokens: list[str]) -> tuple[str, list]:
         *head, last = parsed_tokens
@@ -160,31 +177,36 @@ class _PostgresText:
     def optimize(self, cursor):
         pass
 
-    def vocabulary(self, cursor) -> list[str]:
-        cursor.execute(
-            f"SELECT word FROM ts_stat('SELECT to_tsvector(''simple'', name_fold) FROM {TABLE}')"
-        )
-        return [r[0] for r in cursor.fetchall()]
-
-    def close_words(self, cursor, token: str) -> set[str] | None:
-        """Words of names that look like `token` (pg_trgm word similarity, GIN-indexed), or
-        None when the extension is missing (then the vocabulary is used)."""
+    def close_words(self, cursor, token: str) -> set[str]:
+        """Vocabulary words that look like `token` (pg_trgm similarity, GIN-indexed); without
+        the extension, the words one edit away."""
         try:
             with transaction.atomic():
-                cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.3")
+                cursor.execute("SET LOCAL pg_trgm.similarity_threshold = 0.3")
                 cursor.execute(
-                    f"SELECT name_fold FROM {TABLE} WHERE %s <%% name_fold "
-                    f"ORDER BY word_similarity(%s, name_fold) DESC LIMIT 5",
+                    f"SELECT word FROM {WORDS} WHERE word %% %s "
+                    f"ORDER BY similarity(word, %s) DESC, word LIMIT 20",
                     [token, token],
                 )
-                return {w for (name,) in cursor.fetchall() for w in tokens(name)} or None
+                return {w for (w,) in cursor.fetchall()}
         except Exception:
-            return None
+            return _SqliteText.close_words(self, cursor, token)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _edits1(word: str) -> set[str]:
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in _LETTERS]
+    inserts = [a + c + b for a, b in splits for c in _LETTERS]
+    return set(deletes + transposes + replaces + inserts) - {word}
 
 
 class DatabaseBackend(SearchBackend):
     name = "database"
-    _vocab: tuple[float, list[str]] | None = None
 
     def __init__(self, **_options):
         pass
@@ -203,9 +225,14 @@ class DatabaseBackend(SearchBackend):
         # 100,000-product reindex; ON CONFLICT works on SQLite >= 3.24 and PostgreSQL alike.
         created = SearchDocument._meta.get_field("created")
         rows = [_row(d, created) for d in docs]
+        words = sorted(_words(docs))
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(UPSERT, rows)
             self.text.write(cursor, docs, [d["id"] for d in docs])
+            cursor.executemany(
+                f"INSERT INTO {WORDS} (word) VALUES (%s) ON CONFLICT (word) DO NOTHING",
+                [(w,) for w in words],
+            )
         return len(docs)
 
     def delete_many(self, ids: list[int]) -> int:
@@ -223,6 +250,7 @@ class DatabaseBackend(SearchBackend):
         _bump_generation()
         with transaction.atomic():
             SearchDocument.objects.all().delete()
+            SearchWord.objects.all().delete()
             with connection.cursor() as cursor:
                 self.text.clear(cursor)
 
@@ -239,7 +267,6 @@ class DatabaseBackend(SearchBackend):
                 after_load()
             with connection.cursor() as cursor:
                 self.text.optimize(cursor)
-        DatabaseBackend._vocab = None
         return total
 
     def count(self) -> int:
@@ -250,42 +277,32 @@ class DatabaseBackend(SearchBackend):
 
     # --- reads ---
 
-    def search(self, query: Query) -> SearchResult:
-        parsed = query.parsed
-        where, params, rank, rank_params, text_join = self._where(query, parsed)
-        base = f"FROM {TABLE} d {text_join} WHERE {' AND '.join(where) or '1=1'}"
+    def run(self, query: Query) -> SearchResult:
+        plan = None if query.parsed.empty else ranking.plan(query.q, query.parsed)
+        where, params, join = self._where(query, plan)
+        base = f"FROM {TABLE} d {join} WHERE {' AND '.join(where) or '1=1'}"
         offset = query.offset
         if query.cursor:
             values = decode_cursor(query.cursor)
             offset = (
                 int(values[0]) if values and isinstance(values[0], int) and values[0] >= 0 else 0
             )
-        order, order_params = self._order(query, parsed, rank, rank_params)
-        ranked, ranked_params = base, params
-        if (
-            rank and rank in order
-        ):  # the rank's own join (SQLite: the boosts), only when ordering by it
-            rank_join, rank_join_params = self.text.rank_join(parsed)
-            ranked = f"FROM {TABLE} d {text_join} {rank_join} WHERE {' AND '.join(where)}"
-            ranked_params = rank_join_params + params
+        by_rank = plan is not None and query.sort == "relevance"
+        rank, rank_params = self.text.rank(plan) if by_rank else ("0", [])
+        order = _order(query, by_rank)
         key = _facet_cache_key(base, params) if query.facets else None
         cached = cache.get(key) if key else None
         with connection.cursor() as cursor:
-            if (
-                query.facets
-                and cached is None
-                and not parsed.empty
-                and connection.vendor == "sqlite"
-            ):
+            if query.facets and cached is None and plan and connection.vendor == "sqlite":
                 ids, (facets, total) = self._match_once(
-                    cursor, ranked, ranked_params, query, rank, offset
+                    cursor, base, rank_params + params, rank, order, query, offset
                 )
                 if key:
                     cache.set(key, (facets, total), facet_cache_seconds())
             else:
                 cursor.execute(
-                    f"SELECT d.product_id {ranked} ORDER BY {order} LIMIT %s OFFSET %s",
-                    ranked_params + order_params + [query.size, offset],
+                    f"SELECT d.product_id, {rank} AS r {base} ORDER BY {order} LIMIT %s OFFSET %s",
+                    rank_params + params + [query.size, offset],
                 )
                 ids = [r[0] for r in cursor.fetchall()]
                 facets, total = cached or self._facets(cursor, base, params, query.facets, key=key)
@@ -294,31 +311,19 @@ class DatabaseBackend(SearchBackend):
         result = SearchResult(ids=ids, total=total, facets=facets)
         if offset + len(ids) < total:
             result.next_cursor = encode_cursor([offset + len(ids)])
-        if not total and not parsed.empty:
-            result.suggestions = self._did_you_mean(parsed)
         return result
 
-    def _where(self, query: Query, parsed: ParsedQuery):
-        where, params, rank, rank_params, join = [], [], None, [], ""
-        if not parsed.empty:
-            sql, text_params, rank = self.text.match(parsed)
+    def _where(self, query: Query, plan):
+        where, params, join = [], [], ""
+        if plan is not None:
+            sql, text_params = self.text.match(plan)
             join = self.text.join
             where.append(sql)
-            params += text_params[:1]
-            rank_params = text_params[1:]  # PostgreSQL ranks with its own tsquery
+            params += text_params
         for sql, value in _filters(query):
             where.append(sql)
             params += value
-        return where, params, rank, rank_params, join
-
-    def _order(self, query: Query, parsed: ParsedQuery, rank, rank_params):
-        if query.sort == "price_asc":
-            return "d.price_vnd IS NULL, d.price_vnd ASC, d.product_id ASC", []
-        if query.sort == "price_desc":
-            return "d.price_vnd IS NULL, d.price_vnd DESC, d.product_id DESC", []
-        if query.sort == "newest" or parsed.empty:
-            return "d.created DESC, d.product_id DESC", []
-        return f"{rank}, d.product_id ASC", list(rank_params)
+        return where, params, join
 
     def _facets(self, cursor, base, params, wanted: bool, *, key: str | None) -> tuple[dict, int]:
         """Total and facet counts over the matching rows (cached briefly when configured)."""
@@ -330,16 +335,15 @@ class DatabaseBackend(SearchBackend):
             cache.set(key, result, facet_cache_seconds())
         return result
 
-    def _match_once(self, cursor, base, params, query, rank, offset):
+    def _match_once(self, cursor, base, params, rank, order, query, offset):
         """A text search with facets in one statement: the MATCH (and its rank) runs once into a
         materialised set, which gives the page of ids and both facet GROUP BYs. SQLite only: it
         returns UNION ALL parts in order (PostgreSQL may not, e.g. under a parallel append)."""
-        order = self._order(query, query.parsed, "m.r", [])[0].replace("d.", "m.")
-        if "m.r" not in order:  # sorted by price or date: skip the rank of every match
-            rank = "0"
+        order = order.replace("d.", "m.")
         cursor.execute(
             f"WITH m AS MATERIALIZED (SELECT d.product_id, {rank} AS r, d.price_vnd, d.created, "
-            f"d.cooperative_id, d.category_id, d.province_id, d.facet_bits {base}) "
+            f"d.name_len, d.orders, d.cooperative_id, d.category_id, d.province_id, "
+            f"d.facet_bits {base}) "
             f"SELECT 2, product_id, NULL, NULL, NULL FROM "
             f"(SELECT m.product_id FROM m ORDER BY {order} LIMIT %s OFFSET %s) page UNION ALL "
             + _GROUPS.format(p="", src="FROM m")
@@ -370,36 +374,13 @@ class DatabaseBackend(SearchBackend):
             )
         return _tally(cursor.fetchall())
 
-    def _did_you_mean(self, parsed: ParsedQuery) -> list[str]:
-        fixed, changed = [], False
-        for token in parsed.folded:
-            vocab = self._candidates(token)
-            if token in vocab or len(token) < 3:
-                fixed.append(token)
-                continue
-            close = difflib.get_close_matches(token, sorted(vocab), n=1, cutoff=0.75)
-            fixed.append(close[0] if close else token)
-            changed |= bool(close)
-        return [" ".join(fixed)] if changed else []
-
-    def _candidates(self, token: str) -> set[str]:
-        if hasattr(self.text, "close_words"):
-            with connection.cursor() as cursor:
-                words = self.text.close_words(cursor, token)
-            if words is not None:
-                return words
-        return set(self._vocabulary())
-
-    def _vocabulary(self) -> list[str]:
-        cached = DatabaseBackend._vocab
-        if cached and time.monotonic() - cached[0] < VOCAB_TTL:
-            return cached[1]
+    def close_words(self, token: str) -> set[str]:
+        """Indexed name/context words close to `token`, the token itself included if known."""
         with connection.cursor() as cursor:
-            words = sorted(
-                {w for w in self.text.vocabulary(cursor) if w.isascii() and not w.isdigit()}
-            )
-        DatabaseBackend._vocab = (time.monotonic(), words)
-        return words
+            cursor.execute(f"SELECT 1 FROM {WORDS} WHERE word = %s", [token])
+            if cursor.fetchone():
+                return {token}
+            return self.text.close_words(cursor, token)
 
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         parsed_tokens = tokens(prefix[:100])[:6]
@@ -418,6 +399,17 @@ class DatabaseBackend(SearchBackend):
                 if name not in names:
                     names.append(name)
         return names[:limit]
+
+
+def _order(query: Query, by_rank: bool) -> str:
+    """ORDER BY of a page: the rank and its tie-breaks (search/ranking.py), or a sort."""
+    if query.sort == "price_asc":
+        return "d.price_vnd IS NULL, d.price_vnd ASC, d.product_id ASC"
+    if query.sort == "price_desc":
+        return "d.price_vnd IS NULL, d.price_vnd DESC, d.product_id DESC"
+    if by_rank:
+        return "r DESC, d.name_len ASC, d.orders DESC, d.created DESC, d.product_id DESC"
+    return "d.created DESC, d.product_id DESC"
 
 
 _GROUPS = (
@@ -461,6 +453,10 @@ def _row(doc: dict, created_field) -> tuple:
         "name_en": doc["name_en"] or "",
         "name_exact": doc["name_exact"] if text else "",
         "name_fold": doc["name_fold"] if text else "",
+        "context_fold": doc["context_fold"] if text else "",
+        "name_len": doc["name_len"],
+        "orders": doc["orders"],
+        "sku": doc["sku"],
         "body_fold": doc["body_fold"] if text else "",
         "category_id": doc["category_id"],
         "category_path": json.dumps(doc["category_path"]),
@@ -503,6 +499,16 @@ def _option_facets(cursor, base: str, params: list) -> dict[str, dict[str, int]]
             if name in out:
                 out[name][value] = out[name].get(value, 0) + n
     return out
+
+
+def _words(docs) -> set[str]:
+    """Words a buyer may mistype: those of names and context (not descriptions, not numbers)."""
+    return {
+        w
+        for d in docs
+        for w in tokens(f"{d['name_fold']} {d['context_fold']}")
+        if 2 <= len(w) <= 100 and not w.isdigit()
+    }
 
 
 def _filters(query: Query):

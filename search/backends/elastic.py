@@ -213,7 +213,7 @@ class EngineBackend(SearchBackend):
             for h in self._call(lambda: list(self._scan(self.read_alias, ["doc_hash"])))
         }
 
-    def search(self, query: Query) -> SearchResult:
+    def run(self, query: Query) -> SearchResult:
         self.ensure_index()
         response = self._call(self._search, eq.build_search(query), self.read_alias)
         hits = list(response.hits)
@@ -223,33 +223,25 @@ class EngineBackend(SearchBackend):
             result.facets = eq.read_facets(response.aggregations.to_dict())
         if hits and (query.offset + len(hits) < total or query.cursor) and len(hits) == query.size:
             result.next_cursor = encode_cursor(list(hits[-1].meta.sort))
-        if not total and not query.parsed.empty:
-            result.suggestions = self._did_you_mean(query)
         return result
 
-    def _did_you_mean(self, query: Query) -> list[str]:
-        """The query with each unknown word replaced by a close indexed one (fuzzy hit's words)."""
-        parsed = query.parsed
-        s = (
+    def close_words(self, token: str) -> set[str]:
+        self.ensure_index()
+        response = self._call(self._search, eq.word_search(token), self.read_alias)
+        words = set()
+        for entries in response.suggest.to_dict().values():
+            for entry in entries:
+                words |= {o["text"] for o in entry.get("options", [])}
+        known = self._call(
+            self._search,
             eq.Search()
-            .query(
-                eq.Q(
-                    "bool",
-                    should=[
-                        eq.Q(
-                            "match", name_fold={"query": t, "fuzziness": "AUTO", "prefix_length": 1}
-                        )
-                        for t in parsed.folded
-                    ],
-                )
-            )
-            .source(["name_fold"])
-            .extra(size=5)
+            .query(eq.Q("multi_match", query=token, fields=["name_fold", "context_fold"]))
+            .extra(size=0, track_total_hits=1),
+            self.read_alias,
         )
-        response = self._call(self._search, s, self.read_alias)
-        words = {w for h in response.hits for w in tokens(h.name_fold)}
-        fixed = [_closest(t, words) for t in parsed.folded]
-        return [" ".join(fixed)] if fixed != list(parsed.folded) else []
+        if known.hits.total.value:
+            words.add(token)
+        return words
 
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         parts = tokens(prefix[:100])[:6]
@@ -262,15 +254,6 @@ class EngineBackend(SearchBackend):
             if hit.name_vi not in names:
                 names.append(hit.name_vi)
         return names[:limit]
-
-
-def _closest(token: str, words: set[str]) -> str:
-    import difflib
-
-    if token in words or len(token) < 3:
-        return token
-    close = difflib.get_close_matches(token, sorted(words), n=1, cutoff=0.7)
-    return close[0] if close else token
 
 
 class ElasticsearchBackend(EngineBackend):

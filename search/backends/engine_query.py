@@ -11,8 +11,9 @@ from elasticsearch_dsl import A as Agg
 from elasticsearch_dsl import Boolean, Date, Document, Integer, Keyword, Long, Q, Search, Text
 
 from catalog.models import Category
+from search import ranking
 from search.backends.base import OPTION_FIELDS, PRICE_BUCKETS, Query, decode_cursor
-from search.text import EXACT, ParsedQuery
+from search.text import FOLDED, ParsedQuery
 
 FACET_FIELDS = {  # facet name -> (field, max buckets)
     "category": ("category_path", 500),
@@ -30,11 +31,15 @@ FACET_FIELDS = {  # facet name -> (field, max buckets)
 
 class ProductDocument(Document):
     id = Long()
+    sku = Keyword()
     name_vi = Keyword(index=False)  # returned by autocomplete; matching uses the fields below
     name_en = Keyword(index=False)
     name_exact = Text(analyzer="standard")
     name_fold = Text(analyzer="standard")
+    context_fold = Text(analyzer="standard")
     body_fold = Text(analyzer="standard")
+    name_len = Integer()
+    orders = Integer()
     category_id = Long()
     category_path = Long()
     province_id = Integer()
@@ -74,38 +79,40 @@ def index_body(*, loading: bool = False) -> dict:
     }
 
 
-def _alternative(kind: str, phrase: tuple[str, ...]):
-    if kind == EXACT:  # a synonym: matched on the names as written ("sắn", not every "sản")
+_FIELDS = {"name": "name_fold", "context": "context_fold", "body": "body_fold"}
+
+
+def _alternative(kind: str, phrase: tuple[str, ...], fields: tuple[str, ...]):
+    """Typed words (adjacent) in one of `fields`, or a synonym / exact word in the name as
+    written ("sắn" there, not every "sản")."""
+    if kind != FOLDED:
         return Q("match_phrase", name_exact=" ".join(phrase))
-    fields = ["name_fold^3", "body_fold"]
-    if len(phrase) > 1:
-        return Q("multi_match", query=" ".join(phrase), type="phrase", fields=fields)
-    token = phrase[0]
-    if (
-        len(token) >= 5 and not token.isdigit()
-    ):  # typos only on longer words: short syllables are too close
-        return Q(
-            "multi_match",
-            query=token,
-            fields=fields,
-            fuzziness="AUTO:5,8",
-            prefix_length=1,
-            max_expansions=20,
-        )
-    return Q("multi_match", query=token, fields=fields)
+    names = [_FIELDS[f] for f in fields]
+    if len(names) == 1:
+        return Q("match_phrase", **{names[0]: " ".join(phrase)})
+    return Q("multi_match", query=" ".join(phrase), type="phrase", fields=names)
 
 
-def text_query(parsed: ParsedQuery):
-    must = [
-        Q("bool", should=[_alternative(k, a) for k, a in clause], minimum_should_match=1)
-        for clause in parsed.clauses
+def _all(clauses, fields):
+    return Q(
+        "bool",
+        filter=[
+            Q("bool", should=[_alternative(k, a, fields) for k, a in c], minimum_should_match=1)
+            for c in clauses
+        ],
+    )
+
+
+def text_query(q: str, parsed: ParsedQuery):
+    """Recall as a filter (no score), the rank signals of search/ranking.py as constant
+    scores: the score of a hit is exactly the sum of the signals it meets, as on the database."""
+    plan = ranking.plan(q, parsed)
+    should = [Q("constant_score", filter=Q("term", sku=plan.sku), boost=ranking.SKU)]
+    should += [
+        Q("constant_score", filter=_all(signal.clauses, signal.fields), boost=signal.weight)
+        for signal in plan.signals
     ]
-    should = []
-    if len(parsed.folded) > 1:
-        should.append(Q("match_phrase", name_fold={"query": " ".join(parsed.folded), "boost": 3}))
-    if parsed.has_diacritics:  # exact-diacritic matches above folded ones
-        should.append(Q("match", name_exact={"query": " ".join(parsed.exact), "boost": 2}))
-    return Q("bool", must=must, should=should)
+    return Q("bool", filter=[_all(plan.recall, ranking.RECALL)], should=should)
 
 
 def filters(query: Query) -> list:
@@ -140,13 +147,19 @@ def sort_keys(query: Query, parsed: ParsedQuery) -> list:
         return [{"price_vnd": {"order": "desc", "missing": "_last"}}, {"id": "desc"}]
     if query.sort == "newest" or parsed.empty:
         return [{"created": "desc"}, {"id": "desc"}]
-    return [{"_score": "desc"}, {"id": "asc"}]
+    return [  # search/ranking.py: the score, then the same tie-breaks as the database
+        {"_score": "desc"},
+        {"name_len": "asc"},
+        {"orders": "desc"},
+        {"created": "desc"},
+        {"id": "desc"},
+    ]
 
 
 def build_search(query: Query) -> Search:
     parsed = query.parsed
     s = Search().extra(track_total_hits=True).source(False)
-    main = text_query(parsed) if not parsed.empty else Q("match_all")
+    main = text_query(query.q, parsed) if not parsed.empty else Q("match_all")
     s = s.query(Q("bool", must=[main], filter=filters(query)))
     s = s.sort(*sort_keys(query, parsed))
     values = decode_cursor(query.cursor) if query.cursor else None
@@ -191,3 +204,24 @@ def read_facets(aggs: dict) -> dict:
 def suggest_search(tokens: list[str], limit: int) -> Search:
     q = Q("match_phrase_prefix", name_fold={"query": " ".join(tokens), "max_expansions": 50})
     return Search().query(q).source(["name_vi"]).extra(size=limit * 3)
+
+
+def word_search(token: str) -> Search:
+    """Indexed words close to `token`, from the term suggester over names and context: it
+    works on short syllables (3+ letters, any position) where query fuzziness would not."""
+    s = Search().extra(size=0)
+    for field in ("name_fold", "context_fold"):
+        s = s.suggest(
+            field,
+            token,
+            term={
+                "field": field,
+                "suggest_mode": "always",
+                "min_word_length": 3,
+                "prefix_length": 0,
+                "max_edits": 1 if len(token) <= 5 else 2,
+                "size": 10,
+                "sort": "score",
+            },
+        )
+    return s

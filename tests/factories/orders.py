@@ -74,3 +74,25 @@ def place_order(buyer, product, qty=1, **kw):
 def fast_passwords(settings):
     """Import into a test module: factories hash passwords with MD5 there (PBKDF2 costs ~0.5 s a user)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pay_by_card(checkout, intent_id="pi_123"):
+    """The checkout's card payment succeeds for its whole amount, through the same handler the
+    Stripe webhook runs (orders paid, ledger posted); Stripe itself is not called."""
+    from django.db import transaction
+
+    from orders import money
+    from orders.models import Payment
+    from orders.services.stripe_payments import on_intent_succeeded
+
+    Payment.objects.filter(checkout=checkout).update(provider_id=intent_id)
+    payment = Payment.objects.get(checkout=checkout)
+    with transaction.atomic():
+        return on_intent_succeeded(
+            {
+                "id": intent_id,
+                "amount": money.to_minor(payment.amount, payment.currency),
+                "currency": payment.currency.lower(),
+                "metadata": {"checkout_id": str(checkout.pk)},
+            }
+        )

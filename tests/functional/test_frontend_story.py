@@ -120,16 +120,19 @@ def _fulfil(s, coop, email) -> None:
     s.login(email, PASSWORD)
     page = s.go(f"/htx/{coop.pk}/don-hang/")
     axe = s.axe_violations()
-    page.click('button:has-text("Xác nhận")')
+    assert page.locator("text=Chưa nhận được tiền.").count() == 1  # bank transfer, not paid yet
+    page.check('input[name="unpaid_ok"]')
+    page.click('button:has-text("Xác nhận đơn")')
     page.wait_for_selector("text=Không có đơn hàng nào ở trạng thái này.")
     page = s.go(f"/htx/{coop.pk}/don-hang/?status=CONFIRMED")
-    page.click('button:has-text("Đã đóng gói")')
+    page.click('button:has-text("Đánh dấu đã đóng gói")')
     page.wait_for_selector("text=Không có đơn hàng nào ở trạng thái này.")
     page = s.go(f"/htx/{coop.pk}/don-hang/?status=PACKED")
     page.fill('input[name="carrier"]', "Viettel Post")
     page.fill('input[name="tracking_number"]', f"VTP{coop.pk:06d}")
+    page.check('input[name="unpaid_ok"]')
     s.screenshot("ship")
-    page.click('button:has-text("Giao hàng")')
+    page.click('button:has-text("Giao cho đơn vị vận chuyển")')
     page.wait_for_selector("text=Không có đơn hàng nào ở trạng thái này.")
     assert axe == []
 

@@ -127,10 +127,12 @@ def test_staff_creates_product_without_js(actors):
             "availability": "IN_STOCK",
             "lead_time_days": "2",
             "origin_province_id": "",
+            "stock_qty": "250",
         },
     )
 
     product = Product.objects.get(cooperative=actors["coop"], sku="CF-01")
+    assert product.stock_qty == 250  # the form asks for stock
     assert response.status_code == 302
     assert response["Location"] == reverse(
         "frontend:coop_product_edit", args=[actors["coop"].pk, product.pk]

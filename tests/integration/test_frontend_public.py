@@ -126,7 +126,7 @@ def test_guest_cart_is_merged_at_login():
     assert [(ln.product_id, ln.quantity) for ln in cart.lines.all()] == [(product.pk, Decimal("2"))]
 
 
-def test_signup_creates_account_then_login_works():
+def test_signup_creates_account_and_signs_in():
     from market.models import User
 
     client = Client()
@@ -141,9 +141,10 @@ def test_signup_creates_account_then_login_works():
     )
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("frontend:login")
-    assert User.objects.get(email="moi@example.vn").full_name == "Trần Văn Mới"
-    assert client.login(username="moi@example.vn", password="Hat-Dieu-2026")
+    assert response["Location"] == reverse("frontend:home")
+    user = User.objects.get(email="moi@example.vn")
+    assert user.full_name == "Trần Văn Mới"
+    assert client.get(reverse("frontend:order_list")).wsgi_request.user == user  # signed in
 
 
 def test_signup_with_too_short_password_creates_nobody():

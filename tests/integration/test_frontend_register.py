@@ -252,14 +252,14 @@ def test_member_sees_my_cooperative_instead_of_register_link():
     assert 'href="/htx/dang-ky/"' not in html
 
 
-def test_signup_carries_next_to_login():
+def test_signup_signs_in_and_continues_to_next():
     response = Client().post(
         reverse("frontend:signup") + "?next=/htx/dang-ky/",
         {"email": "moi@example.vn", "full_name": "Hoàng Văn Sơn", "password": "mat-khau-123"},
     )
 
     assert response.status_code == 302
-    assert response["Location"] == "/login/?next=%2Fhtx%2Fdang-ky%2F"
+    assert response["Location"] == "/htx/dang-ky/"
 
 
 def test_signup_ignores_an_offsite_next():
@@ -268,4 +268,4 @@ def test_signup_ignores_an_offsite_next():
         {"email": "moi@example.vn", "full_name": "A", "password": "mat-khau-123"},
     )
 
-    assert response["Location"] == "/login/"
+    assert response["Location"] == "/"

@@ -72,6 +72,18 @@ def test_packing_slip_text_has_title_code_and_recipient(order):
     assert order.checkout.recipient_name in text
 
 
+def test_packing_slip_shows_the_amount_to_collect_on_cod_only(actors, order):
+    cod = place_order(
+        actors["buyer"], ProductFactory(cooperative=actors["coop"]), qty=3, payment_method="cod"
+    )
+
+    cod_text = pdf_text(packing_slip_pdf(cod, compress=False))
+    transfer_text = pdf_text(packing_slip_pdf(order, compress=False))
+
+    assert f"THU HỘ (COD): {format_vnd(cod.total_vnd)}" in cod_text
+    assert "THU HỘ" not in transfer_text
+
+
 def test_staff_gets_both_pdfs(actors, order):
     staff = client_for(actors["staff"])
 

@@ -10,13 +10,13 @@ from urllib.parse import parse_qs
 import pytest
 import stripe
 
+from orders import stripe_adapter
 from orders.models import Payment, Refund
-from orders.services import stripe_payments
-from orders.services.refunds import refund_create
-from orders.services.stripe_payments import payment_intent_ensure, refund_submit
+from orders.services.refunds import refund_create, refund_submit
+from orders.services.stripe_payments import payment_intent_ensure
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import MembershipFactory, UserFactory
-from tests.factories.orders import export_address, fast_passwords, place  # noqa: F401
+from tests.factories.orders import export_address, fast_passwords, pay_by_card, place  # noqa: F401
 
 pytestmark = [pytest.mark.stripe_mock, pytest.mark.django_db]
 
@@ -42,7 +42,7 @@ def wire(settings, monkeypatch):
         return real(method, url, headers, post_data, *args, **kwargs)
 
     client.request_with_retries = recording
-    monkeypatch.setattr(stripe_payments, "_http_client", client)
+    monkeypatch.setattr(stripe_adapter, "_http_client", client)
     return calls
 
 
@@ -95,10 +95,7 @@ def test_refund_per_order_with_refund_key(wire, django_capture_on_commit_callbac
     checkout = _checkout("VND")
     order = checkout.orders.get()
     staff = MembershipFactory(cooperative=order.cooperative).user
-    Payment.objects.filter(checkout=checkout).update(provider_id="pi_123", status="SUCCEEDED")
-    type(order).objects.filter(pk=order.pk).update(
-        payment_status="PAID", amount_paid_vnd=order.total_vnd
-    )
+    pay_by_card(checkout, "pi_123")
     wire.clear()
 
     with django_capture_on_commit_callbacks(execute=True):

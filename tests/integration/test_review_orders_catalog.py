@@ -4,7 +4,6 @@ wrong money arithmetic, ...) and fails without its fix."""
 from decimal import Decimal
 
 import pytest
-from django.db.models import F
 from rest_framework.test import APIClient
 
 from catalog.models import ProductEvent
@@ -130,9 +129,8 @@ def test_refunding_every_order_of_a_usd_checkout_returns_every_cent_charged(
     # The charge is ceil(total VND / rate) cents; refunds rounded half-up per order summed to a
     # cent less, so the buyer never got it back and the payment stayed PARTIALLY_REFUNDED.
     from orders.models import Payment
-    from orders.services.refunds import refund_create
-    from orders.services.stripe_payments import stripe_refund_amount
-    from tests.factories.orders import export_address, place
+    from orders.services.refunds import refund_create, stripe_refund_amount
+    from tests.factories.orders import export_address, pay_by_card, place
 
     settings.PAYMENT_METHODS = ["bank_transfer", "cod", "stripe"]
     settings.USD_VND_RATE = 25_000
@@ -145,8 +143,7 @@ def test_refunding_every_order_of_a_usd_checkout_returns_every_cent_charged(
         currency="USD",
         address=export_address(),
     )
-    Order.objects.update(payment_status=Order.PaymentStatus.PAID, amount_paid_vnd=F("total_vnd"))
-    Payment.objects.update(provider_id="pi_review", status=Payment.Status.SUCCEEDED)
+    pay_by_card(checkout, "pi_review")
     admin = UserFactory(is_staff=True)
 
     with django_capture_on_commit_callbacks(execute=False):  # no call to Stripe: amounts only

@@ -251,3 +251,26 @@ def test_search_check_reports_documents_indexed_before_hashes_as_stale(search_ba
     assert f"  stale: 1 (e.g. {p.pk})" in out.getvalue()
     assert "search_check: repaired 1 differences; 0 remain" in out.getvalue()
     assert search_backend.snapshot() == {p.pk: current_hashes()[p.pk]}
+
+
+def test_index_text_does_not_depend_on_the_language_that_indexed_it(search_backend):
+    from django.utils import translation
+
+    from tests.factories.search import _certify, build_catalog
+
+    data = build_catalog()
+    _certify(data["products"]["pepper"], "ORGANIC_EU")
+    with translation.override("en"):  # published by an English-speaking request
+        index_everything(search_backend)
+    checked = io.StringIO()
+    with translation.override("vi"):
+        call_command("search_check", stdout=checked)
+        call_command("search_reindex", stdout=io.StringIO())
+    again = io.StringIO()
+    with translation.override("en"):
+        call_command("search_check", stdout=again)
+    organic = [found(q) for q in ("hữu cơ", "huu co", "organic")]
+
+    assert checked.getvalue().strip().endswith("0 differences (0 missing, 0 extra, 0 stale)")
+    assert again.getvalue().strip().endswith("0 differences (0 missing, 0 extra, 0 stale)")
+    assert organic == [[data["products"]["pepper"].pk]] * 3

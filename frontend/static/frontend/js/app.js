@@ -17,6 +17,16 @@
       input.form.submit();
     }
   });
+  // The header's menu button (phones): opens and closes the main links.
+  var toggle = document.querySelector(".menu-toggle");
+  var nav = document.getElementById("main-nav");
+  if (toggle && nav) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
   // Hide "apply" buttons that htmx makes unnecessary (filters update on change).
   if (window.htmx) {
     document.documentElement.classList.add("js");
@@ -47,6 +57,28 @@
   });
   document.addEventListener("change", function (e) {
     if (e.target.name === "destination" && e.target.form) syncDestination(e.target.form);
+  });
+  // Copy buttons (account number, transfer message): shown only when the clipboard is usable.
+  if (navigator.clipboard) {
+    document.querySelectorAll("[data-copy]").forEach(function (b) { b.hidden = false; });
+  }
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest("[data-copy]");
+    if (!btn) return;
+    var source = document.querySelector(btn.getAttribute("data-copy"));
+    var box = btn.closest(".qr");
+    var status = box && box.querySelector("[data-copy-status]");
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      if (status) status.textContent = status.getAttribute("data-copied");
+    });
+  });
+  // After a search filter changes (htmx swap), bring the results count into view.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (!e.target || e.target.id !== "search-area") return;
+    var count = document.getElementById("results-count");
+    if (count && count.getBoundingClientRect().top < 0 || count && window.innerWidth < 720) {
+      count.scrollIntoView({ block: "start" });
+    }
   });
   // Print buttons on packing slips and invoices.
   document.addEventListener("click", function (e) {

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('search', '0005_searchdocument_doc_hash'),
+        ("search", "0006_ranking_signals"),
     ]
 
     operations = [

@@ -1,0 +1,140 @@
+"""The cooperative's order desk: every move the order flow allows (confirm, refuse with a reason,
+pack, ship with carrier and tracking, delivered, cancel with a reason), "bank transfer received"
+with the amount and the bank reference, and the printable packing slip and invoice.
+
+Each post makes one domain call (orders' `order_transition` or `payment_bank_transfer_confirm`)
+and comes back to the desk tab it was sent from. Confirming or shipping a bank-transfer order that
+is not paid needs an explicit "I know it is not paid" tick: the desk shows the warning on the card,
+and a post without the tick is answered with the warning and changes nothing."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from frontend import reads
+from frontend.forms import BankTransferReceivedForm, TransitionForm
+from frontend.views.common import run_one
+from frontend.views.coop import coop_staff
+from orders import selectors as order_selectors
+from orders.models import Order
+from orders.services.payments import payment_bank_transfer_confirm
+from orders.services.transitions import order_transition
+
+S = Order.Status
+# Moves the desk offers (the orders app decides whether each is allowed right now).
+DESK_MOVES = {S.CONFIRMED, S.REFUSED, S.PACKED, S.SHIPPED, S.DELIVERED, S.CANCELLED}
+# Moves that hand goods over or commit to them: warned about on unpaid bank transfers.
+WARN_UNPAID = {S.CONFIRMED, S.SHIPPED}
+
+
+@require_GET
+@coop_staff
+def order_desk(request, coop):
+    return render(
+        request,
+        "frontend/coop/order_desk.html",
+        reads.order_desk(user=request.user, coop=coop, status=request.GET.get("status", "PLACED")),
+    )
+
+
+def _back(coop, request):
+    tab = request.POST.get("tab", "")
+    suffix = f"?status={tab}" if tab in S.values else ""
+    return redirect(reverse("frontend:coop_orders", args=[coop.pk]) + suffix)
+
+
+def _own_order(request, coop, code):
+    order = (
+        order_selectors.order_list_for_cooperative_staff(user=request.user, cooperative_id=coop.pk)
+        .filter(code=code)
+        .first()
+    )
+    if order is None:
+        raise Http404()
+    return order
+
+
+def _describe(exc) -> str:
+    details = [
+        str(m)
+        for msgs in (exc.fields or {}).values()
+        for m in (msgs if isinstance(msgs, (list, tuple)) else [])
+    ]
+    return " ".join([str(exc.message), *details[:3]])
+
+
+@require_POST
+@coop_staff
+def order_move(request, coop, code):
+    form = TransitionForm(request.POST)
+    order = _own_order(request, coop, code)
+    if not form.is_valid() or form.cleaned_data["to"] not in DESK_MOVES:
+        messages.error(request, _("This action is not available."))
+        return _back(coop, request)
+    d = form.cleaned_data
+    if d["to"] in WARN_UNPAID and reads.awaits_bank_transfer(order) and not d["unpaid_ok"]:
+        messages.warning(
+            request,
+            _(
+                "Order %(code)s is paid by bank transfer and the money has not arrived yet. "
+                "Mark the transfer received first, or tick “I know it is not paid” to go on."
+            )
+            % {"code": order.code},
+        )
+        return _back(coop, request)
+    run_one(
+        request,
+        lambda: order_transition(
+            actor=request.user,
+            order_id=order.pk,
+            to=d["to"],
+            carrier=d["carrier"],
+            tracking_number=d["tracking_number"],
+            reason=d["reason"],
+        ),
+        _("Order %(code)s: %(status)s.") % {"code": order.code, "status": S(d["to"]).label},
+        describe=_describe,
+    )
+    return _back(coop, request)
+
+
+@require_POST
+@coop_staff
+def order_paid(request, coop, code):
+    """The bank transfer arrived: the amount on the statement and the bank's reference."""
+    form = BankTransferReceivedForm(request.POST)
+    order = _own_order(request, coop, code)
+    if not form.is_valid():
+        messages.error(
+            request,
+            " ".join(str(m) for msgs in form.errors.values() for m in msgs),
+        )
+        return _back(coop, request)
+    d = form.cleaned_data
+    run_one(
+        request,
+        lambda: payment_bank_transfer_confirm(
+            actor=request.user,
+            order_id=order.pk,
+            amount_vnd=d["amount_vnd"],
+            bank_reference=d["bank_reference"],
+        ),
+        _("Order %(code)s: bank transfer received.") % {"code": order.code},
+        describe=_describe,
+    )
+    return _back(coop, request)
+
+
+@require_GET
+@coop_staff
+def order_print(request, coop, code, kind):
+    order = _own_order(request, coop, code)
+    template = {"slip": "frontend/coop/packing_slip.html", "invoice": "frontend/coop/invoice.html"}[
+        kind
+    ]
+    return render(
+        request, template, {"coop": coop, "order": order, "lines": list(order.lines.all())}
+    )

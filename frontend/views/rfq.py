@@ -1,0 +1,419 @@
+"""Export trade pages: requests for quotation (post, list, compare and accept, close), quotes
+(submit and revise), the message thread of an RFQ and a cooperative, the cooperative's demand
+signal, and the export order page (schedule, wire and card payments, shipment, documents).
+
+Every page reads through the quotes / orders selectors (404 for "missing or not yours") and
+makes one service call per post."""
+
+from decimal import Decimal, InvalidOperation
+
+from csp.decorators import csp_update
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from catalog.models import Category, Certification, Incoterm, Product
+from catalog.units import Unit
+from frontend.views.card import STRIPE_CSP
+from frontend.views.common import not_found_as_404, run_one
+from market.errors import DomainError, NotFound
+from market.models import Cooperative
+from orders import export_documents
+from orders.models import BalanceDue, Installment
+from orders.selectors import order_get_for_actor
+from orders.services import export as export_services
+from quotes import selectors, services
+from quotes.comparison import quote_comparison
+from quotes.models import Quote
+
+
+def _errors(request, exc: DomainError) -> None:
+    messages.error(request, exc.message)
+    for field, problems in (exc.fields or {}).items():
+        if isinstance(problems, list | tuple):
+            messages.error(request, f"{field}: {'; '.join(str(p) for p in problems)}")
+
+
+@login_required
+@require_GET
+def rfq_list(request):
+    return render(
+        request,
+        "frontend/rfq/list.html",
+        {
+            "rfqs": selectors.rfq_list_for_actor(user=request.user)[:100],
+            "coop_ids": selectors.staff_cooperative_ids(request.user),
+        },
+    )
+
+
+def _form_context(request, data: dict) -> dict:
+    product = Product.objects.filter(pk=data.get("product_id") or 0, status="ACTIVE").first()
+    coop = Cooperative.objects.filter(pk=data.get("cooperative_id") or 0, status="VERIFIED").first()
+    return {
+        "data": data,
+        "product": product,
+        "cooperative": coop or (product.cooperative if product else None),
+        "categories": Category.objects.order_by("name_en"),
+        "units": Unit.choices,
+        "incoterms": Incoterm.values,
+        "certifications": Certification.Kind.choices,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rfq_new(request):
+    """Post an RFQ: open, or from a product's / cooperative's "Request a quote" button."""
+    if request.method == "GET":
+        return render(request, "frontend/rfq/new.html", _form_context(request, request.GET.dict()))
+    data = request.POST.dict()
+    payload = {
+        **data,
+        "certifications": request.POST.getlist("certifications"),
+        "sample_wanted": bool(data.get("sample_wanted")),
+        "direct": bool(data.get("direct")),
+        "closes_at": f"{data.get('closes_on')}T23:59:00" if data.get("closes_on") else None,
+    }
+    for key in ("product_id", "category_id", "cooperative_id"):
+        payload[key] = int(data[key]) if (data.get(key) or "").isdecimal() else None
+    try:
+        rfq = services.rfq_create(buyer=request.user, data=payload)
+    except DomainError as exc:
+        _errors(request, exc)
+        return render(request, "frontend/rfq/new.html", _form_context(request, data), status=400)
+    messages.success(
+        request, _("Your request for quotation %(code)s is posted.") % {"code": rfq.code}
+    )
+    return redirect("frontend:rfq_detail", rfq_id=rfq.pk)
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def rfq_detail(request, rfq_id):
+    access = selectors.rfq_get_for_actor(user=request.user, rfq_id=rfq_id)
+    quotes = list(selectors.quote_list_for_actor(access=access))
+    context = {"rfq": access.rfq, "access": access, "quotes": quotes}
+    if access.is_buyer_side:
+        currency = (
+            request.GET.get("currency") if request.GET.get("currency") in ("USD", "VND") else "USD"
+        )
+        context["comparison"] = quote_comparison(rfq=access.rfq, quotes=quotes, currency=currency)
+        context["accepted"] = next((q for q in quotes if q.status == Quote.Status.ACCEPTED), None)
+    if "coop" in access.roles:
+        coop_id = access.cooperative_ids[0]
+        mine = next((q for q in quotes if q.cooperative_id == coop_id), None)
+        context.update(
+            coop_id=coop_id,
+            mine=mine,
+            products=Product.objects.filter(cooperative_id=coop_id, status="ACTIVE").order_by(
+                "name_en"
+            ),
+            incoterms=Incoterm.values,
+            balance_due=BalanceDue.choices,
+            default_valid=timezone.localdate() + timezone.timedelta(days=14),
+        )
+    return render(request, "frontend/rfq/detail.html", context)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def quote_submit(request, rfq_id):
+    data = request.POST.dict()
+    try:
+        services.quote_submit(
+            actor=request.user,
+            rfq_id=rfq_id,
+            cooperative_id=int(data["cooperative_id"])
+            if data.get("cooperative_id", "").isdecimal()
+            else None,
+            data={
+                **data,
+                "product_id": int(data["product_id"])
+                if data.get("product_id", "").isdecimal()
+                else None,
+            },
+        )
+        messages.success(request, _("Your quote is sent to the buyer."))
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        _errors(request, exc)
+    return redirect("frontend:rfq_detail", rfq_id=rfq_id)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def quote_accept(request, rfq_id, quote_id):
+    if not Quote.objects.filter(pk=quote_id, rfq_id=rfq_id).exists():
+        raise NotFound()
+    raw = (request.POST.get("quantity") or "").strip()
+    try:
+        quantity = Decimal(raw) if raw else None
+    except InvalidOperation:
+        quantity = Decimal("-1")  # the service answers with a clear message
+    run_one(
+        request,
+        lambda: services.quote_accept(actor=request.user, quote_id=quote_id, quantity=quantity),
+        _("Quote accepted: your order and proforma invoice are ready."),
+    )
+    return redirect("frontend:rfq_detail", rfq_id=rfq_id)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def quote_withdraw(request, rfq_id, quote_id):
+    if not Quote.objects.filter(pk=quote_id, rfq_id=rfq_id).exists():
+        raise NotFound()
+    run_one(
+        request,
+        lambda: services.quote_withdraw(actor=request.user, quote_id=quote_id),
+        _("Your quote is withdrawn."),
+    )
+    return redirect("frontend:rfq_detail", rfq_id=rfq_id)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def rfq_close(request, rfq_id):
+    run_one(
+        request,
+        lambda: services.rfq_close(actor=request.user, rfq_id=rfq_id),
+        _("The request is closed: no new quotes can be sent."),
+    )
+    return redirect("frontend:rfq_detail", rfq_id=rfq_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@not_found_as_404
+def rfq_thread(request, rfq_id, coop_id):
+    access = selectors.rfq_get_for_actor(user=request.user, rfq_id=rfq_id)
+    thread = selectors.message_list_for_actor(access=access, cooperative_id=coop_id)
+    if request.method == "POST":
+        ok = run_one(
+            request,
+            lambda: services.message_post(
+                actor=request.user,
+                rfq_id=rfq_id,
+                cooperative_id=coop_id,
+                body=request.POST.get("body", ""),
+                file=request.FILES.get("file"),
+            ),
+        )
+        if ok:
+            return redirect("frontend:rfq_thread", rfq_id=rfq_id, coop_id=coop_id)
+    return render(
+        request,
+        "frontend/rfq/thread.html",
+        {
+            "rfq": access.rfq,
+            "messages_list": thread,
+            "cooperative": Cooperative.objects.get(pk=coop_id),
+        },
+    )
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def rfq_attachment(request, rfq_id, coop_id, message_id):
+    from quotes.apis import MessageAttachmentApi
+
+    access = selectors.rfq_get_for_actor(user=request.user, rfq_id=rfq_id)
+    selectors.message_list_for_actor(access=access, cooperative_id=coop_id)
+    return MessageAttachmentApi.as_view()(
+        request, rfq_id=rfq_id, cooperative_id=coop_id, message_id=message_id
+    )
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def demand(request, coop_id):
+    if coop_id not in selectors.staff_cooperative_ids(request.user):
+        raise NotFound()
+    return render(
+        request,
+        "frontend/rfq/demand.html",
+        {
+            "coop": Cooperative.objects.get(pk=coop_id),
+            "open_rfqs": selectors.rfq_list_for_cooperative_staff(
+                user=request.user, cooperative_id=coop_id
+            ).filter(status="OPEN")[:50],
+            "monthly": selectors.demand_summary_for_cooperative(cooperative_id=coop_id),
+        },
+    )
+
+
+# --- the export order page ---
+
+
+def _export_order(request, code):
+    order = order_get_for_actor(user=request.user, code=code)
+    if not hasattr(order, "export"):
+        raise NotFound()
+    return order
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def export_order(request, code):
+    order = _export_order(request, code)
+    roles = export_services.export_roles(actor=request.user, order=order)
+    return render(
+        request,
+        "frontend/rfq/export_order.html",
+        {
+            "order": order,
+            "terms": order.export,
+            "installments": order.installments.order_by("sequence").prefetch_related("receipts"),
+            "wire": export_documents.wire_details(order),
+            "is_buyer": "buyer" in roles,
+            "is_seller": bool(roles & {"coop", "admin"}),
+            "card_offered": bool(settings.STRIPE_SECRET_KEY),
+            "shipment_fields": export_services.SHIPMENT_FIELDS,
+        },
+    )
+
+
+def _back(code):
+    return redirect("frontend:export_order", code=code)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def export_wire(request, code, installment_id):
+    order = _export_order(request, code)
+    if not Installment.objects.filter(pk=installment_id, order=order).exists():
+        raise NotFound()
+    try:
+        amount = Decimal((request.POST.get("amount") or "").replace(",", ""))
+    except InvalidOperation:
+        amount = Decimal("0")
+    run_one(
+        request,
+        lambda: export_services.installment_wire_confirm(
+            actor=request.user,
+            installment_id=installment_id,
+            amount=amount,
+            bank_reference=request.POST.get("bank_reference", ""),
+        ),
+        _("The wire is recorded."),
+    )
+    return _back(code)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def export_move(request, code):
+    from orders.services.transitions import order_transition
+
+    order = _export_order(request, code)
+    to = request.POST.get("to", "")
+    if to not in ("PACKED", "DELIVERED", "COMPLETED"):
+        raise NotFound()
+    run_one(request, lambda: order_transition(actor=request.user, order_id=order.pk, to=to))
+    return _back(code)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def export_shipment(request, code):
+    order = _export_order(request, code)
+    run_one(
+        request,
+        lambda: export_services.export_shipment_record(
+            actor=request.user, order_id=order.pk, data=request.POST.dict()
+        ),
+        _("The shipment is recorded; the commercial invoice and packing list are ready."),
+    )
+    return _back(code)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def export_document_upload(request, code):
+    order = _export_order(request, code)
+    run_one(
+        request,
+        lambda: export_services.export_transport_document_upload(
+            actor=request.user,
+            order_id=order.pk,
+            kind=request.POST.get("kind", ""),
+            file=request.FILES.get("file"),
+        ),
+        _("The transport document is uploaded; the buyer can download it."),
+    )
+    return _back(code)
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def export_pdf(request, code, name):
+    order = _export_order(request, code)
+    builders = {
+        "proforma": export_documents.proforma_pdf,
+        "commercial-invoice": export_documents.commercial_invoice_pdf,
+        "packing-list": export_documents.packing_list_pdf,
+    }
+    if name not in builders or (name != "proforma" and not order.export.shipment_complete):
+        raise NotFound()
+    response = HttpResponse(builders[name](order), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{order.code}.pdf"'
+    return response
+
+
+@login_required
+@require_GET
+@not_found_as_404
+def export_transport_document(request, code):
+    from orders.apis.export import TransportDocumentApi
+
+    _export_order(request, code)
+    return TransportDocumentApi.as_view()(request, code=code)
+
+
+@login_required
+@require_GET
+@never_cache
+@csp_update(STRIPE_CSP)
+@not_found_as_404
+def export_card(request, code, installment_id):
+    """Pay one installment by card: its own PaymentIntent, Stripe's Payment Element."""
+    order = _export_order(request, code)
+    installment = Installment.objects.filter(pk=installment_id, order=order).first()
+    if installment is None:
+        raise NotFound()
+    context = {"order": order, "installment": installment, "payment": None, "error": ""}
+    try:
+        context["payment"] = export_services.installment_card_start(
+            actor=request.user, installment_id=installment_id
+        )
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        context["error"] = str(exc.message)
+    context["return_url"] = request.build_absolute_uri(
+        reverse("frontend:export_order", args=[order.code])
+    )
+    context["publishable_key"] = settings.STRIPE_PUBLISHABLE_KEY
+    return render(request, "frontend/rfq/export_card.html", context)

@@ -1,0 +1,23 @@
+"""Create this week's payout batch (the beat task calls the same service)."""
+
+from django.core.management.base import BaseCommand
+
+from ledger.services import payout_run
+
+
+class Command(BaseCommand):
+    help = "Create a payout batch: per cooperative, released balance minus receivable commission."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--minimum", type=int, default=None, help="minimum VND per line")
+
+    def handle(self, *args, minimum=None, **options):
+        batch = payout_run(minimum_vnd=minimum)
+        if batch is None:
+            self.stdout.write("payout run: no cooperative is due")
+            return
+        lines = list(batch.lines.all())
+        total = sum(line.amount_vnd for line in lines)
+        self.stdout.write(
+            f"payout run: batch #{batch.pk}, {len(lines)} lines, {total:,} VND to transfer"
+        )

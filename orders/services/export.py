@@ -1,0 +1,584 @@
+"""Export orders made from an accepted quote: rates, the order and its payment schedule, wire and
+card receipts per installment, the shipment and its transport document.
+
+Lock order (as everywhere that touches payments): the card Payment, then the Order, then its
+installments. An export order is created inside the caller's transaction (quotes.quote_accept).
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import Product
+from market.models import Cooperative, User
+from orders import locks, stripe_adapter
+from orders.errors import (
+    ActionForbidden,
+    InstallmentNotPayable,
+    NotFound,
+    RatesInvalid,
+    ShipmentInvalid,
+    ValidationFailed,
+    WireAmountInvalid,
+)
+from orders.models import (
+    BalanceDue,
+    Checkout,
+    Currency,
+    ExchangeRate,
+    ExportTerms,
+    Installment,
+    InstallmentReceipt,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    PaymentMethod,
+)
+from orders.money import commission_percent, commission_vnd, money_round, to_vnd
+from orders.services import payment_status, stripe_payments
+from orders.services.access import actor_roles, lock_order_for
+from orders.services.transitions import order_transition
+
+# --- rates ---
+
+
+@dataclass(frozen=True)
+class Rate:
+    rate_vnd: Decimal
+    date: date
+    source: str
+
+
+def rate_in_force(*, currency: str = "USD", on: date | None = None) -> Rate:
+    """The latest rate dated on or before `on` (today); without any row, the `USD_VND_RATE`
+    setting, named as such."""
+    on = on or timezone.localdate()
+    row = ExchangeRate.objects.filter(currency=currency, date__lte=on).order_by("-date").first()
+    if row is not None:
+        return Rate(row.rate_vnd, row.date, row.source)
+    return Rate(Decimal(settings.USD_VND_RATE), on, "USD_VND_RATE setting")
+
+
+def _rate_row(number: int, row: dict) -> tuple[dict | None, list[str]]:
+    errors = []
+    try:
+        day = date.fromisoformat((row.get("date") or "").strip())
+    except ValueError:
+        day = None
+        errors.append(_("line %(n)s: date must be YYYY-MM-DD") % {"n": number})
+    currency = (row.get("currency") or "USD").strip().upper()
+    if currency not in Currency.values or currency == Currency.VND:
+        errors.append(_("line %(n)s: currency must be USD") % {"n": number})
+    try:
+        rate = Decimal((row.get("rate_vnd") or "").replace(",", "").strip())
+        if not (Decimal("1000") <= rate <= Decimal("1000000")):
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        rate = None
+        errors.append(
+            _("line %(n)s: rate_vnd must be a number of đồng, e.g. 25450") % {"n": number}
+        )
+    source = (row.get("source") or "").strip()[:120]
+    if not source:
+        errors.append(_("line %(n)s: source is required") % {"n": number})
+    if errors:
+        return None, errors
+    return {"currency": currency, "date": day, "rate_vnd": rate, "source": source}, []
+
+
+@transaction.atomic
+def rates_load(*, rows, actor: User | None = None) -> tuple[int, int]:
+    """Load rate rows (date, currency, rate_vnd, source): all or nothing. A day already there is
+    updated. Returns (created, updated). Raises RatesInvalid with every bad line."""
+    parsed, errors = [], []
+    for number, row in enumerate(rows, start=2):  # line 1 is the header
+        values, row_errors = _rate_row(number, row)
+        errors += row_errors
+        if values:
+            parsed.append(values)
+    if errors or not parsed:
+        raise RatesInvalid(fields={"rows": errors or [_("The file has no rates.")]})
+    created = updated = 0
+    for values in parsed:
+        _row, made = ExchangeRate.objects.update_or_create(
+            currency=values["currency"],
+            date=values["date"],
+            defaults={
+                "rate_vnd": values["rate_vnd"],
+                "source": values["source"],
+                "created_by": actor,
+            },
+        )
+        created, updated = created + made, updated + (not made)
+    return created, updated
+
+
+# --- creating an export order from a quote ---
+
+
+@dataclass
+class ExportOrderSpec:
+    buyer: User
+    cooperative: Cooperative
+    product: Product
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    currency: str
+    rate: Rate
+    incoterm: str
+    named_place: str
+    destination_country: str
+    deposit_percent: Decimal
+    balance_due: str
+    lead_time_days: int
+    packaging: str
+    quote_ref: str
+    recipient_name: str
+    address_line: str
+    note: str = ""
+
+
+def _payment_days() -> int:
+    return int(getattr(settings, "EXPORT_PAYMENT_DAYS", 7))
+
+
+def _schedule(spec: ExportOrderSpec, total: Decimal, today: date) -> list[Installment]:
+    deposit = money_round(total * spec.deposit_percent / 100, spec.currency)
+    due_now = today + timedelta(days=_payment_days())
+    parts = []
+    if deposit > 0:
+        parts.append(
+            (Installment.Kind.DEPOSIT, spec.deposit_percent, deposit, BalanceDue.ON_ACCEPTANCE)
+        )
+    if total - deposit > 0:
+        parts.append(
+            (
+                Installment.Kind.BALANCE,
+                100 - spec.deposit_percent,
+                total - deposit,
+                spec.balance_due,
+            )
+        )
+    return [
+        Installment(
+            sequence=n,
+            kind=kind,
+            percent=pct,
+            amount=amount,
+            currency=spec.currency,
+            due=due,
+            due_date=due_now if due == BalanceDue.ON_ACCEPTANCE else None,
+        )
+        for n, (kind, pct, amount, due) in enumerate(parts, start=1)
+    ]
+
+
+def export_order_create(*, spec: ExportOrderSpec, actor: User) -> Order:
+    """Write the Checkout, Order (one line, no shipping fee: the Incoterm prices delivery), the
+    ExportTerms and the installments of an accepted quote. Runs inside the caller's transaction;
+    no stock is taken (export lots are produced to order)."""
+    now = timezone.now()
+    total = money_round(spec.unit_price * spec.quantity, spec.currency)
+    subtotal_vnd = to_vnd(total, spec.currency, spec.rate.rate_vnd)
+    checkout = Checkout.objects.create(
+        buyer=spec.buyer,
+        currency=spec.currency,
+        usd_vnd_rate=int(spec.rate.rate_vnd),
+        subtotal_vnd=subtotal_vnd,
+        shipping_vnd=0,
+        total_vnd=subtotal_vnd,
+        total_usd=total if spec.currency == Currency.USD else None,
+        payment_method=PaymentMethod.INSTALLMENTS,
+        recipient_name=spec.recipient_name[:150],
+        recipient_phone="",
+        country=spec.destination_country,
+        address_line=spec.address_line[:255],
+        incoterm=spec.incoterm,
+    )
+    pct = commission_percent()
+    order = Order.objects.create(
+        checkout=checkout,
+        cooperative=spec.cooperative,
+        buyer=spec.buyer,
+        subtotal_vnd=subtotal_vnd,
+        shipping_fee_vnd=0,
+        commission_percent=pct,
+        commission_vnd=commission_vnd(subtotal_vnd, pct),
+        total_vnd=subtotal_vnd,
+        note=spec.note,
+        payment_method=PaymentMethod.INSTALLMENTS,
+        placed_at=now,
+        reserved_until=None,  # never expired as unpaid: the schedule has its own due dates
+    )
+    order.code = f"HTX-{now.year}-{order.pk:06d}"
+    order.save(update_fields=["code"])
+    OrderLine.objects.create(
+        order=order,
+        product=spec.product,
+        product_name=spec.product.name_en or spec.product.name_vi,
+        sku=spec.product.sku,
+        unit=spec.unit,
+        unit_price_vnd=to_vnd(spec.unit_price, spec.currency, spec.rate.rate_vnd),
+        quantity=spec.quantity,
+        line_total_vnd=subtotal_vnd,
+        stock_released=True,  # nothing was taken from stock, so nothing is ever given back
+    )
+    ExportTerms.objects.create(
+        order=order,
+        quote_ref=spec.quote_ref,
+        currency=spec.currency,
+        unit_price=spec.unit_price,
+        total=total,
+        usd_vnd_rate=spec.rate.rate_vnd,
+        rate_date=spec.rate.date,
+        rate_source=spec.rate.source,
+        incoterm=spec.incoterm,
+        named_place=spec.named_place,
+        destination_country=spec.destination_country,
+        deposit_percent=spec.deposit_percent,
+        balance_due=spec.balance_due,
+        lead_time_days=spec.lead_time_days,
+        packaging=spec.packaging,
+    )
+    installments = _schedule(spec, total, timezone.localdate())
+    for inst in installments:
+        inst.order = order
+    Installment.objects.bulk_create(installments)
+    OrderEvent.objects.create(
+        order=order, actor=actor, from_status="", to_status=Order.Status.PLACED, note=spec.quote_ref
+    )
+    return order
+
+
+# --- receipts ---
+
+
+def _lock_installment(
+    *, actor, installment_id: int, allowed: set[str]
+) -> tuple[Order, Installment]:
+    order_id = (
+        Installment.objects.filter(pk=installment_id).values_list("order_id", flat=True).first()
+    )
+    if order_id is None:
+        raise NotFound()
+    # The lock order of orders.locks: the order's payments (its installments' card payments),
+    # then the order, then the installment.
+    order = lock_order_for(actor=actor, order_id=order_id, allowed=allowed)
+    installment = Installment.objects.select_for_update(of=("self",)).get(pk=installment_id)
+    return order, installment
+
+
+def _apply_receipt(
+    *, order: Order, installment: Installment, amount: Decimal, method: str, reference: str, actor
+) -> None:
+    """Record money received for a locked installment and move the order on: the deposit paid
+    puts it in production (CONFIRMED); everything paid releases the documents (PAID)."""
+    InstallmentReceipt.objects.create(
+        installment=installment,
+        method=method,
+        amount=amount,
+        reference=reference,
+        confirmed_by=actor,
+    )
+    installment.amount_paid += amount
+    if installment.is_paid:
+        installment.paid_at = timezone.now()
+    installment.save(update_fields=["amount_paid", "paid_at", "updated_at"])
+    schedule = list(Installment.objects.filter(order=order).order_by("sequence"))
+    terms = order.export
+    paid = all(i.is_paid for i in schedule)
+    payment_status.order_installment_received(
+        order=order,
+        received_vnd=to_vnd(
+            sum(i.amount_paid for i in schedule), terms.currency, terms.usd_vnd_rate
+        ),
+        schedule_paid=paid,
+        actor=actor,
+        note=f"{installment.get_kind_display()} {installment.sequence}: {amount} "
+        f"{installment.currency} ({method} {reference})",
+    )
+    if paid and terms.documents_released_at is None:
+        terms.documents_released_at = timezone.now()
+        terms.save(update_fields=["documents_released_at", "updated_at"])
+        OrderEvent.objects.create(
+            order=order,
+            actor=actor,
+            kind=OrderEvent.Kind.NOTE,
+            note=_("Paid in full: the shipping documents are released to the buyer."),
+        )
+    if order.status == Order.Status.PLACED and schedule[0].is_paid:
+        order_transition(
+            actor=None,
+            order_id=order.pk,
+            to=Order.Status.CONFIRMED,
+            note=_("Deposit received: in production."),
+        )
+
+
+@transaction.atomic
+def installment_wire_confirm(
+    *, actor: User, installment_id: int, amount: Decimal, bank_reference: str
+) -> Installment:
+    """The cooperative or an admin confirms a wire received for an installment (part payments
+    allowed). Raises NotFound, ActionForbidden, ValidationFailed (amount, reference),
+    WireAmountInvalid (more than is due), InstallmentNotPayable (order ended, already paid)."""
+    order, installment = _lock_installment(
+        actor=actor, installment_id=installment_id, allowed={"coop", "admin"}
+    )
+    reference = (bank_reference or "").strip()
+    if not reference:
+        raise ValidationFailed(fields={"bank_reference": [_("The bank reference is required.")]})
+    amount = money_round(Decimal(amount), installment.currency)
+    if amount <= 0:
+        raise ValidationFailed(fields={"amount": [_("The amount must be more than zero.")]})
+    if order.status in Order.STOCK_RELEASING or installment.is_paid:
+        raise InstallmentNotPayable(fields={"status": order.status})
+    if amount > installment.amount_due:
+        raise WireAmountInvalid(
+            fields={"amount": [str(amount)], "amount_due": [str(installment.amount_due)]}
+        )
+    if InstallmentReceipt.objects.filter(method="wire", reference=reference).exists():
+        raise ValidationFailed(
+            fields={"bank_reference": [_("This bank reference was already confirmed.")]},
+            code="duplicate_reference",
+        )
+    _apply_receipt(
+        order=order,
+        installment=installment,
+        amount=amount,
+        method=InstallmentReceipt.Method.WIRE,
+        reference=reference,
+        actor=actor,
+    )
+    return installment
+
+
+# --- card (Stripe), one PaymentIntent per installment ---
+
+
+@transaction.atomic
+def _installment_card_payment(*, actor: User, installment_id: int) -> Payment:
+    order, installment = _lock_installment(
+        actor=actor, installment_id=installment_id, allowed={"buyer"}
+    )
+    if order.status in Order.STOCK_RELEASING or installment.is_paid:
+        raise InstallmentNotPayable(fields={"status": order.status})
+    payment = installment.payment
+    if payment is not None and payment.status == Payment.Status.PENDING:
+        if payment.amount == installment.amount_due:
+            return payment
+        payment_status.card_payment_cancel(payment=payment)  # a wire paid part of it since
+    payment = Payment.objects.create(
+        checkout_id=order.checkout_id,
+        order=order,
+        provider=PaymentMethod.STRIPE,
+        amount=installment.amount_due,
+        currency=installment.currency,
+    )
+    installment.payment = payment
+    installment.save(update_fields=["payment", "updated_at"])
+    return payment
+
+
+def installment_card_start(*, actor: User, installment_id: int) -> Payment:
+    """The buyer pays an installment by card: one Payment and one PaymentIntent for what is due,
+    created with the key `installment:{id}:payment:{payment id}` (a retry finds the same intent).
+    The network call is made outside the transaction. Raises InstallmentNotPayable,
+    PaymentProviderError (no Stripe keys, or Stripe failed)."""
+    from orders.errors import PaymentProviderError
+
+    order = Order.objects.filter(installments__pk=installment_id).first()
+    roles = actor_roles(actor=actor, order=order) if order is not None else set()
+    if not roles:
+        raise NotFound()
+    if "buyer" not in roles:
+        raise ActionForbidden()
+    if not stripe_adapter.configured():
+        raise PaymentProviderError(fields={"provider": "stripe", "detail": "card payment is off"})
+    payment = _installment_card_payment(actor=actor, installment_id=installment_id)
+    if payment.provider_id:
+        return payment
+    try:
+        intent = stripe_adapter.intent_create(
+            params={
+                "amount": payment.stripe_amount,
+                "currency": payment.currency.lower(),
+                "automatic_payment_methods": {"enabled": True},
+                "metadata": {
+                    "installment_id": str(installment_id),
+                    "payment_id": str(payment.pk),
+                    "orders": payment.order.code,
+                },
+                "description": f"HTX Market {payment.order.code} installment {installment_id}",
+            },
+            key=f"installment:{installment_id}:payment:{payment.pk}",
+        )
+    except stripe_adapter.StripeError as exc:
+        payment_status.card_payment_error(payment_id=payment.pk, error=str(exc))
+        raise PaymentProviderError(fields={"provider": "stripe"}) from exc
+    Payment.objects.filter(pk=payment.pk, provider_id="").update(
+        provider_id=intent.id, client_secret=intent.client_secret or ""
+    )
+    payment.refresh_from_db()
+    return payment
+
+
+def on_installment_intent_succeeded(obj: dict) -> str:
+    """Webhook (inside its transaction): a card charge for an installment. Locks payment, order,
+    installment (orders.locks); stored once as a receipt keyed by the PaymentIntent id. A replay
+    changes nothing."""
+    from orders.errors import UnknownPayment
+
+    payment_id = str((obj.get("metadata") or {}).get("payment_id") or "")
+    payment = locks.lock_payment_by(
+        pk=int(payment_id) if payment_id.isdigit() else 0, provider=PaymentMethod.STRIPE
+    )
+    if payment is None or (payment.provider_id and payment.provider_id != obj.get("id")):
+        raise UnknownPayment(fields={"payment_intent": obj.get("id")})
+    if payment.status == Payment.Status.SUCCEEDED:
+        return "duplicate"
+    if (obj.get("currency") or "").upper() != payment.currency or obj.get(
+        "amount"
+    ) != payment.stripe_amount:
+        payment_status.card_payment_error(
+            payment_id=payment.pk,
+            error=f"amount/currency mismatch: {obj.get('amount')} {obj.get('currency')}",
+        )
+        return "amount_mismatch"
+    order = locks.lock_order(payment.order_id)
+    installment = Installment.objects.select_for_update(of=("self",)).get(payment=payment)
+    payment.provider_id = payment.provider_id or obj.get("id") or ""
+    payment_status.installment_payment_succeeded(payment=payment)
+    amount = min(payment.amount, installment.amount_due)
+    if amount <= 0:
+        return "overpaid"  # paid meanwhile by wire: an admin refunds the card charge
+    _apply_receipt(
+        order=order,
+        installment=installment,
+        amount=amount,
+        method=InstallmentReceipt.Method.CARD,
+        reference=obj.get("id") or f"payment:{payment.pk}",
+        actor=None,
+    )
+    return "installment_paid"
+
+
+# --- shipment and transport document ---
+
+SHIPMENT_FIELDS = {
+    "port_of_loading": 120,
+    "port_of_discharge": 120,
+    "vessel": 120,
+    "container_number": 20,
+    "seal_number": 30,
+    "package_kind": 60,
+    "marks": 255,
+}
+
+
+def _shipment_values(data: dict) -> dict:
+    errors, values = {}, {}
+    for name, size in SHIPMENT_FIELDS.items():
+        text = str(data.get(name) or "").strip()
+        if name != "vessel" and not text:
+            errors[name] = [_("This field is required.")]
+        values[name] = text[:size]
+    for name in ("net_weight_kg", "gross_weight_kg", "package_count"):
+        try:
+            number = Decimal(str(data.get(name) or "").strip())
+            if number <= 0:
+                raise InvalidOperation
+            values[name] = int(number) if name == "package_count" else number
+        except (InvalidOperation, ValueError):
+            errors[name] = [_("Enter a number above zero.")]
+    if not errors and values["gross_weight_kg"] < values["net_weight_kg"]:
+        errors["gross_weight_kg"] = [_("The gross weight cannot be below the net weight.")]
+    if errors:
+        raise ShipmentInvalid(fields=errors)
+    return values
+
+
+@transaction.atomic
+def export_shipment_record(*, actor: User, order_id: int, data: dict) -> ExportTerms:
+    """The cooperative records the shipment (ports, container, seal, packages, weights, marks)
+    and, when the order is packed, ships it (carrier = vessel, tracking = container number).
+    Raises NotFound, ActionForbidden, ShipmentInvalid, TransitionNotAllowed."""
+    order = lock_order_for(actor=actor, order_id=order_id, allowed={"coop", "admin"})
+    terms = ExportTerms.objects.select_for_update().filter(order=order).first()
+    if terms is None:
+        raise NotFound()
+    if order.status not in (Order.Status.CONFIRMED, Order.Status.PACKED):
+        raise ShipmentInvalid(
+            _("The shipment is recorded once the order is in production or packed."),
+            fields={"status": [order.status]},
+        )
+    for name, value in _shipment_values(data).items():
+        setattr(terms, name, value)
+    terms.shipped_on = timezone.localdate()
+    terms.save()
+    if order.status == Order.Status.PACKED:
+        order_transition(
+            actor=actor,
+            order_id=order.pk,
+            to=Order.Status.SHIPPED,
+            carrier=terms.vessel or terms.port_of_loading,
+            tracking_number=terms.container_number,
+        )
+    return terms
+
+
+@transaction.atomic
+def export_transport_document_upload(*, actor: User, order_id: int, kind: str, file) -> ExportTerms:
+    """The bill of lading (BL) or airway bill (AWB) of a shipped export order, through the safe
+    upload rules; the buyer can then download it. A balance due against the B/L copy becomes due.
+    Raises NotFound, ActionForbidden, ValidationFailed."""
+    from market.documents import private_document_store
+
+    order = lock_order_for(actor=actor, order_id=order_id, allowed={"coop", "admin"})
+    terms = ExportTerms.objects.select_for_update().filter(order=order).first()
+    if terms is None:
+        raise NotFound()
+    if kind not in ("BL", "AWB"):
+        raise ValidationFailed(
+            fields={"kind": [_("Choose BL or AWB.")]}, code="invalid_document_kind"
+        )
+    if order.status not in (Order.Status.SHIPPED, Order.Status.DELIVERED):
+        raise ShipmentInvalid(
+            _("Upload the bill of lading once the goods are shipped."),
+            fields={"status": [order.status]},
+        )
+    stored = private_document_store(file, prefix=f"export-docs/{order.pk}")
+    old = terms.transport_document.name
+    terms.transport_document = stored["name"]
+    terms.transport_document_kind = kind
+    terms.transport_document_name = stored["original_name"]
+    terms.transport_document_type = stored["content_type"]
+    terms.save()
+    if old:
+        transaction.on_commit(lambda: storages["private"].delete(old))
+    due = timezone.localdate() + timedelta(days=_payment_days())
+    Installment.objects.filter(
+        order=order, due=BalanceDue.AGAINST_BL_COPY, due_date__isnull=True
+    ).update(due_date=due)
+    OrderEvent.objects.create(
+        order=order, actor=actor, kind=OrderEvent.Kind.NOTE, note=f"{kind} uploaded"
+    )
+    return terms
+
+
+def export_roles(*, actor: User, order: Order) -> set[str]:
+    """buyer / coop / admin roles of `actor` on an export order (empty: not visible)."""
+    if not hasattr(order, "export"):
+        return set()
+    return actor_roles(actor=actor, order=order) - {"system"}
+
+
+stripe_payments.INTENT_SUCCEEDED_BY_METADATA["installment_id"] = on_installment_intent_succeeded

@@ -1,0 +1,249 @@
+"""The one service that moves payment status: `Order.payment_status` (with `amount_paid_vnd`,
+`amount_refunded_vnd`) and `Payment.status`, for every method (card, bank transfer, cash on
+delivery) and for refunds. Nothing else in orders writes those fields.
+
+Every function runs inside its caller's transaction with the rows locked through `orders.locks`
+(payment, then order, then refund). Each money event it records writes its `OrderEvent`, and the
+"payment received" e-mail goes out after commit for every method."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from market.models import User
+from orders import ledger
+from orders.models import Order, OrderEvent, Payment, PaymentMethod, Refund
+from orders.services import notifications
+
+P = Payment.Status
+OPEN = (P.PENDING, P.FAILED)  # a payment that can still be paid or changed
+
+
+def _event(order: Order, *, actor, kind, before: str, note: str) -> None:
+    OrderEvent.objects.create(
+        order=order,
+        actor=actor,
+        kind=kind,
+        from_status=before,
+        to_status=order.payment_status,
+        note=note,
+    )
+
+
+def order_paid(*, order: Order, actor: User | None, note: str) -> bool:
+    """Money for `order` arrived (card charge, bank transfer, cash at the door): UNPAID → PAID,
+    `amount_paid_vnd` = its total; an order's own pending payment row becomes SUCCEEDED (a card
+    payment row is moved by `card_payment_succeeded`). Writes the event, mails after commit.
+    Returns False (and changes nothing) when the order was already paid: a replay."""
+    if order.payment_status != Order.PaymentStatus.UNPAID:
+        return False
+    before = order.payment_status
+    order.payment_status, order.reserved_until = Order.PaymentStatus.PAID, None
+    order.amount_paid_vnd = order.total_vnd
+    order.save(update_fields=["payment_status", "reserved_until", "amount_paid_vnd", "updated_at"])
+    if order.payment_method != PaymentMethod.STRIPE:
+        Payment.objects.filter(order=order, status=P.PENDING).update(
+            status=P.SUCCEEDED, paid_at=timezone.now(), updated_at=timezone.now()
+        )
+    _event(order, actor=actor, kind=OrderEvent.Kind.PAYMENT, before=before, note=note)
+    ledger.post_payment(order, actor=actor)
+    transaction.on_commit(lambda: notifications.payment_received(order_id=order.pk))
+    return True
+
+
+def order_payments_cancel(*, order: Order) -> None:
+    """An order ended before it was paid: its own pending payment rows are cancelled."""
+    Payment.objects.filter(order=order, status=P.PENDING).update(
+        status=P.CANCELLED, updated_at=timezone.now()
+    )
+
+
+def order_payments_follow_total(*, order: Order) -> None:
+    """Before payment, an order's own bank-transfer/cash payment asks for its current total
+    (lines refused at confirmation lower it)."""
+    Payment.objects.filter(order=order, status__in=OPEN).update(
+        amount=order.total_vnd, updated_at=timezone.now()
+    )
+
+
+def refund_pending_vnd(order: Order) -> int:
+    return (
+        order.refunds.filter(status=Refund.Status.PENDING).aggregate(s=Sum("amount_vnd"))["s"] or 0
+    )
+
+
+def refundable_vnd(order: Order) -> int:
+    """What is left to refund: received, minus refunded, minus refunds on their way."""
+    return order.amount_paid_vnd - order.amount_refunded_vnd - refund_pending_vnd(order)
+
+
+def refund_open(
+    *,
+    order: Order,
+    payment: Payment,
+    amount_vnd: int,
+    reason: str,
+    actor: User | None,
+    provider_id: str = "",
+) -> Refund:
+    """A refund of `amount_vnd` is on its way to the buyer (PENDING): no longer held for the
+    cooperative (ledger: refunds owed). `order` is locked."""
+    refund = Refund.objects.create(
+        order=order,
+        payment=payment,
+        amount_vnd=amount_vnd,
+        reason=reason.strip(),
+        created_by=actor,
+        provider_id=provider_id,
+        after_release=order.released_at is not None,
+    )
+    ledger.post_refund_queued(order, refund, actor=actor)
+    return refund
+
+
+def refund_succeeded(*, order: Order, refund: Refund, actor: User | None) -> None:
+    """A refund reached the buyer: counted on the order (payment status derived from it) and, for
+    an order's own bank-transfer/cash payment, on the payment row (VND). A card payment's
+    refunded total comes from Stripe (`card_payment_refunded_total`, USD cents)."""
+    refund.status = Refund.Status.SUCCEEDED
+    refund.save(update_fields=["status", "provider_id", "updated_at"])
+    before = order.payment_status
+    order.amount_refunded_vnd += refund.amount_vnd
+    order.payment_status = order.derived_payment_status()
+    order.save(update_fields=["amount_refunded_vnd", "payment_status", "updated_at"])
+    if refund.payment.provider != PaymentMethod.STRIPE:
+        Payment.objects.filter(pk=refund.payment_id).update(
+            amount_refunded=F("amount_refunded") + refund.amount_vnd
+        )
+        payment = Payment.objects.get(pk=refund.payment_id)
+        payment.status = (
+            P.REFUNDED if payment.amount_refunded >= payment.amount else P.PARTIALLY_REFUNDED
+        )
+        payment.save(update_fields=["status", "updated_at"])
+    _event(
+        order,
+        actor=actor,
+        kind=OrderEvent.Kind.REFUND,
+        before=before,
+        note=f"{refund.amount_vnd:,} ₫: {refund.reason}",
+    )
+    ledger.post_refund_paid(order, refund, actor=actor)
+
+
+def refund_failed(*, order: Order, refund: Refund, error: str) -> None:
+    """The provider refused a pending refund: it no longer counts as on its way, and the money
+    is held for the cooperative again (the queued posting reversed)."""
+    refund.status, refund.last_error = Refund.Status.FAILED, error[:2000]
+    refund.save(update_fields=["status", "last_error", "updated_at"])
+    ledger.post_refund_reversed(order, refund)
+
+
+# --- the card payment row (one per checkout) ---
+
+
+def card_payment_succeeded(*, payment: Payment, amount: Decimal) -> bool:
+    """Stripe charged `amount` (what was received; it can be an older intent amount when the buyer
+    paid before our update reached Stripe). Returns False when a refund event came first: the
+    refunded state is kept."""
+    payment.paid_at = payment.paid_at or timezone.now()
+    if payment.status in (P.REFUNDED, P.PARTIALLY_REFUNDED):
+        payment.save(update_fields=["provider_id", "paid_at", "updated_at"])
+        return False
+    payment.status, payment.amount = P.SUCCEEDED, amount
+    payment.save(update_fields=["provider_id", "status", "amount", "paid_at", "updated_at"])
+    return True
+
+
+def card_payment_failed(*, payment: Payment, error: str) -> bool:
+    """A failed attempt: only a pending payment becomes FAILED (a failure reported after success,
+    by retries or reordering, changes nothing). Returns whether it changed."""
+    if payment.status != P.PENDING:
+        payment.save(update_fields=["provider_id", "updated_at"])
+        return False
+    payment.status, payment.last_error = P.FAILED, error[:2000]
+    payment.save(update_fields=["provider_id", "status", "last_error", "updated_at"])
+    return True
+
+
+def card_payment_refunded_total(*, payment: Payment, refunded: Decimal) -> bool:
+    """Stripe's refunded total for the charge (monotonic: events come in any order, the largest
+    total wins). Returns True when the whole charge is refunded."""
+    payment.amount_refunded = max(payment.amount_refunded, min(refunded, payment.amount))
+    full = payment.amount_refunded >= payment.amount
+    payment.status = P.REFUNDED if full else P.PARTIALLY_REFUNDED
+    payment.paid_at = payment.paid_at or timezone.now()  # a refund implies the charge succeeded
+    payment.save(
+        update_fields=["provider_id", "amount_refunded", "status", "paid_at", "updated_at"]
+    )
+    return full
+
+
+def card_orders_refunded_in_full(*, payment: Payment, orders: list[Order], note: str) -> None:
+    """The whole charge was refunded at Stripe (also from Stripe's dashboard): every order of the
+    checkout was received (a refund implies the charge) and is refunded in full. What our own
+    refunds do not cover yet is recorded as one succeeded refund per order."""
+    for order in orders:
+        if order.payment_status == Order.PaymentStatus.REFUNDED:
+            continue
+        order_paid(order=order, actor=None, note=note)
+        left = refundable_vnd(order)
+        if left > 0:
+            refund = refund_open(
+                order=order,
+                payment=payment,
+                amount_vnd=left,
+                reason=_("Refunded at Stripe (%(ref)s).") % {"ref": note},
+                actor=None,
+                provider_id=note,
+            )
+            refund_succeeded(order=order, refund=refund, actor=None)
+
+
+def card_payment_amount_set(*, payment: Payment, amount: Decimal) -> bool:
+    """Before payment: the card payment asks for `amount` (orders of its checkout cancelled or
+    lines refused). A change bumps `amount_version`, which keys the Stripe update."""
+    if amount == payment.amount:
+        return False
+    payment.amount, payment.amount_version = amount, payment.amount_version + 1
+    payment.save(update_fields=["amount", "amount_version", "updated_at"])
+    return True
+
+
+def card_payment_cancel(*, payment: Payment) -> None:
+    """Every order of the checkout ended before payment."""
+    payment.status = P.CANCELLED
+    payment.save(update_fields=["status", "updated_at"])
+
+
+def card_payment_error(*, payment_id: int, error: str) -> None:
+    """Remember the last provider error on the payment (after commit, outside any lock)."""
+    Payment.objects.filter(pk=payment_id).update(last_error=error[:2000])
+
+
+# --- export orders: a schedule of installments (orders.services.export) ---
+
+
+def order_installment_received(
+    *, order: Order, received_vnd: int, schedule_paid: bool, actor: User | None, note: str
+) -> None:
+    """Money arrived for an installment of an export order (wire or card, in part or whole):
+    `amount_paid_vnd` follows what the schedule has received (at the order's rate, capped by the
+    total); the order becomes PAID once every installment is paid. Writes the event; the
+    "payment received" mail goes out when the order is paid in full."""
+    before, paid_before = order.payment_status, order.amount_paid_vnd
+    order.amount_paid_vnd = order.total_vnd if schedule_paid else min(order.total_vnd, received_vnd)
+    if schedule_paid and order.payment_status == Order.PaymentStatus.UNPAID:
+        order.payment_status = Order.PaymentStatus.PAID
+        transaction.on_commit(lambda: notifications.payment_received(order_id=order.pk))
+    order.save(update_fields=["payment_status", "amount_paid_vnd", "updated_at"])
+    _event(order, actor=actor, kind=OrderEvent.Kind.PAYMENT, before=before, note=note)
+    ledger.post_payment_part(order, amount_vnd=order.amount_paid_vnd - paid_before, actor=actor)
+
+
+def installment_payment_succeeded(*, payment: Payment) -> None:
+    """The card payment of one installment was charged (its amount is what it asked for)."""
+    payment.status, payment.paid_at = P.SUCCEEDED, payment.paid_at or timezone.now()
+    payment.save(update_fields=["provider_id", "status", "paid_at", "updated_at"])

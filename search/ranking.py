@@ -1,0 +1,73 @@
+"""The ranking, written once: which signals, in which order, with which weights.
+
+Every backend renders the same signals from the same parsed query (SQLite FTS5 MATCH
+expressions, PostgreSQL tsqueries, engine `constant_score` clauses), so a query ranks the same
+products in the same order on all four configurations (docs/search.md, "Ranking"):
+
+    score = 256 x the query is the product's SKU
+          +  64 x the words typed, as one phrase, in the name
+          +  32 x every word (or one of its synonyms) in the name
+          +  16 x every word as typed (not a synonym) in the name
+          +   8 x every word in the name with the diacritics typed (only when some were typed)
+          +   4 x the share of the words (or synonyms) found in the category, cooperative,
+                  province or certification labels
+          +   2 x the share of the words (or synonyms) found in the name
+
+Each signal is a yes/no test, so a word counts once however often it repeats, and a synonym
+satisfies a clause no more than the word typed does (it never adds up past it). The weights are
+powers of two above the last share, so a higher signal always outranks all lower ones together.
+Matches in the description alone score 0: they are found (recall), never ranked up.
+
+Ties: the shorter name first (field-length normalisation: a name that is mostly the query words
+is a better match than a long one that also contains them), then the quality signal (orders that
+bought the product), then the newest; the id only makes the order total.
+"""
+
+from dataclasses import dataclass
+
+from search.text import EXACT, FOLDED, ParsedQuery, fold, normalize
+
+SKU, PHRASE, NAME_ALL, NAME_TYPED, DIACRITICS, CONTEXT_SHARE, NAME_SHARE = 256, 64, 32, 16, 8, 4, 2
+
+# Where a test looks. "name" is the folded name, "exact" the name as written (NFC, lowercase),
+# "context" category/cooperative/province/certification labels/SKU, "body" the descriptions.
+NAME, CONTEXT, RECALL = ("name",), ("context",), ("name", "context", "body")
+
+Clause = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
+class Signal:
+    """`weight` if every clause of `clauses` matches; a clause matches if one of its
+    alternatives does: FOLDED tokens (adjacent) in one of `fields`, or EXACT tokens (a synonym
+    or a word with its diacritics, adjacent) in the name as written."""
+
+    weight: float
+    clauses: tuple[Clause, ...]
+    fields: tuple[str, ...] = NAME
+
+
+@dataclass(frozen=True)
+class Plan:
+    recall: tuple[Clause, ...]  # every clause must match somewhere (name, context, body)
+    sku: str  # the query as a SKU would be stored
+    signals: tuple[Signal, ...]
+
+
+def plan(q: str, parsed: ParsedQuery) -> Plan:
+    """The recall clauses and the rank signals of a non-empty query."""
+    clauses = parsed.clauses
+    typed = tuple(((FOLDED, (t,)),) for t in parsed.folded)
+    signals = [Signal(PHRASE, (((FOLDED, parsed.folded),),)), Signal(NAME_ALL, clauses)]
+    signals.append(Signal(NAME_TYPED, typed))
+    if parsed.has_diacritics:
+        signals.append(Signal(DIACRITICS, tuple(((EXACT, (t,)),) for t in parsed.exact)))
+    # The context is folded text: synonyms are looked for there folded too.
+    signals += [Signal(CONTEXT_SHARE / len(clauses), (_folded(c),), CONTEXT) for c in clauses]
+    signals += [Signal(NAME_SHARE / len(clauses), (c,)) for c in clauses]
+    return Plan(recall=clauses, sku=normalize(q).strip(), signals=tuple(signals))
+
+
+def _folded(clause: Clause) -> Clause:
+    alternatives = [(FOLDED, tuple(fold(t) for t in a)) for _, a in clause]
+    return tuple(dict.fromkeys(alternatives))

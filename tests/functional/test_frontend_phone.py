@@ -1,0 +1,252 @@
+"""The phone layout holds: every page route of the web pages, visited at 360 px as each role
+(guest, buyer, cooperative staff, platform admin), never scrolls sideways
+(`document.documentElement.scrollWidth <= 360`), keeps the header at most 64 px tall with its
+menu button and cart badge, and axe (WCAG 2.2 AA) finds nothing serious on it.
+
+The route list is checked against the frontend's URL patterns: a new page route that this test
+does not visit fails it (partials, images and POST-only routes are listed with the reason)."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from catalog.services import imports as import_services
+from frontend import urls as frontend_urls
+from market import invitations
+from market.models import Membership
+from tests.factories.catalog import CategoryFactory, CertificationFactory, ProductFactory
+from tests.factories.market import CooperativeFactory, MembershipFactory, UserFactory
+from tests.factories.orders import place_order
+from tests.factories.search import index_everything
+from tests.functional.conftest import SHOTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PASSWORD = "mat-khau-123"  # UserFactory's
+PHONE = {"width": 360, "height": 740}
+
+NOT_PAGES = {
+    "suggest": "htmx partial of the search box",
+    "wards": "htmx partial (ward <select>)",
+    "coop_register_wards": "htmx partial (ward <select>)",
+    "order_vietqr": "SVG image",
+    "order_vietqr_png": "PNG attachment",
+    "checkout_pay": "card payment page, only for card checkouts (needs Stripe keys)",
+    "logout": "POST only",
+    "language": "POST only (the header's language button)",
+    "cart_add": "POST only",
+    "cart_update": "POST only",
+    "cart_remove": "POST only",
+    "order_cancel": "POST only",
+    "order_received": "POST only",
+    "coop_submit": "POST only",
+    "coop_product_publish": "POST only",
+    "coop_product_stock": "POST only",
+    "coop_product_image_add": "POST only",
+    "coop_product_image_move": "POST only",
+    "coop_import_apply": "POST only",
+    "coop_order_move": "POST only",
+    "coop_order_paid": "POST only",
+    "staff_decide": "POST only",
+    "staff_certification_decide": "POST only",
+}
+NOT_PAGE_PREFIXES = ("coop_products_bulk", "coop_import_template")  # POST / file download
+
+
+def _world():
+    cat = CategoryFactory(slug="ca-phe", name_vi="Cà phê", name_en="Coffee")
+    coop = CooperativeFactory(
+        verified=True, trading_name="HTX Cà phê Ea Tul Đắk Lắk", phone="0912345678"
+    )
+    coop.bank_bin, coop.bank_account, coop.bank_account_name = "970436", "0071000123456", "HTX"
+    coop.save()
+    product = ProductFactory(
+        cooperative=coop,
+        category=cat,
+        name_vi="Cà phê Robusta nhân xanh S18 vụ 2025 – bao PP 25 kg xuất khẩu",
+        slug="robusta",
+        hs_code="0901.11",
+        incoterms=["FOB", "CIF"],
+        port_of_loading="Cát Lái",
+        packaging="bao PP 25 kg",
+        monthly_capacity=Decimal("20"),
+    )
+    CertificationFactory(cooperative=coop)
+    waiting = CooperativeFactory(status="SUBMITTED", trading_name="HTX Chờ Duyệt")
+    index_everything_safe()
+    buyer = UserFactory(email="lan@example.vn", full_name="Nguyễn Thị Lan")
+    staff = MembershipFactory(cooperative=coop, role=Membership.Role.OWNER).user
+    admin = UserFactory(email="admin@example.vn", is_staff=True)
+    order = place_order(buyer, product, qty=2, payment_method="bank_transfer")
+    job = import_services.import_job_start(
+        actor=staff,
+        cooperative_id=coop.pk,
+        file_name="san-pham.csv",
+        data="sku,name_vi,category,unit,price_vnd\nA1,Cà phê,Cà phê,kg,120000\n".encode(),
+        run_inline=True,
+    )
+    invitee = "moi@example.vn"
+    token = _invite(staff, coop, invitee)
+    return locals()
+
+
+def index_everything_safe():
+    from search.backends import get_backend
+
+    index_everything(get_backend())
+
+
+def _invite(staff, coop, email):
+    sent = {}
+    original = invitations._mail_invitation
+
+    def keep(c, e, token):
+        sent["token"] = token
+
+    invitations._mail_invitation = keep
+    try:
+        invitations.membership_invite(
+            actor=staff, cooperative_id=coop.pk, email=email, role="STAFF"
+        )
+    finally:
+        invitations._mail_invitation = original
+    return sent["token"]
+
+
+def _routes(w) -> dict[str, list[tuple[str, str]]]:
+    """(route name, path) per role."""
+    coop, product, order = w["coop"], w["product"], w["order"]
+    uid = urlsafe_base64_encode(force_bytes(w["buyer"].pk))
+    token = default_token_generator.make_token(w["buyer"])
+    public = [
+        ("home", "/"),
+        ("directory", "/hop-tac-xa/"),
+        ("coop_profile", f"/hop-tac-xa/{coop.slug}/"),
+        ("product", f"/san-pham/{product.pk}/{product.slug}/"),
+        ("search", "/tim-kiem/?q=ca+phe"),
+        ("search", "/tim-kiem/?q=xyzxyzxyz"),
+        ("cart", "/gio-hang/"),
+    ]
+    guest_only = [
+        ("login", "/login/"),
+        ("signup", "/signup/"),
+        ("password_reset", "/password-reset/"),
+        ("password_reset_done", "/password-reset/sent/"),
+        ("password_reset_confirm", f"/password-reset/{uid}/{token}/"),
+        ("password_reset_complete", "/password-reset/done/"),
+        ("invitation_accept", f"/invitations/{w['token']}/"),
+    ]
+    buyer = [
+        ("checkout", "/thanh-toan/"),
+        ("checkout_done", f"/thanh-toan/{order.checkout_id}/"),
+        ("order_list", "/don-hang/"),
+        ("order_detail", f"/don-hang/{order.code}/"),
+        ("coop_register", "/htx/dang-ky/"),
+        ("coop_home", "/htx/"),
+    ]
+    c = f"/htx/{coop.pk}"
+    staff = [
+        ("coop_home", "/htx/"),
+        ("coop_dashboard", f"{c}/"),
+        ("coop_profile_edit", f"{c}/ho-so/"),
+        ("coop_documents", f"{c}/giay-to/"),
+        ("coop_products", f"{c}/san-pham/"),
+        ("coop_product_create", f"{c}/san-pham/moi/"),
+        ("coop_product_edit", f"{c}/san-pham/{product.pk}/"),
+        ("coop_certifications", f"{c}/chung-nhan/"),
+        ("coop_import", f"{c}/nhap/"),
+        ("coop_import_job", f"{c}/nhap/{w['job'].pk}/"),
+        ("coop_orders", f"{c}/don-hang/"),
+        ("coop_order_print", f"{c}/don-hang/{order.code}/slip/"),
+        ("coop_order_print", f"{c}/don-hang/{order.code}/invoice/"),
+        ("order_detail", f"/don-hang/{order.code}/"),
+        ("order_list", "/don-hang/"),
+    ]
+    admin = [
+        ("staff_queue", "/quan-tri/"),
+        ("staff_cooperative", f"/quan-tri/htx/{w['waiting'].pk}/"),
+        ("staff_certifications", "/quan-tri/chung-nhan/"),
+        ("staff_suspended", "/quan-tri/tam-ngung/"),
+        ("order_detail", f"/don-hang/{order.code}/"),
+    ]
+    return {
+        "guest": public + guest_only,
+        "buyer": public + buyer,
+        "staff": public + staff,
+        "admin": public + admin,
+    }
+
+
+def _check_page(s, path: str) -> list[str]:
+    page = s.page
+    response = page.goto(s.base_url + path)
+    problems = []
+    if response is None or response.status >= 400:
+        problems.append(f"{path}: HTTP {response.status if response else 'none'}")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > 360:
+        wide = page.evaluate(
+            """() => [...document.querySelectorAll('body *')]
+                 .filter(e => e.getBoundingClientRect().right > 361)
+                 .slice(0, 3).map(e => e.tagName + '.' + e.className)"""
+        )
+        problems.append(f"{path}: scrollWidth {width} ({wide})")
+    header = page.evaluate("document.querySelector('header.site').getBoundingClientRect().height")
+    if header > 64:
+        problems.append(f"{path}: header {header}px tall")
+    for v in s.axe_violations():
+        problems.append(f"{path}: axe {v['id']} {v['nodes']}")
+    return problems
+
+
+def test_every_page_route_fits_360px_for_every_role(units, open_session):
+    w = _world()
+    routes = _routes(w)
+    problems: list[str] = []
+
+    for role, user in (
+        ("guest", None),
+        ("buyer", w["buyer"]),
+        ("staff", w["staff"]),
+        ("admin", w["admin"]),
+    ):
+        s = open_session(f"phone-{role}")
+        s.page.set_viewport_size(PHONE)
+        if user is not None:
+            s.login(user.email, PASSWORD)
+            s.page.set_viewport_size(PHONE)
+        if role == "buyer":  # a filled cart: two lines, the badge shows them
+            s.go(f"/san-pham/{w['product'].pk}/{w['product'].slug}/")
+            s.page.click('form[action$="/gio-hang/them/"] button[type=submit]')
+            s.page.wait_for_url("**/gio-hang/")
+            badge = s.page.locator("header .cart-link .count").inner_text()
+            assert badge == "1"
+        for _name, path in routes[role]:
+            problems += [f"{role} {p}" for p in _check_page(s, path)]
+        s.page.goto(s.base_url + "/")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        s.page.screenshot(path=str(SHOTS / f"phone-{role}-home-360.png"))
+        assert s.page.locator("header .menu-toggle").is_visible()
+        s.page.click("header .menu-toggle")
+        assert s.page.locator("#main-nav").is_visible()
+        s.page.screenshot(path=str(SHOTS / f"phone-{role}-menu-360.png"))
+        assert s.csp_errors == []
+
+    assert problems == []
+    visited = {name for role in routes.values() for name, _ in role}
+    pages = {
+        p.name
+        for p in frontend_urls.urlpatterns
+        if p.name not in NOT_PAGES and not p.name.startswith(NOT_PAGE_PREFIXES)
+    }
+    assert pages - visited == set()
+
+
+def test_phone_page_list_names_real_routes():
+    names = {p.name for p in frontend_urls.urlpatterns}
+
+    assert set(NOT_PAGES) <= names
+    assert all(re.fullmatch(r"[a-z_]+", n) for n in names)
