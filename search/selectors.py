@@ -206,7 +206,7 @@ def _card(family: ProductFamily, english: bool) -> ProductCard:
         name=local(p.name_vi, p.name_en),
         name_vi=p.name_vi,
         name_en=p.name_en,
-        highlight=getattr(p, "highlight", {}),
+        highlight=getattr(family, "highlight", {}),
         cooperative_id=coop.pk,
         cooperative_name=coop.display_name,
         cooperative_province_id=coop.province_id,

@@ -20,7 +20,9 @@ from tests.factories.search import index_everything, search_backend  # noqa: F40
 
 
 def found(q, **kw):
-    return [p.pk for p in product_search(Query(q=q, size=100, **kw)).results]
+    return [
+        p.variant.pk for p in product_search(Query(q=q, size=100, **kw)).results
+    ]  # the card's variant
 
 
 def change(product, **fields):
