@@ -38,8 +38,14 @@ def cooperative_profile(*, slug: str) -> dict:
 def product_detail(*, product_id: int) -> dict:
     product = catalog_selectors.product_get_for_public(product_id=product_id)
     today = timezone.localdate()
+    variants = list(
+        catalog_selectors.product_list_purchasable()
+        .filter(family_id=product.family_id)
+        .order_by("position", "pk")
+    )
     return {
         "product": product,
+        "variants": variants,  # the family's purchasable variants: the picker's chips
         "certifications": [c for c in product.family.certifications.all() if c.is_shown(today)],
     }
 

@@ -13,6 +13,7 @@ from frontend.views import (
     rfq,
     search,
     staff,
+    variants,
 )
 
 app_name = "frontend"
@@ -71,6 +72,21 @@ urlpatterns = [
         "htx/<int:coop_id>/san-pham/<int:product_id>/dang-ban/",
         coop.product_publish,
         name="coop_product_publish",
+    ),
+    path(
+        "htx/<int:coop_id>/san-pham/<int:product_id>/lua-chon/",
+        variants.variants_bulk,
+        name="coop_variants_bulk",
+    ),
+    path(
+        "htx/<int:coop_id>/san-pham/<int:product_id>/lua-chon/them/",
+        variants.variant_add,
+        name="coop_variant_add",
+    ),
+    path(
+        "htx/<int:coop_id>/san-pham/<int:product_id>/lua-chon/<int:variant_id>/xoa/",
+        variants.variant_delete,
+        name="coop_variant_delete",
     ),
     path(
         "htx/<int:coop_id>/san-pham/<int:product_id>/ton-kho/",

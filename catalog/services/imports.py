@@ -322,9 +322,9 @@ def _validate(job: ImportJob, rows, on_progress) -> tuple[list[tuple[int, dict]]
     parsed, errors = [], []
     for done, (number, raw) in enumerate(rows, start=1):
         data, row_errors = parse_row(raw, lookups, existing.get(str(raw.get("sku") or "").strip()))
-        if not row_errors:
-            row_errors = groups.check(number, data)
         sku = data.get("sku")
+        if not row_errors and sku not in seen:  # a repeated SKU is reported as such below
+            row_errors = groups.check(number, data)
         if sku and sku in seen:
             row_errors.append(
                 {

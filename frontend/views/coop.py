@@ -206,10 +206,13 @@ def product_edit(request, coop, product_id):
             return _done(
                 request, _("Product saved."), "frontend:coop_product_edit", coop.pk, product.pk
             )
+    from frontend.views.variants import family_context  # the family's variants on this page
+
     return render(
         request,
         "frontend/coop/product_form.html",
         {
+            **family_context(user=request.user, coop=coop, product=product),
             "coop": coop,
             "form": form,
             "product": product,

@@ -53,7 +53,11 @@ NOT_PAGES = {
     "staff_decide": "POST only",
     "staff_certification_decide": "POST only",
 }
-NOT_PAGE_PREFIXES = ("coop_products_bulk", "coop_import_template")  # POST / file download
+NOT_PAGE_PREFIXES = (  # POST / file download
+    "coop_products_bulk",
+    "coop_import_template",
+    "coop_variant",  # the family's variants: bulk edit, add, delete (POST only)
+)
 
 
 def _world():
