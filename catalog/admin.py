@@ -75,6 +75,14 @@ class ProductFamilyAdmin(admin.ModelAdmin):
     readonly_fields = ("family_key",)
     inlines = [VariantInline, ProductImageInline]
 
+    def save_model(self, request, obj, form, change):
+        # What the variants share is copied to each of them (their read copy, docs/catalog.md).
+        from catalog.services.common import copy_shared_to_variants
+
+        super().save_model(request, obj, form, change)
+        if change:
+            copy_shared_to_variants(obj, obj.shared_values())
+
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):

@@ -1,7 +1,7 @@
 """Demo catalogue for `manage.py seed_demo` (runs after market/demo.py made the cooperatives).
 
-About 320 product families (line × grade × retail or wholesale/export packs) holding 2,000+
-variants (crop year or design × pack) with prices, tiers, stock, certifications and images.
+About 300 product families (line × grade) holding 3,800 variants (pack × crop year, or
+pack × design for crafts) with prices, tiers, stock, certifications and images.
 A database seeded before families existed (one family per product after migration 0008) is
 regrouped in place by `regroup`: same variant ids and stock, families merged. The images are drawn locally with Pillow (no network): a few dozen distinct pictures, each
 processed once through the real upload pipeline (`catalog.images.process_image`) and then shared by
@@ -137,20 +137,14 @@ def _variants(line):
                 yield n, gi, si, (grade_vi, grade_en), (sec_vi, sec_en), pack
 
 
-def _is_bulk(pack) -> bool:
-    """Wholesale and export packs (5 kg and up, per kg/tonne, drums) form their own family."""
-    _vi, _en, unit, size, _moq, _step, _factor, export = pack
-    return export or unit in ("KG", "TAN", "LIT") or size >= 5
-
-
 def _family_key(line, gi, pack) -> str:
-    return f"DEMO-{line[0]}-{gi}-{'B' if _is_bulk(pack) else 'R'}"
+    """One family per line and grade (the issue's coffee: every pack, from the 250 g pouch to
+    the export tonne, and both crop years are variants of one product)."""
+    return f"DEMO-{line[0]}-{gi}"
 
 
 def _family_names(line, grade, pack) -> tuple[str, str]:
     _code, name_vi, name_en = line[:3]
-    if _is_bulk(pack):
-        return f"{name_vi} {grade[0]} – hàng sỉ, xuất khẩu", f"{name_en}, {grade[1]} – wholesale"
     return f"{name_vi} {grade[0]}", f"{name_en}, {grade[1]}"
 
 
@@ -426,6 +420,7 @@ def _merge(target: ProductFamily, key: str, members: list[Product], slots) -> in
         ]
     )
     record_changes(entity="product", ids=[v.pk for v in members])
+    record_changes(entity="family", ids=sorted(old))  # their documents go from the index
     return len(members)
 
 

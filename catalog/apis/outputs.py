@@ -269,6 +269,8 @@ class ImportJobOutput(serializers.Serializer):
     progress_percent = serializers.IntegerField()
     rows_created = serializers.IntegerField()
     rows_updated = serializers.IntegerField()
+    families_total = serializers.IntegerField(help_text="products (families) in the file")
+    families_created = serializers.IntegerField(help_text="of which new")
     errors = serializers.ListField(child=serializers.DictField())
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)

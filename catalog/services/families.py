@@ -187,7 +187,7 @@ def variant_delete(*, actor, cooperative_id: int, variant_id: int) -> None:
         family.delete()
     from market.outbox import record_changes
 
-    record_changes(entity="product", ids=[variant_id])  # the search drops or rebuilds it
+    record_changes(entity="family", ids=[family_id])  # the search rebuilds or drops its document
 
 
 def _parse_bulk_row(row: dict, errors: dict, i: int) -> tuple[int | None, Decimal | None]:

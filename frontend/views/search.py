@@ -20,6 +20,9 @@ SHOWN_FACETS = (
     ("province", gettext_lazy("Province")),
     ("certification", gettext_lazy("Certification")),
     ("price", gettext_lazy("Price")),
+    ("pack", gettext_lazy("Pack size")),  # the variants' options (one card per family)
+    ("crop_year", gettext_lazy("Crop year")),
+    ("grade", gettext_lazy("Grade")),
 )
 
 
