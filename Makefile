@@ -1,4 +1,4 @@
-# HTX Market — the two commands: `make run` and `make test`.
+# HTX Market — the two commands: `make run` and `make test` (and `make lint` before a commit).
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,7 +8,7 @@ PORT ?= 8000
 # "none" uses only what is already in the environment.
 TEST_SERVICES ?= auto
 
-.PHONY: run test install migrate seed services-up services-down services-status lint messages bench clean
+.PHONY: run test install migrate seed services-up services-down services-status lint messages bench clean stack-up stack-down stack-status
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
@@ -38,6 +38,13 @@ test: install
 	@set -a; [ -f .services/env ] && . .services/env; set +a; \
 	  services/run-tests $(PY) $(PYTEST_ARGS)
 
+# Lint: ruff (lint rules and formatting) and mypy (strict on services, selectors, search backends
+# and money code; checked elsewhere). Configured in pyproject.toml; CI runs it before the tests.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
 services-up: install
 	services/svc all start
 
@@ -47,8 +54,20 @@ services-down:
 services-status:
 	services/svc all status
 
+# The production shape on this machine: PostgreSQL, Elasticsearch, Redis, gunicorn, Celery worker
+# and beat with DJANGO_ENV=production (services/stack; STACK_PORT=8080 by default).
+STACK_PORT ?= 8080
+stack-up: install
+	STACK_PORT=$(STACK_PORT) services/stack up
+
+stack-down:
+	services/stack down
+
+stack-status:
+	services/stack status
+
 bench: install
 	@ls bench/*.py
 
 clean:
-	rm -rf $(VENV) .services db.sqlite3 media private_media staticfiles test-artifacts
+	rm -rf $(VENV) .services .stack db.sqlite3 media private_media staticfiles test-artifacts

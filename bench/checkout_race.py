@@ -1,6 +1,8 @@
 """Checkout race on PostgreSQL: 50 concurrent buyers, 20 variants (5 families of 4) holding 1-5 units each,
 1,000 checkout attempts (1-3 random products a cart). Checks zero oversold, nothing lost or
 duplicated, every attempt answered (an order or a clear out-of-stock); prints checkouts/s and p95.
+Then (not timed) delivers and completes every order, so each posts its ledger entries, and checks
+the ledger against the orders (`ledger:` line, as `manage.py ledger_check`).
 
     set -a; . .services/env; set +a; .venv/bin/python bench/checkout_race.py [--buyers 50] [--attempts 1000]
 
@@ -168,12 +170,34 @@ def run(args):
         f"checkout_race: {len(latencies) / wall:.1f} attempts/s, {outcome['order'] / wall:.1f} checkouts/s, "
         f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95:.0f} ms, wall {wall:.1f} s"
     )
+    ledger_ok = settle_and_check_ledger()
     ok = (
-        sold + left == initial
+        ledger_ok
+        and sold + left == initial
         and outcome["other"] == 0
         and outcome["order"] == Checkout.objects.count()
     )
     sys.exit(0 if ok and len(latencies) == per_buyer * args.buyers else 1)
+
+
+def settle_and_check_ledger() -> bool:
+    """After the race (not timed): every order placed is delivered (cash collected: the payment
+    posts to the ledger) and completed (release + commission post), then the ledger is checked
+    against the orders. Prints the `ledger:` line of `manage.py ledger_check`."""
+    from ledger.checks import ledger_check
+    from orders.models import Order
+    from orders.services.transitions import order_transition
+    from tests.factories.market import UserFactory
+
+    admin = UserFactory(is_staff=True)
+    for order_id in Order.objects.order_by("pk").values_list("pk", flat=True):
+        for step in ("CONFIRMED", "PACKED", "SHIPPED", "DELIVERED", "COMPLETED"):
+            extra = {"carrier": "GHN", "tracking_number": "B1"} if step == "SHIPPED" else {}
+            order_transition(actor=admin, order_id=order_id, to=step, **extra)
+    result = ledger_check()
+    state = "balanced" if not result.unbalanced else f"{len(result.unbalanced)} unbalanced"
+    print(f"ledger: {result.transactions} transactions {state}, drift {result.drift_total} VND")
+    return result.ok and result.transactions > 0
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ def make_xlsx(n: int) -> bytes:
 
 
 def setup_cooperative(n: int):
-    from market.demo import example_tax_code
+    from market.cooperatives.demo import example_tax_code
     from market.models import Cooperative, Membership, Province, User
 
     user = User.objects.create_user(email=f"bench{n}-{time.time_ns()}@htx.market", password=None)

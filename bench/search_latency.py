@@ -1,20 +1,30 @@
 """Search latency and reindex throughput on 100,000 generated products.
 
-    .venv/bin/python bench/search_latency.py [--products 100000] [--backends database,elasticsearch,opensearch]
+    .venv/bin/python bench/search_latency.py [--products 100000] [--backends database,elasticsearch,opensearch] [--http]
 
 Uses its own database (default: a SQLite file under /tmp; pass --database-url for PostgreSQL),
 generates the catalog once (bulk inserts; re-runs reuse it), reindexes it into every backend whose
 URL is set (ELASTICSEARCH_URL / OPENSEARCH_URL, e.g. from .services/env), then runs 50 fixed
 queries with facets through `search.selectors.product_search` (what the API view calls: the
 backend query plus the database hydration), and on the engines the same body sent straight to the
-engine. Prints p50/p95 per backend and the reindex rate.
+engine. Prints p50/p95 per backend, the reindex rate and the 5 slowest queries (median per
+query). With --http it also starts one gunicorn worker (gthread, 1 thread: keep-alive) on the
+same database and index and sends the same queries as GET /api/v1/search/products through one
+keep-alive connection: the whole round trip (WSGI, DRF, serialisation, cards), against the
+in-process p95.
 """
 
 import argparse
+import http.client
 import os
 import random
+import socket
+import statistics
+import subprocess
 import sys
 import time
+import urllib.parse
+from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,7 +209,7 @@ def generate(n: int) -> None:
     from django.utils import timezone
 
     from catalog.models import Category, Certification, Product, ProductFamily
-    from market.demo import example_tax_code
+    from market.cooperatives.demo import example_tax_code
     from market.models import Cooperative, Province
 
     have = Product.objects.filter(sku__startswith="B-").count()
@@ -231,7 +241,7 @@ def generate(n: int) -> None:
             ],
             batch_size=500,
         )
-        rows, certs = [], []
+        rows = []
         for i in range(have, n):
             vi, en, cat = rnd.choice(ITEMS)
             qual, place = rnd.choice(QUALIFIERS), rnd.choice(PLACES)
@@ -301,12 +311,112 @@ def queries():
     return out
 
 
+REUSE_INDEX = False  # --reuse-index: query what the last run indexed (no reindex figure)
+
+
 def pct(samples, p):
     samples = sorted(samples)
     return samples[min(len(samples) - 1, int(round(p / 100 * (len(samples) - 1))))] * 1000
 
 
-def bench_backend(name: str, rounds: int) -> dict:
+def slowest(samples: list[tuple[float, str]], n: int = 5) -> list[tuple[float, str]]:
+    """The n queries with the highest median time (each query runs once per round)."""
+    by_query: dict[str, list[float]] = {}
+    for t, q in samples:
+        by_query.setdefault(q, []).append(t)
+    medians = [(statistics.median(ts), q) for q, ts in by_query.items()]
+    return sorted(medians, reverse=True)[:n]
+
+
+def query_string(q) -> str:
+    params = {k: v for k, v in asdict(q).items() if v is not None and k not in ("facets",)}
+    params = {k: str(v).lower() if isinstance(v, bool) else v for k, v in params.items()}
+    return "/api/v1/search/products?" + urllib.parse.urlencode(params)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(name: str, database_url: str, facet_cache: int) -> tuple[subprocess.Popen, int]:
+    """One gunicorn worker (gthread with 1 thread: one request at a time, keep-alive on)."""
+    port = free_port()
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        SEARCH_BACKEND=name,
+        SEARCH_INDEX_PREFIX="htxbench",
+        SEARCH_SYNC_ON_COMMIT="0",
+        SEARCH_FACET_CACHE_SECONDS=str(facet_cache),
+        DEBUG="0",
+        LOG_LEVEL="ERROR",
+        DJANGO_SETTINGS_MODULE="market.settings",
+    )
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "market.wsgi",
+            "--workers=1",
+            "--worker-class=gthread",
+            "--threads=1",
+            "--keep-alive=60",
+            f"--bind=127.0.0.1:{port}",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    for _ in range(200):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/api/v1/search/products?size=1")
+            conn.getresponse().read()
+            return proc, port
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def bench_http(name, qs, rounds, database_url, facet_cache) -> dict:
+    proc, port = start_gunicorn(name, database_url, facet_cache)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)  # one, kept alive
+        paths = [query_string(q) for q in qs]
+
+        def get(path):
+            conn.request("GET", path, headers={"Accept-Language": "vi"})
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise SystemExit(f"[{name}] HTTP {response.status} for {path}: {body[:300]}")
+            return body
+
+        for path in paths:  # warm the worker (imports, caches, connections)
+            get(path)
+        samples, empty = [], set()
+        for _ in range(rounds):
+            for q, path in zip(qs, paths, strict=True):
+                t = time.perf_counter()
+                body = get(path)
+                samples.append((time.perf_counter() - t, q.q))
+                if q.q and b'"total":0,' in body:
+                    empty.add(q.q)
+        times = [t for t, _ in samples]
+        return {
+            "http_p50": pct(times, 50),
+            "http_p95": pct(times, 95),
+            "http_slowest": slowest(samples),
+            "http_empty": sorted(empty),
+        }
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def bench_backend(name: str, rounds: int, http_args=None) -> dict:
     from django.conf import settings
 
     from search.backends import engine_query as eq
@@ -317,13 +427,15 @@ def bench_backend(name: str, rounds: int) -> dict:
     settings.SEARCH_BACKEND = name
     settings.SEARCH_INDEX_PREFIX = "htxbench"
     backend = get_backend()
-    started = time.monotonic()
-    stats = reindex(backend=backend, batch_size=2000)
-    backend.refresh()
-    took = time.monotonic() - started
-    print(
-        f"[{name}] reindex: {stats.loaded} docs in {took:.1f}s = {stats.loaded / took:,.0f} docs/s"
-    )
+    if REUSE_INDEX and backend.count():
+        loaded, took = backend.count(), float("nan")
+        print(f"[{name}] reusing the index ({loaded} docs): no reindex figure")
+    else:
+        started = time.monotonic()
+        loaded = reindex(backend=backend, batch_size=2000).loaded
+        backend.refresh()
+        took = time.monotonic() - started
+        print(f"[{name}] reindex: {loaded} docs in {took:.1f}s = {loaded / took:,.0f} docs/s")
     qs = queries()
     for q in qs:  # warm caches (vocabulary, category tree, engine segments)
         product_search(q)
@@ -341,16 +453,20 @@ def bench_backend(name: str, rounds: int) -> dict:
                 raw.append(time.perf_counter() - t)
     result = {
         "backend": name,
-        "docs": stats.loaded,
-        "docs_per_s": stats.loaded / took,
+        "docs": loaded,
+        "docs_per_s": loaded / took,
         "p50": pct(api, 50),
         "p95": pct(api, 95),
         "n": len(api),
         # the samples at and above p95: what the tail is made of
         "tail": sorted(slow, reverse=True)[: len(api) - int(round(0.95 * (len(api) - 1)))],
     }
+    result["slowest"] = slowest(slow)
+    result["empty"] = sorted({q.q for q in qs if q.q and not product_search(q).total})
     if raw:
         result.update(raw_p50=pct(raw, 50), raw_p95=pct(raw, 95))
+    if http_args:
+        result.update(bench_http(name, qs, rounds, *http_args))
     return result
 
 
@@ -366,7 +482,20 @@ def main():
         default=0,
         help="database backend facet cache (0 = every query counts its facets: the cold figure)",
     )
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="also measure over HTTP: one gunicorn worker, one keep-alive client connection",
+    )
+    parser.add_argument(
+        "--reuse-index",
+        action="store_true",
+        help="skip the reindex when the index is already filled (code changes that keep the "
+        "documents the same)",
+    )
     args = parser.parse_args()
+    global REUSE_INDEX
+    REUSE_INDEX = args.reuse_index
     setup_django(args.database_url)
     from django.conf import settings
 
@@ -378,10 +507,14 @@ def main():
     available = [b for b in wanted if b == "database" or os.environ.get(f"{b.upper()}_URL")]
     for b in set(wanted) - set(available):
         print(f"[{b}] skipped: {b.upper()}_URL is not set")
-    results = [bench_backend(b, args.rounds) for b in available]
+    http_args = None
+    if args.http:
+        http_args = (os.environ["DATABASE_URL"], args.facet_cache_seconds)
+    results = [bench_backend(b, args.rounds, http_args) for b in available]
     print(
         f"\n{args.products:,} products, {len(QUERIES)} queries x {args.rounds} rounds with facets, "
-        f"database {connection.vendor}, facet cache {args.facet_cache_seconds}s, {os.cpu_count()} CPUs"
+        f"database {connection.vendor}, facet cache {args.facet_cache_seconds}s, {os.cpu_count()} CPUs, "
+        f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
     for r in results:
         line = (
@@ -394,10 +527,26 @@ def main():
                 f"  (API/engine p95 = {r['p95'] / r['raw_p95']:.2f}x)"
             )
         print(line)
+        if "http_p95" in r:
+            print(
+                " " * 15 + f"HTTP p50 {r['http_p50']:6.1f} ms  p95 {r['http_p95']:6.1f} ms"
+                f"   (HTTP/in-process p95 = {r['http_p95'] / r['p95']:.2f}x)"
+            )
         print(
             " " * 15
             + "tail: "
             + ", ".join(f"{q or '(browse)'!s} {t * 1000:.0f}" for t, q in r["tail"])
+        )
+        for key, label in (("slowest", "in-process"), ("http_slowest", "HTTP")):
+            if key in r:
+                print(
+                    " " * 15
+                    + f"5 slowest ({label}, median ms): "
+                    + ", ".join(f"{q or '(browse)'} {t * 1000:.0f}" for t, q in r[key])
+                )
+        empty = sorted(set(r["empty"]) | set(r.get("http_empty", [])))
+        print(
+            " " * 15 + f"empty answers: {len(empty)}" + (f" ({', '.join(empty)})" if empty else "")
         )
 
 

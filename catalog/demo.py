@@ -32,7 +32,7 @@ from catalog.models import (
 )
 from catalog.services.common import product_slug
 from market.models import Cooperative, Membership
-from market.outbox import record_changes
+from market.shared.outbox import record_changes
 
 PICTURES_PER_THEME = 2
 SECOND = {"craft": [("mẫu truyền thống", "traditional design"), ("mẫu hiện đại", "modern design")]}
@@ -78,7 +78,8 @@ def _draw(theme: str, variant: int) -> bytes:
     for y in range(0, h, 4):  # vertical gradient
         t = y / h
         draw.rectangle(
-            [0, y, w, y + 4], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom))
+            [0, y, w, y + 4],
+            fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)),
         )
     rnd = random.Random(f"{theme}-{variant}")
     for _ in range(60 + 40 * variant):
@@ -240,7 +241,12 @@ def _seed_cooperative(coop: Cooperative, pictures, categories) -> int:
     )
     ProductEvent.objects.bulk_create(
         [
-            ProductEvent(product=p, actor_id=owner, action="created", changes={"demo": True})
+            ProductEvent(
+                product=p,
+                actor_id=owner,
+                action=ProductEvent.Action.CREATED,
+                changes={"demo": True},
+            )
             for p in products
         ],
         batch_size=1000,
@@ -254,7 +260,7 @@ def _families(coop, products: list[Product], keys: list[str]) -> dict[str, Produ
     """One family per key, its shared fields taken from its first variant and copied back to
     every variant (the variants of a family must agree on them)."""
     families: dict[str, ProductFamily] = {}
-    for product, key in zip(products, keys):
+    for product, key in zip(products, keys, strict=True):
         if key not in families:
             families[key] = ProductFamily(
                 cooperative=coop,
@@ -264,7 +270,7 @@ def _families(coop, products: list[Product], keys: list[str]) -> dict[str, Produ
             )
     ProductFamily.objects.bulk_create(families.values())
     positions: dict[str, int] = {}
-    for product, key in zip(products, keys):
+    for product, key in zip(products, keys, strict=True):
         family = families[key]
         product.family = family
         product.position = positions[key] = positions.get(key, -1) + 1
@@ -415,7 +421,9 @@ def _merge(target: ProductFamily, key: str, members: list[Product], slots) -> in
     ProductFamily.objects.filter(pk__in=old).delete()
     ProductEvent.objects.bulk_create(
         [
-            ProductEvent(product=v, action="regrouped", changes={"family_id": target.pk})
+            ProductEvent(
+                product=v, action=ProductEvent.Action.REGROUPED, changes={"family_id": target.pk}
+            )
             for v in members
         ]
     )

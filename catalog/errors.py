@@ -87,12 +87,6 @@ class ImportFileInvalid(DomainError):
     default_message = _("The file cannot be read as CSV or XLSX.")
 
 
-class ImportHasErrors(DomainError):
-    code = "import_has_errors"
-    status = 422
-    default_message = _("The file has rows with errors; nothing was imported.")
-
-
 class ImportNotApplicable(DomainError):
     code = "import_not_applicable"
     status = 409

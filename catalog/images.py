@@ -103,12 +103,13 @@ def process_image(data: bytes, *, folder: str) -> ProcessedImage:
         variants = {}
         for name, longest in SIZES.items():
             sized = _resized(clean, longest)
-            entry = {"width": sized.width, "height": sized.height}
+            entry: dict[str, int | str] = {"width": sized.width, "height": sized.height}
             for fmt, ext in (("WEBP", "webp"), ("JPEG", "jpeg")):
-                entry[ext] = default_storage.save(
+                path = default_storage.save(
                     f"{stem}-{name}.{ext}", ContentFile(_encode(sized, fmt))
                 )
-                written.append(entry[ext])
+                entry[ext] = path
+                written.append(path)
             variants[name] = entry
     except Exception:
         delete_files(written)

@@ -2,6 +2,7 @@
 certifications."""
 
 from decimal import Decimal
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.files.storage import storages
@@ -10,10 +11,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from catalog.units import Unit
-from market.base import TimeStampedModel
 from market.models import Cooperative, Province
+from market.shared.base import TimeStampedModel
 
-QTY = {"max_digits": 14, "decimal_places": 3}
+QTY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
 
 
 class Category(models.Model):
@@ -155,7 +156,7 @@ class Product(TimeStampedModel):
     Availability = Availability
 
     # Allowed status moves, declared once; product_publish / product_archive perform them.
-    ALLOWED_TRANSITIONS = {
+    ALLOWED_TRANSITIONS: ClassVar[dict[str, set[str]]] = {
         Status.DRAFT: {Status.ACTIVE, Status.ARCHIVED},
         Status.ACTIVE: {Status.ARCHIVED},
         Status.ARCHIVED: {Status.ACTIVE},
@@ -285,7 +286,7 @@ class Product(TimeStampedModel):
     def can_move_to(self, status: str) -> bool:
         return status in self.ALLOWED_TRANSITIONS.get(self.status, set())
 
-    def unit_price_for(self, quantity: Decimal) -> int:
+    def unit_price_for(self, quantity: Decimal) -> int | None:
         """Price per unit at this quantity: the best tier reached, else the base price."""
         price = self.price_vnd
         for tier in self.price_tiers.all():  # ordered by min_qty
@@ -306,6 +307,9 @@ class PriceTier(models.Model):
             models.CheckConstraint(condition=models.Q(price_vnd__gt=0), name="tier_price_positive"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.price_vnd} VND from {self.min_qty}"
+
 
 class ProductImage(models.Model):
     """One uploaded image, re-encoded without metadata, with sized WebP + JPEG variants.
@@ -323,6 +327,9 @@ class ProductImage(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} #{self.position}"
 
 
 def _private_storage():
@@ -393,18 +400,39 @@ class Certification(TimeStampedModel):
 class ProductEvent(models.Model):
     """Who changed what on a product, and when."""
 
+    class Action(models.TextChoices):
+        # Lowercase values: they are the strings stored since the first event (no data migration).
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
+        TIERS = "tiers", _("Volume tiers changed")
+        STOCK = "stock", _("Stock changed")
+        IMPORTED = "imported", _("Imported")
+        IMAGE_ADDED = "image_added", _("Image added")
+        IMAGES_REORDERED = "images_reordered", _("Images reordered")
+        IMAGE_DELETED = "image_deleted", _("Image deleted")
+        CERTIFICATION_CLAIMED = "certification_claimed", _("Certification claimed")
+        CERTIFICATION_VERIFIED = "certification_verified", _("Certification verified")
+        CERTIFICATION_REJECTED = "certification_rejected", _("Certification rejected")
+        CERTIFICATION_EXPIRED = "certification_expired", _("Certification expired")
+        FAMILY_UPDATED = "family_updated", _("Shared product fields changed")
+        VARIANT_DELETED = "variant_deleted", _("A variant was deleted")
+        REGROUPED = "regrouped", _("Moved into a product family")
+
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    action = models.CharField(
-        max_length=30
-    )  # created, updated, published, archived, stock, import...
+    action = models.CharField(max_length=30, choices=Action.choices)
     changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class ImportJob(TimeStampedModel):
@@ -431,7 +459,7 @@ class ImportJob(TimeStampedModel):
     file_format = models.CharField(max_length=4)  # csv | xlsx
     encoding = models.CharField(max_length=20, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    # Background runner bookkeeping (catalog.importing.runner): what to run when claimed, who
+    # Background bookkeeping (the catalog.import_job_run task): what to run when claimed, who
     # holds the job (each claim bumps `attempts`; a worker whose attempt is no longer current
     # stops writing), and a heartbeat refreshed with the progress, so a dead worker is noticed.
     apply_requested = models.BooleanField(default=False)

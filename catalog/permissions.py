@@ -2,7 +2,7 @@
 
 from rest_framework.permissions import IsAuthenticated
 
-from catalog.selectors import is_staff_of
+from market.cooperatives.selectors import is_cooperative_staff
 from market.errors import NotFound
 
 
@@ -14,6 +14,6 @@ class IsCooperativeStaff(IsAuthenticated):
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
-        if not is_staff_of(request.user, view.kwargs["coop_id"]):
+        if not is_cooperative_staff(user=request.user, cooperative_id=view.kwargs["coop_id"]):
             raise NotFound()
         return True

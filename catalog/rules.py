@@ -22,7 +22,7 @@ def _dec(value) -> Decimal | None:
 
 def _quantity_errors(data: dict, errors: dict) -> None:
     unit = data.get("unit")
-    divisible = is_divisible(unit)
+    divisible = is_divisible(unit or "")
     for field in ("min_order_qty", "order_step", "stock_qty"):
         value = _dec(data.get(field))
         if value is None:
@@ -94,7 +94,7 @@ def tier_errors(
         label = _("Tier %(n)s") % {"n": i}
         if price <= 0:
             errors.append(_("%(tier)s: the price must be greater than zero.") % {"tier": label})
-        elif price >= price_vnd:
+        elif price_vnd is not None and price >= price_vnd:  # set whenever there are tiers
             errors.append(_("%(tier)s: the price must be below the base price.") % {"tier": label})
         if qty <= min_order_qty:
             errors.append(

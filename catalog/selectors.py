@@ -1,30 +1,26 @@
 """Reads, always scoped to the actor. "Missing" and "not yours" give the same NotFound."""
 
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 
 from catalog.models import Category, Certification, ImportJob, Product, ProductFamily
+from market.cooperatives.selectors import is_cooperative_staff
 from market.errors import NotFound
-from market.models import Cooperative, Membership
+from market.models import Cooperative, User
 
 
-def is_staff_of(user, cooperative_id: int) -> bool:
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and Membership.objects.filter(user=user, cooperative_id=cooperative_id).exists()
-    )
-
-
-def cooperative_get_for_staff(*, user, cooperative_id: int) -> Cooperative:
-    """The cooperative, if `user` works for it. Otherwise NotFound (never say which)."""
-    if not is_staff_of(user, cooperative_id):
+def cooperative_get_for_member(*, user: User | None, cooperative_id: int) -> Cooperative:
+    """The cooperative, if `user` works for it (members only: unlike
+    `market.cooperatives.selectors.cooperative_get_for_staff`, platform admins are not let in).
+    Otherwise NotFound (never say which)."""
+    if not is_cooperative_staff(user=user, cooperative_id=cooperative_id):
         raise NotFound()
     return Cooperative.objects.get(pk=cooperative_id)
 
 
-def product_list_for_staff(*, user, cooperative_id: int) -> QuerySet[Product]:
-    cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
+def product_list_for_staff(*, user: User | None, cooperative_id: int) -> QuerySet[Product]:
+    cooperative_get_for_member(user=user, cooperative_id=cooperative_id)
     return (
         Product.objects.filter(cooperative_id=cooperative_id)
         .select_related("category", "family")
@@ -32,7 +28,7 @@ def product_list_for_staff(*, user, cooperative_id: int) -> QuerySet[Product]:
     )
 
 
-def product_get_for_staff(*, user, cooperative_id: int, product_id: int) -> Product:
+def product_get_for_staff(*, user: User | None, cooperative_id: int, product_id: int) -> Product:
     try:
         return product_list_for_staff(user=user, cooperative_id=cooperative_id).get(pk=product_id)
     except Product.DoesNotExist:
@@ -111,7 +107,7 @@ def family_get_for_public(*, family_id: int) -> ProductFamily:
 
 
 def family_list_for_staff(*, user, cooperative_id: int) -> QuerySet[ProductFamily]:
-    cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
+    cooperative_get_for_member(user=user, cooperative_id=cooperative_id)
     return (
         ProductFamily.objects.filter(cooperative_id=cooperative_id)
         .select_related("category")
@@ -139,9 +135,9 @@ def variant_id_for_product(*, product_id: int) -> int:
     return product_id
 
 
-def category_tree() -> list[dict]:
+def category_tree() -> list[dict[str, Any]]:
     """The whole tree as nested dicts, in one query."""
-    nodes = {
+    nodes: dict[int, dict[str, Any]] = {
         c.pk: {
             "id": c.pk,
             "slug": c.slug,
@@ -152,20 +148,22 @@ def category_tree() -> list[dict]:
         }
         for c in Category.objects.all()
     }
-    roots = []
+    roots: list[dict[str, Any]] = []
     for node in nodes.values():  # already ordered by position, name
         (nodes[node["parent_id"]]["children"] if node["parent_id"] else roots).append(node)
     return roots
 
 
-def certification_list_for_staff(*, user, cooperative_id: int) -> QuerySet[Certification]:
-    cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
+def certification_list_for_staff(
+    *, user: User | None, cooperative_id: int
+) -> QuerySet[Certification]:
+    cooperative_get_for_member(user=user, cooperative_id=cooperative_id)
     return Certification.objects.filter(cooperative_id=cooperative_id).prefetch_related(
         "families__variants"
     )
 
 
-def certification_get_for_staff(*, user, certification_id: int) -> Certification:
+def certification_get_for_staff(*, user: User | None, certification_id: int) -> Certification:
     """A certification of a cooperative the user works for (any, for a platform admin); NotFound
     otherwise, so the answer never reveals that it exists."""
     cert = (
@@ -176,13 +174,13 @@ def certification_get_for_staff(*, user, certification_id: int) -> Certification
     if cert is None:
         raise NotFound()
     is_admin = bool(user is not None and user.is_authenticated and user.is_platform_admin)
-    if not (is_admin or is_staff_of(user, cert.cooperative_id)):
+    if not (is_admin or is_cooperative_staff(user=user, cooperative_id=cert.cooperative_id)):
         raise NotFound()
     return cert
 
 
-def import_job_get_for_staff(*, user, cooperative_id: int, job_id: int) -> ImportJob:
-    cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
+def import_job_get_for_staff(*, user: User | None, cooperative_id: int, job_id: int) -> ImportJob:
+    cooperative_get_for_member(user=user, cooperative_id=cooperative_id)
     try:
         return ImportJob.objects.get(pk=job_id, cooperative_id=cooperative_id)
     except ImportJob.DoesNotExist:

@@ -12,7 +12,7 @@ from django.db.models import Case, DecimalField, F, Value, When
 
 from catalog.errors import InsufficientStock
 from catalog.models import Product, ProductEvent
-from market.outbox import record_changes
+from market.shared.outbox import record_changes
 
 
 def lock_products(ids) -> dict[int, Product]:
@@ -85,7 +85,7 @@ def _apply(product: Product, delta: Decimal, reason: str, actor) -> Product:
     ProductEvent.objects.create(
         product=product,
         actor=actor,
-        action="stock",
+        action=ProductEvent.Action.STOCK,
         changes={"reason": reason, "before": str(before), "after": str(product.stock_qty)},
     )
     record_changes(entity="product", ids=[product.pk])  # "in stock" is a search filter

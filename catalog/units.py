@@ -26,7 +26,7 @@ class Unit(models.TextChoices):
 
 
 # unit -> (base unit, factor). Units without a physical base (carton, sack...) map to themselves.
-BASE_UNIT = {
+BASE_UNIT: dict[str, tuple[str, Decimal]] = {
     Unit.G: (Unit.KG, Decimal("0.001")),
     Unit.KG: (Unit.KG, Decimal("1")),
     Unit.YEN: (Unit.KG, Decimal("10")),

@@ -1,11 +1,19 @@
 """The request's cart: the user's when signed in, else the guest cart of the session.
 A guest cart is merged into the user's cart by orders at login."""
 
+from typing import Literal, overload
+
+from django.http import HttpRequest
+
 from orders.models import Cart
 from orders.services.cart import cart_get_or_create, cart_merge
 
 
-def current(request, *, create: bool = False) -> Cart | None:
+@overload
+def current(request: HttpRequest, *, create: Literal[True]) -> Cart: ...
+@overload
+def current(request: HttpRequest, *, create: bool = False) -> Cart | None: ...
+def current(request: HttpRequest, *, create: bool = False) -> Cart | None:
     """The cart for this request; with `create`, make one (and a session for a guest)."""
     if request.user.is_authenticated:
         return (

@@ -8,8 +8,15 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Certification, Product
 from catalog.units import Unit
+from market.cooperatives.selectors import MAX_ID
 from market.models import Cooperative, CooperativeDocument
-from market.selectors import MAX_ID
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """`form.fields[name]`, known to be a choice field (its choices are filled per request)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
 
 
 class DirectoryFilterForm(forms.Form):
@@ -184,17 +191,17 @@ class CheckoutForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not card_offered:
             del self.fields["currency"]
-        self.fields["province_code"].choices = [("", _("Choose a province"))] + [
+        choice_field(self, "province_code").choices = [("", _("Choose a province"))] + [
             (p.code, p.name) for p in provinces
         ]
-        self.fields["ward_code"].choices = [("", _("Choose a ward"))] + [
+        choice_field(self, "ward_code").choices = [("", _("Choose a ward"))] + [
             (w.code, w.name) for w in wards
         ]
-        self.fields["country"].choices = [("", _("Choose a country"))] + list(countries)
-        self.fields["incoterm"].choices = [("", _("Choose an Incoterm"))] + [
+        choice_field(self, "country").choices = [("", _("Choose a country"))] + list(countries)
+        choice_field(self, "incoterm").choices = [("", _("Choose an Incoterm"))] + [
             (t, t) for t in incoterms
         ]
-        self.fields["payment_method"].choices = payment_methods
+        choice_field(self, "payment_method").choices = payment_methods
         self.fields["province_code"].widget.attrs.update({"autocomplete": "address-level1"})
 
     @property
@@ -206,6 +213,7 @@ class CheckoutForm(forms.Form):
     def clean(self):
         # What the chosen destination needs and orders cannot say better: a select left empty.
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if data.get("destination") == self.EXPORT:
             required = {
                 "country": _("Choose the destination country."),
@@ -357,8 +365,10 @@ class ProductForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not with_stock:  # an existing product's stock changes through its own stock form
             del self.fields["stock_qty"]
-        self.fields["category_id"].choices = [("", "—")] + [(c.pk, c.name_vi) for c in categories]
-        self.fields["origin_province_id"].choices = [("", "—")] + [
+        choice_field(self, "category_id").choices = [("", "—")] + [
+            (c.pk, c.name_vi) for c in categories
+        ]
+        choice_field(self, "origin_province_id").choices = [("", "—")] + [
             (p.code, p.name) for p in provinces
         ]
 
@@ -419,4 +429,4 @@ class CertificationClaimForm(forms.Form):
 
     def __init__(self, *args, products, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["product_ids"].choices = [(p.pk, p.name_vi) for p in products]
+        choice_field(self, "product_ids").choices = [(p.pk, p.name_vi) for p in products]

@@ -1,15 +1,17 @@
 """Page data assembled from the domain selectors (presentation only: which rows a page shows)."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Category, ProductImage
-from market import selectors as market_selectors
-from market.banks import bank_name
+from market.cooperatives import selectors as market_selectors
 from market.errors import NotFound
+from market.reference.banks import bank_name
 from orders import selectors as order_selectors
 
 
@@ -286,6 +288,70 @@ def cart_summary(*, cart):
     return view
 
 
+def import_columns() -> list[dict]:
+    """The import template's columns as the import page explains them (the template itself has
+    the same words on its instruction sheet)."""
+    from catalog.importing.columns import COLUMNS, HELP, NUMBER_EXAMPLES
+
+    return [
+        {
+            "header": c[0],
+            "required": c[2],
+            "help": HELP.get(c[1], ""),
+            "example": NUMBER_EXAMPLES.get(c[1], c[3]),
+        }
+        for c in COLUMNS
+    ]
+
+
+def category_tree(options: list[dict]) -> list[dict]:
+    """Category facet options in their hierarchy: each parent followed by its children (depth 1).
+    A parent with no products of its own still heads its children (without a count)."""
+    ids = [o["value"] for o in options]
+    parents = dict(Category.objects.filter(pk__in=ids).values_list("pk", "parent_id"))
+    top_ids = {parents.get(i) or i for i in ids}
+    names = {
+        pk: (en if (get_language() or "vi").startswith("en") and en else vi)
+        for pk, vi, en in Category.objects.filter(pk__in=top_ids).values_list(
+            "pk", "name_vi", "name_en"
+        )
+    }
+    by_id = {o["value"]: o for o in options}
+    tree = []
+    for top in sorted(top_ids, key=lambda t: names.get(t, "")):
+        head = by_id.get(top) or {"value": top, "label": names.get(top, ""), "heading": True}
+        tree.append({**head, "depth": 0})
+        children = [o for o in options if parents.get(o["value"]) == top]
+        tree += [{**o, "depth": 1} for o in sorted(children, key=lambda o: o["label"])]
+    return tree
+
+
+def filter_value_label(name: str, value) -> str:
+    """A readable name for a chosen filter value (a province or category code, a price bucket)."""
+    from market.models import Province
+
+    if name == "province":
+        return Province.objects.filter(pk=value).values_list("name", flat=True).first() or str(
+            value
+        )
+    if name == "category":
+        row = Category.objects.filter(pk=value).values_list("name_vi", "name_en").first()
+        english = (get_language() or "vi").startswith("en")
+        return (row[1] if english and row[1] else row[0]) if row else str(value)
+    return str(value)
+
+
+def nearest_categories(*, q: str, limit: int = 6) -> list:
+    """Categories whose name shares a word with the query (folded), else the top-level ones: what
+    a page with no results offers instead."""
+    from market.reference.admin_units import fold
+
+    words = {w for w in fold(q).split() if len(w) > 1}
+    rows = list(Category.objects.only("pk", "slug", "name_vi", "name_en", "parent_id"))
+    near = [c for c in rows if words & set(fold(f"{c.name_vi} {c.name_en}").split())]
+    return (near or [c for c in rows if c.parent_id is None])[:limit]
+
+
 def saved_address(*, user) -> dict:
     """The buyer's last delivery details (name, phone, address), to fill the next checkout."""
     from orders.models import Checkout
@@ -332,7 +398,7 @@ def checkout_groups(*, view) -> dict:
     with its subtotal and shipping fee (orders' own rule), and the grand total."""
     from orders.services.checkout import shipping_fee_for
 
-    groups = {}
+    groups: dict[int, dict[str, Any]] = {}
     for pl in view.lines:
         coop = pl.product.cooperative
         g = groups.setdefault(

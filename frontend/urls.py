@@ -6,7 +6,9 @@ from frontend.views import (
     cart,
     checkout,
     coop,
+    coop_bulk,
     desk,
+    finance,
     invitations,
     public,
     register,
@@ -64,6 +66,10 @@ urlpatterns = [
     path("htx/<int:coop_id>/ho-so/", coop.profile, name="coop_profile_edit"),
     path("htx/<int:coop_id>/giay-to/", coop.documents, name="coop_documents"),
     path("htx/<int:coop_id>/san-pham/", coop.product_list, name="coop_products"),
+    path(
+        "htx/<int:coop_id>/san-pham/hang-loat/", coop_bulk.products_bulk, name="coop_products_bulk"
+    ),
+    path("htx/<int:coop_id>/nhap/anh/", coop_bulk.import_photos, name="coop_import_photos"),
     path("htx/<int:coop_id>/san-pham/moi/", coop.product_create, name="coop_product_create"),
     path(
         "htx/<int:coop_id>/san-pham/<int:product_id>/", coop.product_edit, name="coop_product_edit"
@@ -110,6 +116,7 @@ urlpatterns = [
         "htx/<int:coop_id>/nhap/<int:job_id>/ap-dung/", coop.import_apply, name="coop_import_apply"
     ),
     path("htx/<int:coop_id>/don-hang/", desk.order_desk, name="coop_orders"),
+    path("htx/<int:coop_id>/doanh-thu/", finance.coop_earnings, name="coop_earnings"),
     path("htx/<int:coop_id>/don-hang/<str:code>/chuyen/", desk.order_move, name="coop_order_move"),
     path(
         "htx/<int:coop_id>/don-hang/<str:code>/da-nhan-tien/",
@@ -123,6 +130,18 @@ urlpatterns = [
     ),
     # Platform admins.
     path("quan-tri/", staff.queue, name="staff_queue"),
+    path("quan-tri/tai-chinh/", finance.staff_finance, name="staff_finance"),
+    path("quan-tri/tai-chinh/chi-tra/", finance.staff_payout_run, name="staff_payout_run"),
+    path(
+        "quan-tri/tai-chinh/chi-tra/<int:line_id>/da-chuyen/",
+        finance.staff_payout_line_paid,
+        name="staff_payout_line_paid",
+    ),
+    path(
+        "quan-tri/tai-chinh/chi-tra/<int:line_id>/loi/",
+        finance.staff_payout_line_failed,
+        name="staff_payout_line_failed",
+    ),
     path("quan-tri/htx/<int:coop_id>/", staff.cooperative, name="staff_cooperative"),
     re_path(
         r"^quan-tri/htx/(?P<coop_id>\d+)/(?P<decision>verify|reject|suspend|reinstate)/$",

@@ -9,11 +9,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ledger import documents, selectors, services
+from ledger import selectors, services, statements
 from ledger.checks import ledger_check
 from ledger.errors import NotFound, ValidationFailed
 from ledger.models import PayoutBatch, PayoutLine
-from market.permissions import IsPlatformAdmin
+from market.api.permissions import IsPlatformAdmin
 
 
 def _valid(serializer_class, data) -> dict:
@@ -76,8 +76,8 @@ class CooperativeStatementApi(APIView):
         statement = selectors.statement_for_cooperative(cooperative=coop, period=period)
         name = f"sao-ke-{coop.pk}-{period}.{kind}"
         if kind == "csv":
-            return _file(documents.statement_csv(statement), "text/csv; charset=utf-8", name)
-        return _file(documents.statement_pdf(statement), "application/pdf", name)
+            return _file(statements.statement_csv(statement), "text/csv; charset=utf-8", name)
+        return _file(statements.statement_pdf(statement), "application/pdf", name)
 
 
 class CooperativeCommissionInvoiceApi(APIView):
@@ -94,7 +94,7 @@ class CooperativeCommissionInvoiceApi(APIView):
         )
         invoice = selectors.commission_invoice_for_cooperative(cooperative=coop, period=period)
         return _file(
-            documents.commission_invoice_pdf(invoice),
+            statements.commission_invoice_pdf(invoice),
             "application/pdf",
             f"hoa-don-hoa-hong-{coop.pk}-{period}.pdf",
         )
@@ -244,7 +244,7 @@ class PayoutBatchCsvApi(APIView):
         if batch is None:
             raise NotFound()
         return _file(
-            documents.payout_batch_csv(batch), "text/csv; charset=utf-8", f"chi-tra-{batch.pk}.csv"
+            statements.payout_batch_csv(batch), "text/csv; charset=utf-8", f"chi-tra-{batch.pk}.csv"
         )
 
 

@@ -130,6 +130,9 @@ class Entry(ImmutableModel):
             models.CheckConstraint(condition=~models.Q(amount=0), name="ledger_entry_not_zero")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.transaction_id}: {self.account_id} {self.amount:+} {self.currency}"
+
 
 class PayoutBatch(models.Model):
     """One payout run: a line per cooperative, paid by bank transfer from the platform's account."""
@@ -184,3 +187,6 @@ class PayoutLine(models.Model):
                 condition=models.Q(amount_vnd__gt=0), name="payout_line_amount_positive"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}: {self.cooperative_id} {self.amount_vnd} VND"

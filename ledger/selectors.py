@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from ledger.errors import NotFound, PeriodInvalid
 from ledger.models import Account, Entry, PayoutLine, Transaction
-from market.models import Cooperative, Membership, User
+from market.cooperatives.selectors import is_cooperative_staff
+from market.models import Cooperative, User
 
 K = Account.Kind
 T = Transaction.Kind
@@ -25,7 +26,7 @@ def cooperative_get_for_actor(*, actor: User, cooperative_id: int) -> Cooperativ
         raise NotFound()
     if actor.is_platform_admin:
         return coop
-    if not Membership.objects.filter(user=actor, cooperative=coop).exists():
+    if not is_cooperative_staff(user=actor, cooperative_id=coop.pk):
         raise NotFound()
     return coop
 

@@ -73,7 +73,7 @@ def transaction_post(
     Raises Unbalanced when the legs do not sum to zero per currency (nothing written)."""
     assert transaction.get_connection().in_atomic_block, "post inside the event's transaction"
     legs = [leg for leg in legs if leg.amount]
-    totals = defaultdict(int)
+    totals: defaultdict[str, int] = defaultdict(int)
     for leg in legs:
         totals[leg.currency] += leg.amount
     if any(totals.values()):

@@ -1,20 +1,23 @@
 """Django admin: the verification queue, document previews and verification actions.
 
-Status changes go through `market.services` (lock, transition check, audit row, outbox, mail);
+Status changes go through `market.cooperatives.services` (lock, transition check, audit row, outbox, mail);
 the admin never writes `status` itself.
 """
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from market import services, validators
+from market import background
+from market.cooperatives import services
 from market.errors import DomainError
 from market.models import (
+    BackgroundTask,
     BuyerProfile,
     Cooperative,
     CooperativeDocument,
@@ -24,7 +27,8 @@ from market.models import (
     User,
     VerificationEvent,
 )
-from market.outbox import record_changes
+from market.reference import validators
+from market.shared.outbox import record_changes
 
 
 class VerificationQueueFilter(admin.SimpleListFilter):
@@ -118,7 +122,7 @@ def _with_reason(modeladmin, request, queryset, service, title):
         "queryset": queryset,
         "action": request.POST.get("action"),
         "opts": modeladmin.model._meta,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
     }
     return TemplateResponse(request, "admin/market/cooperative/reason.html", context)
 
@@ -128,7 +132,8 @@ class CooperativeAdminForm(forms.ModelForm):
 
     class Meta:
         model = Cooperative
-        fields = "__all__"
+        # The admin's fieldsets choose the fields shown; this form only adds the clean rules.
+        fields = "__all__"  # noqa: DJ007
 
     def clean_tax_code(self):
         try:
@@ -138,6 +143,7 @@ class CooperativeAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # a ModelForm's clean() returns cleaned_data
         province, ward = cleaned.get("province"), cleaned.get("ward")
         if province and ward:
             try:
@@ -287,6 +293,43 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ("email", "cooperative__legal_name", "cooperative__trading_name")
     list_select_related = ("cooperative", "invited_by")
     exclude = ("token_hash",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BackgroundTask)
+class BackgroundTaskAdmin(admin.ModelAdmin):
+    """Background work: what failed for good (after its retries) and why, with a "retry" action;
+    what is queued while the broker is down. Rows are written by market.background only."""
+
+    list_display = ("name", "status", "attempts", "created_at", "finished_at", "short_error")
+    list_filter = ("status", "name")
+    search_fields = ("id", "name", "request_id")
+    ordering = ("-created_at",)
+    actions = ["retry"]
+    readonly_fields = [f.name for f in BackgroundTask._meta.fields]
+
+    @admin.display(description=_("error"))
+    def short_error(self, obj):
+        lines = [ln for ln in obj.last_error.strip().splitlines() if ln.strip()]
+        return lines[-1][:160] if lines else ""
+
+    @admin.action(description=_("Retry the selected failed tasks"))
+    def retry(self, request, queryset):
+        queued = background.retry_failed(task_ids=queryset.values_list("pk", flat=True))
+        skipped = queryset.count() - queued
+        self.message_user(
+            request,
+            _(
+                "%(queued)d task(s) queued again; %(skipped)d skipped (only FAILED ones are retried)."
+            )
+            % {"queued": queued, "skipped": skipped},
+            messages.SUCCESS if queued else messages.WARNING,
+        )
 
     def has_add_permission(self, request):
         return False

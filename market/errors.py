@@ -1,7 +1,7 @@
 """Domain errors with stable machine codes.
 
 Every app's `errors.py` subclasses `DomainError`. The one DRF exception handler
-(`market.api.exception_handler`) turns them into `{"code", "message", "fields"}` with `status`;
+(`market.api.responses.exception_handler`) turns them into `{"code", "message", "fields"}` with `status`;
 forms show the same `message`. Messages are lazily translated (Vietnamese by default).
 """
 

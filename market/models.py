@@ -1,19 +1,21 @@
 """The market's parties: users and roles, cooperatives, memberships, seller verification,
 Vietnamese administrative units, and the search outbox shared infrastructure."""
 
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from market.base import TimeStampedModel
+from market.shared.base import TimeStampedModel
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create_user(self, email, password, **extra):
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> "User":
         if not email:
             raise ValueError("email is required")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -21,12 +23,12 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email, password=None, **extra):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
-    def create_superuser(self, email, password=None, **extra):
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.update(is_staff=True, is_superuser=True)
         return self._create_user(email, password, **extra)
 
@@ -36,7 +38,7 @@ class User(AbstractUser):
     cooperative staff are users with a `Membership`; buyers are everyone (a `BuyerProfile`
     carries company data for business buyers)."""
 
-    username = None
+    username = None  # type: ignore[assignment]  # e-mail is the login: no username column
     email = models.EmailField(_("email"), unique=True)
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
@@ -45,8 +47,8 @@ class User(AbstractUser):
     )
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
-    objects = UserManager()
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]  # e-mail based manager
 
     def __str__(self):
         return self.email
@@ -154,7 +156,7 @@ class Cooperative(TimeStampedModel):
         SUSPENDED = "SUSPENDED", _("Suspended")
 
     # Allowed verification moves, declared once. `cooperative_*` services perform them.
-    ALLOWED_TRANSITIONS = {
+    ALLOWED_TRANSITIONS: ClassVar[dict[str, set[str]]] = {
         Status.DRAFT: {Status.SUBMITTED},
         Status.SUBMITTED: {Status.VERIFIED, Status.REJECTED},
         Status.REJECTED: {Status.SUBMITTED},
@@ -280,8 +282,8 @@ class Invitation(models.Model):
             ),
         ]
 
-    def is_pending(self, now) -> bool:
-        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+    def __str__(self) -> str:
+        return f"{self.email} → {self.cooperative_id}"
 
 
 def _private_storage():
@@ -327,10 +329,13 @@ class VerificationEvent(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.cooperative_id}: {self.from_status} → {self.to_status}"
+
 
 class OutboxEvent(models.Model):
     """A change that the search index must learn about, written in the same transaction as the
-    change itself (see `market.outbox`). `search` drains these rows; `market` and `catalog`
+    change itself (see `market.shared.outbox`). `search` drains these rows; `market` and `catalog`
     never import `search`."""
 
     entity = models.CharField(max_length=40)  # "product" | "cooperative" | ...
@@ -340,3 +345,46 @@ class OutboxEvent(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["entity", "entity_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.entity_id}"
+
+
+class BackgroundTask(models.Model):
+    """One piece of queued background work (`market.background.enqueue`), and the record of a
+    task that failed for good. The row is written in the enqueuing transaction, so work is never
+    lost between the commit and the broker: a row still QUEUED (the broker was down) is
+    re-published by the periodic `background_flush`. Its id is the Celery task id.
+
+    FAILED rows are what admins see and retry (admin: Background tasks). Periodic tasks from beat
+    get a row only when they fail."""
+
+    class Status(models.TextChoices):
+        QUEUED = "QUEUED", _("queued (not yet on the broker)")
+        SENT = "SENT", _("sent to the workers")
+        RUNNING = "RUNNING", _("running")
+        DONE = "DONE", _("done")
+        FAILED = "FAILED", _("failed")
+
+    id = models.UUIDField(primary_key=True)
+    name = models.CharField(_("task"), max_length=120)
+    kwargs = models.JSONField(_("arguments"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("background task")
+        verbose_name_plural = _("background tasks")
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.name} {self.id} ({self.status})"

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "market.observability.RequestMiddleware",  # request id, access log line, latency metric
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -68,7 +69,7 @@ MIDDLEWARE = [
 if (
     PRODUCTION
 ):  # runserver serves static files in development; WhiteNoise after collectstatic in production
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "market.urls"
 WSGI_APPLICATION = "market.wsgi.application"
@@ -92,6 +93,10 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactions
+# Persistent connections: a new connection per request cost ~11 ms of every search over HTTP
+# (bench/search_latency.py --http). Health-checked before reuse, so a restarted server is fine.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the dev server and a drain command share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -103,7 +108,7 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "market.User"
-AUTHENTICATION_BACKENDS = ["market.auth.EmailBackend"]
+AUTHENTICATION_BACKENDS = ["market.accounts.backends.EmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -160,14 +165,28 @@ STORAGES = {
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))  # file backend
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="HTX Market <no-reply@htx.market>")
-# Account and invitation mails leave from a background thread after commit (market/mail.py).
-MARKET_MAIL_ASYNC = env.bool("MARKET_MAIL_ASYNC", default=True)
+# Every mail is a background task queued after commit (market/mail.py).
 if PRODUCTION:
     EMAIL_CONFIG = env.email_url("EMAIL_URL")
     vars().update(EMAIL_CONFIG)
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://htx")}
+# The cache holds the throttle counters (login, signup, reset): it must be shared by every app
+# server process, or `gunicorn -w N` multiplies each limit by N. CACHE_URL wins; in production a
+# REDIS_URL is used when CACHE_URL is not set; the local default is per-process memory.
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": env.cache(
+        "CACHE_URL",
+        default=(REDIS_URL if PRODUCTION and REDIS_URL else "locmemcache://htx"),
+    )
+}
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # A cache that is down must not hang requests: fail within a second (throttles then fail open).
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 1, "socket_timeout": 1}
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -175,9 +194,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "market.api.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "market.api.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "market.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "market.api.responses.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "market.api.responses.Pagination",
     "PAGE_SIZE": 24,
     # Throttles identify clients by REMOTE_ADDR, or by the Nth-from-last X-Forwarded-For entry
     # behind N trusted proxies. Unset, DRF would key on the whole header the client sends, and a
@@ -212,13 +231,43 @@ SEARCH_SYNC_ON_COMMIT = env.bool("SEARCH_SYNC_ON_COMMIT", default=True)
 # write bumps a generation that invalidates them.
 SEARCH_FACET_CACHE_SECONDS = env.int("SEARCH_FACET_CACHE_SECONDS", default=30)
 
-# Catalog spreadsheet import: "thread" runs each job in a background thread of the web process;
-# "inline" runs it inside the request (a thread cannot see an in-memory SQLite database).
-CATALOG_IMPORT_RUNNER = env.str(
-    "CATALOG_IMPORT_RUNNER",
-    default=("inline" if DATABASES["default"]["NAME"] in ("", ":memory:") else "thread"),
-)
+# Catalog spreadsheet import: "task" queues each job as a background task (a Celery worker, or
+# this process after commit without a broker); "inline" runs it inside the request (tests).
+CATALOG_IMPORT_RUNNER = env.str("CATALOG_IMPORT_RUNNER", default="task")
 CATALOG_IMPORT_STALE_SECONDS = env.int("CATALOG_IMPORT_STALE_SECONDS", default=120)
+
+# Background work (market.background). With CELERY_BROKER_URL set, `enqueue` publishes tasks to
+# Celery workers after commit (and beat runs the periodic ones, market/celery.py). Without it
+# (`make run`, the test suite) each task runs in this process right after the commit.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_IGNORE_RESULT = True  # outcomes live in market.BackgroundTask rows, not a result store
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the message for another one
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=330)
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="htx")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Redis: a message taken by a worker that then dies is given to another after this long. It must
+# be longer than the longest task (the time limit above).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    # Publishing tries the connection once: a request must not wait on a broker that is down.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+}
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # workers and beat wait for the broker for ever
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
+# Queued work that could not reach the broker (it was down) is re-published by the periodic
+# `background_flush` after this many seconds.
+BACKGROUND_FLUSH_AFTER_SECONDS = env.int("BACKGROUND_FLUSH_AFTER_SECONDS", default=30)
 
 # Payments.
 PAYMENT_METHODS = env.list("PAYMENT_METHODS", default=["bank_transfer", "cod"])
@@ -238,14 +287,20 @@ ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=7)
 # The weekly payout run pays a cooperative only when it is owed at least this much.
 LEDGER_PAYOUT_MINIMUM_VND = env.int("LEDGER_PAYOUT_MINIMUM_VND", default=200_000)
 USD_VND_RATE = env.int("USD_VND_RATE", default=26000)
+# Days an export installment is due after its trigger (acceptance, packing, shipment, B/L copy).
+EXPORT_PAYMENT_DAYS = env.int("EXPORT_PAYMENT_DAYS", default=7)
 BANK_RECONCILE_TOKEN = env.str(
     "BANK_RECONCILE_TOKEN", default="" if PRODUCTION else "dev-bank-feed-token"
 )
 
 # Security.
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+# SECURE_COOKIES / SECURE_SSL_REDIRECT=false only for a production stack served over plain HTTP on
+# loopback (`make stack-up`); a real host has a TLS proxy in front and keeps the defaults.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PRODUCTION)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
 SECURE_HSTS_SECONDS = 31536000 if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -264,10 +319,49 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Observability. Logs: one JSON object per line in production (LOG_FORMAT=json: time, level,
+# logger, message, request_id, and per request route/status/duration_ms/user_id, per task
+# task_id/task_name); plain text on a developer's console.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
-    "loggers": {"htx": {"level": env.str("LOG_LEVEL", default="INFO")}},
+    "filters": {"context": {"()": "market.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "market.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["context"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "htx": {"level": LOG_LEVEL},
+        "celery": {"level": LOG_LEVEL},
+        # the access log is one line per request: on the console only when asked for
+        "htx.request": {"level": LOG_LEVEL if PRODUCTION or LOG_FORMAT == "json" else "WARNING"},
+    },
 }
+# GET /metrics (Prometheus): allowed with `Authorization: Bearer $METRICS_TOKEN`, or from the
+# addresses of METRICS_ALLOWED_IPS (networks; default loopback only).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETS = [
+    __import__("ipaddress").ip_network(n.strip(), strict=False)
+    for n in env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1/32", "::1/128"])
+]
+# Errors to Sentry when SENTRY_DSN is set (web and workers alike).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=DJANGO_ENV,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+    )

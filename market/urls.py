@@ -5,8 +5,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from market import observability
+
 api_v1 = [
-    path("", include("market.api_urls")),
+    path("", include("market.api.urls")),
     path("", include("catalog.urls")),
     path("search/", include("search.urls")),
     path("", include("orders.urls")),
@@ -15,6 +17,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("healthz", observability.healthz, name="healthz"),
+    path("readyz", observability.readyz, name="readyz"),
+    path("metrics", observability.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

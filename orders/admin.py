@@ -3,7 +3,11 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.models import (
     Checkout,
+    ExchangeRate,
+    ExportTerms,
     IdempotencyKey,
+    Installment,
+    InstallmentReceipt,
     Order,
     OrderEvent,
     OrderLine,
@@ -152,4 +156,52 @@ class ShippingRuleAdmin(admin.ModelAdmin):
 
 admin.site.register(
     IdempotencyKey, list_display=["principal", "key", "state", "response_status", "expires_at"]
+)
+
+
+# --- export orders ---
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Admins keep the USD/VND rate table (also `manage.py rates_load` and POST /api/v1/rates/)."""
+
+    list_display = ["date", "currency", "rate_vnd", "source", "created_by"]
+    list_filter = ["currency", "source"]
+    date_hierarchy = "date"
+    readonly_fields = ["created_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        obj.created_by = obj.created_by or request.user
+        super().save_model(request, obj, form, change)
+
+
+class InstallmentInline(admin.TabularInline):
+    model = Installment
+    extra = 0
+    fields = ["sequence", "kind", "percent", "amount", "currency", "due", "due_date", "amount_paid"]
+    readonly_fields = [
+        "sequence",
+        "kind",
+        "percent",
+        "amount",
+        "currency",
+        "due",
+        "due_date",
+        "amount_paid",
+    ]
+    can_delete = False
+
+
+@admin.register(ExportTerms)
+class ExportTermsAdmin(admin.ModelAdmin):
+    list_display = ["order", "quote_ref", "currency", "total", "incoterm", "named_place"]
+    search_fields = ["order__code", "quote_ref"]
+    readonly_fields = ["order", "quote_ref", "currency", "unit_price", "total", "usd_vnd_rate"]
+
+
+admin.site.register(
+    InstallmentReceipt,
+    list_display=["installment", "method", "amount", "reference", "confirmed_by", "created_at"],
+    search_fields=["reference", "installment__order__code"],
 )

@@ -7,11 +7,11 @@ foreign buyer, its bank and its customs broker."""
 
 from decimal import Decimal
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from fpdf import FPDF
 
-from orders.documents import FONT, _new_pdf, _table
 from orders.models import Order
+from orders.printouts import FONT, _new_pdf, _table
 
 # SWIFT/BIC of Vietnamese banks by NAPAS BIN, for the wire instructions on the proforma.
 BANKS = {
@@ -105,19 +105,43 @@ def _parties(pdf: FPDF, order: Order) -> None:
 
 
 def _goods_rows(order: Order) -> list[tuple]:
+    """One row per line. A quote's order has one line at the quoted price; the lines of a cart
+    order are priced in VND and shown in the order's currency at its rate."""
     t = order.export
+    lines = [ln for ln in order.lines.all() if not ln.refused]
     rows = []
-    for ln in order.lines.all():
+    for ln in lines:
+        if len(lines) == 1 and order.shipping_fee_vnd == 0:
+            unit, amount = t.unit_price, t.total
+        else:
+            unit = _in_currency(ln.unit_price_vnd, t)
+            amount = _in_currency(ln.line_total_vnd, t)
         rows.append(
             (
                 ln.product_name,
                 ln.product.hs_code or "-",
                 f"{qty(ln.quantity)} {ln.unit}",
-                money(t.unit_price, t.currency),
-                money(t.total, t.currency),
+                money(unit, t.currency),
+                money(amount, t.currency),
+            )
+        )
+    if order.shipping_fee_vnd:
+        rows.append(
+            (
+                "Freight to the named place",
+                "",
+                "",
+                "",
+                money(_in_currency(order.shipping_fee_vnd, t), t.currency),
             )
         )
     return rows
+
+
+def _in_currency(amount_vnd: int, terms) -> Decimal:
+    if terms.currency == "VND":
+        return Decimal(amount_vnd)
+    return (Decimal(amount_vnd) / terms.usd_vnd_rate).quantize(Decimal("0.01"))
 
 
 def _terms(pdf: FPDF, order: Order) -> None:
@@ -131,6 +155,7 @@ def _terms(pdf: FPDF, order: Order) -> None:
         )
 
 
+@translation.override("en")  # trade documents are in English whatever the page language
 def proforma_pdf(order: Order, *, compress: bool = True) -> bytes:
     """Proforma invoice: both parties, the lines with HS codes, the Incoterm, the payment
     schedule and the bank details for an international wire."""
@@ -178,6 +203,7 @@ def _shipment(pdf: FPDF, order: Order) -> None:
     _para(pdf, f"Shipped on: {t.shipped_on or '-'} · Marks: {t.marks}")
 
 
+@translation.override("en")  # trade documents are in English whatever the page language
 def commercial_invoice_pdf(order: Order, *, compress: bool = True) -> bytes:
     t = order.export
     pdf = _new_pdf(compress)
@@ -200,6 +226,7 @@ def commercial_invoice_pdf(order: Order, *, compress: bool = True) -> bytes:
     return bytes(pdf.output())
 
 
+@translation.override("en")  # trade documents are in English whatever the page language
 def packing_list_pdf(order: Order, *, compress: bool = True) -> bytes:
     t = order.export
     pdf = _new_pdf(compress)

@@ -18,13 +18,18 @@ order, refund.
 Every lock is `select_for_update(of=("self",))`: a joined row (select_related) is read, never
 locked. The helpers need the caller's transaction."""
 
+from typing import Any, TypeVar
+
 from django.db import transaction
+from django.db.models import Model, QuerySet
 
 from orders.errors import NotFound
-from orders.models import Order, Payment, PaymentMethod, Refund
+from orders.models import Order, OrderLine, Payment, PaymentMethod, Refund
+
+_M = TypeVar("_M", bound=Model)
 
 
-def _for_update(qs):
+def _for_update(qs: QuerySet[_M]) -> QuerySet[_M]:
     assert transaction.get_connection().in_atomic_block, "locks need a transaction"
     return qs.select_for_update(of=("self",))
 
@@ -48,7 +53,7 @@ def lock_payments_of_order(order_id: int) -> list[Payment]:
     return list(_for_update(qs.order_by("pk")))
 
 
-def lock_payment_by(**filters) -> Payment | None:
+def lock_payment_by(**filters: Any) -> Payment | None:
     """Lock one payment found by `filters` (the webhook: by intent id or checkout)."""
     return _for_update(Payment.objects.filter(**filters).order_by("pk")).first()
 
@@ -87,6 +92,6 @@ def lock_refund_with_parents(refund_id: int) -> tuple[Order, Refund]:
     return order, lock_refund(refund_id)
 
 
-def lock_order_lines(order: Order):
+def lock_order_lines(order: Order) -> QuerySet[OrderLine]:
     """Lock an order's lines (after the order)."""
     return _for_update(order.lines.order_by("pk"))

@@ -5,17 +5,18 @@ Money is in VND integers (VND has no minor unit). A checkout paid in USD keeps t
 """
 
 from decimal import Decimal
+from typing import Any, ClassVar
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Incoterm, Product
-from market.base import TimeStampedModel
 from market.models import Cooperative, Province, User, Ward
+from market.shared.base import TimeStampedModel
 from orders import money
 from orders.money import commission_percent, commission_vnd  # noqa: F401  (kept importable)
 
-QTY = {"max_digits": 14, "decimal_places": 3}
+QTY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
 
 
 class PaymentMethod(models.TextChoices):
@@ -144,10 +145,6 @@ class Checkout(TimeStampedModel):
             ),
         ]
 
-    @property
-    def is_domestic(self) -> bool:
-        return self.country == "VN"
-
 
 class Order(TimeStampedModel):
     """The part of a checkout that one cooperative fulfils."""
@@ -164,13 +161,12 @@ class Order(TimeStampedModel):
 
     class PaymentStatus(models.TextChoices):
         UNPAID = "UNPAID", _("Unpaid")
-        AUTHORIZED = "AUTHORIZED", _("Authorized")
         PAID = "PAID", _("Paid")
         PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED", _("Partially refunded")
         REFUNDED = "REFUNDED", _("Refunded")
 
     # Allowed moves, declared once; `orders.services.transitions` performs them.
-    ALLOWED_TRANSITIONS = {
+    ALLOWED_TRANSITIONS: ClassVar[dict[str, set[str]]] = {
         Status.PLACED: {Status.CONFIRMED, Status.REFUSED, Status.CANCELLED},
         Status.CONFIRMED: {Status.PACKED, Status.CANCELLED},
         Status.PACKED: {Status.SHIPPED, Status.CANCELLED},
@@ -182,7 +178,7 @@ class Order(TimeStampedModel):
     }
     # Who may make each move ("buyer", "coop" = the cooperative's staff, "admin", "system").
     # A buyer may cancel only before confirmation (checked in the service).
-    TRANSITION_ACTORS = {
+    TRANSITION_ACTORS: ClassVar[dict[str, set[str]]] = {
         # "system": an export order is confirmed (in production) when its deposit is paid.
         Status.CONFIRMED: {"coop", "admin", "system"},
         Status.REFUSED: {"coop", "admin"},
@@ -264,7 +260,7 @@ class Order(TimeStampedModel):
         return self.PaymentStatus.PARTIALLY_REFUNDED
 
     @property
-    def vietqr_memo(self) -> str:
+    def vietqr_memo(self) -> str | None:
         return self.code
 
 
@@ -292,6 +288,9 @@ class OrderLine(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.sku} × {self.quantity}"
+
 
 class OrderEvent(models.Model):
     """Audit row for every change of an order: who, when, what, note."""
@@ -315,6 +314,9 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind}"
 
 
 # --- Payments ---
@@ -421,6 +423,9 @@ class PaymentWebhookEvent(models.Model):
             models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_id}"
+
 
 class IdempotencyKey(models.Model):
     """An `Idempotency-Key` claimed by a principal for one operation, with the stored response."""
@@ -444,6 +449,9 @@ class IdempotencyKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.scope} {self.key}"
 
 
 from orders.models_export import (  # noqa: E402, F401  (export orders: models of this app)

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from market.base import TimeStampedModel
+from market.shared.base import TimeStampedModel
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
@@ -116,6 +116,7 @@ class Installment(TimeStampedModel):
     class Kind(models.TextChoices):
         DEPOSIT = "DEPOSIT", _("Deposit")
         BALANCE = "BALANCE", _("Balance")
+        FULL = "FULL", _("Payment")  # a cart order paid by wire in one installment
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="installments")
     sequence = models.PositiveSmallIntegerField()

@@ -49,6 +49,8 @@ def vnd_to_minor(total_vnd: int, currency: str, rate: int | None) -> int:
     """What a VND total costs in Stripe's smallest unit of `currency` (USD at the checkout's rate)."""
     if currency == VND:
         return int(total_vnd)
+    if rate is None:
+        raise ValueError("a USD amount needs the checkout's exchange rate")
     return to_minor(usd(total_vnd, rate), USD)
 
 

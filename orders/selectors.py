@@ -1,8 +1,12 @@
 """Reads scoped to the actor: a buyer sees their orders, a cooperative's staff only its own,
 admins all. "Missing" and "not yours" give the same NotFound."""
 
+from datetime import date, datetime
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 
+from market.cooperatives.selectors import is_cooperative_staff
 from market.models import Membership, User
 from orders.errors import NotFound
 from orders.models import Checkout, Order, OrderEvent, OrderLine
@@ -61,9 +65,21 @@ def order_get_for_actor(*, user: User, code: str, detail: bool = True) -> Order:
         raise NotFound()
     if user.is_platform_admin or order.buyer_id == user.pk:
         return order
-    if Membership.objects.filter(user=user, cooperative_id=order.cooperative_id).exists():
+    if is_cooperative_staff(user=user, cooperative_id=order.cooperative_id):
         return order
     raise NotFound()
+
+
+def order_get_for_cooperative_staff(*, user: User, code: str) -> Order:
+    """An order for its cooperative's staff and platform admins (the packing slip is the
+    cooperative's paper); the buyer gets the same NotFound as a stranger."""
+    order = order_get_for_actor(user=user, code=code)
+    if not (
+        user.is_platform_admin
+        or is_cooperative_staff(user=user, cooperative_id=order.cooperative_id)
+    ):
+        raise NotFound()
+    return order
 
 
 def checkout_get_for_buyer(*, user: User, checkout_id: int) -> Checkout:
@@ -88,3 +104,56 @@ def refund_list_for_admin(*, user: User, status: str | None = None, provider: st
     if status:
         qs = qs.filter(status=status)
     return qs.filter(payment__provider=provider) if provider else qs
+
+
+SOLD = [s for s in Order.Status.values if s not in Order.STOCK_RELEASING]
+
+
+def sales_per_week_for_cooperative(
+    *, cooperative_id: int, weeks: int = 12, today=None
+) -> list[tuple[date, int]]:
+    """Goods sold (order subtotals, cancelled and refused orders left out) per week, Monday to
+    Sunday, for the last `weeks` weeks including this one: [(monday, vnd), ...], oldest first.
+    The caller has checked the actor may see the cooperative."""
+    from datetime import timedelta
+
+    from django.db.models import Sum
+    from django.db.models.functions import TruncDate
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
+    rows = (
+        Order.objects.filter(
+            cooperative_id=cooperative_id, status__in=SOLD, placed_at__date__gte=first
+        )
+        .annotate(day=TruncDate("placed_at"))
+        .values("day")
+        .annotate(s=Sum("subtotal_vnd"))
+        .order_by()
+    )
+    buckets = {first + timedelta(weeks=i): 0 for i in range(weeks)}
+    for row in rows:
+        monday = row["day"] - timedelta(days=row["day"].weekday())
+        if monday in buckets:
+            buckets[monday] += row["s"] or 0
+    return sorted(buckets.items())
+
+
+def top_products_for_cooperative(
+    *, cooperative_id: int, since: datetime, limit: int = 5
+) -> list[Any]:  # [{product_id, product_name, unit, quantity, revenue_vnd}]
+    """The cooperative's best sellers since `since` by revenue: name, quantity, revenue."""
+    from django.db.models import Sum
+
+    return list(
+        OrderLine.objects.filter(
+            order__cooperative_id=cooperative_id,
+            order__status__in=SOLD,
+            order__placed_at__gte=since,
+            refused=False,
+        )
+        .values("product_id", "product_name", "unit")
+        .annotate(quantity=Sum("quantity"), revenue_vnd=Sum("line_total_vnd"))
+        .order_by("-revenue_vnd", "product_id")[:limit]
+    )

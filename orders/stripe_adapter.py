@@ -6,18 +6,22 @@ Every call carries an idempotency key derived from our ids (the caller passes it
 call (crash, double submit, second worker) can never create a second object at Stripe."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import stripe
 from django.conf import settings
 
 from orders.errors import WebhookPayloadInvalid, WebhookSignatureInvalid
 
+if TYPE_CHECKING:
+    from stripe.params import PaymentIntentCreateParams
+
 StripeError = stripe.StripeError
 _http_client = None  # tests may wrap the real HTTP client to inspect requests (process boundary)
 
 
 def client() -> stripe.StripeClient:
-    kwargs = {"max_network_retries": 2}
+    kwargs: dict[str, Any] = {"max_network_retries": 2}
     if settings.STRIPE_API_BASE:
         kwargs["base_addresses"] = {"api": settings.STRIPE_API_BASE}
     if _http_client is not None:
@@ -29,9 +33,11 @@ def configured() -> bool:
     return bool(settings.STRIPE_SECRET_KEY)
 
 
-def intent_create(*, params: dict, key: str):
+def intent_create(*, params: dict[str, Any], key: str) -> stripe.PaymentIntent:
     """Create a PaymentIntent (returns Stripe's object: .id, .client_secret). Raises StripeError."""
-    return client().v1.payment_intents.create(params=params, options={"idempotency_key": key})
+    return client().v1.payment_intents.create(
+        params=cast("PaymentIntentCreateParams", params), options={"idempotency_key": key}
+    )
 
 
 def intent_update_amount(*, intent_id: str, amount: int, version: int, key: str) -> None:
@@ -48,7 +54,7 @@ def intent_cancel(*, intent_id: str, key: str) -> None:
     )
 
 
-def refund_create(*, intent_id: str, amount: int, metadata: dict, key: str) -> str:
+def refund_create(*, intent_id: str, amount: int, metadata: dict[str, str], key: str) -> str:
     """Refund part of a PaymentIntent; returns the Stripe refund id. Raises StripeError."""
     result = client().v1.refunds.create(
         params={"payment_intent": intent_id, "amount": amount, "metadata": metadata},
@@ -61,8 +67,8 @@ def refund_create(*, intent_id: str, amount: int, metadata: dict, key: str) -> s
 class WebhookEvent:
     id: str
     type: str
-    object: dict  # data.object
-    payload: dict  # the whole event, stored once by id
+    object: dict[str, Any]  # data.object
+    payload: dict[str, Any]  # the whole event, stored once by id
 
 
 def webhook_parse(*, payload: bytes, sig_header: str | None) -> WebhookEvent:

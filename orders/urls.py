@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orders.apis import cart, checkout, desk, documents, export, orders, payments
+from orders.apis import cart, checkout, desk, export, orders, payments, printouts
 
 app_name = "orders"
 
@@ -33,12 +33,12 @@ urlpatterns = [
     path("orders/<str:code>/", orders.OrderDetailApi.as_view(), name="order-detail"),
     path(
         "orders/<str:code>/packing-slip.pdf",
-        documents.OrderPackingSlipPdfApi.as_view(),
+        printouts.OrderPackingSlipPdfApi.as_view(),
         name="order-packing-slip-pdf",
     ),
     path(
         "orders/<str:code>/invoice.pdf",
-        documents.OrderInvoicePdfApi.as_view(),
+        printouts.OrderInvoicePdfApi.as_view(),
         name="order-invoice-pdf",
     ),
     path("orders/<str:code>/confirm/", orders.OrderConfirmApi.as_view(), name="order-confirm"),

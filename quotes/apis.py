@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import Pagination, created
+from market.api.responses import Pagination, created
 from orders.models import BalanceDue
 from quotes import selectors, services
 from quotes.comparison import quote_comparison

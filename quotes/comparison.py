@@ -17,6 +17,11 @@ def _convert(amount: Decimal, currency: str, target: str, rate: Decimal) -> Deci
     return amount * rate if target == "VND" else amount / rate
 
 
+def _plain(value: Decimal) -> str:
+    """20.000 -> "20", 2.500 -> "2.5" (never "2E+1")."""
+    return format(value.normalize(), "f")
+
+
 def quote_comparison(*, rfq: Rfq, quotes: list[Quote], currency: str) -> dict:
     rate = rate_in_force(currency="USD")
     one_base, base_unit = to_base(Decimal("1"), rfq.unit)
@@ -48,6 +53,7 @@ def quote_comparison(*, rfq: Rfq, quotes: list[Quote], currency: str) -> dict:
         )
     rows.sort(key=lambda r: r["price_per_base_unit"])
     for row in rows:  # exact decimals as strings (JSON numbers would go through float)
+        row["quantity"], row["moq"] = _plain(row["quantity"]), _plain(row["moq"])
         row.update({k: str(v) for k, v in row.items() if isinstance(v, Decimal)})
     return {
         "currency": currency,

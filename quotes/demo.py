@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Category, Product
-from market.demo import _user
+from market.cooperatives.demo import _user
 from market.models import BuyerProfile, Cooperative, Membership
 from orders.models import ExchangeRate, Order
 from orders.services.export import (

@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Category, Certification, Incoterm, Product
 from catalog.units import Unit
-from market.base import TimeStampedModel
 from market.models import Cooperative, User
+from market.shared.base import TimeStampedModel
 from orders.models import BalanceDue
 
 QTY = {"max_digits": 14, "decimal_places": 3}
@@ -179,6 +179,9 @@ class QuoteRevision(models.Model):
             models.UniqueConstraint(fields=["quote", "number"], name="quote_revision_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.quote_id} r{self.number}"
+
 
 class RfqMessage(models.Model):
     """A message in the thread of one RFQ and one cooperative, with an optional attachment
@@ -197,3 +200,6 @@ class RfqMessage(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["rfq", "cooperative"])]
+
+    def __str__(self) -> str:
+        return f"{self.rfq_id}/{self.cooperative_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,5 +1,5 @@
-"""RFQ mail, sent after commit in each recipient's language. A mail failure is logged and never
-undoes the committed change."""
+"""RFQ mail, queued in each recipient's language (market.shared.mail.mail_queue: a background task after
+commit, retried on failure, never undoing the committed change)."""
 
 import logging
 
@@ -7,8 +7,8 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from market.mail import send_async
 from market.models import Cooperative
+from market.shared.mail import mail_queue
 from quotes.models import Quote, Rfq, RfqMessage
 
 log = logging.getLogger("htx.quotes.mail")
@@ -27,11 +27,9 @@ def _staff(cooperative: Cooperative) -> list[tuple[str, str]]:
 
 def _send(people, subject_fn, body_fn) -> None:
     for email, language in people:
-        try:
-            with translation.override(language):
-                send_async(subject=subject_fn(), body=body_fn(), to=[email])
-        except Exception:
-            log.exception("RFQ mail to %s not sent", email)
+        with translation.override(language):
+            subject, body = subject_fn(), body_fn()
+        mail_queue(to=[email], language=language, subject=subject, body=body)
 
 
 def _url(path: str) -> str:

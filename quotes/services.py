@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Category, Certification, Incoterm, Product
 from catalog.units import Unit
-from market.models import BuyerProfile, Cooperative, Membership, User
+from market.cooperatives.selectors import is_cooperative_staff
+from market.models import BuyerProfile, Cooperative, User
 from orders.models import BalanceDue
 from orders.services.export import ExportOrderSpec, export_order_create, rate_in_force
 from quotes import notifications
@@ -355,10 +356,7 @@ def quote_submit(
 def quote_withdraw(*, actor: User, quote_id: int) -> Quote:
     """The quoting cooperative withdraws its (not accepted) quote. Raises NotFound, QuoteLocked."""
     quote = Quote.objects.select_for_update().filter(pk=quote_id).first()
-    if (
-        quote is None
-        or not Membership.objects.filter(user=actor, cooperative_id=quote.cooperative_id).exists()
-    ):
+    if quote is None or not is_cooperative_staff(user=actor, cooperative_id=quote.cooperative_id):
         raise NotFound()
     if quote.status in (Quote.Status.ACCEPTED, Quote.Status.DECLINED):
         raise QuoteLocked(fields={"status": [quote.status]})
@@ -477,7 +475,7 @@ def message_post(
     """A message (and optional attachment, through the safe upload rules) in the thread of an RFQ
     and one cooperative. The buyer writes to any cooperative the RFQ is shown to; staff only in
     their own cooperative's thread. Raises NotFound, ValidationFailed."""
-    from market.documents import private_document_store
+    from market.shared.document_files import private_document_store
 
     access = rfq_get_for_actor(user=actor, rfq_id=rfq_id)
     if not (access.is_buyer_side or int(cooperative_id) in access.cooperative_ids):

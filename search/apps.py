@@ -6,12 +6,17 @@ class SearchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from market.outbox import changes_committed
+        from market.shared.outbox import changes_committed
         from search.sync import on_changes_committed
 
         changes_committed.connect(
             on_changes_committed, dispatch_uid="search.sync.on_changes_committed"
         )
+
+        from market.observability import register_ready_probe
+        from search.backends import get_backend
+
+        register_ready_probe("search", lambda: get_backend().count())  # /readyz
 
         from django.db.backends.signals import connection_created
 

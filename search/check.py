@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from search import documents
+from search import product_documents as documents
 from search.backends import SearchBackend
 
 

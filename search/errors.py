@@ -1,4 +1,4 @@
-"""Search errors with stable codes (rendered by market.api.exception_handler)."""
+"""Search errors with stable codes (rendered by market.api.responses.exception_handler)."""
 
 from django.utils.translation import gettext_lazy as _
 

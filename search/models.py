@@ -48,7 +48,7 @@ class SearchDocument(models.Model):
     created = models.DateTimeField()
     # stock, price bucket, OCOP stars, certifications, Incoterms: see search/backends/packed.py
     facet_bits = models.IntegerField(default=0)
-    # search.documents.doc_hash of the indexed document; "" (rows indexed before it existed)
+    # search.product_documents.doc_hash of the indexed document; "" (rows indexed before it existed)
     # never matches, so `search_check` reports those stale and `--repair` rewrites them.
     doc_hash = models.CharField(max_length=16, default="", blank=True)
 

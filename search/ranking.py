@@ -65,7 +65,17 @@ def plan(q: str, parsed: ParsedQuery) -> Plan:
     # The context is folded text: synonyms are looked for there folded too.
     signals += [Signal(CONTEXT_SHARE / len(clauses), (_folded(c),), CONTEXT) for c in clauses]
     signals += [Signal(NAME_SHARE / len(clauses), (c,)) for c in clauses]
-    return Plan(recall=clauses, sku=normalize(q).strip(), signals=tuple(signals))
+    return Plan(recall=clauses, sku=normalize(q).strip(), signals=_merged(signals))
+
+
+def _merged(signals: list[Signal]) -> tuple[Signal, ...]:
+    """Signals that test the same thing (for one word: the phrase and the typed words; all
+    words and the one word's share) as one test with the weights added: the same scores, one
+    match fewer per duplicate on every backend."""
+    weights: dict[tuple, float] = {}
+    for s in signals:
+        weights[(s.clauses, s.fields)] = weights.get((s.clauses, s.fields), 0) + s.weight
+    return tuple(Signal(w, clauses, fields) for (clauses, fields), w in weights.items())
 
 
 def _folded(clause: Clause) -> Clause:

@@ -14,7 +14,7 @@ from django.core.files.storage import default_storage
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from catalog.models import Category, Certification, ProductFamily
+from catalog.models import Category, Certification, Incoterm, ProductFamily
 from catalog.selectors import family_for_card, family_list_purchasable
 from catalog.units import BASE_UNIT, Unit
 from market.models import Cooperative, Province
@@ -40,7 +40,7 @@ FACET_LIMIT = {
     "grade": 50,
     "crop_year": 20,
 }
-INCOTERMS = ("EXW", "FCA", "FOB", "CFR", "CIF", "DAP", "DDP")
+INCOTERMS = tuple(Incoterm.values)  # the catalog model's choices, in their order
 
 
 @dataclass

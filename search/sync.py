@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from catalog.models import Category, Certification, Product
+from market.background import enqueue
 from market.models import OutboxEvent
-from search import documents
+from search import product_documents as documents
 from search.backends import SearchBackend, get_backend
 
 log = logging.getLogger("htx.search")
@@ -122,15 +123,17 @@ def drain_ids(*, entity: str, ids: list[int], backend: SearchBackend | None = No
 
 
 def on_changes_committed(sender, *, entity: str, ids: list[int], **kwargs) -> None:
-    """Receiver of `market.outbox.changes_committed`: index right after the commit.
-    Never raises into the request; rows left behind are drained by `search_sync`."""
+    """Receiver of `market.shared.outbox.changes_committed`: kick a drain of these rows right after the
+    commit (a worker's task, or in this process without a broker). Never raises into the request;
+    the kick is not durable because the outbox rows are the record: rows a lost or failed kick
+    leaves behind are drained by the periodic `search.sync` task (or `manage.py search_sync`)."""
     if not settings.SEARCH_SYNC_ON_COMMIT:
         return
     try:
-        drain_ids(entity=entity, ids=ids)
+        enqueue("search.drain_changes", durable=False, entity=entity, ids=list(ids))
     except Exception:
         log.exception(
-            "search sync after commit failed (%s %s); search_sync will retry", entity, ids[:10]
+            "search drain kick failed (%s %s); search_sync will catch up", entity, ids[:10]
         )
 
 

@@ -2,7 +2,7 @@
 
 Every backend gets the same folded text (indexed next to the original) and the same parsed query,
 so "ca phe", "cà phê", "CA PHÊ" and NFD input behave alike on SQLite, PostgreSQL and the engines.
-The fold lives in `market.admin_units` (addresses use it too); it is re-exported here.
+The fold lives in `market.reference.admin_units` (addresses use it too); it is re-exported here.
 """
 
 import html
@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from market.admin_units import fold
+from market.reference.admin_units import fold
 
 __all__ = [
     "fold",
@@ -120,7 +120,7 @@ def _alternatives(folded: tuple[str, ...], exact: tuple[str, ...]) -> list[tuple
     if exact != folded:
         entries = [e for e in entries if e[0] == exact]
     alts: list[tuple[str, ...]] = []
-    for written, phrases in entries:
+    for _written, phrases in entries:
         alts += [p for p in phrases if p not in alts and tuple(fold(t) for t in p) != folded]
     return alts or None
 
@@ -156,10 +156,9 @@ def parse(q: str) -> ParsedQuery:
     """Fold the query, cut it to a sane size, and expand synonyms (longest phrase first)."""
     q = (q or "")[:MAX_QUERY_CHARS]
     folded = tokens(q)[:MAX_TOKENS]
-    exact = [t for t in _WORD.findall(normalize(q).replace("_", " "))][:MAX_TOKENS]
-    if len(exact) != len(
-        folded
-    ):  # tokenisers disagree (rare symbols): ignore diacritics for synonyms
+    exact = _WORD.findall(normalize(q).replace("_", " "))[:MAX_TOKENS]
+    # Tokenisers disagree (rare symbols): ignore diacritics for synonyms.
+    if len(exact) != len(folded):
         exact = folded
     clauses, i = [], 0
     while i < len(folded):

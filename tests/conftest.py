@@ -8,6 +8,7 @@ REQUIRE_SERVICES=1 (CI).
 """
 
 import os
+import uuid
 
 import pytest
 from django.db import connection
@@ -21,6 +22,7 @@ SERVICE_MARKERS = {
     ),
     "opensearch": ("OPENSEARCH_TEST_URL", "no OpenSearch node (services/svc opensearch start)"),
     "stripe_mock": ("STRIPE_MOCK_URL", "no stripe-mock (services/svc stripe-mock start)"),
+    "redis": ("REDIS_TEST_URL", "no Redis (services/svc redis start)"),
     "browser": (
         "CHROMIUM_PATH",
         "no Chromium (apt-get install chromium; services/svc chromium status)",
@@ -105,6 +107,7 @@ def pytest_report_header(config):
         "ELASTICSEARCH_TEST_URL",
         "OPENSEARCH_TEST_URL",
         "STRIPE_MOCK_URL",
+        "REDIS_TEST_URL",
         "CHROMIUM_PATH",
     ):
         lines.append(f"{var}: {os.environ.get(var) or '-'}")
@@ -144,8 +147,8 @@ def _reference_data_present(request, django_db_blocker):
         "django_db_reset_sequences",
     } & set(request.fixturenames)
     if uses_db:
-        from market.admin_units import load
         from market.models import Province
+        from market.reference.admin_units import load
 
         with django_db_blocker.unblock():
             if not Province.objects.exists():
@@ -160,17 +163,17 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
-def _market_mail_inline(settings):
-    # market.mail sends from a thread in production; tests send in the on_commit callback so
-    # mailoutbox is filled deterministically (test_market_accounts_api.py tests the thread path).
-    settings.MARKET_MAIL_ASYNC = False
+def _background_tasks_in_process(settings):
+    # No broker: every queued task runs in this process after commit (market.background), so a
+    # test sees mails in mailoutbox once the on_commit callbacks ran. The worker tests
+    # (tests/integration/test_background_worker.py) start a real Celery worker and broker.
+    settings.CELERY_BROKER_URL = ""
 
 
 @pytest.fixture(autouse=True)
 def _imports_run_in_the_request(settings):
-    # Web imports run in a background thread in production; a test outside a real transaction
-    # cannot see a thread's writes, so tests run them inline unless they test the thread runner
-    # (tests/integration/test_catalog_import_runner.py sets "thread" itself).
+    # Web imports are a background task after commit; a test inside a transaction never commits,
+    # so tests run them inline unless they test the task itself (test_catalog_import_runner.py).
     settings.CATALOG_IMPORT_RUNNER = "inline"
 
 
@@ -221,4 +224,74 @@ def client_for(user):
     return c
 
 
+# --- the backend fixtures shared by the search suites (unit and integration) ---------------------
+
+from tests.factories.search import ENGINE_URL_VARS  # noqa: E402
+
+BACKEND_PARAMS = [
+    pytest.param("database", marks=pytest.mark.sqlite, id="database"),
+    pytest.param("elasticsearch", marks=pytest.mark.elasticsearch, id="elasticsearch"),
+    pytest.param("opensearch", marks=pytest.mark.opensearch, id="opensearch"),
+]
+
+
+@pytest.fixture(params=BACKEND_PARAMS)
+def search_backend(request, settings, db):
+    yield from from_param(request, settings)
+
+
+@pytest.fixture(params=BACKEND_PARAMS[1:])
+def engine_backend(request, settings, db):
+    """Like `search_backend`, over the engines only (for what only a separate process can do)."""
+    yield from from_param(request, settings)
+
+
+def from_param(request, settings):
+    """Each available backend in turn, configured as *the* backend (so selectors, sync and the
+    API use it), with a per-test index prefix on engines; the indices are deleted afterwards."""
+    from search.backends import get_backend
+
+    name = request.param
+    settings.SEARCH_BACKEND = name
+    settings.SEARCH_SYNC_ON_COMMIT = True
+    settings.SEARCH_INDEX_PREFIX = (
+        f"{os.environ.get('SEARCH_INDEX_PREFIX', 'test')}-{uuid.uuid4().hex[:8]}"
+    )
+    if name in ENGINE_URL_VARS:
+        setting, var = ENGINE_URL_VARS[name]
+        setattr(settings, setting, os.environ[var])
+    backend = get_backend()
+    backend.clear()
+    yield backend
+    if name in ENGINE_URL_VARS:
+        backend._call(backend._delete_index, f"{backend.read_alias}*")
+
+
 from tests.factories.quotes import trade  # noqa: E402, F401  (the RFQ actors and market)
+
+
+@pytest.fixture(scope="module")
+def celery_worker_process(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real `celery -A market worker` on REDIS_TEST_URL and this run's test database, for the
+    tests of a module (tests/celery_worker.py). Use with `transactional_db` and `broker`."""
+    from tests.celery_worker import Worker
+
+    url = os.environ.get("REDIS_TEST_URL")
+    if not url:
+        service_missing("no Redis (services/svc redis start)")
+    worker = Worker(url, tmp_path_factory.mktemp("worker"))
+    with django_db_blocker.unblock():
+        worker.start()
+    yield worker
+    worker.stop()
+    if request.session.testsfailed:
+        print(f"\n--- celery worker log ({worker.log_path}) ---\n{worker.log()[-3000:]}")
+
+
+@pytest.fixture
+def broker(celery_worker_process, settings):
+    """This test process queues to the worker's broker and queue (enqueue publishes to Redis)."""
+    from tests.celery_worker import use_broker
+
+    use_broker(settings, celery_worker_process.broker_url, celery_worker_process.queue)
+    return celery_worker_process

@@ -25,14 +25,15 @@ class CertificationDocumentDownloadApi(APIView):
     def get(self, request, cert_id):
         cert = selectors.certification_get_for_staff(user=request.user, certification_id=cert_id)
         storage = storages["private"]
-        if not cert.document or not storage.exists(cert.document.name):
+        name = cert.document.name if cert.document else None
+        if not name or not storage.exists(name):
             raise NotFound()
         content_type = certification_document_type(cert)
         response = FileResponse(
-            storage.open(cert.document.name, "rb"),
+            storage.open(name, "rb"),
             content_type=content_type,
             as_attachment=request.query_params.get("inline") != "1",
-            filename=f"certification-{cert.pk}{cert.document.name[cert.document.name.rfind('.') :]}",
+            filename=f"certification-{cert.pk}{name[name.rfind('.') :]}",
         )
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"

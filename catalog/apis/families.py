@@ -18,8 +18,8 @@ from catalog.apis.products import QTY, _model_fields
 from catalog.models import Product
 from catalog.permissions import IsCooperativeStaff
 from catalog.services import families as services
-from market.api import Pagination, created
-from market.apis_accounts import ERROR, name_nested_serializers
+from market.accounts.apis import ERROR, name_nested_serializers
+from market.api.responses import Pagination, created
 
 
 class FamilyInput(serializers.Serializer):

@@ -10,9 +10,9 @@ from catalog import selectors, services
 from catalog.apis.outputs import CertificationStaffOutput, ImageOutput
 from catalog.models import Certification
 from catalog.permissions import IsCooperativeStaff
-from market.api import created
-from market.apis_accounts import ERROR, name_nested_serializers
-from market.permissions import IsPlatformAdmin
+from market.accounts.apis import ERROR, name_nested_serializers
+from market.api.permissions import IsPlatformAdmin
+from market.api.responses import created
 
 
 class ProductImageAddApi(APIView):

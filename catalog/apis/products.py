@@ -1,6 +1,8 @@
 """Product API for cooperative staff: list/create, detail/update, publish, archive, tiers, stock.
 Each view parses input, makes one domain call and renders the result."""
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -10,10 +12,10 @@ from catalog import selectors, services
 from catalog.apis.outputs import ProductOutput, TierOutput
 from catalog.models import Product
 from catalog.permissions import IsCooperativeStaff
-from market.api import Pagination, created
-from market.apis_accounts import ERROR, name_nested_serializers
+from market.accounts.apis import ERROR, name_nested_serializers
+from market.api.responses import Pagination, created
 
-QTY = {"max_digits": 14, "decimal_places": 3}
+QTY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
 
 
 class ProductInput(serializers.Serializer):

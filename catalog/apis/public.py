@@ -11,10 +11,10 @@ from rest_framework.views import APIView
 from catalog import selectors, services
 from catalog.apis.outputs import ImportJobOutput, PublicProductOutput
 from catalog.importing.columns import template_csv, template_xlsx
-from catalog.models import ImportJob
+from catalog.models import Category, ImportJob
 from catalog.permissions import IsCooperativeStaff
-from market.api import created
-from market.apis_accounts import ERROR, name_nested_serializers
+from market.accounts.apis import ERROR, name_nested_serializers
+from market.api.responses import created
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -63,11 +63,14 @@ class ImportTemplateApi(APIView):
         summary="Import template with Vietnamese headers (.csv or .xlsx)",
     )
     def get(self, request, fmt):
-        body, ctype = (
-            (template_xlsx(), XLSX)
-            if fmt == "xlsx"
-            else (template_csv(), "text/csv; charset=utf-8")
-        )
+        if fmt == "xlsx":  # drop-downs list the categories and provinces of this market
+            from market.cooperatives.selectors import province_list_for_picker
+
+            categories = Category.objects.order_by("name_vi").values_list("name_vi", flat=True)
+            provinces = [p.name for p in province_list_for_picker()]
+            body, ctype = template_xlsx(categories=categories, provinces=provinces), XLSX
+        else:
+            body, ctype = template_csv(), "text/csv; charset=utf-8"
         response = HttpResponse(body, content_type=ctype)
         response["Content-Disposition"] = f'attachment; filename="mau-nhap-san-pham.{fmt}"'
         return response

@@ -3,7 +3,10 @@
 Kept as data (not in the migration body) so the demo seeder and tests share the same slugs.
 """
 
-TREE = [
+from typing import Any
+
+# (slug, name_vi, name_en, children), children of the same shape.
+TREE: list[tuple[str, str, str, list[Any]]] = [
     (
         "ca-phe",
         "Cà phê",

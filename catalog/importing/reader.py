@@ -79,7 +79,7 @@ def read_xlsx(data: bytes) -> list[tuple[int, dict]]:
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         raise ImportFileInvalid() from None
     try:
-        return _rows(wb.worksheets[0].iter_rows(values_only=True))
+        return _rows(products_sheet(wb).iter_rows(values_only=True))
     finally:
         wb.close()
 
@@ -94,6 +94,11 @@ def read(data: bytes, name: str) -> tuple[list[tuple[int, dict]], str, str]:
     return rows, "csv", encoding
 
 
+def products_sheet(wb):
+    """The template's products sheet (after its instruction sheet), else a workbook's first."""
+    return wb["San pham"] if "San pham" in wb.sheetnames else wb.worksheets[0]
+
+
 def check_header(data: bytes, name: str) -> None:
     """Read only the header row, so an upload can refuse an unreadable file or missing columns
     at once (the rows are read by the background job). Raises ImportFileInvalid."""
@@ -105,7 +110,7 @@ def check_header(data: bytes, name: str) -> None:
         except (zipfile.BadZipFile, KeyError, OSError, ValueError):
             raise ImportFileInvalid() from None
         try:
-            header = next(wb.worksheets[0].iter_rows(values_only=True, max_row=1), None)
+            header = next(products_sheet(wb).iter_rows(values_only=True, max_row=1), None)
         finally:
             wb.close()
     else:

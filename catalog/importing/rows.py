@@ -11,7 +11,7 @@ from catalog import rules
 from catalog.importing.columns import HEADER_OF
 from catalog.models import Category
 from catalog.units import Unit
-from market.admin_units import fold, resolve_province
+from market.reference.admin_units import fold, resolve_province
 
 # What people type in the "Đơn vị" column (folded) -> Unit.
 UNIT_ALIASES = {
@@ -57,8 +57,8 @@ _DOT_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
 class Lookups:
     """Per-import caches so 50,000 rows cost a handful of queries."""
 
-    def __init__(self):
-        self.categories = {}
+    def __init__(self) -> None:
+        self.categories: dict[str, int] = {}
         for c in Category.objects.all():
             for key in (c.slug, fold(c.name_vi), fold(c.name_en)):
                 self.categories.setdefault(key, c.pk)

@@ -3,23 +3,25 @@
 
 import datetime
 import os
+from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from catalog.errors import CertificationAlreadyChecked, CertificationInvalid
 from catalog.models import Certification, Product, ProductEvent
 from catalog.services.common import check_staff
-from market.documents import DOCUMENT_MAX_BYTES as MAX_DOCUMENT_BYTES
-from market.documents import content_type_for, document_type
 from market.errors import NotFound, PermissionDenied
-from market.models import Membership
-from market.outbox import record_changes
+from market.models import Cooperative, Membership, User
+from market.shared.document_files import DOCUMENT_MAX_BYTES as MAX_DOCUMENT_BYTES
+from market.shared.document_files import content_type_for, document_type
+from market.shared.mail import mail_queue
+from market.shared.outbox import record_changes
 
 # One list of accepted document types and one size cap for the whole platform (market's documents).
 
@@ -34,8 +36,17 @@ def _document_error(document: bytes | None) -> str | None:
     return None
 
 
-def _claim_errors(*, kind, ocop_stars, issuer, number, valid_from, valid_until, document) -> dict:
-    errors = {}
+def _claim_errors(
+    *,
+    kind: str,
+    ocop_stars: int | None,
+    issuer: str,
+    number: str,
+    valid_from: datetime.date,
+    valid_until: datetime.date | None,
+    document: bytes,
+) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
     if kind not in Certification.Kind.values:
         errors["kind"] = _("Unknown certification kind.")
     if kind == Certification.Kind.OCOP and ocop_stars not in (1, 2, 3, 4, 5):
@@ -56,7 +67,7 @@ def _claim_errors(*, kind, ocop_stars, issuer, number, valid_from, valid_until, 
 @transaction.atomic
 def certification_claim(
     *,
-    actor,
+    actor: User,
     cooperative_id: int,
     kind: str,
     issuer: str,
@@ -65,7 +76,7 @@ def certification_claim(
     valid_until: datetime.date | None = None,
     ocop_stars: int | None = None,
     document: bytes,
-    product_ids: list[int] = (),
+    product_ids: Sequence[int] = (),
 ) -> Certification:
     """Record a claimed certification (shown only after an admin checks the document).
     Raises NotFound (not staff, or a product not of this cooperative), CertificationInvalid."""
@@ -93,7 +104,9 @@ def certification_claim(
         valid_from=valid_from,
         valid_until=valid_until,
     )
-    _content_type, ext = document_type(document)
+    found = document_type(document)
+    assert found is not None  # _claim_errors refused any other content
+    _content_type, ext = found
     # A random name with the extension the content proves, in private storage (never under MEDIA_URL).
     storage = storages["private"]
     cert.document = storage.save(
@@ -104,7 +117,7 @@ def certification_claim(
         cert.save()
         # A certification covers the whole family of each product named (issue #13).
         cert.families.set({p.family_id for p in products})
-        _touch_products(cert, actor, "certification_claimed")
+        _touch_products(cert, actor, ProductEvent.Action.CERTIFICATION_CLAIMED)
     except Exception:
         storage.delete(cert.document.name)  # no row, no file
         raise
@@ -113,11 +126,11 @@ def certification_claim(
 
 def certification_document_type(cert: Certification) -> str:
     """The content type to serve a stored document with (its extension was set from its content)."""
-    ext = os.path.splitext(cert.document.name)[1].lower()
+    ext = os.path.splitext(cert.document.name or "")[1].lower()
     return content_type_for(ext)
 
 
-def _touch_products(cert: Certification, actor, action: str) -> None:
+def _touch_products(cert: Certification, actor: User | None, action: str) -> None:
     ids = list(
         Product.objects.filter(family__certifications=cert)
         .order_by("pk")
@@ -136,7 +149,7 @@ def _touch_products(cert: Certification, actor, action: str) -> None:
 
 @transaction.atomic
 def certification_check(
-    *, actor, certification_id: int, verified: bool, reason: str = ""
+    *, actor: User, certification_id: int, verified: bool, reason: str = ""
 ) -> Certification:
     """Admin decision on a claimed certification. Raises PermissionDenied (not a platform admin),
     NotFound, CertificationAlreadyChecked."""
@@ -150,11 +163,17 @@ def certification_check(
     cert.status = Certification.Status.VERIFIED if verified else Certification.Status.REJECTED
     cert.checked_by, cert.checked_at = actor, timezone.now()
     cert.save(update_fields=["status", "checked_by", "checked_at", "updated_at"])
-    _touch_products(cert, actor, "certification_verified" if verified else "certification_rejected")
+    _touch_products(
+        cert,
+        actor,
+        ProductEvent.Action.CERTIFICATION_VERIFIED
+        if verified
+        else ProductEvent.Action.CERTIFICATION_REJECTED,
+    )
     return cert
 
 
-def _recipients(cooperative) -> list[str]:
+def _recipients(cooperative: Cooperative) -> list[str]:
     emails = [cooperative.email] if cooperative.email else []
     emails += list(
         Membership.objects.filter(
@@ -182,18 +201,17 @@ def certifications_expire(*, today: datetime.date) -> int:
     for cert in expired:
         cert.expiry_notified_at = now
         cert.save(update_fields=["expiry_notified_at", "updated_at"])
-        _touch_products(cert, None, "certification_expired")
+        _touch_products(cert, None, ProductEvent.Action.CERTIFICATION_EXPIRED)
         to = _recipients(cert.cooperative)
-        subject = _("Certification %(kind)s no. %(number)s has expired") % {
-            "kind": cert.get_kind_display(),
-            "number": cert.number,
-        }
-        body = _(
-            "It expired on %(date)s and is no longer shown to buyers. Upload the renewed certificate to show "
-            "it again."
-        ) % {"date": cert.valid_until.strftime("%d/%m/%Y")}
-        if to:  # after commit: a rolled-back run must not e-mail anyone
-            transaction.on_commit(
-                lambda s=subject, b=body, t=to: send_mail(s, b, settings.DEFAULT_FROM_EMAIL, t)
-            )
+        with translation.override(settings.LANGUAGE_CODE):  # cooperatives: Vietnamese
+            subject = _("Certification %(kind)s no. %(number)s has expired") % {
+                "kind": cert.get_kind_display(),
+                "number": cert.number,
+            }
+            body = _(
+                "It expired on %(date)s and is no longer shown to buyers. Upload the renewed certificate to show "
+                "it again."
+            ) % {"date": cert.valid_until.strftime("%d/%m/%Y") if cert.valid_until else ""}
+        if to:  # queued after commit: a rolled-back run e-mails nobody
+            mail_queue(to=to, language=settings.LANGUAGE_CODE, subject=subject, body=body)
     return len(expired)

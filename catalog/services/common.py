@@ -1,23 +1,30 @@
 """Helpers every catalog service uses inside its transaction: fetch-and-authorize with a row
 lock, the audit event, and the outbox row for search."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db import transaction
 from django.utils.text import slugify
 
 from catalog.models import Product, ProductEvent, ProductFamily
-from catalog.selectors import is_staff_of
-from market.admin_units import fold
+from market.cooperatives.selectors import is_cooperative_staff
 from market.errors import NotFound
-from market.outbox import record_changes
+from market.models import User
+from market.reference.admin_units import fold
+from market.shared.outbox import record_changes
+
+# on_progress(done, total): how long work (an import) reports how far it got.
+Progress = Callable[[int, int], object]
 
 
-def check_staff(actor, cooperative_id: int) -> None:
+def check_staff(actor: User | None, cooperative_id: int) -> None:
     """Services re-check membership even though the API did: the same answer as a missing row."""
-    if not is_staff_of(actor, cooperative_id):
+    if not is_cooperative_staff(user=actor, cooperative_id=cooperative_id):
         raise NotFound()
 
 
-def lock_own_product(*, actor, cooperative_id: int, product_id: int) -> Product:
+def lock_own_product(*, actor: User | None, cooperative_id: int, product_id: int) -> Product:
     """Lock the product for this transaction if it belongs to the actor's cooperative."""
     assert transaction.get_connection().in_atomic_block
     check_staff(actor, cooperative_id)
@@ -27,7 +34,9 @@ def lock_own_product(*, actor, cooperative_id: int, product_id: int) -> Product:
         raise NotFound() from None
 
 
-def changed(product: Product, *, actor, action: str, changes: dict | None = None) -> None:
+def changed(
+    product: Product, *, actor: User | None, action: str, changes: dict[str, Any] | None = None
+) -> None:
     """Audit row + search outbox row, in the caller's transaction."""
     ProductEvent.objects.create(product=product, actor=actor, action=action, changes=changes or {})
     record_changes(entity="product", ids=[product.pk])
@@ -54,7 +63,7 @@ def product_slug(name: str) -> str:
     return slugify(fold(name))[:200] or "san-pham"
 
 
-def jsonable(value):
+def jsonable(value: object) -> object:
     if value is None or isinstance(value, (bool, int, str, list, dict)):
         return value
     return str(value)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from catalog import rules, stock
 from catalog.errors import LastVariant, ProductArchived, ProductInvalid, VariantInOrders
-from catalog.models import Category, Product, ProductFamily
+from catalog.models import Category, Product, ProductEvent, ProductFamily
 from catalog.services.common import (
     changed,
     check_staff,
@@ -114,7 +114,12 @@ def family_create(*, actor, cooperative_id: int, data: dict, variants: list[dict
         variant.save()  # saved one by one: the next one's SKU/options check sees it
         made.append(variant)
     for variant in made:
-        changed(variant, actor=actor, action="created", changes={"family_id": family.pk})
+        changed(
+            variant,
+            actor=actor,
+            action=ProductEvent.Action.CREATED,
+            changes={"family_id": family.pk},
+        )
     return family
 
 
@@ -137,7 +142,7 @@ def family_update(*, actor, cooperative_id: int, family_id: int, data: dict) -> 
     slug = product_slug(data["name_vi"]) if "name_vi" in data else None
     ids = copy_shared_to_variants(family, data, slug=slug)
     for variant in Product.objects.filter(pk__in=ids):
-        changed(variant, actor=actor, action="family_updated", changes=diff)
+        changed(variant, actor=actor, action=ProductEvent.Action.FAMILY_UPDATED, changes=diff)
     return family
 
 
@@ -152,7 +157,9 @@ def variant_add(*, actor, cooperative_id: int, family_id: int, data: dict) -> Pr
     variant = _new_variant(family, data, position)
     _validate(variant)
     variant.save()
-    changed(variant, actor=actor, action="created", changes={"family_id": family.pk})
+    changed(
+        variant, actor=actor, action=ProductEvent.Action.CREATED, changes={"family_id": family.pk}
+    )
     return variant
 
 
@@ -182,10 +189,15 @@ def variant_delete(*, actor, cooperative_id: int, variant_id: int) -> None:
     variant.events.all().delete()
     variant.delete()
     if others:
-        changed(others[0], actor=actor, action="variant_deleted", changes={"sku": variant.sku})
+        changed(
+            others[0],
+            actor=actor,
+            action=ProductEvent.Action.VARIANT_DELETED,
+            changes={"sku": variant.sku},
+        )
     else:
         family.delete()
-    from market.outbox import record_changes
+    from market.shared.outbox import record_changes
 
     record_changes(entity="family", ids=[family_id])  # the search rebuilds or drops its document
 
@@ -257,7 +269,7 @@ def _bulk_apply(variant: Product, price: int | None, qty: Decimal | None, actor)
         changed(
             variant,
             actor=actor,
-            action="updated",
+            action=ProductEvent.Action.UPDATED,
             changes={"price_vnd": [before, price], "tiers_dropped": len(dropped)},
         )
     if qty is not None and qty != variant.stock_qty:

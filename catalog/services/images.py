@@ -7,13 +7,20 @@ from django.db.models import Max
 
 from catalog import images
 from catalog.errors import ImageOrderInvalid, ProductArchived, ProductIncomplete
-from catalog.models import Product, ProductImage
+from catalog.models import Product, ProductEvent, ProductImage
 from catalog.selectors import product_get_for_staff
 from catalog.services.common import changed, lock_own_product
+from market.models import User
 
 
 def product_image_add(
-    *, actor, cooperative_id: int, product_id: int, data: bytes, alt_vi: str = "", alt_en: str = ""
+    *,
+    actor: User,
+    cooperative_id: int,
+    product_id: int,
+    data: bytes,
+    alt_vi: str = "",
+    alt_en: str = "",
 ) -> ProductImage:
     """Decode, clean and store an image, then append it to the product (the first one is the
     cover). Raises NotFound, ProductArchived, ImageInvalid, ImageTooLarge; stores nothing then."""
@@ -28,7 +35,14 @@ def product_image_add(
 
 
 @transaction.atomic
-def _attach(actor, cooperative_id, product_id, processed, alt_vi, alt_en) -> ProductImage:
+def _attach(
+    actor: User,
+    cooperative_id: int,
+    product_id: int,
+    processed: images.ProcessedImage,
+    alt_vi: str,
+    alt_en: str,
+) -> ProductImage:
     product = lock_own_product(actor=actor, cooperative_id=cooperative_id, product_id=product_id)
     if product.status == Product.Status.ARCHIVED:
         raise ProductArchived()
@@ -36,8 +50,13 @@ def _attach(actor, cooperative_id, product_id, processed, alt_vi, alt_en) -> Pro
 
 
 def attach_processed(
-    product: Product, processed: images.ProcessedImage, *, actor, alt_vi="", alt_en=""
-):
+    product: Product,
+    processed: images.ProcessedImage,
+    *,
+    actor: User | None,
+    alt_vi: str = "",
+    alt_en: str = "",
+) -> ProductImage:
     """Append an already processed image (also used by the demo seeder, which reuses images)."""
     last = product.family.images.aggregate(m=Max("position"))["m"]
     image = ProductImage(
@@ -54,7 +73,7 @@ def attach_processed(
     changed(
         product,
         actor=actor,
-        action="image_added",
+        action=ProductEvent.Action.IMAGE_ADDED,
         changes={"image_id": image.pk, "position": image.position},
     )
     return image
@@ -62,7 +81,7 @@ def attach_processed(
 
 @transaction.atomic
 def product_image_reorder(
-    *, actor, cooperative_id: int, product_id: int, image_ids: list[int]
+    *, actor: User, cooperative_id: int, product_id: int, image_ids: list[int]
 ) -> list[ProductImage]:
     """Put the images in this order; the first becomes the cover. `image_ids` must list every image
     of the product once. Raises NotFound, ImageOrderInvalid."""
@@ -78,14 +97,16 @@ def product_image_reorder(
     changed(
         product,
         actor=actor,
-        action="images_reordered",
+        action=ProductEvent.Action.IMAGES_REORDERED,
         changes={"before": before, "after": image_ids},
     )
     return [by_id[pk] for pk in image_ids]
 
 
 @transaction.atomic
-def product_image_delete(*, actor, cooperative_id: int, product_id: int, image_id: int) -> None:
+def product_image_delete(
+    *, actor: User, cooperative_id: int, product_id: int, image_id: int
+) -> None:
     """Remove one image (files go after commit). An ACTIVE product keeps at least one image.
     Raises NotFound, ProductIncomplete."""
     from django.utils.translation import gettext as _
@@ -102,13 +123,18 @@ def product_image_delete(*, actor, cooperative_id: int, product_id: int, image_i
         raise ProductIncomplete(
             fields={"images": _("A published product needs at least one image.")}
         )
-    paths = images.image_paths(image.original.name, image.variants)
+    paths = images.image_paths(image.original.name or "", image.variants)
     image.delete()
     rest = list(family_images.order_by("position", "id"))
     for position, img in enumerate(rest):
         img.position = position
     ProductImage.objects.bulk_update(rest, ["position"])
-    changed(product, actor=actor, action="image_deleted", changes={"image_id": image_id})
+    changed(
+        product,
+        actor=actor,
+        action=ProductEvent.Action.IMAGE_DELETED,
+        changes={"image_id": image_id},
+    )
     # Demo products share image files; only delete files no other row points to.
     if not ProductImage.objects.filter(original=image.original.name).exists():
         transaction.on_commit(lambda: images.delete_files(paths))

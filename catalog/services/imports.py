@@ -5,14 +5,15 @@ one transaction: new SKUs are created as DRAFT, known SKUs of the cooperative ar
 (re-importing the same file changes nothing), one ProductEvent per changed product and one
 outbox call with all changed ids.
 
-The work runs off the request (catalog.importing.runner): an upload or an "apply" only stores
-a PENDING job; a worker claims it (conditional UPDATE, so never two at once), checks the rows
+The work runs off the request (the `catalog.import_job_run` background task, catalog/tasks.py):
+an upload or an "apply" only stores a PENDING job and queues the task; a worker claims it (conditional UPDATE, so never two at once), checks the rows
 and, if asked, applies them. A job whose worker died keeps a stale heartbeat and is run again
 from the start, which is safe: the check stores nothing, the apply is one transaction (a crash
 rolled it back) and idempotent by SKU."""
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -22,14 +23,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.errors import ImportFileInvalid, ImportNotApplicable
-from catalog.importing import reader, runner
+from catalog.importing import reader
 from catalog.importing.rows import Lookups, parse_row
 from catalog.models import ImportJob, Product, ProductEvent, ProductFamily
 from catalog.selectors import import_job_get_for_staff
-from catalog.services.common import check_staff, copy_shared_to_variants, jsonable, product_slug
-from market.outbox import record_changes
+from catalog.services.common import (
+    Progress,
+    check_staff,
+    copy_shared_to_variants,
+    jsonable,
+    product_slug,
+)
+from market.background import broker_configured, enqueue
+from market.models import User
+from market.shared.outbox import record_changes
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("htx.catalog.imports")
 PROGRESS_EVERY = 500  # rows between two progress/heartbeat writes
 WRITE_BATCH = 500
 MAX_ATTEMPTS = 5  # a job that keeps killing its worker is not retried for ever
@@ -48,13 +57,13 @@ def stale_after() -> timedelta:
 
 def import_job_start(
     *,
-    actor,
+    actor: User,
     cooperative_id: int,
     file_name: str,
     data: bytes,
     apply: bool = False,
     run_inline: bool = False,
-    on_progress=None,
+    on_progress: Progress | None = None,
 ) -> ImportJob:
     """Store the file (private storage) as a PENDING job and check it row by row (a dry run) in
     the background after commit; with `apply`, import it too when no row is wrong. Only the
@@ -87,7 +96,12 @@ def import_job_start(
 
 
 def import_job_apply(
-    *, actor, cooperative_id: int, job_id: int, run_inline: bool = False, on_progress=None
+    *,
+    actor: User,
+    cooperative_id: int,
+    job_id: int,
+    run_inline: bool = False,
+    on_progress: Progress | None = None,
 ) -> ImportJob:
     """Queue the import of a job whose dry run was clean; the worker checks the stored file again
     (categories or other rows may have changed since) and stores it all-or-nothing. Raises
@@ -107,13 +121,14 @@ def import_job_apply(
     return _launch(job, run_inline, on_progress)
 
 
-def _launch(job: ImportJob, run_inline: bool, on_progress) -> ImportJob:
-    if run_inline or runner.mode() == "inline":
+def _launch(job: ImportJob, run_inline: bool, on_progress: Progress | None) -> ImportJob:
+    """Run the job now (the command; CATALOG_IMPORT_RUNNER=inline in tests) or queue the
+    background task, which runs after commit (a worker; in-process without a broker)."""
+    if run_inline or getattr(settings, "CATALOG_IMPORT_RUNNER", "task") == "inline":
         import_job_run(job_id=job.pk, on_progress=on_progress)
         job.refresh_from_db()
     else:
-        pk = job.pk
-        transaction.on_commit(lambda: runner.start(pk))
+        enqueue("catalog.import_job_run", job_id=job.pk)
     return job
 
 
@@ -155,7 +170,7 @@ def import_job_claim(*, job_id: int, include_failed: bool = False) -> ImportJob 
 
 
 def import_job_run(
-    *, job_id: int, include_failed: bool = False, on_progress=None
+    *, job_id: int, include_failed: bool = False, on_progress: Progress | None = None
 ) -> ImportJob | None:
     """Claim the job and run it to its end: VALID, INVALID, DONE or FAILED (an internal error is
     FAILED with `retryable`, and nothing stored). Returns None when it could not be claimed."""
@@ -188,17 +203,19 @@ def import_job_ids_to_resume(*, include_failed: bool = True) -> list[int]:
 
 
 def import_job_resume_if_stale(*, job: ImportJob) -> bool:
-    """Called when a job page is polled: start a worker for a job nobody is running (its heartbeat
-    is older than CATALOG_IMPORT_STALE_SECONDS). The claim keeps it to one worker."""
-    if not job.is_active or (
-        job.heartbeat_at and job.heartbeat_at >= timezone.now() - stale_after()
-    ):
+    """Called when a job page is polled, without a broker (`make run`): run a job nobody is
+    running (its heartbeat is older than CATALOG_IMPORT_STALE_SECONDS, e.g. the server stopped
+    mid-import). With Celery the periodic `catalog.import_jobs_resume` task does this instead (a
+    page poll must not queue a task per poll). The claim keeps it to one worker."""
+    if broker_configured() or not job.is_active:
         return False
-    runner.start(job.pk)
+    if job.heartbeat_at and job.heartbeat_at >= timezone.now() - stale_after():
+        return False
+    enqueue("catalog.import_job_run", job_id=job.pk)
     return True
 
 
-def _execute(job: ImportJob, on_progress) -> ImportJob:
+def _execute(job: ImportJob, on_progress: Progress | None) -> ImportJob:
     try:
         with job.file.open("rb") as fh:
             rows, job.file_format, job.encoding = reader.read(fh.read(), job.original_name)
@@ -220,7 +237,7 @@ def _execute(job: ImportJob, on_progress) -> ImportJob:
     return job
 
 
-def _save(job: ImportJob, **fields) -> None:
+def _save(job: ImportJob, **fields: Any) -> None:
     """Write as the current worker only: zero rows means another worker claimed the job."""
     fields["heartbeat_at"] = timezone.now()
     if not ImportJob.objects.filter(pk=job.pk, attempts=job.attempts).update(**fields):
@@ -229,8 +246,13 @@ def _save(job: ImportJob, **fields) -> None:
         setattr(job, name, value)
 
 
-def _finish(job: ImportJob, status: str, errors=None, retryable: bool = False) -> ImportJob:
-    fields = {
+def _finish(
+    job: ImportJob,
+    status: str,
+    errors: list[dict[str, Any]] | None = None,
+    retryable: bool = False,
+) -> ImportJob:
+    fields: dict[str, Any] = {
         "status": status,
         "errors": (errors or [])[:MAX_ERRORS_KEPT],
         "finished_at": timezone.now(),
@@ -244,7 +266,7 @@ def _finish(job: ImportJob, status: str, errors=None, retryable: bool = False) -
     return job
 
 
-def _existing(cooperative_id: int) -> dict[str, dict]:
+def _existing(cooperative_id: int) -> dict[str, dict[str, Any]]:
     rows = Product.objects.filter(cooperative_id=cooperative_id).values("sku", *STATE_FIELDS)
     return {r.pop("sku"): r for r in rows}
 
@@ -316,8 +338,11 @@ def _error(field: str, message: str) -> dict:
     return {"column": HEADER_OF.get(field, field), "message": str(message)}
 
 
-def _validate(job: ImportJob, rows, on_progress) -> tuple[list[tuple[int, dict]], list[dict]]:
-    lookups, existing, seen = Lookups(), _existing(job.cooperative_id), {}
+def _validate(
+    job: ImportJob, rows: list[tuple[int, dict[str, Any]]], on_progress: Progress | None
+) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
+    lookups, existing = Lookups(), _existing(job.cooperative_id)
+    seen: dict[str | None, int] = {}
     groups = _Groups(job.cooperative_id)
     parsed, errors = [], []
     for done, (number, raw) in enumerate(rows, start=1):
@@ -346,7 +371,7 @@ def _validate(job: ImportJob, rows, on_progress) -> tuple[list[tuple[int, dict]]
 
 
 @transaction.atomic
-def _apply(job: ImportJob, parsed: list[tuple[int, dict]]) -> tuple[int, int]:
+def _apply(job: ImportJob, parsed: list[tuple[int, dict[str, Any]]]) -> tuple[int, int]:
     # The job row stays locked until this transaction ends: a claim meanwhile skips it (SKIP
     # LOCKED), so however long the apply takes nobody else starts it. If the process dies here,
     # the transaction rolls back and the job is left APPLYING with a stale heartbeat.
@@ -400,7 +425,7 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict]]) -> tuple[int, int]:
                     ProductEvent(
                         product=product,
                         actor_id=actor_id,
-                        action="imported",
+                        action=ProductEvent.Action.IMPORTED,
                         changes={"import_job": job.pk, **diff},
                     )
                 )
@@ -412,7 +437,7 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict]]) -> tuple[int, int]:
         ProductEvent(
             product=p,
             actor_id=actor_id,
-            action="imported",
+            action=ProductEvent.Action.IMPORTED,
             changes={"import_job": job.pk, "created": True},
         )
         for p in new
@@ -460,7 +485,7 @@ def _family_apply(family: ProductFamily, shared: dict, key: str | None) -> None:
         copy_shared_to_variants(family, changes, slug=slug)
 
 
-def _update(product: Product, data: dict, fields: set) -> dict:
+def _update(product: Product, data: dict[str, Any], fields: set[str]) -> dict[str, Any]:
     """Set the changed fields on `product`; returns {field: [old, new]} and adds to `fields`."""
     diff = {
         f: [jsonable(getattr(product, f)), jsonable(v)]

@@ -1,6 +1,7 @@
 """Product writes: create, update, publish, archive, price tiers, stock adjustments."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -8,7 +9,7 @@ from django.utils import timezone
 from catalog import options as option_rules
 from catalog import rules, stock
 from catalog.errors import ProductArchived, ProductIncomplete, ProductInvalid, TiersInvalid
-from catalog.models import Category, PriceTier, Product, ProductFamily
+from catalog.models import Category, PriceTier, Product, ProductEvent, ProductFamily
 from catalog.services.common import (
     changed,
     check_staff,
@@ -18,7 +19,7 @@ from catalog.services.common import (
     product_slug,
 )
 from market.errors import InvalidTransition, ValidationFailed
-from market.models import Cooperative, Province
+from market.models import Cooperative, Province, User
 
 EDITABLE_FIELDS = (
     "sku",
@@ -52,7 +53,7 @@ EDITABLE_FIELDS = (
 SHARED_FIELDS = tuple(f for f in EDITABLE_FIELDS if f in ProductFamily.SHARED_FIELDS)
 
 
-def _state(product: Product) -> dict:
+def _state(product: Product) -> dict[str, Any]:
     return {f: getattr(product, f) for f in (*EDITABLE_FIELDS, "stock_qty")}
 
 
@@ -100,14 +101,14 @@ def _options_check(variant: Product, errors: dict) -> None:
         ) % {"options": variant.variant_label or _("no options")}
 
 
-def _check_fields(data: dict) -> None:
+def _check_fields(data: dict[str, Any]) -> None:
     unknown = set(data) - set(EDITABLE_FIELDS) - {"stock_qty"}
     if unknown:
         raise ValidationFailed(fields={k: ["unknown field"] for k in sorted(unknown)})
 
 
 @transaction.atomic
-def product_create(*, actor, cooperative_id: int, data: dict) -> Product:
+def product_create(*, actor: User, cooperative_id: int, data: dict[str, Any]) -> Product:
     """Create a DRAFT product for the actor's cooperative.
     Raises NotFound (not staff), ValidationFailed (unknown field), ProductInvalid (rules)."""
     check_staff(actor, cooperative_id)
@@ -118,13 +119,18 @@ def product_create(*, actor, cooperative_id: int, data: dict) -> Product:
     _validate(product)
     product.save()
     changed(
-        product, actor=actor, action="created", changes={k: jsonable(v) for k, v in data.items()}
+        product,
+        actor=actor,
+        action=ProductEvent.Action.CREATED,
+        changes={k: jsonable(v) for k, v in data.items()},
     )
     return product
 
 
 @transaction.atomic
-def product_update(*, actor, cooperative_id: int, product_id: int, data: dict) -> Product:
+def product_update(
+    *, actor: User, cooperative_id: int, product_id: int, data: dict[str, Any]
+) -> Product:
     """Change some fields; an ACTIVE product must stay complete. Stock changes go through
     `product_stock_adjust`. Raises NotFound, ValidationFailed, ProductInvalid, ProductIncomplete,
     ProductArchived."""
@@ -152,7 +158,7 @@ def product_update(*, actor, cooperative_id: int, product_id: int, data: dict) -
     product.save()
     if shared := {f: getattr(product, f) for f in SHARED_FIELDS if f in diff}:
         copy_shared_to_variants(product.family, shared, slug=product.slug)
-    changed(product, actor=actor, action="updated", changes=diff)
+    changed(product, actor=actor, action=ProductEvent.Action.UPDATED, changes=diff)
     return product
 
 
@@ -162,7 +168,7 @@ def _move(product: Product, status: str) -> None:
 
 
 @transaction.atomic
-def product_publish(*, actor, cooperative_id: int, product_id: int) -> Product:
+def product_publish(*, actor: User, cooperative_id: int, product_id: int) -> Product:
     """Make the product visible to buyers. Needs a VERIFIED cooperative and a complete product
     (price, unit, category, an image). Raises NotFound, CooperativeNotVerified,
     ProductIncomplete, InvalidTransition."""
@@ -177,24 +183,24 @@ def product_publish(*, actor, cooperative_id: int, product_id: int) -> Product:
         raise ProductIncomplete(fields=missing)
     product.status, product.published_at = Product.Status.ACTIVE, timezone.now()
     product.save(update_fields=["status", "published_at", "updated_at"])
-    changed(product, actor=actor, action="published")
+    changed(product, actor=actor, action=ProductEvent.Action.PUBLISHED)
     return product
 
 
 @transaction.atomic
-def product_archive(*, actor, cooperative_id: int, product_id: int) -> Product:
+def product_archive(*, actor: User, cooperative_id: int, product_id: int) -> Product:
     """Hide the product from buyers (kept for order history). Raises NotFound, InvalidTransition."""
     product = lock_own_product(actor=actor, cooperative_id=cooperative_id, product_id=product_id)
     _move(product, Product.Status.ARCHIVED)
     product.status = Product.Status.ARCHIVED
     product.save(update_fields=["status", "updated_at"])
-    changed(product, actor=actor, action="archived")
+    changed(product, actor=actor, action=ProductEvent.Action.ARCHIVED)
     return product
 
 
 @transaction.atomic
 def product_price_tiers_set(
-    *, actor, cooperative_id: int, product_id: int, tiers: list[dict]
+    *, actor: User, cooperative_id: int, product_id: int, tiers: list[dict[str, Any]]
 ) -> list[PriceTier]:
     """Replace the volume tiers ([{min_qty, price_vnd}]; [] removes them). Raises NotFound,
     ProductArchived, TiersInvalid (quantities must rise, prices strictly fall below the base)."""
@@ -217,8 +223,13 @@ def product_price_tiers_set(
             for t in tiers
         ]
     )
-    after = sorted([[str(t.min_qty), t.price_vnd] for t in made], key=lambda t: Decimal(t[0]))
-    changed(product, actor=actor, action="tiers", changes={"before": before, "after": after})
+    after = sorted(([str(t.min_qty), t.price_vnd] for t in made), key=lambda t: Decimal(str(t[0])))
+    changed(
+        product,
+        actor=actor,
+        action=ProductEvent.Action.TIERS,
+        changes={"before": before, "after": after},
+    )
     return sorted(made, key=lambda t: t.min_qty)
 
 
@@ -227,7 +238,13 @@ STOCK_MODES = ("set", "increase", "decrease")
 
 @transaction.atomic
 def product_stock_adjust(
-    *, actor, cooperative_id: int, product_id: int, mode: str, quantity: Decimal, reason: str = ""
+    *,
+    actor: User,
+    cooperative_id: int,
+    product_id: int,
+    mode: str,
+    quantity: Decimal,
+    reason: str = "",
 ) -> Product:
     """Set, add to or take from stock through `catalog.stock` (row locked, never negative).
     Raises NotFound, ProductInvalid (fraction for a whole unit, bad mode), InsufficientStock."""

@@ -20,9 +20,9 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from frontend import cart_session
 from frontend.forms import LoginForm, SignupForm, add_domain_errors
-from market.accounts import user_set_language, user_signup
+from market.accounts.services import user_set_language, user_signup
 from market.errors import DomainError
-from market.mail import send_async
+from market.shared.mail import mail_queue
 
 
 class ScopeThrottle(SimpleRateThrottle):
@@ -178,8 +178,8 @@ def signup(request):
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
-    """Django's reset form, but the mail leaves after the answer from a background thread
-    (market.mail): sent inline, the SMTP round-trip only for known addresses would show in the
+    """Django's reset form, but the mail leaves after the answer as a background task
+    (market.shared.mail.mail_queue): sent inline, the SMTP round-trip only for known addresses would show in the
     response time and reveal which addresses have accounts."""
 
     def send_mail(
@@ -193,7 +193,7 @@ class QueuedPasswordResetForm(PasswordResetForm):
     ):
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
-        send_async(subject=subject, body=body, to=[to_email])
+        mail_queue(to=[to_email], language=get_language(), subject=subject, body=body)
 
 
 password_reset = _limit_posts(

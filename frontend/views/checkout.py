@@ -15,7 +15,7 @@ from frontend import cart_session, reads
 from frontend.countries import export_country_choices
 from frontend.forms import CheckoutForm, add_domain_errors
 from frontend.views.common import not_found_as_404, province_code, run_one, ward_list
-from market import selectors as market_selectors
+from market.cooperatives import selectors as market_selectors
 from market.errors import DomainError
 from orders.models import Currency, Order, PaymentMethod
 from orders.services.cart import cart_refresh
@@ -26,7 +26,10 @@ from orders.services.transitions import order_transition
 def _payment_choices():
     """The enabled methods; "stripe" is there only when orders has a Stripe key (settings)."""
     labels = dict(PaymentMethod.choices)
-    return [(m, labels[m]) for m in settings.PAYMENT_METHODS if m in labels]
+    methods = [(m, labels[m]) for m in settings.PAYMENT_METHODS if m in labels]
+    # Buyers abroad always have the international wire (no keys needed); the page shows it for
+    # export only, and VietQR / cash on delivery for Vietnam only.
+    return methods + [(PaymentMethod.INSTALLMENTS, _("International wire (SWIFT)"))]
 
 
 _KEPT_ON_RELOAD = (
@@ -61,7 +64,13 @@ def _initial(request, province, methods, saved) -> dict:
     country = reads.buyer_country(user=request.user)
     if country != CheckoutForm.DOMESTIC and not saved:
         # An importer abroad: export to their country, and by card in USD when card payment is on.
-        initial.update({"destination": CheckoutForm.EXPORT, "country": country})
+        initial.update(
+            {
+                "destination": CheckoutForm.EXPORT,
+                "country": country,
+                "payment_method": PaymentMethod.INSTALLMENTS,
+            }
+        )
         if any(m == PaymentMethod.STRIPE for m, _l in methods):
             initial.update({"payment_method": PaymentMethod.STRIPE, "currency": Currency.USD})
     # Without JS, "show wards" reloads the page by GET: keep what the buyer already typed.

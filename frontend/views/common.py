@@ -5,7 +5,7 @@ from functools import wraps
 from django.contrib import messages
 from django.http import Http404
 
-from market import selectors as market_selectors
+from market.cooperatives import selectors as market_selectors
 from market.errors import DomainError, NotFound
 
 

@@ -33,8 +33,8 @@ from frontend.forms import (
     add_domain_errors,
 )
 from frontend.views.common import has_nul, run_one
-from market import selectors as market_selectors
-from market import services as market_services
+from market.cooperatives import selectors as market_selectors
+from market.cooperatives import services as market_services
 from market.errors import DomainError, NotFound
 
 
@@ -49,7 +49,7 @@ def coop_staff(view):
         ):  # beyond any integer column, or NUL
             raise Http404()
         try:
-            coop = catalog_selectors.cooperative_get_for_staff(
+            coop = catalog_selectors.cooperative_get_for_member(
                 user=request.user, cooperative_id=int(coop_id)
             )
             return view(request, coop, *args, **kwargs)
@@ -387,7 +387,11 @@ def import_start(request, coop):
             add_domain_errors(form, exc)
         else:
             return redirect("frontend:coop_import_job", coop.pk, job.pk)
-    return render(request, "frontend/coop/import.html", {"coop": coop, "form": form})
+    return render(
+        request,
+        "frontend/coop/import.html",
+        {"coop": coop, "form": form, "columns": reads.import_columns()},
+    )
 
 
 @require_GET

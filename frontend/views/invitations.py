@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from market import invitations
 from market.errors import DomainError
+from market.invitations import services as invitations
 
 
 @login_required

@@ -10,7 +10,7 @@ from catalog.picker import choices, variant_for_options
 from frontend import reads
 from frontend.forms import AddToCartForm, DirectoryFilterForm
 from frontend.views.common import not_found_as_404, page_params
-from market import selectors as market_selectors
+from market.cooperatives import selectors as market_selectors
 from market.models import Cooperative
 
 

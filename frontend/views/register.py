@@ -1,5 +1,5 @@
 """ "Register your cooperative": a signed-in person creates a DRAFT cooperative and becomes its
-owner (market.services.cooperative_create), then lands on the dashboard's onboarding checklist
+owner (market.cooperatives.services.cooperative_create), then lands on the dashboard's onboarding checklist
 (upload documents → send for verification).
 
 Mobile first and usable without JavaScript: the ward list follows the province through
@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from frontend.forms import add_domain_errors
+from frontend.forms import add_domain_errors, choice_field
 from frontend.views.common import province_code, ward_list
-from market import selectors as market_selectors
-from market import services as market_services
-from market import validators
+from market.cooperatives import selectors as market_selectors
+from market.cooperatives import services as market_services
 from market.errors import DomainError
 from market.models import Cooperative
+from market.reference import validators
 
 # Common banks with their NAPAS BINs (VietQR tag 38). Cross-checked: /work/shared/notes/payments.md
 # (Agribank, BIDV, Vietcombank, ACB) and several public VietQR bank tables (all ten agree).
@@ -182,13 +182,13 @@ class CooperativeRegisterForm(forms.Form):
 
     def __init__(self, *args, provinces, wards, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["province_code"].choices = [("", _("Choose a province"))] + [
+        choice_field(self, "province_code").choices = [("", _("Choose a province"))] + [
             (p.code, p.name) for p in provinces
         ]
-        self.fields["ward_code"].choices = [("", _("Choose a ward"))] + [
+        choice_field(self, "ward_code").choices = [("", _("Choose a ward"))] + [
             (w.code, w.name) for w in wards
         ]
-        self.fields["bank_bin"].choices = [("", _("Choose your bank"))] + [
+        choice_field(self, "bank_bin").choices = [("", _("Choose your bank"))] + [
             (b, f"{n} ({b})") for b, n in BANKS
         ]
         # htmx swaps the ward <select> when either province input changes; both are sent.
@@ -206,6 +206,7 @@ class CooperativeRegisterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if not data.get("province_code") and not (data.get("province_name") or "").strip():
             self.add_error(
                 "province_code", _("Choose the province where the cooperative is registered.")

@@ -2,11 +2,14 @@
 same GET form reloads the page) and the autocomplete partial."""
 
 from django.shortcuts import render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from frontend import reads
 from frontend.forms import SearchForm
+from frontend.templatetags.market_ui import vnd
 from frontend.views.common import page_params
 from market.errors import DomainError
 from search.backends import Query
@@ -34,15 +37,51 @@ def _query(values: dict) -> Query:
     return Query(**values, size=PAGE_SIZE)
 
 
+def _price_label(option: dict) -> str:
+    """Price buckets in the page's money format ("Dưới 50.000 ₫" / "Under ₫50,000")."""
+    lo, hi = option.get("from"), option.get("to")
+    if lo is None:
+        return _("Under %(hi)s") % {"hi": vnd(hi)}
+    if hi is None:
+        return _("From %(lo)s") % {"lo": vnd(lo)}
+    return f"{vnd(lo)} – {vnd(hi)}"
+
+
 def _facets(page, values: dict) -> list[dict]:
     out = []
     for name, label in SHOWN_FACETS:
         chosen = values.get(name)
         options = [{**o, "selected": o["value"] == chosen} for o in page.facets.get(name, [])]
+        if name == "price":
+            options = [{**o, "label": _price_label(o)} for o in options]
+        if name == "category":
+            options = reads.category_tree(options)
         out.append(
             {"name": name, "label": label, "options": options, "selected": chosen is not None}
         )
     return out
+
+
+def _chips(request, facets: list[dict], values: dict) -> list[dict]:
+    """The active filters, each with the link that removes it (and the page number)."""
+    chips = []
+    for facet in facets:
+        chosen = [o for o in facet["options"] if o.get("selected")]
+        if chosen:
+            label = chosen[0]["label"]
+        elif values.get(facet["name"]) is not None:  # a filter that matches nothing is listed too
+            label = reads.filter_value_label(facet["name"], values[facet["name"]])
+        else:
+            continue
+        chips.append({"label": f"{facet['label']}: {label}", "param": facet["name"]})
+    if values.get("in_stock"):
+        chips.append({"label": _("In stock only"), "param": "in_stock"})
+    for chip in chips:
+        params = request.GET.copy()
+        for key in (chip["param"], "page"):
+            params.pop(key, None)
+        chip["url"] = "?" + params.urlencode()
+    return chips
 
 
 @require_GET
@@ -71,14 +110,22 @@ def search(request):
         context["errors"] = [exc.message]
     else:
         # One card per product family; its photos came with it (search._hydrate).
+        facets = _facets(page, values)
+        for facet in facets:  # a chosen value with no results has no option: still removable
+            facet["selected"] = values.get(facet["name"]) is not None
+        chips = _chips(request, facets, values)
         context.update(
             products=page.results,
             total=page.total,
-            facets=_facets(page, values),
+            facets=facets,
+            chips=chips,
+            clear_url="?" + urlencode({"q": values["q"]}) if values.get("q") else "?",
             suggestions=page.suggestions,
             corrected_query=page.corrected_query,
             page=_Pager(page),
         )
+        if not page.total:  # no results: offer the categories nearest to what was asked
+            context["nearest_categories"] = reads.nearest_categories(q=values.get("q", ""))
     template = (
         "frontend/partials/search_area.html"
         if request.htmx and not request.htmx.boosted

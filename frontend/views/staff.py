@@ -15,7 +15,7 @@ from catalog.services.certifications import certification_check
 from frontend import reads
 from frontend.forms import ReasonForm
 from frontend.views.common import not_found_as_404, run_one
-from market import services as market_services
+from market.cooperatives import services as market_services
 
 
 def platform_admin(view):

@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def forwards(apps, schema_editor):
-    from market.admin_units import load
+    from market.reference.admin_units import load
 
     load(apps)
 

@@ -1,9 +1,12 @@
 """Cart API: works for signed-in buyers and for guests (by session)."""
 
+from typing import Literal, overload
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -12,7 +15,11 @@ from orders.models import Cart
 from orders.services.cart import cart_get_or_create, cart_line_remove, cart_line_set, cart_refresh
 
 
-def _cart(request, *, create: bool) -> Cart | None:
+@overload
+def _cart(request: Request, *, create: Literal[True]) -> Cart: ...
+@overload
+def _cart(request: Request, *, create: bool) -> Cart | None: ...
+def _cart(request: Request, *, create: bool) -> Cart | None:
     if request.user.is_authenticated:
         return (
             cart_get_or_create(user=request.user)

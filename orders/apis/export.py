@@ -11,8 +11,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import created
-from market.permissions import IsPlatformAdmin
+from market.api.permissions import IsPlatformAdmin
+from market.api.responses import created
 from orders.errors import NotFound
 from orders.export_documents import (
     commercial_invoice_pdf,

@@ -1,13 +1,20 @@
 """Order reading (buyer, cooperative desk, admin) and status moves, one view per move."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from typing import Any
+
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api import Pagination
-from market.permissions import IsPlatformAdmin
+from market.api.permissions import IsPlatformAdmin
+from market.api.responses import Pagination
 from orders.apis.serializers import OrderListOutput, OrderOutput
 from orders.models import Order
 from orders.selectors import (
@@ -37,7 +44,7 @@ def _cooperative(request) -> int | None:
 
 def _page(view, request, qs):
     paginator = Pagination()
-    page = paginator.paginate_queryset(qs, request, view=view)
+    page: list[Any] | None = paginator.paginate_queryset(qs, request, view=view)
     return paginator.get_paginated_response(OrderListOutput(page, many=True).data)
 
 
@@ -108,19 +115,6 @@ class _TransitionApi(APIView):
         return Response(OrderOutput(order_get_for_actor(user=request.user, code=code)).data)
 
 
-def _move(name: str, to: str, input_cls=None, summary: str = ""):
-    attrs = {"to": to, "__doc__": summary}
-    if input_cls is not None:
-        attrs["Input"] = input_cls
-    cls = type(name, (_TransitionApi,), attrs)
-
-    def post(self, request, code: str):  # a fresh function per view: the schema is attached to it
-        return _TransitionApi.post(self, request, code)
-
-    cls.post = extend_schema(request=cls.Input, responses=OrderOutput, summary=summary)(post)
-    return cls
-
-
 @extend_schema_serializer(component_name="OrderConfirmInput")
 class _ConfirmInput(_TransitionApi.Input):
     @extend_schema_serializer(component_name="OrderConfirmRefusedLine")
@@ -144,24 +138,88 @@ class _ShipInput(_TransitionApi.Input):
     )
 
 
-S = Order.Status
-OrderConfirmApi = _move(
-    "OrderConfirmApi", S.CONFIRMED, _ConfirmInput, "Confirm (optionally refusing lines)"
+@extend_schema_view(
+    post=extend_schema(
+        request=_ConfirmInput, responses=OrderOutput, summary="Confirm (optionally refusing lines)"
+    )
 )
-OrderRefuseApi = _move(
-    "OrderRefuseApi", S.REFUSED, _ReasonInput, "Refuse the whole order (reason required)"
+class OrderConfirmApi(_TransitionApi):
+    """Confirm (optionally refusing lines)"""
+
+    to = Order.Status.CONFIRMED
+    Input = _ConfirmInput
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=_ReasonInput,
+        responses=OrderOutput,
+        summary="Refuse the whole order (reason required)",
+    )
 )
-OrderPackApi = _move("OrderPackApi", S.PACKED, None, "Mark packed")
-OrderShipApi = _move(
-    "OrderShipApi", S.SHIPPED, _ShipInput, "Mark shipped (carrier and tracking number)"
+class OrderRefuseApi(_TransitionApi):
+    """Refuse the whole order (reason required)"""
+
+    to = Order.Status.REFUSED
+    Input = _ReasonInput
+
+
+@extend_schema_view(
+    post=extend_schema(request=_TransitionApi.Input, responses=OrderOutput, summary="Mark packed")
 )
-OrderDeliverApi = _move(
-    "OrderDeliverApi", S.DELIVERED, None, "Mark delivered (cash on delivery becomes paid)"
+class OrderPackApi(_TransitionApi):
+    """Mark packed"""
+
+    to = Order.Status.PACKED
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=_ShipInput,
+        responses=OrderOutput,
+        summary="Mark shipped (carrier and tracking number)",
+    )
 )
-OrderCompleteApi = _move("OrderCompleteApi", S.COMPLETED, None, "Mark completed")
-OrderCancelApi = _move(
-    "OrderCancelApi",
-    S.CANCELLED,
-    _ReasonInput,
-    "Cancel (buyer before confirmation; cooperative or admin with a reason)",
+class OrderShipApi(_TransitionApi):
+    """Mark shipped (carrier and tracking number)"""
+
+    to = Order.Status.SHIPPED
+    Input = _ShipInput
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=_TransitionApi.Input,
+        responses=OrderOutput,
+        summary="Mark delivered (cash on delivery becomes paid)",
+    )
 )
+class OrderDeliverApi(_TransitionApi):
+    """Mark delivered (cash on delivery becomes paid)"""
+
+    to = Order.Status.DELIVERED
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=_TransitionApi.Input, responses=OrderOutput, summary="Mark completed"
+    )
+)
+class OrderCompleteApi(_TransitionApi):
+    """Mark completed"""
+
+    to = Order.Status.COMPLETED
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=_ReasonInput,
+        responses=OrderOutput,
+        summary="Cancel (buyer before confirmation; cooperative or admin with a reason)",
+    )
+)
+class OrderCancelApi(_TransitionApi):
+    """Cancel (buyer before confirmation; cooperative or admin with a reason)"""
+
+    to = Order.Status.CANCELLED
+    Input = _ReasonInput

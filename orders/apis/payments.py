@@ -3,6 +3,7 @@ the Stripe webhook and refunds."""
 
 import hmac
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -19,9 +20,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from market.api import Pagination
+from market.api.permissions import IsPlatformAdmin
+from market.api.responses import Pagination
 from market.errors import DomainError
-from market.permissions import IsPlatformAdmin
 from orders import vietqr
 from orders.apis.serializers import OrderOutput, RefundAdminOutput, RefundOutput
 from orders.errors import ValidationFailed, VietQRUnavailable
@@ -45,7 +46,7 @@ def order_vietqr_payload(order: Order) -> str:
             bin_code=coop.bank_bin,
             account=coop.bank_account,
             amount=order.total_vnd,
-            memo=order.code,
+            memo=order.code or "",
         )
     except ValueError:
         raise VietQRUnavailable()
@@ -173,7 +174,7 @@ class RefundListAdminApi(APIView):
         ):
             raise ValidationFailed(fields={"status": [status or ""], "provider": [provider or ""]})
         paginator = Pagination()
-        page = paginator.paginate_queryset(
+        page: list[Any] | None = paginator.paginate_queryset(
             refund_list_for_admin(user=request.user, status=status, provider=provider),
             request,
             view=self,

@@ -1,6 +1,7 @@
 """Who may act on an order, and the lock + check every order-level write starts with."""
 
-from market.models import Membership, User
+from market.cooperatives.selectors import is_cooperative_staff
+from market.models import User
 from orders.errors import ActionForbidden, NotFound
 from orders.locks import lock_order_and_payments
 from orders.models import Order
@@ -15,7 +16,7 @@ def actor_roles(*, actor: User | None, order: Order) -> set[str]:
     roles = set()
     if order.buyer_id == actor.pk:
         roles.add("buyer")
-    if Membership.objects.filter(user=actor, cooperative_id=order.cooperative_id).exists():
+    if is_cooperative_staff(user=actor, cooperative_id=order.cooperative_id):
         roles.add("coop")
     if actor.is_platform_admin:
         roles.add("admin")

@@ -3,6 +3,7 @@ always come from the database, and a refresh explains to the buyer what changed.
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -35,7 +36,7 @@ class PricedLine:
 class CartView:
     cart: Cart | None
     lines: list[PricedLine] = field(default_factory=list)
-    messages: list[dict] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def subtotal_vnd(self) -> int:
@@ -46,7 +47,7 @@ def _fmt(q: Decimal) -> str:
     return f"{q.normalize():f}"
 
 
-def quantity_parse(value) -> Decimal:
+def quantity_parse(value: object) -> Decimal:
     try:
         q = Decimal(str(value))
     except (InvalidOperation, ValueError):
@@ -119,7 +120,7 @@ def _product_for_cart(product_id: int) -> Product:
 
 
 @transaction.atomic
-def cart_line_set(*, cart: Cart, product_id: int, quantity, add: bool = False) -> CartLine:
+def cart_line_set(*, cart: Cart, product_id: int, quantity: object, add: bool = False) -> CartLine:
     """Set (or with `add`, increase) the quantity of a product in the cart.
 
     Raises NotPurchasable, QuantityInvalid (BelowMinimumOrder, OffOrderStep, NotDivisible) or
@@ -140,6 +141,7 @@ def cart_line_set(*, cart: Cart, product_id: int, quantity, add: bool = False) -
     quantity_validate(product=product, quantity=qty)
     stock_check(product, qty)
     price = product.unit_price_for(qty)
+    assert price is not None  # a purchasable product has a base price
     if line is None:
         line = CartLine.objects.create(
             cart=cart, product=product, quantity=qty, unit_price_seen=price
@@ -158,11 +160,11 @@ def cart_line_remove(*, cart: Cart, product_id: int) -> bool:
     return bool(deleted)
 
 
-def _line_message(kind: str, product: Product, text: str, **extra) -> dict:
+def _line_message(kind: str, product: Product, text: str, **extra: Any) -> dict[str, Any]:
     return {"code": kind, "product_id": product.pk, "message": text, **extra}
 
 
-def _refresh_line(line: CartLine, messages: list[dict]) -> PricedLine | None:
+def _refresh_line(line: CartLine, messages: list[dict[str, Any]]) -> PricedLine | None:
     """Bring one line in line with the database; returns None when the line had to go."""
     product = line.product
     name = product.name_vi
@@ -178,8 +180,8 @@ def _refresh_line(line: CartLine, messages: list[dict]) -> PricedLine | None:
         return None
     qty = line.quantity
     if qty > product.stock_qty:
-        qty = _largest_orderable(product, product.stock_qty)
-        if qty is None:
+        largest = _largest_orderable(product, product.stock_qty)
+        if largest is None:
             messages.append(
                 _line_message(
                     "out_of_stock",
@@ -189,6 +191,7 @@ def _refresh_line(line: CartLine, messages: list[dict]) -> PricedLine | None:
             )
             line.delete()
             return None
+        qty = largest
         messages.append(
             _line_message(
                 "stock_reduced",
@@ -200,6 +203,7 @@ def _refresh_line(line: CartLine, messages: list[dict]) -> PricedLine | None:
             )
         )
     price = product.unit_price_for(qty)
+    assert price is not None  # price_vnd was checked above
     if price != line.unit_price_seen:
         messages.append(
             _line_message(

@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from catalog.errors import InsufficientStock
 from catalog.models import Incoterm, Product
 from catalog.stock import stock_decrease_many
+from market.background import enqueue
 from market.models import Cooperative, Province, User, Ward
 from orders import money
 from orders.errors import (
@@ -38,13 +40,16 @@ from orders.models import (
     PaymentMethod,
     ShippingRule,
 )
-from orders.services import notifications, stripe_payments
+from orders.services import stripe_payments
 from orders.services.cart import (
     line_total,
     product_check_purchasable,
     quantity_validate,
     stock_check,
 )
+
+# A cart line with its locked product and the unit price it sells at now.
+PricedItem = tuple[CartLine, Product, int]
 
 
 @dataclass
@@ -60,9 +65,9 @@ class ShippingAddress:
     incoterm: str = ""
 
 
-def _address_fields(address: ShippingAddress) -> dict:
+def _address_fields(address: ShippingAddress) -> dict[str, Any]:
     """Validate the address and return Checkout field values. Raises AddressInvalid."""
-    errors: dict[str, list] = {}
+    errors: dict[str, list[Any]] = {}
     for name in ("recipient_name", "recipient_phone", "address_line"):
         if not (getattr(address, name) or "").strip():
             errors[name] = [_("This field is required.")]
@@ -114,8 +119,25 @@ def _address_fields(address: ShippingAddress) -> dict:
 
 
 def _payment_check(*, method: str, currency: str, country: str) -> None:
+    abroad = country != "VN"
+    if method == PaymentMethod.INSTALLMENTS:
+        # International wire: offered to every buyer abroad, no keys needed.
+        if not abroad:
+            raise PaymentMethodNotAllowed(
+                _("International wire is for buyers abroad; in Vietnam pay by bank transfer."),
+                fields={"payment_method": [method]},
+            )
+        return
     if method not in settings.PAYMENT_METHODS or method not in PaymentMethod.values:
         raise PaymentMethodNotAllowed(fields={"payment_method": [method]})
+    if abroad and method == PaymentMethod.BANK_TRANSFER:
+        # A domestic VietQR (NAPAS) transfer cannot be paid from a foreign bank.
+        raise PaymentMethodNotAllowed(
+            _(
+                "Buyers abroad pay by international wire or by card; VietQR is for banks in Vietnam."
+            ),
+            fields={"payment_method": [method]},
+        )
     if currency not in Currency.values:
         raise ValidationFailed(fields={"currency": [_("Use VND or USD.")]})
     if method == PaymentMethod.COD and country != "VN":
@@ -152,9 +174,7 @@ def _locked_cart_lines(cart: Cart) -> tuple[list[CartLine], dict[int, Product]]:
     return lines, products
 
 
-def _revalidate(
-    lines: list[CartLine], products: dict[int, Product]
-) -> list[tuple[CartLine, Product, int]]:
+def _revalidate(lines: list[CartLine], products: dict[int, Product]) -> list[PricedItem]:
     """Every line still purchasable, orderable, in stock, at the price the buyer saw.
     Raises CartChanged/PriceChanged/OutOfStock/NotPurchasable; the caller rolls back."""
     priced, changed = [], []
@@ -175,6 +195,7 @@ def _revalidate(
                     "new_price_vnd": price,
                 }
             )
+        assert price is not None  # a purchasable product has a base price
         priced.append((line, product, price))
     if changed:
         raise PriceChanged(fields={"lines": changed})
@@ -260,10 +281,17 @@ def _write_orders(checkout: Checkout, orders: list[Order], actor) -> None:
 
 
 def _create_payments(checkout: Checkout, orders: list[Order]) -> None:
+    if checkout.payment_method == PaymentMethod.INSTALLMENTS:
+        from orders.services.export import export_schedule_for_checkout
+
+        export_schedule_for_checkout(checkout=checkout, orders=orders)  # paid per installment
+        return
     if checkout.payment_method == PaymentMethod.STRIPE:
-        amount = (
-            checkout.total_usd if checkout.currency == Currency.USD else Decimal(checkout.total_vnd)
-        )
+        if checkout.currency == Currency.USD:
+            assert checkout.total_usd is not None  # set for every USD checkout
+            amount = checkout.total_usd
+        else:
+            amount = Decimal(checkout.total_vnd)
         Payment.objects.create(
             checkout=checkout,
             provider=PaymentMethod.STRIPE,
@@ -341,8 +369,16 @@ def _stock_precheck(cart: Cart) -> None:
 
 @transaction.atomic
 def _place(
-    *, buyer, cart, payment_method, currency, fields, notes, expected_total_vnd, idempotency_key
-):
+    *,
+    buyer: User,
+    cart: Cart,
+    payment_method: str,
+    currency: str,
+    fields: dict[str, Any],
+    notes: dict[Any, str],  # by cooperative id, int or (from JSON) str
+    expected_total_vnd: int | None,
+    idempotency_key: str | None,
+) -> Checkout:
     lines, products = _locked_cart_lines(cart)
     priced = _revalidate(lines, products)
     now = timezone.now()
@@ -396,6 +432,6 @@ def _place(
         transaction.on_commit(
             lambda: stripe_payments.payment_intent_ensure_safe(checkout_id=checkout.pk)
         )
-    ids = [o.pk for o in orders]
-    transaction.on_commit(lambda: notifications.orders_placed(order_ids=ids))
+    # the placement mails are composed and sent by a worker, after commit
+    enqueue("orders.mail_orders_placed", order_ids=[o.pk for o in orders])
     return checkout

@@ -258,6 +258,49 @@ def export_order_create(*, spec: ExportOrderSpec, actor: User) -> Order:
     return order
 
 
+def export_schedule_for_checkout(*, checkout: Checkout, orders: list[Order]) -> None:
+    """Inside checkout_place: a cart checkout paid by international wire (a buyer abroad). Each
+    order gets export terms (the checkout's Incoterm and destination) and one installment of its
+    whole total in USD at the rate in force, payable by wire (or by card when Stripe is on);
+    the stock stays reserved for EXPORT_PAYMENT_DAYS."""
+    from orders.money import usd
+
+    rate = rate_in_force(currency="USD")
+    days = _payment_days()
+    today = timezone.localdate()
+    for order in orders:
+        total = usd(order.total_vnd, rate.rate_vnd)
+        ExportTerms.objects.create(
+            order=order,
+            quote_ref=f"checkout {checkout.pk}",
+            currency=Currency.USD,
+            unit_price=total,
+            total=total,
+            usd_vnd_rate=rate.rate_vnd,
+            rate_date=rate.date,
+            rate_source=rate.source,
+            incoterm=checkout.incoterm,
+            named_place=checkout.city or checkout.address_line[:120],
+            destination_country=checkout.country,
+            deposit_percent=Decimal("100"),
+            balance_due=BalanceDue.ON_ACCEPTANCE,
+            lead_time_days=max((ln.product.lead_time_days for ln in order.lines.all()), default=0),
+        )
+        Installment.objects.create(
+            order=order,
+            sequence=1,
+            kind=Installment.Kind.FULL,
+            percent=Decimal("100"),
+            amount=total,
+            currency=Currency.USD,
+            due=BalanceDue.ON_ACCEPTANCE,
+            due_date=today + timedelta(days=days),
+        )
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(
+        reserved_until=timezone.now() + timedelta(days=days)
+    )
+
+
 # --- receipts ---
 
 
@@ -540,7 +583,7 @@ def export_transport_document_upload(*, actor: User, order_id: int, kind: str, f
     """The bill of lading (BL) or airway bill (AWB) of a shipped export order, through the safe
     upload rules; the buyer can then download it. A balance due against the B/L copy becomes due.
     Raises NotFound, ActionForbidden, ValidationFailed."""
-    from market.documents import private_document_store
+    from market.shared.document_files import private_document_store
 
     order = lock_order_for(actor=actor, order_id=order_id, allowed={"coop", "admin"})
     terms = ExportTerms.objects.select_for_update().filter(order=order).first()

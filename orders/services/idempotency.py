@@ -9,7 +9,8 @@ releases the key, so the client may retry with the same key after fixing the cau
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -31,10 +32,10 @@ STALE_AFTER = timedelta(minutes=2)
 @dataclass
 class Claim:
     record: IdempotencyKey
-    replay: tuple[int, dict] | None = None
+    replay: tuple[int | None, Any] | None = None  # (status, body) of the finished request
 
 
-def fingerprint(body) -> str:
+def fingerprint(body: object) -> str:
     return hashlib.sha256(
         json.dumps(body, sort_keys=True, default=str, separators=(",", ":")).encode()
     ).hexdigest()
@@ -49,7 +50,7 @@ def _validate(key: str | None) -> str:
     return key
 
 
-def idempotency_claim(*, principal: str, key: str | None, scope: str, body) -> Claim:
+def idempotency_claim(*, principal: str, key: str | None, scope: str, body: object) -> Claim:
     """Claim `key` for this principal and request. Raises IdempotencyKeyMissing/Invalid (400),
     IdempotencyKeyInFlight (409) or IdempotencyKeyReused (422); returns a Claim whose `replay`
     is the stored (status, body) when the request already finished."""
@@ -85,7 +86,7 @@ def idempotency_claim(*, principal: str, key: str | None, scope: str, body) -> C
         return Claim(record=record)
 
 
-def idempotency_finish(*, claim: Claim, status: int, body) -> None:
+def idempotency_finish(*, claim: Claim, status: int, body: object) -> None:
     IdempotencyKey.objects.filter(pk=claim.record.pk).update(
         state=IdempotencyKey.State.FINISHED,
         response_status=status,
@@ -98,5 +99,5 @@ def idempotency_release(*, claim: Claim) -> None:
     IdempotencyKey.objects.filter(pk=claim.record.pk, state=IdempotencyKey.State.STARTED).delete()
 
 
-def idempotency_purge(*, now=None) -> int:
+def idempotency_purge(*, now: datetime | None = None) -> int:
     return IdempotencyKey.objects.filter(expires_at__lt=now or timezone.now()).delete()[0]

@@ -1,19 +1,19 @@
-"""Order mail, sent after commit, each message in its recipient's language.
+"""Order mail, each message in its recipient's language.
 
-Called from `transaction.on_commit`, so a rolled-back change never mails anyone. A mail failure
-is logged and does not undo the order change that is already committed."""
+The order services queue `orders.mail_*` tasks (orders/tasks.py) in their transaction; the task
+calls one of these functions, which queues one mail per recipient (market.shared.mail.mail_queue): a
+rolled-back change never mails anyone, and a mail failure is retried and recorded without undoing
+the committed order change."""
 
-import logging
+from collections.abc import Callable
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from market.shared.mail import mail_queue
 from orders.models import Order, OrderEvent
-
-log = logging.getLogger("htx.orders.mail")
 
 
 def _recipients(order: Order) -> list[tuple[str, str, str]]:
@@ -39,7 +39,7 @@ def _order_url(order: Order, role: str) -> str:
             path = reverse("frontend:coop_orders", kwargs={"coop_id": order.cooperative_id})
     except NoReverseMatch:
         path = f"/api/v1/orders/{order.code}/"
-    return settings.SITE_URL.rstrip("/") + path
+    return str(settings.SITE_URL).rstrip("/") + path
 
 
 def _body(order: Order, role: str, headline: str) -> str:
@@ -64,24 +64,15 @@ def _body(order: Order, role: str, headline: str) -> str:
     return "\n".join(lines)
 
 
-def _send(order: Order, subject_and_headline) -> int:
-    messages = []
-    for email, lang, role in _recipients(order):
+def _send(order: Order, subject_and_headline: Callable[[str], tuple[object, object]]) -> int:
+    """Queue one mail per recipient, composed in that recipient's language. Returns how many."""
+    recipients = _recipients(order)
+    for email, lang, role in recipients:
         with translation.override(lang):
             subject, headline = subject_and_headline(role)
-            messages.append(
-                EmailMessage(
-                    subject=str(subject),
-                    body=_body(order, role, str(headline)),
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    to=[email],
-                )
-            )
-    try:
-        return get_connection().send_messages(messages) or 0
-    except Exception:  # mail must never break a committed order change
-        log.exception("order mail failed for %s", order.code)
-        return 0
+            body = _body(order, role, str(headline))
+        mail_queue(to=[email], language=lang, subject=subject, body=body)
+    return len(recipients)
 
 
 def orders_placed(*, order_ids: list[int]) -> int:
@@ -101,7 +92,7 @@ def order_placed(*, order_id: int) -> int:
 
 def _order_placed(order: Order) -> int:
 
-    def text(role):
+    def text(role: str) -> tuple[object, object]:
         if role == "buyer":
             return (
                 _("Your order %(code)s has been placed") % {"code": order.code},
@@ -120,7 +111,7 @@ def order_status_changed(*, order_id: int, event_id: int) -> int:
     order = Order.objects.select_related("buyer", "cooperative").get(pk=order_id)
     event = OrderEvent.objects.get(pk=event_id)
 
-    def text(role):
+    def text(role: str) -> tuple[object, object]:
         status = str(Order.Status(event.to_status).label)
         subject = _("Order %(code)s: %(status)s") % {"code": order.code, "status": status}
         headline = _("Order %(code)s is now: %(status)s.") % {"code": order.code, "status": status}
@@ -139,7 +130,7 @@ def order_status_changed(*, order_id: int, event_id: int) -> int:
 def payment_received(*, order_id: int) -> int:
     order = Order.objects.select_related("buyer", "cooperative").get(pk=order_id)
 
-    def text(role):
+    def text(role: str) -> tuple[object, object]:
         return (
             _("Payment received for order %(code)s") % {"code": order.code},
             _("The payment for order %(code)s has been received.") % {"code": order.code},

@@ -8,21 +8,20 @@ Every function runs inside its caller's transaction with the rows locked through
 
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from market.background import enqueue
 from market.models import User
 from orders import ledger
 from orders.models import Order, OrderEvent, Payment, PaymentMethod, Refund
-from orders.services import notifications
 
 P = Payment.Status
 OPEN = (P.PENDING, P.FAILED)  # a payment that can still be paid or changed
 
 
-def _event(order: Order, *, actor, kind, before: str, note: str) -> None:
+def _event(order: Order, *, actor: User | None, kind: str, before: str, note: str) -> None:
     OrderEvent.objects.create(
         order=order,
         actor=actor,
@@ -50,7 +49,7 @@ def order_paid(*, order: Order, actor: User | None, note: str) -> bool:
         )
     _event(order, actor=actor, kind=OrderEvent.Kind.PAYMENT, before=before, note=note)
     ledger.post_payment(order, actor=actor)
-    transaction.on_commit(lambda: notifications.payment_received(order_id=order.pk))
+    enqueue("orders.mail_payment_received", order_id=order.pk)
     return True
 
 
@@ -237,7 +236,7 @@ def order_installment_received(
     order.amount_paid_vnd = order.total_vnd if schedule_paid else min(order.total_vnd, received_vnd)
     if schedule_paid and order.payment_status == Order.PaymentStatus.UNPAID:
         order.payment_status = Order.PaymentStatus.PAID
-        transaction.on_commit(lambda: notifications.payment_received(order_id=order.pk))
+        enqueue("orders.mail_payment_received", order_id=order.pk)
     order.save(update_fields=["payment_status", "amount_paid_vnd", "updated_at"])
     _event(order, actor=actor, kind=OrderEvent.Kind.PAYMENT, before=before, note=note)
     ledger.post_payment_part(order, amount_vnd=order.amount_paid_vnd - paid_before, actor=actor)

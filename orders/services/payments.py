@@ -2,6 +2,7 @@
 Payment status moves through `orders.services.payment_status`; locks through `orders.locks`."""
 
 import re
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -71,7 +72,7 @@ def order_code_from_memo(memo: str) -> str | None:
 
 
 def bankfeed_reconcile(
-    *, transaction_id: str, amount_vnd: int, memo: str, payload: dict
+    *, transaction_id: str, amount_vnd: int, memo: str, payload: dict[str, Any]
 ) -> tuple[PaymentWebhookEvent, bool]:
     """Match one incoming bank transaction to an order by the code in its memo and the amount.
     Idempotent by the bank's transaction id; every transaction is stored with its result

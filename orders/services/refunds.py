@@ -148,6 +148,7 @@ def stripe_refund_amount(refund: Refund) -> int:
     if payment.currency == Currency.VND:
         return refund.amount_vnd
     rate = payment.checkout.usd_vnd_rate
+    assert rate is not None  # a USD payment's checkout carries the rate it was quoted at
     earlier = sum(
         Refund.objects.filter(payment=payment, pk__lt=refund.pk)
         .exclude(status=Refund.Status.FAILED)
@@ -168,7 +169,7 @@ def refund_submit(*, refund_id: int) -> Refund:
         provider_id = stripe_adapter.refund_create(
             intent_id=refund.payment.provider_id,
             amount=stripe_refund_amount(refund),
-            metadata={"refund_id": str(refund.pk), "order": refund.order.code},
+            metadata={"refund_id": str(refund.pk), "order": refund.order.code or ""},
             key=refund.stripe_idempotency_key(),
         )
     except stripe_adapter.StripeError as exc:

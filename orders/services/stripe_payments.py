@@ -5,6 +5,8 @@ status change through `orders.services.payment_status`; locks through `orders.lo
 then the checkout's orders)."""
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -19,8 +21,12 @@ from orders.services.webhooks import webhook_event_process
 log = logging.getLogger("htx.orders.stripe")
 
 
-def _intent_params(payment: Payment) -> dict:
-    codes = ",".join(payment.checkout.orders.order_by("pk").values_list("code", flat=True))
+def _intent_params(payment: Payment) -> dict[str, Any]:
+    codes = ",".join(
+        code
+        for code in payment.checkout.orders.order_by("pk").values_list("code", flat=True)
+        if code
+    )
     return {
         "amount": payment.stripe_amount,  # VND is zero-decimal at Stripe: never x100
         "currency": payment.currency.lower(),
@@ -60,6 +66,7 @@ def payment_intent_ensure(*, checkout_id: int) -> Payment:
         raise PaymentProviderError(fields={"provider": "stripe"}) from exc
     with transaction.atomic():
         payment = locks.lock_payment_by(pk=payment.pk)
+        assert payment is not None  # found just above; payments are never deleted
         if not payment.provider_id:
             payment.provider_id, payment.client_secret = intent.id, intent.client_secret or ""
             payment.save(update_fields=["provider_id", "client_secret", "updated_at"])
@@ -155,22 +162,22 @@ def stripe_webhook_handle(
 # PaymentIntents that pay something other than a checkout, by the metadata key naming it
 # (export installments: "installment_id"). The owning module registers its handler here
 # (orders.services.export, imported by OrdersConfig.ready), so this module imports none of them.
-INTENT_SUCCEEDED_BY_METADATA: dict = {}
+INTENT_SUCCEEDED_BY_METADATA: dict[str, Callable[[dict[str, Any]], str]] = {}
 
 
 def _dispatch(event: PaymentWebhookEvent) -> str:
     obj = event.payload["data"]["object"]
     if event.type == "payment_intent.succeeded":
-        for key, handler in INTENT_SUCCEEDED_BY_METADATA.items():
+        for key, by_metadata in INTENT_SUCCEEDED_BY_METADATA.items():
             if (obj.get("metadata") or {}).get(key):
-                return handler(obj)
+                return by_metadata(obj)
     handler = HANDLERS.get(event.type)
     if handler is None:
         return "ignored"
     return handler(event.payload["data"]["object"])
 
 
-def _lock_payment(obj: dict, intent_id: str | None) -> Payment:
+def _lock_payment(obj: dict[str, Any], intent_id: str | None) -> Payment:
     payment = None
     if intent_id:
         payment = locks.lock_payment_by(provider=PaymentMethod.STRIPE, provider_id=intent_id)
@@ -187,7 +194,7 @@ def _lock_payment(obj: dict, intent_id: str | None) -> Payment:
     return payment
 
 
-def on_intent_succeeded(obj: dict) -> str:
+def on_intent_succeeded(obj: dict[str, Any]) -> str:
     """The charge went through. Orders still alive become PAID; an order cancelled (or expired)
     while the buyer was paying stays CANCELLED, and when the charge included it, it is marked
     paid and its share refunded (one Refund per order, after commit). A replay finds those
@@ -216,7 +223,9 @@ def on_intent_succeeded(obj: dict) -> str:
     return "paid_with_refunds" if ended else "paid"
 
 
-def _charged_orders(payment: Payment, orders: list[Order], obj: dict) -> list[Order] | None:
+def _charged_orders(
+    payment: Payment, orders: list[Order], obj: dict[str, Any]
+) -> list[Order] | None:
     """The orders the charged amount paid for: the live ones, plus the cancelled ones whose
     cancellation had not yet lowered the intent (latest cancelled first). None: no match."""
     if (obj.get("currency") or "").upper() != payment.currency:
@@ -246,13 +255,13 @@ def _ended_at(order: Order) -> int:
     )
 
 
-def on_intent_failed(obj: dict) -> str:
+def on_intent_failed(obj: dict[str, Any]) -> str:
     payment = _lock_payment(obj, obj.get("id"))
     error = (obj.get("last_payment_error") or {}).get("message") or "failed"
     return "failed" if payment_status.card_payment_failed(payment=payment, error=error) else "stale"
 
 
-def on_charge_refunded(obj: dict) -> str:
+def on_charge_refunded(obj: dict[str, Any]) -> str:
     payment = _lock_payment(obj, obj.get("payment_intent"))
     refunded = money.from_minor(int(obj.get("amount_refunded") or 0), payment.currency)
     full = payment_status.card_payment_refunded_total(payment=payment, refunded=refunded)

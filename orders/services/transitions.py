@@ -3,7 +3,9 @@ and the actor's rights, saves, releases stock when the order ends without shippi
 OrderEvent in the same transaction, and sends mail after commit. Locks: payments, order, lines,
 products (`orders.locks`); payment status moves through `orders.services.payment_status`."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef
@@ -11,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.stock import lock_products, stock_increase
+from market.background import enqueue
 from market.models import User
 from orders import ledger, locks, money
 from orders.errors import (
@@ -23,7 +26,7 @@ from orders.errors import (
     ValidationFailed,
 )
 from orders.models import Order, OrderEvent, OrderLine, PaymentMethod, Refund
-from orders.services import notifications, payment_status, stripe_payments
+from orders.services import payment_status, stripe_payments
 from orders.services.access import actor_roles
 from orders.services.refunds import refund_owed
 
@@ -115,7 +118,7 @@ def _recompute_totals(order: Order) -> None:
     order.total_vnd = order.subtotal_vnd + order.shipping_fee_vnd
 
 
-def _refuse_lines(*, order: Order, refused: list[dict], actor) -> str | None:
+def _refuse_lines(*, order: Order, refused: list[dict[str, Any]], actor: User | None) -> str | None:
     """Mark lines refused with a reason and release their stock; returns REFUSED when none is left."""
     by_id = {ln.pk: ln for ln in locks.lock_order_lines(order)}
     chosen = []
@@ -147,7 +150,7 @@ def _refuse_lines(*, order: Order, refused: list[dict], actor) -> str | None:
     return None
 
 
-def _settle_refused_lines(*, order: Order, lines: list[OrderLine], actor) -> None:
+def _settle_refused_lines(*, order: Order, lines: list[OrderLine], actor: User | None) -> None:
     """Money for refused lines: refunded when already received; otherwise the buyer is asked
     for less (the pending bank-transfer/cash payment follows the new total)."""
     if order.is_paid:
@@ -163,7 +166,13 @@ def _settle_refused_lines(*, order: Order, lines: list[OrderLine], actor) -> Non
 
 
 def _on_enter(
-    *, order: Order, to: str, actor, carrier: str, tracking_number: str, reason: str
+    *,
+    order: Order,
+    to: str,
+    actor: User | None,
+    carrier: str,
+    tracking_number: str,
+    reason: str,
 ) -> list[str]:
     """Field changes for the new status; returns the names of changed fields."""
     changed = ["status"]
@@ -196,7 +205,7 @@ def _on_enter(
     return changed
 
 
-def _refund_ended(*, order: Order, to: str, actor, reason: str) -> None:
+def _refund_ended(*, order: Order, to: str, actor: User | None, reason: str) -> None:
     """A paid order that is cancelled or refused gets back everything received for it."""
     if order.is_paid:
         label = _("Order cancelled") if to == S.CANCELLED else _("Order refused")
@@ -218,7 +227,7 @@ def order_transition(
     reason: str = "",
     carrier: str = "",
     tracking_number: str = "",
-    refused_lines: list[dict] | None = None,
+    refused_lines: list[dict[str, Any]] | None = None,
 ) -> Order:
     """Move an order to status `to`.
 
@@ -260,13 +269,13 @@ def order_transition(
         and (refused_lines or to in Order.STOCK_RELEASING)
     ):
         stripe_payments.payment_intent_resync(checkout_id=order.checkout_id)
-    transaction.on_commit(
-        lambda: notifications.order_status_changed(order_id=order.pk, event_id=event.pk)
-    )
+    enqueue("orders.mail_order_status_changed", order_id=order.pk, event_id=event.pk)
     return order
 
 
-def order_expire_unpaid(*, now: datetime | None = None, progress=None) -> tuple[int, int]:
+def order_expire_unpaid(
+    *, now: datetime | None = None, progress: Callable[[int, int], object] | None = None
+) -> tuple[int, int]:
     """Cancel unpaid orders (bank transfer, card) whose reservation ran out, releasing their stock.
     Each order in its own transaction; re-checked under its lock. Returns (expired, checked)."""
     now = now or timezone.now()
@@ -308,7 +317,9 @@ def _expire_one(*, order_id: int, now: datetime) -> int:
     return 1
 
 
-def order_complete_delivered(*, now: datetime | None = None, progress=None) -> tuple[int, int]:
+def order_complete_delivered(
+    *, now: datetime | None = None, progress: Callable[[int, int], object] | None = None
+) -> tuple[int, int]:
     """Complete orders DELIVERED at least `ORDER_AUTO_COMPLETE_DAYS` ago with no refund on its
     way (a pending refund is an open dispute), which releases their money to the cooperative.
     Each order in its own transaction, re-checked under its lock. Returns (completed, checked)."""
@@ -351,7 +362,7 @@ def order_complete_delivered(*, now: datetime | None = None, progress=None) -> t
 def _hours() -> int:
     from django.conf import settings
 
-    return settings.ORDER_UNPAID_TIMEOUT_HOURS
+    return int(settings.ORDER_UNPAID_TIMEOUT_HOURS)
 
 
 def order_transition_bulk(*, actor: User, order_ids: list[int], to: str) -> dict[int, str]:

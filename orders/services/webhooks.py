@@ -2,6 +2,7 @@
 applied exactly once."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,7 +16,7 @@ def webhook_event_process(
     provider: str,
     event_id: str,
     type: str,
-    payload: dict,
+    payload: dict[str, Any],
     handler: Callable[[PaymentWebhookEvent], str],
 ) -> tuple[PaymentWebhookEvent, bool]:
     """Store a provider event once by (provider, event_id) and run `handler` on it exactly once.
@@ -37,7 +38,14 @@ def webhook_event_process(
 
 
 @transaction.atomic
-def _process(*, provider, event_id, type, payload, handler):
+def _process(
+    *,
+    provider: str,
+    event_id: str,
+    type: str,
+    payload: dict[str, Any],
+    handler: Callable[[PaymentWebhookEvent], str],
+) -> tuple[PaymentWebhookEvent, bool]:
     # On PostgreSQL a concurrent duplicate blocks on the unique index until the first commits,
     # then finds its row here and sees processed_at set.
     PaymentWebhookEvent.objects.get_or_create(
@@ -55,7 +63,9 @@ def _process(*, provider, event_id, type, payload, handler):
     return event, False
 
 
-def _record_failure(*, provider, event_id, type, payload, error) -> None:
+def _record_failure(
+    *, provider: str, event_id: str, type: str, payload: dict[str, Any], error: str
+) -> None:
     try:
         with transaction.atomic():
             event, _c = PaymentWebhookEvent.objects.get_or_create(

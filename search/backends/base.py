@@ -145,7 +145,7 @@ class BackendUnavailable(Exception):
 
 
 class SearchBackend(abc.ABC):
-    """Index and query purchasable products. Documents come from `search.documents`."""
+    """Index and query purchasable products. Documents come from `search.product_documents`."""
 
     name = "base"
 
@@ -225,7 +225,8 @@ class SearchBackend(abc.ABC):
         hashes existed), for `search_check`."""
         ...
 
-    def refresh(self) -> None:
+    # An optional hook, not abstract: the database backend's writes are visible at once.
+    def refresh(self) -> None:  # noqa: B027
         """Make writes visible to search (engines refresh periodically; tests need it now)."""
 
     @abc.abstractmethod

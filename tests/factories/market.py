@@ -1,7 +1,7 @@
 import factory
 from django.utils import timezone
 
-from market.demo import example_tax_code
+from market.cooperatives.demo import example_tax_code
 from market.models import Cooperative, CooperativeDocument, Membership, Province, User, Ward
 
 

@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import factory
-import pytest
 
 from market.models import Ward
 from orders.models import ShippingRule
@@ -33,6 +32,19 @@ def vn_address(**overrides) -> ShippingAddress:
     }
     data.update(overrides)
     return ShippingAddress(**data)
+
+
+def api_address() -> dict:
+    """A Vietnamese shipping address as the checkout API takes it."""
+    ward = Ward.objects.filter(province_id=20).order_by("code").first()
+    return {
+        "recipient_name": "Trần Văn Bình",
+        "recipient_phone": "0912000111",
+        "address_line": "5 Trần Phú",
+        "country": "VN",
+        "province_code": 20,
+        "ward_code": ward.code,
+    }
 
 
 def export_address(**overrides) -> ShippingAddress:
@@ -68,12 +80,6 @@ def place(buyer, *items, payment_method="bank_transfer", address=None, **kw):
 def place_order(buyer, product, qty=1, **kw):
     """One order for one product; returns the Order."""
     return place(buyer, (product, qty), **kw).orders.get()
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Import into a test module: factories hash passwords with MD5 there (PBKDF2 costs ~0.5 s a user)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def pay_by_card(checkout, intent_id="pi_123"):

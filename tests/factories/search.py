@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from catalog.models import Certification, Product
 from market.models import Cooperative, Province
-from search import documents
+from search import product_documents as documents
 from tests.factories.catalog import CategoryFactory, ProductFactory
 from tests.factories.market import CooperativeFactory
 
@@ -181,51 +181,8 @@ def index_everything(backend) -> int:
     return total
 
 
-# --- the backend fixture shared by the search suites -------------------------------------------
-
-import os  # noqa: E402
-import uuid  # noqa: E402
-
-import pytest  # noqa: E402
-
-BACKEND_PARAMS = [
-    pytest.param("database", marks=pytest.mark.sqlite, id="database"),
-    pytest.param("elasticsearch", marks=pytest.mark.elasticsearch, id="elasticsearch"),
-    pytest.param("opensearch", marks=pytest.mark.opensearch, id="opensearch"),
-]
+# Settings the engine backends read their URL from, and the test environment variable for each.
 ENGINE_URL_VARS = {
     "elasticsearch": ("ELASTICSEARCH_URL", "ELASTICSEARCH_TEST_URL"),
     "opensearch": ("OPENSEARCH_URL", "OPENSEARCH_TEST_URL"),
 }
-
-
-@pytest.fixture(params=BACKEND_PARAMS)
-def search_backend(request, settings, db):
-    yield from from_param(request, settings)
-
-
-@pytest.fixture(params=BACKEND_PARAMS[1:])
-def engine_backend(request, settings, db):
-    """Like `search_backend`, over the engines only (for what only a separate process can do)."""
-    yield from from_param(request, settings)
-
-
-def from_param(request, settings):
-    """Each available backend in turn, configured as *the* backend (so selectors, sync and the
-    API use it), with a per-test index prefix on engines; the indices are deleted afterwards."""
-    from search.backends import get_backend
-
-    name = request.param
-    settings.SEARCH_BACKEND = name
-    settings.SEARCH_SYNC_ON_COMMIT = True
-    settings.SEARCH_INDEX_PREFIX = (
-        f"{os.environ.get('SEARCH_INDEX_PREFIX', 'test')}-{uuid.uuid4().hex[:8]}"
-    )
-    if name in ENGINE_URL_VARS:
-        setting, var = ENGINE_URL_VARS[name]
-        setattr(settings, setting, os.environ[var])
-    backend = get_backend()
-    backend.clear()
-    yield backend
-    if name in ENGINE_URL_VARS:
-        backend._call(backend._delete_index, f"{backend.read_alias}*")

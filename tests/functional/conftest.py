@@ -114,6 +114,6 @@ def open_session(chromium, live_server):
 @pytest.fixture
 def units(transactional_db):
     """Provinces and wards: data-migration rows do not survive transactional_db's flush."""
-    from market import admin_units
+    from market.reference import admin_units
 
     admin_units.load()

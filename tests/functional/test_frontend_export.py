@@ -25,7 +25,7 @@ def test_export_checkout_with_javascript(units, open_session):
         page.locator('fieldset[data-destination="VN"]'),
         page.locator('fieldset[data-destination="EXPORT"]'),
     )
-    cod = page.locator("[data-domestic-only]")
+    cod = page.locator("[data-domestic-only]").filter(has=page.locator('input[value="cod"]'))
     before_switch = (domestic.is_visible(), export.is_visible(), cod.is_visible())
 
     page.get_by_label("Xuất khẩu").check()
@@ -36,7 +36,8 @@ def test_export_checkout_with_javascript(units, open_session):
     page.fill("#id_postal_code", "20457")
     page.select_option("#id_incoterm", "FOB")
     page.fill("#id_recipient_phone", "+49 40 123456")
-    page.get_by_label("Chuyển khoản ngân hàng (VietQR)").check()
+    vietqr_hidden = not page.locator('input[value="bank_transfer"]').is_visible()
+    page.locator('input[name="payment_method"][value="installments"]').check()  # wire
     s.screenshot("filled")
     violations = s.axe_violations()
     page.get_by_role("button", name="Đặt hàng").click()
@@ -55,6 +56,6 @@ def test_export_checkout_with_javascript(units, open_session):
         "Hamburg",
         "20457",
     )
-    assert checkout.payment_method == "bank_transfer"
+    assert checkout.payment_method == "installments" and vietqr_hidden  # never VietQR abroad
     assert violations == []
     assert s.csp_errors == []

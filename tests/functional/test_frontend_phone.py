@@ -16,7 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from catalog.services import imports as import_services
 from frontend import urls as frontend_urls
-from market import invitations
+from market.invitations import services as invitations
 from market.models import Membership
 from tests.factories.catalog import CategoryFactory, CertificationFactory, ProductFactory
 from tests.factories.market import CooperativeFactory, MembershipFactory, UserFactory
@@ -50,6 +50,8 @@ NOT_PAGES = {
     "coop_import_apply": "POST only",
     "coop_order_move": "POST only",
     "coop_order_paid": "POST only",
+    "coop_products_bulk": "POST only",
+    "coop_import_photos": "POST only",
     "staff_decide": "POST only",
     "staff_certification_decide": "POST only",
 }
@@ -254,3 +256,91 @@ def test_phone_page_list_names_real_routes():
 
     assert set(NOT_PAGES) <= names
     assert all(re.fullmatch(r"[a-z_]+", n) for n in names)
+
+
+def test_search_on_a_phone_filters_in_a_panel_with_chips_hierarchy_and_two_columns(
+    units, open_session
+):
+    coffee = CategoryFactory(slug="ca-phe", name_vi="Cà phê", name_en="Coffee")
+    robusta = CategoryFactory(slug="ca-phe-robusta", name_vi="Cà phê Robusta", parent=coffee)
+    arabica = CategoryFactory(slug="ca-phe-arabica", name_vi="Cà phê Arabica", parent=coffee)
+    for code, name, cat in (
+        (66, "Cà phê Robusta Đắk Lắk", robusta),
+        (68, "Cà phê Arabica Cầu Đất", arabica),
+        (68, "Cà phê Arabica Lâm Đồng rang", arabica),
+        (66, "Cà phê Robusta Buôn Ma Thuột", robusta),
+        *[(68, f"Cà phê Arabica Cầu Đất lô {i}", arabica) for i in range(1, 9)],
+    ):
+        ProductFactory(
+            cooperative=CooperativeFactory(verified=True, province_id=code),
+            category=cat,
+            name_vi=name,
+        )
+    index_everything_safe()
+    s = open_session("search-phone")
+    s.page.set_viewport_size(PHONE)
+
+    page = s.go("/tim-kiem/?q=ca+phe")
+    axe = s.axe_violations()
+    assert not page.locator("#filters").is_visible()  # closed until asked for
+    page.click("button.filter-toggle")
+    filters_y = page.locator("#filters").bounding_box()["y"]
+    results_y = page.locator("#results").bounding_box()["y"]
+    category = page.locator('#filters fieldset:has(legend:has-text("Danh mục"))')
+    heads = [
+        t.split("(")[0].strip() for t in category.locator("label:not(.child)").all_inner_texts()
+    ]
+    children = [t.split("(")[0].strip() for t in category.locator("label.child").all_inner_texts()]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "search-phone-panel-360.png"), full_page=True)
+    page.check('input[name="province"][value="68"]')
+    page.wait_for_url("**province=68**")
+    top = "document.getElementById('results-count').getBoundingClientRect().top"
+    for _ in range(30):  # htmx settles, then app.js brings the results count into view
+        count_top = page.evaluate(top)
+        if abs(count_top) < 5:
+            break
+        page.wait_for_timeout(100)
+    chips = page.locator(".search-chips li").all_inner_texts()
+    cards = page.locator("#results .card").all()
+    tops = {round(c.bounding_box()["y"]) for c in cards}
+    page.screenshot(path=str(SHOTS / "search-phone-filtered-360.png"), full_page=True)
+    axe += s.axe_violations()
+    page.click('.search-chips a:has-text("Lâm Đồng")')
+    page.wait_for_url(lambda url: "province=68" not in url)
+
+    assert filters_y < results_y  # the panel opens above the results
+    assert heads == ["Cà phê"] and sorted(children) == [
+        "Cà phê Arabica",
+        "Cà phê Robusta",
+    ]
+    assert abs(count_top) < 5
+    assert any("Lâm Đồng" in c for c in chips) and any("Xóa tất cả bộ lọc" in c for c in chips)
+    assert len(cards) == 10 and len(tops) == 5  # two cards a row: two columns at 360 px
+    assert page.locator("#results .card").count() == 12
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert axe == []
+    assert s.csp_errors == []
+
+
+def test_no_results_page_offers_suggestion_categories_and_clearing(units, open_session):
+    CategoryFactory(slug="ca-phe", name_vi="Cà phê", name_en="Coffee")
+    ProductFactory(
+        cooperative=CooperativeFactory(verified=True, province_id=66),
+        name_vi="Cà phê Robusta Đắk Lắk",
+    )
+    index_everything_safe()
+    s = open_session("search-empty")
+    s.page.set_viewport_size(PHONE)
+
+    page = s.go("/tim-kiem/?q=ca+phe&province=20")
+    axe = s.axe_violations()
+    page.screenshot(path=str(SHOTS / "search-no-results-360.png"), full_page=True)
+
+    assert page.locator(".no-results").is_visible()
+    assert page.locator('.no-results a:has-text("Xóa tất cả bộ lọc")').count() == 1
+    assert page.locator('.no-results a:has-text("Cà phê")').count() >= 1
+    page.click('.no-results a:has-text("Xóa tất cả bộ lọc")')
+    page.wait_for_url("**q=ca+phe")
+    assert page.locator("#results .card").count() == 1
+    assert axe == []

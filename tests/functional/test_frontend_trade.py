@@ -166,3 +166,68 @@ def test_bank_transfer_is_marked_received_then_shipped(units, open_session):
     assert (order.status, order.payment_status) == ("SHIPPED", "PAID")
     assert {k: v for k, v in axe.items() if v} == {}
     assert buyer.csp_errors + coop_s.csp_errors == []
+
+
+def test_import_with_photos_then_bulk_publish_makes_products_purchasable(
+    units, open_session, tmp_path
+):
+    import io
+    import zipfile
+
+    from tests.factories.catalog import CategoryFactory, jpeg_bytes
+
+    CategoryFactory(slug="gao-thu-nghiem", name_vi="Gạo thử nghiệm", name_en="Test rice")
+    coop = CooperativeFactory(verified=True, trading_name="HTX Lúa gạo Hòa Tú")
+    staff = MembershipFactory(cooperative=coop).user
+    sheet = tmp_path / "san-pham.csv"
+    sheet.write_text(
+        "Mã SKU,Tên sản phẩm,Danh mục,Đơn vị,Giá (VND),Tồn kho\n"
+        "ST25-5KG,Gạo ST25 túi 5 kg,Gạo thử nghiệm,bao,180000,40\n"
+        "ST25-25KG,Gạo ST25 bao 25 kg,Gạo thử nghiệm,bao,820000,12\n",
+        encoding="utf-8",
+    )
+    photos = tmp_path / "anh.zip"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("ST25-5KG.jpg", jpeg_bytes(size=(640, 480)))
+        z.writestr("ST25-25KG.jpg", jpeg_bytes(size=(640, 480), color=(200, 190, 150)))
+    photos.write_bytes(buffer.getvalue())
+    axe: dict[str, list] = {}
+    s = _phone(open_session, "import", staff)
+
+    page = s.go(f"/htx/{coop.pk}/nhap/")
+    axe["import"] = s.axe_violations()
+    _shot(s, "import-page")
+    page.set_input_files('input[name="file"]', str(sheet))
+    _press(page, "Kiểm tra tệp")
+    page.wait_for_selector('button:has-text("Nhập ngay")')
+    _press(page, "Nhập ngay")
+    page.wait_for_selector("text=Đã tạo 2, đã cập nhật 0.")
+    page = s.go(f"/htx/{coop.pk}/nhap/")
+    page.set_input_files('input[name="photos"]', str(photos))
+    _press(page, "Tải ảnh lên")
+    page.wait_for_selector("text=Đã thêm 2 ảnh cho 2 sản phẩm.")
+    page.check('input[aria-label="Chọn Gạo ST25 túi 5 kg"]')
+    page.check('input[aria-label="Chọn Gạo ST25 bao 25 kg"]')
+    page.select_option("#bulk-action", "publish")
+    axe["products"] = s.axe_violations()
+    _shot(s, "import-bulk")
+    _press(page, "Áp dụng cho các sản phẩm đã chọn")
+    page.wait_for_selector("text=Đã cập nhật 2 sản phẩm.")
+    _shot(s, "import-published")
+
+    from catalog.models import Product
+
+    products = list(Product.objects.filter(cooperative=coop).order_by("sku"))
+    assert [(p.sku, p.status, p.images.count()) for p in products] == [
+        ("ST25-25KG", "ACTIVE", 1),
+        ("ST25-5KG", "ACTIVE", 1),
+    ]
+    buyer = _phone(open_session, "import-buyer")
+    page = buyer.go(f"/san-pham/{products[1].pk}/{products[1].slug}/")
+    page.click('form[action$="/gio-hang/them/"] button[type=submit]')
+    page.wait_for_url("**/gio-hang/")
+    assert page.locator('main a:has-text("Gạo ST25 túi 5 kg")').count() == 1  # in the cart
+    assert page.locator("header .cart-link .count").inner_text() == "1"
+    assert {k: v for k, v in axe.items() if v} == {}
+    assert s.csp_errors + buyer.csp_errors == []

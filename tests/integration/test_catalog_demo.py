@@ -6,7 +6,7 @@ from django.core.files.storage import default_storage
 from catalog import demo, rules
 from catalog.models import Certification, Product, ProductFamily, ProductImage
 from catalog.selectors import product_list_purchasable
-from market import demo as market_demo
+from market.cooperatives import demo as market_demo
 from market.models import Cooperative
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

@@ -1,4 +1,4 @@
-"""Migrations 0007-0009 (every product becomes a family with one variant) on a database holding
+"""Migrations 0008-0010 (every product becomes a family with one variant) on a database holding
 the demo market and its orders, then the demo regroup: counts and totals match before and after.
 
 The demo is seeded with today's code (families), the catalog is migrated back to 0006 (the
@@ -20,7 +20,7 @@ from orders.models import CartLine, Order, OrderLine
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-BEFORE_FAMILIES = [("catalog", "0006_certification_document_private")]
+BEFORE_FAMILIES = [("catalog", "0007_product_event_action_choices")]
 
 
 @pytest.fixture(autouse=True)

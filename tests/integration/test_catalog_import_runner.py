@@ -1,6 +1,8 @@
-"""Import jobs off the request: the background thread runner (PostgreSQL, real threads), the claim
-that keeps a job to one worker, crash recovery with `import_jobs_resume`."""
+"""Import jobs off the request: the `catalog.import_job_run` task on a real Celery worker and Redis,
+the claim that keeps a job to one worker, a worker killed mid-import (the next worker finishes
+the job exactly once), crash recovery with `import_jobs_resume`."""
 
+import os
 import threading
 import time
 from datetime import timedelta
@@ -14,7 +16,9 @@ from django.utils import timezone
 
 from catalog.models import ImportJob, Product, ProductEvent
 from catalog.services import imports
+from market.background import enqueue
 from market.models import OutboxEvent
+from tests.celery_worker import Worker, use_broker, wait_for
 from tests.conftest import client_for
 from tests.factories.catalog import CategoryFactory
 
@@ -26,7 +30,7 @@ HEAD = "Mã SKU,Tên sản phẩm,Danh mục,Đơn vị,Giá (VND),Tồn kho\n"
 def _settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SEARCH_SYNC_ON_COMMIT = False  # keep the outbox rows for the assertions
-    settings.CATALOG_IMPORT_RUNNER = "thread"
+    settings.CATALOG_IMPORT_RUNNER = "task"
     CategoryFactory(slug="hat-dieu-test", name_vi="Hạt điều test", name_en="Cashew test")
 
 
@@ -53,17 +57,9 @@ def _job(actors, n: int, **fields) -> ImportJob:
     return job
 
 
-def _wait_for_thread(job_id: int) -> None:
-    for thread in threading.enumerate():
-        if thread.name == f"import-job-{job_id}":
-            thread.join(60)
-
-
 @pytest.mark.postgres
-def test_upload_returns_at_once_then_progress_grows_until_the_products_are_stored(
-    actors, monkeypatch
-):
-    monkeypatch.setattr(imports, "PROGRESS_EVERY", 100)
+@pytest.mark.redis
+def test_upload_returns_at_once_then_progress_grows_until_the_products_are_stored(actors, broker):
     upload = ContentFile(_csv(3000), name="sp.csv")
 
     response = client_for(actors["staff"]).post(
@@ -80,7 +76,6 @@ def test_upload_returns_at_once_then_progress_grows_until_the_products_are_store
         if not job.is_active:
             break
         time.sleep(0.005)
-    _wait_for_thread(job_id)
 
     assert (response.status_code, response.data["status"], response.data["active"]) == (
         201,
@@ -231,15 +226,61 @@ def test_polling_a_job_whose_worker_died_starts_a_new_worker(actors):
         heartbeat_at=timezone.now() - timedelta(minutes=5),
     )
 
+    # without a broker the poll runs the job in this process after its (autocommit) write
     response = client_for(actors["staff"]).get(
         reverse("catalog:import-detail", args=[actors["coop"].pk, job.pk])
     )
-    _wait_for_thread(job.pk)
 
     job.refresh_from_db()
     assert response.status_code == 200
     assert (job.status, job.attempts, job.rows_done) == ("VALID", 2, 20)
     assert Product.objects.count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.slow
+def test_a_worker_killed_mid_import_leaves_the_job_to_the_next_worker_which_ends_it_once(
+    actors, settings, tmp_path
+):
+    # given a worker that takes a dead worker's job after 3 s without heartbeat
+    url = os.environ.get("REDIS_TEST_URL")
+    stale = {"CATALOG_IMPORT_STALE_SECONDS": "3", "SEARCH_SYNC_ON_COMMIT": "false"}
+    first, second = Worker(url, tmp_path, stale), None
+    first.start()
+    try:
+        use_broker(settings, url, first.queue)
+        job = _job(actors, 4000, apply_requested=True)
+        enqueue("catalog.import_job_run", job_id=job.pk)
+
+        # when the worker is killed (SIGKILL) while it works on the job
+        wait_for(
+            lambda: ImportJob.objects.filter(pk=job.pk, rows_done__gt=0).exists(),
+            60,
+            "the job to start",
+        )
+        first.kill()
+        mid = ImportJob.objects.get(pk=job.pk)
+
+        # then a new worker, told by the periodic resume task, finishes it exactly once
+        second = Worker(url, tmp_path, stale)
+        second.queue = first.queue
+        second.start()
+        time.sleep(3.5)  # the heartbeat goes stale
+        enqueue("catalog.import_jobs_resume")  # what beat sends every minute
+        done = wait_for(
+            lambda: ImportJob.objects.filter(pk=job.pk, status="DONE").first(), 120, "DONE"
+        )
+    finally:
+        first.stop()
+        if second:
+            second.stop()
+
+    assert mid.status in ("VALIDATING", "APPLYING") and mid.attempts == 1
+    assert (done.rows_total, done.rows_created, done.attempts) == (4000, 4000, 2)
+    skus = list(Product.objects.filter(cooperative=actors["coop"]).values_list("sku", flat=True))
+    assert len(skus) == len(set(skus)) == 4000  # no duplicate, no lost row
+    assert ProductEvent.objects.count() == 4000 and OutboxEvent.objects.count() == 4000
 
 
 class _Out:

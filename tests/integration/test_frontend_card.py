@@ -21,7 +21,6 @@ from market.models import Ward
 from orders.models import Checkout, Order, Payment
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import UserFactory
-from tests.factories.orders import fast_passwords, place  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 ALL_METHODS = ["bank_transfer", "cod", "stripe"]

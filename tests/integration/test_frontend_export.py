@@ -11,7 +11,6 @@ from market.models import BuyerProfile
 from orders.models import CartLine, Checkout, Currency, Order, Payment
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import CooperativeFactory, UserFactory
-from tests.factories.orders import fast_passwords  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +48,7 @@ def _export(token="e1", **overrides):
         "city": "Hamburg",
         "postal_code": "20457",
         "incoterm": "FOB",
-        "payment_method": "bank_transfer",
+        "payment_method": "installments",
         "token": token,
     }
     data.update(overrides)
@@ -65,7 +64,7 @@ def _counts():
     )
 
 
-def test_export_buyer_places_fob_order_to_germany_by_bank_transfer():
+def test_export_buyer_places_fob_order_to_germany_by_international_wire():
     product = ProductFactory(price_vnd=100_000, incoterms=["FOB", "CIF"])
     buyer, client = _importer_with_cart(product)
 
@@ -85,8 +84,11 @@ def test_export_buyer_places_fob_order_to_germany_by_bank_transfer():
         "Hamburg",
         "20457",
     )
-    assert (checkout.payment_method, checkout.currency) == ("bank_transfer", Currency.VND)
-    assert checkout.orders.count() == 1
+    assert (checkout.payment_method, checkout.currency) == ("installments", Currency.VND)
+    order = checkout.orders.get()
+    (installment,) = order.installments.all()
+    assert (installment.kind, installment.currency, installment.percent) == ("FULL", "USD", 100)
+    assert order.export.incoterm == "FOB" and not order.payments.exists()  # no VietQR payment
     assert CartLine.objects.filter(cart__user=buyer).count() == 0
 
 
@@ -187,15 +189,30 @@ def test_cash_on_delivery_is_refused_for_export_with_the_orders_message():
     assert _counts() == before
 
 
-def test_usd_without_card_is_refused_on_the_currency_field(settings):
+@pytest.mark.parametrize("method", ["bank_transfer", "cod"])
+def test_domestic_vietqr_and_cash_are_refused_for_buyers_abroad(settings, method):
     settings.PAYMENT_METHODS = ["bank_transfer", "cod", "stripe"]
     _, client = _importer_with_cart(ProductFactory())
     before = _counts()
 
-    response = client.post(reverse("frontend:checkout"), _export(currency="USD"))
+    response = client.post(reverse("frontend:checkout"), _export(payment_method=method))
 
-    assert response.context["form"].errors == {"currency": ["Thanh toán bằng USD chỉ qua thẻ."]}
+    assert list(response.context["form"].errors) == ["payment_method"]
     assert _counts() == before
+
+
+def test_buyer_abroad_is_offered_wire_and_card_never_vietqr(settings):
+    settings.PAYMENT_METHODS = ["bank_transfer", "cod"]  # make run: no Stripe keys
+    _, client = _importer_with_cart(ProductFactory())
+
+    form = client.get(reverse("frontend:checkout")).context["form"]
+    html = client.get(reverse("frontend:checkout")).content.decode()
+
+    assert form["payment_method"].value() == "installments"
+    assert 'data-export-only><input type="radio" name="payment_method" value="installments"' in html
+    assert (
+        'data-domestic-only><input type="radio" name="payment_method" value="bank_transfer"' in html
+    )
 
 
 def test_only_incoterms_every_cooperative_offers_are_choosable():

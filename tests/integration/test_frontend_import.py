@@ -41,12 +41,12 @@ def _pending(actors, **fields) -> ImportJob:
     return job
 
 
-def test_upload_with_the_thread_runner_redirects_to_a_polling_job_page(
+def test_upload_with_the_task_runner_redirects_to_a_polling_job_page(
     actors, settings, django_capture_on_commit_callbacks
 ):
-    # The worker would start on commit; the callbacks are captured, not run, so the page shows
+    # The task would be queued on commit; the callbacks are captured, not run, so the page shows
     # the job exactly as the upload left it.
-    settings.CATALOG_IMPORT_RUNNER = "thread"
+    settings.CATALOG_IMPORT_RUNNER = "task"
     url = reverse("frontend:coop_import", args=[actors["coop"].pk])
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

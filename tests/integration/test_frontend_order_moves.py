@@ -7,11 +7,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from market.banks import bank_name
+from market.reference.banks import bank_name
 from orders.models import Order, OrderEvent
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import MembershipFactory, UserFactory
-from tests.factories.orders import ShippingRuleFactory, fast_passwords, place_order  # noqa: F401
+from tests.factories.orders import ShippingRuleFactory, place_order
 
 pytestmark = pytest.mark.django_db
 S = Order.Status

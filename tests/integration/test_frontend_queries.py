@@ -14,7 +14,7 @@ from tests.factories.market import (
     MembershipFactory,
     UserFactory,
 )
-from tests.factories.orders import fast_passwords, fill_cart, place, place_order  # noqa: F401
+from tests.factories.orders import fill_cart, place, place_order
 
 pytestmark = pytest.mark.django_db
 

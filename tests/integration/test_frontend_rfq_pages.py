@@ -13,7 +13,6 @@ from orders.models import ExchangeRate, Order
 from quotes.models import Quote, Rfq, RfqMessage
 from quotes.services import quote_accept
 from tests.factories.market import UserFactory, upload
-from tests.factories.orders import fast_passwords  # noqa: F401
 from tests.factories.quotes import give_quote, post_rfq
 
 pytestmark = pytest.mark.django_db

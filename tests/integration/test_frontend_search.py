@@ -66,3 +66,12 @@ def test_bad_parameters_never_500(catalog, params):
 
     assert response.status_code in (200, 400)
     assert "search-area" in response.content.decode()
+
+
+def test_a_corrected_typo_is_said_on_the_page(catalog):
+    response = Client().get(reverse("frontend:search"), {"q": "caa phe robustaa"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Cà phê Robusta Đắk Lắk" in html
+    assert "Đang hiện kết quả cho “ca phe robusta”." in html

@@ -19,7 +19,6 @@ from market.models import User
 from market.textsort import vietnamese_sort_key
 from tests.factories.catalog import CategoryFactory, ProductFactory
 from tests.factories.market import MembershipFactory, UserFactory
-from tests.factories.orders import fast_passwords  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "mat-khau-123"  # UserFactory's

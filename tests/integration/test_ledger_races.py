@@ -14,13 +14,17 @@ from orders.models import Order, Payment, Refund
 from orders.services.refunds import refund_settle
 from orders.services.stripe_payments import stripe_webhook_handle
 from orders.services.transitions import order_expire_unpaid, order_transition
+from tests.concurrency import race
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import UserFactory
-from tests.factories.orders import export_address, fast_passwords, pay_by_card, place  # noqa: F401
-from tests.integration.test_orders_concurrency import admin_units, race  # noqa: F401
-from tests.integration.test_orders_webhooks import SECRET, event, sign, succeeded
+from tests.factories.orders import export_address, pay_by_card, place
+from tests.factories.stripe import SECRET, event, sign, succeeded
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("admin_units"),
+]
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 import pytest
 
-from market.invitations import membership_invite
+from market.invitations.services import membership_invite
 from market.models import Invitation
 from tests.factories import market as f
 
@@ -8,7 +8,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_admin_lists_invitations_read_only_without_the_token(client, settings):
-    settings.MARKET_MAIL_ASYNC = False
     owner = f.MembershipFactory(role="OWNER")
     membership_invite(
         actor=owner.user,

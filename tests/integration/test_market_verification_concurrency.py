@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
-from market import services
+from market.cooperatives import services
 from market.errors import InvalidTransition
 from market.models import Cooperative, OutboxEvent, VerificationEvent
 from tests.factories import market as f

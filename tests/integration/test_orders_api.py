@@ -10,27 +10,13 @@ from orders.services.idempotency import idempotency_claim
 from tests.conftest import client_for
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import UserFactory
-from tests.factories.orders import fast_passwords, place_order  # noqa: F401
+from tests.factories.orders import api_address, place_order
 
 pytestmark = pytest.mark.django_db
 
 
-def address():
-    from market.models import Ward
-
-    ward = Ward.objects.filter(province_id=20).order_by("code").first()
-    return {
-        "recipient_name": "Trần Văn Bình",
-        "recipient_phone": "0912000111",
-        "address_line": "5 Trần Phú",
-        "country": "VN",
-        "province_code": 20,
-        "ward_code": ward.code,
-    }
-
-
 def checkout_body(**kw):
-    return {"payment_method": "bank_transfer", "address": address(), **kw}
+    return {"payment_method": "bank_transfer", "address": api_address(), **kw}
 
 
 # --- cart ---
@@ -192,7 +178,7 @@ def test_keys_are_per_principal(buyer_with_cart):
 def test_failed_checkout_releases_the_key_for_a_retry(buyer_with_cart):
     user, _p = buyer_with_cart
     client = client_for(user)
-    bad = checkout_body(address={**address(), "province_code": None})
+    bad = checkout_body(address={**api_address(), "province_code": None})
 
     failed = client.post("/api/v1/checkout/", bad, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
     retry = client.post("/api/v1/checkout/", bad, format="json", HTTP_IDEMPOTENCY_KEY="k-4")
@@ -511,7 +497,10 @@ def test_stripe_intent_retry_endpoint_is_scoped_to_the_buyer(actors, settings):
     from tests.factories.orders import export_address, place
 
     checkout = place(
-        actors["buyer"], (ProductFactory(), 1), payment_method="stripe", address=export_address()
+        actors["buyer"],
+        (ProductFactory(), 1),
+        payment_method="stripe",
+        address=export_address(),
     )
 
     other = client_for(actors["other_staff"]).post(

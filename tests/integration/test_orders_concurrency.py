@@ -1,56 +1,26 @@
 """Real threads, each with its own PostgreSQL connection, released together by a barrier:
 no oversell, no deadlock, stock released once, webhook events applied once, one order per key."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from catalog.models import Product, ProductEvent
 from orders.errors import OutOfStock, TransitionNotAllowed
 from orders.models import Checkout, Order, OrderEvent, Payment, PaymentWebhookEvent
 from orders.services.checkout import checkout_place
 from orders.services.transitions import order_transition
+from tests.concurrency import race
 from tests.conftest import client_for
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import UserFactory
-from tests.factories.orders import fast_passwords, fill_cart, place, place_order, vn_address  # noqa: F401
+from tests.factories.orders import fill_cart, place, place_order, vn_address
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def admin_units():
-    """A transactional test flushes every table, reference data included, when it ends: reload
-    the administrative units when an earlier one left them empty. ~1 s, where
-    serialized_rollback costs ~10 s a test on this 2-core box."""
-    from market.admin_units import load
-    from market.models import Province
-
-    if not Province.objects.exists():
-        load()
-
-
-def race(fns):
-    """Run each callable in its own thread at the same moment; returns outcomes in order."""
-    barrier, outcomes = threading.Barrier(len(fns)), [None] * len(fns)
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            outcomes[i] = ("ok", fn())
-        except Exception as exc:  # collected and asserted on by the test
-            outcomes[i] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("admin_units"),
+]
 
 
 def test_n_buyers_race_for_the_last_unit():
@@ -62,7 +32,7 @@ def test_n_buyers_race_for_the_last_unit():
     outcomes = race(
         [
             lambda b=b, c=c: checkout_place(buyer=b, cart=c, payment_method="cod", address=address)
-            for b, c in zip(buyers, carts)
+            for b, c in zip(buyers, carts, strict=True)
         ]
     )
 
@@ -86,7 +56,7 @@ def test_crossing_carts_never_deadlock_or_oversell():
     outcomes = race(
         [
             lambda u=u, c=c: checkout_place(buyer=u, cart=c, payment_method="cod", address=address)
-            for u, c in zip(buyers, carts)
+            for u, c in zip(buyers, carts, strict=True)
         ]
     )
 
@@ -122,7 +92,7 @@ def test_concurrent_cancellations_release_stock_once(actors):
 
 
 def test_concurrent_duplicate_webhook_is_applied_once(settings):
-    from tests.integration.test_orders_webhooks import SECRET, event, sign, succeeded
+    from tests.factories.stripe import SECRET, event, sign, succeeded
 
     settings.STRIPE_WEBHOOK_SECRET, settings.STRIPE_SECRET_KEY = SECRET, ""
     settings.PAYMENT_METHODS = ["bank_transfer", "cod", "stripe"]

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import client_for
 from tests.factories.catalog import ProductFactory
-from tests.factories.orders import fast_passwords, place_order  # noqa: F401
+from tests.factories.orders import place_order
 
 pytestmark = pytest.mark.django_db
 

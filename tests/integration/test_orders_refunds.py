@@ -14,8 +14,8 @@ from orders.services.refunds import refund_mark_paid_out
 from orders.services.transitions import order_transition
 from tests.conftest import client_for
 from tests.factories.catalog import ProductFactory
-from tests.factories.orders import export_address, fast_passwords, place, place_order  # noqa: F401
-from tests.integration.test_orders_webhooks import event, post, sign, succeeded
+from tests.factories.orders import export_address, place
+from tests.factories.stripe import event, post, sign, succeeded
 
 pytestmark = pytest.mark.django_db
 S = Order.Status

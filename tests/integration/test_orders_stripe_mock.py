@@ -16,7 +16,7 @@ from orders.services.refunds import refund_create, refund_submit
 from orders.services.stripe_payments import payment_intent_ensure
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import MembershipFactory, UserFactory
-from tests.factories.orders import export_address, fast_passwords, pay_by_card, place  # noqa: F401
+from tests.factories.orders import export_address, pay_by_card, place
 
 pytestmark = [pytest.mark.stripe_mock, pytest.mark.django_db]
 

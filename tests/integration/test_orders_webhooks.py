@@ -1,9 +1,6 @@
 """Stripe webhook with self-signed events (HMAC-SHA256 over "t.payload", as stripe-python checks),
 and the bank-feed reconciliation endpoint."""
 
-import hashlib
-import hmac
-import json
 import time
 from decimal import Decimal
 
@@ -13,11 +10,10 @@ from orders.models import OrderEvent, Payment, PaymentWebhookEvent
 from tests.conftest import client_for
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import UserFactory
-from tests.factories.orders import export_address, fast_passwords, place, place_order  # noqa: F401
+from tests.factories.orders import export_address, place, place_order
+from tests.factories.stripe import SECRET, event, post, sign, succeeded
 
 pytestmark = pytest.mark.django_db
-SECRET = "whsec_test_secret"
-URL = "/api/v1/payments/stripe/webhook"
 
 
 @pytest.fixture(autouse=True)
@@ -25,30 +21,6 @@ def stripe_settings(settings):
     settings.STRIPE_WEBHOOK_SECRET = SECRET
     settings.STRIPE_SECRET_KEY = ""  # no outgoing call: the intent id is set by the test
     settings.PAYMENT_METHODS = ["bank_transfer", "cod", "stripe"]
-
-
-def sign(body: bytes, secret: str = SECRET, t: int | None = None) -> str:
-    t = int(time.time()) if t is None else t
-    sig = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={t},v1={sig}"
-
-
-def event(type_: str, obj: dict, event_id: str = "evt_1") -> bytes:
-    return json.dumps(
-        {
-            "id": event_id,
-            "object": "event",
-            "type": type_,
-            "api_version": "2025-01-27",
-            "data": {"object": obj},
-        }
-    ).encode()
-
-
-def post(body: bytes, header: str | None):
-    client = client_for(None)
-    extra = {"HTTP_STRIPE_SIGNATURE": header} if header is not None else {}
-    return client.post(URL, data=body, content_type="application/json", **extra)
 
 
 @pytest.fixture
@@ -63,17 +35,6 @@ def card_checkout():
     )
     Payment.objects.filter(checkout=checkout).update(provider_id="pi_123")
     return checkout
-
-
-def succeeded(checkout, amount=None, currency="vnd", pi="pi_123"):
-    return {
-        "id": pi,
-        "object": "payment_intent",
-        "amount": checkout.total_vnd if amount is None else amount,
-        "currency": currency,
-        "status": "succeeded",
-        "metadata": {"checkout_id": str(checkout.pk)},
-    }
 
 
 def statuses(checkout):

@@ -13,7 +13,6 @@ from orders.models import Installment, Order
 from quotes.models import Quote, QuoteRevision, Rfq, RfqMessage
 from tests.conftest import client_for
 from tests.factories.market import PDF_BYTES, upload
-from tests.factories.orders import fast_passwords  # noqa: F401
 from tests.factories.quotes import give_quote, post_rfq, quote_data, rfq_data
 
 pytestmark = pytest.mark.django_db
@@ -248,9 +247,9 @@ def test_accepting_a_quote_creates_the_order_and_declines_the_others(
     loser.refresh_from_db()
     rfq.refresh_from_db()
     assert loser.status == "DECLINED" and rfq.status == "AWARDED"
-    told = {m.to[0]: m.subject for m in mail.outbox}
-    assert "declined" in told[trade["other_staff"].email]
-    assert "accepted" in told[trade["staff"].email]
+    told = {m.to[0]: m.subject for m in mail.outbox}  # each in the staff's language (vi)
+    assert told[trade["other_staff"].email] == f"Báo giá của bạn cho {rfq.code} không được chọn"
+    assert told[trade["staff"].email] == f"Báo giá của bạn cho {rfq.code} đã được chấp nhận"
 
 
 def test_accepting_twice_returns_the_same_order(trade):
@@ -393,3 +392,17 @@ def test_demand_signal_lists_open_rfqs_and_the_monthly_summary(trade):
     summary = {(m["destination_country"], m["quantity"]) for m in r.json()["monthly"]}
     assert summary == {("DE", Decimal("20.000")), ("JP", Decimal("5.000"))}
     assert peek.status_code == 404
+
+
+def test_the_beat_task_closes_rfqs_at_their_date(trade):
+    from market.celery import app
+    from quotes.tasks import rfqs_close_due
+
+    due = post_rfq(trade)
+    Rfq.objects.filter(pk=due.pk).update(closes_at=timezone.now() - datetime.timedelta(seconds=1))
+
+    result = rfqs_close_due()
+
+    assert result == {"closed": 1, "checked": 1}
+    assert Rfq.objects.get(pk=due.pk).status == "CLOSED"
+    assert app.conf.beat_schedule["rfqs-close-due"]["task"] == "quotes.rfqs_close_due"

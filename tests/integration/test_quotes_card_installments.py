@@ -14,9 +14,8 @@ from orders.models import InstallmentReceipt, Order, Payment
 from orders.services.export import installment_card_start
 from quotes.services import quote_accept
 from tests.conftest import client_for
-from tests.factories.orders import fast_passwords  # noqa: F401
 from tests.factories.quotes import give_quote, post_rfq
-from tests.integration.test_orders_webhooks import SECRET, sign
+from tests.factories.stripe import SECRET, sign
 
 pytestmark = [pytest.mark.stripe_mock, pytest.mark.django_db]
 

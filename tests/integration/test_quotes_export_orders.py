@@ -13,10 +13,9 @@ from django.utils import timezone
 from orders.models import ExchangeRate, Installment, InstallmentReceipt, Order
 from quotes.services import quote_accept
 from tests.conftest import client_for
-from tests.factories.market import PDF_BYTES, upload
-from tests.factories.orders import fast_passwords  # noqa: F401
+from tests.factories.market import PDF_BYTES, UserFactory, upload
 from tests.factories.quotes import give_quote, post_rfq
-from tests.integration.test_orders_documents import pdf_text
+from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -257,3 +256,60 @@ def test_admin_adds_a_rate_and_others_cannot(trade):
     assert bad.status_code == 400 and bad.json()["code"] == "rates_invalid"
     assert ExchangeRate.objects.get().rate_vnd == Decimal("25400")
     assert client_for(None).get("/api/v1/rates/").json()["in_force"]["source"] == "SBV"
+
+
+def test_admin_pages_of_the_rate_table_and_rfqs_open(trade, order):
+    from django.test import Client
+
+    admin = Client()
+    admin.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    pages = [
+        "/admin/orders/exchangerate/",
+        "/admin/orders/exchangerate/add/",
+        "/admin/orders/exportterms/",
+        "/admin/orders/installmentreceipt/",
+        "/admin/quotes/rfq/",
+        f"/admin/quotes/rfq/{order.quote.rfq_id}/change/",
+        "/admin/quotes/quote/",
+        f"/admin/quotes/quote/{order.quote.pk}/change/",
+        "/admin/quotes/rfqmessage/",
+    ]
+
+    assert {p: admin.get(p).status_code for p in pages} == dict.fromkeys(pages, 200)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_rates_and_transport_document_upload_permission_matrix(trade, order, actor):
+    from orders.models import ExportTerms
+
+    Order.objects.filter(pk=order.pk).update(status="SHIPPED")
+    before = (ExchangeRate.objects.count(), ExportTerms.objects.get(order=order).transport_document)
+    c = client_for(trade[actor])
+
+    rates_get = c.get("/api/v1/rates/")
+    rates_post = c.post(
+        "/api/v1/rates/",
+        {"date": "2026-12-02", "rate_vnd": "25500", "source": "SBV"},
+        format="json",
+    )
+    upload_bl = c.post(
+        f"/api/v1/orders/{order.code}/transport-document/",
+        {"kind": "BL", "file": upload("bl.pdf")},
+        format="multipart",
+    )
+
+    expected = {
+        "anonymous": (200, 401, 401),
+        "buyer": (200, 403, 403),
+        "other_buyer": (200, 403, 404),
+        "staff": (200, 403, 201),
+        "other_staff": (200, 403, 404),
+        "admin": (200, 201, 201),
+    }[actor]
+    assert (rates_get.status_code, rates_post.status_code, upload_bl.status_code) == expected
+    after = (ExchangeRate.objects.count(), ExportTerms.objects.get(order=order).transport_document)
+    if rates_post.status_code != 201:
+        assert after[0] == before[0]
+    if upload_bl.status_code != 201:
+        assert after[1] == before[1]

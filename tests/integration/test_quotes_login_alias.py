@@ -3,7 +3,6 @@
 import pytest
 
 from tests.factories.market import UserFactory
-from tests.factories.orders import fast_passwords  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,6 @@ import pytest
 from orders.models import Order
 from quotes.models import Quote, QuoteRevision, Rfq, RfqMessage
 from tests.conftest import client_for
-from tests.factories.orders import fast_passwords  # noqa: F401
 from tests.factories.quotes import give_quote, post_rfq, quote_data
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +181,24 @@ def test_proforma_pdf_permission_matrix(world, actor):
     assert r.status_code == expected[actor]
     if r.status_code == 200:
         assert r["Content-Type"] == "application/pdf" and r.content.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_message_attachment_permission_matrix(world, actor):
+    from quotes.services import message_post
+    from tests.factories.market import PDF_BYTES, upload
+
+    message = message_post(
+        actor=world["staff"],
+        rfq_id=world["rfq"].pk,
+        cooperative_id=world["coop"].pk,
+        body="spec",
+        file=upload("spec.pdf"),
+    )
+    url = f"/api/v1/rfqs/{world['rfq'].pk}/threads/{world['coop'].pk}/messages/{message.pk}/attachment"
+
+    r = client_for(world[actor]).get(url)
+
+    assert r.status_code == _exp(401, 200, 404, 200, 404, 200)[actor]
+    if r.status_code == 200:
+        assert b"".join(r.streaming_content) == PDF_BYTES

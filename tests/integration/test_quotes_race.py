@@ -11,7 +11,6 @@ from orders.models import Checkout, Installment, Order
 from quotes.errors import RfqAwarded
 from quotes.models import Quote, Rfq
 from quotes.services import quote_accept
-from tests.factories.orders import fast_passwords  # noqa: F401
 from tests.factories.quotes import give_quote, post_rfq
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -19,8 +18,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(autouse=True)
 def admin_units():
-    from market.admin_units import load
     from market.models import Province
+    from market.reference.admin_units import load
 
     if not Province.objects.exists():
         load()

@@ -9,14 +9,15 @@ from django.db import transaction
 
 from catalog.models import Product
 from market.models import Cooperative, OutboxEvent
-from market.outbox import record_changes
-from search import documents, sync
+from market.shared.outbox import record_changes
+from search import product_documents as documents
+from search import sync
 from search.backends import Query
 from search.check import current_hashes
 from search.selectors import product_search
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import CooperativeFactory
-from tests.factories.search import index_everything, search_backend  # noqa: F401
+from tests.factories.search import index_everything
 
 
 def found(q, **kw):

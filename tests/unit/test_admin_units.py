@@ -1,7 +1,7 @@
 import pytest
 
-from market.admin_units import fold, resolve_province
 from market.models import FormerProvince, Province, Ward
+from market.reference.admin_units import fold, resolve_province
 
 pytestmark = pytest.mark.django_db
 

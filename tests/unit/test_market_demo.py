@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth import authenticate
 
-from market import demo
+from market.cooperatives import demo
 from market.models import Cooperative
 
 pytestmark = pytest.mark.django_db
@@ -47,3 +47,18 @@ def test_demo_market_has_40_verified_cooperatives_in_20_provinces(settings):
         ("An Giang", "htx-nuoc-mam-phu-quoc"),
     ]:
         assert (province, slug) in by_place
+
+
+def test_seed_demo_finds_every_apps_demo_module():
+    # seed_demo imports `<app>.demo` by name; a module moved elsewhere would silently seed nothing
+    # (the demo market lost its cooperatives once when market/demo.py moved into a subpackage).
+    import importlib
+
+    from market.cooperatives import demo as cooperatives_demo
+
+    found = {
+        app: importlib.import_module(f"{app}.demo").seed for app in ("market", "catalog", "orders")
+    }
+
+    assert found["market"] is cooperatives_demo.seed
+    assert all(callable(seed) for seed in found.values())

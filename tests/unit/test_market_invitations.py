@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from market import invitations, selectors, services
+from market.cooperatives import selectors, services
 from market.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from market.invitations import services as invitations
 from market.models import Invitation, Membership
 from tests.factories import market as f
 

@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from market import services
+from market.cooperatives import services
 from market.errors import (
     Conflict,
     InvalidTransition,

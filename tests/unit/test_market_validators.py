@@ -1,7 +1,7 @@
 import pytest
 
-from market import validators
-from market.validators import InvalidField
+from market.reference import validators
+from market.reference.validators import InvalidField
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,6 @@ from orders.services.cart import (
 )
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import UserFactory
-from tests.factories.orders import fast_passwords  # noqa: F401  (autouse fixture)
 
 pytestmark = pytest.mark.django_db
 

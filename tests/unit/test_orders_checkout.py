@@ -24,7 +24,6 @@ from tests.factories.market import MembershipFactory, UserFactory
 from tests.factories.orders import (
     ShippingRuleFactory,
     export_address,
-    fast_passwords,  # noqa: F401  (autouse fixture)
     fill_cart,
     place,
     vn_address,

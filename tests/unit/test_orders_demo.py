@@ -3,7 +3,6 @@ import pytest
 from orders.models import Order
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import UserFactory
-from tests.factories.orders import fast_passwords  # noqa
 
 
 @pytest.mark.django_db

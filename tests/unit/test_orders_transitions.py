@@ -23,7 +23,6 @@ from orders.models import Order, OrderEvent, Payment
 from orders.services.transitions import order_expire_unpaid, order_transition
 from tests.factories.catalog import ProductFactory
 from tests.factories.orders import (
-    fast_passwords,  # noqa: F401  (autouse fixture)
     place,
     place_order,
 )

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories.search import build_catalog, engine_backend, index_everything, search_backend  # noqa: F401
+from tests.factories.search import build_catalog, index_everything
 
 URL = "/api/v1/search/products"
 

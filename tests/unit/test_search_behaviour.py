@@ -6,7 +6,7 @@ import pytest
 
 from search.backends import Query
 from search.selectors import product_search, product_suggest
-from tests.factories.search import build_catalog, index_everything, search_backend  # noqa: F401
+from tests.factories.search import build_catalog, index_everything
 
 NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
 

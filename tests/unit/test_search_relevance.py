@@ -25,7 +25,7 @@ from django.utils import translation
 
 from catalog import demo as catalog_demo
 from catalog.selectors import product_list_purchasable
-from market import demo as market_demo
+from market.cooperatives import demo as market_demo
 from search.backends import Query, get_backend
 from search.selectors import product_search
 from search.text import fold

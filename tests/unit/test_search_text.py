@@ -22,7 +22,7 @@ def test_fold(text, folded):
 
 
 def test_search_uses_the_market_fold_itself():
-    from market.admin_units import fold as market_fold
+    from market.reference.admin_units import fold as market_fold
 
     assert fold is market_fold
 

@@ -11,7 +11,7 @@ import tempfile
 
 from django.core.management.base import BaseCommand, CommandError
 
-from market.views import export_csv, export_json
+from market.cooperatives.downloads import export_csv, export_json
 
 
 class Command(BaseCommand):

@@ -40,14 +40,19 @@
     form.querySelectorAll("[data-destination]").forEach(function (fs) {
       fs.hidden = fs.getAttribute("data-destination") !== chosen.value;
     });
-    form.querySelectorAll("[data-domestic-only]").forEach(function (el) {
-      el.hidden = !domestic;
+    // Domestic-only methods (VietQR, cash on delivery) and export-only ones (international wire):
+    // a choice hidden by the switch moves to the first method shown.
+    var hide = domestic ? "[data-export-only]" : "[data-domestic-only]";
+    var show = domestic ? "[data-domestic-only]" : "[data-export-only]";
+    form.querySelectorAll(show).forEach(function (el) { el.hidden = false; });
+    form.querySelectorAll(hide).forEach(function (el) {
+      el.hidden = true;
       var input = el.querySelector("input");
-      if (input && input.checked && !domestic) {
+      if (input && input.checked) {
         input.checked = false;
         var radios = form.querySelectorAll('input[name="payment_method"]');
         for (var i = 0; i < radios.length; i++) {
-          if (!radios[i].closest("[data-domestic-only]")) { radios[i].checked = true; break; }
+          if (!radios[i].closest(hide)) { radios[i].checked = true; break; }
         }
       }
     });
@@ -72,14 +77,22 @@
       if (status) status.textContent = status.getAttribute("data-copied");
     });
   });
-  // After a search filter changes (htmx swap), bring the results count into view.
-  document.addEventListener("htmx:afterSwap", function (e) {
-    if (!e.target || e.target.id !== "search-area") return;
-    var count = document.getElementById("results-count");
-    if (count && count.getBoundingClientRect().top < 0 || count && window.innerWidth < 720) {
-      count.scrollIntoView({ block: "start" });
-    }
+  // Search on a phone: the "Filter" button opens the filter panel above the results.
+  function filterToggle() {
+    var btn = document.querySelector(".filter-toggle");
+    if (btn) btn.hidden = false;
+  }
+  filterToggle();
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest(".filter-toggle");
+    if (!btn) return;
+    var panel = document.getElementById("filters");
+    var open = panel.classList.toggle("open");
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
   });
+  // After a filter changes, htmx swaps the search area and scrolls to the results count
+  // (hx-swap "show:#results-count:top"); the new area needs its "Filter" button shown again.
+  document.addEventListener("htmx:afterSettle", filterToggle);
   // Print buttons on packing slips and invoices.
   document.addEventListener("click", function (e) {
     if (e.target.closest("[data-print]")) window.print();

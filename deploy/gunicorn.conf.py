@@ -1,0 +1,33 @@
+"""gunicorn settings for HTX Market (`gunicorn market.wsgi -c deploy/gunicorn.conf.py`).
+
+Workers × threads: on an N-core host start with 2N+1 workers of 4 threads (the work is mostly
+waiting on PostgreSQL and Elasticsearch). The access log is our own JSON request line
+(market.observability), so gunicorn's is off. Every knob can be overridden on the command line
+or with GUNICORN_CMD_ARGS."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+worker_class = "gthread"
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+max_requests = 5000  # recycle workers now and then (bounded memory growth)
+max_requests_jitter = 500
+# heartbeat files in memory, not on a slow disk (gunicorn docs: "blocking OS calls")
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+accesslog = None
+errorlog = "-"
+loglevel = "warning"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def child_exit(server, worker):
+    # Prometheus multiprocess mode: drop the live gauges of a worker that is gone.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

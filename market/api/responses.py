@@ -1,0 +1,69 @@
+"""Shared API infrastructure: the one exception handler, pagination, helpers."""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from market.errors import DomainError
+
+log = logging.getLogger("htx.api")
+
+
+def _error(code: str, message, http_status: int, fields=None, headers=None):
+    return Response(
+        {"code": code, "message": str(message), "fields": fields or {}},
+        status=http_status,
+        headers=headers,
+    )
+
+
+def _flatten(detail):
+    if isinstance(detail, dict):
+        return {k: _flatten(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        return [str(x) if not isinstance(x, (dict, list)) else _flatten(x) for x in detail]
+    return [str(detail)]
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Map every error to `{"code", "message", "fields"}` with a fitting HTTP status."""
+    if isinstance(exc, DomainError):
+        return _error(exc.code, exc.message, exc.status, exc.fields)
+    if isinstance(exc, DjangoValidationError):
+        fields = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        return _error("validation_failed", _("Some fields are invalid."), 400, fields)
+    if isinstance(exc, Http404):
+        return _error("not_found", _("Not found."), 404)
+    if isinstance(exc, DjangoPermissionDenied):
+        return _error("permission_denied", _("You do not have permission to do this."), 403)
+    if isinstance(exc, exceptions.ValidationError):
+        return _error("validation_failed", _("Some fields are invalid."), 400, _flatten(exc.detail))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: let Django log it and answer 500
+    code = getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.Throttled):
+        code = "throttled"
+    detail = getattr(exc, "detail", None)  # DRF handled it, so an APIException with a detail
+    message = detail if isinstance(detail, str) else _("The request is invalid.")
+    headers = dict(response.items())
+    return _error(code, message, response.status_code, None, headers)
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def created(data: Any) -> Response:
+    return Response(data, status=status.HTTP_201_CREATED)

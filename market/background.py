@@ -1,0 +1,275 @@
+"""Background work: the one way to queue it (`enqueue`), and the base class of every task.
+
+    enqueue("orders.mail_order_placed", order_id=order.pk)
+
+queues the task to run after the current transaction commits (never for a rolled-back one).
+
+- With `CELERY_BROKER_URL` set (production, `make stack-up`), the task is published to the broker
+  after commit and a Celery worker runs it. The work is written first as a `BackgroundTask` row in
+  the caller's transaction: if the broker is down at that moment the row stays QUEUED and the
+  periodic `market.background_flush` publishes it once the broker is back, so nothing is lost.
+- Without a broker (`make run`, the test suite) the task runs in this process right after the
+  commit: no Redis and no worker needed; a failure is logged and recorded like a worker's.
+
+`durable=False` skips the row, for kicks whose real record is elsewhere (the search outbox drain:
+the outbox rows are the record and a periodic drain catches up anything a lost kick missed).
+
+Every task uses `HtxTask`: `acks_late` (a worker that dies mid-task leaves the message to another
+worker), retries with exponential backoff on any exception except `PermanentError`, the time
+limits of the settings, and a claim on its row so a redelivered message that already ran does
+nothing. A task that keeps failing ends FAILED: admins see it and can retry it (admin ›
+Background tasks). Tasks log with the request id of the request that queued them.
+"""
+
+import logging
+import traceback
+import uuid
+from datetime import timedelta
+
+from celery import Task, current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from market import metrics
+from market.logs import request_id_var
+from market.models import BackgroundTask
+
+log = logging.getLogger("htx.tasks")
+Status = BackgroundTask.Status
+
+REQUEST_ID_HEADER = "htx_request_id"
+
+
+class PermanentError(Exception):
+    """Raised by a task for a failure another attempt cannot fix (a file that does not parse, a row
+    that no longer exists): no retry, the task ends FAILED at once (admins still see it)."""
+
+
+def broker_configured() -> bool:
+    return bool(getattr(settings, "CELERY_BROKER_URL", ""))
+
+
+# ---------------------------------------------------------------- queueing
+def enqueue(task, /, *, durable: bool = True, countdown: int | None = None, **kwargs) -> str:
+    """Run `task` (a task object or its name) with keyword arguments `kwargs` (JSON values) in the
+    background after the current transaction commits. Returns the task id."""
+    name = task if isinstance(task, str) else task.name
+    task_id = uuid.uuid4()
+    rid = request_id_var.get()
+    if durable:
+        BackgroundTask.objects.create(id=task_id, name=name, kwargs=kwargs, request_id=rid)
+    transaction.on_commit(
+        lambda: _dispatch(name, task_id, kwargs, rid, durable=durable, countdown=countdown)
+    )
+    return str(task_id)
+
+
+def _dispatch(name, task_id, kwargs, rid, *, durable: bool, countdown: int | None) -> None:
+    if not broker_configured():
+        run_here(name, task_id, kwargs, rid)
+        return
+    try:
+        _publish(name, task_id, kwargs, rid, countdown=countdown)
+    except Exception as exc:  # broker down: the row stays QUEUED, background_flush sends it later
+        metrics.TASKS_UNPUBLISHED.labels(name).inc()
+        log.warning(
+            "task %s %s not published (%s); %s",
+            name,
+            task_id,
+            exc,
+            "queued for background_flush" if durable else "dropped (not durable)",
+        )
+        return
+    if durable:
+        BackgroundTask.objects.filter(pk=task_id, status=Status.QUEUED).update(
+            status=Status.SENT, sent_at=timezone.now()
+        )
+
+
+def _publish(name, task_id, kwargs, rid, *, countdown=None) -> None:
+    current_app.send_task(
+        name,
+        kwargs=kwargs,
+        task_id=str(task_id),
+        headers={REQUEST_ID_HEADER: rid},
+        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        countdown=countdown,
+        retry=False,  # fail fast: the row is the retry
+    )
+
+
+def flush(*, older_than_seconds: int | None = None, limit: int = 500) -> int:
+    """Publish queued work that never reached the broker, and work whose message was lost (sent
+    long ago, never started: e.g. a broker restarted without its data). Returns how many rows
+    were published; stops at the first publish failure (the broker is still down)."""
+    if not broker_configured():
+        return 0
+    age = older_than_seconds
+    if age is None:
+        age = settings.BACKGROUND_FLUSH_AFTER_SECONDS
+    now = timezone.now()
+    lost_after = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 900) * 2
+    rows = BackgroundTask.objects.filter(
+        Q(status=Status.QUEUED, created_at__lt=now - timedelta(seconds=age))
+        | Q(
+            status=Status.SENT,
+            started_at__isnull=True,
+            sent_at__lt=now - timedelta(seconds=lost_after),
+        )
+    ).order_by("created_at")[:limit]
+    sent = 0
+    for row in rows:
+        try:
+            _publish(row.name, row.id, row.kwargs, row.request_id)
+        except Exception as exc:
+            log.warning("background_flush: broker still unavailable (%s)", exc)
+            break
+        BackgroundTask.objects.filter(pk=row.pk, status__in=[Status.QUEUED, Status.SENT]).update(
+            status=Status.SENT, sent_at=timezone.now()
+        )
+        sent += 1
+    return sent
+
+
+def retry_failed(*, task_ids) -> int:
+    """Queue FAILED tasks again (the admin action). Returns how many were queued."""
+    ids = list(task_ids)
+    with transaction.atomic():
+        rows = list(
+            BackgroundTask.objects.select_for_update()
+            .filter(pk__in=ids, status=Status.FAILED)
+            .order_by("pk")
+        )
+        for row in rows:
+            row.status, row.finished_at = Status.QUEUED, None
+            row.save(update_fields=["status", "finished_at"])
+            transaction.on_commit(
+                lambda r=row: _dispatch(
+                    r.name, r.id, r.kwargs, r.request_id, durable=True, countdown=None
+                )
+            )
+    return len(rows)
+
+
+# ---------------------------------------------------------------- running
+def _claim(task_id) -> bool:
+    """Mark the row RUNNING. False when it already ran (DONE) or another worker runs it now (a
+    RUNNING row younger than the hard time limit); True otherwise, also when there is no row
+    (periodic tasks, non-durable kicks)."""
+    if task_id is None:
+        return True
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+    won = BackgroundTask.objects.filter(
+        Q(status__in=[Status.QUEUED, Status.SENT, Status.FAILED])
+        | Q(status=Status.RUNNING, started_at__lt=stale),
+        pk=task_id,
+    ).update(status=Status.RUNNING, started_at=now)
+    if won:
+        return True
+    return not BackgroundTask.objects.filter(pk=task_id).exists()
+
+
+def _succeeded(name, task_id) -> None:
+    metrics.TASKS.labels(name, "success").inc()
+    if task_id is not None:
+        BackgroundTask.objects.filter(pk=task_id).update(
+            status=Status.DONE, finished_at=timezone.now(), last_error=""
+        )
+
+
+def _error_text(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))[-4000:]
+
+
+def _failed(name, task_id, kwargs, exc: BaseException) -> None:
+    """Record the final failure: the row (created for periodic tasks) becomes FAILED."""
+    metrics.TASKS.labels(name, "failure").inc()
+    try:
+        uid = uuid.UUID(str(task_id)) if task_id else uuid.uuid4()
+    except ValueError:
+        uid = uuid.uuid4()
+    row, _ = BackgroundTask.objects.get_or_create(
+        pk=uid,
+        defaults={"name": name, "kwargs": kwargs or {}, "request_id": request_id_var.get()},
+    )
+    row.status, row.finished_at = Status.FAILED, timezone.now()
+    row.attempts += 1
+    row.last_error = _error_text(exc)
+    row.save(update_fields=["status", "finished_at", "attempts", "last_error"])
+
+
+def _task(name: str):
+    if name not in current_app.tasks:  # web processes: the apps' tasks.py are not imported yet
+        current_app.loader.import_default_modules()
+    return current_app.tasks[name]
+
+
+def run_here(name: str, task_id, kwargs: dict, rid: str = "") -> bool:
+    """Run a task in this process, once, recording the outcome on its row. Returns True on
+    success. A failure is logged and recorded (FAILED), never raised to the caller."""
+    task = _task(name)
+    token = request_id_var.set(rid or request_id_var.get())
+    try:
+        if not _claim(task_id):
+            return True
+        try:
+            task.run(**kwargs)
+        except Exception as exc:
+            log.exception("task %s %s failed", name, task_id)
+            _failed(name, task_id, kwargs, exc)
+            return False
+        _succeeded(name, task_id)
+        return True
+    finally:
+        request_id_var.reset(token)
+
+
+class HtxTask(Task):
+    """Base class of every HTX task (`@shared_task(base=HtxTask, name=...)`)."""
+
+    acks_late = True
+    reject_on_worker_lost = True
+    autoretry_for = (Exception,)
+    dont_autoretry_for = (PermanentError,)
+    max_retries = 5
+    retry_backoff = 5  # seconds: 5, 10, 20, 40, 80 (with jitter), at most retry_backoff_max
+    retry_backoff_max = 600
+    retry_jitter = True
+
+    def __call__(self, *args, **kwargs):
+        if self.request.called_directly:
+            return self.run(*args, **kwargs)
+        token = request_id_var.set(getattr(self.request, REQUEST_ID_HEADER, None) or "")
+        try:
+            try:
+                claimed = _claim(self.request.id)
+            except Exception as exc:  # the database is away (restart): try again shortly
+                raise self.retry(exc=exc, countdown=5) from exc
+            if not claimed:
+                log.info("task %s %s already done or running: skipped", self.name, self.request.id)
+                return None
+            result = self.run(*args, **kwargs)
+            _succeeded(self.name, self.request.id)
+            return result
+        finally:
+            request_id_var.reset(token)
+
+    def on_retry(self, exc, task_id, args, kwargs, einfo):
+        metrics.TASKS.labels(self.name, "retry").inc()
+        log.warning("task %s %s will be retried: %s", self.name, task_id, exc)
+        BackgroundTask.objects.filter(pk=task_id).update(
+            status=Status.SENT, last_error=_error_text(exc), attempts=_plus_one()
+        )
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        log.error("task %s %s failed for good: %s", self.name, task_id, exc)
+        _failed(self.name, task_id, kwargs, exc)
+
+
+def _plus_one():
+    from django.db.models import F
+
+    return F("attempts") + 1

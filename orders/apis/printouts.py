@@ -1,0 +1,40 @@
+"""Per-order PDFs: packing slip (cooperative staff, admins) and invoice (also the buyer)."""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
+
+from orders.printouts import invoice_pdf, packing_slip_pdf
+from orders.selectors import order_get_for_actor, order_get_for_cooperative_staff
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class OrderPackingSlipPdfApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        summary="Packing slip of one order as PDF (Vietnamese); cooperative staff and admins",
+    )
+    def get(self, request, code: str):
+        order = order_get_for_cooperative_staff(user=request.user, code=code)
+        return _pdf_response(packing_slip_pdf(order), f"phieu-dong-goi-{order.code}.pdf")
+
+
+class OrderInvoicePdfApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        summary="Invoice of one order as PDF (Vietnamese); cooperative staff, admins and the buyer",
+    )
+    def get(self, request, code: str):
+        order = order_get_for_actor(user=request.user, code=code)
+        return _pdf_response(invoice_pdf(order), f"hoa-don-{order.code}.pdf")

@@ -1,0 +1,119 @@
+"""`manage.py loadtest_prepare --buyers N [--products M]`: the actors and data of bench/load.py.
+
+Creates (idempotently) N load-test buyers `loadtest+<i>@htx.market` with API tokens, logs in the
+owners of a few verified cooperatives (server-side sessions, as a browser login would), picks M
+purchasable products and gives them a deep stock (so thousands of test checkouts never run out),
+and prints one JSON document: buyers' tokens, owners' session keys and desk paths, products
+(id, page path, quantity to order), a delivery address, categories and provinces for filters.
+Meant for a load-test database only (it changes stock). Safe to re-run.
+"""
+
+import json
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+
+from catalog.models import Category, Product
+from catalog.selectors import product_list_purchasable
+from market.models import Cooperative, Membership, Province, User, Ward
+
+PASSWORD = "loadtest-12345"  # noqa: S105  (load-test accounts of a load-test database)
+DEEP_STOCK = Decimal("1000000000")
+
+
+class Command(BaseCommand):
+    help = "Create the buyers, sessions and stock a load test needs; print them as JSON."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--buyers", type=int, default=40)
+        parser.add_argument("--owners", type=int, default=8)
+        parser.add_argument("--products", type=int, default=60)
+
+    def handle(self, *args, buyers, owners, products, **options):
+        with transaction.atomic():
+            data = {
+                "buyers": self._buyers(buyers),
+                "owners": self._owners(owners),
+                "products": self._products(products),
+                "address": self._address(),
+                "categories": list(Category.objects.order_by("pk").values_list("pk", flat=True)),
+                "provinces": list(
+                    Product.objects.filter(origin_province__isnull=False)
+                    .order_by()
+                    .values_list("origin_province_id", flat=True)
+                    .distinct()
+                ),
+            }
+        self.stdout.write(json.dumps(data))
+        self.stderr.write(
+            f"loadtest_prepare: {len(data['buyers'])} buyers, {len(data['owners'])} cooperative "
+            f"owners, {len(data['products'])} products with deep stock"
+        )
+
+    def _buyers(self, n: int) -> list[dict]:
+        out = []
+        for i in range(n):
+            email = f"loadtest+{i}@htx.market"
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = User.objects.create_user(email=email, password=PASSWORD, language="vi")
+            token, _ = Token.objects.get_or_create(user=user)
+            out.append({"email": email, "token": token.key})
+        return out
+
+    def _owners(self, n: int) -> list[dict]:
+        from importlib import import_module
+
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+        memberships = (
+            Membership.objects.filter(
+                role=Membership.Role.OWNER,
+                cooperative__status=Cooperative.Status.VERIFIED,
+                user__is_active=True,
+            )
+            .select_related("user")
+            .order_by("cooperative_id")[:n]
+        )
+        out = []
+        for m in memberships:
+            session = store()
+            session[SESSION_KEY] = str(m.user.pk)
+            session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+            session[HASH_SESSION_KEY] = m.user.get_session_auth_hash()
+            session.create()
+            desk = reverse("frontend:coop_orders", kwargs={"coop_id": m.cooperative_id})
+            out.append({"session": session.session_key, "desk": desk})
+        return out
+
+    def _products(self, n: int) -> list[dict]:
+        rows = list(
+            product_list_purchasable()
+            .filter(price_vnd__gt=0, order_step=1)
+            .order_by("cooperative_id", "pk")[: n * 5]
+        )[::5][:n]  # spread over cooperatives: one checkout touches one or two of them
+        Product.objects.filter(pk__in=[p.pk for p in rows]).update(stock_qty=DEEP_STOCK)
+        return [
+            {
+                "id": p.pk,
+                "page": reverse("frontend:product", kwargs={"pk": p.pk, "slug": p.slug}),
+                "qty": str(p.min_order_qty.normalize()),
+            }
+            for p in rows
+        ]
+
+    def _address(self) -> dict:
+        ward = Ward.objects.select_related("province").order_by("pk").first()
+        province = ward.province if ward else Province.objects.order_by("pk").first()
+        return {
+            "recipient_name": "Nguyễn Văn Tải",
+            "recipient_phone": "0912345678",
+            "address_line": "12 Lê Lợi",
+            "country": "VN",
+            "province_code": province.pk if province else None,
+            "ward_code": ward.pk if ward else None,
+        }

@@ -1,0 +1,99 @@
+"""Background tasks against a real Redis broker and a real Celery worker process (no eager mode):
+enqueue after commit, the worker runs the task once, a failure that cannot be fixed is recorded
+without retries, work queued while the broker is down is published by background_flush."""
+
+import json
+import uuid
+
+import pytest
+from django.db import transaction
+
+from market.background import enqueue, flush, request_id_var, retry_failed
+from market.models import BackgroundTask
+from market.shared.mail import mail_queue
+from tests.celery_worker import use_broker, wait_for
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+Status = BackgroundTask.Status
+
+
+def _row(task_id: str) -> BackgroundTask:
+    return BackgroundTask.objects.get(pk=task_id)
+
+
+def _mails(worker) -> list[str]:
+    folder = worker.log_dir / "mail"
+    return [p.read_text() for p in sorted(folder.glob("*"))] if folder.exists() else []
+
+
+def test_a_mail_queued_in_a_transaction_is_sent_once_by_the_worker_after_commit(
+    transactional_db, broker
+):
+    # given a request id and a mail queued inside a transaction
+    token = request_id_var.set("req-" + uuid.uuid4().hex[:12])
+    try:
+        with transaction.atomic():
+            task_id = mail_queue(
+                to=["buyer@example.vn"], language="vi", subject="Đơn hàng", body="Xin chào"
+            )
+            # then nothing is published before the commit
+            assert _row(task_id).status == Status.QUEUED
+    finally:
+        request_id, _ = request_id_var.get(), request_id_var.reset(token)
+
+    # then the worker sends it once, the row says DONE, and the task logs the request id
+    row = wait_for(lambda: _row(task_id).status == Status.DONE and _row(task_id), what="DONE")
+    assert row.attempts == 0 and row.finished_at is not None
+    mails = [m for m in _mails(broker) if "Xin chào" in m]
+    assert len(mails) == 1 and "buyer@example.vn" in mails[0]
+    lines = [json.loads(ln) for ln in broker.log().splitlines() if ln.startswith("{")]
+    mine = [ln for ln in lines if ln.get("task_id") == task_id]
+    assert mine and all(ln.get("request_id") == request_id for ln in mine)
+
+
+def test_work_queued_in_a_rolled_back_transaction_never_runs(transactional_db, broker):
+    # when the transaction that queued a mail rolls back
+    with pytest.raises(RuntimeError), transaction.atomic():
+        task_id = mail_queue(to=["x@example.vn"], language="en", subject="never", body="never")
+        raise RuntimeError("rollback")
+
+    # then there is no row and no mail
+    assert not BackgroundTask.objects.filter(pk=task_id).exists()
+    assert not [m for m in _mails(broker) if "never" in m]
+
+
+def test_a_permanent_error_fails_at_once_without_retries_and_an_admin_retry_runs_it_again(
+    transactional_db, broker
+):
+    # given an order mail about an order that does not exist (PermanentError in the task)
+    task_id = enqueue("orders.mail_order_status_changed", order_id=987654321, event_id=1)
+
+    # then it ends FAILED after one attempt, with the reason
+    row = wait_for(lambda: _row(task_id).status == Status.FAILED and _row(task_id), what="FAIL")
+    assert row.attempts == 1
+    assert "PermanentError" in row.last_error and "987654321" in row.last_error
+    assert f"Task orders.mail_order_status_changed[{task_id}] retry" not in broker.log()
+
+    # when an admin retries it, it runs again (and fails again: still no such order)
+    assert retry_failed(task_ids=[task_id]) == 1
+    wait_for(lambda: _row(task_id).attempts == 2, what="second attempt")
+    assert _row(task_id).status == Status.FAILED
+
+
+def test_work_queued_while_the_broker_is_down_runs_once_it_is_back(
+    transactional_db, broker, settings
+):
+    # given a broker that refuses connections (nothing listens on port 1)
+    use_broker(settings, "redis://127.0.0.1:1/0", broker.queue)
+    task_id = mail_queue(to=["late@example.vn"], language="en", subject="Late", body="late mail")
+
+    # then the request did not fail and the work is kept, not published
+    assert _row(task_id).status == Status.QUEUED
+    assert flush(older_than_seconds=0) == 0  # still down: nothing published, nothing lost
+
+    # when the broker is back, background_flush publishes it and the worker sends it once
+    use_broker(settings, broker.broker_url, broker.queue)
+    assert flush(older_than_seconds=0) == 1
+    wait_for(lambda: _row(task_id).status == Status.DONE, what="DONE after flush")
+    assert len([m for m in _mails(broker) if "late mail" in m]) == 1
+    assert flush(older_than_seconds=0) == 0  # sent once, not again

@@ -1,0 +1,98 @@
+"""Health, readiness, metrics and request ids (market/observability.py)."""
+
+import json
+import logging
+
+import pytest
+
+from market.logs import ContextFilter, JsonFormatter
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_answers_without_touching_anything(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_readyz_names_each_part_ok(client):
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "search": "ok", "broker": "not configured"}
+
+
+def test_readyz_answers_503_naming_the_search_engine_that_is_down(client, settings):
+    settings.SEARCH_BACKEND = "elasticsearch"
+    settings.ELASTICSEARCH_URL = "http://127.0.0.1:1"  # nothing listens there
+
+    response = client.get("/readyz")
+
+    body = response.json()
+    assert response.status_code == 503
+    assert body["database"] == "ok" and body["broker"] == "not configured"
+    assert body["search"].startswith("error: BackendUnavailable: elasticsearch: ConnectionError")
+
+
+def test_readyz_answers_503_when_the_broker_is_down(client, settings):
+    from tests.celery_worker import use_broker
+
+    use_broker(settings, "redis://127.0.0.1:1/0", "test-readyz")
+
+    response = client.get("/readyz")
+
+    body = response.json()
+    assert response.status_code == 503
+    assert (body["database"], body["search"]) == ("ok", "ok")
+    assert body["broker"].startswith("error: ") and "Connection refused" in body["broker"]
+
+
+def test_the_request_id_is_taken_from_the_header_or_made_and_always_returned(client):
+    given = client.get("/healthz", HTTP_X_REQUEST_ID="abc-123")
+    made = client.get("/healthz")
+    forged = client.get("/healthz", HTTP_X_REQUEST_ID="bad id\nwith newline")
+
+    assert given["X-Request-ID"] == "abc-123"
+    assert len(made["X-Request-ID"]) == 32
+    assert forged["X-Request-ID"] != "bad id\nwith newline" and len(forged["X-Request-ID"]) == 32
+
+
+def test_metrics_need_the_token_or_an_allowed_address(client, settings):
+    settings.METRICS_TOKEN = "s3cret"
+    settings.METRICS_ALLOWED_NETS = []
+    client.get("/healthz")
+
+    denied = client.get("/metrics", REMOTE_ADDR="203.0.113.9")
+    wrong = client.get("/metrics", HTTP_AUTHORIZATION="Bearer nope", REMOTE_ADDR="203.0.113.9")
+    allowed = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret", REMOTE_ADDR="203.0.113.9")
+
+    assert (denied.status_code, wrong.status_code, allowed.status_code) == (403, 403, 200)
+    text = allowed.content.decode()
+    assert (
+        'htx_http_request_duration_seconds_count{method="GET",route="healthz",status="2xx"}' in text
+    )
+    assert "htx_search_outbox_backlog " in text and "htx_search_outbox_oldest_age_seconds " in text
+    assert 'htx_background_tasks{status="FAILED"} 0.0' in text
+
+
+def test_a_json_log_line_carries_the_request_id_and_hides_task_arguments():
+    from market.logs import request_id_var
+
+    record = logging.LogRecord("htx.x", logging.INFO, __file__, 1, "hello %s", ("vi",), None)
+    record.data = {"id": "t1", "kwargs": "{'body': 'reset link'}", "args": "()"}
+    token = request_id_var.set("req-42")
+    try:
+        ContextFilter().filter(record)
+    finally:
+        request_id_var.reset(token)
+
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["level"], line["name"], line["message"], line["request_id"]) == (
+        "INFO",
+        "htx.x",
+        "hello vi",
+        "req-42",
+    )
+    assert line["data"] == {"id": "t1"} and "time" in line
