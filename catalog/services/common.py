@@ -43,10 +43,11 @@ def changed(
 
 
 def copy_shared_to_variants(
-    family: ProductFamily, values: dict, *, slug: str | None = None
+    family: ProductFamily, values: dict, *, slug: str | None = None, record: bool = True
 ) -> list:
     """Write shared values on the family and copy them to every variant row (the read copy, see
-    docs/catalog.md), in the caller's transaction. Returns the variant ids (for the outbox)."""
+    docs/catalog.md), in the caller's transaction. Returns the variant ids; records them in the
+    search outbox unless the caller does (`record=False`, one outbox call for a whole import)."""
     for field, value in values.items():
         setattr(family, field, value)
     if slug:
@@ -55,7 +56,8 @@ def copy_shared_to_variants(
     ids = list(family.variants.order_by("pk").values_list("pk", flat=True))
     if copy := {**values, **({"slug": slug} if slug else {})}:
         Product.objects.filter(pk__in=ids).update(**copy)
-    record_changes(entity="product", ids=ids)
+    if record:
+        record_changes(entity="product", ids=ids)
     return ids
 
 

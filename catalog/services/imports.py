@@ -400,7 +400,7 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict[str, Any]]]) -> tuple[in
     groups: dict[str, list[dict]] = {}
     for _number, data in parsed:
         groups.setdefault(data.get("family_key") or f"\0{data['sku']}", []).append(data)
-    families = _families_for(job, groups, current, by_pk)
+    families, touched = _families_for(job, groups, current, by_pk)
     new, dirty, events, fields = [], [], [], set()
     for key, rows in groups.items():
         family = families[key]
@@ -443,18 +443,21 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict[str, Any]]]) -> tuple[in
         for p in new
     ]
     ProductEvent.objects.bulk_create(events, batch_size=1000)
-    record_changes(entity="product", ids=[p.pk for p in new + dirty])
+    record_changes(entity="product", ids=[p.pk for p in new + dirty] + touched)
     job.rows_created, job.rows_updated = len(new), len(dirty)
     _finish(job, Status.DONE)  # in this transaction: DONE exactly when the products are stored
     return len(new), len(dirty)
 
 
-def _families_for(job, groups: dict, current: dict, by_pk: dict) -> dict[str, ProductFamily]:
+def _families_for(
+    job, groups: dict, current: dict, by_pk: dict
+) -> tuple[dict[str, ProductFamily], list[int]]:
     """The family of each group of rows: the one with that key, else the family of a known SKU
     of the group (which takes the key), else a new family (shared fields from the group's first
-    row). Shared fields that a group changes are written on the family and all its variants."""
+    row). Shared fields that a group changes are written on the family and all its variants
+    (their ids are returned for the import's one outbox call)."""
     by_key = {f.family_key: f for f in by_pk.values() if f.family_key}
-    out, fresh = {}, []
+    out, fresh, touched = {}, [], []
     for key, rows in groups.items():
         keyed = not key.startswith("\0")
         known = next((current[r["sku"]] for r in rows if r["sku"] in current), None)
@@ -469,20 +472,21 @@ def _families_for(job, groups: dict, current: dict, by_pk: dict) -> dict[str, Pr
             )
             fresh.append(family)
         else:
-            _family_apply(family, shared, key if keyed else None)
+            touched += _family_apply(family, shared, key if keyed else None)
         out[key] = family
     ProductFamily.objects.bulk_create(fresh)
-    return out
+    return out, touched
 
 
-def _family_apply(family: ProductFamily, shared: dict, key: str | None) -> None:
+def _family_apply(family: ProductFamily, shared: dict, key: str | None) -> list[int]:
     changes = {f: v for f, v in shared.items() if getattr(family, f) != v}
     if key and family.family_key != key:
         family.family_key = key
         family.save(update_fields=["family_key", "updated_at"])
     if changes:
         slug = product_slug(changes["name_vi"]) if "name_vi" in changes else None
-        copy_shared_to_variants(family, changes, slug=slug)
+        return copy_shared_to_variants(family, changes, slug=slug, record=False)
+    return []
 
 
 def _update(product: Product, data: dict[str, Any], fields: set[str]) -> dict[str, Any]:

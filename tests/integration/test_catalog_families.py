@@ -12,7 +12,7 @@ from catalog.services import families as svc
 from market.errors import NotFound
 from market.models import OutboxEvent
 from tests.factories.catalog import CategoryFactory, family_with_variants
-from tests.factories.orders import fast_passwords, place  # noqa: F401
+from tests.factories.orders import place
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,6 @@ from catalog.models import Product, ProductFamily
 from orders.models import CartLine
 from tests.conftest import client_for
 from tests.factories.catalog import CategoryFactory, ProductFactory, family_with_variants
-from tests.factories.orders import fast_passwords  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

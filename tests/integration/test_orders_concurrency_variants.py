@@ -9,12 +9,16 @@ import pytest
 from catalog.models import Product
 from orders.models import Checkout, OrderLine
 from orders.services.checkout import checkout_place
+from tests.concurrency import race
 from tests.factories.catalog import family_with_variants
 from tests.factories.market import UserFactory
-from tests.factories.orders import fast_passwords, fill_cart, vn_address  # noqa: F401
-from tests.integration.test_orders_concurrency import admin_units, race  # noqa: F401
+from tests.factories.orders import fill_cart, vn_address
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("admin_units"),
+]
 
 
 def test_buyers_racing_for_variants_of_one_family_never_oversell_any():
