@@ -6,6 +6,8 @@ reverse steps put photos and certifications back on the products), and the count
 database are taken; then it is migrated forward again and regrouped, as a deployed market would
 be. Slow (a full demo seed): marked `slow`."""
 
+import importlib
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -97,7 +99,16 @@ def _new_counts() -> dict:
     }
 
 
-def test_every_product_becomes_a_one_variant_family_and_the_demo_regroups(capsys):
+def _categories():
+    """The category tree of migration 0004 (a transactional test before this one flushed it)."""
+    from django.apps import apps
+
+    seed = importlib.import_module("catalog.migrations.0004_seed_categories").seed
+    seed(apps, None)
+
+
+def test_every_product_becomes_a_one_variant_family_and_the_demo_regroups(capsys, admin_units):
+    _categories()
     market_demo.seed(lambda msg: None)
     catalog_demo.seed(lambda msg: None)
     orders_demo.seed(lambda msg: None)
