@@ -382,8 +382,8 @@ def start_gunicorn(name: str, database_url: str, facet_cache: int) -> tuple[subp
 
 def bench_http(name, qs, rounds, database_url, facet_cache) -> dict:
     proc, port = start_gunicorn(name, database_url, facet_cache)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)  # one, kept alive
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)  # one, kept alive
         paths = [query_string(q) for q in qs]
 
         def get(path):
@@ -412,8 +412,13 @@ def bench_http(name, qs, rounds, database_url, facet_cache) -> dict:
             "http_empty": sorted(empty),
         }
     finally:
+        conn.close()  # a kept-alive connection would hold the worker's graceful shutdown
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def bench_backend(name: str, rounds: int, http_args=None) -> dict:

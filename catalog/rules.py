@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Incoterm
 from catalog.units import Unit, is_divisible
+from market.reference.validators import InvalidField, single_line
 
 UNITS = frozenset(Unit.values)
 INCOTERMS = frozenset(Incoterm.values)
@@ -49,6 +50,12 @@ def product_errors(data: dict) -> dict[str, str]:
         errors["sku"] = _("SKU is required.")
     if not (data.get("name_vi") or "").strip():
         errors["name_vi"] = _("The Vietnamese name is required.")
+    for name in ("sku", "name_vi", "name_en"):  # one visible line each (market.validators)
+        if name not in errors and data.get(name):
+            try:
+                single_line(data[name], field=name, required=False)
+            except InvalidField as exc:
+                errors[name] = str(exc.message)
     if data.get("unit") not in UNITS:
         errors["unit"] = _("Unknown unit “%(unit)s”.") % {"unit": data.get("unit")}
     price = data.get("price_vnd")

@@ -1,22 +1,22 @@
 """Catalog API under /api/v1/."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from catalog.apis import downloads, families, media, products, public
 
 app_name = "catalog"
-P = "cooperatives/<int:coop_id>/products/<int:product_id>/"
-F = "cooperatives/<int:coop_id>/families/<int:family_id>/"
+P = "cooperatives/<id:coop_id>/products/<id:product_id>/"
+F = "cooperatives/<id:coop_id>/families/<id:family_id>/"
 urlpatterns = [
     path("categories/", public.CategoryTreeApi.as_view(), name="category-tree"),
     path("products/", families.FamilyPublicListApi.as_view(), name="family-public-list"),
     path(
-        "families/<int:family_id>/",
+        "families/<id:family_id>/",
         families.FamilyPublicDetailApi.as_view(),
         name="family-public",
     ),
     path(
-        "cooperatives/<int:coop_id>/families/",
+        "cooperatives/<id:coop_id>/families/",
         families.FamilyCreateApi.as_view(),
         name="family-list",
     ),
@@ -24,15 +24,16 @@ urlpatterns = [
     path(F + "variants/", families.VariantAddApi.as_view(), name="variant-add"),
     path(F + "variants/bulk/", families.VariantsBulkEditApi.as_view(), name="variant-bulk"),
     path(
-        "products/<int:product_id>/", public.ProductPublicDetailApi.as_view(), name="product-public"
+        "products/<id:product_id>/", public.ProductPublicDetailApi.as_view(), name="product-public"
     ),
-    path(
-        "catalog/import-template.<str:fmt>",
+    # A fixed set of formats: the format goes into Content-Disposition, so nothing else may match.
+    re_path(
+        r"^catalog/import-template\.(?P<fmt>csv|xlsx)$",
         public.ImportTemplateApi.as_view(),
         name="import-template",
     ),
     path(
-        "cooperatives/<int:coop_id>/products/",
+        "cooperatives/<id:coop_id>/products/",
         products.ProductListCreateApi.as_view(),
         name="product-list",
     ),
@@ -46,35 +47,35 @@ urlpatterns = [
         P + "images/reorder/", media.ProductImageReorderApi.as_view(), name="product-image-reorder"
     ),
     path(
-        P + "images/<int:image_id>/",
+        P + "images/<id:image_id>/",
         media.ProductImageDeleteApi.as_view(),
         name="product-image-delete",
     ),
     path(
-        "cooperatives/<int:coop_id>/certifications/",
+        "cooperatives/<id:coop_id>/certifications/",
         media.CertificationListClaimApi.as_view(),
         name="certification-list",
     ),
     path(
-        "certifications/<int:cert_id>/document/",
+        "certifications/<id:cert_id>/document/",
         downloads.CertificationDocumentDownloadApi.as_view(),
         name="certification-document",
     ),
     path(
-        "certifications/<int:cert_id>/check/",
+        "certifications/<id:cert_id>/check/",
         media.CertificationCheckApi.as_view(),
         name="certification-check",
     ),
     path(
-        "cooperatives/<int:coop_id>/imports/", public.ImportStartApi.as_view(), name="import-start"
+        "cooperatives/<id:coop_id>/imports/", public.ImportStartApi.as_view(), name="import-start"
     ),
     path(
-        "cooperatives/<int:coop_id>/imports/<int:job_id>/",
+        "cooperatives/<id:coop_id>/imports/<id:job_id>/",
         public.ImportJobDetailApi.as_view(),
         name="import-detail",
     ),
     path(
-        "cooperatives/<int:coop_id>/imports/<int:job_id>/apply/",
+        "cooperatives/<id:coop_id>/imports/<id:job_id>/apply/",
         public.ImportJobApplyApi.as_view(),
         name="import-apply",
     ),

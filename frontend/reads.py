@@ -3,6 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -113,20 +114,20 @@ def _vietqr_details(order) -> dict | None:
     """Transfer details for an unpaid bank-transfer order whose cooperative has an account."""
     from orders.models import Order, PaymentMethod
 
-    coop = order.cooperative
+    payee = order.payee  # snapshotted at checkout: a later account change never retargets it
     if (
         order.payment_method != PaymentMethod.BANK_TRANSFER
         or order.payment_status != Order.PaymentStatus.UNPAID
         or order.status in (Order.Status.CANCELLED, Order.Status.REFUSED)
-        or not (coop.bank_bin and coop.bank_account)
+        or not (payee["bank_bin"] and payee["bank_account"])
     ):
         return None
     return {
-        "bank_bin": coop.bank_bin,
-        "bank_name": bank_name(coop.bank_bin),
+        "bank_bin": payee["bank_bin"],
+        "bank_name": bank_name(payee["bank_bin"]),
         "deadline": order.reserved_until,
-        "account": coop.bank_account,
-        "holder": coop.bank_account_name,
+        "account": payee["bank_account"],
+        "holder": payee["bank_account_name"],
         "amount": order.total_vnd,
         "memo": order.vietqr_memo,
     }
@@ -169,6 +170,7 @@ def order_moves_for_buyer(*, user, order) -> dict:
         and order.can_move_to(Order.Status.CANCELLED)
         and order.status == Order.Status.PLACED,
         "can_receive": mine and order.can_move_to(Order.Status.COMPLETED),
+        "auto_complete_days": getattr(settings, "ORDER_AUTO_COMPLETE_DAYS", None),
     }
 
 

@@ -54,7 +54,9 @@ def cooperative_available(*, cooperative_id: int, excluding_line: int | None = N
     sums = _sums(_coop_entries(cooperative_id))
     open_lines = PayoutLine.objects.filter(
         cooperative_id=cooperative_id, status=PayoutLine.Status.PENDING
-    ).exclude(pk=excluding_line)
+    )
+    if excluding_line is not None:
+        open_lines = open_lines.exclude(pk=excluding_line)
     reserved = open_lines.aggregate(g=Sum("gross_vnd"), n=Sum("netted_vnd"))
     gross = -sums.get(K.COOP_PAYABLE, 0) - (reserved["g"] or 0)
     receivable = sums.get(K.COOP_RECEIVABLE, 0) - (reserved["n"] or 0)

@@ -10,7 +10,7 @@ PERIOD = r"(?P<period>[0-9]{4}-[0-9]{2})"
 
 urlpatterns = [
     path(
-        "ledger/cooperatives/<int:cooperative_id>/balances/",
+        "ledger/cooperatives/<id:cooperative_id>/balances/",
         apis.CooperativeBalancesApi.as_view(),
         name="coop-balances",
     ),
@@ -29,17 +29,17 @@ urlpatterns = [
     path("admin/ledger/payout-runs/", apis.PayoutRunApi.as_view(), name="payout-run"),
     path("admin/ledger/payouts/", apis.PayoutCreateApi.as_view(), name="payout-create"),
     path(
-        "admin/ledger/payout-batches/<int:batch_id>/transfers.csv",
+        "admin/ledger/payout-batches/<id:batch_id>/transfers.csv",
         apis.PayoutBatchCsvApi.as_view(),
         name="payout-batch-csv",
     ),
     path(
-        "admin/ledger/payout-lines/<int:line_id>/paid/",
+        "admin/ledger/payout-lines/<id:line_id>/paid/",
         apis.PayoutLinePaidApi.as_view(),
         name="payout-line-paid",
     ),
     path(
-        "admin/ledger/payout-lines/<int:line_id>/failed/",
+        "admin/ledger/payout-lines/<id:line_id>/failed/",
         apis.PayoutLineFailedApi.as_view(),
         name="payout-line-failed",
     ),

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class MarketConfig(AppConfig):
     name = "market"
     verbose_name = "Market: parties, cooperatives, verification"
+
+    def ready(self):
+        from market.api import converters
+
+        converters.register()

@@ -33,9 +33,15 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra)
 
 
+PLATFORM_ADMIN_PERMISSION = "market.platform_admin"
+PLATFORM_ADMIN_GROUP = "Platform admins"
+
+
 class User(AbstractUser):
-    """A person who signs in with an e-mail address. Platform admins are `is_staff` users;
-    cooperative staff are users with a `Membership`; buyers are everyone (a `BuyerProfile`
+    """A person who signs in with an e-mail address. Platform admins hold the explicit
+    `market.platform_admin` permission (through the "Platform admins" group, or as superusers);
+    `is_staff` alone only opens /admin/ with whatever model permissions the account has.
+    Cooperative staff are users with a `Membership`; buyers are everyone (a `BuyerProfile`
     carries company data for business buyers)."""
 
     username = None  # type: ignore[assignment]  # e-mail is the login: no username column
@@ -45,17 +51,30 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=5, choices=settings.LANGUAGES, default="vi"
     )
+    # Set when the person opened a link we mailed (verification or password reset): proof that
+    # the address is theirs. Checkout asks for it above ORDER_VERIFIED_EMAIL_ABOVE_VND.
+    email_verified_at = models.DateTimeField(_("e-mail verified at"), null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]  # e-mail based manager
+
+    class Meta(AbstractUser.Meta):
+        permissions = [
+            (
+                "platform_admin",
+                "Platform administrator: verification, every order, certifications",
+            )
+        ]
 
     def __str__(self):
         return self.email
 
     @property
     def is_platform_admin(self) -> bool:
-        return self.is_active and self.is_staff
+        # An explicit grant, never bare is_staff: a support account made staff to read the
+        # Django admin must not verify cooperatives or move any order. has_perm caches per user.
+        return self.is_active and self.has_perm(PLATFORM_ADMIN_PERMISSION)
 
 
 class BuyerProfile(TimeStampedModel):
@@ -196,6 +215,8 @@ class Cooperative(TimeStampedModel):
         max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
     status_reason = models.TextField(_("reason"), blank=True)
+    # Bytes of images and files stored for this cooperative (market.cooperatives.quota keeps it).
+    storage_used_bytes = models.PositiveBigIntegerField(default=0)
     submitted_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
 
@@ -315,11 +336,19 @@ class CooperativeDocument(TimeStampedModel):
 
 
 class VerificationEvent(models.Model):
-    """Audit row for every verification move: who, when, from, to, reason."""
+    """Audit row for every verification move (who, when, from, to, reason) and for every change
+    of the account buyers pay into, which is part of the identity an admin checked."""
+
+    class Kind(models.TextChoices):
+        STATUS = "STATUS", _("Status change")
+        PAYEE_CHANGE_REQUESTED = "PAYEE_REQUESTED", _("Bank account change requested")
+        PAYEE_CHANGE_APPROVED = "PAYEE_APPROVED", _("Bank account change approved")
+        PAYEE_CHANGE_REJECTED = "PAYEE_REJECTED", _("Bank account change rejected")
 
     cooperative = models.ForeignKey(
         Cooperative, on_delete=models.CASCADE, related_name="verification_events"
     )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STATUS)
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     from_status = models.CharField(max_length=10, choices=Cooperative.Status.choices)
     to_status = models.CharField(max_length=10, choices=Cooperative.Status.choices)
@@ -348,6 +377,52 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity} {self.entity_id}"
+
+
+class PayeeChange(models.Model):
+    """A requested change of the account buyers pay into (bank BIN, account, holder name).
+
+    The cooperative keeps being paid into its verified account until a platform admin approves
+    the change: a redirected payee is an identity change, like a new legal name. At most one
+    change is pending per cooperative (a new request supersedes the old one)."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("Waiting for approval")
+        APPROVED = "APPROVED", _("Approved")
+        REJECTED = "REJECTED", _("Rejected")
+        SUPERSEDED = "SUPERSEDED", _("Replaced by a newer request")
+
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.CASCADE, related_name="payee_changes"
+    )
+    bank_bin = models.CharField(_("bank BIN"), max_length=6, blank=True)
+    bank_account = models.CharField(_("bank account number"), max_length=19, blank=True)
+    bank_account_name = models.CharField(_("account holder"), max_length=100, blank=True)
+    # The holder name folded and compared with the legal name ("HTX" prefixes ignored); a change
+    # that does not match needs the approving admin's explicit override.
+    name_matches = models.BooleanField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name_override = models.BooleanField(default=False)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cooperative"],
+                condition=models.Q(status="PENDING"),
+                name="payee_change_one_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cooperative_id}: {self.bank_bin} {self.bank_account} ({self.status})"
 
 
 class BackgroundTask(models.Model):

@@ -51,6 +51,21 @@ class RequestMiddleware:
         finally:
             request_id_var.reset(token)
 
+    def process_exception(self, request, exception):
+        """The database is unreachable (restarting, failing over): answer 503 at once, with a
+        Retry-After, instead of a 500 page; the next request opens a fresh connection."""
+        from django.db import InterfaceError, OperationalError, connections
+
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        log.warning("database unavailable: %s", str(exception).splitlines()[0][:200])
+        for conn in connections.all(initialized_only=True):
+            conn.close_if_unusable_or_obsolete()
+        body = {"code": "service_unavailable", "message": "Service temporarily unavailable."}
+        response = JsonResponse(body, status=503)
+        response["Retry-After"] = "5"
+        return response
+
     @staticmethod
     def _record(request, status: int, seconds: float) -> None:
         match = getattr(request, "resolver_match", None)

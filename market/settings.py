@@ -21,6 +21,8 @@ PRODUCTION = DJANGO_ENV == "production"
 
 if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")  # no default: production must set it
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise environ.ImproperlyConfigured("SECRET_KEY must be a long random string (50+ chars)")
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-htx-market-key-change-me-0123456789")
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
@@ -98,11 +100,23 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactio
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL + a busy timeout let the dev server and a drain command share the file.
+    # WAL + a busy timeout let the dev server and a drain command share the file. IMMEDIATE
+    # transactions take the write lock when they begin: with SQLite's default (DEFERRED), two
+    # transactions that both read then write deadlock on the upgrade and one fails at once with
+    # "database is locked" (the busy timeout cannot help); IMMEDIATE makes them wait their turn.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Fail fast while the server is away (restart, failover): a 503 in seconds, not a hang;
+    # keep connections for a minute and check them before reuse (a restart drops them).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # A test database per test process, so parallel runs on one server never collide.
     DATABASES["default"]["TEST"] = {"NAME": f"test_htx_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -133,11 +147,11 @@ LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 # Our apps' catalogues are LOCALE_PATHS, which win over every INSTALLED_APPS catalogue: without
 # this, django.contrib.admin (listed first) replaced our words for shared msgids ("Log out" read
-# "Thoát", "Remove" read "Gỡ bỏ"). The pages' own app comes first.
+# "Thoát", "Remove" read "Gỡ bỏ"). Among our apps the order stays INSTALLED_APPS' (the first wins).
 LOCALE_PATHS = [
     BASE_DIR / app / "locale"
-    for app in ("frontend", "orders", "quotes", "search", "catalog", "market")
-    if (BASE_DIR / app / "locale").is_dir()
+    for app in INSTALLED_APPS
+    if "." not in app and (BASE_DIR / app / "locale").is_dir()
 ] + [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
@@ -195,6 +209,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "market.api.schema.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "market.api.parsers.JSONParser",  # answers JSON nested too deeply with 400, not RecursionError
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "market.api.responses.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "market.api.responses.Pagination",
     "PAGE_SIZE": 24,
@@ -219,6 +238,26 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per choice set used by several fields (else drf_spectacular.W001).
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentMethodEnum": "orders.models.PaymentMethod",
+        "QuoteCurrencyEnum": "quotes.models.CURRENCIES",
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "OrderPaymentStatusEnum": "orders.models.Order.PaymentStatus",
+        "PaymentStatusEnum": "orders.models.Payment.Status",
+        "RefundStatusEnum": "orders.models.Refund.Status",
+        "RfqStatusEnum": "quotes.models.Rfq.Status",
+        "QuoteStatusEnum": "quotes.models.Quote.Status",
+        "PayoutLineStatusEnum": "ledger.models.PayoutLine.Status",
+        "ProductStatusEnum": "catalog.models.Product.Status",
+        "CertificationStatusEnum": "catalog.models.Certification.Status",
+        "ImportJobStatusEnum": "catalog.models.ImportJob.Status",
+        "CooperativeStatusEnum": "market.models.Cooperative.Status",
+    },
+    # <id:…> (market.api.converters) is a positive int64.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1}
+    },
 }
 
 # Search: "database" (default, embedded), "elasticsearch" or "opensearch".
@@ -227,6 +266,9 @@ ELASTICSEARCH_URL = env.str("ELASTICSEARCH_URL", default="http://127.0.0.1:9200"
 OPENSEARCH_URL = env.str("OPENSEARCH_URL", default="http://127.0.0.1:9201")
 SEARCH_INDEX_PREFIX = env.str("SEARCH_INDEX_PREFIX", default="htx")
 SEARCH_SYNC_ON_COMMIT = env.bool("SEARCH_SYNC_ON_COMMIT", default=True)
+# With an engine, the database backend is kept up to date beside it ("database"; "" = off) and
+# answers searches, marked degraded, while the engine is down.
+SEARCH_FALLBACK = env.str("SEARCH_FALLBACK", default="database")
 # Database backend: facet counts of a repeated query are cached this long (0 = off); every index
 # write bumps a generation that invalidates them.
 SEARCH_FACET_CACHE_SECONDS = env.int("SEARCH_FACET_CACHE_SECONDS", default=30)
@@ -235,6 +277,17 @@ SEARCH_FACET_CACHE_SECONDS = env.int("SEARCH_FACET_CACHE_SECONDS", default=30)
 # this process after commit without a broker); "inline" runs it inside the request (tests).
 CATALOG_IMPORT_RUNNER = env.str("CATALOG_IMPORT_RUNNER", default="task")
 CATALOG_IMPORT_STALE_SECONDS = env.int("CATALOG_IMPORT_STALE_SECONDS", default=120)
+# What one import may cost: declared unpacked size of an XLSX (checked before parsing), product
+# rows, characters in one cell.
+CATALOG_IMPORT_MAX_UNZIPPED_BYTES = env.int(
+    "CATALOG_IMPORT_MAX_UNZIPPED_BYTES", default=50 * 1024 * 1024
+)
+CATALOG_IMPORT_MAX_ROWS = env.int("CATALOG_IMPORT_MAX_ROWS", default=5_000)
+CATALOG_IMPORT_MAX_CELL_CHARS = env.int("CATALOG_IMPORT_MAX_CELL_CHARS", default=10_000)
+# Product images and logos: at most this many pixels (header-checked before decoding).
+CATALOG_IMAGE_MAX_PIXELS = env.int("CATALOG_IMAGE_MAX_PIXELS", default=4096 * 4096)
+# Images and files stored per cooperative (market.cooperatives.quota).
+COOPERATIVE_STORAGE_QUOTA_MB = env.int("COOPERATIVE_STORAGE_QUOTA_MB", default=500)
 
 # Background work (market.background). With CELERY_BROKER_URL set, `enqueue` publishes tasks to
 # Celery workers after commit (and beat runs the periodic ones, market/celery.py). Without it
@@ -280,7 +333,21 @@ if STRIPE_SECRET_KEY and "stripe" not in PAYMENT_METHODS:
 if PRODUCTION and "stripe" in PAYMENT_METHODS and not STRIPE_WEBHOOK_SECRET:
     raise environ.ImproperlyConfigured("STRIPE_WEBHOOK_SECRET is required when Stripe is enabled")
 PLATFORM_COMMISSION_PERCENT = env.float("PLATFORM_COMMISSION_PERCENT", default=5.0)
+# Unpaid card orders expire after this.
 ORDER_UNPAID_TIMEOUT_HOURS = env.int("ORDER_UNPAID_TIMEOUT_HOURS", default=48)
+# Stock held for an unpaid bank-transfer order. 6 hours: VietQR transfers go over NAPAS 247 and
+# arrive within seconds at any hour, so a real buyer pays within minutes of checkout; 6 hours
+# still covers a buyer who has to wait for an OTP, a spouse's phone or the end of a work shift.
+# 48 hours let one unpaid checkout keep a product off sale for two days; 6 hours (with the caps
+# below) bounds what a never-paying account can hold to a few hours of a few orders.
+ORDER_BANK_TRANSFER_RESERVATION_HOURS = env.int("ORDER_BANK_TRANSFER_RESERVATION_HOURS", default=6)
+# Per buyer: open unpaid bank-transfer orders, and their value.
+ORDER_UNPAID_MAX_OPEN = env.int("ORDER_UNPAID_MAX_OPEN", default=3)
+ORDER_UNPAID_MAX_VALUE_VND = env.int("ORDER_UNPAID_MAX_VALUE_VND", default=50_000_000)
+# Per buyer, counted in the database (shared by every app server, API and web alike).
+ORDER_CHECKOUTS_PER_HOUR = env.int("ORDER_CHECKOUTS_PER_HOUR", default=10)
+# A checkout above this total needs a confirmed e-mail address.
+ORDER_VERIFIED_EMAIL_ABOVE_VND = env.int("ORDER_VERIFIED_EMAIL_ABOVE_VND", default=5_000_000)
 # Money for a delivered order is released to its cooperative when the buyer completes it, or
 # automatically this many days after delivery (no open refund).
 ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=7)
@@ -289,9 +356,14 @@ LEDGER_PAYOUT_MINIMUM_VND = env.int("LEDGER_PAYOUT_MINIMUM_VND", default=200_000
 USD_VND_RATE = env.int("USD_VND_RATE", default=26000)
 # Days an export installment is due after its trigger (acceptance, packing, shipment, B/L copy).
 EXPORT_PAYMENT_DAYS = env.int("EXPORT_PAYMENT_DAYS", default=7)
-BANK_RECONCILE_TOKEN = env.str(
-    "BANK_RECONCILE_TOKEN", default="" if PRODUCTION else "dev-bank-feed-token"
-)
+# The bank feed's bearer token: required in production (an empty token would either lock the
+# feed out or, worse, be compared against an empty header).
+if PRODUCTION:
+    BANK_RECONCILE_TOKEN = env.str("BANK_RECONCILE_TOKEN")
+    if len(BANK_RECONCILE_TOKEN) < 32:
+        raise environ.ImproperlyConfigured("BANK_RECONCILE_TOKEN must be at least 32 characters")
+else:
+    BANK_RECONCILE_TOKEN = env.str("BANK_RECONCILE_TOKEN", default="dev-bank-feed-token")
 
 # Security.
 # SECURE_COOKIES / SECURE_SSL_REDIRECT=false only for a production stack served over plain HTTP on
@@ -299,6 +371,8 @@ BANK_RECONCILE_TOKEN = env.str(
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PRODUCTION)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
 SECURE_HSTS_SECONDS = 31536000 if PRODUCTION else 0
+# Every subdomain is ours and served over TLS; preload puts the domain in browsers' HSTS lists
+# (so even the first visit is HTTPS). `manage.py check --deploy` expects both.
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None

@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from market import observability
+from market.accounts.admin_login import admin_login
 
 api_v1 = [
     path("", include("market.api.urls")),
@@ -16,7 +17,11 @@ api_v1 = [
     path("", include("quotes.urls")),
 ]
 
+handler404 = "market.api.responses.handler404"
+handler500 = "market.api.responses.handler500"
+
 urlpatterns = [
+    path("admin/login/", admin_login, name="admin-login"),  # throttled; must precede admin/
     path("healthz", observability.healthz, name="healthz"),
     path("readyz", observability.readyz, name="readyz"),
     path("metrics", observability.metrics_view, name="metrics"),

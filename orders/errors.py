@@ -160,6 +160,26 @@ class WebhookPayloadInvalid(DomainError):
     default_message = _("The webhook payload is not valid.")
 
 
+class UnpaidOrdersLimit(DomainError):
+    """The buyer already holds as many unpaid bank-transfer orders (or as much value) as allowed."""
+
+    code = "unpaid_orders_limit"
+    status = 409
+    default_message = _("Pay or cancel your open bank-transfer orders before placing more.")
+
+
+class CheckoutThrottled(DomainError):
+    code = "throttled"
+    status = 429
+    default_message = _("Too many orders in a short time. Try again later.")
+
+
+class EmailNotVerified(DomainError):
+    code = "email_not_verified"
+    status = 403
+    default_message = _("Confirm your e-mail address before placing an order of this value.")
+
+
 class WireAmountInvalid(DomainError):
     code = "wire_amount_invalid"
     status = 422

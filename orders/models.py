@@ -222,6 +222,11 @@ class Order(TimeStampedModel):
     cancel_reason = models.TextField(blank=True)
     reserved_until = models.DateTimeField(null=True, blank=True)  # unpaid orders expire then
     placed_at = models.DateTimeField()
+    # Where the buyer pays by bank transfer, copied from the cooperative's approved account at
+    # checkout: a later change of the cooperative's account never retargets an open order.
+    payee_bank_bin = models.CharField(max_length=6, blank=True)
+    payee_bank_account = models.CharField(max_length=19, blank=True)
+    payee_bank_account_name = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["-placed_at", "-id"]
@@ -242,6 +247,23 @@ class Order(TimeStampedModel):
 
     def can_move_to(self, status: str) -> bool:
         return status in self.ALLOWED_TRANSITIONS.get(self.status, set())
+
+    @property
+    def payee(self) -> dict:
+        """The account this order is paid into: the snapshot taken at checkout (orders placed
+        before snapshots existed fall back to the cooperative's approved account)."""
+        if self.payee_bank_account:
+            return {
+                "bank_bin": self.payee_bank_bin,
+                "bank_account": self.payee_bank_account,
+                "bank_account_name": self.payee_bank_account_name,
+            }
+        coop = self.cooperative
+        return {
+            "bank_bin": coop.bank_bin,
+            "bank_account": coop.bank_account,
+            "bank_account_name": coop.bank_account_name,
+        }
 
     @property
     def is_paid(self) -> bool:

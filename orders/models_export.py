@@ -169,6 +169,18 @@ class Installment(TimeStampedModel):
             return "PARTIAL"
         return "DUE" if self.due_date else "SCHEDULED"
 
+    STATE_LABELS = {
+        "PAID": _("Paid"),
+        "OVERDUE": _("Overdue"),
+        "PARTIAL": _("Partly paid"),
+        "DUE": _("Due"),
+        "SCHEDULED": _("Not due yet"),
+    }
+
+    @property
+    def state_label(self) -> str:
+        return str(self.STATE_LABELS[self.state])
+
     @property
     def wire_reference(self) -> str:
         """What the buyer writes on the wire: the order code and the installment number."""

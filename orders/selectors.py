@@ -106,6 +106,47 @@ def refund_list_for_admin(*, user: User, status: str | None = None, provider: st
     return qs.filter(payment__provider=provider) if provider else qs
 
 
+def unpaid_holder_list_for_admin(*, limit: int = 50) -> list[dict]:
+    """Buyers holding the most stock in unpaid bank-transfer orders, largest value first: who to
+    look at when real buyers meet `out_of_stock`. Callers check the admin role."""
+    from django.db.models import Count, Min, Sum
+
+    from orders.services.limits import unpaid_bank_transfer_orders
+
+    rows = (
+        Order.objects.filter(unpaid_bank_transfer_orders())
+        .values("buyer_id", "buyer__email", "buyer__date_joined", "buyer__email_verified_at")
+        .annotate(
+            open_orders=Count("pk", distinct=True),
+            unpaid_value_vnd=Sum("total_vnd"),
+            oldest_reserved_until=Min("reserved_until"),
+        )
+        .order_by("-unpaid_value_vnd", "buyer_id")[:limit]
+    )
+    quantities = dict(
+        OrderLine.objects.filter(
+            order__in=Order.objects.filter(unpaid_bank_transfer_orders()),
+            order__buyer_id__in=[r["buyer_id"] for r in rows],
+        )
+        .values("order__buyer_id")
+        .annotate(q=Sum("quantity"))
+        .values_list("order__buyer_id", "q")
+    )
+    return [
+        {
+            "buyer_id": r["buyer_id"],
+            "email": r["buyer__email"],
+            "joined_at": r["buyer__date_joined"],
+            "email_verified": r["buyer__email_verified_at"] is not None,
+            "open_orders": r["open_orders"],
+            "unpaid_value_vnd": r["unpaid_value_vnd"] or 0,
+            "reserved_quantity": quantities.get(r["buyer_id"], 0),
+            "oldest_reserved_until": r["oldest_reserved_until"],
+        }
+        for r in rows
+    ]
+
+
 SOLD = [s for s in Order.Status.values if s not in Order.STOCK_RELEASING]
 
 

@@ -9,13 +9,13 @@ app_name = "orders"
 urlpatterns = [
     path("cart/", cart.CartGetApi.as_view(), name="cart"),
     path("cart/lines/", cart.CartLineAddApi.as_view(), name="cart-line-add"),
-    path("cart/lines/<int:product_id>/", cart.CartLineUpdateApi.as_view(), name="cart-line"),
+    path("cart/lines/<id:product_id>/", cart.CartLineUpdateApi.as_view(), name="cart-line"),
     path("checkout/", checkout.CheckoutPlaceApi.as_view(), name="checkout-place"),
     path(
-        "checkouts/<int:checkout_id>/", checkout.CheckoutDetailApi.as_view(), name="checkout-detail"
+        "checkouts/<id:checkout_id>/", checkout.CheckoutDetailApi.as_view(), name="checkout-detail"
     ),
     path(
-        "checkouts/<int:checkout_id>/stripe-intent/",
+        "checkouts/<id:checkout_id>/stripe-intent/",
         checkout.CheckoutStripeIntentApi.as_view(),
         name="checkout-stripe-intent",
     ),
@@ -24,9 +24,14 @@ urlpatterns = [
     path("coop/orders/bulk/", desk.OrderBulkMoveApi.as_view(), name="order-bulk-move"),
     path("coop/orders/export.csv", desk.OrderExportCsvApi.as_view(), name="order-export-csv"),
     path("admin/orders/", orders.OrderListAdminApi.as_view(), name="order-list-admin"),
+    path(
+        "admin/unpaid-holders/",
+        orders.UnpaidHolderListAdminApi.as_view(),
+        name="unpaid-holder-list-admin",
+    ),
     path("admin/refunds/", payments.RefundListAdminApi.as_view(), name="refund-list-admin"),
     path(
-        "admin/refunds/<int:refund_id>/paid-out/",
+        "admin/refunds/<id:refund_id>/paid-out/",
         payments.RefundPaidOutApi.as_view(),
         name="refund-paid-out",
     ),
@@ -77,12 +82,12 @@ urlpatterns = [
     path("rates/", export.RateListAddApi.as_view(), name="rate-list"),
     path("orders/<str:code>/export/", export.ExportOrderApi.as_view(), name="order-export"),
     path(
-        "orders/<str:code>/installments/<int:installment_id>/wire/",
+        "orders/<str:code>/installments/<id:installment_id>/wire/",
         export.InstallmentWireConfirmApi.as_view(),
         name="installment-wire",
     ),
     path(
-        "orders/<str:code>/installments/<int:installment_id>/card/",
+        "orders/<str:code>/installments/<id:installment_id>/card/",
         export.InstallmentCardApi.as_view(),
         name="installment-card",
     ),

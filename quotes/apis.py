@@ -2,6 +2,7 @@
 
 from django.core.files.storage import storages
 from django.http import FileResponse, HttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
@@ -382,8 +383,8 @@ class MessageAttachmentApi(APIView):
         response = FileResponse(
             storage.open(message.attachment.name, "rb"), content_type=message.attachment_type
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="{message.attachment_name or "file"}"'
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=message.attachment_name or "file"
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response

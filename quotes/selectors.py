@@ -25,7 +25,8 @@ def staff_cooperative_ids(user: User) -> list[int]:
 def _ancestors(category_ids: set[int]) -> set[int]:
     parents = dict(Category.objects.values_list("pk", "parent_id"))
     out = set()
-    for cid in category_ids:
+    for start in category_ids:
+        cid: int | None = start
         while cid is not None and cid not in out:
             out.add(cid)
             cid = parents.get(cid)

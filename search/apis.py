@@ -1,15 +1,19 @@
 """Search API: GET /api/v1/search/products and GET /api/v1/search/suggest (public, read-only)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Certification
+from market.api.converters import ID_MAX
 from search.backends import Query
 from search.backends.base import MAX_SIZE, SORTS
 from search.selectors import INCOTERMS, product_cards, product_search, product_suggest
+
+# Prices are stored in 64-bit columns; a bigger bound is not a price and would overflow SQLite.
+PRICE_MAX = 2**63 - 1
 
 
 class _Facet(serializers.Serializer):
@@ -25,13 +29,13 @@ class ProductSearchApi(APIView):
         q = serializers.CharField(
             required=False, allow_blank=True, default="", trim_whitespace=True
         )
-        category = serializers.IntegerField(required=False, min_value=1)
-        province = serializers.IntegerField(required=False, min_value=1)
-        cooperative = serializers.IntegerField(required=False, min_value=1)
+        category = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
+        province = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
+        cooperative = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX)
         certification = serializers.ChoiceField(choices=Certification.Kind.values, required=False)
         ocop_stars = serializers.IntegerField(required=False, min_value=1, max_value=5)
-        price_min = serializers.IntegerField(required=False, min_value=0)
-        price_max = serializers.IntegerField(required=False, min_value=0)
+        price_min = serializers.IntegerField(required=False, min_value=0, max_value=PRICE_MAX)
+        price_max = serializers.IntegerField(required=False, min_value=0, max_value=PRICE_MAX)
         in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
         export_ready = serializers.BooleanField(required=False, allow_null=True, default=None)
         incoterm = serializers.ChoiceField(choices=INCOTERMS, required=False)
@@ -39,13 +43,14 @@ class ProductSearchApi(APIView):
         grade = serializers.CharField(required=False, max_length=60)
         crop_year = serializers.CharField(required=False, max_length=4)
         sort = serializers.ChoiceField(choices=SORTS, required=False, default="relevance")
-        page = serializers.IntegerField(required=False, min_value=1, default=1)
+        page = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, default=1)
         size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_SIZE, default=24)
         cursor = serializers.CharField(required=False, max_length=500)
 
         def validate_q(self, value):
             return value[:1000]  # the parser keeps far less; this bounds what we hold at all
 
+    @extend_schema_serializer(component_name="ProductSearchPage")
     class OutputSerializer(serializers.Serializer):
         class Result(serializers.Serializer):
             """One product family (one card); `variant_id` is its cheapest purchasable variant."""
@@ -96,6 +101,10 @@ class ProductSearchApi(APIView):
         size = serializers.IntegerField()
         next_cursor = serializers.CharField(allow_null=True)
         suggestions = serializers.ListField(child=serializers.CharField())
+        degraded = serializers.BooleanField(
+            help_text="True when the search engine is down and the database answered "
+            "(also the X-Search-Degraded: 1 header): results are simpler, still current."
+        )
         corrected_query = serializers.CharField(
             allow_null=True, help_text="Set when typos were corrected to find these results."
         )
@@ -112,7 +121,10 @@ class ProductSearchApi(APIView):
         params.is_valid(raise_exception=True)
         page = product_search(Query(**params.validated_data))
         page.results = product_cards(page.results)
-        return Response(self.OutputSerializer(page).data)
+        response = Response(self.OutputSerializer(page).data)
+        if page.degraded:
+            response["X-Search-Degraded"] = "1"
+        return response
 
 
 class ProductSuggestApi(APIView):
@@ -122,6 +134,7 @@ class ProductSuggestApi(APIView):
         q = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
         limit = serializers.IntegerField(required=False, min_value=1, max_value=20, default=8)
 
+    @extend_schema_serializer(component_name="ProductSuggestions")
     class OutputSerializer(serializers.Serializer):
         suggestions = serializers.ListField(child=serializers.CharField())
 

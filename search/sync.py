@@ -16,7 +16,7 @@ from catalog.models import Category, Certification, Product
 from market.background import enqueue
 from market.models import OutboxEvent
 from search import product_documents as documents
-from search.backends import SearchBackend, get_backend
+from search.backends import SearchBackend, get_backend, get_fallback
 
 log = logging.getLogger("htx.search")
 
@@ -63,9 +63,21 @@ def product_ids_for(events: list[OutboxEvent]) -> set[int]:
 
 def apply(family_ids: set[int], backend: SearchBackend) -> tuple[int, int]:
     """Index the families among `family_ids` that have a purchasable variant, delete the
-    others from the index."""
+    others from the index. Writes to the configured engine go to the database fallback first
+    (it stays current while the engine is down; the outbox rows stay until the engine has them
+    too)."""
     docs, gone = documents.build_for(family_ids)
+    fallback = _fallback_for(backend)
+    if fallback is not None:
+        fallback.index_many(docs)
+        fallback.delete_many(gone)
     return backend.index_many(docs), backend.delete_many(gone)
+
+
+def _fallback_for(backend: SearchBackend) -> SearchBackend | None:
+    if backend.name != settings.SEARCH_BACKEND:  # an explicit other backend (tests, tools)
+        return None
+    return get_fallback()
 
 
 def _process(
@@ -170,4 +182,7 @@ def reindex(
     stats.loaded = backend.rebuild(
         documents.iter_all(batch_size), after_load=finish_load, progress=progress
     )
+    fallback = _fallback_for(backend)
+    if fallback is not None:  # the database fallback, rebuilt from the database as it is now
+        fallback.rebuild(documents.iter_all(batch_size))
     return stats

@@ -178,6 +178,17 @@ def _imports_run_in_the_request(settings):
 
 
 @pytest.fixture(autouse=True)
+def _checkout_limits_out_of_the_way(settings):
+    # The per-buyer bounds on unpaid orders and checkouts (orders.services.limits) would stop
+    # tests that place many orders for one buyer; tests/integration/test_security_checkout.py
+    # tests the bounds themselves with the production defaults.
+    settings.ORDER_UNPAID_MAX_OPEN = 10_000
+    settings.ORDER_UNPAID_MAX_VALUE_VND = 10**15
+    settings.ORDER_CHECKOUTS_PER_HOUR = 10_000
+    settings.ORDER_VERIFIED_EMAIL_ABOVE_VND = 10**15
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
@@ -211,7 +222,7 @@ def actors(db):
         "buyer": f.UserFactory(),
         "staff": f.MembershipFactory(cooperative=coop, role="OWNER").user,
         "other_staff": f.MembershipFactory(cooperative=other, role="OWNER").user,
-        "admin": f.UserFactory(is_staff=True),
+        "admin": f.UserFactory(platform_admin=True),
     }
 
 

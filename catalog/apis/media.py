@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,6 +11,7 @@ from catalog.apis.outputs import CertificationStaffOutput, ImageOutput
 from catalog.models import Certification
 from catalog.permissions import IsCooperativeStaff
 from market.accounts.apis import ERROR, name_nested_serializers
+from market.api.parsers import JSONParser
 from market.api.permissions import IsPlatformAdmin
 from market.api.responses import created
 

@@ -1,7 +1,7 @@
 """Public reads (categories, purchasable product detail) and the spreadsheet import."""
 
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -59,7 +59,8 @@ class ImportTemplateApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        responses={(200, "text/csv"): bytes, (200, XLSX): bytes},
+        parameters=[OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=["csv", "xlsx"])],
+        responses={(200, "text/csv"): bytes, (200, XLSX): bytes, 404: ERROR},
         summary="Import template with Vietnamese headers (.csv or .xlsx)",
     )
     def get(self, request, fmt):

@@ -1,10 +1,10 @@
 """The import template: Vietnamese headers (what cooperatives see), the field each fills, and
 example rows. Headers are matched after folding, so "Ma SKU" and "MÃ SKU" work too."""
 
-import csv
 import io
 
 from market.reference.admin_units import fold
+from market.shared.csvsafe import SafeWriter
 
 # (header, field, required, example)
 COLUMNS = [
@@ -57,7 +57,7 @@ def field_for_header(header) -> str | None:
 def template_csv() -> bytes:
     """UTF-8 with BOM, so Excel on Windows shows the diacritics correctly."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(HEADERS)
     writer.writerow([c[3] for c in COLUMNS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -11,11 +11,48 @@ import csv
 import io
 import unicodedata
 import zipfile
+from xml.etree import ElementTree
+
+from django.conf import settings
+from django.utils.translation import gettext as _
 
 from catalog.errors import ImportFileInvalid
 from catalog.importing.columns import REQUIRED, field_for_header
 
 VIETNAMESE_ONLY = set("ăâơưđĂÂƠƯĐ") | {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+
+# What one import may cost (the audit: a 290 KiB XLSX holding 300 MB of text peaked at 662 MiB).
+# The XLSX's declared uncompressed size is checked before openpyxl parses anything (zipfile never
+# inflates a member past its declared size, so the declaration is a real bound); rows and cells
+# are counted while reading, and the first one over a limit stops the read.
+
+
+def max_unzipped_bytes() -> int:
+    return getattr(settings, "CATALOG_IMPORT_MAX_UNZIPPED_BYTES", 50 * 1024 * 1024)
+
+
+def max_rows() -> int:
+    return getattr(settings, "CATALOG_IMPORT_MAX_ROWS", 5_000)
+
+
+def max_cell_chars() -> int:
+    return getattr(settings, "CATALOG_IMPORT_MAX_CELL_CHARS", 10_000)
+
+
+# Everything a damaged or hostile file can make the CSV and XLSX readers raise: all of them are
+# a verdict on the file (final), not a server fault to retry.
+PARSE_ERRORS = (
+    csv.Error,
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    KeyError,
+    OSError,
+    ValueError,
+    TypeError,
+    IndexError,
+    EOFError,
+    ElementTree.ParseError,
+)
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -55,12 +92,25 @@ def _rows(raw_rows) -> list[tuple[int, dict]]:
     except StopIteration:
         raise ImportFileInvalid() from None
     mapping = _header_map(header)
-    rows = []
+    rows, limit, cell_limit = [], max_rows(), max_cell_chars()
     for number, raw in enumerate(iterator, start=2):  # row 1 is the header, as in the spreadsheet
         values = {f: raw[i] for i, f in mapping.items() if i < len(raw)}
         if all(v is None or str(v).strip() == "" for v in values.values()):
             continue  # blank line
+        if any(isinstance(v, str) and len(v) > cell_limit for v in raw):
+            raise ImportFileInvalid(
+                _("Row %(row)s has a cell longer than %(max)s characters.")
+                % {"row": number, "max": cell_limit},
+                fields={"row": number},
+                code="import_cell_too_long",
+            )
         rows.append((number, values))
+        if len(rows) > limit:
+            raise ImportFileInvalid(
+                _("The file has more than %(max)s product rows; split it into several files.")
+                % {"max": limit},
+                code="import_too_many_rows",
+            )
     return rows
 
 
@@ -68,18 +118,40 @@ def read_csv(data: bytes) -> tuple[list[tuple[int, dict]], str]:
     text, encoding = decode(data)
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count)
-    return _rows(csv.reader(io.StringIO(text), delimiter=delimiter)), encoding
+    csv.field_size_limit(max(max_cell_chars() * 4, 131072))  # our cell check speaks first
+    try:
+        return _rows(csv.reader(io.StringIO(text), delimiter=delimiter)), encoding
+    except csv.Error:
+        raise ImportFileInvalid() from None
+
+
+def check_unzipped_size(data: bytes) -> None:
+    """Refuse an XLSX whose members would inflate past the limit, before any XML is parsed."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except PARSE_ERRORS:
+        raise ImportFileInvalid() from None
+    if declared > max_unzipped_bytes():
+        raise ImportFileInvalid(
+            _("The spreadsheet holds more than %(mb)s MB of data once unpacked.")
+            % {"mb": max_unzipped_bytes() // (1024 * 1024)},
+            code="import_file_too_large",
+        )
 
 
 def read_xlsx(data: bytes) -> list[tuple[int, dict]]:
     from openpyxl import load_workbook
 
+    check_unzipped_size(data)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+    except PARSE_ERRORS:
         raise ImportFileInvalid() from None
     try:
         return _rows(products_sheet(wb).iter_rows(values_only=True))
+    except PARSE_ERRORS:
+        raise ImportFileInvalid() from None
     finally:
         wb.close()
 
@@ -105,12 +177,15 @@ def check_header(data: bytes, name: str) -> None:
     if data.startswith(b"PK\x03\x04"):
         from openpyxl import load_workbook
 
+        check_unzipped_size(data)
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        except PARSE_ERRORS:
             raise ImportFileInvalid() from None
         try:
             header = next(products_sheet(wb).iter_rows(values_only=True, max_row=1), None)
+        except PARSE_ERRORS:
+            raise ImportFileInvalid() from None
         finally:
             wb.close()
     else:
@@ -118,7 +193,12 @@ def check_header(data: bytes, name: str) -> None:
             raise ImportFileInvalid()
         head = data if len(data) <= 65536 else data[: data.rfind(b"\n", 0, 65536) + 1] or data
         first = (decode(head)[0].splitlines() or [""])[0]
-        header = next(csv.reader(io.StringIO(first), delimiter=max(",;\t", key=first.count)), None)
+        try:
+            header = next(
+                csv.reader(io.StringIO(first), delimiter=max(",;\t", key=first.count)), None
+            )
+        except csv.Error:
+            raise ImportFileInvalid() from None
     if header is None:
         raise ImportFileInvalid()
     _header_map(header)

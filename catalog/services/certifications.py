@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from catalog.errors import CertificationAlreadyChecked, CertificationInvalid
 from catalog.models import Certification, Product, ProductEvent
-from catalog.services.common import check_staff
+from catalog.services.common import check_staff, upload_check
+from market.cooperatives import quota
 from market.errors import NotFound, PermissionDenied
 from market.models import Cooperative, Membership, User
 from market.shared.document_files import DOCUMENT_MAX_BYTES as MAX_DOCUMENT_BYTES
@@ -79,8 +80,10 @@ def certification_claim(
     product_ids: Sequence[int] = (),
 ) -> Certification:
     """Record a claimed certification (shown only after an admin checks the document).
-    Raises NotFound (not staff, or a product not of this cooperative), CertificationInvalid."""
+    Raises NotFound (not staff, or a product not of this cooperative), CertificationInvalid,
+    CooperativeNotSubmitted, StorageQuotaExceeded."""
     check_staff(actor, cooperative_id)
+    upload_check(cooperative_id)
     errors = _claim_errors(
         kind=kind,
         ocop_stars=ocop_stars,
@@ -107,6 +110,7 @@ def certification_claim(
     found = document_type(document)
     assert found is not None  # _claim_errors refused any other content
     _content_type, ext = found
+    quota.storage_reserve(cooperative_id=cooperative_id, nbytes=len(document))
     # A random name with the extension the content proves, in private storage (never under MEDIA_URL).
     storage = storages["private"]
     cert.document = storage.save(

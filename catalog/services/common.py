@@ -24,6 +24,17 @@ def check_staff(actor: User | None, cooperative_id: int) -> None:
         raise NotFound()
 
 
+def upload_check(cooperative_id: int) -> None:
+    """Before decoding or storing an upload: only submitted/verified cooperatives, and only with
+    storage quota left (market.cooperatives.quota). Raises CooperativeNotSubmitted, StorageQuotaExceeded."""
+    from market.cooperatives import quota
+    from market.models import Cooperative
+
+    cooperative = Cooperative.objects.only("status", "storage_used_bytes").get(pk=cooperative_id)
+    quota.upload_allowed_check(cooperative)
+    quota.storage_check(cooperative)
+
+
 def lock_own_product(*, actor: User | None, cooperative_id: int, product_id: int) -> Product:
     """Lock the product for this transaction if it belongs to the actor's cooperative."""
     assert transaction.get_connection().in_atomic_block

@@ -9,7 +9,8 @@ from catalog import images
 from catalog.errors import ImageOrderInvalid, ProductArchived, ProductIncomplete
 from catalog.models import Product, ProductEvent, ProductImage
 from catalog.selectors import product_get_for_staff
-from catalog.services.common import changed, lock_own_product
+from catalog.services.common import changed, lock_own_product, upload_check
+from market.cooperatives import quota
 from market.models import User
 
 
@@ -26,6 +27,7 @@ def product_image_add(
     cover). Raises NotFound, ProductArchived, ImageInvalid, ImageTooLarge; stores nothing then."""
     # Authorise before touching the file: strangers must not make us decode or write anything.
     product_get_for_staff(user=actor, cooperative_id=cooperative_id, product_id=product_id)
+    upload_check(cooperative_id)
     processed = images.process_image(data, folder=f"products/{cooperative_id}/{product_id}")
     try:
         return _attach(actor, cooperative_id, product_id, processed, alt_vi, alt_en)
@@ -46,6 +48,10 @@ def _attach(
     product = lock_own_product(actor=actor, cooperative_id=cooperative_id, product_id=product_id)
     if product.status == Product.Status.ARCHIVED:
         raise ProductArchived()
+    quota.storage_reserve(
+        cooperative_id=cooperative_id,
+        nbytes=images.stored_bytes(images.image_paths(processed.original, processed.variants)),
+    )
     return attach_processed(product, processed, actor=actor, alt_vi=alt_vi, alt_en=alt_en)
 
 
@@ -137,4 +143,5 @@ def product_image_delete(
     )
     # Demo products share image files; only delete files no other row points to.
     if not ProductImage.objects.filter(original=image.original.name).exists():
+        quota.storage_release(cooperative_id=cooperative_id, nbytes=images.stored_bytes(paths))
         transaction.on_commit(lambda: images.delete_files(paths))

@@ -33,6 +33,7 @@ from catalog.services.common import (
     copy_shared_to_variants,
     jsonable,
     product_slug,
+    upload_check,
 )
 from market.background import broker_configured, enqueue
 from market.models import User
@@ -69,8 +70,9 @@ def import_job_start(
     the background after commit; with `apply`, import it too when no row is wrong. Only the
     header is read here. `run_inline` (the command) runs it now, reporting `on_progress(done,
     total)`. Returns the job as it stands. Raises NotFound (not staff), ImportFileInvalid
-    (unreadable file or missing columns; the job is kept as FAILED)."""
+    (unreadable file or missing columns; the job is kept as FAILED), CooperativeNotSubmitted."""
     check_staff(actor, cooperative_id)
+    upload_check(cooperative_id)
     job = ImportJob(
         cooperative_id=cooperative_id,
         created_by=actor,

@@ -15,42 +15,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
-from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 
 from frontend import cart_session
 from frontend.forms import LoginForm, SignupForm, add_domain_errors
 from market.accounts.services import user_set_language, user_signup
+from market.accounts.throttles import ScopeThrottle
 from market.errors import DomainError
 from market.shared.mail import mail_queue
-
-
-class ScopeThrottle(SimpleRateThrottle):
-    """The API's limits (scopes `login`, `signup`, `password_reset`, per client address) on the web
-    forms too, kept in the same cache entries: nobody gains by switching between the two."""
-
-    def __init__(self, scope: str):
-        self.scope = scope
-        super().__init__()
-
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES[
-            self.scope
-        ]  # read now: settings may change in tests
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-    def exhausted(self, request) -> bool:
-        self.key = self.get_cache_key(request, None)
-        self.history = self.cache.get(self.key, [])
-        self.now = self.timer()
-        while self.history and self.history[-1] <= self.now - self.duration:
-            self.history.pop()
-        return len(self.history) >= self.num_requests
-
-    def record(self) -> None:
-        self.throttle_success()  # DRF's name: it appends this attempt to the history
 
 
 def _too_many(request, template: str, form, **context):
@@ -217,3 +188,21 @@ password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="frontend/auth/password_reset_complete.html"
 )
+
+
+@require_http_methods(["GET", "POST"])
+def verify_email(request):
+    """The link from the confirmation mail. GET only shows a button: mail scanners that fetch
+    links must not confirm an address on the person's behalf."""
+    from market.accounts.services import user_email_verify
+
+    token = request.POST.get("token") if request.method == "POST" else request.GET.get("token")
+    context = {"token": token or "", "done": False, "error": ""}
+    if request.method == "POST":
+        try:
+            user_email_verify(token=token or "")
+        except DomainError as exc:
+            context["error"] = str(exc.message)
+        else:
+            context["done"] = True
+    return render(request, "frontend/auth/verify_email.html", context)

@@ -122,6 +122,7 @@ def search(request):
             clear_url="?" + urlencode({"q": values["q"]}) if values.get("q") else "?",
             suggestions=page.suggestions,
             corrected_query=page.corrected_query,
+            degraded=page.degraded,
             page=_Pager(page),
         )
         if not page.total:  # no results: offer the categories nearest to what was asked
@@ -131,7 +132,10 @@ def search(request):
         if request.htmx and not request.htmx.boosted
         else "frontend/search.html"
     )
-    return render(request, template, context, status=status)
+    response = render(request, template, context, status=status)
+    if context.get("degraded"):  # the search engine is down: the database answered
+        response["X-Search-Degraded"] = "1"
+    return response
 
 
 class _Pager:

@@ -43,8 +43,12 @@ class UserOutput(serializers.Serializer):
     phone = serializers.CharField()
     language = serializers.CharField()
     is_platform_admin = serializers.BooleanField()
+    email_verified = serializers.SerializerMethodField()
     buyer_kind = serializers.SerializerMethodField()
     cooperative_ids = serializers.SerializerMethodField()
+
+    def get_email_verified(self, user) -> bool:
+        return user.email_verified_at is not None
 
     def get_buyer_kind(self, user) -> str | None:
         profile = BuyerProfile.objects.filter(user=user).first()
@@ -226,6 +230,37 @@ class PasswordResetConfirmApi(_Throttled):
         data.is_valid(raise_exception=True)
         accounts.password_reset_confirm(**data.validated_data)
         return Response({"detail": _("Your password was changed. You can sign in now.")})
+
+
+class EmailVerifyApi(_Throttled):
+    """Confirm an e-mail address from the mailed link (checkout above a set value needs it)."""
+
+    throttle_scope = "password_reset"
+
+    class Input(serializers.Serializer):
+        token = serializers.CharField(max_length=512)
+
+    @extend_schema(
+        request=Input, responses={200: DETAIL, 400: ERROR}, summary="Confirm an e-mail address"
+    )
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        accounts.user_email_verify(token=data.validated_data["token"])
+        return Response({"detail": _("Your e-mail address is confirmed.")})
+
+
+class EmailVerifySendApi(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "password_reset"
+
+    @extend_schema(
+        request=None, responses={202: DETAIL}, summary="Mail me a link to confirm my e-mail"
+    )
+    def post(self, request):
+        accounts.email_verification_send(user=request.user)
+        return Response({"detail": _("We sent you a confirmation link.")}, status=202)
 
 
 def name_nested_serializers(namespace: dict) -> None:

@@ -9,15 +9,17 @@ existing accounts would otherwise show in the response time.
 """
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes, force_str
 from django.utils.functional import Promise as StrPromise
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
@@ -42,6 +44,15 @@ class InvalidResetLink(DomainError):
     status = 400
 
 
+class InvalidVerificationLink(DomainError):
+    code = "invalid_verification_link"
+    status = 400
+
+
+VERIFY_SALT = "market.email-verification"
+VERIFY_MAX_AGE = 7 * 24 * 3600
+
+
 def _normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
@@ -51,6 +62,13 @@ def _check_language(language: str) -> str:
         message = _("Choose Vietnamese (vi) or English (en).")
         raise ValidationFailed(message, fields={"language": [message]}, code="invalid_language")
     return language
+
+
+def _name(value: str, field: str) -> str:
+    try:
+        return validators.single_line(value, field=field, required=False)
+    except validators.InvalidField as exc:
+        raise ValidationFailed(fields=exc.fields, code=exc.code) from exc
 
 
 def _check_password(password: str, user: User | None = None) -> None:
@@ -78,6 +96,11 @@ def _clean_buyer(kind: str, company_name: str, tax_code: str, country: str) -> d
     errors = {}
     if not (company_name or "").strip():
         errors["company_name"] = [_("A company needs a name.")]
+    else:
+        try:
+            company_name = validators.single_line(company_name, field="company_name")
+        except validators.InvalidField as exc:
+            errors.update(exc.fields)
     if not (tax_code or "").strip():
         errors["tax_code"] = [_("A company needs a tax code.")]
     elif country == "VN":  # foreign tax numbers have many formats; Vietnamese ones we can check
@@ -116,6 +139,7 @@ def user_signup(
     except validators.InvalidField as exc:
         raise ValidationFailed(fields=exc.fields, code=exc.code) from exc
     language = _check_language(language)
+    full_name = _name(full_name, "full_name")
     profile = _clean_buyer(kind, company_name, tax_code, country)
     _check_password(password, User(email=email, full_name=full_name))
     with transaction.atomic():
@@ -162,7 +186,7 @@ def user_update(
 ) -> User:
     """Change the user's own name, phone or language. Raises ValidationFailed."""
     if full_name is not None:
-        user.full_name = full_name.strip()[:150]
+        user.full_name = _name(full_name, "full_name")[:150]
     if phone is not None:
         user.phone = validators.phone(phone) if phone.strip() else ""
     if language is not None:
@@ -216,8 +240,47 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
         raise InvalidResetLink(_("The reset link is invalid or has expired. Ask for a new one."))
     _check_password(new_password, user)
     user.set_password(new_password)
-    user.save(update_fields=["password"])
+    user.email_verified_at = user.email_verified_at or timezone.now()  # the link proved the inbox
+    user.save(update_fields=["password", "email_verified_at"])
     Token.objects.filter(user=user).delete()  # a stolen token dies with the old password
+    return user
+
+
+def email_verification_link(user: User) -> str:
+    """A signed link (7 days) bound to the account and its current address."""
+    token = signing.dumps({"u": user.pk, "e": user.email}, salt=VERIFY_SALT, compress=True)
+    return f"{settings.SITE_URL}/verify-email/?{urlencode({'token': token})}"
+
+
+def email_verification_send(*, user: User) -> None:
+    """Mail the signed-in user a verification link (nothing when already verified)."""
+    if user.email_verified_at:
+        return
+    with translation.override(user.language or "vi"):
+        _mail(
+            user,
+            _("Confirm your e-mail address for HTX Market"),
+            _("Open this link to confirm your e-mail address (valid for 7 days):\n%(link)s")
+            % {"link": email_verification_link(user)},
+        )
+
+
+@transaction.atomic
+def user_email_verify(*, token: str) -> User:
+    """Mark the address of a verification link as verified (idempotent).
+    Raises InvalidVerificationLink (forged, expired, or the account's address changed)."""
+    try:
+        data = signing.loads(token or "", salt=VERIFY_SALT, max_age=VERIFY_MAX_AGE)
+        user = User.objects.select_for_update().get(pk=int(data["u"]), is_active=True)
+    except (signing.BadSignature, KeyError, TypeError, ValueError, User.DoesNotExist):
+        user = None
+    if user is None or user.email != data.get("e"):
+        raise InvalidVerificationLink(
+            _("The confirmation link is invalid or has expired. Ask for a new one.")
+        )
+    if not user.email_verified_at:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
     return user
 
 
@@ -232,7 +295,10 @@ def _mail_welcome(user: User) -> None:
             user,
             _("Welcome to HTX Market"),
             _("Your account is ready. Sign in at %(url)s/login/ with this e-mail address.")
-            % {"url": settings.SITE_URL},
+            % {"url": settings.SITE_URL}
+            + "\n\n"
+            + _("Confirm your e-mail address (valid for 7 days):\n%(link)s")
+            % {"link": email_verification_link(user)},
         )
 
 

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 
 class IsPlatformAdmin(BasePermission):
-    """Platform admins (`is_staff`, active): the verification queue and verification moves."""
+    """Platform admins (active, holding `market.platform_admin`; not bare `is_staff`)."""
 
     message = _("Only platform administrators can do this.")
 

@@ -5,8 +5,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.db import DataError
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -48,6 +50,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return _error("permission_denied", _("You do not have permission to do this."), 403)
     if isinstance(exc, exceptions.ValidationError):
         return _error("validation_failed", _("Some fields are invalid."), 400, _flatten(exc.detail))
+    if isinstance(exc, (OverflowError, DataError)):
+        # Last line of defence: a value the database cannot hold (SQLite raises OverflowError for
+        # integers beyond int64, PostgreSQL DataError for "out of range"). The transaction that
+        # met it has rolled back. Input fields and URL converters bound their numbers; one that
+        # slips through is still bad input, not a server error.
+        log.warning("number out of range reached the database: %s", exc)
+        return _error("out_of_range", _("A number in the request is too large."), 400)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a real bug: let Django log it and answer 500
@@ -67,3 +76,29 @@ class Pagination(PageNumberPagination):
 
 def created(data: Any) -> Response:
     return Response(data, status=status.HTTP_201_CREATED)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _json_error(code: str, message, http_status: int) -> JsonResponse:
+    return JsonResponse(
+        {"code": code, "message": str(message), "fields": {}},
+        status=http_status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def handler404(request, exception):
+    """Under /api/ a 404 is our `{code, message, fields}` error; pages keep the HTML one."""
+    if _is_api(request):
+        return _json_error("not_found", _("Not found."), 404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    """Under /api/ a 500 is JSON too (the error itself is logged by Django)."""
+    if _is_api(request):
+        return _json_error("server_error", _("Something went wrong on our side. Try again."), 500)
+    return defaults.server_error(request)

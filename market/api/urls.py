@@ -3,7 +3,7 @@
 from django.urls import path
 
 from market.accounts import apis as apis_accounts
-from market.cooperatives import apis
+from market.cooperatives import apis, apis_payee
 from market.cooperatives import downloads as views
 from market.invitations import apis as apis_invitations
 
@@ -27,10 +27,16 @@ urlpatterns = [
         apis_accounts.PasswordResetConfirmApi.as_view(),
         name="password-reset-confirm",
     ),
+    path("auth/verify-email/", apis_accounts.EmailVerifyApi.as_view(), name="verify-email"),
+    path(
+        "auth/verify-email/send/",
+        apis_accounts.EmailVerifySendApi.as_view(),
+        name="verify-email-send",
+    ),
     # reference data
     path("provinces/", apis.ProvinceListApi.as_view(), name="province-list"),
     path("provinces/resolve/", apis.ProvinceResolveApi.as_view(), name="province-resolve"),
-    path("provinces/<int:code>/wards/", apis.WardListApi.as_view(), name="ward-list"),
+    path("provinces/<id:code>/wards/", apis.WardListApi.as_view(), name="ward-list"),
     # directory and own cooperatives
     path("cooperatives/", apis.CooperativeListCreateApi.as_view(), name="cooperative-list"),
     path(
@@ -44,19 +50,19 @@ urlpatterns = [
         name="cooperative-export-json",
     ),
     path("me/cooperatives/", apis.MyCooperativeListApi.as_view(), name="my-cooperatives"),
-    path("cooperatives/<int:pk>/members/", apis.MemberListAddApi.as_view(), name="member-list"),
+    path("cooperatives/<id:pk>/members/", apis.MemberListAddApi.as_view(), name="member-list"),
     path(
-        "cooperatives/<int:pk>/members/<int:user_id>/",
+        "cooperatives/<id:pk>/members/<id:user_id>/",
         apis.MemberRemoveApi.as_view(),
         name="member-remove",
     ),
     path(
-        "cooperatives/<int:pk>/invitations/",
+        "cooperatives/<id:pk>/invitations/",
         apis_invitations.InvitationListApi.as_view(),
         name="invitation-list",
     ),
     path(
-        "cooperatives/<int:pk>/invitations/<int:invitation_id>/",
+        "cooperatives/<id:pk>/invitations/<id:invitation_id>/",
         apis_invitations.InvitationRevokeApi.as_view(),
         name="invitation-revoke",
     ),
@@ -66,43 +72,63 @@ urlpatterns = [
         name="invitation-accept",
     ),
     path(
-        "cooperatives/<int:pk>/documents/",
+        "cooperatives/<id:pk>/documents/",
         apis.DocumentListUploadApi.as_view(),
         name="document-list",
     ),
     path(
-        "cooperatives/<int:pk>/documents/<int:document_id>/download/",
+        "cooperatives/<id:pk>/documents/<id:document_id>/download/",
         views.DocumentDownloadView.as_view(),
         name="document-download",
     ),
-    path("cooperatives/<int:pk>/logo/", apis.CooperativeLogoApi.as_view(), name="cooperative-logo"),
+    path("cooperatives/<id:pk>/logo/", apis.CooperativeLogoApi.as_view(), name="cooperative-logo"),
     path(
-        "cooperatives/<int:pk>/submit/",
+        "cooperatives/<id:pk>/submit/",
         apis.CooperativeSubmitApi.as_view(),
         name="cooperative-submit",
     ),
     path(
-        "cooperatives/<int:pk>/verification-events/",
+        "cooperatives/<id:pk>/payee-changes/",
+        apis_payee.PayeeChangeListApi.as_view(),
+        name="payee-change-list",
+    ),
+    path(
+        "cooperatives/<id:pk>/payee-changes/<id:change_id>/approve/",
+        apis_payee.PayeeChangeApproveApi.as_view(),
+        name="payee-change-approve",
+    ),
+    path(
+        "cooperatives/<id:pk>/payee-changes/<id:change_id>/reject/",
+        apis_payee.PayeeChangeRejectApi.as_view(),
+        name="payee-change-reject",
+    ),
+    path(
+        "admin/payee-changes/",
+        apis_payee.PayeeChangePendingListApi.as_view(),
+        name="payee-change-pending",
+    ),
+    path(
+        "cooperatives/<id:pk>/verification-events/",
         apis.VerificationHistoryApi.as_view(),
         name="verification-events",
     ),
     path(
-        "cooperatives/<int:pk>/verify/",
+        "cooperatives/<id:pk>/verify/",
         apis.CooperativeVerifyApi.as_view(),
         name="cooperative-verify",
     ),
     path(
-        "cooperatives/<int:pk>/reject/",
+        "cooperatives/<id:pk>/reject/",
         apis.CooperativeRejectApi.as_view(),
         name="cooperative-reject",
     ),
     path(
-        "cooperatives/<int:pk>/suspend/",
+        "cooperatives/<id:pk>/suspend/",
         apis.CooperativeSuspendApi.as_view(),
         name="cooperative-suspend",
     ),
     path(
-        "cooperatives/<int:pk>/reinstate/",
+        "cooperatives/<id:pk>/reinstate/",
         apis.CooperativeReinstateApi.as_view(),
         name="cooperative-reinstate",
     ),

@@ -330,6 +330,7 @@ class CooperativeLogoApi(APIView):
 
 
 class EventOutput(serializers.Serializer):
+    kind = serializers.CharField()
     from_status = serializers.CharField()
     to_status = serializers.CharField()
     reason = serializers.CharField()

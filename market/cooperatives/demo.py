@@ -10,6 +10,7 @@ from django.utils import timezone
 from stdnum.vn import mst
 
 from market.models import (
+    PLATFORM_ADMIN_GROUP,
     BuyerProfile,
     Cooperative,
     Membership,
@@ -617,6 +618,18 @@ COOPERATIVES += [
 ]
 
 
+def platform_admins_group():
+    """The group holding `market.platform_admin` (migration 0005 creates it; a flushed test
+    database may have lost it)."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=PLATFORM_ADMIN_GROUP)
+    group.permissions.add(
+        Permission.objects.get(content_type__app_label="market", codename="platform_admin")
+    )
+    return group
+
+
 def seed(log: Callable[[str], object]) -> str:
     with transaction.atomic():
         admin, _ = User.objects.get_or_create(
@@ -626,6 +639,7 @@ def seed(log: Callable[[str], object]) -> str:
         if not admin.password or not admin.has_usable_password():  # get_or_create leaves ""
             admin.set_password(ADMIN_PASSWORD)
             admin.save()
+        admin.groups.add(platform_admins_group())
         buyer = _user("buyer@htx.market", "Nguyễn Thị Lan")
         BuyerProfile.objects.get_or_create(user=buyer)
         importer = _user("importer@example.de", "Anna Schmidt", language="en")

@@ -1,6 +1,5 @@
 """File responses: private document download and the open-data export of the directory."""
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from rest_framework.views import APIView
 
 from market.cooperatives import selectors
 from market.errors import NotFound
+from market.shared.csvsafe import SafeDictWriter
 
 EXPORT_FIELDS = (
     "id",
@@ -94,28 +94,15 @@ def export_rows() -> Iterator[dict[str, Any]]:
 
 # A cell starting with one of these is a formula to Excel/LibreOffice (=HYPERLINK(...) can leak
 # data or run commands); OWASP "CSV Injection": prefix such text with a single quote.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> object:
-    """A CSV-safe cell: None → "", text that a spreadsheet would read as a formula → "'" + text.
-    Numbers and booleans are ours, not user text, and stay as they are."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def export_csv() -> str:
     """UTF-8 CSV text with a BOM: Excel reads Vietnamese correctly only with it. Text cells that
     would start a formula are prefixed with ' (see `csv_cell`); the JSON export keeps raw values."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
+    writer = SafeDictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
     writer.writeheader()
     for row in export_rows():
-        writer.writerow({k: csv_cell(v) for k, v in row.items()})
+        writer.writerow(row)
     return buffer.getvalue()
 
 

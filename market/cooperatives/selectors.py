@@ -13,6 +13,7 @@ from market.models import (
     CooperativeDocument,
     Invitation,
     Membership,
+    PayeeChange,
     Province,
     User,
     VerificationEvent,
@@ -163,6 +164,21 @@ def verification_event_list_for_user(
 ) -> QuerySet[VerificationEvent]:
     coop = cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
     return coop.verification_events.select_related("actor").order_by("created_at", "id")
+
+
+def payee_change_list_for_user(*, user: User, cooperative_id: int) -> QuerySet[PayeeChange]:
+    """The cooperative's bank account changes, newest first (its staff and platform admins)."""
+    coop = cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
+    return PayeeChange.objects.filter(cooperative=coop).order_by("-created_at", "-id")
+
+
+def payee_change_list_pending_for_admin() -> QuerySet[PayeeChange]:
+    """Pending bank account changes, oldest first. Callers check the admin role."""
+    return (
+        PayeeChange.objects.filter(status=PayeeChange.Status.PENDING)
+        .select_related("cooperative")
+        .order_by("created_at", "id")
+    )
 
 
 def verification_queue_for_admin() -> QuerySet[Cooperative]:

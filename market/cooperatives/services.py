@@ -12,7 +12,8 @@ import os
 from typing import Any
 
 from django.core.files import File
-from django.core.files.storage import storages
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise as StrPromise
@@ -20,6 +21,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from market.cooperatives import quota
+from market.cooperatives.payee import PAYEE_FIELDS, payee_change_request
 from market.cooperatives.selectors import membership_get
 from market.errors import (
     Conflict,
@@ -33,6 +36,7 @@ from market.models import Cooperative, CooperativeDocument, Membership, User, Ve
 from market.reference import validators
 from market.reference.admin_units import fold
 from market.shared.document_files import DOCUMENT_MAX_BYTES, document_type, signature_type
+from market.shared.imaging import encode_png_or_jpeg, rebuild_from_pixels
 from market.shared.mail import mail_queue
 from market.shared.outbox import record_changes
 
@@ -58,13 +62,13 @@ PROFILE_FIELDS = (
     "is_agricultural",
     "member_count",
     "year_founded",
-    "bank_bin",
-    "bank_account",
-    "bank_account_name",
 )
+# The payee (PAYEE_FIELDS: bank BIN, account, holder) only changes through market.cooperatives.payee: owners
+# only, approved by an admin once the cooperative was submitted.
 # The legal identity an admin checked: frozen once submitted, so a verified badge cannot be
 # moved to another legal entity by editing.
 IDENTITY_FIELDS = ("kind", "legal_name", "registration_number", "tax_code")
+SINGLE_LINE_FIELDS = ("legal_name", "trading_name", "representative", "address")
 
 
 # --- profile ---------------------------------------------------------------------------------
@@ -82,8 +86,6 @@ def _clean_profile(data: dict[str, Any], *, instance: Cooperative | None = None)
         "tax_code": validators.tax_code,
         "phone": validators.phone,
         "year_founded": validators.year_founded,
-        "bank_bin": validators.bank_bin,
-        "bank_account": validators.bank_account,
         "province": validators.province,
     }
     for name, check in checks.items():
@@ -103,11 +105,25 @@ def _clean_profile(data: dict[str, Any], *, instance: Cooperative | None = None)
             cleaned["ward"] = validators.ward(cleaned["ward"], province=province)
         except validators.InvalidField as exc:
             errors.update(exc.fields)
-    elif "province" in cleaned and instance and instance.ward_id and "ward" not in cleaned:
+    elif (
+        "province" in cleaned
+        and "province" not in errors  # a bad province stays the raw text: nothing to compare
+        and instance
+        and instance.ward_id
+        and "ward" not in cleaned
+    ):
         if province and instance.ward and instance.ward.province_id != province.code:
             cleaned["ward"] = None  # the old ward belongs to the old province
+    for name in SINGLE_LINE_FIELDS:  # names go into e-mail headers, PDFs and CSVs
+        if name in cleaned and name not in errors:
+            try:
+                cleaned[name] = validators.single_line(
+                    cleaned[name] or "", field=name, required=name == "legal_name"
+                )
+            except validators.InvalidField as exc:
+                errors.update(exc.fields)
     for name in ("legal_name", "registration_number", "tax_code", "province"):
-        if name in cleaned and cleaned[name] in ("", None):
+        if name in cleaned and cleaned[name] in ("", None) and name not in errors:
             errors[name] = [_("This field is required.")]
     if "sector" in cleaned and "is_agricultural" not in data:
         cleaned["is_agricultural"] = cleaned["sector"] in Cooperative.AGRICULTURAL_SECTORS
@@ -176,6 +192,7 @@ def cooperative_create(*, actor: User, data: dict[str, Any]) -> Cooperative:
     registration number or tax code)."""
     for name in ("legal_name", "registration_number", "tax_code", "province"):
         data.setdefault(name, "")
+    payee = {name: data.pop(name) for name in PAYEE_FIELDS if name in data}
     cleaned = _clean_profile(data)
     cleaned.setdefault(
         "is_agricultural",
@@ -188,17 +205,22 @@ def cooperative_create(*, actor: User, data: dict[str, Any]) -> Cooperative:
     )
     _save(coop)
     Membership.objects.create(user=actor, cooperative=coop, role=Membership.Role.OWNER)
+    if payee:
+        payee_change_request(actor=actor, cooperative=coop, data=payee)
     return coop
 
 
 @transaction.atomic
 def cooperative_update(*, actor: User, cooperative_id: int, data: dict[str, Any]) -> Cooperative:
     """Change profile fields (owner/manager only). Identity fields are frozen once the cooperative
-    has been submitted. A verified cooperative's change is recorded for the search index.
+    has been submitted. Bank fields are a payee change (`market.cooperatives.payee`: owners only, pending an
+    admin's approval once submitted). A verified cooperative's change is recorded for the search
+    index.
 
     Raises NotFound, PermissionDenied, ValidationFailed, Conflict."""
     coop = _lock(cooperative_id)
     _require_manager(actor, coop)
+    payee = {name: data.pop(name) for name in PAYEE_FIELDS if name in data}
     cleaned = _clean_profile(data, instance=coop)
     frozen = [f for f in IDENTITY_FIELDS if f in cleaned and cleaned[f] != getattr(coop, f)]
     if frozen and coop.status != Status.DRAFT and coop.status != Status.REJECTED:
@@ -207,6 +229,8 @@ def cooperative_update(*, actor: User, cooperative_id: int, data: dict[str, Any]
     for name, value in cleaned.items():
         setattr(coop, name, value)
     _save(coop)
+    if payee:
+        payee_change_request(actor=actor, cooperative=coop, data=payee)
     if coop.status == Status.VERIFIED:
         record_changes(entity="cooperative", ids=[coop.pk])
     return coop
@@ -265,6 +289,7 @@ def cooperative_document_add(
         message = _("The file is larger than 10 MB.")
         raise ValidationFailed(message, fields={"file": [message]}, code="file_too_large")
     content_type, ext = _sniff(file)
+    quota.storage_reserve(cooperative_id=coop.pk, nbytes=file.size)  # rolls back with us
     original = os.path.basename(getattr(file, "name", "") or "document")[:255]
     # A random name with the extension the content proves, so nothing is guessable or misleading.
     path = f"coop-docs/{coop.pk}/{timezone.now():%Y/%m}/{os.urandom(12).hex()}{ext}"
@@ -287,52 +312,80 @@ def cooperative_document_add(
 
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024
-LOGO_MAX_PIXELS = 4000 * 4000
+LOGO_MAX_PIXELS = 4096 * 4096  # the same cap as product images
+LOGO_SIZE = 512  # longest side stored: a logo is shown at most 256 px wide (2x for sharp screens)
 
 
-def _check_image(upload: "File[bytes]") -> str:
-    """A real JPEG/PNG that Pillow can open, within size and pixel limits (no decompression bombs)."""
+def _logo_invalid(message: "str | StrPromise", code: str) -> ValidationFailed:
+    return ValidationFailed(message, fields={"file": [str(message)]}, code=code)
+
+
+def _logo_from_pixels(upload: "File[bytes]") -> tuple[bytes, str]:
+    """A real JPEG/PNG within size and pixel limits, rebuilt from its pixels (no EXIF/GPS, no
+    trailing bytes) at most LOGO_SIZE px: (bytes, extension)."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
-    content_type, ext = _sniff(upload, decode=False)  # decoded below, with a specific error
+    content_type, _ext = _sniff(upload, decode=False)  # decoded below, with a specific error
     if content_type == "application/pdf":
-        message = _("The logo must be a JPEG or PNG image.")
-        raise ValidationFailed(message, fields={"file": [message]}, code="unsupported_file_type")
+        raise _logo_invalid(_("The logo must be a JPEG or PNG image."), "unsupported_file_type")
     if upload.size > LOGO_MAX_BYTES:
-        message = _("The logo is larger than 2 MB.")
-        raise ValidationFailed(message, fields={"file": [message]}, code="file_too_large")
+        raise _logo_invalid(_("The logo is larger than 2 MB."), "file_too_large")
+    too_big = _logo_invalid(_("The logo may have at most 4096 × 4096 pixels."), "image_too_large")
     try:
-        with Image.open(upload) as image:
-            too_big = image.width * image.height > LOGO_MAX_PIXELS
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        message = _("The image file is damaged.")
-        raise ValidationFailed(message, fields={"file": [message]}, code="invalid_image") from None
-    if too_big:
-        message = _("The logo may have at most 4000 × 4000 pixels.")
-        raise ValidationFailed(message, fields={"file": [message]}, code="image_too_large")
-    upload.seek(0)
-    return ext
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(upload) as probe:
+                if probe.width * probe.height > LOGO_MAX_PIXELS:
+                    raise too_big  # from the header: nothing decoded yet
+                probe.verify()
+            upload.seek(0)
+            with Image.open(upload) as image:
+                if image.format == "JPEG":
+                    image.draft(None, (LOGO_SIZE, LOGO_SIZE))  # decode at a fraction of the cost
+                image.load()
+                clean = rebuild_from_pixels(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_big from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise _logo_invalid(_("The image file is damaged."), "invalid_image") from None
+    clean.thumbnail((LOGO_SIZE, LOGO_SIZE), Image.Resampling.LANCZOS)
+    return encode_png_or_jpeg(clean)
 
 
 @transaction.atomic
-def cooperative_logo_set(*, actor: User, cooperative_id: int, file: "File[bytes]") -> Cooperative:
-    """Replace the cooperative's public logo (owner/manager): JPEG/PNG checked by content, ≤ 2 MB.
+def cooperative_logo_set(
+    *, actor: User, cooperative_id: int, file: "File[bytes] | None"
+) -> Cooperative:
+    """Replace the cooperative's public logo (owner/manager; submitted or verified cooperatives):
+    JPEG/PNG checked by content, ≤ 2 MB, ≤ 4096 × 4096 px, stored rebuilt from its pixels.
 
-    Raises NotFound, PermissionDenied, ValidationFailed."""
+    Raises NotFound, PermissionDenied, CooperativeNotSubmitted, StorageQuotaExceeded,
+    ValidationFailed."""
     coop = _lock(cooperative_id)
     _require_manager(actor, coop)
+    quota.upload_allowed_check(coop)
     if file is None or not file.size:
         raise ValidationFailed(fields={"file": [_("The file is empty.")]}, code="empty_file")
-    ext = _check_image(file)
+    data, ext = _logo_from_pixels(file)
     old = coop.logo.name if coop.logo else ""
-    coop.logo.save(f"{coop.slug}-{os.urandom(4).hex()}{ext}", file, save=False)
+    old_size = _stored_size(coop.logo.storage, old)
+    quota.storage_reserve(cooperative_id=coop.pk, nbytes=len(data) - old_size)
+    coop.logo.save(f"{coop.slug}-{os.urandom(4).hex()}{ext}", ContentFile(data), save=False)
     coop.save(update_fields=["logo", "updated_at"])
     if old:
         transaction.on_commit(lambda: coop.logo.storage.delete(old))
     if coop.status == Status.VERIFIED:
         record_changes(entity="cooperative", ids=[coop.pk])
     return coop
+
+
+def _stored_size(storage: Storage, name: str | None) -> int:
+    try:
+        return storage.size(name) if name else 0
+    except OSError:
+        return 0
 
 
 # --- verification ----------------------------------------------------------------------------

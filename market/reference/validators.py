@@ -7,6 +7,7 @@ same specific message.
 """
 
 import re
+import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
@@ -157,4 +158,35 @@ def email(value: str, *, field: str = "email") -> str:
         raise InvalidField(
             field, _("Enter a valid e-mail address."), code="invalid_email"
         ) from None
+    return value
+
+
+# Bidirectional overrides and isolates: invisible, and they make "moc.live" read as "evil.com".
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+def single_line(value: str, *, field: str, required: bool = True) -> str:
+    """One line of visible text, e.g. a name: the one check every name field uses.
+
+    Refuses control characters (newline, CR, tab, NUL…: a trading name with "\\nBcc:" broke every
+    later e-mail header built from it), line/paragraph separators and bidi overrides; refuses a
+    value that is blank once invisible characters (zero-width spaces, joiners, BOM) are removed.
+    Returns the value with surrounding spaces removed; "" is allowed when not `required`."""
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise InvalidField(field, _("This field is required."), code="required")
+        return ""
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS:
+            raise InvalidField(
+                field,
+                _("Use one line of text without control characters."),
+                code="control_characters",
+            )
+    visible = "".join(c for c in value if unicodedata.category(c) not in ("Cf", "Zs", "Mn", "Me"))
+    if not visible:
+        raise InvalidField(
+            field, _("Enter visible text, not only spaces or invisible characters."), code="blank"
+        )
     return value

@@ -1,6 +1,5 @@
 """Cooperative order desk extras: bulk confirm/pack and a CSV export for bookkeeping."""
 
-import csv
 import io
 
 from django.http import HttpResponse
@@ -12,6 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from market.shared.csvsafe import SafeWriter
 from orders.apis.orders import STATUS_PARAM, _cooperative, _status
 from orders.models import Order
 from orders.selectors import order_list_for_cooperative_staff
@@ -85,7 +85,7 @@ class OrderExportCsvApi(APIView):
             user=request.user, status=_status(request), cooperative_id=_cooperative(request)
         )
         buf = io.StringIO()
-        writer = csv.writer(buf)
+        writer = SafeWriter(buf)  # order notes, carriers, e-mails: user text
         writer.writerow(CSV_COLUMNS)
         for o in qs.prefetch_related(None).order_by("placed_at", "pk").iterator(chunk_size=500):
             writer.writerow(

@@ -3,6 +3,7 @@ card payment per installment, shipment, bill of lading, English trade PDFs, and 
 
 from django.core.files.storage import storages
 from django.http import FileResponse, HttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
@@ -198,7 +199,10 @@ class TransportDocumentApi(APIView):
             content_type=terms.transport_document_type,
         )
         name = terms.transport_document_name or f"{terms.transport_document_kind}.pdf"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        # The uploader's file name, quoted safely (RFC 6266; no header injection).
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=name
+        )
         response["X-Content-Type-Options"] = "nosniff"
         return response
 

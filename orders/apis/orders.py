@@ -22,6 +22,7 @@ from orders.selectors import (
     order_list_for_admin,
     order_list_for_buyer,
     order_list_for_cooperative_staff,
+    unpaid_holder_list_for_admin,
 )
 from orders.services.transitions import order_transition
 
@@ -87,6 +88,30 @@ class OrderListAdminApi(APIView):
         return _page(
             self, request, order_list_for_admin(user=request.user, status=_status(request))
         )
+
+
+class UnpaidHolderListAdminApi(APIView):
+    """Who holds the most stock without paying (the audit's stock-hoarding finding)."""
+
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema_serializer(component_name="UnpaidHolderOutput")
+    class Output(serializers.Serializer):
+        buyer_id = serializers.IntegerField()
+        email = serializers.EmailField()
+        joined_at = serializers.DateTimeField()
+        email_verified = serializers.BooleanField()
+        open_orders = serializers.IntegerField()
+        unpaid_value_vnd = serializers.IntegerField()
+        reserved_quantity = serializers.DecimalField(max_digits=16, decimal_places=3)
+        oldest_reserved_until = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema(
+        responses=Output(many=True),
+        summary="Buyers holding the most stock in unpaid bank-transfer orders (admin)",
+    )
+    def get(self, request):
+        return Response(self.Output(unpaid_holder_list_for_admin(), many=True).data)
 
 
 class OrderDetailApi(APIView):

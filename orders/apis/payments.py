@@ -36,15 +36,15 @@ log = logging.getLogger("htx.orders.webhook")
 
 
 def order_vietqr_payload(order: Order) -> str:
-    coop = order.cooperative
+    payee = order.payee  # the account snapshotted at checkout
     if order.payment_method != PaymentMethod.BANK_TRANSFER or not (
-        coop.bank_bin and coop.bank_account
+        payee["bank_bin"] and payee["bank_account"]
     ):
         raise VietQRUnavailable()
     try:
         return vietqr.payload(
-            bin_code=coop.bank_bin,
-            account=coop.bank_account,
+            bin_code=payee["bank_bin"],
+            account=payee["bank_account"],
             amount=order.total_vnd,
             memo=order.code or "",
         )
@@ -70,14 +70,11 @@ class OrderVietQRApi(APIView):
     def get(self, request, code: str):
         order = order_get_for_actor(user=request.user, code=code, detail=False)
         data = order_vietqr_payload(order)
-        coop = order.cooperative
         return Response(
             self.Output(
                 {
                     "payload": data,
-                    "bank_bin": coop.bank_bin,
-                    "bank_account": coop.bank_account,
-                    "bank_account_name": coop.bank_account_name,
+                    **order.payee,
                     "amount_vnd": order.total_vnd,
                     "memo": order.code,
                 }

@@ -31,8 +31,15 @@ class OrderEventOutput(serializers.ModelSerializer):
         model = OrderEvent
         fields = ["kind", "from_status", "to_status", "note", "created_at", "actor"]
 
-    def get_actor(self, obj) -> str | None:
-        return (obj.actor.full_name or obj.actor.email) if obj.actor else None
+    def get_actor(self, obj) -> str:
+        """Who acted, as a role: "buyer", "cooperative", "platform" or "system". Never a name or
+        an e-mail address: the buyer must not learn who at the platform or the cooperative
+        handled the order (the audit found admins' and staff's full names and addresses here)."""
+        if obj.actor_id is None:
+            return "system"
+        if obj.actor_id == obj.order.buyer_id:
+            return "buyer"
+        return "platform" if obj.actor.is_staff else "cooperative"
 
 
 class OrderOutput(serializers.ModelSerializer):

@@ -1,6 +1,7 @@
 """Order placement: one transaction that locks the products, re-validates the cart, takes the
 stock, and writes the Checkout, one Order per cooperative, their lines, events and payments."""
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,8 +16,11 @@ from django.utils.translation import gettext as _
 from catalog.errors import InsufficientStock
 from catalog.models import Incoterm, Product
 from catalog.stock import stock_decrease_many
+from market import metrics
 from market.background import enqueue
+from market.errors import DomainError as MarketDomainError
 from market.models import Cooperative, Province, User, Ward
+from market.reference import validators
 from orders import money
 from orders.errors import (
     AddressInvalid,
@@ -40,7 +44,7 @@ from orders.models import (
     PaymentMethod,
     ShippingRule,
 )
-from orders.services import stripe_payments
+from orders.services import limits, stripe_payments
 from orders.services.cart import (
     line_total,
     product_check_purchasable,
@@ -68,9 +72,15 @@ class ShippingAddress:
 def _address_fields(address: ShippingAddress) -> dict[str, Any]:
     """Validate the address and return Checkout field values. Raises AddressInvalid."""
     errors: dict[str, list[Any]] = {}
-    for name in ("recipient_name", "recipient_phone", "address_line"):
-        if not (getattr(address, name) or "").strip():
-            errors[name] = [_("This field is required.")]
+    for name in ("recipient_name", "recipient_phone", "address_line", "city", "postal_code"):
+        try:  # printed on packing slips and shown in e-mails: one visible line each
+            validators.single_line(
+                getattr(address, name) or "",
+                field=name,
+                required=name in ("recipient_name", "recipient_phone", "address_line"),
+            )
+        except validators.InvalidField as exc:
+            errors.update(exc.fields)
     country = (address.country or "").upper()
     if len(country) != 2 or not country.isalpha():
         errors["country"] = [_("Use a two-letter country code (ISO 3166-1).")]
@@ -252,7 +262,12 @@ def _draft_order(*, checkout_fields: dict, cooperative, items, rule, note: str, 
         note=note,
         payment_method=method,
         placed_at=now,
-        reserved_until=now + timedelta(hours=settings.ORDER_UNPAID_TIMEOUT_HOURS)
+        # The payee is copied now: a later change of the cooperative's account (approved by an
+        # admin) never retargets this order's VietQR.
+        payee_bank_bin=cooperative.bank_bin,
+        payee_bank_account=cooperative.bank_account,
+        payee_bank_account_name=cooperative.bank_account_name,
+        reserved_until=now + timedelta(hours=limits.reservation_hours(method))
         if method != PaymentMethod.COD
         else None,
     )
@@ -313,6 +328,23 @@ def _create_payments(checkout: Checkout, orders: list[Order]) -> None:
     )
 
 
+def _counted(place):
+    """Checkout outcomes for /metrics: placed, or the error code (out_of_stock, price_changed…)."""
+
+    @functools.wraps(place)
+    def counted(**kwargs):
+        try:
+            checkout = place(**kwargs)
+        except MarketDomainError as exc:
+            metrics.CHECKOUTS.labels(exc.code).inc()
+            raise
+        metrics.CHECKOUTS.labels("placed").inc()
+        return checkout
+
+    return counted
+
+
+@_counted
 def checkout_place(
     *,
     buyer: User,
@@ -379,6 +411,7 @@ def _place(
     expected_total_vnd: int | None,
     idempotency_key: str | None,
 ) -> Checkout:
+    limits.buyer_lock(buyer)  # before the stock rows: one buyer's checkouts count in turn
     lines, products = _locked_cart_lines(cart)
     priced = _revalidate(lines, products)
     now = timezone.now()
@@ -405,6 +438,12 @@ def _place(
         raise PriceChanged(
             fields={"expected_total_vnd": expected_total_vnd, "total_vnd": subtotal + shipping}
         )
+    limits.checkout_limits_check(
+        buyer=buyer,
+        payment_method=payment_method,
+        new_orders=len(orders),
+        total_vnd=subtotal + shipping,
+    )
     checkout = Checkout.objects.create(
         buyer=buyer,
         currency=currency,

@@ -198,7 +198,7 @@ def export_order_create(*, spec: ExportOrderSpec, actor: User) -> Order:
         total_usd=total if spec.currency == Currency.USD else None,
         payment_method=PaymentMethod.INSTALLMENTS,
         recipient_name=spec.recipient_name[:150],
-        recipient_phone="",
+        recipient_phone=spec.buyer.phone[:20],
         country=spec.destination_country,
         address_line=spec.address_line[:255],
         incoterm=spec.incoterm,

@@ -28,6 +28,7 @@ from orders.errors import (
 from orders.models import Order, OrderEvent, OrderLine, PaymentMethod, Refund
 from orders.services import payment_status, stripe_payments
 from orders.services.access import actor_roles
+from orders.services.limits import reservation_hours
 from orders.services.refunds import refund_owed
 
 S = Order.Status
@@ -312,7 +313,8 @@ def _expire_one(*, order_id: int, now: datetime) -> int:
         actor=None,
         order_id=order_id,
         to=S.CANCELLED,
-        reason=_("Not paid within %(hours)s hours.") % {"hours": _hours()},
+        reason=_("Not paid within %(hours)s hours.")
+        % {"hours": reservation_hours(order.payment_method)},
     )
     return 1
 
@@ -357,12 +359,6 @@ def order_complete_delivered(
         if progress:
             progress(i, len(ids))
     return done, len(ids)
-
-
-def _hours() -> int:
-    from django.conf import settings
-
-    return int(settings.ORDER_UNPAID_TIMEOUT_HOURS)
 
 
 def order_transition_bulk(*, actor: User, order_ids: list[int], to: str) -> dict[int, str]:

@@ -6,7 +6,7 @@ from django.conf import settings
 
 from search.backends.base import Query, SearchBackend, SearchResult
 
-__all__ = ["get_backend", "make_backend", "Query", "SearchBackend", "SearchResult"]
+__all__ = ["get_backend", "get_fallback", "make_backend", "Query", "SearchBackend", "SearchResult"]
 
 _local = threading.local()
 
@@ -26,6 +26,20 @@ def make_backend(name: str | None = None, **options) -> SearchBackend:
 
         return OpenSearchBackend(url=options.pop("url", settings.OPENSEARCH_URL), **options)
     raise ValueError(f"unknown SEARCH_BACKEND {name!r}")
+
+
+def get_fallback() -> SearchBackend | None:
+    """The database backend kept beside an engine (SEARCH_FALLBACK=database), or None (no engine,
+    or no fallback). It receives every index write and answers, degraded, while the engine is
+    down."""
+    if settings.SEARCH_BACKEND == "database" or settings.SEARCH_FALLBACK != "database":
+        return None
+    cached = getattr(_local, "fallback", None)
+    if cached is None:
+        from search.backends.database import DatabaseBackend
+
+        cached = _local.fallback = DatabaseBackend()
+    return cached
 
 
 def get_backend() -> SearchBackend:

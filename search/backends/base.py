@@ -4,6 +4,7 @@ import abc
 import base64
 import difflib
 import json
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -135,9 +136,24 @@ def decode_cursor(cursor: str) -> list | None:
         return None
     if not isinstance(values, list) or not 1 <= len(values) <= 6:
         return None
-    if not all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in values):
+    if not all(_cursor_value_ok(v) for v in values):
         return None
     return values
+
+
+CURSOR_INT_MAX = 2**63 - 1  # sort values and offsets are 64-bit in every engine and database
+
+
+def _cursor_value_ok(value) -> bool:
+    """A cursor comes from the client: an integer beyond int64 (an OFFSET or a search_after value)
+    or an infinite float would reach the database or engine and fail there with a 500."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -CURSOR_INT_MAX <= value <= CURSOR_INT_MAX
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str)
 
 
 class BackendUnavailable(Exception):

@@ -19,6 +19,19 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create:
             obj.save()
 
+    @factory.post_generation
+    def platform_admin(obj, create, extracted, **kw):
+        """`UserFactory(platform_admin=True)`: staff holding the explicit platform-admin
+        permission (bare `is_staff` gives no platform powers)."""
+        if create and extracted:
+            from django.contrib.auth.models import Permission
+
+            obj.is_staff = True
+            obj.save(update_fields=["is_staff"])
+            obj.user_permissions.add(
+                Permission.objects.get(content_type__app_label="market", codename="platform_admin")
+            )
+
 
 class CooperativeFactory(factory.django.DjangoModelFactory):
     class Meta:

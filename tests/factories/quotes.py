@@ -41,7 +41,7 @@ def trade(db):
         "staff": MembershipFactory(cooperative=coop, role="OWNER").user,
         "other_staff": MembershipFactory(cooperative=other, role="OWNER").user,
         "coffee_staff": MembershipFactory(cooperative=coffee_coop, role="OWNER").user,
-        "admin": UserFactory(is_staff=True),
+        "admin": UserFactory(platform_admin=True),
     }
 
 

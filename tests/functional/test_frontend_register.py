@@ -82,7 +82,7 @@ def _upload_and_submit(s, coop):
 
 
 def test_director_registers_on_a_phone_and_admin_verifies(units, open_session):
-    UserFactory(email="admin@example.vn", is_staff=True)
+    UserFactory(email="admin@example.vn", platform_admin=True)
     axe: dict[str, list] = {}
     director = _phone(open_session, "register")
 

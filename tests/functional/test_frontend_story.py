@@ -59,7 +59,7 @@ def _world():
         ),
         "staff_a": MembershipFactory(cooperative=coop_a).user,
         "staff_b": MembershipFactory(cooperative=coop_b).user,
-        "admin": UserFactory(email="admin@example.vn", is_staff=True),
+        "admin": UserFactory(email="admin@example.vn", platform_admin=True),
     }
 
 

@@ -51,6 +51,9 @@ def _world():
 def _checkout(s, w, method: str, axe: dict) -> Order:
     page = s.go(f"/san-pham/{w['product'].pk}/{w['product'].slug}/")
     axe["product"] = s.axe_violations()
+    bar = page.locator(".buy-bar").bounding_box()
+    assert bar["y"] + bar["height"] <= PHONE["height"] + 1  # price + "add to cart" in view
+    assert page.locator(".buy-bar .bar-price").is_visible()
     page.fill('input[name="quantity"]', "3")
     page.click('form[action$="/gio-hang/them/"] button[type=submit]')
     page.wait_for_url("**/gio-hang/")

@@ -29,7 +29,7 @@ def released(units, settings):
     )
     staff = UserFactory(email="thu@htx.vn")
     MembershipFactory(cooperative=coop, user=staff, role="OWNER")
-    admin = UserFactory(email="admin@htx.market", is_staff=True)
+    admin = UserFactory(email="admin@htx.market", platform_admin=True)
     for price in (1_200_000, 800_000):
         checkout = place(
             UserFactory(),

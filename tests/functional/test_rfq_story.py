@@ -208,7 +208,9 @@ def test_export_rfq_story(chromium, live_server, market):
         HTTP_STRIPE_SIGNATURE=sign(body, SECRET),
     )
     deposit_state = (
-        importer.go(f"/export/{order.code}/").locator("#installment-1 .badge").inner_text()
+        importer.go(f"/export/{order.code}/")
+        .locator("#installment-1 .badge")
+        .get_attribute("data-state")
     )
 
     # 5. The cooperative (360 px) packs, ships with the shipment data, uploads the B/L.

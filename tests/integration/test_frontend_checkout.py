@@ -136,7 +136,7 @@ def test_order_page_is_for_its_buyer_cooperative_and_admins(who, statuses):
         "other_buyer": UserFactory(),
         "coop_staff": MembershipFactory(cooperative=product.cooperative).user,
         "other_coop_staff": MembershipFactory().user,
-        "admin": UserFactory(is_staff=True),
+        "admin": UserFactory(platform_admin=True),
     }
     c = Client()
     if viewers[who]:

@@ -55,6 +55,7 @@ def test_desk_walks_a_cod_order_to_delivered_and_the_buyer_completes_it(cod_orde
     order.refresh_from_db()
     assert (order.status, order.carrier, order.tracking_number) == (S.COMPLETED, "GHN", "GHN123")
     assert "Tôi đã nhận được hàng" in page
+    assert "đơn hàng tự hoàn tất 7 ngày sau khi giao" in page  # ORDER_AUTO_COMPLETE_DAYS
     assert done.status_code == 200 and "Hoàn tất" in done.content.decode()
     moves = list(
         OrderEvent.objects.filter(order=order, kind="STATUS").values_list("to_status", flat=True)

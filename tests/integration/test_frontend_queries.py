@@ -57,7 +57,7 @@ def _world(rows: int) -> dict:
         "buyer": buyer,
         "product": products[0],
         "order": big,
-        "admin": UserFactory(is_staff=True),
+        "admin": UserFactory(platform_admin=True),
     }
 
 

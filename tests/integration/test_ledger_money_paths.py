@@ -36,7 +36,7 @@ def stripe_settings(settings):
 
 @pytest.fixture
 def admin():
-    return UserFactory(is_staff=True)
+    return UserFactory(platform_admin=True)
 
 
 def card_order(price=200_000):

@@ -80,7 +80,7 @@ def test_a_refund_settling_against_the_refund_webhook(round_):
     checkout = card_checkout()
     order = checkout.orders.get()
     pay_by_card(checkout, "pi_race")
-    admin = UserFactory(is_staff=True)
+    admin = UserFactory(platform_admin=True)
     with transaction.atomic():
         order_transition(actor=admin, order_id=order.pk, to="CANCELLED", reason="hết hàng")
     refund = Refund.objects.get(order=order)

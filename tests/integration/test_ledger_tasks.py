@@ -28,7 +28,7 @@ def test_beat_runs_auto_completion_the_ledger_check_and_the_weekly_payout():
 def test_the_tasks_complete_release_check_and_pay_out(settings):
     settings.ORDER_AUTO_COMPLETE_DAYS, settings.LEDGER_PAYOUT_MINIMUM_VND = 7, 0
     app.loader.import_default_modules()
-    admin = UserFactory(is_staff=True)
+    admin = UserFactory(platform_admin=True)
     order = place_order(UserFactory(), ProductFactory(price_vnd=500_000), payment_method="cod")
     for step in ("CONFIRMED", "PACKED", "SHIPPED", "DELIVERED"):
         extra = {"carrier": "GHN", "tracking_number": "T1"} if step == "SHIPPED" else {}

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import time
 
 import pytest
 
@@ -96,3 +97,26 @@ def test_a_json_log_line_carries_the_request_id_and_hides_task_arguments():
         "req-42",
     )
     assert line["data"] == {"id": "t1"} and "time" in line
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # the connection is closed: no test transaction around
+def test_a_request_while_the_database_is_unreachable_fails_fast_with_503(client, settings):
+    from django.db import connection
+
+    settings.DEBUG_PROPAGATE_EXCEPTIONS = False
+    real_port = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = "9"  # nothing listens: the server is restarting
+    try:
+        started = time.monotonic()
+        down = client.get("/hop-tac-xa/")
+        took = time.monotonic() - started
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = real_port
+    back = client.get("/hop-tac-xa/")
+
+    assert (down.status_code, down["Retry-After"]) == (503, "5")
+    assert down.json()["code"] == "service_unavailable" and took < 5
+    assert back.status_code == 200

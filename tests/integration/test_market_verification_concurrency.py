@@ -19,7 +19,7 @@ def test_concurrent_verify_and_reject_only_one_wins(settings):
         False  # keep the outbox rows to count them (no drain after commit)
     )
     coop = f.CooperativeFactory(status="SUBMITTED")
-    admins = [f.UserFactory(is_staff=True) for _ in range(2)]
+    admins = [f.UserFactory(platform_admin=True) for _ in range(2)]
     barrier, outcomes = threading.Barrier(2), []
 
     def act(admin, move):

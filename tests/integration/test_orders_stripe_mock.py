@@ -196,7 +196,7 @@ def test_cancelling_a_paid_card_order_refunds_it_through_stripe(
         {"id": payment.provider_id, "amount": 210_000, "currency": "vnd", "metadata": {}}
     )
     first = checkout.orders.order_by("pk").first()
-    admin = UserFactory(is_staff=True)
+    admin = UserFactory(platform_admin=True)
     wire.clear()
 
     with django_capture_on_commit_callbacks(execute=True):

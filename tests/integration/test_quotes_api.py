@@ -406,3 +406,16 @@ def test_the_beat_task_closes_rfqs_at_their_date(trade):
     assert result == {"closed": 1, "checked": 1}
     assert Rfq.objects.get(pk=due.pk).status == "CLOSED"
     assert app.conf.beat_schedule["rfqs-close-due"]["task"] == "quotes.rfqs_close_due"
+
+
+def test_an_attachment_name_is_quoted_safely_in_the_download_header(trade):
+    rfq = post_rfq(trade)
+    url = f"/api/v1/rfqs/{rfq.pk}/threads/{trade['coop'].pk}/messages/"
+    client_for(trade["staff"]).post(
+        url, {"body": "x", "file": upload('spec "v2"; x=1.pdf')}, format="multipart"
+    )
+
+    listed = client_for(trade["buyer"]).get(url).json()
+    r = client_for(trade["buyer"]).get(listed[0]["attachment"])
+
+    assert r["Content-Disposition"] == 'attachment; filename="spec \\"v2\\"; x=1.pdf"'

@@ -177,6 +177,13 @@ def test_overdue_installment_is_shown_plainly(trade, order):
 
     assert [i["state"] for i in r.json()["installments"]] == ["OVERDUE", "SCHEDULED"]
     assert mine.json()["installments"][0]["state"] == "OVERDUE"
+    from django.test import Client
+
+    for user in (trade["buyer"], trade["staff"]):  # the page says it plainly to both sides
+        page = Client()
+        page.force_login(user)
+        html = page.get(f"/export/{order.code}/").content.decode()
+        assert 'data-state="OVERDUE">Quá hạn</span>' in html
 
 
 ACTORS = ["anonymous", "buyer", "other_buyer", "staff", "other_staff", "admin"]

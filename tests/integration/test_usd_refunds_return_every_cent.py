@@ -31,7 +31,7 @@ def test_refunding_every_order_of_a_usd_checkout_returns_every_cent_charged(
         address=export_address(),
     )
     pay_by_card(checkout, "pi_review")
-    admin = UserFactory(is_staff=True)
+    admin = UserFactory(platform_admin=True)
 
     with django_capture_on_commit_callbacks(execute=False):  # no call to Stripe: amounts only
         refunds = [

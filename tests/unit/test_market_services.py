@@ -160,7 +160,7 @@ def test_update_refused_changes_nothing(who, error):
     coop = f.CooperativeFactory(verified=True)
     actor = {
         "staff": lambda: f.MembershipFactory(cooperative=coop, role="STAFF").user,
-        "admin": lambda: f.UserFactory(is_staff=True),
+        "admin": lambda: f.UserFactory(platform_admin=True),
         "stranger": f.UserFactory,
     }[who]()
     before = snapshot(coop)
@@ -303,7 +303,7 @@ def test_every_transition_allowed_or_refused(
     from_status, to_status, django_capture_on_commit_callbacks
 ):
     coop, owner = coop_in(from_status)
-    actor = owner if to_status == Status.SUBMITTED else f.UserFactory(is_staff=True)
+    actor = owner if to_status == Status.SUBMITTED else f.UserFactory(platform_admin=True)
     allowed = to_status in Cooperative.ALLOWED_TRANSITIONS[from_status]
     if to_status == Status.VERIFIED and from_status == Status.SUSPENDED:
         allowed = True
@@ -333,7 +333,7 @@ def test_reject_reason_is_stored_and_mailed_in_owner_language(
     coop, owner = coop_in(Status.SUBMITTED)
     owner.language = "en"
     owner.save()
-    admin = f.UserFactory(is_staff=True)
+    admin = f.UserFactory(platform_admin=True)
 
     with django_capture_on_commit_callbacks(execute=True):
         services.cooperative_reject(
@@ -353,7 +353,9 @@ def test_verify_mail_in_vietnamese_for_vietnamese_owner(
     coop, owner = coop_in(Status.SUBMITTED)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.cooperative_verify(actor=f.UserFactory(is_staff=True), cooperative_id=coop.pk)
+        services.cooperative_verify(
+            actor=f.UserFactory(platform_admin=True), cooperative_id=coop.pk
+        )
 
     assert len(mailoutbox) == 1
     assert "đã được xác minh" in mailoutbox[0].body
@@ -368,7 +370,7 @@ def test_reason_required(service, reason):
     before = snapshot(coop)
 
     with pytest.raises(ValidationFailed) as exc:
-        service(actor=f.UserFactory(is_staff=True), cooperative_id=coop.pk, reason=reason)
+        service(actor=f.UserFactory(platform_admin=True), cooperative_id=coop.pk, reason=reason)
 
     assert exc.value.code == "reason_required"
     assert snapshot(coop) == before
@@ -411,7 +413,7 @@ def test_staff_role_cannot_submit():
 
 def test_resubmission_after_rejection_keeps_full_history():
     coop, owner = coop_in(Status.DRAFT)
-    admin = f.UserFactory(is_staff=True)
+    admin = f.UserFactory(platform_admin=True)
 
     services.cooperative_submit(actor=owner, cooperative_id=coop.pk)
     services.cooperative_reject(actor=admin, cooperative_id=coop.pk, reason="Thiếu con dấu")
@@ -454,12 +456,12 @@ def test_logo_replaced_and_verified_coop_reindexed():
         (lambda: f.PDF_BYTES, "unsupported_file_type"),
         (lambda: f.PNG_BYTES, "invalid_image"),
         (lambda: f.image_bytes()[:40], "invalid_image"),
-        (lambda: f.image_bytes(4001, 4000), "image_too_large"),
+        (lambda: f.image_bytes(4097, 4096), "image_too_large"),
         (lambda: b"GIF89a" + b"\x00" * 32, "unsupported_file_type"),
     ],
 )
 def test_bad_logo_refused_and_nothing_changes(content, code):
-    owner = f.MembershipFactory()
+    owner = f.MembershipFactory(cooperative__verified=True)  # drafts may not upload at all
     before = snapshot(owner.cooperative)
 
     with pytest.raises(ValidationFailed) as exc:

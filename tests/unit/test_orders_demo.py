@@ -11,7 +11,7 @@ def test_demo_seed_is_idempotent():
 
     assert "no demo buyer" in demo.seed(print)
     UserFactory(email="buyer@htx.market")
-    UserFactory(is_staff=True)
+    UserFactory(platform_admin=True)
     ProductFactory()
     ProductFactory()
 

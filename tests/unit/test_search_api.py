@@ -132,7 +132,10 @@ def engine_catalog(engine_backend):
     return data
 
 
-def test_engine_down_is_a_503_not_an_engine_error(engine_catalog, api_client, settings):
+def test_engine_down_without_a_fallback_is_a_503_not_an_engine_error(
+    engine_catalog, api_client, settings
+):
+    settings.SEARCH_FALLBACK = ""  # (with the database fallback: test_search_degraded.py)
     settings.ELASTICSEARCH_URL = settings.OPENSEARCH_URL = (
         "http://127.0.0.1:9"  # nothing listens there
     )

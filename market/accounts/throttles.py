@@ -1,0 +1,37 @@
+"""The login/sign-up/reset limits outside DRF views: the web forms and the Django admin login."""
+
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class ScopeThrottle(SimpleRateThrottle):
+    """The API's limits (scopes `login`, `signup`, `password_reset`, per client address) on the web
+    forms and the admin login too, kept in the same cache entries: nobody gains by switching
+    between them."""
+
+    scope: str
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        super().__init__()
+        # SimpleRateThrottle sets these from the rate; declared here for the type checker.
+        self.num_requests: int
+        self.duration: int
+
+    def get_rate(self) -> str:
+        # Read now, not at import: settings may change in tests.
+        return str(api_settings.DEFAULT_THROTTLE_RATES[self.scope])
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def exhausted(self, request) -> bool:
+        self.key = self.get_cache_key(request, None)
+        self.history = self.cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        return len(self.history) >= self.num_requests
+
+    def record(self) -> None:
+        self.throttle_success()  # DRF's name: it appends this attempt to the history
