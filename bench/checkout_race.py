@@ -128,7 +128,13 @@ def run(args):
                     )
                 started = time.perf_counter()
                 try:
-                    checkout_place(buyer=buyer, cart=cart, payment_method="cod", address=address)
+                    checkout_place(
+                        buyer=buyer,
+                        cart=cart,
+                        payment_method="cod",
+                        address=address,
+                        enforce_buyer_limits=False,  # measures stock contention, not limits
+                    )
                     kind = "order"
                 except OutOfStock:
                     kind = "out_of_stock"

@@ -105,13 +105,13 @@ class Load:
             w.join(30)
 
     def run(self, i):
-        token = self.actors["buyers"][i % len(self.actors["buyers"])]["token"]
-        api = {"Authorization": f"Token {token}"}
+        pool = self.actors.get("checkout_buyers") or [b["token"] for b in self.actors["buyers"]]
         n = 0
         while not self.stop_flag.is_set():
             n += 1
             product = random.choice(self.actors["products"])
-            if n % 8 == 0:
+            if n % 8 == 0:  # each checkout by another buyer (the bounds per buyer hold)
+                api = {"Authorization": f"Token {pool[(n // 8 * self.threads + i) % len(pool)]}"}
                 http(
                     "POST",
                     self.host + "/api/v1/cart/lines/",
@@ -214,7 +214,7 @@ def scenario_es(host, load):
 
 
 def scenario_worker(host, load):
-    rows = 3000
+    rows = 12000
     job = shell(
         "from catalog.services import import_job_start\n"
         "from market.models import Membership\n"

@@ -134,20 +134,23 @@ class Visitor(FastHttpUser):
             if r.status_code not in (200, 201):
                 r.failure(f"{r.status_code} {r.text[:120]}")
 
-    # --- 5% checkouts by bank transfer
+    # --- 5% checkouts by bank transfer, each by another buyer of the pool (as in real life: the
+    # bounds on unpaid orders per buyer hold)
     @task(5)
     def checkout(self):
         product = random.choice(ACTORS["products"])
+        pool = ACTORS.get("checkout_buyers") or [self.token]
+        buyer = {"Authorization": f"Token {pool[next(_checkout_seq) % len(pool)]}"}
         self.client.post(
             "/api/v1/cart/lines/",
             json={"product_id": product["id"], "quantity": product["qty"]},
-            headers=self.api_headers,
+            headers=buyer,
             name="api cart add",
         )
         with self.client.post(
             "/api/v1/checkout/",
             json={"payment_method": "bank_transfer", "address": ACTORS["address"]},
-            headers={**self.api_headers, "Idempotency-Key": uuid.uuid4().hex},
+            headers={**buyer, "Idempotency-Key": uuid.uuid4().hex},
             name="api checkout (bank transfer)",
             catch_response=True,
         ) as r:
@@ -184,6 +187,7 @@ def _seq():
 
 
 _buyer_seq = _seq()
+_checkout_seq = _seq()
 
 
 def report(env: Environment, seconds: float) -> str:

@@ -1,6 +1,9 @@
 """`manage.py loadtest_prepare --buyers N [--products M]`: the actors and data of bench/load.py.
 
-Creates (idempotently) N load-test buyers `loadtest+<i>@htx.market` with API tokens, logs in the
+Creates N load-test buyers `loadtest+<i>@htx.market` with API tokens (they change carts), and a
+pool of checkout buyers made fresh for each run (`loadtest+<run>-<i>@htx.market`, e-mail
+verified): the checkout bounds (unpaid orders and checkouts per buyer per hour) hold for each of
+them as for real buyers, so every checkout of a run is placed by another person. It also logs in the
 owners of a few verified cooperatives (server-side sessions, as a browser login would), picks M
 purchasable products and gives them a deep stock (so thousands of test checkouts never run out),
 and prints one JSON document: buyers' tokens, owners' session keys and desk paths, products
@@ -9,13 +12,16 @@ Meant for a load-test database only (it changes stock). Safe to re-run.
 """
 
 import json
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from catalog.models import Category, Product
@@ -24,6 +30,7 @@ from market.models import Cooperative, Membership, Province, User, Ward
 
 PASSWORD = "loadtest-12345"  # noqa: S105  (load-test accounts of a load-test database)
 DEEP_STOCK = Decimal("1000000000")
+_HAS_VERIFIED = any(f.name == "email_verified_at" for f in User._meta.get_fields())
 
 
 class Command(BaseCommand):
@@ -33,14 +40,15 @@ class Command(BaseCommand):
         parser.add_argument("--buyers", type=int, default=40)
         parser.add_argument("--owners", type=int, default=8)
         parser.add_argument("--products", type=int, default=60)
+        parser.add_argument("--checkout-buyers", type=int, default=2000)
 
-    def handle(self, *args, buyers, owners, products, **options):
+    def handle(self, *args, buyers, owners, products, checkout_buyers, **options):
         with transaction.atomic():
-            data = {
+            data: dict[str, list] = {
                 "buyers": self._buyers(buyers),
+                "checkout_buyers": self._pool(checkout_buyers),
                 "owners": self._owners(owners),
                 "products": self._products(products),
-                "address": self._address(),
                 "categories": list(Category.objects.order_by("pk").values_list("pk", flat=True)),
                 "provinces": list(
                     Product.objects.filter(origin_province__isnull=False)
@@ -49,7 +57,7 @@ class Command(BaseCommand):
                     .distinct()
                 ),
             }
-        self.stdout.write(json.dumps(data))
+        self.stdout.write(json.dumps({**data, "address": self._address()}))
         self.stderr.write(
             f"loadtest_prepare: {len(data['buyers'])} buyers, {len(data['owners'])} cooperative "
             f"owners, {len(data['products'])} products with deep stock"
@@ -62,9 +70,33 @@ class Command(BaseCommand):
             user = User.objects.filter(email=email).first()
             if user is None:
                 user = User.objects.create_user(email=email, password=PASSWORD, language="vi")
+            if _HAS_VERIFIED and not user.email_verified_at:
+                User.objects.filter(pk=user.pk).update(email_verified_at=timezone.now())
             token, _ = Token.objects.get_or_create(user=user)
             out.append({"email": email, "token": token.key})
         return out
+
+    def _pool(self, n: int) -> list[str]:
+        """Fresh buyers (one password hash for all: hashing is the slow part), their tokens."""
+        run = uuid.uuid4().hex[:8]
+        password = make_password(PASSWORD)
+        now = timezone.now()
+        users = User.objects.bulk_create(
+            [
+                User(
+                    email=f"loadtest+{run}-{i}@htx.market",
+                    password=password,
+                    language="vi",
+                    **({"email_verified_at": now} if _HAS_VERIFIED else {}),
+                )
+                for i in range(n)
+            ],
+            batch_size=1000,
+        )
+        tokens = Token.objects.bulk_create(
+            [Token(user=u, key=Token.generate_key()) for u in users], batch_size=1000
+        )
+        return [t.key for t in tokens]
 
     def _owners(self, n: int) -> list[dict]:
         from importlib import import_module
