@@ -122,17 +122,17 @@ class ProductFamily(TimeStampedModel):
     def __str__(self):
         return self.name_vi
 
-    def shared_values(self) -> dict:
+    def shared_values(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.SHARED_FIELDS}
 
     @classmethod
-    def bulk_for(cls, products) -> None:
+    def bulk_for(cls, products: list["Product"]) -> None:
         """Give each unsaved product without a family a one-variant family of its own (bulk
         inserts skip `Product.save`, which would do it one by one)."""
         alone = [p for p in products if p.family_id is None]
-        families = cls.objects.bulk_create(
+        families = ProductFamily.objects.bulk_create(
             [
-                cls(
+                ProductFamily(
                     cooperative_id=p.cooperative_id,
                     slug=p.slug,
                     **{f: getattr(p, f) for f in cls.SHARED_FIELDS},
@@ -253,7 +253,7 @@ class Product(TimeStampedModel):
     def __str__(self):
         return f"{self.name_vi} — {self.variant_label}" if self.options else self.name_vi
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # A product saved without a family becomes a one-variant family (how products were made
         # before families; the services create families explicitly).
         if self.family_id is None:
@@ -329,7 +329,7 @@ class ProductImage(models.Model):
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
-        return f"{self.product_id} #{self.position}"
+        return f"{self.family_id} #{self.position}"
 
 
 def _private_storage():

@@ -81,15 +81,16 @@ def family_for_card(family: ProductFamily) -> ProductFamily | None:
     """Set what a family card shows from its `shown_variants` (fresh from the database): the
     cheapest variant (`variant`, the card's link and unit), the price range and how many
     variants there are. None when no variant is left to show."""
-    variants = family.shown_variants
+    variants: list[Product] = getattr(family, "shown_variants", [])
     if not variants:
         return None
     priced = [v for v in variants if v.price_vnd is not None] or variants
-    family.variant = min(priced, key=lambda v: (v.price_vnd or 0, v.position, v.pk))
     prices = [v.price_vnd for v in variants if v.price_vnd is not None]
-    family.price_min_vnd = min(prices, default=None)
-    family.price_max_vnd = max(prices, default=None)
-    family.variant_count = len(variants)
+    # Attributes of this read only (the card's), not model fields.
+    family.variant = min(priced, key=lambda v: (v.price_vnd or 0, v.position, v.pk))  # type: ignore[attr-defined]
+    family.price_min_vnd = min(prices, default=None)  # type: ignore[attr-defined]
+    family.price_max_vnd = max(prices, default=None)  # type: ignore[attr-defined]
+    family.variant_count = len(variants)  # type: ignore[attr-defined]
     return family
 
 

@@ -151,7 +151,7 @@ class VariantOutput(serializers.Serializer):
     id = serializers.IntegerField(help_text="variant_id for the cart")
     sku = serializers.CharField()
     options = serializers.DictField(child=serializers.CharField())
-    label = serializers.CharField(source="variant_label")
+    label = serializers.CharField(source="variant_label")  # type: ignore[assignment]
     unit = serializers.CharField()
     unit_display = serializers.CharField(source="get_unit_display")
     base_qty = serializers.DecimalField(max_digits=14, decimal_places=3, allow_null=True)

@@ -54,8 +54,8 @@ def changed(
 
 
 def copy_shared_to_variants(
-    family: ProductFamily, values: dict, *, slug: str | None = None, record: bool = True
-) -> list:
+    family: ProductFamily, values: dict[str, Any], *, slug: str | None = None, record: bool = True
+) -> list[int]:
     """Write shared values on the family and copy them to every variant row (the read copy, see
     docs/catalog.md), in the caller's transaction. Returns the variant ids; records them in the
     search outbox unless the caller does (`record=False`, one outbox call for a whole import)."""

@@ -7,6 +7,7 @@ Stock still only changes through `catalog.stock`. A variant of another cooperati
 """
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -23,13 +24,13 @@ from catalog.services.common import (
 )
 from catalog.services.products import EDITABLE_FIELDS, SHARED_FIELDS, _validate
 from market.errors import NotFound, ValidationFailed
-from market.models import Province
+from market.models import Province, User
 
 FAMILY_FIELDS = (*SHARED_FIELDS, "family_key")
 VARIANT_FIELDS = tuple(f for f in EDITABLE_FIELDS if f not in SHARED_FIELDS)
 
 
-def lock_own_family(*, actor, cooperative_id: int, family_id: int) -> ProductFamily:
+def lock_own_family(*, actor: User | None, cooperative_id: int, family_id: int) -> ProductFamily:
     """Lock the family if it belongs to the actor's cooperative; NotFound otherwise."""
     assert transaction.get_connection().in_atomic_block
     check_staff(actor, cooperative_id)
@@ -47,13 +48,13 @@ def _lock_variants(family: ProductFamily) -> list[Product]:
     return list(family.variants.order_by("pk").select_for_update())
 
 
-def _unknown(data: dict, allowed) -> None:
+def _unknown(data: dict[str, Any], allowed: Any) -> None:
     unknown = set(data) - set(allowed)
     if unknown:
         raise ValidationFailed(fields={k: ["unknown field"] for k in sorted(unknown)})
 
 
-def _family_errors(values: dict) -> dict:
+def _family_errors(values: dict[str, Any]) -> dict[str, Any]:
     """Rules of the shared fields (the variant rules are checked per variant)."""
     state = {"sku": "x", "unit": "KG", **values}
     errors = {k: v for k, v in rules.product_errors(state).items() if k in FAMILY_FIELDS}
@@ -61,7 +62,7 @@ def _family_errors(values: dict) -> dict:
     return errors
 
 
-def _ref_errors(values: dict) -> dict:
+def _ref_errors(values: dict[str, Any]) -> dict[str, Any]:
     errors = {}
     category_id = values.get("category_id")
     if category_id and not Category.objects.filter(pk=category_id).exists():
@@ -72,7 +73,7 @@ def _ref_errors(values: dict) -> dict:
     return errors
 
 
-def _new_variant(family: ProductFamily, data: dict, position: int) -> Product:
+def _new_variant(family: ProductFamily, data: dict[str, Any], position: int) -> Product:
     variant = Product(
         cooperative_id=family.cooperative_id,
         family=family,
@@ -87,7 +88,9 @@ def _new_variant(family: ProductFamily, data: dict, position: int) -> Product:
 
 
 @transaction.atomic
-def family_create(*, actor, cooperative_id: int, data: dict, variants: list[dict]) -> ProductFamily:
+def family_create(
+    *, actor: User | None, cooperative_id: int, data: dict[str, Any], variants: list[dict[str, Any]]
+) -> ProductFamily:
     """Create a family (shared fields in `data`) with its DRAFT variants (at least one; each
     {sku, options, unit, price_vnd, min_order_qty, order_step, stock_qty, ...}).
     Raises NotFound (not staff), ValidationFailed (unknown field), ProductInvalid (rules, SKU
@@ -124,7 +127,9 @@ def family_create(*, actor, cooperative_id: int, data: dict, variants: list[dict
 
 
 @transaction.atomic
-def family_update(*, actor, cooperative_id: int, family_id: int, data: dict) -> ProductFamily:
+def family_update(
+    *, actor: User | None, cooperative_id: int, family_id: int, data: dict[str, Any]
+) -> ProductFamily:
     """Change what the variants share; every variant gets the new values in the same
     transaction. Raises NotFound, ValidationFailed, ProductInvalid."""
     family = lock_own_family(actor=actor, cooperative_id=cooperative_id, family_id=family_id)
@@ -147,7 +152,9 @@ def family_update(*, actor, cooperative_id: int, family_id: int, data: dict) -> 
 
 
 @transaction.atomic
-def variant_add(*, actor, cooperative_id: int, family_id: int, data: dict) -> Product:
+def variant_add(
+    *, actor: User | None, cooperative_id: int, family_id: int, data: dict[str, Any]
+) -> Product:
     """Add a DRAFT variant to a family of the actor's cooperative. Raises NotFound (another
     cooperative's family), ValidationFailed, ProductInvalid (SKU used, same options as another
     variant, an option value its kind does not allow)."""
@@ -164,7 +171,7 @@ def variant_add(*, actor, cooperative_id: int, family_id: int, data: dict) -> Pr
 
 
 @transaction.atomic
-def variant_delete(*, actor, cooperative_id: int, variant_id: int) -> None:
+def variant_delete(*, actor: User | None, cooperative_id: int, variant_id: int) -> None:
     """Delete a variant that was never ordered (archive it otherwise). The last variant of a
     published family cannot go (archive the family's variants instead); the last variant of an
     unpublished family takes the family with it. Raises NotFound, LastVariant, VariantInOrders."""
@@ -202,7 +209,9 @@ def variant_delete(*, actor, cooperative_id: int, variant_id: int) -> None:
     record_changes(entity="family", ids=[family_id])  # the search rebuilds or drops its document
 
 
-def _parse_bulk_row(row: dict, errors: dict, i: int) -> tuple[int | None, Decimal | None]:
+def _parse_bulk_row(
+    row: dict[str, Any], errors: dict[int, Any], i: int
+) -> tuple[int | None, Decimal | None]:
     price, qty = row.get("price_vnd"), row.get("stock_qty")
     try:
         price = None if price in (None, "") else int(price)
@@ -215,7 +224,7 @@ def _parse_bulk_row(row: dict, errors: dict, i: int) -> tuple[int | None, Decima
 
 @transaction.atomic
 def variants_bulk_edit(
-    *, actor, cooperative_id: int, family_id: int, rows: list[dict]
+    *, actor: User | None, cooperative_id: int, family_id: int, rows: list[dict[str, Any]]
 ) -> list[Product]:
     """Set price and/or stock of several variants of one family at once, all or nothing.
     `rows`: [{variant_id, price_vnd?, stock_qty?}]. Stock goes through catalog.stock (locked,
@@ -223,9 +232,10 @@ def variants_bulk_edit(
     ({"rows": {index: {field: message}}}), ProductArchived."""
     family = lock_own_family(actor=actor, cooperative_id=cooperative_id, family_id=family_id)
     variants = {v.pk: v for v in _lock_variants(family)}
-    errors, plan = {}, []
+    errors: dict[int, Any] = {}
+    plan: list[tuple[Product, int | None, Decimal | None]] = []
     for i, row in enumerate(rows):
-        variant = variants.get(_int(row.get("variant_id")))
+        variant = variants.get(_int(row.get("variant_id")) or 0)
         if variant is None:
             raise NotFound()
         price, qty = _parse_bulk_row(row, errors, i)
@@ -249,14 +259,16 @@ def variants_bulk_edit(
     return [variants[pk] for pk in sorted(variants)]
 
 
-def _int(value) -> int | None:
+def _int(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
         return None
 
 
-def _bulk_apply(variant: Product, price: int | None, qty: Decimal | None, actor) -> None:
+def _bulk_apply(
+    variant: Product, price: int | None, qty: Decimal | None, actor: User | None
+) -> None:
     if price is not None and price != variant.price_vnd:
         before = variant.price_vnd
         # Tiers must stay below the base price: tiers at or above the new price are dropped.

@@ -289,12 +289,12 @@ class _Groups:
                 self.family_options.setdefault(key, {})[okey] = sku
         self.seen: dict[str, dict[str, str]] = {}  # group -> {options_key: "row N"}
 
-    def key(self, data: dict) -> str:
+    def key(self, data: dict[str, Any]) -> str:
         return data.get("family_key") or f"\0{data.get('sku')}"
 
-    def check(self, number: int, data: dict) -> list[dict]:
+    def check(self, number: int, data: dict[str, Any]) -> list[dict[str, Any]]:
         sku, key = data.get("sku"), self.key(data)
-        known = self.sku_family.get(sku)
+        known = self.sku_family.get(str(sku))
         if known and data.get("family_key") and known[1] not in ("", data["family_key"]):
             return [
                 _error(
@@ -319,7 +319,7 @@ class _Groups:
             )
         ]
 
-    def _in_family(self, key: str, okey: str, sku) -> str | None:
+    def _in_family(self, key: str, okey: str, sku: Any) -> str | None:
         twin = self.family_options.get(key, {}).get(okey)
         return f"SKU {twin}" if twin and twin != sku else None
 
@@ -334,7 +334,7 @@ class _Groups:
         return len(self.seen), new
 
 
-def _error(field: str, message: str) -> dict:
+def _error(field: str, message: str) -> dict[str, Any]:
     from catalog.importing.columns import HEADER_OF
 
     return {"column": HEADER_OF.get(field, field), "message": str(message)}
@@ -399,11 +399,12 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict[str, Any]]]) -> tuple[in
         .select_for_update()
     }
     actor_id = job.applied_by_id or job.created_by_id
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     for _number, data in parsed:
         groups.setdefault(data.get("family_key") or f"\0{data['sku']}", []).append(data)
     families, touched = _families_for(job, groups, current, by_pk)
-    new, dirty, events, fields = [], [], [], set()
+    new, dirty, events = [], [], []
+    fields: set[str] = set()
     for key, rows in groups.items():
         family = families[key]
         shared = {f: rows[0][f] for f in ProductFamily.SHARED_FIELDS if f in rows[0]}
@@ -452,7 +453,7 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict[str, Any]]]) -> tuple[in
 
 
 def _families_for(
-    job, groups: dict, current: dict, by_pk: dict
+    job: ImportJob, groups: dict[str, Any], current: dict[str, Any], by_pk: dict[int, Any]
 ) -> tuple[dict[str, ProductFamily], list[int]]:
     """The family of each group of rows: the one with that key, else the family of a known SKU
     of the group (which takes the key), else a new family (shared fields from the group's first
@@ -480,7 +481,7 @@ def _families_for(
     return out, touched
 
 
-def _family_apply(family: ProductFamily, shared: dict, key: str | None) -> list[int]:
+def _family_apply(family: ProductFamily, shared: dict[str, Any], key: str | None) -> list[int]:
     changes = {f: v for f, v in shared.items() if getattr(family, f) != v}
     if key and family.family_key != key:
         family.family_key = key

@@ -78,7 +78,7 @@ def _validate(product: Product) -> None:
         raise ProductInvalid(fields=errors)
 
 
-def _options_check(variant: Product, errors: dict) -> None:
+def _options_check(variant: Product, errors: dict[str, Any]) -> None:
     """Option values their kind allows, and no other variant of the family with the same ones."""
     from django.utils.translation import gettext as _
 

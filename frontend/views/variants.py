@@ -55,7 +55,7 @@ def family_context(*, user, coop, product) -> dict:
     )
     return {
         "family": family,
-        "variants": family.shown_variants,
+        "variants": getattr(family, "shown_variants", []),
         "variant_form": VariantAddForm(
             initial={
                 "unit": product.unit,
