@@ -130,7 +130,7 @@ class Command(BaseCommand):
             for p in product_list_purchasable()
             .filter(price_vnd__gt=0, price_vnd__lte=2_000_000, order_step=1)
             .order_by("cooperative_id", "pk")[: n * 20]
-            if p.price_vnd * p.min_order_qty <= 2_000_000
+            if (p.price_vnd or 0) * p.min_order_qty <= 2_000_000
         ]
         rows = cheap[::5][:n] or cheap[:n]
         Product.objects.filter(pk__in=[p.pk for p in rows]).update(stock_qty=DEEP_STOCK)
