@@ -195,7 +195,7 @@ def settle_and_check_ledger() -> bool:
     from orders.services.transitions import order_transition
     from tests.factories.market import UserFactory
 
-    admin = UserFactory(is_staff=True)
+    admin = UserFactory(platform_admin=True)
     for order_id in Order.objects.order_by("pk").values_list("pk", flat=True):
         for step in ("CONFIRMED", "PACKED", "SHIPPED", "DELIVERED", "COMPLETED"):
             extra = {"carrier": "GHN", "tracking_number": "B1"} if step == "SHIPPED" else {}

@@ -72,6 +72,7 @@ urlpatterns = [
     ),
     path("htx/<id:coop_id>/nhap/anh/", coop_bulk.import_photos, name="coop_import_photos"),
     path("htx/<id:coop_id>/san-pham/moi/", coop.product_create, name="coop_product_create"),
+    path("htx/<id:coop_id>/san-pham/<id:product_id>/", coop.product_edit, name="coop_product_edit"),
     path(
         "htx/<id:coop_id>/san-pham/<id:product_id>/dang-ban/",
         coop.product_publish,
