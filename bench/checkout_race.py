@@ -1,4 +1,4 @@
-"""Checkout race on PostgreSQL: 50 concurrent buyers, 20 products holding 1-5 units each,
+"""Checkout race on PostgreSQL: 50 concurrent buyers, 20 variants (5 families of 4) holding 1-5 units each,
 1,000 checkout attempts (1-3 random products a cart). Checks zero oversold, nothing lost or
 duplicated, every attempt answered (an order or a clear out-of-stock); prints checkouts/s and p95.
 Then (not timed) delivers and completes every order, so each posts its ledger entries, and checks
@@ -30,6 +30,13 @@ os.environ["DATABASE_URL"] = ADMIN_URL.rsplit("/", 1)[0] + "/" + DB
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "market.settings")
 os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
 os.environ["SEARCH_SYNC_ON_COMMIT"] = "false"
+
+
+VARIANTS = (
+    {"pack": "5 kg", "crop_year": "2025"},
+    {"pack": "1 kg", "crop_year": "2026"},
+    {"pack": "5 kg", "crop_year": "2026"},
+)
 
 
 def recreate_db(drop_only=False):
@@ -68,6 +75,7 @@ def run(args):
     from django.db import connection
 
     from catalog.models import Product
+    from catalog.options import options_key
     from orders.errors import OutOfStock
     from orders.models import Checkout, Order, OrderLine
     from orders.services.cart import cart_get_or_create
@@ -77,7 +85,30 @@ def run(args):
     from tests.factories.orders import vn_address
 
     rng = random.Random(7)
-    products = [ProductFactory(stock_qty=Decimal(rng.randint(1, 5))) for _ in range(args.products)]
+    # The products are variants: families of 4 (pack x crop year) of one cooperative each, so
+    # carts often hold two variants of one family (locked and sold each from its own stock).
+    products = []
+    while len(products) < args.products:
+        first = ProductFactory(
+            stock_qty=Decimal(rng.randint(1, 5)), options={"pack": "1 kg", "crop_year": "2025"}
+        )
+        products.append(first)
+        for i, options in enumerate(VARIANTS, start=1):
+            if len(products) < args.products:
+                products.append(
+                    ProductFactory(
+                        cooperative=first.cooperative,
+                        family=first.family,
+                        options=options,
+                        options_key=options_key(options),
+                        position=i,
+                        stock_qty=Decimal(rng.randint(1, 5)),
+                    )
+                )
+    for p in products[::4]:
+        p.options_key = options_key(p.options)
+        p.save(update_fields=["options_key"])
+    families = len({p.family_id for p in products})
     initial = sum(p.stock_qty for p in products)
     buyers = [UserFactory() for _ in range(args.buyers)]
     address, per_buyer = vn_address(), args.attempts // args.buyers
@@ -116,7 +147,11 @@ def run(args):
         finally:
             connection.close()
 
-    print(f"racing {args.buyers} buyers × {per_buyer} attempts for {initial} units …", flush=True)
+    print(
+        f"racing {args.buyers} buyers × {per_buyer} attempts for {initial} units "
+        f"of {len(products)} variants in {families} families …",
+        flush=True,
+    )
     t0 = time.perf_counter()
     threads = [threading.Thread(target=buyer_loop, args=(b, i)) for i, b in enumerate(buyers)]
     for t in threads:

@@ -208,7 +208,7 @@ def generate(n: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from catalog.models import Category, Certification, Product
+    from catalog.models import Category, Certification, Product, ProductFamily
     from market.cooperatives.demo import example_tax_code
     from market.models import Cooperative, Province
 
@@ -263,6 +263,7 @@ def generate(n: int) -> None:
                     incoterms=rnd.choice([[], [], ["FOB"], ["FOB", "CIF"], ["EXW"]]),
                 )
             )
+        ProductFamily.bulk_for(rows)  # one family per product (a one-variant family)
         Product.objects.bulk_create(rows, batch_size=2000)
         ocop = [
             Certification(
@@ -277,15 +278,16 @@ def generate(n: int) -> None:
             for k in range(60)
         ]
         Certification.objects.bulk_create(ocop)
-        through = Certification.products.through
+        through = Certification.families.through
         ids = list(
             Product.objects.filter(sku__startswith="B-", cooperative__in=coops[:60]).values_list(
-                "pk", "cooperative_id"
+                "family_id", "cooperative_id"
             )
         )
         by_coop = {c.cooperative_id: c.pk for c in ocop}
         through.objects.bulk_create(
-            [through(certification_id=by_coop[c], product_id=p) for p, c in ids], batch_size=5000
+            [through(certification_id=by_coop[c], productfamily_id=f) for f, c in ids],
+            batch_size=5000,
         )
     print(f"catalog: generated {n - have} products in {time.monotonic() - started:.1f}s")
 

@@ -67,7 +67,7 @@ def setup(target_products: int) -> int:
     django.setup()
     from django.core.management import call_command
 
-    from catalog.models import Category, Product
+    from catalog.models import Category, Product, ProductFamily
     from market.models import Cooperative
 
     call_command("migrate", verbosity=0)
@@ -81,24 +81,23 @@ def setup(target_products: int) -> int:
         ]
         rng = random.Random(7)
         start = Product.objects.count()
-        Product.objects.bulk_create(
-            [
-                Product(
-                    cooperative=(c := rng.choice(coops)),
-                    sku=f"BENCH-{start + i:06d}",
-                    slug=f"bench-{start + i}",
-                    name_vi=f"{rng.choice(WORDS)} {c.province.short_name} loại {i % 7 + 1}",
-                    category=rng.choice(categories),
-                    origin_province=c.province,
-                    unit="KG",
-                    price_vnd=rng.randrange(10, 900) * 1000,
-                    stock_qty=Decimal(rng.randrange(0, 500)),
-                    status=Product.Status.ACTIVE,
-                )
-                for i in range(missing)
-            ],
-            batch_size=500,
-        )
+        rows = [
+            Product(
+                cooperative=(c := rng.choice(coops)),
+                sku=f"BENCH-{start + i:06d}",
+                slug=f"bench-{start + i}",
+                name_vi=f"{rng.choice(WORDS)} {c.province.short_name} loại {i % 7 + 1}",
+                category=rng.choice(categories),
+                origin_province=c.province,
+                unit="KG",
+                price_vnd=rng.randrange(10, 900) * 1000,
+                stock_qty=Decimal(rng.randrange(0, 500)),
+                status=Product.Status.ACTIVE,
+            )
+            for i in range(missing)
+        ]
+        ProductFamily.bulk_for(rows)  # one-variant families
+        Product.objects.bulk_create(rows, batch_size=500)
     print("rebuilding the search index …", flush=True)
     call_command("search_reindex", verbosity=0)
     return Product.objects.count()

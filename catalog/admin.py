@@ -1,4 +1,4 @@
-"""Django admin: categories, products (tiers and images inline), certifications with a check
+"""Django admin: categories, product families (variants and images inline), variants (tiers inline), certifications with a check
 action that goes through the same service as the API (event rows, outbox, re-check)."""
 
 from django.contrib import admin, messages
@@ -13,6 +13,7 @@ from catalog.models import (
     PriceTier,
     Product,
     ProductEvent,
+    ProductFamily,
     ProductImage,
 )
 from catalog.services import certification_check
@@ -54,6 +55,35 @@ class ProductEventInline(admin.TabularInline):
         return False
 
 
+class VariantInline(admin.TabularInline):
+    model = Product
+    extra = 0
+    fields = ("sku", "options", "unit", "price_vnd", "min_order_qty", "stock_qty", "status")
+    readonly_fields = ("stock_qty", "status")  # stock and status only through the services
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # variants are made by catalog.services.families (checks, shared copy)
+
+
+@admin.register(ProductFamily)
+class ProductFamilyAdmin(admin.ModelAdmin):
+    list_display = ("name_vi", "cooperative", "category", "family_key", "created_at")
+    search_fields = ("name_vi", "name_en", "family_key", "cooperative__legal_name")
+    list_select_related = ("cooperative", "category")
+    raw_id_fields = ("cooperative", "origin_province")
+    readonly_fields = ("family_key",)
+    inlines = [VariantInline, ProductImageInline]
+
+    def save_model(self, request, obj, form, change):
+        # What the variants share is copied to each of them (their read copy, docs/catalog.md).
+        from catalog.services.common import copy_shared_to_variants
+
+        super().save_model(request, obj, form, change)
+        if change:
+            copy_shared_to_variants(obj, obj.shared_values())
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
     list_display = (
@@ -69,12 +99,12 @@ class ProductAdmin(admin.ModelAdmin):
     list_filter = ("status", "availability", "unit", ("category", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name_vi", "name_en", "sku", "cooperative__legal_name")
     list_select_related = ("cooperative", "category")
-    raw_id_fields = ("cooperative", "origin_province")
+    raw_id_fields = ("cooperative", "origin_province", "family", "image")
     readonly_fields = (
         "stock_qty",
         "published_at",
     )  # stock only through catalog.stock (locks, events)
-    inlines = [PriceTierInline, ProductImageInline, ProductEventInline]
+    inlines = [PriceTierInline, ProductEventInline]
 
 
 @admin.action(description=_("Verify the selected certifications"))
@@ -118,7 +148,7 @@ class CertificationAdmin(admin.ModelAdmin):
     exclude = ("document",)
     readonly_fields = ("document_link", "status", "checked_by", "checked_at", "expiry_notified_at")
     raw_id_fields = ("cooperative",)
-    filter_horizontal = ("products",)
+    filter_horizontal = ("families",)
     actions = [verify_certifications, reject_certifications]
 
     @admin.display(description=_("Certificate file"))

@@ -91,3 +91,23 @@ class ImportNotApplicable(DomainError):
     code = "import_not_applicable"
     status = 409
     default_message = _("This import cannot be applied in its current state.")
+
+
+class LastVariant(DomainError):
+    code = "last_variant"
+    status = 409
+    default_message = _(
+        "This is the last variant of a published product; archive the product instead."
+    )
+
+
+class VariantInOrders(DomainError):
+    code = "variant_in_orders"
+    status = 409
+    default_message = _("This variant has been ordered; archive it instead of deleting it.")
+
+
+class VariantRequired(DomainError):
+    code = "variant_required"
+    status = 400
+    default_message = _("This product comes in several variants: choose one (variant_id).")

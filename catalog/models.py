@@ -1,4 +1,5 @@
-"""Catalog: categories, products, price tiers, stock, images, certifications."""
+"""Catalog: categories, product families and their variants, price tiers, stock, images,
+certifications."""
 
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -59,16 +60,100 @@ class Incoterm(models.TextChoices):
     DDP = "DDP", "DDP"
 
 
+class Availability(models.TextChoices):
+    IN_STOCK = "IN_STOCK", _("In stock")
+    PRE_ORDER = "PRE_ORDER", _("Pre-order")
+    SEASONAL = "SEASONAL", _("Seasonal")
+
+
+class ProductFamily(TimeStampedModel):
+    """What a cooperative's product shares across the packs, grades and crop years it is sold in:
+    names, descriptions, category, origin, photos (`images`), certifications, export data and
+    seasonality. What is sold is a variant (`Product`, alias `ProductVariant`). The shared fields
+    are copied onto each variant row by `catalog.services.families` (see docs/catalog.md)."""
+
+    # The fields shared by every variant (same names on both models; the family is the truth).
+    SHARED_FIELDS = (
+        "name_vi",
+        "name_en",
+        "description_vi",
+        "description_en",
+        "category_id",
+        "origin_province_id",
+        "availability",
+        "harvest_start",
+        "harvest_end",
+        "season_months",
+        "hs_code",
+        "incoterms",
+        "port_of_loading",
+    )
+
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.PROTECT, related_name="product_families"
+    )
+    slug = models.SlugField(max_length=255)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=255)
+    name_en = models.CharField(_("name (English)"), max_length=255, blank=True)
+    description_vi = models.TextField(_("description (Vietnamese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="families", null=True, blank=True
+    )
+    origin_province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    availability = models.CharField(
+        max_length=10, choices=Availability.choices, default=Availability.IN_STOCK
+    )
+    harvest_start = models.DateField(null=True, blank=True)
+    harvest_end = models.DateField(null=True, blank=True)
+    season_months = models.JSONField(default=list, blank=True)
+    hs_code = models.CharField(_("HS code"), max_length=12, blank=True)
+    incoterms = models.JSONField(default=list, blank=True)
+    port_of_loading = models.CharField(max_length=100, blank=True)
+    # Grouping key of the spreadsheet import ("Mã nhóm"): rows with one key are one family.
+    family_key = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["cooperative", "family_key"])]
+
+    def __str__(self):
+        return self.name_vi
+
+    def shared_values(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in self.SHARED_FIELDS}
+
+    @classmethod
+    def bulk_for(cls, products: list["Product"]) -> None:
+        """Give each unsaved product without a family a one-variant family of its own (bulk
+        inserts skip `Product.save`, which would do it one by one)."""
+        alone = [p for p in products if p.family_id is None]
+        families = ProductFamily.objects.bulk_create(
+            [
+                ProductFamily(
+                    cooperative_id=p.cooperative_id,
+                    slug=p.slug,
+                    **{f: getattr(p, f) for f in cls.SHARED_FIELDS},
+                )
+                for p in alone
+            ]
+        )
+        for product, family in zip(alone, families, strict=True):
+            product.family = family
+
+
 class Product(TimeStampedModel):
+    """A variant: what is sold (SKU, options, unit, price, tiers, MOQ, stock). Kept under its
+    old name and table so cart lines, order lines and stock locks did not change."""
+
     class Status(models.TextChoices):
         DRAFT = "DRAFT", _("Draft")
         ACTIVE = "ACTIVE", _("Active")
         ARCHIVED = "ARCHIVED", _("Archived")
 
-    class Availability(models.TextChoices):
-        IN_STOCK = "IN_STOCK", _("In stock")
-        PRE_ORDER = "PRE_ORDER", _("Pre-order")
-        SEASONAL = "SEASONAL", _("Seasonal")
+    Availability = Availability
 
     # Allowed status moves, declared once; product_publish / product_archive perform them.
     ALLOWED_TRANSITIONS: ClassVar[dict[str, set[str]]] = {
@@ -78,7 +163,18 @@ class Product(TimeStampedModel):
     }
 
     cooperative = models.ForeignKey(Cooperative, on_delete=models.PROTECT, related_name="products")
+    family = models.ForeignKey(ProductFamily, on_delete=models.PROTECT, related_name="variants")
     sku = models.CharField(max_length=64)
+    # {kind: value} of catalog.options.KINDS; options_key is its canonical form (unique per family).
+    options = models.JSONField(default=dict, blank=True)
+    options_key = models.CharField(max_length=255, blank=True, default="")
+    position = models.PositiveSmallIntegerField(default=0)
+    image = models.ForeignKey(
+        "ProductImage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # One unit of sale holds base_qty of base_unit (1 BAO = 5 KG); empty when it has no base.
+    base_qty = models.DecimalField(null=True, blank=True, **QTY)
+    base_unit = models.CharField(max_length=8, choices=Unit.choices, blank=True)
     slug = models.SlugField(max_length=255)
     name_vi = models.CharField(_("name (Vietnamese)"), max_length=255)
     name_en = models.CharField(_("name (English)"), max_length=255, blank=True)
@@ -135,6 +231,9 @@ class Product(TimeStampedModel):
             models.UniqueConstraint(
                 fields=["cooperative", "sku"], name="product_sku_unique_per_coop"
             ),
+            models.UniqueConstraint(
+                fields=["family", "options_key"], name="variant_options_unique_per_family"
+            ),
             models.CheckConstraint(
                 condition=models.Q(stock_qty__gte=0), name="product_stock_not_negative"
             ),
@@ -152,7 +251,30 @@ class Product(TimeStampedModel):
         indexes = [models.Index(fields=["cooperative", "status"])]
 
     def __str__(self):
-        return self.name_vi
+        return f"{self.name_vi} — {self.variant_label}" if self.options else self.name_vi
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A product saved without a family becomes a one-variant family (how products were made
+        # before families; the services create families explicitly).
+        if self.family_id is None:
+            self.family = ProductFamily.objects.create(
+                cooperative_id=self.cooperative_id,
+                slug=self.slug,
+                **{f: getattr(self, f) for f in ProductFamily.SHARED_FIELDS},
+            )
+        super().save(*args, **kwargs)
+
+    @property
+    def variant_label(self) -> str:
+        from catalog.options import label
+
+        return label(self.options)
+
+    @property
+    def full_name_vi(self) -> str:
+        """The family name and the variant's options: what an order line snapshots."""
+        label = self.variant_label
+        return (f"{self.name_vi} — {label}" if label else self.name_vi)[:255]
 
     @property
     def is_purchasable(self) -> bool:
@@ -193,7 +315,7 @@ class ProductImage(models.Model):
     """One uploaded image, re-encoded without metadata, with sized WebP + JPEG variants.
     `variants` maps size name -> {"webp": path, "jpeg": path, "width": w, "height": h}."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    family = models.ForeignKey(ProductFamily, on_delete=models.CASCADE, related_name="images")
     position = models.PositiveSmallIntegerField(default=0)
     original = models.ImageField(upload_to="products/%Y/%m/")
     width = models.PositiveIntegerField()
@@ -207,7 +329,7 @@ class ProductImage(models.Model):
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
-        return f"{self.product_id} #{self.position}"
+        return f"{self.family_id} #{self.position}"
 
 
 def _private_storage():
@@ -236,7 +358,7 @@ class Certification(TimeStampedModel):
     cooperative = models.ForeignKey(
         Cooperative, on_delete=models.CASCADE, related_name="certifications"
     )
-    products = models.ManyToManyField(Product, blank=True, related_name="certifications")
+    families = models.ManyToManyField(ProductFamily, blank=True, related_name="certifications")
     kind = models.CharField(max_length=14, choices=Kind.choices)
     ocop_stars = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
@@ -294,6 +416,9 @@ class ProductEvent(models.Model):
         CERTIFICATION_VERIFIED = "certification_verified", _("Certification verified")
         CERTIFICATION_REJECTED = "certification_rejected", _("Certification rejected")
         CERTIFICATION_EXPIRED = "certification_expired", _("Certification expired")
+        FAMILY_UPDATED = "family_updated", _("Shared product fields changed")
+        VARIANT_DELETED = "variant_deleted", _("A variant was deleted")
+        REGROUPED = "regrouped", _("Moved into a product family")
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -348,6 +473,9 @@ class ImportJob(TimeStampedModel):
     rows_done = models.PositiveIntegerField(default=0)
     rows_created = models.PositiveIntegerField(default=0)
     rows_updated = models.PositiveIntegerField(default=0)
+    # Products (families) the rows make, by "Mã nhóm sản phẩm"; rows are their variants.
+    families_total = models.PositiveIntegerField(default=0)
+    families_created = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)  # [{"row", "column", "message"}]
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -364,3 +492,6 @@ class ImportJob(TimeStampedModel):
     @property
     def progress_percent(self) -> int:
         return int(self.rows_done * 100 / self.rows_total) if self.rows_total else 0
+
+
+ProductVariant = Product  # what a family sells; the model keeps its old name (docs/catalog.md)

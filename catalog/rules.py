@@ -130,6 +130,6 @@ def publish_errors(product) -> dict[str, str]:
         missing["unit"] = _("Choose a unit of sale.")
     if not product.category_id:
         missing["category"] = _("Choose a category.")
-    if not product.images.exists():
+    if not product.family.images.exists():  # photos are shared by the family
         missing["images"] = _("Add at least one image.")
     return missing

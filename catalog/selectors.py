@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from catalog.models import Category, Certification, ImportJob, Product
+from catalog.models import Category, Certification, ImportJob, Product, ProductFamily
 from market.cooperatives.selectors import is_cooperative_staff
 from market.errors import NotFound
 from market.models import Cooperative, User
@@ -23,8 +23,8 @@ def product_list_for_staff(*, user: User | None, cooperative_id: int) -> QuerySe
     cooperative_get_for_member(user=user, cooperative_id=cooperative_id)
     return (
         Product.objects.filter(cooperative_id=cooperative_id)
-        .select_related("category")
-        .prefetch_related("images", "price_tiers")
+        .select_related("category", "family")
+        .prefetch_related("family__images", "price_tiers")
     )
 
 
@@ -39,7 +39,7 @@ def product_list_purchasable() -> QuerySet[Product]:
     """What buyers may see and buy: ACTIVE products of VERIFIED cooperatives."""
     return Product.objects.filter(
         status=Product.Status.ACTIVE, cooperative__status=Cooperative.Status.VERIFIED
-    ).select_related("cooperative", "category", "origin_province")
+    ).select_related("cooperative", "category", "origin_province", "family")
 
 
 def product_get_for_public(*, product_id: int) -> Product:
@@ -47,11 +47,93 @@ def product_get_for_public(*, product_id: int) -> Product:
     try:
         return (
             product_list_purchasable()
-            .prefetch_related("images", "price_tiers", Prefetch("certifications", queryset=certs))
+            .prefetch_related(
+                "family__images",
+                "price_tiers",
+                Prefetch("family__certifications", queryset=certs),
+            )
             .get(pk=product_id)
         )
     except Product.DoesNotExist:
         raise NotFound() from None
+
+
+def _variants_prefetch(variants: QuerySet[Product]) -> Prefetch:
+    return Prefetch(
+        "variants",
+        queryset=variants.prefetch_related("price_tiers").order_by("position", "pk"),
+        to_attr="shown_variants",
+    )
+
+
+def family_list_purchasable() -> QuerySet[ProductFamily]:
+    """Families with at least one purchasable variant; `shown_variants` holds only those."""
+    variants = product_list_purchasable()
+    return (
+        ProductFamily.objects.filter(pk__in=variants.values("family_id"))
+        .select_related("cooperative", "category", "origin_province")
+        .prefetch_related("images", _variants_prefetch(variants))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def family_for_card(family: ProductFamily) -> ProductFamily | None:
+    """Set what a family card shows from its `shown_variants` (fresh from the database): the
+    cheapest variant (`variant`, the card's link and unit), the price range and how many
+    variants there are. None when no variant is left to show."""
+    variants: list[Product] = getattr(family, "shown_variants", [])
+    if not variants:
+        return None
+    priced = [v for v in variants if v.price_vnd is not None] or variants
+    prices = [v.price_vnd for v in variants if v.price_vnd is not None]
+    # Attributes of this read only (the card's), not model fields.
+    family.variant = min(priced, key=lambda v: (v.price_vnd or 0, v.position, v.pk))  # type: ignore[attr-defined]
+    family.price_min_vnd = min(prices, default=None)  # type: ignore[attr-defined]
+    family.price_max_vnd = max(prices, default=None)  # type: ignore[attr-defined]
+    family.variant_count = len(variants)  # type: ignore[attr-defined]
+    return family
+
+
+def family_get_for_public(*, family_id: int) -> ProductFamily:
+    certs = Certification.objects.filter(status=Certification.Status.VERIFIED)
+    family = (
+        family_list_purchasable()
+        .prefetch_related(Prefetch("certifications", queryset=certs))
+        .filter(pk=family_id)
+        .first()
+    )
+    if family is None:
+        raise NotFound()
+    return family
+
+
+def family_list_for_staff(*, user, cooperative_id: int) -> QuerySet[ProductFamily]:
+    cooperative_get_for_member(user=user, cooperative_id=cooperative_id)
+    return (
+        ProductFamily.objects.filter(cooperative_id=cooperative_id)
+        .select_related("category")
+        .prefetch_related("images", _variants_prefetch(Product.objects.all()))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def family_get_for_staff(*, user, cooperative_id: int, family_id: int) -> ProductFamily:
+    family = family_list_for_staff(user=user, cooperative_id=cooperative_id).filter(pk=family_id)
+    if not (found := family.first()):
+        raise NotFound()
+    return found
+
+
+def variant_id_for_product(*, product_id: int) -> int:
+    """The deprecated `product_id` of API clients: a product id is its first variant's id, and
+    only a one-variant family may still be bought by it. Raises VariantRequired otherwise (an
+    unknown id passes through: the cart answers it as it always did)."""
+    from catalog.errors import VariantRequired
+
+    family_id = Product.objects.filter(pk=product_id).values_list("family_id", flat=True).first()
+    if family_id is not None and Product.objects.filter(family_id=family_id).count() > 1:
+        raise VariantRequired(fields={"product_id": product_id})
+    return product_id
 
 
 def category_tree() -> list[dict[str, Any]]:
@@ -77,7 +159,9 @@ def certification_list_for_staff(
     *, user: User | None, cooperative_id: int
 ) -> QuerySet[Certification]:
     cooperative_get_for_member(user=user, cooperative_id=cooperative_id)
-    return Certification.objects.filter(cooperative_id=cooperative_id).prefetch_related("products")
+    return Certification.objects.filter(cooperative_id=cooperative_id).prefetch_related(
+        "families__variants"
+    )
 
 
 def certification_get_for_staff(*, user: User | None, certification_id: int) -> Certification:

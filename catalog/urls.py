@@ -2,12 +2,27 @@
 
 from django.urls import path, re_path
 
-from catalog.apis import downloads, media, products, public
+from catalog.apis import downloads, families, media, products, public
 
 app_name = "catalog"
 P = "cooperatives/<id:coop_id>/products/<id:product_id>/"
+F = "cooperatives/<id:coop_id>/families/<id:family_id>/"
 urlpatterns = [
     path("categories/", public.CategoryTreeApi.as_view(), name="category-tree"),
+    path("products/", families.FamilyPublicListApi.as_view(), name="family-public-list"),
+    path(
+        "families/<id:family_id>/",
+        families.FamilyPublicDetailApi.as_view(),
+        name="family-public",
+    ),
+    path(
+        "cooperatives/<id:coop_id>/families/",
+        families.FamilyCreateApi.as_view(),
+        name="family-list",
+    ),
+    path(F, families.FamilyDetailUpdateApi.as_view(), name="family-detail"),
+    path(F + "variants/", families.VariantAddApi.as_view(), name="variant-add"),
+    path(F + "variants/bulk/", families.VariantsBulkEditApi.as_view(), name="variant-bulk"),
     path(
         "products/<id:product_id>/", public.ProductPublicDetailApi.as_view(), name="product-public"
     ),

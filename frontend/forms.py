@@ -266,6 +266,9 @@ class SearchForm(forms.Form):
     ocop_stars = forms.IntegerField(required=False, min_value=1, max_value=5)
     price = forms.IntegerField(required=False, min_value=0)  # index of a price bucket
     in_stock = forms.BooleanField(required=False)
+    pack = forms.CharField(required=False, max_length=60)  # a variant's option values
+    grade = forms.CharField(required=False, max_length=60)
+    crop_year = forms.CharField(required=False, max_length=4)
     sort = forms.CharField(required=False, max_length=20)
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
 

@@ -17,7 +17,7 @@ from orders import selectors as order_selectors
 
 
 def images_prefetch():
-    return Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+    return Prefetch("family__images", queryset=ProductImage.objects.order_by("position", "id"))
 
 
 def home_data() -> dict:
@@ -33,20 +33,23 @@ def cooperative_profile(*, slug: str) -> dict:
     coop = market_selectors.cooperative_get_public(key=slug)
     today = timezone.localdate()
     certs = [c for c in coop.certifications.all() if c.is_shown(today)]
-    products = (
-        catalog_selectors.product_list_purchasable()
-        .filter(cooperative=coop)
-        .prefetch_related(images_prefetch())[:48]
-    )
-    return {"coop": coop, "certifications": certs, "products": products}
+    families = catalog_selectors.family_list_purchasable().filter(cooperative=coop)[:48]
+    cards = [f for f in families if catalog_selectors.family_for_card(f)]
+    return {"coop": coop, "certifications": certs, "products": cards}
 
 
 def product_detail(*, product_id: int) -> dict:
     product = catalog_selectors.product_get_for_public(product_id=product_id)
     today = timezone.localdate()
+    variants = list(
+        catalog_selectors.product_list_purchasable()
+        .filter(family_id=product.family_id)
+        .order_by("position", "pk")
+    )
     return {
         "product": product,
-        "certifications": [c for c in product.certifications.all() if c.is_shown(today)],
+        "variants": variants,  # the family's purchasable variants: the picker's chips
+        "certifications": [c for c in product.family.certifications.all() if c.is_shown(today)],
     }
 
 

@@ -15,6 +15,7 @@ from frontend.views import (
     rfq,
     search,
     staff,
+    variants,
 )
 
 app_name = "frontend"
@@ -76,6 +77,21 @@ urlpatterns = [
         "htx/<id:coop_id>/san-pham/<id:product_id>/dang-ban/",
         coop.product_publish,
         name="coop_product_publish",
+    ),
+    path(
+        "htx/<id:coop_id>/san-pham/<id:product_id>/lua-chon/",
+        variants.variants_bulk,
+        name="coop_variants_bulk",
+    ),
+    path(
+        "htx/<id:coop_id>/san-pham/<id:product_id>/lua-chon/them/",
+        variants.variant_add,
+        name="coop_variant_add",
+    ),
+    path(
+        "htx/<id:coop_id>/san-pham/<id:product_id>/lua-chon/<id:variant_id>/xoa/",
+        variants.variant_delete,
+        name="coop_variant_delete",
     ),
     path(
         "htx/<id:coop_id>/san-pham/<id:product_id>/ton-kho/",

@@ -39,6 +39,9 @@ class ProductSearchApi(APIView):
         in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
         export_ready = serializers.BooleanField(required=False, allow_null=True, default=None)
         incoterm = serializers.ChoiceField(choices=INCOTERMS, required=False)
+        pack = serializers.CharField(required=False, max_length=60, help_text="a variant's pack")
+        grade = serializers.CharField(required=False, max_length=60)
+        crop_year = serializers.CharField(required=False, max_length=4)
         sort = serializers.ChoiceField(choices=SORTS, required=False, default="relevance")
         page = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, default=1)
         size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_SIZE, default=24)
@@ -50,13 +53,28 @@ class ProductSearchApi(APIView):
     @extend_schema_serializer(component_name="ProductSearchPage")
     class OutputSerializer(serializers.Serializer):
         class Result(serializers.Serializer):
-            id = serializers.IntegerField()
+            """One product family (one card); `variant_id` is its cheapest purchasable variant."""
+
+            class Variant(serializers.Serializer):
+                id = serializers.IntegerField()
+                label = serializers.CharField()
+                options = serializers.DictField(child=serializers.CharField())
+                price_vnd = serializers.IntegerField(allow_null=True)
+                unit = serializers.CharField()
+                stock_qty = serializers.DecimalField(max_digits=14, decimal_places=3)
+
+            id = serializers.IntegerField(help_text="the product family id")
             slug = serializers.CharField()
             sku = serializers.CharField()
             name = serializers.CharField(help_text="In the request's language.")
             name_vi = serializers.CharField()
             name_en = serializers.CharField()
             highlight = serializers.DictField(child=serializers.CharField())
+            variant_id = serializers.IntegerField(help_text="its cheapest purchasable variant")
+            price_min_vnd = serializers.IntegerField(allow_null=True)
+            price_max_vnd = serializers.IntegerField(allow_null=True)
+            variant_count = serializers.IntegerField()
+            variants = Variant(many=True)
             cooperative_id = serializers.IntegerField()
             cooperative_name = serializers.CharField()
             cooperative_province_id = serializers.IntegerField()

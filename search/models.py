@@ -18,6 +18,7 @@ class RowIdField(models.BigIntegerField):
 
 
 class SearchDocument(models.Model):
+    # The document's id: a product family's id (one document per family, docs/search.md).
     product_id = RowIdField(primary_key=True)
     sku = models.CharField(max_length=64, blank=True, default="")  # NFC, lowercase
     name_vi = models.TextField()
@@ -36,7 +37,11 @@ class SearchDocument(models.Model):
     cooperative_id = models.BigIntegerField()
     certifications = models.TextField(default="[]")  # JSON list of Certification.Kind values
     ocop_stars = models.PositiveSmallIntegerField(null=True)
-    price_vnd = models.BigIntegerField(null=True)
+    price_vnd = models.BigIntegerField(null=True)  # the family's lowest variant price
+    price_max_vnd = models.BigIntegerField(null=True)  # ... and its highest
+    variant_count = models.PositiveIntegerField(default=1)
+    # JSON list of "kind:value" of the variants' options (pack, grade, crop_year): facets, filters
+    options = models.TextField(default="[]")
     in_stock = models.BooleanField(default=False)
     incoterms = models.TextField(default="[]")  # JSON list
     export_ready = models.BooleanField(default=False)

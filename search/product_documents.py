@@ -1,7 +1,8 @@
-"""Build the search document for products, from the database.
+"""Build the search document for products, from the database: one document per product family
+(its id is the family id), made of the family's purchasable variants (docs/search.md).
 
-Only purchasable products (cooperative VERIFIED, product ACTIVE) get a document; every other id
-asked for is reported back so the caller deletes it from the index. Text is stored twice: as
+Only families with a purchasable variant (cooperative VERIFIED, variant ACTIVE) get a document;
+every other family id asked for is reported back so the caller deletes it from the index. Text is stored twice: as
 written (NFC, for the exact-diacritic boost) and folded (for recall). Rows are read with
 `values()` (no model instances): a full reindex of 100,000 products is bound by this code.
 """
@@ -13,13 +14,17 @@ from collections.abc import Iterable, Iterator
 from django.db.models import Count, Q
 from django.utils import timezone, translation
 
-from catalog.models import Category, Certification, Product
+from catalog.models import Category, Certification, Product, ProductFamily
 from catalog.selectors import product_list_purchasable
 from market.models import FormerProvince, Province
 from search.text import fold_text, normalize, tokens
 
+# Variant option kinds that are search facets (catalog.options.KINDS; "style" is not one).
+OPTION_FACETS = ("pack", "grade", "crop_year")
 FIELDS = (
     "pk",
+    "family_id",
+    "options",
     "sku",
     "name_vi",
     "name_en",
@@ -69,10 +74,10 @@ class _Context:
             category_id = self.tree[category_id][0]
         return path[::-1]
 
-    def certifications(self, product_ids) -> dict[int, list[tuple[str, int | None]]]:
-        """Shown certifications (verified, not expired) per product."""
-        through = Certification.products.through.objects.filter(
-            product_id__in=product_ids,
+    def certifications(self, family_ids) -> dict[int, list[tuple[str, int | None]]]:
+        """Shown certifications (verified, not expired) per family."""
+        through = Certification.families.through.objects.filter(
+            productfamily_id__in=family_ids,
             certification__status=Certification.Status.VERIFIED,
         ).filter(
             Q(certification__valid_until__isnull=True)
@@ -80,22 +85,39 @@ class _Context:
         )
         out: dict[int, list] = {}
         for pid, kind, stars in through.values_list(
-            "product_id", "certification__kind", "certification__ocop_stars"
+            "productfamily_id", "certification__kind", "certification__ocop_stars"
         ):
             out.setdefault(pid, []).append((kind, stars))
         return out
 
     @staticmethod
-    def orders(product_ids) -> dict[int, int]:
-        """Orders that bought each product: the quality signal that breaks ranking ties.
-        Read through the catalog's reverse relation (search never imports orders)."""
+    def orders(family_ids) -> dict[int, int]:
+        """Orders that bought a variant of each family: the quality signal that breaks ranking
+        ties. Read through the catalog's reverse relation (search never imports orders)."""
         rows = (
-            Product.objects.filter(pk__in=product_ids, order_lines__isnull=False)
-            .values("pk")
+            Product.objects.filter(family_id__in=family_ids, order_lines__isnull=False)
+            .values("family_id")
             .annotate(n=Count("order_lines__order", distinct=True))
-            .values_list("pk", "n")
+            .values_list("family_id", "n")
         )
         return dict(rows)
+
+
+def _family_row(variants: list[dict]) -> dict:
+    """One row for a family from its purchasable variants (shared fields agree across them):
+    the lowest price is the one sorted and filtered on, the highest is shown beside it; every
+    SKU is searchable text, the first one is the exact-SKU key."""
+    prices = [v["price_vnd"] for v in variants if v["price_vnd"] is not None]
+    row = {**variants[0], "pk": variants[0]["family_id"]}
+    row["price_vnd"] = min(prices, default=None)
+    row["price_max_vnd"] = max(prices, default=None)
+    row["stock_qty"] = max(v["stock_qty"] for v in variants)
+    row["created_at"] = min(v["created_at"] for v in variants)
+    row["variant_ids"] = sorted(v["pk"] for v in variants)
+    row["skus"] = [v["sku"] for v in variants]
+    for kind in OPTION_FACETS:
+        row[kind] = sorted({str(v["options"][kind]) for v in variants if v["options"].get(kind)})
+    return row
 
 
 def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context, orders: int = 0) -> dict:
@@ -111,7 +133,9 @@ def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context, orders:
         + ctx.provinces.get(province_id, [])
         + [f"{ctx.tree[c][1]} {ctx.tree[c][2]}" for c in path]
         + [label for kind in sorted({k for k, _ in certs}) for label in ctx.kinds.get(kind, [kind])]
-        + [row["sku"]]
+        + row.get("skus", [row["sku"]])
+        + row.get("pack", [])
+        + row.get("grade", [])
     )
     name_fold = fold_text(names)
     incoterms = sorted({str(i) for i in (row["incoterms"] or [])})
@@ -132,6 +156,12 @@ def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context, orders:
         "certifications": sorted({kind for kind, _ in certs}),
         "ocop_stars": max(stars) if stars else None,
         "price_vnd": row["price_vnd"],
+        "price_max_vnd": row.get("price_max_vnd", row["price_vnd"]),
+        "variant_count": len(row.get("variant_ids", [row["pk"]])),
+        "variant_ids": row.get("variant_ids", []),
+        "packs": row.get("pack", []),
+        "grades": row.get("grade", []),
+        "crop_years": row.get("crop_year", []),
         "in_stock": row["stock_qty"] > 0,
         "incoterms": incoterms,
         "export_ready": bool(incoterms),
@@ -167,34 +197,51 @@ def doc_hash(doc: dict) -> str:
     return hashlib.sha1(canonical.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
-def _build_rows(rows: list[dict], ctx: _Context) -> list[dict]:
-    if not rows:
+def _build_rows(variant_rows: list[dict], ctx: _Context) -> list[dict]:
+    by_family: dict[int, list[dict]] = {}
+    for v in variant_rows:
+        by_family.setdefault(v["family_id"], []).append(v)
+    if not by_family:
         return []
-    ids = [r["pk"] for r in rows]
+    rows = [_family_row(variants) for variants in by_family.values()]
+    ids = list(by_family)
     certs, orders = ctx.certifications(ids), ctx.orders(ids)
     return [build(r, certs.get(r["pk"], []), ctx, orders.get(r["pk"], 0)) for r in rows]
 
 
-def build_for(ids: Iterable[int]) -> tuple[list[dict], list[int]]:
-    """Documents for the purchasable ones among `ids`, and the ids to delete from the index."""
-    ids = sorted(set(ids))
-    ctx = _Context()
-    docs = _build_rows(list(product_list_purchasable().filter(pk__in=ids).values(*FIELDS)), ctx)
+def _variants_of(family_ids) -> list[dict]:
+    return list(
+        product_list_purchasable()
+        .filter(family_id__in=family_ids)
+        .order_by("family_id", "position", "pk")
+        .values(*FIELDS)
+    )
+
+
+def build_for(family_ids: Iterable[int]) -> tuple[list[dict], list[int]]:
+    """Documents for the families among `family_ids` with a purchasable variant, and the ids
+    to delete from the index (the others)."""
+    ids = sorted(set(family_ids))
+    docs = _build_rows(_variants_of(ids), _Context())
     found = {d["id"] for d in docs}
     return docs, [i for i in ids if i not in found]
 
 
+def family_ids_of(variant_ids: Iterable[int]) -> set[int]:
+    return set(Product.objects.filter(pk__in=set(variant_ids)).values_list("family_id", flat=True))
+
+
 def iter_all(batch_size: int = 1000) -> Iterator[list[dict]]:
-    """Every purchasable product's document, in batches, paging by primary key."""
+    """Every family's document, in batches, paging by family id."""
     ctx, last = _Context(), 0
+    purchasable = product_list_purchasable().values("family_id")
     while True:
-        rows = list(
-            product_list_purchasable()
-            .filter(pk__gt=last)
+        ids = list(
+            ProductFamily.objects.filter(pk__gt=last, pk__in=purchasable)
             .order_by("pk")
-            .values(*FIELDS)[:batch_size]
+            .values_list("pk", flat=True)[:batch_size]
         )
-        if not rows:
+        if not ids:
             return
-        last = rows[-1]["pk"]
-        yield _build_rows(rows, ctx)
+        last = ids[-1]
+        yield _build_rows(_variants_of(ids), ctx)

@@ -1,8 +1,9 @@
 """Reads: product search and autocomplete for buyers (anyone may search the public catalog).
 
 `product_search()` is what the API and the server-rendered pages call. The index only chooses
-and orders product ids; everything shown (price, stock, names) is read fresh from the database,
-and anything no longer purchasable is dropped even if the index has not caught up yet.
+and orders product family ids (one document per family, docs/search.md); everything shown
+(price range, stock, names, variants) is read fresh from the database, and a family with no
+purchasable variant left is dropped even if the index has not caught up yet.
 """
 
 import logging
@@ -11,11 +12,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.files.storage import default_storage
-from django.db.models import Prefetch
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from catalog.models import Category, Certification, Incoterm, Product, ProductImage
+from catalog.models import Availability, Category, Certification, Incoterm, ProductFamily
+from catalog.selectors import family_for_card, family_list_purchasable
 from catalog.units import BASE_UNIT, Unit
 from market import metrics
 from market.models import Cooperative, Province
@@ -33,13 +34,20 @@ from search.text import highlight, parse
 
 log = logging.getLogger("htx.search")
 
-FACET_LIMIT = {"cooperative": 20, "category": 200, "province": 50}
+FACET_LIMIT = {
+    "cooperative": 20,
+    "category": 200,
+    "province": 50,
+    "pack": 50,
+    "grade": 50,
+    "crop_year": 20,
+}
 INCOTERMS = tuple(Incoterm.values)  # the catalog model's choices, in their order
 
 
 @dataclass
 class ProductSearchPage:
-    results: list[Product]
+    results: list[ProductFamily]  # with `shown_variants`, `variant`, price range (family_for_card)
     total: int
     page: int
     size: int
@@ -52,9 +60,15 @@ class ProductSearchPage:
 
 @dataclass
 class ProductCard:
-    """What a result card shows, read fresh from the database, in the request's language."""
+    """What a result card shows, read fresh from the database, in the request's language: one
+    product family; unit, SKU and stock are those of its cheapest variant (`variant_id`)."""
 
-    id: int
+    id: int  # the family
+    variant_id: int
+    price_min_vnd: int | None
+    price_max_vnd: int | None
+    variant_count: int
+    variants: list[dict]
     slug: str
     sku: str
     name: str
@@ -146,7 +160,7 @@ def product_search(query: Query) -> ProductSearchPage:
     )
 
 
-def product_cards(products: list[Product]) -> list[ProductCard]:
+def product_cards(products: list[ProductFamily]) -> list[ProductCard]:
     """Result cards for hydrated search results (`product_search(...).results`): names,
     cooperative and province names, category name, thumbnail, unit and base-unit price, SKU,
     availability; a client renders them without a second request. No queries: `_hydrate`
@@ -154,13 +168,14 @@ def product_cards(products: list[Product]) -> list[ProductCard]:
     english = (get_language() or "vi").startswith("en")
     # Labels translated once per page: get_FOO_display() cost ~0.7 ms a call (flatchoices
     # rebuilt and a lazy string translated each time), 60 ms of a 24-card page.
-    labels = {k: str(v) for k, v in [*Unit.choices, *Product.Availability.choices]}
+    labels = {k: str(v) for k, v in [*Unit.choices, *Availability.choices]}
     return [_card(p, english, labels) for p in products]
 
 
-def _card(p: Product, english: bool, labels: dict[str, str]) -> ProductCard:
+def _card(family: ProductFamily, english: bool, labels: dict[str, str]) -> ProductCard:
     local = lambda vi, en: en if english and en else vi  # noqa: E731
-    images = list(p.images.all())
+    p = family.variant
+    images = list(family.images.all())
     thumb = (images[0].variants or {}).get("thumb", {}) if images else {}
     thumbnail = (
         (default_storage.url(thumb["jpeg"]) if thumb.get("jpeg") else images[0].original.url)
@@ -171,15 +186,30 @@ def _card(p: Product, english: bool, labels: dict[str, str]) -> ProductCard:
     per_base = None
     if base and p.price_vnd is not None:
         per_base = int((Decimal(p.price_vnd) / factor).quantize(Decimal(1), ROUND_HALF_UP))
-    coop = p.cooperative
+    coop = family.cooperative
     return ProductCard(
-        id=p.pk,
+        id=family.pk,
+        variant_id=p.pk,
+        price_min_vnd=family.price_min_vnd,
+        price_max_vnd=family.price_max_vnd,
+        variant_count=family.variant_count,
+        variants=[
+            {
+                "id": v.pk,
+                "label": v.variant_label,
+                "options": v.options,
+                "price_vnd": v.price_vnd,
+                "unit": v.unit,
+                "stock_qty": v.stock_qty,
+            }
+            for v in family.shown_variants
+        ],
         slug=p.slug,
         sku=p.sku,
         name=local(p.name_vi, p.name_en),
         name_vi=p.name_vi,
         name_en=p.name_en,
-        highlight=getattr(p, "highlight", {}),
+        highlight=getattr(family, "highlight", {}),
         cooperative_id=coop.pk,
         cooperative_name=coop.display_name,
         cooperative_province_id=coop.province_id,
@@ -197,8 +227,8 @@ def _card(p: Product, english: bool, labels: dict[str, str]) -> ProductCard:
         price_per_base_unit_vnd=per_base,
         stock_qty=p.stock_qty,
         in_stock=p.stock_qty > 0,
-        availability=p.availability,
-        availability_label=labels.get(p.availability, p.availability),
+        availability=family.availability,
+        availability_label=labels.get(family.availability, family.availability),
     )
 
 
@@ -234,21 +264,17 @@ def product_suggest(prefix: str, limit: int = 8) -> list[str]:
     return suggestions
 
 
-def _hydrate(ids: list[int]) -> list[Product]:
+def _hydrate(ids: list[int]) -> list[ProductFamily]:
+    """Families in index order with their purchasable variants, fresh from the database."""
     if not ids:
         return []
-    # By primary key only, purchasability checked in Python: with the status filter in SQL,
-    # SQLite preferred the status index and walked every active product.
     rows = (
-        Product.objects.filter(pk__in=ids)
-        .select_related("cooperative__province", "category", "origin_province")
-        .prefetch_related(
-            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
-        )
+        family_list_purchasable()
+        .filter(pk__in=ids)
+        .select_related("cooperative__province")
         .order_by()
-    )  # no ORDER BY:
-    # with the model's default (-created_at) SQLite walked the created_at index over every row
-    by_id = {p.pk: p for p in rows if p.is_purchasable}
+    )
+    by_id = {f.pk: f for f in rows if family_for_card(f)}
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -275,6 +301,9 @@ def _label_facets(facets: dict, query: Query) -> dict[str, list[dict]]:
         "price": lambda ids: {i: _price_label(i) for i in ids},
         "in_stock": lambda ids: {True: _("In stock"), False: _("Out of stock")},
         "incoterm": lambda ids: {i: i for i in ids},
+        "pack": lambda ids: {i: i for i in ids},
+        "grade": lambda ids: {i: i for i in ids},
+        "crop_year": lambda ids: {i: i for i in ids},
     }
     out = {}
     for name, counts in facets.items():

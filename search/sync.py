@@ -34,8 +34,16 @@ class DrainStats:
         return f"{self.events} outbox events, {self.indexed} indexed, {self.deleted} removed"
 
 
+def family_ids_for(events: list[OutboxEvent]) -> set[int]:
+    """The families (one document each) a set of outbox rows touches: the families of the
+    variants named, and families named directly (merged or deleted ones, to drop them)."""
+    families = {e.entity_id for e in events if e.entity == "family"}
+    rest = [e for e in events if e.entity != "family"]
+    return families | documents.family_ids_of(product_ids_for(rest))
+
+
 def product_ids_for(events: list[OutboxEvent]) -> set[int]:
-    """The products whose documents a set of outbox rows touches."""
+    """The products (variants) a set of outbox rows touches."""
     by_entity: dict[str, set[int]] = {}
     for e in events:
         by_entity.setdefault(e.entity, set()).add(e.entity_id)
@@ -43,8 +51,8 @@ def product_ids_for(events: list[OutboxEvent]) -> set[int]:
     if coops := by_entity.pop("cooperative", None):  # verification moves: all of its products
         ids |= set(Product.objects.filter(cooperative_id__in=coops).values_list("pk", flat=True))
     if certs := by_entity.pop("certification", None):
-        through = Certification.products.through.objects.filter(certification_id__in=certs)
-        ids |= set(through.values_list("product_id", flat=True))
+        through = Certification.families.through.objects.filter(certification_id__in=certs)
+        ids |= set(through.values_list("productfamily__variants", flat=True)) - {None}
     if categories := by_entity.pop("category", None):  # names and paths are in the documents
         below = Category.subtree_ids(categories)
         ids |= set(Product.objects.filter(category_id__in=below).values_list("pk", flat=True))
@@ -53,11 +61,12 @@ def product_ids_for(events: list[OutboxEvent]) -> set[int]:
     return ids
 
 
-def apply(product_ids: set[int], backend: SearchBackend) -> tuple[int, int]:
-    """Index the purchasable ones among `product_ids`, delete the others from the index. Writes
-    to the configured engine go to the database fallback first (it stays current while the
-    engine is down; the outbox rows stay until the engine has them too)."""
-    docs, gone = documents.build_for(product_ids)
+def apply(family_ids: set[int], backend: SearchBackend) -> tuple[int, int]:
+    """Index the families among `family_ids` that have a purchasable variant, delete the
+    others from the index. Writes to the configured engine go to the database fallback first
+    (it stays current while the engine is down; the outbox rows stay until the engine has them
+    too)."""
+    docs, gone = documents.build_for(family_ids)
     fallback = _fallback_for(backend)
     if fallback is not None:
         fallback.index_many(docs)
@@ -81,7 +90,7 @@ def _process(
         delete_rows = not backend.keeps_outbox
     for chunk_start in range(0, len(events), BATCH_SIZE):
         chunk = events[chunk_start : chunk_start + BATCH_SIZE]
-        indexed, deleted = apply(product_ids_for(chunk), backend)
+        indexed, deleted = apply(family_ids_for(chunk), backend)
         if delete_rows:
             OutboxEvent.objects.filter(pk__in=[e.pk for e in chunk]).delete()
         stats.events += len(chunk)

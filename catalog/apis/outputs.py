@@ -53,13 +53,19 @@ class CertificationOutput(serializers.Serializer):
     valid_until = serializers.DateField(allow_null=True)
     status = serializers.CharField()
     is_shown = serializers.SerializerMethodField()
-    product_ids = serializers.SerializerMethodField()
+    family_ids = serializers.SerializerMethodField()
+    product_ids = serializers.SerializerMethodField(
+        help_text="the variants of the certified families"
+    )
 
     def get_is_shown(self, cert) -> bool:
         return cert.is_shown(timezone.localdate())
 
+    def get_family_ids(self, cert) -> list[int]:
+        return sorted(f.pk for f in cert.families.all())
+
     def get_product_ids(self, cert) -> list[int]:
-        return sorted(p.pk for p in cert.products.all())
+        return sorted(v.pk for f in cert.families.all() for v in f.variants.all())
 
 
 class CertificationStaffOutput(CertificationOutput):
@@ -74,9 +80,15 @@ class CertificationStaffOutput(CertificationOutput):
 class ProductOutput(serializers.Serializer):
     """What the cooperative's staff see of their own product."""
 
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(help_text="the variant id (variant_id in cart and checkout)")
     cooperative_id = serializers.IntegerField()
+    family_id = serializers.IntegerField()
     sku = serializers.CharField()
+    options = serializers.DictField(child=serializers.CharField())
+    variant_label = serializers.CharField()
+    base_qty = serializers.DecimalField(max_digits=14, decimal_places=3, allow_null=True)
+    base_unit = serializers.CharField()
+    image_id = serializers.IntegerField(allow_null=True)
     slug = serializers.CharField()
     name_vi = serializers.CharField()
     name_en = serializers.CharField()
@@ -104,7 +116,7 @@ class ProductOutput(serializers.Serializer):
     port_of_loading = serializers.CharField()
     monthly_capacity = serializers.DecimalField(max_digits=14, decimal_places=3, allow_null=True)
     price_tiers = TierOutput(many=True)
-    images = ImageOutput(many=True)
+    images = ImageOutput(many=True, source="family.images.all", help_text="the family's photos")
     updated_at = serializers.DateTimeField()
 
 
@@ -129,8 +141,122 @@ class PublicProductOutput(ProductOutput):
     def get_certifications(self, p) -> Any:  # a ReturnList of certification dicts
         today = timezone.localdate()
         return CertificationOutput(
-            [c for c in p.certifications.all() if c.is_shown(today)], many=True
+            [c for c in p.family.certifications.all() if c.is_shown(today)], many=True
         ).data
+
+
+class VariantOutput(serializers.Serializer):
+    """What is sold: the id to put in the cart (`variant_id`), options, unit, price, stock."""
+
+    id = serializers.IntegerField(help_text="variant_id for the cart")
+    sku = serializers.CharField()
+    options = serializers.DictField(child=serializers.CharField())
+    label = serializers.CharField(source="variant_label")  # type: ignore[assignment]
+    unit = serializers.CharField()
+    unit_display = serializers.CharField(source="get_unit_display")
+    base_qty = serializers.DecimalField(max_digits=14, decimal_places=3, allow_null=True)
+    base_unit = serializers.CharField()
+    price_vnd = serializers.IntegerField(allow_null=True)
+    price_tiers = TierOutput(many=True)
+    min_order_qty = serializers.DecimalField(max_digits=14, decimal_places=3)
+    order_step = serializers.DecimalField(max_digits=14, decimal_places=3)
+    stock_qty = serializers.DecimalField(max_digits=14, decimal_places=3)
+    unit_weight_kg = serializers.DecimalField(max_digits=14, decimal_places=3, allow_null=True)
+    lead_time_days = serializers.IntegerField()
+    packaging = serializers.CharField()
+    image_id = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+
+
+class FamilyOutput(serializers.Serializer):
+    """A product family: what its variants share, its price range and its variants."""
+
+    id = serializers.IntegerField(help_text="the family (product) id")
+    cooperative_id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name_vi = serializers.CharField()
+    name_en = serializers.CharField()
+    description_vi = serializers.CharField()
+    description_en = serializers.CharField()
+    category_id = serializers.IntegerField(allow_null=True)
+    origin_province_id = serializers.IntegerField(allow_null=True)
+    availability = serializers.CharField()
+    harvest_start = serializers.DateField(allow_null=True)
+    harvest_end = serializers.DateField(allow_null=True)
+    season_months = serializers.ListField(child=serializers.IntegerField())
+    hs_code = serializers.CharField()
+    incoterms = serializers.ListField(child=serializers.CharField())
+    port_of_loading = serializers.CharField()
+    family_key = serializers.CharField()
+    images = ImageOutput(many=True, source="images.all")
+    price_min_vnd = serializers.SerializerMethodField()
+    price_max_vnd = serializers.SerializerMethodField()
+    variant_count = serializers.SerializerMethodField()
+    option_values = serializers.SerializerMethodField(
+        help_text="{kind: [values in variant order]}: the chips of a variant picker"
+    )
+    variants = VariantOutput(many=True, source="shown_variants")
+
+    def _prices(self, f) -> list[int]:
+        return [v.price_vnd for v in f.shown_variants if v.price_vnd]
+
+    def get_price_min_vnd(self, f) -> int | None:
+        return min(self._prices(f), default=None)
+
+    def get_price_max_vnd(self, f) -> int | None:
+        return max(self._prices(f), default=None)
+
+    def get_variant_count(self, f) -> int:
+        return len(f.shown_variants)
+
+    def get_option_values(self, f) -> dict[str, list[str]]:
+        from catalog.options import KINDS
+
+        out: dict[str, list[str]] = {}
+        for v in f.shown_variants:
+            for kind in KINDS:
+                value = (v.options or {}).get(kind)
+                if value and value not in out.setdefault(kind, []):
+                    out[kind].append(value)
+        return {k: vals for k, vals in out.items() if vals}
+
+
+class PublicFamilyOutput(FamilyOutput):
+    cooperative = serializers.SerializerMethodField()
+    category = serializers.SerializerMethodField()
+
+    def get_cooperative(self, f) -> dict:
+        return {
+            "id": f.cooperative_id,
+            "slug": f.cooperative.slug,
+            "name": f.cooperative.display_name,
+        }
+
+    def get_category(self, f) -> dict | None:
+        c = f.category
+        return (
+            {"id": c.pk, "slug": c.slug, "name_vi": c.name_vi, "name_en": c.name_en} if c else None
+        )
+
+
+class PublicFamilyDetailOutput(PublicFamilyOutput):
+    certifications = serializers.SerializerMethodField()
+
+    def get_certifications(self, f) -> list[dict]:
+        today = timezone.localdate()
+        shown = [c for c in f.certifications.all() if c.is_shown(today)]
+        return [
+            {
+                "id": c.pk,
+                "kind": c.kind,
+                "kind_display": c.get_kind_display(),
+                "ocop_stars": c.ocop_stars,
+                "issuer": c.issuer,
+                "number": c.number,
+                "valid_until": c.valid_until,
+            }
+            for c in shown
+        ]
 
 
 class ImportJobOutput(serializers.Serializer):
@@ -145,6 +271,8 @@ class ImportJobOutput(serializers.Serializer):
     progress_percent = serializers.IntegerField()
     rows_created = serializers.IntegerField()
     rows_updated = serializers.IntegerField()
+    families_total = serializers.IntegerField(help_text="products (families) in the file")
+    families_created = serializers.IntegerField(help_text="of which new")
     # An output field named like Serializer.errors; only .data is ever read from this serializer.
     errors = serializers.ListField(child=serializers.DictField())  # type: ignore[assignment]
     created_at = serializers.DateTimeField()

@@ -45,6 +45,13 @@ class ProductInput(serializers.Serializer):
     packaging = serializers.CharField(max_length=255, required=False, allow_blank=True)
     port_of_loading = serializers.CharField(max_length=100, required=False, allow_blank=True)
     monthly_capacity = serializers.DecimalField(required=False, allow_null=True, **QTY)
+    options = serializers.DictField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        help_text="the variant's option values {kind: value}",
+    )
+    base_qty = serializers.DecimalField(required=False, allow_null=True, **QTY)
+    base_unit = serializers.CharField(max_length=8, required=False, allow_blank=True)
 
 
 def _model_fields(validated: dict) -> dict:
@@ -111,6 +118,17 @@ class ProductDetailUpdateApi(APIView):
             data=_model_fields(data.validated_data),
         )
         return Response(ProductOutput(_fresh(request, coop_id, product.pk)).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: None, 404: ERROR, 409: ERROR},
+        summary="Delete a variant never ordered (not the last one of a published product)",
+    )
+    def delete(self, request, coop_id, product_id):
+        from catalog.services.families import variant_delete
+
+        variant_delete(actor=request.user, cooperative_id=coop_id, variant_id=product_id)
+        return Response(status=204)
 
 
 def _fresh(request, coop_id, product_id):

@@ -9,6 +9,12 @@ from market.shared.csvsafe import SafeWriter
 # (header, field, required, example)
 COLUMNS = [
     ("Mã SKU", "sku", True, "CF-ROB-1KG"),
+    # Rows with the same key become variants of one product (family); empty: a product of its own.
+    ("Mã nhóm sản phẩm", "family_key", False, "CF-ROB"),
+    ("Quy cách", "opt_pack", False, "túi 1 kg"),
+    ("Phân loại", "opt_grade", False, "S18"),
+    ("Năm vụ", "opt_crop_year", False, "2025"),
+    ("Mẫu", "opt_style", False, ""),
     ("Tên sản phẩm", "name_vi", True, "Cà phê Robusta rang mộc 1 kg"),
     ("Tên tiếng Anh", "name_en", False, "Robusta coffee, medium roast, 1 kg"),
     ("Danh mục", "category", True, "Cà phê Robusta"),

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from catalog import options as option_rules
 from catalog import rules
 from catalog.importing.columns import HEADER_OF
 from catalog.models import Category
@@ -165,6 +166,34 @@ def _references(raw: dict, data: dict, errors: list, lookups: Lookups) -> None:
             _put(errors, "origin_province", _("Unknown province “%(p)s”.") % {"p": prov_text})
 
 
+OPTION_COLUMNS = {
+    "opt_pack": "pack",
+    "opt_grade": "grade",
+    "opt_crop_year": "crop_year",
+    "opt_style": "style",
+}
+
+
+def _family(raw: dict, data: dict, errors: list) -> None:
+    """The family key (grouping rows into one product) and the variant's option values."""
+    if "family_key" in raw:
+        data["family_key"] = _text(raw.get("family_key"))
+        if len(data["family_key"]) > 64:
+            _put(errors, "family_key", _("At most 64 characters."))
+    if not any(column in raw for column in OPTION_COLUMNS):
+        return  # a file without option columns leaves the options as they are
+    chosen = {
+        kind: _text(raw.get(column))
+        for column, kind in OPTION_COLUMNS.items()
+        if _text(raw.get(column))
+    }
+    for kind, message in option_rules.options_errors(chosen).items():
+        column = next(c for c, k in OPTION_COLUMNS.items() if k == kind)
+        _put(errors, column, message)
+    data["options"] = option_rules.normalise(chosen)
+    data["options_key"] = option_rules.options_key(chosen)
+
+
 def parse_row(raw: dict, lookups: Lookups, base: dict | None = None) -> tuple[dict, list[dict]]:
     """(fields for Product, errors [{column, message}]). `base` is the current state of the product
     with this SKU (re-import), so rules see the values the columns leave unchanged."""
@@ -187,6 +216,7 @@ def parse_row(raw: dict, lookups: Lookups, base: dict | None = None) -> tuple[di
     ]
     _numbers(raw, data, errors)
     _references(raw, data, errors, lookups)
+    _family(raw, data, errors)
     already = {e["column"] for e in errors}
     state = {"min_order_qty": Decimal(1), "order_step": Decimal(1), **(base or {}), **data}
     for field, message in rules.product_errors(state).items():

@@ -119,7 +119,8 @@ def certification_claim(
     )
     try:
         cert.save()
-        cert.products.set(products)
+        # A certification covers the whole family of each product named (issue #13).
+        cert.families.set({p.family_id for p in products})
         _touch_products(cert, actor, ProductEvent.Action.CERTIFICATION_CLAIMED)
     except Exception:
         storage.delete(cert.document.name)  # no row, no file
@@ -134,7 +135,11 @@ def certification_document_type(cert: Certification) -> str:
 
 
 def _touch_products(cert: Certification, actor: User | None, action: str) -> None:
-    ids = list(cert.products.values_list("pk", flat=True))
+    ids = list(
+        Product.objects.filter(family__certifications=cert)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     ProductEvent.objects.bulk_create(
         [
             ProductEvent(

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.text import slugify
 
-from catalog.models import Product, ProductEvent
+from catalog.models import Product, ProductEvent, ProductFamily
 from market.cooperatives.selectors import is_cooperative_staff
 from market.errors import NotFound
 from market.models import User
@@ -51,6 +51,25 @@ def changed(
     """Audit row + search outbox row, in the caller's transaction."""
     ProductEvent.objects.create(product=product, actor=actor, action=action, changes=changes or {})
     record_changes(entity="product", ids=[product.pk])
+
+
+def copy_shared_to_variants(
+    family: ProductFamily, values: dict[str, Any], *, slug: str | None = None, record: bool = True
+) -> list[int]:
+    """Write shared values on the family and copy them to every variant row (the read copy, see
+    docs/catalog.md), in the caller's transaction. Returns the variant ids; records them in the
+    search outbox unless the caller does (`record=False`, one outbox call for a whole import)."""
+    for field, value in values.items():
+        setattr(family, field, value)
+    if slug:
+        family.slug = slug
+    family.save()
+    ids = list(family.variants.order_by("pk").values_list("pk", flat=True))
+    if copy := {**values, **({"slug": slug} if slug else {})}:
+        Product.objects.filter(pk__in=ids).update(**copy)
+    if record:
+        record_changes(entity="product", ids=ids)
+    return ids
 
 
 def product_slug(name: str) -> str:

@@ -1,4 +1,6 @@
-"""Product images: add (through the Pillow pipeline), reorder (first = cover), delete."""
+"""Product images: add (through the Pillow pipeline), reorder (first = cover), delete.
+
+Photos belong to the family: adding one through any of its variants shows it on all of them."""
 
 from django.db import transaction
 from django.db.models import Max
@@ -62,9 +64,9 @@ def attach_processed(
     alt_en: str = "",
 ) -> ProductImage:
     """Append an already processed image (also used by the demo seeder, which reuses images)."""
-    last = product.images.aggregate(m=Max("position"))["m"]
+    last = product.family.images.aggregate(m=Max("position"))["m"]
     image = ProductImage(
-        product=product,
+        family_id=product.family_id,
         position=0 if last is None else last + 1,
         width=processed.width,
         height=processed.height,
@@ -90,7 +92,7 @@ def product_image_reorder(
     """Put the images in this order; the first becomes the cover. `image_ids` must list every image
     of the product once. Raises NotFound, ImageOrderInvalid."""
     product = lock_own_product(actor=actor, cooperative_id=cooperative_id, product_id=product_id)
-    current = list(product.images.all())
+    current = list(product.family.images.all())
     if sorted(image_ids) != sorted(i.pk for i in current) or len(set(image_ids)) != len(image_ids):
         raise ImageOrderInvalid(fields={"image_ids": [i.pk for i in current]})
     by_id = {i.pk: i for i in current}
@@ -118,16 +120,18 @@ def product_image_delete(
     from market.errors import NotFound
 
     product = lock_own_product(actor=actor, cooperative_id=cooperative_id, product_id=product_id)
-    image = product.images.filter(pk=image_id).first()
+    family_images = product.family.images
+    image = family_images.filter(pk=image_id).first()
     if image is None:
         raise NotFound()
-    if product.status == Product.Status.ACTIVE and product.images.count() == 1:
+    published = product.family.variants.filter(status=Product.Status.ACTIVE).exists()
+    if published and family_images.count() == 1:
         raise ProductIncomplete(
             fields={"images": _("A published product needs at least one image.")}
         )
     paths = images.image_paths(image.original.name or "", image.variants)
     image.delete()
-    rest = list(product.images.order_by("position", "id"))
+    rest = list(family_images.order_by("position", "id"))
     for position, img in enumerate(rest):
         img.position = position
     ProductImage.objects.bulk_update(rest, ["position"])

@@ -25,9 +25,16 @@ from django.utils.translation import gettext as _
 from catalog.errors import ImportFileInvalid, ImportNotApplicable
 from catalog.importing import reader
 from catalog.importing.rows import Lookups, parse_row
-from catalog.models import ImportJob, Product, ProductEvent
+from catalog.models import ImportJob, Product, ProductEvent, ProductFamily
 from catalog.selectors import import_job_get_for_staff
-from catalog.services.common import Progress, check_staff, jsonable, product_slug, upload_check
+from catalog.services.common import (
+    Progress,
+    check_staff,
+    copy_shared_to_variants,
+    jsonable,
+    product_slug,
+    upload_check,
+)
 from market.background import broker_configured, enqueue
 from market.models import User
 from market.shared.outbox import record_changes
@@ -266,15 +273,85 @@ def _existing(cooperative_id: int) -> dict[str, dict[str, Any]]:
     return {r.pop("sku"): r for r in rows}
 
 
+class _Groups:
+    """Rows grouped into families by "Mã nhóm sản phẩm" (a row without a key is a family of its
+    own): two rows of a group, or a row and a variant already in that family, may not have the
+    same option values; a known SKU stays in the family it is in."""
+
+    def __init__(self, cooperative_id: int):
+        self.sku_family = {}  # sku -> (family_id, family_key)
+        self.family_options: dict[str, dict[str, str]] = {}  # family_key -> {options_key: sku}
+        for sku, family_id, key, okey in Product.objects.filter(
+            cooperative_id=cooperative_id
+        ).values_list("sku", "family_id", "family__family_key", "options_key"):
+            self.sku_family[sku] = (family_id, key)
+            if key:
+                self.family_options.setdefault(key, {})[okey] = sku
+        self.seen: dict[str, dict[str, str]] = {}  # group -> {options_key: "row N"}
+
+    def key(self, data: dict[str, Any]) -> str:
+        return data.get("family_key") or f"\0{data.get('sku')}"
+
+    def check(self, number: int, data: dict[str, Any]) -> list[dict[str, Any]]:
+        sku, key = data.get("sku"), self.key(data)
+        known = self.sku_family.get(str(sku))
+        if known and data.get("family_key") and known[1] not in ("", data["family_key"]):
+            return [
+                _error(
+                    "family_key",
+                    _("SKU “%(sku)s” belongs to the group “%(key)s”.")
+                    % {"sku": sku, "key": known[1]},
+                )
+            ]
+        okey = data.get("options_key", "")
+        group = self.seen.setdefault(key, {})
+        other = group.get(okey) or self._in_family(key, okey, sku)
+        group.setdefault(okey, _("row %(n)s") % {"n": number})
+        if other is None:
+            return []
+        return [
+            _error(
+                "opt_pack",
+                _(
+                    "Same option values as %(other)s in this product group: give each variant its own Quy cách, Phân loại, Năm vụ or Mẫu."
+                )
+                % {"other": other},
+            )
+        ]
+
+    def _in_family(self, key: str, okey: str, sku: Any) -> str | None:
+        twin = self.family_options.get(key, {}).get(okey)
+        return f"SKU {twin}" if twin and twin != sku else None
+
+    def counts(self) -> tuple[int, int]:
+        """(families in the file, of which new)."""
+        new = 0
+        for key in self.seen:
+            if key.startswith("\0"):
+                new += key[1:] not in self.sku_family
+            else:
+                new += key not in self.family_options
+        return len(self.seen), new
+
+
+def _error(field: str, message: str) -> dict[str, Any]:
+    from catalog.importing.columns import HEADER_OF
+
+    return {"column": HEADER_OF.get(field, field), "message": str(message)}
+
+
 def _validate(
     job: ImportJob, rows: list[tuple[int, dict[str, Any]]], on_progress: Progress | None
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
     lookups, existing = Lookups(), _existing(job.cooperative_id)
     seen: dict[str | None, int] = {}
+    groups = _Groups(job.cooperative_id)
     parsed, errors = [], []
     for done, (number, raw) in enumerate(rows, start=1):
         data, row_errors = parse_row(raw, lookups, existing.get(str(raw.get("sku") or "").strip()))
         sku = data.get("sku")
+        if not row_errors and sku not in seen:  # a repeated SKU is reported as such below
+            row_errors = groups.check(number, data)
         if sku and sku in seen:
             row_errors.append(
                 {
@@ -290,6 +367,8 @@ def _validate(
             _save(job, rows_done=done)  # its own short transaction (autocommit): the page sees it
             if on_progress:
                 on_progress(done, len(rows))
+    job.families_total, job.families_created = groups.counts()
+    _save(job, families_total=job.families_total, families_created=job.families_created)
     return parsed, errors
 
 
@@ -304,8 +383,15 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict[str, Any]]]) -> tuple[in
         .exists()
     ):
         raise _ClaimLost()
-    # Lock the cooperative's products in pk order (as catalog.stock does) so a checkout that is
-    # taking stock right now cannot interleave with the absolute stock values written here.
+    # Lock the cooperative's families, then its products, each in pk order (parent before
+    # child, as catalog.stock does) so a checkout taking stock right now cannot interleave with
+    # the absolute stock values written here.
+    by_pk = {
+        f.pk: f
+        for f in ProductFamily.objects.filter(cooperative_id=job.cooperative_id)
+        .order_by("pk")
+        .select_for_update()
+    }
     current = {
         p.sku: p
         for p in Product.objects.filter(cooperative_id=job.cooperative_id)
@@ -313,31 +399,39 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict[str, Any]]]) -> tuple[in
         .select_for_update()
     }
     actor_id = job.applied_by_id or job.created_by_id
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for _number, data in parsed:
+        groups.setdefault(data.get("family_key") or f"\0{data['sku']}", []).append(data)
+    families, touched = _families_for(job, groups, current, by_pk)
     new, dirty, events = [], [], []
     fields: set[str] = set()
-    for _number, data in parsed:
-        product = current.get(data["sku"])
-        if product is None:
-            new.append(
-                Product(
-                    cooperative_id=job.cooperative_id,
-                    status=Product.Status.DRAFT,
-                    slug=product_slug(data["name_vi"]),
-                    **data,
+    for key, rows in groups.items():
+        family = families[key]
+        shared = {f: rows[0][f] for f in ProductFamily.SHARED_FIELDS if f in rows[0]}
+        for data in rows:
+            data = {k: v for k, v in data.items() if k != "family_key"} | shared
+            product = current.get(data["sku"])
+            if product is None:
+                new.append(
+                    Product(
+                        cooperative_id=job.cooperative_id,
+                        family=family,
+                        status=Product.Status.DRAFT,
+                        **{**family.shared_values(), "slug": family.slug, **data},
+                    )
                 )
-            )
-            continue
-        diff = _update(product, data, fields)
-        if diff:
-            dirty.append(product)
-            events.append(
-                ProductEvent(
-                    product=product,
-                    actor_id=actor_id,
-                    action=ProductEvent.Action.IMPORTED,
-                    changes={"import_job": job.pk, **diff},
+                continue
+            diff = _update(product, data, fields)
+            if diff:
+                dirty.append(product)
+                events.append(
+                    ProductEvent(
+                        product=product,
+                        actor_id=actor_id,
+                        action=ProductEvent.Action.IMPORTED,
+                        changes={"import_job": job.pk, **diff},
+                    )
                 )
-            )
     for i in range(0, len(new), WRITE_BATCH):
         _write_batch(new[i : i + WRITE_BATCH])
     if dirty:
@@ -352,10 +446,50 @@ def _apply(job: ImportJob, parsed: list[tuple[int, dict[str, Any]]]) -> tuple[in
         for p in new
     ]
     ProductEvent.objects.bulk_create(events, batch_size=1000)
-    record_changes(entity="product", ids=[p.pk for p in new + dirty])
+    record_changes(entity="product", ids=[p.pk for p in new + dirty] + touched)
     job.rows_created, job.rows_updated = len(new), len(dirty)
     _finish(job, Status.DONE)  # in this transaction: DONE exactly when the products are stored
     return len(new), len(dirty)
+
+
+def _families_for(
+    job: ImportJob, groups: dict[str, Any], current: dict[str, Any], by_pk: dict[int, Any]
+) -> tuple[dict[str, ProductFamily], list[int]]:
+    """The family of each group of rows: the one with that key, else the family of a known SKU
+    of the group (which takes the key), else a new family (shared fields from the group's first
+    row). Shared fields that a group changes are written on the family and all its variants
+    (their ids are returned for the import's one outbox call)."""
+    by_key = {f.family_key: f for f in by_pk.values() if f.family_key}
+    out, fresh, touched = {}, [], []
+    for key, rows in groups.items():
+        keyed = not key.startswith("\0")
+        known = next((current[r["sku"]] for r in rows if r["sku"] in current), None)
+        family = (by_key.get(key) if keyed else None) or (by_pk[known.family_id] if known else None)
+        shared = {f: rows[0][f] for f in ProductFamily.SHARED_FIELDS if f in rows[0]}
+        if family is None:
+            family = ProductFamily(
+                cooperative_id=job.cooperative_id,
+                family_key=key if keyed else "",
+                slug=product_slug(rows[0].get("name_vi", "")),
+                **shared,
+            )
+            fresh.append(family)
+        else:
+            touched += _family_apply(family, shared, key if keyed else None)
+        out[key] = family
+    ProductFamily.objects.bulk_create(fresh)
+    return out, touched
+
+
+def _family_apply(family: ProductFamily, shared: dict[str, Any], key: str | None) -> list[int]:
+    changes = {f: v for f, v in shared.items() if getattr(family, f) != v}
+    if key and family.family_key != key:
+        family.family_key = key
+        family.save(update_fields=["family_key", "updated_at"])
+    if changes:
+        slug = product_slug(changes["name_vi"]) if "name_vi" in changes else None
+        return copy_shared_to_variants(family, changes, slug=slug, record=False)
+    return []
 
 
 def _update(product: Product, data: dict[str, Any], fields: set[str]) -> dict[str, Any]:
@@ -378,6 +512,8 @@ def _update(product: Product, data: dict[str, Any], fields: set[str]) -> dict[st
 
 
 def _write_batch(products: list[Product]) -> None:
-    """Insert new products. The tests inject a crash here (the database write is the boundary
-    a dying process would cut) to prove a half-written import rolls back."""
+    """Insert new products (a new product without a family gets a one-variant family). The
+    tests inject a crash here (the database write is the boundary a dying process would cut)
+    to prove a half-written import rolls back."""
+    ProductFamily.bulk_for(products)
     Product.objects.bulk_create(products)

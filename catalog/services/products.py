@@ -6,10 +6,18 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from catalog import options as option_rules
 from catalog import rules, stock
 from catalog.errors import ProductArchived, ProductIncomplete, ProductInvalid, TiersInvalid
-from catalog.models import Category, PriceTier, Product, ProductEvent
-from catalog.services.common import changed, check_staff, jsonable, lock_own_product, product_slug
+from catalog.models import Category, PriceTier, Product, ProductEvent, ProductFamily
+from catalog.services.common import (
+    changed,
+    check_staff,
+    copy_shared_to_variants,
+    jsonable,
+    lock_own_product,
+    product_slug,
+)
 from market.errors import InvalidTransition, ValidationFailed
 from market.models import Cooperative, Province, User
 
@@ -36,7 +44,13 @@ EDITABLE_FIELDS = (
     "packaging",
     "port_of_loading",
     "monthly_capacity",
+    "options",
+    "base_qty",
+    "base_unit",
+    "position",
 )
+# What a variant holds on its own; the rest of EDITABLE_FIELDS is shared by the family.
+SHARED_FIELDS = tuple(f for f in EDITABLE_FIELDS if f in ProductFamily.SHARED_FIELDS)
 
 
 def _state(product: Product) -> dict[str, Any]:
@@ -59,8 +73,32 @@ def _validate(product: Product) -> None:
     )
     if product.sku and clash.exists():
         errors["sku"] = _("Another product of this cooperative already uses this SKU.")
+    _options_check(product, errors)
     if errors:
         raise ProductInvalid(fields=errors)
+
+
+def _options_check(variant: Product, errors: dict[str, Any]) -> None:
+    """Option values their kind allows, and no other variant of the family with the same ones."""
+    from django.utils.translation import gettext as _
+
+    bad = option_rules.options_errors(variant.options)
+    if bad:
+        errors["options"] = bad
+        return
+    variant.options = option_rules.normalise(variant.options)
+    variant.options_key = option_rules.options_key(variant.options)
+    if variant.base_unit and variant.base_unit not in rules.UNITS:
+        errors["base_unit"] = _("Unknown unit “%(unit)s”.") % {"unit": variant.base_unit}
+    if variant.base_qty is not None and Decimal(variant.base_qty) <= 0:
+        errors["base_qty"] = _("Must be greater than zero.")
+    if not variant.family_id:
+        return
+    twins = Product.objects.filter(family_id=variant.family_id, options_key=variant.options_key)
+    if twins.exclude(pk=variant.pk).exists():
+        errors["options"] = _(
+            "Another variant of this product already has these options (%(options)s)."
+        ) % {"options": variant.variant_label or _("no options")}
 
 
 def _check_fields(data: dict[str, Any]) -> None:
@@ -118,6 +156,8 @@ def product_update(
     if not diff:
         return product
     product.save()
+    if shared := {f: getattr(product, f) for f in SHARED_FIELDS if f in diff}:
+        copy_shared_to_variants(product.family, shared, slug=product.slug)
     changed(product, actor=actor, action=ProductEvent.Action.UPDATED, changes=diff)
     return product
 

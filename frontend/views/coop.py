@@ -206,16 +206,19 @@ def product_edit(request, coop, product_id):
             return _done(
                 request, _("Product saved."), "frontend:coop_product_edit", coop.pk, product.pk
             )
+    from frontend.views.variants import family_context  # the family's variants on this page
+
     return render(
         request,
         "frontend/coop/product_form.html",
         {
+            **family_context(user=request.user, coop=coop, product=product),
             "coop": coop,
             "form": form,
             "product": product,
             "image_form": ImageForm(),
             "stock_form": StockForm(initial={"quantity": product.stock_qty}),
-            "images": list(product.images.order_by("position", "id")),
+            "images": list(product.family.images.order_by("position", "id")),
         },
     )
 
@@ -311,7 +314,7 @@ def product_image_move(request, coop, product_id):
     form = ImageMoveForm(request.POST)
     ids = list(
         _own_product(request, coop, product_id)
-        .images.order_by("position", "id")
+        .family.images.order_by("position", "id")
         .values_list("pk", flat=True)
     )
     if not form.is_valid() or form.cleaned_data["image"] not in ids:

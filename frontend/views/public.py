@@ -2,8 +2,11 @@
 
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from catalog.options import KINDS
+from catalog.picker import choices, variant_for_options
 from frontend import reads
 from frontend.forms import AddToCartForm, DirectoryFilterForm
 from frontend.views.common import not_found_as_404, page_params
@@ -46,9 +49,23 @@ def coop_profile(request, slug):
 @require_GET
 @not_found_as_404
 def product(request, pk, slug):
+    """A product family's page, showing variant `pk`. The picker (`?pack=…&crop_year=…`, a GET
+    form) moves to the variant with the chosen options: a redirect without JS; with htmx the
+    chosen variant's page is answered at once (its panel is swapped in, the URL pushed)."""
     context = reads.product_detail(product_id=pk)
     p = context["product"]
-    if slug != p.slug:
+    wanted = {k: request.GET[k] for k in KINDS if request.GET.get(k)}
+    target = variant_for_options(context["variants"], wanted, p) if wanted else p
+    if target.pk != p.pk and not request.htmx:
+        return redirect("frontend:product", pk=target.pk, slug=target.slug)
+    if target.pk != p.pk:
+        context = reads.product_detail(product_id=target.pk)
+        p = context["product"]
+    elif slug != p.slug:
         return redirect("frontend:product", pk=p.pk, slug=p.slug, permanent=True)
     context["cart_form"] = AddToCartForm(initial={"product": p.pk})
-    return render(request, "frontend/product.html", context)
+    context["picker"] = choices(context["variants"], p) if len(context["variants"]) > 1 else []
+    response = render(request, "frontend/product.html", context)
+    if request.htmx:
+        response["HX-Push-Url"] = reverse("frontend:product", args=[p.pk, p.slug])
+    return response

@@ -1,7 +1,6 @@
 """Search results with facets (htmx swaps the results area and pushes the URL; without JS the
 same GET form reloads the page) and the autocomplete partial."""
 
-from django.db.models import prefetch_related_objects
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -24,6 +23,9 @@ SHOWN_FACETS = (
     ("province", gettext_lazy("Province")),
     ("certification", gettext_lazy("Certification")),
     ("price", gettext_lazy("Price")),
+    ("pack", gettext_lazy("Pack size")),  # the variants' options (one card per family)
+    ("crop_year", gettext_lazy("Crop year")),
+    ("grade", gettext_lazy("Grade")),
 )
 
 
@@ -107,8 +109,7 @@ def search(request):
         status = 503 if isinstance(exc, SearchUnavailable) else 400
         context["errors"] = [exc.message]
     else:
-        # Card photos in one query instead of one per card.
-        prefetch_related_objects(page.results, reads.images_prefetch())
+        # One card per product family; its photos came with it (search._hydrate).
         facets = _facets(page, values)
         for facet in facets:  # a chosen value with no results has no option: still removable
             facet["selected"] = values.get(facet["name"]) is not None

@@ -2,6 +2,7 @@
 
 from typing import Literal, overload
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -9,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog import selectors as catalog_selectors
 from orders.models import Cart
 from orders.services.cart import cart_get_or_create, cart_line_remove, cart_line_set, cart_refresh
 
@@ -37,8 +39,13 @@ def _cart(request: Request, *, create: bool) -> Cart | None:
 class CartOutput(serializers.Serializer):
     @extend_schema_serializer(component_name="CartOutputLineOutput")
     class LineOutput(serializers.Serializer):
-        product_id = serializers.IntegerField(source="product.pk")
-        name = serializers.CharField(source="product.name_vi")
+        product_id = serializers.IntegerField(
+            source="product.pk", help_text="deprecated: the same as variant_id"
+        )
+        variant_id = serializers.IntegerField(source="product.pk")
+        family_id = serializers.IntegerField(source="product.family_id")
+        name = serializers.CharField(source="product.full_name_vi")
+        options = serializers.DictField(source="product.options", child=serializers.CharField())
         cooperative_id = serializers.IntegerField(source="product.cooperative_id")
         unit = serializers.CharField(source="product.unit")
         quantity = serializers.DecimalField(max_digits=14, decimal_places=3, normalize_output=True)
@@ -75,19 +82,40 @@ class CartLineAddApi(APIView):
 
     @extend_schema_serializer(component_name="CartLineAddInput")
     class Input(serializers.Serializer):
-        product_id = serializers.IntegerField(min_value=1)
+        variant_id = serializers.IntegerField(min_value=1, required=False)
+        product_id = serializers.IntegerField(
+            min_value=1,
+            required=False,
+            help_text=(
+                "Deprecated: use variant_id. Still accepted for a product with a single variant "
+                "(its id is the variant's); a product with several variants answers 400 "
+                "variant_required."
+            ),
+        )
         quantity = serializers.CharField(max_length=20)
 
+        def validate(self, attrs):
+            if ("variant_id" in attrs) == ("product_id" in attrs):
+                raise serializers.ValidationError(
+                    {"variant_id": [_("Send variant_id (or, deprecated, product_id).")]}
+                )
+            return attrs
+
     @extend_schema(
-        request=Input, responses=CartOutput, summary="Add a quantity of a product to the cart"
+        request=Input,
+        responses=CartOutput,
+        summary="Add a quantity of a variant to the cart",
     )
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         cart = _cart(request, create=True)
+        variant_id = data.validated_data.get(
+            "variant_id"
+        ) or catalog_selectors.variant_id_for_product(product_id=data.validated_data["product_id"])
         cart_line_set(
             cart=cart,
-            product_id=data.validated_data["product_id"],
+            product_id=variant_id,
             quantity=data.validated_data["quantity"],
             add=True,
         )

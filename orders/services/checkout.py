@@ -239,7 +239,7 @@ def _draft_order(*, checkout_fields: dict, cooperative, items, rule, note: str, 
         lines.append(
             OrderLine(
                 product=product,
-                product_name=product.name_vi,
+                product_name=product.full_name_vi,  # the variant's options too
                 sku=product.sku,
                 unit=product.unit,
                 unit_price_vnd=price,

@@ -82,6 +82,13 @@ def _check_export_move(*, order: Order, to: str, roles: set[str]) -> None:
     and its goods are released (delivered) only once every installment is paid."""
     from orders.models import Installment
 
+    if to == S.CANCELLED and order.amount_paid_vnd > 0:
+        # Installments received (wire or card) are not refunded by the automatic refund rule:
+        # cancelling here would lose track of them.
+        raise TransitionNotAllowed(
+            _("Money was received for this export order: an admin settles it before cancelling."),
+            fields={"status": order.status, "to": to},
+        )
     if to == S.CONFIRMED and "system" not in roles:
         raise TransitionNotAllowed(
             _("An export order is confirmed when its deposit is paid."),
@@ -305,6 +312,7 @@ def _expire_one(*, order_id: int, now: datetime) -> int:
         order.payment_status == Order.PaymentStatus.UNPAID
         and order.reserved_until
         and order.reserved_until < now
+        and order.amount_paid_vnd == 0  # an export order paid in part is not "unpaid"
         and order.can_move_to(S.CANCELLED)
     )
     if not still_due:

@@ -32,7 +32,12 @@ FACETS = (
     "price",
     "in_stock",
     "incoterm",
+    "pack",
+    "grade",
+    "crop_year",
 )
+# Facets (and filters) from the variants' option values: Query field -> document list field.
+OPTION_FIELDS = {"pack": "packs", "grade": "grades", "crop_year": "crop_years"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,9 @@ class Query:
     in_stock: bool | None = None
     export_ready: bool | None = None  # has at least one Incoterm
     incoterm: str | None = None
+    pack: str | None = None  # a variant of the family has this pack size
+    grade: str | None = None
+    crop_year: str | None = None
     sort: str = "relevance"
     page: int = 1
     size: int = 24

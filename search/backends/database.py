@@ -21,6 +21,7 @@ from catalog.models import Category
 from search import ranking
 from search.backends.base import (
     FACETS,
+    OPTION_FIELDS,
     Query,
     SearchBackend,
     SearchResult,
@@ -312,6 +313,8 @@ class DatabaseBackend(SearchBackend):
                 )
                 ids = [r[0] for r in cursor.fetchall()]
                 facets, total = cached or self._facets(cursor, base, params, query.facets, key=key)
+            if query.facets:
+                facets = {**facets, **_option_facets(cursor, base, params)}
         result = SearchResult(ids=ids, total=total, facets=facets)
         if offset + len(ids) < total:
             result.next_cursor = encode_cursor([offset + len(ids)])
@@ -473,6 +476,9 @@ def _row(doc: dict, created_field) -> tuple:
         "certifications": json.dumps(doc["certifications"]),
         "ocop_stars": doc["ocop_stars"],
         "price_vnd": doc["price_vnd"],
+        "price_max_vnd": doc.get("price_max_vnd", doc["price_vnd"]),
+        "variant_count": doc.get("variant_count", 1),
+        "options": json.dumps(_option_tokens(doc), ensure_ascii=False),
         "in_stock": doc["in_stock"],
         "incoterms": json.dumps(doc["incoterms"]),
         "export_ready": doc["export_ready"],
@@ -487,6 +493,23 @@ def _row(doc: dict, created_field) -> tuple:
         "doc_hash": doc.get("doc_hash", ""),  # "" = unknown: search_check repairs it
     }
     return tuple(values[c] for c in COLUMNS)
+
+
+def _option_tokens(doc: dict) -> list[str]:
+    return [f"{name}:{v}" for name, field in OPTION_FIELDS.items() for v in doc.get(field, [])]
+
+
+def _option_facets(cursor, base: str, params: list) -> dict[str, dict[str, int]]:
+    """Counts per option value (pack, grade, crop year) over the matching documents: one
+    GROUP BY on the options column (few distinct lists), tallied here."""
+    cursor.execute(f"SELECT d.options, count(*) {base} GROUP BY d.options", params)
+    out: dict[str, dict[str, int]] = {name: {} for name in OPTION_FIELDS}
+    for options, n in cursor.fetchall():
+        for token in json.loads(options or "[]"):
+            name, _sep, value = token.partition(":")
+            if name in out:
+                out[name][value] = out[name].get(value, 0) + n
+    return out
 
 
 def _words(docs) -> set[str]:
@@ -511,6 +534,11 @@ def _filters(query: Query):
         yield "d.certifications LIKE %s", [f'%"{query.certification}"%']
     if query.ocop_stars is not None:
         yield "d.ocop_stars >= %s", [query.ocop_stars]
+    for name in OPTION_FIELDS:
+        if value := getattr(query, name):
+            token = json.dumps(f"{name}:{value}", ensure_ascii=False)
+            token = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            yield "d.options LIKE %s ESCAPE '\\'", [f"%{token}%"]
     if query.price_min is not None:
         yield "d.price_vnd >= %s", [query.price_min]
     if query.price_max is not None:

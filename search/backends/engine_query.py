@@ -12,7 +12,7 @@ from elasticsearch_dsl import Boolean, Date, Document, Integer, Keyword, Long, Q
 
 from catalog.models import Category
 from search import ranking
-from search.backends.base import PRICE_BUCKETS, Query, decode_cursor
+from search.backends.base import OPTION_FIELDS, PRICE_BUCKETS, Query, decode_cursor
 from search.text import FOLDED, ParsedQuery
 
 FACET_FIELDS = {  # facet name -> (field, max buckets)
@@ -23,6 +23,9 @@ FACET_FIELDS = {  # facet name -> (field, max buckets)
     "ocop_stars": ("ocop_stars", 5),
     "in_stock": ("in_stock", 2),
     "incoterm": ("incoterms", 10),
+    "pack": ("packs", 50),
+    "grade": ("grades", 50),
+    "crop_year": ("crop_years", 20),
 }
 
 
@@ -44,6 +47,12 @@ class ProductDocument(Document):
     certifications = Keyword()
     ocop_stars = Integer()
     price_vnd = Long()
+    price_max_vnd = Long()
+    variant_count = Integer()
+    variant_ids = Long()
+    packs = Keyword()
+    grades = Keyword()
+    crop_years = Keyword()
     in_stock = Boolean()
     incoterms = Keyword()
     export_ready = Boolean()
@@ -125,6 +134,9 @@ def filters(query: Query) -> list:
             out.append(Q("term", **{name: value}))
     if query.incoterm:
         out.append(Q("term", incoterms=query.incoterm))
+    for name, field in OPTION_FIELDS.items():
+        if value := getattr(query, name):
+            out.append(Q("term", **{field: value}))
     return out
 
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import factory
 
-from catalog.models import Category, Certification, PriceTier, Product
+from catalog.models import Category, Certification, PriceTier, Product, ProductFamily, ProductImage
 from tests.factories.market import CooperativeFactory
 
 
@@ -76,3 +76,36 @@ def jpeg_bytes(size=(64, 48), color=(180, 120, 40), exif=None) -> bytes:
     kwargs = {"exif": exif} if exif is not None else {}
     Image.new("RGB", size, color).save(out, "JPEG", **kwargs)
     return out.getvalue()
+
+
+def family_with_variants(*options_list, cooperative=None, status=Product.Status.ACTIVE, **shared):
+    """A family (photo included) whose variants carry the given option dicts, made through
+    ProductFactory; returns (family, [variants])."""
+    first = ProductFactory(
+        options=options_list[0],
+        status=status,
+        **({"cooperative": cooperative} if cooperative else {}),
+        **shared,
+    )
+    from catalog.options import options_key
+
+    first.options_key = options_key(first.options)
+    first.save(update_fields=["options_key"])
+    variants = [first]
+    for i, options in enumerate(options_list[1:], start=1):
+        variants.append(
+            ProductFactory(
+                cooperative=first.cooperative,
+                family=first.family,
+                options=options,
+                options_key=options_key(options),
+                position=i,
+                status=status,
+                price_vnd=first.price_vnd + 10_000 * i,
+                **{f: getattr(first.family, f) for f in ProductFamily.SHARED_FIELDS},
+            )
+        )
+    image = ProductImage(family=first.family, position=0, width=10, height=10, variants={})
+    image.original.name = "products/x.webp"
+    image.save()
+    return first.family, variants

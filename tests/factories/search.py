@@ -169,7 +169,7 @@ def _certify(product, kind, *, stars=None, valid_until=None, status=Certificatio
         valid_until=valid_until,
         status=status,
     )
-    cert.products.add(product)
+    cert.families.add(product.family)
     return cert
 
 

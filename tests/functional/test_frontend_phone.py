@@ -94,7 +94,11 @@ NOT_VISITED = {
     "export_card": "card payment of an export installment (Stripe)",
     "verify_email": "needs the signed link of a verification e-mail",
 }
-NOT_PAGE_PREFIXES = ("coop_products_bulk", "coop_import_template")  # POST / file download
+NOT_PAGE_PREFIXES = (  # POST / file download
+    "coop_products_bulk",
+    "coop_import_template",
+    "coop_variant",  # the family's variants: bulk edit, add, delete (POST only)
+)
 
 
 def _world():

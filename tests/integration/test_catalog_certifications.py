@@ -114,7 +114,7 @@ def test_expired_certifications_stop_showing_and_the_cooperative_is_told_once(
     expired = CertificationFactory(
         cooperative=coop, status="VERIFIED", valid_until=datetime.date(2026, 1, 31)
     )
-    expired.products.add(product)
+    expired.families.add(product.family)
     CertificationFactory(
         cooperative=coop, status="VERIFIED", valid_until=datetime.date(2026, 12, 31)
     )

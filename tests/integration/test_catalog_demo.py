@@ -4,7 +4,7 @@ import pytest
 from django.core.files.storage import default_storage
 
 from catalog import demo, rules
-from catalog.models import Certification, Product, ProductImage
+from catalog.models import Certification, Product, ProductFamily, ProductImage
 from catalog.selectors import product_list_purchasable
 from market.cooperatives import demo as market_demo
 from market.models import Cooperative
@@ -24,10 +24,18 @@ def test_seed_makes_2000_valid_products_once():
     again = demo.seed(lambda msg: None)
 
     total = Product.objects.count()
+    families = ProductFamily.objects.count()
     assert total >= 2000
-    assert summary.startswith(f"{total} products ({total} new)")
+    assert summary.startswith(f"{total} products in {families} families ({total} new)")
     assert again == f"{total} products (0 new)"
-    for product in Product.objects.prefetch_related("price_tiers", "images"):
+    assert total / 20 <= families <= total / 8  # packs and crop years grouped: ~13 per family
+    shared = ProductFamily.SHARED_FIELDS
+    for family in ProductFamily.objects.prefetch_related("variants", "images"):
+        variants = list(family.variants.all())
+        assert variants and family.images.all(), family.family_key
+        assert len({v.options_key for v in variants}) == len(variants)  # no two alike
+        assert all(getattr(v, f) == getattr(family, f) for v in variants for f in shared)
+    for product in Product.objects.prefetch_related("price_tiers", "family__images"):
         state = {
             f: getattr(product, f)
             for f in (

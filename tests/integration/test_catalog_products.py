@@ -46,7 +46,7 @@ def _data(**over):
 
 
 def _add_image(product):
-    img = ProductImage(product=product, position=0, width=10, height=10, variants={})
+    img = ProductImage(family=product.family, position=0, width=10, height=10, variants={})
     img.original.name = "products/x.webp"
     img.save()
 

@@ -171,14 +171,14 @@ def test_staff_uploads_and_reorders_photos_and_buyers_get_lazy_webp_pictures(act
     url = reverse("frontend:coop_product_image_add", args=[actors["coop"].pk, product.pk])
     for name, color in (("a.png", "red"), ("b.png", "blue")):
         client.post(url, {"image": SimpleUploadedFile(name, _png(color), "image/png")})
-    first, second = product.images.order_by("position")
+    first, second = product.family.images.order_by("position")
 
     client.post(
         reverse("frontend:coop_product_image_move", args=[actors["coop"].pk, product.pk]),
         {"image": second.pk, "direction": "up"},
     )
 
-    assert list(product.images.order_by("position").values_list("pk", flat=True)) == [
+    assert list(product.family.images.order_by("position").values_list("pk", flat=True)) == [
         second.pk,
         first.pk,
     ]
@@ -202,7 +202,7 @@ def test_bad_photo_upload_stores_nothing(actors):
     )
 
     assert response.status_code == 200
-    assert product.images.count() == 0
+    assert product.family.images.count() == 0
 
 
 def test_import_dry_run_shows_row_errors_and_stores_no_product(actors, settings):

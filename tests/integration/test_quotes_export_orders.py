@@ -320,3 +320,22 @@ def test_rates_and_transport_document_upload_permission_matrix(trade, order, act
         assert after[0] == before[0]
     if upload_bl.status_code != 201:
         assert after[1] == before[1]
+
+
+def test_an_export_order_with_money_received_is_neither_cancelled_nor_expired(trade, order):
+    from orders.services.transitions import order_expire_unpaid
+
+    _wire(trade, order, 1, "1000", "FT-PART")  # part of the deposit: still PLACED and UNPAID
+    Order.objects.filter(pk=order.pk).update(
+        reserved_until=timezone.now() - datetime.timedelta(days=1)
+    )
+    before = Order.objects.values_list("status", "payment_status", "amount_paid_vnd").get()
+
+    r = client_for(trade["staff"]).post(
+        f"/api/v1/orders/{order.code}/cancel/", {"reason": "no stock"}, format="json"
+    )
+    expired, _checked = order_expire_unpaid()
+
+    assert r.status_code == 409 and r.json()["code"] == "invalid_transition"
+    assert expired == 0
+    assert Order.objects.values_list("status", "payment_status", "amount_paid_vnd").get() == before

@@ -21,7 +21,9 @@ from tests.factories.search import index_everything
 
 
 def found(q, **kw):
-    return [p.pk for p in product_search(Query(q=q, size=100, **kw)).results]
+    return [
+        p.variant.pk for p in product_search(Query(q=q, size=100, **kw)).results
+    ]  # the card's variant
 
 
 def change(product, **fields):

@@ -28,7 +28,7 @@ def test_search_returns_results_facets_and_highlights(catalog, api_client):
     body = response.json()
     assert response.status_code == 200
     assert body["total"] == 1
-    assert body["results"][0]["id"] == robusta.pk
+    assert body["results"][0]["variant_id"] == robusta.pk
     assert body["results"][0]["price_vnd"] == 120_000
     assert (
         body["results"][0]["highlight"]["name_vi"]
@@ -53,7 +53,7 @@ def test_typos_in_several_short_words_are_corrected_and_said(catalog, api_client
     body = response.json()
     assert response.status_code == 200
     assert body["corrected_query"] == "hoa hoi kho"
-    assert [r["id"] for r in body["results"]] == [catalog["products"]["star_anise"].pk]
+    assert [r["variant_id"] for r in body["results"]] == [catalog["products"]["star_anise"].pk]
     assert body["suggestions"] == []
 
 
@@ -183,7 +183,7 @@ def test_result_cards_carry_everything_a_client_renders(catalog, api_client):
     vi = api_client.get(URL, {"q": "robusta"}, HTTP_ACCEPT_LANGUAGE="vi").json()["results"][0]
     en = api_client.get(URL, {"q": "robusta"}, HTTP_ACCEPT_LANGUAGE="en").json()["results"][0]
 
-    assert vi["id"] == robusta.pk
+    assert vi["variant_id"] == robusta.pk
     assert (vi["name"], en["name"]) == ("Cà phê Robusta Đắk Lắk", "Dak Lak Robusta coffee")
     assert vi["sku"] == robusta.sku
     assert vi["cooperative_name"] == coop.display_name
@@ -216,7 +216,7 @@ def test_thumbnail_url_is_the_first_photo(catalog, api_client):
 
     robusta = catalog["products"]["robusta"]
     ProductImage.objects.create(
-        product=robusta,
+        family=robusta.family,
         position=1,
         original="products/b.jpg",
         width=10,
@@ -224,7 +224,7 @@ def test_thumbnail_url_is_the_first_photo(catalog, api_client):
         variants={"thumb": {"jpeg": "products/b-thumb.jpg"}},
     )
     ProductImage.objects.create(
-        product=robusta,
+        family=robusta.family,
         position=0,
         original="products/a.jpg",
         width=10,
@@ -248,6 +248,6 @@ def test_sku_is_searchable_and_the_exact_sku_ranks_first(catalog, api_client):
     exact = api_client.get(URL, {"q": "cf-rb-01"}).json()
     longer = api_client.get(URL, {"q": "CF-RB-01-XL"}).json()
 
-    assert [r["id"] for r in exact["results"]] == [robusta.pk, arabica.pk]
-    assert [r["id"] for r in longer["results"]] == [arabica.pk]
+    assert [r["variant_id"] for r in exact["results"]] == [robusta.pk, arabica.pk]
+    assert [r["variant_id"] for r in longer["results"]] == [arabica.pk]
     assert exact["results"][0]["sku"] == "CF-RB-01"

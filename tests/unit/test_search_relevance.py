@@ -3,8 +3,9 @@
 backends, Elasticsearch, OpenSearch), with recall@10 and nDCG@10 printed per configuration.
 
 Judgments are graded: 3 = the product asked for, 2 = also a right answer, 1 = related. A target is
-a fixture product (by key) or a demo product line (`Line("…")`: every product whose name starts
-with that line's name, i.e. all its grades and packs). recall@10 counts the grade-3 products in
+a fixture product (by key) or a demo product line (`Line("…")`: every product family whose name
+starts with that line's name, i.e. all its grades; packs and crop years are its variants).
+Results are families (one document each), so judgments are by family. recall@10 counts the grade-3 products in
 the top 10 (out of at most 10); nDCG@10 uses every grade (gain 2^g - 1). The test fails when any
 configuration's mean recall@10 is below 0.95.
 
@@ -248,7 +249,7 @@ def _grades(judged: dict, fixtures: dict, names: dict[int, str]) -> dict[int, in
             ids = [pk for pk, name in names.items() if name.startswith(prefix)]
             assert ids, f"no demo product line {target!r}"
         else:
-            ids = [fixtures[target].pk]
+            ids = [fixtures[target].family_id]
         for pk in ids:
             grades[pk] = max(grades.get(pk, 0), grade)
     return grades
@@ -301,7 +302,10 @@ def test_relevance_set_on_every_configuration(settings):
     market_demo.seed(lambda msg: None)
     catalog_demo.seed(lambda msg: None)
     fixtures = build_fixtures()
-    names = {pk: fold(n) for pk, n in product_list_purchasable().values_list("pk", "name_vi")}
+    # One search document per product family: judged and ranked by family.
+    names = {
+        pk: fold(n) for pk, n in product_list_purchasable().values_list("family_id", "name_vi")
+    }
     assert len(QUERIES) >= 150
     results = {}
 

@@ -86,7 +86,8 @@ class Command(BaseCommand):
         summary = (
             f"import job {job.pk} {job.status}: {job.rows_total} rows ({job.file_format} "
             f"{job.encoding or ''}), {len(job.errors)} errors, {job.rows_created} created, "
-            f"{job.rows_updated} updated in {took:.1f}s"
+            f"{job.rows_updated} updated in {took:.1f}s; {job.families_total} products "
+            f"(families, {job.families_created} new) with {job.rows_total} variants"
         )
         style = (
             self.style.SUCCESS

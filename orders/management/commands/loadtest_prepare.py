@@ -123,11 +123,16 @@ class Command(BaseCommand):
         return out
 
     def _products(self, n: int) -> list[dict]:
-        rows = list(
-            product_list_purchasable()
-            .filter(price_vnd__gt=0, order_step=1)
-            .order_by("cooperative_id", "pk")[: n * 5]
-        )[::5][:n]  # spread over cooperatives: one checkout touches one or two of them
+        # An everyday basket (one minimum quantity under 2,000,000 ₫): within the unpaid-value and
+        # verified-e-mail bounds, spread over cooperatives (every 5th of them in pk order).
+        cheap = [
+            p
+            for p in product_list_purchasable()
+            .filter(price_vnd__gt=0, price_vnd__lte=2_000_000, order_step=1)
+            .order_by("cooperative_id", "pk")[: n * 20]
+            if (p.price_vnd or 0) * p.min_order_qty <= 2_000_000
+        ]
+        rows = cheap[::5][:n] or cheap[:n]
         Product.objects.filter(pk__in=[p.pk for p in rows]).update(stock_qty=DEEP_STOCK)
         return [
             {
