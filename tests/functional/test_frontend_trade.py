@@ -222,7 +222,7 @@ def test_import_with_photos_then_bulk_publish_makes_products_purchasable(
     from catalog.models import Product
 
     products = list(Product.objects.filter(cooperative=coop).order_by("sku"))
-    assert [(p.sku, p.status, p.images.count()) for p in products] == [
+    assert [(p.sku, p.status, p.family.images.count()) for p in products] == [
         ("ST25-25KG", "ACTIVE", 1),
         ("ST25-5KG", "ACTIVE", 1),
     ]

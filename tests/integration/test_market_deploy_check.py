@@ -19,7 +19,7 @@ def test_check_deploy_with_production_settings_reports_nothing():
         DJANGO_ENV="production",
         SECRET_KEY="x" * 20 + "-production-check-secret-key-0123456789",
         EMAIL_URL="smtp+tls://user:pass@smtp.example.vn:587",
-        BANK_RECONCILE_TOKEN="a-real-token",
+        BANK_RECONCILE_TOKEN="a-real-bank-reconcile-token-of-32-chars-or-more",
         DATABASE_URL="sqlite:///:memory:",
     )
 
