@@ -78,7 +78,7 @@ def shop(search_backend):
     )
     place_order(UserFactory(), made["twin_ordered"])
     index_everything(search_backend)
-    return {k: p.pk for k, p in made.items()}
+    return {k: p.family_id for k, p in made.items()}  # search results are families
 
 
 def test_phrase_then_all_words_then_some_in_name_then_description(shop):
