@@ -158,7 +158,10 @@ def test_reindex_keeps_writes_made_during_the_load(search_backend):
     assert stats.drained.events == 3
     assert OutboxEvent.objects.count() == 0
     assert search_backend.keeps_outbox is False
-    assert set(search_backend.snapshot()) == {p.pk for p in old[2:]} | {old[0].pk, newcomer["p"].pk}
+    assert set(search_backend.snapshot()) == {p.family_id for p in old[2:]} | {
+        old[0].family_id,
+        newcomer["p"].family_id,
+    }
     assert search_backend.snapshot() == current_hashes()
     assert found("nep cai", price_min=45_000, price_max=45_000) == [old[0].pk]
     assert found("nep cam") == [newcomer["p"].pk]
@@ -193,7 +196,7 @@ def test_search_check_reports_drift_and_repair_fixes_it(search_backend):
 
     text = out.getvalue()
     assert "missing from the index: 1" in text and "not purchasable but indexed: 1" in text
-    assert f"stale: 1 (e.g. {moved.pk})" in text
+    assert f"stale: 1 (e.g. {moved.family_id})" in text
     assert "search_check: repaired 3 differences; 0 remain" in text
     assert (
         again.getvalue()
@@ -201,7 +204,7 @@ def test_search_check_reports_drift_and_repair_fixes_it(search_backend):
         .endswith("search_check: 0 differences (0 missing, 0 extra, 0 stale)")
     )
     assert search_backend.snapshot() == current_hashes()
-    assert set(current_hashes()) == {kept.pk, moved.pk, added.pk}
+    assert set(current_hashes()) == {kept.family_id, moved.family_id, added.family_id}
     assert found("hat sen", price_min=210_000, price_max=210_000) == [moved.pk]
 
 
@@ -222,7 +225,7 @@ def test_search_check_sees_any_field_changed_behind_the_index(search_backend, fi
     call_command("search_check", "--repair", stdout=repair)
     call_command("search_check", stdout=again)
 
-    assert f"  stale: 1 (e.g. {p.pk})" in first.getvalue()
+    assert f"  stale: 1 (e.g. {p.family_id})" in first.getvalue()
     assert first.getvalue().strip().splitlines()[-1] == (
         "search_check: 1 differences (0 missing, 0 extra, 1 stale); run with --repair to fix"
     )
@@ -242,7 +245,7 @@ def test_search_check_sees_any_field_changed_behind_the_index(search_backend, fi
 
 def test_search_check_reports_documents_indexed_before_hashes_as_stale(search_backend):
     p = ProductFactory(name_vi="Mật ong bạc hà")
-    docs, _ = documents.build_for([p.pk])
+    docs, _ = documents.build_for([p.family_id])
     search_backend.index_many(
         [{k: v for k, v in d.items() if k != "doc_hash"} for d in docs]
     )  # as before
@@ -251,9 +254,9 @@ def test_search_check_reports_documents_indexed_before_hashes_as_stale(search_ba
     call_command("search_check", "--repair", stdout=out)
     search_backend.refresh()
 
-    assert f"  stale: 1 (e.g. {p.pk})" in out.getvalue()
+    assert f"  stale: 1 (e.g. {p.family_id})" in out.getvalue()
     assert "search_check: repaired 1 differences; 0 remain" in out.getvalue()
-    assert search_backend.snapshot() == {p.pk: current_hashes()[p.pk]}
+    assert search_backend.snapshot() == {p.family_id: current_hashes()[p.family_id]}
 
 
 def test_index_text_does_not_depend_on_the_language_that_indexed_it(search_backend):
