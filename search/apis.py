@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from catalog.models import Certification
 from market.api.converters import ID_MAX
+from market.shared import pagecache
 from search.backends import Query
 from search.backends.base import MAX_SIZE, SORTS
 from search.selectors import INCOTERMS, product_cards, product_search, product_suggest
@@ -119,12 +120,23 @@ class ProductSearchApi(APIView):
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        page = product_search(Query(**params.validated_data))
-        page.results = product_cards(page.results)
-        response = Response(self.OutputSerializer(page).data)
-        if page.degraded:
+        # The same answer for everyone (no user data in it): shared briefly by every client
+        # (market.shared.pagecache); a degraded answer is never kept.
+        data = pagecache.cached(
+            "api-search",
+            sorted(params.validated_data.items()),
+            lambda: self._answer(params.validated_data),
+            keep=lambda d: not d["degraded"],
+        )
+        response = Response(data)
+        if data["degraded"]:
             response["X-Search-Degraded"] = "1"
         return response
+
+    def _answer(self, values: dict) -> dict:
+        page = product_search(Query(**values))
+        page.results = product_cards(page.results)
+        return self.OutputSerializer(page).data
 
 
 class ProductSuggestApi(APIView):
