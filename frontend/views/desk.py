@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from frontend import reads
 from frontend.forms import BankTransferReceivedForm, TransitionForm
-from frontend.views.common import run_one
+from frontend.views.common import page_params, run_one
 from frontend.views.coop import coop_staff
 from orders import selectors as order_selectors
 from orders.models import Order
@@ -36,7 +36,15 @@ def order_desk(request, coop):
     return render(
         request,
         "frontend/coop/order_desk.html",
-        reads.order_desk(user=request.user, coop=coop, status=request.GET.get("status", "PLACED")),
+        {
+            **reads.order_desk(
+                user=request.user,
+                coop=coop,
+                status=request.GET.get("status", "PLACED"),
+                page=request.GET.get("page"),
+            ),
+            "querystring_base": page_params(request),
+        },
     )
 
 
