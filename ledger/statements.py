@@ -12,8 +12,8 @@ from django.conf import settings
 from fpdf import FPDF
 
 from ledger.models import PayoutBatch
-from market.models import Cooperative
 from ledger.selectors import CommissionInvoice, Statement
+from market.models import Cooperative
 
 FONT_DIR = settings.BASE_DIR / "orders" / "fonts"
 FONT = "DejaVu"
