@@ -210,7 +210,7 @@ class _PostgresText:
         pass
 
     def optimize(self, cursor):
-        cursor.execute(f"ANALYZE {TABLE}")  # noqa: S608 (constant table name)
+        cursor.execute(f"ANALYZE {TABLE}")
 
     def close_words(self, cursor, token: str) -> set[str]:
         """Vocabulary words that look like `token` (pg_trgm similarity, GIN-indexed); without
