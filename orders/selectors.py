@@ -108,7 +108,8 @@ def refund_list_for_admin(*, user: User, status: str | None = None, provider: st
 
 def unpaid_holder_list_for_admin(*, limit: int = 50) -> list[dict]:
     """Buyers holding the most stock in unpaid bank-transfer orders, largest value first: who to
-    look at when real buyers meet `out_of_stock`. Callers check the admin role."""
+    look at when real buyers meet `out_of_stock`. Each row carries its open unpaid orders (code,
+    total, reserved until), soonest to expire first. Callers check the admin role."""
     from django.db.models import Count, Min, Sum
 
     from orders.services.limits import unpaid_bank_transfer_orders
@@ -132,6 +133,14 @@ def unpaid_holder_list_for_admin(*, limit: int = 50) -> list[dict]:
         .annotate(q=Sum("quantity"))
         .values_list("order__buyer_id", "q")
     )
+    orders: dict[int, list[dict]] = {}
+    for o in (
+        Order.objects.filter(unpaid_bank_transfer_orders())
+        .filter(buyer_id__in=[r["buyer_id"] for r in rows])
+        .order_by("reserved_until", "pk")
+        .values("buyer_id", "code", "total_vnd", "reserved_until")
+    ):
+        orders.setdefault(o["buyer_id"], []).append(o)
     return [
         {
             "buyer_id": r["buyer_id"],

@@ -281,6 +281,7 @@ def _routes(w) -> dict[str, list[tuple[str, str]]]:
         ("staff_cooperative", f"/quan-tri/htx/{w['waiting'].pk}/"),
         ("staff_certifications", "/quan-tri/chung-nhan/"),
         ("staff_suspended", "/quan-tri/tam-ngung/"),
+        ("staff_unpaid_holders", "/quan-tri/giu-hang-chua-tra/"),
         ("order_detail", f"/don-hang/{order.code}/"),
         *trade,
     ]
