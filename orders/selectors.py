@@ -70,18 +70,6 @@ def order_get_for_actor(*, user: User, code: str, detail: bool = True) -> Order:
     raise NotFound()
 
 
-def order_get_for_cooperative_staff(*, user: User, code: str) -> Order:
-    """An order for its cooperative's staff and platform admins (the packing slip is the
-    cooperative's paper); the buyer gets the same NotFound as a stranger."""
-    order = order_get_for_actor(user=user, code=code)
-    if not (
-        user.is_platform_admin
-        or is_cooperative_staff(user=user, cooperative_id=order.cooperative_id)
-    ):
-        raise NotFound()
-    return order
-
-
 def checkout_get_for_buyer(*, user: User, checkout_id: int) -> Checkout:
     checkout = (
         Checkout.objects.filter(pk=checkout_id, buyer=user)
@@ -151,6 +139,7 @@ def unpaid_holder_list_for_admin(*, limit: int = 50) -> list[dict]:
             "unpaid_value_vnd": r["unpaid_value_vnd"] or 0,
             "reserved_quantity": quantities.get(r["buyer_id"], 0),
             "oldest_reserved_until": r["oldest_reserved_until"],
+            "orders": orders.get(r["buyer_id"], []),
         }
         for r in rows
     ]
