@@ -196,3 +196,31 @@ def top_products_for_cooperative(
         .annotate(quantity=Sum("quantity"), revenue_vnd=Sum("line_total_vnd"))
         .order_by("-revenue_vnd", "product_id")[:limit]
     )
+
+
+def province_codes_most_shipped_to(*, limit: int = 5, days: int = 365) -> list[int]:
+    """The provinces buyers ship to most (checkouts of the last `days` days), most used first:
+    the address form lists them before the alphabetical list (issue 16). Cached for
+    `ORDER_PROVINCE_RANKING_CACHE_SECONDS` (an hour): the ranking moves slowly and the count is a
+    scan of a year of checkouts."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.db.models import Count
+    from django.utils import timezone
+
+    def count() -> list[int]:
+        since = timezone.now() - timedelta(days=days)
+        rows = (
+            Checkout.objects.filter(country="VN", province__isnull=False, created_at__gte=since)
+            .values("province_id")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "province_id")[:limit]
+        )
+        return [r["province_id"] for r in rows]
+
+    seconds = settings.ORDER_PROVINCE_RANKING_CACHE_SECONDS
+    if not seconds:
+        return count()
+    return cache.get_or_set(f"orders:most-shipped-to:{limit}:{days}", count, seconds)
