@@ -205,7 +205,8 @@ class CheckoutForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not card_offered:
             del self.fields["currency"]
-        choice_field(self, "province_code").choices = province_choices(provinces, common_provinces)
+        self._province_choices = province_choices(provinces, common_provinces)
+        choice_field(self, "province_code").choices = self._province_choices
         choice_field(self, "ward_code").choices = [("", _("Choose a ward"))] + [
             (w.code, w.name) for w in wards
         ]
@@ -223,7 +224,7 @@ class CheckoutForm(forms.Form):
         selected once, in the first."""
         current, found = str(self["province_code"].value() or ""), False
         groups = []
-        for value, label in choice_field(self, "province_code").choices:
+        for value, label in self._province_choices:
             if isinstance(label, list | tuple):
                 group, options = str(value), label
             else:

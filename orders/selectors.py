@@ -121,14 +121,14 @@ def unpaid_holder_list_for_admin(*, limit: int = 50) -> list[dict[str, Any]]:
         .annotate(q=Sum("quantity"))
         .values_list("order__buyer_id", "q")
     )
-    orders: dict[int, list[dict]] = {}
+    orders: dict[int, list[dict[str, Any]]] = {}
     for o in (
         Order.objects.filter(unpaid_bank_transfer_orders())
         .filter(buyer_id__in=[r["buyer_id"] for r in rows])
         .order_by("reserved_until", "pk")
         .values("buyer_id", "code", "total_vnd", "reserved_until")
     ):
-        orders.setdefault(o["buyer_id"], []).append(o)
+        orders.setdefault(o["buyer_id"], []).append(dict(o))
     return [
         {
             "buyer_id": r["buyer_id"],
@@ -223,4 +223,4 @@ def province_codes_most_shipped_to(*, limit: int = 5, days: int = 365) -> list[i
     seconds = settings.ORDER_PROVINCE_RANKING_CACHE_SECONDS
     if not seconds:
         return count()
-    return cache.get_or_set(f"orders:most-shipped-to:{limit}:{days}", count, seconds)
+    return list(cache.get_or_set(f"orders:most-shipped-to:{limit}:{days}", count, seconds) or [])
