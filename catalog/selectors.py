@@ -58,7 +58,7 @@ def product_get_for_public(*, product_id: int) -> Product:
         raise NotFound() from None
 
 
-def _variants_prefetch(variants: QuerySet[Product]) -> Prefetch:
+def _variants_prefetch(variants: QuerySet[Product]) -> "Prefetch[Any]":
     return Prefetch(
         "variants",
         queryset=variants.prefetch_related("price_tiers").order_by("position", "pk"),
@@ -89,10 +89,10 @@ def family_for_card(family: ProductFamily) -> ProductFamily | None:
     priced = [v for v in variants if v.price_vnd is not None] or variants
     prices = [v.price_vnd for v in variants if v.price_vnd is not None]
     # Attributes of this read only (the card's), not model fields.
-    family.variant = min(priced, key=lambda v: (v.price_vnd or 0, v.position, v.pk))  # type: ignore[attr-defined]
-    family.price_min_vnd = min(prices, default=None)  # type: ignore[attr-defined]
-    family.price_max_vnd = max(prices, default=None)  # type: ignore[attr-defined]
-    family.variant_count = len(variants)  # type: ignore[attr-defined]
+    family.variant = min(priced, key=lambda v: (v.price_vnd or 0, v.position, v.pk))
+    family.price_min_vnd = min(prices, default=None)
+    family.price_max_vnd = max(prices, default=None)
+    family.variant_count = len(variants)
     return family
 
 
@@ -109,7 +109,7 @@ def family_get_for_public(*, family_id: int) -> ProductFamily:
     return family
 
 
-def family_list_for_staff(*, user, cooperative_id: int) -> QuerySet[ProductFamily]:
+def family_list_for_staff(*, user: User | None, cooperative_id: int) -> QuerySet[ProductFamily]:
     cooperative_get_for_member(user=user, cooperative_id=cooperative_id)
     return (
         ProductFamily.objects.filter(cooperative_id=cooperative_id)
@@ -119,7 +119,9 @@ def family_list_for_staff(*, user, cooperative_id: int) -> QuerySet[ProductFamil
     )
 
 
-def family_get_for_staff(*, user, cooperative_id: int, family_id: int) -> ProductFamily:
+def family_get_for_staff(
+    *, user: User | None, cooperative_id: int, family_id: int
+) -> ProductFamily:
     family = family_list_for_staff(user=user, cooperative_id=cooperative_id).filter(pk=family_id)
     if not (found := family.first()):
         raise NotFound()

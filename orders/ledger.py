@@ -24,25 +24,26 @@ from django.utils import timezone
 
 from ledger.models import Account, Transaction
 from ledger.services import Leg, transaction_post
+from market.models import User
 from orders.models import Order, PaymentMethod, Refund
 
 K = Account.Kind
 
 
-def _received_into(order) -> str:
+def _received_into(order: Order) -> str:
     return K.PLATFORM_STRIPE if order.payment_method == PaymentMethod.STRIPE else K.COOP_DIRECT
 
 
-def _released_into(order) -> str:
+def _released_into(order: Order) -> str:
     return K.COOP_PAYABLE if order.payment_method == PaymentMethod.STRIPE else K.COOP_DIRECT
 
 
-def payment_legs(order) -> list[Leg]:
+def payment_legs(order: Order) -> list[Leg]:
     coop, paid = order.cooperative_id, order.amount_paid_vnd
     return [_leg(_received_into(order), paid, coop), _leg(K.COOP_PENDING, -paid, coop)]
 
 
-def _is_card(order) -> bool:
+def _is_card(order: Order) -> bool:
     return order.payment_method == PaymentMethod.STRIPE
 
 
@@ -50,13 +51,13 @@ def _leg(kind: str, amount: int, coop: int) -> Leg:
     return Leg(kind, amount, coop if kind in Account.COOPERATIVE_KINDS else None)
 
 
-def refund_queued_legs(order, refund) -> list[Leg]:
+def refund_queued_legs(order: Order, refund: Refund) -> list[Leg]:
     coop = order.cooperative_id
     held_by = _released_into(order) if refund.after_release else K.COOP_PENDING
     return [_leg(held_by, refund.amount_vnd, coop), _leg(K.REFUNDS, -refund.amount_vnd, coop)]
 
 
-def refund_paid_legs(order, refund) -> list[Leg]:
+def refund_paid_legs(order: Order, refund: Refund) -> list[Leg]:
     coop = order.cooperative_id
     return [
         _leg(K.REFUNDS, refund.amount_vnd, coop),
@@ -64,7 +65,7 @@ def refund_paid_legs(order, refund) -> list[Leg]:
     ]
 
 
-def release_legs(order) -> list[Leg]:
+def release_legs(order: Order) -> list[Leg]:
     coop = order.cooperative_id
     return [
         _leg(K.COOP_PENDING, order.released_vnd, coop),
@@ -72,11 +73,11 @@ def release_legs(order) -> list[Leg]:
     ]
 
 
-def commission_of(order) -> int:
+def commission_of(order: Order) -> int:
     return min(order.commission_vnd, order.released_vnd)
 
 
-def commission_legs(order) -> list[Leg]:
+def commission_legs(order: Order) -> list[Leg]:
     coop, c = order.cooperative_id, commission_of(order)
     owes = K.COOP_PAYABLE if _is_card(order) else K.COOP_RECEIVABLE
     return [_leg(owes, c, coop), _leg(K.COMMISSION, -c, coop)]
@@ -85,7 +86,14 @@ def commission_legs(order) -> list[Leg]:
 # --- posting (inside the money event's transaction) ---
 
 
-def _post(kind, key, order, legs, memo="", actor=None):
+def _post(
+    kind: str,
+    key: str,
+    order: Order,
+    legs: list[Leg],
+    memo: str = "",
+    actor: User | None = None,
+) -> Transaction | None:
     return transaction_post(
         kind=kind,
         key=key,
@@ -97,13 +105,13 @@ def _post(kind, key, order, legs, memo="", actor=None):
     )
 
 
-def post_payment(order, *, actor=None) -> None:
+def post_payment(order: Order, *, actor: User | None = None) -> None:
     _post(
         Transaction.Kind.PAYMENT, f"order:{order.pk}:paid", order, payment_legs(order), actor=actor
     )
 
 
-def post_payment_part(order, *, amount_vnd: int, actor=None) -> None:
+def post_payment_part(order: Order, *, amount_vnd: int, actor: User | None = None) -> None:
     """Part of an order's money arrived (export installments): the same legs as a payment, for
     the part. Keyed by the cumulative amount received, which only grows. Installments are booked
     as received by the cooperative (wire), like bank transfers."""
@@ -115,22 +123,22 @@ def post_payment_part(order, *, amount_vnd: int, actor=None) -> None:
     _post(Transaction.Kind.PAYMENT, key, order, legs, actor=actor)
 
 
-def post_refund_queued(order, refund, *, actor=None) -> None:
+def post_refund_queued(order: Order, refund: Refund, *, actor: User | None = None) -> None:
     legs = refund_queued_legs(order, refund)
     _post(Transaction.Kind.REFUND, f"refund:{refund.pk}:queued", order, legs, refund.reason, actor)
 
 
-def post_refund_paid(order, refund, *, actor=None) -> None:
+def post_refund_paid(order: Order, refund: Refund, *, actor: User | None = None) -> None:
     legs = refund_paid_legs(order, refund)
     _post(Transaction.Kind.REFUND, f"refund:{refund.pk}:paid", order, legs, refund.reason, actor)
 
 
-def post_refund_reversed(order, refund) -> None:
+def post_refund_reversed(order: Order, refund: Refund) -> None:
     legs = [Leg(g.kind, -g.amount, g.cooperative_id) for g in refund_queued_legs(order, refund)]
     _post(Transaction.Kind.REFUND, f"refund:{refund.pk}:reversed", order, legs, refund.last_error)
 
 
-def post_release(order, *, actor=None) -> None:
+def post_release(order: Order, *, actor: User | None = None) -> None:
     """Release what is held for `order` to its cooperative and charge the commission. The order
     is locked; `released_at` makes a second release impossible."""
     if order.released_at is not None:
@@ -172,7 +180,7 @@ def expected_legs() -> Iterable[Leg]:
         "commission_vnd",
         "code",
     )
-    orders = {}
+    orders: dict[int, Order] = {}
     for o in Order.objects.filter(amount_paid_vnd__gt=0).only(*fields).iterator(chunk_size=2000):
         orders[o.pk] = o
         yield from payment_legs(o)
