@@ -58,7 +58,7 @@ def product_get_for_public(*, product_id: int) -> Product:
         raise NotFound() from None
 
 
-def _variants_prefetch(variants: QuerySet[Product]) -> Prefetch:
+def _variants_prefetch(variants: QuerySet[Product]) -> "Prefetch[Any]":
     return Prefetch(
         "variants",
         queryset=variants.prefetch_related("price_tiers").order_by("position", "pk"),
@@ -107,7 +107,7 @@ def family_get_for_public(*, family_id: int) -> ProductFamily:
     return family
 
 
-def family_list_for_staff(*, user, cooperative_id: int) -> QuerySet[ProductFamily]:
+def family_list_for_staff(*, user: User | None, cooperative_id: int) -> QuerySet[ProductFamily]:
     cooperative_get_for_member(user=user, cooperative_id=cooperative_id)
     return (
         ProductFamily.objects.filter(cooperative_id=cooperative_id)
@@ -117,7 +117,9 @@ def family_list_for_staff(*, user, cooperative_id: int) -> QuerySet[ProductFamil
     )
 
 
-def family_get_for_staff(*, user, cooperative_id: int, family_id: int) -> ProductFamily:
+def family_get_for_staff(
+    *, user: User | None, cooperative_id: int, family_id: int
+) -> ProductFamily:
     family = family_list_for_staff(user=user, cooperative_id=cooperative_id).filter(pk=family_id)
     if not (found := family.first()):
         raise NotFound()

@@ -376,7 +376,10 @@ def saved_address(*, user) -> dict:
     )
     if last is None:
         return {}
-    saved = {"recipient_name": last["recipient_name"], "recipient_phone": last["recipient_phone"]}
+    saved: dict[str, Any] = {
+        "recipient_name": last["recipient_name"],
+        "recipient_phone": last["recipient_phone"],
+    }
     if last["country"] in ("", "VN"):
         saved.update(
             address_line=last["address_line"],

@@ -29,6 +29,7 @@ import threading
 import traceback
 import uuid
 from datetime import timedelta
+from functools import partial
 
 from celery import Task, current_app
 from django.conf import settings
@@ -151,8 +152,14 @@ def retry_failed(*, task_ids) -> int:
             row.status, row.finished_at = Status.QUEUED, None
             row.save(update_fields=["status", "finished_at"])
             transaction.on_commit(
-                lambda r=row: _dispatch(
-                    r.name, r.id, r.kwargs, r.request_id, durable=True, countdown=None
+                partial(
+                    _dispatch,
+                    row.name,
+                    row.id,
+                    row.kwargs,
+                    row.request_id,
+                    durable=True,
+                    countdown=None,
                 )
             )
     return len(rows)

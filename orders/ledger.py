@@ -27,12 +27,13 @@ from django.utils import timezone
 
 from ledger.models import Account, Transaction
 from ledger.services import Leg, transaction_post
+from market.models import User
 from orders.models import Order, PaymentMethod, Refund
 
 K = Account.Kind
 
 
-def _card_paid(order) -> int:
+def _card_paid(order: Order) -> int:
     """The part of what was received that went to the platform's Stripe balance: all of a card
     order's money, the card installments of an export order, nothing of a bank or cash order."""
     if order.payment_method == PaymentMethod.STRIPE:
@@ -42,7 +43,7 @@ def _card_paid(order) -> int:
     return 0
 
 
-def _card_released(order) -> int:
+def _card_released(order: Order) -> int:
     """The part of what was released that is card money (payable by us)."""
     if order.payment_method == PaymentMethod.STRIPE:
         return order.released_vnd
@@ -51,12 +52,12 @@ def _card_released(order) -> int:
     return 0
 
 
-def _by_card(refund) -> bool:
+def _by_card(refund: Refund) -> bool:
     """A refund goes back the way its payment came: through Stripe, or from the cooperative."""
     return refund.payment.provider == PaymentMethod.STRIPE
 
 
-def payment_legs(order) -> list[Leg]:
+def payment_legs(order: Order) -> list[Leg]:
     coop, paid, card = order.cooperative_id, order.amount_paid_vnd, _card_paid(order)
     return [
         _leg(K.PLATFORM_STRIPE, card, coop),
@@ -69,20 +70,20 @@ def _leg(kind: str, amount: int, coop: int) -> Leg:
     return Leg(kind, amount, coop if kind in Account.COOPERATIVE_KINDS else None)
 
 
-def refund_queued_legs(order, refund) -> list[Leg]:
+def refund_queued_legs(order: Order, refund: Refund) -> list[Leg]:
     coop = order.cooperative_id
     released_into = K.COOP_PAYABLE if _by_card(refund) else K.COOP_DIRECT
     held_by = released_into if refund.after_release else K.COOP_PENDING
     return [_leg(held_by, refund.amount_vnd, coop), _leg(K.REFUNDS, -refund.amount_vnd, coop)]
 
 
-def refund_paid_legs(order, refund) -> list[Leg]:
+def refund_paid_legs(order: Order, refund: Refund) -> list[Leg]:
     coop = order.cooperative_id
     paid_from = K.PLATFORM_STRIPE if _by_card(refund) else K.COOP_DIRECT
     return [_leg(K.REFUNDS, refund.amount_vnd, coop), _leg(paid_from, -refund.amount_vnd, coop)]
 
 
-def release_legs(order) -> list[Leg]:
+def release_legs(order: Order) -> list[Leg]:
     coop, held, card = order.cooperative_id, order.released_vnd, _card_released(order)
     return [
         _leg(K.COOP_PENDING, held, coop),
@@ -91,11 +92,11 @@ def release_legs(order) -> list[Leg]:
     ]
 
 
-def commission_of(order) -> int:
+def commission_of(order: Order) -> int:
     return min(order.commission_vnd, order.released_vnd)
 
 
-def commission_legs(order) -> list[Leg]:
+def commission_legs(order: Order) -> list[Leg]:
     """Taken from the card money we hold for the cooperative first; the rest (money it received
     directly) it owes us."""
     coop, c = order.cooperative_id, commission_of(order)
@@ -110,7 +111,14 @@ def commission_legs(order) -> list[Leg]:
 # --- posting (inside the money event's transaction) ---
 
 
-def _post(kind, key, order, legs, memo="", actor=None):
+def _post(
+    kind: str,
+    key: str,
+    order: Order,
+    legs: list[Leg],
+    memo: str = "",
+    actor: User | None = None,
+) -> Transaction | None:
     return transaction_post(
         kind=kind,
         key=key,
@@ -122,13 +130,15 @@ def _post(kind, key, order, legs, memo="", actor=None):
     )
 
 
-def post_payment(order, *, actor=None) -> None:
+def post_payment(order: Order, *, actor: User | None = None) -> None:
     _post(
         Transaction.Kind.PAYMENT, f"order:{order.pk}:paid", order, payment_legs(order), actor=actor
     )
 
 
-def post_payment_part(order, *, amount_vnd: int, by_card: bool, actor=None) -> None:
+def post_payment_part(
+    order: Order, *, amount_vnd: int, by_card: bool, actor: User | None = None
+) -> None:
     """Part of an order's money arrived (export installments): the same legs as a payment, for
     the part, into the platform's Stripe balance (a card installment) or to the cooperative
     directly (a wire). Keyed by the cumulative amount received, which only grows. The caller
@@ -142,22 +152,22 @@ def post_payment_part(order, *, amount_vnd: int, by_card: bool, actor=None) -> N
     _post(Transaction.Kind.PAYMENT, key, order, legs, actor=actor)
 
 
-def post_refund_queued(order, refund, *, actor=None) -> None:
+def post_refund_queued(order: Order, refund: Refund, *, actor: User | None = None) -> None:
     legs = refund_queued_legs(order, refund)
     _post(Transaction.Kind.REFUND, f"refund:{refund.pk}:queued", order, legs, refund.reason, actor)
 
 
-def post_refund_paid(order, refund, *, actor=None) -> None:
+def post_refund_paid(order: Order, refund: Refund, *, actor: User | None = None) -> None:
     legs = refund_paid_legs(order, refund)
     _post(Transaction.Kind.REFUND, f"refund:{refund.pk}:paid", order, legs, refund.reason, actor)
 
 
-def post_refund_reversed(order, refund) -> None:
+def post_refund_reversed(order: Order, refund: Refund) -> None:
     legs = [Leg(g.kind, -g.amount, g.cooperative_id) for g in refund_queued_legs(order, refund)]
     _post(Transaction.Kind.REFUND, f"refund:{refund.pk}:reversed", order, legs, refund.last_error)
 
 
-def post_release(order, *, actor=None) -> None:
+def post_release(order: Order, *, actor: User | None = None) -> None:
     """Release what is held for `order` to its cooperative and charge the commission. The order
     is locked; `released_at` makes a second release impossible."""
     if order.released_at is not None:
@@ -206,7 +216,7 @@ def expected_legs() -> Iterable[Leg]:
         "amount_paid_card_vnd",
         "released_card_vnd",
     )
-    orders = {}
+    orders: dict[int, Order] = {}
     for o in Order.objects.filter(amount_paid_vnd__gt=0).only(*fields).iterator(chunk_size=2000):
         orders[o.pk] = o
         yield from payment_legs(o)

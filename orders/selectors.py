@@ -9,7 +9,7 @@ from django.db.models import Prefetch, QuerySet
 from market.cooperatives.selectors import is_cooperative_staff
 from market.models import Membership, User
 from orders.errors import NotFound
-from orders.models import Checkout, Order, OrderEvent, OrderLine
+from orders.models import Checkout, Order, OrderEvent, OrderLine, Refund
 
 _DETAIL = (
     Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
@@ -93,11 +93,11 @@ def checkout_get_for_buyer(*, user: User, checkout_id: int) -> Checkout:
     return checkout
 
 
-def refund_list_for_admin(*, user: User, status: str | None = None, provider: str | None = None):
+def refund_list_for_admin(
+    *, user: User, status: str | None = None, provider: str | None = None
+) -> QuerySet[Refund]:
     """Every refund (newest first) for a platform admin; nothing for anyone else. `provider`
     filters by the payment rail (bank transfers to pay back: status=PENDING, provider=bank_transfer)."""
-    from orders.models import Refund
-
     if not user.is_platform_admin:
         return Refund.objects.none()
     qs = Refund.objects.select_related("order", "payment").order_by("-id")
@@ -106,7 +106,7 @@ def refund_list_for_admin(*, user: User, status: str | None = None, provider: st
     return qs.filter(payment__provider=provider) if provider else qs
 
 
-def unpaid_holder_list_for_admin(*, limit: int = 50) -> list[dict]:
+def unpaid_holder_list_for_admin(*, limit: int = 50) -> list[dict[str, Any]]:
     """Buyers holding the most stock in unpaid bank-transfer orders, largest value first: who to
     look at when real buyers meet `out_of_stock`. Callers check the admin role."""
     from django.db.models import Count, Min, Sum
@@ -151,7 +151,7 @@ SOLD = [s for s in Order.Status.values if s not in Order.STOCK_RELEASING]
 
 
 def sales_per_week_for_cooperative(
-    *, cooperative_id: int, weeks: int = 12, today=None
+    *, cooperative_id: int, weeks: int = 12, today: date | None = None
 ) -> list[tuple[date, int]]:
     """Goods sold (order subtotals, cancelled and refused orders left out) per week, Monday to
     Sunday, for the last `weeks` weeks including this one: [(monday, vnd), ...], oldest first.

@@ -376,7 +376,7 @@ class MessageAttachmentApi(APIView):
             .exclude(attachment="")
             .first()
         )
-        if message is None:
+        if message is None or not message.attachment.name:
             raise NotFound()
         # Opened through the storage resolved now (the field's storage was bound at import).
         storage = storages["private"]

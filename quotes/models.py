@@ -6,6 +6,7 @@ when it was (re)submitted, so the buyer's comparison and the order use a known r
 """
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.core.files.storage import storages
 from django.db import models
@@ -18,8 +19,14 @@ from market.models import Cooperative, User
 from market.shared.base import TimeStampedModel
 from orders.models import BalanceDue
 
-QTY = {"max_digits": 14, "decimal_places": 3}
-MONEY = {"max_digits": 16, "decimal_places": 2}
+
+class _DecimalSpec(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+QTY: _DecimalSpec = {"max_digits": 14, "decimal_places": 3}
+MONEY: _DecimalSpec = {"max_digits": 16, "decimal_places": 2}
 CURRENCIES = (("USD", "USD"), ("VND", "VND"))
 
 

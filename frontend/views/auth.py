@@ -97,7 +97,8 @@ def language_switch(request):
 
 
 class LogoutView(auth_views.LogoutView):
-    next_page = reverse_lazy("frontend:home")
+    # django-stubs types next_page as str; Django passes it through resolve_url, lazy URLs included.
+    next_page = reverse_lazy("frontend:home")  # type: ignore[assignment]
 
 
 @require_http_methods(["GET", "POST"])

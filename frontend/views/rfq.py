@@ -5,6 +5,7 @@ signal, and the export order page (schedule, wire and card payments, shipment, d
 Every page reads through the quotes / orders selectors (404 for "missing or not yours") and
 makes one service call per post."""
 
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from csp.decorators import csp_update
@@ -119,7 +120,7 @@ def rfq_detail(request, rfq_id):
             ),
             incoterms=Incoterm.values,
             balance_due=BalanceDue.choices,
-            default_valid=timezone.localdate() + timezone.timedelta(days=14),
+            default_valid=timezone.localdate() + timedelta(days=14),
         )
     return render(request, "frontend/rfq/detail.html", context)
 

@@ -12,10 +12,10 @@ from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from market.accounts import services as accounts
+from market.accounts.throttles import LiveScopedRateThrottle
 from market.models import BuyerProfile
 
 ERROR = inline_serializer(
@@ -30,7 +30,7 @@ DETAIL = inline_serializer("Detail", {"detail": serializers.CharField()})
 
 
 class _Throttled(APIView):
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [LiveScopedRateThrottle]
     permission_classes = [AllowAny]
     # No session auth on anonymous entry points: a stale session cookie must not demand CSRF.
     authentication_classes: list = []
@@ -252,7 +252,7 @@ class EmailVerifyApi(_Throttled):
 
 class EmailVerifySendApi(APIView):
     permission_classes = [IsAuthenticated]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [LiveScopedRateThrottle]
     throttle_scope = "password_reset"
 
     @extend_schema(

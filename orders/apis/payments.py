@@ -17,9 +17,9 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from market.accounts.throttles import LiveScopedRateThrottle
 from market.api.permissions import IsPlatformAdmin
 from market.api.responses import Pagination
 from market.errors import DomainError
@@ -261,7 +261,7 @@ class BankFeedAuthScheme(OpenApiAuthenticationExtension):
 class BankReconcileApi(APIView):
     authentication_classes = [BankFeedAuthentication]
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [LiveScopedRateThrottle]
     throttle_scope = "reconcile"
 
     @extend_schema_serializer(component_name="BankReconcileInput")
