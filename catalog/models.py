@@ -115,6 +115,15 @@ class ProductFamily(TimeStampedModel):
     # Grouping key of the spreadsheet import ("Mã nhóm"): rows with one key are one family.
     family_key = models.CharField(max_length=64, blank=True)
 
+    # Not fields: what a read sets for a family card (catalog.selectors: `shown_variants` by the
+    # variants' Prefetch, the rest by `family_for_card`; search adds the name `highlight`).
+    shown_variants: list["Product"]
+    variant: "Product"
+    price_min_vnd: int | None
+    price_max_vnd: int | None
+    variant_count: int
+    highlight: dict[str, str]
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["cooperative", "family_key"])]

@@ -87,10 +87,10 @@ def family_for_card(family: ProductFamily) -> ProductFamily | None:
     priced = [v for v in variants if v.price_vnd is not None] or variants
     prices = [v.price_vnd for v in variants if v.price_vnd is not None]
     # Attributes of this read only (the card's), not model fields.
-    family.variant = min(priced, key=lambda v: (v.price_vnd or 0, v.position, v.pk))  # type: ignore[attr-defined]
-    family.price_min_vnd = min(prices, default=None)  # type: ignore[attr-defined]
-    family.price_max_vnd = max(prices, default=None)  # type: ignore[attr-defined]
-    family.variant_count = len(variants)  # type: ignore[attr-defined]
+    family.variant = min(priced, key=lambda v: (v.price_vnd or 0, v.position, v.pk))
+    family.price_min_vnd = min(prices, default=None)
+    family.price_max_vnd = max(prices, default=None)
+    family.variant_count = len(variants)
     return family
 
 

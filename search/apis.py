@@ -18,7 +18,9 @@ PRICE_MAX = 2**63 - 1
 
 class _Facet(serializers.Serializer):
     value = serializers.JSONField()
-    label = serializers.CharField()
+    # DRF's metaclass takes declared fields off the class, so this does not shadow Field.label;
+    # the stubs cannot see that.
+    label = serializers.CharField()  # type: ignore[assignment]
     count = serializers.IntegerField()
 
 
@@ -57,7 +59,7 @@ class ProductSearchApi(APIView):
 
             class Variant(serializers.Serializer):
                 id = serializers.IntegerField()
-                label = serializers.CharField()
+                label = serializers.CharField()  # type: ignore[assignment]  # as _Facet.label
                 options = serializers.DictField(child=serializers.CharField())
                 price_vnd = serializers.IntegerField(allow_null=True)
                 unit = serializers.CharField()
@@ -120,8 +122,8 @@ class ProductSearchApi(APIView):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         page = product_search(Query(**params.validated_data))
-        page.results = product_cards(page.results)
-        response = Response(self.OutputSerializer(page).data)
+        cards = product_cards(page.results)
+        response = Response(self.OutputSerializer({**vars(page), "results": cards}).data)
         if page.degraded:
             response["X-Search-Degraded"] = "1"
         return response
