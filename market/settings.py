@@ -348,6 +348,9 @@ ORDER_UNPAID_MAX_VALUE_VND = env.int("ORDER_UNPAID_MAX_VALUE_VND", default=50_00
 ORDER_CHECKOUTS_PER_HOUR = env.int("ORDER_CHECKOUTS_PER_HOUR", default=10)
 # A checkout above this total needs a confirmed e-mail address.
 ORDER_VERIFIED_EMAIL_ABOVE_VND = env.int("ORDER_VERIFIED_EMAIL_ABOVE_VND", default=5_000_000)
+# The address form lists the provinces buyers ship to most before the alphabetical list; the
+# ranking (a count over a year of checkouts) is cached this long. Tests set 0 (no caching).
+ORDER_PROVINCE_RANKING_CACHE_SECONDS = 3600
 # Money for a delivered order is released to its cooperative when the buyer completes it, or
 # automatically this many days after delivery (no open refund).
 ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=7)

@@ -207,6 +207,11 @@ class Order(TimeStampedModel):
     # the cooperative's (COMPLETED, or N days after DELIVERED), and how much was held then.
     released_at = models.DateTimeField(null=True, blank=True)
     released_vnd = models.PositiveBigIntegerField(default=0)
+    # Export orders paid in installments, partly by card (into the platform's Stripe balance) and
+    # partly by wire (to the cooperative directly): the card part of `amount_paid_vnd`, and of
+    # `released_vnd` (orders.ledger). Card orders are card money whole; other methods, none.
+    amount_paid_card_vnd = models.PositiveBigIntegerField(default=0)
+    released_card_vnd = models.PositiveBigIntegerField(default=0)
     note = models.TextField(blank=True)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PLACED, db_index=True

@@ -17,6 +17,7 @@ from frontend.forms import CheckoutForm, add_domain_errors
 from frontend.views.common import not_found_as_404, province_code, run_one, ward_list
 from market.cooperatives import selectors as market_selectors
 from market.errors import DomainError
+from orders import selectors as order_selectors
 from orders.models import Currency, Order, PaymentMethod
 from orders.services.cart import cart_refresh
 from orders.services.checkout import ShippingAddress, checkout_place
@@ -85,9 +86,14 @@ def _checkout_form(request, data, cart):
     )
     methods = _payment_choices()
     incoterms, narrowed = reads.cart_incoterms(cart=cart)
+    provinces = market_selectors.province_list_for_picker()
+    by_code = {p.code: p for p in provinces}
     form = CheckoutForm(
         data,
-        provinces=market_selectors.province_list_for_picker(),
+        provinces=provinces,
+        common_provinces=[
+            by_code[c] for c in order_selectors.province_codes_most_shipped_to() if c in by_code
+        ],
         wards=ward_list(province),
         payment_methods=methods,
         card_offered=any(m == PaymentMethod.STRIPE for m, _l in methods),

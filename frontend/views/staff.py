@@ -1,9 +1,11 @@
 """Platform admin pages: verification queue (documents through the authorised download view,
-approve or reject with a reason), certification checks, suspended sellers. Everyone who is
-not a platform admin gets 404, the same as for a page that does not exist."""
+approve or reject with a reason), certification checks, suspended sellers, buyers holding
+unpaid stock. Everyone who is not a platform admin gets 404, the same as for a page that does
+not exist."""
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,6 +18,7 @@ from frontend import reads
 from frontend.forms import ReasonForm
 from frontend.views.common import not_found_as_404, run_one
 from market.cooperatives import services as market_services
+from orders.selectors import unpaid_holder_list_for_admin
 
 
 def platform_admin(view):
@@ -118,3 +121,21 @@ def certification_decide(request, cert_id, decision):
 @platform_admin
 def suspended(request):
     return render(request, "frontend/staff/suspended.html", reads.admin_suspended())
+
+
+@require_GET
+@platform_admin
+def unpaid_holders(request):
+    """The audit's stock-hoarding finding: who holds the most stock in unpaid bank-transfer
+    orders, with the limits in force, so an admin can see a hoarder before real buyers meet
+    "out of stock"."""
+    return render(
+        request,
+        "frontend/staff/unpaid_holders.html",
+        {
+            "holders": unpaid_holder_list_for_admin(),
+            "max_open": settings.ORDER_UNPAID_MAX_OPEN,
+            "max_value": settings.ORDER_UNPAID_MAX_VALUE_VND,
+            "reservation_hours": settings.ORDER_BANK_TRANSFER_RESERVATION_HOURS,
+        },
+    )

@@ -3,6 +3,7 @@ stock, and writes the Checkout, one Order per cooperative, their lines, events a
 
 import functools
 import math
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,6 +72,28 @@ class ShippingAddress:
     incoterm: str = ""
 
 
+# Wards are reference data (market/reference/admin_units.py loads them from a data package; their
+# codes never change meaning): a ward found in its province is remembered for a while per process,
+# so repeated checkouts to one address do not look it up again. Only hits are kept.
+_WARD_TTL_SECONDS = 600.0
+_wards: dict[tuple[int, int], tuple[float, Ward]] = {}
+
+
+def _ward_of(province_code: Any, ward_code: Any) -> Ward | None:
+    """The ward `ward_code` of province `province_code` (with its province), or None."""
+    try:
+        key = (int(province_code), int(ward_code))
+    except (TypeError, ValueError):
+        return None
+    hit = _wards.get(key)
+    if hit is not None and time.monotonic() - hit[0] < _WARD_TTL_SECONDS:
+        return hit[1]
+    found = Ward.objects.select_related("province").filter(code=key[1], province_id=key[0]).first()
+    if found is not None:
+        _wards[key] = (time.monotonic(), found)
+    return found
+
+
 def _address_fields(address: ShippingAddress) -> dict[str, Any]:
     """Validate the address and return Checkout field values. Raises AddressInvalid."""
     errors: dict[str, list[Any]] = {}
@@ -87,10 +110,8 @@ def _address_fields(address: ShippingAddress) -> dict[str, Any]:
     if len(country) != 2 or not country.isalpha():
         errors["country"] = [_("Use a two-letter country code (ISO 3166-1).")]
     province = ward = None
-    found = (  # one query when both are right; the two below say which one is wrong
-        Ward.objects.select_related("province")
-        .filter(code=address.ward_code, province_id=address.province_code)
-        .first()
+    found = (  # the two queries below say which one is wrong
+        _ward_of(address.province_code, address.ward_code)
         if country == "VN" and address.province_code and address.ward_code
         else None
     )
@@ -408,8 +429,18 @@ def _stock_precheck(cart: Cart | None) -> None:
     """Out of stock as last committed, without a lock: the answer is already known, so the
     attempt does not queue behind the checkouts holding the product rows (under a race for the
     last units most attempts end here). Stock that is there is checked again under the lock."""
-    for line in CartLine.objects.filter(cart=cart).select_related("product").order_by("pk"):
-        stock_check(line.product, line.quantity)
+    # Only the columns the check needs: under a race most attempts end here, and compiling and
+    # reading the full product rows of a select_related join was most of this attempt's cost.
+    rows = (
+        CartLine.objects.filter(cart=cart)
+        .order_by("pk")
+        .values_list(
+            "quantity", "product_id", "product__stock_qty", "product__unit", "product__name_vi"
+        )
+    )
+    for quantity, product_id, stock, unit, name in rows:
+        if quantity > stock:  # the fields of the message; the same check as under the lock
+            stock_check(Product(pk=product_id, stock_qty=stock, unit=unit, name_vi=name), quantity)
 
 
 @transaction.atomic

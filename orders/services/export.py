@@ -353,6 +353,7 @@ def _apply_receipt(
             sum((i.amount_paid for i in schedule), Decimal(0)), terms.currency, terms.usd_vnd_rate
         ),
         schedule_paid=paid,
+        by_card=method == InstallmentReceipt.Method.CARD,
         actor=actor,
         note=f"{installment.get_kind_display()} {installment.sequence}: {amount} "
         f"{installment.currency} ({method} {reference})",

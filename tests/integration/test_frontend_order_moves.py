@@ -278,3 +278,20 @@ def test_single_cooperative_checkout_does_not_speak_of_splitting():
     html = me.get(reverse("frontend:checkout")).content.decode()
 
     assert "chia thành 1" not in html and "thành 1 đơn" not in html
+
+
+def test_buyer_order_page_links_the_packing_slip_and_invoice_and_both_download(cod_order):
+    order, _staff, buyer = cod_order
+    me = _client(buyer)
+    slip_url = reverse("orders:order-packing-slip-pdf", args=[order.code])
+    invoice_url = reverse("orders:order-invoice-pdf", args=[order.code])
+
+    page = me.get(reverse("frontend:order_detail", args=[order.code])).content.decode()
+    slip, invoice = me.get(slip_url), me.get(invoice_url)
+    stranger = _client(UserFactory()).get(slip_url)
+
+    assert f'href="{slip_url}">Phiếu đóng gói (PDF)</a>' in page
+    assert f'href="{invoice_url}">' in page
+    assert (slip.status_code, invoice.status_code) == (200, 200)
+    assert slip.content.startswith(b"%PDF") and invoice.content.startswith(b"%PDF")
+    assert stranger.status_code == 404
