@@ -1,6 +1,7 @@
 """Search results with facets (htmx swaps the results area and pushes the URL; without JS the
 same GET form reloads the page) and the autocomplete partial."""
 
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_GET
 from frontend import reads
 from frontend.forms import SearchForm
 from frontend.templatetags.market_ui import vnd
-from frontend.views.common import page_params
+from frontend.views.common import PageRequest, page_params
 from market.errors import DomainError
 from search.backends import Query
 from search.backends.base import PRICE_BUCKETS
@@ -85,7 +86,7 @@ def _chips(request, facets: list[dict], values: dict) -> list[dict]:
 
 
 @require_GET
-def search(request):
+def search(request: PageRequest) -> HttpResponse:
     values = SearchForm(request.GET).values()
     context = {
         "q": values.get("q", ""),
@@ -154,7 +155,7 @@ class _Pager:
 
 
 @require_GET
-def suggest(request):
+def suggest(request: HttpRequest) -> HttpResponse:
     prefix = request.GET.get("q", "")[:100]
     try:
         suggestions = product_suggest(prefix, limit=8)
