@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from catalog.models import Category, Certification, ImportJob, Product, ProductFamily
-from market.cooperatives.selectors import is_cooperative_staff
+from market.cooperatives.selectors import Viewer, is_cooperative_staff
 from market.errors import NotFound
 from market.models import Cooperative, User
 
@@ -168,7 +168,7 @@ def certification_list_for_staff(
     )
 
 
-def certification_get_for_staff(*, user: User | None, certification_id: int) -> Certification:
+def certification_get_for_staff(*, user: Viewer, certification_id: int) -> Certification:
     """A certification of a cooperative the user works for (any, for a platform admin); NotFound
     otherwise, so the answer never reveals that it exists."""
     cert = (

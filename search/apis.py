@@ -1,8 +1,10 @@
 """Search API: GET /api/v1/search/products and GET /api/v1/search/suggest (public, read-only)."""
 
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -118,7 +120,7 @@ class ProductSearchApi(APIView):
         tags=["search"],
         summary="Search purchasable products (full text, filters, facets, sorting, paging)",
     )
-    def get(self, request):
+    def get(self, request: Request) -> HttpResponseBase:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         page = product_search(Query(**params.validated_data))
@@ -146,7 +148,7 @@ class ProductSuggestApi(APIView):
         tags=["search"],
         summary="Autocomplete product names from a prefix",
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         names = product_suggest(params.validated_data["q"], limit=params.validated_data["limit"])
