@@ -13,9 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from catalog.units import Unit
 from market.models import Cooperative, Province
-from market.shared.base import TimeStampedModel
-
-QTY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
+from market.shared.base import QTY, TimeStampedModel
 
 
 class Category(models.Model):
