@@ -1,8 +1,6 @@
 """Product API for cooperative staff: list/create, detail/update, publish, archive, tiers, stock.
 Each view parses input, makes one domain call and renders the result."""
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -14,8 +12,7 @@ from catalog.models import Product
 from catalog.permissions import IsCooperativeStaff
 from market.accounts.apis import ERROR, name_nested_serializers
 from market.api.responses import Pagination, created
-
-QTY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
+from market.shared.base import QTY
 
 
 class ProductInput(serializers.Serializer):

@@ -98,7 +98,7 @@ class ExportOrderApi(APIView):
         return Response(_export_output(_export_order(request, code)))
 
 
-def _installment(order: Order, installment_id: int) -> Installment:
+def _installment(order: Order, installment_id: int) -> int:
     if not Installment.objects.filter(pk=installment_id, order=order).exists():
         raise NotFound()
     return installment_id
@@ -191,7 +191,7 @@ class TransportDocumentApi(APIView):
     )
     def get(self, request, code: str):
         terms = _export_order(request, code).export
-        if not terms.transport_document:
+        if not terms.transport_document or not terms.transport_document.name:
             raise NotFound()
         storage = storages["private"]  # resolved now, as where it was saved
         response = FileResponse(
@@ -288,7 +288,9 @@ class RateListAddApi(APIView):
         date = serializers.CharField()
         currency = serializers.CharField(default="USD")
         rate_vnd = serializers.CharField()
-        source = serializers.CharField(max_length=120)
+        # DRF's metaclass takes declared fields off the class, so this does not shadow
+        # Field.source; the stubs cannot see that.
+        source = serializers.CharField(max_length=120)  # type: ignore[assignment]
 
     @extend_schema(
         responses=OpenApiTypes.OBJECT, summary="USD/VND rates: the one in force and the last 30"
