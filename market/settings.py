@@ -272,6 +272,7 @@ SEARCH_FALLBACK = env.str("SEARCH_FALLBACK", default="database")
 # Database backend: facet counts of a repeated query are cached this long (0 = off); every index
 # write bumps a generation that invalidates them.
 SEARCH_FACET_CACHE_SECONDS = env.int("SEARCH_FACET_CACHE_SECONDS", default=30)
+SEARCH_BROWSE_FACET_CACHE_SECONDS = env.int("SEARCH_BROWSE_FACET_CACHE_SECONDS", default=600)
 
 # Catalog spreadsheet import: "task" queues each job as a background task (a Celery worker, or
 # this process after commit without a broker); "inline" runs it inside the request (tests).
