@@ -8,7 +8,7 @@ PORT ?= 8000
 # "none" uses only what is already in the environment.
 TEST_SERVICES ?= auto
 
-.PHONY: run test install migrate seed services-up services-down services-status lint messages bench clean stack-up stack-down stack-status
+.PHONY: run test install migrate seed services-up services-down services-status lint annotations messages bench clean stack-up stack-down stack-status
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
@@ -44,6 +44,10 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# Fully annotated public functions per app (MISSING=1 lists the ones that are not).
+annotations:
+	@python3 .ci/annotations.py $(if $(MISSING),--missing)
 
 services-up: install
 	services/svc all start

@@ -4,11 +4,22 @@ duplicated, every attempt answered (an order or a clear out-of-stock); prints ch
 Then (not timed) delivers and completes every order, so each posts its ledger entries, and checks
 the ledger against the orders (`ledger:` line, as `manage.py ledger_check`).
 
-    set -a; . .services/env; set +a; .venv/bin/python bench/checkout_race.py [--buyers 50] [--attempts 1000]
+    set -a; . .services/env; set +a; .venv/bin/python bench/checkout_race.py [--buyers 50] [--attempts 1000] [--processes N]
+
+The buyers run as threads in `--processes` processes (default: one per CPU), as a web server runs
+its workers: one Python process cannot use a second core for 50 threads (the GIL), and the
+figure is meant to be the application's, not one interpreter's. Buyers are split evenly between
+the processes, all start together, and the attempts, outcomes and latencies of every process are
+counted together: 50 buyers and 1,000 attempts whatever the number of processes.
+
+Between attempts each buyer refills its cart as a buyer would (the same cart, 1-3 lines) with
+one DELETE and one bulk INSERT of the lines: that set-up is not a checkout and is kept cheap so
+that it does not crowd out the checkouts measured; it is inside the wall time, not the latencies.
 
 Creates and drops its own database (`bench_checkout_race_<pid>`) on the server of PG_TEST_URL."""
 
 import argparse
+import multiprocessing
 import os
 import random
 import statistics
@@ -51,6 +62,7 @@ def main():
     ap.add_argument("--buyers", type=int, default=50)
     ap.add_argument("--products", type=int, default=20)
     ap.add_argument("--attempts", type=int, default=1000)
+    ap.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
     recreate_db()
     import django
@@ -72,14 +84,11 @@ def main():
 
 
 def run(args):
-    from django.db import connection
+    from django.db import connections
 
     from catalog.models import Product
     from catalog.options import options_key
-    from orders.errors import OutOfStock
     from orders.models import Checkout, Order, OrderLine
-    from orders.services.cart import cart_get_or_create
-    from orders.services.checkout import checkout_place
     from tests.factories.catalog import ProductFactory
     from tests.factories.market import UserFactory
     from tests.factories.orders import vn_address
@@ -111,62 +120,28 @@ def run(args):
     families = len({p.family_id for p in products})
     initial = sum(p.stock_qty for p in products)
     buyers = [UserFactory() for _ in range(args.buyers)]
-    address, per_buyer = vn_address(), args.attempts // args.buyers
-    latencies, outcome, lock = [], {"order": 0, "out_of_stock": 0, "other": 0}, threading.Lock()
-    barrier = threading.Barrier(args.buyers)
-
-    def buyer_loop(buyer, seed):
-        r = random.Random(seed)
-        try:
-            barrier.wait()
-            for _ in range(per_buyer):
-                cart = cart_get_or_create(user=buyer)
-                cart.lines.all().delete()
-                for p in r.sample(products, r.randint(1, 3)):
-                    cart.lines.create(
-                        product_id=p.pk, quantity=Decimal(1), unit_price_seen=p.price_vnd
-                    )
-                started = time.perf_counter()
-                try:
-                    checkout_place(
-                        buyer=buyer,
-                        cart=cart,
-                        payment_method="cod",
-                        address=address,
-                        enforce_buyer_limits=False,  # measures stock contention, not limits
-                    )
-                    kind = "order"
-                except OutOfStock:
-                    kind = "out_of_stock"
-                except Exception as exc:  # counted: the run fails below
-                    kind = "other"
-                    print("unexpected:", repr(exc), flush=True)
-                with lock:
-                    latencies.append(time.perf_counter() - started)
-                    outcome[kind] += 1
-        finally:
-            connection.close()
-
+    per_buyer = args.attempts // args.buyers
+    processes = max(1, min(args.processes, args.buyers))
     print(
         f"racing {args.buyers} buyers × {per_buyer} attempts for {initial} units "
-        f"of {len(products)} variants in {families} families …",
+        f"of {len(products)} variants in {families} families, in {processes} processes …",
         flush=True,
     )
-    t0 = time.perf_counter()
-    threads = [threading.Thread(target=buyer_loop, args=(b, i)) for i, b in enumerate(buyers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
+    race = Race(products, per_buyer, processes, vn_address())
+    if processes == 1:
+        latencies, outcome, wall = race.run_inline(buyers)
+    else:
+        connections.close_all()  # the forked processes open their own
+        latencies, outcome, wall = race.run_forked(buyers)
     sold = sum(OrderLine.objects.values_list("quantity", flat=True), Decimal(0))
     left = sum(
         Product.objects.filter(pk__in=[p.pk for p in products]).values_list("stock_qty", flat=True)
     )
     latencies.sort()
     p95 = latencies[int(len(latencies) * 0.95) - 1] * 1000
+    checkouts = Checkout.objects.count()
     print(
-        f"answered {len(latencies)}/{per_buyer * args.buyers}: {outcome}; checkouts={Checkout.objects.count()} "
+        f"answered {len(latencies)}/{per_buyer * args.buyers}: {outcome}; checkouts={checkouts} "
         f"orders={Order.objects.count()}"
     )
     print(
@@ -174,16 +149,126 @@ def run(args):
     )
     print(
         f"checkout_race: {len(latencies) / wall:.1f} attempts/s, {outcome['order'] / wall:.1f} checkouts/s, "
-        f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95:.0f} ms, wall {wall:.1f} s"
+        f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95:.0f} ms, wall {wall:.1f} s, "
+        f"{args.buyers} buyers in {processes} processes"
     )
     ledger_ok = settle_and_check_ledger()
     ok = (
         ledger_ok
         and sold + left == initial
         and outcome["other"] == 0
-        and outcome["order"] == Checkout.objects.count()
+        and outcome["order"] == checkouts
     )
     sys.exit(0 if ok and len(latencies) == per_buyer * args.buyers else 1)
+
+
+class Race:
+    """The timed part: every buyer thread waits at one barrier (across processes), then makes its
+    attempts; each attempt's latency is the `checkout_place` call alone."""
+
+    def __init__(self, products, per_buyer, processes, address):
+        self.products, self.per_buyer, self.processes = products, per_buyer, processes
+        self.address = address
+
+    def run_inline(self, buyers):
+        barrier = threading.Barrier(len(buyers) + 1)
+        result = self._threads(buyers, 0, barrier, after_start=barrier.wait)
+        return result["latencies"], result["outcome"], result["ended"] - result["started"]
+
+    def run_forked(self, buyers):
+        ctx = multiprocessing.get_context("fork")
+        barrier, queue = ctx.Barrier(len(buyers) + 1), ctx.Queue()
+        procs = [
+            ctx.Process(target=self._child, args=(buyers[i :: self.processes], i, barrier, queue))
+            for i in range(self.processes)
+        ]
+        for proc in procs:
+            proc.start()
+        barrier.wait(timeout=300)  # every buyer of every process is ready: the clock starts
+        started = time.perf_counter()
+        results = [queue.get() for _ in procs]
+        for proc in procs:
+            proc.join()
+        latencies, outcome = [], {"order": 0, "out_of_stock": 0, "other": 0}
+        for r in results:
+            latencies += r["latencies"]
+            for k, v in r["outcome"].items():
+                outcome[k] += v
+        # perf_counter is CLOCK_MONOTONIC on Linux: one clock for all processes
+        return latencies, outcome, max(r["ended"] for r in results) - started
+
+    def _child(self, buyers, index, barrier, queue):
+        queue.put(self._threads(buyers, index, barrier))
+
+    def _threads(self, buyers, index, barrier, after_start=None):
+        from django.db import connection
+
+        from orders.errors import OutOfStock
+        from orders.models import CartLine
+        from orders.services.cart import cart_get_or_create
+        from orders.services.checkout import checkout_place
+
+        address = self.address
+        latencies, outcome, lock = [], {"order": 0, "out_of_stock": 0, "other": 0}, threading.Lock()
+        products, per_buyer = self.products, self.per_buyer
+
+        def buyer_loop(buyer, seed):
+            r = random.Random(seed)
+            try:
+                cart = cart_get_or_create(user=buyer)
+                barrier.wait()
+                for _ in range(per_buyer):
+                    with connection.cursor() as cursor:  # one statement, not BEGIN/DELETE/COMMIT
+                        cursor.execute("DELETE FROM orders_cartline WHERE cart_id = %s", [cart.pk])
+                    CartLine.objects.bulk_create(
+                        CartLine(
+                            cart=cart,
+                            product_id=p.pk,
+                            quantity=Decimal(1),
+                            unit_price_seen=p.price_vnd,
+                        )
+                        # in pk order: the insert's foreign-key checks lock the product rows
+                        # (KEY SHARE) in the order checkouts lock them (no deadlock with them)
+                        for p in sorted(r.sample(products, r.randint(1, 3)), key=lambda p: p.pk)
+                    )
+                    started = time.perf_counter()
+                    try:
+                        checkout_place(
+                            buyer=buyer,
+                            cart=cart,
+                            payment_method="cod",
+                            address=address,
+                            enforce_buyer_limits=False,  # measures stock contention, not limits
+                        )
+                        kind = "order"
+                    except OutOfStock:
+                        kind = "out_of_stock"
+                    except Exception as exc:  # counted: the run fails below
+                        kind = "other"
+                        print("unexpected:", repr(exc), flush=True)
+                    with lock:
+                        latencies.append(time.perf_counter() - started)
+                        outcome[kind] += 1
+            finally:
+                connection.close()
+
+        seeds = [index + self.processes * i for i in range(len(buyers))]
+        threads = [
+            threading.Thread(target=buyer_loop, args=bs) for bs in zip(buyers, seeds, strict=True)
+        ]
+        for t in threads:
+            t.start()
+        if after_start:
+            after_start()
+        started = time.perf_counter()
+        for t in threads:
+            t.join()
+        return {
+            "latencies": latencies,
+            "outcome": outcome,
+            "started": started,
+            "ended": time.perf_counter(),
+        }
 
 
 def settle_and_check_ledger() -> bool:

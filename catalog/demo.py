@@ -205,7 +205,8 @@ def _product(coop, line, categories, n, gi, grade, second, pack, rnd, active: bo
 
 def _tiers(product: Product) -> list[PriceTier]:
     moq, price = product.min_order_qty, product.price_vnd
-    tiers = []
+    assert price is not None  # demo products are priced before their tiers are made
+    tiers: list[PriceTier] = []
     for mult, discount in ((10, Decimal("0.95")), (50, Decimal("0.90"))):
         tier_price = int(price * discount) // 100 * 100
         if tier_price <= 0 or tier_price >= (tiers[-1].price_vnd if tiers else price):

@@ -92,6 +92,19 @@ def add_domain_errors(form: forms.Form, exc, renamed: dict[str, str] | None = No
         form.add_error(None, str(exc.message))
 
 
+def province_choices(provinces, common=()) -> list:
+    """The province <select>: the most used first (their own group), then every province in
+    Vietnamese alphabetical order, the common ones included so the list stays complete."""
+    everything = [(p.code, p.name) for p in provinces]
+    if not common:
+        return [("", _("Choose a province")), *everything]
+    return [
+        ("", _("Choose a province")),
+        (_("Most used"), [(p.code, p.name) for p in common]),
+        (_("All provinces and cities"), everything),
+    ]
+
+
 class CheckoutForm(forms.Form):
     """The shipping address and payment choice. Delivery in Vietnam takes province and ward (plain
     selects so the page works without JavaScript; the ward list follows the chosen province);
@@ -183,6 +196,7 @@ class CheckoutForm(forms.Form):
         provinces,
         wards,
         payment_methods,
+        common_provinces=(),
         card_offered=False,
         countries=(),
         incoterms=(),
@@ -191,9 +205,8 @@ class CheckoutForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not card_offered:
             del self.fields["currency"]
-        choice_field(self, "province_code").choices = [("", _("Choose a province"))] + [
-            (p.code, p.name) for p in provinces
-        ]
+        self._province_choices = province_choices(provinces, common_provinces)
+        choice_field(self, "province_code").choices = self._province_choices
         choice_field(self, "ward_code").choices = [("", _("Choose a ward"))] + [
             (w.code, w.name) for w in wards
         ]
@@ -203,6 +216,26 @@ class CheckoutForm(forms.Form):
         ]
         choice_field(self, "payment_method").choices = payment_methods
         self.fields["province_code"].widget.attrs.update({"autocomplete": "address-level1"})
+
+    @property
+    def province_options(self) -> list[tuple[str, list[tuple[str, str, bool]]]]:
+        """The province <select> as (group label or "", [(value, label, selected)]): the page
+        renders it by hand for its htmx attributes. A province listed in both groups is
+        selected once, in the first."""
+        current, found = str(self["province_code"].value() or ""), False
+        groups = []
+        for value, label in self._province_choices:
+            if isinstance(label, list | tuple):
+                group, options = str(value), label
+            else:
+                group, options = "", [(value, label)]
+            rows = []
+            for v, text in options:
+                selected = not found and str(v) == current
+                found = found or selected
+                rows.append((str(v), str(text), selected))
+            groups.append((group, rows))
+        return groups
 
     @property
     def is_export(self) -> bool:

@@ -207,7 +207,7 @@ def onboarding(*, user, coop) -> dict:
 DESK_PAGE_SIZE = 25  # each order carries its lines and several forms: a page stays light
 
 
-def order_desk(*, user, coop, status: str, page=None) -> dict:
+def order_desk(*, user, coop, status: str, page: str | None = None) -> dict:
     """One tab of the desk, oldest first, `DESK_PAGE_SIZE` orders a page (every order of the
     tab can be reached; a busy cooperative's page stays quick on a phone)."""
     from django.core.paginator import Paginator
@@ -387,7 +387,10 @@ def saved_address(*, user) -> dict:
     )
     if last is None:
         return {}
-    saved = {"recipient_name": last["recipient_name"], "recipient_phone": last["recipient_phone"]}
+    saved: dict[str, Any] = {
+        "recipient_name": last["recipient_name"],
+        "recipient_phone": last["recipient_phone"],
+    }
     if last["country"] in ("", "VN"):
         saved.update(
             address_line=last["address_line"],

@@ -155,6 +155,7 @@ urlpatterns = [
         name="staff_certification_decide",
     ),
     path("quan-tri/tam-ngung/", staff.suspended, name="staff_suspended"),
+    path("quan-tri/giu-hang-chua-tra/", staff.unpaid_holders, name="staff_unpaid_holders"),
     # Export trade: requests for quotation, quotes, export orders.
     path("rfq/", rfq.rfq_list, name="rfq_list"),
     path("rfq/new/", rfq.rfq_new, name="rfq_new"),

@@ -2,13 +2,28 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from market.errors import (  # noqa: F401
+from market.errors import (
     Conflict,
     DomainError,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
+
+__all__ = [
+    "AdminOnly",
+    "BankReferenceRequired",
+    "Conflict",
+    "DomainError",
+    "NotFound",
+    "PayoutExceedsBalance",
+    "PayoutLineNotPending",
+    "PeriodInvalid",
+    "PermissionDenied",
+    "ReasonRequired",
+    "Unbalanced",
+    "ValidationFailed",
+]
 
 
 class Unbalanced(DomainError):

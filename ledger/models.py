@@ -11,6 +11,8 @@ triggers for PostgreSQL/MySQL only and raise on SQLite, which `make run` uses, a
 django-mptt, django-money, django-import-export and django-extensions. Our needs (eight account
 kinds, immutable balanced postings, balances by SUM) fit in the models below."""
 
+from typing import Any, NoReturn
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -18,13 +20,13 @@ from django.utils.translation import gettext_lazy as _
 from market.models import Cooperative
 
 
-class ImmutableQuerySet(models.QuerySet):
+class ImmutableQuerySet(models.QuerySet[Any]):
     """Ledger rows are written once: no bulk update or delete."""
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise TypeError("ledger rows are immutable")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise TypeError("ledger rows are immutable")
 
 
@@ -34,12 +36,12 @@ class ImmutableModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise TypeError("ledger rows are immutable")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("ledger rows are immutable")
 
 
@@ -82,7 +84,7 @@ class Account(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         owner = f" #{self.cooperative_id}" if self.cooperative_id else ""
         return f"{self.get_kind_display()}{owner} ({self.currency})"
 
@@ -114,7 +116,7 @@ class Transaction(ImmutableModel):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["cooperative", "created_at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.kind} {self.key}"
 
 
@@ -147,7 +149,7 @@ class PayoutBatch(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"payout batch #{self.pk}"
 
 

@@ -5,8 +5,9 @@ admins (`cooperative_get_for_actor`)."""
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from ledger.errors import NotFound, PeriodInvalid
@@ -31,14 +32,14 @@ def cooperative_get_for_actor(*, actor: User, cooperative_id: int) -> Cooperativ
     return coop
 
 
-def _sums(entries) -> dict[str, int]:
+def _sums(entries: QuerySet[Entry]) -> dict[str, int]:
     return {
         row["account__kind"]: row["s"]
         for row in entries.values("account__kind").annotate(s=Sum("amount")).order_by()
     }
 
 
-def _coop_entries(cooperative_id: int, currency: str = "VND"):
+def _coop_entries(cooperative_id: int, currency: str = "VND") -> QuerySet[Entry]:
     return Entry.objects.filter(account__cooperative_id=cooperative_id, currency=currency)
 
 
@@ -96,9 +97,9 @@ def balances_for_cooperative(*, cooperative_id: int) -> CoopBalances:
     )
 
 
-def balances_for_admin() -> list[dict]:
+def balances_for_admin() -> list[dict[str, Any]]:
     """Per cooperative with any ledger account: its balances, sorted by what we owe it."""
-    rows: dict[int, dict] = {}
+    rows: dict[int, dict[str, int]] = {}
     sums = (
         Entry.objects.filter(account__cooperative__isnull=False)
         .values("account__cooperative_id", "account__kind")
@@ -120,7 +121,7 @@ def balances_for_admin() -> list[dict]:
     return sorted(out, key=lambda r: (-r["payable_vnd"], r["cooperative"].pk))
 
 
-def platform_balances() -> list[dict]:
+def platform_balances() -> list[dict[str, Any]]:
     """Every platform account with its balance (+ debit, - credit)."""
     sums = (
         Entry.objects.filter(account__cooperative__isnull=True)
@@ -139,7 +140,7 @@ def platform_balances() -> list[dict]:
     ]
 
 
-def payout_preview() -> list[dict]:
+def payout_preview() -> list[dict[str, Any]]:
     """What the next payout run would pay (before the minimum)."""
     ids = Account.objects.filter(kind=K.COOP_PAYABLE).values_list("cooperative_id", flat=True)
     out = []

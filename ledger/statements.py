@@ -13,6 +13,7 @@ from fpdf import FPDF
 
 from ledger.models import PayoutBatch
 from ledger.selectors import CommissionInvoice, Statement
+from market.models import Cooperative
 
 FONT_DIR = settings.BASE_DIR / "orders" / "fonts"
 FONT = "DejaVu"
@@ -33,7 +34,7 @@ def _pdf() -> FPDF:
     return pdf
 
 
-def _text(pdf: FPDF, text: str, *, bold=False, size=10) -> None:
+def _text(pdf: FPDF, text: str, *, bold: bool = False, size: int = 10) -> None:
     pdf.set_font(FONT, "B" if bold else "", size)
     pdf.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
 
@@ -50,7 +51,7 @@ def _table(pdf: FPDF, header: list[str], rows: list[list[str]], widths: list[int
         pdf.ln()
 
 
-def _head(pdf: FPDF, title: str, coop, period: str) -> None:
+def _head(pdf: FPDF, title: str, coop: Cooperative, period: str) -> None:
     _text(pdf, "HTX Market", bold=True, size=12)
     _text(pdf, title, bold=True, size=14)
     _text(pdf, f"Hợp tác xã: {coop.display_name} — MST {coop.tax_code}")

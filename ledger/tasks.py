@@ -1,6 +1,7 @@
 """Periodic work of the ledger (beat): the weekly payout run and the nightly ledger check."""
 
 import logging
+from typing import Any
 
 from celery import shared_task
 
@@ -9,8 +10,9 @@ from market.background import HtxTask
 log = logging.getLogger("htx.ledger")
 
 
-@shared_task(base=HtxTask, name="ledger.payout_run")
-def payout_run() -> dict:
+# celery ships no type information: its decorators are untyped to mypy.
+@shared_task(base=HtxTask, name="ledger.payout_run")  # type: ignore[untyped-decorator]
+def payout_run() -> dict[str, Any]:
     """Create this week's payout batch (nothing when no cooperative is due; a re-run finds the
     balances already held by the pending lines)."""
     from ledger.services import payout_run as run
@@ -21,8 +23,8 @@ def payout_run() -> dict:
     return {"batch": batch.pk, "lines": batch.lines.count()}
 
 
-@shared_task(base=HtxTask, name="ledger.check")
-def check() -> dict:
+@shared_task(base=HtxTask, name="ledger.check")  # type: ignore[untyped-decorator]
+def check() -> dict[str, Any]:
     """`manage.py ledger_check`, nightly: drift is logged as an error (alerting picks it up)."""
     from ledger.checks import account_label, ledger_check
 

@@ -5,7 +5,7 @@ class MarketConfig(AppConfig):
     name = "market"
     verbose_name = "Market: parties, cooperatives, verification"
 
-    def ready(self):
+    def ready(self) -> None:
         from market.api import converters
 
         converters.register()

@@ -9,7 +9,10 @@ queues the task to run after the current transaction commits (never for a rolled
   the caller's transaction: if the broker is down at that moment the row stays QUEUED and the
   periodic `market.background_flush` publishes it once the broker is back, so nothing is lost.
 - Without a broker (`make run`, the test suite) the task runs in this process right after the
-  commit: no Redis and no worker needed; a failure is logged and recorded like a worker's.
+  commit: no Redis and no worker needed; a failure is logged and recorded like a worker's (a
+  FAILED row that admins can retry). No row is written for the run itself: with no broker there
+  is nothing a QUEUED row could be handed to later (`flush` needs one), and the four writes per
+  task (insert, claim, finish) cost more than many tasks' own work.
 
 `durable=False` skips the row, for kicks whose real record is elsewhere (the search outbox drain:
 the outbox rows are the record and a periodic drain catches up anything a lost kick missed).
@@ -26,6 +29,7 @@ import threading
 import traceback
 import uuid
 from datetime import timedelta
+from functools import partial
 
 from celery import Task, current_app
 from django.conf import settings
@@ -59,6 +63,7 @@ def enqueue(task, /, *, durable: bool = True, countdown: int | None = None, **kw
     name = task if isinstance(task, str) else task.name
     task_id = uuid.uuid4()
     rid = request_id_var.get()
+    durable = durable and broker_configured()  # the row is only for handing work to a broker
     if durable:
         BackgroundTask.objects.create(id=task_id, name=name, kwargs=kwargs, request_id=rid)
     transaction.on_commit(
@@ -69,7 +74,7 @@ def enqueue(task, /, *, durable: bool = True, countdown: int | None = None, **kw
 
 def _dispatch(name, task_id, kwargs, rid, *, durable: bool, countdown: int | None) -> None:
     if not broker_configured():
-        run_here(name, task_id, kwargs, rid)
+        run_here(name, task_id, kwargs, rid, row=durable)
         return
     try:
         _publish(name, task_id, kwargs, rid, countdown=countdown)
@@ -147,8 +152,14 @@ def retry_failed(*, task_ids) -> int:
             row.status, row.finished_at = Status.QUEUED, None
             row.save(update_fields=["status", "finished_at"])
             transaction.on_commit(
-                lambda r=row: _dispatch(
-                    r.name, r.id, r.kwargs, r.request_id, durable=True, countdown=None
+                partial(
+                    _dispatch,
+                    row.name,
+                    row.id,
+                    row.kwargs,
+                    row.request_id,
+                    durable=True,
+                    countdown=None,
                 )
             )
     return len(rows)
@@ -217,13 +228,14 @@ def _task(name: str):
     return current_app.tasks[name]
 
 
-def run_here(name: str, task_id, kwargs: dict, rid: str = "") -> bool:
+def run_here(name: str, task_id, kwargs: dict, rid: str = "", *, row: bool = True) -> bool:
     """Run a task in this process, once, recording the outcome on its row. Returns True on
-    success. A failure is logged and recorded (FAILED), never raised to the caller."""
+    success. A failure is logged and recorded (FAILED), never raised to the caller. `row=False`:
+    the task has no row (queued without a broker): no claim, and a row only if it fails."""
     task = _task(name)
     token = request_id_var.set(rid or request_id_var.get())
     try:
-        if not _claim(task_id):
+        if row and not _claim(task_id):
             return True
         try:
             task.run(**kwargs)
@@ -231,7 +243,7 @@ def run_here(name: str, task_id, kwargs: dict, rid: str = "") -> bool:
             log.exception("task %s %s failed", name, task_id)
             _failed(name, task_id, kwargs, exc)
             return False
-        _succeeded(name, task_id)
+        _succeeded(name, task_id if row else None)
         return True
     finally:
         request_id_var.reset(token)
@@ -267,14 +279,14 @@ class HtxTask(Task):
         finally:
             request_id_var.reset(token)
 
-    def on_retry(self, exc, task_id, args, kwargs, einfo):
+    def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
         metrics.TASKS.labels(self.name, "retry").inc()
         log.warning("task %s %s will be retried: %s", self.name, task_id, exc)
         BackgroundTask.objects.filter(pk=task_id).update(
             status=Status.SENT, last_error=_error_text(exc), attempts=_plus_one()
         )
 
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         log.error("task %s %s failed for good: %s", self.name, task_id, exc)
         _failed(self.name, task_id, kwargs, exc)
 

@@ -280,6 +280,7 @@ SEARCH_FALLBACK = env.str("SEARCH_FALLBACK", default="database")
 # Database backend: facet counts of a repeated query are cached this long (0 = off); every index
 # write bumps a generation that invalidates them.
 SEARCH_FACET_CACHE_SECONDS = env.int("SEARCH_FACET_CACHE_SECONDS", default=30)
+SEARCH_BROWSE_FACET_CACHE_SECONDS = env.int("SEARCH_BROWSE_FACET_CACHE_SECONDS", default=600)
 
 # Catalog spreadsheet import: "task" queues each job as a background task (a Celery worker, or
 # this process after commit without a broker); "inline" runs it inside the request (tests).
@@ -356,6 +357,9 @@ ORDER_UNPAID_MAX_VALUE_VND = env.int("ORDER_UNPAID_MAX_VALUE_VND", default=50_00
 ORDER_CHECKOUTS_PER_HOUR = env.int("ORDER_CHECKOUTS_PER_HOUR", default=10)
 # A checkout above this total needs a confirmed e-mail address.
 ORDER_VERIFIED_EMAIL_ABOVE_VND = env.int("ORDER_VERIFIED_EMAIL_ABOVE_VND", default=5_000_000)
+# The address form lists the provinces buyers ship to most before the alphabetical list; the
+# ranking (a count over a year of checkouts) is cached this long. Tests set 0 (no caching).
+ORDER_PROVINCE_RANKING_CACHE_SECONDS = 3600
 # Money for a delivered order is released to its cooperative when the buyer completes it, or
 # automatically this many days after delivery (no open refund).
 ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=7)

@@ -3,6 +3,7 @@ point; the Vietnamese alphabet is a ă â b c d đ e ê g h i k l m n o ô ơ p 
 with the five tone marks only breaking ties (no tone, grave, hook, tilde, acute, dot below)."""
 
 import unicodedata
+from collections.abc import Iterator
 
 _ALPHABET = "a ă â b c d đ e ê f g h i j k l m n o ô ơ p q r s t u ư v w x y z".split()
 _RANK = {letter: i for i, letter in enumerate(_ALPHABET)} | {
@@ -13,7 +14,7 @@ _TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
 _PREFIXES = ("thành phố ", "tỉnh ", "tp. ", "tp ")
 
 
-def _letters(text: str):
+def _letters(text: str) -> Iterator[tuple[str | None, int]]:
     """(letter, tone) pairs: the letter keeps its breve/circumflex/horn, the tone is split off."""
     for ch in unicodedata.normalize("NFD", text.lower()):
         if ch in _TONES:
@@ -31,7 +32,8 @@ def vietnamese_sort_key(text: str) -> tuple:
         if low.startswith(prefix):
             text = text[len(prefix) :]
             break
-    letters, tones = [], []
+    letters: list[str] = []
+    tones: list[int] = []
     for ch, tone in _letters(text):
         if ch is None:
             tones[-1:] = [tone] if tones else []

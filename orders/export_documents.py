@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.utils import timezone, translation
 from fpdf import FPDF
 
-from orders.models import Order
+from orders.models import ExportTerms, Order
 from orders.printouts import FONT, _new_pdf, _table
 
 # SWIFT/BIC of Vietnamese banks by NAPAS BIN, for the wire instructions on the proforma.
@@ -203,6 +203,13 @@ def _shipment(pdf: FPDF, order: Order) -> None:
     _para(pdf, f"Shipped on: {t.shipped_on or '-'} · Marks: {t.marks}")
 
 
+def _weights(t: ExportTerms) -> tuple[Decimal, Decimal]:
+    """Net and gross weight: the invoice and packing list are offered once the shipment is
+    recorded (`shipment_complete`), which requires both."""
+    assert t.net_weight_kg is not None and t.gross_weight_kg is not None
+    return t.net_weight_kg, t.gross_weight_kg
+
+
 @translation.override("en")  # trade documents are in English whatever the page language
 def commercial_invoice_pdf(order: Order, *, compress: bool = True) -> bytes:
     t = order.export
@@ -218,9 +225,10 @@ def commercial_invoice_pdf(order: Order, *, compress: bool = True) -> bytes:
     pdf.ln(2)
     _terms(pdf, order)
     _shipment(pdf, order)
+    net, gross = _weights(t)
     _para(
         pdf,
-        f"Packages: {t.package_count} {t.package_kind} · Net weight: {qty(t.net_weight_kg)} kg · Gross weight: {qty(t.gross_weight_kg)} kg",
+        f"Packages: {t.package_count} {t.package_kind} · Net weight: {qty(net)} kg · Gross weight: {qty(gross)} kg",
     )
     _para(pdf, "Country of origin: Vietnam")
     return bytes(pdf.output())
@@ -229,6 +237,7 @@ def commercial_invoice_pdf(order: Order, *, compress: bool = True) -> bytes:
 @translation.override("en")  # trade documents are in English whatever the page language
 def packing_list_pdf(order: Order, *, compress: bool = True) -> bytes:
     t = order.export
+    net, gross = _weights(t)
     pdf = _new_pdf(compress)
     _title(pdf, "PACKING LIST", order)
     _parties(pdf, order)
@@ -237,8 +246,8 @@ def packing_list_pdf(order: Order, *, compress: bool = True) -> bytes:
             ln.product_name,
             ln.product.hs_code or "-",
             f"{t.package_count} {t.package_kind}",
-            f"{qty(t.net_weight_kg)} kg",
-            f"{qty(t.gross_weight_kg)} kg",
+            f"{qty(net)} kg",
+            f"{qty(gross)} kg",
         )
         for ln in order.lines.all()
     ]

@@ -7,15 +7,18 @@ transaction, idempotent by a key derived from our ids:
 |---|---|
 | card charge for an order (`order:{id}:paid`) | Stripe balance +P, coop pending −P |
 | bank transfer / COD confirmed, paid to the coop directly (`order:{id}:paid`) | coop direct +P, coop pending −P |
-| refund queued (`refund:{id}:queued`) | X +r, refunds owed −r; X = coop pending before release, after release coop payable (card) or coop direct |
-| refund paid (`refund:{id}:paid`) | refunds owed +r, Stripe balance −r (card) or coop direct −r (the coop paid it back) |
+| export installment received (`order:{id}:paid-to:{cumulative}`) | Stripe balance +p (card) or coop direct +p (wire), coop pending −p |
+| refund queued (`refund:{id}:queued`) | X +r, refunds owed −r; X = coop pending before release, after release coop payable (refund through Stripe) or coop direct |
+| refund paid (`refund:{id}:paid`) | refunds owed +r, Stripe balance −r (through Stripe) or coop direct −r (the coop paid it back) |
 | refund failed (`refund:{id}:reversed`) | the queued legs reversed |
-| release: COMPLETED, or N days after DELIVERED (`order:{id}:release`) | coop pending +H, coop payable −H (card) or coop direct −H |
-| commission, at release (`order:{id}:commission`) | coop payable +C (card) or coop receivable +C (direct), commission revenue −C |
+| release: COMPLETED, or N days after DELIVERED (`order:{id}:release`) | coop pending +H, coop payable −Hc, coop direct −(H − Hc) |
+| commission, at release (`order:{id}:commission`) | coop payable +min(C, Hc), coop receivable +the rest, commission revenue −C |
 
-P = amount received, H = what is held at release (P minus refunds so far), C = the order's
-commission (at most H). USD card charges are booked in VND at the checkout's rate (the orders'
-VND totals). `expected_legs` recomputes the same legs from orders and refunds for
+P = amount received, H = what is held at release (P minus refunds so far), Hc = the card money
+in H (all of H for a card order, none for bank or cash, for installments the card part less
+refunds through Stripe), C = the order's commission (at most H). A refund goes back the way its
+payment came. USD card charges are booked in VND at the checkout's rate (the orders' VND
+totals). `expected_legs` recomputes the same legs from orders and refunds for
 `manage.py ledger_check`; a missing, doubled or altered posting shows as drift."""
 
 from collections.abc import Iterable
@@ -24,68 +27,98 @@ from django.utils import timezone
 
 from ledger.models import Account, Transaction
 from ledger.services import Leg, transaction_post
+from market.models import User
 from orders.models import Order, PaymentMethod, Refund
 
 K = Account.Kind
 
 
-def _received_into(order) -> str:
-    return K.PLATFORM_STRIPE if order.payment_method == PaymentMethod.STRIPE else K.COOP_DIRECT
+def _card_paid(order: Order) -> int:
+    """The part of what was received that went to the platform's Stripe balance: all of a card
+    order's money, the card installments of an export order, nothing of a bank or cash order."""
+    if order.payment_method == PaymentMethod.STRIPE:
+        return order.amount_paid_vnd
+    if order.payment_method == PaymentMethod.INSTALLMENTS:
+        return min(order.amount_paid_card_vnd, order.amount_paid_vnd)
+    return 0
 
 
-def _released_into(order) -> str:
-    return K.COOP_PAYABLE if order.payment_method == PaymentMethod.STRIPE else K.COOP_DIRECT
+def _card_released(order: Order) -> int:
+    """The part of what was released that is card money (payable by us)."""
+    if order.payment_method == PaymentMethod.STRIPE:
+        return order.released_vnd
+    if order.payment_method == PaymentMethod.INSTALLMENTS:
+        return min(order.released_card_vnd, order.released_vnd)
+    return 0
 
 
-def payment_legs(order) -> list[Leg]:
-    coop, paid = order.cooperative_id, order.amount_paid_vnd
-    return [_leg(_received_into(order), paid, coop), _leg(K.COOP_PENDING, -paid, coop)]
+def _by_card(refund: Refund) -> bool:
+    """A refund goes back the way its payment came: through Stripe, or from the cooperative."""
+    return refund.payment.provider == PaymentMethod.STRIPE
 
 
-def _is_card(order) -> bool:
-    return order.payment_method == PaymentMethod.STRIPE
+def payment_legs(order: Order) -> list[Leg]:
+    coop, paid, card = order.cooperative_id, order.amount_paid_vnd, _card_paid(order)
+    return [
+        _leg(K.PLATFORM_STRIPE, card, coop),
+        _leg(K.COOP_DIRECT, paid - card, coop),
+        _leg(K.COOP_PENDING, -paid, coop),
+    ]
 
 
 def _leg(kind: str, amount: int, coop: int) -> Leg:
     return Leg(kind, amount, coop if kind in Account.COOPERATIVE_KINDS else None)
 
 
-def refund_queued_legs(order, refund) -> list[Leg]:
+def refund_queued_legs(order: Order, refund: Refund) -> list[Leg]:
     coop = order.cooperative_id
-    held_by = _released_into(order) if refund.after_release else K.COOP_PENDING
+    released_into = K.COOP_PAYABLE if _by_card(refund) else K.COOP_DIRECT
+    held_by = released_into if refund.after_release else K.COOP_PENDING
     return [_leg(held_by, refund.amount_vnd, coop), _leg(K.REFUNDS, -refund.amount_vnd, coop)]
 
 
-def refund_paid_legs(order, refund) -> list[Leg]:
+def refund_paid_legs(order: Order, refund: Refund) -> list[Leg]:
     coop = order.cooperative_id
+    paid_from = K.PLATFORM_STRIPE if _by_card(refund) else K.COOP_DIRECT
+    return [_leg(K.REFUNDS, refund.amount_vnd, coop), _leg(paid_from, -refund.amount_vnd, coop)]
+
+
+def release_legs(order: Order) -> list[Leg]:
+    coop, held, card = order.cooperative_id, order.released_vnd, _card_released(order)
     return [
-        _leg(K.REFUNDS, refund.amount_vnd, coop),
-        _leg(_received_into(order), -refund.amount_vnd, coop),
+        _leg(K.COOP_PENDING, held, coop),
+        _leg(K.COOP_PAYABLE, -card, coop),
+        _leg(K.COOP_DIRECT, -(held - card), coop),
     ]
 
 
-def release_legs(order) -> list[Leg]:
-    coop = order.cooperative_id
-    return [
-        _leg(K.COOP_PENDING, order.released_vnd, coop),
-        _leg(_released_into(order), -order.released_vnd, coop),
-    ]
-
-
-def commission_of(order) -> int:
+def commission_of(order: Order) -> int:
     return min(order.commission_vnd, order.released_vnd)
 
 
-def commission_legs(order) -> list[Leg]:
+def commission_legs(order: Order) -> list[Leg]:
+    """Taken from the card money we hold for the cooperative first; the rest (money it received
+    directly) it owes us."""
     coop, c = order.cooperative_id, commission_of(order)
-    owes = K.COOP_PAYABLE if _is_card(order) else K.COOP_RECEIVABLE
-    return [_leg(owes, c, coop), _leg(K.COMMISSION, -c, coop)]
+    from_payable = min(c, _card_released(order))
+    return [
+        _leg(K.COOP_PAYABLE, from_payable, coop),
+        _leg(K.COOP_RECEIVABLE, c - from_payable, coop),
+        _leg(K.COMMISSION, -c, coop),
+    ]
 
 
 # --- posting (inside the money event's transaction) ---
 
 
-def _post(kind, key, order, legs, memo="", actor=None):
+def _post(
+    kind: str,
+    key: str,
+    order: Order,
+    legs: list[Leg],
+    memo: str = "",
+    actor: User | None = None,
+) -> Transaction | None:
     return transaction_post(
         kind=kind,
         key=key,
@@ -97,50 +130,59 @@ def _post(kind, key, order, legs, memo="", actor=None):
     )
 
 
-def post_payment(order, *, actor=None) -> None:
+def post_payment(order: Order, *, actor: User | None = None) -> None:
     _post(
         Transaction.Kind.PAYMENT, f"order:{order.pk}:paid", order, payment_legs(order), actor=actor
     )
 
 
-def post_payment_part(order, *, amount_vnd: int, actor=None) -> None:
+def post_payment_part(
+    order: Order, *, amount_vnd: int, by_card: bool, actor: User | None = None
+) -> None:
     """Part of an order's money arrived (export installments): the same legs as a payment, for
-    the part. Keyed by the cumulative amount received, which only grows. Installments are booked
-    as received by the cooperative (wire), like bank transfers."""
+    the part, into the platform's Stripe balance (a card installment) or to the cooperative
+    directly (a wire). Keyed by the cumulative amount received, which only grows. The caller
+    has added a card part to `order.amount_paid_card_vnd`."""
     if amount_vnd <= 0:
         return
     coop = order.cooperative_id
-    legs = [_leg(_received_into(order), amount_vnd, coop), _leg(K.COOP_PENDING, -amount_vnd, coop)]
+    into = K.PLATFORM_STRIPE if by_card else K.COOP_DIRECT
+    legs = [_leg(into, amount_vnd, coop), _leg(K.COOP_PENDING, -amount_vnd, coop)]
     key = f"order:{order.pk}:paid-to:{order.amount_paid_vnd}"
     _post(Transaction.Kind.PAYMENT, key, order, legs, actor=actor)
 
 
-def post_refund_queued(order, refund, *, actor=None) -> None:
+def post_refund_queued(order: Order, refund: Refund, *, actor: User | None = None) -> None:
     legs = refund_queued_legs(order, refund)
     _post(Transaction.Kind.REFUND, f"refund:{refund.pk}:queued", order, legs, refund.reason, actor)
 
 
-def post_refund_paid(order, refund, *, actor=None) -> None:
+def post_refund_paid(order: Order, refund: Refund, *, actor: User | None = None) -> None:
     legs = refund_paid_legs(order, refund)
     _post(Transaction.Kind.REFUND, f"refund:{refund.pk}:paid", order, legs, refund.reason, actor)
 
 
-def post_refund_reversed(order, refund) -> None:
+def post_refund_reversed(order: Order, refund: Refund) -> None:
     legs = [Leg(g.kind, -g.amount, g.cooperative_id) for g in refund_queued_legs(order, refund)]
     _post(Transaction.Kind.REFUND, f"refund:{refund.pk}:reversed", order, legs, refund.last_error)
 
 
-def post_release(order, *, actor=None) -> None:
+def post_release(order: Order, *, actor: User | None = None) -> None:
     """Release what is held for `order` to its cooperative and charge the commission. The order
     is locked; `released_at` makes a second release impossible."""
     if order.released_at is not None:
         return
-    refunded = order.refunds.exclude(status=Refund.Status.FAILED).values_list(
-        "amount_vnd", flat=True
+    refunded = list(
+        order.refunds.exclude(status=Refund.Status.FAILED).values_list(
+            "amount_vnd", "payment__provider"
+        )
     )
-    held = order.amount_paid_vnd - sum(refunded)
-    order.released_at, order.released_vnd = timezone.now(), max(0, held)
-    order.save(update_fields=["released_at", "released_vnd", "updated_at"])
+    held = max(0, order.amount_paid_vnd - sum(amount for amount, _ in refunded))
+    card_refunded = sum(a for a, provider in refunded if provider == PaymentMethod.STRIPE)
+    order.released_at, order.released_vnd = timezone.now(), held
+    # the card money still held (what was charged less what went back through Stripe)
+    order.released_card_vnd = max(0, min(held, _card_paid(order) - card_refunded))
+    order.save(update_fields=["released_at", "released_vnd", "released_card_vnd", "updated_at"])
     _post(
         Transaction.Kind.RELEASE,
         f"order:{order.pk}:release",
@@ -171,16 +213,20 @@ def expected_legs() -> Iterable[Leg]:
         "released_vnd",
         "commission_vnd",
         "code",
+        "amount_paid_card_vnd",
+        "released_card_vnd",
     )
-    orders = {}
+    orders: dict[int, Order] = {}
     for o in Order.objects.filter(amount_paid_vnd__gt=0).only(*fields).iterator(chunk_size=2000):
         orders[o.pk] = o
         yield from payment_legs(o)
         if o.released_at is not None:
             yield from release_legs(o)
             yield from commission_legs(o)
-    refunds = Refund.objects.exclude(status=Refund.Status.FAILED).only(
-        "order_id", "amount_vnd", "status", "after_release"
+    refunds = (
+        Refund.objects.exclude(status=Refund.Status.FAILED)
+        .select_related("payment")
+        .only("order_id", "amount_vnd", "status", "after_release", "payment__provider")
     )
     for r in refunds.iterator(chunk_size=2000):
         order = orders.get(r.order_id)

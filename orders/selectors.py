@@ -9,7 +9,7 @@ from django.db.models import Prefetch, QuerySet
 from market.cooperatives.selectors import is_cooperative_staff
 from market.models import Membership, User
 from orders.errors import NotFound
-from orders.models import Checkout, Order, OrderEvent, OrderLine
+from orders.models import Checkout, Order, OrderEvent, OrderLine, Refund
 
 _DETAIL = (
     Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
@@ -70,18 +70,6 @@ def order_get_for_actor(*, user: User, code: str, detail: bool = True) -> Order:
     raise NotFound()
 
 
-def order_get_for_cooperative_staff(*, user: User, code: str) -> Order:
-    """An order for its cooperative's staff and platform admins (the packing slip is the
-    cooperative's paper); the buyer gets the same NotFound as a stranger."""
-    order = order_get_for_actor(user=user, code=code)
-    if not (
-        user.is_platform_admin
-        or is_cooperative_staff(user=user, cooperative_id=order.cooperative_id)
-    ):
-        raise NotFound()
-    return order
-
-
 def checkout_get_for_buyer(*, user: User, checkout_id: int) -> Checkout:
     checkout = (
         Checkout.objects.filter(pk=checkout_id, buyer=user)
@@ -93,11 +81,11 @@ def checkout_get_for_buyer(*, user: User, checkout_id: int) -> Checkout:
     return checkout
 
 
-def refund_list_for_admin(*, user: User, status: str | None = None, provider: str | None = None):
+def refund_list_for_admin(
+    *, user: User, status: str | None = None, provider: str | None = None
+) -> QuerySet[Refund]:
     """Every refund (newest first) for a platform admin; nothing for anyone else. `provider`
     filters by the payment rail (bank transfers to pay back: status=PENDING, provider=bank_transfer)."""
-    from orders.models import Refund
-
     if not user.is_platform_admin:
         return Refund.objects.none()
     qs = Refund.objects.select_related("order", "payment").order_by("-id")
@@ -106,9 +94,10 @@ def refund_list_for_admin(*, user: User, status: str | None = None, provider: st
     return qs.filter(payment__provider=provider) if provider else qs
 
 
-def unpaid_holder_list_for_admin(*, limit: int = 50) -> list[dict]:
+def unpaid_holder_list_for_admin(*, limit: int = 50) -> list[dict[str, Any]]:
     """Buyers holding the most stock in unpaid bank-transfer orders, largest value first: who to
-    look at when real buyers meet `out_of_stock`. Callers check the admin role."""
+    look at when real buyers meet `out_of_stock`. Each row carries its open unpaid orders (code,
+    total, reserved until), soonest to expire first. Callers check the admin role."""
     from django.db.models import Count, Min, Sum
 
     from orders.services.limits import unpaid_bank_transfer_orders
@@ -132,6 +121,14 @@ def unpaid_holder_list_for_admin(*, limit: int = 50) -> list[dict]:
         .annotate(q=Sum("quantity"))
         .values_list("order__buyer_id", "q")
     )
+    orders: dict[int, list[dict[str, Any]]] = {}
+    for o in (
+        Order.objects.filter(unpaid_bank_transfer_orders())
+        .filter(buyer_id__in=[r["buyer_id"] for r in rows])
+        .order_by("reserved_until", "pk")
+        .values("buyer_id", "code", "total_vnd", "reserved_until")
+    ):
+        orders.setdefault(o["buyer_id"], []).append(dict(o))
     return [
         {
             "buyer_id": r["buyer_id"],
@@ -142,6 +139,7 @@ def unpaid_holder_list_for_admin(*, limit: int = 50) -> list[dict]:
             "unpaid_value_vnd": r["unpaid_value_vnd"] or 0,
             "reserved_quantity": quantities.get(r["buyer_id"], 0),
             "oldest_reserved_until": r["oldest_reserved_until"],
+            "orders": orders.get(r["buyer_id"], []),
         }
         for r in rows
     ]
@@ -151,7 +149,7 @@ SOLD = [s for s in Order.Status.values if s not in Order.STOCK_RELEASING]
 
 
 def sales_per_week_for_cooperative(
-    *, cooperative_id: int, weeks: int = 12, today=None
+    *, cooperative_id: int, weeks: int = 12, today: date | None = None
 ) -> list[tuple[date, int]]:
     """Goods sold (order subtotals, cancelled and refused orders left out) per week, Monday to
     Sunday, for the last `weeks` weeks including this one: [(monday, vnd), ...], oldest first.
@@ -198,3 +196,31 @@ def top_products_for_cooperative(
         .annotate(quantity=Sum("quantity"), revenue_vnd=Sum("line_total_vnd"))
         .order_by("-revenue_vnd", "product_id")[:limit]
     )
+
+
+def province_codes_most_shipped_to(*, limit: int = 5, days: int = 365) -> list[int]:
+    """The provinces buyers ship to most (checkouts of the last `days` days), most used first:
+    the address form lists them before the alphabetical list (issue 16). Cached for
+    `ORDER_PROVINCE_RANKING_CACHE_SECONDS` (an hour): the ranking moves slowly and the count is a
+    scan of a year of checkouts."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.db.models import Count
+    from django.utils import timezone
+
+    def count() -> list[int]:
+        since = timezone.now() - timedelta(days=days)
+        rows = (
+            Checkout.objects.filter(country="VN", province__isnull=False, created_at__gte=since)
+            .values("province_id")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "province_id")[:limit]
+        )
+        return [r["province_id"] for r in rows]
+
+    seconds = settings.ORDER_PROVINCE_RANKING_CACHE_SECONDS
+    if not seconds:
+        return count()
+    return list(cache.get_or_set(f"orders:most-shipped-to:{limit}:{days}", count, seconds) or [])

@@ -4,6 +4,7 @@ All quotes are converted at one rate (the rate in force today) so they compare f
 quote keeps the rate stored when it was submitted, which is the rate its order will use."""
 
 from decimal import Decimal
+from typing import Any
 
 from catalog.units import to_base
 from orders.money import money_round
@@ -22,10 +23,10 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def quote_comparison(*, rfq: Rfq, quotes: list[Quote], currency: str) -> dict:
+def quote_comparison(*, rfq: Rfq, quotes: list[Quote], currency: str) -> dict[str, Any]:
     rate = rate_in_force(currency="USD")
     one_base, base_unit = to_base(Decimal("1"), rfq.unit)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for q in quotes:
         quantity = min(rfq.quantity, q.quantity)
         unit_price = _convert(q.unit_price, q.currency, currency, rate.rate_vnd)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from catalog.models import Category, Product
 from market.cooperatives.demo import _user
-from market.models import BuyerProfile, Cooperative, Membership
+from market.models import BuyerProfile, Cooperative, Membership, User
 from orders.models import ExchangeRate, Order
 from orders.services.export import (
     export_shipment_record,
@@ -57,12 +57,13 @@ def _rates() -> None:
     rates_load(rows=rows)
 
 
-def _sellers(category_slug: str, n: int) -> list[tuple[Cooperative, Product, object]]:
+def _sellers(category_slug: str, n: int) -> list[tuple[Cooperative, Product, User]]:
     """The first `n` verified cooperatives selling in the category: (coop, product, owner)."""
     cat = Category.objects.filter(slug=category_slug).first()
     if cat is None:
         return []
-    out, seen = [], set()
+    out: list[tuple[Cooperative, Product, User]] = []
+    seen: set[int] = set()
     products = Product.objects.filter(
         category_id__in=Category.subtree_ids([cat.pk]),
         status=Product.Status.ACTIVE,
@@ -213,6 +214,7 @@ def seed(log) -> str:
         _quote(rfq, rice[1], "640")
         winner = _quote(rfq, rice[0], "655")
         order = quote_accept(actor=buyers[2], quote_id=winner.pk).order
+        assert order is not None  # an accepted quote has its order
         _deposit(order, rice[0][2])
     # 4. Shipped export order with its documents (balance due against the B/L copy).
     rfq, new = _rfq(
@@ -222,6 +224,7 @@ def seed(log) -> str:
         made += 1
         winner = _quote(rfq, rice[1], "860")
         order = quote_accept(actor=buyers[0], quote_id=winner.pk).order
+        assert order is not None  # an accepted quote has its order
         _deposit(order, rice[1][2])
         _ship(order, rice[1][2])
     total = Rfq.objects.count()

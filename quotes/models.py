@@ -15,11 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Category, Certification, Incoterm, Product
 from catalog.units import Unit
 from market.models import Cooperative, User
-from market.shared.base import TimeStampedModel
+from market.shared.base import MONEY, QTY, TimeStampedModel
 from orders.models import BalanceDue
 
-QTY = {"max_digits": 14, "decimal_places": 3}
-MONEY = {"max_digits": 16, "decimal_places": 2}
 CURRENCIES = (("USD", "USD"), ("VND", "VND"))
 
 

@@ -84,10 +84,12 @@ def quote_received(*, quote_id: int) -> None:
 def quote_decided(*, accepted_id: int, declined_ids: list[int]) -> None:
     """The accepted cooperative gets the order; the others learn their quote was declined."""
     accepted = Quote.objects.select_related("rfq", "cooperative", "order").get(pk=accepted_id)
+    order = accepted.order
+    assert order is not None  # an accepted quote has its order
     _send(
         _staff(accepted.cooperative),
         lambda: _("Your quote on %(code)s was accepted") % {"code": accepted.rfq.code},
-        lambda: _("Order %(order)s was created from your quote.") % {"order": accepted.order.code},
+        lambda: _("Order %(order)s was created from your quote.") % {"order": order.code},
     )
     for quote in Quote.objects.filter(pk__in=declined_ids).select_related("rfq", "cooperative"):
         _send(

@@ -5,6 +5,7 @@ yours" give the same NotFound."""
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
@@ -203,7 +204,7 @@ def message_list_for_actor(*, access: RfqAccess, cooperative_id: int) -> QuerySe
     )
 
 
-def demand_summary_for_cooperative(*, cooperative_id: int, months: int = 6) -> list[dict]:
+def demand_summary_for_cooperative(*, cooperative_id: int, months: int = 6) -> list[dict[str, Any]]:
     """What buyers asked for in the cooperative's categories, per month: product (or category),
     destination, number of RFQs and total quantity per unit."""
     cats, _certs = cooperative_profile(cooperative_id)

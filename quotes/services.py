@@ -5,9 +5,12 @@ Lock order for acceptance: the RFQ row, then its quotes in pk order, then what o
 Two acceptances of one RFQ at once therefore queue on the RFQ row; the second sees it AWARDED.
 """
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,7 +45,14 @@ SUPPORTED = {c for c, _l in CURRENCIES}
 # --- input checks shared by RFQs and quotes ---
 
 
-def _decimal(data: dict, name: str, errors: dict, *, required=True, positive=True):
+def _decimal(
+    data: dict[str, Any],
+    name: str,
+    errors: dict[str, Any],
+    *,
+    required: bool = True,
+    positive: bool = True,
+) -> Decimal | None:
     raw = data.get(name)
     if raw in (None, ""):
         if required:
@@ -58,28 +68,30 @@ def _decimal(data: dict, name: str, errors: dict, *, required=True, positive=Tru
     return value
 
 
-def _text(data: dict, name: str, size: int, errors: dict, *, required=True) -> str:
+def _text(
+    data: dict[str, Any], name: str, size: int, errors: dict[str, Any], *, required: bool = True
+) -> str:
     value = str(data.get(name) or "").strip()
     if required and not value:
         errors[name] = [_("This field is required.")]
     return value[:size]
 
 
-def _check_incoterm(value) -> str:
+def _check_incoterm(value: Any) -> str:
     if value not in Incoterm.values:
         raise IncotermInvalid(
             fields={"incoterm": [_("Choose one of: %(l)s.") % {"l": ", ".join(Incoterm.values)}]}
         )
-    return value
+    return str(value)  # one of the choices' values, a str
 
 
-def _check_currency(value, field: str = "currency") -> str:
+def _check_currency(value: Any, field: str = "currency") -> str:
     if value not in SUPPORTED:
         raise CurrencyUnsupported(fields={field: [str(value)]})
-    return value
+    return str(value)  # one of the supported codes, a str
 
 
-def _date(data: dict, name: str, errors: dict):
+def _date(data: dict[str, Any], name: str, errors: dict[str, Any]) -> date | None:
     value = data.get(name)
     if hasattr(value, "isoformat"):
         return value
@@ -100,7 +112,9 @@ def _require_company_buyer(user: User) -> BuyerProfile:
     return profile
 
 
-def _rfq_target(data: dict, errors: dict) -> tuple:
+def _rfq_target(
+    data: dict[str, Any], errors: dict[str, Any]
+) -> tuple[Product | None, Category | None, Cooperative | None]:
     product = cooperative = category = None
     if data.get("product_id"):
         product = Product.objects.filter(pk=data["product_id"], status="ACTIVE").first()
@@ -125,13 +139,13 @@ def _rfq_target(data: dict, errors: dict) -> tuple:
     return product, category, cooperative
 
 
-def _rfq_values(data: dict) -> dict:
-    errors: dict = {}
+def _rfq_values(data: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
     _check_incoterm(data.get("incoterm"))
     if data.get("target_price") not in (None, ""):
         _check_currency(data.get("target_currency"), "target_currency")
     product, category, cooperative = _rfq_target(data, errors)
-    values = {
+    values: dict[str, Any] = {
         "product": product,
         "category": category,
         "cooperative": cooperative,
@@ -180,7 +194,7 @@ def _rfq_values(data: dict) -> dict:
 
 
 @transaction.atomic
-def rfq_create(*, buyer: User, data: dict) -> Rfq:
+def rfq_create(*, buyer: User, data: dict[str, Any]) -> Rfq:
     """A company buyer posts an RFQ, to one cooperative (`cooperative_id`, or the product's
     cooperative) or open (`direct=False` with a product, or a category). The cooperatives it is
     shown to are told after commit. Raises CompanyBuyerRequired, ValidationFailed,
@@ -215,7 +229,9 @@ def rfq_close(*, actor: User, rfq_id: int) -> Rfq:
     return rfq
 
 
-def rfq_close_due(*, now=None, progress=None) -> tuple[int, int]:
+def rfq_close_due(
+    *, now: datetime | None = None, progress: Callable[[int, int], object] | None = None
+) -> tuple[int, int]:
     """Close every open RFQ whose closing date passed, each in its own transaction, re-checked
     under its lock. Safe to re-run. Returns (closed, checked)."""
     now = now or timezone.now()
@@ -238,17 +254,18 @@ def rfq_close_due(*, now=None, progress=None) -> tuple[int, int]:
 # --- quotes ---
 
 
-def _quote_values(data: dict, cooperative: Cooperative) -> dict:
-    errors: dict = {}
+def _quote_values(data: dict[str, Any], cooperative: Cooperative) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
     _check_currency(data.get("currency"))
     _check_incoterm(data.get("incoterm"))
     deposit = _decimal(data, "deposit_percent", errors, positive=False)
     if deposit is not None and not (0 <= deposit <= 100):
         raise DepositPercentInvalid(fields={"deposit_percent": [str(deposit)]})
-    product = Product.objects.filter(pk=data.get("product_id"), cooperative=cooperative).first()
+    product_id: Any = data.get("product_id")  # untyped input; no product for a missing id
+    product = Product.objects.filter(pk=product_id, cooperative=cooperative).first()
     if product is None:
         errors["product_id"] = [_("Choose one of your cooperative's products.")]
-    values = {
+    values: dict[str, Any] = {
         "product": product,
         "unit_price": _decimal(data, "unit_price", errors),
         "currency": data["currency"],
@@ -262,7 +279,8 @@ def _quote_values(data: dict, cooperative: Cooperative) -> dict:
         "note": _text(data, "note", 5000, errors, required=False),
     }
     try:
-        values["lead_time_days"] = int(data.get("lead_time_days"))
+        lead_time: Any = data.get("lead_time_days")  # TypeError for a missing one
+        values["lead_time_days"] = int(lead_time)
         if not 0 < values["lead_time_days"] <= 365:
             raise ValueError
     except (TypeError, ValueError):
@@ -291,7 +309,7 @@ def _quoting_cooperative(*, actor: User, rfq_id: int, cooperative_id: int | None
     return Cooperative.objects.get(pk=ids[0])
 
 
-def _snapshot(quote: Quote) -> dict:
+def _snapshot(quote: Quote) -> dict[str, Any]:
     return {
         "product_id": quote.product_id,
         "unit_price": str(quote.unit_price),
@@ -315,7 +333,7 @@ def _snapshot(quote: Quote) -> dict:
 
 @transaction.atomic
 def quote_submit(
-    *, actor: User, rfq_id: int, data: dict, cooperative_id: int | None = None
+    *, actor: User, rfq_id: int, data: dict[str, Any], cooperative_id: int | None = None
 ) -> Quote:
     """A cooperative quotes on an RFQ, or revises its quote (each revision kept). The quote is in
     the RFQ's unit; the rate in force is stored on it. Raises NotFound, PermissionDenied,
@@ -470,7 +488,12 @@ def _order_spec(rfq: Rfq, quote: Quote, quantity: Decimal) -> ExportOrderSpec:
 
 @transaction.atomic
 def message_post(
-    *, actor: User, rfq_id: int, cooperative_id: int, body: str = "", file=None
+    *,
+    actor: User,
+    rfq_id: int,
+    cooperative_id: int,
+    body: str = "",
+    file: "File[bytes] | None" = None,
 ) -> RfqMessage:
     """A message (and optional attachment, through the safe upload rules) in the thread of an RFQ
     and one cooperative. The buyer writes to any cooperative the RFQ is shown to; staff only in

@@ -1,8 +1,10 @@
 """Search API: GET /api/v1/search/products and GET /api/v1/search/suggest (public, read-only)."""
 
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,7 +21,9 @@ PRICE_MAX = 2**63 - 1
 
 class _Facet(serializers.Serializer):
     value = serializers.JSONField()
-    label = serializers.CharField()
+    # DRF's metaclass takes declared fields off the class, so this does not shadow Field.label;
+    # the stubs cannot see that.
+    label = serializers.CharField()  # type: ignore[assignment]
     count = serializers.IntegerField()
 
 
@@ -58,7 +62,7 @@ class ProductSearchApi(APIView):
 
             class Variant(serializers.Serializer):
                 id = serializers.IntegerField()
-                label = serializers.CharField()
+                label = serializers.CharField()  # type: ignore[assignment]  # as _Facet.label
                 options = serializers.DictField(child=serializers.CharField())
                 price_vnd = serializers.IntegerField(allow_null=True)
                 unit = serializers.CharField()
@@ -117,7 +121,7 @@ class ProductSearchApi(APIView):
         tags=["search"],
         summary="Search purchasable products (full text, filters, facets, sorting, paging)",
     )
-    def get(self, request):
+    def get(self, request: Request) -> HttpResponseBase:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         # The same answer for everyone (no user data in it): shared briefly by every client
@@ -135,8 +139,8 @@ class ProductSearchApi(APIView):
 
     def _answer(self, values: dict) -> dict:
         page = product_search(Query(**values))
-        page.results = product_cards(page.results)
-        return self.OutputSerializer(page).data
+        cards = product_cards(page.results)
+        return self.OutputSerializer({**vars(page), "results": cards}).data
 
 
 class ProductSuggestApi(APIView):
@@ -156,7 +160,7 @@ class ProductSuggestApi(APIView):
         tags=["search"],
         summary="Autocomplete product names from a prefix",
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         names = product_suggest(params.validated_data["q"], limit=params.validated_data["limit"])

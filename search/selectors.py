@@ -8,8 +8,10 @@ purchasable variant left is dropped even if the index has not caught up yet.
 
 import logging
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
 
 from django.core.files.storage import default_storage
 from django.utils.translation import get_language
@@ -20,7 +22,7 @@ from catalog.selectors import family_for_card, family_list_for_cards
 from catalog.units import BASE_UNIT, Unit
 from market import metrics
 from market.models import Cooperative, Province
-from search.backends import Query, get_backend, get_fallback
+from search.backends import Query, SearchBackend, get_backend, get_fallback
 from search.backends.base import (
     MAX_SIZE,
     MAX_WINDOW,
@@ -32,6 +34,7 @@ from search.backends.base import (
 from search.errors import InvalidSearch, PageTooDeep, SearchUnavailable
 from search.text import highlight, parse
 
+T = TypeVar("T")
 log = logging.getLogger("htx.search")
 
 FACET_LIMIT = {
@@ -51,7 +54,7 @@ class ProductSearchPage:
     total: int
     page: int
     size: int
-    facets: dict[str, list[dict]] = field(default_factory=dict)
+    facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)
     next_cursor: str | None = None
     corrected_query: str | None = None  # the typo-corrected query these results are for
@@ -69,13 +72,13 @@ class ProductCard:
     price_min_vnd: int | None
     price_max_vnd: int | None
     variant_count: int
-    variants: list[dict]
+    variants: list[dict[str, Any]]
     slug: str
     sku: str
     name: str
     name_vi: str
     name_en: str
-    highlight: dict
+    highlight: dict[str, str]
     cooperative_id: int
     cooperative_name: str
     cooperative_province_id: int
@@ -182,7 +185,9 @@ def product_cards(products: list[ProductFamily]) -> list[ProductCard]:
 
 
 def _card(family: ProductFamily, english: bool, labels: dict[str, str]) -> ProductCard:
-    local = lambda vi, en: en if english and en else vi  # noqa: E731
+    def local(vi: str, en: str) -> str:
+        return en if english and en else vi
+
     p = family.variant
     images = list(family.images.all())
     thumb = (images[0].variants or {}).get("thumb", {}) if images else {}
@@ -193,7 +198,7 @@ def _card(family: ProductFamily, english: bool, labels: dict[str, str]) -> Produ
     )
     base, factor = BASE_UNIT.get(p.unit, (None, None))
     per_base = None
-    if base and p.price_vnd is not None:
+    if base and factor is not None and p.price_vnd is not None:
         per_base = int((Decimal(p.price_vnd) / factor).quantize(Decimal(1), ROUND_HALF_UP))
     coop = family.cooperative
     return ProductCard(
@@ -244,7 +249,7 @@ def _card(family: ProductFamily, english: bool, labels: dict[str, str]) -> Produ
     )
 
 
-def _search_with_fallback(call):
+def _search_with_fallback(call: Callable[[SearchBackend], T]) -> tuple[T, bool]:
     """(answer, degraded): from the engine, or from the database fallback while it is down.
     Raises SearchUnavailable when there is no fallback. Latency goes to /metrics."""
     backend = get_backend()
@@ -285,9 +290,11 @@ def _hydrate(ids: list[int]) -> list[ProductFamily]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _label_facets(facets: dict, query: Query) -> dict[str, list[dict]]:
+def _label_facets(
+    facets: dict[str, dict[Any, int]], query: Query
+) -> dict[str, list[dict[str, Any]]]:
     english = (get_language() or "vi").startswith("en")
-    labels = {
+    labels: dict[str, Callable[[list[Any]], Mapping[Any, Any]]] = {
         "category": lambda ids: {
             pk: en if english and en else vi
             for pk, vi, en in Category.objects.filter(pk__in=ids)
@@ -312,7 +319,7 @@ def _label_facets(facets: dict, query: Query) -> dict[str, list[dict]]:
         "grade": lambda ids: {i: i for i in ids},
         "crop_year": lambda ids: {i: i for i in ids},
     }
-    out = {}
+    out: dict[str, list[dict[str, Any]]] = {}
     for name, counts in facets.items():
         if len(counts) > FACET_LIMIT.get(name, 1000):  # the long tail is not shown, so not labelled
             counts = dict(

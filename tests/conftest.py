@@ -189,6 +189,13 @@ def _checkout_limits_out_of_the_way(settings):
 
 
 @pytest.fixture(autouse=True)
+def _province_ranking_not_cached(settings):
+    # The "most used provinces" ranking is cached an hour in the per-process cache, which would
+    # carry one test's checkouts into the next test's address form.
+    settings.ORDER_PROVINCE_RANKING_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"

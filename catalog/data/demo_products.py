@@ -1,6 +1,8 @@
 """Demo catalogue data: per cooperative, its product lines; each line is multiplied by grades and
 packs into realistic variants (about 170 per cooperative, 2,000+ in all)."""
 
+from typing import Any
+
 # pack: (label_vi, label_en, unit, kg (or litres/pieces) per unit, moq, step, price factor per kg, export)
 DRY_PACKS = [
     ("túi 250 g", "250 g pouch", "GOI", 0.25, 4, 1, 1.35, False),
@@ -68,7 +70,7 @@ GRADES = {
 }
 
 # line: (code, name_vi, name_en, category slug, family, packs, price per kg/litre/piece, HS code, image theme)
-LINES = {
+LINES: dict[str, list[tuple[Any, ...]]] = {
     "htx-ca-phe-ea-tul": [
         (
             "ROB",

@@ -18,6 +18,7 @@ from catalog.services import images as image_services
 from catalog.services import products as product_services
 from catalog.services.common import check_staff
 from market.errors import DomainError, InvalidTransition, ValidationFailed
+from market.models import User
 
 BULK_ACTIONS = ("publish", "unpublish", "stock")
 MAX_BULK = 500
@@ -48,7 +49,7 @@ def _reasons(exc: DomainError) -> list[str]:
 @transaction.atomic
 def product_bulk_action(
     *,
-    actor,
+    actor: User,
     cooperative_id: int,
     product_ids: list[int],
     action: str,
@@ -77,15 +78,18 @@ def product_bulk_action(
     return result
 
 
-def _one(actor, cooperative_id, product_id, action, quantity) -> None:
-    kw = {"actor": actor, "cooperative_id": cooperative_id, "product_id": product_id}
+def _one(
+    actor: User, cooperative_id: int, product_id: int, action: str, quantity: Decimal | None
+) -> None:
+    ids = {"cooperative_id": cooperative_id, "product_id": product_id}
     if action == "publish":
-        product_services.product_publish(**kw)
+        product_services.product_publish(actor=actor, **ids)
     elif action == "unpublish":
-        product_services.product_archive(**kw)
+        product_services.product_archive(actor=actor, **ids)
     else:
+        assert quantity is not None  # product_bulk_action refuses "stock" without a quantity
         product_services.product_stock_adjust(
-            **kw, mode="set", quantity=quantity, reason="bulk stock"
+            actor=actor, **ids, mode="set", quantity=quantity, reason="bulk stock"
         )
 
 
@@ -102,7 +106,7 @@ def _sku_of(name: str) -> str:
     return base if sep and tail.isdigit() else stem
 
 
-def product_photos_from_zip(*, actor, cooperative_id: int, data: bytes) -> PhotoReport:
+def product_photos_from_zip(*, actor: User, cooperative_id: int, data: bytes) -> PhotoReport:
     """Attach the photos of a ZIP to the cooperative's products by file name (the SKU, then an
     optional _2, _3… for more photos, in name order). Every picture goes through the upload
     pipeline (decoded, re-encoded, size-checked); a file that is not a usable picture or names no
@@ -137,7 +141,15 @@ def product_photos_from_zip(*, actor, cooperative_id: int, data: bytes) -> Photo
     return report
 
 
-def _photo(actor, cooperative_id, archive, info, name, skus, report) -> None:
+def _photo(
+    actor: User,
+    cooperative_id: int,
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    name: str,
+    skus: dict[str, int],
+    report: PhotoReport,
+) -> None:
     sku = _sku_of(name)
     if PurePosixPath(name).suffix.lower() not in PHOTO_SUFFIXES:
         report.problems.append(_("%(file)s: not a JPEG, PNG or WebP photo.") % {"file": name})

@@ -1,7 +1,7 @@
 """Search results with facets (htmx swaps the results area and pushes the URL; without JS the
 same GET form reloads the page) and the autocomplete partial."""
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import get_template, render_to_string
 from django.utils.http import urlencode
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from frontend import reads
 from frontend.forms import SearchForm
 from frontend.templatetags.market_ui import vnd
-from frontend.views.common import page_params
+from frontend.views.common import PageRequest, page_params
 from market.errors import DomainError
 from market.shared import pagecache
 from search.backends import Query
@@ -89,7 +89,7 @@ def _chips(request, facets: list[dict], values: dict) -> list[dict]:
 
 
 @require_GET
-def search(request):
+def search(request: PageRequest) -> HttpResponse:
     values = SearchForm(request.GET).values()
     build = lambda: _results_area(request, values)  # noqa: E731
     if request.user.is_authenticated:  # cards may show the signed-in buyer's USD prices
@@ -111,7 +111,7 @@ def search(request):
     return response
 
 
-def _results_area(request, values: dict) -> dict:
+def _results_area(request: PageRequest, values: dict) -> dict:
     """The results area (search box, filters, chips, cards, pager) as HTML, with its status;
     nothing in it depends on who asks, except the USD hints for a signed-in export buyer."""
     context = {
@@ -158,7 +158,7 @@ def _results_area(request, values: dict) -> dict:
     return {"html": html, "status": status, "degraded": bool(context.get("degraded"))}
 
 
-def _cards(request, ids: list[int]) -> list[str]:
+def _cards(request: PageRequest, ids: list[int]) -> list[str]:
     """The result cards as HTML, in order. A guest's are the same for everyone: kept in the
     shared cache per family, so a search that is not cached itself hydrates and renders only
     the families no recent search showed. A family no longer purchasable renders as ""."""
@@ -193,7 +193,7 @@ class _Pager:
 
 
 @require_GET
-def suggest(request):
+def suggest(request: HttpRequest) -> HttpResponse:
     prefix = request.GET.get("q", "")[:100]
     try:
         suggestions = product_suggest(prefix, limit=8)

@@ -1,7 +1,7 @@
 """The login/sign-up/reset limits outside DRF views: the web forms and the Django admin login."""
 
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
 
 class ScopeThrottle(SimpleRateThrottle):
@@ -35,3 +35,14 @@ class ScopeThrottle(SimpleRateThrottle):
 
     def record(self) -> None:
         self.throttle_success()  # DRF's name: it appends this attempt to the history
+
+
+class LiveScopedRateThrottle(ScopedRateThrottle):
+    """DRF's `ScopedRateThrottle` with the rates read when a request is checked. DRF binds
+    `THROTTLE_RATES` once, when `rest_framework.throttling` is first imported: a rate changed after
+    that (settings in tests, a settings reload) was silently ignored, and the API and the web
+    forms (`ScopeThrottle`) could apply different limits to one shared history."""
+
+    def get_rate(self) -> str | None:
+        rate = api_settings.DEFAULT_THROTTLE_RATES[str(self.scope)]  # KeyError: no rate named
+        return None if rate is None else str(rate)

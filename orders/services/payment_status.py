@@ -226,7 +226,13 @@ def card_payment_error(*, payment_id: int, error: str) -> None:
 
 
 def order_installment_received(
-    *, order: Order, received_vnd: int, schedule_paid: bool, actor: User | None, note: str
+    *,
+    order: Order,
+    received_vnd: int,
+    schedule_paid: bool,
+    by_card: bool,
+    actor: User | None,
+    note: str,
 ) -> None:
     """Money arrived for an installment of an export order (wire or card, in part or whole):
     `amount_paid_vnd` follows what the schedule has received (at the order's rate, capped by the
@@ -237,9 +243,14 @@ def order_installment_received(
     if schedule_paid and order.payment_status == Order.PaymentStatus.UNPAID:
         order.payment_status = Order.PaymentStatus.PAID
         enqueue("orders.mail_payment_received", order_id=order.pk)
-    order.save(update_fields=["payment_status", "amount_paid_vnd", "updated_at"])
+    part = order.amount_paid_vnd - paid_before
+    if by_card and part > 0:  # into the platform's Stripe balance, not the cooperative's bank
+        order.amount_paid_card_vnd += part
+    order.save(
+        update_fields=["payment_status", "amount_paid_vnd", "amount_paid_card_vnd", "updated_at"]
+    )
     _event(order, actor=actor, kind=OrderEvent.Kind.PAYMENT, before=before, note=note)
-    ledger.post_payment_part(order, amount_vnd=order.amount_paid_vnd - paid_before, actor=actor)
+    ledger.post_payment_part(order, amount_vnd=part, by_card=by_card, actor=actor)
 
 
 def installment_payment_succeeded(*, payment: Payment) -> None:

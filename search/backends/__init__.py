@@ -1,6 +1,7 @@
 """Backend selection by settings.SEARCH_BACKEND: "database" (default), "elasticsearch", "opensearch"."""
 
 import threading
+from typing import Any
 
 from django.conf import settings
 
@@ -11,7 +12,7 @@ __all__ = ["get_backend", "get_fallback", "make_backend", "Query", "SearchBacken
 _local = threading.local()
 
 
-def make_backend(name: str | None = None, **options) -> SearchBackend:
+def make_backend(name: str | None = None, **options: Any) -> SearchBackend:
     name = name or settings.SEARCH_BACKEND
     if name == "database":
         from search.backends.database import DatabaseBackend

@@ -5,6 +5,7 @@ import base64
 import difflib
 import json
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -91,7 +92,8 @@ CANDIDATES_TRIED = 4  # close words tried per unknown word (each costs one count
 
 def edit_distance(a: str, b: str) -> int:
     """Damerau-Levenshtein (optimal string alignment) distance."""
-    prev2, prev = None, list(range(len(b) + 1))
+    prev2: list[int] = []  # the row before `prev` (read from the second row on)
+    prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i] + [0] * len(b)
         for j, cb in enumerate(b, 1):
@@ -119,7 +121,7 @@ def rank_candidates(token: str, words: set[str]) -> list[str]:
     return [w for *_, w in sorted(scored)]
 
 
-def encode_cursor(values: list) -> str:
+def encode_cursor(values: list[Any]) -> str:
     return (
         base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode())
         .decode()
@@ -127,7 +129,7 @@ def encode_cursor(values: list) -> str:
     )
 
 
-def decode_cursor(cursor: str) -> list | None:
+def decode_cursor(cursor: str) -> list[Any] | None:
     """The sort values of the last hit, or None when the cursor is not one of ours."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -144,7 +146,7 @@ def decode_cursor(cursor: str) -> list | None:
 CURSOR_INT_MAX = 2**63 - 1  # sort values and offsets are 64-bit in every engine and database
 
 
-def _cursor_value_ok(value) -> bool:
+def _cursor_value_ok(value: object) -> bool:
     """A cursor comes from the client: an integer beyond int64 (an OFFSET or a search_after value)
     or an infinite float would reach the database or engine and fail there with a 500."""
     if isinstance(value, bool):
@@ -166,7 +168,7 @@ class SearchBackend(abc.ABC):
     name = "base"
 
     @abc.abstractmethod
-    def index_many(self, docs: list[dict]) -> int: ...
+    def index_many(self, docs: list[dict[str, Any]]) -> int: ...
 
     @abc.abstractmethod
     def delete_many(self, ids: list[int]) -> int: ...
@@ -227,7 +229,13 @@ class SearchBackend(abc.ABC):
     def suggest(self, prefix: str, limit: int = 8) -> list[str]: ...
 
     @abc.abstractmethod
-    def rebuild(self, docs_iter, *, after_load=None, progress=None) -> int:
+    def rebuild(
+        self,
+        docs_iter: Iterable[list[dict[str, Any]]],
+        *,
+        after_load: Callable[[], object] | None = None,
+        progress: Callable[[int], object] | None = None,
+    ) -> int:
         """Replace the whole index with `docs_iter` (batches of documents) without a gap for
         readers; `after_load()` runs after the bulk load and before readers switch over."""
         ...

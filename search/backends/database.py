@@ -12,10 +12,16 @@ tokens (letters and digits only), so no operator a buyer types can reach the SQL
 import hashlib
 import json
 import time
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Field
 
 from catalog.models import Category
 from search import ranking
@@ -33,8 +39,14 @@ from search.models import SearchDocument, SearchWord
 from search.text import FOLDED, parse, tokens
 
 TABLE = SearchDocument._meta.db_table
+# The `sku` column holds every variant's SKU, one per line; the exact-SKU signal looks for the
+# query as one whole line (a family ranks first for the SKU of any of its variants).
+SKU_SEPARATOR = "\n"
 WORDS = SearchWord._meta.db_table
 GENERATION_KEY = "search:index-generation"
+Params = list[Any]  # SQL parameters
+Doc = dict[str, Any]  # one search document (search.product_documents)
+Facets = dict[str, dict[Any, int]]
 
 
 _FTS_COLUMNS = {"name": "name_fold", "context": "context_fold", "body": "body_fold"}
@@ -44,7 +56,7 @@ def _fts_phrase(phrase: tuple[str, ...]) -> str:
     return '"' + " ".join(phrase) + '"'
 
 
-def _fts_clause(clause, fields) -> str:
+def _fts_clause(clause: ranking.Clause, fields: tuple[str, ...]) -> str:
     """One clause as FTS5: any alternative, typed words in `fields`, synonyms in the name."""
     columns = " ".join(_FTS_COLUMNS[f] for f in fields)
     return (
@@ -59,7 +71,7 @@ def _fts_clause(clause, fields) -> str:
     )
 
 
-def _fts_all(clauses, fields) -> str:
+def _fts_all(clauses: Iterable[ranking.Clause], fields: tuple[str, ...]) -> str:
     return " AND ".join(_fts_clause(c, fields) for c in clauses)
 
 
@@ -69,11 +81,12 @@ class _SqliteText:
 
     join = "JOIN search_fts f ON f.rowid = d.product_id"
 
-    def match(self, plan: ranking.Plan) -> tuple[str, list]:
+    def match(self, plan: ranking.Plan) -> tuple[str, Params]:
         return "search_fts MATCH %s", [_fts_all(plan.recall, ranking.RECALL)]
 
-    def rank(self, plan: ranking.Plan) -> tuple[str, list]:
-        parts, params = ["(CASE WHEN d.sku = %s THEN %s ELSE 0 END)"], [plan.sku, ranking.SKU]
+    def rank(self, plan: ranking.Plan) -> tuple[str, Params]:
+        parts = [f"(CASE WHEN {_SKU_TEST.format(find='instr')} THEN %s ELSE 0 END)"]
+        params: Params = [*_sku_params(plan), ranking.SKU]
         for signal in plan.signals:
             parts.append(
                 "(CASE WHEN d.product_id IN (SELECT rowid FROM search_fts WHERE search_fts "
@@ -82,11 +95,11 @@ class _SqliteText:
             params += [_fts_all(signal.clauses, signal.fields), signal.weight]
         return " + ".join(parts), params
 
-    def prefix(self, parsed_tokens: list[str]) -> tuple[str, list]:
+    def prefix(self, parsed_tokens: list[str]) -> tuple[str, Params]:
         # A phrase whose last token is a prefix: "hoa h" completes "Hoa hồi", not "Hòa Bình".
         return "search_fts MATCH %s", ["{name_fold} : " + _fts_phrase(tuple(parsed_tokens)) + "*"]
 
-    def write(self, cursor, docs, ids):
+    def write(self, cursor: CursorWrapper, docs: list[Doc], ids: list[int]) -> None:
         cursor.execute(
             f"DELETE FROM search_fts WHERE rowid IN ({','.join(['%s'] * len(ids))})",  # noqa: S608
             ids,
@@ -100,33 +113,50 @@ class _SqliteText:
             ],
         )
 
-    def delete(self, cursor, ids):
+    def delete(self, cursor: CursorWrapper, ids: list[int]) -> None:
         cursor.execute(
             f"DELETE FROM search_fts WHERE rowid IN ({','.join(['%s'] * len(ids))})",  # noqa: S608
             ids,
         )
 
-    def clear(self, cursor):
+    def clear(self, cursor: CursorWrapper) -> None:
         cursor.execute("DELETE FROM search_fts")
 
-    def optimize(self, cursor):
+    def optimize(self, cursor: CursorWrapper) -> None:
         # A rebuild deletes every row and inserts them again: FTS5 keeps the deleted entries in
         # extra segments until merged (after a few rebuilds, 3x the size and 1.5x the query
         # time). Merging once at the end costs ~2.5 s per 100,000 products.
         cursor.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+        # Planner statistics (sqlite_stat1), for the whole file: without them SQLite guesses
+        # that `status = 'ACTIVE'` is selective and reads a search page's 24 families' variants
+        # through the status index (all 100,000 products, 40-60 ms) instead of by family.
+        cursor.execute("ANALYZE")
 
-    def close_words(self, cursor, token: str) -> set[str]:
+    def close_words(self, cursor: CursorWrapper, token: str) -> set[str]:
         """Vocabulary words one edit away from `token` (delete, transpose, replace, insert)."""
-        candidates = sorted(_edits1(token))
-        found = set()
-        for start in range(0, len(candidates), 500):
-            chunk = candidates[start : start + 500]
-            cursor.execute(
-                f"SELECT word FROM {WORDS} WHERE word IN ({','.join(['%s'] * len(chunk))})",  # noqa: S608
-                chunk,
-            )
-            found |= {w for (w,) in cursor.fetchall()}
-        return found
+        return _words_one_edit_away(cursor, token)
+
+
+def _words_one_edit_away(cursor: CursorWrapper, token: str) -> set[str]:
+    candidates = sorted(_edits1(token))
+    found: set[str] = set()
+    for start in range(0, len(candidates), 500):
+        chunk = candidates[start : start + 500]
+        cursor.execute(
+            f"SELECT word FROM {WORDS} WHERE word IN ({','.join(['%s'] * len(chunk))})",  # noqa: S608
+            chunk,
+        )
+        found |= {w for (w,) in cursor.fetchall()}
+    return found
+
+
+# The query is one of the lines of `sku` (SQLite instr / PostgreSQL strpos: same arguments).
+_SKU_TEST = "{find}(%s || d.sku || %s, %s) > 0"
+
+
+def _sku_params(plan: ranking.Plan) -> list[str]:
+    sku = plan.sku.replace(SKU_SEPARATOR, " ")
+    return [SKU_SEPARATOR, SKU_SEPARATOR, f"{SKU_SEPARATOR}{sku}{SKU_SEPARATOR}"]
 
 
 _TS_WEIGHTS = {"name": "A", "context": "C", "body": "D"}
@@ -136,12 +166,12 @@ def _ts_phrase(phrase: tuple[str, ...], weights: str = "") -> str:
     return " <-> ".join(f"'{t}'" + (f":{weights}" if weights else "") for t in phrase)
 
 
-def _ts_clause(clause, weights: str) -> str:
+def _ts_clause(clause: ranking.Clause, weights: str) -> str:
     # B: the names as written (synonyms and exact diacritics match there)
     return "(" + " | ".join(_ts_phrase(a, weights if k == FOLDED else "B") for k, a in clause) + ")"
 
 
-def _ts_all(clauses, fields) -> str:
+def _ts_all(clauses: Iterable[ranking.Clause], fields: tuple[str, ...]) -> str:
     weights = "".join(_TS_WEIGHTS[f] for f in fields)
     return " & ".join(_ts_clause(c, weights) for c in clauses)
 
@@ -153,38 +183,39 @@ class _PostgresText:
 
     join = ""
 
-    def match(self, plan: ranking.Plan) -> tuple[str, list]:
+    def match(self, plan: ranking.Plan) -> tuple[str, Params]:
         recall = " & ".join(
             "(" + " | ".join(_ts_phrase(a, "" if k == FOLDED else "B") for k, a in c) + ")"
             for c in plan.recall
         )
         return "d.tsv @@ to_tsquery('simple', %s)", [recall]
 
-    def rank(self, plan: ranking.Plan) -> tuple[str, list]:
-        parts, params = ["(CASE WHEN d.sku = %s THEN %s ELSE 0 END)"], [plan.sku, ranking.SKU]
+    def rank(self, plan: ranking.Plan) -> tuple[str, Params]:
+        parts = [f"(CASE WHEN {_SKU_TEST.format(find='strpos')} THEN %s ELSE 0 END)"]
+        params: Params = [*_sku_params(plan), ranking.SKU]
         for signal in plan.signals:
             parts.append("(CASE WHEN d.tsv @@ to_tsquery('simple', %s) THEN %s ELSE 0 END)")
             params += [_ts_all(signal.clauses, signal.fields), signal.weight]
         return " + ".join(parts), params
 
-    def prefix(self, parsed_tokens: list[str]) -> tuple[str, list]:
+    def prefix(self, parsed_tokens: list[str]) -> tuple[str, Params]:
         *head, last = parsed_tokens
         expr = " <-> ".join([f"'{t}':A" for t in head] + [f"'{last}':*A"])
         return "d.tsv @@ to_tsquery('simple', %s)", [expr]
 
-    def write(self, cursor, docs, ids):
+    def write(self, cursor: CursorWrapper, docs: list[Doc], ids: list[int]) -> None:
         pass  # the tsvector is a generated column
 
-    def delete(self, cursor, ids):
+    def delete(self, cursor: CursorWrapper, ids: list[int]) -> None:
         pass
 
-    def clear(self, cursor):
+    def clear(self, cursor: CursorWrapper) -> None:
         pass
 
-    def optimize(self, cursor):
-        pass
+    def optimize(self, cursor: CursorWrapper) -> None:
+        cursor.execute(f"ANALYZE {TABLE}")
 
-    def close_words(self, cursor, token: str) -> set[str]:
+    def close_words(self, cursor: CursorWrapper, token: str) -> set[str]:
         """Vocabulary words that look like `token` (pg_trgm similarity, GIN-indexed); without
         the extension, the words one edit away."""
         try:
@@ -197,7 +228,7 @@ class _PostgresText:
                 )
                 return {w for (w,) in cursor.fetchall()}
         except Exception:
-            return _SqliteText.close_words(self, cursor, token)
+            return _words_one_edit_away(cursor, token)
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -215,16 +246,16 @@ def _edits1(word: str) -> set[str]:
 class DatabaseBackend(SearchBackend):
     name = "database"
 
-    def __init__(self, **_options):
+    def __init__(self, **_options: Any) -> None:
         pass
 
     @property
-    def text(self):
+    def text(self) -> "_PostgresText | _SqliteText":
         return _PostgresText() if connection.vendor == "postgresql" else _SqliteText()
 
     # --- writes ---
 
-    def index_many(self, docs: list[dict]) -> int:
+    def index_many(self, docs: list[Doc]) -> int:
         if not docs:
             return 0
         _bump_generation()
@@ -261,7 +292,13 @@ class DatabaseBackend(SearchBackend):
             with connection.cursor() as cursor:
                 self.text.clear(cursor)
 
-    def rebuild(self, docs_iter, *, after_load=None, progress=None) -> int:
+    def rebuild(
+        self,
+        docs_iter: Iterable[list[Doc]],
+        *,
+        after_load: Callable[[], object] | None = None,
+        progress: Callable[[int], object] | None = None,
+    ) -> int:
         """One transaction: readers keep seeing the old rows until the new ones commit."""
         total = 0
         with transaction.atomic():
@@ -295,9 +332,10 @@ class DatabaseBackend(SearchBackend):
                 int(values[0]) if values and isinstance(values[0], int) and values[0] >= 0 else 0
             )
         by_rank = plan is not None and query.sort == "relevance"
-        rank, rank_params = self.text.rank(plan) if by_rank else ("0", [])
+        rank, rank_params = self.text.rank(plan) if by_rank and plan is not None else ("0", [])
         order = _order(query, by_rank)
-        key = _facet_cache_key(base, params) if query.facets else None
+        seconds = facet_cache_seconds() if plan else browse_facet_cache_seconds()
+        key = _facet_cache_key(base, params, seconds) if query.facets else None
         cached = cache.get(key) if key else None
         with connection.cursor() as cursor:
             if query.facets and cached is None and plan:
@@ -305,23 +343,25 @@ class DatabaseBackend(SearchBackend):
                     cursor, base, rank_params + params, rank, order, query, offset
                 )
                 if key:
-                    cache.set(key, (facets, total), facet_cache_seconds())
+                    cache.set(key, (facets, total), seconds)
             else:
                 cursor.execute(
                     f"SELECT d.product_id, {rank} AS r {base} ORDER BY {order} LIMIT %s OFFSET %s",
                     rank_params + params + [query.size, offset],
                 )
                 ids = [r[0] for r in cursor.fetchall()]
-                facets, total = cached or self._facets(cursor, base, params, query.facets, key=key)
-            if query.facets:
-                facets = {**facets, **_option_facets(cursor, base, params)}
+                facets, total = cached or self._facets(
+                    cursor, base, params, query.facets, key=key, seconds=seconds
+                )
         result = SearchResult(ids=ids, total=total, facets=facets)
         if offset + len(ids) < total:
             result.next_cursor = encode_cursor([offset + len(ids)])
         return result
 
-    def _where(self, query: Query, plan):
-        where, params, join = [], [], ""
+    def _where(self, query: Query, plan: ranking.Plan | None) -> tuple[list[str], Params, str]:
+        where: list[str] = []
+        params: Params = []
+        join = ""
         if plan is not None:
             sql, text_params = self.text.match(plan)
             join = self.text.join
@@ -332,17 +372,35 @@ class DatabaseBackend(SearchBackend):
             params += value
         return where, params, join
 
-    def _facets(self, cursor, base, params, wanted: bool, *, key: str | None) -> tuple[dict, int]:
+    def _facets(
+        self,
+        cursor: CursorWrapper,
+        base: str,
+        params: Params,
+        wanted: bool,
+        *,
+        key: str | None,
+        seconds: int = 0,
+    ) -> tuple[Facets, int]:
         """Total and facet counts over the matching rows (cached briefly when configured)."""
         if not wanted:
             cursor.execute(f"SELECT count(*) {base}", params)
             return {}, cursor.fetchone()[0]
         result = self._count_facets(cursor, base, params, text=False)
         if key:
-            cache.set(key, result, facet_cache_seconds())
+            cache.set(key, result, seconds)
         return result
 
-    def _match_once(self, cursor, base, params, rank, order, query, offset):
+    def _match_once(
+        self,
+        cursor: CursorWrapper,
+        base: str,
+        params: Params,
+        rank: str,
+        order: str,
+        query: Query,
+        offset: int,
+    ) -> tuple[list[int], tuple[Facets, int]]:
         """A text search with facets in one statement: the match (and its rank) runs once into
         a materialised set, which gives the page of ids and both facet GROUP BYs (PostgreSQL
         matched the text twice otherwise: 300 ms of a 100,000-row "sắn"). The page rows carry
@@ -352,8 +410,8 @@ class DatabaseBackend(SearchBackend):
         cursor.execute(
             f"WITH m AS MATERIALIZED (SELECT d.product_id, {rank} AS r, d.price_vnd, d.created, "  # noqa: S608
             f"d.name_len, d.orders, d.cooperative_id, d.category_id, d.province_id, "
-            f"d.facet_bits {base}) "
-            f"SELECT 2, page.product_id, row_number() OVER (ORDER BY {on_page}), NULL, NULL "
+            f"d.facet_bits, d.options {base}) "
+            f"SELECT 2, page.product_id, row_number() OVER (ORDER BY {on_page}), NULL, NULL, NULL "
             f"FROM (SELECT m.product_id, m.r, m.price_vnd, m.created, m.name_len, m.orders "
             f"FROM m ORDER BY {order} LIMIT %s OFFSET %s) page UNION ALL "
             + _GROUPS.format(p="", src="FROM m")
@@ -365,14 +423,16 @@ class DatabaseBackend(SearchBackend):
         page = sorted((r for r in rows if r[0] == 2), key=lambda r: r[2])
         return [r[1] for r in page], _tally([r for r in rows if r[0] != 2])
 
-    def _count_facets(self, cursor, base, params, *, text: bool) -> tuple[dict, int]:
+    def _count_facets(
+        self, cursor: CursorWrapper, base: str, params: Params, *, text: bool
+    ) -> tuple[Facets, int]:
         """Two GROUP BYs and nothing computed per row: (cooperative, category, province) and
         the packed small facets (`packed.py`). A browse reads both off covering indexes (no
         sort, no table lookups); a text match is materialised once and grouped twice."""
         if text:
             cursor.execute(
                 f"WITH m AS MATERIALIZED (SELECT d.cooperative_id, d.category_id, d.province_id, "
-                f"d.facet_bits {base}) "
+                f"d.facet_bits, d.options {base}) "
                 + _GROUPS.format(p="", src="FROM m")
                 + " UNION ALL "
                 + _BITS.format(p="", src="FROM m"),
@@ -405,7 +465,7 @@ class DatabaseBackend(SearchBackend):
                 f"ORDER BY length(d.name_vi), d.product_id LIMIT %s",
                 params + [limit * 3],
             )
-            names = []
+            names: list[str] = []
             for (name,) in cursor.fetchall():
                 if name not in names:
                     names.append(name)
@@ -424,30 +484,36 @@ def _order(query: Query, by_rank: bool) -> str:
 
 
 _GROUPS = (
-    "SELECT 0, {p}cooperative_id, {p}category_id, {p}province_id, count(*) {src} "
+    "SELECT 0, {p}cooperative_id, {p}category_id, {p}province_id, NULL, count(*) {src} "
     "GROUP BY {p}cooperative_id, {p}category_id, {p}province_id"
 )
-_BITS = "SELECT 1, {p}facet_bits, NULL, NULL, count(*) {src} GROUP BY {p}facet_bits"
+# The packed small facets and the variant options together: one GROUP BY (a covering index on
+# a browse), so the option facets need no scan of their own.
+_BITS = (
+    "SELECT 1, {p}facet_bits, NULL, NULL, {p}options, count(*) {src} "
+    "GROUP BY {p}facet_bits, {p}options"
+)
 
 
-def _tally(rows) -> tuple[dict, int]:
-    """Facet counts and total from the rows of `_GROUPS` (kind 0) and `_BITS` (kind 1)."""
-    facets: dict[str, dict] = {name: {} for name in FACETS}
+def _tally(rows: Iterable[tuple[Any, ...]]) -> tuple[Facets, int]:
+    """Facet counts and total from the rows of `_GROUPS` (kind 0) and `_BITS` (kind 1: the
+    packed facets and the variant options)."""
+    facets: Facets = {name: {} for name in (*FACETS, *OPTION_FIELDS)}
     total = 0
-    for kind, a, b, c, n in rows:
+    for kind, a, b, c, options, n in rows:
         if kind == 0:
             total += n
             for facet, value in (("cooperative", a), ("category", b), ("province", c)):
                 if value is not None:
                     facets[facet][value] = facets[facet].get(value, 0) + n
             continue
-        for facet, value in unpack(a):
+        for facet, value in (*unpack(a), *_options(options)):
             facets[facet][value] = facets[facet].get(value, 0) + n
     facets["category"] = _roll_up(facets["category"])
     return facets, total
 
 
-COLUMNS = [f.column for f in SearchDocument._meta.concrete_fields]
+COLUMNS = [f.column for f in SearchDocument._meta.concrete_fields if f.column]  # all have one
 UPSERT = (
     f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "  # noqa: S608 (see the note at the top)
     f"ON CONFLICT (product_id) DO UPDATE SET "
@@ -455,7 +521,7 @@ UPSERT = (
 )
 
 
-def _row(doc: dict, created_field) -> tuple:
+def _row(doc: Doc, created_field: "Field[Any, Any]") -> tuple[Any, ...]:
     # On SQLite the text lives in the FTS5 table only: a narrow row keeps facet scans fast.
     text = connection.vendor != "sqlite"
     values = {
@@ -467,7 +533,7 @@ def _row(doc: dict, created_field) -> tuple:
         "context_fold": doc["context_fold"] if text else "",
         "name_len": doc["name_len"],
         "orders": doc["orders"],
-        "sku": doc["sku"],
+        "sku": SKU_SEPARATOR.join(doc["sku"]),
         "body_fold": doc["body_fold"] if text else "",
         "category_id": doc["category_id"],
         "category_path": json.dumps(doc["category_path"]),
@@ -495,24 +561,18 @@ def _row(doc: dict, created_field) -> tuple:
     return tuple(values[c] for c in COLUMNS)
 
 
-def _option_tokens(doc: dict) -> list[str]:
+def _option_tokens(doc: Doc) -> list[str]:
     return [f"{name}:{v}" for name, field in OPTION_FIELDS.items() for v in doc.get(field, [])]
 
 
-def _option_facets(cursor, base: str, params: list) -> dict[str, dict[str, int]]:
-    """Counts per option value (pack, grade, crop year) over the matching documents: one
-    GROUP BY on the options column (few distinct lists), tallied here."""
-    cursor.execute(f"SELECT d.options, count(*) {base} GROUP BY d.options", params)
-    out: dict[str, dict[str, int]] = {name: {} for name in OPTION_FIELDS}
-    for options, n in cursor.fetchall():
-        for token in json.loads(options or "[]"):
-            name, _sep, value = token.partition(":")
-            if name in out:
-                out[name][value] = out[name].get(value, 0) + n
-    return out
+@lru_cache(maxsize=4096)
+def _options(options: str | None) -> tuple[tuple[str, str], ...]:
+    """The (option facet, value) pairs of one `options` column value (a JSON list)."""
+    pairs = (token.partition(":") for token in json.loads(options or "[]"))
+    return tuple((name, value) for name, _sep, value in pairs if name in OPTION_FIELDS)
 
 
-def _words(docs) -> set[str]:
+def _words(docs: list[Doc]) -> set[str]:
     """Words a buyer may mistype: those of names and context (not descriptions, not numbers)."""
     return {
         w
@@ -522,7 +582,7 @@ def _words(docs) -> set[str]:
     }
 
 
-def _filters(query: Query):
+def _filters(query: Query) -> Iterator[tuple[str, Params]]:
     if query.category is not None:
         ids = Category(pk=query.category).descendant_ids()
         yield f"d.category_id IN ({','.join(['%s'] * len(ids))})", ids
@@ -551,7 +611,7 @@ def _filters(query: Query):
         yield "d.incoterms LIKE %s", [f'%"{query.incoterm}"%']
 
 
-def tune_sqlite(sender, connection, **_kwargs) -> None:
+def tune_sqlite(sender: object, connection: BaseDatabaseWrapper, **_kwargs: Any) -> None:
     """`connection_created` receiver: SQLite's defaults (2 MB page cache, temp B-trees on disk)
     make every facet scan re-read the index pages; a bigger cache, memory-mapped reads and
     in-memory temp structures keep them in RAM. Per connection, so no settings change needed."""
@@ -567,11 +627,18 @@ def facet_cache_seconds() -> int:
     return getattr(settings, "SEARCH_FACET_CACHE_SECONDS", 30)
 
 
-def _facet_cache_key(base: str, params: list) -> str | None:
+def browse_facet_cache_seconds() -> int:
+    """Facets of a browse (no words) are counted over most of the catalog (every row at
+    100,000 products: the slowest requests), and only a few filter sets are asked for: they are
+    kept until the next index write (the generation in the key) or this many seconds."""
+    return getattr(settings, "SEARCH_BROWSE_FACET_CACHE_SECONDS", 600)
+
+
+def _facet_cache_key(base: str, params: Params, seconds: int) -> str | None:
     """Facet counts over a big match (browsing, a common word) cost a scan of the matching rows;
     buyers paging or re-sorting ask the same again. Cached briefly, and keyed by an index
     generation that every index write bumps (in the shared cache), so writes show at once."""
-    if facet_cache_seconds() <= 0:
+    if seconds <= 0:
         return None
     generation = cache.get_or_set(GENERATION_KEY, 1, None)
     digest = hashlib.sha1(
@@ -600,8 +667,9 @@ def _roll_up(counts: dict[int, int]) -> dict[int, int]:
         parents = dict(Category.objects.values_list("pk", "parent_id"))
         _tree_cache = (time.monotonic(), parents)
     rolled: dict[int, int] = {}
-    for category, n in counts.items():
-        seen = set()
+    for counted, n in counts.items():
+        category: int | None = counted
+        seen: set[int] = set()
         while category is not None and category not in seen:
             seen.add(category)
             rolled[category] = rolled.get(category, 0) + n

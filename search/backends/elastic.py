@@ -11,8 +11,11 @@ one atomic `_aliases` call moves read and write aliases and drops the `-next` al
 import abc
 import logging
 import time
+from collections.abc import Callable, Iterable
+from typing import Any, ParamSpec, TypeVar, cast
 
 from django.conf import settings
+from elasticsearch_dsl import Q, Search
 
 from search.backends import engine_query as eq
 from search.backends.base import (
@@ -26,6 +29,9 @@ from search.text import tokens
 
 log = logging.getLogger("htx.search")
 BULK_CHUNK = 1000
+P = ParamSpec("P")
+R = TypeVar("R")
+Action = dict[str, Any]  # one bulk or alias action
 
 
 class EngineBackend(SearchBackend):
@@ -37,31 +43,32 @@ class EngineBackend(SearchBackend):
         self.read_alias = f"{self.prefix}-products"
         self.write_alias = f"{self.prefix}-products-write"
         self.next_alias = f"{self.prefix}-products-next"
-        self.client = self._connect(url, timeout)
+        # elasticsearch.Elasticsearch or opensearchpy.OpenSearch (the latter ships no types)
+        self.client: Any = self._connect(url, timeout)
         self._ready = False
 
     # --- client calls (subclasses) ---
     @abc.abstractmethod
-    def _connect(self, url, timeout): ...
+    def _connect(self, url: str, timeout: float) -> Any: ...
     @abc.abstractmethod
-    def _search(self, search, index): ...  # -> elasticsearch_dsl Response
+    def _search(self, search: Any, index: str) -> Any: ...  # -> elasticsearch_dsl Response
     @abc.abstractmethod
-    def _bulk(self, actions) -> tuple[int, list]: ...
+    def _bulk(self, actions: list[Action]) -> tuple[int, list[Any]]: ...
     @abc.abstractmethod
-    def _create_index(self, name, body): ...
+    def _create_index(self, name: str, body: dict[str, Any]) -> None: ...
     @abc.abstractmethod
-    def _put_settings(self, name, settings_): ...
+    def _put_settings(self, name: str, settings_: dict[str, Any]) -> None: ...
     @abc.abstractmethod
-    def _update_aliases(self, actions): ...
+    def _update_aliases(self, actions: list[Action]) -> None: ...
     @abc.abstractmethod
-    def _alias_indices(self, alias) -> list[str]: ...
+    def _alias_indices(self, alias: str) -> list[str]: ...
     @abc.abstractmethod
-    def _scan(self, name, source): ...
+    def _scan(self, name: str, source: list[str]) -> Iterable[dict[str, Any]]: ...
 
-    errors: tuple = ()
+    errors: tuple[type[Exception], ...] = ()
 
     # The same call on both clients (elasticsearch-py and opensearch-py).
-    def _delete_index(self, pattern):
+    def _delete_index(self, pattern: str) -> None:
         self.client.indices.delete(
             index=pattern,
             ignore_unavailable=True,
@@ -69,13 +76,13 @@ class EngineBackend(SearchBackend):
             expand_wildcards="open,closed",
         )
 
-    def _refresh(self, name):
+    def _refresh(self, name: str) -> None:
         self.client.indices.refresh(index=name)
 
-    def _count(self, name) -> int:
-        return self.client.count(index=name)["count"]
+    def _count(self, name: str) -> int:
+        return int(self.client.count(index=name)["count"])
 
-    def _call(self, fn, *args, **kwargs):
+    def _call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except self.errors as exc:
@@ -117,7 +124,7 @@ class EngineBackend(SearchBackend):
 
     # --- writes ---
 
-    def index_many(self, docs: list[dict], targets: list[str] | None = None) -> int:
+    def index_many(self, docs: list[dict[str, Any]], targets: list[str] | None = None) -> int:
         if not docs:
             return 0
         targets = targets or self._targets()
@@ -145,7 +152,7 @@ class EngineBackend(SearchBackend):
         self._bulk_checked(actions)
         return len(ids)
 
-    def _bulk_checked(self, actions) -> None:
+    def _bulk_checked(self, actions: list[Action]) -> None:
         _, errors = self._call(self._bulk, actions)
         real = [
             e for e in errors if next(iter(e.values())).get("status") != 404
@@ -164,7 +171,13 @@ class EngineBackend(SearchBackend):
         self._ready = False
         self.ensure_index()
 
-    def rebuild(self, docs_iter, *, after_load=None, progress=None) -> int:
+    def rebuild(
+        self,
+        docs_iter: Iterable[list[dict[str, Any]]],
+        *,
+        after_load: Callable[[], object] | None = None,
+        progress: Callable[[int], object] | None = None,
+    ) -> int:
         self.ensure_index()
         old = self._call(self._alias_indices, self.read_alias)
         stale_next = self._call(self._alias_indices, self.next_alias)
@@ -185,7 +198,7 @@ class EngineBackend(SearchBackend):
         except BaseException:
             self._call(self._delete_index, new)
             raise
-        actions = [
+        actions: list[Action] = [
             {"remove": {"index": i, "alias": a}}
             for i in old
             for a in (self.read_alias, self.write_alias)
@@ -217,7 +230,7 @@ class EngineBackend(SearchBackend):
         self.ensure_index()
         response = self._call(self._search, eq.build_search(query), self.read_alias)
         hits = list(response.hits)
-        total = response.hits.total.value
+        total: int = response.hits.total.value
         result = SearchResult(ids=[int(h.meta.id) for h in hits], total=total)
         if query.facets:
             result.facets = eq.read_facets(response.aggregations.to_dict())
@@ -228,14 +241,14 @@ class EngineBackend(SearchBackend):
     def close_words(self, token: str) -> set[str]:
         self.ensure_index()
         response = self._call(self._search, eq.word_search(token), self.read_alias)
-        words = set()
+        words: set[str] = set()
         for entries in response.suggest.to_dict().values():
             for entry in entries:
                 words |= {o["text"] for o in entry.get("options", [])}
         known = self._call(
             self._search,
-            eq.Search()
-            .query(eq.Q("multi_match", query=token, fields=["name_fold", "context_fold"]))
+            Search()
+            .query(Q("multi_match", query=token, fields=["name_fold", "context_fold"]))
             .extra(size=0, track_total_hits=1),
             self.read_alias,
         )
@@ -249,7 +262,7 @@ class EngineBackend(SearchBackend):
             return []
         self.ensure_index()
         response = self._call(self._search, eq.suggest_search(parts, limit), self.read_alias)
-        names = []
+        names: list[str] = []
         for hit in response.hits:
             if hit.name_vi not in names:
                 names.append(hit.name_vi)
@@ -259,7 +272,7 @@ class EngineBackend(SearchBackend):
 class ElasticsearchBackend(EngineBackend):
     name = "elasticsearch"
 
-    def _connect(self, url, timeout):
+    def _connect(self, url: str, timeout: float) -> Any:
         import elasticsearch
 
         self.errors = (elasticsearch.ApiError, elasticsearch.TransportError)
@@ -267,31 +280,32 @@ class ElasticsearchBackend(EngineBackend):
             url, request_timeout=timeout, retry_on_timeout=True, max_retries=2
         )
 
-    def _search(self, search, index):
+    def _search(self, search: Any, index: str) -> Any:
         return search.using(self.client).index(index).execute()
 
-    def _bulk(self, actions):
+    def _bulk(self, actions: list[Action]) -> tuple[int, list[Any]]:
         from elasticsearch.helpers import bulk
 
-        return bulk(self.client, actions, raise_on_error=False, refresh=False)
+        ok, errors = bulk(self.client, actions, raise_on_error=False, refresh=False)
+        return ok, cast(list[Any], errors)  # a list of failed items (stats_only is False)
 
-    def _create_index(self, name, body):
+    def _create_index(self, name: str, body: dict[str, Any]) -> None:
         index = eq.ProductDocument._index.clone(name)
         index.settings(**body["settings"])
         index.create(using=self.client)
 
-    def _put_settings(self, name, settings_):
+    def _put_settings(self, name: str, settings_: dict[str, Any]) -> None:
         self.client.indices.put_settings(index=name, settings=settings_)
 
-    def _update_aliases(self, actions):
+    def _update_aliases(self, actions: list[Action]) -> None:
         self.client.indices.update_aliases(actions=actions)
 
-    def _alias_indices(self, alias):
+    def _alias_indices(self, alias: str) -> list[str]:
         if not self.client.indices.exists_alias(name=alias):
             return []
         return sorted(self.client.indices.get_alias(name=alias).body)
 
-    def _scan(self, name, source):
+    def _scan(self, name: str, source: list[str]) -> Iterable[dict[str, Any]]:
         from elasticsearch.helpers import scan
 
         return scan(

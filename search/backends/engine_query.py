@@ -7,6 +7,9 @@ Both engine backends send exactly these bodies (Elasticsearch through elasticsea
 OpenSearch as `.to_dict()` through opensearch-py).
 """
 
+from collections.abc import Iterable
+from typing import Any
+
 from elasticsearch_dsl import A as Agg
 from elasticsearch_dsl import Boolean, Date, Document, Integer, Keyword, Long, Q, Search, Text
 
@@ -14,6 +17,9 @@ from catalog.models import Category
 from search import ranking
 from search.backends.base import OPTION_FIELDS, PRICE_BUCKETS, Query, decode_cursor
 from search.text import FOLDED, ParsedQuery
+
+# elasticsearch_dsl ships no type information: its query objects are Any to mypy.
+DslQuery = Any
 
 FACET_FIELDS = {  # facet name -> (field, max buckets)
     "category": ("category_path", 500),
@@ -29,7 +35,7 @@ FACET_FIELDS = {  # facet name -> (field, max buckets)
 }
 
 
-class ProductDocument(Document):
+class ProductDocument(Document):  # type: ignore[misc]  # Document is Any (no types)
     id = Long()
     sku = Keyword()
     name_vi = Keyword(index=False)  # returned by autocomplete; matching uses the fields below
@@ -63,11 +69,11 @@ class ProductDocument(Document):
         name = "products"  # replaced per prefix/version when an index is created
 
     @classmethod
-    def source(cls, doc: dict) -> dict:
+    def source(cls, doc: dict[str, Any]) -> dict[str, Any]:
         return {k: doc[k] for k in cls._doc_type.mapping if k in doc}
 
 
-def index_body(*, loading: bool = False) -> dict:
+def index_body(*, loading: bool = False) -> dict[str, Any]:
     """Settings and mappings for a new physical index (single node: no replicas)."""
     return {
         "settings": {
@@ -82,7 +88,7 @@ def index_body(*, loading: bool = False) -> dict:
 _FIELDS = {"name": "name_fold", "context": "context_fold", "body": "body_fold"}
 
 
-def _alternative(kind: str, phrase: tuple[str, ...], fields: tuple[str, ...]):
+def _alternative(kind: str, phrase: tuple[str, ...], fields: tuple[str, ...]) -> DslQuery:
     """Typed words (adjacent) in one of `fields`, or a synonym / exact word in the name as
     written ("sắn" there, not every "sản")."""
     if kind != FOLDED:
@@ -93,7 +99,9 @@ def _alternative(kind: str, phrase: tuple[str, ...], fields: tuple[str, ...]):
     return Q("multi_match", query=" ".join(phrase), type="phrase", fields=names)
 
 
-def _all(clauses, fields):
+def _all(
+    clauses: Iterable[Iterable[tuple[str, tuple[str, ...]]]], fields: tuple[str, ...]
+) -> DslQuery:
     return Q(
         "bool",
         filter=[
@@ -103,7 +111,7 @@ def _all(clauses, fields):
     )
 
 
-def text_query(q: str, parsed: ParsedQuery):
+def text_query(q: str, parsed: ParsedQuery) -> DslQuery:
     """Recall as a filter (no score), the rank signals of search/ranking.py as constant
     scores: the score of a hit is exactly the sum of the signals it meets, as on the database."""
     plan = ranking.plan(q, parsed)
@@ -115,7 +123,7 @@ def text_query(q: str, parsed: ParsedQuery):
     return Q("bool", filter=[_all(plan.recall, ranking.RECALL)], should=should)
 
 
-def filters(query: Query) -> list:
+def filters(query: Query) -> list[DslQuery]:
     out = []
     if query.category is not None:
         out.append(Q("term", category_path=query.category))
@@ -140,7 +148,7 @@ def filters(query: Query) -> list:
     return out
 
 
-def sort_keys(query: Query, parsed: ParsedQuery) -> list:
+def sort_keys(query: Query, parsed: ParsedQuery) -> list[dict[str, Any]]:
     if query.sort == "price_asc":
         return [{"price_vnd": {"order": "asc", "missing": "_last"}}, {"id": "asc"}]
     if query.sort == "price_desc":
@@ -178,11 +186,11 @@ def build_search(query: Query) -> Search:
     return s
 
 
-def read_facets(aggs: dict) -> dict:
-    facets = {}
+def read_facets(aggs: dict[str, Any]) -> dict[str, dict[Any, int]]:
+    facets: dict[str, dict[Any, int]] = {}
     for name in FACET_FIELDS:
         buckets = aggs.get(name, {}).get("buckets", [])
-        values = {}
+        values: dict[Any, int] = {}
         for b in buckets:
             key = b["key"]
             if name == "in_stock":

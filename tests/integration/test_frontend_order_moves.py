@@ -295,3 +295,20 @@ def test_the_desk_shows_25_orders_a_page_oldest_first_and_reaches_every_one():
     assert [c for c in codes if f'id="order-{c}"' in second] == codes[25:]
     assert 'href="?page=2"' in first  # the default tab (placed orders), page 2
     assert f"({len(codes)})" in first  # the tab still counts them all
+
+
+def test_buyer_order_page_links_the_packing_slip_and_invoice_and_both_download(cod_order):
+    order, _staff, buyer = cod_order
+    me = _client(buyer)
+    slip_url = reverse("orders:order-packing-slip-pdf", args=[order.code])
+    invoice_url = reverse("orders:order-invoice-pdf", args=[order.code])
+
+    page = me.get(reverse("frontend:order_detail", args=[order.code])).content.decode()
+    slip, invoice = me.get(slip_url), me.get(invoice_url)
+    stranger = _client(UserFactory()).get(slip_url)
+
+    assert f'href="{slip_url}">Phiếu đóng gói (PDF)</a>' in page
+    assert f'href="{invoice_url}">' in page
+    assert (slip.status_code, invoice.status_code) == (200, 200)
+    assert slip.content.startswith(b"%PDF") and invoice.content.startswith(b"%PDF")
+    assert stranger.status_code == 404

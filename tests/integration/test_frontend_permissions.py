@@ -50,7 +50,12 @@ def test_cooperative_pages(actors, who, expected):
     assert codes == [expected] * 9
 
 
-STAFF_PAGES = ["frontend:staff_queue", "frontend:staff_certifications", "frontend:staff_suspended"]
+STAFF_PAGES = [
+    "frontend:staff_queue",
+    "frontend:staff_certifications",
+    "frontend:staff_suspended",
+    "frontend:staff_unpaid_holders",
+]
 
 
 @pytest.mark.parametrize(
@@ -65,7 +70,7 @@ def test_admin_pages(actors, who, expected):
         client.get(reverse("frontend:staff_cooperative", args=[actors["coop"].pk])).status_code
     )
 
-    assert codes == [expected] * 4
+    assert codes == [expected] * 5
 
 
 @pytest.mark.parametrize("who", ["anonymous", "buyer", "staff", "other_staff"])

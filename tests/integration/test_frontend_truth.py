@@ -168,6 +168,48 @@ def test_provinces_are_listed_in_vietnamese_alphabetical_order():
     assert names.index("Đồng Tháp") < names.index("Gia Lai")  # Đ after D, before G
 
 
+def _ship_to(province_code: int, times: int) -> None:
+    from market.models import Ward
+    from tests.factories.orders import place, vn_address
+
+    ward = Ward.objects.filter(province_id=province_code).order_by("code").first()
+    for _ in range(times):
+        place(
+            UserFactory(),
+            (ProductFactory(), 1),
+            address=vn_address(province_code=province_code, ward_code=ward.code),
+        )
+
+
+def test_the_provinces_buyers_ship_to_most_come_first_then_every_province():
+    _ship_to(79, 3)  # Thành phố Hồ Chí Minh
+    _ship_to(1, 2)  # Thành phố Hà Nội
+    _ship_to(66, 1)  # Đắk Lắk
+    user = UserFactory()
+    client = Client()
+    client.force_login(user)
+    client.post(reverse("frontend:cart_add"), {"product": ProductFactory().pk, "quantity": "1"})
+
+    html = client.get(reverse("frontend:checkout")).content.decode()
+    select = html[html.index('name="province_code"') :]
+    select = select[: select.index("</select>")]
+    groups = dict(re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', select, re.S))
+    names = {
+        label: re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', body)
+        for label, body in groups.items()
+    }
+
+    assert list(names) == ["Được chọn nhiều nhất", "Tất cả tỉnh, thành phố"]
+    assert names["Được chọn nhiều nhất"] == [
+        "Thành phố Hồ Chí Minh",
+        "Thành phố Hà Nội",
+        "Đắk Lắk",
+    ]
+    everything = names["Tất cả tỉnh, thành phố"]
+    assert len(everything) == 34 and everything == sorted(everything, key=vietnamese_sort_key)
+    assert select.count("selected") <= 1  # a saved province is chosen once, not in both groups
+
+
 def test_a_wrong_password_gets_our_own_message_true_about_case():
     UserFactory(email="lan@example.vn")
 

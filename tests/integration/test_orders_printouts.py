@@ -6,6 +6,7 @@ from orders.models import Order
 from orders.printouts import format_vnd, invoice_pdf, packing_slip_pdf
 from tests.conftest import client_for
 from tests.factories.catalog import ProductFactory
+from tests.factories.market import UserFactory
 from tests.factories.orders import place_order
 from tests.pdf import pdf_text
 
@@ -71,14 +72,16 @@ def test_staff_gets_both_pdfs(actors, order):
     "actor, slip_status, invoice_status",
     [
         ("admin", 200, 200),
-        ("buyer", 404, 200),
+        ("buyer", 200, 200),  # the buyer's own order: both documents (issue 16)
+        ("another_buyer", 404, 404),
         ("other_staff", 404, 404),
         ("anonymous", 401, 401),
     ],
 )
 def test_pdf_permissions(actors, order, actor, slip_status, invoice_status):
     before = list(Order.objects.values_list("pk", "status", "updated_at"))
-    client = client_for(actors[actor])
+    user = UserFactory() if actor == "another_buyer" else actors[actor]
+    client = client_for(user)
 
     slip = client.get(f"/api/v1/orders/{order.code}/packing-slip.pdf")
     invoice = client.get(f"/api/v1/orders/{order.code}/invoice.pdf")

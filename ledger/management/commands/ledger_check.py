@@ -1,5 +1,7 @@
 """Recompute every ledger account from payments, refunds, orders and payouts and compare."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from ledger.checks import account_label, ledger_check
@@ -8,7 +10,7 @@ from ledger.checks import account_label, ledger_check
 class Command(BaseCommand):
     help = "Check the ledger: every transaction balanced, every account equal to its recomputation."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         result = ledger_check()
         for key, (expected, actual) in sorted(result.drift.items(), key=str):
             self.stdout.write(
