@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from catalog.models import Certification
 from market.api.converters import ID_MAX
+from market.shared import pagecache
 from search.backends import Query
 from search.backends.base import MAX_SIZE, SORTS
 from search.selectors import INCOTERMS, product_cards, product_search, product_suggest
@@ -123,12 +124,23 @@ class ProductSearchApi(APIView):
     def get(self, request: Request) -> HttpResponseBase:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        page = product_search(Query(**params.validated_data))
-        cards = product_cards(page.results)
-        response = Response(self.OutputSerializer({**vars(page), "results": cards}).data)
-        if page.degraded:
+        # The same answer for everyone (no user data in it): shared briefly by every client
+        # (market.shared.pagecache); a degraded answer is never kept.
+        data = pagecache.cached(
+            "api-search",
+            sorted(params.validated_data.items()),
+            lambda: self._answer(params.validated_data),
+            keep=lambda d: not d["degraded"],
+        )
+        response = Response(data)
+        if data["degraded"]:
             response["X-Search-Degraded"] = "1"
         return response
+
+    def _answer(self, values: dict) -> dict:
+        page = product_search(Query(**values))
+        cards = product_cards(page.results)
+        return self.OutputSerializer({**vars(page), "results": cards}).data
 
 
 class ProductSuggestApi(APIView):

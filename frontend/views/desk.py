@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from frontend import reads
 from frontend.forms import BankTransferReceivedForm, TransitionForm
-from frontend.views.common import SignedInRequest, run_one
+from frontend.views.common import SignedInRequest, page_params, run_one
 from frontend.views.coop import coop_staff
 from market.models import Cooperative
 from orders import selectors as order_selectors
@@ -37,7 +37,15 @@ def order_desk(request: SignedInRequest, coop: Cooperative) -> HttpResponse:
     return render(
         request,
         "frontend/coop/order_desk.html",
-        reads.order_desk(user=request.user, coop=coop, status=request.GET.get("status", "PLACED")),
+        {
+            **reads.order_desk(
+                user=request.user,
+                coop=coop,
+                status=request.GET.get("status", "PLACED"),
+                page=request.GET.get("page"),
+            ),
+            "querystring_base": page_params(request),
+        },
     )
 
 
