@@ -126,7 +126,7 @@ class Visitor(FastHttpUser):
         product = random.choice(ACTORS["products"])
         with self.client.post(
             "/api/v1/cart/lines/",
-            json={"product_id": product["id"], "quantity": product["qty"]},
+            json={"variant_id": product["id"], "quantity": product["qty"]},
             headers=self.api_headers,
             name="api cart add",
             catch_response=True,
@@ -143,7 +143,7 @@ class Visitor(FastHttpUser):
         buyer = {"Authorization": f"Token {pool[next(_checkout_seq) % len(pool)]}"}
         self.client.post(
             "/api/v1/cart/lines/",
-            json={"product_id": product["id"], "quantity": product["qty"]},
+            json={"variant_id": product["id"], "quantity": product["qty"]},
             headers=buyer,
             name="api cart add",
         )

@@ -2,6 +2,7 @@
 action that goes through the same service as the API (event rows, outbox, re-check)."""
 
 from django.contrib import admin, messages
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -75,7 +76,7 @@ class ProductFamilyAdmin(admin.ModelAdmin):
     readonly_fields = ("family_key",)
     inlines = [VariantInline, ProductImageInline]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj, form, change) -> None:
         # What the variants share is copied to each of them (their read copy, docs/catalog.md).
         from catalog.services.common import copy_shared_to_variants
 
@@ -108,16 +109,16 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.action(description=_("Verify the selected certifications"))
-def verify_certifications(modeladmin, request, queryset):
+def verify_certifications(modeladmin, request, queryset) -> None:
     _check(modeladmin, request, queryset, True)
 
 
 @admin.action(description=_("Reject the selected certifications"))
-def reject_certifications(modeladmin, request, queryset):
+def reject_certifications(modeladmin, request, queryset) -> None:
     _check(modeladmin, request, queryset, False)
 
 
-def _check(modeladmin, request, queryset, verified):
+def _check(modeladmin, request, queryset, verified) -> None:
     done = 0
     for cert in queryset:
         try:
@@ -177,5 +178,5 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_filter = ("status", "file_format")
     readonly_fields = [f.name for f in ImportJob._meta.fields]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest):
         return False

@@ -204,7 +204,13 @@ def onboarding(*, user, coop) -> dict:
     }
 
 
-def order_desk(*, user, coop, status: str) -> dict:
+DESK_PAGE_SIZE = 25  # each order carries its lines and several forms: a page stays light
+
+
+def order_desk(*, user, coop, status: str, page: str | None = None) -> dict:
+    """One tab of the desk, oldest first, `DESK_PAGE_SIZE` orders a page (every order of the
+    tab can be reached; a busy cooperative's page stays quick on a phone)."""
+    from django.core.paginator import Paginator
     from django.db.models import Count
 
     from orders.models import Order
@@ -213,11 +219,16 @@ def order_desk(*, user, coop, status: str) -> dict:
     mine = order_selectors.order_list_for_cooperative_staff(user=user, cooperative_id=coop.pk)
     counts = dict(mine.order_by().values_list("status").annotate(n=Count("id")))
     tabs = [(value, label, counts.get(value, 0)) for value, label in Order.Status.choices]
+    orders = mine.filter(status=status).order_by("placed_at", "id")
+    paginator = Paginator(orders, DESK_PAGE_SIZE)
+    paginator.count = counts.get(status, 0)  # counted with the tabs already
+    shown = paginator.get_page(page)
     return {
         "coop": coop,
         "status": status,
         "tabs": tabs,
-        "orders": list(mine.filter(status=status).order_by("placed_at", "id")[:200]),
+        "page": shown,
+        "orders": list(shown.object_list),
     }
 
 

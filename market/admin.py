@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -95,7 +96,7 @@ class ReasonForm(forms.Form):
     )
 
 
-def _run(modeladmin, request, queryset, service, **kwargs):
+def _run(modeladmin, request, queryset, service, **kwargs) -> None:
     done = 0
     for coop in queryset.order_by("pk"):
         try:
@@ -188,33 +189,33 @@ class CooperativeAdmin(admin.ModelAdmin):
     actions = ("verify", "reject", "suspend", "reinstate")
     list_select_related = ("province",)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         record_changes(entity="cooperative", ids=[obj.pk])  # the search index shows the new profile
 
-    def get_ordering(self, request):
+    def get_ordering(self, request: HttpRequest):
         if request.GET.get("queue") == "1":
             return ("submitted_at", "id")  # the queue: whoever waited longest comes first
         return super().get_ordering(request)
 
     @admin.action(description=_("Verify selected cooperatives"))
-    def verify(self, request, queryset):
+    def verify(self, request: HttpRequest, queryset) -> None:
         _run(self, request, queryset, services.cooperative_verify)
 
     @admin.action(description=_("Reject selected cooperatives (asks for a reason)"))
-    def reject(self, request, queryset):
+    def reject(self, request: HttpRequest, queryset):
         return _with_reason(
             self, request, queryset, services.cooperative_reject, _("Reject cooperatives")
         )
 
     @admin.action(description=_("Suspend selected cooperatives (asks for a reason)"))
-    def suspend(self, request, queryset):
+    def suspend(self, request: HttpRequest, queryset):
         return _with_reason(
             self, request, queryset, services.cooperative_suspend, _("Suspend cooperatives")
         )
 
     @admin.action(description=_("Reinstate selected cooperatives"))
-    def reinstate(self, request, queryset):
+    def reinstate(self, request: HttpRequest, queryset) -> None:
         _run(self, request, queryset, services.cooperative_reinstate)
 
 
@@ -224,13 +225,13 @@ class VerificationEventAdmin(admin.ModelAdmin):
     list_filter = ("to_status",)
     readonly_fields = ("cooperative", "actor", "from_status", "to_status", "reason", "created_at")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest):
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj=None):
         return False  # the audit trail is append-only
 
 
@@ -265,13 +266,13 @@ class ProvinceAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "division_type")
     search_fields = ("name", "codename")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest):
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj=None):
         return False
 
 
@@ -294,10 +295,10 @@ class InvitationAdmin(admin.ModelAdmin):
     list_select_related = ("cooperative", "invited_by")
     exclude = ("token_hash",)
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest):
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj=None):
         return False
 
 
@@ -319,7 +320,7 @@ class BackgroundTaskAdmin(admin.ModelAdmin):
         return lines[-1][:160] if lines else ""
 
     @admin.action(description=_("Retry the selected failed tasks"))
-    def retry(self, request, queryset):
+    def retry(self, request: HttpRequest, queryset) -> None:
         queued = background.retry_failed(task_ids=queryset.values_list("pk", flat=True))
         skipped = queryset.count() - queued
         self.message_user(
@@ -331,8 +332,8 @@ class BackgroundTaskAdmin(admin.ModelAdmin):
             messages.SUCCESS if queued else messages.WARNING,
         )
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest):
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj=None):
         return False

@@ -202,6 +202,14 @@ if CACHES["default"]["BACKEND"].endswith("RedisCache"):
         {"socket_connect_timeout": 1, "socket_timeout": 1}
     )
 
+# Public catalog reads (search results area, API search answers) shared by every visitor for this
+# many seconds; content edits show at once, stock figures may be this old (market.shared.pagecache).
+# On only with a shared cache: per-process caches would not all see an edit's invalidation.
+PUBLIC_CACHE_SECONDS = env.int(
+    "PUBLIC_CACHE_SECONDS",
+    default=30 if PRODUCTION and CACHES["default"]["BACKEND"].endswith("RedisCache") else 0,
+)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import (
@@ -94,7 +95,7 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.action(description=_("Mark selected bank-transfer refunds as paid out"))
-def mark_paid_out(modeladmin, request, queryset):
+def mark_paid_out(modeladmin, request, queryset) -> None:
     from orders.errors import DomainError
     from orders.services.refunds import refund_mark_paid_out
 
@@ -123,7 +124,7 @@ class RefundAdmin(admin.ModelAdmin):
     def payment_provider(self, obj):
         return obj.payment.get_provider_display()
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("order", "payment")
 
 
@@ -171,7 +172,7 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     readonly_fields = ["created_by", "created_at"]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj, form, change) -> None:
         obj.created_by = obj.created_by or request.user
         super().save_model(request, obj, form, change)
 

@@ -14,12 +14,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from django.core.files.storage import default_storage
-from django.db.models import Prefetch
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from catalog.models import Availability, Category, Certification, Incoterm, ProductFamily
-from catalog.selectors import family_for_card, product_list_purchasable
+from catalog.selectors import family_for_card, family_list_for_cards
 from catalog.units import BASE_UNIT, Unit
 from market import metrics
 from market.models import Cooperative, Province
@@ -60,6 +59,7 @@ class ProductSearchPage:
     next_cursor: str | None = None
     corrected_query: str | None = None  # the typo-corrected query these results are for
     degraded: bool = False  # answered by the database fallback: the search engine is down
+    ids: list[int] = field(default_factory=list)  # the families chosen, in order (as `results`)
 
 
 @dataclass
@@ -139,12 +139,14 @@ def validate_query(query: Query) -> Query:
     return query
 
 
-def product_search(query: Query) -> ProductSearchPage:
-    """Search purchasable products; results hydrated from the database in index order.
-    Raises InvalidSearch, PageTooDeep (400) or SearchUnavailable (503: the engine is down)."""
+def product_search(query: Query, *, hydrate: bool = True) -> ProductSearchPage:
+    """Search purchasable products; results hydrated from the database in index order (with
+    `hydrate=False` only their `ids`: a caller that keeps rendered cards hydrates the ones it
+    lacks with `family_cards_for(ids)`). Raises InvalidSearch, PageTooDeep (400) or
+    SearchUnavailable (503: the engine is down)."""
     validate_query(query)
     result, degraded = _search_with_fallback(lambda backend: backend.search(query))
-    products = _hydrate(result.ids)
+    products = _hydrate(result.ids) if hydrate else []
     parsed = parse(result.corrected_query or query.q)
     for product in products:
         product.highlight = {
@@ -161,7 +163,13 @@ def product_search(query: Query) -> ProductSearchPage:
         next_cursor=result.next_cursor,
         corrected_query=result.corrected_query,
         degraded=degraded,
+        ids=list(result.ids),
     )
+
+
+def family_cards_for(ids: list[int]) -> list[ProductFamily]:
+    """The families of `ids` still purchasable, in that order, ready for a result card."""
+    return _hydrate(ids)
 
 
 def product_cards(products: list[ProductFamily]) -> list[ProductCard]:
@@ -220,6 +228,7 @@ def _card(family: ProductFamily, english: bool, labels: dict[str, str]) -> Produ
         cooperative_name=coop.display_name,
         cooperative_province_id=coop.province_id,
         cooperative_province_name=coop.province.name,
+        # shared by the variants: the family's (loaded with it) are theirs
         origin_province_id=family.origin_province_id,
         origin_province_name=family.origin_province.name if family.origin_province else None,
         category_id=family.category_id,
@@ -276,19 +285,7 @@ def _hydrate(ids: list[int]) -> list[ProductFamily]:
     """Families in index order with their purchasable variants, fresh from the database."""
     if not ids:
         return []
-    # The family's purchasable variants, their own columns only: category, province and
-    # cooperative are the family's (shared by its variants), and a card shows no price tiers.
-    # family_list_purchasable() joined all of them again per variant: 240 model instances and
-    # 4 queries for a 24-card page, ~half of the page's time on SQLite.
-    variants = product_list_purchasable().select_related(None).order_by("position", "pk")
-    rows = (
-        ProductFamily.objects.filter(pk__in=ids)
-        .select_related("cooperative__province", "category", "origin_province")
-        .prefetch_related(
-            "images", Prefetch("variants", queryset=variants, to_attr="shown_variants")
-        )
-        .order_by()
-    )
+    rows = family_list_for_cards().filter(pk__in=ids).order_by()
     by_id = {f.pk: f for f in rows if family_for_card(f)}
     return [by_id[i] for i in ids if i in by_id]
 

@@ -3,10 +3,27 @@
 from functools import wraps
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpRequest
+from django_htmx.middleware import HtmxDetails
 
 from market.cooperatives import selectors as market_selectors
 from market.errors import DomainError, NotFound
+from market.models import User
+
+
+class PageRequest(HttpRequest):
+    """A page request as the middleware leaves it (django-htmx sets `htmx`). For the type
+    checker only, the pattern django-stubs and django-htmx document: views receive the same
+    request object either way."""
+
+    htmx: HtmxDetails
+
+
+class SignedInRequest(PageRequest):
+    """A request that passed `login_required` (or `coop_staff`, `platform_admin`): its user is
+    signed in, never the anonymous one."""
+
+    user: User
 
 
 def has_nul(kwargs) -> bool:

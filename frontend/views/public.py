@@ -1,6 +1,7 @@
 """Public buyer pages: home, cooperative directory and profile, product page."""
 
 from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -9,18 +10,18 @@ from catalog.options import KINDS
 from catalog.picker import choices, variant_for_options
 from frontend import reads
 from frontend.forms import AddToCartForm, DirectoryFilterForm
-from frontend.views.common import not_found_as_404, page_params
+from frontend.views.common import PageRequest, not_found_as_404, page_params
 from market.cooperatives import selectors as market_selectors
 from market.models import Cooperative
 
 
 @require_GET
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/home.html", reads.home_data())
 
 
 @require_GET
-def directory(request):
+def directory(request: HttpRequest) -> HttpResponse:
     form = DirectoryFilterForm(request.GET)
     filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
     page = Paginator(market_selectors.cooperative_list_public(filters=filters), 24).get_page(
@@ -42,13 +43,13 @@ def directory(request):
 
 @require_GET
 @not_found_as_404
-def coop_profile(request, slug):
+def coop_profile(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "frontend/coop_profile.html", reads.cooperative_profile(slug=slug))
 
 
 @require_GET
 @not_found_as_404
-def product(request, pk, slug):
+def product(request: PageRequest, pk: int, slug: str) -> HttpResponse:
     """A product family's page, showing variant `pk`. The picker (`?pack=…&crop_year=…`, a GET
     form) moves to the variant with the chosen options: a redirect without JS; with htmx the
     chosen variant's page is answered at once (its panel is swapped in, the URL pushed)."""
