@@ -382,6 +382,7 @@ def start_gunicorn(name: str, database_url: str, facet_cache: int) -> tuple[subp
         SEARCH_SYNC_ON_COMMIT="0",
         SEARCH_FACET_CACHE_SECONDS=str(facet_cache),
         SEARCH_BROWSE_FACET_CACHE_SECONDS=str(BROWSE_FACET_CACHE),
+        PUBLIC_CACHE_SECONDS="0",  # measure the search, not the shared answer cache
         DEBUG="0",
         LOG_LEVEL="ERROR",
         DJANGO_SETTINGS_MODULE="market.settings",

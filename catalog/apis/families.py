@@ -145,7 +145,7 @@ class FamilyDetailUpdateApi(APIView):
         pass
 
     @extend_schema(responses={200: FamilyOutput, 404: ERROR}, summary="One of my families")
-    def get(self, request: SignedInApiRequest, coop_id, family_id) -> Response:
+    def get(self, request: SignedInApiRequest, coop_id: int, family_id: int) -> Response:
         return Response(FamilyOutput(_fresh(request, coop_id, family_id)).data)
 
     @extend_schema(
@@ -153,7 +153,7 @@ class FamilyDetailUpdateApi(APIView):
         responses={200: FamilyOutput, 400: ERROR, 404: ERROR},
         summary="Change what the variants share (every variant gets it)",
     )
-    def patch(self, request: SignedInApiRequest, coop_id, family_id) -> Response:
+    def patch(self, request: SignedInApiRequest, coop_id: int, family_id: int) -> Response:
         data = self.Input(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.family_update(
@@ -176,7 +176,7 @@ class VariantAddApi(APIView):
         responses={201: FamilyOutput, 400: ERROR, 404: ERROR},
         summary="Add a draft variant (its SKU and options must be new)",
     )
-    def post(self, request: SignedInApiRequest, coop_id, family_id) -> HttpResponseBase:
+    def post(self, request: SignedInApiRequest, coop_id: int, family_id: int) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         services.variant_add(
@@ -204,7 +204,7 @@ class VariantsBulkEditApi(APIView):
         responses={200: FamilyOutput, 400: ERROR, 404: ERROR, 409: ERROR},
         summary="Set price and/or stock of several variants at once (all or nothing)",
     )
-    def post(self, request: SignedInApiRequest, coop_id, family_id) -> Response:
+    def post(self, request: SignedInApiRequest, coop_id: int, family_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         services.variants_bulk_edit(

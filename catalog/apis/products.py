@@ -96,7 +96,7 @@ class ProductDetailUpdateApi(APIView):
         pass
 
     @extend_schema(responses={200: ProductOutput, 404: ERROR}, summary="One of my products")
-    def get(self, request: SignedInApiRequest, coop_id, product_id) -> Response:
+    def get(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         product = selectors.product_get_for_staff(
             user=request.user, cooperative_id=coop_id, product_id=product_id
         )
@@ -107,7 +107,7 @@ class ProductDetailUpdateApi(APIView):
         responses={200: ProductOutput, 400: ERROR, 404: ERROR, 409: ERROR, 422: ERROR},
         summary="Change product fields (stock: use the stock endpoint)",
     )
-    def patch(self, request: SignedInApiRequest, coop_id, product_id) -> Response:
+    def patch(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         data = self.Input(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         product = services.product_update(
@@ -123,7 +123,7 @@ class ProductDetailUpdateApi(APIView):
         responses={204: None, 404: ERROR, 409: ERROR},
         summary="Delete a variant never ordered (not the last one of a published product)",
     )
-    def delete(self, request: SignedInApiRequest, coop_id, product_id) -> Response:
+    def delete(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         from catalog.services.families import variant_delete
 
         variant_delete(actor=request.user, cooperative_id=coop_id, variant_id=product_id)
@@ -144,7 +144,7 @@ class ProductPublishApi(APIView):
         responses={200: ProductOutput, 404: ERROR, 409: ERROR, 422: ERROR},
         summary="Publish (needs a verified cooperative and a complete product)",
     )
-    def post(self, request: SignedInApiRequest, coop_id, product_id) -> Response:
+    def post(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         services.product_publish(actor=request.user, cooperative_id=coop_id, product_id=product_id)
         return Response(ProductOutput(_fresh(request, coop_id, product_id)).data)
 
@@ -155,7 +155,7 @@ class ProductArchiveApi(APIView):
     @extend_schema(
         request=None, responses={200: ProductOutput, 404: ERROR, 409: ERROR}, summary="Archive"
     )
-    def post(self, request: SignedInApiRequest, coop_id, product_id) -> Response:
+    def post(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         services.product_archive(actor=request.user, cooperative_id=coop_id, product_id=product_id)
         return Response(ProductOutput(_fresh(request, coop_id, product_id)).data)
 
@@ -180,7 +180,7 @@ class ProductTiersSetApi(APIView):
         responses={200: TierOutput(many=True), 400: ERROR, 404: ERROR},
         summary="Replace the volume price tiers",
     )
-    def put(self, request: SignedInApiRequest, coop_id, product_id) -> Response:
+    def put(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         tiers = self.TierInput(data=data.validated_data["tiers"], many=True)
@@ -207,7 +207,7 @@ class ProductStockAdjustApi(APIView):
         responses={200: ProductOutput, 400: ERROR, 404: ERROR, 409: ERROR},
         summary="Set, add to or take from stock (never below zero)",
     )
-    def post(self, request: SignedInApiRequest, coop_id, product_id) -> Response:
+    def post(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         services.product_stock_adjust(
