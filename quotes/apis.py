@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from market.api.permissions import SignedInApiRequest
-from market.api.responses import Pagination, created
+from market.api.responses import created, paginated
 from orders.models import BalanceDue
 from quotes import selectors, services
 from quotes.comparison import quote_comparison
@@ -174,9 +174,7 @@ class RfqListCreateApi(APIView):
         if status and status not in Rfq.Status.values:
             raise ValidationFailed(fields={"status": [status]})
         qs = selectors.rfq_list_for_actor(user=request.user, status=status)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(RfqOutput(page, many=True).data)
+        return paginated(request, self, qs, RfqOutput)
 
     @extend_schema(request=Input, responses={201: RfqOutput}, summary="Post an RFQ (company buyer)")
     def post(self, request: SignedInApiRequest) -> HttpResponseBase:

@@ -22,7 +22,7 @@ from catalog.permissions import IsCooperativeStaff
 from catalog.services import families as services
 from market.accounts.apis import ERROR, name_nested_serializers
 from market.api.permissions import SignedInApiRequest
-from market.api.responses import Pagination, created
+from market.api.responses import created, paginated
 
 
 class FamilyInput(serializers.Serializer):
@@ -80,9 +80,7 @@ class FamilyPublicListApi(APIView):
         for param, field in (("cooperative", "cooperative_id"), ("category", "category_id")):
             if (value := request.query_params.get(param, "")).isdigit():
                 qs = qs.filter(**{field: int(value)})
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(PublicFamilyOutput(page, many=True).data)
+        return paginated(request, self, qs, PublicFamilyOutput)
 
 
 class FamilyPublicDetailApi(APIView):
@@ -109,9 +107,7 @@ class FamilyCreateApi(APIView):
     )
     def get(self, request: SignedInApiRequest, coop_id: int) -> HttpResponseBase:
         qs = selectors.family_list_for_staff(user=request.user, cooperative_id=coop_id)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(FamilyOutput(page, many=True).data)
+        return paginated(request, self, qs, FamilyOutput)
 
     @extend_schema(
         request=Input,
@@ -145,7 +141,7 @@ class FamilyDetailUpdateApi(APIView):
         pass
 
     @extend_schema(responses={200: FamilyOutput, 404: ERROR}, summary="One of my families")
-    def get(self, request: SignedInApiRequest, coop_id, family_id) -> Response:
+    def get(self, request: SignedInApiRequest, coop_id: int, family_id: int) -> Response:
         return Response(FamilyOutput(_fresh(request, coop_id, family_id)).data)
 
     @extend_schema(
@@ -153,7 +149,7 @@ class FamilyDetailUpdateApi(APIView):
         responses={200: FamilyOutput, 400: ERROR, 404: ERROR},
         summary="Change what the variants share (every variant gets it)",
     )
-    def patch(self, request: SignedInApiRequest, coop_id, family_id) -> Response:
+    def patch(self, request: SignedInApiRequest, coop_id: int, family_id: int) -> Response:
         data = self.Input(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.family_update(
@@ -176,7 +172,7 @@ class VariantAddApi(APIView):
         responses={201: FamilyOutput, 400: ERROR, 404: ERROR},
         summary="Add a draft variant (its SKU and options must be new)",
     )
-    def post(self, request: SignedInApiRequest, coop_id, family_id) -> HttpResponseBase:
+    def post(self, request: SignedInApiRequest, coop_id: int, family_id: int) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         services.variant_add(
@@ -204,7 +200,7 @@ class VariantsBulkEditApi(APIView):
         responses={200: FamilyOutput, 400: ERROR, 404: ERROR, 409: ERROR},
         summary="Set price and/or stock of several variants at once (all or nothing)",
     )
-    def post(self, request: SignedInApiRequest, coop_id, family_id) -> Response:
+    def post(self, request: SignedInApiRequest, coop_id: int, family_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         services.variants_bulk_edit(

@@ -31,7 +31,7 @@ class ProductImageAddApi(APIView):
         responses={201: ImageOutput, 400: ERROR, 404: ERROR},
         summary="Upload an image (JPEG/PNG/WebP, recognised by decoding; metadata stripped)",
     )
-    def post(self, request: SignedInApiRequest, coop_id, product_id) -> HttpResponseBase:
+    def post(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         image = services.product_image_add(
@@ -56,7 +56,7 @@ class ProductImageReorderApi(APIView):
         responses={200: ImageOutput(many=True), 400: ERROR, 404: ERROR},
         summary="Reorder images (the first is the cover)",
     )
-    def post(self, request: SignedInApiRequest, coop_id, product_id) -> Response:
+    def post(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         ordered = services.product_image_reorder(
@@ -72,7 +72,9 @@ class ProductImageDeleteApi(APIView):
     permission_classes = [IsCooperativeStaff]
 
     @extend_schema(responses={204: None, 404: ERROR, 422: ERROR}, summary="Delete an image")
-    def delete(self, request: SignedInApiRequest, coop_id, product_id, image_id) -> Response:
+    def delete(
+        self, request: SignedInApiRequest, coop_id: int, product_id: int, image_id: int
+    ) -> Response:
         services.product_image_delete(
             actor=request.user, cooperative_id=coop_id, product_id=product_id, image_id=image_id
         )

@@ -66,7 +66,7 @@ class ImportTemplateApi(APIView):
         responses={(200, "text/csv"): bytes, (200, XLSX): bytes, 404: ERROR},
         summary="Import template with Vietnamese headers (.csv or .xlsx)",
     )
-    def get(self, request: Request, fmt) -> HttpResponseBase:
+    def get(self, request: Request, fmt: str) -> HttpResponseBase:
         if fmt == "xlsx":  # drop-downs list the categories and provinces of this market
             from market.cooperatives.selectors import province_list_for_picker
 

@@ -173,7 +173,11 @@ def _cards(request: PageRequest, ids: list[int]) -> list[str]:
     if request.user.is_authenticated:  # a signed-in export buyer's cards show USD prices
         cards = render_cards(ids)
     else:
-        cards = pagecache.cached_many("family-card", ids, render_cards)
+        # A card shows no stock, only what content edits change (and they invalidate): kept
+        # longer than pages.
+        cards = pagecache.cached_many(
+            "family-card", ids, render_cards, ttl=pagecache.seconds() * 10
+        )
     return [mark_safe(cards[i]) for i in ids if cards.get(i)]
 
 

@@ -385,7 +385,7 @@ class _CooperativeMoveApi(APIView):
     service: Callable[..., Cooperative]
     with_reason = True
 
-    def post(self, request: SignedInApiRequest, pk) -> Response:
+    def post(self, request: SignedInApiRequest, pk: int) -> Response:
         kwargs = {"actor": request.user, "cooperative_id": pk}
         if self.with_reason:
             data = ReasonInput(data=request.data)

@@ -60,10 +60,13 @@ def cached(name: str, parts: object, build: Callable[[], T], *, keep: Callable[[
     return value
 
 
-def cached_many(name: str, ids: list, build: Callable[[list], dict]) -> dict:
+def cached_many(
+    name: str, ids: list, build: Callable[[list], dict], *, ttl: int | None = None
+) -> dict:
     """{id: value} for `ids` (e.g. rendered result cards): those in the shared cache, the rest
-    from `build(missing_ids)`, which answers for each id it is given, and are stored."""
-    ttl = seconds()
+    from `build(missing_ids)`, which answers for each id it is given, and are stored for `ttl`
+    seconds (`PUBLIC_CACHE_SECONDS` by default; off when that is 0)."""
+    ttl = seconds() if ttl is None or seconds() <= 0 else ttl
     if ttl <= 0 or not ids:
         return build(list(ids))
     try:

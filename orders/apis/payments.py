@@ -3,7 +3,6 @@ the Stripe webhook and refunds."""
 
 import hmac
 import logging
-from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -23,7 +22,7 @@ from rest_framework.views import APIView
 
 from market.accounts.throttles import LiveScopedRateThrottle
 from market.api.permissions import IsPlatformAdmin, SignedInApiRequest
-from market.api.responses import Pagination
+from market.api.responses import paginated
 from market.errors import DomainError
 from orders import vietqr
 from orders.apis.serializers import OrderOutput, RefundAdminOutput, RefundOutput
@@ -172,13 +171,8 @@ class RefundListAdminApi(APIView):
             provider and provider not in PaymentMethod.values
         ):
             raise ValidationFailed(fields={"status": [status or ""], "provider": [provider or ""]})
-        paginator = Pagination()
-        page: list[Any] | None = paginator.paginate_queryset(
-            refund_list_for_admin(user=request.user, status=status, provider=provider),
-            request,
-            view=self,
-        )
-        return paginator.get_paginated_response(RefundAdminOutput(page, many=True).data)
+        refunds = refund_list_for_admin(user=request.user, status=status, provider=provider)
+        return paginated(request, self, refunds, RefundAdminOutput)
 
 
 class RefundPaidOutApi(APIView):

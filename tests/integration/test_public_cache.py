@@ -150,3 +150,55 @@ def test_a_degraded_answer_is_never_kept(engine_backend, settings):
     assert "X-Search-Degraded" not in page_after and "X-Search-Degraded" not in api_after
     assert api_after.json()["degraded"] is False
     cache.clear()
+
+
+def test_a_guest_adds_to_the_cart_from_a_shared_product_page_with_their_own_csrf_token(
+    catalog, django_assert_max_num_queries
+):
+    import re
+
+    from orders.models import CartLine
+
+    robusta = catalog["robusta"]
+    url = reverse("frontend:product", args=[robusta.pk, robusta.slug])
+    Client().get(url)  # another guest fills the cache
+    guest = Client(enforce_csrf_checks=True)
+    with django_assert_max_num_queries(1):  # at most the cart badge; no product read, no render
+        page = guest.get(url)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+
+    added = guest.post(
+        reverse("frontend:cart_add"),
+        {"product": robusta.pk, "quantity": "1", "csrfmiddlewaretoken": token},
+    )
+
+    assert "__htx-csrf-token__" not in page.content.decode()
+    assert added.status_code == 302
+    assert CartLine.objects.filter(product=robusta).count() == 1
+
+
+def test_a_product_page_edit_shows_at_once_and_an_old_slug_redirects(
+    catalog, django_capture_on_commit_callbacks
+):
+    robusta = catalog["robusta"]
+    url = reverse("frontend:product", args=[robusta.pk, robusta.slug])
+    assert Client().get(url).status_code == 200
+
+    _withdraw(robusta, django_capture_on_commit_callbacks)
+    gone = Client().get(url)
+    wrong_slug = Client().get(reverse("frontend:product", args=[catalog["arabica"].pk, "x"]))
+
+    assert gone.status_code == 404
+    assert wrong_slug.status_code == 301
+    assert wrong_slug["Location"].endswith(f"/{catalog['arabica'].slug}/")
+
+
+def test_home_and_directory_are_shared_by_guests(catalog, django_assert_max_num_queries):
+    Client().get("/")
+    Client().get("/hop-tac-xa/")
+
+    with django_assert_max_num_queries(0):
+        home, directory = Client().get("/"), Client().get("/hop-tac-xa/")
+
+    assert "Hợp tác xã Nông nghiệp Ea Tu" in directory.content.decode()
+    assert home.status_code == 200

@@ -28,6 +28,7 @@ from rest_framework.authtoken.models import Token
 from catalog.models import Category, Product
 from catalog.selectors import product_list_purchasable
 from market.models import Cooperative, Membership, Province, User, Ward
+from orders.models import CartLine
 
 PASSWORD = "loadtest-12345"  # noqa: S105  (load-test accounts of a load-test database)
 DEEP_STOCK = Decimal("1000000000")
@@ -75,6 +76,8 @@ class Command(BaseCommand):
                 User.objects.filter(pk=user.pk).update(email_verified_at=timezone.now())
             token, _ = Token.objects.get_or_create(user=user)
             out.append({"email": email, "token": token.key})
+        # every run starts from empty carts (the load test keeps them at three lines or fewer)
+        CartLine.objects.filter(cart__user__email__startswith="loadtest+").delete()
         return out
 
     def _pool(self, n: int) -> list[str]:
