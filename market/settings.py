@@ -202,6 +202,14 @@ if CACHES["default"]["BACKEND"].endswith("RedisCache"):
         {"socket_connect_timeout": 1, "socket_timeout": 1}
     )
 
+# Public catalog reads (search results area, API search answers) shared by every visitor for this
+# many seconds; content edits show at once, stock figures may be this old (market.shared.pagecache).
+# On only with a shared cache: per-process caches would not all see an edit's invalidation.
+PUBLIC_CACHE_SECONDS = env.int(
+    "PUBLIC_CACHE_SECONDS",
+    default=30 if PRODUCTION and CACHES["default"]["BACKEND"].endswith("RedisCache") else 0,
+)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -272,6 +280,7 @@ SEARCH_FALLBACK = env.str("SEARCH_FALLBACK", default="database")
 # Database backend: facet counts of a repeated query are cached this long (0 = off); every index
 # write bumps a generation that invalidates them.
 SEARCH_FACET_CACHE_SECONDS = env.int("SEARCH_FACET_CACHE_SECONDS", default=30)
+SEARCH_BROWSE_FACET_CACHE_SECONDS = env.int("SEARCH_BROWSE_FACET_CACHE_SECONDS", default=600)
 
 # Catalog spreadsheet import: "task" queues each job as a background task (a Celery worker, or
 # this process after commit without a broker); "inline" runs it inside the request (tests).

@@ -77,6 +77,7 @@ class SearchDocument(models.Model):
             models.Index(
                 fields=[
                     "facet_bits",
+                    "options",
                     "category_id",
                     "province_id",
                     "cooperative_id",

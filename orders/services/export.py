@@ -593,7 +593,7 @@ def export_shipment_record(*, actor: User, order_id: int, data: dict[str, Any]) 
 
 @transaction.atomic
 def export_transport_document_upload(
-    *, actor: User, order_id: int, kind: str, file: "File[bytes]"
+    *, actor: User, order_id: int, kind: str, file: "File[bytes] | None"
 ) -> ExportTerms:
     """The bill of lading (BL) or airway bill (AWB) of a shipped export order, through the safe
     upload rules; the buyer can then download it. A balance due against the B/L copy becomes due.
