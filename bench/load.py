@@ -5,7 +5,7 @@
 
 A realistic mix, by request weight: ~55% search and browse (home, directory, cooperative pages,
 search pages with and without filters, Vietnamese typed without accents), 20% product pages,
-10% cart changes, 5% checkouts by bank transfer, 5% the cooperative order desk, 5% API search.
+10% cart changes (adds; a cart of three lines loses its oldest), 5% checkouts by bank transfer, 5% the cooperative order desk, 5% API search.
 Buyers, cooperative sessions and products with deep stock come from
 `manage.py loadtest_prepare` (run here against this checkout's stack: `services/stack env`),
 or from `--actors FILE` (its JSON output) for another host.
@@ -75,6 +75,7 @@ class Visitor(FastHttpUser):
         owners = ACTORS["owners"]
         self.owner = owners[n % len(owners)] if owners else None
         self.api_headers = {"Authorization": f"Token {self.token}", "Accept-Language": "vi"}
+        self.cart: list[int] = []  # variant ids in this buyer's cart, oldest first
 
     def _get(self, path, name, **kw):
         with self.client.get(path, name=name, catch_response=True, **kw) as r:
@@ -120,19 +121,32 @@ class Visitor(FastHttpUser):
     def product(self):
         self._get(random.choice(ACTORS["products"])["page"], "product page")
 
-    # --- 10% cart changes (API, as the mobile app does)
+    # --- 10% cart changes (API, as the mobile app does): add a product; a cart of three lines
+    # loses its oldest first, as carts do (people remove, buy, or leave; carts stay small)
     @task(10)
     def cart_change(self):
+        if len(self.cart) >= 3:
+            with self.client.delete(
+                f"/api/v1/cart/lines/{self.cart.pop(0)}/",
+                headers=self.api_headers,
+                name="api cart remove",
+                catch_response=True,
+            ) as r:
+                if r.status_code != 200:
+                    r.failure(f"{r.status_code} {r.text[:120]}")
+            return
         product = random.choice(ACTORS["products"])
         with self.client.post(
             "/api/v1/cart/lines/",
-            json={"product_id": product["id"], "quantity": product["qty"]},
+            json={"variant_id": product["id"], "quantity": product["qty"]},
             headers=self.api_headers,
             name="api cart add",
             catch_response=True,
         ) as r:
             if r.status_code not in (200, 201):
                 r.failure(f"{r.status_code} {r.text[:120]}")
+            elif product["id"] not in self.cart:
+                self.cart.append(product["id"])
 
     # --- 5% checkouts by bank transfer, each by another buyer of the pool (as in real life: the
     # bounds on unpaid orders per buyer hold)
@@ -143,7 +157,7 @@ class Visitor(FastHttpUser):
         buyer = {"Authorization": f"Token {pool[next(_checkout_seq) % len(pool)]}"}
         self.client.post(
             "/api/v1/cart/lines/",
-            json={"product_id": product["id"], "quantity": product["qty"]},
+            json={"variant_id": product["id"], "quantity": product["qty"]},
             headers=buyer,
             name="api cart add",
         )

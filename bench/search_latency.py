@@ -190,10 +190,13 @@ QUERIES = [
 ]
 
 
-def setup_django(database_url: str | None):
+def setup_django(database_url: str | None, products: int):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "market.settings")
-    os.environ["DATABASE_URL"] = database_url or "sqlite:////tmp/htx-bench.sqlite3"
+    os.environ["DATABASE_URL"] = database_url or f"sqlite:////tmp/htx-bench-{products}.sqlite3"
     os.environ["SEARCH_SYNC_ON_COMMIT"] = "0"
+    # No database fallback beside an engine: an engine's reindex would rebuild the database
+    # index too (the figure would be the sum of both), and the database is benched on its own.
+    os.environ["SEARCH_FALLBACK"] = ""
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     import django
 
@@ -203,8 +206,13 @@ def setup_django(database_url: str | None):
     call_command("migrate", verbosity=0)
 
 
+PRODUCTS_PER_COOP = 35  # national scale: ~28,000 cooperatives x 35 products = 1,000,000
+CHUNK = 50_000  # products per transaction: 1M model instances at once would need gigabytes
+
+
 def generate(n: int) -> None:
-    """Bulk-create categories, 300 verified cooperatives and `n` products (skipped if present)."""
+    """Bulk-create categories, n/35 verified cooperatives (at least 300) and `n` products, in
+    chunks with progress lines; re-runs reuse what is there and add the rest."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -214,9 +222,9 @@ def generate(n: int) -> None:
 
     have = Product.objects.filter(sku__startswith="B-").count()
     if have >= n:
-        print(f"catalog: {have} generated products already there")
+        print(f"catalog: {have:,} generated products already there")
         return
-    started, rnd = time.monotonic(), random.Random(20250101)
+    started, rnd = time.monotonic(), random.Random(20250101 + have)
     with transaction.atomic():
         cats = {}
         for slug, vi, en, parent in CATEGORIES:
@@ -226,23 +234,56 @@ def generate(n: int) -> None:
             )
         provinces = list(Province.objects.all())
         now = timezone.now()
-        coops = Cooperative.objects.bulk_create(
+        coops = list(Cooperative.objects.filter(slug__startswith="b-htx-").order_by("pk"))
+        wanted = max(300, n // PRODUCTS_PER_COOP)
+        coops += Cooperative.objects.bulk_create(
             [
                 Cooperative(
                     legal_name=f"Hợp tác xã Nông nghiệp {PLACES[i % len(PLACES)]} số {i}",
                     slug=f"b-htx-{i}-{rnd.randrange(10**9)}",
                     registration_number=f"B{rnd.randrange(10**12)}",
-                    tax_code=example_tax_code(900_000 + i + rnd.randrange(10**6)),
+                    tax_code=example_tax_code(900_000 + i * 7 + rnd.randrange(7)),
                     province=rnd.choice(provinces),
                     status=Cooperative.Status.VERIFIED,
                     verified_at=now,
                 )
-                for i in range(300)
+                for i in range(len(coops), wanted)
             ],
-            batch_size=500,
+            batch_size=2000,
         )
+        # One in five cooperatives holds an OCOP certificate for its products.
+        certified = coops[: len(coops) // 5]
+        known = set(
+            Certification.objects.filter(number__startswith="OCOP-B").values_list(
+                "cooperative_id", flat=True
+            )
+        )
+        Certification.objects.bulk_create(
+            [
+                Certification(
+                    cooperative=c,
+                    kind="OCOP",
+                    ocop_stars=3 + k % 3,
+                    issuer="UBND tỉnh",
+                    number=f"OCOP-B{k}",
+                    valid_from="2024-01-01",
+                    status="VERIFIED",
+                )
+                for k, c in enumerate(certified)
+                if c.pk not in known
+            ],
+            batch_size=2000,
+        )
+    by_coop = dict(
+        Certification.objects.filter(number__startswith="OCOP-B").values_list(
+            "cooperative_id", "pk"
+        )
+    )
+    through = Certification.families.through
+    for lo in range(have, n, CHUNK):
+        hi = min(n, lo + CHUNK)
         rows = []
-        for i in range(have, n):
+        for i in range(lo, hi):
             vi, en, cat = rnd.choice(ITEMS)
             qual, place = rnd.choice(QUALIFIERS), rnd.choice(PLACES)
             coop = coops[i % len(coops)]
@@ -263,33 +304,21 @@ def generate(n: int) -> None:
                     incoterms=rnd.choice([[], [], ["FOB"], ["FOB", "CIF"], ["EXW"]]),
                 )
             )
-        ProductFamily.bulk_for(rows)  # one family per product (a one-variant family)
-        Product.objects.bulk_create(rows, batch_size=2000)
-        ocop = [
-            Certification(
-                cooperative=coops[k],
-                kind="OCOP",
-                ocop_stars=3 + k % 3,
-                issuer="UBND tỉnh",
-                number=f"OCOP-{k}",
-                valid_from="2024-01-01",
-                status="VERIFIED",
+        with transaction.atomic():
+            ProductFamily.bulk_for(rows)  # one family per product (a one-variant family)
+            Product.objects.bulk_create(rows, batch_size=2000)
+            through.objects.bulk_create(
+                [
+                    through(
+                        certification_id=by_coop[p.cooperative_id], productfamily_id=p.family_id
+                    )
+                    for p in rows
+                    if p.cooperative_id in by_coop
+                ],
+                batch_size=5000,
             )
-            for k in range(60)
-        ]
-        Certification.objects.bulk_create(ocop)
-        through = Certification.families.through
-        ids = list(
-            Product.objects.filter(sku__startswith="B-", cooperative__in=coops[:60]).values_list(
-                "family_id", "cooperative_id"
-            )
-        )
-        by_coop = {c.cooperative_id: c.pk for c in ocop}
-        through.objects.bulk_create(
-            [through(certification_id=by_coop[c], productfamily_id=f) for f, c in ids],
-            batch_size=5000,
-        )
-    print(f"catalog: generated {n - have} products in {time.monotonic() - started:.1f}s")
+        print(f"catalog: {hi:,}/{n:,} products ({time.monotonic() - started:.0f}s)", flush=True)
+    print(f"catalog: generated {n - have:,} products in {time.monotonic() - started:.1f}s")
 
 
 def queries():
@@ -312,6 +341,8 @@ def queries():
 
 
 REUSE_INDEX = False  # --reuse-index: query what the last run indexed (no reindex figure)
+INDEX_PREFIX = "htxbench"  # + the catalog size: the 100k and 1M indices live side by side
+BROWSE_FACET_CACHE = 600  # --browse-facet-cache-seconds
 
 
 def pct(samples, p):
@@ -347,9 +378,11 @@ def start_gunicorn(name: str, database_url: str, facet_cache: int) -> tuple[subp
         os.environ,
         DATABASE_URL=database_url,
         SEARCH_BACKEND=name,
-        SEARCH_INDEX_PREFIX="htxbench",
+        SEARCH_INDEX_PREFIX=INDEX_PREFIX,
         SEARCH_SYNC_ON_COMMIT="0",
         SEARCH_FACET_CACHE_SECONDS=str(facet_cache),
+        SEARCH_BROWSE_FACET_CACHE_SECONDS=str(BROWSE_FACET_CACHE),
+        PUBLIC_CACHE_SECONDS="0",  # measure the search, not the shared answer cache
         DEBUG="0",
         LOG_LEVEL="ERROR",
         DJANGO_SETTINGS_MODULE="market.settings",
@@ -421,26 +454,49 @@ def bench_http(name, qs, rounds, database_url, facet_cache) -> dict:
             proc.wait()
 
 
+def load_index(name: str) -> tuple[int, float]:
+    """Reindex the whole generated catalog into `name`: (documents, seconds)."""
+    from django.conf import settings
+
+    from search.backends import get_backend
+    from search.sync import reindex
+
+    settings.SEARCH_BACKEND = name
+    settings.SEARCH_INDEX_PREFIX = INDEX_PREFIX
+    backend = get_backend()
+    started = time.monotonic()
+    step = [100_000]
+
+    def progress(done: int) -> None:
+        if done >= step[0]:
+            print(f"[{name}] indexed {done:,} ({time.monotonic() - started:.0f}s)", flush=True)
+            step[0] += 100_000
+
+    loaded = reindex(backend=backend, batch_size=2000, progress=progress).loaded
+    backend.refresh()
+    took = time.monotonic() - started
+    print(
+        f"[{name}] reindex: {loaded:,} docs in {took:.1f}s = {loaded / took:,.0f} docs/s",
+        flush=True,
+    )
+    return loaded, took
+
+
 def bench_backend(name: str, rounds: int, http_args=None) -> dict:
     from django.conf import settings
 
     from search.backends import engine_query as eq
     from search.backends import get_backend
     from search.selectors import product_search
-    from search.sync import reindex
 
     settings.SEARCH_BACKEND = name
-    settings.SEARCH_INDEX_PREFIX = "htxbench"
+    settings.SEARCH_INDEX_PREFIX = INDEX_PREFIX
     backend = get_backend()
     if REUSE_INDEX and backend.count():
         loaded, took = backend.count(), float("nan")
         print(f"[{name}] reusing the index ({loaded} docs): no reindex figure")
     else:
-        started = time.monotonic()
-        loaded = reindex(backend=backend, batch_size=2000).loaded
-        backend.refresh()
-        took = time.monotonic() - started
-        print(f"[{name}] reindex: {loaded} docs in {took:.1f}s = {loaded / took:,.0f} docs/s")
+        loaded, took = load_index(name)
     qs = queries()
     for q in qs:  # warm caches (vocabulary, category tree, engine segments)
         product_search(q)
@@ -488,6 +544,13 @@ def main():
         help="database backend facet cache (0 = every query counts its facets: the cold figure)",
     )
     parser.add_argument(
+        "--browse-facet-cache-seconds",
+        type=int,
+        default=600,
+        help="database backend: facets of a browse without words, kept until the next index "
+        "write (the production default, 600; 0 = counted every time)",
+    )
+    parser.add_argument(
         "--http",
         action="store_true",
         help="also measure over HTTP: one gunicorn worker, one keep-alive client connection",
@@ -498,13 +561,22 @@ def main():
         help="skip the reindex when the index is already filled (code changes that keep the "
         "documents the same)",
     )
+    parser.add_argument(
+        "--load-only",
+        action="store_true",
+        help="generate the catalog and reindex every backend, then stop (the slow part: run it "
+        "outside /work/bin/quiet, then time with --reuse-index)",
+    )
     args = parser.parse_args()
-    global REUSE_INDEX
+    global REUSE_INDEX, INDEX_PREFIX, BROWSE_FACET_CACHE
+    BROWSE_FACET_CACHE = args.browse_facet_cache_seconds
     REUSE_INDEX = args.reuse_index
-    setup_django(args.database_url)
+    INDEX_PREFIX = f"htxbench{args.products}"
+    setup_django(args.database_url, args.products)
     from django.conf import settings
 
     settings.SEARCH_FACET_CACHE_SECONDS = args.facet_cache_seconds
+    settings.SEARCH_BROWSE_FACET_CACHE_SECONDS = args.browse_facet_cache_seconds
     from django.db import connection
 
     generate(args.products)
@@ -512,13 +584,17 @@ def main():
     available = [b for b in wanted if b == "database" or os.environ.get(f"{b.upper()}_URL")]
     for b in set(wanted) - set(available):
         print(f"[{b}] skipped: {b.upper()}_URL is not set")
+    if args.load_only:
+        for b in available:
+            load_index(b)
+        return
     http_args = None
     if args.http:
         http_args = (os.environ["DATABASE_URL"], args.facet_cache_seconds)
     results = [bench_backend(b, args.rounds, http_args) for b in available]
     print(
         f"\n{args.products:,} products, {len(QUERIES)} queries x {args.rounds} rounds with facets, "
-        f"database {connection.vendor}, facet cache {args.facet_cache_seconds}s, {os.cpu_count()} CPUs, "
+        f"database {connection.vendor}, facet cache {args.facet_cache_seconds}s (browse {args.browse_facet_cache_seconds}s), {os.cpu_count()} CPUs, "
         f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
     for r in results:

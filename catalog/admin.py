@@ -1,7 +1,11 @@
 """Django admin: categories, product families (variants and images inline), variants (tiers inline), certifications with a check
 action that goes through the same service as the API (event rows, outbox, re-check)."""
 
+from typing import Any
+
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +22,7 @@ from catalog.models import (
 )
 from catalog.services import certification_check
 from market.errors import DomainError
+from market.models import User
 
 
 @admin.register(Category)
@@ -51,7 +56,7 @@ class ProductEventInline(admin.TabularInline):
     fields = ("created_at", "actor", "action", "changes")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -62,7 +67,7 @@ class VariantInline(admin.TabularInline):
     readonly_fields = ("stock_qty", "status")  # stock and status only through the services
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # variants are made by catalog.services.families (checks, shared copy)
 
 
@@ -75,7 +80,7 @@ class ProductFamilyAdmin(admin.ModelAdmin):
     readonly_fields = ("family_key",)
     inlines = [VariantInline, ProductImageInline]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: ProductFamily, form: Any, change: bool) -> None:
         # What the variants share is copied to each of them (their read copy, docs/catalog.md).
         from catalog.services.common import copy_shared_to_variants
 
@@ -108,16 +113,26 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.action(description=_("Verify the selected certifications"))
-def verify_certifications(modeladmin, request, queryset):
+def verify_certifications(
+    modeladmin: "admin.ModelAdmin[Any]", request: HttpRequest, queryset: QuerySet[Any]
+) -> None:
     _check(modeladmin, request, queryset, True)
 
 
 @admin.action(description=_("Reject the selected certifications"))
-def reject_certifications(modeladmin, request, queryset):
+def reject_certifications(
+    modeladmin: "admin.ModelAdmin[Any]", request: HttpRequest, queryset: QuerySet[Any]
+) -> None:
     _check(modeladmin, request, queryset, False)
 
 
-def _check(modeladmin, request, queryset, verified):
+def _check(
+    modeladmin: "admin.ModelAdmin[Any]",
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    verified: bool,
+) -> None:
+    assert isinstance(request.user, User)  # the admin site signs its users in
     done = 0
     for cert in queryset:
         try:
@@ -152,7 +167,7 @@ class CertificationAdmin(admin.ModelAdmin):
     actions = [verify_certifications, reject_certifications]
 
     @admin.display(description=_("Certificate file"))
-    def document_link(self, cert):
+    def document_link(self, cert: Certification) -> str:
         if not cert.pk or not cert.document:
             return "—"
         return format_html(
@@ -177,5 +192,5 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_filter = ("status", "file_format")
     readonly_fields = [f.name for f in ImportJob._meta.fields]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -9,12 +9,11 @@ from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalog.units import Unit
 from market.models import Cooperative, Province
-from market.shared.base import TimeStampedModel
-
-QTY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
+from market.shared.base import QTY, TimeStampedModel
 
 
 class Category(models.Model):
@@ -452,7 +451,7 @@ class ImportJob(TimeStampedModel):
         PENDING = "PENDING", _("Waiting to start")
         VALIDATING = "VALIDATING", _("Checking rows")
         VALID = "VALID", _("Checked, ready to apply")
-        INVALID = "INVALID", _("Rows with errors")
+        INVALID = "INVALID", pgettext_lazy("import job status", "Rows with errors")
         APPLYING = "APPLYING", _("Importing")
         DONE = "DONE", _("Imported")
         FAILED = "FAILED", _("Failed")

@@ -60,7 +60,8 @@ def stock_decrease_many(*, items: list[tuple[Product, Decimal]], reason: str, ac
             )
         )
     ProductEvent.objects.bulk_create(events)
-    record_changes(entity="product", ids=[p.pk for p, _q in items])  # "in stock" is a filter
+    # "in stock" is a search filter; a stock move is not a content edit (market.shared.pagecache)
+    record_changes(entity="product", ids=[p.pk for p, _q in items], content=False)
 
 
 def stock_increase(*, product: Product, quantity: Decimal, reason: str, actor=None) -> Product:
@@ -88,5 +89,5 @@ def _apply(product: Product, delta: Decimal, reason: str, actor) -> Product:
         action=ProductEvent.Action.STOCK,
         changes={"reason": reason, "before": str(before), "after": str(product.stock_qty)},
     )
-    record_changes(entity="product", ids=[product.pk])  # "in stock" is a search filter
+    record_changes(entity="product", ids=[product.pk], content=False)  # as stock_decrease_many
     return product

@@ -1,6 +1,7 @@
 """Forms parse and check page input; domain rules stay in the services they call."""
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -105,6 +106,25 @@ def province_choices(provinces, common=()) -> list:
     ]
 
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+def _text_field(
+    label: "StrOrPromise",
+    max_length: int,
+    autocomplete: str,
+    *,
+    required: bool = False,
+    input_type: str | None = None,
+) -> forms.CharField:
+    """A text field of an address form, with the browser's autofill hint (and input type)."""
+    attrs = {"autocomplete": autocomplete} | ({"type": input_type} if input_type else {})
+    return forms.CharField(
+        label=label, max_length=max_length, required=required, widget=forms.TextInput(attrs=attrs)
+    )
+
+
 class CheckoutForm(forms.Form):
     """The shipping address and payment choice. Delivery in Vietnam takes province and ward (plain
     selects so the page works without JavaScript; the ward list follows the chosen province);
@@ -120,58 +140,25 @@ class CheckoutForm(forms.Form):
         required=False,
         choices=[(DOMESTIC, _("Deliver in Vietnam")), (EXPORT, _("Export"))],
     )
-    recipient_name = forms.CharField(
-        label=_("Recipient name"),
-        max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )
-    recipient_phone = forms.CharField(
-        label=_("Phone"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
-    )
+    recipient_name = _text_field(_("Recipient name"), 150, "name", required=True)
+    recipient_phone = _text_field(_("Phone"), 20, "tel", required=True, input_type="tel")
     province_code = forms.TypedChoiceField(
         label=_("Province / city"), coerce=int, choices=(), required=False, empty_value=None
     )
     ward_code = forms.TypedChoiceField(
         label=_("Ward / commune"), coerce=int, choices=(), required=False
     )
-    address_line = forms.CharField(
-        label=_("House number, street"),
-        max_length=255,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
-    )
+    address_line = _text_field(_("House number, street"), 255, "street-address")
     country = forms.ChoiceField(
         label=_("Country"),
         choices=(),
         required=False,
         widget=forms.Select(attrs={"autocomplete": "country"}),
     )
-    export_address_line1 = forms.CharField(
-        label=_("Address line 1"),
-        max_length=150,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
-    )
-    export_address_line2 = forms.CharField(
-        label=_("Address line 2 (optional)"),
-        max_length=100,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
-    )
-    city = forms.CharField(
-        label=_("City"),
-        max_length=100,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
-    )
-    postal_code = forms.CharField(
-        label=_("Postal code"),
-        max_length=20,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
-    )
+    export_address_line1 = _text_field(_("Address line 1"), 150, "address-line1")
+    export_address_line2 = _text_field(_("Address line 2 (optional)"), 100, "address-line2")
+    city = _text_field(_("City"), 100, "address-level2")
+    postal_code = _text_field(_("Postal code"), 20, "postal-code")
     incoterm = forms.ChoiceField(
         label=_("Incoterm"),
         choices=(),

@@ -4,10 +4,14 @@ Status changes go through `market.cooperatives.services` (lock, transition check
 the admin never writes `status` itself.
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -51,11 +55,11 @@ class DocumentInline(admin.TabularInline):
     fields = ("kind", "title", "original_name", "content_type", "size", "created_at", "preview")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # uploads go through the service that checks type and size
 
     @admin.display(description=_("preview"))
-    def preview(self, doc):
+    def preview(self, doc: CooperativeDocument) -> str:
         url = reverse("market:document-download", args=[doc.cooperative_id, doc.pk])
         if doc.content_type.startswith("image/"):  # a height attribute: the CSP blocks style="..."
             return format_html(
@@ -76,10 +80,10 @@ class VerificationEventInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ("created_at", "id")
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -95,7 +99,13 @@ class ReasonForm(forms.Form):
     )
 
 
-def _run(modeladmin, request, queryset, service, **kwargs):
+def _run(
+    modeladmin: "admin.ModelAdmin[Any]",
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    service,
+    **kwargs,
+) -> None:
     done = 0
     for coop in queryset.order_by("pk"):
         try:
@@ -109,7 +119,13 @@ def _run(modeladmin, request, queryset, service, **kwargs):
         )
 
 
-def _with_reason(modeladmin, request, queryset, service, title):
+def _with_reason(
+    modeladmin: "admin.ModelAdmin[Any]",
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    service,
+    title,
+):
     """An intermediate page asks for the reason, then runs the service on each selected row."""
     form = ReasonForm(request.POST if "apply" in request.POST else None)
     if form.is_bound and form.is_valid():
@@ -188,33 +204,33 @@ class CooperativeAdmin(admin.ModelAdmin):
     actions = ("verify", "reject", "suspend", "reinstate")
     list_select_related = ("province",)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Cooperative, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         record_changes(entity="cooperative", ids=[obj.pk])  # the search index shows the new profile
 
-    def get_ordering(self, request):
+    def get_ordering(self, request: HttpRequest):
         if request.GET.get("queue") == "1":
             return ("submitted_at", "id")  # the queue: whoever waited longest comes first
         return super().get_ordering(request)
 
     @admin.action(description=_("Verify selected cooperatives"))
-    def verify(self, request, queryset):
+    def verify(self, request: HttpRequest, queryset: QuerySet[Cooperative]) -> None:
         _run(self, request, queryset, services.cooperative_verify)
 
     @admin.action(description=_("Reject selected cooperatives (asks for a reason)"))
-    def reject(self, request, queryset):
+    def reject(self, request: HttpRequest, queryset: QuerySet[Cooperative]):
         return _with_reason(
             self, request, queryset, services.cooperative_reject, _("Reject cooperatives")
         )
 
     @admin.action(description=_("Suspend selected cooperatives (asks for a reason)"))
-    def suspend(self, request, queryset):
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Cooperative]):
         return _with_reason(
             self, request, queryset, services.cooperative_suspend, _("Suspend cooperatives")
         )
 
     @admin.action(description=_("Reinstate selected cooperatives"))
-    def reinstate(self, request, queryset):
+    def reinstate(self, request: HttpRequest, queryset: QuerySet[Cooperative]) -> None:
         _run(self, request, queryset, services.cooperative_reinstate)
 
 
@@ -224,13 +240,17 @@ class VerificationEventAdmin(admin.ModelAdmin):
     list_filter = ("to_status",)
     readonly_fields = ("cooperative", "actor", "from_status", "to_status", "reason", "created_at")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(
+        self, request: HttpRequest, obj: VerificationEvent | None = None
+    ) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(
+        self, request: HttpRequest, obj: VerificationEvent | None = None
+    ) -> bool:
         return False  # the audit trail is append-only
 
 
@@ -265,13 +285,13 @@ class ProvinceAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "division_type")
     search_fields = ("name", "codename")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Province | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Province | None = None) -> bool:
         return False
 
 
@@ -294,10 +314,10 @@ class InvitationAdmin(admin.ModelAdmin):
     list_select_related = ("cooperative", "invited_by")
     exclude = ("token_hash",)
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Invitation | None = None) -> bool:
         return False
 
 
@@ -314,12 +334,12 @@ class BackgroundTaskAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in BackgroundTask._meta.fields]
 
     @admin.display(description=_("error"))
-    def short_error(self, obj):
+    def short_error(self, obj: BackgroundTask) -> str:
         lines = [ln for ln in obj.last_error.strip().splitlines() if ln.strip()]
         return lines[-1][:160] if lines else ""
 
     @admin.action(description=_("Retry the selected failed tasks"))
-    def retry(self, request, queryset):
+    def retry(self, request: HttpRequest, queryset: QuerySet[BackgroundTask]) -> None:
         queued = background.retry_failed(task_ids=queryset.values_list("pk", flat=True))
         skipped = queryset.count() - queued
         self.message_user(
@@ -331,8 +351,10 @@ class BackgroundTaskAdmin(admin.ModelAdmin):
             messages.SUCCESS if queued else messages.WARNING,
         )
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(
+        self, request: HttpRequest, obj: BackgroundTask | None = None
+    ) -> bool:
         return False

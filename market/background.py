@@ -279,14 +279,14 @@ class HtxTask(Task):
         finally:
             request_id_var.reset(token)
 
-    def on_retry(self, exc, task_id, args, kwargs, einfo):
+    def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
         metrics.TASKS.labels(self.name, "retry").inc()
         log.warning("task %s %s will be retried: %s", self.name, task_id, exc)
         BackgroundTask.objects.filter(pk=task_id).update(
             status=Status.SENT, last_error=_error_text(exc), attempts=_plus_one()
         )
 
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         log.error("task %s %s failed for good: %s", self.name, task_id, exc)
         _failed(self.name, task_id, kwargs, exc)
 

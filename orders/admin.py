@@ -1,6 +1,11 @@
+from typing import Any
+
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from market.models import User
 from orders.models import (
     Checkout,
     ExchangeRate,
@@ -94,10 +99,13 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.action(description=_("Mark selected bank-transfer refunds as paid out"))
-def mark_paid_out(modeladmin, request, queryset):
+def mark_paid_out(
+    modeladmin: "admin.ModelAdmin[Any]", request: HttpRequest, queryset: QuerySet[Any]
+) -> None:
     from orders.errors import DomainError
     from orders.services.refunds import refund_mark_paid_out
 
+    assert isinstance(request.user, User)  # the admin site signs its users in
     done = 0
     for refund_id in queryset.order_by("pk").values_list("pk", flat=True):
         try:
@@ -120,10 +128,10 @@ class RefundAdmin(admin.ModelAdmin):
     actions = [mark_paid_out]
 
     @admin.display(description=_("Payment method"), ordering="payment__provider")
-    def payment_provider(self, obj):
+    def payment_provider(self, obj: Refund) -> str:
         return obj.payment.get_provider_display()
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("order", "payment")
 
 
@@ -171,7 +179,8 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     readonly_fields = ["created_by", "created_at"]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: ExchangeRate, form: Any, change: bool) -> None:
+        assert isinstance(request.user, User)  # the admin site signs its users in
         obj.created_by = obj.created_by or request.user
         super().save_model(request, obj, form, change)
 

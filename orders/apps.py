@@ -4,7 +4,7 @@ from django.apps import AppConfig
 class OrdersConfig(AppConfig):
     name = "orders"
 
-    def ready(self):
+    def ready(self) -> None:
         from ledger.checks import register_source
         from orders.ledger import expected_legs
 

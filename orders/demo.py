@@ -16,7 +16,7 @@ from orders.services.transitions import order_transition
 
 S = Order.Status
 # (key, payment method, moves after placement)
-PLAN = [
+PLAN: list[tuple[str, str, list[str]]] = [
     ("demo-1", "bank_transfer", []),
     ("demo-2", "bank_transfer", ["PAY", S.CONFIRMED, S.PACKED]),
     ("demo-3", "cod", [S.CONFIRMED, S.PACKED, S.SHIPPED]),
@@ -57,6 +57,7 @@ def _address() -> ShippingAddress:
         Ward.objects.filter(province_id=1).order_by("code").first()
         or Ward.objects.order_by("code").first()
     )
+    assert ward is not None  # the reference data (wards) is loaded before the demo orders
     return ShippingAddress(
         recipient_name="Nguyễn Thị Lan",
         recipient_phone="0987654321",
@@ -73,6 +74,7 @@ def _move(order: Order, step: str, buyer: User) -> None:
         .first()
     )
     actor = staff.user if staff else User.objects.filter(is_staff=True).first()
+    assert actor is not None  # demo cooperatives have staff, and the demo has an admin
     if step == "PAY":
         payment_bank_transfer_confirm(actor=actor, order_id=order.pk, note="demo")
     elif step == S.COMPLETED:

@@ -10,8 +10,9 @@ from decimal import Decimal
 from django.utils import timezone, translation
 from fpdf import FPDF
 
-from orders.models import Order
-from orders.printouts import FONT, _new_pdf, _table
+from market.shared.pdf import FONT, paragraph
+from orders.models import ExportTerms, Order
+from orders.printouts import _new_pdf, _table
 
 # SWIFT/BIC of Vietnamese banks by NAPAS BIN, for the wire instructions on the proforma.
 BANKS = {
@@ -37,8 +38,7 @@ BANKS = {
 def _para(pdf: FPDF, text: str, *, bold: bool = False, size: int = 10) -> None:
     # Left-aligned: a justified line is written word by word, which text extraction (and a
     # customs officer's copy-paste) reads badly.
-    pdf.set_font(FONT, "B" if bold else "", size)
-    pdf.multi_cell(0, 5.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
+    paragraph(pdf, text, bold=bold, size=size, align="L")
 
 
 def wire_details(order: Order) -> dict:
@@ -163,14 +163,7 @@ def proforma_pdf(order: Order, *, compress: bool = True) -> bytes:
     pdf = _new_pdf(compress)
     _title(pdf, "PROFORMA INVOICE", order, f"Quote {t.quote_ref}")
     _parties(pdf, order)
-    _table(
-        pdf,
-        ("Description", "HS code", "Quantity", "Unit price", "Amount"),
-        _goods_rows(order) + [("Total", "", "", "", money(t.total, t.currency))],
-        (62, 24, 28, 33, 33),
-    )
-    pdf.ln(2)
-    _terms(pdf, order)
+    _goods_and_terms(pdf, order)
     pdf.ln(2)
     _para(pdf, "Payment schedule", bold=True)
     for inst in order.installments.order_by("sequence"):
@@ -203,12 +196,10 @@ def _shipment(pdf: FPDF, order: Order) -> None:
     _para(pdf, f"Shipped on: {t.shipped_on or '-'} · Marks: {t.marks}")
 
 
-@translation.override("en")  # trade documents are in English whatever the page language
-def commercial_invoice_pdf(order: Order, *, compress: bool = True) -> bytes:
+def _goods_and_terms(pdf: FPDF, order: Order) -> None:
+    """The goods (HS codes, quantities, prices) with the total, then the trade terms: the same
+    block on the proforma and the commercial invoice."""
     t = order.export
-    pdf = _new_pdf(compress)
-    _title(pdf, "COMMERCIAL INVOICE", order)
-    _parties(pdf, order)
     _table(
         pdf,
         ("Description", "HS code", "Quantity", "Unit price", "Amount"),
@@ -217,10 +208,27 @@ def commercial_invoice_pdf(order: Order, *, compress: bool = True) -> bytes:
     )
     pdf.ln(2)
     _terms(pdf, order)
+
+
+def _weights(t: ExportTerms) -> tuple[Decimal, Decimal]:
+    """Net and gross weight: the invoice and packing list are offered once the shipment is
+    recorded (`shipment_complete`), which requires both."""
+    assert t.net_weight_kg is not None and t.gross_weight_kg is not None
+    return t.net_weight_kg, t.gross_weight_kg
+
+
+@translation.override("en")  # trade documents are in English whatever the page language
+def commercial_invoice_pdf(order: Order, *, compress: bool = True) -> bytes:
+    t = order.export
+    pdf = _new_pdf(compress)
+    _title(pdf, "COMMERCIAL INVOICE", order)
+    _parties(pdf, order)
+    _goods_and_terms(pdf, order)
     _shipment(pdf, order)
+    net, gross = _weights(t)
     _para(
         pdf,
-        f"Packages: {t.package_count} {t.package_kind} · Net weight: {qty(t.net_weight_kg)} kg · Gross weight: {qty(t.gross_weight_kg)} kg",
+        f"Packages: {t.package_count} {t.package_kind} · Net weight: {qty(net)} kg · Gross weight: {qty(gross)} kg",
     )
     _para(pdf, "Country of origin: Vietnam")
     return bytes(pdf.output())
@@ -229,6 +237,7 @@ def commercial_invoice_pdf(order: Order, *, compress: bool = True) -> bytes:
 @translation.override("en")  # trade documents are in English whatever the page language
 def packing_list_pdf(order: Order, *, compress: bool = True) -> bytes:
     t = order.export
+    net, gross = _weights(t)
     pdf = _new_pdf(compress)
     _title(pdf, "PACKING LIST", order)
     _parties(pdf, order)
@@ -237,8 +246,8 @@ def packing_list_pdf(order: Order, *, compress: bool = True) -> bytes:
             ln.product_name,
             ln.product.hs_code or "-",
             f"{t.package_count} {t.package_kind}",
-            f"{qty(t.net_weight_kg)} kg",
-            f"{qty(t.gross_weight_kg)} kg",
+            f"{qty(net)} kg",
+            f"{qty(gross)} kg",
         )
         for ln in order.lines.all()
     ]

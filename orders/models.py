@@ -5,18 +5,16 @@ Money is in VND integers (VND has no minor unit). A checkout paid in USD keeps t
 """
 
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Incoterm, Product
 from market.models import Cooperative, Province, User, Ward
-from market.shared.base import TimeStampedModel
+from market.shared.base import QTY, TimeStampedModel
 from orders import money
 from orders.money import commission_percent, commission_vnd  # noqa: F401  (kept importable)
-
-QTY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
 
 
 class PaymentMethod(models.TextChoices):
@@ -232,6 +230,9 @@ class Order(TimeStampedModel):
     payee_bank_bin = models.CharField(max_length=6, blank=True)
     payee_bank_account = models.CharField(max_length=19, blank=True)
     payee_bank_account_name = models.CharField(max_length=100, blank=True)
+
+    # Not a field: the unsaved lines of an order being placed (orders.services.checkout).
+    draft_lines: list["OrderLine"]
 
     class Meta:
         ordering = ["-placed_at", "-id"]

@@ -13,9 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from market.shared.base import TimeStampedModel
-
-MONEY = {"max_digits": 16, "decimal_places": 2}
+from market.shared.base import MONEY, TimeStampedModel
 
 
 def _private_storage():

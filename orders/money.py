@@ -16,7 +16,7 @@ def line_total(price_vnd: int, quantity: Decimal) -> int:
     return int((Decimal(price_vnd) * quantity).to_integral_value())
 
 
-def usd(total_vnd: int, rate: int) -> Decimal:
+def usd(total_vnd: int, rate: int | Decimal) -> Decimal:
     """VND to USD at `rate` (VND per USD), rounded UP to the cent: the buyer never pays less than
     the VND total. Refund parts use differences of this function so they add up to the charge."""
     return (Decimal(total_vnd) / Decimal(rate)).quantize(CENT, rounding=ROUND_CEILING)

@@ -2,6 +2,7 @@
 
 from django.core.files.storage import storages
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
@@ -11,7 +12,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api.responses import Pagination, created
+from market.api.permissions import SignedInApiRequest
+from market.api.responses import created, paginated
 from orders.models import BalanceDue
 from quotes import selectors, services
 from quotes.comparison import quote_comparison
@@ -167,17 +169,15 @@ class RfqListCreateApi(APIView):
         responses=RfqOutput(many=True),
         summary="RFQs I may see (buyer: mine; cooperative: addressed and matching; admin: all)",
     )
-    def get(self, request):
+    def get(self, request: SignedInApiRequest) -> HttpResponseBase:
         status = request.query_params.get("status") or None
         if status and status not in Rfq.Status.values:
             raise ValidationFailed(fields={"status": [status]})
         qs = selectors.rfq_list_for_actor(user=request.user, status=status)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(RfqOutput(page, many=True).data)
+        return paginated(request, self, qs, RfqOutput)
 
     @extend_schema(request=Input, responses={201: RfqOutput}, summary="Post an RFQ (company buyer)")
-    def post(self, request):
+    def post(self, request: SignedInApiRequest) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         rfq = services.rfq_create(buyer=request.user, data=data.validated_data)
@@ -190,7 +190,7 @@ class RfqDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=RfqOutput, summary="One RFQ")
-    def get(self, request, rfq_id: int):
+    def get(self, request: SignedInApiRequest, rfq_id: int) -> Response:
         return Response(
             RfqOutput(selectors.rfq_get_for_actor(user=request.user, rfq_id=rfq_id).rfq).data
         )
@@ -200,7 +200,7 @@ class RfqCloseApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses=RfqOutput, summary="Close an RFQ early (its buyer)")
-    def post(self, request, rfq_id: int):
+    def post(self, request: SignedInApiRequest, rfq_id: int) -> Response:
         services.rfq_close(actor=request.user, rfq_id=rfq_id)
         return Response(
             RfqOutput(selectors.rfq_get_for_actor(user=request.user, rfq_id=rfq_id).rfq).data
@@ -231,14 +231,14 @@ class QuoteListSubmitApi(APIView):
         responses=QuoteOutput(many=True),
         summary="Quotes on an RFQ (a cooperative sees only its own)",
     )
-    def get(self, request, rfq_id: int):
+    def get(self, request: SignedInApiRequest, rfq_id: int) -> Response:
         access = selectors.rfq_get_for_actor(user=request.user, rfq_id=rfq_id)
         return Response(QuoteOutput(selectors.quote_list_for_actor(access=access), many=True).data)
 
     @extend_schema(
         request=Input, responses={201: QuoteOutput}, summary="Quote on an RFQ, or revise the quote"
     )
-    def post(self, request, rfq_id: int):
+    def post(self, request: SignedInApiRequest, rfq_id: int) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -260,7 +260,7 @@ class QuoteCompareApi(APIView):
         responses=OpenApiTypes.OBJECT,
         summary="Quotes side by side in one currency: price per base unit and total (buyer, admin)",
     )
-    def get(self, request, rfq_id: int):
+    def get(self, request: SignedInApiRequest, rfq_id: int) -> Response:
         access = selectors.rfq_get_for_actor(user=request.user, rfq_id=rfq_id)
         if not access.is_buyer_side:
             raise NotFound()
@@ -275,7 +275,7 @@ class QuoteRevisionsApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="Every revision of a quote")
-    def get(self, request, rfq_id: int, quote_id: int):
+    def get(self, request: SignedInApiRequest, rfq_id: int, quote_id: int) -> Response:
         quote, _a = selectors.quote_get_for_actor(user=request.user, quote_id=quote_id)
         if quote.rfq_id != rfq_id:
             raise NotFound()
@@ -301,7 +301,7 @@ class QuoteAcceptApi(APIView):
         responses=QuoteOutput,
         summary="Accept a quote: creates the order (idempotent)",
     )
-    def post(self, request, rfq_id: int, quote_id: int):
+    def post(self, request: SignedInApiRequest, rfq_id: int, quote_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         if not Quote.objects.filter(pk=quote_id, rfq_id=rfq_id).exists():
@@ -319,7 +319,7 @@ class QuoteWithdrawApi(APIView):
     @extend_schema(
         request=None, responses=QuoteOutput, summary="Withdraw a quote (its cooperative)"
     )
-    def post(self, request, rfq_id: int, quote_id: int):
+    def post(self, request: SignedInApiRequest, rfq_id: int, quote_id: int) -> Response:
         if not Quote.objects.filter(pk=quote_id, rfq_id=rfq_id).exists():
             raise NotFound()
         quote = services.quote_withdraw(actor=request.user, quote_id=quote_id)
@@ -338,7 +338,7 @@ class MessageListPostApi(APIView):
     @extend_schema(
         responses=MessageOutput(many=True), summary="The thread of an RFQ and one cooperative"
     )
-    def get(self, request, rfq_id: int, cooperative_id: int):
+    def get(self, request: SignedInApiRequest, rfq_id: int, cooperative_id: int) -> Response:
         access = selectors.rfq_get_for_actor(user=request.user, rfq_id=rfq_id)
         qs = selectors.message_list_for_actor(access=access, cooperative_id=cooperative_id)
         return Response(MessageOutput(qs, many=True).data)
@@ -348,7 +348,9 @@ class MessageListPostApi(APIView):
         responses={201: MessageOutput},
         summary="Write in the thread (optional attachment: PDF, JPEG or PNG up to 10 MB)",
     )
-    def post(self, request, rfq_id: int, cooperative_id: int):
+    def post(
+        self, request: SignedInApiRequest, rfq_id: int, cooperative_id: int
+    ) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         message = services.message_post(
@@ -368,7 +370,9 @@ class MessageAttachmentApi(APIView):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
         summary="A message attachment (the thread's parties only)",
     )
-    def get(self, request, rfq_id: int, cooperative_id: int, message_id: int):
+    def get(
+        self, request: SignedInApiRequest, rfq_id: int, cooperative_id: int, message_id: int
+    ) -> HttpResponseBase:
         access = selectors.rfq_get_for_actor(user=request.user, rfq_id=rfq_id)
         message = (
             selectors.message_list_for_actor(access=access, cooperative_id=cooperative_id)
@@ -398,7 +402,7 @@ class DemandApi(APIView):
         responses=OpenApiTypes.OBJECT,
         summary="Demand signal: open RFQs in the cooperative's categories and a monthly summary",
     )
-    def get(self, request):
+    def get(self, request: SignedInApiRequest) -> Response:
         raw = request.query_params.get("cooperative") or ""
         mine = selectors.staff_cooperative_ids(request.user)
         if not raw.isdecimal() or (int(raw) not in mine and not request.user.is_platform_admin):
@@ -426,7 +430,7 @@ class ProformaPdfApi(APIView):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
         summary="Proforma invoice (English) of the accepted quote of an RFQ",
     )
-    def get(self, request, rfq_id: int):
+    def get(self, request: SignedInApiRequest, rfq_id: int) -> HttpResponseBase:
         from orders.export_documents import proforma_pdf
 
         access = selectors.rfq_get_for_actor(user=request.user, rfq_id=rfq_id)

@@ -6,7 +6,6 @@ when it was (re)submitted, so the buyer's comparison and the order use a known r
 """
 
 from decimal import Decimal
-from typing import TypedDict
 
 from django.core.files.storage import storages
 from django.db import models
@@ -16,17 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Category, Certification, Incoterm, Product
 from catalog.units import Unit
 from market.models import Cooperative, User
-from market.shared.base import TimeStampedModel
+from market.shared.base import MONEY, QTY, TimeStampedModel
 from orders.models import BalanceDue
 
-
-class _DecimalSpec(TypedDict):
-    max_digits: int
-    decimal_places: int
-
-
-QTY: _DecimalSpec = {"max_digits": 14, "decimal_places": 3}
-MONEY: _DecimalSpec = {"max_digits": 16, "decimal_places": 2}
 CURRENCIES = (("USD", "USD"), ("VND", "VND"))
 
 

@@ -1,13 +1,16 @@
 """Search API: GET /api/v1/search/products and GET /api/v1/search/suggest (public, read-only)."""
 
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Certification
 from market.api.converters import ID_MAX
+from market.shared import pagecache
 from search.backends import Query
 from search.backends.base import MAX_SIZE, SORTS
 from search.selectors import INCOTERMS, product_cards, product_search, product_suggest
@@ -118,15 +121,26 @@ class ProductSearchApi(APIView):
         tags=["search"],
         summary="Search purchasable products (full text, filters, facets, sorting, paging)",
     )
-    def get(self, request):
+    def get(self, request: Request) -> HttpResponseBase:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        page = product_search(Query(**params.validated_data))
-        cards = product_cards(page.results)
-        response = Response(self.OutputSerializer({**vars(page), "results": cards}).data)
-        if page.degraded:
+        # The same answer for everyone (no user data in it): shared briefly by every client
+        # (market.shared.pagecache); a degraded answer is never kept.
+        data = pagecache.cached(
+            "api-search",
+            sorted(params.validated_data.items()),
+            lambda: self._answer(params.validated_data),
+            keep=lambda d: not d["degraded"],
+        )
+        response = Response(data)
+        if data["degraded"]:
             response["X-Search-Degraded"] = "1"
         return response
+
+    def _answer(self, values: dict) -> dict:
+        page = product_search(Query(**values))
+        cards = product_cards(page.results)
+        return self.OutputSerializer({**vars(page), "results": cards}).data
 
 
 class ProductSuggestApi(APIView):
@@ -146,7 +160,7 @@ class ProductSuggestApi(APIView):
         tags=["search"],
         summary="Autocomplete product names from a prefix",
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         names = product_suggest(params.validated_data["q"], limit=params.validated_data["limit"])

@@ -5,7 +5,7 @@ class SearchConfig(AppConfig):
     name = "search"
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
+    def ready(self) -> None:
         from market.shared.outbox import changes_committed
         from search.sync import on_changes_committed
 

@@ -20,7 +20,8 @@ class RowIdField(models.BigIntegerField):
 class SearchDocument(models.Model):
     # The document's id: a product family's id (one document per family, docs/search.md).
     product_id = RowIdField(primary_key=True)
-    sku = models.CharField(max_length=64, blank=True, default="")  # NFC, lowercase
+    # every purchasable variant's SKU, NFC, lowercase, one per line (the exact-SKU signal)
+    sku = models.TextField(blank=True, default="")
     name_vi = models.TextField()
     name_en = models.TextField(blank=True)
     name_exact = models.TextField()
@@ -55,7 +56,6 @@ class SearchDocument(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["category_id"], name="searchdoc_category"),
-            models.Index(fields=["sku"], name="searchdoc_sku"),
             models.Index(fields=["province_id"], name="searchdoc_province"),
             models.Index(fields=["cooperative_id"], name="searchdoc_coop"),
             models.Index(fields=["price_vnd", "product_id"], name="searchdoc_price"),
@@ -77,6 +77,7 @@ class SearchDocument(models.Model):
             models.Index(
                 fields=[
                     "facet_bits",
+                    "options",
                     "category_id",
                     "province_id",
                     "cooperative_id",

@@ -106,7 +106,7 @@ class _Context:
 def _family_row(variants: list[dict]) -> dict:
     """One row for a family from its purchasable variants (shared fields agree across them):
     the lowest price is the one sorted and filtered on, the highest is shown beside it; every
-    SKU is searchable text, the first one is the exact-SKU key."""
+    SKU is searchable text and an exact-SKU key."""
     prices = [v["price_vnd"] for v in variants if v["price_vnd"] is not None]
     row = {**variants[0], "pk": variants[0]["family_id"]}
     row["price_vnd"] = min(prices, default=None)
@@ -141,7 +141,8 @@ def build(row: dict, certs: list[tuple[str, int | None]], ctx: _Context, orders:
     incoterms = sorted({str(i) for i in (row["incoterms"] or [])})
     doc = {
         "id": row["pk"],
-        "sku": normalize(row["sku"]),
+        # every variant's SKU (NFC, lowercase): the exact-SKU signal matches any of them
+        "sku": list(dict.fromkeys(normalize(s) for s in row.get("skus", [row["sku"]]))),
         "name_vi": row["name_vi"],
         "name_en": row["name_en"],
         "name_exact": normalize(names),

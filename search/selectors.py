@@ -18,7 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from catalog.models import Availability, Category, Certification, Incoterm, ProductFamily
-from catalog.selectors import family_for_card, family_list_purchasable
+from catalog.selectors import family_for_card, family_list_for_cards
 from catalog.units import BASE_UNIT, Unit
 from market import metrics
 from market.models import Cooperative, Province
@@ -59,6 +59,7 @@ class ProductSearchPage:
     next_cursor: str | None = None
     corrected_query: str | None = None  # the typo-corrected query these results are for
     degraded: bool = False  # answered by the database fallback: the search engine is down
+    ids: list[int] = field(default_factory=list)  # the families chosen, in order (as `results`)
 
 
 @dataclass
@@ -138,12 +139,14 @@ def validate_query(query: Query) -> Query:
     return query
 
 
-def product_search(query: Query) -> ProductSearchPage:
-    """Search purchasable products; results hydrated from the database in index order.
-    Raises InvalidSearch, PageTooDeep (400) or SearchUnavailable (503: the engine is down)."""
+def product_search(query: Query, *, hydrate: bool = True) -> ProductSearchPage:
+    """Search purchasable products; results hydrated from the database in index order (with
+    `hydrate=False` only their `ids`: a caller that keeps rendered cards hydrates the ones it
+    lacks with `family_cards_for(ids)`). Raises InvalidSearch, PageTooDeep (400) or
+    SearchUnavailable (503: the engine is down)."""
     validate_query(query)
     result, degraded = _search_with_fallback(lambda backend: backend.search(query))
-    products = _hydrate(result.ids)
+    products = _hydrate(result.ids) if hydrate else []
     parsed = parse(result.corrected_query or query.q)
     for product in products:
         product.highlight = {
@@ -160,7 +163,13 @@ def product_search(query: Query) -> ProductSearchPage:
         next_cursor=result.next_cursor,
         corrected_query=result.corrected_query,
         degraded=degraded,
+        ids=list(result.ids),
     )
+
+
+def family_cards_for(ids: list[int]) -> list[ProductFamily]:
+    """The families of `ids` still purchasable, in that order, ready for a result card."""
+    return _hydrate(ids)
 
 
 def product_cards(products: list[ProductFamily]) -> list[ProductCard]:
@@ -219,10 +228,13 @@ def _card(family: ProductFamily, english: bool, labels: dict[str, str]) -> Produ
         cooperative_name=coop.display_name,
         cooperative_province_id=coop.province_id,
         cooperative_province_name=coop.province.name,
-        origin_province_id=p.origin_province_id,
-        origin_province_name=p.origin_province.name if p.origin_province else None,
-        category_id=p.category_id,
-        category_name=local(p.category.name_vi, p.category.name_en) if p.category else None,
+        # shared by the variants: the family's (loaded with it) are theirs
+        origin_province_id=family.origin_province_id,
+        origin_province_name=family.origin_province.name if family.origin_province else None,
+        category_id=family.category_id,
+        category_name=(
+            local(family.category.name_vi, family.category.name_en) if family.category else None
+        ),
         thumbnail_url=thumbnail,
         unit=p.unit,
         unit_label=labels.get(p.unit, p.unit),
@@ -273,12 +285,7 @@ def _hydrate(ids: list[int]) -> list[ProductFamily]:
     """Families in index order with their purchasable variants, fresh from the database."""
     if not ids:
         return []
-    rows = (
-        family_list_purchasable()
-        .filter(pk__in=ids)
-        .select_related("cooperative__province")
-        .order_by()
-    )
+    rows = family_list_for_cards().filter(pk__in=ids).order_by()
     by_id = {f.pk: f for f in rows if family_for_card(f)}
     return [by_id[i] for i in ids if i in by_id]
 

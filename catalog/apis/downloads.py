@@ -2,9 +2,11 @@
 
 from django.core.files.storage import storages
 from django.http import FileResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from catalog import selectors
@@ -22,7 +24,7 @@ class CertificationDocumentDownloadApi(APIView):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: OpenApiResponse()},
         summary="Download a certificate scan (the cooperative's staff and admins only)",
     )
-    def get(self, request, cert_id):
+    def get(self, request: Request, cert_id: int) -> HttpResponseBase:
         cert = selectors.certification_get_for_staff(user=request.user, certification_id=cert_id)
         storage = storages["private"]
         name = cert.document.name if cert.document else None

@@ -6,9 +6,11 @@ they share, add a variant, bulk price/stock edit,, delete a variant
 (`DELETE …/products/{id}/`, in products.py).
 Each view parses input, makes one domain call and renders the result."""
 
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,7 +21,8 @@ from catalog.models import Product
 from catalog.permissions import IsCooperativeStaff
 from catalog.services import families as services
 from market.accounts.apis import ERROR, name_nested_serializers
-from market.api.responses import Pagination, created
+from market.api.permissions import SignedInApiRequest
+from market.api.responses import created, paginated
 
 
 class FamilyInput(serializers.Serializer):
@@ -72,14 +75,12 @@ class FamilyPublicListApi(APIView):
         responses={200: PublicFamilyOutput(many=True)},
         summary="Products (families) buyers can buy, each with its purchasable variants",
     )
-    def get(self, request):
+    def get(self, request: Request) -> HttpResponseBase:
         qs = selectors.family_list_purchasable()
         for param, field in (("cooperative", "cooperative_id"), ("category", "category_id")):
             if (value := request.query_params.get(param, "")).isdigit():
                 qs = qs.filter(**{field: int(value)})
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(PublicFamilyOutput(page, many=True).data)
+        return paginated(request, self, qs, PublicFamilyOutput)
 
 
 class FamilyPublicDetailApi(APIView):
@@ -89,7 +90,7 @@ class FamilyPublicDetailApi(APIView):
         responses={200: PublicFamilyDetailOutput, 404: ERROR},
         summary="A product (family) with its purchasable variants and certifications",
     )
-    def get(self, request, family_id):
+    def get(self, request: Request, family_id: int) -> Response:
         family = selectors.family_get_for_public(family_id=family_id)
         return Response(PublicFamilyDetailOutput(family).data)
 
@@ -104,18 +105,16 @@ class FamilyCreateApi(APIView):
         responses={200: FamilyOutput(many=True), 404: ERROR},
         summary="Products (families) of my cooperative, with every variant",
     )
-    def get(self, request, coop_id):
+    def get(self, request: SignedInApiRequest, coop_id: int) -> HttpResponseBase:
         qs = selectors.family_list_for_staff(user=request.user, cooperative_id=coop_id)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(FamilyOutput(page, many=True).data)
+        return paginated(request, self, qs, FamilyOutput)
 
     @extend_schema(
         request=Input,
         responses={201: FamilyOutput, 400: ERROR, 404: ERROR},
         summary="Create a product family with its draft variants",
     )
-    def post(self, request, coop_id):
+    def post(self, request: SignedInApiRequest, coop_id: int) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
@@ -142,7 +141,7 @@ class FamilyDetailUpdateApi(APIView):
         pass
 
     @extend_schema(responses={200: FamilyOutput, 404: ERROR}, summary="One of my families")
-    def get(self, request, coop_id, family_id):
+    def get(self, request: SignedInApiRequest, coop_id: int, family_id: int) -> Response:
         return Response(FamilyOutput(_fresh(request, coop_id, family_id)).data)
 
     @extend_schema(
@@ -150,7 +149,7 @@ class FamilyDetailUpdateApi(APIView):
         responses={200: FamilyOutput, 400: ERROR, 404: ERROR},
         summary="Change what the variants share (every variant gets it)",
     )
-    def patch(self, request, coop_id, family_id):
+    def patch(self, request: SignedInApiRequest, coop_id: int, family_id: int) -> Response:
         data = self.Input(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.family_update(
@@ -173,7 +172,7 @@ class VariantAddApi(APIView):
         responses={201: FamilyOutput, 400: ERROR, 404: ERROR},
         summary="Add a draft variant (its SKU and options must be new)",
     )
-    def post(self, request, coop_id, family_id):
+    def post(self, request: SignedInApiRequest, coop_id: int, family_id: int) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         services.variant_add(
@@ -201,7 +200,7 @@ class VariantsBulkEditApi(APIView):
         responses={200: FamilyOutput, 400: ERROR, 404: ERROR, 409: ERROR},
         summary="Set price and/or stock of several variants at once (all or nothing)",
     )
-    def post(self, request, coop_id, family_id):
+    def post(self, request: SignedInApiRequest, coop_id: int, family_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         services.variants_bulk_edit(

@@ -1,5 +1,6 @@
 """Images and certifications."""
 
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -12,7 +13,7 @@ from catalog.models import Certification
 from catalog.permissions import IsCooperativeStaff
 from market.accounts.apis import ERROR, name_nested_serializers
 from market.api.parsers import JSONParser
-from market.api.permissions import IsPlatformAdmin
+from market.api.permissions import IsPlatformAdmin, SignedInApiRequest
 from market.api.responses import created
 
 
@@ -30,7 +31,7 @@ class ProductImageAddApi(APIView):
         responses={201: ImageOutput, 400: ERROR, 404: ERROR},
         summary="Upload an image (JPEG/PNG/WebP, recognised by decoding; metadata stripped)",
     )
-    def post(self, request, coop_id, product_id):
+    def post(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         image = services.product_image_add(
@@ -55,7 +56,7 @@ class ProductImageReorderApi(APIView):
         responses={200: ImageOutput(many=True), 400: ERROR, 404: ERROR},
         summary="Reorder images (the first is the cover)",
     )
-    def post(self, request, coop_id, product_id):
+    def post(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         ordered = services.product_image_reorder(
@@ -71,7 +72,9 @@ class ProductImageDeleteApi(APIView):
     permission_classes = [IsCooperativeStaff]
 
     @extend_schema(responses={204: None, 404: ERROR, 422: ERROR}, summary="Delete an image")
-    def delete(self, request, coop_id, product_id, image_id):
+    def delete(
+        self, request: SignedInApiRequest, coop_id: int, product_id: int, image_id: int
+    ) -> Response:
         services.product_image_delete(
             actor=request.user, cooperative_id=coop_id, product_id=product_id, image_id=image_id
         )
@@ -98,7 +101,7 @@ class CertificationListClaimApi(APIView):
         responses={200: CertificationStaffOutput(many=True), 404: ERROR},
         summary="My certifications",
     )
-    def get(self, request, coop_id):
+    def get(self, request: SignedInApiRequest, coop_id: int) -> Response:
         certs = selectors.certification_list_for_staff(user=request.user, cooperative_id=coop_id)
         return Response(CertificationStaffOutput(certs, many=True).data)
 
@@ -107,7 +110,7 @@ class CertificationListClaimApi(APIView):
         responses={201: CertificationStaffOutput, 400: ERROR, 404: ERROR},
         summary="Claim a certification (shown after an admin checks the document)",
     )
-    def post(self, request, coop_id):
+    def post(self, request: SignedInApiRequest, coop_id: int) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
@@ -128,7 +131,7 @@ class CertificationCheckApi(APIView):
         responses={200: CertificationStaffOutput, 403: ERROR, 404: ERROR, 409: ERROR},
         summary="Admin: verify or reject a claimed certification",
     )
-    def post(self, request, cert_id):
+    def post(self, request: SignedInApiRequest, cert_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         cert = services.certification_check(

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
+from catalog.models import Product, ProductFamily
+
 
 def media_url(path: str | None) -> str | None:
     return default_storage.url(path) if path else None
@@ -120,23 +122,28 @@ class ProductOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class PublicProductOutput(ProductOutput):
-    cooperative = serializers.SerializerMethodField()
-    category = serializers.SerializerMethodField()
-    certifications = serializers.SerializerMethodField()
-
-    def get_cooperative(self, p) -> dict:
+# The `cooperative` and `category` method fields of the public product and family outputs: each
+# output declares the two fields, the methods are the same for both. (A comment, not a docstring:
+# drf-spectacular would take a docstring as the outputs' schema description.)
+class _CooperativeAndCategory:
+    def get_cooperative(self, item: Product | ProductFamily) -> dict:
         return {
-            "id": p.cooperative_id,
-            "slug": p.cooperative.slug,
-            "name": p.cooperative.display_name,
+            "id": item.cooperative_id,
+            "slug": item.cooperative.slug,
+            "name": item.cooperative.display_name,
         }
 
-    def get_category(self, p) -> dict | None:
-        c = p.category
+    def get_category(self, item: Product | ProductFamily) -> dict | None:
+        c = item.category
         return (
             {"id": c.pk, "slug": c.slug, "name_vi": c.name_vi, "name_en": c.name_en} if c else None
         )
+
+
+class PublicProductOutput(_CooperativeAndCategory, ProductOutput):
+    cooperative = serializers.SerializerMethodField()
+    category = serializers.SerializerMethodField()
+    certifications = serializers.SerializerMethodField()
 
     def get_certifications(self, p) -> Any:  # a ReturnList of certification dicts
         today = timezone.localdate()
@@ -221,22 +228,9 @@ class FamilyOutput(serializers.Serializer):
         return {k: vals for k, vals in out.items() if vals}
 
 
-class PublicFamilyOutput(FamilyOutput):
+class PublicFamilyOutput(_CooperativeAndCategory, FamilyOutput):
     cooperative = serializers.SerializerMethodField()
     category = serializers.SerializerMethodField()
-
-    def get_cooperative(self, f) -> dict:
-        return {
-            "id": f.cooperative_id,
-            "slug": f.cooperative.slug,
-            "name": f.cooperative.display_name,
-        }
-
-    def get_category(self, f) -> dict | None:
-        c = f.category
-        return (
-            {"id": c.pk, "slug": c.slug, "name_vi": c.name_vi, "name_en": c.name_en} if c else None
-        )
 
 
 class PublicFamilyDetailOutput(PublicFamilyOutput):

@@ -1,8 +1,7 @@
 """Product API for cooperative staff: list/create, detail/update, publish, archive, tiers, stock.
 Each view parses input, makes one domain call and renders the result."""
 
-from typing import Any
-
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -13,9 +12,9 @@ from catalog.apis.outputs import ProductOutput, TierOutput
 from catalog.models import Product
 from catalog.permissions import IsCooperativeStaff
 from market.accounts.apis import ERROR, name_nested_serializers
-from market.api.responses import Pagination, created
-
-QTY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
+from market.api.permissions import SignedInApiRequest
+from market.api.responses import created, paginated
+from market.shared.base import QTY
 
 
 class ProductInput(serializers.Serializer):
@@ -68,20 +67,18 @@ class ProductListCreateApi(APIView):
     @extend_schema(
         responses={200: ProductOutput(many=True), 404: ERROR}, summary="Products of my cooperative"
     )
-    def get(self, request, coop_id):
+    def get(self, request: SignedInApiRequest, coop_id: int) -> HttpResponseBase:
         qs = selectors.product_list_for_staff(user=request.user, cooperative_id=coop_id)
         if request.query_params.get("status") in Product.Status.values:
             qs = qs.filter(status=request.query_params["status"])
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(ProductOutput(page, many=True).data)
+        return paginated(request, self, qs, ProductOutput)
 
     @extend_schema(
         request=Input,
         responses={201: ProductOutput, 400: ERROR, 404: ERROR},
         summary="Create a draft product",
     )
-    def post(self, request, coop_id):
+    def post(self, request: SignedInApiRequest, coop_id: int) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         product = services.product_create(
@@ -97,7 +94,7 @@ class ProductDetailUpdateApi(APIView):
         pass
 
     @extend_schema(responses={200: ProductOutput, 404: ERROR}, summary="One of my products")
-    def get(self, request, coop_id, product_id):
+    def get(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         product = selectors.product_get_for_staff(
             user=request.user, cooperative_id=coop_id, product_id=product_id
         )
@@ -108,7 +105,7 @@ class ProductDetailUpdateApi(APIView):
         responses={200: ProductOutput, 400: ERROR, 404: ERROR, 409: ERROR, 422: ERROR},
         summary="Change product fields (stock: use the stock endpoint)",
     )
-    def patch(self, request, coop_id, product_id):
+    def patch(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         data = self.Input(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         product = services.product_update(
@@ -124,7 +121,7 @@ class ProductDetailUpdateApi(APIView):
         responses={204: None, 404: ERROR, 409: ERROR},
         summary="Delete a variant never ordered (not the last one of a published product)",
     )
-    def delete(self, request, coop_id, product_id):
+    def delete(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         from catalog.services.families import variant_delete
 
         variant_delete(actor=request.user, cooperative_id=coop_id, variant_id=product_id)
@@ -145,7 +142,7 @@ class ProductPublishApi(APIView):
         responses={200: ProductOutput, 404: ERROR, 409: ERROR, 422: ERROR},
         summary="Publish (needs a verified cooperative and a complete product)",
     )
-    def post(self, request, coop_id, product_id):
+    def post(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         services.product_publish(actor=request.user, cooperative_id=coop_id, product_id=product_id)
         return Response(ProductOutput(_fresh(request, coop_id, product_id)).data)
 
@@ -156,7 +153,7 @@ class ProductArchiveApi(APIView):
     @extend_schema(
         request=None, responses={200: ProductOutput, 404: ERROR, 409: ERROR}, summary="Archive"
     )
-    def post(self, request, coop_id, product_id):
+    def post(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         services.product_archive(actor=request.user, cooperative_id=coop_id, product_id=product_id)
         return Response(ProductOutput(_fresh(request, coop_id, product_id)).data)
 
@@ -181,7 +178,7 @@ class ProductTiersSetApi(APIView):
         responses={200: TierOutput(many=True), 400: ERROR, 404: ERROR},
         summary="Replace the volume price tiers",
     )
-    def put(self, request, coop_id, product_id):
+    def put(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         tiers = self.TierInput(data=data.validated_data["tiers"], many=True)
@@ -208,7 +205,7 @@ class ProductStockAdjustApi(APIView):
         responses={200: ProductOutput, 400: ERROR, 404: ERROR, 409: ERROR},
         summary="Set, add to or take from stock (never below zero)",
     )
-    def post(self, request, coop_id, product_id):
+    def post(self, request: SignedInApiRequest, coop_id: int, product_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         services.product_stock_adjust(

@@ -1,10 +1,12 @@
 """Public reads (categories, purchasable product detail) and the spreadsheet import."""
 
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,6 +16,7 @@ from catalog.importing.columns import template_csv, template_xlsx
 from catalog.models import Category, ImportJob
 from catalog.permissions import IsCooperativeStaff
 from market.accounts.apis import ERROR, name_nested_serializers
+from market.api.permissions import SignedInApiRequest
 from market.api.responses import created
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -38,7 +41,7 @@ class CategoryTreeApi(APIView):
         responses={200: CategoryNodeOutput(many=True)},
         summary="The category tree (Vietnamese and English names)",
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response(selectors.category_tree())
 
 
@@ -49,7 +52,7 @@ class ProductPublicDetailApi(APIView):
         responses={200: PublicProductOutput, 404: ERROR},
         summary="A purchasable product (ACTIVE, verified cooperative)",
     )
-    def get(self, request, product_id):
+    def get(self, request: Request, product_id: int) -> Response:
         return Response(
             PublicProductOutput(selectors.product_get_for_public(product_id=product_id)).data
         )
@@ -63,7 +66,7 @@ class ImportTemplateApi(APIView):
         responses={(200, "text/csv"): bytes, (200, XLSX): bytes, 404: ERROR},
         summary="Import template with Vietnamese headers (.csv or .xlsx)",
     )
-    def get(self, request, fmt):
+    def get(self, request: Request, fmt: str) -> HttpResponseBase:
         if fmt == "xlsx":  # drop-downs list the categories and provinces of this market
             from market.cooperatives.selectors import province_list_for_picker
 
@@ -91,7 +94,7 @@ class ImportStartApi(APIView):
         summary="Store a CSV/XLSX file as an import job and check it row by row in the background "
         "(dry run); with apply=true import it all-or-nothing. Poll the job for progress.",
     )
-    def post(self, request, coop_id):
+    def post(self, request: SignedInApiRequest, coop_id: int) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
@@ -115,7 +118,7 @@ class ImportJobDetailApi(APIView):
     @extend_schema(
         responses={200: ImportJobOutput, 404: ERROR}, summary="Progress and report of an import"
     )
-    def get(self, request, coop_id, job_id):
+    def get(self, request: SignedInApiRequest, coop_id: int, job_id: int) -> Response:
         job = selectors.import_job_get_for_staff(
             user=request.user, cooperative_id=coop_id, job_id=job_id
         )
@@ -138,7 +141,7 @@ class ImportJobApplyApi(APIView):
         },
         summary="Apply a checked import (all-or-nothing) in the background: 202 while it runs",
     )
-    def post(self, request, coop_id, job_id):
+    def post(self, request: SignedInApiRequest, coop_id: int, job_id: int) -> Response:
         job = services.import_job_apply(actor=request.user, cooperative_id=coop_id, job_id=job_id)
         status = 202 if job.is_active else 200 if job.status == ImportJob.Status.DONE else 422
         return Response(ImportJobOutput(job).data, status=status)

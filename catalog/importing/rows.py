@@ -114,7 +114,7 @@ def parse_price(value) -> int:
     return int(amount)
 
 
-def _put(errors, field, message):
+def _put(errors, field, message) -> None:
     errors.append({"column": HEADER_OF.get(field, field), "message": str(message)})
 
 

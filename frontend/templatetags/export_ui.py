@@ -3,7 +3,10 @@
 from decimal import Decimal
 
 from django import template
+from django.template import Context
 from django.utils.translation import gettext as _
+
+from market.models import User
 
 register = template.Library()
 
@@ -12,7 +15,7 @@ def _export_rate(context):
     """The rate in force when the signed-in buyer is abroad (cached on the request), else None."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    if request is None or not getattr(user, "is_authenticated", False):
+    if request is None or not isinstance(user, User) or not user.is_authenticated:
         return None
     if not hasattr(request, "_htx_export_rate"):
         from frontend.reads import buyer_country
@@ -24,7 +27,7 @@ def _export_rate(context):
 
 
 @register.simple_tag(takes_context=True)
-def indicative_usd(context, price_vnd) -> str:
+def indicative_usd(context: Context, price_vnd: int | None) -> str:
     """ "≈ US$4.72 (indicative, 1 USD = 25,400 VND on 2026-12-01)" for export buyers; "" else."""
     rate = _export_rate(context)
     if rate is None or not price_vnd:

@@ -1,6 +1,8 @@
 """Presentation helpers: money, language-picked fields, responsive product pictures."""
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from babel.numbers import format_currency, format_decimal
 from django import template
@@ -8,13 +10,17 @@ from django.core.files.storage import default_storage
 from django.utils.html import format_html
 from django.utils.translation import get_language, npgettext, npgettext_lazy
 
+if TYPE_CHECKING:
+    from catalog.models import ProductImage
+    from orders.models import Order
+
 register = template.Library()
 
 _BABEL_LOCALE = {"vi": "vi_VN", "en": "en"}
 
 
 @register.filter
-def vnd(value):
+def vnd(value: Any) -> str:
     """1234567 -> "1.234.567 ₫" in Vietnamese, "₫1,234,567" in English. VND has no minor unit."""
     if value is None or value == "":
         return ""
@@ -27,7 +33,7 @@ def vnd(value):
 
 
 @register.filter
-def money(value, currency):
+def money(value: Any, currency: str) -> str:
     """`{{ payment.amount|money:payment.currency }}`: VND as `vnd`, USD with cents ("12,34 US$" / "$12.34")."""
     if currency != "USD":
         return vnd(value)
@@ -38,7 +44,7 @@ def money(value, currency):
 
 
 @register.filter
-def tr(obj, field):
+def tr(obj: object, field: str) -> str:
     """`{{ product|tr:"name" }}`: name_en in English when given, else name_vi."""
     lang = (get_language() or "vi")[:2]
     if lang == "en":
@@ -53,7 +59,7 @@ def _locale() -> str:
 
 
 @register.filter
-def qty(value):
+def qty(value: Any) -> str:
     """A quantity in the page's number format, without trailing zeros: Decimal("10000.000") is
     "10.000" (ten thousand) in Vietnamese and "10,000" in English; 2.500 is "2,5" / "2.5"."""
     if value is None or value == "":
@@ -66,7 +72,7 @@ def qty(value):
 
 
 @register.filter
-def number(value):
+def number(value: Any) -> str:
     """A whole number in the page's format (10.000 / 10,000), e.g. counts and facet bounds."""
     return qty(value)
 
@@ -110,9 +116,9 @@ _MARKED_FOR_TRANSLATION = (
 
 
 @register.filter
-def unit_label(code, quantity=1):
+def unit_label(code: str | None, quantity: Any = 1) -> str:
     """`{{ product.unit|unit_label }}` (price "per …") or `{{ code|unit_label:quantity }}`."""
-    singular, plural = UNIT_NAMES.get(code, (code or "", code or ""))
+    singular, plural = UNIT_NAMES.get(code or "", (code or "", code or ""))
     try:
         count = 1 if Decimal(str(quantity)) == 1 else 2
     except (InvalidOperation, ValueError):
@@ -123,7 +129,7 @@ def unit_label(code, quantity=1):
 
 
 @register.filter
-def qty_unit(value, code):
+def qty_unit(value: Any, code: str | None) -> str:
     """`{{ line.quantity|qty_unit:line.unit }}` -> "10 kg", "2,5 tấn", "1 bao"."""
     if value is None or value == "":
         return ""
@@ -131,19 +137,21 @@ def qty_unit(value, code):
 
 
 @register.filter
-def awaits_transfer(order) -> bool:
+def awaits_transfer(order: "Order") -> bool:
     """A live bank-transfer order whose money has not arrived (the desk warns about it)."""
     from frontend.reads import awaits_bank_transfer
 
     return awaits_bank_transfer(order)
 
 
-def _url(path):
+def _url(path: str | None) -> str:
     return default_storage.url(path) if path else ""
 
 
 @register.simple_tag
-def picture(image, size="card", alt="", eager=False):
+def picture(
+    image: "ProductImage | None", size: str = "card", alt: str = "", eager: bool = False
+) -> str:
     """A <picture> with the catalog's WebP + JPEG variant of `size` (thumb/card/full), lazy-loaded."""
     if image is None:
         return ""
@@ -167,7 +175,7 @@ def picture(image, size="card", alt="", eager=False):
 
 
 @register.filter
-def plain(value):
+def plain(value: Decimal | float | None) -> str:
     """A decimal for HTML attributes (min, value, step): dot separator, no exponent, no trailing zeros."""
     if value is None:
         return ""
@@ -176,7 +184,7 @@ def plain(value):
 
 
 @register.simple_tag
-def availability(product, today=None):
+def availability(product: Any, today: date | None = None) -> tuple[str, str]:
     """What the product page says about availability, from stock and the harvest window (never
     "In stock" with nothing in stock): (text, "ok" | "warn" | "err")."""
     from django.utils import timezone

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse, reverse_lazy
@@ -87,7 +88,7 @@ def follow_account_language(response, user):
 
 
 @require_POST
-def language_switch(request):
+def language_switch(request: HttpRequest) -> HttpResponse:
     """The header's language button: Django's set_language, and for a signed-in user the account
     remembers the choice (the next login follows it)."""
     language = request.POST.get("language", "")
@@ -103,7 +104,7 @@ class LogoutView(auth_views.LogoutView):
 
 @require_http_methods(["GET", "POST"])
 @_limit_posts("signup", "frontend/auth/signup.html", SignupForm)
-def signup(request):
+def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("frontend:home")
     form = SignupForm(request.POST or None)
@@ -162,7 +163,7 @@ class QueuedPasswordResetForm(PasswordResetForm):
         from_email,
         to_email,
         html_email_template_name=None,
-    ):
+    ) -> None:
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
         mail_queue(to=[to_email], language=get_language(), subject=subject, body=body)
@@ -192,7 +193,7 @@ password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
 
 
 @require_http_methods(["GET", "POST"])
-def verify_email(request):
+def verify_email(request: HttpRequest) -> HttpResponse:
     """The link from the confirmation mail. GET only shows a button: mail scanners that fetch
     links must not confirm an address on the person's behalf."""
     from market.accounts.services import user_email_verify

@@ -6,13 +6,14 @@ the CSP (csp_update below); every other page keeps the global 'self'-only policy
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from frontend import reads
-from frontend.views.common import not_found_as_404
+from frontend.views.common import SignedInRequest, not_found_as_404
 from market.errors import DomainError
 from orders.services.stripe_payments import payment_intent_ensure
 
@@ -29,7 +30,7 @@ STRIPE_CSP = {
 @never_cache  # the page carries the PaymentIntent's client secret: no shared or back-button cache
 @csp_update(STRIPE_CSP)
 @not_found_as_404
-def checkout_pay(request, pk):
+def checkout_pay(request: SignedInRequest, pk: int) -> HttpResponse:
     data = reads.card_payment_for_buyer(user=request.user, pk=pk)
     data["error"] = ""
     payment = data["payment"]

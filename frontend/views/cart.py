@@ -1,6 +1,7 @@
 """The cart page and its three actions (add, change quantity, remove). Works without JS."""
 
 from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -12,7 +13,7 @@ from orders.services.cart import cart_line_remove, cart_line_set, cart_refresh
 
 
 @require_GET
-def cart(request):
+def cart(request: HttpRequest) -> HttpResponse:
     view = cart_refresh(cart=cart_session.current(request))
     return render(request, "frontend/cart.html", {"view": view})
 
@@ -36,17 +37,17 @@ def _set_line(request, form_class, *, add: bool, ok_message: str):
 
 
 @require_POST
-def cart_add(request):
+def cart_add(request: HttpRequest) -> HttpResponse:
     return _set_line(request, AddToCartForm, add=True, ok_message=_("Added to your cart."))
 
 
 @require_POST
-def cart_update(request):
+def cart_update(request: HttpRequest) -> HttpResponse:
     return _set_line(request, CartLineForm, add=False, ok_message=_("Quantity updated."))
 
 
 @require_POST
-def cart_remove(request):
+def cart_remove(request: HttpRequest) -> HttpResponse:
     form = RemoveLineForm(request.POST)
     cart = cart_session.current(request)
     if (

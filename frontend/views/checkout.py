@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,7 +14,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from frontend import cart_session, reads
 from frontend.countries import export_country_choices
 from frontend.forms import CheckoutForm, add_domain_errors
-from frontend.views.common import not_found_as_404, province_code, run_one, ward_list
+from frontend.views.common import (
+    SignedInRequest,
+    not_found_as_404,
+    province_code,
+    run_one,
+    ward_list,
+)
 from market.cooperatives import selectors as market_selectors
 from market.errors import DomainError
 from orders import selectors as order_selectors
@@ -134,7 +140,7 @@ _EXPORT_FIELD_NAMES = {"address_line": "export_address_line1"}
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def checkout(request):
+def checkout(request: SignedInRequest) -> HttpResponse:
     cart = cart_session.current(request)
     form = _checkout_form(request, request.POST if request.method == "POST" else None, cart)
     if request.method == "POST":
@@ -177,7 +183,7 @@ def checkout(request):
 
 
 @require_GET
-def wards(request):
+def wards(request: HttpRequest) -> HttpResponse:
     """The ward <select> for a province (htmx swaps it in when the province changes)."""
     province = province_code(request.GET.get("province_code"))
     form = CheckoutForm(provinces=[], wards=ward_list(province), payment_methods=[])
@@ -187,7 +193,7 @@ def wards(request):
 @login_required
 @require_GET
 @not_found_as_404
-def checkout_done(request, pk):
+def checkout_done(request: SignedInRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "frontend/orders/checkout_done.html",
@@ -198,7 +204,7 @@ def checkout_done(request, pk):
 @login_required
 @require_GET
 @not_found_as_404
-def order_vietqr(request, code):
+def order_vietqr(request: SignedInRequest, code: str) -> HttpResponse:
     """The VietQR for one unpaid bank-transfer order, as SVG (served by us: no third party)."""
     return HttpResponse(
         reads.order_vietqr_image(user=request.user, code=code), content_type="image/svg+xml"
@@ -208,7 +214,7 @@ def order_vietqr(request, code):
 @login_required
 @require_GET
 @not_found_as_404
-def order_vietqr_png(request, code):
+def order_vietqr_png(request: SignedInRequest, code: str) -> HttpResponse:
     """The same VietQR as a PNG attachment: "save QR image" puts it in the phone's gallery, and
     the buyer opens it from their banking app's "scan from image"."""
     response = HttpResponse(
@@ -233,7 +239,7 @@ def _buyer_move(request, code, to, ok_message, reason=""):
 @login_required
 @require_POST
 @not_found_as_404
-def order_cancel(request, code):
+def order_cancel(request: SignedInRequest, code: str) -> HttpResponse:
     """The buyer cancels before the cooperative confirms (the reason is optional for them)."""
     return _buyer_move(
         request,
@@ -247,7 +253,7 @@ def order_cancel(request, code):
 @login_required
 @require_POST
 @not_found_as_404
-def order_received(request, code):
+def order_received(request: SignedInRequest, code: str) -> HttpResponse:
     """ "I received the goods": the buyer completes a delivered order."""
     return _buyer_move(
         request, code, Order.Status.COMPLETED, _("Thank you: the order is completed.")
@@ -256,7 +262,7 @@ def order_received(request, code):
 
 @login_required
 @require_GET
-def order_list(request):
+def order_list(request: SignedInRequest) -> HttpResponse:
     return render(
         request,
         "frontend/orders/order_list.html",
@@ -267,7 +273,7 @@ def order_list(request):
 @login_required
 @require_GET
 @not_found_as_404
-def order_detail(request, code):
+def order_detail(request: SignedInRequest, code: str) -> HttpResponse:
     # Stripe sends the buyer back here with ?redirect_status=...; the order says "paid" only once
     # the webhook has confirmed it, until then the page shows "payment processing".
     data = reads.order_for_actor(user=request.user, code=code)

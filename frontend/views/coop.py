@@ -9,7 +9,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,10 +32,11 @@ from frontend.forms import (
     StockForm,
     add_domain_errors,
 )
-from frontend.views.common import has_nul, run_one
+from frontend.views.common import SignedInRequest, has_nul, run_one
 from market.cooperatives import selectors as market_selectors
 from market.cooperatives import services as market_services
 from market.errors import DomainError, NotFound
+from market.models import Cooperative
 
 
 def coop_staff(view):
@@ -66,7 +67,7 @@ def _done(request, message, to, *args):
 
 @login_required
 @require_GET
-def coop_home(request):
+def coop_home(request: SignedInRequest) -> HttpResponse:
     coops = list(market_selectors.cooperative_list_for_user(user=request.user))
     if len(coops) == 1:
         return redirect("frontend:coop_dashboard", coops[0].pk)
@@ -75,7 +76,7 @@ def coop_home(request):
 
 @require_GET
 @coop_staff
-def dashboard(request, coop):
+def dashboard(request: SignedInRequest, coop: Cooperative) -> HttpResponse:
     return render(
         request, "frontend/coop/dashboard.html", reads.onboarding(user=request.user, coop=coop)
     )
@@ -83,7 +84,7 @@ def dashboard(request, coop):
 
 @require_POST
 @coop_staff
-def submit(request, coop):
+def submit(request: SignedInRequest, coop: Cooperative) -> HttpResponse:
     run_one(
         request,
         lambda: market_services.cooperative_submit(actor=request.user, cooperative_id=coop.pk),
@@ -94,7 +95,7 @@ def submit(request, coop):
 
 @require_http_methods(["GET", "POST"])
 @coop_staff
-def profile(request, coop):
+def profile(request: SignedInRequest, coop: Cooperative) -> HttpResponse:
     initial = {name: getattr(coop, name) for name in CoopProfileForm.base_fields}
     form = CoopProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -112,7 +113,7 @@ def profile(request, coop):
 
 @require_http_methods(["GET", "POST"])
 @coop_staff
-def documents(request, coop):
+def documents(request: SignedInRequest, coop: Cooperative) -> HttpResponse:
     form = DocumentForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -139,7 +140,7 @@ def documents(request, coop):
 
 @require_GET
 @coop_staff
-def product_list(request, coop):
+def product_list(request: SignedInRequest, coop: Cooperative) -> HttpResponse:
     products = catalog_selectors.product_list_for_staff(
         user=request.user, cooperative_id=coop.pk
     ).order_by("name_vi")
@@ -158,7 +159,7 @@ def _product_form(data=None, initial=None, with_stock=True):
 
 @require_http_methods(["GET", "POST"])
 @coop_staff
-def product_create(request, coop):
+def product_create(request: SignedInRequest, coop: Cooperative) -> HttpResponse:
     form = _product_form(
         request.POST or None,
         initial={
@@ -190,7 +191,7 @@ def product_create(request, coop):
 
 @require_http_methods(["GET", "POST"])
 @coop_staff
-def product_edit(request, coop, product_id):
+def product_edit(request: SignedInRequest, coop: Cooperative, product_id: int) -> HttpResponse:
     product = _own_product(request, coop, product_id)
     initial = {name: getattr(product, name) for name in ProductForm.base_fields}
     form = _product_form(request.POST or None, initial=initial, with_stock=False)
@@ -250,7 +251,7 @@ def _field_messages(exc) -> list[str]:
 
 @require_POST
 @coop_staff
-def product_publish(request, coop, product_id):
+def product_publish(request: SignedInRequest, coop: Cooperative, product_id: int) -> HttpResponse:
     return _product_action(
         request,
         coop,
@@ -264,7 +265,7 @@ def product_publish(request, coop, product_id):
 
 @require_POST
 @coop_staff
-def product_stock(request, coop, product_id):
+def product_stock(request: SignedInRequest, coop: Cooperative, product_id: int) -> HttpResponse:
     form = StockForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Enter a valid quantity."))
@@ -287,7 +288,7 @@ def product_stock(request, coop, product_id):
 
 @require_POST
 @coop_staff
-def product_image_add(request, coop, product_id):
+def product_image_add(request: SignedInRequest, coop: Cooperative, product_id: int) -> HttpResponse:
     form = ImageForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose a photo to upload."))
@@ -309,7 +310,9 @@ def product_image_add(request, coop, product_id):
 
 @require_POST
 @coop_staff
-def product_image_move(request, coop, product_id):
+def product_image_move(
+    request: SignedInRequest, coop: Cooperative, product_id: int
+) -> HttpResponse:
     """Move one photo up or down (buttons, so it works without drag and drop or JS)."""
     form = ImageMoveForm(request.POST)
     ids = list(
@@ -336,7 +339,7 @@ def product_image_move(request, coop, product_id):
 
 @require_http_methods(["GET", "POST"])
 @coop_staff
-def certifications(request, coop):
+def certifications(request: SignedInRequest, coop: Cooperative) -> HttpResponse:
     products = catalog_selectors.product_list_for_staff(
         user=request.user, cooperative_id=coop.pk
     ).order_by("name_vi")
@@ -371,7 +374,7 @@ def certifications(request, coop):
 
 @require_http_methods(["GET", "POST"])
 @coop_staff
-def import_start(request, coop):
+def import_start(request: SignedInRequest, coop: Cooperative) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -396,7 +399,7 @@ def import_start(request, coop):
 
 @require_GET
 @coop_staff
-def import_job(request, coop, job_id):
+def import_job(request: SignedInRequest, coop: Cooperative, job_id: int) -> HttpResponse:
     job = catalog_selectors.import_job_get_for_staff(
         user=request.user, cooperative_id=coop.pk, job_id=job_id
     )
@@ -410,7 +413,7 @@ def import_job(request, coop, job_id):
 
 @require_POST
 @coop_staff
-def import_apply(request, coop, job_id):
+def import_apply(request: SignedInRequest, coop: Cooperative, job_id: int) -> HttpResponse:
     run_one(
         request,
         lambda: import_services.import_job_apply(

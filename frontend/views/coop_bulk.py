@@ -5,14 +5,17 @@ call per post (catalog.services.bulk), then back to the page it came from."""
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from catalog.services import bulk
+from frontend.views.common import SignedInRequest
 from frontend.views.coop import coop_staff
 from market.errors import DomainError
+from market.models import Cooperative
 
 
 def _ids(values) -> list[int]:
@@ -28,7 +31,7 @@ def _quantity(raw: str) -> Decimal | None:
 
 @require_POST
 @coop_staff
-def products_bulk(request, coop):
+def products_bulk(request: SignedInRequest, coop: Cooperative) -> HttpResponse:
     try:
         result = bulk.product_bulk_action(
             actor=request.user,
@@ -58,7 +61,7 @@ def products_bulk(request, coop):
 
 @require_POST
 @coop_staff
-def import_photos(request, coop):
+def import_photos(request: SignedInRequest, coop: Cooperative) -> HttpResponse:
     upload = request.FILES.get("photos")
     if upload is None:
         messages.error(request, _("Choose a ZIP file of photos."))

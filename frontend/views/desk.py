@@ -8,7 +8,7 @@ is not paid needs an explicit "I know it is not paid" tick: the desk shows the w
 and a post without the tick is answered with the warning and changes nothing."""
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from frontend import reads
 from frontend.forms import BankTransferReceivedForm, TransitionForm
-from frontend.views.common import run_one
+from frontend.views.common import SignedInRequest, page_params, run_one
 from frontend.views.coop import coop_staff
+from market.models import Cooperative
 from orders import selectors as order_selectors
 from orders.models import Order
 from orders.services.payments import payment_bank_transfer_confirm
@@ -32,11 +33,19 @@ WARN_UNPAID = {S.CONFIRMED, S.SHIPPED}
 
 @require_GET
 @coop_staff
-def order_desk(request, coop):
+def order_desk(request: SignedInRequest, coop: Cooperative) -> HttpResponse:
     return render(
         request,
         "frontend/coop/order_desk.html",
-        reads.order_desk(user=request.user, coop=coop, status=request.GET.get("status", "PLACED")),
+        {
+            **reads.order_desk(
+                user=request.user,
+                coop=coop,
+                status=request.GET.get("status", "PLACED"),
+                page=request.GET.get("page"),
+            ),
+            "querystring_base": page_params(request),
+        },
     )
 
 
@@ -68,7 +77,7 @@ def _describe(exc) -> str:
 
 @require_POST
 @coop_staff
-def order_move(request, coop, code):
+def order_move(request: SignedInRequest, coop: Cooperative, code: str) -> HttpResponse:
     form = TransitionForm(request.POST)
     order = _own_order(request, coop, code)
     if not form.is_valid() or form.cleaned_data["to"] not in DESK_MOVES:
@@ -103,7 +112,7 @@ def order_move(request, coop, code):
 
 @require_POST
 @coop_staff
-def order_paid(request, coop, code):
+def order_paid(request: SignedInRequest, coop: Cooperative, code: str) -> HttpResponse:
     """The bank transfer arrived: the amount on the statement and the bank's reference."""
     form = BankTransferReceivedForm(request.POST)
     order = _own_order(request, coop, code)
@@ -130,7 +139,7 @@ def order_paid(request, coop, code):
 
 @require_GET
 @coop_staff
-def order_print(request, coop, code, kind):
+def order_print(request, coop: Cooperative, code, kind):
     order = _own_order(request, coop, code)
     template = {"slip": "frontend/coop/packing_slip.html", "invoice": "frontend/coop/invoice.html"}[
         kind

@@ -5,6 +5,7 @@ Reads come from the ledger's and orders' selectors; each post makes one ledger s
 from datetime import date, timedelta
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,13 +13,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from frontend.charts import weekly_bars_svg
-from frontend.views.common import run_one
+from frontend.views.common import SignedInRequest, run_one
 from frontend.views.coop import coop_staff
 from frontend.views.staff import platform_admin
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from ledger.checks import ledger_check
 from ledger.models import PayoutBatch
+from market.models import Cooperative
 from orders import selectors as order_selectors
 
 
@@ -32,7 +34,7 @@ def _months(today: date, n: int = 6) -> list[str]:
 
 @require_GET
 @coop_staff
-def coop_earnings(request, coop):
+def coop_earnings(request: SignedInRequest, coop: Cooperative) -> HttpResponse:
     today = timezone.localdate()
     weeks = order_selectors.sales_per_week_for_cooperative(cooperative_id=coop.pk, today=today)
     since = timezone.now() - timedelta(weeks=12)
@@ -63,7 +65,7 @@ def coop_earnings(request, coop):
 
 @require_GET
 @platform_admin
-def staff_finance(request):
+def staff_finance(request: SignedInRequest) -> HttpResponse:
     check = ledger_check()
     batches = PayoutBatch.objects.prefetch_related("lines__cooperative")[:5]
     return render(
@@ -85,7 +87,7 @@ def _back():
 
 @require_POST
 @platform_admin
-def staff_payout_run(request):
+def staff_payout_run(request: SignedInRequest) -> HttpResponse:
     made = []
 
     def call():
@@ -100,7 +102,7 @@ def staff_payout_run(request):
 
 @require_POST
 @platform_admin
-def staff_payout_line_paid(request, line_id):
+def staff_payout_line_paid(request: SignedInRequest, line_id: int) -> HttpResponse:
     run_one(
         request,
         lambda: ledger_services.payout_line_mark_paid(
@@ -115,7 +117,7 @@ def staff_payout_line_paid(request, line_id):
 
 @require_POST
 @platform_admin
-def staff_payout_line_failed(request, line_id):
+def staff_payout_line_failed(request: SignedInRequest, line_id: int) -> HttpResponse:
     run_one(
         request,
         lambda: ledger_services.payout_line_mark_failed(

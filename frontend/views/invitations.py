@@ -2,17 +2,19 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from frontend.views.common import SignedInRequest
 from market.errors import DomainError
 from market.invitations import services as invitations
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def invitation_accept(request, token):
+def invitation_accept(request: SignedInRequest, token: str) -> HttpResponse:
     try:
         pending = invitations.invitation_get_pending(token=token)
         if request.method == "POST":

@@ -9,7 +9,7 @@ typed (a POST, so tax code and bank account never end up in a URL or an access l
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from frontend.forms import add_domain_errors, choice_field
-from frontend.views.common import province_code, ward_list
+from frontend.views.common import SignedInRequest, province_code, ward_list
 from market.cooperatives import selectors as market_selectors
 from market.cooperatives import services as market_services
 from market.errors import DomainError
@@ -294,7 +294,7 @@ def _form(source=None, *, bound: bool):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def register(request):
+def register(request: SignedInRequest) -> HttpResponse:
     if request.method == "POST" and "show_wards" in request.POST:
         form = _form(request.POST.dict(), bound=False)
         return render(request, "frontend/coop/register.html", {"form": form, "wards_shown": True})
@@ -321,7 +321,7 @@ def register(request):
 
 
 @require_GET
-def wards(request):
+def wards(request: HttpRequest) -> HttpResponse:
     """The ward <select> for the chosen or typed province (htmx swaps it in)."""
     form = CooperativeRegisterForm(provinces=[], wards=ward_list(_province_for_wards(request.GET)))
     return HttpResponse(form["ward_code"].as_widget())

@@ -7,6 +7,7 @@ makes one service call per post."""
 
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from csp.decorators import csp_update
 from django.conf import settings
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from catalog.models import Category, Certification, Incoterm, Product
 from catalog.units import Unit
 from frontend.views.card import STRIPE_CSP
-from frontend.views.common import not_found_as_404, run_one
+from frontend.views.common import SignedInRequest, not_found_as_404, run_one
 from market.errors import DomainError, NotFound
 from market.models import Cooperative
 from orders import export_documents
@@ -44,7 +45,7 @@ def _errors(request, exc: DomainError) -> None:
 
 @login_required
 @require_GET
-def rfq_list(request):
+def rfq_list(request: SignedInRequest) -> HttpResponse:
     return render(
         request,
         "frontend/rfq/list.html",
@@ -71,12 +72,12 @@ def _form_context(request, data: dict) -> dict:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def rfq_new(request):
+def rfq_new(request: SignedInRequest) -> HttpResponse:
     """Post an RFQ: open, or from a product's / cooperative's "Request a quote" button."""
     if request.method == "GET":
         return render(request, "frontend/rfq/new.html", _form_context(request, request.GET.dict()))
     data = request.POST.dict()
-    payload = {
+    payload: dict[str, Any] = {
         **data,
         "certifications": request.POST.getlist("certifications"),
         "sample_wanted": bool(data.get("sample_wanted")),
@@ -99,14 +100,14 @@ def rfq_new(request):
 @login_required
 @require_GET
 @not_found_as_404
-def rfq_detail(request, rfq_id):
+def rfq_detail(request: SignedInRequest, rfq_id: int) -> HttpResponse:
     access = selectors.rfq_get_for_actor(user=request.user, rfq_id=rfq_id)
     quotes = list(selectors.quote_list_for_actor(access=access))
     context = {"rfq": access.rfq, "access": access, "quotes": quotes}
     if access.is_buyer_side:
-        currency = (
-            request.GET.get("currency") if request.GET.get("currency") in ("USD", "VND") else "USD"
-        )
+        currency = request.GET.get("currency", "")
+        if currency not in ("USD", "VND"):
+            currency = "USD"
         context["comparison"] = quote_comparison(rfq=access.rfq, quotes=quotes, currency=currency)
         context["accepted"] = next((q for q in quotes if q.status == Quote.Status.ACCEPTED), None)
     if "coop" in access.roles:
@@ -128,7 +129,7 @@ def rfq_detail(request, rfq_id):
 @login_required
 @require_POST
 @not_found_as_404
-def quote_submit(request, rfq_id):
+def quote_submit(request: SignedInRequest, rfq_id: int) -> HttpResponse:
     data = request.POST.dict()
     try:
         services.quote_submit(
@@ -155,7 +156,7 @@ def quote_submit(request, rfq_id):
 @login_required
 @require_POST
 @not_found_as_404
-def quote_accept(request, rfq_id, quote_id):
+def quote_accept(request: SignedInRequest, rfq_id: int, quote_id: int) -> HttpResponse:
     if not Quote.objects.filter(pk=quote_id, rfq_id=rfq_id).exists():
         raise NotFound()
     raw = (request.POST.get("quantity") or "").strip()
@@ -174,7 +175,7 @@ def quote_accept(request, rfq_id, quote_id):
 @login_required
 @require_POST
 @not_found_as_404
-def quote_withdraw(request, rfq_id, quote_id):
+def quote_withdraw(request: SignedInRequest, rfq_id: int, quote_id: int) -> HttpResponse:
     if not Quote.objects.filter(pk=quote_id, rfq_id=rfq_id).exists():
         raise NotFound()
     run_one(
@@ -188,7 +189,7 @@ def quote_withdraw(request, rfq_id, quote_id):
 @login_required
 @require_POST
 @not_found_as_404
-def rfq_close(request, rfq_id):
+def rfq_close(request: SignedInRequest, rfq_id: int) -> HttpResponse:
     run_one(
         request,
         lambda: services.rfq_close(actor=request.user, rfq_id=rfq_id),
@@ -200,7 +201,7 @@ def rfq_close(request, rfq_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 @not_found_as_404
-def rfq_thread(request, rfq_id, coop_id):
+def rfq_thread(request: SignedInRequest, rfq_id: int, coop_id: int) -> HttpResponse:
     access = selectors.rfq_get_for_actor(user=request.user, rfq_id=rfq_id)
     thread = selectors.message_list_for_actor(access=access, cooperative_id=coop_id)
     if request.method == "POST":
@@ -230,7 +231,9 @@ def rfq_thread(request, rfq_id, coop_id):
 @login_required
 @require_GET
 @not_found_as_404
-def rfq_attachment(request, rfq_id, coop_id, message_id):
+def rfq_attachment(
+    request: SignedInRequest, rfq_id: int, coop_id: int, message_id: int
+) -> HttpResponse:
     from quotes.apis import MessageAttachmentApi
 
     access = selectors.rfq_get_for_actor(user=request.user, rfq_id=rfq_id)
@@ -243,7 +246,7 @@ def rfq_attachment(request, rfq_id, coop_id, message_id):
 @login_required
 @require_GET
 @not_found_as_404
-def demand(request, coop_id):
+def demand(request: SignedInRequest, coop_id: int) -> HttpResponse:
     if coop_id not in selectors.staff_cooperative_ids(request.user):
         raise NotFound()
     return render(
@@ -272,7 +275,7 @@ def _export_order(request, code):
 @login_required
 @require_GET
 @not_found_as_404
-def export_order(request, code):
+def export_order(request: SignedInRequest, code: str) -> HttpResponse:
     order = _export_order(request, code)
     roles = export_services.export_roles(actor=request.user, order=order)
     return render(
@@ -298,7 +301,7 @@ def _back(code):
 @login_required
 @require_POST
 @not_found_as_404
-def export_wire(request, code, installment_id):
+def export_wire(request: SignedInRequest, code: str, installment_id: int) -> HttpResponse:
     order = _export_order(request, code)
     if not Installment.objects.filter(pk=installment_id, order=order).exists():
         raise NotFound()
@@ -322,7 +325,7 @@ def export_wire(request, code, installment_id):
 @login_required
 @require_POST
 @not_found_as_404
-def export_move(request, code):
+def export_move(request: SignedInRequest, code: str) -> HttpResponse:
     from orders.services.transitions import order_transition
 
     order = _export_order(request, code)
@@ -336,7 +339,7 @@ def export_move(request, code):
 @login_required
 @require_POST
 @not_found_as_404
-def export_shipment(request, code):
+def export_shipment(request: SignedInRequest, code: str) -> HttpResponse:
     order = _export_order(request, code)
     run_one(
         request,
@@ -351,7 +354,7 @@ def export_shipment(request, code):
 @login_required
 @require_POST
 @not_found_as_404
-def export_document_upload(request, code):
+def export_document_upload(request: SignedInRequest, code: str) -> HttpResponse:
     order = _export_order(request, code)
     run_one(
         request,
@@ -369,7 +372,7 @@ def export_document_upload(request, code):
 @login_required
 @require_GET
 @not_found_as_404
-def export_pdf(request, code, name):
+def export_pdf(request: SignedInRequest, code: str, name: str) -> HttpResponse:
     order = _export_order(request, code)
     builders = {
         "proforma": export_documents.proforma_pdf,
@@ -386,7 +389,7 @@ def export_pdf(request, code, name):
 @login_required
 @require_GET
 @not_found_as_404
-def export_transport_document(request, code):
+def export_transport_document(request: SignedInRequest, code: str) -> HttpResponse:
     from orders.apis.export import TransportDocumentApi
 
     _export_order(request, code)
@@ -398,7 +401,7 @@ def export_transport_document(request, code):
 @never_cache
 @csp_update(STRIPE_CSP)
 @not_found_as_404
-def export_card(request, code, installment_id):
+def export_card(request: SignedInRequest, code: str, installment_id: int) -> HttpResponse:
     """Pay one installment by card: its own PaymentIntent, Stripe's Payment Element."""
     order = _export_order(request, code)
     installment = Installment.objects.filter(pk=installment_id, order=order).first()

@@ -1,8 +1,11 @@
 """Search results with facets (htmx swaps the results area and pushes the URL; without JS the
 same GET form reloads the page) and the autocomplete partial."""
 
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import get_template, render_to_string
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -10,12 +13,13 @@ from django.views.decorators.http import require_GET
 from frontend import reads
 from frontend.forms import SearchForm
 from frontend.templatetags.market_ui import vnd
-from frontend.views.common import page_params
+from frontend.views.common import PageRequest, page_params
 from market.errors import DomainError
+from market.shared import pagecache
 from search.backends import Query
 from search.backends.base import PRICE_BUCKETS
 from search.errors import SearchUnavailable
-from search.selectors import product_search, product_suggest
+from search.selectors import family_cards_for, product_search, product_suggest
 
 PAGE_SIZE = 24
 SHOWN_FACETS = (
@@ -85,12 +89,35 @@ def _chips(request, facets: list[dict], values: dict) -> list[dict]:
 
 
 @require_GET
-def search(request):
+def search(request: PageRequest) -> HttpResponse:
     values = SearchForm(request.GET).values()
+    build = lambda: _results_area(request, values)  # noqa: E731
+    if request.user.is_authenticated:  # cards may show the signed-in buyer's USD prices
+        area = build()
+    else:  # the same for every guest: shared briefly (market.shared.pagecache)
+        area = pagecache.cached(
+            "search-area",
+            sorted(request.GET.lists()),
+            build,
+            keep=lambda a: a["status"] == 200 and not a["degraded"],
+        )
+    if request.htmx and not request.htmx.boosted:
+        response = HttpResponse(area["html"], status=area["status"])
+    else:
+        context = {"q": values.get("q", ""), "area": mark_safe(area["html"])}
+        response = render(request, "frontend/search.html", context, status=area["status"])
+    if area["degraded"]:  # the search engine is down: the database answered
+        response["X-Search-Degraded"] = "1"
+    return response
+
+
+def _results_area(request: PageRequest, values: dict) -> dict:
+    """The results area (search box, filters, chips, cards, pager) as HTML, with its status;
+    nothing in it depends on who asks, except the USD hints for a signed-in export buyer."""
     context = {
         "q": values.get("q", ""),
         "form": values,
-        "products": [],
+        "cards": [],
         "total": 0,
         "facets": [],
         "errors": [],
@@ -104,7 +131,7 @@ def search(request):
     }
     status = 200
     try:
-        page = product_search(_query(dict(values)))
+        page = product_search(_query(dict(values)), hydrate=False)
     except DomainError as exc:
         status = 503 if isinstance(exc, SearchUnavailable) else 400
         context["errors"] = [exc.message]
@@ -115,7 +142,7 @@ def search(request):
             facet["selected"] = values.get(facet["name"]) is not None
         chips = _chips(request, facets, values)
         context.update(
-            products=page.results,
+            cards=_cards(request, page.ids),
             total=page.total,
             facets=facets,
             chips=chips,
@@ -127,15 +154,31 @@ def search(request):
         )
         if not page.total:  # no results: offer the categories nearest to what was asked
             context["nearest_categories"] = reads.nearest_categories(q=values.get("q", ""))
-    template = (
-        "frontend/partials/search_area.html"
-        if request.htmx and not request.htmx.boosted
-        else "frontend/search.html"
-    )
-    response = render(request, template, context, status=status)
-    if context.get("degraded"):  # the search engine is down: the database answered
-        response["X-Search-Degraded"] = "1"
-    return response
+    html = render_to_string("frontend/partials/search_area.html", context, request=request)
+    return {"html": html, "status": status, "degraded": bool(context.get("degraded"))}
+
+
+def _cards(request: PageRequest, ids: list[int]) -> list[str]:
+    """The result cards as HTML, in order. A guest's are the same for everyone: kept in the
+    shared cache per family, so a search that is not cached itself hydrates and renders only
+    the families no recent search showed. A family no longer purchasable renders as ""."""
+    template = get_template("frontend/partials/family_card.html")
+
+    def render_cards(wanted: list[int]) -> dict[int, str]:
+        cards = dict.fromkeys(wanted, "")
+        for family in family_cards_for(wanted):  # one card per family; photos come with it
+            cards[family.pk] = template.render({"p": family}, request)
+        return cards
+
+    if request.user.is_authenticated:  # a signed-in export buyer's cards show USD prices
+        cards = render_cards(ids)
+    else:
+        # A card shows no stock, only what content edits change (and they invalidate): kept
+        # longer than pages.
+        cards = pagecache.cached_many(
+            "family-card", ids, render_cards, ttl=pagecache.seconds() * 10
+        )
+    return [mark_safe(cards[i]) for i in ids if cards.get(i)]
 
 
 class _Pager:
@@ -154,7 +197,7 @@ class _Pager:
 
 
 @require_GET
-def suggest(request):
+def suggest(request: HttpRequest) -> HttpResponse:
     prefix = request.GET.get("q", "")[:100]
     try:
         suggestions = product_suggest(prefix, limit=8)

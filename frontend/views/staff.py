@@ -7,7 +7,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from catalog.services.certifications import certification_check
 from frontend import reads
 from frontend.forms import ReasonForm
-from frontend.views.common import not_found_as_404, run_one
+from frontend.views.common import SignedInRequest, not_found_as_404, run_one
 from market.cooperatives import services as market_services
 from orders.selectors import unpaid_holder_list_for_admin
 
@@ -48,13 +48,13 @@ def _run(request, call, ok_message) -> bool:
 
 @require_GET
 @platform_admin
-def queue(request):
+def queue(request: SignedInRequest) -> HttpResponse:
     return render(request, "frontend/staff/queue.html", reads.admin_queue())
 
 
 @require_GET
 @platform_admin
-def cooperative(request, coop_id):
+def cooperative(request: SignedInRequest, coop_id: int) -> HttpResponse:
     return render(
         request,
         "frontend/staff/cooperative.html",
@@ -95,7 +95,7 @@ def decide(request, coop_id, decision):
 
 @require_GET
 @platform_admin
-def certifications(request):
+def certifications(request: SignedInRequest) -> HttpResponse:
     return render(request, "frontend/staff/certifications.html", reads.admin_certifications())
 
 
@@ -119,13 +119,13 @@ def certification_decide(request, cert_id, decision):
 
 @require_GET
 @platform_admin
-def suspended(request):
+def suspended(request: SignedInRequest) -> HttpResponse:
     return render(request, "frontend/staff/suspended.html", reads.admin_suspended())
 
 
 @require_GET
 @platform_admin
-def unpaid_holders(request):
+def unpaid_holders(request: SignedInRequest) -> HttpResponse:
     """The audit's stock-hoarding finding: who holds the most stock in unpaid bank-transfer
     orders, with the limits in force, so an admin can see a hoarder before real buyers meet
     "out of stock"."""

@@ -4,9 +4,11 @@ variants share is edited by the product form above them (product_update copies i
 variant). Every post makes one catalog service call and redirects back (works without JS)."""
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,8 +17,9 @@ from django.views.decorators.http import require_POST
 from catalog import selectors as catalog_selectors
 from catalog.services import families as family_services
 from catalog.units import Unit
-from frontend.views.common import run_one
+from frontend.views.common import SignedInRequest, run_one
 from frontend.views.coop import coop_staff
+from market.models import Cooperative
 
 
 class VariantAddForm(forms.Form):
@@ -73,13 +76,13 @@ def _back(coop, product_id):
 
 @require_POST
 @coop_staff
-def variants_bulk(request, coop, product_id):
+def variants_bulk(request: SignedInRequest, coop: Cooperative, product_id: int) -> HttpResponse:
     """Prices and stock of every variant of the family, from one form (`price_<id>`,
     `stock_<id>`; an empty box leaves that value alone). All or nothing."""
     product = catalog_selectors.product_get_for_staff(
         user=request.user, cooperative_id=coop.pk, product_id=product_id
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for variant in product.family.variants.order_by("position", "pk"):
         price = request.POST.get(f"price_{variant.pk}", "").strip().replace(".", "")
         stock = request.POST.get(f"stock_{variant.pk}", "").strip().replace(",", ".")
@@ -102,7 +105,7 @@ def variants_bulk(request, coop, product_id):
 
 @require_POST
 @coop_staff
-def variant_add(request, coop, product_id):
+def variant_add(request: SignedInRequest, coop: Cooperative, product_id: int) -> HttpResponse:
     product = catalog_selectors.product_get_for_staff(
         user=request.user, cooperative_id=coop.pk, product_id=product_id
     )
@@ -145,7 +148,9 @@ def _describe(exc) -> str:
 
 @require_POST
 @coop_staff
-def variant_delete(request, coop, product_id, variant_id):
+def variant_delete(
+    request: SignedInRequest, coop: Cooperative, product_id: int, variant_id: int
+) -> HttpResponse:
     run_one(
         request,
         lambda: family_services.variant_delete(

@@ -6,16 +6,19 @@ Throttled with the scopes in settings (`login`, `signup`, `password_reset`).
 from django.conf import settings
 from django.contrib.auth import login as session_login
 from django.contrib.auth import logout as session_logout
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from market.accounts import services as accounts
 from market.accounts.throttles import LiveScopedRateThrottle
+from market.api.permissions import SignedInApiRequest
 from market.models import BuyerProfile
 
 ERROR = inline_serializer(
@@ -137,7 +140,7 @@ class LogoutApi(APIView):
     @extend_schema(
         request=None, responses={204: None}, summary="Log out (revoke token, end session)"
     )
-    def post(self, request):
+    def post(self, request: SignedInApiRequest) -> Response:
         accounts.user_logout(user=request.user)
         session_logout(request._request)
         return Response(status=204)
@@ -152,7 +155,7 @@ class MeApi(APIView):
         language = serializers.CharField(max_length=5, required=False)
 
     @extend_schema(responses={200: UserOutput}, summary="The signed-in user")
-    def get(self, request):
+    def get(self, request: SignedInApiRequest) -> Response:
         return Response(UserOutput(request.user).data)
 
     @extend_schema(
@@ -160,7 +163,7 @@ class MeApi(APIView):
         responses={200: UserOutput, 400: ERROR},
         summary="Change my name, phone or language",
     )
-    def patch(self, request):
+    def patch(self, request: SignedInApiRequest) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         user = accounts.user_update(user=request.user, **data.validated_data)
@@ -181,7 +184,7 @@ class LanguageApi(APIView):
     @extend_schema(
         request=Input, responses={200: Output, 400: ERROR}, summary="Choose the interface language"
     )
-    def post(self, request):
+    def post(self, request: Request) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         language = accounts.user_set_language(
@@ -258,7 +261,7 @@ class EmailVerifySendApi(APIView):
     @extend_schema(
         request=None, responses={202: DETAIL}, summary="Mail me a link to confirm my e-mail"
     )
-    def post(self, request):
+    def post(self, request: SignedInApiRequest) -> Response:
         accounts.email_verification_send(user=request.user)
         return Response({"detail": _("We sent you a confirmation link.")}, status=202)
 

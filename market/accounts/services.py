@@ -26,6 +26,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
+from market.cooperatives.selectors import Viewer
 from market.errors import DomainError, ValidationFailed
 from market.models import BuyerProfile, User
 from market.reference import validators
@@ -195,7 +196,7 @@ def user_update(
     return user
 
 
-def user_set_language(*, user: User | None, language: str) -> str:
+def user_set_language(*, user: Viewer, language: str) -> str:
     """Validate a language choice and store it on the user when signed in."""
     language = _check_language(language)
     if user is not None and user.is_authenticated:

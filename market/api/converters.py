@@ -23,5 +23,5 @@ class IdConverter:
         return str(int(value))
 
 
-def register():
+def register() -> None:
     register_converter(IdConverter, "id")

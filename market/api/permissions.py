@@ -28,3 +28,11 @@ def signed_in_user(request: Request) -> User:
     if not isinstance(user, User) or not user.is_authenticated:
         raise NotAuthenticated()
     return user
+
+
+class SignedInApiRequest(Request):
+    """For the type checker only: the request of a view whose permission classes admit signed-in
+    users alone (IsAuthenticated, IsPlatformAdmin, IsCooperativeStaff), or of a write under the
+    default IsAuthenticatedOrReadOnly. Its user is never the anonymous one."""
+
+    user: User

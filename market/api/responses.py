@@ -1,17 +1,22 @@
 """Shared API infrastructure: the one exception handler, pagination, helpers."""
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
+from django.db.models import QuerySet
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from market.errors import DomainError
@@ -72,6 +77,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+def paginated(
+    request: Request,
+    view: APIView,
+    items: "QuerySet[Any] | Sequence[Any]",
+    output: "type[BaseSerializer[Any]]",
+) -> Response:
+    """One page of `items` (query parameters `page` and `page_size`) rendered by `output`, with
+    the count and the links to the next and previous pages."""
+    paginator = Pagination()
+    page = paginator.paginate_queryset(items, request, view=view)
+    return paginator.get_paginated_response(output(page, many=True).data)
 
 
 def created(data: Any) -> Response:

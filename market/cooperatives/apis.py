@@ -6,6 +6,7 @@ Each view parses input, makes one domain call and renders the result.
 
 from collections.abc import Callable
 
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -14,11 +15,12 @@ from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from market.accounts.apis import DETAIL, ERROR, name_nested_serializers
-from market.api.permissions import IsPlatformAdmin
+from market.api.permissions import IsPlatformAdmin, SignedInApiRequest
 from market.api.responses import Pagination, created
 from market.cooperatives import selectors, services
 from market.errors import NotFound, ValidationFailed
@@ -132,7 +134,7 @@ class CooperativeListCreateApi(GenericAPIView):
         responses={200: CooperativePublicOutput(many=True)},
         summary="Public directory of verified cooperatives",
     )
-    def get(self, request):
+    def get(self, request: Request) -> HttpResponseBase:
         qs = selectors.cooperative_list_public(filters=_directory_filters(request))
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(CooperativePublicOutput(page, many=True).data)
@@ -142,7 +144,7 @@ class CooperativeListCreateApi(GenericAPIView):
         responses={201: CooperativePrivateOutput, 400: ERROR, 409: ERROR},
         summary="Register a cooperative (you become its owner; status DRAFT)",
     )
-    def post(self, request):
+    def post(self, request: SignedInApiRequest) -> HttpResponseBase:  # get_permissions: signed in
         data = CooperativeInput(data=request.data)
         data.is_valid(raise_exception=True)
         coop = services.cooperative_create(actor=request.user, data=dict(data.validated_data))
@@ -156,7 +158,7 @@ class CooperativeDetailApi(APIView):
         responses={200: CooperativePrivateOutput, 404: ERROR},
         summary="A cooperative by id or slug (verified; any status for its staff and admins)",
     )
-    def get(self, request, key):
+    def get(self, request: Request, key: str) -> Response:
         coop = selectors.cooperative_get_for_viewer(user=request.user, key=key)
         if coop.is_verified and not _sees_private(request.user, coop):
             return Response(CooperativePublicOutput(coop).data)
@@ -167,7 +169,7 @@ class CooperativeDetailApi(APIView):
         responses={200: CooperativePrivateOutput, 400: ERROR, 404: ERROR},
         summary="Change a cooperative's profile (owner or manager)",
     )
-    def patch(self, request, key):
+    def patch(self, request: Request, key: str) -> Response:
         if not request.user.is_authenticated:
             self.permission_denied(request)
         cooperative_id = selectors.as_id(key)
@@ -195,7 +197,7 @@ class MyCooperativeListApi(APIView):
     @extend_schema(
         responses={200: CooperativePrivateOutput(many=True)}, summary="Cooperatives I work for"
     )
-    def get(self, request):
+    def get(self, request: SignedInApiRequest) -> Response:
         return Response(
             CooperativePrivateOutput(
                 selectors.cooperative_list_for_user(user=request.user), many=True
@@ -223,7 +225,7 @@ class MemberListAddApi(APIView):
     @extend_schema(
         responses={200: MemberOutput(many=True), 404: ERROR}, summary="Members of a cooperative"
     )
-    def get(self, request, pk):
+    def get(self, request: SignedInApiRequest, pk: int) -> Response:
         coop = selectors.cooperative_get_for_staff(user=request.user, cooperative_id=pk)
         return Response(
             MemberOutput(coop.memberships.select_related("user").order_by("id"), many=True).data
@@ -235,7 +237,7 @@ class MemberListAddApi(APIView):
         summary="Invite a member by e-mail (owner only); the same answer whether or not the address "
         "has an account",
     )
-    def post(self, request, pk):
+    def post(self, request: SignedInApiRequest, pk: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         invitations.membership_invite(actor=request.user, cooperative_id=pk, **data.validated_data)
@@ -251,7 +253,7 @@ class MemberRemoveApi(APIView):
     @extend_schema(
         responses={204: None, 403: ERROR, 404: ERROR}, summary="Remove a member (owner only)"
     )
-    def delete(self, request, pk, user_id):
+    def delete(self, request: SignedInApiRequest, pk: int, user_id: int) -> Response:
         if selectors.as_id(user_id) is None:  # beyond any integer column: nobody has that id
             raise NotFound()
         services.membership_remove(actor=request.user, cooperative_id=pk, user_id=user_id)
@@ -287,7 +289,7 @@ class DocumentListUploadApi(APIView):
     @extend_schema(
         responses={200: DocumentOutput(many=True), 404: ERROR}, summary="Documents of a cooperative"
     )
-    def get(self, request, pk):
+    def get(self, request: SignedInApiRequest, pk: int) -> Response:
         docs = selectors.document_list_for_user(user=request.user, cooperative_id=pk)
         return Response(DocumentOutput(docs, many=True).data)
 
@@ -296,7 +298,7 @@ class DocumentListUploadApi(APIView):
         responses={201: DocumentOutput, 400: ERROR, 403: ERROR, 404: ERROR},
         summary="Upload a PDF/JPEG/PNG document (≤ 10 MB; private)",
     )
-    def post(self, request, pk):
+    def post(self, request: SignedInApiRequest, pk: int) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         doc = services.cooperative_document_add(
@@ -317,7 +319,7 @@ class CooperativeLogoApi(APIView):
         responses={200: CooperativePrivateOutput, 400: ERROR, 403: ERROR, 404: ERROR},
         summary="Replace the logo (JPEG/PNG ≤ 2 MB; owner or manager)",
     )
-    def put(self, request, pk):
+    def put(self, request: SignedInApiRequest, pk: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         coop = services.cooperative_logo_set(
@@ -350,7 +352,7 @@ class VerificationHistoryApi(APIView):
     @extend_schema(
         responses={200: EventOutput(many=True), 404: ERROR}, summary="Verification history"
     )
-    def get(self, request, pk):
+    def get(self, request: SignedInApiRequest, pk: int) -> Response:
         events = selectors.verification_event_list_for_user(user=request.user, cooperative_id=pk)
         return Response(EventOutput(events, many=True).data)
 
@@ -363,7 +365,7 @@ class CooperativeSubmitApi(APIView):
         responses={200: CooperativePrivateOutput, 403: ERROR, 404: ERROR, 409: ERROR, 422: ERROR},
         summary="Submit for verification (owner or manager)",
     )
-    def post(self, request, pk):
+    def post(self, request: SignedInApiRequest, pk: int) -> Response:
         return Response(
             _private(services.cooperative_submit(actor=request.user, cooperative_id=pk))
         )
@@ -383,7 +385,7 @@ class _CooperativeMoveApi(APIView):
     service: Callable[..., Cooperative]
     with_reason = True
 
-    def post(self, request, pk):
+    def post(self, request: SignedInApiRequest, pk: int) -> Response:
         kwargs = {"actor": request.user, "cooperative_id": pk}
         if self.with_reason:
             data = ReasonInput(data=request.data)
@@ -436,7 +438,7 @@ class VerificationQueueApi(GenericAPIView):
         responses={200: QueueItemOutput(many=True), 403: ERROR},
         summary="Verification queue: submitted cooperatives, oldest first (admin)",
     )
-    def get(self, request):
+    def get(self, request: SignedInApiRequest) -> HttpResponseBase:
         page = self.paginate_queryset(selectors.verification_queue_for_admin())
         return self.get_paginated_response(QueueItemOutput(page, many=True).data)
 
@@ -457,7 +459,7 @@ class ProvinceListApi(APIView):
     @extend_schema(
         responses={200: ProvinceOutput(many=True)}, summary="The 34 provinces (2025 structure)"
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response(ProvinceOutput(selectors.province_list(), many=True).data)
 
 
@@ -473,7 +475,7 @@ class WardListApi(APIView):
     @extend_schema(
         responses={200: WardOutput(many=True), 404: ERROR}, summary="Wards of a province"
     )
-    def get(self, request, code):
+    def get(self, request: Request, code: int) -> Response:
         return Response(
             WardOutput(selectors.ward_list_for_province(province_code=code), many=True).data
         )
@@ -491,7 +493,7 @@ class ProvinceResolveApi(APIView):
         responses={200: ProvinceOutput, 400: ERROR, 404: ERROR},
         summary="Resolve a typed province name, old (pre-2025) or new",
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         q = request.query_params.get("q", "").strip()
         if not q:
             message = _("Type a province name.")

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from market.accounts.apis import ERROR
-from market.api.permissions import IsPlatformAdmin
+from market.api.permissions import IsPlatformAdmin, SignedInApiRequest
 from market.cooperatives import payee, selectors
 
 
@@ -32,7 +32,7 @@ class PayeeChangeListApi(APIView):
         responses={200: PayeeChangeOutput(many=True), 404: ERROR},
         summary="Bank account changes of a cooperative, newest first (its staff and admins)",
     )
-    def get(self, request, pk):
+    def get(self, request: SignedInApiRequest, pk: int) -> Response:
         changes = selectors.payee_change_list_for_user(user=request.user, cooperative_id=pk)
         return Response(PayeeChangeOutput(changes, many=True).data)
 
@@ -44,7 +44,7 @@ class PayeeChangePendingListApi(APIView):
         responses={200: PayeeChangeOutput(many=True), 403: ERROR},
         summary="Bank account changes waiting for approval, oldest first (admins)",
     )
-    def get(self, request):
+    def get(self, request: SignedInApiRequest) -> Response:
         changes = selectors.payee_change_list_pending_for_admin()
         return Response(PayeeChangeOutput(changes, many=True).data)
 
@@ -67,7 +67,7 @@ class PayeeChangeApproveApi(APIView):
         summary="Approve a bank account change (admins); a holder name that is not the legal "
         "name needs override_name_check",
     )
-    def post(self, request, pk, change_id):
+    def post(self, request: SignedInApiRequest, pk: int, change_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         change = payee.payee_change_approve(
@@ -88,7 +88,7 @@ class PayeeChangeRejectApi(APIView):
         responses={200: PayeeChangeOutput, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
         summary="Refuse a bank account change with a reason (admins)",
     )
-    def post(self, request, pk, change_id):
+    def post(self, request: SignedInApiRequest, pk: int, change_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         change = payee.payee_change_reject(

@@ -7,10 +7,12 @@ from typing import Any
 
 from django.core.files.storage import storages
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from market.cooperatives import selectors
@@ -49,7 +51,7 @@ class DocumentDownloadView(APIView):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: OpenApiResponse()},
         summary="Download a private cooperative document (its staff and admins only)",
     )
-    def get(self, request, pk, document_id):
+    def get(self, request: Request, pk: int, document_id: int) -> HttpResponseBase:
         doc = selectors.document_get_for_user(
             user=request.user, cooperative_id=pk, document_id=document_id
         )
@@ -130,7 +132,7 @@ class CooperativeExportCsvView(APIView):
         responses={(200, "text/csv"): OpenApiTypes.STR},
         summary="All verified cooperatives as CSV (UTF-8 with BOM, for Excel)",
     )
-    def get(self, request):
+    def get(self, request: Request) -> HttpResponseBase:
         return _attachment(
             HttpResponse(export_csv().encode("utf-8"), content_type="text/csv; charset=utf-8"),
             "csv",
@@ -144,7 +146,7 @@ class CooperativeExportJsonView(APIView):
         responses={(200, "application/json"): OpenApiTypes.OBJECT},
         summary="All verified cooperatives as JSON ({generated_at, count, cooperatives})",
     )
-    def get(self, request):
+    def get(self, request: Request) -> HttpResponseBase:
         return _attachment(
             HttpResponse(
                 json.dumps(export_json(), ensure_ascii=False), content_type="application/json"

@@ -1,8 +1,9 @@
 """Reads, scoped to who is asking. "Missing" and "not yours" give the same NotFound."""
 
 from collections.abc import Collection
-from typing import Any
+from typing import Any, TypeGuard
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +28,11 @@ Status = Cooperative.Status
 MAX_ID = 2**63 - 1  # the largest primary key a database holds; bigger ids exist nowhere
 
 
-def _authenticated(user: User | None) -> bool:
+# Who may be asking: a signed-in user, the anonymous user of a public view, or nobody (a task).
+Viewer = User | AnonymousUser | None
+
+
+def _authenticated(user: Viewer) -> TypeGuard[User]:
     return user is not None and user.is_authenticated
 
 
@@ -41,7 +46,7 @@ def as_id(key: object) -> int | None:
 
 
 def is_cooperative_staff(
-    *, user: User | None, cooperative_id: int, roles: Collection[str] | None = None
+    *, user: Viewer, cooperative_id: int, roles: Collection[str] | None = None
 ) -> bool:
     """Is `user` staff of the cooperative (with one of `roles`, when given)? The one answer to
     that question for every app: anonymous and inactive users never are; platform admins are
@@ -105,7 +110,7 @@ def cooperative_list_for_user(*, user: User) -> QuerySet[Cooperative]:
     )
 
 
-def cooperative_get_for_staff(*, user: User, cooperative_id: int) -> Cooperative:
+def cooperative_get_for_staff(*, user: Viewer, cooperative_id: int) -> Cooperative:
     """A cooperative the user works for, or any cooperative for a platform admin; NotFound otherwise."""
     if not _authenticated(user):
         raise NotFound()
@@ -129,7 +134,7 @@ def invitation_list_for_owner(*, user: User, cooperative_id: int) -> QuerySet[In
     ).order_by("id")
 
 
-def cooperative_get_for_viewer(*, user: User, key: str | int) -> Cooperative:
+def cooperative_get_for_viewer(*, user: Viewer, key: str | int) -> Cooperative:
     """Detail page data: a verified cooperative for everyone, any status for its staff and admins."""
     try:
         return cooperative_get_public(key=key)
@@ -140,13 +145,13 @@ def cooperative_get_for_viewer(*, user: User, key: str | int) -> Cooperative:
         return cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
 
 
-def document_list_for_user(*, user: User, cooperative_id: int) -> QuerySet[CooperativeDocument]:
+def document_list_for_user(*, user: Viewer, cooperative_id: int) -> QuerySet[CooperativeDocument]:
     coop = cooperative_get_for_staff(user=user, cooperative_id=cooperative_id)
     return coop.documents.order_by("created_at", "id")
 
 
 def document_get_for_user(
-    *, user: User, cooperative_id: int, document_id: int
+    *, user: Viewer, cooperative_id: int, document_id: int
 ) -> CooperativeDocument:
     """A document the user may download: staff of its cooperative or a platform admin."""
     doc = (

@@ -2,6 +2,7 @@
 
 Inviting is `POST cooperatives/<id>/members/` (market.cooperatives.apis.MemberListAddApi)."""
 
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -9,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from market.accounts.apis import ERROR, name_nested_serializers
+from market.api.permissions import SignedInApiRequest
 from market.api.responses import created
 from market.cooperatives import selectors
 from market.errors import NotFound
@@ -29,7 +31,7 @@ class InvitationListApi(APIView):
         responses={200: Output(many=True), 403: ERROR, 404: ERROR},
         summary="Pending invitations of a cooperative (owner only)",
     )
-    def get(self, request, pk):
+    def get(self, request: SignedInApiRequest, pk: int) -> Response:
         pending = selectors.invitation_list_for_owner(user=request.user, cooperative_id=pk)
         return Response(self.Output(pending, many=True).data)
 
@@ -41,7 +43,7 @@ class InvitationRevokeApi(APIView):
         responses={204: None, 403: ERROR, 404: ERROR},
         summary="Withdraw a pending invitation (owner only)",
     )
-    def delete(self, request, pk, invitation_id):
+    def delete(self, request: SignedInApiRequest, pk: int, invitation_id: int) -> Response:
         if selectors.as_id(invitation_id) is None:
             raise NotFound()
         invitations.invitation_revoke(
@@ -65,7 +67,7 @@ class InvitationAcceptApi(APIView):
         responses={201: Output, 400: ERROR, 403: ERROR, 409: ERROR},
         summary="Accept an invitation (signed in with the invited e-mail address)",
     )
-    def post(self, request):
+    def post(self, request: SignedInApiRequest) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         membership = invitations.membership_accept(

@@ -48,7 +48,7 @@ def content_type_for(extension: str) -> str:
     )
 
 
-def private_document_store(file: "File[bytes]", *, prefix: str) -> dict[str, Any]:
+def private_document_store(file: "File[bytes] | None", *, prefix: str) -> dict[str, Any]:
     """The safe upload rules in one place for new callers: not empty, at most 10 MB, PDF/JPEG/PNG
     recognised by content (never by name or header), saved in private storage under a random
     name with the extension the content proves. Returns the stored name, the original file name,

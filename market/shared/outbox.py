@@ -13,10 +13,12 @@ from django.dispatch import Signal
 
 from market.models import OutboxEvent
 
-changes_committed = Signal()  # sender=OutboxEvent, entity=str, ids=list[int]
+changes_committed = Signal()  # sender=OutboxEvent, entity=str, ids=list[int], content=bool
 
 
-def record_changes(*, entity: str, ids: Iterable[int]) -> None:
+def record_changes(*, entity: str, ids: Iterable[int], content: bool = True) -> None:
+    """`content=False` for stock moves only: the index takes them, but they do not make the
+    public page cache stale (market.shared.pagecache explains why)."""
     ids = sorted({int(i) for i in ids})
     if not ids:
         return
@@ -24,5 +26,5 @@ def record_changes(*, entity: str, ids: Iterable[int]) -> None:
         [OutboxEvent(entity=entity, entity_id=i) for i in ids], batch_size=1000
     )
     transaction.on_commit(
-        lambda: changes_committed.send(sender=OutboxEvent, entity=entity, ids=ids)
+        lambda: changes_committed.send(sender=OutboxEvent, entity=entity, ids=ids, content=content)
     )

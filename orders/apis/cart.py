@@ -2,6 +2,7 @@
 
 from typing import Literal, overload
 
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
@@ -73,7 +74,7 @@ class CartGetApi(APIView):
     @extend_schema(
         responses=CartOutput, summary="The cart, repriced from the database, with change messages"
     )
-    def get(self, request):
+    def get(self, request: Request) -> HttpResponseBase:
         return _render(_cart(request, create=False))
 
 
@@ -106,7 +107,7 @@ class CartLineAddApi(APIView):
         responses=CartOutput,
         summary="Add a quantity of a variant to the cart",
     )
-    def post(self, request):
+    def post(self, request: Request) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         cart = _cart(request, create=True)
@@ -132,7 +133,7 @@ class CartLineUpdateApi(APIView):
     @extend_schema(
         request=Input, responses=CartOutput, summary="Set the quantity of a product in the cart"
     )
-    def patch(self, request, product_id: int):
+    def patch(self, request: Request, product_id: int) -> HttpResponseBase:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         cart = _cart(request, create=True)
@@ -140,7 +141,7 @@ class CartLineUpdateApi(APIView):
         return _render(cart)
 
     @extend_schema(responses=CartOutput, summary="Remove a product from the cart")
-    def delete(self, request, product_id: int):
+    def delete(self, request: Request, product_id: int) -> HttpResponseBase:
         cart = _cart(request, create=False)
         if cart is not None:
             cart_line_remove(cart=cart, product_id=product_id)

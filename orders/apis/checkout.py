@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Incoterm
+from market.api.permissions import SignedInApiRequest
 from orders.apis.serializers import CheckoutOutput
 from orders.models import Currency, PaymentMethod
 from orders.selectors import checkout_get_for_buyer
@@ -62,7 +63,7 @@ class CheckoutPlaceApi(APIView):
         parameters=[IDEMPOTENCY_HEADER],
         summary="Place the cart: one checkout, one order per cooperative",
     )
-    def post(self, request):
+    def post(self, request: SignedInApiRequest) -> Response:
         claim = idempotency_claim(
             principal=f"user:{request.user.pk}",
             key=request.headers.get("Idempotency-Key"),
@@ -83,7 +84,7 @@ class CheckoutPlaceApi(APIView):
         idempotency_finish(claim=claim, status=201, body=body)
         return Response(body, status=201)
 
-    def _place(self, request, key: str):
+    def _place(self, request: SignedInApiRequest, key: str):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -107,7 +108,7 @@ class CheckoutDetailApi(APIView):
     @extend_schema(
         responses=CheckoutOutput, summary="A checkout of mine, with its orders and payments"
     )
-    def get(self, request, checkout_id: int):
+    def get(self, request: SignedInApiRequest, checkout_id: int) -> Response:
         return Response(
             CheckoutOutput(checkout_get_for_buyer(user=request.user, checkout_id=checkout_id)).data
         )
@@ -122,7 +123,7 @@ class CheckoutStripeIntentApi(APIView):
     @extend_schema(
         request=None, responses=CheckoutOutput, summary="Ensure the Stripe PaymentIntent exists"
     )
-    def post(self, request, checkout_id: int):
+    def post(self, request: SignedInApiRequest, checkout_id: int) -> Response:
         checkout = checkout_get_for_buyer(user=request.user, checkout_id=checkout_id)
         payment_intent_ensure(checkout_id=checkout.pk)
         return Response(

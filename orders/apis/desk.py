@@ -3,6 +3,7 @@
 import io
 
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
@@ -11,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from market.api.permissions import SignedInApiRequest
 from market.shared.csvsafe import SafeWriter
 from orders.apis.orders import STATUS_PARAM, _cooperative, _status
 from orders.models import Order
@@ -53,7 +55,7 @@ class OrderBulkMoveApi(APIView):
     @extend_schema(
         request=Input, responses=Output, summary="Confirm or pack many orders of my cooperative"
     )
-    def post(self, request):
+    def post(self, request: SignedInApiRequest) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         codes = data.validated_data["codes"]
@@ -80,7 +82,7 @@ class OrderExportCsvApi(APIView):
         responses={(200, "text/csv"): OpenApiTypes.BINARY},
         summary="My cooperative's orders as CSV (UTF-8 with BOM, opens in Excel)",
     )
-    def get(self, request):
+    def get(self, request: SignedInApiRequest) -> HttpResponseBase:
         qs = order_list_for_cooperative_staff(
             user=request.user, status=_status(request), cooperative_id=_cooperative(request)
         )

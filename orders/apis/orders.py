@@ -1,7 +1,7 @@
 """Order reading (buyer, cooperative desk, admin) and status moves, one view per move."""
 
-from typing import Any
-
+from django.db.models import QuerySet
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -10,11 +10,12 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from market.api.permissions import IsPlatformAdmin
-from market.api.responses import Pagination
+from market.api.permissions import IsPlatformAdmin, SignedInApiRequest
+from market.api.responses import paginated
 from orders.apis.serializers import OrderListOutput, OrderOutput
 from orders.models import Order
 from orders.selectors import (
@@ -43,10 +44,8 @@ def _cooperative(request) -> int | None:
     return int(coop) if coop and coop.isdecimal() else None
 
 
-def _page(view, request, qs):
-    paginator = Pagination()
-    page: list[Any] | None = paginator.paginate_queryset(qs, request, view=view)
-    return paginator.get_paginated_response(OrderListOutput(page, many=True).data)
+def _page(view: APIView, request: Request, qs: QuerySet[Order]) -> Response:
+    return paginated(request, view, qs, OrderListOutput)
 
 
 class OrderListMineApi(APIView):
@@ -55,7 +54,7 @@ class OrderListMineApi(APIView):
     @extend_schema(
         parameters=[STATUS_PARAM], responses=OrderListOutput(many=True), summary="My orders"
     )
-    def get(self, request):
+    def get(self, request: SignedInApiRequest) -> HttpResponseBase:
         return _page(
             self, request, order_list_for_buyer(user=request.user, status=_status(request))
         )
@@ -69,7 +68,7 @@ class OrderListCooperativeApi(APIView):
         responses=OrderListOutput(many=True),
         summary="The cooperative order desk",
     )
-    def get(self, request):
+    def get(self, request: SignedInApiRequest) -> HttpResponseBase:
         qs = order_list_for_cooperative_staff(
             user=request.user, status=_status(request), cooperative_id=_cooperative(request)
         )
@@ -84,7 +83,7 @@ class OrderListAdminApi(APIView):
         responses=OrderListOutput(many=True),
         summary="All orders (admin)",
     )
-    def get(self, request):
+    def get(self, request: SignedInApiRequest) -> HttpResponseBase:
         return _page(
             self, request, order_list_for_admin(user=request.user, status=_status(request))
         )
@@ -110,7 +109,7 @@ class UnpaidHolderListAdminApi(APIView):
         responses=Output(many=True),
         summary="Buyers holding the most stock in unpaid bank-transfer orders (admin)",
     )
-    def get(self, request):
+    def get(self, request: SignedInApiRequest) -> Response:
         return Response(self.Output(unpaid_holder_list_for_admin(), many=True).data)
 
 
@@ -118,7 +117,7 @@ class OrderDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=OrderOutput, summary="One order with its lines and timeline")
-    def get(self, request, code: str):
+    def get(self, request: SignedInApiRequest, code: str) -> Response:
         return Response(OrderOutput(order_get_for_actor(user=request.user, code=code)).data)
 
 
@@ -132,7 +131,7 @@ class _TransitionApi(APIView):
     class Input(serializers.Serializer):
         note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
-    def post(self, request, code: str):
+    def post(self, request: SignedInApiRequest, code: str) -> Response:
         order = order_get_for_actor(user=request.user, code=code, detail=False)
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)

@@ -3,10 +3,10 @@ the Stripe webhook and refunds."""
 
 import hmac
 import logging
-from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -16,12 +16,13 @@ from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from market.accounts.throttles import LiveScopedRateThrottle
-from market.api.permissions import IsPlatformAdmin
-from market.api.responses import Pagination
+from market.api.permissions import IsPlatformAdmin, SignedInApiRequest
+from market.api.responses import paginated
 from market.errors import DomainError
 from orders import vietqr
 from orders.apis.serializers import OrderOutput, RefundAdminOutput, RefundOutput
@@ -67,7 +68,7 @@ class OrderVietQRApi(APIView):
     @extend_schema(
         responses=Output, summary="VietQR (EMVCo) payload for paying an order by bank transfer"
     )
-    def get(self, request, code: str):
+    def get(self, request: SignedInApiRequest, code: str) -> Response:
         order = order_get_for_actor(user=request.user, code=code, detail=False)
         data = order_vietqr_payload(order)
         return Response(
@@ -93,7 +94,7 @@ class OrderVietQRImageApi(APIView):
         },
         summary="VietQR as an SVG or PNG image",
     )
-    def get(self, request, code: str, kind: str):
+    def get(self, request: SignedInApiRequest, code: str, kind: str) -> HttpResponseBase:
         order = order_get_for_actor(user=request.user, code=code, detail=False)
         body = vietqr.image(order_vietqr_payload(order), kind=kind)
         response = HttpResponse(body, content_type=self.KINDS[kind])
@@ -113,7 +114,7 @@ class OrderPaymentConfirmApi(APIView):
         responses=OrderOutput,
         summary="Confirm a bank transfer arrived (cooperative, admin)",
     )
-    def post(self, request, code: str):
+    def post(self, request: SignedInApiRequest, code: str) -> Response:
         order = order_get_for_actor(user=request.user, code=code, detail=False)
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -132,14 +133,14 @@ class OrderRefundApi(APIView):
         reason = serializers.CharField(max_length=2000)
 
     @extend_schema(responses=RefundOutput(many=True), summary="Refunds of an order")
-    def get(self, request, code: str):
+    def get(self, request: SignedInApiRequest, code: str) -> Response:
         order = order_get_for_actor(user=request.user, code=code, detail=False)
         return Response(RefundOutput(order.refunds.all(), many=True).data)
 
     @extend_schema(
         request=Input, responses={201: RefundOutput}, summary="Refund part or all of a paid order"
     )
-    def post(self, request, code: str):
+    def post(self, request: SignedInApiRequest, code: str) -> Response:
         order = order_get_for_actor(user=request.user, code=code, detail=False)
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -161,7 +162,7 @@ class RefundListAdminApi(APIView):
         responses=RefundAdminOutput(many=True),
         summary="All refunds (admin)",
     )
-    def get(self, request):
+    def get(self, request: SignedInApiRequest) -> HttpResponseBase:
         status, provider = (
             request.query_params.get("status") or None,
             request.query_params.get("provider") or None,
@@ -170,13 +171,8 @@ class RefundListAdminApi(APIView):
             provider and provider not in PaymentMethod.values
         ):
             raise ValidationFailed(fields={"status": [status or ""], "provider": [provider or ""]})
-        paginator = Pagination()
-        page: list[Any] | None = paginator.paginate_queryset(
-            refund_list_for_admin(user=request.user, status=status, provider=provider),
-            request,
-            view=self,
-        )
-        return paginator.get_paginated_response(RefundAdminOutput(page, many=True).data)
+        refunds = refund_list_for_admin(user=request.user, status=status, provider=provider)
+        return paginated(request, self, refunds, RefundAdminOutput)
 
 
 class RefundPaidOutApi(APIView):
@@ -191,7 +187,7 @@ class RefundPaidOutApi(APIView):
         responses=RefundAdminOutput,
         summary="Record that a pending bank-transfer/cash refund was paid back (admin)",
     )
-    def post(self, request, refund_id: int):
+    def post(self, request: SignedInApiRequest, refund_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         refund = refund_mark_paid_out(
@@ -217,7 +213,7 @@ class StripeWebhookApi(APIView):
     @extend_schema(
         request={"application/json": dict}, responses=_WebhookOutput, summary="Stripe webhook"
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         payload = request._request.body  # the raw bytes: re-serialised JSON would break the HMAC
         try:
             event, duplicate = stripe_webhook_handle(
@@ -281,7 +277,7 @@ class BankReconcileApi(APIView):
     @extend_schema(
         request=Input, responses=Output, summary="Bank-feed service reports an incoming transfer"
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data

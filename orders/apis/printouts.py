@@ -4,11 +4,13 @@ buyer's own address and note, the lines, the amount the carrier collects on COD)
 promises both documents on the buyer's order page."""
 
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
+from market.api.permissions import SignedInApiRequest
 from orders.printouts import invoice_pdf, packing_slip_pdf
 from orders.selectors import order_get_for_actor
 
@@ -26,7 +28,7 @@ class OrderPackingSlipPdfApi(APIView):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
         summary="Packing slip of one order as PDF (Vietnamese); the buyer, cooperative staff, admins",
     )
-    def get(self, request, code: str):
+    def get(self, request: SignedInApiRequest, code: str) -> HttpResponseBase:
         order = order_get_for_actor(user=request.user, code=code)
         return _pdf_response(packing_slip_pdf(order), f"phieu-dong-goi-{order.code}.pdf")
 
@@ -38,6 +40,6 @@ class OrderInvoicePdfApi(APIView):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
         summary="Invoice of one order as PDF (Vietnamese); cooperative staff, admins and the buyer",
     )
-    def get(self, request, code: str):
+    def get(self, request: SignedInApiRequest, code: str) -> HttpResponseBase:
         order = order_get_for_actor(user=request.user, code=code)
         return _pdf_response(invoice_pdf(order), f"hoa-don-{order.code}.pdf")

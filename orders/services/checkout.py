@@ -4,10 +4,11 @@ stock, and writes the Checkout, one Order per cooperative, their lines, events a
 import functools
 import math
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ParamSpec
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -55,6 +56,7 @@ from orders.services.cart import (
 
 # A cart line with its locked product and the unit price it sells at now.
 PricedItem = tuple[CartLine, Product, int]
+P = ParamSpec("P")
 
 
 @dataclass
@@ -188,7 +190,7 @@ def shipping_fee_for(*, cooperative: Cooperative, subtotal_vnd: int, weight_kg: 
     )
 
 
-def _locked_cart_lines(cart: Cart) -> tuple[list[CartLine], dict[int, Product]]:
+def _locked_cart_lines(cart: Cart | None) -> tuple[list[CartLine], dict[int, Product]]:
     lines = list(CartLine.objects.select_for_update(of=("self",)).filter(cart=cart).order_by("id"))
     if not lines:
         raise CartEmpty()
@@ -237,7 +239,7 @@ def _order_code(order: Order) -> str:
     return f"HTX-{order.placed_at.year}-{order.pk:06d}"
 
 
-def _shipping_rules(coop_ids) -> dict[int, ShippingRule]:
+def _shipping_rules(coop_ids: Iterable[int]) -> dict[int, ShippingRule]:
     return {r.cooperative_id: r for r in ShippingRule.objects.filter(cooperative_id__in=coop_ids)}
 
 
@@ -250,7 +252,15 @@ def _fee(rule: ShippingRule | None, subtotal_vnd: int, weight_kg: Decimal) -> in
     return rule.flat_fee_vnd
 
 
-def _draft_order(*, checkout_fields: dict, cooperative, items, rule, note: str, now) -> Order:
+def _draft_order(
+    *,
+    checkout_fields: dict[str, Any],
+    cooperative: Cooperative,
+    items: list[PricedItem],
+    rule: ShippingRule | None,
+    note: str,
+    now: datetime,
+) -> Order:
     """An unsaved Order with its unsaved lines (`order.draft_lines`): priced, no query."""
     lines, subtotal, weight = [], 0, Decimal("0")
     for line, product, price in items:
@@ -296,7 +306,7 @@ def _draft_order(*, checkout_fields: dict, cooperative, items, rule, note: str, 
     return order
 
 
-def _write_orders(checkout: Checkout, orders: list[Order], actor) -> None:
+def _write_orders(checkout: Checkout, orders: list[Order], actor: User | None) -> None:
     """Orders, their codes, lines and first events in four statements, whatever their number."""
     for o in orders:
         o.checkout = checkout
@@ -349,13 +359,13 @@ def _create_payments(checkout: Checkout, orders: list[Order]) -> None:
     )
 
 
-def _counted(place):
+def _counted(place: Callable[P, Checkout]) -> Callable[P, Checkout]:
     """Checkout outcomes for /metrics: placed, or the error code (out_of_stock, price_changed…)."""
 
     @functools.wraps(place)
-    def counted(**kwargs):
+    def counted(*args: P.args, **kwargs: P.kwargs) -> Checkout:
         try:
-            checkout = place(**kwargs)
+            checkout = place(*args, **kwargs)
         except MarketDomainError as exc:
             metrics.CHECKOUTS.labels(exc.code).inc()
             raise
@@ -369,7 +379,7 @@ def _counted(place):
 def checkout_place(
     *,
     buyer: User,
-    cart: Cart,
+    cart: Cart | None,
     payment_method: str,
     address: ShippingAddress,
     currency: str = Currency.VND,
@@ -383,6 +393,7 @@ def checkout_place(
     With `idempotency_key` (an API key or a web form token) a repeated call returns the checkout
     already placed instead of a second one. `expected_total_vnd` is the total the buyer saw; a
     different total (changed or tampered prices) raises PriceChanged.
+    No cart (None: the buyer never added anything) is an empty one.
     Raises CartEmpty, AddressInvalid, PaymentMethodNotAllowed, NotPurchasable, CartChanged,
     PriceChanged or OutOfStock — and then nothing is written."""
     if idempotency_key:
@@ -414,7 +425,7 @@ def checkout_place(
         raise
 
 
-def _stock_precheck(cart: Cart) -> None:
+def _stock_precheck(cart: Cart | None) -> None:
     """Out of stock as last committed, without a lock: the answer is already known, so the
     attempt does not queue behind the checkouts holding the product rows (under a race for the
     last units most attempts end here). Stock that is there is checked again under the lock."""
@@ -436,7 +447,7 @@ def _stock_precheck(cart: Cart) -> None:
 def _place(
     *,
     buyer: User,
-    cart: Cart,
+    cart: Cart | None,
     payment_method: str,
     currency: str,
     fields: dict[str, Any],
@@ -450,7 +461,7 @@ def _place(
     priced = _revalidate(lines, products)
     now = timezone.now()
     rate = settings.USD_VND_RATE if currency == Currency.USD else None
-    by_coop: dict[int, list] = {}
+    by_coop: dict[int, list[PricedItem]] = {}
     for item in priced:
         by_coop.setdefault(item[1].cooperative_id, []).append(item)
     rules = _shipping_rules(by_coop)

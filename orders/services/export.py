@@ -5,11 +5,14 @@ Lock order (as everywhere that touches payments): the card Payment, then the Ord
 installments. An export order is created inside the caller's transaction (quotes.quote_accept).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
@@ -66,7 +69,7 @@ def rate_in_force(*, currency: str = "USD", on: date | None = None) -> Rate:
     return Rate(Decimal(settings.USD_VND_RATE), on, "USD_VND_RATE setting")
 
 
-def _rate_row(number: int, row: dict) -> tuple[dict | None, list[str]]:
+def _rate_row(number: int, row: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
     errors = []
     try:
         day = date.fromisoformat((row.get("date") or "").strip())
@@ -94,7 +97,7 @@ def _rate_row(number: int, row: dict) -> tuple[dict | None, list[str]]:
 
 
 @transaction.atomic
-def rates_load(*, rows, actor: User | None = None) -> tuple[int, int]:
+def rates_load(*, rows: Iterable[dict[str, Any]], actor: User | None = None) -> tuple[int, int]:
     """Load rate rows (date, currency, rate_vnd, source): all or nothing. A day already there is
     updated. Returns (created, updated). Raises RatesInvalid with every bad line."""
     parsed, errors = [], []
@@ -153,7 +156,7 @@ def _payment_days() -> int:
 def _schedule(spec: ExportOrderSpec, total: Decimal, today: date) -> list[Installment]:
     deposit = money_round(total * spec.deposit_percent / 100, spec.currency)
     due_now = today + timedelta(days=_payment_days())
-    parts = []
+    parts: list[tuple[str, Decimal, Decimal, str]] = []
     if deposit > 0:
         parts.append(
             (Installment.Kind.DEPOSIT, spec.deposit_percent, deposit, BalanceDue.ON_ACCEPTANCE)
@@ -305,7 +308,7 @@ def export_schedule_for_checkout(*, checkout: Checkout, orders: list[Order]) -> 
 
 
 def _lock_installment(
-    *, actor, installment_id: int, allowed: set[str]
+    *, actor: User | None, installment_id: int, allowed: set[str]
 ) -> tuple[Order, Installment]:
     order_id = (
         Installment.objects.filter(pk=installment_id).values_list("order_id", flat=True).first()
@@ -320,7 +323,13 @@ def _lock_installment(
 
 
 def _apply_receipt(
-    *, order: Order, installment: Installment, amount: Decimal, method: str, reference: str, actor
+    *,
+    order: Order,
+    installment: Installment,
+    amount: Decimal,
+    method: str,
+    reference: str,
+    actor: User | None,
 ) -> None:
     """Record money received for a locked installment and move the order on: the deposit paid
     puts it in production (CONFIRMED); everything paid releases the documents (PAID)."""
@@ -341,7 +350,7 @@ def _apply_receipt(
     payment_status.order_installment_received(
         order=order,
         received_vnd=to_vnd(
-            sum(i.amount_paid for i in schedule), terms.currency, terms.usd_vnd_rate
+            sum((i.amount_paid for i in schedule), Decimal(0)), terms.currency, terms.usd_vnd_rate
         ),
         schedule_paid=paid,
         by_card=method == InstallmentReceipt.Method.CARD,
@@ -450,6 +459,7 @@ def installment_card_start(*, actor: User, installment_id: int) -> Payment:
     payment = _installment_card_payment(actor=actor, installment_id=installment_id)
     if payment.provider_id:
         return payment
+    assert payment.order is not None  # an installment's payment belongs to its order
     try:
         intent = stripe_adapter.intent_create(
             params={
@@ -475,7 +485,7 @@ def installment_card_start(*, actor: User, installment_id: int) -> Payment:
     return payment
 
 
-def on_installment_intent_succeeded(obj: dict) -> str:
+def on_installment_intent_succeeded(obj: dict[str, Any]) -> str:
     """Webhook (inside its transaction): a card charge for an installment. Locks payment, order,
     installment (orders.locks); stored once as a receipt keyed by the PaymentIntent id. A replay
     changes nothing."""
@@ -497,6 +507,7 @@ def on_installment_intent_succeeded(obj: dict) -> str:
             error=f"amount/currency mismatch: {obj.get('amount')} {obj.get('currency')}",
         )
         return "amount_mismatch"
+    assert payment.order_id is not None  # an installment's payment belongs to its order
     order = locks.lock_order(payment.order_id)
     installment = Installment.objects.select_for_update(of=("self",)).get(payment=payment)
     payment.provider_id = payment.provider_id or obj.get("id") or ""
@@ -528,8 +539,9 @@ SHIPMENT_FIELDS = {
 }
 
 
-def _shipment_values(data: dict) -> dict:
-    errors, values = {}, {}
+def _shipment_values(data: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
     for name, size in SHIPMENT_FIELDS.items():
         text = str(data.get(name) or "").strip()
         if name != "vessel" and not text:
@@ -551,7 +563,7 @@ def _shipment_values(data: dict) -> dict:
 
 
 @transaction.atomic
-def export_shipment_record(*, actor: User, order_id: int, data: dict) -> ExportTerms:
+def export_shipment_record(*, actor: User, order_id: int, data: dict[str, Any]) -> ExportTerms:
     """The cooperative records the shipment (ports, container, seal, packages, weights, marks)
     and, when the order is packed, ships it (carrier = vessel, tracking = container number).
     Raises NotFound, ActionForbidden, ShipmentInvalid, TransitionNotAllowed."""
@@ -580,7 +592,9 @@ def export_shipment_record(*, actor: User, order_id: int, data: dict) -> ExportT
 
 
 @transaction.atomic
-def export_transport_document_upload(*, actor: User, order_id: int, kind: str, file) -> ExportTerms:
+def export_transport_document_upload(
+    *, actor: User, order_id: int, kind: str, file: "File[bytes] | None"
+) -> ExportTerms:
     """The bill of lading (BL) or airway bill (AWB) of a shipped export order, through the safe
     upload rules; the buyer can then download it. A balance due against the B/L copy becomes due.
     Raises NotFound, ActionForbidden, ValidationFailed."""

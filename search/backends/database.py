@@ -13,6 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -38,6 +39,9 @@ from search.models import SearchDocument, SearchWord
 from search.text import FOLDED, parse, tokens
 
 TABLE = SearchDocument._meta.db_table
+# The `sku` column holds every variant's SKU, one per line; the exact-SKU signal looks for the
+# query as one whole line (a family ranks first for the SKU of any of its variants).
+SKU_SEPARATOR = "\n"
 WORDS = SearchWord._meta.db_table
 GENERATION_KEY = "search:index-generation"
 Params = list[Any]  # SQL parameters
@@ -81,7 +85,8 @@ class _SqliteText:
         return "search_fts MATCH %s", [_fts_all(plan.recall, ranking.RECALL)]
 
     def rank(self, plan: ranking.Plan) -> tuple[str, Params]:
-        parts, params = ["(CASE WHEN d.sku = %s THEN %s ELSE 0 END)"], [plan.sku, ranking.SKU]
+        parts = [f"(CASE WHEN {_SKU_TEST.format(find='instr')} THEN %s ELSE 0 END)"]
+        params: Params = [*_sku_params(plan), ranking.SKU]
         for signal in plan.signals:
             parts.append(
                 "(CASE WHEN d.product_id IN (SELECT rowid FROM search_fts WHERE search_fts "
@@ -122,6 +127,10 @@ class _SqliteText:
         # extra segments until merged (after a few rebuilds, 3x the size and 1.5x the query
         # time). Merging once at the end costs ~2.5 s per 100,000 products.
         cursor.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+        # Planner statistics (sqlite_stat1), for the whole file: without them SQLite guesses
+        # that `status = 'ACTIVE'` is selective and reads a search page's 24 families' variants
+        # through the status index (all 100,000 products, 40-60 ms) instead of by family.
+        cursor.execute("ANALYZE")
 
     def close_words(self, cursor: CursorWrapper, token: str) -> set[str]:
         """Vocabulary words one edit away from `token` (delete, transpose, replace, insert)."""
@@ -139,6 +148,15 @@ def _words_one_edit_away(cursor: CursorWrapper, token: str) -> set[str]:
         )
         found |= {w for (w,) in cursor.fetchall()}
     return found
+
+
+# The query is one of the lines of `sku` (SQLite instr / PostgreSQL strpos: same arguments).
+_SKU_TEST = "{find}(%s || d.sku || %s, %s) > 0"
+
+
+def _sku_params(plan: ranking.Plan) -> list[str]:
+    sku = plan.sku.replace(SKU_SEPARATOR, " ")
+    return [SKU_SEPARATOR, SKU_SEPARATOR, f"{SKU_SEPARATOR}{sku}{SKU_SEPARATOR}"]
 
 
 _TS_WEIGHTS = {"name": "A", "context": "C", "body": "D"}
@@ -173,7 +191,8 @@ class _PostgresText:
         return "d.tsv @@ to_tsquery('simple', %s)", [recall]
 
     def rank(self, plan: ranking.Plan) -> tuple[str, Params]:
-        parts, params = ["(CASE WHEN d.sku = %s THEN %s ELSE 0 END)"], [plan.sku, ranking.SKU]
+        parts = [f"(CASE WHEN {_SKU_TEST.format(find='strpos')} THEN %s ELSE 0 END)"]
+        params: Params = [*_sku_params(plan), ranking.SKU]
         for signal in plan.signals:
             parts.append("(CASE WHEN d.tsv @@ to_tsquery('simple', %s) THEN %s ELSE 0 END)")
             params += [_ts_all(signal.clauses, signal.fields), signal.weight]
@@ -194,7 +213,7 @@ class _PostgresText:
         pass
 
     def optimize(self, cursor: CursorWrapper) -> None:
-        pass
+        cursor.execute(f"ANALYZE {TABLE}")
 
     def close_words(self, cursor: CursorWrapper, token: str) -> set[str]:
         """Vocabulary words that look like `token` (pg_trgm similarity, GIN-indexed); without
@@ -315,7 +334,8 @@ class DatabaseBackend(SearchBackend):
         by_rank = plan is not None and query.sort == "relevance"
         rank, rank_params = self.text.rank(plan) if by_rank and plan is not None else ("0", [])
         order = _order(query, by_rank)
-        key = _facet_cache_key(base, params) if query.facets else None
+        seconds = facet_cache_seconds() if plan else browse_facet_cache_seconds()
+        key = _facet_cache_key(base, params, seconds) if query.facets else None
         cached = cache.get(key) if key else None
         with connection.cursor() as cursor:
             if query.facets and cached is None and plan:
@@ -323,16 +343,16 @@ class DatabaseBackend(SearchBackend):
                     cursor, base, rank_params + params, rank, order, query, offset
                 )
                 if key:
-                    cache.set(key, (facets, total), facet_cache_seconds())
+                    cache.set(key, (facets, total), seconds)
             else:
                 cursor.execute(
                     f"SELECT d.product_id, {rank} AS r {base} ORDER BY {order} LIMIT %s OFFSET %s",
                     rank_params + params + [query.size, offset],
                 )
                 ids = [r[0] for r in cursor.fetchall()]
-                facets, total = cached or self._facets(cursor, base, params, query.facets, key=key)
-            if query.facets:
-                facets = {**facets, **_option_facets(cursor, base, params)}
+                facets, total = cached or self._facets(
+                    cursor, base, params, query.facets, key=key, seconds=seconds
+                )
         result = SearchResult(ids=ids, total=total, facets=facets)
         if offset + len(ids) < total:
             result.next_cursor = encode_cursor([offset + len(ids)])
@@ -353,7 +373,14 @@ class DatabaseBackend(SearchBackend):
         return where, params, join
 
     def _facets(
-        self, cursor: CursorWrapper, base: str, params: Params, wanted: bool, *, key: str | None
+        self,
+        cursor: CursorWrapper,
+        base: str,
+        params: Params,
+        wanted: bool,
+        *,
+        key: str | None,
+        seconds: int = 0,
     ) -> tuple[Facets, int]:
         """Total and facet counts over the matching rows (cached briefly when configured)."""
         if not wanted:
@@ -361,7 +388,7 @@ class DatabaseBackend(SearchBackend):
             return {}, cursor.fetchone()[0]
         result = self._count_facets(cursor, base, params, text=False)
         if key:
-            cache.set(key, result, facet_cache_seconds())
+            cache.set(key, result, seconds)
         return result
 
     def _match_once(
@@ -383,8 +410,8 @@ class DatabaseBackend(SearchBackend):
         cursor.execute(
             f"WITH m AS MATERIALIZED (SELECT d.product_id, {rank} AS r, d.price_vnd, d.created, "  # noqa: S608
             f"d.name_len, d.orders, d.cooperative_id, d.category_id, d.province_id, "
-            f"d.facet_bits {base}) "
-            f"SELECT 2, page.product_id, row_number() OVER (ORDER BY {on_page}), NULL, NULL "
+            f"d.facet_bits, d.options {base}) "
+            f"SELECT 2, page.product_id, row_number() OVER (ORDER BY {on_page}), NULL, NULL, NULL "
             f"FROM (SELECT m.product_id, m.r, m.price_vnd, m.created, m.name_len, m.orders "
             f"FROM m ORDER BY {order} LIMIT %s OFFSET %s) page UNION ALL "
             + _GROUPS.format(p="", src="FROM m")
@@ -405,7 +432,7 @@ class DatabaseBackend(SearchBackend):
         if text:
             cursor.execute(
                 f"WITH m AS MATERIALIZED (SELECT d.cooperative_id, d.category_id, d.province_id, "
-                f"d.facet_bits {base}) "
+                f"d.facet_bits, d.options {base}) "
                 + _GROUPS.format(p="", src="FROM m")
                 + " UNION ALL "
                 + _BITS.format(p="", src="FROM m"),
@@ -457,24 +484,30 @@ def _order(query: Query, by_rank: bool) -> str:
 
 
 _GROUPS = (
-    "SELECT 0, {p}cooperative_id, {p}category_id, {p}province_id, count(*) {src} "
+    "SELECT 0, {p}cooperative_id, {p}category_id, {p}province_id, NULL, count(*) {src} "
     "GROUP BY {p}cooperative_id, {p}category_id, {p}province_id"
 )
-_BITS = "SELECT 1, {p}facet_bits, NULL, NULL, count(*) {src} GROUP BY {p}facet_bits"
+# The packed small facets and the variant options together: one GROUP BY (a covering index on
+# a browse), so the option facets need no scan of their own.
+_BITS = (
+    "SELECT 1, {p}facet_bits, NULL, NULL, {p}options, count(*) {src} "
+    "GROUP BY {p}facet_bits, {p}options"
+)
 
 
 def _tally(rows: Iterable[tuple[Any, ...]]) -> tuple[Facets, int]:
-    """Facet counts and total from the rows of `_GROUPS` (kind 0) and `_BITS` (kind 1)."""
-    facets: Facets = {name: {} for name in FACETS}
+    """Facet counts and total from the rows of `_GROUPS` (kind 0) and `_BITS` (kind 1: the
+    packed facets and the variant options)."""
+    facets: Facets = {name: {} for name in (*FACETS, *OPTION_FIELDS)}
     total = 0
-    for kind, a, b, c, n in rows:
+    for kind, a, b, c, options, n in rows:
         if kind == 0:
             total += n
             for facet, value in (("cooperative", a), ("category", b), ("province", c)):
                 if value is not None:
                     facets[facet][value] = facets[facet].get(value, 0) + n
             continue
-        for facet, value in unpack(a):
+        for facet, value in (*unpack(a), *_options(options)):
             facets[facet][value] = facets[facet].get(value, 0) + n
     facets["category"] = _roll_up(facets["category"])
     return facets, total
@@ -500,7 +533,7 @@ def _row(doc: Doc, created_field: "Field[Any, Any]") -> tuple[Any, ...]:
         "context_fold": doc["context_fold"] if text else "",
         "name_len": doc["name_len"],
         "orders": doc["orders"],
-        "sku": doc["sku"],
+        "sku": SKU_SEPARATOR.join(doc["sku"]),
         "body_fold": doc["body_fold"] if text else "",
         "category_id": doc["category_id"],
         "category_path": json.dumps(doc["category_path"]),
@@ -532,17 +565,11 @@ def _option_tokens(doc: Doc) -> list[str]:
     return [f"{name}:{v}" for name, field in OPTION_FIELDS.items() for v in doc.get(field, [])]
 
 
-def _option_facets(cursor: CursorWrapper, base: str, params: Params) -> dict[str, dict[str, int]]:
-    """Counts per option value (pack, grade, crop year) over the matching documents: one
-    GROUP BY on the options column (few distinct lists), tallied here."""
-    cursor.execute(f"SELECT d.options, count(*) {base} GROUP BY d.options", params)
-    out: dict[str, dict[str, int]] = {name: {} for name in OPTION_FIELDS}
-    for options, n in cursor.fetchall():
-        for token in json.loads(options or "[]"):
-            name, _sep, value = token.partition(":")
-            if name in out:
-                out[name][value] = out[name].get(value, 0) + n
-    return out
+@lru_cache(maxsize=4096)
+def _options(options: str | None) -> tuple[tuple[str, str], ...]:
+    """The (option facet, value) pairs of one `options` column value (a JSON list)."""
+    pairs = (token.partition(":") for token in json.loads(options or "[]"))
+    return tuple((name, value) for name, _sep, value in pairs if name in OPTION_FIELDS)
 
 
 def _words(docs: list[Doc]) -> set[str]:
@@ -600,11 +627,18 @@ def facet_cache_seconds() -> int:
     return getattr(settings, "SEARCH_FACET_CACHE_SECONDS", 30)
 
 
-def _facet_cache_key(base: str, params: Params) -> str | None:
+def browse_facet_cache_seconds() -> int:
+    """Facets of a browse (no words) are counted over most of the catalog (every row at
+    100,000 products: the slowest requests), and only a few filter sets are asked for: they are
+    kept until the next index write (the generation in the key) or this many seconds."""
+    return getattr(settings, "SEARCH_BROWSE_FACET_CACHE_SECONDS", 600)
+
+
+def _facet_cache_key(base: str, params: Params, seconds: int) -> str | None:
     """Facet counts over a big match (browsing, a common word) cost a scan of the matching rows;
     buyers paging or re-sorting ask the same again. Cached briefly, and keyed by an index
     generation that every index write bumps (in the shared cache), so writes show at once."""
-    if facet_cache_seconds() <= 0:
+    if seconds <= 0:
         return None
     generation = cache.get_or_set(GENERATION_KEY, 1, None)
     digest = hashlib.sha1(

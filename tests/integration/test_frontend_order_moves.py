@@ -280,6 +280,23 @@ def test_single_cooperative_checkout_does_not_speak_of_splitting():
     assert "chia thành 1" not in html and "thành 1 đơn" not in html
 
 
+def test_the_desk_shows_25_orders_a_page_oldest_first_and_reaches_every_one():
+    product = ProductFactory(price_vnd=10_000, stock_qty=500)
+    staff = MembershipFactory(cooperative=product.cooperative).user
+    buyer = UserFactory()
+    ShippingRuleFactory(cooperative=product.cooperative)
+    codes = [place_order(buyer, product, qty=1, payment_method="cod").code for _ in range(27)]
+    url = reverse("frontend:coop_orders", args=[product.cooperative_id])
+
+    first = _client(staff).get(url).content.decode()
+    second = _client(staff).get(url, {"status": "PLACED", "page": 2}).content.decode()
+
+    assert [c for c in codes if f'id="order-{c}"' in first] == codes[:25]
+    assert [c for c in codes if f'id="order-{c}"' in second] == codes[25:]
+    assert 'href="?page=2"' in first  # the default tab (placed orders), page 2
+    assert f"({len(codes)})" in first  # the tab still counts them all
+
+
 def test_buyer_order_page_links_the_packing_slip_and_invoice_and_both_download(cod_order):
     order, _staff, buyer = cod_order
     me = _client(buyer)

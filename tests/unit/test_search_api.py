@@ -251,3 +251,35 @@ def test_sku_is_searchable_and_the_exact_sku_ranks_first(catalog, api_client):
     assert [r["variant_id"] for r in exact["results"]] == [robusta.pk, arabica.pk]
     assert [r["variant_id"] for r in longer["results"]] == [arabica.pk]
     assert exact["results"][0]["sku"] == "CF-RB-01"
+
+
+def test_the_sku_of_any_variant_ranks_its_family_first(catalog, api_client):
+    from tests.factories.catalog import family_with_variants
+
+    coop = catalog["coops"][0]
+    family, variants = family_with_variants(
+        {"pack": "250g"},
+        {"pack": "500g"},
+        {"pack": "1kg"},
+        cooperative=coop,
+        name_vi="Cà phê Robusta rang xay nguyên chất hảo hạng Buôn Ma Thuột",
+        name_en="Buon Ma Thuot premium pure ground Robusta coffee",
+    )
+    for variant, sku in zip(variants, ("CFRB-250G", "CFRB-500G", "CFRB-1KG"), strict=True):
+        variant.sku = sku
+        variant.save()
+    # A one-variant family whose SKU holds the others' words, with a shorter name: it wins
+    # every tie-break, so only the exact-SKU signal puts the family above it.
+    rival = catalog["products"]["robusta"]
+    rival.sku = "CFRB-1KG-500G-250G"
+    rival.save()
+    index_everything_again()
+
+    for sku in ("cfrb-1kg", "CFRB-500G", "CFRB-250G"):
+        results = api_client.get(URL, {"q": sku}).json()["results"]
+
+        assert [r["id"] for r in results] == [family.pk, rival.family_id], sku
+    assert (
+        api_client.get(URL, {"q": "CFRB-1KG-500G-250G"}).json()["results"][0]["id"]
+        == rival.family_id
+    )

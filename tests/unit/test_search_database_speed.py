@@ -93,6 +93,7 @@ def test_every_certification_and_incoterm_has_its_own_bit():
 def indexed(settings):
     settings.SEARCH_BACKEND = "database"
     settings.SEARCH_FACET_CACHE_SECONDS = 0
+    settings.SEARCH_BROWSE_FACET_CACHE_SECONDS = 0
     build_catalog()
     backend = DatabaseBackend()
     index_everything(backend)

@@ -298,6 +298,7 @@ def _measure(fixtures, names) -> tuple[float, float, list[str]]:
 @pytest.mark.django_db
 def test_relevance_set_on_every_configuration(settings):
     settings.SEARCH_FACET_CACHE_SECONDS = 0
+    settings.SEARCH_BROWSE_FACET_CACHE_SECONDS = 0
     settings.SEARCH_SYNC_ON_COMMIT = False
     market_demo.seed(lambda msg: None)
     catalog_demo.seed(lambda msg: None)

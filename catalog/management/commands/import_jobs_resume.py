@@ -8,8 +8,9 @@ run from the start, which is safe: the check stores nothing and the apply is one
 idempotent by SKU. Safe to re-run, and to run while web workers run jobs (each job is claimed)."""
 
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import translation
 
 from catalog.services import imports
@@ -18,12 +19,12 @@ from catalog.services import imports
 class Command(BaseCommand):
     help = "Run import jobs that are waiting or whose worker died."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--no-failed", action="store_true", help="leave jobs that failed on an internal error"
         )
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         started = time.monotonic()
         with translation.override(
             "vi"

@@ -8,8 +8,9 @@ file updates nothing (idempotent by SKU)."""
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
 from catalog.errors import ImportFileInvalid
@@ -21,7 +22,7 @@ from market.models import Cooperative, Membership
 class Command(BaseCommand):
     help = "Import products from a CSV or XLSX file (dry run unless --apply)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
         parser.add_argument("--cooperative", required=True, help="cooperative slug")
         parser.add_argument(
@@ -34,13 +35,13 @@ class Command(BaseCommand):
             "--max-errors", type=int, default=50, help="how many row errors to print"
         )
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         with translation.override(
             "vi"
         ):  # row messages in Vietnamese; leave the caller's language alone
             self._handle(opts)
 
-    def _handle(self, opts):
+    def _handle(self, opts) -> None:
         coop = Cooperative.objects.filter(slug=opts["cooperative"]).first()
         if coop is None:
             raise CommandError(f"no cooperative with slug {opts['cooperative']!r}")
@@ -72,13 +73,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc.message)) from None
         self._report(job, opts["max_errors"], time.monotonic() - started)
 
-    def _progress(self, done, total):
+    def _progress(self, done, total) -> None:
         self.stdout.write(f"\r  checked {done}/{total} rows", ending="")
         if done == total:
             self.stdout.write("")
         sys.stdout.flush()
 
-    def _report(self, job: ImportJob, max_errors: int, took: float):
+    def _report(self, job: ImportJob, max_errors: int, took: float) -> None:
         for err in job.errors[:max_errors]:
             self.stdout.write(f"  dòng {err['row']}, cột “{err['column']}”: {err['message']}")
         if len(job.errors) > max_errors:

@@ -8,8 +8,9 @@ Same rows as /api/v1/cooperatives/export.csv|json. Safe to re-run: it replaces t
 import json
 import os
 import tempfile
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from market.cooperatives.downloads import export_csv, export_json
 
@@ -17,13 +18,13 @@ from market.cooperatives.downloads import export_csv, export_json
 class Command(BaseCommand):
     help = "Export verified cooperatives (stable ids, registration number, tax code, unit codes) to CSV or JSON."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
         parser.add_argument(
             "--output", required=True, help="file to write ('-' for standard output)"
         )
 
-    def handle(self, *args, format, output, **options):
+    def handle(self, *args: Any, format, output, **options: Any) -> None:
         if format == "csv":
             text = export_csv()
             count = max(text.count("\r\n") - 1, 0)  # minus the header line

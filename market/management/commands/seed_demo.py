@@ -7,6 +7,7 @@ Found by name, so `market` does not import the apps above it.
 
 import importlib
 import time
+from typing import Any
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
@@ -15,7 +16,7 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     help = "Load demo cooperatives, products and users (idempotent)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
         summaries = []
         for app in apps.get_app_configs():

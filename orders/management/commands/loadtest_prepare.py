@@ -14,11 +14,12 @@ Meant for a load-test database only (it changes stock). Safe to re-run.
 import json
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +28,7 @@ from rest_framework.authtoken.models import Token
 from catalog.models import Category, Product
 from catalog.selectors import product_list_purchasable
 from market.models import Cooperative, Membership, Province, User, Ward
+from orders.models import CartLine
 
 PASSWORD = "loadtest-12345"  # noqa: S105  (load-test accounts of a load-test database)
 DEEP_STOCK = Decimal("1000000000")
@@ -36,13 +38,13 @@ _HAS_VERIFIED = any(f.name == "email_verified_at" for f in User._meta.get_fields
 class Command(BaseCommand):
     help = "Create the buyers, sessions and stock a load test needs; print them as JSON."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--buyers", type=int, default=40)
         parser.add_argument("--owners", type=int, default=8)
         parser.add_argument("--products", type=int, default=60)
         parser.add_argument("--checkout-buyers", type=int, default=2000)
 
-    def handle(self, *args, buyers, owners, products, checkout_buyers, **options):
+    def handle(self, *args: Any, buyers, owners, products, checkout_buyers, **options: Any) -> None:
         with transaction.atomic():
             data: dict[str, list] = {
                 "buyers": self._buyers(buyers),
@@ -74,6 +76,8 @@ class Command(BaseCommand):
                 User.objects.filter(pk=user.pk).update(email_verified_at=timezone.now())
             token, _ = Token.objects.get_or_create(user=user)
             out.append({"email": email, "token": token.key})
+        # every run starts from empty carts (the load test keeps them at three lines or fewer)
+        CartLine.objects.filter(cart__user__email__startswith="loadtest+").delete()
         return out
 
     def _pool(self, n: int) -> list[str]:

@@ -1,6 +1,8 @@
 """Complete orders delivered ORDER_AUTO_COMPLETE_DAYS ago without an open refund, which releases
 their money to the cooperative (ledger). Safe to re-run; beat runs it nightly."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from orders.services.transitions import order_complete_delivered
@@ -9,7 +11,7 @@ from orders.services.transitions import order_complete_delivered
 class Command(BaseCommand):
     help = "Complete delivered orders after ORDER_AUTO_COMPLETE_DAYS and release their money."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         def progress(i, total):
             if i == total or i % 50 == 0:
                 self.stdout.write(f"  {i}/{total} checked")

@@ -6,8 +6,9 @@
 All rows or none; a day already loaded is corrected. Safe to re-run."""
 
 import csv
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orders.errors import RatesInvalid
 from orders.services.export import rates_load
@@ -16,10 +17,10 @@ from orders.services.export import rates_load
 class Command(BaseCommand):
     help = "Load USD/VND exchange rates from a CSV (date,currency,rate_vnd,source)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path")
 
-    def handle(self, *args, path, **options):
+    def handle(self, *args: Any, path, **options: Any) -> None:
         try:
             with open(path, newline="", encoding="utf-8-sig") as fh:
                 rows = list(csv.DictReader(fh))

@@ -7,8 +7,9 @@ builds now, seen by comparing each document's stored `doc_hash`. `--repair` re-i
 and deletes exactly those. Exits with status 1 when drift remains (usable in monitoring)."""
 
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from search.backends import get_backend
 from search.check import compare
@@ -18,10 +19,10 @@ from search.sync import apply
 class Command(BaseCommand):
     help = "Find (and with --repair, fix) differences between the database and the search index."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--repair", action="store_true")
 
-    def handle(self, *args, repair, **options):
+    def handle(self, *args: Any, repair, **options: Any) -> None:
         backend = get_backend()
         self.stdout.write(f"search_check: comparing the database with the {backend.name} index")
         drift = compare(backend)

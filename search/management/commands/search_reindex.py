@@ -5,8 +5,9 @@ then the read/write aliases move in one atomic call. Database backend: the table
 one transaction. Readers never see an empty or half-built index. Safe to re-run."""
 
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from catalog.selectors import product_list_purchasable
 from search.backends import get_backend
@@ -16,10 +17,10 @@ from search.sync import reindex
 class Command(BaseCommand):
     help = "Rebuild the search index with no downtime and no lost writes."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=1000)
 
-    def handle(self, *args, batch_size, **options):
+    def handle(self, *args: Any, batch_size, **options: Any) -> None:
         backend = get_backend()
         expected = product_list_purchasable().count()
         self.stdout.write(

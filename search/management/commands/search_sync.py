@@ -1,8 +1,9 @@
 """Drain the search outbox in bulk: `manage.py search_sync [--batch-size N]`. Safe to re-run."""
 
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from market.models import OutboxEvent
 from search.sync import drain
@@ -11,10 +12,10 @@ from search.sync import drain
 class Command(BaseCommand):
     help = "Apply pending catalog changes (the outbox) to the search index."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=500)
 
-    def handle(self, *args, batch_size, **options):
+    def handle(self, *args: Any, batch_size, **options: Any) -> None:
         pending = OutboxEvent.objects.count()
         self.stdout.write(f"search_sync: {pending} outbox events pending")
         started = time.monotonic()

@@ -1,0 +1,204 @@
+"""The shared cache of public catalog reads (market.shared.pagecache): a guest's search page and
+the search API are served from it; a content edit shows at once; a stock move does not make it
+stale (the cart and checkout read stock fresh); a signed-in visitor is never given a shared page;
+degraded answers are never kept."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from catalog.models import Product
+from catalog.services.products import product_archive, product_stock_adjust
+from search import sync
+from search.backends import get_backend
+from tests.factories.market import MembershipFactory, UserFactory
+from tests.factories.search import build_catalog, index_everything
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalog(settings):
+    settings.PUBLIC_CACHE_SECONDS = 30
+    cache.clear()
+    products = build_catalog()["products"]
+    index_everything(get_backend())
+    yield products
+    cache.clear()
+
+
+def _search(client=None, **params):
+    return (client or Client()).get(reverse("frontend:search"), {"q": "ca phe", **params})
+
+
+def _area(response) -> str:
+    html = response.content.decode()
+    return html[html.index('<div id="search-area"') : html.index("</main>")]
+
+
+def _withdraw(product, django_capture_on_commit_callbacks):
+    staff = MembershipFactory(cooperative=product.cooperative).user
+    with django_capture_on_commit_callbacks(execute=True):
+        product_archive(actor=staff, cooperative_id=product.cooperative_id, product_id=product.pk)
+
+
+def test_a_guest_search_page_is_shared_and_a_withdrawn_product_goes_at_once(
+    catalog, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    robusta = catalog["robusta"]
+    first = _search()
+    with django_assert_num_queries(0):  # no search, no hydration, no rendering of the cards
+        again = _search()
+
+    _withdraw(robusta, django_capture_on_commit_callbacks)
+    after = _search()
+
+    assert "Cà phê Robusta Đắk Lắk" in first.content.decode()
+    assert _area(again) == _area(first)
+    assert "Cà phê Robusta Đắk Lắk" not in after.content.decode()
+    assert "Cà phê Arabica Cầu Đất" in after.content.decode()
+
+
+def test_htmx_partial_and_full_page_share_the_results_area(catalog, django_assert_num_queries):
+    full = _search(province=66)
+    with django_assert_num_queries(0):
+        partial = Client().get(
+            reverse("frontend:search"), {"q": "ca phe", "province": 66}, HTTP_HX_REQUEST="true"
+        )
+
+    assert partial.content.decode().startswith('<div id="search-area"')
+    assert partial.content.decode() in full.content.decode()
+    assert "<html" in full.content.decode()
+
+
+def test_a_stock_move_keeps_the_cached_page(
+    catalog, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    robusta = catalog["robusta"]
+    staff = MembershipFactory(cooperative=robusta.cooperative).user
+    _search()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        product_stock_adjust(
+            actor=staff,
+            cooperative_id=robusta.cooperative_id,
+            product_id=robusta.pk,
+            mode="set",
+            quantity=Decimal("0"),
+        )
+    with django_assert_num_queries(0):  # checkouts move stock all the time: not an invalidation
+        cached = _search()
+
+    assert Product.objects.get(pk=robusta.pk).stock_qty == 0
+    assert "Cà phê Robusta Đắk Lắk" in cached.content.decode()
+
+
+def test_a_signed_in_visitor_never_gets_the_shared_page(catalog):
+    robusta = catalog["robusta"]
+    _search()  # a guest fills the cache
+    # A change that bypasses the services (no invalidation): only a fresh read can see it.
+    Product.objects.filter(pk=robusta.pk).update(price_vnd=130_000)
+    client = Client()
+    client.force_login(UserFactory())
+
+    signed_in = _search(client).content.decode()
+    guest = _search().content.decode()
+
+    assert "130.000\xa0₫" in signed_in
+    assert "120.000\xa0₫" in guest  # still the shared copy, up to PUBLIC_CACHE_SECONDS old
+
+
+def test_the_search_api_answer_is_shared_and_a_withdrawn_product_goes_at_once(
+    catalog, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    url = "/api/v1/search/products"
+    robusta = catalog["robusta"]
+    first = Client().get(url, {"q": "ca phe"}).json()
+    with django_assert_num_queries(0):
+        again = Client().get(url, {"q": "ca phe"}).json()
+
+    _withdraw(robusta, django_capture_on_commit_callbacks)
+    after = Client().get(url, {"q": "ca phe"}).json()
+
+    assert first == again
+    assert robusta.family_id in [r["id"] for r in first["results"]]
+    assert robusta.family_id not in [r["id"] for r in after["results"]]
+    assert after["total"] == first["total"] - 1
+
+
+def test_a_degraded_answer_is_never_kept(engine_backend, settings):
+    settings.PUBLIC_CACHE_SECONDS = 30
+    settings.SEARCH_FALLBACK = "database"
+    cache.clear()
+    build_catalog()
+    sync.reindex()  # the engine index and the database fallback
+    url_setting = (
+        "ELASTICSEARCH_URL" if engine_backend.name == "elasticsearch" else "OPENSEARCH_URL"
+    )
+    live_url = getattr(settings, url_setting)
+    setattr(settings, url_setting, "http://127.0.0.1:9")  # the engine's process is gone
+
+    page = _search()
+    api = Client().get("/api/v1/search/products", {"q": "ca phe"})
+    setattr(settings, url_setting, live_url)  # back
+    page_after, api_after = _search(), Client().get("/api/v1/search/products", {"q": "ca phe"})
+
+    assert (page["X-Search-Degraded"], api["X-Search-Degraded"]) == ("1", "1")
+    assert "X-Search-Degraded" not in page_after and "X-Search-Degraded" not in api_after
+    assert api_after.json()["degraded"] is False
+    cache.clear()
+
+
+def test_a_guest_adds_to_the_cart_from_a_shared_product_page_with_their_own_csrf_token(
+    catalog, django_assert_max_num_queries
+):
+    import re
+
+    from orders.models import CartLine
+
+    robusta = catalog["robusta"]
+    url = reverse("frontend:product", args=[robusta.pk, robusta.slug])
+    Client().get(url)  # another guest fills the cache
+    guest = Client(enforce_csrf_checks=True)
+    with django_assert_max_num_queries(1):  # at most the cart badge; no product read, no render
+        page = guest.get(url)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+
+    added = guest.post(
+        reverse("frontend:cart_add"),
+        {"product": robusta.pk, "quantity": "1", "csrfmiddlewaretoken": token},
+    )
+
+    assert "__htx-csrf-token__" not in page.content.decode()
+    assert added.status_code == 302
+    assert CartLine.objects.filter(product=robusta).count() == 1
+
+
+def test_a_product_page_edit_shows_at_once_and_an_old_slug_redirects(
+    catalog, django_capture_on_commit_callbacks
+):
+    robusta = catalog["robusta"]
+    url = reverse("frontend:product", args=[robusta.pk, robusta.slug])
+    assert Client().get(url).status_code == 200
+
+    _withdraw(robusta, django_capture_on_commit_callbacks)
+    gone = Client().get(url)
+    wrong_slug = Client().get(reverse("frontend:product", args=[catalog["arabica"].pk, "x"]))
+
+    assert gone.status_code == 404
+    assert wrong_slug.status_code == 301
+    assert wrong_slug["Location"].endswith(f"/{catalog['arabica'].slug}/")
+
+
+def test_home_and_directory_are_shared_by_guests(catalog, django_assert_max_num_queries):
+    Client().get("/")
+    Client().get("/hop-tac-xa/")
+
+    with django_assert_max_num_queries(0):
+        home, directory = Client().get("/"), Client().get("/hop-tac-xa/")
+
+    assert "Hợp tác xã Nông nghiệp Ea Tu" in directory.content.decode()
+    assert home.status_code == 200
