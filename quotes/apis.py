@@ -66,11 +66,11 @@ class RfqOutput(serializers.ModelSerializer):
             "created_at",
         ]
 
-    def get_family_name(self, rfq) -> str | None:
+    def get_family_name(self, rfq: Rfq) -> str | None:
         family = rfq.family
         return (family.name_en or family.name_vi) if family else None
 
-    def get_buyer(self, rfq) -> str:
+    def get_buyer(self, rfq: Rfq) -> str:
         profile = getattr(rfq.buyer, "buyer_profile", None)
         return (profile.company_name if profile else "") or rfq.buyer.full_name
 
@@ -132,7 +132,7 @@ class MessageOutput(serializers.ModelSerializer):
             "created_at",
         ]
 
-    def get_attachment(self, m) -> str | None:
+    def get_attachment(self, m: RfqMessage) -> str | None:
         if not m.attachment:
             return None
         return f"/api/v1/rfqs/{m.rfq_id}/threads/{m.cooperative_id}/messages/{m.pk}/attachment"
