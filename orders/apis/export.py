@@ -48,7 +48,7 @@ class InstallmentOutput(serializers.ModelSerializer):
             "amount_paid", "amount_due", "state", "paid_at", "wire_reference", "receipts",
         ]  # fmt: skip
 
-    def get_receipts(self, inst) -> list[dict]:
+    def get_receipts(self, inst: Installment) -> list[dict]:
         return [
             {"method": r.method, "amount": str(r.amount), "reference": r.reference,
              "created_at": r.created_at}
