@@ -1,6 +1,8 @@
 """Forms parse and check page input; domain rules stay in the services they call."""
 
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -9,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Certification, Product
 from catalog.units import Unit
 from market.cooperatives.selectors import MAX_ID
-from market.models import Cooperative, CooperativeDocument
+from market.errors import DomainError
+from market.models import Cooperative, CooperativeDocument, Province
 
 
 def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
@@ -73,7 +76,9 @@ class RemoveLineForm(forms.Form):
     product = forms.IntegerField(min_value=1, max_value=MAX_ID)
 
 
-def add_domain_errors(form: forms.Form, exc, renamed: dict[str, str] | None = None) -> None:
+def add_domain_errors(
+    form: forms.Form, exc: DomainError, renamed: dict[str, str] | None = None
+) -> None:
     """Show a DomainError on the form: field messages on their fields, the rest on top.
 
     Some domain errors list the offending value under the field ({"payment_method": ["cod"]})
@@ -92,7 +97,7 @@ def add_domain_errors(form: forms.Form, exc, renamed: dict[str, str] | None = No
         form.add_error(None, str(exc.message))
 
 
-def province_choices(provinces, common=()) -> list:
+def province_choices(provinces: Iterable[Province], common: Iterable[Province] = ()) -> list[Any]:
     """The province <select>: the most used first (their own group), then every province in
     Vietnamese alphabetical order, the common ones included so the list stays complete."""
     everything = [(p.code, p.name) for p in provinces]
@@ -103,6 +108,25 @@ def province_choices(provinces, common=()) -> list:
         (_("Most used"), [(p.code, p.name) for p in common]),
         (_("All provinces and cities"), everything),
     ]
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+def _text_field(
+    label: "StrOrPromise",
+    max_length: int,
+    autocomplete: str,
+    *,
+    required: bool = False,
+    input_type: str | None = None,
+) -> forms.CharField:
+    """A text field of an address form, with the browser's autofill hint (and input type)."""
+    attrs = {"autocomplete": autocomplete} | ({"type": input_type} if input_type else {})
+    return forms.CharField(
+        label=label, max_length=max_length, required=required, widget=forms.TextInput(attrs=attrs)
+    )
 
 
 class CheckoutForm(forms.Form):
@@ -120,58 +144,25 @@ class CheckoutForm(forms.Form):
         required=False,
         choices=[(DOMESTIC, _("Deliver in Vietnam")), (EXPORT, _("Export"))],
     )
-    recipient_name = forms.CharField(
-        label=_("Recipient name"),
-        max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )
-    recipient_phone = forms.CharField(
-        label=_("Phone"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
-    )
+    recipient_name = _text_field(_("Recipient name"), 150, "name", required=True)
+    recipient_phone = _text_field(_("Phone"), 20, "tel", required=True, input_type="tel")
     province_code = forms.TypedChoiceField(
         label=_("Province / city"), coerce=int, choices=(), required=False, empty_value=None
     )
     ward_code = forms.TypedChoiceField(
         label=_("Ward / commune"), coerce=int, choices=(), required=False
     )
-    address_line = forms.CharField(
-        label=_("House number, street"),
-        max_length=255,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
-    )
+    address_line = _text_field(_("House number, street"), 255, "street-address")
     country = forms.ChoiceField(
         label=_("Country"),
         choices=(),
         required=False,
         widget=forms.Select(attrs={"autocomplete": "country"}),
     )
-    export_address_line1 = forms.CharField(
-        label=_("Address line 1"),
-        max_length=150,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
-    )
-    export_address_line2 = forms.CharField(
-        label=_("Address line 2 (optional)"),
-        max_length=100,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
-    )
-    city = forms.CharField(
-        label=_("City"),
-        max_length=100,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
-    )
-    postal_code = forms.CharField(
-        label=_("Postal code"),
-        max_length=20,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
-    )
+    export_address_line1 = _text_field(_("Address line 1"), 150, "address-line1")
+    export_address_line2 = _text_field(_("Address line 2 (optional)"), 100, "address-line2")
+    city = _text_field(_("City"), 100, "address-level2")
+    postal_code = _text_field(_("Postal code"), 20, "postal-code")
     incoterm = forms.ChoiceField(
         label=_("Incoterm"),
         choices=(),

@@ -7,6 +7,7 @@ from market.errors import (
     DomainError,
     NotFound,
     PermissionDenied,
+    ReasonRequired,
     ValidationFailed,
 )
 
@@ -32,12 +33,6 @@ class Unbalanced(DomainError):
     code = "ledger_unbalanced"
     status = 500
     default_message = _("The ledger transaction is not balanced.")
-
-
-class ReasonRequired(DomainError):
-    code = "reason_required"
-    status = 400
-    default_message = _("A reason is required.")
 
 
 class AdminOnly(PermissionDenied):

@@ -27,6 +27,13 @@ class ValidationFailed(DomainError):
     default_message = _("Some fields are invalid.")
 
 
+class ReasonRequired(ValidationFailed):
+    """A move that must say why (refusing, cancelling, refunding, adjusting the ledger…)."""
+
+    code = "reason_required"
+    default_message = _("A reason is required.")
+
+
 class NotFound(DomainError):
     """Used for both 'missing' and 'not yours': the answer must not reveal which."""
 

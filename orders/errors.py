@@ -2,7 +2,14 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from market.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed  # noqa: F401
+from market.errors import (  # noqa: F401
+    Conflict,
+    DomainError,
+    InvalidTransition,
+    NotFound,
+    ReasonRequired,
+    ValidationFailed,
+)
 
 
 class QuantityInvalid(DomainError):
@@ -66,11 +73,6 @@ class PaymentMethodNotAllowed(DomainError):
 class AddressInvalid(ValidationFailed):
     code = "address_invalid"
     default_message = _("The shipping address is incomplete or invalid.")
-
-
-class ReasonRequired(ValidationFailed):
-    code = "reason_required"
-    default_message = _("A reason is required.")
 
 
 class TrackingRequired(ValidationFailed):

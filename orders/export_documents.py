@@ -10,8 +10,9 @@ from decimal import Decimal
 from django.utils import timezone, translation
 from fpdf import FPDF
 
+from market.shared.pdf import FONT, paragraph
 from orders.models import ExportTerms, Order
-from orders.printouts import FONT, _new_pdf, _table
+from orders.printouts import _new_pdf, _table
 
 # SWIFT/BIC of Vietnamese banks by NAPAS BIN, for the wire instructions on the proforma.
 BANKS = {
@@ -37,8 +38,7 @@ BANKS = {
 def _para(pdf: FPDF, text: str, *, bold: bool = False, size: int = 10) -> None:
     # Left-aligned: a justified line is written word by word, which text extraction (and a
     # customs officer's copy-paste) reads badly.
-    pdf.set_font(FONT, "B" if bold else "", size)
-    pdf.multi_cell(0, 5.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
+    paragraph(pdf, text, bold=bold, size=size, align="L")
 
 
 def wire_details(order: Order) -> dict:
@@ -163,14 +163,7 @@ def proforma_pdf(order: Order, *, compress: bool = True) -> bytes:
     pdf = _new_pdf(compress)
     _title(pdf, "PROFORMA INVOICE", order, f"Quote {t.quote_ref}")
     _parties(pdf, order)
-    _table(
-        pdf,
-        ("Description", "HS code", "Quantity", "Unit price", "Amount"),
-        _goods_rows(order) + [("Total", "", "", "", money(t.total, t.currency))],
-        (62, 24, 28, 33, 33),
-    )
-    pdf.ln(2)
-    _terms(pdf, order)
+    _goods_and_terms(pdf, order)
     pdf.ln(2)
     _para(pdf, "Payment schedule", bold=True)
     for inst in order.installments.order_by("sequence"):
@@ -203,6 +196,20 @@ def _shipment(pdf: FPDF, order: Order) -> None:
     _para(pdf, f"Shipped on: {t.shipped_on or '-'} · Marks: {t.marks}")
 
 
+def _goods_and_terms(pdf: FPDF, order: Order) -> None:
+    """The goods (HS codes, quantities, prices) with the total, then the trade terms: the same
+    block on the proforma and the commercial invoice."""
+    t = order.export
+    _table(
+        pdf,
+        ("Description", "HS code", "Quantity", "Unit price", "Amount"),
+        _goods_rows(order) + [("Total", "", "", "", money(t.total, t.currency))],
+        (62, 24, 28, 33, 33),
+    )
+    pdf.ln(2)
+    _terms(pdf, order)
+
+
 def _weights(t: ExportTerms) -> tuple[Decimal, Decimal]:
     """Net and gross weight: the invoice and packing list are offered once the shipment is
     recorded (`shipment_complete`), which requires both."""
@@ -216,14 +223,7 @@ def commercial_invoice_pdf(order: Order, *, compress: bool = True) -> bytes:
     pdf = _new_pdf(compress)
     _title(pdf, "COMMERCIAL INVOICE", order)
     _parties(pdf, order)
-    _table(
-        pdf,
-        ("Description", "HS code", "Quantity", "Unit price", "Amount"),
-        _goods_rows(order) + [("Total", "", "", "", money(t.total, t.currency))],
-        (62, 24, 28, 33, 33),
-    )
-    pdf.ln(2)
-    _terms(pdf, order)
+    _goods_and_terms(pdf, order)
     _shipment(pdf, order)
     net, gross = _weights(t)
     _para(

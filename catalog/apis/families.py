@@ -22,7 +22,7 @@ from catalog.permissions import IsCooperativeStaff
 from catalog.services import families as services
 from market.accounts.apis import ERROR, name_nested_serializers
 from market.api.permissions import SignedInApiRequest
-from market.api.responses import Pagination, created
+from market.api.responses import created, paginated
 
 
 class FamilyInput(serializers.Serializer):
@@ -80,9 +80,7 @@ class FamilyPublicListApi(APIView):
         for param, field in (("cooperative", "cooperative_id"), ("category", "category_id")):
             if (value := request.query_params.get(param, "")).isdigit():
                 qs = qs.filter(**{field: int(value)})
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(PublicFamilyOutput(page, many=True).data)
+        return paginated(request, self, qs, PublicFamilyOutput)
 
 
 class FamilyPublicDetailApi(APIView):
@@ -109,9 +107,7 @@ class FamilyCreateApi(APIView):
     )
     def get(self, request: SignedInApiRequest, coop_id: int) -> HttpResponseBase:
         qs = selectors.family_list_for_staff(user=request.user, cooperative_id=coop_id)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(FamilyOutput(page, many=True).data)
+        return paginated(request, self, qs, FamilyOutput)
 
     @extend_schema(
         request=Input,

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
+from catalog.models import Certification, Product, ProductFamily, ProductImage
+
 
 def media_url(path: str | None) -> str | None:
     return default_storage.url(path) if path else None
@@ -27,10 +29,10 @@ class ImageOutput(serializers.Serializer):
     is_cover = serializers.SerializerMethodField()
     variants = serializers.SerializerMethodField()
 
-    def get_is_cover(self, image) -> bool:
+    def get_is_cover(self, image: ProductImage) -> bool:
         return image.position == 0
 
-    def get_variants(self, image) -> dict:
+    def get_variants(self, image: ProductImage) -> dict:
         return {
             name: {
                 "width": v["width"],
@@ -58,13 +60,13 @@ class CertificationOutput(serializers.Serializer):
         help_text="the variants of the certified families"
     )
 
-    def get_is_shown(self, cert) -> bool:
+    def get_is_shown(self, cert: Certification) -> bool:
         return cert.is_shown(timezone.localdate())
 
-    def get_family_ids(self, cert) -> list[int]:
+    def get_family_ids(self, cert: Certification) -> list[int]:
         return sorted(f.pk for f in cert.families.all())
 
-    def get_product_ids(self, cert) -> list[int]:
+    def get_product_ids(self, cert: Certification) -> list[int]:
         return sorted(v.pk for f in cert.families.all() for v in f.variants.all())
 
 
@@ -73,7 +75,7 @@ class CertificationStaffOutput(CertificationOutput):
 
     document_url = serializers.SerializerMethodField()
 
-    def get_document_url(self, cert) -> str | None:
+    def get_document_url(self, cert: Certification) -> str | None:
         return reverse("catalog:certification-document", args=[cert.pk]) if cert.document else None
 
 
@@ -120,25 +122,30 @@ class ProductOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class PublicProductOutput(ProductOutput):
-    cooperative = serializers.SerializerMethodField()
-    category = serializers.SerializerMethodField()
-    certifications = serializers.SerializerMethodField()
-
-    def get_cooperative(self, p) -> dict:
+# The `cooperative` and `category` method fields of the public product and family outputs: each
+# output declares the two fields, the methods are the same for both. (A comment, not a docstring:
+# drf-spectacular would take a docstring as the outputs' schema description.)
+class _CooperativeAndCategory:
+    def get_cooperative(self, item: Product | ProductFamily) -> dict:
         return {
-            "id": p.cooperative_id,
-            "slug": p.cooperative.slug,
-            "name": p.cooperative.display_name,
+            "id": item.cooperative_id,
+            "slug": item.cooperative.slug,
+            "name": item.cooperative.display_name,
         }
 
-    def get_category(self, p) -> dict | None:
-        c = p.category
+    def get_category(self, item: Product | ProductFamily) -> dict | None:
+        c = item.category
         return (
             {"id": c.pk, "slug": c.slug, "name_vi": c.name_vi, "name_en": c.name_en} if c else None
         )
 
-    def get_certifications(self, p) -> Any:  # a ReturnList of certification dicts
+
+class PublicProductOutput(_CooperativeAndCategory, ProductOutput):
+    cooperative = serializers.SerializerMethodField()
+    category = serializers.SerializerMethodField()
+    certifications = serializers.SerializerMethodField()
+
+    def get_certifications(self, p: Product) -> Any:  # a ReturnList of certification dicts
         today = timezone.localdate()
         return CertificationOutput(
             [c for c in p.family.certifications.all() if c.is_shown(today)], many=True
@@ -200,16 +207,16 @@ class FamilyOutput(serializers.Serializer):
     def _prices(self, f) -> list[int]:
         return [v.price_vnd for v in f.shown_variants if v.price_vnd]
 
-    def get_price_min_vnd(self, f) -> int | None:
+    def get_price_min_vnd(self, f: ProductFamily) -> int | None:
         return min(self._prices(f), default=None)
 
-    def get_price_max_vnd(self, f) -> int | None:
+    def get_price_max_vnd(self, f: ProductFamily) -> int | None:
         return max(self._prices(f), default=None)
 
-    def get_variant_count(self, f) -> int:
+    def get_variant_count(self, f: ProductFamily) -> int:
         return len(f.shown_variants)
 
-    def get_option_values(self, f) -> dict[str, list[str]]:
+    def get_option_values(self, f: ProductFamily) -> dict[str, list[str]]:
         from catalog.options import KINDS
 
         out: dict[str, list[str]] = {}
@@ -221,28 +228,15 @@ class FamilyOutput(serializers.Serializer):
         return {k: vals for k, vals in out.items() if vals}
 
 
-class PublicFamilyOutput(FamilyOutput):
+class PublicFamilyOutput(_CooperativeAndCategory, FamilyOutput):
     cooperative = serializers.SerializerMethodField()
     category = serializers.SerializerMethodField()
-
-    def get_cooperative(self, f) -> dict:
-        return {
-            "id": f.cooperative_id,
-            "slug": f.cooperative.slug,
-            "name": f.cooperative.display_name,
-        }
-
-    def get_category(self, f) -> dict | None:
-        c = f.category
-        return (
-            {"id": c.pk, "slug": c.slug, "name_vi": c.name_vi, "name_en": c.name_en} if c else None
-        )
 
 
 class PublicFamilyDetailOutput(PublicFamilyOutput):
     certifications = serializers.SerializerMethodField()
 
-    def get_certifications(self, f) -> list[dict]:
+    def get_certifications(self, f: ProductFamily) -> list[dict]:
         today = timezone.localdate()
         shown = [c for c in f.certifications.all() if c.is_shown(today)]
         return [

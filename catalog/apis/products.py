@@ -13,7 +13,7 @@ from catalog.models import Product
 from catalog.permissions import IsCooperativeStaff
 from market.accounts.apis import ERROR, name_nested_serializers
 from market.api.permissions import SignedInApiRequest
-from market.api.responses import Pagination, created
+from market.api.responses import created, paginated
 from market.shared.base import QTY
 
 
@@ -71,9 +71,7 @@ class ProductListCreateApi(APIView):
         qs = selectors.product_list_for_staff(user=request.user, cooperative_id=coop_id)
         if request.query_params.get("status") in Product.Status.values:
             qs = qs.filter(status=request.query_params["status"])
-        paginator = Pagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(ProductOutput(page, many=True).data)
+        return paginated(request, self, qs, ProductOutput)
 
     @extend_schema(
         request=Input,

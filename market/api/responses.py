@@ -1,17 +1,22 @@
 """Shared API infrastructure: the one exception handler, pagination, helpers."""
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
-from django.http import Http404, JsonResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from market.errors import DomainError
@@ -74,6 +79,19 @@ class Pagination(PageNumberPagination):
     max_page_size = 100
 
 
+def paginated(
+    request: Request,
+    view: APIView,
+    items: "QuerySet[Any] | Sequence[Any]",
+    output: "type[BaseSerializer[Any]]",
+) -> Response:
+    """One page of `items` (query parameters `page` and `page_size`) rendered by `output`, with
+    the count and the links to the next and previous pages."""
+    paginator = Pagination()
+    page = paginator.paginate_queryset(items, request, view=view)
+    return paginator.get_paginated_response(output(page, many=True).data)
+
+
 def created(data: Any) -> Response:
     return Response(data, status=status.HTTP_201_CREATED)
 
@@ -90,14 +108,14 @@ def _json_error(code: str, message, http_status: int) -> JsonResponse:
     )
 
 
-def handler404(request, exception):
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Under /api/ a 404 is our `{code, message, fields}` error; pages keep the HTML one."""
     if _is_api(request):
         return _json_error("not_found", _("Not found."), 404)
     return defaults.page_not_found(request, exception)
 
 
-def handler500(request):
+def handler500(request: HttpRequest) -> HttpResponse:
     """Under /api/ a 500 is JSON too (the error itself is logged by Django)."""
     if _is_api(request):
         return _json_error("server_error", _("Something went wrong on our side. Try again."), 500)

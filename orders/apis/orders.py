@@ -1,7 +1,6 @@
 """Order reading (buyer, cooperative desk, admin) and status moves, one view per move."""
 
-from typing import Any
-
+from django.db.models import QuerySet
 from django.http.response import HttpResponseBase
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -11,11 +10,12 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from market.api.permissions import IsPlatformAdmin, SignedInApiRequest
-from market.api.responses import Pagination
+from market.api.responses import paginated
 from orders.apis.serializers import OrderListOutput, OrderOutput
 from orders.models import Order
 from orders.selectors import (
@@ -44,10 +44,8 @@ def _cooperative(request) -> int | None:
     return int(coop) if coop and coop.isdecimal() else None
 
 
-def _page(view, request, qs):
-    paginator = Pagination()
-    page: list[Any] | None = paginator.paginate_queryset(qs, request, view=view)
-    return paginator.get_paginated_response(OrderListOutput(page, many=True).data)
+def _page(view: APIView, request: Request, qs: QuerySet[Order]) -> Response:
+    return paginated(request, view, qs, OrderListOutput)
 
 
 class OrderListMineApi(APIView):

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from market.accounts.throttles import LiveScopedRateThrottle
 from market.api.permissions import IsPlatformAdmin, SignedInApiRequest
-from market.api.responses import Pagination
+from market.api.responses import paginated
 from market.errors import DomainError
 from orders import vietqr
 from orders.apis.serializers import OrderOutput, RefundAdminOutput, RefundOutput
@@ -172,13 +172,8 @@ class RefundListAdminApi(APIView):
             provider and provider not in PaymentMethod.values
         ):
             raise ValidationFailed(fields={"status": [status or ""], "provider": [provider or ""]})
-        paginator = Pagination()
-        page: list[Any] | None = paginator.paginate_queryset(
-            refund_list_for_admin(user=request.user, status=status, provider=provider),
-            request,
-            view=self,
-        )
-        return paginator.get_paginated_response(RefundAdminOutput(page, many=True).data)
+        refunds = refund_list_for_admin(user=request.user, status=status, provider=provider)
+        return paginated(request, self, refunds, RefundAdminOutput)
 
 
 class RefundPaidOutApi(APIView):
@@ -239,7 +234,7 @@ class StripeWebhookApi(APIView):
 class BankFeedAuthentication(BaseAuthentication):
     """`Authorization: Bearer <BANK_RECONCILE_TOKEN>`, compared in constant time."""
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[None, str]:
         header = request.headers.get("Authorization", "")
         token = settings.BANK_RECONCILE_TOKEN
         if not header.startswith("Bearer ") or not token:
@@ -248,7 +243,7 @@ class BankFeedAuthentication(BaseAuthentication):
             raise AuthenticationFailed()
         return (None, "bankfeed")
 
-    def authenticate_header(self, request):
+    def authenticate_header(self, request: Request) -> str:
         return "Bearer"
 
 
@@ -256,7 +251,7 @@ class BankFeedAuthScheme(OpenApiAuthenticationExtension):
     target_class = "orders.apis.payments.BankFeedAuthentication"
     name = "bankFeedBearer"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "http", "scheme": "bearer", "description": "BANK_RECONCILE_TOKEN"}
 
 
