@@ -7,14 +7,15 @@ the ledger against the orders (`ledger:` line, as `manage.py ledger_check`).
     set -a; . .services/env; set +a; .venv/bin/python bench/checkout_race.py [--buyers 50] [--attempts 1000] [--processes N]
 
 The buyers run as threads in `--processes` processes (default: one per CPU), as a web server runs
-its workers: one Python process cannot use a second core for 50 threads (the GIL), and the
+its workers (each booted from `market.wsgi`, as gunicorn boots them): one Python process cannot use a second core for 50 threads (the GIL), and the
 figure is meant to be the application's, not one interpreter's. Buyers are split evenly between
 the processes, all start together, and the attempts, outcomes and latencies of every process are
 counted together: 50 buyers and 1,000 attempts whatever the number of processes.
 
-Between attempts each buyer refills its cart as a buyer would (the same cart, 1-3 lines) with
-one DELETE and one bulk INSERT of the lines: that set-up is not a checkout and is kept cheap so
-that it does not crowd out the checkouts measured; it is inside the wall time, not the latencies.
+Between attempts each buyer refills its cart as a buyer would (the same cart, 1-3 lines) in one
+round trip of SQL (DELETE the lines; INSERT the new ones): that set-up is not a checkout and is
+kept cheap so that it does not crowd out the checkouts measured; it is inside the wall time, not
+in the latencies.
 
 Creates and drops its own database (`bench_checkout_race_<pid>`) on the server of PG_TEST_URL."""
 
@@ -127,12 +128,14 @@ def run(args):
         f"of {len(products)} variants in {families} families, in {processes} processes …",
         flush=True,
     )
+    import market.wsgi  # noqa: F401  each process is a web worker booted with the app (its tasks registered)
+
     race = Race(products, per_buyer, processes, vn_address())
     if processes == 1:
-        latencies, outcome, wall = race.run_inline(buyers)
+        latencies, outcome, wall, by_kind = race.run_inline(buyers)
     else:
         connections.close_all()  # the forked processes open their own
-        latencies, outcome, wall = race.run_forked(buyers)
+        latencies, outcome, wall, by_kind = race.run_forked(buyers)
     sold = sum(OrderLine.objects.values_list("quantity", flat=True), Decimal(0))
     left = sum(
         Product.objects.filter(pk__in=[p.pk for p in products]).values_list("stock_qty", flat=True)
@@ -152,6 +155,7 @@ def run(args):
         f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95:.0f} ms, wall {wall:.1f} s, "
         f"{args.buyers} buyers in {processes} processes"
     )
+    print("latency by answer: " + ", ".join(_spread(k, v) for k, v in by_kind.items() if v))
     ledger_ok = settle_and_check_ledger()
     ok = (
         ledger_ok
@@ -160,6 +164,18 @@ def run(args):
         and outcome["order"] == checkouts
     )
     sys.exit(0 if ok and len(latencies) == per_buyer * args.buyers else 1)
+
+
+def _pk(product) -> int:
+    return product.pk
+
+
+def _spread(kind: str, seconds: list[float]) -> str:
+    ms = sorted(x * 1000 for x in seconds)
+    p95 = ms[max(0, int(len(ms) * 0.95) - 1)]
+    return (
+        f"{kind} ×{len(ms)} p50 {statistics.median(ms):.0f} ms p95 {p95:.0f} ms max {ms[-1]:.0f} ms"
+    )
 
 
 class Race:
@@ -173,7 +189,8 @@ class Race:
     def run_inline(self, buyers):
         barrier = threading.Barrier(len(buyers) + 1)
         result = self._threads(buyers, 0, barrier, after_start=barrier.wait)
-        return result["latencies"], result["outcome"], result["ended"] - result["started"]
+        wall = result["ended"] - result["started"]
+        return result["latencies"], result["outcome"], wall, result["by_kind"]
 
     def run_forked(self, buyers):
         ctx = multiprocessing.get_context("fork")
@@ -190,12 +207,15 @@ class Race:
         for proc in procs:
             proc.join()
         latencies, outcome = [], {"order": 0, "out_of_stock": 0, "other": 0}
+        by_kind: dict[str, list[float]] = {k: [] for k in outcome}
         for r in results:
             latencies += r["latencies"]
+            for k, v in r["by_kind"].items():
+                by_kind[k] += v
             for k, v in r["outcome"].items():
                 outcome[k] += v
         # perf_counter is CLOCK_MONOTONIC on Linux: one clock for all processes
-        return latencies, outcome, max(r["ended"] for r in results) - started
+        return latencies, outcome, max(r["ended"] for r in results) - started, by_kind
 
     def _child(self, buyers, index, barrier, queue):
         queue.put(self._threads(buyers, index, barrier))
@@ -204,13 +224,28 @@ class Race:
         from django.db import connection
 
         from orders.errors import OutOfStock
-        from orders.models import CartLine
         from orders.services.cart import cart_get_or_create
         from orders.services.checkout import checkout_place
 
         address = self.address
         latencies, outcome, lock = [], {"order": 0, "out_of_stock": 0, "other": 0}, threading.Lock()
+        by_kind: dict[str, list[float]] = {k: [] for k in outcome}
         products, per_buyer = self.products, self.per_buyer
+
+        def refill(cart_id, chosen):
+            """The cart's lines replaced in one round trip (two statements, autocommit): set-up
+            a buyer would do with clicks, kept cheap so that it does not crowd out checkouts."""
+            rows = ", ".join(["(%s, %s, 1, %s, now(), now())"] * len(chosen))
+            params = [cart_id]
+            for p in chosen:
+                params += [cart_id, p.pk, p.price_vnd]
+            sql = (
+                "DELETE FROM orders_cartline WHERE cart_id = %s; INSERT INTO orders_cartline"  # noqa: S608
+                " (cart_id, product_id, quantity, unit_price_seen, created_at, updated_at)"
+                " VALUES " + rows  # placeholders only: every value is a parameter
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
 
         def buyer_loop(buyer, seed):
             r = random.Random(seed)
@@ -218,19 +253,9 @@ class Race:
                 cart = cart_get_or_create(user=buyer)
                 barrier.wait()
                 for _ in range(per_buyer):
-                    with connection.cursor() as cursor:  # one statement, not BEGIN/DELETE/COMMIT
-                        cursor.execute("DELETE FROM orders_cartline WHERE cart_id = %s", [cart.pk])
-                    CartLine.objects.bulk_create(
-                        CartLine(
-                            cart=cart,
-                            product_id=p.pk,
-                            quantity=Decimal(1),
-                            unit_price_seen=p.price_vnd,
-                        )
-                        # in pk order: the insert's foreign-key checks lock the product rows
-                        # (KEY SHARE) in the order checkouts lock them (no deadlock with them)
-                        for p in sorted(r.sample(products, r.randint(1, 3)), key=lambda p: p.pk)
-                    )
+                    # in pk order: the insert's foreign-key checks lock the product rows
+                    # (KEY SHARE) in the order checkouts lock them (no deadlock with them)
+                    refill(cart.pk, sorted(r.sample(products, r.randint(1, 3)), key=_pk))
                     started = time.perf_counter()
                     try:
                         checkout_place(
@@ -248,6 +273,7 @@ class Race:
                         print("unexpected:", repr(exc), flush=True)
                     with lock:
                         latencies.append(time.perf_counter() - started)
+                        by_kind[kind].append(latencies[-1])
                         outcome[kind] += 1
             finally:
                 connection.close()
@@ -265,6 +291,7 @@ class Race:
             t.join()
         return {
             "latencies": latencies,
+            "by_kind": by_kind,
             "outcome": outcome,
             "started": started,
             "ended": time.perf_counter(),

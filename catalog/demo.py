@@ -11,6 +11,7 @@ many products. Idempotent: a cooperative that already has its demo products is s
 import datetime
 import io
 import random
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.files.base import ContentFile
@@ -41,7 +42,7 @@ PORTS = ["Cát Lái", "Cái Mép", "Hải Phòng", "Đà Nẵng"]
 PDF = b"%PDF-1.4\n% demo certificate\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def seed(log) -> str:
+def seed(log: Callable[[str], object]) -> str:
     coops = {c.slug: c for c in Cooperative.objects.filter(slug__in=LINES)}
     todo = [
         slug
@@ -350,7 +351,7 @@ def _certifications(coop: Cooperative, families: list[ProductFamily], rnd) -> No
 # --- regrouping a catalogue seeded before families ------------------------------------------
 
 
-def regroup(log) -> int:
+def regroup(log: Callable[[str], object]) -> int:
     """Merge the one-variant families that migration 0008 made of the old demo products into
     the demo families (same keys as a fresh seed). Variant ids, stock, prices, tiers, events and
     order lines stay as they are; photos and certifications move to the merged family.

@@ -10,6 +10,7 @@ only, so EXIF (GPS), XMP, ICC and comments never reach the public media director
 import io
 import uuid
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -126,7 +127,7 @@ def image_paths(original: str, variants: dict) -> list[str]:
     return paths
 
 
-def stored_bytes(paths) -> int:
+def stored_bytes(paths: Iterable[str]) -> int:
     """What these files take in storage (counted against the cooperative's quota)."""
     total = 0
     for path in paths:
@@ -137,7 +138,7 @@ def stored_bytes(paths) -> int:
     return total
 
 
-def delete_files(paths) -> None:
+def delete_files(paths: Iterable[str]) -> None:
     for path in paths:
         try:
             default_storage.delete(path)

@@ -1,6 +1,7 @@
 """Catalog: categories, product families and their variants, price tiers, stock, images,
 certifications."""
 
+from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -398,7 +399,7 @@ class Certification(TimeStampedModel):
         stars = f" {self.ocop_stars}★" if self.ocop_stars else ""
         return f"{self.get_kind_display()}{stars} {self.number}"
 
-    def is_shown(self, today) -> bool:
+    def is_shown(self, today: date) -> bool:
         """Shown as verified only when checked by an admin and not expired."""
         return self.status == self.Status.VERIFIED and (
             self.valid_until is None or self.valid_until >= today

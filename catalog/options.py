@@ -32,7 +32,7 @@ def _clean(value) -> str:
     return unicodedata.normalize("NFC", str(value if value is not None else "")).strip()
 
 
-def value_error(kind: str, value) -> str | None:
+def value_error(kind: str, value: object) -> str | None:
     """Why `value` is not allowed for `kind`, or None when it is."""
     if kind not in KINDS:
         return _("Unknown option “%(kind)s”; use one of: %(kinds)s.") % {
@@ -49,7 +49,7 @@ def value_error(kind: str, value) -> str | None:
     return None
 
 
-def options_errors(options) -> dict[str, str]:
+def options_errors(options: object) -> dict[str, str]:
     """{kind: message} for every value its kind does not allow (empty when all are allowed)."""
     if options is None:
         return {}

@@ -3,14 +3,21 @@
 Pure functions over a family's purchasable variants (already loaded): no queries.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from catalog.options import KIND_LABELS, KINDS
+
+if TYPE_CHECKING:
+    from catalog.models import Product
 
 
 def _score(variant, wanted: dict) -> int:
     return sum(1 for k, v in wanted.items() if (variant.options or {}).get(k) == v)
 
 
-def variant_for_options(variants: list, wanted: dict, current):
+def variant_for_options(
+    variants: list["Product"], wanted: dict[str, str], current: "Product"
+) -> "Product":
     """The variant with exactly the wanted option values; else the one sharing the most of them,
     preferring the values asked for last-changed kinds (`wanted` order) and the current variant."""
     wanted = {k: v for k, v in wanted.items() if k in KINDS and v}
@@ -22,7 +29,7 @@ def variant_for_options(variants: list, wanted: dict, current):
     return max(variants, key=lambda v: (_score(v, wanted), v.pk == current.pk, -v.position))
 
 
-def choices(variants: list, current) -> list[dict]:
+def choices(variants: list["Product"], current: "Product") -> list[dict[str, Any]]:
     """[{kind, label, chips: [{value, selected, variant}]}] for every kind the family varies on
     (or shows): each chip leads to the variant with that value and, as far as one exists, the
     current variant's other values."""

@@ -3,12 +3,16 @@ spreadsheet import (which reports them per row and column instead of raising).""
 
 import re
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
 from catalog.models import Incoterm
 from catalog.units import Unit, is_divisible
 from market.reference.validators import InvalidField, single_line
+
+if TYPE_CHECKING:
+    from catalog.models import Product
 
 UNITS = frozenset(Unit.values)
 INCOTERMS = frozenset(Incoterm.values)
@@ -121,7 +125,7 @@ def tier_errors(
     return errors
 
 
-def publish_errors(product) -> dict[str, str]:
+def publish_errors(product: "Product") -> dict[str, str]:
     """What a product lacks before buyers may see it."""
     missing = {}
     if not product.price_vnd:

@@ -5,6 +5,7 @@ products can never deadlock, and the database constraint `product_stock_not_nega
 check below: even a buggy caller cannot sell stock that is not there.
 """
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import transaction
@@ -12,17 +13,20 @@ from django.db.models import Case, DecimalField, F, Value, When
 
 from catalog.errors import InsufficientStock
 from catalog.models import Product, ProductEvent
+from market.models import User
 from market.shared.outbox import record_changes
 
 
-def lock_products(ids) -> dict[int, Product]:
+def lock_products(ids: Iterable[int]) -> dict[int, Product]:
     """Lock product rows, in pk order, for the rest of the caller's transaction."""
     assert transaction.get_connection().in_atomic_block, "lock_products needs a transaction"
     rows = Product.objects.filter(pk__in=set(ids)).order_by("pk").select_for_update()
     return {p.pk: p for p in rows}
 
 
-def stock_decrease(*, product: Product, quantity: Decimal, reason: str, actor=None) -> Product:
+def stock_decrease(
+    *, product: Product, quantity: Decimal, reason: str, actor: User | None = None
+) -> Product:
     """Take `quantity` out of stock. Raises InsufficientStock (and changes nothing) when short.
     `product` must have been locked with `lock_products` in this transaction."""
     if quantity <= 0:
@@ -32,7 +36,9 @@ def stock_decrease(*, product: Product, quantity: Decimal, reason: str, actor=No
     return _apply(product, -quantity, reason, actor)
 
 
-def stock_decrease_many(*, items: list[tuple[Product, Decimal]], reason: str, actor=None) -> None:
+def stock_decrease_many(
+    *, items: list[tuple[Product, Decimal]], reason: str, actor: User | None = None
+) -> None:
     """Take stock out of several products locked with `lock_products`, in three statements
     (one UPDATE, one batch of ProductEvents, one outbox batch) whatever their number.
     Raises InsufficientStock (and changes nothing) when any is short."""
@@ -64,13 +70,17 @@ def stock_decrease_many(*, items: list[tuple[Product, Decimal]], reason: str, ac
     record_changes(entity="product", ids=[p.pk for p, _q in items], content=False)
 
 
-def stock_increase(*, product: Product, quantity: Decimal, reason: str, actor=None) -> Product:
+def stock_increase(
+    *, product: Product, quantity: Decimal, reason: str, actor: User | None = None
+) -> Product:
     if quantity <= 0:
         raise ValueError("quantity must be positive")
     return _apply(product, quantity, reason, actor)
 
 
-def stock_set(*, product: Product, quantity: Decimal, reason: str, actor=None) -> Product:
+def stock_set(
+    *, product: Product, quantity: Decimal, reason: str, actor: User | None = None
+) -> Product:
     if quantity < 0:
         raise InsufficientStock(product=product, requested=-quantity)
     return _apply(product, quantity - product.stock_qty, reason, actor)

@@ -5,6 +5,7 @@ from typing import Literal, overload
 
 from django.http import HttpRequest
 
+from market.models import User
 from orders.models import Cart
 from orders.services.cart import cart_get_or_create, cart_merge
 
@@ -29,11 +30,12 @@ def current(request: HttpRequest, *, create: bool = False) -> Cart | None:
     return Cart.objects.filter(session_key=key, user__isnull=True).first() if key else None
 
 
-def peek(request):
+def peek(request: HttpRequest) -> str | None:
     """The guest session key, read before login() rotates it."""
     return request.session.session_key
 
 
-def merge_into_user(request, guest_session_key) -> None:
+def merge_into_user(request: HttpRequest, guest_session_key: str | None) -> None:
     if guest_session_key:
+        assert isinstance(request.user, User)  # called right after login()
         cart_merge(user=request.user, session_key=guest_session_key)

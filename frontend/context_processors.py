@@ -1,6 +1,9 @@
 """Template context every page gets: the cart's line count for the header badge."""
 
 from functools import cached_property
+from typing import Any
+
+from django.http import HttpRequest
 
 from orders.models import CartLine
 
@@ -23,5 +26,5 @@ class _CartLines:
         return CartLine.objects.filter(cart__session_key=key, cart__user__isnull=True).count()
 
 
-def cart(request) -> dict:
+def cart(request: HttpRequest) -> dict[str, Any]:
     return {"cart_lines": _CartLines(request)}

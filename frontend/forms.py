@@ -1,7 +1,8 @@
 """Forms parse and check page input; domain rules stay in the services they call."""
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -10,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Certification, Product
 from catalog.units import Unit
 from market.cooperatives.selectors import MAX_ID
-from market.models import Cooperative, CooperativeDocument
+from market.errors import DomainError
+from market.models import Cooperative, CooperativeDocument, Province
 
 
 def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
@@ -74,7 +76,9 @@ class RemoveLineForm(forms.Form):
     product = forms.IntegerField(min_value=1, max_value=MAX_ID)
 
 
-def add_domain_errors(form: forms.Form, exc, renamed: dict[str, str] | None = None) -> None:
+def add_domain_errors(
+    form: forms.Form, exc: DomainError, renamed: dict[str, str] | None = None
+) -> None:
     """Show a DomainError on the form: field messages on their fields, the rest on top.
 
     Some domain errors list the offending value under the field ({"payment_method": ["cod"]})
@@ -93,7 +97,7 @@ def add_domain_errors(form: forms.Form, exc, renamed: dict[str, str] | None = No
         form.add_error(None, str(exc.message))
 
 
-def province_choices(provinces, common=()) -> list:
+def province_choices(provinces: Iterable[Province], common: Iterable[Province] = ()) -> list[Any]:
     """The province <select>: the most used first (their own group), then every province in
     Vietnamese alphabetical order, the common ones included so the list stays complete."""
     everything = [(p.code, p.name) for p in provinces]

@@ -1,42 +1,27 @@
 """Statements, commission invoices and the payout bank file.
 
 PDFs are in Vietnamese on purpose (paper for the cooperative's accountant in Vietnam), like the
-order documents; CSVs carry machine-friendly headers. The DejaVu fonts are the ones bundled for
-the order documents (read from their folder; the ledger imports nothing from orders)."""
+order documents; CSVs carry machine-friendly headers. Fonts, page and paragraph come from
+market.shared.pdf, as for the order documents (the ledger imports nothing from orders)."""
 
 import csv
 import io
 
-from babel.numbers import format_currency
-from django.conf import settings
 from fpdf import FPDF
 
 from ledger.models import PayoutBatch
 from ledger.selectors import CommissionInvoice, Statement
 from market.models import Cooperative
+from market.shared.pdf import FONT, format_vnd, new_pdf, paragraph
 
-FONT_DIR = settings.BASE_DIR / "orders" / "fonts"
-FONT = "DejaVu"
-
-
-def vnd(amount: int) -> str:
-    return format_currency(int(amount), "VND", locale="vi_VN", format_type="standard").replace(
-        "\xa0", " "
-    )
+vnd = format_vnd
 
 
 def _pdf() -> FPDF:
-    pdf = FPDF(format="A4")
-    pdf.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
-    pdf.set_margins(12, 12, 12)
-    pdf.add_page()
-    return pdf
+    return new_pdf(margin=12)
 
 
-def _text(pdf: FPDF, text: str, *, bold: bool = False, size: int = 10) -> None:
-    pdf.set_font(FONT, "B" if bold else "", size)
-    pdf.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
+_text = paragraph
 
 
 def _table(pdf: FPDF, header: list[str], rows: list[list[str]], widths: list[int]) -> None:

@@ -4,7 +4,7 @@ Status changes go through `market.cooperatives.services` (lock, transition check
 the admin never writes `status` itself.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -34,15 +34,23 @@ from market.models import (
 from market.reference import validators
 from market.shared.outbox import record_changes
 
+if TYPE_CHECKING:
+    from django.db.models.expressions import Combinable
+    from django_stubs_ext import StrOrPromise
+
 
 class VerificationQueueFilter(admin.SimpleListFilter):
     title = _("verification queue")
     parameter_name = "queue"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: "admin.ModelAdmin[Any]"
+    ) -> "list[tuple[str, StrOrPromise]]":
         return [("1", _("Waiting for verification (oldest first)"))]
 
-    def queryset(self, request, queryset):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Cooperative]
+    ) -> QuerySet[Cooperative]:
         if self.value() == "1":
             return queryset.filter(status=Cooperative.Status.SUBMITTED)
         return queryset
@@ -151,13 +159,13 @@ class CooperativeAdminForm(forms.ModelForm):
         # The admin's fieldsets choose the fields shown; this form only adds the clean rules.
         fields = "__all__"  # noqa: DJ007
 
-    def clean_tax_code(self):
+    def clean_tax_code(self) -> str:
         try:
             return validators.tax_code(self.cleaned_data["tax_code"])
         except validators.InvalidField as exc:
             raise forms.ValidationError(exc.message) from exc
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         assert cleaned is not None  # a ModelForm's clean() returns cleaned_data
         province, ward = cleaned.get("province"), cleaned.get("ward")
@@ -208,7 +216,9 @@ class CooperativeAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         record_changes(entity="cooperative", ids=[obj.pk])  # the search index shows the new profile
 
-    def get_ordering(self, request: HttpRequest):
+    def get_ordering(
+        self, request: HttpRequest
+    ) -> "list[str | Combinable] | tuple[str | Combinable, ...]":
         if request.GET.get("queue") == "1":
             return ("submitted_at", "id")  # the queue: whoever waited longest comes first
         return super().get_ordering(request)

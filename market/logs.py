@@ -21,7 +21,7 @@ SECRET_KEYS = {"args", "kwargs", "return_value"}
 class ContextFilter(logging.Filter):
     """Adds request_id (from the request or the task that is running), task_id and task_name."""
 
-    def filter(self, record):
+    def filter(self, record):  # fields are set on the record by name
         record.request_id = request_id_var.get() or None
         try:
             from celery import current_task

@@ -15,9 +15,10 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -51,7 +52,7 @@ class RequestMiddleware:
         finally:
             request_id_var.reset(token)
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """The database is unreachable (restarting, failing over): answer 503 at once, with a
         Retry-After, instead of a 500 page; the next request opens a fresh connection."""
         from django.db import InterfaceError, OperationalError, connections
@@ -92,7 +93,7 @@ class RequestMiddleware:
 
 
 # ---------------------------------------------------------------- health
-def healthz(request):
+def healthz(request: HttpRequest) -> HttpResponse:
     """The process answers. No dependency is checked (that is /readyz)."""
     return JsonResponse({"status": "ok"})
 
@@ -110,7 +111,7 @@ def _check_database() -> str:
 READY_PROBES: dict = {}
 
 
-def register_ready_probe(name: str, probe) -> None:
+def register_ready_probe(name: str, probe: Callable[[], object]) -> None:
     """`probe()` returns nothing when the part works and raises (with the reason) when not."""
     READY_PROBES[name] = probe
 
@@ -135,7 +136,7 @@ def _check_broker() -> str:
 
 
 @never_cache
-def readyz(request):
+def readyz(request: HttpRequest) -> HttpResponse:
     """200 when every part answers, 503 naming what failed and why."""
     body, ok = {}, True
     for part, check in (
@@ -168,7 +169,7 @@ def _metrics_allowed(request) -> bool:
 
 @csrf_exempt
 @never_cache
-def metrics_view(request):
+def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus text format: this host's processes (multiprocess mode when
     PROMETHEUS_MULTIPROC_DIR is set) plus gauges read from the database at scrape time."""
     if not _metrics_allowed(request):

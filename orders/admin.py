@@ -131,7 +131,7 @@ class RefundAdmin(admin.ModelAdmin):
     def payment_provider(self, obj: Refund) -> str:
         return obj.payment.get_provider_display()
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Refund]:
         return super().get_queryset(request).select_related("order", "payment")
 
 

@@ -3,6 +3,8 @@
 Placed through the real services, each with a fixed idempotency key, so re-running finds the
 orders already there instead of placing them again."""
 
+from collections.abc import Callable
+
 from django.db.models import F
 from django.test.utils import override_settings
 
@@ -99,7 +101,7 @@ def _move(order: Order, step: str, buyer: User) -> None:
     EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
     ORDER_CHECKOUTS_PER_HOUR=len(PLAN) + 10,
 )
-def seed(log) -> str:
+def seed(log: Callable[[str], object]) -> str:
     buyer = User.objects.filter(email="buyer@htx.market").first()
     products = _products()
     if buyer is None or not products:

@@ -10,8 +10,9 @@ from decimal import Decimal
 from django.utils import timezone, translation
 from fpdf import FPDF
 
+from market.shared.pdf import FONT, paragraph
 from orders.models import ExportTerms, Order
-from orders.printouts import FONT, _new_pdf, _table
+from orders.printouts import _new_pdf, _table
 
 # SWIFT/BIC of Vietnamese banks by NAPAS BIN, for the wire instructions on the proforma.
 BANKS = {
@@ -37,8 +38,7 @@ BANKS = {
 def _para(pdf: FPDF, text: str, *, bold: bool = False, size: int = 10) -> None:
     # Left-aligned: a justified line is written word by word, which text extraction (and a
     # customs officer's copy-paste) reads badly.
-    pdf.set_font(FONT, "B" if bold else "", size)
-    pdf.multi_cell(0, 5.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
+    paragraph(pdf, text, bold=bold, size=size, align="L")
 
 
 def wire_details(order: Order) -> dict:

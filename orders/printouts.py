@@ -2,27 +2,15 @@
 
 Both are in Vietnamese on purpose (issue 6, item 8): they are paper for the cooperative, the
 carrier and the buyer's bookkeeping in Vietnam, so the labels are not run through gettext.
-DejaVu Sans ships in orders/fonts/ (Vietnamese needs a Unicode TTF; CI has no system fonts)."""
+The fonts and the paragraph are market.shared.pdf's."""
 
 from decimal import Decimal
-from pathlib import Path
 
-from babel.numbers import format_currency
 from django.utils import timezone
 from fpdf import FPDF
 
+from market.shared.pdf import FONT, format_vnd, new_pdf, paragraph
 from orders.models import Order, PaymentMethod
-
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
-FONT = "DejaVu"
-
-
-def format_vnd(amount: int) -> str:
-    """1234567 -> "1.234.567 ₫" (Vietnamese grouping; VND has no minor unit)."""
-    # Babel puts a no-break space before ₫; a plain space keeps the PDF text searchable.
-    return format_currency(int(amount), "VND", locale="vi_VN", format_type="standard").replace(
-        "\xa0", " "
-    )
 
 
 def format_qty(value: Decimal) -> str:
@@ -38,18 +26,10 @@ def _date(order: Order) -> str:
 
 
 def _new_pdf(compress: bool) -> FPDF:
-    pdf = FPDF(format="A4")
-    pdf.set_compression(compress)
-    pdf.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
-    pdf.set_margins(15, 15, 15)
-    pdf.add_page()
-    return pdf
+    return new_pdf(margin=15, compress=compress)
 
 
-def _para(pdf: FPDF, text: str, *, bold: bool = False, size: int = 10) -> None:
-    pdf.set_font(FONT, "B" if bold else "", size)
-    pdf.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
+_para = paragraph
 
 
 def _place(*names) -> str:

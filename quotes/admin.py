@@ -42,7 +42,7 @@ class RfqAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "incoterm", "destination_country"]
     search_fields = ["code", "title", "buyer__email"]
-    raw_id_fields = ["buyer", "cooperative", "product", "category"]
+    raw_id_fields = ["buyer", "cooperative", "family", "product", "category"]
     inlines = [QuoteInline]
 
 

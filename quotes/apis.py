@@ -24,6 +24,7 @@ from quotes.models import Quote, Rfq, RfqMessage
 class RfqOutput(serializers.ModelSerializer):
     buyer = serializers.SerializerMethodField()
     cooperative_name = serializers.CharField(source="cooperative.display_name", default=None)
+    family_name = serializers.SerializerMethodField()
     product_name = serializers.CharField(source="product.name_en", default=None)
     category_name = serializers.CharField(source="category.name_en", default=None)
     quote_count = serializers.IntegerField(read_only=True, default=0)
@@ -39,6 +40,8 @@ class RfqOutput(serializers.ModelSerializer):
             "buyer",
             "cooperative",
             "cooperative_name",
+            "family",
+            "family_name",
             "product",
             "product_name",
             "category",
@@ -63,7 +66,11 @@ class RfqOutput(serializers.ModelSerializer):
             "created_at",
         ]
 
-    def get_buyer(self, rfq) -> str:
+    def get_family_name(self, rfq: Rfq) -> str | None:
+        family = rfq.family
+        return (family.name_en or family.name_vi) if family else None
+
+    def get_buyer(self, rfq: Rfq) -> str:
         profile = getattr(rfq.buyer, "buyer_profile", None)
         return (profile.company_name if profile else "") or rfq.buyer.full_name
 
@@ -125,7 +132,7 @@ class MessageOutput(serializers.ModelSerializer):
             "created_at",
         ]
 
-    def get_attachment(self, m) -> str | None:
+    def get_attachment(self, m: RfqMessage) -> str | None:
         if not m.attachment:
             return None
         return f"/api/v1/rfqs/{m.rfq_id}/threads/{m.cooperative_id}/messages/{m.pk}/attachment"
@@ -137,7 +144,22 @@ class RfqListCreateApi(APIView):
     @extend_schema_serializer(component_name="RfqCreateInput")
     class Input(serializers.Serializer):
         title = serializers.CharField(max_length=200)
-        product_id = serializers.IntegerField(required=False, allow_null=True)
+        family_id = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            help_text="The product asked for (a family, as `/api/v1/products/` lists them).",
+        )
+        variant_id = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            help_text="Optional: the variant the buyer chose; names the family when "
+            "`family_id` is left out, and must be one of its variants when both are sent.",
+        )
+        product_id = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            help_text="Deprecated: a variant id, read as `variant_id`.",
+        )
         category_id = serializers.IntegerField(required=False, allow_null=True)
         cooperative_id = serializers.IntegerField(required=False, allow_null=True)
         direct = serializers.BooleanField(

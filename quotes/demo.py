@@ -6,6 +6,7 @@ Everything goes through the real services; each RFQ is found again by its buyer 
 re-run adds nothing. Rates: a few demo rows of the USD/VND table when it is empty."""
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
@@ -167,7 +168,7 @@ def _ship(order: Order, owner) -> None:
     )
 
 
-def seed(log) -> str:
+def seed(log: Callable[[str], object]) -> str:
     with transaction.atomic():
         _rates()
         buyers = [_buyer(*row) for row in BUYERS]

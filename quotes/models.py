@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Category, Certification, Incoterm, Product
+from catalog.models import Category, Certification, Incoterm, Product, ProductFamily
 from catalog.units import Unit
 from market.models import Cooperative, User
 from market.shared.base import MONEY, QTY, TimeStampedModel
@@ -39,7 +39,14 @@ class Rfq(TimeStampedModel):
     cooperative = models.ForeignKey(  # set: addressed to this cooperative only
         Cooperative, on_delete=models.PROTECT, null=True, blank=True, related_name="rfqs"
     )
-    product = models.ForeignKey(
+    # What is asked for: a product (the family: "ST25 rice of this cooperative", whatever the
+    # pack), or only a category. The buyer states quantity, unit and packaging in the RFQ itself,
+    # so the pack of one variant does not bind it; `product` keeps the variant when the buyer
+    # asked from a chosen variant (optional, always one of `family`'s).
+    family = models.ForeignKey(
+        ProductFamily, on_delete=models.PROTECT, null=True, blank=True, related_name="rfqs"
+    )
+    product = models.ForeignKey(  # the variant
         Product, on_delete=models.PROTECT, null=True, blank=True, related_name="rfqs"
     )
     category = models.ForeignKey(
@@ -73,8 +80,12 @@ class Rfq(TimeStampedModel):
                 name="rfq_delivery_window",
             ),
             models.CheckConstraint(
-                condition=models.Q(product__isnull=False) | models.Q(category__isnull=False),
-                name="rfq_product_or_category",
+                condition=models.Q(family__isnull=False) | models.Q(category__isnull=False),
+                name="rfq_family_or_category",
+            ),
+            models.CheckConstraint(  # a variant never without its family
+                condition=models.Q(product__isnull=True) | models.Q(family__isnull=False),
+                name="rfq_variant_has_family",
             ),
         ]
 

@@ -93,7 +93,7 @@ def cooperatives_matching(*, rfq: Rfq) -> list[Cooperative]:
 def _base() -> QuerySet[Rfq]:
     # Meta.ordering is dropped by an aggregate (GROUP BY) query: order explicitly.
     return (
-        Rfq.objects.select_related("buyer", "cooperative", "product", "category")
+        Rfq.objects.select_related("buyer", "cooperative", "family", "product", "category")
         .annotate(quote_count=Count("quotes", filter=~Q(quotes__status=Quote.Status.WITHDRAWN)))
         .order_by("-created_at", "-id")
     )
@@ -212,14 +212,14 @@ def demand_summary_for_cooperative(*, cooperative_id: int, months: int = 6) -> l
     rows = (
         Rfq.objects.filter(category_id__in=cats, created_at__gte=since)
         .annotate(month=TruncMonth("created_at"))
-        .values("month", "category__name_en", "product__name_en", "destination_country", "unit")
+        .values("month", "category__name_en", "family__name_en", "destination_country", "unit")
         .annotate(rfqs=Count("pk"), quantity=Sum("quantity"))
         .order_by("-month", "category__name_en", "destination_country")
     )
     return [
         {
             "month": r["month"].date().isoformat()[:7] if r["month"] else "",
-            "product": r["product__name_en"] or r["category__name_en"],
+            "product": r["family__name_en"] or r["category__name_en"],
             "destination_country": r["destination_country"],
             "unit": r["unit"],
             "rfqs": r["rfqs"],

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.models import Category, Certification, Incoterm, Product
+from catalog.models import Category, Certification, Incoterm, Product, ProductFamily
 from catalog.units import Unit
 from market.cooperatives.selectors import is_cooperative_staff
 from market.models import BuyerProfile, Cooperative, User
@@ -112,14 +112,43 @@ def _require_company_buyer(user: User) -> BuyerProfile:
     return profile
 
 
+def _rfq_product(
+    data: dict[str, Any], errors: dict[str, Any]
+) -> tuple[ProductFamily | None, Product | None]:
+    """The family asked for, and the variant when one was chosen. `variant_id`, or the older
+    `product_id` (a variant id, kept for existing clients), names the family through its
+    variant; `family_id` names it alone. Only what is on sale (an active variant) can be asked
+    for."""
+    variant = family = None
+    variant_key = "variant_id" if data.get("variant_id") else "product_id"
+    if data.get(variant_key):
+        variant = (
+            Product.objects.select_related("family")
+            .filter(pk=data[variant_key], status="ACTIVE")
+            .first()
+        )
+        if variant is None:
+            errors[variant_key] = [_("Unknown product.")]
+    if data.get("family_id"):
+        family = (
+            ProductFamily.objects.filter(pk=data["family_id"], variants__status="ACTIVE")
+            .distinct()
+            .first()
+        )
+        if family is None:
+            errors["family_id"] = [_("Unknown product.")]
+        elif variant is not None and variant.family_id != family.pk:
+            errors[variant_key] = [_("This choice is not one of the product's options.")]
+    if variant is not None and family is None and "family_id" not in errors:
+        family = variant.family
+    return family, variant
+
+
 def _rfq_target(
     data: dict[str, Any], errors: dict[str, Any]
-) -> tuple[Product | None, Category | None, Cooperative | None]:
-    product = cooperative = category = None
-    if data.get("product_id"):
-        product = Product.objects.filter(pk=data["product_id"], status="ACTIVE").first()
-        if product is None:
-            errors["product_id"] = [_("Unknown product.")]
+) -> tuple[ProductFamily | None, Product | None, Category | None, Cooperative | None]:
+    cooperative = category = None
+    family, variant = _rfq_product(data, errors)
     if data.get("category_id"):
         category = Category.objects.filter(pk=data["category_id"]).first()
         if category is None:
@@ -130,13 +159,14 @@ def _rfq_target(
         ).first()
         if cooperative is None:
             errors["cooperative_id"] = [_("Unknown or unverified cooperative.")]
-    if product is not None:
-        category = category or product.category
+    if family is not None:
+        category = category or family.category
         if data.get("direct", True) and cooperative is None:
-            cooperative = product.cooperative  # "Request a quote" on a product page
-    if product is None and category is None and "product_id" not in errors:
+            cooperative = family.cooperative  # "Request a quote" on a product page
+    named = {"family_id", "variant_id", "product_id"} & set(errors)
+    if family is None and category is None and not named:
         errors["category_id"] = [_("Choose a product or a category.")]
-    return product, category, cooperative
+    return family, variant, category, cooperative
 
 
 def _rfq_values(data: dict[str, Any]) -> dict[str, Any]:
@@ -144,9 +174,10 @@ def _rfq_values(data: dict[str, Any]) -> dict[str, Any]:
     _check_incoterm(data.get("incoterm"))
     if data.get("target_price") not in (None, ""):
         _check_currency(data.get("target_currency"), "target_currency")
-    product, category, cooperative = _rfq_target(data, errors)
+    family, variant, category, cooperative = _rfq_target(data, errors)
     values: dict[str, Any] = {
-        "product": product,
+        "family": family,
+        "product": variant,
         "category": category,
         "cooperative": cooperative,
         "title": _text(data, "title", 200, errors),

@@ -52,7 +52,7 @@ class ProductSearchApi(APIView):
         size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_SIZE, default=24)
         cursor = serializers.CharField(required=False, max_length=500)
 
-        def validate_q(self, value):
+        def validate_q(self, value: str) -> str:
             return value[:1000]  # the parser keeps far less; this bounds what we hold at all
 
     @extend_schema_serializer(component_name="ProductSearchPage")

@@ -6,6 +6,7 @@ repaired by the next drain or by `search_check --repair`.
 """
 
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 
 class RowIdField(models.BigIntegerField):
@@ -13,7 +14,7 @@ class RowIdField(models.BigIntegerField):
     elsewhere), so the join from the FTS5 table (keyed by rowid) is one direct B-tree lookup
     instead of a lookup in a separate primary-key index and then in the table."""
 
-    def db_type(self, connection):
+    def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
         return "integer" if connection.vendor == "sqlite" else super().db_type(connection)
 
 

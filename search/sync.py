@@ -9,6 +9,7 @@ exactly the rows it processed: a crash at any point leaves them for the next dra
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -134,7 +135,7 @@ def drain_ids(*, entity: str, ids: list[int], backend: SearchBackend | None = No
     return stats
 
 
-def on_changes_committed(sender, *, entity: str, ids: list[int], **kwargs) -> None:
+def on_changes_committed(sender: object, *, entity: str, ids: list[int], **kwargs: Any) -> None:
     """Receiver of `market.shared.outbox.changes_committed`: kick a drain of these rows right after the
     commit (a worker's task, or in this process without a broker). Never raises into the request;
     the kick is not durable because the outbox rows are the record: rows a lost or failed kick

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
-from catalog.models import Product, ProductFamily
+from catalog.models import Certification, Product, ProductFamily, ProductImage
 
 
 def media_url(path: str | None) -> str | None:
@@ -29,10 +29,10 @@ class ImageOutput(serializers.Serializer):
     is_cover = serializers.SerializerMethodField()
     variants = serializers.SerializerMethodField()
 
-    def get_is_cover(self, image) -> bool:
+    def get_is_cover(self, image: ProductImage) -> bool:
         return image.position == 0
 
-    def get_variants(self, image) -> dict:
+    def get_variants(self, image: ProductImage) -> dict:
         return {
             name: {
                 "width": v["width"],
@@ -60,13 +60,13 @@ class CertificationOutput(serializers.Serializer):
         help_text="the variants of the certified families"
     )
 
-    def get_is_shown(self, cert) -> bool:
+    def get_is_shown(self, cert: Certification) -> bool:
         return cert.is_shown(timezone.localdate())
 
-    def get_family_ids(self, cert) -> list[int]:
+    def get_family_ids(self, cert: Certification) -> list[int]:
         return sorted(f.pk for f in cert.families.all())
 
-    def get_product_ids(self, cert) -> list[int]:
+    def get_product_ids(self, cert: Certification) -> list[int]:
         return sorted(v.pk for f in cert.families.all() for v in f.variants.all())
 
 
@@ -75,7 +75,7 @@ class CertificationStaffOutput(CertificationOutput):
 
     document_url = serializers.SerializerMethodField()
 
-    def get_document_url(self, cert) -> str | None:
+    def get_document_url(self, cert: Certification) -> str | None:
         return reverse("catalog:certification-document", args=[cert.pk]) if cert.document else None
 
 
@@ -145,7 +145,7 @@ class PublicProductOutput(_CooperativeAndCategory, ProductOutput):
     category = serializers.SerializerMethodField()
     certifications = serializers.SerializerMethodField()
 
-    def get_certifications(self, p) -> Any:  # a ReturnList of certification dicts
+    def get_certifications(self, p: Product) -> Any:  # a ReturnList of certification dicts
         today = timezone.localdate()
         return CertificationOutput(
             [c for c in p.family.certifications.all() if c.is_shown(today)], many=True
@@ -207,16 +207,16 @@ class FamilyOutput(serializers.Serializer):
     def _prices(self, f) -> list[int]:
         return [v.price_vnd for v in f.shown_variants if v.price_vnd]
 
-    def get_price_min_vnd(self, f) -> int | None:
+    def get_price_min_vnd(self, f: ProductFamily) -> int | None:
         return min(self._prices(f), default=None)
 
-    def get_price_max_vnd(self, f) -> int | None:
+    def get_price_max_vnd(self, f: ProductFamily) -> int | None:
         return max(self._prices(f), default=None)
 
-    def get_variant_count(self, f) -> int:
+    def get_variant_count(self, f: ProductFamily) -> int:
         return len(f.shown_variants)
 
-    def get_option_values(self, f) -> dict[str, list[str]]:
+    def get_option_values(self, f: ProductFamily) -> dict[str, list[str]]:
         from catalog.options import KINDS
 
         out: dict[str, list[str]] = {}
@@ -236,7 +236,7 @@ class PublicFamilyOutput(_CooperativeAndCategory, FamilyOutput):
 class PublicFamilyDetailOutput(PublicFamilyOutput):
     certifications = serializers.SerializerMethodField()
 
-    def get_certifications(self, f) -> list[dict]:
+    def get_certifications(self, f: ProductFamily) -> list[dict]:
         today = timezone.localdate()
         shown = [c for c in f.certifications.all() if c.is_shown(today)]
         return [

@@ -3,6 +3,7 @@
 Kept as data (not in the migration body) so the demo seeder and tests share the same slugs.
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 # (slug, name_vi, name_en, children), children of the same shape.
@@ -152,7 +153,7 @@ TREE: list[tuple[str, str, str, list[Any]]] = [
 ]
 
 
-def flat():
+def flat() -> Iterator[tuple[str, str, str, str | None, int]]:
     """Yield (slug, name_vi, name_en, parent_slug, position) in parent-first order."""
     for i, (slug, vi, en, children) in enumerate(TREE):
         yield slug, vi, en, None, i

@@ -2,6 +2,8 @@
 example rows. Headers are matched after folding, so "Ma SKU" and "MÃ SKU" work too."""
 
 import io
+from collections.abc import Iterable
+from typing import Any
 
 from market.reference.admin_units import fold
 from market.shared.csvsafe import SafeWriter
@@ -49,7 +51,7 @@ _BY_FOLDED = (
 )
 
 
-def field_for_header(header) -> str | None:
+def field_for_header(header: object) -> str | None:
     key = fold(str(header or "")).strip()
     return _BY_FOLDED.get(key) or _BY_FOLDED.get(key.split("(")[0].strip())
 
@@ -113,7 +115,7 @@ UNIT_CHOICES = [
 ]
 
 
-def template_xlsx(*, categories=(), provinces=()) -> bytes:
+def template_xlsx(*, categories: Iterable[Any] = (), provinces: Iterable[Any] = ()) -> bytes:
     """The template: the products sheet (headers, one filled example with real numbers,
     drop-downs for category, unit and province), an instruction sheet and the lists sheet."""
     from openpyxl import Workbook

@@ -11,6 +11,7 @@ import csv
 import io
 import unicodedata
 import zipfile
+from typing import Any
 from xml.etree import ElementTree
 
 from django.conf import settings
@@ -166,7 +167,7 @@ def read(data: bytes, name: str) -> tuple[list[tuple[int, dict]], str, str]:
     return rows, "csv", encoding
 
 
-def products_sheet(wb):
+def products_sheet(wb: Any) -> Any:  # openpyxl ships no types
     """The template's products sheet (after its instruction sheet), else a workbook's first."""
     return wb["San pham"] if "San pham" in wb.sheetnames else wb.worksheets[0]
 

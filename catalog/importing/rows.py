@@ -83,7 +83,7 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def parse_decimal(value) -> Decimal:
+def parse_decimal(value: object) -> Decimal:
     """Vietnamese habits first: "2,5" is two and a half, "1.000" is one thousand; "1.234,5" and
     "1,234.5" both work (the last separator is the decimal one); spreadsheet numbers pass through."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -102,7 +102,7 @@ def parse_decimal(value) -> Decimal:
     return result
 
 
-def parse_price(value) -> int:
+def parse_price(value: object) -> int:
     text = _text(value).lower()
     for junk in ("vnđ", "vnd", "đồng", "đ", "₫", " "):
         text = text.replace(junk, "")

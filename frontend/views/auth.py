@@ -22,6 +22,7 @@ from frontend.forms import LoginForm, SignupForm, add_domain_errors
 from market.accounts.services import user_set_language, user_signup
 from market.accounts.throttles import ScopeThrottle
 from market.errors import DomainError
+from market.models import User
 from market.shared.mail import mail_queue
 
 
@@ -75,7 +76,7 @@ class LoginView(auth_views.LoginView):
         return follow_account_language(response, form.get_user())
 
 
-def follow_account_language(response, user):
+def follow_account_language(response: HttpResponse, user: User) -> HttpResponse:
     """After login the pages speak the account's language, whatever the browser asked for: the
     language cookie (read by LocaleMiddleware before Accept-Language) is set to it."""
     response.set_cookie(

@@ -32,7 +32,7 @@ class SignedInRequest(PageRequest):
     user: User
 
 
-def has_nul(kwargs) -> bool:
+def has_nul(kwargs: dict[str, Any]) -> bool:
     """A URL part with NUL (%00) names nothing; PostgreSQL would refuse it as a query parameter."""
     return any(isinstance(v, str) and "\x00" in v for v in kwargs.values())
 
@@ -52,14 +52,14 @@ def not_found_as_404(view):
     return wrapper
 
 
-def page_params(request) -> str:
+def page_params(request: HttpRequest) -> str:
     """The current query string without `page`, ready to prefix `page=N` in pager links."""
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode() + "&" if params else ""
 
 
-def province_code(raw) -> int | None:
+def province_code(raw: str | None) -> int | None:
     """A posted province code as an int, or None when it is not plain ASCII digits (e.g. "²")."""
     return market_selectors.as_id(raw or "")
 

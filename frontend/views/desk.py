@@ -139,7 +139,7 @@ def order_paid(request: SignedInRequest, coop: Cooperative, code: str) -> HttpRe
 
 @require_GET
 @coop_staff
-def order_print(request, coop: Cooperative, code, kind):
+def order_print(request: SignedInRequest, coop: Cooperative, code: str, kind: str) -> HttpResponse:
     order = _own_order(request, coop, code)
     template = {"slip": "frontend/coop/packing_slip.html", "invoice": "frontend/coop/invoice.html"}[
         kind

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from catalog.models import Category, Certification, Incoterm, Product
+from catalog.models import Category, Certification, Incoterm, Product, ProductFamily
 from catalog.units import Unit
 from frontend.views.card import STRIPE_CSP
 from frontend.views.common import SignedInRequest, not_found_as_404, run_one
@@ -56,13 +56,33 @@ def rfq_list(request: SignedInRequest) -> HttpResponse:
     )
 
 
+def _id(data: dict, key: str) -> int:
+    value = str(data.get(key) or "")
+    return int(value) if value.isdecimal() and len(value) < 19 else 0
+
+
 def _form_context(request, data: dict) -> dict:
-    product = Product.objects.filter(pk=data.get("product_id") or 0, status="ACTIVE").first()
-    coop = Cooperative.objects.filter(pk=data.get("cooperative_id") or 0, status="VERIFIED").first()
+    # `product_id`: the older links named the variant only.
+    variant = (
+        Product.objects.select_related("family")
+        .filter(pk=_id(data, "variant_id") or _id(data, "product_id"), status="ACTIVE")
+        .first()
+    )
+    family = (
+        ProductFamily.objects.filter(pk=_id(data, "family_id"), variants__status="ACTIVE")
+        .select_related("cooperative")
+        .first()
+        if _id(data, "family_id")
+        else (variant.family if variant else None)
+    )
+    if variant is not None and family is not None and variant.family_id != family.pk:
+        variant = None
+    coop = Cooperative.objects.filter(pk=_id(data, "cooperative_id"), status="VERIFIED").first()
     return {
         "data": data,
-        "product": product,
-        "cooperative": coop or (product.cooperative if product else None),
+        "family": family,
+        "variant": variant,
+        "cooperative": coop or (family.cooperative if family else None),
         "categories": Category.objects.order_by("name_en"),
         "units": Unit.choices,
         "incoterms": Incoterm.values,
@@ -84,8 +104,8 @@ def rfq_new(request: SignedInRequest) -> HttpResponse:
         "direct": bool(data.get("direct")),
         "closes_at": f"{data.get('closes_on')}T23:59:00" if data.get("closes_on") else None,
     }
-    for key in ("product_id", "category_id", "cooperative_id"):
-        payload[key] = int(data[key]) if (data.get(key) or "").isdecimal() else None
+    for key in ("family_id", "variant_id", "product_id", "category_id", "cooperative_id"):
+        payload[key] = _id(data, key) or None
     try:
         rfq = services.rfq_create(buyer=request.user, data=payload)
     except DomainError as exc:

@@ -84,7 +84,7 @@ _DECISIONS = {
 
 @require_POST
 @platform_admin
-def decide(request, coop_id, decision):
+def decide(request: SignedInRequest, coop_id: int, decision: str) -> HttpResponse:
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     call, ok = _DECISIONS[decision]
@@ -101,7 +101,7 @@ def certifications(request: SignedInRequest) -> HttpResponse:
 
 @require_POST
 @platform_admin
-def certification_decide(request, cert_id, decision):
+def certification_decide(request: SignedInRequest, cert_id: int, decision: str) -> HttpResponse:
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     _run(

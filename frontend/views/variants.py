@@ -15,11 +15,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from catalog import selectors as catalog_selectors
+from catalog.models import Product
 from catalog.services import families as family_services
 from catalog.units import Unit
 from frontend.views.common import SignedInRequest, run_one
 from frontend.views.coop import coop_staff
-from market.models import Cooperative
+from market.models import Cooperative, User
 
 
 class VariantAddForm(forms.Form):
@@ -51,7 +52,7 @@ class VariantAddForm(forms.Form):
         }
 
 
-def family_context(*, user, coop, product) -> dict:
+def family_context(*, user: User, coop: Cooperative, product: Product) -> dict[str, Any]:
     """What the product page shows of the family: its variants (every status) and the forms."""
     family = catalog_selectors.family_get_for_staff(
         user=user, cooperative_id=coop.pk, family_id=product.family_id

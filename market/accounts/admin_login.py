@@ -4,16 +4,19 @@ Django's admin login has no limit of its own: without this, a password could be 
 at any speed while the other two doors block after THROTTLE_LOGIN failures. Failures from one
 client address count against the same cache entries whichever door they use."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.forms.utils import ErrorDict
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from market.accounts.throttles import ScopeThrottle
 
 
-def admin_login(request, extra_context=None):
+def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
     if request.method != "POST":
         return admin.site.login(request, extra_context)
     throttle = ScopeThrottle("login")

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from market.accounts import services as accounts
 from market.accounts.throttles import LiveScopedRateThrottle
 from market.api.permissions import SignedInApiRequest
-from market.models import BuyerProfile
+from market.models import BuyerProfile, User
 
 ERROR = inline_serializer(
     "Error",
@@ -50,14 +50,14 @@ class UserOutput(serializers.Serializer):
     buyer_kind = serializers.SerializerMethodField()
     cooperative_ids = serializers.SerializerMethodField()
 
-    def get_email_verified(self, user) -> bool:
+    def get_email_verified(self, user: User) -> bool:
         return user.email_verified_at is not None
 
-    def get_buyer_kind(self, user) -> str | None:
+    def get_buyer_kind(self, user: User) -> str | None:
         profile = BuyerProfile.objects.filter(user=user).first()
         return profile.kind if profile else None
 
-    def get_cooperative_ids(self, user) -> list[int]:
+    def get_cooperative_ids(self, user: User) -> list[int]:
         return list(
             user.memberships.order_by("cooperative_id").values_list("cooperative_id", flat=True)
         )
@@ -85,7 +85,7 @@ class SignupApi(_Throttled):
         country = serializers.CharField(max_length=2, required=False, default="VN")
 
     @extend_schema(request=Input, responses={202: DETAIL, 400: ERROR}, summary="Sign up as a buyer")
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         accounts.user_signup(**data.validated_data)
@@ -111,7 +111,7 @@ class LoginApi(_Throttled):
         responses={200: Output, 400: ERROR},
         summary="Log in (API token, optional session)",
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         user = accounts.user_login(
@@ -206,7 +206,7 @@ class PasswordResetApi(_Throttled):
     @extend_schema(
         request=Input, responses={202: DETAIL}, summary="Ask for a password reset e-mail"
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         accounts.password_reset_request(email=data.validated_data["email"])
@@ -228,7 +228,7 @@ class PasswordResetConfirmApi(_Throttled):
         responses={200: DETAIL, 400: ERROR},
         summary="Set a new password from a reset link",
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         accounts.password_reset_confirm(**data.validated_data)
@@ -246,7 +246,7 @@ class EmailVerifyApi(_Throttled):
     @extend_schema(
         request=Input, responses={200: DETAIL, 400: ERROR}, summary="Confirm an e-mail address"
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         accounts.user_email_verify(token=data.validated_data["token"])

@@ -1,7 +1,10 @@
 """The login/sign-up/reset limits outside DRF views: the web forms and the Django admin login."""
 
+from django.http import HttpRequest
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
+from rest_framework.views import APIView
 
 
 class ScopeThrottle(SimpleRateThrottle):
@@ -22,10 +25,13 @@ class ScopeThrottle(SimpleRateThrottle):
         # Read now, not at import: settings may change in tests.
         return str(api_settings.DEFAULT_THROTTLE_RATES[self.scope])
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    def get_cache_key(self, request: Request | HttpRequest, view: APIView | None) -> str | None:
+        # get_ident reads only request.META, which the admin login's HttpRequest has too; the
+        # stubs ask for a DRF Request.
+        ident = self.get_ident(request)  # type: ignore[arg-type]
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
-    def exhausted(self, request) -> bool:
+    def exhausted(self, request: HttpRequest) -> bool:
         self.key = self.get_cache_key(request, None)
         self.history = self.cache.get(self.key, [])
         self.now = self.timer()

@@ -19,7 +19,7 @@ class IdConverter:
             raise ValueError("id out of range")  # no match: 404
         return number
 
-    def to_url(self, value) -> str:
+    def to_url(self, value: int | str) -> str:
         return str(int(value))
 
 

@@ -1,6 +1,9 @@
 """Request parsers. A module of its own: DRF reads DEFAULT_PARSER_CLASSES while `rest_framework.views`
 loads, so this must not import the views (market.api does)."""
 
+from collections.abc import Mapping
+from typing import IO, Any
+
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, parsers
 
@@ -11,7 +14,12 @@ class JSONParser(parsers.JSONParser):
     The standard library's decoder recurses once per level and raises RecursionError (which DRF
     does not catch) for a body like `{"a":{"a":...}}` 3,000 levels deep."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.db.models import QuerySet
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -108,14 +108,14 @@ def _json_error(code: str, message, http_status: int) -> JsonResponse:
     )
 
 
-def handler404(request, exception):
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Under /api/ a 404 is our `{code, message, fields}` error; pages keep the HTML one."""
     if _is_api(request):
         return _json_error("not_found", _("Not found."), 404)
     return defaults.page_not_found(request, exception)
 
 
-def handler500(request):
+def handler500(request: HttpRequest) -> HttpResponse:
     """Under /api/ a 500 is JSON too (the error itself is logged by Django)."""
     if _is_api(request):
         return _json_error("server_error", _("Something went wrong on our side. Try again."), 500)

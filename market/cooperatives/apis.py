@@ -14,7 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,7 +25,7 @@ from market.api.responses import Pagination, created
 from market.cooperatives import selectors, services
 from market.errors import NotFound, ValidationFailed
 from market.invitations import services as invitations
-from market.models import Cooperative, CooperativeDocument, Membership
+from market.models import Cooperative, CooperativeDocument, Membership, VerificationEvent
 from market.reference.admin_units import resolve_province
 
 
@@ -59,7 +59,7 @@ class CooperativePublicOutput(serializers.Serializer):
     status = serializers.CharField()
     verified_at = serializers.DateTimeField(allow_null=True)
 
-    def get_logo_url(self, coop) -> str | None:
+    def get_logo_url(self, coop: Cooperative) -> str | None:
         return coop.logo.url if coop.logo else None
 
 
@@ -126,7 +126,7 @@ class CooperativeListCreateApi(GenericAPIView):
     pagination_class = Pagination
     serializer_class = CooperativePublicOutput
 
-    def get_permissions(self):
+    def get_permissions(self) -> list[BasePermission]:
         return [IsAuthenticated()] if self.request.method == "POST" else [AllowAny()]
 
     @extend_schema(
@@ -273,7 +273,7 @@ class DocumentOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     download_url = serializers.SerializerMethodField()
 
-    def get_download_url(self, doc) -> str:
+    def get_download_url(self, doc: CooperativeDocument) -> str:
         return reverse("market:document-download", args=[doc.cooperative_id, doc.pk])
 
 
@@ -339,7 +339,7 @@ class EventOutput(serializers.Serializer):
     actor = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 
-    def get_actor(self, event) -> str | None:
+    def get_actor(self, event: VerificationEvent) -> str | None:
         # The cooperative sees that "the platform" decided, not which admin's address.
         if event.actor is None:
             return None

@@ -8,12 +8,14 @@ they are.
 """
 
 import csv
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 # ASCII starters, their full-width forms (some spreadsheets normalise them), tab and CR.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
-def csv_cell(value):
+def csv_cell(value: object) -> object:
     """A CSV-safe cell: None → "", formula-like text → "'" + text, anything else unchanged."""
     if value is None:
         return ""
@@ -30,12 +32,12 @@ class SafeWriter:
     def __init__(self, stream, **kwargs):
         self._writer = csv.writer(stream, **kwargs)
 
-    def writerow(self, row):
+    def writerow(self, row: Iterable[object]) -> Any:
         return self._writer.writerow([csv_cell(v) for v in row])
 
 
 class SafeDictWriter(csv.DictWriter):
     """`csv.DictWriter` whose values go through `csv_cell` (the header row is ours)."""
 
-    def writerow(self, rowdict):
+    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
         return super().writerow({k: csv_cell(v) for k, v in rowdict.items()})

@@ -14,13 +14,17 @@
   not depend on whether an address has an account (account mails go only to existing accounts).
 """
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.utils import translation
 
 from market.background import enqueue
 
 
-def mail_queue(*, to, language: str | None, subject, body) -> str:
+def mail_queue(
+    *, to: str | Iterable[str], language: str | None, subject: object, body: object
+) -> str:
     """Queue a plain-text e-mail to `to` (an address or a list) for after commit. Returns the
     background task id."""
     recipients = [to] if isinstance(to, str) else list(to)

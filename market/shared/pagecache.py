@@ -20,7 +20,7 @@ Freshness, in two tiers:
 import hashlib
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -100,7 +100,7 @@ def bump_generation() -> None:
         log.warning("page cache generation not bumped: %s", exc)
 
 
-def on_changes_committed(sender, *, content: bool = True, **kwargs) -> None:
+def on_changes_committed(sender: object, *, content: bool = True, **kwargs: Any) -> None:
     """Receiver of `market.shared.outbox.changes_committed`."""
     if content:
         bump_generation()

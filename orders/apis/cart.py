@@ -1,6 +1,6 @@
 """Cart API: works for signed-in buyers and for guests (by session)."""
 
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
@@ -95,7 +95,7 @@ class CartLineAddApi(APIView):
         )
         quantity = serializers.CharField(max_length=20)
 
-        def validate(self, attrs):
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if ("variant_id" in attrs) == ("product_id" in attrs):
                 raise serializers.ValidationError(
                     {"variant_id": [_("Send variant_id (or, deprecated, product_id).")]}

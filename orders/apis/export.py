@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -48,7 +48,7 @@ class InstallmentOutput(serializers.ModelSerializer):
             "amount_paid", "amount_due", "state", "paid_at", "wire_reference", "receipts",
         ]  # fmt: skip
 
-    def get_receipts(self, inst) -> list[dict]:
+    def get_receipts(self, inst: Installment) -> list[dict]:
         return [
             {"method": r.method, "amount": str(r.amount), "reference": r.reference,
              "created_at": r.created_at}
@@ -284,7 +284,7 @@ class RateOutput(serializers.ModelSerializer):
 
 
 class RateListAddApi(APIView):
-    def get_permissions(self):
+    def get_permissions(self) -> list[BasePermission]:
         return [AllowAny()] if self.request.method == "GET" else [IsPlatformAdmin()]
 
     @extend_schema_serializer(component_name="RateInput")

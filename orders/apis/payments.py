@@ -3,6 +3,7 @@ the Stripe webhook and refunds."""
 
 import hmac
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -233,7 +234,7 @@ class StripeWebhookApi(APIView):
 class BankFeedAuthentication(BaseAuthentication):
     """`Authorization: Bearer <BANK_RECONCILE_TOKEN>`, compared in constant time."""
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[None, str]:
         header = request.headers.get("Authorization", "")
         token = settings.BANK_RECONCILE_TOKEN
         if not header.startswith("Bearer ") or not token:
@@ -242,7 +243,7 @@ class BankFeedAuthentication(BaseAuthentication):
             raise AuthenticationFailed()
         return (None, "bankfeed")
 
-    def authenticate_header(self, request):
+    def authenticate_header(self, request: Request) -> str:
         return "Bearer"
 
 
@@ -250,7 +251,7 @@ class BankFeedAuthScheme(OpenApiAuthenticationExtension):
     target_class = "orders.apis.payments.BankFeedAuthentication"
     name = "bankFeedBearer"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "http", "scheme": "bearer", "description": "BANK_RECONCILE_TOKEN"}
 
 

@@ -31,7 +31,7 @@ class OrderEventOutput(serializers.ModelSerializer):
         model = OrderEvent
         fields = ["kind", "from_status", "to_status", "note", "created_at", "actor"]
 
-    def get_actor(self, obj) -> str:
+    def get_actor(self, obj: OrderEvent) -> str:
         """Who acted, as a role: "buyer", "cooperative", "platform" or "system". Never a name or
         an e-mail address: the buyer must not learn who at the platform or the cooperative
         handled the order (the audit found admins' and staff's full names and addresses here)."""
@@ -39,7 +39,9 @@ class OrderEventOutput(serializers.ModelSerializer):
             return "system"
         if obj.actor_id == obj.order.buyer_id:
             return "buyer"
-        return "platform" if obj.actor.is_staff else "cooperative"
+        actor = obj.actor
+        assert actor is not None  # actor_id is set (checked above)
+        return "platform" if actor.is_staff else "cooperative"
 
 
 class OrderOutput(serializers.ModelSerializer):
@@ -77,7 +79,7 @@ class OrderOutput(serializers.ModelSerializer):
             "timeline",
         ]
 
-    def get_cooperative(self, obj) -> dict:
+    def get_cooperative(self, obj: Order) -> dict:
         return {
             "id": obj.cooperative_id,
             "name": obj.cooperative.display_name,

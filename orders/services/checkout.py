@@ -402,9 +402,13 @@ def checkout_place(
             return existing
     fields = _address_fields(address)
     _payment_check(method=payment_method, currency=currency, country=fields["country"])
-    _stock_precheck(cart)
+    coop_ids = _stock_precheck(cart)
+    # Shipping rules are read, never locked: read before the transaction, not while it holds the
+    # product rows every other checkout of these products waits for.
+    rules = (coop_ids, _shipping_rules(coop_ids))
     try:
         return _place(
+            rules=rules,
             buyer=buyer,
             cart=cart,
             payment_method=payment_method,
@@ -425,7 +429,7 @@ def checkout_place(
         raise
 
 
-def _stock_precheck(cart: Cart | None) -> None:
+def _stock_precheck(cart: Cart | None) -> set[int]:
     """Out of stock as last committed, without a lock: the answer is already known, so the
     attempt does not queue behind the checkouts holding the product rows (under a race for the
     last units most attempts end here). Stock that is there is checked again under the lock."""
@@ -435,17 +439,26 @@ def _stock_precheck(cart: Cart | None) -> None:
         CartLine.objects.filter(cart=cart)
         .order_by("pk")
         .values_list(
-            "quantity", "product_id", "product__stock_qty", "product__unit", "product__name_vi"
+            "quantity",
+            "product_id",
+            "product__stock_qty",
+            "product__unit",
+            "product__name_vi",
+            "product__cooperative_id",
         )
     )
-    for quantity, product_id, stock, unit, name in rows:
+    coop_ids = set()
+    for quantity, product_id, stock, unit, name, coop_id in rows:
         if quantity > stock:  # the fields of the message; the same check as under the lock
             stock_check(Product(pk=product_id, stock_qty=stock, unit=unit, name_vi=name), quantity)
+        coop_ids.add(coop_id)
+    return coop_ids  # the cooperatives of the cart, for their shipping rules
 
 
 @transaction.atomic
 def _place(
     *,
+    rules: tuple[set[int], dict[int, ShippingRule]],
     buyer: User,
     cart: Cart | None,
     payment_method: str,
@@ -464,14 +477,16 @@ def _place(
     by_coop: dict[int, list[PricedItem]] = {}
     for item in priced:
         by_coop.setdefault(item[1].cooperative_id, []).append(item)
-    rules = _shipping_rules(by_coop)
+    read_for, found = rules
+    if not set(by_coop) <= read_for:  # the cart changed since the pre-check (another tab)
+        found = _shipping_rules(by_coop)
     head = {"buyer": buyer, "payment_method": payment_method}
     orders = [
         _draft_order(
             checkout_fields=head,
             cooperative=items[0][1].cooperative,
             items=items,
-            rule=rules.get(coop_id),
+            rule=found.get(coop_id),
             note=(notes.get(coop_id) or notes.get(str(coop_id)) or "").strip(),
             now=now,
         )

@@ -568,7 +568,7 @@ def export_shipment_record(*, actor: User, order_id: int, data: dict[str, Any]) 
     and, when the order is packed, ships it (carrier = vessel, tracking = container number).
     Raises NotFound, ActionForbidden, ShipmentInvalid, TransitionNotAllowed."""
     order = lock_order_for(actor=actor, order_id=order_id, allowed={"coop", "admin"})
-    terms = ExportTerms.objects.select_for_update().filter(order=order).first()
+    terms = ExportTerms.objects.select_for_update(of=("self",)).filter(order=order).first()
     if terms is None:
         raise NotFound()
     if order.status not in (Order.Status.CONFIRMED, Order.Status.PACKED):
@@ -601,7 +601,7 @@ def export_transport_document_upload(
     from market.shared.document_files import private_document_store
 
     order = lock_order_for(actor=actor, order_id=order_id, allowed={"coop", "admin"})
-    terms = ExportTerms.objects.select_for_update().filter(order=order).first()
+    terms = ExportTerms.objects.select_for_update(of=("self",)).filter(order=order).first()
     if terms is None:
         raise NotFound()
     if kind not in ("BL", "AWB"):

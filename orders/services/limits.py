@@ -42,7 +42,7 @@ def unpaid_bank_transfer_orders() -> Q:
 
 def buyer_lock(buyer: User) -> None:
     """Serialise one buyer's checkouts (taken before any stock row: buyer, then products)."""
-    User.objects.select_for_update().filter(pk=buyer.pk).values_list("pk").first()
+    User.objects.select_for_update(of=("self",)).filter(pk=buyer.pk).values_list("pk").first()
 
 
 def checkout_limits_check(

@@ -11,6 +11,7 @@ tokens (letters and digits only), so no operator a buyer types can reach the SQL
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
@@ -37,6 +38,8 @@ from search.backends.base import (
 from search.backends.packed import pack, unpack
 from search.models import SearchDocument, SearchWord
 from search.text import FOLDED, parse, tokens
+
+log = logging.getLogger("htx.search")
 
 TABLE = SearchDocument._meta.db_table
 # The `sku` column holds every variant's SKU, one per line; the exact-SKU signal looks for the
@@ -336,14 +339,14 @@ class DatabaseBackend(SearchBackend):
         order = _order(query, by_rank)
         seconds = facet_cache_seconds() if plan else browse_facet_cache_seconds()
         key = _facet_cache_key(base, params, seconds) if query.facets else None
-        cached = cache.get(key) if key else None
+        cached = _cache_get(key) if key else None
         with connection.cursor() as cursor:
             if query.facets and cached is None and plan:
                 ids, (facets, total) = self._match_once(
                     cursor, base, rank_params + params, rank, order, query, offset
                 )
                 if key:
-                    cache.set(key, (facets, total), seconds)
+                    _cache_set(key, (facets, total), seconds)
             else:
                 cursor.execute(
                     f"SELECT d.product_id, {rank} AS r {base} ORDER BY {order} LIMIT %s OFFSET %s",
@@ -388,7 +391,7 @@ class DatabaseBackend(SearchBackend):
             return {}, cursor.fetchone()[0]
         result = self._count_facets(cursor, base, params, text=False)
         if key:
-            cache.set(key, result, seconds)
+            _cache_set(key, result, seconds)
         return result
 
     def _match_once(
@@ -640,7 +643,11 @@ def _facet_cache_key(base: str, params: Params, seconds: int) -> str | None:
     generation that every index write bumps (in the shared cache), so writes show at once."""
     if seconds <= 0:
         return None
-    generation = cache.get_or_set(GENERATION_KEY, 1, None)
+    try:
+        generation = cache.get_or_set(GENERATION_KEY, 1, None)
+    except Exception as exc:  # the shared cache (Redis) is down: count, do not cache
+        log.warning("search facet cache unavailable: %s", exc)
+        return None
     digest = hashlib.sha1(
         repr((connection.alias, base, params)).encode(), usedforsecurity=False
     ).hexdigest()
@@ -648,10 +655,30 @@ def _facet_cache_key(base: str, params: Params, seconds: int) -> str | None:
 
 
 def _bump_generation() -> None:
+    """A cache that is down must not fail the index write (bench/faults.py, Redis stopped: the
+    search sync failed on this bump). Nothing is served from a cache that is down; entries
+    written before an outage may outlive it by their timeout at most."""
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:
-        cache.set(GENERATION_KEY, 2, None)
+        _cache_set(GENERATION_KEY, 2, None)
+    except Exception as exc:
+        log.warning("search facet cache generation not bumped: %s", exc)
+
+
+def _cache_get(key: str) -> Any:
+    try:
+        return cache.get(key)
+    except Exception as exc:
+        log.warning("search facet cache unavailable: %s", exc)
+        return None
+
+
+def _cache_set(key: str, value: object, seconds: int | None) -> None:
+    try:
+        cache.set(key, value, seconds)
+    except Exception as exc:
+        log.warning("search facet cache unavailable: %s", exc)
 
 
 _tree_cache: tuple[float, dict[int, int | None]] | None = None

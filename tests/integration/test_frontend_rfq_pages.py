@@ -27,15 +27,18 @@ def browser(user):
 
 def test_request_a_quote_from_the_product_page_goes_to_its_cooperative(trade):
     page = browser(trade["buyer"]).get(f"/san-pham/{trade['product'].pk}/{trade['product'].slug}/")
-    assert f"/rfq/new/?product_id={trade['product'].pk}" in page.content.decode()
-    form = browser(trade["buyer"]).get(f"/rfq/new/?product_id={trade['product'].pk}")
+    product = trade["product"]
+    link = f"/rfq/new/?family_id={product.family_id}&variant_id={product.pk}"
+    assert link.replace("&", "&amp;") in page.content.decode()
+    form = browser(trade["buyer"]).get(link)
     assert trade["coop"].display_name in form.content.decode()
     closes = (timezone.localdate() + datetime.timedelta(days=7)).isoformat()
 
     r = browser(trade["buyer"]).post(
         "/rfq/new/",
         {
-            "product_id": trade["product"].pk,
+            "family_id": trade["product"].family_id,
+            "variant_id": trade["product"].pk,
             "cooperative_id": trade["coop"].pk,
             "direct": "1",
             "title": "ST25 20 t",
@@ -53,6 +56,7 @@ def test_request_a_quote_from_the_product_page_goes_to_its_cooperative(trade):
     rfq = Rfq.objects.get()
     assert r.status_code == 302 and r["Location"] == f"/rfq/{rfq.pk}/"
     assert rfq.cooperative == trade["coop"] and rfq.product == trade["product"]
+    assert rfq.family == trade["product"].family
 
 
 def test_bad_rfq_form_shows_the_message_and_writes_nothing(trade):

@@ -24,7 +24,7 @@ class Command(BaseCommand):
             "--output", required=True, help="file to write ('-' for standard output)"
         )
 
-    def handle(self, *args: Any, format, output, **options: Any) -> None:
+    def handle(self, *args: Any, format: str, output: str, **options: Any) -> None:
         if format == "csv":
             text = export_csv()
             count = max(text.count("\r\n") - 1, 0)  # minus the header line

@@ -44,7 +44,15 @@ class Command(BaseCommand):
         parser.add_argument("--products", type=int, default=60)
         parser.add_argument("--checkout-buyers", type=int, default=2000)
 
-    def handle(self, *args: Any, buyers, owners, products, checkout_buyers, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        buyers: int,
+        owners: int,
+        products: int,
+        checkout_buyers: int,
+        **options: Any,
+    ) -> None:
         with transaction.atomic():
             data: dict[str, list] = {
                 "buyers": self._buyers(buyers),

@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--repair", action="store_true")
 
-    def handle(self, *args: Any, repair, **options: Any) -> None:
+    def handle(self, *args: Any, repair: bool, **options: Any) -> None:
         backend = get_backend()
         self.stdout.write(f"search_check: comparing the database with the {backend.name} index")
         drift = compare(backend)

@@ -20,7 +20,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=1000)
 
-    def handle(self, *args: Any, batch_size, **options: Any) -> None:
+    def handle(self, *args: Any, batch_size: int, **options: Any) -> None:
         backend = get_backend()
         expected = product_list_purchasable().count()
         self.stdout.write(

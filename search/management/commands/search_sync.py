@@ -15,7 +15,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=500)
 
-    def handle(self, *args: Any, batch_size, **options: Any) -> None:
+    def handle(self, *args: Any, batch_size: int, **options: Any) -> None:
         pending = OutboxEvent.objects.count()
         self.stdout.write(f"search_sync: {pending} outbox events pending")
         started = time.monotonic()
