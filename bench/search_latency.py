@@ -531,6 +531,45 @@ def bench_backend(name: str, rounds: int, http_args=None) -> dict:
     return result
 
 
+RESULTS = Path("/tmp/htx-bench-search-results.json")  # the last figures per size and backend
+
+
+def compare_sizes(products: int, vendor: str, r: dict) -> None:
+    """Keep this run's figures, and print them against the other catalog size's last run of
+    the same backend (e.g. 1,000,000 against 100,000 products) with its age and load."""
+    import json
+
+    name = f"{r['backend']}/{vendor}" if r["backend"] == "database" else r["backend"]
+    try:
+        saved = json.loads(RESULTS.read_text())
+    except (OSError, ValueError):
+        saved = {}
+    keep = {k: r[k] for k in ("p50", "p95", "raw_p50", "raw_p95", "docs_per_s") if k in r}
+    keep.update(at=time.time(), load=os.getloadavg()[0], slowest=r["slowest"])
+    saved.setdefault(name, {})[str(products)] = keep
+    RESULTS.write_text(json.dumps(saved, default=float))
+    for size, other in sorted(saved[name].items(), key=lambda kv: int(kv[0])):
+        if int(size) == products:
+            continue
+        age = (time.time() - other["at"]) / 60
+        line = (
+            f"vs {int(size):,} products ({age:.0f} min ago, load {other['load']:.1f}): "
+            f"p50 {other['p50']:.1f} -> {r['p50']:.1f} ms, p95 {other['p95']:.1f} -> "
+            f"{r['p95']:.1f} ms (p95 x{r['p95'] / other['p95']:.2f})"
+        )
+        if "raw_p95" in r and "raw_p95" in other:
+            line += (
+                f"; engine alone p95 {other['raw_p95']:.1f} -> {r['raw_p95']:.1f} ms "
+                f"(x{r['raw_p95'] / other['raw_p95']:.2f})"
+            )
+        if (
+            other.get("docs_per_s") == other.get("docs_per_s")
+            and r["docs_per_s"] == r["docs_per_s"]
+        ):
+            line += f"; reindex {other['docs_per_s']:,.0f} -> {r['docs_per_s']:,.0f} docs/s"
+        print(" " * 15 + line)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=100_000)
@@ -629,6 +668,7 @@ def main():
         print(
             " " * 15 + f"empty answers: {len(empty)}" + (f" ({', '.join(empty)})" if empty else "")
         )
+        compare_sizes(args.products, connection.vendor, r)
 
 
 if __name__ == "__main__":
