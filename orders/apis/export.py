@@ -172,9 +172,7 @@ class ShipmentApi(APIView):
         responses=OpenApiTypes.OBJECT,
         summary="Record the shipment (ships a packed order) (cooperative, admin)",
     )
-    # `request` stays untyped: request.data may be a JSON array, which the service does not
-    # expect (a bad-input path left as it is; see the issue 10 closing note).
-    def post(self, request, code: str) -> Response:
+    def post(self, request: SignedInApiRequest, code: str) -> Response:
         order = _export_order(request, code)
         export.export_shipment_record(actor=request.user, order_id=order.pk, data=request.data)
         return Response(_export_output(_export_order(request, code)))

@@ -539,7 +539,9 @@ SHIPMENT_FIELDS = {
 }
 
 
-def _shipment_values(data: dict[str, Any]) -> dict[str, Any]:
+def _shipment_values(data: object) -> dict[str, Any]:
+    if not isinstance(data, dict):  # a JSON array or a bare value: nothing to read fields from
+        raise ShipmentInvalid(_("Send the shipment as one object of fields."))
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     for name, size in SHIPMENT_FIELDS.items():
@@ -563,7 +565,7 @@ def _shipment_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def export_shipment_record(*, actor: User, order_id: int, data: dict[str, Any]) -> ExportTerms:
+def export_shipment_record(*, actor: User, order_id: int, data: object) -> ExportTerms:
     """The cooperative records the shipment (ports, container, seal, packages, weights, marks)
     and, when the order is packed, ships it (carrier = vessel, tracking = container number).
     Raises NotFound, ActionForbidden, ShipmentInvalid, TransitionNotAllowed."""

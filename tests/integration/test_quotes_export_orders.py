@@ -339,3 +339,18 @@ def test_an_export_order_with_money_received_is_neither_cancelled_nor_expired(tr
     assert r.status_code == 409 and r.json()["code"] == "invalid_transition"
     assert expired == 0
     assert Order.objects.values_list("status", "payment_status", "amount_paid_vnd").get() == before
+
+
+@pytest.mark.parametrize("body", [[SHIPMENT], "MSCU1234565", 800])
+def test_a_shipment_that_is_not_an_object_is_refused_and_changes_nothing(trade, order, body):
+    staff = client_for(trade["staff"])
+    _wire(trade, order, 1, "4980", "FT1")
+    assert staff.post(f"/api/v1/orders/{order.code}/pack/", {}).status_code == 200
+
+    response = staff.post(f"/api/v1/orders/{order.code}/shipment/", body, format="json")
+
+    assert response.status_code == 400 and response.json()["code"] == "shipment_invalid"
+    order.refresh_from_db()
+    order.export.refresh_from_db()
+    assert order.status == Order.Status.PACKED
+    assert order.export.container_number == "" and order.export.shipped_on is None
