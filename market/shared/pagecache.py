@@ -35,6 +35,13 @@ def seconds() -> int:
     return getattr(settings, "PUBLIC_CACHE_SECONDS", 0)
 
 
+def _prefix(name: str) -> str:
+    """The key prefix of `name` for the request's language and the current content generation
+    (one cache round trip; raises when the cache is down)."""
+    generation = cache.get_or_set(GENERATION_KEY, 1, None)
+    return f"page:{name}:{get_language() or 'vi'}:{generation}:"
+
+
 def cached(name: str, parts: object, build: Callable[[], T], *, keep: Callable[[T], bool]) -> T:
     """`build()`'s value for (name, parts, the request's language), from the shared cache when
     a fresh one is there; stored when `keep(value)` (e.g. not a degraded answer)."""
@@ -42,9 +49,8 @@ def cached(name: str, parts: object, build: Callable[[], T], *, keep: Callable[[
     if ttl <= 0:
         return build()
     try:
-        generation = cache.get_or_set(GENERATION_KEY, 1, None)
         digest = hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()
-        key = f"page:{name}:{get_language() or 'vi'}:{generation}:{digest}"
+        key = _prefix(name) + digest
         hit = cache.get(key)
     except Exception as exc:  # the cache is down: serve fresh
         log.warning("page cache unavailable: %s", exc)
@@ -70,8 +76,7 @@ def cached_many(
     if ttl <= 0 or not ids:
         return build(list(ids))
     try:
-        generation = cache.get_or_set(GENERATION_KEY, 1, None)
-        prefix = f"page:{name}:{get_language() or 'vi'}:{generation}:"
+        prefix = _prefix(name)
         found = cache.get_many([prefix + str(i) for i in ids])
     except Exception as exc:  # the cache is down: serve fresh
         log.warning("page cache unavailable: %s", exc)
