@@ -7,7 +7,7 @@ Both engine backends send exactly these bodies (Elasticsearch through elasticsea
 OpenSearch as `.to_dict()` through opensearch-py).
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from elasticsearch_dsl import A as Agg
@@ -34,7 +34,7 @@ FACET_FIELDS = {  # facet name -> (field, max buckets)
     "crop_year": ("crop_years", 20),
 }
 # Facet keys arrive as strings from the keyword fields: back to the types the database gives.
-FACET_KEYS = {
+FACET_KEYS: dict[str, Callable[[str], Any]] = {
     "category": int,
     "province": int,
     "cooperative": int,
