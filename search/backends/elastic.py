@@ -51,7 +51,9 @@ class EngineBackend(SearchBackend):
     @abc.abstractmethod
     def _connect(self, url: str, timeout: float) -> Any: ...
     @abc.abstractmethod
-    def _search(self, search: Any, index: str) -> Any: ...  # -> elasticsearch_dsl Response
+    def _search(
+        self, search: Any, index: str, params: dict[str, Any] | None = None
+    ) -> Any: ...  # -> elasticsearch_dsl Response; params: query-string parameters
     @abc.abstractmethod
     def _bulk(self, actions: list[Action]) -> tuple[int, list[Any]]: ...
     @abc.abstractmethod
@@ -228,7 +230,9 @@ class EngineBackend(SearchBackend):
 
     def run(self, query: Query) -> SearchResult:
         self.ensure_index()
-        response = self._call(self._search, eq.build_search(query), self.read_alias)
+        response = self._call(
+            self._search, eq.build_search(query), self.read_alias, eq.request_params(query)
+        )
         hits = list(response.hits)
         total: int = response.hits.total.value
         result = SearchResult(ids=[int(h.meta.id) for h in hits], total=total)
@@ -280,8 +284,8 @@ class ElasticsearchBackend(EngineBackend):
             url, request_timeout=timeout, retry_on_timeout=True, max_retries=2
         )
 
-    def _search(self, search: Any, index: str) -> Any:
-        return search.using(self.client).index(index).execute()
+    def _search(self, search: Any, index: str, params: dict[str, Any] | None = None) -> Any:
+        return search.using(self.client).index(index).params(**(params or {})).execute()
 
     def _bulk(self, actions: list[Action]) -> tuple[int, list[Any]]:
         from elasticsearch.helpers import bulk

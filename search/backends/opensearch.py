@@ -19,8 +19,8 @@ class OpenSearchBackend(EngineBackend):
         self.errors = (opensearchpy.exceptions.OpenSearchException,)
         return opensearchpy.OpenSearch(url, timeout=timeout, retry_on_timeout=True, max_retries=2)
 
-    def _search(self, search: Any, index: str) -> Any:
-        raw = self.client.search(index=index, body=search.to_dict())
+    def _search(self, search: Any, index: str, params: dict[str, Any] | None = None) -> Any:
+        raw = self.client.search(index=index, body=search.to_dict(), **(params or {}))
         return Response(search, raw)
 
     def _bulk(self, actions: list[Action]) -> tuple[int, list[Any]]:
