@@ -207,7 +207,7 @@ def read_upload(name: str) -> bytes | None:
         return None
 
 
-def delete_upload(name: str) -> None:
+def delete_upload(name: str | None) -> None:
     if name:
         try:
             private_storage().delete(name)

@@ -115,11 +115,12 @@ def product_image_process(*, image_id: int) -> str:
     if image.status != Status.PENDING:
         _upload_discard(image)  # a run that crashed after its commit left the raw file
         return image.status
-    data = images.read_upload(image.upload.name) if image.upload.name else None
+    name = image.upload.name or ""
+    data = images.read_upload(name) if name else None
     if data is None:
         return _finish(image_id, processed=None, failure="upload_missing")
     try:
-        processed = images.make_variants(data, stem=images.variant_stem(image.upload.name))
+        processed = images.make_variants(data, stem=images.variant_stem(name))
     except ImageTooLarge:
         return _finish(image_id, processed=None, failure="image_too_large")
     except ImageInvalid:
@@ -147,7 +148,9 @@ def _record(
     )
     if image is None or image.status != Status.PENDING:
         # Deleted, or finished by another run meanwhile: keep only the files its row names.
-        kept = set(images.image_paths(image.original.name, image.variants)) if image else set()
+        kept = (
+            set(images.image_paths(image.original.name or "", image.variants)) if image else set()
+        )
         transaction.on_commit(lambda: images.delete_files([p for p in paths if p not in kept]))
         return image.status if image else "GONE"
     coop_id = image.family.cooperative_id
@@ -158,9 +161,9 @@ def _record(
                 quota.storage_reserve(cooperative_id=coop_id, nbytes=images.stored_bytes(paths))
         except quota.StorageQuotaExceeded:
             failure = "storage_quota_exceeded"
-    if failure:
+    if failure or processed is None:
         transaction.on_commit(lambda: images.delete_files(paths))
-        image.status, image.failure_code = Status.FAILED, failure
+        image.status, image.failure_code = Status.FAILED, failure or "image_corrupt"
     else:
         image.status, image.failure_code = Status.READY, ""
         image.original.name = processed.original
