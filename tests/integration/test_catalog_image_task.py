@@ -321,3 +321,39 @@ def test_a_ready_photo_is_shown_before_pending_and_failed_ones(actors, queued):
     assert "photo-placeholder" not in html  # buyers see the ready photo only
     assert failed.status == "FAILED" and pending.status == "PENDING"
     assert card.thumbnail_url.endswith(ready.variants["thumb"]["jpeg"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_the_upload_answers_ready_with_its_variants(actors, settings):
+    # given no broker (make run): the task runs in this process when the upload commits
+    assert settings.CELERY_BROKER_URL == ""
+    product = DraftProductFactory(cooperative=actors["coop"])
+    url = f"/api/v1/cooperatives/{actors['coop'].pk}/products/{product.pk}/images/"
+
+    response = client_for(actors["staff"]).post(
+        url, {"image": SimpleUploadedFile("a.jpg", photo(size=(800, 600)))}, format="multipart"
+    )
+
+    body = response.json()
+    assert (response.status_code, body["status"], body["failure"]) == (201, "READY", None)
+    assert set(body["variants"]) == {"thumb", "card", "full"}
+    assert body["variants"]["card"]["jpeg"].startswith(settings.MEDIA_URL)
+    assert _files(settings.PRIVATE_MEDIA_ROOT) == []
+    assert not BackgroundTask.objects.exists()  # nothing queued, nothing failed
+
+
+def test_the_editor_says_a_photo_is_being_processed_when_a_worker_will_make_it(actors, queued):
+    product = DraftProductFactory(cooperative=actors["coop"])
+    editor = Client()
+    editor.force_login(actors["staff"])
+
+    response = editor.post(
+        reverse("frontend:coop_product_image_add", args=[actors["coop"].pk, product.pk]),
+        {"image": SimpleUploadedFile("a.jpg", photo(size=(600, 400)), "image/jpeg")},
+        follow=True,
+    )
+
+    texts = [str(m) for m in response.context["messages"]]
+    assert texts == ["Đã tải ảnh lên. Ảnh sẽ hiện ở đây ngay khi xử lý xong."]
+    assert product.family.images.get().status == "PENDING"
+    assert 'data-status="PENDING"' in response.content.decode()
