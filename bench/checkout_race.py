@@ -4,12 +4,15 @@ duplicated, every attempt answered (an order or a clear out-of-stock); prints ch
 Then (not timed) delivers and completes every order, so each posts its ledger entries, and checks
 the ledger against the orders (`ledger:` line, as `manage.py ledger_check`).
 
-    set -a; . .services/env; set +a; .venv/bin/python bench/checkout_race.py [--buyers 50] [--attempts 1000] [--processes N]
+    set -a; . .services/env; set +a; .venv/bin/python bench/checkout_race.py [--buyers 50] [--attempts 1000] [--processes N] [--threads T]
 
-The buyers run as threads in `--processes` processes (default: one per CPU), as a web server runs
-its workers (each booted from `market.wsgi`, as gunicorn boots them): one Python process cannot use a second core for 50 threads (the GIL), and the
-figure is meant to be the application's, not one interpreter's. Buyers are split evenly between
-the processes, all start together, and the attempts, outcomes and latencies of every process are
+The checkouts run as the production web server runs them: `--processes` worker processes of
+`--threads` threads each, by default the numbers `deploy/gunicorn.conf.py` gives gunicorn on this
+host (2 × CPUs + 1 workers of 4 threads), each process booted from `market.wsgi` as gunicorn boots
+its workers. The buyers are split evenly between the processes and all start together; a buyer
+whose request finds every thread of its worker busy waits for one, as a request waits in the
+listen backlog, and that wait is part of its latency: each latency runs from the moment the buyer
+asks to check out to the answer. The attempts, outcomes and latencies of every process are
 counted together: 50 buyers and 1,000 attempts whatever the number of processes.
 
 Between attempts each buyer refills its cart as a buyer would (the same cart, 1-3 lines) in one
@@ -23,6 +26,7 @@ import argparse
 import multiprocessing
 import os
 import random
+import runpy
 import statistics
 import sys
 import threading
@@ -63,7 +67,9 @@ def main():
     ap.add_argument("--buyers", type=int, default=50)
     ap.add_argument("--products", type=int, default=20)
     ap.add_argument("--attempts", type=int, default=1000)
-    ap.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    server = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))  # the production shape
+    ap.add_argument("--processes", type=int, default=server["workers"])
+    ap.add_argument("--threads", type=int, default=server["threads"])
     args = ap.parse_args()
     recreate_db()
     import django
@@ -125,12 +131,13 @@ def run(args):
     processes = max(1, min(args.processes, args.buyers))
     print(
         f"racing {args.buyers} buyers × {per_buyer} attempts for {initial} units "
-        f"of {len(products)} variants in {families} families, in {processes} processes …",
+        f"of {len(products)} variants in {families} families, on {processes} workers × "
+        f"{args.threads} threads …",
         flush=True,
     )
     import market.wsgi  # noqa: F401  each process is a web worker booted with the app (its tasks registered)
 
-    race = Race(products, per_buyer, processes, vn_address())
+    race = Race(products, per_buyer, processes, args.threads, vn_address())
     if processes == 1:
         latencies, outcome, wall, by_kind = race.run_inline(buyers)
     else:
@@ -153,7 +160,7 @@ def run(args):
     print(
         f"checkout_race: {len(latencies) / wall:.1f} attempts/s, {outcome['order'] / wall:.1f} checkouts/s, "
         f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95:.0f} ms, wall {wall:.1f} s, "
-        f"{args.buyers} buyers in {processes} processes"
+        f"{args.buyers} buyers on {processes} workers × {args.threads} threads"
     )
     print("latency by answer: " + ", ".join(_spread(k, v) for k, v in by_kind.items() if v))
     ledger_ok = settle_and_check_ledger()
@@ -182,8 +189,9 @@ class Race:
     """The timed part: every buyer thread waits at one barrier (across processes), then makes its
     attempts; each attempt's latency is the `checkout_place` call alone."""
 
-    def __init__(self, products, per_buyer, processes, address):
+    def __init__(self, products, per_buyer, processes, threads, address):
         self.products, self.per_buyer, self.processes = products, per_buyer, processes
+        self.threads = threads
         self.address = address
 
     def run_inline(self, buyers):
@@ -231,6 +239,7 @@ class Race:
         latencies, outcome, lock = [], {"order": 0, "out_of_stock": 0, "other": 0}, threading.Lock()
         by_kind: dict[str, list[float]] = {k: [] for k in outcome}
         products, per_buyer = self.products, self.per_buyer
+        worker_threads = threading.BoundedSemaphore(self.threads)  # this worker's request threads
 
         def refill(cart_id, chosen):
             """The cart's lines replaced in one round trip (two statements, autocommit): set-up
@@ -255,16 +264,18 @@ class Race:
                 for _ in range(per_buyer):
                     # in pk order: the insert's foreign-key checks lock the product rows
                     # (KEY SHARE) in the order checkouts lock them (no deadlock with them)
-                    refill(cart.pk, sorted(r.sample(products, r.randint(1, 3)), key=_pk))
-                    started = time.perf_counter()
+                    with worker_threads:  # the cart set-up is a request too
+                        refill(cart.pk, sorted(r.sample(products, r.randint(1, 3)), key=_pk))
+                    started = time.perf_counter()  # asked: waiting for a thread counts
                     try:
-                        checkout_place(
-                            buyer=buyer,
-                            cart=cart,
-                            payment_method="cod",
-                            address=address,
-                            enforce_buyer_limits=False,  # measures stock contention, not limits
-                        )
+                        with worker_threads:
+                            checkout_place(
+                                buyer=buyer,
+                                cart=cart,
+                                payment_method="cod",
+                                address=address,
+                                enforce_buyer_limits=False,  # stock contention, not limits
+                            )
                         kind = "order"
                     except OutOfStock:
                         kind = "out_of_stock"

@@ -343,6 +343,10 @@ def queries():
 REUSE_INDEX = False  # --reuse-index: query what the last run indexed (no reindex figure)
 INDEX_PREFIX = "htxbench"  # + the catalog size: the 100k and 1M indices live side by side
 BROWSE_FACET_CACHE = 600  # --browse-facet-cache-seconds
+AFTER_WRITE = 0  # --after-write: browses timed right after a write + refresh (engines)
+LAZY = False  # --lazy-ordinals
+VARIANT = ""  # what the figures are kept under besides the backend (--facets-on-numbers)
+PRODUCTS = 100_000  # --products
 
 
 def pct(samples, p):
@@ -475,19 +479,75 @@ def load_index(name: str) -> tuple[int, float]:
     loaded = reindex(backend=backend, batch_size=2000, progress=progress).loaded
     backend.refresh()
     took = time.monotonic() - started
+    load = os.getloadavg()[0]
     print(
-        f"[{name}] reindex: {loaded:,} docs in {took:.1f}s = {loaded / took:,.0f} docs/s",
+        f"[{name}] reindex: {loaded:,} docs in {took:.1f}s = {loaded / took:,.0f} docs/s "
+        f"(load average {load:.1f})",
         flush=True,
     )
+    save_reindex(name, loaded, took, load)
     return loaded, took
+
+
+def facets_on_numbers() -> None:
+    """--facets-on-numbers: count the facets as before 2026-12-07, with terms aggregations on
+    the numeric and boolean fields themselves instead of their keyword twins (`<field>.key`),
+    on the same index: the before/after of the facet mapping without a second reindex."""
+    from search.backends import engine_query as eq
+
+    for name, (field, size) in list(eq.FACET_FIELDS.items()):
+        eq.FACET_FIELDS[name] = (field.removesuffix(".key"), size)
+    eq.FACET_KEYS.clear()
+    eq.FACET_KEYS["in_stock"] = bool  # a boolean field's terms keys are 1 and 0
+
+
+def set_eager_ordinals(backend, eager: bool) -> None:
+    """Switch eager global ordinals of every facet keyword field of the live index (an
+    updatable mapping parameter): --lazy-ordinals measures what eager loading changes."""
+    from search.backends import engine_query as eq
+
+    props = eq.index_body()["mappings"]["properties"]
+    changed = {}
+    for field, spec in props.items():
+        if spec.get("eager_global_ordinals"):
+            changed[field] = {**spec, "eager_global_ordinals": eager}
+        elif "key" in spec.get("fields", {}):
+            changed[field] = {
+                **spec,
+                "fields": {"key": {"type": "keyword", "eager_global_ordinals": eager}},
+            }
+    backend.client.indices.put_mapping(index=backend.read_alias, body={"properties": changed})
+
+
+def after_write(backend, n: int) -> dict:
+    """A browse with facets right after a write: one document re-indexed and the index
+    refreshed (what a catalog with steady edits sees every second), `n` times. Every refresh
+    that changes the index invalidates its global ordinals; without eager loading the first
+    facet count after it rebuilds them (28,600 cooperatives at 1,000,000 products)."""
+    from search.backends import Query
+    from search.backends import engine_query as eq
+    from search.product_documents import build_for
+
+    body = eq.build_search(Query(q="", size=24, page=1)).to_dict()
+    ids = [
+        int(h["_id"])
+        for h in backend.client.search(index=backend.read_alias, size=n)["hits"]["hits"]
+    ]
+    times = []
+    for family_id in ids:
+        docs, _ = build_for([family_id])
+        backend.index_many(docs)
+        backend.refresh()
+        t = time.perf_counter()
+        backend.client.search(index=backend.read_alias, body=body)
+        times.append(time.perf_counter() - t)
+    return {"after_write_p50": pct(times, 50), "after_write_max": max(times) * 1000}
 
 
 def bench_backend(name: str, rounds: int, http_args=None) -> dict:
     from django.conf import settings
 
-    from search.backends import engine_query as eq
     from search.backends import get_backend
-    from search.selectors import product_search
 
     settings.SEARCH_BACKEND = name
     settings.SEARCH_INDEX_PREFIX = INDEX_PREFIX
@@ -497,10 +557,23 @@ def bench_backend(name: str, rounds: int, http_args=None) -> dict:
         print(f"[{name}] reusing the index ({loaded} docs): no reindex figure")
     else:
         loaded, took = load_index(name)
+    if LAZY and name != "database":
+        set_eager_ordinals(backend, False)
+        try:
+            return _bench_queries(name, backend, loaded, took, rounds, http_args)
+        finally:
+            set_eager_ordinals(backend, True)
+    return _bench_queries(name, backend, loaded, took, rounds, http_args)
+
+
+def _bench_queries(name, backend, loaded, took, rounds, http_args) -> dict:
+    from search.backends import engine_query as eq
+    from search.selectors import product_search
+
     qs = queries()
     for q in qs:  # warm caches (vocabulary, category tree, engine segments)
         product_search(q)
-    api, raw, slow = [], [], []
+    api, raw, slow, raw_slow = [], [], [], []
     for _ in range(rounds):
         for q in qs:
             t = time.perf_counter()
@@ -512,6 +585,7 @@ def bench_backend(name: str, rounds: int, http_args=None) -> dict:
                 t = time.perf_counter()
                 backend.client.search(index=backend.read_alias, body=body)
                 raw.append(time.perf_counter() - t)
+                raw_slow.append((raw[-1], q.q))
     result = {
         "backend": name,
         "docs": loaded,
@@ -525,7 +599,9 @@ def bench_backend(name: str, rounds: int, http_args=None) -> dict:
     result["slowest"] = slowest(slow)
     result["empty"] = sorted({q.q for q in qs if q.q and not product_search(q).total})
     if raw:
-        result.update(raw_p50=pct(raw, 50), raw_p95=pct(raw, 95))
+        result.update(raw_p50=pct(raw, 50), raw_p95=pct(raw, 95), raw_slowest=slowest(raw_slow))
+    if AFTER_WRITE and name != "database":
+        result.update(after_write(backend, AFTER_WRITE))
     if http_args:
         result.update(bench_http(name, qs, rounds, *http_args))
     return result
@@ -534,22 +610,97 @@ def bench_backend(name: str, rounds: int, http_args=None) -> dict:
 RESULTS = Path("/tmp/htx-bench-search-results.json")  # the last figures per size and backend
 
 
-def compare_sizes(products: int, vendor: str, r: dict) -> None:
-    """Keep this run's figures, and print them against the other catalog size's last run of
-    the same backend (e.g. 1,000,000 against 100,000 products) with its age and load."""
+def result_key(backend: str, variant: bool = True) -> str:
+    """Where a backend's figures are kept: the database backend per vendor, and a run with
+    --facets-on-numbers or --lazy-ordinals apart (reindex figures are kept without them)."""
+    from django.db import connection
+
+    key = f"{backend}/{connection.vendor}" if backend == "database" else backend
+    return key + VARIANT if variant else key
+
+
+def read_results() -> dict:
     import json
 
-    name = f"{r['backend']}/{vendor}" if r["backend"] == "database" else r["backend"]
     try:
-        saved = json.loads(RESULTS.read_text())
+        return json.loads(RESULTS.read_text())
     except (OSError, ValueError):
-        saved = {}
-    keep = {k: r[k] for k in ("p50", "p95", "raw_p50", "raw_p95", "docs_per_s") if k in r}
-    keep.update(at=time.time(), load=os.getloadavg()[0], slowest=r["slowest"])
-    saved.setdefault(name, {})[str(products)] = keep
+        return {}
+
+
+def write_results(saved: dict) -> None:
+    import json
+
     RESULTS.write_text(json.dumps(saved, default=float))
+
+
+def save_reindex(backend: str, docs: int, seconds: float, load: float) -> None:
+    """The last full reindex of this catalog size into `backend` (a --load-only run included),
+    so that a timed --reuse-index run can still print the reindex rate of both sizes."""
+    saved = read_results()
+    sizes = saved.setdefault(result_key(backend, variant=False), {})
+    sizes.setdefault(str(PRODUCTS), {})["reindex"] = {
+        "docs": docs,
+        "docs_per_s": docs / seconds,
+        "at": time.time(),
+        "load": load,
+    }
+    write_results(saved)
+
+
+def reindex_of(saved: dict, backend: str, size) -> dict:
+    """The last reindex of `size` products into `backend`, or {}."""
+    return saved.get(result_key(backend, variant=False), {}).get(str(size), {}).get("reindex", {})
+
+
+def reindex_rate(entry: dict) -> float | None:
+    rate = entry.get("docs_per_s")
+    return rate if rate == rate else None  # NaN: not measured
+
+
+def print_size_table(backends: list[str]) -> None:
+    """Every catalog size's last figures per backend, and the growth over the smallest size:
+    what the national-scale targets (docs/search.md) are read against."""
+    saved = read_results()
+    print("\nby catalog size (last run of each; growth against the smallest size):")
+    for backend in backends:
+        key = result_key(backend)
+        sizes = sorted(saved.get(key, {}).items(), key=lambda kv: int(kv[0]))
+        base = next((e for _, e in sizes if "p95" in e), None)
+        for size, e in sizes:
+            cells = [f"{key:<18} {int(size):>9,}"]
+            if "p95" in e:
+                age = (time.time() - e["at"]) / 60
+                cells.append(f"API p50/p95 {e['p50']:6.1f} / {e['p95']:6.1f} ms")
+                if base and base is not e:
+                    cells.append(f"p95 x{e['p95'] / base['p95']:.2f}")
+                if "raw_p95" in e:
+                    cells.append(f"engine {e['raw_p50']:5.1f} / {e['raw_p95']:6.1f} ms")
+                    if base and base is not e and "raw_p95" in base:
+                        cells.append(f"x{e['raw_p95'] / base['raw_p95']:.2f}")
+                cells.append(f"(load {e['load']:.1f}, {age:.0f} min ago)")
+            r = reindex_of(saved, backend, size)
+            if rate := reindex_rate(r):
+                cells.append(
+                    f"reindex {rate:,.0f} docs/s (load {r['load']:.1f}, "
+                    f"{(time.time() - r['at']) / 60:.0f} min ago)"
+                )
+            print("  " + "  ".join(cells))
+
+
+def compare_sizes(products: int, r: dict) -> None:
+    """Keep this run's figures, and print them against the other catalog size's last run of
+    the same backend (e.g. 1,000,000 against 100,000 products) with its age and load."""
+    saved = read_results()
+    name = result_key(r["backend"])
+    mine = saved.setdefault(name, {}).setdefault(str(products), {})
+    for k in ("p50", "p95", "raw_p50", "raw_p95"):
+        mine.pop(k, None)
+    mine.update({k: r[k] for k in ("p50", "p95", "raw_p50", "raw_p95") if k in r})
+    mine.update(at=time.time(), load=os.getloadavg()[0], slowest=r["slowest"])
+    write_results(saved)
     for size, other in sorted(saved[name].items(), key=lambda kv: int(kv[0])):
-        if int(size) == products:
+        if int(size) == products or "p95" not in other:
             continue
         age = (time.time() - other["at"]) / 60
         line = (
@@ -562,12 +713,13 @@ def compare_sizes(products: int, vendor: str, r: dict) -> None:
                 f"; engine alone p95 {other['raw_p95']:.1f} -> {r['raw_p95']:.1f} ms "
                 f"(x{r['raw_p95'] / other['raw_p95']:.2f})"
             )
-        if (
-            other.get("docs_per_s") == other.get("docs_per_s")
-            and r["docs_per_s"] == r["docs_per_s"]
-        ):
-            line += f"; reindex {other['docs_per_s']:,.0f} -> {r['docs_per_s']:,.0f} docs/s"
+        theirs = reindex_rate(reindex_of(saved, r["backend"], size))
+        ours = reindex_rate(reindex_of(saved, r["backend"], products))
+        if theirs and ours:
+            line += f"; reindex {theirs:,.0f} -> {ours:,.0f} docs/s (x{ours / theirs:.2f})"
         print(" " * 15 + line)
+        slow = ", ".join(f"{q or '(browse)'} {t * 1000:.0f}" for t, q in other["slowest"])
+        print(" " * 15 + f"5 slowest at {int(size):,}: {slow}")
 
 
 def main():
@@ -606,12 +758,39 @@ def main():
         help="generate the catalog and reindex every backend, then stop (the slow part: run it "
         "outside /work/bin/quiet, then time with --reuse-index)",
     )
+    parser.add_argument(
+        "--facets-on-numbers",
+        action="store_true",
+        help="engines: terms aggregations on the numeric fields as before the keyword twins "
+        "(figures kept apart, as '<backend> (facets on numbers)')",
+    )
+    parser.add_argument(
+        "--after-write",
+        type=int,
+        default=0,
+        metavar="N",
+        help="engines: also time N browses, each right after one document is re-indexed and "
+        "the index refreshed",
+    )
+    parser.add_argument(
+        "--lazy-ordinals",
+        action="store_true",
+        help="engines: turn eager global ordinals off on the index for this run (restored after)",
+    )
     args = parser.parse_args()
-    global REUSE_INDEX, INDEX_PREFIX, BROWSE_FACET_CACHE
+    global REUSE_INDEX, INDEX_PREFIX, BROWSE_FACET_CACHE, PRODUCTS, AFTER_WRITE, VARIANT, LAZY
+    AFTER_WRITE, LAZY = args.after_write, args.lazy_ordinals
+    if args.facets_on_numbers:
+        VARIANT += " (facets on numbers)"
+    if args.lazy_ordinals:
+        VARIANT += " (lazy ordinals)"
+    PRODUCTS = args.products
     BROWSE_FACET_CACHE = args.browse_facet_cache_seconds
     REUSE_INDEX = args.reuse_index
     INDEX_PREFIX = f"htxbench{args.products}"
     setup_django(args.database_url, args.products)
+    if args.facets_on_numbers:
+        facets_on_numbers()
     from django.conf import settings
 
     settings.SEARCH_FACET_CACHE_SECONDS = args.facet_cache_seconds
@@ -637,9 +816,12 @@ def main():
         f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
     for r in results:
+        rate = r["docs_per_s"]
+        if rate != rate:  # --reuse-index: the last reindex of this size (e.g. by --load-only)
+            rate = reindex_rate(reindex_of(read_results(), r["backend"], PRODUCTS))
         line = (
             f"{r['backend']:<14} API p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms   "
-            f"reindex {r['docs_per_s']:7,.0f} docs/s"
+            f"reindex {rate or float('nan'):7,.0f} docs/s"
         )
         if "raw_p95" in r:
             line += (
@@ -657,7 +839,16 @@ def main():
             + "tail: "
             + ", ".join(f"{q or '(browse)'!s} {t * 1000:.0f}" for t, q in r["tail"])
         )
-        for key, label in (("slowest", "in-process"), ("http_slowest", "HTTP")):
+        if "after_write_p50" in r:
+            print(
+                " " * 15 + f"browse right after a write + refresh: p50 "
+                f"{r['after_write_p50']:.1f} ms, max {r['after_write_max']:.1f} ms"
+            )
+        for key, label in (
+            ("slowest", "in-process"),
+            ("raw_slowest", "engine alone"),
+            ("http_slowest", "HTTP"),
+        ):
             if key in r:
                 print(
                     " " * 15
@@ -668,7 +859,8 @@ def main():
         print(
             " " * 15 + f"empty answers: {len(empty)}" + (f" ({', '.join(empty)})" if empty else "")
         )
-        compare_sizes(args.products, connection.vendor, r)
+        compare_sizes(args.products, r)
+    print_size_table(available)
 
 
 if __name__ == "__main__":

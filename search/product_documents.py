@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone, translation
 
 from catalog.models import Category, Certification, Product, ProductFamily
@@ -233,12 +233,14 @@ def family_ids_of(variant_ids: Iterable[int]) -> set[int]:
 
 
 def iter_all(batch_size: int = 1000) -> Iterator[list[dict]]:
-    """Every family's document, in batches, paging by family id."""
+    """Every family's document, in batches, paging by family id. EXISTS, not `pk IN
+    (subquery)`: SQLite materialised the whole purchasable list for every batch (0.7 s a batch
+    at 100,000 products, 7 s at 1,000,000: the reindex rate fell with the catalog size)."""
     ctx, last = _Context(), 0
-    purchasable = product_list_purchasable().values("family_id")
+    purchasable = product_list_purchasable().filter(family_id=OuterRef("pk"))
     while True:
         ids = list(
-            ProductFamily.objects.filter(pk__gt=last, pk__in=purchasable)
+            ProductFamily.objects.filter(Exists(purchasable), pk__gt=last)
             .order_by("pk")
             .values_list("pk", flat=True)[:batch_size]
         )

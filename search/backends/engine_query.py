@@ -7,7 +7,7 @@ Both engine backends send exactly these bodies (Elasticsearch through elasticsea
 OpenSearch as `.to_dict()` through opensearch-py).
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from elasticsearch_dsl import A as Agg
@@ -27,17 +27,39 @@ from search.text import FOLDED, ParsedQuery
 DslQuery = Any
 
 FACET_FIELDS = {  # facet name -> (field, max buckets)
-    "category": ("category_path", 500),
-    "province": ("province_id", 100),
-    "cooperative": ("cooperative_id", COOPERATIVE_FACET_SIZE),
+    "category": ("category_path.key", 500),
+    "province": ("province_id.key", 100),
+    "cooperative": ("cooperative_id.key", COOPERATIVE_FACET_SIZE),
     "certification": ("certifications", 20),
-    "ocop_stars": ("ocop_stars", 5),
-    "in_stock": ("in_stock", 2),
+    "ocop_stars": ("ocop_stars.key", 5),
+    "in_stock": ("in_stock.key", 2),
     "incoterm": ("incoterms", 10),
     "pack": ("packs", 50),
     "grade": ("grades", 50),
     "crop_year": ("crop_years", 20),
 }
+# Facet keys arrive as strings from the keyword fields: back to the types the database gives.
+FACET_KEYS: dict[str, Callable[[str], Any]] = {
+    "category": int,
+    "province": int,
+    "cooperative": int,
+    "ocop_stars": int,
+    "in_stock": lambda key: key == "true",
+}
+
+
+def _facet(field: type) -> Any:
+    """A number or boolean that is also a facet: a keyword twin (`<field>.key`) for the terms
+    aggregation. Terms on a numeric field count every hit into a hash of its values (28,600
+    cooperatives at 1,000,000 products: the browse tail); on a keyword they count into an array
+    by global ordinal, and a browse of the whole index is counted per segment from the term
+    index (Elasticsearch's filter-by-filter terms). Global ordinals are built at refresh
+    (eager), not by the first search after each refresh."""
+    return field(fields={"key": Keyword(eager_global_ordinals=True)})
+
+
+def _facet_keyword() -> Any:
+    return Keyword(eager_global_ordinals=True)
 
 
 class ProductDocument(Document):  # type: ignore[misc]  # Document is Any (no types)
@@ -52,20 +74,20 @@ class ProductDocument(Document):  # type: ignore[misc]  # Document is Any (no ty
     name_len = Integer()
     orders = Integer()
     category_id = Long()
-    category_path = Long()
-    province_id = Integer()
-    cooperative_id = Long()
-    certifications = Keyword()
-    ocop_stars = Integer()
+    category_path = _facet(Long)
+    province_id = _facet(Integer)
+    cooperative_id = _facet(Long)
+    certifications = _facet_keyword()
+    ocop_stars = _facet(Integer)
     price_vnd = Long()
     price_max_vnd = Long()
     variant_count = Integer()
     variant_ids = Long()
-    packs = Keyword()
-    grades = Keyword()
-    crop_years = Keyword()
-    in_stock = Boolean()
-    incoterms = Keyword()
+    packs = _facet_keyword()
+    grades = _facet_keyword()
+    crop_years = _facet_keyword()
+    in_stock = _facet(Boolean)
+    incoterms = _facet_keyword()
     export_ready = Boolean()
     created = Date()
     doc_hash = Keyword(index=False, doc_values=True)  # read back by search_check's scan only
@@ -196,11 +218,9 @@ def read_facets(aggs: dict[str, Any]) -> dict[str, dict[Any, int]]:
     for name in FACET_FIELDS:
         buckets = aggs.get(name, {}).get("buckets", [])
         values: dict[Any, int] = {}
+        convert = FACET_KEYS.get(name)
         for b in buckets:
-            key = b["key"]
-            if name == "in_stock":
-                key = bool(key)
-            values[key] = b["doc_count"]
+            values[convert(b["key"]) if convert else b["key"]] = b["doc_count"]
         facets[name] = values
     if "price" in aggs:
         facets["price"] = {
