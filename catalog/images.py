@@ -158,7 +158,17 @@ def process_image(data: bytes, *, folder: str) -> ProcessedImage:
 def make_variants(data: bytes, *, stem: str) -> ProcessedImage:
     """Decode, clean and write the original and the variants at `stem`-derived names, replacing
     files a previous run left there. Raises ImageInvalid or ImageTooLarge (nothing written)."""
-    clean = _clean_pixels(_open_checked(data))
+    return write_variants(decode_clean(data), stem=stem)
+
+
+def decode_clean(data: bytes) -> Image.Image:
+    """The upright pixels of `data`, without any metadata. Raises ImageInvalid, ImageTooLarge,
+    or whatever else Pillow raises on a malformed file (the caller decides what that means)."""
+    return _clean_pixels(_open_checked(data))
+
+
+def write_variants(clean: Image.Image, *, stem: str) -> ProcessedImage:
+    """Write the original and the variants of decoded pixels at `stem`-derived names."""
     written = []
     try:
         original = _put(f"{stem}.webp", _encode(clean, "WEBP"))

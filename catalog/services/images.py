@@ -120,11 +120,17 @@ def product_image_process(*, image_id: int) -> str:
     if data is None:
         return _finish(image_id, processed=None, failure="upload_missing")
     try:
-        processed = images.make_variants(data, stem=images.variant_stem(name))
+        clean = images.decode_clean(data)
     except ImageTooLarge:
         return _finish(image_id, processed=None, failure="image_too_large")
-    except ImageInvalid:
+    except Exception as exc:
+        # Whatever Pillow raises while decoding bytes in memory is the file's fault (a damaged
+        # file can raise more than ImageInvalid's list): retrying would only fail again.
+        if not isinstance(exc, ImageInvalid):
+            log.warning("image %s does not decode: %r", image_id, exc)
         return _finish(image_id, processed=None, failure="image_corrupt")
+    # Storage errors here are worth a retry: they raise.
+    processed = images.write_variants(clean, stem=images.variant_stem(name))
     return _finish(image_id, processed=processed, failure="")
 
 

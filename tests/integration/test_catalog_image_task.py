@@ -357,3 +357,41 @@ def test_the_editor_says_a_photo_is_being_processed_when_a_worker_will_make_it(a
     assert texts == ["Đã tải ảnh lên. Ảnh sẽ hiện ở đây ngay khi xử lý xong."]
     assert product.family.images.get().status == "PENDING"
     assert 'data-status="PENDING"' in response.content.decode()
+
+
+def test_a_storage_failure_is_a_failed_task_an_admin_retries_and_the_photo_then_gets_ready(
+    actors, queued, settings, tmp_path
+):
+    # given a queued photo and public storage that cannot be written (a file where a folder
+    # must be)
+    from market.background import retry_failed
+    from tests.celery_worker import use_broker
+
+    use_broker(settings, "redis://127.0.0.1:1/0", "test-nowhere")  # publishing fails fast
+    product = DraftProductFactory(cooperative=actors["coop"])
+    image = _upload(actors, product, photo(size=(600, 400)))
+    media = settings.MEDIA_ROOT
+    (tmp_path / "blocked").write_text("not a folder")
+    settings.MEDIA_ROOT = tmp_path / "blocked" / "media"
+
+    # when the task runs, it fails: the failure is a FAILED task row, the photo waits
+    row = BackgroundTask.objects.get(name=TASK)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert run_here(row.name, row.id, row.kwargs) is False
+    row.refresh_from_db()
+    image.refresh_from_db()
+    assert (row.status, row.attempts) == ("FAILED", 1)
+    assert "NotADirectoryError" in row.last_error or "FileExistsError" in row.last_error
+    assert (image.status, image.upload_bytes) == ("PENDING", _used(actors["coop"]))
+    assert _files(settings.PRIVATE_MEDIA_ROOT) == [image.upload.name]  # the upload is kept
+
+    # when the storage is back and an admin retries the task (admin › Background tasks)
+    settings.MEDIA_ROOT = media
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert retry_failed(task_ids=[row.pk]) == 1
+    assert BackgroundTask.objects.get(pk=row.pk).status == "QUEUED"  # the broker is away
+    _run_queued(image)
+
+    # then the photo is READY with its files, and the task row DONE
+    assert image.status == "READY" and len(_files(media)) == 7
+    assert BackgroundTask.objects.get(pk=row.pk).status == "DONE"
