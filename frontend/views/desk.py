@@ -10,6 +10,7 @@ and a post without the tick is answered with the warning and changes nothing."""
 from urllib.parse import quote
 
 from django.contrib import messages
+from django.db.models import Field
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -67,14 +68,21 @@ def _add_links_and_labels(coop: Cooperative, orders: list[Order]) -> None:
         "invoice_pdf": reverse("orders:order-invoice-pdf", args=[CODE]),
         "print_slip": reverse("frontend:coop_order_print", args=[coop.pk, CODE, "slip"]),
     }
-    labels = {
-        name: {value: str(label) for value, label in Order._meta.get_field(name).flatchoices}
-        for name in LABELLED
-    }
+    labels = {name: {v: str(label) for v, label in _choices(name)} for name in LABELLED}
     for o in orders:
-        code = quote(o.code, safe="")  # as reverse() quotes a path argument
-        o.links = {name: link.replace(CODE, code) for name, link in links.items()}
-        o.labels = {name: labels[name].get(getattr(o, name), getattr(o, name)) for name in LABELLED}
+        code = quote(o.code or "", safe="")  # as reverse() quotes a path argument
+        vars(o).update(  # read by the template as o.links.move, o.labels.status, ...
+            links={name: link.replace(CODE, code) for name, link in links.items()},
+            labels={
+                name: labels[name].get(getattr(o, name), getattr(o, name)) for name in LABELLED
+            },
+        )
+
+
+def _choices(name: str) -> list:
+    field = Order._meta.get_field(name)
+    assert isinstance(field, Field)
+    return list(field.flatchoices)
 
 
 def _back(coop, request):
