@@ -400,6 +400,7 @@ class DatabaseBackend(SearchBackend):
         """The terms found in more than COMMON_SHARE of the documents, from shares kept per
         index generation (every index write bumps it) in this process."""
         global _shares
+        terms = list(terms)
         try:
             generation = cache.get_or_set(GENERATION_KEY, 1, None)
         except Exception:  # the shared cache is down: no common words (the full recall)
@@ -793,7 +794,7 @@ def _cache_set(key: str, value: object, seconds: int | None) -> None:
 
 
 # (connection alias, vendor, index generation) -> {term: share of the documents}
-_shares: tuple[tuple[str, str, int] | None, dict[str, float]] = (None, {})
+_shares: tuple[tuple[str, str, Any] | None, dict[str, float]] = (None, {})
 _tree_cache: tuple[float, dict[int, int | None]] | None = None
 
 
