@@ -41,12 +41,23 @@ class PriceTierInline(admin.TabularInline):
 class ProductImageInline(admin.TabularInline):
     model = ProductImage
     extra = 0
-    fields = ("position", "original", "width", "height", "alt_vi", "alt_en")
-    readonly_fields = (
+    fields = (
+        "position",
+        "status",
+        "failure_code",
         "original",
         "width",
         "height",
-    )  # uploads go through the Pillow pipeline (API)
+        "alt_vi",
+        "alt_en",
+    )
+    readonly_fields = (
+        "status",
+        "failure_code",
+        "original",
+        "width",
+        "height",
+    )  # uploads go through the Pillow pipeline (API, then the product_image_process task)
 
 
 class ProductEventInline(admin.TabularInline):

@@ -320,18 +320,40 @@ class PriceTier(models.Model):
         return f"{self.product_id}: {self.price_vnd} VND from {self.min_qty}"
 
 
+def _private_storage():
+    """Resolved at use time so tests (and deployments) can point "private" elsewhere."""
+    return storages["private"]
+
+
 class ProductImage(models.Model):
     """One uploaded image, re-encoded without metadata, with sized WebP + JPEG variants.
-    `variants` maps size name -> {"webp": path, "jpeg": path, "width": w, "height": h}."""
+    `variants` maps size name -> {"webp": path, "jpeg": path, "width": w, "height": h}.
+
+    An upload is checked from its header only and kept privately in `upload` (never under
+    MEDIA_URL) while it is PENDING; the `catalog.product_image_process` task decodes it, writes the
+    variants and makes it READY, or FAILED with `failure_code` (catalog.images.FAILURES). Only a
+    READY image has an `original` and `variants`."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("Processing")
+        READY = "READY", _("Ready")
+        FAILED = "FAILED", _("Failed")
 
     family = models.ForeignKey(ProductFamily, on_delete=models.CASCADE, related_name="images")
     position = models.PositiveSmallIntegerField(default=0)
-    original = models.ImageField(upload_to="products/%Y/%m/")
+    original = models.ImageField(upload_to="products/%Y/%m/", blank=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     variants = models.JSONField(default=dict)
     alt_vi = models.CharField(max_length=255, blank=True)
     alt_en = models.CharField(max_length=255, blank=True)
+    # READY by default: rows made from already processed pictures (the demo seeder) are ready.
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.READY)
+    failure_code = models.CharField(max_length=40, blank=True)
+    upload = models.FileField(storage=_private_storage, upload_to="image-uploads/", blank=True)
+    upload_bytes = models.PositiveIntegerField(
+        default=0, help_text="bytes of the raw upload counted against the quota while PENDING"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -340,10 +362,16 @@ class ProductImage(models.Model):
     def __str__(self) -> str:
         return f"{self.family_id} #{self.position}"
 
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY
 
-def _private_storage():
-    """Resolved at use time so tests (and deployments) can point "private" elsewhere."""
-    return storages["private"]
+    @property
+    def failure_message(self) -> str:
+        """Why processing failed, in the active language ("" unless FAILED)."""
+        from catalog.images import failure_message
+
+        return failure_message(self.failure_code) if self.status == self.Status.FAILED else ""
 
 
 class Certification(TimeStampedModel):

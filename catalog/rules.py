@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from catalog.models import Incoterm
+from catalog.models import Incoterm, ProductImage
 from catalog.units import Unit, is_divisible
 from market.reference.validators import InvalidField, single_line
 
@@ -134,6 +134,7 @@ def publish_errors(product: "Product") -> dict[str, str]:
         missing["unit"] = _("Choose a unit of sale.")
     if not product.category_id:
         missing["category"] = _("Choose a category.")
-    if not product.family.images.exists():  # photos are shared by the family
+    # Photos are shared by the family; one that failed to process does not count.
+    if not product.family.images.exclude(status=ProductImage.Status.FAILED).exists():
         missing["images"] = _("Add at least one image.")
     return missing

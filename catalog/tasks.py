@@ -1,4 +1,5 @@
-"""Background tasks of the catalog: import jobs, and the daily certification expiry."""
+"""Background tasks of the catalog: import jobs, image variants, and the daily certification
+expiry."""
 
 import logging
 
@@ -22,6 +23,16 @@ def import_job_run(*, job_id: int, include_failed: bool = False) -> str:
     with translation.override("vi"):  # row messages in Vietnamese, as the web import writes them
         job = run(job_id=job_id, include_failed=include_failed)
     return job.status if job else "SKIPPED"
+
+
+@shared_task(base=HtxTask, name="catalog.product_image_process")
+def product_image_process(*, image_id: int) -> str:
+    """Decode an uploaded image, write its variants and mark it READY (or FAILED with the reason
+    the cooperative sees). Idempotent: a finished or deleted image is left alone, and the files
+    of a re-run replace those of a run that died half-way (catalog.services.images)."""
+    from catalog.services.images import product_image_process as process
+
+    return process(image_id=image_id)
 
 
 @shared_task(base=HtxTask, name="catalog.import_jobs_resume", max_retries=0)

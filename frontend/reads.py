@@ -282,9 +282,7 @@ def admin_suspended() -> dict:
 # --- Checkout page ---
 
 
-# `cart` is left untyped: typed, it shows that an unpriced product in the cart (unit_price_for
-# gives None) would fail in line_total here; noted in the issue 10 closing note, not changed.
-def cart_summary(*, cart) -> "CartView":
+def cart_summary(*, cart: Cart | None) -> "CartView":
     """The cart's lines priced as they stand, changing nothing (the checkout page after a refused
     submit: the submit was the request's one domain call)."""
     from orders.services.cart import CartView, PricedLine, line_total
@@ -298,6 +296,8 @@ def cart_summary(*, cart) -> "CartView":
         .order_by("id")
     ):
         price = line.product.unit_price_for(line.quantity)
+        if price is None:  # withdrawn from sale since it was carted: the refusal names it
+            continue
         view.lines.append(
             PricedLine(
                 line=line,

@@ -104,6 +104,11 @@ urlpatterns = [
         name="coop_product_image_add",
     ),
     path(
+        "htx/<id:coop_id>/san-pham/<id:product_id>/anh/<id:image_id>/xoa/",
+        coop.product_image_delete,
+        name="coop_product_image_delete",
+    ),
+    path(
         "htx/<id:coop_id>/san-pham/<id:product_id>/anh/sap-xep/",
         coop.product_image_move,
         name="coop_product_image_move",

@@ -307,6 +307,13 @@ COOPERATIVE_STORAGE_QUOTA_MB = env.int("COOPERATIVE_STORAGE_QUOTA_MB", default=5
 # Celery workers after commit (and beat runs the periodic ones, market/celery.py). Without it
 # (`make run`, the test suite) each task runs in this process right after the commit.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# Stock moves (checkouts, cancellations) reach the index in one drain this many seconds after the
+# first of them, not one drain each (search.sync.on_changes_committed). Needs a broker (the drain
+# is a delayed task) and a shared cache (the "drain pending" flag); 0 = a drain per move.
+SEARCH_STOCK_DRAIN_SECONDS = env.int(
+    "SEARCH_STOCK_DRAIN_SECONDS",
+    default=3 if CELERY_BROKER_URL and CACHES["default"]["BACKEND"].endswith("RedisCache") else 0,
+)
 CELERY_TASK_IGNORE_RESULT = True  # outcomes live in market.BackgroundTask rows, not a result store
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the message for another one

@@ -13,10 +13,12 @@ transaction, idempotent by a key derived from our ids:
 | refund failed (`refund:{id}:reversed`) | the queued legs reversed |
 | release: COMPLETED, or N days after DELIVERED (`order:{id}:release`) | coop pending +H, coop payable −Hc, coop direct −(H − Hc) |
 | commission, at release (`order:{id}:commission`) | coop payable +min(C, Hc), coop receivable +the rest, commission revenue −C |
+| commission given back on a refund after release (`refund:{id}:commission-back`; `…-reversed` if the refund fails) | commission revenue +b, coop payable −b (refund through Stripe) or coop receivable −b (the coop paid it back) |
 
 P = amount received, H = what is held at release (P minus refunds so far), Hc = the card money
 in H (all of H for a card order, none for bank or cash, for installments the card part less
-refunds through Stripe), C = the order's commission (at most H). A refund goes back the way its
+refunds through Stripe), C = the order's commission (at most H), b = C's share of a refund made
+after release (`Refund.commission_back_vnd`: refunded goods carry no commission). A refund goes back the way its
 payment came. USD card charges are booked in VND at the checkout's rate (the orders' VND
 totals). `expected_legs` recomputes the same legs from orders and refunds for
 `manage.py ledger_check`; a missing, doubled or altered posting shows as drift."""
@@ -81,6 +83,14 @@ def refund_paid_legs(order: Order, refund: Refund) -> list[Leg]:
     coop = order.cooperative_id
     paid_from = K.PLATFORM_STRIPE if _by_card(refund) else K.COOP_DIRECT
     return [_leg(K.REFUNDS, refund.amount_vnd, coop), _leg(paid_from, -refund.amount_vnd, coop)]
+
+
+def commission_back_legs(order: Order, refund: Refund) -> list[Leg]:
+    coop, back = order.cooperative_id, refund.commission_back_vnd
+    if not back:
+        return []
+    to = K.COOP_PAYABLE if _by_card(refund) else K.COOP_RECEIVABLE
+    return [_leg(K.COMMISSION, back, coop), _leg(to, -back, coop)]
 
 
 def release_legs(order: Order) -> list[Leg]:
@@ -155,6 +165,9 @@ def post_payment_part(
 def post_refund_queued(order: Order, refund: Refund, *, actor: User | None = None) -> None:
     legs = refund_queued_legs(order, refund)
     _post(Transaction.Kind.REFUND, f"refund:{refund.pk}:queued", order, legs, refund.reason, actor)
+    if back := commission_back_legs(order, refund):
+        key = f"refund:{refund.pk}:commission-back"
+        _post(Transaction.Kind.COMMISSION, key, order, back, refund.reason, actor)
 
 
 def post_refund_paid(order: Order, refund: Refund, *, actor: User | None = None) -> None:
@@ -165,6 +178,10 @@ def post_refund_paid(order: Order, refund: Refund, *, actor: User | None = None)
 def post_refund_reversed(order: Order, refund: Refund) -> None:
     legs = [Leg(g.kind, -g.amount, g.cooperative_id) for g in refund_queued_legs(order, refund)]
     _post(Transaction.Kind.REFUND, f"refund:{refund.pk}:reversed", order, legs, refund.last_error)
+    if back := commission_back_legs(order, refund):
+        legs = [Leg(g.kind, -g.amount, g.cooperative_id) for g in back]
+        key = f"refund:{refund.pk}:commission-back-reversed"
+        _post(Transaction.Kind.COMMISSION, key, order, legs, refund.last_error)
 
 
 def post_release(order: Order, *, actor: User | None = None) -> None:
@@ -226,12 +243,20 @@ def expected_legs() -> Iterable[Leg]:
     refunds = (
         Refund.objects.exclude(status=Refund.Status.FAILED)
         .select_related("payment")
-        .only("order_id", "amount_vnd", "status", "after_release", "payment__provider")
+        .only(
+            "order_id",
+            "amount_vnd",
+            "status",
+            "after_release",
+            "commission_back_vnd",
+            "payment__provider",
+        )
     )
     for r in refunds.iterator(chunk_size=2000):
         order = orders.get(r.order_id)
         if order is None:
             continue  # a refund of an order never paid: nothing was posted for it either
         yield from refund_queued_legs(order, r)
+        yield from commission_back_legs(order, r)
         if r.status == Refund.Status.SUCCEEDED:
             yield from refund_paid_legs(order, r)

@@ -419,6 +419,9 @@ class Refund(TimeStampedModel):
     # Made after the order's money was released to the cooperative: it comes out of the
     # cooperative's payable (card) instead of the money still held (ledger postings).
     after_release = models.BooleanField(default=False)
+    # After release: the commission charged on the refunded money, given back to the cooperative
+    # (orders.money.commission_back_vnd; ledger: commission revenue → the cooperative).
+    commission_back_vnd = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]

@@ -33,6 +33,16 @@ def commission_vnd(subtotal_vnd: int, percent: Decimal) -> int:
     return int((Decimal(subtotal_vnd) * percent / 100).to_integral_value())
 
 
+def commission_back_vnd(*, charged_vnd: int, released_vnd: int, refunded_vnd: int) -> int:
+    """The commission given back on `refunded_vnd` refunded after release: the share of the
+    commission charged on the `released_vnd` released, half-even, never above what was charged.
+    Differences of this function over the refunds so far add up to at most the charge."""
+    if released_vnd <= 0 or charged_vnd <= 0:
+        return 0
+    share = Decimal(charged_vnd) * min(refunded_vnd, released_vnd) / released_vnd
+    return min(charged_vnd, int(share.to_integral_value()))
+
+
 def to_minor(amount: Decimal, currency: str) -> int:
     """An amount in Stripe's smallest unit: VND is zero-decimal (never ×100), USD in cents."""
     if currency == VND:

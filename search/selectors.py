@@ -6,6 +6,7 @@ and orders product family ids (one document per family, docs/search.md); everyth
 purchasable variant left is dropped even if the index has not caught up yet.
 """
 
+import heapq
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -17,7 +18,14 @@ from django.core.files.storage import default_storage
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from catalog.models import Availability, Category, Certification, Incoterm, ProductFamily
+from catalog.models import (
+    Availability,
+    Category,
+    Certification,
+    Incoterm,
+    ProductFamily,
+    ProductImage,
+)
 from catalog.selectors import family_for_card, family_list_for_cards
 from catalog.units import BASE_UNIT, Unit
 from market import metrics
@@ -189,7 +197,8 @@ def _card(family: ProductFamily, english: bool, labels: dict[str, str]) -> Produ
         return en if english and en else vi
 
     p = family.variant
-    images = list(family.images.all())
+    # Only a READY image has files: a card never points at a variant that is not made yet.
+    images = [i for i in family.images.all() if i.status == ProductImage.Status.READY]
     thumb = (images[0].variants or {}).get("thumb", {}) if images else {}
     thumbnail = (
         (default_storage.url(thumb["jpeg"]) if thumb.get("jpeg") else images[0].original.url)
@@ -323,7 +332,9 @@ def _label_facets(
     for name, counts in facets.items():
         if len(counts) > FACET_LIMIT.get(name, 1000):  # the long tail is not shown, so not labelled
             counts = dict(
-                sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[: FACET_LIMIT[name]]
+                heapq.nsmallest(
+                    FACET_LIMIT[name], counts.items(), key=lambda kv: (-kv[1], str(kv[0]))
+                )
             )
         names = labels[name](list(counts))
         values = [

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 
 from catalog.models import Category, Certification, Product
-from market.background import enqueue
+from market.background import broker_configured, enqueue
 from market.models import OutboxEvent
 from search import product_documents as documents
 from search.backends import SearchBackend, get_backend, get_fallback
@@ -135,19 +136,62 @@ def drain_ids(*, entity: str, ids: list[int], backend: SearchBackend | None = No
     return stats
 
 
-def on_changes_committed(sender: object, *, entity: str, ids: list[int], **kwargs: Any) -> None:
+def on_changes_committed(
+    sender: object, *, entity: str, ids: list[int], content: bool = True, **kwargs: Any
+) -> None:
     """Receiver of `market.shared.outbox.changes_committed`: kick a drain of these rows right after the
     commit (a worker's task, or in this process without a broker). Never raises into the request;
     the kick is not durable because the outbox rows are the record: rows a lost or failed kick
-    leaves behind are drained by the periodic `search.sync` task (or `manage.py search_sync`)."""
+    leaves behind are drained by the periodic `search.sync` task (or `manage.py search_sync`).
+
+    Stock moves (`content=False`: every checkout and cancellation) are coalesced when
+    `SEARCH_STOCK_DRAIN_SECONDS` > 0: the first one queues a drain of the whole outbox that many
+    seconds later, the ones meanwhile only add their rows to it. Under load that is one drain
+    (one document per family, one bulk request) for many checkouts, instead of one drain per
+    checkout rebuilding the same documents again and again; their stock and order counts reach
+    the index that much later (cards and the cart read stock fresh from the database anyway)."""
     if not settings.SEARCH_SYNC_ON_COMMIT:
         return
     try:
+        if not content and _coalesce_stock_drain():
+            return
         enqueue("search.drain_changes", durable=False, entity=entity, ids=list(ids))
     except Exception:
         log.exception(
             "search drain kick failed (%s %s); search_sync will catch up", entity, ids[:10]
         )
+
+
+STOCK_DRAIN_PENDING = "search:stock-drain-pending"
+
+
+def _coalesce_stock_drain() -> bool:
+    """True when a coalesced drain will take the rows just committed (one was queued now, or is
+    already waiting); False to kick a drain of them at once (coalescing off, or the shared cache
+    down: better one drain per change than a lost kick)."""
+    delay = settings.SEARCH_STOCK_DRAIN_SECONDS
+    if delay <= 0 or not broker_configured():  # in-process tasks would ignore the countdown
+        return False
+    try:
+        # The flag outlives the countdown: a worker busy for a while still finds it set, and
+        # `drain_stock_changes` clears it before it reads the outbox.
+        first = cache.add(STOCK_DRAIN_PENDING, 1, timeout=delay + 60)
+    except Exception as exc:
+        log.warning("search: stock drain not coalesced (cache unavailable: %s)", exc)
+        return False
+    if first:
+        enqueue("search.drain_stock_changes", durable=False, countdown=delay)
+    return True
+
+
+def drain_stock_changes() -> DrainStats:
+    """The coalesced drain: clear the pending flag first (a stock move committed from now on
+    queues the next drain), then drain the whole outbox."""
+    try:
+        cache.delete(STOCK_DRAIN_PENDING)
+    except Exception as exc:  # the next stock move kicks its own drain (the flag fails open)
+        log.warning("search: stock drain flag not cleared: %s", exc)
+    return drain()
 
 
 @dataclass

@@ -19,6 +19,13 @@ def drain_changes(*, entity: str, ids: list[int]) -> int:
     return sync.drain_ids(entity=entity, ids=ids).events
 
 
+@shared_task(base=HtxTask, name="search.drain_stock_changes", max_retries=2)
+def drain_stock_changes() -> int:
+    """The coalesced drain of stock moves (search.sync.on_changes_committed): the whole outbox,
+    a few seconds after the first move. Idempotent, as every drain."""
+    return sync.drain_stock_changes().events
+
+
 @shared_task(base=HtxTask, name="search.sync", max_retries=0)
 def sync_outbox() -> int:
     """Drain the whole outbox (every minute from beat): catches up what a kick missed, e.g. while

@@ -27,7 +27,18 @@ class ImageOutput(serializers.Serializer):
     alt_vi = serializers.CharField()
     alt_en = serializers.CharField()
     is_cover = serializers.SerializerMethodField()
-    variants = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(
+        ProductImage.Status.choices,
+        help_text="PENDING: uploaded, its variants are being made (no URLs yet); READY; "
+        "FAILED: it could not be processed (see failure), delete it and upload again",
+    )
+    failure = serializers.SerializerMethodField(help_text="why it FAILED: {code, message}")
+    variants = serializers.SerializerMethodField(help_text="empty until READY")
+
+    def get_failure(self, image: ProductImage) -> dict | None:
+        if image.status != ProductImage.Status.FAILED:
+            return None
+        return {"code": image.failure_code, "message": image.failure_message}
 
     def get_is_cover(self, image: ProductImage) -> bool:
         return image.position == 0
@@ -41,6 +52,7 @@ class ImageOutput(serializers.Serializer):
                 "jpeg": media_url(v.get("jpeg")),
             }
             for name, v in (image.variants or {}).items()
+            if image.status == ProductImage.Status.READY
         }
 
 

@@ -5,7 +5,12 @@ from catalog.services.certifications import (
     certification_claim,
     certifications_expire,
 )
-from catalog.services.images import product_image_add, product_image_delete, product_image_reorder
+from catalog.services.images import (
+    product_image_add,
+    product_image_delete,
+    product_image_process,
+    product_image_reorder,
+)
 from catalog.services.imports import (
     import_job_apply,
     import_job_resume_if_stale,
@@ -33,6 +38,7 @@ __all__ = [
     "product_create",
     "product_image_add",
     "product_image_delete",
+    "product_image_process",
     "product_image_reorder",
     "product_price_tiers_set",
     "product_publish",

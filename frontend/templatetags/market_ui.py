@@ -152,16 +152,20 @@ def _url(path: str | None) -> str:
 def picture(
     image: "ProductImage | None", size: str = "card", alt: str = "", eager: bool = False
 ) -> str:
-    """A <picture> with the catalog's WebP + JPEG variant of `size` (thumb/card/full), lazy-loaded."""
+    """A <picture> with the catalog's WebP + JPEG variant of `size` (thumb/card/full), lazy-loaded.
+    An image still being processed, or whose processing failed, has no files yet: a placeholder
+    box of the same size stands in (never an <img> pointing at a file that does not exist)."""
     if image is None:
         return ""
+    lang = (get_language() or "vi")[:2]
+    alt = alt or (image.alt_en if lang == "en" and image.alt_en else image.alt_vi)
+    if getattr(image, "status", "READY") != "READY":
+        return _placeholder(image, alt)
     variant = (image.variants or {}).get(size) or {}
     jpeg = _url(variant.get("jpeg")) or image.original.url
     webp = _url(variant.get("webp"))
     width = variant.get("width") or image.width
     height = variant.get("height") or image.height
-    lang = (get_language() or "vi")[:2]
-    alt = alt or (image.alt_en if lang == "en" and image.alt_en else image.alt_vi)
     source = format_html('<source srcset="{}" type="image/webp">', webp) if webp else ""
     return format_html(
         '<picture>{}<img src="{}" alt="{}" width="{}" height="{}" loading="{}" decoding="async"></picture>',
@@ -172,6 +176,48 @@ def picture(
         height,
         "eager" if eager else "lazy",
     )
+
+
+def _placeholder(image: "ProductImage", alt: str) -> str:
+    from django.utils.translation import gettext as _
+
+    failed = image.status == "FAILED"
+    label = _("Photo could not be processed") if failed else _("Photo being processed…")
+    return format_html(
+        '<span class="photo-placeholder{}" role="img" aria-label="{}" data-status="{}">'
+        "<span>{}</span></span>",
+        " failed" if failed else "",
+        f"{label}: {alt}" if alt else label,
+        image.status,
+        label,
+    )
+
+
+def _ready_first(images: Any) -> list:
+    """The READY images in order; when none is, the first PENDING one (shown as a placeholder).
+    FAILED images are never shown to buyers. Works on a prefetched list (no query)."""
+    from django.db.models import Manager
+
+    # A prefetched QuerySet is iterated as it is (`.all()` on it would query again).
+    rows = list(images.all() if isinstance(images, Manager) else images or [])
+    ready = [i for i in rows if getattr(i, "status", "READY") == "READY"]
+    if ready:
+        return ready
+    pending = [i for i in rows if i.status == "PENDING"]
+    return pending[:1]
+
+
+@register.filter
+def shown_images(images: Any) -> list:
+    """`{% for img in product.family.images.all|shown_images %}`: what a buyer's gallery shows."""
+    return _ready_first(images)
+
+
+@register.filter
+def cover(images: Any) -> "ProductImage | None":
+    """`{% with img=p.images.all|cover %}`: the picture of a card (see `shown_images`)."""
+    shown = _ready_first(images)
+    return shown[0] if shown else None
 
 
 @register.filter

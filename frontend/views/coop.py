@@ -293,18 +293,46 @@ def product_image_add(request: SignedInRequest, coop: Cooperative, product_id: i
     if not form.is_valid():
         messages.error(request, _("Choose a photo to upload."))
         return redirect("frontend:coop_product_edit", coop.pk, product_id)
+    added = []
+    run_one(
+        request,
+        lambda: added.append(
+            image_services.product_image_add(
+                actor=request.user,
+                cooperative_id=coop.pk,
+                product_id=product_id,
+                data=form.cleaned_data["image"].read(),
+                alt_vi=form.cleaned_data["alt_vi"],
+            )
+        ),
+        describe=_with_field_messages,
+    )
+    if added:  # with a worker the photo is still being processed; without one it is done
+        image = added[0]
+        if image.status == image.Status.READY:
+            messages.success(request, _("Photo added."))
+        elif image.status == image.Status.PENDING:
+            messages.success(
+                request, _("Photo uploaded. It appears here as soon as it has been processed.")
+            )
+        else:
+            messages.error(request, image.failure_message)
+    return redirect("frontend:coop_product_edit", coop.pk, product_id)
+
+
+@require_POST
+@coop_staff
+def product_image_delete(
+    request: SignedInRequest, coop: Cooperative, product_id: int, image_id: int
+) -> HttpResponse:
     return _product_action(
         request,
         coop,
         product_id,
-        lambda: image_services.product_image_add(
-            actor=request.user,
-            cooperative_id=coop.pk,
-            product_id=product_id,
-            data=form.cleaned_data["image"].read(),
-            alt_vi=form.cleaned_data["alt_vi"],
+        lambda: image_services.product_image_delete(
+            actor=request.user, cooperative_id=coop.pk, product_id=product_id, image_id=image_id
         ),
-        _("Photo added."),
+        _("Photo deleted."),
     )
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from market.background import enqueue
 from market.models import User
-from orders import ledger
+from orders import ledger, money
 from orders.models import Order, OrderEvent, Payment, PaymentMethod, Refund
 
 P = Payment.Status
@@ -79,6 +79,24 @@ def refundable_vnd(order: Order) -> int:
     return order.amount_paid_vnd - order.amount_refunded_vnd - refund_pending_vnd(order)
 
 
+def _commission_back(order: Order, amount_vnd: int) -> int:
+    """After release, the commission on the money refunded now goes back to the cooperative: the
+    commission's share of everything refunded since release, less what earlier refunds gave back.
+    Before release nothing was charged on it yet (the release charges on what is left)."""
+    if order.released_at is None:
+        return 0
+    earlier = Refund.objects.filter(order=order, after_release=True).exclude(
+        status=Refund.Status.FAILED
+    )
+    totals = earlier.aggregate(refunded=Sum("amount_vnd"), back=Sum("commission_back_vnd"))
+    share = money.commission_back_vnd(
+        charged_vnd=ledger.commission_of(order),
+        released_vnd=order.released_vnd,
+        refunded_vnd=(totals["refunded"] or 0) + amount_vnd,
+    )
+    return max(0, share - (totals["back"] or 0))
+
+
 def refund_open(
     *,
     order: Order,
@@ -98,6 +116,7 @@ def refund_open(
         created_by=actor,
         provider_id=provider_id,
         after_release=order.released_at is not None,
+        commission_back_vnd=_commission_back(order, amount_vnd),
     )
     ledger.post_refund_queued(order, refund, actor=actor)
     return refund

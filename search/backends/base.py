@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from market.shared import pagecache
 from search.text import SYNONYMS, ParsedQuery, parse
 
 SORTS = ("relevance", "price_asc", "price_desc", "newest")
@@ -37,6 +38,9 @@ FACETS = (
     "grade",
     "crop_year",
 )
+# The cooperatives a facet lists (the most products first), as the engines' terms aggregation
+# returns them (engine_query.FACET_FIELDS); the database backend counts only these too.
+COOPERATIVE_FACET_SIZE = 20
 # Facets (and filters) from the variants' option values: Query field -> document list field.
 OPTION_FIELDS = {"pack": "packs", "grade": "grades", "crop_year": "crop_years"}
 
@@ -208,7 +212,7 @@ class SearchBackend(abc.ABC):
         for i, token in enumerate(parsed.folded):
             if len(token) < 3 or token.isdigit() or token in SYNONYM_WORDS:
                 continue
-            close = self.close_words(token)
+            close = self._close_words_shared(token)
             if token in close:
                 continue
             candidates = rank_candidates(token, close)[:CANDIDATES_TRIED]
@@ -224,6 +228,18 @@ class SearchBackend(abc.ABC):
                     best, best_total = candidate, total
             words[i], changed = best, True
         return " ".join(words) if changed else None
+
+    def _close_words_shared(self, token: str) -> set[str]:
+        """`close_words(token)`, shared briefly between processes (market.shared.pagecache): the
+        index's words do not depend on the filters, and a filtered search that finds few
+        results (most do: a category in a province) asks for the same common words again and
+        again (two engine requests each) only to learn that they are known."""
+        return pagecache.cached(
+            f"search-words-{self.name}",
+            token,
+            lambda: self.close_words(token),
+            keep=lambda words: True,
+        )
 
     @abc.abstractmethod
     def suggest(self, prefix: str, limit: int = 8) -> list[str]: ...

@@ -50,6 +50,7 @@ NOT_PAGES = {
     "coop_product_stock": "POST only",
     "coop_product_image_add": "POST only",
     "coop_product_image_move": "POST only",
+    "coop_product_image_delete": "POST only",
     "coop_import_apply": "POST only",
     "coop_order_move": "POST only",
     "coop_order_paid": "POST only",

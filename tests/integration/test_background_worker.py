@@ -97,3 +97,48 @@ def test_work_queued_while_the_broker_is_down_runs_once_it_is_back(
     wait_for(lambda: _row(task_id).status == Status.DONE, what="DONE after flush")
     assert len([m for m in _mails(broker) if "late mail" in m]) == 1
     assert flush(older_than_seconds=0) == 0  # sent once, not again
+
+
+def test_stock_moves_reach_the_index_in_one_coalesced_drain(transactional_db, broker, settings):
+    """Checkouts move stock several times a second: their outbox rows wait a few seconds and one
+    drain of the worker indexes them together (search.sync.on_changes_committed)."""
+    from decimal import Decimal
+
+    from django.core.cache import cache
+
+    from catalog.services.products import product_stock_adjust
+    from market.models import OutboxEvent
+    from search.backends import Query, get_backend
+    from search.sync import STOCK_DRAIN_PENDING
+    from tests.factories.market import MembershipFactory
+    from tests.factories.search import build_catalog, index_everything
+
+    settings.SEARCH_STOCK_DRAIN_SECONDS = 3
+    cache.delete(STOCK_DRAIN_PENDING)
+    products = build_catalog()["products"]
+    index_everything(get_backend())
+    moved = [products["robusta"], products["arabica"]]
+    staff = {p.cooperative_id: MembershipFactory(cooperative=p.cooperative).user for p in moved}
+    drains_before = broker.log().count("search.drain_stock_changes[")
+    try:
+        # when two stock moves commit, one after the other (as two checkouts)
+        for product in moved:
+            product_stock_adjust(
+                actor=staff[product.cooperative_id],
+                cooperative_id=product.cooperative_id,
+                product_id=product.pk,
+                mode="set",
+                quantity=Decimal("0"),
+            )
+        ids = [p.pk for p in moved]
+
+        # then their rows wait for the coalesced drain (no drain per move) ...
+        assert OutboxEvent.objects.filter(entity="product", entity_id__in=ids).count() == 2
+        # ... which indexes both, once
+        wait_for(lambda: not OutboxEvent.objects.filter(entity_id__in=ids).exists(), what="drained")
+        in_stock = get_backend().search(Query(in_stock=True, size=100)).ids
+        assert not {p.family_id for p in moved} & set(in_stock)
+        received = broker.log().count("search.drain_stock_changes[") - drains_before
+        assert received >= 1 and "Task search.drain_changes[" not in broker.log()
+    finally:
+        cache.delete(STOCK_DRAIN_PENDING)

@@ -58,7 +58,7 @@ def test_permission_matrix_outsiders_get_a_specific_answer_and_nothing_changes(
     assert _state() == before
 
 
-def test_permission_matrix_staff_may_do_all_of_it(actors):
+def test_permission_matrix_staff_may_do_all_of_it(actors, django_capture_on_commit_callbacks):
     client = client_for(actors["staff"])
     base = f"/api/v1/cooperatives/{actors['coop'].pk}/products/"
     cat = CategoryFactory()
@@ -76,11 +76,12 @@ def test_permission_matrix_staff_may_do_all_of_it(actors):
         format="json",
     )
     pid = made.json()["id"]
-    image = client.post(
-        f"{base}{pid}/images/",
-        {"image": SimpleUploadedFile("a.png", jpeg_bytes())},
-        format="multipart",
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the variants task, after commit
+        image = client.post(
+            f"{base}{pid}/images/",
+            {"image": SimpleUploadedFile("a.png", jpeg_bytes())},
+            format="multipart",
+        )
     steps = [
         client.patch(f"{base}{pid}/", {"name_en": "Coffee"}, format="json"),
         client.put(
@@ -106,6 +107,7 @@ def test_permission_matrix_staff_may_do_all_of_it(actors):
         "Coffee",
     )
     assert detail["images"][0]["is_cover"] is True
+    assert (detail["images"][0]["status"], detail["images"][0]["failure"]) == ("READY", None)
     assert set(detail["images"][0]["variants"]) == {"thumb", "card", "full"}
     assert steps[-1].json()["count"] == 1
     assert list(ProductEvent.objects.filter(product_id=pid).values_list("action", flat=True)) == [

@@ -1,4 +1,8 @@
-"""The image pipeline, on files generated inside each test."""
+"""The image pipeline, on files generated inside each test. Uploads are checked in the request and
+processed by the `catalog.product_image_process` task after commit; with no broker (these tests)
+the task runs in this process at the commit, which `_add` reaches (tests/integration/
+test_catalog_image_task.py covers the task itself, test_background_worker_images.py a real
+worker)."""
 
 import io
 import struct
@@ -6,6 +10,7 @@ import zlib
 
 import pytest
 from django.core.files.storage import default_storage
+from django.test import TestCase
 from PIL import Image
 
 from catalog import services
@@ -61,17 +66,25 @@ def _files(tmp_media):
 
 
 def _add(actors, product, data):
-    return services.product_image_add(
-        actor=actors["staff"], cooperative_id=actors["coop"].pk, product_id=product.pk, data=data
-    )
+    """Upload, and let the commit's work run (the test's transaction never commits)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        image = services.product_image_add(
+            actor=actors["staff"],
+            cooperative_id=actors["coop"].pk,
+            product_id=product.pk,
+            data=data,
+        )
+    image.refresh_from_db()
+    return image
 
 
 def test_an_upload_gets_webp_and_jpeg_variants_of_three_sizes(actors, settings):
+    settings.SEARCH_SYNC_ON_COMMIT = False  # keep the outbox rows for the assertion
     product = DraftProductFactory(cooperative=actors["coop"])
 
     image = _add(actors, product, jpeg_bytes(size=(2000, 1000)))
 
-    assert (image.width, image.height, image.position) == (2000, 1000, 0)
+    assert (image.width, image.height, image.position, image.status) == (2000, 1000, 0, "READY")
     assert {k: (v["width"], v["height"]) for k, v in image.variants.items()} == {
         "thumb": (160, 80),
         "card": (480, 240),
@@ -83,8 +96,11 @@ def test_an_upload_gets_webp_and_jpeg_variants_of_three_sizes(actors, settings):
         with default_storage.open(entry["jpeg"]) as fh:
             assert Image.open(fh).format == "JPEG"
     assert (settings.MEDIA_ROOT / image.original.name).is_file()
+    assert _files(settings.PRIVATE_MEDIA_ROOT) == []  # the raw upload is gone
+    assert image.upload.name == "" and image.upload_bytes == 0
     assert ProductEvent.objects.get(product=product).action == "image_added"
-    assert OutboxEvent.objects.filter(entity_id=product.pk).count() == 1
+    # one outbox row at the upload, one when the photo became ready (the cards change)
+    assert OutboxEvent.objects.filter(entity_id=product.pk).count() == 2
 
 
 def test_gps_and_all_exif_are_gone_after_upload_and_orientation_is_applied(actors):
@@ -119,7 +135,7 @@ def test_an_html_file_renamed_jpg_is_rejected_and_nothing_is_stored(actors, sett
 
     assert exc.value.code == "image_invalid"
     assert ProductImage.objects.count() == 0 and ProductEvent.objects.count() == 0
-    assert _files(settings.MEDIA_ROOT) == []
+    assert _files(settings.MEDIA_ROOT) == [] and _files(settings.PRIVATE_MEDIA_ROOT) == []
 
 
 def test_a_gif_is_a_real_image_but_not_an_accepted_format(actors):
@@ -133,13 +149,14 @@ def test_a_gif_is_a_real_image_but_not_an_accepted_format(actors):
     assert ProductImage.objects.count() == 0
 
 
-def test_a_truncated_jpeg_is_rejected(actors):
+def test_a_jpeg_cut_before_its_frame_header_is_rejected_at_upload(actors, settings):
     product = DraftProductFactory(cooperative=actors["coop"])
 
     with pytest.raises(ImageInvalid):
         _add(actors, product, jpeg_bytes(size=(300, 300))[:200])
 
     assert ProductImage.objects.count() == 0
+    assert _files(settings.MEDIA_ROOT) == [] and _files(settings.PRIVATE_MEDIA_ROOT) == []
 
 
 def test_a_20000_by_20000_png_bomb_is_rejected_with_a_specific_error(actors, settings):
@@ -152,7 +169,7 @@ def test_a_20000_by_20000_png_bomb_is_rejected_with_a_specific_error(actors, set
 
     assert exc.value.code == "image_too_large"
     assert ProductImage.objects.count() == 0 and OutboxEvent.objects.count() == 0
-    assert _files(settings.MEDIA_ROOT) == []
+    assert _files(settings.MEDIA_ROOT) == [] and _files(settings.PRIVATE_MEDIA_ROOT) == []
 
 
 def test_pillows_own_bomb_guard_is_an_error_too(monkeypatch):
@@ -178,7 +195,7 @@ def test_strangers_cannot_upload_and_nothing_is_decoded_or_written(actors, setti
         )
 
     assert ProductImage.objects.count() == 0
-    assert _files(settings.MEDIA_ROOT) == []
+    assert _files(settings.MEDIA_ROOT) == [] and _files(settings.PRIVATE_MEDIA_ROOT) == []
 
 
 def test_reorder_makes_the_first_image_the_cover(actors):

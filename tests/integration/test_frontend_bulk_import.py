@@ -65,7 +65,7 @@ def test_import_page_links_the_template_and_explains_each_column(desk):
     assert reverse("frontend:coop_import_photos", args=[coop.pk]) in html
 
 
-def test_photos_zip_attaches_by_sku_and_reports_the_rest(desk):
+def test_photos_zip_attaches_by_sku_and_reports_the_rest(desk, django_capture_on_commit_callbacks):
     coop, client = desk
     a = DraftProductFactory(cooperative=coop, sku="CF-01")
     b = DraftProductFactory(cooperative=coop, sku="CF-02")
@@ -81,11 +81,12 @@ def test_photos_zip_attaches_by_sku_and_reports_the_rest(desk):
         }
     )
 
-    response = client.post(
-        reverse("frontend:coop_import_photos", args=[coop.pk]),
-        {"photos": io.BytesIO(data)},
-        follow=True,
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the variants tasks
+        response = client.post(
+            reverse("frontend:coop_import_photos", args=[coop.pk]),
+            {"photos": io.BytesIO(data)},
+            follow=True,
+        )
 
     texts = [str(m) for m in response.context["messages"]]
     assert (a.family.images.count(), b.family.images.count(), other.family.images.count()) == (

@@ -112,6 +112,23 @@ def test_checkout_without_ward_shows_error_and_places_nothing():
     assert product.__class__.objects.get(pk=product.pk).stock_qty == Decimal("100")
 
 
+def test_a_product_withdrawn_from_sale_after_it_was_carted_is_named_and_nothing_is_placed():
+    kept, withdrawn = ProductFactory(), ProductFactory(name_vi="Hồi khô Lạng Sơn")
+    buyer, client = _buyer_with_cart(kept, withdrawn)
+    type(withdrawn).objects.filter(pk=withdrawn.pk).update(price_vnd=None)  # unpriced meanwhile
+    ward = Ward.objects.filter(province_id=20).first()
+
+    response = client.post(reverse("frontend:checkout"), _address(ward))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Hồi khô Lạng Sơn" in html and 'class="errorlist' in html
+    assert Checkout.objects.count() == 0 and Order.objects.count() == 0
+    stock = dict(type(kept).objects.values_list("pk", "stock_qty"))
+    assert stock[kept.pk] == stock[withdrawn.pk] == Decimal("100")
+    assert buyer.cart.lines.count() == 2  # the buyer's cart is left as it was
+
+
 @pytest.mark.parametrize(
     "who, statuses",
     [

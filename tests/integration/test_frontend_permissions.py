@@ -168,14 +168,17 @@ def _png(color) -> bytes:
     return buf.getvalue()
 
 
-def test_staff_uploads_and_reorders_photos_and_buyers_get_lazy_webp_pictures(actors):
+def test_staff_uploads_and_reorders_photos_and_buyers_get_lazy_webp_pictures(
+    actors, django_capture_on_commit_callbacks
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     product = ProductFactory(cooperative=actors["coop"])
     client = _client(actors["staff"])
     url = reverse("frontend:coop_product_image_add", args=[actors["coop"].pk, product.pk])
     for name, color in (("a.png", "red"), ("b.png", "blue")):
-        client.post(url, {"image": SimpleUploadedFile(name, _png(color), "image/png")})
+        with django_capture_on_commit_callbacks(execute=True):  # the variants task
+            client.post(url, {"image": SimpleUploadedFile(name, _png(color), "image/png")})
     first, second = product.family.images.order_by("position")
 
     client.post(

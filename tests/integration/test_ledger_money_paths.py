@@ -169,14 +169,89 @@ def test_card_refund_after_release_comes_out_of_the_payable_and_a_failed_one_goe
     refund_fail(refund_id=bad.pk, error="card expired")
 
     after = balances_for_cooperative(cooperative_id=order.cooperative_id)
-    assert after.payable_vnd == payable - 50_000
+    ok.refresh_from_db()
+    bad.refresh_from_db()
+    # the commission charged on the 50,000 refunded comes back; the failed refund's went back too
+    assert 0 < ok.commission_back_vnd < order.commission_vnd
+    assert after.payable_vnd == payable - 50_000 + ok.commission_back_vnd
     assert legs(f"refund:{ok.pk}:paid") == sorted(
         [(K.REFUNDS, 50_000), (K.PLATFORM_STRIPE, -50_000)]
     )
     assert legs(f"refund:{bad.pk}:reversed") == sorted(
         [(K.COOP_PAYABLE, -30_000), (K.REFUNDS, 30_000)]
     )
-    assert Refund.objects.get(pk=bad.pk).status == "FAILED"
+    back = bad.commission_back_vnd
+    assert back > 0
+    assert legs(f"refund:{bad.pk}:commission-back-reversed") == sorted(
+        [(K.COMMISSION, -back), (K.COOP_PAYABLE, back)]
+    )
+    assert bad.status == "FAILED"
+
+
+def commission_revenue(coop_id):
+    return -sum(
+        Entry.objects.filter(
+            account__kind=K.COMMISSION, transaction__cooperative_id=coop_id
+        ).values_list("amount", flat=True)
+    )
+
+
+def test_refunding_everything_after_release_gives_all_the_commission_back(admin):
+    order = card_order(price=333_333)
+    complete(order, admin)
+    order.refresh_from_db()
+    coop = order.cooperative_id
+    first = order.released_vnd // 3
+
+    a = refund_create(actor=admin, order_id=order.pk, amount_vnd=first, reason="hỏng một phần")
+    refund_settle(refund_id=a.pk, provider_id="re_a")
+    rest = order.released_vnd - first
+    b = refund_create(actor=admin, order_id=order.pk, amount_vnd=rest, reason="trả lại hết")
+    refund_settle(refund_id=b.pk, provider_id="re_b")
+
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.commission_back_vnd + b.commission_back_vnd == order.commission_vnd
+    assert legs(f"refund:{a.pk}:commission-back") == sorted(
+        [(K.COMMISSION, a.commission_back_vnd), (K.COOP_PAYABLE, -a.commission_back_vnd)]
+    )
+    assert commission_revenue(coop) == 0
+    assert balances_for_cooperative(cooperative_id=coop).payable_vnd == 0
+    assert ledger_check().ok
+
+
+def test_a_refund_after_release_of_an_order_paid_directly_lowers_the_commission_owed(admin):
+    order = place_order(
+        UserFactory(), ProductFactory(price_vnd=300_000), payment_method="bank_transfer"
+    )
+    payment_bank_transfer_confirm(actor=admin, order_id=order.pk)
+    complete(order, admin)
+    order.refresh_from_db()
+
+    half = order.released_vnd // 2
+    refund = refund_create(actor=admin, order_id=order.pk, amount_vnd=half, reason="thiếu hàng")
+
+    refund.refresh_from_db()
+    b = balances_for_cooperative(cooperative_id=order.cooperative_id)
+    assert abs(refund.commission_back_vnd * 2 - order.commission_vnd) <= 1
+    assert b.receivable_vnd == order.commission_vnd - refund.commission_back_vnd
+    assert legs(f"refund:{refund.pk}:commission-back") == sorted(
+        [
+            (K.COMMISSION, refund.commission_back_vnd),
+            (K.COOP_RECEIVABLE, -refund.commission_back_vnd),
+        ]
+    )
+    assert ledger_check().ok
+
+
+def test_a_refund_before_release_gives_no_commission_back(admin):
+    order = card_order()
+
+    refund = refund_create(actor=admin, order_id=order.pk, amount_vnd=10_000, reason="hỏng")
+
+    refund.refresh_from_db()
+    assert refund.commission_back_vnd == 0
+    assert not Transaction.objects.filter(key__startswith=f"refund:{refund.pk}:commission").exists()
 
 
 def test_a_refund_above_what_was_paid_is_refused_and_writes_nothing(admin):
@@ -365,6 +440,9 @@ def test_a_statement_of_another_cooperative_is_not_found(actors):
 def test_statement_rows_add_up_from_opening_to_closing(admin):
     card = card_order(price=700_000)
     complete(card, admin)
+    refund = refund_create(actor=admin, order_id=card.pk, amount_vnd=70_000, reason="thiếu")
+    refund_settle(refund_id=refund.pk, provider_id="re_s")
+    refund.refresh_from_db()
     coop = card.cooperative
     staff = UserFactory()
     from tests.factories.market import MembershipFactory
@@ -383,9 +461,11 @@ def test_statement_rows_add_up_from_opening_to_closing(admin):
     opening, closing = int(lines[0].split(",")[1]), int(lines[-1].split(",")[1])
     rows = [ln.split(",") for ln in lines[2:-1]]
     assert rows[0][1] == card.code
-    assert (int(rows[0][3]), int(rows[0][4])) == (card.total_vnd, card.commission_vnd)
+    gross, commission, refunds = (int(x) for x in rows[0][3:6])
+    assert (gross, refunds) == (card.total_vnd, 70_000)
+    assert commission == card.commission_vnd - refund.commission_back_vnd  # less what came back
     assert (
-        closing - opening == sum(int(r[-1]) for r in rows) == card.total_vnd - card.commission_vnd
+        closing - opening == sum(int(r[-1]) for r in rows) == card.total_vnd - commission - 70_000
     )
     assert pdf_resp.status_code == 200 and pdf_resp.content.startswith(b"%PDF")
 

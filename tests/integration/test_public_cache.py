@@ -231,3 +231,46 @@ def test_with_the_shared_cache_down_pages_search_and_index_writes_still_work(cat
     assert (page.status_code, api.status_code, product.status_code) == (200, 200, 200)
     assert "Cà phê Robusta Đắk Lắk" in page.content.decode()
     assert api.json()["total"] >= 2
+
+
+def _word_lookups(queries) -> int:
+    from search.models import SearchWord
+
+    return sum(SearchWord._meta.db_table in q["sql"] for q in queries)
+
+
+def test_the_typo_check_of_a_word_is_shared_between_filtered_searches_until_a_content_edit(
+    catalog,
+):
+    """A filtered search that finds few results checks its words for typos; whether a word is
+    in the index does not depend on the filters, so the next filter set does not ask again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from market.shared import pagecache
+    from search.backends import Query
+
+    backend = get_backend()
+    few = [Query(q="robusta", province=p.pk) for p in _empty_provinces(catalog, 3)]
+
+    with CaptureQueriesContext(connection) as first:
+        first_total = backend.search(few[0]).total
+    with CaptureQueriesContext(connection) as second:
+        second_total = backend.search(few[1]).total
+    pagecache.bump_generation()  # a content edit committed: the index's words may have changed
+    with CaptureQueriesContext(connection) as after_edit:
+        backend.search(few[2])
+
+    assert (first_total, second_total) == (0, 0)
+    assert _word_lookups(first.captured_queries) >= 1
+    assert _word_lookups(second.captured_queries) == 0
+    assert _word_lookups(after_edit.captured_queries) == _word_lookups(first.captured_queries)
+
+
+def _empty_provinces(catalog, n):
+    from market.models import Province
+
+    used = {p.origin_province_id for p in catalog.values()} | {
+        p.cooperative.province_id for p in catalog.values()
+    }
+    return list(Province.objects.exclude(pk__in=used).order_by("pk")[:n])

@@ -55,16 +55,18 @@ def test_the_audits_6320px_png_is_refused_from_its_header_in_milliseconds(staff,
     assert Cooperative.objects.get(pk=coop.pk).storage_used_bytes == 0
 
 
-def test_a_12_megapixel_jpeg_is_decoded_in_draft_mode(staff):
+def test_a_12_megapixel_jpeg_is_decoded_in_draft_mode(staff, django_capture_on_commit_callbacks):
     owner, coop = staff
     product = ProductFactory(cooperative=coop)
 
-    image = services.product_image_add(
-        actor=owner,
-        cooperative_id=coop.pk,
-        product_id=product.pk,
-        data=jpeg_bytes(size=(4032, 3024)),
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the variants task, after commit
+        image = services.product_image_add(
+            actor=owner,
+            cooperative_id=coop.pk,
+            product_id=product.pk,
+            data=jpeg_bytes(size=(4032, 3024)),
+        )
+    image.refresh_from_db()
 
     # libjpeg scaled the decode by 2 (the smallest scale still covering 1280 px outputs).
     assert (image.width, image.height) == (2016, 1512)
