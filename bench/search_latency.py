@@ -607,7 +607,9 @@ def _bench_queries(name, backend, loaded, took, rounds, http_args) -> dict:
     return result
 
 
-RESULTS = Path("/tmp/htx-bench-search-results.json")  # the last figures per size and backend
+# The last figures per size and backend (--results: one file per person or per search node,
+# so that runs against another node do not stand in for yours).
+RESULTS = Path("/tmp/htx-bench-search-results.json")
 
 
 def result_key(backend: str, variant: bool = True) -> str:
@@ -777,9 +779,16 @@ def main():
         action="store_true",
         help="engines: turn eager global ordinals off on the index for this run (restored after)",
     )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help=f"where each size's last figures are kept and compared (default {RESULTS})",
+    )
     args = parser.parse_args()
     global REUSE_INDEX, INDEX_PREFIX, BROWSE_FACET_CACHE, PRODUCTS, AFTER_WRITE, VARIANT, LAZY
-    AFTER_WRITE, LAZY = args.after_write, args.lazy_ordinals
+    global RESULTS
+    AFTER_WRITE, LAZY, RESULTS = args.after_write, args.lazy_ordinals, args.results
     if args.facets_on_numbers:
         VARIANT += " (facets on numbers)"
     if args.lazy_ordinals:
