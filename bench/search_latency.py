@@ -782,8 +782,9 @@ def main():
     parser.add_argument(
         "--results",
         type=Path,
-        default=RESULTS,
-        help=f"where each size's last figures are kept and compared (default {RESULTS})",
+        default=Path("/tmp/htx-bench-search-results.json"),
+        help="where each size's last figures are kept and compared "
+        "(default /tmp/htx-bench-search-results.json)",
     )
     args = parser.parse_args()
     global REUSE_INDEX, INDEX_PREFIX, BROWSE_FACET_CACHE, PRODUCTS, AFTER_WRITE, VARIANT, LAZY
