@@ -18,6 +18,14 @@ satisfies a clause no more than the word typed does (it never adds up past it). 
 powers of two above the last share, so a higher signal always outranks all lower ones together.
 Matches in the description alone score 0: they are found (recall), never ranked up.
 
+Common words: a word typed that the index finds in more than half of all documents (the
+database backend knows its document frequencies) discriminates nothing in descriptions and
+context ("sắn" folds to "san", which is "sản" in nearly every description and in the category
+"Nông sản"). Its FOLDED alternative is then looked for in the name only (its synonyms are
+always looked for in the name); the backend falls back to the full recall when that does not
+fill the page. Rows it leaves out would rank below every row it keeps that has all the words in
+the name, so the first page is the same; the total and facets count what the buyer meant.
+
 Ties: the shorter name first (field-length normalisation: a name that is mostly the query words
 is a better match than a long one that also contains them), then the quality signal (orders that
 bought the product), then the newest; the id only makes the order total.
@@ -47,15 +55,29 @@ class Signal:
     fields: tuple[str, ...] = NAME
 
 
+COMMON_SHARE = 0.5  # a word in more than this share of the documents is a common word
+
+
 @dataclass(frozen=True)
 class Plan:
     recall: tuple[Clause, ...]  # every clause must match somewhere (name, context, body)
     sku: str  # the query as a SKU would be stored
     signals: tuple[Signal, ...]
+    # where each recall clause's FOLDED alternative is looked for: RECALL, or NAME for a
+    # common word (see "Common words" above); synonyms (EXACT) are in the name either way
+    recall_fields: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def narrowed(self) -> bool:
+        return any(f != RECALL for f in self.recall_fields)
+
+    def fields_of(self, i: int) -> tuple[str, ...]:
+        return self.recall_fields[i] if self.recall_fields else RECALL
 
 
-def plan(q: str, parsed: ParsedQuery) -> Plan:
-    """The recall clauses and the rank signals of a non-empty query."""
+def plan(q: str, parsed: ParsedQuery, common: frozenset[str] = frozenset()) -> Plan:
+    """The recall clauses and the rank signals of a non-empty query; `common` holds the
+    folded words found in more than COMMON_SHARE of the documents (looked for in names only)."""
     clauses = parsed.clauses
     typed = tuple(((FOLDED, (t,)),) for t in parsed.folded)
     signals = [Signal(PHRASE, (((FOLDED, parsed.folded),),)), Signal(NAME_ALL, clauses)]
@@ -65,7 +87,13 @@ def plan(q: str, parsed: ParsedQuery) -> Plan:
     # The context is folded text: synonyms are looked for there folded too.
     signals += [Signal(CONTEXT_SHARE / len(clauses), (_folded(c),), CONTEXT) for c in clauses]
     signals += [Signal(NAME_SHARE / len(clauses), (c,)) for c in clauses]
-    return Plan(recall=clauses, sku=normalize(q).strip(), signals=_merged(signals))
+    recall_fields = tuple(NAME if all(t in common for t in c[0][1]) else RECALL for c in clauses)
+    return Plan(
+        recall=clauses,
+        sku=normalize(q).strip(),
+        signals=_merged(signals),
+        recall_fields=recall_fields,
+    )
 
 
 def _merged(signals: list[Signal]) -> tuple[Signal, ...]:

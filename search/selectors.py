@@ -6,6 +6,7 @@ and orders product family ids (one document per family, docs/search.md); everyth
 purchasable variant left is dropped even if the index has not caught up yet.
 """
 
+import heapq
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -331,7 +332,9 @@ def _label_facets(
     for name, counts in facets.items():
         if len(counts) > FACET_LIMIT.get(name, 1000):  # the long tail is not shown, so not labelled
             counts = dict(
-                sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[: FACET_LIMIT[name]]
+                heapq.nsmallest(
+                    FACET_LIMIT[name], counts.items(), key=lambda kv: (-kv[1], str(kv[0]))
+                )
             )
         names = labels[name](list(counts))
         values = [

@@ -38,6 +38,9 @@ FACETS = (
     "grade",
     "crop_year",
 )
+# The cooperatives a facet lists (the most products first), as the engines' terms aggregation
+# returns them (engine_query.FACET_FIELDS); the database backend counts only these too.
+COOPERATIVE_FACET_SIZE = 20
 # Facets (and filters) from the variants' option values: Query field -> document list field.
 OPTION_FIELDS = {"pack": "packs", "grade": "grades", "crop_year": "crop_years"}
 

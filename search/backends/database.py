@@ -27,6 +27,7 @@ from django.db.models import Field
 from catalog.models import Category
 from search import ranking
 from search.backends.base import (
+    COOPERATIVE_FACET_SIZE,
     FACETS,
     OPTION_FIELDS,
     Query,
@@ -47,6 +48,11 @@ TABLE = SearchDocument._meta.db_table
 SKU_SEPARATOR = "\n"
 WORDS = SearchWord._meta.db_table
 GENERATION_KEY = "search:index-generation"
+# Common words (search/ranking.py) only in a catalog this big: in a small one every word is rare
+# enough to rank and count in full.
+COMMON_MIN_DOCS = 1000
+# A text match this big keeps its facet counts like a browse (`big_match_seconds`).
+BIG_MATCH_ROWS = 5000
 Params = list[Any]  # SQL parameters
 Doc = dict[str, Any]  # one search document (search.product_documents)
 Facets = dict[str, dict[Any, int]]
@@ -85,7 +91,25 @@ class _SqliteText:
     join = "JOIN search_fts f ON f.rowid = d.product_id"
 
     def match(self, plan: ranking.Plan) -> tuple[str, Params]:
-        return "search_fts MATCH %s", [_fts_all(plan.recall, ranking.RECALL)]
+        return "search_fts MATCH %s", [self._recall(plan)]
+
+    @staticmethod
+    def _recall(plan: ranking.Plan) -> str:
+        return " AND ".join(_fts_clause(c, plan.fields_of(i)) for i, c in enumerate(plan.recall))
+
+    def shares(self, cursor: CursorWrapper, terms: list[str]) -> dict[str, float]:
+        """The share of the documents that contain each term (in any column), from the FTS5
+        vocabulary (its cost grows with the term's document list: cached per index write)."""
+        cursor.execute(f"SELECT count(*) FROM {TABLE}")  # noqa: S608
+        docs = cursor.fetchone()[0]
+        if docs < COMMON_MIN_DOCS:
+            return {}
+        out = {}
+        for term in terms:
+            cursor.execute("SELECT doc FROM search_fts_vocab WHERE term = %s", [term])
+            row = cursor.fetchone()
+            out[term] = (row[0] if row else 0) / docs
+        return out
 
     def rank(self, plan: ranking.Plan) -> tuple[str, Params]:
         parts = [f"(CASE WHEN {_SKU_TEST.format(find='instr')} THEN %s ELSE 0 END)"]
@@ -95,7 +119,13 @@ class _SqliteText:
                 "(CASE WHEN d.product_id IN (SELECT rowid FROM search_fts WHERE search_fts "
                 "MATCH %s) THEN %s ELSE 0 END)"
             )
-            params += [_fts_all(signal.clauses, signal.fields), signal.weight]
+            expr = _fts_all(signal.clauses, signal.fields)
+            if len(signal.clauses) < len(plan.recall):
+                # A signal of some words only (a share) matches far more rows than the query
+                # ("san" in the context: 93,000 of 100,000 for "dac san lang son", which finds
+                # 729): within the recall, its set holds only rows that can use it.
+                expr = f"({expr}) AND ({self._recall(plan)})"
+            params += [expr, signal.weight]
         return " + ".join(parts), params
 
     def prefix(self, parsed_tokens: list[str]) -> tuple[str, Params]:
@@ -181,23 +211,54 @@ def _ts_all(clauses: Iterable[ranking.Clause], fields: tuple[str, ...]) -> str:
 
 class _PostgresText:
     """tsvector ('simple') with weights A = folded name, B = name as written, C = context,
-    D = description. The recall is one GIN-indexed match; each rank signal (search/ranking.py)
-    is a weight-restricted tsquery tested on the matching rows' tsvector."""
+    D = description (`tsv`), and the names alone (`tsv_name`, A and B). The recall is one
+    GIN-indexed match; each rank signal (search/ranking.py) is a weight-restricted tsquery
+    tested on the matching rows' tsvectors (name signals on `tsv_name`)."""
 
     join = ""
 
     def match(self, plan: ranking.Plan) -> tuple[str, Params]:
-        recall = " & ".join(
-            "(" + " | ".join(_ts_phrase(a, "" if k == FOLDED else "B") for k, a in c) + ")"
-            for c in plan.recall
+        """Clauses of common words on the names' own tsvector (its GIN index restricts them to
+        the names; `tsv`'s would fetch every row with the word anywhere), the others on `tsv`."""
+        anywhere, names = [], []
+        for i, c in enumerate(plan.recall):
+            if plan.fields_of(i) == ranking.RECALL:
+                anywhere.append(
+                    "(" + " | ".join(_ts_phrase(a, "" if k == FOLDED else "B") for k, a in c) + ")"
+                )
+            else:
+                names.append(_ts_clause(c, _TS_WEIGHTS["name"]))
+        sql, params = [], []
+        for column, parts in (("tsv", anywhere), ("tsv_name", names)):
+            if parts:
+                sql.append(f"d.{column} @@ to_tsquery('simple', %s)")
+                params.append(" & ".join(parts))
+        return " AND ".join(sql), params
+
+    def shares(self, cursor: CursorWrapper, terms: list[str]) -> dict[str, float]:
+        """The share of the documents that contain each term, from the planner's statistics
+        (`ANALYZE` keeps the most common lexemes of the tsvector with their frequencies; a term
+        not among them is rarer than all of those). No scan of the index."""
+        cursor.execute(
+            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+            "FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename "
+            "WHERE s.schemaname = current_schema() AND s.tablename = %s AND s.attname = 'tsv' "
+            "AND c.relnamespace = current_schema()::regnamespace",
+            [TABLE],
         )
-        return "d.tsv @@ to_tsquery('simple', %s)", [recall]
+        row = cursor.fetchone()
+        if not row or not row[0] or (row[2] or 0) < COMMON_MIN_DOCS:
+            return {}
+        frequencies = dict(zip(row[0], row[1], strict=False))
+        return {t: float(frequencies.get(t, 0.0)) for t in terms}
 
     def rank(self, plan: ranking.Plan) -> tuple[str, Params]:
         parts = [f"(CASE WHEN {_SKU_TEST.format(find='strpos')} THEN %s ELSE 0 END)"]
         params: Params = [*_sku_params(plan), ranking.SKU]
         for signal in plan.signals:
-            parts.append("(CASE WHEN d.tsv @@ to_tsquery('simple', %s) THEN %s ELSE 0 END)")
+            # name signals on the names' tsvector: a few words per row, not the description
+            column = "tsv_name" if signal.fields == ranking.NAME else "tsv"
+            parts.append(f"(CASE WHEN d.{column} @@ to_tsquery('simple', %s) THEN %s ELSE 0 END)")
             params += [_ts_all(signal.clauses, signal.fields), signal.weight]
         return " + ".join(parts), params
 
@@ -325,7 +386,37 @@ class DatabaseBackend(SearchBackend):
     # --- reads ---
 
     def run(self, query: Query) -> SearchResult:
-        plan = None if query.parsed.empty else ranking.plan(query.q, query.parsed)
+        if query.parsed.empty:
+            return self._run(query, None)
+        plan = ranking.plan(query.q, query.parsed, self._common_words(query.parsed.folded))
+        if plan.narrowed:  # a common word, in names only (search/ranking.py): if that fills
+            result = self._run(query, plan)  # the page, it is the answer
+            if result.total >= query.offset + query.size:
+                return result
+            plan = ranking.plan(query.q, query.parsed)
+        return self._run(query, plan)
+
+    def _common_words(self, terms: Iterable[str]) -> frozenset[str]:
+        """The terms found in more than COMMON_SHARE of the documents, from shares kept per
+        index generation (every index write bumps it) in this process."""
+        global _shares
+        terms = list(terms)
+        try:
+            generation = cache.get_or_set(GENERATION_KEY, 1, None)
+        except Exception:  # the shared cache is down: no common words (the full recall)
+            return frozenset()
+        key = (connection.alias, connection.vendor, generation)
+        if _shares[0] != key:
+            _shares = (key, {})
+        known = _shares[1]
+        missing = [t for t in dict.fromkeys(terms) if t not in known]
+        if missing:
+            with connection.cursor() as cursor:
+                found = self.text.shares(cursor, missing)
+            known.update({t: found.get(t, 0.0) for t in missing})
+        return frozenset(t for t in terms if known[t] > ranking.COMMON_SHARE)
+
+    def _run(self, query: Query, plan: ranking.Plan | None) -> SearchResult:
         where, params, join = self._where(query, plan)
         base = f"FROM {TABLE} d {join} WHERE {' AND '.join(where) or '1=1'}"
         offset = query.offset
@@ -338,15 +429,18 @@ class DatabaseBackend(SearchBackend):
         rank, rank_params = self.text.rank(plan) if by_rank and plan is not None else ("0", [])
         order = _order(query, by_rank)
         seconds = facet_cache_seconds() if plan else browse_facet_cache_seconds()
-        key = _facet_cache_key(base, params, seconds) if query.facets else None
+        # a big text match keeps its facets as long as a browse does (see big_match_seconds)
+        longest = max(seconds, big_match_seconds()) if plan else seconds
+        key = _facet_cache_key(base, params, longest) if query.facets else None
         cached = _cache_get(key) if key else None
         with connection.cursor() as cursor:
             if query.facets and cached is None and plan:
                 ids, (facets, total) = self._match_once(
                     cursor, base, rank_params + params, rank, order, query, offset
                 )
-                if key:
-                    _cache_set(key, (facets, total), seconds)
+                keep = big_match_seconds() if total >= BIG_MATCH_ROWS else seconds
+                if key and keep > 0:
+                    _cache_set(key, (facets, total), max(keep, seconds))
             else:
                 cursor.execute(
                     f"SELECT d.product_id, {rank} AS r {base} ORDER BY {order} LIMIT %s OFFSET %s",
@@ -389,7 +483,7 @@ class DatabaseBackend(SearchBackend):
         if not wanted:
             cursor.execute(f"SELECT count(*) {base}", params)
             return {}, cursor.fetchone()[0]
-        result = self._count_facets(cursor, base, params, text=False)
+        result = self._count_facets(cursor, base, params)
         if key:
             _cache_set(key, result, seconds)
         return result
@@ -413,11 +507,13 @@ class DatabaseBackend(SearchBackend):
         cursor.execute(
             f"WITH m AS MATERIALIZED (SELECT d.product_id, {rank} AS r, d.price_vnd, d.created, "  # noqa: S608
             f"d.name_len, d.orders, d.cooperative_id, d.category_id, d.province_id, "
-            f"d.facet_bits, d.options {base}) "
+            f"d.facet_bits, d.options {base}), "
+            f"g AS MATERIALIZED (SELECT cooperative_id, category_id, province_id, count(*) AS n "
+            f"FROM m GROUP BY cooperative_id, category_id, province_id) "
             f"SELECT 2, page.product_id, row_number() OVER (ORDER BY {on_page}), NULL, NULL, NULL "
             f"FROM (SELECT m.product_id, m.r, m.price_vnd, m.created, m.name_len, m.orders "
             f"FROM m ORDER BY {order} LIMIT %s OFFSET %s) page UNION ALL "
-            + _GROUPS.format(p="", src="FROM m")
+            + _ROLLED
             + " UNION ALL "
             + _BITS.format(p="", src="FROM m"),
             params + [query.size, offset],
@@ -426,26 +522,13 @@ class DatabaseBackend(SearchBackend):
         page = sorted((r for r in rows if r[0] == 2), key=lambda r: r[2])
         return [r[1] for r in page], _tally([r for r in rows if r[0] != 2])
 
-    def _count_facets(
-        self, cursor: CursorWrapper, base: str, params: Params, *, text: bool
-    ) -> tuple[Facets, int]:
-        """Two GROUP BYs and nothing computed per row: (cooperative, category, province) and
-        the packed small facets (`packed.py`). A browse reads both off covering indexes (no
-        sort, no table lookups); a text match is materialised once and grouped twice."""
-        if text:
-            cursor.execute(
-                f"WITH m AS MATERIALIZED (SELECT d.cooperative_id, d.category_id, d.province_id, "
-                f"d.facet_bits, d.options {base}) "
-                + _GROUPS.format(p="", src="FROM m")
-                + " UNION ALL "
-                + _BITS.format(p="", src="FROM m"),
-                params,
-            )
-        else:
-            cursor.execute(
-                _GROUPS.format(p="d.", src=base) + " UNION ALL " + _BITS.format(p="d.", src=base),
-                params + params,
-            )
+    def _count_facets(self, cursor: CursorWrapper, base: str, params: Params) -> tuple[Facets, int]:
+        """A browse's two GROUP BYs, read off covering indexes (no sort, no table lookups):
+        (cooperative, category, province) and the packed small facets (`packed.py`)."""
+        cursor.execute(
+            _GROUPS.format(p="d.", src=base) + " UNION ALL " + _BITS.format(p="d.", src=base),
+            params + params,
+        )
         return _tally(cursor.fetchall())
 
     def close_words(self, token: str) -> set[str]:
@@ -486,6 +569,20 @@ def _order(query: Query, by_rank: bool) -> str:
     return "d.created DESC, d.product_id DESC"
 
 
+# A text match's (cooperative, category, province) groups, counted per facet in SQL: up to a
+# third as many groups as matching rows ("sắn": 29,000) were tallied in Python before; only the
+# cooperatives the engines would return (the 20 biggest) come back. Kinds 3, 4, 5 of `_tally`
+# (the 0s and CASTs: PostgreSQL types a UNION column from its values, left to right, and a
+# sum() of bigint counts is a numeric).
+_ROLLED = (
+    "SELECT 3, c.cooperative_id, NULL, 0, NULL, c.n FROM (SELECT cooperative_id, "  # noqa: S608
+    "CAST(sum(n) AS BIGINT) AS n "
+    "FROM g GROUP BY cooperative_id ORDER BY sum(n) DESC, cooperative_id "
+    f"LIMIT {COOPERATIVE_FACET_SIZE}) c "
+    "UNION ALL SELECT 4, NULL, category_id, 0, NULL, CAST(sum(n) AS BIGINT) FROM g "
+    "GROUP BY category_id UNION ALL SELECT 5, NULL, NULL, province_id, NULL, "
+    "CAST(sum(n) AS BIGINT) FROM g GROUP BY province_id"
+)
 _GROUPS = (
     "SELECT 0, {p}cooperative_id, {p}category_id, {p}province_id, NULL, count(*) {src} "
     "GROUP BY {p}cooperative_id, {p}category_id, {p}province_id"
@@ -499,11 +596,18 @@ _BITS = (
 
 
 def _tally(rows: Iterable[tuple[Any, ...]]) -> tuple[Facets, int]:
-    """Facet counts and total from the rows of `_GROUPS` (kind 0) and `_BITS` (kind 1: the
-    packed facets and the variant options)."""
+    """Facet counts and total from the rows of `_GROUPS` (kind 0), `_BITS` (kind 1: the
+    packed facets and the variant options) and `_ROLLED` (kinds 3-5)."""
     facets: Facets = {name: {} for name in (*FACETS, *OPTION_FIELDS)}
     total = 0
     for kind, a, b, c, options, n in rows:
+        if kind >= 3:  # rolled up in SQL: the category rows (NULL too) add up to the total
+            facet, value = {3: ("cooperative", a), 4: ("category", b), 5: ("province", c)}[kind]
+            if kind == 4:
+                total += n
+            if value is not None:
+                facets[facet][value] = n
+            continue
         if kind == 0:
             total += n
             for facet, value in (("cooperative", a), ("category", b), ("province", c)):
@@ -637,6 +741,14 @@ def browse_facet_cache_seconds() -> int:
     return getattr(settings, "SEARCH_BROWSE_FACET_CACHE_SECONDS", 600)
 
 
+def big_match_seconds() -> int:
+    """Facets of a text match of BIG_MATCH_ROWS or more (a common word: "qua", "cà phê", "tea")
+    cost a scan and two GROUP BYs of thousands of rows, and buyers page and re-sort the same
+    query: kept like a browse's, until the next index write or this many seconds (the browse
+    setting). The page itself (rank and order) is computed every time."""
+    return browse_facet_cache_seconds()
+
+
 def _facet_cache_key(base: str, params: Params, seconds: int) -> str | None:
     """Facet counts over a big match (browsing, a common word) cost a scan of the matching rows;
     buyers paging or re-sorting ask the same again. Cached briefly, and keyed by an index
@@ -681,6 +793,8 @@ def _cache_set(key: str, value: object, seconds: int | None) -> None:
         log.warning("search facet cache unavailable: %s", exc)
 
 
+# (connection alias, vendor, index generation) -> {term: share of the documents}
+_shares: tuple[tuple[str, str, Any] | None, dict[str, float]] = (None, {})
 _tree_cache: tuple[float, dict[int, int | None]] | None = None
 
 

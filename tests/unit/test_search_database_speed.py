@@ -3,12 +3,15 @@
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from catalog.models import Product
 from search import ranking
-from search.backends import Query
-from search.backends.base import PRICE_BUCKETS
+from search.backends import Query, database
+from search.backends.base import COOPERATIVE_FACET_SIZE, PRICE_BUCKETS
 from search.backends.database import DatabaseBackend
 from search.backends.packed import CERTIFICATIONS, INCOTERMS, pack, price_bucket, unpack
+from tests.factories.catalog import ProductFactory
 from tests.factories.search import build_catalog, index_everything
 
 pytestmark = pytest.mark.django_db
@@ -142,11 +145,78 @@ def test_one_statement_facets_equal_the_separate_count(indexed, q, filters):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) {base}", params)
         expected_total = cursor.fetchone()[0]
-        expected = indexed._count_facets(cursor, base, params, text=bool(join))
+        expected_facets, counted = indexed._count_facets(cursor, base, params)
 
     result = indexed.search(query)
 
     assert expected_total > 0
-    assert result.total == expected_total == expected[1]
-    assert result.facets == expected[0]
+    assert result.total == expected_total == counted
+    if q:  # a text search lists the biggest cooperatives only, as the engines do
+        biggest = sorted(expected_facets["cooperative"].items(), key=lambda kv: (-kv[1], kv[0]))
+        expected_facets["cooperative"] = dict(biggest[:COOPERATIVE_FACET_SIZE])
+    assert result.facets == expected_facets
     assert sum(result.facets["in_stock"].values()) == expected_total
+
+
+def _full_total(backend, query: Query) -> int:
+    """The total of `query` with every word looked for everywhere (no common words)."""
+    where, params, join = backend._where(query, ranking.plan(query.q, query.parsed))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM search_searchdocument d {join} WHERE {' AND '.join(where)}",  # noqa: S608
+            params,
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_common_word_is_looked_for_in_names_when_that_fills_the_page(indexed, monkeypatch):
+    # "sắn" folds to "san": "Nông sản" / "Thủy sản" are in most products' category path. In a
+    # catalog this small no word counts as common; the threshold is lowered to see the rule.
+    monkeypatch.setattr(database, "COMMON_MIN_DOCS", 1)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # the shares come from the planner's statistics
+            cursor.execute("ANALYZE search_searchdocument")
+    cassava = Product.objects.get(name_vi="Khoai mì Tây Ninh").family_id
+    full = _full_total(indexed, Query(q="sắn"))
+    assert indexed._common_words(["san"]) == {"san"}
+    assert full > 2
+
+    one = indexed.search(Query(q="sắn", size=1))  # the names fill the page: names only
+    page = indexed.search(Query(q="sắn", size=24))  # they do not: every match, as before
+
+    assert (one.ids, one.total) == ([cassava], 1)
+    assert page.ids[0] == cassava
+    assert page.total == full
+
+
+def test_no_word_is_common_in_a_small_catalog(indexed):
+    assert indexed._common_words(["san", "ca", "phe"]) == frozenset()
+    assert indexed.search(Query(q="sắn", size=1)).total == _full_total(indexed, Query(q="sắn"))
+
+
+def test_a_big_match_keeps_its_facets_until_the_next_index_write(indexed, settings, monkeypatch):
+    settings.SEARCH_BROWSE_FACET_CACHE_SECONDS = 600  # facet cache of text queries stays 0
+    monkeypatch.setattr(database, "BIG_MATCH_ROWS", 2)  # "cà phê" finds 2 here: big
+    robusta = Product.objects.get(name_vi="Cà phê Robusta Đắk Lắk")
+    first = indexed.search(Query(q="cà phê"))
+    with CaptureQueriesContext(connection) as again:
+        second = indexed.search(Query(q="cà phê"))
+    monkeypatch.setattr(database, "BIG_MATCH_ROWS", 10**9)  # a small match: counted each time
+    with CaptureQueriesContext(connection) as small:
+        indexed.search(Query(q="hồ tiêu"))
+        indexed.search(Query(q="hồ tiêu"))
+    ProductFactory(
+        cooperative=robusta.cooperative,
+        name_vi="Cà phê Culi Đắk Lắk",
+        name_en="Dak Lak peaberry coffee",
+        category=robusta.category,
+    )
+    index_everything(indexed)  # an index write: counted again
+    after = indexed.search(Query(q="cà phê"))
+
+    assert first.total == 2
+    assert (second.ids, second.total, second.facets) == (first.ids, 2, first.facets)
+    assert not any("GROUP BY" in q["sql"] for q in again.captured_queries)
+    assert sum("GROUP BY" in q["sql"] for q in small.captured_queries) == 2
+    assert after.total == 3
+    assert sum(after.facets["category"].values()) > sum(first.facets["category"].values())
