@@ -1,5 +1,7 @@
 """Refunds per cooperative order. Card payments go back through Stripe (after commit, with a key
-derived from the refund id); bank transfers and cash are paid back by bank transfer.
+derived from the refund id); bank transfers and cash are paid back by bank transfer. An export
+order paid in installments refunds its card money through Stripe (per installment card payment)
+and its wired money by bank transfer (its `bank_transfer` payment): `refund_ways`.
 
 The rule for money received for goods that will not be delivered (a paid order cancelled or
 refused, refused lines, a card charge that arrived after its order was cancelled): `refund_owed`
@@ -9,6 +11,7 @@ payment status is derived from the succeeded refunds (`Order.derived_payment_sta
 `orders.services.payment_status`. Locks: payment, order, refund (`orders.locks`)."""
 
 import logging
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -75,7 +78,8 @@ def refund_ways(order: Order) -> list[tuple[Payment, int]]:
     ways: list[tuple[Payment, int]] = []
     for p in payments:
         if p.provider == PaymentMethod.STRIPE:
-            received = money.to_vnd(p.amount, p.currency, payment_status.payment_rate(p) or 1)
+            rate = Decimal(payment_status.payment_rate(p) or 1)
+            received = money.to_vnd(p.amount, p.currency, rate)
             room = min(card_left, received - spent.get(p.pk, 0))
             card_left -= max(room, 0)
         elif p.provider == PaymentMethod.BANK_TRANSFER:
