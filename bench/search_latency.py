@@ -583,7 +583,7 @@ def _bench_queries(name, backend, loaded, took, rounds, http_args) -> dict:
             if name != "database":
                 body = eq.build_search(q).to_dict()
                 t = time.perf_counter()
-                backend.client.search(index=backend.read_alias, body=body)
+                backend.client.search(index=backend.read_alias, body=body, **eq.request_params(q))
                 raw.append(time.perf_counter() - t)
                 raw_slow.append((raw[-1], q.q))
     result = {

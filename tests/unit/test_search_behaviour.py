@@ -278,3 +278,39 @@ def test_results_show_database_price_and_drop_what_is_no_longer_purchasable(cata
     page = search(q="ca phe")
 
     assert [(p.variant.pk, p.price_min_vnd) for p in page.results] == [(robusta.pk, 99_000)]
+
+
+def test_an_engine_answers_a_repeated_browse_from_its_cache_until_the_index_changes(
+    engine_backend,
+):
+    data = build_catalog()
+    index_everything(engine_backend)
+
+    def cache_hits():
+        stats = engine_backend.client.indices.stats(
+            index=engine_backend.read_alias, metric="request_cache"
+        )
+        return stats["_all"]["total"]["request_cache"]["hit_count"]
+
+    first = search(q="")
+    hits = cache_hits()
+    again = search(q="")
+    assert cache_hits() == hits + 1  # the browse came from the engine's request cache
+    assert (ids(again), again.total, again.facets) == (ids(first), first.total, first.facets)
+
+    search(q="ca phe")
+    search(q="ca phe")
+    assert cache_hits() == hits + 1  # searches with words are counted every time
+
+    robusta = data["products"]["robusta"]
+    engine_backend.delete_many([robusta.family_id])
+    engine_backend.refresh()
+    after = search(q="")
+    assert cache_hits() == hits + 1  # the refresh that changed the index dropped the entry
+    assert after.total == first.total - 1
+    assert robusta.pk not in ids(after)
+    before_counts, after_counts = (
+        {v["value"]: v["count"] for v in page.facets["category"]} for page in (first, after)
+    )
+    category = robusta.category_id
+    assert after_counts[category] == before_counts[category] - 1
