@@ -600,11 +600,46 @@ def _bench_queries(name, backend, loaded, took, rounds, http_args) -> dict:
     result["empty"] = sorted({q.q for q in qs if q.q and not product_search(q).total})
     if raw:
         result.update(raw_p50=pct(raw, 50), raw_p95=pct(raw, 95), raw_slowest=slowest(raw_slow))
+    result["phases"] = phases(name, backend, qs)
     if AFTER_WRITE and name != "database":
         result.update(after_write(backend, AFTER_WRITE))
     if http_args:
         result.update(bench_http(name, qs, rounds, *http_args))
     return result
+
+
+def phases(name, backend, qs) -> dict[str, tuple[float, float]]:
+    """Where `product_search` spends its time, part by part (one more round, each part timed
+    with perf_counter): the backend's search (on an engine: building the body, the engine's
+    answer as elasticsearch-py returns it, reading ids and facets from it), the hydration of
+    the page from the database, and the rest (facet labels, highlights)."""
+    from search import selectors
+    from search.backends import engine_query as eq
+    from search.text import highlight, parse
+
+    parts: dict[str, list[float]] = {}
+
+    def timed(part, fn):
+        t = time.perf_counter()
+        out = fn()
+        parts.setdefault(part, []).append(time.perf_counter() - t)
+        return out
+
+    for q in qs:
+        if name != "database":
+            body = timed("build body", lambda q=q: eq.build_search(q).to_dict())
+            timed("engine", lambda b=body: backend.client.search(index=backend.read_alias, body=b))
+        result = timed("backend.search", lambda q=q: backend.search(q))
+        families = timed("hydrate", lambda r=result: selectors._hydrate(r.ids))
+        timed("labels", lambda r=result, q=q: selectors._label_facets(r.facets, q))
+        parsed = parse(q.q)
+        timed(
+            "highlight",
+            lambda f=families, p=parsed: [
+                highlight(x.name_vi, p) + highlight(x.name_en, p) for x in f
+            ],
+        )
+    return {part: (pct(ts, 50), pct(ts, 95)) for part, ts in parts.items()}
 
 
 # The last figures per size and backend (--results: one file per person or per search node,
@@ -848,6 +883,11 @@ def main():
             " " * 15
             + "tail: "
             + ", ".join(f"{q or '(browse)'!s} {t * 1000:.0f}" for t, q in r["tail"])
+        )
+        print(
+            " " * 15
+            + "parts (p50 / p95 ms): "
+            + ", ".join(f"{part} {a:.1f} / {b:.1f}" for part, (a, b) in r["phases"].items())
         )
         if "after_write_p50" in r:
             print(

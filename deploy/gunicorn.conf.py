@@ -15,8 +15,11 @@ worker_class = "gthread"
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
-max_requests = 5000  # recycle workers now and then (bounded memory growth)
-max_requests_jitter = 500
+# Recycle workers now and then (bounded memory growth), but rarely: a new worker answers its
+# first requests slowly (imports, templates, connections), and at 5,000 requests a worker of the
+# load test (~30 requests/s each) was replaced every ~3 minutes, each time with a latency spike.
+max_requests = 50_000
+max_requests_jitter = 5_000
 # heartbeat files in memory, not on a slow disk (gunicorn docs: "blocking OS calls")
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 accesslog = None

@@ -132,6 +132,13 @@ class OrderRefundApi(APIView):
     class Input(serializers.Serializer):
         amount_vnd = serializers.IntegerField(min_value=1)
         reason = serializers.CharField(max_length=2000)
+        method = serializers.ChoiceField(
+            choices=["card", "wire"],
+            required=False,
+            help_text="Export orders paid in installments: card (through Stripe, within one "
+            "card payment; the default while card money is left) or wire (paid back by bank "
+            "transfer, pending until an admin marks it paid out).",
+        )
 
     @extend_schema(responses=RefundOutput(many=True), summary="Refunds of an order")
     def get(self, request: SignedInApiRequest, code: str) -> Response:

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from orders.models import Checkout, Order, OrderEvent, OrderLine, Payment, Refund
+from orders.models import Checkout, Order, OrderEvent, OrderLine, Payment, PaymentMethod, Refund
 
 
 class OrderLineOutput(serializers.ModelSerializer):
@@ -131,9 +131,16 @@ class CheckoutOutput(serializers.ModelSerializer):
 
 
 class RefundOutput(serializers.ModelSerializer):
+    method = serializers.SerializerMethodField(
+        help_text="card: through Stripe; wire: paid back by bank transfer"
+    )
+
     class Meta:
         model = Refund
-        fields = ["id", "amount_vnd", "reason", "status", "provider_id", "created_at"]
+        fields = ["id", "amount_vnd", "method", "reason", "status", "provider_id", "created_at"]
+
+    def get_method(self, refund: Refund) -> str:
+        return "card" if refund.payment.provider == PaymentMethod.STRIPE else "wire"
 
 
 class RefundAdminOutput(serializers.ModelSerializer):

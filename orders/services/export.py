@@ -332,7 +332,8 @@ def _apply_receipt(
     actor: User | None,
 ) -> None:
     """Record money received for a locked installment and move the order on: the deposit paid
-    puts it in production (CONFIRMED); everything paid releases the documents (PAID)."""
+    puts it in production (CONFIRMED); everything paid releases the documents (PAID). A wire
+    also adds to the order's bank-transfer Payment (what a refund of wired money goes back by)."""
     InstallmentReceipt.objects.create(
         installment=installment,
         method=method,
@@ -344,6 +345,10 @@ def _apply_receipt(
     if installment.is_paid:
         installment.paid_at = timezone.now()
     installment.save(update_fields=["amount_paid", "paid_at", "updated_at"])
+    if method == InstallmentReceipt.Method.WIRE:  # card money has its Payment per installment
+        payment_status.installment_wire_received(
+            order=order, amount=amount, currency=installment.currency
+        )
     schedule = list(Installment.objects.filter(order=order).order_by("sequence"))
     terms = order.export
     paid = all(i.is_paid for i in schedule)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from market.background import enqueue
 from market.models import User
 from orders import ledger, money
-from orders.models import Order, OrderEvent, Payment, PaymentMethod, Refund
+from orders.models import Currency, ExportTerms, Order, OrderEvent, Payment, PaymentMethod, Refund
 
 P = Payment.Status
 OPEN = (P.PENDING, P.FAILED)  # a payment that can still be paid or changed
@@ -122,10 +122,45 @@ def refund_open(
     return refund
 
 
+def payment_rate(payment: Payment) -> Decimal | int | None:
+    """VND per USD for a payment's money: an export order's payments (its installments' card
+    charges, its wires) at the rate of its terms, a checkout's card payment at the checkout's."""
+    if payment.order_id is not None:
+        rate = (
+            ExportTerms.objects.filter(order_id=payment.order_id)
+            .values_list("usd_vnd_rate", flat=True)
+            .first()
+        )
+        if rate is not None:
+            return rate
+    return payment.checkout.usd_vnd_rate
+
+
+def refund_part(refund: Refund) -> Decimal:
+    """A refund in its payment's currency. VND as is; USD: the difference of the charge's
+    rounding (ceil of VND / rate) applied to the payment's refunded VND after and before this
+    refund (earlier refunds by id, failed ones left out), at most what the payment has not given
+    back yet. The parts then add up to exactly what was received: rounding each refund on its own
+    lost a cent per order."""
+    payment = refund.payment
+    if payment.currency == Currency.VND:
+        return Decimal(refund.amount_vnd)
+    rate = payment_rate(payment)
+    assert rate is not None  # a USD payment carries the rate it was quoted at
+    earlier = sum(
+        Refund.objects.filter(payment=payment, pk__lt=refund.pk)
+        .exclude(status=Refund.Status.FAILED)
+        .values_list("amount_vnd", flat=True)
+    )
+    part = money.usd(earlier + refund.amount_vnd, rate) - money.usd(earlier, rate)
+    return min(part, payment.amount - payment.amount_refunded)
+
+
 def refund_succeeded(*, order: Order, refund: Refund, actor: User | None) -> None:
     """A refund reached the buyer: counted on the order (payment status derived from it) and, for
-    an order's own bank-transfer/cash payment, on the payment row (VND). A card payment's
-    refunded total comes from Stripe (`card_payment_refunded_total`, USD cents)."""
+    a bank-transfer/cash payment (an order's own, or an export order's wires), on the payment
+    row, in its currency (`refund_part`). A card payment's refunded total comes from Stripe
+    (`card_payment_refunded_total`, USD cents)."""
     refund.status = Refund.Status.SUCCEEDED
     refund.save(update_fields=["status", "provider_id", "updated_at"])
     before = order.payment_status
@@ -134,7 +169,7 @@ def refund_succeeded(*, order: Order, refund: Refund, actor: User | None) -> Non
     order.save(update_fields=["amount_refunded_vnd", "payment_status", "updated_at"])
     if refund.payment.provider != PaymentMethod.STRIPE:
         Payment.objects.filter(pk=refund.payment_id).update(
-            amount_refunded=F("amount_refunded") + refund.amount_vnd
+            amount_refunded=F("amount_refunded") + refund_part(refund)
         )
         payment = Payment.objects.get(pk=refund.payment_id)
         payment.status = (
@@ -276,3 +311,32 @@ def installment_payment_succeeded(*, payment: Payment) -> None:
     """The card payment of one installment was charged (its amount is what it asked for)."""
     payment.status, payment.paid_at = P.SUCCEEDED, payment.paid_at or timezone.now()
     payment.save(update_fields=["provider_id", "status", "paid_at", "updated_at"])
+
+
+def installment_wire_received(*, order: Order, amount: Decimal, currency: str) -> Payment:
+    """A wire arrived for an export order's installment. All the order's wired money is one
+    bank-transfer Payment (in the installments' currency, what refunds of wired money point at):
+    created by the first wire receipt, its amount the sum of the wire receipts. `order` and its
+    payments are locked."""
+    payment = (
+        Payment.objects.filter(order=order, provider=PaymentMethod.BANK_TRANSFER)
+        .order_by("pk")
+        .first()
+    )
+    now = timezone.now()
+    if payment is None:
+        return Payment.objects.create(
+            checkout_id=order.checkout_id,
+            order=order,
+            provider=PaymentMethod.BANK_TRANSFER,
+            amount=amount,
+            currency=currency,
+            status=P.SUCCEEDED,
+            paid_at=now,
+        )
+    payment.amount += amount
+    payment.paid_at = now
+    if payment.status == P.REFUNDED:
+        payment.status = P.PARTIALLY_REFUNDED
+    payment.save(update_fields=["amount", "paid_at", "status", "updated_at"])
+    return payment

@@ -1,5 +1,7 @@
 """Refunds per cooperative order. Card payments go back through Stripe (after commit, with a key
-derived from the refund id); bank transfers and cash are paid back by bank transfer.
+derived from the refund id); bank transfers and cash are paid back by bank transfer. An export
+order paid in installments refunds its card money through Stripe (per installment card payment)
+and its wired money by bank transfer (its `bank_transfer` payment): `refund_ways`.
 
 The rule for money received for goods that will not be delivered (a paid order cancelled or
 refused, refused lines, a card charge that arrived after its order was cancelled): `refund_owed`
@@ -9,19 +11,25 @@ payment status is derived from the succeeded refunds (`Order.derived_payment_sta
 `orders.services.payment_status`. Locks: payment, order, refund (`orders.locks`)."""
 
 import logging
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from market.models import User
 from orders import money, stripe_adapter
-from orders.errors import NotFound, ReasonRequired, RefundInvalid
+from orders.errors import NotFound, ReasonRequired, RefundInvalid, ValidationFailed
 from orders.locks import lock_refund_with_parents
-from orders.models import Currency, Order, OrderEvent, Payment, PaymentMethod, Refund
+from orders.models import Order, OrderEvent, Payment, PaymentMethod, Refund
 from orders.services import payment_status
 from orders.services.access import lock_order_for
 
 log = logging.getLogger("htx.orders.refunds")
+
+
+CARD, WIRE = "card", "wire"  # how money goes back (`refund_create(method=…)`)
+METHODS = (CARD, WIRE)
+_PAID = (Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED, Payment.Status.REFUNDED)
 
 
 def _payment_for(order: Order) -> Payment | None:
@@ -32,19 +40,141 @@ def _payment_for(order: Order) -> Payment | None:
     return Payment.objects.filter(order=order).first()
 
 
+def _method_of(payment: Payment) -> str:
+    return CARD if payment.provider == PaymentMethod.STRIPE else WIRE
+
+
+def _given_back(payments: list[Payment]) -> dict[int, int]:
+    """VND refunded or on its way, per payment (failed refunds left out)."""
+    rows = (
+        Refund.objects.filter(payment__in=payments)
+        .exclude(status=Refund.Status.FAILED)
+        .values_list("payment_id", "amount_vnd")
+    )
+    spent: dict[int, int] = {}
+    for payment_id, amount in rows:
+        spent[payment_id] = spent.get(payment_id, 0) + amount
+    return spent
+
+
+def refund_ways(order: Order) -> list[tuple[Payment, int]]:
+    """Where the money of an export order paid in installments can go back, in the order it is
+    used: each paid card payment (oldest first), through Stripe, at most what it received (VND
+    at the terms' rate) less what was already refunded from it; then the wires, paid back by bank
+    transfer, at most what was received by wire less its refunds. Together at most what is left
+    to refund (`refundable_vnd`); card money is the order's `amount_paid_card_vnd` (the ledger's
+    Stripe part)."""
+    payments = list(
+        Payment.objects.filter(order=order, status__in=_PAID)
+        .select_related("checkout")
+        .order_by("pk")
+    )
+    spent = _given_back(payments)
+    card_spent = sum(spent.get(p.pk, 0) for p in payments if p.provider == PaymentMethod.STRIPE)
+    card_in = min(order.amount_paid_card_vnd, order.amount_paid_vnd)
+    left = payment_status.refundable_vnd(order)
+    card_left = min(left, max(0, card_in - card_spent))
+    wire_left = min(left - card_left, order.amount_paid_vnd - card_in)
+    ways: list[tuple[Payment, int]] = []
+    for p in payments:
+        if p.provider == PaymentMethod.STRIPE:
+            rate = Decimal(payment_status.payment_rate(p) or 1)
+            received = money.to_vnd(p.amount, p.currency, rate)
+            room = min(card_left, received - spent.get(p.pk, 0))
+            card_left -= max(room, 0)
+        elif p.provider == PaymentMethod.BANK_TRANSFER:
+            room, wire_left = wire_left, 0
+        else:
+            continue
+        if room > 0:
+            ways.append((p, room))
+    return ways
+
+
+def _installment_payment(order: Order, amount_vnd: int, method: str | None) -> Payment:
+    """The one payment a refund of an installment order goes back by: card money first unless
+    `method` says wire. A card refund fits within one card payment; a larger one is refused
+    with how much can go by card (refund the rest by wire, or in a second card refund)."""
+    ways = refund_ways(order)
+    card = [(p, room) for p, room in ways if p.provider == PaymentMethod.STRIPE]
+    wire = sum(room for p, room in ways if p.provider != PaymentMethod.STRIPE)
+    card_max = max((room for _p, room in card), default=0)
+    limits = {"refundable_card_vnd": card_max, "refundable_wire_vnd": wire}
+    method = method or (CARD if card_max > 0 else WIRE)
+    if method == CARD:
+        fits = next((p for p, room in card if room >= amount_vnd), None)
+        if fits is None:
+            raise RefundInvalid(
+                _(
+                    "At most %(card)s ₫ can be refunded by card in one refund (what one card "
+                    "payment received, less its refunds); %(wire)s ₫ can be paid back by bank "
+                    "transfer (method wire)."
+                )
+                % {"card": f"{card_max:,}", "wire": f"{wire:,}"},
+                fields={"amount_vnd": amount_vnd, "method": method, **limits},
+                code="refund_exceeds_card",
+            )
+        return fits
+    if amount_vnd > wire:
+        raise RefundInvalid(
+            _(
+                "At most %(wire)s ₫ can be paid back by bank transfer (what was received by "
+                "wire, less its refunds); %(card)s ₫ can be refunded by card (method card)."
+            )
+            % {"card": f"{card_max:,}", "wire": f"{wire:,}"},
+            fields={"amount_vnd": amount_vnd, "method": method, **limits},
+            code="refund_exceeds_wire",
+        )
+    return next(p for p, _room in ways if p.provider != PaymentMethod.STRIPE)
+
+
 def _submit_after_commit(refund: Refund) -> None:
     transaction.on_commit(lambda: refund_submit_safe(refund_id=refund.pk))
 
 
+def _queued_event(order: Order, refund: Refund, actor: User | None) -> None:
+    how = (
+        _("to Stripe")
+        if refund.payment.provider == PaymentMethod.STRIPE
+        else _("to pay back by bank transfer")
+    )
+    OrderEvent.objects.create(
+        order=order,
+        actor=actor,
+        kind=OrderEvent.Kind.REFUND,
+        from_status=order.payment_status,
+        to_status=order.payment_status,
+        note=_("Refund #%(id)s of %(amount)s ₫ queued (%(how)s): %(reason)s")
+        % {
+            "id": refund.pk,
+            "amount": f"{refund.amount_vnd:,}",
+            "how": how,
+            "reason": refund.reason,
+        },
+    )
+
+
 @transaction.atomic
-def refund_create(*, actor: User, order_id: int, amount_vnd: int, reason: str) -> Refund:
+def refund_create(
+    *, actor: User, order_id: int, amount_vnd: int, reason: str, method: str | None = None
+) -> Refund:
     """Refund part or all of a paid order. Only the cooperative's staff or an admin may.
 
-    Raises NotFound, ActionForbidden, ReasonRequired or RefundInvalid (unpaid order, amount not
-    positive or above what is left to refund). Nothing changes when it raises."""
+    The money goes back the way it came: a card order through Stripe (after commit); a bank
+    transfer or cash order is recorded as paid back by the cooperative at once; an export order
+    paid in installments by card (`method="card"`, the default while card money is left: within
+    one card payment, through Stripe) or by wire (`method="wire"`: PENDING until an admin pays it
+    back by bank transfer and calls `refund_mark_paid_out`).
+
+    Raises NotFound, ActionForbidden, ReasonRequired, ValidationFailed (unknown method) or
+    RefundInvalid (unpaid order, amount not positive or above what is left to refund, above
+    what can go back the chosen way, a way the order was not paid). Nothing changes when it
+    raises."""
     order = lock_order_for(actor=actor, order_id=order_id, allowed={"coop", "admin"})
     if not (reason or "").strip():
         raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
+    if method not in (None, *METHODS):
+        raise ValidationFailed(fields={"method": [_("Choose card or wire.")]})
     payment = _payment_for(order)
     if not order.is_paid or payment is None or order.payment_status == Order.PaymentStatus.REFUNDED:
         raise RefundInvalid(
@@ -56,11 +186,24 @@ def refund_create(*, actor: User, order_id: int, amount_vnd: int, reason: str) -
             _("The amount must be between 1 and %(left)s ₫.") % {"left": f"{left:,}"},
             fields={"amount_vnd": amount_vnd, "refundable_vnd": left},
         )
+    installments = order.payment_method == PaymentMethod.INSTALLMENTS
+    if installments:
+        payment = _installment_payment(order, amount_vnd, method)
+    elif method and method != _method_of(payment):
+        raise RefundInvalid(
+            _("This order was paid by card: its refunds go back through Stripe.")
+            if _method_of(payment) == CARD
+            else _("This order was not paid by card: its refunds are paid back by bank transfer."),
+            fields={"method": method},
+            code="refund_method_invalid",
+        )
     refund = payment_status.refund_open(
         order=order, payment=payment, amount_vnd=amount_vnd, reason=reason, actor=actor
     )
     if payment.provider == PaymentMethod.STRIPE:
         _submit_after_commit(refund)
+    elif installments:  # wired money: the cooperative pays it back by bank transfer
+        _queued_event(order, refund, actor)
     else:
         payment_status.refund_succeeded(order=order, refund=refund, actor=actor)
     return refund
@@ -70,31 +213,52 @@ def refund_owed(*, order: Order, amount_vnd: int, reason: str, actor: User | Non
     """Queue the refund of money received for goods that will not be delivered. Runs inside the
     caller's transaction with `order` locked; at most what is left to refund, so calling it twice
     for the same money creates nothing the second time. Card: submitted to Stripe after commit.
-    Bank transfer / cash: PENDING until an admin pays it back and calls `refund_mark_paid_out`."""
+    Bank transfer / cash: PENDING until an admin pays it back and calls `refund_mark_paid_out`.
+    An export order paid in installments gets one refund per way its money came (each card
+    payment, then the wires: `refund_ways`). Returns the first refund queued."""
     amount = min(int(amount_vnd), payment_status.refundable_vnd(order))
     payment = _payment_for(order)
     if not order.is_paid or payment is None or amount <= 0:
         return None
+    if order.payment_method == PaymentMethod.INSTALLMENTS:
+        ways = refund_ways(order)
+    else:
+        ways = [(payment, amount)]
+    first = None
+    for way, room in ways:
+        part = min(room, amount)
+        if part <= 0:
+            break
+        refund = payment_status.refund_open(
+            order=order, payment=way, amount_vnd=part, reason=reason, actor=actor
+        )
+        _queued_event(order, refund, actor)
+        if way.provider == PaymentMethod.STRIPE:
+            _submit_after_commit(refund)
+        amount -= part
+        first = first or refund
+    return first
+
+
+def refund_installment_card_at_stripe(*, order: Order, payment: Payment, note: str) -> None:
+    """The whole charge of one installment's card payment was refunded at Stripe (our own refunds,
+    or Stripe's dashboard): what our refunds from that payment do not cover yet is recorded as
+    one succeeded refund of it. The order's other money (other card payments, wires) stays.
+    Inside the webhook's transaction, the payment then the order locked."""
+    if not order.is_paid:
+        return  # a partly paid schedule: an admin settles it by hand (nothing to count against)
+    room = next((r for p, r in refund_ways(order) if p.pk == payment.pk), 0)
+    if room <= 0:
+        return
     refund = payment_status.refund_open(
-        order=order, payment=payment, amount_vnd=amount, reason=reason, actor=actor
-    )
-    how = (
-        _("to Stripe")
-        if payment.provider == PaymentMethod.STRIPE
-        else _("to pay back by bank transfer")
-    )
-    OrderEvent.objects.create(
         order=order,
-        actor=actor,
-        kind=OrderEvent.Kind.REFUND,
-        from_status=order.payment_status,
-        to_status=order.payment_status,
-        note=_("Refund #%(id)s of %(amount)s ₫ queued (%(how)s): %(reason)s")
-        % {"id": refund.pk, "amount": f"{amount:,}", "how": how, "reason": refund.reason},
+        payment=payment,
+        amount_vnd=room,
+        reason=_("Refunded at Stripe (%(ref)s).") % {"ref": note},
+        actor=None,
+        provider_id=note,
     )
-    if payment.provider == PaymentMethod.STRIPE:
-        _submit_after_commit(refund)
-    return refund
+    payment_status.refund_succeeded(order=order, refund=refund, actor=None)
 
 
 @transaction.atomic
@@ -140,23 +304,9 @@ def refund_fail(*, refund_id: int, error: str) -> Refund:
 
 
 def stripe_refund_amount(refund: Refund) -> int:
-    """USD cents for a refund: the difference of the charge's rounding (ceil of VND / rate) applied
-    to the payment's refunded VND after and before this refund (earlier refunds by id, failed ones
-    left out). The parts then add up to exactly the charge: rounding each refund on its own lost a
-    cent per order."""
-    payment = refund.payment
-    if payment.currency == Currency.VND:
-        return refund.amount_vnd
-    rate = payment.checkout.usd_vnd_rate
-    assert rate is not None  # a USD payment's checkout carries the rate it was quoted at
-    earlier = sum(
-        Refund.objects.filter(payment=payment, pk__lt=refund.pk)
-        .exclude(status=Refund.Status.FAILED)
-        .values_list("amount_vnd", flat=True)
-    )
-    part = money.usd(earlier + refund.amount_vnd, rate) - money.usd(earlier, rate)
-    remaining = payment.amount - payment.amount_refunded
-    return money.to_minor(min(part, remaining), Currency.USD)
+    """A card refund in Stripe's smallest unit (USD cents: `payment_status.refund_part`, whose
+    parts add up to exactly the charge)."""
+    return money.to_minor(payment_status.refund_part(refund), refund.payment.currency)
 
 
 def refund_submit(*, refund_id: int) -> Refund:

@@ -15,7 +15,7 @@ from orders import locks, money, stripe_adapter
 from orders.errors import PaymentProviderError, UnknownPayment
 from orders.models import Order, OrderEvent, Payment, PaymentMethod, PaymentWebhookEvent
 from orders.services import payment_status
-from orders.services.refunds import refund_owed
+from orders.services.refunds import refund_installment_card_at_stripe, refund_owed
 from orders.services.webhooks import webhook_event_process
 
 log = logging.getLogger("htx.orders.stripe")
@@ -265,7 +265,13 @@ def on_charge_refunded(obj: dict[str, Any]) -> str:
     payment = _lock_payment(obj, obj.get("payment_intent"))
     refunded = money.from_minor(int(obj.get("amount_refunded") or 0), payment.currency)
     full = payment_status.card_payment_refunded_total(payment=payment, refunded=refunded)
-    if full:
+    if full and payment.order_id is not None:  # one installment's charge, not a checkout's
+        refund_installment_card_at_stripe(
+            order=locks.lock_order(payment.order_id),
+            payment=payment,
+            note=f"stripe:{obj.get('id')}",
+        )
+    elif full:
         payment_status.card_orders_refunded_in_full(
             payment=payment,
             orders=locks.lock_orders_of_checkout(payment.checkout_id),

@@ -82,9 +82,10 @@ def _check_export_move(*, order: Order, to: str, roles: set[str]) -> None:
     and its goods are released (delivered) only once every installment is paid."""
     from orders.models import Installment
 
-    if to == S.CANCELLED and order.amount_paid_vnd > 0:
-        # Installments received (wire or card) are not refunded by the automatic refund rule:
-        # cancelling here would lose track of them.
+    if to == S.CANCELLED and order.amount_paid_vnd > 0 and not order.is_paid:
+        # A schedule paid in full is refunded by the automatic refund rule, each part the way it
+        # came (refunds.refund_owed: card payments through Stripe, wires by bank transfer). A
+        # partly paid one is not (it is not a paid order): cancelling would lose track of it.
         raise TransitionNotAllowed(
             _("Money was received for this export order: an admin settles it before cancelling."),
             fields={"status": order.status, "to": to},

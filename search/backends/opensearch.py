@@ -3,7 +3,7 @@ opensearch-py; responses are wrapped back into elasticsearch-dsl `Response` obje
 code reads hits, sort values and aggregations the same way."""
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from elasticsearch_dsl.response import Response
 
@@ -22,6 +22,11 @@ class OpenSearchBackend(EngineBackend):
     def _search(self, search: Any, index: str, params: dict[str, Any] | None = None) -> Any:
         raw = self.client.search(index=index, body=search.to_dict(), **(params or {}))
         return Response(search, raw)
+
+    def _search_raw(
+        self, body: dict[str, Any], index: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return cast(dict[str, Any], self.client.search(index=index, body=body, **(params or {})))
 
     def _bulk(self, actions: list[Action]) -> tuple[int, list[Any]]:
         from opensearchpy.helpers import bulk

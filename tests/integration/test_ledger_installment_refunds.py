@@ -1,0 +1,410 @@
+"""Refunds of an export order paid in installments go back the way the money came: card money
+(each paid installment's Stripe payment) through Stripe, at most what that payment received less
+its refunds; wired money by bank transfer, pending until an admin marks it paid out, posted as the
+cooperative paying back directly. The deposit's PaymentIntent and the refunds go to stripe-mock
+(outgoing requests recorded at the HTTP client, as in test_orders_stripe_mock.py); the webhooks
+are self-signed (Stripe is the process boundary)."""
+
+import importlib
+import json
+import os
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from urllib.parse import parse_qs
+
+import pytest
+import stripe
+from django.apps import apps
+from django.utils import timezone
+
+from ledger.checks import ledger_check
+from ledger.models import Account, Entry
+from orders import stripe_adapter
+from orders.models import ExchangeRate, Order, Payment, Refund
+from orders.services.export import installment_card_start
+from quotes.services import quote_accept
+from tests.conftest import client_for
+from tests.factories.quotes import give_quote, post_rfq
+from tests.factories.stripe import SECRET, sign
+
+pytestmark = [pytest.mark.stripe_mock, pytest.mark.django_db]
+K = Account.Kind
+RATE = 25_400
+# 30% of 16,600.00 USD at 25,400 ₫/USD: deposit 4,980.00 USD, balance 11,620.00 USD
+TOTAL, DEPOSIT, BALANCE = 421_640_000, 126_492_000, 295_148_000
+
+SHIPMENT = {
+    "port_of_loading": "Cai Mep, Vietnam",
+    "port_of_discharge": "Hamburg, Germany",
+    "vessel": "MSC Anna V.026E",
+    "container_number": "MSCU1234565",
+    "seal_number": "VN2026001",
+    "package_count": 800,
+    "package_kind": "PP bags of 25 kg",
+    "net_weight_kg": "20000",
+    "gross_weight_kg": "20240",
+    "marks": "HTX/HAMBURG/1-800",
+}
+
+
+@pytest.fixture
+def calls(settings, monkeypatch):
+    settings.STRIPE_API_BASE = os.environ.get("STRIPE_MOCK_URL", "")
+    settings.STRIPE_SECRET_KEY = "sk_test_123"
+    settings.STRIPE_WEBHOOK_SECRET = SECRET
+    client, recorded = stripe.new_default_http_client(), []
+    real = client.request_with_retries
+
+    def recording(method, url, headers, post_data=None, *args, **kwargs):
+        recorded.append(
+            {
+                "url": url,
+                "headers": dict(headers),
+                "data": {k: v[0] for k, v in parse_qs(post_data or "").items()},
+            }
+        )
+        return real(method, url, headers, post_data, *args, **kwargs)
+
+    client.request_with_retries = recording
+    monkeypatch.setattr(stripe_adapter, "_http_client", client)
+    return recorded
+
+
+@pytest.fixture
+def order(trade):
+    ExchangeRate.objects.create(date=timezone.localdate(), rate_vnd=RATE, source="VCB test")
+    quote = give_quote(trade, post_rfq(trade), deposit_percent=Decimal("30"))
+    return quote_accept(actor=trade["buyer"], quote_id=quote.pk).order
+
+
+def _hook(body: dict) -> None:
+    raw = json.dumps(body).encode()
+    response = client_for(None).post(
+        "/api/v1/payments/stripe/webhook",
+        raw,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(raw),
+    )
+    assert response.status_code == 200, response.content
+
+
+def _pay_deposit_by_card(trade, order) -> Payment:
+    deposit = order.installments.get(sequence=1)
+    payment = installment_card_start(actor=trade["buyer"], installment_id=deposit.pk)
+    _hook(
+        {
+            "id": "evt_deposit",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "data": {
+                "object": {
+                    "id": payment.provider_id,
+                    "object": "payment_intent",
+                    "amount": payment.stripe_amount,
+                    "currency": payment.currency.lower(),
+                    "metadata": {"installment_id": str(deposit.pk), "payment_id": str(payment.pk)},
+                }
+            },
+        }
+    )
+    return Payment.objects.get(pk=payment.pk)
+
+
+def _wire(trade, order, sequence: int, amount: str, ref: str) -> None:
+    inst = order.installments.get(sequence=sequence)
+    wired = client_for(trade["staff"]).post(
+        f"/api/v1/orders/{order.code}/installments/{inst.pk}/wire/",
+        {"amount": amount, "bank_reference": ref},
+        format="json",
+    )
+    assert wired.status_code == 200, wired.content
+
+
+def _legs(key: str) -> list[tuple[str, int]]:
+    entries = Entry.objects.filter(transaction__key=key).select_related("account")
+    return sorted((e.account.kind, e.amount) for e in entries)
+
+
+def _refund(trade, order, body: dict, who: str = "staff"):
+    return client_for(trade[who]).post(
+        f"/api/v1/orders/{order.code}/refunds/", {"reason": "Hàng bị ẩm", **body}, format="json"
+    )
+
+
+def _paid_out(trade, refund_id: int):
+    return client_for(trade["admin"]).post(
+        f"/api/v1/admin/refunds/{refund_id}/paid-out/", {"note": "SWIFT MT103 0042"}, format="json"
+    )
+
+
+def _state(order):
+    order = Order.objects.get(pk=order.pk)
+    return (
+        (order.payment_status, order.amount_paid_vnd, order.amount_refunded_vnd),
+        list(Refund.objects.values_list("id", "payment_id", "amount_vnd", "status")),
+        list(Payment.objects.values_list("id", "status", "amount", "amount_refunded")),
+        Entry.objects.count(),
+    )
+
+
+def _usd(vnd: int) -> Decimal:  # the charge's rounding: ceil of VND / rate, to the cent
+    return (Decimal(vnd) / RATE).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+
+
+def _pack_and_ship(trade, order) -> None:
+    staff = client_for(trade["staff"])
+    assert staff.post(f"/api/v1/orders/{order.code}/pack/", {}).status_code == 200
+    shipped = staff.post(f"/api/v1/orders/{order.code}/shipment/", SHIPMENT, format="json")
+    assert shipped.status_code == 200, shipped.content
+
+
+def test_a_wire_only_order_is_refunded_partly_then_fully_by_bank_transfer(trade, order, calls):
+    _wire(trade, order, 1, "4980", "FT1")
+    _wire(trade, order, 2, "11620", "FT2")
+    (wired,) = Payment.objects.filter(order=order)
+    assert (wired.provider, wired.currency, wired.amount, wired.status) == (
+        "bank_transfer",
+        "USD",
+        Decimal("16600.00"),
+        "SUCCEEDED",
+    )
+
+    by_card = _refund(trade, order, {"amount_vnd": 1_000, "method": "card"})
+    assert by_card.status_code == 409 and by_card.json()["code"] == "refund_exceeds_card"
+    assert by_card.json()["fields"]["refundable_card_vnd"] == 0
+
+    first = _refund(trade, order, {"amount_vnd": 100_000_000})  # no card money: by wire
+    assert first.status_code == 201, first.content
+    assert (first.json()["method"], first.json()["status"]) == ("wire", "PENDING")
+    refund = Refund.objects.get(pk=first.json()["id"])
+    assert _legs(f"refund:{refund.pk}:queued") == sorted(
+        [(K.COOP_PENDING, 100_000_000), (K.REFUNDS, -100_000_000)]
+    )
+    order.refresh_from_db()
+    assert (order.payment_status, order.amount_refunded_vnd) == ("PAID", 0)  # not paid back yet
+    assert calls == []  # no Stripe call for wired money
+
+    assert _paid_out(trade, refund.pk).status_code == 200
+    assert _legs(f"refund:{refund.pk}:paid") == sorted(
+        [(K.REFUNDS, 100_000_000), (K.COOP_DIRECT, -100_000_000)]
+    )
+    order.refresh_from_db(), wired.refresh_from_db()
+    assert (order.payment_status, order.amount_refunded_vnd) == (
+        "PARTIALLY_REFUNDED",
+        100_000_000,
+    )
+    assert (wired.status, wired.amount_refunded) == ("PARTIALLY_REFUNDED", _usd(100_000_000))
+
+    rest = _refund(trade, order, {"amount_vnd": TOTAL - 100_000_000, "method": "wire"})
+    assert rest.status_code == 201, rest.content
+    assert _paid_out(trade, rest.json()["id"]).status_code == 200
+    order.refresh_from_db(), wired.refresh_from_db()
+    assert (order.payment_status, order.amount_refunded_vnd) == ("REFUNDED", TOTAL)
+    assert (wired.status, wired.amount_refunded) == ("REFUNDED", wired.amount)  # every cent
+    balance = Entry.objects.filter(
+        account__kind=K.COOP_DIRECT, account__cooperative=order.cooperative
+    )
+    assert sum(e.amount for e in balance) == 0  # the cooperative paid back all it received
+    before = _state(order)
+    again = _refund(trade, order, {"amount_vnd": 1})
+    assert again.status_code == 409 and _state(order) == before
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+
+def test_a_card_and_wire_order_refunds_card_money_through_stripe_and_the_rest_by_bank(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    card = _pay_deposit_by_card(trade, order)
+    _wire(trade, order, 2, "11620", "FT9")
+    calls.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _refund(trade, order, {"amount_vnd": 50_000_000})  # card money first
+    assert first.status_code == 201, first.content
+    refund = Refund.objects.get(pk=first.json()["id"])
+    (call,) = calls
+    assert call["url"].endswith("/v1/refunds")
+    assert call["headers"]["Idempotency-Key"] == f"refund:{refund.pk}"
+    assert (call["data"]["payment_intent"], call["data"]["amount"]) == (
+        card.provider_id,
+        str(int(_usd(50_000_000) * 100)),
+    )
+    assert (refund.payment_id, refund.status) == (card.pk, "SUCCEEDED")
+    assert _legs(f"refund:{refund.pk}:queued") == sorted(
+        [(K.COOP_PENDING, 50_000_000), (K.REFUNDS, -50_000_000)]
+    )
+    assert _legs(f"refund:{refund.pk}:paid") == sorted(
+        [(K.REFUNDS, 50_000_000), (K.PLATFORM_STRIPE, -50_000_000)]
+    )
+
+    before = _state(order)
+    too_big = _refund(trade, order, {"amount_vnd": 100_000_000, "method": "card"})
+    assert too_big.status_code == 409 and too_big.json()["code"] == "refund_exceeds_card"
+    assert too_big.json()["fields"]["refundable_card_vnd"] == DEPOSIT - 50_000_000
+    assert too_big.json()["fields"]["refundable_wire_vnd"] == BALANCE
+    above = _refund(trade, order, {"amount_vnd": TOTAL - 50_000_000 + 1, "method": "wire"})
+    assert above.status_code == 409 and above.json()["code"] == "refund_invalid"
+    assert above.json()["fields"]["refundable_vnd"] == TOTAL - 50_000_000
+    over_wire = _refund(trade, order, {"amount_vnd": BALANCE + 1, "method": "wire"})
+    assert over_wire.status_code == 409 and over_wire.json()["code"] == "refund_exceeds_wire"
+    bad = _refund(trade, order, {"amount_vnd": 1_000, "method": "cheque"})
+    assert bad.status_code == 400
+    buyer = _refund(trade, order, {"amount_vnd": 1_000}, who="buyer")
+    assert buyer.status_code in (403, 404)
+    assert _state(order) == before and len(calls) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        by_bank = _refund(trade, order, {"amount_vnd": 100_000_000, "method": "wire"})
+        rest_card = _refund(trade, order, {"amount_vnd": DEPOSIT - 50_000_000})
+    assert by_bank.status_code == 201 and rest_card.status_code == 201, rest_card.content
+    assert (by_bank.json()["method"], by_bank.json()["status"]) == ("wire", "PENDING")
+    assert rest_card.json()["method"] == "card"
+    assert Refund.objects.get(pk=rest_card.json()["id"]).status == "SUCCEEDED"  # Stripe answered
+    assert len(calls) == 2  # only the card refund went to Stripe
+    # the card refunds add up to exactly what the deposit charged, to the cent
+    assert int(calls[0]["data"]["amount"]) + int(calls[1]["data"]["amount"]) == card.stripe_amount
+    assert _paid_out(trade, by_bank.json()["id"]).status_code == 200
+    assert _legs(f"refund:{by_bank.json()['id']}:paid") == sorted(
+        [(K.REFUNDS, 100_000_000), (K.COOP_DIRECT, -100_000_000)]
+    )
+    assert _paid_out(trade, rest_card.json()["id"]).status_code == 409  # Stripe settles cards
+    order.refresh_from_db()
+    assert (order.payment_status, order.amount_refunded_vnd) == (
+        "PARTIALLY_REFUNDED",
+        DEPOSIT + 100_000_000,
+    )
+    no_card = _refund(trade, order, {"amount_vnd": 1_000, "method": "card"})
+    assert no_card.status_code == 409 and no_card.json()["code"] == "refund_exceeds_card"
+    listed = client_for(trade["buyer"]).get(f"/api/v1/orders/{order.code}/refunds/")
+    assert [r["method"] for r in listed.json()] == ["card", "wire", "card"]
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+
+def test_refunds_after_release_give_the_commission_back_the_way_the_money_went(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    _pay_deposit_by_card(trade, order)
+    _pack_and_ship(trade, order)
+    _wire(trade, order, 2, "11620", "FT7")
+    staff, buyer = client_for(trade["staff"]), client_for(trade["buyer"])
+    assert staff.post(f"/api/v1/orders/{order.code}/deliver/", {}).status_code == 200
+    assert buyer.post(f"/api/v1/orders/{order.code}/complete/", {}).status_code == 200
+    order.refresh_from_db()
+    commission = order.commission_vnd
+    assert order.released_vnd == TOTAL and order.released_card_vnd == DEPOSIT
+
+    def share(refunded: int) -> int:
+        return int((Decimal(commission) * refunded / TOTAL).to_integral_value(ROUND_HALF_EVEN))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        card = _refund(trade, order, {"amount_vnd": 40_000_000})
+        wire = _refund(trade, order, {"amount_vnd": 60_000_000, "method": "wire"})
+    assert card.status_code == 201 and wire.status_code == 201, wire.content
+    card_r, wire_r = (
+        Refund.objects.get(pk=card.json()["id"]),
+        Refund.objects.get(pk=wire.json()["id"]),
+    )
+    back_card, back_wire = share(40_000_000), share(100_000_000) - share(40_000_000)
+    assert (card_r.after_release, card_r.commission_back_vnd) == (True, back_card)
+    assert (wire_r.after_release, wire_r.commission_back_vnd) == (True, back_wire)
+    assert _legs(f"refund:{card_r.pk}:queued") == sorted(
+        [(K.COOP_PAYABLE, 40_000_000), (K.REFUNDS, -40_000_000)]
+    )
+    assert _legs(f"refund:{card_r.pk}:commission-back") == sorted(
+        [(K.COMMISSION, back_card), (K.COOP_PAYABLE, -back_card)]
+    )
+    assert _legs(f"refund:{wire_r.pk}:queued") == sorted(
+        [(K.COOP_DIRECT, 60_000_000), (K.REFUNDS, -60_000_000)]
+    )
+    assert _legs(f"refund:{wire_r.pk}:commission-back") == sorted(
+        [(K.COMMISSION, back_wire), (K.COOP_RECEIVABLE, -back_wire)]
+    )
+    assert _paid_out(trade, wire_r.pk).status_code == 200
+    assert _legs(f"refund:{wire_r.pk}:paid") == sorted(
+        [(K.REFUNDS, 60_000_000), (K.COOP_DIRECT, -60_000_000)]
+    )
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+
+def test_cancelling_a_paid_card_and_wire_order_queues_one_refund_per_way(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    card = _pay_deposit_by_card(trade, order)
+    _wire(trade, order, 2, "11620", "FT3")
+    calls.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancelled = client_for(trade["admin"]).post(
+            f"/api/v1/orders/{order.code}/cancel/", {"reason": "Lũ lụt"}, format="json"
+        )
+    assert cancelled.status_code == 200, cancelled.content
+    refunds = list(Refund.objects.filter(order=order).order_by("pk"))
+    assert [(r.payment.provider, r.amount_vnd, r.status) for r in refunds] == [
+        ("stripe", DEPOSIT, "SUCCEEDED"),
+        ("bank_transfer", BALANCE, "PENDING"),
+    ]
+    (call,) = calls
+    assert (call["data"]["payment_intent"], int(call["data"]["amount"])) == (
+        card.provider_id,
+        card.stripe_amount,
+    )
+    assert _paid_out(trade, refunds[1].pk).status_code == 200
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.amount_refunded_vnd) == (
+        "CANCELLED",
+        "REFUNDED",
+        TOTAL,
+    )
+    assert ledger_check().ok
+
+
+def test_stripe_refunding_a_whole_deposit_charge_refunds_only_that_card_money(trade, order, calls):
+    card = _pay_deposit_by_card(trade, order)
+    _wire(trade, order, 2, "11620", "FT4")
+
+    _hook(
+        {
+            "id": "evt_refunded",
+            "object": "event",
+            "type": "charge.refunded",
+            "data": {
+                "object": {
+                    "id": "ch_deposit",
+                    "object": "charge",
+                    "payment_intent": card.provider_id,
+                    "amount": card.stripe_amount,
+                    "amount_refunded": card.stripe_amount,
+                    "currency": "usd",
+                }
+            },
+        }
+    )
+
+    (refund,) = Refund.objects.filter(order=order)
+    assert (refund.payment_id, refund.amount_vnd, refund.status) == (card.pk, DEPOSIT, "SUCCEEDED")
+    order.refresh_from_db(), card.refresh_from_db()
+    assert (order.payment_status, order.amount_refunded_vnd) == ("PARTIALLY_REFUNDED", DEPOSIT)
+    assert card.status == "REFUNDED"
+    wire = _refund(trade, order, {"amount_vnd": BALANCE})  # what is left is wired money
+    assert wire.status_code == 201 and wire.json()["method"] == "wire"
+    assert ledger_check().ok
+
+
+def test_the_migration_gives_wires_recorded_before_it_their_payment(trade, order, calls):
+    _wire(trade, order, 1, "4980", "FT5")
+    _wire(trade, order, 2, "1000.50", "FT6")
+    Payment.objects.filter(order=order).delete()  # as before the migration
+
+    migration = importlib.import_module("orders.migrations.0010_installment_wire_payments")
+    migration.wire_payments(apps, None)
+    migration.wire_payments(apps, None)  # a second run adds nothing
+
+    (payment,) = Payment.objects.filter(order=order)
+    assert (payment.provider, payment.amount, payment.currency, payment.status) == (
+        "bank_transfer",
+        Decimal("5980.50"),
+        "USD",
+        "SUCCEEDED",
+    )
