@@ -52,6 +52,9 @@ GENERATION_KEY = "search:index-generation"
 # Common words (search/ranking.py) only in a catalog this big: in a small one every word is rare
 # enough to rank and count in full.
 COMMON_MIN_DOCS = 1000
+# A common word's names-only answer of at least this many families is the answer for every page
+# and order of relevance; a smaller one gives way to the full search (every page the same way).
+NARROWED_ENOUGH = 100
 # A text match this big keeps its facet counts like a browse (`big_match_seconds`).
 BIG_MATCH_ROWS = 5000
 Params = list[Any]  # SQL parameters
@@ -229,14 +232,21 @@ class _PostgresText:
         planner over-estimates weight-restricted tsquery matches ("qua": 21,000 rows for the
         8,835 found) and then reads the whole table, testing the tsquery on every row (140 ms
         at 100,000 products, in parallel workers), where the GIN index finds the rows in a few
-        milliseconds. SET LOCAL: only for this statement's transaction."""
+        milliseconds. Local to this statement's transaction; inside a caller's transaction
+        (a savepoint here, which does not undo it) the caller's setting is put back after."""
         if not text:
             with connection.cursor() as cursor:
                 yield cursor
             return
+        nested = connection.in_atomic_block
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(
+                "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
+            )
+            before = cursor.fetchone()[0]
             yield cursor
+            if nested:  # (after an error, rolling back to the savepoint undoes it)
+                cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
 
     def match(self, plan: ranking.Plan) -> tuple[str, Params]:
         """Each clause as an OR of GIN-indexed tests: the words typed on `tsv` (anywhere), or
@@ -412,10 +422,15 @@ class DatabaseBackend(SearchBackend):
     def run(self, query: Query) -> SearchResult:
         if query.parsed.empty:
             return self._run(query, None)
-        plan = ranking.plan(query.q, query.parsed, self._common_words(query.parsed.folded))
-        if plan.narrowed:  # a common word, in names only (search/ranking.py): if that fills
-            result = self._run(query, plan)  # the page, it is the answer
-            if result.total >= query.offset + query.size:
+        common: frozenset[str] = frozenset()
+        if query.sort == "relevance" and len(query.parsed.clauses) == 1:
+            # One word only, ranked by relevance: with more words, or another order, a row left
+            # out (the word in its description, another word in its name) could come first.
+            common = self._common_words(query.parsed.folded)
+        plan = ranking.plan(query.q, query.parsed, common)
+        if plan.narrowed:  # a common word, in names only (search/ranking.py): when that finds
+            result = self._run(query, plan)  # NARROWED_ENOUGH, it is the answer for every page
+            if result.total >= NARROWED_ENOUGH:  # (not per page: the pages would not agree)
                 return result
             plan = ranking.plan(query.q, query.parsed)
         return self._run(query, plan)

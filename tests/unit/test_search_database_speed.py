@@ -169,10 +169,12 @@ def _full_total(backend, query: Query) -> int:
         return cursor.fetchone()[0]
 
 
-def test_a_common_word_is_looked_for_in_names_when_that_fills_the_page(indexed, monkeypatch):
+def test_a_common_word_is_looked_for_in_names_when_that_finds_enough(indexed, monkeypatch):
     # "sắn" folds to "san": "Nông sản" / "Thủy sản" are in most products' category path. In a
-    # catalog this small no word counts as common; the threshold is lowered to see the rule.
+    # catalog this small no word counts as common and one family is not "enough": the
+    # thresholds are lowered to see the rule.
     monkeypatch.setattr(database, "COMMON_MIN_DOCS", 1)
+    monkeypatch.setattr(database, "NARROWED_ENOUGH", 1)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # the shares come from the planner's statistics
             cursor.execute("ANALYZE search_searchdocument")
@@ -181,12 +183,19 @@ def test_a_common_word_is_looked_for_in_names_when_that_fills_the_page(indexed, 
     assert indexed._common_words(["san"]) == {"san"}
     assert full > 2
 
-    one = indexed.search(Query(q="sắn", size=1))  # the names fill the page: names only
-    page = indexed.search(Query(q="sắn", size=24))  # they do not: every match, as before
+    one = indexed.search(Query(q="sắn", size=1))  # enough in the names: names only
+    page = indexed.search(Query(q="sắn", size=24))  # every page of it the same way
+    cheap = indexed.search(Query(q="sắn", size=24, sort="price_asc"))  # another order: all
+    two = indexed.search(Query(q="sắn tây ninh", size=24))  # more words: all of them everywhere
+    monkeypatch.setattr(database, "NARROWED_ENOUGH", 2)
+    few = indexed.search(Query(q="sắn", size=24))  # not enough: every match, as before
 
     assert (one.ids, one.total) == ([cassava], 1)
-    assert page.ids[0] == cassava
-    assert page.total == full
+    assert (page.ids, page.total) == ([cassava], 1)
+    assert cheap.total == full
+    assert two.total == _full_total(indexed, Query(q="sắn tây ninh")) and cassava in two.ids
+    assert few.ids[0] == cassava
+    assert few.total == full
 
 
 def test_no_word_is_common_in_a_small_catalog(indexed):
@@ -220,3 +229,14 @@ def test_a_big_match_keeps_its_facets_until_the_next_index_write(indexed, settin
     assert sum("GROUP BY" in q["sql"] for q in small.captured_queries) == 2
     assert after.total == 3
     assert sum(after.facets["category"].values()) > sum(first.facets["category"].values())
+
+
+@pytest.mark.postgres  # a PostgreSQL planner setting
+def test_a_text_search_inside_a_transaction_leaves_the_planner_settings_as_they_were(indexed):
+    from django.db import transaction
+
+    with transaction.atomic():
+        indexed.search(Query(q="cà phê"))
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_seqscan")
+            assert cursor.fetchone()[0] == "on"
