@@ -13,7 +13,7 @@ transaction, idempotent by a key derived from our ids:
 | refund failed (`refund:{id}:reversed`) | the queued legs reversed |
 | release: COMPLETED, or N days after DELIVERED (`order:{id}:release`) | coop pending +H, coop payable −Hc, coop direct −(H − Hc) |
 | commission, at release (`order:{id}:commission`) | coop payable +min(C, Hc), coop receivable +the rest, commission revenue −C |
-| commission given back on a refund after release (`refund:{id}:commission-back`; `…-reversed` if the refund fails) | commission revenue +b, coop payable −b (refund through Stripe) or coop receivable −b (the coop paid it back) |
+| commission given back on a refund after release (`refund:{id}:commission-back`; `…-reversed` if the refund fails) | commission revenue +b, coop payable −b·min(C, Hc)/C (rounded down), coop receivable −the rest: where the commission was taken from |
 
 P = amount received, H = what is held at release (P minus refunds so far), Hc = the card money
 in H (all of H for a card order, none for bank or cash, for installments the card part less
@@ -86,11 +86,18 @@ def refund_paid_legs(order: Order, refund: Refund) -> list[Leg]:
 
 
 def commission_back_legs(order: Order, refund: Refund) -> list[Leg]:
-    coop, back = order.cooperative_id, refund.commission_back_vnd
-    if not back:
+    """Given back where the commission was taken from at release (`commission_legs`): the
+    payable's share of it (rounded down, so the parts given back to the payable never exceed
+    what was taken from it), the rest off the receivable, whichever way the refund itself went."""
+    coop, back, charged = order.cooperative_id, refund.commission_back_vnd, commission_of(order)
+    if not back or not charged:
         return []
-    to = K.COOP_PAYABLE if _by_card(refund) else K.COOP_RECEIVABLE
-    return [_leg(K.COMMISSION, back, coop), _leg(to, -back, coop)]
+    to_payable = back * min(charged, _card_released(order)) // charged
+    return [
+        _leg(K.COMMISSION, back, coop),
+        _leg(K.COOP_PAYABLE, -to_payable, coop),
+        _leg(K.COOP_RECEIVABLE, -(back - to_payable), coop),
+    ]
 
 
 def release_legs(order: Order) -> list[Leg]:
