@@ -123,6 +123,8 @@ def product_image_process(*, image_id: int) -> str:
         clean = images.decode_clean(data)
     except ImageTooLarge:
         return _finish(image_id, processed=None, failure="image_too_large")
+    except MemoryError:  # the worker's fault, not the file's: retried (and on another worker)
+        raise
     except Exception as exc:
         # Whatever Pillow raises while decoding bytes in memory is the file's fault (a damaged
         # file can raise more than ImageInvalid's list): retrying would only fail again.
