@@ -11,6 +11,20 @@ from quotes.services import quote_submit, rfq_create
 from tests.factories.catalog import CategoryFactory, ProductFactory
 from tests.factories.market import CooperativeFactory, MembershipFactory, UserFactory
 
+# A sea shipment of 20 t in one container, as a cooperative declares it (API body).
+SHIPMENT = {
+    "port_of_loading": "Cai Mep, Vietnam",
+    "port_of_discharge": "Hamburg, Germany",
+    "vessel": "MSC Anna V.026E",
+    "container_number": "MSCU1234565",
+    "seal_number": "VN2026001",
+    "package_count": 800,
+    "package_kind": "PP bags of 25 kg",
+    "net_weight_kg": "20000",
+    "gross_weight_kg": "20240",
+    "marks": "HTX/HAMBURG/1-800",
+}
+
 
 def company_buyer(country="DE", name="Hamburg Rice Import GmbH"):
     user = UserFactory(language="en")

@@ -45,3 +45,36 @@ def succeeded(checkout, amount=None, currency="vnd", pi="pi_123"):
         "status": "succeeded",
         "metadata": {"checkout_id": str(checkout.pk)},
     }
+
+
+def record_stripe_calls(settings, monkeypatch) -> list[dict]:
+    """Point the Stripe adapter at stripe-mock (STRIPE_MOCK_URL) and record every request it
+    sends: method, url, headers and the form fields (one value each). A recording wrapper at the
+    process boundary; each request still goes to stripe-mock and its answer comes back."""
+    import os
+    from urllib.parse import parse_qs
+
+    import stripe
+
+    from orders import stripe_adapter
+
+    settings.STRIPE_API_BASE = os.environ.get("STRIPE_MOCK_URL", "")
+    settings.STRIPE_SECRET_KEY = "sk_test_123"
+    settings.STRIPE_WEBHOOK_SECRET = SECRET
+    client, calls = stripe.new_default_http_client(), []
+    real = client.request_with_retries
+
+    def recording(method, url, headers, post_data=None, *args, **kwargs):
+        calls.append(
+            {
+                "method": method,
+                "url": url,
+                "headers": dict(headers),
+                "data": {k: v[0] for k, v in parse_qs(post_data or "").items()},
+            }
+        )
+        return real(method, url, headers, post_data, *args, **kwargs)
+
+    client.request_with_retries = recording
+    monkeypatch.setattr(stripe_adapter, "_http_client", client)
+    return calls

@@ -7,24 +7,20 @@ are self-signed (Stripe is the process boundary)."""
 
 import importlib
 import json
-import os
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
-from urllib.parse import parse_qs
 
 import pytest
-import stripe
 from django.apps import apps
 from django.utils import timezone
 
 from ledger.checks import ledger_check
 from ledger.models import Account, Entry
-from orders import stripe_adapter
 from orders.models import ExchangeRate, Order, Payment, Refund
 from orders.services.export import installment_card_start
 from quotes.services import quote_accept
 from tests.conftest import client_for
-from tests.factories.quotes import give_quote, post_rfq
-from tests.factories.stripe import SECRET, sign
+from tests.factories.quotes import SHIPMENT, give_quote, post_rfq
+from tests.factories.stripe import record_stripe_calls, sign
 
 pytestmark = [pytest.mark.stripe_mock, pytest.mark.django_db]
 K = Account.Kind
@@ -32,41 +28,10 @@ RATE = 25_400
 # 30% of 16,600.00 USD at 25,400 ₫/USD: deposit 4,980.00 USD, balance 11,620.00 USD
 TOTAL, DEPOSIT, BALANCE = 421_640_000, 126_492_000, 295_148_000
 
-SHIPMENT = {
-    "port_of_loading": "Cai Mep, Vietnam",
-    "port_of_discharge": "Hamburg, Germany",
-    "vessel": "MSC Anna V.026E",
-    "container_number": "MSCU1234565",
-    "seal_number": "VN2026001",
-    "package_count": 800,
-    "package_kind": "PP bags of 25 kg",
-    "net_weight_kg": "20000",
-    "gross_weight_kg": "20240",
-    "marks": "HTX/HAMBURG/1-800",
-}
-
 
 @pytest.fixture
 def calls(settings, monkeypatch):
-    settings.STRIPE_API_BASE = os.environ.get("STRIPE_MOCK_URL", "")
-    settings.STRIPE_SECRET_KEY = "sk_test_123"
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
-    client, recorded = stripe.new_default_http_client(), []
-    real = client.request_with_retries
-
-    def recording(method, url, headers, post_data=None, *args, **kwargs):
-        recorded.append(
-            {
-                "url": url,
-                "headers": dict(headers),
-                "data": {k: v[0] for k, v in parse_qs(post_data or "").items()},
-            }
-        )
-        return real(method, url, headers, post_data, *args, **kwargs)
-
-    client.request_with_retries = recording
-    monkeypatch.setattr(stripe_adapter, "_http_client", client)
-    return recorded
+    return record_stripe_calls(settings, monkeypatch)
 
 
 @pytest.fixture

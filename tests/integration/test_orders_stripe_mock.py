@@ -3,47 +3,26 @@ validates parameters and reflects them; we also wrap stripe-python's real HTTP c
 exactly what went over the wire (amount, currency, Idempotency-Key) — a recording wrapper at the
 process boundary, the request itself still goes to stripe-mock."""
 
-import os
 from decimal import Decimal
-from urllib.parse import parse_qs
 
 import pytest
-import stripe
 
-from orders import stripe_adapter
 from orders.models import Payment, Refund
 from orders.services.refunds import refund_create, refund_submit
 from orders.services.stripe_payments import payment_intent_ensure
 from tests.factories.catalog import ProductFactory
 from tests.factories.market import MembershipFactory, UserFactory
 from tests.factories.orders import export_address, pay_by_card, place
+from tests.factories.stripe import record_stripe_calls
 
 pytestmark = [pytest.mark.stripe_mock, pytest.mark.django_db]
 
 
 @pytest.fixture
 def wire(settings, monkeypatch):
-    settings.STRIPE_API_BASE = os.environ.get("STRIPE_MOCK_URL", "")
-    settings.STRIPE_SECRET_KEY = "sk_test_123"
     settings.PAYMENT_METHODS = ["bank_transfer", "cod", "stripe"]
     settings.USD_VND_RATE = 25_000
-    client, calls = stripe.new_default_http_client(), []
-    real = client.request_with_retries
-
-    def recording(method, url, headers, post_data=None, *args, **kwargs):
-        calls.append(
-            {
-                "method": method,
-                "url": url,
-                "headers": dict(headers),
-                "data": {k: v[0] for k, v in parse_qs(post_data or "").items()},
-            }
-        )
-        return real(method, url, headers, post_data, *args, **kwargs)
-
-    client.request_with_retries = recording
-    monkeypatch.setattr(stripe_adapter, "_http_client", client)
-    return calls
+    return record_stripe_calls(settings, monkeypatch)
 
 
 def _checkout(currency, price=150_000):

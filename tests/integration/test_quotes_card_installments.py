@@ -2,40 +2,23 @@
 idempotency key, and the signed webhook that marks it paid once (a replay changes nothing)."""
 
 import json
-import os
 from decimal import Decimal
-from urllib.parse import parse_qs
 
 import pytest
-import stripe
 
-from orders import stripe_adapter
 from orders.models import InstallmentReceipt, Order, Payment
 from orders.services.export import installment_card_start
 from quotes.services import quote_accept
 from tests.conftest import client_for
 from tests.factories.quotes import give_quote, post_rfq
-from tests.factories.stripe import SECRET, sign
+from tests.factories.stripe import record_stripe_calls, sign
 
 pytestmark = [pytest.mark.stripe_mock, pytest.mark.django_db]
 
 
 @pytest.fixture
 def wire(settings, monkeypatch):
-    settings.STRIPE_API_BASE = os.environ.get("STRIPE_MOCK_URL", "")
-    settings.STRIPE_SECRET_KEY = "sk_test_123"
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
-    client, calls = stripe.new_default_http_client(), []
-    real = client.request_with_retries
-
-    def recording(method, url, headers, post_data=None, *args, **kwargs):
-        # A recording wrapper at the process boundary; the request still goes to stripe-mock.
-        calls.append({"url": url, "headers": dict(headers), "data": parse_qs(post_data or "")})
-        return real(method, url, headers, post_data, *args, **kwargs)
-
-    client.request_with_retries = recording
-    monkeypatch.setattr(stripe_adapter, "_http_client", client)
-    return calls
+    return record_stripe_calls(settings, monkeypatch)
 
 
 def test_deposit_paid_by_card_through_one_intent_and_the_webhook(trade, wire):
@@ -50,7 +33,7 @@ def test_deposit_paid_by_card_through_one_intent_and_the_webhook(trade, wire):
 
     assert r.status_code == 200, r.content
     (call,) = wire  # the second start found the stored intent: no second call
-    assert call["data"]["amount"] == ["498000"] and call["data"]["currency"] == ["usd"]
+    assert call["data"]["amount"] == "498000" and call["data"]["currency"] == "usd"
     payment = Payment.objects.get(pk=r.json()["payment_id"])
     assert call["headers"]["Idempotency-Key"] == f"installment:{deposit.pk}:payment:{payment.pk}"
     assert again.pk == payment.pk and payment.provider_id.startswith("pi_")

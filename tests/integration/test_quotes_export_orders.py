@@ -14,23 +14,10 @@ from orders.models import ExchangeRate, Installment, InstallmentReceipt, Order
 from quotes.services import quote_accept
 from tests.conftest import client_for
 from tests.factories.market import PDF_BYTES, UserFactory, upload
-from tests.factories.quotes import give_quote, post_rfq
+from tests.factories.quotes import SHIPMENT, give_quote, post_rfq
 from tests.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
-
-SHIPMENT = {
-    "port_of_loading": "Cai Mep, Vietnam",
-    "port_of_discharge": "Hamburg, Germany",
-    "vessel": "MSC Anna V.026E",
-    "container_number": "MSCU1234565",
-    "seal_number": "VN2026001",
-    "package_count": 800,
-    "package_kind": "PP bags of 25 kg",
-    "net_weight_kg": "20000",
-    "gross_weight_kg": "20240",
-    "marks": "HTX/HAMBURG/1-800",
-}
 
 
 @pytest.fixture
