@@ -337,6 +337,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # workers and beat wait for the broker for ever
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery closes a worker's database connections only every this many tasks; between them
+# market.celery closes the old or broken ones, as Django does between requests (CONN_MAX_AGE).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 # Queued work that could not reach the broker (it was down) is re-published by the periodic
