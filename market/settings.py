@@ -446,6 +446,10 @@ LOGGING = {
         "celery": {"level": LOG_LEVEL},
         # the access log is one line per request: on the console only when asked for
         "htx.request": {"level": LOG_LEVEL if PRODUCTION or LOG_FORMAT == "json" else "WARNING"},
+        # one INFO line per search engine request otherwise (a Celery worker started with
+        # --loglevel=INFO sets the root level): the engine latency is a metric already
+        "elastic_transport": {"level": "WARNING"},
+        "opensearch": {"level": "WARNING"},
     },
 }
 # GET /metrics (Prometheus): allowed with `Authorization: Bearer $METRICS_TOKEN`, or from the
