@@ -2,9 +2,16 @@
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
-from catalog.models import Category, Certification, ImportJob, Product, ProductFamily
+from catalog.models import (
+    Category,
+    Certification,
+    ImportJob,
+    Product,
+    ProductFamily,
+    ProductImage,
+)
 from market.cooperatives.selectors import Viewer, is_cooperative_staff
 from market.errors import NotFound
 from market.models import Cooperative, User
@@ -97,6 +104,58 @@ def family_list_for_cards() -> QuerySet[ProductFamily]:
 def _bare_variants_prefetch(variants: QuerySet[Product]) -> "Prefetch[Any]":
     return Prefetch(
         "variants", queryset=variants.order_by("position", "pk"), to_attr="shown_variants"
+    )
+
+
+# What a family card shows, per purchasable variant row (`family_card_rows`).
+CARD_ROW_FIELDS = (
+    "pk",
+    "family_id",
+    "sku",
+    "slug",
+    "name_vi",
+    "name_en",
+    "options",
+    "price_vnd",
+    "unit",
+    "stock_qty",
+    "position",
+    "family__availability",
+    "family__cooperative_id",
+    "family__cooperative__trading_name",
+    "family__cooperative__legal_name",
+    "family__cooperative__province_id",
+    "family__cooperative__province__name",
+    "family__origin_province_id",
+    "family__origin_province__name",
+    "family__category_id",
+    "family__category__name_vi",
+    "family__category__name_en",
+)
+
+
+def family_card_rows(ids: list[int]) -> list[dict[str, Any]]:
+    """The purchasable variants of the families `ids` with what their family's card shows
+    (names, cooperative and its province, origin, category, first ready photo), fresh from the
+    database in ONE query of plain rows, ordered like `shown_variants` (position, pk). A family
+    without a purchasable variant has no row. For result pages that only read (the search API):
+    24 families as model instances with their related rows and photos took three queries and
+    ~150 objects, most of a page's time once the engine had answered."""
+    photos = ProductImage.objects.filter(
+        family_id=OuterRef("family_id"), status=ProductImage.Status.READY
+    ).order_by("position", "pk")
+    return list(
+        Product.objects.filter(
+            family_id__in=ids,
+            status=Product.Status.ACTIVE,
+            cooperative__status=Cooperative.Status.VERIFIED,
+        )
+        .order_by("position", "pk")
+        .values(
+            *CARD_ROW_FIELDS,
+            photo_variants=Subquery(photos.values("variants")[:1]),
+            photo_original=Subquery(photos.values("original")[:1]),
+        )
     )
 
 
