@@ -30,6 +30,7 @@ from catalog.selectors import family_card_rows, family_for_card, family_list_for
 from catalog.units import BASE_UNIT, Unit
 from market import metrics
 from market.models import Cooperative, Province
+from market.reference.admin_units import province_names
 from search.backends import Query, SearchBackend, get_backend, get_fallback
 from search.backends.base import (
     MAX_SIZE,
@@ -193,9 +194,15 @@ def product_cards_for(ids: list[int]) -> list[ProductCard]:
     # rebuilt and a lazy string translated each time), 60 ms of a 24-card page.
     labels = {k: str(v) for k, v in [*Unit.choices, *Availability.choices]}
     variants: dict[int, list[dict[str, Any]]] = {}
-    for row in family_card_rows(ids):
+    rows = family_card_rows(ids)
+    for row in rows:
         variants.setdefault(row["family_id"], []).append(row)
-    return [_card(variants[i], english, labels) for i in ids if i in variants]
+    provinces = province_names(
+        code
+        for row in rows
+        for code in (row["family__cooperative__province_id"], row["family__origin_province_id"])
+    )
+    return [_card(variants[i], english, labels, provinces) for i in ids if i in variants]
 
 
 def _cheapest(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -213,7 +220,12 @@ def _thumbnail(row: dict[str, Any]) -> str | None:
     return default_storage.url(row["photo_original"]) if row["photo_original"] else None
 
 
-def _card(rows: list[dict[str, Any]], english: bool, labels: dict[str, str]) -> ProductCard:
+def _card(
+    rows: list[dict[str, Any]],
+    english: bool,
+    labels: dict[str, str],
+    provinces: dict[int, str],
+) -> ProductCard:
     def local(vi: str, en: str) -> str:
         return en if english and en else vi
 
@@ -225,6 +237,7 @@ def _card(rows: list[dict[str, Any]], english: bool, labels: dict[str, str]) -> 
         per_base = int((Decimal(p["price_vnd"]) / factor).quantize(Decimal(1), ROUND_HALF_UP))
     availability = p["family__availability"]
     category_id = p["family__category_id"]
+    origin = p["family__origin_province_id"]
     return ProductCard(
         id=p["family_id"],
         variant_id=p["pk"],
@@ -253,10 +266,10 @@ def _card(rows: list[dict[str, Any]], english: bool, labels: dict[str, str]) -> 
             p["family__cooperative__trading_name"] or p["family__cooperative__legal_name"]
         ),
         cooperative_province_id=p["family__cooperative__province_id"],
-        cooperative_province_name=p["family__cooperative__province__name"],
+        cooperative_province_name=provinces[p["family__cooperative__province_id"]],
         # shared by the variants: the family's are theirs
-        origin_province_id=p["family__origin_province_id"],
-        origin_province_name=p["family__origin_province__name"],
+        origin_province_id=origin,
+        origin_province_name=provinces.get(origin) if origin is not None else None,
         category_id=category_id,
         category_name=(
             local(p["family__category__name_vi"], p["family__category__name_en"])
@@ -329,9 +342,7 @@ def _label_facets(
             .order_by()
             .values_list("pk", "name_vi", "name_en")
         },
-        "province": lambda ids: dict(
-            Province.objects.filter(pk__in=ids).order_by().values_list("pk", "name")
-        ),
+        "province": province_names,
         "cooperative": lambda ids: {
             pk: trading or legal
             for pk, legal, trading in Cooperative.objects.filter(pk__in=ids)
