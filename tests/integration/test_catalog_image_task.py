@@ -229,6 +229,51 @@ def test_a_failed_photo_does_not_count_for_publishing(actors, queued):
     assert product.status == "DRAFT"
 
 
+def test_a_pending_photo_does_not_count_for_publishing_until_it_is_ready(actors, queued):
+    # given a draft whose only photo is still being processed (it may yet fail)
+    product = DraftProductFactory(cooperative=actors["coop"])
+    image = _upload(actors, product, photo(size=(600, 400)))
+    kw = {"actor": actors["staff"], "cooperative_id": actors["coop"].pk, "product_id": product.pk}
+
+    # when it is published, it is refused with the reason, and nothing changes
+    with translation.override("vi"), pytest.raises(ProductIncomplete) as exc:
+        services.product_publish(**kw)
+    assert (
+        exc.value.fields["images"] == "Ảnh của bạn đang được xử lý: hãy đăng bán lại sau một phút."
+    )
+    product.refresh_from_db()
+    assert product.status == "DRAFT" and product.published_at is None
+
+    # when the photo is ready, the same request publishes it
+    _run_queued(image)
+    services.product_publish(**kw)
+    product.refresh_from_db()
+    assert image.status == "READY" and product.status == "ACTIVE"
+
+
+def test_the_only_ready_photo_of_a_published_product_stays_while_another_is_pending(actors, queued):
+    # given a published product with one READY photo and one still PENDING
+    product = ProductFactory(cooperative=actors["coop"])
+    ready = _upload(actors, product, photo(size=(600, 400), seed=2))
+    _run_queued(ready)
+    pending = _upload(actors, product, photo(size=(600, 400), seed=3))
+    kw = {"actor": actors["staff"], "cooperative_id": actors["coop"].pk, "product_id": product.pk}
+
+    # when the ready one is deleted, it is refused (the pending one may still fail)
+    with pytest.raises(ProductIncomplete) as exc:
+        services.product_image_delete(**kw, image_id=ready.pk)
+    assert "images" in exc.value.fields
+    assert set(ProductImage.objects.filter(family=product.family).values_list("pk", flat=True)) == {
+        ready.pk,
+        pending.pk,
+    }
+
+    # the pending one may go
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.product_image_delete(**kw, image_id=pending.pk)
+    assert list(ProductImage.objects.filter(family=product.family)) == [ready]
+
+
 def test_a_processed_photo_that_no_longer_fits_the_quota_fails_and_holds_nothing(
     actors, queued, settings
 ):
@@ -321,6 +366,20 @@ def test_a_ready_photo_is_shown_before_pending_and_failed_ones(actors, queued):
     assert "photo-placeholder" not in html  # buyers see the ready photo only
     assert failed.status == "FAILED" and pending.status == "PENDING"
     assert card.thumbnail_url.endswith(ready.variants["thumb"]["jpeg"])
+
+    # and the API's cover is the ready photo: buyers get no failed photo, its cooperative does
+    public = Client().get(f"/api/v1/families/{product.family_id}/").json()["images"]
+    own = (
+        client_for(actors["staff"])
+        .get(f"/api/v1/cooperatives/{actors['coop'].pk}/products/{product.pk}/")
+        .json()["images"]
+    )
+    assert [(i["id"], i["is_cover"]) for i in public] == [(ready.pk, True), (pending.pk, False)]
+    assert [(i["id"], i["status"], i["is_cover"]) for i in own] == [
+        (failed.pk, "FAILED", False),
+        (ready.pk, "READY", True),
+        (pending.pk, "PENDING", False),
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
