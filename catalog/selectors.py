@@ -1,6 +1,6 @@
 """Reads, always scoped to the actor. "Missing" and "not yours" give the same NotFound."""
 
-from typing import Any
+from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from django.db import connections, router
@@ -163,15 +163,23 @@ def family_card_rows(ids: list[int]) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in compiler.results_iter(results=[rows])]
 
 
-# Per connection (one per thread) and number of ids: (compiler, sql, params, slots, names).
-_CARD_ROWS: "WeakKeyDictionary[Any, dict[int, tuple]]" = WeakKeyDictionary()
+class _CompiledCardRows(NamedTuple):
+    compiler: Any  # its converters turn raw column values into Python ones
+    sql: str
+    params: tuple[Any, ...]  # with placeholder ids at `slots`
+    slots: list[int]
+    names: list[str]
 
 
-def _card_rows_queryset(ids: list[int]) -> QuerySet[Product]:
+# Per connection (one per thread) and number of ids.
+_CARD_ROWS: "WeakKeyDictionary[Any, dict[int, _CompiledCardRows]]" = WeakKeyDictionary()
+
+
+def _card_rows_queryset(ids: list[int]) -> QuerySet[Product, dict[str, Any]]:
     photos = ProductImage.objects.filter(
         family_id=OuterRef("family_id"), status=ProductImage.Status.READY
     ).order_by("position", "pk")
-    return (
+    rows: QuerySet[Product, dict[str, Any]] = (
         # The family's cooperative is its variants' (one join fewer to plan than testing the
         # variant's own cooperative_id, which is the same row); province names come from
         # `market.reference.admin_units.province_names`, not two more joins.
@@ -187,9 +195,10 @@ def _card_rows_queryset(ids: list[int]) -> QuerySet[Product]:
             photo_original=Subquery(photos.values("original")[:1]),
         )
     )
+    return rows
 
 
-def _compile_card_rows(connection: Any, count: int) -> tuple:
+def _compile_card_rows(connection: Any, count: int) -> _CompiledCardRows:
     """`_card_rows_queryset` for `count` ids, compiled with placeholder ids (negative: never a
     real id nor another parameter) whose positions in the parameters are remembered."""
     placeholders = [-(i + 1) for i in range(count)]
@@ -198,7 +207,7 @@ def _compile_card_rows(connection: Any, count: int) -> tuple:
     sql, params = compiler.as_sql()
     slots = [list(params).index(p) for p in placeholders]
     names = [*query.values_select, *query.annotation_select]
-    return compiler, sql, tuple(params), slots, names
+    return _CompiledCardRows(compiler, sql, tuple(params), slots, names)
 
 
 def family_for_card(family: ProductFamily) -> ProductFamily | None:
