@@ -29,6 +29,7 @@ import logging
 import threading
 import traceback
 import uuid
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
@@ -71,9 +72,18 @@ def broker_configured() -> bool:
 
 
 # ---------------------------------------------------------------- queueing
-def enqueue(task, /, *, durable: bool = True, countdown: int | None = None, **kwargs) -> str:
+def enqueue(
+    task,
+    /,
+    *,
+    durable: bool = True,
+    countdown: int | None = None,
+    on_dropped: Callable[[], object] | None = None,
+    **kwargs,
+) -> str:
     """Run `task` (a task object or its name) with keyword arguments `kwargs` (JSON values) in the
-    background after the current transaction commits. Returns the task id."""
+    background after the current transaction commits. Returns the task id. `on_dropped` runs when
+    a non-durable task could not be published (the broker is down): it is lost, say so."""
     name = task if isinstance(task, str) else task.name
     task_id = uuid.uuid4()
     rid = request_id_var.get()
@@ -81,12 +91,16 @@ def enqueue(task, /, *, durable: bool = True, countdown: int | None = None, **kw
     if durable:
         BackgroundTask.objects.create(id=task_id, name=name, kwargs=kwargs, request_id=rid)
     transaction.on_commit(
-        lambda: _dispatch(name, task_id, kwargs, rid, durable=durable, countdown=countdown)
+        lambda: _dispatch(
+            name, task_id, kwargs, rid, durable=durable, countdown=countdown, on_dropped=on_dropped
+        )
     )
     return str(task_id)
 
 
-def _dispatch(name, task_id, kwargs, rid, *, durable: bool, countdown: int | None) -> None:
+def _dispatch(
+    name, task_id, kwargs, rid, *, durable: bool, countdown: int | None, on_dropped=None
+) -> None:
     if not broker_configured():
         run_here(name, task_id, kwargs, rid, row=durable)
         return
@@ -101,6 +115,8 @@ def _dispatch(name, task_id, kwargs, rid, *, durable: bool, countdown: int | Non
             exc,
             "queued for background_flush" if durable else "dropped (not durable)",
         )
+        if on_dropped is not None and not durable:
+            on_dropped()
         return
     if durable:
         BackgroundTask.objects.filter(pk=task_id, status=Status.QUEUED).update(

@@ -207,3 +207,62 @@ def test_stock_moves_reach_the_index_in_one_coalesced_drain(transactional_db, br
         assert "search.drain_stock_changes[" in log and "Task search.drain_changes[" not in log
     finally:
         cache.delete(STOCK_DRAIN_PENDING)
+
+
+def test_a_coalesced_drain_that_could_not_be_published_does_not_hold_back_later_moves(
+    transactional_db, broker, settings
+):
+    """The broker is unreachable when the first stock move queues the coalesced drain: that kick
+    is lost, and the pending flag must go with it, so the next move queues a drain that takes
+    both moves' rows (instead of both waiting for the once-a-minute sync)."""
+    from decimal import Decimal
+
+    from django.core.cache import cache
+
+    from catalog.services.products import product_stock_adjust
+    from market.models import OutboxEvent
+    from search.backends import get_backend
+    from search.sync import STOCK_DRAIN_PENDING
+    from tests.factories.market import MembershipFactory
+    from tests.factories.search import build_catalog, index_everything
+
+    settings.SEARCH_STOCK_DRAIN_SECONDS = 1
+    cache.delete(STOCK_DRAIN_PENDING)
+    products = build_catalog()["products"]
+    index_everything(get_backend())
+    first, second = products["robusta"], products["arabica"]
+    staff = {
+        p.cooperative_id: MembershipFactory(cooperative=p.cooperative).user
+        for p in products.values()
+    }
+
+    def move(product):
+        product_stock_adjust(
+            actor=staff[product.cooperative_id],
+            cooperative_id=product.cooperative_id,
+            product_id=product.pk,
+            mode="set",
+            quantity=Decimal("1"),
+        )
+
+    try:
+        # when the first move commits while nothing listens on the broker's address (a real
+        # refused connection, not a mock)
+        use_broker(settings, "redis://127.0.0.1:1/0", broker.queue)
+        move(first)
+        # then its rows wait in the outbox, and no drain is believed to be pending
+        assert OutboxEvent.objects.filter(entity_id=first.pk).exists()
+        assert cache.get(STOCK_DRAIN_PENDING) is None
+
+        # when the broker is back and a second move commits
+        use_broker(settings, broker.broker_url, broker.queue)
+        move(second)
+
+        # then one coalesced drain indexes both
+        wait_for(
+            lambda: not OutboxEvent.objects.filter(entity_id__in=[first.pk, second.pk]).exists(),
+            what="both moves drained",
+        )
+    finally:
+        use_broker(settings, broker.broker_url, broker.queue)
+        cache.delete(STOCK_DRAIN_PENDING)
