@@ -55,7 +55,7 @@ REQUEST_ID_HEADER = "htx_request_id"
 class _Run:
     """The task running in this context: its row (None without one) and its steps done."""
 
-    task_id: object = None
+    task_id: uuid.UUID | str | None = None
     done: int | None = None  # None: not read from the row yet
 
 

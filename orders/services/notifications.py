@@ -7,6 +7,7 @@ change never mails anyone, and a mail failure is retried and recorded without un
 committed order change."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Prefetch
@@ -70,7 +71,9 @@ def _body(order: Order, role: str, headline: str) -> str:
     return "\n".join(lines)
 
 
-def _mails(order: Order, subject_and_headline: Callable[[str], tuple[object, object]]) -> list:
+def _mails(
+    order: Order, subject_and_headline: Callable[[str], tuple[object, object]]
+) -> list[dict[str, Any]]:
     """One mail per recipient, composed in that recipient's language."""
     mails = []
     for email, lang, role in _recipients(order):
@@ -81,7 +84,7 @@ def _mails(order: Order, subject_and_headline: Callable[[str], tuple[object, obj
     return mails
 
 
-def _send(mails: list) -> int:
+def _send(mails: list[dict[str, Any]]) -> int:
     """Queue `mails` together (one task, one connection). Returns how many."""
     mail_queue_many(mails)
     return len(mails)
@@ -103,7 +106,7 @@ def order_placed(*, order_id: int) -> int:
     return orders_placed(order_ids=[order_id])
 
 
-def _order_placed(order: Order) -> list:
+def _order_placed(order: Order) -> list[dict[str, Any]]:
 
     def text(role: str) -> tuple[object, object]:
         if role == "buyer":
