@@ -1,10 +1,19 @@
 """Reads, always scoped to the actor. "Missing" and "not yours" give the same NotFound."""
 
-from typing import Any
+from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db import connections, router
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
-from catalog.models import Category, Certification, ImportJob, Product, ProductFamily
+from catalog.models import (
+    Category,
+    Certification,
+    ImportJob,
+    Product,
+    ProductFamily,
+    ProductImage,
+)
 from market.cooperatives.selectors import Viewer, is_cooperative_staff
 from market.errors import NotFound
 from market.models import Cooperative, User
@@ -98,6 +107,107 @@ def _bare_variants_prefetch(variants: QuerySet[Product]) -> "Prefetch[Any]":
     return Prefetch(
         "variants", queryset=variants.order_by("position", "pk"), to_attr="shown_variants"
     )
+
+
+# What a family card shows, per purchasable variant row (`family_card_rows`).
+CARD_ROW_FIELDS = (
+    "pk",
+    "family_id",
+    "sku",
+    "slug",
+    "name_vi",
+    "name_en",
+    "options",
+    "price_vnd",
+    "unit",
+    "stock_qty",
+    "position",
+    "family__availability",
+    "family__cooperative_id",
+    "family__cooperative__trading_name",
+    "family__cooperative__legal_name",
+    "family__cooperative__province_id",
+    "family__origin_province_id",
+    "family__category_id",
+    "family__category__name_vi",
+    "family__category__name_en",
+)
+
+
+def family_card_rows(ids: list[int]) -> list[dict[str, Any]]:
+    """The purchasable variants of the families `ids` with what their family's card shows
+    (names, cooperative, province codes, category, first ready photo), fresh from the
+    database in ONE query of plain rows, ordered like `shown_variants` (position, pk). A family
+    without a purchasable variant has no row. For result pages that only read (the search API):
+    24 families as model instances with their related rows and photos took three queries and
+    ~150 objects, most of a page's time once the engine had answered.
+
+    The statement is compiled once per connection and number of ids, then run with the ids
+    put in its parameters: building and compiling this queryset took ~90% of the time, the
+    query itself (24 primary-key lookups) well under a millisecond."""
+    ids = list(dict.fromkeys(ids))  # IN () drops duplicates: the parameter count must match
+    if not ids:
+        return []
+    connection = connections[router.db_for_read(Product)]
+    compiled = _CARD_ROWS.setdefault(connection, {}).get(len(ids))
+    if compiled is None:
+        compiled = _CARD_ROWS[connection][len(ids)] = _compile_card_rows(connection, len(ids))
+    compiler, sql, template, slots, names = compiled
+    params = list(template)
+    for slot, family_id in zip(slots, ids, strict=True):
+        params[slot] = family_id
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # The compiler's converters (JSON, decimals) turn the raw values into what .values() gives.
+    return [dict(zip(names, row, strict=True)) for row in compiler.results_iter(results=[rows])]
+
+
+class _CompiledCardRows(NamedTuple):
+    compiler: Any  # its converters turn raw column values into Python ones
+    sql: str
+    params: tuple[Any, ...]  # with placeholder ids at `slots`
+    slots: list[int]
+    names: list[str]
+
+
+# Per connection (one per thread) and number of ids.
+_CARD_ROWS: "WeakKeyDictionary[Any, dict[int, _CompiledCardRows]]" = WeakKeyDictionary()
+
+
+def _card_rows_queryset(ids: list[int]) -> QuerySet[Product, dict[str, Any]]:
+    photos = ProductImage.objects.filter(
+        family_id=OuterRef("family_id"), status=ProductImage.Status.READY
+    ).order_by("position", "pk")
+    rows: QuerySet[Product, dict[str, Any]] = (
+        # The family's cooperative is its variants' (one join fewer to plan than testing the
+        # variant's own cooperative_id, which is the same row); province names come from
+        # `market.reference.admin_units.province_names`, not two more joins.
+        Product.objects.filter(
+            family_id__in=ids,
+            status=Product.Status.ACTIVE,
+            family__cooperative__status=Cooperative.Status.VERIFIED,
+        )
+        .order_by("position", "pk")
+        .values(
+            *CARD_ROW_FIELDS,
+            photo_variants=Subquery(photos.values("variants")[:1]),
+            photo_original=Subquery(photos.values("original")[:1]),
+        )
+    )
+    return rows
+
+
+def _compile_card_rows(connection: Any, count: int) -> _CompiledCardRows:
+    """`_card_rows_queryset` for `count` ids, compiled with placeholder ids (negative: never a
+    real id nor another parameter) whose positions in the parameters are remembered."""
+    placeholders = [-(i + 1) for i in range(count)]
+    query = _card_rows_queryset(placeholders).query
+    compiler = query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    slots = [list(params).index(p) for p in placeholders]
+    names = [*query.values_select, *query.annotation_select]
+    return _CompiledCardRows(compiler, sql, tuple(params), slots, names)
 
 
 def family_for_card(family: ProductFamily) -> ProductFamily | None:

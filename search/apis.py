@@ -13,7 +13,7 @@ from market.api.converters import ID_MAX
 from market.shared import pagecache
 from search.backends import Query
 from search.backends.base import MAX_SIZE, SORTS
-from search.selectors import INCOTERMS, product_cards, product_search, product_suggest
+from search.selectors import INCOTERMS, product_search, product_suggest
 
 # Prices are stored in 64-bit columns; a bigger bound is not a price and would overflow SQLite.
 PRICE_MAX = 2**63 - 1
@@ -139,8 +139,7 @@ class ProductSearchApi(APIView):
 
     def _answer(self, values: dict) -> dict:
         page = product_search(Query(**values))
-        cards = product_cards(page.results)
-        return self.OutputSerializer({**vars(page), "results": cards}).data
+        return self.OutputSerializer(page).data
 
 
 class ProductSuggestApi(APIView):

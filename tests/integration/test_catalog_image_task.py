@@ -23,7 +23,7 @@ from catalog.errors import ProductIncomplete
 from catalog.models import ProductImage
 from market.background import run_here
 from market.models import BackgroundTask, Cooperative
-from search.selectors import family_cards_for, product_cards
+from search.selectors import product_cards_for
 from tests.conftest import client_for
 from tests.factories.catalog import DraftProductFactory, ProductFactory
 
@@ -341,7 +341,7 @@ def test_a_pending_photo_shows_a_placeholder_and_no_picture_anywhere(actors, que
     assert "Ảnh đang được xử lý" in page
 
     # and the search card has no thumbnail, the API no variant URL
-    (card,) = product_cards(family_cards_for([product.family_id]))
+    (card,) = product_cards_for([product.family_id])
     assert card.thumbnail_url is None
     api = Client().get(f"/api/v1/families/{product.family_id}/").json()
     assert [(i["id"], i["status"], i["variants"]) for i in api["images"]] == [
@@ -359,7 +359,7 @@ def test_a_ready_photo_is_shown_before_pending_and_failed_ones(actors, queued):
     pending = _upload(actors, product, photo(size=(600, 400), seed=3))
 
     page = Client().get(reverse("frontend:product", args=[product.pk, product.slug]))
-    (card,) = product_cards(family_cards_for([product.family_id]))
+    (card,) = product_cards_for([product.family_id])
 
     html = page.content.decode()
     assert ready.variants["full"]["jpeg"] in html

@@ -22,7 +22,7 @@ from tests.factories.search import index_everything
 
 def found(q, **kw):
     return [
-        p.variant.pk for p in product_search(Query(q=q, size=100, **kw)).results
+        p.variant_id for p in product_search(Query(q=q, size=100, **kw)).results
     ]  # the card's variant
 
 
