@@ -172,13 +172,6 @@ def parse(q: str) -> ParsedQuery:
     return ParsedQuery(clauses=tuple(clauses), folded=tuple(folded), exact=tuple(exact))
 
 
-@lru_cache(maxsize=65536)
-def _fold_word(word: str) -> str:
-    """`fold` of one word of a product name: a page highlights ~48 names of ~8 words each, and
-    folding each (three Unicode normalisations) was most of the highlighting time."""
-    return fold(word)
-
-
 def highlight(text: str, parsed: ParsedQuery, tag: str = "mark") -> str:
     """HTML-escaped `text` with words whose fold is a query term wrapped in <mark>.
     Done on the original text in Python so every backend highlights Vietnamese the same way."""
@@ -187,6 +180,8 @@ def highlight(text: str, parsed: ParsedQuery, tag: str = "mark") -> str:
         return html.escape(text or "")
     out, last = [], 0
     for m in _WORD.finditer(text):
+        # through the word cache: folding each word of ~48 names a page (three Unicode
+        # normalisations each) was most of the highlighting time
         if _fold_word(m.group()) in terms:
             out.append(html.escape(text[last : m.start()]))
             out.append(f"<{tag}>{html.escape(m.group())}</{tag}>")
