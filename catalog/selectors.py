@@ -1,9 +1,7 @@
 """Reads, always scoped to the actor. "Missing" and "not yours" give the same NotFound."""
 
-from typing import Any, NamedTuple
-from weakref import WeakKeyDictionary
+from typing import Any
 
-from django.db import connections, router
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from catalog.models import (
@@ -17,6 +15,7 @@ from catalog.models import (
 from market.cooperatives.selectors import Viewer, is_cooperative_staff
 from market.errors import NotFound
 from market.models import Cooperative, User
+from market.shared.compiled import rows_for_ids
 
 
 def cooperative_get_for_member(*, user: User | None, cooperative_id: int) -> Cooperative:
@@ -142,37 +141,9 @@ def family_card_rows(ids: list[int]) -> list[dict[str, Any]]:
     24 families as model instances with their related rows and photos took three queries and
     ~150 objects, most of a page's time once the engine had answered.
 
-    The statement is compiled once per connection and number of ids, then run with the ids
-    put in its parameters: building and compiling this queryset took ~90% of the time, the
-    query itself (24 primary-key lookups) well under a millisecond."""
-    ids = list(dict.fromkeys(ids))  # IN () drops duplicates: the parameter count must match
-    if not ids:
-        return []
-    connection = connections[router.db_for_read(Product)]
-    compiled = _CARD_ROWS.setdefault(connection, {}).get(len(ids))
-    if compiled is None:
-        compiled = _CARD_ROWS[connection][len(ids)] = _compile_card_rows(connection, len(ids))
-    compiler, sql, template, slots, names = compiled
-    params = list(template)
-    for slot, family_id in zip(slots, ids, strict=True):
-        params[slot] = family_id
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    # The compiler's converters (JSON, decimals) turn the raw values into what .values() gives.
-    return [dict(zip(names, row, strict=True)) for row in compiler.results_iter(results=[rows])]
-
-
-class _CompiledCardRows(NamedTuple):
-    compiler: Any  # its converters turn raw column values into Python ones
-    sql: str
-    params: tuple[Any, ...]  # with placeholder ids at `slots`
-    slots: list[int]
-    names: list[str]
-
-
-# Per connection (one per thread) and number of ids.
-_CARD_ROWS: "WeakKeyDictionary[Any, dict[int, _CompiledCardRows]]" = WeakKeyDictionary()
+    The statement is compiled once (`market.shared.compiled`): building and compiling this
+    queryset took ~90% of the time, the query itself (24 primary-key lookups) under 1 ms."""
+    return rows_for_ids("family-card-rows", Product, _card_rows_queryset, ids)
 
 
 def _card_rows_queryset(ids: list[int]) -> QuerySet[Product, dict[str, Any]]:
@@ -196,18 +167,6 @@ def _card_rows_queryset(ids: list[int]) -> QuerySet[Product, dict[str, Any]]:
         )
     )
     return rows
-
-
-def _compile_card_rows(connection: Any, count: int) -> _CompiledCardRows:
-    """`_card_rows_queryset` for `count` ids, compiled with placeholder ids (negative: never a
-    real id nor another parameter) whose positions in the parameters are remembered."""
-    placeholders = [-(i + 1) for i in range(count)]
-    query = _card_rows_queryset(placeholders).query
-    compiler = query.get_compiler(connection=connection)
-    sql, params = compiler.as_sql()
-    slots = [list(params).index(p) for p in placeholders]
-    names = [*query.values_select, *query.annotation_select]
-    return _CompiledCardRows(compiler, sql, tuple(params), slots, names)
 
 
 def family_for_card(family: ProductFamily) -> ProductFamily | None:

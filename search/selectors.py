@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from django.core.files.storage import default_storage
+from django.db.models import QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -31,6 +32,7 @@ from catalog.units import BASE_UNIT, Unit
 from market import metrics
 from market.models import Cooperative, Province
 from market.reference.admin_units import province_names
+from market.shared.compiled import rows_for_ids
 from search.backends import Query, SearchBackend, get_backend, get_fallback
 from search.backends.base import (
     MAX_SIZE,
@@ -337,17 +339,13 @@ def _label_facets(
     english = (get_language() or "vi").startswith("en")
     labels: dict[str, Callable[[list[Any]], Mapping[Any, Any]]] = {
         "category": lambda ids: {
-            pk: en if english and en else vi
-            for pk, vi, en in Category.objects.filter(pk__in=ids)
-            .order_by()
-            .values_list("pk", "name_vi", "name_en")
+            r["pk"]: r["name_en"] if english and r["name_en"] else r["name_vi"]
+            for r in rows_for_ids("facet-categories", Category, _categories, _int_ids(ids))
         },
         "province": province_names,
         "cooperative": lambda ids: {
-            pk: trading or legal
-            for pk, legal, trading in Cooperative.objects.filter(pk__in=ids)
-            .order_by()
-            .values_list("pk", "legal_name", "trading_name")
+            r["pk"]: r["trading_name"] or r["legal_name"]
+            for r in rows_for_ids("facet-cooperatives", Cooperative, _cooperatives, _int_ids(ids))
         },
         "certification": lambda ids: dict(Certification.Kind.choices),
         "ocop_stars": lambda ids: {s: _("%(n)s stars") % {"n": s} for s in ids},
@@ -382,6 +380,21 @@ def _label_facets(
         )
         out[name] = sorted(values, key=key)
     return out
+
+
+# Facet labels are read with statements compiled once (`market.shared.compiled`).
+def _categories(ids: list[int]) -> QuerySet[Category, Any]:
+    return Category.objects.filter(pk__in=ids).order_by().values("pk", "name_vi", "name_en")
+
+
+def _cooperatives(ids: list[int]) -> QuerySet[Cooperative, Any]:
+    coops = Cooperative.objects.filter(pk__in=ids).order_by()
+    return coops.values("pk", "legal_name", "trading_name")
+
+
+def _int_ids(values: list[Any]) -> list[int]:
+    """The facet values that can be ids (positive integers); others name nothing."""
+    return [v for v in values if type(v) is int and v > 0]
 
 
 def _price_label(index: int) -> str:
