@@ -630,7 +630,7 @@ def phases(name, backend, qs) -> dict[str, tuple[float, float]]:
             body = timed("build body", lambda q=q: eq.build_search(q).to_dict())
             timed("engine", lambda b=body: backend.client.search(index=backend.read_alias, body=b))
         result = timed("backend.search", lambda q=q: backend.search(q))
-        families = timed("hydrate", lambda r=result: selectors._hydrate(r.ids))
+        families = timed("hydrate", lambda r=result: selectors.product_cards_for(r.ids))
         timed("labels", lambda r=result, q=q: selectors._label_facets(r.facets, q))
         parsed = parse(q.q)
         timed(

@@ -134,7 +134,13 @@ def publish_errors(product: "Product") -> dict[str, str]:
         missing["unit"] = _("Choose a unit of sale.")
     if not product.category_id:
         missing["category"] = _("Choose a category.")
-    # Photos are shared by the family; one that failed to process does not count.
-    if not product.family.images.exclude(status=ProductImage.Status.FAILED).exists():
-        missing["images"] = _("Add at least one image.")
+    # Photos are shared by the family. Only a READY one counts: a pending one may still fail,
+    # and a published product must never be left without a photo.
+    statuses = set(product.family.images.values_list("status", flat=True))
+    if ProductImage.Status.READY not in statuses:
+        missing["images"] = (
+            _("Your photo is still being processed: publish again in a minute.")
+            if ProductImage.Status.PENDING in statuses
+            else _("Add at least one image.")
+        )
     return missing

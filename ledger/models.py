@@ -155,8 +155,10 @@ class PayoutBatch(models.Model):
 
 class PayoutLine(models.Model):
     """What one cooperative is paid in a batch: its released balance (`gross_vnd`) minus the
-    commission it owes us (`netted_vnd`), i.e. `amount_vnd` sent by bank transfer. PENDING lines
-    hold their gross back from the next run; PAID writes the ledger entries; FAILED returns it."""
+    commission it owes us (`netted_vnd`), i.e. `amount_vnd` sent by bank transfer. A negative
+    `netted_vnd` is commission we owe it back (given back on a refund after its commission was
+    already set off): it is added to the transfer. PENDING lines hold their gross back from the
+    next run; PAID writes the ledger entries; FAILED returns it."""
 
     class Status(models.TextChoices):
         PENDING = "PENDING", _("To pay")
@@ -166,7 +168,7 @@ class PayoutLine(models.Model):
     batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="lines")
     cooperative = models.ForeignKey(Cooperative, on_delete=models.PROTECT, related_name="+")
     gross_vnd = models.PositiveBigIntegerField()
-    netted_vnd = models.PositiveBigIntegerField(default=0)
+    netted_vnd = models.BigIntegerField(default=0)
     amount_vnd = models.PositiveBigIntegerField()
     # Beneficiary snapshot at the run: a later change of bank details does not redirect it.
     beneficiary_name = models.CharField(max_length=150)

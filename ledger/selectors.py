@@ -46,8 +46,8 @@ def _coop_entries(cooperative_id: int, currency: str = "VND") -> QuerySet[Entry]
 @dataclass
 class Available:
     gross_vnd: int  # payable (released, not yet in a pending payout line)
-    receivable_vnd: int  # commission it owes us, not yet netted in a pending line
-    netted_vnd: int  # the part of the receivable set off against the gross
+    receivable_vnd: int  # commission it owes us, not yet netted in a pending line (< 0: we owe)
+    netted_vnd: int  # the part of the receivable set off against the gross (< 0: paid back)
     net_vnd: int  # what a transfer would send
 
 
@@ -61,7 +61,9 @@ def cooperative_available(*, cooperative_id: int, excluding_line: int | None = N
     reserved = open_lines.aggregate(g=Sum("gross_vnd"), n=Sum("netted_vnd"))
     gross = -sums.get(K.COOP_PAYABLE, 0) - (reserved["g"] or 0)
     receivable = sums.get(K.COOP_RECEIVABLE, 0) - (reserved["n"] or 0)
-    netted = max(0, min(receivable, gross))
+    # Commission given back after it was set off leaves the receivable below zero: money we owe
+    # the cooperative, paid with the transfer (netted < 0), never kept back.
+    netted = receivable if receivable < 0 else min(receivable, max(gross, 0))
     return Available(gross, receivable, netted, gross - netted)
 
 
@@ -72,6 +74,16 @@ class CoopBalances:
     receivable_vnd: int
     paid_this_month_vnd: int
     available: Available
+
+    @property
+    def commission_owed_vnd(self) -> int:
+        """Commission the cooperative owes us (on orders paid to it directly)."""
+        return max(self.receivable_vnd, 0)
+
+    @property
+    def commission_owed_back_vnd(self) -> int:
+        """Commission we owe it back (refunds after it was set off); paid with the next payout."""
+        return max(-self.receivable_vnd, 0)
 
 
 def _month_start(now: datetime) -> datetime:

@@ -228,6 +228,8 @@ def payout_create(*, actor: User, cooperative_id: int, amount_vnd: int) -> Payou
             fields={"amount_vnd": amount_vnd, "available_vnd": available.net_vnd}
         )
     netted = available.netted_vnd
+    if netted < 0:  # commission we owe it back goes out first, then its released balance
+        netted = max(netted, -amount_vnd)
     batch = PayoutBatch.objects.create(created_by=actor, minimum_vnd=0, note="manual")
     return _line(batch, coop, amount_vnd + netted, netted)
 
@@ -255,7 +257,13 @@ def payout_line_mark_paid(*, actor: User, line_id: int, bank_reference: str) -> 
         raise PayoutLineNotPending(fields={"status": line.status})
     _lock_payable(line.cooperative_id)
     available = cooperative_available(cooperative_id=line.cooperative_id, excluding_line=line.pk)
-    if line.gross_vnd > available.gross_vnd or line.netted_vnd > available.receivable_vnd:
+    # A positive set-off must still be owed to us; a negative one (paid back) still owed by us.
+    netted_ok = (
+        line.netted_vnd <= available.receivable_vnd
+        if line.netted_vnd >= 0
+        else line.netted_vnd >= available.receivable_vnd
+    )
+    if line.gross_vnd > available.gross_vnd or not netted_ok:
         raise PayoutExceedsBalance(
             fields={"gross_vnd": line.gross_vnd, "available_vnd": available.gross_vnd}
         )

@@ -20,7 +20,8 @@ the outbox rows are the record and a periodic drain catches up anything a lost k
 Every task uses `HtxTask`: `acks_late` (a worker that dies mid-task leaves the message to another
 worker), retries with exponential backoff on any exception except `PermanentError`, the time
 limits of the settings, and a claim on its row so a redelivered message that already ran does
-nothing. A task that keeps failing ends FAILED: admins see it and can retry it (admin ›
+nothing. A task made of steps that must not be repeated (the mails of a batch) records each one
+with `step_done()` and starts at `steps_done()`: a retry resumes after the last step done. A task that keeps failing ends FAILED: admins see it and can retry it (admin ›
 Background tasks). Tasks log with the request id of the request that queued them.
 """
 
@@ -28,6 +29,9 @@ import logging
 import threading
 import traceback
 import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -47,6 +51,17 @@ Status = BackgroundTask.Status
 REQUEST_ID_HEADER = "htx_request_id"
 
 
+@dataclass
+class _Run:
+    """The task running in this context: its row (None without one) and its steps done."""
+
+    task_id: uuid.UUID | str | None = None
+    done: int | None = None  # None: not read from the row yet
+
+
+_running: ContextVar[_Run | None] = ContextVar("htx_task_run", default=None)
+
+
 class PermanentError(Exception):
     """Raised by a task for a failure another attempt cannot fix (a file that does not parse, a row
     that no longer exists): no retry, the task ends FAILED at once (admins still see it)."""
@@ -57,9 +72,18 @@ def broker_configured() -> bool:
 
 
 # ---------------------------------------------------------------- queueing
-def enqueue(task, /, *, durable: bool = True, countdown: int | None = None, **kwargs) -> str:
+def enqueue(
+    task,
+    /,
+    *,
+    durable: bool = True,
+    countdown: int | None = None,
+    on_dropped: Callable[[], object] | None = None,
+    **kwargs,
+) -> str:
     """Run `task` (a task object or its name) with keyword arguments `kwargs` (JSON values) in the
-    background after the current transaction commits. Returns the task id."""
+    background after the current transaction commits. Returns the task id. `on_dropped` runs when
+    a non-durable task could not be published (the broker is down): it is lost, say so."""
     name = task if isinstance(task, str) else task.name
     task_id = uuid.uuid4()
     rid = request_id_var.get()
@@ -67,12 +91,16 @@ def enqueue(task, /, *, durable: bool = True, countdown: int | None = None, **kw
     if durable:
         BackgroundTask.objects.create(id=task_id, name=name, kwargs=kwargs, request_id=rid)
     transaction.on_commit(
-        lambda: _dispatch(name, task_id, kwargs, rid, durable=durable, countdown=countdown)
+        lambda: _dispatch(
+            name, task_id, kwargs, rid, durable=durable, countdown=countdown, on_dropped=on_dropped
+        )
     )
     return str(task_id)
 
 
-def _dispatch(name, task_id, kwargs, rid, *, durable: bool, countdown: int | None) -> None:
+def _dispatch(
+    name, task_id, kwargs, rid, *, durable: bool, countdown: int | None, on_dropped=None
+) -> None:
     if not broker_configured():
         run_here(name, task_id, kwargs, rid, row=durable)
         return
@@ -87,6 +115,8 @@ def _dispatch(name, task_id, kwargs, rid, *, durable: bool, countdown: int | Non
             exc,
             "queued for background_flush" if durable else "dropped (not durable)",
         )
+        if on_dropped is not None and not durable:
+            on_dropped()
         return
     if durable:
         BackgroundTask.objects.filter(pk=task_id, status=Status.QUEUED).update(
@@ -196,8 +226,38 @@ def _error_text(exc: BaseException) -> str:
     return "".join(traceback.format_exception(exc))[-4000:]
 
 
-def _failed(name, task_id, kwargs, exc: BaseException) -> None:
-    """Record the final failure: the row (created for periodic tasks) becomes FAILED."""
+def steps_done() -> int:
+    """How many steps of the running task earlier attempts completed (0 on a first attempt, and
+    outside a task)."""
+    run = _running.get()
+    if run is None:
+        return 0
+    if run.done is None:
+        stored = None
+        if run.task_id is not None:
+            stored = (
+                BackgroundTask.objects.filter(pk=run.task_id)
+                .values_list("progress", flat=True)
+                .first()
+            )
+        run.done = stored or 0
+    return run.done
+
+
+def step_done() -> None:
+    """Record that the running task completed one more step, on its row at once: if the task
+    fails after this, its retry starts after this step (`steps_done()`)."""
+    run = _running.get()
+    if run is None:
+        return
+    run.done = steps_done() + 1
+    if run.task_id is not None:
+        BackgroundTask.objects.filter(pk=run.task_id).update(progress=run.done)
+
+
+def _failed(name, task_id, kwargs, exc: BaseException, *, progress: int | None = None) -> None:
+    """Record the final failure: the row (created for periodic tasks) becomes FAILED. `progress`:
+    the steps done, for a task that ran without a row (they are on the row otherwise)."""
     metrics.TASKS.labels(name, "failure").inc()
     try:
         uid = uuid.UUID(str(task_id)) if task_id else uuid.uuid4()
@@ -210,7 +270,11 @@ def _failed(name, task_id, kwargs, exc: BaseException) -> None:
     row.status, row.finished_at = Status.FAILED, timezone.now()
     row.attempts += 1
     row.last_error = _error_text(exc)
-    row.save(update_fields=["status", "finished_at", "attempts", "last_error"])
+    fields = ["status", "finished_at", "attempts", "last_error"]
+    if progress:
+        row.progress = progress
+        fields.append("progress")
+    row.save(update_fields=fields)
 
 
 _import_lock = threading.Lock()
@@ -234,6 +298,8 @@ def run_here(name: str, task_id, kwargs: dict, rid: str = "", *, row: bool = Tru
     the task has no row (queued without a broker): no claim, and a row only if it fails."""
     task = _task(name)
     token = request_id_var.set(rid or request_id_var.get())
+    run = _Run(task_id if row else None, None if row else 0)
+    run_token = _running.set(run)
     try:
         if row and not _claim(task_id):
             return True
@@ -241,11 +307,12 @@ def run_here(name: str, task_id, kwargs: dict, rid: str = "", *, row: bool = Tru
             task.run(**kwargs)
         except Exception as exc:
             log.exception("task %s %s failed", name, task_id)
-            _failed(name, task_id, kwargs, exc)
+            _failed(name, task_id, kwargs, exc, progress=None if row else run.done)
             return False
         _succeeded(name, task_id if row else None)
         return True
     finally:
+        _running.reset(run_token)
         request_id_var.reset(token)
 
 
@@ -273,7 +340,11 @@ class HtxTask(Task):
             if not claimed:
                 log.info("task %s %s already done or running: skipped", self.name, self.request.id)
                 return None
-            result = self.run(*args, **kwargs)
+            run_token = _running.set(_Run(self.request.id))
+            try:
+                result = self.run(*args, **kwargs)
+            finally:
+                _running.reset(run_token)
             _succeeded(self.name, self.request.id)
             return result
         finally:

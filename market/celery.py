@@ -5,7 +5,7 @@ each app's `tasks.py`. Code never calls `.delay()`/`.apply_async()` itself: it g
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "market.settings")
@@ -13,6 +13,21 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "market.settings")
 app = Celery("htx")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+# Database connections in the worker are kept like the web's (CONN_MAX_AGE, health-checked before
+# reuse), not opened per task: Celery's Django fixup closes every connection before and after
+# each task unless CELERY_DB_REUSE_MAX is set (settings), and a new PostgreSQL connection (a
+# forked server process and its authentication) cost more CPU than most of our tasks. Django's
+# own per-request rule applies instead: drop a connection that is broken, in a failed
+# transaction, or older than CONN_MAX_AGE.
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _close_old_connections(**kwargs):
+    from django.db import close_old_connections
+
+    close_old_connections()
+
 
 # The periodic work (run by `celery -A market beat`; it replaces the cron list). Each task is
 # idempotent and safe to overlap with itself; times are Asia/Ho_Chi_Minh.

@@ -448,6 +448,9 @@ class BackgroundTask(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # Steps of the task already done, kept across attempts (market.background.step_done): a batch
+    # of mails retried after an SMTP error resumes with the first mail not sent.
+    progress = models.PositiveIntegerField(_("steps done"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

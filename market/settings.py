@@ -339,6 +339,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # workers and beat wait for the broker for ever
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery closes a worker's database connections only every this many tasks; between them
+# market.celery closes the old or broken ones, as Django does between requests (CONN_MAX_AGE).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 # Queued work that could not reach the broker (it was down) is re-published by the periodic
@@ -445,6 +448,10 @@ LOGGING = {
         "celery": {"level": LOG_LEVEL},
         # the access log is one line per request: on the console only when asked for
         "htx.request": {"level": LOG_LEVEL if PRODUCTION or LOG_FORMAT == "json" else "WARNING"},
+        # one INFO line per search engine request otherwise (a Celery worker started with
+        # --loglevel=INFO sets the root level): the engine latency is a metric already
+        "elastic_transport": {"level": "WARNING"},
+        "opensearch": {"level": "WARNING"},
     },
 }
 # GET /metrics (Prometheus): allowed with `Authorization: Bearer $METRICS_TOKEN`, or from the

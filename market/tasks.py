@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.core.mail import EmailMessage, get_connection
 from django.core.mail import send_mail as django_send_mail
 from django.utils import timezone
 
@@ -11,10 +12,28 @@ from market.background import HtxTask
 from market.models import BackgroundTask
 
 
+@shared_task(base=HtxTask, name="market.send_mails")
+def send_mails(*, messages: list[dict]) -> int:
+    """Send rendered plain-text mails ({to, subject, body}; queued together by
+    market.shared.mail.mail_queue_many) over one connection to the mail server. Each mail sent is
+    a step of the task: an SMTP error raises, and the retry (with backoff; FAILED in the end)
+    starts with the first mail not sent, so nobody gets one twice. Returns how many were sent."""
+    start = background.steps_done()
+    if start >= len(messages):
+        return 0
+    with get_connection(fail_silently=False) as connection:
+        for message in messages[start:]:
+            EmailMessage(
+                message["subject"], message["body"], None, message["to"], connection=connection
+            ).send()
+            background.step_done()
+    return len(messages) - start
+
+
 @shared_task(base=HtxTask, name="market.send_mail")
 def send_mail(*, to: list[str], subject: str, body: str) -> int:
-    """Send one rendered plain-text mail (queued by market.shared.mail.mail_queue). An SMTP error raises:
-    the task is retried with backoff, then recorded as FAILED."""
+    """One mail as queued before `market.send_mails` (messages of an older version still on the
+    broker, or FAILED rows an admin retries)."""
     return django_send_mail(subject, body, None, to, fail_silently=False)
 
 

@@ -1,5 +1,6 @@
-"""RFQ mail, queued in each recipient's language (market.shared.mail.mail_queue: a background task after
-commit, retried on failure, never undoing the committed change)."""
+"""RFQ mail, queued in each recipient's language (market.shared.mail.mail_queue_many: one background
+task after commit for the mails of one event, retried on failure, never undoing the committed
+change)."""
 
 import logging
 
@@ -8,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from market.models import Cooperative
-from market.shared.mail import mail_queue
+from market.shared.mail import mail_compose, mail_queue_many
 from quotes.models import Quote, Rfq, RfqMessage
 
 log = logging.getLogger("htx.quotes.mail")
@@ -26,10 +27,13 @@ def _staff(cooperative: Cooperative) -> list[tuple[str, str]]:
 
 
 def _send(people, subject_fn, body_fn) -> None:
+    """One mail per person in their language, queued together (one task)."""
+    mails = []
     for email, language in people:
         with translation.override(language):
             subject, body = subject_fn(), body_fn()
-        mail_queue(to=[email], language=language, subject=subject, body=body)
+        mails.append(mail_compose(to=[email], language=language, subject=subject, body=body))
+    mail_queue_many(mails)
 
 
 def _url(path: str) -> str:

@@ -1,5 +1,8 @@
 """Search API: GET /api/v1/search/products and GET /api/v1/search/suggest (public, read-only)."""
 
+from decimal import Context, Decimal
+from typing import Any
+
 from django.http.response import HttpResponseBase
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
@@ -13,7 +16,13 @@ from market.api.converters import ID_MAX
 from market.shared import pagecache
 from search.backends import Query
 from search.backends.base import MAX_SIZE, SORTS
-from search.selectors import INCOTERMS, product_cards, product_search, product_suggest
+from search.selectors import (
+    INCOTERMS,
+    ProductCard,
+    ProductSearchPage,
+    product_search,
+    product_suggest,
+)
 
 # Prices are stored in 64-bit columns; a bigger bound is not a price and would overflow SQLite.
 PRICE_MAX = 2**63 - 1
@@ -138,9 +147,88 @@ class ProductSearchApi(APIView):
         return response
 
     def _answer(self, values: dict) -> dict:
-        page = product_search(Query(**values))
-        cards = product_cards(page.results)
-        return self.OutputSerializer({**vars(page), "results": cards}).data
+        return page_data(product_search(Query(**values)))
+
+
+QTY = Decimal("0.001")  # the decimal places of the stock fields of OutputSerializer
+QTY_CONTEXT = Context(prec=14)  # their max_digits (and the default rounding, as DRF)
+
+
+def page_data(page: ProductSearchPage) -> dict[str, Any]:
+    """What `ProductSearchApi.OutputSerializer(page).data` gives (the same keys in the same
+    order, the same value types: the schema stays that serializer's), built directly from the
+    cards: DRF's field by field serialisation of 24 cards of 33 fields with their variants
+    took 2-3 ms of a request whose search took 10 (`test_page_data_is_what_the_serializer_gives`
+    keeps the two equal)."""
+    return {
+        "results": [_card_data(card) for card in page.results],
+        "total": page.total,
+        "page": page.page,
+        "size": page.size,
+        "next_cursor": page.next_cursor,
+        "suggestions": [str(s) for s in page.suggestions],
+        "degraded": bool(page.degraded),
+        "corrected_query": page.corrected_query,
+        "facets": {
+            name: [
+                {"value": v["value"], "label": str(v["label"]), "count": int(v["count"])}
+                for v in values
+            ]
+            for name, values in page.facets.items()
+        },
+    }
+
+
+def _qty(value: Decimal) -> str:
+    """As DecimalField(max_digits=14, decimal_places=3): quantized, then "{:f}"."""
+    value = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    return f"{value.quantize(QTY, context=QTY_CONTEXT):f}"
+
+
+def _card_data(c: ProductCard) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "slug": c.slug,
+        "sku": c.sku,
+        "name": c.name,
+        "name_vi": c.name_vi,
+        "name_en": c.name_en,
+        "highlight": {k: str(v) for k, v in c.highlight.items()},
+        "variant_id": c.variant_id,
+        "price_min_vnd": c.price_min_vnd,
+        "price_max_vnd": c.price_max_vnd,
+        "variant_count": c.variant_count,
+        "variants": [
+            {
+                "id": v["id"],
+                "label": str(v["label"]),
+                "options": {k: str(x) for k, x in v["options"].items()},
+                "price_vnd": v["price_vnd"],
+                "unit": str(v["unit"]),
+                "stock_qty": _qty(v["stock_qty"]),
+            }
+            for v in c.variants
+        ],
+        "cooperative_id": c.cooperative_id,
+        "cooperative_name": c.cooperative_name,
+        "cooperative_province_id": c.cooperative_province_id,
+        "cooperative_province_name": c.cooperative_province_name,
+        "origin_province_id": c.origin_province_id,
+        "origin_province_name": c.origin_province_name,
+        "category_id": c.category_id,
+        "category_name": c.category_name,
+        "thumbnail_url": c.thumbnail_url,
+        "unit": str(c.unit),
+        "unit_label": c.unit_label,
+        "price_vnd": c.price_vnd,
+        "base_unit": c.base_unit,
+        "base_unit_label": c.base_unit_label,
+        "price_per_base_unit_vnd": c.price_per_base_unit_vnd,
+        "stock_qty": _qty(c.stock_qty),
+        "in_stock": bool(c.in_stock),
+        "availability": str(c.availability),
+        "availability_label": c.availability_label,
+    }
 
 
 class ProductSuggestApi(APIView):

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from django.core.files.storage import default_storage
+from django.db.models import QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -24,12 +25,19 @@ from catalog.models import (
     Certification,
     Incoterm,
     ProductFamily,
-    ProductImage,
 )
-from catalog.selectors import family_for_card, family_list_for_cards
+from catalog.options import label as option_label
+from catalog.selectors import (
+    category_rows,
+    family_card_rows,
+    family_for_card,
+    family_list_for_cards,
+)
 from catalog.units import BASE_UNIT, Unit
 from market import metrics
-from market.models import Cooperative, Province
+from market.models import Cooperative
+from market.reference.admin_units import province_names
+from market.shared.compiled import rows_for_ids
 from search.backends import Query, SearchBackend, get_backend, get_fallback
 from search.backends.base import (
     MAX_SIZE,
@@ -58,7 +66,7 @@ INCOTERMS = tuple(Incoterm.values)  # the catalog model's choices, in their orde
 
 @dataclass
 class ProductSearchPage:
-    results: list[ProductFamily]  # with `shown_variants`, `variant`, price range (family_for_card)
+    results: list["ProductCard"]  # the page's cards, in index order
     total: int
     page: int
     size: int
@@ -132,13 +140,14 @@ def validate_query(query: Query) -> Query:
         errors["incoterm"] = [_("Unknown Incoterm.")]
     if query.cursor and decode_cursor(query.cursor) is None:
         errors["cursor"] = [_("This cursor is not valid; start again from the first page.")]
-    for name, model in (
-        ("category", Category),
-        ("province", Province),
-        ("cooperative", Cooperative),
-    ):
+    known: dict[str, Callable[[int], bool]] = {  # categories, provinces: the process copies
+        "category": lambda pk: pk in category_rows() or Category.objects.filter(pk=pk).exists(),
+        "province": lambda pk: pk in province_names([pk]),
+        "cooperative": lambda pk: Cooperative.objects.filter(pk=pk).exists(),
+    }
+    for name, exists in known.items():
         value = getattr(query, name)
-        if value is not None and not model.objects.filter(pk=value).exists():
+        if value is not None and not exists(value):
             errors[name] = [_("Unknown value.")]
     if errors:
         raise InvalidSearch(fields=errors)
@@ -148,21 +157,22 @@ def validate_query(query: Query) -> Query:
 
 
 def product_search(query: Query, *, hydrate: bool = True) -> ProductSearchPage:
-    """Search purchasable products; results hydrated from the database in index order (with
-    `hydrate=False` only their `ids`: a caller that keeps rendered cards hydrates the ones it
-    lacks with `family_cards_for(ids)`). Raises InvalidSearch, PageTooDeep (400) or
-    SearchUnavailable (503: the engine is down)."""
+    """Search purchasable products; `results` are the page's cards (`ProductCard`, in index
+    order, read fresh from the database in the request's language; with `hydrate=False` only
+    their `ids`: a caller that keeps rendered cards hydrates the ones it lacks with
+    `family_cards_for(ids)`). Raises InvalidSearch, PageTooDeep (400) or SearchUnavailable
+    (503: the engine is down)."""
     validate_query(query)
     result, degraded = _search_with_fallback(lambda backend: backend.search(query))
-    products = _hydrate(result.ids) if hydrate else []
+    cards = product_cards_for(result.ids) if hydrate else []
     parsed = parse(result.corrected_query or query.q)
-    for product in products:
-        product.highlight = {
-            "name_vi": highlight(product.name_vi, parsed),
-            "name_en": highlight(product.name_en, parsed),
+    for card in cards:
+        card.highlight = {
+            "name_vi": highlight(card.name_vi, parsed),
+            "name_en": highlight(card.name_en, parsed),
         }
     return ProductSearchPage(
-        results=products,
+        results=cards,
         total=result.total,
         page=query.page,
         size=query.size,
@@ -180,81 +190,111 @@ def family_cards_for(ids: list[int]) -> list[ProductFamily]:
     return _hydrate(ids)
 
 
-def product_cards(products: list[ProductFamily]) -> list[ProductCard]:
-    """Result cards for hydrated search results (`product_search(...).results`): names,
+def product_cards_for(ids: list[int]) -> list[ProductCard]:
+    """Result cards for the families `ids` still purchasable, in that order: names,
     cooperative and province names, category name, thumbnail, unit and base-unit price, SKU,
-    availability; a client renders them without a second request. No queries: `_hydrate`
-    already loaded the related rows and images."""
+    availability; a client renders them without a second request. One query of plain rows
+    (`catalog.selectors.family_card_rows`): prices and stock are always the database's."""
+    if not ids:
+        return []
     english = (get_language() or "vi").startswith("en")
     # Labels translated once per page: get_FOO_display() cost ~0.7 ms a call (flatchoices
     # rebuilt and a lazy string translated each time), 60 ms of a 24-card page.
     labels = {k: str(v) for k, v in [*Unit.choices, *Availability.choices]}
-    return [_card(p, english, labels) for p in products]
+    variants: dict[int, list[dict[str, Any]]] = {}
+    rows = family_card_rows(ids)
+    for row in rows:
+        variants.setdefault(row["family_id"], []).append(row)
+    provinces = province_names(
+        code
+        for row in rows
+        for code in (row["family__cooperative__province_id"], row["family__origin_province_id"])
+    )
+    return [_card(variants[i], english, labels, provinces) for i in ids if i in variants]
 
 
-def _card(family: ProductFamily, english: bool, labels: dict[str, str]) -> ProductCard:
+def _cheapest(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The card's variant: the cheapest priced one (as `catalog.selectors.family_for_card`)."""
+    priced = [r for r in rows if r["price_vnd"] is not None] or rows
+    return min(priced, key=lambda r: (r["price_vnd"] or 0, r["position"], r["pk"]))
+
+
+def _thumbnail(row: dict[str, Any]) -> str | None:
+    """The first READY photo's thumbnail (JPEG), else its original; None without a photo.
+    Only a READY image has files: a card never points at a variant that is not made yet."""
+    thumb = (row["photo_variants"] or {}).get("thumb", {})
+    if thumb.get("jpeg"):
+        return default_storage.url(thumb["jpeg"])
+    return default_storage.url(row["photo_original"]) if row["photo_original"] else None
+
+
+def _card(
+    rows: list[dict[str, Any]],
+    english: bool,
+    labels: dict[str, str],
+    provinces: dict[int, str],
+) -> ProductCard:
     def local(vi: str, en: str) -> str:
         return en if english and en else vi
 
-    p = family.variant
-    # Only a READY image has files: a card never points at a variant that is not made yet.
-    images = [i for i in family.images.all() if i.status == ProductImage.Status.READY]
-    thumb = (images[0].variants or {}).get("thumb", {}) if images else {}
-    thumbnail = (
-        (default_storage.url(thumb["jpeg"]) if thumb.get("jpeg") else images[0].original.url)
-        if images
-        else None
-    )
-    base, factor = BASE_UNIT.get(p.unit, (None, None))
+    p = _cheapest(rows)
+    prices = [r["price_vnd"] for r in rows if r["price_vnd"] is not None]
+    base, factor = BASE_UNIT.get(p["unit"], (None, None))
     per_base = None
-    if base and factor is not None and p.price_vnd is not None:
-        per_base = int((Decimal(p.price_vnd) / factor).quantize(Decimal(1), ROUND_HALF_UP))
-    coop = family.cooperative
+    if base and factor is not None and p["price_vnd"] is not None:
+        per_base = int((Decimal(p["price_vnd"]) / factor).quantize(Decimal(1), ROUND_HALF_UP))
+    availability = p["family__availability"]
+    category_id = p["family__category_id"]
+    origin = p["family__origin_province_id"]
     return ProductCard(
-        id=family.pk,
-        variant_id=p.pk,
-        price_min_vnd=family.price_min_vnd,
-        price_max_vnd=family.price_max_vnd,
-        variant_count=family.variant_count,
+        id=p["family_id"],
+        variant_id=p["pk"],
+        price_min_vnd=min(prices, default=None),
+        price_max_vnd=max(prices, default=None),
+        variant_count=len(rows),
         variants=[
             {
-                "id": v.pk,
-                "label": v.variant_label,
-                "options": v.options,
-                "price_vnd": v.price_vnd,
-                "unit": v.unit,
-                "stock_qty": v.stock_qty,
+                "id": r["pk"],
+                "label": option_label(r["options"]),
+                "options": r["options"],
+                "price_vnd": r["price_vnd"],
+                "unit": r["unit"],
+                "stock_qty": r["stock_qty"],
             }
-            for v in family.shown_variants
+            for r in rows
         ],
-        slug=p.slug,
-        sku=p.sku,
-        name=local(p.name_vi, p.name_en),
-        name_vi=p.name_vi,
-        name_en=p.name_en,
-        highlight=getattr(family, "highlight", {}),
-        cooperative_id=coop.pk,
-        cooperative_name=coop.display_name,
-        cooperative_province_id=coop.province_id,
-        cooperative_province_name=coop.province.name,
-        # shared by the variants: the family's (loaded with it) are theirs
-        origin_province_id=family.origin_province_id,
-        origin_province_name=family.origin_province.name if family.origin_province else None,
-        category_id=family.category_id,
-        category_name=(
-            local(family.category.name_vi, family.category.name_en) if family.category else None
+        slug=p["slug"],
+        sku=p["sku"],
+        name=local(p["name_vi"], p["name_en"]),
+        name_vi=p["name_vi"],
+        name_en=p["name_en"],
+        highlight={},
+        cooperative_id=p["family__cooperative_id"],
+        cooperative_name=(
+            p["family__cooperative__trading_name"] or p["family__cooperative__legal_name"]
         ),
-        thumbnail_url=thumbnail,
-        unit=p.unit,
-        unit_label=labels.get(p.unit, p.unit),
-        price_vnd=p.price_vnd,
+        cooperative_province_id=p["family__cooperative__province_id"],
+        cooperative_province_name=provinces[p["family__cooperative__province_id"]],
+        # shared by the variants: the family's are theirs
+        origin_province_id=origin,
+        origin_province_name=provinces.get(origin) if origin is not None else None,
+        category_id=category_id,
+        category_name=(
+            local(p["family__category__name_vi"], p["family__category__name_en"])
+            if category_id is not None
+            else None
+        ),
+        thumbnail_url=_thumbnail(p),
+        unit=p["unit"],
+        unit_label=labels.get(p["unit"], p["unit"]),
+        price_vnd=p["price_vnd"],
         base_unit=str(base) if base else None,
         base_unit_label=labels.get(base) if base else None,
         price_per_base_unit_vnd=per_base,
-        stock_qty=p.stock_qty,
-        in_stock=p.stock_qty > 0,
-        availability=family.availability,
-        availability_label=labels.get(family.availability, family.availability),
+        stock_qty=p["stock_qty"],
+        in_stock=p["stock_qty"] > 0,
+        availability=availability,
+        availability_label=labels.get(availability, availability),
     )
 
 
@@ -299,25 +339,27 @@ def _hydrate(ids: list[int]) -> list[ProductFamily]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+def _category_labels(ids: list[int], english: bool) -> dict[int, str]:
+    """Names of categories `ids`: from the process copy (catalog.selectors.category_rows), or
+    from the database when one is missing from it (added since)."""
+    known = category_rows()
+    if set(ids) <= known.keys():
+        rows = [known[pk]._asdict() for pk in ids]
+    else:
+        rows = rows_for_ids("facet-categories", Category, _categories, ids)
+    return {r["pk"]: r["name_en"] if english and r["name_en"] else r["name_vi"] for r in rows}
+
+
 def _label_facets(
     facets: dict[str, dict[Any, int]], query: Query
 ) -> dict[str, list[dict[str, Any]]]:
     english = (get_language() or "vi").startswith("en")
     labels: dict[str, Callable[[list[Any]], Mapping[Any, Any]]] = {
-        "category": lambda ids: {
-            pk: en if english and en else vi
-            for pk, vi, en in Category.objects.filter(pk__in=ids)
-            .order_by()
-            .values_list("pk", "name_vi", "name_en")
-        },
-        "province": lambda ids: dict(
-            Province.objects.filter(pk__in=ids).order_by().values_list("pk", "name")
-        ),
+        "category": lambda ids: _category_labels(_int_ids(ids), english),
+        "province": province_names,
         "cooperative": lambda ids: {
-            pk: trading or legal
-            for pk, legal, trading in Cooperative.objects.filter(pk__in=ids)
-            .order_by()
-            .values_list("pk", "legal_name", "trading_name")
+            r["pk"]: r["trading_name"] or r["legal_name"]
+            for r in rows_for_ids("facet-cooperatives", Cooperative, _cooperatives, _int_ids(ids))
         },
         "certification": lambda ids: dict(Certification.Kind.choices),
         "ocop_stars": lambda ids: {s: _("%(n)s stars") % {"n": s} for s in ids},
@@ -352,6 +394,21 @@ def _label_facets(
         )
         out[name] = sorted(values, key=key)
     return out
+
+
+# Facet labels are read with statements compiled once (`market.shared.compiled`).
+def _categories(ids: list[int]) -> QuerySet[Category, Any]:
+    return Category.objects.filter(pk__in=ids).order_by().values("pk", "name_vi", "name_en")
+
+
+def _cooperatives(ids: list[int]) -> QuerySet[Cooperative, Any]:
+    coops = Cooperative.objects.filter(pk__in=ids).order_by()
+    return coops.values("pk", "legal_name", "trading_name")
+
+
+def _int_ids(values: list[Any]) -> list[int]:
+    """The facet values that can be ids (positive integers); others name nothing."""
+    return [v for v in values if type(v) is int and v > 0]
 
 
 def _price_label(index: int) -> str:

@@ -180,7 +180,14 @@ def _coalesce_stock_drain() -> bool:
         log.warning("search: stock drain not coalesced (cache unavailable: %s)", exc)
         return False
     if first:
-        enqueue("search.drain_stock_changes", durable=False, countdown=delay)
+        # A drain that could not be published must not leave the flag set: the moves until it
+        # expires would wait for the once-a-minute sync. Cleared, the next move queues one again.
+        enqueue(
+            "search.drain_stock_changes",
+            durable=False,
+            countdown=delay,
+            on_dropped=lambda: cache.delete(STOCK_DRAIN_PENDING),
+        )
     return True
 
 

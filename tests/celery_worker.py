@@ -56,7 +56,7 @@ class Worker:
             DATABASE_URL=database_url(),
             CELERY_BROKER_URL=self.broker_url,
             CELERY_TASK_DEFAULT_QUEUE=self.queue,
-            EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+            EMAIL_BACKEND="tests.mail_backends.FailOnceFileBackend",  # the file backend
             EMAIL_FILE_PATH=str(self.log_dir / "mail"),
             CATALOG_IMPORT_RUNNER="task",
             MEDIA_ROOT=str(settings.MEDIA_ROOT),

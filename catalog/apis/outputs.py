@@ -19,7 +19,34 @@ class TierOutput(serializers.Serializer):
     price_vnd = serializers.IntegerField()
 
 
+class _ImageList(serializers.ListSerializer):
+    """A family's photos in order; the cover is the first READY one (as on the pages), not
+    position 0, which may still be processing or have failed."""
+
+    def to_representation(self, data):
+        images = list(data.all() if hasattr(data, "all") else data)
+        cover = next((i.pk for i in images if i.status == ProductImage.Status.READY), None)
+        rows = super().to_representation(images)
+        for row, image in zip(rows, images, strict=True):
+            row["is_cover"] = image.pk == cover
+        return rows
+
+
+class _ShownImageList(_ImageList):
+    """What buyers see, as on the pages: no FAILED photo (it never will have files); a PENDING one
+    stays, without URLs, where the pages show a placeholder."""
+
+    def to_representation(self, data):
+        images = data.all() if hasattr(data, "all") else data
+        return super().to_representation(
+            [i for i in images if i.status != ProductImage.Status.FAILED]
+        )
+
+
 class ImageOutput(serializers.Serializer):
+    class Meta:
+        list_serializer_class = _ImageList
+
     id = serializers.IntegerField()
     position = serializers.IntegerField()
     width = serializers.IntegerField()
@@ -41,7 +68,9 @@ class ImageOutput(serializers.Serializer):
         return {"code": image.failure_code, "message": image.failure_message}
 
     def get_is_cover(self, image: ProductImage) -> bool:
-        return image.position == 0
+        # Alone (an upload's answer): it is the cover if it is first and ready. In a list,
+        # _ImageList marks the first READY one.
+        return image.position == 0 and image.status == ProductImage.Status.READY
 
     def get_variants(self, image: ProductImage) -> dict:
         return {
@@ -54,6 +83,13 @@ class ImageOutput(serializers.Serializer):
             for name, v in (image.variants or {}).items()
             if image.status == ProductImage.Status.READY
         }
+
+
+class ShownImageOutput(ImageOutput):
+    """A photo in the buyers' (public) outputs: lists leave FAILED photos out."""
+
+    class Meta:
+        list_serializer_class = _ShownImageList
 
 
 class CertificationOutput(serializers.Serializer):
@@ -155,6 +191,9 @@ class _CooperativeAndCategory:
 class PublicProductOutput(_CooperativeAndCategory, ProductOutput):
     cooperative = serializers.SerializerMethodField()
     category = serializers.SerializerMethodField()
+    images = ShownImageOutput(
+        many=True, source="family.images.all", help_text="the family's photos, none FAILED"
+    )
     certifications = serializers.SerializerMethodField()
 
     def get_certifications(self, p: Product) -> Any:  # a ReturnList of certification dicts
@@ -243,6 +282,7 @@ class FamilyOutput(serializers.Serializer):
 class PublicFamilyOutput(_CooperativeAndCategory, FamilyOutput):
     cooperative = serializers.SerializerMethodField()
     category = serializers.SerializerMethodField()
+    images = ShownImageOutput(many=True, source="images.all", help_text="photos, none FAILED")
 
 
 class PublicFamilyDetailOutput(PublicFamilyOutput):

@@ -255,8 +255,8 @@ def product_image_reorder(
 def product_image_delete(
     *, actor: User, cooperative_id: int, product_id: int, image_id: int
 ) -> None:
-    """Remove one image (files go after commit). An ACTIVE product keeps at least one image.
-    Raises NotFound, ProductIncomplete."""
+    """Remove one image (files go after commit). An ACTIVE product keeps at least one READY
+    image (a pending one may still fail). Raises NotFound, ProductIncomplete."""
     from django.utils.translation import gettext as _
 
     from market.errors import NotFound
@@ -268,8 +268,8 @@ def product_image_delete(
     if image is None:
         raise NotFound()
     published = product.family.variants.filter(status=Product.Status.ACTIVE).exists()
-    usable = family_images.exclude(status=Status.FAILED)
-    if published and image.status != Status.FAILED and usable.count() == 1:
+    ready = family_images.filter(status=Status.READY)
+    if published and image.status == Status.READY and ready.count() == 1:
         raise ProductIncomplete(
             fields={"images": _("A published product needs at least one image.")}
         )

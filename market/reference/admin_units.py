@@ -7,6 +7,7 @@
 
 import json
 import unicodedata
+from collections.abc import Iterable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -131,3 +132,19 @@ def resolve_province(text: str) -> "Province | None":
         if key in (f.key, _key(f.short_name), _key(_short(f.name))):
             return f.province
     return None
+
+
+# code -> name of every province, read once per process: the table is reference data that a
+# migration loads and nothing edits (the admin is read-only). Result cards and facet labels
+# name the provinces of every search page; joining or querying the table for it each time
+# cost a PostgreSQL search page a query or two joins of planning.
+_PROVINCE_NAMES: dict[int, str] = {}
+
+
+def province_names(codes: Iterable[int | None]) -> dict[int, str]:
+    """{code: name} of the provinces `codes` (None and unknown codes are left out). Reads the
+    table again when a code is missing from the process copy (a province added since)."""
+    wanted = {c for c in codes if c is not None}
+    if not wanted <= _PROVINCE_NAMES.keys():
+        _PROVINCE_NAMES.update(_models("Province").objects.values_list("code", "name"))
+    return {c: _PROVINCE_NAMES[c] for c in wanted if c in _PROVINCE_NAMES}

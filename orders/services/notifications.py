@@ -1,11 +1,13 @@
 """Order mail, each message in its recipient's language.
 
 The order services queue `orders.mail_*` tasks (orders/tasks.py) in their transaction; the task
-calls one of these functions, which queues one mail per recipient (market.shared.mail.mail_queue): a
-rolled-back change never mails anyone, and a mail failure is retried and recorded without undoing
-the committed order change."""
+calls one of these functions, which composes one mail per recipient and queues them together
+(market.shared.mail.mail_queue_many: one task sends every mail of a checkout): a rolled-back
+change never mails anyone, and a mail failure is retried and recorded without undoing the
+committed order change."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Prefetch
@@ -14,7 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from market.models import Membership
-from market.shared.mail import mail_queue
+from market.shared.mail import mail_compose, mail_queue_many
 from orders.models import Order, OrderEvent
 
 # The cooperative's staff, read with the orders in one query (not one per order).
@@ -69,33 +71,42 @@ def _body(order: Order, role: str, headline: str) -> str:
     return "\n".join(lines)
 
 
-def _send(order: Order, subject_and_headline: Callable[[str], tuple[object, object]]) -> int:
-    """Queue one mail per recipient, composed in that recipient's language. Returns how many."""
-    recipients = _recipients(order)
-    for email, lang, role in recipients:
+def _mails(
+    order: Order, subject_and_headline: Callable[[str], tuple[object, object]]
+) -> list[dict[str, Any]]:
+    """One mail per recipient, composed in that recipient's language."""
+    mails = []
+    for email, lang, role in _recipients(order):
         with translation.override(lang):
             subject, headline = subject_and_headline(role)
             body = _body(order, role, str(headline))
-        mail_queue(to=[email], language=lang, subject=subject, body=body)
-    return len(recipients)
+        mails.append(mail_compose(to=[email], language=lang, subject=subject, body=body))
+    return mails
+
+
+def _send(mails: list[dict[str, Any]]) -> int:
+    """Queue `mails` together (one task, one connection). Returns how many."""
+    mail_queue_many(mails)
+    return len(mails)
 
 
 def orders_placed(*, order_ids: list[int]) -> int:
-    """The placement mails of one checkout's orders (one read of the orders and their lines)."""
+    """The placement mails of one checkout's orders (one read of the orders and their lines),
+    queued together."""
     orders = (
         Order.objects.filter(pk__in=order_ids)
         .select_related("buyer", "cooperative")
         .prefetch_related("lines", _STAFF)
         .order_by("pk")
     )
-    return sum(_order_placed(order) for order in orders)
+    return _send([mail for order in orders for mail in _order_placed(order)])
 
 
 def order_placed(*, order_id: int) -> int:
     return orders_placed(order_ids=[order_id])
 
 
-def _order_placed(order: Order) -> int:
+def _order_placed(order: Order) -> list[dict[str, Any]]:
 
     def text(role: str) -> tuple[object, object]:
         if role == "buyer":
@@ -109,7 +120,7 @@ def _order_placed(order: Order) -> int:
             _("You have a new order. Please confirm it."),
         )
 
-    return _send(order, text)
+    return _mails(order, text)
 
 
 def order_status_changed(*, order_id: int, event_id: int) -> int:
@@ -133,7 +144,7 @@ def order_status_changed(*, order_id: int, event_id: int) -> int:
             }
         return subject, headline
 
-    return _send(order, text)
+    return _send(_mails(order, text))
 
 
 def payment_received(*, order_id: int) -> int:
@@ -149,4 +160,4 @@ def payment_received(*, order_id: int) -> int:
             _("The payment for order %(code)s has been received.") % {"code": order.code},
         )
 
-    return _send(order, text)
+    return _send(_mails(order, text))

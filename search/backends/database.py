@@ -150,10 +150,14 @@ class _SqliteText:
                 "MATCH %s) THEN %s ELSE 0 END)"
             )
             expr = _fts_all(signal.clauses, signal.fields)
-            if len(signal.clauses) < len(plan.recall):
+            if len(signal.clauses) < len(plan.recall) or (
+                plan.narrowed and signal.fields != ranking.NAME
+            ):
                 # A signal of some words only (a share) matches far more rows than the query
                 # ("san" in the context: 93,000 of 100,000 for "dac san lang son", which finds
-                # 729): within the recall, its set holds only rows that can use it.
+                # 729): within the recall, its set holds only rows that can use it. So does a
+                # signal outside the names when the recall is narrowed to them (a common word:
+                # "sắn" in the context is 93,000 rows, its recall 8,636).
                 expr = f"({expr}) AND ({self._recall(plan)})"
             params += [expr, signal.weight]
         return " + ".join(parts), params

@@ -117,6 +117,20 @@ class EngineBackend(SearchBackend):
             )
         self._ready = True
 
+    def outdated(self) -> str | None:
+        self.ensure_index()
+        names = self._call(self._alias_indices, self.read_alias)
+        mappings = self._call(self.client.indices.get_mapping, index=",".join(names))
+        want = eq.layout_fingerprint()
+        for name in names:
+            have = (mappings[name]["mappings"].get("_meta") or {}).get("layout")
+            if have != want:
+                return (
+                    f"{self.name} index {name} was built with layout {have or 'unknown'}, "
+                    f"this code builds {want}: run manage.py search_reindex"
+                )
+        return None
+
     def _targets(self) -> list[str]:
         self.ensure_index()
         return sorted(
@@ -310,9 +324,7 @@ class ElasticsearchBackend(EngineBackend):
         return ok, cast(list[Any], errors)  # a list of failed items (stats_only is False)
 
     def _create_index(self, name: str, body: dict[str, Any]) -> None:
-        index = eq.ProductDocument._index.clone(name)
-        index.settings(**body["settings"])
-        index.create(using=self.client)
+        self.client.indices.create(index=name, settings=body["settings"], mappings=body["mappings"])
 
     def _put_settings(self, name: str, settings_: dict[str, Any]) -> None:
         self.client.indices.put_settings(index=name, settings=settings_)

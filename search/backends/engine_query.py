@@ -7,6 +7,9 @@ Both engine backends send exactly these bodies (Elasticsearch through elasticsea
 OpenSearch as `.to_dict()` through opensearch-py).
 """
 
+import copy
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -100,16 +103,29 @@ class ProductDocument(Document):  # type: ignore[misc]  # Document is Any (no ty
         return {k: doc[k] for k in cls._doc_type.mapping if k in doc}
 
 
+def _layout() -> dict[str, Any]:
+    """What a physical index is built with, apart from its refresh interval while loading."""
+    return {
+        "settings": {"number_of_shards": 1, "number_of_replicas": 0},
+        # a copy: to_dict() shares nested dicts with the mapping object, and callers edit theirs
+        "mappings": copy.deepcopy(ProductDocument._doc_type.mapping.to_dict()),
+    }
+
+
+def layout_fingerprint() -> str:
+    """A short hash of the settings and mappings this code builds indices with. Stored in each
+    new index's mapping `_meta`, so an index built by older code (a field or facet twin it lacks)
+    is seen (`ElasticBackend.outdated`) instead of answering empty facets until someone reindexes."""
+    raw = json.dumps(_layout(), sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
 def index_body(*, loading: bool = False) -> dict[str, Any]:
     """Settings and mappings for a new physical index (single node: no replicas)."""
-    return {
-        "settings": {
-            "number_of_shards": 1,
-            "number_of_replicas": 0,
-            "refresh_interval": "-1" if loading else "1s",
-        },
-        "mappings": ProductDocument._doc_type.mapping.to_dict(),
-    }
+    body = _layout()
+    body["settings"]["refresh_interval"] = "-1" if loading else "1s"
+    body["mappings"]["_meta"] = {"layout": layout_fingerprint()}
+    return body
 
 
 _FIELDS = {"name": "name_fold", "context": "context_fold", "body": "body_fold"}

@@ -23,7 +23,7 @@ from catalog.errors import ProductIncomplete
 from catalog.models import ProductImage
 from market.background import run_here
 from market.models import BackgroundTask, Cooperative
-from search.selectors import family_cards_for, product_cards
+from search.selectors import product_cards_for
 from tests.conftest import client_for
 from tests.factories.catalog import DraftProductFactory, ProductFactory
 
@@ -229,6 +229,51 @@ def test_a_failed_photo_does_not_count_for_publishing(actors, queued):
     assert product.status == "DRAFT"
 
 
+def test_a_pending_photo_does_not_count_for_publishing_until_it_is_ready(actors, queued):
+    # given a draft whose only photo is still being processed (it may yet fail)
+    product = DraftProductFactory(cooperative=actors["coop"])
+    image = _upload(actors, product, photo(size=(600, 400)))
+    kw = {"actor": actors["staff"], "cooperative_id": actors["coop"].pk, "product_id": product.pk}
+
+    # when it is published, it is refused with the reason, and nothing changes
+    with translation.override("vi"), pytest.raises(ProductIncomplete) as exc:
+        services.product_publish(**kw)
+    assert (
+        exc.value.fields["images"] == "Ảnh của bạn đang được xử lý: hãy đăng bán lại sau một phút."
+    )
+    product.refresh_from_db()
+    assert product.status == "DRAFT" and product.published_at is None
+
+    # when the photo is ready, the same request publishes it
+    _run_queued(image)
+    services.product_publish(**kw)
+    product.refresh_from_db()
+    assert image.status == "READY" and product.status == "ACTIVE"
+
+
+def test_the_only_ready_photo_of_a_published_product_stays_while_another_is_pending(actors, queued):
+    # given a published product with one READY photo and one still PENDING
+    product = ProductFactory(cooperative=actors["coop"])
+    ready = _upload(actors, product, photo(size=(600, 400), seed=2))
+    _run_queued(ready)
+    pending = _upload(actors, product, photo(size=(600, 400), seed=3))
+    kw = {"actor": actors["staff"], "cooperative_id": actors["coop"].pk, "product_id": product.pk}
+
+    # when the ready one is deleted, it is refused (the pending one may still fail)
+    with pytest.raises(ProductIncomplete) as exc:
+        services.product_image_delete(**kw, image_id=ready.pk)
+    assert "images" in exc.value.fields
+    assert set(ProductImage.objects.filter(family=product.family).values_list("pk", flat=True)) == {
+        ready.pk,
+        pending.pk,
+    }
+
+    # the pending one may go
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.product_image_delete(**kw, image_id=pending.pk)
+    assert list(ProductImage.objects.filter(family=product.family)) == [ready]
+
+
 def test_a_processed_photo_that_no_longer_fits_the_quota_fails_and_holds_nothing(
     actors, queued, settings
 ):
@@ -296,7 +341,7 @@ def test_a_pending_photo_shows_a_placeholder_and_no_picture_anywhere(actors, que
     assert "Ảnh đang được xử lý" in page
 
     # and the search card has no thumbnail, the API no variant URL
-    (card,) = product_cards(family_cards_for([product.family_id]))
+    (card,) = product_cards_for([product.family_id])
     assert card.thumbnail_url is None
     api = Client().get(f"/api/v1/families/{product.family_id}/").json()
     assert [(i["id"], i["status"], i["variants"]) for i in api["images"]] == [
@@ -314,13 +359,27 @@ def test_a_ready_photo_is_shown_before_pending_and_failed_ones(actors, queued):
     pending = _upload(actors, product, photo(size=(600, 400), seed=3))
 
     page = Client().get(reverse("frontend:product", args=[product.pk, product.slug]))
-    (card,) = product_cards(family_cards_for([product.family_id]))
+    (card,) = product_cards_for([product.family_id])
 
     html = page.content.decode()
     assert ready.variants["full"]["jpeg"] in html
     assert "photo-placeholder" not in html  # buyers see the ready photo only
     assert failed.status == "FAILED" and pending.status == "PENDING"
     assert card.thumbnail_url.endswith(ready.variants["thumb"]["jpeg"])
+
+    # and the API's cover is the ready photo: buyers get no failed photo, its cooperative does
+    public = Client().get(f"/api/v1/families/{product.family_id}/").json()["images"]
+    own = (
+        client_for(actors["staff"])
+        .get(f"/api/v1/cooperatives/{actors['coop'].pk}/products/{product.pk}/")
+        .json()["images"]
+    )
+    assert [(i["id"], i["is_cover"]) for i in public] == [(ready.pk, True), (pending.pk, False)]
+    assert [(i["id"], i["status"], i["is_cover"]) for i in own] == [
+        (failed.pk, "FAILED", False),
+        (ready.pk, "READY", True),
+        (pending.pk, "PENDING", False),
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

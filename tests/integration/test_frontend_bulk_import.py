@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 
 from catalog.models import Product, ProductImage
@@ -150,12 +150,13 @@ def test_bulk_publish_publishes_the_complete_and_names_what_the_others_lack(desk
     for p in ready:
         from catalog.services.images import product_image_add
 
-        product_image_add(
-            actor=coop.memberships.get().user,
-            cooperative_id=coop.pk,
-            product_id=p.pk,
-            data=jpeg_bytes(),
-        )
+        with TestCase.captureOnCommitCallbacks(execute=True):  # no broker: processed at commit
+            product_image_add(
+                actor=coop.memberships.get().user,
+                cooperative_id=coop.pk,
+                product_id=p.pk,
+                data=jpeg_bytes(),
+            )
     lacking = DraftProductFactory(cooperative=coop, name_vi="Gạo chưa có ảnh", price_vnd=None)
     foreign = DraftProductFactory(name_vi="Của HTX khác")
 

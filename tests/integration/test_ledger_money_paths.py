@@ -7,19 +7,21 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from ledger.checks import ledger_check
 from ledger.models import Account, Entry, PayoutLine, Transaction
 from ledger.selectors import balances_for_cooperative
-from ledger.services import payout_run
+from ledger.services import payout_create, payout_line_mark_paid, payout_run
 from orders.models import Order, OrderEvent, Payment, Refund
 from orders.services.payments import payment_bank_transfer_confirm
 from orders.services.refunds import refund_create, refund_fail, refund_settle
 from orders.services.transitions import order_complete_delivered, order_transition
 from tests.conftest import client_for
 from tests.factories.catalog import ProductFactory
-from tests.factories.market import UserFactory
+from tests.factories.market import MembershipFactory, UserFactory
 from tests.factories.orders import export_address, place, place_order
 from tests.factories.stripe import SECRET, event, post, sign, succeeded
 
@@ -511,3 +513,64 @@ def test_ledger_rows_are_immutable(admin):
     with pytest.raises(TypeError):
         Entry.objects.filter(transaction=txn).delete()
     assert Entry.objects.filter(transaction=txn).count() == 2
+
+
+def test_commission_given_back_after_it_was_set_off_is_paid_out_not_kept(admin):
+    # given a cooperative whose commission on an order paid to it directly was set off in a
+    # payout (its receivable is 0), and that order is then partly refunded
+    card = card_order(price=1_000_000)
+    complete(card, admin)
+    coop = card.cooperative
+    direct = place_order(
+        UserFactory(),
+        ProductFactory(cooperative=coop, price_vnd=300_000),
+        payment_method="bank_transfer",
+    )
+    payment_bank_transfer_confirm(actor=admin, order_id=direct.pk)
+    complete(direct, admin)
+    first = payout_run(minimum_vnd=0).lines.get()
+    payout_line_mark_paid(actor=admin, line_id=first.pk, bank_reference="FT1")
+    direct.refresh_from_db()
+    refund = refund_create(
+        actor=admin, order_id=direct.pk, amount_vnd=direct.released_vnd // 2, reason="thiếu hàng"
+    )
+    refund.refresh_from_db()
+    back = refund.commission_back_vnd
+
+    # then we owe it that commission back, and its page says so
+    b = balances_for_cooperative(cooperative_id=coop.pk)
+    assert back > 0 and (b.payable_vnd, b.receivable_vnd) == (0, -back)
+    assert (b.available.netted_vnd, b.available.net_vnd) == (-back, back)
+    director = Client()
+    director.force_login(MembershipFactory(cooperative=coop, role="OWNER").user)
+    page = director.get(reverse("frontend:coop_earnings", args=[coop.pk]))
+    assert page.status_code == 200
+    assert f"cộng vào lần chi trả tới: {back:,} ₫".replace(",", ".") in page.content.decode()
+
+    # when an admin pays part of it by hand, then the weekly run pays the rest
+    by_hand = payout_create(actor=admin, cooperative_id=coop.pk, amount_vnd=back // 2)
+    payout_line_mark_paid(actor=admin, line_id=by_hand.pk, bank_reference="FT2")
+    rest = payout_run(minimum_vnd=0).lines.get()
+    payout_line_mark_paid(actor=admin, line_id=rest.pk, bank_reference="FT3")
+
+    # then each transfer is commission paid back (no released money), and nothing is owed
+    assert (by_hand.gross_vnd, by_hand.netted_vnd, by_hand.amount_vnd) == (
+        0,
+        -(back // 2),
+        back // 2,
+    )
+    assert (rest.gross_vnd, rest.netted_vnd, rest.amount_vnd) == (
+        0,
+        -(back - back // 2),
+        back - back // 2,
+    )
+    assert legs(f"payout_line:{rest.pk}:paid") == sorted(
+        [
+            (K.COOP_RECEIVABLE, back - back // 2),
+            (K.PLATFORM_BANK, -(back - back // 2)),
+        ]
+    )
+    after = balances_for_cooperative(cooperative_id=coop.pk)
+    assert (after.payable_vnd, after.receivable_vnd, after.available.net_vnd) == (0, 0, 0)
+    assert payout_run(minimum_vnd=0) is None
+    assert ledger_check().ok

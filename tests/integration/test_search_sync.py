@@ -22,7 +22,7 @@ from tests.factories.search import index_everything
 
 def found(q, **kw):
     return [
-        p.variant.pk for p in product_search(Query(q=q, size=100, **kw)).results
+        p.variant_id for p in product_search(Query(q=q, size=100, **kw)).results
     ]  # the card's variant
 
 
@@ -325,3 +325,67 @@ def test_index_text_does_not_depend_on_the_language_that_indexed_it(search_backe
     assert checked.getvalue().strip().endswith("0 differences (0 missing, 0 extra, 0 stale)")
     assert again.getvalue().strip().endswith("0 differences (0 missing, 0 extra, 0 stale)")
     assert organic == [[data["products"]["pepper"].pk]] * 3
+
+
+def _swap_in_an_index_built_by_older_code(backend):
+    """What a deploy leaves behind when the new code adds fields (e.g. the facet twins) to the
+    mapping: the live index has the previous layout and no layout fingerprint."""
+    from search.backends import engine_query as eq
+
+    body = eq.index_body()
+    del body["mappings"]["_meta"]
+    body["mappings"]["properties"]["in_stock"].pop("fields", None)  # an older, twin-less field
+    old = f"{backend.read_alias}-1"
+    backend._call(backend._delete_index, f"{backend.read_alias}-*")
+    backend._call(backend._create_index, old, body)
+    backend._call(
+        backend._update_aliases,
+        [
+            {"add": {"index": old, "alias": backend.read_alias}},
+            {"add": {"index": old, "alias": backend.write_alias}},
+        ],
+    )
+    return old
+
+
+def test_an_index_built_with_an_older_layout_is_seen_and_rebuilt_only_then(engine_backend):
+    from market.background import PermanentError
+    from search.tasks import check_and_repair
+
+    product = ProductFactory(name_vi="Hồi Lạng Sơn")
+    old = _swap_in_an_index_built_by_older_code(engine_backend)
+    sync.apply({product.family_id}, engine_backend)
+    engine_backend.refresh()
+    check = io.StringIO()
+
+    assert "run manage.py search_reindex" in (engine_backend.outdated() or "")
+    with pytest.raises(SystemExit):  # no drift, but the layout alone fails the check
+        call_command("search_check", stdout=check)
+    with pytest.raises(PermanentError):  # the nightly task ends FAILED: admins see it
+        check_and_repair()
+    assert f"layout: {engine_backend.name} index {old} was built with layout unknown" in (
+        check.getvalue()
+    )
+
+    first = io.StringIO()
+    call_command("search_reindex", "--if-outdated", stdout=first)
+    rebuilt = engine_backend._call(engine_backend._alias_indices, engine_backend.read_alias)
+    second = io.StringIO()
+    call_command("search_reindex", "--if-outdated", stdout=second)
+
+    assert "search_reindex: done" in first.getvalue() and rebuilt != [old]
+    assert engine_backend.outdated() is None
+    assert "nothing to do" in second.getvalue() and "done" not in second.getvalue()
+    assert engine_backend._call(engine_backend._alias_indices, engine_backend.read_alias) == rebuilt
+    assert found("hoi") == [product.pk]
+    call_command("search_check", stdout=io.StringIO())  # no SystemExit: current and no drift
+
+
+def test_a_current_index_passes_the_layout_check(search_backend):
+    ProductFactory(name_vi="Quế Văn Yên")
+    index_everything(search_backend)
+
+    assert search_backend.outdated() is None
+    out = io.StringIO()
+    call_command("search_reindex", "--if-outdated", stdout=out)
+    assert "nothing to do" in out.getvalue()

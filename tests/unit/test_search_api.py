@@ -1,5 +1,8 @@
 """The search HTTP API: shape, OpenAPI, and bad input (never a 500, never an engine error)."""
 
+import json
+from decimal import Decimal
+
 import pytest
 
 from tests.factories.search import build_catalog, index_everything
@@ -283,3 +286,53 @@ def test_the_sku_of_any_variant_ranks_its_family_first(catalog, api_client):
         api_client.get(URL, {"q": "CFRB-1KG-500G-250G"}).json()["results"][0]["id"]
         == rival.family_id
     )
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_page_data_is_what_the_serializer_gives(catalog, language):
+    # given a family of three variants with a photo (one without a price, stock with
+    # decimals), a product with a unit that converts, and the fixture catalog
+    from django.utils import translation
+
+    from search.apis import ProductSearchApi, page_data
+    from search.backends import Query
+    from search.selectors import product_search
+    from tests.factories.catalog import family_with_variants
+
+    family, variants = family_with_variants(
+        {"pack": "250g"},
+        {"pack": "500g", "grade": "Loại 1"},
+        {"pack": "1kg"},
+        cooperative=catalog["coops"][0],
+        name_vi="Cà phê Robusta rang xay Buôn Ma Thuột",
+        name_en="Buon Ma Thuot ground Robusta coffee",
+    )
+    variants[0].price_vnd = None
+    variants[1].stock_qty = Decimal("12.5")
+    for variant in variants[:2]:
+        variant.save()
+    honey = catalog["products"]["honey"]
+    honey.unit, honey.price_vnd = "ML", 280
+    honey.save()
+    index_everything_again()
+    queries = [
+        Query(q="", size=100),
+        Query(q="ca phe robusta"),
+        Query(q="robusta", sort="price_desc"),
+        Query(q="mat ong", in_stock=True),
+        Query(q="hoa hoii khoo"),
+    ]
+
+    # when each page is turned into the API's data both ways
+    with translation.override(language):
+        pages = [product_search(q) for q in queries]
+        fast = [page_data(p) for p in pages]
+        drf = [ProductSearchApi.OutputSerializer(p).data for p in pages]
+
+    # then they are the same, key order and value types included
+    assert [json.dumps(d) for d in fast] == [json.dumps(d) for d in drf]
+    assert {r["id"] for r in fast[0]["results"]} >= {family.pk, honey.family_id}
+    card = next(r for r in fast[1]["results"] if r["id"] == family.pk)
+    assert [v["stock_qty"] for v in card["variants"]][1] == "12.500"
+    assert card["thumbnail_url"] is not None
+    assert fast[4]["corrected_query"] == "hoa hoi kho"

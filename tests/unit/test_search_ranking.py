@@ -17,7 +17,7 @@ from tests.factories.search import index_everything
 
 
 def order_of(q: str, size: int = 20) -> list[int]:
-    return [p.pk for p in product_search(Query(q=q, size=size, facets=False)).results]
+    return [p.id for p in product_search(Query(q=q, size=size, facets=False)).results]
 
 
 @pytest.fixture

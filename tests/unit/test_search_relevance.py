@@ -285,7 +285,7 @@ def _measure(fixtures, names) -> tuple[float, float, list[str]]:
     recalls, ndcgs, misses = [], [], []
     for kind, q, judged in QUERIES:
         grades = _grades(judged, fixtures, names)
-        ranked = [p.pk for p in product_search(Query(q=q, size=10, facets=False)).results]
+        ranked = [p.id for p in product_search(Query(q=q, size=10, facets=False)).results]
         recall = _recall(ranked, grades)
         recalls.append(recall)
         ndcgs.append(_ndcg(ranked, grades))

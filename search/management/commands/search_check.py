@@ -3,8 +3,9 @@
 Reports purchasable products missing from the index, indexed products that are no longer
 purchasable (or gone), and stale documents: any indexed field (name, description, stock,
 category, certifications, province, price...) that differs from the document the database
-builds now, seen by comparing each document's stored `doc_hash`. `--repair` re-indexes
-and deletes exactly those. Exits with status 1 when drift remains (usable in monitoring)."""
+builds now, seen by comparing each document's stored `doc_hash`; and an engine index built
+with another layout than this code's (`search_reindex --if-outdated` rebuilds it). `--repair`
+re-indexes and deletes exactly the drifted documents. Exits with status 1 when drift remains (usable in monitoring)."""
 
 import sys
 from typing import Any
@@ -25,6 +26,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, repair: bool, **options: Any) -> None:
         backend = get_backend()
         self.stdout.write(f"search_check: comparing the database with the {backend.name} index")
+        outdated = backend.outdated()
+        if outdated:  # facets or fields this code asks for are missing from the index
+            self.stdout.write(self.style.WARNING(f"  layout: {outdated}"))
         drift = compare(backend)
         for label, ids in (
             ("missing from the index", drift.missing),
@@ -45,7 +49,7 @@ class Command(BaseCommand):
                     f"search_check: repaired {drift.total} differences; {after.total} remain"
                 )
             )
-            if after.total:
+            if after.total or outdated:
                 sys.exit(1)
             return
         line = (
@@ -54,5 +58,8 @@ class Command(BaseCommand):
         )
         if drift.total:
             self.stdout.write(self.style.WARNING(line + "; run with --repair to fix"))
+            sys.exit(1)
+        if outdated:
+            self.stdout.write(self.style.WARNING(line + "; the index layout is outdated"))
             sys.exit(1)
         self.stdout.write(self.style.SUCCESS(line))

@@ -19,9 +19,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=1000)
+        parser.add_argument(
+            "--if-outdated",
+            action="store_true",
+            help="Rebuild only when the index was built by code with another layout "
+            "(a release step: after a deploy that changed the mapping).",
+        )
 
-    def handle(self, *args: Any, batch_size: int, **options: Any) -> None:
+    def handle(self, *args: Any, batch_size: int, if_outdated: bool, **options: Any) -> None:
         backend = get_backend()
+        if if_outdated:
+            why = backend.outdated()
+            if why is None:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"search_reindex: the {backend.name} index has this code's layout; "
+                        "nothing to do"
+                    )
+                )
+                return
+            self.stdout.write(f"search_reindex: {why}")
         expected = product_list_purchasable().count()
         self.stdout.write(
             f"search_reindex: {expected} purchasable products into the {backend.name} backend"

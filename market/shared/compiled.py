@@ -1,0 +1,71 @@
+"""Read queries by a list of ids, compiled once and run many times.
+
+Building and compiling a Django queryset costs far more than running a primary-key lookup of a
+few dozen rows: a search page's result cards took ~5 ms to build and compile and 0.4 ms to run.
+`rows_for_ids` compiles a queryset once per connection (one per thread), name and number of ids,
+with placeholder ids whose positions among the parameters it remembers; each call then puts the
+real ids there, runs the statement and converts the columns with the compiler's converters
+(JSON, decimals), giving exactly what `.values()` gives.
+"""
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
+
+from django.db import connections, router
+from django.db.models import Model, QuerySet
+
+
+class _Compiled(NamedTuple):
+    compiler: Any  # its converters turn raw column values into Python ones
+    sql: str
+    params: tuple[Any, ...]  # with placeholder ids at `slots`
+    slots: list[int]
+    names: list[str]
+
+
+_COMPILED: "WeakKeyDictionary[Any, dict[tuple[str, int], _Compiled]]" = WeakKeyDictionary()
+
+
+def rows_for_ids(
+    name: str,
+    model: type[Model],
+    build: Callable[[list[int]], QuerySet[Any, Any]],
+    ids: list[int],
+) -> list[dict[str, Any]]:
+    """`list(build(ids))` for a `build` that returns a `.values()` queryset of `model`
+    filtering on `<field>__in=ids` (positive integer ids) and otherwise always the same
+    statement; `name` tells the statements apart. Duplicate ids count once (as `IN` does)."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    connection = connections[router.db_for_read(model)]
+    mine = _COMPILED.setdefault(connection, {})
+    compiled = mine.get((name, len(ids)))
+    if compiled is None:
+        compiled = mine[(name, len(ids))] = _compile(connection, build, len(ids))
+    params = list(compiled.params)
+    for slot, value in zip(compiled.slots, ids, strict=True):
+        params[slot] = value
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        rows = cursor.fetchall()
+    names = compiled.names
+    return [dict(zip(names, row, strict=True)) for row in compiled.compiler.results_iter([rows])]
+
+
+def _compile(
+    connection: Any, build: Callable[[list[int]], QuerySet[Any, Any]], count: int
+) -> _Compiled:
+    """The statement for `count` ids, compiled with negative placeholder ids (never a real id;
+    each must appear exactly once among the parameters)."""
+    placeholders = [-(i + 1) for i in range(count)]
+    query = build(placeholders).query
+    compiler = query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    params = tuple(params)
+    if sorted(params.count(p) for p in placeholders) != [1] * count:
+        raise ValueError("each placeholder id must be exactly one parameter")
+    slots = [params.index(p) for p in placeholders]
+    names = [*query.extra_select, *query.values_select, *query.annotation_select]
+    return _Compiled(compiler, sql, params, slots, names)

@@ -1,0 +1,51 @@
+"""Mails queued together (market.shared.mail.mail_queue_many) without a broker: one task sends
+them in this process after commit; a failure mid-way is recorded with the mails already sent, and
+the admin's retry sends only the others."""
+
+import pytest
+
+from market.background import retry_failed
+from market.models import BackgroundTask
+from market.shared.mail import mail_compose, mail_queue_many
+
+pytestmark = pytest.mark.django_db
+
+
+def _sent(folder, text: str) -> int:
+    return sum(p.read_text().count(text) for p in folder.glob("[!.]*"))
+
+
+def test_a_failed_batch_keeps_its_progress_and_the_retry_sends_only_the_rest(
+    settings, tmp_path, django_capture_on_commit_callbacks
+):
+    # given a mail server that drops the connection at the second of three mails
+    settings.EMAIL_BACKEND = "tests.mail_backends.FailOnceFileBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    addresses = ["mot@example.vn", "fail-once@example.vn", "ba@example.vn"]
+    mails = [
+        mail_compose(to=a, language="vi", subject="Thông báo", body=f"gửi {a}") for a in addresses
+    ]
+
+    # when they are queued together and the transaction commits
+    with django_capture_on_commit_callbacks(execute=True):
+        mail_queue_many(mails)
+
+    # then the task failed after sending the first, and says so
+    row = BackgroundTask.objects.get(name="market.send_mails")
+    assert (row.status, row.progress, row.attempts) == ("FAILED", 1, 1)
+    assert "SMTPServerDisconnected" in row.last_error
+    assert [_sent(tmp_path, f"gửi {a}") for a in addresses] == [1, 0, 0]
+
+    # when an admin retries it, the two others go out and the first is not sent again
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retry_failed(task_ids=[row.pk]) == 1
+    row.refresh_from_db()
+    assert (row.status, row.progress) == ("DONE", 3)
+    assert [_sent(tmp_path, f"gửi {a}") for a in addresses] == [1, 1, 1]
+
+
+def test_nothing_to_send_queues_nothing(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert mail_queue_many([]) is None
+
+    assert not BackgroundTask.objects.exists()
