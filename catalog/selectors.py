@@ -1,7 +1,9 @@
 """Reads, always scoped to the actor. "Missing" and "not yours" give the same NotFound."""
 
-from typing import Any
+import time
+from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from catalog.models import (
@@ -16,6 +18,35 @@ from market.cooperatives.selectors import Viewer, is_cooperative_staff
 from market.errors import NotFound
 from market.models import Cooperative, User
 from market.shared.compiled import rows_for_ids
+
+
+class CategoryRow(NamedTuple):
+    pk: int
+    slug: str
+    name_vi: str
+    name_en: str
+    parent_id: int | None
+
+
+_categories: tuple[float, dict[int, CategoryRow]] = (0.0, {})
+
+
+def category_rows() -> dict[int, CategoryRow]:
+    """Every category by id (a small table that public pages read on every search: its labels,
+    its tree, whether a filter value exists). A process keeps it for PUBLIC_CACHE_SECONDS, the
+    age the shared page cache allows public pages anyway; read fresh when that is 0 (tests,
+    `make run`). A caller that misses an id asks the database (a category added since)."""
+    global _categories
+    ttl = getattr(settings, "PUBLIC_CACHE_SECONDS", 0)
+    read_at, rows = _categories
+    if ttl > 0 and time.monotonic() - read_at < ttl:
+        return rows
+    rows = {  # in the table's order (position, name)
+        r[0]: CategoryRow(*r)
+        for r in Category.objects.values_list("pk", "slug", "name_vi", "name_en", "parent_id")
+    }
+    _categories = (time.monotonic(), rows)
+    return rows
 
 
 def cooperative_get_for_member(*, user: User | None, cooperative_id: int) -> Cooperative:

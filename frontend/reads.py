@@ -326,18 +326,34 @@ def import_columns() -> list[dict]:
     ]
 
 
+def _categories(ids) -> dict[int, catalog_selectors.CategoryRow]:
+    """Categories `ids` from the process copy (catalog.selectors.category_rows: no query on a
+    search page), the ones missing from it (added since) from the database."""
+    known = catalog_selectors.category_rows()
+    found = {i: known[i] for i in ids if i in known}
+    missing = [i for i in ids if i not in known]
+    if missing:
+        found.update(
+            (r[0], catalog_selectors.CategoryRow(*r))
+            for r in Category.objects.filter(pk__in=missing).values_list(
+                "pk", "slug", "name_vi", "name_en", "parent_id"
+            )
+        )
+    return found
+
+
+def _category_name(row: catalog_selectors.CategoryRow) -> str:
+    english = (get_language() or "vi").startswith("en")
+    return row.name_en if english and row.name_en else row.name_vi
+
+
 def category_tree(options: list[dict]) -> list[dict]:
     """Category facet options in their hierarchy: each parent followed by its children (depth 1).
     A parent with no products of its own still heads its children (without a count)."""
     ids = [o["value"] for o in options]
-    parents = dict(Category.objects.filter(pk__in=ids).values_list("pk", "parent_id"))
+    parents = {pk: row.parent_id for pk, row in _categories(ids).items()}
     top_ids = {parents.get(i) or i for i in ids}
-    names = {
-        pk: (en if (get_language() or "vi").startswith("en") and en else vi)
-        for pk, vi, en in Category.objects.filter(pk__in=top_ids).values_list(
-            "pk", "name_vi", "name_en"
-        )
-    }
+    names = {pk: _category_name(row) for pk, row in _categories(top_ids).items()}
     by_id = {o["value"]: o for o in options}
     tree = []
     for top in sorted(top_ids, key=lambda t: names.get(t, "")):
@@ -350,16 +366,13 @@ def category_tree(options: list[dict]) -> list[dict]:
 
 def filter_value_label(name: str, value: Any) -> str:
     """A readable name for a chosen filter value (a province or category code, a price bucket)."""
-    from market.models import Province
+    from market.reference.admin_units import province_names
 
     if name == "province":
-        return Province.objects.filter(pk=value).values_list("name", flat=True).first() or str(
-            value
-        )
+        return province_names([value]).get(value) or str(value)
     if name == "category":
-        row = Category.objects.filter(pk=value).values_list("name_vi", "name_en").first()
-        english = (get_language() or "vi").startswith("en")
-        return (row[1] if english and row[1] else row[0]) if row else str(value)
+        row = _categories([value]).get(value)
+        return _category_name(row) if row else str(value)
     return str(value)
 
 
@@ -369,9 +382,15 @@ def nearest_categories(*, q: str, limit: int = 6) -> list:
     from market.reference.admin_units import fold
 
     words = {w for w in fold(q).split() if len(w) > 1}
-    rows = list(Category.objects.only("pk", "slug", "name_vi", "name_en", "parent_id"))
-    near = [c for c in rows if words & set(fold(f"{c.name_vi} {c.name_en}").split())]
+    rows = list(catalog_selectors.category_rows().values())  # in the table's order
+    near = [c for c in rows if words & set(_folded_words(c))]
     return (near or [c for c in rows if c.parent_id is None])[:limit]
+
+
+def _folded_words(row: catalog_selectors.CategoryRow) -> list[str]:
+    from market.reference.admin_units import fold
+
+    return fold(f"{row.name_vi} {row.name_en}").split()
 
 
 def saved_address(*, user: User) -> dict[str, Any]:

@@ -27,10 +27,15 @@ from catalog.models import (
     ProductFamily,
 )
 from catalog.options import label as option_label
-from catalog.selectors import family_card_rows, family_for_card, family_list_for_cards
+from catalog.selectors import (
+    category_rows,
+    family_card_rows,
+    family_for_card,
+    family_list_for_cards,
+)
 from catalog.units import BASE_UNIT, Unit
 from market import metrics
-from market.models import Cooperative, Province
+from market.models import Cooperative
 from market.reference.admin_units import province_names
 from market.shared.compiled import rows_for_ids
 from search.backends import Query, SearchBackend, get_backend, get_fallback
@@ -135,13 +140,14 @@ def validate_query(query: Query) -> Query:
         errors["incoterm"] = [_("Unknown Incoterm.")]
     if query.cursor and decode_cursor(query.cursor) is None:
         errors["cursor"] = [_("This cursor is not valid; start again from the first page.")]
-    for name, model in (
-        ("category", Category),
-        ("province", Province),
-        ("cooperative", Cooperative),
-    ):
+    known: dict[str, Callable[[int], bool]] = {  # categories, provinces: the process copies
+        "category": lambda pk: pk in category_rows() or Category.objects.filter(pk=pk).exists(),
+        "province": lambda pk: pk in province_names([pk]),
+        "cooperative": lambda pk: Cooperative.objects.filter(pk=pk).exists(),
+    }
+    for name, exists in known.items():
         value = getattr(query, name)
-        if value is not None and not model.objects.filter(pk=value).exists():
+        if value is not None and not exists(value):
             errors[name] = [_("Unknown value.")]
     if errors:
         raise InvalidSearch(fields=errors)
@@ -333,15 +339,23 @@ def _hydrate(ids: list[int]) -> list[ProductFamily]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+def _category_labels(ids: list[int], english: bool) -> dict[int, str]:
+    """Names of categories `ids`: from the process copy (catalog.selectors.category_rows), or
+    from the database when one is missing from it (added since)."""
+    known = category_rows()
+    if set(ids) <= known.keys():
+        rows = [known[pk]._asdict() for pk in ids]
+    else:
+        rows = rows_for_ids("facet-categories", Category, _categories, ids)
+    return {r["pk"]: r["name_en"] if english and r["name_en"] else r["name_vi"] for r in rows}
+
+
 def _label_facets(
     facets: dict[str, dict[Any, int]], query: Query
 ) -> dict[str, list[dict[str, Any]]]:
     english = (get_language() or "vi").startswith("en")
     labels: dict[str, Callable[[list[Any]], Mapping[Any, Any]]] = {
-        "category": lambda ids: {
-            r["pk"]: r["name_en"] if english and r["name_en"] else r["name_vi"]
-            for r in rows_for_ids("facet-categories", Category, _categories, _int_ids(ids))
-        },
+        "category": lambda ids: _category_labels(_int_ids(ids), english),
         "province": province_names,
         "cooperative": lambda ids: {
             r["pk"]: r["trading_name"] or r["legal_name"]

@@ -189,6 +189,16 @@ def _checkout_limits_out_of_the_way(settings):
 
 
 @pytest.fixture(autouse=True)
+def _category_copy_per_test():
+    # catalog.selectors.category_rows keeps the category table per process while
+    # PUBLIC_CACHE_SECONDS > 0 (some tests turn that on): one test's categories (rolled back, and
+    # on SQLite their ids reused) must not name the next test's.
+    from catalog import selectors
+
+    selectors._categories = (0.0, {})
+
+
+@pytest.fixture(autouse=True)
 def _province_ranking_not_cached(settings):
     # The "most used provinces" ranking is cached an hour in the per-process cache, which would
     # carry one test's checkouts into the next test's address form.
