@@ -265,6 +265,7 @@ SPECTACULAR_SETTINGS = {
         "ProductStatusEnum": "catalog.models.Product.Status",
         "CertificationStatusEnum": "catalog.models.Certification.Status",
         "ImportJobStatusEnum": "catalog.models.ImportJob.Status",
+        "ProductImageStatusEnum": "catalog.models.ProductImage.Status",
         "CooperativeStatusEnum": "market.models.Cooperative.Status",
     },
     # <id:…> (market.api.converters) is a positive int64.

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.utils.translation import get_language
@@ -342,7 +343,9 @@ def _hydrate(ids: list[int]) -> list[ProductFamily]:
 def _category_labels(ids: list[int], english: bool) -> dict[int, str]:
     """Names of categories `ids`: from the process copy (catalog.selectors.category_rows), or
     from the database when one is missing from it (added since)."""
-    known = category_rows()
+    # Without a process copy (PUBLIC_CACHE_SECONDS=0: tests, `make run`, the benches)
+    # category_rows() reads the whole table on every call: read only these ids then.
+    known = category_rows() if getattr(settings, "PUBLIC_CACHE_SECONDS", 0) > 0 else {}
     if set(ids) <= known.keys():
         rows = [known[pk]._asdict() for pk in ids]
     else:
