@@ -264,6 +264,7 @@ def test_a_rank_window_holding_every_name_match_ranks_like_the_full_match(
     # the full ranking's when the window holds every row with all the words in its name. (In
     # a catalog this small no match is big enough for a window: the threshold is lowered.)
     monkeypatch.setattr(database, "WINDOW_MIN_ROWS", 0)
+    monkeypatch.setattr(database, "WINDOW_MIN_DOCS", 0)
     settings.SEARCH_RANK_WINDOW = 0
     names = _name_matches(indexed, Query(q=q))
     if names == 0:
@@ -296,6 +297,7 @@ def test_a_big_match_ranks_only_its_newest_name_matches_and_counts_every_match(
     settings.SEARCH_RANK_WINDOW = 3
     small = indexed.search(Query(q="ca phe", size=3))  # a match too small for a window
     monkeypatch.setattr(database, "WINDOW_MIN_ROWS", 0)  # (this catalog's matches are small)
+    monkeypatch.setattr(database, "WINDOW_MIN_DOCS", 0)
     windowed = indexed.search(Query(q="ca phe", size=3))
     beyond = indexed.search(Query(q="ca phe", size=2, page=2))  # across the window's end
     after = indexed.search(Query(q="ca phe", size=3, page=2))  # past it: the rest, in full
