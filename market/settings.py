@@ -287,6 +287,8 @@ SEARCH_FALLBACK = env.str("SEARCH_FALLBACK", default="database")
 # write bumps a generation that invalidates them.
 SEARCH_FACET_CACHE_SECONDS = env.int("SEARCH_FACET_CACHE_SECONDS", default=30)
 SEARCH_BROWSE_FACET_CACHE_SECONDS = env.int("SEARCH_BROWSE_FACET_CACHE_SECONDS", default=600)
+# database backend: a big relevance-ranked match ranks only its newest this many name matches
+SEARCH_RANK_WINDOW = env.int("SEARCH_RANK_WINDOW", default=2000)
 
 # Catalog spreadsheet import: "task" queues each job as a background task (a Celery worker, or
 # this process after commit without a broker); "inline" runs it inside the request (tests).

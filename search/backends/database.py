@@ -27,6 +27,7 @@ from django.db.models import Field
 
 from catalog.models import Category
 from search import ranking
+from search.backends import pg_rebuild, window
 from search.backends.base import (
     COOPERATIVE_FACET_SIZE,
     FACETS,
@@ -55,6 +56,10 @@ COMMON_MIN_DOCS = 1000
 # A common word's names-only answer of at least this many families is the answer for every page
 # and order of relevance; a smaller one gives way to the full search (every page the same way).
 NARROWED_ENOUGH = 100
+# A rank window (`DatabaseBackend._windowed`) only for a match that may hold this many times
+# its size: below that, ranking the whole match costs less than reading the window.
+WINDOW_MIN_ROWS = 10
+DOCS = ""  # the number of documents, beside the terms' shares (no term is empty)
 # A text match this big keeps its facet counts like a browse (`big_match_seconds`).
 BIG_MATCH_ROWS = 5000
 Params = list[Any]  # SQL parameters
@@ -98,8 +103,24 @@ class _SqliteText:
     def statement(*, text: bool) -> Any:
         return connection.cursor()
 
-    def match(self, plan: ranking.Plan) -> tuple[str, Params]:
+    def match(self, plan: ranking.Plan, floor: int | None = None) -> tuple[str, Params]:
+        # (no `floor`: SQLite scores its rank window in Python, see `window_rows`)
         return "search_fts MATCH %s", [self._recall(plan)]
+
+    @staticmethod
+    def window_rows(
+        cursor: CursorWrapper, plan: ranking.Plan, filters: list[str], params: Params, size: int
+    ) -> list[tuple[Any, ...]]:
+        """The newest `size` rows with every word in the name (FTS5 reads the name matches
+        newest first and stops there), with what `window.page` scores and orders them by."""
+        where = " AND ".join(["search_fts MATCH %s", *filters])
+        cursor.execute(
+            f"SELECT f.rowid, f.name_fold, f.context_fold, f.name_exact, d.sku, d.name_len, "  # noqa: S608
+            f"d.orders, d.created FROM search_fts f JOIN {TABLE} d ON d.product_id = f.rowid "
+            f"WHERE {where} ORDER BY f.rowid DESC LIMIT %s",
+            [_fts_all(plan.recall, ranking.NAME), *params, size],
+        )
+        return list(cursor.fetchall())
 
     @staticmethod
     def _recall(plan: ranking.Plan) -> str:
@@ -112,14 +133,15 @@ class _SqliteText:
         docs = cursor.fetchone()[0]
         if docs < COMMON_MIN_DOCS:
             return {}
-        out = {}
-        for term in terms:
+        out = {DOCS: float(docs)}
+        for term in (t for t in terms if t != DOCS):
             cursor.execute("SELECT doc FROM search_fts_vocab WHERE term = %s", [term])
             row = cursor.fetchone()
             out[term] = (row[0] if row else 0) / docs
         return out
 
-    def rank(self, plan: ranking.Plan) -> tuple[str, Params]:
+    def rank(self, plan: ranking.Plan, floor: int | None = None) -> tuple[str, Params]:
+        # (no `floor`: SQLite scores its rank window in Python, see `window_rows`)
         parts = [f"(CASE WHEN {_SKU_TEST.format(find='instr')} THEN %s ELSE 0 END)"]
         params: Params = [*_sku_params(plan), ranking.SKU]
         for signal in plan.signals:
@@ -195,6 +217,13 @@ def _words_one_edit_away(cursor: CursorWrapper, token: str) -> set[str]:
     return found
 
 
+def _in_every_windowed_row(plan: ranking.Plan, signal: ranking.Signal) -> bool:
+    """A rank window holds rows with every clause of the query in the name: a signal that
+    tests some of those clauses in the name (all words, a word's name share) is true on each
+    of them; its weight is added as it is, without a match per signal."""
+    return signal.fields == ranking.NAME and set(signal.clauses) <= set(plan.recall)
+
+
 # The query is one of the lines of `sku` (SQLite instr / PostgreSQL strpos: same arguments).
 _SKU_TEST = "{find}(%s || d.sku || %s, %s) > 0"
 
@@ -252,13 +281,14 @@ class _PostgresText:
             if nested:  # (after an error, rolling back to the savepoint undoes it)
                 cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
 
-    def match(self, plan: ranking.Plan) -> tuple[str, Params]:
+    def match(self, plan: ranking.Plan, floor: int | None = None) -> tuple[str, Params]:
         """Each clause as an OR of GIN-indexed tests: the words typed on `tsv` (anywhere), or
         on the names' own tsvector for a common word; synonyms and exact words (weight B: the
         names as written) on `tsv_name` too. On `tsv` a weight cannot be tested in the index:
         "trái" as a synonym of "qua" fetched and rechecked the 16,000 rows whose category is
         "Trái cây" to keep none of them."""
-        sql, params = [], []
+        sql: list[str] = []
+        params: Params = []
         for i, clause in enumerate(plan.recall):
             anywhere = plan.fields_of(i) == ranking.RECALL
             folded = [_ts_phrase(a, "" if anywhere else "A") for k, a in clause if k == FOLDED]
@@ -271,7 +301,24 @@ class _PostgresText:
                 tests.append("d.tsv_name @@ to_tsquery('simple', %s)")
                 params.append(" | ".join(exact))
             sql.append("(" + " OR ".join(tests) + ")")
+        if floor is not None:  # the rank window: every word in the name, the newest rows
+            sql.append("d.tsv_name @@ to_tsquery('simple', %s) AND d.product_id >= %s")
+            params += [_ts_all(plan.recall, ranking.NAME), floor]
         return " AND ".join(sql), params
+
+    @staticmethod
+    def window_floor(
+        cursor: CursorWrapper, plan: ranking.Plan, filters: list[str], params: Params, size: int
+    ) -> int | None:
+        """The id of the `size`-th newest row with every word in its name, or None."""
+        where = " AND ".join(["d.tsv_name @@ to_tsquery('simple', %s)", *filters])
+        cursor.execute(
+            f"SELECT d.product_id FROM {TABLE} d WHERE {where} "  # noqa: S608
+            f"ORDER BY d.product_id DESC LIMIT 1 OFFSET %s",
+            [_ts_all(plan.recall, ranking.NAME), *params, size - 1],
+        )
+        row = cursor.fetchone()
+        return row[0] if row else None
 
     def shares(self, cursor: CursorWrapper, terms: list[str]) -> dict[str, float]:
         """The share of the documents that contain each term, from the planner's statistics
@@ -288,12 +335,16 @@ class _PostgresText:
         if not row or not row[0] or (row[2] or 0) < COMMON_MIN_DOCS:
             return {}
         frequencies = dict(zip(row[0], row[1], strict=False))
-        return {t: float(frequencies.get(t, 0.0)) for t in terms}
+        return {t: float(frequencies.get(t, 0.0)) for t in terms} | {DOCS: float(row[2])}
 
-    def rank(self, plan: ranking.Plan) -> tuple[str, Params]:
+    def rank(self, plan: ranking.Plan, floor: int | None = None) -> tuple[str, Params]:
         parts = [f"(CASE WHEN {_SKU_TEST.format(find='strpos')} THEN %s ELSE 0 END)"]
         params: Params = [*_sku_params(plan), ranking.SKU]
         for signal in plan.signals:
+            if floor is not None and _in_every_windowed_row(plan, signal):
+                parts.append("%s")
+                params.append(signal.weight)
+                continue
             # name signals on the names' tsvector: a few words per row, not the description
             column = "tsv_name" if signal.fields == ranking.NAME else "tsv"
             parts.append(f"(CASE WHEN d.{column} @@ to_tsquery('simple', %s) THEN %s ELSE 0 END)")
@@ -365,14 +416,10 @@ class DatabaseBackend(SearchBackend):
         # 100,000-product reindex; ON CONFLICT works on SQLite >= 3.24 and PostgreSQL alike.
         created = SearchDocument._meta.get_field("created")
         rows = [_row(d, created) for d in docs]
-        words = sorted(_words(docs))
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(UPSERT, rows)
             self.text.write(cursor, docs, [d["id"] for d in docs])
-            cursor.executemany(
-                f"INSERT INTO {WORDS} (word) VALUES (%s) ON CONFLICT (word) DO NOTHING",  # noqa: S608
-                [(w,) for w in words],
-            )
+            _add_words(cursor, docs)
         return len(docs)
 
     def delete_many(self, ids: list[int]) -> int:
@@ -401,7 +448,10 @@ class DatabaseBackend(SearchBackend):
         after_load: Callable[[], object] | None = None,
         progress: Callable[[int], object] | None = None,
     ) -> int:
-        """One transaction: readers keep seeing the old rows until the new ones commit."""
+        """One transaction: readers keep seeing the old rows until the new ones commit.
+        PostgreSQL loads a fresh table and builds its indexes after (`pg_rebuild`)."""
+        if connection.vendor == "postgresql":
+            return self._rebuild_postgres(docs_iter, after_load=after_load, progress=progress)
         total = 0
         with transaction.atomic():
             self.clear()
@@ -413,6 +463,30 @@ class DatabaseBackend(SearchBackend):
                 after_load()
             with connection.cursor() as cursor:
                 self.text.optimize(cursor)
+        return total
+
+    def _rebuild_postgres(
+        self,
+        docs_iter: Iterable[list[Doc]],
+        *,
+        after_load: Callable[[], object] | None,
+        progress: Callable[[int], object] | None,
+    ) -> int:
+        _bump_generation()
+        created = SearchDocument._meta.get_field("created")
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {WORDS}")  # noqa: S608
+            total = pg_rebuild.rebuild(
+                table=TABLE,
+                columns=COLUMNS,
+                batches=docs_iter,
+                to_row=lambda doc: _row(doc, created),
+                on_batch=_add_words,
+                after_load=after_load,
+                progress=progress,
+            )
+        _bump_generation()
         return total
 
     def count(self) -> int:
@@ -440,14 +514,29 @@ class DatabaseBackend(SearchBackend):
         return self._run(query, plan)
 
     def _common_words(self, terms: Iterable[str]) -> frozenset[str]:
-        """The terms found in more than COMMON_SHARE of the documents, from shares kept per
-        index generation (every index write bumps it) in this process."""
-        global _shares
+        """The terms found in more than COMMON_SHARE of the documents."""
         terms = list(terms)
+        known = self._shares_of(terms)
+        return frozenset(t for t in terms if known.get(t, 0.0) > ranking.COMMON_SHARE)
+
+    def _big_match(self, plan: ranking.Plan) -> bool:
+        """Whether every word typed is in at least WINDOW_MIN_ROWS documents (an upper bound
+        of the match from the same document frequencies): only such a match is worth a rank
+        window (at 100,000 products the full rank of a 9,000-row match costs less)."""
+        terms = [t for clause in plan.recall for t in next(a for k, a in clause if k == FOLDED)]
+        known = self._shares_of([*terms, DOCS])
+        fewest = min((known.get(t, 0.0) for t in terms), default=0.0)
+        return fewest * known.get(DOCS, 0.0) >= WINDOW_MIN_ROWS * rank_window()
+
+    def _shares_of(self, terms: list[str]) -> dict[str, float]:
+        """The share of the documents that contain each term (and, under DOCS, their number),
+        kept per index generation (every index write bumps it) in this process; {} when the
+        shared cache is down (no common words, no rank window)."""
+        global _shares
         try:
             generation = cache.get_or_set(GENERATION_KEY, 1, None)
-        except Exception:  # the shared cache is down: no common words (the full recall)
-            return frozenset()
+        except Exception:
+            return {}
         key = (connection.alias, connection.vendor, generation)
         if _shares[0] != key:
             _shares = (key, {})
@@ -457,7 +546,7 @@ class DatabaseBackend(SearchBackend):
             with connection.cursor() as cursor:
                 found = self.text.shares(cursor, missing)
             known.update({t: found.get(t, 0.0) for t in missing})
-        return frozenset(t for t in terms if known[t] > ranking.COMMON_SHARE)
+        return known
 
     def _run(self, query: Query, plan: ranking.Plan | None) -> SearchResult:
         where, params, join = self._where(query, plan)
@@ -477,7 +566,11 @@ class DatabaseBackend(SearchBackend):
         key = _facet_cache_key(base, params, longest) if query.facets else None
         cached = _cache_get(key) if key else None
         with self.text.statement(text=plan is not None) as cursor:
-            if query.facets and cached is None and plan:
+            window = self._windowed(cursor, query, plan, order, offset) if by_rank else None
+            if plan is not None and window is not None:
+                ids = window
+                facets, total = cached or self._counted(cursor, base, params, query, key, seconds)
+            elif query.facets and cached is None and plan:
                 ids, (facets, total) = self._match_once(
                     cursor, base, rank_params + params, rank, order, query, offset
                 )
@@ -498,12 +591,121 @@ class DatabaseBackend(SearchBackend):
             result.next_cursor = encode_cursor([offset + len(ids)])
         return result
 
-    def _where(self, query: Query, plan: ranking.Plan | None) -> tuple[list[str], Params, str]:
+    def _windowed(
+        self,
+        cursor: CursorWrapper,
+        query: Query,
+        plan: ranking.Plan | None,
+        order: str,
+        offset: int,
+    ) -> list[int] | None:
+        """The page of a big match ranked by relevance, from its rank window: when at least
+        `rank_window()` rows have every word of the query in their name, only the newest that
+        many of them are ranked (None: fewer, rank every match). Every other row would rank
+        below all of them (a name without every word scores under NAME_ALL), so the first
+        pages come from them either way; what the window gives up is an older row that a
+        tie-break (shorter name, more orders) would have put first. Pages past the window
+        rank the rest of the match in full. A query with a digit may be a SKU (which outranks
+        the name) and is never windowed."""
+        size = rank_window()
+        if plan is None or size <= 0 or any(c.isdigit() for c in plan.sku):
+            return None
+        if not self._big_match(plan):
+            return None
+        past = offset + query.size > size  # (deep pages: the whole window, then the rest)
+        filters = list(_filters(query))
+        sql, params = [s for s, _ in filters], [p for _, v in filters for p in v]
+        if isinstance(self.text, _SqliteText):
+            if not window.can_score(plan):
+                return None
+            rows = self.text.window_rows(cursor, plan, sql, params, size)
+            if len(rows) < size:
+                return None
+            ranked = window.page(rows, plan, size, 0)
+        else:
+            floor = self.text.window_floor(cursor, plan, sql, params, size)
+            if floor is None:
+                return None
+            ranked = self._window_page(
+                cursor, query, plan, floor, order, size if past else offset + query.size
+            )
+        ids = ranked[offset : offset + query.size]
+        if past:
+            ids += self._past_window(
+                cursor, query, plan, order, ranked, max(0, offset - size), query.size - len(ids)
+            )
+        return ids
+
+    def _window_page(
+        self,
+        cursor: CursorWrapper,
+        query: Query,
+        plan: ranking.Plan,
+        floor: int,
+        order: str,
+        limit: int,
+    ) -> list[int]:
+        """The first `limit` rows of the window, ranked (PostgreSQL)."""
+        where, params, join = self._where(query, plan, floor)
+        rank, rank_params = self.text.rank(plan, floor)
+        cursor.execute(
+            f"SELECT d.product_id, {rank} AS r FROM {TABLE} d {join} "  # noqa: S608
+            f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s",
+            rank_params + params + [limit],
+        )
+        return [r[0] for r in cursor.fetchall()]
+
+    def _past_window(
+        self,
+        cursor: CursorWrapper,
+        query: Query,
+        plan: ranking.Plan,
+        order: str,
+        window_ids: list[int],
+        offset: int,
+        limit: int,
+    ) -> list[int]:
+        """Rows of the match outside the window, ranked in full: the pages after it."""
+        where, params, join = self._where(query, plan)
+        rank, rank_params = self.text.rank(plan)
+        where.append(f"d.product_id NOT IN ({','.join(['%s'] * len(window_ids))})")
+        cursor.execute(
+            f"SELECT d.product_id, {rank} AS r FROM {TABLE} d {join} "  # noqa: S608
+            f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s OFFSET %s",
+            rank_params + params + window_ids + [limit, offset],
+        )
+        return [r[0] for r in cursor.fetchall()]
+
+    def _counted(
+        self,
+        cursor: CursorWrapper,
+        base: str,
+        params: Params,
+        query: Query,
+        key: str | None,
+        seconds: int,
+    ) -> tuple[Facets, int]:
+        """Total and facets of a whole text match whose page came from a rank window: counted
+        without the rank, and kept like any big match's (`big_match_seconds`)."""
+        if not query.facets:
+            cursor.execute(f"SELECT count(*) {base}", params)
+            return {}, cursor.fetchone()[0]
+        _ids, counted = self._match_once(
+            cursor, base, params, "0", _order(query, True), query, 0, limit=0
+        )
+        keep = big_match_seconds() if counted[1] >= BIG_MATCH_ROWS else seconds
+        if key and keep > 0:
+            _cache_set(key, counted, max(keep, seconds))
+        return counted
+
+    def _where(
+        self, query: Query, plan: ranking.Plan | None, floor: int | None = None
+    ) -> tuple[list[str], Params, str]:
         where: list[str] = []
         params: Params = []
         join = ""
         if plan is not None:
-            sql, text_params = self.text.match(plan)
+            sql, text_params = self.text.match(plan, floor)
             join = self.text.join
             where.append(sql)
             params += text_params
@@ -540,6 +742,7 @@ class DatabaseBackend(SearchBackend):
         order: str,
         query: Query,
         offset: int,
+        limit: int | None = None,
     ) -> tuple[list[int], tuple[Facets, int]]:
         """A text search with facets in one statement: the match (and its rank) runs once into
         a materialised set, which gives the page of ids and both facet GROUP BYs (PostgreSQL
@@ -559,7 +762,7 @@ class DatabaseBackend(SearchBackend):
             + _ROLLED
             + " UNION ALL "
             + _BITS.format(p="", src="FROM m"),
-            params + [query.size, offset],
+            params + [query.size if limit is None else limit, offset],
         )
         rows = cursor.fetchall()
         page = sorted((r for r in rows if r[0] == 2), key=lambda r: r[2])
@@ -722,6 +925,13 @@ def _options(options: str | None) -> tuple[tuple[str, str], ...]:
     return tuple((name, value) for name, _sep, value in pairs if name in OPTION_FIELDS)
 
 
+def _add_words(cursor: CursorWrapper, docs: list[Doc]) -> None:
+    cursor.executemany(
+        f"INSERT INTO {WORDS} (word) VALUES (%s) ON CONFLICT (word) DO NOTHING",  # noqa: S608
+        [(w,) for w in sorted(_words(docs))],
+    )
+
+
 def _words(docs: list[Doc]) -> set[str]:
     """Words a buyer may mistype: those of names and context (not descriptions, not numbers)."""
     return {
@@ -782,6 +992,11 @@ def browse_facet_cache_seconds() -> int:
     100,000 products: the slowest requests), and only a few filter sets are asked for: they are
     kept until the next index write (the generation in the key) or this many seconds."""
     return getattr(settings, "SEARCH_BROWSE_FACET_CACHE_SECONDS", 600)
+
+
+def rank_window() -> int:
+    """How many of a big match's rows are ranked at most (`DatabaseBackend._window_floor`)."""
+    return getattr(settings, "SEARCH_RANK_WINDOW", 2000)
 
 
 def big_match_seconds() -> int:

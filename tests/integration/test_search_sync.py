@@ -178,6 +178,51 @@ def test_reindex_twice_is_safe(search_backend):
     assert search_backend.count() == 1
 
 
+def _table_shape(table):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, regexp_replace(indexdef, ' ON \\S+ ', ' ON t ') FROM pg_indexes "
+            "WHERE tablename = %s ORDER BY indexname",
+            [table],
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, contype FROM pg_constraint WHERE conrelid = %s::regclass "
+            "ORDER BY conname",
+            [table],
+        )
+        return indexes, cursor.fetchall()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgres_rebuild_swaps_in_a_table_with_the_same_indexes_and_constraints(settings):
+    """The PostgreSQL rebuild loads a fresh table and builds its indexes after (pg_rebuild):
+    the table in place afterwards has every index and constraint under its migration name,
+    and the search finds the new rows through them."""
+    from django.db import connection
+
+    from search.backends.database import TABLE, DatabaseBackend
+
+    settings.SEARCH_BACKEND = "database"
+    before = _table_shape(TABLE)
+    ProductFactory(name_vi="Bưởi da xanh Bến Tre")
+    ProductFactory(name_vi="Cà phê Robusta")
+
+    loaded = DatabaseBackend().rebuild(documents.iter_all(1))
+
+    assert loaded == 2
+    assert _table_shape(TABLE) == before
+    assert "searchdoc_tsv_name" in {name for name, _ in before[0]}
+    assert {c for _, c in before[1]} >= {"p", "c"}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [TABLE + "_next"])
+        assert cursor.fetchone() == (None,)
+    assert found("buoi") == [Product.objects.get(name_vi="Bưởi da xanh Bến Tre").pk]
+
+
 def test_search_check_reports_drift_and_repair_fixes_it(search_backend):
     kept, moved, gone = (
         ProductFactory(name_vi=f"Hạt sen Huế {i}", price_vnd=200_000) for i in range(3)

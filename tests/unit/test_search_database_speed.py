@@ -3,6 +3,7 @@
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product
@@ -240,3 +241,76 @@ def test_a_text_search_inside_a_transaction_leaves_the_planner_settings_as_they_
         with connection.cursor() as cursor:
             cursor.execute("SHOW enable_seqscan")
             assert cursor.fetchone()[0] == "on"
+
+
+def _name_matches(backend, query: Query) -> int:
+    """How many rows have every word of `query` in the name: the biggest rank window that
+    fills up (up to 200)."""
+    plan = ranking.plan(query.q, query.parsed)
+    order = database._order(query, True)
+    with backend.text.statement(text=True) as cursor:
+        for size in range(1, 201):
+            with override_settings(SEARCH_RANK_WINDOW=size):
+                if backend._windowed(cursor, Query(q=query.q, size=1), plan, order, 0) is None:
+                    return size - 1
+    return 200
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_a_rank_window_holding_every_name_match_ranks_like_the_full_match(
+    indexed, settings, monkeypatch, q
+):
+    # The window's page (SQLite: scored in Python; PostgreSQL: the window's rows in SQL) is
+    # the full ranking's when the window holds every row with all the words in its name. (In
+    # a catalog this small no match is big enough for a window: the threshold is lowered.)
+    monkeypatch.setattr(database, "WINDOW_MIN_ROWS", 0)
+    settings.SEARCH_RANK_WINDOW = 0
+    names = _name_matches(indexed, Query(q=q))
+    if names == 0:
+        pytest.fail(f"{q!r} has no name match in the test catalog: pick another query")
+    full = indexed.search(Query(q=q, size=names))
+
+    settings.SEARCH_RANK_WINDOW = names
+    windowed = indexed.search(Query(q=q, size=names))
+
+    assert windowed.ids == full.ids
+    assert (windowed.total, windowed.facets) == (full.total, full.facets)
+
+
+def test_a_big_match_ranks_only_its_newest_name_matches_and_counts_every_match(
+    indexed, settings, monkeypatch
+):
+    # Given 4 coffees named "Cà phê ..." (oldest first) and one product with the words in its
+    # description only, and a rank window of 3
+    older_short = ProductFactory(name_vi="Cà phê Mộc", description_vi="")
+    long_name = ProductFactory(name_vi="Cà phê Robusta rang xay Đắk Lắk", description_vi="")
+    short = ProductFactory(name_vi="Cà phê Culi", description_vi="")
+    middle = ProductFactory(name_vi="Cà phê Arabica Cầu Đất", description_vi="")
+    described = ProductFactory(
+        name_vi="Trà Shan tuyết", name_en="Shan Tuyet tea", description_vi="hương cà phê mộc"
+    )
+    index_everything(indexed)
+    settings.SEARCH_RANK_WINDOW = 0
+    everything = indexed.search(Query(q="ca phe", size=50))
+
+    settings.SEARCH_RANK_WINDOW = 3
+    small = indexed.search(Query(q="ca phe", size=3))  # a match too small for a window
+    monkeypatch.setattr(database, "WINDOW_MIN_ROWS", 0)  # (this catalog's matches are small)
+    windowed = indexed.search(Query(q="ca phe", size=3))
+    beyond = indexed.search(Query(q="ca phe", size=2, page=2))  # across the window's end
+    after = indexed.search(Query(q="ca phe", size=3, page=2))  # past it: the rest, in full
+    with_digit = indexed.search(Query(q="ca phe 1", size=3))  # may be a SKU: never windowed
+
+    # Then the page ranks the 3 newest name matches (shorter names first); the oldest, shorter
+    # name is left out of the page, while the total and facets count every match
+    family = {p.pk: p.family_id for p in (older_short, long_name, short, middle, described)}
+    assert windowed.ids == [family[short.pk], family[middle.pk], family[long_name.pk]]
+    assert family[older_short.pk] not in windowed.ids
+    assert (windowed.total, windowed.facets) == (everything.total, everything.facets)
+    assert family[described.pk] in everything.ids
+    assert small.ids == everything.ids[:3]
+    rest = [i for i in everything.ids if i not in windowed.ids]
+    assert beyond.ids == [family[long_name.pk], rest[0]]
+    assert after.ids == rest[:3]
+    assert family[older_short.pk] in rest  # left to the pages after the window
+    assert with_digit.total == indexed.search(Query(q="ca phe 1", size=3, facets=False)).total
