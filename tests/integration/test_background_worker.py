@@ -164,6 +164,19 @@ def test_work_queued_while_the_broker_is_down_runs_once_it_is_back(
     assert flush(older_than_seconds=0) == 0  # sent once, not again
 
 
+def _set_stock(staff: dict, product, quantity) -> None:
+    """A stock move committed by the product's cooperative (`staff`: its user by cooperative id)."""
+    from catalog.services.products import product_stock_adjust
+
+    product_stock_adjust(
+        actor=staff[product.cooperative_id],
+        cooperative_id=product.cooperative_id,
+        product_id=product.pk,
+        mode="set",
+        quantity=quantity,
+    )
+
+
 def test_stock_moves_reach_the_index_in_one_coalesced_drain(transactional_db, broker, settings):
     """Checkouts move stock several times a second: their outbox rows wait a few seconds and one
     drain of the worker indexes them together (search.sync.on_changes_committed)."""
@@ -171,7 +184,6 @@ def test_stock_moves_reach_the_index_in_one_coalesced_drain(transactional_db, br
 
     from django.core.cache import cache
 
-    from catalog.services.products import product_stock_adjust
     from market.models import OutboxEvent
     from search.backends import Query, get_backend
     from search.sync import STOCK_DRAIN_PENDING
@@ -188,13 +200,7 @@ def test_stock_moves_reach_the_index_in_one_coalesced_drain(transactional_db, br
     try:
         # when two stock moves commit, one after the other (as two checkouts)
         for product in moved:
-            product_stock_adjust(
-                actor=staff[product.cooperative_id],
-                cooperative_id=product.cooperative_id,
-                product_id=product.pk,
-                mode="set",
-                quantity=Decimal("0"),
-            )
+            _set_stock(staff, product, Decimal("0"))
         ids = [p.pk for p in moved]
 
         # then their rows wait for the coalesced drain (no drain per move) ...
@@ -219,7 +225,6 @@ def test_a_coalesced_drain_that_could_not_be_published_does_not_hold_back_later_
 
     from django.core.cache import cache
 
-    from catalog.services.products import product_stock_adjust
     from market.models import OutboxEvent
     from search.backends import get_backend
     from search.sync import STOCK_DRAIN_PENDING
@@ -237,13 +242,7 @@ def test_a_coalesced_drain_that_could_not_be_published_does_not_hold_back_later_
     }
 
     def move(product):
-        product_stock_adjust(
-            actor=staff[product.cooperative_id],
-            cooperative_id=product.cooperative_id,
-            product_id=product.pk,
-            mode="set",
-            quantity=Decimal("1"),
-        )
+        _set_stock(staff, product, Decimal("1"))
 
     try:
         # when the first move commits while nothing listens on the broker's address (a real
