@@ -62,8 +62,12 @@ def cooperative_available(*, cooperative_id: int, excluding_line: int | None = N
     gross = -sums.get(K.COOP_PAYABLE, 0) - (reserved["g"] or 0)
     receivable = sums.get(K.COOP_RECEIVABLE, 0) - (reserved["n"] or 0)
     # Commission given back after it was set off leaves the receivable below zero: money we owe
-    # the cooperative, paid with the transfer (netted < 0), never kept back.
-    netted = receivable if receivable < 0 else min(receivable, max(gross, 0))
+    # the cooperative, paid with the transfer (netted < 0), never kept back. While its payable is
+    # below zero (card money refunded after it was paid out) nothing is paid (a payout line's gross
+    # is never negative): both wait until released money brings the payable back.
+    if gross < 0:
+        return Available(gross, receivable, 0, gross)
+    netted = receivable if receivable < 0 else min(receivable, gross)
     return Available(gross, receivable, netted, gross - netted)
 
 

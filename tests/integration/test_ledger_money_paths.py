@@ -574,3 +574,40 @@ def test_commission_given_back_after_it_was_set_off_is_paid_out_not_kept(admin):
     assert (after.payable_vnd, after.receivable_vnd, after.available.net_vnd) == (0, 0, 0)
     assert payout_run(minimum_vnd=0) is None
     assert ledger_check().ok
+
+
+def test_a_payable_below_zero_holds_back_commission_owed_back_and_the_run_pays_the_others(admin):
+    # given a cooperative paid out, then refunded after release on a direct order (we owe it
+    # commission back) AND on a card order (its payable goes below zero)
+    card = card_order(price=1_000_000)
+    complete(card, admin)
+    coop = card.cooperative
+    direct = place_order(
+        UserFactory(),
+        ProductFactory(cooperative=coop, price_vnd=3_000_000),
+        payment_method="bank_transfer",
+    )
+    payment_bank_transfer_confirm(actor=admin, order_id=direct.pk)
+    complete(direct, admin)
+    payout_line_mark_paid(
+        actor=admin, line_id=payout_run(minimum_vnd=0).lines.get().pk, bank_reference="FT1"
+    )
+    direct.refresh_from_db()
+    refund_create(actor=admin, order_id=direct.pk, amount_vnd=direct.released_vnd // 2, reason="a")
+    card_refund = refund_create(actor=admin, order_id=card.pk, amount_vnd=10_000, reason="b")
+    refund_settle(refund_id=card_refund.pk, provider_id="re_b")
+    # and another cooperative that is simply owed its released money
+    other = card_order(price=500_000)
+    complete(other, admin)
+    b = balances_for_cooperative(cooperative_id=coop.pk)
+    assert b.payable_vnd < 0 and b.receivable_vnd < 0 and b.available.net_vnd < 0
+    assert -b.receivable_vnd > -b.payable_vnd  # owed back more than it is below zero
+
+    # when the weekly run goes
+    batch = payout_run(minimum_vnd=0)
+
+    # then the others are paid and the cooperative below zero waits (no negative gross)
+    assert [line.cooperative_id for line in batch.lines.all()] == [other.cooperative_id]
+    after = balances_for_cooperative(cooperative_id=coop.pk)
+    assert (after.payable_vnd, after.receivable_vnd) == (b.payable_vnd, b.receivable_vnd)
+    assert ledger_check().ok
