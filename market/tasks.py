@@ -1,5 +1,7 @@
 """Background tasks of the market app: e-mail, and the upkeep of the task queue itself."""
 
+import logging
+import smtplib
 from datetime import timedelta
 
 from celery import shared_task
@@ -8,8 +10,23 @@ from django.core.mail import send_mail as django_send_mail
 from django.utils import timezone
 
 from market import background
-from market.background import HtxTask
+from market.background import HtxTask, PermanentError
 from market.models import BackgroundTask
+
+log = logging.getLogger("htx.mail")
+
+
+def _refused_for_good(exc: smtplib.SMTPException) -> bool:
+    """The server refused this one mail for good (5xx for its recipients or its content): another
+    attempt would fail the same way. A refused sender, a dropped connection or a 4xx is the
+    server's or our setup's state, and is retried."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return True
+    return (
+        isinstance(exc, smtplib.SMTPResponseException)
+        and not isinstance(exc, smtplib.SMTPSenderRefused)
+        and exc.smtp_code >= 500
+    )
 
 
 @shared_task(base=HtxTask, name="market.send_mails")
@@ -17,16 +34,30 @@ def send_mails(*, messages: list[dict]) -> int:
     """Send rendered plain-text mails ({to, subject, body}; queued together by
     market.shared.mail.mail_queue_many) over one connection to the mail server. Each mail sent is
     a step of the task: an SMTP error raises, and the retry (with backoff; FAILED in the end)
-    starts with the first mail not sent, so nobody gets one twice. Returns how many were sent."""
+    starts with the first mail not sent, so nobody gets one twice. A mail the server refuses for
+    good (an address that does not exist) is passed over, not retried, so it never holds back the
+    mails after it; the task then ends FAILED naming those addresses. Returns how many were
+    handled."""
     start = background.steps_done()
     if start >= len(messages):
         return 0
+    refused: list[str] = []
     with get_connection(fail_silently=False) as connection:
         for message in messages[start:]:
-            EmailMessage(
-                message["subject"], message["body"], None, message["to"], connection=connection
-            ).send()
+            try:
+                EmailMessage(
+                    message["subject"], message["body"], None, message["to"], connection=connection
+                ).send()
+            except smtplib.SMTPException as exc:
+                if not _refused_for_good(exc):
+                    raise
+                log.warning("mail to %s refused for good: %s", message["to"], exc)
+                refused += message["to"]
             background.step_done()
+    if refused:
+        raise PermanentError(
+            f"the mail server refused {', '.join(refused)} for good; the other mails were sent"
+        )
     return len(messages) - start
 
 

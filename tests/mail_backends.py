@@ -18,3 +18,17 @@ class FailOnceFileBackend(filebased.EmailBackend):
                     marker.touch()
                     raise smtplib.SMTPServerDisconnected(f"connection dropped sending to {address}")
         return super().send_messages(email_messages)
+
+
+class RefusingFileBackend(filebased.EmailBackend):
+    """A mail server that refuses every address starting with "no-such" for good (550), as one
+    refuses a mailbox that does not exist; other mails are written as files."""
+
+    def send_messages(self, email_messages):
+        for message in email_messages:
+            refused = {
+                a: (550, b"5.1.1 no such mailbox") for a in message.to if a.startswith("no-such")
+            }
+            if refused:
+                raise smtplib.SMTPRecipientsRefused(refused)
+        return super().send_messages(email_messages)

@@ -44,6 +44,35 @@ def test_a_failed_batch_keeps_its_progress_and_the_retry_sends_only_the_rest(
     assert [_sent(tmp_path, f"gửi {a}") for a in addresses] == [1, 1, 1]
 
 
+def test_an_address_refused_for_good_does_not_hold_back_the_mails_after_it(
+    settings, tmp_path, django_capture_on_commit_callbacks
+):
+    # given a mail server that refuses a mailbox that does not exist (550)
+    settings.EMAIL_BACKEND = "tests.mail_backends.RefusingFileBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    addresses = ["mot@example.vn", "no-such@example.vn", "ba@example.vn"]
+    mails = [
+        mail_compose(to=a, language="vi", subject="Thông báo", body=f"gửi {a}") for a in addresses
+    ]
+
+    # when they are queued together and the transaction commits
+    with django_capture_on_commit_callbacks(execute=True):
+        mail_queue_many(mails)
+
+    # then the others are sent once, the task is not retried, and its failure names the address
+    row = BackgroundTask.objects.get(name="market.send_mails")
+    assert (row.status, row.progress, row.attempts) == ("FAILED", 3, 1)
+    assert "no-such@example.vn" in row.last_error
+    assert [_sent(tmp_path, f"gửi {a}") for a in addresses] == [1, 0, 1]
+
+    # and an admin's retry sends nobody anything twice
+    with django_capture_on_commit_callbacks(execute=True):
+        retry_failed(task_ids=[row.pk])
+    row.refresh_from_db()
+    assert row.status == "DONE"
+    assert [_sent(tmp_path, f"gửi {a}") for a in addresses] == [1, 0, 1]
+
+
 def test_nothing_to_send_queues_nothing(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         assert mail_queue_many([]) is None
