@@ -478,8 +478,6 @@ class DatabaseBackend(SearchBackend):
         _bump_generation()
         created = SearchDocument._meta.get_field("created")
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(f"DELETE FROM {WORDS}")  # noqa: S608
             total = pg_rebuild.rebuild(
                 table=TABLE,
                 columns=COLUMNS,
@@ -488,6 +486,8 @@ class DatabaseBackend(SearchBackend):
                 on_batch=_add_words,
                 after_load=after_load,
                 progress=progress,
+                # the vocabulary after the documents' lock, in the order a drain writes them
+                before_load=lambda cursor: cursor.execute(f"DELETE FROM {WORDS}"),  # noqa: S608
             )
         _bump_generation()
         return total

@@ -44,8 +44,11 @@ def rebuild(
     on_batch: Callable[[CursorWrapper, list[Doc]], object],
     after_load: Callable[[], object] | None = None,
     progress: Callable[[int], object] | None = None,
+    before_load: Callable[[CursorWrapper], object] | None = None,
 ) -> int:
-    """Load the rows (`to_row`) of every document of `batches` into a copy of `table` without
+    """`before_load(cursor)` runs once `table` is locked (clearing what the load re-fills: taken
+    after the lock, as writers take them, so a drain and the rebuild cannot deadlock).
+    Load the rows (`to_row`) of every document of `batches` into a copy of `table` without
     indexes, build its indexes, and put it in `table`'s place; `on_batch(cursor, docs)` runs
     for each batch (the typo vocabulary) and `after_load()` once the new table is in place,
     before the commit."""
@@ -54,6 +57,8 @@ def rebuild(
     with transaction.atomic(), connection.cursor() as cursor:
         # Writers wait until the switch; readers go on (EXCLUSIVE does not block SELECT).
         cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        if before_load:
+            before_load(cursor)
         cursor.execute(f"DROP TABLE IF EXISTS {nxt}")
         cursor.execute(
             f"CREATE TABLE {nxt} (LIKE {table} INCLUDING ALL EXCLUDING INDEXES)"  # the checks, generated columns
