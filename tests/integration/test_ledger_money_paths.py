@@ -515,15 +515,16 @@ def test_ledger_rows_are_immutable(admin):
     assert Entry.objects.filter(transaction=txn).count() == 2
 
 
-def test_commission_given_back_after_it_was_set_off_is_paid_out_not_kept(admin):
-    # given a cooperative whose commission on an order paid to it directly was set off in a
-    # payout (its receivable is 0), and that order is then partly refunded
+def _direct_order_refunded_after_its_commission_was_set_off(admin, price: int):
+    """A cooperative with a released card order and a released order paid to it directly (price
+    `price`), paid out (its commission set off: receivable 0); then half the direct order is
+    refunded. Returns (card order, cooperative, that refund)."""
     card = card_order(price=1_000_000)
     complete(card, admin)
     coop = card.cooperative
     direct = place_order(
         UserFactory(),
-        ProductFactory(cooperative=coop, price_vnd=300_000),
+        ProductFactory(cooperative=coop, price_vnd=price),
         payment_method="bank_transfer",
     )
     payment_bank_transfer_confirm(actor=admin, order_id=direct.pk)
@@ -535,6 +536,13 @@ def test_commission_given_back_after_it_was_set_off_is_paid_out_not_kept(admin):
         actor=admin, order_id=direct.pk, amount_vnd=direct.released_vnd // 2, reason="thiếu hàng"
     )
     refund.refresh_from_db()
+    return card, coop, refund
+
+
+def test_commission_given_back_after_it_was_set_off_is_paid_out_not_kept(admin):
+    # given a cooperative whose commission on an order paid to it directly was set off in a
+    # payout (its receivable is 0), and that order is then partly refunded
+    _, coop, refund = _direct_order_refunded_after_its_commission_was_set_off(admin, 300_000)
     back = refund.commission_back_vnd
 
     # then we owe it that commission back, and its page says so
@@ -579,21 +587,7 @@ def test_commission_given_back_after_it_was_set_off_is_paid_out_not_kept(admin):
 def test_a_payable_below_zero_holds_back_commission_owed_back_and_the_run_pays_the_others(admin):
     # given a cooperative paid out, then refunded after release on a direct order (we owe it
     # commission back) AND on a card order (its payable goes below zero)
-    card = card_order(price=1_000_000)
-    complete(card, admin)
-    coop = card.cooperative
-    direct = place_order(
-        UserFactory(),
-        ProductFactory(cooperative=coop, price_vnd=3_000_000),
-        payment_method="bank_transfer",
-    )
-    payment_bank_transfer_confirm(actor=admin, order_id=direct.pk)
-    complete(direct, admin)
-    payout_line_mark_paid(
-        actor=admin, line_id=payout_run(minimum_vnd=0).lines.get().pk, bank_reference="FT1"
-    )
-    direct.refresh_from_db()
-    refund_create(actor=admin, order_id=direct.pk, amount_vnd=direct.released_vnd // 2, reason="a")
+    card, coop, _ = _direct_order_refunded_after_its_commission_was_set_off(admin, 3_000_000)
     card_refund = refund_create(actor=admin, order_id=card.pk, amount_vnd=10_000, reason="b")
     refund_settle(refund_id=card_refund.pk, provider_id="re_b")
     # and another cooperative that is simply owed its released money
