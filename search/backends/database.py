@@ -439,7 +439,7 @@ class DatabaseBackend(SearchBackend):
             )
             deleted = cursor.rowcount
             self.text.delete(cursor, ids)
-        return deleted
+        return int(deleted)
 
     def clear(self) -> None:
         _bump_generation()
