@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -420,7 +421,7 @@ class DatabaseBackend(SearchBackend):
         created = SearchDocument._meta.get_field("created")
         rows = [_row(d, created) for d in docs]
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(UPSERT, rows)
+            cursor.executemany(_upsert(_write_table.get()), rows)
             self.text.write(cursor, docs, [d["id"] for d in docs])
             _add_words(cursor, docs)
         return len(docs)
@@ -430,11 +431,15 @@ class DatabaseBackend(SearchBackend):
         if not ids:
             return 0
         _bump_generation()
-        with transaction.atomic():
-            deleted, _ = SearchDocument.objects.filter(product_id__in=ids).delete()
-            with connection.cursor() as cursor:
-                self.text.delete(cursor, ids)
-        return deleted
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {_write_table.get()} "  # noqa: S608
+                f"WHERE product_id IN ({','.join(['%s'] * len(ids))})",
+                ids,
+            )
+            deleted = cursor.rowcount
+            self.text.delete(cursor, ids)
+        return int(deleted)
 
     def clear(self) -> None:
         _bump_generation()
@@ -477,6 +482,17 @@ class DatabaseBackend(SearchBackend):
     ) -> int:
         _bump_generation()
         created = SearchDocument._meta.get_field("created")
+
+        def drain_into(new_table: str) -> None:
+            # The changes made during the load go into the new table, before the switch:
+            # meanwhile readers read the old table, and nothing holds them back.
+            if after_load:
+                token = _write_table.set(new_table)
+                try:
+                    after_load()
+                finally:
+                    _write_table.reset(token)
+
         with transaction.atomic():
             total = pg_rebuild.rebuild(
                 table=TABLE,
@@ -484,7 +500,7 @@ class DatabaseBackend(SearchBackend):
                 batches=docs_iter,
                 to_row=lambda doc: _row(doc, created),
                 on_batch=_add_words,
-                after_load=after_load,
+                before_switch=drain_into,
                 progress=progress,
                 # the vocabulary after the documents' lock, in the order a drain writes them
                 before_load=lambda cursor: cursor.execute(f"DELETE FROM {WORDS}"),  # noqa: S608
@@ -871,11 +887,18 @@ def _tally(rows: Iterable[tuple[Any, ...]]) -> tuple[Facets, int]:
 
 
 COLUMNS = [f.column for f in SearchDocument._meta.concrete_fields if f.column]  # all have one
-UPSERT = (
-    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "  # noqa: S608 (see the note at the top)
-    f"ON CONFLICT (product_id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "product_id")
-)
+# Where the writes go: the documents' table, or during a PostgreSQL rebuild's final drain the
+# new table that is about to take its place (`_rebuild_postgres`).
+_write_table: ContextVar[str] = ContextVar("search_write_table", default=TABLE)
+
+
+@lru_cache(maxsize=4)
+def _upsert(table: str) -> str:
+    return (
+        f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "  # noqa: S608 (see the note at the top)
+        f"ON CONFLICT (product_id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "product_id")
+    )
 
 
 def _row(doc: Doc, created_field: "Field[Any, Any]") -> tuple[Any, ...]:
