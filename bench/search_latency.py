@@ -198,6 +198,9 @@ def setup_django(database_url: str | None, products: int):
     # index too (the figure would be the sum of both), and the database is benched on its own.
     os.environ["SEARCH_FALLBACK"] = ""
     os.environ.setdefault("LOG_LEVEL", "ERROR")
+    # As production and the --http worker run: with DEBUG on, every SQL statement is also
+    # formatted and logged (connection.queries), which is not part of a search.
+    os.environ["DEBUG"] = "0"
     import django
 
     django.setup()

@@ -253,7 +253,7 @@ class EngineBackend(SearchBackend):
         # nobody reads (bench/load.py's filtered searches).
         raw = self._call(
             self._search_raw,
-            eq.build_search(query).to_dict(),
+            eq.search_body(query),
             self.read_alias,
             eq.request_params(query),
         )
