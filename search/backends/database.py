@@ -50,12 +50,10 @@ TABLE = SearchDocument._meta.db_table
 SKU_SEPARATOR = "\n"
 WORDS = SearchWord._meta.db_table
 GENERATION_KEY = "search:index-generation"
-# Common words (search/ranking.py) only in a catalog this big: in a small one every word is rare
-# enough to rank and count in full.
-COMMON_MIN_DOCS = 1000
-# A common word's names-only answer of at least this many families is the answer for every page
-# and order of relevance; a smaller one gives way to the full search (every page the same way).
-NARROWED_ENOUGH = 100
+# Common words (search/ranking.py; the engines apply the same rule): module names the tests
+# can change for this backend alone.
+COMMON_MIN_DOCS = ranking.COMMON_MIN_DOCS
+NARROWED_ENOUGH = ranking.NARROWED_ENOUGH
 # A rank window (`DatabaseBackend._windowed`) only for a match that may hold this many times
 # its size: below that, ranking the whole match costs less than reading the window.
 WINDOW_MIN_ROWS = 10
