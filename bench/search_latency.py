@@ -544,6 +544,25 @@ def after_write(backend, n: int) -> dict:
     return {"after_write_p50": pct(times, 50), "after_write_max": max(times) * 1000}
 
 
+def node_setup(backend) -> str:
+    """The search node's heap, JIT and the index's segments: figures from a node that runs
+    C1 only (the shared test nodes: services/svc's default) or from an unmerged index are not
+    the figures of a production node."""
+    jvm = next(iter(backend.client.nodes.info(metric="jvm")["nodes"].values()))["jvm"]
+    args = jvm.get("input_arguments", [])
+    c1 = any(a.startswith("-XX:TieredStopAtLevel=") and not a.endswith("=4") for a in args)
+    heap = jvm["mem"]["heap_max_in_bytes"] / 2**30
+    segments = backend.client.indices.segments(index=backend.read_alias)["indices"]
+    count = sum(
+        len(shard["segments"])
+        for index in segments.values()
+        for copies in index["shards"].values()
+        for shard in copies
+    )
+    jit = "C1 ONLY: not a benchmark node (start one with SVC_JAVA_OPTS='')" if c1 else "full JIT"
+    return f"node {jvm.get('version', '?')}, heap {heap:.1f} GiB, {jit}; index: {count} segments"
+
+
 def bench_backend(name: str, rounds: int, http_args=None) -> dict:
     from django.conf import settings
 
@@ -552,6 +571,8 @@ def bench_backend(name: str, rounds: int, http_args=None) -> dict:
     settings.SEARCH_BACKEND = name
     settings.SEARCH_INDEX_PREFIX = INDEX_PREFIX
     backend = get_backend()
+    if name != "database":
+        print(f"[{name}] {node_setup(backend)}", flush=True)
     if REUSE_INDEX and backend.count():
         loaded, took = backend.count(), float("nan")
         print(f"[{name}] reusing the index ({loaded} docs): no reindex figure")
