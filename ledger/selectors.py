@@ -48,7 +48,13 @@ class Available:
     gross_vnd: int  # payable (released, not yet in a pending payout line)
     receivable_vnd: int  # commission it owes us, not yet netted in a pending line (< 0: we owe)
     netted_vnd: int  # the part of the receivable set off against the gross (< 0: paid back)
-    net_vnd: int  # what a transfer would send
+    net_vnd: int  # what a transfer would send (< 0: the cooperative owes us, nothing is paid)
+
+    @property
+    def owes_vnd(self) -> int:
+        """What the cooperative owes us back (its payable below zero: card money refunded after
+        it was paid out), set off against the money released to it next."""
+        return max(-self.net_vnd, 0)
 
 
 def cooperative_available(*, cooperative_id: int, excluding_line: int | None = None) -> Available:

@@ -6,11 +6,20 @@ few dozen rows: a search page's result cards took ~5 ms to build and compile and
 with placeholder ids whose positions among the parameters it remembers; each call then puts the
 real ids there, runs the statement and converts the columns with the compiler's converters
 (JSON, decimals), giving exactly what `.values()` gives.
+
+Where the statements live: on the connection wrapper itself (one per thread), at most
+`PER_CONNECTION` of them, least recently used dropped first. A compiled statement refers to its
+wrapper (the compiler's converters read the connection's operations), so a cache kept outside
+the wrapper, keyed by it, would keep every wrapper alive for good (a weak key whose value refers
+back to it is never released): one per thread ever started, under `runserver` or any server that
+makes new threads. Kept on the wrapper, the statements go with it when its thread ends. The
+statements hold no server-side state (no prepared statement, no cursor), so a closed and
+reopened database connection keeps using them.
 """
 
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, NamedTuple
-from weakref import WeakKeyDictionary
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
@@ -24,7 +33,22 @@ class _Compiled(NamedTuple):
     names: list[str]
 
 
-_COMPILED: "WeakKeyDictionary[Any, dict[tuple[str, int], _Compiled]]" = WeakKeyDictionary()
+PER_CONNECTION = 256  # statements kept per connection: names × page sizes in use, with room
+_ATTR = "_htx_compiled_statements"
+
+
+def _statements(connection: Any) -> "OrderedDict[tuple[str, int], _Compiled]":
+    """The connection wrapper's own statements (created on first use)."""
+    mine = getattr(connection, _ATTR, None)
+    if mine is None:
+        mine = OrderedDict()
+        setattr(connection, _ATTR, mine)
+    return mine
+
+
+def statements_kept(connection: Any) -> int:
+    """How many compiled statements `connection` holds (for tests and checks)."""
+    return len(getattr(connection, _ATTR, ()))
 
 
 def rows_for_ids(
@@ -40,10 +64,15 @@ def rows_for_ids(
     if not ids:
         return []
     connection = connections[router.db_for_read(model)]
-    mine = _COMPILED.setdefault(connection, {})
-    compiled = mine.get((name, len(ids)))
+    mine = _statements(connection)
+    key = (name, len(ids))
+    compiled = mine.get(key)
     if compiled is None:
-        compiled = mine[(name, len(ids))] = _compile(connection, build, len(ids))
+        compiled = mine[key] = _compile(connection, build, len(ids))
+        if len(mine) > PER_CONNECTION:
+            mine.popitem(last=False)
+    else:
+        mine.move_to_end(key)
     params = list(compiled.params)
     for slot, value in zip(compiled.slots, ids, strict=True):
         params[slot] = value

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -50,12 +51,10 @@ TABLE = SearchDocument._meta.db_table
 SKU_SEPARATOR = "\n"
 WORDS = SearchWord._meta.db_table
 GENERATION_KEY = "search:index-generation"
-# Common words (search/ranking.py) only in a catalog this big: in a small one every word is rare
-# enough to rank and count in full.
-COMMON_MIN_DOCS = 1000
-# A common word's names-only answer of at least this many families is the answer for every page
-# and order of relevance; a smaller one gives way to the full search (every page the same way).
-NARROWED_ENOUGH = 100
+# Common words (search/ranking.py; the engines apply the same rule): module names the tests
+# can change for this backend alone.
+COMMON_MIN_DOCS = ranking.COMMON_MIN_DOCS
+NARROWED_ENOUGH = ranking.NARROWED_ENOUGH
 # A rank window (`DatabaseBackend._windowed`) only for a match that may hold this many times
 # its size: below that, ranking the whole match costs less than reading the window.
 WINDOW_MIN_ROWS = 10
@@ -68,6 +67,9 @@ DOCS = ""  # the number of documents, beside the terms' shares (no term is empty
 BOUND_FACTOR = 3
 # How long an estimated word share (`DatabaseBackend._estimated_shares`) is used for.
 ESTIMATE_SECONDS = 600
+# With the shared cache down, the terms' shares (common words, rank windows) are read again
+# from the database this often (with it up: after every index write).
+SHARES_WITHOUT_CACHE_SECONDS = 300
 # A text match this big keeps its facet counts like a browse (`big_match_seconds`).
 BIG_MATCH_ROWS = 5000
 Params = list[Any]  # SQL parameters
@@ -483,7 +485,7 @@ class DatabaseBackend(SearchBackend):
         created = SearchDocument._meta.get_field("created")
         rows = [_row(d, created) for d in docs]
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(UPSERT, rows)
+            cursor.executemany(_upsert(_write_table.get()), rows)
             self.text.write(cursor, docs, [d["id"] for d in docs])
             _add_words(cursor, docs)
         return len(docs)
@@ -493,11 +495,15 @@ class DatabaseBackend(SearchBackend):
         if not ids:
             return 0
         _bump_generation()
-        with transaction.atomic():
-            deleted, _ = SearchDocument.objects.filter(product_id__in=ids).delete()
-            with connection.cursor() as cursor:
-                self.text.delete(cursor, ids)
-        return deleted
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {_write_table.get()} "  # noqa: S608
+                f"WHERE product_id IN ({','.join(['%s'] * len(ids))})",
+                ids,
+            )
+            deleted = cursor.rowcount
+            self.text.delete(cursor, ids)
+        return int(deleted)
 
     def clear(self) -> None:
         _bump_generation()
@@ -540,6 +546,17 @@ class DatabaseBackend(SearchBackend):
     ) -> int:
         _bump_generation()
         created = SearchDocument._meta.get_field("created")
+
+        def drain_into(new_table: str) -> None:
+            # The changes made during the load go into the new table, before the switch:
+            # meanwhile readers read the old table, and nothing holds them back.
+            if after_load:
+                token = _write_table.set(new_table)
+                try:
+                    after_load()
+                finally:
+                    _write_table.reset(token)
+
         with transaction.atomic():
             total = pg_rebuild.rebuild(
                 table=TABLE,
@@ -547,7 +564,7 @@ class DatabaseBackend(SearchBackend):
                 batches=docs_iter,
                 to_row=lambda doc: _row(doc, created),
                 on_batch=_add_words,
-                after_load=after_load,
+                before_switch=drain_into,
                 progress=progress,
                 # the vocabulary after the documents' lock, in the order a drain writes them
                 before_load=lambda cursor: cursor.execute(f"DELETE FROM {WORDS}"),  # noqa: S608
@@ -597,17 +614,27 @@ class DatabaseBackend(SearchBackend):
 
     def _shares_of(self, terms: list[str]) -> dict[str, float]:
         """The share of the documents that contain each term (and, under DOCS, their number),
-        kept per index generation (every index write bumps it) in this process; {} when the
-        shared cache is down (no common words, no rank window)."""
+        kept in this process per index generation (every index write bumps it in the shared
+        cache). With the shared cache down they are kept per SHARES_WITHOUT_CACHE_SECONDS
+        instead, read from the database as ever: whether a query is a common word or gets a
+        rank window must not change with the cache (page 1 ranked in a window and page 2 in
+        full would not agree), and these shares move little between index writes."""
         global _shares
         try:
             generation = cache.get_or_set(GENERATION_KEY, 1, None)
-        except Exception:
-            return {}
-        key = (connection.alias, connection.vendor, generation)
-        if _shares[0] != key:
-            _shares = (key, {})
-        known = _shares[1]
+        except Exception as exc:
+            log.debug("search: word shares kept without the shared cache (%s)", exc)
+            generation = None
+        key = (connection.alias, connection.vendor)
+        (kept_key, kept_generation, kept_at), known = _shares
+        stale = (
+            time.monotonic() - kept_at > SHARES_WITHOUT_CACHE_SECONDS
+            if generation is None  # the last known shares, whatever their generation
+            else kept_generation != generation
+        )
+        if kept_key != key or stale:
+            known = {}
+            _shares = ((key, generation, time.monotonic()), known)
         missing = [t for t in dict.fromkeys(terms) if t not in known]
         if missing:
             with connection.cursor() as cursor:
@@ -959,11 +986,18 @@ def _tally(rows: Iterable[tuple[Any, ...]]) -> tuple[Facets, int]:
 
 
 COLUMNS = [f.column for f in SearchDocument._meta.concrete_fields if f.column]  # all have one
-UPSERT = (
-    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "  # noqa: S608 (see the note at the top)
-    f"ON CONFLICT (product_id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "product_id")
-)
+# Where the writes go: the documents' table, or during a PostgreSQL rebuild's final drain the
+# new table that is about to take its place (`_rebuild_postgres`).
+_write_table: ContextVar[str] = ContextVar("search_write_table", default=TABLE)
+
+
+@lru_cache(maxsize=4)
+def _upsert(table: str) -> str:
+    return (
+        f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "  # noqa: S608 (see the note at the top)
+        f"ON CONFLICT (product_id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "product_id")
+    )
 
 
 def _row(doc: Doc, created_field: "Field[Any, Any]") -> tuple[Any, ...]:
@@ -1145,8 +1179,11 @@ def _cache_set(key: str, value: object, seconds: int | None) -> None:
 
 # connection alias -> {term: (estimated share of the documents, when read)}
 _estimates: dict[str, dict[str, tuple[float, float]]] = {}
-# (connection alias, vendor, index generation) -> {term: share of the documents}
-_shares: tuple[tuple[str, str, Any] | None, dict[str, float]] = (None, {})
+# ((connection alias, vendor), index generation or None, when read) -> {term: share of the documents}
+_shares: tuple[tuple[tuple[str, str] | None, Any, float], dict[str, float]] = (
+    (None, None, 0.0),
+    {},
+)
 _tree_cache: tuple[float, dict[int, int | None]] | None = None
 
 

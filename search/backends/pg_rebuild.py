@@ -10,28 +10,43 @@ rate fell with the catalog (1,811 -> 758 docs/s). Copied into a table with no in
 indexes built afterwards by sorting (`CREATE INDEX`), the cost per document stays the same at
 any size, and nothing is left to vacuum.
 
-Readers keep reading the old table until the commit (they wait only for the few milliseconds
-of the final rename). Writers (a drain of the outbox committed meanwhile) wait on the table
-lock taken first; after the commit PostgreSQL resolves the table name again, so they write into
-the new table. The changes made during the load are drained into the new table by
-`after_load` before the commit, as before.
+Readers keep reading the old table until the commit. The changes made during the load are
+drained into the new table by `before_switch(new_table)` while readers still read the old one
+(nothing a reader needs is locked then). Only then is the old table locked for the switch
+(ACCESS EXCLUSIVE: it waits for running searches, and every search that starts meanwhile waits
+behind it), with a short `lock_timeout`: when a search holds the table longer, the attempt is
+given up and tried again a moment later, so a search waits at most that timeout plus the
+milliseconds of the renames and the commit. Writers (a drain of the outbox committed meanwhile)
+wait on the EXCLUSIVE lock taken first; after the commit PostgreSQL resolves the table name
+again, so they write into the new table.
 """
 
 # S608: SQL built from this module's constant names and the catalog's own index definitions;
 # no value a user sends reaches it (documents go through COPY).
 
+import logging
+import random
 import re
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.backends.utils import CursorWrapper
+
+log = logging.getLogger("htx.search")
 
 NEXT_SUFFIX = "_next"
 # Index builds sort in memory up to this much (per index, one at a time): the GIN indexes of
 # 1,000,000 documents build in one pass instead of spilling to many runs.
 BUILD_MEMORY = "256MB"
 Doc = dict[str, Any]
+# The switch waits this long at most for the searches running on the old table (and holds back
+# the searches that start meanwhile this long at most), then gives up and tries again.
+SWITCH_LOCK_TIMEOUT_MS = 100
+# Tries of the switch, a random 50-250 ms apart (about 15-35 s in all); then the rebuild fails
+# (rolled back: the old table stays, complete) rather than hold searches back any longer.
+SWITCH_ATTEMPTS = 100
 _INDEX_DEF = re.compile(r"^CREATE (UNIQUE )?INDEX (\S+) ON (\S+) (.*)$", re.S)
 
 
@@ -42,7 +57,7 @@ def rebuild(
     batches: Iterable[list[Doc]],
     to_row: Callable[[Doc], tuple[Any, ...]],
     on_batch: Callable[[CursorWrapper, list[Doc]], object],
-    after_load: Callable[[], object] | None = None,
+    before_switch: Callable[[str], object] | None = None,
     progress: Callable[[int], object] | None = None,
     before_load: Callable[[CursorWrapper], object] | None = None,
 ) -> int:
@@ -50,8 +65,9 @@ def rebuild(
     after the lock, as writers take them, so a drain and the rebuild cannot deadlock).
     Load the rows (`to_row`) of every document of `batches` into a copy of `table` without
     indexes, build its indexes, and put it in `table`'s place; `on_batch(cursor, docs)` runs
-    for each batch (the typo vocabulary) and `after_load()` once the new table is in place,
-    before the commit."""
+    for each batch (the typo vocabulary) and `before_switch(new_table)` once the new table is
+    complete, before the switch (it writes into `new_table`; readers still read `table`).
+    Raises `SwitchBlocked` when searches held the old table through every attempt."""
     nxt = table + NEXT_SUFFIX
     total = 0
     with transaction.atomic(), connection.cursor() as cursor:
@@ -74,10 +90,42 @@ def rebuild(
                 progress(total)
         _build_indexes(cursor, table, nxt)
         cursor.execute(f"ANALYZE {nxt}")
-        _switch(cursor, table, nxt)
-        if after_load:
-            after_load()
+        if before_switch:
+            before_switch(nxt)
+        _switch_when_free(cursor, table, nxt)
     return total
+
+
+class SwitchBlocked(RuntimeError):
+    """Searches held the old table through every attempt of the switch."""
+
+
+def _switch_when_free(cursor: CursorWrapper, table: str, nxt: str) -> None:
+    """Lock the old table for the switch with a `lock_timeout` (searches wait behind a lock
+    request that waits: without a bound, one slow search would hold back every search), and
+    switch; on a timeout, roll back to before the lock and try again a moment later."""
+    lock_timeout_ms, attempts = SWITCH_LOCK_TIMEOUT_MS, SWITCH_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic():  # a savepoint: a timed-out attempt leaves nothing behind
+                cursor.execute(
+                    "SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)",
+                    [f"{lock_timeout_ms}ms"],
+                )
+                before = cursor.fetchone()[0]
+                cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
+                _switch(cursor, table, nxt)
+                return
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
+                raise
+            log.info("search rebuild: switch attempt %s waited on searches; again", attempt)
+            time.sleep(random.uniform(0.05, 0.25))
+    raise SwitchBlocked(
+        f"searches held {table} through {attempts} attempts of {lock_timeout_ms} ms; "
+        "the rebuild is rolled back and the old index stays"
+    )
 
 
 def _indexes(cursor: CursorWrapper, table: str) -> list[tuple[str, str, str | None, str]]:

@@ -554,6 +554,12 @@ def test_commission_given_back_after_it_was_set_off_is_paid_out_not_kept(admin):
     page = director.get(reverse("frontend:coop_earnings", args=[coop.pk]))
     assert page.status_code == 200
     assert f"cộng vào lần chi trả tới: {back:,} ₫".replace(",", ".") in page.content.decode()
+    assert _next_payout_line(coop, "vi") == (
+        f'"plus-commission">Lần chi trả tới: {_vnd(back, "vi")} ₫, gồm cả hoa hồng được hoàn lại.'
+    )
+    assert _next_payout_line(coop, "en") == (
+        f'"plus-commission">Next payout: {_vnd(back, "en")} ₫, with the commission given back to you.'
+    )
 
     # when an admin pays part of it by hand, then the weekly run pays the rest
     by_hand = payout_create(actor=admin, cooperative_id=coop.pk, amount_vnd=back // 2)
@@ -605,3 +611,65 @@ def test_a_payable_below_zero_holds_back_commission_owed_back_and_the_run_pays_t
     after = balances_for_cooperative(cooperative_id=coop.pk)
     assert (after.payable_vnd, after.receivable_vnd) == (b.payable_vnd, b.receivable_vnd)
     assert ledger_check().ok
+
+
+def _next_payout_line(coop, lang):
+    director = Client(HTTP_ACCEPT_LANGUAGE=lang)
+    director.force_login(MembershipFactory(cooperative=coop, role="OWNER").user)
+    page = director.get(reverse("frontend:coop_earnings", args=[coop.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    start = html.index("data-next-payout=") + len("data-next-payout=")
+    return html[start : html.index("</p>", start)]
+
+
+def _vnd(amount, lang):
+    return f"{amount:,}".replace(",", "." if lang == "vi" else ",")
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_earnings_page_says_which_way_the_next_payout_goes(admin, lang):
+    # given a cooperative whose payable went below zero (refunded after it was paid out), one
+    # owed its released card money, and one that owes commission on an order paid to it directly
+    # (the one we owe commission back: test_commission_given_back_after_it_was_set_off_…)
+    card, owes, _ = _direct_order_refunded_after_its_commission_was_set_off(admin, 3_000_000)
+    refund_settle(
+        refund_id=refund_create(actor=admin, order_id=card.pk, amount_vnd=10_000, reason="b").pk,
+        provider_id="re_b",
+    )
+    plain = card_order(price=400_000)
+    complete(plain, admin)
+    own_card = card_order(price=900_000)
+    complete(own_card, admin)
+    direct = place_order(
+        UserFactory(),
+        ProductFactory(cooperative=own_card.cooperative, price_vnd=300_000),
+        payment_method="bank_transfer",
+    )
+    payment_bank_transfer_confirm(actor=admin, order_id=direct.pk)
+    complete(direct, admin)
+    coops = {"owes": owes, "plain": plain.cooperative, "less": direct.cooperative}
+    a = {k: balances_for_cooperative(cooperative_id=c.pk).available for k, c in coops.items()}
+    assert a["owes"].net_vnd < 0 and a["plain"].netted_vnd == 0 < a["less"].netted_vnd
+
+    # when each one's staff opens the earnings page
+    lines = {k: _next_payout_line(c, lang) for k, c in coops.items()}
+
+    # then each reads what its next payout does (never a payout of a negative amount)
+    vi = lang == "vi"
+    net = {k: _vnd(a[k].net_vnd, lang) for k in a}
+    assert lines["plain"] == '"plain">' + (
+        f"Lần chi trả tới: {net['plain']} ₫." if vi else f"Next payout: {net['plain']} ₫."
+    )
+    assert lines["less"] == '"less-commission">' + (
+        f"Lần chi trả tới: {net['less']} ₫ sau khi trừ hoa hồng phải nộp."
+        if vi
+        else f"Next payout: {net['less']} ₫ after the commission you owe."
+    )
+    owes_text = _vnd(-a["owes"].net_vnd, lang)
+    assert lines["owes"].startswith(
+        f'"owes">HTX đang nợ {owes_text} ₫: tiền đã hoàn cho người mua'
+        if vi
+        else f'"owes">You owe {owes_text} ₫: money refunded to buyers after it was paid out'
+    )
+    assert "-" not in lines["owes"]

@@ -2,6 +2,8 @@
 a crash in the middle of a drain, a reindex while writes keep coming, the consistency check."""
 
 import io
+import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -221,6 +223,116 @@ def test_postgres_rebuild_swaps_in_a_table_with_the_same_indexes_and_constraints
         cursor.execute("SELECT to_regclass(%s)", [TABLE + "_next"])
         assert cursor.fetchone() == (None,)
     assert found("buoi") == [Product.objects.get(name_vi="Bưởi da xanh Bến Tre").pk]
+
+
+def _search_in_thread(q, answers, *, delay=0.0):
+    """`found(q)` on a connection of its own (another thread), with how long it took."""
+    from django.db import connection
+
+    def run():
+        time.sleep(delay)
+        start = time.monotonic()
+        try:
+            answers.append((found(q), time.monotonic() - start))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _hold_table_in_thread(table, seconds, holding):
+    """A long search: a transaction that read `table` (its ACCESS SHARE lock) for `seconds`."""
+    from django.db import connection
+
+    def run():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608
+                holding.set()
+                time.sleep(seconds)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert holding.wait(10)
+    return thread
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_search_during_a_postgres_rebuild_answers_at_once_from_the_old_table(settings):
+    """The changes made during the load are drained into the new table before the switch:
+    a search from another connection meanwhile answers at once, from the old table (the
+    product written during the load is not in it yet), and finds it after the switch."""
+    settings.SEARCH_BACKEND = "database"
+    old = ProductFactory(name_vi="Bưởi da xanh Bến Tre")
+    sync.reindex()
+    answers, readers = [], []
+
+    def meanwhile():  # after the load, inside the rebuild's transaction, before the drain
+        newcomer = ProductFactory(name_vi="Bưởi Năm Roi")
+        record_changes(entity="product", ids=[newcomer.pk])
+        reader = _search_in_thread("buoi", answers)
+        readers.append(reader)
+        reader.join(timeout=5)
+
+    stats = sync.reindex(after_load=meanwhile)
+    readers[0].join()
+
+    assert stats.drained.events == 1
+    assert len(answers) == 1
+    assert answers[0][0] == [old.pk]
+    assert answers[0][1] < 2.0  # (before: it waited for the rebuild's commit)
+    assert sorted(found("buoi")) == sorted([old.pk, Product.objects.get(name_vi="Bưởi Năm Roi").pk])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_postgres_rebuild_switch_never_holds_searches_back_behind_a_long_search(
+    settings, monkeypatch
+):
+    """The switch waits for a search that holds the old table for at most its lock timeout,
+    and tries again: a search that starts meanwhile answers without waiting for the long one.
+    When every attempt times out the rebuild is rolled back and the old table answers."""
+    from search.backends import pg_rebuild
+    from search.backends.database import TABLE, DatabaseBackend
+
+    settings.SEARCH_BACKEND = "database"
+    old = ProductFactory(name_vi="Bưởi da xanh Bến Tre")
+    sync.reindex()
+    ProductFactory(name_vi="Bưởi Năm Roi")
+    answers = []
+
+    # every attempt times out while the long search holds the table
+    monkeypatch.setattr(pg_rebuild, "SWITCH_ATTEMPTS", 2)
+    long_search = _hold_table_in_thread(TABLE, 3, threading.Event())
+    with pytest.raises(pg_rebuild.SwitchBlocked):
+        DatabaseBackend().rebuild(documents.iter_all(10))
+    assert found("buoi") == [old.pk]
+
+    # the switch waits until the long search is done; a search that comes meanwhile does not
+    long_search.join()
+    monkeypatch.setattr(pg_rebuild, "SWITCH_ATTEMPTS", 100)
+    long_search = _hold_table_in_thread(TABLE, 3, threading.Event())
+    started = time.monotonic()
+    reader = []
+
+    def meanwhile():  # just before the switch: a search arrives while it waits
+        reader.append(_search_in_thread("buoi", answers, delay=0.5))
+
+    loaded = DatabaseBackend().rebuild(documents.iter_all(10), after_load=meanwhile)
+    switched_after = time.monotonic() - started
+    long_search.join()
+    reader[0].join()
+
+    assert loaded == 2
+    assert switched_after > 2.5  # it waited for the long search to end
+    assert answers[0][0] == [old.pk]  # from the old table, while the switch was waiting
+    assert answers[0][1] < 1.5  # (without a lock timeout: behind the switch, ~2.5 s)
+    assert len(found("buoi")) == 2
 
 
 def test_search_check_reports_drift_and_repair_fixes_it(search_backend):

@@ -1,9 +1,15 @@
 """market.shared.compiled: a `.values()` query by ids, compiled once, gives what `.values()` gives."""
 
+import gc
+import threading
+import weakref
+
 import pytest
+from django.db import connections
 from django.db.models import Q
 
 from catalog.models import Category, Product
+from market.shared import compiled
 from market.shared.compiled import rows_for_ids
 from tests.factories.catalog import CategoryFactory, ProductFactory
 
@@ -50,3 +56,56 @@ def test_a_statement_that_uses_an_id_twice_is_refused(db):
 
     with pytest.raises(ValueError):
         rows_for_ids("test-twice", Category, twice, [1, 2])
+
+
+def test_a_connection_keeps_at_most_its_bound_of_statements_least_recently_used_dropped(
+    db, monkeypatch
+):
+    # given a bound of 3 statements per connection and 5 categories
+    monkeypatch.setattr(compiled, "PER_CONNECTION", 3)
+    cats = [CategoryFactory() for _ in range(5)]
+    connection = connections["default"]
+    before = compiled.statements_kept(connection)
+
+    # when statements for 1..5 ids are compiled, the one for 1 id used again after the 2nd
+    for n in range(1, 6):
+        rows_for_ids("test-bound", Category, _categories, [c.pk for c in cats[:n]])
+        if n == 2:
+            rows_for_ids("test-bound", Category, _categories, [cats[4].pk])
+
+    # then the connection holds 3 of them: the 1-id one (used again) was dropped after 2 and 3
+    # were (least recently used first), and a dropped one compiles again and answers the same
+    kept = getattr(connection, compiled._ATTR)
+    assert compiled.statements_kept(connection) == 3 and before <= 3
+    assert [k for k in kept if k[0] == "test-bound"] == [
+        ("test-bound", 3),
+        ("test-bound", 4),
+        ("test-bound", 5),
+    ]
+    ids = [cats[1].pk]
+    assert rows_for_ids("test-bound", Category, _categories, ids) == list(_categories(ids))
+    assert list(kept)[-1] == ("test-bound", 1) and compiled.statements_kept(connection) == 3
+
+
+def test_the_statements_of_a_thread_go_when_the_thread_ends(transactional_db):
+    # given threads that each run a compiled statement on their own connection, then end
+    def run(found):
+        try:
+            rows_for_ids("test-thread", Category, _categories, [999_999])
+            found.append(weakref.ref(connections["default"]))
+            found.append(compiled.statements_kept(connections["default"]))
+        finally:
+            connections.close_all()
+
+    seen = []
+    for _ in range(3):
+        found: list = []
+        worker = threading.Thread(target=run, args=(found,))
+        worker.start()
+        worker.join()
+        seen.append(found)
+
+    # then each thread's connection held its statement, and none of them is kept alive by it
+    gc.collect()
+    assert [n for _ref, n in seen] == [1, 1, 1]
+    assert [ref() for ref, _n in seen] == [None, None, None]

@@ -2,6 +2,7 @@
 
 import pytest
 
+from search import ranking
 from search.backends import Query
 from search.backends import engine_query as eq
 from search.backends.base import encode_cursor
@@ -28,14 +29,18 @@ SHAPES = [
 ]
 
 
+@pytest.mark.parametrize("narrowed", [False, True], ids=["full", "common word"])
 @pytest.mark.parametrize("q", QUERIES)
 @pytest.mark.parametrize("shape", SHAPES, ids=range(len(SHAPES)))
-def test_search_body_is_the_built_search(q, shape):
+def test_search_body_is_the_built_search(q, shape, narrowed):
     query = Query(q=q, **shape)
+    # the engines' plan for a common word (its words looked for in the names only), or none
+    common = frozenset(query.parsed.folded) if narrowed and q else frozenset()
+    plan = ranking.plan(q, query.parsed, common) if narrowed and q else None
 
-    first = eq.search_body(query)
-    again = eq.search_body(query)  # from the cached parts
+    first = eq.search_body(query, plan)
+    again = eq.search_body(query, plan)  # from the cached parts
 
-    assert first == eq.build_search(query).to_dict()
+    assert first == eq.build_search(query, plan).to_dict()
     assert again == first
     assert again is not first and again["query"] is not first["query"]
