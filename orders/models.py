@@ -237,7 +237,10 @@ class Order(TimeStampedModel):
     class Meta:
         ordering = ["-placed_at", "-id"]
         indexes = [
-            models.Index(fields=["cooperative", "status"]),
+            # The order desk: one tab (cooperative, status), oldest first, a page at a time.
+            # Without placed_at/id in the index a busy cooperative's tab joined and sorted
+            # every order of that status for 25 of them (28 ms at 3,000 placed orders).
+            models.Index(fields=["cooperative", "status", "placed_at", "id"]),
             models.Index(fields=["buyer", "placed_at"]),
             models.Index(fields=["payment_status", "reserved_until"]),
         ]

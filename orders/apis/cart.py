@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from catalog import selectors as catalog_selectors
 from orders.models import Cart
-from orders.services.cart import cart_get_or_create, cart_line_remove, cart_line_set, cart_refresh
+from orders.services.cart import CartView, cart_change, cart_get_or_create, cart_refresh
 
 
 @overload
@@ -64,8 +64,8 @@ class CartOutput(serializers.Serializer):
     subtotal_vnd = serializers.IntegerField()
 
 
-def _render(cart) -> Response:
-    return Response(CartOutput(cart_refresh(cart=cart)).data)
+def _render(view: CartView) -> Response:
+    return Response(CartOutput(view).data)
 
 
 class CartGetApi(APIView):
@@ -75,7 +75,7 @@ class CartGetApi(APIView):
         responses=CartOutput, summary="The cart, repriced from the database, with change messages"
     )
     def get(self, request: Request) -> HttpResponseBase:
-        return _render(_cart(request, create=False))
+        return _render(cart_refresh(cart=_cart(request, create=False)))
 
 
 class CartLineAddApi(APIView):
@@ -114,13 +114,14 @@ class CartLineAddApi(APIView):
         variant_id = data.validated_data.get(
             "variant_id"
         ) or catalog_selectors.variant_id_for_product(product_id=data.validated_data["product_id"])
-        cart_line_set(
+        # One transaction: the change, then the whole cart repriced for the answer.
+        view = cart_change(
             cart=cart,
             product_id=variant_id,
             quantity=data.validated_data["quantity"],
             add=True,
         )
-        return _render(cart)
+        return _render(view)
 
 
 class CartLineUpdateApi(APIView):
@@ -137,12 +138,13 @@ class CartLineUpdateApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         cart = _cart(request, create=True)
-        cart_line_set(cart=cart, product_id=product_id, quantity=data.validated_data["quantity"])
-        return _render(cart)
+        return _render(
+            cart_change(cart=cart, product_id=product_id, quantity=data.validated_data["quantity"])
+        )
 
     @extend_schema(responses=CartOutput, summary="Remove a product from the cart")
     def delete(self, request: Request, product_id: int) -> HttpResponseBase:
         cart = _cart(request, create=False)
-        if cart is not None:
-            cart_line_remove(cart=cart, product_id=product_id)
-        return _render(cart)
+        if cart is None:
+            return _render(cart_refresh(cart=None))
+        return _render(cart_change(cart=cart, product_id=product_id, quantity=None))

@@ -1,11 +1,13 @@
 """Cart services: lines respect MOQ, order step, divisibility, stock and purchasability; prices
 always come from the database, and a refresh explains to the buyer what changed."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Product
@@ -119,23 +121,33 @@ def _product_for_cart(product_id: int) -> Product:
     return product
 
 
-@transaction.atomic
-def cart_line_set(*, cart: Cart, product_id: int, quantity: object, add: bool = False) -> CartLine:
-    """Set (or with `add`, increase) the quantity of a product in the cart.
+def _cart_lock(cart: Cart) -> None:
+    """Lock the cart row (and note the change): it serialises writers of one cart, so two
+    simultaneous first adds of a product cannot both find no line and break the unique
+    constraint. An UPDATE takes the same row lock a SELECT ... FOR UPDATE would, in one
+    statement; a refused change rolls it back with everything else."""
+    Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
 
-    Raises NotPurchasable, QuantityInvalid (BelowMinimumOrder, OffOrderStep, NotDivisible) or
-    OutOfStock; the cart is unchanged then."""
-    qty = quantity_parse(quantity)
-    product = _product_for_cart(product_id)
-    product_check_purchasable(product)
-    # The cart row lock serialises writers of one cart: two simultaneous first adds of a product
-    # would otherwise both find no line and the second insert would break the unique constraint.
-    Cart.objects.select_for_update(of=("self",)).filter(pk=cart.pk).values_list(
-        "pk", flat=True
-    ).first()
-    line = (
-        CartLine.objects.select_for_update(of=("self",)).filter(cart=cart, product=product).first()
+
+def _cart_lines_locked(cart: Cart) -> list[CartLine]:
+    """The cart's lines, oldest first, locked, with what pricing them needs (product,
+    cooperative, price tiers). Locked because a checkout may be deleting them right now."""
+    return list(
+        cart.lines.select_for_update(of=("self",))
+        .select_related("product__cooperative")
+        .prefetch_related("product__price_tiers")
+        .order_by("id")
     )
+
+
+def _line_put(
+    *, cart: Cart, line: CartLine | None, product_id: int, quantity: object, add: bool
+) -> CartLine:
+    """Validate and write one line (the cart is locked): raises NotPurchasable,
+    QuantityInvalid or OutOfStock."""
+    qty = quantity_parse(quantity)
+    product = line.product if line is not None else _product_for_cart(product_id)
+    product_check_purchasable(product)
     if add and line is not None:
         qty += line.quantity
     quantity_validate(product=product, quantity=qty)
@@ -143,14 +155,30 @@ def cart_line_set(*, cart: Cart, product_id: int, quantity: object, add: bool = 
     price = product.unit_price_for(qty)
     assert price is not None  # a purchasable product has a base price
     if line is None:
-        line = CartLine.objects.create(
+        return CartLine.objects.create(
             cart=cart, product=product, quantity=qty, unit_price_seen=price
         )
-    else:
-        line.quantity, line.unit_price_seen = qty, price
-        line.save(update_fields=["quantity", "unit_price_seen", "updated_at"])
-    Cart.objects.filter(pk=cart.pk).update(updated_at=line.updated_at)
+    line.quantity, line.unit_price_seen = qty, price
+    line.save(update_fields=["quantity", "unit_price_seen", "updated_at"])
     return line
+
+
+@transaction.atomic
+def cart_line_set(*, cart: Cart, product_id: int, quantity: object, add: bool = False) -> CartLine:
+    """Set (or with `add`, increase) the quantity of a product in the cart.
+
+    Raises NotPurchasable, QuantityInvalid (BelowMinimumOrder, OffOrderStep, NotDivisible) or
+    OutOfStock; the cart is unchanged then."""
+    quantity_parse(quantity)  # a malformed quantity is refused before any lock
+    _cart_lock(cart)
+    line = (
+        CartLine.objects.select_for_update(of=("self",))
+        .select_related("product__cooperative")
+        .prefetch_related("product__price_tiers")
+        .filter(cart=cart, product_id=product_id)
+        .first()
+    )
+    return _line_put(cart=cart, line=line, product_id=product_id, quantity=quantity, add=add)
 
 
 @transaction.atomic
@@ -158,6 +186,32 @@ def cart_line_remove(*, cart: Cart, product_id: int) -> bool:
     """Remove a product from the cart; returns False when it was not there."""
     deleted, _n = CartLine.objects.filter(cart=cart, product_id=product_id).delete()
     return bool(deleted)
+
+
+@transaction.atomic
+def cart_change(
+    *, cart: Cart, product_id: int, quantity: object | None, add: bool = False
+) -> CartView:
+    """One change to the cart and its new state, in one transaction: set (with `add`,
+    increase) the quantity of a product, or remove it when `quantity` is None; then every
+    line repriced from the database as `cart_refresh` does (with its messages).
+
+    Raises NotPurchasable, QuantityInvalid (BelowMinimumOrder, OffOrderStep, NotDivisible) or
+    OutOfStock; the cart is unchanged then."""
+    if quantity is not None:
+        quantity_parse(quantity)  # a malformed quantity is refused before any lock
+    _cart_lock(cart)
+    lines = _cart_lines_locked(cart)
+    line = next((ln for ln in lines if ln.product_id == product_id), None)
+    if quantity is None:
+        if line is not None:
+            line.delete()
+            lines.remove(line)
+    else:
+        put = _line_put(cart=cart, line=line, product_id=product_id, quantity=quantity, add=add)
+        if line is None:
+            lines.append(put)
+    return _price_lines(cart, lines)
 
 
 def _line_message(kind: str, product: Product, text: str, **extra: Any) -> dict[str, Any]:
@@ -249,14 +303,18 @@ def _largest_orderable(product: Product, available: Decimal) -> Decimal | None:
 def cart_refresh(*, cart: Cart | None) -> CartView:
     """Reprice every line from the database and fix what changed (withdrawn products go, too
     large quantities shrink to the stock); returns the lines and one message per change."""
-    view = CartView(cart=cart)
     if cart is None:
-        return view
+        return CartView(cart=None)
     lines = (
         cart.lines.select_related("product__cooperative")
         .prefetch_related("product__price_tiers")
         .order_by("id")
     )
+    return _price_lines(cart, lines)
+
+
+def _price_lines(cart: Cart, lines: Iterable[CartLine]) -> CartView:
+    view = CartView(cart=cart)
     for line in lines:
         priced = _refresh_line(line, view.messages)
         if priced is not None:

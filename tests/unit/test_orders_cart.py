@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import PriceTier, Product
 from market.models import Cooperative
@@ -16,6 +18,7 @@ from orders.errors import (
 )
 from orders.models import Cart, CartLine
 from orders.services.cart import (
+    cart_change,
     cart_get_or_create,
     cart_line_remove,
     cart_line_set,
@@ -162,6 +165,89 @@ def test_remove_line(cart):
     assert cart_line_remove(cart=cart, product_id=product.pk) is True
     assert cart_line_remove(cart=cart, product_id=product.pk) is False
     assert CartLine.objects.count() == 0
+
+
+def test_a_change_answers_the_whole_cart_repriced_with_its_messages(cart):
+    older = ProductFactory(price_vnd=100_000)
+    added = ProductFactory(price_vnd=50_000)
+    PriceTier.objects.create(product=added, min_qty=Decimal("10"), price_vnd=45_000)
+    cart_line_set(cart=cart, product_id=older.pk, quantity="1")
+    Product.objects.filter(pk=older.pk).update(price_vnd=110_000)
+    before = Cart.objects.get(pk=cart.pk).updated_at
+
+    view = cart_change(cart=cart, product_id=added.pk, quantity="10", add=True)
+
+    assert [(pl.product.pk, pl.quantity, pl.unit_price_vnd) for pl in view.lines] == [
+        (older.pk, Decimal("1"), 110_000),
+        (added.pk, Decimal("10"), 45_000),
+    ]
+    assert [(m["code"], m["product_id"]) for m in view.messages] == [("price_changed", older.pk)]
+    assert view.subtotal_vnd == 110_000 + 450_000
+    assert sorted(CartLine.objects.values_list("product_id", "unit_price_seen")) == sorted(
+        [(older.pk, 110_000), (added.pk, 45_000)]
+    )
+    assert Cart.objects.get(pk=cart.pk).updated_at > before
+
+
+def test_a_change_adds_to_a_line_and_removes_one(cart):
+    a, b = ProductFactory(), ProductFactory()
+    cart_change(cart=cart, product_id=a.pk, quantity="2", add=True)
+    cart_change(cart=cart, product_id=b.pk, quantity="1", add=True)
+
+    added = cart_change(cart=cart, product_id=a.pk, quantity="3", add=True)
+    removed = cart_change(cart=cart, product_id=b.pk, quantity=None)
+    again = cart_change(cart=cart, product_id=b.pk, quantity=None)
+
+    assert [(pl.product.pk, pl.quantity) for pl in added.lines] == [
+        (a.pk, Decimal("5")),
+        (b.pk, Decimal("1")),
+    ]
+    assert [(pl.product.pk, pl.quantity) for pl in removed.lines] == [(a.pk, Decimal("5"))]
+    assert [(pl.product.pk, pl.quantity) for pl in again.lines] == [(a.pk, Decimal("5"))]
+    assert list(CartLine.objects.values_list("product_id", "quantity")) == [(a.pk, Decimal("5"))]
+
+
+@pytest.mark.parametrize(
+    "product_kw, qty, error",
+    [
+        ({"stock_qty": Decimal("3")}, "2", OutOfStock),  # 2 in the cart + 2 > 3
+        ({"min_order_qty": Decimal("1")}, "abc", QuantityInvalid),
+        ({"status": Product.Status.ARCHIVED}, "1", NotPurchasable),
+    ],
+)
+def test_a_refused_change_changes_nothing(cart, product_kw, qty, error):
+    kept = ProductFactory()
+    cart_line_set(cart=cart, product_id=kept.pk, quantity="1")
+    product = ProductFactory(stock_qty=Decimal("10"))
+    cart_line_set(cart=cart, product_id=product.pk, quantity="2")
+    Product.objects.filter(pk=product.pk).update(**product_kw)
+    lines = list(
+        CartLine.objects.order_by("id").values_list("product_id", "quantity", "updated_at")
+    )
+    touched = Cart.objects.get(pk=cart.pk).updated_at
+
+    with pytest.raises(error):
+        cart_change(cart=cart, product_id=product.pk, quantity=qty, add=True)
+
+    assert (
+        list(CartLine.objects.order_by("id").values_list("product_id", "quantity", "updated_at"))
+        == lines
+    )
+    assert Cart.objects.get(pk=cart.pk).updated_at == touched
+
+
+def test_a_change_to_a_cart_of_three_lines_takes_six_statements(cart):
+    for _i in range(3):
+        cart_line_set(cart=cart, product_id=ProductFactory().pk, quantity="1")
+    new = ProductFactory()
+
+    with CaptureQueriesContext(connection) as q:
+        view = cart_change(cart=cart, product_id=new.pk, quantity="1", add=True)
+
+    statements = [x["sql"].split()[0] for x in q.captured_queries if "SAVEPOINT" not in x["sql"]]
+    # lock the cart; its lines and their price tiers; the new product and its tiers; the insert
+    assert statements == ["UPDATE", "SELECT", "SELECT", "SELECT", "SELECT", "INSERT"]
+    assert len(view.lines) == 4
 
 
 def test_merge_moves_guest_lines_and_sums_shared_products():
