@@ -6,6 +6,7 @@ then the checkout's orders)."""
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -121,9 +122,7 @@ def export_card_payments_cancel(*, order: Order) -> None:
         status=Payment.Status.CANCELLED, updated_at=timezone.now()
     )
     for payment_id in open_ids:
-        transaction.on_commit(
-            lambda payment_id=payment_id: payment_intent_cancel_safe(payment_id=payment_id)
-        )
+        transaction.on_commit(partial(payment_intent_cancel_safe, payment_id=payment_id))
 
 
 def payment_intent_update_safe(*, payment_id: int) -> None:
