@@ -509,3 +509,40 @@ def buyer_country(*, user: User) -> str:
     return (
         BuyerProfile.objects.filter(user=user).values_list("country", flat=True).first() or "VN"
     ).upper()
+
+
+# --- Refunds (the cooperative's staff and admins) ---
+
+
+def order_refunds_for_staff(*, user: User, code: str) -> dict[str, Any]:
+    """The refund screen of one order: the money received (by card, by bank transfer), its
+    refunds, what is left to refund, and what `user` may do now (orders re-checks each action).
+    NotFound unless `user` is staff of the order's cooperative or an admin (a buyer sees the
+    refunds on the order's timeline)."""
+    from orders.models import PaymentMethod
+    from orders.services.access import actor_roles
+    from orders.services.payment_status import refund_pending_vnd, refundable_vnd
+
+    order = order_selectors.order_get_for_actor(user=user, code=code, detail=False)
+    roles = actor_roles(actor=user, order=order)
+    if not roles & {"coop", "admin"}:
+        raise NotFound()
+    refunds = list(order.refunds.select_related("payment", "created_by").order_by("pk"))
+    received, card = order.amount_paid_vnd, order.amount_paid_card_vnd
+    if order.payment_method == PaymentMethod.STRIPE and order.is_paid:
+        card = received
+    left = refundable_vnd(order)
+    return {
+        "order": order,
+        "refunds": refunds,
+        "received_vnd": received,
+        "received_card_vnd": min(card, received),
+        "received_wire_vnd": received - min(card, received),
+        "refunded_vnd": order.amount_refunded_vnd,
+        "pending_vnd": refund_pending_vnd(order),
+        "left_vnd": left,
+        "is_admin": "admin" in roles,
+        "can_cancel": order.can_move_to(Order.Status.CANCELLED),
+        "can_refund": order.is_paid and left > 0,
+        "installments": order.payment_method == PaymentMethod.INSTALLMENTS,
+    }

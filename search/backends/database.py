@@ -51,12 +51,10 @@ TABLE = SearchDocument._meta.db_table
 SKU_SEPARATOR = "\n"
 WORDS = SearchWord._meta.db_table
 GENERATION_KEY = "search:index-generation"
-# Common words (search/ranking.py) only in a catalog this big: in a small one every word is rare
-# enough to rank and count in full.
-COMMON_MIN_DOCS = 1000
-# A common word's names-only answer of at least this many families is the answer for every page
-# and order of relevance; a smaller one gives way to the full search (every page the same way).
-NARROWED_ENOUGH = 100
+# Common words (search/ranking.py; the engines apply the same rule): module names the tests
+# can change for this backend alone.
+COMMON_MIN_DOCS = ranking.COMMON_MIN_DOCS
+NARROWED_ENOUGH = ranking.NARROWED_ENOUGH
 # A rank window (`DatabaseBackend._windowed`) only for a match that may hold this many times
 # its size: below that, ranking the whole match costs less than reading the window.
 WINDOW_MIN_ROWS = 10
@@ -64,6 +62,9 @@ WINDOW_MIN_ROWS = 10
 # word's 8,600 names) costs less than scoring a window (SQLite "sắn": 37 ms against 68 ms).
 WINDOW_MIN_DOCS = 250_000
 DOCS = ""  # the number of documents, beside the terms' shares (no term is empty)
+# With the shared cache down, the terms' shares (common words, rank windows) are read again
+# from the database this often (with it up: after every index write).
+SHARES_WITHOUT_CACHE_SECONDS = 300
 # A text match this big keeps its facet counts like a browse (`big_match_seconds`).
 BIG_MATCH_ROWS = 5000
 Params = list[Any]  # SQL parameters
@@ -550,17 +551,27 @@ class DatabaseBackend(SearchBackend):
 
     def _shares_of(self, terms: list[str]) -> dict[str, float]:
         """The share of the documents that contain each term (and, under DOCS, their number),
-        kept per index generation (every index write bumps it) in this process; {} when the
-        shared cache is down (no common words, no rank window)."""
+        kept in this process per index generation (every index write bumps it in the shared
+        cache). With the shared cache down they are kept per SHARES_WITHOUT_CACHE_SECONDS
+        instead, read from the database as ever: whether a query is a common word or gets a
+        rank window must not change with the cache (page 1 ranked in a window and page 2 in
+        full would not agree), and these shares move little between index writes."""
         global _shares
         try:
             generation = cache.get_or_set(GENERATION_KEY, 1, None)
-        except Exception:
-            return {}
-        key = (connection.alias, connection.vendor, generation)
-        if _shares[0] != key:
-            _shares = (key, {})
-        known = _shares[1]
+        except Exception as exc:
+            log.debug("search: word shares kept without the shared cache (%s)", exc)
+            generation = None
+        key = (connection.alias, connection.vendor)
+        (kept_key, kept_generation, kept_at), known = _shares
+        stale = (
+            time.monotonic() - kept_at > SHARES_WITHOUT_CACHE_SECONDS
+            if generation is None  # the last known shares, whatever their generation
+            else kept_generation != generation
+        )
+        if kept_key != key or stale:
+            known = {}
+            _shares = ((key, generation, time.monotonic()), known)
         missing = [t for t in dict.fromkeys(terms) if t not in known]
         if missing:
             with connection.cursor() as cursor:
@@ -1078,8 +1089,11 @@ def _cache_set(key: str, value: object, seconds: int | None) -> None:
         log.warning("search facet cache unavailable: %s", exc)
 
 
-# (connection alias, vendor, index generation) -> {term: share of the documents}
-_shares: tuple[tuple[str, str, Any] | None, dict[str, float]] = (None, {})
+# ((connection alias, vendor), index generation or None, when read) -> {term: share of the documents}
+_shares: tuple[tuple[tuple[str, str] | None, Any, float], dict[str, float]] = (
+    (None, None, 0.0),
+    {},
+)
 _tree_cache: tuple[float, dict[int, int | None]] | None = None
 
 

@@ -142,28 +142,28 @@ def _alternative(kind: str, phrase: tuple[str, ...], fields: tuple[str, ...]) ->
     return Q("multi_match", query=" ".join(phrase), type="phrase", fields=names)
 
 
+def _any(clause: Iterable[tuple[str, tuple[str, ...]]], fields: tuple[str, ...]) -> DslQuery:
+    return Q("bool", should=[_alternative(k, a, fields) for k, a in clause], minimum_should_match=1)
+
+
 def _all(
     clauses: Iterable[Iterable[tuple[str, tuple[str, ...]]]], fields: tuple[str, ...]
 ) -> DslQuery:
-    return Q(
-        "bool",
-        filter=[
-            Q("bool", should=[_alternative(k, a, fields) for k, a in c], minimum_should_match=1)
-            for c in clauses
-        ],
-    )
+    return Q("bool", filter=[_any(c, fields) for c in clauses])
 
 
-def text_query(q: str, parsed: ParsedQuery) -> DslQuery:
+def text_query(q: str, parsed: ParsedQuery, plan: ranking.Plan | None = None) -> DslQuery:
     """Recall as a filter (no score), the rank signals of search/ranking.py as constant
-    scores: the score of a hit is exactly the sum of the signals it meets, as on the database."""
-    plan = ranking.plan(q, parsed)
+    scores: the score of a hit is exactly the sum of the signals it meets, as on the database.
+    `plan` is the backend's (a common word narrowed to the names), else the full recall."""
+    plan = plan or ranking.plan(q, parsed)
     should = [Q("constant_score", filter=Q("term", sku=plan.sku), boost=ranking.SKU)]
     should += [
         Q("constant_score", filter=_all(signal.clauses, signal.fields), boost=signal.weight)
         for signal in plan.signals
     ]
-    return Q("bool", filter=[_all(plan.recall, ranking.RECALL)], should=should)
+    recall = Q("bool", filter=[_any(c, plan.fields_of(i)) for i, c in enumerate(plan.recall)])
+    return Q("bool", filter=[recall], should=should)
 
 
 def filters(query: Query) -> list[DslQuery]:
@@ -207,10 +207,10 @@ def sort_keys(query: Query, parsed: ParsedQuery) -> list[dict[str, Any]]:
     ]
 
 
-def build_search(query: Query) -> Search:
+def build_search(query: Query, plan: ranking.Plan | None = None) -> Search:
     parsed = query.parsed
     s = Search().extra(track_total_hits=True).source(False)
-    main = text_query(query.q, parsed) if not parsed.empty else Q("match_all")
+    main = text_query(query.q, parsed, plan) if not parsed.empty else Q("match_all")
     s = s.query(Q("bool", must=[main], filter=filters(query)))
     s = s.sort(*sort_keys(query, parsed))
     values = decode_cursor(query.cursor) if query.cursor else None
@@ -257,6 +257,17 @@ def read_facets(aggs: dict[str, Any]) -> dict[str, dict[Any, int]]:
     # Categories deleted since indexing are dropped where the facets are labelled
     # (search.selectors), as on the database backend: no query of its own here.
     return facets
+
+
+def share_search(term: str) -> dict[str, Any]:
+    """A count body: the documents with the folded `term` in their name, context or
+    description (the database backend's document frequency of a term, for the common words)."""
+    fields = ("name_fold", "context_fold", "body_fold")
+    return {
+        "query": {
+            "bool": {"should": [{"term": {f: term}} for f in fields], "minimum_should_match": 1}
+        }
+    }
 
 
 def suggest_search(tokens: list[str], limit: int) -> Search:

@@ -316,3 +316,43 @@ def test_a_big_match_ranks_only_its_newest_name_matches_and_counts_every_match(
     assert after.ids == rest[:3]
     assert family[older_short.pk] in rest  # left to the pages after the window
     assert with_digit.total == indexed.search(Query(q="ca phe 1", size=3, facets=False)).total
+
+
+REFUSING_CACHE = {  # a Redis that refuses every connection: the shared cache is down
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:9/0",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
+
+
+def test_whether_a_match_is_ranked_in_a_window_does_not_depend_on_the_shared_cache(
+    indexed, settings, monkeypatch
+):
+    # Given 4 coffees named "Cà phê ..." and a rank window of 3 (the oldest, shortest name is
+    # left out of the window), pages 1 and 2 read while the shared cache is up
+    for name in ("Cà phê Mộc", "Cà phê Robusta rang xay Đắk Lắk", "Cà phê Culi", "Cà phê Arabica"):
+        ProductFactory(name_vi=name, description_vi="")
+    index_everything(indexed)
+    with connection.cursor() as cursor:  # what a rebuild ends with (PostgreSQL: the statistics)
+        indexed.text.optimize(cursor)
+    # (this catalog is small: the thresholds are lowered, the words' shares still decide)
+    monkeypatch.setattr(database, "COMMON_MIN_DOCS", 1)
+    monkeypatch.setattr(database, "WINDOW_MIN_DOCS", 1)
+    monkeypatch.setattr(database, "WINDOW_MIN_ROWS", 1)
+    settings.SEARCH_RANK_WINDOW = 3
+    up = [indexed.search(Query(q="ca phe", size=2, page=page, facets=False)) for page in (1, 2)]
+    settings.SEARCH_RANK_WINDOW = 0
+    full = indexed.search(Query(q="ca phe", size=4, facets=False))
+    settings.SEARCH_RANK_WINDOW = 3
+
+    # When the shared cache goes down and the same pages are read again
+    with override_settings(CACHES=REFUSING_CACHE):
+        down = [
+            indexed.search(Query(q="ca phe", size=2, page=page, facets=False)) for page in (1, 2)
+        ]
+
+    # Then they are ranked in the same window (the full ranking would differ)
+    assert [r.ids for r in down] == [r.ids for r in up]
+    assert up[0].ids + up[1].ids != full.ids
