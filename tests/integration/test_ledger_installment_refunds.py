@@ -52,12 +52,11 @@ def _hook(body: dict) -> None:
     assert response.status_code == 200, response.content
 
 
-def _pay_deposit_by_card(trade, order) -> Payment:
-    deposit = order.installments.get(sequence=1)
-    payment = installment_card_start(actor=trade["buyer"], installment_id=deposit.pk)
+def _charged(payment: Payment, installment_id: int, event_id: str) -> None:
+    """Stripe reports the installment's card payment charged (a self-signed webhook)."""
     _hook(
         {
-            "id": "evt_deposit",
+            "id": event_id,
             "object": "event",
             "type": "payment_intent.succeeded",
             "data": {
@@ -66,11 +65,41 @@ def _pay_deposit_by_card(trade, order) -> Payment:
                     "object": "payment_intent",
                     "amount": payment.stripe_amount,
                     "currency": payment.currency.lower(),
-                    "metadata": {"installment_id": str(deposit.pk), "payment_id": str(payment.pk)},
+                    "metadata": {
+                        "installment_id": str(installment_id),
+                        "payment_id": str(payment.pk),
+                    },
                 }
             },
         }
     )
+
+
+def _charge_refunded(card: Payment, event_id: str) -> None:
+    """Stripe reports the whole charge of `card` refunded (also from its dashboard)."""
+    _hook(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": "charge.refunded",
+            "data": {
+                "object": {
+                    "id": "ch_deposit",
+                    "object": "charge",
+                    "payment_intent": card.provider_id,
+                    "amount": card.stripe_amount,
+                    "amount_refunded": card.stripe_amount,
+                    "currency": "usd",
+                }
+            },
+        }
+    )
+
+
+def _pay_deposit_by_card(trade, order) -> Payment:
+    deposit = order.installments.get(sequence=1)
+    payment = installment_card_start(actor=trade["buyer"], installment_id=deposit.pk)
+    _charged(payment, deposit.pk, "evt_deposit")
     return Payment.objects.get(pk=payment.pk)
 
 
@@ -331,23 +360,7 @@ def test_stripe_refunding_a_whole_deposit_charge_refunds_only_that_card_money(tr
     card = _pay_deposit_by_card(trade, order)
     _wire(trade, order, 2, "11620", "FT4")
 
-    _hook(
-        {
-            "id": "evt_refunded",
-            "object": "event",
-            "type": "charge.refunded",
-            "data": {
-                "object": {
-                    "id": "ch_deposit",
-                    "object": "charge",
-                    "payment_intent": card.provider_id,
-                    "amount": card.stripe_amount,
-                    "amount_refunded": card.stripe_amount,
-                    "currency": "usd",
-                }
-            },
-        }
-    )
+    _charge_refunded(card, "evt_refunded")
 
     (refund,) = Refund.objects.filter(order=order)
     assert (refund.payment_id, refund.amount_vnd, refund.status) == (card.pk, DEPOSIT, "SUCCEEDED")
@@ -509,25 +522,7 @@ def test_a_card_charge_for_the_balance_after_the_cancel_is_given_back(
 
     # when Stripe still reports the balance charged (its cancel came too late)
     with django_capture_on_commit_callbacks(execute=True):
-        _hook(
-            {
-                "id": "evt_balance_late",
-                "object": "event",
-                "type": "payment_intent.succeeded",
-                "data": {
-                    "object": {
-                        "id": balance.provider_id,
-                        "object": "payment_intent",
-                        "amount": balance.stripe_amount,
-                        "currency": "usd",
-                        "metadata": {
-                            "installment_id": str(order.installments.get(sequence=2).pk),
-                            "payment_id": str(balance.pk),
-                        },
-                    }
-                },
-            }
-        )
+        _charged(balance, order.installments.get(sequence=2).pk, "evt_balance_late")
 
     # then the charge is recorded and refunded through Stripe in full; the order stays cancelled
     refunds = list(Refund.objects.filter(order=order).order_by("pk"))
@@ -556,23 +551,7 @@ def test_a_deposit_refunded_at_stripe_before_the_order_is_paid_is_counted_and_no
     # given an export order in production whose card deposit Stripe reports refunded in full
     # (from its dashboard), before the balance is paid
     card = _pay_deposit_by_card(trade, order)
-    _hook(
-        {
-            "id": "evt_deposit_refunded",
-            "object": "event",
-            "type": "charge.refunded",
-            "data": {
-                "object": {
-                    "id": "ch_deposit",
-                    "object": "charge",
-                    "payment_intent": card.provider_id,
-                    "amount": card.stripe_amount,
-                    "amount_refunded": card.stripe_amount,
-                    "currency": "usd",
-                }
-            },
-        }
-    )
+    _charge_refunded(card, "evt_deposit_refunded")
 
     # then it is counted as refunded (nothing left to refund), the schedule still runs
     (refund,) = Refund.objects.filter(order=order)
