@@ -245,9 +245,11 @@ def refund_installment_card_at_stripe(*, order: Order, payment: Payment, note: s
     """The whole charge of one installment's card payment was refunded at Stripe (our own refunds,
     or Stripe's dashboard): what our refunds from that payment do not cover yet is recorded as
     one succeeded refund of it. The order's other money (other card payments, wires) stays.
-    Inside the webhook's transaction, the payment then the order locked."""
-    if not order.is_paid:
-        return  # a partly paid schedule: an admin settles it by hand (nothing to count against)
+    Inside the webhook's transaction, the payment then the order locked. A schedule paid only in
+    part counts it too (its payment status stays UNPAID until the order ends or is paid; what is
+    left to refund drops, so cancelling it later refunds nothing twice)."""
+    if order.amount_paid_vnd <= 0:
+        return  # nothing was counted as received for it
     room = next((r for p, r in refund_ways(order) if p.pk == payment.pk), 0)
     if room <= 0:
         return

@@ -202,6 +202,8 @@ def _on_enter(
         payment_status.order_payments_cancel(order=order)
         order.reserved_until = None
         changed += ["cancel_reason", "reserved_until"]
+        if payment_status.order_ended_after_refunds(order=order):
+            changed.append("payment_status")
         _refund_ended(order=order, to=to, actor=actor, reason=reason)
     if to == S.COMPLETED:
         # Escrow-style release: what is held for the order becomes the cooperative's, less the

@@ -548,3 +548,51 @@ def test_a_card_charge_for_the_balance_after_the_cancel_is_given_back(
     )
     assert order.export.documents_released_at is None
     assert ledger_check().ok
+
+
+def test_a_deposit_refunded_at_stripe_before_the_order_is_paid_is_counted_and_not_refunded_twice(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given an export order in production whose card deposit Stripe reports refunded in full
+    # (from its dashboard), before the balance is paid
+    card = _pay_deposit_by_card(trade, order)
+    _hook(
+        {
+            "id": "evt_deposit_refunded",
+            "object": "event",
+            "type": "charge.refunded",
+            "data": {
+                "object": {
+                    "id": "ch_deposit",
+                    "object": "charge",
+                    "payment_intent": card.provider_id,
+                    "amount": card.stripe_amount,
+                    "amount_refunded": card.stripe_amount,
+                    "currency": "usd",
+                }
+            },
+        }
+    )
+
+    # then it is counted as refunded (nothing left to refund), the schedule still runs
+    (refund,) = Refund.objects.filter(order=order)
+    assert (refund.payment_id, refund.amount_vnd, refund.status) == (card.pk, DEPOSIT, "SUCCEEDED")
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "CONFIRMED",
+        "UNPAID",
+        DEPOSIT,
+        DEPOSIT,
+    )
+    assert ledger_check().ok
+
+    # when an admin then cancels the order
+    calls.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _cancel(trade, order, "admin").status_code == 200
+
+    # then nothing is refunded a second time and Stripe is not asked; the order says refunded
+    assert Refund.objects.filter(order=order).count() == 1 and calls == []
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status) == ("CANCELLED", "REFUNDED")
+    assert ledger_check().ok
