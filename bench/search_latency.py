@@ -198,6 +198,9 @@ def setup_django(database_url: str | None, products: int):
     # index too (the figure would be the sum of both), and the database is benched on its own.
     os.environ["SEARCH_FALLBACK"] = ""
     os.environ.setdefault("LOG_LEVEL", "ERROR")
+    # As production and the --http worker run: with DEBUG on, every SQL statement is also
+    # formatted and logged (connection.queries), which is not part of a search.
+    os.environ["DEBUG"] = "0"
     import django
 
     django.setup()
@@ -601,6 +604,25 @@ def after_write(backend, n: int) -> dict:
     return {"after_write_p50": pct(times, 50), "after_write_max": max(times) * 1000}
 
 
+def node_setup(backend) -> str:
+    """The search node's heap, JIT and the index's segments: figures from a node that runs
+    C1 only (the shared test nodes: services/svc's default) or from an unmerged index are not
+    the figures of a production node."""
+    jvm = next(iter(backend.client.nodes.info(metric="jvm")["nodes"].values()))["jvm"]
+    args = jvm.get("input_arguments", [])
+    c1 = any(a.startswith("-XX:TieredStopAtLevel=") and not a.endswith("=4") for a in args)
+    heap = jvm["mem"]["heap_max_in_bytes"] / 2**30
+    segments = backend.client.indices.segments(index=backend.read_alias)["indices"]
+    count = sum(
+        len(shard["segments"])
+        for index in segments.values()
+        for copies in index["shards"].values()
+        for shard in copies
+    )
+    jit = "C1 ONLY: not a benchmark node (start one with SVC_JAVA_OPTS='')" if c1 else "full JIT"
+    return f"node {jvm.get('version', '?')}, heap {heap:.1f} GiB, {jit}; index: {count} segments"
+
+
 def bench_backend(name: str, rounds: int, http_args=None) -> dict:
     from django.conf import settings
 
@@ -609,6 +631,8 @@ def bench_backend(name: str, rounds: int, http_args=None) -> dict:
     settings.SEARCH_BACKEND = name
     settings.SEARCH_INDEX_PREFIX = INDEX_PREFIX
     backend = get_backend()
+    if name != "database":
+        print(f"[{name}] {node_setup(backend)}", flush=True)
     if REUSE_INDEX and backend.count():
         loaded, took = backend.count(), float("nan")
         print(f"[{name}] reusing the index ({loaded} docs): no reindex figure")
@@ -637,8 +661,8 @@ def _bench_queries(name, backend, loaded, took, rounds, http_args) -> dict:
             product_search(q)
             api.append(time.perf_counter() - t)
             slow.append((api[-1], q.q))
-            if name != "database":
-                body = eq.build_search(q).to_dict()
+            if name != "database":  # the body the backend sends (a common word: names only)
+                body = eq.build_search(q, backend.narrowed_plan(q)).to_dict()
                 t = time.perf_counter()
                 backend.client.search(index=backend.read_alias, body=body, **eq.request_params(q))
                 raw.append(time.perf_counter() - t)
@@ -684,7 +708,9 @@ def phases(name, backend, qs) -> dict[str, tuple[float, float]]:
 
     for q in qs:
         if name != "database":
-            body = timed("build body", lambda q=q: eq.build_search(q).to_dict())
+            body = timed(
+                "build body", lambda q=q: eq.build_search(q, backend.narrowed_plan(q)).to_dict()
+            )
             timed("engine", lambda b=body: backend.client.search(index=backend.read_alias, body=b))
         result = timed("backend.search", lambda q=q: backend.search(q))
         families = timed("hydrate", lambda r=result: selectors.product_cards_for(r.ids))

@@ -56,6 +56,12 @@ class Signal:
 
 
 COMMON_SHARE = 0.5  # a word in more than this share of the documents is a common word
+# Common words only in a catalog this big: in a small one every word is rare enough to rank and
+# count in full.
+COMMON_MIN_DOCS = 1000
+# A common word's names-only answer of at least this many families is the answer for every page
+# and order of relevance; a smaller one gives way to the full search (every page the same way).
+NARROWED_ENOUGH = 100
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 from django.conf import settings
 from elasticsearch_dsl import Q, Search
 
+from search import ranking
 from search.backends import engine_query as eq
 from search.backends.base import (
     BackendUnavailable,
@@ -32,6 +33,12 @@ BULK_CHUNK = 1000
 P = ParamSpec("P")
 R = TypeVar("R")
 Action = dict[str, Any]  # one bulk or alias action
+# How long this process keeps the index's document count and the terms' shares of it (the
+# common words, search/ranking.py). A word's share moves by the thousandths a day; a clear or a
+# rebuild through this process forgets them at once.
+SHARES_SECONDS = 300
+DOCS = ""  # the number of documents, beside the terms' shares
+_shares: dict[tuple[str, str], tuple[float, dict[str, float]]] = {}
 
 
 class EngineBackend(SearchBackend):
@@ -87,6 +94,9 @@ class EngineBackend(SearchBackend):
 
     def _count(self, name: str) -> int:
         return int(self.client.count(index=name)["count"])
+
+    def _count_body(self, name: str, body: dict[str, Any]) -> int:
+        return int(self.client.count(index=name, body=body)["count"])
 
     def _call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         try:
@@ -189,6 +199,7 @@ class EngineBackend(SearchBackend):
     def clear(self) -> None:
         self._call(self._delete_index, f"{self.read_alias}-*")
         self._ready = False
+        _shares.pop((self.url, self.read_alias), None)
         self.ensure_index()
 
     def rebuild(
@@ -229,6 +240,7 @@ class EngineBackend(SearchBackend):
             {"remove": {"index": new, "alias": self.next_alias}},
         ]
         self._call(self._update_aliases, actions)  # atomic: readers switch in one step
+        _shares.pop((self.url, self.read_alias), None)
         for name in old:
             self._call(self._delete_index, name)
         return total
@@ -248,12 +260,56 @@ class EngineBackend(SearchBackend):
 
     def run(self, query: Query) -> SearchResult:
         self.ensure_index()
+        plan = self.narrowed_plan(query)
+        if plan is not None:  # a common word in names only, as on the database backend: when
+            result = self._run(query, plan)  # that finds NARROWED_ENOUGH, it is the answer for
+            if result.total >= ranking.NARROWED_ENOUGH:  # every page (the pages must agree)
+                return result
+        return self._run(query, None)
+
+    def narrowed_plan(self, query: Query) -> ranking.Plan | None:
+        """The plan of a one-word query ranked by relevance whose word is in more than half of
+        the documents (search/ranking.py, "Common words"), looked for in the names only; None
+        for every other query. "sắn" folds to "san", which is "sản" in nearly every description
+        and in the category "Nông sản": at 1,000,000 products the engine scored, sorted and
+        counted facets over the whole index for it (260-310 ms, the tail)."""
+        parsed = query.parsed
+        if parsed.empty or query.sort != "relevance" or len(parsed.clauses) != 1:
+            return None
+        shares = self._shares_of(parsed.folded)
+        common = frozenset(t for t in parsed.folded if shares.get(t, 0.0) > ranking.COMMON_SHARE)
+        if not common:
+            return None
+        plan = ranking.plan(query.q, parsed, common)
+        return plan if plan.narrowed else None
+
+    def _shares_of(self, terms: Iterable[str]) -> dict[str, float]:
+        """The share of the documents that hold each folded term in their name, context or
+        description, kept SHARES_SECONDS in this process; {} in a catalog smaller than
+        COMMON_MIN_DOCS (every word is rare enough there)."""
+        key, now = (self.url, self.read_alias), time.monotonic()
+        expires, known = _shares.get(key, (0.0, {}))
+        if expires < now:
+            known = {}
+            _shares[key] = (now + SHARES_SECONDS, known)
+        if DOCS not in known:
+            known[DOCS] = float(self._call(self._count, self.read_alias))
+        docs = known[DOCS]
+        if docs < ranking.COMMON_MIN_DOCS:
+            return {}
+        for term in (t for t in dict.fromkeys(terms) if t not in known):
+            known[term] = (
+                self._call(self._count_body, self.read_alias, eq.share_search(term)) / docs
+            )
+        return known
+
+    def _run(self, query: Query, plan: ranking.Plan | None) -> SearchResult:
         # The body as built, the answer as the engine's plain JSON: elasticsearch-dsl's Response
         # wraps every hit and bucket in objects, a third of a search's Python time for fields
         # nobody reads (bench/load.py's filtered searches).
         raw = self._call(
             self._search_raw,
-            eq.build_search(query).to_dict(),
+            eq.search_body(query, plan),
             self.read_alias,
             eq.request_params(query),
         )

@@ -4,7 +4,8 @@ import unicodedata
 
 import pytest
 
-from search.backends import Query
+from search import ranking
+from search.backends import Query, database
 from search.selectors import product_search, product_suggest
 from tests.factories.search import build_catalog, index_everything
 
@@ -278,6 +279,39 @@ def test_results_show_database_price_and_drop_what_is_no_longer_purchasable(cata
     page = search(q="ca phe")
 
     assert [(p.variant_id, p.price_min_vnd) for p in page.results] == [(robusta.pk, 99_000)]
+
+
+def test_a_common_word_is_looked_for_in_names_when_that_finds_enough(
+    catalog, search_backend, monkeypatch
+):
+    # "sắn" folds to "san": "Nông sản" / "Thủy sản" are in most products' category path, so it
+    # is a common word (search/ranking.py), looked for in the names only on every backend. In a
+    # catalog this small no word counts as common and one family is not "enough": the
+    # thresholds are lowered to see the rule (the database backend reads its own copies).
+    from django.db import connection
+
+    for module in (ranking, database):
+        monkeypatch.setattr(module, "COMMON_MIN_DOCS", 1)
+        monkeypatch.setattr(module, "NARROWED_ENOUGH", 1)
+    if search_backend.name == "database" and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # the shares come from the planner's statistics
+            cursor.execute("ANALYZE search_searchdocument")
+    cassava = catalog["products"]["cassava"].family_id
+    everywhere = search_backend.search(Query(q="sắn", size=100, sort="price_asc"))  # all of it
+
+    one = search_backend.search(Query(q="sắn", size=1))  # enough in the names: names only
+    page = search_backend.search(Query(q="sắn", size=24))  # every page of it the same way
+    two = search_backend.search(Query(q="sắn tây ninh", size=24))  # more words: everywhere
+    for module in (ranking, database):
+        monkeypatch.setattr(module, "NARROWED_ENOUGH", 2)
+    few = search_backend.search(Query(q="sắn", size=100))  # not enough: every match, as before
+
+    assert everywhere.total > 2 and cassava in everywhere.ids
+    assert (one.ids, one.total) == ([cassava], 1)
+    assert (page.ids, page.total, sum(page.facets["in_stock"].values())) == ([cassava], 1, 1)
+    assert two.ids[0] == cassava
+    assert few.ids[0] == cassava
+    assert (few.total, sorted(few.ids)) == (everywhere.total, sorted(everywhere.ids))
 
 
 def test_an_engine_answers_a_repeated_browse_from_its_cache_until_the_index_changes(
