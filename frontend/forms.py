@@ -454,3 +454,33 @@ class CertificationClaimForm(forms.Form):
     def __init__(self, *args, products, **kwargs):
         super().__init__(*args, **kwargs)
         choice_field(self, "product_ids").choices = [(p.pk, p.name_vi) for p in products]
+
+
+class RefundCancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason the buyer sees"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RefundForm(forms.Form):
+    amount_vnd = forms.IntegerField(label=_("Amount (₫)"), min_value=1, max_value=10**13)
+    method = forms.ChoiceField(
+        label=_("Refund by"),
+        required=False,
+        choices=[
+            ("", _("The way it was paid")),
+            ("card", _("Card (through Stripe)")),
+            ("wire", _("Bank transfer")),
+        ],
+    )
+    reason = forms.CharField(
+        label=_("Reason the buyer sees"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RefundPaidOutForm(forms.Form):
+    note = forms.CharField(label=_("Bank reference"), max_length=200, required=False)

@@ -11,6 +11,7 @@ from frontend.views import (
     finance,
     invitations,
     public,
+    refunds,
     register,
     rfq,
     search,
@@ -58,6 +59,22 @@ urlpatterns = [
     path("don-hang/<str:code>/vietqr.png", checkout.order_vietqr_png, name="order_vietqr_png"),
     path("don-hang/<str:code>/huy/", checkout.order_cancel, name="order_cancel"),
     path("don-hang/<str:code>/da-nhan-hang/", checkout.order_received, name="order_received"),
+    path("don-hang/<str:code>/hoan-tien/", refunds.order_refunds, name="order_refunds"),
+    path(
+        "don-hang/<str:code>/hoan-tien/huy/",
+        refunds.order_refund_cancel,
+        name="order_refund_cancel",
+    ),
+    path(
+        "don-hang/<str:code>/hoan-tien/tao/",
+        refunds.order_refund_create,
+        name="order_refund_create",
+    ),
+    path(
+        "don-hang/<str:code>/hoan-tien/<id:refund_id>/da-tra/",
+        refunds.order_refund_paid_out,
+        name="order_refund_paid_out",
+    ),
     # Cooperative staff.
     path("htx/", coop.coop_home, name="coop_home"),
     path("htx/dang-ky/", register.register, name="coop_register"),
@@ -161,6 +178,7 @@ urlpatterns = [
     ),
     path("quan-tri/tam-ngung/", staff.suspended, name="staff_suspended"),
     path("quan-tri/giu-hang-chua-tra/", staff.unpaid_holders, name="staff_unpaid_holders"),
+    path("quan-tri/hoan-tien/", staff.refunds, name="staff_refunds"),
     # Export trade: requests for quotation, quotes, export orders.
     path("rfq/", rfq.rfq_list, name="rfq_list"),
     path("rfq/new/", rfq.rfq_new, name="rfq_new"),

@@ -18,7 +18,7 @@ from frontend import reads
 from frontend.forms import ReasonForm
 from frontend.views.common import SignedInRequest, not_found_as_404, run_one
 from market.cooperatives import services as market_services
-from orders.selectors import unpaid_holder_list_for_admin
+from orders.selectors import refund_list_for_admin, unpaid_holder_list_for_admin
 
 
 def platform_admin(view):
@@ -138,4 +138,21 @@ def unpaid_holders(request: SignedInRequest) -> HttpResponse:
             "max_value": settings.ORDER_UNPAID_MAX_VALUE_VND,
             "reservation_hours": settings.ORDER_BANK_TRANSFER_RESERVATION_HOURS,
         },
+    )
+
+
+@require_GET
+@platform_admin
+def refunds(request: SignedInRequest) -> HttpResponse:
+    """Refunds waiting (bank transfers to pay back, card refunds Stripe has not settled), then
+    the latest ones, each linked to its order's refund screen; an order code opens that screen."""
+    code = (request.GET.get("code") or "").strip()
+    if code:
+        return redirect("frontend:order_refunds", code=code)
+    waiting = refund_list_for_admin(user=request.user, status="PENDING")
+    latest = refund_list_for_admin(user=request.user).exclude(status="PENDING")[:50]
+    return render(
+        request,
+        "frontend/staff/refunds.html",
+        {"waiting": list(waiting[:200]), "latest": list(latest)},
     )

@@ -47,6 +47,7 @@ from orders.models import (
 from orders.money import commission_percent, commission_vnd, money_round, to_vnd
 from orders.services import payment_status, stripe_payments
 from orders.services.access import actor_roles, lock_order_for
+from orders.services.refunds import refund_owed
 from orders.services.transitions import order_transition
 
 # --- rates ---
@@ -363,7 +364,7 @@ def _apply_receipt(
         note=f"{installment.get_kind_display()} {installment.sequence}: {amount} "
         f"{installment.currency} ({method} {reference})",
     )
-    if paid and terms.documents_released_at is None:
+    if paid and terms.documents_released_at is None and order.status not in Order.STOCK_RELEASING:
         terms.documents_released_at = timezone.now()
         terms.save(update_fields=["documents_released_at", "updated_at"])
         OrderEvent.objects.create(
@@ -520,6 +521,7 @@ def on_installment_intent_succeeded(obj: dict[str, Any]) -> str:
     amount = min(payment.amount, installment.amount_due)
     if amount <= 0:
         return "overpaid"  # paid meanwhile by wire: an admin refunds the card charge
+    received_before = order.amount_paid_vnd
     _apply_receipt(
         order=order,
         installment=installment,
@@ -528,6 +530,16 @@ def on_installment_intent_succeeded(obj: dict[str, Any]) -> str:
         reference=obj.get("id") or f"payment:{payment.pk}",
         actor=None,
     )
+    if order.status in Order.STOCK_RELEASING:
+        # charged after the order was cancelled (its intent's cancel had not reached Stripe):
+        # received, then given back through Stripe, as for a checkout's late card charge
+        refund_owed(
+            order=order,
+            amount_vnd=order.amount_paid_vnd - received_before,
+            actor=None,
+            reason=_("Card payment received after the order was cancelled."),
+        )
+        return "refunded_after_cancel"
     return "installment_paid"
 
 

@@ -10,14 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from market.models import Membership
 from market.shared.mail import mail_compose, mail_queue_many
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEvent, Refund
 
 # The cooperative's staff, read with the orders in one query (not one per order).
 _STAFF = Prefetch("cooperative__memberships", queryset=Membership.objects.select_related("user"))
@@ -130,6 +130,9 @@ def order_status_changed(*, order_id: int, event_id: int) -> int:
         .get(pk=order_id)
     )
     event = OrderEvent.objects.get(pk=event_id)
+    refunding = (
+        order.refunds.exclude(status=Refund.Status.FAILED).aggregate(s=Sum("amount_vnd"))["s"] or 0
+    )
 
     def text(role: str) -> tuple[object, object]:
         status = str(Order.Status(event.to_status).label)
@@ -137,6 +140,11 @@ def order_status_changed(*, order_id: int, event_id: int) -> int:
         headline = _("Order %(code)s is now: %(status)s.") % {"code": order.code, "status": status}
         if event.note:
             headline += "\n" + _("Note: %(note)s") % {"note": event.note}
+        if event.to_status in Order.STOCK_RELEASING and refunding:
+            headline += "\n" + _(
+                "Everything received for this order, %(amount)s ₫, is refunded: card payments "
+                "go back to the card, bank transfers by bank transfer."
+            ) % {"amount": f"{refunding:,}"}
         if order.tracking_number and event.to_status == Order.Status.SHIPPED:
             headline += "\n" + _("Carrier: %(carrier)s, tracking number: %(number)s") % {
                 "carrier": order.carrier,

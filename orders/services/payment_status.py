@@ -60,6 +60,16 @@ def order_payments_cancel(*, order: Order) -> None:
     )
 
 
+def order_ended_after_refunds(*, order: Order) -> bool:
+    """An order ending (cancelled, refused) whose money was refunded while it was paid only in
+    part (an export deposit refunded at Stripe) says so: REFUNDED or PARTIALLY_REFUNDED, not
+    UNPAID. Returns whether `payment_status` changed (the caller saves it with the move)."""
+    if order.is_paid or order.amount_refunded_vnd <= 0:
+        return False
+    order.payment_status = order.derived_payment_status()
+    return True
+
+
 def order_payments_follow_total(*, order: Order) -> None:
     """Before payment, an order's own bank-transfer/cash payment asks for its current total
     (lines refused at confirmation lower it)."""
@@ -165,7 +175,10 @@ def refund_succeeded(*, order: Order, refund: Refund, actor: User | None) -> Non
     refund.save(update_fields=["status", "provider_id", "updated_at"])
     before = order.payment_status
     order.amount_refunded_vnd += refund.amount_vnd
-    order.payment_status = order.derived_payment_status()
+    if order.is_paid or order.status in Order.STOCK_RELEASING:
+        order.payment_status = order.derived_payment_status()
+    # else an export schedule paid in part and still running (a deposit refunded at Stripe):
+    # UNPAID until it is paid in full or ends, so the schedule can still complete it
     order.save(update_fields=["amount_refunded_vnd", "payment_status", "updated_at"])
     if refund.payment.provider != PaymentMethod.STRIPE:
         Payment.objects.filter(pk=refund.payment_id).update(
@@ -295,7 +308,7 @@ def order_installment_received(
     before, paid_before = order.payment_status, order.amount_paid_vnd
     order.amount_paid_vnd = order.total_vnd if schedule_paid else min(order.total_vnd, received_vnd)
     if schedule_paid and order.payment_status == Order.PaymentStatus.UNPAID:
-        order.payment_status = Order.PaymentStatus.PAID
+        order.payment_status = order.derived_payment_status()  # PAID, unless refunds came first
         enqueue("orders.mail_payment_received", order_id=order.pk)
     part = order.amount_paid_vnd - paid_before
     if by_card and part > 0:  # into the platform's Stripe balance, not the cooperative's bank

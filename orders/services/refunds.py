@@ -4,7 +4,8 @@ order paid in installments refunds its card money through Stripe (per installmen
 and its wired money by bank transfer (its `bank_transfer` payment): `refund_ways`.
 
 The rule for money received for goods that will not be delivered (a paid order cancelled or
-refused, refused lines, a card charge that arrived after its order was cancelled): `refund_owed`
+refused, an export order paid in part cancelled, refused lines, a card charge that arrived after
+its order was cancelled): `refund_owed`
 queues exactly one refund for it in the same transaction as the change. Refunds are counted
 against `Order.amount_paid_vnd`, so a second call finds nothing left to refund. The order's
 payment status is derived from the succeeded refunds (`Order.derived_payment_status`), moved by
@@ -218,7 +219,7 @@ def refund_owed(*, order: Order, amount_vnd: int, reason: str, actor: User | Non
     payment, then the wires: `refund_ways`). Returns the first refund queued."""
     amount = min(int(amount_vnd), payment_status.refundable_vnd(order))
     payment = _payment_for(order)
-    if not order.is_paid or payment is None or amount <= 0:
+    if order.amount_paid_vnd <= 0 or payment is None or amount <= 0:
         return None
     if order.payment_method == PaymentMethod.INSTALLMENTS:
         ways = refund_ways(order)
@@ -244,9 +245,11 @@ def refund_installment_card_at_stripe(*, order: Order, payment: Payment, note: s
     """The whole charge of one installment's card payment was refunded at Stripe (our own refunds,
     or Stripe's dashboard): what our refunds from that payment do not cover yet is recorded as
     one succeeded refund of it. The order's other money (other card payments, wires) stays.
-    Inside the webhook's transaction, the payment then the order locked."""
-    if not order.is_paid:
-        return  # a partly paid schedule: an admin settles it by hand (nothing to count against)
+    Inside the webhook's transaction, the payment then the order locked. A schedule paid only in
+    part counts it too (its payment status stays UNPAID until the order ends or is paid; what is
+    left to refund drops, so cancelling it later refunds nothing twice)."""
+    if order.amount_paid_vnd <= 0:
+        return  # nothing was counted as received for it
     room = next((r for p, r in refund_ways(order) if p.pk == payment.pk), 0)
     if room <= 0:
         return

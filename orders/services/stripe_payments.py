@@ -6,9 +6,11 @@ then the checkout's orders)."""
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders import locks, money, stripe_adapter
@@ -103,6 +105,24 @@ def payment_intent_resync(*, checkout_id: int) -> None:
         payment=payment, amount=money.from_minor(minor, payment.currency)
     ):
         transaction.on_commit(lambda: payment_intent_update_safe(payment_id=payment.pk))
+
+
+def export_card_payments_cancel(*, order: Order) -> None:
+    """An export order ended: its installments' open card payments are cancelled, and their
+    PaymentIntents at Stripe after commit (a charge that still arrives is given back:
+    `export.on_installment_intent_succeeded`). Inside the caller's transaction, order locked."""
+    open_ids = list(
+        Payment.objects.filter(
+            order=order, provider=PaymentMethod.STRIPE, status__in=payment_status.OPEN
+        ).values_list("pk", flat=True)
+    )
+    if not open_ids:
+        return
+    Payment.objects.filter(pk__in=open_ids).update(
+        status=Payment.Status.CANCELLED, updated_at=timezone.now()
+    )
+    for payment_id in open_ids:
+        transaction.on_commit(partial(payment_intent_cancel_safe, payment_id=payment_id))
 
 
 def payment_intent_update_safe(*, payment_id: int) -> None:

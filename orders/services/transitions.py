@@ -82,14 +82,10 @@ def _check_export_move(*, order: Order, to: str, roles: set[str]) -> None:
     and its goods are released (delivered) only once every installment is paid."""
     from orders.models import Installment
 
-    if to == S.CANCELLED and order.amount_paid_vnd > 0 and not order.is_paid:
-        # A schedule paid in full is refunded by the automatic refund rule, each part the way it
-        # came (refunds.refund_owed: card payments through Stripe, wires by bank transfer). A
-        # partly paid one is not (it is not a paid order): cancelling would lose track of it.
-        raise TransitionNotAllowed(
-            _("Money was received for this export order: an admin settles it before cancelling."),
-            fields={"status": order.status, "to": to},
-        )
+    # Cancelling gives back everything received, paid in full or in part (a deposit), each part
+    # the way it came (`_refund_ended`). Who may: the buyer only before confirmation (a deposit
+    # not complete yet); the cooperative or an admin, with a reason, until shipment. Keeping a
+    # deposit the buyer forfeits is a trade-terms decision made outside the platform.
     if to == S.CONFIRMED and "system" not in roles:
         raise TransitionNotAllowed(
             _("An export order is confirmed when its deposit is paid."),
@@ -200,9 +196,14 @@ def _on_enter(
             actor=actor,
             reason=f"order:{order.code}:{to.lower()}",
         )
+        if order.payment_method == PaymentMethod.INSTALLMENTS:
+            # its installments' open card payments, and their PaymentIntents after commit
+            stripe_payments.export_card_payments_cancel(order=order)
         payment_status.order_payments_cancel(order=order)
         order.reserved_until = None
         changed += ["cancel_reason", "reserved_until"]
+        if payment_status.order_ended_after_refunds(order=order):
+            changed.append("payment_status")
         _refund_ended(order=order, to=to, actor=actor, reason=reason)
     if to == S.COMPLETED:
         # Escrow-style release: what is held for the order becomes the cooperative's, less the
@@ -215,8 +216,10 @@ def _on_enter(
 
 
 def _refund_ended(*, order: Order, to: str, actor: User | None, reason: str) -> None:
-    """A paid order that is cancelled or refused gets back everything received for it."""
-    if order.is_paid:
+    """An order that is cancelled or refused gives back everything received for it: a paid one,
+    and an export order paid in part (its deposit: card installments through Stripe, wires by
+    bank transfer)."""
+    if order.amount_paid_vnd > 0:
         label = _("Order cancelled") if to == S.CANCELLED else _("Order refused")
         refund_owed(
             order=order,

@@ -319,14 +319,14 @@ class EngineBackend(SearchBackend):
         # nobody reads (bench/load.py's filtered searches).
         raw = self._call(
             self._search_raw,
-            eq.build_search(query, plan).to_dict(),
+            eq.search_body(query, plan),
             self.read_alias,
             eq.request_params(query),
         )
         if query.facets and eq.bits_overflowed(raw):  # rare: the small facets counted apart
             raw = self._call(
                 self._search_raw,
-                eq.build_search(query, plan, packed=False).to_dict(),
+                eq.search_body(query, plan, packed=False),
                 self.read_alias,
                 eq.request_params(query),
             )

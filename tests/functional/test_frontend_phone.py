@@ -73,6 +73,9 @@ NOT_PAGES = {
 NOT_PAGES.update(
     {
         "staff_payout_run": "POST only",
+        "order_refund_cancel": "POST only",
+        "order_refund_create": "POST only",
+        "order_refund_paid_out": "POST only",
         "staff_payout_line_paid": "POST only",
         "staff_payout_line_failed": "POST only",
         "rfq_close": "POST only",
@@ -274,6 +277,7 @@ def _routes(w) -> dict[str, list[tuple[str, str]]]:
         *trade,
     ]
     staff.append(("coop_earnings", f"{c}/doanh-thu/"))
+    staff.append(("order_refunds", f"/don-hang/{order.code}/hoan-tien/"))
     staff.append(("coop_demand", f"{c}/nhu-cau/"))
     staff.append(("rfq_list", "/rfq/"))
     buyer.append(("rfq_list", "/rfq/"))
@@ -285,7 +289,9 @@ def _routes(w) -> dict[str, list[tuple[str, str]]]:
         ("staff_certifications", "/quan-tri/chung-nhan/"),
         ("staff_suspended", "/quan-tri/tam-ngung/"),
         ("staff_unpaid_holders", "/quan-tri/giu-hang-chua-tra/"),
+        ("staff_refunds", "/quan-tri/hoan-tien/"),
         ("order_detail", f"/don-hang/{order.code}/"),
+        ("order_refunds", f"/don-hang/{order.code}/hoan-tien/"),
         *trade,
     ]
     return {

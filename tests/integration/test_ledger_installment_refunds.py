@@ -52,12 +52,11 @@ def _hook(body: dict) -> None:
     assert response.status_code == 200, response.content
 
 
-def _pay_deposit_by_card(trade, order) -> Payment:
-    deposit = order.installments.get(sequence=1)
-    payment = installment_card_start(actor=trade["buyer"], installment_id=deposit.pk)
+def _charged(payment: Payment, installment_id: int, event_id: str) -> None:
+    """Stripe reports the installment's card payment charged (a self-signed webhook)."""
     _hook(
         {
-            "id": "evt_deposit",
+            "id": event_id,
             "object": "event",
             "type": "payment_intent.succeeded",
             "data": {
@@ -66,11 +65,41 @@ def _pay_deposit_by_card(trade, order) -> Payment:
                     "object": "payment_intent",
                     "amount": payment.stripe_amount,
                     "currency": payment.currency.lower(),
-                    "metadata": {"installment_id": str(deposit.pk), "payment_id": str(payment.pk)},
+                    "metadata": {
+                        "installment_id": str(installment_id),
+                        "payment_id": str(payment.pk),
+                    },
                 }
             },
         }
     )
+
+
+def _charge_refunded(card: Payment, event_id: str) -> None:
+    """Stripe reports the whole charge of `card` refunded (also from its dashboard)."""
+    _hook(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": "charge.refunded",
+            "data": {
+                "object": {
+                    "id": "ch_deposit",
+                    "object": "charge",
+                    "payment_intent": card.provider_id,
+                    "amount": card.stripe_amount,
+                    "amount_refunded": card.stripe_amount,
+                    "currency": "usd",
+                }
+            },
+        }
+    )
+
+
+def _pay_deposit_by_card(trade, order) -> Payment:
+    deposit = order.installments.get(sequence=1)
+    payment = installment_card_start(actor=trade["buyer"], installment_id=deposit.pk)
+    _charged(payment, deposit.pk, "evt_deposit")
     return Payment.objects.get(pk=payment.pk)
 
 
@@ -331,23 +360,7 @@ def test_stripe_refunding_a_whole_deposit_charge_refunds_only_that_card_money(tr
     card = _pay_deposit_by_card(trade, order)
     _wire(trade, order, 2, "11620", "FT4")
 
-    _hook(
-        {
-            "id": "evt_refunded",
-            "object": "event",
-            "type": "charge.refunded",
-            "data": {
-                "object": {
-                    "id": "ch_deposit",
-                    "object": "charge",
-                    "payment_intent": card.provider_id,
-                    "amount": card.stripe_amount,
-                    "amount_refunded": card.stripe_amount,
-                    "currency": "usd",
-                }
-            },
-        }
-    )
+    _charge_refunded(card, "evt_refunded")
 
     (refund,) = Refund.objects.filter(order=order)
     assert (refund.payment_id, refund.amount_vnd, refund.status) == (card.pk, DEPOSIT, "SUCCEEDED")
@@ -375,3 +388,190 @@ def test_the_migration_gives_wires_recorded_before_it_their_payment(trade, order
         "USD",
         "SUCCEEDED",
     )
+
+
+def _start_balance_by_card(trade, order) -> Payment:
+    balance = order.installments.get(sequence=2)
+    return installment_card_start(actor=trade["buyer"], installment_id=balance.pk)
+
+
+def _cancel(trade, order, who: str, reason: str = "Lũ lụt, không sản xuất được"):
+    return client_for(trade[who]).post(
+        f"/api/v1/orders/{order.code}/cancel/", {"reason": reason}, format="json"
+    )
+
+
+def test_cancelling_an_order_with_only_its_card_deposit_paid_gives_the_deposit_back(
+    trade, order, calls, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given an export order whose deposit was paid by card, and whose balance the buyer has
+    # started to pay by card (an open PaymentIntent)
+    card = _pay_deposit_by_card(trade, order)
+    balance = _start_balance_by_card(trade, order)
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.amount_paid_vnd) == (
+        "CONFIRMED",
+        "UNPAID",
+        DEPOSIT,
+    )
+    calls.clear(), mailoutbox.clear()
+
+    # when an admin cancels it, with a reason
+    with django_capture_on_commit_callbacks(execute=True):
+        cancelled = _cancel(trade, order, "admin")
+
+    # then the deposit goes back through Stripe (key refund:{id}, the whole charge), the
+    # balance's intent is cancelled, the ledger balances and both sides are told
+    assert cancelled.status_code == 200, cancelled.content
+    (refund,) = Refund.objects.filter(order=order)
+    assert (refund.payment_id, refund.amount_vnd, refund.status) == (card.pk, DEPOSIT, "SUCCEEDED")
+    by_url = {c["url"].rsplit("/v1/", 1)[1]: c for c in calls}
+    assert set(by_url) == {"refunds", f"payment_intents/{balance.provider_id}/cancel"}
+    assert by_url["refunds"]["headers"]["Idempotency-Key"] == f"refund:{refund.pk}"
+    assert (by_url["refunds"]["data"]["payment_intent"], by_url["refunds"]["data"]["amount"]) == (
+        card.provider_id,
+        str(card.stripe_amount),
+    )
+    assert Payment.objects.get(pk=balance.pk).status == "CANCELLED"
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.amount_refunded_vnd) == (
+        "CANCELLED",
+        "REFUNDED",
+        DEPOSIT,
+    )
+    assert _legs(f"refund:{refund.pk}:queued") == sorted(
+        [(K.COOP_PENDING, DEPOSIT), (K.REFUNDS, -DEPOSIT)]
+    )
+    assert _legs(f"refund:{refund.pk}:paid") == sorted(
+        [(K.REFUNDS, DEPOSIT), (K.PLATFORM_STRIPE, -DEPOSIT)]
+    )
+    held = Entry.objects.filter(
+        account__kind=K.COOP_PENDING, account__cooperative=order.cooperative
+    )
+    assert sum(e.amount for e in held) == 0  # nothing left held for the cooperative
+    to_buyer = [m for m in mailoutbox if m.to == [trade["buyer"].email]]
+    assert len(to_buyer) == 1 and f"{DEPOSIT:,} ₫" in to_buyer[0].body
+    assert any(m.to == [trade["staff"].email] for m in mailoutbox)
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+    # when it is cancelled again (a repeat), nothing changes and Stripe is not called
+    before, sent = _state(order), len(mailoutbox)
+    calls.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = _cancel(trade, order, "admin")
+    assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
+    assert _state(order) == before and calls == [] and len(mailoutbox) == sent
+
+
+def test_only_the_cooperative_or_an_admin_cancels_a_confirmed_partly_paid_order_with_a_reason(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given an export order in production whose deposit was wired
+    _wire(trade, order, 1, "4980", "FT7")
+    order.refresh_from_db()
+    assert (order.status, order.amount_paid_vnd) == ("CONFIRMED", DEPOSIT)
+    before = _state(order)
+
+    # when the buyer, another buyer, another cooperative, or its own staff without a reason try
+    denied = {
+        who: _cancel(trade, order, who).status_code
+        for who in ("buyer", "other_buyer", "other_staff", "anonymous")
+    }
+    no_reason = _cancel(trade, order, "staff", reason=" ")
+
+    # then each is refused and nothing changed
+    assert denied == {"buyer": 409, "other_buyer": 404, "other_staff": 404, "anonymous": 401}
+    assert no_reason.status_code == 400 and no_reason.json()["code"] == "reason_required"
+    assert _state(order) == before
+    assert Order.objects.get(pk=order.pk).status == "CONFIRMED"
+
+    # when its cooperative cancels it (it cannot produce), the wired deposit is owed back by bank
+    # transfer, and paid out by an admin
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _cancel(trade, order, "staff").status_code == 200
+    (refund,) = Refund.objects.filter(order=order)
+    assert (refund.payment.provider, refund.amount_vnd, refund.status) == (
+        "bank_transfer",
+        DEPOSIT,
+        "PENDING",
+    )
+    assert calls == []  # wired money: no Stripe call
+    assert _paid_out(trade, refund.pk).status_code == 200
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.amount_refunded_vnd) == (
+        "CANCELLED",
+        "REFUNDED",
+        DEPOSIT,
+    )
+    assert _legs(f"refund:{refund.pk}:paid") == sorted(
+        [(K.REFUNDS, DEPOSIT), (K.COOP_DIRECT, -DEPOSIT)]
+    )
+    assert ledger_check().ok
+
+
+def test_a_card_charge_for_the_balance_after_the_cancel_is_given_back(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given a cancelled order whose buyer had opened the balance's card payment
+    card = _pay_deposit_by_card(trade, order)
+    balance = _start_balance_by_card(trade, order)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _cancel(trade, order, "admin").status_code == 200
+    calls.clear()
+
+    # when Stripe still reports the balance charged (its cancel came too late)
+    with django_capture_on_commit_callbacks(execute=True):
+        _charged(balance, order.installments.get(sequence=2).pk, "evt_balance_late")
+
+    # then the charge is recorded and refunded through Stripe in full; the order stays cancelled
+    refunds = list(Refund.objects.filter(order=order).order_by("pk"))
+    assert [(r.payment_id, r.amount_vnd, r.status) for r in refunds] == [
+        (card.pk, DEPOSIT, "SUCCEEDED"),
+        (balance.pk, BALANCE, "SUCCEEDED"),
+    ]
+    (call,) = calls
+    assert (call["data"]["payment_intent"], call["data"]["amount"]) == (
+        balance.provider_id,
+        str(balance.stripe_amount),
+    )
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.amount_refunded_vnd) == (
+        "CANCELLED",
+        "REFUNDED",
+        TOTAL,
+    )
+    assert order.export.documents_released_at is None
+    assert ledger_check().ok
+
+
+def test_a_deposit_refunded_at_stripe_before_the_order_is_paid_is_counted_and_not_refunded_twice(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given an export order in production whose card deposit Stripe reports refunded in full
+    # (from its dashboard), before the balance is paid
+    card = _pay_deposit_by_card(trade, order)
+    _charge_refunded(card, "evt_deposit_refunded")
+
+    # then it is counted as refunded (nothing left to refund), the schedule still runs
+    (refund,) = Refund.objects.filter(order=order)
+    assert (refund.payment_id, refund.amount_vnd, refund.status) == (card.pk, DEPOSIT, "SUCCEEDED")
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "CONFIRMED",
+        "UNPAID",
+        DEPOSIT,
+        DEPOSIT,
+    )
+    assert ledger_check().ok
+
+    # when an admin then cancels the order
+    calls.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _cancel(trade, order, "admin").status_code == 200
+
+    # then nothing is refunded a second time and Stripe is not asked; the order says refunded
+    assert Refund.objects.filter(order=order).count() == 1 and calls == []
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status) == ("CANCELLED", "REFUNDED")
+    assert ledger_check().ok

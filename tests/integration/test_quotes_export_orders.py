@@ -309,7 +309,10 @@ def test_rates_and_transport_document_upload_permission_matrix(trade, order, act
         assert after[1] == before[1]
 
 
-def test_an_export_order_with_money_received_is_neither_cancelled_nor_expired(trade, order):
+def test_an_export_order_with_money_received_is_not_expired_and_a_cancel_gives_it_back(
+    trade, order
+):
+    from orders.models import Refund
     from orders.services.transitions import order_expire_unpaid
 
     _wire(trade, order, 1, "1000", "FT-PART")  # part of the deposit: still PLACED and UNPAID
@@ -318,14 +321,24 @@ def test_an_export_order_with_money_received_is_neither_cancelled_nor_expired(tr
     )
     before = Order.objects.values_list("status", "payment_status", "amount_paid_vnd").get()
 
+    expired, _checked = order_expire_unpaid()
+
+    assert expired == 0  # money was received: the unpaid-order expiry leaves it alone
+    assert Order.objects.values_list("status", "payment_status", "amount_paid_vnd").get() == before
+
     r = client_for(trade["staff"]).post(
         f"/api/v1/orders/{order.code}/cancel/", {"reason": "no stock"}, format="json"
     )
-    expired, _checked = order_expire_unpaid()
 
-    assert r.status_code == 409 and r.json()["code"] == "invalid_transition"
-    assert expired == 0
-    assert Order.objects.values_list("status", "payment_status", "amount_paid_vnd").get() == before
+    assert r.status_code == 200, r.content
+    (refund,) = Refund.objects.filter(order=order)
+    paid = before[2]
+    assert (refund.payment.provider, refund.amount_vnd, refund.status) == (
+        "bank_transfer",
+        paid,
+        "PENDING",
+    )
+    assert Order.objects.values_list("status", "payment_status").get() == ("CANCELLED", "UNPAID")
 
 
 @pytest.mark.parametrize("body", [[SHIPMENT], "MSCU1234565", 800])
