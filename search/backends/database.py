@@ -62,6 +62,11 @@ WINDOW_MIN_ROWS = 10
 # word's 8,600 names) costs less than scoring a window (SQLite "sắn": 37 ms against 68 ms).
 WINDOW_MIN_DOCS = 250_000
 DOCS = ""  # the number of documents, beside the terms' shares (no term is empty)
+# A SQLite rank signal estimated to match more than this many times the recall's rarest clause
+# is bounded by that clause (`_SqliteText._signal_bound`).
+BOUND_FACTOR = 3
+# How long an estimated word share (`DatabaseBackend._estimated_shares`) is used for.
+ESTIMATE_SECONDS = 600
 # With the shared cache down, the terms' shares (common words, rank windows) are read again
 # from the database this often (with it up: after every index write).
 SHARES_WITHOUT_CACHE_SECONDS = 300
@@ -96,6 +101,17 @@ def _fts_clause(clause: ranking.Clause, fields: tuple[str, ...]) -> str:
 
 def _fts_all(clauses: Iterable[ranking.Clause], fields: tuple[str, ...]) -> str:
     return " AND ".join(_fts_clause(c, fields) for c in clauses)
+
+
+def clause_terms(clause: ranking.Clause) -> list[str]:
+    """The words of every alternative of a clause, as the full-text index holds them."""
+    return [t for _kind, phrase in clause for t in phrase]
+
+
+def _clause_share(clause: ranking.Clause, shares: dict[str, float]) -> float:
+    """At most the share of the documents matching any alternative of `clause` (a phrase is
+    in no more documents than its rarest word), from the words' shares in any column."""
+    return sum(min(shares.get(t, 0.0) for t in phrase) for _kind, phrase in clause)
 
 
 class _SqliteText:
@@ -145,27 +161,56 @@ class _SqliteText:
             out[term] = (row[0] if row else 0) / docs
         return out
 
-    def rank(self, plan: ranking.Plan, floor: int | None = None) -> tuple[str, Params]:
+    def rank(
+        self,
+        plan: ranking.Plan,
+        floor: int | None = None,
+        shares: dict[str, float] | None = None,
+    ) -> tuple[str, Params]:
+        """Each signal is a MATCH run once into a set that each matching row is looked up in.
+        `shares` (the estimated share of the documents holding each word of the plan, see
+        `_signal_bound`) choose how each set is bounded; the scores never depend on them."""
         # (no `floor`: SQLite scores its rank window in Python, see `window_rows`)
         parts = [f"(CASE WHEN {_SKU_TEST.format(find='instr')} THEN %s ELSE 0 END)"]
         params: Params = [*_sku_params(plan), ranking.SKU]
         for signal in plan.signals:
+            if _in_every_matched_row(plan, signal):
+                parts.append("%s")
+                params.append(signal.weight)
+                continue
             parts.append(
                 "(CASE WHEN d.product_id IN (SELECT rowid FROM search_fts WHERE search_fts "
                 "MATCH %s) THEN %s ELSE 0 END)"
             )
             expr = _fts_all(signal.clauses, signal.fields)
-            if len(signal.clauses) < len(plan.recall) or (
-                plan.narrowed and signal.fields != ranking.NAME
-            ):
-                # A signal of some words only (a share) matches far more rows than the query
-                # ("san" in the context: 93,000 of 100,000 for "dac san lang son", which finds
-                # 729): within the recall, its set holds only rows that can use it. So does a
-                # signal outside the names when the recall is narrowed to them (a common word:
-                # "sắn" in the context is 93,000 rows, its recall 8,636).
-                expr = f"({expr}) AND ({self._recall(plan)})"
+            if bound := self._signal_bound(plan, signal, shares):
+                expr = f"({expr}) AND ({bound})"
             params += [expr, signal.weight]
         return " + ".join(parts), params
+
+    def _signal_bound(
+        self, plan: ranking.Plan, signal: ranking.Signal, shares: dict[str, float] | None
+    ) -> str | None:
+        """What a signal's MATCH is ANDed with, or None: only recall rows are ever looked up
+        in its set, so any part of the recall keeps every score the same, and bounds the set.
+        A signal that matches far more rows than the query ("san" in the context: 93,000 of
+        100,000 for "khoai mi", whose synonym "sắn" folds to it; the query finds 2,191) gets the
+        recall's rarest clause (estimated from `shares`): building a set of 93,000 rows cost
+        more than the MATCH. A signal about as small as the recall runs alone: ANDing the
+        whole recall to every signal read the recall's words again each time ("dac san lang
+        son": eleven signals, 32 -> 20 ms). A signal outside the names when the recall is
+        narrowed to them (a common word) gets the whole recall ("sắn" in the context: 93,000
+        rows, its recall 8,636). Without estimates (a catalog under COMMON_MIN_DOCS, or the
+        shared cache down), the rule before them: signals of some words only get the recall."""
+        if plan.narrowed and signal.fields != ranking.NAME:
+            return self._recall(plan)
+        if not shares:
+            return self._recall(plan) if len(signal.clauses) < len(plan.recall) else None
+        recall = [_clause_share(c, shares) for c in plan.recall]
+        rarest = min(range(len(recall)), key=recall.__getitem__)
+        if min(_clause_share(c, shares) for c in signal.clauses) <= BOUND_FACTOR * recall[rarest]:
+            return None
+        return _fts_clause(plan.recall[rarest], plan.fields_of(rarest))
 
     def prefix(self, parsed_tokens: list[str]) -> tuple[str, Params]:
         # A phrase whose last token is a prefix: "hoa h" completes "Hoa hồi", not "Hòa Bình".
@@ -222,6 +267,16 @@ def _words_one_edit_away(cursor: CursorWrapper, token: str) -> set[str]:
     return found
 
 
+def _in_every_matched_row(plan: ranking.Plan, signal: ranking.Signal) -> bool:
+    """A signal that tests exactly what the recall tests (every clause, where the recall looks
+    for it) is true on every matching row: a common word's recall is its name matches, and so
+    is its "every word in the name" signal ("sắn": the same 8,636 rows). Its weight is added
+    as it is, without a match of its own."""
+    return signal.clauses == plan.recall and all(
+        plan.fields_of(i) == signal.fields for i in range(len(plan.recall))
+    )
+
+
 def _in_every_windowed_row(plan: ranking.Plan, signal: ranking.Signal) -> bool:
     """A rank window holds rows with every clause of the query in the name: a signal that
     tests some of those clauses in the name (all words, a word's name share) is true on each
@@ -270,21 +325,26 @@ class _PostgresText:
         planner over-estimates weight-restricted tsquery matches ("qua": 21,000 rows for the
         8,835 found) and then reads the whole table, testing the tsquery on every row (140 ms
         at 100,000 products, in parallel workers), where the GIN index finds the rows in a few
-        milliseconds. Local to this statement's transaction; inside a caller's transaction
-        (a savepoint here, which does not undo it) the caller's setting is put back after."""
-        if not text:
-            with connection.cursor() as cursor:
-                yield cursor
-            return
+        milliseconds. Without JIT compilation (every search statement): at 1,000,000
+        products the big matches' plans cost more than `jit_above_cost`, and compiling them
+        took about 50 ms of a search that runs for less (none at 100,000). Local to this
+        statement's transaction; inside a caller's transaction (a savepoint here, which does
+        not undo it) the caller's settings are put back after."""
         nested = connection.in_atomic_block
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
+                "SELECT current_setting('enable_seqscan'), current_setting('jit'), "
+                "set_config('enable_seqscan', CASE WHEN %s THEN 'off' "
+                "ELSE current_setting('enable_seqscan') END, true), set_config('jit', 'off', true)",
+                [text],
             )
-            before = cursor.fetchone()[0]
+            before = cursor.fetchone()[:2]
             yield cursor
             if nested:  # (after an error, rolling back to the savepoint undoes it)
-                cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
+                cursor.execute(
+                    "SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)",
+                    before,
+                )
 
     def match(self, plan: ranking.Plan, floor: int | None = None) -> tuple[str, Params]:
         """Each clause as an OR of GIN-indexed tests: the words typed on `tsv` (anywhere), or
@@ -342,11 +402,19 @@ class _PostgresText:
         frequencies = dict(zip(row[0], row[1], strict=False))
         return {t: float(frequencies.get(t, 0.0)) for t in terms} | {DOCS: float(row[2])}
 
-    def rank(self, plan: ranking.Plan, floor: int | None = None) -> tuple[str, Params]:
+    def rank(
+        self,
+        plan: ranking.Plan,
+        floor: int | None = None,
+        shares: dict[str, float] | None = None,
+    ) -> tuple[str, Params]:
+        # (no `shares`: each signal is tested on the row's own tsvector, there is no set)
         parts = [f"(CASE WHEN {_SKU_TEST.format(find='strpos')} THEN %s ELSE 0 END)"]
         params: Params = [*_sku_params(plan), ranking.SKU]
         for signal in plan.signals:
-            if floor is not None and _in_every_windowed_row(plan, signal):
+            if _in_every_matched_row(plan, signal) or (
+                floor is not None and _in_every_windowed_row(plan, signal)
+            ):
                 parts.append("%s")
                 params.append(signal.weight)
                 continue
@@ -579,6 +647,27 @@ class DatabaseBackend(SearchBackend):
             known.update({t: found.get(t, 0.0) for t in missing})
         return known
 
+    def _estimated_shares(self, plan: ranking.Plan) -> dict[str, float] | None:
+        """The share of the documents holding each word of `plan` (SQLite only: how
+        its rank signals are bounded, `_SqliteText._signal_bound`), or None. An estimate: a
+        share read up to ESTIMATE_SECONDS ago serves, as it changes nothing a search finds; the
+        index generation changes with every stock move, and reading a common word's share
+        from the FTS5 vocabulary costs a few milliseconds."""
+        if connection.vendor != "sqlite":
+            return None
+        clauses = [*plan.recall, *(c for signal in plan.signals for c in signal.clauses)]
+        terms = list(dict.fromkeys(t for c in clauses for t in clause_terms(c)))
+        now = time.monotonic()
+        known = _estimates.setdefault(connection.alias, {})
+        missing = [t for t in terms if now - known.get(t, (0.0, -1e9))[1] > ESTIMATE_SECONDS]
+        if missing:
+            with connection.cursor() as cursor:
+                found = self.text.shares(cursor, missing)
+            if not found:  # a small catalog: no estimates (the rule before them)
+                return None
+            known.update({t: (found.get(t, 0.0), now) for t in missing})
+        return {t: known[t][0] for t in terms}
+
     def _run(self, query: Query, plan: ranking.Plan | None) -> SearchResult:
         where, params, join = self._where(query, plan)
         base = f"FROM {TABLE} d {join} WHERE {' AND '.join(where) or '1=1'}"
@@ -589,7 +678,11 @@ class DatabaseBackend(SearchBackend):
                 int(values[0]) if values and isinstance(values[0], int) and values[0] >= 0 else 0
             )
         by_rank = plan is not None and query.sort == "relevance"
-        rank, rank_params = self.text.rank(plan) if by_rank and plan is not None else ("0", [])
+        rank, rank_params = (
+            self.text.rank(plan, shares=self._estimated_shares(plan))
+            if by_rank and plan is not None
+            else ("0", [])
+        )
         order = _order(query, by_rank)
         seconds = facet_cache_seconds() if plan else browse_facet_cache_seconds()
         # a big text match keeps its facets as long as a browse does (see big_match_seconds)
@@ -838,6 +931,12 @@ class DatabaseBackend(SearchBackend):
 def _order(query: Query, by_rank: bool) -> str:
     """ORDER BY of a page: the rank and its tie-breaks (search/ranking.py), or a sort."""
     if query.sort == "price_asc":
+        if connection.vendor == "postgresql":
+            # The same order (PostgreSQL puts NULLs last in ASC): written as the price index
+            # (`searchdoc_price`) is ordered, so a price sort walks it and tests the text on
+            # each row until the page is full ("trai" at 1,000,000 products: 117,000
+            # matches fetched and sorted, 970 ms, against 2.5 ms walking the index).
+            return "d.price_vnd ASC, d.product_id ASC"
         return "d.price_vnd IS NULL, d.price_vnd ASC, d.product_id ASC"
     if query.sort == "price_desc":
         return "d.price_vnd IS NULL, d.price_vnd DESC, d.product_id DESC"
@@ -1089,6 +1188,8 @@ def _cache_set(key: str, value: object, seconds: int | None) -> None:
         log.warning("search facet cache unavailable: %s", exc)
 
 
+# connection alias -> {term: (estimated share of the documents, when read)}
+_estimates: dict[str, dict[str, tuple[float, float]]] = {}
 # ((connection alias, vendor), index generation or None, when read) -> {term: share of the documents}
 _shares: tuple[tuple[tuple[str, str] | None, Any, float], dict[str, float]] = (
     (None, None, 0.0),

@@ -238,8 +238,11 @@ def test_a_text_search_inside_a_transaction_leaves_the_planner_settings_as_they_
 
     with transaction.atomic():
         indexed.search(Query(q="cà phê"))
+        indexed.search(Query(q=""))
         with connection.cursor() as cursor:
             cursor.execute("SHOW enable_seqscan")
+            assert cursor.fetchone()[0] == "on"
+            cursor.execute("SHOW jit")
             assert cursor.fetchone()[0] == "on"
 
 
@@ -316,6 +319,35 @@ def test_a_big_match_ranks_only_its_newest_name_matches_and_counts_every_match(
     assert after.ids == rest[:3]
     assert family[older_short.pk] in rest  # left to the pages after the window
     assert with_digit.total == indexed.search(Query(q="ca phe 1", size=3, facets=False)).total
+
+
+@pytest.mark.sqlite_only  # how SQLite bounds each rank signal's FTS5 set
+@pytest.mark.parametrize(
+    "q", [*QUERIES, "hoa hoi lang son", "khoai mi", "hat dieu rang muoi", "tra lam dong"]
+)
+def test_sqlite_rank_signals_give_the_same_page_however_their_sets_are_bounded(
+    indexed, monkeypatch, q
+):
+    # A signal's set is bounded by the recall, by its rarest clause or by nothing, from
+    # estimated word shares: only recall rows are looked up in it, so the ranking is the same.
+    monkeypatch.setattr(database, "COMMON_MIN_DOCS", 0)  # estimates in a catalog this small
+    query = Query(q=q, size=50)
+    monkeypatch.setattr(DatabaseBackend, "_estimated_shares", lambda self, plan: None)
+    before = indexed.search(query)  # the rule before estimates
+    monkeypatch.undo()
+    monkeypatch.setattr(database, "COMMON_MIN_DOCS", 0)
+    pages = {}
+    for factor in (0, 3, 10**9):  # bounded by the rarest clause, chosen, never bounded
+        monkeypatch.setattr(database, "BOUND_FACTOR", factor)
+        database._estimates.clear()
+        with CaptureQueriesContext(connection) as ran:
+            pages[factor] = indexed.search(query)
+        matches = [q["sql"] for q in ran.captured_queries if "IN (SELECT rowid" in q["sql"]]
+        assert matches, "the page was ranked"
+
+    assert before.ids, f"{q!r} finds nothing in the test catalog: pick another query"
+    for page in pages.values():
+        assert (page.ids, page.total, page.facets) == (before.ids, before.total, before.facets)
 
 
 REFUSING_CACHE = {  # a Redis that refuses every connection: the shared cache is down

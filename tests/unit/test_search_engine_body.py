@@ -1,0 +1,52 @@
+"""The engine request body built from cached parts is the body elasticsearch-dsl builds."""
+
+import pytest
+
+from search import ranking
+from search.backends import Query
+from search.backends import engine_query as eq
+from search.backends.base import encode_cursor
+
+QUERIES = [
+    "cà phê robusta",
+    "CÀ PHÊ ĐẮK LẮK",
+    "sắn",
+    "khoai mi",
+    "dac san lang son",
+    "B-0000042",
+    "hoa hồi",
+    "",
+]
+SHAPES = [
+    {},
+    {"price_max": 500_000, "page": 3},
+    {"in_stock": True, "sort": "price_asc"},
+    {"export_ready": True, "sort": "price_desc", "size": 5},
+    {"sort": "newest", "category": 7, "province": 79, "cooperative": 12},
+    {"certification": "OCOP", "ocop_stars": 4, "incoterm": "FOB", "pack": "500g"},
+    {"grade": "loại 1", "crop_year": "2025", "price_min": 10_000, "facets": False},
+    {"cursor": encode_cursor([34.0, 12, 3, 1700000000000, 99])},
+]
+
+
+@pytest.mark.parametrize("narrowed", [False, True], ids=["full", "common word"])
+@pytest.mark.parametrize("q", QUERIES)
+@pytest.mark.parametrize("shape", SHAPES, ids=range(len(SHAPES)))
+def test_search_body_is_the_built_search(q, shape, narrowed):
+    query = Query(q=q, **shape)
+    # the engines' plan for a common word (its words looked for in the names only), or none
+    common = frozenset(query.parsed.folded) if narrowed and q else frozenset()
+    plan = ranking.plan(q, query.parsed, common) if narrowed and q else None
+
+    first = eq.search_body(query, plan)
+    again = eq.search_body(query, plan)  # from the cached parts
+
+    assert first == eq.build_search(query, plan).to_dict()
+    assert again == first
+    # the small facets counted apart (a match with more packed values than BITS_SIZE)
+    apart = eq.search_body(query, plan, packed=False)
+    assert apart == eq.build_search(query, plan, packed=False).to_dict()
+    if query.facets:
+        assert "facet_bits" in first["aggs"] and "in_stock" not in first["aggs"]
+        assert "in_stock" in apart["aggs"] and "facet_bits" not in apart["aggs"]
+    assert again is not first and again["query"] is not first["query"]
