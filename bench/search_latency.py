@@ -555,8 +555,10 @@ def facets_on_numbers() -> None:
     on the same index: the before/after of the facet mapping without a second reindex."""
     from search.backends import engine_query as eq
 
-    for name, (field, size) in list(eq.FACET_FIELDS.items()):
-        eq.FACET_FIELDS[name] = (field.removesuffix(".key"), size)
+    eq.PACK_SMALL_FACETS = False  # and the small facets apart, not from `facet_bits`
+    for fields in (eq.FACET_FIELDS, eq.SMALL_FACETS):
+        for name, (field, size) in list(fields.items()):
+            fields[name] = (field.removesuffix(".key"), size)
     eq.FACET_KEYS.clear()
     eq.FACET_KEYS["in_stock"] = bool  # a boolean field's terms keys are 1 and 0
 
