@@ -293,3 +293,10 @@ def test_a_form_without_what_it_showed_is_refused_and_shown_again_with_it():
     html = old.content.decode()
     assert "Trang đã cũ" in html and f'name="left_vnd" value="{order.total_vnd}"' in html
 
+
+def test_the_admins_refund_list_answers_404_for_a_code_no_order_can_have():
+    admin = _as(UserFactory(platform_admin=True))
+
+    found = admin.get(reverse("frontend:staff_refunds"), {"code": "a/b"})
+
+    assert found.status_code == 404
