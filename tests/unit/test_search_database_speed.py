@@ -238,8 +238,11 @@ def test_a_text_search_inside_a_transaction_leaves_the_planner_settings_as_they_
 
     with transaction.atomic():
         indexed.search(Query(q="cà phê"))
+        indexed.search(Query(q=""))
         with connection.cursor() as cursor:
             cursor.execute("SHOW enable_seqscan")
+            assert cursor.fetchone()[0] == "on"
+            cursor.execute("SHOW jit")
             assert cursor.fetchone()[0] == "on"
 
 
