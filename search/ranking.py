@@ -19,7 +19,7 @@ powers of two above the last share, so a higher signal always outranks all lower
 Matches in the description alone score 0: they are found (recall), never ranked up.
 
 Common words: a word typed that the index finds in more than half of all documents (the
-database backend knows its document frequencies) discriminates nothing in descriptions and
+database backends read its document frequency, the engines count it) discriminates nothing in descriptions and
 context ("sắn" folds to "san", which is "sản" in nearly every description and in the category
 "Nông sản"). Its FOLDED alternative is then looked for in the name only (its synonyms are
 always looked for in the name); the backend falls back to the full recall when that does not

@@ -69,7 +69,7 @@ def rows_for_ids(
     compiled = mine.get(key)
     if compiled is None:
         compiled = mine[key] = _compile(connection, build, len(ids))
-        if len(mine) > PER_CONNECTION:
+        while len(mine) > PER_CONNECTION:
             mine.popitem(last=False)
     else:
         mine.move_to_end(key)

@@ -25,23 +25,33 @@ from search.backends.base import (
     Query,
     decode_cursor,
 )
+from search.backends.packed import CERTIFICATIONS, INCOTERMS, pack, unpack
 from search.text import FOLDED, ParsedQuery, parse
 
 # elasticsearch_dsl ships no type information: its query objects are Any to mypy.
 DslQuery = Any
 
-FACET_FIELDS = {  # facet name -> (field, max buckets)
+FACET_FIELDS = {  # facet name -> (field, max buckets): one terms aggregation each
     "category": ("category_path.key", 500),
     "province": ("province_id.key", 100),
     "cooperative": ("cooperative_id.key", COOPERATIVE_FACET_SIZE),
-    "certification": ("certifications", 20),
-    "ocop_stars": ("ocop_stars.key", 5),
-    "in_stock": ("in_stock.key", 2),
-    "incoterm": ("incoterms", 10),
     "pack": ("packs", 50),
     "grade": ("grades", 50),
     "crop_year": ("crop_years", 20),
 }
+# The small facets (stock, price bucket, OCOP stars, certifications, Incoterms) are counted from
+# one packed keyword, `facet_bits` (search/backends/packed.py, as on the database backend): one
+# terms aggregation of a few hundred values instead of five aggregations, each of which read
+# every hit (at 1,000,000 products a common word's 86,000 hits: 5 x 3-5 ms). Apart, as below,
+# only when a match holds more than BITS_SIZE distinct packed values (`bits_overflowed`).
+SMALL_FACETS = {
+    "certification": ("certifications", 20),
+    "ocop_stars": ("ocop_stars.key", 5),
+    "in_stock": ("in_stock.key", 2),
+    "incoterm": ("incoterms", 10),
+}
+BITS, BITS_SIZE = "facet_bits", 4096
+PACK_SMALL_FACETS = True  # bench/search_latency.py --facets-on-numbers counts them apart
 # Facet keys arrive as strings from the keyword fields: back to the types the database gives.
 FACET_KEYS: dict[str, Callable[[str], Any]] = {
     "category": int,
@@ -93,6 +103,7 @@ class ProductDocument(Document):  # type: ignore[misc]  # Document is Any (no ty
     in_stock = _facet(Boolean)
     incoterms = _facet_keyword()
     export_ready = Boolean()
+    facet_bits = _facet_keyword()  # search/backends/packed.py: the small facets in one value
     created = Date()
     doc_hash = Keyword(index=False, doc_values=True)  # read back by search_check's scan only
 
@@ -101,13 +112,30 @@ class ProductDocument(Document):  # type: ignore[misc]  # Document is Any (no ty
 
     @classmethod
     def source(cls, doc: dict[str, Any]) -> dict[str, Any]:
-        return {k: doc[k] for k in cls._doc_type.mapping if k in doc}
+        out = {k: doc[k] for k in cls._doc_type.mapping if k in doc}
+        out[BITS] = str(
+            pack(
+                in_stock=doc["in_stock"],
+                price_vnd=doc["price_vnd"],
+                ocop_stars=doc["ocop_stars"],
+                certifications=doc["certifications"],
+                incoterms=doc["incoterms"],
+            )
+        )
+        return out
+
+
+# The index is kept sorted the way a browse without words pages it (`sort_keys`: newest first,
+# then the id): a browse then stops comparing hits once its page is full in each segment (it
+# still counts them all for the total and facets), where it compared all 1,000,000 by `created`
+# and `id` (most of an uncached browse's 100-190 ms at 1,000,000 products).
+INDEX_SORT = {"sort.field": ["created", "id"], "sort.order": ["desc", "desc"]}
 
 
 def _layout() -> dict[str, Any]:
     """What a physical index is built with, apart from its refresh interval while loading."""
     return {
-        "settings": {"number_of_shards": 1, "number_of_replicas": 0},
+        "settings": {"number_of_shards": 1, "number_of_replicas": 0, **INDEX_SORT},
         # a copy: to_dict() shares nested dicts with the mapping object, and callers edit theirs
         "mappings": copy.deepcopy(ProductDocument._doc_type.mapping.to_dict()),
     }
@@ -117,7 +145,10 @@ def layout_fingerprint() -> str:
     """A short hash of the settings and mappings this code builds indices with. Stored in each
     new index's mapping `_meta`, so an index built by older code (a field or facet twin it lacks)
     is seen (`ElasticBackend.outdated`) instead of answering empty facets until someone reindexes."""
-    raw = json.dumps(_layout(), sort_keys=True, separators=(",", ":")).encode()
+    # the packing of `facet_bits` is part of the layout: a new certification kind or Incoterm
+    # moves the bits (search/backends/packed.py)
+    layout = {**_layout(), "facet_bits": [CERTIFICATIONS, INCOTERMS, PRICE_BUCKETS]}
+    raw = json.dumps(layout, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
@@ -208,7 +239,9 @@ def sort_keys(query: Query, parsed: ParsedQuery) -> list[dict[str, Any]]:
     ]
 
 
-def build_search(query: Query, plan: ranking.Plan | None = None) -> Search:
+def build_search(
+    query: Query, plan: ranking.Plan | None = None, *, packed: bool | None = None
+) -> Search:
     parsed = query.parsed
     s = Search().extra(track_total_hits=True).source(False)
     main = text_query(query.q, parsed, plan) if not parsed.empty else Q("match_all")
@@ -222,6 +255,11 @@ def build_search(query: Query, plan: ranking.Plan | None = None) -> Search:
     if query.facets:
         for name, (field, size) in FACET_FIELDS.items():
             s.aggs.bucket(name, Agg("terms", field=field, size=size))
+        if PACK_SMALL_FACETS if packed is None else packed:
+            s.aggs.bucket(BITS, Agg("terms", field=BITS, size=BITS_SIZE))
+            return s
+        for name, (field, size) in SMALL_FACETS.items():
+            s.aggs.bucket(name, Agg("terms", field=field, size=size))
         ranges = [
             {k: v for k, v in (("key", str(i)), ("from", lo), ("to", hi)) if v is not None}
             for i, (lo, hi) in enumerate(PRICE_BUCKETS)
@@ -230,7 +268,16 @@ def build_search(query: Query, plan: ranking.Plan | None = None) -> Search:
     return s
 
 
-def search_body(query: Query, plan: ranking.Plan | None = None) -> dict[str, Any]:
+def bits_overflowed(answer: dict[str, Any]) -> bool:
+    """Whether the packed small facets of an answer left values out (more than BITS_SIZE
+    distinct packed values in the match): then they are counted apart (`packed=False`)."""
+    bits = answer.get("aggregations", {}).get(BITS)
+    return bool(bits and bits.get("sum_other_doc_count"))
+
+
+def search_body(
+    query: Query, plan: ranking.Plan | None = None, *, packed: bool | None = None
+) -> dict[str, Any]:
     """`build_search(query, plan).to_dict()` (equal, `test_search_body_is_the_built_search`), from
     parts built once: building the body with elasticsearch-dsl took 1-2 ms a request, most of
     it the eleven facet aggregations (the same in every request) and the rank clauses (the
@@ -243,7 +290,12 @@ def search_body(query: Query, plan: ranking.Plan | None = None) -> dict[str, Any
         clauses["filter"] = [f.to_dict() for f in found]
     body: dict[str, Any] = {"query": {"bool": clauses}}
     if query.facets:
-        body["aggs"] = _aggs_body(tuple(FACET_FIELDS.items()))
+        body["aggs"] = _aggs_body(
+            tuple(FACET_FIELDS.items()),
+            tuple(SMALL_FACETS.items()),
+            PACK_SMALL_FACETS if packed is None else packed,
+            BITS_SIZE,
+        )
     body["sort"] = sort_keys(query, parsed)
     body["track_total_hits"] = True
     values = decode_cursor(query.cursor) if query.cursor else None
@@ -264,9 +316,16 @@ def _text_body(q: str, plan: ranking.Plan | None) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=4)
-def _aggs_body(fields: tuple[tuple[str, tuple[str, int]], ...]) -> dict[str, Any]:
-    """The facet aggregations of `build_search` (`fields`: FACET_FIELDS, the cache key)."""
-    return build_search(Query(q="", facets=True)).to_dict()["aggs"]  # type: ignore[no-any-return]
+def _aggs_body(
+    fields: tuple[tuple[str, tuple[str, int]], ...],
+    small: tuple[tuple[str, tuple[str, int]], ...],
+    packed: bool,
+    bits_size: int,
+) -> dict[str, Any]:
+    """The facet aggregations of `build_search` (the arguments: FACET_FIELDS, SMALL_FACETS,
+    whether those are packed and BITS_SIZE, the cache key)."""
+    aggs = build_search(Query(q="", facets=True), packed=packed).to_dict()["aggs"]
+    return aggs  # type: ignore[no-any-return]
 
 
 def request_params(query: Query) -> dict[str, Any]:
@@ -283,7 +342,7 @@ def request_params(query: Query) -> dict[str, Any]:
 
 def read_facets(aggs: dict[str, Any]) -> dict[str, dict[Any, int]]:
     facets: dict[str, dict[Any, int]] = {}
-    for name in FACET_FIELDS:
+    for name in (*FACET_FIELDS, *SMALL_FACETS):
         buckets = aggs.get(name, {}).get("buckets", [])
         values: dict[Any, int] = {}
         convert = FACET_KEYS.get(name)
@@ -294,6 +353,11 @@ def read_facets(aggs: dict[str, Any]) -> dict[str, dict[Any, int]]:
         facets["price"] = {
             int(b["key"]): b["doc_count"] for b in aggs["price"]["buckets"] if b["doc_count"]
         }
+    if BITS in aggs:  # the small facets, unpacked (the database backend's `_tally`)
+        facets["price"] = {}
+        for b in aggs[BITS]["buckets"]:
+            for facet, value in unpack(int(b["key"])):
+                facets[facet][value] = facets[facet].get(value, 0) + b["doc_count"]
     # Categories deleted since indexing are dropped where the facets are labelled
     # (search.selectors), as on the database backend: no query of its own here.
     return facets

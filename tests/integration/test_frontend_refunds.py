@@ -79,7 +79,9 @@ def test_an_admin_cancels_an_order_with_its_deposit_paid_and_records_the_wire_pa
     _wire_deposit(trade, order)
     admin = _as(trade["admin"])
 
-    # when an admin opens its refund screen
+    # when an admin opens its refund screen (linked from the export order's page)
+    export_page = admin.get(reverse("frontend:export_order", args=[order.code]))
+    assert f'href="{_url("order_refunds", order)}"' in export_page.content.decode()
     page = admin.get(_url("order_refunds", order))
 
     # then it shows what was received and offers the cancel-and-refund (not a part refund: the
@@ -149,6 +151,8 @@ def test_the_refund_screen_and_its_posts_are_only_for_the_cooperative_and_admins
         for who in ("buyer", "other_buyer", "other_staff")
     }
     guest = _as(None).post(_url("order_refund_cancel", order), {"reason": "r"})
+    export_page = _as(trade["buyer"]).get(reverse("frontend:export_order", args=[order.code]))
+    assert _url("order_refunds", order) not in export_page.content.decode()
     listing = {
         who: _as(trade[who]).get(reverse("frontend:staff_refunds")).status_code
         for who in ("buyer", "staff")

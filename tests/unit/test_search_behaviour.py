@@ -314,6 +314,31 @@ def test_a_common_word_is_looked_for_in_names_when_that_finds_enough(
     assert (few.total, sorted(few.ids)) == (everywhere.total, sorted(everywhere.ids))
 
 
+@pytest.mark.parametrize("q", ["", "ca phe", "mat ong", "robusta"])
+def test_an_engine_counts_the_small_facets_from_one_packed_value_as_it_would_apart(
+    engine_backend, monkeypatch, q
+):
+    from search.backends import engine_query as eq
+
+    build_catalog()
+    index_everything(engine_backend)
+    query = Query(q=q, size=5)
+    body = eq.build_search(query, packed=False).to_dict()
+    apart = eq.read_facets(
+        engine_backend.client.search(index=engine_backend.read_alias, body=body)["aggregations"]
+    )
+
+    packed = engine_backend.search(query).facets
+    monkeypatch.setattr(eq, "BITS_SIZE", 1)  # more packed values than asked for: counted apart
+    overflowed = engine_backend.search(query).facets
+
+    assert packed == apart == overflowed
+    assert sum(packed["in_stock"].values()) == engine_backend.search(query).total
+    assert packed["price"] and packed["certification"]
+    if not q:
+        assert packed["ocop_stars"] and packed["incoterm"]
+
+
 def test_an_engine_answers_a_repeated_browse_from_its_cache_until_the_index_changes(
     engine_backend,
 ):

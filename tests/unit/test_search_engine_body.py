@@ -43,4 +43,10 @@ def test_search_body_is_the_built_search(q, shape, narrowed):
 
     assert first == eq.build_search(query, plan).to_dict()
     assert again == first
+    # the small facets counted apart (a match with more packed values than BITS_SIZE)
+    apart = eq.search_body(query, plan, packed=False)
+    assert apart == eq.build_search(query, plan, packed=False).to_dict()
+    if query.facets:
+        assert "facet_bits" in first["aggs"] and "in_stock" not in first["aggs"]
+        assert "in_stock" in apart["aggs"] and "facet_bits" not in apart["aggs"]
     assert again is not first and again["query"] is not first["query"]
