@@ -165,7 +165,9 @@ def refund_create(
     method: str | None = None,
     refundable_seen_vnd: int | None = None,
 ) -> Refund:
-    """Refund part or all of a paid order. Only the cooperative's staff or an admin may.
+    """Refund part or all of a paid order, or what is left of the money received for an order
+    that ended (a refund that failed at Stripe, made again). Only the cooperative's staff or an
+    admin may.
 
     The money goes back the way it came: a card order through Stripe (after commit); a bank
     transfer or cash order is recorded as paid back by the cooperative at once; an export order
@@ -174,7 +176,7 @@ def refund_create(
     back by bank transfer and calls `refund_mark_paid_out`).
 
     Raises NotFound, ActionForbidden, ReasonRequired, ValidationFailed (unknown method) or
-    RefundInvalid (unpaid order, amount not positive or above what is left to refund, above
+    RefundInvalid (an order neither paid nor ended with money received, amount not positive or above what is left to refund, above
     what can go back the chosen way, a way the order was not paid; `refund_changed` when
     `refundable_seen_vnd`, what was left to refund on the asker's screen, is no longer what is
     left: a second click of the same form, or someone else's refund meanwhile). Nothing
@@ -185,7 +187,11 @@ def refund_create(
     if method not in (None, *METHODS):
         raise ValidationFailed(fields={"method": [_("Choose card or wire.")]})
     payment = _payment_for(order)
-    if not order.is_paid or payment is None or order.payment_status == Order.PaymentStatus.REFUNDED:
+    if (
+        not order.takes_refunds
+        or payment is None
+        or order.payment_status == Order.PaymentStatus.REFUNDED
+    ):
         raise RefundInvalid(
             _("Only paid orders can be refunded."), fields={"payment_status": order.payment_status}
         )

@@ -11,12 +11,15 @@ from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 
 import pytest
 from django.apps import apps
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from ledger.checks import ledger_check
 from ledger.models import Account, Entry
 from orders.models import ExchangeRate, Order, Payment, Refund
 from orders.services.export import installment_card_start
+from orders.services.refunds import refund_fail
 from quotes.services import quote_accept
 from tests.conftest import client_for
 from tests.factories.quotes import SHIPMENT, give_quote, post_rfq
@@ -575,3 +578,49 @@ def test_a_deposit_refunded_at_stripe_before_the_order_is_paid_is_counted_and_no
     o = Order.objects.get(pk=order.pk)
     assert (o.status, o.payment_status) == ("CANCELLED", "REFUNDED")
     assert ledger_check().ok
+
+
+def test_a_cancelled_order_whose_deposit_refund_failed_at_stripe_is_refunded_again(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given an export order in production whose deposit was paid by card: while its schedule
+    # runs, no refund is made in part
+    card = _pay_deposit_by_card(trade, order)
+    before = _state(order)
+    running = _refund(trade, order, {"amount_vnd": 1_000_000, "method": "card"}, who="admin")
+    assert running.status_code == 409 and running.json()["code"] == "refund_invalid"
+    assert _state(order) == before
+
+    # when an admin cancels it and Stripe refuses the deposit's refund
+    assert _cancel(trade, order, "admin").status_code == 200  # (the refund not sent yet)
+    (failed,) = Refund.objects.filter(order=order)
+    refund_fail(refund_id=failed.pk, error="charge_disputed")
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "CANCELLED",
+        "UNPAID",
+        DEPOSIT,
+        0,
+    )
+
+    # then its refund screen offers the refund again, and an admin makes it through Stripe
+    web = Client()
+    web.force_login(trade["admin"])
+    screen = web.get(reverse("frontend:order_refunds", args=[order.code]))
+    assert 'id="refund-part"' in screen.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = _refund(trade, order, {"amount_vnd": DEPOSIT, "method": "card"}, who="admin")
+    assert again.status_code == 201, again.content
+    refund = Refund.objects.get(pk=again.json()["id"])
+    assert (refund.payment_id, refund.amount_vnd, refund.status) == (card.pk, DEPOSIT, "SUCCEEDED")
+    (call,) = [c for c in calls if c["url"].endswith("/v1/refunds")]
+    assert call["data"]["amount"] == str(card.stripe_amount)
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_refunded_vnd) == ("REFUNDED", DEPOSIT)
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+    # and once it is refunded, a further refund is refused and changes nothing
+    before = _state(order)
+    more = _refund(trade, order, {"amount_vnd": 1, "method": "card"}, who="admin")
+    assert more.status_code == 409 and _state(order) == before
