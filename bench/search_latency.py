@@ -664,7 +664,7 @@ def _bench_queries(name, backend, loaded, took, rounds, http_args) -> dict:
             api.append(time.perf_counter() - t)
             slow.append((api[-1], q.q))
             if name != "database":  # the body the backend sends (a common word: names only)
-                body = eq.build_search(q, backend.narrowed_plan(q)).to_dict()
+                body = eq.search_body(q, backend.narrowed_plan(q))
                 t = time.perf_counter()
                 backend.client.search(index=backend.read_alias, body=body, **eq.request_params(q))
                 raw.append(time.perf_counter() - t)
@@ -710,9 +710,7 @@ def phases(name, backend, qs) -> dict[str, tuple[float, float]]:
 
     for q in qs:
         if name != "database":
-            body = timed(
-                "build body", lambda q=q: eq.build_search(q, backend.narrowed_plan(q)).to_dict()
-            )
+            body = timed("build body", lambda q=q: eq.search_body(q, backend.narrowed_plan(q)))
             timed("engine", lambda b=body: backend.client.search(index=backend.read_alias, body=b))
         result = timed("backend.search", lambda q=q: backend.search(q))
         families = timed("hydrate", lambda r=result: selectors.product_cards_for(r.ids))

@@ -1,5 +1,6 @@
 """Search API: GET /api/v1/search/products and GET /api/v1/search/suggest (public, read-only)."""
 
+import copy
 from decimal import Context, Decimal
 from typing import Any
 
@@ -63,6 +64,14 @@ class ProductSearchApi(APIView):
 
         def validate_q(self, value: str) -> str:
             return value[:1000]  # the parser keeps far less; this bounds what we hold at all
+
+        def get_fields(self) -> dict[str, serializers.Field]:
+            # DRF deep-copies every declared field for each serializer, which re-runs each
+            # field's __init__ (0.4 ms of an 8 ms search request, for 18 query parameters).
+            # A shallow copy of the unbound declared field is enough here: these fields keep no
+            # state of their own while validating (their validators and choices are read only),
+            # and each request binds its own copies.
+            return {name: copy.copy(field) for name, field in self._declared_fields.items()}
 
     @extend_schema_serializer(component_name="ProductSearchPage")
     class OutputSerializer(serializers.Serializer):
