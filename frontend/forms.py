@@ -466,6 +466,9 @@ class RefundCancelForm(forms.Form):
 
 class RefundForm(forms.Form):
     amount_vnd = forms.IntegerField(label=_("Amount (₫)"), min_value=1, max_value=10**13)
+    # What the screen said was left to refund: orders refuses the refund when that changed
+    # (a second click of the same form would otherwise refund the amount twice).
+    left_vnd = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=10**13)
     method = forms.ChoiceField(
         label=_("Refund by"),
         required=False,

@@ -24,7 +24,7 @@ def _screen(request: SignedInRequest, code: str, **forms) -> HttpResponse:
     data = reads.order_refunds_for_staff(user=request.user, code=code)
     context = {
         "cancel_form": RefundCancelForm(),
-        "refund_form": RefundForm(),
+        "refund_form": RefundForm(initial={"left_vnd": data["left_vnd"]}),
         "paid_out_form": RefundPaidOutForm(),
         **data,
         **forms,
@@ -71,9 +71,13 @@ def order_refund_cancel(request: SignedInRequest, code: str) -> HttpResponse:
 @not_found_as_404
 def order_refund_create(request: SignedInRequest, code: str) -> HttpResponse:
     """Refund part of a paid order (card money through Stripe, the rest by bank transfer)."""
-    order = reads.order_refunds_for_staff(user=request.user, code=code)["order"]
+    screen = reads.order_refunds_for_staff(user=request.user, code=code)
+    order = screen["order"]
     form = RefundForm(request.POST)
     if not form.is_valid():
+        # shown again with its errors, and with what is left to refund now
+        form.data = request.POST.copy()
+        form.data["left_vnd"] = str(screen["left_vnd"])
         return _screen(request, code, refund_form=form)
     d = form.cleaned_data
     run_one(
@@ -84,6 +88,7 @@ def order_refund_create(request: SignedInRequest, code: str) -> HttpResponse:
             amount_vnd=d["amount_vnd"],
             reason=d["reason"],
             method=d["method"] or None,
+            refundable_seen_vnd=d["left_vnd"],
         ),
         _("Refund of %(amount)s ₫ queued.") % {"amount": f"{d['amount_vnd']:,}"},
     )

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -148,7 +149,10 @@ def refunds(request: SignedInRequest) -> HttpResponse:
     the latest ones, each linked to its order's refund screen; an order code opens that screen."""
     code = (request.GET.get("code") or "").strip()
     if code:
-        return redirect("frontend:order_refunds", code=code)
+        try:
+            return redirect("frontend:order_refunds", code=code)
+        except NoReverseMatch:  # no order code has a "/" (the path would not take it)
+            raise Http404() from None
     waiting = refund_list_for_admin(user=request.user, status="PENDING")
     latest = refund_list_for_admin(user=request.user).exclude(status="PENDING")[:50]
     return render(

@@ -157,7 +157,13 @@ def _queued_event(order: Order, refund: Refund, actor: User | None) -> None:
 
 @transaction.atomic
 def refund_create(
-    *, actor: User, order_id: int, amount_vnd: int, reason: str, method: str | None = None
+    *,
+    actor: User,
+    order_id: int,
+    amount_vnd: int,
+    reason: str,
+    method: str | None = None,
+    refundable_seen_vnd: int | None = None,
 ) -> Refund:
     """Refund part or all of a paid order. Only the cooperative's staff or an admin may.
 
@@ -169,8 +175,10 @@ def refund_create(
 
     Raises NotFound, ActionForbidden, ReasonRequired, ValidationFailed (unknown method) or
     RefundInvalid (unpaid order, amount not positive or above what is left to refund, above
-    what can go back the chosen way, a way the order was not paid). Nothing changes when it
-    raises."""
+    what can go back the chosen way, a way the order was not paid; `refund_changed` when
+    `refundable_seen_vnd`, what was left to refund on the asker's screen, is no longer what is
+    left: a second click of the same form, or someone else's refund meanwhile). Nothing
+    changes when it raises."""
     order = lock_order_for(actor=actor, order_id=order_id, allowed={"coop", "admin"})
     if not (reason or "").strip():
         raise ReasonRequired(fields={"reason": [_("A reason is required.")]})
@@ -182,6 +190,18 @@ def refund_create(
             _("Only paid orders can be refunded."), fields={"payment_status": order.payment_status}
         )
     left = payment_status.refundable_vnd(order)
+    if refundable_seen_vnd is not None and refundable_seen_vnd != left:
+        # Checked under the order's lock: of two posts of one form, the second waits for the
+        # first and then finds less left than its page showed (it would refund twice).
+        raise RefundInvalid(
+            _(
+                "The refunds of this order changed since the page was opened: %(left)s ₫ is "
+                "left to refund now. Check them, then refund again if it is still needed."
+            )
+            % {"left": f"{left:,}"},
+            fields={"refundable_vnd": left, "refundable_seen_vnd": refundable_seen_vnd},
+            code="refund_changed",
+        )
     if not isinstance(amount_vnd, int) or amount_vnd <= 0 or amount_vnd > left:
         raise RefundInvalid(
             _("The amount must be between 1 and %(left)s ₫.") % {"left": f"{left:,}"},

@@ -228,19 +228,21 @@ def test_staff_refund_part_of_a_paid_order_and_a_refund_above_what_is_left_chang
     staff = _as(MembershipFactory(cooperative=order.cooperative, role="OWNER").user)
     page = staff.get(_url("order_refunds", order)).content.decode()
     assert 'id="refund-part"' in page and 'name="method"' not in page  # one way back only
+    assert f'name="left_vnd" value="{order.total_vnd}"' in page
 
     # when they refund more than was received, then a part with no reason, then a part
     before = _state(order)
+    left = {"left_vnd": order.total_vnd}  # what the screen shows as left to refund
     too_much = staff.post(
         _url("order_refund_create", order),
-        {"amount_vnd": order.total_vnd + 1, "reason": "Hàng dập"},
+        {"amount_vnd": order.total_vnd + 1, "reason": "Hàng dập", **left},
         follow=True,
     )
-    no_reason = staff.post(_url("order_refund_create", order), {"amount_vnd": 50_000})
+    no_reason = staff.post(_url("order_refund_create", order), {"amount_vnd": 50_000, **left})
     assert _state(order) == before
     assert 'class="error"' in too_much.content.decode() and no_reason.status_code == 400
     done = staff.post(
-        _url("order_refund_create", order), {"amount_vnd": 50_000, "reason": "Hàng dập"}
+        _url("order_refund_create", order), {"amount_vnd": 50_000, "reason": "Hàng dập", **left}
     )
 
     # then only the last one is a refund, recorded as paid back by the cooperative
@@ -250,3 +252,51 @@ def test_staff_refund_part_of_a_paid_order_and_a_refund_above_what_is_left_chang
     o = Order.objects.get(pk=order.pk)
     assert (o.payment_status, o.amount_refunded_vnd) == ("PARTIALLY_REFUNDED", 50_000)
     assert ledger_check().ok
+
+
+def test_a_second_post_of_the_same_refund_form_refunds_nothing_more():
+    # given a paid bank-transfer order and its staff's refund screen, which says what is left
+    product = ProductFactory(price_vnd=300_000)
+    order = place_order(UserFactory(), product, payment_method="bank_transfer")
+    payment_bank_transfer_confirm(actor=UserFactory(platform_admin=True), order_id=order.pk)
+    staff = _as(MembershipFactory(cooperative=order.cooperative, role="OWNER").user)
+    form = {"amount_vnd": 50_000, "reason": "Hàng dập", "left_vnd": order.total_vnd}
+    first = staff.post(_url("order_refund_create", order), form)
+    assert first.status_code == 302
+    before = _state(order)
+
+    # when the same form is posted again (a double click, a resent form)
+    again = staff.post(_url("order_refund_create", order), form, follow=True)
+
+    # then it is refused with what is left now, and nothing changed
+    assert _state(order) == before
+    assert list(Refund.objects.values_list("amount_vnd", flat=True)) == [50_000]
+    html = again.content.decode()
+    assert "đã thay đổi từ khi bạn mở trang" in html
+    assert f"{order.total_vnd - 50_000:,}".replace(",", ".") in html
+    assert f'name="left_vnd" value="{order.total_vnd - 50_000}"' in html
+
+
+def test_a_form_without_what_it_showed_is_refused_and_shown_again_with_it():
+    # given a paid bank-transfer order
+    product = ProductFactory(price_vnd=300_000)
+    order = place_order(UserFactory(), product, payment_method="bank_transfer")
+    payment_bank_transfer_confirm(actor=UserFactory(platform_admin=True), order_id=order.pk)
+    staff = _as(MembershipFactory(cooperative=order.cooperative, role="OWNER").user)
+    before = _state(order)
+
+    # when a refund is posted from a page that did not carry what was left (an older page)
+    old = staff.post(_url("order_refund_create", order), {"amount_vnd": 50_000, "reason": "x"})
+
+    # then nothing changes, and the page comes back with what is left now
+    assert old.status_code == 400 and _state(order) == before
+    html = old.content.decode()
+    assert "Trang đã cũ" in html and f'name="left_vnd" value="{order.total_vnd}"' in html
+
+
+def test_the_admins_refund_list_answers_404_for_a_code_no_order_can_have():
+    admin = _as(UserFactory(platform_admin=True))
+
+    found = admin.get(reverse("frontend:staff_refunds"), {"code": "a/b"})
+
+    assert found.status_code == 404
