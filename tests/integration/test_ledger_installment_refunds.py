@@ -624,3 +624,42 @@ def test_a_cancelled_order_whose_deposit_refund_failed_at_stripe_is_refunded_aga
     before = _state(order)
     more = _refund(trade, order, {"amount_vnd": 1, "method": "card"}, who="admin")
     assert more.status_code == 409 and _state(order) == before
+
+
+def test_a_replaced_card_payment_is_cancelled_at_stripe_and_a_charge_of_it_still_counts(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given an order whose buyer opened the balance's card payment, then a wire paid part of the
+    # balance and the buyer started the card payment again (a new payment for what is left)
+    _pay_deposit_by_card(trade, order)
+    balance = order.installments.get(sequence=2)
+    first = _start_balance_by_card(trade, order)
+    _wire(trade, order, 2, "1000", "FT-PART-BAL")
+    calls.clear()
+
+    # when the card payment is started again
+    with django_capture_on_commit_callbacks(execute=True):
+        second = _start_balance_by_card(trade, order)
+
+    # then the first one's PaymentIntent is cancelled at Stripe (its page may still be open)
+    assert second.pk != first.pk and Payment.objects.get(pk=first.pk).status == "CANCELLED"
+    urls = sorted(c["url"].rsplit("/v1/", 1)[1] for c in calls)
+    assert urls == ["payment_intents", f"payment_intents/{first.provider_id}/cancel"]
+
+    # when Stripe still reports the first one charged (paid before the cancel arrived)
+    _charged(first, balance.pk, "evt_balance_old_intent")  # answered 200, not a failure
+
+    # then the money is counted for the balance, which is paid, and the ledger balances (what
+    # the wire had paid meanwhile, 1,000 USD, was charged again: an overpaid charge, which an
+    # admin refunds at Stripe, as when a wire and a card pay the same installment)
+    balance.refresh_from_db()
+    assert balance.is_paid and balance.amount_paid == Decimal("11620.00")
+    assert Payment.objects.get(pk=first.pk).status == "SUCCEEDED"
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_paid_vnd) == ("PAID", TOTAL)
+    assert ledger_check().ok
+
+    # and a replay of the event changes nothing
+    before = _state(order)
+    _charged(first, balance.pk, "evt_balance_old_intent_again")
+    assert _state(order) == before
