@@ -21,7 +21,7 @@ from market.models import User
 from orders import money, stripe_adapter
 from orders.errors import NotFound, ReasonRequired, RefundInvalid, ValidationFailed
 from orders.locks import lock_refund_with_parents
-from orders.models import Order, OrderEvent, Payment, PaymentMethod, Refund
+from orders.models import InstallmentReceipt, Order, OrderEvent, Payment, PaymentMethod, Refund
 from orders.services import payment_status
 from orders.services.access import lock_order_for
 
@@ -71,6 +71,7 @@ def refund_ways(order: Order) -> list[tuple[Payment, int]]:
         .order_by("pk")
     )
     spent = _given_back(payments)
+    counted = _card_receipts(order)
     card_spent = sum(spent.get(p.pk, 0) for p in payments if p.provider == PaymentMethod.STRIPE)
     card_in = min(order.amount_paid_card_vnd, order.amount_paid_vnd)
     left = payment_status.refundable_vnd(order)
@@ -80,7 +81,9 @@ def refund_ways(order: Order) -> list[tuple[Payment, int]]:
     for p in payments:
         if p.provider == PaymentMethod.STRIPE:
             rate = Decimal(payment_status.payment_rate(p) or 1)
-            received = money.to_vnd(p.amount, p.currency, rate)
+            # what was counted from it (its receipts), not what it charged: a charge for an
+            # installment paid meanwhile by wire ("overpaid") was never counted as the order's
+            received = money.to_vnd(counted.get(p.provider_id, Decimal(0)), p.currency, rate)
             room = min(card_left, received - spent.get(p.pk, 0))
             card_left -= max(room, 0)
         elif p.provider == PaymentMethod.BANK_TRANSFER:
@@ -90,6 +93,18 @@ def refund_ways(order: Order) -> list[tuple[Payment, int]]:
         if room > 0:
             ways.append((p, room))
     return ways
+
+
+def _card_receipts(order: Order) -> dict[str, Decimal]:
+    """The card money counted for an export order's installments, per PaymentIntent id (a card
+    receipt's reference)."""
+    counted: dict[str, Decimal] = {}
+    receipts = InstallmentReceipt.objects.filter(
+        installment__order=order, method=InstallmentReceipt.Method.CARD
+    ).values_list("reference", "amount")
+    for reference, amount in receipts:
+        counted[reference] = counted.get(reference, Decimal(0)) + amount
+    return counted
 
 
 def _installment_payment(order: Order, amount_vnd: int, method: str | None) -> Payment:

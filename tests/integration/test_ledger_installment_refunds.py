@@ -663,3 +663,30 @@ def test_a_replaced_card_payment_is_cancelled_at_stripe_and_a_charge_of_it_still
     before = _state(order)
     _charged(first, balance.pk, "evt_balance_old_intent_again")
     assert _state(order) == before
+
+
+def test_an_overpaid_card_charge_refunded_at_stripe_takes_nothing_from_the_orders_money(
+    trade, order, calls
+):
+    # given a paid order whose balance was wired in full while the buyer's card page for it
+    # (opened before the deposit) stayed open, and then charged too: an overpaid charge, never
+    # counted as the order's money
+    early = _start_balance_by_card(trade, order)
+    _pay_deposit_by_card(trade, order)
+    _wire(trade, order, 2, "11620", "FT-BAL-ALL")
+    _charged(early, order.installments.get(sequence=2).pk, "evt_balance_overpaid")
+    held = Entry.objects.filter(
+        account__kind=K.COOP_PENDING, account__cooperative=order.cooperative
+    )
+    held_before, before = sum(e.amount for e in held), _state(order)[0]
+    assert before == ("PAID", TOTAL, 0)
+
+    # when an admin gives that charge back at Stripe (its dashboard)
+    _charge_refunded(Payment.objects.get(pk=early.pk), "evt_balance_overpaid_refunded")
+
+    # then the order's money is untouched: no refund of it, the cooperative's money still held
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == before
+    assert Refund.objects.filter(order=order).count() == 0
+    assert sum(e.amount for e in held) == held_before
+    assert ledger_check().ok
