@@ -60,8 +60,8 @@ def _given_back(payments: list[Payment]) -> dict[int, int]:
 
 def refund_ways(order: Order) -> list[tuple[Payment, int]]:
     """Where the money of an export order paid in installments can go back, in the order it is
-    used: each paid card payment (oldest first), through Stripe, at most what it received (VND
-    at the terms' rate) less what was already refunded from it; then the wires, paid back by bank
+    used: each paid card payment (oldest first), through Stripe, at most what was counted from it
+    (its card receipts, VND at the terms' rate) less what was already refunded from it; then the wires, paid back by bank
     transfer, at most what was received by wire less its refunds. Together at most what is left
     to refund (`refundable_vnd`); card money is the order's `amount_paid_card_vnd` (the ledger's
     Stripe part)."""
