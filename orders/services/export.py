@@ -498,6 +498,26 @@ def installment_card_start(*, actor: User, installment_id: int) -> Payment:
     return payment
 
 
+def _excess_give_back(*, order: Order, payment: Payment, excess: Decimal) -> None:
+    """A card charge for more than its installment still owed (a wire paid it, in part or in
+    full, since the buyer opened the card payment): the excess was never the order's money, so
+    it goes back to the card through Stripe after commit; the timeline says so. Nothing is
+    posted to the ledger: nothing of it was counted."""
+    OrderEvent.objects.create(
+        order=order,
+        actor=None,
+        kind=OrderEvent.Kind.NOTE,
+        note=_(
+            "A card payment was %(excess)s %(currency)s more than its installment still owed "
+            "(paid meanwhile by wire): the excess goes back to the card."
+        )
+        % {"excess": excess, "currency": payment.currency},
+    )
+    transaction.on_commit(
+        partial(stripe_payments.payment_excess_refund_safe, payment_id=payment.pk, amount=excess)
+    )
+
+
 def _installment_charged(*, order: Order, payment: Payment, obj: dict[str, Any]) -> Installment:
     """The installment a card charge pays, locked: the one whose payment it is, or, for a
     payment replaced since (a wire paid part of the installment, and the buyer started the card
@@ -538,9 +558,11 @@ def on_installment_intent_succeeded(obj: dict[str, Any]) -> str:
     installment = _installment_charged(order=order, payment=payment, obj=obj)
     payment.provider_id = payment.provider_id or obj.get("id") or ""
     payment_status.installment_payment_succeeded(payment=payment)
-    amount = min(payment.amount, installment.amount_due)
+    amount = max(min(payment.amount, installment.amount_due), Decimal(0))
+    if payment.amount > amount:
+        _excess_give_back(order=order, payment=payment, excess=payment.amount - amount)
     if amount <= 0:
-        return "overpaid"  # paid meanwhile by wire: an admin refunds the card charge
+        return "overpaid"
     received_before = order.amount_paid_vnd
     _apply_receipt(
         order=order,

@@ -6,6 +6,7 @@ then the checkout's orders)."""
 
 import logging
 from collections.abc import Callable
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -142,6 +143,24 @@ def payment_intent_update_safe(*, payment_id: int) -> None:
         )
     except Exception as exc:
         log.exception("PaymentIntent %s amount not updated", payment.provider_id)
+        payment_status.card_payment_error(payment_id=payment.pk, error=str(exc))
+
+
+def payment_excess_refund_safe(*, payment_id: int, amount: Decimal) -> None:
+    """After commit: give back through Stripe the part of an installment's card charge that was
+    never counted as the order's money (the installment was paid meanwhile by wire), with the
+    key `payment:{id}:excess` (a retry is one refund at Stripe). A failure is kept on the
+    payment (`last_error`) for an admin."""
+    payment = Payment.objects.get(pk=payment_id)
+    try:
+        stripe_adapter.refund_create(
+            intent_id=payment.provider_id,
+            amount=money.to_minor(amount, payment.currency),
+            metadata={"payment_id": str(payment.pk), "excess": str(amount)},
+            key=f"payment:{payment.pk}:excess",
+        )
+    except Exception as exc:
+        log.exception("excess of payment %s not refunded", payment.pk)
         payment_status.card_payment_error(payment_id=payment.pk, error=str(exc))
 
 

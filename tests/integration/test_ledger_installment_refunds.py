@@ -647,11 +647,18 @@ def test_a_replaced_card_payment_is_cancelled_at_stripe_and_a_charge_of_it_still
     assert urls == ["payment_intents", f"payment_intents/{first.provider_id}/cancel"]
 
     # when Stripe still reports the first one charged (paid before the cancel arrived)
-    _charged(first, balance.pk, "evt_balance_old_intent")  # answered 200, not a failure
+    calls.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _charged(first, balance.pk, "evt_balance_old_intent")  # answered 200, not a failure
 
-    # then the money is counted for the balance, which is paid, and the ledger balances (what
-    # the wire had paid meanwhile, 1,000 USD, was charged again: an overpaid charge, which an
-    # admin refunds at Stripe, as when a wire and a card pay the same installment)
+    # then the money is counted for the balance, which is paid, and the ledger balances; what
+    # the wire had paid meanwhile, 1,000 USD, was charged again: that excess goes back to the
+    # card through Stripe, and the timeline says so
+    (call,) = calls
+    assert call["url"].endswith("/v1/refunds")
+    assert (call["data"]["payment_intent"], call["data"]["amount"]) == (first.provider_id, "100000")
+    assert call["headers"]["Idempotency-Key"] == f"payment:{first.pk}:excess"
+    assert order.events.filter(kind="NOTE", note__contains="1000.00 USD").count() == 1
     balance.refresh_from_db()
     assert balance.is_paid and balance.amount_paid == Decimal("11620.00")
     assert Payment.objects.get(pk=first.pk).status == "SUCCEEDED"
@@ -666,7 +673,7 @@ def test_a_replaced_card_payment_is_cancelled_at_stripe_and_a_charge_of_it_still
 
 
 def test_an_overpaid_card_charge_refunded_at_stripe_takes_nothing_from_the_orders_money(
-    trade, order, calls
+    trade, order, calls, django_capture_on_commit_callbacks
 ):
     # given a paid order whose balance was wired in full while the buyer's card page for it
     # (opened before the deposit) stayed open, and then charged too: an overpaid charge, never
@@ -674,14 +681,22 @@ def test_an_overpaid_card_charge_refunded_at_stripe_takes_nothing_from_the_order
     early = _start_balance_by_card(trade, order)
     _pay_deposit_by_card(trade, order)
     _wire(trade, order, 2, "11620", "FT-BAL-ALL")
-    _charged(early, order.installments.get(sequence=2).pk, "evt_balance_overpaid")
+    calls.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _charged(early, order.installments.get(sequence=2).pk, "evt_balance_overpaid")
+    # (we give the whole charge back through Stripe ourselves: none of it was the order's)
+    (call,) = calls
+    assert (call["data"]["payment_intent"], call["data"]["amount"]) == (
+        early.provider_id,
+        str(early.stripe_amount),
+    )
     held = Entry.objects.filter(
         account__kind=K.COOP_PENDING, account__cooperative=order.cooperative
     )
     held_before, before = sum(e.amount for e in held), _state(order)[0]
     assert before == ("PAID", TOTAL, 0)
 
-    # when an admin gives that charge back at Stripe (its dashboard)
+    # when Stripe reports that charge refunded
     _charge_refunded(Payment.objects.get(pk=early.pk), "evt_balance_overpaid_refunded")
 
     # then the order's money is untouched: no refund of it, the cooperative's money still held
