@@ -543,6 +543,6 @@ def order_refunds_for_staff(*, user: User, code: str) -> dict[str, Any]:
         "left_vnd": left,
         "is_admin": "admin" in roles,
         "can_cancel": order.can_move_to(Order.Status.CANCELLED),
-        "can_refund": order.is_paid and left > 0,
+        "can_refund": order.takes_refunds and left > 0,
         "installments": order.payment_method == PaymentMethod.INSTALLMENTS,
     }

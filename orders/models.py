@@ -282,6 +282,13 @@ class Order(TimeStampedModel):
             self.PaymentStatus.REFUNDED,
         }
 
+    @property
+    def takes_refunds(self) -> bool:
+        """Whether a refund may be made now: the order is paid, or it has ended with money
+        received (an export order cancelled with only its deposit paid: its refund may fail at
+        Stripe and be made again). A schedule still running is not refunded in part."""
+        return self.is_paid or (self.amount_paid_vnd > 0 and self.status in self.STOCK_RELEASING)
+
     def derived_payment_status(self) -> str:
         """PAID, PARTIALLY_REFUNDED or REFUNDED from the money received and refunded so far."""
         if self.amount_refunded_vnd <= 0:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from orders.errors import (
     NotFound,
     RatesInvalid,
     ShipmentInvalid,
+    UnknownPayment,
     ValidationFailed,
     WireAmountInvalid,
 )
@@ -435,6 +437,11 @@ def _installment_card_payment(*, actor: User, installment_id: int) -> Payment:
         if payment.amount == installment.amount_due:
             return payment
         payment_status.card_payment_cancel(payment=payment)  # a wire paid part of it since
+        # ... and its PaymentIntent at Stripe after commit: the buyer may still hold its page
+        # (a charge that arrives anyway is counted for its installment: the webhook below)
+        transaction.on_commit(
+            partial(stripe_payments.payment_intent_cancel_safe, payment_id=payment.pk)
+        )
     payment = Payment.objects.create(
         checkout_id=order.checkout_id,
         order=order,
@@ -491,12 +498,25 @@ def installment_card_start(*, actor: User, installment_id: int) -> Payment:
     return payment
 
 
+def _installment_charged(*, order: Order, payment: Payment, obj: dict[str, Any]) -> Installment:
+    """The installment a card charge pays, locked: the one whose payment it is, or, for a
+    payment replaced since (a wire paid part of the installment, and the buyer started the card
+    payment again), the installment our intent's metadata names, of the same order."""
+    mine = Installment.objects.select_for_update(of=("self",))
+    installment = mine.filter(payment=payment).first()
+    if installment is not None:
+        return installment
+    named = str((obj.get("metadata") or {}).get("installment_id") or "")
+    installment = mine.filter(pk=int(named) if named.isdigit() else 0, order=order).first()
+    if installment is None:
+        raise UnknownPayment(fields={"payment_intent": obj.get("id")})
+    return installment
+
+
 def on_installment_intent_succeeded(obj: dict[str, Any]) -> str:
     """Webhook (inside its transaction): a card charge for an installment. Locks payment, order,
     installment (orders.locks); stored once as a receipt keyed by the PaymentIntent id. A replay
     changes nothing."""
-    from orders.errors import UnknownPayment
-
     payment_id = str((obj.get("metadata") or {}).get("payment_id") or "")
     payment = locks.lock_payment_by(
         pk=int(payment_id) if payment_id.isdigit() else 0, provider=PaymentMethod.STRIPE
@@ -515,7 +535,7 @@ def on_installment_intent_succeeded(obj: dict[str, Any]) -> str:
         return "amount_mismatch"
     assert payment.order_id is not None  # an installment's payment belongs to its order
     order = locks.lock_order(payment.order_id)
-    installment = Installment.objects.select_for_update(of=("self",)).get(payment=payment)
+    installment = _installment_charged(order=order, payment=payment, obj=obj)
     payment.provider_id = payment.provider_id or obj.get("id") or ""
     payment_status.installment_payment_succeeded(payment=payment)
     amount = min(payment.amount, installment.amount_due)

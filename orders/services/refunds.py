@@ -21,7 +21,7 @@ from market.models import User
 from orders import money, stripe_adapter
 from orders.errors import NotFound, ReasonRequired, RefundInvalid, ValidationFailed
 from orders.locks import lock_refund_with_parents
-from orders.models import Order, OrderEvent, Payment, PaymentMethod, Refund
+from orders.models import InstallmentReceipt, Order, OrderEvent, Payment, PaymentMethod, Refund
 from orders.services import payment_status
 from orders.services.access import lock_order_for
 
@@ -71,6 +71,7 @@ def refund_ways(order: Order) -> list[tuple[Payment, int]]:
         .order_by("pk")
     )
     spent = _given_back(payments)
+    counted = _card_receipts(order)
     card_spent = sum(spent.get(p.pk, 0) for p in payments if p.provider == PaymentMethod.STRIPE)
     card_in = min(order.amount_paid_card_vnd, order.amount_paid_vnd)
     left = payment_status.refundable_vnd(order)
@@ -80,7 +81,9 @@ def refund_ways(order: Order) -> list[tuple[Payment, int]]:
     for p in payments:
         if p.provider == PaymentMethod.STRIPE:
             rate = Decimal(payment_status.payment_rate(p) or 1)
-            received = money.to_vnd(p.amount, p.currency, rate)
+            # what was counted from it (its receipts), not what it charged: a charge for an
+            # installment paid meanwhile by wire ("overpaid") was never counted as the order's
+            received = money.to_vnd(counted.get(p.provider_id, Decimal(0)), p.currency, rate)
             room = min(card_left, received - spent.get(p.pk, 0))
             card_left -= max(room, 0)
         elif p.provider == PaymentMethod.BANK_TRANSFER:
@@ -90,6 +93,18 @@ def refund_ways(order: Order) -> list[tuple[Payment, int]]:
         if room > 0:
             ways.append((p, room))
     return ways
+
+
+def _card_receipts(order: Order) -> dict[str, Decimal]:
+    """The card money counted for an export order's installments, per PaymentIntent id (a card
+    receipt's reference)."""
+    counted: dict[str, Decimal] = {}
+    receipts = InstallmentReceipt.objects.filter(
+        installment__order=order, method=InstallmentReceipt.Method.CARD
+    ).values_list("reference", "amount")
+    for reference, amount in receipts:
+        counted[reference] = counted.get(reference, Decimal(0)) + amount
+    return counted
 
 
 def _installment_payment(order: Order, amount_vnd: int, method: str | None) -> Payment:
@@ -165,7 +180,9 @@ def refund_create(
     method: str | None = None,
     refundable_seen_vnd: int | None = None,
 ) -> Refund:
-    """Refund part or all of a paid order. Only the cooperative's staff or an admin may.
+    """Refund part or all of a paid order, or what is left of the money received for an order
+    that ended (a refund that failed at Stripe, made again). Only the cooperative's staff or an
+    admin may.
 
     The money goes back the way it came: a card order through Stripe (after commit); a bank
     transfer or cash order is recorded as paid back by the cooperative at once; an export order
@@ -174,7 +191,7 @@ def refund_create(
     back by bank transfer and calls `refund_mark_paid_out`).
 
     Raises NotFound, ActionForbidden, ReasonRequired, ValidationFailed (unknown method) or
-    RefundInvalid (unpaid order, amount not positive or above what is left to refund, above
+    RefundInvalid (an order neither paid nor ended with money received, amount not positive or above what is left to refund, above
     what can go back the chosen way, a way the order was not paid; `refund_changed` when
     `refundable_seen_vnd`, what was left to refund on the asker's screen, is no longer what is
     left: a second click of the same form, or someone else's refund meanwhile). Nothing
@@ -185,7 +202,11 @@ def refund_create(
     if method not in (None, *METHODS):
         raise ValidationFailed(fields={"method": [_("Choose card or wire.")]})
     payment = _payment_for(order)
-    if not order.is_paid or payment is None or order.payment_status == Order.PaymentStatus.REFUNDED:
+    if (
+        not order.takes_refunds
+        or payment is None
+        or order.payment_status == Order.PaymentStatus.REFUNDED
+    ):
         raise RefundInvalid(
             _("Only paid orders can be refunded."), fields={"payment_status": order.payment_status}
         )

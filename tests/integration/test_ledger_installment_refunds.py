@@ -11,12 +11,15 @@ from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 
 import pytest
 from django.apps import apps
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from ledger.checks import ledger_check
 from ledger.models import Account, Entry
 from orders.models import ExchangeRate, Order, Payment, Refund
 from orders.services.export import installment_card_start
+from orders.services.refunds import refund_fail
 from quotes.services import quote_accept
 from tests.conftest import client_for
 from tests.factories.quotes import SHIPMENT, give_quote, post_rfq
@@ -574,4 +577,116 @@ def test_a_deposit_refunded_at_stripe_before_the_order_is_paid_is_counted_and_no
     assert Refund.objects.filter(order=order).count() == 1 and calls == []
     o = Order.objects.get(pk=order.pk)
     assert (o.status, o.payment_status) == ("CANCELLED", "REFUNDED")
+    assert ledger_check().ok
+
+
+def test_a_cancelled_order_whose_deposit_refund_failed_at_stripe_is_refunded_again(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given an export order in production whose deposit was paid by card: while its schedule
+    # runs, no refund is made in part
+    card = _pay_deposit_by_card(trade, order)
+    before = _state(order)
+    running = _refund(trade, order, {"amount_vnd": 1_000_000, "method": "card"}, who="admin")
+    assert running.status_code == 409 and running.json()["code"] == "refund_invalid"
+    assert _state(order) == before
+
+    # when an admin cancels it and Stripe refuses the deposit's refund
+    assert _cancel(trade, order, "admin").status_code == 200  # (the refund not sent yet)
+    (failed,) = Refund.objects.filter(order=order)
+    refund_fail(refund_id=failed.pk, error="charge_disputed")
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "CANCELLED",
+        "UNPAID",
+        DEPOSIT,
+        0,
+    )
+
+    # then its refund screen offers the refund again, and an admin makes it through Stripe
+    web = Client()
+    web.force_login(trade["admin"])
+    screen = web.get(reverse("frontend:order_refunds", args=[order.code]))
+    assert 'id="refund-part"' in screen.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = _refund(trade, order, {"amount_vnd": DEPOSIT, "method": "card"}, who="admin")
+    assert again.status_code == 201, again.content
+    refund = Refund.objects.get(pk=again.json()["id"])
+    assert (refund.payment_id, refund.amount_vnd, refund.status) == (card.pk, DEPOSIT, "SUCCEEDED")
+    (call,) = [c for c in calls if c["url"].endswith("/v1/refunds")]
+    assert call["data"]["amount"] == str(card.stripe_amount)
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_refunded_vnd) == ("REFUNDED", DEPOSIT)
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+    # and once it is refunded, a further refund is refused and changes nothing
+    before = _state(order)
+    more = _refund(trade, order, {"amount_vnd": 1, "method": "card"}, who="admin")
+    assert more.status_code == 409 and _state(order) == before
+
+
+def test_a_replaced_card_payment_is_cancelled_at_stripe_and_a_charge_of_it_still_counts(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given an order whose buyer opened the balance's card payment, then a wire paid part of the
+    # balance and the buyer started the card payment again (a new payment for what is left)
+    _pay_deposit_by_card(trade, order)
+    balance = order.installments.get(sequence=2)
+    first = _start_balance_by_card(trade, order)
+    _wire(trade, order, 2, "1000", "FT-PART-BAL")
+    calls.clear()
+
+    # when the card payment is started again
+    with django_capture_on_commit_callbacks(execute=True):
+        second = _start_balance_by_card(trade, order)
+
+    # then the first one's PaymentIntent is cancelled at Stripe (its page may still be open)
+    assert second.pk != first.pk and Payment.objects.get(pk=first.pk).status == "CANCELLED"
+    urls = sorted(c["url"].rsplit("/v1/", 1)[1] for c in calls)
+    assert urls == ["payment_intents", f"payment_intents/{first.provider_id}/cancel"]
+
+    # when Stripe still reports the first one charged (paid before the cancel arrived)
+    _charged(first, balance.pk, "evt_balance_old_intent")  # answered 200, not a failure
+
+    # then the money is counted for the balance, which is paid, and the ledger balances (what
+    # the wire had paid meanwhile, 1,000 USD, was charged again: an overpaid charge, which an
+    # admin refunds at Stripe, as when a wire and a card pay the same installment)
+    balance.refresh_from_db()
+    assert balance.is_paid and balance.amount_paid == Decimal("11620.00")
+    assert Payment.objects.get(pk=first.pk).status == "SUCCEEDED"
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_paid_vnd) == ("PAID", TOTAL)
+    assert ledger_check().ok
+
+    # and a replay of the event changes nothing
+    before = _state(order)
+    _charged(first, balance.pk, "evt_balance_old_intent_again")
+    assert _state(order) == before
+
+
+def test_an_overpaid_card_charge_refunded_at_stripe_takes_nothing_from_the_orders_money(
+    trade, order, calls
+):
+    # given a paid order whose balance was wired in full while the buyer's card page for it
+    # (opened before the deposit) stayed open, and then charged too: an overpaid charge, never
+    # counted as the order's money
+    early = _start_balance_by_card(trade, order)
+    _pay_deposit_by_card(trade, order)
+    _wire(trade, order, 2, "11620", "FT-BAL-ALL")
+    _charged(early, order.installments.get(sequence=2).pk, "evt_balance_overpaid")
+    held = Entry.objects.filter(
+        account__kind=K.COOP_PENDING, account__cooperative=order.cooperative
+    )
+    held_before, before = sum(e.amount for e in held), _state(order)[0]
+    assert before == ("PAID", TOTAL, 0)
+
+    # when an admin gives that charge back at Stripe (its dashboard)
+    _charge_refunded(Payment.objects.get(pk=early.pk), "evt_balance_overpaid_refunded")
+
+    # then the order's money is untouched: no refund of it, the cooperative's money still held
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == before
+    assert Refund.objects.filter(order=order).count() == 0
+    assert sum(e.amount for e in held) == held_before
     assert ledger_check().ok

@@ -161,3 +161,55 @@ def test_two_simultaneous_first_adds_of_a_product_make_one_line_with_both_quanti
     assert list(CartLine.objects.filter(cart=cart).values_list("product_id", "quantity")) == [
         (product.pk, Decimal("4.000"))
     ]
+
+
+def test_simultaneous_cart_changes_through_the_api_service_make_one_line_of_the_sum():
+    # cart_change is what the cart API calls: cart row, then its lines, one transaction
+    from orders.models import CartLine
+    from orders.services.cart import cart_change, cart_get_or_create
+
+    product, other = ProductFactory(stock_qty=Decimal("10")), ProductFactory()
+    cart = cart_get_or_create(user=UserFactory())
+    cart_change(cart=cart, product_id=other.pk, quantity="1", add=True)
+
+    outcomes = race(
+        [lambda: cart_change(cart=cart, product_id=product.pk, quantity="1", add=True)] * 4
+        + [lambda: cart_change(cart=cart, product_id=other.pk, quantity=None)]
+    )
+
+    assert [kind for kind, _value in outcomes] == ["ok"] * 5  # no IntegrityError, no deadlock
+    assert list(CartLine.objects.filter(cart=cart).values_list("product_id", "quantity")) == [
+        (product.pk, Decimal("4.000"))
+    ]
+    # each answer is the cart as that change left it (one line of 1..4, with or without other)
+    adds = sorted(
+        next(pl.quantity for pl in view.lines if pl.product.pk == product.pk)
+        for _kind, view in outcomes[:4]
+    )
+    assert adds == [Decimal(n) for n in (1, 2, 3, 4)]
+
+
+def test_a_cart_change_racing_its_checkout_neither_deadlocks_nor_oversells():
+    from orders.models import CartLine
+    from orders.services.cart import cart_change
+
+    product = ProductFactory(stock_qty=Decimal("3"))
+    buyer = UserFactory()
+    cart = fill_cart(buyer, (product, 2))
+    address = vn_address()
+
+    outcomes = race(
+        [
+            lambda: checkout_place(buyer=buyer, cart=cart, payment_method="cod", address=address),
+            lambda: cart_change(cart=cart, product_id=product.pk, quantity="1", add=True),
+        ]
+    )
+
+    # whichever went first, both went through: the checkout ordered what the cart held when it
+    # locked the lines, and the change added to the line, or made a new one after the checkout
+    assert [kind for kind, _value in outcomes] == ["ok", "ok"]
+    product.refresh_from_db()
+    ordered = Order.objects.get().lines.get().quantity
+    left = list(CartLine.objects.filter(cart=cart).values_list("quantity", flat=True))
+    assert (ordered, left) in [(Decimal("2"), [Decimal("1")]), (Decimal("3"), [])]
+    assert product.stock_qty == Decimal("3") - ordered >= 0
