@@ -1,6 +1,6 @@
 """Placing an order (Idempotency-Key required) and reading a checkout."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -8,22 +8,15 @@ from rest_framework.views import APIView
 
 from catalog.models import Incoterm
 from market.api.permissions import SignedInApiRequest
+from orders.apis.idempotent import idempotency_header, idempotent_response
 from orders.apis.serializers import CheckoutOutput
 from orders.models import Currency, PaymentMethod
 from orders.selectors import checkout_get_for_buyer
 from orders.services.cart import cart_get_or_create
 from orders.services.checkout import ShippingAddress, checkout_place
-from orders.services.idempotency import idempotency_claim, idempotency_finish, idempotency_release
 from orders.services.stripe_payments import payment_intent_ensure
 
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="A unique key per intended order (e.g. a UUID). 400 when missing, 409 while in flight, "
-    "422 when reused with a different body; the stored response is replayed otherwise.",
-)
+IDEMPOTENCY_HEADER = idempotency_header(required=True, purpose="order")
 
 
 class CheckoutPlaceApi(APIView):
@@ -64,27 +57,16 @@ class CheckoutPlaceApi(APIView):
         summary="Place the cart: one checkout, one order per cooperative",
     )
     def post(self, request: SignedInApiRequest) -> Response:
-        claim = idempotency_claim(
-            principal=f"user:{request.user.pk}",
-            key=request.headers.get("Idempotency-Key"),
-            scope="POST checkout",
-            body=request.data,
-        )
-        if claim.replay is not None:
-            status, body = claim.replay
-            return Response(body, status=status, headers={"Idempotent-Replayed": "true"})
-        try:
-            checkout = self._place(request, claim.record.key)
-        except Exception:
-            idempotency_release(claim=claim)  # nothing was written: the same key may be retried
-            raise
-        body = CheckoutOutput(
-            checkout_get_for_buyer(user=request.user, checkout_id=checkout.pk)
-        ).data
-        idempotency_finish(claim=claim, status=201, body=body)
-        return Response(body, status=201)
+        def place(key: str | None) -> tuple[int, object]:
+            checkout = self._place(request, key)
+            body = CheckoutOutput(
+                checkout_get_for_buyer(user=request.user, checkout_id=checkout.pk)
+            ).data
+            return 201, body
 
-    def _place(self, request: SignedInApiRequest, key: str):
+        return idempotent_response(request, scope="POST checkout", required=True, run=place)
+
+    def _place(self, request: SignedInApiRequest, key: str | None):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data

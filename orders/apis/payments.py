@@ -26,6 +26,7 @@ from market.api.permissions import IsPlatformAdmin, SignedInApiRequest
 from market.api.responses import paginated
 from market.errors import DomainError
 from orders import vietqr
+from orders.apis.idempotent import idempotency_header, idempotent_response
 from orders.apis.serializers import OrderOutput, RefundAdminOutput, RefundOutput
 from orders.errors import ValidationFailed, VietQRUnavailable
 from orders.models import Order, PaymentMethod, Refund
@@ -139,6 +140,13 @@ class OrderRefundApi(APIView):
             "card payment; the default while card money is left) or wire (paid back by bank "
             "transfer, pending until an admin marks it paid out).",
         )
+        refundable_seen_vnd = serializers.IntegerField(
+            min_value=0,
+            required=False,
+            help_text="What was left to refund when the asker decided (the order's amount paid "
+            "less refunded). When it is no longer what is left (the same refund sent twice, "
+            "or another refund meanwhile) the refund is refused with 409 refund_changed.",
+        )
 
     @extend_schema(responses=RefundOutput(many=True), summary="Refunds of an order")
     def get(self, request: SignedInApiRequest, code: str) -> Response:
@@ -146,15 +154,24 @@ class OrderRefundApi(APIView):
         return Response(RefundOutput(order.refunds.all(), many=True).data)
 
     @extend_schema(
-        request=Input, responses={201: RefundOutput}, summary="Refund part or all of a paid order"
+        request=Input,
+        responses={201: RefundOutput},
+        parameters=[idempotency_header(required=False, purpose="refund")],
+        summary="Refund part or all of a paid order",
     )
     def post(self, request: SignedInApiRequest, code: str) -> Response:
         order = order_get_for_actor(user=request.user, code=code, detail=False)
-        data = self.Input(data=request.data)
-        data.is_valid(raise_exception=True)
-        refund = refund_create(actor=request.user, order_id=order.pk, **data.validated_data)
-        refund.refresh_from_db()
-        return Response(RefundOutput(refund).data, status=201)
+
+        def refund(_key: str | None) -> tuple[int, object]:
+            data = self.Input(data=request.data)
+            data.is_valid(raise_exception=True)
+            made = refund_create(actor=request.user, order_id=order.pk, **data.validated_data)
+            made.refresh_from_db()
+            return 201, RefundOutput(made).data
+
+        return idempotent_response(
+            request, scope=f"POST refund {order.pk}", required=False, run=refund
+        )
 
 
 class RefundListAdminApi(APIView):

@@ -370,3 +370,63 @@ def test_refund_messages_are_in_vietnamese(actors, paid_transfer):
     assert OrderEvent.objects.filter(kind="REFUND").order_by("pk").first().note == (
         f"Đã lập khoản hoàn tiền #{refund.pk}, 230,000 ₫ (cần hoàn lại bằng chuyển khoản): Đơn hàng đã bị hủy"
     )
+
+
+def _refund_post(client, order, key=None, **body):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    data = {"amount_vnd": 50_000, "reason": "Hàng dập", **body}
+    return client.post(f"/api/v1/orders/{order.code}/refunds/", data, format="json", **headers)
+
+
+def test_a_refund_sent_twice_with_one_idempotency_key_refunds_once(actors, paid_transfer):
+    client = client_for(actors["staff"])
+
+    first = _refund_post(client, paid_transfer, key="refund-7f3a")
+    before = _snapshot(paid_transfer)
+    again = _refund_post(client, paid_transfer, key="refund-7f3a")
+
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert _snapshot(paid_transfer) == before
+    assert list(Refund.objects.values_list("amount_vnd", flat=True)) == [50_000]
+
+
+def test_an_idempotency_key_reused_for_another_refund_is_refused_and_changes_nothing(
+    actors, paid_transfer
+):
+    client = client_for(actors["staff"])
+    assert _refund_post(client, paid_transfer, key="refund-7f3a").status_code == 201
+    before = _snapshot(paid_transfer)
+
+    other = _refund_post(client, paid_transfer, key="refund-7f3a", amount_vnd=60_000)
+
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert _snapshot(paid_transfer) == before
+
+
+def test_a_refund_refused_keeps_its_key_free_for_the_corrected_request(actors, paid_transfer):
+    client = client_for(actors["staff"])
+    before = _snapshot(paid_transfer)
+
+    refused = _refund_post(client, paid_transfer, key="refund-1", amount_vnd=999_999)
+    assert (refused.status_code, refused.json()["code"]) == (409, "refund_invalid")
+    assert _snapshot(paid_transfer) == before
+
+    assert _refund_post(client, paid_transfer, key="refund-1").status_code == 201
+    assert list(Refund.objects.values_list("amount_vnd", flat=True)) == [50_000]
+
+
+def test_a_refund_of_what_is_no_longer_left_is_refused_with_refund_changed(actors, paid_transfer):
+    client = client_for(actors["staff"])
+    seen = paid_transfer.amount_paid_vnd - paid_transfer.amount_refunded_vnd  # 230,000
+    assert _refund_post(client, paid_transfer, refundable_seen_vnd=seen).status_code == 201
+    before = _snapshot(paid_transfer)
+
+    # the same request, no key, a second time (a retried POST): what it saw is gone
+    again = _refund_post(client, paid_transfer, refundable_seen_vnd=seen)
+
+    assert again.status_code == 409
+    assert again.json()["code"] == "refund_changed"
+    assert _snapshot(paid_transfer) == before
