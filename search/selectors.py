@@ -30,7 +30,6 @@ from catalog.models import (
 from catalog.options import label as option_label
 from catalog.selectors import (
     category_rows,
-    family_card_rows,
     family_for_card,
     family_list_for_cards,
 )
@@ -39,6 +38,7 @@ from market import metrics
 from market.models import Cooperative
 from market.reference.admin_units import province_names
 from market.shared.compiled import rows_for_ids
+from search import cards as card_store
 from search.backends import Query, SearchBackend, get_backend, get_fallback
 from search.backends.base import (
     MAX_SIZE,
@@ -195,15 +195,14 @@ def product_cards_for(ids: list[int]) -> list[ProductCard]:
     """Result cards for the families `ids` still purchasable, in that order: names,
     cooperative and province names, category name, thumbnail, unit and base-unit price, SKU,
     availability; a client renders them without a second request. One query of plain rows
-    (`catalog.selectors.family_card_rows`): prices and stock are always the database's."""
+    (`search.cards.card_rows`): prices and stock are always the database's."""
     if not ids:
         return []
-    english = (get_language() or "vi").startswith("en")
-    # Labels translated once per page: get_FOO_display() cost ~0.7 ms a call (flatchoices
-    # rebuilt and a lazy string translated each time), 60 ms of a 24-card page.
-    labels = {k: str(v) for k, v in [*Unit.choices, *Availability.choices]}
+    language = get_language() or "vi"
+    english = language.startswith("en")
+    labels = _choice_labels(language)
     variants: dict[int, list[dict[str, Any]]] = {}
-    rows = family_card_rows(ids)
+    rows = card_store.card_rows(ids)
     for row in rows:
         variants.setdefault(row["family_id"], []).append(row)
     provinces = province_names(
@@ -212,6 +211,20 @@ def product_cards_for(ids: list[int]) -> list[ProductCard]:
         for code in (row["family__cooperative__province_id"], row["family__origin_province_id"])
     )
     return [_card(variants[i], english, labels, provinces) for i in ids if i in variants]
+
+
+_CHOICE_LABELS: dict[str, dict[str, str]] = {}
+
+
+def _choice_labels(language: str) -> dict[str, str]:
+    """Unit and availability labels in `language`, translated once per process and language
+    (get_FOO_display() cost ~0.7 ms a call: flatchoices rebuilt and a lazy string translated
+    each time; translating the 40 labels once per page still cost ~0.1 ms)."""
+    labels = _CHOICE_LABELS.get(language)
+    if labels is None:
+        labels = {k: str(v) for k, v in [*Unit.choices, *Availability.choices]}
+        _CHOICE_LABELS[language] = labels
+    return labels
 
 
 def _cheapest(rows: list[dict[str, Any]]) -> dict[str, Any]:
