@@ -18,6 +18,7 @@ positions and the families' availability: ~0.15 ms for 24 families on SQLite); o
 statement with every card column (as before: ~0.4 ms), which also fills what is kept.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -29,9 +30,15 @@ from market.models import Cooperative
 from market.shared.compiled import rows_for_ids
 from search.models import CardGeneration
 
-# Per process: (generation, {family id: its static card parts}). Replaced, never mutated across
-# generations: a thread still holding the previous pair only ever writes into that one.
-_kept: tuple[int | None, dict[int, dict[str, Any]]] = (None, {})
+# Per process: (generation, {family id: its static card parts}, {kind: {id: row}} of facet
+# labels). Replaced, never mutated across generations: a thread still holding the previous
+# triple only ever writes into that one.
+_kept: tuple[Any, dict[int, dict[str, Any]], dict[str, dict[int, dict[str, Any]]]] = (
+    None,
+    {},
+    {},
+)
+UNKNOWN = object()  # the generation of a page that read no card row
 
 
 def _generation() -> Subquery:
@@ -82,21 +89,26 @@ FAMILY_STATIC = (
 def card_rows(ids: list[int]) -> list[dict[str, Any]]:
     """The purchasable variants of the families `ids`, each with every column of
     `catalog.selectors.family_card_rows` (in its order: position, pk), prices, stock and
-    availability read now. One statement: the narrow one when every family's static parts are
-    kept for the generation it reads, else the full one."""
-    global _kept
+    availability read now, and the card generation read with them (`card_generation`). One
+    statement: the narrow one when every family's static parts are kept for the generation it
+    reads, else the full one."""
     ids = list(dict.fromkeys(ids))
     if not ids:
         return []
     limit = getattr(settings, "SEARCH_CARD_CACHE_FAMILIES", 0)
-    generation, kept = _kept
-    if limit > 0 and all(i in kept for i in ids):
+    generation, kept, _names = _kept
+    # A local copy of the entries: another thread may trim the dict meanwhile.
+    entries = {i: kept.get(i) for i in ids} if limit > 0 else {}
+    if entries and None not in entries.values():
         rows = rows_for_ids("card-fresh-rows", Product, _fresh, ids)
         now = rows[0]["card_generation"] if rows else generation
-        if now == generation and _complete(rows, kept):
-            for row in rows:
-                row.update(kept[row["family_id"]]["family"])
-                row.update(kept[row["family_id"]]["variants"][row["pk"]])
+        if now == generation and all(
+            row["pk"] in entries[row["family_id"]]["variants"] for row in rows
+        ):
+            for row in rows:  # (a variant published since is not kept: read everything)
+                entry = entries[row["family_id"]]
+                row.update(entry["family"])
+                row.update(entry["variants"][row["pk"]])
             return rows
     rows = rows_for_ids("card-full-rows", Product, _full, ids)
     if limit > 0 and rows:
@@ -104,19 +116,14 @@ def card_rows(ids: list[int]) -> list[dict[str, Any]]:
     return rows
 
 
-def _complete(rows: list[dict[str, Any]], kept: dict[int, dict[str, Any]]) -> bool:
-    """Every row's variant is kept (a variant published since was not)."""
-    return all(row["pk"] in kept[row["family_id"]]["variants"] for row in rows)
-
-
 def _keep(rows: list[dict[str, Any]], limit: int) -> None:
     """Keep the static parts of `rows` for the generation they were read with."""
     global _kept
     now = rows[0]["card_generation"]
-    generation, kept = _kept
+    generation, kept, _names = _kept
     if now != generation:
         kept = {}
-        _kept = (now, kept)
+        _kept = (now, kept, {})
     families: dict[int, dict[str, Any]] = {}
     for row in rows:
         entry = families.get(row["family_id"])
@@ -132,10 +139,35 @@ def _keep(rows: list[dict[str, Any]], limit: int) -> None:
             kept.pop(family_id, None)
 
 
+def kept_rows(
+    kind: str,
+    ids: list[int],
+    generation: Any,
+    read: Callable[[list[int]], list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """`read(ids)` (rows with a "pk": the names of a page's facet values, e.g. its
+    cooperatives), kept like the cards' static parts: only when `generation` (read with the same
+    page's card rows) is the one kept; a page that read no card row (UNKNOWN) reads them."""
+    limit = getattr(settings, "SEARCH_CARD_CACHE_FAMILIES", 0)
+    kept_generation, _families, names = _kept
+    if limit <= 0 or generation is UNKNOWN or generation != kept_generation:
+        return read(ids)
+    table = names.setdefault(kind, {})
+    found = {i: table.get(i) for i in ids}  # a local copy: another thread may clear the table
+    missing = [i for i, row in found.items() if row is None]
+    if missing:
+        rows = read(missing)
+        found.update((row["pk"], row) for row in rows)
+        if len(table) + len(rows) > limit:
+            table.clear()
+        table.update((row["pk"], row) for row in rows)
+    return [row for row in found.values() if row is not None]
+
+
 def forget() -> None:
     """Drop what this process keeps (tests; the next page reads everything)."""
     global _kept
-    _kept = (None, {})
+    _kept = (None, {}, {})
 
 
 def card_generation_bump() -> None:

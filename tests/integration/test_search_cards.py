@@ -24,9 +24,17 @@ def catalog(search_backend):
 
 
 def _cards(api_client, q):
+    return {card["id"]: card for card in _page(api_client, q)["results"]}
+
+
+def _page(api_client, q):
     response = api_client.get(URL, {"q": q})
     assert response.status_code == 200
-    return {card["id"]: card for card in response.json()["results"]}
+    return response.json()
+
+
+def _facet_labels(page, name):
+    return {value["value"]: value["label"] for value in page["facets"][name]}
 
 
 def test_prices_stock_and_withdrawals_show_at_once_while_static_parts_are_kept(catalog, api_client):
@@ -68,20 +76,27 @@ def test_a_renamed_cooperative_shows_on_cards_after_its_outbox_drain(catalog, ap
     robusta = catalog["products"]["robusta"]
     coop = robusta.family.cooperative
     old_name = coop.display_name
-    assert _cards(api_client, "robusta")[robusta.family_id]["cooperative_name"] == old_name
+    first = _page(api_client, "robusta")
+    assert first["results"][0]["cooperative_name"] == old_name
+    assert _facet_labels(first, "cooperative") == {coop.pk: old_name}
 
     # when the cooperative is renamed as cooperative_update does (save + outbox row), in a
     # transaction whose commit signal never comes (the test's transaction is not committed)
     Cooperative.objects.filter(pk=coop.pk).update(trading_name="HTX Cà phê Mới")
     record_changes(entity="cooperative", ids=[coop.pk])
 
-    # then the kept name shows until the outbox drain, and the new one right after it
-    assert _cards(api_client, "robusta")[robusta.family_id]["cooperative_name"] == old_name
+    # then the kept name shows on the card and in the facet until the outbox drain, and the
+    # new one right after it
+    before = _page(api_client, "robusta")
+    assert before["results"][0]["cooperative_name"] == old_name
+    assert _facet_labels(before, "cooperative") == {coop.pk: old_name}
     stats = drain()
     assert stats.events == 1
-    card = _cards(api_client, "robusta")[robusta.family_id]
-    assert card["cooperative_name"] == "HTX Cà phê Mới"
-    assert card["price_vnd"] == 120_000
+    after = _page(api_client, "robusta")
+    assert [c["id"] for c in after["results"]] == [robusta.family_id]
+    assert after["results"][0]["cooperative_name"] == "HTX Cà phê Mới"
+    assert after["results"][0]["price_vnd"] == 120_000
+    assert _facet_labels(after, "cooperative") == {coop.pk: "HTX Cà phê Mới"}
 
 
 def test_a_committed_edit_shows_at_once_even_through_the_shared_page_cache(
@@ -101,10 +116,12 @@ def test_a_committed_edit_shows_at_once_even_through_the_shared_page_cache(
         type(category).objects.filter(pk=category.pk).update(name_vi="Mật ong rừng")
         record_changes(entity="category", ids=[category.pk])
 
-    # then the next answer has the new name, before any drain
-    card = _cards(api_client, "mat ong")[honey.family_id]
+    # then the next answer has the new name on the card and in the facet, before any drain
+    page = _page(api_client, "mat ong")
+    card = {c["id"]: c for c in page["results"]}[honey.family_id]
     assert card["category_name"] == "Mật ong rừng"
     assert card["name_vi"] == honey.name_vi
+    assert _facet_labels(page, "category")[category.pk] == "Mật ong rừng"
 
 
 def test_what_a_process_keeps_is_bounded_and_gives_the_same_cards(catalog, settings):
