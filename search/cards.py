@@ -45,25 +45,23 @@ def _generation() -> Subquery:
     return Subquery(CardGeneration.objects.filter(pk=CardGeneration.ROW).values("value")[:1])
 
 
+# What a card reads on every page: which variants are purchasable, their prices and stock, and
+# the family's availability (and `position`, for the order and the cheapest variant's tie).
+FRESH = ("pk", "family_id", "price_vnd", "stock_qty", "position", "family__availability")
+
+
 def _fresh(ids: list[int]) -> QuerySet[Product, dict[str, Any]]:
     """What a card must read every time, with the same filter and order as the full rows."""
-    return (
+    rows: QuerySet[Product, dict[str, Any]] = (
         Product.objects.filter(
             family_id__in=ids,
             status=Product.Status.ACTIVE,
             family__cooperative__status=Cooperative.Status.VERIFIED,
         )
         .order_by("position", "pk")
-        .values(
-            "pk",
-            "family_id",
-            "price_vnd",
-            "stock_qty",
-            "position",
-            "family__availability",
-            card_generation=_generation(),
-        )
+        .values(*FRESH, card_generation=_generation())
     )
+    return rows
 
 
 def _full(ids: list[int]) -> QuerySet[Product, dict[str, Any]]:
@@ -98,8 +96,9 @@ def card_rows(ids: list[int]) -> list[dict[str, Any]]:
     limit = getattr(settings, "SEARCH_CARD_CACHE_FAMILIES", 0)
     generation, kept, _names = _kept
     # A local copy of the entries: another thread may trim the dict meanwhile.
-    entries = {i: kept.get(i) for i in ids} if limit > 0 else {}
-    if entries and None not in entries.values():
+    found = {i: kept.get(i) for i in ids} if limit > 0 else {}
+    entries = {i: entry for i, entry in found.items() if entry is not None}
+    if entries and len(entries) == len(ids):
         rows = rows_for_ids("card-fresh-rows", Product, _fresh, ids)
         now = rows[0]["card_generation"] if rows else generation
         if now == generation and all(
