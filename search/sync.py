@@ -7,12 +7,15 @@ exactly the rows it processed: a crash at any point leaves them for the next dra
 """
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection, transaction
 
 from catalog.models import Category, Certification, Product
 from market.background import broker_configured, enqueue
@@ -82,6 +85,36 @@ def _fallback_for(backend: SearchBackend) -> SearchBackend | None:
     return get_fallback()
 
 
+# The first key of the drains' advisory locks (PostgreSQL): one lock per family, second key.
+FAMILY_LOCK_SPACE = 7310
+_family_lock_here = threading.RLock()  # other databases: one drain at a time in this process
+
+
+@contextmanager
+def _families_locked(family_ids: set[int]) -> Iterator[None]:
+    """One transaction holding every family of a batch against other drains, from before its
+    documents are built until they are written and its outbox rows deleted. Two drains of the
+    same family then run one after the other, and the later one builds from the database as
+    it is after the earlier one wrote: without this, a drain that built its documents first
+    but wrote them last put older documents over newer ones, and with the newer drain's rows
+    already deleted nothing corrected the index until `search_check` (a price or a stock
+    shown wrong in search for hours). Locks are taken in family order (no deadlock between two
+    drains) and released by the commit or rollback. SQLite has one writer at a time; its
+    drains (in `make run`'s one process) take a process lock instead."""
+    if connection.vendor != "postgresql":
+        with _family_lock_here, transaction.atomic():
+            yield
+        return
+    keys = sorted({i % 2_147_483_647 for i in family_ids})  # int4 keys; a clash only waits
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(%s, k)) FROM unnest(%s::int[]) AS k",
+                [FAMILY_LOCK_SPACE, keys],
+            )
+        yield
+
+
 def _process(
     events: list[OutboxEvent],
     backend: SearchBackend,
@@ -92,9 +125,11 @@ def _process(
         delete_rows = not backend.keeps_outbox
     for chunk_start in range(0, len(events), BATCH_SIZE):
         chunk = events[chunk_start : chunk_start + BATCH_SIZE]
-        indexed, deleted = apply(family_ids_for(chunk), backend)
-        if delete_rows:
-            OutboxEvent.objects.filter(pk__in=[e.pk for e in chunk]).delete()
+        family_ids = family_ids_for(chunk)
+        with _families_locked(family_ids):
+            indexed, deleted = apply(family_ids, backend)
+            if delete_rows:
+                OutboxEvent.objects.filter(pk__in=[e.pk for e in chunk]).delete()
         stats.events += len(chunk)
         stats.indexed += indexed
         stats.deleted += deleted
