@@ -303,7 +303,8 @@ def bits_overflowed(answer: dict[str, Any]) -> bool:
 
 def facet_aggs(aggs: dict[str, Any]) -> dict[str, Any]:
     """The facet aggregations of an answer, from under the sampler when there is one."""
-    return aggs.get(SAMPLE, aggs)
+    inner: dict[str, Any] = aggs.get(SAMPLE, aggs)
+    return inner
 
 
 def search_body(
