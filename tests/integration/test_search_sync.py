@@ -225,6 +225,34 @@ def test_postgres_rebuild_swaps_in_a_table_with_the_same_indexes_and_constraints
     assert found("buoi") == [Product.objects.get(name_vi="Bưởi da xanh Bến Tre").pk]
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_postgres_rebuild_switches_in_a_table_already_visible_to_every_reader(settings):
+    """The rows of the rebuilt table are written frozen (COPY FREEZE into the table created in
+    the same transaction): every page is all-visible in the visibility map from the switch on,
+    so index-only scans read no row from the table and no first reader dirties pages setting
+    hint bits; before, that waited for autovacuum to read the whole table."""
+    from django.db import connection
+
+    from search.backends.database import TABLE, DatabaseBackend
+
+    settings.SEARCH_BACKEND = "database"
+    for k in range(60):  # a few pages of rows
+        ProductFactory(name_vi=f"Bưởi da xanh Bến Tre loại {k}", description_vi="x" * 300)
+
+    loaded = DatabaseBackend().rebuild(documents.iter_all(25))
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relpages, relallvisible FROM pg_class WHERE oid = %s::regclass", [TABLE]
+        )
+        pages, visible = cursor.fetchone()  # (ANALYZE, before the switch, counted the map)
+    assert loaded == 60
+    assert pages >= 2
+    assert visible == pages
+    assert found("buoi")  # and the table answers as before
+
+
 def _search_in_thread(q, answers, *, delay=0.0):
     """`found(q)` on a connection of its own (another thread), with how long it took."""
     from django.db import connection
