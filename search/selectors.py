@@ -71,6 +71,9 @@ class ProductSearchPage:
     total: int
     page: int
     size: int
+    # False when the match is larger than SEARCH_EXACT_COUNT_UP_TO and the backend estimated
+    # the total and the facet counts (from a sample) instead of counting every match
+    total_exact: bool = True
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)
     next_cursor: str | None = None
@@ -175,6 +178,7 @@ def product_search(query: Query, *, hydrate: bool = True) -> ProductSearchPage:
     return ProductSearchPage(
         results=cards,
         total=result.total,
+        total_exact=result.total_exact,
         page=query.page,
         size=query.size,
         facets=_label_facets(result.facets, query, generation),
