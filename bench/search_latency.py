@@ -398,6 +398,9 @@ def start_gunicorn(name: str, database_url: str, facet_cache: int) -> tuple[subp
         [
             str(ROOT / ".venv/bin/gunicorn"),
             "market.wsgi",
+            # the production settings (garbage collection after the app loads, logging), with
+            # the worker shape of this measurement given below (the command line wins)
+            f"--config={ROOT / 'deploy/gunicorn.conf.py'}",
             "--workers=1",
             "--worker-class=gthread",
             "--threads=1",
