@@ -11,7 +11,6 @@ from rest_framework import renderers, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from catalog.models import Certification
@@ -53,7 +52,8 @@ class JSONRenderer(renderers.JSONRenderer):
         renderer_context: Any = None,
     ) -> bytes:
         plain = self.compact and not self.ensure_ascii and data is not None
-        if plain and self.get_indent(accepted_media_type, renderer_context or {}) is None:
+        indent = self.get_indent(accepted_media_type or "", renderer_context or {})
+        if plain and indent is None:
             try:
                 out = orjson.dumps(data)
             except TypeError:
@@ -65,10 +65,7 @@ class JSONRenderer(renderers.JSONRenderer):
 
 class ProductSearchApi(APIView):
     permission_classes = [AllowAny]
-    renderer_classes = [
-        JSONRenderer,
-        *(r for r in api_settings.DEFAULT_RENDERER_CLASSES if r is not renderers.JSONRenderer),
-    ]
+    renderer_classes = [JSONRenderer, renderers.BrowsableAPIRenderer]  # DRF's defaults, ours first
 
     class InputSerializer(serializers.Serializer):
         q = serializers.CharField(
