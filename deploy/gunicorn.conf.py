@@ -34,3 +34,27 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+# Garbage collection, once a worker has loaded the app (gunicorn imports market.wsgi in each
+# worker after the fork: no preload). Measured on the stack under bench/load.py (40 users, CPU
+# time of the collecting thread, per request): 0.82 ms with Python's defaults, 0.62 ms with
+# the app frozen, 0.32 ms frozen with a young generation of 10,000; a full collection went from
+# ~166 ms to ~69 ms frozen (every thread of the worker waits for it), and to none in a minute
+# with the larger young generation.
+# - gc.freeze(): the ~186,000 objects of the loaded app (modules, URL patterns, templates,
+#   translations) live as long as the worker; frozen, no collection walks them again.
+# - 10,000 allocations between young collections (700 by default): a request allocates a few
+#   thousand containers and most die by reference counting; the collector's cost is walking
+#   the live objects of the requests in flight (8 threads), so fewer young collections cost
+#   less in all and promote fewer in-flight objects to the older generations.
+GC_YOUNG_THRESHOLD = int(os.environ.get("GC_YOUNG_THRESHOLD", 10_000))
+
+
+def post_worker_init(worker):
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)

@@ -126,9 +126,25 @@ class AdminFinanceApi(APIView):
             cooperative_id = serializers.IntegerField(source="cooperative.pk")
             available = AvailableOutput()
 
+        class Owing(serializers.Serializer[Any]):
+            cooperative_id = serializers.IntegerField(source="cooperative.pk")
+            name = serializers.CharField(source="cooperative.display_name")
+            refunds_vnd = serializers.IntegerField(
+                help_text="Card money refunded to buyers after it was paid out to it."
+            )
+            commission_vnd = serializers.IntegerField(
+                help_text="Commission on orders paid to it directly, beyond its released money."
+            )
+            total_vnd = serializers.IntegerField()
+
         cooperatives = Coop(many=True)
         platform = Platform(many=True)
         next_payout = Next(many=True)
+        owing = Owing(
+            many=True,
+            help_text="Cooperatives that owe the platform: set off against the money released "
+            "to them next; nothing is paid to them until then.",
+        )
         transactions = serializers.IntegerField()
         drift_vnd = serializers.IntegerField()
         balanced = serializers.BooleanField()
@@ -136,10 +152,12 @@ class AdminFinanceApi(APIView):
     @extend_schema(responses=Output, summary="Finance: balances, next payout, reconciliation")
     def get(self, request: Request) -> Response:
         check = ledger_check()
+        due, owing = selectors.payout_outlook()
         data = {
             "cooperatives": selectors.balances_for_admin(),
             "platform": selectors.platform_balances(),
-            "next_payout": selectors.payout_preview(),
+            "next_payout": due,
+            "owing": owing,
             "transactions": check.transactions,
             "drift_vnd": check.drift_total,
             "balanced": not check.unbalanced,

@@ -162,15 +162,29 @@ def platform_balances() -> list[dict[str, Any]]:
     ]
 
 
-def payout_preview() -> list[dict[str, Any]]:
-    """What the next payout run would pay (before the minimum)."""
-    ids = Account.objects.filter(kind=K.COOP_PAYABLE).values_list("cooperative_id", flat=True)
-    out = []
-    for coop in Cooperative.objects.filter(pk__in=list(ids)).order_by("pk"):
+def payout_outlook() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The next payout run's lines (what it would pay, before the minimum), and the cooperatives
+    that owe the platform instead: card money refunded after it was paid out to them
+    (`refunds_vnd`, their payable below zero) and commission on orders paid to them directly
+    beyond the money released to them (`commission_vnd`). What they owe comes off the money
+    released to them next; nothing is paid to them until then."""
+    ids = Account.objects.filter(cooperative__isnull=False).values_list("cooperative_id")
+    due, owing = [], []
+    for coop in Cooperative.objects.filter(pk__in=ids).order_by("pk"):
         available = cooperative_available(cooperative_id=coop.pk)
         if available.net_vnd > 0:
-            out.append({"cooperative": coop, "available": available})
-    return out
+            due.append({"cooperative": coop, "available": available})
+        commission = max(available.receivable_vnd - max(available.netted_vnd, 0), 0)
+        if available.owes_vnd or commission:
+            owing.append(
+                {
+                    "cooperative": coop,
+                    "refunds_vnd": available.owes_vnd,
+                    "commission_vnd": commission,
+                    "total_vnd": available.owes_vnd + commission,
+                }
+            )
+    return due, sorted(owing, key=lambda r: (-r["total_vnd"], r["cooperative"].pk))
 
 
 # --- statements ---

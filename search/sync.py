@@ -7,18 +7,23 @@ exactly the rows it processed: a crash at any point leaves them for the next dra
 """
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection, transaction
 
 from catalog.models import Category, Certification, Product
 from market.background import broker_configured, enqueue
 from market.models import OutboxEvent
+from market.shared import pagecache
 from search import product_documents as documents
 from search.backends import SearchBackend, get_backend, get_fallback
+from search.cards import card_generation_bump
 
 log = logging.getLogger("htx.search")
 
@@ -73,13 +78,48 @@ def apply(family_ids: set[int], backend: SearchBackend) -> tuple[int, int]:
     if fallback is not None:
         fallback.index_many(docs)
         fallback.delete_many(gone)
-    return backend.index_many(docs), backend.delete_many(gone)
+    written = backend.index_many(docs), backend.delete_many(gone)
+    # What processes keep of these families' cards goes too (search.cards): the outbox rows
+    # applied here are the durable record of every content edit, so the cards catch up even
+    # when an edit's commit signal was lost. A failure raises: the rows stay for the next drain.
+    card_generation_bump()
+    return written
 
 
 def _fallback_for(backend: SearchBackend) -> SearchBackend | None:
     if backend.name != settings.SEARCH_BACKEND:  # an explicit other backend (tests, tools)
         return None
     return get_fallback()
+
+
+# The first key of the drains' advisory locks (PostgreSQL): one lock per family, second key.
+FAMILY_LOCK_SPACE = 7310
+_family_lock_here = threading.RLock()  # other databases: one drain at a time in this process
+
+
+@contextmanager
+def _families_locked(family_ids: set[int]) -> Iterator[None]:
+    """One transaction holding every family of a batch against other drains, from before its
+    documents are built until they are written and its outbox rows deleted. Two drains of the
+    same family then run one after the other, and the later one builds from the database as
+    it is after the earlier one wrote: without this, a drain that built its documents first
+    but wrote them last put older documents over newer ones, and with the newer drain's rows
+    already deleted nothing corrected the index until `search_check` (a price or a stock
+    shown wrong in search for hours). Locks are taken in family order (no deadlock between two
+    drains) and released by the commit or rollback. SQLite has one writer at a time; its
+    drains (in `make run`'s one process) take a process lock instead."""
+    if connection.vendor != "postgresql":
+        with _family_lock_here, transaction.atomic():
+            yield
+        return
+    keys = sorted({i % 2_147_483_647 for i in family_ids})  # int4 keys; a clash only waits
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(%s, k)) FROM unnest(%s::int[]) AS k",
+                [FAMILY_LOCK_SPACE, keys],
+            )
+        yield
 
 
 def _process(
@@ -92,9 +132,11 @@ def _process(
         delete_rows = not backend.keeps_outbox
     for chunk_start in range(0, len(events), BATCH_SIZE):
         chunk = events[chunk_start : chunk_start + BATCH_SIZE]
-        indexed, deleted = apply(family_ids_for(chunk), backend)
-        if delete_rows:
-            OutboxEvent.objects.filter(pk__in=[e.pk for e in chunk]).delete()
+        family_ids = family_ids_for(chunk)
+        with _families_locked(family_ids):
+            indexed, deleted = apply(family_ids, backend)
+            if delete_rows:
+                OutboxEvent.objects.filter(pk__in=[e.pk for e in chunk]).delete()
         stats.events += len(chunk)
         stats.indexed += indexed
         stats.deleted += deleted
@@ -149,7 +191,17 @@ def on_changes_committed(
     seconds later, the ones meanwhile only add their rows to it. Under load that is one drain
     (one document per family, one bulk request) for many checkouts, instead of one drain per
     checkout rebuilding the same documents again and again; their stock and order counts reach
-    the index that much later (cards and the cart read stock fresh from the database anyway)."""
+    the index that much later (cards and the cart read stock fresh from the database anyway).
+
+    A content edit also moves the card generation on at once (what processes keep of result
+    cards, `search.cards`), then the page cache's generation again: market's receiver bumped it
+    before this one ran, and a page built in between could hold the edit's old names."""
+    if content:
+        try:
+            card_generation_bump()
+            pagecache.bump_generation()
+        except Exception:  # the drain moves it on too (sync.apply)
+            log.exception("card generation not moved on after %s %s", entity, ids[:10])
     if not settings.SEARCH_SYNC_ON_COMMIT:
         return
     try:
@@ -234,6 +286,7 @@ def reindex(
     stats.loaded = backend.rebuild(
         documents.iter_all(batch_size), after_load=finish_load, progress=progress
     )
+    card_generation_bump()  # cards are read again after a rebuild, as the index was
     fallback = _fallback_for(backend)
     if fallback is not None:  # the database fallback, rebuilt from the database as it is now
         fallback.rebuild(documents.iter_all(batch_size))

@@ -68,13 +68,15 @@ def coop_earnings(request: SignedInRequest, coop: Cooperative) -> HttpResponse:
 def staff_finance(request: SignedInRequest) -> HttpResponse:
     check = ledger_check()
     batches = PayoutBatch.objects.prefetch_related("lines__cooperative")[:5]
+    due, owing = ledger_selectors.payout_outlook()
     return render(
         request,
         "frontend/staff/finance.html",
         {
             "cooperatives": ledger_selectors.balances_for_admin(),
             "platform": ledger_selectors.platform_balances(),
-            "next_payout": ledger_selectors.payout_preview(),
+            "next_payout": due,
+            "owing": owing,
             "check": check,
             "batches": batches,
         },

@@ -352,6 +352,8 @@ def _apply_receipt(
         payment_status.installment_wire_received(
             order=order, amount=amount, currency=installment.currency
         )
+        if installment.is_paid:  # nothing left for its card payment to take
+            _card_payment_replace(installment)
     schedule = list(Installment.objects.filter(order=order).order_by("sequence"))
     terms = order.export
     paid = all(i.is_paid for i in schedule)
@@ -425,6 +427,20 @@ def installment_wire_confirm(
 # --- card (Stripe), one PaymentIntent per installment ---
 
 
+def _card_payment_replace(installment: Installment) -> None:
+    """Cancel the installment's pending card payment (a wire paid the installment, or part of
+    it, since it was opened), and its PaymentIntent at Stripe after commit: the buyer may still
+    hold its page. A charge that arrives anyway is counted for its installment, and what the
+    installment no longer owed goes back to the card (`on_installment_intent_succeeded`)."""
+    payment = installment.payment
+    if payment is None or payment.status != Payment.Status.PENDING:
+        return
+    payment_status.card_payment_cancel(payment=payment)
+    transaction.on_commit(
+        partial(stripe_payments.payment_intent_cancel_safe, payment_id=payment.pk)
+    )
+
+
 @transaction.atomic
 def _installment_card_payment(*, actor: User, installment_id: int) -> Payment:
     order, installment = _lock_installment(
@@ -436,12 +452,7 @@ def _installment_card_payment(*, actor: User, installment_id: int) -> Payment:
     if payment is not None and payment.status == Payment.Status.PENDING:
         if payment.amount == installment.amount_due:
             return payment
-        payment_status.card_payment_cancel(payment=payment)  # a wire paid part of it since
-        # ... and its PaymentIntent at Stripe after commit: the buyer may still hold its page
-        # (a charge that arrives anyway is counted for its installment: the webhook below)
-        transaction.on_commit(
-            partial(stripe_payments.payment_intent_cancel_safe, payment_id=payment.pk)
-        )
+        _card_payment_replace(installment)  # a wire paid part of it since
     payment = Payment.objects.create(
         checkout_id=order.checkout_id,
         order=order,

@@ -334,7 +334,12 @@ class EngineBackend(SearchBackend):
         total: int = raw["hits"]["total"]["value"]
         result = SearchResult(ids=[int(h["_id"]) for h in hits], total=total)
         if query.facets:
-            result.facets = eq.read_facets(raw.get("aggregations", {}))
+            aggs = raw.get("aggregations", {})
+            result.facets = eq.read_facets(aggs)
+            counted = eq.sampled(aggs)
+            if counted is not None and counted < total:  # a big match: facets of a sample
+                result.facets = eq.scaled_facets(result.facets, counted, total)
+                result.total_exact = False
         if hits and (query.offset + len(hits) < total or query.cursor) and len(hits) == query.size:
             result.next_cursor = encode_cursor(list(hits[-1]["sort"]))
         return result

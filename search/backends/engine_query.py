@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from elasticsearch_dsl import A as Agg
 from elasticsearch_dsl import Boolean, Date, Document, Integer, Keyword, Long, Q, Search, Text
 
@@ -52,6 +53,22 @@ SMALL_FACETS = {
 }
 BITS, BITS_SIZE = "facet_bits", 4096
 PACK_SMALL_FACETS = True  # bench/search_latency.py --facets-on-numbers counts them apart
+# Big matches (settings.SEARCH_EXACT_COUNT_UP_TO, "API" in docs/search.md): the facet
+# aggregations sit under one `sampler` aggregation of that many documents. A match of up to that
+# many documents is all of its sample, so its counts are exact, as without the sampler; a larger
+# match counts its facets over its best-ranked SEARCH_EXACT_COUNT_UP_TO documents (ties: the
+# newest, the index's order) and `scaled_facets` extrapolates them to the whole match. The total
+# stays exact (the engine reads every match for the sample anyway; counting them costs little):
+# it is the facets' terms aggregations over every match that cost (at 1,000,000 products a
+# common word's 86,000 matches: 9.7 ms without facets, 24.5 ms with them).
+SAMPLE = "sample"
+
+
+def exact_count_up_to() -> int:
+    """Matches counted exactly, facets included (0 or less: every match, however large)."""
+    return int(settings.SEARCH_EXACT_COUNT_UP_TO)
+
+
 # Facet keys arrive as strings from the keyword fields: back to the types the database gives.
 FACET_KEYS: dict[str, Callable[[str], Any]] = {
     "category": int,
@@ -240,8 +257,14 @@ def sort_keys(query: Query, parsed: ParsedQuery) -> list[dict[str, Any]]:
 
 
 def build_search(
-    query: Query, plan: ranking.Plan | None = None, *, packed: bool | None = None
+    query: Query,
+    plan: ranking.Plan | None = None,
+    *,
+    packed: bool | None = None,
+    sample: int | None = None,
 ) -> Search:
+    """The search of `query`; its facets under a sampler of `sample` documents (default
+    `exact_count_up_to()`; 0: no sampler, every match counted)."""
     parsed = query.parsed
     s = Search().extra(track_total_hits=True).source(False)
     main = text_query(query.q, parsed, plan) if not parsed.empty else Q("match_all")
@@ -252,31 +275,44 @@ def build_search(
         s = s.extra(search_after=values, size=query.size)
     else:
         s = s.extra(**{"from": query.offset, "size": query.size})
-    if query.facets:
-        for name, (field, size) in FACET_FIELDS.items():
-            s.aggs.bucket(name, Agg("terms", field=field, size=size))
-        if PACK_SMALL_FACETS if packed is None else packed:
-            s.aggs.bucket(BITS, Agg("terms", field=BITS, size=BITS_SIZE))
-            return s
-        for name, (field, size) in SMALL_FACETS.items():
-            s.aggs.bucket(name, Agg("terms", field=field, size=size))
-        ranges = [
-            {k: v for k, v in (("key", str(i)), ("from", lo), ("to", hi)) if v is not None}
-            for i, (lo, hi) in enumerate(PRICE_BUCKETS)
-        ]
-        s.aggs.bucket("price", Agg("range", field="price_vnd", ranges=ranges))
+    if not query.facets:
+        return s
+    sample = exact_count_up_to() if sample is None else sample
+    aggs = s.aggs.bucket(SAMPLE, Agg("sampler", shard_size=sample)) if sample > 0 else s.aggs
+    for name, (field, size) in FACET_FIELDS.items():
+        aggs.bucket(name, Agg("terms", field=field, size=size))
+    if PACK_SMALL_FACETS if packed is None else packed:
+        aggs.bucket(BITS, Agg("terms", field=BITS, size=BITS_SIZE))
+        return s
+    for name, (field, size) in SMALL_FACETS.items():
+        aggs.bucket(name, Agg("terms", field=field, size=size))
+    ranges = [
+        {k: v for k, v in (("key", str(i)), ("from", lo), ("to", hi)) if v is not None}
+        for i, (lo, hi) in enumerate(PRICE_BUCKETS)
+    ]
+    aggs.bucket("price", Agg("range", field="price_vnd", ranges=ranges))
     return s
 
 
 def bits_overflowed(answer: dict[str, Any]) -> bool:
     """Whether the packed small facets of an answer left values out (more than BITS_SIZE
     distinct packed values in the match): then they are counted apart (`packed=False`)."""
-    bits = answer.get("aggregations", {}).get(BITS)
+    bits = facet_aggs(answer.get("aggregations", {})).get(BITS)
     return bool(bits and bits.get("sum_other_doc_count"))
 
 
+def facet_aggs(aggs: dict[str, Any]) -> dict[str, Any]:
+    """The facet aggregations of an answer, from under the sampler when there is one."""
+    inner: dict[str, Any] = aggs.get(SAMPLE, aggs)
+    return inner
+
+
 def search_body(
-    query: Query, plan: ranking.Plan | None = None, *, packed: bool | None = None
+    query: Query,
+    plan: ranking.Plan | None = None,
+    *,
+    packed: bool | None = None,
+    sample: int | None = None,
 ) -> dict[str, Any]:
     """`build_search(query, plan).to_dict()` (equal, `test_search_body_is_the_built_search`), from
     parts built once: building the body with elasticsearch-dsl took 1-2 ms a request, most of
@@ -295,6 +331,7 @@ def search_body(
             tuple(SMALL_FACETS.items()),
             PACK_SMALL_FACETS if packed is None else packed,
             BITS_SIZE,
+            exact_count_up_to() if sample is None else sample,
         )
     body["sort"] = sort_keys(query, parsed)
     body["track_total_hits"] = True
@@ -321,10 +358,11 @@ def _aggs_body(
     small: tuple[tuple[str, tuple[str, int]], ...],
     packed: bool,
     bits_size: int,
+    sample: int,
 ) -> dict[str, Any]:
     """The facet aggregations of `build_search` (the arguments: FACET_FIELDS, SMALL_FACETS,
-    whether those are packed and BITS_SIZE, the cache key)."""
-    aggs = build_search(Query(q="", facets=True), packed=packed).to_dict()["aggs"]
+    whether those are packed, BITS_SIZE and the sampler's size, the cache key)."""
+    aggs = build_search(Query(q="", facets=True), packed=packed, sample=sample).to_dict()["aggs"]
     return aggs  # type: ignore[no-any-return]
 
 
@@ -341,6 +379,8 @@ def request_params(query: Query) -> dict[str, Any]:
 
 
 def read_facets(aggs: dict[str, Any]) -> dict[str, dict[Any, int]]:
+    """The facet counts of an answer's aggregations (of its sample, when it has a sampler)."""
+    aggs = facet_aggs(aggs)
     facets: dict[str, dict[Any, int]] = {}
     for name in (*FACET_FIELDS, *SMALL_FACETS):
         buckets = aggs.get(name, {}).get("buckets", [])
@@ -361,6 +401,26 @@ def read_facets(aggs: dict[str, Any]) -> dict[str, dict[Any, int]]:
     # Categories deleted since indexing are dropped where the facets are labelled
     # (search.selectors), as on the database backend: no query of its own here.
     return facets
+
+
+def sampled(aggs: dict[str, Any]) -> int | None:
+    """How many documents the facets of an answer were counted over (None: no sampler)."""
+    sample = aggs.get(SAMPLE)
+    return None if sample is None else int(sample["doc_count"])
+
+
+def scaled_facets(
+    facets: dict[str, dict[Any, int]], counted: int, total: int
+) -> dict[str, dict[Any, int]]:
+    """Facet counts of a sample of `counted` documents, extrapolated to a match of `total`: each
+    value's share of the sample times the total (at least 1: the value is in the match)."""
+    if counted <= 0 or counted >= total:
+        return facets
+    ratio = total / counted
+    return {
+        name: {value: max(1, round(n * ratio)) for value, n in values.items()}
+        for name, values in facets.items()
+    }
 
 
 def share_search(term: str) -> dict[str, Any]:

@@ -672,6 +672,34 @@ def test_a_replaced_card_payment_is_cancelled_at_stripe_and_a_charge_of_it_still
     assert _state(order) == before
 
 
+def test_a_wire_that_pays_an_installment_in_full_cancels_its_open_card_payment_at_stripe(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given a paid deposit and a card payment the buyer opened for the balance
+    _pay_deposit_by_card(trade, order)
+    early = _start_balance_by_card(trade, order)
+
+    # when a wire pays part of the balance, the card payment stays open (the buyer may finish
+    # it; what it takes beyond the balance goes back to the card)
+    calls.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _wire(trade, order, 2, "1000", "FT-BAL-PART")
+    assert Payment.objects.get(pk=early.pk).status == "PENDING" and calls == []
+
+    # when a second wire pays the rest of the balance
+    with django_capture_on_commit_callbacks(execute=True):
+        _wire(trade, order, 2, "10620", "FT-BAL-REST")
+
+    # then its card payment is cancelled, and its PaymentIntent at Stripe, once (keyed)
+    assert Payment.objects.get(pk=early.pk).status == "CANCELLED"
+    (call,) = calls
+    assert call["url"].endswith(f"/v1/payment_intents/{early.provider_id}/cancel")
+    assert call["headers"]["Idempotency-Key"] == f"payment:{early.pk}:cancel"
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_paid_vnd) == ("PAID", TOTAL)
+    assert ledger_check().ok
+
+
 def test_an_overpaid_card_charge_refunded_at_stripe_takes_nothing_from_the_orders_money(
     trade, order, calls, django_capture_on_commit_callbacks
 ):

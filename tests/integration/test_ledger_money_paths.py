@@ -628,6 +628,63 @@ def _vnd(amount, lang):
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_finance_page_lists_the_cooperatives_that_owe_the_platform(admin, lang):
+    # given a cooperative whose payable went below zero (card money refunded after it was paid
+    # out), one that owes commission on an order paid to it directly with nothing released to
+    # it, and one owed its released card money
+    card, refunded, _ = _direct_order_refunded_after_its_commission_was_set_off(admin, 3_000_000)
+    refund_settle(
+        refund_id=refund_create(actor=admin, order_id=card.pk, amount_vnd=10_000, reason="b").pk,
+        provider_id="re_b",
+    )
+    direct = place_order(
+        UserFactory(), ProductFactory(price_vnd=500_000), payment_method="bank_transfer"
+    )
+    payment_bank_transfer_confirm(actor=admin, order_id=direct.pk)
+    complete(direct, admin)
+    plain = card_order(price=400_000)
+    complete(plain, admin)
+    owes = balances_for_cooperative(cooperative_id=refunded.pk).available
+    commission = balances_for_cooperative(cooperative_id=direct.cooperative_id)
+    assert owes.owes_vnd > 0 and owes.receivable_vnd <= 0
+    assert commission.available.gross_vnd == 0 < commission.receivable_vnd
+    entries = Entry.objects.count()
+
+    # when an admin opens the finance page and reads the finance API
+    web = Client(HTTP_ACCEPT_LANGUAGE=lang)
+    web.force_login(admin)
+    html = web.get(reverse("frontend:staff_finance")).content.decode()
+    api = client_for(admin).get("/api/v1/admin/ledger/").json()
+
+    # then both list the two that owe, each with what it owes, and not the one owed money
+    assert {r["cooperative_id"]: r for r in api["owing"]} == {
+        refunded.pk: {
+            "cooperative_id": refunded.pk,
+            "name": refunded.display_name,
+            "refunds_vnd": owes.owes_vnd,
+            "commission_vnd": 0,
+            "total_vnd": owes.owes_vnd,
+        },
+        direct.cooperative_id: {
+            "cooperative_id": direct.cooperative_id,
+            "name": direct.cooperative.display_name,
+            "refunds_vnd": 0,
+            "commission_vnd": commission.receivable_vnd,
+            "total_vnd": commission.receivable_vnd,
+        },
+    }
+    assert [r["cooperative_id"] for r in api["next_payout"]] == [plain.cooperative_id]
+    section = html[html.index('id="owing"') : html.index('id="payout-run"')]
+    assert ("Các HTX đang nợ sàn" if lang == "vi" else "Cooperatives that owe the platform") in html
+    assert f'data-owing="{refunded.pk}"' in section
+    assert f"{_vnd(owes.owes_vnd, lang)} ₫" in section
+    assert f'data-owing="{direct.cooperative_id}"' in section
+    assert f"{_vnd(commission.receivable_vnd, lang)} ₫" in section
+    assert f'data-owing="{plain.cooperative_id}"' not in section
+    assert Entry.objects.count() == entries  # reading moves no money
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
 def test_the_earnings_page_says_which_way_the_next_payout_goes(admin, lang):
     # given a cooperative whose payable went below zero (refunded after it was paid out), one
     # owed its released card money, and one that owes commission on an order paid to it directly

@@ -14,7 +14,7 @@ from market.models import Cooperative, OutboxEvent
 from market.shared.outbox import record_changes
 from search import product_documents as documents
 from search import sync
-from search.backends import Query
+from search.backends import Query, get_backend
 from search.check import current_hashes
 from search.selectors import product_search
 from tests.factories.catalog import ProductFactory
@@ -225,6 +225,34 @@ def test_postgres_rebuild_swaps_in_a_table_with_the_same_indexes_and_constraints
     assert found("buoi") == [Product.objects.get(name_vi="Bưởi da xanh Bến Tre").pk]
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_postgres_rebuild_switches_in_a_table_already_visible_to_every_reader(settings):
+    """The rows of the rebuilt table are written frozen (COPY FREEZE into the table created in
+    the same transaction): every page is all-visible in the visibility map from the switch on,
+    so index-only scans read no row from the table and no first reader dirties pages setting
+    hint bits; before, that waited for autovacuum to read the whole table."""
+    from django.db import connection
+
+    from search.backends.database import TABLE, DatabaseBackend
+
+    settings.SEARCH_BACKEND = "database"
+    for k in range(60):  # a few pages of rows
+        ProductFactory(name_vi=f"Bưởi da xanh Bến Tre loại {k}", description_vi="x" * 300)
+
+    loaded = DatabaseBackend().rebuild(documents.iter_all(25))
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relpages, relallvisible FROM pg_class WHERE oid = %s::regclass", [TABLE]
+        )
+        pages, visible = cursor.fetchone()  # (ANALYZE, before the switch, counted the map)
+    assert loaded == 60
+    assert pages >= 2
+    assert visible == pages
+    assert found("buoi")  # and the table answers as before
+
+
 def _search_in_thread(q, answers, *, delay=0.0):
     """`found(q)` on a connection of its own (another thread), with how long it took."""
     from django.db import connection
@@ -259,6 +287,67 @@ def _hold_table_in_thread(table, seconds, holding):
     thread.start()
     assert holding.wait(10)
     return thread
+
+
+def _drain_in_thread(name, errors):
+    """`sync.drain()` on a connection of its own (another thread named `name`)."""
+    from django.db import connection
+
+    def run():
+        try:
+            sync.drain()
+        except Exception as exc:  # surfaced by the test's assertion on `errors`
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, name=name)
+    thread.start()
+    return thread
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_that_built_its_documents_first_never_writes_them_over_a_newer_drain(
+    settings, monkeypatch
+):
+    """Two drains of one product: the older builds its document (price 120,000) and is slow to
+    write it; a price change to 150,000 commits and a second drain starts. The second waits
+    for the first, then builds from the database as it is: the index ends at 150,000, in step
+    with the database. (Before: the second wrote 150,000 and deleted every outbox row, then
+    the first wrote 120,000 over it, and nothing was left to correct the index.)"""
+    settings.SEARCH_BACKEND = "database"
+    settings.SEARCH_SYNC_ON_COMMIT = False  # the two drains are started by hand
+    p = ProductFactory(name_vi="Chè Shan tuyết Suối Giàng", price_vnd=100_000)
+    sync.reindex()
+    built, go, errors = threading.Event(), threading.Event(), []
+    real_build = documents.build_for
+
+    def slow_older_build(ids):
+        docs = real_build(ids)
+        if threading.current_thread().name == "older":
+            built.set()
+            go.wait(10)
+        return docs
+
+    monkeypatch.setattr(documents, "build_for", slow_older_build)
+
+    change(p, price_vnd=120_000)
+    older = _drain_in_thread("older", errors)
+    assert built.wait(10)
+    change(p, price_vnd=150_000)
+    newer = _drain_in_thread("newer", errors)
+    newer.join(timeout=1.0)
+    newer_waited = newer.is_alive()
+    go.set()
+    older.join(10)
+    newer.join(10)
+
+    assert errors == []
+    assert found("che shan tuyet", price_min=150_000, price_max=150_000) == [p.pk]
+    assert get_backend().snapshot() == current_hashes()
+    assert OutboxEvent.objects.count() == 0
+    assert newer_waited
 
 
 @pytest.mark.postgres

@@ -390,6 +390,41 @@ def test_whether_a_match_is_ranked_in_a_window_does_not_depend_on_the_shared_cac
     assert up[0].ids + up[1].ids != full.ids
 
 
+@pytest.mark.parametrize("q", ["", "ca phe"])
+def test_price_descending_pages_put_unpriced_products_last_in_one_order(indexed, q):
+    # Given a catalog where a few products (coffees among them) have no price yet
+    for name in ("Cà phê Mộc chưa định giá", "Cà phê Culi chưa định giá", "Gạo lứt chưa định giá"):
+        ProductFactory(name_vi=name, price_vnd=None)
+    index_everything(indexed)
+    everything = indexed.search(Query(q=q, size=200, facets=False))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT product_id, price_vnd FROM {database.TABLE} "  # noqa: S608
+            f"WHERE product_id IN ({','.join(['%s'] * len(everything.ids))})",
+            everything.ids,
+        )
+        price = dict(cursor.fetchall())
+    expected = sorted(
+        everything.ids, key=lambda i: (price[i] is None, -(price[i] or 0), -i)
+    )  # (the ids are the families': one per product here)
+
+    # When the price-descending order is read page by page, with and without facets
+    pages = {
+        facets: [
+            indexed.search(Query(q=q, sort="price_desc", size=4, page=n, facets=facets))
+            for n in range(1, len(expected) // 4 + 2)
+        ]
+        for facets in (False, True)
+    }
+
+    # Then every page is its slice of that order: the priced products by price (then newest
+    # id) and the unpriced ones after them, whatever the walk or sort PostgreSQL ran
+    assert sum(v is None for v in price.values()) >= 2
+    for facets, got in pages.items():
+        assert [i for page in got for i in page.ids] == expected, facets
+        assert {page.total for page in got} == {everything.total}
+
+
 @pytest.mark.sqlite_only  # SQLite walks its price index for a price sort of a text match
 @pytest.mark.parametrize(
     "q, filters",
