@@ -847,9 +847,9 @@ class DatabaseBackend(SearchBackend):
         size = rank_window()
         if plan is None or size <= 0:
             return None
-        sqlite = isinstance(self.text, _SqliteText)
+        text = self.text
         if any(c.isdigit() for c in plan.sku) and not (
-            sqlite and not self.text.has_sku(cursor, plan)
+            isinstance(text, _SqliteText) and not text.has_sku(cursor, plan)
         ):
             return None
         if not self._big_match(plan):
@@ -857,15 +857,15 @@ class DatabaseBackend(SearchBackend):
         past = offset + query.size > size  # (deep pages: the whole window, then the rest)
         filters = list(_filters(query))
         sql, params = [s for s, _ in filters], [p for _, v in filters for p in v]
-        if sqlite:
+        if isinstance(text, _SqliteText):
             if not window.can_score(plan):
                 return None
-            rows = self.text.window_rows(cursor, plan, sql, params, size)
+            rows = text.window_rows(cursor, plan, sql, params, size)
             if len(rows) < size:
                 return None
             ranked = window.page(rows, plan, size, 0)
         else:
-            floor = self.text.window_floor(cursor, plan, sql, params, size)
+            floor = text.window_floor(cursor, plan, sql, params, size)
             if floor is None:
                 return None
             ranked = self._window_page(
