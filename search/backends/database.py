@@ -1254,15 +1254,25 @@ def _filters(query: Query) -> Iterator[tuple[str, Params]]:
         yield "d.incoterms LIKE %s", [f'%"{query.incoterm}"%']
 
 
+# How much of a SQLite database file each connection memory-maps (`tune_sqlite`); SQLite
+# lowers it to its compile-time ceiling (SQLITE_MAX_MMAP_SIZE, 0x7fff0000 by default).
+SQLITE_MMAP_BYTES = 0x7FFF0000
+
+
 def tune_sqlite(sender: object, connection: BaseDatabaseWrapper, **_kwargs: Any) -> None:
     """`connection_created` receiver: SQLite's defaults (2 MB page cache, temp B-trees on disk)
     make every facet scan re-read the index pages; a bigger cache, memory-mapped reads and
-    in-memory temp structures keep them in RAM. Per connection, so no settings change needed."""
+    in-memory temp structures keep them in RAM. Per connection, so no settings change needed.
+    The map covers up to SQLITE_MMAP_BYTES of the file (SQLite's own ceiling, ~2 GiB, in the
+    builds Python ships): a catalog of 1,000,000 products is a 3.3 GB file, and pages past a
+    256 MB map were read through the page cache with a system call each (a rank window's
+    2,000 rows: 55-90 ms of wall clock for 31-34 ms of CPU, against 30-35 ms mapped).
+    Mapping takes address space only; the pages are the operating system's file cache."""
     if connection.vendor != "sqlite":
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size = -65536")  # KiB: 64 MB
-        cursor.execute("PRAGMA mmap_size = 268435456")
+        cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
         cursor.execute("PRAGMA temp_store = MEMORY")
 
 

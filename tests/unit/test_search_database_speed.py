@@ -555,3 +555,21 @@ def test_the_window_scorer_finds_a_phrase_within_one_row_as_fts5_tokenises_it():
     base = scores[0]
     phrase = ranking.PHRASE + ranking.NAME_TYPED  # the phrase, and both words as typed
     assert scores == [base, base, base + phrase, base + phrase, base, base + phrase, base + phrase]
+
+
+@pytest.mark.sqlite_only  # the per-connection PRAGMAs of SQLite
+def test_a_sqlite_connection_maps_up_to_sqlites_ceiling_of_the_file(tmp_path):
+    # (the test database lives in memory, where nothing is mapped: a file database of its own)
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    wrapper = DatabaseWrapper(
+        {**connection.settings_dict, "NAME": str(tmp_path / "catalog.sqlite3")}, alias="mapped"
+    )
+    try:
+        with wrapper.cursor() as cursor:  # connection_created: search's tune_sqlite
+            cursor.execute("PRAGMA mmap_size")
+            mapped = cursor.fetchone()[0]
+    finally:
+        wrapper.close()
+
+    assert mapped >= 2**31 - 2**16  # 0x7fff0000: a 1,000,000-product file is 3.3 GB
