@@ -394,10 +394,11 @@ def request_params(query: Query) -> dict[str, Any]:
     per request body (filters, page, sort) until a refresh that changed the index, as the
     database backend keeps a browse's facets until the next index write. At 1,000,000 products
     a browse sorts and counts the whole index (about 100 ms). Searches with words are not
-    cached (like the database backend with its facet cache at 0)."""
+    cached (like the database backend with its facet cache at 0): said explicitly, because the
+    engine would cache their facet request (size 0, `search_requests`) by default."""
     if query.parsed.empty and not query.cursor:
         return {"request_cache": True}
-    return {}
+    return {"request_cache": False}
 
 
 def read_facets(aggs: dict[str, Any]) -> dict[str, dict[Any, int]]:
