@@ -287,6 +287,10 @@ SEARCH_FALLBACK = env.str("SEARCH_FALLBACK", default="database")
 # write bumps a generation that invalidates them.
 SEARCH_FACET_CACHE_SECONDS = env.int("SEARCH_FACET_CACHE_SECONDS", default=30)
 SEARCH_BROWSE_FACET_CACHE_SECONDS = env.int("SEARCH_BROWSE_FACET_CACHE_SECONDS", default=600)
+# Result cards: the static parts (names, SKUs, units, cooperative, category, thumbnail) of at most
+# this many families are kept per process for one card generation (search.cards); prices and
+# stock are read on every page. 0 = read every card column on every page.
+SEARCH_CARD_CACHE_FAMILIES = env.int("SEARCH_CARD_CACHE_FAMILIES", default=10_000)
 # database backend: a big relevance-ranked match ranks only its newest this many name matches
 SEARCH_RANK_WINDOW = env.int("SEARCH_RANK_WINDOW", default=2000)
 # A search whose match is larger than this may answer with an estimated total and facet counts
