@@ -53,19 +53,12 @@ SMALL_FACETS = {
 }
 BITS, BITS_SIZE = "facet_bits", 4096
 PACK_SMALL_FACETS = True  # bench/search_latency.py --facets-on-numbers counts them apart
-# Big matches (settings.SEARCH_EXACT_COUNT_UP_TO, "API" in docs/search.md): the facet
-# aggregations sit under one `sampler` aggregation of that many documents. A match of up to that
-# many documents is all of its sample, so its counts are exact, as without the sampler; a larger
-# match counts its facets over its best-ranked SEARCH_EXACT_COUNT_UP_TO documents (ties: the
-# newest, the index's order) and `scaled_facets` extrapolates them to the whole match. The total
-# stays exact (the engine reads every match for the sample anyway; counting them costs little):
-# it is the facets' terms aggregations over every match that cost (at 1,000,000 products a
-# common word's 86,000 matches: 9.7 ms without facets, 24.5 ms with them).
-SAMPLE = "sample"
 
 
 def exact_count_up_to() -> int:
-    """Matches counted exactly, facets included (0 or less: every match, however large)."""
+    """settings.SEARCH_EXACT_COUNT_UP_TO: the facets of a match up to this size are counted
+    exactly, those of a bigger one over its first this many documents (0 or less: always exactly).
+    See `search_requests`."""
     return int(settings.SEARCH_EXACT_COUNT_UP_TO)
 
 
@@ -257,14 +250,8 @@ def sort_keys(query: Query, parsed: ParsedQuery) -> list[dict[str, Any]]:
 
 
 def build_search(
-    query: Query,
-    plan: ranking.Plan | None = None,
-    *,
-    packed: bool | None = None,
-    sample: int | None = None,
+    query: Query, plan: ranking.Plan | None = None, *, packed: bool | None = None
 ) -> Search:
-    """The search of `query`; its facets under a sampler of `sample` documents (default
-    `exact_count_up_to()`; 0: no sampler, every match counted)."""
     parsed = query.parsed
     s = Search().extra(track_total_hits=True).source(False)
     main = text_query(query.q, parsed, plan) if not parsed.empty else Q("match_all")
@@ -275,44 +262,31 @@ def build_search(
         s = s.extra(search_after=values, size=query.size)
     else:
         s = s.extra(**{"from": query.offset, "size": query.size})
-    if not query.facets:
-        return s
-    sample = exact_count_up_to() if sample is None else sample
-    aggs = s.aggs.bucket(SAMPLE, Agg("sampler", shard_size=sample)) if sample > 0 else s.aggs
-    for name, (field, size) in FACET_FIELDS.items():
-        aggs.bucket(name, Agg("terms", field=field, size=size))
-    if PACK_SMALL_FACETS if packed is None else packed:
-        aggs.bucket(BITS, Agg("terms", field=BITS, size=BITS_SIZE))
-        return s
-    for name, (field, size) in SMALL_FACETS.items():
-        aggs.bucket(name, Agg("terms", field=field, size=size))
-    ranges = [
-        {k: v for k, v in (("key", str(i)), ("from", lo), ("to", hi)) if v is not None}
-        for i, (lo, hi) in enumerate(PRICE_BUCKETS)
-    ]
-    aggs.bucket("price", Agg("range", field="price_vnd", ranges=ranges))
+    if query.facets:
+        for name, (field, size) in FACET_FIELDS.items():
+            s.aggs.bucket(name, Agg("terms", field=field, size=size))
+        if PACK_SMALL_FACETS if packed is None else packed:
+            s.aggs.bucket(BITS, Agg("terms", field=BITS, size=BITS_SIZE))
+            return s
+        for name, (field, size) in SMALL_FACETS.items():
+            s.aggs.bucket(name, Agg("terms", field=field, size=size))
+        ranges = [
+            {k: v for k, v in (("key", str(i)), ("from", lo), ("to", hi)) if v is not None}
+            for i, (lo, hi) in enumerate(PRICE_BUCKETS)
+        ]
+        s.aggs.bucket("price", Agg("range", field="price_vnd", ranges=ranges))
     return s
 
 
 def bits_overflowed(answer: dict[str, Any]) -> bool:
     """Whether the packed small facets of an answer left values out (more than BITS_SIZE
     distinct packed values in the match): then they are counted apart (`packed=False`)."""
-    bits = facet_aggs(answer.get("aggregations", {})).get(BITS)
+    bits = answer.get("aggregations", {}).get(BITS)
     return bool(bits and bits.get("sum_other_doc_count"))
 
 
-def facet_aggs(aggs: dict[str, Any]) -> dict[str, Any]:
-    """The facet aggregations of an answer, from under the sampler when there is one."""
-    inner: dict[str, Any] = aggs.get(SAMPLE, aggs)
-    return inner
-
-
 def search_body(
-    query: Query,
-    plan: ranking.Plan | None = None,
-    *,
-    packed: bool | None = None,
-    sample: int | None = None,
+    query: Query, plan: ranking.Plan | None = None, *, packed: bool | None = None
 ) -> dict[str, Any]:
     """`build_search(query, plan).to_dict()` (equal, `test_search_body_is_the_built_search`), from
     parts built once: building the body with elasticsearch-dsl took 1-2 ms a request, most of
@@ -331,7 +305,6 @@ def search_body(
             tuple(SMALL_FACETS.items()),
             PACK_SMALL_FACETS if packed is None else packed,
             BITS_SIZE,
-            exact_count_up_to() if sample is None else sample,
         )
     body["sort"] = sort_keys(query, parsed)
     body["track_total_hits"] = True
@@ -343,6 +316,56 @@ def search_body(
     body["size"] = query.size
     body["_source"] = False
     return body
+
+
+def search_requests(
+    query: Query,
+    plan: ranking.Plan | None = None,
+    *,
+    packed: bool | None = None,
+    up_to: int | None = None,
+) -> list[dict[str, Any]]:
+    """The bodies a search sends in one `_msearch` (the engine runs them side by side): the page
+    and its exact total, then, when it asks for facets, the facet counts on their own (size 0),
+    stopped after the first `up_to` matches (`terminate_after`, default `exact_count_up_to()`).
+
+    Ranking a page has to score every match and counting its facets has to read every match:
+    in one request the engine does both one after the other, over the same 86,000 matches of a
+    common word at 1,000,000 products. Apart, they run at once on two threads, and the facets
+    of a big match stop at `up_to` documents: the first in the index's order, the newest
+    (INDEX_SORT), whose counts `scaled_facets` extrapolates to the whole match. A match of up
+    to `up_to` documents is counted whole: its facets are exactly those of `search_body`."""
+    body = search_body(query, plan, packed=packed)
+    aggs = body.pop("aggs", None)
+    if aggs is None:
+        return [body]
+    facets: dict[str, Any] = {"query": body["query"], "size": 0, "aggs": aggs}
+    facets["track_total_hits"] = False  # the page's request counts the match
+    up_to = exact_count_up_to() if up_to is None else up_to
+    if up_to > 0:
+        facets["terminate_after"] = up_to
+    return [body, facets]
+
+
+def facets_counted(answer: dict[str, Any], total: int, up_to: int | None = None) -> int:
+    """How many matches the facets of a facet request's `answer` were counted over: all
+    `total`, or the first `up_to` when the engine stopped there."""
+    up_to = exact_count_up_to() if up_to is None else up_to
+    return min(up_to, total) if answer.get("terminated_early") else total
+
+
+def scaled_facets(
+    facets: dict[str, dict[Any, int]], counted: int, total: int
+) -> dict[str, dict[Any, int]]:
+    """Facet counts of `counted` matches extrapolated to all `total`: each value's share of
+    those times the total (at least 1: the value is in the match)."""
+    if counted <= 0 or counted >= total:
+        return facets
+    ratio = total / counted
+    return {
+        name: {value: max(1, round(n * ratio)) for value, n in values.items()}
+        for name, values in facets.items()
+    }
 
 
 @lru_cache(maxsize=1024)
@@ -358,11 +381,10 @@ def _aggs_body(
     small: tuple[tuple[str, tuple[str, int]], ...],
     packed: bool,
     bits_size: int,
-    sample: int,
 ) -> dict[str, Any]:
     """The facet aggregations of `build_search` (the arguments: FACET_FIELDS, SMALL_FACETS,
-    whether those are packed, BITS_SIZE and the sampler's size, the cache key)."""
-    aggs = build_search(Query(q="", facets=True), packed=packed, sample=sample).to_dict()["aggs"]
+    whether those are packed and BITS_SIZE, the cache key)."""
+    aggs = build_search(Query(q="", facets=True), packed=packed).to_dict()["aggs"]
     return aggs  # type: ignore[no-any-return]
 
 
@@ -372,15 +394,14 @@ def request_params(query: Query) -> dict[str, Any]:
     per request body (filters, page, sort) until a refresh that changed the index, as the
     database backend keeps a browse's facets until the next index write. At 1,000,000 products
     a browse sorts and counts the whole index (about 100 ms). Searches with words are not
-    cached (like the database backend with its facet cache at 0)."""
+    cached (like the database backend with its facet cache at 0): said explicitly, because the
+    engine would cache their facet request (size 0, `search_requests`) by default."""
     if query.parsed.empty and not query.cursor:
         return {"request_cache": True}
-    return {}
+    return {"request_cache": False}
 
 
 def read_facets(aggs: dict[str, Any]) -> dict[str, dict[Any, int]]:
-    """The facet counts of an answer's aggregations (of its sample, when it has a sampler)."""
-    aggs = facet_aggs(aggs)
     facets: dict[str, dict[Any, int]] = {}
     for name in (*FACET_FIELDS, *SMALL_FACETS):
         buckets = aggs.get(name, {}).get("buckets", [])
@@ -401,26 +422,6 @@ def read_facets(aggs: dict[str, Any]) -> dict[str, dict[Any, int]]:
     # Categories deleted since indexing are dropped where the facets are labelled
     # (search.selectors), as on the database backend: no query of its own here.
     return facets
-
-
-def sampled(aggs: dict[str, Any]) -> int | None:
-    """How many documents the facets of an answer were counted over (None: no sampler)."""
-    sample = aggs.get(SAMPLE)
-    return None if sample is None else int(sample["doc_count"])
-
-
-def scaled_facets(
-    facets: dict[str, dict[Any, int]], counted: int, total: int
-) -> dict[str, dict[Any, int]]:
-    """Facet counts of a sample of `counted` documents, extrapolated to a match of `total`: each
-    value's share of the sample times the total (at least 1: the value is in the match)."""
-    if counted <= 0 or counted >= total:
-        return facets
-    ratio = total / counted
-    return {
-        name: {value: max(1, round(n * ratio)) for value, n in values.items()}
-        for name, values in facets.items()
-    }
 
 
 def share_search(term: str) -> dict[str, Any]:

@@ -144,3 +144,35 @@ def test_what_a_process_keeps_is_bounded_and_gives_the_same_cards(catalog, setti
     assert pages == [fresh, fresh]
     assert small[0] == small[1] and len(small[0]["results"]) == 2
     assert 0 < len(cards._kept[1]) <= 4
+
+
+def test_a_category_renamed_in_the_admin_shows_on_the_next_cards(
+    catalog, api_client, client, settings, django_capture_on_commit_callbacks
+):
+    # given honey's card read once (its category's name kept with the card's static parts), and
+    # no drain after commits (the admin's edit alone must move the cards on)
+    from tests.factories.market import UserFactory
+
+    settings.SEARCH_SYNC_ON_COMMIT = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    honey = catalog["products"]["honey"]
+    category = honey.family.category
+    assert _cards(api_client, "mat ong")[honey.family_id]["category_name"] == category.name_vi
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    # when an admin renames the category in the admin site
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/catalog/category/{category.pk}/change/",
+            {
+                "name_vi": "Mật ong rừng",
+                "name_en": category.name_en,
+                "slug": category.slug,
+                "parent": category.parent_id or "",
+                "position": category.position,
+            },
+        )
+    assert response.status_code == 302, response.content[:2000]
+
+    # then the next page's card has the new name
+    assert _cards(api_client, "mat ong")[honey.family_id]["category_name"] == "Mật ong rừng"

@@ -47,15 +47,21 @@ def test_search_body_is_the_built_search(q, shape, narrowed):
     apart = eq.search_body(query, plan, packed=False)
     assert apart == eq.build_search(query, plan, packed=False).to_dict()
     if query.facets:
-        # under one sampler of SEARCH_EXACT_COUNT_UP_TO documents (a big match's sample)
-        assert list(first["aggs"]) == ["sample"]
-        assert first["aggs"]["sample"]["sampler"] == {"shard_size": 10_000}
-        facets, facets_apart = first["aggs"]["sample"]["aggs"], apart["aggs"]["sample"]["aggs"]
-        assert "facet_bits" in facets and "in_stock" not in facets
-        assert "in_stock" in facets_apart and "facet_bits" not in facets_apart
+        assert "facet_bits" in first["aggs"] and "in_stock" not in first["aggs"]
+        assert "in_stock" in apart["aggs"] and "facet_bits" not in apart["aggs"]
     assert again is not first and again["query"] is not first["query"]
-    # SEARCH_EXACT_COUNT_UP_TO=0: every match counted, no sampler
-    exact = eq.search_body(query, plan, sample=0)
-    assert exact == eq.build_search(query, plan, sample=0).to_dict()
-    if query.facets:
-        assert exact["aggs"] == first["aggs"]["sample"]["aggs"]
+    # sent as the page and the facets side by side: the same query, the same aggregations
+    requests = eq.search_requests(query, plan, up_to=10_000)
+    if not query.facets:
+        assert requests == [first]
+        return
+    page, facets = requests
+    assert page == {k: v for k, v in first.items() if k != "aggs"}
+    assert facets == {
+        "query": first["query"],
+        "size": 0,
+        "aggs": first["aggs"],
+        "track_total_hits": False,
+        "terminate_after": 10_000,  # SEARCH_EXACT_COUNT_UP_TO
+    }
+    assert "terminate_after" not in eq.search_requests(query, plan, up_to=0)[1]
