@@ -61,7 +61,12 @@ WINDOW_MIN_ROWS = 10
 # ... and only in a catalog this big: at 100,000 documents ranking a whole match (even a common
 # word's 8,600 names) costs less than scoring a window (SQLite "sắn": 37 ms against 68 ms).
 WINDOW_MIN_DOCS = 250_000
+# A rank window's walk of the primary key (`_PostgresText.window_ids`) reads at most this many
+# times the pages the names' index would read, then the index is used.
+WALK_SLACK = 1
 DOCS = ""  # the number of documents, beside the terms' shares (no term is empty)
+PAGES = "#pages"  # PostgreSQL: the table's pages (no term has a "#")
+NAMES = "#name:"  # PostgreSQL: "#name:" + term = the share of the names holding the term
 # A SQLite rank signal estimated to match more than this many times the recall's rarest clause
 # is bounded by that clause (`_SqliteText._signal_bound`).
 BOUND_FACTOR = 3
@@ -108,10 +113,11 @@ def clause_terms(clause: ranking.Clause) -> list[str]:
     return [t for _kind, phrase in clause for t in phrase]
 
 
-def _clause_share(clause: ranking.Clause, shares: dict[str, float]) -> float:
+def _clause_share(clause: ranking.Clause, shares: dict[str, float], prefix: str = "") -> float:
     """At most the share of the documents matching any alternative of `clause` (a phrase is
-    in no more documents than its rarest word), from the words' shares in any column."""
-    return sum(min(shares.get(t, 0.0) for t in phrase) for _kind, phrase in clause)
+    in no more documents than its rarest word), from the words' shares in any column (or,
+    `prefix` NAMES, in the names)."""
+    return sum(min(shares.get(prefix + t, 0.0) for t in phrase) for _kind, phrase in clause)
 
 
 class _SqliteText:
@@ -124,8 +130,7 @@ class _SqliteText:
     def statement(*, text: bool) -> Any:
         return connection.cursor()
 
-    def match(self, plan: ranking.Plan, floor: int | None = None) -> tuple[str, Params]:
-        # (no `floor`: SQLite scores its rank window in Python, see `window_rows`)
+    def match(self, plan: ranking.Plan) -> tuple[str, Params]:
         return "search_fts MATCH %s", [self._recall(plan)]
 
     @staticmethod
@@ -164,13 +169,13 @@ class _SqliteText:
     def rank(
         self,
         plan: ranking.Plan,
-        floor: int | None = None,
+        windowed: bool = False,
         shares: dict[str, float] | None = None,
     ) -> tuple[str, Params]:
         """Each signal is a MATCH run once into a set that each matching row is looked up in.
         `shares` (the estimated share of the documents holding each word of the plan, see
         `_signal_bound`) choose how each set is bounded; the scores never depend on them."""
-        # (no `floor`: SQLite scores its rank window in Python, see `window_rows`)
+        # (never `windowed`: SQLite scores its rank window in Python, see `window_rows`)
         parts = [f"(CASE WHEN {_SKU_TEST.format(find='instr')} THEN %s ELSE 0 END)"]
         params: Params = [*_sku_params(plan), ranking.SKU]
         for signal in plan.signals:
@@ -346,7 +351,7 @@ class _PostgresText:
                     before,
                 )
 
-    def match(self, plan: ranking.Plan, floor: int | None = None) -> tuple[str, Params]:
+    def match(self, plan: ranking.Plan) -> tuple[str, Params]:
         """Each clause as an OR of GIN-indexed tests: the words typed on `tsv` (anywhere), or
         on the names' own tsvector for a common word; synonyms and exact words (weight B: the
         names as written) on `tsv_name` too. On `tsv` a weight cannot be tested in the index:
@@ -366,54 +371,115 @@ class _PostgresText:
                 tests.append("d.tsv_name @@ to_tsquery('simple', %s)")
                 params.append(" | ".join(exact))
             sql.append("(" + " OR ".join(tests) + ")")
-        if floor is not None:  # the rank window: every word in the name, the newest rows
-            sql.append("d.tsv_name @@ to_tsquery('simple', %s) AND d.product_id >= %s")
-            params += [_ts_all(plan.recall, ranking.NAME), floor]
         return " AND ".join(sql), params
 
     @staticmethod
-    def window_floor(
-        cursor: CursorWrapper, plan: ranking.Plan, filters: list[str], params: Params, size: int
-    ) -> int | None:
-        """The id of the `size`-th newest row with every word in its name, or None."""
+    def window_ids(
+        cursor: CursorWrapper,
+        plan: ranking.Plan,
+        filters: list[str],
+        params: Params,
+        size: int,
+        shares: dict[str, float],
+    ) -> list[int] | None:
+        """The ids of the `size` newest rows with every word in the name, newest first, or
+        None when there are fewer. Two ways to find them, chosen here (not by the planner,
+        whose choice moved with the table's statistics: it walked the primary key backwards
+        through 365,000 rows for the 22,000 "star anise" under a price filter, 944 ms): a
+        walk of the primary key backwards testing each row, which reads `size` / (the share
+        of names with the words x the share of rows the filters keep) rows, a few to a page
+        (the table is loaded in id order), or the names' GIN index, which fetches every name
+        match, about one page each, and keeps the newest. The shares come from the planner's
+        statistics (`tsv_name`'s lexemes, an upper bound; the filters' row estimate). The walk
+        stops after WALK_SLACK times the pages the index would read, and the index finds them
+        when it falls short. `shares` holds NAMES + each word, DOCS and PAGES."""
         where = " AND ".join(["d.tsv_name @@ to_tsquery('simple', %s)", *filters])
-        cursor.execute(
-            f"SELECT d.product_id FROM {TABLE} d WHERE {where} "  # noqa: S608
-            f"ORDER BY d.product_id DESC LIMIT 1 OFFSET %s",
-            [_ts_all(plan.recall, ranking.NAME), *params, size - 1],
+        name = _ts_all(plan.recall, ranking.NAME)
+        docs, pages = shares.get(DOCS, 0.0), shares.get(PAGES, 0.0)
+        # (the likeliest share: its most common alternative; synonyms name the same products)
+        names = min(
+            (max(min(shares.get(NAMES + t, 0.0) for t in a) for _k, a in c) for c in plan.recall),
+            default=0.0,
         )
-        row = cursor.fetchone()
-        return row[0] if row else None
+        kept = _PostgresText._kept_share(cursor, filters, params, docs) if names > 0 else 0.0
+        if names * kept > 0 and docs > 0 and pages > 0:
+            walk = size / (names * kept)  # rows
+            index = min(names * docs, pages)  # pages
+            if walk * pages / docs < index:  # the walk should read fewer pages
+                cursor.execute("SELECT set_config('enable_bitmapscan', 'off', true)")
+                cursor.execute(
+                    f"SELECT d.product_id FROM {TABLE} d WHERE {where} AND d.product_id >= "  # noqa: S608
+                    f"COALESCE((SELECT product_id FROM {TABLE} ORDER BY product_id DESC LIMIT 1 "
+                    f"OFFSET %s), (SELECT min(product_id) FROM {TABLE})) "
+                    f"ORDER BY d.product_id DESC LIMIT %s",
+                    [name, *params, int(WALK_SLACK * index * docs / pages), size],
+                )
+                ids = [r[0] for r in cursor.fetchall()]
+                cursor.execute("SELECT set_config('enable_bitmapscan', 'on', true)")
+                if len(ids) == size:
+                    return ids
+        cursor.execute(  # (`+ 0`: no order from the primary key, so no walk of it)
+            f"SELECT d.product_id FROM {TABLE} d WHERE {where} "  # noqa: S608
+            f"ORDER BY d.product_id + 0 DESC LIMIT %s",
+            [name, *params, size],
+        )
+        ids = [r[0] for r in cursor.fetchall()]
+        return ids if len(ids) == size else None
+
+    @staticmethod
+    def _kept_share(
+        cursor: CursorWrapper, filters: list[str], params: Params, docs: float
+    ) -> float:
+        """The share of the rows that `filters` keep, as the planner estimates it."""
+        if not filters:
+            return 1.0
+        cursor.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {TABLE} d WHERE {' AND '.join(filters)}",  # noqa: S608
+            params,
+        )
+        plan = cursor.fetchone()[0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        return min(1.0, plan[0]["Plan"]["Plan Rows"] / max(docs, 1.0))
 
     def shares(self, cursor: CursorWrapper, terms: list[str]) -> dict[str, float]:
         """The share of the documents that contain each term, from the planner's statistics
         (`ANALYZE` keeps the most common lexemes of the tsvector with their frequencies; a term
-        not among them is rarer than all of those). No scan of the index."""
-        cursor.execute(
-            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
-            "FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename "
-            "WHERE s.schemaname = current_schema() AND s.tablename = %s AND s.attname = 'tsv' "
-            "AND c.relnamespace = current_schema()::regnamespace",
-            [TABLE],
-        )
-        row = cursor.fetchone()
-        if not row or not row[0] or (row[2] or 0) < COMMON_MIN_DOCS:
-            return {}
-        frequencies = dict(zip(row[0], row[1], strict=False))
-        return {t: float(frequencies.get(t, 0.0)) for t in terms} | {DOCS: float(row[2])}
+        not among them is rarer than all of those). No scan of the index. A term written
+        NAMES + word is the share of the names (`tsv_name`) holding the word; PAGES is the
+        table's pages (with DOCS: the rows per page)."""
+        out: dict[str, float] = {}
+        for column, prefix in (("tsv", ""), ("tsv_name", NAMES)):
+            wanted = [t for t in terms if t.startswith(NAMES) == bool(prefix)]
+            if not wanted and column == "tsv_name":
+                continue
+            cursor.execute(
+                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, "
+                "c.reltuples, c.relpages FROM pg_stats s JOIN pg_class c ON c.relname = "
+                "s.tablename WHERE s.schemaname = current_schema() AND s.tablename = %s "
+                "AND s.attname = %s AND c.relnamespace = current_schema()::regnamespace",
+                [TABLE, column],
+            )
+            row = cursor.fetchone()
+            if not row or not row[0] or (row[2] or 0) < COMMON_MIN_DOCS:
+                return {}
+            frequencies = dict(zip(row[0], row[1], strict=False))
+            out |= {t: float(frequencies.get(t.removeprefix(prefix), 0.0)) for t in wanted}
+            out |= {DOCS: float(row[2]), PAGES: float(row[3])}
+        return out
 
     def rank(
         self,
         plan: ranking.Plan,
-        floor: int | None = None,
+        windowed: bool = False,
         shares: dict[str, float] | None = None,
     ) -> tuple[str, Params]:
+        """`windowed`: the rows ranked are a rank window's (every word in the name)."""
         # (no `shares`: each signal is tested on the row's own tsvector, there is no set)
         parts = [f"(CASE WHEN {_SKU_TEST.format(find='strpos')} THEN %s ELSE 0 END)"]
         params: Params = [*_sku_params(plan), ranking.SKU]
         for signal in plan.signals:
             if _in_every_matched_row(plan, signal) or (
-                floor is not None and _in_every_windowed_row(plan, signal)
+                windowed and _in_every_windowed_row(plan, signal)
             ):
                 parts.append("%s")
                 params.append(signal.weight)
@@ -611,9 +677,16 @@ class DatabaseBackend(SearchBackend):
         """Whether every word typed is in at least WINDOW_MIN_ROWS documents (an upper bound
         of the match from the same document frequencies): only such a match is worth a rank
         window (at 100,000 products the full rank of a 9,000-row match costs less)."""
-        terms = [t for clause in plan.recall for t in next(a for k, a in clause if k == FOLDED)]
-        known = self._shares_of([*terms, DOCS])
-        fewest = min((known.get(t, 0.0) for t in terms), default=0.0)
+        if connection.vendor == "postgresql":
+            # a clause's synonyms count too ("organic" is also "hữu cơ": 30,000 matches at
+            # 1,000,000 products, ranked in full for lack of a window, 800 ms)
+            terms = [t for clause in plan.recall for t in clause_terms(clause)]
+            known = self._shares_of([*terms, DOCS])
+            fewest = min((_clause_share(c, known) for c in plan.recall), default=0.0)
+        else:
+            terms = [t for c in plan.recall for t in next(a for k, a in c if k == FOLDED)]
+            known = self._shares_of([*terms, DOCS])
+            fewest = min((known.get(t, 0.0) for t in terms), default=0.0)
         docs = known.get(DOCS, 0.0)
         return docs >= WINDOW_MIN_DOCS and fewest * docs >= WINDOW_MIN_ROWS * rank_window()
 
@@ -744,11 +817,13 @@ class DatabaseBackend(SearchBackend):
                 return None
             ranked = window.page(rows, plan, size, 0)
         else:
-            floor = self.text.window_floor(cursor, plan, sql, params, size)
-            if floor is None:
+            words = {t for c in plan.recall for t in clause_terms(c)}
+            known = self._shares_of([DOCS, PAGES, *(NAMES + t for t in words)])
+            window_ids = self.text.window_ids(cursor, plan, sql, params, size, known)
+            if window_ids is None:
                 return None
             ranked = self._window_page(
-                cursor, query, plan, floor, order, size if past else offset + query.size
+                cursor, plan, window_ids, order, size if past else offset + query.size
             )
         ids = ranked[offset : offset + query.size]
         if past:
@@ -760,19 +835,18 @@ class DatabaseBackend(SearchBackend):
     def _window_page(
         self,
         cursor: CursorWrapper,
-        query: Query,
         plan: ranking.Plan,
-        floor: int,
+        window_ids: list[int],
         order: str,
         limit: int,
     ) -> list[int]:
-        """The first `limit` rows of the window, ranked (PostgreSQL)."""
-        where, params, join = self._where(query, plan, floor)
-        rank, rank_params = self.text.rank(plan, floor)
+        """The first `limit` rows of the window, ranked (PostgreSQL): its rows by id (each has
+        every word in the name, so the recall holds, and the filters kept it)."""
+        rank, rank_params = self.text.rank(plan, windowed=True)
         cursor.execute(
-            f"SELECT d.product_id, {rank} AS r FROM {TABLE} d {join} "  # noqa: S608
-            f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s",
-            rank_params + params + [limit],
+            f"SELECT d.product_id, {rank} AS r FROM {TABLE} d "  # noqa: S608
+            f"WHERE d.product_id = ANY(%s) ORDER BY {order} LIMIT %s",
+            [*rank_params, window_ids, limit],
         )
         return [r[0] for r in cursor.fetchall()]
 
@@ -819,14 +893,12 @@ class DatabaseBackend(SearchBackend):
             _cache_set(key, counted, max(keep, seconds))
         return counted
 
-    def _where(
-        self, query: Query, plan: ranking.Plan | None, floor: int | None = None
-    ) -> tuple[list[str], Params, str]:
+    def _where(self, query: Query, plan: ranking.Plan | None) -> tuple[list[str], Params, str]:
         where: list[str] = []
         params: Params = []
         join = ""
         if plan is not None:
-            sql, text_params = self.text.match(plan, floor)
+            sql, text_params = self.text.match(plan)
             join = self.text.join
             where.append(sql)
             params += text_params
@@ -1157,7 +1229,7 @@ def browse_facet_cache_seconds() -> int:
 
 
 def rank_window() -> int:
-    """How many of a big match's rows are ranked at most (`DatabaseBackend._window_floor`)."""
+    """How many of a big match's rows are ranked at most (`DatabaseBackend._windowed`)."""
     return getattr(settings, "SEARCH_RANK_WINDOW", 2000)
 
 

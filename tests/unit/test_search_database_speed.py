@@ -423,3 +423,50 @@ def test_price_descending_pages_put_unpriced_products_last_in_one_order(indexed,
     for facets, got in pages.items():
         assert [i for page in got for i in page.ids] == expected, facets
         assert {page.total for page in got} == {everything.total}
+
+
+@pytest.mark.postgres  # how PostgreSQL finds a rank window's rows
+@pytest.mark.parametrize(
+    "q, filters", [("ca phe", {}), ("ca phe", {"price_max": 150_000}), ("trà", {"in_stock": True})]
+)
+def test_a_postgres_rank_window_holds_the_same_rows_whichever_way_they_are_found(
+    indexed, monkeypatch, q, filters
+):
+    # Given a few more matching names than the window holds, and the ways PostgreSQL may find
+    # the window's rows: the names' index (no estimates), a walk of the primary key backwards
+    # (the words' names shares say it reads less), and a walk that stops short (its bound)
+    for k in range(6):
+        ProductFactory(name_vi=f"Cà phê Trà {k}", price_vnd=100_000 + k, stock_qty=k)
+    index_everything(indexed)
+    query = Query(q=q, size=2, **filters)
+    plan = ranking.plan(q, query.parsed)
+    found = list(database._filters(query))
+    sql, params = [s for s, _ in found], [p for _, v in found for p in v]
+    size = 3
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {database.TABLE}")  # noqa: S608
+        docs = cursor.fetchone()[0]
+    walk_first = {database.NAMES + t: 1.0 for c in plan.recall for t in database.clause_terms(c)}
+    walk_first |= {database.DOCS: float(docs), database.PAGES: 1.0}
+    ways = {}
+    with CaptureQueriesContext(connection) as ran, indexed.text.statement(text=True) as cursor:
+        ways["index"] = indexed.text.window_ids(cursor, plan, sql, params, size, {})
+        ways["walk"] = indexed.text.window_ids(cursor, plan, sql, params, size, walk_first)
+        monkeypatch.setattr(database, "WALK_SLACK", 0)  # the walk reads one row at most
+        ways["short walk"] = indexed.text.window_ids(cursor, plan, sql, params, size, walk_first)
+    statements = [q["sql"] for q in ran.captured_queries if "tsv_name @@" in q["sql"]]
+
+    # Then each way gives the newest `size` rows with every word in the name that the
+    # filters keep, newest first
+    with indexed.text.statement(text=True) as cursor:
+        cursor.execute(
+            f"SELECT d.product_id FROM {database.TABLE} d WHERE d.tsv_name @@ "  # noqa: S608
+            f"to_tsquery('simple', %s) {''.join(' AND ' + s for s in sql)} "
+            f"ORDER BY d.product_id DESC",
+            [database._ts_all(plan.recall, ranking.NAME), *params],
+        )
+        expected = [r[0] for r in cursor.fetchall()][:size]
+    assert len(expected) == size
+    assert ways == {"index": expected, "walk": expected, "short walk": expected}
+    assert sum("product_id + 0" in s for s in statements) == 2  # the index: first and last
+    assert sum("COALESCE" in s for s in statements) == 2  # the walks
