@@ -61,12 +61,11 @@ WINDOW_MIN_ROWS = 10
 # ... and only in a catalog this big: at 100,000 documents ranking a whole match (even a common
 # word's 8,600 names) costs less than scoring a window (SQLite "sắn": 37 ms against 68 ms).
 WINDOW_MIN_DOCS = 250_000
-# A rank window's walk of the primary key (`_PostgresText.window_ids`) reads at most this many
-# times the pages the names' index would read, then the index is used.
-WALK_SLACK = 1
+# PostgreSQL: a rank window's rows are looked for first among this many newest rows, which
+# measures how far a walk of the primary key would go (`_PostgresText.window_ids`).
+PROBE_ROWS = 10_000
 DOCS = ""  # the number of documents, beside the terms' shares (no term is empty)
-PAGES = "#pages"  # PostgreSQL: the table's pages (no term has a "#")
-NAMES = "#name:"  # PostgreSQL: "#name:" + term = the share of the names holding the term
+PAGES = "#pages"  # PostgreSQL: the table's pages, beside them (no term has a "#")
 # A SQLite rank signal estimated to match more than this many times the recall's rarest clause
 # is bounded by that clause (`_SqliteText._signal_bound`).
 BOUND_FACTOR = 3
@@ -113,11 +112,10 @@ def clause_terms(clause: ranking.Clause) -> list[str]:
     return [t for _kind, phrase in clause for t in phrase]
 
 
-def _clause_share(clause: ranking.Clause, shares: dict[str, float], prefix: str = "") -> float:
+def _clause_share(clause: ranking.Clause, shares: dict[str, float]) -> float:
     """At most the share of the documents matching any alternative of `clause` (a phrase is
-    in no more documents than its rarest word), from the words' shares in any column (or,
-    `prefix` NAMES, in the names)."""
-    return sum(min(shares.get(prefix + t, 0.0) for t in phrase) for _kind, phrase in clause)
+    in no more documents than its rarest word), from the words' shares in any column."""
+    return sum(min(shares.get(t, 0.0) for t in phrase) for _kind, phrase in clause)
 
 
 class _SqliteText:
@@ -380,44 +378,62 @@ class _PostgresText:
         filters: list[str],
         params: Params,
         size: int,
-        shares: dict[str, float],
+        table: tuple[float, float],
     ) -> list[int] | None:
-        """The ids of the `size` newest rows with every word in the name, newest first, or
-        None when there are fewer. Two ways to find them, chosen here (not by the planner,
-        whose choice moved with the table's statistics: it walked the primary key backwards
-        through 365,000 rows for the 22,000 "star anise" under a price filter, 944 ms): a
-        walk of the primary key backwards testing each row, which reads `size` / (the share
-        of names with the words x the share of rows the filters keep) rows, a few to a page
-        (the table is loaded in id order), or the names' GIN index, which fetches every name
-        match, about one page each, and keeps the newest. The shares come from the planner's
-        statistics (`tsv_name`'s lexemes, an upper bound; the filters' row estimate). The walk
-        stops after WALK_SLACK times the pages the index would read, and the index finds them
-        when it falls short. `shares` holds NAMES + each word, DOCS and PAGES."""
+        """The ids of the `size` newest rows with every word in the name that the filters
+        keep, newest first, or None when there are fewer. Two ways to find them: a walk of
+        the primary key backwards testing each row (it reads `size` / (the share of rows
+        that match and are kept) rows, a few to a page: the table is loaded in id order), or
+        the names' GIN index, which fetches every name match, filtered or not (about one
+        page each), and keeps the newest. The planner chose from its statistics and the
+        choice moved with them: it walked 365,000 rows for the 22,000 "star anise" under a
+        price filter (944 ms), and estimates from the words' shares cannot tell a phrase
+        from its words ("hữu cơ" is both words, "ca cao" is not "cao cấp"). So the newest
+        PROBE_ROWS rows are walked first, which measures both shares; the rest is walked if
+        that should read fewer pages than the index would (and stops once it has read as
+        many), else found through the index. `table`: its rows and pages."""
+        docs, pages = table
         where = " AND ".join(["d.tsv_name @@ to_tsquery('simple', %s)", *filters])
         name = _ts_all(plan.recall, ranking.NAME)
-        docs, pages = shares.get(DOCS, 0.0), shares.get(PAGES, 0.0)
-        # (the likeliest share: its most common alternative; synonyms name the same products)
-        names = min(
-            (max(min(shares.get(NAMES + t, 0.0) for t in a) for _k, a in c) for c in plan.recall),
-            default=0.0,
-        )
-        kept = _PostgresText._kept_share(cursor, filters, params, docs) if names > 0 else 0.0
-        if names * kept > 0 and docs > 0 and pages > 0:
-            walk = size / (names * kept)  # rows
-            index = min(names * docs, pages)  # pages
-            if walk * pages / docs < index:  # the walk should read fewer pages
-                cursor.execute("SELECT set_config('enable_bitmapscan', 'off', true)")
+        kept = "(" + " AND ".join(filters) + ")" if filters else "true"
+        cursor.execute("SELECT set_config('enable_bitmapscan', 'off', true)")
+        try:
+            cursor.execute(
+                f"SELECT product_id FROM {TABLE} ORDER BY product_id DESC LIMIT 1 OFFSET %s",  # noqa: S608
+                [PROBE_ROWS - 1],
+            )
+            bound = cursor.fetchone()
+            cursor.execute(
+                f"SELECT d.product_id, {kept} FROM {TABLE} d WHERE d.tsv_name @@ "  # noqa: S608
+                f"to_tsquery('simple', %s) AND d.product_id >= %s ORDER BY d.product_id DESC",
+                [*params, name, bound[0] if bound else 0],
+            )
+            probed = cursor.fetchall()
+            ids = [i for i, keep in probed if keep]
+            if len(ids) >= size or bound is None:  # (no bound: the probe read every row)
+                return ids[:size] if len(ids) >= size else None
+            rows_per_page = docs / pages if docs and pages else 1.0
+            walk = (size - len(ids)) * PROBE_ROWS / len(ids) if ids else float("inf")  # rows
+            index = min(len(probed) / PROBE_ROWS * docs, pages or docs)  # pages
+            if walk / rows_per_page < index:
                 cursor.execute(
-                    f"SELECT d.product_id FROM {TABLE} d WHERE {where} AND d.product_id >= "  # noqa: S608
-                    f"COALESCE((SELECT product_id FROM {TABLE} ORDER BY product_id DESC LIMIT 1 "
-                    f"OFFSET %s), (SELECT min(product_id) FROM {TABLE})) "
-                    f"ORDER BY d.product_id DESC LIMIT %s",
-                    [name, *params, int(WALK_SLACK * index * docs / pages), size],
+                    f"SELECT d.product_id FROM {TABLE} d WHERE {where} "  # noqa: S608
+                    f"AND d.product_id < %s AND d.product_id >= COALESCE((SELECT product_id "
+                    f"FROM {TABLE} ORDER BY product_id DESC LIMIT 1 OFFSET %s), "
+                    f"(SELECT min(product_id) FROM {TABLE})) ORDER BY d.product_id DESC LIMIT %s",
+                    [
+                        name,
+                        *params,
+                        bound[0],
+                        int(PROBE_ROWS + index * rows_per_page),
+                        size - len(ids),
+                    ],
                 )
-                ids = [r[0] for r in cursor.fetchall()]
-                cursor.execute("SELECT set_config('enable_bitmapscan', 'on', true)")
+                ids += [r[0] for r in cursor.fetchall()]
                 if len(ids) == size:
                     return ids
+        finally:
+            cursor.execute("SELECT set_config('enable_bitmapscan', 'on', true)")
         cursor.execute(  # (`+ 0`: no order from the primary key, so no walk of it)
             f"SELECT d.product_id FROM {TABLE} d WHERE {where} "  # noqa: S608
             f"ORDER BY d.product_id + 0 DESC LIMIT %s",
@@ -426,46 +442,26 @@ class _PostgresText:
         ids = [r[0] for r in cursor.fetchall()]
         return ids if len(ids) == size else None
 
-    @staticmethod
-    def _kept_share(
-        cursor: CursorWrapper, filters: list[str], params: Params, docs: float
-    ) -> float:
-        """The share of the rows that `filters` keep, as the planner estimates it."""
-        if not filters:
-            return 1.0
-        cursor.execute(
-            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {TABLE} d WHERE {' AND '.join(filters)}",  # noqa: S608
-            params,
-        )
-        plan = cursor.fetchone()[0]
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-        return min(1.0, plan[0]["Plan"]["Plan Rows"] / max(docs, 1.0))
-
     def shares(self, cursor: CursorWrapper, terms: list[str]) -> dict[str, float]:
         """The share of the documents that contain each term, from the planner's statistics
         (`ANALYZE` keeps the most common lexemes of the tsvector with their frequencies; a term
-        not among them is rarer than all of those). No scan of the index. A term written
-        NAMES + word is the share of the names (`tsv_name`) holding the word; PAGES is the
-        table's pages (with DOCS: the rows per page)."""
-        out: dict[str, float] = {}
-        for column, prefix in (("tsv", ""), ("tsv_name", NAMES)):
-            wanted = [t for t in terms if t.startswith(NAMES) == bool(prefix)]
-            if not wanted and column == "tsv_name":
-                continue
-            cursor.execute(
-                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, "
-                "c.reltuples, c.relpages FROM pg_stats s JOIN pg_class c ON c.relname = "
-                "s.tablename WHERE s.schemaname = current_schema() AND s.tablename = %s "
-                "AND s.attname = %s AND c.relnamespace = current_schema()::regnamespace",
-                [TABLE, column],
-            )
-            row = cursor.fetchone()
-            if not row or not row[0] or (row[2] or 0) < COMMON_MIN_DOCS:
-                return {}
-            frequencies = dict(zip(row[0], row[1], strict=False))
-            out |= {t: float(frequencies.get(t.removeprefix(prefix), 0.0)) for t in wanted}
-            out |= {DOCS: float(row[2]), PAGES: float(row[3])}
-        return out
+        not among them is rarer than all of those). No scan of the index. With DOCS, the
+        table's rows, and PAGES, its pages."""
+        cursor.execute(
+            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples, "
+            "c.relpages FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename "
+            "WHERE s.schemaname = current_schema() AND s.tablename = %s AND s.attname = 'tsv' "
+            "AND c.relnamespace = current_schema()::regnamespace",
+            [TABLE],
+        )
+        row = cursor.fetchone()
+        if not row or not row[0] or (row[2] or 0) < COMMON_MIN_DOCS:
+            return {}
+        frequencies = dict(zip(row[0], row[1], strict=False))
+        return {t: float(frequencies.get(t, 0.0)) for t in terms} | {
+            DOCS: float(row[2]),
+            PAGES: float(row[3]),
+        }
 
     def rank(
         self,
@@ -817,9 +813,9 @@ class DatabaseBackend(SearchBackend):
                 return None
             ranked = window.page(rows, plan, size, 0)
         else:
-            words = {t for c in plan.recall for t in clause_terms(c)}
-            known = self._shares_of([DOCS, PAGES, *(NAMES + t for t in words)])
-            window_ids = self.text.window_ids(cursor, plan, sql, params, size, known)
+            known = self._shares_of([DOCS, PAGES])
+            table = (known.get(DOCS, 0.0), known.get(PAGES, 0.0))
+            window_ids = self.text.window_ids(cursor, plan, sql, params, size, table)
             if window_ids is None:
                 return None
             ranked = self._window_page(
