@@ -587,10 +587,9 @@ def after_write(backend, n: int) -> dict:
     that changes the index invalidates its global ordinals; without eager loading the first
     facet count after it rebuilds them (28,600 cooperatives at 1,000,000 products)."""
     from search.backends import Query
-    from search.backends import engine_query as eq
     from search.product_documents import build_for
 
-    body = eq.build_search(Query(q="", size=24, page=1)).to_dict()
+    send = engine_request(backend, Query(q="", size=24, page=1))  # as the backend sends it
     ids = [
         int(h["_id"])
         for h in backend.client.search(index=backend.read_alias, size=n)["hits"]["hits"]
@@ -601,7 +600,7 @@ def after_write(backend, n: int) -> dict:
         backend.index_many(docs)
         backend.refresh()
         t = time.perf_counter()
-        backend.client.search(index=backend.read_alias, body=body)
+        send()
         times.append(time.perf_counter() - t)
     return {"after_write_p50": pct(times, 50), "after_write_max": max(times) * 1000}
 
@@ -650,7 +649,6 @@ def bench_backend(name: str, rounds: int, http_args=None) -> dict:
 
 
 def _bench_queries(name, backend, loaded, took, rounds, http_args) -> dict:
-    from search.backends import engine_query as eq
     from search.selectors import product_search
 
     qs = queries()
@@ -664,9 +662,9 @@ def _bench_queries(name, backend, loaded, took, rounds, http_args) -> dict:
             api.append(time.perf_counter() - t)
             slow.append((api[-1], q.q))
             if name != "database":  # the body the backend sends (a common word: names only)
-                body = eq.search_body(q, backend.narrowed_plan(q))
+                send = engine_request(backend, q)
                 t = time.perf_counter()
-                backend.client.search(index=backend.read_alias, body=body, **eq.request_params(q))
+                send()
                 raw.append(time.perf_counter() - t)
                 raw_slow.append((raw[-1], q.q))
     result = {
@@ -691,13 +689,25 @@ def _bench_queries(name, backend, loaded, took, rounds, http_args) -> dict:
     return result
 
 
+def engine_request(backend, q):
+    """The request the backend sends for `q` (a common word: names only), ready to send straight
+    to the engine: the page and the facets side by side in one _msearch (engine_query.
+    search_requests), or the page alone without facets."""
+    from search.backends import engine_query as eq
+
+    bodies = eq.search_requests(q, backend.narrowed_plan(q))
+    params = eq.request_params(q)
+    if len(bodies) == 1:
+        return lambda: backend._search_raw(bodies[0], backend.read_alias, params)
+    return lambda: backend._msearch_raw(bodies, backend.read_alias, params)
+
+
 def phases(name, backend, qs) -> dict[str, tuple[float, float]]:
     """Where `product_search` spends its time, part by part (one more round, each part timed
     with perf_counter): the backend's search (on an engine: building the body, the engine's
     answer as elasticsearch-py returns it, reading ids and facets from it), the hydration of
     the page from the database, and the rest (facet labels, highlights)."""
     from search import selectors
-    from search.backends import engine_query as eq
     from search.text import highlight, parse
 
     parts: dict[str, list[float]] = {}
@@ -710,8 +720,8 @@ def phases(name, backend, qs) -> dict[str, tuple[float, float]]:
 
     for q in qs:
         if name != "database":
-            body = timed("build body", lambda q=q: eq.search_body(q, backend.narrowed_plan(q)))
-            timed("engine", lambda b=body: backend.client.search(index=backend.read_alias, body=b))
+            send = timed("build body", lambda q=q: engine_request(backend, q))
+            timed("engine", send)
         result = timed("backend.search", lambda q=q: backend.search(q))
         families = timed("hydrate", lambda r=result: selectors.product_cards_for(r.ids))
         timed("labels", lambda r=result, q=q: selectors._label_facets(r.facets, q))

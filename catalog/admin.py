@@ -23,6 +23,7 @@ from catalog.models import (
 from catalog.services import certification_check
 from market.errors import DomainError
 from market.models import User
+from market.shared.outbox import record_changes
 
 
 @admin.register(Category)
@@ -31,6 +32,12 @@ class CategoryAdmin(admin.ModelAdmin):
     list_filter = (("parent", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("name_vi", "name_en", "slug")
     prepopulated_fields = {"slug": ("name_en",)}
+
+    def save_model(self, request: HttpRequest, obj: Category, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # Its names are on the products' search documents and result cards (search.cards keeps
+        # them per process until a content change commits): the outbox row moves both on.
+        record_changes(entity="category", ids=[obj.pk])
 
 
 class PriceTierInline(admin.TabularInline):
@@ -121,6 +128,11 @@ class ProductAdmin(admin.ModelAdmin):
         "published_at",
     )  # stock only through catalog.stock (locks, events)
     inlines = [PriceTierInline, ProductEventInline]
+
+    def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # As the services do: the search document and the result cards' kept parts follow.
+        record_changes(entity="product", ids=[obj.pk])
 
 
 @admin.action(description=_("Verify the selected certifications"))

@@ -174,10 +174,11 @@ def family_card_rows(ids: list[int]) -> list[dict[str, Any]]:
 
     The statement is compiled once (`market.shared.compiled`): building and compiling this
     queryset took ~90% of the time, the query itself (24 primary-key lookups) under 1 ms."""
-    return rows_for_ids("family-card-rows", Product, _card_rows_queryset, ids)
+    return rows_for_ids("family-card-rows", Product, card_rows_queryset, ids)
 
 
-def _card_rows_queryset(ids: list[int]) -> QuerySet[Product, dict[str, Any]]:
+def card_rows_queryset(ids: list[int]) -> QuerySet[Product, dict[str, Any]]:
+    """The statement of `family_card_rows` (search.cards adds a column to it)."""
     photos = ProductImage.objects.filter(
         family_id=OuterRef("family_id"), status=ProductImage.Status.READY
     ).order_by("position", "pk")

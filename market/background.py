@@ -244,13 +244,18 @@ def steps_done() -> int:
     return run.done
 
 
-def step_done() -> None:
-    """Record that the running task completed one more step, on its row at once: if the task
-    fails after this, its retry starts after this step (`steps_done()`)."""
+def in_task() -> bool:
+    """Whether this code runs inside a background task (a worker's, or one run in this process)."""
+    return _running.get() is not None
+
+
+def step_done(count: int = 1) -> None:
+    """Record that the running task completed one more step (`count` more), on its row at once:
+    if the task fails after this, its retry starts after this step (`steps_done()`)."""
     run = _running.get()
     if run is None:
         return
-    run.done = steps_done() + 1
+    run.done = steps_done() + count
     if run.task_id is not None:
         BackgroundTask.objects.filter(pk=run.task_id).update(progress=run.done)
 

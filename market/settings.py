@@ -287,8 +287,16 @@ SEARCH_FALLBACK = env.str("SEARCH_FALLBACK", default="database")
 # write bumps a generation that invalidates them.
 SEARCH_FACET_CACHE_SECONDS = env.int("SEARCH_FACET_CACHE_SECONDS", default=30)
 SEARCH_BROWSE_FACET_CACHE_SECONDS = env.int("SEARCH_BROWSE_FACET_CACHE_SECONDS", default=600)
+# Result cards: the static parts (names, SKUs, units, cooperative, category, thumbnail) of at most
+# this many families are kept per process for one card generation (search.cards); prices and
+# stock are read on every page. 0 = read every card column on every page.
+SEARCH_CARD_CACHE_FAMILIES = env.int("SEARCH_CARD_CACHE_FAMILIES", default=10_000)
 # database backend: a big relevance-ranked match ranks only its newest this many name matches
 SEARCH_RANK_WINDOW = env.int("SEARCH_RANK_WINDOW", default=2000)
+# A search whose match is larger than this may answer with an estimated total and facet counts
+# estimated from a sample, flagged `total_exact: false` ("about N products"); a match up to this
+# size is always counted exactly (Elasticsearch's own default for track_total_hits).
+SEARCH_EXACT_COUNT_UP_TO = env.int("SEARCH_EXACT_COUNT_UP_TO", default=10_000)
 
 # Catalog spreadsheet import: "task" queues each job as a background task (a Celery worker, or
 # this process after commit without a broker); "inline" runs it inside the request (tests).

@@ -1,32 +1,18 @@
 """Background tasks of the market app: e-mail, and the upkeep of the task queue itself."""
 
 import logging
-import smtplib
 from datetime import timedelta
 
 from celery import shared_task
-from django.core.mail import EmailMessage, get_connection
 from django.core.mail import send_mail as django_send_mail
 from django.utils import timezone
 
 from market import background
 from market.background import HtxTask, PermanentError
 from market.models import BackgroundTask
+from market.shared.mail import mail_send_steps
 
 log = logging.getLogger("htx.mail")
-
-
-def _refused_for_good(exc: smtplib.SMTPException) -> bool:
-    """The server refused this one mail for good (5xx for its recipients or its content): another
-    attempt would fail the same way. A refused sender, a dropped connection or a 4xx is the
-    server's or our setup's state, and is retried."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return True
-    return (
-        isinstance(exc, smtplib.SMTPResponseException)
-        and not isinstance(exc, smtplib.SMTPSenderRefused)
-        and exc.smtp_code >= 500
-    )
 
 
 @shared_task(base=HtxTask, name="market.send_mails")
@@ -39,26 +25,12 @@ def send_mails(*, messages: list[dict]) -> int:
     mails after it; the task then ends FAILED naming those addresses. Returns how many were
     handled."""
     start = background.steps_done()
-    if start >= len(messages):
-        return 0
-    refused: list[str] = []
-    with get_connection(fail_silently=False) as connection:
-        for message in messages[start:]:
-            try:
-                EmailMessage(
-                    message["subject"], message["body"], None, message["to"], connection=connection
-                ).send()
-            except smtplib.SMTPException as exc:
-                if not _refused_for_good(exc):
-                    raise
-                log.warning("mail to %s refused for good: %s", message["to"], exc)
-                refused += message["to"]
-            background.step_done()
+    refused = mail_send_steps(messages)
     if refused:
         raise PermanentError(
             f"the mail server refused {', '.join(refused)} for good; the other mails were sent"
         )
-    return len(messages) - start
+    return max(len(messages) - start, 0)
 
 
 @shared_task(base=HtxTask, name="market.send_mail")

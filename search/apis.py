@@ -120,6 +120,10 @@ class ProductSearchApi(APIView):
 
         results = Result(many=True)
         total = serializers.IntegerField()
+        total_exact = serializers.BooleanField(
+            help_text="False when the match is larger than SEARCH_EXACT_COUNT_UP_TO: total and "
+            "facet counts are then estimates"
+        )
         page = serializers.IntegerField()
         size = serializers.IntegerField()
         next_cursor = serializers.CharField(allow_null=True)
@@ -172,6 +176,7 @@ def page_data(page: ProductSearchPage) -> dict[str, Any]:
     return {
         "results": [_card_data(card) for card in page.results],
         "total": page.total,
+        "total_exact": bool(page.total_exact),
         "page": page.page,
         "size": page.size,
         "next_cursor": page.next_cursor,

@@ -106,3 +106,16 @@ class SearchWord(models.Model):
 
     def __str__(self):
         return self.word
+
+
+class CardGeneration(models.Model):
+    """One row: the generation of what processes keep of result cards (`search.cards`). It
+    moves on when a content edit commits and whenever outbox rows are applied to the index; a
+    process uses what it kept only while the generation it reads with each page's prices and
+    stock is the one it kept them for."""
+
+    ROW = 1
+    value = models.BigIntegerField(default=1)
+
+    def __str__(self):
+        return f"card generation {self.value}"

@@ -30,7 +30,6 @@ from catalog.models import (
 from catalog.options import label as option_label
 from catalog.selectors import (
     category_rows,
-    family_card_rows,
     family_for_card,
     family_list_for_cards,
 )
@@ -39,6 +38,7 @@ from market import metrics
 from market.models import Cooperative
 from market.reference.admin_units import province_names
 from market.shared.compiled import rows_for_ids
+from search import cards as card_store
 from search.backends import Query, SearchBackend, get_backend, get_fallback
 from search.backends.base import (
     MAX_SIZE,
@@ -71,6 +71,9 @@ class ProductSearchPage:
     total: int
     page: int
     size: int
+    # False when the match is larger than SEARCH_EXACT_COUNT_UP_TO and the backend estimated
+    # the total and the facet counts (from a sample) instead of counting every match
+    total_exact: bool = True
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)
     next_cursor: str | None = None
@@ -165,7 +168,7 @@ def product_search(query: Query, *, hydrate: bool = True) -> ProductSearchPage:
     (503: the engine is down)."""
     validate_query(query)
     result, degraded = _search_with_fallback(lambda backend: backend.search(query))
-    cards = product_cards_for(result.ids) if hydrate else []
+    cards, generation = _product_cards(result.ids) if hydrate else ([], card_store.UNKNOWN)
     parsed = parse(result.corrected_query or query.q)
     for card in cards:
         card.highlight = {
@@ -175,9 +178,10 @@ def product_search(query: Query, *, hydrate: bool = True) -> ProductSearchPage:
     return ProductSearchPage(
         results=cards,
         total=result.total,
+        total_exact=result.total_exact,
         page=query.page,
         size=query.size,
-        facets=_label_facets(result.facets, query),
+        facets=_label_facets(result.facets, query, generation),
         suggestions=[] if result.corrected_query else result.suggestions,
         next_cursor=result.next_cursor,
         corrected_query=result.corrected_query,
@@ -195,15 +199,19 @@ def product_cards_for(ids: list[int]) -> list[ProductCard]:
     """Result cards for the families `ids` still purchasable, in that order: names,
     cooperative and province names, category name, thumbnail, unit and base-unit price, SKU,
     availability; a client renders them without a second request. One query of plain rows
-    (`catalog.selectors.family_card_rows`): prices and stock are always the database's."""
+    (`search.cards.card_rows`): prices and stock are always the database's."""
+    return _product_cards(ids)[0]
+
+
+def _product_cards(ids: list[int]) -> tuple[list[ProductCard], Any]:
+    """The cards of `ids` and the card generation read with them (search.cards)."""
     if not ids:
-        return []
-    english = (get_language() or "vi").startswith("en")
-    # Labels translated once per page: get_FOO_display() cost ~0.7 ms a call (flatchoices
-    # rebuilt and a lazy string translated each time), 60 ms of a 24-card page.
-    labels = {k: str(v) for k, v in [*Unit.choices, *Availability.choices]}
+        return [], card_store.UNKNOWN
+    language = get_language() or "vi"
+    english = language.startswith("en")
+    labels = _choice_labels(language)
     variants: dict[int, list[dict[str, Any]]] = {}
-    rows = family_card_rows(ids)
+    rows = card_store.card_rows(ids)
     for row in rows:
         variants.setdefault(row["family_id"], []).append(row)
     provinces = province_names(
@@ -211,7 +219,22 @@ def product_cards_for(ids: list[int]) -> list[ProductCard]:
         for row in rows
         for code in (row["family__cooperative__province_id"], row["family__origin_province_id"])
     )
-    return [_card(variants[i], english, labels, provinces) for i in ids if i in variants]
+    cards = [_card(variants[i], english, labels, provinces) for i in ids if i in variants]
+    return cards, rows[0]["card_generation"] if rows else card_store.UNKNOWN
+
+
+_CHOICE_LABELS: dict[str, dict[str, str]] = {}
+
+
+def _choice_labels(language: str) -> dict[str, str]:
+    """Unit and availability labels in `language`, translated once per process and language
+    (get_FOO_display() cost ~0.7 ms a call: flatchoices rebuilt and a lazy string translated
+    each time; translating the 40 labels once per page still cost ~0.1 ms)."""
+    labels = _CHOICE_LABELS.get(language)
+    if labels is None:
+        labels = {k: str(v) for k, v in [*Unit.choices, *Availability.choices]}
+        _CHOICE_LABELS[language] = labels
+    return labels
 
 
 def _cheapest(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -340,34 +363,54 @@ def _hydrate(ids: list[int]) -> list[ProductFamily]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _category_labels(ids: list[int], english: bool) -> dict[int, str]:
+def _category_labels(ids: list[int], english: bool, generation: Any) -> dict[int, str]:
     """Names of categories `ids`: from the process copy (catalog.selectors.category_rows), or
     from the database when one is missing from it (added since)."""
     # Without a process copy (PUBLIC_CACHE_SECONDS=0: tests, `make run`, the benches)
-    # category_rows() reads the whole table on every call: read only these ids then.
-    known = category_rows() if getattr(settings, "PUBLIC_CACHE_SECONDS", 0) > 0 else {}
-    if set(ids) <= known.keys():
+    # category_rows() reads the whole table on every call: read only these ids then. A page
+    # that read cards keeps them with the cards' static parts for its card generation instead
+    # (a rename shows at once, not after the process copy's PUBLIC_CACHE_SECONDS).
+    known = (
+        category_rows()
+        if generation is card_store.UNKNOWN and getattr(settings, "PUBLIC_CACHE_SECONDS", 0) > 0
+        else {}
+    )
+    if ids and set(ids) <= known.keys():
         rows = [known[pk]._asdict() for pk in ids]
     else:
-        rows = rows_for_ids("facet-categories", Category, _categories, ids)
+        rows = card_store.kept_rows(
+            "categories",
+            ids,
+            generation,
+            lambda some: rows_for_ids("facet-categories", Category, _categories, some),
+        )
     return {r["pk"]: r["name_en"] if english and r["name_en"] else r["name_vi"] for r in rows}
 
 
 def _label_facets(
-    facets: dict[str, dict[Any, int]], query: Query
+    facets: dict[str, dict[Any, int]], query: Query, generation: Any = card_store.UNKNOWN
 ) -> dict[str, list[dict[str, Any]]]:
-    english = (get_language() or "vi").startswith("en")
+    """The facets' values with their labels in the request's language; cooperative and
+    category names are kept with the cards' static parts for the page's card `generation`."""
+    language = get_language() or "vi"
+    english = language.startswith("en")
+    fixed = _fixed_labels(language)
     labels: dict[str, Callable[[list[Any]], Mapping[Any, Any]]] = {
-        "category": lambda ids: _category_labels(_int_ids(ids), english),
+        "category": lambda ids: _category_labels(_int_ids(ids), english, generation),
         "province": province_names,
         "cooperative": lambda ids: {
             r["pk"]: r["trading_name"] or r["legal_name"]
-            for r in rows_for_ids("facet-cooperatives", Cooperative, _cooperatives, _int_ids(ids))
+            for r in card_store.kept_rows(
+                "cooperatives",
+                _int_ids(ids),
+                generation,
+                lambda some: rows_for_ids("facet-cooperatives", Cooperative, _cooperatives, some),
+            )
         },
-        "certification": lambda ids: dict(Certification.Kind.choices),
-        "ocop_stars": lambda ids: {s: _("%(n)s stars") % {"n": s} for s in ids},
-        "price": lambda ids: {i: _price_label(i) for i in ids},
-        "in_stock": lambda ids: {True: _("In stock"), False: _("Out of stock")},
+        "certification": lambda ids: fixed["certification"],
+        "ocop_stars": lambda ids: {s: fixed["ocop_stars"].get(s) or _stars(s) for s in ids},
+        "price": lambda ids: {i: fixed["price"][i] for i in ids if i in fixed["price"]},
+        "in_stock": lambda ids: fixed["in_stock"],
         "incoterm": lambda ids: {i: i for i in ids},
         "pack": lambda ids: {i: i for i in ids},
         "grade": lambda ids: {i: i for i in ids},
@@ -383,9 +426,9 @@ def _label_facets(
             )
         names = labels[name](list(counts))
         values = [
-            {"value": v, "label": str(names.get(v, v)), "count": n}
+            {"value": v, "label": label if type(label) is str else str(label), "count": n}
             for v, n in counts.items()
-            if v in names
+            if (label := names.get(v)) is not None
         ]
         if name == "price":
             for v in values:
@@ -412,6 +455,28 @@ def _cooperatives(ids: list[int]) -> QuerySet[Cooperative, Any]:
 def _int_ids(values: list[Any]) -> list[int]:
     """The facet values that can be ids (positive integers); others name nothing."""
     return [v for v in values if type(v) is int and v > 0]
+
+
+_FIXED_LABELS: dict[str, dict[str, dict[Any, str]]] = {}
+
+
+def _fixed_labels(language: str) -> dict[str, dict[Any, str]]:
+    """The facet labels that depend only on the language, translated once per process and
+    language (gettext per label was ~0.15 ms of a page)."""
+    labels = _FIXED_LABELS.get(language)
+    if labels is None:
+        labels = {
+            "certification": {k: str(v) for k, v in Certification.Kind.choices},
+            "ocop_stars": {s: _stars(s) for s in range(1, 6)},
+            "price": {i: _price_label(i) for i in range(len(PRICE_BUCKETS))},
+            "in_stock": {True: _("In stock"), False: _("Out of stock")},
+        }
+        _FIXED_LABELS[language] = labels
+    return labels
+
+
+def _stars(n: Any) -> str:
+    return _("%(n)s stars") % {"n": n}
 
 
 def _price_label(index: int) -> str:

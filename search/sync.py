@@ -20,8 +20,10 @@ from django.db import connection, transaction
 from catalog.models import Category, Certification, Product
 from market.background import broker_configured, enqueue
 from market.models import OutboxEvent
+from market.shared import pagecache
 from search import product_documents as documents
 from search.backends import SearchBackend, get_backend, get_fallback
+from search.cards import card_generation_bump
 
 log = logging.getLogger("htx.search")
 
@@ -76,7 +78,12 @@ def apply(family_ids: set[int], backend: SearchBackend) -> tuple[int, int]:
     if fallback is not None:
         fallback.index_many(docs)
         fallback.delete_many(gone)
-    return backend.index_many(docs), backend.delete_many(gone)
+    written = backend.index_many(docs), backend.delete_many(gone)
+    # What processes keep of these families' cards goes too (search.cards): the outbox rows
+    # applied here are the durable record of every content edit, so the cards catch up even
+    # when an edit's commit signal was lost. A failure raises: the rows stay for the next drain.
+    card_generation_bump()
+    return written
 
 
 def _fallback_for(backend: SearchBackend) -> SearchBackend | None:
@@ -184,7 +191,17 @@ def on_changes_committed(
     seconds later, the ones meanwhile only add their rows to it. Under load that is one drain
     (one document per family, one bulk request) for many checkouts, instead of one drain per
     checkout rebuilding the same documents again and again; their stock and order counts reach
-    the index that much later (cards and the cart read stock fresh from the database anyway)."""
+    the index that much later (cards and the cart read stock fresh from the database anyway).
+
+    A content edit also moves the card generation on at once (what processes keep of result
+    cards, `search.cards`), then the page cache's generation again: market's receiver bumped it
+    before this one ran, and a page built in between could hold the edit's old names."""
+    if content:
+        try:
+            card_generation_bump()
+            pagecache.bump_generation()
+        except Exception:  # the drain moves it on too (sync.apply)
+            log.exception("card generation not moved on after %s %s", entity, ids[:10])
     if not settings.SEARCH_SYNC_ON_COMMIT:
         return
     try:
@@ -269,6 +286,7 @@ def reindex(
     stats.loaded = backend.rebuild(
         documents.iter_all(batch_size), after_load=finish_load, progress=progress
     )
+    card_generation_bump()  # cards are read again after a rebuild, as the index was
     fallback = _fallback_for(backend)
     if fallback is not None:  # the database fallback, rebuilt from the database as it is now
         fallback.rebuild(documents.iter_all(batch_size))

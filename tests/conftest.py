@@ -199,6 +199,16 @@ def _category_copy_per_test():
 
 
 @pytest.fixture(autouse=True)
+def _card_parts_per_test():
+    # search.cards keeps result cards' static parts per process for one card generation; a
+    # test's rows are rolled back (the generation row with them, and on SQLite their ids reused),
+    # so one test's names must not show in the next test's cards.
+    from search import cards
+
+    cards.forget()
+
+
+@pytest.fixture(autouse=True)
 def _province_ranking_not_cached(settings):
     # The "most used provinces" ranking is cached an hour in the per-process cache, which would
     # carry one test's checkouts into the next test's address form.

@@ -119,6 +119,7 @@ def _results_area(request: PageRequest, values: dict) -> dict:
         "form": values,
         "cards": [],
         "total": 0,
+        "total_exact": True,
         "facets": [],
         "errors": [],
         "querystring_base": page_params(request),
@@ -144,6 +145,7 @@ def _results_area(request: PageRequest, values: dict) -> dict:
         context.update(
             cards=_cards(request, page.ids),
             total=page.total,
+            total_exact=page.total_exact,  # False: "about N", facet counts marked "~"
             facets=facets,
             chips=chips,
             clear_url="?" + urlencode({"q": values["q"]}) if values.get("q") else "?",

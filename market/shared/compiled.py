@@ -31,6 +31,9 @@ class _Compiled(NamedTuple):
     params: tuple[Any, ...]  # with placeholder ids at `slots`
     slots: list[int]
     names: list[str]
+    # (column, converter functions, expression): the compiler's converters, made once (Django
+    # makes them on every fetch: a decimal quantizer and JSON decoder per column, ~0.1 ms a page)
+    converters: list[tuple[int, list[Any], Any]]
 
 
 PER_CONNECTION = 256  # statements kept per connection: names × page sizes in use, with room
@@ -79,8 +82,20 @@ def rows_for_ids(
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, params)
         rows = cursor.fetchall()
-    names = compiled.names
-    return [dict(zip(names, row, strict=True)) for row in compiled.compiler.results_iter([rows])]
+    names, converters = compiled.names, compiled.converters
+    if not converters:
+        return [dict(zip(names, row, strict=True)) for row in rows]
+    wrapper = compiled.compiler.connection
+    out = []
+    for raw in rows:  # as SQLCompiler.apply_converters
+        row = list(raw)
+        for pos, functions, expression in converters:
+            value = row[pos]
+            for convert in functions:
+                value = convert(value, expression, wrapper)
+            row[pos] = value
+        out.append(dict(zip(names, row, strict=True)))
+    return out
 
 
 def _compile(
@@ -97,4 +112,11 @@ def _compile(
         raise ValueError("each placeholder id must be exactly one parameter")
     slots = [params.index(p) for p in placeholders]
     names = [*query.extra_select, *query.values_select, *query.annotation_select]
-    return _Compiled(compiler, sql, params, slots, names)
+    fields = [column[0] for column in compiler.select[: compiler.col_count]]
+    if compiler.has_composite_fields(fields):
+        raise ValueError("composite fields are not supported")
+    converters = [
+        (pos, functions, expression)
+        for pos, (functions, expression) in compiler.get_converters(fields).items()
+    ]
+    return _Compiled(compiler, sql, params, slots, names, converters)

@@ -19,14 +19,24 @@
   caused the mail is never undone.
 - Off the request: with a broker the SMTP conversation happens in a worker, so response times do
   not depend on whether an address has an account (account mails go only to existing accounts).
+- From a task that composes them (`mail_send_here`, the order mails): a background task whose
+  work is composing mails sends them itself, as its own steps, instead of queueing a second task
+  for them (under load, each checkout's second task cost the worker and the database more than
+  the sending); if the mail server fails, the mails not sent yet are queued as above.
 """
 
+import logging
+import smtplib
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
 from django.utils import translation
 
-from market.background import enqueue
+from market.background import PermanentError, enqueue, in_task, step_done, steps_done
+
+log = logging.getLogger("htx.mail")
 
 
 def mail_compose(
@@ -54,3 +64,71 @@ def mail_queue(
     background task id."""
     message = mail_compose(to=to, language=language, subject=subject, body=body)
     return enqueue("market.send_mails", messages=[message])
+
+
+def mail_send_here(messages: Iterable[dict]) -> int:
+    """Send mails of `mail_compose` from the running background task, each a step of it; outside a
+    task, queue them (`mail_queue_many`). For a task whose work is composing these mails, so it
+    must compose the same mails in the same order on every attempt: a redelivery (a worker that
+    died) or an admin's retry starts with the first mail not sent, nobody gets one twice. When the
+    mail server fails, the mails not sent yet are queued as one `market.send_mails` task (retried
+    with backoff) and counted as steps done here in the same transaction, so this task never
+    sends them. A mail refused for good is passed over; the task then ends FAILED naming it
+    (PermanentError). Returns how many mails were handled."""
+    messages = list(messages)
+    if not in_task():
+        mail_queue_many(messages)
+        return len(messages)
+    start = steps_done()
+    try:
+        refused = mail_send_steps(messages)
+    except Exception as exc:  # the server's or our setup's state: the sending task retries
+        rest = messages[steps_done() :]
+        log.warning("mail server failed (%s); %d mails queued to send later", exc, len(rest))
+        with transaction.atomic():
+            mail_queue_many(rest)
+            step_done(len(rest))
+        return max(len(messages) - start, 0)
+    if refused:
+        raise PermanentError(
+            f"the mail server refused {', '.join(refused)} for good; the other mails were sent"
+        )
+    return max(len(messages) - start, 0)
+
+
+def mail_send_steps(messages: list[dict]) -> list[str]:
+    """Send `messages` over one connection from the running background task, starting with the
+    first one its earlier attempts did not send, each mail a step of the task (`step_done`). A
+    mail the server refuses for good (an address that does not exist) is passed over, never
+    holding back the ones after it: returns those addresses. Any other failure raises (the mails
+    sent before it are counted in `steps_done()`)."""
+    refused: list[str] = []
+    start = steps_done()
+    if start >= len(messages):
+        return refused
+    with get_connection(fail_silently=False) as connection:
+        for message in messages[start:]:
+            try:
+                EmailMessage(
+                    message["subject"], message["body"], None, message["to"], connection=connection
+                ).send()
+            except smtplib.SMTPException as exc:
+                if not _refused_for_good(exc):
+                    raise
+                log.warning("mail to %s refused for good: %s", message["to"], exc)
+                refused += message["to"]
+            step_done()
+    return refused
+
+
+def _refused_for_good(exc: smtplib.SMTPException) -> bool:
+    """The server refused this one mail for good (5xx for its recipients or its content): another
+    attempt would fail the same way. A refused sender, a dropped connection or a 4xx is the
+    server's or our setup's state, and is retried."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return True
+    return (
+        isinstance(exc, smtplib.SMTPResponseException)
+        and not isinstance(exc, smtplib.SMTPSenderRefused)
+        and exc.smtp_code >= 500
+    )

@@ -1,10 +1,10 @@
 """Order mail, each message in its recipient's language.
 
 The order services queue `orders.mail_*` tasks (orders/tasks.py) in their transaction; the task
-calls one of these functions, which composes one mail per recipient and queues them together
-(market.shared.mail.mail_queue_many: one task sends every mail of a checkout): a rolled-back
-change never mails anyone, and a mail failure is retried and recorded without undoing the
-committed order change."""
+calls one of these functions, which composes one mail per recipient and sends them itself over
+one connection (market.shared.mail.mail_send_here: one task composes and sends every mail of a
+checkout, each mail a step of it): a rolled-back change never mails anyone, and a mail failure
+is retried and recorded without undoing the committed order change."""
 
 from collections.abc import Callable
 from typing import Any
@@ -16,11 +16,14 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from market.models import Membership
-from market.shared.mail import mail_compose, mail_queue_many
+from market.shared.mail import mail_compose, mail_send_here
 from orders.models import Order, OrderEvent, Refund
 
 # The cooperative's staff, read with the orders in one query (not one per order).
-_STAFF = Prefetch("cooperative__memberships", queryset=Membership.objects.select_related("user"))
+# In a fixed order: a mail task composes its mails again on a retry and skips those already sent.
+_STAFF = Prefetch(
+    "cooperative__memberships", queryset=Membership.objects.select_related("user").order_by("pk")
+)
 
 
 def _recipients(order: Order) -> list[tuple[str, str, str]]:
@@ -85,9 +88,10 @@ def _mails(
 
 
 def _send(mails: list[dict[str, Any]]) -> int:
-    """Queue `mails` together (one task, one connection). Returns how many."""
-    mail_queue_many(mails)
-    return len(mails)
+    """Send `mails` from the mail task that composed them, over one connection (each mail a step
+    of that task: a retry composes them again and sends only those not sent); queue them together
+    outside a task. Returns how many."""
+    return mail_send_here(mails)
 
 
 def orders_placed(*, order_ids: list[int]) -> int:

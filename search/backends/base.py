@@ -87,6 +87,7 @@ class SearchResult:
     highlights: dict[int, dict[str, str]] = field(default_factory=dict)
     next_cursor: str | None = None
     corrected_query: str | None = None  # set when typos were corrected to find these results
+    total_exact: bool = True
 
 
 SYNONYM_WORDS = {t for phrase in SYNONYMS for t in phrase}  # known words even if unindexed

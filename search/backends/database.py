@@ -74,6 +74,17 @@ ESTIMATE_SECONDS = 600
 # With the shared cache down, the terms' shares (common words, rank windows) are read again
 # from the database this often (with it up: after every index write).
 SHARES_WITHOUT_CACHE_SECONDS = 300
+# SQLite price sorts of a text match (`DatabaseBackend._price_walk`): walk the price index
+# when the page's rows are estimated to be among its first WALK_MAX_ROWS rows, reading at least
+# WALK_MIN_ROWS and WALK_MARGIN times the estimate; only in a catalog of WALK_MIN_DOCS+.
+PRICE_SORTS = ("price_asc", "price_desc")
+WALK_MIN_DOCS = COMMON_MIN_DOCS
+WALK_MIN_ROWS = 200
+WALK_MAX_ROWS = 50_000
+WALK_MARGIN = 4
+# ... and only when it reads fewer index rows than this many times the estimated match (a
+# matching row looked up in the table and sorted costs about as much as 6 index rows walked).
+WALK_PER_MATCH = 6
 # A text match this big keeps its facet counts like a browse (`big_match_seconds`).
 BIG_MATCH_ROWS = 5000
 Params = list[Any]  # SQL parameters
@@ -118,6 +129,23 @@ def _clause_share(clause: ranking.Clause, shares: dict[str, float]) -> float:
     return sum(min(shares.get(t, 0.0) for t in phrase) for _kind, phrase in clause)
 
 
+def _estimated_density(plan: ranking.Plan, shares: dict[str, float]) -> float:
+    """The share of the documents a match is expected to hold, taking its words as
+    independent: the product over its clauses of the sum over their alternatives of the
+    product of their words' shares. (`_clause_share` is an upper bound, 4-10x too high for
+    phrases and several words: "CÀ PHÊ ĐẮK LẮK" 10.8% against 0.9% found.)"""
+    density = 1.0
+    for clause in plan.recall:
+        alternatives = 0.0
+        for _kind, phrase in clause:
+            found = 1.0
+            for term in phrase:
+                found *= shares.get(term, 0.0)
+            alternatives += found
+        density *= min(alternatives, 1.0)
+    return density
+
+
 class _SqliteText:
     """FTS5. The recall is one MATCH; each rank signal (search/ranking.py) is a MATCH of its
     own, run once into a set that each matching row is looked up in."""
@@ -145,6 +173,21 @@ class _SqliteText:
             [_fts_all(plan.recall, ranking.NAME), *params, size],
         )
         return list(cursor.fetchall())
+
+    @staticmethod
+    def has_sku(cursor: CursorWrapper, plan: ranking.Plan) -> bool:
+        """Whether a document has the query as one of its SKUs (the signal that outranks
+        every other): every SKU is also words of the context, so only the documents with the
+        query's words as a phrase there are tested."""
+        words = tokens(plan.sku)
+        if not words:
+            return False
+        cursor.execute(
+            f"SELECT 1 FROM search_fts f JOIN {TABLE} d ON d.product_id = f.rowid "  # noqa: S608
+            f"WHERE search_fts MATCH %s AND {_SKU_TEST.format(find='instr')} LIMIT 1",
+            ["{context_fold} : " + _fts_phrase(tuple(words)), *_sku_params(plan)],
+        )
+        return cursor.fetchone() is not None
 
     @staticmethod
     def _recall(plan: ranking.Plan) -> str:
@@ -672,17 +715,13 @@ class DatabaseBackend(SearchBackend):
     def _big_match(self, plan: ranking.Plan) -> bool:
         """Whether every word typed is in at least WINDOW_MIN_ROWS documents (an upper bound
         of the match from the same document frequencies): only such a match is worth a rank
-        window (at 100,000 products the full rank of a 9,000-row match costs less)."""
-        if connection.vendor == "postgresql":
-            # a clause's synonyms count too ("organic" is also "hữu cơ": 30,000 matches at
-            # 1,000,000 products, ranked in full for lack of a window, 800 ms)
-            terms = [t for clause in plan.recall for t in clause_terms(clause)]
-            known = self._shares_of([*terms, DOCS])
-            fewest = min((_clause_share(c, known) for c in plan.recall), default=0.0)
-        else:
-            terms = [t for c in plan.recall for t in next(a for k, a in c if k == FOLDED)]
-            known = self._shares_of([*terms, DOCS])
-            fewest = min((known.get(t, 0.0) for t in terms), default=0.0)
+        window (at 100,000 products the full rank of a 9,000-row match costs less). A clause's
+        synonyms count too (`_clause_share`): "cafe", "organic", "cashew" are in few documents
+        as typed, but their synonyms ("cà phê", "hữu cơ", "hạt điều") bring 30,000-65,000 rows
+        at 1,000,000 products, which were ranked in full (SQLite 130-190 ms, PostgreSQL
+        300-800 ms)."""
+        known = self._shares_of([*(t for c in plan.recall for t in clause_terms(c)), DOCS])
+        fewest = min((_clause_share(c, known) for c in plan.recall), default=0.0)
         docs = known.get(DOCS, 0.0)
         return docs >= WINDOW_MIN_DOCS and fewest * docs >= WINDOW_MIN_ROWS * rank_window()
 
@@ -771,8 +810,16 @@ class DatabaseBackend(SearchBackend):
                 if key and keep > 0:
                     _cache_set(key, (facets, total), max(keep, seconds))
             else:
-                cursor.execute(*_page(base, rank, rank_params + params, order, query, offset))
-                ids = [r[0] for r in cursor.fetchall()]
+                walked = (
+                    self._price_walk(cursor, query, plan, offset)
+                    if plan is not None and query.sort in PRICE_SORTS
+                    else None
+                )
+                if walked is not None:
+                    ids = walked
+                else:
+                    cursor.execute(*_page(base, rank, rank_params + params, order, query, offset))
+                    ids = [r[0] for r in cursor.fetchall()]
                 facets, total = cached or self._facets(
                     cursor, base, params, query.facets, key=key, seconds=seconds
                 )
@@ -780,6 +827,62 @@ class DatabaseBackend(SearchBackend):
         if offset + len(ids) < total:
             result.next_cursor = encode_cursor([offset + len(ids)])
         return result
+
+    def _price_walk(
+        self, cursor: CursorWrapper, query: Query, plan: ranking.Plan, offset: int
+    ) -> list[int] | None:
+        """SQLite: a page of a text match sorted by price, read by walking the price index
+        (`searchdoc_price`) and testing the text on each row, as PostgreSQL does, when the
+        match is dense enough for the page to be among the first rows of the walk; None
+        (the match sorted in full) otherwise. Sorting a big match meant looking up every
+        matching row in the documents' table: "trai" at 1,000,000 products, 117,000 rows,
+        150-400 ms. The walk reads at most `limit` index rows (the page needs `offset +
+        size` matches; the estimated share of matching rows says how many rows hold them,
+        with a margin) and gives up, for the full sort, when they do not fill the page: the
+        rows it found are then all the matches among those first rows, so a full page from
+        them is the page the full sort gives. Rows without a price sort after every price
+        (`_order`): the walk, over priced rows, only answers pages it fills."""
+        if connection.vendor != "sqlite":
+            return None
+        shares = self._shares_of([*(t for c in plan.recall for t in clause_terms(c)), DOCS])
+        docs = shares.get(DOCS, 0.0)
+        if docs < WALK_MIN_DOCS:
+            return None
+        density = _estimated_density(plan, shares)
+        need = offset + query.size
+        if density <= 0 or need / density > WALK_MAX_ROWS:
+            return None
+        limit = int(min(WALK_MAX_ROWS, max(WALK_MIN_ROWS, WALK_MARGIN * need / density)))
+        if limit > WALK_PER_MATCH * density * docs:
+            return None  # a small match: looking its rows up and sorting them costs less
+        # test each walked row's text (an FTS5 lookup per row, ~16 us), or the match once
+        # into a set (~0.16 us per matching row): whichever reads less
+        per_row = limit * 100 < density * docs
+        text = (
+            "EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH %s AND rowid = w.product_id)"
+            if per_row
+            else "w.product_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s)"
+        )
+        # the price bounds narrow the walk in the index; the other filters are tested on
+        # the rows whose text matches (a table lookup each)
+        filters = list(_filters(query))
+        priced = [f for f in filters if f[0].startswith("d.price_vnd ")]
+        others = [f for f in filters if not f[0].startswith("d.price_vnd ")]
+        walk = " AND ".join(["d.price_vnd IS NOT NULL", *(sql for sql, _ in priced)])
+        tests = " AND ".join([text, *(sql for sql, _ in others)])
+        way = "DESC" if query.sort == "price_desc" else "ASC"
+        cursor.execute(
+            f"SELECT w.product_id FROM (SELECT d.product_id, d.price_vnd "  # noqa: S608
+            f"FROM {TABLE} d INDEXED BY searchdoc_price WHERE {walk} "
+            f"ORDER BY d.price_vnd {way}, d.product_id {way} LIMIT %s) w "
+            f"JOIN {TABLE} d ON d.product_id = w.product_id WHERE {tests} "
+            f"ORDER BY w.price_vnd {way}, w.product_id {way} LIMIT %s OFFSET %s",
+            [*(p for _, v in priced for p in v), limit, self.text.match(plan)[1][0]]
+            + [p for _, v in others for p in v]
+            + [query.size, offset],
+        )
+        ids = [r[0] for r in cursor.fetchall()]
+        return ids if len(ids) == query.size else None
 
     def _windowed(
         self,
@@ -796,26 +899,33 @@ class DatabaseBackend(SearchBackend):
         pages come from them either way; what the window gives up is an older row that a
         tie-break (shorter name, more orders) would have put first. Pages past the window
         rank the rest of the match in full. A query with a digit may be a SKU (which outranks
-        the name) and is never windowed."""
+        the name): it is never windowed on PostgreSQL, and on SQLite only when no document
+        has that SKU (`_SqliteText.has_sku`: "gao st25", 21,800 rows ranked in full at
+        1,000,000 products, 130 ms)."""
         size = rank_window()
-        if plan is None or size <= 0 or any(c.isdigit() for c in plan.sku):
+        if plan is None or size <= 0:
+            return None
+        text = self.text
+        if any(c.isdigit() for c in plan.sku) and not (
+            isinstance(text, _SqliteText) and not text.has_sku(cursor, plan)
+        ):
             return None
         if not self._big_match(plan):
             return None
         past = offset + query.size > size  # (deep pages: the whole window, then the rest)
         filters = list(_filters(query))
         sql, params = [s for s, _ in filters], [p for _, v in filters for p in v]
-        if isinstance(self.text, _SqliteText):
+        if isinstance(text, _SqliteText):
             if not window.can_score(plan):
                 return None
-            rows = self.text.window_rows(cursor, plan, sql, params, size)
+            rows = text.window_rows(cursor, plan, sql, params, size)
             if len(rows) < size:
                 return None
             ranked = window.page(rows, plan, size, 0)
         else:
             known = self._shares_of([DOCS, PAGES])
             table = (known.get(DOCS, 0.0), known.get(PAGES, 0.0))
-            window_ids = self.text.window_ids(cursor, plan, sql, params, size, table)
+            window_ids = text.window_ids(cursor, plan, sql, params, size, table)
             if window_ids is None:
                 return None
             ranked = self._window_page(
@@ -1201,15 +1311,25 @@ def _filters(query: Query) -> Iterator[tuple[str, Params]]:
         yield "d.incoterms LIKE %s", [f'%"{query.incoterm}"%']
 
 
+# How much of a SQLite database file each connection memory-maps (`tune_sqlite`); SQLite
+# lowers it to its compile-time ceiling (SQLITE_MAX_MMAP_SIZE, 0x7fff0000 by default).
+SQLITE_MMAP_BYTES = 0x7FFF0000
+
+
 def tune_sqlite(sender: object, connection: BaseDatabaseWrapper, **_kwargs: Any) -> None:
     """`connection_created` receiver: SQLite's defaults (2 MB page cache, temp B-trees on disk)
     make every facet scan re-read the index pages; a bigger cache, memory-mapped reads and
-    in-memory temp structures keep them in RAM. Per connection, so no settings change needed."""
+    in-memory temp structures keep them in RAM. Per connection, so no settings change needed.
+    The map covers up to SQLITE_MMAP_BYTES of the file (SQLite's own ceiling, ~2 GiB, in the
+    builds Python ships): a catalog of 1,000,000 products is a 3.3 GB file, and pages past a
+    256 MB map were read through the page cache with a system call each (a rank window's
+    2,000 rows: 55-90 ms of wall clock for 31-34 ms of CPU, against 30-35 ms mapped).
+    Mapping takes address space only; the pages are the operating system's file cache."""
     if connection.vendor != "sqlite":
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size = -65536")  # KiB: 64 MB
-        cursor.execute("PRAGMA mmap_size = 268435456")
+        cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
         cursor.execute("PRAGMA temp_store = MEMORY")
 
 

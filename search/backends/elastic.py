@@ -314,30 +314,51 @@ class EngineBackend(SearchBackend):
         return known
 
     def _run(self, query: Query, plan: ranking.Plan | None) -> SearchResult:
-        # The body as built, the answer as the engine's plain JSON: elasticsearch-dsl's Response
-        # wraps every hit and bucket in objects, a third of a search's Python time for fields
-        # nobody reads (bench/load.py's filtered searches).
-        raw = self._call(
-            self._search_raw,
-            eq.search_body(query, plan),
-            self.read_alias,
-            eq.request_params(query),
-        )
-        if query.facets and eq.bits_overflowed(raw):  # rare: the small facets counted apart
-            raw = self._call(
-                self._search_raw,
-                eq.search_body(query, plan, packed=False),
-                self.read_alias,
-                eq.request_params(query),
-            )
+        # The bodies as built, the answers as the engine's plain JSON: elasticsearch-dsl's
+        # Response wraps every hit and bucket in objects, a third of a search's Python time for
+        # fields nobody reads (bench/load.py's filtered searches).
+        params = eq.request_params(query)
+        bodies = eq.search_requests(query, plan)
+        if len(bodies) == 1:  # no facets: the page alone
+            raw = self._call(self._search_raw, bodies[0], self.read_alias, params)
+            facet_answer = None
+        else:  # the page and the facets side by side (eq.search_requests)
+            raw, facet_answer = self._call(self._msearch_raw, bodies, self.read_alias, params)
+            if eq.bits_overflowed(facet_answer):  # rare: the small facets counted apart
+                body = eq.search_requests(query, plan, packed=False)[1]
+                facet_answer = self._call(self._search_raw, body, self.read_alias, params)
         hits = raw["hits"]["hits"]
         total: int = raw["hits"]["total"]["value"]
         result = SearchResult(ids=[int(h["_id"]) for h in hits], total=total)
-        if query.facets:
-            result.facets = eq.read_facets(raw.get("aggregations", {}))
+        if facet_answer is not None:
+            result.facets = eq.read_facets(facet_answer.get("aggregations", {}))
+            counted = eq.facets_counted(facet_answer, total)
+            if counted < total:  # a big match: the facets of its first `counted`, extrapolated
+                result.facets = eq.scaled_facets(result.facets, counted, total)
+                result.total_exact = False
         if hits and (query.offset + len(hits) < total or query.cursor) and len(hits) == query.size:
             result.next_cursor = encode_cursor(list(hits[-1]["sort"]))
         return result
+
+    def _msearch_raw(
+        self, bodies: list[dict[str, Any]], index: str, params: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """The answers of `bodies` sent in one `_msearch` (each with the query-string
+        `params` as its header); an answer that failed raises, as a failed search would."""
+        header = {"index": index, **(params or {})}
+        lines: list[dict[str, Any]] = []
+        for body in bodies:
+            lines += [header, body]
+        answers: list[dict[str, Any]] = self._msearch_lines(lines)["responses"]
+        for answer in answers:
+            if "error" in answer:
+                raise BackendUnavailable(
+                    f"{self.name}: msearch: {answer.get('status')}: {str(answer['error'])[:300]}"
+                )
+        return answers
+
+    @abc.abstractmethod
+    def _msearch_lines(self, lines: list[dict[str, Any]]) -> dict[str, Any]: ...
 
     def close_words(self, token: str) -> set[str]:
         self.ensure_index()
@@ -389,6 +410,9 @@ class ElasticsearchBackend(EngineBackend):
     ) -> dict[str, Any]:
         answer = self.client.search(index=index, body=body, **(params or {}))
         return cast(dict[str, Any], answer.body)
+
+    def _msearch_lines(self, lines: list[dict[str, Any]]) -> dict[str, Any]:
+        return cast(dict[str, Any], self.client.msearch(searches=lines).body)
 
     def _bulk(self, actions: list[Action]) -> tuple[int, list[Any]]:
         from elasticsearch.helpers import bulk

@@ -28,6 +28,9 @@ class OpenSearchBackend(EngineBackend):
     ) -> dict[str, Any]:
         return cast(dict[str, Any], self.client.search(index=index, body=body, **(params or {})))
 
+    def _msearch_lines(self, lines: list[dict[str, Any]]) -> dict[str, Any]:
+        return cast(dict[str, Any], self.client.msearch(body=lines))
+
     def _bulk(self, actions: list[Action]) -> tuple[int, list[Any]]:
         from opensearchpy.helpers import bulk
 

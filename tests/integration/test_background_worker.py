@@ -56,7 +56,7 @@ def test_a_mail_queued_in_a_transaction_is_sent_once_by_the_worker_after_commit(
     assert mine and all(ln.get("request_id") == request_id for ln in mine)
 
 
-def test_the_mails_of_one_checkout_are_sent_once_each_by_one_task_over_one_connection(
+def test_the_mails_of_one_checkout_are_sent_once_each_by_its_placement_task_over_one_connection(
     transactional_db, broker
 ):
     from orders.models import Checkout
@@ -77,18 +77,18 @@ def test_the_mails_of_one_checkout_are_sent_once_each_by_one_task_over_one_conne
     checkout = place(buyer, (products[0], 1), (products[1], 1))
     codes = sorted(checkout.orders.values_list("code", flat=True))
 
-    # then one task sends the six mails (the buyer's per order, each staff member's) ...
+    # then the placement task sends the six mails itself (the buyer's per order, each staff
+    # member's), each a step of it, and queues no second task for them ...
     row = wait_for(
         lambda: (
-            BackgroundTask.objects.filter(name="market.send_mails", status=Status.DONE)
-            .filter(kwargs__messages__0__to=[buyer.email])
+            BackgroundTask.objects.filter(name="orders.mail_orders_placed", status=Status.DONE)
+            .filter(kwargs__order_ids=sorted(checkout.orders.values_list("pk", flat=True)))
             .first()
         ),
         what="the checkout's mails sent",
     )
-    sent_to = sorted(m["to"][0] for m in row.kwargs["messages"])
-    assert sent_to == sorted([buyer.email, buyer.email, *(u.email for u in staff)])
     assert (row.progress, row.attempts) == (6, 0)
+    assert not BackgroundTask.objects.filter(name="market.send_mails").exists()
     # ... once each, over one connection (one mail file)
     files = [m for m in _mails(broker) if codes[0] in m or codes[1] in m]
     assert len(files) == 1

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from market.models import User
 from orders.models import CartLine, Checkout, IdempotencyKey, Order, OrderEvent, Refund
 from orders.services.idempotency import idempotency_claim
 from tests.conftest import client_for
@@ -512,3 +513,31 @@ def test_stripe_intent_retry_endpoint_is_scoped_to_the_buyer(actors, settings):
     assert (
         mine.status_code == 502 and mine.json()["code"] == "payment_provider_error"
     )  # no key configured
+
+
+def test_a_checkout_reads_its_orders_as_the_order_detail_does_in_five_queries(
+    buyer_with_cart, django_assert_num_queries
+):
+    # given a placed checkout of two cooperatives' orders
+    user, product = buyer_with_cart
+    client = client_for(user)
+    other = ProductFactory(stock_qty=Decimal("10"))
+    client.post("/api/v1/cart/lines/", {"product_id": other.pk, "quantity": "1"}, format="json")
+    placed = client.post(
+        "/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="k-read"
+    ).json()
+    assert len(placed["orders"]) == 2
+
+    # when the checkout is read: the checkout, its orders with their cooperatives, lines,
+    # timeline, payments; no buyer or checkout read again per order
+    with django_assert_num_queries(5) as queries:
+        detail = client.get(f"/api/v1/checkouts/{placed['id']}/").json()
+    (orders_sql,) = [
+        q["sql"] for q in queries.captured_queries if f'FROM "{Order._meta.db_table}"' in q["sql"]
+    ]
+    assert User._meta.db_table not in orders_sql and Checkout._meta.db_table not in orders_sql
+
+    # then each order reads as the order detail shows it, and as the checkout answered
+    assert detail == placed
+    for order in detail["orders"]:
+        assert client.get(f"/api/v1/orders/{order['code']}/").json() == order

@@ -473,3 +473,153 @@ def test_a_postgres_rank_window_holds_the_same_rows_whichever_way_they_are_found
     assert len(ran["probe"]) == 1
     assert "COALESCE" in ran["walk"][-1]
     assert "product_id + 0" in ran["index"][-1]
+
+
+@pytest.mark.sqlite_only  # SQLite walks its price index for a price sort of a text match
+@pytest.mark.parametrize(
+    "q, filters",
+    [
+        ("ca phe", {}),
+        ("coffee", {"in_stock": True}),
+        ("cà phê robusta", {"price_max": 200_000}),
+        ("dak lak", {"export_ready": False}),
+        ("trà", {}),
+    ],
+)
+@pytest.mark.parametrize("sort", ["price_asc", "price_desc"])
+def test_a_price_sort_walked_in_the_price_index_gives_the_pages_of_the_full_sort(
+    indexed, monkeypatch, q, filters, sort
+):
+    # Given coffees at several prices, one without a price (sorted after every price), and
+    # the walk allowed in a catalog this small
+    for name, price in (("Cà phê Culi Đắk Lắk", 90_000), ("Cà phê Mộc Đắk Lắk", None)):
+        ProductFactory(name_vi=name, name_en="Dak Lak coffee", price_vnd=price)
+    ProductFactory(name_vi="Cà phê Robusta Đắk Lắk", price_vnd=150_000)  # a tie on the price
+    ProductFactory(name_vi="Cà phê Robusta Đắk Lắk", price_vnd=150_000)
+    index_everything(indexed)
+    monkeypatch.setattr(database, "COMMON_MIN_DOCS", 0)  # word shares in a small catalog
+    monkeypatch.setattr(database, "WALK_MIN_DOCS", 0)
+    monkeypatch.setattr(database, "WALK_PER_MATCH", 10**9)  # whatever the match's size
+
+    def pages(walk_rows: int) -> tuple[list[tuple[list[int], int]], list[str]]:
+        monkeypatch.setattr(database, "WALK_MIN_ROWS", walk_rows)
+        monkeypatch.setattr(database, "WALK_MARGIN", 0)  # the walk reads WALK_MIN_ROWS rows
+        monkeypatch.setattr(database, "WALK_MAX_ROWS", walk_rows and 10**6)
+        with CaptureQueriesContext(connection) as ran:
+            got = [
+                indexed.search(Query(q=q, size=2, page=page, sort=sort, facets=False, **filters))
+                for page in (1, 2, 3, 4)
+            ]
+        return [(r.ids, r.total) for r in got], [x["sql"] for x in ran.captured_queries]
+
+    # When the pages are read with no walk, a walk of 1 row (it never fills a page of 2: the
+    # full sort answers) and a walk of every row
+    never, never_sql = pages(0)
+    short, short_sql = pages(1)
+    walked, walked_sql = pages(10**6)
+
+    # Then they are the same pages, and the walk answered where it could
+    assert never[0][1] >= 3, f"{q!r} finds too little in the test catalog: pick another query"
+    assert short == never
+    assert walked == never
+    full_sorts = [s for s in walked_sql if "ORDER BY d.price_vnd IS NULL" in s]
+    assert any("INDEXED BY searchdoc_price" in s for s in walked_sql)
+    assert len(full_sorts) < sum("ORDER BY d.price_vnd IS NULL" in s for s in never_sql)
+    assert not any("INDEXED BY searchdoc_price" in s for s in never_sql)
+    assert any("INDEXED BY searchdoc_price" in s for s in short_sql)
+
+
+@pytest.mark.sqlite_only  # which big matches SQLite ranks in a window
+def test_a_match_made_big_by_synonyms_is_windowed_and_ranks_like_the_full_match(
+    indexed, settings, monkeypatch
+):
+    # "cafe" is in no document as typed; its synonyms ("cà phê", "coffee") are in many
+    for name in ("Cà phê Mộc", "Cà phê Culi", "Cà phê Arabica Cầu Đất"):
+        ProductFactory(name_vi=name, description_vi="")
+    index_everything(indexed)
+    monkeypatch.setattr(database, "COMMON_MIN_DOCS", 1)  # word shares in a small catalog
+    monkeypatch.setattr(database, "WINDOW_MIN_DOCS", 1)
+    monkeypatch.setattr(database, "WINDOW_MIN_ROWS", 1)
+    assert indexed._shares_of(["cafe"])["cafe"] == 0.0
+    names = _name_matches(indexed, Query(q="cafe"))
+    settings.SEARCH_RANK_WINDOW = 0
+    full = indexed.search(Query(q="cafe", size=names))
+
+    settings.SEARCH_RANK_WINDOW = names
+    with CaptureQueriesContext(connection) as ran:
+        windowed = indexed.search(Query(q="cafe", size=names))
+
+    assert names >= 4
+    assert any("ORDER BY f.rowid DESC" in x["sql"] for x in ran.captured_queries)
+    assert windowed.ids == full.ids
+    assert (windowed.total, windowed.facets) == (full.total, full.facets)
+
+
+@pytest.mark.sqlite_only  # SQLite windows a query with a digit unless it is some SKU
+def test_a_query_with_a_digit_is_windowed_unless_a_document_has_it_as_its_sku(
+    indexed, settings, monkeypatch
+):
+    # Given 3 newer coffees with "25" in the name, and an older tea whose SKU is "CAFE-25"
+    tea = ProductFactory(name_vi="Trà xanh Thái Nguyên", name_en="Green tea", sku="CAFE-25")
+    for name in ("Cà phê 25 Mộc", "Cà phê 25 Culi", "Cà phê 25 Arabica"):
+        ProductFactory(name_vi=name, description_vi="")
+    index_everything(indexed)
+    monkeypatch.setattr(database, "COMMON_MIN_DOCS", 1)
+    monkeypatch.setattr(database, "WINDOW_MIN_DOCS", 1)
+    monkeypatch.setattr(database, "WINDOW_MIN_ROWS", 1)
+    settings.SEARCH_RANK_WINDOW = 2
+
+    with CaptureQueriesContext(connection) as sku_run:
+        sku = indexed.search(Query(q="cafe-25", size=2))
+    with CaptureQueriesContext(connection) as words_run:
+        words = indexed.search(Query(q="cafe 26", size=2))
+        coffees = indexed.search(Query(q="ca phe 25", size=2))
+
+    def windowed(run: CaptureQueriesContext) -> bool:
+        return any("ORDER BY f.rowid DESC" in x["sql"] for x in run.captured_queries)
+
+    # Then the SKU ranks its product first (not windowed: the window holds names only), and
+    # a query with a digit that is nobody's SKU is windowed
+    assert sku.ids[0] == tea.family_id
+    assert not windowed(sku_run)
+    assert words.total == 0
+    assert windowed(words_run) and len(coffees.ids) == 2
+    assert tea.family_id not in coffees.ids
+
+
+def test_the_window_scorer_finds_a_phrase_within_one_row_as_fts5_tokenises_it():
+    # The window's texts are joined per column and searched once: a phrase must never match
+    # across two rows, and tokens are FTS5's (letters and digits; "_" and "-" separate).
+    from datetime import datetime
+
+    from search.backends import window
+    from search.text import parse
+
+    plan = ranking.plan("ca phe", parse("ca phe"))
+    texts = ["mua ca", "phe tuoi", "ca_phe", "CA PHE", "xca phe", "ca-phe", "ca  phe\x00x"]
+    when = datetime(2026, 1, 1)
+    rows = [(i, t, "", t, f"sku-{i}", 2, 0, when) for i, t in enumerate(texts)]
+
+    scores = window.scores(rows, plan)
+
+    base = scores[0]
+    phrase = ranking.PHRASE + ranking.NAME_TYPED  # the phrase, and both words as typed
+    assert scores == [base, base, base + phrase, base + phrase, base, base + phrase, base + phrase]
+
+
+@pytest.mark.sqlite_only  # the per-connection PRAGMAs of SQLite
+def test_a_sqlite_connection_maps_up_to_sqlites_ceiling_of_the_file(tmp_path):
+    # (the test database lives in memory, where nothing is mapped: a file database of its own)
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    wrapper = DatabaseWrapper(
+        {**connection.settings_dict, "NAME": str(tmp_path / "catalog.sqlite3")}, alias="mapped"
+    )
+    try:
+        with wrapper.cursor() as cursor:  # connection_created: search's tune_sqlite
+            cursor.execute("PRAGMA mmap_size")
+            mapped = cursor.fetchone()[0]
+    finally:
+        wrapper.close()
+
+    assert mapped >= 2**31 - 2**16  # 0x7fff0000: a 1,000,000-product file is 3.3 GB

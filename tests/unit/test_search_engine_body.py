@@ -50,3 +50,18 @@ def test_search_body_is_the_built_search(q, shape, narrowed):
         assert "facet_bits" in first["aggs"] and "in_stock" not in first["aggs"]
         assert "in_stock" in apart["aggs"] and "facet_bits" not in apart["aggs"]
     assert again is not first and again["query"] is not first["query"]
+    # sent as the page and the facets side by side: the same query, the same aggregations
+    requests = eq.search_requests(query, plan, up_to=10_000)
+    if not query.facets:
+        assert requests == [first]
+        return
+    page, facets = requests
+    assert page == {k: v for k, v in first.items() if k != "aggs"}
+    assert facets == {
+        "query": first["query"],
+        "size": 0,
+        "aggs": first["aggs"],
+        "track_total_hits": False,
+        "terminate_after": 10_000,  # SEARCH_EXACT_COUNT_UP_TO
+    }
+    assert "terminate_after" not in eq.search_requests(query, plan, up_to=0)[1]

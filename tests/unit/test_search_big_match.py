@@ -1,0 +1,120 @@
+"""Big matches (settings.SEARCH_EXACT_COUNT_UP_TO, docs/search.md "API"): a match up to the
+threshold is counted exactly, a larger one may be estimated and says so (`total_exact`), in the
+API and on the pages. The fixture catalog has a few dozen families, so the threshold is lowered
+for these tests to put "hop tac xa" (in every family's cooperative name) above it and "ca phe"
+(2) below it. (Elasticsearch counts the facets of an unfiltered browse from its term index,
+without reading the matches, so its browse is exact whatever the threshold.)"""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from search.backends import Query
+from search.backends import engine_query as eq
+from tests.factories.search import build_catalog, index_everything
+
+URL = "/api/v1/search/products"
+UP_TO = 10  # the lowered threshold: "hop tac xa" finds more, "ca phe" fewer
+BIG = "hop tac xa"
+
+
+@pytest.fixture
+def catalog(search_backend):
+    data = build_catalog()
+    index_everything(search_backend)
+    return data
+
+
+@pytest.fixture
+def engine_catalog(engine_backend):
+    data = build_catalog()
+    index_everything(engine_backend)
+    return data
+
+
+def both_ways(backend, settings, query):
+    """(the answer counted exactly, the answer with the lowered threshold)."""
+    settings.SEARCH_EXACT_COUNT_UP_TO = 0
+    exact = backend.search(query)
+    settings.SEARCH_EXACT_COUNT_UP_TO = UP_TO
+    return exact, backend.search(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [Query(q="ca phe"), Query(q="", province=66), Query(q="mat ong", in_stock=True)],
+    ids=["words", "filtered browse", "words and filter"],
+)
+def test_a_match_up_to_the_threshold_is_counted_exactly_on_every_backend(
+    search_backend, catalog, settings, query
+):
+    exact, bounded = both_ways(search_backend, settings, query)
+
+    assert 0 < exact.total <= UP_TO
+    assert bounded.total_exact and exact.total_exact
+    assert (bounded.ids, bounded.total, bounded.facets) == (exact.ids, exact.total, exact.facets)
+    assert sum(bounded.facets["in_stock"].values()) == bounded.total
+
+
+def test_an_engine_estimates_the_facets_of_a_bigger_match_from_a_sample_and_says_so(
+    engine_backend, engine_catalog, settings
+):
+    query = Query(q=BIG, size=5)
+    exact, estimated = both_ways(engine_backend, settings, query)
+    settings.SEARCH_EXACT_COUNT_UP_TO = UP_TO
+    page, facets = engine_backend._msearch_raw(eq.search_requests(query), engine_backend.read_alias)
+
+    # the engine counted the facets over the first UP_TO documents, not the whole match
+    assert facets["terminated_early"] and page["hits"]["total"]["value"] == exact.total > UP_TO
+    assert sum(eq.read_facets(facets["aggregations"])["in_stock"].values()) == UP_TO
+    assert exact.total_exact and not estimated.total_exact
+    # the page and the total are the exact ones (the engines count every match anyway)
+    assert (estimated.ids, estimated.total) == (exact.ids, exact.total)
+    for name, values in estimated.facets.items():
+        # every value offered is in the match, with an estimate between 1 and the total ...
+        assert set(values) <= set(exact.facets[name]), name
+        assert all(1 <= n <= exact.total for n in values.values()), name
+    # ... and the counts of a facet with one value per family add up to the total (within the
+    # rounding of each value's share)
+    for name in ("in_stock", "province", "cooperative"):
+        values = estimated.facets[name]
+        assert abs(sum(values.values()) - exact.total) <= len(values), name
+    # a sampled value is a filter that finds products, counted exactly when few enough
+    province = next(iter(estimated.facets["province"]))
+    narrowed = engine_backend.search(Query(q="", province=province))
+    assert narrowed.total >= 1
+    assert narrowed.total_exact == (narrowed.total <= UP_TO)
+
+
+def test_the_api_and_the_pages_say_when_counts_are_estimates(
+    engine_backend, engine_catalog, settings
+):
+    settings.SEARCH_EXACT_COUNT_UP_TO = UP_TO
+    settings.PUBLIC_CACHE_SECONDS = 0
+
+    big = Client().get(URL, {"q": BIG, "size": 5}).json()
+    small = Client().get(URL, {"q": "ca phe"}).json()
+    page = {"q": BIG}
+    vi = Client(HTTP_ACCEPT_LANGUAGE="vi").get(reverse("frontend:search"), page).content.decode()
+    en = Client(HTTP_ACCEPT_LANGUAGE="en").get(reverse("frontend:search"), page).content.decode()
+    exact_vi = (
+        Client(HTTP_ACCEPT_LANGUAGE="vi")
+        .get(reverse("frontend:search"), {"q": "ca phe"})
+        .content.decode()
+    )
+
+    assert big["total_exact"] is False and big["total"] > UP_TO
+    assert small["total_exact"] is True and small["total"] == 2
+    assert f"khoảng {big['total']} sản phẩm" in vi  # (fewer than 1,000: no digit grouping)
+    assert f"about {big['total']} products" in en
+    assert "(~" in vi and "(~" in en  # each facet count marked as an estimate
+    assert "2 sản phẩm" in exact_vi and "khoảng" not in exact_vi and "(~" not in exact_vi
+
+
+@pytest.mark.sqlite
+def test_the_openapi_schema_documents_total_exact(db):
+    response = Client().get("/api/schema/", {"format": "json"})
+
+    page = response.json()["components"]["schemas"]["ProductSearchPage"]
+    assert "total_exact" in page["required"]
+    assert "SEARCH_EXACT_COUNT_UP_TO" in page["properties"]["total_exact"]["description"]
