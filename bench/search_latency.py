@@ -398,6 +398,9 @@ def start_gunicorn(name: str, database_url: str, facet_cache: int) -> tuple[subp
         [
             str(ROOT / ".venv/bin/gunicorn"),
             "market.wsgi",
+            # the production settings (garbage collection after the app loads, logging), with
+            # the worker shape of this measurement given below (the command line wins)
+            f"--config={ROOT / 'deploy/gunicorn.conf.py'}",
             "--workers=1",
             "--worker-class=gthread",
             "--threads=1",
@@ -950,7 +953,10 @@ def main():
     results = [bench_backend(b, args.rounds, http_args) for b in available]
     print(
         f"\n{args.products:,} products, {len(QUERIES)} queries x {args.rounds} rounds with facets, "
-        f"database {connection.vendor}, facet cache {args.facet_cache_seconds}s (browse {args.browse_facet_cache_seconds}s), {os.cpu_count()} CPUs, "
+        f"database {connection.vendor}, facet cache {args.facet_cache_seconds}s (browse {args.browse_facet_cache_seconds}s), "
+        # search.cards: after the warm-up pass every card's static parts are kept (a page of
+        # families no page showed before reads them all: SEARCH_CARD_CACHE_FAMILIES=0 times that)
+        f"card parts kept for {settings.SEARCH_CARD_CACHE_FAMILIES:,} families, {os.cpu_count()} CPUs, "
         f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
     for r in results:

@@ -57,6 +57,7 @@ class _Run:
 
     task_id: uuid.UUID | str | None = None
     done: int | None = None  # None: not read from the row yet
+    plan: list | None = None  # the steps an earlier attempt planned (read with `done`)
 
 
 _running: ContextVar[_Run | None] = ContextVar("htx_task_run", default=None)
@@ -237,11 +238,24 @@ def steps_done() -> int:
         if run.task_id is not None:
             stored = (
                 BackgroundTask.objects.filter(pk=run.task_id)
-                .values_list("progress", flat=True)
+                .values_list("progress", "plan")
                 .first()
             )
-        run.done = stored or 0
+        run.done, run.plan = (stored[0] or 0, stored[1]) if stored else (0, None)
     return run.done
+
+
+def steps_plan(plan: list) -> list:
+    """The steps of the running task: those an earlier attempt planned and stored with its first
+    step (`step_done(plan=...)`), else `plan` (what this attempt computed). A task that computes
+    its steps from rows (the mails of an order, one per staff member) must resume the plan its
+    steps done counted, not a new one: a recipient gone or added since would shift the list and
+    skip or repeat mails."""
+    done = steps_done()
+    run = _running.get()
+    if run is None or not done or run.plan is None:
+        return plan
+    return run.plan
 
 
 def in_task() -> bool:
@@ -249,18 +263,26 @@ def in_task() -> bool:
     return _running.get() is not None
 
 
-def step_done(count: int = 1) -> None:
+def step_done(count: int = 1, *, plan: list | None = None) -> None:
     """Record that the running task completed one more step (`count` more), on its row at once:
-    if the task fails after this, its retry starts after this step (`steps_done()`)."""
+    if the task fails after this, its retry starts after this step (`steps_done()`). `plan`: the
+    steps these count (`steps_plan`), stored in the same write."""
     run = _running.get()
     if run is None:
         return
     run.done = steps_done() + count
+    if plan is not None:
+        run.plan = plan
     if run.task_id is not None:
-        BackgroundTask.objects.filter(pk=run.task_id).update(progress=run.done)
+        fields: dict = {"progress": run.done}
+        if plan is not None:
+            fields["plan"] = plan
+        BackgroundTask.objects.filter(pk=run.task_id).update(**fields)
 
 
-def _failed(name, task_id, kwargs, exc: BaseException, *, progress: int | None = None) -> None:
+def _failed(
+    name, task_id, kwargs, exc: BaseException, *, progress: int | None = None, plan=None
+) -> None:
     """Record the final failure: the row (created for periodic tasks) becomes FAILED. `progress`:
     the steps done, for a task that ran without a row (they are on the row otherwise)."""
     metrics.TASKS.labels(name, "failure").inc()
@@ -279,6 +301,9 @@ def _failed(name, task_id, kwargs, exc: BaseException, *, progress: int | None =
     if progress:
         row.progress = progress
         fields.append("progress")
+    if progress and plan is not None:
+        row.plan = plan
+        fields.append("plan")
     row.save(update_fields=fields)
 
 
@@ -312,7 +337,14 @@ def run_here(name: str, task_id, kwargs: dict, rid: str = "", *, row: bool = Tru
             task.run(**kwargs)
         except Exception as exc:
             log.exception("task %s %s failed", name, task_id)
-            _failed(name, task_id, kwargs, exc, progress=None if row else run.done)
+            _failed(
+                name,
+                task_id,
+                kwargs,
+                exc,
+                progress=None if row else run.done,
+                plan=None if row else run.plan,
+            )
             return False
         _succeeded(name, task_id if row else None)
         return True

@@ -451,6 +451,10 @@ class BackgroundTask(models.Model):
     # Steps of the task already done, kept across attempts (market.background.step_done): a batch
     # of mails retried after an SMTP error resumes with the first mail not sent.
     progress = models.PositiveIntegerField(_("steps done"), default=0)
+    # What those steps are, when the task computes them (the mails a placement task composes):
+    # stored with its first step, so a retry does the steps of that plan, not of one computed
+    # again from rows changed since (a staff member gone would shift every mail after it).
+    plan = models.JSONField(_("steps planned"), null=True, blank=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

@@ -23,6 +23,7 @@ from market.models import OutboxEvent
 from market.shared import pagecache
 from search import product_documents as documents
 from search.backends import SearchBackend, get_backend, get_fallback
+from search.backends.database import TABLE as DOCUMENTS_TABLE
 from search.cards import card_generation_bump
 
 log = logging.getLogger("htx.search")
@@ -115,6 +116,11 @@ def _families_locked(family_ids: set[int]) -> Iterator[None]:
     keys = sorted({i % 2_147_483_647 for i in family_ids})  # int4 keys; a clash only waits
     with transaction.atomic():
         with connection.cursor() as cursor:
+            # The documents' table first, as the database backend's rebuild takes it before a
+            # family (it holds the table from its load to its switch, and drains the outbox in
+            # between): a drain holding a family while it waited on the table deadlocked with
+            # that rebuild, and PostgreSQL rolled the rebuild back.
+            cursor.execute(f"LOCK TABLE {DOCUMENTS_TABLE} IN ROW EXCLUSIVE MODE")
             cursor.execute(
                 "SELECT count(pg_advisory_xact_lock(%s, k)) FROM unnest(%s::int[]) AS k",
                 [FAMILY_LOCK_SPACE, keys],

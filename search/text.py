@@ -187,14 +187,27 @@ def highlight(text: str, parsed: ParsedQuery, tag: str = "mark") -> str:
     Done on the original text in Python so every backend highlights Vietnamese the same way."""
     terms = parsed.all_terms()
     if not text or not terms:
-        return html.escape(text or "")
+        return _escaped(text or "")
+    hits = [(start, end) for start, end, folded in _name_words(text) if folded in terms]
+    if not hits:
+        return _escaped(text)
     out, last = [], 0
-    for m in _WORD.finditer(text):
-        # through the word cache: folding each word of ~48 names a page (three Unicode
-        # normalisations each) was most of the highlighting time
-        if _fold_word(m.group()) in terms:
-            out.append(html.escape(text[last : m.start()]))
-            out.append(f"<{tag}>{html.escape(m.group())}</{tag}>")
-            last = m.end()
+    for start, end in hits:
+        out.append(html.escape(text[last:start]))
+        out.append(f"<{tag}>{html.escape(text[start:end])}</{tag}>")
+        last = end
     out.append(html.escape(text[last:]))
     return "".join(out)
+
+
+# Per name, not per query: the names of result cards repeat from page to page whatever was
+# searched (48 a page; finding and folding their words was most of the highlighting time).
+@lru_cache(maxsize=20_000)
+def _name_words(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, fold) of each word of `text`."""
+    return tuple((m.start(), m.end(), _fold_word(m.group())) for m in _WORD.finditer(text))
+
+
+@lru_cache(maxsize=20_000)
+def _escaped(text: str) -> str:
+    return html.escape(text)

@@ -32,3 +32,22 @@ class RefusingFileBackend(filebased.EmailBackend):
             if refused:
                 raise smtplib.SMTPRecipientsRefused(refused)
         return super().send_messages(email_messages)
+
+
+class WorkerDied(BaseException):
+    """What a worker killed mid-task looks like to the task: nothing after it runs (not an
+    Exception: no handler of the task's catches it)."""
+
+
+class DiesOnceFileBackend(filebased.EmailBackend):
+    """The worker dies (WorkerDied) the first time it sends to an address starting with "dies";
+    a marker file remembers it, so the redelivered task's attempt goes through."""
+
+    def send_messages(self, email_messages):
+        for message in email_messages:
+            for address in message.to:
+                marker = Path(self.file_path) / f".died-{address}"
+                if address.startswith("dies") and not marker.exists():
+                    marker.touch()
+                    raise WorkerDied(f"worker killed while sending to {address}")
+        return super().send_messages(email_messages)

@@ -34,7 +34,14 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import translation
 
-from market.background import PermanentError, enqueue, in_task, step_done, steps_done
+from market.background import (
+    PermanentError,
+    enqueue,
+    in_task,
+    step_done,
+    steps_done,
+    steps_plan,
+)
 
 log = logging.getLogger("htx.mail")
 
@@ -68,9 +75,10 @@ def mail_queue(
 
 def mail_send_here(messages: Iterable[dict]) -> int:
     """Send mails of `mail_compose` from the running background task, each a step of it; outside a
-    task, queue them (`mail_queue_many`). For a task whose work is composing these mails, so it
-    must compose the same mails in the same order on every attempt: a redelivery (a worker that
-    died) or an admin's retry starts with the first mail not sent, nobody gets one twice. When the
+    task, queue them (`mail_queue_many`). For a task whose work is composing these mails: the
+    mails are stored on the task's row with the first one sent (`steps_plan`), so a redelivery
+    (a worker that died) or an admin's retry sends the rest of those same mails, starting with
+    the first one not sent, whatever changed since: nobody gets one twice or loses one. When the
     mail server fails, the mails not sent yet are queued as one `market.send_mails` task (retried
     with backoff) and counted as steps done here in the same transaction, so this task never
     sends them. A mail refused for good is passed over; the task then ends FAILED naming it
@@ -79,15 +87,18 @@ def mail_send_here(messages: Iterable[dict]) -> int:
     if not in_task():
         mail_queue_many(messages)
         return len(messages)
+    # A retry sends the rest of the mails its first attempt composed (stored with the first one
+    # sent), not of those composed again now: a staff member gone since would shift the list.
+    messages = steps_plan(messages)
     start = steps_done()
     try:
-        refused = mail_send_steps(messages)
+        refused = mail_send_steps(messages, keep_plan=True)
     except Exception as exc:  # the server's or our setup's state: the sending task retries
         rest = messages[steps_done() :]
         log.warning("mail server failed (%s); %d mails queued to send later", exc, len(rest))
         with transaction.atomic():
             mail_queue_many(rest)
-            step_done(len(rest))
+            step_done(len(rest), plan=messages)
         return max(len(messages) - start, 0)
     if refused:
         raise PermanentError(
@@ -96,12 +107,13 @@ def mail_send_here(messages: Iterable[dict]) -> int:
     return max(len(messages) - start, 0)
 
 
-def mail_send_steps(messages: list[dict]) -> list[str]:
+def mail_send_steps(messages: list[dict], *, keep_plan: bool = False) -> list[str]:
     """Send `messages` over one connection from the running background task, starting with the
     first one its earlier attempts did not send, each mail a step of the task (`step_done`). A
     mail the server refuses for good (an address that does not exist) is passed over, never
     holding back the ones after it: returns those addresses. Any other failure raises (the mails
-    sent before it are counted in `steps_done()`)."""
+    sent before it are counted in `steps_done()`). `keep_plan`: store `messages` on the task's
+    row with the first mail sent (`steps_plan`), for a task that composed them itself."""
     refused: list[str] = []
     start = steps_done()
     if start >= len(messages):
@@ -117,7 +129,7 @@ def mail_send_steps(messages: list[dict]) -> list[str]:
                     raise
                 log.warning("mail to %s refused for good: %s", message["to"], exc)
                 refused += message["to"]
-            step_done()
+            step_done(plan=messages if keep_plan and steps_done() == 0 else None)
     return refused
 
 

@@ -61,7 +61,11 @@ WINDOW_MIN_ROWS = 10
 # ... and only in a catalog this big: at 100,000 documents ranking a whole match (even a common
 # word's 8,600 names) costs less than scoring a window (SQLite "sắn": 37 ms against 68 ms).
 WINDOW_MIN_DOCS = 250_000
+# PostgreSQL: a rank window's rows are looked for first among this many newest rows, which
+# measures how far a walk of the primary key would go (`_PostgresText.window_ids`).
+PROBE_ROWS = 10_000
 DOCS = ""  # the number of documents, beside the terms' shares (no term is empty)
+PAGES = "#pages"  # PostgreSQL: the table's pages, beside them (no term has a "#")
 # A SQLite rank signal estimated to match more than this many times the recall's rarest clause
 # is bounded by that clause (`_SqliteText._signal_bound`).
 BOUND_FACTOR = 3
@@ -152,8 +156,7 @@ class _SqliteText:
     def statement(*, text: bool) -> Any:
         return connection.cursor()
 
-    def match(self, plan: ranking.Plan, floor: int | None = None) -> tuple[str, Params]:
-        # (no `floor`: SQLite scores its rank window in Python, see `window_rows`)
+    def match(self, plan: ranking.Plan) -> tuple[str, Params]:
         return "search_fts MATCH %s", [self._recall(plan)]
 
     @staticmethod
@@ -207,13 +210,13 @@ class _SqliteText:
     def rank(
         self,
         plan: ranking.Plan,
-        floor: int | None = None,
+        windowed: bool = False,
         shares: dict[str, float] | None = None,
     ) -> tuple[str, Params]:
         """Each signal is a MATCH run once into a set that each matching row is looked up in.
         `shares` (the estimated share of the documents holding each word of the plan, see
         `_signal_bound`) choose how each set is bounded; the scores never depend on them."""
-        # (no `floor`: SQLite scores its rank window in Python, see `window_rows`)
+        # (never `windowed`: SQLite scores its rank window in Python, see `window_rows`)
         parts = [f"(CASE WHEN {_SKU_TEST.format(find='instr')} THEN %s ELSE 0 END)"]
         params: Params = [*_sku_params(plan), ranking.SKU]
         for signal in plan.signals:
@@ -389,7 +392,7 @@ class _PostgresText:
                     before,
                 )
 
-    def match(self, plan: ranking.Plan, floor: int | None = None) -> tuple[str, Params]:
+    def match(self, plan: ranking.Plan) -> tuple[str, Params]:
         """Each clause as an OR of GIN-indexed tests: the words typed on `tsv` (anywhere), or
         on the names' own tsvector for a common word; synonyms and exact words (weight B: the
         names as written) on `tsv_name` too. On `tsv` a weight cannot be tested in the index:
@@ -409,32 +412,87 @@ class _PostgresText:
                 tests.append("d.tsv_name @@ to_tsquery('simple', %s)")
                 params.append(" | ".join(exact))
             sql.append("(" + " OR ".join(tests) + ")")
-        if floor is not None:  # the rank window: every word in the name, the newest rows
-            sql.append("d.tsv_name @@ to_tsquery('simple', %s) AND d.product_id >= %s")
-            params += [_ts_all(plan.recall, ranking.NAME), floor]
         return " AND ".join(sql), params
 
     @staticmethod
-    def window_floor(
-        cursor: CursorWrapper, plan: ranking.Plan, filters: list[str], params: Params, size: int
-    ) -> int | None:
-        """The id of the `size`-th newest row with every word in its name, or None."""
+    def window_ids(
+        cursor: CursorWrapper,
+        plan: ranking.Plan,
+        filters: list[str],
+        params: Params,
+        size: int,
+        table: tuple[float, float],
+    ) -> list[int] | None:
+        """The ids of the `size` newest rows with every word in the name that the filters
+        keep, newest first, or None when there are fewer. Two ways to find them: a walk of
+        the primary key backwards testing each row (it reads `size` / (the share of rows
+        that match and are kept) rows, a few to a page: the table is loaded in id order), or
+        the names' GIN index, which fetches every name match, filtered or not (about one
+        page each), and keeps the newest. The planner chose from its statistics and the
+        choice moved with them: it walked 365,000 rows for the 22,000 "star anise" under a
+        price filter (944 ms), and estimates from the words' shares cannot tell a phrase
+        from its words ("hữu cơ" is both words, "ca cao" is not "cao cấp"). So the newest
+        PROBE_ROWS rows are walked first, which measures both shares; the rest is walked if
+        that should read fewer pages than the index would (and stops once it has read as
+        many), else found through the index. `table`: its rows and pages."""
+        docs, pages = table
         where = " AND ".join(["d.tsv_name @@ to_tsquery('simple', %s)", *filters])
-        cursor.execute(
+        name = _ts_all(plan.recall, ranking.NAME)
+        kept = "(" + " AND ".join(filters) + ")" if filters else "true"
+        cursor.execute("SELECT set_config('enable_bitmapscan', 'off', true)")
+        try:
+            cursor.execute(
+                f"SELECT product_id FROM {TABLE} ORDER BY product_id DESC LIMIT 1 OFFSET %s",  # noqa: S608
+                [PROBE_ROWS - 1],
+            )
+            bound = cursor.fetchone()
+            cursor.execute(
+                f"SELECT d.product_id, {kept} FROM {TABLE} d WHERE d.tsv_name @@ "  # noqa: S608
+                f"to_tsquery('simple', %s) AND d.product_id >= %s ORDER BY d.product_id DESC",
+                [*params, name, bound[0] if bound else 0],
+            )
+            probed = cursor.fetchall()
+            ids = [i for i, keep in probed if keep]
+            if len(ids) >= size or bound is None:  # (no bound: the probe read every row)
+                return ids[:size] if len(ids) >= size else None
+            rows_per_page = docs / pages if docs and pages else 1.0
+            walk = (size - len(ids)) * PROBE_ROWS / len(ids) if ids else float("inf")  # rows
+            index = min(len(probed) / PROBE_ROWS * docs, pages or docs)  # pages
+            if walk / rows_per_page < index:
+                cursor.execute(
+                    f"SELECT d.product_id FROM {TABLE} d WHERE {where} "  # noqa: S608
+                    f"AND d.product_id < %s AND d.product_id >= COALESCE((SELECT product_id "
+                    f"FROM {TABLE} ORDER BY product_id DESC LIMIT 1 OFFSET %s), "
+                    f"(SELECT min(product_id) FROM {TABLE})) ORDER BY d.product_id DESC LIMIT %s",
+                    [
+                        name,
+                        *params,
+                        bound[0],
+                        int(PROBE_ROWS + index * rows_per_page),
+                        size - len(ids),
+                    ],
+                )
+                ids += [r[0] for r in cursor.fetchall()]
+                if len(ids) == size:
+                    return ids
+        finally:
+            cursor.execute("SELECT set_config('enable_bitmapscan', 'on', true)")
+        cursor.execute(  # (`+ 0`: no order from the primary key, so no walk of it)
             f"SELECT d.product_id FROM {TABLE} d WHERE {where} "  # noqa: S608
-            f"ORDER BY d.product_id DESC LIMIT 1 OFFSET %s",
-            [_ts_all(plan.recall, ranking.NAME), *params, size - 1],
+            f"ORDER BY d.product_id + 0 DESC LIMIT %s",
+            [name, *params, size],
         )
-        row = cursor.fetchone()
-        return row[0] if row else None
+        ids = [r[0] for r in cursor.fetchall()]
+        return ids if len(ids) == size else None
 
     def shares(self, cursor: CursorWrapper, terms: list[str]) -> dict[str, float]:
         """The share of the documents that contain each term, from the planner's statistics
         (`ANALYZE` keeps the most common lexemes of the tsvector with their frequencies; a term
-        not among them is rarer than all of those). No scan of the index."""
+        not among them is rarer than all of those). No scan of the index. With DOCS, the
+        table's rows, and PAGES, its pages."""
         cursor.execute(
-            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
-            "FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename "
+            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples, "
+            "c.relpages FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename "
             "WHERE s.schemaname = current_schema() AND s.tablename = %s AND s.attname = 'tsv' "
             "AND c.relnamespace = current_schema()::regnamespace",
             [TABLE],
@@ -443,20 +501,24 @@ class _PostgresText:
         if not row or not row[0] or (row[2] or 0) < COMMON_MIN_DOCS:
             return {}
         frequencies = dict(zip(row[0], row[1], strict=False))
-        return {t: float(frequencies.get(t, 0.0)) for t in terms} | {DOCS: float(row[2])}
+        return {t: float(frequencies.get(t, 0.0)) for t in terms} | {
+            DOCS: float(row[2]),
+            PAGES: float(row[3]),
+        }
 
     def rank(
         self,
         plan: ranking.Plan,
-        floor: int | None = None,
+        windowed: bool = False,
         shares: dict[str, float] | None = None,
     ) -> tuple[str, Params]:
+        """`windowed`: the rows ranked are a rank window's (every word in the name)."""
         # (no `shares`: each signal is tested on the row's own tsvector, there is no set)
         parts = [f"(CASE WHEN {_SKU_TEST.format(find='strpos')} THEN %s ELSE 0 END)"]
         params: Params = [*_sku_params(plan), ranking.SKU]
         for signal in plan.signals:
             if _in_every_matched_row(plan, signal) or (
-                floor is not None and _in_every_windowed_row(plan, signal)
+                windowed and _in_every_windowed_row(plan, signal)
             ):
                 parts.append("%s")
                 params.append(signal.weight)
@@ -653,17 +715,13 @@ class DatabaseBackend(SearchBackend):
     def _big_match(self, plan: ranking.Plan) -> bool:
         """Whether every word typed is in at least WINDOW_MIN_ROWS documents (an upper bound
         of the match from the same document frequencies): only such a match is worth a rank
-        window (at 100,000 products the full rank of a 9,000-row match costs less). SQLite
-        counts a clause's synonyms too (`_clause_share`): "cafe", "organic", "cashew" are in
-        few documents as typed, but their synonyms ("cà phê", "hữu cơ", "hạt điều") bring
-        30,000-65,000 rows at 1,000,000 products, which were ranked in full (130-190 ms)."""
-        if connection.vendor == "sqlite":
-            known = self._shares_of([*(t for c in plan.recall for t in clause_terms(c)), DOCS])
-            fewest = min((_clause_share(c, known) for c in plan.recall), default=0.0)
-        else:
-            terms = [t for c in plan.recall for t in next(a for k, a in c if k == FOLDED)]
-            known = self._shares_of([*terms, DOCS])
-            fewest = min((known.get(t, 0.0) for t in terms), default=0.0)
+        window (at 100,000 products the full rank of a 9,000-row match costs less). A clause's
+        synonyms count too (`_clause_share`): "cafe", "organic", "cashew" are in few documents
+        as typed, but their synonyms ("cà phê", "hữu cơ", "hạt điều") bring 30,000-65,000 rows
+        at 1,000,000 products, which were ranked in full (SQLite 130-190 ms, PostgreSQL
+        300-800 ms)."""
+        known = self._shares_of([*(t for c in plan.recall for t in clause_terms(c)), DOCS])
+        fewest = min((_clause_share(c, known) for c in plan.recall), default=0.0)
         docs = known.get(DOCS, 0.0)
         return docs >= WINDOW_MIN_DOCS and fewest * docs >= WINDOW_MIN_ROWS * rank_window()
 
@@ -865,11 +923,13 @@ class DatabaseBackend(SearchBackend):
                 return None
             ranked = window.page(rows, plan, size, 0)
         else:
-            floor = text.window_floor(cursor, plan, sql, params, size)
-            if floor is None:
+            known = self._shares_of([DOCS, PAGES])
+            table = (known.get(DOCS, 0.0), known.get(PAGES, 0.0))
+            window_ids = text.window_ids(cursor, plan, sql, params, size, table)
+            if window_ids is None:
                 return None
             ranked = self._window_page(
-                cursor, query, plan, floor, order, size if past else offset + query.size
+                cursor, plan, window_ids, order, size if past else offset + query.size
             )
         ids = ranked[offset : offset + query.size]
         if past:
@@ -881,19 +941,18 @@ class DatabaseBackend(SearchBackend):
     def _window_page(
         self,
         cursor: CursorWrapper,
-        query: Query,
         plan: ranking.Plan,
-        floor: int,
+        window_ids: list[int],
         order: str,
         limit: int,
     ) -> list[int]:
-        """The first `limit` rows of the window, ranked (PostgreSQL)."""
-        where, params, join = self._where(query, plan, floor)
-        rank, rank_params = self.text.rank(plan, floor)
+        """The first `limit` rows of the window, ranked (PostgreSQL): its rows by id (each has
+        every word in the name, so the recall holds, and the filters kept it)."""
+        rank, rank_params = self.text.rank(plan, windowed=True)
         cursor.execute(
-            f"SELECT d.product_id, {rank} AS r FROM {TABLE} d {join} "  # noqa: S608
-            f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s",
-            rank_params + params + [limit],
+            f"SELECT d.product_id, {rank} AS r FROM {TABLE} d "  # noqa: S608
+            f"WHERE d.product_id = ANY(%s) ORDER BY {order} LIMIT %s",
+            [*rank_params, window_ids, limit],
         )
         return [r[0] for r in cursor.fetchall()]
 
@@ -940,14 +999,12 @@ class DatabaseBackend(SearchBackend):
             _cache_set(key, counted, max(keep, seconds))
         return counted
 
-    def _where(
-        self, query: Query, plan: ranking.Plan | None, floor: int | None = None
-    ) -> tuple[list[str], Params, str]:
+    def _where(self, query: Query, plan: ranking.Plan | None) -> tuple[list[str], Params, str]:
         where: list[str] = []
         params: Params = []
         join = ""
         if plan is not None:
-            sql, text_params = self.text.match(plan, floor)
+            sql, text_params = self.text.match(plan)
             join = self.text.join
             where.append(sql)
             params += text_params
@@ -1288,7 +1345,7 @@ def browse_facet_cache_seconds() -> int:
 
 
 def rank_window() -> int:
-    """How many of a big match's rows are ranked at most (`DatabaseBackend._window_floor`)."""
+    """How many of a big match's rows are ranked at most (`DatabaseBackend._windowed`)."""
     return getattr(settings, "SEARCH_RANK_WINDOW", 2000)
 
 

@@ -52,6 +52,7 @@ def pack(
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)  # a pure function of at most BITS_SIZE-odd values: decoded once each
 def unpack(bits: int) -> tuple[tuple[str, object], ...]:
     """The (facet, value) pairs one packed value counts towards."""
     out: list[tuple[str, object]] = [("in_stock", bool(bits & 1))]

@@ -590,3 +590,46 @@ def test_a_current_index_passes_the_layout_check(search_backend):
     out = io.StringIO()
     call_command("search_reindex", "--if-outdated", stdout=out)
     assert "nothing to do" in out.getvalue()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_waiting_on_a_postgres_rebuild_does_not_deadlock_with_it(settings):
+    """A drain (a worker) that starts while the rebuild holds the documents' table must wait
+    for the table before it locks its families: locked first, the drain waited on the table
+    while holding a family that the rebuild's own drain of the outbox then waited for, and
+    PostgreSQL broke the deadlock by rolling back the whole rebuild."""
+    from django.db import connection
+
+    settings.SEARCH_BACKEND = "database"
+    settings.SEARCH_SYNC_ON_COMMIT = False
+    product = ProductFactory(name_vi="Bưởi da xanh Bến Tre")
+    sync.reindex()
+    errors, workers = [], []
+
+    def worker_drain():
+        try:
+            sync.drain()
+        except Exception as exc:  # what the test asserts on
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def meanwhile():  # inside the rebuild's transaction (the table locked), before its drain
+        worker = threading.Thread(target=worker_drain)
+        workers.append(worker)
+        worker.start()
+        time.sleep(1.5)  # the worker has its locks and waits on the table
+
+    # given a change committed to the outbox, not drained yet
+    change(product, name_vi="Bưởi Năm Roi")
+
+    # when a rebuild runs and a worker's drain starts during it
+    stats = sync.reindex(after_load=meanwhile)
+    workers[0].join(20)
+
+    # then both finish: nothing rolled back, the change is in the index
+    assert errors == []
+    assert stats.loaded == 1
+    assert found("nam roi") == [product.pk]
+    assert OutboxEvent.objects.count() == 0

@@ -105,3 +105,42 @@ def test_a_redelivered_placement_task_sends_only_the_mails_its_first_attempt_did
     ] == [0, 1, 1]
     row.refresh_from_db()
     assert (row.status, row.progress) == ("DONE", 3)
+
+
+def test_a_task_redelivered_after_a_staff_change_sends_the_rest_of_the_mails_it_composed(
+    settings, tmp_path, django_capture_on_commit_callbacks
+):
+    # given a placed order's mail task whose worker died sending its third mail (the buyer's and
+    # the first staff member's were sent)
+    from tests.mail_backends import WorkerDied
+
+    settings.EMAIL_BACKEND = "tests.mail_backends.DiesOnceFileBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    product = _coop_with_staff("a@htx.vn", "dies-b@htx.vn")
+    buyer = UserFactory(email="buyer@example.vn", language="vi")
+    with django_capture_on_commit_callbacks(execute=False):
+        checkout = place(buyer, (product, 1))
+    row = BackgroundTask.objects.create(
+        id=uuid.uuid4(),
+        name="orders.mail_orders_placed",
+        kwargs={"order_ids": [checkout.orders.get().pk]},
+    )
+    with pytest.raises(WorkerDied):
+        run_here(row.name, row.pk, row.kwargs)
+    row.refresh_from_db()
+    assert (row.status, row.progress) == ("RUNNING", 2)
+
+    # when the first staff member leaves before the message is handed out again
+    from market.models import User
+
+    User.objects.filter(email="a@htx.vn").update(is_active=False)
+    BackgroundTask.objects.filter(pk=row.pk).update(started_at="2000-01-01T00:00:00Z")
+    assert run_here(row.name, row.pk, row.kwargs) is True
+
+    # then the mail not sent went out (the list composed again would have shifted it into the
+    # steps done), and nobody got one twice
+    assert [
+        _sent(tmp_path, f"To: {a}\n") for a in ("buyer@example.vn", "a@htx.vn", "dies-b@htx.vn")
+    ] == [1, 1, 1]
+    row.refresh_from_db()
+    assert (row.status, row.progress) == ("DONE", 3)

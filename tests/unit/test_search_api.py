@@ -336,3 +336,43 @@ def test_page_data_is_what_the_serializer_gives(catalog, language):
     assert [v["stock_qty"] for v in card["variants"]][1] == "12.500"
     assert card["thumbnail_url"] is not None
     assert fast[4]["corrected_query"] == "hoa hoi kho"
+
+
+def test_the_search_api_json_is_the_bytes_drf_would_write(catalog, api_client):
+    # given a name with characters JSON allows and JavaScript does not (U+2028, U+2029), and
+    # Vietnamese, and the pages in both languages
+    from rest_framework.renderers import JSONRenderer as DRFRenderer
+
+    from search.apis import JSONRenderer, page_data
+    from search.backends import Query
+    from search.selectors import product_search
+
+    robusta = catalog["products"]["robusta"]
+    robusta.name_en = "Robusta\u2028coffee\u2029 “roasted”"
+    robusta.save()
+    index_everything_again()
+    ours, drf = JSONRenderer(), DRFRenderer()
+
+    for language in ("vi", "en"):
+        # when a page is written by ours and by DRF's renderer
+        response = api_client.get(URL, {"q": "robusta"}, HTTP_ACCEPT_LANGUAGE=language)
+        page = page_data(product_search(Query(q="robusta")))
+
+        # then the bytes are the same (and the answer parses to the page)
+        assert ours.render(page) == drf.render(page)
+        assert b"\\u2028" in ours.render(page) and "\u2028".encode() not in ours.render(page)
+        assert response.status_code == 200
+        assert response.content == drf.render(response.json())
+        assert response.json()["results"][0]["name_en"] == robusta.name_en
+
+    # and what orjson does not take as it is goes to DRF's encoder: lazy translations,
+    # decimals, integer keys, integers past 64 bits, indented output
+    from django.utils.translation import gettext_lazy
+
+    odd = {"message": gettext_lazy("Unknown value."), "qty": Decimal("1.500"), 1: 2**70}
+    assert ours.render(odd) == drf.render(odd)
+    assert ours.render({"a": [1]}, "application/json; indent=2") == drf.render(
+        {"a": [1]}, "application/json; indent=2"
+    )
+    bad = api_client.get(URL, {"sort": "nope"})
+    assert bad.status_code == 400 and bad.json()["fields"]["sort"]

@@ -425,6 +425,56 @@ def test_price_descending_pages_put_unpriced_products_last_in_one_order(indexed,
         assert {page.total for page in got} == {everything.total}
 
 
+@pytest.mark.postgres  # how PostgreSQL finds a rank window's rows
+@pytest.mark.parametrize(
+    "q, filters", [("ca phe", {}), ("ca phe", {"price_max": 150_000}), ("trà", {"in_stock": True})]
+)
+def test_a_postgres_rank_window_holds_the_same_rows_whichever_way_they_are_found(
+    indexed, monkeypatch, q, filters
+):
+    # Given a few more matching names than the window holds, and the ways PostgreSQL may find
+    # the window's rows: among the newest rows it probes first, by walking the primary key
+    # on (the probe says that reads fewer pages), or through the names' index
+    for k in range(6):
+        ProductFactory(name_vi=f"Cà phê Trà {k}", price_vnd=100_000 + k, stock_qty=k)
+    index_everything(indexed)
+    query = Query(q=q, size=2, **filters)
+    plan = ranking.plan(q, query.parsed)
+    found = list(database._filters(query))
+    sql, params = [s for s, _ in found], [p for _, v in found for p in v]
+    size = 3
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {database.TABLE}")  # noqa: S608
+        docs = float(cursor.fetchone()[0])
+    ways, ran = {}, {}
+    for way, probe, table in (
+        ("probe", 10_000, (docs, 1.0)),
+        ("walk", 1, (docs, 1.0)),  # (every row on one page: a walk reads little)
+        ("index", 1, (docs, docs * 1000)),  # (a page a row and more: the index reads less)
+    ):
+        monkeypatch.setattr(database, "PROBE_ROWS", probe)
+        with CaptureQueriesContext(connection) as captured:
+            with indexed.text.statement(text=True) as cursor:
+                ways[way] = indexed.text.window_ids(cursor, plan, sql, params, size, table)
+        ran[way] = [c["sql"] for c in captured.captured_queries if "tsv_name @@" in c["sql"]]
+
+    # Then each way gives the newest `size` rows with every word in the name that the
+    # filters keep, newest first
+    with indexed.text.statement(text=True) as cursor:
+        cursor.execute(
+            f"SELECT d.product_id FROM {database.TABLE} d WHERE d.tsv_name @@ "  # noqa: S608
+            f"to_tsquery('simple', %s) {''.join(' AND ' + s for s in sql)} "
+            f"ORDER BY d.product_id DESC",
+            [database._ts_all(plan.recall, ranking.NAME), *params],
+        )
+        expected = [r[0] for r in cursor.fetchall()][:size]
+    assert len(expected) == size
+    assert ways == {"probe": expected, "walk": expected, "index": expected}
+    assert len(ran["probe"]) == 1
+    assert "COALESCE" in ran["walk"][-1]
+    assert "product_id + 0" in ran["index"][-1]
+
+
 @pytest.mark.sqlite_only  # SQLite walks its price index for a price sort of a text match
 @pytest.mark.parametrize(
     "q, filters",

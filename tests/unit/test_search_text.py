@@ -87,3 +87,18 @@ def test_highlight_marks_original_words_and_escapes_html():
     assert highlight("Trà <b>Ô long</b> Lâm Đồng", parse("tra o long")) == (
         "<mark>Trà</mark> &lt;b&gt;<mark>Ô</mark> <mark>long</mark>&lt;/b&gt; Lâm Đồng"
     )
+
+
+def test_highlight_of_one_name_follows_each_query():
+    # the words of a name are found once per name (kept); what is marked is each query's
+    name = "Cà phê <Robusta> & Arabica Đắk Lắk"
+
+    assert highlight(name, parse("robusta")) == (
+        "Cà phê &lt;<mark>Robusta</mark>&gt; &amp; Arabica Đắk Lắk"
+    )
+    assert highlight(name, parse("dak lak")) == (
+        "Cà phê &lt;Robusta&gt; &amp; Arabica <mark>Đắk</mark> <mark>Lắk</mark>"
+    )
+    assert highlight(name, parse("gạo")) == "Cà phê &lt;Robusta&gt; &amp; Arabica Đắk Lắk"
+    assert highlight(name, parse("")) == "Cà phê &lt;Robusta&gt; &amp; Arabica Đắk Lắk"
+    assert highlight("", parse("robusta")) == ""
