@@ -138,8 +138,11 @@ def _publish(name, task_id, kwargs, rid, *, countdown=None) -> None:
 
 
 def flush(*, older_than_seconds: int | None = None, limit: int = 500) -> int:
-    """Publish queued work that never reached the broker, and work whose message was lost (sent
-    long ago, never started: e.g. a broker restarted without its data). Returns how many rows
+    """Publish queued work that never reached the broker, work whose message was lost (sent
+    long ago, never started: e.g. a broker restarted without its data), and work whose worker
+    died running it with its message gone (RUNNING past the hard time limit: a live run would
+    have ended by then; e.g. a child process killed, whose message the worker gave back at once
+    and whose redelivery found the row still running and was skipped). Returns how many rows
     were published; stops at the first publish failure (the broker is still down)."""
     if not broker_configured():
         return 0
@@ -155,6 +158,7 @@ def flush(*, older_than_seconds: int | None = None, limit: int = 500) -> int:
             started_at__isnull=True,
             sent_at__lt=now - timedelta(seconds=lost_after),
         )
+        | Q(status=Status.RUNNING, started_at__lt=_orphaned_before(now))
     ).order_by("created_at")[:limit]
     sent = 0
     for row in rows:
@@ -163,11 +167,18 @@ def flush(*, older_than_seconds: int | None = None, limit: int = 500) -> int:
         except Exception as exc:
             log.warning("background_flush: broker still unavailable (%s)", exc)
             break
-        BackgroundTask.objects.filter(pk=row.pk, status__in=[Status.QUEUED, Status.SENT]).update(
-            status=Status.SENT, sent_at=timezone.now()
-        )
+        # Only as the row was read: a run that claimed it meanwhile keeps it RUNNING (the
+        # message just published then finds it running and is skipped).
+        BackgroundTask.objects.filter(
+            pk=row.pk, status=row.status, started_at=row.started_at
+        ).update(status=Status.SENT, sent_at=timezone.now(), started_at=None)
         sent += 1
     return sent
+
+
+def _orphaned_before(now):
+    """A RUNNING row started before this has no live run: the hard time limit ended it."""
+    return now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
 
 
 def retry_failed(*, task_ids) -> int:
@@ -204,10 +215,9 @@ def _claim(task_id) -> bool:
     if task_id is None:
         return True
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
     won = BackgroundTask.objects.filter(
         Q(status__in=[Status.QUEUED, Status.SENT, Status.FAILED])
-        | Q(status=Status.RUNNING, started_at__lt=stale),
+        | Q(status=Status.RUNNING, started_at__lt=_orphaned_before(now)),
         pk=task_id,
     ).update(status=Status.RUNNING, started_at=now)
     if won:

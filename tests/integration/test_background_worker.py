@@ -265,3 +265,35 @@ def test_a_coalesced_drain_that_could_not_be_published_does_not_hold_back_later_
     finally:
         use_broker(settings, broker.broker_url, broker.queue)
         cache.delete(STOCK_DRAIN_PENDING)
+
+
+def test_work_whose_worker_died_running_it_runs_again_once_its_time_limit_has_passed(
+    transactional_db, broker, settings
+):
+    # given a mail task a worker claimed and then died running, its message gone (a child
+    # process killed: the worker gave the message back at once, and that redelivery found the
+    # row still RUNNING and was skipped)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    use_broker(settings, "redis://127.0.0.1:1/0", broker.queue)  # held back: queued only
+    task_id = mail_queue(to=["orphan@example.vn"], language="en", subject="Hi", body="orphan mail")
+    use_broker(settings, broker.broker_url, broker.queue)
+    limit = settings.CELERY_TASK_TIME_LIMIT
+    started = timezone.now() - timedelta(seconds=limit)  # within the time limit + 30 s
+    BackgroundTask.objects.filter(pk=task_id).update(status=Status.RUNNING, started_at=started)
+
+    # then while a live run could still be going, background_flush leaves it alone
+    assert flush(older_than_seconds=0) == 0
+    assert _row(task_id).status == Status.RUNNING
+
+    # when the hard time limit has passed with no end recorded
+    orphaned = timezone.now() - timedelta(seconds=limit + 31)
+    BackgroundTask.objects.filter(pk=task_id).update(started_at=orphaned)
+
+    # then background_flush publishes it, the worker runs it once, and once only
+    assert flush(older_than_seconds=0) == 1
+    wait_for(lambda: _row(task_id).status == Status.DONE, what="DONE after the orphan's flush")
+    assert len([m for m in _mails(broker) if "orphan mail" in m]) == 1
+    assert flush(older_than_seconds=0) == 0
