@@ -69,7 +69,7 @@ def product_ids_for(events: list[OutboxEvent]) -> set[int]:
     return ids
 
 
-def apply(family_ids: set[int], backend: SearchBackend) -> tuple[int, int]:
+def apply(family_ids: set[int], backend: SearchBackend, *, cards: bool = True) -> tuple[int, int]:
     """Index the families among `family_ids` that have a purchasable variant, delete the
     others from the index. Writes to the configured engine go to the database fallback first
     (it stays current while the engine is down; the outbox rows stay until the engine has them
@@ -83,7 +83,11 @@ def apply(family_ids: set[int], backend: SearchBackend) -> tuple[int, int]:
     # What processes keep of these families' cards goes too (search.cards): the outbox rows
     # applied here are the durable record of every content edit, so the cards catch up even
     # when an edit's commit signal was lost. A failure raises: the rows stay for the next drain.
-    card_generation_bump()
+    # Not inside a rebuild (`cards=False`): its transaction would hold the generation's row
+    # until its switch, and every content edit's bump meanwhile would wait for it (a request
+    # hung for the rest of the rebuild); the rebuild moves the generation on once it is done.
+    if cards:
+        card_generation_bump()
     return written
 
 
@@ -133,6 +137,7 @@ def _process(
     backend: SearchBackend,
     stats: DrainStats,
     delete_rows: bool | None = None,
+    cards: bool = True,
 ) -> None:
     if delete_rows is None:  # during a rebuild the rebuild itself re-drains these rows
         delete_rows = not backend.keeps_outbox
@@ -140,7 +145,7 @@ def _process(
         chunk = events[chunk_start : chunk_start + BATCH_SIZE]
         family_ids = family_ids_for(chunk)
         with _families_locked(family_ids):
-            indexed, deleted = apply(family_ids, backend)
+            indexed, deleted = apply(family_ids, backend, cards=cards)
             if delete_rows:
                 OutboxEvent.objects.filter(pk__in=[e.pk for e in chunk]).delete()
         stats.events += len(chunk)
@@ -156,9 +161,11 @@ def drain(
     upto: int | None = None,
     progress: Callable[[DrainStats], None] | None = None,
     delete_rows: bool | None = None,
+    cards: bool = True,
 ) -> DrainStats:
     """Process every outbox row (ids up to `upto` if given) in batches; returns what it did.
-    Raises whatever the backend raises; rows of the failed batch stay for the next drain."""
+    Raises whatever the backend raises; rows of the failed batch stay for the next drain.
+    `cards=False` leaves the card generation alone (a rebuild's drain: `apply`)."""
     backend = backend or get_backend()
     stats, last = DrainStats(), 0
     while True:
@@ -169,7 +176,7 @@ def drain(
         if not events:
             return stats
         last = events[-1].pk
-        _process(events, backend, stats, delete_rows)
+        _process(events, backend, stats, delete_rows, cards)
         if progress:
             progress(stats)
 
@@ -287,7 +294,7 @@ def reindex(
             after_load()
         # Rows written while loading: apply them to the new index and delete them now; both
         # indices receive every write until the switch.
-        stats.drained = drain(backend=backend, delete_rows=True)
+        stats.drained = drain(backend=backend, delete_rows=True, cards=False)
 
     stats.loaded = backend.rebuild(
         documents.iter_all(batch_size), after_load=finish_load, progress=progress

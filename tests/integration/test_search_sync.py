@@ -352,6 +352,59 @@ def test_a_drain_that_built_its_documents_first_never_writes_them_over_a_newer_d
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+def test_a_content_edit_during_a_postgres_rebuild_moves_the_card_generation_at_once(
+    settings, monkeypatch
+):
+    """The rebuild's own drain (inside its transaction, until the switch) leaves the card
+    generation's row alone: an edit committed meanwhile moves the generation on at once (its
+    request used to wait for the rest of the rebuild), and the rebuild moves it once done."""
+    from django.db import connection
+
+    from search.cards import card_generation_bump
+    from search.models import CardGeneration
+
+    settings.SEARCH_BACKEND = "database"
+    settings.SEARCH_SYNC_ON_COMMIT = False
+    ProductFactory(name_vi="Bưởi da xanh Bến Tre")
+    sync.reindex()
+    took, real_drain = [], sync.drain
+
+    def bump_elsewhere():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '3s'")
+            start = time.monotonic()
+            card_generation_bump()
+            took.append(time.monotonic() - start)
+        except Exception as exc:
+            took.append(exc)
+        finally:
+            connection.close()
+
+    def drain_then_an_edit_elsewhere(**kwargs):
+        stats = real_drain(**kwargs)
+        if kwargs.get("cards") is False:  # the rebuild's drain: its transaction still open
+            thread = threading.Thread(target=bump_elsewhere)
+            thread.start()
+            thread.join(10)
+        return stats
+
+    def meanwhile():
+        newcomer = ProductFactory(name_vi="Bưởi Năm Roi")
+        record_changes(entity="product", ids=[newcomer.pk])
+
+    monkeypatch.setattr(sync, "drain", drain_then_an_edit_elsewhere)
+    before = CardGeneration.objects.get(pk=CardGeneration.ROW).value
+    stats = sync.reindex(after_load=meanwhile)
+
+    assert stats.drained.events == 1
+    assert len(took) == 1 and isinstance(took[0], float) and took[0] < 1.0, took
+    assert CardGeneration.objects.get(pk=CardGeneration.ROW).value >= before + 2  # edit, rebuild
+    assert len(found("buoi")) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_a_search_during_a_postgres_rebuild_answers_at_once_from_the_old_table(settings):
     """The changes made during the load are drained into the new table before the switch:
     a search from another connection meanwhile answers at once, from the old table (the
