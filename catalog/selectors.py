@@ -139,6 +139,18 @@ def _bare_variants_prefetch(variants: QuerySet[Product]) -> "Prefetch[Any]":
     )
 
 
+# What a family card shows of its family: only a content edit changes these (search.cards
+# keeps them per card generation).
+CARD_FAMILY_FIELDS = (
+    "family__cooperative_id",
+    "family__cooperative__trading_name",
+    "family__cooperative__legal_name",
+    "family__cooperative__province_id",
+    "family__origin_province_id",
+    "family__category_id",
+    "family__category__name_vi",
+    "family__category__name_en",
+)
 # What a family card shows, per purchasable variant row (`family_card_rows`).
 CARD_ROW_FIELDS = (
     "pk",
@@ -153,14 +165,7 @@ CARD_ROW_FIELDS = (
     "stock_qty",
     "position",
     "family__availability",
-    "family__cooperative_id",
-    "family__cooperative__trading_name",
-    "family__cooperative__legal_name",
-    "family__cooperative__province_id",
-    "family__origin_province_id",
-    "family__category_id",
-    "family__category__name_vi",
-    "family__category__name_en",
+    *CARD_FAMILY_FIELDS,
 )
 
 

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db.models import F, QuerySet, Subquery
 
 from catalog.models import Product
-from catalog.selectors import card_rows_queryset
+from catalog.selectors import CARD_FAMILY_FIELDS, card_rows_queryset
 from market.models import Cooperative
 from market.shared.compiled import rows_for_ids
 from search.models import CardGeneration
@@ -70,18 +70,7 @@ def _full(ids: list[int]) -> QuerySet[Product, dict[str, Any]]:
 
 # A variant's parts that only a content edit changes; the family's are those of its rows.
 VARIANT_STATIC = ("sku", "slug", "name_vi", "name_en", "options", "unit")
-FAMILY_STATIC = (
-    "family__cooperative_id",
-    "family__cooperative__trading_name",
-    "family__cooperative__legal_name",
-    "family__cooperative__province_id",
-    "family__origin_province_id",
-    "family__category_id",
-    "family__category__name_vi",
-    "family__category__name_en",
-    "photo_variants",
-    "photo_original",
-)
+FAMILY_STATIC = (*CARD_FAMILY_FIELDS, "photo_variants", "photo_original")
 
 
 def card_rows(ids: list[int]) -> list[dict[str, Any]]:
