@@ -182,26 +182,28 @@ def family_card_rows(ids: list[int]) -> list[dict[str, Any]]:
     return rows_for_ids("family-card-rows", Product, card_rows_queryset, ids)
 
 
+def card_variants(ids: list[int]) -> QuerySet[Product]:
+    """The purchasable variants of the families `ids`, in the order their card shows them
+    (position, pk): the rows of `card_rows_queryset` and of what search.cards reads fresh.
+    The family's cooperative is its variants' (one join fewer to plan than testing the
+    variant's own cooperative_id, which is the same row); province names come from
+    `market.reference.admin_units.province_names`, not two more joins."""
+    return Product.objects.filter(
+        family_id__in=ids,
+        status=Product.Status.ACTIVE,
+        family__cooperative__status=Cooperative.Status.VERIFIED,
+    ).order_by("position", "pk")
+
+
 def card_rows_queryset(ids: list[int]) -> QuerySet[Product, dict[str, Any]]:
     """The statement of `family_card_rows` (search.cards adds a column to it)."""
     photos = ProductImage.objects.filter(
         family_id=OuterRef("family_id"), status=ProductImage.Status.READY
     ).order_by("position", "pk")
-    rows: QuerySet[Product, dict[str, Any]] = (
-        # The family's cooperative is its variants' (one join fewer to plan than testing the
-        # variant's own cooperative_id, which is the same row); province names come from
-        # `market.reference.admin_units.province_names`, not two more joins.
-        Product.objects.filter(
-            family_id__in=ids,
-            status=Product.Status.ACTIVE,
-            family__cooperative__status=Cooperative.Status.VERIFIED,
-        )
-        .order_by("position", "pk")
-        .values(
-            *CARD_ROW_FIELDS,
-            photo_variants=Subquery(photos.values("variants")[:1]),
-            photo_original=Subquery(photos.values("original")[:1]),
-        )
+    rows: QuerySet[Product, dict[str, Any]] = card_variants(ids).values(
+        *CARD_ROW_FIELDS,
+        photo_variants=Subquery(photos.values("variants")[:1]),
+        photo_original=Subquery(photos.values("original")[:1]),
     )
     return rows
 

@@ -25,8 +25,7 @@ from django.conf import settings
 from django.db.models import F, QuerySet, Subquery
 
 from catalog.models import Product
-from catalog.selectors import CARD_FAMILY_FIELDS, card_rows_queryset
-from market.models import Cooperative
+from catalog.selectors import CARD_FAMILY_FIELDS, card_rows_queryset, card_variants
 from market.shared.compiled import rows_for_ids
 from search.models import CardGeneration
 
@@ -52,14 +51,8 @@ FRESH = ("pk", "family_id", "price_vnd", "stock_qty", "position", "family__avail
 
 def _fresh(ids: list[int]) -> QuerySet[Product, dict[str, Any]]:
     """What a card must read every time, with the same filter and order as the full rows."""
-    rows: QuerySet[Product, dict[str, Any]] = (
-        Product.objects.filter(
-            family_id__in=ids,
-            status=Product.Status.ACTIVE,
-            family__cooperative__status=Cooperative.Status.VERIFIED,
-        )
-        .order_by("position", "pk")
-        .values(*FRESH, card_generation=_generation())
+    rows: QuerySet[Product, dict[str, Any]] = card_variants(ids).values(
+        *FRESH, card_generation=_generation()
     )
     return rows
 
