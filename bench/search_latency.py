@@ -694,12 +694,10 @@ def _bench_queries(name, backend, loaded, took, rounds, http_args) -> dict:
 
 def engine_request(backend, q):
     """The request the backend sends for `q` (a common word: names only), ready to send straight
-    to the engine: the page and the facets side by side in one _msearch (engine_query.
-    search_requests), or the page alone without facets."""
-    from search.backends import engine_query as eq
-
-    bodies = eq.search_requests(q, backend.narrowed_plan(q))
-    params = eq.request_params(q)
+    to the engine (`requests_for`): the page and the facets side by side in one _msearch, or
+    one request (the page alone without facets, or a match known to be small with its facets
+    inline: SEARCH_KNOWN_TOTALS)."""
+    bodies, params = backend.requests_for(q, backend.narrowed_plan(q))
     if len(bodies) == 1:
         return lambda: backend._search_raw(bodies[0], backend.read_alias, params)
     return lambda: backend._msearch_raw(bodies, backend.read_alias, params)
