@@ -318,6 +318,16 @@ def search_body(
     return body
 
 
+# The facets a big match counts over its newest `exact_count_up_to()` matches only
+# (`search_requests`): those with many values, which cost most to count (at 1,000,000
+# products 28,990 cooperatives; the category is counted with its ancestors, several values per
+# document) and which list only their largest values anyway (COOPERATIVE_FACET_SIZE). Every
+# other facet (province, options, the packed small facets: stock, price, OCOP stars,
+# certifications, Incoterms) is counted over the whole match, so a value that only older
+# products hold is offered with its exact count.
+SAMPLED_FACETS = ("category", "cooperative")
+
+
 def search_requests(
     query: Query,
     plan: ranking.Plan | None = None,
@@ -326,25 +336,33 @@ def search_requests(
     up_to: int | None = None,
 ) -> list[dict[str, Any]]:
     """The bodies a search sends in one `_msearch` (the engine runs them side by side): the page
-    and its exact total, then, when it asks for facets, the facet counts on their own (size 0),
-    stopped after the first `up_to` matches (`terminate_after`, default `exact_count_up_to()`).
+    and its exact total; then, when it asks for facets, the facet counts on their own (size 0):
+    the SAMPLED_FACETS stopped after the first `up_to` matches (`terminate_after`, default
+    `exact_count_up_to()`; 0 or less: not stopped), every other facet over the whole match.
 
     Ranking a page has to score every match and counting its facets has to read every match:
     in one request the engine does both one after the other, over the same 86,000 matches of a
-    common word at 1,000,000 products. Apart, they run at once on two threads, and the facets
-    of a big match stop at `up_to` documents: the first in the index's order, the newest
-    (INDEX_SORT), whose counts `scaled_facets` extrapolates to the whole match. A match of up
-    to `up_to` documents is counted whole: its facets are exactly those of `search_body`."""
+    common word at 1,000,000 products. Apart, they run at once, and the large facets of a big
+    match stop at `up_to` documents: the first in the index's order, the newest (INDEX_SORT),
+    whose counts `scaled_facets` extrapolates to the whole match. A match of up to `up_to`
+    documents is counted whole: its facets are exactly those of `search_body`."""
     body = search_body(query, plan, packed=packed)
     aggs = body.pop("aggs", None)
     if aggs is None:
         return [body]
-    facets: dict[str, Any] = {"query": body["query"], "size": 0, "aggs": aggs}
-    facets["track_total_hits"] = False  # the page's request counts the match
     up_to = exact_count_up_to() if up_to is None else up_to
-    if up_to > 0:
-        facets["terminate_after"] = up_to
-    return [body, facets]
+
+    def facets(names: Iterable[str], stop: bool) -> dict[str, Any]:
+        out = {"query": body["query"], "size": 0, "aggs": {n: aggs[n] for n in names}}
+        out["track_total_hits"] = False  # the page's request counts the match
+        if stop:
+            out["terminate_after"] = up_to
+        return out
+
+    if up_to <= 0:
+        return [body, facets(aggs, False)]
+    whole = [n for n in aggs if n not in SAMPLED_FACETS]
+    return [body, facets(whole, False), facets(SAMPLED_FACETS, True)]
 
 
 def facets_counted(answer: dict[str, Any], total: int, up_to: int | None = None) -> int:
@@ -352,6 +370,27 @@ def facets_counted(answer: dict[str, Any], total: int, up_to: int | None = None)
     `total`, or the first `up_to` when the engine stopped there."""
     up_to = exact_count_up_to() if up_to is None else up_to
     return min(up_to, total) if answer.get("terminated_early") else total
+
+
+def read_facet_answers(
+    answers: list[dict[str, Any]], total: int
+) -> tuple[dict[str, dict[Any, int]], frozenset[str]]:
+    """The facets of a search's facet `answers` (`search_requests` after the page), and the
+    names of those that are estimates: the facets of an answer the engine stopped early,
+    extrapolated to the `total` (`scaled_facets`); the others are exact."""
+    aggs: dict[str, Any] = {}
+    for answer in answers:
+        aggs.update(answer.get("aggregations", {}))
+    facets = read_facets(aggs)
+    estimated: set[str] = set()
+    for answer in answers:
+        counted = facets_counted(answer, total)
+        if counted < total:  # the facets of its first `counted` matches, extrapolated
+            names = set(answer.get("aggregations", {}))
+            part = scaled_facets({n: facets[n] for n in names if n in facets}, counted, total)
+            facets.update(part)
+            estimated |= set(part)
+    return facets, frozenset(estimated)
 
 
 def scaled_facets(
