@@ -284,10 +284,12 @@ class Order(TimeStampedModel):
 
     @property
     def takes_refunds(self) -> bool:
-        """Whether a refund may be made now: the order is paid, or it has ended with money
-        received (an export order cancelled with only its deposit paid: its refund may fail at
-        Stripe and be made again). A schedule still running is not refunded in part."""
-        return self.is_paid or (self.amount_paid_vnd > 0 and self.status in self.STOCK_RELEASING)
+        """Whether a refund may be made now: money was received for the order. It is paid; or
+        it is an export order paid in part whose schedule still runs (a claim on the deposit's
+        goods: a refund of money received, which does not lower what the schedule still owes);
+        or it has ended with money received (an export order cancelled with only its deposit
+        paid: its refund may fail at Stripe and be made again)."""
+        return self.is_paid or self.amount_paid_vnd > 0
 
     def derived_payment_status(self) -> str:
         """PAID, PARTIALLY_REFUNDED or REFUNDED from the money received and refunded so far."""

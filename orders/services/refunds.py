@@ -180,9 +180,10 @@ def refund_create(
     method: str | None = None,
     refundable_seen_vnd: int | None = None,
 ) -> Refund:
-    """Refund part or all of a paid order, or what is left of the money received for an order
-    that ended (a refund that failed at Stripe, made again). Only the cooperative's staff or an
-    admin may.
+    """Refund part or all of the money received for an order: a paid order, an export order
+    paid in part whose schedule still runs (the refund does not lower what the schedule still
+    owes: the order's amount stays), or an order that ended (a refund that failed at Stripe,
+    made again). Only the cooperative's staff or an admin may.
 
     The money goes back the way it came: a card order through Stripe (after commit); a bank
     transfer or cash order is recorded as paid back by the cooperative at once; an export order
@@ -191,7 +192,7 @@ def refund_create(
     back by bank transfer and calls `refund_mark_paid_out`).
 
     Raises NotFound, ActionForbidden, ReasonRequired, ValidationFailed (unknown method) or
-    RefundInvalid (an order neither paid nor ended with money received, amount not positive or above what is left to refund, above
+    RefundInvalid (no money received for the order, amount not positive or above what is left to refund, above
     what can go back the chosen way, a way the order was not paid; `refund_changed` when
     `refundable_seen_vnd`, what was left to refund on the asker's screen, is no longer what is
     left: a second click of the same form, or someone else's refund meanwhile). Nothing
@@ -208,7 +209,8 @@ def refund_create(
         or order.payment_status == Order.PaymentStatus.REFUNDED
     ):
         raise RefundInvalid(
-            _("Only paid orders can be refunded."), fields={"payment_status": order.payment_status}
+            _("Only money received for an order can be refunded."),
+            fields={"payment_status": order.payment_status},
         )
     left = payment_status.refundable_vnd(order)
     if refundable_seen_vnd is not None and refundable_seen_vnd != left:
