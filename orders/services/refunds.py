@@ -21,7 +21,17 @@ from market.models import User
 from orders import money, stripe_adapter
 from orders.errors import NotFound, ReasonRequired, RefundInvalid, ValidationFailed
 from orders.locks import lock_refund_with_parents
-from orders.models import InstallmentReceipt, Order, OrderEvent, Payment, PaymentMethod, Refund
+from orders.models import (
+    Currency,
+    ExportTerms,
+    Installment,
+    InstallmentReceipt,
+    Order,
+    OrderEvent,
+    Payment,
+    PaymentMethod,
+    Refund,
+)
 from orders.services import payment_status
 from orders.services.access import lock_order_for
 
@@ -284,18 +294,84 @@ def refund_owed(*, order: Order, amount_vnd: int, reason: str, actor: User | Non
     return first
 
 
+def _schedule_runs(order: Order) -> bool:
+    """An export order whose schedule can still be paid: not ended, its goods not delivered and
+    its money not released to the cooperative."""
+    return (
+        order.payment_method == PaymentMethod.INSTALLMENTS
+        and order.status not in Order.STOCK_RELEASING
+        and order.status not in (Order.Status.DELIVERED, Order.Status.COMPLETED)
+        and order.released_at is None
+    )
+
+
+def _installments_owed_again(*, order: Order, payment: Payment, amount_vnd: int) -> None:
+    """What Stripe gave back of `payment`'s charge beyond our own refunds of it is no longer paid
+    on its installment: the installment's `amount_paid` goes down by it (in its currency: the
+    charge's receipts less our refunds' parts, `refund_part`'s rounding), the order is unpaid
+    again and documents released on the paid schedule are withheld. Locks the installments
+    (after the payment and the order, as `orders.locks` orders them)."""
+    receipts = list(
+        InstallmentReceipt.objects.filter(
+            installment__order=order,
+            method=InstallmentReceipt.Method.CARD,
+            reference=payment.provider_id,
+        ).order_by("-pk")
+    )
+    spent = _given_back([payment]).get(payment.pk, 0)  # our refunds of it, on their way or paid
+    if payment.currency == Currency.USD:
+        spent_part = money.usd(spent, Decimal(payment_status.payment_rate(payment) or 1))
+    else:
+        spent_part = Decimal(spent)
+    owed = max(sum((r.amount for r in receipts), Decimal(0)) - spent_part, Decimal(0))
+    installments = Installment.objects.select_for_update(of=("self",)).filter(
+        pk__in={r.installment_id for r in receipts}
+    )
+    by_id = {i.pk: i for i in installments.order_by("pk")}
+    lines = []
+    for receipt in receipts:  # the latest receipt first
+        inst = by_id[receipt.installment_id]
+        part = min(owed, receipt.amount, inst.amount_paid)
+        if part <= 0:
+            continue
+        inst.amount_paid, inst.paid_at, owed = inst.amount_paid - part, None, owed - part
+        inst.save(update_fields=["amount_paid", "paid_at", "updated_at"])
+        lines.append(f"{inst.get_kind_display()} {inst.sequence}: {part} {inst.currency}")
+    terms = ExportTerms.objects.filter(order=order).first()
+    withheld = terms is not None and terms.documents_released_at is not None
+    if withheld:
+        terms.documents_released_at = None
+        terms.save(update_fields=["documents_released_at", "updated_at"])
+    payment_status.order_installment_owed_again(
+        order=order,
+        amount_vnd=amount_vnd,
+        documents_withheld=withheld,
+        note=_(
+            "A card payment was refunded at Stripe while the payment schedule runs: "
+            "%(what)s is owed again."
+        )
+        % {"what": "; ".join(lines) or f"{amount_vnd:,} ₫"},
+    )
+
+
 def refund_installment_card_at_stripe(*, order: Order, payment: Payment, note: str) -> None:
     """The whole charge of one installment's card payment was refunded at Stripe (our own refunds,
     or Stripe's dashboard): what our refunds from that payment do not cover yet is recorded as
     one succeeded refund of it. The order's other money (other card payments, wires) stays.
-    Inside the webhook's transaction, the payment then the order locked. A schedule paid only in
-    part counts it too (its payment status stays UNPAID until the order ends or is paid; what is
-    left to refund drops, so cancelling it later refunds nothing twice)."""
+    Inside the webhook's transaction, the payment then the order locked.
+
+    While the schedule runs (not ended, not delivered), that money is owed again: its
+    installment counts it unpaid, so the schedule is short (a paid order is UNPAID again, its
+    documents withheld, delivery refused) until the buyer pays it again
+    (`_installments_owed_again`). Once the goods are delivered it is a refund like any other.
+    Cancelling the order later refunds nothing twice (what is left to refund dropped)."""
     if order.amount_paid_vnd <= 0:
         return  # nothing was counted as received for it
     room = next((r for p, r in refund_ways(order) if p.pk == payment.pk), 0)
     if room <= 0:
         return
+    if _schedule_runs(order):
+        _installments_owed_again(order=order, payment=payment, amount_vnd=room)
     refund = payment_status.refund_open(
         order=order,
         payment=payment,

@@ -359,20 +359,58 @@ def test_cancelling_a_paid_card_and_wire_order_queues_one_refund_per_way(
     assert ledger_check().ok
 
 
-def test_stripe_refunding_a_whole_deposit_charge_refunds_only_that_card_money(trade, order, calls):
+def test_stripe_refunding_a_paid_orders_deposit_charge_makes_it_owed_again_and_withholds_documents(
+    trade, order, calls, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given an export order paid in full (deposit by card, balance by wire): its documents are
+    # released
     card = _pay_deposit_by_card(trade, order)
     _wire(trade, order, 2, "11620", "FT4")
+    assert Order.objects.get(pk=order.pk).export.documents_released_at is not None
+    mailoutbox.clear()
 
-    _charge_refunded(card, "evt_refunded")
+    # when Stripe reports the whole deposit charge refunded (from its dashboard)
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded(card, "evt_refunded")
 
+    # then only that card money is refunded (the wires stay), and the deposit is owed again:
+    # the order is unpaid, its documents withheld, and both sides are told
     (refund,) = Refund.objects.filter(order=order)
     assert (refund.payment_id, refund.amount_vnd, refund.status) == (card.pk, DEPOSIT, "SUCCEEDED")
-    order.refresh_from_db(), card.refresh_from_db()
-    assert (order.payment_status, order.amount_refunded_vnd) == ("PARTIALLY_REFUNDED", DEPOSIT)
+    o = Order.objects.get(pk=order.pk)
+    card.refresh_from_db()
+    assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "UNPAID",
+        TOTAL,
+        DEPOSIT,
+    )
     assert card.status == "REFUNDED"
-    wire = _refund(trade, order, {"amount_vnd": BALANCE})  # what is left is wired money
-    assert wire.status_code == 201 and wire.json()["method"] == "wire"
+    assert _schedule(o) == [("DUE", Decimal("0.00")), ("PAID", Decimal("11620.00"))]
+    assert o.export.documents_released_at is None
+    event = o.events.filter(kind="PAYMENT").latest("pk")
+    assert (event.from_status, event.to_status) == ("PAID", "UNPAID")
+    assert "4980.00 USD" in event.note
+    assert len([m for m in mailoutbox if o.code in m.subject]) == 2
+    assert _held(o) == BALANCE
     assert ledger_check().ok
+
+    # when the cooperative confirms the deposit wired again
+    _wire(trade, order, 1, "4980", "FT-DEP-AGAIN")
+
+    # then the schedule is paid again: PAID, documents released, the wire refundable by wire
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "PAID",
+        TOTAL + DEPOSIT,
+        DEPOSIT,
+    )
+    assert o.export.documents_released_at is not None and _held(o) == TOTAL
+    no_card = _refund(trade, order, {"amount_vnd": 1_000, "method": "card"})
+    assert no_card.status_code == 409 and no_card.json()["code"] == "refund_exceeds_card"
+    wire = _refund(trade, order, {"amount_vnd": TOTAL})  # what is left is wired money
+    assert wire.status_code == 201 and wire.json()["method"] == "wire"
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
 
 
 def test_the_migration_gives_wires_recorded_before_it_their_payment(trade, order, calls):
@@ -841,5 +879,91 @@ def test_a_partly_paid_running_order_is_refunded_in_part_and_its_schedule_still_
         account__kind=K.COOP_PENDING, account__cooperative=order.cooperative
     )
     assert sum(e.amount for e in held) == -(TOTAL - 30_000_000)
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+
+def _schedule(order) -> list[tuple[str, Decimal]]:
+    return [(i.state, i.amount_paid) for i in order.installments.order_by("sequence")]
+
+
+def _held(order) -> int:
+    held = Entry.objects.filter(
+        account__kind=K.COOP_PENDING, account__cooperative=order.cooperative
+    )
+    return -sum(e.amount for e in held)
+
+
+def test_a_deposit_refunded_at_stripe_while_the_order_runs_is_owed_again_before_the_documents(
+    trade, order, calls, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given an export order in production whose deposit was paid by card, packed and shipped
+    card = _pay_deposit_by_card(trade, order)
+    _pack_and_ship(trade, order)
+    mailoutbox.clear()
+
+    # when Stripe reports the deposit's whole charge refunded (from its dashboard)
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded(card, "evt_deposit_refunded")
+
+    # then the refund is counted, and the deposit is owed again: the schedule is short
+    (refund,) = Refund.objects.filter(order=order)
+    assert (refund.payment_id, refund.amount_vnd, refund.status) == (card.pk, DEPOSIT, "SUCCEEDED")
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "SHIPPED",
+        "UNPAID",
+        DEPOSIT,
+        DEPOSIT,
+    )
+    assert _schedule(o) == [("DUE", Decimal("0.00")), ("SCHEDULED", Decimal("0.00"))]
+    note = o.events.filter(kind="PAYMENT").latest("pk").note
+    assert "4980.00 USD" in note  # the timeline says what is owed again
+    owed = [m for m in mailoutbox if o.code in m.subject]
+    assert {tuple(m.to) for m in owed} == {(trade["buyer"].email,), (trade["staff"].email,)}
+    assert all("4980.00 USD" in m.body for m in owed)
+    assert _held(o) == 0
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+    # when the balance is wired in full, the schedule is still short: the order is not paid,
+    # the documents are not released, and the goods cannot be delivered
+    _wire(trade, order, 2, "11620", "FT-BAL")
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_paid_vnd) == ("UNPAID", DEPOSIT + BALANCE)
+    assert o.export.documents_released_at is None
+    before, events = _state(order), o.events.count()
+    delivered = client_for(trade["staff"]).post(f"/api/v1/orders/{order.code}/deliver/", {})
+    assert delivered.status_code == 409 and delivered.json()["code"] == "invalid_transition"
+    assert _state(order) == before and o.events.count() == events
+
+    # when Stripe sends the refund event again, nothing changes
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded(card, "evt_deposit_refunded_again")
+    assert _state(order) == before and o.events.count() == events
+
+    # when the buyer pays the deposit again by card
+    deposit = order.installments.get(sequence=1)
+    again = installment_card_start(actor=trade["buyer"], installment_id=deposit.pk)
+    assert again.pk != card.pk and again.amount == Decimal("4980.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        _charged(again, deposit.pk, "evt_deposit_again")
+
+    # then the schedule is paid: the order is paid, the documents released, the goods can be
+    # delivered; the cooperative has the whole order held for it, and the ledger balances
+    o = Order.objects.get(pk=order.pk)
+    assert _schedule(o) == [("PAID", Decimal("4980.00")), ("PAID", Decimal("11620.00"))]
+    assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "PAID",
+        TOTAL + DEPOSIT,
+        DEPOSIT,
+    )
+    assert o.export.documents_released_at is not None
+    assert _held(o) == TOTAL
+    staff, buyer = client_for(trade["staff"]), client_for(trade["buyer"])
+    assert staff.post(f"/api/v1/orders/{order.code}/deliver/", {}).status_code == 200
+    assert buyer.post(f"/api/v1/orders/{order.code}/complete/", {}).status_code == 200
+    o = Order.objects.get(pk=order.pk)
+    assert (o.released_vnd, o.released_card_vnd) == (TOTAL, DEPOSIT)
     check = ledger_check()
     assert check.ok and check.drift_total == 0
