@@ -339,7 +339,7 @@ def _installments_owed_again(*, order: Order, payment: Payment, amount_vnd: int)
         lines.append(f"{inst.get_kind_display()} {inst.sequence}: {part} {inst.currency}")
     terms = ExportTerms.objects.filter(order=order).first()
     withheld = terms is not None and terms.documents_released_at is not None
-    if withheld:
+    if terms is not None and withheld:
         terms.documents_released_at = None
         terms.save(update_fields=["documents_released_at", "updated_at"])
     payment_status.order_installment_owed_again(
