@@ -967,3 +967,79 @@ def test_a_deposit_refunded_at_stripe_while_the_order_runs_is_owed_again_before_
     assert (o.released_vnd, o.released_card_vnd) == (TOTAL, DEPOSIT)
     check = ledger_check()
     assert check.ok and check.drift_total == 0
+
+
+def test_a_deposit_refunded_at_stripe_after_our_own_part_refund_is_owed_again_for_the_rest(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given an order in production whose card deposit was refunded in part by its cooperative
+    # (a quality claim, 20,000,000 ₫ through Stripe)
+    card = _pay_deposit_by_card(trade, order)
+    with django_capture_on_commit_callbacks(execute=True):
+        claim = _refund(trade, order, {"amount_vnd": 20_000_000})
+    assert claim.status_code == 201, claim.content
+
+    # when the rest of the deposit's charge is refunded from Stripe's dashboard
+    _charge_refunded(card, "evt_deposit_rest_refunded")
+
+    # then only what Stripe gave back beyond the claim is owed again, in the deposit's currency
+    deposit = order.installments.get(sequence=1)
+    kept = _usd(20_000_000)  # what the claim's refund gave back, to the cent
+    assert (deposit.amount_paid, deposit.amount_due) == (kept, Decimal("4980.00") - kept)
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_refunded_vnd, o.amount_owed_again_vnd) == (
+        "UNPAID",
+        DEPOSIT,
+        DEPOSIT - 20_000_000,
+    )
+
+    # when the buyer pays it again by card and the balance is wired
+    again = installment_card_start(actor=trade["buyer"], installment_id=deposit.pk)
+    assert again.amount == Decimal("4980.00") - kept
+    _charged(again, deposit.pk, "evt_deposit_rest_again")
+    _wire(trade, order, 2, "11620", "FT-BAL-ALL")
+
+    # then the schedule is paid; the claim stays refunded (PARTIALLY_REFUNDED) and the
+    # cooperative has the total less the claim held
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "PARTIALLY_REFUNDED",
+        TOTAL + DEPOSIT - 20_000_000,
+        DEPOSIT,
+    )
+    assert o.export.documents_released_at is not None
+    assert _held(o) == TOTAL - 20_000_000
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+
+def test_a_deposit_refunded_at_stripe_after_delivery_is_a_refund_and_nothing_is_owed_again(
+    trade, order, calls, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given an export order paid in full (deposit by card) and delivered
+    card = _pay_deposit_by_card(trade, order)
+    _pack_and_ship(trade, order)
+    _wire(trade, order, 2, "11620", "FT-DELIVERED")
+    delivered = client_for(trade["staff"]).post(f"/api/v1/orders/{order.code}/deliver/", {})
+    assert delivered.status_code == 200, delivered.content
+    mailoutbox.clear()
+    events = Order.objects.get(pk=order.pk).events.count()
+
+    # when Stripe reports the deposit's charge refunded from its dashboard
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded(card, "evt_refunded_after_delivery")
+
+    # then it is a refund of that card money: the goods and documents are gone, the schedule
+    # stays paid, nothing is owed again and nobody is asked to pay
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_refunded_vnd, o.amount_owed_again_vnd) == (
+        "DELIVERED",
+        "PARTIALLY_REFUNDED",
+        DEPOSIT,
+        0,
+    )
+    assert _schedule(o) == [("PAID", Decimal("4980.00")), ("PAID", Decimal("11620.00"))]
+    assert o.export.documents_released_at is not None
+    assert o.events.count() == events + 1  # the refund's event only
+    assert not [m for m in mailoutbox if "owed again" in m.subject or "thanh toán lại" in m.subject]
+    assert ledger_check().ok
