@@ -351,7 +351,7 @@ def test_an_engine_answers_a_repeated_browse_from_its_cache_until_the_index_chan
         )
         return stats["_all"]["total"]["request_cache"]["hit_count"]
 
-    settings.SEARCH_KNOWN_TOTALS = 0  # page and facets side by side every time (two entries)
+    settings.SEARCH_KNOWN_TOTALS = 0  # page and facets side by side every time (three entries)
     first = search(q="")
     hits = cache_hits()
     again = search(q="")
