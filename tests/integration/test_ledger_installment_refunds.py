@@ -865,9 +865,15 @@ def test_a_partly_paid_running_order_is_refunded_in_part_and_its_schedule_still_
     o = Order.objects.get(pk=order.pk)
     assert (o.payment_status, o.amount_refunded_vnd) == ("UNPAID", 30_000_000)
 
-    # when the rest of the balance is wired, the schedule is paid: the order is paid (with its
-    # refunds: PARTIALLY_REFUNDED) and the documents are released
+    # when the order is shipped and the rest of the balance is wired, the schedule is paid: the
+    # order is paid (with its refunds: PARTIALLY_REFUNDED), the documents are released and its
+    # cooperative can mark it delivered
+    _pack_and_ship(trade, order)
     _wire(trade, order, 2, "10620", "FT-BAL-REST")
+    web = Client()
+    web.force_login(trade["staff"])
+    page = web.get(reverse("frontend:export_order", args=[order.code])).content.decode()
+    assert 'name="to" value="DELIVERED"' in page
     o = Order.objects.get(pk=order.pk)
     assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
         "PARTIALLY_REFUNDED",
