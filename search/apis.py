@@ -11,7 +11,6 @@ from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import renderers, serializers
-from rest_framework.compat import split_header_value
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -250,7 +249,7 @@ class ProductSearchApi(APIView):
         try:
             data = self._data(params.validated_data)
         except Exception as exc:  # answered as DRF would (search.errors: a 400 or a 503)
-            return self._drf_answer_to(exc, request, args, kwargs)  # type: ignore[no-any-return]
+            return self._drf_answer_to(exc, request, args, kwargs)
         response = HttpResponse(
             LEAN_RENDERER.render(data, "application/json", {}), content_type="application/json"
         )
@@ -258,7 +257,7 @@ class ProductSearchApi(APIView):
             response["X-Search-Degraded"] = "1"
         headers = dict(self.default_response_headers)  # as APIView.finalize_response
         if (vary := headers.pop("Vary", None)) is not None:
-            patch_vary_headers(response, list(split_header_value(vary)))
+            patch_vary_headers(response, [v.strip() for v in vary.split(",")])
         for key, value in headers.items():
             response[key] = value
         return response
