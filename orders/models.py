@@ -212,6 +212,12 @@ class Order(TimeStampedModel):
     # `released_vnd` (orders.ledger). Card orders are card money whole; other methods, none.
     amount_paid_card_vnd = models.PositiveBigIntegerField(default=0)
     released_card_vnd = models.PositiveBigIntegerField(default=0)
+    # An export installment's card charge refunded at Stripe (its dashboard) while the schedule
+    # ran: received and refunded (both stay in `amount_paid_vnd` / `amount_refunded_vnd`, as the
+    # ledger has them), and owed again by the schedule (the installment's `amount_paid` went
+    # down). Paying it again adds to `amount_paid_vnd`, so a paid schedule has received
+    # `total_vnd` + this; the payment status leaves it out (`derived_payment_status`).
+    amount_owed_again_vnd = models.PositiveBigIntegerField(default=0)
     note = models.TextField(blank=True)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PLACED, db_index=True
@@ -284,17 +290,25 @@ class Order(TimeStampedModel):
 
     @property
     def takes_refunds(self) -> bool:
-        """Whether a refund may be made now: the order is paid, or it has ended with money
-        received (an export order cancelled with only its deposit paid: its refund may fail at
-        Stripe and be made again). A schedule still running is not refunded in part."""
-        return self.is_paid or (self.amount_paid_vnd > 0 and self.status in self.STOCK_RELEASING)
+        """Whether a refund may be made now: money was received for the order. It is paid; or
+        it is an export order paid in part whose schedule still runs (a claim on the deposit's
+        goods: a refund of money received, which does not lower what the schedule still owes);
+        or it has ended with money received (an export order cancelled with only its deposit
+        paid: its refund may fail at Stripe and be made again)."""
+        return self.is_paid or self.amount_paid_vnd > 0
 
     def derived_payment_status(self) -> str:
-        """PAID, PARTIALLY_REFUNDED or REFUNDED from the money received and refunded so far."""
+        """PAID, PARTIALLY_REFUNDED or REFUNDED from the money received and refunded so far.
+        Money refunded at Stripe and owed (then paid) again by the schedule is left out of both:
+        a schedule paid again in full is PAID; nothing kept of what was received, REFUNDED."""
+        again = self.amount_owed_again_vnd
+        refunded, paid = self.amount_refunded_vnd - again, self.amount_paid_vnd - again
         if self.amount_refunded_vnd <= 0:
             return self.PaymentStatus.PAID
-        if self.amount_refunded_vnd >= self.amount_paid_vnd:
+        if refunded >= paid:
             return self.PaymentStatus.REFUNDED
+        if refunded <= 0:
+            return self.PaymentStatus.PAID
         return self.PaymentStatus.PARTIALLY_REFUNDED
 
     @property

@@ -43,6 +43,14 @@ def mail_payment_received(*, order_id: int) -> int:
         raise _missing(exc, order_id=order_id) from exc
 
 
+@shared_task(base=HtxTask, name="orders.mail_payment_owed_again")
+def mail_payment_owed_again(*, order_id: int, event_id: int) -> int:
+    try:
+        return notifications.payment_owed_again(order_id=order_id, event_id=event_id)
+    except (Order.DoesNotExist, OrderEvent.DoesNotExist) as exc:
+        raise _missing(exc, order_id=order_id, event_id=event_id) from exc
+
+
 @shared_task(base=HtxTask, name="orders.expire_unpaid")
 def expire_unpaid() -> dict:
     """Cancel unpaid orders past their payment window (releasing stock once) and purge old

@@ -149,7 +149,13 @@ class ProductSearchApi(APIView):
         total = serializers.IntegerField()
         total_exact = serializers.BooleanField(
             help_text="False when the match is larger than SEARCH_EXACT_COUNT_UP_TO: total and "
-            "facet counts are then estimates"
+            "facet counts are then estimates (estimated_facets names the facets whose counts are)"
+        )
+        estimated_facets = serializers.ListField(
+            child=serializers.CharField(),
+            help_text="The facets whose counts are estimates (counted over the newest "
+            "SEARCH_EXACT_COUNT_UP_TO matches of a bigger match, then scaled); the counts of "
+            "every other facet are exact",
         )
         page = serializers.IntegerField()
         size = serializers.IntegerField()
@@ -204,6 +210,7 @@ def page_data(page: ProductSearchPage) -> dict[str, Any]:
         "results": [_card_data(card) for card in page.results],
         "total": page.total,
         "total_exact": bool(page.total_exact),
+        "estimated_facets": list(page.estimated_facets),
         "page": page.page,
         "size": page.size,
         "next_cursor": page.next_cursor,

@@ -173,3 +173,24 @@ def payment_received(*, order_id: int) -> int:
         )
 
     return _send(_mails(order, text))
+
+
+def payment_owed_again(*, order_id: int, event_id: int) -> int:
+    """A card payment of an export order's installment was refunded at Stripe while its schedule
+    runs: the buyer and the cooperative are told what is owed again (the event's note)."""
+    order = (
+        Order.objects.select_related("buyer", "cooperative")
+        .prefetch_related(_STAFF)
+        .get(pk=order_id)
+    )
+    event = OrderEvent.objects.get(pk=event_id, order=order)
+
+    def text(role: str) -> tuple[object, object]:
+        subject = _("Order %(code)s: a payment is owed again") % {"code": order.code}
+        headline = _(
+            "A card payment for order %(code)s was refunded at Stripe: the payment schedule is "
+            "not paid in full until it is paid again."
+        ) % {"code": order.code}
+        return subject, headline + "\n" + _("Note: %(note)s") % {"note": event.note}
+
+    return _send(_mails(order, text))

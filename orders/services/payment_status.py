@@ -21,8 +21,8 @@ P = Payment.Status
 OPEN = (P.PENDING, P.FAILED)  # a payment that can still be paid or changed
 
 
-def _event(order: Order, *, actor: User | None, kind: str, before: str, note: str) -> None:
-    OrderEvent.objects.create(
+def _event(order: Order, *, actor: User | None, kind: str, before: str, note: str) -> OrderEvent:
+    return OrderEvent.objects.create(
         order=order,
         actor=actor,
         kind=kind,
@@ -306,7 +306,9 @@ def order_installment_received(
     total); the order becomes PAID once every installment is paid. Writes the event; the
     "payment received" mail goes out when the order is paid in full."""
     before, paid_before = order.payment_status, order.amount_paid_vnd
-    order.amount_paid_vnd = order.total_vnd if schedule_paid else min(order.total_vnd, received_vnd)
+    # what the schedule counts now, plus what it received, lost at Stripe and owes again
+    counted = order.total_vnd if schedule_paid else min(order.total_vnd, received_vnd)
+    order.amount_paid_vnd = max(paid_before, counted + order.amount_owed_again_vnd)
     if schedule_paid and order.payment_status == Order.PaymentStatus.UNPAID:
         order.payment_status = order.derived_payment_status()  # PAID, unless refunds came first
         enqueue("orders.mail_payment_received", order_id=order.pk)
@@ -318,6 +320,24 @@ def order_installment_received(
     )
     _event(order, actor=actor, kind=OrderEvent.Kind.PAYMENT, before=before, note=note)
     ledger.post_payment_part(order, amount_vnd=part, by_card=by_card, actor=actor)
+
+
+def order_installment_owed_again(
+    *, order: Order, amount_vnd: int, documents_withheld: bool, note: str
+) -> None:
+    """Money counted for an export order's installment was refunded at Stripe (its dashboard)
+    while the schedule runs: the schedule owes it again (the caller lowered the installment).
+    A paid order is UNPAID again until the schedule is paid again. Writes the event (the note
+    says what is owed) and mails the buyer and the cooperative after commit. `order` is locked;
+    the refund itself is recorded by the caller (`refund_succeeded`)."""
+    before = order.payment_status
+    order.amount_owed_again_vnd += amount_vnd
+    order.payment_status = Order.PaymentStatus.UNPAID
+    order.save(update_fields=["amount_owed_again_vnd", "payment_status", "updated_at"])
+    if documents_withheld:
+        note += " " + _("The shipping documents are withheld until it is paid.")
+    event = _event(order, actor=None, kind=OrderEvent.Kind.PAYMENT, before=before, note=note)
+    enqueue("orders.mail_payment_owed_again", order_id=order.pk, event_id=event.pk)
 
 
 def installment_payment_succeeded(*, payment: Payment) -> None:

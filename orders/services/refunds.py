@@ -21,7 +21,17 @@ from market.models import User
 from orders import money, stripe_adapter
 from orders.errors import NotFound, ReasonRequired, RefundInvalid, ValidationFailed
 from orders.locks import lock_refund_with_parents
-from orders.models import InstallmentReceipt, Order, OrderEvent, Payment, PaymentMethod, Refund
+from orders.models import (
+    Currency,
+    ExportTerms,
+    Installment,
+    InstallmentReceipt,
+    Order,
+    OrderEvent,
+    Payment,
+    PaymentMethod,
+    Refund,
+)
 from orders.services import payment_status
 from orders.services.access import lock_order_for
 
@@ -180,9 +190,10 @@ def refund_create(
     method: str | None = None,
     refundable_seen_vnd: int | None = None,
 ) -> Refund:
-    """Refund part or all of a paid order, or what is left of the money received for an order
-    that ended (a refund that failed at Stripe, made again). Only the cooperative's staff or an
-    admin may.
+    """Refund part or all of the money received for an order: a paid order, an export order
+    paid in part whose schedule still runs (the refund does not lower what the schedule still
+    owes: the order's amount stays), or an order that ended (a refund that failed at Stripe,
+    made again). Only the cooperative's staff or an admin may.
 
     The money goes back the way it came: a card order through Stripe (after commit); a bank
     transfer or cash order is recorded as paid back by the cooperative at once; an export order
@@ -191,7 +202,7 @@ def refund_create(
     back by bank transfer and calls `refund_mark_paid_out`).
 
     Raises NotFound, ActionForbidden, ReasonRequired, ValidationFailed (unknown method) or
-    RefundInvalid (an order neither paid nor ended with money received, amount not positive or above what is left to refund, above
+    RefundInvalid (no money received for the order, amount not positive or above what is left to refund, above
     what can go back the chosen way, a way the order was not paid; `refund_changed` when
     `refundable_seen_vnd`, what was left to refund on the asker's screen, is no longer what is
     left: a second click of the same form, or someone else's refund meanwhile). Nothing
@@ -208,7 +219,8 @@ def refund_create(
         or order.payment_status == Order.PaymentStatus.REFUNDED
     ):
         raise RefundInvalid(
-            _("Only paid orders can be refunded."), fields={"payment_status": order.payment_status}
+            _("Only money received for an order can be refunded."),
+            fields={"payment_status": order.payment_status},
         )
     left = payment_status.refundable_vnd(order)
     if refundable_seen_vnd is not None and refundable_seen_vnd != left:
@@ -282,18 +294,84 @@ def refund_owed(*, order: Order, amount_vnd: int, reason: str, actor: User | Non
     return first
 
 
+def _schedule_runs(order: Order) -> bool:
+    """An export order whose schedule can still be paid: not ended, its goods not delivered and
+    its money not released to the cooperative."""
+    return (
+        order.payment_method == PaymentMethod.INSTALLMENTS
+        and order.status not in Order.STOCK_RELEASING
+        and order.status not in (Order.Status.DELIVERED, Order.Status.COMPLETED)
+        and order.released_at is None
+    )
+
+
+def _installments_owed_again(*, order: Order, payment: Payment, amount_vnd: int) -> None:
+    """What Stripe gave back of `payment`'s charge beyond our own refunds of it is no longer paid
+    on its installment: the installment's `amount_paid` goes down by it (in its currency: the
+    charge's receipts less our refunds' parts, `refund_part`'s rounding), the order is unpaid
+    again and documents released on the paid schedule are withheld. Locks the installments
+    (after the payment and the order, as `orders.locks` orders them)."""
+    receipts = list(
+        InstallmentReceipt.objects.filter(
+            installment__order=order,
+            method=InstallmentReceipt.Method.CARD,
+            reference=payment.provider_id,
+        ).order_by("-pk")
+    )
+    spent = _given_back([payment]).get(payment.pk, 0)  # our refunds of it, on their way or paid
+    if payment.currency == Currency.USD:
+        spent_part = money.usd(spent, Decimal(payment_status.payment_rate(payment) or 1))
+    else:
+        spent_part = Decimal(spent)
+    owed = max(sum((r.amount for r in receipts), Decimal(0)) - spent_part, Decimal(0))
+    installments = Installment.objects.select_for_update(of=("self",)).filter(
+        pk__in={r.installment_id for r in receipts}
+    )
+    by_id = {i.pk: i for i in installments.order_by("pk")}
+    lines = []
+    for receipt in receipts:  # the latest receipt first
+        inst = by_id[receipt.installment_id]
+        part = min(owed, receipt.amount, inst.amount_paid)
+        if part <= 0:
+            continue
+        inst.amount_paid, inst.paid_at, owed = inst.amount_paid - part, None, owed - part
+        inst.save(update_fields=["amount_paid", "paid_at", "updated_at"])
+        lines.append(f"{inst.get_kind_display()} {inst.sequence}: {part} {inst.currency}")
+    terms = ExportTerms.objects.filter(order=order).first()
+    withheld = terms is not None and terms.documents_released_at is not None
+    if terms is not None and withheld:
+        terms.documents_released_at = None
+        terms.save(update_fields=["documents_released_at", "updated_at"])
+    payment_status.order_installment_owed_again(
+        order=order,
+        amount_vnd=amount_vnd,
+        documents_withheld=withheld,
+        note=_(
+            "A card payment was refunded at Stripe while the payment schedule runs: "
+            "%(what)s is owed again."
+        )
+        % {"what": "; ".join(lines) or f"{amount_vnd:,} ₫"},
+    )
+
+
 def refund_installment_card_at_stripe(*, order: Order, payment: Payment, note: str) -> None:
     """The whole charge of one installment's card payment was refunded at Stripe (our own refunds,
     or Stripe's dashboard): what our refunds from that payment do not cover yet is recorded as
     one succeeded refund of it. The order's other money (other card payments, wires) stays.
-    Inside the webhook's transaction, the payment then the order locked. A schedule paid only in
-    part counts it too (its payment status stays UNPAID until the order ends or is paid; what is
-    left to refund drops, so cancelling it later refunds nothing twice)."""
+    Inside the webhook's transaction, the payment then the order locked.
+
+    While the schedule runs (not ended, not delivered), that money is owed again: its
+    installment counts it unpaid, so the schedule is short (a paid order is UNPAID again, its
+    documents withheld, delivery refused) until the buyer pays it again
+    (`_installments_owed_again`). Once the goods are delivered it is a refund like any other.
+    Cancelling the order later refunds nothing twice (what is left to refund dropped)."""
     if order.amount_paid_vnd <= 0:
         return  # nothing was counted as received for it
     room = next((r for p, r in refund_ways(order) if p.pk == payment.pk), 0)
     if room <= 0:
         return
+    if _schedule_runs(order):
+        _installments_owed_again(order=order, payment=payment, amount_vnd=room)
     refund = payment_status.refund_open(
         order=order,
         payment=payment,

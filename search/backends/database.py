@@ -50,6 +50,25 @@ TABLE = SearchDocument._meta.db_table
 # query as one whole line (a family ranks first for the SKU of any of its variants).
 SKU_SEPARATOR = "\n"
 WORDS = SearchWord._meta.db_table
+# PostgreSQL: the narrow table of the names and the filter columns (migration search 0012),
+# kept in the same transactions as the documents' table: a rank window's rows are found in it
+# (`_PostgresText.window_ids`), ~20 rows to a page instead of ~5.
+NAMES = "search_searchname"
+NAME_COLUMNS = [
+    "product_id",
+    "name_fold",
+    "name_exact",
+    "category_id",
+    "province_id",
+    "cooperative_id",
+    "certifications",
+    "ocop_stars",
+    "options",
+    "price_vnd",
+    "in_stock",
+    "incoterms",
+    "export_ready",
+]
 GENERATION_KEY = "search:index-generation"
 # Common words (search/ranking.py; the engines apply the same rule): module names the tests
 # can change for this backend alone.
@@ -434,7 +453,11 @@ class _PostgresText:
         from its words ("hữu cơ" is both words, "ca cao" is not "cao cấp"). So the newest
         PROBE_ROWS rows are walked first, which measures both shares; the rest is walked if
         that should read fewer pages than the index would (and stops once it has read as
-        many), else found through the index. `table`: its rows and pages."""
+        many), else found through the index. `table`: its rows and pages.
+        Every read here is of the narrow table (`NAMES`: ids, names, filter columns): the
+        candidate rows the walk and the index read are ~20 to a page there, against ~5 in the
+        documents' table (1.4 GB at 1,000,000 products), whose rows only the ranking of the
+        window's ids reads."""
         docs, pages = table
         where = " AND ".join(["d.tsv_name @@ to_tsquery('simple', %s)", *filters])
         name = _ts_all(plan.recall, ranking.NAME)
@@ -442,12 +465,12 @@ class _PostgresText:
         cursor.execute("SELECT set_config('enable_bitmapscan', 'off', true)")
         try:
             cursor.execute(
-                f"SELECT product_id FROM {TABLE} ORDER BY product_id DESC LIMIT 1 OFFSET %s",  # noqa: S608
+                f"SELECT product_id FROM {NAMES} ORDER BY product_id DESC LIMIT 1 OFFSET %s",  # noqa: S608
                 [PROBE_ROWS - 1],
             )
             bound = cursor.fetchone()
             cursor.execute(
-                f"SELECT d.product_id, {kept} FROM {TABLE} d WHERE d.tsv_name @@ "  # noqa: S608
+                f"SELECT d.product_id, {kept} FROM {NAMES} d WHERE d.tsv_name @@ "  # noqa: S608
                 f"to_tsquery('simple', %s) AND d.product_id >= %s ORDER BY d.product_id DESC",
                 [*params, name, bound[0] if bound else 0],
             )
@@ -460,10 +483,10 @@ class _PostgresText:
             index = min(len(probed) / PROBE_ROWS * docs, pages or docs)  # pages
             if walk / rows_per_page < index:
                 cursor.execute(
-                    f"SELECT d.product_id FROM {TABLE} d WHERE {where} "  # noqa: S608
+                    f"SELECT d.product_id FROM {NAMES} d WHERE {where} "  # noqa: S608
                     f"AND d.product_id < %s AND d.product_id >= COALESCE((SELECT product_id "
-                    f"FROM {TABLE} ORDER BY product_id DESC LIMIT 1 OFFSET %s), "
-                    f"(SELECT min(product_id) FROM {TABLE})) ORDER BY d.product_id DESC LIMIT %s",
+                    f"FROM {NAMES} ORDER BY product_id DESC LIMIT 1 OFFSET %s), "
+                    f"(SELECT min(product_id) FROM {NAMES})) ORDER BY d.product_id DESC LIMIT %s",
                     [
                         name,
                         *params,
@@ -478,24 +501,40 @@ class _PostgresText:
         finally:
             cursor.execute("SELECT set_config('enable_bitmapscan', 'on', true)")
         cursor.execute(  # (`+ 0`: no order from the primary key, so no walk of it)
-            f"SELECT d.product_id FROM {TABLE} d WHERE {where} "  # noqa: S608
+            f"SELECT d.product_id FROM {NAMES} d WHERE {where} "  # noqa: S608
             f"ORDER BY d.product_id + 0 DESC LIMIT %s",
             [name, *params, size],
         )
         ids = [r[0] for r in cursor.fetchall()]
         return ids if len(ids) == size else None
 
+    @staticmethod
+    def has_sku(cursor: CursorWrapper, plan: ranking.Plan) -> bool:
+        """Whether a document has the query as one of its SKUs: one lookup in the GIN index
+        of the SKU lines (`searchdoc_sku`, migration search 0013)."""
+        sku = plan.sku.replace(SKU_SEPARATOR, " ")
+        if not sku:
+            return False
+        cursor.execute(
+            f"SELECT 1 FROM {TABLE} d "  # noqa: S608
+            f"WHERE string_to_array(d.sku, E'\\n') @> ARRAY[%s] LIMIT 1",
+            [sku],
+        )
+        return cursor.fetchone() is not None
+
     def shares(self, cursor: CursorWrapper, terms: list[str]) -> dict[str, float]:
         """The share of the documents that contain each term, from the planner's statistics
         (`ANALYZE` keeps the most common lexemes of the tsvector with their frequencies; a term
         not among them is rarer than all of those). No scan of the index. With DOCS, the
-        table's rows, and PAGES, its pages."""
+        table's rows, and PAGES, the pages of the narrow table a rank window is found in."""
         cursor.execute(
             "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples, "
-            "c.relpages FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename "
+            "(SELECT n.relpages FROM pg_class n WHERE n.relname = %s "
+            "AND n.relnamespace = current_schema()::regnamespace) "
+            "FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename "
             "WHERE s.schemaname = current_schema() AND s.tablename = %s AND s.attname = 'tsv' "
             "AND c.relnamespace = current_schema()::regnamespace",
-            [TABLE],
+            [NAMES, TABLE],
         )
         row = cursor.fetchone()
         if not row or not row[0] or (row[2] or 0) < COMMON_MIN_DOCS:
@@ -503,7 +542,7 @@ class _PostgresText:
         frequencies = dict(zip(row[0], row[1], strict=False))
         return {t: float(frequencies.get(t, 0.0)) for t in terms} | {
             DOCS: float(row[2]),
-            PAGES: float(row[3]),
+            PAGES: float(row[3] or 0),
         }
 
     def rank(
@@ -535,16 +574,23 @@ class _PostgresText:
         return "d.tsv @@ to_tsquery('simple', %s)", [expr]
 
     def write(self, cursor: CursorWrapper, docs: list[Doc], ids: list[int]) -> None:
-        pass  # the tsvector is a generated column
+        """The narrow table's rows (`NAMES`), copied from the documents just written, in the
+        same transaction (the tsvectors are generated columns)."""
+        table = _write_table.get()
+        cursor.execute(_names_upsert(table, _names_table(table)), [sorted(ids)])
 
     def delete(self, cursor: CursorWrapper, ids: list[int]) -> None:
-        pass
+        cursor.execute(
+            f"DELETE FROM {_names_table(_write_table.get())} WHERE product_id = ANY(%s)",  # noqa: S608
+            [sorted(ids)],
+        )
 
     def clear(self, cursor: CursorWrapper) -> None:
-        pass
+        cursor.execute(f"DELETE FROM {NAMES}")  # noqa: S608
 
     def optimize(self, cursor: CursorWrapper) -> None:
         cursor.execute(f"ANALYZE {TABLE}")
+        cursor.execute(f"ANALYZE {NAMES}")
 
     def close_words(self, cursor: CursorWrapper, token: str) -> set[str]:
         """Vocabulary words that look like `token` (pg_trgm similarity, GIN-indexed); without
@@ -678,6 +724,7 @@ class DatabaseBackend(SearchBackend):
                 progress=progress,
                 # the vocabulary after the documents' lock, in the order a drain writes them
                 before_load=lambda cursor: cursor.execute(f"DELETE FROM {WORDS}"),  # noqa: S608
+                companions=[(NAMES, NAME_COLUMNS, _name_row)],
             )
         _bump_generation()
         return total
@@ -899,16 +946,14 @@ class DatabaseBackend(SearchBackend):
         pages come from them either way; what the window gives up is an older row that a
         tie-break (shorter name, more orders) would have put first. Pages past the window
         rank the rest of the match in full. A query with a digit may be a SKU (which outranks
-        the name): it is never windowed on PostgreSQL, and on SQLite only when no document
-        has that SKU (`_SqliteText.has_sku`: "gao st25", 21,800 rows ranked in full at
-        1,000,000 products, 130 ms)."""
+        the name): it is windowed only when no document has that SKU (`has_sku`: "gao st25",
+        21,800 rows ranked in full at 1,000,000 products, SQLite 130 ms, PostgreSQL 140-430
+        ms)."""
         size = rank_window()
         if plan is None or size <= 0:
             return None
         text = self.text
-        if any(c.isdigit() for c in plan.sku) and not (
-            isinstance(text, _SqliteText) and not text.has_sku(cursor, plan)
-        ):
+        if any(c.isdigit() for c in plan.sku) and text.has_sku(cursor, plan):
             return None
         if not self._big_match(plan):
             return None
@@ -1203,6 +1248,29 @@ COLUMNS = [f.column for f in SearchDocument._meta.concrete_fields if f.column]  
 # Where the writes go: the documents' table, or during a PostgreSQL rebuild's final drain the
 # new table that is about to take its place (`_rebuild_postgres`).
 _write_table: ContextVar[str] = ContextVar("search_write_table", default=TABLE)
+_NAME_POSITIONS = [COLUMNS.index(c) for c in NAME_COLUMNS]
+
+
+def _names_table(documents_table: str) -> str:
+    """The narrow table beside `documents_table` (during a rebuild's drain, the new one)."""
+    return NAMES + documents_table[len(TABLE) :]
+
+
+@lru_cache(maxsize=4)
+def _names_upsert(documents_table: str, names_table: str) -> str:
+    """The narrow table's rows of the ids `%s` (an array), from the documents' table."""
+    columns = ", ".join(NAME_COLUMNS)
+    return (
+        f"INSERT INTO {names_table} ({columns}) SELECT {columns} FROM {documents_table} "  # noqa: S608
+        f"WHERE product_id = ANY(%s) ORDER BY product_id "
+        f"ON CONFLICT (product_id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in NAME_COLUMNS if c != "product_id")
+    )
+
+
+def _name_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The narrow table's row (NAME_COLUMNS) of a documents' row (`_row`, COLUMNS)."""
+    return tuple(row[i] for i in _NAME_POSITIONS)
 
 
 @lru_cache(maxsize=4)

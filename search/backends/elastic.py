@@ -321,20 +321,19 @@ class EngineBackend(SearchBackend):
         bodies = eq.search_requests(query, plan)
         if len(bodies) == 1:  # no facets: the page alone
             raw = self._call(self._search_raw, bodies[0], self.read_alias, params)
-            facet_answer = None
+            facet_answers: list[dict[str, Any]] = []
         else:  # the page and the facets side by side (eq.search_requests)
-            raw, facet_answer = self._call(self._msearch_raw, bodies, self.read_alias, params)
-            if eq.bits_overflowed(facet_answer):  # rare: the small facets counted apart
+            raw, *facet_answers = self._call(self._msearch_raw, bodies, self.read_alias, params)
+            if eq.bits_overflowed(facet_answers[0]):  # rare: the small facets counted apart
                 body = eq.search_requests(query, plan, packed=False)[1]
-                facet_answer = self._call(self._search_raw, body, self.read_alias, params)
+                facet_answers[0] = self._call(self._search_raw, body, self.read_alias, params)
         hits = raw["hits"]["hits"]
         total: int = raw["hits"]["total"]["value"]
         result = SearchResult(ids=[int(h["_id"]) for h in hits], total=total)
-        if facet_answer is not None:
-            result.facets = eq.read_facets(facet_answer.get("aggregations", {}))
-            counted = eq.facets_counted(facet_answer, total)
-            if counted < total:  # a big match: the facets of its first `counted`, extrapolated
-                result.facets = eq.scaled_facets(result.facets, counted, total)
+        if facet_answers:
+            result.facets, estimated = eq.read_facet_answers(facet_answers, total)
+            if estimated:  # a big match: some facets counted over its newest matches only
+                result.estimated_facets = estimated
                 result.total_exact = False
         if hits and (query.offset + len(hits) < total or query.cursor) and len(hits) == query.size:
             result.next_cursor = encode_cursor(list(hits[-1]["sort"]))

@@ -41,6 +41,7 @@ NEXT_SUFFIX = "_next"
 # 1,000,000 documents build in one pass instead of spilling to many runs.
 BUILD_MEMORY = "256MB"
 Doc = dict[str, Any]
+Row = tuple[Any, ...]
 # The switch waits this long at most for the searches running on the old table (and holds back
 # the searches that start meanwhile this long at most), then gives up and tries again.
 SWITCH_LOCK_TIMEOUT_MS = 100
@@ -60,6 +61,7 @@ def rebuild(
     before_switch: Callable[[str], object] | None = None,
     progress: Callable[[int], object] | None = None,
     before_load: Callable[[CursorWrapper], object] | None = None,
+    companions: Iterable[tuple[str, list[str], Callable[[Row], Row]]] = (),
 ) -> int:
     """`before_load(cursor)` runs once `table` is locked (clearing what the load re-fills: taken
     after the lock, as writers take them, so a drain and the rebuild cannot deadlock).
@@ -67,32 +69,50 @@ def rebuild(
     indexes, build its indexes, and put it in `table`'s place; `on_batch(cursor, docs)` runs
     for each batch (the typo vocabulary) and `before_switch(new_table)` once the new table is
     complete, before the switch (it writes into `new_table`; readers still read `table`).
-    Raises `SwitchBlocked` when searches held the old table through every attempt."""
-    nxt = table + NEXT_SUFFIX
+    Raises `SwitchBlocked` when searches held the old table through every attempt.
+    `companions`: (table, columns, row of it from `to_row`'s row) of tables kept beside
+    `table` with the same rows (the narrow names table): each is loaded, indexed and switched
+    in with it, in the same transaction."""
+    companions = list(companions)
+    tables = [table, *(name for name, _c, _r in companions)]
     total = 0
     with transaction.atomic(), connection.cursor() as cursor:
         # Writers wait until the switch; readers go on (EXCLUSIVE does not block SELECT).
-        cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        # (In the order writers write them: the documents, then their companions.)
+        for name in tables:
+            cursor.execute(f"LOCK TABLE {name} IN EXCLUSIVE MODE")
         if before_load:
             before_load(cursor)
-        cursor.execute(f"DROP TABLE IF EXISTS {nxt}")
-        cursor.execute(
-            f"CREATE TABLE {nxt} (LIKE {table} INCLUDING ALL EXCLUDING INDEXES)"  # the checks, generated columns
-        )
-        copy_sql = f"COPY {nxt} ({', '.join(columns)}) FROM STDIN" + _freeze(cursor)
+        freeze = None
+        for name in tables:
+            cursor.execute(f"DROP TABLE IF EXISTS {name + NEXT_SUFFIX}")
+            cursor.execute(  # the checks, generated columns
+                f"CREATE TABLE {name + NEXT_SUFFIX} (LIKE {name} INCLUDING ALL EXCLUDING INDEXES)"
+            )
+            freeze = _freeze(cursor) if freeze is None else freeze
+        loads = [(table + NEXT_SUFFIX, columns, None)] + [
+            (name + NEXT_SUFFIX, cols, project) for name, cols, project in companions
+        ]
+        copies = [
+            (f"COPY {nxt} ({', '.join(cols)}) FROM STDIN" + (freeze or ""), project)
+            for nxt, cols, project in loads
+        ]
         for docs in batches:
-            with cursor.cursor.copy(copy_sql) as copy:
-                for doc in docs:
-                    copy.write_row(to_row(doc))
+            rows = [to_row(doc) for doc in docs]
+            for copy_sql, project in copies:
+                with cursor.cursor.copy(copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(project(row) if project else row)
             on_batch(cursor, docs)
             total += len(docs)
             if progress:
                 progress(total)
-        _build_indexes(cursor, table, nxt)
-        cursor.execute(f"ANALYZE {nxt}")
+        for name in tables:
+            _build_indexes(cursor, name, name + NEXT_SUFFIX)
+            cursor.execute(f"ANALYZE {name + NEXT_SUFFIX}")
         if before_switch:
-            before_switch(nxt)
-        _switch_when_free(cursor, table, nxt)
+            before_switch(table + NEXT_SUFFIX)
+        _switch_when_free(cursor, tables)
     return total
 
 
@@ -115,10 +135,12 @@ class SwitchBlocked(RuntimeError):
     """Searches held the old table through every attempt of the switch."""
 
 
-def _switch_when_free(cursor: CursorWrapper, table: str, nxt: str) -> None:
-    """Lock the old table for the switch with a `lock_timeout` (searches wait behind a lock
+def _switch_when_free(cursor: CursorWrapper, tables: list[str]) -> None:
+    """Lock the old tables for the switch with a `lock_timeout` (searches wait behind a lock
     request that waits: without a bound, one slow search would hold back every search), and
-    switch; on a timeout, roll back to before the lock and try again a moment later."""
+    switch; on a timeout, roll back to before the lock and try again a moment later.
+    The companions are locked first: a search that reads both reads the narrow names table
+    first (its rank window), then the documents."""
     lock_timeout_ms, attempts = SWITCH_LOCK_TIMEOUT_MS, SWITCH_ATTEMPTS
     for attempt in range(1, attempts + 1):
         try:
@@ -128,9 +150,11 @@ def _switch_when_free(cursor: CursorWrapper, table: str, nxt: str) -> None:
                     [f"{lock_timeout_ms}ms"],
                 )
                 before = cursor.fetchone()[0]
-                cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+                for table in [*tables[1:], tables[0]]:
+                    cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
                 cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
-                _switch(cursor, table, nxt)
+                for table in tables:
+                    _switch(cursor, table, table + NEXT_SUFFIX)
                 return
         except OperationalError as exc:
             if getattr(exc.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
@@ -138,7 +162,7 @@ def _switch_when_free(cursor: CursorWrapper, table: str, nxt: str) -> None:
             log.info("search rebuild: switch attempt %s waited on searches; again", attempt)
             time.sleep(random.uniform(0.05, 0.25))
     raise SwitchBlocked(
-        f"searches held {table} through {attempts} attempts of {lock_timeout_ms} ms; "
+        f"searches held {tables[0]} through {attempts} attempts of {lock_timeout_ms} ms; "
         "the rebuild is rolled back and the old index stays"
     )
 

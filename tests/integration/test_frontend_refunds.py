@@ -84,12 +84,13 @@ def test_an_admin_cancels_an_order_with_its_deposit_paid_and_records_the_wire_pa
     assert f'href="{_url("order_refunds", order)}"' in export_page.content.decode()
     page = admin.get(_url("order_refunds", order))
 
-    # then it shows what was received and offers the cancel-and-refund (not a part refund: the
-    # order is not paid in full)
+    # then it shows what was received and offers the cancel-and-refund, and a part refund of
+    # what was received (the schedule still runs)
     html = page.content.decode()
     assert page.status_code == 200
     assert 'data-money="received">126.492.000' in html
-    assert "Hủy đơn và hoàn tiền" in html and 'id="refund-part"' not in html
+    assert "Hủy đơn và hoàn tiền" in html and 'id="refund-part"' in html
+    assert f'name="left_vnd" value="{DEPOSIT}"' in html
 
     # when the admin posts it without a reason, nothing changes
     before = _state(order)
@@ -133,6 +134,74 @@ def test_an_admin_cancels_an_order_with_its_deposit_paid_and_records_the_wire_pa
     twice = admin.post(_url("order_refund_paid_out", order, refund.pk), {"note": "x"}, follow=True)
     assert _state(order) == before
     assert 'class="error"' in again.content.decode() and 'class="error"' in twice.content.decode()
+
+
+def test_staff_refund_part_of_a_deposit_while_the_schedule_runs_and_the_balance_stays_owed(
+    trade, order
+):
+    # given an export order in production whose deposit was wired, and its staff's refund screen
+    _wire_deposit(trade, order)
+    staff = _as(trade["staff"])
+    left = {"left_vnd": DEPOSIT}
+
+    # when they refund more than the deposit, or by card (none was paid by card)
+    before = _state(order)
+    too_much = staff.post(
+        _url("order_refund_create", order),
+        {"amount_vnd": DEPOSIT + 1, "reason": "Hàng ẩm", "method": "wire", **left},
+        follow=True,
+    )
+    by_card = staff.post(
+        _url("order_refund_create", order),
+        {"amount_vnd": 5_000_000, "reason": "Hàng ẩm", "method": "card", **left},
+        follow=True,
+    )
+
+    # then each is refused on the screen and nothing changed
+    assert 'class="error"' in too_much.content.decode()
+    assert 'class="error"' in by_card.content.decode()
+    assert _state(order) == before
+
+    # when they refund 5,000,000 ₫ of the deposit by bank transfer (a quality claim)
+    done = staff.post(
+        _url("order_refund_create", order),
+        {"amount_vnd": 5_000_000, "reason": "Hàng ẩm", "method": "wire", **left},
+    )
+
+    # then it is owed back by bank transfer, the order still runs unpaid with its balance owed
+    assert done.status_code == 302
+    (refund,) = Refund.objects.filter(order=order)
+    assert (refund.payment.provider, refund.amount_vnd, refund.status) == (
+        "bank_transfer",
+        5_000_000,
+        "PENDING",
+    )
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_paid_vnd) == ("CONFIRMED", "UNPAID", DEPOSIT)
+    assert [i.state for i in o.installments.order_by("sequence")][0] == "PAID"
+    assert o.installments.get(sequence=2).amount_due == Decimal("11620.00")
+    html = staff.get(_url("order_refunds", order)).content.decode()
+    assert f'name="left_vnd" value="{DEPOSIT - 5_000_000}"' in html
+    assert ledger_check().ok
+
+    # when the cooperative then cancels the order, and an admin pays both refunds back
+    cancelled = staff.post(_url("order_refund_cancel", order), {"reason": "Không giao được"})
+    assert cancelled.status_code == 302
+    admin = _as(trade["admin"])
+    for r in Refund.objects.filter(order=order).order_by("pk"):
+        assert (
+            admin.post(_url("order_refund_paid_out", order, r.pk), {"note": "FT"}).status_code
+            == 302
+        )
+
+    # then only what was left is refunded by the cancel: the deposit comes back once in all
+    assert list(Refund.objects.filter(order=order).values_list("amount_vnd", "status")) == [
+        (5_000_000, "SUCCEEDED"),
+        (DEPOSIT - 5_000_000, "SUCCEEDED"),
+    ]
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_refunded_vnd) == ("CANCELLED", "REFUNDED", DEPOSIT)
+    assert ledger_check().ok
 
 
 def test_the_refund_screen_and_its_posts_are_only_for_the_cooperative_and_admins(trade, order):

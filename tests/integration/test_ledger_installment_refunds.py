@@ -359,20 +359,58 @@ def test_cancelling_a_paid_card_and_wire_order_queues_one_refund_per_way(
     assert ledger_check().ok
 
 
-def test_stripe_refunding_a_whole_deposit_charge_refunds_only_that_card_money(trade, order, calls):
+def test_stripe_refunding_a_paid_orders_deposit_charge_makes_it_owed_again_and_withholds_documents(
+    trade, order, calls, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given an export order paid in full (deposit by card, balance by wire): its documents are
+    # released
     card = _pay_deposit_by_card(trade, order)
     _wire(trade, order, 2, "11620", "FT4")
+    assert Order.objects.get(pk=order.pk).export.documents_released_at is not None
+    mailoutbox.clear()
 
-    _charge_refunded(card, "evt_refunded")
+    # when Stripe reports the whole deposit charge refunded (from its dashboard)
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded(card, "evt_refunded")
 
+    # then only that card money is refunded (the wires stay), and the deposit is owed again:
+    # the order is unpaid, its documents withheld, and both sides are told
     (refund,) = Refund.objects.filter(order=order)
     assert (refund.payment_id, refund.amount_vnd, refund.status) == (card.pk, DEPOSIT, "SUCCEEDED")
-    order.refresh_from_db(), card.refresh_from_db()
-    assert (order.payment_status, order.amount_refunded_vnd) == ("PARTIALLY_REFUNDED", DEPOSIT)
+    o = Order.objects.get(pk=order.pk)
+    card.refresh_from_db()
+    assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "UNPAID",
+        TOTAL,
+        DEPOSIT,
+    )
     assert card.status == "REFUNDED"
-    wire = _refund(trade, order, {"amount_vnd": BALANCE})  # what is left is wired money
-    assert wire.status_code == 201 and wire.json()["method"] == "wire"
+    assert _schedule(o) == [("DUE", Decimal("0.00")), ("PAID", Decimal("11620.00"))]
+    assert o.export.documents_released_at is None
+    event = o.events.filter(kind="PAYMENT").latest("pk")
+    assert (event.from_status, event.to_status) == ("PAID", "UNPAID")
+    assert "4980.00 USD" in event.note
+    assert len([m for m in mailoutbox if o.code in m.subject]) == 2
+    assert _held(o) == BALANCE
     assert ledger_check().ok
+
+    # when the cooperative confirms the deposit wired again
+    _wire(trade, order, 1, "4980", "FT-DEP-AGAIN")
+
+    # then the schedule is paid again: PAID, documents released, the wire refundable by wire
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "PAID",
+        TOTAL + DEPOSIT,
+        DEPOSIT,
+    )
+    assert o.export.documents_released_at is not None and _held(o) == TOTAL
+    no_card = _refund(trade, order, {"amount_vnd": 1_000, "method": "card"})
+    assert no_card.status_code == 409 and no_card.json()["code"] == "refund_exceeds_card"
+    wire = _refund(trade, order, {"amount_vnd": TOTAL})  # what is left is wired money
+    assert wire.status_code == 201 and wire.json()["method"] == "wire"
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
 
 
 def test_the_migration_gives_wires_recorded_before_it_their_payment(trade, order, calls):
@@ -583,13 +621,8 @@ def test_a_deposit_refunded_at_stripe_before_the_order_is_paid_is_counted_and_no
 def test_a_cancelled_order_whose_deposit_refund_failed_at_stripe_is_refunded_again(
     trade, order, calls, django_capture_on_commit_callbacks
 ):
-    # given an export order in production whose deposit was paid by card: while its schedule
-    # runs, no refund is made in part
+    # given an export order in production whose deposit was paid by card
     card = _pay_deposit_by_card(trade, order)
-    before = _state(order)
-    running = _refund(trade, order, {"amount_vnd": 1_000_000, "method": "card"}, who="admin")
-    assert running.status_code == 409 and running.json()["code"] == "refund_invalid"
-    assert _state(order) == before
 
     # when an admin cancels it and Stripe refuses the deposit's refund
     assert _cancel(trade, order, "admin").status_code == 200  # (the refund not sent yet)
@@ -732,4 +765,287 @@ def test_an_overpaid_card_charge_refunded_at_stripe_takes_nothing_from_the_order
     assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == before
     assert Refund.objects.filter(order=order).count() == 0
     assert sum(e.amount for e in held) == held_before
+    assert ledger_check().ok
+
+
+def test_a_partly_paid_running_order_is_refunded_in_part_and_its_schedule_still_owes_the_rest(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given an export order in production whose deposit was paid by card and 1,000 USD of its
+    # balance wired (a quality claim on the first lot: part of the money goes back)
+    card = _pay_deposit_by_card(trade, order)
+    _wire(trade, order, 2, "1000", "FT-BAL-PART")
+    wired, left = 25_400_000, DEPOSIT + 25_400_000
+    calls.clear()
+
+    # when refunds that cannot be made are asked: by the buyer, above what was received, above
+    # the wired money by wire, above the deposit's charge by card, from a stale screen
+    before = _state(order)
+    denied = {
+        "buyer": _refund(trade, order, {"amount_vnd": 1_000}, who="buyer"),
+        "above": _refund(trade, order, {"amount_vnd": left + 1}),
+        "wire": _refund(trade, order, {"amount_vnd": wired + 1, "method": "wire"}),
+        "card": _refund(trade, order, {"amount_vnd": DEPOSIT + 1, "method": "card"}),
+        "stale": _refund(trade, order, {"amount_vnd": 1_000, "refundable_seen_vnd": left - 1}),
+    }
+
+    # then each is refused with its code, and nothing changed; Stripe was not asked
+    assert {k: (r.status_code, r.json()["code"]) for k, r in denied.items()} == {
+        "buyer": (403, "permission_denied"),
+        "above": (409, "refund_invalid"),
+        "wire": (409, "refund_exceeds_wire"),
+        "card": (409, "refund_exceeds_card"),
+        "stale": (409, "refund_changed"),
+    }
+    assert denied["above"].json()["fields"]["refundable_vnd"] == left
+    assert _state(order) == before and calls == []
+
+    # when its cooperative refunds 20,000,000 ₫ of the deposit (a form that showed what is left,
+    # posted with an Idempotency-Key), and the post is repeated
+    body = {"amount_vnd": 20_000_000, "refundable_seen_vnd": left}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client_for(trade["staff"]).post(
+            f"/api/v1/orders/{order.code}/refunds/",
+            {"reason": "Lô đầu bị ẩm", **body},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="claim-1",
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        replay = client_for(trade["staff"]).post(
+            f"/api/v1/orders/{order.code}/refunds/",
+            {"reason": "Lô đầu bị ẩm", **body},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="claim-1",
+        )
+
+    # then it goes back to the card through Stripe once (key refund:{id}), the deposit stays
+    # paid and the balance still owes what it owed: a refund of money received is not a lower
+    # order amount
+    assert first.status_code == 201, first.content
+    assert replay.status_code == 201 and replay.json()["id"] == first.json()["id"]
+    refund = Refund.objects.get(pk=first.json()["id"])
+    (call,) = calls
+    assert call["url"].endswith("/v1/refunds")
+    assert call["headers"]["Idempotency-Key"] == f"refund:{refund.pk}"
+    assert (call["data"]["payment_intent"], call["data"]["amount"]) == (
+        card.provider_id,
+        str(int(_usd(20_000_000) * 100)),
+    )
+    assert (refund.payment_id, refund.amount_vnd, refund.status) == (
+        card.pk,
+        20_000_000,
+        "SUCCEEDED",
+    )
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "CONFIRMED",
+        "UNPAID",
+        left,
+        20_000_000,
+    )
+    deposit, balance = order.installments.order_by("sequence")
+    assert (deposit.state, balance.amount_due) == ("PAID", Decimal("10620.00"))
+    assert _legs(f"refund:{refund.pk}:queued") == sorted(
+        [(K.COOP_PENDING, 20_000_000), (K.REFUNDS, -20_000_000)]
+    )
+    assert _legs(f"refund:{refund.pk}:paid") == sorted(
+        [(K.REFUNDS, 20_000_000), (K.PLATFORM_STRIPE, -20_000_000)]
+    )
+
+    # when an admin refunds part of the wired money, and pays it back
+    wire = _refund(trade, order, {"amount_vnd": 10_000_000, "method": "wire"}, who="admin")
+    assert wire.status_code == 201 and wire.json()["status"] == "PENDING", wire.content
+    assert _paid_out(trade, wire.json()["id"]).status_code == 200
+
+    # then it is paid back by bank transfer (the cooperative's money), Stripe not asked
+    assert _legs(f"refund:{wire.json()['id']}:paid") == sorted(
+        [(K.REFUNDS, 10_000_000), (K.COOP_DIRECT, -10_000_000)]
+    )
+    assert len(calls) == 1
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_refunded_vnd) == ("UNPAID", 30_000_000)
+
+    # when the order is shipped and the rest of the balance is wired, the schedule is paid: the
+    # order is paid (with its refunds: PARTIALLY_REFUNDED), the documents are released and its
+    # cooperative can mark it delivered
+    _pack_and_ship(trade, order)
+    _wire(trade, order, 2, "10620", "FT-BAL-REST")
+    web = Client()
+    web.force_login(trade["staff"])
+    page = web.get(reverse("frontend:export_order", args=[order.code])).content.decode()
+    assert 'name="to" value="DELIVERED"' in page
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "PARTIALLY_REFUNDED",
+        TOTAL,
+        30_000_000,
+    )
+    assert o.export.documents_released_at is not None
+    held = Entry.objects.filter(
+        account__kind=K.COOP_PENDING, account__cooperative=order.cooperative
+    )
+    assert sum(e.amount for e in held) == -(TOTAL - 30_000_000)
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+
+def _schedule(order) -> list[tuple[str, Decimal]]:
+    return [(i.state, i.amount_paid) for i in order.installments.order_by("sequence")]
+
+
+def _held(order) -> int:
+    held = Entry.objects.filter(
+        account__kind=K.COOP_PENDING, account__cooperative=order.cooperative
+    )
+    return -sum(e.amount for e in held)
+
+
+def test_a_deposit_refunded_at_stripe_while_the_order_runs_is_owed_again_before_the_documents(
+    trade, order, calls, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given an export order in production whose deposit was paid by card, packed and shipped
+    card = _pay_deposit_by_card(trade, order)
+    _pack_and_ship(trade, order)
+    mailoutbox.clear()
+
+    # when Stripe reports the deposit's whole charge refunded (from its dashboard)
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded(card, "evt_deposit_refunded")
+
+    # then the refund is counted, and the deposit is owed again: the schedule is short
+    (refund,) = Refund.objects.filter(order=order)
+    assert (refund.payment_id, refund.amount_vnd, refund.status) == (card.pk, DEPOSIT, "SUCCEEDED")
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "SHIPPED",
+        "UNPAID",
+        DEPOSIT,
+        DEPOSIT,
+    )
+    assert _schedule(o) == [("DUE", Decimal("0.00")), ("SCHEDULED", Decimal("0.00"))]
+    note = o.events.filter(kind="PAYMENT").latest("pk").note
+    assert "4980.00 USD" in note  # the timeline says what is owed again
+    owed = [m for m in mailoutbox if o.code in m.subject]
+    assert {tuple(m.to) for m in owed} == {(trade["buyer"].email,), (trade["staff"].email,)}
+    assert all("4980.00 USD" in m.body for m in owed)
+    assert _held(o) == 0
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+    # when the balance is wired in full, the schedule is still short: the order is not paid,
+    # the documents are not released, and the goods cannot be delivered
+    _wire(trade, order, 2, "11620", "FT-BAL")
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_paid_vnd) == ("UNPAID", DEPOSIT + BALANCE)
+    assert o.export.documents_released_at is None
+    before, events = _state(order), o.events.count()
+    delivered = client_for(trade["staff"]).post(f"/api/v1/orders/{order.code}/deliver/", {})
+    assert delivered.status_code == 409 and delivered.json()["code"] == "invalid_transition"
+    assert _state(order) == before and o.events.count() == events
+
+    # when Stripe sends the refund event again, nothing changes
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded(card, "evt_deposit_refunded_again")
+    assert _state(order) == before and o.events.count() == events
+
+    # when the buyer pays the deposit again by card
+    deposit = order.installments.get(sequence=1)
+    again = installment_card_start(actor=trade["buyer"], installment_id=deposit.pk)
+    assert again.pk != card.pk and again.amount == Decimal("4980.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        _charged(again, deposit.pk, "evt_deposit_again")
+
+    # then the schedule is paid: the order is paid, the documents released, the goods can be
+    # delivered; the cooperative has the whole order held for it, and the ledger balances
+    o = Order.objects.get(pk=order.pk)
+    assert _schedule(o) == [("PAID", Decimal("4980.00")), ("PAID", Decimal("11620.00"))]
+    assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "PAID",
+        TOTAL + DEPOSIT,
+        DEPOSIT,
+    )
+    assert o.export.documents_released_at is not None
+    assert _held(o) == TOTAL
+    staff, buyer = client_for(trade["staff"]), client_for(trade["buyer"])
+    assert staff.post(f"/api/v1/orders/{order.code}/deliver/", {}).status_code == 200
+    assert buyer.post(f"/api/v1/orders/{order.code}/complete/", {}).status_code == 200
+    o = Order.objects.get(pk=order.pk)
+    assert (o.released_vnd, o.released_card_vnd) == (TOTAL, DEPOSIT)
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+
+def test_a_deposit_refunded_at_stripe_after_our_own_part_refund_is_owed_again_for_the_rest(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given an order in production whose card deposit was refunded in part by its cooperative
+    # (a quality claim, 20,000,000 ₫ through Stripe)
+    card = _pay_deposit_by_card(trade, order)
+    with django_capture_on_commit_callbacks(execute=True):
+        claim = _refund(trade, order, {"amount_vnd": 20_000_000})
+    assert claim.status_code == 201, claim.content
+
+    # when the rest of the deposit's charge is refunded from Stripe's dashboard
+    _charge_refunded(card, "evt_deposit_rest_refunded")
+
+    # then only what Stripe gave back beyond the claim is owed again, in the deposit's currency
+    deposit = order.installments.get(sequence=1)
+    kept = _usd(20_000_000)  # what the claim's refund gave back, to the cent
+    assert (deposit.amount_paid, deposit.amount_due) == (kept, Decimal("4980.00") - kept)
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_refunded_vnd, o.amount_owed_again_vnd) == (
+        "UNPAID",
+        DEPOSIT,
+        DEPOSIT - 20_000_000,
+    )
+
+    # when the buyer pays it again by card and the balance is wired
+    again = installment_card_start(actor=trade["buyer"], installment_id=deposit.pk)
+    assert again.amount == Decimal("4980.00") - kept
+    _charged(again, deposit.pk, "evt_deposit_rest_again")
+    _wire(trade, order, 2, "11620", "FT-BAL-ALL")
+
+    # then the schedule is paid; the claim stays refunded (PARTIALLY_REFUNDED) and the
+    # cooperative has the total less the claim held
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "PARTIALLY_REFUNDED",
+        TOTAL + DEPOSIT - 20_000_000,
+        DEPOSIT,
+    )
+    assert o.export.documents_released_at is not None
+    assert _held(o) == TOTAL - 20_000_000
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+
+def test_a_deposit_refunded_at_stripe_after_delivery_is_a_refund_and_nothing_is_owed_again(
+    trade, order, calls, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given an export order paid in full (deposit by card) and delivered
+    card = _pay_deposit_by_card(trade, order)
+    _pack_and_ship(trade, order)
+    _wire(trade, order, 2, "11620", "FT-DELIVERED")
+    delivered = client_for(trade["staff"]).post(f"/api/v1/orders/{order.code}/deliver/", {})
+    assert delivered.status_code == 200, delivered.content
+    mailoutbox.clear()
+    events = Order.objects.get(pk=order.pk).events.count()
+
+    # when Stripe reports the deposit's charge refunded from its dashboard
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded(card, "evt_refunded_after_delivery")
+
+    # then it is a refund of that card money: the goods and documents are gone, the schedule
+    # stays paid, nothing is owed again and nobody is asked to pay
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_refunded_vnd, o.amount_owed_again_vnd) == (
+        "DELIVERED",
+        "PARTIALLY_REFUNDED",
+        DEPOSIT,
+        0,
+    )
+    assert _schedule(o) == [("PAID", Decimal("4980.00")), ("PAID", Decimal("11620.00"))]
+    assert o.export.documents_released_at is not None
+    assert o.events.count() == events + 1  # the refund's event only
+    assert not [m for m in mailoutbox if "owed again" in m.subject or "thanh toán lại" in m.subject]
     assert ledger_check().ok

@@ -206,10 +206,11 @@ def test_postgres_rebuild_swaps_in_a_table_with_the_same_indexes_and_constraints
     and the search finds the new rows through them."""
     from django.db import connection
 
-    from search.backends.database import TABLE, DatabaseBackend
+    from search.backends.database import NAMES, TABLE, DatabaseBackend
 
     settings.SEARCH_BACKEND = "database"
     before = _table_shape(TABLE)
+    names_before = _table_shape(NAMES)
     ProductFactory(name_vi="Bưởi da xanh Bến Tre")
     ProductFactory(name_vi="Cà phê Robusta")
 
@@ -217,11 +218,15 @@ def test_postgres_rebuild_swaps_in_a_table_with_the_same_indexes_and_constraints
 
     assert loaded == 2
     assert _table_shape(TABLE) == before
+    assert _table_shape(NAMES) == names_before  # the narrow names table beside it, the same
     assert "searchdoc_tsv_name" in {name for name, _ in before[0]}
+    assert "searchname_tsv_name" in {name for name, _ in names_before[0]}
     assert {c for _, c in before[1]} >= {"p", "c"}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s)", [TABLE + "_next"])
-        assert cursor.fetchone() == (None,)
+        for table in (TABLE, NAMES):
+            cursor.execute("SELECT to_regclass(%s)", [table + "_next"])
+            assert cursor.fetchone() == (None,)
+    assert _names_mirror() == (2, True)
     assert found("buoi") == [Product.objects.get(name_vi="Bưởi da xanh Bến Tre").pk]
 
 
@@ -234,7 +239,7 @@ def test_a_postgres_rebuild_switches_in_a_table_already_visible_to_every_reader(
     hint bits; before, that waited for autovacuum to read the whole table."""
     from django.db import connection
 
-    from search.backends.database import TABLE, DatabaseBackend
+    from search.backends.database import NAMES, TABLE, DatabaseBackend
 
     settings.SEARCH_BACKEND = "database"
     for k in range(60):  # a few pages of rows
@@ -247,10 +252,69 @@ def test_a_postgres_rebuild_switches_in_a_table_already_visible_to_every_reader(
             "SELECT relpages, relallvisible FROM pg_class WHERE oid = %s::regclass", [TABLE]
         )
         pages, visible = cursor.fetchone()  # (ANALYZE, before the switch, counted the map)
+        cursor.execute(
+            "SELECT relpages, relallvisible FROM pg_class WHERE oid = %s::regclass", [NAMES]
+        )
+        name_pages, names_visible = cursor.fetchone()
     assert loaded == 60
     assert pages >= 2
     assert visible == pages
+    assert name_pages >= 1
+    assert names_visible == name_pages  # the narrow names table too
     assert found("buoi")  # and the table answers as before
+
+
+def _names_mirror():
+    """(rows, whether the narrow names table holds exactly the documents' ids, names, filter
+    columns and names' tsvector)."""
+    from django.db import connection
+
+    from search.backends.database import NAME_COLUMNS, NAMES, TABLE
+
+    columns = ", ".join([*NAME_COLUMNS, "tsv_name::text"])
+    with connection.cursor() as cursor:
+        rows = []
+        for table in (TABLE, NAMES):
+            cursor.execute(f"SELECT {columns} FROM {table} ORDER BY product_id")  # noqa: S608
+            rows.append(cursor.fetchall())
+    return len(rows[0]), rows[0] == rows[1]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_postgres_names_table_holds_the_documents_rows_through_every_write(settings):
+    """The narrow names table (where a rank window is found) is written in the same
+    transactions as the documents: an index, an edit of a name and of a filtered column, a
+    delete, a drain during a rebuild and the rebuild itself leave it holding exactly the
+    documents' ids, names, filter columns and names' tsvector."""
+    settings.SEARCH_BACKEND = "database"
+    settings.SEARCH_SYNC_ON_COMMIT = False
+    kept = ProductFactory(name_vi="Bưởi da xanh Bến Tre", price_vnd=120_000)
+    gone = ProductFactory(name_vi="Cà phê Robusta")
+    sync.reindex()
+    assert _names_mirror() == (2, True)
+
+    change(kept, name_vi="Bưởi Năm Roi", price_vnd=99_000, stock_qty=0)
+    sync.drain()
+    assert _names_mirror() == (2, True)
+    assert found("nam roi", price_max=100_000) == [kept.pk]
+
+    change(gone, status=Product.Status.ARCHIVED)
+    sync.drain()
+    assert _names_mirror() == (1, True)
+
+    def meanwhile():  # drained into the new tables before the switch
+        newcomer = ProductFactory(name_vi="Bưởi Phúc Trạch")
+        record_changes(entity="product", ids=[newcomer.pk])
+
+    sync.reindex(after_load=meanwhile)
+    assert _names_mirror() == (2, True)
+    assert sorted(found("buoi")) == sorted(
+        [kept.pk, Product.objects.get(name_vi="Bưởi Phúc Trạch").pk]
+    )
+
+    get_backend().clear()
+    assert _names_mirror() == (0, True)
 
 
 def _search_in_thread(q, answers, *, delay=0.0):

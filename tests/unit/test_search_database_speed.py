@@ -623,3 +623,36 @@ def test_a_sqlite_connection_maps_up_to_sqlites_ceiling_of_the_file(tmp_path):
         wrapper.close()
 
     assert mapped >= 2**31 - 2**16  # 0x7fff0000: a 1,000,000-product file is 3.3 GB
+
+
+@pytest.mark.postgres  # PostgreSQL looks a SKU up in its GIN index of the SKU lines
+def test_a_postgres_query_with_a_digit_is_windowed_unless_a_document_has_it_as_its_sku(
+    indexed, settings, monkeypatch
+):
+    # Given 3 newer coffees with "25" in the name, and an older tea whose SKU is "CAFE-25"
+    ProductFactory(name_vi="Trà xanh Thái Nguyên", name_en="Green tea", sku="CAFE-25")
+    for name in ("Cà phê 25 Mộc", "Cà phê 25 Culi", "Cà phê 25 Arabica"):
+        ProductFactory(name_vi=name, description_vi="")
+    index_everything(indexed)
+    monkeypatch.setattr(database, "WINDOW_MIN_DOCS", 1)
+    monkeypatch.setattr(database, "WINDOW_MIN_ROWS", 1)
+    settings.SEARCH_RANK_WINDOW = 2
+
+    def windowed(q: str) -> tuple[bool, list[int]]:  # (the window's rows were looked for)
+        with CaptureQueriesContext(connection) as run:
+            ids = indexed.search(Query(q=q, size=2)).ids
+        return any(database.NAMES in x["sql"] for x in run.captured_queries), ids
+
+    # Then the SKU (any case) is found in the index and not windowed (the window holds names
+    # only), and a query with a digit that is nobody's SKU is windowed like any other
+    for q in ("cafe-25", "CAFE-25"):
+        plan = ranking.plan(q, Query(q=q).parsed)
+        with connection.cursor() as cursor:
+            assert database._PostgresText.has_sku(cursor, plan)
+        assert windowed(q)[0] is False
+    with connection.cursor() as cursor:
+        assert not database._PostgresText.has_sku(
+            cursor, ranking.plan("cafe-2", Query(q="cafe-2").parsed)
+        )
+    was, ids = windowed("ca phe 25")
+    assert was and len(ids) == 2
