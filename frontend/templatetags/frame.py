@@ -35,11 +35,14 @@ class _Holes:
 
 @register.simple_tag(takes_context=True)
 def site_header(context: template.Context) -> SafeString:
+    assert context.template is not None  # a tag renders inside its template
     header = context.template.engine.get_template(HEADER)
     request, user = context.get("request"), context.get("user")
     cart_lines = context.get("cart_lines")
-    guest = request is not None and user is not None and not user.is_authenticated
-    if not guest or "csrf_token" not in context or cart_lines is None or cart_lines.count:
+    guest = user is not None and not user.is_authenticated
+    if request is None or not guest or "csrf_token" not in context or cart_lines is None:
+        return mark_safe(header.render(context))
+    if cart_lines.count:
         return mark_safe(header.render(context))
     language = get_language() or ""
     html = _guest_headers.get(language)

@@ -45,4 +45,4 @@ def _build_fields(serializer: Any) -> None:
 
 def represent(serializer_class: type[serializers.BaseSerializer], instance: Any) -> dict:
     """`serializer_class(instance).data`, as a plain dict, without building the fields again."""
-    return _template(serializer_class).to_representation(instance)  # type: ignore[no-any-return]
+    return _template(serializer_class).to_representation(instance)
