@@ -74,6 +74,9 @@ class ProductSearchPage:
     # False when the match is larger than SEARCH_EXACT_COUNT_UP_TO and the backend estimated
     # the total and the facet counts (from a sample) instead of counting every match
     total_exact: bool = True
+    # the facets whose counts are those estimates (SearchResult.estimated_facets); every other
+    # facet is counted exactly, also when `total_exact` is false
+    estimated_facets: tuple[str, ...] = ()
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)
     next_cursor: str | None = None
@@ -179,6 +182,7 @@ def product_search(query: Query, *, hydrate: bool = True) -> ProductSearchPage:
         results=cards,
         total=result.total,
         total_exact=result.total_exact,
+        estimated_facets=tuple(sorted(result.estimated_facets)),
         page=query.page,
         size=query.size,
         facets=_label_facets(result.facets, query, generation),

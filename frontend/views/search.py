@@ -61,7 +61,13 @@ def _facets(page, values: dict) -> list[dict]:
         if name == "category":
             options = reads.category_tree(options)
         out.append(
-            {"name": name, "label": label, "options": options, "selected": chosen is not None}
+            {
+                "name": name,
+                "label": label,
+                "options": options,
+                "selected": chosen is not None,
+                "estimated": name in page.estimated_facets,  # its counts marked "~"
+            }
         )
     return out
 
@@ -145,7 +151,7 @@ def _results_area(request: PageRequest, values: dict) -> dict:
         context.update(
             cards=_cards(request, page.ids),
             total=page.total,
-            total_exact=page.total_exact,  # False: "about N", facet counts marked "~"
+            total_exact=page.total_exact,  # False: "about N" (estimated facets: "~" counts)
             facets=facets,
             chips=chips,
             clear_url="?" + urlencode({"q": values["q"]}) if values.get("q") else "?",

@@ -88,6 +88,9 @@ class SearchResult:
     next_cursor: str | None = None
     corrected_query: str | None = None  # set when typos were corrected to find these results
     total_exact: bool = True
+    # the facets whose counts are estimates (counted over part of a big match, then scaled);
+    # the others are exact whatever `total_exact` says
+    estimated_facets: frozenset[str] = frozenset()
 
 
 SYNONYM_WORDS = {t for phrase in SYNONYMS for t in phrase}  # known words even if unindexed

@@ -29,6 +29,7 @@ from search.backends.base import (
 from search.backends.packed import CERTIFICATIONS, INCOTERMS, pack, unpack
 from search.text import FOLDED, ParsedQuery, parse
 
+RECALL_FIELD = "recall_fold"  # name, context and description together (ProductDocument)
 # elasticsearch_dsl ships no type information: its query objects are Any to mypy.
 DslQuery = Any
 
@@ -92,9 +93,16 @@ class ProductDocument(Document):  # type: ignore[misc]  # Document is Any (no ty
     name_vi = Keyword(index=False)  # returned by autocomplete; matching uses the fields below
     name_en = Keyword(index=False)
     name_exact = Text(analyzer="standard")
-    name_fold = Text(analyzer="standard")
-    context_fold = Text(analyzer="standard")
-    body_fold = Text(analyzer="standard")
+    # The recall looks for each word in the name, the context or the description: one field,
+    # `recall_fold`, holds all three (`copy_to`; the engine leaves a gap of 100 positions between
+    # the copies, so a phrase never spans two of them), and each word is one postings list to
+    # read instead of three ("dac san lang son" at 1,000,000 products: 12 lists to 4). The
+    # description is looked for nowhere else (it finds, it never ranks: search/ranking.py), so
+    # it is not indexed on its own.
+    name_fold = Text(analyzer="standard", copy_to=RECALL_FIELD)
+    context_fold = Text(analyzer="standard", copy_to=RECALL_FIELD)
+    body_fold = Text(analyzer="standard", copy_to=RECALL_FIELD, index=False)
+    recall_fold = Text(analyzer="standard")
     name_len = Integer()
     orders = Integer()
     category_id = Long()
@@ -178,7 +186,7 @@ def _alternative(kind: str, phrase: tuple[str, ...], fields: tuple[str, ...]) ->
     written ("sắn" there, not every "sản")."""
     if kind != FOLDED:
         return Q("match_phrase", name_exact=" ".join(phrase))
-    names = [_FIELDS[f] for f in fields]
+    names = [RECALL_FIELD] if fields == ranking.RECALL else [_FIELDS[f] for f in fields]
     if len(names) == 1:
         return Q("match_phrase", **{names[0]: " ".join(phrase)})
     return Q("multi_match", query=" ".join(phrase), type="phrase", fields=names)
@@ -318,33 +326,59 @@ def search_body(
     return body
 
 
+# The facets a big match counts over its newest `exact_count_up_to()` matches only
+# (`search_requests`): those with many values, which cost most to count (at 1,000,000
+# products 28,990 cooperatives; the category is counted with its ancestors, several values per
+# document) and which list only their largest values anyway (COOPERATIVE_FACET_SIZE). Every
+# other facet (province, options, the packed small facets: stock, price, OCOP stars,
+# certifications, Incoterms) is counted over the whole match, so a value that only older
+# products hold is offered with its exact count.
+SAMPLED_FACETS = ("category", "cooperative")
+
+
 def search_requests(
     query: Query,
     plan: ranking.Plan | None = None,
     *,
     packed: bool | None = None,
     up_to: int | None = None,
+    known_total: int | None = None,
 ) -> list[dict[str, Any]]:
     """The bodies a search sends in one `_msearch` (the engine runs them side by side): the page
-    and its exact total, then, when it asks for facets, the facet counts on their own (size 0),
-    stopped after the first `up_to` matches (`terminate_after`, default `exact_count_up_to()`).
+    and its exact total; then, when it asks for facets, the facet counts on their own (size 0):
+    the SAMPLED_FACETS stopped after the first `up_to` matches (`terminate_after`, default
+    `exact_count_up_to()`; 0 or less: not stopped), every other facet over the whole match.
+    A match known to be small (`known_total`, the total an earlier answer gave for the same
+    words, plan and filters, at most `up_to`) is one body instead: the page with its facet
+    aggregations inline, exactly `search_body` (its counts are exact either way; requests
+    side by side each evaluate the same query, which costs more than it saves when every
+    match is small: engine-alone p95 at 100,000 products 5.1 -> 8.2-13.3 ms with two).
 
     Ranking a page has to score every match and counting its facets has to read every match:
     in one request the engine does both one after the other, over the same 86,000 matches of a
-    common word at 1,000,000 products. Apart, they run at once on two threads, and the facets
-    of a big match stop at `up_to` documents: the first in the index's order, the newest
-    (INDEX_SORT), whose counts `scaled_facets` extrapolates to the whole match. A match of up
-    to `up_to` documents is counted whole: its facets are exactly those of `search_body`."""
+    common word at 1,000,000 products. Apart, they run at once, and the large facets of a big
+    match stop at `up_to` documents: the first in the index's order, the newest (INDEX_SORT),
+    whose counts `scaled_facets` extrapolates to the whole match. A match of up to `up_to`
+    documents is counted whole: its facets are exactly those of `search_body`."""
     body = search_body(query, plan, packed=packed)
+    up_to = exact_count_up_to() if up_to is None else up_to
+    if "aggs" in body and known_total is not None and 0 <= known_total <= up_to:
+        return [body]  # a small match: page and facets in one request (exact)
     aggs = body.pop("aggs", None)
     if aggs is None:
         return [body]
-    facets: dict[str, Any] = {"query": body["query"], "size": 0, "aggs": aggs}
-    facets["track_total_hits"] = False  # the page's request counts the match
-    up_to = exact_count_up_to() if up_to is None else up_to
-    if up_to > 0:
-        facets["terminate_after"] = up_to
-    return [body, facets]
+
+    def facets(names: Iterable[str], stop: bool) -> dict[str, Any]:
+        out = {"query": body["query"], "size": 0, "aggs": {n: aggs[n] for n in names}}
+        out["track_total_hits"] = False  # the page's request counts the match
+        if stop:
+            out["terminate_after"] = up_to
+        return out
+
+    if up_to <= 0:
+        return [body, facets(aggs, False)]
+    whole = [n for n in aggs if n not in SAMPLED_FACETS]
+    return [body, facets(whole, False), facets(SAMPLED_FACETS, True)]
 
 
 def facets_counted(answer: dict[str, Any], total: int, up_to: int | None = None) -> int:
@@ -352,6 +386,27 @@ def facets_counted(answer: dict[str, Any], total: int, up_to: int | None = None)
     `total`, or the first `up_to` when the engine stopped there."""
     up_to = exact_count_up_to() if up_to is None else up_to
     return min(up_to, total) if answer.get("terminated_early") else total
+
+
+def read_facet_answers(
+    answers: list[dict[str, Any]], total: int
+) -> tuple[dict[str, dict[Any, int]], frozenset[str]]:
+    """The facets of a search's facet `answers` (`search_requests` after the page), and the
+    names of those that are estimates: the facets of an answer the engine stopped early,
+    extrapolated to the `total` (`scaled_facets`); the others are exact."""
+    aggs: dict[str, Any] = {}
+    for answer in answers:
+        aggs.update(answer.get("aggregations", {}))
+    facets = read_facets(aggs)
+    estimated: set[str] = set()
+    for answer in answers:
+        counted = facets_counted(answer, total)
+        if counted < total:  # the facets of its first `counted` matches, extrapolated
+            names = set(answer.get("aggregations", {}))
+            part = scaled_facets({n: facets[n] for n in names if n in facets}, counted, total)
+            facets.update(part)
+            estimated |= set(part)
+    return facets, frozenset(estimated)
 
 
 def scaled_facets(
@@ -427,12 +482,7 @@ def read_facets(aggs: dict[str, Any]) -> dict[str, dict[Any, int]]:
 def share_search(term: str) -> dict[str, Any]:
     """A count body: the documents with the folded `term` in their name, context or
     description (the database backend's document frequency of a term, for the common words)."""
-    fields = ("name_fold", "context_fold", "body_fold")
-    return {
-        "query": {
-            "bool": {"should": [{"term": {f: term}} for f in fields], "minimum_should_match": 1}
-        }
-    }
+    return {"query": {"term": {RECALL_FIELD: term}}}
 
 
 def suggest_search(tokens: list[str], limit: int) -> Search:

@@ -865,9 +865,15 @@ def test_a_partly_paid_running_order_is_refunded_in_part_and_its_schedule_still_
     o = Order.objects.get(pk=order.pk)
     assert (o.payment_status, o.amount_refunded_vnd) == ("UNPAID", 30_000_000)
 
-    # when the rest of the balance is wired, the schedule is paid: the order is paid (with its
-    # refunds: PARTIALLY_REFUNDED) and the documents are released
+    # when the order is shipped and the rest of the balance is wired, the schedule is paid: the
+    # order is paid (with its refunds: PARTIALLY_REFUNDED), the documents are released and its
+    # cooperative can mark it delivered
+    _pack_and_ship(trade, order)
     _wire(trade, order, 2, "10620", "FT-BAL-REST")
+    web = Client()
+    web.force_login(trade["staff"])
+    page = web.get(reverse("frontend:export_order", args=[order.code])).content.decode()
+    assert 'name="to" value="DELIVERED"' in page
     o = Order.objects.get(pk=order.pk)
     assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
         "PARTIALLY_REFUNDED",
@@ -967,3 +973,104 @@ def test_a_deposit_refunded_at_stripe_while_the_order_runs_is_owed_again_before_
     assert (o.released_vnd, o.released_card_vnd) == (TOTAL, DEPOSIT)
     check = ledger_check()
     assert check.ok and check.drift_total == 0
+
+
+def test_a_deposit_refunded_at_stripe_after_our_own_part_refund_is_owed_again_for_the_rest(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given an order in production whose card deposit was refunded in part by its cooperative
+    # (a quality claim, 20,000,000 ₫ through Stripe)
+    card = _pay_deposit_by_card(trade, order)
+    with django_capture_on_commit_callbacks(execute=True):
+        claim = _refund(trade, order, {"amount_vnd": 20_000_000})
+    assert claim.status_code == 201, claim.content
+
+    # when the rest of the deposit's charge is refunded from Stripe's dashboard
+    _charge_refunded(card, "evt_deposit_rest_refunded")
+
+    # then only what Stripe gave back beyond the claim is owed again, in the deposit's currency
+    deposit = order.installments.get(sequence=1)
+    kept = _usd(20_000_000)  # what the claim's refund gave back, to the cent
+    assert (deposit.amount_paid, deposit.amount_due) == (kept, Decimal("4980.00") - kept)
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_refunded_vnd, o.amount_owed_again_vnd) == (
+        "UNPAID",
+        DEPOSIT,
+        DEPOSIT - 20_000_000,
+    )
+
+    # when the buyer pays it again by card and the balance is wired
+    again = installment_card_start(actor=trade["buyer"], installment_id=deposit.pk)
+    assert again.amount == Decimal("4980.00") - kept
+    _charged(again, deposit.pk, "evt_deposit_rest_again")
+    _wire(trade, order, 2, "11620", "FT-BAL-ALL")
+
+    # then the schedule is paid; the claim stays refunded (PARTIALLY_REFUNDED) and the
+    # cooperative has the total less the claim held
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
+        "PARTIALLY_REFUNDED",
+        TOTAL + DEPOSIT - 20_000_000,
+        DEPOSIT,
+    )
+    assert o.export.documents_released_at is not None
+    assert _held(o) == TOTAL - 20_000_000
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+
+def test_a_deposit_refunded_at_stripe_after_delivery_is_a_refund_and_nothing_is_owed_again(
+    trade, order, calls, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given an export order paid in full (deposit by card) and delivered
+    card = _pay_deposit_by_card(trade, order)
+    _pack_and_ship(trade, order)
+    _wire(trade, order, 2, "11620", "FT-DELIVERED")
+    delivered = client_for(trade["staff"]).post(f"/api/v1/orders/{order.code}/deliver/", {})
+    assert delivered.status_code == 200, delivered.content
+    mailoutbox.clear()
+    events = Order.objects.get(pk=order.pk).events.count()
+
+    # when Stripe reports the deposit's charge refunded from its dashboard
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded(card, "evt_refunded_after_delivery")
+
+    # then it is a refund of that card money: the goods and documents are gone, the schedule
+    # stays paid, nothing is owed again and nobody is asked to pay
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_refunded_vnd, o.amount_owed_again_vnd) == (
+        "DELIVERED",
+        "PARTIALLY_REFUNDED",
+        DEPOSIT,
+        0,
+    )
+    assert _schedule(o) == [("PAID", Decimal("4980.00")), ("PAID", Decimal("11620.00"))]
+    assert o.export.documents_released_at is not None
+    assert o.events.count() == events + 1  # the refund's event only
+    assert not [m for m in mailoutbox if "owed again" in m.subject or "thanh toán lại" in m.subject]
+    assert ledger_check().ok
+
+
+def test_a_deposit_charge_reported_refunded_before_it_was_reported_paid_pays_nothing(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given a deposit's card payment whose refund at Stripe (its dashboard) is reported before
+    # the charge itself (Stripe's events come in any order)
+    deposit = order.installments.get(sequence=1)
+    card = installment_card_start(actor=trade["buyer"], installment_id=deposit.pk)
+    _charge_refunded(card, "evt_refund_first")
+    before = _state(order)
+
+    # when the charge is reported
+    with django_capture_on_commit_callbacks(execute=True):
+        _charged(card, deposit.pk, "evt_charge_after_refund")
+
+    # then it pays nothing: the deposit is still owed, the order not in production, nothing is
+    # counted or posted; the timeline says why
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_paid_vnd) == ("PLACED", "UNPAID", 0)
+    assert _schedule(o) == [("DUE", Decimal("0.00")), ("SCHEDULED", Decimal("0.00"))]
+    assert _state(order)[:2] == before[:2] and Entry.objects.count() == before[3]
+    assert Payment.objects.get(pk=card.pk).status == "REFUNDED"
+    assert o.events.filter(kind="NOTE", note__contains=card.provider_id).count() == 1
+    assert ledger_check().ok

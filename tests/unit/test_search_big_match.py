@@ -5,6 +5,9 @@ for these tests to put "hop tac xa" (in every family's cooperative name) above i
 (2) below it. (Elasticsearch counts the facets of an unfiltered browse from its term index,
 without reading the matches, so its browse is exact whatever the threshold.)"""
 
+import re
+from dataclasses import replace
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -62,11 +65,16 @@ def test_an_engine_estimates_the_facets_of_a_bigger_match_from_a_sample_and_says
     query = Query(q=BIG, size=5)
     exact, estimated = both_ways(engine_backend, settings, query)
     settings.SEARCH_EXACT_COUNT_UP_TO = UP_TO
-    page, facets = engine_backend._msearch_raw(eq.search_requests(query), engine_backend.read_alias)
+    page, whole, sampled = engine_backend._msearch_raw(
+        eq.search_requests(query), engine_backend.read_alias
+    )
 
-    # the engine counted the facets over the first UP_TO documents, not the whole match
-    assert facets["terminated_early"] and page["hits"]["total"]["value"] == exact.total > UP_TO
-    assert sum(eq.read_facets(facets["aggregations"])["in_stock"].values()) == UP_TO
+    # the engine counted the large facets over the first UP_TO documents, not the whole match,
+    # and the others over the whole match
+    assert sampled["terminated_early"] and page["hits"]["total"]["value"] == exact.total > UP_TO
+    assert sum(eq.read_facets(sampled["aggregations"])["cooperative"].values()) == UP_TO
+    assert not whole.get("terminated_early")
+    assert sum(eq.read_facets(whole["aggregations"])["in_stock"].values()) == exact.total
     assert exact.total_exact and not estimated.total_exact
     # the page and the total are the exact ones (the engines count every match anyway)
     assert (estimated.ids, estimated.total) == (exact.ids, exact.total)
@@ -84,6 +92,99 @@ def test_an_engine_estimates_the_facets_of_a_bigger_match_from_a_sample_and_says
     narrowed = engine_backend.search(Query(q="", province=province))
     assert narrowed.total >= 1
     assert narrowed.total_exact == (narrowed.total <= UP_TO)
+
+
+def shard_queries(backend) -> int:
+    """How many searches the engine has run on the index (an _msearch of three bodies: three)."""
+    stats = backend.client.indices.stats(index=backend.read_alias, metric="search")
+    return int(stats["_all"]["total"]["search"]["query_total"])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [Query(q="tra"), Query(q="ca", sort="price_asc")],
+    ids=["words", "words and sort"],
+)
+def test_a_match_known_to_be_small_is_one_request_with_its_facets_inline(
+    engine_backend, engine_catalog, settings, query
+):
+    settings.SEARCH_EXACT_COUNT_UP_TO = UP_TO
+
+    def searched(q):
+        before = shard_queries(engine_backend)
+        result = engine_backend.search(q)
+        return result, shard_queries(engine_backend) - before
+
+    first, _ = searched(query)  # its size unknown yet: page and facet requests side by side
+    again, sent = searched(query)  # known to be small: one request
+    other_page, other_sent = searched(replace(query, page=2, size=1, sort="newest"))
+
+    assert (sent, other_sent) == (1, 1)
+    bodies, _ = engine_backend.requests_for(query, None)
+    assert bodies == [eq.search_body(query)]  # exactly the page with its aggregations
+    assert 2 < first.total <= UP_TO  # (more than TYPO_FEW: no typo correction either)
+    assert (again.ids, again.total, again.facets) == (first.ids, first.total, first.facets)
+    assert again.total_exact and first.total_exact and other_page.total == first.total
+    settings.SEARCH_KNOWN_TOTALS = 0  # none kept: side by side again, the same answer
+    apart, sent = searched(query)
+    assert sent == 3 and (apart.ids, apart.facets) == (first.ids, first.facets)
+
+
+def test_a_match_known_to_be_big_keeps_its_facets_counted_apart_and_estimated(
+    engine_backend, engine_catalog, settings
+):
+    query = Query(q=BIG, size=5)
+    settings.SEARCH_EXACT_COUNT_UP_TO = 1000  # "big" is small under this threshold ...
+    exact = engine_backend.search(query)
+    assert len(engine_backend.requests_for(query, None)[0]) == 1
+    settings.SEARCH_EXACT_COUNT_UP_TO = UP_TO  # ... and big under this one
+    before = shard_queries(engine_backend)
+    estimated = engine_backend.search(query)
+
+    assert shard_queries(engine_backend) - before == 3  # side by side, large facets stopped
+    assert len(engine_backend.requests_for(query, None)[0]) == 3
+    assert exact.total_exact and not estimated.total_exact
+    assert (estimated.ids, estimated.total) == (exact.ids, exact.total) and exact.total > UP_TO
+
+
+def test_a_big_match_counts_its_small_facets_over_the_whole_match_so_rare_values_stay(
+    engine_backend, engine_catalog, settings
+):
+    """A value only older products hold (the fixture's first products, e.g. its oldest
+    product's certification and province) was left out of a big match's facets when they
+    were all counted over the newest UP_TO matches; only the large facets are now."""
+    query = Query(q=BIG, size=5)
+    exact, bounded = both_ways(engine_backend, settings, query)
+    newest = engine_backend._search_raw(  # what counting over the newest UP_TO gives
+        {**eq.search_requests(query, up_to=0)[1], "terminate_after": UP_TO},
+        engine_backend.read_alias,
+    )
+    in_newest = eq.read_facets(newest["aggregations"])
+
+    assert newest["terminated_early"] and exact.total > UP_TO
+    # the fixture has values of the whole-match facets that no product among the newest UP_TO
+    # holds (what the old code lost) ...
+    lost = {
+        name: set(exact.facets[name]) - set(in_newest[name])
+        for name in ("province", "certification", "ocop_stars", "price")
+    }
+    assert lost["province"] and lost["certification"], lost
+    # ... and they are offered, with the exact counts of every value
+    for name in ("province", "certification", "ocop_stars", "price", "in_stock", "incoterm"):
+        assert bounded.facets[name] == exact.facets[name], name
+    assert not bounded.total_exact and bounded.estimated_facets == {"category", "cooperative"}
+    assert exact.total_exact and exact.estimated_facets == frozenset()
+    # the large facets are estimated from the newest UP_TO, each value in the match
+    for name in ("category", "cooperative"):
+        assert set(bounded.facets[name]) <= set(exact.facets[name]), name
+        assert all(1 <= n <= exact.total for n in bounded.facets[name].values()), name
+    assert abs(sum(bounded.facets["cooperative"].values()) - exact.total) <= len(
+        bounded.facets["cooperative"]
+    )
+    # the filtered counts agree: filtering on a rare province finds exactly its count
+    province = next(iter(lost["province"]))
+    narrowed = engine_backend.search(Query(q=BIG, province=province, size=5))
+    assert narrowed.total == bounded.facets["province"][province]
 
 
 def test_the_api_and_the_pages_say_when_counts_are_estimates(
@@ -104,10 +205,17 @@ def test_the_api_and_the_pages_say_when_counts_are_estimates(
     )
 
     assert big["total_exact"] is False and big["total"] > UP_TO
+    assert big["estimated_facets"] == ["category", "cooperative"]
+    assert small["estimated_facets"] == []
     assert small["total_exact"] is True and small["total"] == 2
     assert f"khoảng {big['total']} sản phẩm" in vi  # (fewer than 1,000: no digit grouping)
     assert f"about {big['total']} products" in en
-    assert "(~" in vi and "(~" in en  # each facet count marked as an estimate
+    assert "(~" in vi and "(~" in en  # the estimated facets' counts marked as estimates ...
+    for html in (vi, en):  # ... and only theirs: the provinces are counted exactly
+        provinces = html[html.index('name="province"') :].split("</fieldset>")[0]
+        assert "(~" not in provinces and re.search(r"\(\d+\)", provinces)
+        categories = html[html.index('name="category"') :].split("</fieldset>")[0]
+        assert "(~" in categories
     assert "2 sản phẩm" in exact_vi and "khoảng" not in exact_vi and "(~" not in exact_vi
 
 

@@ -55,13 +55,27 @@ def test_search_body_is_the_built_search(q, shape, narrowed):
     if not query.facets:
         assert requests == [first]
         return
-    page, facets = requests
+    page, whole, sampled = requests
     assert page == {k: v for k, v in first.items() if k != "aggs"}
-    assert facets == {
+    # the large facets (eq.SAMPLED_FACETS) stop after 10,000 matches, every other facet is
+    # counted over the whole match: together, the aggregations of the one body
+    assert whole == {
         "query": first["query"],
         "size": 0,
-        "aggs": first["aggs"],
+        "aggs": {k: v for k, v in first["aggs"].items() if k not in eq.SAMPLED_FACETS},
+        "track_total_hits": False,
+    }
+    assert sampled == {
+        "query": first["query"],
+        "size": 0,
+        "aggs": {k: first["aggs"][k] for k in ("category", "cooperative")},
         "track_total_hits": False,
         "terminate_after": 10_000,  # SEARCH_EXACT_COUNT_UP_TO
     }
+    assert {**whole["aggs"], **sampled["aggs"]} == first["aggs"]
+    exact = eq.search_requests(query, plan, up_to=0)  # SEARCH_EXACT_COUNT_UP_TO=0: all exact
+    assert exact[1] == {**whole, "aggs": first["aggs"]} and len(exact) == 2
     assert "terminate_after" not in eq.search_requests(query, plan, up_to=0)[1]
+    # a match known to be small: one request, the page with its aggregations inline
+    assert eq.search_requests(query, plan, up_to=10_000, known_total=10_000) == [first]
+    assert eq.search_requests(query, plan, up_to=10_000, known_total=10_001) == requests
