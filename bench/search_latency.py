@@ -379,10 +379,28 @@ def free_port() -> int:
 
 
 def start_gunicorn(name: str, database_url: str, facet_cache: int) -> tuple[subprocess.Popen, int]:
-    """One gunicorn worker (gthread with 1 thread: one request at a time, keep-alive on)."""
+    """One gunicorn worker (gthread with 1 thread: one request at a time, keep-alive on), with
+    production's settings as `make stack-up` runs them on loopback (services/stack): the
+    production middleware (WhiteNoise included), JSON access log lines at INFO (written to a
+    file, as production writes them to its log pipe), request metrics in Prometheus'
+    multiprocess files; plain HTTP (no TLS proxy in front: no HTTPS redirect)."""
+    import secrets
+    import tempfile
+
     port = free_port()
+    metrics_dir = tempfile.mkdtemp(prefix="htx-bench-metrics-")
     env = dict(
         os.environ,
+        DJANGO_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        BANK_RECONCILE_TOKEN=secrets.token_urlsafe(24),
+        EMAIL_URL="consolemail://",
+        SECURE_SSL_REDIRECT="false",
+        SECURE_COOKIES="false",
+        NUM_PROXIES="0",
+        LOG_FORMAT="json",
+        LOG_LEVEL="INFO",
+        PROMETHEUS_MULTIPROC_DIR=metrics_dir,
         DATABASE_URL=database_url,
         SEARCH_BACKEND=name,
         SEARCH_INDEX_PREFIX=INDEX_PREFIX,
@@ -390,10 +408,11 @@ def start_gunicorn(name: str, database_url: str, facet_cache: int) -> tuple[subp
         SEARCH_FACET_CACHE_SECONDS=str(facet_cache),
         SEARCH_BROWSE_FACET_CACHE_SECONDS=str(BROWSE_FACET_CACHE),
         PUBLIC_CACHE_SECONDS="0",  # measure the search, not the shared answer cache
-        DEBUG="0",
-        LOG_LEVEL="ERROR",
         DJANGO_SETTINGS_MODULE="market.settings",
     )
+    env.pop("DEBUG", None)  # production's default: off
+    env.pop("CACHE_URL", None)
+    log = open(HTTP_LOG, "wb")
     proc = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -410,7 +429,9 @@ def start_gunicorn(name: str, database_url: str, facet_cache: int) -> tuple[subp
         ],
         cwd=ROOT,
         env=env,
+        stderr=log,
     )
+    log.close()
     for _ in range(200):
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -420,7 +441,10 @@ def start_gunicorn(name: str, database_url: str, facet_cache: int) -> tuple[subp
         except OSError:
             time.sleep(0.1)
     proc.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"gunicorn did not start (its log: {HTTP_LOG})")
+
+
+HTTP_LOG = Path("/tmp/htx-bench-http.log")  # the --http worker's stderr: its JSON access log
 
 
 def bench_http(name, qs, rounds, database_url, facet_cache) -> dict:
@@ -694,12 +718,10 @@ def _bench_queries(name, backend, loaded, took, rounds, http_args) -> dict:
 
 def engine_request(backend, q):
     """The request the backend sends for `q` (a common word: names only), ready to send straight
-    to the engine: the page and the facets side by side in one _msearch (engine_query.
-    search_requests), or the page alone without facets."""
-    from search.backends import engine_query as eq
-
-    bodies = eq.search_requests(q, backend.narrowed_plan(q))
-    params = eq.request_params(q)
+    to the engine (`requests_for`): the page and the facets side by side in one _msearch, or
+    one request (the page alone without facets, or a match known to be small with its facets
+    inline: SEARCH_KNOWN_TOTALS)."""
+    bodies, params = backend.requests_for(q, backend.narrowed_plan(q))
     if len(bodies) == 1:
         return lambda: backend._search_raw(bodies[0], backend.read_alias, params)
     return lambda: backend._msearch_raw(bodies, backend.read_alias, params)

@@ -297,6 +297,10 @@ SEARCH_RANK_WINDOW = env.int("SEARCH_RANK_WINDOW", default=2000)
 # estimated from a sample, flagged `total_exact: false` ("about N products"); a match up to this
 # size is always counted exactly (Elasticsearch's own default for track_total_hits).
 SEARCH_EXACT_COUNT_UP_TO = env.int("SEARCH_EXACT_COUNT_UP_TO", default=10_000)
+# Elasticsearch/OpenSearch: the totals of this many recent searches (words and filters) are kept
+# per process for 300 s, so that a search whose match is known to be small sends its page and
+# facets as one request instead of two side by side (the same answer). 0 = none kept.
+SEARCH_KNOWN_TOTALS = env.int("SEARCH_KNOWN_TOTALS", default=4096)
 
 # Catalog spreadsheet import: "task" queues each job as a background task (a Celery worker, or
 # this process after commit without a broker); "inline" runs it inside the request (tests).

@@ -544,6 +544,26 @@ def _installment_charged(*, order: Order, payment: Payment, obj: dict[str, Any])
     return installment
 
 
+def _charge_refunded_before_counted(
+    *, order: Order, installment: Installment, obj: dict[str, Any]
+) -> str:
+    """Stripe reported the whole charge refunded before it reported the charge (events come in
+    any order; a refund from its dashboard at once): the buyer has that money back, so it never
+    pays the installment. Nothing is counted or posted (Stripe's balance is back where it was);
+    the installment stays owed and the timeline says so."""
+    OrderEvent.objects.create(
+        order=order,
+        actor=None,
+        kind=OrderEvent.Kind.NOTE,
+        note=_(
+            "A card payment for %(what)s was refunded at Stripe before it was counted: "
+            "the installment is still owed."
+        )
+        % {"what": f"{installment.get_kind_display()} {installment.sequence} ({obj.get('id')})"},
+    )
+    return "refunded_before_counted"
+
+
 def on_installment_intent_succeeded(obj: dict[str, Any]) -> str:
     """Webhook (inside its transaction): a card charge for an installment. Locks payment, order,
     installment (orders.locks); stored once as a receipt keyed by the PaymentIntent id. A replay
@@ -567,6 +587,8 @@ def on_installment_intent_succeeded(obj: dict[str, Any]) -> str:
     assert payment.order_id is not None  # an installment's payment belongs to its order
     order = locks.lock_order(payment.order_id)
     installment = _installment_charged(order=order, payment=payment, obj=obj)
+    if payment.status == Payment.Status.REFUNDED:
+        return _charge_refunded_before_counted(order=order, installment=installment, obj=obj)
     payment.provider_id = payment.provider_id or obj.get("id") or ""
     payment_status.installment_payment_succeeded(payment=payment)
     amount = max(min(payment.amount, installment.amount_due), Decimal(0))

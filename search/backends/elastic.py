@@ -11,7 +11,9 @@ one atomic `_aliases` call moves read and write aliases and drops the `-next` al
 import abc
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, ParamSpec, TypeVar, cast
 
 from django.conf import settings
@@ -40,6 +42,12 @@ SHARES_SECONDS = 300
 FORCE_MERGE_SECONDS = 1800  # a rebuild's force merge: 16 s at 1,000,000 products on 2 cores
 DOCS = ""  # the number of documents, beside the terms' shares
 _shares: dict[tuple[str, str], tuple[float, dict[str, float]]] = {}
+# The totals this process saw per index and search (words, plan, filters: not page or sort),
+# for the shape of the next request with the same ones (`EngineBackend.requests_for`): kept
+# SHARES_SECONDS, at most settings.SEARCH_KNOWN_TOTALS of them (0: none; every search then
+# sends the page and the facets side by side), forgotten at a clear or rebuild. A total that
+# is out of date costs only speed: either shape answers a small match's facets exactly.
+_totals: dict[tuple[str, str], "OrderedDict[tuple[Query, Any], tuple[float, int]]"] = {}
 
 
 class EngineBackend(SearchBackend):
@@ -206,6 +214,7 @@ class EngineBackend(SearchBackend):
         self._call(self._delete_index, f"{self.read_alias}-*")
         self._ready = False
         _shares.pop((self.url, self.read_alias), None)
+        _totals.pop((self.url, self.read_alias), None)
         self.ensure_index()
 
     def rebuild(
@@ -251,6 +260,7 @@ class EngineBackend(SearchBackend):
         ]
         self._call(self._update_aliases, actions)  # atomic: readers switch in one step
         _shares.pop((self.url, self.read_alias), None)
+        _totals.pop((self.url, self.read_alias), None)
         for name in old:
             self._call(self._delete_index, name)
         return total
@@ -313,15 +323,46 @@ class EngineBackend(SearchBackend):
             )
         return known
 
+    def requests_for(
+        self, query: Query, plan: ranking.Plan | None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The bodies and query-string parameters a search of `query` sends (`_run`; the
+        bench's engine-alone figure sends exactly these): one request when the match is known
+        to be small (the last total seen for the same words, plan and filters), else the page
+        and the facets side by side (eq.search_requests)."""
+        known = None
+        if query.facets and (kept := self._kept_totals()) is not None:
+            seen = kept.get(_total_key(query, plan))
+            if seen is not None and seen[0] > time.monotonic():
+                known = seen[1]
+        return eq.search_requests(query, plan, known_total=known), eq.request_params(query)
+
+    def _kept_totals(self) -> "OrderedDict[tuple[Query, Any], tuple[float, int]] | None":
+        if int(settings.SEARCH_KNOWN_TOTALS) <= 0:
+            return None
+        return _totals.setdefault((self.url, self.read_alias), OrderedDict())
+
+    def _remember_total(self, query: Query, plan: ranking.Plan | None, total: int) -> None:
+        kept = self._kept_totals()
+        if kept is None:
+            return
+        key = _total_key(query, plan)
+        kept[key] = (time.monotonic() + SHARES_SECONDS, total)
+        kept.move_to_end(key)
+        while len(kept) > int(settings.SEARCH_KNOWN_TOTALS):
+            kept.popitem(last=False)
+
     def _run(self, query: Query, plan: ranking.Plan | None) -> SearchResult:
         # The bodies as built, the answers as the engine's plain JSON: elasticsearch-dsl's
         # Response wraps every hit and bucket in objects, a third of a search's Python time for
         # fields nobody reads (bench/load.py's filtered searches).
-        params = eq.request_params(query)
-        bodies = eq.search_requests(query, plan)
-        if len(bodies) == 1:  # no facets: the page alone
+        bodies, params = self.requests_for(query, plan)
+        if len(bodies) == 1:  # no facets, or a small match's page with its facets inline
             raw = self._call(self._search_raw, bodies[0], self.read_alias, params)
-            facet_answers: list[dict[str, Any]] = []
+            facet_answers: list[dict[str, Any]] = [raw] if "aggs" in bodies[0] else []
+            if facet_answers and eq.bits_overflowed(raw):  # rare: counted as an unknown match
+                apart = eq.search_requests(query, plan, packed=False)[1:]
+                facet_answers = self._call(self._msearch_raw, apart, self.read_alias, params)
         else:  # the page and the facets side by side (eq.search_requests)
             raw, *facet_answers = self._call(self._msearch_raw, bodies, self.read_alias, params)
             if eq.bits_overflowed(facet_answers[0]):  # rare: the small facets counted apart
@@ -329,6 +370,8 @@ class EngineBackend(SearchBackend):
                 facet_answers[0] = self._call(self._search_raw, body, self.read_alias, params)
         hits = raw["hits"]["hits"]
         total: int = raw["hits"]["total"]["value"]
+        if query.facets:
+            self._remember_total(query, plan, total)
         result = SearchResult(ids=[int(h["_id"]) for h in hits], total=total)
         if facet_answers:
             result.facets, estimated = eq.read_facet_answers(facet_answers, total)
@@ -388,6 +431,12 @@ class EngineBackend(SearchBackend):
             if hit.name_vi not in names:
                 names.append(hit.name_vi)
         return names[:limit]
+
+
+def _total_key(query: Query, plan: ranking.Plan | None) -> tuple[Query, Any]:
+    """What a match's size depends on: the words, the plan and the filters (not the page,
+    the sort or the cursor)."""
+    return replace(query, sort="relevance", page=1, size=1, cursor=None), plan
 
 
 class ElasticsearchBackend(EngineBackend):

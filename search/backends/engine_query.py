@@ -334,11 +334,17 @@ def search_requests(
     *,
     packed: bool | None = None,
     up_to: int | None = None,
+    known_total: int | None = None,
 ) -> list[dict[str, Any]]:
     """The bodies a search sends in one `_msearch` (the engine runs them side by side): the page
     and its exact total; then, when it asks for facets, the facet counts on their own (size 0):
     the SAMPLED_FACETS stopped after the first `up_to` matches (`terminate_after`, default
     `exact_count_up_to()`; 0 or less: not stopped), every other facet over the whole match.
+    A match known to be small (`known_total`, the total an earlier answer gave for the same
+    words, plan and filters, at most `up_to`) is one body instead: the page with its facet
+    aggregations inline, exactly `search_body` (its counts are exact either way; requests
+    side by side each evaluate the same query, which costs more than it saves when every
+    match is small: engine-alone p95 at 100,000 products 5.1 -> 8.2-13.3 ms with two).
 
     Ranking a page has to score every match and counting its facets has to read every match:
     in one request the engine does both one after the other, over the same 86,000 matches of a
@@ -347,10 +353,12 @@ def search_requests(
     whose counts `scaled_facets` extrapolates to the whole match. A match of up to `up_to`
     documents is counted whole: its facets are exactly those of `search_body`."""
     body = search_body(query, plan, packed=packed)
+    up_to = exact_count_up_to() if up_to is None else up_to
+    if "aggs" in body and known_total is not None and 0 <= known_total <= up_to:
+        return [body]  # a small match: page and facets in one request (exact)
     aggs = body.pop("aggs", None)
     if aggs is None:
         return [body]
-    up_to = exact_count_up_to() if up_to is None else up_to
 
     def facets(names: Iterable[str], stop: bool) -> dict[str, Any]:
         out = {"query": body["query"], "size": 0, "aggs": {n: aggs[n] for n in names}}

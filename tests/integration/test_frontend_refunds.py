@@ -184,6 +184,25 @@ def test_staff_refund_part_of_a_deposit_while_the_schedule_runs_and_the_balance_
     assert f'name="left_vnd" value="{DEPOSIT - 5_000_000}"' in html
     assert ledger_check().ok
 
+    # when the cooperative then cancels the order, and an admin pays both refunds back
+    cancelled = staff.post(_url("order_refund_cancel", order), {"reason": "Không giao được"})
+    assert cancelled.status_code == 302
+    admin = _as(trade["admin"])
+    for r in Refund.objects.filter(order=order).order_by("pk"):
+        assert (
+            admin.post(_url("order_refund_paid_out", order, r.pk), {"note": "FT"}).status_code
+            == 302
+        )
+
+    # then only what was left is refunded by the cancel: the deposit comes back once in all
+    assert list(Refund.objects.filter(order=order).values_list("amount_vnd", "status")) == [
+        (5_000_000, "SUCCEEDED"),
+        (DEPOSIT - 5_000_000, "SUCCEEDED"),
+    ]
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_refunded_vnd) == ("CANCELLED", "REFUNDED", DEPOSIT)
+    assert ledger_check().ok
+
 
 def test_the_refund_screen_and_its_posts_are_only_for_the_cooperative_and_admins(trade, order):
     # given an export order whose deposit was wired, and the admins' refund list

@@ -865,9 +865,15 @@ def test_a_partly_paid_running_order_is_refunded_in_part_and_its_schedule_still_
     o = Order.objects.get(pk=order.pk)
     assert (o.payment_status, o.amount_refunded_vnd) == ("UNPAID", 30_000_000)
 
-    # when the rest of the balance is wired, the schedule is paid: the order is paid (with its
-    # refunds: PARTIALLY_REFUNDED) and the documents are released
+    # when the order is shipped and the rest of the balance is wired, the schedule is paid: the
+    # order is paid (with its refunds: PARTIALLY_REFUNDED), the documents are released and its
+    # cooperative can mark it delivered
+    _pack_and_ship(trade, order)
     _wire(trade, order, 2, "10620", "FT-BAL-REST")
+    web = Client()
+    web.force_login(trade["staff"])
+    page = web.get(reverse("frontend:export_order", args=[order.code])).content.decode()
+    assert 'name="to" value="DELIVERED"' in page
     o = Order.objects.get(pk=order.pk)
     assert (o.payment_status, o.amount_paid_vnd, o.amount_refunded_vnd) == (
         "PARTIALLY_REFUNDED",
@@ -1042,4 +1048,29 @@ def test_a_deposit_refunded_at_stripe_after_delivery_is_a_refund_and_nothing_is_
     assert o.export.documents_released_at is not None
     assert o.events.count() == events + 1  # the refund's event only
     assert not [m for m in mailoutbox if "owed again" in m.subject or "thanh toán lại" in m.subject]
+    assert ledger_check().ok
+
+
+def test_a_deposit_charge_reported_refunded_before_it_was_reported_paid_pays_nothing(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given a deposit's card payment whose refund at Stripe (its dashboard) is reported before
+    # the charge itself (Stripe's events come in any order)
+    deposit = order.installments.get(sequence=1)
+    card = installment_card_start(actor=trade["buyer"], installment_id=deposit.pk)
+    _charge_refunded(card, "evt_refund_first")
+    before = _state(order)
+
+    # when the charge is reported
+    with django_capture_on_commit_callbacks(execute=True):
+        _charged(card, deposit.pk, "evt_charge_after_refund")
+
+    # then it pays nothing: the deposit is still owed, the order not in production, nothing is
+    # counted or posted; the timeline says why
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_paid_vnd) == ("PLACED", "UNPAID", 0)
+    assert _schedule(o) == [("DUE", Decimal("0.00")), ("SCHEDULED", Decimal("0.00"))]
+    assert _state(order)[:2] == before[:2] and Entry.objects.count() == before[3]
+    assert Payment.objects.get(pk=card.pk).status == "REFUNDED"
+    assert o.events.filter(kind="NOTE", note__contains=card.provider_id).count() == 1
     assert ledger_check().ok

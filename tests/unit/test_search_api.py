@@ -376,3 +376,86 @@ def test_the_search_api_json_is_the_bytes_drf_would_write(catalog, api_client):
     )
     bad = api_client.get(URL, {"sort": "nope"})
     assert bad.status_code == 400 and bad.json()["fields"]["sort"]
+
+
+def _answer(response) -> tuple:
+    return response.status_code, response.content, sorted(response.items())
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_lean_search_answer_is_drfs_answer(catalog, language, monkeypatch):
+    # given guests' searches (no credentials, no session cookie, JSON or anything accepted),
+    # answered by the lean path and by DRF's full dispatch
+    from django.test import Client
+
+    from search.apis import ProductSearchApi
+
+    asked = [
+        ({"q": "ca phe robusta"}, {}),
+        ({"q": "", "size": 2, "sort": "price_asc", "in_stock": "true"}, {"HTTP_ACCEPT": "*/*"}),
+        ({"q": "mat ong", "page": 2, "size": 1}, {"HTTP_ACCEPT": "application/json"}),
+        ({"q": "hoa hoii khoo"}, {}),  # corrected
+    ]
+    headers = {"HTTP_ACCEPT_LANGUAGE": language, "HTTP_X_REQUEST_ID": "same-id"}
+    calls = []
+    lean_get = ProductSearchApi._lean_get
+
+    def counted(self, request, args, kwargs):
+        response = lean_get(self, request, args, kwargs)
+        calls.append(response is not None)
+        return response
+
+    monkeypatch.setattr(ProductSearchApi, "_lean_get", counted)
+    lean = [_answer(Client().get(URL, params, **headers, **more)) for params, more in asked]
+    assert calls == [True] * len(asked)  # every one of these took the lean path
+    monkeypatch.setattr(ProductSearchApi, "lean", False)
+    full = [_answer(Client().get(URL, params, **headers, **more)) for params, more in asked]
+
+    # then the status, the bytes and every header are the same
+    assert lean == full
+    status, body, answer_headers = lean[0]
+    assert status == 200 and json.loads(body)["total"] == 1
+    assert ("Vary", "Accept, Accept-Language, Cookie") in answer_headers
+    assert ("X-Request-ID", "same-id") in answer_headers
+
+
+@pytest.mark.parametrize(
+    "params, headers, status",
+    [
+        ({"q": "ca phe", "sort": "nope"}, {}, 400),  # invalid: DRF's {code, message, fields}
+        ({"q": "ca phe"}, {"HTTP_AUTHORIZATION": "Token not-a-token"}, 401),  # bad credentials
+        ({"q": "ca phe"}, {"HTTP_ACCEPT": "text/html"}, 200),  # the browsable API
+        ({"q": "ca phe", "format": "api"}, {}, 200),
+        ({"q": "ca phe"}, {"HTTP_COOKIE": "sessionid=whatever"}, 200),
+    ],
+    ids=["invalid", "credentials", "html", "format", "session cookie"],
+)
+def test_what_the_lean_path_does_not_answer_drf_answers_as_before(
+    catalog, params, headers, status, monkeypatch
+):
+    from django.test import Client
+
+    from search.apis import ProductSearchApi
+
+    lean_get = ProductSearchApi._lean_get
+    monkeypatch.setattr(
+        ProductSearchApi,
+        "_lean_get",
+        lambda self, request, *a: calls.append(1) or lean_get(self, request, *a),
+    )
+    calls: list[int] = []
+    headers = {**headers, "HTTP_X_REQUEST_ID": "same-id"}
+    response = Client().get(URL, params, **headers)
+    monkeypatch.setattr(ProductSearchApi, "lean", False)
+    again = Client().get(URL, params, **headers)
+
+    assert len(calls) == 1  # it was asked, and left the answer to DRF
+    assert response.status_code == again.status_code == status
+    assert sorted(response.items()) == sorted(again.items())
+    if status == 400:
+        assert set(response.json()) == {"code", "message", "fields"}
+        assert response.json()["fields"]["sort"]
+    if "HTTP_ACCEPT" in headers or "format" in params:  # (each page has its own CSRF token)
+        assert response["Content-Type"].startswith("text/html")
+    else:
+        assert response.content == again.content

@@ -6,6 +6,7 @@ for these tests to put "hop tac xa" (in every family's cooperative name) above i
 without reading the matches, so its browse is exact whatever the threshold.)"""
 
 import re
+from dataclasses import replace
 
 import pytest
 from django.test import Client
@@ -91,6 +92,59 @@ def test_an_engine_estimates_the_facets_of_a_bigger_match_from_a_sample_and_says
     narrowed = engine_backend.search(Query(q="", province=province))
     assert narrowed.total >= 1
     assert narrowed.total_exact == (narrowed.total <= UP_TO)
+
+
+def shard_queries(backend) -> int:
+    """How many searches the engine has run on the index (an _msearch of three bodies: three)."""
+    stats = backend.client.indices.stats(index=backend.read_alias, metric="search")
+    return int(stats["_all"]["total"]["search"]["query_total"])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [Query(q="tra"), Query(q="ca", sort="price_asc")],
+    ids=["words", "words and sort"],
+)
+def test_a_match_known_to_be_small_is_one_request_with_its_facets_inline(
+    engine_backend, engine_catalog, settings, query
+):
+    settings.SEARCH_EXACT_COUNT_UP_TO = UP_TO
+
+    def searched(q):
+        before = shard_queries(engine_backend)
+        result = engine_backend.search(q)
+        return result, shard_queries(engine_backend) - before
+
+    first, _ = searched(query)  # its size unknown yet: page and facet requests side by side
+    again, sent = searched(query)  # known to be small: one request
+    other_page, other_sent = searched(replace(query, page=2, size=1, sort="newest"))
+
+    assert (sent, other_sent) == (1, 1)
+    bodies, _ = engine_backend.requests_for(query, None)
+    assert bodies == [eq.search_body(query)]  # exactly the page with its aggregations
+    assert 2 < first.total <= UP_TO  # (more than TYPO_FEW: no typo correction either)
+    assert (again.ids, again.total, again.facets) == (first.ids, first.total, first.facets)
+    assert again.total_exact and first.total_exact and other_page.total == first.total
+    settings.SEARCH_KNOWN_TOTALS = 0  # none kept: side by side again, the same answer
+    apart, sent = searched(query)
+    assert sent == 3 and (apart.ids, apart.facets) == (first.ids, first.facets)
+
+
+def test_a_match_known_to_be_big_keeps_its_facets_counted_apart_and_estimated(
+    engine_backend, engine_catalog, settings
+):
+    query = Query(q=BIG, size=5)
+    settings.SEARCH_EXACT_COUNT_UP_TO = 1000  # "big" is small under this threshold ...
+    exact = engine_backend.search(query)
+    assert len(engine_backend.requests_for(query, None)[0]) == 1
+    settings.SEARCH_EXACT_COUNT_UP_TO = UP_TO  # ... and big under this one
+    before = shard_queries(engine_backend)
+    estimated = engine_backend.search(query)
+
+    assert shard_queries(engine_backend) - before == 3  # side by side, large facets stopped
+    assert len(engine_backend.requests_for(query, None)[0]) == 3
+    assert exact.total_exact and not estimated.total_exact
+    assert (estimated.ids, estimated.total) == (exact.ids, exact.total) and exact.total > UP_TO
 
 
 def test_a_big_match_counts_its_small_facets_over_the_whole_match_so_rare_values_stay(

@@ -76,3 +76,6 @@ def test_search_body_is_the_built_search(q, shape, narrowed):
     exact = eq.search_requests(query, plan, up_to=0)  # SEARCH_EXACT_COUNT_UP_TO=0: all exact
     assert exact[1] == {**whole, "aggs": first["aggs"]} and len(exact) == 2
     assert "terminate_after" not in eq.search_requests(query, plan, up_to=0)[1]
+    # a match known to be small: one request, the page with its aggregations inline
+    assert eq.search_requests(query, plan, up_to=10_000, known_total=10_000) == [first]
+    assert eq.search_requests(query, plan, up_to=10_000, known_total=10_001) == requests
