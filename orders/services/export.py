@@ -24,6 +24,7 @@ from market.models import Cooperative, User
 from orders import locks, stripe_adapter
 from orders.errors import (
     ActionForbidden,
+    DocumentsWithheld,
     InstallmentNotPayable,
     NotFound,
     RatesInvalid,
@@ -731,6 +732,37 @@ def export_roles(*, actor: User, order: Order) -> set[str]:
     if not hasattr(order, "export"):
         return set()
     return actor_roles(actor=actor, order=order) - {"system"}
+
+
+# What the release (`ExportTerms.documents_released_at`, set when the schedule is paid, cleared
+# when money counted for it is refunded at Stripe while it runs) is about: the document of title
+# (bill of lading, airway bill) and the documents the buyer clears the goods with. The proforma
+# invoice is not among them: the buyer needs it to pay. The order's Vietnamese invoice and
+# packing slip (orders.printouts) say the same as the commercial invoice and packing list.
+WITHHELD_DOCUMENTS = frozenset(
+    {"transport-document", "commercial-invoice", "packing-list", "invoice", "packing-slip"}
+)
+
+
+def export_document_check(*, actor: User, order: Order, document: str) -> None:
+    """May `actor` have `document` of `order` now? Its cooperative's staff and admins always;
+    its buyer a withheld document (`WITHHELD_DOCUMENTS`) only once the documents are released.
+    An order that is not an export order is not concerned. `order` was fetched for `actor`
+    (`order_get_for_actor`). Raises DocumentsWithheld (with what is still owed); reads only."""
+    terms = getattr(order, "export", None)
+    if terms is None or document not in WITHHELD_DOCUMENTS or terms.documents_released_at:
+        return
+    if export_roles(actor=actor, order=order) & {"coop", "admin"}:
+        return
+    owed = sum((i.amount_due for i in Installment.objects.filter(order=order)), Decimal(0))
+    raise DocumentsWithheld(
+        _(
+            "The bill of lading, commercial invoice and packing list are released once the "
+            "payment schedule is paid in full: %(owed)s %(currency)s is still owed."
+        )
+        % {"owed": owed, "currency": terms.currency},
+        fields={"document": document, "amount_due": str(owed), "currency": terms.currency},
+    )
 
 
 stripe_payments.INTENT_SUCCEEDED_BY_METADATA["installment_id"] = on_installment_intent_succeeded

@@ -22,6 +22,7 @@ from orders.services.export import installment_card_start
 from orders.services.refunds import refund_fail
 from quotes.services import quote_accept
 from tests.conftest import client_for
+from tests.factories.market import PDF_BYTES, upload
 from tests.factories.quotes import SHIPMENT, give_quote, post_rfq
 from tests.factories.stripe import record_stripe_calls, sign
 
@@ -1074,3 +1075,55 @@ def test_a_deposit_charge_reported_refunded_before_it_was_reported_paid_pays_not
     assert Payment.objects.get(pk=card.pk).status == "REFUNDED"
     assert o.events.filter(kind="NOTE", note__contains=card.provider_id).count() == 1
     assert ledger_check().ok
+
+
+SHIPPING_DOCUMENTS = ["transport-document/", "commercial-invoice.pdf", "packing-list.pdf"]
+
+
+def _documents(client, order) -> list[int]:
+    return [
+        client.get(f"/api/v1/orders/{order.code}/{path}").status_code for path in SHIPPING_DOCUMENTS
+    ]
+
+
+def test_a_deposit_refunded_at_stripe_withholds_the_released_documents_from_the_buyer(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given an export order shipped with its bill of lading and paid in full (deposit by card,
+    # balance by wire): the documents are released and the buyer has them
+    card = _pay_deposit_by_card(trade, order)
+    _pack_and_ship(trade, order)
+    staff, buyer = client_for(trade["staff"]), client_for(trade["buyer"])
+    bl = staff.post(
+        f"/api/v1/orders/{order.code}/transport-document/",
+        {"kind": "BL", "file": upload("bl.pdf")},
+        format="multipart",
+    )
+    assert bl.status_code == 201, bl.content
+    _wire(trade, order, 2, "11620", "FT-BAL-DOCS")
+    assert _documents(buyer, order) == [200, 200, 200]
+
+    # when Stripe reports the deposit's whole charge refunded
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded(card, "evt_refunded_docs")
+
+    # then the buyer is refused every shipping document (the proforma stays), with what is
+    # owed, and nothing changes; the cooperative's staff and admins still have them
+    before = _state(order), Order.objects.get(pk=order.pk).events.count()
+    refused = buyer.get(
+        f"/api/v1/orders/{order.code}/transport-document/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert refused.status_code == 409 and not refused.streaming
+    assert refused.json()["code"] == "documents_withheld"
+    assert "4980.00 USD is still owed" in refused.json()["message"]
+    assert _documents(buyer, order) == [409, 409, 409]
+    assert buyer.get(f"/api/v1/orders/{order.code}/proforma.pdf").status_code == 200
+    assert (_state(order), Order.objects.get(pk=order.pk).events.count()) == before
+    assert _documents(staff, order) == [200, 200, 200]
+    assert _documents(client_for(trade["admin"]), order) == [200, 200, 200]
+
+    # when the deposit is wired again, the documents are released again
+    _wire(trade, order, 1, "4980", "FT-DEP-DOCS")
+    got = buyer.get(f"/api/v1/orders/{order.code}/transport-document/")
+    assert b"".join(got.streaming_content) == PDF_BYTES
+    assert _documents(buyer, order) == [200, 200, 200]
