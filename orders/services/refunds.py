@@ -314,7 +314,7 @@ def _stripe_refunded_beyond_ours(payment: Payment) -> tuple[Decimal, Decimal]:
     charge refunded only by us gives nothing beyond."""
     counted = sum(
         InstallmentReceipt.objects.filter(
-            installment__order_id=payment.order_id,
+            installment__order_id=payment.order_id or 0,
             method=InstallmentReceipt.Method.CARD,
             reference=payment.provider_id,
         ).values_list("amount", flat=True),
