@@ -73,7 +73,20 @@ def order_for_actor(*, user: User, code: str) -> dict[str, Any]:
         "events": list(order.events.all()),
         "vietqr": _vietqr_details(order),
         **order_moves_for_buyer(user=user, order=order),
+        "documents_withheld": _documents_withheld(user=user, order=order),
     }
+
+
+def _documents_withheld(*, user: User, order: Order) -> bool:
+    """An export order's buyer before its documents are released (orders.services.export)."""
+    from orders.errors import DocumentsWithheld
+    from orders.services.export import export_document_check
+
+    try:
+        export_document_check(actor=user, order=order, document="invoice")
+    except DocumentsWithheld:
+        return True
+    return False
 
 
 def checkout_for_buyer(*, user: User, pk: int) -> dict[str, Any]:

@@ -90,6 +90,17 @@ class ActionForbidden(DomainError):
     default_message = _("You do not have permission to do this.")
 
 
+class DocumentsWithheld(DomainError):
+    """An export order's shipping documents (bill of lading / airway bill, commercial invoice,
+    packing list) asked for by its buyer before the payment schedule is paid."""
+
+    code = "documents_withheld"
+    status = 409
+    default_message = _(
+        "The shipping documents are released once the payment schedule is paid in full."
+    )
+
+
 class RefundInvalid(DomainError):
     code = "refund_invalid"
     status = 409

@@ -308,6 +308,9 @@ def export_order(request: SignedInRequest, code: str) -> HttpResponse:
             "wire": export_documents.wire_details(order),
             "is_buyer": "buyer" in roles,
             "is_seller": bool(roles & {"coop", "admin"}),
+            # the buyer's shipping documents wait for the paid schedule (export_document_check)
+            "documents_withheld": not (roles & {"coop", "admin"})
+            and order.export.documents_released_at is None,
             "card_offered": bool(settings.STRIPE_SECRET_KEY),
             "shipment_fields": export_services.SHIPMENT_FIELDS,
         },
@@ -389,6 +392,16 @@ def export_document_upload(request: SignedInRequest, code: str) -> HttpResponse:
     return _back(code)
 
 
+def _document_allowed(request: SignedInRequest, order, document: str) -> bool:
+    """A withheld document asked for by the buyer: the order page says why (and what is owed)."""
+    return run_one(
+        request,
+        lambda: export_services.export_document_check(
+            actor=request.user, order=order, document=document
+        ),
+    )
+
+
 @login_required
 @require_GET
 @not_found_as_404
@@ -401,6 +414,8 @@ def export_pdf(request: SignedInRequest, code: str, name: str) -> HttpResponse:
     }
     if name not in builders or (name != "proforma" and not order.export.shipment_complete):
         raise NotFound()
+    if not _document_allowed(request, order, name):
+        return _back(code)
     response = HttpResponse(builders[name](order), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}-{order.code}.pdf"'
     return response
@@ -412,7 +427,9 @@ def export_pdf(request: SignedInRequest, code: str, name: str) -> HttpResponse:
 def export_transport_document(request: SignedInRequest, code: str) -> HttpResponse:
     from orders.apis.export import TransportDocumentApi
 
-    _export_order(request, code)
+    order = _export_order(request, code)
+    if not _document_allowed(request, order, "transport-document"):
+        return _back(code)
     return TransportDocumentApi.as_view()(request, code=code)
 
 

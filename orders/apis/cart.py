@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors as catalog_selectors
+from market.api.output import represent
 from orders.models import Cart
 from orders.services.cart import CartView, cart_change, cart_get_or_create, cart_refresh
 
@@ -65,7 +66,7 @@ class CartOutput(serializers.Serializer):
 
 
 def _render(view: CartView) -> Response:
-    return Response(CartOutput(view).data)
+    return Response(represent(CartOutput, view))
 
 
 class CartGetApi(APIView):

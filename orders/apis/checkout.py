@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Incoterm
+from market.api.output import represent
 from market.api.permissions import SignedInApiRequest
 from orders.apis.idempotent import idempotency_header, idempotent_response
 from orders.apis.serializers import CheckoutOutput
@@ -59,10 +60,8 @@ class CheckoutPlaceApi(APIView):
     def post(self, request: SignedInApiRequest) -> Response:
         def place(key: str | None) -> tuple[int, object]:
             checkout = self._place(request, key)
-            body = CheckoutOutput(
-                checkout_get_for_buyer(user=request.user, checkout_id=checkout.pk)
-            ).data
-            return 201, body
+            checkout = checkout_get_for_buyer(user=request.user, checkout_id=checkout.pk)
+            return 201, represent(CheckoutOutput, checkout)
 
         return idempotent_response(request, scope="POST checkout", required=True, run=place)
 
@@ -91,9 +90,8 @@ class CheckoutDetailApi(APIView):
         responses=CheckoutOutput, summary="A checkout of mine, with its orders and payments"
     )
     def get(self, request: SignedInApiRequest, checkout_id: int) -> Response:
-        return Response(
-            CheckoutOutput(checkout_get_for_buyer(user=request.user, checkout_id=checkout_id)).data
-        )
+        checkout = checkout_get_for_buyer(user=request.user, checkout_id=checkout_id)
+        return Response(represent(CheckoutOutput, checkout))
 
 
 class CheckoutStripeIntentApi(APIView):
@@ -108,6 +106,5 @@ class CheckoutStripeIntentApi(APIView):
     def post(self, request: SignedInApiRequest, checkout_id: int) -> Response:
         checkout = checkout_get_for_buyer(user=request.user, checkout_id=checkout_id)
         payment_intent_ensure(checkout_id=checkout.pk)
-        return Response(
-            CheckoutOutput(checkout_get_for_buyer(user=request.user, checkout_id=checkout_id)).data
-        )
+        checkout = checkout_get_for_buyer(user=request.user, checkout_id=checkout_id)
+        return Response(represent(CheckoutOutput, checkout))

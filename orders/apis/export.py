@@ -189,12 +189,15 @@ class TransportDocumentApi(APIView):
 
     @extend_schema(
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
-        summary="Download the bill of lading / airway bill (buyer, cooperative, admin)",
+        summary="Download the bill of lading / airway bill (cooperative, admin; the buyer once the "
+        "documents are released: 409 documents_withheld before)",
     )
     def get(self, request: SignedInApiRequest, code: str) -> HttpResponseBase:
-        terms = _export_order(request, code).export
+        order = _export_order(request, code)
+        terms = order.export
         if not terms.transport_document or not terms.transport_document.name:
             raise NotFound()
+        export.export_document_check(actor=request.user, order=order, document="transport-document")
         storage = storages["private"]  # resolved now, as where it was saved
         response = FileResponse(
             storage.open(terms.transport_document.name, "rb"),
@@ -251,12 +254,14 @@ class CommercialInvoicePdfApi(APIView):
     @extend_schema(
         operation_id="order_commercial_invoice_pdf",
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
-        summary="Commercial invoice (English), once the shipment is recorded",
+        summary="Commercial invoice (English), once the shipment is recorded (the buyer: once "
+        "the documents are released)",
     )
     def get(self, request: SignedInApiRequest, code: str) -> HttpResponseBase:
         order = _export_order(request, code)
         if not order.export.shipment_complete:
             raise NotFound()
+        export.export_document_check(actor=request.user, order=order, document="commercial-invoice")
         return _pdf(commercial_invoice_pdf(order), f"commercial-invoice-{order.code}.pdf")
 
 
@@ -266,12 +271,14 @@ class PackingListPdfApi(APIView):
     @extend_schema(
         operation_id="order_packing_list_pdf",
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
-        summary="Packing list (English), once the shipment is recorded",
+        summary="Packing list (English), once the shipment is recorded (the buyer: once the "
+        "documents are released)",
     )
     def get(self, request: SignedInApiRequest, code: str) -> HttpResponseBase:
         order = _export_order(request, code)
         if not order.export.shipment_complete:
             raise NotFound()
+        export.export_document_check(actor=request.user, order=order, document="packing-list")
         return _pdf(packing_list_pdf(order), f"packing-list-{order.code}.pdf")
 
 

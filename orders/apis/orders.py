@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from market.api.output import represent
 from market.api.permissions import IsPlatformAdmin, SignedInApiRequest
 from market.api.responses import paginated
 from orders.apis.serializers import OrderListOutput, OrderOutput
@@ -118,7 +119,7 @@ class OrderDetailApi(APIView):
 
     @extend_schema(responses=OrderOutput, summary="One order with its lines and timeline")
     def get(self, request: SignedInApiRequest, code: str) -> Response:
-        return Response(OrderOutput(order_get_for_actor(user=request.user, code=code)).data)
+        return Response(represent(OrderOutput, order_get_for_actor(user=request.user, code=code)))
 
 
 class _TransitionApi(APIView):
@@ -136,7 +137,7 @@ class _TransitionApi(APIView):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         order_transition(actor=request.user, order_id=order.pk, to=self.to, **data.validated_data)
-        return Response(OrderOutput(order_get_for_actor(user=request.user, code=code)).data)
+        return Response(represent(OrderOutput, order_get_for_actor(user=request.user, code=code)))
 
 
 @extend_schema_serializer(component_name="OrderConfirmInput")

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from market.accounts.throttles import LiveScopedRateThrottle
+from market.api.output import represent
 from market.api.permissions import IsPlatformAdmin, SignedInApiRequest
 from market.api.responses import paginated
 from market.errors import DomainError
@@ -123,7 +124,7 @@ class OrderPaymentConfirmApi(APIView):
         payment_bank_transfer_confirm(
             actor=request.user, order_id=order.pk, note=data.validated_data["note"]
         )
-        return Response(OrderOutput(order_get_for_actor(user=request.user, code=code)).data)
+        return Response(represent(OrderOutput, order_get_for_actor(user=request.user, code=code)))
 
 
 class OrderRefundApi(APIView):

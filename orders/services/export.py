@@ -24,6 +24,7 @@ from market.models import Cooperative, User
 from orders import locks, stripe_adapter
 from orders.errors import (
     ActionForbidden,
+    DocumentsWithheld,
     InstallmentNotPayable,
     NotFound,
     RatesInvalid,
@@ -49,7 +50,7 @@ from orders.models import (
 from orders.money import commission_percent, commission_vnd, money_round, to_vnd
 from orders.services import payment_status, stripe_payments
 from orders.services.access import actor_roles, lock_order_for
-from orders.services.refunds import refund_owed
+from orders.services.refunds import refund_installment_card_at_stripe, refund_owed
 from orders.services.transitions import order_transition
 
 # --- rates ---
@@ -564,6 +565,20 @@ def _charge_refunded_before_counted(
     return "refunded_before_counted"
 
 
+def _charge_counted(payment: Payment, obj: dict[str, Any]) -> bool:
+    """A refunded (in part or whole) installment charge already counted: its receipt exists."""
+    return (
+        payment.status
+        in (
+            Payment.Status.PARTIALLY_REFUNDED,
+            Payment.Status.REFUNDED,
+        )
+        and InstallmentReceipt.objects.filter(
+            method=InstallmentReceipt.Method.CARD, reference=obj.get("id") or "-"
+        ).exists()
+    )
+
+
 def on_installment_intent_succeeded(obj: dict[str, Any]) -> str:
     """Webhook (inside its transaction): a card charge for an installment. Locks payment, order,
     installment (orders.locks); stored once as a receipt keyed by the PaymentIntent id. A replay
@@ -574,7 +589,7 @@ def on_installment_intent_succeeded(obj: dict[str, Any]) -> str:
     )
     if payment is None or (payment.provider_id and payment.provider_id != obj.get("id")):
         raise UnknownPayment(fields={"payment_intent": obj.get("id")})
-    if payment.status == Payment.Status.SUCCEEDED:
+    if payment.status == Payment.Status.SUCCEEDED or _charge_counted(payment, obj):
         return "duplicate"
     if (obj.get("currency") or "").upper() != payment.currency or obj.get(
         "amount"
@@ -605,6 +620,12 @@ def on_installment_intent_succeeded(obj: dict[str, Any]) -> str:
         reference=obj.get("id") or f"payment:{payment.pk}",
         actor=None,
     )
+    if payment.amount_refunded > 0:
+        # Stripe reported part of this charge refunded before the charge itself (events come in
+        # any order): now that it is counted, that part is refunded (and owed again)
+        refund_installment_card_at_stripe(
+            order=order, payment=payment, note=f"stripe:{obj.get('id')}"
+        )
     if order.status in Order.STOCK_RELEASING:
         # charged after the order was cancelled (its intent's cancel had not reached Stripe):
         # received, then given back through Stripe, as for a checkout's late card charge
@@ -731,6 +752,37 @@ def export_roles(*, actor: User, order: Order) -> set[str]:
     if not hasattr(order, "export"):
         return set()
     return actor_roles(actor=actor, order=order) - {"system"}
+
+
+# What the release (`ExportTerms.documents_released_at`, set when the schedule is paid, cleared
+# when money counted for it is refunded at Stripe while it runs) is about: the document of title
+# (bill of lading, airway bill) and the documents the buyer clears the goods with. The proforma
+# invoice is not among them: the buyer needs it to pay. The order's Vietnamese invoice and
+# packing slip (orders.printouts) say the same as the commercial invoice and packing list.
+WITHHELD_DOCUMENTS = frozenset(
+    {"transport-document", "commercial-invoice", "packing-list", "invoice", "packing-slip"}
+)
+
+
+def export_document_check(*, actor: User, order: Order, document: str) -> None:
+    """May `actor` have `document` of `order` now? Its cooperative's staff and admins always;
+    its buyer a withheld document (`WITHHELD_DOCUMENTS`) only once the documents are released.
+    An order that is not an export order is not concerned. `order` was fetched for `actor`
+    (`order_get_for_actor`). Raises DocumentsWithheld (with what is still owed); reads only."""
+    terms = getattr(order, "export", None)
+    if terms is None or document not in WITHHELD_DOCUMENTS or terms.documents_released_at:
+        return
+    if export_roles(actor=actor, order=order) & {"coop", "admin"}:
+        return
+    owed = sum((i.amount_due for i in Installment.objects.filter(order=order)), Decimal(0))
+    raise DocumentsWithheld(
+        _(
+            "The bill of lading, commercial invoice and packing list are released once the "
+            "payment schedule is paid in full: %(owed)s %(currency)s is still owed."
+        )
+        % {"owed": owed, "currency": terms.currency},
+        fields={"document": document, "amount_due": str(owed), "currency": terms.currency},
+    )
 
 
 stripe_payments.INTENT_SUCCEEDED_BY_METADATA["installment_id"] = on_installment_intent_succeeded

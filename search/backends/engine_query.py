@@ -29,7 +29,6 @@ from search.backends.base import (
 from search.backends.packed import CERTIFICATIONS, INCOTERMS, pack, unpack
 from search.text import FOLDED, ParsedQuery, parse
 
-RECALL_FIELD = "recall_fold"  # name, context and description together (ProductDocument)
 # elasticsearch_dsl ships no type information: its query objects are Any to mypy.
 DslQuery = Any
 
@@ -93,16 +92,9 @@ class ProductDocument(Document):  # type: ignore[misc]  # Document is Any (no ty
     name_vi = Keyword(index=False)  # returned by autocomplete; matching uses the fields below
     name_en = Keyword(index=False)
     name_exact = Text(analyzer="standard")
-    # The recall looks for each word in the name, the context or the description: one field,
-    # `recall_fold`, holds all three (`copy_to`; the engine leaves a gap of 100 positions between
-    # the copies, so a phrase never spans two of them), and each word is one postings list to
-    # read instead of three ("dac san lang son" at 1,000,000 products: 12 lists to 4). The
-    # description is looked for nowhere else (it finds, it never ranks: search/ranking.py), so
-    # it is not indexed on its own.
-    name_fold = Text(analyzer="standard", copy_to=RECALL_FIELD)
-    context_fold = Text(analyzer="standard", copy_to=RECALL_FIELD)
-    body_fold = Text(analyzer="standard", copy_to=RECALL_FIELD, index=False)
-    recall_fold = Text(analyzer="standard")
+    name_fold = Text(analyzer="standard")
+    context_fold = Text(analyzer="standard")
+    body_fold = Text(analyzer="standard")
     name_len = Integer()
     orders = Integer()
     category_id = Long()
@@ -186,7 +178,7 @@ def _alternative(kind: str, phrase: tuple[str, ...], fields: tuple[str, ...]) ->
     written ("sắn" there, not every "sản")."""
     if kind != FOLDED:
         return Q("match_phrase", name_exact=" ".join(phrase))
-    names = [RECALL_FIELD] if fields == ranking.RECALL else [_FIELDS[f] for f in fields]
+    names = [_FIELDS[f] for f in fields]
     if len(names) == 1:
         return Q("match_phrase", **{names[0]: " ".join(phrase)})
     return Q("multi_match", query=" ".join(phrase), type="phrase", fields=names)
@@ -482,7 +474,12 @@ def read_facets(aggs: dict[str, Any]) -> dict[str, dict[Any, int]]:
 def share_search(term: str) -> dict[str, Any]:
     """A count body: the documents with the folded `term` in their name, context or
     description (the database backend's document frequency of a term, for the common words)."""
-    return {"query": {"term": {RECALL_FIELD: term}}}
+    fields = ("name_fold", "context_fold", "body_fold")
+    return {
+        "query": {
+            "bool": {"should": [{"term": {f: term}} for f in fields], "minimum_should_match": 1}
+        }
+    }
 
 
 def suggest_search(tokens: list[str], limit: int) -> Search:

@@ -171,3 +171,85 @@ def test_forms_carry_csrf_tokens():
     assert html.count('name="csrfmiddlewaretoken"') == html.count(
         '<form method="post"'
     ) + html.count('<form class="lang"')
+
+
+def _header(html: str) -> str:
+    """The page's site header, each CSRF token in it unmasked (every rendering masks the
+    visitor's secret anew)."""
+    import re
+
+    from django.middleware.csrf import _unmask_cipher_token
+
+    header = html[html.index('<header class="site">') : html.index("</header>") + len("</header>")]
+    return re.sub(
+        r'value="([A-Za-z0-9]{64})"', lambda m: f'value="{_unmask_cipher_token(m[1])}"', header
+    )
+
+
+def _header_rendered_afresh(response) -> str:
+    """The header as the template renders it for this response's request (not kept)."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from frontend.context_processors import _CartLines
+
+    request = response.wsgi_request
+    with translation.override(request.LANGUAGE_CODE):
+        return _header(
+            render_to_string(
+                "frontend/partials/site_header.html",
+                {"cart_lines": _CartLines(request), "LANG": request.LANGUAGE_CODE},
+                request=request,
+            )
+        )
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_a_guests_header_is_kept_per_language_with_their_own_token_and_path(language):
+    # given two guests in one language (the header is kept after the first page)
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    for client in (first, second):
+        client.cookies["django_language"] = language
+    path = "/tim-kiem/?q=%3Cb%3E%22x%27&sort=newest"  # q = <b>"x'
+
+    # when each asks for pages
+    pages = [client.get(path) for client in (first, second, first)]
+    home = second.get("/")
+
+    # then each header is what the template renders for that request: their own CSRF token,
+    # their path (escaped) to come back to, the language's words
+    for page in [*pages, home]:
+        assert _header(page.content.decode()) == _header_rendered_afresh(page)
+    assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+    assert 'value="/tim-kiem/?q=%3Cb%3E%22x%27&amp;sort=newest"' in _header(
+        pages[1].content.decode()
+    )
+    assert ("Đăng nhập" if language == "vi" else "Log in") in _header(home.content.decode())
+    # and the language form works with the token the kept header carries
+    html = pages[1].content.decode()
+    token = html.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    switched = second.post(
+        "/i18n/setlang/",
+        {"language": "vi" if language == "en" else "en", "next": "/"},
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert switched.status_code == 302
+
+
+def test_a_guest_with_cart_lines_and_a_signed_in_buyer_see_their_own_header():
+    # given a guest who put a product in the cart, and a signed-in buyer
+    product = ProductFactory(stock_qty=Decimal("10"))
+    guest, buyer = Client(), Client()
+    buyer.force_login(UserFactory())
+    guest.get("/")  # a kept guest header exists
+    guest.post(reverse("frontend:cart_add"), {"product": product.pk, "quantity": "3"})
+
+    # when they open a page
+    pages = {"guest": guest.get("/"), "buyer": buyer.get("/")}
+
+    # then the guest's header counts the line, the buyer's has their menu
+    guest_header, buyer_header = (_header(p.content.decode()) for p in pages.values())
+    assert '<span class="count">1</span>' in guest_header
+    assert "Đăng xuất" in buyer_header and "Đăng nhập" not in buyer_header
+    for page in pages.values():
+        assert _header(page.content.decode()) == _header_rendered_afresh(page)

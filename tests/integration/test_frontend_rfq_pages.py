@@ -147,9 +147,35 @@ def test_export_order_page_wire_shipment_and_documents(trade):
 
     order.refresh_from_db()
     assert order.status == "SHIPPED"
+    # the deposit is paid, not the balance: the staff have the shipping documents, the buyer
+    # the proforma and a word on when the others come
+    page = staff.get(f"/export/{order.code}/").content.decode()
+    assert "commercial-invoice.pdf" in page and "packing-list.pdf" in page
+    assert staff.get(f"/export/{order.code}/transport-document").status_code == 200
+    page = buyer.get(f"/export/{order.code}/").content.decode()
+    assert "commercial-invoice.pdf" not in page and "packing-list.pdf" not in page
+    assert "transport-document" not in page and "proforma.pdf" in page
+    assert 'id="documents-withheld"' in page
+    for path in ("commercial-invoice.pdf", "packing-list.pdf", "transport-document"):
+        refused = buyer.get(f"/export/{order.code}/{path}")
+        assert refused.status_code == 302 and refused["Location"] == f"/export/{order.code}/"
+        assert "Content-Disposition" not in refused
+    shown = buyer.get(f"/export/{order.code}/").content.decode()
+    assert "Vận đơn, hóa đơn thương mại và phiếu đóng gói" in shown  # the flash, in Vietnamese
+    assert buyer.get(f"/export/{order.code}/proforma.pdf").status_code == 200
+    assert 'id="documents-withheld"' in buyer.get(f"/don-hang/{order.code}/").content.decode()
+
+    balance = order.installments.get(sequence=2)
+    staff.post(
+        f"/export/{order.code}/installments/{balance.pk}/wire/",
+        {"amount": str(balance.amount), "bank_reference": "FT124"},
+    )
     page = buyer.get(f"/export/{order.code}/").content.decode()
     assert "commercial-invoice.pdf" in page and "packing-list.pdf" in page
+    assert 'id="documents-withheld"' not in page
     assert buyer.get(f"/export/{order.code}/transport-document").status_code == 200
+    assert buyer.get(f"/export/{order.code}/packing-list.pdf").status_code == 200
+    assert 'id="documents-withheld"' not in buyer.get(f"/don-hang/{order.code}/").content.decode()
     assert browser(trade["other_staff"]).get(f"/export/{order.code}/").status_code == 404
 
 

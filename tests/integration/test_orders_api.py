@@ -541,3 +541,56 @@ def test_a_checkout_reads_its_orders_as_the_order_detail_does_in_five_queries(
     assert detail == placed
     for order in detail["orders"]:
         assert client.get(f"/api/v1/orders/{order['code']}/").json() == order
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_checkout_order_and_cart_answers_are_the_bytes_drf_would_write(
+    buyer_with_cart, language
+):
+    # given a placed checkout of two cooperatives' orders, and the buyer's new cart
+    from django.utils import timezone, translation
+    from rest_framework.renderers import JSONRenderer
+
+    from orders.apis.cart import CartOutput
+    from orders.apis.serializers import CheckoutOutput, OrderOutput
+    from orders.selectors import checkout_get_for_buyer, order_get_for_actor
+    from orders.services.cart import cart_get_or_create, cart_refresh
+
+    user, product = buyer_with_cart
+    client = client_for(user)
+    other = ProductFactory(stock_qty=Decimal("10"))
+    client.post("/api/v1/cart/lines/", {"product_id": other.pk, "quantity": "1.5"}, format="json")
+    placed = client.post(
+        "/api/v1/checkout/",
+        checkout_body(),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-bytes",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    cart = client.post(
+        "/api/v1/cart/lines/",
+        {"product_id": product.pk, "quantity": "3"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert placed.status_code == 201 and cart.status_code in (200, 201)
+
+    def drf(serializer_class, instance) -> bytes:  # what DRF itself writes
+        return JSONRenderer().render(serializer_class(instance).data)
+
+    # then each answer (shared fields, built once) is what a fresh DRF serializer writes,
+    # in the request's language, and again in another time zone (read per answer)
+    with translation.override(language):
+        checkout = checkout_get_for_buyer(user=user, checkout_id=placed.json()["id"])
+        assert placed.content == drf(CheckoutOutput, checkout)
+        assert cart.content == drf(CartOutput, cart_refresh(cart=cart_get_or_create(user=user)))
+        for code in [o["code"] for o in placed.json()["orders"]]:
+            order = order_get_for_actor(user=user, code=code)
+            answer = client.get(f"/api/v1/orders/{code}/", HTTP_ACCEPT_LANGUAGE=language)
+            assert answer.content == drf(OrderOutput, order)
+    with timezone.override("UTC"):
+        again = client.get(f"/api/v1/checkouts/{checkout.pk}/", HTTP_ACCEPT_LANGUAGE=language)
+        with translation.override(language):
+            assert again.content == drf(CheckoutOutput, checkout)
+    assert again.json()["created_at"].endswith("Z")
+    assert placed.json()["created_at"].endswith("+07:00")

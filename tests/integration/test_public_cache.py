@@ -64,6 +64,18 @@ def test_a_guest_search_page_is_shared_and_a_withdrawn_product_goes_at_once(
     assert "Cà phê Arabica Cầu Đất" in after.content.decode()
 
 
+def test_a_page_served_from_the_cache_titles_the_cleaned_query(catalog):
+    first = _search(q="  ca phe  ", sort="newest", page="x")  # spaces stripped, a bad page dropped
+    again = _search(q="  ca phe  ", sort="newest", page="x")
+    too_long = [_search(q="x" * 201) for _ in range(2)]  # over 200 characters: no query
+
+    for response in (first, again):
+        assert "<title>Tìm kiếm: ca phe · HTX Market</title>" in response.content.decode()
+    assert _area(again) == _area(first)
+    for response in too_long:
+        assert "<title>Sản phẩm · HTX Market</title>" in response.content.decode()
+
+
 def test_htmx_partial_and_full_page_share_the_results_area(catalog, django_assert_num_queries):
     full = _search(province=66)
     with django_assert_num_queries(0):

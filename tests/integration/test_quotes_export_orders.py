@@ -10,7 +10,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from orders.models import ExchangeRate, Installment, InstallmentReceipt, Order
+from orders.models import (
+    ExchangeRate,
+    ExportTerms,
+    Installment,
+    InstallmentReceipt,
+    Order,
+    OrderEvent,
+)
 from quotes.services import quote_accept
 from tests.conftest import client_for
 from tests.factories.market import PDF_BYTES, UserFactory, upload
@@ -103,8 +110,9 @@ def test_shipment_documents_bill_of_lading_and_balance_complete_the_order(trade,
 
     assert bad.status_code == 400 and bad.json()["code"] == "shipment_invalid"
     assert shipped.status_code == 200 and shipped.json()["status"] == "SHIPPED"
-    invoice = pdf_text(_get_pdf(buyer, order, "commercial-invoice.pdf"))
-    packing = pdf_text(_get_pdf(buyer, order, "packing-list.pdf"))
+    invoice = pdf_text(_get_pdf(staff, order, "commercial-invoice.pdf"))
+    packing = pdf_text(_get_pdf(staff, order, "packing-list.pdf"))
+    _assert_withheld(buyer, order, ["commercial-invoice.pdf", "packing-list.pdf"])
     for text in (invoice, packing):
         assert "1006.30" in text and "MSCU1234565" in text and "VN2026001" in text
         assert "Cai Mep, Vietnam" in text and "Hamburg, Germany" in text
@@ -126,12 +134,22 @@ def test_shipment_documents_bill_of_lading_and_balance_complete_the_order(trade,
     )
     assert bl.status_code == 201 and bl.json()["transport_document"] == "BL"
     assert bl.json()["installments"][1]["state"] == "DUE"
-    got = buyer.get(f"/api/v1/orders/{order.code}/transport-document/")
+    got = staff.get(f"/api/v1/orders/{order.code}/transport-document/")
     assert b"".join(got.streaming_content) == PDF_BYTES
+    _assert_withheld(buyer, order, [*WITHHELD])
+    admin = client_for(trade["admin"])
+    for path in WITHHELD:  # the cooperative's staff and admins always have them
+        assert staff.get(f"/api/v1/orders/{order.code}/{path}").status_code == 200, path
+        assert admin.get(f"/api/v1/orders/{order.code}/{path}").status_code == 200, path
+    assert buyer.get(f"/api/v1/orders/{order.code}/proforma.pdf").status_code == 200
 
     paid = _wire(trade, order, 2, "11620", "FT9")
 
     assert paid.json()["payment_status"] == "PAID" and paid.json()["documents_released_at"]
+    got = buyer.get(f"/api/v1/orders/{order.code}/transport-document/")
+    assert b"".join(got.streaming_content) == PDF_BYTES
+    for path in WITHHELD:  # released: the buyer has every document
+        assert buyer.get(f"/api/v1/orders/{order.code}/{path}").status_code == 200, path
     assert staff.post(f"/api/v1/orders/{order.code}/deliver/", {}).status_code == 200
     assert buyer.post(f"/api/v1/orders/{order.code}/complete/", {}).status_code == 200
     order.refresh_from_db()
@@ -140,6 +158,38 @@ def test_shipment_documents_bill_of_lading_and_balance_complete_the_order(trade,
         "PAID",
         order.total_vnd,
     )
+
+
+# The documents the buyer gets once the schedule is paid (the proforma, always).
+WITHHELD = [
+    "commercial-invoice.pdf", "packing-list.pdf", "transport-document/", "invoice.pdf",
+    "packing-slip.pdf",
+]  # fmt: skip
+
+
+def _assert_withheld(client, order, paths: list[str]) -> None:
+    """Each of `paths` is refused with documents_withheld, saying what is owed; nothing changes."""
+    before = (
+        list(Order.objects.values_list("pk", "status", "payment_status", "amount_paid_vnd")),
+        list(Installment.objects.values_list("pk", "amount_paid")),
+        OrderEvent.objects.count(),
+        ExportTerms.objects.get(order=order).documents_released_at,
+    )
+    for path in paths:
+        r = client.get(f"/api/v1/orders/{order.code}/{path}", HTTP_ACCEPT_LANGUAGE="en")
+        assert r.status_code == 409, (path, r.status_code)
+        assert r["Content-Type"] == "application/json" and not r.streaming, path
+        body = r.json()
+        assert body["code"] == "documents_withheld", path
+        assert "11620.00 USD is still owed" in body["message"], body
+        assert body["fields"]["document"] == path.removesuffix("/").removesuffix(".pdf")
+    after = (
+        list(Order.objects.values_list("pk", "status", "payment_status", "amount_paid_vnd")),
+        list(Installment.objects.values_list("pk", "amount_paid")),
+        OrderEvent.objects.count(),
+        ExportTerms.objects.get(order=order).documents_released_at,
+    )
+    assert after == before
 
 
 def _get_pdf(client, order, name) -> bytes:

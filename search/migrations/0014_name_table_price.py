@@ -1,0 +1,29 @@
+"""PostgreSQL: the narrow names table's price (`searchname_price`): a rank window under a price
+bound is found by a bitmap AND of the names' GIN index and this one, which fetches only the
+name matches in the price range (`_PostgresText.window_ids`).
+"""
+
+from django.db import migrations
+
+PG = ["CREATE INDEX IF NOT EXISTS searchname_price ON search_searchname (price_vnd)"]
+PG_BACK = ["DROP INDEX IF EXISTS searchname_price"]
+
+
+def forwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for sql in PG:
+            schema_editor.execute(sql)
+
+
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for sql in PG_BACK:
+            schema_editor.execute(sql)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("search", "0013_sku_index"),
+    ]
+
+    operations = [migrations.RunPython(forwards, backwards)]
