@@ -5,16 +5,12 @@ from decimal import Context, Decimal
 from typing import Any
 
 import orjson
-from django.conf import settings
-from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import renderers, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from catalog.models import Certification
@@ -174,9 +170,6 @@ class ProductSearchApi(APIView):
         )
         facets = serializers.DictField(child=_Facet(many=True))
 
-    # The lean path (`dispatch`): on by default; tests turn it off to compare with DRF's answer.
-    lean = True
-
     @extend_schema(
         parameters=[InputSerializer],
         responses=OutputSerializer,
@@ -186,88 +179,22 @@ class ProductSearchApi(APIView):
     def get(self, request: Request) -> HttpResponseBase:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        data = self._data(params.validated_data)
+        # The same answer for everyone (no user data in it): shared briefly by every client
+        # (market.shared.pagecache); a degraded answer is never kept.
+        data = pagecache.cached(
+            "api-search",
+            sorted(params.validated_data.items()),
+            lambda: self._answer(params.validated_data),
+            keep=lambda d: not d["degraded"],
+        )
         response = Response(data)
         if data["degraded"]:
             response["X-Search-Degraded"] = "1"
         return response
 
-    def _data(self, values: dict) -> dict:
-        # The same answer for everyone (no user data in it): shared briefly by every client
-        # (market.shared.pagecache); a degraded answer is never kept.
-        return pagecache.cached(
-            "api-search",
-            sorted(values.items()),
-            lambda: self._answer(values),
-            keep=lambda d: not d["degraded"],
-        )
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if self.lean and (response := self._lean_get(request, args, kwargs)) is not None:
-            return response
-        return super().dispatch(request, *args, **kwargs)
-
-    def _drf_answer_to(self, exc: Exception, request: HttpRequest, args: Any, kwargs: Any) -> Any:
-        """What APIView.dispatch answers when the handler raised `exc`."""
-        self.args, self.kwargs = args, kwargs
-        drf_request = self.initialize_request(request, *args, **kwargs)
-        self.request = drf_request
-        self.headers = self.default_response_headers
-        try:
-            self.initial(drf_request, *args, **kwargs)
-            raise exc
-        except Exception as raised:
-            response = self.handle_exception(raised)
-        self.response = self.finalize_response(drf_request, response, *args, **kwargs)
-        return self.response
-
-    def _lean_get(self, request: HttpRequest, args: Any, kwargs: Any) -> HttpResponseBase | None:
-        """The answer to a valid GET without credentials that asks for JSON (every search a
-        guest's browser or a client app sends), without DRF's dispatch: its request wrapper,
-        authenticators, permission and throttle checks, content negotiation and Response cost
-        ~0.5 ms a request and decide nothing for such a request (AllowAny, no throttle, no
-        credential to check, JSON chosen). The same bytes and headers as DRF's answer
-        (`test_the_lean_search_answer_is_drfs_answer`). None for anything else (credentials,
-        a session cookie, another Accept or ?format=, HEAD/OPTIONS, invalid parameters): DRF
-        answers those as before (authentication errors, {code, message, fields}, the browsable
-        API); a search that raises is answered by DRF's exception handling, as before."""
-        meta = request.META
-        if (
-            request.method != "GET"
-            or "HTTP_AUTHORIZATION" in meta
-            or settings.SESSION_COOKIE_NAME in request.COOKIES
-            or meta.get("HTTP_ACCEPT", "").strip() not in LEAN_ACCEPT
-            or api_settings.URL_FORMAT_OVERRIDE in request.GET
-        ):
-            return None
-        params = self.InputSerializer(data=request.GET)
-        if not params.is_valid():
-            return None  # DRF validates again and answers the error
-        # As DRF's SessionAuthentication: the (anonymous) user is read from the session, which
-        # marks it accessed (the response varies on Cookie) and gives the access log its user.
-        request.user.is_authenticated  # noqa: B018
-        try:
-            data = self._data(params.validated_data)
-        except Exception as exc:  # answered as DRF would (search.errors: a 400 or a 503)
-            return self._drf_answer_to(exc, request, args, kwargs)
-        response = HttpResponse(
-            LEAN_RENDERER.render(data, "application/json", {}), content_type="application/json"
-        )
-        if data["degraded"]:
-            response["X-Search-Degraded"] = "1"
-        headers = dict(self.default_response_headers)  # as APIView.finalize_response
-        if (vary := headers.pop("Vary", None)) is not None:
-            patch_vary_headers(response, [v.strip() for v in vary.split(",")])
-        for key, value in headers.items():
-            response[key] = value
-        return response
-
     def _answer(self, values: dict) -> dict:
         return page_data(product_search(Query(**values)))
 
-
-LEAN_ACCEPT = frozenset({"", "*/*", "application/json"})  # what DRF answers with JSONRenderer
-LEAN_RENDERER = JSONRenderer()
 
 QTY = Decimal("0.001")  # the decimal places of the stock fields of OutputSerializer
 QTY_CONTEXT = Context(prec=14)  # their max_digits (and the default rounding, as DRF)

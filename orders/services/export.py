@@ -50,7 +50,7 @@ from orders.models import (
 from orders.money import commission_percent, commission_vnd, money_round, to_vnd
 from orders.services import payment_status, stripe_payments
 from orders.services.access import actor_roles, lock_order_for
-from orders.services.refunds import refund_owed
+from orders.services.refunds import refund_installment_card_at_stripe, refund_owed
 from orders.services.transitions import order_transition
 
 # --- rates ---
@@ -565,6 +565,20 @@ def _charge_refunded_before_counted(
     return "refunded_before_counted"
 
 
+def _charge_counted(payment: Payment, obj: dict[str, Any]) -> bool:
+    """A refunded (in part or whole) installment charge already counted: its receipt exists."""
+    return (
+        payment.status
+        in (
+            Payment.Status.PARTIALLY_REFUNDED,
+            Payment.Status.REFUNDED,
+        )
+        and InstallmentReceipt.objects.filter(
+            method=InstallmentReceipt.Method.CARD, reference=obj.get("id") or "-"
+        ).exists()
+    )
+
+
 def on_installment_intent_succeeded(obj: dict[str, Any]) -> str:
     """Webhook (inside its transaction): a card charge for an installment. Locks payment, order,
     installment (orders.locks); stored once as a receipt keyed by the PaymentIntent id. A replay
@@ -575,7 +589,7 @@ def on_installment_intent_succeeded(obj: dict[str, Any]) -> str:
     )
     if payment is None or (payment.provider_id and payment.provider_id != obj.get("id")):
         raise UnknownPayment(fields={"payment_intent": obj.get("id")})
-    if payment.status == Payment.Status.SUCCEEDED:
+    if payment.status == Payment.Status.SUCCEEDED or _charge_counted(payment, obj):
         return "duplicate"
     if (obj.get("currency") or "").upper() != payment.currency or obj.get(
         "amount"
@@ -606,6 +620,12 @@ def on_installment_intent_succeeded(obj: dict[str, Any]) -> str:
         reference=obj.get("id") or f"payment:{payment.pk}",
         actor=None,
     )
+    if payment.amount_refunded > 0:
+        # Stripe reported part of this charge refunded before the charge itself (events come in
+        # any order): now that it is counted, that part is refunded (and owed again)
+        refund_installment_card_at_stripe(
+            order=order, payment=payment, note=f"stripe:{obj.get('id')}"
+        )
     if order.status in Order.STOCK_RELEASING:
         # charged after the order was cancelled (its intent's cancel had not reached Stripe):
         # received, then given back through Stripe, as for a checkout's late card charge

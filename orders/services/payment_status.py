@@ -66,7 +66,7 @@ def order_ended_after_refunds(*, order: Order) -> bool:
     UNPAID. Returns whether `payment_status` changed (the caller saves it with the move)."""
     if order.is_paid or order.amount_refunded_vnd <= 0:
         return False
-    order.payment_status = order.derived_payment_status()
+    order.payment_status = order.derived_payment_status(ending=True)
     return True
 
 
@@ -341,8 +341,11 @@ def order_installment_owed_again(
 
 
 def installment_payment_succeeded(*, payment: Payment) -> None:
-    """The card payment of one installment was charged (its amount is what it asked for)."""
-    payment.status, payment.paid_at = P.SUCCEEDED, payment.paid_at or timezone.now()
+    """The card payment of one installment was charged (its amount is what it asked for). A
+    refund Stripe reported first keeps its state (PARTIALLY_REFUNDED)."""
+    if payment.status not in (P.REFUNDED, P.PARTIALLY_REFUNDED):
+        payment.status = P.SUCCEEDED
+    payment.paid_at = payment.paid_at or timezone.now()
     payment.save(update_fields=["provider_id", "status", "paid_at", "updated_at"])
 
 

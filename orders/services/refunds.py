@@ -12,7 +12,7 @@ payment status is derived from the succeeded refunds (`Order.derived_payment_sta
 `orders.services.payment_status`. Locks: payment, order, refund (`orders.locks`)."""
 
 import logging
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -305,10 +305,52 @@ def _schedule_runs(order: Order) -> bool:
     )
 
 
-def _installments_owed_again(*, order: Order, payment: Payment, amount_vnd: int) -> None:
-    """What Stripe gave back of `payment`'s charge beyond our own refunds of it is no longer paid
-    on its installment: the installment's `amount_paid` goes down by it (in its currency: the
-    charge's receipts less our refunds' parts, `refund_part`'s rounding), the order is unpaid
+def _stripe_refunded_beyond_ours(payment: Payment) -> tuple[Decimal, Decimal]:
+    """What Stripe reports given back of `payment`'s charge (`amount_refunded`, the largest total
+    it reported) beyond our own refunds of it (on their way or paid) and beyond the part of the
+    charge never counted as the order's (an overpaid charge's excess, given back by us without a
+    refund row), with what was counted from it and not refunded by us: both in the payment's
+    currency. Our refunds' parts add up to `money.usd` of their VND sum (`refund_part`), so a
+    charge refunded only by us gives nothing beyond."""
+    counted = sum(
+        InstallmentReceipt.objects.filter(
+            installment__order_id=payment.order_id or 0,
+            method=InstallmentReceipt.Method.CARD,
+            reference=payment.provider_id,
+        ).values_list("amount", flat=True),
+        Decimal(0),
+    )
+    ours = _ours_part(payment, _given_back([payment]).get(payment.pk, 0))
+    left = max(counted - ours, Decimal(0))
+    uncounted = max(payment.amount - counted, Decimal(0))
+    return min(max(payment.amount_refunded - uncounted - ours, Decimal(0)), left), left
+
+
+def _ours_part(payment: Payment, spent_vnd: int) -> Decimal:
+    """Our refunds of `payment` (VND) in its currency: what Stripe gave back for them."""
+    if payment.currency == Currency.USD:
+        return money.usd(spent_vnd, Decimal(payment_status.payment_rate(payment) or 1))
+    return Decimal(spent_vnd)
+
+
+def _beyond_vnd(payment: Payment, beyond: Decimal) -> int:
+    """The VND of a refund at Stripe of `beyond` (payment currency) after our refunds: the largest
+    VND whose refunds together come to exactly our part plus `beyond` (`money.usd` rounds up), so
+    a replayed event finds nothing left beyond."""
+    spent = _given_back([payment]).get(payment.pk, 0)
+    if payment.currency != Currency.USD:
+        return int(beyond)
+    rate = Decimal(payment_status.payment_rate(payment) or 1)
+    total = ((_ours_part(payment, spent) + beyond) * rate).to_integral_value(rounding=ROUND_FLOOR)
+    return max(int(total) - spent, 0)
+
+
+def _installments_owed_again(
+    *, order: Order, payment: Payment, owed: Decimal, amount_vnd: int, whole: bool
+) -> None:
+    """What Stripe gave back of `payment`'s charge beyond our own refunds of it (`owed`, in its
+    currency; `amount_vnd` in VND) is no longer paid on its installment: the installment's
+    `amount_paid` goes down by it (the latest receipt of the charge first), the order is unpaid
     again and documents released on the paid schedule are withheld. Locks the installments
     (after the payment and the order, as `orders.locks` orders them)."""
     receipts = list(
@@ -318,12 +360,6 @@ def _installments_owed_again(*, order: Order, payment: Payment, amount_vnd: int)
             reference=payment.provider_id,
         ).order_by("-pk")
     )
-    spent = _given_back([payment]).get(payment.pk, 0)  # our refunds of it, on their way or paid
-    if payment.currency == Currency.USD:
-        spent_part = money.usd(spent, Decimal(payment_status.payment_rate(payment) or 1))
-    else:
-        spent_part = Decimal(spent)
-    owed = max(sum((r.amount for r in receipts), Decimal(0)) - spent_part, Decimal(0))
     installments = Installment.objects.select_for_update(of=("self",)).filter(
         pk__in={r.installment_id for r in receipts}
     )
@@ -342,40 +378,58 @@ def _installments_owed_again(*, order: Order, payment: Payment, amount_vnd: int)
     if terms is not None and withheld:
         terms.documents_released_at = None
         terms.save(update_fields=["documents_released_at", "updated_at"])
+    what = "; ".join(lines) or f"{amount_vnd:,} ₫"
     payment_status.order_installment_owed_again(
         order=order,
         amount_vnd=amount_vnd,
         documents_withheld=withheld,
-        note=_(
-            "A card payment was refunded at Stripe while the payment schedule runs: "
-            "%(what)s is owed again."
+        note=(
+            _(
+                "A card payment was refunded at Stripe while the payment schedule runs: "
+                "%(what)s is owed again."
+            )
+            if whole
+            else _(
+                "Part of a card payment was refunded at Stripe while the payment schedule "
+                "runs: %(what)s is owed again."
+            )
         )
-        % {"what": "; ".join(lines) or f"{amount_vnd:,} ₫"},
+        % {"what": what},
     )
 
 
 def refund_installment_card_at_stripe(*, order: Order, payment: Payment, note: str) -> None:
-    """The whole charge of one installment's card payment was refunded at Stripe (our own refunds,
-    or Stripe's dashboard): what our refunds from that payment do not cover yet is recorded as
-    one succeeded refund of it. The order's other money (other card payments, wires) stays.
-    Inside the webhook's transaction, the payment then the order locked.
+    """Stripe reports (part of) one installment's card charge refunded (our own refunds, or
+    Stripe's dashboard; `payment.amount_refunded`, the largest total it reported): what it gave
+    back beyond our refunds of that payment (`_stripe_refunded_beyond_ours`) is recorded as one
+    succeeded refund of it. The order's other money (other card payments, wires) stays. Inside
+    the webhook's transaction, the payment then the order locked. Repeated or out-of-order
+    events (a smaller total after a larger one) find nothing beyond and change nothing.
 
-    While the schedule runs (not ended, not delivered), that money is owed again: its
-    installment counts it unpaid, so the schedule is short (a paid order is UNPAID again, its
+    While the schedule runs (not ended, not delivered, not released), that money is owed again:
+    its installment counts it unpaid, so the schedule is short (a paid order is UNPAID again, its
     documents withheld, delivery refused) until the buyer pays it again
-    (`_installments_owed_again`). Once the goods are delivered it is a refund like any other.
-    Cancelling the order later refunds nothing twice (what is left to refund dropped)."""
+    (`_installments_owed_again`). Once the goods are delivered it is a refund like any other
+    (PARTIALLY_REFUNDED or REFUNDED, with its ledger entries). Cancelling the order later
+    refunds nothing twice (what is left to refund dropped)."""
     if order.amount_paid_vnd <= 0:
         return  # nothing was counted as received for it
     room = next((r for p, r in refund_ways(order) if p.pk == payment.pk), 0)
-    if room <= 0:
+    beyond, left = _stripe_refunded_beyond_ours(payment)
+    if room <= 0 or beyond <= 0:
+        return
+    whole = beyond >= left  # all that was counted from it and not refunded by us
+    amount_vnd = room if whole else min(room, _beyond_vnd(payment, beyond))
+    if amount_vnd <= 0:
         return
     if _schedule_runs(order):
-        _installments_owed_again(order=order, payment=payment, amount_vnd=room)
+        _installments_owed_again(
+            order=order, payment=payment, owed=beyond, amount_vnd=amount_vnd, whole=whole
+        )
     refund = payment_status.refund_open(
         order=order,
         payment=payment,
-        amount_vnd=room,
+        amount_vnd=amount_vnd,
         reason=_("Refunded at Stripe (%(ref)s).") % {"ref": note},
         actor=None,
         provider_id=note,

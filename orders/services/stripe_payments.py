@@ -304,7 +304,7 @@ def on_charge_refunded(obj: dict[str, Any]) -> str:
     payment = _lock_payment(obj, obj.get("payment_intent"))
     refunded = money.from_minor(int(obj.get("amount_refunded") or 0), payment.currency)
     full = payment_status.card_payment_refunded_total(payment=payment, refunded=refunded)
-    if full and payment.order_id is not None:  # one installment's charge, not a checkout's
+    if payment.order_id is not None:  # one installment's charge, in whole or in part
         refund_installment_card_at_stripe(
             order=locks.lock_order(payment.order_id),
             payment=payment,

@@ -10,6 +10,7 @@ one atomic `_aliases` call moves read and write aliases and drops the `-next` al
 
 import abc
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -48,6 +49,9 @@ _shares: dict[tuple[str, str], tuple[float, dict[str, float]]] = {}
 # sends the page and the facets side by side), forgotten at a clear or rebuild. A total that
 # is out of date costs only speed: either shape answers a small match's facets exactly.
 _totals: dict[tuple[str, str], "OrderedDict[tuple[Query, Any], tuple[float, int]]"] = {}
+# The threads of a process (gunicorn's gthread workers) write it one at a time: an update of
+# the oldest total while another thread's total evicts it raised KeyError (the search: a 500).
+_totals_lock = threading.Lock()
 
 
 class EngineBackend(SearchBackend):
@@ -347,10 +351,11 @@ class EngineBackend(SearchBackend):
         if kept is None:
             return
         key = _total_key(query, plan)
-        kept[key] = (time.monotonic() + SHARES_SECONDS, total)
-        kept.move_to_end(key)
-        while len(kept) > int(settings.SEARCH_KNOWN_TOTALS):
-            kept.popitem(last=False)
+        with _totals_lock:
+            kept[key] = (time.monotonic() + SHARES_SECONDS, total)
+            kept.move_to_end(key)
+            while len(kept) > int(settings.SEARCH_KNOWN_TOTALS):
+                kept.popitem(last=False)
 
     def _run(self, query: Query, plan: ranking.Plan | None) -> SearchResult:
         # The bodies as built, the answers as the engine's plain JSON: elasticsearch-dsl's

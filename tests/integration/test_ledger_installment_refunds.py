@@ -1127,3 +1127,258 @@ def test_a_deposit_refunded_at_stripe_withholds_the_released_documents_from_the_
     got = buyer.get(f"/api/v1/orders/{order.code}/transport-document/")
     assert b"".join(got.streaming_content) == PDF_BYTES
     assert _documents(buyer, order) == [200, 200, 200]
+
+
+def _charge_refunded_part(card: Payment, refunded_cents: int, event_id: str) -> None:
+    """Stripe reports `refunded_cents` of `card`'s charge refunded so far (charge.refunded carries
+    the charge's refunded total, not the refund's amount)."""
+    _hook(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": "charge.refunded",
+            "data": {
+                "object": {
+                    "id": "ch_deposit",
+                    "object": "charge",
+                    "payment_intent": card.provider_id,
+                    "amount": card.stripe_amount,
+                    "amount_refunded": refunded_cents,
+                    "currency": "usd",
+                }
+            },
+        }
+    )
+
+
+def _owed(order) -> tuple:
+    o = Order.objects.get(pk=order.pk)
+    return (o.payment_status, o.amount_refunded_vnd, o.amount_owed_again_vnd, _schedule(o))
+
+
+def test_part_of_a_deposit_refunded_at_stripe_while_the_order_runs_is_owed_again(
+    trade, order, calls, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given an export order paid in full (deposit by card, balance by wire), documents released
+    card = _pay_deposit_by_card(trade, order)
+    _wire(trade, order, 2, "11620", "FT-PART")
+    assert Order.objects.get(pk=order.pk).export.documents_released_at is not None
+    mailoutbox.clear()
+    entries = Entry.objects.count()
+
+    # when Stripe reports 1,000.00 USD of the deposit's 4,980.00 USD charge refunded (dashboard)
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded_part(card, 100_000, "evt_part_1000")
+
+    # then that part is refunded and owed again on the deposit: the order is unpaid, its
+    # documents withheld, the timeline says what is owed, both sides are mailed
+    part_vnd = 1_000 * RATE
+    (refund,) = Refund.objects.filter(order=order)
+    assert (refund.payment_id, refund.amount_vnd, refund.status) == (card.pk, part_vnd, "SUCCEEDED")
+    assert _owed(order) == (
+        "UNPAID",
+        part_vnd,
+        part_vnd,
+        [("PARTIAL", Decimal("3980.00")), ("PAID", Decimal("11620.00"))],
+    )
+    card.refresh_from_db()
+    assert (card.status, card.amount_refunded) == ("PARTIALLY_REFUNDED", Decimal("1000.00"))
+    o = Order.objects.get(pk=order.pk)
+    assert o.export.documents_released_at is None
+    event = o.events.filter(kind="PAYMENT").latest("pk")
+    assert (event.from_status, event.to_status) == ("PAID", "UNPAID")
+    assert "1000.00 USD" in event.note  # what is owed again
+    assert len([m for m in mailoutbox if o.code in m.subject]) == 2
+    assert Entry.objects.count() > entries and _held(o) == TOTAL - part_vnd
+    assert (
+        client_for(trade["buyer"]).get(f"/api/v1/orders/{order.code}/invoice.pdf").status_code
+        == 409
+    )
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+    # when the same total is reported again, and an older, smaller total arrives late
+    before, events = _state(order), o.events.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded_part(card, 100_000, "evt_part_1000_again")
+        _charge_refunded_part(card, 40_000, "evt_part_400_late")
+
+    # then nothing changes
+    assert _state(order) == before and o.events.count() == events
+
+    # when Stripe gives back 500.00 USD more (its total 1,500.00 USD)
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded_part(card, 150_000, "evt_part_1500")
+
+    # then only the new 500.00 USD is owed again
+    assert _owed(order) == (
+        "UNPAID",
+        1_500 * RATE,
+        1_500 * RATE,
+        [("PARTIAL", Decimal("3480.00")), ("PAID", Decimal("11620.00"))],
+    )
+
+    # when the buyer pays the 1,500.00 USD again by card
+    deposit = order.installments.get(sequence=1)
+    again = installment_card_start(actor=trade["buyer"], installment_id=deposit.pk)
+    assert again.amount == Decimal("1500.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        _charged(again, deposit.pk, "evt_part_paid_again")
+
+    # then the schedule is paid again: PAID, documents released, the whole order held
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_paid_vnd) == ("PAID", TOTAL + 1_500 * RATE)
+    assert o.export.documents_released_at is not None and _held(o) == TOTAL
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+
+def test_our_own_part_refund_reported_by_stripe_is_not_owed_again_and_a_dashboard_part_is(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given a paid deposit from which the cooperative refunded 20,000,000 ₫ through Stripe
+    card = _pay_deposit_by_card(trade, order)
+    with django_capture_on_commit_callbacks(execute=True):
+        claim = _refund(trade, order, {"amount_vnd": 20_000_000})
+    assert claim.status_code == 201, claim.content
+    ours = int(_usd(20_000_000) * 100)
+
+    # when Stripe reports the charge refunded by our refund's amount
+    before = _owed(order)
+    _charge_refunded_part(card, ours, "evt_ours")
+
+    # then nothing is owed again: it is our refund
+    assert _owed(order) == before and before[2] == 0
+    assert Refund.objects.filter(order=order).count() == 1
+
+    # when 1,000.00 USD more is refunded from Stripe's dashboard
+    _charge_refunded_part(card, ours + 100_000, "evt_ours_and_dashboard")
+
+    # then exactly that is owed again, its VND such that our refunds and it make the total
+    deposit = order.installments.get(sequence=1)
+    assert (deposit.amount_paid, deposit.amount_due) == (Decimal("3980.00"), Decimal("1000.00"))
+    dashboard = Refund.objects.filter(order=order).latest("pk")
+    expected = int((_usd(20_000_000) + 1_000) * RATE) - 20_000_000
+    assert dashboard.amount_vnd == expected and dashboard.status == "SUCCEEDED"
+    assert Order.objects.get(pk=order.pk).amount_owed_again_vnd == expected
+    _charge_refunded_part(card, ours + 100_000, "evt_ours_and_dashboard_again")
+    assert Refund.objects.filter(order=order).count() == 2
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+
+def test_part_of_a_deposit_refunded_at_stripe_after_delivery_is_an_ordinary_part_refund(
+    trade, order, calls, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given an export order paid in full (deposit by card) and delivered
+    card = _pay_deposit_by_card(trade, order)
+    _pack_and_ship(trade, order)
+    _wire(trade, order, 2, "11620", "FT-PART-DELIVERED")
+    delivered = client_for(trade["staff"]).post(f"/api/v1/orders/{order.code}/deliver/", {})
+    assert delivered.status_code == 200, delivered.content
+    mailoutbox.clear()
+    o = Order.objects.get(pk=order.pk)
+    events, entries = o.events.count(), Entry.objects.count()
+
+    # when Stripe reports 1,000.00 USD of the deposit's charge refunded
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded_part(card, 100_000, "evt_part_after_delivery")
+
+    # then it is a part refund with its ledger entries; nothing is owed again
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_refunded_vnd, o.amount_owed_again_vnd) == (
+        "DELIVERED",
+        "PARTIALLY_REFUNDED",
+        1_000 * RATE,
+        0,
+    )
+    assert _schedule(o) == [("PAID", Decimal("4980.00")), ("PAID", Decimal("11620.00"))]
+    assert o.export.documents_released_at is not None
+    assert o.events.count() == events + 1 and Entry.objects.count() > entries
+    assert _held(o) == TOTAL - 1_000 * RATE
+    assert not [m for m in mailoutbox if o.code in m.subject]
+
+    # when the event comes again, nothing changes
+    before = _state(order)
+    _charge_refunded_part(card, 100_000, "evt_part_after_delivery_again")
+    assert _state(order) == before
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+
+def test_a_part_refund_reported_before_its_charge_is_owed_again_once_the_charge_is_counted(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given a deposit card payment of which Stripe reports 1,000.00 USD refunded before it
+    # reports the charge (events come in any order)
+    deposit = order.installments.get(sequence=1)
+    card = installment_card_start(actor=trade["buyer"], installment_id=deposit.pk)
+    _charge_refunded_part(card, 100_000, "evt_part_first")
+    assert Refund.objects.count() == 0 and Order.objects.get(pk=order.pk).amount_paid_vnd == 0
+
+    # when the charge is reported
+    with django_capture_on_commit_callbacks(execute=True):
+        _charged(card, deposit.pk, "evt_charge_after_part")
+
+    # then the charge is counted and its refunded part owed again at once
+    (refund,) = Refund.objects.filter(order=order)
+    assert (refund.amount_vnd, refund.status) == (1_000 * RATE, "SUCCEEDED")
+    o = Order.objects.get(pk=order.pk)
+    assert (o.amount_paid_vnd, o.amount_refunded_vnd, o.amount_owed_again_vnd) == (
+        DEPOSIT,
+        1_000 * RATE,
+        1_000 * RATE,
+    )
+    assert _schedule(o)[0] == ("PARTIAL", Decimal("3980.00"))
+    assert Payment.objects.get(pk=card.pk).status == "PARTIALLY_REFUNDED"
+
+    # when the charge event comes again, it counts nothing twice
+    before = _state(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        _charged(Payment.objects.get(pk=card.pk), deposit.pk, "evt_charge_after_part_again")
+    assert _state(order) == before
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+
+def test_an_order_cancelled_after_part_of_its_deposit_was_owed_again_is_not_called_paid(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given a running order whose deposit (its only money) was refunded in part from Stripe's
+    # dashboard: 1,000.00 USD owed again, the order unpaid
+    card = _pay_deposit_by_card(trade, order)
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded_part(card, 100_000, "evt_part_before_cancel")
+    part_vnd = 1_000 * RATE
+    assert _owed(order)[:3] == ("UNPAID", part_vnd, part_vnd)
+
+    # when the cooperative cancels it, and the refund of the rest is on its way to Stripe
+    cancelled = _cancel(trade, order, "staff")
+
+    # then the order is not "paid" (it never was, and what it received is being given back):
+    # part of it is refunded, the rest pending
+    assert cancelled.status_code == 200, cancelled.content
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_refunded_vnd) == (
+        "CANCELLED",
+        "PARTIALLY_REFUNDED",
+        part_vnd,
+    )
+    assert cancelled.json()["payment_status"] == "PARTIALLY_REFUNDED"
+    (pending,) = Refund.objects.filter(order=order, status="PENDING")
+    assert pending.amount_vnd == DEPOSIT - part_vnd
+
+    # when Stripe refuses that refund, the order still says what it holds
+    refund_fail(refund_id=pending.pk, error="card_declined")
+    assert Order.objects.get(pk=order.pk).payment_status == "PARTIALLY_REFUNDED"
+
+    # when it is made again and Stripe reports the whole charge refunded: REFUNDED, once
+    with django_capture_on_commit_callbacks(execute=True):
+        again = _refund(trade, order, {"amount_vnd": DEPOSIT - part_vnd})
+    assert again.status_code == 201, again.content
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded_part(card, card.stripe_amount, "evt_rest_after_cancel")
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_refunded_vnd) == ("REFUNDED", DEPOSIT)
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0

@@ -79,3 +79,47 @@ def test_search_body_is_the_built_search(q, shape, narrowed):
     # a match known to be small: one request, the page with its aggregations inline
     assert eq.search_requests(query, plan, up_to=10_000, known_total=10_000) == [first]
     assert eq.search_requests(query, plan, up_to=10_000, known_total=10_001) == requests
+
+
+def test_known_totals_stay_whole_when_threads_remember_them_at_once(settings):
+    """gunicorn runs threads (deploy/gunicorn.conf.py): two searches remembering their totals at
+    once must not break each other. The race is played out exactly: while one search updates
+    the oldest total of a full table, another search's total arrives and evicts the oldest."""
+    import threading
+    from collections import OrderedDict
+
+    from search.backends import elastic, make_backend
+
+    settings.SEARCH_KNOWN_TOTALS = 2
+    backend = make_backend("elasticsearch", url="http://127.0.0.1:9")  # no request is sent
+    first, second, third = (Query(q=q) for q in ("tra", "ca phe", "mat ong"))
+    others: list[threading.Thread] = []
+    armed = threading.Event()
+
+    class Meanwhile(OrderedDict):
+        """The table; while `first`'s total is written, `third`'s arrives on another thread."""
+
+        def __setitem__(self, key, value):
+            super().__setitem__(key, value)
+            if armed.is_set() and key[0] == elastic._total_key(first, None)[0] and not others:
+                other = threading.Thread(target=backend._remember_total, args=(third, None, 3))
+                others.append(other)
+                other.start()
+                other.join(timeout=0.3)  # it finishes now, or waits for this one to finish
+
+    key = (backend.url, backend.read_alias)
+    elastic._totals[key] = Meanwhile()
+    try:
+        backend._remember_total(first, None, 1)
+        backend._remember_total(second, None, 2)
+        armed.set()
+        backend._remember_total(first, None, 11)  # the oldest, updated; `third` arrives
+        others[0].join()
+
+        # then both are kept, the table holds its size, and the evicted one is `second`
+        known = {k[0].q: total for k, (_, total) in elastic._totals[key].items()}
+        assert known == {"tra": 11, "mat ong": 3}
+        bodies, _ = backend.requests_for(first, None)
+        assert bodies == [eq.search_body(first)]  # `first` is known small: one request
+    finally:
+        elastic._totals.pop(key, None)
