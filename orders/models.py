@@ -297,11 +297,16 @@ class Order(TimeStampedModel):
         paid: its refund may fail at Stripe and be made again)."""
         return self.is_paid or self.amount_paid_vnd > 0
 
-    def derived_payment_status(self) -> str:
+    def derived_payment_status(self, *, ending: bool = False) -> str:
         """PAID, PARTIALLY_REFUNDED or REFUNDED from the money received and refunded so far.
         Money refunded at Stripe and owed (then paid) again by the schedule is left out of both:
-        a schedule paid again in full is PAID; nothing kept of what was received, REFUNDED."""
-        again = self.amount_owed_again_vnd
+        a schedule paid again in full is PAID; nothing kept of what was received, REFUNDED.
+        Once the order has ended (cancelled, refused) nothing is owed again: that money is
+        refunded like the rest, so an order cancelled with part of it refunded at Stripe is
+        PARTIALLY_REFUNDED until the rest is given back, never PAID. (`ending`: the order is
+        being cancelled or refused, its new status not set yet.)"""
+        ended = ending or self.status in self.STOCK_RELEASING
+        again = 0 if ended else self.amount_owed_again_vnd
         refunded, paid = self.amount_refunded_vnd - again, self.amount_paid_vnd - again
         if self.amount_refunded_vnd <= 0:
             return self.PaymentStatus.PAID

@@ -387,7 +387,10 @@ def export_document_upload(request: SignedInRequest, code: str) -> HttpResponse:
             kind=request.POST.get("kind", ""),
             file=request.FILES.get("file"),
         ),
-        _("The transport document is uploaded; the buyer can download it."),
+        _(
+            "The transport document is uploaded; the buyer can download it once the payment "
+            "schedule is paid."
+        ),
     )
     return _back(code)
 

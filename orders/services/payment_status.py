@@ -66,7 +66,7 @@ def order_ended_after_refunds(*, order: Order) -> bool:
     UNPAID. Returns whether `payment_status` changed (the caller saves it with the move)."""
     if order.is_paid or order.amount_refunded_vnd <= 0:
         return False
-    order.payment_status = order.derived_payment_status()
+    order.payment_status = order.derived_payment_status(ending=True)
     return True
 
 

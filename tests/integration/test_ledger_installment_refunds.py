@@ -1339,3 +1339,46 @@ def test_a_part_refund_reported_before_its_charge_is_owed_again_once_the_charge_
     assert _state(order) == before
     check = ledger_check()
     assert check.ok and check.drift_total == 0
+
+
+def test_an_order_cancelled_after_part_of_its_deposit_was_owed_again_is_not_called_paid(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given a running order whose deposit (its only money) was refunded in part from Stripe's
+    # dashboard: 1,000.00 USD owed again, the order unpaid
+    card = _pay_deposit_by_card(trade, order)
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded_part(card, 100_000, "evt_part_before_cancel")
+    part_vnd = 1_000 * RATE
+    assert _owed(order)[:3] == ("UNPAID", part_vnd, part_vnd)
+
+    # when the cooperative cancels it, and the refund of the rest is on its way to Stripe
+    cancelled = _cancel(trade, order, "staff")
+
+    # then the order is not "paid" (it never was, and what it received is being given back):
+    # part of it is refunded, the rest pending
+    assert cancelled.status_code == 200, cancelled.content
+    o = Order.objects.get(pk=order.pk)
+    assert (o.status, o.payment_status, o.amount_refunded_vnd) == (
+        "CANCELLED",
+        "PARTIALLY_REFUNDED",
+        part_vnd,
+    )
+    assert cancelled.json()["payment_status"] == "PARTIALLY_REFUNDED"
+    (pending,) = Refund.objects.filter(order=order, status="PENDING")
+    assert pending.amount_vnd == DEPOSIT - part_vnd
+
+    # when Stripe refuses that refund, the order still says what it holds
+    refund_fail(refund_id=pending.pk, error="card_declined")
+    assert Order.objects.get(pk=order.pk).payment_status == "PARTIALLY_REFUNDED"
+
+    # when it is made again and Stripe reports the whole charge refunded: REFUNDED, once
+    with django_capture_on_commit_callbacks(execute=True):
+        again = _refund(trade, order, {"amount_vnd": DEPOSIT - part_vnd})
+    assert again.status_code == 201, again.content
+    with django_capture_on_commit_callbacks(execute=True):
+        _charge_refunded_part(card, card.stripe_amount, "evt_rest_after_cancel")
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_refunded_vnd) == ("REFUNDED", DEPOSIT)
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
