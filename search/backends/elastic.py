@@ -311,13 +311,7 @@ class EngineBackend(SearchBackend):
         """The share of the documents that hold each folded term in their name, context or
         description, kept SHARES_SECONDS in this process; {} in a catalog smaller than
         COMMON_MIN_DOCS (every word is rare enough there)."""
-        key, now = (self.url, self.read_alias), time.monotonic()
-        expires, known = _shares.get(key, (0.0, {}))
-        if expires < now:
-            known = {}
-            _shares[key] = (now + SHARES_SECONDS, known)
-        if DOCS not in known:
-            known[DOCS] = float(self._call(self._count, self.read_alias))
+        known = self._kept_shares()
         docs = known[DOCS]
         if docs < ranking.COMMON_MIN_DOCS:
             return {}
@@ -327,18 +321,35 @@ class EngineBackend(SearchBackend):
             )
         return known
 
+    def _kept_shares(self) -> dict[str, float]:
+        """The terms' shares this process keeps for the index (SHARES_SECONDS), with the
+        index's document count (DOCS) always in them."""
+        key, now = (self.url, self.read_alias), time.monotonic()
+        expires, known = _shares.get(key, (0.0, {}))
+        if expires < now:
+            known = {}
+            _shares[key] = (now + SHARES_SECONDS, known)
+        if DOCS not in known:
+            known[DOCS] = float(self._call(self._count, self.read_alias))
+        return known
+
     def requests_for(
         self, query: Query, plan: ranking.Plan | None
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """The bodies and query-string parameters a search of `query` sends (`_run`; the
         bench's engine-alone figure sends exactly these): one request when the match is known
-        to be small (the last total seen for the same words, plan and filters), else the page
-        and the facets side by side (eq.search_requests)."""
+        to be small, else the page and the facets side by side (eq.search_requests). A match is
+        known to be small when the last total seen for the same words, plan and filters was,
+        or when the whole index is no bigger than the threshold (no match can be bigger than
+        the index: a catalog of a few thousand products never sends its facets apart, even
+        for a search this process has not seen yet)."""
         known = None
         if query.facets and (kept := self._kept_totals()) is not None:
             seen = kept.get(_total_key(query, plan))
             if seen is not None and seen[0] > time.monotonic():
                 known = seen[1]
+            elif (docs := int(self._kept_shares()[DOCS])) <= eq.exact_count_up_to():
+                known = docs
         return eq.search_requests(query, plan, known_total=known), eq.request_params(query)
 
     def _kept_totals(self) -> "OrderedDict[tuple[Query, Any], tuple[float, int]] | None":

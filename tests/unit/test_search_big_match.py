@@ -130,6 +130,34 @@ def test_a_match_known_to_be_small_is_one_request_with_its_facets_inline(
     assert sent == 3 and (apart.ids, apart.facets) == (first.ids, first.facets)
 
 
+def test_a_search_never_seen_is_one_request_when_the_whole_index_is_below_the_threshold(
+    engine_backend, engine_catalog, settings
+):
+    """No match is bigger than the index: in a catalog no bigger than the threshold (the demo
+    market, a young production one), a search this process has not seen yet sends its page with
+    its facets inline, with the same answer as the three requests side by side."""
+    query = Query(q="tra")
+    docs = engine_backend.client.count(index=engine_backend.read_alias)["count"]
+    settings.SEARCH_EXACT_COUNT_UP_TO = UP_TO  # the index is bigger: side by side
+    apart = engine_backend.search(query)
+    before = shard_queries(engine_backend)
+    engine_backend.search(replace(query, in_stock=True))  # never seen: side by side
+    assert shard_queries(engine_backend) - before == 3
+
+    settings.SEARCH_EXACT_COUNT_UP_TO = docs  # the whole index at the threshold
+    unseen = replace(query, province=apart.facets and next(iter(apart.facets["province"])))
+    bodies, _ = engine_backend.requests_for(unseen, None)
+    before = shard_queries(engine_backend)
+    inline = engine_backend.search(unseen)
+    assert shard_queries(engine_backend) - before == 1 and bodies == [eq.search_body(unseen)]
+    settings.SEARCH_KNOWN_TOTALS = 0  # nothing kept: side by side, the same answer
+    before = shard_queries(engine_backend)
+    same = engine_backend.search(unseen)
+    assert shard_queries(engine_backend) - before == 3
+    assert (same.ids, same.total, same.facets) == (inline.ids, inline.total, inline.facets)
+    assert inline.total >= 1 and inline.total_exact
+
+
 def test_a_match_known_to_be_big_keeps_its_facets_counted_apart_and_estimated(
     engine_backend, engine_catalog, settings
 ):
