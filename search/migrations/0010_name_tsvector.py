@@ -10,6 +10,8 @@ restrict to a column in the index itself).
 
 from django.db import migrations
 
+from search.migrations._postgres import postgres_only
+
 PG = [
     "ALTER TABLE search_searchdocument ADD COLUMN tsv_name tsvector GENERATED ALWAYS AS ("
     "setweight(to_tsvector('simple'::regconfig, name_fold), 'A') || "
@@ -22,21 +24,9 @@ PG_BACK = [
 ]
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in PG:
-            schema_editor.execute(sql)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in PG_BACK:
-            schema_editor.execute(sql)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("search", "0009_facet_bits_options"),
     ]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgres_only(PG, PG_BACK)]

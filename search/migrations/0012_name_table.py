@@ -14,6 +14,8 @@ Filled from the documents already indexed (no reindex needed).
 
 from django.db import migrations
 
+from search.migrations._postgres import postgres_only
+
 # The columns the search filters test (`database._filters`), with the documents' types.
 FILTER_COLUMNS = (
     "category_id bigint, province_id integer, cooperative_id bigint NOT NULL, "
@@ -40,21 +42,9 @@ PG = [
 PG_BACK = ["DROP TABLE IF EXISTS search_searchname"]
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in PG:
-            schema_editor.execute(sql)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in PG_BACK:
-            schema_editor.execute(sql)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("search", "0011_card_generation"),
     ]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgres_only(PG, PG_BACK)]

@@ -8,6 +8,8 @@ It is now windowed, as on SQLite, when no document has it as a SKU.
 
 from django.db import migrations
 
+from search.migrations._postgres import postgres_only
+
 PG = [
     "CREATE INDEX searchdoc_sku ON search_searchdocument "
     "USING gin (string_to_array(sku, E'\\n'))",
@@ -15,21 +17,9 @@ PG = [
 PG_BACK = ["DROP INDEX IF EXISTS searchdoc_sku"]
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in PG:
-            schema_editor.execute(sql)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in PG_BACK:
-            schema_editor.execute(sql)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("search", "0012_name_table"),
     ]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgres_only(PG, PG_BACK)]

@@ -5,20 +5,10 @@ name matches in the price range (`_PostgresText.window_ids`).
 
 from django.db import migrations
 
+from search.migrations._postgres import postgres_only
+
 PG = ["CREATE INDEX IF NOT EXISTS searchname_price ON search_searchname (price_vnd)"]
 PG_BACK = ["DROP INDEX IF EXISTS searchname_price"]
-
-
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in PG:
-            schema_editor.execute(sql)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in PG_BACK:
-            schema_editor.execute(sql)
 
 
 class Migration(migrations.Migration):
@@ -26,4 +16,4 @@ class Migration(migrations.Migration):
         ("search", "0013_sku_index"),
     ]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgres_only(PG, PG_BACK)]
