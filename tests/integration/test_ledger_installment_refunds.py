@@ -148,6 +148,17 @@ def _usd(vnd: int) -> Decimal:  # the charge's rounding: ceil of VND / rate, to 
     return (Decimal(vnd) / RATE).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
 
 
+def _paid_by_card_and_delivered(trade, order, wire_ref: str):
+    """The deposit paid by card, the order shipped, the balance wired and the order delivered:
+    the deposit's card payment."""
+    card = _pay_deposit_by_card(trade, order)
+    _pack_and_ship(trade, order)
+    _wire(trade, order, 2, "11620", wire_ref)
+    delivered = client_for(trade["staff"]).post(f"/api/v1/orders/{order.code}/deliver/", {})
+    assert delivered.status_code == 200, delivered.content
+    return card
+
+
 def _pack_and_ship(trade, order) -> None:
     staff = client_for(trade["staff"])
     assert staff.post(f"/api/v1/orders/{order.code}/pack/", {}).status_code == 200
@@ -1024,11 +1035,7 @@ def test_a_deposit_refunded_at_stripe_after_delivery_is_a_refund_and_nothing_is_
     trade, order, calls, mailoutbox, django_capture_on_commit_callbacks
 ):
     # given an export order paid in full (deposit by card) and delivered
-    card = _pay_deposit_by_card(trade, order)
-    _pack_and_ship(trade, order)
-    _wire(trade, order, 2, "11620", "FT-DELIVERED")
-    delivered = client_for(trade["staff"]).post(f"/api/v1/orders/{order.code}/deliver/", {})
-    assert delivered.status_code == 200, delivered.content
+    card = _paid_by_card_and_delivered(trade, order, "FT-DELIVERED")
     mailoutbox.clear()
     events = Order.objects.get(pk=order.pk).events.count()
 
@@ -1271,11 +1278,7 @@ def test_part_of_a_deposit_refunded_at_stripe_after_delivery_is_an_ordinary_part
     trade, order, calls, mailoutbox, django_capture_on_commit_callbacks
 ):
     # given an export order paid in full (deposit by card) and delivered
-    card = _pay_deposit_by_card(trade, order)
-    _pack_and_ship(trade, order)
-    _wire(trade, order, 2, "11620", "FT-PART-DELIVERED")
-    delivered = client_for(trade["staff"]).post(f"/api/v1/orders/{order.code}/deliver/", {})
-    assert delivered.status_code == 200, delivered.content
+    card = _paid_by_card_and_delivered(trade, order, "FT-PART-DELIVERED")
     mailoutbox.clear()
     o = Order.objects.get(pk=order.pk)
     events, entries = o.events.count(), Entry.objects.count()
