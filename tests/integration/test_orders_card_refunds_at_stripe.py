@@ -318,3 +318,74 @@ def test_a_refund_event_for_an_unknown_charge_is_refused_and_changes_nothing(bas
     assert _state(basket) == before
     check = ledger_check()
     assert check.ok and check.drift_total == 0
+
+
+def test_a_usd_card_checkout_refunded_in_part_at_stripe_counts_whole_dong_and_every_cent(
+    calls, settings, django_capture_on_commit_callbacks
+):
+    # given a buyer abroad who paid two cooperatives' orders with one USD charge at 25,000 ₫/USD
+    from orders import money
+    from tests.factories.orders import export_address
+
+    settings.USD_VND_RATE = 25_000
+    checkout = place(
+        UserFactory(),
+        (ProductFactory(price_vnd=100_000), 1),
+        (ProductFactory(price_vnd=50_000), 1),
+        payment_method="stripe",
+        currency="USD",
+        address=export_address(),
+    )
+    pi = f"pi_{checkout.pk}"
+    Payment.objects.filter(checkout=checkout).update(provider_id=pi)
+    payment = Payment.objects.get(checkout=checkout)
+    cents = payment.stripe_amount
+    a, b = _orders(checkout)
+    assert cents == money.to_minor(money.usd(a.total_vnd + b.total_vnd, 25_000), "USD")
+    charged = event(
+        "payment_intent.succeeded",
+        succeeded(checkout, amount=cents, currency="usd", pi=pi),
+        "evt_usd_paid",
+    )
+    assert post(charged, sign(charged)).json()["result"] == "paid"
+
+    def refunded(total_cents: int, event_id: str):
+        body = event(
+            "charge.refunded",
+            {
+                "id": f"ch_{checkout.pk}",
+                "object": "charge",
+                "payment_intent": pi,
+                "amount": cents,
+                "amount_refunded": total_cents,
+                "currency": "usd",
+            },
+            event_id,
+        )
+        assert post(body, sign(body)).status_code == 200
+
+    # when 3.00 USD is refunded from Stripe's dashboard
+    with django_capture_on_commit_callbacks(execute=True):
+        refunded(300, "evt_usd_300")
+
+    # then its 75,000 ₫ is shared 130:80 (46,428.57 and 28,571.43 ₫: the larger remainder
+    # gets the đồng left over)
+    shares = dict(Refund.objects.values_list("order_id", "amount_vnd"))
+    assert sum(shares.values()) == 75_000
+    assert (a.total_vnd, b.total_vnd, shares) == (130_000, 80_000, {a.pk: 46_429, b.pk: 28_571})
+
+    # when it is reported again, then nothing changes
+    before = _state(checkout)
+    refunded(300, "evt_usd_300_again")
+    assert _state(checkout) == before
+
+    # when the whole charge is refunded: every order REFUNDED, every đồng held given back
+    with django_capture_on_commit_callbacks(execute=True):
+        refunded(cents, "evt_usd_all")
+    assert [_money(o)[1:4] for o in (a, b)] == [
+        ("REFUNDED", a.total_vnd, a.total_vnd),
+        ("REFUNDED", b.total_vnd, b.total_vnd),
+    ]
+    assert (_held(a), _held(b)) == (0, 0)
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
