@@ -223,6 +223,9 @@ def onboarding(*, user: User, coop: Cooperative) -> dict[str, Any]:
 
 
 DESK_PAGE_SIZE = 25  # each order carries its lines and several forms: a page stays light
+# Each tab is counted up to this many orders; a bigger tab says "1000+" and its pager "Page N"
+# with a next link while there are more (orders_selectors.order_status_counts_...: bounded).
+DESK_COUNT_UP_TO = 1000
 
 
 DESK_CARD_FIELDS = (
@@ -237,20 +240,58 @@ DESK_CARD_FIELDS = (
 )
 
 
+class _OpenEndedPage:
+    """A page of a tab counted only up to DESK_COUNT_UP_TO: its orders read with one more
+    to know whether a next page exists (the pager then has no page count)."""
+
+    class paginator:  # the pager template reads page.paginator.num_pages
+        num_pages = None
+
+    def __init__(self, rows: list, number: int, size: int):
+        self.number = number
+        self.object_list = rows[:size]
+        self._more = len(rows) > size
+
+    def has_next(self) -> bool:
+        return self._more
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self._more or self.number > 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def _page_number(page: str | None) -> int:
+    try:
+        number = int(page or 1)
+    except (TypeError, ValueError):
+        return 1
+    return number if number >= 1 else 1
+
+
 def order_desk(
     *, user: User, coop: Cooperative, status: str, page: str | None = None
 ) -> dict[str, Any]:
     """One tab of the desk, oldest first, `DESK_PAGE_SIZE` orders a page (every order of the
-    tab can be reached; a busy cooperative's page stays quick on a phone)."""
+    tab can be reached; a busy cooperative's page stays quick on a phone). The tabs' counts
+    stop at DESK_COUNT_UP_TO: what the desk reads does not grow with the cooperative's history."""
     from django.core.paginator import Paginator
-    from django.db.models import Count
 
     from orders.models import Order
 
     status = status if status in Order.Status.values else Order.Status.PLACED
     mine = order_selectors.order_list_for_cooperative_staff(user=user, cooperative_id=coop.pk)
-    counts = dict(mine.order_by().values_list("status").annotate(n=Count("id")))
-    tabs = [(value, label, counts.get(value, 0)) for value, label in Order.Status.choices]
+    counts = order_selectors.order_status_counts(mine, up_to=DESK_COUNT_UP_TO)
+    tabs = [
+        (value, label, _shown_count(counts.get(value, 0))) for value, label in Order.Status.choices
+    ]
     # Only what the cards show (views/desk.py: _card_facts): building 25 orders with their
     # cooperative and buyer rows cost more than the rest of the page.
     orders = (
@@ -260,9 +301,17 @@ def order_desk(
         .only(*DESK_CARD_FIELDS)
         .order_by("placed_at", "id")
     )
-    paginator = Paginator(orders, DESK_PAGE_SIZE)
-    paginator.count = counts.get(status, 0)  # counted with the tabs already
-    shown = paginator.get_page(page)
+    shown: Any
+    if counts.get(status, 0) <= DESK_COUNT_UP_TO:  # counted exactly: a numbered pager
+        paginator = Paginator(orders, DESK_PAGE_SIZE)
+        paginator.count = counts.get(status, 0)  # counted with the tabs already
+        shown = paginator.get_page(page)
+    else:
+        number = _page_number(page)
+        start = (number - 1) * DESK_PAGE_SIZE
+        shown = _OpenEndedPage(
+            list(orders[start : start + DESK_PAGE_SIZE + 1]), number, DESK_PAGE_SIZE
+        )
     return {
         "coop": coop,
         "status": status,
@@ -270,6 +319,10 @@ def order_desk(
         "page": shown,
         "orders": list(shown.object_list),
     }
+
+
+def _shown_count(n: int) -> str:
+    return f"{DESK_COUNT_UP_TO}+" if n > DESK_COUNT_UP_TO else str(n)
 
 
 # --- Platform admins (the views check the role first) ---

@@ -410,6 +410,11 @@ class Payment(TimeStampedModel):
     last_error = models.TextField(blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     amount_version = models.PositiveIntegerField(default=1)
+    # An export installment's card charge for more than its installment still owed (a wire paid
+    # it meanwhile): the part never counted as the order's money, given back to the card by us
+    # (key `payment:{id}:excess`). Set once, when the charge is counted: a replayed charge event
+    # finds it and adds nothing.
+    excess = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
 
     class Meta:
         ordering = ["id"]

@@ -4,6 +4,7 @@ admins all. "Missing" and "not yours" give the same NotFound."""
 from datetime import date, datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from market.cooperatives.selectors import is_cooperative_staff
@@ -46,6 +47,25 @@ def order_list_for_cooperative_staff(
     # The desk page (frontend) lists each order's lines; API callers that don't clear this.
     qs = _list_base().filter(cooperative_id__in=ids).prefetch_related(_DETAIL[0])
     return qs.filter(status=status) if status else qs
+
+
+def order_status_counts(orders: QuerySet[Order], *, up_to: int) -> dict[str, int]:
+    """How many of `orders` (a list already scoped to its actor, e.g.
+    `order_list_for_cooperative_staff`) are in each status, each counted only up to `up_to` + 1
+    (a count above `up_to` means "more than `up_to`"), in one statement. An exact count reads
+    every order of a cooperative: the order desk did that on each page, so it grew with every
+    order placed (2.5 ms of the database a page at 8,000 orders). Each status here is read from
+    the (cooperative, status, placed_at, id) index and stops after `up_to` + 1 rows."""
+    parts, params = [], []
+    for status in Order.Status.values:
+        capped = orders.filter(status=status).order_by().values("pk")[: up_to + 1]
+        sql, args = capped.query.sql_with_params()
+        # Django's own SQL for the capped read; every value goes through %s parameters.
+        parts.append(f"SELECT %s, (SELECT COUNT(*) FROM ({sql}) capped)")  # noqa: S608
+        params += [status, *args]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return {status: n for status, n in cursor.fetchall() if n}
 
 
 def order_list_for_admin(*, user: User, status: str | None = None) -> QuerySet[Order]:

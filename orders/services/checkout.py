@@ -196,11 +196,14 @@ def _locked_cart_lines(cart: Cart | None) -> tuple[list[CartLine], dict[int, Pro
         raise CartEmpty()
     # Locked in pk order (no deadlock between checkouts), read with their cooperative (not locked:
     # of=self) and price tiers; under the lock this read sees the latest committed stock and price.
+    # FOR NO KEY UPDATE (what the stock UPDATE takes anyway): checkouts of a product still wait
+    # for each other, but a cart line or order line written meanwhile (its foreign key check
+    # takes KEY SHARE on the product) no longer waits for the whole checkout to commit.
     products = {
         p.pk: p
         for p in Product.objects.filter(pk__in={ln.product_id for ln in lines})
         .order_by("pk")
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .select_related("cooperative")
         .prefetch_related("price_tiers")
     }

@@ -514,7 +514,10 @@ def _excess_give_back(*, order: Order, payment: Payment, excess: Decimal) -> Non
     """A card charge for more than its installment still owed (a wire paid it, in part or in
     full, since the buyer opened the card payment): the excess was never the order's money, so
     it goes back to the card through Stripe after commit; the timeline says so. Nothing is
-    posted to the ledger: nothing of it was counted."""
+    posted to the ledger: nothing of it was counted. The payment keeps the excess, so a replayed
+    charge event finds the charge counted (`_charge_counted`)."""
+    payment.excess = excess
+    payment.save(update_fields=["excess", "updated_at"])
     OrderEvent.objects.create(
         order=order,
         actor=None,
@@ -566,14 +569,12 @@ def _charge_refunded_before_counted(
 
 
 def _charge_counted(payment: Payment, obj: dict[str, Any]) -> bool:
-    """A refunded (in part or whole) installment charge already counted: its receipt exists."""
-    return (
-        payment.status
-        in (
-            Payment.Status.PARTIALLY_REFUNDED,
-            Payment.Status.REFUNDED,
-        )
-        and InstallmentReceipt.objects.filter(
+    """A refunded (in part or whole) installment charge already counted: its receipt exists, or
+    all of it was more than its installment still owed (its excess kept on the payment, no
+    receipt)."""
+    return payment.status in (Payment.Status.PARTIALLY_REFUNDED, Payment.Status.REFUNDED) and (
+        payment.excess > 0
+        or InstallmentReceipt.objects.filter(
             method=InstallmentReceipt.Method.CARD, reference=obj.get("id") or "-"
         ).exists()
     )

@@ -42,7 +42,11 @@ def unpaid_bank_transfer_orders() -> Q:
 
 def buyer_lock(buyer: User) -> None:
     """Serialise one buyer's checkouts (taken before any stock row: buyer, then products)."""
-    User.objects.select_for_update(of=("self",)).filter(pk=buyer.pk).values_list("pk").first()
+    # FOR NO KEY UPDATE: two checkouts of the buyer still take turns, but rows that merely
+    # point at the buyer (their foreign key checks take KEY SHARE) are not held back.
+    User.objects.select_for_update(of=("self",), no_key=True).filter(pk=buyer.pk).values_list(
+        "pk"
+    ).first()
 
 
 def checkout_limits_check(

@@ -51,7 +51,6 @@ def pack(
     return bits
 
 
-@lru_cache(maxsize=4096)
 @lru_cache(maxsize=8192)  # a pure function of at most BITS_SIZE-odd values: decoded once each
 def unpack(bits: int) -> tuple[tuple[str, object], ...]:
     """The (facet, value) pairs one packed value counts towards."""

@@ -780,6 +780,52 @@ def test_an_overpaid_card_charge_refunded_at_stripe_takes_nothing_from_the_order
     assert ledger_check().ok
 
 
+def test_an_overpaid_charge_partly_refunded_then_replayed_adds_nothing(
+    trade, order, calls, django_capture_on_commit_callbacks
+):
+    # given a paid order whose balance was wired in full while the buyer's card page for it
+    # stayed open and was charged too (the whole charge is excess: one note, one give-back)
+    early = _start_balance_by_card(trade, order)
+    _pay_deposit_by_card(trade, order)
+    _wire(trade, order, 2, "11620", "FT-BAL-REPLAY")
+    calls.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _charged(early, order.installments.get(sequence=2).pk, "evt_overpaid_first")
+    o = Order.objects.get(pk=order.pk)
+    notes = list(o.events.filter(kind="NOTE").values_list("note", flat=True))
+    assert len([n for n in notes if "11620.00 USD" in n]) == 1  # the excess, said once
+    (give_back,) = calls
+    assert give_back["headers"]["Idempotency-Key"] == f"payment:{early.pk}:excess"
+
+    # and Stripe reports 1,000.00 USD of that charge refunded so far
+    _charge_refunded_part(Payment.objects.get(pk=early.pk), 100_000, "evt_overpaid_part")
+    assert Payment.objects.get(pk=early.pk).status == "PARTIALLY_REFUNDED"
+    before, events = _state(order), o.events.count()
+    calls.clear()
+
+    # when the charge event is replayed (a new event id for the same charge)
+    with django_capture_on_commit_callbacks(execute=True):
+        _charged(Payment.objects.get(pk=early.pk), o.installments.get(sequence=2).pk, "evt_again")
+
+    # then nothing is added: no note, no second give-back sent to Stripe, no money moved
+    assert _state(order) == before and o.events.count() == events
+    assert calls == []
+
+    # when Stripe reports the whole charge refunded, and the charge event comes once more
+    _charge_refunded(Payment.objects.get(pk=early.pk), "evt_overpaid_all")
+    before, events = _state(order), o.events.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        _charged(Payment.objects.get(pk=early.pk), o.installments.get(sequence=2).pk, "evt_more")
+
+    # then still nothing: it is not "refunded before it was counted", and nothing is owed
+    assert _state(order) == before and o.events.count() == events
+    assert calls == []
+    o = Order.objects.get(pk=order.pk)
+    assert (o.payment_status, o.amount_paid_vnd, o.amount_owed_again_vnd) == ("PAID", TOTAL, 0)
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
+
+
 def test_a_partly_paid_running_order_is_refunded_in_part_and_its_schedule_still_owes_the_rest(
     trade, order, calls, django_capture_on_commit_callbacks
 ):

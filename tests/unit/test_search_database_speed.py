@@ -1,6 +1,8 @@
 """The database backend's fast paths give exactly what the plain SQL would (see docs/search.md,
 "Performance"): packed small facets, one MATCH per text search with facets, boosts ranked apart."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import override_settings
@@ -471,7 +473,11 @@ def test_a_postgres_rank_window_holds_the_same_rows_whichever_way_they_are_found
     assert len(expected) == size
     assert ways == {"probe": expected, "walk": expected, "index": expected}
     assert len(ran["probe"]) == 1
-    assert "COALESCE" in ran["walk"][-1]
+    # (the walk is bounded by a LIMIT on the rows it reads, not by an id found with OFFSET,
+    # which read the primary key down to that bound first: to its end when the bound was
+    # past the table, as it is here)
+    walk = " ".join(ran["walk"][-1].split())
+    assert re.search(r"ORDER BY product_id DESC LIMIT \d+\) d WHERE", walk) and "OFFSET" not in walk
     assert "product_id + 0" in ran["index"][-1]
 
 
