@@ -13,13 +13,14 @@ payment status is derived from the succeeded refunds (`Order.derived_payment_sta
 
 import logging
 from decimal import ROUND_FLOOR, Decimal
+from functools import partial
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from market.background import enqueue
 from market.models import User
-from orders import money, stripe_adapter
+from orders import locks, money, stripe_adapter
 from orders.errors import NotFound, ReasonRequired, RefundInvalid, ValidationFailed
 from orders.locks import lock_refund_with_parents
 from orders.models import (
@@ -530,11 +531,44 @@ def refund_settle(*, refund_id: int, provider_id: str) -> Refund:
 
 @transaction.atomic
 def refund_fail(*, refund_id: int, error: str) -> Refund:
-    """Record that the provider refused a pending refund (once)."""
+    """Record that the provider refused a pending refund (once). A card refund that no longer
+    counts as ours may uncover money Stripe reported given back meanwhile (its dashboard): it
+    was left out while our refund was pending (`_stripe_refunded_beyond_ours`), so it is
+    counted after commit (`refund_card_at_stripe_recount`)."""
     order, refund = lock_refund_with_parents(refund_id)
     if refund.status == Refund.Status.PENDING:
         payment_status.refund_failed(order=order, refund=refund, error=error)
+        if refund.payment.provider == PaymentMethod.STRIPE and refund.payment.amount_refunded > 0:
+            transaction.on_commit(
+                partial(refund_card_at_stripe_recount, payment_id=refund.payment_id)
+            )
     return refund
+
+
+def refund_card_at_stripe(
+    *, payment: Payment, note: str, orders: list[Order] | None = None
+) -> None:
+    """Record on its orders what Stripe reported given back of a card payment beyond our refunds:
+    an installment's charge on its export order (`refund_installment_card_at_stripe`), a
+    checkout's charge on the orders it paid (`refund_checkout_card_at_stripe`; `orders` when
+    the caller locked them already). Inside the caller's transaction, the payment locked."""
+    if payment.order_id is not None:
+        refund_installment_card_at_stripe(
+            order=locks.lock_order(payment.order_id), payment=payment, note=note
+        )
+        return
+    if orders is None:
+        orders = locks.lock_orders_of_checkout(payment.checkout_id)
+    refund_checkout_card_at_stripe(payment=payment, orders=orders, note=note)
+
+
+@transaction.atomic
+def refund_card_at_stripe_recount(*, payment_id: int) -> None:
+    """After one of our card refunds failed: count what Stripe's last reported total for the
+    payment gives back beyond our refunds now (nothing when it gave back only ours)."""
+    payment = locks.lock_payment_by(pk=payment_id, provider=PaymentMethod.STRIPE)
+    if payment is not None and payment.amount_refunded > 0:
+        refund_card_at_stripe(payment=payment, note=f"stripe:{payment.provider_id}")
 
 
 def stripe_refund_amount(refund: Refund) -> int:

@@ -19,8 +19,8 @@ from orders.errors import PaymentProviderError, UnknownPayment
 from orders.models import Order, OrderEvent, Payment, PaymentMethod, PaymentWebhookEvent
 from orders.services import payment_status
 from orders.services.refunds import (
+    refund_card_at_stripe,
     refund_checkout_card_at_stripe,
-    refund_installment_card_at_stripe,
     refund_owed,
 )
 from orders.services.webhooks import webhook_event_process
@@ -314,9 +314,7 @@ def on_charge_refunded(obj: dict[str, Any]) -> str:
     full = payment_status.card_payment_refunded_total(payment=payment, refunded=refunded)
     note = f"stripe:{obj.get('id')}"
     if payment.order_id is not None:  # one installment's charge, in whole or in part
-        refund_installment_card_at_stripe(
-            order=locks.lock_order(payment.order_id), payment=payment, note=note
-        )
+        refund_card_at_stripe(payment=payment, note=note)
         return "refunded" if full else "partially_refunded"
     orders = locks.lock_orders_of_checkout(payment.checkout_id)
     if full and not any(o.amount_paid_vnd > 0 for o in orders):
@@ -326,7 +324,7 @@ def on_charge_refunded(obj: dict[str, Any]) -> str:
         for order in _charged_orders(payment, orders, obj) or orders:
             payment_status.order_paid(order=order, actor=None, note=note)
     # in part (or whole) after the charge was counted: each order its share, once
-    refund_checkout_card_at_stripe(payment=payment, orders=orders, note=note)
+    refund_card_at_stripe(payment=payment, note=note, orders=orders)
     return "refunded" if full else "partially_refunded"
 
 

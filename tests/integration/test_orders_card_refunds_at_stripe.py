@@ -389,3 +389,38 @@ def test_a_usd_card_checkout_refunded_in_part_at_stripe_counts_whole_dong_and_ev
     assert (_held(a), _held(b)) == (0, 0)
     check = ledger_check()
     assert check.ok and check.drift_total == 0
+
+
+def test_a_dashboard_refund_reported_while_our_refund_was_pending_is_counted_when_ours_fails(
+    basket, calls, django_capture_on_commit_callbacks
+):
+    # given the paid basket, and cooperative B's own refund of 20,000 ₫ not yet at Stripe
+    from orders.services.refunds import refund_create, refund_fail
+
+    _paid(basket)
+    a, b = _orders(basket)
+    staff_b = b.cooperative.memberships.get().user
+    ours = refund_create(actor=staff_b, order_id=b.pk, amount_vnd=20_000, reason="Giao thiếu")
+    assert ours.status == "PENDING"
+
+    # when Stripe reports 30,000 ₫ refunded from its dashboard meanwhile
+    _refunded_at_stripe(basket, 30_000, "evt_dashboard_30000")
+
+    # then only what is beyond our pending refund is counted for now (it may be ours at Stripe)
+    at_stripe = Refund.objects.filter(provider_id__startswith="stripe:")
+    assert sum(at_stripe.values_list("amount_vnd", flat=True)) == 10_000
+
+    # when our refund fails at Stripe (it never went back to the card)
+    with django_capture_on_commit_callbacks(execute=True):
+        refund_fail(refund_id=ours.pk, error="card_declined")
+
+    # then the whole 30,000 ₫ Stripe gave back is counted on the orders, once
+    assert sum(at_stripe.values_list("amount_vnd", flat=True)) == 30_000
+    refunded = [Order.objects.get(pk=o.pk).amount_refunded_vnd for o in (a, b)]
+    assert sum(refunded) == 30_000 and calls == []
+    before = _state(basket)
+    with django_capture_on_commit_callbacks(execute=True):
+        _refunded_at_stripe(basket, 30_000, "evt_dashboard_30000_again")
+    assert _state(basket) == before
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0
