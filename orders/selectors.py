@@ -49,6 +49,9 @@ def order_list_for_cooperative_staff(
     return qs.filter(status=status) if status else qs
 
 
+_ANY_STATUS = "\x1fany-status"  # stands for each status in the compiled count (never stored)
+
+
 def order_status_counts(orders: QuerySet[Order], *, up_to: int) -> dict[str, int]:
     """How many of `orders` (a list already scoped to its actor, e.g.
     `order_list_for_cooperative_staff`) are in each status, each counted only up to `up_to` + 1
@@ -56,13 +59,17 @@ def order_status_counts(orders: QuerySet[Order], *, up_to: int) -> dict[str, int
     every order of a cooperative: the order desk did that on each page, so it grew with every
     order placed (2.5 ms of the database a page at 8,000 orders). Each status here is read from
     the (cooperative, status, placed_at, id) index and stops after `up_to` + 1 rows."""
-    parts, params = [], []
+    # One statement compiled for a stand-in status, repeated for each status with its own value
+    # (compiling one per status cost 2.2 ms of CPU a call, four times the old GROUP BY).
+    capped = orders.filter(status=_ANY_STATUS).order_by().values("pk")[: up_to + 1]
+    sql, args = capped.query.sql_with_params()
+    (at,) = [i for i, arg in enumerate(args) if arg == _ANY_STATUS]
+    # Django's own SQL for the capped read; every value goes through %s parameters.
+    one = f"SELECT %s, (SELECT COUNT(*) FROM ({sql}) capped)"  # noqa: S608
+    params: list[Any] = []
     for status in Order.Status.values:
-        capped = orders.filter(status=status).order_by().values("pk")[: up_to + 1]
-        sql, args = capped.query.sql_with_params()
-        # Django's own SQL for the capped read; every value goes through %s parameters.
-        parts.append(f"SELECT %s, (SELECT COUNT(*) FROM ({sql}) capped)")  # noqa: S608
-        params += [status, *args]
+        params += [status, *args[:at], status, *args[at + 1 :]]
+    parts = [one] * len(Order.Status.values)
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         return {status: n for status, n in cursor.fetchall() if n}

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from market.background import HtxTask, PermanentError
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEvent, Refund
 from orders.services import notifications
 
 
@@ -49,6 +49,14 @@ def mail_payment_owed_again(*, order_id: int, event_id: int) -> int:
         return notifications.payment_owed_again(order_id=order_id, event_id=event_id)
     except (Order.DoesNotExist, OrderEvent.DoesNotExist) as exc:
         raise _missing(exc, order_id=order_id, event_id=event_id) from exc
+
+
+@shared_task(base=HtxTask, name="orders.mail_refunded_at_stripe")
+def mail_refunded_at_stripe(*, order_id: int, refund_id: int) -> int:
+    try:
+        return notifications.refunded_at_stripe(order_id=order_id, refund_id=refund_id)
+    except (Order.DoesNotExist, Refund.DoesNotExist) as exc:
+        raise _missing(exc, order_id=order_id, refund_id=refund_id) from exc
 
 
 @shared_task(base=HtxTask, name="orders.expire_unpaid")

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -109,13 +110,9 @@ def cart_get_or_create(*, user: User | None = None, session_key: str | None = No
     return Cart.objects.get_or_create(session_key=session_key)[0]
 
 
-def _product_for_cart(product_id: int) -> Product:
-    product = (
-        Product.objects.select_related("cooperative")
-        .prefetch_related("price_tiers")
-        .filter(pk=product_id)
-        .first()
-    )
+def _product_for_cart(product_id: int, *, tiers: bool = True) -> Product:
+    rows = Product.objects.select_related("cooperative").filter(pk=product_id)
+    product = (rows.prefetch_related("price_tiers") if tiers else rows).first()
     if product is None:
         raise NotPurchasable(fields={"product_id": product_id})
     return product
@@ -129,24 +126,29 @@ def _cart_lock(cart: Cart) -> None:
     Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
 
 
-def _cart_lines_locked(cart: Cart) -> list[CartLine]:
+def _cart_lines_locked(cart: Cart, *, tiers: bool = True) -> list[CartLine]:
     """The cart's lines, oldest first, locked, with what pricing them needs (product,
-    cooperative, price tiers). Locked because a checkout may be deleting them right now."""
-    return list(
-        cart.lines.select_for_update(of=("self",))
-        .select_related("product__cooperative")
-        .prefetch_related("product__price_tiers")
-        .order_by("id")
-    )
+    cooperative, and unless `tiers` is False, price tiers). Locked because a checkout may be
+    deleting them right now."""
+    lines = cart.lines.select_for_update(of=("self",)).select_related("product__cooperative")
+    return list((lines.prefetch_related("product__price_tiers") if tiers else lines).order_by("id"))
 
 
 def _line_put(
-    *, cart: Cart, line: CartLine | None, product_id: int, quantity: object, add: bool
+    *,
+    cart: Cart,
+    line: CartLine | None,
+    product_id: int,
+    quantity: object,
+    add: bool,
+    product: Product | None = None,
 ) -> CartLine:
     """Validate and write one line (the cart is locked): raises NotPurchasable,
-    QuantityInvalid or OutOfStock."""
+    QuantityInvalid or OutOfStock. `product`: the new line's product, already read with its
+    price tiers."""
     qty = quantity_parse(quantity)
-    product = line.product if line is not None else _product_for_cart(product_id)
+    if product is None:
+        product = line.product if line is not None else _product_for_cart(product_id)
     product_check_purchasable(product)
     if add and line is not None:
         qty += line.quantity
@@ -201,14 +203,28 @@ def cart_change(
     if quantity is not None:
         quantity_parse(quantity)  # a malformed quantity is refused before any lock
     _cart_lock(cart)
-    lines = _cart_lines_locked(cart)
+    lines = _cart_lines_locked(cart, tiers=False)
     line = next((ln for ln in lines if ln.product_id == product_id), None)
+    products, new = [ln.product for ln in lines], None
+    if quantity is not None and line is None:
+        # The product added and the lines' products get their price tiers in one read (it
+        # was two: the lines', then the new product's).
+        new = _product_for_cart(product_id, tiers=False)
+        products.append(new)
+    prefetch_related_objects(products, "price_tiers")
     if quantity is None:
         if line is not None:
             line.delete()
             lines.remove(line)
     else:
-        put = _line_put(cart=cart, line=line, product_id=product_id, quantity=quantity, add=add)
+        put = _line_put(
+            cart=cart,
+            line=line,
+            product_id=product_id,
+            quantity=quantity,
+            add=add,
+            product=new,
+        )
         if line is None:
             lines.append(put)
     return _price_lines(cart, lines)

@@ -127,12 +127,17 @@ def _order_placed(order: Order) -> list[dict[str, Any]]:
     return _mails(order, text)
 
 
-def order_status_changed(*, order_id: int, event_id: int) -> int:
-    order = (
+def _order_for_mail(order_id: int) -> Order:
+    """The order with what its mails read: the buyer, the cooperative and its staff."""
+    return (
         Order.objects.select_related("buyer", "cooperative")
         .prefetch_related(_STAFF)
         .get(pk=order_id)
     )
+
+
+def order_status_changed(*, order_id: int, event_id: int) -> int:
+    order = _order_for_mail(order_id)
     event = OrderEvent.objects.get(pk=event_id)
     refunding = (
         order.refunds.exclude(status=Refund.Status.FAILED).aggregate(s=Sum("amount_vnd"))["s"] or 0
@@ -160,11 +165,7 @@ def order_status_changed(*, order_id: int, event_id: int) -> int:
 
 
 def payment_received(*, order_id: int) -> int:
-    order = (
-        Order.objects.select_related("buyer", "cooperative")
-        .prefetch_related(_STAFF)
-        .get(pk=order_id)
-    )
+    order = _order_for_mail(order_id)
 
     def text(role: str) -> tuple[object, object]:
         return (
@@ -178,11 +179,7 @@ def payment_received(*, order_id: int) -> int:
 def payment_owed_again(*, order_id: int, event_id: int) -> int:
     """A card payment of an export order's installment was refunded at Stripe while its schedule
     runs: the buyer and the cooperative are told what is owed again (the event's note)."""
-    order = (
-        Order.objects.select_related("buyer", "cooperative")
-        .prefetch_related(_STAFF)
-        .get(pk=order_id)
-    )
+    order = _order_for_mail(order_id)
     event = OrderEvent.objects.get(pk=event_id, order=order)
 
     def text(role: str) -> tuple[object, object]:
@@ -192,5 +189,36 @@ def payment_owed_again(*, order_id: int, event_id: int) -> int:
             "not paid in full until it is paid again."
         ) % {"code": order.code}
         return subject, headline + "\n" + _("Note: %(note)s") % {"note": event.note}
+
+    return _send(_mails(order, text))
+
+
+def refunded_at_stripe(*, order_id: int, refund_id: int) -> int:
+    """Part or all of a card payment was given back at Stripe (its dashboard), not through our
+    refund screen: the buyer and the cooperative are told how much of this order was refunded
+    and what the order's payment now says."""
+    order = _order_for_mail(order_id)
+    refund = Refund.objects.get(pk=refund_id, order=order)
+
+    def text(role: str) -> tuple[object, object]:
+        subject = _("Order %(code)s: %(amount)s ₫ refunded to the card") % {
+            "code": order.code,
+            "amount": f"{refund.amount_vnd:,}",
+        }
+        headline = _(
+            "%(amount)s ₫ of the card payment for order %(code)s was refunded at Stripe. "
+            "Refunded so far: %(refunded)s ₫ of %(paid)s ₫ received."
+        ) % {
+            "amount": f"{refund.amount_vnd:,}",
+            "code": order.code,
+            "refunded": f"{order.amount_refunded_vnd:,}",
+            "paid": f"{order.amount_paid_vnd:,}",
+        }
+        if role == "coop" and order.can_move_to(Order.Status.CANCELLED):
+            headline += "\n" + _(
+                "It comes out of the money for this order. The order itself is not cancelled: "
+                "cancel it if the goods will not be sent."
+            )
+        return subject, headline + "\n" + _("Note: %(note)s") % {"note": refund.reason}
 
     return _send(_mails(order, text))

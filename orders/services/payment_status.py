@@ -212,13 +212,17 @@ def refund_failed(*, order: Order, refund: Refund, error: str) -> None:
 
 def card_payment_succeeded(*, payment: Payment, amount: Decimal) -> bool:
     """Stripe charged `amount` (what was received; it can be an older intent amount when the buyer
-    paid before our update reached Stripe). Returns False when a refund event came first: the
-    refunded state is kept."""
+    paid before our update reached Stripe). A part refund Stripe reported first keeps its state
+    (PARTIALLY_REFUNDED) and the charge is counted. Returns False when the whole charge was
+    reported refunded first: its orders were counted and refunded then
+    (`stripe_payments.on_charge_refunded`)."""
     payment.paid_at = payment.paid_at or timezone.now()
-    if payment.status in (P.REFUNDED, P.PARTIALLY_REFUNDED):
+    if payment.status == P.REFUNDED:
         payment.save(update_fields=["provider_id", "paid_at", "updated_at"])
         return False
-    payment.status, payment.amount = P.SUCCEEDED, amount
+    if payment.status != P.PARTIALLY_REFUNDED:
+        payment.status = P.SUCCEEDED
+    payment.amount = amount
     payment.save(update_fields=["provider_id", "status", "amount", "paid_at", "updated_at"])
     return True
 
@@ -247,25 +251,23 @@ def card_payment_refunded_total(*, payment: Payment, refunded: Decimal) -> bool:
     return full
 
 
-def card_orders_refunded_in_full(*, payment: Payment, orders: list[Order], note: str) -> None:
-    """The whole charge was refunded at Stripe (also from Stripe's dashboard): every order of the
-    checkout was received (a refund implies the charge) and is refunded in full. What our own
-    refunds do not cover yet is recorded as one succeeded refund per order."""
-    for order in orders:
-        if order.payment_status == Order.PaymentStatus.REFUNDED:
-            continue
-        order_paid(order=order, actor=None, note=note)
-        left = refundable_vnd(order)
-        if left > 0:
-            refund = refund_open(
-                order=order,
-                payment=payment,
-                amount_vnd=left,
-                reason=_("Refunded at Stripe (%(ref)s).") % {"ref": note},
-                actor=None,
-                provider_id=note,
-            )
-            refund_succeeded(order=order, refund=refund, actor=None)
+def refund_at_stripe_record(
+    *, order: Order, payment: Payment, amount_vnd: int, note: str, reason: str = ""
+) -> Refund:
+    """Money Stripe gave back outside our refunds (its dashboard), `amount_vnd` of `order`'s,
+    recorded as one succeeded refund of `payment` (its provider id the event's `note`): the
+    order's refunded amount and payment status, its `REFUND` event, the ledger's refund
+    postings. `order` is locked."""
+    refund = refund_open(
+        order=order,
+        payment=payment,
+        amount_vnd=amount_vnd,
+        reason=reason or _("Refunded at Stripe (%(ref)s).") % {"ref": note},
+        actor=None,
+        provider_id=note,
+    )
+    refund_succeeded(order=order, refund=refund, actor=None)
+    return refund
 
 
 def card_payment_amount_set(*, payment: Payment, amount: Decimal) -> bool:

@@ -13,12 +13,14 @@ payment status is derived from the succeeded refunds (`Order.derived_payment_sta
 
 import logging
 from decimal import ROUND_FLOOR, Decimal
+from functools import partial
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from market.background import enqueue
 from market.models import User
-from orders import money, stripe_adapter
+from orders import locks, money, stripe_adapter
 from orders.errors import NotFound, ReasonRequired, RefundInvalid, ValidationFailed
 from orders.locks import lock_refund_with_parents
 from orders.models import (
@@ -305,14 +307,9 @@ def _schedule_runs(order: Order) -> bool:
     )
 
 
-def _stripe_refunded_beyond_ours(payment: Payment) -> tuple[Decimal, Decimal]:
-    """What Stripe reports given back of `payment`'s charge (`amount_refunded`, the largest total
-    it reported) beyond our own refunds of it (on their way or paid) and beyond the part of the
-    charge never counted as the order's (an overpaid charge's excess, given back by us without a
-    refund row), with what was counted from it and not refunded by us: both in the payment's
-    currency. Our refunds' parts add up to `money.usd` of their VND sum (`refund_part`), so a
-    charge refunded only by us gives nothing beyond."""
-    counted = sum(
+def _installment_charge_counted(payment: Payment) -> Decimal:
+    """What was counted from an installment's card charge: its card receipts (in its currency)."""
+    return sum(
         InstallmentReceipt.objects.filter(
             installment__order_id=payment.order_id or 0,
             method=InstallmentReceipt.Method.CARD,
@@ -320,6 +317,15 @@ def _stripe_refunded_beyond_ours(payment: Payment) -> tuple[Decimal, Decimal]:
         ).values_list("amount", flat=True),
         Decimal(0),
     )
+
+
+def _stripe_refunded_beyond_ours(payment: Payment, counted: Decimal) -> tuple[Decimal, Decimal]:
+    """What Stripe reports given back of `payment`'s charge (`amount_refunded`, the largest total
+    it reported) beyond our own refunds of it (on their way or paid) and beyond the part of the
+    charge never counted as the orders' (`counted` is what was: an overpaid installment charge's
+    excess is given back by us without a refund row), with what was counted from it and not
+    refunded by us: both in the payment's currency. Our refunds' parts add up to `money.usd` of
+    their VND sum (`refund_part`), so a charge refunded only by us gives nothing beyond."""
     ours = _ours_part(payment, _given_back([payment]).get(payment.pk, 0))
     left = max(counted - ours, Decimal(0))
     uncounted = max(payment.amount - counted, Decimal(0))
@@ -415,7 +421,7 @@ def refund_installment_card_at_stripe(*, order: Order, payment: Payment, note: s
     if order.amount_paid_vnd <= 0:
         return  # nothing was counted as received for it
     room = next((r for p, r in refund_ways(order) if p.pk == payment.pk), 0)
-    beyond, left = _stripe_refunded_beyond_ours(payment)
+    beyond, left = _stripe_refunded_beyond_ours(payment, _installment_charge_counted(payment))
     if room <= 0 or beyond <= 0:
         return
     whole = beyond >= left  # all that was counted from it and not refunded by us
@@ -426,15 +432,68 @@ def refund_installment_card_at_stripe(*, order: Order, payment: Payment, note: s
         _installments_owed_again(
             order=order, payment=payment, owed=beyond, amount_vnd=amount_vnd, whole=whole
         )
-    refund = payment_status.refund_open(
-        order=order,
-        payment=payment,
-        amount_vnd=amount_vnd,
-        reason=_("Refunded at Stripe (%(ref)s).") % {"ref": note},
-        actor=None,
-        provider_id=note,
+    payment_status.refund_at_stripe_record(
+        order=order, payment=payment, amount_vnd=amount_vnd, note=note
     )
-    payment_status.refund_succeeded(order=order, refund=refund, actor=None)
+
+
+def _split_at_stripe(amount_vnd: int, rooms: dict[Order, int]) -> dict[Order, int]:
+    """Which orders of a checkout a refund at Stripe of `amount_vnd` (at most their rooms: what
+    each has left to refund) comes out of. Stripe does not say: an amount that is exactly one
+    order's room (and no other's) is that order's (the usual dashboard refund: one cooperative's
+    order, in whole or what was left of it); any other amount is shared in proportion to the
+    rooms (each cooperative gives back its share), the đồng left by rounding down going to the
+    largest remainders, then the oldest orders."""
+    exact = [order for order, room in rooms.items() if room == amount_vnd]
+    if len(exact) == 1:
+        return {exact[0]: amount_vnd}
+    total = sum(rooms.values())
+    shares = {order: amount_vnd * room // total for order, room in rooms.items()}
+    rest = amount_vnd - sum(shares.values())
+    by_remainder = sorted(rooms, key=lambda o: (-(amount_vnd * rooms[o] % total), o.pk))
+    for order in by_remainder[:rest]:
+        shares[order] += 1
+    return {order: part for order, part in shares.items() if part > 0}
+
+
+def refund_checkout_card_at_stripe(*, payment: Payment, orders: list[Order], note: str) -> int:
+    """Stripe reports (part of) a checkout's card charge refunded (our own refunds, or Stripe's
+    dashboard; `payment.amount_refunded`, the largest total it reported): what it gave back
+    beyond our refunds of that payment (`_stripe_refunded_beyond_ours`, as for an installment's
+    charge) is recorded as succeeded refunds of the orders the charge paid, split between them
+    by `_split_at_stripe`. Each is a refund like our own (`PARTIALLY_REFUNDED` or `REFUNDED`, its
+    timeline event, its ledger entries out of the cooperative's held money, or after release out
+    of its earnings with the commission given back); nothing is owed again (a checkout has no
+    schedule to pay again), the order keeps its status, and its buyer and cooperative are
+    mailed. Inside the webhook's transaction, the payment then `orders` locked. A charge not
+    counted yet records nothing (the charge event does, `on_intent_succeeded`); repeated or
+    out-of-order events find nothing beyond and change nothing. Returns the VND recorded."""
+    rooms = {o: payment_status.refundable_vnd(o) for o in orders if o.amount_paid_vnd > 0}
+    rooms = {o: room for o, room in rooms.items() if room > 0}
+    if not rooms:
+        return 0  # not counted yet, or nothing left of it to give back
+    beyond, left = _stripe_refunded_beyond_ours(payment, payment.amount)
+    if beyond <= 0:
+        return 0
+    room = sum(rooms.values())
+    amount_vnd = room if beyond >= left else min(room, _beyond_vnd(payment, beyond))
+    if amount_vnd <= 0:
+        return 0
+    shares = _split_at_stripe(amount_vnd, rooms)
+    for order, part in shares.items():
+        refund = payment_status.refund_at_stripe_record(
+            order=order,
+            payment=payment,
+            amount_vnd=part,
+            note=note,
+            reason=_(
+                "Refunded at Stripe (%(ref)s): this order's share of %(amount)s ₫ given back "
+                "on the checkout's card payment."
+            )
+            % {"ref": note, "amount": f"{amount_vnd:,}"},
+        )
+        enqueue("orders.mail_refunded_at_stripe", order_id=order.pk, refund_id=refund.pk)
+    return amount_vnd
 
 
 @transaction.atomic
@@ -472,11 +531,44 @@ def refund_settle(*, refund_id: int, provider_id: str) -> Refund:
 
 @transaction.atomic
 def refund_fail(*, refund_id: int, error: str) -> Refund:
-    """Record that the provider refused a pending refund (once)."""
+    """Record that the provider refused a pending refund (once). A card refund that no longer
+    counts as ours may uncover money Stripe reported given back meanwhile (its dashboard): it
+    was left out while our refund was pending (`_stripe_refunded_beyond_ours`), so it is
+    counted after commit (`refund_card_at_stripe_recount`)."""
     order, refund = lock_refund_with_parents(refund_id)
     if refund.status == Refund.Status.PENDING:
         payment_status.refund_failed(order=order, refund=refund, error=error)
+        if refund.payment.provider == PaymentMethod.STRIPE and refund.payment.amount_refunded > 0:
+            transaction.on_commit(
+                partial(refund_card_at_stripe_recount, payment_id=refund.payment_id)
+            )
     return refund
+
+
+def refund_card_at_stripe(
+    *, payment: Payment, note: str, orders: list[Order] | None = None
+) -> None:
+    """Record on its orders what Stripe reported given back of a card payment beyond our refunds:
+    an installment's charge on its export order (`refund_installment_card_at_stripe`), a
+    checkout's charge on the orders it paid (`refund_checkout_card_at_stripe`; `orders` when
+    the caller locked them already). Inside the caller's transaction, the payment locked."""
+    if payment.order_id is not None:
+        refund_installment_card_at_stripe(
+            order=locks.lock_order(payment.order_id), payment=payment, note=note
+        )
+        return
+    if orders is None:
+        orders = locks.lock_orders_of_checkout(payment.checkout_id)
+    refund_checkout_card_at_stripe(payment=payment, orders=orders, note=note)
+
+
+@transaction.atomic
+def refund_card_at_stripe_recount(*, payment_id: int) -> None:
+    """After one of our card refunds failed: count what Stripe's last reported total for the
+    payment gives back beyond our refunds now (nothing when it gave back only ours)."""
+    payment = locks.lock_payment_by(pk=payment_id, provider=PaymentMethod.STRIPE)
+    if payment is not None and payment.amount_refunded > 0:
+        refund_card_at_stripe(payment=payment, note=f"stripe:{payment.provider_id}")
 
 
 def stripe_refund_amount(refund: Refund) -> int:

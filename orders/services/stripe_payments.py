@@ -18,7 +18,11 @@ from orders import locks, money, stripe_adapter
 from orders.errors import PaymentProviderError, UnknownPayment
 from orders.models import Order, OrderEvent, Payment, PaymentMethod, PaymentWebhookEvent
 from orders.services import payment_status
-from orders.services.refunds import refund_installment_card_at_stripe, refund_owed
+from orders.services.refunds import (
+    refund_card_at_stripe,
+    refund_checkout_card_at_stripe,
+    refund_owed,
+)
 from orders.services.webhooks import webhook_event_process
 
 log = logging.getLogger("htx.orders.stripe")
@@ -247,7 +251,7 @@ def on_intent_succeeded(obj: dict[str, Any]) -> str:
         return "amount_mismatch"
     received = money.from_minor(obj["amount"], payment.currency)
     if not payment_status.card_payment_succeeded(payment=payment, amount=received):
-        return "already_refunded"  # the refund event came first; keep the refunded state
+        return "already_refunded"  # the whole refund came first and was recorded then
     note = f"stripe:{obj.get('id')}"
     for order in charged:
         payment_status.order_paid(order=order, actor=None, note=note)
@@ -259,6 +263,10 @@ def on_intent_succeeded(obj: dict[str, Any]) -> str:
             actor=None,
             reason=_("Card payment received after the order was cancelled."),
         )
+    if payment.amount_refunded > 0:
+        # Stripe reported part of this charge refunded before the charge itself (events come in
+        # any order): now that it is counted, that part is refunded (a replay finds it recorded)
+        refund_checkout_card_at_stripe(payment=payment, orders=charged, note=note)
     return "paid_with_refunds" if ended else "paid"
 
 
@@ -304,18 +312,19 @@ def on_charge_refunded(obj: dict[str, Any]) -> str:
     payment = _lock_payment(obj, obj.get("payment_intent"))
     refunded = money.from_minor(int(obj.get("amount_refunded") or 0), payment.currency)
     full = payment_status.card_payment_refunded_total(payment=payment, refunded=refunded)
+    note = f"stripe:{obj.get('id')}"
     if payment.order_id is not None:  # one installment's charge, in whole or in part
-        refund_installment_card_at_stripe(
-            order=locks.lock_order(payment.order_id),
-            payment=payment,
-            note=f"stripe:{obj.get('id')}",
-        )
-    elif full:
-        payment_status.card_orders_refunded_in_full(
-            payment=payment,
-            orders=locks.lock_orders_of_checkout(payment.checkout_id),
-            note=f"stripe:{obj.get('id')}",
-        )
+        refund_card_at_stripe(payment=payment, note=note)
+        return "refunded" if full else "partially_refunded"
+    orders = locks.lock_orders_of_checkout(payment.checkout_id)
+    if full and not any(o.amount_paid_vnd > 0 for o in orders):
+        # the whole charge refunded before the charge was reported: a refund implies the charge,
+        # so the orders it paid (all of them when its amount matches none) were received, and
+        # are refunded in full just below
+        for order in _charged_orders(payment, orders, obj) or orders:
+            payment_status.order_paid(order=order, actor=None, note=note)
+    # in part (or whole) after the charge was counted: each order its share, once
+    refund_card_at_stripe(payment=payment, note=note, orders=orders)
     return "refunded" if full else "partially_refunded"
 
 

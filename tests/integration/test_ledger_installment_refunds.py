@@ -745,18 +745,27 @@ def test_a_wire_that_pays_an_installment_in_full_cancels_its_open_card_payment_a
     assert ledger_check().ok
 
 
+def _balance_charged_after_its_wire(trade, order, calls, capture) -> Payment:
+    """The buyer's card page for the balance, opened before the deposit, stayed open while the
+    deposit was paid by card and the balance wired in full; then it was charged too: an overpaid
+    charge (none of it counted as the order's). Returns that card payment; `calls` holds only
+    what the charge sent to Stripe (the give-back, after commit)."""
+    early = _start_balance_by_card(trade, order)
+    _pay_deposit_by_card(trade, order)
+    _wire(trade, order, 2, "11620", "FT-BAL-ALL")
+    calls.clear()
+    with capture(execute=True):
+        _charged(early, order.installments.get(sequence=2).pk, "evt_balance_overpaid")
+    return early
+
+
 def test_an_overpaid_card_charge_refunded_at_stripe_takes_nothing_from_the_orders_money(
     trade, order, calls, django_capture_on_commit_callbacks
 ):
     # given a paid order whose balance was wired in full while the buyer's card page for it
     # (opened before the deposit) stayed open, and then charged too: an overpaid charge, never
     # counted as the order's money
-    early = _start_balance_by_card(trade, order)
-    _pay_deposit_by_card(trade, order)
-    _wire(trade, order, 2, "11620", "FT-BAL-ALL")
-    calls.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        _charged(early, order.installments.get(sequence=2).pk, "evt_balance_overpaid")
+    early = _balance_charged_after_its_wire(trade, order, calls, django_capture_on_commit_callbacks)
     # (we give the whole charge back through Stripe ourselves: none of it was the order's)
     (call,) = calls
     assert (call["data"]["payment_intent"], call["data"]["amount"]) == (
@@ -785,12 +794,7 @@ def test_an_overpaid_charge_partly_refunded_then_replayed_adds_nothing(
 ):
     # given a paid order whose balance was wired in full while the buyer's card page for it
     # stayed open and was charged too (the whole charge is excess: one note, one give-back)
-    early = _start_balance_by_card(trade, order)
-    _pay_deposit_by_card(trade, order)
-    _wire(trade, order, 2, "11620", "FT-BAL-REPLAY")
-    calls.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        _charged(early, order.installments.get(sequence=2).pk, "evt_overpaid_first")
+    early = _balance_charged_after_its_wire(trade, order, calls, django_capture_on_commit_callbacks)
     o = Order.objects.get(pk=order.pk)
     notes = list(o.events.filter(kind="NOTE").values_list("note", flat=True))
     assert len([n for n in notes if "11620.00 USD" in n]) == 1  # the excess, said once

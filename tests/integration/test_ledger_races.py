@@ -2,6 +2,7 @@
 together by a barrier). Each ends in one consistent state with balanced ledger entries that
 `ledger_check` recomputes from the orders (also asserted by the suite-wide hook)."""
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -139,3 +140,54 @@ def test_a_cancellation_against_the_card_payment_succeeding(round_):
     else:  # impossible here: a buyer may cancel a placed order paid or not
         pytest.fail(f"cancellation lost: {errors}")
     assert ledger_check().ok
+
+
+@pytest.mark.stripe_mock
+@pytest.mark.parametrize("round_", range(3))
+def test_a_dashboard_refund_against_a_cancellation_whose_refund_fails_counts_it_once(
+    round_, settings
+):
+    # given a paid two-cooperative card basket (130,000 + 230,000 ₫); stripe-mock refuses our key
+    # (401), so the cancellation's own refund fails when it is sent (it never reaches the card)
+    checkout = card_checkout(n_orders=2)
+    pay_by_card(checkout, "pi_race")
+    settings.STRIPE_API_BASE = os.environ.get("STRIPE_MOCK_URL", "")
+    settings.STRIPE_SECRET_KEY = "not-a-key"
+    first, second = checkout.orders.order_by("pk")
+    admin = UserFactory(platform_admin=True)
+    charge = {
+        "id": "ch_race",
+        "object": "charge",
+        "payment_intent": "pi_race",
+        "amount": checkout.total_vnd,
+        "amount_refunded": 30_000,
+        "currency": "vnd",
+        "metadata": {},
+    }
+    body = event("charge.refunded", charge, f"evt_dashboard_{round_}")
+
+    # when 30,000 ₫ refunded from Stripe's dashboard is reported while an admin cancels B
+    outcomes = race(
+        [
+            lambda: order_transition(
+                actor=admin, order_id=second.pk, to="CANCELLED", reason="hết hàng"
+            ),
+            webhook(body),
+        ]
+    )
+
+    # then, whichever came first, Stripe's 30,000 ₫ is counted once on the orders, and B's own
+    # refund (everything else B received) failed and is left to be made again
+    assert no_errors(outcomes) == []
+    at_stripe = Refund.objects.filter(provider_id__startswith="stripe:")
+    assert sum(at_stripe.values_list("amount_vnd", flat=True)) == 30_000
+    first.refresh_from_db(), second.refresh_from_db()
+    assert first.amount_refunded_vnd + second.amount_refunded_vnd == 30_000
+    (ours,) = Refund.objects.exclude(provider_id__startswith="stripe:")
+    assert (ours.order_id, ours.status) == (second.pk, "FAILED")
+    counted_before = at_stripe.filter(order=second, pk__lt=ours.pk).values_list("amount_vnd")
+    assert ours.amount_vnd == second.total_vnd - sum(a for (a,) in counted_before)
+    assert second.status == "CANCELLED"
+    assert Payment.objects.get(checkout=checkout).amount_refunded == 30_000
+    check = ledger_check()
+    assert check.ok and check.drift_total == 0

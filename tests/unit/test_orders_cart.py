@@ -236,18 +236,27 @@ def test_a_refused_change_changes_nothing(cart, product_kw, qty, error):
     assert Cart.objects.get(pk=cart.pk).updated_at == touched
 
 
-def test_a_change_to_a_cart_of_three_lines_takes_six_statements(cart):
+def test_a_change_to_a_cart_of_three_lines_takes_five_statements(cart):
+    tiered = []
     for _i in range(3):
-        cart_line_set(cart=cart, product_id=ProductFactory().pk, quantity="1")
-    new = ProductFactory()
+        product = ProductFactory(price_vnd=100_000)
+        PriceTier.objects.create(product=product, min_qty=Decimal("10"), price_vnd=90_000)
+        cart_line_set(cart=cart, product_id=product.pk, quantity="10")
+        tiered.append(product)
+    new = ProductFactory(price_vnd=100_000)
+    PriceTier.objects.create(product=new, min_qty=Decimal("10"), price_vnd=80_000)
 
     with CaptureQueriesContext(connection) as q:
-        view = cart_change(cart=cart, product_id=new.pk, quantity="1", add=True)
+        view = cart_change(cart=cart, product_id=new.pk, quantity="10", add=True)
 
     statements = [x["sql"].split()[0] for x in q.captured_queries if "SAVEPOINT" not in x["sql"]]
-    # lock the cart; its lines and their price tiers; the new product and its tiers; the insert
-    assert statements == ["UPDATE", "SELECT", "SELECT", "SELECT", "SELECT", "INSERT"]
-    assert len(view.lines) == 4
+    # lock the cart; its lines; the new product; every product's price tiers in one read (it
+    # was two: the lines', then the new product's); the insert
+    assert statements == ["UPDATE", "SELECT", "SELECT", "SELECT", "INSERT"]
+    assert sum('"catalog_pricetier"' in x["sql"] for x in q.captured_queries) == 1
+    # each line priced at its own tier, the new one too
+    assert [ln.unit_price_vnd for ln in view.lines] == [90_000, 90_000, 90_000, 80_000]
+    assert CartLine.objects.get(cart=cart, product=new).unit_price_seen == 80_000
 
 
 def test_merge_moves_guest_lines_and_sums_shared_products():
