@@ -124,6 +124,17 @@ def test_the_platform_admin_grant_is_read_in_one_statement_with_has_perms_answer
     assert all(a == again for a, again in answers)
 
 
+def test_a_page_number_past_any_offset_of_an_open_ended_tab_is_an_empty_page_not_an_error(desk):
+    client, url, orders = desk
+    orders(4)  # past what is counted: the open-ended pager
+
+    response = client.get(url + "?page=" + "9" * 25)
+
+    assert response.status_code == 200
+    assert "Page 1<" not in response.content.decode()
+    assert Order.objects.filter(status=Order.Status.PLACED).count() == 4
+
+
 def test_the_tab_counts_of_a_list_scoped_to_nothing_are_empty():
     from orders.selectors import order_list_for_cooperative_staff, order_status_counts
 
