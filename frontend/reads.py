@@ -268,12 +268,17 @@ class _OpenEndedPage:
         return self.number - 1
 
 
+# An open-ended tab's page number is kept within what PostgreSQL takes as an OFFSET (bigint): a
+# larger one (a typed or crafted URL) is an empty page past the end, not a 500.
+_PAGE_MAX = 10**12
+
+
 def _page_number(page: str | None) -> int:
     try:
         number = int(page or 1)
     except (TypeError, ValueError):
         return 1
-    return number if number >= 1 else 1
+    return min(number, _PAGE_MAX) if number >= 1 else 1
 
 
 def order_desk(

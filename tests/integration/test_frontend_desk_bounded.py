@@ -122,3 +122,27 @@ def test_the_platform_admin_grant_is_read_in_one_statement_with_has_perms_answer
 
     assert [a for a, _again in answers] == expected == [True, True, True, False, False, False]
     assert all(a == again for a, again in answers)
+
+
+def test_a_page_number_past_any_offset_of_an_open_ended_tab_is_an_empty_page_not_an_error(desk):
+    client, url, orders = desk
+    orders(4)  # past what is counted: the open-ended pager
+
+    response = client.get(url + "?page=" + "9" * 25)
+
+    assert response.status_code == 200
+    assert "Page 1<" not in response.content.decode()
+    assert Order.objects.filter(status=Order.Status.PLACED).count() == 4
+
+
+def test_the_tab_counts_of_a_list_scoped_to_nothing_are_empty():
+    from orders.selectors import order_list_for_cooperative_staff, order_status_counts
+
+    product = ProductFactory(price_vnd=100_000, stock_qty=5)
+    place_order(UserFactory(), product, qty=1)
+    outsider = UserFactory()  # a member of no cooperative: the list is scoped to none
+
+    mine = order_list_for_cooperative_staff(user=outsider, cooperative_id=product.cooperative_id)
+
+    assert order_status_counts(mine, up_to=1000) == {}
+    assert order_status_counts(Order.objects.none(), up_to=1000) == {}
