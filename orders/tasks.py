@@ -59,6 +59,15 @@ def mail_refunded_at_stripe(*, order_id: int, refund_id: int) -> int:
         raise _missing(exc, order_id=order_id, refund_id=refund_id) from exc
 
 
+@shared_task(base=HtxTask, name="orders.refund_card_at_stripe_recount")
+def refund_card_at_stripe_recount(*, payment_id: int) -> None:
+    """After one of our card refunds failed: count what Stripe reported given back beyond our
+    refunds (idempotent: a second run finds nothing beyond)."""
+    from orders.services.refunds import refund_card_at_stripe_recount as recount
+
+    recount(payment_id=payment_id)
+
+
 @shared_task(base=HtxTask, name="orders.expire_unpaid")
 def expire_unpaid() -> dict:
     """Cancel unpaid orders past their payment window (releasing stock once) and purge old

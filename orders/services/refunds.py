@@ -13,7 +13,6 @@ payment status is derived from the succeeded refunds (`Order.derived_payment_sta
 
 import logging
 from decimal import ROUND_FLOOR, Decimal
-from functools import partial
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -534,14 +533,14 @@ def refund_fail(*, refund_id: int, error: str) -> Refund:
     """Record that the provider refused a pending refund (once). A card refund that no longer
     counts as ours may uncover money Stripe reported given back meanwhile (its dashboard): it
     was left out while our refund was pending (`_stripe_refunded_beyond_ours`), so it is
-    counted after commit (`refund_card_at_stripe_recount`)."""
+    counted after commit by the task `orders.refund_card_at_stripe_recount` (durable and
+    retried like every background task: a recount that fails is tried again, then kept as a
+    failed task an admin can retry)."""
     order, refund = lock_refund_with_parents(refund_id)
     if refund.status == Refund.Status.PENDING:
         payment_status.refund_failed(order=order, refund=refund, error=error)
         if refund.payment.provider == PaymentMethod.STRIPE and refund.payment.amount_refunded > 0:
-            transaction.on_commit(
-                partial(refund_card_at_stripe_recount, payment_id=refund.payment_id)
-            )
+            enqueue("orders.refund_card_at_stripe_recount", payment_id=refund.payment_id)
     return refund
 
 

@@ -313,17 +313,16 @@ def on_charge_refunded(obj: dict[str, Any]) -> str:
     refunded = money.from_minor(int(obj.get("amount_refunded") or 0), payment.currency)
     full = payment_status.card_payment_refunded_total(payment=payment, refunded=refunded)
     note = f"stripe:{obj.get('id')}"
-    if payment.order_id is not None:  # one installment's charge, in whole or in part
-        refund_card_at_stripe(payment=payment, note=note)
-        return "refunded" if full else "partially_refunded"
-    orders = locks.lock_orders_of_checkout(payment.checkout_id)
-    if full and not any(o.amount_paid_vnd > 0 for o in orders):
-        # the whole charge refunded before the charge was reported: a refund implies the charge,
-        # so the orders it paid (all of them when its amount matches none) were received, and
-        # are refunded in full just below
-        for order in _charged_orders(payment, orders, obj) or orders:
-            payment_status.order_paid(order=order, actor=None, note=note)
-    # in part (or whole) after the charge was counted: each order its share, once
+    orders = None  # one installment's charge: refund_card_at_stripe locks its export order
+    if payment.order_id is None:
+        orders = locks.lock_orders_of_checkout(payment.checkout_id)
+        if full and not any(o.amount_paid_vnd > 0 for o in orders):
+            # the whole charge refunded before the charge was reported: a refund implies the
+            # charge, so the orders it paid (all of them when its amount matches none) were
+            # received, and are refunded in full just below
+            for order in _charged_orders(payment, orders, obj) or orders:
+                payment_status.order_paid(order=order, actor=None, note=note)
+    # in part or whole: what Stripe gave back beyond our refunds, each order its share, once
     refund_card_at_stripe(payment=payment, note=note, orders=orders)
     return "refunded" if full else "partially_refunded"
 
