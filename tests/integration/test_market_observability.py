@@ -120,3 +120,67 @@ def test_a_request_while_the_database_is_unreachable_fails_fast_with_503(client,
     assert (down.status_code, down["Retry-After"]) == (503, "5")
     assert down.json()["code"] == "service_unavailable" and took < 5
     assert back.status_code == 200
+
+
+def test_the_access_line_and_the_metric_are_written_once_the_server_has_sent_the_response(
+    caplog,
+):
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import RequestFactory
+    from prometheus_client import REGISTRY
+
+    from market.logs import request_id_var
+
+    def count() -> float:
+        labels = {"route": "unmatched", "method": "GET", "status": "4xx"}
+        return REGISTRY.get_sample_value("htx_http_request_duration_seconds_count", labels) or 0
+
+    app, sent = WSGIHandler(), {}
+    environ = RequestFactory()._base_environ(
+        PATH_INFO="/no-such-page", REQUEST_METHOD="GET", HTTP_X_REQUEST_ID="req-sent-1"
+    )
+    counted = count()
+
+    with caplog.at_level(logging.INFO, logger="htx.request"):
+        body = app(environ, lambda status, headers: sent.update(status=status, headers=headers))
+        b"".join(body)
+        lines_before_close = [r for r in caplog.records if r.name == "htx.request"]
+        counted_before_close = count()
+        body.close()  # what a WSGI server calls once the response is sent
+    lines = [r for r in caplog.records if r.name == "htx.request"]
+
+    assert sent["status"] == "404 Not Found" and ("X-Request-ID", "req-sent-1") in sent["headers"]
+    assert lines_before_close == [] and counted_before_close == counted
+    assert count() == counted + 1
+    assert [(r.getMessage().split()[:3], r.status, r.route) for r in lines] == [
+        (["GET", "/no-such-page", "404"], 404, "unmatched")
+    ]
+    assert lines[0].duration_ms >= 0
+    assert request_id_var.get() == ""  # the id is set for the line only, then reset
+
+
+def test_the_access_line_of_a_request_carries_its_request_id(client):
+    from market.logs import ContextFilter
+
+    class Kept(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.INFO)
+            self.addFilter(ContextFilter())  # as the configured handlers: at emission
+            self.records: list[logging.LogRecord] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.records.append(record)
+
+    kept, logger = Kept(), logging.getLogger("htx.request")
+    level = logger.level
+    logger.addHandler(kept)
+    logger.setLevel(logging.INFO)
+    try:
+        client.get("/no-such-page", HTTP_X_REQUEST_ID="req-77")
+    finally:
+        logger.removeHandler(kept)
+        logger.setLevel(level)
+
+    assert [(r.request_id, r.status, r.path) for r in kept.records] == [
+        ("req-77", 404, "/no-such-page")
+    ]
