@@ -7,13 +7,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Product
 from catalog.units import is_divisible
 from market.models import User
+from market.shared.compiled import instances_for_ids
 from orders import money
 from orders.errors import (
     BelowMinimumOrder,
@@ -110,12 +111,22 @@ def cart_get_or_create(*, user: User | None = None, session_key: str | None = No
     return Cart.objects.get_or_create(session_key=session_key)[0]
 
 
+# The cart's reads have one shape each, compiled once per connection (market.shared.compiled):
+# compiling these select_related joins of wide tables cost more web CPU than the rest of a
+# cart change (py-spy under bench/load.py).
+
+
+def _products_with_cooperative(ids: list[int]) -> QuerySet[Product]:
+    return Product.objects.select_related("cooperative").filter(pk__in=ids)
+
+
 def _product_for_cart(product_id: int, *, tiers: bool = True) -> Product:
-    rows = Product.objects.select_related("cooperative").filter(pk=product_id)
-    product = (rows.prefetch_related("price_tiers") if tiers else rows).first()
-    if product is None:
+    found = instances_for_ids("cart-product", Product, _products_with_cooperative, [product_id])
+    if not found:
         raise NotPurchasable(fields={"product_id": product_id})
-    return product
+    if tiers:
+        prefetch_related_objects(found, "price_tiers")
+    return found[0]
 
 
 def _cart_lock(cart: Cart) -> None:
@@ -130,8 +141,21 @@ def _cart_lines_locked(cart: Cart, *, tiers: bool = True) -> list[CartLine]:
     """The cart's lines, oldest first, locked, with what pricing them needs (product,
     cooperative, and unless `tiers` is False, price tiers). Locked because a checkout may be
     deleting them right now."""
-    lines = cart.lines.select_for_update(of=("self",)).select_related("product__cooperative")
-    return list((lines.prefetch_related("product__price_tiers") if tiers else lines).order_by("id"))
+    lines = instances_for_ids("cart-lines-locked", CartLine, _lines_locked, [cart.pk])
+    for line in lines:
+        line.cart = cart  # as cart.lines sets it
+    if tiers:
+        prefetch_related_objects(lines, "product__price_tiers")
+    return lines
+
+
+def _lines_locked(cart_ids: list[int]) -> QuerySet[CartLine]:
+    return (
+        CartLine.objects.filter(cart_id__in=cart_ids)
+        .select_for_update(of=("self",))
+        .select_related("product__cooperative")
+        .order_by("id")
+    )
 
 
 def _line_put(

@@ -12,6 +12,7 @@ from typing import Any, ParamSpec
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,7 @@ from market.background import enqueue
 from market.errors import DomainError as MarketDomainError
 from market.models import Cooperative, Province, User, Ward
 from market.reference import validators
+from market.shared.compiled import instances_for_ids
 from orders import money
 from orders.errors import (
     AddressInvalid,
@@ -191,7 +193,11 @@ def shipping_fee_for(*, cooperative: Cooperative, subtotal_vnd: int, weight_kg: 
 
 
 def _locked_cart_lines(cart: Cart | None) -> tuple[list[CartLine], dict[int, Product]]:
-    lines = list(CartLine.objects.select_for_update(of=("self",)).filter(cart=cart).order_by("id"))
+    lines = (
+        instances_for_ids("checkout-cart-lines", CartLine, _cart_lines_to_lock, [cart.pk])
+        if cart is not None and cart.pk
+        else []
+    )
     if not lines:
         raise CartEmpty()
     # Locked in pk order (no deadlock between checkouts), read with their cooperative (not locked:
@@ -199,15 +205,28 @@ def _locked_cart_lines(cart: Cart | None) -> tuple[list[CartLine], dict[int, Pro
     # FOR NO KEY UPDATE (what the stock UPDATE takes anyway): checkouts of a product still wait
     # for each other, but a cart line or order line written meanwhile (its foreign key check
     # takes KEY SHARE on the product) no longer waits for the whole checkout to commit.
+    # Compiled once per connection and number of products (market.shared.compiled).
+    ids = sorted({ln.product_id for ln in lines})
     products = {
-        p.pk: p
-        for p in Product.objects.filter(pk__in={ln.product_id for ln in lines})
+        p.pk: p for p in instances_for_ids("checkout-products", Product, _products_to_lock, ids)
+    }
+    return lines, products
+
+
+def _cart_lines_to_lock(cart_ids: list[int]) -> QuerySet[CartLine]:
+    return (
+        CartLine.objects.select_for_update(of=("self",)).filter(cart_id__in=cart_ids).order_by("id")
+    )
+
+
+def _products_to_lock(ids: list[int]) -> QuerySet[Product]:
+    return (
+        Product.objects.filter(pk__in=ids)
         .order_by("pk")
         .select_for_update(of=("self",), no_key=True)
         .select_related("cooperative")
         .prefetch_related("price_tiers")
-    }
-    return lines, products
+    )
 
 
 def _revalidate(lines: list[CartLine], products: dict[int, Product]) -> list[PricedItem]:

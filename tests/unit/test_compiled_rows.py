@@ -5,13 +5,14 @@ import threading
 import weakref
 
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Q
+from django.db.transaction import TransactionManagementError
 
 from catalog.models import Category, Product
 from market.shared import compiled
-from market.shared.compiled import rows_for_ids
-from tests.factories.catalog import CategoryFactory, ProductFactory
+from market.shared.compiled import instances_for_ids, rows_for_ids
+from tests.factories.catalog import CategoryFactory, PriceTierFactory, ProductFactory
 
 
 def _categories(ids):
@@ -108,3 +109,64 @@ def test_the_statements_of_a_thread_go_when_the_thread_ends(transactional_db):
     gc.collect()
     assert [n for _ref, n in seen] == [1, 1, 1]
     assert [ref() for ref, _n in seen] == [None, None, None]
+
+
+def _products_with_coop(ids):
+    return (
+        Product.objects.filter(pk__in=ids)
+        .select_related("cooperative__province")
+        .prefetch_related("price_tiers")
+        .order_by("pk")
+    )
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def test_instances_are_those_of_the_queryset_with_their_joined_and_prefetched_objects(
+    db, django_assert_num_queries
+):
+    # given products of two cooperatives, one with price tiers
+    products = [ProductFactory() for _ in range(3)]
+    PriceTierFactory(product=products[1], min_qty=10)
+    ids = [products[2].pk, products[0].pk, products[1].pk]
+    expected = list(_products_with_coop(ids))
+
+    # when they are read through the compiled statement (twice: compiled, then kept)
+    instances_for_ids("test-objects", Product, _products_with_coop, ids)
+    with django_assert_num_queries(2):  # the rows, then the price tiers
+        got = instances_for_ids("test-objects", Product, _products_with_coop, ids)
+
+    # then each is the queryset's instance: every column, its cooperative and province joined
+    # (no query to reach them) and its price tiers prefetched
+    assert [_fields(p) for p in got] == [_fields(p) for p in expected]
+    with django_assert_num_queries(0):
+        assert [_fields(p.cooperative) for p in got] == [_fields(p.cooperative) for p in expected]
+        assert [p.cooperative.province_id for p in got] == [
+            p.cooperative.province_id for p in expected
+        ]
+        assert [[t.min_qty for t in p.price_tiers.all()] for p in got] == [
+            [t.min_qty for t in p.price_tiers.all()] for p in expected
+        ]
+    assert all(not p._state.adding and p._state.db == "default" for p in got)
+    assert instances_for_ids("test-objects", Product, _products_with_coop, [999_999]) == []
+
+
+def _locked(ids):
+    return Category.objects.filter(pk__in=ids).select_for_update().order_by("pk")
+
+
+def test_a_locking_statement_runs_only_inside_a_transaction_even_once_compiled(
+    transactional_db,
+):
+    # given a category, and the locking statement compiled once inside a transaction
+    cat = CategoryFactory()
+    with transaction.atomic():
+        assert [c.pk for c in instances_for_ids("test-lock", Category, _locked, [cat.pk])] == [
+            cat.pk
+        ]
+
+    # when it is run again outside one, then it is refused as Django refuses it
+    with pytest.raises(TransactionManagementError):
+        instances_for_ids("test-lock", Category, _locked, [cat.pk])
