@@ -10,8 +10,9 @@ from django.db.models import Prefetch, QuerySet
 
 from market.cooperatives.selectors import is_cooperative_staff
 from market.models import Membership, User
+from market.shared.compiled import instances_for_ids
 from orders.errors import NotFound
-from orders.models import Checkout, Order, OrderEvent, OrderLine, Refund
+from orders.models import Checkout, Order, OrderEvent, OrderLine, Payment, Refund
 
 _DETAIL = (
     Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
@@ -102,19 +103,79 @@ def order_get_for_actor(*, user: User, code: str, detail: bool = True) -> Order:
 
 
 def checkout_get_for_buyer(*, user: User, checkout_id: int) -> Checkout:
-    # The orders are read with their cooperative only: their checkout is the one read here (the
-    # prefetch sets it on each) and their buyer is `user`. Joining both again cost ~2 ms a read
-    # (two more tables' columns to select and build), and the checkout API reads its new
-    # checkout back after every checkout (bench/load.py).
-    orders = Order.objects.select_related("cooperative").prefetch_related(*_DETAIL)
-    checkout = (
-        Checkout.objects.filter(pk=checkout_id, buyer=user)
-        .prefetch_related(Prefetch("orders", queryset=orders.order_by("pk")), "payments")
-        .first()
-    )
-    if checkout is None:
+    """The buyer's checkout with its orders (and their cooperative, lines and timeline) and
+    payments, as `checkout_detail_queryset` reads it, in the same five statements, each
+    compiled once per connection (market.shared.compiled): the checkout API reads its new
+    checkout back after every checkout, and building and compiling these five queries through
+    the prefetch machinery was ~7% of the web's CPU under bench/load.py (py-spy)."""
+    found = instances_for_ids("checkout-detail", Checkout, _checkouts, [checkout_id])
+    if not found or found[0].buyer_id != user.pk:
         raise NotFound()
+    checkout = found[0]
+    # The orders are read with their cooperative only: their checkout is the one read here
+    # (set on each below) and their buyer is `user`.
+    orders = instances_for_ids("checkout-detail-orders", Order, _orders_of, [checkout.pk])
+    _prefetched(checkout, "orders", orders)
+    ids = [o.pk for o in orders]
+    lines = instances_for_ids("checkout-detail-lines", OrderLine, _lines_of, ids)
+    events = instances_for_ids("checkout-detail-events", OrderEvent, _events_of, ids)
+    for order in orders:
+        _prefetched(order, "lines", [ln for ln in lines if ln.order_id == order.pk])
+        _prefetched(order, "events", [e for e in events if e.order_id == order.pk])
+    payments = instances_for_ids("checkout-detail-payments", Payment, _payments_of, [checkout.pk])
+    _prefetched(checkout, "payments", payments)
     return checkout
+
+
+def checkout_detail_queryset(*, user: User, checkout_id: int) -> QuerySet[Checkout]:
+    """What `checkout_get_for_buyer` reads, as one queryset with its prefetches (the reference
+    its compiled statements are checked against)."""
+    orders = Order.objects.select_related("cooperative").prefetch_related(*_DETAIL)
+    return Checkout.objects.filter(pk=checkout_id, buyer=user).prefetch_related(
+        Prefetch("orders", queryset=orders.order_by("pk")), "payments"
+    )
+
+
+def _checkouts(ids: list[int]) -> QuerySet[Checkout]:
+    return Checkout.objects.filter(pk__in=ids)
+
+
+def _orders_of(checkout_ids: list[int]) -> QuerySet[Order]:
+    return (
+        Order.objects.filter(checkout_id__in=checkout_ids)
+        .select_related("cooperative")
+        .order_by("pk")
+    )
+
+
+def _lines_of(order_ids: list[int]) -> QuerySet[OrderLine]:
+    return OrderLine.objects.filter(order_id__in=order_ids).order_by("id")
+
+
+def _events_of(order_ids: list[int]) -> QuerySet[OrderEvent]:
+    return (
+        OrderEvent.objects.filter(order_id__in=order_ids)
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+
+
+def _payments_of(checkout_ids: list[int]) -> QuerySet[Payment]:
+    return Payment.objects.filter(checkout_id__in=checkout_ids).order_by("id")  # as Meta
+
+
+def _prefetched(instance: Any, name: str, objs: list[Any]) -> None:
+    """Keep `objs` as `instance`'s reverse relation `name` read, as prefetch_related keeps it
+    (each object's foreign key to `instance` set too, so reaching back reads nothing)."""
+    manager = getattr(instance, name)
+    field = manager.field
+    for obj in objs:
+        field.set_cached_value(obj, instance)
+    queryset = manager.get_queryset()
+    queryset._result_cache, queryset._prefetch_done = objs, True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[field.remote_field.cache_name] = queryset
 
 
 def refund_list_for_admin(

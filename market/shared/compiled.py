@@ -75,7 +75,7 @@ def rows_for_ids(
     """`list(build(ids))` for a `build` that returns a `.values()` queryset of `model`
     filtering on `<field>__in=ids` (positive integer ids) and otherwise always the same
     statement; `name` tells the statements apart. Duplicate ids count once (as `IN` does)."""
-    ids = list(dict.fromkeys(ids))
+    ids = _in_range(ids)
     if not ids:
         return []
     connection = connections[router.db_for_read(model)]
@@ -111,7 +111,7 @@ def instances_for_ids(
     For the hot fixed-shape reads of the cart and the checkout: compiling a select_related
     join of three wide tables cost more of the web's CPU than anything else those requests
     do (py-spy under bench/load.py: ~7% of all the web's CPU for cart lines and products)."""
-    ids = list(dict.fromkeys(ids))
+    ids = _in_range(ids)
     if not ids:
         return []
     connection = connections[router.db_for_write(model)]
@@ -128,6 +128,15 @@ def instances_for_ids(
     if compiled.prefetch and objs:
         prefetch_related_objects(objs, *compiled.prefetch)
     return objs
+
+
+def _in_range(ids: list[int]) -> list[int]:
+    """The ids once each, without those no integer column holds (an id from a request: Django
+    answers "no such row" for them; sent to PostgreSQL they would be an error)."""
+    return [i for i in dict.fromkeys(ids) if _BIGINT_MIN <= i <= _BIGINT_MAX]
+
+
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 
 
 def _run(

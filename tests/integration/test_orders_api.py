@@ -543,6 +543,47 @@ def test_a_checkout_reads_its_orders_as_the_order_detail_does_in_five_queries(
         assert client.get(f"/api/v1/orders/{order['code']}/").json() == order
 
 
+def test_a_checkout_read_through_compiled_statements_is_the_querysets_read(
+    buyer_with_cart, django_assert_num_queries
+):
+    # given a placed checkout of two cooperatives' orders, with a timeline event by the buyer
+    from rest_framework.renderers import JSONRenderer
+
+    from orders.apis.serializers import CheckoutOutput
+    from orders.errors import NotFound
+    from orders.selectors import checkout_detail_queryset, checkout_get_for_buyer
+
+    user, product = buyer_with_cart
+    client = client_for(user)
+    other = ProductFactory(stock_qty=Decimal("10"))
+    client.post("/api/v1/cart/lines/", {"product_id": other.pk, "quantity": "1"}, format="json")
+    placed = client.post(
+        "/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="k-compiled"
+    ).json()
+    pk = placed["id"]
+    OrderEvent.objects.create(order_id=placed["orders"][0]["id"], actor=user, kind="NOTE", note="n")
+
+    def answer(checkout) -> bytes:
+        return JSONRenderer().render(CheckoutOutput(checkout).data)
+
+    # when it is read (twice: compiled, then kept) and by the queryset with its prefetches
+    checkout_get_for_buyer(user=user, checkout_id=pk)
+    with django_assert_num_queries(5):
+        compiled = checkout_get_for_buyer(user=user, checkout_id=pk)
+        got = answer(compiled)
+    expected = checkout_detail_queryset(user=user, checkout_id=pk).get()
+
+    # then the answer is the same, byte for byte, and reaching back reads nothing
+    assert got == answer(expected)
+    with django_assert_num_queries(0):
+        assert [o.checkout is compiled for o in compiled.orders.all()] == [True, True]
+        assert all(e.order.pk == o.pk for o in compiled.orders.all() for e in o.events.all())
+    # and another buyer's, a missing and an out-of-range id are all not found
+    for who, checkout_id in ((UserFactory(), pk), (user, pk + 1000), (user, 2**70)):
+        with pytest.raises(NotFound):
+            checkout_get_for_buyer(user=who, checkout_id=checkout_id)
+
+
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_the_checkout_order_and_cart_answers_are_the_bytes_drf_would_write(
     buyer_with_cart, language
