@@ -14,7 +14,13 @@ from rest_framework.views import APIView
 from catalog import selectors as catalog_selectors
 from market.api.output import represent
 from orders.models import Cart
-from orders.services.cart import CartView, cart_change, cart_get_or_create, cart_refresh
+from orders.services.cart import (
+    CartView,
+    cart_change,
+    cart_get_for_user,
+    cart_get_or_create,
+    cart_refresh,
+)
 
 
 @overload
@@ -26,7 +32,7 @@ def _cart(request: Request, *, create: bool) -> Cart | None:
         return (
             cart_get_or_create(user=request.user)
             if create
-            else Cart.objects.filter(user=request.user).first()
+            else cart_get_for_user(user=request.user)
         )
     session = request._request.session
     if not session.session_key:

@@ -105,7 +105,7 @@ def stock_check(product: Product, quantity: Decimal) -> None:
 
 def cart_get_or_create(*, user: User | None = None, session_key: str | None = None) -> Cart:
     if user is not None and user.is_authenticated:
-        return Cart.objects.get_or_create(user=user)[0]
+        return cart_get_for_user(user=user) or Cart.objects.get_or_create(user=user)[0]
     if not session_key:
         raise ValueError("a guest cart needs a session key")
     return Cart.objects.get_or_create(session_key=session_key)[0]
@@ -118,6 +118,16 @@ def cart_get_or_create(*, user: User | None = None, session_key: str | None = No
 
 def _products_with_cooperative(ids: list[int]) -> QuerySet[Product]:
     return Product.objects.select_related("cooperative").filter(pk__in=ids)
+
+
+def cart_get_for_user(*, user: User) -> Cart | None:
+    """The signed-in buyer's cart, or None (every cart API call and checkout asks first)."""
+    found = instances_for_ids("cart-of-user", Cart, _carts_of_users, [user.pk])
+    return found[0] if found else None
+
+
+def _carts_of_users(user_ids: list[int]) -> QuerySet[Cart]:
+    return Cart.objects.filter(user_id__in=user_ids)
 
 
 def _product_for_cart(product_id: int, *, tiers: bool = True) -> Product:

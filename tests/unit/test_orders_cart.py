@@ -19,6 +19,7 @@ from orders.errors import (
 from orders.models import Cart, CartLine
 from orders.services.cart import (
     cart_change,
+    cart_get_for_user,
     cart_get_or_create,
     cart_line_remove,
     cart_line_set,
@@ -111,6 +112,36 @@ def test_products_that_cannot_be_bought_are_refused(cart, change):
 def test_unknown_product_is_not_purchasable(cart):
     with pytest.raises(NotPurchasable):
         cart_line_set(cart=cart, product_id=999_999, quantity="1")
+
+
+@pytest.mark.parametrize("product_id", [999_999, 2**70])
+def test_a_change_for_an_unknown_or_out_of_range_product_is_refused_and_changes_nothing(
+    cart, product_id
+):
+    with pytest.raises(NotPurchasable):
+        cart_change(cart=cart, product_id=product_id, quantity="1")
+
+    assert CartLine.objects.count() == 0
+
+
+def test_a_buyers_cart_is_found_made_once_and_never_another_buyers():
+    # given a buyer with a cart (with a line) and one without
+    buyer, other = UserFactory(), UserFactory()
+    mine = cart_get_or_create(user=buyer)
+    cart_change(cart=mine, product_id=ProductFactory().pk, quantity="1")
+
+    # when each asks for their cart, read-only then read-or-make, twice
+    found = [cart_get_for_user(user=buyer), cart_get_or_create(user=buyer)]
+    before = cart_get_for_user(user=other)
+    made = [cart_get_or_create(user=other), cart_get_or_create(user=other)]
+
+    # then the buyer gets their own cart each time; the other had none (asking made none),
+    # then one cart made once, empty
+    assert [c.pk for c in found] == [mine.pk, mine.pk] and found[0].user_id == buyer.pk
+    assert before is None
+    assert made[0].pk == made[1].pk != mine.pk and made[0].user_id == other.pk
+    assert Cart.objects.filter(user=other).count() == 1
+    assert not CartLine.objects.filter(cart=made[0]).exists()
 
 
 def test_refresh_reports_price_change_and_remembers_new_price(cart):
