@@ -8,6 +8,7 @@ import orjson
 from django.http.response import HttpResponseBase
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import renderers, serializers
+from rest_framework.fields import empty
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -98,7 +99,16 @@ class ProductSearchApi(APIView):
             # A shallow copy of the unbound declared field is enough here: these fields keep no
             # state of their own while validating (their validators and choices are read only),
             # and each request binds its own copies.
-            return {name: copy.copy(field) for name, field in self._declared_fields.items()}
+            # Validating the data: only the parameters it gives and those with a default. A
+            # parameter left out without a default (none of them is required) is skipped by
+            # DRF anyway, so the validated data and the errors are the same (a request names
+            # 2-4 of the 18: 116 -> 50 us). Without data (the OpenAPI schema): every field.
+            given = getattr(self, "initial_data", None)
+            return {
+                name: copy.copy(field)
+                for name, field in self._declared_fields.items()
+                if given is None or name in given or field.default is not empty
+            }
 
     @extend_schema_serializer(component_name="ProductSearchPage")
     class OutputSerializer(serializers.Serializer):

@@ -376,3 +376,53 @@ def test_the_search_api_json_is_the_bytes_drf_would_write(catalog, api_client):
     )
     bad = api_client.get(URL, {"sort": "nope"})
     assert bad.status_code == 400 and bad.json()["fields"]["sort"]
+
+
+def test_the_search_parameters_validate_as_with_every_declared_field():
+    import copy
+    import random
+
+    from django.http import QueryDict
+
+    from search.apis import ProductSearchApi
+
+    class EveryField(ProductSearchApi.InputSerializer):
+        def get_fields(self):  # DRF's own: every declared field, deep-copied
+            return copy.deepcopy(self._declared_fields)
+
+    samples = {  # valid, invalid and empty values of every parameter
+        "q": ["cà phê", "", " x ", "a" * 1200, "cà\x00phê"],
+        "category": ["3", "0", "abc", "", "99999999999999999999"],
+        "province": ["79", "-1", "x"],
+        "cooperative": ["12", "0", ""],
+        "certification": ["OCOP", "HALAL", ""],
+        "ocop_stars": ["4", "9", "x"],
+        "price_min": ["1000", "-5", ""],
+        "price_max": ["500000", "1e9", "x"],
+        "in_stock": ["true", "false", "maybe", ""],
+        "export_ready": ["1", "0", "null", "yes"],
+        "incoterm": ["FOB", "XYZ"],
+        "pack": ["1 kg", "", "p" * 61],
+        "grade": ["A", "g" * 70],
+        "crop_year": ["2025", "20255"],
+        "sort": ["price_asc", "cheapest", ""],
+        "page": ["2", "0", "x"],
+        "size": ["24", "1000", ""],
+        "cursor": ["abc", "c" * 501],
+        "unknown": ["1"],
+    }
+    rnd, cases = random.Random(15), [{}]
+    for _ in range(600):
+        names = rnd.sample(sorted(samples), rnd.randint(1, 6))
+        cases.append({name: rnd.choice(samples[name]) for name in names})
+    cases += [{name: value} for name, values in samples.items() for value in values]
+
+    for case in cases:
+        data = QueryDict(mutable=True)
+        data.update(case)
+        lean, every = ProductSearchApi.InputSerializer(data=data), EveryField(data=data)
+
+        assert (lean.is_valid(), lean.errors) == (every.is_valid(), every.errors), case
+        if lean.is_valid():
+            assert lean.validated_data == every.validated_data, case
+    assert len(ProductSearchApi.InputSerializer().fields) == 18  # the schema: all of them
