@@ -126,6 +126,8 @@ def test_the_access_line_and_the_metric_are_written_once_the_server_has_sent_the
     caplog,
 ):
     from django.core.handlers.wsgi import WSGIHandler
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
     from django.test import RequestFactory
     from prometheus_client import REGISTRY
 
@@ -141,12 +143,20 @@ def test_the_access_line_and_the_metric_are_written_once_the_server_has_sent_the
     )
     counted = count()
 
-    with caplog.at_level(logging.INFO, logger="htx.request"):
-        body = app(environ, lambda status, headers: sent.update(status=status, headers=headers))
-        b"".join(body)
-        lines_before_close = [r for r in caplog.records if r.name == "htx.request"]
-        counted_before_close = count()
-        body.close()  # what a WSGI server calls once the response is sent
+    # As Django's test client: the request signals do not close the test's database connection
+    # (inside its transaction, on PostgreSQL, they would close it for good).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        with caplog.at_level(logging.INFO, logger="htx.request"):
+            body = app(environ, lambda status, headers: sent.update(status=status, headers=headers))
+            b"".join(body)
+            lines_before_close = [r for r in caplog.records if r.name == "htx.request"]
+            counted_before_close = count()
+            body.close()  # what a WSGI server calls once the response is sent
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     lines = [r for r in caplog.records if r.name == "htx.request"]
 
     assert sent["status"] == "404 Not Found" and ("X-Request-ID", "req-sent-1") in sent["headers"]
