@@ -203,7 +203,13 @@ def _compile_models(
         slots,
         names=[],
         converters=[],
-        locks=bool(query.select_for_update),
+        # as SQLCompiler.as_sql: only a backend that writes the lock refuses it outside a
+        # transaction (SQLite writes no FOR UPDATE and Django reads the rows there)
+        locks=bool(
+            query.select_for_update
+            and connection.features.has_select_for_update
+            and connection.features.supports_transactions
+        ),
         fields_at=(start, end),
         init_list=tuple(f[0].target.attname for f in select[start:end]),
         populators=tuple(_related_populators(klass_info, select, connection.alias)),
