@@ -515,18 +515,25 @@ def test_stripe_intent_retry_endpoint_is_scoped_to_the_buyer(actors, settings):
     )  # no key configured
 
 
+def place_two_cooperatives_checkout(client, idempotency_key):
+    """The buyer's cart (one product) plus another cooperative's product, checked out: the
+    placed checkout's answer, with its two orders."""
+    other = ProductFactory(stock_qty=Decimal("10"))
+    client.post("/api/v1/cart/lines/", {"product_id": other.pk, "quantity": "1"}, format="json")
+    placed = client.post(
+        "/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY=idempotency_key
+    ).json()
+    assert len(placed["orders"]) == 2
+    return placed
+
+
 def test_a_checkout_reads_its_orders_as_the_order_detail_does_in_five_queries(
     buyer_with_cart, django_assert_num_queries
 ):
     # given a placed checkout of two cooperatives' orders
-    user, product = buyer_with_cart
+    user, _product = buyer_with_cart
     client = client_for(user)
-    other = ProductFactory(stock_qty=Decimal("10"))
-    client.post("/api/v1/cart/lines/", {"product_id": other.pk, "quantity": "1"}, format="json")
-    placed = client.post(
-        "/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="k-read"
-    ).json()
-    assert len(placed["orders"]) == 2
+    placed = place_two_cooperatives_checkout(client, "k-read")
 
     # when the checkout is read: the checkout, its orders with their cooperatives, lines,
     # timeline, payments; no buyer or checkout read again per order
@@ -553,13 +560,9 @@ def test_a_checkout_read_through_compiled_statements_is_the_querysets_read(
     from orders.errors import NotFound
     from orders.selectors import checkout_detail_queryset, checkout_get_for_buyer
 
-    user, product = buyer_with_cart
+    user, _product = buyer_with_cart
     client = client_for(user)
-    other = ProductFactory(stock_qty=Decimal("10"))
-    client.post("/api/v1/cart/lines/", {"product_id": other.pk, "quantity": "1"}, format="json")
-    placed = client.post(
-        "/api/v1/checkout/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="k-compiled"
-    ).json()
+    placed = place_two_cooperatives_checkout(client, "k-compiled")
     pk = placed["id"]
     OrderEvent.objects.create(order_id=placed["orders"][0]["id"], actor=user, kind="NOTE", note="n")
 
