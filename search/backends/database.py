@@ -90,6 +90,12 @@ PROBE_ROWS = 10_000
 # the index read after it as well ("che" under a price and export filter: 80 ms walked in
 # vain, then 86 ms through the index).
 WALK_PAGE_COST = 1.5
+# PostgreSQL: the narrow table's rows are in blocks of 2**ID_BLOCK_BITS ids, each a lexeme of
+# `tsv_filter` (`r<product_id >> 15>`, the SQL function `search_filter_lexemes`, migration
+# search 0015): a rank window read through the index reads the blocks that should hold it,
+# BLOCK_MARGIN times the rows the probe's share says it needs.
+ID_BLOCK_BITS = 15
+BLOCK_MARGIN = 2.0
 DOCS = ""  # the number of documents, beside the terms' shares (no term is empty)
 PAGES = "#pages"  # PostgreSQL: the table's pages, beside them (no term has a "#")
 # A SQLite rank signal estimated to match more than this many times the recall's rarest clause
@@ -448,56 +454,62 @@ class _PostgresText:
         params: Params,
         size: int,
         table: tuple[float, float],
+        price_max: int | None = None,
     ) -> list[int] | None:
         """The ids of the `size` newest rows with every word in the name that the filters
         keep, newest first, or None when there are fewer. Two ways to find them: a walk of
         the primary key backwards testing each row (it reads `size` / (the share of rows
         that match and are kept) rows, a few to a page: the table is loaded in id order), or
-        the names' GIN index, which fetches every name match, filtered or not (about one
-        page each), and keeps the newest. The planner chose from its statistics and the
+        the names' GIN index (`searchname_names_filters`), which fetches every name match
+        it is asked for (about a page each). The planner chose from its statistics and the
         choice moved with them: it walked 365,000 rows for the 22,000 "star anise" under a
         price filter (944 ms), and estimates from the words' shares cannot tell a phrase
         from its words ("hữu cơ" is both words, "ca cao" is not "cao cấp"). So the newest
         PROBE_ROWS rows are walked first, which measures both shares; the rest is walked if
-        that should read fewer pages than the index would (and stops once it has read as
-        many), else found through the index. `table`: its rows and pages.
+        that should read fewer pages than the index would, else found through the index.
+        `table`: its rows and pages; `price_max`: the query's upper price bound.
+        The index is asked, in the same GIN scan as the names, for the lexemes of the
+        narrow table's `tsv_filter` (migration search 0015): the price step at or above an
+        upper price bound (`search_price_tsquery`; the exact bound is tested on the rows
+        fetched: "ca cao" under a price bound at 1,000,000 products read a 247,000-entry
+        bitmap of the price B-tree, 14 ms, before its 7,685 pages of rows), and
+        the blocks of ids (`ID_BLOCK_BITS`) that should hold the rest of the window, newest
+        first, by the probe's share: only the name matches in those blocks are fetched, and
+        the next blocks down only when they held too few. At 1,000,000 products "thanh
+        long" (2% of the names) walked 92,000 rows (36 ms) or would have fetched all of its
+        21,800 matches; in the three newest blocks it fetches 1,800 (5 ms).
         Every read here is of the narrow table (`NAMES`: ids, names, filter columns): the
         candidate rows the walk and the index read are ~20 to a page there, against ~5 in the
         documents' table (1.4 GB at 1,000,000 products), whose rows only the ranking of the
-        window's ids reads. A price bound narrows the index's rows in the index too (a bitmap
-        AND of the names' GIN and `searchname_price`): "xoai" under a price bound at
-        1,000,000 products fetched 21,500 name matches (17,800 pages, 172 ms), now 5,300
-        (37 ms), so the walk is weighed against those."""
+        window's ids reads."""
         docs, pages = table
-        where = " AND ".join(["d.tsv_name @@ to_tsquery('simple', %s)", *filters])
-        # the walk tests the filters first (PostgreSQL keeps the written order of tests of
-        # equal cost): a price bound spares the names' test three rows in four
-        walked = " AND ".join([*filters, "d.tsv_name @@ to_tsquery('simple', %s)"])
         name = _ts_all(plan.recall, ranking.NAME)
         kept = "(" + " AND ".join(filters) + ")" if filters else "true"
+        priced = [] if price_max is None else [price_max]
+        band = "d.tsv_filter @@ search_price_tsquery(%s::bigint)" if priced else "true"
         cursor.execute("SELECT set_config('enable_bitmapscan', 'off', true)")
         try:
             cursor.execute(
-                f"SELECT product_id FROM {NAMES} ORDER BY product_id DESC LIMIT 1 OFFSET %s",  # noqa: S608
+                f"SELECT (SELECT product_id FROM {NAMES} ORDER BY product_id DESC "  # noqa: S608
+                f"LIMIT 1 OFFSET %s), (SELECT max(product_id) FROM {NAMES})",
                 [PROBE_ROWS - 1],
             )
-            bound = cursor.fetchone()
+            bound, top = cursor.fetchone()
             cursor.execute(
-                f"SELECT d.product_id, {kept} FROM {NAMES} d WHERE d.tsv_name @@ "  # noqa: S608
+                f"SELECT d.product_id, {kept}, {band} FROM {NAMES} d WHERE d.tsv_name @@ "  # noqa: S608
                 f"to_tsquery('simple', %s) AND d.product_id >= %s ORDER BY d.product_id DESC",
-                [*params, name, bound[0] if bound else 0],
+                [*params, *priced, name, bound or 0],
             )
             probed = cursor.fetchall()
-            ids = [i for i, keep in probed if keep]
+            ids = [i for i, keep, _band in probed if keep]
             if len(ids) >= size or bound is None:  # (no bound: the probe read every row)
                 return ids[:size] if len(ids) >= size else None
             rows_per_page = docs / pages if docs and pages else 1.0
             walk = (size - len(ids)) * PROBE_ROWS / len(ids) if ids else float("inf")  # rows
-            # the index fetches every name match (about a page each), or with a price bound
-            # only those in the price range too (a bitmap AND with `searchname_price`)
-            priced = any(f.startswith("d.price_vnd ") for f in filters)
-            matches = (len(ids) if priced else len(probed)) / PROBE_ROWS * docs
-            index = min(matches, pages or docs)  # pages
+            # the index fetches the name matches under the price step (about a page each), in
+            # the blocks that should hold `walk` rows (with a margin), or in the whole table
+            fetched = sum(1 for _i, _keep, in_band in probed if in_band) / PROBE_ROWS
+            index = min(fetched * min(walk * BLOCK_MARGIN, docs), pages or docs)  # pages
             if walk / rows_per_page * WALK_PAGE_COST < index:
                 # The rows past the probe, newest first, at most as many as the index would
                 # read: a LIMIT under the tests (no test is moved below a LIMIT), so the walk
@@ -505,29 +517,77 @@ class _PostgresText:
                 # read the primary key that far first, and to its end when the bound was past
                 # the table: "qua", "cafe", "organic" at 1,000,000 products read all 1,000,000
                 # index entries (170-210 ms) before a walk of 13,000 rows (10 ms).
+                # (the filters first: PostgreSQL keeps the written order of tests of equal
+                # cost, and a price bound spares the names' test three rows in four)
+                walked = " AND ".join([*filters, "d.tsv_name @@ to_tsquery('simple', %s)"])
                 cursor.execute(
                     f"SELECT d.product_id FROM (SELECT * FROM {NAMES} WHERE product_id < %s "  # noqa: S608
                     f"ORDER BY product_id DESC LIMIT %s) d WHERE {walked} "
                     f"ORDER BY d.product_id DESC LIMIT %s",
                     [
-                        bound[0],
+                        bound,
                         int(index * rows_per_page) + 1,
                         *params,
                         name,
                         size - len(ids),
                     ],
                 )
-                ids += [r[0] for r in cursor.fetchall()]
-                if len(ids) == size:
-                    return ids
+                walked_ids = [r[0] for r in cursor.fetchall()]
+                if len(ids) + len(walked_ids) == size:
+                    return ids + walked_ids
+                # (the walk stopped at its bound: the index reads on from the probe's rows)
         finally:
             cursor.execute("SELECT set_config('enable_bitmapscan', 'on', true)")
-        cursor.execute(  # (`+ 0`: no order from the primary key, so no walk of it)
-            f"SELECT d.product_id FROM {NAMES} d WHERE {where} "  # noqa: S608
-            f"ORDER BY d.product_id + 0 DESC LIMIT %s",
-            [name, *params, size],
+        # the rows below the probe that should hold the rest, and how far down the ids they
+        # reach (ids per row among the newest rows); past the table's rows, all of them
+        rows = walk * BLOCK_MARGIN
+        spread = max(1.0, (top - bound) / PROBE_ROWS)
+        reach = bound - int(rows * spread) if rows < docs else 0
+        return _PostgresText._index_window(
+            cursor, name, filters, params, priced, size, ids, bound, reach
         )
-        ids = [r[0] for r in cursor.fetchall()]
+
+    @staticmethod
+    def _index_window(
+        cursor: CursorWrapper,
+        name: str,
+        filters: list[str],
+        params: Params,
+        priced: list[int],
+        size: int,
+        ids: list[int],
+        below: int,
+        reach: int,
+    ) -> list[int] | None:
+        """The rest of the window (`ids`: its newest rows) through the names' index, from
+        the rows under id `below`: first the blocks of ids down to `reach`, then, while they
+        hold too few, twice as many blocks further down each time, until the first block.
+        Each read fetches only its own blocks' name matches (the blocks are lexemes of
+        `tsv_filter`, intersected with the names in the GIN scan), so the blocks read in
+        vain cost their own matches only."""
+        high = (below - 1) >> ID_BLOCK_BITS
+        low = max(0, reach >> ID_BLOCK_BITS)
+        while len(ids) < size and high >= 0:
+            lexemes, values = [], [name]
+            if priced:  # (the step at or above the upper price bound)
+                lexemes.append("search_price_tsquery(%s::bigint)")
+                values += priced
+            if low > 0:  # (down to the first block: every block left, no block test)
+                lexemes.append("to_tsquery('simple', %s)")
+                values.append(" | ".join(f"r{b}" for b in range(high, low - 1, -1)))
+            tests = ["d.tsv_name @@ to_tsquery('simple', %s)"]
+            if lexemes:
+                tests.append(f"d.tsv_filter @@ ({' && '.join(lexemes)})")
+            sql = " AND ".join([*tests, "d.product_id < %s", *filters])
+            values += [below, *params]
+            cursor.execute(  # (`+ 0`: no order from the primary key, so no walk of it)
+                f"SELECT d.product_id FROM {NAMES} d WHERE {sql} "  # noqa: S608
+                f"ORDER BY d.product_id + 0 DESC LIMIT %s",
+                [*values, size - len(ids)],
+            )
+            ids += [r[0] for r in cursor.fetchall()]
+            below = low << ID_BLOCK_BITS
+            high, low = low - 1, max(0, low - 2 * (high - low + 1))
         return ids if len(ids) == size else None
 
     @staticmethod
@@ -992,7 +1052,7 @@ class DatabaseBackend(SearchBackend):
         else:
             known = self._shares_of([DOCS, PAGES])
             table = (known.get(DOCS, 0.0), known.get(PAGES, 0.0))
-            window_ids = text.window_ids(cursor, plan, sql, params, size, table)
+            window_ids = text.window_ids(cursor, plan, sql, params, size, table, query.price_max)
             if window_ids is None:
                 return None
             ranked = self._window_page(

@@ -427,18 +427,49 @@ def test_price_descending_pages_put_unpriced_products_last_in_one_order(indexed,
         assert {page.total for page in got} == {everything.total}
 
 
+def _family_ids_from(first: int) -> None:
+    """The next product families get ids from `first` on (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('catalog_productfamily', 'id'), %s, false)",
+            [first],
+        )
+
+
 @pytest.mark.postgres  # how PostgreSQL finds a rank window's rows
 @pytest.mark.parametrize(
-    "q, filters", [("ca phe", {}), ("ca phe", {"price_max": 150_000}), ("trà", {"in_stock": True})]
+    "q, filters",
+    [
+        ("ca phe", {}),
+        ("ca phe", {"price_max": 150_000}),
+        ("trà", {"in_stock": True}),
+        # upper bounds on a price step, between two steps and past the last one, and a lower
+        # bound: the index tests the step, the exact bound is tested on the rows it fetches
+        ("ca phe", {"price_max": 100_000}),
+        ("ca phe", {"price_max": 99_999}),
+        ("ca phe", {"price_min": 100_001, "price_max": 150_000}),
+        ("trà", {"price_max": 10**11, "in_stock": True}),
+    ],
 )
 def test_a_postgres_rank_window_holds_the_same_rows_whichever_way_they_are_found(
     indexed, monkeypatch, q, filters
 ):
-    # Given a few more matching names than the window holds, and the ways PostgreSQL may find
-    # the window's rows: among the newest rows it probes first, by walking the primary key
-    # on (the probe says that reads fewer pages), or through the names' index
-    for k in range(6):
-        ProductFactory(name_vi=f"Cà phê Trà {k}", price_vnd=100_000 + k, stock_qty=k)
+    # Given a few more matching names than the window holds, in three blocks of ids
+    # (ID_BLOCK_BITS), priced on, under and over a price step (100,000) and past the last
+    # one, one without a price; the newest keeps every filter. And the ways PostgreSQL may
+    # find the window's rows: among the newest rows it probes first, by walking the primary
+    # key on (the probe says that reads fewer pages), through the names' index in the
+    # newest blocks of ids then the blocks below (the probe's share, no margin, says the
+    # newest block holds them), or through the index in the whole table
+    prices = [99_999, 100_000, 100_001, 10**11, None]
+    with connection.cursor() as cursor:  # (blocks above every family id so far)
+        cursor.execute("SELECT max(id) FROM catalog_productfamily")
+        base = (cursor.fetchone()[0] >> database.ID_BLOCK_BITS) + 1
+    for block in (base, base + 2, base + 3):
+        _family_ids_from(block << database.ID_BLOCK_BITS)
+        for k, price in enumerate(prices):
+            ProductFactory(name_vi=f"Cà phê Trà {block}-{k}", price_vnd=price, stock_qty=k % 2)
+    newest = ProductFactory(name_vi="Cà phê Trà mới", price_vnd=99_999, stock_qty=5)
     index_everything(indexed)
     query = Query(q=q, size=2, **filters)
     plan = ranking.plan(q, query.parsed)
@@ -449,15 +480,19 @@ def test_a_postgres_rank_window_holds_the_same_rows_whichever_way_they_are_found
         cursor.execute(f"SELECT count(*) FROM {database.TABLE}")  # noqa: S608
         docs = float(cursor.fetchone()[0])
     ways, ran = {}, {}
-    for way, probe, table in (
-        ("probe", 10_000, (docs, 1.0)),
-        ("walk", 1, (docs, 1.0)),  # (every row on one page: a walk reads little)
-        ("index", 1, (docs, docs * 1000)),  # (a page a row and more: the index reads less)
+    for way, probe, table, margin in (
+        ("probe", 10_000, (docs, 1.0), 2.0),
+        ("walk", 1, (docs, 1.0), 2.0),  # (every row on one page: a walk reads little)
+        ("blocks", 1, (docs, docs * 1000), 0.0),  # (a page a row and more: the index reads less)
+        ("index", 1, (docs, docs * 1000), 10**9),
     ):
         monkeypatch.setattr(database, "PROBE_ROWS", probe)
+        monkeypatch.setattr(database, "BLOCK_MARGIN", margin)
         with CaptureQueriesContext(connection) as captured:
             with indexed.text.statement(text=True) as cursor:
-                ways[way] = indexed.text.window_ids(cursor, plan, sql, params, size, table)
+                ways[way] = indexed.text.window_ids(
+                    cursor, plan, sql, params, size, table, query.price_max
+                )
         ran[way] = [c["sql"] for c in captured.captured_queries if "tsv_name @@" in c["sql"]]
 
     # Then each way gives the newest `size` rows with every word in the name that the
@@ -471,14 +506,21 @@ def test_a_postgres_rank_window_holds_the_same_rows_whichever_way_they_are_found
         )
         expected = [r[0] for r in cursor.fetchall()][:size]
     assert len(expected) == size
-    assert ways == {"probe": expected, "walk": expected, "index": expected}
+    assert ways == {"probe": expected, "walk": expected, "blocks": expected, "index": expected}
     assert len(ran["probe"]) == 1
     # (the walk is bounded by a LIMIT on the rows it reads, not by an id found with OFFSET,
     # which read the primary key down to that bound first: to its end when the bound was
     # past the table, as it is here)
-    walk = " ".join(ran["walk"][-1].split())
-    assert re.search(r"ORDER BY product_id DESC LIMIT \d+\) d WHERE", walk) and "OFFSET" not in walk
-    assert "product_id + 0" in ran["index"][-1]
+    # (when the probe kept the newest row: the walk ran; the blocks read the newest block
+    # first, then the ones below it while too few; the index the whole table)
+    if expected[0] == newest.family_id:
+        walk = " ".join(ran["walk"][-1].split())
+        assert re.search(r"ORDER BY product_id DESC LIMIT \d+\) d WHERE", walk)
+        assert "OFFSET" not in walk
+        assert f"'r{base + 3}'" in ran["blocks"][1] and f"'r{base + 2}'" not in ran["blocks"][1]
+    assert all("product_id + 0" in statement for statement in ran["blocks"][1:])
+    assert len(ran["index"]) == 2 and "'r" not in ran["index"][1]
+    assert ("search_price_tsquery" in ran["index"][1]) == ("price_max" in filters)
 
 
 @pytest.mark.sqlite_only  # SQLite walks its price index for a price sort of a text match
