@@ -83,8 +83,12 @@ def _fold_word(word: str) -> str:
 
 def fold_text(text: str) -> str:
     """`fold` for long text at indexing speed: word by word through a cache (catalog text
-    repeats the same few thousand words). Whitespace collapses; tokens are identical."""
-    return " ".join(_fold_word(w) for w in (text or "").split())
+    repeats the same few thousand words). Whitespace collapses; tokens are identical. ASCII
+    words (SKUs, numbers, English) are only lowercased, outside the cache: every product's SKU
+    is a word of its document, and at 1,000,000 products those unique words filled the cache
+    by the 200,000th document, after which every one evicted another (the reindex's CPU per
+    document in this process rose 12% from there on)."""
+    return " ".join(w.lower() if w.isascii() else _fold_word(w) for w in (text or "").split())
 
 
 def tokens(text: str) -> list[str]:

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
 def fold(text: str) -> str:
     """NFC, lowercase, strip combining marks, đ→d. The same fold the search uses."""
-    text = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text or ""))
+    text = text or ""
+    if text.isascii():  # nothing to normalise or strip (folded text, SKUs, English): lowercase
+        return text.lower()  # (the search reindex folds every document's folded text again)
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text))
     text = "".join(c for c in text if unicodedata.category(c) != "Mn")
     return unicodedata.normalize("NFC", text).lower().replace("đ", "d")
 

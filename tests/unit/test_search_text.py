@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from search.text import fold, highlight, parse, tokens
+from search.text import fold, fold_text, highlight, parse, tokens
 
 
 @pytest.mark.parametrize(
@@ -19,6 +19,29 @@ from search.text import fold, highlight, parse, tokens
 )
 def test_fold(text, folded):
     assert fold(text) == folded
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "B-0001234 Robusta COFFEE from Dak Lak_2025",
+        "ca phe robusta dak lak",
+        "Cà phê B-0001234 ĐẮK LẮK",
+        unicodedata.normalize("NFD", "Cầu Đất ST25"),
+        "İstanbul Café",
+        "  two   spaces\tand\nlines ",
+    ],
+)
+def test_fold_text_folds_every_word_as_fold_does_ascii_or_not(text):
+    # (ASCII words are lowercased outside the word cache; the fold must not change)
+    def unicode_fold(t):  # the fold without its ASCII shortcut
+        t = unicodedata.normalize("NFD", unicodedata.normalize("NFC", t))
+        t = "".join(c for c in t if unicodedata.category(c) != "Mn")
+        return unicodedata.normalize("NFC", t).lower().replace("đ", "d")
+
+    assert fold(text) == unicode_fold(text)
+    assert fold_text(text) == " ".join(unicode_fold(w) for w in text.split())
+    assert tokens(fold_text(text)) == tokens(text)
 
 
 def test_search_uses_the_market_fold_itself():
