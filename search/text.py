@@ -86,8 +86,7 @@ def fold_text(text: str) -> str:
     repeats the same few thousand words). Whitespace collapses; tokens are identical. ASCII
     words (SKUs, numbers, English) are only lowercased, outside the cache: every product's SKU
     is a word of its document, and at 1,000,000 products those unique words filled the cache
-    by the 200,000th document, after which every one evicted another (the reindex's CPU per
-    document in this process rose 12% from there on)."""
+    by the 200,000th document, after which every one evicted another."""
     return " ".join(w.lower() if w.isascii() else _fold_word(w) for w in (text or "").split())
 
 
