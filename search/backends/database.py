@@ -568,7 +568,8 @@ class _PostgresText:
         high = (below - 1) >> ID_BLOCK_BITS
         low = max(0, reach >> ID_BLOCK_BITS)
         while len(ids) < size and high >= 0:
-            lexemes, values = [], [name]
+            lexemes: list[str] = []
+            values: Params = [name]
             if priced:  # (the step at or above the upper price bound)
                 lexemes.append("search_price_tsquery(%s::bigint)")
                 values += priced
