@@ -1,9 +1,14 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "market.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)  # as django.core.wsgi.get_wsgi_application
+
+from search.fastpath import SearchFastPathHandler  # noqa: E402  (needs the apps loaded)
+
+# Django's WSGI handler, answering a guest's plain search API GET itself (search/fastpath.py).
+application = SearchFastPathHandler()
 
 
 def _register_tasks() -> None:

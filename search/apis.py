@@ -19,6 +19,7 @@ from market.api.converters import ID_MAX
 from market.shared import pagecache
 from search.backends import Query
 from search.backends.base import MAX_SIZE, SORTS
+from search.fastpath import SEARCH_ERROR
 from search.selectors import (
     INCOTERMS,
     ProductCard,
@@ -189,21 +190,26 @@ class ProductSearchApi(APIView):
     def get(self, request: Request) -> HttpResponseBase:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        # The same answer for everyone (no user data in it): shared briefly by every client
-        # (market.shared.pagecache); a degraded answer is never kept.
-        data = pagecache.cached(
-            "api-search",
-            sorted(params.validated_data.items()),
-            lambda: self._answer(params.validated_data),
-            keep=lambda d: not d["degraded"],
-        )
+        failed = request.META.get(SEARCH_ERROR)  # search.fastpath tried and the search raised
+        if failed is not None:
+            raise failed
+        data = product_search_answer(params.validated_data)
         response = Response(data)
         if data["degraded"]:
             response["X-Search-Degraded"] = "1"
         return response
 
-    def _answer(self, values: dict) -> dict:
-        return page_data(product_search(Query(**values)))
+
+def product_search_answer(values: dict) -> dict:
+    """The search API's answer to validated parameters (ProductSearchApi and search.fastpath).
+    The same answer for everyone (no user data in it): shared briefly by every client
+    (market.shared.pagecache); a degraded answer is never kept."""
+    return pagecache.cached(
+        "api-search",
+        sorted(values.items()),
+        lambda: page_data(product_search(Query(**values))),
+        keep=lambda d: not d["degraded"],
+    )
 
 
 QTY = Decimal("0.001")  # the decimal places of the stock fields of OutputSerializer
