@@ -79,6 +79,7 @@ def _masked(name: str, value: str) -> str:
     if name == "X-Request-ID" and RID.match(value):
         return "<generated>"
     if name == "Set-Cookie":  # a fresh CSRF cookie (the full stack's answer to a bad one)
+        value = re.sub(r"expires=[^;]*", "expires=<when>", value)
         return re.sub(r"=[^;]*", "=<generated>", value, count=1)
     return value
 
