@@ -141,14 +141,15 @@ class SearchFastPathHandler(WSGIHandler):
         }
 
     def _answer(self, environ: dict) -> HttpResponse | None:
-        """The response, or None for the full stack to answer (nothing done yet then)."""
+        """The response, or None for the full stack to answer the request (from the start; a
+        failed search's exception handed over in the environ)."""
         parts = self._parts
         request: Any = WSGIRequest(environ)  # request_id, resolver_match: set as Django does
         values = self._valid_parameters(request, parts)
         if values is None:
             return None
         set_script_prefix(get_script_name(environ))
-        signals.request_started.send(sender=WSGIHandler, environ=environ)
+        signals.request_started.send(sender=self.__class__, environ=environ)
         set_urlconf(settings.ROOT_URLCONF)
         # RequestMiddleware.__call__
         incoming = request.headers.get("X-Request-ID", "")
@@ -158,6 +159,8 @@ class SearchFastPathHandler(WSGIHandler):
         started = time.perf_counter()
         try:
             return self._respond(request, values, parts, rid, started)
+        except Exception:  # not the search's (that one is handed over): the full stack again
+            return None
         finally:
             request_id_var.reset(token)
 

@@ -181,6 +181,25 @@ def test_the_security_headers_of_a_production_host_are_the_same(catalog, access_
     assert "Content-Security-Policy" in headers
 
 
+def test_a_degraded_answer_and_an_engine_error_are_the_same(engine_backend, access_log, settings):
+    from search import sync
+
+    settings.PUBLIC_CACHE_SECONDS = 0
+    settings.SEARCH_FALLBACK = "database"
+    build_catalog()
+    sync.reindex()  # the engine index and the database fallback
+    settings.ELASTICSEARCH_URL = settings.OPENSEARCH_URL = "http://127.0.0.1:9"  # engine down
+    fast, full = SearchFastPathHandler(), WSGIHandler()
+
+    assert_the_same_answers(fast, full, access_log, [("GET", "q=ca+phe", {}, True)])
+    degraded = call(fast, environ_for("GET", "q=ca+phe", {}), access_log)
+    assert ("X-Search-Degraded", "1") in degraded[1]
+
+    settings.SEARCH_FALLBACK = ""  # no fallback: the search raises, the full stack answers 503
+    assert_the_same_answers(fast, full, access_log, [("GET", "q=ca+phe", {}, False)])
+    assert call(fast, environ_for("GET", "q=ca+phe", {}), access_log)[0].startswith("503")
+
+
 def test_the_fast_path_is_on_for_the_projects_settings(db):
     """It switches itself off for another middleware list or another view at its path; this
     fails then, so that whoever changes them checks what the fast path must do as well."""
