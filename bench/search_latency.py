@@ -739,8 +739,21 @@ def engine_request(backend, q):
     """The request the backend sends for `q` (a common word: names only), ready to send straight
     to the engine (`requests_for`): the page and the facets side by side in one _msearch, or
     one request (the page alone without facets, or a match known to be small with its facets
-    inline: SEARCH_KNOWN_TOTALS)."""
-    bodies, params = backend.requests_for(q, backend.narrowed_plan(q))
+    inline: SEARCH_KNOWN_TOTALS). A big match with a rank window (`window_bound`, 1,000,000
+    products): the request that finds the window's last document, then the window's page with
+    the total and facets in one _msearch (`engine_query.window_requests`)."""
+    plan = backend.narrowed_plan(q)
+    if backend.window_bound(q, plan) is not None:
+        from search.backends import engine_query as eq
+        from search.backends.database import rank_window
+
+        def windowed():
+            full, bound = backend.window_bound(q, plan)
+            bodies, _parts = eq.window_requests(q, full, bound, rank_window())
+            return backend._msearch_raw(bodies, backend.read_alias, {"request_cache": False})
+
+        return windowed
+    bodies, params = backend.requests_for(q, plan)
     if len(bodies) == 1:
         return lambda: backend._search_raw(bodies[0], backend.read_alias, params)
     return lambda: backend._msearch_raw(bodies, backend.read_alias, params)

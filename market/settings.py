@@ -291,7 +291,9 @@ SEARCH_BROWSE_FACET_CACHE_SECONDS = env.int("SEARCH_BROWSE_FACET_CACHE_SECONDS",
 # this many families are kept per process for one card generation (search.cards); prices and
 # stock are read on every page. 0 = read every card column on every page.
 SEARCH_CARD_CACHE_FAMILIES = env.int("SEARCH_CARD_CACHE_FAMILIES", default=10_000)
-# database backend: a big relevance-ranked match ranks only its newest this many name matches
+# every backend: a big relevance-ranked match ranks only its newest this many name matches
+# (docs/search.md "Ranking"; SEARCH_RANK_WINDOW_MIN_DOCS / _MIN_ROWS, unset here, lower the
+# size test for tests: search/backends/database.py `is_big_match`)
 SEARCH_RANK_WINDOW = env.int("SEARCH_RANK_WINDOW", default=2000)
 # A search whose match is larger than this may answer with an estimated total and facet counts
 # estimated from a sample, flagged `total_exact: false` ("about N products"); a match up to this

@@ -851,9 +851,7 @@ class DatabaseBackend(SearchBackend):
         at 1,000,000 products, which were ranked in full (SQLite 130-190 ms, PostgreSQL
         300-800 ms)."""
         known = self._shares_of([*(t for c in plan.recall for t in clause_terms(c)), DOCS])
-        fewest = min((_clause_share(c, known) for c in plan.recall), default=0.0)
-        docs = known.get(DOCS, 0.0)
-        return docs >= WINDOW_MIN_DOCS and fewest * docs >= WINDOW_MIN_ROWS * rank_window()
+        return is_big_match(plan, known)
 
     def _shares_of(self, terms: list[str]) -> dict[str, float]:
         """The share of the documents that contain each term (and, under DOCS, their number),
@@ -1496,8 +1494,32 @@ def browse_facet_cache_seconds() -> int:
 
 
 def rank_window() -> int:
-    """How many of a big match's rows are ranked at most (`DatabaseBackend._windowed`)."""
-    return getattr(settings, "SEARCH_RANK_WINDOW", 2000)
+    """How many of a big match's rows are ranked at most (`DatabaseBackend._windowed`; the
+    engines: `EngineBackend.window_bound`)."""
+    return int(getattr(settings, "SEARCH_RANK_WINDOW", 2000))
+
+
+def window_min_docs() -> int:
+    """A rank window only in a catalog of this many documents (settings
+    SEARCH_RANK_WINDOW_MIN_DOCS, default WINDOW_MIN_DOCS; tests lower it)."""
+    return int(getattr(settings, "SEARCH_RANK_WINDOW_MIN_DOCS", WINDOW_MIN_DOCS))
+
+
+def window_min_rows() -> int:
+    """... and only for a match whose every clause is in this many times `rank_window()`
+    documents (settings SEARCH_RANK_WINDOW_MIN_ROWS, default WINDOW_MIN_ROWS)."""
+    return int(getattr(settings, "SEARCH_RANK_WINDOW_MIN_ROWS", WINDOW_MIN_ROWS))
+
+
+def is_big_match(plan: ranking.Plan, shares: dict[str, float]) -> bool:
+    """The rank window's size test, the same on every backend (docs/search.md "Ranking"):
+    the catalog (`shares[DOCS]`) holds at least `window_min_docs()` documents and every clause
+    of the recall (its alternatives' words, any field: `_clause_share`) at least
+    `window_min_rows()` x `rank_window()` of them. `shares`: each word's share of the
+    documents, the database's from its full-text vocabulary, the engines' counted by them."""
+    fewest = min((_clause_share(c, shares) for c in plan.recall), default=0.0)
+    docs = shares.get(DOCS, 0.0)
+    return docs >= window_min_docs() and fewest * docs >= window_min_rows() * rank_window()
 
 
 def big_match_seconds() -> int:

@@ -29,6 +29,12 @@ from search.backends.base import (
     SearchResult,
     encode_cursor,
 )
+from search.backends.database import (
+    clause_terms,
+    is_big_match,
+    rank_window,
+    window_min_docs,
+)
 from search.text import tokens
 
 log = logging.getLogger("htx.search")
@@ -49,6 +55,12 @@ _shares: dict[tuple[str, str], tuple[float, dict[str, float]]] = {}
 # sends the page and the facets side by side), forgotten at a clear or rebuild. A total that
 # is out of date costs only speed: either shape answers a small match's facets exactly.
 _totals: dict[tuple[str, str], "OrderedDict[tuple[Query, Any], tuple[float, int]]"] = {}
+# The searches (`_total_key`) this process found with too few name matches for a rank window
+# (`EngineBackend.window_bound`), kept SHARES_SECONDS and at most settings.SEARCH_KNOWN_TOTALS,
+# forgotten at a clear or rebuild: a multi-word query whose words are each in many documents
+# ("dac san lang son" at 1,000,000 products) but together in few names would look for the
+# window's last document on every search, and find none (2-4 ms each).
+_no_window: dict[tuple[str, str], "OrderedDict[tuple[Query, Any], float]"] = {}
 # The threads of a process (gunicorn's gthread workers) write it one at a time: an update of
 # the oldest total while another thread's total evicts it raised KeyError (the search: a 500).
 _totals_lock = threading.Lock()
@@ -219,6 +231,7 @@ class EngineBackend(SearchBackend):
         self._ready = False
         _shares.pop((self.url, self.read_alias), None)
         _totals.pop((self.url, self.read_alias), None)
+        _no_window.pop((self.url, self.read_alias), None)
         self.ensure_index()
 
     def rebuild(
@@ -265,6 +278,7 @@ class EngineBackend(SearchBackend):
         self._call(self._update_aliases, actions)  # atomic: readers switch in one step
         _shares.pop((self.url, self.read_alias), None)
         _totals.pop((self.url, self.read_alias), None)
+        _no_window.pop((self.url, self.read_alias), None)
         for name in old:
             self._call(self._delete_index, name)
         return total
@@ -311,15 +325,68 @@ class EngineBackend(SearchBackend):
         """The share of the documents that hold each folded term in their name, context or
         description, kept SHARES_SECONDS in this process; {} in a catalog smaller than
         COMMON_MIN_DOCS (every word is rare enough there)."""
+        if self._kept_shares()[DOCS] < ranking.COMMON_MIN_DOCS:
+            return {}
+        return self._term_shares(terms)
+
+    def _term_shares(self, terms: Iterable[str]) -> dict[str, float]:
+        """The share of the documents that hold each term (`eq.share_search`), kept
+        SHARES_SECONDS in this process, with the document count (DOCS): the terms not kept yet
+        are counted in one `_msearch` (one request each, one after the other, before)."""
         known = self._kept_shares()
         docs = known[DOCS]
-        if docs < ranking.COMMON_MIN_DOCS:
-            return {}
-        for term in (t for t in dict.fromkeys(terms) if t not in known):
-            known[term] = (
-                self._call(self._count_body, self.read_alias, eq.share_search(term)) / docs
-            )
+        missing = [t for t in dict.fromkeys(terms) if t not in known]
+        if missing:
+            bodies = [{**eq.share_search(t), "size": 0, "track_total_hits": True} for t in missing]
+            answers = self._call(self._msearch_raw, bodies, self.read_alias)
+            for term, answer in zip(missing, answers, strict=True):
+                known[term] = answer["hits"]["total"]["value"] / docs if docs else 0.0
         return known
+
+    def window_bound(
+        self, query: Query, plan: ranking.Plan | None
+    ) -> tuple[ranking.Plan, list[Any]] | None:
+        """The rank window of a big match ranked by relevance (docs/search.md "Ranking"; the
+        database backends' `_windowed`): (the plan, the sort values of the window's last
+        document), or None when the match is ranked whole. A window when the catalog and every
+        word of the query are big enough (`is_big_match`, on the shares the engine counts) and
+        at least `rank_window()` documents have every word in the name; a query with a digit
+        may be a SKU (which outranks the name): windowed only when no document has that SKU.
+        The window is the newest that many name matches in the index's order (`created`, then
+        `id`; the database's is by id, which is given in creation order)."""
+        size = rank_window()
+        if query.parsed.empty or query.sort != "relevance" or size <= 0:
+            return None
+        if self._kept_shares()[DOCS] < window_min_docs():  # (no word counted: 100,000 products)
+            return None
+        full = plan or ranking.plan(query.q, query.parsed)
+        if not is_big_match(
+            full, self._term_shares(t for c in full.recall for t in clause_terms(c))
+        ):
+            return None
+        kept = _no_window.setdefault((self.url, self.read_alias), OrderedDict())
+        key = (_total_key(query, plan)[0], (plan, size))
+        if kept.get(key, 0.0) > time.monotonic():
+            return None
+        bodies = [eq.window_bound_body(query, full, size)]
+        if any(c.isdigit() for c in full.sku):
+            bodies.append({"query": {"term": {"sku": full.sku}}, "size": 0, "track_total_hits": 1})
+        params = {"request_cache": False}
+        if len(bodies) == 1:
+            answers = [self._call(self._search_raw, bodies[0], self.read_alias, params)]
+        else:
+            answers = self._call(self._msearch_raw, bodies, self.read_alias, params)
+            if answers[1]["hits"]["total"]["value"]:
+                return None  # the query is a SKU
+        hits = answers[0]["hits"]["hits"]
+        if hits:
+            return full, list(hits[0]["sort"])
+        with _totals_lock:  # fewer name matches than the window holds: ranked whole
+            kept[key] = time.monotonic() + SHARES_SECONDS
+            kept.move_to_end(key)
+            while len(kept) > max(int(settings.SEARCH_KNOWN_TOTALS), 0):
+                kept.popitem(last=False)
+        return None
 
     def _kept_shares(self) -> dict[str, float]:
         """The terms' shares this process keeps for the index (SHARES_SECONDS), with the
@@ -369,6 +436,9 @@ class EngineBackend(SearchBackend):
                 kept.popitem(last=False)
 
     def _run(self, query: Query, plan: ranking.Plan | None) -> SearchResult:
+        windowed = self.window_bound(query, plan)
+        if windowed is not None:
+            return self._run_windowed(query, plan, *windowed)
         # The bodies as built, the answers as the engine's plain JSON: elasticsearch-dsl's
         # Response wraps every hit and bucket in objects, a third of a search's Python time for
         # fields nobody reads (bench/load.py's filtered searches).
@@ -396,6 +466,46 @@ class EngineBackend(SearchBackend):
                 result.total_exact = False
         if hits and (query.offset + len(hits) < total or query.cursor) and len(hits) == query.size:
             result.next_cursor = encode_cursor(list(hits[-1]["sort"]))
+        return result
+
+    def _run_windowed(
+        self, query: Query, plan: ranking.Plan | None, full: ranking.Plan, bound: list[Any]
+    ) -> SearchResult:
+        """A big match's page from its rank window (and past it, the rest of the match ranked
+        in full), its total and facets over the whole match, in one `_msearch`
+        (`eq.window_requests`)."""
+        size = rank_window()
+        params = {"request_cache": False}
+        bodies, parts = eq.window_requests(query, full, bound, size)
+        answers = self._call(self._msearch_raw, bodies, self.read_alias, params)
+        hits: list[dict[str, Any]] = []
+        last_rest = False
+        for part, answer in zip(parts, answers, strict=False):
+            found = answer["hits"]["hits"][: query.size - len(hits)]
+            hits += found
+            last_rest = part == eq.REST if found else last_rest
+        if parts == ["window"] and query.cursor and len(hits) < query.size:
+            # a cursor near the window's end: the rest of the page from the rest of the match
+            window = eq.in_window(full, bound)
+            body = eq.rest_body(query, full, window, query.size - len(hits), {"from": 0})
+            found = self._call(self._search_raw, body, self.read_alias, params)["hits"]["hits"]
+            hits += found
+            last_rest = last_rest or bool(found)
+        counts = answers[len(parts) :]
+        total: int = counts[0]["hits"]["total"]["value"]
+        result = SearchResult(ids=[int(h["_id"]) for h in hits], total=total)
+        if query.facets:
+            self._remember_total(query, plan, total)
+            if eq.bits_overflowed(counts[0]):  # rare: the small facets counted apart
+                body = eq.search_requests(query, plan, packed=False)[1]
+                counts[0] = self._call(self._search_raw, body, self.read_alias, params)
+            result.facets, estimated = eq.read_facet_answers(counts, total)
+            if estimated:
+                result.estimated_facets = estimated
+                result.total_exact = False
+        if hits and (query.offset + len(hits) < total or query.cursor) and len(hits) == query.size:
+            mark = [eq.REST] if last_rest else []
+            result.next_cursor = encode_cursor([*hits[-1]["sort"], *mark])
         return result
 
     def _msearch_raw(

@@ -11,6 +11,7 @@ import copy
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -257,7 +258,7 @@ def build_search(
     main = text_query(query.q, parsed, plan) if not parsed.empty else Q("match_all")
     s = s.query(Q("bool", must=[main], filter=filters(query)))
     s = s.sort(*sort_keys(query, parsed))
-    values = decode_cursor(query.cursor) if query.cursor else None
+    values = sort_after(query)
     if values is not None:
         s = s.extra(search_after=values, size=query.size)
     else:
@@ -276,6 +277,151 @@ def build_search(
         ]
         s.aggs.bucket("price", Agg("range", field="price_vnd", ranges=ranges))
     return s
+
+
+# A cursor whose last hit came from the part of a windowed match after its rank window (the
+# rest, `window_requests`) ends with this value after the hit's sort values.
+REST = "rest"
+
+
+def cursor_parts(query: Query) -> tuple[list[Any] | None, bool]:
+    """The sort values a cursor continues after, and whether it points into the rest of a
+    windowed match (its last value REST)."""
+    values = decode_cursor(query.cursor) if query.cursor else None
+    if values and values[-1] == REST:
+        return values[:-1] or None, True
+    return values, False
+
+
+def sort_after(query: Query) -> list[Any] | None:
+    """`search_after` of a page without a rank window: a cursor's sort values, its REST mark
+    dropped (a match windowed when the cursor was made and not now: its order goes on)."""
+    return cursor_parts(query)[0]
+
+
+# The rank window of a big match (docs/search.md "Ranking", as the database backends'
+# `_windowed`): the newest `rank_window()` documents with every word of the query in the name,
+# newest in the index's own order (INDEX_SORT: `created`, then `id`), so finding the last of
+# them stops after that many matches in each segment (2-4 ms at 1,000,000 products).
+WINDOW_ORDER = [{"created": "desc"}, {"id": "desc"}]
+
+
+def window_bound_body(query: Query, plan: ranking.Plan, size: int) -> dict[str, Any]:
+    """The `size`-th newest document (within the query's filters) with every word of `plan` in
+    the name: its sort values (created, id) bound the window; no hit: fewer name matches."""
+    return {
+        "query": {"bool": {"filter": [_names_body(plan.recall), *_filters_body(query)]}},
+        "sort": WINDOW_ORDER,
+        "from": size - 1,
+        "size": 1,
+        "track_total_hits": False,
+        "_source": False,
+    }
+
+
+def in_window(plan: ranking.Plan, bound: list[Any]) -> dict[str, Any]:
+    """The window's documents: every word in the name, and at or before `bound` (the sort
+    values of its last document) in the window's order."""
+    created, last = bound
+    millis = {"format": "epoch_millis"}
+    newer = {"range": {"created": {"gt": created, **millis}}}
+    same = {
+        "bool": {
+            "filter": [
+                {"range": {"created": {"gte": created, "lte": created, **millis}}},
+                {"range": {"id": {"gte": last}}},
+            ]
+        }
+    }
+    return {
+        "bool": {
+            "filter": [
+                _names_body(plan.recall),
+                {"bool": {"should": [newer, same], "minimum_should_match": 1}},
+            ]
+        }
+    }
+
+
+def window_requests(
+    query: Query,
+    plan: ranking.Plan,
+    bound: list[Any],
+    size: int,
+    *,
+    packed: bool | None = None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The bodies of a windowed search's `_msearch` and what its first ones are ("window" or
+    REST: the page's parts, in order; the bodies after them count): the page's
+    part in the window (ranked by the same signals, the recall implied: every window document
+    has every word in the name), then the part after the window when the page reaches past it
+    (the rest of the match, ranked in full), then the total and facets over the whole match
+    (`search_requests`' facet bodies, the first counting the total; without facets one count).
+    A cursor continues in the window (then, if the window runs out, `rest_request`) or, marked
+    REST, in the rest. `size`: the window's size (`bound` is its last document)."""
+    values, rest_cursor = cursor_parts(query)
+    window = in_window(plan, bound)
+    signals = _text_body(query.q, plan)["bool"]["should"]
+    keys = sort_keys(query, query.parsed)
+    found = _filters_body(query)
+    pages: list[dict[str, Any]] = []
+    parts: list[str] = []
+    if not rest_cursor:
+        page: dict[str, Any] = {
+            "query": {"bool": {"filter": [window, *found], "should": signals}},
+            "sort": keys,
+            "track_total_hits": False,
+            "_source": False,
+        }
+        if values is not None:
+            pages.append({**page, "search_after": values, "size": query.size})
+            parts.append("window")
+        elif query.offset < size:
+            pages.append(
+                {**page, "from": query.offset, "size": min(query.size, size - query.offset)}
+            )
+            parts.append("window")
+    if rest_cursor or (values is None and query.offset + query.size > size):
+        taken = 0 if rest_cursor else max(0, min(query.size, size - query.offset))
+        after = {"search_after": values} if rest_cursor else {"from": max(0, query.offset - size)}
+        pages.append(rest_body(query, plan, window, query.size - taken, after))
+        parts.append(REST)
+    counts = search_requests(replace(query, cursor=None, page=1), plan, packed=packed)
+    if query.facets and len(counts) > 1:
+        extra = counts[1:]
+        extra[0] = {**extra[0], "track_total_hits": True}
+    else:  # no facets: the total alone
+        extra = [{"query": counts[0]["query"], "size": 0, "track_total_hits": True}]
+    return pages + extra, parts
+
+
+def rest_body(
+    query: Query, plan: ranking.Plan, window: dict[str, Any], size: int, at: dict[str, Any]
+) -> dict[str, Any]:
+    """A page of the match outside its rank window, ranked in full; `at`: `from` or
+    `search_after`."""
+    clauses: dict[str, Any] = {"must": [_text_body(query.q, plan)], "must_not": [window]}
+    if found := _filters_body(query):
+        clauses["filter"] = found
+    return {
+        "query": {"bool": clauses},
+        "sort": sort_keys(query, query.parsed),
+        "track_total_hits": False,
+        "_source": False,
+        "size": size,
+        **at,
+    }
+
+
+def _filters_body(query: Query) -> list[dict[str, Any]]:
+    return [f.to_dict() for f in filters(query)]
+
+
+@lru_cache(maxsize=1024)
+def _names_body(recall: tuple[ranking.Clause, ...]) -> dict[str, Any]:
+    """Every clause of `recall` in the name (folded words in `name_fold`, synonyms and words
+    with their diacritics in `name_exact`)."""
+    return _all(recall, ranking.NAME).to_dict()  # type: ignore[no-any-return]
 
 
 def bits_overflowed(answer: dict[str, Any]) -> bool:
@@ -308,7 +454,7 @@ def search_body(
         )
     body["sort"] = sort_keys(query, parsed)
     body["track_total_hits"] = True
-    values = decode_cursor(query.cursor) if query.cursor else None
+    values = sort_after(query)
     if values is not None:
         body["search_after"] = values
     else:
@@ -472,9 +618,10 @@ def read_facets(aggs: dict[str, Any]) -> dict[str, dict[Any, int]]:
 
 
 def share_search(term: str) -> dict[str, Any]:
-    """A count body: the documents with the folded `term` in their name, context or
-    description (the database backend's document frequency of a term, for the common words)."""
-    fields = ("name_fold", "context_fold", "body_fold")
+    """A count body: the documents with `term` in their name (folded or as written), context
+    or description (the database backend's document frequency of a term: the common words,
+    and the rank window's size test, whose synonyms are words as written)."""
+    fields = ("name_fold", "context_fold", "body_fold", "name_exact")
     return {
         "query": {
             "bool": {"should": [{"term": {f: term}} for f in fields], "minimum_should_match": 1}
