@@ -61,6 +61,9 @@ _totals: dict[tuple[str, str], "OrderedDict[tuple[Query, Any], tuple[float, int]
 # ("dac san lang son" at 1,000,000 products) but together in few names would look for the
 # window's last document on every search, and find none (2-4 ms each).
 _no_window: dict[tuple[str, str], "OrderedDict[tuple[Query, Any], float]"] = {}
+# How many name matches (`eq.candidates`) each search had (`EngineBackend.names_first`), kept
+# the same way: a page they do not reach is then ranked in full at once.
+_names: dict[tuple[str, str], "OrderedDict[tuple[Query, Any], tuple[float, int]]"] = {}
 # The threads of a process (gunicorn's gthread workers) write it one at a time: an update of
 # the oldest total while another thread's total evicts it raised KeyError (the search: a 500).
 _totals_lock = threading.Lock()
@@ -232,6 +235,7 @@ class EngineBackend(SearchBackend):
         _shares.pop((self.url, self.read_alias), None)
         _totals.pop((self.url, self.read_alias), None)
         _no_window.pop((self.url, self.read_alias), None)
+        _names.pop((self.url, self.read_alias), None)
         self.ensure_index()
 
     def rebuild(
@@ -279,6 +283,7 @@ class EngineBackend(SearchBackend):
         _shares.pop((self.url, self.read_alias), None)
         _totals.pop((self.url, self.read_alias), None)
         _no_window.pop((self.url, self.read_alias), None)
+        _names.pop((self.url, self.read_alias), None)
         for name in old:
             self._call(self._delete_index, name)
         return total
@@ -403,6 +408,28 @@ class EngineBackend(SearchBackend):
     def requests_for(
         self, query: Query, plan: ranking.Plan | None
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The bodies and query-string parameters a search of `query` sends (`request_plan`)."""
+        bodies, params, _names = self.request_plan(query, plan)
+        return bodies, params
+
+    def names_first(self, query: Query, plan: ranking.Plan | None) -> bool:
+        """Whether the page of `query` is looked for among the name matches first
+        (`eq.names_first`): a search with words ranked by relevance (settings.SEARCH_NAMES_FIRST,
+        default on), unless this process saw, within SHARES_SECONDS, that its name matches do
+        not reach the page (then it is ranked in full at once)."""
+        if query.parsed.empty or query.sort != "relevance":
+            return False
+        if not getattr(settings, "SEARCH_NAMES_FIRST", True):
+            return False
+        kept = _names.get((self.url, self.read_alias))
+        seen = kept.get(_total_key(query, plan)) if kept is not None else None
+        if seen is None or seen[0] < time.monotonic():
+            return True
+        return seen[1] >= (query.size if query.cursor else query.offset + query.size)
+
+    def request_plan(
+        self, query: Query, plan: ranking.Plan | None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
         """The bodies and query-string parameters a search of `query` sends (`_run`; the
         bench's engine-alone figure sends exactly these): one request when the match is known
         to be small, else the page and the facets side by side (eq.search_requests). A match is
@@ -417,12 +444,26 @@ class EngineBackend(SearchBackend):
                 known = seen[1]
             elif (docs := int(self._kept_shares()[DOCS])) <= eq.exact_count_up_to():
                 known = docs
-        return eq.search_requests(query, plan, known_total=known), eq.request_params(query)
+        bodies = eq.search_requests(query, plan, known_total=known)
+        names = self.names_first(query, plan)
+        if names:
+            bodies = eq.names_first(bodies, plan or ranking.plan(query.q, query.parsed))
+        return bodies, eq.request_params(query), names
 
     def _kept_totals(self) -> "OrderedDict[tuple[Query, Any], tuple[float, int]] | None":
         if int(settings.SEARCH_KNOWN_TOTALS) <= 0:
             return None
         return _totals.setdefault((self.url, self.read_alias), OrderedDict())
+
+    def _remember_names(self, query: Query, plan: ranking.Plan | None, named: int) -> None:
+        """How many name matches (`eq.candidates`) the search of `query` had (`names_first`)."""
+        kept = _names.setdefault((self.url, self.read_alias), OrderedDict())
+        key = _total_key(query, plan)
+        with _totals_lock:
+            kept[key] = (time.monotonic() + SHARES_SECONDS, named)
+            kept.move_to_end(key)
+            while len(kept) > max(int(settings.SEARCH_KNOWN_TOTALS), 0):
+                kept.popitem(last=False)
 
     def _remember_total(self, query: Query, plan: ranking.Plan | None, total: int) -> None:
         kept = self._kept_totals()
@@ -442,20 +483,33 @@ class EngineBackend(SearchBackend):
         # The bodies as built, the answers as the engine's plain JSON: elasticsearch-dsl's
         # Response wraps every hit and bucket in objects, a third of a search's Python time for
         # fields nobody reads (bench/load.py's filtered searches).
-        bodies, params = self.requests_for(query, plan)
-        if len(bodies) == 1:  # no facets, or a small match's page with its facets inline
+        bodies, params, names = self.request_plan(query, plan)
+        inline = "aggs" in bodies[0]  # a small match's page with its facets in one request
+        if len(bodies) == 1:
             raw = self._call(self._search_raw, bodies[0], self.read_alias, params)
-            facet_answers: list[dict[str, Any]] = [raw] if "aggs" in bodies[0] else []
-            if facet_answers and eq.bits_overflowed(raw):  # rare: counted as an unknown match
-                apart = eq.search_requests(query, plan, packed=False)[1:]
-                facet_answers = self._call(self._msearch_raw, apart, self.read_alias, params)
-        else:  # the page and the facets side by side (eq.search_requests)
-            raw, *facet_answers = self._call(self._msearch_raw, bodies, self.read_alias, params)
-            if eq.bits_overflowed(facet_answers[0]):  # rare: the small facets counted apart
-                body = eq.search_requests(query, plan, packed=False)[1]
-                facet_answers[0] = self._call(self._search_raw, body, self.read_alias, params)
+            others: list[dict[str, Any]] = []
+        else:  # the page and the facets (or names first: the count) side by side
+            raw, *others = self._call(self._msearch_raw, bodies, self.read_alias, params)
         hits = raw["hits"]["hits"]
         total: int = raw["hits"]["total"]["value"]
+        if names:  # the page's total counted the name matches; the whole match is counted apart
+            named = total
+            total = (
+                raw["aggregations"][eq.MATCHES]["doc_count"]
+                if inline
+                else others[0]["hits"]["total"]["value"]
+            )
+            self._remember_names(query, plan, named)
+            if len(hits) < query.size and total > named:  # the page reaches past them
+                body = eq.page_body(query, plan)
+                hits = self._call(self._search_raw, body, self.read_alias, params)["hits"]["hits"]
+        facet_answers = [raw] if inline else (others if query.facets else [])
+        if inline and eq.bits_overflowed(raw):  # rare: counted as an unknown match
+            apart = eq.search_requests(query, plan, packed=False)[1:]
+            facet_answers = self._call(self._msearch_raw, apart, self.read_alias, params)
+        elif facet_answers and not inline and eq.bits_overflowed(facet_answers[0]):
+            body = eq.search_requests(query, plan, packed=False)[1]  # rare: counted apart
+            facet_answers[0] = self._call(self._search_raw, body, self.read_alias, params)
         if query.facets:
             self._remember_total(query, plan, total)
         result = SearchResult(ids=[int(h["_id"]) for h in hits], total=total)

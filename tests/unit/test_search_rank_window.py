@@ -8,7 +8,7 @@ every match. The catalogs here are small, so the size test is lowered through th
 import pytest
 
 from search import ranking
-from search.backends import Query
+from search.backends import Query, elastic
 from search.backends import engine_query as eq
 from tests.factories.catalog import ProductFactory
 from tests.factories.search import build_catalog, index_everything
@@ -161,3 +161,49 @@ def test_an_engine_window_holding_every_name_match_ranks_like_the_full_match(
     assert windowed.ids == full.ids
     assert window_only.ids == full.ids[:names]
     assert (windowed.total, windowed.facets) == (full.total, full.facets)
+
+
+@pytest.mark.parametrize(
+    "up_to, facets",
+    [(10_000, True), (0, True), (10_000, False)],
+    ids=["facets in one request", "facets side by side", "no facets"],
+)
+def test_names_first_gives_the_full_rankings_pages_on_the_engines(
+    engine_backend, settings, up_to, facets
+):
+    # Names first (eq.names_first): the page is ranked among the products with every word in
+    # the name, or the query as SKU, which rank above every other match; a page they do not
+    # fill is ranked in full. Given the test catalog and a tea whose SKU is "CA-PHE" (ranked
+    # first for "ca-phe", its name holds neither word)
+    build_catalog()
+    sku = ProductFactory(name_vi="Trà xanh Thái Nguyên", name_en="green tea", sku="CA-PHE")
+    index_everything(engine_backend)
+    settings.SEARCH_EXACT_COUNT_UP_TO = up_to
+
+    def read(names: bool, q: str) -> list:
+        settings.SEARCH_NAMES_FIRST = names
+        elastic._names.clear()
+        out = []
+        for _ in range(2):  # the second time with what the first one learnt (totals, names)
+            for page in range(1, 6):
+                r = engine_backend.search(Query(q=q, size=4, page=page, facets=facets))
+                out.append((r.ids, r.total, r.facets))
+            cursor, walked = None, []
+            for _ in range(30):
+                r = engine_backend.search(Query(q=q, size=3, cursor=cursor, facets=facets))
+                walked += r.ids
+                cursor = r.next_cursor
+                if not cursor:
+                    break
+            out.append(walked)
+        return out
+
+    for q in ["ca phe", "CÀ PHÊ ĐẮK LẮK", "hoa hoi", "trà", "ca-phe", "dak lak robusta coffee"]:
+        assert read(True, q) == read(False, q), q
+    assert engine_backend.search(Query(q="ca-phe", size=1)).ids == [sku.family_id]
+    settings.SEARCH_NAMES_FIRST = True
+    elastic._names.clear()
+    bodies, _params = engine_backend.requests_for(Query(q="ca phe", facets=facets), None)
+    chosen = eq.candidates(ranking.plan("ca phe", Query(q="ca phe").parsed))
+    page = bodies[0]
+    assert page.get("post_filter") == chosen or chosen in page["query"]["bool"]["filter"]
