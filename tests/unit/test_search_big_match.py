@@ -108,6 +108,9 @@ def shard_queries(backend) -> int:
 def test_a_match_known_to_be_small_is_one_request_with_its_facets_inline(
     engine_backend, engine_catalog, settings, query
 ):
+    settings.SEARCH_NAMES_FIRST = (
+        False  # (the request shapes of names first: test_search_rank_window)
+    )
     settings.SEARCH_EXACT_COUNT_UP_TO = UP_TO
 
     def searched(q):
@@ -136,6 +139,9 @@ def test_a_search_never_seen_is_one_request_when_the_whole_index_is_below_the_th
     """No match is bigger than the index: in a catalog no bigger than the threshold (the demo
     market, a young production one), a search this process has not seen yet sends its page with
     its facets inline, with the same answer as the three requests side by side."""
+    settings.SEARCH_NAMES_FIRST = (
+        False  # (the request shapes of names first: test_search_rank_window)
+    )
     query = Query(q="tra")
     docs = engine_backend.client.count(index=engine_backend.read_alias)["count"]
     settings.SEARCH_EXACT_COUNT_UP_TO = UP_TO  # the index is bigger: side by side
@@ -161,6 +167,9 @@ def test_a_search_never_seen_is_one_request_when_the_whole_index_is_below_the_th
 def test_a_match_known_to_be_big_keeps_its_facets_counted_apart_and_estimated(
     engine_backend, engine_catalog, settings
 ):
+    settings.SEARCH_NAMES_FIRST = (
+        False  # (the request shapes of names first: test_search_rank_window)
+    )
     query = Query(q=BIG, size=5)
     settings.SEARCH_EXACT_COUNT_UP_TO = 1000  # "big" is small under this threshold ...
     exact = engine_backend.search(query)
