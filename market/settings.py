@@ -295,6 +295,9 @@ SEARCH_CARD_CACHE_FAMILIES = env.int("SEARCH_CARD_CACHE_FAMILIES", default=10_00
 # (docs/search.md "Ranking"; SEARCH_RANK_WINDOW_MIN_DOCS / _MIN_ROWS, unset here, lower the
 # size test for tests: search/backends/database.py `is_big_match`)
 SEARCH_RANK_WINDOW = env.int("SEARCH_RANK_WINDOW", default=2000)
+# engines: a relevance page is ranked among the name matches first, which rank above every other
+# match (search/backends/engine_query.py `names_first`; the same answers); off: ranked in full
+SEARCH_NAMES_FIRST = env.bool("SEARCH_NAMES_FIRST", default=True)
 # A search whose match is larger than this may answer with an estimated total and facet counts
 # estimated from a sample, flagged `total_exact: false` ("about N products"); a match up to this
 # size is always counted exactly (Elasticsearch's own default for track_total_hits).

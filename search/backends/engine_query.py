@@ -361,7 +361,7 @@ def window_requests(
     REST, in the rest. `size`: the window's size (`bound` is its last document)."""
     values, rest_cursor = cursor_parts(query)
     window = in_window(plan, bound)
-    signals = _text_body(query.q, plan)["bool"]["should"]
+    signals = window_signals(plan)
     keys = sort_keys(query, query.parsed)
     found = _filters_body(query)
     pages: list[dict[str, Any]] = []
@@ -393,6 +393,28 @@ def window_requests(
     else:  # no facets: the total alone
         extra = [{"query": counts[0]["query"], "size": 0, "track_total_hits": True}]
     return pages + extra, parts
+
+
+@lru_cache(maxsize=1024)
+def window_signals(plan: ranking.Plan) -> list[dict[str, Any]]:
+    """The rank clauses of `text_query` for a window's documents, which have every clause in
+    the name: a signal that tests only some of those clauses in the name (every word, a
+    word's name share) is true on each of them, so its weight is one constant clause instead
+    of a test per document (as the database backends' `_in_every_windowed_row`): the same
+    scores. "CÀ PHÊ ĐẮK LẮK": 4 of its 11 clauses, two of them the phrase "ca phe"."""
+    should = [Q("constant_score", filter=Q("term", sku=plan.sku), boost=ranking.SKU).to_dict()]
+    implied = 0.0
+    for signal in plan.signals:
+        if signal.fields == ranking.NAME and set(signal.clauses) <= set(plan.recall):
+            implied += signal.weight
+            continue
+        clause = Q(
+            "constant_score", filter=_all(signal.clauses, signal.fields), boost=signal.weight
+        )
+        should.append(clause.to_dict())
+    if implied:
+        should.append({"constant_score": {"filter": {"match_all": {}}, "boost": implied}})
+    return should
 
 
 def rest_body(
