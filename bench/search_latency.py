@@ -740,19 +740,18 @@ def engine_request(backend, q):
     to the engine (`requests_for`): the page and the facets side by side in one _msearch, or
     one request (the page alone without facets, or a match known to be small with its facets
     inline: SEARCH_KNOWN_TOTALS). A big match with a rank window (`window_bound`, 1,000,000
-    products): the request that finds the window's last document, then the window's page with
-    the total and facets in one _msearch (`engine_query.window_requests`)."""
+    products): the window's bound found last time checked beside the window's page, its total
+    and facets, in one _msearch (`EngineBackend._run`; the first search of a query finds the
+    bound first)."""
     plan = backend.narrowed_plan(q)
-    if backend.window_bound(q, plan) is not None:
+    if (found := backend.window_bound(q, plan)) is not None:  # (a request: keeps the bound)
         from search.backends import engine_query as eq
         from search.backends.database import rank_window
 
-        def windowed():
-            full, bound = backend.window_bound(q, plan)
-            bodies, _parts = eq.window_requests(q, full, bound, rank_window())
-            return backend._msearch_raw(bodies, backend.read_alias, {"request_cache": False})
-
-        return windowed
+        full, bound = found  # the steady state: the kept bound checked beside its page
+        bodies = eq.window_bound_bodies(q, full, rank_window())
+        bodies += eq.window_requests(q, full, bound, rank_window())[0]
+        return lambda: backend._msearch_raw(bodies, backend.read_alias, {"request_cache": False})
     bodies, params = backend.requests_for(q, plan)
     if len(bodies) == 1:
         return lambda: backend._search_raw(bodies[0], backend.read_alias, params)

@@ -55,12 +55,15 @@ _shares: dict[tuple[str, str], tuple[float, dict[str, float]]] = {}
 # sends the page and the facets side by side), forgotten at a clear or rebuild. A total that
 # is out of date costs only speed: either shape answers a small match's facets exactly.
 _totals: dict[tuple[str, str], "OrderedDict[tuple[Query, Any], tuple[float, int]]"] = {}
-# The searches (`_total_key`) this process found with too few name matches for a rank window
-# (`EngineBackend.window_bound`), kept SHARES_SECONDS and at most settings.SEARCH_KNOWN_TOTALS,
-# forgotten at a clear or rebuild: a multi-word query whose words are each in many documents
-# ("dac san lang son" at 1,000,000 products) but together in few names would look for the
-# window's last document on every search, and find none (2-4 ms each).
-_no_window: dict[tuple[str, str], "OrderedDict[tuple[Query, Any], float]"] = {}
+# The rank window's bound (the sort values of its last document) of each search (`_total_key`
+# and the window's size) this process found, or None when it had too few name matches for a
+# window, kept SHARES_SECONDS and at most settings.SEARCH_KNOWN_TOTALS, forgotten at a clear or
+# rebuild (`EngineBackend._run`): a kept bound is checked in the same _msearch as its page; a
+# multi-word query whose words are each in many documents but together in few names
+# ("dac san lang son" at 1,000,000 products, under a filter) is ranked whole at once.
+_bounds: dict[
+    tuple[str, str], "OrderedDict[tuple[Query, Any], tuple[float, list[Any] | None]]"
+] = {}
 # How many name matches (`eq.candidates`) each search had (`EngineBackend.names_first`), kept
 # the same way: a page they do not reach is then ranked in full at once.
 _names: dict[tuple[str, str], "OrderedDict[tuple[Query, Any], tuple[float, int]]"] = {}
@@ -234,7 +237,7 @@ class EngineBackend(SearchBackend):
         self._ready = False
         _shares.pop((self.url, self.read_alias), None)
         _totals.pop((self.url, self.read_alias), None)
-        _no_window.pop((self.url, self.read_alias), None)
+        _bounds.pop((self.url, self.read_alias), None)
         _names.pop((self.url, self.read_alias), None)
         self.ensure_index()
 
@@ -282,7 +285,7 @@ class EngineBackend(SearchBackend):
         self._call(self._update_aliases, actions)  # atomic: readers switch in one step
         _shares.pop((self.url, self.read_alias), None)
         _totals.pop((self.url, self.read_alias), None)
-        _no_window.pop((self.url, self.read_alias), None)
+        _bounds.pop((self.url, self.read_alias), None)
         _names.pop((self.url, self.read_alias), None)
         for name in old:
             self._call(self._delete_index, name)
@@ -359,6 +362,19 @@ class EngineBackend(SearchBackend):
         may be a SKU (which outranks the name): windowed only when no document has that SKU.
         The window is the newest that many name matches in the index's order (`created`, then
         `id`; the database's is by id, which is given in creation order)."""
+        checked = self._window_checked(query, plan)
+        if checked is None:
+            return None
+        full, key = checked
+        bodies = eq.window_bound_bodies(query, full, rank_window())
+        bound = self._read_bound(key, self._send(bodies))
+        return (full, bound) if bound is not None else None
+
+    def _window_checked(
+        self, query: Query, plan: ranking.Plan | None
+    ) -> tuple[ranking.Plan, tuple[Query, Any]] | None:
+        """(the plan, the key of the search's window) when a window may hold: every test of
+        `window_bound` but the name matches' count and the SKU, which need the engine."""
         size = rank_window()
         if query.parsed.empty or query.sort != "relevance" or size <= 0:
             return None
@@ -369,29 +385,39 @@ class EngineBackend(SearchBackend):
             full, self._term_shares(t for c in full.recall for t in clause_terms(c))
         ):
             return None
-        kept = _no_window.setdefault((self.url, self.read_alias), OrderedDict())
         key = (_total_key(query, plan)[0], (plan, size))
-        if kept.get(key, 0.0) > time.monotonic():
-            return None
-        bodies = [eq.window_bound_body(query, full, size)]
-        if any(c.isdigit() for c in full.sku):
-            bodies.append({"query": {"term": {"sku": full.sku}}, "size": 0, "track_total_hits": 1})
-        params = {"request_cache": False}
-        if len(bodies) == 1:
-            answers = [self._call(self._search_raw, bodies[0], self.read_alias, params)]
-        else:
-            answers = self._call(self._msearch_raw, bodies, self.read_alias, params)
-            if answers[1]["hits"]["total"]["value"]:
-                return None  # the query is a SKU
+        seen = _bounds.setdefault((self.url, self.read_alias), OrderedDict()).get(key)
+        if seen is not None and seen[0] > time.monotonic() and seen[1] is None:
+            return None  # too few name matches, seen within SHARES_SECONDS
+        return full, key
+
+    def _kept_bound(self, key: tuple[Query, Any]) -> list[Any] | None:
+        seen = _bounds.setdefault((self.url, self.read_alias), OrderedDict()).get(key)
+        return seen[1] if seen is not None and seen[0] > time.monotonic() else None
+
+    def _read_bound(
+        self, key: tuple[Query, Any], answers: list[dict[str, Any]]
+    ) -> list[Any] | None:
+        """The window's bound from the answers of `eq.window_bound_bodies` (None: no window:
+        fewer name matches, or the query is a SKU), kept for the next search with the same
+        key (`_run`)."""
+        if len(answers) > 1 and answers[1]["hits"]["total"]["value"]:
+            return None  # the query is a SKU (the next search asks again)
         hits = answers[0]["hits"]["hits"]
-        if hits:
-            return full, list(hits[0]["sort"])
-        with _totals_lock:  # fewer name matches than the window holds: ranked whole
-            kept[key] = time.monotonic() + SHARES_SECONDS
+        bound = list(hits[0]["sort"]) if hits else None
+        kept = _bounds.setdefault((self.url, self.read_alias), OrderedDict())
+        with _totals_lock:
+            kept[key] = (time.monotonic() + SHARES_SECONDS, bound)
             kept.move_to_end(key)
             while len(kept) > max(int(settings.SEARCH_KNOWN_TOTALS), 0):
                 kept.popitem(last=False)
-        return None
+        return bound
+
+    def _send(self, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        params = {"request_cache": False}
+        if len(bodies) == 1:
+            return [self._call(self._search_raw, bodies[0], self.read_alias, params)]
+        return self._call(self._msearch_raw, bodies, self.read_alias, params)
 
     def _kept_shares(self) -> dict[str, float]:
         """The terms' shares this process keeps for the index (SHARES_SECONDS), with the
@@ -477,9 +503,28 @@ class EngineBackend(SearchBackend):
                 kept.popitem(last=False)
 
     def _run(self, query: Query, plan: ranking.Plan | None) -> SearchResult:
-        windowed = self.window_bound(query, plan)
-        if windowed is not None:
-            return self._run_windowed(query, plan, *windowed)
+        checked = self._window_checked(query, plan)
+        if checked is not None:  # a big match: maybe its page from a rank window
+            full, key = checked
+            size = rank_window()
+            head = eq.window_bound_bodies(query, full, size)
+            kept = self._kept_bound(key)
+            if kept is not None:
+                # The bound this process found last time, checked in the same _msearch as the
+                # page it bounds: the window is the name matches at or before its bound, so
+                # while the bound found now is the same, so is the window (one round trip
+                # instead of two; a bound that moved, and the first search, pay both).
+                bodies, parts = eq.window_requests(query, full, kept, size)
+                answers = self._send(head + bodies)
+                bound = self._read_bound(key, answers[: len(head)])
+                if bound == kept:
+                    return self._windowed_result(
+                        query, plan, full, kept, parts, answers[len(head) :]
+                    )
+            else:
+                bound = self._read_bound(key, self._send(head))
+            if bound is not None:
+                return self._run_windowed(query, plan, full, bound)
         # The bodies as built, the answers as the engine's plain JSON: elasticsearch-dsl's
         # Response wraps every hit and bucket in objects, a third of a search's Python time for
         # fields nobody reads (bench/load.py's filtered searches).
@@ -528,10 +573,21 @@ class EngineBackend(SearchBackend):
         """A big match's page from its rank window (and past it, the rest of the match ranked
         in full), its total and facets over the whole match, in one `_msearch`
         (`eq.window_requests`)."""
-        size = rank_window()
+        bodies, parts = eq.window_requests(query, full, bound, rank_window())
+        answers = self._call(self._msearch_raw, bodies, self.read_alias, {"request_cache": False})
+        return self._windowed_result(query, plan, full, bound, parts, answers)
+
+    def _windowed_result(
+        self,
+        query: Query,
+        plan: ranking.Plan | None,
+        full: ranking.Plan,
+        bound: list[Any],
+        parts: list[str],
+        answers: list[dict[str, Any]],
+    ) -> SearchResult:
+        """The result of a windowed search from the answers of `eq.window_requests`."""
         params = {"request_cache": False}
-        bodies, parts = eq.window_requests(query, full, bound, size)
-        answers = self._call(self._msearch_raw, bodies, self.read_alias, params)
         hits: list[dict[str, Any]] = []
         last_rest = False
         for part, answer in zip(parts, answers, strict=False):

@@ -319,6 +319,15 @@ def window_bound_body(query: Query, plan: ranking.Plan, size: int) -> dict[str, 
     }
 
 
+def window_bound_bodies(query: Query, plan: ranking.Plan, size: int) -> list[dict[str, Any]]:
+    """`window_bound_body`, and for a query with a digit (it may be a SKU, which outranks the
+    name: then no window) the count of the documents with that SKU."""
+    bodies = [window_bound_body(query, plan, size)]
+    if any(c.isdigit() for c in plan.sku):
+        bodies.append({"query": {"term": {"sku": plan.sku}}, "size": 0, "track_total_hits": 1})
+    return bodies
+
+
 def in_window(plan: ranking.Plan, bound: list[Any]) -> dict[str, Any]:
     """The window's documents: every word in the name, and at or before `bound` (the sort
     values of its last document) in the window's order."""

@@ -7,6 +7,7 @@ every match. The catalogs here are small, so the size test is lowered through th
 
 import pytest
 
+from search import product_documents as documents
 from search import ranking
 from search.backends import Query, elastic
 from search.backends import engine_query as eq
@@ -207,3 +208,36 @@ def test_names_first_gives_the_full_rankings_pages_on_the_engines(
     chosen = eq.candidates(ranking.plan("ca phe", Query(q="ca phe").parsed))
     page = bodies[0]
     assert page.get("post_filter") == chosen or chosen in page["query"]["bool"]["filter"]
+
+
+def test_a_kept_window_bound_that_moved_is_found_again_before_the_page(engine_backend, settings):
+    # Given a window of 3 coffees found once (its bound kept by this process), the oldest of
+    # them with the shortest name
+    made = [
+        ProductFactory(name_vi=name, description_vi="")
+        for name in ("Cà phê Mộc", "Cà phê Culi", "Cà phê Robusta rang xay", "Cà phê Arabica Cầu")
+    ]
+    culi = made[1].family_id
+    index_everything(engine_backend)
+    lowered(settings)
+    settings.SEARCH_RANK_WINDOW = 3
+    query = Query(q="ca phe", size=3)
+    first = engine_backend.search(query)
+    kept = engine_backend.search(query)  # the kept bound, checked beside the page
+    bounds = elastic._bounds[(engine_backend.url, engine_backend.read_alias)]
+    assert [bound for _expires, bound in bounds.values()] != [None]
+
+    # When a newer coffee with a short name is published and indexed (the index kept)
+    newest = ProductFactory(name_vi="Cà phê Bột", description_vi="")
+    for docs in documents.iter_all():
+        engine_backend.index_many(docs)
+    engine_backend.refresh()
+    moved = engine_backend.search(query)
+    elastic._bounds.clear()
+    fresh = engine_backend.search(query)  # a process that kept nothing
+
+    # Then the page is the new window's (the oldest coffee of the old one left out)
+    assert kept.ids == first.ids and culi in first.ids
+    assert culi not in moved.ids  # (a stale bound kept it, and ranked it second)
+    assert newest.family_id in moved.ids and newest.family_id not in first.ids
+    assert moved.ids == fresh.ids
