@@ -298,6 +298,9 @@ SEARCH_RANK_WINDOW = env.int("SEARCH_RANK_WINDOW", default=2000)
 # engines: a relevance page is ranked among the name matches first, which rank above every other
 # match (search/backends/engine_query.py `names_first`; the same answers); off: ranked in full
 SEARCH_NAMES_FIRST = env.bool("SEARCH_NAMES_FIRST", default=True)
+# engines: a page sorted on a field (price, newest) beside its facets leaves the total to the facet
+# request, so the engine can skip matches that cannot reach the page (`engine_query.total_apart`)
+SEARCH_SORTED_TOTAL_APART = env.bool("SEARCH_SORTED_TOTAL_APART", default=True)
 # A search whose match is larger than this may answer with an estimated total and facet counts
 # estimated from a sample, flagged `total_exact: false` ("about N products"); a match up to this
 # size is always counted exactly (Elasticsearch's own default for track_total_hits).

@@ -49,6 +49,7 @@ SHARES_SECONDS = 300
 FORCE_MERGE_SECONDS = 1800  # a rebuild's force merge: 16 s at 1,000,000 products on 2 cores
 DOCS = ""  # the number of documents, beside the terms' shares
 _shares: dict[tuple[str, str], tuple[float, dict[str, float]]] = {}
+NAMES, APART = "names", "apart"  # how a page's total is counted (`EngineBackend.request_plan`)
 # The totals this process saw per index and search (words, plan, filters: not page or sort),
 # for the shape of the next request with the same ones (`EngineBackend.requests_for`): kept
 # SHARES_SECONDS, at most settings.SEARCH_KNOWN_TOTALS of them (0: none; every search then
@@ -435,7 +436,7 @@ class EngineBackend(SearchBackend):
         self, query: Query, plan: ranking.Plan | None
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """The bodies and query-string parameters a search of `query` sends (`request_plan`)."""
-        bodies, params, _names = self.request_plan(query, plan)
+        bodies, params, _mode = self.request_plan(query, plan)
         return bodies, params
 
     def names_first(self, query: Query, plan: ranking.Plan | None) -> bool:
@@ -455,14 +456,17 @@ class EngineBackend(SearchBackend):
 
     def request_plan(
         self, query: Query, plan: ranking.Plan | None
-    ) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
+    ) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
         """The bodies and query-string parameters a search of `query` sends (`_run`; the
         bench's engine-alone figure sends exactly these): one request when the match is known
         to be small, else the page and the facets side by side (eq.search_requests). A match is
         known to be small when the last total seen for the same words, plan and filters was,
         or when the whole index is no bigger than the threshold (no match can be bigger than
         the index: a catalog of a few thousand products never sends its facets apart, even
-        for a search this process has not seen yet)."""
+        for a search this process has not seen yet). The third value says how the page's total
+        is counted: "" by the page, NAMES (names first, `eq.names_first`: the page counts the
+        name matches, the match is counted beside it) or APART (a sorted page beside its facets:
+        `eq.total_apart`)."""
         known = None
         if query.facets and (kept := self._kept_totals()) is not None:
             seen = kept.get(_total_key(query, plan))
@@ -471,10 +475,19 @@ class EngineBackend(SearchBackend):
             elif (docs := int(self._kept_shares()[DOCS])) <= eq.exact_count_up_to():
                 known = docs
         bodies = eq.search_requests(query, plan, known_total=known)
-        names = self.names_first(query, plan)
-        if names:
-            bodies = eq.names_first(bodies, plan or ranking.plan(query.q, query.parsed))
-        return bodies, eq.request_params(query), names
+        mode = ""
+        if self.names_first(query, plan):
+            bodies, mode = (
+                eq.names_first(bodies, plan or ranking.plan(query.q, query.parsed)),
+                NAMES,
+            )
+        elif (
+            len(bodies) > 1
+            and not query.parsed.empty
+            and getattr(settings, "SEARCH_SORTED_TOTAL_APART", True)
+        ):  # a sorted page of a match not known to be small, beside its facets
+            bodies, mode = eq.total_apart(bodies), APART
+        return bodies, eq.request_params(query), mode
 
     def _kept_totals(self) -> "OrderedDict[tuple[Query, Any], tuple[float, int]] | None":
         if int(settings.SEARCH_KNOWN_TOTALS) <= 0:
@@ -528,7 +541,7 @@ class EngineBackend(SearchBackend):
         # The bodies as built, the answers as the engine's plain JSON: elasticsearch-dsl's
         # Response wraps every hit and bucket in objects, a third of a search's Python time for
         # fields nobody reads (bench/load.py's filtered searches).
-        bodies, params, names = self.request_plan(query, plan)
+        bodies, params, mode = self.request_plan(query, plan)
         inline = "aggs" in bodies[0]  # a small match's page with its facets in one request
         if len(bodies) == 1:
             raw = self._call(self._search_raw, bodies[0], self.read_alias, params)
@@ -536,8 +549,11 @@ class EngineBackend(SearchBackend):
         else:  # the page and the facets (or names first: the count) side by side
             raw, *others = self._call(self._msearch_raw, bodies, self.read_alias, params)
         hits = raw["hits"]["hits"]
-        total: int = raw["hits"]["total"]["value"]
-        if names:  # the page's total counted the name matches; the whole match is counted apart
+        if mode == APART:  # the page without its total: counted by the facet request
+            total: int = others[0]["hits"]["total"]["value"]
+        else:
+            total = raw["hits"]["total"]["value"]
+        if mode == NAMES:  # the page's total counted the name matches; the match counted apart
             named = total
             total = (
                 raw["aggregations"][eq.MATCHES]["doc_count"]

