@@ -49,6 +49,9 @@ from django.middleware.locale import LocaleMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, resolve, set_script_prefix, set_urlconf
 from django.utils.cache import patch_vary_headers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.permissions import AllowAny
 
 from market.logs import request_id_var
 from market.observability import _REQUEST_ID_RE, RequestMiddleware
@@ -73,6 +76,12 @@ MIDDLEWARE = (
     "django_htmx.middleware.HtmxMiddleware",  # request.htmx only
     "csp.middleware.CSPMiddleware",
 )
+# What of DRF's dispatch of ProductSearchApi the fast path stands in for: no throttle, no
+# permission but AllowAny, these authenticators (their credentials, an Authorization header or a
+# session cookie, send a request to the full stack), no versioning. A view given anything else
+# (a throttle, a permission, another way to authenticate) turns the fast path off (`enabled`),
+# which would otherwise skip it without a word.
+AUTHENTICATION = frozenset((TokenAuthentication, SessionAuthentication))
 # DRF picks its JSON renderer (ours, first) for these; anything else may pick another renderer.
 PLAIN_ACCEPTS = frozenset(("", "*/*", "application/json"))
 
@@ -236,10 +245,12 @@ def _csp_headers(csp: Any) -> list[tuple[str, str]]:
 
 def enabled() -> bool:
     """On unless SEARCH_API_FAST_PATH is off, for MIDDLEWARE as written above, while PATH is
-    ProductSearchApi's."""
+    ProductSearchApi's and the view's DRF guards are as written (`_dispatch_as_written`)."""
     from search.apis import ProductSearchApi
 
     if not getattr(settings, "SEARCH_API_FAST_PATH", True):
+        return False
+    if not _dispatch_as_written(ProductSearchApi):
         return False
     if tuple(m for m in settings.MIDDLEWARE if not m.startswith("whitenoise.")) != tuple(
         m for m in MIDDLEWARE if not m.startswith("whitenoise.")
@@ -252,3 +263,16 @@ def enabled() -> bool:
     except Resolver404:
         return False
     return getattr(match.func, "view_class", None) is ProductSearchApi
+
+
+def _dispatch_as_written(view: Any) -> bool:
+    """Whether DRF's dispatch of `view` does for a guest's plain GET only what the fast path
+    does (AUTHENTICATION above): no throttle, AllowAny, known authenticators, no versioning,
+    DRF's own content negotiation."""
+    return (
+        not view.throttle_classes
+        and list(view.permission_classes) == [AllowAny]
+        and set(view.authentication_classes) <= AUTHENTICATION
+        and view.versioning_class is None
+        and view.content_negotiation_class is DefaultContentNegotiation
+    )

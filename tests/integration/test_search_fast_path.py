@@ -9,11 +9,16 @@ import logging
 import re
 
 import pytest
+from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import RequestFactory
 from prometheus_client import REGISTRY
+from rest_framework.authentication import BasicAuthentication, TokenAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.throttling import AnonRateThrottle
 
 from market.logs import ContextFilter
+from search.apis import ProductSearchApi
 from search.fastpath import SearchFastPathHandler, enabled
 from tests.factories.search import build_catalog, index_everything
 
@@ -234,3 +239,44 @@ def test_switched_off_every_request_goes_through_the_full_stack(catalog, access_
     fast, full = SearchFastPathHandler(), WSGIHandler()
 
     assert_the_same_answers(fast, full, access_log, [("GET", "q=ca+phe", {}, False)])
+
+
+class _OneAMinute(AnonRateThrottle):
+    rate = "1/min"
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "second_status"),
+    [
+        ("throttle_classes", [_OneAMinute], "429"),
+        ("permission_classes", [IsAuthenticated], "401"),
+    ],
+)
+def test_a_view_that_throttles_or_guards_more_is_not_answered_by_the_fast_path(
+    catalog, access_log, monkeypatch, attribute, value, second_status
+):
+    """What the view is given later (a throttle, a permission) is not skipped: the fast path
+    stands aside and the full stack applies it."""
+    cache.clear()
+    monkeypatch.setattr(ProductSearchApi, attribute, value)
+    fast, answered = SearchFastPathHandler(), SearchFastPathHandler.answered
+
+    first = call(fast, environ_for("GET", "q=ca+phe", {}), access_log)
+    second = call(fast, environ_for("GET", "q=ca+phe", {}), access_log)
+
+    statuses = [first[0][:3], second[0][:3]]
+    assert statuses == (["200", "429"] if second_status == "429" else ["401", "401"])
+    assert fast.answered == answered
+    assert not enabled()
+
+
+class _ApiKeyAuthentication(BasicAuthentication):
+    """Another way in than the fast path knows to leave to the full stack (its header)."""
+
+
+def test_the_fast_path_is_off_for_an_authentication_it_does_not_know(db, monkeypatch):
+    monkeypatch.setattr(
+        ProductSearchApi, "authentication_classes", [_ApiKeyAuthentication, TokenAuthentication]
+    )
+
+    assert not enabled()
