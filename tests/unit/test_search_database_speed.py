@@ -4,7 +4,7 @@
 import re
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
@@ -434,6 +434,41 @@ def _family_ids_from(first: int) -> None:
             "SELECT setval(pg_get_serial_sequence('catalog_productfamily', 'id'), %s, false)",
             [first],
         )
+
+
+@pytest.mark.postgres  # the lexemes of the names table's generated column (migration search 0015)
+def test_the_filter_lexemes_are_the_same_without_a_search_path(db):
+    """pg_dump's output runs with an empty search path: a restore creates the names table and
+    computes its generated `tsv_filter` there, so the functions must find what they call."""
+    # Given the lexemes of a priced row, an unpriced row and an upper price bound
+    calls = (
+        "{s}search_filter_lexemes(450000, 65536)::text, {s}search_filter_lexemes(NULL, 1)::text, "
+        "{s}search_price_tsquery(450000)::text, {s}search_price_tsquery(100000000000)::text"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema(), current_setting('search_path')")
+        schema, search_path = cursor.fetchone()
+
+        # When they are computed as a restore computes them
+        with transaction.atomic():  # (an error rolls the setting back with the savepoint)
+            cursor.execute("SELECT set_config('search_path', '', true)")
+            cursor.execute(f"SELECT {calls.format(s=connection.ops.quote_name(schema) + '.')}")
+            restored = list(cursor.fetchone())
+            cursor.execute("SELECT set_config('search_path', %s, true)", [search_path])
+        cursor.execute(f"SELECT {calls.format(s='')}")
+        usual = list(cursor.fetchone())
+
+    # Then they are the lexemes the application reads
+    assert (
+        restored
+        == usual
+        == [
+            "'l10' 'l11' 'l12' 'l5' 'l6' 'l7' 'l8' 'l9' 'r2'",
+            "'r0'",
+            "'l5'",
+            "'l12'",
+        ]
+    )
 
 
 @pytest.mark.postgres  # how PostgreSQL finds a rank window's rows
