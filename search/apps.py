@@ -7,6 +7,7 @@ class SearchConfig(AppConfig):
 
     def ready(self) -> None:
         from market.shared.outbox import changes_committed
+        from search import system_checks  # noqa: F401  (registers them)
         from search.sync import on_changes_committed
 
         changes_committed.connect(
