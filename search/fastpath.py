@@ -32,7 +32,6 @@ compares status, every header and the body byte for byte, so the two cannot drif
 
 import re
 import time
-import uuid
 from functools import cached_property
 from typing import Any
 
@@ -54,7 +53,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 
 from market.logs import request_id_var
-from market.observability import _REQUEST_ID_RE, RequestMiddleware
+from market.observability import RequestMiddleware
 
 PATH = "/api/v1/search/products"
 # The environ key that hands a failed search's exception to the full stack (ProductSearchApi).
@@ -160,11 +159,7 @@ class SearchFastPathHandler(WSGIHandler):
         set_script_prefix(get_script_name(environ))
         signals.request_started.send(sender=self.__class__, environ=environ)
         set_urlconf(settings.ROOT_URLCONF)
-        # RequestMiddleware.__call__
-        incoming = request.headers.get("X-Request-ID", "")
-        rid = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
-        request.request_id = rid
-        token = request_id_var.set(rid)
+        rid, token = RequestMiddleware.begin(request)  # as RequestMiddleware.__call__
         started = time.perf_counter()
         try:
             return self._respond(request, values, parts, rid, started)
