@@ -73,6 +73,25 @@ _names: dict[tuple[str, str], "OrderedDict[tuple[Query, Any], tuple[float, int]]
 _totals_lock = threading.Lock()
 
 
+def _fresh(
+    kept: "OrderedDict[Any, tuple[float, Any]] | None", key: Any
+) -> tuple[float, Any] | None:
+    """The (expiry, value) kept under `key` in one of the per-process stores above (`_totals`,
+    `_bounds`, `_names`), or None when there is none or it is older than SHARES_SECONDS."""
+    seen = kept.get(key) if kept is not None else None
+    return seen if seen is not None and seen[0] > time.monotonic() else None
+
+
+def _keep(kept: "OrderedDict[Any, tuple[float, Any]]", key: Any, value: Any) -> None:
+    """Keep `value` under `key` for SHARES_SECONDS in one of the per-process stores above, the
+    newest last, at most settings.SEARCH_KNOWN_TOTALS of them (the oldest dropped first)."""
+    with _totals_lock:
+        kept[key] = (time.monotonic() + SHARES_SECONDS, value)
+        kept.move_to_end(key)
+        while len(kept) > max(int(settings.SEARCH_KNOWN_TOTALS), 0):
+            kept.popitem(last=False)
+
+
 class EngineBackend(SearchBackend):
     """Everything but the client calls, which subclasses provide."""
 
@@ -387,14 +406,14 @@ class EngineBackend(SearchBackend):
         ):
             return None
         key = (_total_key(query, plan)[0], (plan, size))
-        seen = _bounds.setdefault((self.url, self.read_alias), OrderedDict()).get(key)
-        if seen is not None and seen[0] > time.monotonic() and seen[1] is None:
+        seen = _fresh(_bounds.get((self.url, self.read_alias)), key)
+        if seen is not None and seen[1] is None:
             return None  # too few name matches, seen within SHARES_SECONDS
         return full, key
 
     def _kept_bound(self, key: tuple[Query, Any]) -> list[Any] | None:
-        seen = _bounds.setdefault((self.url, self.read_alias), OrderedDict()).get(key)
-        return seen[1] if seen is not None and seen[0] > time.monotonic() else None
+        seen = _fresh(_bounds.get((self.url, self.read_alias)), key)
+        return seen[1] if seen is not None else None
 
     def _read_bound(
         self, key: tuple[Query, Any], answers: list[dict[str, Any]]
@@ -406,12 +425,7 @@ class EngineBackend(SearchBackend):
             return None  # the query is a SKU (the next search asks again)
         hits = answers[0]["hits"]["hits"]
         bound = list(hits[0]["sort"]) if hits else None
-        kept = _bounds.setdefault((self.url, self.read_alias), OrderedDict())
-        with _totals_lock:
-            kept[key] = (time.monotonic() + SHARES_SECONDS, bound)
-            kept.move_to_end(key)
-            while len(kept) > max(int(settings.SEARCH_KNOWN_TOTALS), 0):
-                kept.popitem(last=False)
+        _keep(_bounds.setdefault((self.url, self.read_alias), OrderedDict()), key, bound)
         return bound
 
     def _send(self, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -448,11 +462,10 @@ class EngineBackend(SearchBackend):
             return False
         if not getattr(settings, "SEARCH_NAMES_FIRST", True):
             return False
-        kept = _names.get((self.url, self.read_alias))
-        seen = kept.get(_total_key(query, plan)) if kept is not None else None
-        if seen is None or seen[0] < time.monotonic():
+        seen = _fresh(_names.get((self.url, self.read_alias)), _total_key(query, plan))
+        if seen is None:
             return True
-        return seen[1] >= (query.size if query.cursor else query.offset + query.size)
+        return int(seen[1]) >= (query.size if query.cursor else query.offset + query.size)
 
     def request_plan(
         self, query: Query, plan: ranking.Plan | None
@@ -469,8 +482,8 @@ class EngineBackend(SearchBackend):
         `eq.total_apart`)."""
         known = None
         if query.facets and (kept := self._kept_totals()) is not None:
-            seen = kept.get(_total_key(query, plan))
-            if seen is not None and seen[0] > time.monotonic():
+            seen = _fresh(kept, _total_key(query, plan))
+            if seen is not None:
                 known = seen[1]
             elif (docs := int(self._kept_shares()[DOCS])) <= eq.exact_count_up_to():
                 known = docs
@@ -497,23 +510,13 @@ class EngineBackend(SearchBackend):
     def _remember_names(self, query: Query, plan: ranking.Plan | None, named: int) -> None:
         """How many name matches (`eq.candidates`) the search of `query` had (`names_first`)."""
         kept = _names.setdefault((self.url, self.read_alias), OrderedDict())
-        key = _total_key(query, plan)
-        with _totals_lock:
-            kept[key] = (time.monotonic() + SHARES_SECONDS, named)
-            kept.move_to_end(key)
-            while len(kept) > max(int(settings.SEARCH_KNOWN_TOTALS), 0):
-                kept.popitem(last=False)
+        _keep(kept, _total_key(query, plan), named)
 
     def _remember_total(self, query: Query, plan: ranking.Plan | None, total: int) -> None:
         kept = self._kept_totals()
         if kept is None:
             return
-        key = _total_key(query, plan)
-        with _totals_lock:
-            kept[key] = (time.monotonic() + SHARES_SECONDS, total)
-            kept.move_to_end(key)
-            while len(kept) > int(settings.SEARCH_KNOWN_TOTALS):
-                kept.popitem(last=False)
+        _keep(kept, _total_key(query, plan), total)
 
     def _run(self, query: Query, plan: ranking.Plan | None) -> SearchResult:
         checked = self._window_checked(query, plan)
