@@ -264,6 +264,64 @@ def test_a_postgres_rebuild_switches_in_a_table_already_visible_to_every_reader(
     assert found("buoi")  # and the table answers as before
 
 
+def _fts5_hashsize():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT v FROM search_fts_config WHERE k = 'hashsize'")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+@pytest.mark.sqlite_only  # how SQLite's rebuild writes its FTS5 table
+@pytest.mark.django_db(transaction=True)
+def test_a_sqlite_rebuild_loads_without_a_flush_per_batch_and_leaves_the_write_buffer_as_it_was(
+    settings,
+):
+    """A SQLite rebuild writes its batches without a savepoint each and without deleting
+    their ids first (each made FTS5 write out its buffer and merge, once per batch), into a
+    bigger FTS5 write buffer; the default is back once it commits, or if it fails."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from search.backends import database
+    from search.backends.database import DatabaseBackend
+
+    settings.SEARCH_BACKEND = "database"
+    old = ProductFactory(name_vi="Bưởi da xanh Bến Tre")
+    DatabaseBackend().rebuild(documents.iter_all(1))
+    before = _fts5_hashsize()
+    new = [ProductFactory(name_vi=f"Bưởi Năm Roi {k}") for k in range(3)]
+    buffers = []
+
+    def meanwhile():
+        buffers.append(_fts5_hashsize())
+
+    with CaptureQueriesContext(connection) as ran:
+        loaded = DatabaseBackend().rebuild(documents.iter_all(1), after_load=meanwhile)
+    statements = [q["sql"] for q in ran.captured_queries]
+
+    assert loaded == 4
+    assert buffers == [database.LOAD_HASH_BYTES]
+    assert before == _fts5_hashsize() == database.FTS5_HASH_BYTES
+    assert sum("INSERT INTO search_fts (rowid" in s for s in statements) == 4
+    load = statements[next(i for i, s in enumerate(statements) if "INTO search_fts (rowid" in s) :]
+    assert not [s for s in load if "SAVEPOINT" in s or "DELETE FROM search_fts WHERE" in s]
+    assert sorted(found("buoi")) == sorted([old.pk, *(p.pk for p in new)])
+
+    def broken():
+        yield from documents.iter_all(1)
+        raise RuntimeError("the database went away")
+
+    Product.objects.filter(pk=old.pk).update(name_vi="Cà phê Culi")  # not indexed: rolled back
+    with pytest.raises(RuntimeError):
+        DatabaseBackend().rebuild(broken())
+
+    assert _fts5_hashsize() == database.FTS5_HASH_BYTES
+    assert sorted(found("buoi")) == sorted([old.pk, *(p.pk for p in new)])
+    assert found("culi") == []
+
+
 def _names_mirror():
     """(rows, whether the narrow names table holds exactly the documents' ids, names, filter
     columns, names' tsvector, and the filter lexemes of their price and id)."""
