@@ -118,7 +118,7 @@ WALK_MARGIN = 4
 # matching row looked up in the table and sorted costs about as much as 6 index rows walked).
 WALK_PER_MATCH = 6
 # FTS5's write buffer: its default ('hashsize'), and a rebuild's (`_SqliteText.load`).
-FTS5_HASH_BYTES, LOAD_HASH_BYTES = 1024 * 1024, 64 * 1024 * 1024
+FTS5_HASH_BYTES, LOAD_HASH_BYTES = 1024 * 1024, 256 * 1024 * 1024
 # A text match this big keeps its facet counts like a browse (`big_match_seconds`).
 BIG_MATCH_ROWS = 5000
 Params = list[Any]  # SQL parameters
